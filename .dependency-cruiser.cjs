@@ -1,0 +1,84 @@
+/**
+ * Import rules of keyfleet: dependencies point inward. The core knows no framework, store, SSH library or npm
+ * package; adapters depend on the core and never on each other; only the composition root (src/app) sees all.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-core-to-outside',
+      comment: 'The core imports only itself and node: builtins.',
+      severity: 'error',
+      from: { path: '^src/core/' },
+      to: { pathNot: '^src/core/', dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'no-core-to-npm',
+      comment: 'No npm package in the core: HTTP, SQL and SSH libraries belong to adapters.',
+      severity: 'error',
+      from: { path: '^src/core/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'] },
+    },
+    {
+      name: 'no-store-to-adapters',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: '^src/(api|backends|app|cli|crypto|console)/' },
+    },
+    {
+      name: 'no-backend-to-other-adapters',
+      severity: 'error',
+      from: { path: '^src/backends/' },
+      to: { path: '^src/(api|store|app|cli|console)/' },
+    },
+    {
+      name: 'no-backend-to-backend',
+      comment: 'The simulator and the real-host backend share only the core.',
+      severity: 'error',
+      from: { path: '^src/backends/([^/]+)/' },
+      to: { path: '^src/backends/', pathNot: '^src/backends/$1/' },
+    },
+    {
+      name: 'no-api-to-infrastructure',
+      comment: 'Faces talk to the core only.',
+      severity: 'error',
+      from: { path: '^src/api/' },
+      to: { path: '^src/(store|backends|app|cli|crypto|console)/' },
+    },
+    {
+      name: 'no-dialect-to-dialect',
+      comment: 'The ECS, KPS and native faces never import each other; shared HTTP plumbing lives in api/http.',
+      severity: 'error',
+      from: { path: '^src/api/(ecs|kps|native)/' },
+      to: { path: '^src/api/(ecs|kps|native)/', pathNot: '^src/api/$1/' },
+    },
+    {
+      name: 'no-crypto-to-adapters',
+      severity: 'error',
+      from: { path: '^src/crypto/' },
+      to: { path: '^src/(api|store|backends|app|cli|console)/' },
+    },
+    {
+      name: 'cli-client-only',
+      comment: 'CLI resource commands are HTTP clients of the native API; only `serve` reaches the composition root.',
+      severity: 'error',
+      from: { path: '^src/cli/', pathNot: '^src/cli/commands/serve\\.ts$' },
+      to: { path: '^src/(core|store|backends|api|crypto|app)/' },
+    },
+    {
+      name: 'console-types-only',
+      comment: 'The web console sees the native API through its published types only.',
+      severity: 'error',
+      from: { path: '^src/console/' },
+      to: { path: '^src/', pathNot: ['^src/console/', '^src/api/native/views\\.ts$', '^src/api/native/schemas\\.ts$'] },
+    },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.tsx', '.js', '.mjs'] },
+    exclude: { path: ['node_modules', '^src/console/dist'] },
+  },
+};

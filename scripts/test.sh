@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite: type check, import rules, then every test file against the embedded store and a
+# throwaway PostgreSQL (started here, stopped on exit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shopt -s globstar nullglob
+
+echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
+echo "== import rules"; npx depcruise src --config .dependency-cruiser.cjs
+
+PG_DIR=""
+cleanup() { [ -n "$PG_DIR" ] && scripts/pg-throwaway.sh stop "$PG_DIR"; }
+trap cleanup EXIT
+if [ -z "${KEYFLEET_TEST_PG_URL:-}" ]; then
+  eval "$(scripts/pg-throwaway.sh start)"
+  PG_DIR=$KEYFLEET_TEST_PG_DIR
+fi
+export KEYFLEET_TEST_PG_URL
+
+# A private HOME: SDKs write files there and ssh must not read the machine's own keys or known_hosts.
+export HOME=$(mktemp -d /tmp/kf-home.XXXXXX)
+FILES=("${@:-}")
+if [ -z "${FILES[0]}" ]; then FILES=(test/**/*.test.ts); fi
+echo "== tests (${#FILES[@]} files)"
+node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=600000 "${FILES[@]}"

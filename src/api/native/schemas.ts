@@ -1,0 +1,103 @@
+/** Request schemas of the native API (TypeBox → JSON Schema: validated by Fastify, published in the OpenAPI document). */
+import { Type } from 'typebox';
+
+export const RegionParams = Type.Object({ regionId: Type.String({ minLength: 1, maxLength: 64 }) });
+export const KeyPairParams = Type.Object({ regionId: Type.String({ minLength: 1, maxLength: 64 }), name: Type.String({ minLength: 1, maxLength: 255 }) });
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const Paging = {
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+};
+export const TagSchema = Type.Object({ key: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: 128 }) }, { additionalProperties: false });
+
+export const SignInBody = Type.Object(
+  {
+    accountName: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    userName: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    accessKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    accessKeySecret: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
+export const KeyPairListQuery = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  fingerprint: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  ...Paging,
+});
+
+export const KeyPairCreateBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255 }),
+    type: Type.Optional(Type.Union([Type.Literal('rsa'), Type.Literal('ed25519')])),
+    publicKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
+    resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    tags: Type.Optional(Type.Array(TagSchema, { maxItems: 20 })),
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  { additionalProperties: false },
+);
+
+export const KeyPairPatchBody = Type.Object({ description: Type.String({ maxLength: 1024 }) }, { additionalProperties: false });
+
+export const InstanceListQuery = Type.Object({
+  status: Type.Optional(Type.Union(['Pending', 'Starting', 'Running', 'Stopping', 'Stopped'].map((s) => Type.Literal(s)))),
+  search: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  keyPairName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  pendingRestart: Type.Optional(Type.Boolean()),
+  ...Paging,
+});
+
+export const RunInstancesBody = Type.Object(
+  {
+    imageId: Type.String({ minLength: 1, maxLength: 128 }),
+    instanceType: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    keyPairName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    tags: Type.Optional(Type.Array(TagSchema, { maxItems: 20 })),
+    description: Type.Optional(Type.String({ maxLength: 256 })),
+    start: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const ResetPasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export const DeleteInstanceQuery = Type.Object({ force: Type.Optional(Type.Boolean()) });
+
+export const CredentialSchema = Type.Union([
+  Type.Object({ kind: Type.Literal('password'), password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('privateKey'), privateKey: Type.String({ minLength: 1, maxLength: 16_384 }) }, { additionalProperties: false }),
+]);
+
+export const BindingBody = Type.Object(
+  {
+    action: Type.Union([Type.Literal('bind'), Type.Literal('unbind')]),
+    keyPairName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    // Items are checked by the core (duplicates, format, batch size), so the API answers with the core's codes.
+    instanceIds: Type.Array(Type.Unknown(), { maxItems: 100_000 }),
+    mode: Type.Optional(Type.Union([Type.Literal('on-restart'), Type.Literal('live')])),
+    credential: Type.Optional(CredentialSchema),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    wait: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const TaskListQuery = Type.Object({
+  status: Type.Optional(Type.Union(['queued', 'running', 'succeeded', 'failed', 'partial'].map((s) => Type.Literal(s)))),
+  regionId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  ...Paging,
+});
+
+export const TaskItemsQuery = Type.Object({
+  status: Type.Optional(Type.Union(['pending', 'running', 'succeeded', 'failed'].map((s) => Type.Literal(s)))),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+});

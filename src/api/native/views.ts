@@ -1,0 +1,88 @@
+/** What the native API shows of each record: whitelisted fields only, never a sealed secret or a hash. */
+import type { Instance } from '../../core/instance/instance.js';
+import type { KeyPair } from '../../core/keypair/keypair.js';
+import type { Task, TaskItem } from '../../core/task/task.js';
+
+export function keyPairView(kp: KeyPair) {
+  return {
+    id: kp.id,
+    name: kp.name,
+    regionId: kp.regionId,
+    algorithm: kp.algorithm,
+    bits: kp.bits,
+    fingerprintMd5: kp.fingerprintMd5,
+    fingerprintSha256: kp.fingerprintSha256,
+    publicKey: kp.publicKey,
+    resourceGroupId: kp.resourceGroupId,
+    tags: kp.tags,
+    description: kp.description,
+    privateKeyEscrowed: kp.escrowedPrivateKey !== null,
+    createdAt: kp.createdAt.toISOString(),
+  };
+}
+
+export function instanceView(i: Instance) {
+  return {
+    id: i.id,
+    name: i.name,
+    regionId: i.regionId,
+    zoneId: i.zoneId,
+    status: i.status,
+    osType: i.osType,
+    osName: i.osName,
+    imageId: i.imageId,
+    instanceType: i.instanceType,
+    resourceGroupId: i.resourceGroupId,
+    backend: i.backend,
+    address: i.address,
+    sshPort: i.sshPort,
+    loginUser: i.loginUser,
+    keyPairName: i.keyPairName,
+    pendingRestart: i.pendingRestart,
+    passwordLogin: i.appliedPasswordLogin,
+    hasPassword: i.hasPassword,
+    hostKeySha256: i.hostKeySha256,
+    canBindKeyPair: i.osType === 'linux',
+    tags: i.tags,
+    createdAt: i.createdAt.toISOString(),
+  };
+}
+
+export function taskView(t: Task) {
+  return {
+    id: t.id,
+    regionId: t.regionId,
+    kind: t.kind,
+    mode: t.mode,
+    keyPairName: t.keyPairName,
+    status: t.status,
+    total: t.total,
+    succeeded: t.succeeded,
+    failed: t.failed,
+    face: t.face,
+    requestId: t.requestId,
+    createdAt: t.createdAt.toISOString(),
+    startedAt: t.startedAt?.toISOString() ?? null,
+    finishedAt: t.finishedAt?.toISOString() ?? null,
+    options: { port: t.options.port ?? null },
+  };
+}
+
+export function taskItemView(i: TaskItem) {
+  return {
+    seq: i.seq,
+    instanceId: i.instanceId,
+    status: i.status,
+    attempts: i.attempts,
+    errorCode: i.errorCode,
+    errorMessage: i.errorMessage,
+    note: i.note,
+    startedAt: i.startedAt?.toISOString() ?? null,
+    finishedAt: i.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export type KeyPairView = ReturnType<typeof keyPairView>;
+export type InstanceView = ReturnType<typeof instanceView>;
+export type TaskView = ReturnType<typeof taskView>;
+export type TaskItemView = ReturnType<typeof taskItemView>;

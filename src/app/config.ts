@@ -1,0 +1,84 @@
+/**
+ * Configuration: read from the environment once, here, and passed down as plain values. Nothing else in the
+ * code base reads process.env.
+ */
+import path from 'node:path';
+import { DEFAULT_REGIONS, type Region } from '../core/region.js';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  regions: Region[];
+  sim: { serve: boolean; sshPort: number; bootDelayMs: number };
+  bootstrap: { accountName: string; adminName: string; accessKeyId?: string; accessKeySecret?: string; adminPassword?: string };
+  masterKey: string | undefined;
+  tasks: { concurrency: number; chunk: number; leaseMs: number; itemsPerSecond: number };
+  liveTimeoutMs: number;
+  bodyLimitBytes: number;
+  logLevel: string;
+  sessionTtlMs: number;
+  keyPairQuotaPerRegion: number;
+  nativeMaxBatch: number;
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}; got '${raw}'.`);
+  return n;
+}
+
+function regionsFrom(raw: string | undefined): Region[] {
+  if (!raw) return DEFAULT_REGIONS;
+  const ids = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (ids.length === 0 || ids.some((id) => !/^[a-z0-9-]{2,64}$/.test(id))) {
+    throw new ConfigError(`KEYFLEET_REGIONS must be a comma-separated list of region IDs (a-z, 0-9, '-'); got '${raw}'.`);
+  }
+  return ids.map((id) => DEFAULT_REGIONS.find((r) => r.id === id) ?? { id, localName: id });
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const host = env.KEYFLEET_HOST ?? '127.0.0.1';
+  if (!/^127\.\d+\.\d+\.\d+$|^localhost$|^::1$/.test(host) && env.KEYFLEET_ALLOW_REMOTE !== '1') {
+    throw new ConfigError(`KEYFLEET_HOST '${host}' is not a loopback address; set KEYFLEET_ALLOW_REMOTE=1 (behind TLS) to serve other networks.`);
+  }
+  const databaseUrl = env.KEYFLEET_DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('KEYFLEET_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded store).');
+  return {
+    host,
+    port: int(env, 'KEYFLEET_PORT', 8080, 0, 65535),
+    dataDir: path.resolve(cwd, env.KEYFLEET_DATA_DIR ?? './.keyfleet'),
+    databaseUrl,
+    regions: regionsFrom(env.KEYFLEET_REGIONS),
+    sim: {
+      serve: env.KEYFLEET_SIM_SERVE !== '0',
+      sshPort: int(env, 'KEYFLEET_SIM_SSH_PORT', 2222, 1, 65535),
+      bootDelayMs: int(env, 'KEYFLEET_SIM_BOOT_MS', 300, 0, 600_000),
+    },
+    bootstrap: {
+      accountName: 'keyfleet',
+      adminName: 'admin',
+      accessKeyId: env.KEYFLEET_ACCESS_KEY_ID || undefined,
+      accessKeySecret: env.KEYFLEET_ACCESS_KEY_SECRET || undefined,
+      adminPassword: env.KEYFLEET_ADMIN_PASSWORD || undefined,
+    },
+    masterKey: env.KEYFLEET_MASTER_KEY || undefined,
+    tasks: {
+      concurrency: int(env, 'KEYFLEET_TASK_CONCURRENCY', 32, 1, 1024),
+      chunk: int(env, 'KEYFLEET_TASK_CHUNK', 64, 1, 10_000),
+      leaseMs: int(env, 'KEYFLEET_TASK_LEASE_MS', 120_000, 1000, 3_600_000),
+      itemsPerSecond: int(env, 'KEYFLEET_TASK_ITEMS_PER_SECOND', 0, 0, 1_000_000),
+    },
+    liveTimeoutMs: int(env, 'KEYFLEET_LIVE_TIMEOUT_MS', 10_000, 100, 600_000),
+    bodyLimitBytes: int(env, 'KEYFLEET_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    logLevel: env.KEYFLEET_LOG_LEVEL ?? 'info',
+    sessionTtlMs: int(env, 'KEYFLEET_SESSION_TTL_S', 24 * 3600, 60, 30 * 24 * 3600) * 1000,
+    keyPairQuotaPerRegion: int(env, 'KEYFLEET_KEY_PAIR_QUOTA', 500, 1, 10_000_000),
+    nativeMaxBatch: int(env, 'KEYFLEET_NATIVE_MAX_BATCH', 10_000, 1, 100_000),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The composition root: the only place that sees every part. It opens the store, builds the compute backend,
+ * the SSH access, crypto and the core, mounts each face on one HTTP server, and resumes unfinished work.
+ */
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import { buildHttpServer } from '../api/http/server.js';
+import { nativeApiPlugin } from '../api/native/plugin.js';
+import { createSimCompute } from '../backends/sim/sim-compute.js';
+import { createSimSshFleet } from '../backends/sim/ssh-server.js';
+import { sshLiveAccess } from '../backends/ssh/live-access.js';
+import { createAdminOnlyAuthorizer } from '../core/authz/authorizer.js';
+import { type Core, createCore } from '../core/index.js';
+import type { Logger } from '../core/ports.js';
+import { createPasswordHasher } from '../crypto/password-hasher.js';
+import { createSecretBox } from '../crypto/secret-box.js';
+import { createSshKeyMaterial } from '../crypto/ssh-key-material.js';
+import { openStore, type OpenedStore } from '../store/open-store.js';
+import type { Config } from './config.js';
+import { lockDataDir, loadMasterKey } from './data-dir.js';
+import { createIdGen, systemClock } from './ids.js';
+
+export interface Keyfleet {
+  app: FastifyInstance;
+  core: Core;
+  store: OpenedStore;
+  config: Config;
+  /** http://host:port once listening. */
+  url: string;
+  bootstrap: { accessKeyId: string; generatedAccessKeySecret: string | null; generatedAdminPassword: string | null; created: boolean };
+  close(): Promise<void>;
+}
+
+function coreLogger(app: FastifyInstance): Logger {
+  return {
+    info: (msg, fields) => app.log.info(fields ?? {}, msg),
+    warn: (msg, fields) => app.log.warn(fields ?? {}, msg),
+    error: (msg, fields) => app.log.error(fields ?? {}, msg),
+  };
+}
+
+export async function startKeyfleet(config: Config): Promise<Keyfleet> {
+  const releaseLock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const app = buildHttpServer({ bodyLimitBytes: config.bodyLimitBytes, logLevel: config.logLevel });
+  const logger = coreLogger(app);
+  const fleet = createSimSshFleet({ logger: { warn: (m) => logger.warn(m) } });
+  const compute = createSimCompute({ dataDir: config.dataDir, sshPort: config.sim.sshPort, bootDelayMs: config.sim.bootDelayMs, fleet });
+  const secrets = createSecretBox(loadMasterKey(config.dataDir, config.masterKey));
+  const core = createCore({
+    store,
+    compute,
+    live: sshLiveAccess,
+    keys: createSshKeyMaterial(),
+    secrets,
+    passwords: createPasswordHasher(),
+    authz: createAdminOnlyAuthorizer(),
+    clock: systemClock,
+    ids: createIdGen(),
+    logger,
+    regions: config.regions,
+    settings: {
+      owner: `${process.pid}-${randomUUID()}`,
+      singleWriter: !config.databaseUrl,
+      taskConcurrency: config.tasks.concurrency,
+      taskChunk: config.tasks.chunk,
+      taskLeaseMs: config.tasks.leaseMs,
+      taskItemsPerSecond: config.tasks.itemsPerSecond,
+      liveTimeoutMs: config.liveTimeoutMs,
+      keyPairQuotaPerRegion: config.keyPairQuotaPerRegion,
+      maxRunAmount: 1000,
+      sessionTtlMs: config.sessionTtlMs,
+    },
+  });
+  const boot = await core.accounts.bootstrap(config.bootstrap);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'keyfleet native API', version: '1', description: 'Key pairs, instances, bindings and tasks. Sign in with POST /api/v1/sessions.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: ({ schema, url }) => ({ schema: (url.startsWith('/api/v1') ? schema : { ...schema, hide: true }) as never, url }),
+  });
+  await app.register(nativeApiPlugin, { prefix: '/api/v1', core, maxBatch: config.nativeMaxBatch });
+
+  await core.start();
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  let closed = false;
+  return {
+    app,
+    core,
+    store,
+    config,
+    url: `http://${config.host}:${port}`,
+    bootstrap: { accessKeyId: boot.accessKeyId, generatedAccessKeySecret: boot.generatedAccessKeySecret, generatedAdminPassword: boot.generatedAdminPassword, created: boot.created },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await core.close();
+      await compute.close();
+      await store.close();
+      releaseLock();
+    },
+  };
+}

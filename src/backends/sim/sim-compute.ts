@@ -1,0 +1,127 @@
+/**
+ * The simulated fleet: the embedded default compute backend. Each instance is a small root filesystem under the
+ * data directory; each Running Linux instance serves real SSH on its own loopback address, authenticating against
+ * those files on every attempt. At boot an instance applies its pending key state as cloud-init would: keyfleet's
+ * block in /root/.ssh/authorized_keys, the sshd drop-in for password login, a new root password hash.
+ *
+ * This module also documents what a real backend must honour: boot applies the BootConfig completely before the
+ * machine answers SSH; shutdown drops live connections; a resumed machine is not rebooted.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { planAuthorizedKeys } from '../../core/binding/authorized-keys.js';
+import { renderSshdDropIn, SSHD_DROP_IN_PATH } from '../../core/binding/sshd-drop-in.js';
+import type { Image, Instance, InstanceType } from '../../core/instance/instance.js';
+import type { BootConfig, ComputeBackend } from '../../core/ports.js';
+import { hostPath, initRootfs, readHostKey } from './rootfs.js';
+import { hashPassword, setShadowHash } from './shadow.js';
+import type { SimSshFleet } from './ssh-server.js';
+
+export interface SimComputeOptions {
+  dataDir: string;
+  sshPort: number;
+  /** Time a simulated boot or shutdown takes, so transitional states are visible as on a real cloud. */
+  bootDelayMs: number;
+  fleet: SimSshFleet;
+}
+
+export const SIM_IMAGES: Image[] = [
+  { id: 'ubuntu_22_04_x64_20G_alibase_20240926.vhd', name: 'Ubuntu 22.04 64 bit', osType: 'linux', osName: 'Ubuntu  22.04 64 bit', description: 'Simulated Ubuntu 22.04' },
+  { id: 'debian_12_6_x64_20G_alibase_20240823.vhd', name: 'Debian 12.6 64 bit', osType: 'linux', osName: 'Debian  12.6 64 bit', description: 'Simulated Debian 12' },
+  { id: 'aliyun_3_x64_20G_alibase_20240819.vhd', name: 'Alibaba Cloud Linux 3', osType: 'linux', osName: 'Alibaba Cloud Linux  3.2104 LTS 64 bit', description: 'Simulated Alibaba Cloud Linux 3' },
+  { id: 'centos_7_9_x64_20G_alibase_20240628.vhd', name: 'CentOS 7.9 64 bit', osType: 'linux', osName: 'CentOS  7.9 64 bit', description: 'Simulated CentOS 7.9' },
+  { id: 'win2022_21H2_x64_dtc_en-us_40G_alibase_20240816.vhd', name: 'Windows Server 2022 Datacenter', osType: 'windows', osName: 'Windows Server  2022 Datacenter 64-bit (English)', description: 'Simulated Windows Server 2022 (no SSH; cannot take a key pair)' },
+];
+
+export const SIM_INSTANCE_TYPES: InstanceType[] = [
+  { id: 'ecs.t6-c1m1.large', cpu: 2, memoryGiB: 2 },
+  { id: 'ecs.c7.large', cpu: 2, memoryGiB: 4 },
+  { id: 'ecs.g7.large', cpu: 2, memoryGiB: 8 },
+];
+
+const HOSTS_PER_SECOND_OCTET = 254 * 256;
+
+/** The n-th instance (1-based) gets 127.x.y.z with x from 16 up, z never 0 or 255. */
+export function simAddress(sequence: number): string {
+  const n = sequence - 1;
+  const z = (n % 254) + 1;
+  const y = Math.floor(n / 254) % 256;
+  const x = 16 + Math.floor(n / HOSTS_PER_SECOND_OCTET);
+  if (x > 254) throw new Error('The simulated fleet has run out of loopback addresses.');
+  return `127.${x}.${y}.${z}`;
+}
+
+const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
+
+export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
+  const root = (inst: Pick<Instance, 'id'>) => path.join(opts.dataDir, 'sim', 'instances', inst.id);
+  const isLinux = (inst: Instance) => inst.osType === 'linux';
+
+  async function applyCloudInit(rootDir: string, config: BootConfig): Promise<void> {
+    const akFile = hostPath(rootDir, '/root/.ssh/authorized_keys');
+    const current = await fs.readFile(akFile, 'utf8').catch(() => null);
+    const plan = planAuthorizedKeys(current, config.publicKey ? [{ keyPairName: config.keyPairName ?? 'key', publicKey: config.publicKey }] : []);
+    if (plan.changed) await writeAtomic(akFile, plan.content, 0o600);
+    await writeAtomic(hostPath(rootDir, SSHD_DROP_IN_PATH), renderSshdDropIn({ passwordAuthentication: config.passwordLogin }), 0o644);
+    if (config.newPasswordHash) await setShadowHash(rootDir, 'root', config.newPasswordHash);
+  }
+
+  return {
+    kind: 'sim',
+    images: () => SIM_IMAGES,
+    instanceTypes: () => SIM_INSTANCE_TYPES,
+    addressFor: (sequence) => ({ address: simAddress(sequence), sshPort: opts.sshPort }),
+
+    async provision(inst, rootPasswordHash) {
+      const dir = root(inst);
+      await initRootfs(dir, { hostname: inst.hostName, rootPasswordHash });
+      const pub = await readHostKey(dir);
+      return { hostKeySha256: sha256Fingerprint(pub) };
+    },
+
+    async boot(inst, config) {
+      const dir = root(inst);
+      await opts.fleet.stop(inst.id);
+      await sleep(opts.bootDelayMs);
+      if (!isLinux(inst)) return;
+      await initRootfs(dir, { hostname: inst.hostName, rootPasswordHash: null });
+      await applyCloudInit(dir, config);
+      await opts.fleet.serve({ instanceId: inst.id, rootDir: dir, address: inst.address, port: inst.sshPort });
+    },
+
+    async shutdown(inst) {
+      await opts.fleet.stop(inst.id);
+      await sleep(opts.bootDelayMs / 2);
+    },
+
+    async resume(inst) {
+      if (!isLinux(inst)) return;
+      await opts.fleet.serve({ instanceId: inst.id, rootDir: root(inst), address: inst.address, port: inst.sshPort });
+    },
+
+    async destroy(inst) {
+      await opts.fleet.stop(inst.id);
+      await fs.rm(root(inst), { recursive: true, force: true });
+    },
+
+    hashPassword: (password) => hashPassword(password),
+
+    async close() {
+      await opts.fleet.stopAll();
+    },
+  };
+}
+
+async function writeAtomic(file: string, content: string, mode: number): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.keyfleet-${process.pid}-${Date.now()}`;
+  await fs.writeFile(tmp, content, { mode });
+  await fs.rename(tmp, file);
+}
+
+/** 'SHA256:…' of an OpenSSH public key line, as ssh-keygen -l prints it. */
+export function sha256Fingerprint(publicKeyLine: string): string {
+  const blob = Buffer.from(publicKeyLine.trim().split(/\s+/)[1] ?? '', 'base64');
+  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
+}

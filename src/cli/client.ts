@@ -1,0 +1,64 @@
+/**
+ * A thin client of the native API for the CLI. Credentials come from the environment (or flags); each command
+ * signs in, does its work, and signs out, so no token is left behind on disk.
+ */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly requestId?: string) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  endpoint: string;
+  accessKeyId?: string;
+  accessKeySecret?: string;
+  userName?: string;
+  password?: string;
+}
+
+export class KeyfleetClient {
+  private token: string | null = null;
+  constructor(private readonly opts: ClientOptions) {}
+
+  async signIn(): Promise<void> {
+    const body = this.opts.accessKeyId
+      ? { accessKeyId: this.opts.accessKeyId, accessKeySecret: this.opts.accessKeySecret }
+      : { userName: this.opts.userName, password: this.opts.password };
+    if (!this.opts.accessKeyId && !this.opts.userName) {
+      throw new ApiError(401, 'Auth.Unauthenticated', 'No credentials: set KEYFLEET_ACCESS_KEY_ID and KEYFLEET_ACCESS_KEY_SECRET (or --user and KEYFLEET_PASSWORD).');
+    }
+    const res = await this.raw('POST', '/api/v1/sessions', body);
+    this.token = (res as { token: string }).token;
+  }
+
+  async signOut(): Promise<void> {
+    if (this.token) await this.raw('DELETE', '/api/v1/sessions/current').catch(() => undefined);
+    this.token = null;
+  }
+
+  request<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.raw(method, path, body) as Promise<T>;
+  }
+
+  private async raw(method: string, path: string, body?: unknown): Promise<unknown> {
+    const headers: Record<string, string> = { 'x-keyfleet-client': 'cli' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(this.opts.endpoint.replace(/\/$/, '') + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      throw new ApiError(0, 'Unreachable', `Cannot reach keyfleet at ${this.opts.endpoint}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+    }
+    if (res.status === 204) return null;
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      throw new ApiError(res.status, 'BadResponse', `Unexpected response from keyfleet (HTTP ${res.status}).`);
+    }
+    if (!res.ok) throw new ApiError(res.status, json?.code ?? 'Error', json?.message ?? `HTTP ${res.status}`, json?.requestId);
+    return json;
+  }
+}

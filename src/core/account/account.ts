@@ -1,0 +1,47 @@
+/** Account is a tenant. Every key pair, instance, task and audit entry belongs to exactly one. */
+export interface Account {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface User {
+  id: string;
+  accountId: string;
+  name: string;
+  isAccountAdmin: boolean;
+  isSystemAdmin: boolean;
+  /** Password hash (never the password); null when console sign-in is off for this user. */
+  passwordHash: string | null;
+  createdAt: Date;
+}
+
+export type AccessKeyStatus = 'Active' | 'Inactive';
+
+/** AccessKey signs API requests. The secret is needed to verify HMAC signatures, so it is kept sealed, not hashed. */
+export interface AccessKey {
+  id: string;
+  accountId: string;
+  userId: string;
+  sealedSecret: string;
+  status: AccessKeyStatus;
+  createdAt: Date;
+}
+
+export interface Session {
+  id: string;
+  accountId: string;
+  userId: string;
+  tokenHash: string;
+  /** The project the token is scoped to, for IAM-style tokens; null for console sessions. */
+  regionId: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface ResourceGroup {
+  id: string;
+  accountId: string;
+  name: string;
+  createdAt: Date;
+}

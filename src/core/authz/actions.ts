@@ -1,0 +1,37 @@
+/**
+ * The core's permissions. Each face maps its own action names onto these (ecs:DetachKeyPair and
+ * kps:SSHKeyPair:unbind both mean `keypair:Unbind`), so a policy means the same thing on every face.
+ */
+export const ACTIONS = [
+  'keypair:Create',
+  'keypair:Import',
+  'keypair:Describe',
+  'keypair:Update',
+  'keypair:Delete',
+  'keypair:Bind',
+  'keypair:Unbind',
+  'keypair:ExportPrivateKey',
+  'keypair:ImportPrivateKey',
+  'keypair:ClearPrivateKey',
+  'instance:Create',
+  'instance:Describe',
+  'instance:Start',
+  'instance:Stop',
+  'instance:Reboot',
+  'instance:ResetPassword',
+  'instance:Delete',
+  'task:Describe',
+  'task:Delete',
+  'image:Describe',
+  'region:Describe',
+] as const;
+
+export type Action = (typeof ACTIONS)[number];
+
+/** A resource named the way RAM names it: acs:ecs:{region}:{account}:{type}/{id}. */
+export interface ResourceRef {
+  type: 'keypair' | 'instance' | 'task' | 'image' | '*';
+  regionId: string;
+  id: string;
+  resourceGroupId?: string;
+}

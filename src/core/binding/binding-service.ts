@@ -1,0 +1,264 @@
+/**
+ * Bind and unbind: one key pair per instance, binding replaces the old key and turns password login off,
+ * unbinding turns the password method back on. A request becomes a durable task with one item per instance;
+ * each item succeeds or fails on its own (partial success). Two ways to take effect:
+ *   - on-restart: recorded now, applied by the machine at its next start or restart (cloud-init style);
+ *   - live: applied now over SSH and proven by a fresh login; a Stopped machine takes it at its next start.
+ */
+import type { ResourceRef } from '../authz/actions.js';
+import type { Authorizer } from '../authz/authorizer.js';
+import type { Caller } from '../caller.js';
+import type { Clock, IdGen } from '../clock.js';
+import { CoreError, isCoreError } from '../errors.js';
+import { instanceNotFound } from '../instance/instance-service.js';
+import { isRestartPending } from '../instance/instance-state.js';
+import { type Instance, keyPairRefusal } from '../instance/instance.js';
+import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
+import type { KeyPair } from '../keypair/keypair.js';
+import type { HostKeyPolicy, LiveAccess, LiveCredential, Logger, Repos, Store } from '../ports.js';
+import { type Region, requireRegion } from '../region.js';
+import type { Task, TaskItem, TaskKind, TaskMode, TaskOptions } from '../task/task.js';
+import { applyLive } from './live-apply.js';
+
+export interface BindingServiceDeps {
+  store: Store;
+  live: LiveAccess;
+  clock: Clock;
+  ids: IdGen;
+  regions: readonly Region[];
+  authz: Authorizer;
+  logger: Logger;
+  liveTimeoutMs: number;
+}
+
+export interface BindRequest {
+  regionId: string;
+  kind: TaskKind;
+  /** Required to bind; optional to unbind (then whatever is bound is removed). */
+  keyPairName?: string;
+  instanceIds: unknown;
+  mode: TaskMode;
+  /** For live changes to running machines: kept in memory for this task only, never stored or logged. */
+  credential?: LiveCredential;
+  options?: TaskOptions;
+  /** Largest batch the calling face allows (the clouds allow 50). */
+  maxBatch: number;
+}
+
+export const DEFAULT_MAX_BATCH = 50;
+const INSTANCE_ID_MAX = 64;
+
+/** Validates a batch of instance IDs: the request-level errors that change nothing. */
+export function validateInstanceIds(raw: unknown, maxBatch: number): string[] {
+  if (!Array.isArray(raw)) throw new CoreError('Batch.Malformed', 'InstanceIds must be a list of instance IDs.', { parameter: 'InstanceIds' });
+  if (raw.length === 0) throw new CoreError('Batch.Empty', 'Give at least one instance ID.', { parameter: 'InstanceIds' });
+  if (raw.length > maxBatch) {
+    throw new CoreError('Batch.TooLarge', `At most ${maxBatch} instances can be changed in one call; ${raw.length} were given.`, { parameter: 'InstanceIds', limit: maxBatch });
+  }
+  for (const id of raw) {
+    if (typeof id !== 'string' || id.trim() === '' || id.length > INSTANCE_ID_MAX || /\s/.test(id)) {
+      throw new CoreError('Batch.Malformed', `'${String(id).slice(0, 80)}' is not a valid instance ID.`, { parameter: 'InstanceIds' });
+    }
+  }
+  const ids = raw as string[];
+  const dup = ids.find((id, n) => ids.indexOf(id) !== n);
+  if (dup) throw new CoreError('Batch.DuplicateIds', `The instance ID '${dup}' is given more than once.`, { parameter: 'InstanceIds', instanceId: dup });
+  return ids;
+}
+
+export function createBindingService(deps: BindingServiceDeps) {
+  const { store, live, clock, ids, regions, authz, logger } = deps;
+  /** Live credentials by task id: memory only, dropped when the task ends. */
+  const credentials = new Map<string, LiveCredential>();
+
+  async function submit(caller: Caller, req: BindRequest): Promise<Task> {
+    const region: Region = requireRegion(regions, req.regionId);
+    if (req.kind !== 'bind' && req.kind !== 'unbind') throw new CoreError('Input.Invalid', `Unknown operation '${String(req.kind)}'.`);
+    if (req.mode !== 'on-restart' && req.mode !== 'live') {
+      throw new CoreError('Input.Invalid', `The mode '${String(req.mode)}' is not valid; use 'on-restart' or 'live'.`, { parameter: 'mode' });
+    }
+    const instanceIds = validateInstanceIds(req.instanceIds, req.maxBatch);
+    let keyPair: KeyPair | null = null;
+    if (req.kind === 'bind' && !req.keyPairName) throw new CoreError('Input.Missing', 'The key pair name is required to bind.', { parameter: 'KeyPairName' });
+    if (req.keyPairName) {
+      keyPair = await store.keyPairs.get(caller.accountId, region.id, req.keyPairName);
+      if (!keyPair) throw keyPairNotFound(req.keyPairName, region.id);
+    }
+    const action = req.kind === 'bind' ? 'keypair:Bind' : 'keypair:Unbind';
+    if (keyPair) authz.check(caller, action, [{ type: 'keypair', regionId: region.id, id: keyPair.name, resourceGroupId: keyPair.resourceGroupId }]);
+    if (req.options?.port !== undefined && (!Number.isInteger(req.options.port) || req.options.port < 1 || req.options.port > 65535)) {
+      throw new CoreError('Input.Invalid', `The SSH port '${String(req.options.port)}' is not valid.`, { parameter: 'port' });
+    }
+    const now = clock.now();
+    const task: Task = {
+      id: ids.uuid(),
+      accountId: caller.accountId,
+      regionId: region.id,
+      kind: req.kind,
+      mode: req.mode,
+      keyPairId: keyPair?.id ?? null,
+      keyPairName: keyPair?.name ?? null,
+      status: 'queued',
+      total: instanceIds.length,
+      succeeded: 0,
+      failed: 0,
+      face: caller.face,
+      requestId: caller.requestId,
+      createdBy: caller.userId,
+      createdAt: now,
+      startedAt: null,
+      finishedAt: null,
+      options: { ...req.options },
+    };
+    const items: TaskItem[] = instanceIds.map((instanceId, seq) => ({
+      taskId: task.id,
+      seq,
+      instanceId,
+      status: 'pending',
+      attempts: 0,
+      errorCode: null,
+      errorMessage: null,
+      note: null,
+      startedAt: null,
+      finishedAt: null,
+    }));
+    if (req.credential) credentials.set(task.id, req.credential);
+    await store.transaction((tx) => tx.tasks.insert(task, items));
+    return task;
+  }
+
+  /** Checks that apply to one instance of a batch; a failure here fails that item only. */
+  function refuse(caller: Caller, task: Task, inst: Instance | null, item: TaskItem): CoreError | null {
+    if (!inst || inst.regionId !== task.regionId) return instanceNotFound(item.instanceId);
+    const windows = keyPairRefusal(inst);
+    if (windows) return windows;
+    const action = task.kind === 'bind' ? 'keypair:Bind' : 'keypair:Unbind';
+    const resources: ResourceRef[] = [{ type: 'instance', regionId: inst.regionId, id: inst.id, resourceGroupId: inst.resourceGroupId }];
+    if (task.keyPairName) resources.push({ type: 'keypair', regionId: task.regionId, id: task.keyPairName });
+    if (!authz.allows(caller, action, resources)) {
+      return new CoreError('Auth.Forbidden', `You are not allowed to change the key pair of instance '${inst.id}'.`, { instanceId: inst.id });
+    }
+    return null;
+  }
+
+  /** Records the desired key state of one instance and the item's success in one transaction. */
+  async function recordDesired(tx: Repos, task: Task, item: TaskItem, inst: Instance, kp: KeyPair | null, applied: boolean, note: string, owner: string): Promise<boolean> {
+    const unbindOther = task.kind === 'unbind' && task.keyPairId !== null && inst.keyPairId !== task.keyPairId;
+    if (!unbindOther) {
+      if (task.kind === 'bind' && kp) {
+        inst.keyPairId = kp.id;
+        inst.keyPairName = kp.name;
+        inst.desiredPublicKey = kp.publicKey;
+      } else {
+        inst.keyPairId = null;
+        inst.keyPairName = null;
+        inst.desiredPublicKey = null;
+      }
+      if (applied) {
+        inst.appliedPublicKey = inst.desiredPublicKey;
+        inst.appliedPasswordLogin = inst.desiredPublicKey === null;
+      }
+      inst.pendingRestart = isRestartPending(inst);
+      inst.updatedAt = clock.now();
+      await tx.instances.update(inst);
+    }
+    const done: TaskItem = { ...item, status: 'succeeded', finishedAt: clock.now(), note: unbindOther ? 'not bound to this key pair; nothing changed' : note };
+    if (!(await tx.tasks.finishItem(done, owner))) return false;
+    if (!unbindOther) {
+      await tx.events.insert({
+        taskId: task.id,
+        seq: item.seq,
+        instanceId: inst.id,
+        accountId: inst.accountId,
+        action: task.kind,
+        keyPairId: task.kind === 'bind' ? kp?.id ?? null : task.keyPairId,
+        keyPairName: task.kind === 'bind' ? kp?.name ?? null : task.keyPairName,
+        mode: applied ? 'live' : 'on-restart',
+        at: clock.now(),
+      });
+    }
+    return true;
+  }
+
+  async function fail(task: Task, item: TaskItem, err: CoreError, owner: string): Promise<void> {
+    await store.transaction(async (tx) => {
+      await tx.tasks.finishItem({ ...item, status: 'failed', errorCode: err.code, errorMessage: err.message, finishedAt: clock.now() }, owner);
+    });
+  }
+
+  /** Runs one item. Called by the task runner with the item claimed (status running) by `owner`. */
+  async function execute(caller: Caller, task: Task, item: TaskItem, owner: string): Promise<void> {
+    try {
+      const kp = task.keyPairId ? await store.keyPairs.getById(task.accountId, task.keyPairId) : null;
+      if (task.kind === 'bind' && !kp) throw keyPairNotFound(task.keyPairName ?? '?', task.regionId);
+      const inst = await store.instances.get(task.accountId, item.instanceId);
+      const refusal = refuse(caller, task, inst, item);
+      if (refusal) return fail(task, item, refusal, owner);
+      const instance = inst!;
+
+      const liveNow = task.mode === 'live' && instance.status === 'Running';
+      if (task.mode === 'live' && !liveNow && instance.status !== 'Stopped') {
+        return fail(task, item, new CoreError('Instance.IncorrectStatus', `The instance '${instance.id}' is ${instance.status}; a live change needs it Running (or Stopped, to apply at its next start).`, { instanceId: instance.id, status: instance.status }), owner);
+      }
+      if (!liveNow) {
+        const note = task.mode === 'live' ? 'instance is Stopped: takes effect at its next start' : instance.status === 'Stopped' ? 'takes effect at the next start' : 'takes effect at the next restart';
+        await store.transaction(async (tx) => {
+          const cur = await tx.instances.get(task.accountId, instance.id);
+          if (!cur) throw instanceNotFound(instance.id);
+          if (!(await recordDesired(tx, task, item, cur, kp, false, note, owner))) throw new CoreError('Internal', 'The task item was taken over by another worker.');
+        });
+        return;
+      }
+
+      const credential = credentials.get(task.id);
+      if (!credential) {
+        // A credential lives in memory for its task only; after a keyfleet restart it is gone on purpose.
+        const code = item.attempts > 1 ? 'Live.CredentialLost' : 'Live.CredentialRequired';
+        return fail(task, item, new CoreError(code, 'A live change to a running instance needs a credential (the root password, or the private key of the key pair bound now); it is used for this task only and was not given or is no longer held.', { instanceId: instance.id }), owner);
+      }
+      const unbindOther = task.kind === 'unbind' && task.keyPairId !== null && instance.keyPairId !== task.keyPairId;
+      let note = 'not bound to this key pair; nothing changed';
+      if (!unbindOther) {
+        const desiredKey = task.kind === 'bind' && kp ? { keyPairName: kp.name, publicKey: kp.publicKey } : null;
+        const hostKey: HostKeyPolicy = instance.hostKeySha256 ? { kind: 'pinned', sha256: instance.hostKeySha256 } : { kind: 'trust-on-first-use' };
+        const removed = instance.appliedPublicKey && instance.appliedPublicKey !== desiredKey?.publicKey ? instance.appliedPublicKey : null;
+        const outcome = await applyLive(
+          live,
+          {
+            target: { host: instance.address, port: task.options.port ?? instance.sshPort, username: instance.loginUser },
+            hostKey,
+            homeDir: instance.loginUser === 'root' ? '/root' : `/home/${instance.loginUser}`,
+            removedPublicKey: removed,
+            timeoutMs: deps.liveTimeoutMs,
+          },
+          credential,
+          { key: desiredKey, passwordLogin: desiredKey === null },
+        );
+        note = `applied live and verified by login: ${outcome.verified}`;
+      }
+      await store.transaction(async (tx) => {
+        const cur = await tx.instances.get(task.accountId, instance.id);
+        if (!cur) throw instanceNotFound(instance.id);
+        if (!(await recordDesired(tx, task, item, cur, kp, true, note, owner))) throw new CoreError('Internal', 'The task item was taken over by another worker.');
+      });
+    } catch (err) {
+      const coreErr = isCoreError(err) ? err : new CoreError('Internal', 'An unexpected error stopped this change.');
+      if (!isCoreError(err)) logger.error('task item failed unexpectedly', { taskId: task.id, seq: item.seq, error: err instanceof Error ? err.message : String(err) });
+      await fail(task, item, coreErr, owner);
+    }
+  }
+
+  return {
+    submit,
+    execute,
+    /** Called when a task ends: the credential is forgotten. */
+    forget(taskId: string): void {
+      credentials.delete(taskId);
+    },
+    holdsCredential(taskId: string): boolean {
+      return credentials.has(taskId);
+    },
+  };
+}
+
+export type BindingService = ReturnType<typeof createBindingService>;

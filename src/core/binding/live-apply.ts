@@ -1,0 +1,133 @@
+/**
+ * Live application of a key state to a running machine over SSH, agentless, and its proof.
+ *
+ * 1. Log in with the credential of the request (or the management credential).
+ * 2. Read authorized_keys and the sshd drop-in; plan the change in pure code (only keyfleet's block is touched).
+ * 3. Write atomically (temp file + rename, mode/owner kept); if the drop-in changed, `sshd -t` before the reload and
+ *    put the old drop-in back if sshd refuses it.
+ * 4. Prove it with a fresh connection: the bound key is accepted (or the removed key refused) and the password
+ *    method is offered or not as the state says. If the proof fails, restore the previous content.
+ *
+ * The same steps run against a simulated instance and a real host; the credential lives only in this call.
+ */
+import { CoreError, isCoreError } from '../errors.js';
+import type { HostKeyPolicy, LiveAccess, LiveCredential, LiveSession, LiveTarget, RemoteFile } from '../ports.js';
+import { planAuthorizedKeys, type ManagedKey } from './authorized-keys.js';
+import { renderSshdDropIn, SSHD_DROP_IN_PATH } from './sshd-drop-in.js';
+
+export interface LiveKeyState {
+  /** The key to have in keyfleet's block (null: no key pair bound). */
+  key: ManagedKey | null;
+  passwordLogin: boolean;
+}
+
+export interface LiveHostProfile {
+  target: LiveTarget;
+  hostKey: HostKeyPolicy;
+  homeDir: string;
+  dropInPath?: string;
+  reloadCommand?: string;
+  /** The public key that must stop working (unbind/replace): checked to be refused afterwards. */
+  removedPublicKey?: string | null;
+  timeoutMs?: number;
+}
+
+export interface LiveOutcome {
+  hostKeySha256: string;
+  authorizedKeysChanged: boolean;
+  dropInChanged: boolean;
+  verified: string;
+}
+
+const DEFAULT_RELOAD = 'systemctl reload ssh';
+
+export async function applyLive(access: LiveAccess, profile: LiveHostProfile, credential: LiveCredential, desired: LiveKeyState): Promise<LiveOutcome> {
+  const session = await access.openSession(profile.target, credential, profile.hostKey, { timeoutMs: profile.timeoutMs });
+  const pinned: HostKeyPolicy = { kind: 'pinned', sha256: session.hostKeySha256 };
+  const sshDir = `${profile.homeDir}/.ssh`;
+  const akPath = `${sshDir}/authorized_keys`;
+  const dropInPath = profile.dropInPath ?? SSHD_DROP_IN_PATH;
+  const reload = profile.reloadCommand ?? DEFAULT_RELOAD;
+  try {
+    const akBefore = await session.readFile(akPath);
+    const dropBefore = await session.readFile(dropInPath);
+    const plan = planAuthorizedKeys(akBefore?.content ?? null, desired.key ? [desired.key] : []);
+    const dropContent = renderSshdDropIn({ passwordAuthentication: desired.passwordLogin });
+    const dropChanged = dropBefore?.content !== dropContent;
+
+    if (plan.changed) {
+      await session.ensureDir(sshDir, { mode: 0o700, uid: akBefore?.uid, gid: akBefore?.gid });
+      await session.writeFileAtomic(akPath, plan.content, { mode: akBefore?.mode ?? 0o600, uid: akBefore?.uid, gid: akBefore?.gid });
+    }
+    if (dropChanged) {
+      await writeDropInChecked(session, dropInPath, dropContent, dropBefore, reload, async () => {
+        if (plan.changed) await restoreFile(session, akPath, akBefore);
+      });
+    }
+
+    const verdict = await verify(access, profile, pinned, desired);
+    if (!verdict.ok) {
+      await restoreFile(session, akPath, akBefore);
+      if (dropChanged) {
+        await restoreFile(session, dropInPath, dropBefore);
+        await session.exec(reload);
+      }
+      throw new CoreError('Live.VerificationFailed', `The change was written but a fresh login did not confirm it (${verdict.reason}); the previous state was restored.`, { host: profile.target.host });
+    }
+    return { hostKeySha256: session.hostKeySha256, authorizedKeysChanged: plan.changed, dropInChanged: dropChanged, verified: verdict.reason };
+  } catch (err) {
+    if (isCoreError(err)) throw err;
+    throw new CoreError('Live.RemoteError', `The change on ${profile.target.host}:${profile.target.port} failed: ${err instanceof Error ? err.message : String(err)}`, { host: profile.target.host });
+  } finally {
+    session.close();
+  }
+}
+
+async function writeDropInChecked(session: LiveSession, path: string, content: string, before: RemoteFile | null, reload: string, undoOthers: () => Promise<void>): Promise<void> {
+  await session.writeFileAtomic(path, content, { mode: before?.mode ?? 0o644, uid: before?.uid ?? 0, gid: before?.gid ?? 0 });
+  const check = await session.exec('sshd -t');
+  if (check.code !== 0) {
+    await restoreFile(session, path, before);
+    await undoOthers();
+    throw new CoreError('Live.RemoteError', `sshd refused the new configuration and it was rolled back: ${check.stderr.trim().slice(0, 300)}`);
+  }
+  const reloaded = await session.exec(reload);
+  if (reloaded.code !== 0) {
+    await restoreFile(session, path, before);
+    await undoOthers();
+    throw new CoreError('Live.RemoteError', `Reloading sshd failed (${reload}: exit ${reloaded.code}); the change was rolled back.`);
+  }
+}
+
+async function restoreFile(session: LiveSession, path: string, before: RemoteFile | null): Promise<void> {
+  if (before) await session.writeFileAtomic(path, before.content, { mode: before.mode, uid: before.uid, gid: before.gid });
+  else await session.removeFile(path);
+}
+
+/** A fresh connection, with no credential at all: asks the server whether it would accept the key (PK_OK). */
+async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState): Promise<{ ok: boolean; reason: string }> {
+  const opts = { timeoutMs: profile.timeoutMs };
+  const reasons: string[] = [];
+  if (desired.key) {
+    const probe = await access.probeLogin(profile.target, pinned, desired.key.publicKey, opts);
+    if (probe.keyAccepted !== true) return { ok: false, reason: `key '${desired.key.keyPairName}' is not accepted` };
+    reasons.push(`key '${desired.key.keyPairName}' accepted`);
+    if (probe.methods.includes('password') !== desired.passwordLogin) {
+      return { ok: false, reason: `password login is ${probe.methods.includes('password') ? 'still offered' : 'not offered'}` };
+    }
+  }
+  if (profile.removedPublicKey) {
+    const probe = await access.probeLogin(profile.target, pinned, profile.removedPublicKey, opts);
+    if (probe.keyAccepted === true) return { ok: false, reason: 'the removed key is still accepted' };
+    reasons.push('removed key refused');
+    if (!desired.key && probe.methods.includes('password') !== desired.passwordLogin) {
+      return { ok: false, reason: `password login is ${probe.methods.includes('password') ? 'offered' : 'not offered'}` };
+    }
+  }
+  if (!desired.key && !profile.removedPublicKey) {
+    const probe = await access.probeLogin(profile.target, pinned, null, opts);
+    if (probe.methods.includes('password') !== desired.passwordLogin) return { ok: false, reason: 'password method not as expected' };
+  }
+  reasons.push(desired.passwordLogin ? 'password method offered' : 'password method off');
+  return { ok: true, reason: reasons.join(', ') };
+}

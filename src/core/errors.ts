@@ -1,0 +1,89 @@
+/**
+ * CoreError is the one error type the core raises. It carries a kind (what sort of failure, which each face maps
+ * to a status) and a stable code (which each face maps to its own wire code: Alibaba `Code`, Huawei `error_code`,
+ * the native API's `code`). The core never speaks HTTP; the faces own their envelopes.
+ *
+ * Messages use product words and quote the identifier the caller passed. They never carry key material,
+ * passwords or secrets: `details` is for identifiers and limits only.
+ */
+export type ErrorKind =
+  | 'InvalidInput'
+  | 'NotFound'
+  | 'Conflict'
+  | 'Forbidden'
+  | 'Unauthenticated'
+  | 'LimitExceeded'
+  | 'IncorrectState'
+  | 'Unavailable'
+  | 'Internal';
+
+/** Every code the core can raise, with its kind. Faces must map each one (a test checks the tables are total). */
+export const ErrorCodes = {
+  'Input.Invalid': 'InvalidInput',
+  'Input.Missing': 'InvalidInput',
+  'Input.TooLarge': 'InvalidInput',
+  'Region.NotFound': 'NotFound',
+  'ResourceGroup.NotFound': 'NotFound',
+  'KeyPair.NameMalformed': 'InvalidInput',
+  'KeyPair.NotFound': 'NotFound',
+  'KeyPair.AlreadyExists': 'Conflict',
+  'KeyPair.InUse': 'Conflict',
+  'KeyPair.QuotaExceeded': 'LimitExceeded',
+  'KeyPair.TagInvalid': 'InvalidInput',
+  'PublicKey.Malformed': 'InvalidInput',
+  'PublicKey.UnsupportedType': 'InvalidInput',
+  'PublicKey.TooWeak': 'InvalidInput',
+  'PrivateKey.Malformed': 'InvalidInput',
+  'PrivateKey.Mismatch': 'InvalidInput',
+  'PrivateKey.NotEscrowed': 'NotFound',
+  'Image.NotFound': 'NotFound',
+  'InstanceType.NotFound': 'NotFound',
+  'Instance.NotFound': 'NotFound',
+  'Instance.WindowsNotSupported': 'IncorrectState',
+  'Instance.IncorrectStatus': 'IncorrectState',
+  'Instance.NotBound': 'IncorrectState',
+  'Instance.AlreadyBound': 'IncorrectState',
+  'Instance.PasswordMalformed': 'InvalidInput',
+  'Instance.NameMalformed': 'InvalidInput',
+  'Instance.QuotaExceeded': 'LimitExceeded',
+  'Batch.Empty': 'InvalidInput',
+  'Batch.TooLarge': 'LimitExceeded',
+  'Batch.DuplicateIds': 'InvalidInput',
+  'Batch.Malformed': 'InvalidInput',
+  'Task.NotFound': 'NotFound',
+  'Task.NotFailed': 'IncorrectState',
+  'Live.CredentialRequired': 'InvalidInput',
+  'Live.CredentialRejected': 'Forbidden',
+  'Live.Unreachable': 'Unavailable',
+  'Live.HostKeyChanged': 'Forbidden',
+  'Live.VerificationFailed': 'Internal',
+  'Live.RemoteError': 'Internal',
+  'Live.CredentialLost': 'Unavailable',
+  'Auth.Unauthenticated': 'Unauthenticated',
+  'Auth.Forbidden': 'Forbidden',
+  'Internal': 'Internal',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class CoreError extends Error {
+  readonly kind: ErrorKind;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, string | number | boolean | string[]> = {},
+  ) {
+    super(message);
+    this.name = 'CoreError';
+    this.kind = ErrorCodes[code];
+  }
+}
+
+export function isCoreError(e: unknown): e is CoreError {
+  return e instanceof CoreError;
+}
+
+/** A per-item outcome inside a batch: batches report partial success, never all-or-nothing by accident. */
+export type ItemResult<T = undefined> =
+  | { ok: true; value: T }
+  | { ok: false; error: CoreError };

@@ -1,0 +1,149 @@
+/**
+ * createCore wires the use cases over the ports. It is the only entry the faces (ECS, KPS, native API, console)
+ * use; none of them implements a rule of its own.
+ */
+import { createAccountService } from './account/account-service.js';
+import type { Authorizer } from './authz/authorizer.js';
+import { createBindingService, type BindRequest } from './binding/binding-service.js';
+import type { Caller } from './caller.js';
+import type { Clock, IdGen } from './clock.js';
+import { CoreError } from './errors.js';
+import { createInstanceService } from './instance/instance-service.js';
+import type { KeyMaterial } from './keypair/key-material.js';
+import { createKeyPairService } from './keypair/keypair-service.js';
+import type { ComputeBackend, LiveAccess, Logger, Page, PasswordHasher, SecretBox, Store } from './ports.js';
+import type { Region } from './region.js';
+import { systemCaller } from './caller.js';
+import type { Task, TaskItem, TaskStatus } from './task/task.js';
+import { createTaskRunner } from './task/task-runner.js';
+
+export interface CoreDeps {
+  store: Store;
+  compute: ComputeBackend;
+  live: LiveAccess;
+  keys: KeyMaterial;
+  secrets: SecretBox;
+  passwords: PasswordHasher;
+  authz: Authorizer;
+  clock: Clock;
+  ids: IdGen;
+  logger: Logger;
+  regions: readonly Region[];
+  settings: CoreSettings;
+}
+
+export interface CoreSettings {
+  /** Process identity for task leases. */
+  owner: string;
+  /** True when this process is the only writer (embedded store): interrupted items are reclaimed at once. */
+  singleWriter: boolean;
+  taskConcurrency: number;
+  taskChunk: number;
+  taskLeaseMs: number;
+  taskItemsPerSecond: number;
+  liveTimeoutMs: number;
+  keyPairQuotaPerRegion: number;
+  maxRunAmount: number;
+  sessionTtlMs: number;
+}
+
+export function createCore(deps: CoreDeps) {
+  const { store, clock, ids, logger, regions, authz, settings } = deps;
+  const accounts = createAccountService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids, sessionTtlMs: settings.sessionTtlMs });
+  const keyPairs = createKeyPairService({ store, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, authz, quotaPerRegion: settings.keyPairQuotaPerRegion });
+  const instances = createInstanceService({ store, compute: deps.compute, clock, ids, regions, authz, logger, maxAmount: settings.maxRunAmount });
+  const bindings = createBindingService({ store, live: deps.live, clock, ids, regions, authz, logger, liveTimeoutMs: settings.liveTimeoutMs });
+  /** The caller who submitted each running task (authorization per item uses it); memory only. */
+  const submitters = new Map<string, Caller>();
+
+  const runner = createTaskRunner({
+    store,
+    clock,
+    logger,
+    owner: settings.owner,
+    concurrency: settings.taskConcurrency,
+    chunk: settings.taskChunk,
+    leaseMs: settings.taskLeaseMs,
+    itemsPerSecond: settings.taskItemsPerSecond,
+    execute: (task, item, owner) => {
+      const caller = submitters.get(task.id) ?? systemCaller(task.accountId, task.requestId);
+      return bindings.execute(caller, task, item, owner);
+    },
+    onFinished: (task) => {
+      bindings.forget(task.id);
+      submitters.delete(task.id);
+    },
+  });
+  let sweeper: NodeJS.Timeout | null = null;
+
+  const tasks = {
+    /** Submits a bind or unbind; the work runs in the background. */
+    async submit(caller: Caller, req: BindRequest): Promise<Task> {
+      const task = await bindings.submit(caller, req);
+      submitters.set(task.id, caller);
+      runner.kick(task.id);
+      return task;
+    },
+    /** Submits and waits for the result (the clouds' synchronous batch calls). */
+    async submitAndWait(caller: Caller, req: BindRequest): Promise<{ task: Task; items: TaskItem[] }> {
+      const task = await this.submit(caller, req);
+      const done = await runner.waitFor(caller.accountId, task.id);
+      const items = await store.tasks.items(task.id, { limit: task.total });
+      return { task: done, items: items.items };
+    },
+    async get(caller: Caller, id: string): Promise<Task> {
+      authz.check(caller, 'task:Describe', [{ type: 'task', regionId: '*', id }]);
+      const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
+      if (!t) throw new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, { taskId: String(id).slice(0, 80) });
+      return t;
+    },
+    async list(caller: Caller, q: { regionId?: string; statuses?: TaskStatus[]; offset?: number; limit?: number }): Promise<Page<Task>> {
+      authz.check(caller, 'task:Describe', [{ type: 'task', regionId: q.regionId ?? '*', id: '*' }]);
+      return store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 50), 1000) });
+    },
+    async items(caller: Caller, id: string, q: { status?: TaskItem['status']; offset?: number; limit?: number } = {}): Promise<Page<TaskItem>> {
+      await this.get(caller, id);
+      return store.tasks.items(id, { status: q.status, offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 100), 10_000) });
+    },
+    async waitFor(caller: Caller, id: string): Promise<Task> {
+      await this.get(caller, id);
+      return runner.waitFor(caller.accountId, id);
+    },
+    async delete(caller: Caller, ids: string[]): Promise<void> {
+      for (const id of ids) {
+        const t = await this.get(caller, id);
+        authz.check(caller, 'task:Delete', [{ type: 'task', regionId: t.regionId, id }]);
+        if (!t.finishedAt) throw new CoreError('Task.NotFailed', `The task '${id}' has not finished.`, { taskId: id });
+      }
+      await store.tasks.delete(caller.accountId, ids);
+    },
+  };
+
+  return {
+    accounts,
+    keyPairs,
+    instances,
+    tasks,
+    regions,
+    images: () => deps.compute.images(),
+    instanceTypes: () => deps.compute.instanceTypes(),
+    /** Resumes machines and unfinished tasks after a (re)start. */
+    async start(): Promise<{ resumedTasks: number; recoveredInstances: number }> {
+      if (settings.singleWriter) await store.tasks.releaseLeases('all', clock.now());
+      const recoveredInstances = await instances.recover();
+      const resumedTasks = await runner.resumeAll();
+      sweeper = setInterval(() => {
+        void store.tasks.releaseLeases('expired', clock.now()).then(() => runner.resumeAll()).catch((err: unknown) => logger.warn('task sweep failed', { error: String(err) }));
+      }, 15_000);
+      sweeper.unref();
+      return { resumedTasks, recoveredInstances };
+    },
+    async close(): Promise<void> {
+      if (sweeper) clearInterval(sweeper);
+      await runner.close();
+      await instances.settle();
+    },
+  };
+}
+
+export type Core = ReturnType<typeof createCore>;

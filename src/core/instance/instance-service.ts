@@ -1,0 +1,349 @@
+import type { Authorizer } from '../authz/authorizer.js';
+import type { Caller } from '../caller.js';
+import type { Clock, IdGen } from '../clock.js';
+import { CoreError } from '../errors.js';
+import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
+import { type Tag, validateTags } from '../keypair/keypair.js';
+import type { ComputeBackend, InstanceFilter, Logger, Page, Store } from '../ports.js';
+import { type Region, requireRegion } from '../region.js';
+import { type Instance, type InstanceStatus, validateInstanceName, validatePassword } from './instance.js';
+import { bootConfigOf, isRestartPending, withApplied } from './instance-state.js';
+
+export interface InstanceServiceDeps {
+  store: Store;
+  compute: ComputeBackend;
+  clock: Clock;
+  ids: IdGen;
+  regions: readonly Region[];
+  authz: Authorizer;
+  logger: Logger;
+  /** Instances one RunInstances call may create. */
+  maxAmount: number;
+}
+
+export interface RunInstancesInput {
+  regionId: string;
+  imageId: string;
+  instanceType?: string;
+  amount?: number;
+  name?: string;
+  password?: string;
+  keyPairName?: string;
+  resourceGroupId?: string;
+  tags?: Tag[];
+  description?: string;
+  /** Start after creation (default true), as RunInstances does. */
+  start?: boolean;
+}
+
+export interface InstanceQuery {
+  regionId?: string;
+  ids?: string[];
+  namePattern?: string;
+  search?: string;
+  status?: InstanceStatus;
+  keyPairName?: string;
+  resourceGroupId?: string;
+  pendingRestart?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+const INSTANCE_STATUSES: readonly InstanceStatus[] = ['Pending', 'Starting', 'Running', 'Stopping', 'Stopped'];
+
+export function createInstanceService(deps: InstanceServiceDeps) {
+  const { store, compute, clock, ids, regions, authz, logger } = deps;
+  /** One driver at a time per instance; transitions on one machine never interleave. */
+  const drivers = new Map<string, Promise<void>>();
+
+  function ref(i: Pick<Instance, 'regionId' | 'id' | 'resourceGroupId'>) {
+    return { type: 'instance' as const, regionId: i.regionId, id: i.id, resourceGroupId: i.resourceGroupId };
+  }
+
+  async function load(caller: Caller, id: string): Promise<Instance> {
+    if (typeof id !== 'string' || id === '') throw new CoreError('Input.Missing', 'The instance ID is required.', { parameter: 'InstanceId' });
+    const inst = await store.instances.get(caller.accountId, id);
+    if (!inst) throw instanceNotFound(id);
+    return inst;
+  }
+
+  /** Moves an instance from one of `from` to `to` in one transaction; refuses any other state. */
+  async function transition(caller: Caller, id: string, from: InstanceStatus[], to: InstanceStatus, action: string, mutate?: (i: Instance) => void): Promise<Instance> {
+    return store.transaction(async (tx) => {
+      const inst = await tx.instances.get(caller.accountId, id);
+      if (!inst) throw instanceNotFound(id);
+      if (!from.includes(inst.status)) {
+        throw new CoreError('Instance.IncorrectStatus', `The instance '${id}' is ${inst.status}; ${action} needs it to be ${from.join(' or ')}.`, { instanceId: id, status: inst.status });
+      }
+      inst.status = to;
+      inst.updatedAt = clock.now();
+      mutate?.(inst);
+      await tx.instances.update(inst);
+      return inst;
+    });
+  }
+
+  /** Brings a machine from a transitional state to a stable one. Safe to call again after a crash. */
+  async function step(accountId: string, id: string): Promise<void> {
+    const inst = await store.instances.get(accountId, id);
+    if (!inst) return;
+    if (inst.status === 'Pending') {
+      const { hostKeySha256 } = await compute.provision(inst, null);
+      await store.transaction(async (tx) => {
+        const cur = await tx.instances.get(accountId, id);
+        if (!cur || cur.status !== 'Pending') return;
+        cur.hostKeySha256 = hostKeySha256;
+        cur.status = 'Starting';
+        cur.updatedAt = clock.now();
+        await tx.instances.update(cur);
+      });
+      return step(accountId, id);
+    }
+    if (inst.status === 'Starting') {
+      const config = bootConfigOf(inst);
+      await compute.boot(inst, config);
+      await store.transaction(async (tx) => {
+        const cur = await tx.instances.get(accountId, id);
+        if (!cur || cur.status !== 'Starting') return;
+        const next = withApplied(cur, config);
+        next.status = 'Running';
+        next.hasPassword = cur.hasPassword;
+        next.updatedAt = clock.now();
+        await tx.instances.update(next);
+      });
+      return;
+    }
+    if (inst.status === 'Stopping') {
+      await compute.shutdown(inst);
+      await store.transaction(async (tx) => {
+        const cur = await tx.instances.get(accountId, id);
+        if (!cur || cur.status !== 'Stopping') return;
+        cur.status = 'Stopped';
+        cur.updatedAt = clock.now();
+        await tx.instances.update(cur);
+      });
+    }
+  }
+
+  function drive(accountId: string, id: string): Promise<void> {
+    const prev = drivers.get(id) ?? Promise.resolve();
+    const next = prev
+      .then(() => step(accountId, id))
+      .catch((err: unknown) => {
+        logger.error('instance transition failed', { instanceId: id, error: err instanceof Error ? err.message : String(err) });
+      })
+      .finally(() => {
+        if (drivers.get(id) === next) drivers.delete(id);
+      });
+    drivers.set(id, next);
+    return next;
+  }
+
+  return {
+    async run(caller: Caller, input: RunInstancesInput): Promise<string[]> {
+      const region = requireRegion(regions, input.regionId);
+      const image = compute.images().find((i) => i.id === input.imageId);
+      if (!image) throw new CoreError('Image.NotFound', `The image '${String(input.imageId)}' does not exist.`, { imageId: String(input.imageId) });
+      const types = compute.instanceTypes();
+      const instanceType = input.instanceType ?? types[0]!.id;
+      if (!types.some((t) => t.id === instanceType)) {
+        throw new CoreError('InstanceType.NotFound', `The instance type '${instanceType}' does not exist.`, { instanceType });
+      }
+      const amount = input.amount ?? 1;
+      if (!Number.isInteger(amount) || amount < 1 || amount > deps.maxAmount) {
+        throw new CoreError('Input.Invalid', `Amount must be an integer from 1 to ${deps.maxAmount}.`, { parameter: 'Amount' });
+      }
+      const name = input.name === undefined ? undefined : validateInstanceName(input.name);
+      const password = input.password === undefined ? undefined : validatePassword(input.password, image.osType);
+      const tags = validateTags(input.tags);
+      authz.check(caller, 'instance:Create', [{ type: 'instance', regionId: region.id, id: '*', resourceGroupId: input.resourceGroupId }]);
+      const groups = await store.accounts.listResourceGroups(caller.accountId);
+      const group = input.resourceGroupId ? groups.find((g) => g.id === input.resourceGroupId) : groups.find((g) => g.name === 'default') ?? groups[0];
+      if (!group) throw new CoreError('ResourceGroup.NotFound', `The resource group '${input.resourceGroupId}' does not exist.`, { resourceGroupId: String(input.resourceGroupId) });
+      let keyPair = null;
+      if (input.keyPairName) {
+        if (image.osType === 'windows') {
+          throw new CoreError('Instance.WindowsNotSupported', `The image '${image.id}' is Windows, which cannot use an SSH key pair.`, { imageId: image.id });
+        }
+        keyPair = await store.keyPairs.get(caller.accountId, region.id, input.keyPairName);
+        if (!keyPair) throw keyPairNotFound(input.keyPairName, region.id);
+        authz.check(caller, 'keypair:Bind', [{ type: 'keypair', regionId: region.id, id: keyPair.name }]);
+      }
+      const passwordHash = password ? await compute.hashPassword(password) : null;
+      const now = clock.now();
+      const created = await store.transaction(async (tx) => {
+        const out: Instance[] = [];
+        for (let n = 0; n < amount; n++) {
+          const seq = await tx.instances.nextSequence('instance');
+          const { address, sshPort } = compute.addressFor(seq);
+          const id = ids.next('i-', 20);
+          const inst: Instance = {
+            id,
+            accountId: caller.accountId,
+            regionId: region.id,
+            zoneId: `${region.id}-a`,
+            name: name ? (amount > 1 ? `${name}-${String(n + 1).padStart(3, '0')}` : name) : id,
+            hostName: `iz${id.slice(2, 14)}`,
+            description: (input.description ?? '').slice(0, 256),
+            imageId: image.id,
+            instanceType,
+            osType: image.osType,
+            osName: image.osName,
+            status: 'Pending',
+            backend: compute.kind,
+            address,
+            sshPort,
+            loginUser: image.osType === 'windows' ? 'Administrator' : 'root',
+            resourceGroupId: group.id,
+            tags,
+            createdAt: now,
+            keyPairId: keyPair?.id ?? null,
+            keyPairName: keyPair?.name ?? null,
+            desiredPublicKey: keyPair?.publicKey ?? null,
+            pendingPasswordHash: passwordHash,
+            appliedPublicKey: null,
+            appliedPasswordLogin: true,
+            pendingRestart: false,
+            hasPassword: passwordHash !== null,
+            hostKeySha256: null,
+            updatedAt: now,
+          };
+          inst.pendingRestart = isRestartPending(inst);
+          await tx.instances.insert(inst);
+          out.push(inst);
+        }
+        return out;
+      });
+      for (const inst of created) {
+        if (input.start === false) {
+          // Created but not started: provision the disk, then rest in Stopped.
+          void (async () => {
+            const { hostKeySha256 } = await compute.provision(inst, null);
+            await store.transaction(async (tx) => {
+              const cur = await tx.instances.get(inst.accountId, inst.id);
+              if (!cur || cur.status !== 'Pending') return;
+              cur.hostKeySha256 = hostKeySha256;
+              cur.status = 'Stopped';
+              await tx.instances.update(cur);
+            });
+          })().catch((err: unknown) => logger.error('provisioning failed', { instanceId: inst.id, error: String(err) }));
+        } else {
+          void drive(inst.accountId, inst.id);
+        }
+      }
+      return created.map((i) => i.id);
+    },
+
+    async list(caller: Caller, q: InstanceQuery): Promise<Page<Instance>> {
+      if (q.regionId !== undefined) requireRegion(regions, q.regionId);
+      if (q.status !== undefined && !INSTANCE_STATUSES.includes(q.status)) {
+        throw new CoreError('Input.Invalid', `The status '${q.status}' is not one of ${INSTANCE_STATUSES.join(', ')}.`, { parameter: 'Status' });
+      }
+      authz.check(caller, 'instance:Describe', [{ type: 'instance', regionId: q.regionId ?? '*', id: '*' }]);
+      const filter: InstanceFilter = {
+        accountId: caller.accountId,
+        regionId: q.regionId,
+        ids: q.ids,
+        namePattern: q.namePattern,
+        search: q.search,
+        status: q.status,
+        keyPairName: q.keyPairName,
+        resourceGroupId: q.resourceGroupId,
+        pendingRestart: q.pendingRestart,
+        offset: Math.max(0, q.offset ?? 0),
+        limit: Math.min(Math.max(1, q.limit ?? 50), 1000),
+      };
+      return store.instances.list(filter);
+    },
+
+    async get(caller: Caller, id: string): Promise<Instance> {
+      const inst = await load(caller, id);
+      authz.check(caller, 'instance:Describe', [ref(inst)]);
+      return inst;
+    },
+
+    async start(caller: Caller, id: string): Promise<Instance> {
+      const inst = await load(caller, id);
+      authz.check(caller, 'instance:Start', [ref(inst)]);
+      const next = await transition(caller, id, ['Stopped'], 'Starting', 'starting');
+      void drive(caller.accountId, id);
+      return next;
+    },
+
+    async stop(caller: Caller, id: string): Promise<Instance> {
+      const inst = await load(caller, id);
+      authz.check(caller, 'instance:Stop', [ref(inst)]);
+      const next = await transition(caller, id, ['Running'], 'Stopping', 'stopping');
+      void drive(caller.accountId, id);
+      return next;
+    },
+
+    /** Restart: the machine goes down and boots again, applying what waits for a restart. */
+    async reboot(caller: Caller, id: string): Promise<Instance> {
+      const inst = await load(caller, id);
+      authz.check(caller, 'instance:Reboot', [ref(inst)]);
+      const next = await transition(caller, id, ['Running'], 'Starting', 'restarting');
+      void drive(caller.accountId, id);
+      return next;
+    },
+
+    /** Sets a new root password; like ModifyInstanceAttribute it takes effect at the next start or restart. */
+    async resetPassword(caller: Caller, id: string, password: string): Promise<Instance> {
+      const inst = await load(caller, id);
+      authz.check(caller, 'instance:ResetPassword', [ref(inst)]);
+      validatePassword(password, inst.osType);
+      const hash = await compute.hashPassword(password);
+      return store.transaction(async (tx) => {
+        const cur = await tx.instances.get(caller.accountId, id);
+        if (!cur) throw instanceNotFound(id);
+        if (cur.status === 'Starting' || cur.status === 'Pending') {
+          throw new CoreError('Instance.IncorrectStatus', `The instance '${id}' is ${cur.status}; wait until it is Running or Stopped to reset its password.`, { instanceId: id, status: cur.status });
+        }
+        cur.pendingPasswordHash = hash;
+        cur.hasPassword = true;
+        cur.pendingRestart = isRestartPending(cur);
+        cur.updatedAt = clock.now();
+        await tx.instances.update(cur);
+        return cur;
+      });
+    },
+
+    async delete(caller: Caller, id: string, opts: { force?: boolean } = {}): Promise<void> {
+      const inst = await load(caller, id);
+      authz.check(caller, 'instance:Delete', [ref(inst)]);
+      if (inst.status !== 'Stopped' && !(opts.force && inst.status === 'Running')) {
+        throw new CoreError('Instance.IncorrectStatus', `The instance '${id}' is ${inst.status}; stop it first or delete with force.`, { instanceId: id, status: inst.status });
+      }
+      await store.instances.delete(caller.accountId, id);
+      await compute.destroy(inst);
+    },
+
+    /** After a keyfleet restart: finish interrupted transitions; running machines keep running. */
+    async recover(): Promise<number> {
+      const running = await store.instances.list({ statuses: ['Running'], backend: compute.kind, offset: 0, limit: 1_000_000 });
+      await runBounded(running.items, 64, (inst) => compute.resume(inst));
+      const page = await store.instances.list({ statuses: ['Pending', 'Starting', 'Stopping'], backend: compute.kind, offset: 0, limit: 1_000_000 });
+      for (const inst of page.items) void drive(inst.accountId, inst.id);
+      return page.total;
+    },
+
+    /** Waits until every transition started so far has finished (used at shutdown and by tests). */
+    async settle(): Promise<void> {
+      while (drivers.size > 0) await Promise.allSettled([...drivers.values()]);
+    },
+  };
+}
+
+export type InstanceService = ReturnType<typeof createInstanceService>;
+
+async function runBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export function instanceNotFound(id: string): CoreError {
+  return new CoreError('Instance.NotFound', `The instance '${id}' does not exist.`, { instanceId: id });
+}

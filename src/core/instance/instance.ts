@@ -1,0 +1,101 @@
+import { CoreError } from '../errors.js';
+import type { Tag } from '../keypair/keypair.js';
+
+export type InstanceStatus = 'Pending' | 'Starting' | 'Running' | 'Stopping' | 'Stopped';
+export type OsType = 'linux' | 'windows';
+/** Which compute backend owns the machine: the simulated fleet, or a real host reached over SSH. */
+export type BackendKind = 'sim' | 'host';
+
+export interface Image {
+  id: string;
+  name: string;
+  osType: OsType;
+  osName: string;
+  description: string;
+}
+
+export interface InstanceType {
+  id: string;
+  cpu: number;
+  memoryGiB: number;
+}
+
+/**
+ * Instance is a machine of the fleet. The key state is kept twice, as Nova keeps a copy of the key on the instance:
+ * `desired*` is what the API says (DescribeInstances shows it at once), `applied*` is what the machine really
+ * has. They differ while a change waits for the next start or restart (`pendingRestart`).
+ */
+export interface Instance {
+  id: string;
+  accountId: string;
+  regionId: string;
+  zoneId: string;
+  name: string;
+  hostName: string;
+  description: string;
+  imageId: string;
+  instanceType: string;
+  osType: OsType;
+  osName: string;
+  status: InstanceStatus;
+  backend: BackendKind;
+  address: string;
+  sshPort: number;
+  loginUser: string;
+  resourceGroupId: string;
+  tags: Tag[];
+  createdAt: Date;
+  /** Key pair bound by the API (null: none). */
+  keyPairId: string | null;
+  keyPairName: string | null;
+  /** Snapshot of the public key bound, so a later change to the key pair record cannot change what a machine trusts. */
+  desiredPublicKey: string | null;
+  /** A new root password hash waiting for the next start (ModifyInstanceAttribute Password semantics). */
+  pendingPasswordHash: string | null;
+  /** What the machine has now. */
+  appliedPublicKey: string | null;
+  appliedPasswordLogin: boolean;
+  /** True while the desired key state or password waits for a start or restart. */
+  pendingRestart: boolean;
+  /** Whether the machine has a root password at all (after unbind the user must reset it to log in). */
+  hasPassword: boolean;
+  /** Host key fingerprint pinned on first contact (real hosts) or known from the simulator. */
+  hostKeySha256: string | null;
+  updatedAt: Date;
+}
+
+export const TRANSITIONAL: readonly InstanceStatus[] = ['Pending', 'Starting', 'Stopping'];
+
+/** Password rule of the ECS API: 8-30 characters with at least three of upper, lower, digit, special. */
+const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/";
+
+export function validatePassword(password: unknown, osType: OsType): string {
+  if (typeof password !== 'string' || password.length < 8 || password.length > 30) {
+    throw new CoreError('Instance.PasswordMalformed', 'The password must be 8 to 30 characters long.', { parameter: 'Password' });
+  }
+  const classes = [/[A-Z]/, /[a-z]/, /[0-9]/].filter((re) => re.test(password)).length +
+    ([...password].some((c) => PASSWORD_SPECIALS.includes(c)) ? 1 : 0);
+  const onlyAllowed = [...password].every((c) => /[A-Za-z0-9]/.test(c) || PASSWORD_SPECIALS.includes(c));
+  if (classes < 3 || !onlyAllowed || (osType === 'windows' && password.startsWith('/'))) {
+    throw new CoreError(
+      'Instance.PasswordMalformed',
+      `The password must use at least three of: upper-case letters, lower-case letters, digits, and the special characters ${PASSWORD_SPECIALS}`,
+      { parameter: 'Password' },
+    );
+  }
+  return password;
+}
+
+export function validateInstanceName(name: unknown): string {
+  if (typeof name !== 'string' || name.length < 2 || name.length > 128 || /^https?:/i.test(name) || !/^[\p{L}\p{N}]/u.test(name)) {
+    throw new CoreError('Instance.NameMalformed', `The instance name '${String(name).slice(0, 64)}' is not valid: use 2-128 characters starting with a letter or digit.`, { parameter: 'InstanceName' });
+  }
+  return name;
+}
+
+export function keyPairRefusal(instance: Instance): CoreError | null {
+  if (instance.osType === 'windows') {
+    return new CoreError('Instance.WindowsNotSupported', `The instance '${instance.id}' runs Windows, which cannot use an SSH key pair.`, { instanceId: instance.id });
+  }
+  return null;
+}

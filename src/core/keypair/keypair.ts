@@ -1,0 +1,78 @@
+import { CoreError } from '../errors.js';
+import type { KeyAlgorithm } from './public-key.js';
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+/** KeyPair is a named public key of an account in a region. The private key is never stored in the clear. */
+export interface KeyPair {
+  id: string;
+  accountId: string;
+  regionId: string;
+  name: string;
+  algorithm: KeyAlgorithm;
+  bits: number;
+  /** The OpenSSH public key line as imported or generated, comment included. */
+  publicKey: string;
+  fingerprintMd5: string;
+  fingerprintSha256: string;
+  resourceGroupId: string;
+  tags: Tag[];
+  description: string;
+  createdAt: Date;
+  /** Private key escrow: an envelope-encrypted private key, or null. */
+  escrowedPrivateKey: string | null;
+}
+
+export const KEY_PAIR_NAME_MAX = 255;
+export const MAX_TAGS = 20;
+
+// Letters (any script), digits, ':', '_', '.', '-'; must start with a letter or digit. The union of what the
+// Alibaba and Huawei faces accept; each face narrows it further to its own documented rule.
+const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}:_.-]*$/u;
+
+export function validateKeyPairName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new CoreError('Input.Missing', 'The key pair name is required.', { parameter: 'KeyPairName' });
+  }
+  if (name.length > KEY_PAIR_NAME_MAX || !NAME_PATTERN.test(name) || /^https?:/i.test(name)) {
+    throw new CoreError(
+      'KeyPair.NameMalformed',
+      `The key pair name '${name.slice(0, 64)}' is not valid: use 1-${KEY_PAIR_NAME_MAX} letters, digits, ':', '_', '.' or '-', starting with a letter or digit.`,
+      { parameter: 'KeyPairName' },
+    );
+  }
+  return name;
+}
+
+export function validateTags(tags: readonly Tag[] | undefined): Tag[] {
+  if (!tags || tags.length === 0) return [];
+  if (tags.length > MAX_TAGS) {
+    throw new CoreError('KeyPair.TagInvalid', `At most ${MAX_TAGS} tags are allowed; ${tags.length} were given.`);
+  }
+  const seen = new Set<string>();
+  for (const t of tags) {
+    if (!t.key || t.key.length > 128 || /^(aliyun|acs:)/i.test(t.key) || /https?:\/\//i.test(t.key)) {
+      throw new CoreError('KeyPair.TagInvalid', `The tag key '${(t.key ?? '').slice(0, 64)}' is not valid.`, { reason: 'key' });
+    }
+    if (t.value.length > 128 || /^acs:/i.test(t.value) || /https?:\/\//i.test(t.value)) {
+      throw new CoreError('KeyPair.TagInvalid', `The value of tag '${t.key}' is not valid.`, { reason: 'value' });
+    }
+    if (seen.has(t.key)) throw new CoreError('KeyPair.TagInvalid', `The tag key '${t.key}' is given twice.`, { reason: 'duplicate' });
+    seen.add(t.key);
+  }
+  return tags.map((t) => ({ key: t.key, value: t.value }));
+}
+
+/** Matches a name against a pattern where '*' is a wildcard, as DescribeKeyPairs does. */
+export function nameMatches(pattern: string, name: string): boolean {
+  if (!pattern.includes('*')) return pattern === name;
+  const re = new RegExp('^' + pattern.split('*').map(escapeRegExp).join('.*') + '$', 'u');
+  return re.test(name);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,226 @@
+/**
+ * Ports: what the core needs from the outside world. The store, compute backends, the SSH client and crypto
+ * implement these; the core imports none of them.
+ */
+import type { Account, AccessKey, ResourceGroup, Session, User } from './account/account.js';
+import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
+import type { KeyPair, Tag } from './keypair/keypair.js';
+import type { Task, TaskItem, TaskItemStatus, TaskStatus } from './task/task.js';
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface KeyPairFilter {
+  accountId: string;
+  regionId?: string;
+  namePattern?: string;
+  fingerprint?: string;
+  resourceGroupId?: string;
+  tags?: Tag[];
+  offset: number;
+  limit: number;
+}
+
+export interface KeyPairRepo {
+  /** Inserts; raises KeyPair.AlreadyExists if the name is taken in that account and region. */
+  insert(kp: KeyPair): Promise<void>;
+  get(accountId: string, regionId: string, name: string): Promise<KeyPair | null>;
+  getById(accountId: string, id: string): Promise<KeyPair | null>;
+  list(filter: KeyPairFilter): Promise<Page<KeyPair>>;
+  count(accountId: string, regionId: string): Promise<number>;
+  update(kp: KeyPair): Promise<void>;
+  delete(accountId: string, ids: string[]): Promise<void>;
+}
+
+export interface InstanceFilter {
+  accountId?: string;
+  regionId?: string;
+  ids?: string[];
+  namePattern?: string;
+  /** Free text over id, name, address and key pair name (console search). */
+  search?: string;
+  status?: InstanceStatus;
+  keyPairName?: string;
+  resourceGroupId?: string;
+  backend?: BackendKind;
+  pendingRestart?: boolean;
+  statuses?: InstanceStatus[];
+  offset: number;
+  limit: number;
+}
+
+export interface InstanceRepo {
+  insert(instance: Instance): Promise<void>;
+  get(accountId: string, id: string): Promise<Instance | null>;
+  getMany(accountId: string, ids: string[]): Promise<Instance[]>;
+  list(filter: InstanceFilter): Promise<Page<Instance>>;
+  update(instance: Instance): Promise<void>;
+  delete(accountId: string, id: string): Promise<void>;
+  /** Names of the instances a key pair is bound to (first `limit`), and how many there are. */
+  boundTo(accountId: string, keyPairId: string, limit: number): Promise<Page<string>>;
+  /** A value that is unique across all instances ever created, for addresses. */
+  nextSequence(name: string): Promise<number>;
+}
+
+export interface TaskFilter {
+  accountId: string;
+  regionId?: string;
+  statuses?: TaskStatus[];
+  offset: number;
+  limit: number;
+}
+
+export interface TaskRepo {
+  insert(task: Task, items: TaskItem[]): Promise<void>;
+  get(accountId: string, id: string): Promise<Task | null>;
+  list(filter: TaskFilter): Promise<Page<Task>>;
+  items(taskId: string, filter?: { status?: TaskItemStatus; offset?: number; limit?: number }): Promise<Page<TaskItem>>;
+  /** Tasks not finished yet, across accounts: resumed at start. */
+  unfinished(): Promise<Task[]>;
+  /** Marks up to `limit` pending items running for `owner` until `leaseUntil`; also takes items whose lease ran out. */
+  claimItems(taskId: string, owner: string, now: Date, leaseUntil: Date, limit: number): Promise<TaskItem[]>;
+  /** Records an item's outcome; returns false if the item was not running under this owner (so nothing is applied twice). */
+  finishItem(item: TaskItem, owner: string): Promise<boolean>;
+  /** Recounts and stores the task's counters and status; returns the task. */
+  refresh(taskId: string, now: Date): Promise<Task>;
+  markStarted(taskId: string, now: Date): Promise<void>;
+  /** Puts running items back to pending: all of them (single writer, at start) or those whose lease ran out. */
+  releaseLeases(which: 'all' | 'expired', now: Date): Promise<number>;
+  delete(accountId: string, ids: string[]): Promise<void>;
+}
+
+export interface BindingEvent {
+  taskId: string;
+  seq: number;
+  instanceId: string;
+  accountId: string;
+  action: 'bind' | 'unbind';
+  keyPairId: string | null;
+  keyPairName: string | null;
+  mode: 'on-restart' | 'live' | 'boot';
+  at: Date;
+}
+
+export interface BindingEventRepo {
+  /** Raises if an event for this task item already exists: the guard that an item is applied once. */
+  insert(e: BindingEvent): Promise<void>;
+  forInstance(accountId: string, instanceId: string): Promise<BindingEvent[]>;
+  countByTask(taskId: string): Promise<number>;
+}
+
+export interface AccountRepo {
+  insertAccount(a: Account): Promise<void>;
+  getAccount(id: string): Promise<Account | null>;
+  getAccountByName(name: string): Promise<Account | null>;
+  listAccounts(): Promise<Account[]>;
+  insertUser(u: User): Promise<void>;
+  getUser(accountId: string, id: string): Promise<User | null>;
+  getUserByName(accountId: string, name: string): Promise<User | null>;
+  updateUser(u: User): Promise<void>;
+  insertAccessKey(k: AccessKey): Promise<void>;
+  getAccessKey(id: string): Promise<AccessKey | null>;
+  updateAccessKey(k: AccessKey): Promise<void>;
+  insertSession(s: Session): Promise<void>;
+  getSessionByTokenHash(hash: string): Promise<Session | null>;
+  deleteSession(id: string): Promise<void>;
+  insertResourceGroup(g: ResourceGroup): Promise<void>;
+  listResourceGroups(accountId: string): Promise<ResourceGroup[]>;
+  getResourceGroup(accountId: string, id: string): Promise<ResourceGroup | null>;
+}
+
+export interface Repos {
+  keyPairs: KeyPairRepo;
+  instances: InstanceRepo;
+  tasks: TaskRepo;
+  events: BindingEventRepo;
+  accounts: AccountRepo;
+}
+
+/** Store: repositories plus short transactions. Nothing slow (SSH, key generation, sleeps) runs inside one. */
+export interface Store extends Repos {
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** What a machine must have after it boots: applied by the backend as cloud-init would. */
+export interface BootConfig {
+  /** The key pair's public key to place in the managed block (null: no key pair). */
+  publicKey: string | null;
+  keyPairName: string | null;
+  passwordLogin: boolean;
+  /** A new root password hash to install, or null to keep the current one. */
+  newPasswordHash: string | null;
+}
+
+/** ComputeBackend: machines that start, stop and boot with a key state. The simulated fleet implements it. */
+export interface ComputeBackend {
+  readonly kind: BackendKind;
+  images(): Image[];
+  instanceTypes(): InstanceType[];
+  /** Address and SSH port for the n-th instance ever created. */
+  addressFor(sequence: number): { address: string; sshPort: number };
+  /** Creates the machine's disk; it is Stopped afterwards. Returns the host key fingerprint. */
+  provision(instance: Instance, rootPasswordHash: string | null): Promise<{ hostKeySha256: string }>;
+  /** Applies the boot configuration (cloud-init) and starts serving. */
+  boot(instance: Instance, config: BootConfig): Promise<void>;
+  shutdown(instance: Instance): Promise<void>;
+  /** After keyfleet itself restarted: a Running machine keeps running (serves again) without a boot. */
+  resume(instance: Instance): Promise<void>;
+  destroy(instance: Instance): Promise<void>;
+  /** Hashes a new root password in the machine's own format; the plain password is not kept. */
+  hashPassword(password: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface RemoteFile {
+  content: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface LiveTarget {
+  host: string;
+  port: number;
+  username: string;
+}
+
+export type LiveCredential = { kind: 'password'; password: string } | { kind: 'privateKey'; privateKey: string };
+export type HostKeyPolicy = { kind: 'pinned'; sha256: string } | { kind: 'trust-on-first-use' };
+
+export interface LiveSession {
+  readonly hostKeySha256: string;
+  readFile(path: string): Promise<RemoteFile | null>;
+  writeFileAtomic(path: string, content: string, attrs: { mode: number; uid?: number; gid?: number }): Promise<void>;
+  ensureDir(path: string, attrs: { mode: number; uid?: number; gid?: number }): Promise<void>;
+  removeFile(path: string): Promise<void>;
+  exec(command: string, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  close(): void;
+}
+
+/** LiveAccess reaches a running machine over SSH, agentless: the same path for simulated and real hosts. */
+export interface LiveAccess {
+  openSession(target: LiveTarget, credential: LiveCredential, hostKey: HostKeyPolicy, opts?: { timeoutMs?: number }): Promise<LiveSession>;
+  probeLogin(target: LiveTarget, hostKey: HostKeyPolicy, publicKeyLine: string | null, opts?: { timeoutMs?: number }): Promise<{ keyAccepted: boolean | null; methods: string[]; hostKeySha256: string }>;
+  tryLogin(target: LiveTarget, credential: LiveCredential, hostKey: HostKeyPolicy, opts?: { timeoutMs?: number }): Promise<{ ok: boolean; hostKeySha256: string }>;
+}
+
+/** SecretBox seals secrets at rest (access key secrets, escrowed private keys) with a key-encryption key. */
+export interface SecretBox {
+  seal(plain: string, context: string): string;
+  open(sealed: string, context: string): string;
+}
+
+/** PasswordHasher hashes console passwords and session tokens; slow by design for passwords. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(password: string, hash: string): Promise<boolean>;
+}
+
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}

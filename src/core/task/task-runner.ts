@@ -1,0 +1,107 @@
+/**
+ * TaskRunner works through the items of durable tasks. Items are claimed in chunks under a lease, executed with
+ * bounded concurrency, and finished one by one; a task ends when nothing is pending or running. On start every
+ * unfinished task is resumed. With `itemsPerSecond` an operator paces fleet-wide changes (waves, not a stampede).
+ */
+import type { Clock } from '../clock.js';
+import type { Logger, Store } from '../ports.js';
+import type { Task, TaskItem } from './task.js';
+
+export interface TaskRunnerDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Unique per process, so a lease says who holds an item. */
+  owner: string;
+  execute(task: Task, item: TaskItem, owner: string): Promise<void>;
+  onFinished(task: Task): void;
+  concurrency: number;
+  chunk: number;
+  leaseMs: number;
+  itemsPerSecond: number;
+}
+
+export function createTaskRunner(deps: TaskRunnerDeps) {
+  const { store, clock, logger } = deps;
+  const running = new Map<string, Promise<void>>();
+  const waiters = new Map<string, Array<(t: Task) => void>>();
+  let closed = false;
+  let nextStartAt = 0;
+
+  async function pace(): Promise<void> {
+    if (deps.itemsPerSecond <= 0) return;
+    const interval = 1000 / deps.itemsPerSecond;
+    const now = Date.now();
+    const at = Math.max(now, nextStartAt);
+    nextStartAt = at + interval;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  }
+
+  async function work(taskId: string): Promise<void> {
+    const first = await store.tasks.refresh(taskId, clock.now());
+    if (!first.startedAt) await store.tasks.markStarted(taskId, clock.now());
+    const task = (await store.tasks.refresh(taskId, clock.now()));
+    for (;;) {
+      if (closed) return;
+      const now = clock.now();
+      const items = await store.tasks.claimItems(taskId, deps.owner, now, new Date(now.getTime() + deps.leaseMs), deps.chunk);
+      if (items.length === 0) break;
+      let next = 0;
+      const worker = async () => {
+        while (next < items.length && !closed) {
+          const item = items[next++]!;
+          await pace();
+          await deps.execute(task, item, deps.owner);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(deps.concurrency, items.length) }, worker));
+    }
+    const done = await store.tasks.refresh(taskId, clock.now());
+    if (done.finishedAt) {
+      deps.onFinished(done);
+      for (const resolve of waiters.get(taskId) ?? []) resolve(done);
+      waiters.delete(taskId);
+    }
+  }
+
+  function kick(taskId: string): void {
+    if (closed || running.has(taskId)) return;
+    const p = work(taskId)
+      .catch((err: unknown) => logger.error('task run failed', { taskId, error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => running.delete(taskId));
+    running.set(taskId, p);
+  }
+
+  return {
+    kick,
+    /** Resumes every unfinished task (at start, and periodically to pick up work of a process that died). */
+    async resumeAll(): Promise<number> {
+      const tasks = await store.tasks.unfinished();
+      for (const t of tasks) kick(t.id);
+      return tasks.length;
+    },
+    /** Resolves when the task has finished (immediately if it already has). */
+    async waitFor(accountId: string, taskId: string): Promise<Task> {
+      const t = await store.tasks.get(accountId, taskId);
+      if (!t || t.finishedAt) return t!;
+      return new Promise<Task>((resolve) => {
+        const list = waiters.get(taskId) ?? [];
+        list.push(resolve);
+        waiters.set(taskId, list);
+        // The task may have finished between the read above and registering.
+        void store.tasks.get(accountId, taskId).then((again) => {
+          if (again?.finishedAt) resolve(again);
+        });
+      });
+    },
+    async close(): Promise<void> {
+      closed = true;
+      await Promise.allSettled([...running.values()]);
+    },
+    active(): number {
+      return running.size;
+    },
+  };
+}
+
+export type TaskRunner = ReturnType<typeof createTaskRunner>;

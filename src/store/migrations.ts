@@ -1,0 +1,171 @@
+/**
+ * The one set of migrations, written with Kysely's schema builder so that the same code runs on SQLite and
+ * PostgreSQL. Never edit a migration that has shipped; add a new one.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+const initial: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createTable('accounts')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('name', 'varchar(128)', (c) => c.notNull().unique())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createTable('users')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
+      .addColumn('name', 'varchar(128)', (c) => c.notNull())
+      .addColumn('is_account_admin', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('is_system_admin', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('password_hash', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addUniqueConstraint('users_account_name', ['account_id', 'name'])
+      .execute();
+    await db.schema.createTable('access_keys')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
+      .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('users.id'))
+      .addColumn('sealed_secret', 'text', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createTable('sessions')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('token_hash', 'varchar(128)', (c) => c.notNull().unique())
+      .addColumn('region_id', 'varchar(64)')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createTable('resource_groups')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
+      .addColumn('name', 'varchar(128)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addUniqueConstraint('resource_groups_account_name', ['account_id', 'name'])
+      .execute();
+    await db.schema.createTable('key_pairs')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
+      .addColumn('region_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('name', 'varchar(255)', (c) => c.notNull())
+      .addColumn('algorithm', 'varchar(64)', (c) => c.notNull())
+      .addColumn('bits', 'integer', (c) => c.notNull())
+      .addColumn('public_key', 'text', (c) => c.notNull())
+      .addColumn('fingerprint_md5', 'varchar(64)', (c) => c.notNull())
+      .addColumn('fingerprint_sha256', 'varchar(64)', (c) => c.notNull())
+      .addColumn('resource_group_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('escrowed_private_key', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addUniqueConstraint('key_pairs_account_region_name', ['account_id', 'region_id', 'name'])
+      .execute();
+    await db.schema.createIndex('key_pairs_md5').on('key_pairs').columns(['account_id', 'fingerprint_md5']).execute();
+    await db.schema.createIndex('key_pairs_sha256').on('key_pairs').columns(['account_id', 'fingerprint_sha256']).execute();
+    await db.schema.createTable('resource_tags')
+      .addColumn('resource_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('key', 'varchar(128)', (c) => c.notNull())
+      .addColumn('value', 'varchar(128)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('resource_tags_pk', ['resource_id', 'key'])
+      .execute();
+    await db.schema.createTable('instances')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
+      .addColumn('region_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('zone_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('name', 'varchar(128)', (c) => c.notNull())
+      .addColumn('host_name', 'varchar(128)', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('image_id', 'varchar(128)', (c) => c.notNull())
+      .addColumn('instance_type', 'varchar(64)', (c) => c.notNull())
+      .addColumn('os_type', 'varchar(16)', (c) => c.notNull())
+      .addColumn('os_name', 'varchar(128)', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('backend', 'varchar(16)', (c) => c.notNull())
+      .addColumn('address', 'varchar(255)', (c) => c.notNull())
+      .addColumn('ssh_port', 'integer', (c) => c.notNull())
+      .addColumn('login_user', 'varchar(64)', (c) => c.notNull())
+      .addColumn('resource_group_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addColumn('key_pair_id', 'varchar(64)')
+      .addColumn('key_pair_name', 'varchar(255)')
+      .addColumn('desired_public_key', 'text')
+      .addColumn('pending_password_hash', 'text')
+      .addColumn('applied_public_key', 'text')
+      .addColumn('applied_password_login', 'integer', (c) => c.notNull())
+      .addColumn('pending_restart', 'integer', (c) => c.notNull())
+      .addColumn('has_password', 'integer', (c) => c.notNull())
+      .addColumn('host_key_sha256', 'varchar(128)')
+      .execute();
+    await db.schema.createIndex('instances_account_region_name').on('instances').columns(['account_id', 'region_id', 'name']).execute();
+    await db.schema.createIndex('instances_account_key_pair').on('instances').columns(['account_id', 'key_pair_id']).execute();
+    await db.schema.createIndex('instances_status').on('instances').columns(['status']).execute();
+    await db.schema.createIndex('instances_address').on('instances').columns(['address', 'ssh_port']).unique().execute();
+    await db.schema.createTable('tasks')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('region_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+      .addColumn('mode', 'varchar(16)', (c) => c.notNull())
+      .addColumn('key_pair_id', 'varchar(64)')
+      .addColumn('key_pair_name', 'varchar(255)')
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('total', 'integer', (c) => c.notNull())
+      .addColumn('succeeded', 'integer', (c) => c.notNull())
+      .addColumn('failed', 'integer', (c) => c.notNull())
+      .addColumn('face', 'varchar(16)', (c) => c.notNull())
+      .addColumn('request_id', 'varchar(128)', (c) => c.notNull())
+      .addColumn('created_by', 'varchar(64)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('started_at', 'bigint')
+      .addColumn('finished_at', 'bigint')
+      .addColumn('options', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
+    await db.schema.createIndex('tasks_account_created').on('tasks').columns(['account_id', 'created_at']).execute();
+    await db.schema.createIndex('tasks_unfinished').on('tasks').columns(['finished_at']).execute();
+    await db.schema.createTable('task_items')
+      .addColumn('task_id', 'varchar(64)', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('instance_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('error_code', 'varchar(64)')
+      .addColumn('error_message', 'text')
+      .addColumn('note', 'text')
+      .addColumn('started_at', 'bigint')
+      .addColumn('finished_at', 'bigint')
+      .addColumn('lease_owner', 'varchar(128)')
+      .addColumn('lease_until', 'bigint')
+      .addPrimaryKeyConstraint('task_items_pk', ['task_id', 'seq'])
+      .execute();
+    await db.schema.createIndex('task_items_status').on('task_items').columns(['task_id', 'status', 'seq']).execute();
+    await db.schema.createTable('binding_events')
+      .addColumn('task_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('instance_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('action', 'varchar(16)', (c) => c.notNull())
+      .addColumn('key_pair_id', 'varchar(64)')
+      .addColumn('key_pair_name', 'varchar(255)')
+      .addColumn('mode', 'varchar(16)', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('binding_events_pk', ['task_id', 'seq'])
+      .execute();
+    await db.schema.createIndex('binding_events_instance').on('binding_events').columns(['account_id', 'instance_id']).execute();
+    await db.schema.createTable('sequences')
+      .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('value', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

@@ -1,0 +1,101 @@
+/**
+ * Opens the store: the embedded SQLite file (default, no server, no setup) or PostgreSQL (several keyfleet
+ * processes), with the same schema, migrations and queries through Kysely.
+ *
+ * SQLite settings and why: WAL so readers never block the writer; synchronous=NORMAL, which in WAL mode is
+ * crash-safe for the database (a power cut may lose the last commits, a process crash loses nothing);
+ * case_sensitive_like so LIKE means the same on both stores; foreign keys on. better-sqlite3 is synchronous, and
+ * Kysely funnels every query through its single connection, so transactions never interleave.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { CoreError } from '../core/errors.js';
+import type { Repos, Store } from '../core/ports.js';
+import { migrationProvider } from './migrations.js';
+import { createAccountRepo } from './repos/account-repo.js';
+import { createBindingEventRepo } from './repos/event-repo.js';
+import { createInstanceRepo } from './repos/instance-repo.js';
+import { createKeyPairRepo } from './repos/keypair-repo.js';
+import { createTaskRepo } from './repos/task-repo.js';
+import type { Database, Dialect } from './schema.js';
+
+export interface StoreOptions {
+  /** `postgres://…` for PostgreSQL; otherwise the embedded store lives in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+}
+
+export interface OpenedStore extends Store {
+  dialect: Dialect;
+  db: Kysely<Database>;
+}
+
+// pg returns int8 as strings to be safe with big numbers; ours (epoch ms, counters) fit in a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
+  const ctx = { db, dialect };
+  const keyPairs = createKeyPairRepo(ctx);
+  return {
+    keyPairs: {
+      ...keyPairs,
+      async insert(kp) {
+        try {
+          await keyPairs.insert(kp);
+        } catch (err) {
+          if (isUniqueViolation(err)) throw new CoreError('KeyPair.AlreadyExists', `A key pair named '${kp.name}' already exists in region '${kp.regionId}'.`, { keyPairName: kp.name });
+          throw err;
+        }
+      },
+    },
+    instances: createInstanceRepo(ctx),
+    tasks: createTaskRepo(ctx),
+    events: createBindingEventRepo(ctx),
+    accounts: createAccountRepo(ctx),
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export function embeddedDatabasePath(dataDir: string): string {
+  return path.join(dataDir, 'keyfleet.db');
+}
+
+export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
+  let db: Kysely<Database>;
+  let dialect: Dialect;
+  if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+    dialect = 'postgres';
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }) });
+  } else {
+    dialect = 'sqlite';
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    const sqlite = new BetterSqlite3(embeddedDatabasePath(opts.dataDir));
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('case_sensitive_like = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+  const repos = reposOver(db, dialect);
+  return {
+    ...repos,
+    dialect,
+    db,
+    transaction: (fn) => db.transaction().execute((trx) => fn(reposOver(trx, dialect))),
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,74 @@
+import type { AccessKey, AccessKeyStatus, Account, ResourceGroup, Session, User } from '../../core/account/account.js';
+import type { AccountRepo } from '../../core/ports.js';
+import type { UsersTable } from '../schema.js';
+import { bool, fromMs, int, type RepoContext, toMs } from './common.js';
+
+const userFromRow = (r: UsersTable): User => ({
+  id: r.id, accountId: r.account_id, name: r.name, isAccountAdmin: bool(r.is_account_admin), isSystemAdmin: bool(r.is_system_admin),
+  passwordHash: r.password_hash, createdAt: fromMs(r.created_at),
+});
+
+export function createAccountRepo({ db }: RepoContext): AccountRepo {
+  return {
+    async insertAccount(a) {
+      await db.insertInto('accounts').values({ id: a.id, name: a.name, created_at: toMs(a.createdAt) }).execute();
+    },
+    async getAccount(id) {
+      const r = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? ({ id: r.id, name: r.name, createdAt: fromMs(r.created_at) } satisfies Account) : null;
+    },
+    async getAccountByName(name) {
+      const r = await db.selectFrom('accounts').selectAll().where('name', '=', name).executeTakeFirst();
+      return r ? { id: r.id, name: r.name, createdAt: fromMs(r.created_at) } : null;
+    },
+    async listAccounts() {
+      const rows = await db.selectFrom('accounts').selectAll().orderBy('created_at').execute();
+      return rows.map((r) => ({ id: r.id, name: r.name, createdAt: fromMs(r.created_at) }));
+    },
+    async insertUser(u) {
+      await db.insertInto('users').values({ id: u.id, account_id: u.accountId, name: u.name, is_account_admin: int(u.isAccountAdmin), is_system_admin: int(u.isSystemAdmin), password_hash: u.passwordHash, created_at: toMs(u.createdAt) }).execute();
+    },
+    async getUser(accountId, id) {
+      const r = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return r ? userFromRow(r) : null;
+    },
+    async getUserByName(accountId, name) {
+      const r = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+      return r ? userFromRow(r) : null;
+    },
+    async updateUser(u) {
+      await db.updateTable('users').set({ name: u.name, is_account_admin: int(u.isAccountAdmin), is_system_admin: int(u.isSystemAdmin), password_hash: u.passwordHash }).where('id', '=', u.id).where('account_id', '=', u.accountId).execute();
+    },
+    async insertAccessKey(k) {
+      await db.insertInto('access_keys').values({ id: k.id, account_id: k.accountId, user_id: k.userId, sealed_secret: k.sealedSecret, status: k.status, created_at: toMs(k.createdAt) }).execute();
+    },
+    async getAccessKey(id) {
+      const r = await db.selectFrom('access_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return r ? ({ id: r.id, accountId: r.account_id, userId: r.user_id, sealedSecret: r.sealed_secret, status: r.status as AccessKeyStatus, createdAt: fromMs(r.created_at) } satisfies AccessKey) : null;
+    },
+    async updateAccessKey(k) {
+      await db.updateTable('access_keys').set({ sealed_secret: k.sealedSecret, status: k.status }).where('id', '=', k.id).where('account_id', '=', k.accountId).execute();
+    },
+    async insertSession(s) {
+      await db.insertInto('sessions').values({ id: s.id, account_id: s.accountId, user_id: s.userId, token_hash: s.tokenHash, region_id: s.regionId, created_at: toMs(s.createdAt), expires_at: toMs(s.expiresAt) }).execute();
+    },
+    async getSessionByTokenHash(hash) {
+      const r = await db.selectFrom('sessions').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+      return r ? ({ id: r.id, accountId: r.account_id, userId: r.user_id, tokenHash: r.token_hash, regionId: r.region_id, createdAt: fromMs(r.created_at), expiresAt: fromMs(r.expires_at) } satisfies Session) : null;
+    },
+    async deleteSession(id) {
+      await db.deleteFrom('sessions').where('id', '=', id).execute();
+    },
+    async insertResourceGroup(g) {
+      await db.insertInto('resource_groups').values({ id: g.id, account_id: g.accountId, name: g.name, created_at: toMs(g.createdAt) }).execute();
+    },
+    async listResourceGroups(accountId) {
+      const rows = await db.selectFrom('resource_groups').selectAll().where('account_id', '=', accountId).orderBy('created_at').execute();
+      return rows.map((r): ResourceGroup => ({ id: r.id, accountId: r.account_id, name: r.name, createdAt: fromMs(r.created_at) }));
+    },
+    async getResourceGroup(accountId, id) {
+      const r = await db.selectFrom('resource_groups').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return r ? { id: r.id, accountId: r.account_id, name: r.name, createdAt: fromMs(r.created_at) } : null;
+    },
+  };
+}

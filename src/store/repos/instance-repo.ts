@@ -1,0 +1,129 @@
+import { sql } from 'kysely';
+import type { BackendKind, Instance, InstanceStatus, OsType } from '../../core/instance/instance.js';
+import type { InstanceFilter, InstanceRepo, Page } from '../../core/ports.js';
+import type { InstancesTable } from '../schema.js';
+import { bool, containsPattern, fromMs, int, likePattern, type RepoContext, toMs } from './common.js';
+
+function toRow(i: Instance): InstancesTable {
+  return {
+    id: i.id,
+    account_id: i.accountId,
+    region_id: i.regionId,
+    zone_id: i.zoneId,
+    name: i.name,
+    host_name: i.hostName,
+    description: i.description,
+    image_id: i.imageId,
+    instance_type: i.instanceType,
+    os_type: i.osType,
+    os_name: i.osName,
+    status: i.status,
+    backend: i.backend,
+    address: i.address,
+    ssh_port: i.sshPort,
+    login_user: i.loginUser,
+    resource_group_id: i.resourceGroupId,
+    tags: JSON.stringify(i.tags),
+    created_at: toMs(i.createdAt),
+    updated_at: toMs(i.updatedAt),
+    key_pair_id: i.keyPairId,
+    key_pair_name: i.keyPairName,
+    desired_public_key: i.desiredPublicKey,
+    pending_password_hash: i.pendingPasswordHash,
+    applied_public_key: i.appliedPublicKey,
+    applied_password_login: int(i.appliedPasswordLogin),
+    pending_restart: int(i.pendingRestart),
+    has_password: int(i.hasPassword),
+    host_key_sha256: i.hostKeySha256,
+  };
+}
+
+function fromRow(r: InstancesTable): Instance {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    regionId: r.region_id,
+    zoneId: r.zone_id,
+    name: r.name,
+    hostName: r.host_name,
+    description: r.description,
+    imageId: r.image_id,
+    instanceType: r.instance_type,
+    osType: r.os_type as OsType,
+    osName: r.os_name,
+    status: r.status as InstanceStatus,
+    backend: r.backend as BackendKind,
+    address: r.address,
+    sshPort: Number(r.ssh_port),
+    loginUser: r.login_user,
+    resourceGroupId: r.resource_group_id,
+    tags: JSON.parse(r.tags) as Instance['tags'],
+    createdAt: fromMs(r.created_at),
+    updatedAt: fromMs(r.updated_at),
+    keyPairId: r.key_pair_id,
+    keyPairName: r.key_pair_name,
+    desiredPublicKey: r.desired_public_key,
+    pendingPasswordHash: r.pending_password_hash,
+    appliedPublicKey: r.applied_public_key,
+    appliedPasswordLogin: bool(r.applied_password_login),
+    pendingRestart: bool(r.pending_restart),
+    hasPassword: bool(r.has_password),
+    hostKeySha256: r.host_key_sha256,
+  };
+}
+
+export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
+  return {
+    async insert(i) {
+      await db.insertInto('instances').values(toRow(i)).execute();
+    },
+    async get(accountId, id) {
+      const r = await db.selectFrom('instances').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return r ? fromRow(r) : null;
+    },
+    async getMany(accountId, ids) {
+      if (ids.length === 0) return [];
+      const rows = await db.selectFrom('instances').selectAll().where('account_id', '=', accountId).where('id', 'in', ids).execute();
+      return rows.map(fromRow);
+    },
+    async list(f: InstanceFilter): Promise<Page<Instance>> {
+      let q = db.selectFrom('instances');
+      if (f.accountId) q = q.where('account_id', '=', f.accountId);
+      if (f.regionId) q = q.where('region_id', '=', f.regionId);
+      if (f.ids) q = f.ids.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('id', 'in', f.ids);
+      if (f.namePattern) q = f.namePattern.includes('*') ? q.where(sql<boolean>`name like ${likePattern(f.namePattern)} escape '\\'`) : q.where('name', '=', f.namePattern);
+      if (f.search) {
+        const p = containsPattern(f.search);
+        q = q.where(sql<boolean>`(lower(id) like ${p} escape '\\' or lower(name) like ${p} escape '\\' or lower(address) like ${p} escape '\\' or lower(coalesce(key_pair_name, '')) like ${p} escape '\\')`);
+      }
+      if (f.status) q = q.where('status', '=', f.status);
+      if (f.statuses) q = q.where('status', 'in', f.statuses);
+      if (f.keyPairName) q = q.where('key_pair_name', '=', f.keyPairName);
+      if (f.resourceGroupId) q = q.where('resource_group_id', '=', f.resourceGroupId);
+      if (f.backend) q = q.where('backend', '=', f.backend);
+      if (f.pendingRestart !== undefined) q = q.where('pending_restart', '=', int(f.pendingRestart));
+      const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await q.selectAll().orderBy('created_at').orderBy('id').offset(f.offset).limit(f.limit).execute();
+      return { items: rows.map(fromRow), total: Number(total.n) };
+    },
+    async update(i) {
+      const { id, account_id, ...rest } = toRow(i);
+      await db.updateTable('instances').set(rest).where('id', '=', id).where('account_id', '=', account_id).execute();
+    },
+    async delete(accountId, id) {
+      await db.deleteFrom('instances').where('account_id', '=', accountId).where('id', '=', id).execute();
+    },
+    async boundTo(accountId, keyPairId, limit) {
+      const base = db.selectFrom('instances').where('account_id', '=', accountId).where('key_pair_id', '=', keyPairId);
+      const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await base.select('id').orderBy('id').limit(limit).execute();
+      return { items: rows.map((r) => r.id), total: Number(total.n) };
+    },
+    async nextSequence(name) {
+      const r = await db.insertInto('sequences').values({ name, value: 1 })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ value: sql`sequences.value + 1` }))
+        .returning('value').executeTakeFirstOrThrow();
+      return Number(r.value);
+    },
+  };
+}

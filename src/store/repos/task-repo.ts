@@ -1,0 +1,172 @@
+import { sql } from 'kysely';
+import type { Page, TaskFilter, TaskRepo } from '../../core/ports.js';
+import { type Task, type TaskItem, type TaskItemStatus, type TaskKind, type TaskMode, type TaskStatus, taskStatusOf } from '../../core/task/task.js';
+import type { TaskItemsTable, TasksTable } from '../schema.js';
+import { fromMs, fromMsOrNull, type RepoContext, toMs } from './common.js';
+
+function taskToRow(t: Task): TasksTable {
+  return {
+    id: t.id,
+    account_id: t.accountId,
+    region_id: t.regionId,
+    kind: t.kind,
+    mode: t.mode,
+    key_pair_id: t.keyPairId,
+    key_pair_name: t.keyPairName,
+    status: t.status,
+    total: t.total,
+    succeeded: t.succeeded,
+    failed: t.failed,
+    face: t.face,
+    request_id: t.requestId,
+    created_by: t.createdBy,
+    created_at: toMs(t.createdAt),
+    started_at: t.startedAt ? toMs(t.startedAt) : null,
+    finished_at: t.finishedAt ? toMs(t.finishedAt) : null,
+    options: JSON.stringify(t.options),
+  };
+}
+
+function taskFromRow(r: TasksTable): Task {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    regionId: r.region_id,
+    kind: r.kind as TaskKind,
+    mode: r.mode as TaskMode,
+    keyPairId: r.key_pair_id,
+    keyPairName: r.key_pair_name,
+    status: r.status as TaskStatus,
+    total: Number(r.total),
+    succeeded: Number(r.succeeded),
+    failed: Number(r.failed),
+    face: r.face,
+    requestId: r.request_id,
+    createdBy: r.created_by,
+    createdAt: fromMs(r.created_at),
+    startedAt: fromMsOrNull(r.started_at),
+    finishedAt: fromMsOrNull(r.finished_at),
+    options: JSON.parse(r.options) as Task['options'],
+  };
+}
+
+function itemToRow(i: TaskItem): TaskItemsTable {
+  return {
+    task_id: i.taskId,
+    seq: i.seq,
+    instance_id: i.instanceId,
+    status: i.status,
+    attempts: i.attempts,
+    error_code: i.errorCode,
+    error_message: i.errorMessage,
+    note: i.note,
+    started_at: i.startedAt ? toMs(i.startedAt) : null,
+    finished_at: i.finishedAt ? toMs(i.finishedAt) : null,
+    lease_owner: null,
+    lease_until: null,
+  };
+}
+
+function itemFromRow(r: TaskItemsTable): TaskItem {
+  return {
+    taskId: r.task_id,
+    seq: Number(r.seq),
+    instanceId: r.instance_id,
+    status: r.status as TaskItemStatus,
+    attempts: Number(r.attempts),
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    note: r.note,
+    startedAt: fromMsOrNull(r.started_at),
+    finishedAt: fromMsOrNull(r.finished_at),
+  };
+}
+
+/** Rows per multi-row INSERT: SQLite allows 32766 bound parameters per statement (12 columns per item). */
+const INSERT_CHUNK = 500;
+
+export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
+  return {
+    async insert(task, items) {
+      await db.insertInto('tasks').values(taskToRow(task)).execute();
+      for (let i = 0; i < items.length; i += INSERT_CHUNK) {
+        await db.insertInto('task_items').values(items.slice(i, i + INSERT_CHUNK).map(itemToRow)).execute();
+      }
+    },
+    async get(accountId, id) {
+      const r = await db.selectFrom('tasks').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      return r ? taskFromRow(r) : null;
+    },
+    async list(f: TaskFilter): Promise<Page<Task>> {
+      let q = db.selectFrom('tasks').where('account_id', '=', f.accountId);
+      if (f.regionId) q = q.where('region_id', '=', f.regionId);
+      if (f.statuses) q = q.where('status', 'in', f.statuses);
+      const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await q.selectAll().orderBy('created_at', 'desc').orderBy('id').offset(f.offset).limit(f.limit).execute();
+      return { items: rows.map(taskFromRow), total: Number(total.n) };
+    },
+    async items(taskId, f = {}) {
+      let q = db.selectFrom('task_items').where('task_id', '=', taskId);
+      if (f.status) q = q.where('status', '=', f.status);
+      const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await q.selectAll().orderBy('seq').offset(f.offset ?? 0).limit(f.limit ?? 10_000).execute();
+      return { items: rows.map(itemFromRow), total: Number(total.n) };
+    },
+    async unfinished() {
+      const rows = await db.selectFrom('tasks').selectAll().where('finished_at', 'is', null).orderBy('created_at').execute();
+      return rows.map(taskFromRow);
+    },
+    async claimItems(taskId, owner, now, leaseUntil, limit) {
+      // PostgreSQL: SKIP LOCKED lets several keyfleet processes share a task without waiting on each other.
+      // SQLite: one writer at a time anyway, so the plain subquery is enough.
+      let pick = db.selectFrom('task_items').select('seq').where('task_id', '=', taskId).where('status', '=', 'pending').orderBy('seq').limit(limit);
+      if (dialect === 'postgres') pick = pick.forUpdate().skipLocked();
+      const rows = await db.updateTable('task_items')
+        .set({ status: 'running', lease_owner: owner, lease_until: toMs(leaseUntil), started_at: toMs(now), attempts: sql`attempts + 1` })
+        .where('task_id', '=', taskId)
+        .where('status', '=', 'pending')
+        .where('seq', 'in', pick)
+        .returningAll()
+        .execute();
+      return rows.map(itemFromRow).sort((a, b) => a.seq - b.seq);
+    },
+    async finishItem(item, owner) {
+      const r = await db.updateTable('task_items')
+        .set({ status: item.status, error_code: item.errorCode, error_message: item.errorMessage, note: item.note, finished_at: item.finishedAt ? toMs(item.finishedAt) : null, lease_owner: null, lease_until: null })
+        .where('task_id', '=', item.taskId).where('seq', '=', item.seq).where('status', '=', 'running').where('lease_owner', '=', owner)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      const column = item.status === 'succeeded' ? 'succeeded' : 'failed';
+      await db.updateTable('tasks').set({ [column]: sql`${sql.ref(column)} + 1`, status: 'running' }).where('id', '=', item.taskId).execute();
+      return true;
+    },
+    async refresh(taskId, now) {
+      const counts = await db.selectFrom('task_items').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('task_id', '=', taskId).groupBy('status').execute();
+      const n = (s: string) => Number(counts.find((c) => c.status === s)?.n ?? 0);
+      const row = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+      const task = taskFromRow(row);
+      task.succeeded = n('succeeded');
+      task.failed = n('failed');
+      const open = n('pending') + n('running');
+      task.status = open > 0 ? (task.startedAt ? 'running' : 'queued') : taskStatusOf(task);
+      if (open === 0 && !task.finishedAt) task.finishedAt = now;
+      await db.updateTable('tasks').set({ succeeded: task.succeeded, failed: task.failed, status: task.status, finished_at: task.finishedAt ? toMs(task.finishedAt) : null }).where('id', '=', taskId).execute();
+      return task;
+    },
+    async markStarted(taskId, now) {
+      await db.updateTable('tasks').set({ started_at: toMs(now), status: 'running' }).where('id', '=', taskId).where('started_at', 'is', null).execute();
+    },
+    async releaseLeases(which, now) {
+      let q = db.updateTable('task_items').set({ status: 'pending', lease_owner: null, lease_until: null }).where('status', '=', 'running');
+      if (which === 'expired') q = q.where('lease_until', '<', toMs(now));
+      const r = await q.executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+    async delete(accountId, ids) {
+      if (ids.length === 0) return;
+      const owned = db.selectFrom('tasks').select('id').where('account_id', '=', accountId).where('id', 'in', ids);
+      await db.deleteFrom('task_items').where('task_id', 'in', owned).execute();
+      await db.deleteFrom('tasks').where('account_id', '=', accountId).where('id', 'in', ids).execute();
+    },
+  };
+}
