@@ -65,7 +65,11 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
       });
     }
 
-    const verdict = await verify(access, profile, pinned, desired);
+    // A removed key that the user also added by hand keeps working through that line: keyfleet does not delete
+    // lines it does not own, so it reports this instead of expecting a refusal.
+    const removedBody = profile.removedPublicKey?.trim().split(/\s+/)[1];
+    const stillAuthorized = removedBody !== undefined && plan.retainedOutside.includes(removedBody);
+    const verdict = await verify(access, { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey }, pinned, desired);
     if (!verdict.ok) {
       await restoreFile(session, akPath, akBefore);
       if (dropChanged) {
@@ -74,7 +78,8 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
       }
       throw new CoreError('Live.VerificationFailed', `The change was written but a fresh login did not confirm it (${verdict.reason}); the previous state was restored.`, { host: profile.target.host });
     }
-    return { hostKeySha256: session.hostKeySha256, authorizedKeysChanged: plan.changed, dropInChanged: dropChanged, verified: verdict.reason };
+    const verified = stillAuthorized ? `${verdict.reason}; the removed key is still authorised by a line keyfleet does not manage` : verdict.reason;
+    return { hostKeySha256: session.hostKeySha256, authorizedKeysChanged: plan.changed, dropInChanged: dropChanged, verified };
   } catch (err) {
     if (isCoreError(err)) throw err;
     throw new CoreError('Live.RemoteError', `The change on ${profile.target.host}:${profile.target.port} failed: ${err instanceof Error ? err.message : String(err)}`, { host: profile.target.host });

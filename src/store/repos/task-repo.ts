@@ -117,10 +117,21 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
       return rows.map(taskFromRow);
     },
     async claimItems(taskId, owner, now, leaseUntil, limit) {
-      // PostgreSQL: SKIP LOCKED lets several keyfleet processes share a task without waiting on each other.
-      // SQLite: one writer at a time anyway, so the plain subquery is enough.
-      let pick = db.selectFrom('task_items').select('seq').where('task_id', '=', taskId).where('status', '=', 'pending').orderBy('seq').limit(limit);
-      if (dialect === 'postgres') pick = pick.forUpdate().skipLocked();
+      if (dialect === 'postgres') {
+        // SKIP LOCKED lets several keyfleet processes share a task without waiting on each other. The pick is a
+        // materialized CTE: as a plain IN-subquery PostgreSQL may evaluate it more than once and exceed the limit.
+        const r = await sql<TaskItemsTable>`
+          with picked as materialized (
+            select seq from task_items where task_id = ${taskId} and status = 'pending' order by seq limit ${limit} for update skip locked
+          )
+          update task_items t set status = 'running', lease_owner = ${owner}, lease_until = ${toMs(leaseUntil)},
+            started_at = ${toMs(now)}, attempts = t.attempts + 1
+          from picked where t.task_id = ${taskId} and t.seq = picked.seq
+          returning t.*`.execute(db);
+        return r.rows.map(itemFromRow).sort((a, b) => a.seq - b.seq);
+      }
+      // SQLite: one writer at a time, so the plain subquery cannot race.
+      const pick = db.selectFrom('task_items').select('seq').where('task_id', '=', taskId).where('status', '=', 'pending').orderBy('seq').limit(limit);
       const rows = await db.updateTable('task_items')
         .set({ status: 'running', lease_owner: owner, lease_until: toMs(leaseUntil), started_at: toMs(now), attempts: sql`attempts + 1` })
         .where('task_id', '=', taskId)

@@ -1,0 +1,264 @@
+/**
+ * Planning keyfleet's block in a login user's `~/.ssh/authorized_keys`. Pure: no I/O, so the same plan is applied
+ * by a simulated instance at boot, over SSH to a real host, and shown in dry runs and drift reports.
+ *
+ * keyfleet owns exactly one marked block and nothing else:
+ *
+ *     # >>> keyfleet managed keys: do not edit inside this block >>>
+ *     ssh-ed25519 AAAA... keyfleet:my-key
+ *     # <<< keyfleet managed keys <<<
+ *
+ * Policies, in one place:
+ * - Lines outside the block are kept byte for byte and in order. The only exception: when the file is rewritten
+ *   and its last line had no newline, a '\n' is added (appending a block needs it, and sshd does not care).
+ * - A file that needs no change is returned verbatim (changed=false), even without a final newline.
+ * - Lines are split on '\n'. A CRLF line keeps its '\r' when preserved; markers and keyfleet lines are recognised
+ *   with or without it. keyfleet writes its own block with '\n' only, so a CRLF file gets a mixed file (sshd reads
+ *   both) and the result is stable on the next plan.
+ * - keyfleet deletes only what it could have written: the two markers and lines exactly of the form
+ *   `<type> <base64> keyfleet:<name>`. A foreign line found inside a well-formed block is moved to just after it.
+ *   A corrupt block (markers not exactly one BEGIN then one END) makes everything from the first marker to the end
+ *   of the file a cautious region: markers and keyfleet lines go, all else stays, and the new block (if any) takes
+ *   the place of the first marker.
+ */
+import { CoreError } from '../errors.js';
+
+export const MANAGED_BEGIN = '# >>> keyfleet managed keys: do not edit inside this block >>>';
+export const MANAGED_END = '# <<< keyfleet managed keys <<<';
+
+/** The comment prefix that names the key pair on each managed line. */
+const KEYFLEET_COMMENT_PREFIX = 'keyfleet:';
+
+export interface ManagedKey {
+  keyPairName: string;
+  /** An OpenSSH public key, `type base64` (a trailing comment is tolerated and dropped); no options. */
+  publicKey: string;
+}
+
+export interface AuthorizedKeysEntry {
+  /** 1-based line number in the parsed content. */
+  lineNo: number;
+  /** The line without its terminator ('\n', and the '\r' of a CRLF line). */
+  raw: string;
+  options: string | null;
+  type: string;
+  base64: string;
+  comment: string;
+  /** True when keyfleet owns this line (a keyfleet line in the block or in a corrupt block's region). */
+  managed: boolean;
+}
+
+export type ManagedBlockState = 'absent' | 'present' | 'corrupt';
+
+export interface AuthorizedKeysPlan {
+  content: string;
+  changed: boolean;
+  /** Base64 bodies that enter keyfleet's block. */
+  added: string[];
+  /** Base64 bodies that leave keyfleet's block. */
+  removed: string[];
+  /** Of `removed`, the bodies still authorised by a line keyfleet does not own (a hand-added copy): they keep working. */
+  retainedOutside: string[];
+}
+
+// Key types start with one of these families (plain, security-key and certificate variants); no option does.
+const KEY_TYPE = /^(?:ssh-|ecdsa-|sk-)[A-Za-z0-9@._-]+$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const KEYFLEET_LINE = /^(\S+) (\S+) keyfleet:(\S+)$/;
+
+export function parseAuthorizedKeys(content: string): { entries: AuthorizedKeysEntry[]; managedBlock: ManagedBlockState } {
+  const lines = splitLines(content);
+  const layout = analyseLayout(lines);
+  const entries: AuthorizedKeysEntry[] = [];
+  lines.forEach((line, index) => {
+    const key = parseKeyLine(stripCr(line));
+    if (key) entries.push({ lineNo: index + 1, raw: stripCr(line), ...key, managed: layout.managed.has(index) });
+  });
+  return { entries, managedBlock: layout.state };
+}
+
+export function managedKeysIn(content: string): string[] {
+  const lines = splitLines(content);
+  return managedBodies(lines, analyseLayout(lines));
+}
+
+export function planAuthorizedKeys(current: string | null, desired: ManagedKey[]): AuthorizedKeysPlan {
+  const original = current ?? '';
+  const lines = splitLines(original);
+  const layout = analyseLayout(lines);
+  const wanted = normaliseDesired(desired);
+  const block = wanted.length > 0 ? renderBlock(wanted) : [];
+
+  const next = [...lines.slice(0, layout.insertAt), ...block, ...lines.filter((_, i) => i >= layout.insertAt && layout.kept(i))];
+
+  const before = managedBodies(lines, layout);
+  const after = wanted.map((k) => k.base64);
+  const removed = before.filter((b) => !after.includes(b));
+  const outside = new Set(foreignKeyBodies(lines, layout));
+  const result = {
+    added: after.filter((b) => !before.includes(b)),
+    removed,
+    retainedOutside: removed.filter((b) => outside.has(b)),
+  };
+
+  if (sameLines(lines, next)) return { content: original, changed: false, ...result };
+  return { content: next.length > 0 ? next.join('\n') + '\n' : '', changed: true, ...result };
+}
+
+interface NormalisedKey {
+  keyPairName: string;
+  type: string;
+  base64: string;
+}
+
+/** Validates and deduplicates the desired keys (first occurrence wins), keeping their order. */
+function normaliseDesired(desired: ManagedKey[]): NormalisedKey[] {
+  const seen = new Set<string>();
+  const out: NormalisedKey[] = [];
+  for (const key of desired) {
+    if (!/^\S+$/.test(key.keyPairName)) {
+      throw new CoreError('KeyPair.NameMalformed', `The key pair name '${key.keyPairName}' cannot be written to authorized_keys.`, { keyPairName: key.keyPairName });
+    }
+    const [type, base64] = key.publicKey.trim().split(/[ \t]+/);
+    if (!type || !base64 || !KEY_TYPE.test(type) || !BASE64.test(base64) || /[\r\n]/.test(key.publicKey.trim())) {
+      throw new CoreError('PublicKey.Malformed', `The public key of key pair '${key.keyPairName}' is not an OpenSSH 'type base64' line.`, { keyPairName: key.keyPairName });
+    }
+    if (seen.has(base64)) continue;
+    seen.add(base64);
+    out.push({ keyPairName: key.keyPairName, type, base64 });
+  }
+  return out;
+}
+
+function renderBlock(keys: NormalisedKey[]): string[] {
+  return [MANAGED_BEGIN, ...keys.map((k) => `${k.type} ${k.base64} ${KEYFLEET_COMMENT_PREFIX}${k.keyPairName}`), MANAGED_END];
+}
+
+interface Layout {
+  state: ManagedBlockState;
+  /** Indexes of the lines keyfleet owns as keys. */
+  managed: Set<number>;
+  /** Where the new block goes: the first marker, or the end of the file. */
+  insertAt: number;
+  /** Whether a line at or after insertAt survives planning. */
+  kept: (index: number) => boolean;
+}
+
+function analyseLayout(lines: string[]): Layout {
+  const begins = indexesWhere(lines, (l) => isMarker(l, MANAGED_BEGIN));
+  const ends = indexesWhere(lines, (l) => isMarker(l, MANAGED_END));
+  if (begins.length === 0 && ends.length === 0) {
+    return { state: 'absent', managed: new Set(), insertAt: lines.length, kept: () => true };
+  }
+  const [begin] = begins;
+  const [end] = ends;
+  if (begins.length === 1 && ends.length === 1 && begin! < end!) {
+    return wellFormedLayout(lines, begin!, end!);
+  }
+  return corruptLayout(lines, Math.min(...begins, ...ends));
+}
+
+/** The block is keyfleet's: its keyfleet lines and blank lines go; any other line inside is moved after the block. */
+function wellFormedLayout(lines: string[], begin: number, end: number): Layout {
+  const inside = (i: number) => i > begin && i < end;
+  const managed = new Set(indexesWhere(lines, (l, i) => inside(i) && keyfleetLineBody(l) !== null));
+  const kept = (i: number) => {
+    if (i === begin || i === end || managed.has(i)) return false;
+    return !(inside(i) && stripCr(lines[i]!).trim() === '');
+  };
+  // Kept lines after insertAt are emitted after the new block in file order, so a foreign line from inside the old
+  // block lands right after the new END, before the lines that followed the old one.
+  return { state: 'present', managed, insertAt: begin, kept };
+}
+
+/** From the first marker on, only markers and exact keyfleet lines go; everything else, blank lines too, stays. */
+function corruptLayout(lines: string[], firstMarker: number): Layout {
+  const isMarkerLine = (l: string) => isMarker(l, MANAGED_BEGIN) || isMarker(l, MANAGED_END);
+  const managed = new Set(indexesWhere(lines, (l, i) => i >= firstMarker && keyfleetLineBody(l) !== null));
+  const kept = (i: number) => !(isMarkerLine(lines[i]!) || managed.has(i));
+  return { state: 'corrupt', managed, insertAt: firstMarker, kept };
+}
+
+/** Base64 bodies keyfleet owns, in file order, each once. */
+function managedBodies(lines: string[], layout: Layout): string[] {
+  return unique([...layout.managed].sort((a, b) => a - b).map((i) => keyfleetLineBody(lines[i]!)!));
+}
+
+/** Base64 bodies of key lines keyfleet does not own. */
+function foreignKeyBodies(lines: string[], layout: Layout): string[] {
+  return lines.flatMap((line, i) => {
+    if (layout.managed.has(i)) return [];
+    const key = parseKeyLine(stripCr(line));
+    return key ? [key.base64] : [];
+  });
+}
+
+/** The base64 body when the line is exactly a line keyfleet writes, else null. */
+function keyfleetLineBody(line: string): string | null {
+  const match = KEYFLEET_LINE.exec(stripCr(line));
+  if (!match) return null;
+  const [, type, base64] = match;
+  return KEY_TYPE.test(type!) && BASE64.test(base64!) ? base64! : null;
+}
+
+function isMarker(line: string, marker: string): boolean {
+  return stripCr(line).trim() === marker;
+}
+
+/**
+ * Parses one authorized_keys line as sshd does: either it starts with a key type, or with options that end at the
+ * first unquoted space or tab (a quoted value may hold spaces and commas; `\"` does not close a quote).
+ */
+function parseKeyLine(line: string): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' | 'managed'> | null {
+  const text = line.replace(/^[ \t]+/, '');
+  if (text === '' || text.startsWith('#')) return null;
+  const firstToken = text.split(/[ \t]/, 1)[0]!;
+  if (KEY_TYPE.test(firstToken)) return parseKeyFields(null, text);
+  const optionsEnd = endOfOptions(text);
+  if (optionsEnd === null) return null;
+  return parseKeyFields(text.slice(0, optionsEnd), text.slice(optionsEnd).replace(/^[ \t]+/, ''));
+}
+
+function parseKeyFields(options: string | null, rest: string): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' | 'managed'> | null {
+  const match = /^(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(rest);
+  if (!match) return null;
+  const [, type, base64, comment] = match;
+  if (!KEY_TYPE.test(type!) || !BASE64.test(base64!)) return null;
+  return { options, type: type!, base64: base64!, comment: (comment ?? '').trimEnd() };
+}
+
+/** Index just past the options, or null when a quote is never closed or nothing follows them. */
+function endOfOptions(text: string): number | null {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (!quoted && (c === ' ' || c === '\t')) return i;
+    if (c === '\\' && text[i + 1] === '"') i++;
+    else if (c === '"') quoted = !quoted;
+  }
+  return null;
+}
+
+/** Lines without their '\n'; a final newline does not start another line. */
+function splitLines(content: string): string[] {
+  if (content === '') return [];
+  const lines = content.split('\n');
+  if (content.endsWith('\n')) lines.pop();
+  return lines;
+}
+
+function stripCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+function indexesWhere(lines: string[], test: (line: string, index: number) => boolean): number[] {
+  return lines.flatMap((line, i) => (test(line, i) ? [i] : []));
+}
+
+function sameLines(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((line, i) => line === b[i]);
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

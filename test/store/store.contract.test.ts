@@ -1,0 +1,255 @@
+/**
+ * The store contract: one suite, run against the embedded SQLite store and against PostgreSQL (a throwaway
+ * server started by the test command; KEYFLEET_TEST_PG_URL). Each run gets a fresh database.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { isCoreError } from '../../src/core/errors.js';
+import type { Instance } from '../../src/core/instance/instance.js';
+import type { KeyPair } from '../../src/core/keypair/keypair.js';
+import type { Task, TaskItem } from '../../src/core/task/task.js';
+import { openStore, type OpenedStore } from '../../src/store/open-store.js';
+import { tempDir } from '../support/tmp.js';
+
+const PG_URL = process.env.KEYFLEET_TEST_PG_URL;
+
+async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  assert.ok(PG_URL, 'KEYFLEET_TEST_PG_URL must be set (npm test starts a throwaway PostgreSQL)');
+  const name = 'kf_' + randomUUID().replace(/-/g, '').slice(0, 16);
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = PG_URL.replace(/\/[^/]*$/, '/' + name);
+  return {
+    url,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+const T0 = new Date('2026-01-01T00:00:00Z');
+
+function keyPair(over: Partial<KeyPair> = {}): KeyPair {
+  return {
+    id: 'kp-' + randomUUID().slice(0, 8),
+    accountId: 'acc-1',
+    regionId: 'cn-hangzhou',
+    name: 'k1',
+    algorithm: 'ssh-ed25519',
+    bits: 256,
+    publicKey: 'ssh-ed25519 AAAA k1',
+    fingerprintMd5: 'MD5:00:11',
+    fingerprintSha256: 'SHA256:abc',
+    resourceGroupId: 'rg-1',
+    tags: [],
+    description: '',
+    createdAt: T0,
+    escrowedPrivateKey: null,
+    ...over,
+  };
+}
+
+function instance(over: Partial<Instance> = {}): Instance {
+  const id = over.id ?? 'i-' + randomUUID().replace(/-/g, '').slice(0, 20);
+  return {
+    id, accountId: 'acc-1', regionId: 'cn-hangzhou', zoneId: 'cn-hangzhou-a', name: id, hostName: 'h', description: '',
+    imageId: 'img', instanceType: 't', osType: 'linux', osName: 'Linux', status: 'Running', backend: 'sim',
+    address: '127.16.' + Math.floor(Math.random() * 250) + '.' + Math.floor(1 + Math.random() * 250), sshPort: 2222,
+    loginUser: 'root', resourceGroupId: 'rg-1', tags: [], createdAt: T0, updatedAt: T0, keyPairId: null, keyPairName: null,
+    desiredPublicKey: null, pendingPasswordHash: null, appliedPublicKey: null, appliedPasswordLogin: true, pendingRestart: false,
+    hasPassword: false, hostKeySha256: null, ...over,
+  };
+}
+
+function task(id: string, total: number): { task: Task; items: TaskItem[] } {
+  return {
+    task: {
+      id, accountId: 'acc-1', regionId: 'cn-hangzhou', kind: 'bind', mode: 'on-restart', keyPairId: 'kp', keyPairName: 'k', status: 'queued',
+      total, succeeded: 0, failed: 0, face: 'native', requestId: 'r', createdBy: 'u', createdAt: T0, startedAt: null, finishedAt: null, options: { port: 22 },
+    },
+    items: Array.from({ length: total }, (_, seq) => ({ taskId: id, seq, instanceId: `i-${seq}`, status: 'pending' as const, attempts: 0, errorCode: null, errorMessage: null, note: null, startedAt: null, finishedAt: null })),
+  };
+}
+
+async function seedAccount(store: OpenedStore): Promise<void> {
+  await store.accounts.insertAccount({ id: 'acc-1', name: 'one', createdAt: T0 });
+  await store.accounts.insertAccount({ id: 'acc-2', name: 'two', createdAt: T0 });
+}
+
+for (const kind of ['sqlite', 'postgres'] as const) {
+  describe(`store contract (${kind})`, () => {
+    let store: OpenedStore;
+    let drop: () => Promise<void> = async () => undefined;
+    let reopen: () => Promise<OpenedStore>;
+
+    before(async () => {
+      if (kind === 'postgres') {
+        const db = await freshPostgres();
+        drop = db.drop;
+        store = await openStore({ databaseUrl: db.url, dataDir: tempDir() });
+        reopen = () => openStore({ databaseUrl: db.url, dataDir: tempDir() });
+      } else {
+        const dir = tempDir();
+        store = await openStore({ dataDir: dir });
+        reopen = () => openStore({ dataDir: dir });
+      }
+      assert.equal(store.dialect, kind);
+      await seedAccount(store);
+    });
+    after(async () => {
+      await store.close();
+      await drop();
+    });
+
+    test('migrations are idempotent: opening the same database again sees the same data', async () => {
+      const again = await reopen();
+      try {
+        assert.equal((await again.accounts.getAccount('acc-1'))?.name, 'one');
+      } finally {
+        await again.close();
+      }
+    });
+
+    test('key pairs: insert, get, unique name per account+region, same name elsewhere allowed', async () => {
+      const kp = keyPair({ name: 'web', tags: [{ key: 'team', value: 'infra' }] });
+      await store.keyPairs.insert(kp);
+      const got = await store.keyPairs.get('acc-1', 'cn-hangzhou', 'web');
+      assert.deepEqual(got, kp);
+      await assert.rejects(store.keyPairs.insert(keyPair({ name: 'web' })), (e) => isCoreError(e) && e.code === 'KeyPair.AlreadyExists');
+      await store.keyPairs.insert(keyPair({ name: 'web', regionId: 'cn-shanghai' }));
+      await store.keyPairs.insert(keyPair({ name: 'web', accountId: 'acc-2' }));
+      assert.equal(await store.keyPairs.count('acc-1', 'cn-hangzhou'), 1);
+      assert.equal(await store.keyPairs.get('acc-2', 'cn-shanghai', 'web'), null);
+    });
+
+    test('key pairs: wildcard names are case-sensitive, LIKE metacharacters are literal, fingerprints and tags filter', async () => {
+      for (const name of ['SshKey1', 'sshkey2', 'my_SshKey', 'my%key', 'a-SshKey-b']) {
+        await store.keyPairs.insert(keyPair({ name, fingerprintSha256: 'SHA256:' + name, tags: name.startsWith('my') ? [{ key: 'env', value: 'prod' }] : [] }));
+      }
+      const names = async (f: Record<string, unknown>) => (await store.keyPairs.list({ accountId: 'acc-1', regionId: 'cn-hangzhou', offset: 0, limit: 50, ...f })).items.map((k) => k.name).sort();
+      assert.deepEqual(await names({ namePattern: 'SshKey*' }), ['SshKey1']);
+      assert.deepEqual(await names({ namePattern: '*SshKey*' }), ['SshKey1', 'a-SshKey-b', 'my_SshKey']);
+      assert.deepEqual(await names({ namePattern: 'my%*' }), ['my%key']);
+      assert.deepEqual(await names({ namePattern: 'my_*' }), ['my_SshKey']);
+      assert.deepEqual(await names({ namePattern: 'sshkey2' }), ['sshkey2']);
+      assert.deepEqual(await names({ fingerprint: 'SHA256:sshkey2' }), ['sshkey2']);
+      assert.deepEqual(await names({ tags: [{ key: 'env', value: 'prod' }] }), ['my%key', 'my_SshKey']);
+      assert.deepEqual(await names({ tags: [{ key: 'env', value: 'dev' }] }), []);
+      const page = await store.keyPairs.list({ accountId: 'acc-1', regionId: 'cn-hangzhou', namePattern: '*', offset: 1, limit: 2 });
+      assert.equal(page.items.length, 2);
+      assert.equal(page.total, 6);
+    });
+
+    test('key pairs: update and delete (scoped to the account)', async () => {
+      const kp = keyPair({ name: 'to-delete' });
+      await store.keyPairs.insert(kp);
+      await store.keyPairs.update({ ...kp, description: 'changed', escrowedPrivateKey: 'kf1.sealed' });
+      assert.equal((await store.keyPairs.getById('acc-1', kp.id))?.description, 'changed');
+      await store.keyPairs.delete('acc-2', [kp.id]);
+      assert.ok(await store.keyPairs.getById('acc-1', kp.id), 'another account cannot delete it');
+      await store.keyPairs.delete('acc-1', [kp.id]);
+      assert.equal(await store.keyPairs.getById('acc-1', kp.id), null);
+    });
+
+    test('instances: round trip, search, filters, bound-to, tenant scoping', async () => {
+      const a = instance({ name: 'web-01', keyPairId: 'kp-x', keyPairName: 'x', pendingRestart: true, tags: [{ key: 'a', value: 'b' }] });
+      const b = instance({ name: 'DB-01', status: 'Stopped' });
+      const other = instance({ accountId: 'acc-2', name: 'web-02' });
+      for (const i of [a, b, other]) await store.instances.insert(i);
+      assert.deepEqual(await store.instances.get('acc-1', a.id), a);
+      assert.equal(await store.instances.get('acc-2', a.id), null);
+      const list = async (f: Record<string, unknown>) => (await store.instances.list({ accountId: 'acc-1', offset: 0, limit: 100, ...f })).items.map((i) => i.name).sort();
+      assert.deepEqual(await list({ search: 'WEB' }), ['web-01']);
+      assert.deepEqual(await list({ search: 'db-' }), ['DB-01']);
+      assert.deepEqual(await list({ status: 'Stopped' }), ['DB-01']);
+      assert.deepEqual(await list({ pendingRestart: true }), ['web-01']);
+      assert.deepEqual(await list({ keyPairName: 'x' }), ['web-01']);
+      assert.deepEqual(await list({ ids: [] }), []);
+      assert.deepEqual((await store.instances.boundTo('acc-1', 'kp-x', 10)).items, [a.id]);
+      await store.instances.update({ ...a, keyPairId: null, keyPairName: null });
+      assert.equal((await store.instances.boundTo('acc-1', 'kp-x', 10)).total, 0);
+    });
+
+    test('sequences are unique under concurrent callers', async () => {
+      const values = await Promise.all(Array.from({ length: 50 }, () => store.transaction((tx) => tx.instances.nextSequence('contract'))));
+      assert.equal(new Set(values).size, 50);
+      assert.equal(Math.max(...values), 50);
+    });
+
+    test('transactions roll back on error', async () => {
+      await assert.rejects(store.transaction(async (tx) => {
+        await tx.keyPairs.insert(keyPair({ name: 'rolled-back' }));
+        throw new Error('boom');
+      }));
+      assert.equal(await store.keyPairs.get('acc-1', 'cn-hangzhou', 'rolled-back'), null);
+    });
+
+    test('tasks: 10,000 items, claims never overlap, finish needs the lease owner, refresh counts', async () => {
+      const { task: t, items } = task(randomUUID(), 10_000);
+      await store.transaction((tx) => tx.tasks.insert(t, items));
+      const now = new Date();
+      const lease = new Date(now.getTime() + 60_000);
+      const claims = await Promise.all(Array.from({ length: 8 }, (_, n) => store.tasks.claimItems(t.id, `w${n}`, now, lease, 700)));
+      const seqs = claims.flat().map((i) => i.seq);
+      assert.equal(seqs.length, 5600);
+      assert.equal(new Set(seqs).size, 5600, 'no item is claimed twice');
+      const mine = claims[0]![0]!;
+      assert.equal(mine.status, 'running');
+      assert.equal(mine.attempts, 1);
+      assert.equal(await store.tasks.finishItem({ ...mine, status: 'succeeded', finishedAt: now }, 'someone-else'), false);
+      assert.equal(await store.tasks.finishItem({ ...mine, status: 'succeeded', finishedAt: now }, 'w0'), true);
+      assert.equal(await store.tasks.finishItem({ ...mine, status: 'succeeded', finishedAt: now }, 'w0'), false, 'finishing twice is refused');
+      const second = claims[0]![1]!;
+      assert.equal(await store.tasks.finishItem({ ...second, status: 'failed', errorCode: 'Instance.NotFound', errorMessage: 'gone', finishedAt: now }, 'w0'), true);
+      let r = await store.tasks.refresh(t.id, now);
+      assert.equal(r.succeeded, 1);
+      assert.equal(r.failed, 1);
+      assert.equal(r.finishedAt, null);
+      assert.equal((await store.tasks.items(t.id, { status: 'failed' })).items[0]?.errorCode, 'Instance.NotFound');
+      // A crash: the leases of dead workers are released and their items can be claimed again.
+      assert.equal(await store.tasks.releaseLeases('expired', now), 0);
+      assert.equal(await store.tasks.releaseLeases('all', now), 5598);
+      const again = await store.tasks.claimItems(t.id, 'w9', now, lease, 20_000);
+      assert.equal(again.length, 9998);
+      assert.ok(again.some((i) => i.attempts === 2));
+      for (const i of again) await store.tasks.finishItem({ ...i, status: 'succeeded', finishedAt: now }, 'w9');
+      r = await store.tasks.refresh(t.id, now);
+      assert.equal(r.status, 'partial');
+      assert.ok(r.finishedAt);
+      assert.equal((await store.tasks.unfinished()).some((u) => u.id === t.id), false);
+      assert.equal((await store.tasks.list({ accountId: 'acc-2', offset: 0, limit: 10 })).total, 0);
+    });
+
+    test('binding events: one per task item, enforced by the store', async () => {
+      const e = { taskId: 't-ev', seq: 0, instanceId: 'i-1', accountId: 'acc-1', action: 'bind' as const, keyPairId: 'kp', keyPairName: 'k', mode: 'on-restart' as const, at: T0 };
+      await store.events.insert(e);
+      await assert.rejects(store.events.insert(e));
+      assert.equal(await store.events.countByTask('t-ev'), 1);
+      assert.equal((await store.events.forInstance('acc-1', 'i-1')).length, 1);
+      assert.equal((await store.events.forInstance('acc-2', 'i-1')).length, 0);
+    });
+
+    test('accounts, users, access keys, sessions, resource groups', async () => {
+      await store.accounts.insertUser({ id: 'u-1', accountId: 'acc-1', name: 'admin', isAccountAdmin: true, isSystemAdmin: false, passwordHash: '$scrypt$x', createdAt: T0 });
+      await assert.rejects(store.accounts.insertUser({ id: 'u-2', accountId: 'acc-1', name: 'admin', isAccountAdmin: false, isSystemAdmin: false, passwordHash: null, createdAt: T0 }));
+      assert.equal((await store.accounts.getUserByName('acc-1', 'admin'))?.isAccountAdmin, true);
+      await store.accounts.insertAccessKey({ id: 'AK-0001-xyz', accountId: 'acc-1', userId: 'u-1', sealedSecret: 'kf1.x', status: 'Active', createdAt: T0 });
+      await store.accounts.updateAccessKey({ id: 'AK-0001-xyz', accountId: 'acc-1', userId: 'u-1', sealedSecret: 'kf1.y', status: 'Inactive', createdAt: T0 });
+      assert.equal((await store.accounts.getAccessKey('AK-0001-xyz'))?.status, 'Inactive');
+      await store.accounts.insertSession({ id: 's-1', accountId: 'acc-1', userId: 'u-1', tokenHash: 'h1', regionId: null, createdAt: T0, expiresAt: new Date(T0.getTime() + 1000) });
+      assert.equal((await store.accounts.getSessionByTokenHash('h1'))?.userId, 'u-1');
+      await store.accounts.deleteSession('s-1');
+      assert.equal(await store.accounts.getSessionByTokenHash('h1'), null);
+      await store.accounts.insertResourceGroup({ id: 'rg-1', accountId: 'acc-1', name: 'default', createdAt: T0 });
+      assert.deepEqual((await store.accounts.listResourceGroups('acc-1')).map((g) => g.name), ['default']);
+      assert.equal(await store.accounts.getResourceGroup('acc-2', 'rg-1'), null);
+    });
+  });
+}
