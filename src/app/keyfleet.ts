@@ -9,7 +9,7 @@ import { buildHttpServer } from '../api/http/server.js';
 import { nativeApiPlugin } from '../api/native/plugin.js';
 import { createSimCompute } from '../backends/sim/sim-compute.js';
 import { createSimSshFleet } from '../backends/sim/ssh-server.js';
-import { sshLiveAccess } from '../backends/ssh/live-access.js';
+import { sshLiveAccess } from '../backends/ssh/ssh-session.js';
 import { createAdminOnlyAuthorizer } from '../core/authz/authorizer.js';
 import { type Core, createCore } from '../core/index.js';
 import type { Logger } from '../core/ports.js';
