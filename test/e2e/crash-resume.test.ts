@@ -1,0 +1,92 @@
+/**
+ * Durable tasks: `kill -9` keyfleet in the middle of a 200-instance batch bind. After a restart every instance
+ * ends bound, the task completes, and no item is applied twice.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { sshRun, writePrivateKey } from '../support/openssh.js';
+import { Api, LINUX_IMAGE, sleep, startChild, testEnv } from '../support/keyfleet.js';
+
+const children: Array<{ kill(sig: NodeJS.Signals): boolean; exitCode: number | null }> = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+test('kill -9 during a 200-instance batch bind: resumed, all bound, each applied once', { timeout: 300_000 }, async () => {
+  // Paced at 100 instances/s so the batch takes about 2 s and the kill lands in the middle.
+  const env = await testEnv({ bootMs: 0, extra: { KEYFLEET_TASK_ITEMS_PER_SECOND: '100' } });
+  let run = await startChild(env);
+  children.push(run.child);
+  let api = new Api(run.url);
+  await api.signIn();
+
+  const { privateKey } = await api.createKeyPair('fleet-key', 'ed25519');
+  const ids: string[] = [];
+  for (let n = 0; n < 2; n++) ids.push(...(await api.run({ imageId: LINUX_IMAGE, amount: 100, name: `node${n}` })));
+  await api.waitStatus(ids, 'Running', 120_000);
+
+  const submitted = await api.call('POST', '/api/v1/regions/cn-hangzhou/bindings', { action: 'bind', keyPairName: 'fleet-key', instanceIds: ids });
+  const taskId = submitted.task.id;
+  let done = 0;
+  while (done < 40) {
+    const t = (await api.call('GET', `/api/v1/tasks/${taskId}`)).task;
+    done = t.succeeded + t.failed;
+    assert.ok(!t.finishedAt, 'the batch finished before the kill; pacing did not work');
+    await sleep(20);
+  }
+  run.child.kill('SIGKILL');
+  await new Promise((r) => run.child.once('exit', r));
+  const atKill = await readTask(env.KEYFLEET_DATA_DIR!, taskId);
+  assert.ok(atKill.done >= 40 && atKill.done < 200, `killed mid-batch (${atKill.done} of 200 done)`);
+
+  run = await startChild(env);
+  children.push(run.child);
+  api = new Api(run.url);
+  await api.signIn();
+  let task;
+  for (;;) {
+    task = (await api.call('GET', `/api/v1/tasks/${taskId}`)).task;
+    if (task.finishedAt) break;
+    await sleep(50);
+  }
+  assert.equal(task.status, 'succeeded');
+  assert.equal(task.succeeded, 200);
+  assert.equal(task.failed, 0);
+
+  // Items that were in flight when the process died were run again after the restart…
+  const items = (await api.call('GET', `/api/v1/tasks/${taskId}/items?limit=1000`)).items;
+  assert.ok(items.some((i: any) => i.attempts > 1), 'some items were interrupted and redone');
+
+  const page = await api.call('GET', '/api/v1/regions/cn-hangzhou/instances?limit=1000&keyPairName=fleet-key');
+  assert.equal(page.total, 200, 'every instance ends bound');
+
+  // …yet each item's effect is committed with its completion: exactly one binding event per instance.
+  for (const id of ids) {
+    const h = await api.call('GET', `/api/v1/instances/${id}/history`);
+    assert.equal(h.events.filter((e: any) => e.taskId === taskId).length, 1, `instance ${id} applied once`);
+  }
+
+  // And the machines really take the key at their restart.
+  const sample = [ids[0]!, ids[99]!, ids[199]!];
+  for (const id of sample) await api.call('POST', `/api/v1/instances/${id}/restart`);
+  await api.waitStatus(sample, 'Running');
+  const keyFile = await writePrivateKey(privateKey);
+  for (const id of sample) {
+    const inst = await api.instance(id);
+    const r = await sshRun({ host: inst.address, port: inst.sshPort, user: 'root', identityFile: keyFile, command: 'echo ok' });
+    assert.equal(r.code, 0, r.stderr);
+  }
+  run.child.kill('SIGTERM');
+  await new Promise((r) => run.child.once('exit', r));
+});
+
+function readTask(dataDir: string, taskId: string): { done: number } {
+  const db = new BetterSqlite3(`${dataDir}/keyfleet.db`, { readonly: true });
+  try {
+    const row = db.prepare(`select count(*) as n from task_items where task_id = ? and status in ('succeeded', 'failed')`).get(taskId) as { n: number };
+    return { done: row.n };
+  } finally {
+    db.close();
+  }
+}
