@@ -40,6 +40,7 @@ export const ErrorCodes = {
   'InstanceType.NotFound': 'NotFound',
   'Instance.NotFound': 'NotFound',
   'Instance.WindowsNotSupported': 'IncorrectState',
+  'Instance.NotIoOptimized': 'IncorrectState',
   'Instance.IncorrectStatus': 'IncorrectState',
   'Instance.NotBound': 'IncorrectState',
   'Instance.AlreadyBound': 'IncorrectState',

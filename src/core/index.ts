@@ -52,7 +52,7 @@ export function createCore(deps: CoreDeps) {
   const accounts = createAccountService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids, sessionTtlMs: settings.sessionTtlMs });
   const keyPairs = createKeyPairService({ store, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, authz, quotaPerRegion: settings.keyPairQuotaPerRegion });
   const instances = createInstanceService({ store, compute: deps.compute, clock, ids, regions, authz, logger, maxAmount: settings.maxRunAmount });
-  const bindings = createBindingService({ store, live: deps.live, clock, ids, regions, authz, logger, liveTimeoutMs: settings.liveTimeoutMs });
+  const bindings = createBindingService({ store, instanceTypes: () => deps.compute.instanceTypes(), live: deps.live, clock, ids, regions, authz, logger, liveTimeoutMs: settings.liveTimeoutMs });
   /** The caller who submitted each running task (authorization per item uses it); memory only. */
   const submitters = new Map<string, Caller>();
 

@@ -35,9 +35,11 @@ export const SIM_IMAGES: Image[] = [
 ];
 
 export const SIM_INSTANCE_TYPES: InstanceType[] = [
-  { id: 'ecs.t6-c1m1.large', cpu: 2, memoryGiB: 2 },
-  { id: 'ecs.c7.large', cpu: 2, memoryGiB: 4 },
-  { id: 'ecs.g7.large', cpu: 2, memoryGiB: 8 },
+  { id: 'ecs.t6-c1m1.large', cpu: 2, memoryGiB: 2, ioOptimized: true },
+  { id: 'ecs.c7.large', cpu: 2, memoryGiB: 4, ioOptimized: true },
+  { id: 'ecs.g7.large', cpu: 2, memoryGiB: 8, ioOptimized: true },
+  // A Generation I type without I/O optimisation: it exists so the key pair refusal can be seen and tested.
+  { id: 'ecs.t1.small', cpu: 1, memoryGiB: 1, ioOptimized: false },
 ];
 
 const HOSTS_PER_SECOND_OCTET = 254 * 256;

@@ -12,7 +12,7 @@ import type { Clock, IdGen } from '../clock.js';
 import { CoreError, isCoreError } from '../errors.js';
 import { instanceNotFound } from '../instance/instance-service.js';
 import { isRestartPending } from '../instance/instance-state.js';
-import { type Instance, keyPairRefusal } from '../instance/instance.js';
+import { type Instance, type InstanceType, keyPairRefusal } from '../instance/instance.js';
 import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
 import type { KeyPair } from '../keypair/keypair.js';
 import type { HostKeyPolicy, LiveAccess, LiveCredential, Logger, Repos, Store } from '../ports.js';
@@ -22,6 +22,7 @@ import { applyLive } from './live-apply.js';
 
 export interface BindingServiceDeps {
   store: Store;
+  instanceTypes: () => readonly InstanceType[];
   live: LiveAccess;
   clock: Clock;
   ids: IdGen;
@@ -130,8 +131,8 @@ export function createBindingService(deps: BindingServiceDeps) {
   /** Checks that apply to one instance of a batch; a failure here fails that item only. */
   function refuse(caller: Caller, task: Task, inst: Instance | null, item: TaskItem): CoreError | null {
     if (!inst || inst.regionId !== task.regionId) return instanceNotFound(item.instanceId);
-    const windows = keyPairRefusal(inst);
-    if (windows) return windows;
+    const unsuitable = keyPairRefusal(inst, deps.instanceTypes());
+    if (unsuitable) return unsuitable;
     const action = task.kind === 'bind' ? 'keypair:Bind' : 'keypair:Unbind';
     const resources: ResourceRef[] = [{ type: 'instance', regionId: inst.regionId, id: inst.id, resourceGroupId: inst.resourceGroupId }];
     if (task.keyPairName) resources.push({ type: 'keypair', regionId: task.regionId, id: task.keyPairName });

@@ -49,6 +49,18 @@ export interface InstanceQuery {
   limit?: number;
 }
 
+export interface LifecycleOptions {
+  /** Run every check (existence, permission, state) and change nothing: the clouds' DryRun. */
+  dryRun?: boolean;
+}
+
+function checkOnly(inst: Instance, from: InstanceStatus[], action: string): Instance {
+  if (!from.includes(inst.status)) {
+    throw new CoreError('Instance.IncorrectStatus', `The instance '${inst.id}' is ${inst.status}; ${action} needs it to be ${from.join(' or ')}.`, { instanceId: inst.id, status: inst.status });
+  }
+  return inst;
+}
+
 const INSTANCE_STATUSES: readonly InstanceStatus[] = ['Pending', 'Starting', 'Running', 'Stopping', 'Stopped'];
 
 export function createInstanceService(deps: InstanceServiceDeps) {
@@ -72,9 +84,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     return store.transaction(async (tx) => {
       const inst = await tx.instances.get(caller.accountId, id);
       if (!inst) throw instanceNotFound(id);
-      if (!from.includes(inst.status)) {
-        throw new CoreError('Instance.IncorrectStatus', `The instance '${id}' is ${inst.status}; ${action} needs it to be ${from.join(' or ')}.`, { instanceId: id, status: inst.status });
-      }
+      checkOnly(inst, from, action);
       inst.status = to;
       inst.updatedAt = clock.now();
       mutate?.(inst);
@@ -164,6 +174,9 @@ export function createInstanceService(deps: InstanceServiceDeps) {
       if (input.keyPairName) {
         if (image.osType === 'windows') {
           throw new CoreError('Instance.WindowsNotSupported', `The image '${image.id}' is Windows, which cannot use an SSH key pair.`, { imageId: image.id });
+        }
+        if (types.find((t) => t.id === instanceType)?.ioOptimized === false) {
+          throw new CoreError('Instance.NotIoOptimized', `The instance type '${instanceType}' is not I/O optimized and cannot use an SSH key pair.`, { instanceType });
         }
         keyPair = await store.keyPairs.get(caller.accountId, region.id, input.keyPairName);
         if (!keyPair) throw keyPairNotFound(input.keyPairName, region.id);
@@ -262,26 +275,36 @@ export function createInstanceService(deps: InstanceServiceDeps) {
       return inst;
     },
 
-    async start(caller: Caller, id: string): Promise<Instance> {
+    /** The key pair changes recorded for an instance (one per task item that changed it). */
+    async history(caller: Caller, id: string) {
+      const inst = await load(caller, id);
+      authz.check(caller, 'instance:Describe', [ref(inst)]);
+      return store.events.forInstance(caller.accountId, id);
+    },
+
+    async start(caller: Caller, id: string, opts: LifecycleOptions = {}): Promise<Instance> {
       const inst = await load(caller, id);
       authz.check(caller, 'instance:Start', [ref(inst)]);
+      if (opts.dryRun) return checkOnly(inst, ['Stopped'], 'starting');
       const next = await transition(caller, id, ['Stopped'], 'Starting', 'starting');
       void drive(caller.accountId, id);
       return next;
     },
 
-    async stop(caller: Caller, id: string): Promise<Instance> {
+    async stop(caller: Caller, id: string, opts: LifecycleOptions = {}): Promise<Instance> {
       const inst = await load(caller, id);
       authz.check(caller, 'instance:Stop', [ref(inst)]);
+      if (opts.dryRun) return checkOnly(inst, ['Running'], 'stopping');
       const next = await transition(caller, id, ['Running'], 'Stopping', 'stopping');
       void drive(caller.accountId, id);
       return next;
     },
 
     /** Restart: the machine goes down and boots again, applying what waits for a restart. */
-    async reboot(caller: Caller, id: string): Promise<Instance> {
+    async reboot(caller: Caller, id: string, opts: LifecycleOptions = {}): Promise<Instance> {
       const inst = await load(caller, id);
       authz.check(caller, 'instance:Reboot', [ref(inst)]);
+      if (opts.dryRun) return checkOnly(inst, ['Running'], 'restarting');
       const next = await transition(caller, id, ['Running'], 'Starting', 'restarting');
       void drive(caller.accountId, id);
       return next;

@@ -18,6 +18,8 @@ export interface InstanceType {
   id: string;
   cpu: number;
   memoryGiB: number;
+  /** Generation I types without I/O optimisation cannot take SSH key pairs (Alibaba's rule). */
+  ioOptimized: boolean;
 }
 
 /**
@@ -93,9 +95,13 @@ export function validateInstanceName(name: unknown): string {
   return name;
 }
 
-export function keyPairRefusal(instance: Instance): CoreError | null {
+/** Why an instance cannot take a key pair, or null if it can. */
+export function keyPairRefusal(instance: Instance, types: readonly InstanceType[]): CoreError | null {
   if (instance.osType === 'windows') {
     return new CoreError('Instance.WindowsNotSupported', `The instance '${instance.id}' runs Windows, which cannot use an SSH key pair.`, { instanceId: instance.id });
+  }
+  if (types.find((t) => t.id === instance.instanceType)?.ioOptimized === false) {
+    return new CoreError('Instance.NotIoOptimized', `The instance '${instance.id}' is a non-I/O-optimized type (${instance.instanceType}), which cannot use an SSH key pair.`, { instanceId: instance.id });
   }
   return null;
 }
