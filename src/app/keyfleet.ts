@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http/server.js';
+import { ecsApiPlugin } from '../api/ecs/plugin.js';
+import { kpsApiPlugin } from '../api/kps/plugin.js';
 import { nativeApiPlugin } from '../api/native/plugin.js';
 import { createSimCompute } from '../backends/sim/sim-compute.js';
 import { createSimSshFleet } from '../backends/sim/ssh-server.js';
@@ -85,6 +87,8 @@ export async function startKeyfleet(config: Config): Promise<Keyfleet> {
     transform: ({ schema, url }) => ({ schema: (url.startsWith('/api/v1') ? schema : { ...schema, hide: true }) as never, url }),
   });
   await app.register(nativeApiPlugin, { prefix: '/api/v1', core, maxBatch: config.nativeMaxBatch });
+  await app.register(ecsApiPlugin, { core });
+  await app.register(kpsApiPlugin, { core });
 
   await core.start();
   await app.listen({ host: config.host, port: config.port });
