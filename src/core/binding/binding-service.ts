@@ -71,6 +71,7 @@ export function createBindingService(deps: BindingServiceDeps) {
   const { store, live, clock, ids, regions, authz, logger } = deps;
   /** Live credentials by task id: memory only, dropped when the task ends. */
   const credentials = new Map<string, LiveCredential>();
+  const keyPairs = new Map<string, Promise<KeyPair | null>>();
 
   async function submit(caller: Caller, req: BindRequest): Promise<Task> {
     const region: Region = requireRegion(regions, req.regionId);
@@ -188,27 +189,45 @@ export function createBindingService(deps: BindingServiceDeps) {
   }
 
   /** Runs one item. Called by the task runner with the item claimed (status running) by `owner`. */
+  /** The task's key pair, read once per task rather than once per instance. */
+  async function keyPairOf(task: Task): Promise<KeyPair | null> {
+    if (!task.keyPairId) return null;
+    let kp = keyPairs.get(task.id);
+    if (!kp) {
+      kp = store.keyPairs.getById(task.accountId, task.keyPairId);
+      keyPairs.set(task.id, kp);
+    }
+    return kp;
+  }
+
+  /** Records a change for the next start or restart: one transaction decides, records and completes the item. */
+  async function recordForBoot(caller: Caller, task: Task, item: TaskItem, kp: KeyPair | null, owner: string): Promise<void> {
+    await store.transaction(async (tx) => {
+      const inst = await tx.instances.get(task.accountId, item.instanceId);
+      const refusal = refuse(caller, task, inst, item);
+      if (refusal) {
+        await tx.tasks.finishItem({ ...item, status: 'failed', errorCode: refusal.code, errorMessage: refusal.message, finishedAt: clock.now() }, owner);
+        return;
+      }
+      const note = task.mode === 'live' ? 'instance is Stopped: takes effect at its next start' : inst!.status === 'Stopped' ? 'takes effect at the next start' : 'takes effect at the next restart';
+      if (!(await recordDesired(tx, task, item, inst!, kp, false, note, owner))) throw new CoreError('Internal', 'The task item was taken over by another worker.');
+    });
+  }
+
+  /** Runs one item. Called by the task runner with the item claimed (status running) by `owner`. */
   async function execute(caller: Caller, task: Task, item: TaskItem, owner: string): Promise<void> {
     try {
-      const kp = task.keyPairId ? await store.keyPairs.getById(task.accountId, task.keyPairId) : null;
+      const kp = await keyPairOf(task);
       if (task.kind === 'bind' && !kp) throw keyPairNotFound(task.keyPairName ?? '?', task.regionId);
+      if (task.mode === 'on-restart') return await recordForBoot(caller, task, item, kp, owner);
+
       const inst = await store.instances.get(task.accountId, item.instanceId);
       const refusal = refuse(caller, task, inst, item);
       if (refusal) return fail(task, item, refusal, owner);
       const instance = inst!;
-
-      const liveNow = task.mode === 'live' && instance.status === 'Running';
-      if (task.mode === 'live' && !liveNow && instance.status !== 'Stopped') {
+      if (instance.status === 'Stopped') return await recordForBoot(caller, task, item, kp, owner);
+      if (instance.status !== 'Running') {
         return fail(task, item, new CoreError('Instance.IncorrectStatus', `The instance '${instance.id}' is ${instance.status}; a live change needs it Running (or Stopped, to apply at its next start).`, { instanceId: instance.id, status: instance.status }), owner);
-      }
-      if (!liveNow) {
-        const note = task.mode === 'live' ? 'instance is Stopped: takes effect at its next start' : instance.status === 'Stopped' ? 'takes effect at the next start' : 'takes effect at the next restart';
-        await store.transaction(async (tx) => {
-          const cur = await tx.instances.get(task.accountId, instance.id);
-          if (!cur) throw instanceNotFound(instance.id);
-          if (!(await recordDesired(tx, task, item, cur, kp, false, note, owner))) throw new CoreError('Internal', 'The task item was taken over by another worker.');
-        });
-        return;
       }
 
       const credential = credentials.get(task.id);
@@ -255,6 +274,7 @@ export function createBindingService(deps: BindingServiceDeps) {
     /** Called when a task ends: the credential is forgotten. */
     forget(taskId: string): void {
       credentials.delete(taskId);
+      keyPairs.delete(taskId);
     },
     holdsCredential(taskId: string): boolean {
       return credentials.has(taskId);
