@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
 
+scripts/test-deps.sh
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
 echo "== import rules"; npx depcruise src --config .dependency-cruiser.cjs
 
