@@ -10,7 +10,7 @@ import { ecsApiPlugin } from '../api/ecs/plugin.js';
 import { kpsApiPlugin } from '../api/kps/plugin.js';
 import { nativeApiPlugin } from '../api/native/plugin.js';
 import { createSimCompute } from '../backends/sim/sim-compute.js';
-import { createSimSshFleet } from '../backends/sim/ssh-server.js';
+import { createSimSshFleet, type SimSshFleet } from '../backends/sim/ssh-server.js';
 import { sshLiveAccess } from '../backends/ssh/ssh-session.js';
 import { createAdminOnlyAuthorizer } from '../core/authz/authorizer.js';
 import { type Core, createCore } from '../core/index.js';
@@ -34,6 +34,10 @@ export interface Keyfleet {
   close(): Promise<void>;
 }
 
+function nonServingFleet(): SimSshFleet {
+  return { serve: async () => undefined, stop: async () => undefined, stopAll: async () => undefined, serving: () => 0 };
+}
+
 function coreLogger(app: FastifyInstance): Logger {
   return {
     info: (msg, fields) => app.log.info(fields ?? {}, msg),
@@ -47,7 +51,9 @@ export async function startKeyfleet(config: Config): Promise<Keyfleet> {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const app = buildHttpServer({ bodyLimitBytes: config.bodyLimitBytes, logLevel: config.logLevel });
   const logger = coreLogger(app);
-  const fleet = createSimSshFleet({ logger: { warn: (m) => logger.warn(m) } });
+  // With several processes on one PostgreSQL only one of them serves the simulated fleet's SSH (the addresses are
+  // the same in every process); the others keep the disks and the state but do not listen.
+  const fleet = config.sim.serve ? createSimSshFleet({ logger: { warn: (m: string) => logger.warn(m) } }) : nonServingFleet();
   const compute = createSimCompute({ dataDir: config.dataDir, sshPort: config.sim.sshPort, bootDelayMs: config.sim.bootDelayMs, fleet });
   const secrets = createSecretBox(loadMasterKey(config.dataDir, config.masterKey));
   const core = createCore({

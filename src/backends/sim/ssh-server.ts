@@ -1,0 +1,214 @@
+/**
+ * Real SSH for the simulated fleet: each Running instance listens on its own loopback address, and the OpenSSH
+ * client (or keyfleet's own ssh2 client) logs in there exactly as it would to a real host.
+ *
+ * Built to serve thousands of instances from one process: a listener is a bare net.Server plus a few fields.
+ * Everything heavier is made per connection, when a client actually arrives: the instance's host key is read and
+ * parsed then (kept in a small cache keyed by the file's identity and mtime) and an ssh2 Server is made around
+ * that one socket. Authentication re-reads the instance's files on every attempt (see sshd-auth.ts).
+ *
+ * Stopping an instance closes its listener and drops its live connections, as a machine that shuts down would.
+ */
+import fsp from 'node:fs/promises';
+import net from 'node:net';
+import ssh2 from 'ssh2';
+import type { AuthContext, Connection, ParsedKey } from 'ssh2';
+import { HOST_KEY_PATH, hostPath } from './rootfs.js';
+import { decideAuthentication, type AuthRequest } from './sshd-auth.js';
+import { serveSession, type LoggedIn } from './sshd-session.js';
+
+export interface SimSshEndpoint {
+  instanceId: string;
+  rootDir: string;
+  address: string;
+  port: number;
+}
+
+export interface SimSshFleet {
+  /** Starts listening on address:port; resolves once listening. Serving the same endpoint again is a no-op. */
+  serve(ep: SimSshEndpoint): Promise<void>;
+  /** Closes the listener and drops the instance's live connections (a stopped machine). */
+  stop(instanceId: string): Promise<void>;
+  stopAll(): Promise<void>;
+  serving(): number;
+}
+
+interface Listener {
+  ep: SimSshEndpoint;
+  server: net.Server;
+  sockets: Set<net.Socket>;
+  ready: Promise<void>;
+  active: boolean;
+}
+
+/** sshd's LoginGraceTime: a connection that has not logged in by then is dropped. */
+const LOGIN_GRACE_MS = 120_000;
+const HOST_KEY_CACHE_SIZE = 256;
+
+export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } } = {}): SimSshFleet {
+  const warn = (msg: string) => opts.logger?.warn(msg);
+  const listeners = new Map<string, Listener>();
+  const hostKeys = new HostKeyCache(HOST_KEY_CACHE_SIZE);
+
+  async function serve(ep: SimSshEndpoint): Promise<void> {
+    const existing = listeners.get(ep.instanceId);
+    if (existing && sameEndpoint(existing.ep, ep)) return existing.ready;
+    if (existing) await stop(ep.instanceId);
+
+    const server = net.createServer();
+    const listener: Listener = { ep: { ...ep }, server, sockets: new Set(), ready: Promise.resolve(), active: true };
+    server.on('connection', (socket) => void accept(listener, socket));
+    listener.ready = new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: ep.address, port: ep.port }, () => {
+        server.off('error', reject);
+        server.on('error', (err) => warn(`sim sshd ${ep.instanceId}: ${err.message}`));
+        resolve();
+      });
+    });
+    listeners.set(ep.instanceId, listener);
+    try {
+      await listener.ready;
+    } catch (err) {
+      if (listeners.get(ep.instanceId) === listener) listeners.delete(ep.instanceId);
+      listener.active = false;
+      throw err;
+    }
+  }
+
+  async function accept(listener: Listener, socket: net.Socket): Promise<void> {
+    listener.sockets.add(socket);
+    socket.on('error', () => {}); // a client vanishing mid-handshake is routine
+    const grace = setTimeout(() => socket.destroy(), LOGIN_GRACE_MS);
+    grace.unref();
+    socket.once('close', () => {
+      clearTimeout(grace);
+      listener.sockets.delete(socket);
+    });
+    let hostKey: ParsedKey;
+    try {
+      hostKey = await hostKeys.get(listener.ep.rootDir);
+    } catch (err) {
+      warn(`sim sshd ${listener.ep.instanceId}: host key unavailable (${(err as Error).message})`);
+      socket.destroy();
+      return;
+    }
+    if (!listener.active || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    try {
+      // ssh2 takes an already parsed key only in the { key } form.
+      const server = new ssh2.Server({ hostKeys: [{ key: hostKey }] }, (client) => handleClient(client, listener.ep, () => clearTimeout(grace)));
+      server.injectSocket(socket);
+    } catch (err) {
+      warn(`sim sshd ${listener.ep.instanceId}: cannot start a session (${(err as Error).message})`);
+      socket.destroy();
+    }
+  }
+
+  function handleClient(client: Connection, ep: SimSshEndpoint, loggedInInTime: () => void): void {
+    let login: LoggedIn | null = null;
+    let failures = 0;
+    client.on('error', () => {});
+
+    client.on('authentication', (ctx) => {
+      decideAuthentication(ep.rootDir, ctx.username, authRequestOf(ctx), warn)
+        .then((decision) => {
+          if (decision.verdict === 'accept') {
+            login = { rootDir: ep.rootDir, user: decision.user, forcedCommand: decision.forcedCommand };
+            return ctx.accept();
+          }
+          if (decision.verdict === 'key-acceptable') return ctx.accept(); // no signature yet: answers PK_OK
+          if (ctx.method !== 'none') failures++;
+          ctx.reject(decision.methods);
+          // sshd's MaxAuthTries: after that many failed attempts the connection is closed.
+          if (failures >= decision.maxAuthTries) client.end();
+        })
+        .catch((err: unknown) => {
+          warn(`sim sshd ${ep.instanceId}: authentication error (${(err as Error).message})`);
+          try {
+            ctx.reject([]);
+          } catch {
+            client.end();
+          }
+        });
+    });
+
+    client.on('ready', () => {
+      loggedInInTime();
+      client.on('session', (acceptSession) => {
+        if (login) serveSession(acceptSession(), login);
+      });
+    });
+  }
+
+  async function stop(instanceId: string): Promise<void> {
+    const listener = listeners.get(instanceId);
+    if (!listener) return;
+    listeners.delete(instanceId);
+    listener.active = false;
+    await listener.ready.catch(() => {});
+    const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
+    for (const socket of listener.sockets) socket.destroy();
+    await closed;
+  }
+
+  return {
+    serve,
+    stop,
+    async stopAll() {
+      await Promise.all([...listeners.keys()].map((id) => stop(id)));
+    },
+    serving: () => listeners.size,
+  };
+}
+
+function sameEndpoint(a: SimSshEndpoint, b: SimSshEndpoint): boolean {
+  return a.rootDir === b.rootDir && a.address === b.address && a.port === b.port;
+}
+
+/** ssh2's per-method contexts, reduced to what the decision needs. */
+function authRequestOf(ctx: AuthContext): AuthRequest {
+  switch (ctx.method) {
+    case 'none':
+      return { method: 'none' };
+    case 'password':
+      return { method: 'password', password: ctx.password };
+    case 'publickey':
+      return {
+        method: 'publickey',
+        keyAlgo: ctx.key.algo,
+        keyBlob: ctx.key.data,
+        hashAlgo: ctx.hashAlgo,
+        signature: ctx.signature,
+        signedData: ctx.blob,
+      };
+    default:
+      return { method: 'other' };
+  }
+}
+
+/** Parsed host keys, a few hundred at most, re-read when the key file changes (inode, size or mtime). */
+class HostKeyCache {
+  private readonly entries = new Map<string, { stamp: string; key: ParsedKey }>();
+  constructor(private readonly capacity: number) {}
+
+  async get(rootDir: string): Promise<ParsedKey> {
+    const file = hostPath(rootDir, HOST_KEY_PATH);
+    const stat = await fsp.stat(file);
+    const stamp = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    const cached = this.entries.get(rootDir);
+    if (cached && cached.stamp === stamp) {
+      this.entries.delete(rootDir);
+      this.entries.set(rootDir, cached);
+      return cached.key;
+    }
+    const parsed = ssh2.utils.parseKey(await fsp.readFile(file));
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key instanceof Error || !key.isPrivateKey()) throw new Error(`${HOST_KEY_PATH} is not a usable private key`);
+    this.entries.set(rootDir, { stamp, key });
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return key;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The simulated sshd's authentication decisions, read fresh from the instance's files on every attempt (sshd_config
+ * with its drop-ins, /etc/passwd, /etc/shadow, authorized_keys), so a change on disk applies to the next login
+ * without a restart. Nothing here logs a password or key material.
+ */
+import ssh2 from 'ssh2';
+import { readAuthorizedKeys } from './sshd-authorized-keys.js';
+import { effectiveSshdConfig, type EffectiveSshdConfig } from './sshd-config.js';
+import { lookupUser, type GuestUser } from './sshd-passwd.js';
+import { readShadowHash, verifyPassword } from './shadow.js';
+
+export type AuthMethod = 'publickey' | 'password';
+
+export type AuthRequest =
+  | { method: 'none' }
+  | { method: 'password'; password: string }
+  | { method: 'publickey'; keyAlgo: string; keyBlob: Buffer; hashAlgo?: string | undefined; signature?: Buffer | undefined; signedData?: Buffer | undefined }
+  | { method: 'other' };
+
+export type AuthDecision =
+  | { verdict: 'accept'; user: GuestUser; forcedCommand: string | null }
+  /** A publickey query without signature names an acceptable key: the client may now sign with it. */
+  | { verdict: 'key-acceptable' }
+  | { verdict: 'reject'; methods: AuthMethod[]; maxAuthTries: number };
+
+export async function decideAuthentication(
+  rootDir: string,
+  username: string,
+  request: AuthRequest,
+  warn: (msg: string) => void,
+): Promise<AuthDecision> {
+  const config = await effectiveSshdConfig(rootDir);
+  const user = await lookupUser(rootDir, username);
+  const isRoot = user !== null && user.uid === 0;
+  const reject: AuthDecision = { verdict: 'reject', methods: advertisedMethods(config, isRoot), maxAuthTries: config.maxAuthTries };
+  if (user === null) return reject;
+
+  switch (request.method) {
+    case 'password': {
+      if (!config.passwordAuthentication || (isRoot && config.permitRootLogin !== 'yes')) return reject;
+      const ok = await verifyPassword(request.password, await readShadowHash(rootDir, user.name));
+      return ok ? { verdict: 'accept', user, forcedCommand: null } : reject;
+    }
+    case 'publickey': {
+      if (!config.pubkeyAuthentication || (isRoot && config.permitRootLogin === 'no')) return reject;
+      // OpenSSH ≥ 8.8 no longer accepts RSA with SHA-1 (`ssh-rsa`) signatures by default; only rsa-sha2-*.
+      if (request.keyAlgo === 'ssh-rsa' && !request.hashAlgo) return reject;
+      const keys = await readAuthorizedKeys(rootDir, user, config, warn);
+      const listed = keys.find((k) => !k.certAuthority && k.blob.equals(request.keyBlob));
+      if (!listed) return reject;
+      if (isRoot && config.permitRootLogin === 'forced-commands-only' && listed.forcedCommand === null) return reject;
+      if (!request.signature || !request.signedData) return { verdict: 'key-acceptable' };
+      const publicKey = ssh2.utils.parseKey(request.keyBlob);
+      if (publicKey instanceof Error) return reject;
+      const key = Array.isArray(publicKey) ? publicKey[0] : publicKey;
+      if (!key || key.verify(request.signedData, request.signature, request.hashAlgo) !== true) return reject;
+      return { verdict: 'accept', user, forcedCommand: listed.forcedCommand };
+    }
+    default:
+      return reject;
+  }
+}
+
+/** What a USERAUTH_FAILURE lists: the methods that could still succeed for this kind of account. */
+export function advertisedMethods(config: EffectiveSshdConfig, isRoot: boolean): AuthMethod[] {
+  const methods: AuthMethod[] = [];
+  if (config.pubkeyAuthentication) methods.push('publickey');
+  if (config.passwordAuthentication && (!isRoot || config.permitRootLogin === 'yes')) methods.push('password');
+  return methods;
+}
