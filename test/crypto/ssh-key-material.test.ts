@@ -201,3 +201,15 @@ describe('publicKeyOf', () => {
     assertMalformedQuotingNothing(swapped, /do not belong together/);
   });
 });
+
+it('every generated ed25519 key loads (ssh2 alone writes an unusable one about once in 400)', async () => {
+  const km = createSshKeyMaterial();
+  const ssh2 = (await import('ssh2')).default;
+  let unusable = 0;
+  for (let i = 0; i < 2000; i++) {
+    const pair = await km.generate('ed25519', `k${i}`);
+    const parsed = ssh2.utils.parseKey(pair.privateKey);
+    if (!parsed || parsed instanceof Error) unusable++;
+  }
+  assert.equal(unusable, 0);
+});

@@ -10,7 +10,10 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import ssh2 from 'ssh2';
+import { createSshKeyMaterial } from '../../crypto/ssh-key-material.js';
 import { CoreError } from '../../core/errors.js';
+
+const keyMaterial = createSshKeyMaterial();
 
 export const HOST_KEY_PATH = '/etc/ssh/ssh_host_ed25519_key';
 
@@ -144,10 +147,10 @@ async function ensureHostKey(rootDir: string, hostname: string): Promise<void> {
   }
 }
 
-function generateEd25519(comment: string): Promise<{ private: string; public: string }> {
-  return new Promise((resolve, reject) => {
-    ssh2.utils.generateKeyPair('ed25519', { comment }, (err, keys) => (err ? reject(err) : resolve(keys)));
-  });
+/** Host keys come from the same checked generator as users' keys (ssh2 alone sometimes writes an unusable one). */
+async function generateEd25519(comment: string): Promise<{ private: string; public: string }> {
+  const pair = await keyMaterial.generate('ed25519', comment);
+  return { private: pair.privateKey, public: `${pair.publicKey}` };
 }
 
 function publicLineOf(privateKeyText: string, comment: string): string {

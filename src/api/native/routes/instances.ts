@@ -32,6 +32,11 @@ export function instanceRoutes(app: NativeApp, { core }: NativeContext) {
     return { instance: instanceView(inst) };
   });
 
+  app.get('/instances/:id/history', { schema: { params: IdParams, tags: ['instances'], summary: 'Key pair changes applied to this instance, oldest first.' } }, async (req) => {
+    const events = await core.instances.history(callerOf(req), req.params.id);
+    return { events: events.map((e) => ({ taskId: e.taskId, action: e.action, keyPairName: e.keyPairName, mode: e.mode, at: e.at.toISOString() })) };
+  });
+
   app.delete('/instances/:id', { schema: { params: IdParams, querystring: DeleteInstanceQuery, tags: ['instances'] } }, async (req, reply) => {
     await core.instances.delete(callerOf(req), req.params.id, { force: req.query.force });
     return reply.status(204).send();
