@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use when they are missing (as root; otherwise says what to install):
-# OpenSSH client and server (real logins, real sshd hosts), PostgreSQL (the store contract suite).
+# OpenSSH client and server (real logins, real sshd hosts), PostgreSQL (the store contract suite), Chromium
+# (the console's browser tests, driven by playwright-core).
 set -euo pipefail
 need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 || need+=(openssh-client)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "The tests need these Debian packages: ${need[*]} (sudo apt-get install ${need[*]})" >&2

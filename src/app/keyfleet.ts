@@ -3,9 +3,11 @@
  * the SSH access, crypto and the core, mounts each face on one HTTP server, and resumes unfinished work.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http/server.js';
+import { consolePlugin } from '../api/console/plugin.js';
 import { ecsApiPlugin } from '../api/ecs/plugin.js';
 import { kpsApiPlugin } from '../api/kps/plugin.js';
 import { nativeApiPlugin } from '../api/native/plugin.js';
@@ -95,6 +97,7 @@ export async function startKeyfleet(config: Config): Promise<Keyfleet> {
   await app.register(nativeApiPlugin, { prefix: '/api/v1', core, maxBatch: config.nativeMaxBatch });
   await app.register(ecsApiPlugin, { core });
   await app.register(kpsApiPlugin, { core });
+  await app.register(consolePlugin, { prefix: '/console', distDir: path.resolve(import.meta.dirname, '../../dist/console') });
 
   await core.start();
   await app.listen({ host: config.host, port: config.port });

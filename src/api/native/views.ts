@@ -21,7 +21,8 @@ export function keyPairView(kp: KeyPair) {
   };
 }
 
-export function instanceView(i: Instance) {
+/** `keyPairRefusal`: why this instance cannot take a key pair (Windows, non-I/O-optimized), or null. */
+export function instanceView(i: Instance, keyPairRefusal: string | null = null) {
   return {
     id: i.id,
     name: i.name,
@@ -42,7 +43,8 @@ export function instanceView(i: Instance) {
     passwordLogin: i.appliedPasswordLogin,
     hasPassword: i.hasPassword,
     hostKeySha256: i.hostKeySha256,
-    canBindKeyPair: i.osType === 'linux',
+    canBindKeyPair: keyPairRefusal === null,
+    keyPairRefusal,
     tags: i.tags,
     createdAt: i.createdAt.toISOString(),
   };

@@ -1,16 +1,20 @@
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { DeleteInstanceQuery, IdParams, InstanceListQuery, RegionParams, ResetPasswordBody, RunInstancesBody } from '../schemas.js';
+import { keyPairRefusal } from '../../../core/instance/instance.js';
+import type { Instance } from '../../../core/instance/instance.js';
 import { instanceView } from '../views.js';
 
 export function instanceRoutes(app: NativeApp, { core }: NativeContext) {
+  const view = (i: Instance) => instanceView(i, keyPairRefusal(i, core.instanceTypes())?.message ?? null);
+
   app.get('/regions/:regionId/instances', { schema: { params: RegionParams, querystring: InstanceListQuery, tags: ['instances'], summary: 'List instances with server-side search and paging.' } }, async (req) => {
     const q = req.query;
     const page = await core.instances.list(callerOf(req), {
       regionId: req.params.regionId, status: q.status as never, search: q.search, namePattern: q.name, keyPairName: q.keyPairName,
       resourceGroupId: q.resourceGroupId, pendingRestart: q.pendingRestart, offset: q.offset, limit: q.limit,
     });
-    return { instances: page.items.map(instanceView), total: page.total };
+    return { instances: page.items.map(view), total: page.total };
   });
 
   app.post('/regions/:regionId/instances', { schema: { params: RegionParams, body: RunInstancesBody, tags: ['instances'], summary: 'Create and (by default) start instances of the simulated fleet.' } }, async (req, reply) => {
@@ -18,18 +22,18 @@ export function instanceRoutes(app: NativeApp, { core }: NativeContext) {
     return reply.status(201).send({ instanceIds: ids });
   });
 
-  app.get('/instances/:id', { schema: { params: IdParams, tags: ['instances'] } }, async (req) => ({ instance: instanceView(await core.instances.get(callerOf(req), req.params.id)) }));
+  app.get('/instances/:id', { schema: { params: IdParams, tags: ['instances'] } }, async (req) => ({ instance: view(await core.instances.get(callerOf(req), req.params.id)) }));
 
   for (const [path, op] of [['start', 'start'], ['stop', 'stop'], ['restart', 'reboot']] as const) {
     app.post(`/instances/:id/${path}`, { schema: { params: IdParams, tags: ['instances'] } }, async (req, reply) => {
       const inst = await core.instances[op](callerOf(req), req.params.id);
-      return reply.status(202).send({ instance: instanceView(inst) });
+      return reply.status(202).send({ instance: view(inst) });
     });
   }
 
   app.post('/instances/:id/reset-password', { schema: { params: IdParams, body: ResetPasswordBody, tags: ['instances'], summary: 'Set a new root password; it takes effect at the next start or restart.' } }, async (req) => {
     const inst = await core.instances.resetPassword(callerOf(req), req.params.id, req.body.password);
-    return { instance: instanceView(inst) };
+    return { instance: view(inst) };
   });
 
   app.get('/instances/:id/history', { schema: { params: IdParams, tags: ['instances'], summary: 'Key pair changes applied to this instance, oldest first.' } }, async (req) => {
