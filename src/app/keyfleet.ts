@@ -14,7 +14,7 @@ import { nativeApiPlugin } from '../api/native/plugin.js';
 import { createSimCompute } from '../backends/sim/sim-compute.js';
 import { createSimSshFleet, type SimSshFleet } from '../backends/sim/ssh-server.js';
 import { sshLiveAccess } from '../backends/ssh/ssh-session.js';
-import { createAdminOnlyAuthorizer } from '../core/authz/authorizer.js';
+import { createPolicyAuthorizer } from '../core/authz/policy-authorizer.js';
 import { type Core, createCore } from '../core/index.js';
 import type { Logger } from '../core/ports.js';
 import { createPasswordHasher } from '../crypto/password-hasher.js';
@@ -65,7 +65,7 @@ export async function startKeyfleet(config: Config): Promise<Keyfleet> {
     keys: createSshKeyMaterial(),
     secrets,
     passwords: createPasswordHasher(),
-    authz: createAdminOnlyAuthorizer(),
+    authz: createPolicyAuthorizer(),
     clock: systemClock,
     ids: createIdGen(),
     logger,

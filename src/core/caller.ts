@@ -2,6 +2,8 @@
  * Caller is who asks, through which face. Every core use case takes one: authorization, tenant scoping and the
  * audit trail all read it, so no face can forget to pass them.
  */
+import type { PermissionSet } from './authz/policy.js';
+
 export type Face = 'native' | 'ecs' | 'kps' | 'console' | 'cli' | 'system';
 
 export interface Caller {
@@ -15,6 +17,8 @@ export interface Caller {
   face: Face;
   sourceIp: string;
   requestId: string;
+  /** The compiled policies attached to the user (administrators need none). */
+  permissions: PermissionSet | null;
 }
 
 /** The caller used by keyfleet itself (recovery after a restart, boot-time application of pending changes). */
@@ -30,5 +34,6 @@ export function systemCaller(accountId: string, requestId: string): Caller {
     face: 'system',
     sourceIp: '127.0.0.1',
     requestId,
+    permissions: null,
   };
 }

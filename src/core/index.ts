@@ -3,6 +3,10 @@
  * use; none of them implements a rule of its own.
  */
 import { createAccountService } from './account/account-service.js';
+import { createIdentityService } from './account/identity-service.js';
+import type { AuditFilter } from './audit/audit.js';
+import { createAuditor } from './audit/auditor.js';
+import { auditedIdentity, auditedInstances, auditedKeyPairs, auditedTasks, type TaskApi } from './facade.js';
 import type { Authorizer } from './authz/authorizer.js';
 import { createBindingService, type BindRequest } from './binding/binding-service.js';
 import type { Caller } from './caller.js';
@@ -49,7 +53,9 @@ export interface CoreSettings {
 
 export function createCore(deps: CoreDeps) {
   const { store, clock, ids, logger, regions, authz, settings } = deps;
+  const auditor = createAuditor({ store, clock, ids, logger });
   const accounts = createAccountService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids, sessionTtlMs: settings.sessionTtlMs });
+  const identity = createIdentityService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids });
   const keyPairs = createKeyPairService({ store, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, authz, quotaPerRegion: settings.keyPairQuotaPerRegion });
   const instances = createInstanceService({ store, compute: deps.compute, clock, ids, regions, authz, logger, maxAmount: settings.maxRunAmount });
   const bindings = createBindingService({ store, instanceTypes: () => deps.compute.instanceTypes(), live: deps.live, clock, ids, regions, authz, logger, liveTimeoutMs: settings.liveTimeoutMs });
@@ -76,7 +82,7 @@ export function createCore(deps: CoreDeps) {
   });
   let sweeper: NodeJS.Timeout | null = null;
 
-  const tasks = {
+  const tasks: TaskApi = {
     /** Submits a bind or unbind; the work runs in the background. */
     async submit(caller: Caller, req: BindRequest): Promise<Task> {
       const task = await bindings.submit(caller, req);
@@ -120,10 +126,27 @@ export function createCore(deps: CoreDeps) {
   };
 
   return {
-    accounts,
-    keyPairs,
-    instances,
-    tasks,
+    accounts: {
+      ...accounts,
+      /** Sign-ins are recorded in the audit trail (who, from where, through which face); failures are not attributable. */
+      async signIn(input: Parameters<typeof accounts.signIn>[0], ctx: Parameters<typeof accounts.signIn>[1]) {
+        const result = await accounts.signIn(input, ctx);
+        await auditor.append(result.caller, 'iam:SignIn', [], 'success', null);
+        return result;
+      },
+    },
+    identity: auditedIdentity(identity, accounts, auditor),
+    keyPairs: auditedKeyPairs(keyPairs, auditor),
+    instances: auditedInstances(instances, auditor, store),
+    tasks: auditedTasks(tasks, auditor),
+    audit: {
+      async query(caller: Caller, filter: Omit<AuditFilter, 'accountId'>) {
+        return auditor.run(caller, 'audit:Describe', [{ type: 'audit', regionId: '*', id: '*' }], false, async () => {
+          authz.check(caller, 'audit:Describe', [{ type: 'audit', regionId: '*', id: '*' }]);
+          return store.audit.query({ ...filter, accountId: caller.accountId, offset: Math.max(0, filter.offset), limit: Math.min(Math.max(1, filter.limit), 10_000) });
+        });
+      },
+    },
     regions,
     images: () => deps.compute.images(),
     instanceTypes: () => deps.compute.instanceTypes(),

@@ -2,7 +2,8 @@
  * Ports: what the core needs from the outside world. The store, compute backends, the SSH client and crypto
  * implement these; the core imports none of them.
  */
-import type { Account, AccessKey, ResourceGroup, Session, User } from './account/account.js';
+import type { Account, AccessKey, Policy, ResourceGroup, Session, User } from './account/account.js';
+import type { AuditRepo } from './audit/audit.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
 import type { Task, TaskItem, TaskItemStatus, TaskStatus } from './task/task.js';
@@ -128,6 +129,18 @@ export interface AccountRepo {
   insertResourceGroup(g: ResourceGroup): Promise<void>;
   listResourceGroups(accountId: string): Promise<ResourceGroup[]>;
   getResourceGroup(accountId: string, id: string): Promise<ResourceGroup | null>;
+  listUsers(accountId: string): Promise<User[]>;
+  deleteUser(accountId: string, id: string): Promise<void>;
+  listAccessKeys(accountId: string, userId: string): Promise<AccessKey[]>;
+  deleteAccessKey(accountId: string, id: string): Promise<void>;
+  deleteSessionsOfUser(accountId: string, userId: string): Promise<void>;
+  insertPolicy(p: Policy): Promise<void>;
+  getPolicyByName(accountId: string, name: string): Promise<Policy | null>;
+  listPolicies(accountId: string): Promise<Policy[]>;
+  deletePolicy(accountId: string, id: string): Promise<void>;
+  attachPolicy(userId: string, policyId: string): Promise<void>;
+  detachPolicy(userId: string, policyId: string): Promise<void>;
+  policiesOfUser(accountId: string, userId: string): Promise<Policy[]>;
 }
 
 export interface Repos {
@@ -136,6 +149,7 @@ export interface Repos {
   tasks: TaskRepo;
   events: BindingEventRepo;
   accounts: AccountRepo;
+  audit: AuditRepo;
 }
 
 /** Store: repositories plus short transactions. Nothing slow (SSH, key generation, sleeps) runs inside one. */

@@ -162,8 +162,48 @@ const initial: Migration = {
   },
 };
 
+const identity: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createTable('policies')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
+      .addColumn('name', 'varchar(128)', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('document', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addUniqueConstraint('policies_account_name', ['account_id', 'name'])
+      .execute();
+    await db.schema.createTable('user_policies')
+      .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addColumn('policy_id', 'varchar(64)', (c) => c.notNull().references('policies.id').onDelete('cascade'))
+      .addPrimaryKeyConstraint('user_policies_pk', ['user_id', 'policy_id'])
+      .execute();
+    await db.schema.createTable('audit_entries')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('user_name', 'varchar(128)', (c) => c.notNull())
+      .addColumn('access_key_id', 'varchar(128)')
+      .addColumn('session_id', 'varchar(64)')
+      .addColumn('face', 'varchar(16)', (c) => c.notNull())
+      .addColumn('source_ip', 'varchar(64)', (c) => c.notNull())
+      .addColumn('action', 'varchar(64)', (c) => c.notNull())
+      .addColumn('resources', 'text', (c) => c.notNull())
+      .addColumn('request_id', 'varchar(128)', (c) => c.notNull())
+      .addColumn('result', 'varchar(16)', (c) => c.notNull())
+      .addColumn('error_code', 'varchar(64)')
+      .execute();
+    await db.schema.createIndex('audit_account_at').on('audit_entries').columns(['account_id', 'at']).execute();
+    await db.schema.createIndex('audit_account_user').on('audit_entries').columns(['account_id', 'user_name', 'at']).execute();
+    await db.schema.createIndex('audit_account_action').on('audit_entries').columns(['account_id', 'action', 'at']).execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-identity': identity,
 };
 
 export const migrationProvider: MigrationProvider = {

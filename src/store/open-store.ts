@@ -16,6 +16,7 @@ import { CoreError } from '../core/errors.js';
 import type { Repos, Store } from '../core/ports.js';
 import { migrationProvider } from './migrations.js';
 import { createAccountRepo } from './repos/account-repo.js';
+import { createAuditRepo } from './repos/audit-repo.js';
 import { createBindingEventRepo } from './repos/event-repo.js';
 import { createInstanceRepo } from './repos/instance-repo.js';
 import { createKeyPairRepo } from './repos/keypair-repo.js';
@@ -55,6 +56,7 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
     tasks: createTaskRepo(ctx),
     events: createBindingEventRepo(ctx),
     accounts: createAccountRepo(ctx),
+    audit: createAuditRepo(ctx),
   };
 }
 

@@ -37,7 +37,17 @@ export interface BindingEventsTable {
 }
 export interface SequencesTable { name: string; value: Int }
 
+export interface PoliciesTable { id: string; account_id: string; name: string; description: string; document: string; created_at: Int; updated_at: Int }
+export interface UserPoliciesTable { user_id: string; policy_id: string }
+export interface AuditEntriesTable {
+  id: string; account_id: string; at: Int; user_id: string; user_name: string; access_key_id: string | null; session_id: string | null;
+  face: string; source_ip: string; action: string; resources: string; request_id: string; result: string; error_code: string | null;
+}
+
 export interface Database {
+  policies: PoliciesTable;
+  user_policies: UserPoliciesTable;
+  audit_entries: AuditEntriesTable;
   accounts: AccountsTable;
   users: UsersTable;
   access_keys: AccessKeysTable;

@@ -7,7 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { CoreError } from '../../core/errors.js';
 import { type NativeContext, setCaller } from './context.js';
 import { sendNativeError } from './errors.js';
+import { auditRoutes } from './routes/audit.js';
 import { bindingRoutes } from './routes/bindings.js';
+import { identityRoutes } from './routes/identity.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { instanceRoutes } from './routes/instances.js';
 import { keyPairRoutes } from './routes/key-pairs.js';
@@ -32,6 +34,8 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   instanceRoutes(app, ctx);
   bindingRoutes(app, ctx);
   taskRoutes(app, ctx);
+  identityRoutes(app, ctx);
+  auditRoutes(app, ctx);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => (parent as unknown as { swagger(): unknown }).swagger());
 }
 

@@ -101,3 +101,32 @@ export const TaskItemsQuery = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
 });
+
+export const UserParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
+export const UserPolicyParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), policy: Type.String({ minLength: 1, maxLength: 128 }) });
+export const CreateUserBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 64 }), password: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), isAccountAdmin: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const PasswordBody = Type.Object({ password: Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()]) }, { additionalProperties: false });
+export const AccessKeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+export const AccessKeyPatchBody = Type.Object({ status: Type.Union([Type.Literal('Active'), Type.Literal('Inactive')]) }, { additionalProperties: false });
+export const PolicyParams = Type.Object({ policy: Type.String({ minLength: 1, maxLength: 128 }) });
+export const CreatePolicyBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 128 }), document: Type.Unknown(), description: Type.Optional(Type.String({ maxLength: 1024 })) },
+  { additionalProperties: false },
+);
+export const CreateAccountBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 64 }), adminName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), adminPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
+  { additionalProperties: false },
+);
+export const AuditQuery = Type.Object({
+  from: Type.Optional(Type.String({ format: 'date-time' })),
+  to: Type.Optional(Type.String({ format: 'date-time' })),
+  userName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  action: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  resource: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  result: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+});

@@ -1,4 +1,6 @@
 /** What the native API shows of each record: whitelisted fields only, never a sealed secret or a hash. */
+import type { AccessKey, Policy, User } from '../../core/account/account.js';
+import type { AuditEntry } from '../../core/audit/audit.js';
 import type { Instance } from '../../core/instance/instance.js';
 import type { KeyPair } from '../../core/keypair/keypair.js';
 import type { Task, TaskItem } from '../../core/task/task.js';
@@ -88,3 +90,36 @@ export type KeyPairView = ReturnType<typeof keyPairView>;
 export type InstanceView = ReturnType<typeof instanceView>;
 export type TaskView = ReturnType<typeof taskView>;
 export type TaskItemView = ReturnType<typeof taskItemView>;
+
+export function userView(u: User) {
+  return { id: u.id, name: u.name, isAccountAdmin: u.isAccountAdmin, consoleSignIn: u.passwordHash !== null, createdAt: u.createdAt.toISOString() };
+}
+
+export function accessKeyView(k: AccessKey) {
+  return { accessKeyId: k.id, userId: k.userId, status: k.status, createdAt: k.createdAt.toISOString() };
+}
+
+export function policyView(p: Policy) {
+  return { id: p.id, name: p.name, description: p.description, document: p.document, createdAt: p.createdAt.toISOString() };
+}
+
+export function auditView(e: AuditEntry) {
+  return {
+    id: e.id,
+    at: e.at.toISOString(),
+    accountId: e.accountId,
+    userId: e.userId,
+    userName: e.userName,
+    accessKeyId: e.accessKeyId,
+    sessionId: e.sessionId,
+    face: e.face,
+    sourceIp: e.sourceIp,
+    action: e.action,
+    resources: e.resources,
+    requestId: e.requestId,
+    result: e.result,
+    errorCode: e.errorCode,
+  };
+}
+
+export type AuditEntryView = ReturnType<typeof auditView>;

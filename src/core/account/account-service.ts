@@ -7,7 +7,9 @@ import type { Caller, Face } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { PasswordHasher, SecretBox, Store } from '../ports.js';
-import type { AccessKey, Account, User } from './account.js';
+import { compilePermissions, type PermissionSet } from '../authz/policy.js';
+import type { Account, User } from './account.js';
+import { accessKeyContext } from './identity-service.js';
 
 export interface AccountServiceDeps {
   store: Store;
@@ -51,7 +53,21 @@ export function hashToken(token: string): string {
 export function createAccountService(deps: AccountServiceDeps) {
   const { store, secrets, passwords, clock, ids } = deps;
 
-  function callerOf(user: User, ctx: RequestContext, via: { accessKeyId?: string; sessionId?: string }): Caller {
+  /** Compiled permissions per user, recompiled when the set of attached policies changes. */
+  const compiled = new Map<string, { stamp: string; set: PermissionSet }>();
+
+  async function permissionsOf(user: User): Promise<PermissionSet | null> {
+    if (user.isAccountAdmin || user.isSystemAdmin) return null;
+    const policies = await store.accounts.policiesOfUser(user.accountId, user.id);
+    const stamp = policies.map((p) => `${p.id}@${p.updatedAt.getTime()}`).join(',');
+    const hit = compiled.get(user.id);
+    if (hit && hit.stamp === stamp) return hit.set;
+    const set = compilePermissions(policies.map((p) => p.document));
+    compiled.set(user.id, { stamp, set });
+    return set;
+  }
+
+  async function callerOf(user: User, ctx: RequestContext, via: { accessKeyId?: string; sessionId?: string }): Promise<Caller> {
     return {
       accountId: user.accountId,
       userId: user.id,
@@ -63,11 +79,8 @@ export function createAccountService(deps: AccountServiceDeps) {
       face: ctx.face,
       sourceIp: ctx.sourceIp,
       requestId: ctx.requestId,
+      permissions: await permissionsOf(user),
     };
-  }
-
-  function accessKeyContext(k: Pick<AccessKey, 'id' | 'accountId'>): string {
-    return `accesskey:${k.accountId}:${k.id}`;
   }
 
   return {
@@ -134,7 +147,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!key) return null;
       const user = await store.accounts.getUser(key.accountId, key.userId);
       if (!user) return null;
-      return { secret: secrets.open(key.sealedSecret, accessKeyContext(key)), caller: callerOf(user, ctx, { accessKeyId }), active: key.status === 'Active' };
+      return { secret: secrets.open(key.sealedSecret, accessKeyContext(key)), caller: await callerOf(user, ctx, { accessKeyId }), active: key.status === 'Active' };
     },
 
     /** Console / CLI sign-in with a user's password, or with an access key pair. Returns a bearer token. */
@@ -156,7 +169,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       const expiresAt = new Date(now.getTime() + deps.sessionTtlMs);
       const sessionId = ids.next('s-', 20);
       await store.accounts.insertSession({ id: sessionId, accountId: user.accountId, userId: user.id, tokenHash: hashToken(token), regionId: input.regionId ?? null, createdAt: now, expiresAt });
-      return { token, caller: callerOf(user, ctx, { sessionId }), expiresAt };
+      return { token, caller: await callerOf(user, ctx, { sessionId }), expiresAt };
     },
 
     async resolveToken(token: string, ctx: RequestContext): Promise<{ caller: Caller; regionId: string | null } | null> {
@@ -165,7 +178,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!session || session.expiresAt.getTime() <= clock.now().getTime()) return null;
       const user = await store.accounts.getUser(session.accountId, session.userId);
       if (!user) return null;
-      return { caller: callerOf(user, ctx, { sessionId: session.id }), regionId: session.regionId };
+      return { caller: await callerOf(user, ctx, { sessionId: session.id }), regionId: session.regionId };
     },
 
     async signOut(caller: Caller): Promise<void> {

@@ -1,3 +1,5 @@
+import type { PolicyDocument } from '../authz/policy.js';
+
 /** Account is a tenant. Every key pair, instance, task and audit entry belongs to exactly one. */
 export interface Account {
   id: string;
@@ -44,4 +46,15 @@ export interface ResourceGroup {
   accountId: string;
   name: string;
   createdAt: Date;
+}
+
+/** A named policy document of an account, attachable to its users. */
+export interface Policy {
+  id: string;
+  accountId: string;
+  name: string;
+  description: string;
+  document: PolicyDocument;
+  createdAt: Date;
+  updatedAt: Date;
 }

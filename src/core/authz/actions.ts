@@ -24,13 +24,14 @@ export const ACTIONS = [
   'task:Delete',
   'image:Describe',
   'region:Describe',
+  'audit:Describe',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
 
 /** A resource named the way RAM names it: acs:ecs:{region}:{account}:{type}/{id}. */
 export interface ResourceRef {
-  type: 'keypair' | 'instance' | 'task' | 'image' | '*';
+  type: 'keypair' | 'instance' | 'task' | 'image' | 'audit' | '*';
   regionId: string;
   id: string;
   resourceGroupId?: string;

@@ -1,11 +1,21 @@
-import type { AccessKey, AccessKeyStatus, Account, ResourceGroup, Session, User } from '../../core/account/account.js';
+import type { AccessKey, AccessKeyStatus, Account, Policy, ResourceGroup, Session, User } from '../../core/account/account.js';
+import type { PolicyDocument } from '../../core/authz/policy.js';
 import type { AccountRepo } from '../../core/ports.js';
-import type { UsersTable } from '../schema.js';
+import type { AccessKeysTable, PoliciesTable, UsersTable } from '../schema.js';
 import { bool, fromMs, int, type RepoContext, toMs } from './common.js';
 
 const userFromRow = (r: UsersTable): User => ({
   id: r.id, accountId: r.account_id, name: r.name, isAccountAdmin: bool(r.is_account_admin), isSystemAdmin: bool(r.is_system_admin),
   passwordHash: r.password_hash, createdAt: fromMs(r.created_at),
+});
+
+const accessKeyFromRow = (r: AccessKeysTable): AccessKey => ({
+  id: r.id, accountId: r.account_id, userId: r.user_id, sealedSecret: r.sealed_secret, status: r.status as AccessKeyStatus, createdAt: fromMs(r.created_at),
+});
+
+const policyFromRow = (r: PoliciesTable): Policy => ({
+  id: r.id, accountId: r.account_id, name: r.name, description: r.description, document: JSON.parse(r.document) as PolicyDocument,
+  createdAt: fromMs(r.created_at), updatedAt: fromMs(r.updated_at),
 });
 
 export function createAccountRepo({ db }: RepoContext): AccountRepo {
@@ -44,7 +54,7 @@ export function createAccountRepo({ db }: RepoContext): AccountRepo {
     },
     async getAccessKey(id) {
       const r = await db.selectFrom('access_keys').selectAll().where('id', '=', id).executeTakeFirst();
-      return r ? ({ id: r.id, accountId: r.account_id, userId: r.user_id, sealedSecret: r.sealed_secret, status: r.status as AccessKeyStatus, createdAt: fromMs(r.created_at) } satisfies AccessKey) : null;
+      return r ? accessKeyFromRow(r) : null;
     },
     async updateAccessKey(k) {
       await db.updateTable('access_keys').set({ sealed_secret: k.sealedSecret, status: k.status }).where('id', '=', k.id).where('account_id', '=', k.accountId).execute();
@@ -69,6 +79,52 @@ export function createAccountRepo({ db }: RepoContext): AccountRepo {
     async getResourceGroup(accountId, id) {
       const r = await db.selectFrom('resource_groups').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
       return r ? { id: r.id, accountId: r.account_id, name: r.name, createdAt: fromMs(r.created_at) } : null;
+    },
+    async listUsers(accountId) {
+      const rows = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('name').execute();
+      return rows.map(userFromRow);
+    },
+    async deleteUser(accountId, id) {
+      await db.deleteFrom('user_policies').where('user_id', '=', id).execute();
+      await db.deleteFrom('sessions').where('account_id', '=', accountId).where('user_id', '=', id).execute();
+      await db.deleteFrom('access_keys').where('account_id', '=', accountId).where('user_id', '=', id).execute();
+      await db.deleteFrom('users').where('account_id', '=', accountId).where('id', '=', id).execute();
+    },
+    async listAccessKeys(accountId, userId) {
+      const rows = await db.selectFrom('access_keys').selectAll().where('account_id', '=', accountId).where('user_id', '=', userId).orderBy('created_at').execute();
+      return rows.map(accessKeyFromRow);
+    },
+    async deleteAccessKey(accountId, id) {
+      await db.deleteFrom('access_keys').where('account_id', '=', accountId).where('id', '=', id).execute();
+    },
+    async deleteSessionsOfUser(accountId, userId) {
+      await db.deleteFrom('sessions').where('account_id', '=', accountId).where('user_id', '=', userId).execute();
+    },
+    async insertPolicy(p) {
+      await db.insertInto('policies').values({ id: p.id, account_id: p.accountId, name: p.name, description: p.description, document: JSON.stringify(p.document), created_at: toMs(p.createdAt), updated_at: toMs(p.updatedAt) }).execute();
+    },
+    async getPolicyByName(accountId, name) {
+      const r = await db.selectFrom('policies').selectAll().where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+      return r ? policyFromRow(r) : null;
+    },
+    async listPolicies(accountId) {
+      const rows = await db.selectFrom('policies').selectAll().where('account_id', '=', accountId).orderBy('name').execute();
+      return rows.map(policyFromRow);
+    },
+    async deletePolicy(accountId, id) {
+      await db.deleteFrom('user_policies').where('policy_id', '=', id).execute();
+      await db.deleteFrom('policies').where('account_id', '=', accountId).where('id', '=', id).execute();
+    },
+    async attachPolicy(userId, policyId) {
+      await db.insertInto('user_policies').values({ user_id: userId, policy_id: policyId }).onConflict((oc) => oc.columns(['user_id', 'policy_id']).doNothing()).execute();
+    },
+    async detachPolicy(userId, policyId) {
+      await db.deleteFrom('user_policies').where('user_id', '=', userId).where('policy_id', '=', policyId).execute();
+    },
+    async policiesOfUser(accountId, userId) {
+      const rows = await db.selectFrom('policies').innerJoin('user_policies', 'user_policies.policy_id', 'policies.id')
+        .selectAll('policies').where('policies.account_id', '=', accountId).where('user_policies.user_id', '=', userId).orderBy('policies.name').execute();
+      return rows.map(policyFromRow);
     },
   };
 }

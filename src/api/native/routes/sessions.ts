@@ -8,7 +8,7 @@ export function sessionRoutes(app: NativeApp, { core }: NativeContext) {
     return reply.status(201).send({ token, expiresAt: expiresAt.toISOString(), user: { id: caller.userId, name: caller.userName, isAccountAdmin: caller.isAccountAdmin }, accountId: caller.accountId });
   });
   app.delete('/sessions/current', { schema: { tags: ['sessions'] } }, async (req, reply) => {
-    await core.accounts.signOut(callerOf(req));
+    await core.identity.signOut(callerOf(req));
     return reply.status(204).send();
   });
   app.get('/whoami', { schema: { tags: ['sessions'] } }, async (req) => {

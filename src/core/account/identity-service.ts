@@ -1,0 +1,228 @@
+/**
+ * Users, access keys and policies of an account (managed by its administrators), and accounts (managed by the
+ * system administrator). Secrets are shown once: access-key secrets are returned at creation and kept sealed;
+ * passwords are kept as hashes only.
+ */
+import { randomBytes } from 'node:crypto';
+import { parsePolicyDocument } from '../authz/policy.js';
+import type { Caller } from '../caller.js';
+import type { Clock, IdGen } from '../clock.js';
+import { CoreError } from '../errors.js';
+import type { PasswordHasher, SecretBox, Store } from '../ports.js';
+import type { AccessKey, AccessKeyStatus, Account, Policy, User } from './account.js';
+
+export interface IdentityServiceDeps {
+  store: Store;
+  secrets: SecretBox;
+  passwords: PasswordHasher;
+  clock: Clock;
+  ids: IdGen;
+}
+
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const MAX_ACCESS_KEYS_PER_USER = 5;
+
+export function accessKeyContext(k: Pick<AccessKey, 'id' | 'accountId'>): string {
+  return `accesskey:${k.accountId}:${k.id}`;
+}
+
+export function newAccessKeyId(): string {
+  return 'LTAI' + randomBytes(10).toString('hex').toUpperCase();
+}
+
+function requireAdmin(caller: Caller): void {
+  if (!caller.isAccountAdmin && !caller.isSystemAdmin) {
+    throw new CoreError('Auth.Forbidden', `User '${caller.userName}' is not an administrator of this account.`);
+  }
+}
+
+function requireSystemAdmin(caller: Caller): void {
+  if (!caller.isSystemAdmin) throw new CoreError('Auth.Forbidden', `User '${caller.userName}' is not the system administrator.`);
+}
+
+function checkPassword(password: unknown): string {
+  if (typeof password !== 'string' || password.length < 8 || password.length > 128) {
+    throw new CoreError('User.PasswordWeak', 'A console password must be 8 to 128 characters long.');
+  }
+  if ([/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length < 3) {
+    throw new CoreError('User.PasswordWeak', 'A console password must use at least three of: upper-case, lower-case, digits, symbols.');
+  }
+  return password;
+}
+
+export function createIdentityService(deps: IdentityServiceDeps) {
+  const { store, secrets, passwords, clock, ids } = deps;
+
+  async function userByName(caller: Caller, name: string): Promise<User> {
+    const u = typeof name === 'string' ? await store.accounts.getUserByName(caller.accountId, name) : null;
+    if (!u) throw new CoreError('User.NotFound', `The user '${String(name).slice(0, 64)}' does not exist.`, { userName: String(name).slice(0, 64) });
+    return u;
+  }
+
+  async function policyByName(caller: Caller, name: string): Promise<Policy> {
+    const p = typeof name === 'string' ? await store.accounts.getPolicyByName(caller.accountId, name) : null;
+    if (!p) throw new CoreError('Policy.NotFound', `The policy '${String(name).slice(0, 64)}' does not exist.`, { policyName: String(name).slice(0, 64) });
+    return p;
+  }
+
+  /** A user may manage their own access keys; administrators manage everyone's. */
+  function requireSelfOrAdmin(caller: Caller, user: User): void {
+    if (user.id !== caller.userId) requireAdmin(caller);
+  }
+
+  async function makeAccessKey(accountId: string, userId: string): Promise<{ accessKeyId: string; accessKeySecret: string }> {
+    const id = newAccessKeyId();
+    const secret = randomBytes(24).toString('base64url');
+    await store.accounts.insertAccessKey({ id, accountId, userId, sealedSecret: secrets.seal(secret, accessKeyContext({ id, accountId })), status: 'Active', createdAt: clock.now() });
+    return { accessKeyId: id, accessKeySecret: secret };
+  }
+
+  return {
+    async listUsers(caller: Caller): Promise<User[]> {
+      requireAdmin(caller);
+      return store.accounts.listUsers(caller.accountId);
+    },
+
+    async createUser(caller: Caller, input: { name: string; password?: string; isAccountAdmin?: boolean }): Promise<User> {
+      requireAdmin(caller);
+      if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) {
+        throw new CoreError('User.NameMalformed', `The user name '${String(input.name).slice(0, 64)}' is not valid: 1-64 letters, digits, '.', '_', '@' or '-'.`);
+      }
+      if (await store.accounts.getUserByName(caller.accountId, input.name)) {
+        throw new CoreError('User.AlreadyExists', `A user named '${input.name}' already exists.`, { userName: input.name });
+      }
+      const user: User = {
+        id: ids.next('u-', 16),
+        accountId: caller.accountId,
+        name: input.name,
+        isAccountAdmin: input.isAccountAdmin === true,
+        isSystemAdmin: false,
+        passwordHash: input.password === undefined ? null : await passwords.hash(checkPassword(input.password)),
+        createdAt: clock.now(),
+      };
+      await store.accounts.insertUser(user);
+      return user;
+    },
+
+    async deleteUser(caller: Caller, name: string): Promise<void> {
+      requireAdmin(caller);
+      const user = await userByName(caller, name);
+      if (user.id === caller.userId) throw new CoreError('Input.Invalid', 'You cannot delete yourself.');
+      await store.transaction((tx) => tx.accounts.deleteUser(caller.accountId, user.id));
+    },
+
+    async setPassword(caller: Caller, name: string, password: string | null): Promise<void> {
+      const user = await userByName(caller, name);
+      requireSelfOrAdmin(caller, user);
+      const hash = password === null ? null : await passwords.hash(checkPassword(password));
+      await store.accounts.updateUser({ ...user, passwordHash: hash });
+      await store.accounts.deleteSessionsOfUser(caller.accountId, user.id);
+    },
+
+    async listAccessKeys(caller: Caller, userName: string): Promise<AccessKey[]> {
+      const user = await userByName(caller, userName);
+      requireSelfOrAdmin(caller, user);
+      return store.accounts.listAccessKeys(caller.accountId, user.id);
+    },
+
+    async createAccessKey(caller: Caller, userName: string): Promise<{ accessKeyId: string; accessKeySecret: string }> {
+      const user = await userByName(caller, userName);
+      requireSelfOrAdmin(caller, user);
+      if ((await store.accounts.listAccessKeys(caller.accountId, user.id)).length >= MAX_ACCESS_KEYS_PER_USER) {
+        throw new CoreError('AccessKey.LimitExceeded', `A user can have at most ${MAX_ACCESS_KEYS_PER_USER} access keys.`);
+      }
+      return makeAccessKey(caller.accountId, user.id);
+    },
+
+    async setAccessKeyStatus(caller: Caller, accessKeyId: string, status: AccessKeyStatus): Promise<void> {
+      if (status !== 'Active' && status !== 'Inactive') throw new CoreError('Input.Invalid', "The status must be 'Active' or 'Inactive'.");
+      const key = await store.accounts.getAccessKey(accessKeyId);
+      if (!key || key.accountId !== caller.accountId) throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
+      const user = await store.accounts.getUser(caller.accountId, key.userId);
+      if (user) requireSelfOrAdmin(caller, user);
+      await store.accounts.updateAccessKey({ ...key, status });
+    },
+
+    async deleteAccessKey(caller: Caller, accessKeyId: string): Promise<void> {
+      const key = await store.accounts.getAccessKey(accessKeyId);
+      if (!key || key.accountId !== caller.accountId) throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
+      const user = await store.accounts.getUser(caller.accountId, key.userId);
+      if (user) requireSelfOrAdmin(caller, user);
+      await store.accounts.deleteAccessKey(caller.accountId, accessKeyId);
+    },
+
+    async listPolicies(caller: Caller): Promise<Policy[]> {
+      requireAdmin(caller);
+      return store.accounts.listPolicies(caller.accountId);
+    },
+
+    async createPolicy(caller: Caller, input: { name: string; document: unknown; description?: string }): Promise<Policy> {
+      requireAdmin(caller);
+      if (typeof input.name !== 'string' || !POLICY_NAME.test(input.name)) {
+        throw new CoreError('Policy.Malformed', `The policy name '${String(input.name).slice(0, 64)}' is not valid: 1-128 letters, digits, '.', '_' or '-'.`);
+      }
+      const document = parsePolicyDocument(input.document);
+      if (await store.accounts.getPolicyByName(caller.accountId, input.name)) {
+        throw new CoreError('Policy.AlreadyExists', `A policy named '${input.name}' already exists.`, { policyName: input.name });
+      }
+      const now = clock.now();
+      const policy: Policy = { id: ids.next('pol-', 16), accountId: caller.accountId, name: input.name, description: (input.description ?? '').slice(0, 1024), document, createdAt: now, updatedAt: now };
+      await store.accounts.insertPolicy(policy);
+      return policy;
+    },
+
+    async deletePolicy(caller: Caller, name: string): Promise<void> {
+      requireAdmin(caller);
+      const p = await policyByName(caller, name);
+      await store.transaction((tx) => tx.accounts.deletePolicy(caller.accountId, p.id));
+    },
+
+    async attachPolicy(caller: Caller, userName: string, policyName: string): Promise<void> {
+      requireAdmin(caller);
+      const [user, policy] = [await userByName(caller, userName), await policyByName(caller, policyName)];
+      await store.accounts.attachPolicy(user.id, policy.id);
+    },
+
+    async detachPolicy(caller: Caller, userName: string, policyName: string): Promise<void> {
+      requireAdmin(caller);
+      const [user, policy] = [await userByName(caller, userName), await policyByName(caller, policyName)];
+      await store.accounts.detachPolicy(user.id, policy.id);
+    },
+
+    async policiesOfUser(caller: Caller, userName: string): Promise<Policy[]> {
+      const user = await userByName(caller, userName);
+      requireSelfOrAdmin(caller, user);
+      return store.accounts.policiesOfUser(caller.accountId, user.id);
+    },
+
+    async listAccounts(caller: Caller): Promise<Account[]> {
+      requireSystemAdmin(caller);
+      return store.accounts.listAccounts();
+    },
+
+    /** A new tenant with its administrator and default resource group; the secrets are returned once. */
+    async createAccount(caller: Caller, input: { name: string; adminName?: string; adminPassword?: string }) {
+      requireSystemAdmin(caller);
+      if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) {
+        throw new CoreError('Input.Invalid', `The account name '${String(input.name).slice(0, 64)}' is not valid: 1-64 letters, digits, '.', '_', '@' or '-'.`);
+      }
+      if (await store.accounts.getAccountByName(input.name)) throw new CoreError('Account.AlreadyExists', `An account named '${input.name}' already exists.`);
+      const adminPassword = input.adminPassword === undefined ? randomBytes(12).toString('base64url') + 'aA1!' : checkPassword(input.adminPassword);
+      const now = clock.now();
+      const account: Account = { id: ids.next('acc-', 16), name: input.name, createdAt: now };
+      const admin: User = { id: ids.next('u-', 16), accountId: account.id, name: input.adminName ?? 'admin', isAccountAdmin: true, isSystemAdmin: false, passwordHash: await passwords.hash(adminPassword), createdAt: now };
+      const id = newAccessKeyId();
+      const secret = randomBytes(24).toString('base64url');
+      await store.transaction(async (tx) => {
+        await tx.accounts.insertAccount(account);
+        await tx.accounts.insertUser(admin);
+        await tx.accounts.insertResourceGroup({ id: ids.next('rg-', 16), accountId: account.id, name: 'default', createdAt: now });
+        await tx.accounts.insertAccessKey({ id, accountId: account.id, userId: admin.id, sealedSecret: secrets.seal(secret, accessKeyContext({ id, accountId: account.id })), status: 'Active', createdAt: now });
+      });
+      return { account, admin, accessKeyId: id, accessKeySecret: secret, adminPassword: input.adminPassword === undefined ? adminPassword : null };
+    },
+  };
+}
+
+export type IdentityService = ReturnType<typeof createIdentityService>;

@@ -1,0 +1,40 @@
+import { sql } from 'kysely';
+import type { AuditEntry, AuditRepo, AuditResult } from '../../core/audit/audit.js';
+import type { Face } from '../../core/caller.js';
+import { fromMs, type RepoContext, toMs } from './common.js';
+
+/** Append-only: the repository has no update or delete. */
+export function createAuditRepo({ db }: RepoContext): AuditRepo {
+  return {
+    async append(e) {
+      await db.insertInto('audit_entries').values({
+        id: e.id, account_id: e.accountId, at: toMs(e.at), user_id: e.userId, user_name: e.userName, access_key_id: e.accessKeyId,
+        session_id: e.sessionId, face: e.face, source_ip: e.sourceIp, action: e.action, resources: JSON.stringify(e.resources),
+        request_id: e.requestId, result: e.result, error_code: e.errorCode,
+      }).execute();
+    },
+    async query(f) {
+      let q = db.selectFrom('audit_entries').where('account_id', '=', f.accountId);
+      if (f.from) q = q.where('at', '>=', toMs(f.from));
+      if (f.to) q = q.where('at', '<=', toMs(f.to));
+      if (f.userName) q = q.where('user_name', '=', f.userName);
+      if (f.action) q = q.where('action', '=', f.action);
+      if (f.result) q = q.where('result', '=', f.result);
+      if (f.resource) {
+        // Resource names are stored as a JSON list of strings; match a whole element (exact or `…:type/id` suffix).
+        const needle = f.resource.replace(/[\\%_"]/g, (c) => '\\' + c);
+        q = q.where(sql<boolean>`(resources like ${'%"' + needle + '"%'} escape '\\' or resources like ${'%:' + needle + '"%'} escape '\\')`);
+      }
+      const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await q.selectAll().orderBy('at', 'desc').orderBy('id', 'desc').offset(f.offset).limit(f.limit).execute();
+      return {
+        total: Number(total.n),
+        items: rows.map((r): AuditEntry => ({
+          id: r.id, at: fromMs(r.at), accountId: r.account_id, userId: r.user_id, userName: r.user_name, accessKeyId: r.access_key_id,
+          sessionId: r.session_id, face: r.face as Face, sourceIp: r.source_ip, action: r.action, resources: JSON.parse(r.resources) as string[],
+          requestId: r.request_id, result: r.result as AuditResult, errorCode: r.error_code,
+        })),
+      };
+    },
+  };
+}
