@@ -21,6 +21,7 @@ export interface Config {
   sessionTtlMs: number;
   keyPairQuotaPerRegion: number;
   nativeMaxBatch: number;
+  rateLimitPerSecond: number;
 }
 
 export class ConfigError extends Error {}
@@ -80,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sessionTtlMs: int(env, 'KEYFLEET_SESSION_TTL_S', 24 * 3600, 60, 30 * 24 * 3600) * 1000,
     keyPairQuotaPerRegion: int(env, 'KEYFLEET_KEY_PAIR_QUOTA', 500, 1, 10_000_000),
     nativeMaxBatch: int(env, 'KEYFLEET_NATIVE_MAX_BATCH', 10_000, 1, 100_000),
+    rateLimitPerSecond: int(env, 'KEYFLEET_RATE_LIMIT', 0, 0, 1_000_000),
   };
 }

@@ -81,6 +81,7 @@ export async function startKeyfleet(config: Config): Promise<Keyfleet> {
       keyPairQuotaPerRegion: config.keyPairQuotaPerRegion,
       maxRunAmount: 1000,
       sessionTtlMs: config.sessionTtlMs,
+      rateLimitPerSecond: config.rateLimitPerSecond,
     },
   });
   const boot = await core.accounts.bootstrap(config.bootstrap);

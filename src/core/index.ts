@@ -4,6 +4,7 @@
  */
 import { createAccountService } from './account/account-service.js';
 import { createIdentityService } from './account/identity-service.js';
+import { createRateLimiter } from './account/rate-limiter.js';
 import type { AuditFilter } from './audit/audit.js';
 import { createAuditor } from './audit/auditor.js';
 import { auditedIdentity, auditedInstances, auditedKeyPairs, auditedTasks, type TaskApi } from './facade.js';
@@ -49,12 +50,15 @@ export interface CoreSettings {
   keyPairQuotaPerRegion: number;
   maxRunAmount: number;
   sessionTtlMs: number;
+  /** Requests per second per access key or user session (0: unlimited); bursts of twice that are allowed. */
+  rateLimitPerSecond: number;
 }
 
 export function createCore(deps: CoreDeps) {
   const { store, clock, ids, logger, regions, authz, settings } = deps;
   const auditor = createAuditor({ store, clock, ids, logger });
-  const accounts = createAccountService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids, sessionTtlMs: settings.sessionTtlMs });
+  const limiter = createRateLimiter({ perSecond: settings.rateLimitPerSecond, burst: Math.max(1, settings.rateLimitPerSecond * 2), clock });
+  const accounts = createAccountService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids, sessionTtlMs: settings.sessionTtlMs, limiter });
   const identity = createIdentityService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids });
   const keyPairs = createKeyPairService({ store, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, authz, quotaPerRegion: settings.keyPairQuotaPerRegion });
   const instances = createInstanceService({ store, compute: deps.compute, clock, ids, regions, authz, logger, maxAmount: settings.maxRunAmount });

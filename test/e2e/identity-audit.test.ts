@@ -153,3 +153,24 @@ describe('identity, authorization and audit (native API)', () => {
     assert.equal(fs.existsSync(dbFile), true);
   });
 });
+
+describe('rate limits per access key', () => {
+  test('past the configured rate, requests get 429 Auth.Throttled; other users are unaffected', async () => {
+    const { kf, api } = await startInProcess({ extra: { KEYFLEET_RATE_LIMIT: '5' } });
+    try {
+      await api.call('POST', '/api/v1/users', { name: 'bob', password: 'Bob-Pass-0001', isAccountAdmin: true });
+      await new Promise((r) => setTimeout(r, 1000)); // let the bucket refill after setup
+      const results = [];
+      for (let n = 0; n < 25; n++) results.push(await api.raw('GET', '/api/v1/regions/cn-hangzhou/key-pairs'));
+      const throttled = results.filter((r) => r.status === 429);
+      assert.ok(throttled.length >= 10, `${throttled.length} of 25 throttled`);
+      assert.equal(throttled[0]!.body.code, 'Auth.Throttled');
+      assert.ok(results.slice(0, 5).every((r) => r.status === 200), 'the burst passes');
+      const other = new Api(kf.url);
+      await other.signIn({ userName: 'bob', password: 'Bob-Pass-0001' });
+      assert.equal((await other.raw('GET', '/api/v1/regions/cn-hangzhou/key-pairs')).status, 200, 'limits are per access key / user');
+    } finally {
+      await kf.close();
+    }
+  });
+});

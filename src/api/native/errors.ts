@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   'Instance.QuotaExceeded': 403,
   'Input.TooLarge': 413,
   'Live.CredentialRejected': 403,
+  'Auth.Throttled': 429,
 };
 
 export function nativeStatus(err: CoreError): number {
@@ -44,6 +45,7 @@ export function toCoreError(err: unknown): CoreError {
 
 export function sendNativeError(req: FastifyRequest, reply: FastifyReply, err: unknown) {
   const core = toCoreError(err);
+  if (core.code === 'Auth.Throttled') reply.header('retry-after', String(core.details.retryAfterSeconds ?? 1));
   if (core.kind === 'Internal') req.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'internal error');
   return reply.status(nativeStatus(core)).send(nativeErrorBody(core, req.id));
 }

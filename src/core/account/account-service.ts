@@ -10,6 +10,7 @@ import type { PasswordHasher, SecretBox, Store } from '../ports.js';
 import { compilePermissions, type PermissionSet } from '../authz/policy.js';
 import type { Account, User } from './account.js';
 import { accessKeyContext } from './identity-service.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 export interface AccountServiceDeps {
   store: Store;
@@ -18,6 +19,7 @@ export interface AccountServiceDeps {
   clock: Clock;
   ids: IdGen;
   sessionTtlMs: number;
+  limiter: RateLimiter;
 }
 
 export interface BootstrapInput {
@@ -147,6 +149,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!key) return null;
       const user = await store.accounts.getUser(key.accountId, key.userId);
       if (!user) return null;
+      if (key.status === 'Active') deps.limiter.take(`ak:${key.id}`);
       return { secret: secrets.open(key.sealedSecret, accessKeyContext(key)), caller: await callerOf(user, ctx, { accessKeyId }), active: key.status === 'Active' };
     },
 
@@ -178,6 +181,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!session || session.expiresAt.getTime() <= clock.now().getTime()) return null;
       const user = await store.accounts.getUser(session.accountId, session.userId);
       if (!user) return null;
+      deps.limiter.take(`user:${user.id}`);
       return { caller: await callerOf(user, ctx, { sessionId: session.id }), regionId: session.regionId };
     },
 
