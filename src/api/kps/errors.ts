@@ -1,0 +1,158 @@
+/**
+ * The KPS error envelope: `{"error_code","error_msg"}` with the KPS.xxxx codes of API.md §6, and API Gateway's
+ * `{"error_code","error_msg","request_id"}` with APIGW.xxxx codes for authentication refusals (API.md §6, last
+ * paragraph). The Node SDK reads `error_code`/`error_msg` from the body and the request id from `X-Request-Id`
+ * (SDK-TRAFFIC.md §5), which every response carries.
+ *
+ * Huawei documents HTTP 400 for every KPS.xxxx client error (there is no conflict or quota code), so core errors of
+ * those kinds map to 400 KPS.0002 with keyfleet's own message, which names the problem. Routes whose page documents
+ * a specific code override the table (KpsRouteConfig.kpsErrors); the Nova routes use OpenStack statuses.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { CoreError, type ErrorCode, type ErrorKind, isCoreError } from '../../core/errors.js';
+import { routeConfig } from './context.js';
+
+export interface WireError {
+  status: number;
+  code: string;
+}
+
+/** An error the face raises in Huawei's own terms: gateway refusals and project scope. */
+export class KpsFault extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** API Gateway errors carry `request_id` in the body as well. */
+    readonly gateway = false,
+  ) {
+    super(message);
+    this.name = 'KpsFault';
+  }
+}
+
+const PARAMETER: WireError = { status: 400, code: 'KPS.0002' };
+
+/** Every core code, mapped (the Record type makes the table total). */
+export const KPS_ERRORS: Record<ErrorCode, WireError> = {
+  'Input.Invalid': PARAMETER,
+  'Input.Missing': PARAMETER,
+  'Input.TooLarge': { status: 413, code: 'KPS.0002' },
+  'Region.NotFound': PARAMETER,
+  'ResourceGroup.NotFound': PARAMETER,
+  'KeyPair.NameMalformed': PARAMETER,
+  // Capture 12: an unknown key pair is 400 KPS.6004 "No Keypair find".
+  'KeyPair.NotFound': { status: 400, code: 'KPS.6004' },
+  'KeyPair.AlreadyExists': PARAMETER,
+  'KeyPair.InUse': PARAMETER,
+  'KeyPair.QuotaExceeded': PARAMETER,
+  'KeyPair.TagInvalid': PARAMETER,
+  'PublicKey.Malformed': PARAMETER,
+  'PublicKey.UnsupportedType': PARAMETER,
+  'PublicKey.TooWeak': PARAMETER,
+  'PrivateKey.Malformed': PARAMETER,
+  'PrivateKey.Mismatch': { status: 400, code: 'KPS.6011' },
+  'PrivateKey.NotEscrowed': { status: 400, code: 'KPS.6005' },
+  'Image.NotFound': PARAMETER,
+  'InstanceType.NotFound': PARAMETER,
+  'Instance.NotFound': PARAMETER,
+  'Instance.WindowsNotSupported': PARAMETER,
+  'Instance.NotIoOptimized': PARAMETER,
+  'Instance.IncorrectStatus': PARAMETER,
+  'Instance.NotBound': PARAMETER,
+  'Instance.AlreadyBound': PARAMETER,
+  'Instance.PasswordMalformed': PARAMETER,
+  'Instance.NameMalformed': PARAMETER,
+  'Instance.QuotaExceeded': PARAMETER,
+  'Batch.Empty': PARAMETER,
+  'Batch.TooLarge': PARAMETER,
+  'Batch.DuplicateIds': PARAMETER,
+  'Batch.Malformed': PARAMETER,
+  'Task.NotFound': { status: 400, code: 'KPS.0001' },
+  'Task.NotFailed': { status: 400, code: 'KPS.0005' },
+  // Live failures end up in tasks (task_error_code), not in HTTP answers; mapped for totality.
+  'Live.CredentialRequired': PARAMETER,
+  'Live.CredentialRejected': PARAMETER,
+  'Live.Unreachable': { status: 500, code: 'KPS.0003' },
+  'Live.HostKeyChanged': PARAMETER,
+  'Live.VerificationFailed': { status: 500, code: 'KPS.0004' },
+  'Live.RemoteError': { status: 500, code: 'KPS.0004' },
+  'Live.CredentialLost': { status: 500, code: 'KPS.0003' },
+  'Auth.Unauthenticated': { status: 401, code: 'APIGW.0301' },
+  // API Gateway's throttling refusal ("The throttling threshold has been reached").
+  'Auth.Throttled': { status: 429, code: 'APIGW.0308' },
+  // Identity management is not part of KPS; mapped for totality (a sign-in to an unknown account is a failed sign-in).
+  'Account.NotFound': { status: 401, code: 'APIGW.0301' },
+  'Account.AlreadyExists': PARAMETER,
+  'User.NotFound': { status: 400, code: 'KPS.0006' },
+  'User.AlreadyExists': PARAMETER,
+  'User.NameMalformed': PARAMETER,
+  'User.PasswordWeak': PARAMETER,
+  'AccessKey.NotFound': PARAMETER,
+  'AccessKey.Inactive': { status: 401, code: 'APIGW.0301' },
+  'AccessKey.LimitExceeded': PARAMETER,
+  'Policy.Malformed': PARAMETER,
+  'Policy.NotFound': PARAMETER,
+  'Policy.AlreadyExists': PARAMETER,
+  'Auth.Forbidden': { status: 403, code: 'KPS.9003' },
+  'Internal': { status: 500, code: 'KPS.0004' },
+};
+
+/** OpenStack's statuses for the Nova routes (itemNotFound 404, conflict 409, over quota 403). */
+const NOVA_STATUS_BY_KIND: Record<ErrorKind, number> = {
+  InvalidInput: 400,
+  NotFound: 404,
+  Conflict: 409,
+  Forbidden: 403,
+  Unauthenticated: 401,
+  LimitExceeded: 403,
+  IncorrectState: 409,
+  Unavailable: 503,
+  Internal: 500,
+};
+
+const IAM_AUTH_PREFIX = 'Incorrect IAM authentication information: ';
+
+/** Framework errors (schema validation, bad JSON, oversized bodies) become CoreErrors with stable codes. */
+export function toCoreError(err: unknown): CoreError {
+  if (isCoreError(err)) return err;
+  const fe = err as FastifyError & { validation?: unknown[]; validationContext?: string };
+  if (fe.validation) return new CoreError('Input.Invalid', `Invalid request ${fe.validationContext ?? 'input'}: ${fe.message}`);
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new CoreError('Input.TooLarge', 'The request body is too large.');
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe instanceof SyntaxError || fe.statusCode === 400) {
+    return new CoreError('Input.Invalid', 'The request body is not valid JSON.');
+  }
+  return new CoreError('Internal', 'The request failed because of an internal error.');
+}
+
+export function sendKpsError(req: FastifyRequest, reply: FastifyReply, err: unknown) {
+  reply.header('X-Request-Id', req.id);
+  if (err instanceof KpsFault) return reply.status(err.status).send(body(err.code, err.message, err.gateway, req.id));
+  const core = toCoreError(err);
+  if (core.kind === 'Internal') req.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'internal error');
+  const config = routeConfig(req);
+  const wire = config.kpsErrors?.[core.code] ?? KPS_ERRORS[core.code];
+  const status = config.novaStatuses ? NOVA_STATUS_BY_KIND[core.kind] : wire.status;
+  const gateway = wire.code.startsWith('APIGW.');
+  const message = wire.code === 'APIGW.0301' && !core.message.startsWith(IAM_AUTH_PREFIX) ? IAM_AUTH_PREFIX + core.message : core.message;
+  return reply.status(status).send(body(wire.code, message, gateway, req.id));
+}
+
+function body(code: string, message: string, gateway: boolean, requestId: string) {
+  return gateway ? { error_code: code, error_msg: message, request_id: requestId } : { error_code: code, error_msg: message };
+}
+
+/** API Gateway's 401 for a request it cannot authenticate. */
+export function authenticationFault(detail: string): KpsFault {
+  return new KpsFault(401, 'APIGW.0301', IAM_AUTH_PREFIX + detail, true);
+}
+
+/** The caller is authenticated but this project is not theirs to use (KPS.9003 "No operation permission"). */
+export function projectFault(message: string): KpsFault {
+  return new KpsFault(403, 'KPS.9003', message);
+}
+
+/** APIG's answer for a path it does not route. */
+export function routeNotFoundFault(method: string, path: string): KpsFault {
+  return new KpsFault(404, 'APIGW.0101', `The API does not exist or has not been published in the environment: ${method} ${path.slice(0, 200)}`, true);
+}

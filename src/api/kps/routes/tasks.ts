@@ -1,0 +1,84 @@
+/**
+ * The task model (API.md §4.5): ListKeypairTask, ListRunningTask, ListFailedTask, DeleteFailedTask,
+ * DeleteAllFailedTask. Tasks are the core's; every task of the project's region shows, whichever face made it.
+ */
+import type { Caller } from '../../../core/caller.js';
+import { CoreError } from '../../../core/errors.js';
+import type { Core } from '../../../core/index.js';
+import type { Task, TaskItem, TaskStatus } from '../../../core/task/task.js';
+import { callerOf, type KpsApp, type KpsContext, type KpsRouteConfig, projectOf } from '../context.js';
+import { ProjectParams, TaskPageQuery, TaskParams } from '../schemas.js';
+import { FAILED_STATUSES, isFailed, kpsTaskStatus, RUNNING_STATUSES } from '../task-status.js';
+import { taskRowView, taskStatusView } from '../task-views.js';
+
+const PROJECT: KpsRouteConfig = { kpsAuth: 'project' };
+/** DeleteFailedTask documents KPS.0005 "Failed task is not found" for an unknown task (API.md §4.5). */
+const FAILED_TASK: KpsRouteConfig = { kpsAuth: 'project', kpsErrors: { 'Task.NotFound': { status: 400, code: 'KPS.0005' } } };
+/** ListRunningTask documents a default page of 1000 (API.md §4.5). */
+const DEFAULT_LIMIT = 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function taskRoutes(app: KpsApp, { core }: KpsContext) {
+  app.get('/:project_id/tasks/:task_id', { schema: { params: TaskParams }, config: PROJECT }, async (req) => {
+    const caller = callerOf(req);
+    const task = await taskIn(core, caller, projectOf(req).region.id, req.params.task_id);
+    return taskStatusView(task, await representativeItem(core, caller, task));
+  });
+
+  app.get('/:project_id/running-tasks', { schema: { params: ProjectParams, querystring: TaskPageQuery }, config: PROJECT }, async (req) =>
+    taskRows(core, callerOf(req), projectOf(req).region.id, RUNNING_STATUSES, req.query.offset ?? 0, req.query.limit ?? DEFAULT_LIMIT));
+
+  app.get('/:project_id/failed-tasks', { schema: { params: ProjectParams, querystring: TaskPageQuery }, config: PROJECT }, async (req) =>
+    taskRows(core, callerOf(req), projectOf(req).region.id, FAILED_STATUSES, req.query.offset ?? 0, req.query.limit ?? DEFAULT_LIMIT));
+
+  app.delete('/:project_id/failed-tasks/:task_id', { schema: { params: TaskParams }, config: FAILED_TASK }, async (req, reply) => {
+    const caller = callerOf(req);
+    const task = await taskIn(core, caller, projectOf(req).region.id, req.params.task_id);
+    if (!isFailed(task)) throw new CoreError('Task.NotFailed', `The task '${task.id}' is not a failed task (it is ${kpsTaskStatus(task)}).`, { taskId: task.id });
+    await core.tasks.delete(caller, [task.id]);
+    return reply.status(200).send();
+  });
+
+  app.delete('/:project_id/failed-tasks', { schema: { params: ProjectParams }, config: PROJECT }, async (req, reply) => {
+    const caller = callerOf(req);
+    const regionId = projectOf(req).region.id;
+    for (;;) {
+      const page = await core.tasks.list(caller, { regionId, statuses: FAILED_STATUSES, offset: 0, limit: 1000 });
+      if (page.items.length === 0) break;
+      await core.tasks.delete(caller, page.items.map((t) => t.id));
+    }
+    return reply.status(200).send();
+  });
+}
+
+/** A task of this project; anything else — malformed id, another region, unknown — is "taskId is illegal". */
+async function taskIn(core: Core, caller: Caller, regionId: string, id: string): Promise<Task> {
+  const unknown = () => new CoreError('Task.NotFound', `The task '${id.slice(0, 64)}' does not exist in this project.`, { taskId: id.slice(0, 64) });
+  if (!UUID.test(id)) throw unknown();
+  const task = await core.tasks.get(caller, id.toLowerCase());
+  if (task.regionId !== regionId) throw unknown();
+  return task;
+}
+
+async function representativeItem(core: Core, caller: Caller, task: Task): Promise<TaskItem | null> {
+  if (isFailed(task)) {
+    const failed = await core.tasks.items(caller, task.id, { status: 'failed', limit: 1 });
+    if (failed.items[0]) return failed.items[0];
+  }
+  return (await core.tasks.items(caller, task.id, { limit: 1 })).items[0] ?? null;
+}
+
+async function taskRows(core: Core, caller: Caller, regionId: string, statuses: TaskStatus[], offset: number, limit: number) {
+  const page = await core.tasks.list(caller, { regionId, statuses, offset, limit });
+  const items = await Promise.all(page.items.map((t) => representativeItem(core, caller, t)));
+  const ids = [...new Set(items.flatMap((i) => (i ? [i.instanceId] : [])))];
+  const names = new Map<string, string>();
+  if (ids.length > 0) {
+    const instances = await core.instances.list(caller, { regionId, ids, limit: ids.length });
+    for (const inst of instances.items) names.set(inst.id, inst.name);
+  }
+  return {
+    total: page.total,
+    tasks: page.items.map((t, n) => taskRowView(t, items[n] ?? null, names.get(items[n]?.instanceId ?? '') ?? '')),
+  };
+}
