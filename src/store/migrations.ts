@@ -164,6 +164,8 @@ const initial: Migration = {
 
 const identity: Migration = {
   async up(db: Kysely<any>) {
+    // Bumped whenever the user's set of policies changes: the per-request permission cache checks only this.
+    await db.schema.alterTable('users').addColumn('policies_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     await db.schema.createTable('policies')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))

@@ -6,7 +6,7 @@
 export type Int = number | string;
 
 export interface AccountsTable { id: string; name: string; created_at: Int }
-export interface UsersTable { id: string; account_id: string; name: string; is_account_admin: number; is_system_admin: number; password_hash: string | null; created_at: Int }
+export interface UsersTable { id: string; account_id: string; name: string; is_account_admin: number; is_system_admin: number; password_hash: string | null; created_at: Int; policies_version: number }
 export interface AccessKeysTable { id: string; account_id: string; user_id: string; sealed_secret: string; status: string; created_at: Int }
 export interface SessionsTable { id: string; account_id: string; user_id: string; token_hash: string; region_id: string | null; created_at: Int; expires_at: Int }
 export interface ResourceGroupsTable { id: string; account_id: string; name: string; created_at: Int }

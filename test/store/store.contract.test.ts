@@ -237,8 +237,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
 
     test('accounts, users, access keys, sessions, resource groups', async () => {
-      await store.accounts.insertUser({ id: 'u-1', accountId: 'acc-1', name: 'admin', isAccountAdmin: true, isSystemAdmin: false, passwordHash: '$scrypt$x', createdAt: T0 });
-      await assert.rejects(store.accounts.insertUser({ id: 'u-2', accountId: 'acc-1', name: 'admin', isAccountAdmin: false, isSystemAdmin: false, passwordHash: null, createdAt: T0 }));
+      await store.accounts.insertUser({ id: 'u-1', accountId: 'acc-1', name: 'admin', isAccountAdmin: true, isSystemAdmin: false, passwordHash: '$scrypt$x', createdAt: T0, policiesVersion: 0 });
+      await assert.rejects(store.accounts.insertUser({ id: 'u-2', accountId: 'acc-1', name: 'admin', isAccountAdmin: false, isSystemAdmin: false, passwordHash: null, createdAt: T0, policiesVersion: 0 }));
       assert.equal((await store.accounts.getUserByName('acc-1', 'admin'))?.isAccountAdmin, true);
       await store.accounts.insertAccessKey({ id: 'AK-0001-xyz', accountId: 'acc-1', userId: 'u-1', sealedSecret: 'kf1.x', status: 'Active', createdAt: T0 });
       await store.accounts.updateAccessKey({ id: 'AK-0001-xyz', accountId: 'acc-1', userId: 'u-1', sealedSecret: 'kf1.y', status: 'Inactive', createdAt: T0 });
@@ -250,6 +250,41 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await store.accounts.insertResourceGroup({ id: 'rg-1', accountId: 'acc-1', name: 'default', createdAt: T0 });
       assert.deepEqual((await store.accounts.listResourceGroups('acc-1')).map((g) => g.name), ['default']);
       assert.equal(await store.accounts.getResourceGroup('acc-2', 'rg-1'), null);
+    });
+
+    test('policies: attach, detach and delete bump the user\'s policy version; listing joins correctly', async () => {
+      const version = async () => (await store.accounts.getUser('acc-1', 'u-1'))!.policiesVersion;
+      const doc = { Statement: [{ Effect: 'Allow' as const, Action: 'keypair:Describe', Resource: '*' }] };
+      await store.accounts.insertPolicy({ id: 'pol-1', accountId: 'acc-1', name: 'read', description: '', document: doc, createdAt: T0, updatedAt: T0 });
+      const v0 = await version();
+      await store.accounts.attachPolicy('u-1', 'pol-1');
+      await store.accounts.attachPolicy('u-1', 'pol-1');
+      assert.ok((await version()) > v0);
+      assert.deepEqual((await store.accounts.policiesOfUser('acc-1', 'u-1')).map((p) => p.document), [doc]);
+      assert.equal((await store.accounts.policiesOfUser('acc-2', 'u-1')).length, 0);
+      const v1 = await version();
+      await store.accounts.deletePolicy('acc-1', 'pol-1');
+      assert.ok((await version()) > v1, 'deleting an attached policy changes the version');
+      assert.equal((await store.accounts.policiesOfUser('acc-1', 'u-1')).length, 0);
+    });
+
+    test('audit: append-only entries, filtered by time, user, action, result and resource, newest first', async () => {
+      const base = { accountId: 'acc-1', userId: 'u-1', userName: 'admin', accessKeyId: null, sessionId: 's', face: 'native' as const, sourceIp: '127.0.0.1', requestId: 'r', errorCode: null };
+      await store.audit.append({ ...base, id: 'ev-1', at: new Date(T0.getTime() + 1000), action: 'keypair:Create', resources: ['acs:ecs:cn-hangzhou:acc-1:keypair/web'], result: 'success' });
+      await store.audit.append({ ...base, id: 'ev-2', at: new Date(T0.getTime() + 2000), action: 'instance:Stop', resources: ['acs:ecs:cn-hangzhou:acc-1:instance/i-1'], result: 'failure', errorCode: 'Instance.IncorrectStatus' });
+      await store.audit.append({ ...base, id: 'ev-3', accountId: 'acc-2', at: new Date(T0.getTime() + 3000), action: 'keypair:Create', resources: ['acs:ecs:cn-hangzhou:acc-2:keypair/web'], result: 'success' });
+      const q = async (f: Record<string, unknown>) => (await store.audit.query({ accountId: 'acc-1', offset: 0, limit: 10, ...f })).items.map((e) => e.id);
+      assert.deepEqual(await q({}), ['ev-2', 'ev-1']);
+      assert.deepEqual(await q({ action: 'keypair:Create' }), ['ev-1']);
+      assert.deepEqual(await q({ result: 'failure' }), ['ev-2']);
+      assert.deepEqual(await q({ resource: 'instance/i-1' }), ['ev-2']);
+      assert.deepEqual(await q({ resource: 'acs:ecs:cn-hangzhou:acc-1:keypair/web' }), ['ev-1']);
+      assert.deepEqual(await q({ resource: 'keypair/we' }), [], 'a resource matches whole names only');
+      assert.deepEqual(await q({ from: new Date(T0.getTime() + 1500) }), ['ev-2']);
+      assert.deepEqual(await q({ userName: 'nobody' }), []);
+      const [e] = (await store.audit.query({ accountId: 'acc-1', offset: 0, limit: 1 })).items;
+      assert.equal(e!.errorCode, 'Instance.IncorrectStatus');
+      assert.deepEqual(e!.resources, ['acs:ecs:cn-hangzhou:acc-1:instance/i-1']);
     });
   });
 }

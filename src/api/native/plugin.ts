@@ -26,6 +26,8 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : null;
     const resolved = token ? await ctx.core.accounts.resolveToken(token, { face: faceOf(req.headers['x-keyfleet-client']), sourceIp: req.ip, requestId: req.id }) : null;
     if (!resolved) throw new CoreError('Auth.Unauthenticated', 'Sign in first: POST /api/v1/sessions, then send Authorization: Bearer <token>.');
+    // A token scoped to one project (an IAM token of the KPS face) is valid for that face and project only.
+    if (resolved.regionId !== null) throw new CoreError('Auth.Unauthenticated', 'This token is scoped to a KPS project; sign in with POST /api/v1/sessions for the native API.');
     setCaller(req, resolved.caller);
   });
   sessionRoutes(app, ctx);

@@ -60,10 +60,12 @@ export function createAccountService(deps: AccountServiceDeps) {
 
   async function permissionsOf(user: User): Promise<PermissionSet | null> {
     if (user.isAccountAdmin || user.isSystemAdmin) return null;
-    const policies = await store.accounts.policiesOfUser(user.accountId, user.id);
-    const stamp = policies.map((p) => `${p.id}@${p.updatedAt.getTime()}`).join(',');
+    // The user row, read anyway to authenticate, says whether the attached policies changed; documents are read
+    // and compiled again only then (this works across processes sharing one PostgreSQL).
+    const stamp = String(user.policiesVersion);
     const hit = compiled.get(user.id);
     if (hit && hit.stamp === stamp) return hit.set;
+    const policies = await store.accounts.policiesOfUser(user.accountId, user.id);
     const set = compilePermissions(policies.map((p) => p.document));
     compiled.set(user.id, { stamp, set });
     return set;
@@ -119,6 +121,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         isSystemAdmin: true,
         passwordHash: await passwords.hash(adminPassword),
         createdAt: now,
+        policiesVersion: 0,
       };
       const accessKeyId = input.accessKeyId ?? 'LTAI' + randomBytes(10).toString('hex').toUpperCase();
       if (!ACCESS_KEY_ID.test(accessKeyId)) throw new CoreError('Input.Invalid', 'The access key ID must be 8-64 letters, digits, "_" or "-".');

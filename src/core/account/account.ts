@@ -16,6 +16,8 @@ export interface User {
   /** Password hash (never the password); null when console sign-in is off for this user. */
   passwordHash: string | null;
   createdAt: Date;
+  /** Changes whenever a policy is attached to or detached from the user (or deleted). */
+  policiesVersion: number;
 }
 
 export type AccessKeyStatus = 'Active' | 'Inactive';

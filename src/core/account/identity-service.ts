@@ -100,6 +100,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         isSystemAdmin: false,
         passwordHash: input.password === undefined ? null : await passwords.hash(checkPassword(input.password)),
         createdAt: clock.now(),
+        policiesVersion: 0,
       };
       await store.accounts.insertUser(user);
       return user;
@@ -211,7 +212,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       const adminPassword = input.adminPassword === undefined ? randomBytes(12).toString('base64url') + 'aA1!' : checkPassword(input.adminPassword);
       const now = clock.now();
       const account: Account = { id: ids.next('acc-', 16), name: input.name, createdAt: now };
-      const admin: User = { id: ids.next('u-', 16), accountId: account.id, name: input.adminName ?? 'admin', isAccountAdmin: true, isSystemAdmin: false, passwordHash: await passwords.hash(adminPassword), createdAt: now };
+      const admin: User = { id: ids.next('u-', 16), accountId: account.id, name: input.adminName ?? 'admin', isAccountAdmin: true, isSystemAdmin: false, passwordHash: await passwords.hash(adminPassword), createdAt: now, policiesVersion: 0 };
       const id = newAccessKeyId();
       const secret = randomBytes(24).toString('base64url');
       await store.transaction(async (tx) => {

@@ -46,9 +46,22 @@ interface CompiledStatement {
   conditions: CompiledCondition[];
 }
 
-/** A user's permissions, compiled: statements indexed by core action. */
+/**
+ * The statements of one action, compiled for speed: statements without conditions are merged into one allow
+ * and one deny regular expression (a single automaton instead of hundreds of separate tests); statements with
+ * conditions are kept apart because their conditions must be checked one by one.
+ */
+interface ActionRules {
+  allowAny: boolean;
+  denyAny: boolean;
+  allow: RegExp | null;
+  deny: RegExp | null;
+  conditional: CompiledStatement[];
+}
+
+/** A user's permissions, compiled: rules indexed by core action. */
 export interface PermissionSet {
-  readonly byAction: ReadonlyMap<Action, readonly CompiledStatement[]>;
+  readonly byAction: ReadonlyMap<Action, ActionRules>;
 }
 
 export const MAX_STATEMENTS_PER_POLICY = 100;
@@ -56,8 +69,16 @@ export const MAX_POLICY_BYTES = 32 * 1024;
 
 const NAMES = actionNameTable();
 
+function wildcardSource(pattern: string): string {
+  return pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+}
+
 function wildcard(pattern: string): RegExp {
-  return new RegExp('^' + pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('') + '$');
+  return new RegExp('^' + wildcardSource(pattern) + '$');
+}
+
+function union(patterns: string[]): RegExp | null {
+  return patterns.length === 0 ? null : new RegExp('^(?:' + [...new Set(patterns)].map(wildcardSource).join('|') + ')$');
 }
 
 const asList = (v: string | string[] | undefined, def: string[]): string[] => (v === undefined ? def : Array.isArray(v) ? v : [v]);
@@ -115,32 +136,37 @@ function validateStatement(s: unknown, n: number): void {
 
 /** Compiles the policies attached to a user into one permission set. */
 export function compilePermissions(documents: PolicyDocument[]): PermissionSet {
-  const byAction = new Map<Action, CompiledStatement[]>();
+  const gathered = new Map<Action, { allow: string[]; deny: string[]; allowAny: boolean; denyAny: boolean; conditional: CompiledStatement[] }>();
   for (const doc of documents) {
     for (const st of doc.Statement) {
       const resources = asList(st.Resource, ['*']);
-      const compiled: CompiledStatement = {
-        deny: st.Effect === 'Deny',
-        anyResource: resources.includes('*'),
-        resources: resources.map(wildcard),
-        conditions: Object.entries(st.Condition ?? {}).flatMap(([op, body]) =>
-          Object.entries(body).map(([key, value]) => {
-            const values = asList(value, []);
-            return { operator: op as Operator, read: CONDITION_KEYS[key.toLowerCase()]!, values, patterns: values.map(wildcard) };
-          }),
-        ),
-      };
+      const deny = st.Effect === 'Deny';
+      const conditions = Object.entries(st.Condition ?? {}).flatMap(([op, body]) =>
+        Object.entries(body).map(([key, value]) => {
+          const values = asList(value, []);
+          return { operator: op as Operator, read: CONDITION_KEYS[key.toLowerCase()]!, values, patterns: values.map(wildcard) };
+        }),
+      );
+      const compiled: CompiledStatement = { deny, anyResource: resources.includes('*'), resources: resources.map(wildcard), conditions };
       const actions = new Set<Action>();
       for (const pattern of asList(st.Action, [])) {
         const re = wildcard(pattern);
         for (const [name, mapped] of NAMES) if (re.test(name)) mapped.forEach((a) => actions.add(a));
       }
       for (const a of actions) {
-        const list = byAction.get(a) ?? [];
-        list.push(compiled);
-        byAction.set(a, list);
+        const g = gathered.get(a) ?? { allow: [], deny: [], allowAny: false, denyAny: false, conditional: [] };
+        if (conditions.length > 0) g.conditional.push(compiled);
+        else if (compiled.anyResource) {
+          if (deny) g.denyAny = true;
+          else g.allowAny = true;
+        } else (deny ? g.deny : g.allow).push(...resources);
+        gathered.set(a, g);
       }
     }
+  }
+  const byAction = new Map<Action, ActionRules>();
+  for (const [a, g] of gathered) {
+    byAction.set(a, { allowAny: g.allowAny, denyAny: g.denyAny, allow: union(g.allow), deny: union(g.deny), conditional: g.conditional });
   }
   return { byAction };
 }
@@ -169,13 +195,14 @@ function matches(st: CompiledStatement, name: string, ref: ResourceRef): boolean
 
 /** The decision for one action on resources: 'deny' (explicit), 'allow', or 'implicit-deny'. */
 export function evaluate(set: PermissionSet, accountId: string, action: Action, refs: ResourceRef[]): 'allow' | 'deny' | 'implicit-deny' {
-  const statements = set.byAction.get(action);
-  if (!statements || statements.length === 0) return 'implicit-deny';
+  const rules = set.byAction.get(action);
+  if (!rules) return 'implicit-deny';
   let allowedAll = true;
   for (const ref of refs) {
     const name = resourceName(accountId, ref);
-    let allowed = false;
-    for (const st of statements) {
+    if (rules.denyAny || rules.deny?.test(name)) return 'deny';
+    let allowed = rules.allowAny || rules.allow?.test(name) === true;
+    for (const st of rules.conditional) {
       if (!matches(st, name, ref)) continue;
       if (st.deny) return 'deny';
       allowed = true;
@@ -184,4 +211,3 @@ export function evaluate(set: PermissionSet, accountId: string, action: Action, 
   }
   return allowedAll ? 'allow' : 'implicit-deny';
 }
-

@@ -21,8 +21,31 @@ export interface TaskRunnerDeps {
   itemsPerSecond: number;
 }
 
+/** A first-in-first-out counting semaphore: the process-wide bound on items in flight across all tasks. */
+function createSemaphore(size: number) {
+  let free = size;
+  const queue: Array<() => void> = [];
+  return {
+    async acquire(): Promise<void> {
+      if (free > 0) {
+        free--;
+        return;
+      }
+      await new Promise<void>((resolve) => queue.push(resolve));
+    },
+    release(): void {
+      const next = queue.shift();
+      if (next) next();
+      else free++;
+    },
+  };
+}
+
 export function createTaskRunner(deps: TaskRunnerDeps) {
   const { store, clock, logger } = deps;
+  // Per-task concurrency alone would let 200 one-instance tasks (KPS creates one per server) open 200 SSH
+  // sessions at once; the same bound applies to the whole process.
+  const slots = createSemaphore(deps.concurrency);
   const running = new Map<string, Promise<void>>();
   const waiters = new Map<string, Array<(t: Task) => void>>();
   let closed = false;
@@ -38,9 +61,11 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   }
 
   async function work(taskId: string): Promise<void> {
-    const first = await store.tasks.refresh(taskId, clock.now());
-    if (!first.startedAt) await store.tasks.markStarted(taskId, clock.now());
-    const task = (await store.tasks.refresh(taskId, clock.now()));
+    let task = await store.tasks.refresh(taskId, clock.now());
+    if (!task.startedAt) {
+      await store.tasks.markStarted(taskId, clock.now());
+      task = await store.tasks.refresh(taskId, clock.now());
+    }
     for (;;) {
       if (closed) return;
       const now = clock.now();
@@ -50,8 +75,13 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       const worker = async () => {
         while (next < items.length && !closed) {
           const item = items[next++]!;
-          await pace();
-          await deps.execute(task, item, deps.owner);
+          await slots.acquire();
+          try {
+            await pace();
+            await deps.execute(task, item, deps.owner);
+          } finally {
+            slots.release();
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(deps.concurrency, items.length) }, worker));

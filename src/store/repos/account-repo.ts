@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { AccessKey, AccessKeyStatus, Account, Policy, ResourceGroup, Session, User } from '../../core/account/account.js';
 import type { PolicyDocument } from '../../core/authz/policy.js';
 import type { AccountRepo } from '../../core/ports.js';
@@ -6,7 +7,7 @@ import { bool, fromMs, int, type RepoContext, toMs } from './common.js';
 
 const userFromRow = (r: UsersTable): User => ({
   id: r.id, accountId: r.account_id, name: r.name, isAccountAdmin: bool(r.is_account_admin), isSystemAdmin: bool(r.is_system_admin),
-  passwordHash: r.password_hash, createdAt: fromMs(r.created_at),
+  passwordHash: r.password_hash, createdAt: fromMs(r.created_at), policiesVersion: Number(r.policies_version),
 });
 
 const accessKeyFromRow = (r: AccessKeysTable): AccessKey => ({
@@ -36,7 +37,7 @@ export function createAccountRepo({ db }: RepoContext): AccountRepo {
       return rows.map((r) => ({ id: r.id, name: r.name, createdAt: fromMs(r.created_at) }));
     },
     async insertUser(u) {
-      await db.insertInto('users').values({ id: u.id, account_id: u.accountId, name: u.name, is_account_admin: int(u.isAccountAdmin), is_system_admin: int(u.isSystemAdmin), password_hash: u.passwordHash, created_at: toMs(u.createdAt) }).execute();
+      await db.insertInto('users').values({ id: u.id, account_id: u.accountId, name: u.name, is_account_admin: int(u.isAccountAdmin), is_system_admin: int(u.isSystemAdmin), password_hash: u.passwordHash, created_at: toMs(u.createdAt), policies_version: u.policiesVersion }).execute();
     },
     async getUser(accountId, id) {
       const r = await db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
@@ -112,13 +113,16 @@ export function createAccountRepo({ db }: RepoContext): AccountRepo {
       return rows.map(policyFromRow);
     },
     async deletePolicy(accountId, id) {
+      await db.updateTable('users').set({ policies_version: sql`policies_version + 1` }).where('id', 'in', db.selectFrom('user_policies').select('user_id').where('policy_id', '=', id)).execute();
       await db.deleteFrom('user_policies').where('policy_id', '=', id).execute();
       await db.deleteFrom('policies').where('account_id', '=', accountId).where('id', '=', id).execute();
     },
     async attachPolicy(userId, policyId) {
+      await db.updateTable('users').set({ policies_version: sql`policies_version + 1` }).where('id', '=', userId).execute();
       await db.insertInto('user_policies').values({ user_id: userId, policy_id: policyId }).onConflict((oc) => oc.columns(['user_id', 'policy_id']).doNothing()).execute();
     },
     async detachPolicy(userId, policyId) {
+      await db.updateTable('users').set({ policies_version: sql`policies_version + 1` }).where('id', '=', userId).execute();
       await db.deleteFrom('user_policies').where('user_id', '=', userId).where('policy_id', '=', policyId).execute();
     },
     async policiesOfUser(accountId, userId) {
