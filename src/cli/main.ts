@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, KeyfleetClient } from './client.js';
+import { registerIdentityCommands } from './commands/identity.js';
 import { registerClientCommands } from './commands/resources.js';
 import { serve } from './commands/serve.js';
 import { EXIT, type GlobalOptions } from './options.js';
@@ -27,7 +28,7 @@ function buildProgram(): Command {
     await serve();
   });
 
-  registerClientCommands(program, (cmd) => {
+  const ctx = (cmd: Command) => {
     const g = cmd.optsWithGlobals() as GlobalOptions;
     return {
       global: g,
@@ -39,7 +40,9 @@ function buildProgram(): Command {
         password: process.env.KEYFLEET_PASSWORD,
       }),
     };
-  });
+  };
+  registerClientCommands(program, ctx);
+  registerIdentityCommands(program, ctx);
   return program;
 }
 

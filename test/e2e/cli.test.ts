@@ -95,3 +95,33 @@ describe('keyfleet CLI', () => {
     assert.match(badSecret.stderr, /Auth\.Unauthenticated/);
   });
 });
+
+describe('keyfleet CLI: users, access keys, policies, audit', () => {
+  let kf: Keyfleet;
+  let env: Record<string, string>;
+  before(async () => {
+    ({ kf } = await startInProcess());
+    env = { KEYFLEET_ENDPOINT: kf.url, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET };
+  });
+  after(async () => kf?.close());
+
+  test('create a user, give it an access key and a policy; its calls are limited and audited', async () => {
+    assert.equal((await cli(['users', 'create', 'carol'], env)).code, 0);
+    const key = JSON.parse((await cli(['access-keys', 'create', 'carol', '--json'], env)).stdout);
+    const carol = { ...env, KEYFLEET_ACCESS_KEY_ID: key.accessKeyId, KEYFLEET_ACCESS_KEY_SECRET: key.accessKeySecret };
+    const denied = await cli(['key-pairs', 'ls'], carol);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /Auth\.Forbidden/);
+    const file = path.join(tempDir(), 'read.json');
+    fs.writeFileSync(file, JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'ecs:DescribeKeyPairs', Resource: '*' }] }));
+    assert.equal((await cli(['policies', 'create', 'read-keys', '--file', file], env)).code, 0);
+    assert.equal((await cli(['policies', 'attach', 'read-keys', 'carol'], env)).code, 0);
+    assert.equal((await cli(['key-pairs', 'ls'], carol)).code, 0);
+    const audit = await cli(['audit', '--by', 'carol', '--jsonl'], env);
+    assert.equal(audit.code, 0, audit.stderr);
+    const entries = audit.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(entries.some((e) => e.action === 'keypair:Describe' && e.result === 'denied' && e.face === 'cli'));
+    assert.equal((await cli(['access-keys', 'disable', key.accessKeyId], env)).code, 0);
+    assert.equal((await cli(['key-pairs', 'ls'], carol)).code, 1, 'a disabled key signs in no more');
+  });
+});

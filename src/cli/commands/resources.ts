@@ -3,24 +3,9 @@ import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { KeyfleetClient } from '../client.js';
-import { EXIT, type GlobalOptions } from '../options.js';
+import { type Ctx, withClient } from '../with-client.js';
+import { EXIT } from '../options.js';
 import { printFields, printJson, printTable } from '../output.js';
-
-type Ctx = (cmd: Command) => { global: GlobalOptions; client: KeyfleetClient };
-
-/** Runs a command body signed in, and signs out afterwards whatever happens. */
-function withClient<A extends unknown[]>(ctx: Ctx, body: (c: KeyfleetClient, g: GlobalOptions, ...args: A) => Promise<void>) {
-  return async (...args: unknown[]) => {
-    const cmd = args[args.length - 1] as Command;
-    const { client, global } = ctx(cmd);
-    await client.signIn();
-    try {
-      await body(client, global, ...(args.slice(0, -1) as A));
-    } finally {
-      await client.signOut();
-    }
-  };
-}
 
 const enc = encodeURIComponent;
 
