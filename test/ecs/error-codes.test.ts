@@ -332,6 +332,22 @@ describe('ECS error codes: each produced where its condition occurs, nothing cha
     });
   });
 
+  test('Throttling.User: past KEYFLEET_RATE_LIMIT for an access key; the new SDK raises its ThrottlingError', async () => {
+    const limited = await startInProcess({ extra: { KEYFLEET_RATE_LIMIT: '2' } });
+    try {
+      const sdk = ecsSdkDriver(limited.kf.url, 'default');
+      let error: unknown = null;
+      for (let n = 0; n < 20 && !error; n++) await sdk.describeRegions().catch((e: unknown) => (error = e));
+      assert.ok(error, 'some request was throttled');
+      assert.equal(sdkErrorOf(error).code, 'Throttling.User');
+      assert.equal(sdkErrorOf(error).statusCode, 400);
+      assert.equal((error as Error).name, 'ThrottlingError');
+      proven.add('Throttling.User');
+    } finally {
+      await limited.kf.close();
+    }
+  });
+
   test('every error code in API.md is proven above, or listed in NOT_PRODUCED with the reason it cannot occur', () => {
     const listed = codesOfApiMd(readFileSync(API_MD, 'utf8'));
     assert.ok(listed.size >= 40, `only ${listed.size} codes found in ${API_MD}`);

@@ -259,8 +259,7 @@ function fromSpec(s: EcsErrorSpec): EcsError {
  * error-code suite checks that every other API.md code is.
  */
 export const NOT_PRODUCED: Readonly<Record<string, string>> = {
-  Throttling: 'keyfleet applies no request throttling to the ECS API (no rate limit exists to exceed)',
-  'Throttling.User': 'no core operation the ECS face calls raises Auth.Throttled today; the table maps it to Throttling.User for when one does',
+  Throttling: "keyfleet's limits are per access key (KEYFLEET_RATE_LIMIT), answered as Throttling.User; there is no service-wide limit",
   InstanceLockedForSecurity: 'keyfleet never locks an instance for security reasons',
   InstanceExpiredOrInArrears: 'there is no billing: instances never expire or fall into arrears',
   'LimitedOperation.ServiceUnavailable': 'no operation is ever restricted in keyfleet (there are no limited-operation windows)',

@@ -16,6 +16,8 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     genReqId: () => randomUUID().toUpperCase(),
     requestIdHeader: false,
     trustProxy: false,
+    // While closing, each face answers in its own envelope (a bare 503 without Code reads as success to pop-core).
+    return503OnClosing: false,
     // Unknown fields are an error, not silently dropped, and a string is never wrapped into a list: bad input
     // must be refused, not reinterpreted. Scalars are still coerced so query strings (limit=10) validate.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
