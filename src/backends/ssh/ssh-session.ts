@@ -555,13 +555,18 @@ async function writeViaTempAndRename(sftp: SFTPWrapper, path: string, data: Buff
   let open = true;
   try {
     const wanted = await withOwnerFilled(sftp, handle, attrs);
-    await Promise.all([writeAll(sftp, handle, data), sftpCall<void>((cb) => sftp.fsetstat(handle, wanted, cb)), fsyncIfOffered(sftp, handle)]);
+    // allSettled, not all: every request in flight must be answered before the temp file is cleaned up, or a late
+    // write could land after the unlink.
+    const settled = await Promise.allSettled([writeAll(sftp, handle, data), sftpCall<void>((cb) => sftp.fsetstat(handle, wanted, cb)), fsyncIfOffered(sftp, handle)]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     open = false;
     await sftpCall<void>((cb) => sftp.close(handle, cb));
     await renameOver(sftp, tempPath, path);
   } catch (err) {
-    if (open) sftp.close(handle, () => undefined);
-    sftp.unlink(tempPath, () => undefined);
+    // Best effort, but awaited: the caller is told of the failure only once the temp file is gone.
+    if (open) await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
+    await new Promise<void>((resolve) => sftp.unlink(tempPath, () => resolve()));
     throw err;
   }
 }
