@@ -135,7 +135,7 @@ async function main() {
       rows.push(['  per-instance task time', `p50 ${percentile(r.durationsMs, 50)} ms, p99 ${percentile(r.durationsMs, 99)} ms, max ${r.durationsMs.at(-1)} ms`]);
       rows.push(['  tasks running at once (peak)', String(r.peakRunning)]);
     }
-    rows.push(['task concurrency', `KEYFLEET_TASK_CONCURRENCY=${config.tasks.concurrency} items per task; KPS makes one task per server, so the client's window bounds it: ${Math.min(WINDOW, N)} tasks in flight`]);
+    rows.push(['concurrency', `${Math.min(WINDOW, N)} KPS tasks submitted at once (one per server); KEYFLEET_TASK_CONCURRENCY=${config.tasks.concurrency} SSH changes in flight in the process, the rest queue (queueing is part of the task time)`]);
     rows.push(['OpenSSH check after bind', `${keyLogins}/5 key logins`]);
     rows.push(['OpenSSH check after unbind', `${refused}/5 key logins refused, ${passwordBack}/5 password logins back`]);
   } finally {
