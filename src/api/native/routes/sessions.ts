@@ -4,7 +4,9 @@ import { SignInBody } from '../schemas.js';
 
 export function sessionRoutes(app: NativeApp, { core }: NativeContext) {
   app.post('/sessions', { schema: { body: SignInBody, tags: ['sessions'], summary: 'Sign in with a user password or an access key; returns a bearer token.' }, config: { public: true } }, async (req, reply) => {
-    const { token, caller, expiresAt } = await core.accounts.signIn(req.body, { face: 'native', sourceIp: req.ip, requestId: req.id });
+    const client = req.headers['x-keyfleet-client'];
+    const face = client === 'console' ? 'console' : client === 'cli' ? 'cli' : 'native';
+    const { token, caller, expiresAt } = await core.accounts.signIn(req.body, { face, sourceIp: req.ip, requestId: req.id });
     return reply.status(201).send({ token, expiresAt: expiresAt.toISOString(), user: { id: caller.userId, name: caller.userName, isAccountAdmin: caller.isAccountAdmin }, accountId: caller.accountId });
   });
   app.delete('/sessions/current', { schema: { tags: ['sessions'] } }, async (req, reply) => {

@@ -1,0 +1,207 @@
+/**
+ * The console's client of the native API (/api/v1). Every request says `x-keyfleet-client: console`, so the
+ * server records the console as the face in tasks and the audit trail. The bearer token lives in
+ * sessionStorage (this tab only, gone when the tab closes); nothing else is stored by the browser.
+ */
+import type {
+  ApiErrorBody,
+  AuditEntry,
+  AuditQuery,
+  BindingRequest,
+  BindingResult,
+  CreateKeyPairRequest,
+  CreatedKeyPair,
+  Instance,
+  InstanceListQuery,
+  KeyPair,
+  KeyPairDetail,
+  KeyPairListQuery,
+  Page,
+  Region,
+  ResourceGroup,
+  SignInRequest,
+  SignInResponse,
+  Task,
+  TaskItem,
+  TaskItemsQuery,
+  TaskListQuery,
+  WhoAmI,
+} from './types';
+
+const TOKEN_KEY = 'keyfleet.console.token';
+export const API_BASE = '/api/v1';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly requestId: string | null;
+  readonly details: Record<string, unknown>;
+  constructor(status: number, body: Partial<ApiErrorBody> | null, fallback: string) {
+    super(body?.message ?? fallback);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = body?.code ?? (status === 0 ? 'Network.Unreachable' : `HTTP.${status}`);
+    this.requestId = body?.requestId ?? null;
+    this.details = body?.details ?? {};
+  }
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.code.startsWith('HTTP.') || err.code === 'Network.Unreachable' ? err.message : `${err.message} (${err.code})`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+function qs(q: Query | undefined): string {
+  if (!q) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+const enc = encodeURIComponent;
+
+let token: string | null = readToken();
+const expiredListeners = new Set<() => void>();
+
+function readToken(): string | null {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function currentToken(): string | null {
+  return token;
+}
+
+export function setToken(t: string | null): void {
+  token = t;
+  try {
+    if (t) sessionStorage.setItem(TOKEN_KEY, t);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: the token stays in memory for this page only
+  }
+}
+
+/**
+ * Tabs of the same browser share a session without a shared store: a new tab asks the open ones for the token
+ * over a BroadcastChannel (same origin only); signing out in one tab signs out all. When the last tab closes,
+ * the token is gone.
+ */
+const channel: BroadcastChannel | null = typeof BroadcastChannel === 'function' ? new BroadcastChannel('keyfleet-console') : null;
+type Msg = { type: 'need-token' } | { type: 'token'; token: string } | { type: 'signed-out' };
+
+channel?.addEventListener('message', (e: MessageEvent<Msg>) => {
+  if (e.data?.type === 'need-token' && token) channel.postMessage({ type: 'token', token } satisfies Msg);
+  if (e.data?.type === 'signed-out' && token) {
+    setToken(null);
+    for (const fn of expiredListeners) fn();
+  }
+});
+
+/** Asks other open tabs for their token; resolves null if none answers in `waitMs`. */
+export function borrowToken(waitMs = 250): Promise<string | null> {
+  if (!channel) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const onMsg = (e: MessageEvent<Msg>) => {
+      if (e.data?.type !== 'token') return;
+      channel.removeEventListener('message', onMsg);
+      window.clearTimeout(timer);
+      setToken(e.data.token);
+      resolve(e.data.token);
+    };
+    const timer = window.setTimeout(() => {
+      channel.removeEventListener('message', onMsg);
+      resolve(null);
+    }, waitMs);
+    channel.addEventListener('message', onMsg);
+    channel.postMessage({ type: 'need-token' } satisfies Msg);
+  });
+}
+
+export function announceSignOut(): void {
+  channel?.postMessage({ type: 'signed-out' } satisfies Msg);
+}
+
+/** Called when the server says the session is over (401 on a signed-in request). */
+export function onSessionExpired(fn: () => void): () => void {
+  expiredListeners.add(fn);
+  return () => expiredListeners.delete(fn);
+}
+
+async function request<T>(method: string, path: string, body?: unknown, opts: { raw?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = { 'x-keyfleet-client': 'console', accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const sentToken = token;
+  if (sentToken) headers.authorization = `Bearer ${sentToken}`;
+  let res: Response;
+  try {
+    res = await fetch(API_BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit' });
+  } catch {
+    throw new ApiError(0, null, 'keyfleet cannot be reached. Check that the server is running, then try again.');
+  }
+  if (res.status === 401 && sentToken && path !== '/sessions') {
+    setToken(null);
+    for (const fn of expiredListeners) fn();
+  }
+  if (!res.ok) {
+    let parsed: Partial<ApiErrorBody> | null = null;
+    try {
+      parsed = (await res.json()) as Partial<ApiErrorBody>;
+    } catch {
+      parsed = null;
+    }
+    throw new ApiError(res.status, parsed, `The server answered ${res.status} ${res.statusText || ''}`.trim());
+  }
+  if (opts.raw) return (await res.text()) as T;
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+export const api = {
+  signIn: (body: SignInRequest) => request<SignInResponse>('POST', '/sessions', body),
+  signOut: () => request<void>('DELETE', '/sessions/current'),
+  whoami: () => request<WhoAmI>('GET', '/whoami'),
+  regions: () => request<{ regions: Region[] }>('GET', '/regions'),
+  resourceGroups: () => request<{ resourceGroups: ResourceGroup[] }>('GET', '/resource-groups'),
+
+  instances: async (regionId: string, q: InstanceListQuery): Promise<Page<Instance>> => {
+    const r = await request<{ instances: Instance[]; total: number }>('GET', `/regions/${enc(regionId)}/instances${qs(q)}`);
+    return { items: r.instances, total: r.total };
+  },
+  instance: async (id: string) => (await request<{ instance: Instance }>('GET', `/instances/${enc(id)}`)).instance,
+  instanceAction: async (id: string, action: 'start' | 'stop' | 'restart') => (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/${action}`)).instance,
+  resetPassword: async (id: string, password: string) => (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/reset-password`, { password })).instance,
+
+  keyPairs: async (regionId: string, q: KeyPairListQuery): Promise<Page<KeyPair>> => {
+    const r = await request<{ keyPairs: KeyPair[]; total: number }>('GET', `/regions/${enc(regionId)}/key-pairs${qs(q)}`);
+    return { items: r.keyPairs, total: r.total };
+  },
+  keyPair: (regionId: string, name: string) => request<KeyPairDetail>('GET', `/regions/${enc(regionId)}/key-pairs/${enc(name)}`),
+  createKeyPair: (regionId: string, body: CreateKeyPairRequest) => request<CreatedKeyPair>('POST', `/regions/${enc(regionId)}/key-pairs`, body),
+  deleteKeyPair: (regionId: string, name: string) => request<void>('DELETE', `/regions/${enc(regionId)}/key-pairs/${enc(name)}`),
+
+  bindings: (regionId: string, body: BindingRequest) => request<BindingResult>('POST', `/regions/${enc(regionId)}/bindings`, body),
+
+  tasks: async (q: TaskListQuery): Promise<Page<Task>> => {
+    const r = await request<{ tasks: Task[]; total: number }>('GET', `/tasks${qs(q)}`);
+    return { items: r.tasks, total: r.total };
+  },
+  task: async (id: string) => (await request<{ task: Task }>('GET', `/tasks/${enc(id)}`)).task,
+  taskItems: async (id: string, q: TaskItemsQuery): Promise<Page<TaskItem>> => {
+    const r = await request<{ items: TaskItem[]; total: number }>('GET', `/tasks/${enc(id)}/items${qs(q)}`);
+    return { items: r.items, total: r.total };
+  },
+
+  audit: async (q: AuditQuery): Promise<Page<AuditEntry>> => {
+    const r = await request<{ entries: AuditEntry[]; total: number }>('GET', `/audit${qs(q as Query)}`);
+    return { items: r.entries, total: r.total };
+  },
+  auditExport: (q: AuditQuery) => request<string>('GET', `/audit/export${qs(q as Query)}`, undefined, { raw: true }),
+};

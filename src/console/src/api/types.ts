@@ -1,0 +1,102 @@
+/**
+ * The native API as the console sees it: response shapes from the server's own view functions, request bodies
+ * from its TypeBox schemas. Type-only imports: nothing of the server is bundled (dependency-cruiser rule
+ * `console-types-only`).
+ */
+import type { Static } from 'typebox';
+import type {
+  AuditQuery as AuditQuerySchema,
+  BindingBody,
+  InstanceListQuery as InstanceListQuerySchema,
+  KeyPairCreateBody,
+  KeyPairListQuery as KeyPairListQuerySchema,
+  ResetPasswordBody,
+  SignInBody,
+  TaskItemsQuery as TaskItemsQuerySchema,
+  TaskListQuery as TaskListQuerySchema,
+} from '../../../api/native/schemas.js';
+import type { AuditEntryView, InstanceView, KeyPairView, TaskItemView, TaskView } from '../../../api/native/views.js';
+
+export type Instance = InstanceView;
+export type KeyPair = KeyPairView;
+export type Task = TaskView;
+export type TaskItem = TaskItemView;
+export type InstanceStatus = Instance['status'];
+export type TaskStatus = Task['status'];
+export type TaskItemStatus = TaskItem['status'];
+
+export type SignInRequest = Static<typeof SignInBody>;
+export type CreateKeyPairRequest = Static<typeof KeyPairCreateBody>;
+export type ResetPasswordRequest = Static<typeof ResetPasswordBody>;
+/** The schema leaves instanceIds items to the core's checks (unknown[]); the console always sends strings. */
+export type BindingRequest = Omit<Static<typeof BindingBody>, 'instanceIds'> & { instanceIds: string[] };
+export type LiveCredential = NonNullable<BindingRequest['credential']>;
+// The status filters are built with .map() in the schemas, which TypeBox cannot type precisely; the view types say
+// which values exist.
+export type InstanceListQuery = Omit<Static<typeof InstanceListQuerySchema>, 'status'> & { status?: InstanceStatus };
+export type KeyPairListQuery = Static<typeof KeyPairListQuerySchema>;
+export type TaskListQuery = Omit<Static<typeof TaskListQuerySchema>, 'status'> & { status?: TaskStatus };
+export type TaskItemsQuery = Omit<Static<typeof TaskItemsQuerySchema>, 'status'> & { status?: TaskItemStatus };
+
+export interface SignInResponse {
+  token: string;
+  expiresAt: string;
+  user: { id: string; name: string; isAccountAdmin: boolean };
+  accountId: string;
+}
+
+export interface WhoAmI {
+  accountId: string;
+  accountName: string;
+  userId: string;
+  userName: string;
+  isAccountAdmin: boolean;
+  accessKeyId: string | null;
+}
+
+export interface Region {
+  id: string;
+  localName: string;
+}
+
+export interface ResourceGroup {
+  id: string;
+  name: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface KeyPairDetail {
+  keyPair: KeyPair;
+  /** Up to 100 instance IDs. */
+  boundInstances: string[];
+  boundCount: number;
+}
+
+export interface CreatedKeyPair {
+  keyPair: KeyPair;
+  /** Present only when keyfleet generated the key pair; shown in this response and never again. */
+  privateKey?: string;
+}
+
+export interface BindingResult {
+  task: Task;
+  items?: TaskItem[];
+}
+
+/** GET /api/v1/audit and /api/v1/audit/export. */
+export type AuditEntry = AuditEntryView;
+export type AuditFace = AuditEntry['face'];
+export type AuditResult = AuditEntry['result'];
+export type AuditQuery = Static<typeof AuditQuerySchema>;
+
+/** The native API's error envelope. */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  requestId: string;
+  details: Record<string, unknown>;
+}

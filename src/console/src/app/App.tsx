@@ -1,0 +1,68 @@
+/** Routes of the console. Signed-out visitors see the sign-in page; signed-in ones get the frame and a page. */
+import { useEffect } from 'react';
+import { AuditPage } from '../pages/Audit';
+import { InstancesPage } from '../pages/Instances';
+import { KeyPairsPage } from '../pages/KeyPairs';
+import { SignInPage } from '../pages/SignIn';
+import { TaskDetailPage } from '../pages/TaskDetail';
+import { TasksPage } from '../pages/Tasks';
+import { ErrorState, LoadingState } from '../ui/States';
+import { Layout } from './Layout';
+import { Link, match, navigate, useLocation } from './router';
+import { ScopeProvider } from './scope';
+import { useSession } from './session';
+
+const TITLES: Record<string, string> = { '/instances': 'Instances', '/key-pairs': 'Key Pairs', '/tasks': 'Tasks', '/audit': 'Audit' };
+
+export function App() {
+  const { state } = useSession();
+  const { path, query } = useLocation();
+  const next = query.get('next');
+
+  useEffect(() => {
+    if (state.status === 'signed-in' && (path === '/' || path === '/sign-in')) {
+      navigate(next && /^\/[a-z]/.test(next) ? next : '/instances', { replace: true });
+    }
+    if (state.status === 'signed-out' && path !== '/sign-in') {
+      const back = path === '/' ? '' : `?next=${encodeURIComponent(path)}`;
+      navigate(`/sign-in${back}`, { replace: true });
+    }
+  }, [state.status, path, next]);
+
+  useEffect(() => {
+    const t = match('/tasks/:id', path) ? 'Task' : TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet');
+    document.title = `${t} · keyfleet console`;
+  }, [path]);
+
+  if (state.status === 'checking') return <div className="center-screen"><LoadingState label="Checking your session…" /></div>;
+  if (state.status === 'signed-out') return <SignInPage notice={state.notice} />;
+
+  return (
+    <ScopeProvider
+      fallback={(s) => (
+        <div className="center-screen">
+          {s.status === 'error' ? <ErrorState title="Cannot load regions and resource groups" error={s.error} onRetry={s.retry} /> : <LoadingState label="Loading regions…" />}
+        </div>
+      )}
+    >
+      <Layout>
+        <Page path={path} />
+      </Layout>
+    </ScopeProvider>
+  );
+}
+
+function Page({ path }: { path: string }) {
+  if (path === '/instances' || path === '/' || path === '/sign-in') return <InstancesPage />;
+  if (path === '/key-pairs') return <KeyPairsPage />;
+  if (path === '/tasks') return <TasksPage />;
+  const t = match('/tasks/:id', path);
+  if (t) return <TaskDetailPage id={t.id!} />;
+  if (path === '/audit') return <AuditPage />;
+  return (
+    <div className="page">
+      <h1>Page not found</h1>
+      <p>There is no console page at <code>{path}</code>. <Link to="/instances">Go to Instances</Link>.</p>
+    </div>
+  );
+}

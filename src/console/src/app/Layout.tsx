@@ -1,0 +1,115 @@
+/** The frame of every signed-in page: top bar (region, resource group, user menu), left navigation, content. */
+import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { api } from '../api/client';
+import { useResource } from '../lib/hooks';
+import { IconAudit, IconFolder, IconGlobe, IconKey, IconLogo, IconMenu, IconServer, IconTasks, IconUser } from '../ui/Icons';
+import { MenuButton } from '../ui/Menu';
+import { Link, useLocation } from './router';
+import { useScope } from './scope';
+import { useSession, useWho } from './session';
+
+const NAV = [
+  { to: '/instances', label: 'Instances', icon: <IconServer /> },
+  { to: '/key-pairs', label: 'Key Pairs', icon: <IconKey /> },
+  { to: '/tasks', label: 'Tasks', icon: <IconTasks /> },
+  { to: '/audit', label: 'Audit', icon: <IconAudit /> },
+];
+
+export function Layout({ children }: { children: ReactNode }) {
+  const { path } = useLocation();
+  const [navOpen, setNavOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const running = useResource(() => api.tasks({ status: 'running', limit: 1 }), [], { pollMs: (d) => (d && d.total > 0 ? 1500 : 5000) });
+  const runningCount = running.data?.total ?? 0;
+
+  useEffect(() => setNavOpen(false), [path]);
+  useEffect(() => {
+    if (!navOpen) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        setNavOpen(false);
+        menuButton.current?.focus();
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [navOpen]);
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">Skip to content</a>
+      <TopBar navOpen={navOpen} onToggleNav={() => setNavOpen((o) => !o)} menuButtonRef={menuButton} />
+      <div className="shell-body">
+        <nav id="side-nav" className={`side-nav${navOpen ? ' open' : ''}`} aria-label="Main">
+          <ul>
+            {NAV.map((n) => {
+              const active = path === n.to || path.startsWith(`${n.to}/`);
+              return (
+                <li key={n.to}>
+                  <Link to={n.to} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined}>
+                    {n.icon}
+                    <span>{n.label}</span>
+                    {n.to === '/tasks' && runningCount > 0 ? <span className="nav-badge" aria-label={`${runningCount} running`}>{runningCount}</span> : null}
+                  </Link>
+                </li>
+              );
+            })}
+          </ul>
+          <p className="side-nav-foot">keyfleet · SSH key pairs for fleets</p>
+        </nav>
+        {navOpen ? <div className="nav-scrim" onClick={() => setNavOpen(false)} aria-hidden /> : null}
+        <main id="main" className="main" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function TopBar({ navOpen, onToggleNav, menuButtonRef }: { navOpen: boolean; onToggleNav: () => void; menuButtonRef: React.RefObject<HTMLButtonElement | null> }) {
+  const scope = useScope();
+  const who = useWho();
+  const { signOut } = useSession();
+  return (
+    <header className="top-bar">
+      <button ref={menuButtonRef} type="button" className="icon-button nav-toggle" aria-label="Navigation" aria-expanded={navOpen} aria-controls="side-nav" onClick={onToggleNav}>
+        <IconMenu />
+      </button>
+      <Link to="/instances" className="brand" aria-label="keyfleet console home">
+        <IconLogo className="brand-logo" />
+        <span className="brand-name">keyfleet</span>
+        <span className="brand-sub">console</span>
+      </Link>
+      <div className="scope">
+        <label className="scope-select">
+          <IconGlobe />
+          <span className="visually-hidden">Region</span>
+          <select aria-label="Region" value={scope.regionId} onChange={(e) => scope.setRegion(e.target.value)}>
+            {scope.regions.map((r) => (
+              <option key={r.id} value={r.id}>{r.localName} ({r.id})</option>
+            ))}
+          </select>
+        </label>
+        <label className="scope-select">
+          <IconFolder />
+          <span className="visually-hidden">Resource group</span>
+          <select aria-label="Resource group" value={scope.groupId} onChange={(e) => scope.setGroup(e.target.value)}>
+            <option value="">All resource groups</option>
+            {scope.groups.map((g) => (
+              <option key={g.id} value={g.id}>{g.name}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <div className="top-bar-end">
+        <MenuButton
+          className="user-button"
+          ariaLabel={`User menu: ${who.userName}`}
+          icon={<IconUser />}
+          label={<span className="user-name">{who.userName}<span className="user-account">@{who.accountName}</span></span>}
+          items={[{ label: 'Sign out', onSelect: () => void signOut() }]}
+        />
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,251 @@
+/**
+ * Bind or unbind a key pair on one instance (the instance's Actions menu). By default the change is recorded now
+ * and takes effect at the next restart, as on Alibaba Cloud: the dialog then offers "Restart now" or applying it
+ * live. Live (Huawei KPS style) logs in over SSH now and proves the change with a fresh login.
+ */
+import { type FormEvent, useState } from 'react';
+import { api, errorText } from '../api/client';
+import type { Instance, TaskItem } from '../api/types';
+import { useScope } from '../app/scope';
+import { useResource } from '../lib/hooks';
+import { Dialog } from '../ui/Dialog';
+import { IconCheck, IconError, IconWarning } from '../ui/Icons';
+import { InlineError } from '../ui/States';
+import { useToasts } from '../ui/Toasts';
+import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } from './LiveFields';
+
+type Mode = 'on-restart' | 'live';
+
+export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
+  instance: Instance;
+  action: 'bind' | 'unbind';
+  onClose: () => void;
+  onChanged: () => void;
+}) {
+  const { regionId } = useScope();
+  const toasts = useToasts();
+  const [keyPairName, setKeyPairName] = useState(action === 'unbind' ? instance.keyPairName ?? '' : '');
+  const [mode, setMode] = useState<Mode>('on-restart');
+  const [live, setLive] = useState<LiveValue>(() => emptyLive(instance.sshPort));
+  const [showErrors, setShowErrors] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [result, setResult] = useState<{ item: TaskItem | undefined; mode: Mode; keyPairName: string } | null>(null);
+  /** After an on-restart change: the user chose to apply the same change live. */
+  const [applyLive, setApplyLive] = useState(false);
+
+  const keyPairs = useResource(() => (action === 'bind' ? api.keyPairs(regionId, { limit: 1000 }) : Promise.resolve(null)), [regionId, action]);
+  const running = instance.status === 'Running';
+  const allowPassword = action === 'bind';
+  const verb = action === 'bind' ? 'Bind' : 'Unbind';
+  const formId = `ik-form-${instance.id}`;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setShowErrors(true);
+    if (action === 'bind' && !keyPairName) return;
+    const effMode: Mode = applyLive ? 'live' : mode;
+    if (effMode === 'live' && liveProblem(live, allowPassword)) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const liveParts = effMode === 'live' ? liveCredential(live, allowPassword) : null;
+      const res = await api.bindings(regionId, {
+        action,
+        // An unbind names the key pair bound now, so the task and the audit trail say which one went.
+        ...(action === 'bind' ? { keyPairName } : instance.keyPairName && !applyLive ? { keyPairName: instance.keyPairName } : {}),
+        instanceIds: [instance.id],
+        mode: effMode,
+        ...(liveParts ? { credential: liveParts.credential, port: liveParts.port } : {}),
+        wait: true,
+      });
+      // The credential has been sent; drop it from memory now.
+      setLive((v) => ({ ...emptyLive(Number(v.port) || instance.sshPort), port: v.port }));
+      setResult({ item: res.items?.[0], mode: effMode, keyPairName: keyPairName || instance.keyPairName || '' });
+      setApplyLive(false);
+      setShowErrors(false);
+      onChanged();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const restartNow = async (op: 'restart' | 'start') => {
+    setBusy(true);
+    try {
+      await api.instanceAction(instance.id, op);
+      toasts.push({ kind: 'info', title: `${op === 'restart' ? 'Restarting' : 'Starting'} ${instance.name}`, body: 'The key pair change takes effect when it is running again.' });
+      onChanged();
+      onClose();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  // ---- result step -------------------------------------------------------------------------------------------
+  if (result && !applyLive) {
+    const ok = result.item?.status === 'succeeded';
+    const pending = ok && result.mode === 'on-restart';
+    const what = action === 'bind' ? `Key pair ${result.keyPairName} is bound to ${instance.name}` : `Key pair ${result.keyPairName || ''} is unbound from ${instance.name}`.replace('  ', ' ');
+    return (
+      <Dialog
+        title={ok ? `${verb} recorded` : `${verb} failed`}
+        onClose={onClose}
+        busy={busy}
+        step="result"
+        testId="instance-key-result"
+        footer={
+          pending && running ? (
+            <>
+              <button type="button" className="button" onClick={onClose} disabled={busy}>Later</button>
+              <button type="button" className="button" onClick={() => setApplyLive(true)} disabled={busy}>Apply live instead…</button>
+              <button type="button" className="button button-primary" onClick={() => void restartNow('restart')} disabled={busy}>Restart now</button>
+            </>
+          ) : pending && instance.status === 'Stopped' ? (
+            <>
+              <button type="button" className="button" onClick={onClose} disabled={busy}>Later</button>
+              <button type="button" className="button button-primary" onClick={() => void restartNow('start')} disabled={busy}>Start now</button>
+            </>
+          ) : (
+            <button type="button" className="button button-primary" onClick={onClose}>Close</button>
+          )
+        }
+      >
+        {ok ? (
+          pending ? (
+            <div className="notice notice-warning" role="status">
+              <IconWarning />
+              <div>
+                <strong>{what}. It takes effect after a {instance.status === 'Stopped' ? 'start' : 'restart'}.</strong>
+                <p>
+                  Until then {instance.name} keeps its current login settings and is marked <span className="marker-restart inline">Restart needed</span>.
+                  {running ? ' Restart it now, or apply the change live over SSH without a restart.' : ''}
+                </p>
+              </div>
+            </div>
+          ) : (
+            <div className="notice notice-success" role="status">
+              <IconCheck />
+              <div>
+                <strong>{what}.</strong>
+                <p>{result.item?.note ?? 'Done.'}</p>
+              </div>
+            </div>
+          )
+        ) : (
+          <div className="notice notice-error" role="alert">
+            <IconError />
+            <div>
+              <strong>{instance.name}: {result.item?.errorCode ?? 'failed'}</strong>
+              <p>{result.item?.errorMessage ?? 'The change did not complete.'}</p>
+            </div>
+          </div>
+        )}
+        {action === 'unbind' && ok && !instance.hasPassword ? (
+          <p className="alert alert-warning">This instance has no root password. Reset the password (Actions → Reset Password) to log in after the unbind.</p>
+        ) : null}
+        <InlineError error={error} />
+      </Dialog>
+    );
+  }
+
+  // ---- form step ---------------------------------------------------------------------------------------------
+  const effMode: Mode = applyLive ? 'live' : mode;
+  const kpList = keyPairs.data?.items ?? [];
+  return (
+    <Dialog
+      title={applyLive ? `Apply the ${action} live` : `${verb} Key Pair`}
+      onClose={onClose}
+      busy={busy}
+      size="medium"
+      step={applyLive ? 'live' : 'form'}
+      testId="instance-key-dialog"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
+          <button type="submit" form={formId} className="button button-primary" disabled={busy || (effMode === 'live' && !live.confirmed)}>
+            {busy ? (effMode === 'live' ? 'Applying over SSH…' : 'Working…') : applyLive ? 'Apply live' : verb}
+          </button>
+        </>
+      }
+    >
+      <form id={formId} onSubmit={submit} noValidate>
+        <dl className="summary">
+          <div><dt>Instance</dt><dd>{instance.name} <span className="mono muted">{instance.id}</span></dd></div>
+          <div><dt>Status</dt><dd>{instance.status}</dd></div>
+          <div><dt>SSH</dt><dd className="mono">{instance.loginUser}@{instance.address}:{instance.sshPort}</dd></div>
+          {instance.keyPairName ? <div><dt>Key pair now</dt><dd>{instance.keyPairName}{instance.pendingRestart ? ' (restart needed)' : ''}</dd></div> : null}
+        </dl>
+
+        {action === 'bind' && !applyLive ? (
+          <div className="field">
+            <label htmlFor={`${formId}-kp`}>Key pair</label>
+            {keyPairs.loading ? (
+              <p className="muted">Loading key pairs…</p>
+            ) : keyPairs.error ? (
+              <p className="field-error">Cannot load key pairs: {errorText(keyPairs.error)}</p>
+            ) : kpList.length === 0 ? (
+              <p className="muted">There are no key pairs in {regionId}. Create or import one on the Key Pairs page first.</p>
+            ) : (
+              <select id={`${formId}-kp`} value={keyPairName} onChange={(e) => setKeyPairName(e.target.value)} aria-invalid={showErrors && !keyPairName ? true : undefined}>
+                <option value="">Choose a key pair…</option>
+                {kpList.map((k) => (
+                  <option key={k.id} value={k.name}>{k.name} · {k.algorithm === 'ssh-rsa' ? `RSA ${k.bits}` : k.algorithm === 'ssh-ed25519' ? 'ED25519' : `ECDSA ${k.bits}`}</option>
+                ))}
+              </select>
+            )}
+            {showErrors && !keyPairName && kpList.length > 0 ? <p className="field-error">Choose a key pair.</p> : null}
+            {instance.keyPairName && keyPairName && keyPairName !== instance.keyPairName ? (
+              <p className="hint">The new key pair replaces {instance.keyPairName}: an instance has one key pair.</p>
+            ) : null}
+            <p className="hint">After the bind, password login is turned off; the key pair is the way in.</p>
+          </div>
+        ) : null}
+
+        {action === 'unbind' && !applyLive ? (
+          <p>
+            Unbind key pair <strong>{instance.keyPairName}</strong> from <strong>{instance.name}</strong>? Afterwards the key no longer logs in and password
+            login is back.
+            {!instance.hasPassword ? <span className="alert alert-warning block">This instance has no root password: reset it to log in after the unbind.</span> : null}
+          </p>
+        ) : null}
+
+        {!applyLive ? (
+          <fieldset className="choice">
+            <legend>When should it take effect?</legend>
+            <label className="radio-card">
+              <input type="radio" name={`${formId}-mode`} checked={mode === 'on-restart'} onChange={() => setMode('on-restart')} />
+              <span>
+                <strong>At the next {instance.status === 'Stopped' ? 'start' : 'restart'}</strong> (default)
+                <span className="hint">Recorded now; the instance applies it when it boots, like cloud-init.</span>
+              </span>
+            </label>
+            <label className={`radio-card${running ? '' : ' disabled'}`}>
+              <input type="radio" name={`${formId}-mode`} checked={mode === 'live'} onChange={() => setMode('live')} disabled={!running} />
+              <span>
+                <strong>Now, live over SSH</strong>
+                <span className="hint">
+                  {running
+                    ? `No restart: keyfleet logs in, ${action === 'bind' ? 'adds' : 'removes'} the key and proves it with a fresh login.`
+                    : `Only for a running instance; ${instance.name} is ${instance.status}.`}
+                </span>
+              </span>
+            </label>
+          </fieldset>
+        ) : (
+          <p>
+            Apply the {action} of <strong>{result?.keyPairName}</strong> on <strong>{instance.name}</strong> now over SSH, without a restart.
+          </p>
+        )}
+
+        {effMode === 'live' ? (
+          <LiveFields value={live} onChange={setLive} allowPassword={allowPassword} action={action} recordedPort={instance.sshPort} showErrors={showErrors} />
+        ) : null}
+        <InlineError error={error} />
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,169 @@
+/**
+ * What a live change needs, as Huawei's KPS console asks for it: the private key (upload a .pem or paste it) or,
+ * for a bind, the root password; the SSH port (22 unless the instance listens elsewhere); and a confirmation.
+ * The credential lives in this component's state only: it is sent once with the request and then dropped; it is
+ * never written to storage, the URL or a log.
+ */
+import { useId, useRef, useState } from 'react';
+import type { LiveCredential } from '../api/types';
+import { readSmallTextFile } from '../lib/download';
+import { IconUpload } from '../ui/Icons';
+
+export interface LiveValue {
+  kind: 'privateKey' | 'password';
+  privateKey: string;
+  /** Name of the uploaded file, when the key came from a file (its text is not shown). */
+  fileName: string | null;
+  password: string;
+  port: string;
+  confirmed: boolean;
+}
+
+export function emptyLive(port: number | null): LiveValue {
+  return { kind: 'privateKey', privateKey: '', fileName: null, password: '', port: String(port ?? 22), confirmed: false };
+}
+
+export function privateKeyProblem(text: string): string | null {
+  const t = text.trim();
+  if (!t) return 'Upload or paste the private key.';
+  if (/^(ssh-|ecdsa-sha2-)/.test(t)) return 'This is a public key. The private key (the .pem file saved when the key pair was created) is needed.';
+  if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(t) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(t)) return 'This does not look like a private key: it should start with -----BEGIN … PRIVATE KEY-----.';
+  if (t.length > 16_384) return 'The private key is larger than 16 KiB.';
+  return null;
+}
+
+export function portProblem(port: string): string | null {
+  const n = Number(port);
+  if (!/^\d+$/.test(port.trim()) || n < 1 || n > 65535) return 'Enter a port from 1 to 65535.';
+  return null;
+}
+
+/** The problem that blocks submitting, or null. */
+export function liveProblem(v: LiveValue, allowPassword: boolean): string | null {
+  if (v.kind === 'password' && allowPassword) {
+    if (!v.password) return 'Enter the root password.';
+  } else {
+    const p = privateKeyProblem(v.privateKey);
+    if (p) return p;
+  }
+  const pp = portProblem(v.port);
+  if (pp) return pp;
+  if (!v.confirmed) return 'Confirm that you have read the notice.';
+  return null;
+}
+
+export function liveCredential(v: LiveValue, allowPassword: boolean): { credential: LiveCredential; port: number } {
+  const credential: LiveCredential = v.kind === 'password' && allowPassword ? { kind: 'password', password: v.password } : { kind: 'privateKey', privateKey: v.privateKey.trim() + '\n' };
+  return { credential, port: Number(v.port) };
+}
+
+export function LiveFields({ value, onChange, allowPassword, action, recordedPort, showErrors }: {
+  value: LiveValue;
+  onChange: (v: LiveValue) => void;
+  /** Bind may log in with the root password; unbind needs the private key of the key pair bound now. */
+  allowPassword: boolean;
+  action: 'bind' | 'unbind';
+  /** The SSH port keyfleet has on record for the instance(s), if one. */
+  recordedPort: number | null;
+  showErrors: boolean;
+}) {
+  const id = useId();
+  const fileRef = useRef<HTMLInputElement>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const set = (patch: Partial<LiveValue>) => onChange({ ...value, ...patch });
+  const keyErr = showErrors && (value.kind === 'privateKey' || !allowPassword) ? privateKeyProblem(value.privateKey) : null;
+  const portErr = showErrors ? portProblem(value.port) : null;
+
+  const onFile = async (f: File | undefined) => {
+    if (!f) return;
+    try {
+      const text = await readSmallTextFile(f);
+      setFileError(null);
+      set({ privateKey: text, fileName: f.name });
+    } catch (e) {
+      set({ privateKey: '', fileName: null });
+      setFileError(e instanceof Error ? e.message : String(e));
+    } finally {
+      if (fileRef.current) fileRef.current.value = '';
+    }
+  };
+
+  return (
+    <fieldset className="live-fields">
+      <legend>Credential for the live change</legend>
+      {allowPassword ? (
+        <div className="radio-row" role="radiogroup" aria-label="Log in with">
+          <label className="radio">
+            <input type="radio" name={`${id}-kind`} checked={value.kind === 'privateKey'} onChange={() => set({ kind: 'privateKey' })} />
+            Log in with the private key of the key pair bound now
+          </label>
+          <label className="radio">
+            <input type="radio" name={`${id}-kind`} checked={value.kind === 'password'} onChange={() => set({ kind: 'password' })} />
+            Log in with the root password
+          </label>
+        </div>
+      ) : null}
+
+      {value.kind === 'password' && allowPassword ? (
+        <div className="field">
+          <label htmlFor={`${id}-pw`}>Root password</label>
+          <input id={`${id}-pw`} type="password" autoComplete="off" value={value.password} onChange={(e) => set({ password: e.target.value })} />
+        </div>
+      ) : (
+        <div className="field">
+          <span className="field-label" id={`${id}-pk-label`}>Private key{action === 'unbind' ? ' of the key pair to unbind' : ''}</span>
+          <div className="file-row">
+            <input ref={fileRef} id={`${id}-file`} type="file" className="visually-hidden" accept=".pem,.key,.txt,application/x-pem-file,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} aria-label="Private key file" />
+            <button type="button" className="button" onClick={() => fileRef.current?.click()}>
+              <IconUpload /> Select file
+            </button>
+            {value.fileName ? (
+              <span className="file-chip">
+                {value.fileName} loaded
+                <button type="button" className="link-button" onClick={() => set({ privateKey: '', fileName: null })}>Remove</button>
+              </span>
+            ) : (
+              <span className="muted small">or paste it below</span>
+            )}
+          </div>
+          {value.fileName ? null : (
+            <textarea
+              aria-labelledby={`${id}-pk-label`}
+              className="mono"
+              rows={5}
+              spellCheck={false}
+              autoComplete="off"
+              placeholder={'-----BEGIN OPENSSH PRIVATE KEY-----\n…\n-----END OPENSSH PRIVATE KEY-----'}
+              value={value.privateKey}
+              onChange={(e) => set({ privateKey: e.target.value })}
+              aria-invalid={keyErr ? true : undefined}
+              aria-describedby={keyErr ? `${id}-pk-err` : undefined}
+            />
+          )}
+          {fileError ? <p className="field-error">{fileError}</p> : null}
+          {keyErr ? <p id={`${id}-pk-err`} className="field-error">{keyErr}</p> : null}
+          <p className="hint">Sent once with this request over this connection, used in memory for this change only, never stored by keyfleet or by this browser.</p>
+        </div>
+      )}
+
+      <div className="field field-narrow">
+        <label htmlFor={`${id}-port`}>SSH port</label>
+        <input id={`${id}-port`} inputMode="numeric" value={value.port} onChange={(e) => set({ port: e.target.value })} aria-invalid={portErr ? true : undefined} aria-describedby={`${id}-port-hint`} />
+        <p id={`${id}-port-hint`} className="hint">
+          Default 22.{recordedPort !== null && recordedPort !== 22 ? ` keyfleet has ${recordedPort} on record for this instance.` : ''} Make sure the port is open to keyfleet.
+        </p>
+        {portErr ? <p className="field-error">{portErr}</p> : null}
+      </div>
+
+      <label className="checkbox confirm">
+        <input type="checkbox" checked={value.confirmed} onChange={(e) => set({ confirmed: e.target.checked })} />
+        <span>
+          I have read and agree: keyfleet logs in over SSH with this credential to {action === 'bind' ? 'add the key to' : 'remove the key from'} its own block of
+          <code> /root/.ssh/authorized_keys</code>, verifies the result with a fresh login and rolls back if the proof fails. Other lines of the file are left alone.
+          {action === 'unbind' ? ' After the unbind, password login is back; reset the password if the instance has none.' : ' After the bind, password login is turned off.'}
+        </span>
+      </label>
+      {showErrors && !value.confirmed ? <p className="field-error">Confirm that you have read the notice.</p> : null}
+    </fieldset>
+  );
+}

@@ -1,0 +1,44 @@
+/** Following a task to its end, and restarting instances so a recorded change takes effect. */
+import { api } from '../api/client';
+import type { Task, TaskItem } from '../api/types';
+
+export const isFinished = (t: Pick<Task, 'status'>) => t.status !== 'queued' && t.status !== 'running';
+
+/** Polls the task (every `everyMs`) until it finishes, reporting progress; then returns it with all its items. */
+export async function followTask(taskId: string, onProgress: (t: Task) => void, opts: { everyMs?: number; cancelled?: () => boolean } = {}): Promise<{ task: Task; items: TaskItem[] }> {
+  let task = await api.task(taskId);
+  onProgress(task);
+  while (!isFinished(task)) {
+    if (opts.cancelled?.()) break;
+    await new Promise((r) => window.setTimeout(r, opts.everyMs ?? 500));
+    task = await api.task(taskId);
+    onProgress(task);
+  }
+  const items: TaskItem[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await api.taskItems(taskId, { offset, limit: 1000 });
+    items.push(...page.items);
+    if (items.length >= page.total || page.items.length === 0) break;
+  }
+  return { task, items };
+}
+
+/** Runs `fn` over `inputs` with at most `limit` at a time; returns settled results in order. */
+export async function mapLimit<T, R>(inputs: T[], limit: number, fn: (x: T) => Promise<R>, onDone?: (done: number) => void): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = new Array(inputs.length);
+  let next = 0;
+  let done = 0;
+  async function worker() {
+    while (next < inputs.length) {
+      const i = next++;
+      try {
+        out[i] = { status: 'fulfilled', value: await fn(inputs[i]!) };
+      } catch (reason) {
+        out[i] = { status: 'rejected', reason };
+      }
+      onDone?.(++done);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
+  return out;
+}

@@ -1,0 +1,130 @@
+/** One task: facts, live progress, and the result of every instance (failed ones with their error). */
+import { useEffect, useState } from 'react';
+import { api } from '../api/client';
+import type { TaskItemStatus } from '../api/types';
+import { Link } from '../app/router';
+import { formatCount, formatDuration, formatTime } from '../lib/format';
+import { useResource } from '../lib/hooks';
+import { IconChevronLeft } from '../ui/Icons';
+import { Pager } from '../ui/Pager';
+import { ItemStatusPill, TaskStatusPill } from '../ui/Pills';
+import { EmptyState, ErrorState, LoadingState } from '../ui/States';
+import { isActive, TaskProgress } from './Tasks';
+
+const ITEM_FILTERS: { value: TaskItemStatus | ''; label: string }[] = [
+  { value: '', label: 'All' },
+  { value: 'failed', label: 'Failed' },
+  { value: 'succeeded', label: 'Succeeded' },
+  { value: 'running', label: 'Running' },
+  { value: 'pending', label: 'Pending' },
+];
+
+export function TaskDetailPage({ id }: { id: string }) {
+  const task = useResource(() => api.task(id), [id], { pollMs: (t) => (t && isActive(t) ? 1000 : null) });
+  const [status, setStatus] = useState<TaskItemStatus | ''>('');
+  const [offset, setOffset] = useState(0);
+  const [limit, setLimit] = useState(50);
+  useEffect(() => setOffset(0), [status]);
+  const active = task.data ? isActive(task.data) : true;
+  const items = useResource(
+    () => api.taskItems(id, { status: status || undefined, offset, limit }),
+    [id, status, offset, limit, task.data?.succeeded, task.data?.failed, task.data?.status],
+    { keepPrevious: true },
+  );
+
+  if (task.error && !task.data) {
+    return (
+      <div className="page">
+        <BackLink />
+        <ErrorState title="Cannot load this task" error={task.error} onRetry={task.reload} />
+      </div>
+    );
+  }
+  if (!task.data) return <div className="page"><BackLink /><LoadingState label="Loading task…" /></div>;
+  const t = task.data;
+
+  return (
+    <div className="page">
+      <BackLink />
+      <header className="page-header">
+        <div>
+          <h1>{t.kind === 'bind' ? 'Bind' : 'Unbind'} {t.keyPairName ?? 'key pair'}</h1>
+          <p className="muted mono">{t.id}</p>
+        </div>
+        <TaskStatusPill status={t.status} />
+      </header>
+      <section className="card">
+        <TaskProgress task={t} />
+        <dl className="facts">
+          <div><dt>Region</dt><dd>{t.regionId}</dd></div>
+          <div><dt>Mode</dt><dd>{t.mode === 'live' ? `Live over SSH${t.options.port ? ` (port ${t.options.port})` : ''}` : 'At the next restart'}</dd></div>
+          <div><dt>Instances</dt><dd>{formatCount(t.total)} · {formatCount(t.succeeded)} succeeded · {formatCount(t.failed)} failed</dd></div>
+          <div><dt>Created</dt><dd>{formatTime(t.createdAt)}</dd></div>
+          <div><dt>Duration</dt><dd>{formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}{active ? ' (running)' : ''}</dd></div>
+          <div><dt>Through</dt><dd>{t.face}</dd></div>
+          <div><dt>Request ID</dt><dd className="mono small break">{t.requestId}</dd></div>
+        </dl>
+      </section>
+
+      <h2 className="section-title">Result per instance</h2>
+      <div className="toolbar">
+        <div className="segmented" role="group" aria-label="Filter instances by result">
+          {ITEM_FILTERS.map((f) => (
+            <button key={f.value} type="button" className={status === f.value ? 'active' : ''} aria-pressed={status === f.value} onClick={() => setStatus(f.value)}>
+              {f.label}{f.value === 'failed' && t.failed ? ` (${formatCount(t.failed)})` : ''}
+            </button>
+          ))}
+        </div>
+      </div>
+      {items.error && !items.data ? (
+        <ErrorState title="Cannot load the results" error={items.error} onRetry={items.reload} />
+      ) : items.loading ? (
+        <LoadingState label="Loading results…" />
+      ) : (items.data?.items.length ?? 0) === 0 ? (
+        <EmptyState title={status ? `No ${status} instances` : 'No instances'} />
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="table" aria-label="Result per instance">
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">Instance</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">Details</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Finished</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.data!.items.map((it) => (
+                  <tr key={it.seq} data-instance-id={it.instanceId}>
+                    <td data-label="#">{it.seq + 1}</td>
+                    <td data-label="Instance"><Link className="mono id" to={`/instances?search=${encodeURIComponent(it.instanceId)}`}>{it.instanceId}</Link></td>
+                    <td data-label="Result"><ItemStatusPill status={it.status} /></td>
+                    <td data-label="Details">
+                      {it.status === 'failed' ? (
+                        <span className="error-text">{it.errorMessage} <span className="mono small">({it.errorCode})</span></span>
+                      ) : (
+                        it.note ?? <span className="muted">—</span>
+                      )}
+                    </td>
+                    <td data-label="Attempts">{it.attempts}</td>
+                    <td data-label="Finished" className="nowrap">{formatTime(it.finishedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager offset={offset} limit={limit} total={items.data!.total} label="results" sizes={[50, 100, 500]} onChange={(o, l) => { setOffset(o); setLimit(l); }} />
+        </>
+      )}
+    </div>
+  );
+}
+
+function BackLink() {
+  return (
+    <Link to="/tasks" className="back-link"><IconChevronLeft /> Tasks</Link>
+  );
+}

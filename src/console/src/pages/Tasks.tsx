@@ -1,0 +1,124 @@
+/** Every bind and unbind is a task: a live list (polled each second while one runs) with progress and results. */
+import { useEffect, useState } from 'react';
+import { api } from '../api/client';
+import type { Task, TaskStatus } from '../api/types';
+import { Link, navigate } from '../app/router';
+import { useScope } from '../app/scope';
+import { formatCount, formatDuration, formatTime, relativeTime } from '../lib/format';
+import { useResource } from '../lib/hooks';
+import { IconRefresh, IconTasks } from '../ui/Icons';
+import { Pager } from '../ui/Pager';
+import { TaskStatusPill } from '../ui/Pills';
+import { EmptyState, ErrorState, LoadingState } from '../ui/States';
+
+const FILTERS: { value: TaskStatus | ''; label: string }[] = [
+  { value: '', label: 'All' },
+  { value: 'running', label: 'Running' },
+  { value: 'queued', label: 'Queued' },
+  { value: 'succeeded', label: 'Succeeded' },
+  { value: 'partial', label: 'Partly failed' },
+  { value: 'failed', label: 'Failed' },
+];
+
+export const isActive = (t: Task) => t.status === 'queued' || t.status === 'running';
+
+export function TasksPage() {
+  const { regionId, regionName } = useScope();
+  const [status, setStatus] = useState<TaskStatus | ''>('');
+  const [offset, setOffset] = useState(0);
+  const [limit, setLimit] = useState(20);
+  useEffect(() => setOffset(0), [regionId, status]);
+
+  const list = useResource(
+    () => api.tasks({ regionId, status: status || undefined, offset, limit }),
+    [regionId, status, offset, limit],
+    { keepPrevious: true, pollMs: (d) => (d?.items.some(isActive) ? 1000 : 3000) },
+  );
+  const items = list.data?.items ?? [];
+
+  return (
+    <div className="page">
+      <header className="page-header">
+        <div>
+          <h1>Tasks</h1>
+          <p className="muted">Bind and unbind changes in {regionName(regionId)}, newest first · updates live</p>
+        </div>
+      </header>
+      <div className="toolbar">
+        <div className="segmented" role="group" aria-label="Filter by status">
+          {FILTERS.map((f) => (
+            <button key={f.value} type="button" className={status === f.value ? 'active' : ''} aria-pressed={status === f.value} onClick={() => setStatus(f.value)}>
+              {f.label}
+            </button>
+          ))}
+        </div>
+        <button type="button" className="button toolbar-end" onClick={list.reload} aria-label="Refresh tasks">
+          <IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span>
+        </button>
+      </div>
+
+      {list.error && !list.data ? (
+        <ErrorState title="Cannot load tasks" error={list.error} onRetry={list.reload} />
+      ) : list.loading ? (
+        <LoadingState label="Loading tasks…" />
+      ) : items.length === 0 ? (
+        <EmptyState title={status ? 'No tasks with this status' : `No tasks in ${regionName(regionId)} yet`} icon={<IconTasks />}>
+          A task appears here for every bind or unbind, from the console, the CLI or the cloud APIs.
+        </EmptyState>
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="table table-clickable" aria-label="Tasks">
+              <thead>
+                <tr>
+                  <th scope="col">Task</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Progress</th>
+                  <th scope="col">Mode</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Duration</th>
+                  <th scope="col">Through</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((t) => (
+                  <tr key={t.id} data-task-id={t.id} onClick={(e) => { if (!(e.target as HTMLElement).closest('a')) navigate(`/tasks/${t.id}`); }}>
+                    <td data-label="Task">
+                      <Link to={`/tasks/${t.id}`} className="cell-main">
+                        {t.kind === 'bind' ? 'Bind' : 'Unbind'} {t.keyPairName ?? 'key pair'}
+                      </Link>
+                      <div className="mono muted small">{t.id}</div>
+                    </td>
+                    <td data-label="Status"><TaskStatusPill status={t.status} /></td>
+                    <td data-label="Progress"><TaskProgress task={t} /></td>
+                    <td data-label="Mode">{t.mode === 'live' ? 'Live' : 'On restart'}</td>
+                    <td data-label="Started"><span title={formatTime(t.createdAt)}>{relativeTime(t.createdAt)}</span></td>
+                    <td data-label="Duration">{formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}</td>
+                    <td data-label="Through"><span className="face">{t.face}</span></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager offset={offset} limit={limit} total={list.data?.total ?? 0} label="tasks" onChange={(o, l) => { setOffset(o); setLimit(l); }} />
+        </>
+      )}
+    </div>
+  );
+}
+
+export function TaskProgress({ task: t }: { task: Task }) {
+  const done = t.succeeded + t.failed;
+  return (
+    <div className="task-progress-cell">
+      <div className="progress progress-small" role="progressbar" aria-label={`Task progress: ${done} of ${t.total}`} aria-valuemin={0} aria-valuemax={t.total} aria-valuenow={done}>
+        <span className="progress-bar" style={{ width: `${t.total ? (t.succeeded / t.total) * 100 : 0}%` }} />
+        <span className="progress-bar progress-failed" style={{ width: `${t.total ? (t.failed / t.total) * 100 : 0}%` }} />
+      </div>
+      <span className="small">
+        {formatCount(done)}/{formatCount(t.total)}
+        {t.failed ? <span className="error-text"> · {formatCount(t.failed)} failed</span> : null}
+      </span>
+    </div>
+  );
+}
