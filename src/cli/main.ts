@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, KeyfleetClient } from './client.js';
+import { registerHostCommands } from './commands/hosts.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerClientCommands } from './commands/resources.js';
 import { serve } from './commands/serve.js';
@@ -42,6 +43,7 @@ function buildProgram(): Command {
     };
   };
   registerClientCommands(program, ctx);
+  registerHostCommands(program, ctx);
   registerIdentityCommands(program, ctx);
   return program;
 }

@@ -8,6 +8,7 @@ import type { ResourceRef } from './authz/actions.js';
 import type { Auditor } from './audit/auditor.js';
 import type { BindRequest } from './binding/binding-service.js';
 import type { Caller } from './caller.js';
+import type { HostService, RegisterHostInput } from './instance/host-service.js';
 import type { InstanceService, InstanceQuery, LifecycleOptions, RunInstancesInput } from './instance/instance-service.js';
 import type { KeyPairInput, KeyPairQuery, KeyPairService } from './keypair/keypair-service.js';
 import type { GeneratedKeyType } from './keypair/key-material.js';
@@ -51,6 +52,12 @@ export function auditedInstances(svc: InstanceService, audit: Auditor, store: St
     delete: (c: Caller, id: string, o: { force?: boolean } = {}) => audit.run(c, 'instance:Delete', inst(c, id), true, () => svc.delete(c, id, o)),
     recover: svc.recover,
     settle: svc.settle,
+  };
+}
+
+export function auditedHosts(svc: HostService, audit: Auditor) {
+  return {
+    register: (c: Caller, input: RegisterHostInput) => audit.run(c, 'instance:Create', [{ type: 'instance', regionId: input.regionId, id: String(input.name) }], true, () => svc.register(c, input)),
   };
 }
 

@@ -203,9 +203,20 @@ const identity: Migration = {
   },
 };
 
+/** Registered real hosts (ADR 9): where keyfleet writes on the host and how it logs in; null for simulated machines. */
+const hosts: Migration = {
+  async up(db: Kysely<any>) {
+    // One column per statement: SQLite's ALTER TABLE adds one column at a time.
+    for (const column of ['home_dir', 'sshd_drop_in_path', 'sshd_reload_command', 'sshd_validate_command', 'management_user', 'sealed_management_key']) {
+      await db.schema.alterTable('instances').addColumn(column, 'text').execute();
+    }
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-identity': identity,
+  '0003-hosts': hosts,
 };
 
 export const migrationProvider: MigrationProvider = {

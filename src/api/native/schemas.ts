@@ -68,6 +68,25 @@ export const RunInstancesBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const RegisterHostBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    address: Type.String({ minLength: 1, maxLength: 253 }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    loginUser: Type.String({ minLength: 1, maxLength: 32 }),
+    homeDir: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    managementUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    managementPrivateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
+    hostKeySha256: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    dropInPath: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    reloadCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    validateCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    description: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
 export const ResetPasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 export const DeleteInstanceQuery = Type.Object({ force: Type.Optional(Type.Boolean()) });
 

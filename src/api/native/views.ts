@@ -45,6 +45,17 @@ export function instanceView(i: Instance, keyPairRefusal: string | null = null) 
     passwordLogin: i.appliedPasswordLogin,
     hasPassword: i.hasPassword,
     hostKeySha256: i.hostKeySha256,
+    // A registered host: where keyfleet writes and how it logs in. The management key itself is never shown.
+    host: i.host
+      ? {
+          homeDir: i.host.homeDir,
+          dropInPath: i.host.dropInPath,
+          reloadCommand: i.host.reloadCommand,
+          validateCommand: i.host.validateCommand,
+          managementUser: i.host.managementUser,
+          hasManagementKey: i.host.sealedManagementKey !== null,
+        }
+      : null,
     canBindKeyPair: keyPairRefusal === null,
     keyPairRefusal,
     tags: i.tags,

@@ -15,7 +15,9 @@ import { isRestartPending } from '../instance/instance-state.js';
 import { type Instance, type InstanceType, keyPairRefusal } from '../instance/instance.js';
 import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
 import type { KeyPair } from '../keypair/keypair.js';
-import type { HostKeyPolicy, LiveAccess, LiveCredential, Logger, Repos, Store } from '../ports.js';
+import { managementKeyContext } from '../instance/host-service.js';
+import type { KeyMaterial } from '../keypair/key-material.js';
+import type { HostKeyPolicy, LiveAccess, LiveCredential, Logger, Repos, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import type { Task, TaskItem, TaskKind, TaskMode, TaskOptions } from '../task/task.js';
 import { applyLive } from './live-apply.js';
@@ -30,6 +32,9 @@ export interface BindingServiceDeps {
   authz: Authorizer;
   logger: Logger;
   liveTimeoutMs: number;
+  /** Opens the sealed management keys of registered hosts. */
+  secrets: SecretBox;
+  keys: KeyMaterial;
 }
 
 export interface BindRequest {
@@ -134,6 +139,9 @@ export function createBindingService(deps: BindingServiceDeps) {
     if (!inst || inst.regionId !== task.regionId) return instanceNotFound(item.instanceId);
     const unsuitable = keyPairRefusal(inst, deps.instanceTypes());
     if (unsuitable) return unsuitable;
+    if (inst.backend === 'host' && task.mode !== 'live') {
+      return new CoreError('Instance.LiveOnly', `The instance '${inst.id}' is a registered host, which keyfleet never restarts: use mode 'live'.`, { instanceId: inst.id });
+    }
     const action = task.kind === 'bind' ? 'keypair:Bind' : 'keypair:Unbind';
     const resources: ResourceRef[] = [{ type: 'instance', regionId: inst.regionId, id: inst.id, resourceGroupId: inst.resourceGroupId }];
     if (task.keyPairName) resources.push({ type: 'keypair', regionId: task.regionId, id: task.keyPairName });
@@ -141,6 +149,12 @@ export function createBindingService(deps: BindingServiceDeps) {
       return new CoreError('Auth.Forbidden', `You are not allowed to change the key pair of instance '${inst.id}'.`, { instanceId: inst.id });
     }
     return null;
+  }
+
+  /** The management key of a registered host, opened from the SecretBox for this item only. */
+  function managementCredential(inst: Instance): { kind: 'privateKey'; privateKey: string } | undefined {
+    const sealed = inst.host?.sealedManagementKey;
+    return sealed ? { kind: 'privateKey', privateKey: deps.secrets.open(sealed, managementKeyContext(inst.id)) } : undefined;
   }
 
   /** Records the desired key state of one instance and the item's success in one transaction. */
@@ -230,7 +244,9 @@ export function createBindingService(deps: BindingServiceDeps) {
         return fail(task, item, new CoreError('Instance.IncorrectStatus', `The instance '${instance.id}' is ${instance.status}; a live change needs it Running (or Stopped, to apply at its next start).`, { instanceId: instance.id, status: instance.status }), owner);
       }
 
-      const credential = credentials.get(task.id);
+      // A registered host's sealed management key is used when the request carries no credential (ADR 9).
+      const management = managementCredential(instance);
+      const credential = credentials.get(task.id) ?? management;
       if (!credential) {
         // A credential lives in memory for its task only; after a keyfleet restart it is gone on purpose.
         const code = item.attempts > 1 ? 'Live.CredentialLost' : 'Live.CredentialRequired';
@@ -242,12 +258,20 @@ export function createBindingService(deps: BindingServiceDeps) {
         const desiredKey = task.kind === 'bind' && kp ? { keyPairName: kp.name, publicKey: kp.publicKey } : null;
         const hostKey: HostKeyPolicy = instance.hostKeySha256 ? { kind: 'pinned', sha256: instance.hostKeySha256 } : { kind: 'trust-on-first-use' };
         const removed = instance.appliedPublicKey && instance.appliedPublicKey !== desiredKey?.publicKey ? instance.appliedPublicKey : null;
+        const host = instance.host ?? null;
+        if (host && credential.kind === 'password' && desiredKey !== null && !host.sealedManagementKey) {
+          // Lock-out guard: password login off while keyfleet's only way in is a password.
+          return fail(task, item, new CoreError('Live.LockoutRefused', `Binding would turn password login off on the registered host '${instance.id}', whose only management credential is a password; register a management key first. Nothing was changed.`, { instanceId: instance.id }), owner);
+        }
         const outcome = await applyLive(
           live,
           {
-            target: { host: instance.address, port: task.options.port ?? instance.sshPort, username: instance.loginUser },
+            target: { host: instance.address, port: task.options.port ?? instance.sshPort, username: host?.managementUser ?? instance.loginUser },
             hostKey,
-            homeDir: instance.loginUser === 'root' ? '/root' : `/home/${instance.loginUser}`,
+            homeDir: host?.homeDir ?? (instance.loginUser === 'root' ? '/root' : `/home/${instance.loginUser}`),
+            ...(host ? { dropInPath: host.dropInPath, reloadCommand: host.reloadCommand, validateCommand: host.validateCommand } : {}),
+            // Lock-out guard: only when keyfleet logs in with its management key as the managed user itself.
+            managementPublicKey: host && management && credential === management && host.managementUser === instance.loginUser ? deps.keys.publicKeyOf(management.privateKey) : null,
             removedPublicKey: removed,
             timeoutMs: deps.liveTimeoutMs,
           },

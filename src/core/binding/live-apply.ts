@@ -27,6 +27,13 @@ export interface LiveHostProfile {
   homeDir: string;
   dropInPath?: string;
   reloadCommand?: string;
+  /** Validates sshd's configuration before the reload (default `sshd -t`; a host whose sshd_config is elsewhere: `sshd -t -f <path>`). */
+  validateCommand?: string;
+  /**
+   * The public key keyfleet itself logs in with, when that login is to the managed user: the lock-out guard refuses
+   * a change that would take it out of keyfleet's block while no line outside the block still authorises it.
+   */
+  managementPublicKey?: string | null;
   /** The public key that must stop working (unbind/replace): checked to be refused afterwards. */
   removedPublicKey?: string | null;
   timeoutMs?: number;
@@ -40,6 +47,7 @@ export interface LiveOutcome {
 }
 
 const DEFAULT_RELOAD = 'systemctl reload ssh';
+const DEFAULT_VALIDATE = 'sshd -t';
 
 export async function applyLive(access: LiveAccess, profile: LiveHostProfile, credential: LiveCredential, desired: LiveKeyState): Promise<LiveOutcome> {
   const session = await access.openSession(profile.target, credential, profile.hostKey, { timeoutMs: profile.timeoutMs });
@@ -48,19 +56,28 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
   const akPath = `${sshDir}/authorized_keys`;
   const dropInPath = profile.dropInPath ?? SSHD_DROP_IN_PATH;
   const reload = profile.reloadCommand ?? DEFAULT_RELOAD;
+  const validate = profile.validateCommand ?? DEFAULT_VALIDATE;
   try {
     const akBefore = await session.readFile(akPath);
     const dropBefore = await session.readFile(dropInPath);
     const plan = planAuthorizedKeys(akBefore?.content ?? null, desired.key ? [desired.key] : []);
     const dropContent = renderSshdDropIn({ passwordAuthentication: desired.passwordLogin });
     const dropChanged = dropBefore?.content !== dropContent;
+    const managementBody = profile.managementPublicKey?.trim().split(/\s+/)[1];
+    if (managementBody !== undefined && plan.removed.includes(managementBody) && !plan.retainedOutside.includes(managementBody)) {
+      throw new CoreError(
+        'Live.LockoutRefused',
+        `The change would remove the key keyfleet logs in to ${profile.target.host}:${profile.target.port} with, and no other line authorises it; nothing was changed. Authorise the management key outside keyfleet's block first.`,
+        { host: profile.target.host },
+      );
+    }
 
     if (plan.changed) {
       await session.ensureDir(sshDir, { mode: 0o700, uid: akBefore?.uid, gid: akBefore?.gid });
       await session.writeFileAtomic(akPath, plan.content, { mode: akBefore?.mode ?? 0o600, uid: akBefore?.uid, gid: akBefore?.gid });
     }
     if (dropChanged) {
-      await writeDropInChecked(session, dropInPath, dropContent, dropBefore, reload, async () => {
+      await writeDropInChecked(session, dropInPath, dropContent, dropBefore, validate, reload, async () => {
         if (plan.changed) await restoreFile(session, akPath, akBefore);
       });
     }
@@ -88,9 +105,11 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
   }
 }
 
-async function writeDropInChecked(session: LiveSession, path: string, content: string, before: RemoteFile | null, reload: string, undoOthers: () => Promise<void>): Promise<void> {
-  await session.writeFileAtomic(path, content, { mode: before?.mode ?? 0o644, uid: before?.uid ?? 0, gid: before?.gid ?? 0 });
-  const check = await session.exec('sshd -t');
+async function writeDropInChecked(session: LiveSession, path: string, content: string, before: RemoteFile | null, validate: string, reload: string, undoOthers: () => Promise<void>): Promise<void> {
+  // A new drop-in belongs to whoever keyfleet logs in as (root on most hosts); asking for uid 0 would fail for a
+  // non-root management user that was given the drop-in directory.
+  await session.writeFileAtomic(path, content, { mode: before?.mode ?? 0o644, uid: before?.uid, gid: before?.gid });
+  const check = await session.exec(validate);
   if (check.code !== 0) {
     await restoreFile(session, path, before);
     await undoOthers();

@@ -54,7 +54,15 @@ export interface LifecycleOptions {
   dryRun?: boolean;
 }
 
+/** A registered real host is not keyfleet's machine to power: only its keys and sshd drop-in are managed (ADR 9). */
+function refuseHost(inst: Instance, action: string): void {
+  if (inst.backend === 'host') {
+    throw new CoreError('Instance.IncorrectStatus', `The instance '${inst.id}' is a registered host; keyfleet manages its SSH keys only and cannot do ${action} on it.`, { instanceId: inst.id, status: inst.status });
+  }
+}
+
 function checkOnly(inst: Instance, from: InstanceStatus[], action: string): Instance {
+  refuseHost(inst, action);
   if (!from.includes(inst.status)) {
     throw new CoreError('Instance.IncorrectStatus', `The instance '${inst.id}' is ${inst.status}; ${action} needs it to be ${from.join(' or ')}.`, { instanceId: inst.id, status: inst.status });
   }
@@ -314,6 +322,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     async resetPassword(caller: Caller, id: string, password: string): Promise<Instance> {
       const inst = await load(caller, id);
       authz.check(caller, 'instance:ResetPassword', [ref(inst)]);
+      refuseHost(inst, 'a password reset');
       validatePassword(password, inst.osType);
       const hash = await compute.hashPassword(password);
       return store.transaction(async (tx) => {
@@ -334,6 +343,11 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     async delete(caller: Caller, id: string, opts: { force?: boolean } = {}): Promise<void> {
       const inst = await load(caller, id);
       authz.check(caller, 'instance:Delete', [ref(inst)]);
+      if (inst.backend === 'host') {
+        // Deregistering forgets the host (and its sealed management key); the machine itself is not touched.
+        await store.instances.delete(caller.accountId, id);
+        return;
+      }
       if (inst.status !== 'Stopped' && !(opts.force && inst.status === 'Running')) {
         throw new CoreError('Instance.IncorrectStatus', `The instance '${id}' is ${inst.status}; stop it first or delete with force.`, { instanceId: id, status: inst.status });
       }

@@ -64,6 +64,22 @@ export interface Instance {
   /** Host key fingerprint pinned on first contact (real hosts) or known from the simulator. */
   hostKeySha256: string | null;
   updatedAt: Date;
+  /** How keyfleet reaches and changes a registered real host (backend 'host'); absent for simulated machines. */
+  host?: HostAccess | null;
+}
+
+/** Where a real host keeps what keyfleet changes, and how keyfleet logs in to it (ADR 9). */
+export interface HostAccess {
+  /** Home directory of the login user whose authorized_keys keyfleet manages. */
+  homeDir: string;
+  dropInPath: string;
+  reloadCommand: string;
+  /** Checks sshd's configuration before a reload (default `sshd -t`). */
+  validateCommand: string;
+  /** The user keyfleet logs in as to make changes (often the login user itself, or root). */
+  managementUser: string;
+  /** The management private key, sealed by the SecretBox (context `host-management:<instance id>`); null: a credential is given per operation. */
+  sealedManagementKey: string | null;
 }
 
 export const TRANSITIONAL: readonly InstanceStatus[] = ['Pending', 'Starting', 'Stopping'];

@@ -35,6 +35,12 @@ function toRow(i: Instance): InstancesTable {
     pending_restart: int(i.pendingRestart),
     has_password: int(i.hasPassword),
     host_key_sha256: i.hostKeySha256,
+    home_dir: i.host?.homeDir ?? null,
+    sshd_drop_in_path: i.host?.dropInPath ?? null,
+    sshd_reload_command: i.host?.reloadCommand ?? null,
+    sshd_validate_command: i.host?.validateCommand ?? null,
+    management_user: i.host?.managementUser ?? null,
+    sealed_management_key: i.host?.sealedManagementKey ?? null,
   };
 }
 
@@ -69,6 +75,18 @@ function fromRow(r: InstancesTable): Instance {
     pendingRestart: bool(r.pending_restart),
     hasPassword: bool(r.has_password),
     hostKeySha256: r.host_key_sha256,
+    ...(r.home_dir
+      ? {
+          host: {
+            homeDir: r.home_dir,
+            dropInPath: r.sshd_drop_in_path ?? '',
+            reloadCommand: r.sshd_reload_command ?? '',
+            validateCommand: r.sshd_validate_command ?? '',
+            managementUser: r.management_user ?? r.login_user,
+            sealedManagementKey: r.sealed_management_key ?? null,
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
-import { DeleteInstanceQuery, IdParams, InstanceListQuery, RegionParams, ResetPasswordBody, RunInstancesBody } from '../schemas.js';
+import { DeleteInstanceQuery, IdParams, InstanceListQuery, RegionParams, RegisterHostBody, ResetPasswordBody, RunInstancesBody } from '../schemas.js';
 import { keyPairRefusal } from '../../../core/instance/instance.js';
 import type { Instance } from '../../../core/instance/instance.js';
 import { instanceView } from '../views.js';
@@ -20,6 +20,11 @@ export function instanceRoutes(app: NativeApp, { core }: NativeContext) {
   app.post('/regions/:regionId/instances', { schema: { params: RegionParams, body: RunInstancesBody, tags: ['instances'], summary: 'Create and (by default) start instances of the simulated fleet.' } }, async (req, reply) => {
     const ids = await core.instances.run(callerOf(req), { regionId: req.params.regionId, ...req.body });
     return reply.status(201).send({ instanceIds: ids });
+  });
+
+  app.post('/regions/:regionId/hosts', { schema: { params: RegionParams, body: RegisterHostBody, tags: ['instances'], summary: 'Register an existing host as an instance; without hostKeySha256 the host key seen now is pinned (trust on first use).' } }, async (req, reply) => {
+    const out = await core.hosts.register(callerOf(req), { regionId: req.params.regionId, ...req.body });
+    return reply.status(201).send({ instance: view(out.instance), hostKeySha256: out.hostKeySha256, pinnedOnFirstUse: out.pinnedOnFirstUse });
   });
 
   app.get('/instances/:id', { schema: { params: IdParams, tags: ['instances'] } }, async (req) => ({ instance: view(await core.instances.get(callerOf(req), req.params.id)) }));

@@ -1,0 +1,132 @@
+/**
+ * `keyfleet hosts`: register existing machines as instances (ADR 9), one at a time or from an inventory file
+ * (Ansible-style INI or CSV `name,address,port,user`). Import is a loop over the same register call, with one
+ * result row per host; one host's failure does not stop the others.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { ApiError, type KeyfleetClient } from '../client.js';
+import { EXIT } from '../options.js';
+import { printFields, printJson, printTable } from '../output.js';
+import { type Ctx, withClient } from '../with-client.js';
+
+const enc = encodeURIComponent;
+
+export interface InventoryHost {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+}
+
+/**
+ * Parses an inventory. CSV: `name,address,port,user` per line (a header line naming those columns is skipped).
+ * INI (Ansible): `name ansible_host=A ansible_port=P ansible_user=U` per line; `[group]` headers are ignored and
+ * `[group:vars]`/`[group:children]` sections skipped; address defaults to the name, port to 22, user to root.
+ */
+export function parseInventory(text: string, format: 'csv' | 'ini'): InventoryHost[] {
+  const hosts: InventoryHost[] = [];
+  let skipSection = false;
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
+    const where = `line ${index + 1}`;
+    if (format === 'csv') {
+      const cols = line.split(',').map((c) => c.trim());
+      if (index === 0 && cols[0]?.toLowerCase() === 'name') return;
+      const [name, address, port, user] = cols;
+      if (!name || !address) throw new Error(`${where}: expected name,address,port,user`);
+      hosts.push({ name, address, port: portOf(port, where), user: user || 'root' });
+      return;
+    }
+    const section = /^\[([^\]]+)\]$/.exec(line);
+    if (section) {
+      skipSection = section[1]!.includes(':');
+      return;
+    }
+    if (skipSection) return;
+    const [name, ...pairs] = line.split(/\s+/);
+    const vars = new Map<string, string>();
+    for (const pair of pairs) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) vars.set(pair.slice(0, eq), pair.slice(eq + 1).replace(/^["']|["']$/g, ''));
+    }
+    hosts.push({ name: name!, address: vars.get('ansible_host') ?? name!, port: portOf(vars.get('ansible_port'), where), user: vars.get('ansible_user') ?? 'root' });
+  });
+  return hosts;
+}
+
+function portOf(value: string | undefined, where: string): number {
+  if (value === undefined || value === '') return 22;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${where}: '${value}' is not a valid port`);
+  return port;
+}
+
+interface HostOptions {
+  managementKey?: string;
+  managementUser?: string;
+  hostKey?: string;
+  homeDir?: string;
+  dropIn?: string;
+  reloadCommand?: string;
+  validateCommand?: string;
+}
+
+function sharedBody(o: HostOptions): Record<string, string> {
+  const body: Record<string, string> = {};
+  if (o.managementKey) body.managementPrivateKey = fs.readFileSync(o.managementKey, 'utf8');
+  if (o.managementUser) body.managementUser = o.managementUser;
+  if (o.dropIn) body.dropInPath = o.dropIn;
+  if (o.reloadCommand) body.reloadCommand = o.reloadCommand;
+  if (o.validateCommand) body.validateCommand = o.validateCommand;
+  return body;
+}
+
+function withHostOptions(cmd: Command): Command {
+  return cmd
+    .option('--management-key <file>', 'private key keyfleet keeps (sealed) and logs in with')
+    .option('--management-user <user>', 'user keyfleet logs in as (default: the login user)')
+    .option('--drop-in <path>', 'sshd drop-in keyfleet writes (default /etc/ssh/sshd_config.d/10-keyfleet.conf)')
+    .option('--reload-command <cmd>', 'how sshd is reloaded (default: systemctl reload ssh)')
+    .option('--validate-command <cmd>', 'how sshd config is checked before a reload (default: sshd -t)');
+}
+
+async function register(c: KeyfleetClient, region: string, body: Record<string, unknown>): Promise<any> {
+  return c.request('POST', `/api/v1/regions/${enc(region)}/hosts`, body);
+}
+
+export function registerHostCommands(program: Command, ctx: Ctx): void {
+  const hosts = program.command('hosts').description('existing hosts registered as instances');
+  // `--login-user`, not `--user`: the global `--user` already names the keyfleet user to sign in as.
+  withHostOptions(hosts.command('add <name>').description('register a host; without --host-key the key seen now is pinned and shown')
+    .requiredOption('--address <address>', 'host name or IP').option('--port <n>', 'SSH port', '22').requiredOption('--login-user <user>', 'user whose authorized_keys keyfleet manages')
+    .option('--home-dir <path>', "login user's home (default /root or /home/<user>)").option('--host-key <SHA256:…>', 'host key fingerprint given up front'))
+    .action(withClient(ctx, async (c, g, name: string, o: HostOptions & { address: string; port: string; loginUser: string }) => {
+      const body = { name, address: o.address, port: Number(o.port), loginUser: o.loginUser, ...sharedBody(o), ...(o.hostKey ? { hostKeySha256: o.hostKey } : {}), ...(o.homeDir ? { homeDir: o.homeDir } : {}) };
+      const r = await register(c, g.region, body);
+      if (g.json) return printJson(r);
+      printFields({ ID: r.instance.id, Name: r.instance.name, SSH: `${r.instance.loginUser}@${r.instance.address}:${r.instance.sshPort}`, 'Host key': `${r.hostKeySha256}${r.pinnedOnFirstUse ? ' (pinned on first use: compare it with the host)' : ' (as given)'}`, 'Management key': r.instance.host?.hasManagementKey ? 'held, sealed' : 'none: give a credential per operation' });
+    }));
+  withHostOptions(hosts.command('import <inventory>').description('register every host of an Ansible-style INI or CSV (name,address,port,user) inventory; host keys are pinned on first use')
+    .option('--format <csv|ini>', 'inventory format (default: by file extension)'))
+    .action(withClient(ctx, async (c, g, file: string, o: HostOptions & { format?: string }) => {
+      const format = o.format === 'csv' || o.format === 'ini' ? o.format : file.toLowerCase().endsWith('.csv') ? 'csv' : 'ini';
+      const inventory = parseInventory(fs.readFileSync(file, 'utf8'), format);
+      const shared = sharedBody(o);
+      const rows: Array<{ name: string; address: string; ok: boolean; instanceId?: string; hostKeySha256?: string; error?: { code: string; message: string } }> = [];
+      for (const h of inventory) {
+        try {
+          const r = await register(c, g.region, { name: h.name, address: h.address, port: h.port, loginUser: h.user, ...shared });
+          rows.push({ name: h.name, address: `${h.address}:${h.port}`, ok: true, instanceId: r.instance.id, hostKeySha256: r.hostKeySha256 });
+        } catch (err) {
+          if (!(err instanceof ApiError) || err.status === 0) throw err;
+          rows.push({ name: h.name, address: `${h.address}:${h.port}`, ok: false, error: { code: err.code, message: err.message } });
+        }
+      }
+      const failed = rows.filter((r) => !r.ok).length;
+      if (g.json) printJson({ hosts: rows, registered: rows.length - failed, failed });
+      else printTable(['Name', 'Address', 'Result', 'Host key (pinned)'], rows.map((r) => [r.name, r.address, r.ok ? r.instanceId : `${r.error!.code}: ${r.error!.message}`, r.hostKeySha256]), `${rows.length - failed} registered, ${failed} failed`);
+      if (failed > 0) process.exitCode = EXIT.partial;
+    }));
+}

@@ -1,0 +1,186 @@
+/**
+ * Registered real hosts (ADR 9): existing Linux machines reached over SSH become instances with backend 'host'.
+ * keyfleet does not power them; it manages one login user's authorized_keys block and its sshd drop-in, through the
+ * same bind/unbind tasks as the simulated fleet. The host key is given up front or pinned on first contact (TOFU)
+ * and returned so the user can compare it; the management private key, if given, is sealed by the SecretBox.
+ */
+import type { Authorizer } from '../authz/authorizer.js';
+import type { Caller } from '../caller.js';
+import type { Clock, IdGen } from '../clock.js';
+import { CoreError } from '../errors.js';
+import { SSHD_DROP_IN_PATH } from '../binding/sshd-drop-in.js';
+import type { KeyMaterial } from '../keypair/key-material.js';
+import type { HostKeyPolicy, LiveAccess, SecretBox, Store } from '../ports.js';
+import { type Region, requireRegion } from '../region.js';
+import { type HostAccess, type Instance, validateInstanceName } from './instance.js';
+
+export const DEFAULT_RELOAD_COMMAND = 'systemctl reload ssh';
+export const DEFAULT_VALIDATE_COMMAND = 'sshd -t';
+
+export interface HostServiceDeps {
+  store: Store;
+  live: LiveAccess;
+  keys: KeyMaterial;
+  secrets: SecretBox;
+  clock: Clock;
+  ids: IdGen;
+  regions: readonly Region[];
+  authz: Authorizer;
+  liveTimeoutMs: number;
+}
+
+export interface RegisterHostInput {
+  regionId: string;
+  name: string;
+  address: string;
+  port?: number;
+  /** The user whose authorized_keys keyfleet manages (root or any user). */
+  loginUser: string;
+  homeDir?: string;
+  /** The user keyfleet logs in as to make changes; default: the login user. */
+  managementUser?: string;
+  /** An unencrypted private key keyfleet keeps sealed and logs in with; without it each operation needs a credential. */
+  managementPrivateKey?: string;
+  /** The host key fingerprint given up front ('SHA256:…'); without it the key seen on first contact is pinned. */
+  hostKeySha256?: string;
+  dropInPath?: string;
+  reloadCommand?: string;
+  validateCommand?: string;
+  resourceGroupId?: string;
+  description?: string;
+}
+
+export interface RegisteredHost {
+  instance: Instance;
+  hostKeySha256: string;
+  /** True when the host key was pinned on first contact rather than given: show it to the user. */
+  pinnedOnFirstUse: boolean;
+}
+
+/** The SecretBox context of a host's management key: a sealed key cannot be moved to another instance. */
+export function managementKeyContext(instanceId: string): string {
+  return `host-management:${instanceId}`;
+}
+
+const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+const ADDRESS = /^[A-Za-z0-9.:_-]{1,253}$/;
+const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+function invalid(parameter: string, message: string): CoreError {
+  return new CoreError('Input.Invalid', message, { parameter });
+}
+
+function absolutePath(value: string | undefined, parameter: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.length > 1024 || /[\s'"\\]/.test(value) || value.split('/').includes('..')) {
+    throw invalid(parameter, `'${String(value).slice(0, 80)}' is not a valid absolute path (no spaces, quotes or '..').`);
+  }
+  return value.replace(/\/+$/, '') || '/';
+}
+
+function command(value: string | undefined, parameter: string, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 1024 || /[\r\n]/.test(value)) {
+    throw invalid(parameter, `The ${parameter} must be one line of at most 1024 characters.`);
+  }
+  return value.trim();
+}
+
+export function createHostService(deps: HostServiceDeps) {
+  const { store, live, keys, secrets, clock, ids, regions, authz } = deps;
+
+  async function register(caller: Caller, input: RegisterHostInput): Promise<RegisteredHost> {
+    const region: Region = requireRegion(regions, input.regionId);
+    const name = validateInstanceName(input.name);
+    if (typeof input.address !== 'string' || !ADDRESS.test(input.address)) throw invalid('address', `'${String(input.address).slice(0, 80)}' is not a valid host address.`);
+    const port = input.port ?? 22;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid('port', `The SSH port '${String(port)}' is not valid.`);
+    if (typeof input.loginUser !== 'string' || !USER.test(input.loginUser)) throw invalid('loginUser', `'${String(input.loginUser).slice(0, 40)}' is not a valid user name.`);
+    const managementUser = input.managementUser ?? input.loginUser;
+    if (typeof managementUser !== 'string' || !USER.test(managementUser)) throw invalid('managementUser', `'${String(managementUser).slice(0, 40)}' is not a valid user name.`);
+    if (input.hostKeySha256 !== undefined && (typeof input.hostKeySha256 !== 'string' || !HOST_KEY.test(input.hostKeySha256))) {
+      throw invalid('hostKeySha256', "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.");
+    }
+    const homeDir = absolutePath(input.homeDir, 'homeDir') ?? (input.loginUser === 'root' ? '/root' : `/home/${input.loginUser}`);
+    const dropInPath = absolutePath(input.dropInPath, 'dropInPath') ?? SSHD_DROP_IN_PATH;
+    const reloadCommand = command(input.reloadCommand, 'reloadCommand', DEFAULT_RELOAD_COMMAND);
+    const validateCommand = command(input.validateCommand, 'validateCommand', DEFAULT_VALIDATE_COMMAND);
+    // Throws PrivateKey.Malformed (never quoting the key) before anything is contacted or stored.
+    if (input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
+    authz.check(caller, 'instance:Create', [{ type: 'instance', regionId: region.id, id: '*', resourceGroupId: input.resourceGroupId }]);
+    const groups = await store.accounts.listResourceGroups(caller.accountId);
+    const group = input.resourceGroupId ? groups.find((g) => g.id === input.resourceGroupId) : groups.find((g) => g.name === 'default') ?? groups[0];
+    if (!group) throw new CoreError('ResourceGroup.NotFound', `The resource group '${String(input.resourceGroupId)}' does not exist.`, { resourceGroupId: String(input.resourceGroupId) });
+
+    // Addresses are unique across the fleet (one instance per address and port): a host is registered once.
+    const same = await store.instances.list({ search: input.address, offset: 0, limit: 1000 });
+    if (same.items.some((i) => i.address === input.address && i.sshPort === port)) {
+      throw new CoreError('Instance.AlreadyRegistered', `${input.address}:${port} is already an instance; delete that registration first.`, { host: input.address, port });
+    }
+
+    // First contact: the host key is checked against the one given, or pinned as seen (TOFU).
+    const target = { host: input.address, port, username: managementUser };
+    const given: HostKeyPolicy = input.hostKeySha256 ? { kind: 'pinned', sha256: input.hostKeySha256 } : { kind: 'trust-on-first-use' };
+    const opts = { timeoutMs: deps.liveTimeoutMs };
+    let hostKeySha256: string;
+    if (input.managementPrivateKey !== undefined) {
+      const login = await live.tryLogin(target, { kind: 'privateKey', privateKey: input.managementPrivateKey }, given, opts);
+      if (!login.ok) {
+        throw new CoreError('Live.CredentialRejected', `${input.address}:${port} refused the management key for '${managementUser}'; nothing was registered.`, { host: input.address });
+      }
+      hostKeySha256 = login.hostKeySha256;
+    } else {
+      hostKeySha256 = (await live.probeLogin(target, given, null, opts)).hostKeySha256;
+    }
+
+    const now = clock.now();
+    const id = ids.next('i-', 20);
+    const host: HostAccess = {
+      homeDir,
+      dropInPath,
+      reloadCommand,
+      validateCommand,
+      managementUser,
+      sealedManagementKey: input.managementPrivateKey !== undefined ? secrets.seal(input.managementPrivateKey, managementKeyContext(id)) : null,
+    };
+    const instance: Instance = {
+      id,
+      accountId: caller.accountId,
+      regionId: region.id,
+      zoneId: `${region.id}-a`,
+      name,
+      hostName: name,
+      description: (input.description ?? '').slice(0, 256),
+      imageId: 'host',
+      instanceType: 'host',
+      osType: 'linux',
+      osName: 'Linux (registered host)',
+      status: 'Running',
+      backend: 'host',
+      address: input.address,
+      sshPort: port,
+      loginUser: input.loginUser,
+      resourceGroupId: group.id,
+      tags: [],
+      createdAt: now,
+      keyPairId: null,
+      keyPairName: null,
+      desiredPublicKey: null,
+      pendingPasswordHash: null,
+      appliedPublicKey: null,
+      // What the host does today is unknown until keyfleet changes it; the first bind or unbind sets it.
+      appliedPasswordLogin: true,
+      pendingRestart: false,
+      hasPassword: true,
+      hostKeySha256,
+      updatedAt: now,
+      host,
+    };
+    await store.transaction((tx) => tx.instances.insert(instance));
+    return { instance, hostKeySha256, pinnedOnFirstUse: input.hostKeySha256 === undefined };
+  }
+
+  return { register };
+}
+
+export type HostService = ReturnType<typeof createHostService>;
