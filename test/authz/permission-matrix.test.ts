@@ -1,0 +1,387 @@
+/**
+ * The permission matrix (issue 6): ONE table with a row for every operation every face serves. For each row
+ * that policies govern, four cases: (a) a user whose only policy allows exactly that action on the right
+ * resources succeeds; (b) without a policy, (c) with the allow plus an explicit Deny, (d) with an allow on a
+ * resource that does not match, it is refused with the face's own code and nothing changes. Operations that are
+ * open to every authenticated user, or reserved to administrators, have rows of their own kind. The test fails
+ * when a face serves an operation that has no row (read from the ECS action list and Fastify's route tree).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ECS_ACTION_NAMES } from '../../src/api/ecs/action-names.js';
+import { findAction } from '../../src/api/ecs/actions/registry.js';
+import type { Keyfleet } from '../../src/app/keyfleet.js';
+import { type Api, startInProcess } from '../support/keyfleet.js';
+import { projectIdOf } from '../kps/support/huawei.js';
+import { type Answer, nativeAnswer, type Principal, principal, type Statement, unique } from './support/principals.js';
+import { registeredRoutes } from './support/routes.js';
+
+const REGION = 'cn-hangzhou';
+const PW = 'Root-Pass-0001!';
+const arn = (type: string, id: string) => `acs:ecs:*:*:${type}/${id}`;
+
+interface World {
+  admin: Api;
+  url: string;
+  pid: string;
+  image: string;
+  instanceType: string;
+}
+/** What a case's setup created: the resources a call names, and what to observe for "nothing changed". */
+interface State {
+  kp?: string;
+  kp2?: string;
+  inst?: string;
+  task?: string;
+  publicKey?: string;
+  privateKey?: string;
+  observe: { keyPairs?: string[]; instances?: string[]; tasks?: string[]; instanceCount?: boolean; taskCount?: boolean };
+}
+
+type Face = 'ecs' | 'kps' | 'native';
+interface PolicyRow {
+  kind: 'policy';
+  face: Face;
+  /** ECS action name, or `METHOD /route` as the face registers it. */
+  op: string;
+  variant?: string;
+  /** The policy actions the user is granted, in the face's vocabulary (more than one only where the face composes). */
+  actions: string[];
+  setup: (w: World) => Promise<State>;
+  /** Resources of the allow in case (a); (d) allows `wrong` instead. */
+  allow: (s: State) => string[];
+  wrong: (s: State) => string[];
+  call: (p: Principal, s: State, w: World) => Promise<Answer>;
+}
+/** Served to every authenticated caller (catalog, identity discovery): a user with no policy gets a 2xx. */
+interface OpenRow {
+  kind: 'open';
+  face: Face;
+  op: string;
+  why: string;
+  call?: (p: Principal, w: World) => Promise<Answer>;
+}
+/** Reserved to account administrators: a user allowed everything by policy is still refused. */
+interface AdminRow {
+  kind: 'admin';
+  face: Face;
+  op: string;
+  call: (p: Principal, w: World) => Promise<Answer>;
+}
+type Row = PolicyRow | OpenRow | AdminRow;
+
+// -- setups ------------------------------------------------------------------------------------------------------
+
+async function newKeyPair(w: World): Promise<{ name: string; publicKey: string; privateKey: string }> {
+  const name = unique('kp');
+  const r = await w.admin.createKeyPair(name, 'ed25519');
+  return { name, publicKey: r.keyPair.publicKey, privateKey: r.privateKey };
+}
+async function newInstance(w: World): Promise<string> {
+  const [id] = await w.admin.run({ imageId: w.image, instanceType: w.instanceType, amount: 1, password: PW, name: unique('vm') });
+  await w.admin.waitStatus([id!], 'Running');
+  return id!;
+}
+async function failedTask(w: World, kp: string): Promise<string> {
+  const r = await w.admin.bind({ action: 'bind', keyPairName: kp, instanceIds: ['i-doesnotexist0000000'] });
+  return r.task.id;
+}
+const sKp = async (w: World): Promise<State> => {
+  const k = await newKeyPair(w);
+  return { kp: k.name, publicKey: k.publicKey, privateKey: k.privateKey, observe: { keyPairs: [k.name] } };
+};
+const sNewName = async (w: World): Promise<State> => {
+  const k = await newKeyPair(w); // only for its public key; the call names a fresh key pair
+  const kp = unique('new');
+  return { kp, publicKey: k.publicKey, privateKey: k.privateKey, observe: { keyPairs: [kp] } };
+};
+const sInst = async (w: World): Promise<State> => {
+  const inst = await newInstance(w);
+  return { inst, observe: { instances: [inst] } };
+};
+const sKpInst = async (w: World): Promise<State> => {
+  const [k, inst] = await Promise.all([newKeyPair(w), newInstance(w)]);
+  return { kp: k.name, inst, observe: { keyPairs: [k.name], instances: [inst] } };
+};
+const sBound = async (w: World): Promise<State> => {
+  const s = await sKpInst(w);
+  await w.admin.bind({ action: 'bind', keyPairName: s.kp, instanceIds: [s.inst] });
+  return s;
+};
+const sEscrowed = async (w: World): Promise<State> => {
+  const s = await sKp(w);
+  await w.admin.call('POST', `/api/v1/regions/${REGION}/key-pairs/${s.kp}/private-key`, { privateKey: s.privateKey }).catch(async () => {
+    const { kpsWithAkSk } = await import('../kps/support/huawei.js');
+    await kpsWithAkSk(w.url, { projectId: w.pid }).call({ method: 'POST', url: '/v3/{project_id}/keypairs/private-key/import', data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } } });
+  });
+  return s;
+};
+const sTask = async (w: World): Promise<State> => {
+  const k = await newKeyPair(w);
+  const task = await failedTask(w, k.name);
+  return { kp: k.name, task, observe: { tasks: [task], taskCount: true } };
+};
+const sTasks = async (w: World): Promise<State> => ({ ...(await sTask(w)), observe: { taskCount: true } });
+const sNothing = async (): Promise<State> => ({ observe: {} });
+
+const KP = (s: State) => [arn('keypair', s.kp!)];
+const KP_ANY = () => [arn('keypair', '*')];
+const INST = (s: State) => [arn('instance', s.inst!)];
+const INST_ANY = () => [arn('instance', '*')];
+const KP_INST = (s: State) => [arn('keypair', s.kp!), arn('instance', s.inst!)];
+const TASK = (s: State) => [arn('task', s.task!)];
+const TASK_ANY = () => [arn('task', '*')];
+const OTHER_KP = () => [arn('keypair', 'zz-not-this-one')];
+const OTHER_INST = () => [arn('instance', 'i-zznotthisone0000000')];
+const OTHER_TASK = () => [arn('task', '00000000-0000-0000-0000-000000000000')];
+/** Region-scoped list calls name `{type}/*` in the region: an allow for another region does not match. */
+const OTHER_REGION = (type: string) => () => [`acs:ecs:ap-southeast-1:*:${type}/*`];
+
+const json = (v: unknown) => JSON.stringify(v);
+const nv = (method: string, path: (s: State) => string, body?: (s: State) => unknown) => (p: Principal, s: State) => nativeAnswer(p.native, method, path(s), body?.(s));
+const kpsOp = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, extra: (s: State) => { pathParams?: Record<string, string>; data?: unknown } = () => ({})) => (p: Principal, s: State) =>
+  p.kps({ method, url, ...extra(s) });
+
+/**
+ * KPS binding calls answer with a task id; the core authorizes each instance when it makes the task, so a refused
+ * instance shows as a task item failed with Auth.Forbidden: wait for the task and report that as the face's refusal.
+ */
+const withTaskOutcome = (call: (p: Principal, s: State) => Promise<Answer>) => async (p: Principal, s: State): Promise<Answer> => {
+  const a = await call(p, s);
+  const id = a.body?.task_id;
+  if (a.status >= 300 || !id) return a;
+  const done = await world.admin.call('GET', `/api/v1/tasks/${id}`).then(async (t) => {
+    for (let n = 0; !t.task.finishedAt && n < 400; n++) t = await new Promise((r) => setTimeout(r, 25)).then(() => world.admin.call('GET', `/api/v1/tasks/${id}`));
+    return world.admin.call('GET', `/api/v1/tasks/${id}/items`);
+  });
+  return { ...a, itemCodes: done.items.map((i: any) => (i.errorCode === 'Auth.Forbidden' ? 'KPS.9003' : '200')) };
+};
+
+// -- THE table ---------------------------------------------------------------------------------------------------
+
+const TABLE: Row[] = [
+  // ECS (Alibaba RPC; RAM action names)
+  { kind: 'policy', face: 'ecs', op: 'CreateKeyPair', actions: ['ecs:CreateKeyPair'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('CreateKeyPair', { RegionId: REGION, KeyPairName: s.kp! }) },
+  { kind: 'policy', face: 'ecs', op: 'ImportKeyPair', actions: ['ecs:ImportKeyPair'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('ImportKeyPair', { RegionId: REGION, KeyPairName: s.kp!, PublicKeyBody: s.publicKey! }) },
+  { kind: 'policy', face: 'ecs', op: 'DescribeKeyPairs', actions: ['ecs:DescribeKeyPairs'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: (p) => p.ecs('DescribeKeyPairs', { RegionId: REGION }) },
+  { kind: 'policy', face: 'ecs', op: 'DeleteKeyPairs', actions: ['ecs:DeleteKeyPairs'], setup: sKp, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('DeleteKeyPairs', { RegionId: REGION, KeyPairNames: json([s.kp]) }) },
+  { kind: 'policy', face: 'ecs', op: 'AttachKeyPair', actions: ['ecs:AttachKeyPair'], setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
+  { kind: 'policy', face: 'ecs', op: 'AttachKeyPair', variant: 'instance not allowed', actions: ['ecs:AttachKeyPair'], setup: sKpInst, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
+  { kind: 'policy', face: 'ecs', op: 'DetachKeyPair', actions: ['ecs:DetachKeyPair'], setup: sBound, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: (p, s) => p.ecs('DetachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
+  { kind: 'policy', face: 'ecs', op: 'RunInstances', actions: ['ecs:RunInstances'], setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p, _s, w) => p.ecs('RunInstances', { RegionId: REGION, ImageId: w.image, InstanceType: w.instanceType, Amount: '1' }) },
+  { kind: 'policy', face: 'ecs', op: 'DescribeInstances', actions: ['ecs:DescribeInstances'], setup: sInst, allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p) => p.ecs('DescribeInstances', { RegionId: REGION }) },
+  { kind: 'policy', face: 'ecs', op: 'StartInstance', actions: ['ecs:StartInstance'], setup: async (w) => { const s = await sInst(w); await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`); await w.admin.waitStatus([s.inst!], 'Stopped'); return s; }, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('StartInstance', { InstanceId: s.inst! }) },
+  { kind: 'policy', face: 'ecs', op: 'StopInstance', actions: ['ecs:StopInstance'], setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('StopInstance', { InstanceId: s.inst! }) },
+  { kind: 'policy', face: 'ecs', op: 'RebootInstance', actions: ['ecs:RebootInstance'], setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('RebootInstance', { InstanceId: s.inst! }) },
+  { kind: 'policy', face: 'ecs', op: 'ModifyInstanceAttribute', actions: ['ecs:ModifyInstanceAttribute'], setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('ModifyInstanceAttribute', { InstanceId: s.inst!, Password: 'New-Pass-0002!' }) },
+  { kind: 'policy', face: 'ecs', op: 'DeleteInstance', actions: ['ecs:DeleteInstance'], setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('DeleteInstance', { InstanceId: s.inst!, Force: 'true' }) },
+  { kind: 'open', face: 'ecs', op: 'DescribeRegions', why: 'the catalog is served to every authenticated caller (no core check)', call: (p) => p.ecs('DescribeRegions') },
+  { kind: 'open', face: 'ecs', op: 'DescribeImages', why: 'the catalog is served to every authenticated caller (no core check)', call: (p) => p.ecs('DescribeImages', { RegionId: REGION }) },
+
+  // KPS v3 (Huawei identity-policy actions)
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs', actions: ['kps:SSHKeyPair:create'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs', (s) => ({ data: { keypair: { name: s.kp } } })) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-import', actions: ['kps:SSHKeyPair:create'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: async (p, s) => {
+    const a = await p.kps({ method: 'POST', url: '/v3/{project_id}/keypairs/batch-import', data: [{ keypair: { name: s.kp, public_key: s.publicKey } }] });
+    // Huawei's per-item result carries a reason, no code: a refused item is reported as the face's code.
+    const failed = a.body?.failed_keypairs;
+    return Array.isArray(failed) && failed.length ? { status: a.status, itemCodes: failed.map((f: any) => (/not allowed to perform|explicitly denied/.test(f.failed_reason) ? 'KPS.9003' : f.failed_reason)), body: a.body } : a;
+  } },
+  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/keypairs', actions: ['kps:SSHKeyPair:list'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: kpsOp('GET', '/v3/{project_id}/keypairs') },
+  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:get'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('GET', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
+  { kind: 'policy', face: 'kps', op: 'PUT /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:update'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('PUT', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! }, data: { keypair: { description: 'changed' } } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:delete'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/associate', actions: ['kps:SSHKeyPair:bind'], setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/associate', (s) => ({ data: { keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-associate', actions: ['kps:SSHKeyPair:bind', 'kps:SSHKeyPair:get', 'ecs:DescribeInstances'], setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: async (p, s) => {
+    const a = await p.kps({ method: 'POST', url: '/v3/{project_id}/keypairs/batch-associate', data: { batch_keypairs: [{ keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } }] } });
+    // One result per server; like task_error_code, a failed server carries the core's code (Auth.Forbidden).
+    const tasks = a.body?.tasks;
+    return Array.isArray(tasks) ? { ...a, itemCodes: tasks.map((t: any) => (t.status === 'SUCCESS' ? '200' : t.error_code === 'Auth.Forbidden' ? 'KPS.9003' : t.error_code)) } : a;
+  } },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/disassociate', actions: ['kps:SSHKeyPair:unbind', 'ecs:DescribeInstances'], setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/disassociate', (s) => ({ data: { server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
+  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/tasks/:task_id', actions: ['kps:SSHKeyPair:getTask'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('GET', '/v3/{project_id}/tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
+  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/running-tasks', actions: ['kps:SSHKeyPair:getTask'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('GET', '/v3/{project_id}/running-tasks') },
+  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:getTask', 'ecs:DescribeInstances'], setup: sTasks, allow: () => [...TASK_ANY(), ...INST_ANY()], wrong: OTHER_REGION('task'), call: kpsOp('GET', '/v3/{project_id}/failed-tasks') },
+  // The KPS face looks the task up (core tasks.get: getTask) before deleting it, and lists failed tasks to delete them all.
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks/:task_id', actions: ['kps:SSHKeyPair:deleteTask', 'kps:SSHKeyPair:getTask'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:deleteTask', 'kps:SSHKeyPair:getTask'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks') },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/export', actions: ['kps:SSHKeyPair:exportPrivateKey'], setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/export', (s) => ({ data: { keypair: { name: s.kp } } })) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/batch-export', actions: ['kps:SSHKeyPair:exportPrivateKey'], setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/batch-export', (s) => ({ data: [{ keypair: { name: s.kp } }] })) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/import', actions: ['kps:SSHKeyPair:importPrivateKey'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/import', (s) => ({ data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/keypairs/:keypair_name/private-key', actions: ['kps:SSHKeyPair:clearPrivateKey'], setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}/private-key', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
+  { kind: 'open', face: 'kps', op: 'POST /v3/auth/tokens', why: 'IAM sign-in (password identity): authenticates, grants nothing' },
+  { kind: 'open', face: 'kps', op: 'GET /v3/projects', why: 'IAM project discovery the SDK makes first', call: (p) => p.kps({ method: 'GET', url: '/v3/projects', queryParams: { name: REGION } }) },
+  { kind: 'open', face: 'kps', op: 'GET /v3/auth/projects', why: 'IAM project discovery', call: (p) => p.kps({ method: 'GET', url: '/v3/auth/projects' }) },
+  { kind: 'open', face: 'kps', op: 'GET /v3/auth/domains', why: 'IAM domain discovery', call: (p) => p.kps({ method: 'GET', url: '/v3/auth/domains' }) },
+  // Nova os-keypairs (also served under /v2)
+  { kind: 'policy', face: 'kps', op: 'POST /v2.1/:project_id/os-keypairs', actions: ['ecs:serverKeypairs:create'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v2.1/{project_id}/os-keypairs', (s) => ({ data: { keypair: { name: s.kp } } })) },
+  { kind: 'policy', face: 'kps', op: 'GET /v2.1/:project_id/os-keypairs', actions: ['ecs:serverKeypairs:list'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: kpsOp('GET', '/v2.1/{project_id}/os-keypairs') },
+  { kind: 'policy', face: 'kps', op: 'GET /v2.1/:project_id/os-keypairs/:keypair_name', actions: ['ecs:serverKeypairs:get'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('GET', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v2.1/:project_id/os-keypairs/:keypair_name', actions: ['ecs:serverKeypairs:delete'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
+
+  // (Rows granting two actions: the face composes a second core call — findings of issue 6, see the report.)
+  // native (core action names)
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/key-pairs', actions: ['keypair:Describe'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: nv('GET', () => `/api/v1/regions/${REGION}/key-pairs`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/key-pairs', actions: ['keypair:Create'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: nv('POST', () => `/api/v1/regions/${REGION}/key-pairs`, (s) => ({ name: s.kp, type: 'ed25519' })) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/key-pairs', variant: 'import', actions: ['keypair:Import'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: nv('POST', () => `/api/v1/regions/${REGION}/key-pairs`, (s) => ({ name: s.kp, publicKey: s.publicKey })) },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Describe'], setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('GET', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`) },
+  { kind: 'policy', face: 'native', op: 'PATCH /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Update'], setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('PATCH', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`, () => ({ description: 'changed' })) },
+  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Delete'], setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('DELETE', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`) },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/instances', actions: ['instance:Describe'], setup: sInst, allow: INST_ANY, wrong: OTHER_REGION('instance'), call: nv('GET', () => `/api/v1/regions/${REGION}/instances`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/instances', actions: ['instance:Create'], setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p, _s, w) => nativeAnswer(p.native, 'POST', `/api/v1/regions/${REGION}/instances`, { imageId: w.image, instanceType: w.instanceType, amount: 1 }) },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/instances/:id', actions: ['instance:Describe'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('GET', (s) => `/api/v1/instances/${s.inst}`) },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/instances/:id/history', actions: ['instance:Describe'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('GET', (s) => `/api/v1/instances/${s.inst}/history`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/start', actions: ['instance:Start'], setup: async (w) => { const s = await sInst(w); await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`); await w.admin.waitStatus([s.inst!], 'Stopped'); return s; }, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/start`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/stop', actions: ['instance:Stop'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/stop`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/restart', actions: ['instance:Reboot'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/restart`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/reset-password', actions: ['instance:ResetPassword'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/reset-password`, () => ({ password: 'New-Pass-0002!' })) },
+  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/instances/:id', actions: ['instance:Delete'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('DELETE', (s) => `/api/v1/instances/${s.inst}?force=true`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/bindings', variant: 'bind', actions: ['keypair:Bind'], setup: sKpInst, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: nv('POST', () => `/api/v1/regions/${REGION}/bindings`, (s) => ({ action: 'bind', keyPairName: s.kp, instanceIds: [s.inst], wait: true })) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/bindings', variant: 'unbind', actions: ['keypair:Unbind'], setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: nv('POST', () => `/api/v1/regions/${REGION}/bindings`, (s) => ({ action: 'unbind', keyPairName: s.kp, instanceIds: [s.inst], wait: true })) },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks', actions: ['task:Describe'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_TASK, call: nv('GET', () => '/api/v1/tasks') },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}`) },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id/items', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}/items`) },
+  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/tasks/:id', actions: ['task:Delete'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('DELETE', (s) => `/api/v1/tasks/${s.task}`) },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/audit', actions: ['audit:Describe'], setup: sNothing, allow: () => [arn('audit', '*')], wrong: () => [arn('audit', 'zz')], call: nv('GET', () => '/api/v1/audit') },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/audit/export', actions: ['audit:Describe'], setup: sNothing, allow: () => [arn('audit', '*')], wrong: () => [arn('audit', 'zz')], call: nv('GET', () => '/api/v1/audit/export') },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/hosts', actions: ['instance:Create'], setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'),
+    // Registering connects to the host: (a) only has to get past authorization (a closed port answers otherwise).
+    call: nv('POST', () => `/api/v1/regions/${REGION}/hosts`, () => ({ name: unique('host'), address: '127.0.0.1', port: 1, loginUser: 'root' })) },
+  { kind: 'open', face: 'native', op: 'GET /api/v1/regions', why: 'catalog', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/regions') },
+  { kind: 'open', face: 'native', op: 'GET /api/v1/images', why: 'catalog', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/images') },
+  { kind: 'open', face: 'native', op: 'GET /api/v1/instance-types', why: 'catalog', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/instance-types') },
+  { kind: 'open', face: 'native', op: 'GET /api/v1/resource-groups', why: 'catalog', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/resource-groups') },
+  { kind: 'open', face: 'native', op: 'POST /api/v1/sessions', why: 'sign-in' },
+  { kind: 'open', face: 'native', op: 'DELETE /api/v1/sessions/current', why: 'sign-out of one\'s own session' },
+  { kind: 'open', face: 'native', op: 'GET /api/v1/whoami', why: 'one\'s own identity', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/whoami') },
+  ...(
+    [
+      ['GET /api/v1/users', '/api/v1/users'],
+      ['POST /api/v1/users', '/api/v1/users', { name: 'intruder', password: 'Intruder-0001!' }],
+      ['DELETE /api/v1/users/:name', '/api/v1/users/admin'],
+      ['PUT /api/v1/users/:name/password', '/api/v1/users/admin/password', { password: 'Hijack-0001!' }],
+      ['GET /api/v1/users/:name/policies', '/api/v1/users/admin/policies'],
+      ['PUT /api/v1/users/:name/policies/:policy', '/api/v1/users/admin/policies/zz'],
+      ['DELETE /api/v1/users/:name/policies/:policy', '/api/v1/users/admin/policies/zz'],
+      ['GET /api/v1/users/:name/access-keys', '/api/v1/users/admin/access-keys'],
+      ['POST /api/v1/users/:name/access-keys', '/api/v1/users/admin/access-keys', {}],
+      ['PATCH /api/v1/access-keys/:id', '/api/v1/access-keys/LTAItestAccessKey0001', { status: 'Inactive' }],
+      ['DELETE /api/v1/access-keys/:id', '/api/v1/access-keys/LTAItestAccessKey0001'],
+      ['GET /api/v1/policies', '/api/v1/policies'],
+      ['POST /api/v1/policies', '/api/v1/policies', { name: 'intruder', document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
+      ['DELETE /api/v1/policies/:policy', '/api/v1/policies/zz'],
+      ['GET /api/v1/accounts', '/api/v1/accounts'],
+      ['POST /api/v1/accounts', '/api/v1/accounts', { name: 'intruder', adminPassword: 'Intruder-0001!' }],
+    ] as Array<[string, string, unknown?]>
+  ).map(([op, path, body]): AdminRow => ({ kind: 'admin', face: 'native', op, call: (p) => nativeAnswer(p.native, op.split(' ')[0]!, path, body) })),
+];
+
+/** Routes that are not operations of a face (health, the OpenAPI document, the console, the ECS RPC endpoint). */
+const NOT_OPERATIONS = [/^[A-Z]+ \/$/, /^GET \/healthz$/, /^GET \/api\/v1\/openapi\.json$/, /^GET \/console/];
+
+// -- the cases ---------------------------------------------------------------------------------------------------
+
+const FORBIDDEN: Record<Face, { status: number; code: string }> = {
+  ecs: { status: 403, code: 'Forbidden.RAM' },
+  kps: { status: 403, code: 'KPS.9003' },
+  native: { status: 403, code: 'Auth.Forbidden' },
+};
+
+function refused(face: Face, a: Answer): boolean {
+  const f = FORBIDDEN[face];
+  if (a.status === f.status && a.code === f.code) return true;
+  // Batches (Attach/Detach, bindings, batch-import) answer 200 with the face's code on every refused item.
+  return a.status < 300 && !!a.itemCodes?.length && a.itemCodes.every((c) => c === f.code || c === 'KPS.9003');
+}
+const succeeded = (a: Answer) => a.status < 300 && (!a.itemCodes || a.itemCodes.every((c) => c === '200' || c === 'OK'));
+
+let kf: Keyfleet;
+let world: World;
+
+async function snapshot(s: State): Promise<string> {
+  const a = world.admin;
+  const strip = (v: any) => JSON.stringify(v, (k, x) => (/^(updatedAt|lastSeenAt|bootedAt|progress|requestId)$/.test(k) ? undefined : x));
+  const parts: string[] = [];
+  for (const k of s.observe.keyPairs ?? []) parts.push(strip(await a.raw('GET', `/api/v1/regions/${REGION}/key-pairs/${k}`)));
+  for (const i of s.observe.instances ?? []) parts.push(strip(await a.raw('GET', `/api/v1/instances/${i}`)));
+  for (const t of s.observe.tasks ?? []) parts.push(strip(await a.raw('GET', `/api/v1/tasks/${t}`)));
+  if (s.observe.instanceCount) parts.push(String((await a.call('GET', `/api/v1/regions/${REGION}/instances?limit=1`)).total));
+  if (s.observe.taskCount) parts.push(String((await a.call('GET', '/api/v1/tasks?limit=1')).total));
+  return parts.join('\n');
+}
+
+before(async () => {
+  ({ kf } = await startInProcess());
+  const admin = (await startInProcessAdmin()) as Api;
+  const images = (await admin.call('GET', '/api/v1/images')).images;
+  const types = (await admin.call('GET', '/api/v1/instance-types')).instanceTypes;
+  world = { admin, url: kf.url, pid: await projectIdOf(kf.url), image: images.find((i: any) => i.osType === 'linux').id, instanceType: types[0].id ?? types[0].instanceTypeId ?? types[0] };
+});
+after(async () => kf?.close());
+
+async function startInProcessAdmin(): Promise<Api> {
+  const { Api: ApiClass } = await import('../support/keyfleet.js');
+  const api = new ApiClass(kf.url);
+  await api.signIn();
+  return api;
+}
+
+describe('every operation of every face has a row', () => {
+  it('the ECS actions', () => {
+    const rows = new Set(TABLE.filter((r) => r.face === 'ecs').map((r) => r.op));
+    assert.deepEqual([...ECS_ACTION_NAMES].filter((a) => !rows.has(a)), [], 'ECS actions without a row');
+    for (const op of rows) assert.ok(findAction(op), `row for an ECS action the face does not serve: ${op}`);
+  });
+  it('the routes of the KPS, Nova and native faces', () => {
+    const rows = new Set(TABLE.filter((r) => r.face !== 'ecs').map((r) => r.op));
+    const served = registeredRoutes(kf.app)
+      .filter((r) => !NOT_OPERATIONS.some((re) => re.test(r)))
+      .map((r) => r.replace(/^([A-Z]+) \/v2\//, '$1 /v2.1/'));
+    assert.ok(served.length > 40, `route tree not read: ${served.length}`);
+    assert.deepEqual([...new Set(served)].filter((r) => !rows.has(r)).sort(), [], 'served operations without a row');
+    assert.deepEqual([...rows].filter((r) => !served.includes(r)).sort(), [], 'rows for operations no face serves');
+  });
+});
+
+for (const row of TABLE) {
+  const title = `${row.face} ${row.op}${'variant' in row && row.variant ? ` (${row.variant})` : ''}`;
+  if (row.kind === 'open') {
+    if (!row.call) continue;
+    it(`${title}: open to any authenticated user (${row.why})`, async () => {
+      const p = await principal(world.admin, world.url, world.pid, []);
+      const a = await row.call!(p, world);
+      assert.ok(a.status < 300, `${title}: ${JSON.stringify(a)}`);
+    });
+    continue;
+  }
+  if (row.kind === 'admin') {
+    it(`${title}: administrators only, even against Allow * on *`, async () => {
+      const p = await principal(world.admin, world.url, world.pid, [[{ Effect: 'Allow', Action: '*', Resource: '*' }]]);
+      const a = await row.call(p, world);
+      assert.equal(a.status, 403, `${title}: ${JSON.stringify(a)}`);
+      assert.equal(a.code, 'Auth.Forbidden');
+    });
+    continue;
+  }
+  describe(title, () => {
+    const allowOf = (s: State, resources: string[]): Statement => ({ Effect: 'Allow', Action: row.actions, Resource: resources });
+    const refusedCase = (label: string, policies: (s: State) => Statement[][]) =>
+      it(`${label}: refused with ${FORBIDDEN[row.face].code}, nothing changed`, async () => {
+        const s = await row.setup(world);
+        const p = await principal(world.admin, world.url, world.pid, policies(s));
+        const before = await snapshot(s);
+        const a = await row.call(p, s, world);
+        assert.ok(refused(row.face, a), `${title} ${label}: expected a refusal, got ${JSON.stringify(a).slice(0, 400)}`);
+        assert.equal(await snapshot(s), before, `${title} ${label}: state changed`);
+      });
+    it('(a) allowed exactly this action on these resources: succeeds', async () => {
+      const s = await row.setup(world);
+      const p = await principal(world.admin, world.url, world.pid, [[allowOf(s, row.allow(s))]]);
+      const a = await row.call(p, s, world);
+      if (row.op.endsWith('/hosts')) assert.ok(!refused(row.face, a) && a.status !== 403, `${title}: ${JSON.stringify(a)}`);
+      else assert.ok(succeeded(a), `${title}: expected success, got ${JSON.stringify(a).slice(0, 400)}`);
+    });
+    refusedCase('(b) no policy', () => []);
+    refusedCase('(c) allowed and explicitly denied', (s) => [[allowOf(s, row.allow(s))], [{ Effect: 'Deny', Action: row.actions[0]!, Resource: row.allow(s) }]]);
+    refusedCase('(d) allowed on another resource', (s) => [[allowOf(s, row.wrong(s))]]);
+  });
+}
