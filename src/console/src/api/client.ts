@@ -4,19 +4,25 @@
  * sessionStorage (this tab only, gone when the tab closes); nothing else is stored by the browser.
  */
 import type {
+  AccessKey,
+  AccessKeyStatus,
   ApiErrorBody,
   AuditEntry,
   AuditQuery,
   BindingRequest,
   BindingResult,
   CreateKeyPairRequest,
+  CreatedAccessKey,
   CreatedKeyPair,
+  CreatePolicyRequest,
+  CreateUserRequest,
   Instance,
   InstanceListQuery,
   KeyPair,
   KeyPairDetail,
   KeyPairListQuery,
   Page,
+  Policy,
   Region,
   ResourceGroup,
   SignInRequest,
@@ -25,6 +31,7 @@ import type {
   TaskItem,
   TaskItemsQuery,
   TaskListQuery,
+  User,
   WhoAmI,
 } from './types';
 
@@ -203,5 +210,20 @@ export const api = {
     const r = await request<{ entries: AuditEntry[]; total: number }>('GET', `/audit${qs(q as Query)}`);
     return { items: r.entries, total: r.total };
   },
+  users: async () => (await request<{ users: User[] }>('GET', '/users')).users,
+  createUser: async (body: CreateUserRequest) => (await request<{ user: User }>('POST', '/users', body)).user,
+  deleteUser: (name: string) => request<void>('DELETE', `/users/${enc(name)}`),
+  setUserPassword: (name: string, password: string | null) => request<void>('PUT', `/users/${enc(name)}/password`, { password }),
+  accessKeys: async (userName: string) => (await request<{ accessKeys: AccessKey[] }>('GET', `/users/${enc(userName)}/access-keys`)).accessKeys,
+  createAccessKey: (userName: string) => request<CreatedAccessKey>('POST', `/users/${enc(userName)}/access-keys`),
+  setAccessKeyStatus: (id: string, status: AccessKeyStatus) => request<void>('PATCH', `/access-keys/${enc(id)}`, { status }),
+  deleteAccessKey: (id: string) => request<void>('DELETE', `/access-keys/${enc(id)}`),
+  policies: async () => (await request<{ policies: Policy[] }>('GET', '/policies')).policies,
+  createPolicy: async (body: CreatePolicyRequest) => (await request<{ policy: Policy }>('POST', '/policies', body)).policy,
+  deletePolicy: (name: string) => request<void>('DELETE', `/policies/${enc(name)}`),
+  userPolicies: async (userName: string) => (await request<{ policies: Policy[] }>('GET', `/users/${enc(userName)}/policies`)).policies,
+  attachPolicy: (userName: string, policy: string) => request<void>('PUT', `/users/${enc(userName)}/policies/${enc(policy)}`),
+  detachPolicy: (userName: string, policy: string) => request<void>('DELETE', `/users/${enc(userName)}/policies/${enc(policy)}`),
+
   auditExport: (q: AuditQuery) => request<string>('GET', `/audit/export${qs(q as Query)}`, undefined, { raw: true }),
 };

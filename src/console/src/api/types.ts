@@ -7,6 +7,8 @@ import type { Static } from 'typebox';
 import type {
   AuditQuery as AuditQuerySchema,
   BindingBody,
+  CreatePolicyBody,
+  CreateUserBody,
   InstanceListQuery as InstanceListQuerySchema,
   KeyPairCreateBody,
   KeyPairListQuery as KeyPairListQuerySchema,
@@ -15,7 +17,7 @@ import type {
   TaskItemsQuery as TaskItemsQuerySchema,
   TaskListQuery as TaskListQuerySchema,
 } from '../../../api/native/schemas.js';
-import type { AuditEntryView, InstanceView, KeyPairView, TaskItemView, TaskView } from '../../../api/native/views.js';
+import type { accessKeyView, AuditEntryView, InstanceView, KeyPairView, policyView, TaskItemView, TaskView, userView } from '../../../api/native/views.js';
 
 export type Instance = InstanceView;
 export type KeyPair = KeyPairView;
@@ -99,4 +101,18 @@ export interface ApiErrorBody {
   message: string;
   requestId: string;
   details: Record<string, unknown>;
+}
+
+/** Identity (account administrators): users, their access keys, policies. */
+export type User = ReturnType<typeof userView>;
+export type AccessKey = ReturnType<typeof accessKeyView>;
+export type AccessKeyStatus = AccessKey['status'];
+export type Policy = ReturnType<typeof policyView>;
+export type CreateUserRequest = Static<typeof CreateUserBody>;
+/** The schema types the document as unknown; the console always sends a parsed JSON object. */
+export type CreatePolicyRequest = Omit<Static<typeof CreatePolicyBody>, 'document'> & { document: Record<string, unknown> };
+export interface CreatedAccessKey {
+  accessKeyId: string;
+  /** Shown in this response only. */
+  accessKeySecret: string;
 }

@@ -1,6 +1,7 @@
 /** Routes of the console. Signed-out visitors see the sign-in page; signed-in ones get the frame and a page. */
 import { useEffect } from 'react';
 import { AuditPage } from '../pages/Audit';
+import { PoliciesPage, UserDetailPage, UsersPage } from '../pages/Identity';
 import { InstancesPage } from '../pages/Instances';
 import { KeyPairsPage } from '../pages/KeyPairs';
 import { SignInPage } from '../pages/SignIn';
@@ -12,7 +13,7 @@ import { Link, match, navigate, useLocation } from './router';
 import { ScopeProvider } from './scope';
 import { useSession } from './session';
 
-const TITLES: Record<string, string> = { '/instances': 'Instances', '/key-pairs': 'Key Pairs', '/tasks': 'Tasks', '/audit': 'Audit' };
+const TITLES: Record<string, string> = { '/instances': 'Instances', '/key-pairs': 'Key Pairs', '/tasks': 'Tasks', '/audit': 'Audit', '/identity/users': 'Users', '/identity/policies': 'Policies' };
 
 export function App() {
   const { state } = useSession();
@@ -30,7 +31,7 @@ export function App() {
   }, [state.status, path, next]);
 
   useEffect(() => {
-    const t = match('/tasks/:id', path) ? 'Task' : TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet');
+    const t = match('/tasks/:id', path) ? 'Task' : match('/identity/users/:name', path) ? 'User' : TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet');
     document.title = `${t} · keyfleet console`;
   }, [path]);
 
@@ -59,6 +60,10 @@ function Page({ path }: { path: string }) {
   const t = match('/tasks/:id', path);
   if (t) return <TaskDetailPage id={t.id!} />;
   if (path === '/audit') return <AuditPage />;
+  if (path === '/identity' || path === '/identity/users') return <UsersPage />;
+  if (path === '/identity/policies') return <PoliciesPage />;
+  const u = match('/identity/users/:name', path);
+  if (u) return <UserDetailPage key={u.name} name={u.name!} />;
   return (
     <div className="page">
       <h1>Page not found</h1>

@@ -2,7 +2,7 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { useResource } from '../lib/hooks';
-import { IconAudit, IconFolder, IconGlobe, IconKey, IconLogo, IconMenu, IconServer, IconTasks, IconUser } from '../ui/Icons';
+import { IconAudit, IconPolicy, IconFolder, IconGlobe, IconKey, IconLogo, IconMenu, IconServer, IconTasks, IconUser } from '../ui/Icons';
 import { MenuButton } from '../ui/Menu';
 import { Link, useLocation } from './router';
 import { useScope } from './scope';
@@ -14,9 +14,15 @@ const NAV = [
   { to: '/tasks', label: 'Tasks', icon: <IconTasks /> },
   { to: '/audit', label: 'Audit', icon: <IconAudit /> },
 ];
+/** Shown to account administrators only (the API refuses everyone else anyway). */
+const IDENTITY_NAV = [
+  { to: '/identity/users', label: 'Users', icon: <IconUser /> },
+  { to: '/identity/policies', label: 'Policies', icon: <IconPolicy /> },
+];
 
 export function Layout({ children }: { children: ReactNode }) {
   const { path } = useLocation();
+  const who = useWho();
   const [navOpen, setNavOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
   const running = useResource(() => api.tasks({ status: 'running', limit: 1 }), [], { pollMs: (d) => (d && d.total > 0 ? 1500 : 5000) });
@@ -55,6 +61,24 @@ export function Layout({ children }: { children: ReactNode }) {
               );
             })}
           </ul>
+          {who.isAccountAdmin ? (
+            <>
+              <h2 className="nav-heading" id="nav-identity">Identity</h2>
+              <ul aria-labelledby="nav-identity">
+                {IDENTITY_NAV.map((n) => {
+                  const active = path === n.to || path.startsWith(`${n.to}/`);
+                  return (
+                    <li key={n.to}>
+                      <Link to={n.to} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined}>
+                        {n.icon}
+                        <span>{n.label}</span>
+                      </Link>
+                    </li>
+                  );
+                })}
+              </ul>
+            </>
+          ) : null}
           <p className="side-nav-foot">keyfleet · SSH key pairs for fleets</p>
         </nav>
         {navOpen ? <div className="nav-scrim" onClick={() => setNavOpen(false)} aria-hidden /> : null}
