@@ -8,6 +8,7 @@ import { createRateLimiter } from './account/rate-limiter.js';
 import type { AuditFilter } from './audit/audit.js';
 import { createAuditor } from './audit/auditor.js';
 import { auditedHosts, auditedIdentity, auditedInstances, auditedKeyPairs, auditedTasks, type TaskApi } from './facade.js';
+import type { ResourceRef } from './authz/actions.js';
 import type { Authorizer } from './authz/authorizer.js';
 import { createBindingService, type BindRequest } from './binding/binding-service.js';
 import type { Caller } from './caller.js';
@@ -156,9 +157,38 @@ export function createCore(deps: CoreDeps) {
         });
       },
     },
+    /** The configured regions, for the core's and the faces' own scoping (project ids, region checks): no authorization. */
     regions,
+    /** The compute backend's catalog, for internal use (instance views, run validation): no authorization. */
     images: () => deps.compute.images(),
     instanceTypes: () => deps.compute.instanceTypes(),
+    /**
+     * The catalog as callers read it: region:Describe for the regions, image:Describe for the images and the
+     * instance types (the compute catalog). Reads: audited only when denied.
+     */
+    catalog: {
+      regions(caller: Caller): Promise<readonly Region[]> {
+        const refs: ResourceRef[] = [{ type: 'region', regionId: '*', id: '*' }];
+        return auditor.run(caller, 'region:Describe', refs, false, async () => {
+          authz.check(caller, 'region:Describe', refs);
+          return regions;
+        });
+      },
+      images(caller: Caller, regionId?: string): Promise<ReturnType<ComputeBackend['images']>> {
+        const refs: ResourceRef[] = [{ type: 'image', regionId: regionId ?? '*', id: '*' }];
+        return auditor.run(caller, 'image:Describe', refs, false, async () => {
+          authz.check(caller, 'image:Describe', refs);
+          return deps.compute.images();
+        });
+      },
+      instanceTypes(caller: Caller): Promise<ReturnType<ComputeBackend['instanceTypes']>> {
+        const refs: ResourceRef[] = [{ type: 'image', regionId: '*', id: '*' }];
+        return auditor.run(caller, 'image:Describe', refs, false, async () => {
+          authz.check(caller, 'image:Describe', refs);
+          return deps.compute.instanceTypes();
+        });
+      },
+    },
     /** Resumes machines and unfinished tasks after a (re)start. */
     async start(): Promise<{ resumedTasks: number; recoveredInstances: number }> {
       if (settings.singleWriter) await store.tasks.releaseLeases('all', clock.now());

@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { ECS_ACTION_NAMES } from '../../src/api/ecs/action-names.js';
 import { findAction } from '../../src/api/ecs/actions/registry.js';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
+import type { Action } from '../../src/core/authz/actions.js';
+import { actionNameTable } from '../../src/core/authz/action-names.js';
 import { type Api, startInProcess } from '../support/keyfleet.js';
 import { projectIdOf } from '../kps/support/huawei.js';
 import { type Answer, nativeAnswer, type Principal, principal, type Statement, unique } from './support/principals.js';
@@ -47,6 +49,11 @@ interface PolicyRow {
   variant?: string;
   /** The policy actions the user is granted, in the face's vocabulary (more than one only where the face composes). */
   actions: string[];
+  /**
+   * The core action recorded when the call is MUTATING (src/core/facade.ts passes `mutating: true` to the auditor);
+   * absent for reads, which the auditor records only when denied.
+   */
+  audits?: Action;
   setup: (w: World) => Promise<State>;
   /** Resources of the allow in case (a); (d) allows `wrong` instead. */
   allow: (s: State) => string[];
@@ -161,26 +168,27 @@ const withTaskOutcome = (call: (p: Principal, s: State) => Promise<Answer>) => a
 
 const TABLE: Row[] = [
   // ECS (Alibaba RPC; RAM action names)
-  { kind: 'policy', face: 'ecs', op: 'CreateKeyPair', actions: ['ecs:CreateKeyPair'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('CreateKeyPair', { RegionId: REGION, KeyPairName: s.kp! }) },
-  { kind: 'policy', face: 'ecs', op: 'ImportKeyPair', actions: ['ecs:ImportKeyPair'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('ImportKeyPair', { RegionId: REGION, KeyPairName: s.kp!, PublicKeyBody: s.publicKey! }) },
+  { kind: 'policy', face: 'ecs', op: 'CreateKeyPair', actions: ['ecs:CreateKeyPair'], audits: 'keypair:Create', setup: sNewName, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('CreateKeyPair', { RegionId: REGION, KeyPairName: s.kp! }) },
+  { kind: 'policy', face: 'ecs', op: 'ImportKeyPair', actions: ['ecs:ImportKeyPair'], audits: 'keypair:Import', setup: sNewName, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('ImportKeyPair', { RegionId: REGION, KeyPairName: s.kp!, PublicKeyBody: s.publicKey! }) },
   { kind: 'policy', face: 'ecs', op: 'DescribeKeyPairs', actions: ['ecs:DescribeKeyPairs'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: (p) => p.ecs('DescribeKeyPairs', { RegionId: REGION }) },
-  { kind: 'policy', face: 'ecs', op: 'DeleteKeyPairs', actions: ['ecs:DeleteKeyPairs'], setup: sKp, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('DeleteKeyPairs', { RegionId: REGION, KeyPairNames: json([s.kp]) }) },
-  { kind: 'policy', face: 'ecs', op: 'AttachKeyPair', actions: ['ecs:AttachKeyPair'], setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
-  { kind: 'policy', face: 'ecs', op: 'AttachKeyPair', variant: 'instance not allowed', actions: ['ecs:AttachKeyPair'], setup: sKpInst, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
-  { kind: 'policy', face: 'ecs', op: 'DetachKeyPair', actions: ['ecs:DetachKeyPair'], setup: sBound, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: (p, s) => p.ecs('DetachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
-  { kind: 'policy', face: 'ecs', op: 'RunInstances', actions: ['ecs:RunInstances'], setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p, _s, w) => p.ecs('RunInstances', { RegionId: REGION, ImageId: w.image, InstanceType: w.instanceType, Amount: '1' }) },
+  { kind: 'policy', face: 'ecs', op: 'DeleteKeyPairs', actions: ['ecs:DeleteKeyPairs'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('DeleteKeyPairs', { RegionId: REGION, KeyPairNames: json([s.kp]) }) },
+  { kind: 'policy', face: 'ecs', op: 'AttachKeyPair', actions: ['ecs:AttachKeyPair'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
+  { kind: 'policy', face: 'ecs', op: 'AttachKeyPair', variant: 'instance not allowed', actions: ['ecs:AttachKeyPair'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
+  { kind: 'policy', face: 'ecs', op: 'DetachKeyPair', actions: ['ecs:DetachKeyPair'], audits: 'keypair:Unbind', setup: sBound, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: (p, s) => p.ecs('DetachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
+  { kind: 'policy', face: 'ecs', op: 'RunInstances', actions: ['ecs:RunInstances'], audits: 'instance:Create', setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p, _s, w) => p.ecs('RunInstances', { RegionId: REGION, ImageId: w.image, InstanceType: w.instanceType, Amount: '1' }) },
   { kind: 'policy', face: 'ecs', op: 'DescribeInstances', actions: ['ecs:DescribeInstances'], setup: sInst, allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p) => p.ecs('DescribeInstances', { RegionId: REGION }) },
-  { kind: 'policy', face: 'ecs', op: 'StartInstance', actions: ['ecs:StartInstance'], setup: async (w) => { const s = await sInst(w); await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`); await w.admin.waitStatus([s.inst!], 'Stopped'); return s; }, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('StartInstance', { InstanceId: s.inst! }) },
-  { kind: 'policy', face: 'ecs', op: 'StopInstance', actions: ['ecs:StopInstance'], setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('StopInstance', { InstanceId: s.inst! }) },
-  { kind: 'policy', face: 'ecs', op: 'RebootInstance', actions: ['ecs:RebootInstance'], setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('RebootInstance', { InstanceId: s.inst! }) },
-  { kind: 'policy', face: 'ecs', op: 'ModifyInstanceAttribute', actions: ['ecs:ModifyInstanceAttribute'], setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('ModifyInstanceAttribute', { InstanceId: s.inst!, Password: 'New-Pass-0002!' }) },
-  { kind: 'policy', face: 'ecs', op: 'DeleteInstance', actions: ['ecs:DeleteInstance'], setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('DeleteInstance', { InstanceId: s.inst!, Force: 'true' }) },
-  { kind: 'open', face: 'ecs', op: 'DescribeRegions', why: 'the catalog is served to every authenticated caller (no core check)', call: (p) => p.ecs('DescribeRegions') },
-  { kind: 'open', face: 'ecs', op: 'DescribeImages', why: 'the catalog is served to every authenticated caller (no core check)', call: (p) => p.ecs('DescribeImages', { RegionId: REGION }) },
+  { kind: 'policy', face: 'ecs', op: 'StartInstance', actions: ['ecs:StartInstance'], audits: 'instance:Start', setup: async (w) => { const s = await sInst(w); await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`); await w.admin.waitStatus([s.inst!], 'Stopped'); return s; }, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('StartInstance', { InstanceId: s.inst! }) },
+  { kind: 'policy', face: 'ecs', op: 'StopInstance', actions: ['ecs:StopInstance'], audits: 'instance:Stop', setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('StopInstance', { InstanceId: s.inst! }) },
+  { kind: 'policy', face: 'ecs', op: 'RebootInstance', actions: ['ecs:RebootInstance'], audits: 'instance:Reboot', setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('RebootInstance', { InstanceId: s.inst! }) },
+  { kind: 'policy', face: 'ecs', op: 'ModifyInstanceAttribute', actions: ['ecs:ModifyInstanceAttribute'], audits: 'instance:ResetPassword', setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('ModifyInstanceAttribute', { InstanceId: s.inst!, Password: 'New-Pass-0002!' }) },
+  { kind: 'policy', face: 'ecs', op: 'DeleteInstance', actions: ['ecs:DeleteInstance'], audits: 'instance:Delete', setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('DeleteInstance', { InstanceId: s.inst!, Force: 'true' }) },
+  // The catalog goes through the core's catalog use cases (region:Describe, image:Describe).
+  { kind: 'policy', face: 'ecs', op: 'DescribeRegions', actions: ['ecs:DescribeRegions'], setup: sNothing, allow: () => [arn('region', '*')], wrong: () => [arn('region', 'zz')], call: (p) => p.ecs('DescribeRegions') },
+  { kind: 'policy', face: 'ecs', op: 'DescribeImages', actions: ['ecs:DescribeImages'], setup: sNothing, allow: () => [arn('image', '*')], wrong: OTHER_REGION('image'), call: (p) => p.ecs('DescribeImages', { RegionId: REGION }) },
 
   // KPS v3 (Huawei identity-policy actions)
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs', actions: ['kps:SSHKeyPair:create'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs', (s) => ({ data: { keypair: { name: s.kp } } })) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-import', actions: ['kps:SSHKeyPair:create'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: async (p, s) => {
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs', actions: ['kps:SSHKeyPair:create'], audits: 'keypair:Create', setup: sNewName, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs', (s) => ({ data: { keypair: { name: s.kp } } })) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-import', actions: ['kps:SSHKeyPair:create'], audits: 'keypair:Import', setup: sNewName, allow: KP, wrong: OTHER_KP, call: async (p, s) => {
     const a = await p.kps({ method: 'POST', url: '/v3/{project_id}/keypairs/batch-import', data: [{ keypair: { name: s.kp, public_key: s.publicKey } }] });
     // Huawei's per-item result carries a reason, no code: a refused item is reported as the face's code.
     const failed = a.body?.failed_keypairs;
@@ -188,67 +196,68 @@ const TABLE: Row[] = [
   } },
   { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/keypairs', actions: ['kps:SSHKeyPair:list'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: kpsOp('GET', '/v3/{project_id}/keypairs') },
   { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:get'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('GET', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
-  { kind: 'policy', face: 'kps', op: 'PUT /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:update'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('PUT', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! }, data: { keypair: { description: 'changed' } } })) },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:delete'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/associate', actions: ['kps:SSHKeyPair:bind'], setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/associate', (s) => ({ data: { keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-associate', actions: ['kps:SSHKeyPair:bind', 'kps:SSHKeyPair:get', 'ecs:DescribeInstances'], setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: async (p, s) => {
+  { kind: 'policy', face: 'kps', op: 'PUT /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:update'], audits: 'keypair:Update', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('PUT', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! }, data: { keypair: { description: 'changed' } } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:delete'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/associate', actions: ['kps:SSHKeyPair:bind'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/associate', (s) => ({ data: { keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-associate', actions: ['kps:SSHKeyPair:bind', 'kps:SSHKeyPair:get', 'ecs:DescribeInstances'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: async (p, s) => {
     const a = await p.kps({ method: 'POST', url: '/v3/{project_id}/keypairs/batch-associate', data: { batch_keypairs: [{ keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } }] } });
     // One result per server; like task_error_code, a failed server carries the core's code (Auth.Forbidden).
     const tasks = a.body?.tasks;
     return Array.isArray(tasks) ? { ...a, itemCodes: tasks.map((t: any) => (t.status === 'SUCCESS' ? '200' : t.error_code === 'Auth.Forbidden' ? 'KPS.9003' : t.error_code)) } : a;
   } },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/disassociate', actions: ['kps:SSHKeyPair:unbind', 'ecs:DescribeInstances'], setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/disassociate', (s) => ({ data: { server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/disassociate', actions: ['kps:SSHKeyPair:unbind', 'ecs:DescribeInstances'], audits: 'keypair:Unbind', setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/disassociate', (s) => ({ data: { server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
   { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/tasks/:task_id', actions: ['kps:SSHKeyPair:getTask'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('GET', '/v3/{project_id}/tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
   { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/running-tasks', actions: ['kps:SSHKeyPair:getTask'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('GET', '/v3/{project_id}/running-tasks') },
   { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:getTask', 'ecs:DescribeInstances'], setup: sTasks, allow: () => [...TASK_ANY(), ...INST_ANY()], wrong: OTHER_REGION('task'), call: kpsOp('GET', '/v3/{project_id}/failed-tasks') },
   // The KPS face looks the task up (core tasks.get: getTask) before deleting it, and lists failed tasks to delete them all.
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks/:task_id', actions: ['kps:SSHKeyPair:deleteTask', 'kps:SSHKeyPair:getTask'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:deleteTask', 'kps:SSHKeyPair:getTask'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks') },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/export', actions: ['kps:SSHKeyPair:exportPrivateKey'], setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/export', (s) => ({ data: { keypair: { name: s.kp } } })) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/batch-export', actions: ['kps:SSHKeyPair:exportPrivateKey'], setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/batch-export', (s) => ({ data: [{ keypair: { name: s.kp } }] })) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/import', actions: ['kps:SSHKeyPair:importPrivateKey'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/import', (s) => ({ data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } } })) },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/keypairs/:keypair_name/private-key', actions: ['kps:SSHKeyPair:clearPrivateKey'], setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}/private-key', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks/:task_id', actions: ['kps:SSHKeyPair:deleteTask', 'kps:SSHKeyPair:getTask'], audits: 'task:Delete', setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:deleteTask', 'kps:SSHKeyPair:getTask'], audits: 'task:Delete', setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks') },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/export', actions: ['kps:SSHKeyPair:exportPrivateKey'], audits: 'keypair:ExportPrivateKey', setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/export', (s) => ({ data: { keypair: { name: s.kp } } })) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/batch-export', actions: ['kps:SSHKeyPair:exportPrivateKey'], audits: 'keypair:ExportPrivateKey', setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/batch-export', (s) => ({ data: [{ keypair: { name: s.kp } }] })) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/import', actions: ['kps:SSHKeyPair:importPrivateKey'], audits: 'keypair:ImportPrivateKey', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/import', (s) => ({ data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/keypairs/:keypair_name/private-key', actions: ['kps:SSHKeyPair:clearPrivateKey'], audits: 'keypair:ClearPrivateKey', setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}/private-key', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
   { kind: 'open', face: 'kps', op: 'POST /v3/auth/tokens', why: 'IAM sign-in (password identity): authenticates, grants nothing' },
   { kind: 'open', face: 'kps', op: 'GET /v3/projects', why: 'IAM project discovery the SDK makes first', call: (p) => p.kps({ method: 'GET', url: '/v3/projects', queryParams: { name: REGION } }) },
   { kind: 'open', face: 'kps', op: 'GET /v3/auth/projects', why: 'IAM project discovery', call: (p) => p.kps({ method: 'GET', url: '/v3/auth/projects' }) },
   { kind: 'open', face: 'kps', op: 'GET /v3/auth/domains', why: 'IAM domain discovery', call: (p) => p.kps({ method: 'GET', url: '/v3/auth/domains' }) },
   // Nova os-keypairs (also served under /v2)
-  { kind: 'policy', face: 'kps', op: 'POST /v2.1/:project_id/os-keypairs', actions: ['ecs:serverKeypairs:create'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v2.1/{project_id}/os-keypairs', (s) => ({ data: { keypair: { name: s.kp } } })) },
+  { kind: 'policy', face: 'kps', op: 'POST /v2.1/:project_id/os-keypairs', actions: ['ecs:serverKeypairs:create'], audits: 'keypair:Create', setup: sNewName, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v2.1/{project_id}/os-keypairs', (s) => ({ data: { keypair: { name: s.kp } } })) },
   { kind: 'policy', face: 'kps', op: 'GET /v2.1/:project_id/os-keypairs', actions: ['ecs:serverKeypairs:list'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: kpsOp('GET', '/v2.1/{project_id}/os-keypairs') },
   { kind: 'policy', face: 'kps', op: 'GET /v2.1/:project_id/os-keypairs/:keypair_name', actions: ['ecs:serverKeypairs:get'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('GET', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v2.1/:project_id/os-keypairs/:keypair_name', actions: ['ecs:serverKeypairs:delete'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v2.1/:project_id/os-keypairs/:keypair_name', actions: ['ecs:serverKeypairs:delete'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
 
   // (Rows granting two actions: the face composes a second core call — findings of issue 6, see the report.)
   // native (core action names)
   { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/key-pairs', actions: ['keypair:Describe'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: nv('GET', () => `/api/v1/regions/${REGION}/key-pairs`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/key-pairs', actions: ['keypair:Create'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: nv('POST', () => `/api/v1/regions/${REGION}/key-pairs`, (s) => ({ name: s.kp, type: 'ed25519' })) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/key-pairs', variant: 'import', actions: ['keypair:Import'], setup: sNewName, allow: KP, wrong: OTHER_KP, call: nv('POST', () => `/api/v1/regions/${REGION}/key-pairs`, (s) => ({ name: s.kp, publicKey: s.publicKey })) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/key-pairs', actions: ['keypair:Create'], audits: 'keypair:Create', setup: sNewName, allow: KP, wrong: OTHER_KP, call: nv('POST', () => `/api/v1/regions/${REGION}/key-pairs`, (s) => ({ name: s.kp, type: 'ed25519' })) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/key-pairs', variant: 'import', actions: ['keypair:Import'], audits: 'keypair:Import', setup: sNewName, allow: KP, wrong: OTHER_KP, call: nv('POST', () => `/api/v1/regions/${REGION}/key-pairs`, (s) => ({ name: s.kp, publicKey: s.publicKey })) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Describe'], setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('GET', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`) },
-  { kind: 'policy', face: 'native', op: 'PATCH /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Update'], setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('PATCH', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`, () => ({ description: 'changed' })) },
-  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Delete'], setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('DELETE', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`) },
+  { kind: 'policy', face: 'native', op: 'PATCH /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Update'], audits: 'keypair:Update', setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('PATCH', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`, () => ({ description: 'changed' })) },
+  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Delete'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('DELETE', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/instances', actions: ['instance:Describe'], setup: sInst, allow: INST_ANY, wrong: OTHER_REGION('instance'), call: nv('GET', () => `/api/v1/regions/${REGION}/instances`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/instances', actions: ['instance:Create'], setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p, _s, w) => nativeAnswer(p.native, 'POST', `/api/v1/regions/${REGION}/instances`, { imageId: w.image, instanceType: w.instanceType, amount: 1 }) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/instances', actions: ['instance:Create'], audits: 'instance:Create', setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p, _s, w) => nativeAnswer(p.native, 'POST', `/api/v1/regions/${REGION}/instances`, { imageId: w.image, instanceType: w.instanceType, amount: 1 }) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/instances/:id', actions: ['instance:Describe'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('GET', (s) => `/api/v1/instances/${s.inst}`) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/instances/:id/history', actions: ['instance:Describe'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('GET', (s) => `/api/v1/instances/${s.inst}/history`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/start', actions: ['instance:Start'], setup: async (w) => { const s = await sInst(w); await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`); await w.admin.waitStatus([s.inst!], 'Stopped'); return s; }, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/start`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/stop', actions: ['instance:Stop'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/stop`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/restart', actions: ['instance:Reboot'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/restart`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/reset-password', actions: ['instance:ResetPassword'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/reset-password`, () => ({ password: 'New-Pass-0002!' })) },
-  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/instances/:id', actions: ['instance:Delete'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('DELETE', (s) => `/api/v1/instances/${s.inst}?force=true`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/bindings', variant: 'bind', actions: ['keypair:Bind'], setup: sKpInst, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: nv('POST', () => `/api/v1/regions/${REGION}/bindings`, (s) => ({ action: 'bind', keyPairName: s.kp, instanceIds: [s.inst], wait: true })) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/bindings', variant: 'unbind', actions: ['keypair:Unbind'], setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: nv('POST', () => `/api/v1/regions/${REGION}/bindings`, (s) => ({ action: 'unbind', keyPairName: s.kp, instanceIds: [s.inst], wait: true })) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/start', actions: ['instance:Start'], audits: 'instance:Start', setup: async (w) => { const s = await sInst(w); await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`); await w.admin.waitStatus([s.inst!], 'Stopped'); return s; }, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/start`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/stop', actions: ['instance:Stop'], audits: 'instance:Stop', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/stop`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/restart', actions: ['instance:Reboot'], audits: 'instance:Reboot', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/restart`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/reset-password', actions: ['instance:ResetPassword'], audits: 'instance:ResetPassword', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/reset-password`, () => ({ password: 'New-Pass-0002!' })) },
+  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/instances/:id', actions: ['instance:Delete'], audits: 'instance:Delete', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('DELETE', (s) => `/api/v1/instances/${s.inst}?force=true`) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/bindings', variant: 'bind', actions: ['keypair:Bind'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: nv('POST', () => `/api/v1/regions/${REGION}/bindings`, (s) => ({ action: 'bind', keyPairName: s.kp, instanceIds: [s.inst], wait: true })) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/bindings', variant: 'unbind', actions: ['keypair:Unbind'], audits: 'keypair:Unbind', setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: nv('POST', () => `/api/v1/regions/${REGION}/bindings`, (s) => ({ action: 'unbind', keyPairName: s.kp, instanceIds: [s.inst], wait: true })) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks', actions: ['task:Describe'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_TASK, call: nv('GET', () => '/api/v1/tasks') },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}`) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id/items', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}/items`) },
-  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/tasks/:id', actions: ['task:Delete'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('DELETE', (s) => `/api/v1/tasks/${s.task}`) },
+  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/tasks/:id', actions: ['task:Delete'], audits: 'task:Delete', setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('DELETE', (s) => `/api/v1/tasks/${s.task}`) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/audit', actions: ['audit:Describe'], setup: sNothing, allow: () => [arn('audit', '*')], wrong: () => [arn('audit', 'zz')], call: nv('GET', () => '/api/v1/audit') },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/audit/export', actions: ['audit:Describe'], setup: sNothing, allow: () => [arn('audit', '*')], wrong: () => [arn('audit', 'zz')], call: nv('GET', () => '/api/v1/audit/export') },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/hosts', actions: ['instance:Create'], setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'),
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/hosts', actions: ['instance:Create'], audits: 'instance:Create', setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'),
     // Registering connects to the host: (a) only has to get past authorization (a closed port answers otherwise).
     call: nv('POST', () => `/api/v1/regions/${REGION}/hosts`, () => ({ name: unique('host'), address: '127.0.0.1', port: 1, loginUser: 'root' })) },
-  { kind: 'open', face: 'native', op: 'GET /api/v1/regions', why: 'catalog', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/regions') },
-  { kind: 'open', face: 'native', op: 'GET /api/v1/images', why: 'catalog', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/images') },
-  { kind: 'open', face: 'native', op: 'GET /api/v1/instance-types', why: 'catalog', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/instance-types') },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/regions', actions: ['region:Describe'], setup: sNothing, allow: () => [arn('region', '*')], wrong: () => [arn('region', 'zz')], call: nv('GET', () => '/api/v1/regions') },
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/images', actions: ['image:Describe'], setup: sNothing, allow: () => [arn('image', '*')], wrong: () => [arn('image', 'zz')], call: nv('GET', () => '/api/v1/images') },
+  // Instance types are the compute catalog, governed by image:Describe like the images.
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/instance-types', actions: ['image:Describe'], setup: sNothing, allow: () => [arn('image', '*')], wrong: () => [arn('image', 'zz')], call: nv('GET', () => '/api/v1/instance-types') },
   { kind: 'open', face: 'native', op: 'GET /api/v1/resource-groups', why: 'catalog', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/resource-groups') },
   { kind: 'open', face: 'native', op: 'POST /api/v1/sessions', why: 'sign-in' },
   { kind: 'open', face: 'native', op: 'DELETE /api/v1/sessions/current', why: 'sign-out of one\'s own session' },
@@ -325,6 +334,77 @@ async function startInProcessAdmin(): Promise<Api> {
   return api;
 }
 
+// -- the audit trail (ADR 0008: one entry per mutating call and per denied call) -----------------------------------
+
+interface AuditEntryView {
+  userName: string;
+  accessKeyId: string | null;
+  face: Face;
+  action: string;
+  resources: string[];
+  requestId: string;
+  result: 'success' | 'failure' | 'denied';
+  errorCode: string | null;
+}
+async function auditOf(userName: string): Promise<AuditEntryView[]> {
+  const r = await world.admin.call('GET', `/api/v1/audit?userName=${encodeURIComponent(userName)}&limit=1000`);
+  return r.entries;
+}
+/** The resources a call names, as the `{type}/{id}` ends of RAM names (from the state; wildcards name nothing). */
+function namedResources(row: PolicyRow, s: State): string[] {
+  return row.allow(s).filter((n) => !n.endsWith('/*')).map((n) => n.slice(n.lastIndexOf(':') + 1));
+}
+/** The core actions a row's face actions stand for. */
+const coreActionsOf = (row: PolicyRow): string[] => row.actions.flatMap((a): readonly string[] => actionNameTable().get(a) ?? [a]);
+
+/** Calls the face, and asserts the entries the call added to the audit trail. */
+async function callAudited(row: PolicyRow, p: Principal, s: State, kind: 'allowed' | 'refused'): Promise<Answer> {
+  const before = await auditOf(p.name);
+  const a = await row.call(p, s, world);
+  const after = await auditOf(p.name); // newest first
+  const fresh = after.slice(0, after.length - before.length);
+  const title = `${row.face} ${row.op}${row.variant ? ` (${row.variant})` : ''} ${kind}`;
+  const show = () => JSON.stringify(fresh).slice(0, 800);
+  const common = (e: AuditEntryView) => {
+    assert.equal(e.face, row.face, `${title}: face`);
+    assert.equal(e.userName, p.name, `${title}: user`);
+    assert.match(e.requestId, /\S{6,}/, `${title}: request id`);
+    if (row.face !== 'native') assert.equal(e.accessKeyId, p.accessKeyId, `${title}: access key`);
+  };
+  if (kind === 'allowed') {
+    if (!row.audits) {
+      assert.equal(fresh.length, 0, `${title}: a read writes no audit entry: ${show()}`);
+      return a;
+    }
+    assert.equal(fresh.length, 1, `${title}: a mutating call writes exactly one entry: ${show()}`);
+    const e = fresh[0]!;
+    common(e);
+    assert.equal(e.action, row.audits, `${title}: action`);
+    // Registering a host gets past authorization, then fails to connect (closed port): recorded as a failure.
+    if (row.op.endsWith('/hosts')) assert.notEqual(e.result, 'denied', `${title}: ${show()}`);
+    else assert.equal(e.result, 'success', `${title}: ${show()}`);
+    for (const n of namedResources(row, s)) assert.ok(e.resources.some((r) => r.endsWith(`:${n}`)), `${title}: ${n} not among ${JSON.stringify(e.resources)}`);
+    return a;
+  }
+  assert.equal(fresh.length, 1, `${title}: a refused call writes exactly one entry: ${show()}`);
+  const e = fresh[0]!;
+  common(e);
+  assert.ok(coreActionsOf(row).includes(e.action), `${title}: action ${e.action} not one of ${coreActionsOf(row).join(', ')}`);
+  const itemRefusal = a.status < 300 && !!a.itemCodes?.length;
+  if (itemRefusal && e.result === 'success') {
+    // The core accepted the bind/unbind (the key pair was allowed) and made its task; the instance was refused in
+    // its task item (bindings authorize each instance per item): one 'success' entry for the call, no code.
+    assert.ok(e.action === 'keypair:Bind' || e.action === 'keypair:Unbind', `${title}: ${show()}`);
+    assert.equal(e.errorCode, null, `${title}: ${show()}`);
+  } else {
+    // Refused by the core itself; also where a batch face makes one core call per item (batch-import,
+    // batch-associate) and reports that item's refusal in a 200: the refused core call is the one denied entry.
+    assert.equal(e.result, 'denied', `${title}: ${show()}`);
+    assert.equal(e.errorCode, 'Auth.Forbidden', `${title}: ${show()}`);
+  }
+  return a;
+}
+
 describe('every operation of every face has a row', () => {
   it('the ECS actions', () => {
     const rows = new Set(TABLE.filter((r) => r.face === 'ecs').map((r) => r.op));
@@ -369,14 +449,14 @@ for (const row of TABLE) {
         const s = await row.setup(world);
         const p = await principal(world.admin, world.url, world.pid, policies(s));
         const before = await snapshot(s);
-        const a = await row.call(p, s, world);
+        const a = await callAudited(row, p, s, 'refused');
         assert.ok(refused(row.face, a), `${title} ${label}: expected a refusal, got ${JSON.stringify(a).slice(0, 400)}`);
         assert.equal(await snapshot(s), before, `${title} ${label}: state changed`);
       });
     it('(a) allowed exactly this action on these resources: succeeds', async () => {
       const s = await row.setup(world);
       const p = await principal(world.admin, world.url, world.pid, [[allowOf(s, row.allow(s))]]);
-      const a = await row.call(p, s, world);
+      const a = await callAudited(row, p, s, 'allowed');
       if (row.op.endsWith('/hosts')) assert.ok(!refused(row.face, a) && a.status !== 403, `${title}: ${JSON.stringify(a)}`);
       else assert.ok(succeeded(a), `${title}: expected success, got ${JSON.stringify(a).slice(0, 400)}`);
     });

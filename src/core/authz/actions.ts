@@ -31,7 +31,7 @@ export type Action = (typeof ACTIONS)[number];
 
 /** A resource named the way RAM names it: acs:ecs:{region}:{account}:{type}/{id}. */
 export interface ResourceRef {
-  type: 'keypair' | 'instance' | 'task' | 'image' | 'audit' | '*';
+  type: 'keypair' | 'instance' | 'task' | 'image' | 'region' | 'audit' | '*';
   regionId: string;
   id: string;
   resourceGroupId?: string;

@@ -17,6 +17,8 @@ export interface Answer {
 
 export interface Principal {
   name: string;
+  /** The user's access key: what the signed faces (ECS, KPS) record as the caller's accessKeyId. */
+  accessKeyId: string;
   native: Api;
   ecs(action: string, params?: Record<string, string>): Promise<Answer>;
   kps(op: Parameters<Kps['call']>[0]): Promise<Answer>;
@@ -43,6 +45,7 @@ export async function principal(admin: Api, url: string, projectId: string, stat
   const kps = kpsWithAkSk(url, { projectId, ak, sk });
   return {
     name,
+    accessKeyId: ak,
     native,
     async ecs(action, params = {}) {
       const r = await ecsCall(url, { action, params, accessKeyId: ak, secret: sk });
