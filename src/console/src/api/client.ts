@@ -5,12 +5,15 @@
  */
 import type {
   AccessKey,
+  Account,
   AccessKeyStatus,
   ApiErrorBody,
   AuditEntry,
   AuditQuery,
   BindingRequest,
   BindingResult,
+  CreateAccountRequest,
+  CreatedAccount,
   CreateKeyPairRequest,
   CreatedAccessKey,
   CreatedKeyPair,
@@ -224,6 +227,9 @@ export const api = {
   userPolicies: async (userName: string) => (await request<{ policies: Policy[] }>('GET', `/users/${enc(userName)}/policies`)).policies,
   attachPolicy: (userName: string, policy: string) => request<void>('PUT', `/users/${enc(userName)}/policies/${enc(policy)}`),
   detachPolicy: (userName: string, policy: string) => request<void>('DELETE', `/users/${enc(userName)}/policies/${enc(policy)}`),
+  /** The system administrator only: everyone else gets 403 Auth.Forbidden. */
+  accounts: async () => (await request<{ accounts: Account[] }>('GET', '/accounts')).accounts,
+  createAccount: (body: CreateAccountRequest) => request<CreatedAccount>('POST', '/accounts', body),
 
   auditExport: (q: AuditQuery) => request<string>('GET', `/audit/export${qs(q as Query)}`, undefined, { raw: true }),
 };

@@ -7,6 +7,7 @@ import type { Static } from 'typebox';
 import type {
   AuditQuery as AuditQuerySchema,
   BindingBody,
+  CreateAccountBody,
   CreatePolicyBody,
   CreateUserBody,
   InstanceListQuery as InstanceListQuerySchema,
@@ -115,4 +116,21 @@ export interface CreatedAccessKey {
   accessKeyId: string;
   /** Shown in this response only. */
   accessKeySecret: string;
+}
+
+/** Accounts (the system administrator only; everyone else gets 403 Auth.Forbidden). */
+export interface Account {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+export type CreateAccountRequest = Static<typeof CreateAccountBody>;
+export interface CreatedAccount {
+  account: { id: string; name: string };
+  admin: User;
+  accessKeyId: string;
+  /** Shown in this response only. */
+  accessKeySecret: string;
+  /** The generated console password of the new administrator (null when the caller chose it); shown in this response only. */
+  adminPassword: string | null;
 }

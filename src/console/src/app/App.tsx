@@ -1,6 +1,7 @@
 /** Routes of the console. Signed-out visitors see the sign-in page; signed-in ones get the frame and a page. */
 import { useEffect } from 'react';
 import { AuditPage } from '../pages/Audit';
+import { AccountsPage } from '../pages/Accounts';
 import { PoliciesPage, UserDetailPage, UsersPage } from '../pages/Identity';
 import { InstancesPage } from '../pages/Instances';
 import { KeyPairsPage } from '../pages/KeyPairs';
@@ -12,8 +13,9 @@ import { Layout } from './Layout';
 import { Link, match, navigate, useLocation } from './router';
 import { ScopeProvider } from './scope';
 import { useSession } from './session';
+import { SystemAdminProvider } from './system';
 
-const TITLES: Record<string, string> = { '/instances': 'Instances', '/key-pairs': 'Key Pairs', '/tasks': 'Tasks', '/audit': 'Audit', '/identity/users': 'Users', '/identity/policies': 'Policies' };
+const TITLES: Record<string, string> = { '/instances': 'Instances', '/key-pairs': 'Key Pairs', '/tasks': 'Tasks', '/audit': 'Audit', '/identity/users': 'Users', '/identity/policies': 'Policies', '/identity/accounts': 'Accounts' };
 
 export function App() {
   const { state } = useSession();
@@ -46,9 +48,11 @@ export function App() {
         </div>
       )}
     >
-      <Layout>
-        <Page path={path} />
-      </Layout>
+      <SystemAdminProvider>
+        <Layout>
+          <Page path={path} />
+        </Layout>
+      </SystemAdminProvider>
     </ScopeProvider>
   );
 }
@@ -62,6 +66,7 @@ function Page({ path }: { path: string }) {
   if (path === '/audit') return <AuditPage />;
   if (path === '/identity' || path === '/identity/users') return <UsersPage />;
   if (path === '/identity/policies') return <PoliciesPage />;
+  if (path === '/identity/accounts') return <AccountsPage />;
   const u = match('/identity/users/:name', path);
   if (u) return <UserDetailPage key={u.name} name={u.name!} />;
   return (

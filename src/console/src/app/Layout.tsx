@@ -2,11 +2,12 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { useResource } from '../lib/hooks';
-import { IconAudit, IconPolicy, IconFolder, IconGlobe, IconKey, IconLogo, IconMenu, IconServer, IconTasks, IconUser } from '../ui/Icons';
+import { IconAudit, IconBuilding, IconPolicy, IconFolder, IconGlobe, IconKey, IconLogo, IconMenu, IconServer, IconTasks, IconUser } from '../ui/Icons';
 import { MenuButton } from '../ui/Menu';
 import { Link, useLocation } from './router';
 import { useScope } from './scope';
 import { useSession, useWho } from './session';
+import { useIsSystemAdmin } from './system';
 
 const NAV = [
   { to: '/instances', label: 'Instances', icon: <IconServer /> },
@@ -19,10 +20,13 @@ const IDENTITY_NAV = [
   { to: '/identity/users', label: 'Users', icon: <IconUser /> },
   { to: '/identity/policies', label: 'Policies', icon: <IconPolicy /> },
 ];
+/** Shown to the system administrator only (GET /accounts answered 200). */
+const SYSTEM_NAV = [{ to: '/identity/accounts', label: 'Accounts', icon: <IconBuilding /> }];
 
 export function Layout({ children }: { children: ReactNode }) {
   const { path } = useLocation();
   const who = useWho();
+  const isSystemAdmin = useIsSystemAdmin();
   const [navOpen, setNavOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
   const running = useResource(() => api.tasks({ status: 'running', limit: 1 }), [], { pollMs: (d) => (d && d.total > 0 ? 1500 : 5000) });
@@ -65,7 +69,7 @@ export function Layout({ children }: { children: ReactNode }) {
             <>
               <h2 className="nav-heading" id="nav-identity">Identity</h2>
               <ul aria-labelledby="nav-identity">
-                {IDENTITY_NAV.map((n) => {
+                {(isSystemAdmin ? [...IDENTITY_NAV, ...SYSTEM_NAV] : IDENTITY_NAV).map((n) => {
                   const active = path === n.to || path.startsWith(`${n.to}/`);
                   return (
                     <li key={n.to}>

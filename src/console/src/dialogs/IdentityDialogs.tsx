@@ -153,7 +153,7 @@ export function AccessKeySecretDialog({ created, userName, onClose }: { created:
         <IconWarning />
         <div>
           <strong>This is the only time the secret is shown.</strong>
-          <p>keyfleet keeps only a hash of it and cannot show it again. Store it in a password manager or your tool's configuration now; if it is lost, create a new access key and delete this one.</p>
+          <p>keyfleet keeps it only encrypted and will never show it again. Store it in a password manager or your tool's configuration now; if it is lost, create a new access key and delete this one.</p>
         </div>
       </div>
       <dl className="summary">

@@ -4,6 +4,7 @@ import { api } from '../api/client';
 import type { AccessKey, CreatedAccessKey, Policy, User } from '../api/types';
 import { Link, navigate, useLocation } from '../app/router';
 import { useWho } from '../app/session';
+import { useIsSystemAdmin } from '../app/system';
 import { ConfirmDialog } from '../dialogs/ConfirmDialog';
 import { AccessKeySecretDialog, AttachPolicyDialog, CreatePolicyDialog, CreateUserDialog, PasswordDialog } from '../dialogs/IdentityDialogs';
 import { formatTime, plural } from '../lib/format';
@@ -21,11 +22,13 @@ function NotAdmin() {
   );
 }
 
-function Tabs() {
+export function Tabs() {
+  const isSystemAdmin = useIsSystemAdmin();
   return (
     <nav className="identity-tabs" aria-label="Identity">
       <IdTab to="/identity/users">Users</IdTab>
       <IdTab to="/identity/policies">Policies</IdTab>
+      {isSystemAdmin ? <IdTab to="/identity/accounts">Accounts</IdTab> : null}
     </nav>
   );
 }

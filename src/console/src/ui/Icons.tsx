@@ -26,6 +26,7 @@ export const IconPlus = (p: P) => (<svg {...base(p)}><path d="M12 5v14M5 12h14" 
 export const IconGlobe = (p: P) => (<svg {...base(p)}><circle cx="12" cy="12" r="9" /><path d="M3 12h18M12 3c2.5 2.7 3.8 5.7 3.8 9s-1.3 6.3-3.8 9c-2.5-2.7-3.8-5.7-3.8-9S9.5 5.7 12 3z" /></svg>);
 export const IconFolder = (p: P) => (<svg {...base(p)}><path d="M3 7a2 2 0 012-2h4l2 2h8a2 2 0 012 2v8a2 2 0 01-2 2H5a2 2 0 01-2-2z" /></svg>);
 export const IconPolicy = (p: P) => (<svg {...base(p)}><path d="M6 3h9l4 4v14H6z" /><path d="M14 3v5h5M9 13h7M9 17h5" /></svg>);
+export const IconBuilding = (p: P) => (<svg {...base(p)}><path d="M4 21V5a2 2 0 012-2h8a2 2 0 012 2v16M16 9h2a2 2 0 012 2v10M2 21h20" /><path d="M8 7h4M8 11h4M8 15h4" /></svg>);
 export const IconLogo = (p: P) => (
   <svg width="24" height="24" viewBox="0 0 32 32" aria-hidden focusable={false} {...p}>
     <rect width="32" height="32" rx="7" fill="currentColor" />

@@ -1,0 +1,138 @@
+/** Account dialogs for the system administrator: create an account (a tenant with its administrator), then show
+ * the administrator's access key secret and generated console password once. */
+import { type FormEvent, useId, useState } from 'react';
+import { api } from '../api/client';
+import type { CreatedAccount } from '../api/types';
+import { Dialog } from '../ui/Dialog';
+import { IconCheck, IconWarning } from '../ui/Icons';
+import { InlineError } from '../ui/States';
+
+const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
+const NAME_RULE = "1-64 letters, digits, '.', '_', '@' or '-'.";
+
+export function CreateAccountDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (created: CreatedAccount) => void }) {
+  const id = useId();
+  const [name, setName] = useState('');
+  const [adminName, setAdminName] = useState('');
+  const [password, setPassword] = useState('');
+  const [show, setShow] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const problem = !name.trim() ? 'Enter an account name.' : !NAME_RE.test(name.trim()) ? NAME_RULE : null;
+  const adminProblem = adminName.trim() && !NAME_RE.test(adminName.trim()) ? NAME_RULE : null;
+  const pwProblem = password && password.length > 128 ? 'At most 128 characters.' : null;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setShow(true);
+    if (problem || adminProblem || pwProblem) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await api.createAccount({ name: name.trim(), ...(adminName.trim() ? { adminName: adminName.trim() } : {}), ...(password ? { adminPassword: password } : {}) });
+      setPassword('');
+      onCreated(created);
+      onClose();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog
+      title="Create Account"
+      onClose={onClose}
+      busy={busy}
+      testId="create-account"
+      description="A new tenant with its own users, policies, key pairs and audit trail, and an administrator with an access key."
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
+          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>{busy ? 'Creating…' : 'Create account'}</button>
+        </>
+      }
+    >
+      <form id={`${id}-f`} onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor={`${id}-name`}>Account name</label>
+          <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" aria-invalid={show && problem ? true : undefined} aria-describedby={`${id}-name-hint`} />
+          <p id={`${id}-name-hint`} className={show && problem ? 'field-error' : 'hint'}>{show && problem ? problem : 'Unique in keyfleet; users type it when they sign in to the console.'}</p>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-admin`}>Administrator name <span className="muted">(optional)</span></label>
+          <input id={`${id}-admin`} value={adminName} onChange={(e) => setAdminName(e.target.value)} placeholder="admin" autoComplete="off" aria-invalid={show && adminProblem ? true : undefined} aria-describedby={`${id}-admin-hint`} />
+          <p id={`${id}-admin-hint`} className={show && adminProblem ? 'field-error' : 'hint'}>{show && adminProblem ? adminProblem : 'The account administrator keyfleet creates; admin when left empty.'}</p>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-pw`}>Administrator console password <span className="muted">(optional)</span></label>
+          <input id={`${id}-pw`} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" aria-invalid={show && pwProblem ? true : undefined} aria-describedby={`${id}-pw-hint`} />
+          <p id={`${id}-pw-hint`} className={show && pwProblem ? 'field-error' : 'hint'}>{show && pwProblem ? pwProblem : 'When left empty keyfleet generates one and shows it once, with the access key secret.'}</p>
+        </div>
+        <InlineError error={error} />
+      </form>
+    </Dialog>
+  );
+}
+
+/** A secret value with its copy button; on a refused clipboard the text is selected so Ctrl+C works. */
+function SecretRow({ label, value, testId, copyLabel }: { label: string; value: string; testId: string; copyLabel: string }) {
+  const id = useId();
+  const [copied, setCopied] = useState<'ok' | 'failed' | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied('ok');
+    } catch {
+      const el = document.getElementById(`${id}-v`);
+      if (el) window.getSelection()?.selectAllChildren(el);
+      setCopied('failed');
+    }
+  };
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd>
+        <span className="mono break" id={`${id}-v`} data-testid={testId}>{value}</span>
+        <span className="button-row button-row-start secret-copy">
+          <button type="button" className={`button copy-${testId}`} onClick={() => void copy()}>
+            {copied === 'ok' ? <IconCheck /> : null} {copied === 'ok' ? 'Copied' : copyLabel}
+          </button>
+          <span className="muted small" aria-live="polite">{copied === 'failed' ? 'The browser refused the clipboard; the text is selected, press Ctrl+C.' : copied === 'ok' ? 'Copied to the clipboard.' : ''}</span>
+        </span>
+      </dd>
+    </div>
+  );
+}
+
+/** The secrets exist only in the create response: they live in this dialog's props and are gone when it closes. */
+export function AccountCreatedDialog({ created, onClose }: { created: CreatedAccount; onClose: () => void }) {
+  return (
+    <Dialog
+      title={`Account ${created.account.name} created`}
+      onClose={onClose}
+      testId="account-created"
+      initialFocus=".copy-account-secret-value"
+      footer={<button type="button" className="button button-primary" onClick={onClose}>I have stored the secrets</button>}
+    >
+      <div className="notice notice-warning" role="status">
+        <IconWarning />
+        <div>
+          <strong>This is the only time {created.adminPassword ? 'the secret and the password are' : 'the secret is'} shown.</strong>
+          <p>keyfleet cannot show {created.adminPassword ? 'them' : 'it'} again. Hand {created.adminPassword ? 'them' : 'it'} to the account's administrator over a safe channel now, and do not keep a copy yourself.</p>
+        </div>
+      </div>
+      <dl className="summary">
+        <div><dt>Account</dt><dd>{created.account.name} <span className="muted mono small">{created.account.id}</span></dd></div>
+        <div><dt>Administrator</dt><dd data-testid="account-admin-name">{created.admin.name}</dd></div>
+        <div><dt>AccessKey ID</dt><dd className="mono break" data-testid="account-access-key-id">{created.accessKeyId}</dd></div>
+        <SecretRow label="AccessKey secret" value={created.accessKeySecret} testId="account-secret-value" copyLabel="Copy secret" />
+        {created.adminPassword ? (
+          <SecretRow label="Console password" value={created.adminPassword} testId="account-password-value" copyLabel="Copy password" />
+        ) : (
+          <div><dt>Console password</dt><dd className="muted">The one you chose (not shown)</dd></div>
+        )}
+      </dl>
+    </Dialog>
+  );
+}
