@@ -6,6 +6,7 @@ import type { CreatedAccount } from '../api/types';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
+import { FormFooter, TextField } from '../ui/Field';
 
 const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 const NAME_RULE = "1-64 letters, digits, '.', '_', '@' or '-'.";
@@ -46,29 +47,12 @@ export function CreateAccountDialog({ onClose, onCreated }: { onClose: () => voi
       busy={busy}
       testId="create-account"
       description="A new tenant with its own users, policies, key pairs and audit trail, and an administrator with an access key."
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>{busy ? 'Creating…' : 'Create account'}</button>
-        </>
-      }
+      footer={<FormFooter formId={`${id}-f`} busy={busy} onCancel={onClose} submitLabel="Create account" busyLabel="Creating…" />}
     >
       <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor={`${id}-name`}>Account name</label>
-          <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" aria-invalid={show && problem ? true : undefined} aria-describedby={`${id}-name-hint`} />
-          <p id={`${id}-name-hint`} className={show && problem ? 'field-error' : 'hint'}>{show && problem ? problem : 'Unique in keyfleet; users type it when they sign in to the console.'}</p>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-admin`}>Administrator name <span className="muted">(optional)</span></label>
-          <input id={`${id}-admin`} value={adminName} onChange={(e) => setAdminName(e.target.value)} placeholder="admin" autoComplete="off" aria-invalid={show && adminProblem ? true : undefined} aria-describedby={`${id}-admin-hint`} />
-          <p id={`${id}-admin-hint`} className={show && adminProblem ? 'field-error' : 'hint'}>{show && adminProblem ? adminProblem : 'The account administrator keyfleet creates; admin when left empty.'}</p>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-pw`}>Administrator console password <span className="muted">(optional)</span></label>
-          <input id={`${id}-pw`} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" aria-invalid={show && pwProblem ? true : undefined} aria-describedby={`${id}-pw-hint`} />
-          <p id={`${id}-pw-hint`} className={show && pwProblem ? 'field-error' : 'hint'}>{show && pwProblem ? pwProblem : 'When left empty keyfleet generates one and shows it once, with the access key secret.'}</p>
-        </div>
+        <TextField id={`${id}-name`} label="Account name" value={name} onChange={setName} problem={problem} show={show} hint={'Unique in keyfleet; users type it when they sign in to the console.'} />
+        <TextField id={`${id}-admin`} label={<>Administrator name <span className="muted">(optional)</span></>} value={adminName} onChange={setAdminName} problem={adminProblem} show={show} hint={'The account administrator keyfleet creates; admin when left empty.'} placeholder="admin" />
+        <TextField id={`${id}-pw`} label={<>Administrator console password <span className="muted">(optional)</span></>} value={password} onChange={setPassword} problem={pwProblem} show={show} hint={'When left empty keyfleet generates one and shows it once, with the access key secret.'} type="password" autoComplete="new-password" />
         <InlineError error={error} />
       </form>
     </Dialog>

@@ -7,6 +7,7 @@ import { useResource } from '../lib/hooks';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
+import { FormFooter, TextField } from '../ui/Field';
 
 const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 
@@ -44,24 +45,11 @@ export function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; 
       onClose={onClose}
       busy={busy}
       testId="create-user"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>{busy ? 'Creating…' : 'Create user'}</button>
-        </>
-      }
+      footer={<FormFooter formId={`${id}-f`} busy={busy} onCancel={onClose} submitLabel="Create user" busyLabel="Creating…" />}
     >
       <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor={`${id}-name`}>User name</label>
-          <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" aria-invalid={show && problem ? true : undefined} aria-describedby={`${id}-name-hint`} />
-          <p id={`${id}-name-hint`} className={show && problem ? 'field-error' : 'hint'}>{show && problem ? problem : 'Unique in this account.'}</p>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-pw`}>Console password <span className="muted">(optional)</span></label>
-          <input id={`${id}-pw`} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" aria-invalid={show && pwProblem ? true : undefined} aria-describedby={`${id}-pw-hint`} />
-          <p id={`${id}-pw-hint`} className={show && pwProblem ? 'field-error' : 'hint'}>{show && pwProblem ? pwProblem : 'Without a password the user cannot sign in to the console (access keys still work).'}</p>
-        </div>
+        <TextField id={`${id}-name`} label="User name" value={name} onChange={setName} problem={problem} show={show} hint={'Unique in this account.'} />
+        <TextField id={`${id}-pw`} label={<>Console password <span className="muted">(optional)</span></>} value={password} onChange={setPassword} problem={pwProblem} show={show} hint={'Without a password the user cannot sign in to the console (access keys still work).'} type="password" autoComplete="new-password" />
         <label className="checkbox checkbox-top">
           <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} />
           <span>Account administrator <span className="hint">May do everything in this account, including managing users and policies.</span></span>
@@ -115,11 +103,7 @@ export function PasswordDialog({ user, onClose, onDone }: { user: User; onClose:
       }
     >
       <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor={`${id}-pw`}>New password</label>
-          <input id={`${id}-pw`} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" aria-invalid={show && problem ? true : undefined} aria-describedby={`${id}-pw-hint`} />
-          <p id={`${id}-pw-hint`} className={show && problem ? 'field-error' : 'hint'}>{show && problem ? problem : 'Up to 128 characters.'}</p>
-        </div>
+        <TextField id={`${id}-pw`} label="New password" value={password} onChange={setPassword} problem={problem} show={show} hint={'Up to 128 characters.'} type="password" autoComplete="new-password" />
         <InlineError error={error} />
       </form>
     </Dialog>
@@ -238,19 +222,10 @@ export function CreatePolicyDialog({ onClose, onCreated }: { onClose: () => void
       busy={busy}
       size="large"
       testId="create-policy"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>{busy ? 'Creating…' : 'Create policy'}</button>
-        </>
-      }
+      footer={<FormFooter formId={`${id}-f`} busy={busy} onCancel={onClose} submitLabel="Create policy" busyLabel="Creating…" />}
     >
       <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor={`${id}-name`}>Policy name</label>
-          <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" aria-invalid={show && nameProblem ? true : undefined} aria-describedby={`${id}-name-hint`} />
-          <p id={`${id}-name-hint`} className={show && nameProblem ? 'field-error' : 'hint'}>{show && nameProblem ? nameProblem : "Letters, digits, '.', '_' or '-'."}</p>
-        </div>
+        <TextField id={`${id}-name`} label="Policy name" value={name} onChange={setName} problem={nameProblem} show={show} hint={"Letters, digits, '.', '_' or '-'."} />
         <div className="field">
           <label htmlFor={`${id}-desc`}>Description <span className="muted">(optional)</span></label>
           <input id={`${id}-desc`} value={description} maxLength={1024} onChange={(e) => setDescription(e.target.value)} />
