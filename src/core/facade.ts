@@ -13,7 +13,8 @@ import type { InstanceService, InstanceQuery, LifecycleOptions, RunInstancesInpu
 import type { KeyPairInput, KeyPairQuery, KeyPairService } from './keypair/keypair-service.js';
 import type { GeneratedKeyType } from './keypair/key-material.js';
 import type { Store } from './ports.js';
-import type { Task, TaskItem, TaskStatus } from './task/task.js';
+import type { Task } from './task/task.js';
+import type { TaskService } from './task/task-service.js';
 
 const kp = (regionId: string, name: string): ResourceRef => ({ type: 'keypair', regionId: regionId || '*', id: String(name) });
 const kps = (regionId: string, names: unknown): ResourceRef[] => (Array.isArray(names) ? names.map((n) => kp(regionId, String(n))) : []);
@@ -61,31 +62,35 @@ export function auditedHosts(svc: HostService, audit: Auditor) {
   };
 }
 
-export interface TaskApi {
-  submit(c: Caller, req: BindRequest): Promise<Task>;
-  submitAndWait(c: Caller, req: BindRequest): Promise<{ task: Task; items: TaskItem[] }>;
-  get(c: Caller, id: string): Promise<Task>;
-  list(c: Caller, q: { regionId?: string; statuses?: TaskStatus[]; offset?: number; limit?: number }): Promise<{ items: Task[]; total: number }>;
-  items(c: Caller, id: string, q?: { status?: TaskItem['status']; offset?: number; limit?: number }): Promise<{ items: TaskItem[]; total: number }>;
-  waitFor(c: Caller, id: string): Promise<Task>;
-  delete(c: Caller, ids: string[]): Promise<void>;
-}
-
-export function auditedTasks(api: TaskApi, audit: Auditor): TaskApi {
-  const bindRefs = (req: BindRequest): ResourceRef[] => {
-    const refs: ResourceRef[] = req.keyPairName ? [kp(req.regionId, req.keyPairName)] : [];
+export function auditedTasks(api: TaskService, audit: Auditor): TaskService {
+  /** `made`: the task, once made — an unbind that named no key pair records the one the instance had. */
+  const bindRefs = (req: BindRequest, made?: Task): ResourceRef[] => {
+    const name = req.keyPairName ?? made?.keyPairName;
+    const refs: ResourceRef[] = name ? [kp(req.regionId, name)] : [];
     if (Array.isArray(req.instanceIds)) for (const id of req.instanceIds) refs.push({ type: 'instance', regionId: req.regionId, id: String(id) });
     return refs;
   };
   const action = (req: BindRequest) => (req.kind === 'unbind' ? 'keypair:Unbind' : 'keypair:Bind');
   return {
-    submit: (c, req) => audit.run(c, action(req), bindRefs(req), true, () => api.submit(c, req)),
-    submitAndWait: (c, req) => audit.run(c, action(req), bindRefs(req), true, () => api.submitAndWait(c, req)),
+    submit: (c, req) => {
+      let made: Task | undefined;
+      return audit.run(c, action(req), async () => bindRefs(req, made), true, async () => (made = await api.submit(c, req)));
+    },
+    submitAndWait: (c, req) => {
+      let made: Task | undefined;
+      return audit.run(c, action(req), async () => bindRefs(req, made), true, async () => {
+        const r = await api.submitAndWait(c, req);
+        made = r.task;
+        return r;
+      });
+    },
     get: (c, id) => audit.run(c, 'task:Describe', [task(id)], false, () => api.get(c, id)),
     list: (c, q) => audit.run(c, 'task:Describe', [task('*')], false, () => api.list(c, q)),
     items: (c, id, q) => audit.run(c, 'task:Describe', [task(id)], false, () => api.items(c, id, q)),
     waitFor: (c, id) => audit.run(c, 'task:Describe', [task(id)], false, () => api.waitFor(c, id)),
-    delete: (c, ids) => audit.run(c, 'task:Delete', Array.isArray(ids) ? ids.map(task) : [], true, () => api.delete(c, ids)),
+    overview: (c, q) => audit.run(c, 'task:Describe', [task('*')], false, () => api.overview(c, q)),
+    delete: (c, ids, scope) => audit.run(c, 'task:Delete', Array.isArray(ids) ? ids.map(task) : [], true, () => api.delete(c, ids, scope)),
+    deleteAll: (c, scope) => audit.run(c, 'task:Delete', [{ type: 'task', regionId: scope.regionId ?? '*', id: '*' }], true, () => api.deleteAll(c, scope)),
   };
 }
 

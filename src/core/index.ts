@@ -7,22 +7,22 @@ import { createIdentityService } from './account/identity-service.js';
 import { createRateLimiter } from './account/rate-limiter.js';
 import type { AuditFilter } from './audit/audit.js';
 import { createAuditor } from './audit/auditor.js';
-import { auditedHosts, auditedIdentity, auditedInstances, auditedKeyPairs, auditedTasks, type TaskApi } from './facade.js';
+import { auditedHosts, auditedIdentity, auditedInstances, auditedKeyPairs, auditedTasks } from './facade.js';
 import type { ResourceRef } from './authz/actions.js';
 import type { Authorizer } from './authz/authorizer.js';
 import { createBindingService, type BindRequest } from './binding/binding-service.js';
 import type { Caller } from './caller.js';
 import type { Clock, IdGen } from './clock.js';
-import { CoreError } from './errors.js';
 import { createHostService } from './instance/host-service.js';
 import { createInstanceService } from './instance/instance-service.js';
 import type { KeyMaterial } from './keypair/key-material.js';
 import { createKeyPairService } from './keypair/keypair-service.js';
-import type { ComputeBackend, LiveAccess, Logger, Page, PasswordHasher, SecretBox, Store } from './ports.js';
+import type { ComputeBackend, LiveAccess, Logger, PasswordHasher, SecretBox, Store } from './ports.js';
 import type { Region } from './region.js';
 import { systemCaller } from './caller.js';
-import type { Task, TaskItem, TaskStatus } from './task/task.js';
+import type { Task } from './task/task.js';
 import { createTaskRunner } from './task/task-runner.js';
+import { createTaskService } from './task/task-service.js';
 
 export interface CoreDeps {
   store: Store;
@@ -89,50 +89,17 @@ export function createCore(deps: CoreDeps) {
   });
   let sweeper: NodeJS.Timeout | null = null;
 
-  const tasks: TaskApi = {
-    /** Submits a bind or unbind; the work runs in the background. */
+  const tasks = createTaskService({
+    store,
+    authz,
     async submit(caller: Caller, req: BindRequest): Promise<Task> {
       const task = await bindings.submit(caller, req);
       submitters.set(task.id, caller);
       runner.kick(task.id);
       return task;
     },
-    /** Submits and waits for the result (the clouds' synchronous batch calls). */
-    async submitAndWait(caller: Caller, req: BindRequest): Promise<{ task: Task; items: TaskItem[] }> {
-      const task = await this.submit(caller, req);
-      const done = await runner.waitFor(caller.accountId, task.id);
-      const items = await store.tasks.items(task.id, { limit: task.total });
-      return { task: done, items: items.items };
-    },
-    async get(caller: Caller, id: string): Promise<Task> {
-      authz.check(caller, 'task:Describe', [{ type: 'task', regionId: '*', id }]);
-      const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
-      if (!t) throw new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, { taskId: String(id).slice(0, 80) });
-      return t;
-    },
-    async list(caller: Caller, q: { regionId?: string; statuses?: TaskStatus[]; offset?: number; limit?: number }): Promise<Page<Task>> {
-      authz.check(caller, 'task:Describe', [{ type: 'task', regionId: q.regionId ?? '*', id: '*' }]);
-      return store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 50), 1000) });
-    },
-    async items(caller: Caller, id: string, q: { status?: TaskItem['status']; offset?: number; limit?: number } = {}): Promise<Page<TaskItem>> {
-      await this.get(caller, id);
-      return store.tasks.items(id, { status: q.status, offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 100), 10_000) });
-    },
-    async waitFor(caller: Caller, id: string): Promise<Task> {
-      await this.get(caller, id);
-      return runner.waitFor(caller.accountId, id);
-    },
-    async delete(caller: Caller, ids: string[]): Promise<void> {
-      for (const id of ids) {
-        // Deleting needs task:Delete only (not task:Describe as well): look the task up without get()'s check.
-        const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
-        if (!t) throw new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, { taskId: String(id).slice(0, 80) });
-        authz.check(caller, 'task:Delete', [{ type: 'task', regionId: t.regionId, id }]);
-        if (!t.finishedAt) throw new CoreError('Task.NotFailed', `The task '${id}' has not finished.`, { taskId: id });
-      }
-      await store.tasks.delete(caller.accountId, ids);
-    },
-  };
+    waitFor: (accountId, taskId) => runner.waitFor(accountId, taskId),
+  });
 
   return {
     accounts: {

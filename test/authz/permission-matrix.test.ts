@@ -199,19 +199,18 @@ const TABLE: Row[] = [
   { kind: 'policy', face: 'kps', op: 'PUT /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:update'], audits: 'keypair:Update', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('PUT', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! }, data: { keypair: { description: 'changed' } } })) },
   { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:delete'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
   { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/associate', actions: ['kps:SSHKeyPair:bind'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/associate', (s) => ({ data: { keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-associate', actions: ['kps:SSHKeyPair:bind', 'kps:SSHKeyPair:get', 'ecs:DescribeInstances'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: async (p, s) => {
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-associate', actions: ['kps:SSHKeyPair:bind'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: async (p, s) => {
     const a = await p.kps({ method: 'POST', url: '/v3/{project_id}/keypairs/batch-associate', data: { batch_keypairs: [{ keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } }] } });
     // One result per server; like task_error_code, a failed server carries the core's code (Auth.Forbidden).
     const tasks = a.body?.tasks;
     return Array.isArray(tasks) ? { ...a, itemCodes: tasks.map((t: any) => (t.status === 'SUCCESS' ? '200' : t.error_code === 'Auth.Forbidden' ? 'KPS.9003' : t.error_code)) } : a;
   } },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/disassociate', actions: ['kps:SSHKeyPair:unbind', 'ecs:DescribeInstances'], audits: 'keypair:Unbind', setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/disassociate', (s) => ({ data: { server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
+  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/disassociate', actions: ['kps:SSHKeyPair:unbind'], audits: 'keypair:Unbind', setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/disassociate', (s) => ({ data: { server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
   { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/tasks/:task_id', actions: ['kps:SSHKeyPair:getTask'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('GET', '/v3/{project_id}/tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
   { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/running-tasks', actions: ['kps:SSHKeyPair:getTask'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('GET', '/v3/{project_id}/running-tasks') },
-  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:getTask', 'ecs:DescribeInstances'], setup: sTasks, allow: () => [...TASK_ANY(), ...INST_ANY()], wrong: OTHER_REGION('task'), call: kpsOp('GET', '/v3/{project_id}/failed-tasks') },
-  // The KPS face looks the task up (core tasks.get: getTask) before deleting it, and lists failed tasks to delete them all.
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks/:task_id', actions: ['kps:SSHKeyPair:deleteTask', 'kps:SSHKeyPair:getTask'], audits: 'task:Delete', setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:deleteTask', 'kps:SSHKeyPair:getTask'], audits: 'task:Delete', setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks') },
+  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:getTask'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('GET', '/v3/{project_id}/failed-tasks') },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks/:task_id', actions: ['kps:SSHKeyPair:deleteTask'], audits: 'task:Delete', setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
+  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:deleteTask'], audits: 'task:Delete', setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks') },
   { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/export', actions: ['kps:SSHKeyPair:exportPrivateKey'], audits: 'keypair:ExportPrivateKey', setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/export', (s) => ({ data: { keypair: { name: s.kp } } })) },
   { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/batch-export', actions: ['kps:SSHKeyPair:exportPrivateKey'], audits: 'keypair:ExportPrivateKey', setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/batch-export', (s) => ({ data: [{ keypair: { name: s.kp } }] })) },
   { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/import', actions: ['kps:SSHKeyPair:importPrivateKey'], audits: 'keypair:ImportPrivateKey', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/import', (s) => ({ data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } } })) },
@@ -226,7 +225,6 @@ const TABLE: Row[] = [
   { kind: 'policy', face: 'kps', op: 'GET /v2.1/:project_id/os-keypairs/:keypair_name', actions: ['ecs:serverKeypairs:get'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('GET', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
   { kind: 'policy', face: 'kps', op: 'DELETE /v2.1/:project_id/os-keypairs/:keypair_name', actions: ['ecs:serverKeypairs:delete'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
 
-  // (Rows granting two actions: the face composes a second core call — findings of issue 6, see the report.)
   // native (core action names)
   { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/key-pairs', actions: ['keypair:Describe'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: nv('GET', () => `/api/v1/regions/${REGION}/key-pairs`) },
   { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/key-pairs', actions: ['keypair:Create'], audits: 'keypair:Create', setup: sNewName, allow: KP, wrong: OTHER_KP, call: nv('POST', () => `/api/v1/regions/${REGION}/key-pairs`, (s) => ({ name: s.kp, type: 'ed25519' })) },
@@ -410,6 +408,10 @@ describe('every operation of every face has a row', () => {
     const rows = new Set(TABLE.filter((r) => r.face === 'ecs').map((r) => r.op));
     assert.deepEqual([...ECS_ACTION_NAMES].filter((a) => !rows.has(a)), [], 'ECS actions without a row');
     for (const op of rows) assert.ok(findAction(op), `row for an ECS action the face does not serve: ${op}`);
+  });
+  it('each row grants exactly one permission (the face composes no second core call that needs another)', () => {
+    const composed = TABLE.flatMap((r) => (r.kind === 'policy' && r.actions.length !== 1 ? [`${r.face} ${r.op}: ${r.actions.join(', ')}`] : []));
+    assert.deepEqual(composed, []);
   });
   it('the routes of the KPS, Nova and native faces', () => {
     const rows = new Set(TABLE.filter((r) => r.face !== 'ecs').map((r) => r.op));

@@ -55,7 +55,7 @@ describe('KPS face mappings', () => {
       { ...req, credential: req.credential?.kind },
       { regionId: 'cn-hangzhou', kind: 'bind', keyPairName: 'k', instanceIds: ['i-1'], mode: 'live', credential: 'password', options: { flavour: 'bind', port: 2222, disablePassword: false }, maxBatch: 10 },
     );
-    const un = disassociateRequest('cn-hangzhou', { server: { id: 'i-1' } }, null);
+    const un = disassociateRequest('cn-hangzhou', { server: { id: 'i-1' } });
     assert.deepEqual([un.kind, un.keyPairName, un.credential, un.options], ['unbind', undefined, undefined, { flavour: 'unbind' }]);
   });
 

@@ -55,12 +55,11 @@ export function associateRequest(regionId: string, body: Static<typeof Associate
   };
 }
 
-/** `boundKeyPairName`: what the server has now, recorded on the task so the task lists can name it. */
-export function disassociateRequest(regionId: string, body: Static<typeof DisassociateBody>, boundKeyPairName: string | null): BindRequest {
+/** Names no key pair: the core unbinds what the server has and records it on the task. */
+export function disassociateRequest(regionId: string, body: Static<typeof DisassociateBody>): BindRequest {
   return {
     regionId,
     kind: 'unbind',
-    keyPairName: boundKeyPairName ?? undefined,
     instanceIds: [body.server.id],
     mode: 'live',
     credential: credentialOf(body.server.auth),

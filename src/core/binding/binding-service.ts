@@ -49,6 +49,12 @@ export interface BindRequest {
   options?: TaskOptions;
   /** Largest batch the calling face allows (the clouds allow 50). */
   maxBatch: number;
+  /**
+   * Conditions checked when the task is made, for faces that refuse a server up front rather than in its task
+   * (KPS batch-associate: Running servers without a key pair). The instance is authorized first, so a refusal
+   * tells nothing about an instance the caller may not change.
+   */
+  require?: { running?: boolean; unbound?: boolean };
 }
 
 export const DEFAULT_MAX_BATCH = 50;
@@ -90,9 +96,14 @@ export function createBindingService(deps: BindingServiceDeps) {
     if (req.keyPairName) {
       keyPair = await store.keyPairs.get(caller.accountId, region.id, req.keyPairName);
       if (!keyPair) throw keyPairNotFound(req.keyPairName, region.id);
+    } else if (req.kind === 'unbind' && instanceIds.length === 1) {
+      // "Unbind whatever this server has" (KPS disassociate): the task records that key pair, so the task lists can
+      // name it and the caller needs the unbind permission on it as on the instance (both, as the seeds say).
+      keyPair = await boundKeyPair(caller, region.id, instanceIds[0]!);
     }
     const action = req.kind === 'bind' ? 'keypair:Bind' : 'keypair:Unbind';
     if (keyPair) authz.check(caller, action, [{ type: 'keypair', regionId: region.id, id: keyPair.name, resourceGroupId: keyPair.resourceGroupId }]);
+    if (req.require) for (const id of instanceIds) await checkRequired(caller, region.id, id, action, keyPair, req.require);
     if (req.options?.port !== undefined && (!Number.isInteger(req.options.port) || req.options.port < 1 || req.options.port > 65535)) {
       throw new CoreError('Input.Invalid', `The SSH port '${String(req.options.port)}' is not valid.`, { parameter: 'port' });
     }
@@ -134,6 +145,26 @@ export function createBindingService(deps: BindingServiceDeps) {
     return task;
   }
 
+  async function boundKeyPair(caller: Caller, regionId: string, instanceId: string): Promise<KeyPair | null> {
+    const inst = await store.instances.get(caller.accountId, instanceId);
+    if (!inst || inst.regionId !== regionId || !inst.keyPairName) return null;
+    return store.keyPairs.get(caller.accountId, regionId, inst.keyPairName);
+  }
+
+  async function checkRequired(caller: Caller, regionId: string, id: string, action: 'keypair:Bind' | 'keypair:Unbind', kp: KeyPair | null, require: NonNullable<BindRequest['require']>): Promise<void> {
+    const inst = await store.instances.get(caller.accountId, id);
+    if (!inst || inst.regionId !== regionId) throw instanceNotFound(id);
+    const resources: ResourceRef[] = [{ type: 'instance', regionId, id: inst.id, resourceGroupId: inst.resourceGroupId }];
+    if (kp) resources.push({ type: 'keypair', regionId, id: kp.name, resourceGroupId: kp.resourceGroupId });
+    authz.check(caller, action, resources);
+    if (require.running && inst.status !== 'Running') {
+      throw new CoreError('Instance.IncorrectStatus', `The instance '${inst.id}' is ${inst.status}; this call changes Running instances only.`, { instanceId: inst.id, status: inst.status });
+    }
+    if (require.unbound && inst.keyPairName !== null) {
+      throw new CoreError('Instance.AlreadyBound', `The instance '${inst.id}' already has key pair '${inst.keyPairName}'; this call binds instances without one (replace it with a single bind).`, { instanceId: inst.id });
+    }
+  }
+
   /** Checks that apply to one instance of a batch; a failure here fails that item only. */
   function refuse(caller: Caller, task: Task, inst: Instance | null, item: TaskItem): CoreError | null {
     if (!inst || inst.regionId !== task.regionId) return instanceNotFound(item.instanceId);
@@ -145,6 +176,8 @@ export function createBindingService(deps: BindingServiceDeps) {
     const action = task.kind === 'bind' ? 'keypair:Bind' : 'keypair:Unbind';
     const resources: ResourceRef[] = [{ type: 'instance', regionId: inst.regionId, id: inst.id, resourceGroupId: inst.resourceGroupId }];
     if (task.keyPairName) resources.push({ type: 'keypair', regionId: task.regionId, id: task.keyPairName });
+    // An unbind removes what the instance has: the caller must be allowed that key pair too.
+    if (task.kind === 'unbind' && inst.keyPairName && inst.keyPairName !== task.keyPairName) resources.push({ type: 'keypair', regionId: task.regionId, id: inst.keyPairName });
     if (!authz.allows(caller, action, resources)) {
       return new CoreError('Auth.Forbidden', `You are not allowed to change the key pair of instance '${inst.id}'.`, { instanceId: inst.id });
     }

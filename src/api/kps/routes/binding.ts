@@ -3,10 +3,7 @@
  * task whose id is the KPS task_id; progress and failures are read through the task calls (routes/tasks.ts).
  * Answers are 202, as the current English reference documents for all three (API.md §2; the SDK accepts any 2xx).
  */
-import type { Caller } from '../../../core/caller.js';
 import { CoreError, isCoreError } from '../../../core/errors.js';
-import type { Core } from '../../../core/index.js';
-import type { Instance } from '../../../core/instance/instance.js';
 import { associateRequest, disassociateRequest } from '../binding-request.js';
 import { callerOf, type KpsApp, type KpsContext, type KpsRouteConfig, projectOf } from '../context.js';
 import { AssociateBody, BatchAssociateBody, DisassociateBody, ProjectParams } from '../schemas.js';
@@ -32,49 +29,26 @@ export function bindingRoutes(app: KpsApp, { core }: KpsContext) {
     const ids = entries.map((e) => e.server.id);
     const dup = ids.find((id, n) => ids.indexOf(id) !== n);
     if (dup) throw new CoreError('Batch.DuplicateIds', `The server '${dup}' is given more than once.`, { parameter: 'batch_keypairs', instanceId: dup });
-    await core.keyPairs.get(caller, regionId, entries[0]!.keypair_name);
 
     const tasks = [];
     for (const entry of entries) {
       const serverId = entry.server.id;
       try {
-        const refusal = batchRefusal(await instanceIn(core, caller, regionId, serverId));
-        if (refusal) throw refusal;
-        const task = await core.tasks.submit(caller, associateRequest(regionId, entry));
+        const task = await core.tasks.submit(caller, { ...associateRequest(regionId, entry), require: { running: true, unbound: true } });
         tasks.push({ server_id: serverId, task_id: task.id, status: 'SUCCESS' });
       } catch (err) {
-        if (!isCoreError(err)) throw err;
+        // The one key pair of the batch does not exist: the whole call fails, as it did before any server.
+        if (!isCoreError(err) || err.code === 'KeyPair.NotFound') throw err;
         tasks.push({ server_id: serverId, status: 'FAILED', error_code: err.code, error_msg: err.message });
       }
     }
     return reply.status(202).send({ tasks });
   });
 
+  // An unknown server is not refused here: its task fails with Instance.NotFound, like any other per-server failure.
+  // The core records the key pair the server has now on the task (so the task lists can name it).
   app.post('/:project_id/keypairs/disassociate', { schema: { params: ProjectParams, body: DisassociateBody }, config: PROJECT }, async (req, reply) => {
-    const caller = callerOf(req);
-    const regionId = projectOf(req).region.id;
-    // An unknown server is not refused here: its task fails with Instance.NotFound, like any other per-server failure.
-    const inst = await instanceIn(core, caller, regionId, req.body.server.id).catch((err: unknown) => {
-      if (isCoreError(err) && err.code === 'Instance.NotFound') return null;
-      throw err;
-    });
-    const task = await core.tasks.submit(caller, disassociateRequest(regionId, req.body, inst?.keyPairName ?? null));
+    const task = await core.tasks.submit(callerOf(req), disassociateRequest(projectOf(req).region.id, req.body));
     return reply.status(202).send({ task_id: task.id });
   });
-}
-
-async function instanceIn(core: Core, caller: Caller, regionId: string, id: string): Promise<Instance> {
-  const inst = await core.instances.get(caller, id);
-  if (inst.regionId !== regionId) throw new CoreError('Instance.NotFound', `The instance '${id}' does not exist.`, { instanceId: id });
-  return inst;
-}
-
-function batchRefusal(inst: Instance): CoreError | null {
-  if (inst.status !== 'Running') {
-    return new CoreError('Instance.IncorrectStatus', `The instance '${inst.id}' is ${inst.status}; batch-associate binds Running servers only.`, { instanceId: inst.id, status: inst.status });
-  }
-  if (inst.keyPairName !== null) {
-    return new CoreError('Instance.AlreadyBound', `The instance '${inst.id}' already has key pair '${inst.keyPairName}'; batch-associate binds servers without one (use associate to replace it).`, { instanceId: inst.id });
-  }
-  return null;
 }

@@ -8,7 +8,7 @@ import type { Core } from '../../../core/index.js';
 import type { Task, TaskItem, TaskStatus } from '../../../core/task/task.js';
 import { callerOf, type KpsApp, type KpsContext, type KpsRouteConfig, projectOf } from '../context.js';
 import { ProjectParams, TaskPageQuery, TaskParams } from '../schemas.js';
-import { FAILED_STATUSES, isFailed, kpsTaskStatus, RUNNING_STATUSES } from '../task-status.js';
+import { FAILED_STATUSES, isFailed, RUNNING_STATUSES } from '../task-status.js';
 import { taskRowView, taskStatusView } from '../task-views.js';
 
 const PROJECT: KpsRouteConfig = { kpsAuth: 'project' };
@@ -32,31 +32,25 @@ export function taskRoutes(app: KpsApp, { core }: KpsContext) {
     taskRows(core, callerOf(req), projectOf(req).region.id, FAILED_STATUSES, req.query.offset ?? 0, req.query.limit ?? DEFAULT_LIMIT));
 
   app.delete('/:project_id/failed-tasks/:task_id', { schema: { params: TaskParams }, config: FAILED_TASK }, async (req, reply) => {
-    const caller = callerOf(req);
-    const task = await taskIn(core, caller, projectOf(req).region.id, req.params.task_id);
-    if (!isFailed(task)) throw new CoreError('Task.NotFailed', `The task '${task.id}' is not a failed task (it is ${kpsTaskStatus(task)}).`, { taskId: task.id });
-    await core.tasks.delete(caller, [task.id]);
+    const id = req.params.task_id;
+    if (!UUID.test(id)) throw unknownTask(id);
+    await core.tasks.delete(callerOf(req), [id.toLowerCase()], { regionId: projectOf(req).region.id, statuses: FAILED_STATUSES });
     return reply.status(200).send();
   });
 
   app.delete('/:project_id/failed-tasks', { schema: { params: ProjectParams }, config: PROJECT }, async (req, reply) => {
-    const caller = callerOf(req);
-    const regionId = projectOf(req).region.id;
-    for (;;) {
-      const page = await core.tasks.list(caller, { regionId, statuses: FAILED_STATUSES, offset: 0, limit: 1000 });
-      if (page.items.length === 0) break;
-      await core.tasks.delete(caller, page.items.map((t) => t.id));
-    }
+    await core.tasks.deleteAll(callerOf(req), { regionId: projectOf(req).region.id, statuses: FAILED_STATUSES });
     return reply.status(200).send();
   });
 }
 
+const unknownTask = (id: string) => new CoreError('Task.NotFound', `The task '${id.slice(0, 64)}' does not exist in this project.`, { taskId: id.slice(0, 64) });
+
 /** A task of this project; anything else — malformed id, another region, unknown — is "taskId is illegal". */
 async function taskIn(core: Core, caller: Caller, regionId: string, id: string): Promise<Task> {
-  const unknown = () => new CoreError('Task.NotFound', `The task '${id.slice(0, 64)}' does not exist in this project.`, { taskId: id.slice(0, 64) });
-  if (!UUID.test(id)) throw unknown();
+  if (!UUID.test(id)) throw unknownTask(id);
   const task = await core.tasks.get(caller, id.toLowerCase());
-  if (task.regionId !== regionId) throw unknown();
+  if (task.regionId !== regionId) throw unknownTask(id);
   return task;
 }
 
@@ -69,16 +63,6 @@ async function representativeItem(core: Core, caller: Caller, task: Task): Promi
 }
 
 async function taskRows(core: Core, caller: Caller, regionId: string, statuses: TaskStatus[], offset: number, limit: number) {
-  const page = await core.tasks.list(caller, { regionId, statuses, offset, limit });
-  const items = await Promise.all(page.items.map((t) => representativeItem(core, caller, t)));
-  const ids = [...new Set(items.flatMap((i) => (i ? [i.instanceId] : [])))];
-  const names = new Map<string, string>();
-  if (ids.length > 0) {
-    const instances = await core.instances.list(caller, { regionId, ids, limit: ids.length });
-    for (const inst of instances.items) names.set(inst.id, inst.name);
-  }
-  return {
-    total: page.total,
-    tasks: page.items.map((t, n) => taskRowView(t, items[n] ?? null, names.get(items[n]?.instanceId ?? '') ?? '')),
-  };
+  const page = await core.tasks.overview(caller, { regionId, statuses, offset, limit });
+  return { total: page.total, tasks: page.items.map((o) => taskRowView(o.task, o.item, o.instanceName ?? '')) };
 }

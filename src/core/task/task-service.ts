@@ -1,0 +1,123 @@
+/**
+ * The task use cases the faces call: submit a bind/unbind, read tasks and their items, delete finished ones.
+ * Every read is task:Describe, every deletion task:Delete, and nothing else: a face that lists failed tasks with
+ * the server each one touched, or deletes all failed tasks of a region, needs no instance or key pair permission
+ * (Huawei's ListFailedTask and DeleteAllFailedTask need only the task actions).
+ */
+import type { Authorizer } from '../authz/authorizer.js';
+import type { BindRequest } from '../binding/binding-service.js';
+import type { Caller } from '../caller.js';
+import { CoreError } from '../errors.js';
+import type { Page, Store } from '../ports.js';
+import type { Task, TaskItem, TaskStatus } from './task.js';
+
+export interface TaskServiceDeps {
+  store: Store;
+  authz: Authorizer;
+  submit(caller: Caller, req: BindRequest): Promise<Task>;
+  waitFor(accountId: string, taskId: string): Promise<Task>;
+}
+
+/** Which tasks a deletion may touch: a face that deletes "failed tasks" of one project names both. */
+export interface TaskScope {
+  regionId?: string;
+  statuses?: TaskStatus[];
+}
+
+/** A task with the item that represents it (its first failed item, else its first) and that item's instance name. */
+export interface TaskOverview {
+  task: Task;
+  item: TaskItem | null;
+  instanceName: string | null;
+}
+
+export type TaskListQuery = { regionId?: string; statuses?: TaskStatus[]; offset?: number; limit?: number };
+export type TaskItemQuery = { status?: TaskItem['status']; offset?: number; limit?: number };
+
+const notFound = (id: unknown) => new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, { taskId: String(id).slice(0, 80) });
+const clampList = (q: TaskListQuery) => ({ offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 50), 1000) });
+
+export function createTaskService({ store, authz, submit, waitFor }: TaskServiceDeps) {
+  async function get(caller: Caller, id: string): Promise<Task> {
+    authz.check(caller, 'task:Describe', [{ type: 'task', regionId: '*', id }]);
+    const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
+    if (!t) throw notFound(id);
+    return t;
+  }
+
+  async function representative(task: Task): Promise<TaskItem | null> {
+    if (task.failed > 0) {
+      const failed = await store.tasks.items(task.id, { status: 'failed', offset: 0, limit: 1 });
+      if (failed.items[0]) return failed.items[0];
+    }
+    return (await store.tasks.items(task.id, { offset: 0, limit: 1 })).items[0] ?? null;
+  }
+
+  return {
+    submit,
+    async submitAndWait(caller: Caller, req: BindRequest): Promise<{ task: Task; items: TaskItem[] }> {
+      const task = await submit(caller, req);
+      const done = await waitFor(caller.accountId, task.id);
+      const items = await store.tasks.items(task.id, { offset: 0, limit: task.total });
+      return { task: done, items: items.items };
+    },
+    get,
+    async list(caller: Caller, q: TaskListQuery): Promise<Page<Task>> {
+      authz.check(caller, 'task:Describe', [{ type: 'task', regionId: q.regionId ?? '*', id: '*' }]);
+      return store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, ...clampList(q) });
+    },
+    /**
+     * Tasks with the item that stands for each and the name of its instance. The name is part of what the task
+     * did, so task:Describe shows it; the instance itself stays governed by instance:Describe.
+     */
+    async overview(caller: Caller, q: TaskListQuery): Promise<Page<TaskOverview>> {
+      authz.check(caller, 'task:Describe', [{ type: 'task', regionId: q.regionId ?? '*', id: '*' }]);
+      const page = await store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, ...clampList(q) });
+      const items = await Promise.all(page.items.map(representative));
+      const ids = [...new Set(items.flatMap((i) => (i ? [i.instanceId] : [])))];
+      const names = new Map<string, string>();
+      if (ids.length > 0) {
+        const found = await store.instances.list({ accountId: caller.accountId, ids, offset: 0, limit: ids.length });
+        for (const inst of found.items) names.set(inst.id, inst.name);
+      }
+      return { total: page.total, items: page.items.map((task, n) => ({ task, item: items[n] ?? null, instanceName: names.get(items[n]?.instanceId ?? '') ?? null })) };
+    },
+    async items(caller: Caller, id: string, q: TaskItemQuery = {}): Promise<Page<TaskItem>> {
+      await get(caller, id);
+      return store.tasks.items(id, { status: q.status, offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 100), 10_000) });
+    },
+    async waitFor(caller: Caller, id: string): Promise<Task> {
+      await get(caller, id);
+      return waitFor(caller.accountId, id);
+    },
+    /**
+     * Deletes finished tasks by id. Needs task:Delete only (not task:Describe as well). A task outside the scope's
+     * region is answered like one that does not exist; one outside its statuses, or unfinished, is refused.
+     */
+    async delete(caller: Caller, ids: string[], scope: TaskScope = {}): Promise<void> {
+      for (const id of ids) {
+        const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
+        if (!t || (scope.regionId && t.regionId !== scope.regionId)) throw notFound(id);
+        authz.check(caller, 'task:Delete', [{ type: 'task', regionId: t.regionId, id }]);
+        if (!t.finishedAt || (scope.statuses && !scope.statuses.includes(t.status))) {
+          throw new CoreError('Task.NotFailed', `The task '${id}' is ${t.status}; only ${scope.statuses ? scope.statuses.join(' or ') : 'finished'} tasks can be deleted here.`, { taskId: id });
+        }
+      }
+      await store.tasks.delete(caller.accountId, ids);
+    },
+    /** Deletes every finished task in the scope (DeleteAllFailedTask): task:Delete on the region's tasks. */
+    async deleteAll(caller: Caller, scope: TaskScope): Promise<number> {
+      authz.check(caller, 'task:Delete', [{ type: 'task', regionId: scope.regionId ?? '*', id: '*' }]);
+      let deleted = 0;
+      for (;;) {
+        const page = await store.tasks.list({ accountId: caller.accountId, regionId: scope.regionId, statuses: scope.statuses ?? ['succeeded', 'failed', 'partial'], offset: 0, limit: 1000 });
+        const done = page.items.filter((t) => t.finishedAt).map((t) => t.id);
+        if (done.length === 0) return deleted;
+        await store.tasks.delete(caller.accountId, done);
+        deleted += done.length;
+      }
+    },
+  };
+}
+
+export type TaskService = ReturnType<typeof createTaskService>;
