@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, KeyfleetClient } from './client.js';
+import { registerDriftCommands } from './commands/drift.js';
 import { registerHostCommands } from './commands/hosts.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerClientCommands } from './commands/resources.js';
@@ -44,6 +45,7 @@ function buildProgram(): Command {
   };
   registerClientCommands(program, ctx);
   registerHostCommands(program, ctx);
+  registerDriftCommands(program, ctx);
   registerIdentityCommands(program, ctx);
   return program;
 }

@@ -7,6 +7,7 @@ import type { IdentityService } from './account/identity-service.js';
 import type { ResourceRef } from './authz/actions.js';
 import type { Auditor } from './audit/auditor.js';
 import type { BindRequest } from './binding/binding-service.js';
+import type { DriftRepairInput, DriftScanInput, DriftService } from './binding/drift-service.js';
 import type { Caller } from './caller.js';
 import type { HostService, RegisterHostInput } from './instance/host-service.js';
 import type { InstanceService, InstanceQuery, LifecycleOptions, RunInstancesInput } from './instance/instance-service.js';
@@ -119,3 +120,22 @@ export function auditedIdentity(svc: IdentityService, accounts: AccountService, 
   };
 }
 
+export function auditedDrift(svc: DriftService, audit: Auditor, store: Store) {
+  const hostRefs = (regionId: string, ids: unknown): ResourceRef[] =>
+    Array.isArray(ids) ? ids.map((id) => ({ type: 'instance', regionId: regionId || '*', id: String(id) })) : [{ type: 'instance', regionId: regionId || '*', id: '*' }];
+  return {
+    /** A read (recorded only when denied), though it logs in to every host it names. */
+    scan: (c: Caller, input: DriftScanInput) => audit.run(c, 'instance:DescribeKeys', hostRefs(input.regionId, input.instanceIds), false, () => svc.scan(c, input)),
+    /**
+     * One entry per repair, under the permission it needs: keypair:Bind when any named host has a key pair (its
+     * block is restored), keypair:Unbind when none has; the entry names the hosts and their key pairs.
+     */
+    repair: async (c: Caller, input: DriftRepairInput) => {
+      const ids = Array.isArray(input.instanceIds) ? input.instanceIds.filter((id): id is string => typeof id === 'string') : [];
+      const found = ids.length > 0 ? await store.instances.getMany(c.accountId, ids) : [];
+      const names = [...new Set(found.flatMap((i) => (i.keyPairName && i.regionId === input.regionId ? [i.keyPairName] : [])))];
+      const refs = [...names.map((n) => kp(input.regionId, n)), ...hostRefs(input.regionId, input.instanceIds)];
+      return audit.run(c, names.length > 0 ? 'keypair:Bind' : 'keypair:Unbind', refs, true, () => svc.repair(c, input));
+    },
+  };
+}

@@ -7,10 +7,11 @@ import { createIdentityService } from './account/identity-service.js';
 import { createRateLimiter } from './account/rate-limiter.js';
 import type { AuditFilter } from './audit/audit.js';
 import { createAuditor } from './audit/auditor.js';
-import { auditedHosts, auditedIdentity, auditedInstances, auditedKeyPairs, auditedTasks } from './facade.js';
+import { auditedDrift, auditedHosts, auditedIdentity, auditedInstances, auditedKeyPairs, auditedTasks } from './facade.js';
 import type { ResourceRef } from './authz/actions.js';
 import type { Authorizer } from './authz/authorizer.js';
 import { createBindingService, type BindRequest } from './binding/binding-service.js';
+import { createDriftService } from './binding/drift-service.js';
 import type { Caller } from './caller.js';
 import type { Clock, IdGen } from './clock.js';
 import { createHostService } from './instance/host-service.js';
@@ -100,6 +101,7 @@ export function createCore(deps: CoreDeps) {
     },
     waitFor: (accountId, taskId) => runner.waitFor(accountId, taskId),
   });
+  const drift = createDriftService({ store, live: deps.live, secrets: deps.secrets, keys: deps.keys, authz, regions, logger, liveTimeoutMs: settings.liveTimeoutMs, submit: tasks.submit });
 
   return {
     accounts: {
@@ -116,6 +118,7 @@ export function createCore(deps: CoreDeps) {
     instances: auditedInstances(instances, auditor, store),
     hosts: auditedHosts(hosts, auditor),
     tasks: auditedTasks(tasks, auditor),
+    drift: auditedDrift(drift, auditor, store),
     audit: {
       async query(caller: Caller, filter: Omit<AuditFilter, 'accountId'>) {
         return auditor.run(caller, 'audit:Describe', [{ type: 'audit', regionId: '*', id: '*' }], false, async () => {

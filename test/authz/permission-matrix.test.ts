@@ -252,6 +252,12 @@ const TABLE: Row[] = [
   { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/hosts', actions: ['instance:Create'], audits: 'instance:Create', setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'),
     // Registering connects to the host: (a) only has to get past authorization (a closed port answers otherwise).
     call: nv('POST', () => `/api/v1/regions/${REGION}/hosts`, () => ({ name: unique('host'), address: '127.0.0.1', port: 1, loginUser: 'root' })) },
+  // Drift of registered hosts. The matrix's instances are simulated (a scan skips them, a repair has nothing to do),
+  // so these rows prove the authorization; test/hosts/drift.test.ts proves scans and repairs on real sshd hosts.
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-scans', actions: ['instance:DescribeKeys'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', () => `/api/v1/regions/${REGION}/drift-scans`, (s) => ({ instanceIds: [s.inst] })) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-scans', variant: 'every host of the region', actions: ['instance:DescribeKeys'], setup: sInst, allow: INST_ANY, wrong: OTHER_REGION('instance'), call: nv('POST', () => `/api/v1/regions/${REGION}/drift-scans`, () => ({})) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-repairs', variant: 'host with a key pair', actions: ['keypair:Bind'], audits: 'keypair:Bind', setup: sBound, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: nv('POST', () => `/api/v1/regions/${REGION}/drift-repairs`, (s) => ({ instanceIds: [s.inst] })) },
+  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-repairs', variant: 'host without a key pair', actions: ['keypair:Unbind'], audits: 'keypair:Unbind', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', () => `/api/v1/regions/${REGION}/drift-repairs`, (s) => ({ instanceIds: [s.inst] })) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/regions', actions: ['region:Describe'], setup: sNothing, allow: () => [arn('region', '*')], wrong: () => [arn('region', 'zz')], call: nv('GET', () => '/api/v1/regions') },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/images', actions: ['image:Describe'], setup: sNothing, allow: () => [arn('image', '*')], wrong: () => [arn('image', 'zz')], call: nv('GET', () => '/api/v1/images') },
   // Instance types are the compute catalog, governed by image:Describe like the images.

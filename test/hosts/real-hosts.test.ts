@@ -2,13 +2,7 @@
  * Registered real hosts (issue 5, first slice; ADR 9) against real Debian OpenSSH sshd hosts from the harness,
  * through the native API as a user would: register (host key pinned on first use), live bind proven by a real
  * `ssh -i`, unbind, hand-added lines kept, a changed host key refused, a broken sshd drop-in rolled back, and the
- * lock-out guard.
- *
- * The harness hosts are not systemd services and allow only their own user, which is therefore both the managed
- * login user and keyfleet's management user here. So that this user can do what root does on a real host, the
- * test gives it the host's sshd_config.d (for keyfleet's drop-in) and host key (for `sshd -t -f <config>`), and
- * reloads sshd for it: the registered reload command drops a request file that this test process (root) answers
- * with a SIGHUP, and returns once sshd listens again.
+ * lock-out guard. How the hosts are prepared (and sshd reloaded for their non-root user): support/registered-hosts.ts.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -18,70 +12,24 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, startInProcess, tempDir } from '../support/keyfleet.js';
-import { sshKeygen, sshRun, writePrivateKey } from '../support/openssh.js';
-import { startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, tempDir } from '../support/keyfleet.js';
+import { sshKeygen, writePrivateKey } from '../support/openssh.js';
+import type { TestHost } from '../support/sshd-harness.js';
+import { akPath, cli, dirOf, dropIn, login, REGION, type RegisteredFleet, startRegisteredFleet } from './support/registered-hosts.js';
 
 const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '../../bin/keyfleet.js');
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-const REGION = 'cn-hangzhou';
 
 describe('registered real hosts: live bind/unbind on real sshd', () => {
+  let fleet: RegisteredFleet;
   let kf: Keyfleet;
   let api: Api;
-  let hosts: TestHost[] = [];
   let host1: TestHost, host2: TestHost, host3: TestHost;
-  let mgmt: { privateKeyPath: string; publicKey: string; privateKey: string };
-  let hand: { privateKeyPath: string; publicKey: string };
-  let reloadAgent: NodeJS.Timeout | null = null;
-  const ids = new Map<string, string>();
+  let mgmt: RegisteredFleet['mgmt'];
+  let hand: RegisteredFleet['hand'];
+  let ids: Map<string, string>;
 
-  const dirOf = (h: TestHost) => path.dirname(h.home);
-  const akPath = (h: TestHost) => path.join(h.home, '.ssh', 'authorized_keys');
-  const dropIn = (h: TestHost) => path.join(h.configDir, '10-keyfleet.conf');
-  const login = (h: TestHost, auth: { identityFile?: string; password?: string }) => sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', ...auth });
-
-  async function prepare(h: TestHost): Promise<void> {
-    const sshDir = path.join(h.home, '.ssh');
-    await fs.mkdir(sshDir, { mode: 0o700 });
-    await fs.writeFile(akPath(h), `# added by hand\n${hand.publicKey}\n${mgmt.publicKey}\n`, { mode: 0o600 });
-    await fs.chown(sshDir, h.uid, h.gid);
-    await fs.chown(akPath(h), h.uid, h.gid);
-    await fs.chown(h.configDir, h.uid, h.gid);
-    await fs.chown(path.join(dirOf(h), 'ssh_host_ed25519_key'), h.uid, h.gid);
-    await fs.mkdir(path.join(dirOf(h), 'reload'), { mode: 0o755 });
-    await fs.chown(path.join(dirOf(h), 'reload'), h.uid, h.gid);
-  }
-
-  function registerBody(h: TestHost, name: string, extra: Record<string, unknown> = {}) {
-    const request = path.join(dirOf(h), 'reload', 'request');
-    return {
-      name,
-      address: h.address,
-      port: h.port,
-      loginUser: h.user,
-      homeDir: h.home,
-      managementPrivateKey: mgmt.privateKey,
-      dropInPath: dropIn(h),
-      reloadCommand: `touch ${request} && while [ -e ${request} ]; do sleep 0.02; done`,
-      validateCommand: `/usr/sbin/sshd -t -f ${h.sshdConfigPath}`,
-      ...extra,
-    };
-  }
-
-  async function register(h: TestHost, name: string, extra: Record<string, unknown> = {}) {
-    const r = await api.call('POST', `/api/v1/regions/${REGION}/hosts`, registerBody(h, name, extra));
-    ids.set(name, r.instance.id);
-    return r;
-  }
+  const registerBody = (h: TestHost, name: string, extra: Record<string, unknown> = {}) => fleet.registerBody(h, name, extra);
+  const register = (h: TestHost, name: string, extra: Record<string, unknown> = {}) => fleet.register(h, name, extra);
 
   async function change(body: Record<string, unknown>) {
     const r = await api.bind({ mode: 'live', ...body });
@@ -90,33 +38,13 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
   }
 
   before(async () => {
-    hosts = await startHosts(3);
-    [host1, host2, host3] = hosts as [TestHost, TestHost, TestHost];
-    const m = await sshKeygen('ed25519', 'keyfleet-management');
-    mgmt = { ...m, privateKey: await fs.readFile(m.privateKeyPath, 'utf8') };
-    hand = await sshKeygen('ed25519', 'hand-added');
-    for (const h of hosts) await prepare(h);
-    // The reload helper: what `systemctl reload ssh` does as root on a real host.
-    let busy = false;
-    reloadAgent = setInterval(() => {
-      if (busy) return;
-      const waiting = hosts.filter((h) => existsSync(path.join(dirOf(h), 'reload', 'request')));
-      if (waiting.length === 0) return;
-      busy = true;
-      void (async () => {
-        for (const h of waiting) {
-          await h.reload();
-          await fs.rm(path.join(dirOf(h), 'reload', 'request'), { force: true });
-        }
-      })().finally(() => (busy = false));
-    }, 20);
-    ({ kf, api } = await startInProcess());
+    fleet = await startRegisteredFleet(3);
+    ({ kf, api, mgmt, hand, ids } = fleet);
+    [host1, host2, host3] = fleet.hosts as [TestHost, TestHost, TestHost];
   });
 
   after(async () => {
-    if (reloadAgent) clearInterval(reloadAgent);
-    await kf?.close();
-    await stopHosts(hosts);
+    await fleet?.close();
   });
 
   test('register: the host key is pinned on first use and shown; the management key is never shown; no power control', async () => {
@@ -135,7 +63,7 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     assert.equal(r.instance.hostKeySha256, host1.hostKeySha256);
     assert.deepEqual(r.instance.host, {
       homeDir: host1.home, dropInPath: dropIn(host1), reloadCommand: registerBody(host1, 'x').reloadCommand,
-      validateCommand: `/usr/sbin/sshd -t -f ${host1.sshdConfigPath}`, managementUser: host1.user, hasManagementKey: true,
+      validateCommand: `/usr/sbin/sshd -t -f ${host1.sshdConfigPath}`, managementUser: host1.user, hasManagementKey: true, passwordLogin: 'managed',
     });
     const keyBody = mgmt.privateKey.split('\n')[1]!;
     assert.ok(!JSON.stringify(r).includes(keyBody), 'the management key is not in the answer');

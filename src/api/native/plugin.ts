@@ -11,6 +11,7 @@ import { auditRoutes } from './routes/audit.js';
 import { bindingRoutes } from './routes/bindings.js';
 import { identityRoutes } from './routes/identity.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { driftRoutes } from './routes/drift.js';
 import { instanceRoutes } from './routes/instances.js';
 import { keyPairRoutes } from './routes/key-pairs.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -36,6 +37,7 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   instanceRoutes(app, ctx);
   bindingRoutes(app, ctx);
   taskRoutes(app, ctx);
+  driftRoutes(app, ctx);
   identityRoutes(app, ctx);
   auditRoutes(app, ctx);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => (parent as unknown as { swagger(): unknown }).swagger());

@@ -81,6 +81,7 @@ export const RegisterHostBody = Type.Object(
     dropInPath: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     reloadCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     validateCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    passwordLogin: Type.Optional(Type.Union([Type.Literal('managed'), Type.Literal('unmanaged')])),
     resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     description: Type.Optional(Type.String({ maxLength: 256 })),
   },
@@ -104,6 +105,9 @@ export const BindingBody = Type.Object(
     mode: Type.Optional(Type.Union([Type.Literal('on-restart'), Type.Literal('live')])),
     credential: Type.Optional(CredentialSchema),
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    // Live changes: verify=false skips the login proof (one connection per host); dryRun plans without writing.
+    verify: Type.Optional(Type.Boolean()),
+    dryRun: Type.Optional(Type.Boolean()),
     wait: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -149,3 +153,7 @@ export const AuditQuery = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
 });
+
+// Drift of registered hosts. Ids are checked by the core (format, duplicates, batch size), as for bindings.
+export const DriftScanBody = Type.Object({ instanceIds: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 100_000 })) }, { additionalProperties: false });
+export const DriftRepairBody = Type.Object({ instanceIds: Type.Array(Type.Unknown(), { maxItems: 100_000 }) }, { additionalProperties: false });

@@ -1,6 +1,8 @@
 /** What the native API shows of each record: whitelisted fields only, never a sealed secret or a hash. */
 import type { AccessKey, Policy, User } from '../../core/account/account.js';
 import type { AuditEntry } from '../../core/audit/audit.js';
+import type { KeyLine } from '../../core/binding/drift.js';
+import type { HostDriftResult } from '../../core/binding/drift-service.js';
 import type { Instance } from '../../core/instance/instance.js';
 import type { KeyPair } from '../../core/keypair/keypair.js';
 import type { Task, TaskItem } from '../../core/task/task.js';
@@ -54,6 +56,7 @@ export function instanceView(i: Instance, keyPairRefusal: string | null = null) 
           validateCommand: i.host.validateCommand,
           managementUser: i.host.managementUser,
           hasManagementKey: i.host.sealedManagementKey !== null,
+          passwordLogin: i.host.passwordLogin,
         }
       : null,
     canBindKeyPair: keyPairRefusal === null,
@@ -134,3 +137,26 @@ export function auditView(e: AuditEntry) {
 }
 
 export type AuditEntryView = ReturnType<typeof auditView>;
+
+/** One host's drift scan: findings and the keys keyfleet did not write, with fingerprints (no key bodies). */
+export function driftResultView(r: HostDriftResult) {
+  return {
+    instanceId: r.instanceId,
+    name: r.name,
+    address: r.address,
+    sshPort: r.sshPort,
+    keyPairName: r.keyPairName,
+    status: r.status,
+    findings: r.findings.map((f) => ({ code: f.code, message: f.message, key: f.key ? driftKeyView(f.key) : null })),
+    unmanagedKeys: r.unmanagedKeys.map(driftKeyView),
+    reason: r.reason ?? null,
+    errorCode: r.errorCode ?? null,
+    errorMessage: r.errorMessage ?? null,
+  };
+}
+
+function driftKeyView(k: KeyLine) {
+  return { fingerprintSha256: k.fingerprintSha256, keyType: k.keyType, comment: k.comment, line: k.line, location: k.location, keyPairName: k.keyPairName, managementKey: k.managementKey };
+}
+
+export type DriftResultView = ReturnType<typeof driftResultView>;

@@ -39,6 +39,7 @@ export const FACE_ACTION_NAMES: Readonly<Record<string, readonly Action[]>> = {
   'ecs:serverKeypairs:list': ['keypair:Describe'],
   'ecs:serverKeypairs:get': ['keypair:Describe'],
   'ecs:serverKeypairs:delete': ['keypair:Delete'],
+  // instance:DescribeKeys (drift scans of registered hosts) is served by the native face only, under its core name.
 };
 
 /** Every name a policy may use for an action, with the core permissions it stands for. */

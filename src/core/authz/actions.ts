@@ -15,6 +15,8 @@ export const ACTIONS = [
   'keypair:ClearPrivateKey',
   'instance:Create',
   'instance:Describe',
+  /** Read the keys a host really has (drift scan): who can log in is more than the instance's description. */
+  'instance:DescribeKeys',
   'instance:Start',
   'instance:Stop',
   'instance:Reboot',
