@@ -213,10 +213,18 @@ const hosts: Migration = {
   },
 };
 
+/** A registered host's password-login policy ('managed' | 'unmanaged'); null reads as 'managed'. */
+const hostPasswordPolicy: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('instances').addColumn('password_login_policy', 'text').execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-identity': identity,
   '0003-hosts': hosts,
+  '0004-host-password-policy': hostPasswordPolicy,
 };
 
 export const migrationProvider: MigrationProvider = {

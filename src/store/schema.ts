@@ -23,7 +23,7 @@ export interface InstancesTable {
   key_pair_id: string | null; key_pair_name: string | null; desired_public_key: string | null; pending_password_hash: string | null;
   applied_public_key: string | null; applied_password_login: number; pending_restart: number; has_password: number; host_key_sha256: string | null;
   home_dir?: string | null; sshd_drop_in_path?: string | null; sshd_reload_command?: string | null; sshd_validate_command?: string | null;
-  management_user?: string | null; sealed_management_key?: string | null;
+  management_user?: string | null; sealed_management_key?: string | null; password_login_policy?: string | null;
 }
 export interface TasksTable {
   id: string; account_id: string; region_id: string; kind: string; mode: string; key_pair_id: string | null; key_pair_name: string | null;

@@ -177,15 +177,16 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal((await store.instances.boundTo('acc-1', 'kp-x', 10)).total, 0);
     });
 
-    test('instances: a registered host keeps its access profile (migration 0003-hosts); a simulated one has none', async () => {
+    test('instances: a registered host keeps its access profile (migrations 0003, 0004); a simulated one has none', async () => {
       const host = instance({
         name: 'real-01', backend: 'host',
-        host: { homeDir: '/home/deploy', dropInPath: '/etc/ssh/sshd_config.d/10-keyfleet.conf', reloadCommand: 'systemctl reload ssh', validateCommand: 'sshd -t', managementUser: 'root', sealedManagementKey: 'sealed:abc' },
+        host: { homeDir: '/home/deploy', dropInPath: '/etc/ssh/sshd_config.d/10-keyfleet.conf', reloadCommand: 'systemctl reload ssh', validateCommand: 'sshd -t', managementUser: 'root', sealedManagementKey: 'sealed:abc', passwordLogin: 'unmanaged' },
       });
       await store.instances.insert(host);
       assert.deepEqual(await store.instances.get('acc-1', host.id), host);
-      await store.instances.update({ ...host, host: { ...host.host!, sealedManagementKey: null } });
+      await store.instances.update({ ...host, host: { ...host.host!, sealedManagementKey: null, passwordLogin: 'managed' } });
       assert.equal((await store.instances.get('acc-1', host.id))!.host!.sealedManagementKey, null);
+      assert.equal((await store.instances.get('acc-1', host.id))!.host!.passwordLogin, 'managed');
       const sim = instance({ name: 'sim-01' });
       await store.instances.insert(sim);
       assert.equal((await store.instances.get('acc-1', sim.id))!.host, undefined);

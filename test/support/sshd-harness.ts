@@ -86,6 +86,29 @@ export async function stopHosts(hosts: TestHost[]): Promise<void> {
   for (const host of hosts) if (host instanceof HostImpl) await host.destroy();
 }
 
+/**
+ * Where root's authorized keys live for harness hosts that allow root: not under /tmp (StrictModes refuses a key
+ * file below a world-writable directory outside the user's home) and not /root/.ssh (the machine's own).
+ */
+const ROOT_KEYS_DIR = '/var/lib/keyfleet-harness-root-keys';
+
+/**
+ * Lets root log in to this host with `publicKey` only (as a management user would on a real fleet), from a key
+ * file of this host's own; sshd is reloaded. The file goes when the host is destroyed.
+ */
+export async function allowRootLogin(host: TestHost, publicKey: string): Promise<void> {
+  const keys = path.join(ROOT_KEYS_DIR, path.basename(path.dirname(host.home)));
+  await fsp.mkdir(keys, { recursive: true, mode: 0o755 });
+  await fsp.writeFile(path.join(keys, 'root'), `${publicKey.trim()}\n`, { mode: 0o600 });
+  await fsp.writeFile(path.join(host.configDir, '00-root-login.conf'), [
+    'PermitRootLogin prohibit-password',
+    `AllowUsers root ${host.user}`,
+    `AuthorizedKeysFile .ssh/authorized_keys ${keys}/%u`,
+    '',
+  ].join('\n'));
+  await host.reload();
+}
+
 /** Established TCP connections whose local end is this host's sshd: 0 once every client has hung up. */
 export function establishedConnections(host: Pick<TestHost, 'address' | 'port'>): number {
   const local = procNetAddress(host.address, host.port);
@@ -243,6 +266,7 @@ class HostImpl implements TestHost {
     liveHosts.delete(this);
     await removeUser(this.user);
     await fsp.rm(this.dir, { recursive: true, force: true });
+    await fsp.rm(path.join(ROOT_KEYS_DIR, path.basename(this.dir)), { recursive: true, force: true });
     this.slot.hosts.delete(this);
     if (this.slot.hosts.size === 0) await this.slot.release();
   }

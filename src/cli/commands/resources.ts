@@ -102,11 +102,22 @@ export function registerClientCommands(program: Command, ctx: Ctx): void {
       .option('--password-env <var>', 'live: environment variable holding the root password')
       .option('--private-key <file>', 'live: private key of the key pair bound now')
       .option('--port <port>', 'live: SSH port')
+      .option('--no-verify', 'live: skip the fresh login that proves each change (one SSH connection per host)')
+      .option('--dry-run', 'show per instance what would change; change nothing')
       .option('--no-wait', 'return the task id without waiting')
-      .action(withClient(ctx, async (c, g, ids: string[], o: { keyPair?: string; fromFile?: string; live?: boolean; passwordEnv?: string; privateKey?: string; port?: string; wait: boolean }) => {
+      .action(withClient(ctx, async (c, g, ids: string[], o: { keyPair?: string; fromFile?: string; live?: boolean; passwordEnv?: string; privateKey?: string; port?: string; verify: boolean; dryRun?: boolean; wait: boolean }) => {
         const all = [...ids, ...(o.fromFile ? fs.readFileSync(o.fromFile === '-' ? 0 : o.fromFile, 'utf8').split(/\s+/).filter(Boolean) : [])];
         const credential = o.privateKey ? { kind: 'privateKey', privateKey: fs.readFileSync(o.privateKey, 'utf8') } : o.passwordEnv ? { kind: 'password', password: process.env[o.passwordEnv] ?? '' } : undefined;
-        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/bindings`, { action, keyPairName: o.keyPair, instanceIds: all, mode: o.live ? 'live' : 'on-restart', credential, port: o.port ? Number(o.port) : undefined });
+        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/bindings`, {
+          action,
+          keyPairName: o.keyPair,
+          instanceIds: all,
+          mode: o.live ? 'live' : 'on-restart',
+          credential,
+          port: o.port ? Number(o.port) : undefined,
+          verify: o.verify === false ? false : undefined,
+          dryRun: o.dryRun || undefined,
+        });
         let task = r.task;
         if (!o.wait) return g.json ? printJson(r) : void process.stdout.write(`task ${task.id}\n`);
         task = await follow(c, task, !g.json && process.stderr.isTTY);

@@ -35,7 +35,13 @@ export interface BindingServiceDeps {
   /** Opens the sealed management keys of registered hosts. */
   secrets: SecretBox;
   keys: KeyMaterial;
+  /** Further attempts after a host could not be reached (default 2), with exponential backoff from `retryBaseMs`. */
+  liveRetries?: number;
+  retryBaseMs?: number;
 }
+
+/** Only these mean "nothing happened on the host, try again later"; every other failure is final for the item. */
+const TRANSIENT: ReadonlySet<string> = new Set(['Live.Unreachable']);
 
 export interface BindRequest {
   regionId: string;
@@ -190,6 +196,26 @@ export function createBindingService(deps: BindingServiceDeps) {
     return sealed ? { kind: 'privateKey', privateKey: deps.secrets.open(sealed, managementKeyContext(inst.id)) } : undefined;
   }
 
+  /**
+   * Retries an idempotent live change whose host could not be reached: the plan is made again from what the host
+   * has, so a second attempt after a dropped connection cannot apply anything twice. Backoff doubles, with jitter
+   * so a fleet that lost its network does not come back in lock-step.
+   */
+  async function withRetries<T>(attempt: () => Promise<T>, item: TaskItem): Promise<T> {
+    const retries = deps.liveRetries ?? 2;
+    const base = deps.retryBaseMs ?? 500;
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (n >= retries || !isCoreError(err) || !TRANSIENT.has(err.code)) throw err;
+        const delay = base * 2 ** n * (0.75 + Math.random() * 0.5);
+        logger.warn('live change will be retried', { taskId: item.taskId, seq: item.seq, instanceId: item.instanceId, attempt: n + 1, code: err.code, delayMs: Math.round(delay) });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
   /** Records the desired key state of one instance and the item's success in one transaction. */
   async function recordDesired(tx: Repos, task: Task, item: TaskItem, inst: Instance, kp: KeyPair | null, applied: boolean, note: string, owner: string): Promise<boolean> {
     const unbindOther = task.kind === 'unbind' && task.keyPairId !== null && inst.keyPairId !== task.keyPairId;
@@ -257,6 +283,10 @@ export function createBindingService(deps: BindingServiceDeps) {
         return;
       }
       const note = task.mode === 'live' ? 'instance is Stopped: takes effect at its next start' : inst!.status === 'Stopped' ? 'takes effect at the next start' : 'takes effect at the next restart';
+      if (task.options.dryRun) {
+        await tx.tasks.finishItem({ ...item, status: 'succeeded', finishedAt: clock.now(), note: `dry run: would ${task.kind} (${note}); nothing recorded` }, owner);
+        return;
+      }
       if (!(await recordDesired(tx, task, item, inst!, kp, false, note, owner))) throw new CoreError('Internal', 'The task item was taken over by another worker.');
     });
   }
@@ -292,14 +322,16 @@ export function createBindingService(deps: BindingServiceDeps) {
         const hostKey: HostKeyPolicy = instance.hostKeySha256 ? { kind: 'pinned', sha256: instance.hostKeySha256 } : { kind: 'trust-on-first-use' };
         const removed = instance.appliedPublicKey && instance.appliedPublicKey !== desiredKey?.publicKey ? instance.appliedPublicKey : null;
         const host = instance.host ?? null;
-        if (host && credential.kind === 'password' && desiredKey !== null && !host.sealedManagementKey) {
+        const managesPassword = host?.passwordLogin !== 'unmanaged';
+        if (host && managesPassword && credential.kind === 'password' && desiredKey !== null && !host.sealedManagementKey) {
           // Lock-out guard: password login off while keyfleet's only way in is a password.
           return fail(task, item, new CoreError('Live.LockoutRefused', `Binding would turn password login off on the registered host '${instance.id}', whose only management credential is a password; register a management key first. Nothing was changed.`, { instanceId: instance.id }), owner);
         }
-        const outcome = await applyLive(
+        const outcome = await withRetries(() => applyLive(
           live,
           {
             target: { host: instance.address, port: task.options.port ?? instance.sshPort, username: host?.managementUser ?? instance.loginUser },
+            loginUser: instance.loginUser,
             hostKey,
             homeDir: host?.homeDir ?? (instance.loginUser === 'root' ? '/root' : `/home/${instance.loginUser}`),
             ...(host ? { dropInPath: host.dropInPath, reloadCommand: host.reloadCommand, validateCommand: host.validateCommand } : {}),
@@ -309,9 +341,17 @@ export function createBindingService(deps: BindingServiceDeps) {
             timeoutMs: deps.liveTimeoutMs,
           },
           credential,
-          { key: desiredKey, passwordLogin: desiredKey === null },
-        );
-        note = `applied live and verified by login: ${outcome.verified}`;
+          { key: desiredKey, passwordLogin: managesPassword ? desiredKey === null : null },
+          { verify: task.options.verify !== false, dryRun: task.options.dryRun === true },
+        ), item);
+        if (task.options.dryRun) {
+          await store.transaction((tx) => tx.tasks.finishItem({ ...item, status: 'succeeded', finishedAt: clock.now(), note: outcome.verified }, owner));
+          return;
+        }
+        note = task.options.verify === false ? `applied live: ${outcome.verified}` : `applied live and verified by login: ${outcome.verified}`;
+      } else if (task.options.dryRun) {
+        await store.transaction((tx) => tx.tasks.finishItem({ ...item, status: 'succeeded', finishedAt: clock.now(), note: `dry run: ${note}` }, owner));
+        return;
       }
       await store.transaction(async (tx) => {
         const cur = await tx.instances.get(task.accountId, instance.id);

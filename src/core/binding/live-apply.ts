@@ -18,11 +18,22 @@ import { renderSshdDropIn, SSHD_DROP_IN_PATH } from './sshd-drop-in.js';
 export interface LiveKeyState {
   /** The key to have in keyfleet's block (null: no key pair bound). */
   key: ManagedKey | null;
-  passwordLogin: boolean;
+  /** Password login on or off through keyfleet's sshd drop-in; null: sshd is left alone (host policy 'unmanaged'). */
+  passwordLogin: boolean | null;
+}
+
+export interface LiveApplyOptions {
+  /** Prove the change with a fresh login (default). Off: one connection per host, the write is trusted. */
+  verify?: boolean;
+  /** Read and plan only: report what would change, write nothing. */
+  dryRun?: boolean;
 }
 
 export interface LiveHostProfile {
+  /** Where keyfleet logs in to make the change (as the management user). */
   target: LiveTarget;
+  /** The user whose authorized_keys is managed: the proof logs in as this user (default: the target's user). */
+  loginUser?: string;
   hostKey: HostKeyPolicy;
   homeDir: string;
   dropInPath?: string;
@@ -43,13 +54,21 @@ export interface LiveOutcome {
   hostKeySha256: string;
   authorizedKeysChanged: boolean;
   dropInChanged: boolean;
+  /** What the proof showed, what was written without a proof, or (dry run) what would change. */
   verified: string;
 }
 
 const DEFAULT_RELOAD = 'systemctl reload ssh';
 const DEFAULT_VALIDATE = 'sshd -t';
+/**
+ * sshd handles SIGHUP asynchronously: `systemctl reload ssh` (kill -HUP) returns at once, the old listener may
+ * still accept a connection with the old configuration, then it re-executes itself and listens again a few
+ * milliseconds later. A proof that follows a reload is therefore repeated (refused connection, or the old
+ * behaviour) within this window before the change is called unproven.
+ */
+const RELOAD_SETTLE_MS = 3_000;
 
-export async function applyLive(access: LiveAccess, profile: LiveHostProfile, credential: LiveCredential, desired: LiveKeyState): Promise<LiveOutcome> {
+export async function applyLive(access: LiveAccess, profile: LiveHostProfile, credential: LiveCredential, desired: LiveKeyState, options: LiveApplyOptions = {}): Promise<LiveOutcome> {
   const session = await access.openSession(profile.target, credential, profile.hostKey, { timeoutMs: profile.timeoutMs });
   const pinned: HostKeyPolicy = { kind: 'pinned', sha256: session.hostKeySha256 };
   const sshDir = `${profile.homeDir}/.ssh`;
@@ -58,11 +77,11 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
   const reload = profile.reloadCommand ?? DEFAULT_RELOAD;
   const validate = profile.validateCommand ?? DEFAULT_VALIDATE;
   try {
-    const akBefore = await session.readFile(akPath);
-    const dropBefore = await session.readFile(dropInPath);
+    const managesSshd = desired.passwordLogin !== null;
+    const [akBefore, dropBefore] = await Promise.all([session.readFile(akPath), managesSshd ? session.readFile(dropInPath) : Promise.resolve(null)]);
     const plan = planAuthorizedKeys(akBefore?.content ?? null, desired.key ? [desired.key] : []);
-    const dropContent = renderSshdDropIn({ passwordAuthentication: desired.passwordLogin });
-    const dropChanged = dropBefore?.content !== dropContent;
+    const dropContent = managesSshd ? renderSshdDropIn({ passwordAuthentication: desired.passwordLogin === true }) : null;
+    const dropChanged = dropContent !== null && dropBefore?.content !== dropContent;
     const managementBody = profile.managementPublicKey?.trim().split(/\s+/)[1];
     if (managementBody !== undefined && plan.removed.includes(managementBody) && !plan.retainedOutside.includes(managementBody)) {
       throw new CoreError(
@@ -72,12 +91,16 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
       );
     }
 
+    if (options.dryRun) {
+      return { hostKeySha256: session.hostKeySha256, authorizedKeysChanged: plan.changed, dropInChanged: dropChanged, verified: `dry run: ${describePlan(plan, desired, dropChanged)}` };
+    }
+
     if (plan.changed) {
       await session.ensureDir(sshDir, { mode: 0o700, uid: akBefore?.uid, gid: akBefore?.gid });
       await session.writeFileAtomic(akPath, plan.content, { mode: akBefore?.mode ?? 0o600, uid: akBefore?.uid, gid: akBefore?.gid });
     }
     if (dropChanged) {
-      await writeDropInChecked(session, dropInPath, dropContent, dropBefore, validate, reload, async () => {
+      await writeDropInChecked(session, dropInPath, dropContent!, dropBefore, validate, reload, async () => {
         if (plan.changed) await restoreFile(session, akPath, akBefore);
       });
     }
@@ -86,7 +109,10 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
     // lines it does not own, so it reports this instead of expecting a refusal.
     const removedBody = profile.removedPublicKey?.trim().split(/\s+/)[1];
     const stillAuthorized = removedBody !== undefined && plan.retainedOutside.includes(removedBody);
-    const verdict = await verify(access, { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey }, pinned, desired);
+    if (options.verify === false) {
+      return { hostKeySha256: session.hostKeySha256, authorizedKeysChanged: plan.changed, dropInChanged: dropChanged, verified: `written without a login proof (verification off): ${describePlan(plan, desired, dropChanged)}` };
+    }
+    const verdict = await verifySettled(access, { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey }, pinned, desired, dropChanged ? RELOAD_SETTLE_MS : 0);
     if (!verdict.ok) {
       await restoreFile(session, akPath, akBefore);
       if (dropChanged) {
@@ -128,30 +154,63 @@ async function restoreFile(session: LiveSession, path: string, before: RemoteFil
   else await session.removeFile(path);
 }
 
+function describePlan(plan: ReturnType<typeof planAuthorizedKeys>, desired: LiveKeyState, dropChanged: boolean): string {
+  const parts: string[] = [];
+  if (!plan.changed) parts.push("keyfleet's block already as wanted");
+  else parts.push(desired.key ? `keyfleet's block set to key '${desired.key.keyPairName}'` : "keyfleet's block emptied");
+  if (plan.removed.length) parts.push(`${plan.removed.length} key(s) leave the block`);
+  if (dropChanged) parts.push(`password login turned ${desired.passwordLogin ? 'on' : 'off'} (sshd -t, reload)`);
+  return parts.join('; ');
+}
+
+/** The proof, repeated with backoff while a reload may still be taking effect. */
+async function verifySettled(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState, settleMs: number): Promise<{ ok: boolean; reason: string }> {
+  const started = Date.now();
+  for (let wait = 20; ; wait = Math.min(wait * 2, 400)) {
+    const verdict = await verify(access, profile, pinned, desired, Math.max(0, settleMs - (Date.now() - started)));
+    if (verdict.ok || Date.now() - started + wait > settleMs) return verdict;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
 /** A fresh connection, with no credential at all: asks the server whether it would accept the key (PK_OK). */
-async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState): Promise<{ ok: boolean; reason: string }> {
+async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState, settleMs: number): Promise<{ ok: boolean; reason: string }> {
   const opts = { timeoutMs: profile.timeoutMs };
+  const started = Date.now();
+  const target = { ...profile.target, username: profile.loginUser ?? profile.target.username };
+  const probeLogin = async (key: string | null) => {
+    for (let wait = 20; ; wait = Math.min(wait * 2, 400)) {
+      try {
+        return await access.probeLogin(target, pinned, key, opts);
+      } catch (err) {
+        // Only a refused/unreachable connection while sshd comes back from its reload is retried.
+        if (!isCoreError(err) || err.code !== 'Live.Unreachable' || Date.now() - started + wait > settleMs) throw err;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  };
+  const passwordAsWanted = (methods: string[]) => desired.passwordLogin === null || methods.includes('password') === desired.passwordLogin;
   const reasons: string[] = [];
   if (desired.key) {
-    const probe = await access.probeLogin(profile.target, pinned, desired.key.publicKey, opts);
+    const probe = await probeLogin(desired.key.publicKey);
     if (probe.keyAccepted !== true) return { ok: false, reason: `key '${desired.key.keyPairName}' is not accepted` };
     reasons.push(`key '${desired.key.keyPairName}' accepted`);
-    if (probe.methods.includes('password') !== desired.passwordLogin) {
+    if (!passwordAsWanted(probe.methods)) {
       return { ok: false, reason: `password login is ${probe.methods.includes('password') ? 'still offered' : 'not offered'}` };
     }
   }
   if (profile.removedPublicKey) {
-    const probe = await access.probeLogin(profile.target, pinned, profile.removedPublicKey, opts);
+    const probe = await probeLogin(profile.removedPublicKey);
     if (probe.keyAccepted === true) return { ok: false, reason: 'the removed key is still accepted' };
     reasons.push('removed key refused');
-    if (!desired.key && probe.methods.includes('password') !== desired.passwordLogin) {
+    if (!desired.key && !passwordAsWanted(probe.methods)) {
       return { ok: false, reason: `password login is ${probe.methods.includes('password') ? 'offered' : 'not offered'}` };
     }
   }
-  if (!desired.key && !profile.removedPublicKey) {
-    const probe = await access.probeLogin(profile.target, pinned, null, opts);
-    if (probe.methods.includes('password') !== desired.passwordLogin) return { ok: false, reason: 'password method not as expected' };
+  if (!desired.key && !profile.removedPublicKey && desired.passwordLogin !== null) {
+    const probe = await probeLogin(null);
+    if (!passwordAsWanted(probe.methods)) return { ok: false, reason: 'password method not as expected' };
   }
-  reasons.push(desired.passwordLogin ? 'password method offered' : 'password method off');
+  if (desired.passwordLogin !== null) reasons.push(desired.passwordLogin ? 'password method offered' : 'password method off');
   return { ok: true, reason: reasons.join(', ') };
 }

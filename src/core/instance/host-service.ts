@@ -12,7 +12,7 @@ import { SSHD_DROP_IN_PATH } from '../binding/sshd-drop-in.js';
 import type { KeyMaterial } from '../keypair/key-material.js';
 import type { HostKeyPolicy, LiveAccess, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
-import { type HostAccess, type Instance, validateInstanceName } from './instance.js';
+import { type HostAccess, type Instance, type PasswordLoginPolicy, validateInstanceName } from './instance.js';
 
 export const DEFAULT_RELOAD_COMMAND = 'systemctl reload ssh';
 export const DEFAULT_VALIDATE_COMMAND = 'sshd -t';
@@ -46,6 +46,8 @@ export interface RegisterHostInput {
   dropInPath?: string;
   reloadCommand?: string;
   validateCommand?: string;
+  /** Whether keyfleet turns password login off/on with the key (default 'managed'); see HostAccess. */
+  passwordLogin?: PasswordLoginPolicy;
   resourceGroupId?: string;
   description?: string;
 }
@@ -105,6 +107,8 @@ export function createHostService(deps: HostServiceDeps) {
     const dropInPath = absolutePath(input.dropInPath, 'dropInPath') ?? SSHD_DROP_IN_PATH;
     const reloadCommand = command(input.reloadCommand, 'reloadCommand', DEFAULT_RELOAD_COMMAND);
     const validateCommand = command(input.validateCommand, 'validateCommand', DEFAULT_VALIDATE_COMMAND);
+    const passwordLogin = input.passwordLogin ?? 'managed';
+    if (passwordLogin !== 'managed' && passwordLogin !== 'unmanaged') throw invalid('passwordLogin', "passwordLogin must be 'managed' or 'unmanaged'.");
     // Throws PrivateKey.Malformed (never quoting the key) before anything is contacted or stored.
     if (input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
     authz.check(caller, 'instance:Create', [{ type: 'instance', regionId: region.id, id: '*', resourceGroupId: input.resourceGroupId }]);
@@ -142,6 +146,7 @@ export function createHostService(deps: HostServiceDeps) {
       validateCommand,
       managementUser,
       sealedManagementKey: input.managementPrivateKey !== undefined ? secrets.seal(input.managementPrivateKey, managementKeyContext(id)) : null,
+      passwordLogin,
     };
     const instance: Instance = {
       id,

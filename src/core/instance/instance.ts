@@ -80,7 +80,15 @@ export interface HostAccess {
   managementUser: string;
   /** The management private key, sealed by the SecretBox (context `host-management:<instance id>`); null: a credential is given per operation. */
   sealedManagementKey: string | null;
+  /**
+   * 'managed' (default): binding turns password login off and unbinding turns it back on, through keyfleet's sshd
+   * drop-in. 'unmanaged': keyfleet edits authorized_keys only and never touches sshd — for fleets whose password
+   * policy is set elsewhere (turning password login back on at an unbind would weaken them).
+   */
+  passwordLogin: PasswordLoginPolicy;
 }
+
+export type PasswordLoginPolicy = 'managed' | 'unmanaged';
 
 export const TRANSITIONAL: readonly InstanceStatus[] = ['Pending', 'Starting', 'Stopping'];
 

@@ -66,26 +66,37 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       await store.tasks.markStarted(taskId, clock.now());
       task = await store.tasks.refresh(taskId, clock.now());
     }
-    for (;;) {
-      if (closed) return;
-      const now = clock.now();
-      const items = await store.tasks.claimItems(taskId, deps.owner, now, new Date(now.getTime() + deps.leaseMs), deps.chunk);
-      if (items.length === 0) break;
-      let next = 0;
-      const worker = async () => {
-        while (next < items.length && !closed) {
-          const item = items[next++]!;
-          await slots.acquire();
-          try {
-            await pace();
-            await deps.execute(task, item, deps.owner);
-          } finally {
-            slots.release();
-          }
+    // Workers share one queue and claim the next chunk when it runs dry, so a slow host holds one slot, not a
+    // whole chunk: with chunk-at-a-time, the fleet waited for the slowest host of every chunk.
+    const queue: TaskItem[] = [];
+    let exhausted = false;
+    let claiming: Promise<void> | null = null;
+    const refill = (): Promise<void> =>
+      (claiming ??= (async () => {
+        const now = clock.now();
+        const items = await store.tasks.claimItems(taskId, deps.owner, now, new Date(now.getTime() + deps.leaseMs), deps.chunk);
+        if (items.length === 0) exhausted = true;
+        else queue.push(...items);
+      })().finally(() => (claiming = null)));
+    const worker = async () => {
+      for (;;) {
+        if (closed) return;
+        const item = queue.shift();
+        if (!item) {
+          if (exhausted) return;
+          await refill();
+          continue;
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(deps.concurrency, items.length) }, worker));
-    }
+        await slots.acquire();
+        try {
+          await pace();
+          await deps.execute(task, item, deps.owner);
+        } finally {
+          slots.release();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(deps.concurrency, task.total) }, worker));
     const done = await store.tasks.refresh(taskId, clock.now());
     if (done.finishedAt) {
       deps.onFinished(done);

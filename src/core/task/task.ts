@@ -36,6 +36,10 @@ export interface TaskOptions {
   disablePassword?: boolean;
   /** Huawei's flavours: reset (no credential), replace (old private key), unbind. */
   flavour?: 'reset' | 'replace' | 'bind' | 'unbind';
+  /** Live: prove each change with a fresh login (default true). */
+  verify?: boolean;
+  /** Read and plan per instance, change and record nothing; each item's note says what would change. */
+  dryRun?: boolean;
 }
 
 export interface TaskItem {

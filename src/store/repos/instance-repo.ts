@@ -41,6 +41,7 @@ function toRow(i: Instance): InstancesTable {
     sshd_validate_command: i.host?.validateCommand ?? null,
     management_user: i.host?.managementUser ?? null,
     sealed_management_key: i.host?.sealedManagementKey ?? null,
+    password_login_policy: i.host?.passwordLogin ?? null,
   };
 }
 
@@ -84,6 +85,7 @@ function fromRow(r: InstancesTable): Instance {
             validateCommand: r.sshd_validate_command ?? '',
             managementUser: r.management_user ?? r.login_user,
             sealedManagementKey: r.sealed_management_key ?? null,
+            passwordLogin: r.password_login_policy === 'unmanaged' ? 'unmanaged' : 'managed',
           },
         }
       : {}),

@@ -21,7 +21,7 @@ export function bindingRoutes(app: NativeApp, { core, maxBatch }: NativeContext)
       instanceIds: b.instanceIds,
       mode: b.mode ?? 'on-restart',
       credential: b.credential,
-      options: { port: b.port },
+      options: { port: b.port, verify: b.verify, dryRun: b.dryRun },
       maxBatch,
     } as const;
     if (b.wait) {

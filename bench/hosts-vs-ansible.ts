@@ -1,0 +1,323 @@
+/**
+ * Benchmark (issue 5): add then remove one key on 20, 100 and 200 real OpenSSH hosts, keyfleet beside Ansible, on
+ * the same hosts in the same run.
+ *
+ * Hosts: Debian's sshd from the test harness, one per 127.31.x.y address, each with its own host key and login
+ * user kfh<n> whose authorized_keys is managed. Both tools log in as root with the same management key (read from
+ * a per-host AuthorizedKeysFile, so the machine's own /root/.ssh is never touched), exactly as they would on a
+ * fleet. Every run starts cold: Ansible gets a fresh ControlPath directory per run (its ControlPersist master is
+ * reused within one run only, which is Ansible's fastest configuration), keyfleet opens new SSH connections.
+ *
+ *   Ansible   ansible-playbook, forks=50, pipelining on, gather_facts off, module authorized_key
+ *             (ansible.posix; builtin lineinfile when that collection is missing). state=present, then absent.
+ *   keyfleet  one native API call per phase: a live bind of a key pair to all N hosts, then a live unbind, through
+ *             the durable task runner (bounded concurrency, per-host timeout, per-host results). Two variants:
+ *             - keys only: the hosts are registered with `passwordLogin: unmanaged`, so keyfleet edits its block in
+ *               authorized_keys and leaves sshd alone — the same job as Ansible's module;
+ *             - with verification (a fresh login proves every change) and without.
+ *             A third figure, keyfleet's default for a bind (password login turned off through the sshd drop-in,
+ *             `sshd -t`, reload), is printed for information: Ansible's module does not do that job.
+ *
+ * The SSH handshake limit: the CPU (all processes, /proc/stat) of K complete handshakes + public key logins with
+ * the same client library, divided into the machine's cores, gives connections/s; divided by the connections
+ * keyfleet opens per host (1 without verification, 2 with) it gives the best possible hosts/s.
+ *
+ *   node --import tsx bench/hosts-vs-ansible.ts                 # 20, 100 and 200 hosts
+ *   BENCH_SIZES=20 node --import tsx bench/hosts-vs-ansible.ts  # one size
+ *
+ * Needs root (users and sshd processes are created, then removed), openssh-server and ansible (apt-get install
+ * ansible-core). Bounded: at most 254 hosts, every phase has a deadline; everything it starts, it stops.
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import ssh2 from 'ssh2';
+import type { Keyfleet } from '../src/app/keyfleet.js';
+import { type Api, startInProcess, tempDir } from '../test/support/keyfleet.js';
+import { sshKeygen } from '../test/support/openssh.js';
+import { allowRootLogin, startHosts, stopHosts, type TestHost } from '../test/support/sshd-harness.js';
+
+const run = promisify(execFile);
+const SIZES = (process.env.BENCH_SIZES ?? '20,100,200').split(',').map(Number);
+const REGION = 'cn-hangzhou';
+const PHASE_DEADLINE_MS = 5 * 60_000;
+const HANDSHAKES = 400;
+/** For working on keyfleet's side only: the Ansible runs take most of the time. */
+const SKIP_ANSIBLE = process.env.BENCH_SKIP_ANSIBLE === '1';
+/** For the same reason: the password-login variant (sshd -t and a reload per host) is optional. */
+const SKIP_MANAGED = process.env.BENCH_SKIP_MANAGED === '1';
+
+interface Phase {
+  tool: string;
+  hosts: number;
+  addSeconds: number;
+  removeSeconds: number;
+}
+const hostsPerSecond = (p: Phase) => (2 * p.hosts) / (p.addSeconds + p.removeSeconds);
+
+// -- machine CPU ------------------------------------------------------------------------------------------------
+
+async function cpuJiffies(): Promise<number> {
+  const line = (await fs.readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy = everything but idle and iowait
+  return f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
+}
+const HZ = 100;
+
+/** CPU seconds (whole machine) per SSH connection with key login, and the rate reached with 50 in flight. */
+async function handshakeCost(hosts: TestHost[], privateKey: string): Promise<{ cpuPerConnection: number; limitPerSecond: number; observedPerSecond: number }> {
+  const connectOnce = (h: TestHost) =>
+    new Promise<void>((resolve, reject) => {
+      const c = new ssh2.Client();
+      const timer = setTimeout(() => reject(new Error(`handshake to ${h.address} timed out`)), 20_000);
+      c.once('ready', () => {
+        clearTimeout(timer);
+        c.end();
+        resolve();
+      });
+      c.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      c.connect({ host: h.address, port: h.port, username: 'root', privateKey, readyTimeout: 20_000, hostVerifier: () => true });
+    });
+  for (const h of hosts.slice(0, 4)) await connectOnce(h); // warm the page cache, not the hosts
+  const round = async () => {
+    const j0 = await cpuJiffies();
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      while (next < HANDSHAKES) {
+        const n = next++;
+        await connectOnce(hosts[n % hosts.length]!);
+      }
+    }));
+    const seconds = (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 300)); // sshd children finish their teardown
+    return { cpuPerConnection: ((await cpuJiffies()) - j0) / HZ / HANDSHAKES, perSecond: HANDSHAKES / seconds };
+  };
+  // The median of three rounds: one round on a 2-core machine varies by a third.
+  const rounds = [await round(), await round(), await round()].sort((a, b) => a.cpuPerConnection - b.cpuPerConnection);
+  const { cpuPerConnection, perSecond } = rounds[1]!;
+  return { cpuPerConnection, limitPerSecond: os.cpus().length / cpuPerConnection, observedPerSecond: perSecond };
+}
+
+// -- hosts ------------------------------------------------------------------------------------------------------
+
+/** Root may log in with the management key (the harness keeps it in a key file of the host's own). */
+async function allowRoot(h: TestHost, managementPublicKey: string): Promise<void> {
+  await allowRootLogin(h, managementPublicKey);
+  await fs.mkdir(path.join(h.home, '.ssh'), { mode: 0o700 });
+  await fs.writeFile(path.join(h.home, '.ssh', 'authorized_keys'), '# the user\'s own line, kept by both tools\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchOwnLineBenchOwnLineBenchOwnLine00000 own\n', { mode: 0o600 });
+  await fs.chown(path.join(h.home, '.ssh'), h.uid, h.gid);
+  await fs.chown(path.join(h.home, '.ssh', 'authorized_keys'), h.uid, h.gid);
+}
+
+/** The authorized_keys of every host holds the key (or not): both tools are checked, not trusted. */
+async function assertKey(hosts: TestHost[], publicKey: string, present: boolean, who: string): Promise<void> {
+  const body = publicKey.split(/\s+/)[1]!;
+  for (const h of hosts) {
+    const text = await fs.readFile(path.join(h.home, '.ssh', 'authorized_keys'), 'utf8');
+    if (text.includes(body) !== present) throw new Error(`${who}: ${h.name} ${present ? 'lacks' : 'still has'} the key`);
+    if (!text.includes('BenchOwnLine')) throw new Error(`${who}: ${h.name} lost the user's own line`);
+  }
+}
+
+// -- Ansible ----------------------------------------------------------------------------------------------------
+
+async function ansibleModule(): Promise<'ansible.posix.authorized_key' | 'ansible.builtin.lineinfile'> {
+  try {
+    await run('ansible-doc', ['-t', 'module', 'ansible.posix.authorized_key'], { maxBuffer: 16 << 20 });
+    return 'ansible.posix.authorized_key';
+  } catch {
+    return 'ansible.builtin.lineinfile';
+  }
+}
+
+async function ansibleRun(work: string, hosts: TestHost[], keyFile: string, publicKey: string, state: 'present' | 'absent', module: string): Promise<number> {
+  const inventory = path.join(work, 'inventory.ini');
+  await fs.writeFile(inventory, ['[fleet]', ...hosts.map((h) => `${h.name} ansible_host=${h.address} ansible_port=${h.port} kf_user=${h.user} kf_home=${h.home}`)].join('\n') + '\n');
+  const task =
+    module === 'ansible.posix.authorized_key'
+      ? { 'ansible.posix.authorized_key': { user: '{{ kf_user }}', key: publicKey, state, manage_dir: false } }
+      : { 'ansible.builtin.lineinfile': { path: '{{ kf_home }}/.ssh/authorized_keys', line: publicKey, state, create: false } };
+  const playbook = path.join(work, `${state}.yml`);
+  await fs.writeFile(playbook, JSON.stringify([{ hosts: 'fleet', gather_facts: false, tasks: [{ name: `key ${state}`, ...task }] }]));
+  const cp = await fs.mkdtemp(path.join(work, 'cp-')); // cold: no ControlPersist master from an earlier run
+  const cfg = path.join(work, 'ansible.cfg');
+  await fs.writeFile(cfg, [
+    '[defaults]',
+    'forks = 50',
+    'host_key_checking = False',
+    'interpreter_python = /usr/bin/python3',
+    'remote_user = root',
+    `private_key_file = ${keyFile}`,
+    'retry_files_enabled = False',
+    '[ssh_connection]',
+    'pipelining = True',
+    `control_path_dir = ${cp}`,
+    'ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null',
+    '',
+  ].join('\n'));
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('ansible-playbook', ['-i', inventory, playbook], { env: { ...process.env, ANSIBLE_CONFIG: cfg }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGTERM'), PHASE_DEADLINE_MS);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0 && new RegExp(`failed=0`).test(out) && !/unreachable=[1-9]/.test(out)) resolve();
+      else reject(new Error(`ansible-playbook exited ${code}:\n${out.slice(-2000)}`));
+    });
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  // Stop the ControlPersist masters of this run (they would otherwise linger 60 s and skew the next figures).
+  for (const sock of await fs.readdir(cp)) await run('ssh', ['-o', `ControlPath=${path.join(cp, sock)}`, '-O', 'exit', 'x']).catch(() => undefined);
+  return seconds;
+}
+
+// -- keyfleet ---------------------------------------------------------------------------------------------------
+
+interface KeyfleetVariant {
+  name: string;
+  verify: boolean;
+  passwordLogin: 'managed' | 'unmanaged';
+}
+
+async function keyfleetPhase(api: Api, ids: string[], keyPairName: string, action: 'bind' | 'unbind', verify: boolean): Promise<number> {
+  const j0 = await cpuJiffies();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await api.call('POST', `/api/v1/regions/${REGION}/bindings`, { action, keyPairName, instanceIds: ids, mode: 'live', verify, wait: true });
+  const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  const machine = ((await cpuJiffies()) - j0) / HZ;
+  if (process.env.BENCH_VERBOSE === '1') console.log(`  ${action} ${ids.length} verify=${verify}: ${seconds.toFixed(2)} s; CPU per host: keyfleet ${((c.user + c.system) / 1000 / ids.length).toFixed(1)} ms, machine ${((machine * 1000) / ids.length).toFixed(1)} ms`);
+  const failed = r.items.filter((i: any) => i.status !== 'succeeded');
+  if (failed.length) throw new Error(`keyfleet ${action}: ${failed.length} failed, e.g. ${JSON.stringify(failed[0])}`);
+  return seconds;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('run as root (the harness creates users and sshd processes)');
+  const maxHosts = Math.max(...SIZES);
+  const work = await tempDir('kf-bench-ansible-');
+  const mgmt = await sshKeygen('ed25519', 'bench-management');
+  const managementKey = await fs.readFile(mgmt.privateKeyPath, 'utf8');
+  const user = await sshKeygen('ed25519', 'bench-user-key');
+  const module = await ansibleModule();
+  const ansibleVersion = (await run('ansible', ['--version'])).stdout.split('\n')[0]!;
+
+  console.log(`starting ${maxHosts} sshd hosts…`);
+  const hosts = await startHosts(maxHosts, { user: 'kfb' });
+  let kf: Keyfleet | undefined;
+  try {
+    for (const h of hosts) await allowRoot(h, mgmt.publicKey);
+    const started = await startInProcess({ env: { KEYFLEET_TASK_CONCURRENCY: process.env.KEYFLEET_TASK_CONCURRENCY ?? '32' } } as never);
+    kf = started.kf;
+    const api = started.api;
+    await api.call('POST', `/api/v1/regions/${REGION}/key-pairs`, { name: 'bench-key', publicKey: user.publicKey });
+
+    // Registration is not timed (first contact, host key pinned). One registration per address: the password-login
+    // variant registers the hosts again at the end.
+    const register = async (h: TestHost, passwordLogin: 'managed' | 'unmanaged') => {
+      const dir = path.dirname(h.home);
+      const r = await api.call('POST', `/api/v1/regions/${REGION}/hosts`, {
+        name: `${h.name}-${passwordLogin}`,
+        address: h.address,
+        port: h.port,
+        loginUser: h.user,
+        homeDir: h.home,
+        managementUser: 'root',
+        managementPrivateKey: managementKey,
+        passwordLogin,
+        dropInPath: path.join(h.configDir, '10-keyfleet.conf'),
+        reloadCommand: `kill -HUP $(cat ${dir}/sshd.pid)`,
+        validateCommand: `/usr/sbin/sshd -t -f ${h.sshdConfigPath}`,
+      });
+      return r.instance.id as string;
+    };
+    const idsOf: Record<'managed' | 'unmanaged', string[]> = { managed: [], unmanaged: [] };
+    for (const h of hosts) idsOf.unmanaged.push(await register(h, 'unmanaged'));
+
+    const hs = await handshakeCost(hosts, managementKey);
+    console.log(`SSH handshake + key login: ${(hs.cpuPerConnection * 1000).toFixed(1)} ms CPU (all processes) → limit ${hs.limitPerSecond.toFixed(0)} connections/s on ${os.cpus().length} cores; observed ${hs.observedPerSecond.toFixed(0)}/s with 50 in flight`);
+
+    const variants: KeyfleetVariant[] = [
+      { name: 'keyfleet, keys only, no verification', verify: false, passwordLogin: 'unmanaged' },
+      { name: 'keyfleet, keys only, verified by login', verify: true, passwordLogin: 'unmanaged' },
+    ];
+    const managedVariant: KeyfleetVariant = { name: 'keyfleet, keys + password login (sshd -t, reload), verified', verify: true, passwordLogin: 'managed' };
+    const phases: Phase[] = [];
+    for (const n of SIZES) {
+      const subset = hosts.slice(0, n);
+      if (SKIP_ANSIBLE) phases.push({ tool: 'Ansible (skipped: BENCH_SKIP_ANSIBLE)', hosts: n, addSeconds: NaN, removeSeconds: NaN });
+      else {
+        const add = await ansibleRun(work, subset, mgmt.privateKeyPath, user.publicKey, 'present', module);
+        await assertKey(subset, user.publicKey, true, 'ansible');
+        const remove = await ansibleRun(work, subset, mgmt.privateKeyPath, user.publicKey, 'absent', module);
+        await assertKey(subset, user.publicKey, false, 'ansible');
+        phases.push({ tool: `Ansible ${module.split('.').pop()}`, hosts: n, addSeconds: add, removeSeconds: remove });
+      }
+      for (const v of variants) {
+        const ids = idsOf[v.passwordLogin].slice(0, n);
+        const a = await keyfleetPhase(api, ids, 'bench-key', 'bind', v.verify);
+        await assertKey(subset, user.publicKey, true, v.name);
+        const r = await keyfleetPhase(api, ids, 'bench-key', 'unbind', v.verify);
+        await assertKey(subset, user.publicKey, false, v.name);
+        phases.push({ tool: v.name, hosts: n, addSeconds: a, removeSeconds: r });
+      }
+      report(phases.filter((p) => p.hosts === n), hs.limitPerSecond);
+    }
+    // keyfleet's default for hosts (password login follows the key): a different job, printed for information.
+    if (!SKIP_MANAGED) {
+      for (const id of idsOf.unmanaged) await api.call('DELETE', `/api/v1/instances/${id}`);
+      for (const h of hosts) idsOf.managed.push(await register(h, 'managed'));
+      const a = await keyfleetPhase(api, idsOf.managed, 'bench-key', 'bind', true);
+      await assertKey(hosts, user.publicKey, true, managedVariant.name);
+      const r = await keyfleetPhase(api, idsOf.managed, 'bench-key', 'unbind', true);
+      await assertKey(hosts, user.publicKey, false, managedVariant.name);
+      const managed: Phase = { tool: managedVariant.name, hosts: hosts.length, addSeconds: a, removeSeconds: r };
+      phases.push(managed);
+      report([phases.find((p) => p.hosts === hosts.length)!, managed], hs.limitPerSecond);
+    }
+    console.log(`\n${ansibleVersion}; ${os.cpus().length} cores; node ${process.version}`);
+    console.log('\n| hosts | tool | add (s) | remove (s) | hosts/s | × Ansible | handshake bound (hosts/s) | × from bound |');
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+    for (const n of SIZES) {
+      const ps = phases.filter((p) => p.hosts === n);
+      const ansible = hostsPerSecond(ps[0]!);
+      for (const p of ps) {
+        const conns = connectionsPerHost(p);
+        const bound = conns ? hs.limitPerSecond / conns : null;
+        console.log(`| ${n} | ${p.tool} | ${p.addSeconds.toFixed(2)} | ${p.removeSeconds.toFixed(2)} | ${hostsPerSecond(p).toFixed(1)} | ${(hostsPerSecond(p) / ansible).toFixed(1)} | ${bound ? bound.toFixed(0) : ''} | ${bound ? (bound / hostsPerSecond(p)).toFixed(2) : ''} |`);
+      }
+    }
+  } finally {
+    await kf?.close();
+    await stopHosts(hosts);
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+/** SSH connections keyfleet opens per host and phase: its session, plus one fresh login when it verifies. */
+function connectionsPerHost(p: Phase): number | null {
+  if (p.tool.startsWith('Ansible')) return null;
+  return p.tool.includes('no verification') ? 1 : 2;
+}
+
+function report(ps: Phase[], limit: number): void {
+  const ansible = hostsPerSecond(ps[0]!);
+  for (const p of ps) console.log(`${p.hosts} hosts  ${p.tool.padEnd(62)} add ${p.addSeconds.toFixed(2)} s  remove ${p.removeSeconds.toFixed(2)} s  ${hostsPerSecond(p).toFixed(1)} hosts/s  ×${(hostsPerSecond(p) / ansible).toFixed(1)}`);
+  void limit;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
