@@ -1,7 +1,7 @@
 /** `keyfleet hosts import`: the inventory formats it reads (Ansible-style INI and CSV). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseInventory } from '../../src/cli/commands/hosts.js';
+import { parseInventory } from '../../src/api/native/inventory.js';
 
 test('INI: host lines with ansible_host/port/user; group headers ignored, :vars and :children sections skipped', () => {
   const ini = [

@@ -5,63 +5,16 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
+// The inventory parser is shared with the web console: one pure module, allowed to both clients by dependency-cruiser.
+import { parseInventory } from '../../api/native/inventory.js';
 import { ApiError, type KeyfleetClient } from '../client.js';
 import { EXIT } from '../options.js';
 import { printFields, printJson, printTable } from '../output.js';
 import { type Ctx, withClient } from '../with-client.js';
 
+export { type InventoryHost, parseInventory } from '../../api/native/inventory.js';
+
 const enc = encodeURIComponent;
-
-export interface InventoryHost {
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-}
-
-/**
- * Parses an inventory. CSV: `name,address,port,user` per line (a header line naming those columns is skipped).
- * INI (Ansible): `name ansible_host=A ansible_port=P ansible_user=U` per line; `[group]` headers are ignored and
- * `[group:vars]`/`[group:children]` sections skipped; address defaults to the name, port to 22, user to root.
- */
-export function parseInventory(text: string, format: 'csv' | 'ini'): InventoryHost[] {
-  const hosts: InventoryHost[] = [];
-  let skipSection = false;
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
-    const where = `line ${index + 1}`;
-    if (format === 'csv') {
-      const cols = line.split(',').map((c) => c.trim());
-      if (index === 0 && cols[0]?.toLowerCase() === 'name') return;
-      const [name, address, port, user] = cols;
-      if (!name || !address) throw new Error(`${where}: expected name,address,port,user`);
-      hosts.push({ name, address, port: portOf(port, where), user: user || 'root' });
-      return;
-    }
-    const section = /^\[([^\]]+)\]$/.exec(line);
-    if (section) {
-      skipSection = section[1]!.includes(':');
-      return;
-    }
-    if (skipSection) return;
-    const [name, ...pairs] = line.split(/\s+/);
-    const vars = new Map<string, string>();
-    for (const pair of pairs) {
-      const eq = pair.indexOf('=');
-      if (eq > 0) vars.set(pair.slice(0, eq), pair.slice(eq + 1).replace(/^["']|["']$/g, ''));
-    }
-    hosts.push({ name: name!, address: vars.get('ansible_host') ?? name!, port: portOf(vars.get('ansible_port'), where), user: vars.get('ansible_user') ?? 'root' });
-  });
-  return hosts;
-}
-
-function portOf(value: string | undefined, where: string): number {
-  if (value === undefined || value === '') return 22;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${where}: '${value}' is not a valid port`);
-  return port;
-}
 
 interface HostOptions {
   managementKey?: string;
@@ -71,6 +24,7 @@ interface HostOptions {
   dropIn?: string;
   reloadCommand?: string;
   validateCommand?: string;
+  passwordLogin?: string;
 }
 
 function sharedBody(o: HostOptions): Record<string, string> {
@@ -80,6 +34,7 @@ function sharedBody(o: HostOptions): Record<string, string> {
   if (o.dropIn) body.dropInPath = o.dropIn;
   if (o.reloadCommand) body.reloadCommand = o.reloadCommand;
   if (o.validateCommand) body.validateCommand = o.validateCommand;
+  if (o.passwordLogin) body.passwordLogin = o.passwordLogin;
   return body;
 }
 
@@ -89,7 +44,8 @@ function withHostOptions(cmd: Command): Command {
     .option('--management-user <user>', 'user keyfleet logs in as (default: the login user)')
     .option('--drop-in <path>', 'sshd drop-in keyfleet writes (default /etc/ssh/sshd_config.d/10-keyfleet.conf)')
     .option('--reload-command <cmd>', 'how sshd is reloaded (default: systemctl reload ssh)')
-    .option('--validate-command <cmd>', 'how sshd config is checked before a reload (default: sshd -t)');
+    .option('--validate-command <cmd>', 'how sshd config is checked before a reload (default: sshd -t)')
+    .option('--password-login <managed|unmanaged>', "managed (default): binding turns sshd password login off, unbinding on; unmanaged: keyfleet never touches sshd");
 }
 
 async function register(c: KeyfleetClient, region: string, body: Record<string, unknown>): Promise<any> {

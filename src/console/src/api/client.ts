@@ -27,6 +27,8 @@ import type {
   Page,
   Policy,
   Region,
+  RegisteredHost,
+  RegisterHostRequest,
   ResourceGroup,
   SignInRequest,
   SignInResponse,
@@ -187,6 +189,8 @@ export const api = {
   },
   instance: async (id: string) => (await request<{ instance: Instance }>('GET', `/instances/${enc(id)}`)).instance,
   instanceAction: async (id: string, action: 'start' | 'stop' | 'restart') => (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/${action}`)).instance,
+  /** Contacts the host once (host key checked or pinned, management key tried by a login) before anything is kept. */
+  registerHost: (regionId: string, body: RegisterHostRequest) => request<RegisteredHost>('POST', `/regions/${enc(regionId)}/hosts`, body),
   resetPassword: async (id: string, password: string) => (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/reset-password`, { password })).instance,
 
   keyPairs: async (regionId: string, q: KeyPairListQuery): Promise<Page<KeyPair>> => {

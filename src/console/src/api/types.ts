@@ -13,6 +13,7 @@ import type {
   InstanceListQuery as InstanceListQuerySchema,
   KeyPairCreateBody,
   KeyPairListQuery as KeyPairListQuerySchema,
+  RegisterHostBody,
   ResetPasswordBody,
   SignInBody,
   TaskItemsQuery as TaskItemsQuerySchema,
@@ -40,6 +41,16 @@ export type InstanceListQuery = Omit<Static<typeof InstanceListQuerySchema>, 'st
 export type KeyPairListQuery = Static<typeof KeyPairListQuerySchema>;
 export type TaskListQuery = Omit<Static<typeof TaskListQuerySchema>, 'status'> & { status?: TaskStatus };
 export type TaskItemsQuery = Omit<Static<typeof TaskItemsQuerySchema>, 'status'> & { status?: TaskItemStatus };
+
+/** POST /api/v1/regions/:regionId/hosts: register an existing Linux machine as an instance of backend 'host'. */
+export type RegisterHostRequest = Static<typeof RegisterHostBody>;
+export interface RegisteredHost {
+  instance: Instance;
+  /** The host key keyfleet pinned: the one given up front, or the one seen on first contact. */
+  hostKeySha256: string;
+  /** True when no key was given and the one seen now was pinned (trust on first use): the user should compare it. */
+  pinnedOnFirstUse: boolean;
+}
 
 export interface SignInResponse {
   token: string;

@@ -1,7 +1,9 @@
 /**
  * Bind or unbind a key pair on one instance (the instance's Actions menu). By default the change is recorded now
  * and takes effect at the next restart, as on Alibaba Cloud: the dialog then offers "Restart now" or applying it
- * live. Live (Huawei KPS style) logs in over SSH now and proves the change with a fresh login.
+ * live. Live (Huawei KPS style) logs in over SSH now and proves the change with a fresh login. A registered host
+ * (backend 'host') is never restarted by keyfleet: only live is offered, and by default with the host's own
+ * management key when keyfleet holds one.
  */
 import { type FormEvent, useState } from 'react';
 import { api, errorText } from '../api/client';
@@ -25,8 +27,12 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
   const { regionId } = useScope();
   const toasts = useToasts();
   const [keyPairName, setKeyPairName] = useState(action === 'unbind' ? instance.keyPairName ?? '' : '');
-  const [mode, setMode] = useState<Mode>('on-restart');
-  const [live, setLive] = useState<LiveValue>(() => emptyLive(instance.sshPort));
+  const isHost = instance.backend === 'host';
+  const heldKey = isHost && !!instance.host?.hasManagementKey;
+  const liveKind: LiveValue['kind'] = heldKey ? 'management' : 'privateKey';
+  // The server refuses 'on-restart' for a registered host (Instance.LiveOnly): live is the only mode offered.
+  const [mode, setMode] = useState<Mode>(isHost ? 'live' : 'on-restart');
+  const [live, setLive] = useState<LiveValue>(() => emptyLive(instance.sshPort, liveKind));
   const [showErrors, setShowErrors] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -56,11 +62,11 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
         ...(action === 'bind' ? { keyPairName } : instance.keyPairName && !applyLive ? { keyPairName: instance.keyPairName } : {}),
         instanceIds: [instance.id],
         mode: effMode,
-        ...(liveParts ? { credential: liveParts.credential, port: liveParts.port } : {}),
+        ...(liveParts ? { ...(liveParts.credential ? { credential: liveParts.credential } : {}), port: liveParts.port } : {}),
         wait: true,
       });
       // The credential has been sent; drop it from memory now.
-      setLive((v) => ({ ...emptyLive(Number(v.port) || instance.sshPort), port: v.port }));
+      setLive((v) => ({ ...emptyLive(Number(v.port) || instance.sshPort, liveKind), port: v.port }));
       setResult({ item: res.items?.[0], mode: effMode, keyPairName: keyPairName || instance.keyPairName || '' });
       setApplyLive(false);
       setShowErrors(false);
@@ -177,6 +183,7 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
           <div><dt>Instance</dt><dd>{instance.name} <span className="mono muted">{instance.id}</span></dd></div>
           <div><dt>Status</dt><dd>{instance.status}</dd></div>
           <div><dt>SSH</dt><dd className="mono">{instance.loginUser}@{instance.address}:{instance.sshPort}</dd></div>
+          {isHost ? <div><dt>Host key</dt><dd className="mono break">{instance.hostKeySha256 ?? '—'} <span className="muted">(pinned)</span></dd></div> : null}
           {instance.keyPairName ? <div><dt>Key pair now</dt><dd>{instance.keyPairName}{instance.pendingRestart ? ' (restart needed)' : ''}</dd></div> : null}
         </dl>
 
@@ -213,7 +220,25 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
           </p>
         ) : null}
 
-        {!applyLive ? (
+        {!applyLive && isHost ? (
+          <fieldset className="choice">
+            <legend>When should it take effect?</legend>
+            <label className="radio-card disabled">
+              <input type="radio" name={`${formId}-mode`} checked={false} disabled aria-describedby={`${formId}-host-only-live`} />
+              <span>
+                <strong>At the next restart</strong>
+                <span className="hint" id={`${formId}-host-only-live`}>Not for a registered host: keyfleet never restarts it, so a change is applied live only.</span>
+              </span>
+            </label>
+            <label className="radio-card">
+              <input type="radio" name={`${formId}-mode`} checked={mode === 'live'} onChange={() => setMode('live')} />
+              <span>
+                <strong>Now, live over SSH</strong>
+                <span className="hint">keyfleet logs in, {action === 'bind' ? 'adds' : 'removes'} the key in its own block, checks sshd's configuration before reloading it and proves the change with a fresh login.</span>
+              </span>
+            </label>
+          </fieldset>
+        ) : !applyLive ? (
           <fieldset className="choice">
             <legend>When should it take effect?</legend>
             <label className="radio-card">
@@ -242,7 +267,16 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
         )}
 
         {effMode === 'live' ? (
-          <LiveFields value={live} onChange={setLive} allowPassword={allowPassword} action={action} recordedPort={instance.sshPort} showErrors={showErrors} />
+          <LiveFields
+            value={live}
+            onChange={setLive}
+            allowPassword={allowPassword}
+            action={action}
+            recordedPort={instance.sshPort}
+            showErrors={showErrors}
+            managementKey={heldKey}
+            authorizedKeys={isHost ? `${instance.host?.homeDir ?? '~'}/.ssh/authorized_keys` : undefined}
+          />
         ) : null}
         <InlineError error={error} />
       </form>

@@ -2,7 +2,8 @@
  * What a live change needs, as Huawei's KPS console asks for it: the private key (upload a .pem or paste it) or,
  * for a bind, the root password; the SSH port (22 unless the instance listens elsewhere); and a confirmation.
  * The credential lives in this component's state only: it is sent once with the request and then dropped; it is
- * never written to storage, the URL or a log.
+ * never written to storage, the URL or a log. A registered host whose management key keyfleet holds (sealed) can
+ * be changed with that key instead: no credential is sent at all.
  */
 import { useId, useRef, useState } from 'react';
 import type { LiveCredential } from '../api/types';
@@ -10,7 +11,8 @@ import { readSmallTextFile } from '../lib/download';
 import { IconUpload } from '../ui/Icons';
 
 export interface LiveValue {
-  kind: 'privateKey' | 'password';
+  /** 'management': a registered host's management key, held sealed by keyfleet; nothing is sent. */
+  kind: 'privateKey' | 'password' | 'management';
   privateKey: string;
   /** Name of the uploaded file, when the key came from a file (its text is not shown). */
   fileName: string | null;
@@ -19,8 +21,8 @@ export interface LiveValue {
   confirmed: boolean;
 }
 
-export function emptyLive(port: number | null): LiveValue {
-  return { kind: 'privateKey', privateKey: '', fileName: null, password: '', port: String(port ?? 22), confirmed: false };
+export function emptyLive(port: number | null, kind: LiveValue['kind'] = 'privateKey'): LiveValue {
+  return { kind, privateKey: '', fileName: null, password: '', port: String(port ?? 22), confirmed: false };
 }
 
 export function privateKeyProblem(text: string): string | null {
@@ -40,7 +42,9 @@ export function portProblem(port: string): string | null {
 
 /** The problem that blocks submitting, or null. */
 export function liveProblem(v: LiveValue, allowPassword: boolean): string | null {
-  if (v.kind === 'password' && allowPassword) {
+  if (v.kind === 'management') {
+    // keyfleet logs in with the host's own management key.
+  } else if (v.kind === 'password' && allowPassword) {
     if (!v.password) return 'Enter the root password.';
   } else {
     const p = privateKeyProblem(v.privateKey);
@@ -52,12 +56,15 @@ export function liveProblem(v: LiveValue, allowPassword: boolean): string | null
   return null;
 }
 
-export function liveCredential(v: LiveValue, allowPassword: boolean): { credential: LiveCredential; port: number } {
-  const credential: LiveCredential = v.kind === 'password' && allowPassword ? { kind: 'password', password: v.password } : { kind: 'privateKey', privateKey: v.privateKey.trim() + '\n' };
+/** The credential to send (none for a host's held management key) and the port. */
+export function liveCredential(v: LiveValue, allowPassword: boolean): { credential: LiveCredential | undefined; port: number } {
+  const credential: LiveCredential | undefined = v.kind === 'management'
+    ? undefined
+    : v.kind === 'password' && allowPassword ? { kind: 'password', password: v.password } : { kind: 'privateKey', privateKey: v.privateKey.trim() + '\n' };
   return { credential, port: Number(v.port) };
 }
 
-export function LiveFields({ value, onChange, allowPassword, action, recordedPort, showErrors }: {
+export function LiveFields({ value, onChange, allowPassword, action, recordedPort, showErrors, managementKey = false, authorizedKeys = '/root/.ssh/authorized_keys' }: {
   value: LiveValue;
   onChange: (v: LiveValue) => void;
   /** Bind may log in with the root password; unbind needs the private key of the key pair bound now. */
@@ -66,12 +73,17 @@ export function LiveFields({ value, onChange, allowPassword, action, recordedPor
   /** The SSH port keyfleet has on record for the instance(s), if one. */
   recordedPort: number | null;
   showErrors: boolean;
+  /** A registered host whose management key keyfleet holds: offer logging in with it (no credential sent). */
+  managementKey?: boolean;
+  /** The authorized_keys file keyfleet changes (a registered host's login user may not be root). */
+  authorizedKeys?: string;
 }) {
   const id = useId();
   const fileRef = useRef<HTMLInputElement>(null);
   const [fileError, setFileError] = useState<string | null>(null);
   const set = (patch: Partial<LiveValue>) => onChange({ ...value, ...patch });
-  const keyErr = showErrors && (value.kind === 'privateKey' || !allowPassword) ? privateKeyProblem(value.privateKey) : null;
+  const usesKey = value.kind === 'privateKey' || (value.kind === 'password' && !allowPassword) || (value.kind === 'management' && !managementKey);
+  const keyErr = showErrors && usesKey ? privateKeyProblem(value.privateKey) : null;
   const portErr = showErrors ? portProblem(value.port) : null;
 
   const onFile = async (f: File | undefined) => {
@@ -91,20 +103,30 @@ export function LiveFields({ value, onChange, allowPassword, action, recordedPor
   return (
     <fieldset className="live-fields">
       <legend>Credential for the live change</legend>
-      {allowPassword ? (
+      {allowPassword || managementKey ? (
         <div className="radio-row" role="radiogroup" aria-label="Log in with">
+          {managementKey ? (
+            <label className="radio">
+              <input type="radio" name={`${id}-kind`} checked={value.kind === 'management'} onChange={() => set({ kind: 'management' })} />
+              Log in with the host's management key (held by keyfleet)
+            </label>
+          ) : null}
           <label className="radio">
             <input type="radio" name={`${id}-kind`} checked={value.kind === 'privateKey'} onChange={() => set({ kind: 'privateKey' })} />
-            Log in with the private key of the key pair bound now
+            {managementKey ? 'Log in with another private key the host accepts' : 'Log in with the private key of the key pair bound now'}
           </label>
-          <label className="radio">
-            <input type="radio" name={`${id}-kind`} checked={value.kind === 'password'} onChange={() => set({ kind: 'password' })} />
-            Log in with the root password
-          </label>
+          {allowPassword ? (
+            <label className="radio">
+              <input type="radio" name={`${id}-kind`} checked={value.kind === 'password'} onChange={() => set({ kind: 'password' })} />
+              Log in with the root password
+            </label>
+          ) : null}
         </div>
       ) : null}
 
-      {value.kind === 'password' && allowPassword ? (
+      {value.kind === 'management' && managementKey ? (
+        <p className="hint">keyfleet opens the management key it keeps sealed for this host, for this change only. Nothing is sent from this browser.</p>
+      ) : value.kind === 'password' && allowPassword ? (
         <div className="field">
           <label htmlFor={`${id}-pw`}>Root password</label>
           <input id={`${id}-pw`} type="password" autoComplete="off" value={value.password} onChange={(e) => set({ password: e.target.value })} />
@@ -159,7 +181,7 @@ export function LiveFields({ value, onChange, allowPassword, action, recordedPor
         <input type="checkbox" checked={value.confirmed} onChange={(e) => set({ confirmed: e.target.checked })} />
         <span>
           I have read and agree: keyfleet logs in over SSH with this credential to {action === 'bind' ? 'add the key to' : 'remove the key from'} its own block of
-          <code> /root/.ssh/authorized_keys</code>, verifies the result with a fresh login and rolls back if the proof fails. Other lines of the file are left alone.
+          <code> {authorizedKeys}</code>, verifies the result with a fresh login and rolls back if the proof fails. Other lines of the file are left alone.
           {action === 'unbind' ? ' After the unbind, password login is back; reset the password if the instance has none.' : ' After the bind, password login is turned off.'}
         </span>
       </label>

@@ -1,7 +1,9 @@
 /**
  * Instances of the selected region and resource group: server-side search and paging (so 10,000 instances cost
  * one page of rows), the key pair with its effect state ("applied" or "bound · pending restart" with a
- * Restart needed marker), and per-row Actions.
+ * Restart needed marker), and per-row Actions. Existing Linux machines are registered here as hosts (one at a
+ * time or from an inventory); a host row is marked "host", and its Actions offer live key changes only: keyfleet
+ * never starts, stops, restarts or resets the password of a registered host (the server refuses it).
  */
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
@@ -9,11 +11,12 @@ import type { Instance, InstanceStatus } from '../api/types';
 import { useLocation } from '../app/router';
 import { useScope } from '../app/scope';
 import { ConfirmDialog } from '../dialogs/ConfirmDialog';
+import { ImportInventoryDialog, RegisterHostDialog } from '../dialogs/HostDialogs';
 import { InstanceKeyDialog } from '../dialogs/InstanceKeyDialog';
 import { ResetPasswordDialog } from '../dialogs/ResetPasswordDialog';
 import { plural, shortRefusal } from '../lib/format';
 import { useDebounced, useResource } from '../lib/hooks';
-import { IconRefresh, IconSearch, IconServer, IconWarning } from '../ui/Icons';
+import { IconPlus, IconRefresh, IconSearch, IconServer, IconUpload, IconWarning } from '../ui/Icons';
 import { type MenuItem, MenuButton } from '../ui/Menu';
 import { Pager } from '../ui/Pager';
 import { InstanceStatusPill, RestartNeeded } from '../ui/Pills';
@@ -27,6 +30,7 @@ const STATUSES: InstanceStatus[] = ['Running', 'Stopped', 'Starting', 'Stopping'
 type DialogState =
   | { type: 'bind' | 'unbind' | 'reset'; instance: Instance }
   | { type: 'stop' | 'restart'; instance: Instance }
+  | { type: 'register-host' | 'import-inventory' }
   | null;
 
 let firstRenderMarked = false;
@@ -118,6 +122,10 @@ export function InstancesPage() {
             {regionName(regionId)} · {data ? plural(total, filtered ? 'match' : 'instance', filtered ? 'matches' : 'instances') : 'loading…'}
           </p>
         </div>
+        <div className="page-actions">
+          <button type="button" className="button" onClick={() => setDialog({ type: 'import-inventory' })}><IconUpload /> Import inventory</button>
+          <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'register-host' })}><IconPlus /> Register host</button>
+        </div>
       </header>
 
       {pendingTotal > 0 && !pendingOnly ? (
@@ -170,7 +178,7 @@ export function InstancesPage() {
           </EmptyState>
         ) : (
           <EmptyState title={`No instances in ${regionName(regionId)}`} icon={<IconServer />}>
-            {groupId ? 'This resource group has no instances here. Choose another resource group or region in the top bar.' : <>Create some with the CLI: <code>keyfleet instances run --image … --amount 3</code>, or choose another region.</>}
+            {groupId ? 'This resource group has no instances here. Choose another resource group or region in the top bar.' : <>Create some with the CLI: <code>keyfleet instances run --image … --amount 3</code>, register an existing Linux machine with <strong>Register host</strong>, or choose another region.</>}
           </EmptyState>
         )
       ) : (
@@ -202,6 +210,16 @@ export function InstancesPage() {
       {dialog && (dialog.type === 'bind' || dialog.type === 'unbind') ? (
         <InstanceKeyDialog instance={dialog.instance} action={dialog.type} onClose={() => setDialog(null)} onChanged={reload} />
       ) : null}
+      {dialog?.type === 'register-host' ? (
+        <RegisterHostDialog
+          onClose={() => setDialog(null)}
+          onRegistered={(r) => {
+            toasts.push({ kind: 'success', title: `Host ${r.instance.name} registered`, body: `Host key ${r.hostKeySha256}` });
+            reload();
+          }}
+        />
+      ) : null}
+      {dialog?.type === 'import-inventory' ? <ImportInventoryDialog onClose={() => setDialog(null)} onChanged={reload} /> : null}
       {dialog?.type === 'reset' ? <ResetPasswordDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} /> : null}
       {dialog && (dialog.type === 'stop' || dialog.type === 'restart') ? (
         <ConfirmDialog
@@ -225,6 +243,7 @@ export function InstancesPage() {
 function InstanceRow({ instance: i, onDialog, onStart }: { instance: Instance; onDialog: (d: DialogState) => void; onStart: () => void }) {
   const busy = TRANSITIONAL.includes(i.status);
   const busyReason = busy ? `Wait until it is Running or Stopped (now ${i.status}).` : undefined;
+  const isHost = i.backend === 'host';
   const items: MenuItem[] = [
     {
       label: 'Bind Key Pair',
@@ -238,16 +257,29 @@ function InstanceRow({ instance: i, onDialog, onStart }: { instance: Instance; o
       disabled: !i.keyPairName || busy,
       reason: !i.keyPairName ? (i.canBindKeyPair ? 'No key pair is bound.' : shortRefusal(i.keyPairRefusal)) : busyReason,
     },
-    { label: 'Start', onSelect: onStart, disabled: i.status !== 'Stopped', separatorBefore: true },
-    { label: 'Stop', onSelect: () => onDialog({ type: 'stop', instance: i }), disabled: i.status !== 'Running' },
-    { label: 'Restart', onSelect: () => onDialog({ type: 'restart', instance: i }), disabled: i.status !== 'Running' },
-    { label: 'Reset Password', onSelect: () => onDialog({ type: 'reset', instance: i }), disabled: busy, separatorBefore: true },
   ];
+  // A registered host is not keyfleet's machine to power or to reset: the server refuses these, so they are not offered.
+  if (!isHost) {
+    items.push(
+      { label: 'Start', onSelect: onStart, disabled: i.status !== 'Stopped', separatorBefore: true },
+      { label: 'Stop', onSelect: () => onDialog({ type: 'stop', instance: i }), disabled: i.status !== 'Running' },
+      { label: 'Restart', onSelect: () => onDialog({ type: 'restart', instance: i }), disabled: i.status !== 'Running' },
+      { label: 'Reset Password', onSelect: () => onDialog({ type: 'reset', instance: i }), disabled: busy, separatorBefore: true },
+    );
+  }
   return (
-    <tr data-instance-id={i.id} className={i.pendingRestart ? 'row-pending' : undefined}>
+    <tr data-instance-id={i.id} data-backend={i.backend} className={i.pendingRestart ? 'row-pending' : undefined}>
       <td data-label="Instance">
         <div className="cell-main">{i.name}</div>
         <div className="mono muted small id">{i.id}</div>
+        {isHost ? (
+          <div className="host-line">
+            <Tooltip content={`A registered host: keyfleet manages its SSH keys live over SSH and never powers it. Host key ${i.hostKeySha256 ?? 'not pinned'}.`} className="badge badge-host">
+              host
+            </Tooltip>{' '}
+            <span className="mono small">{i.address}:{i.sshPort}</span>
+          </div>
+        ) : null}
       </td>
       <td data-label="Status"><InstanceStatusPill status={i.status} /></td>
       <td data-label="OS">
