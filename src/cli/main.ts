@@ -7,6 +7,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, KeyfleetClient } from './client.js';
 import { registerDriftCommands } from './commands/drift.js';
+import { registerGroupCommands } from './commands/groups.js';
 import { registerHostCommands } from './commands/hosts.js';
 import { registerIdentityCommands } from './commands/identity.js';
 import { registerClientCommands } from './commands/resources.js';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
   registerHostCommands(program, ctx);
   registerDriftCommands(program, ctx);
   registerIdentityCommands(program, ctx);
+  registerGroupCommands(program, ctx);
   return program;
 }
 

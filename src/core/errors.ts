@@ -77,6 +77,8 @@ export const ErrorCodes = {
   'Policy.Malformed': 'InvalidInput',
   'Policy.NotFound': 'NotFound',
   'Policy.AlreadyExists': 'Conflict',
+  'Group.NotFound': 'NotFound',
+  'Group.AlreadyExists': 'Conflict',
   'Auth.Forbidden': 'Forbidden',
   'Internal': 'Internal',
 } as const satisfies Record<string, ErrorKind>;

@@ -9,7 +9,7 @@ import type { Auditor } from './audit/auditor.js';
 import type { BindRequest } from './binding/binding-service.js';
 import type { DriftRepairInput, DriftScanInput, DriftService } from './binding/drift-service.js';
 import type { Caller } from './caller.js';
-import type { HostService, RegisterHostInput } from './instance/host-service.js';
+import type { HostService, RegisterHostInput, UpdateHostInput } from './instance/host-service.js';
 import type { InstanceService, InstanceQuery, LifecycleOptions, RunInstancesInput } from './instance/instance-service.js';
 import type { KeyPairInput, KeyPairQuery, KeyPairService } from './keypair/keypair-service.js';
 import type { GeneratedKeyType } from './keypair/key-material.js';
@@ -60,6 +60,7 @@ export function auditedInstances(svc: InstanceService, audit: Auditor, store: St
 export function auditedHosts(svc: HostService, audit: Auditor) {
   return {
     register: (c: Caller, input: RegisterHostInput) => audit.run(c, 'instance:Create', [{ type: 'instance', regionId: input.regionId, id: String(input.name) }], true, () => svc.register(c, input)),
+    update: (c: Caller, id: string, input: UpdateHostInput) => audit.run(c, 'instance:UpdateHost', [{ type: 'instance', regionId: '*', id: String(id) }], true, () => svc.update(c, id, input)),
   };
 }
 
@@ -89,6 +90,7 @@ export function auditedTasks(api: TaskService, audit: Auditor): TaskService {
     list: (c, q) => audit.run(c, 'task:Describe', [task('*')], false, () => api.list(c, q)),
     items: (c, id, q) => audit.run(c, 'task:Describe', [task(id)], false, () => api.items(c, id, q)),
     waitFor: (c, id) => audit.run(c, 'task:Describe', [task(id)], false, () => api.waitFor(c, id)),
+    watch: (c, id, on, signal) => audit.run(c, 'task:Describe', [task(id)], false, () => api.watch(c, id, on, signal)),
     overview: (c, q) => audit.run(c, 'task:Describe', [task('*')], false, () => api.overview(c, q)),
     delete: (c, ids, scope) => audit.run(c, 'task:Delete', Array.isArray(ids) ? ids.map(task) : [], true, () => api.delete(c, ids, scope)),
     deleteAll: (c, scope) => audit.run(c, 'task:Delete', [{ type: 'task', regionId: scope.regionId ?? '*', id: '*' }], true, () => api.deleteAll(c, scope)),
@@ -99,6 +101,7 @@ export function auditedIdentity(svc: IdentityService, accounts: AccountService, 
   const user = (name: string): ResourceRef => ({ type: '*', regionId: '*', id: `user/${name}` });
   const policy = (name: string): ResourceRef => ({ type: '*', regionId: '*', id: `policy/${name}` });
   const key = (id: string): ResourceRef => ({ type: '*', regionId: '*', id: `accesskey/${id}` });
+  const group = (name: string): ResourceRef => ({ type: '*', regionId: '*', id: `group/${name}` });
   return {
     listUsers: (c: Caller) => audit.run(c, 'iam:ListUsers', [user('*')], false, () => svc.listUsers(c)),
     createUser: (c: Caller, input: { name: string; password?: string; isAccountAdmin?: boolean }) => audit.run(c, 'iam:CreateUser', [user(input.name)], true, () => svc.createUser(c, input)),
@@ -114,6 +117,15 @@ export function auditedIdentity(svc: IdentityService, accounts: AccountService, 
     attachPolicy: (c: Caller, userName: string, policyName: string) => audit.run(c, 'iam:AttachPolicy', [user(userName), policy(policyName)], true, () => svc.attachPolicy(c, userName, policyName)),
     detachPolicy: (c: Caller, userName: string, policyName: string) => audit.run(c, 'iam:DetachPolicy', [user(userName), policy(policyName)], true, () => svc.detachPolicy(c, userName, policyName)),
     policiesOfUser: (c: Caller, userName: string) => audit.run(c, 'iam:ListPolicies', [user(userName)], false, () => svc.policiesOfUser(c, userName)),
+    groupsOfUser: (c: Caller, userName: string) => audit.run(c, 'iam:ListGroupsForUser', [user(userName)], false, () => svc.groupsOfUser(c, userName)),
+    listGroups: (c: Caller) => audit.run(c, 'iam:ListGroups', [group('*')], false, () => svc.listGroups(c)),
+    createGroup: (c: Caller, input: { name: string; description?: string }) => audit.run(c, 'iam:CreateGroup', [group(input.name)], true, () => svc.createGroup(c, input)),
+    deleteGroup: (c: Caller, name: string) => audit.run(c, 'iam:DeleteGroup', [group(name)], true, () => svc.deleteGroup(c, name)),
+    getGroup: (c: Caller, name: string) => audit.run(c, 'iam:GetGroup', [group(name)], false, () => svc.getGroup(c, name)),
+    addUserToGroup: (c: Caller, groupName: string, userName: string) => audit.run(c, 'iam:AddUserToGroup', [group(groupName), user(userName)], true, () => svc.addUserToGroup(c, groupName, userName)),
+    removeUserFromGroup: (c: Caller, groupName: string, userName: string) => audit.run(c, 'iam:RemoveUserFromGroup', [group(groupName), user(userName)], true, () => svc.removeUserFromGroup(c, groupName, userName)),
+    attachGroupPolicy: (c: Caller, groupName: string, policyName: string) => audit.run(c, 'iam:AttachPolicyToGroup', [group(groupName), policy(policyName)], true, () => svc.attachGroupPolicy(c, groupName, policyName)),
+    detachGroupPolicy: (c: Caller, groupName: string, policyName: string) => audit.run(c, 'iam:DetachPolicyFromGroup', [group(groupName), policy(policyName)], true, () => svc.detachGroupPolicy(c, groupName, policyName)),
     listAccounts: (c: Caller) => audit.run(c, 'iam:ListAccounts', [{ type: '*', regionId: '*', id: 'account/*' }], false, () => svc.listAccounts(c)),
     createAccount: (c: Caller, input: { name: string; adminName?: string; adminPassword?: string }) => audit.run(c, 'iam:CreateAccount', [{ type: '*', regionId: '*', id: `account/${input.name}` }], true, () => svc.createAccount(c, input)),
     signOut: (c: Caller) => audit.run(c, 'iam:SignOut', [], true, () => accounts.signOut(c)),

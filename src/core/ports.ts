@@ -2,7 +2,7 @@
  * Ports: what the core needs from the outside world. The store, compute backends, the SSH client and crypto
  * implement these; the core imports none of them.
  */
-import type { Account, AccessKey, Policy, ResourceGroup, Session, User } from './account/account.js';
+import type { Account, AccessKey, Group, Policy, ResourceGroup, Session, User } from './account/account.js';
 import type { AuditRepo } from './audit/audit.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
@@ -141,6 +141,21 @@ export interface AccountRepo {
   attachPolicy(userId: string, policyId: string): Promise<void>;
   detachPolicy(userId: string, policyId: string): Promise<void>;
   policiesOfUser(accountId: string, userId: string): Promise<Policy[]>;
+  /** The user's own policies and those of every group it belongs to, each once (what the authorizer evaluates). */
+  policiesInEffect(accountId: string, userId: string): Promise<Policy[]>;
+  // User groups. Every change that alters a user's policies in effect bumps that user's policies_version.
+  insertGroup(g: Group): Promise<void>;
+  getGroupByName(accountId: string, name: string): Promise<Group | null>;
+  listGroups(accountId: string): Promise<Group[]>;
+  /** Deletes the group with its memberships and policy attachments. */
+  deleteGroup(accountId: string, id: string): Promise<void>;
+  addGroupMember(accountId: string, groupId: string, userId: string): Promise<void>;
+  removeGroupMember(accountId: string, groupId: string, userId: string): Promise<void>;
+  membersOfGroup(accountId: string, groupId: string): Promise<User[]>;
+  groupsOfUser(accountId: string, userId: string): Promise<Group[]>;
+  attachGroupPolicy(accountId: string, groupId: string, policyId: string): Promise<void>;
+  detachGroupPolicy(accountId: string, groupId: string, policyId: string): Promise<void>;
+  policiesOfGroup(accountId: string, groupId: string): Promise<Policy[]>;
 }
 
 export interface Repos {
@@ -216,7 +231,8 @@ export interface LiveSession {
 
 /** LiveAccess reaches a running machine over SSH, agentless: the same path for simulated and real hosts. */
 export interface LiveAccess {
-  openSession(target: LiveTarget, credential: LiveCredential, hostKey: HostKeyPolicy, opts?: { timeoutMs?: number }): Promise<LiveSession>;
+  /** `sudo`: file operations and commands run through `sudo -n` (a non-root management user). */
+  openSession(target: LiveTarget, credential: LiveCredential, hostKey: HostKeyPolicy, opts?: { timeoutMs?: number; sudo?: boolean }): Promise<LiveSession>;
   probeLogin(target: LiveTarget, hostKey: HostKeyPolicy, publicKeyLine: string | null, opts?: { timeoutMs?: number }): Promise<{ keyAccepted: boolean | null; methods: string[]; hostKeySha256: string }>;
   tryLogin(target: LiveTarget, credential: LiveCredential, hostKey: HostKeyPolicy, opts?: { timeoutMs?: number }): Promise<{ ok: boolean; hostKeySha256: string }>;
 }

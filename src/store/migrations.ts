@@ -220,11 +220,50 @@ const hostPasswordPolicy: Migration = {
   },
 };
 
+/** Whether keyfleet runs its file operations and commands on a registered host through sudo (0/1; null reads as 0). */
+const hostSudo: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('instances').addColumn('use_sudo', 'integer').execute();
+  },
+};
+
+/**
+ * User groups (ADR 8): a group's members get the policies attached to it. Memberships and attachments are removed
+ * by the repository, in the transaction that deletes a group, user or policy (as user_policies' are).
+ */
+const groups: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.createTable('groups')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
+      .addColumn('name', 'varchar(128)', (c) => c.notNull())
+      .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addUniqueConstraint('groups_account_name', ['account_id', 'name'])
+      .execute();
+    await db.schema.createTable('group_members')
+      .addColumn('group_id', 'varchar(64)', (c) => c.notNull().references('groups.id').onDelete('cascade'))
+      .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('users.id').onDelete('cascade'))
+      .addPrimaryKeyConstraint('group_members_pk', ['group_id', 'user_id'])
+      .execute();
+    // A user's groups are read on every change of its policies in effect.
+    await db.schema.createIndex('group_members_user').on('group_members').columns(['user_id']).execute();
+    await db.schema.createTable('group_policies')
+      .addColumn('group_id', 'varchar(64)', (c) => c.notNull().references('groups.id').onDelete('cascade'))
+      .addColumn('policy_id', 'varchar(64)', (c) => c.notNull().references('policies.id').onDelete('cascade'))
+      .addPrimaryKeyConstraint('group_policies_pk', ['group_id', 'policy_id'])
+      .execute();
+    await db.schema.createIndex('group_policies_policy').on('group_policies').columns(['policy_id']).execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-identity': identity,
   '0003-hosts': hosts,
   '0004-host-password-policy': hostPasswordPolicy,
+  '0005-host-sudo': hostSudo,
+  '0006-groups': groups,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -23,7 +23,7 @@ export interface InstancesTable {
   key_pair_id: string | null; key_pair_name: string | null; desired_public_key: string | null; pending_password_hash: string | null;
   applied_public_key: string | null; applied_password_login: number; pending_restart: number; has_password: number; host_key_sha256: string | null;
   home_dir?: string | null; sshd_drop_in_path?: string | null; sshd_reload_command?: string | null; sshd_validate_command?: string | null;
-  management_user?: string | null; sealed_management_key?: string | null; password_login_policy?: string | null;
+  management_user?: string | null; sealed_management_key?: string | null; password_login_policy?: string | null; use_sudo?: number | null;
 }
 export interface TasksTable {
   id: string; account_id: string; region_id: string; kind: string; mode: string; key_pair_id: string | null; key_pair_name: string | null;
@@ -41,6 +41,9 @@ export interface SequencesTable { name: string; value: Int }
 
 export interface PoliciesTable { id: string; account_id: string; name: string; description: string; document: string; created_at: Int; updated_at: Int }
 export interface UserPoliciesTable { user_id: string; policy_id: string }
+export interface GroupsTable { id: string; account_id: string; name: string; description: string; created_at: Int }
+export interface GroupMembersTable { group_id: string; user_id: string }
+export interface GroupPoliciesTable { group_id: string; policy_id: string }
 export interface AuditEntriesTable {
   id: string; account_id: string; at: Int; user_id: string; user_name: string; access_key_id: string | null; session_id: string | null;
   face: string; source_ip: string; action: string; resources: string; request_id: string; result: string; error_code: string | null;
@@ -49,6 +52,9 @@ export interface AuditEntriesTable {
 export interface Database {
   policies: PoliciesTable;
   user_policies: UserPoliciesTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  group_policies: GroupPoliciesTable;
   audit_entries: AuditEntriesTable;
   accounts: AccountsTable;
   users: UsersTable;

@@ -17,6 +17,7 @@ import { type Api, startInProcess } from '../support/keyfleet.js';
 import { projectIdOf } from '../kps/support/huawei.js';
 import { type Answer, nativeAnswer, type Principal, principal, type Statement, unique } from './support/principals.js';
 import { registeredRoutes } from './support/routes.js';
+import { startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
 
 const REGION = 'cn-hangzhou';
 const PW = 'Root-Pass-0001!';
@@ -130,6 +131,16 @@ const sTask = async (w: World): Promise<State> => {
 };
 const sTasks = async (w: World): Promise<State> => ({ ...(await sTask(w)), observe: { taskCount: true } });
 const sNothing = async (): Promise<State> => ({ observe: {} });
+/** A registered host (one real harness sshd; an address is registered once, so the previous case's goes first). */
+let matrixHost: TestHost | undefined;
+let lastHostId: string | undefined;
+const sHost = async (w: World): Promise<State> => {
+  matrixHost ??= (await startHosts(1, { user: 'kfm' }))[0]!;
+  if (lastHostId) await w.admin.call('DELETE', `/api/v1/instances/${lastHostId}`);
+  const r = await w.admin.call('POST', `/api/v1/regions/${REGION}/hosts`, { name: unique('host'), address: matrixHost.address, port: matrixHost.port, loginUser: matrixHost.user });
+  lastHostId = r.instance.id as string;
+  return { inst: lastHostId, observe: { instances: [lastHostId] } };
+};
 
 const KP = (s: State) => [arn('keypair', s.kp!)];
 const KP_ANY = () => [arn('keypair', '*')];
@@ -246,6 +257,8 @@ const TABLE: Row[] = [
   { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks', actions: ['task:Describe'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_TASK, call: nv('GET', () => '/api/v1/tasks') },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}`) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id/items', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}/items`) },
+  // The progress stream answers a refusal as JSON before any event (test/e2e/task-progress.test.ts reads the stream).
+  { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id/progress', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}/progress`) },
   { kind: 'policy', face: 'native', op: 'DELETE /api/v1/tasks/:id', actions: ['task:Delete'], audits: 'task:Delete', setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('DELETE', (s) => `/api/v1/tasks/${s.task}`) },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/audit', actions: ['audit:Describe'], setup: sNothing, allow: () => [arn('audit', '*')], wrong: () => [arn('audit', 'zz')], call: nv('GET', () => '/api/v1/audit') },
   { kind: 'policy', face: 'native', op: 'GET /api/v1/audit/export', actions: ['audit:Describe'], setup: sNothing, allow: () => [arn('audit', '*')], wrong: () => [arn('audit', 'zz')], call: nv('GET', () => '/api/v1/audit/export') },
@@ -254,6 +267,7 @@ const TABLE: Row[] = [
     call: nv('POST', () => `/api/v1/regions/${REGION}/hosts`, () => ({ name: unique('host'), address: '127.0.0.1', port: 1, loginUser: 'root' })) },
   // Drift of registered hosts. The matrix's instances are simulated (a scan skips them, a repair has nothing to do),
   // so these rows prove the authorization; test/hosts/drift.test.ts proves scans and repairs on real sshd hosts.
+  { kind: 'policy', face: 'native', op: 'PATCH /api/v1/instances/:id/host', actions: ['instance:UpdateHost'], audits: 'instance:UpdateHost', setup: sHost, allow: INST, wrong: OTHER_INST, call: nv('PATCH', (s) => `/api/v1/instances/${s.inst}/host`, () => ({ passwordLogin: 'unmanaged' })) },
   { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-scans', actions: ['instance:DescribeKeys'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', () => `/api/v1/regions/${REGION}/drift-scans`, (s) => ({ instanceIds: [s.inst] })) },
   { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-scans', variant: 'every host of the region', actions: ['instance:DescribeKeys'], setup: sInst, allow: INST_ANY, wrong: OTHER_REGION('instance'), call: nv('POST', () => `/api/v1/regions/${REGION}/drift-scans`, () => ({})) },
   { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-repairs', variant: 'host with a key pair', actions: ['keypair:Bind'], audits: 'keypair:Bind', setup: sBound, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: nv('POST', () => `/api/v1/regions/${REGION}/drift-repairs`, (s) => ({ instanceIds: [s.inst] })) },
@@ -282,6 +296,15 @@ const TABLE: Row[] = [
       ['GET /api/v1/policies', '/api/v1/policies'],
       ['POST /api/v1/policies', '/api/v1/policies', { name: 'intruder', document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
       ['DELETE /api/v1/policies/:policy', '/api/v1/policies/zz'],
+      ['GET /api/v1/groups', '/api/v1/groups'],
+      ['POST /api/v1/groups', '/api/v1/groups', { name: 'intruders' }],
+      ['GET /api/v1/groups/:name', '/api/v1/groups/zz'],
+      ['DELETE /api/v1/groups/:name', '/api/v1/groups/zz'],
+      ['PUT /api/v1/groups/:name/members/:user', '/api/v1/groups/zz/members/admin'],
+      ['DELETE /api/v1/groups/:name/members/:user', '/api/v1/groups/zz/members/admin'],
+      ['PUT /api/v1/groups/:name/policies/:policy', '/api/v1/groups/zz/policies/zz'],
+      ['DELETE /api/v1/groups/:name/policies/:policy', '/api/v1/groups/zz/policies/zz'],
+      ['GET /api/v1/users/:name/groups', '/api/v1/users/admin/groups'],
       ['GET /api/v1/accounts', '/api/v1/accounts'],
       ['POST /api/v1/accounts', '/api/v1/accounts', { name: 'intruder', adminPassword: 'Intruder-0001!' }],
     ] as Array<[string, string, unknown?]>
@@ -329,7 +352,10 @@ before(async () => {
   const types = (await admin.call('GET', '/api/v1/instance-types')).instanceTypes;
   world = { admin, url: kf.url, pid: await projectIdOf(kf.url), image: images.find((i: any) => i.osType === 'linux').id, instanceType: types[0].id ?? types[0].instanceTypeId ?? types[0] };
 });
-after(async () => kf?.close());
+after(async () => {
+  await kf?.close();
+  if (matrixHost) await stopHosts([matrixHost]);
+});
 
 async function startInProcessAdmin(): Promise<Api> {
   const { Api: ApiClass } = await import('../support/keyfleet.js');

@@ -218,3 +218,44 @@ describe("B's lists never show A's resources", () => {
     assert.ok(!text.includes(`key-pairs/${A.kpUnbound}`) && !text.includes(`keypair/${A.kpUnbound}`), "B's audit shows A's key pair");
   });
 });
+
+describe("account B guessing account A's user groups (native API)", () => {
+  const G = 'a-team';
+  const stateOfGroups = async () => JSON.stringify([await a.call('GET', '/api/v1/groups'), await a.call('GET', `/api/v1/groups/${G}`), await a.call('GET', '/api/v1/users/a-member/groups')]);
+  let before = '';
+  it("A has a group with a member and a policy", async () => {
+    await a.call('POST', '/api/v1/users', { name: 'a-member' });
+    await a.call('POST', '/api/v1/policies', { name: 'a-policy', document: { Statement: [{ Effect: 'Allow', Action: 'keypair:Describe', Resource: '*' }] } });
+    await a.call('POST', '/api/v1/groups', { name: G, description: 'a-private-group-description' });
+    await a.call('PUT', `/api/v1/groups/${G}/members/a-member`);
+    await a.call('PUT', `/api/v1/groups/${G}/policies/a-policy`);
+    // B has a user and a policy named like A's, so only the group's name decides
+    await b.call('POST', '/api/v1/users', { name: 'a-member' });
+    await b.call('POST', '/api/v1/policies', { name: 'a-policy', document: { Statement: [{ Effect: 'Allow', Action: 'keypair:Describe', Resource: '*' }] } });
+    before = await stateOfGroups();
+  });
+  const GROUP_GUESSES: Array<[string, string, unknown?]> = [
+    ['GET', '/api/v1/groups/{g}'],
+    ['DELETE', '/api/v1/groups/{g}'],
+    ['PUT', '/api/v1/groups/{g}/members/a-member'],
+    ['DELETE', '/api/v1/groups/{g}/members/a-member'],
+    ['PUT', '/api/v1/groups/{g}/policies/a-policy'],
+    ['DELETE', '/api/v1/groups/{g}/policies/a-policy'],
+  ];
+  for (const [method, path, body] of GROUP_GUESSES) {
+    it(`native ${method} ${path}: answered exactly like a made-up group name`, async () => {
+      const guessed = shape(await nativeAnswer(b, method, path.replace('{g}', G), body));
+      const nothing = shape(await nativeAnswer(b, method, path.replace('{g}', 'zz-nobody-has-this-group'), body));
+      assert.deepEqual(guessed, nothing);
+      assert.deepEqual(guessed, shape({ status: 404, code: 'Group.NotFound' }));
+    });
+  }
+  it("B's group list and its users' groups show nothing of A's; A's group is unchanged", async () => {
+    const text = JSON.stringify([await b.call('GET', '/api/v1/groups'), await b.call('GET', '/api/v1/users/a-member/groups')]);
+    assert.ok(!text.includes(G) && !text.includes('a-private-group-description'), text);
+    // the same name is free in B's account, and B's group is B's own
+    await b.call('POST', '/api/v1/groups', { name: G });
+    assert.deepEqual((await b.call('GET', `/api/v1/groups/${G}`)).members, []);
+    assert.equal(await stateOfGroups(), before);
+  });
+});

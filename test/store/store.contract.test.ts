@@ -177,16 +177,17 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal((await store.instances.boundTo('acc-1', 'kp-x', 10)).total, 0);
     });
 
-    test('instances: a registered host keeps its access profile (migrations 0003, 0004); a simulated one has none', async () => {
+    test('instances: a registered host keeps its access profile (migrations 0003-0005); a simulated one has none', async () => {
       const host = instance({
         name: 'real-01', backend: 'host',
-        host: { homeDir: '/home/deploy', dropInPath: '/etc/ssh/sshd_config.d/10-keyfleet.conf', reloadCommand: 'systemctl reload ssh', validateCommand: 'sshd -t', managementUser: 'root', sealedManagementKey: 'sealed:abc', passwordLogin: 'unmanaged' },
+        host: { homeDir: '/home/deploy', dropInPath: '/etc/ssh/sshd_config.d/10-keyfleet.conf', reloadCommand: 'systemctl reload ssh', validateCommand: 'sshd -t', managementUser: 'root', sealedManagementKey: 'sealed:abc', passwordLogin: 'unmanaged', sudo: true },
       });
       await store.instances.insert(host);
       assert.deepEqual(await store.instances.get('acc-1', host.id), host);
-      await store.instances.update({ ...host, host: { ...host.host!, sealedManagementKey: null, passwordLogin: 'managed' } });
+      await store.instances.update({ ...host, host: { ...host.host!, sealedManagementKey: null, passwordLogin: 'managed', sudo: false } });
       assert.equal((await store.instances.get('acc-1', host.id))!.host!.sealedManagementKey, null);
       assert.equal((await store.instances.get('acc-1', host.id))!.host!.passwordLogin, 'managed');
+      assert.equal((await store.instances.get('acc-1', host.id))!.host!.sudo, false);
       const sim = instance({ name: 'sim-01' });
       await store.instances.insert(sim);
       assert.equal((await store.instances.get('acc-1', sim.id))!.host, undefined);
@@ -281,6 +282,97 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await store.accounts.deletePolicy('acc-1', 'pol-1');
       assert.ok((await version()) > v1, 'deleting an attached policy changes the version');
       assert.equal((await store.accounts.policiesOfUser('acc-1', 'u-1')).length, 0);
+    });
+
+    test('groups (0006): unique name per account, members and policies in effect, every change bumps the members\' policy version', async () => {
+      const version = async (id: string) => (await store.accounts.getUser('acc-1', id))!.policiesVersion;
+      const names = (ps: { name: string }[]) => ps.map((p) => p.name);
+      await store.accounts.insertUser({ id: 'u-g1', accountId: 'acc-1', name: 'g-one', isAccountAdmin: false, isSystemAdmin: false, passwordHash: null, createdAt: T0, policiesVersion: 0 });
+      await store.accounts.insertUser({ id: 'u-g2', accountId: 'acc-1', name: 'g-two', isAccountAdmin: false, isSystemAdmin: false, passwordHash: null, createdAt: T0, policiesVersion: 0 });
+      await store.accounts.insertUser({ id: 'u-g3', accountId: 'acc-2', name: 'g-other', isAccountAdmin: false, isSystemAdmin: false, passwordHash: null, createdAt: T0, policiesVersion: 0 });
+      const doc = (a: string) => ({ Statement: [{ Effect: 'Allow' as const, Action: a, Resource: '*' }] });
+      await store.accounts.insertPolicy({ id: 'pol-g-own', accountId: 'acc-1', name: 'g-own', description: '', document: doc('keypair:Describe'), createdAt: T0, updatedAt: T0 });
+      await store.accounts.insertPolicy({ id: 'pol-g-grp', accountId: 'acc-1', name: 'g-grp', description: '', document: doc('instance:Describe'), createdAt: T0, updatedAt: T0 });
+      await store.accounts.insertPolicy({ id: 'pol-g-x', accountId: 'acc-2', name: 'g-x', description: '', document: doc('task:Describe'), createdAt: T0, updatedAt: T0 });
+
+      await store.accounts.insertGroup({ id: 'grp-1', accountId: 'acc-1', name: 'ops', description: 'operators', createdAt: T0 });
+      await assert.rejects(store.accounts.insertGroup({ id: 'grp-dup', accountId: 'acc-1', name: 'ops', description: '', createdAt: T0 }), 'a name is unique per account');
+      await store.accounts.insertGroup({ id: 'grp-2', accountId: 'acc-2', name: 'ops', description: '', createdAt: T0 });
+      assert.equal((await store.accounts.getGroupByName('acc-1', 'ops'))?.id, 'grp-1');
+      assert.equal((await store.accounts.getGroupByName('acc-1', 'ops'))?.description, 'operators');
+      assert.deepEqual((await store.accounts.listGroups('acc-2')).map((g) => g.id), ['grp-2']);
+
+      await store.accounts.attachPolicy('u-g1', 'pol-g-own');
+      let v = await version('u-g1');
+      await store.transaction((tx) => tx.accounts.addGroupMember('acc-1', 'grp-1', 'u-g1'));
+      await store.accounts.addGroupMember('acc-1', 'grp-1', 'u-g1'); // twice: one membership
+      await store.accounts.addGroupMember('acc-1', 'grp-1', 'u-g2');
+      assert.ok((await version('u-g1')) > v, 'joining a group bumps the version');
+      assert.deepEqual(names(await store.accounts.membersOfGroup('acc-1', 'grp-1')), ['g-one', 'g-two']);
+      assert.deepEqual((await store.accounts.groupsOfUser('acc-1', 'u-g1')).map((g) => g.name), ['ops']);
+      // another account's ids are not reachable
+      await store.accounts.addGroupMember('acc-1', 'grp-1', 'u-g3');
+      await store.accounts.addGroupMember('acc-2', 'grp-1', 'u-g3');
+      assert.deepEqual(names(await store.accounts.membersOfGroup('acc-1', 'grp-1')), ['g-one', 'g-two'], 'no member of another account');
+      assert.deepEqual(await store.accounts.membersOfGroup('acc-2', 'grp-1'), []);
+      await store.accounts.attachGroupPolicy('acc-1', 'grp-1', 'pol-g-x');
+      await store.accounts.attachGroupPolicy('acc-2', 'grp-1', 'pol-g-grp');
+      assert.deepEqual(await store.accounts.policiesOfGroup('acc-1', 'grp-1'), [], "no attachment of another account's policy or to another account's group");
+
+      v = await version('u-g2');
+      await store.transaction((tx) => tx.accounts.attachGroupPolicy('acc-1', 'grp-1', 'pol-g-grp'));
+      await store.accounts.attachGroupPolicy('acc-1', 'grp-1', 'pol-g-grp');
+      assert.ok((await version('u-g2')) > v, 'attaching to a group bumps every member');
+      assert.deepEqual(names(await store.accounts.policiesOfGroup('acc-1', 'grp-1')), ['g-grp']);
+      assert.deepEqual(names(await store.accounts.policiesInEffect('acc-1', 'u-g1')), ['g-grp', 'g-own'], 'own and group policies');
+      assert.deepEqual(names(await store.accounts.policiesInEffect('acc-1', 'u-g2')), ['g-grp']);
+      assert.deepEqual(names(await store.accounts.policiesOfUser('acc-1', 'u-g2')), [], 'policiesOfUser stays the directly attached ones');
+      await store.accounts.attachPolicy('u-g1', 'pol-g-grp');
+      assert.deepEqual(names(await store.accounts.policiesInEffect('acc-1', 'u-g1')), ['g-grp', 'g-own'], 'a policy reached twice counts once');
+      assert.deepEqual(await store.accounts.policiesInEffect('acc-2', 'u-g1'), []);
+      await store.accounts.detachPolicy('u-g1', 'pol-g-grp');
+
+      v = await version('u-g2');
+      await store.accounts.detachGroupPolicy('acc-1', 'grp-1', 'pol-g-grp');
+      assert.ok((await version('u-g2')) > v, 'detaching from a group bumps every member');
+      assert.deepEqual(names(await store.accounts.policiesInEffect('acc-1', 'u-g2')), []);
+      await store.accounts.attachGroupPolicy('acc-1', 'grp-1', 'pol-g-grp');
+
+      v = await version('u-g2');
+      await store.transaction((tx) => tx.accounts.removeGroupMember('acc-1', 'grp-1', 'u-g2'));
+      assert.ok((await version('u-g2')) > v, 'leaving a group bumps the version');
+      assert.deepEqual(names(await store.accounts.policiesInEffect('acc-1', 'u-g2')), []);
+      assert.deepEqual(await store.accounts.groupsOfUser('acc-1', 'u-g2'), []);
+      await store.accounts.addGroupMember('acc-1', 'grp-1', 'u-g2');
+
+      // deleting a policy attached to a group detaches it (as from users) and bumps the members
+      await store.accounts.insertPolicy({ id: 'pol-g-tmp', accountId: 'acc-1', name: 'g-tmp', description: '', document: doc('task:Delete'), createdAt: T0, updatedAt: T0 });
+      await store.accounts.attachGroupPolicy('acc-1', 'grp-1', 'pol-g-tmp');
+      v = await version('u-g2');
+      await store.transaction((tx) => tx.accounts.deletePolicy('acc-1', 'pol-g-tmp'));
+      assert.ok((await version('u-g2')) > v, 'deleting a group\'s policy bumps its members');
+      assert.deepEqual(names(await store.accounts.policiesOfGroup('acc-1', 'grp-1')), ['g-grp']);
+
+      // deleting a user removes its memberships
+      await store.transaction((tx) => tx.accounts.deleteUser('acc-1', 'u-g2'));
+      assert.deepEqual(names(await store.accounts.membersOfGroup('acc-1', 'grp-1')), ['g-one']);
+
+      // deleting a group removes memberships and attachments, and bumps the members; another account's group is untouched
+      await store.accounts.attachGroupPolicy('acc-2', 'grp-2', 'pol-g-x');
+      await store.accounts.addGroupMember('acc-2', 'grp-2', 'u-g3');
+      await store.transaction((tx) => tx.accounts.deleteGroup('acc-2', 'grp-1'));
+      assert.ok(await store.accounts.getGroupByName('acc-1', 'ops'), 'another account cannot delete the group');
+      v = await version('u-g1');
+      await store.transaction((tx) => tx.accounts.deleteGroup('acc-1', 'grp-1'));
+      assert.ok((await version('u-g1')) > v, 'deleting a group bumps its members');
+      assert.equal(await store.accounts.getGroupByName('acc-1', 'ops'), null);
+      assert.deepEqual(await store.accounts.groupsOfUser('acc-1', 'u-g1'), []);
+      assert.deepEqual(names(await store.accounts.policiesInEffect('acc-1', 'u-g1')), ['g-own']);
+      assert.deepEqual(await store.accounts.policiesOfGroup('acc-1', 'grp-1'), []);
+      assert.deepEqual(names(await store.accounts.policiesInEffect('acc-2', 'u-g3')), ['g-x'], "the other account's group still works");
+      // the name is free again, and the policy can be deleted now that nothing holds it
+      await store.accounts.insertGroup({ id: 'grp-3', accountId: 'acc-1', name: 'ops', description: '', createdAt: T0 });
+      await store.accounts.deletePolicy('acc-1', 'pol-g-grp');
     });
 
     test('audit: append-only entries, filtered by time, user, action, result and resource, newest first', async () => {

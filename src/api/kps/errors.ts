@@ -97,6 +97,8 @@ export const KPS_ERRORS: Record<ErrorCode, WireError> = {
   'Policy.Malformed': PARAMETER,
   'Policy.NotFound': PARAMETER,
   'Policy.AlreadyExists': PARAMETER,
+  'Group.NotFound': PARAMETER,
+  'Group.AlreadyExists': PARAMETER,
   'Auth.Forbidden': { status: 403, code: 'KPS.9003' },
   'Internal': { status: 500, code: 'KPS.0004' },
 };

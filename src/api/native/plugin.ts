@@ -12,6 +12,7 @@ import { bindingRoutes } from './routes/bindings.js';
 import { identityRoutes } from './routes/identity.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { driftRoutes } from './routes/drift.js';
+import { groupRoutes } from './routes/groups.js';
 import { instanceRoutes } from './routes/instances.js';
 import { keyPairRoutes } from './routes/key-pairs.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -39,6 +40,7 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   taskRoutes(app, ctx);
   driftRoutes(app, ctx);
   identityRoutes(app, ctx);
+  groupRoutes(app, ctx);
   auditRoutes(app, ctx);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => (parent as unknown as { swagger(): unknown }).swagger());
 }

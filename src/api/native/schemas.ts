@@ -82,10 +82,26 @@ export const RegisterHostBody = Type.Object(
     reloadCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     validateCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     passwordLogin: Type.Optional(Type.Union([Type.Literal('managed'), Type.Literal('unmanaged')])),
+    sudo: Type.Optional(Type.Boolean()),
     resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     description: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: false },
+);
+
+/** Changes how keyfleet reaches a registered host (re-pin after a deliberate host key change, rotate the management key, settings). */
+export const UpdateHostBody = Type.Object(
+  {
+    hostKeySha256: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    repinHostKey: Type.Optional(Type.Boolean()),
+    managementPrivateKey: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 16_384 }), Type.Null()])),
+    dropInPath: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    reloadCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    validateCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    passwordLogin: Type.Optional(Type.Union([Type.Literal('managed'), Type.Literal('unmanaged')])),
+    sudo: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
 );
 
 export const ResetPasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
@@ -157,3 +173,12 @@ export const AuditQuery = Type.Object({
 // Drift of registered hosts. Ids are checked by the core (format, duplicates, batch size), as for bindings.
 export const DriftScanBody = Type.Object({ instanceIds: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 100_000 })) }, { additionalProperties: false });
 export const DriftRepairBody = Type.Object({ instanceIds: Type.Array(Type.Unknown(), { maxItems: 100_000 }) }, { additionalProperties: false });
+
+// User groups (account administrators): a group's members get the policies attached to it.
+export const GroupParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
+export const GroupMemberParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), user: Type.String({ minLength: 1, maxLength: 64 }) });
+export const GroupPolicyParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), policy: Type.String({ minLength: 1, maxLength: 128 }) });
+export const CreateGroupBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 64 }), description: Type.Optional(Type.String({ maxLength: 1024 })) },
+  { additionalProperties: false },
+);

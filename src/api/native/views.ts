@@ -1,5 +1,5 @@
 /** What the native API shows of each record: whitelisted fields only, never a sealed secret or a hash. */
-import type { AccessKey, Policy, User } from '../../core/account/account.js';
+import type { AccessKey, Group, Policy, User } from '../../core/account/account.js';
 import type { AuditEntry } from '../../core/audit/audit.js';
 import type { KeyLine } from '../../core/binding/drift.js';
 import type { HostDriftResult } from '../../core/binding/drift-service.js';
@@ -57,6 +57,7 @@ export function instanceView(i: Instance, keyPairRefusal: string | null = null) 
           managementUser: i.host.managementUser,
           hasManagementKey: i.host.sealedManagementKey !== null,
           passwordLogin: i.host.passwordLogin,
+          sudo: i.host.sudo,
         }
       : null,
     canBindKeyPair: keyPairRefusal === null,
@@ -160,3 +161,15 @@ function driftKeyView(k: KeyLine) {
 }
 
 export type DriftResultView = ReturnType<typeof driftResultView>;
+
+export function groupView(g: Group) {
+  return { id: g.id, name: g.name, description: g.description, createdAt: g.createdAt.toISOString() };
+}
+
+/** A group with its members and attached policies (GET /groups/:name). */
+export function groupDetailView(d: { group: Group; members: User[]; policies: Policy[] }) {
+  return { group: groupView(d.group), members: d.members.map(userView), policies: d.policies.map(policyView) };
+}
+
+export type GroupView = ReturnType<typeof groupView>;
+export type GroupDetailView = ReturnType<typeof groupDetailView>;

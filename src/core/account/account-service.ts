@@ -55,7 +55,7 @@ export function hashToken(token: string): string {
 export function createAccountService(deps: AccountServiceDeps) {
   const { store, secrets, passwords, clock, ids } = deps;
 
-  /** Compiled permissions per user, recompiled when the set of attached policies changes. */
+  /** Compiled permissions per user, recompiled when the set of policies in effect (own and groups') changes. */
   const compiled = new Map<string, { stamp: string; set: PermissionSet }>();
 
   async function permissionsOf(user: User): Promise<PermissionSet | null> {
@@ -65,7 +65,8 @@ export function createAccountService(deps: AccountServiceDeps) {
     const stamp = String(user.policiesVersion);
     const hit = compiled.get(user.id);
     if (hit && hit.stamp === stamp) return hit.set;
-    const policies = await store.accounts.policiesOfUser(user.accountId, user.id);
+    // Its own policies and its groups' (the version also changes with memberships and group attachments).
+    const policies = await store.accounts.policiesInEffect(user.accountId, user.id);
     const set = compilePermissions(policies.map((p) => p.document));
     compiled.set(user.id, { stamp, set });
     return set;

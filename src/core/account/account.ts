@@ -16,7 +16,11 @@ export interface User {
   /** Password hash (never the password); null when console sign-in is off for this user. */
   passwordHash: string | null;
   createdAt: Date;
-  /** Changes whenever a policy is attached to or detached from the user (or deleted). */
+  /**
+   * Changes whenever the user's policies in effect change: a policy attached to or detached from the user (or
+   * deleted), the user added to or removed from a group, a policy attached to or detached from one of its groups,
+   * one of its groups deleted.
+   */
   policiesVersion: number;
 }
 
@@ -59,4 +63,13 @@ export interface Policy {
   document: PolicyDocument;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A user group of an account: its members get the policies attached to it, in addition to their own. */
+export interface Group {
+  id: string;
+  accountId: string;
+  name: string;
+  description: string;
+  createdAt: Date;
 }

@@ -9,7 +9,7 @@ import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { PasswordHasher, SecretBox, Store } from '../ports.js';
-import type { AccessKey, AccessKeyStatus, Account, Policy, User } from './account.js';
+import type { AccessKey, AccessKeyStatus, Account, Group, Policy, User } from './account.js';
 
 export interface IdentityServiceDeps {
   store: Store;
@@ -21,6 +21,7 @@ export interface IdentityServiceDeps {
 
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const MAX_ACCESS_KEYS_PER_USER = 5;
 
 export function accessKeyContext(k: Pick<AccessKey, 'id' | 'accountId'>): string {
@@ -64,6 +65,12 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     const p = typeof name === 'string' ? await store.accounts.getPolicyByName(caller.accountId, name) : null;
     if (!p) throw new CoreError('Policy.NotFound', `The policy '${String(name).slice(0, 64)}' does not exist.`, { policyName: String(name).slice(0, 64) });
     return p;
+  }
+
+  async function groupByName(caller: Caller, name: string): Promise<Group> {
+    const g = typeof name === 'string' ? await store.accounts.getGroupByName(caller.accountId, name) : null;
+    if (!g) throw new CoreError('Group.NotFound', `The group '${String(name).slice(0, 64)}' does not exist.`, { groupName: String(name).slice(0, 64) });
+    return g;
   }
 
   /** A user may manage their own access keys; administrators manage everyone's. */
@@ -195,6 +202,77 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       const user = await userByName(caller, userName);
       requireSelfOrAdmin(caller, user);
       return store.accounts.policiesOfUser(caller.accountId, user.id);
+    },
+
+    async groupsOfUser(caller: Caller, userName: string): Promise<Group[]> {
+      const user = await userByName(caller, userName);
+      requireSelfOrAdmin(caller, user);
+      return store.accounts.groupsOfUser(caller.accountId, user.id);
+    },
+
+    // -- user groups: a member's policies in effect are its own and its groups'; every change below takes effect
+    // on the member's next request (it bumps the member's policies_version in the same transaction).
+
+    async listGroups(caller: Caller): Promise<Group[]> {
+      requireAdmin(caller);
+      return store.accounts.listGroups(caller.accountId);
+    },
+
+    async createGroup(caller: Caller, input: { name: string; description?: string }): Promise<Group> {
+      requireAdmin(caller);
+      if (typeof input.name !== 'string' || !GROUP_NAME.test(input.name)) {
+        throw new CoreError('Input.Invalid', `The group name '${String(input.name).slice(0, 64)}' is not valid: 1-64 letters, digits, '.', '_', '@' or '-'.`, { groupName: String(input.name).slice(0, 64) });
+      }
+      if (await store.accounts.getGroupByName(caller.accountId, input.name)) {
+        throw new CoreError('Group.AlreadyExists', `A group named '${input.name}' already exists.`, { groupName: input.name });
+      }
+      const group: Group = { id: ids.next('grp-', 16), accountId: caller.accountId, name: input.name, description: (input.description ?? '').slice(0, 1024), createdAt: clock.now() };
+      try {
+        await store.accounts.insertGroup(group);
+      } catch (err) {
+        // Two administrators creating the same name at once: the unique key decides.
+        if (await store.accounts.getGroupByName(caller.accountId, input.name)) throw new CoreError('Group.AlreadyExists', `A group named '${input.name}' already exists.`, { groupName: input.name });
+        throw err;
+      }
+      return group;
+    },
+
+    /** Deletes the group with its memberships and policy attachments; its members lose its policies. */
+    async deleteGroup(caller: Caller, name: string): Promise<void> {
+      requireAdmin(caller);
+      const g = await groupByName(caller, name);
+      await store.transaction((tx) => tx.accounts.deleteGroup(caller.accountId, g.id));
+    },
+
+    async getGroup(caller: Caller, name: string): Promise<{ group: Group; members: User[]; policies: Policy[] }> {
+      requireAdmin(caller);
+      const group = await groupByName(caller, name);
+      const [members, policies] = [await store.accounts.membersOfGroup(caller.accountId, group.id), await store.accounts.policiesOfGroup(caller.accountId, group.id)];
+      return { group, members, policies };
+    },
+
+    async addUserToGroup(caller: Caller, groupName: string, userName: string): Promise<void> {
+      requireAdmin(caller);
+      const [group, user] = [await groupByName(caller, groupName), await userByName(caller, userName)];
+      await store.transaction((tx) => tx.accounts.addGroupMember(caller.accountId, group.id, user.id));
+    },
+
+    async removeUserFromGroup(caller: Caller, groupName: string, userName: string): Promise<void> {
+      requireAdmin(caller);
+      const [group, user] = [await groupByName(caller, groupName), await userByName(caller, userName)];
+      await store.transaction((tx) => tx.accounts.removeGroupMember(caller.accountId, group.id, user.id));
+    },
+
+    async attachGroupPolicy(caller: Caller, groupName: string, policyName: string): Promise<void> {
+      requireAdmin(caller);
+      const [group, policy] = [await groupByName(caller, groupName), await policyByName(caller, policyName)];
+      await store.transaction((tx) => tx.accounts.attachGroupPolicy(caller.accountId, group.id, policy.id));
+    },
+
+    async detachGroupPolicy(caller: Caller, groupName: string, policyName: string): Promise<void> {
+      requireAdmin(caller);
+      const [group, policy] = [await groupByName(caller, groupName), await policyByName(caller, policyName)];
+      await store.transaction((tx) => tx.accounts.detachGroupPolicy(caller.accountId, group.id, policy.id));
     },
 
     async listAccounts(caller: Caller): Promise<Account[]> {
