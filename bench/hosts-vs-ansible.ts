@@ -29,6 +29,7 @@
  * ansible-core). Bounded: at most 254 hosts, every phase has a deadline; everything it starts, it stops.
  */
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -176,10 +177,32 @@ async function ansibleRun(work: string, hosts: TestHost[], keyFile: string, publ
     });
   });
   const seconds = (performance.now() - t0) / 1000;
-  // Stop the ControlPersist masters of this run (they would otherwise linger 60 s and skew the next figures).
+  // Stop the ControlPersist masters of this run: lingering for 60 s, their teardown would land in keyfleet's figures.
   for (const sock of await fs.readdir(cp)) await run('ssh', ['-o', `ControlPath=${path.join(cp, sock)}`, '-O', 'exit', 'x']).catch(() => undefined);
+  await endProcessesMentioning(cp);
+  await new Promise((r) => setTimeout(r, 1000)); // the hosts' sshd sessions end too
   return seconds;
 }
+
+/** Ends (by PID) any process this benchmark started whose command line names `marker`, and waits for them. */
+async function endProcessesMentioning(marker: string): Promise<void> {
+  const pids: number[] = [];
+  for (const entry of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await fs.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(marker)) pids.push(Number(entry));
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
+  for (let n = 0; n < 50 && pids.some((pid) => fsExists(`/proc/${pid}`)); n++) await new Promise((r) => setTimeout(r, 100));
+  if (pids.length) console.log(`  (ended ${pids.length} lingering ssh master(s) of the Ansible run)`);
+}
+const fsExists = (p: string) => existsSync(p);
 
 // -- keyfleet ---------------------------------------------------------------------------------------------------
 
@@ -218,7 +241,7 @@ async function main(): Promise<void> {
   let kf: Keyfleet | undefined;
   try {
     for (const h of hosts) await allowRoot(h, mgmt.publicKey);
-    const started = await startInProcess({ env: { KEYFLEET_TASK_CONCURRENCY: process.env.KEYFLEET_TASK_CONCURRENCY ?? '32' } } as never);
+    const started = await startInProcess({ extra: { KEYFLEET_TASK_CONCURRENCY: process.env.KEYFLEET_TASK_CONCURRENCY ?? '32' } });
     kf = started.kf;
     const api = started.api;
     await api.call('POST', `/api/v1/regions/${REGION}/key-pairs`, { name: 'bench-key', publicKey: user.publicKey });

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use when they are missing (as root; otherwise says what to install):
 # OpenSSH client and server (real logins, real sshd hosts), PostgreSQL (the store contract suite), Chromium
-# (the console's browser tests, driven by playwright-core).
+# (the console's browser tests, driven by playwright-core), sudo (hosts managed by a non-root user).
 set -euo pipefail
 need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 || need+=(openssh-client)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v sudo >/dev/null 2>&1 || need+=(sudo)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "The tests need these Debian packages: ${need[*]} (sudo apt-get install ${need[*]})" >&2

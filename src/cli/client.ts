@@ -40,6 +40,37 @@ export class KeyfleetClient {
     return this.raw(method, path, body) as Promise<T>;
   }
 
+  /**
+   * Reads a server-sent event stream, calling `onEvent` for each event, until the server ends it. Errors before
+   * the stream starts are ApiErrors like any other call's.
+   */
+  async stream(path: string, onEvent: (event: string, data: any) => void): Promise<void> {
+    const headers: Record<string, string> = { 'x-keyfleet-client': 'cli', accept: 'text/event-stream' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(this.opts.endpoint.replace(/\/$/, '') + path, { headers });
+    } catch (err) {
+      throw new ApiError(0, 'Unreachable', `Cannot reach keyfleet at ${this.opts.endpoint}: ${(err as Error).message}`);
+    }
+    if (!res.ok || !res.body) {
+      const json: any = await res.json().catch(() => null);
+      throw new ApiError(res.status, json?.code ?? 'Error', json?.message ?? `HTTP ${res.status}`, json?.requestId);
+    }
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (data !== undefined) onEvent(event, JSON.parse(data));
+      }
+    }
+  }
+
   private async raw(method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { 'x-keyfleet-client': 'cli' };
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -100,6 +100,7 @@ export function createCore(deps: CoreDeps) {
       return task;
     },
     waitFor: (accountId, taskId) => runner.waitFor(accountId, taskId),
+    subscribe: (taskId, cb) => runner.subscribe(taskId, cb),
   });
   const drift = createDriftService({ store, live: deps.live, secrets: deps.secrets, keys: deps.keys, authz, regions, logger, liveTimeoutMs: settings.liveTimeoutMs, submit: tasks.submit });
 

@@ -63,7 +63,7 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     assert.equal(r.instance.hostKeySha256, host1.hostKeySha256);
     assert.deepEqual(r.instance.host, {
       homeDir: host1.home, dropInPath: dropIn(host1), reloadCommand: registerBody(host1, 'x').reloadCommand,
-      validateCommand: `/usr/sbin/sshd -t -f ${host1.sshdConfigPath}`, managementUser: host1.user, hasManagementKey: true, passwordLogin: 'managed',
+      validateCommand: `/usr/sbin/sshd -t -f ${host1.sshdConfigPath}`, managementUser: host1.user, hasManagementKey: true, passwordLogin: 'managed', sudo: false,
     });
     const keyBody = mgmt.privateKey.split('\n')[1]!;
     assert.ok(!JSON.stringify(r).includes(keyBody), 'the management key is not in the answer');

@@ -20,6 +20,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ClientChannel, Client as Ssh2Client, ParsedKey, SFTPWrapper, SignCallback, SigningRequestOptions, Stats } from 'ssh2';
 import { CoreError, isCoreError, type ErrorCode } from '../../core/errors.js';
 import type { LiveAccess } from '../../core/ports.js';
+import { SudoSession } from './sudo-session.js';
 
 const { Client, BaseAgent, utils } = ssh2;
 
@@ -30,45 +31,16 @@ export interface SshTarget {
 }
 export type SshCredential = { kind: 'password'; password: string } | { kind: 'privateKey'; privateKey: string };
 export type HostKeyPolicy = { kind: 'pinned'; sha256: string } | { kind: 'trust-on-first-use' };
-/** `mode` holds the permission bits only (mode & 0o7777), ready to pass back to writeFileAtomic. */
-export interface RemoteFile {
-  content: string;
-  mode: number;
-  uid: number;
-  gid: number;
-}
-export interface FileAttrs {
-  mode: number;
-  uid?: number;
-  gid?: number;
-}
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Paths are as the server's SFTP subsystem sees them: absolute, or relative to the login's home directory
- * (a leading `~/` is accepted and means the same).
- */
-export interface SshSession {
-  readonly hostKeySha256: string;
-  readFile(path: string): Promise<RemoteFile | null>;
-  writeFileAtomic(path: string, content: string, attrs: FileAttrs): Promise<void>;
-  /** Creates the directory (its parent must exist) or brings an existing one to the given mode/owner. */
-  ensureDir(path: string, attrs: FileAttrs): Promise<void>;
-  removeFile(path: string): Promise<void>;
-  /** `code` is the exit status, or 128 + signal number if the command was killed by a signal. */
-  exec(command: string, stdin?: string): Promise<ExecResult>;
-  close(): void;
-}
+export type { ExecResult, FileAttrs, RemoteFile, SshSession } from './session-types.js';
+import type { ExecResult, FileAttrs, RemoteFile, SshSession } from './session-types.js';
 
 export interface SshOptions {
   /** Bounds connect + handshake + login (default 10 s). */
   timeoutMs?: number;
   /** Bounds each session operation (default: timeoutMs). */
   opTimeoutMs?: number;
+  /** File operations and commands through `sudo -n` (see sudo-session.ts). */
+  sudo?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -88,7 +60,8 @@ export async function openSession(target: SshTarget, credential: SshCredential, 
   const login = credentialLogin(target.username, credential);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const { client, sock, hostKeySha256 } = await dial({ target, hostKey, timeoutMs, authHandler: login, scrub });
-  return new Ssh2Session(client, sock, target, hostKeySha256, opts.opTimeoutMs ?? timeoutMs, scrub);
+  const session = new Ssh2Session(client, sock, target, hostKeySha256, opts.opTimeoutMs ?? timeoutMs, scrub);
+  return opts.sudo ? new SudoSession(session) : session;
 }
 
 export async function tryLogin(target: SshTarget, credential: SshCredential, hostKey: HostKeyPolicy, opts: SshOptions = {}): Promise<{ ok: boolean; hostKeySha256: string }> {

@@ -4,6 +4,7 @@
  * result row per host; one host's failure does not stop the others.
  */
 import fs from 'node:fs';
+import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 // The inventory parser is shared with the web console: one pure module, allowed to both clients by dependency-cruiser.
 import { parseInventory } from '../../api/native/inventory.js';
@@ -25,16 +26,18 @@ interface HostOptions {
   reloadCommand?: string;
   validateCommand?: string;
   passwordLogin?: string;
+  sudo?: boolean;
 }
 
-function sharedBody(o: HostOptions): Record<string, string> {
-  const body: Record<string, string> = {};
+function sharedBody(o: HostOptions): Record<string, string | boolean> {
+  const body: Record<string, string | boolean> = {};
   if (o.managementKey) body.managementPrivateKey = fs.readFileSync(o.managementKey, 'utf8');
   if (o.managementUser) body.managementUser = o.managementUser;
   if (o.dropIn) body.dropInPath = o.dropIn;
   if (o.reloadCommand) body.reloadCommand = o.reloadCommand;
   if (o.validateCommand) body.validateCommand = o.validateCommand;
   if (o.passwordLogin) body.passwordLogin = o.passwordLogin;
+  if (o.sudo) body.sudo = true;
   return body;
 }
 
@@ -45,6 +48,7 @@ function withHostOptions(cmd: Command): Command {
     .option('--drop-in <path>', 'sshd drop-in keyfleet writes (default /etc/ssh/sshd_config.d/10-keyfleet.conf)')
     .option('--reload-command <cmd>', 'how sshd is reloaded (default: systemctl reload ssh)')
     .option('--validate-command <cmd>', 'how sshd config is checked before a reload (default: sshd -t)')
+    .option('--sudo', 'the management user is not root: run file operations and commands through sudo -n')
     .option('--password-login <managed|unmanaged>', "managed (default): binding turns sshd password login off, unbinding on; unmanaged: keyfleet never touches sshd");
 }
 
@@ -65,21 +69,36 @@ export function registerHostCommands(program: Command, ctx: Ctx): void {
       printFields({ ID: r.instance.id, Name: r.instance.name, SSH: `${r.instance.loginUser}@${r.instance.address}:${r.instance.sshPort}`, 'Host key': `${r.hostKeySha256}${r.pinnedOnFirstUse ? ' (pinned on first use: compare it with the host)' : ' (as given)'}`, 'Management key': r.instance.host?.hasManagementKey ? 'held, sealed' : 'none: give a credential per operation' });
     }));
   withHostOptions(hosts.command('import <inventory>').description('register every host of an Ansible-style INI or CSV (name,address,port,user) inventory; host keys are pinned on first use')
-    .option('--format <csv|ini>', 'inventory format (default: by file extension)'))
-    .action(withClient(ctx, async (c, g, file: string, o: HostOptions & { format?: string }) => {
+    .option('--format <csv|ini>', 'inventory format (default: by file extension)')
+    .option('--parallel <n>', 'hosts contacted at once (each registration is one SSH login)', '8'))
+    .action(withClient(ctx, async (c, g, file: string, o: HostOptions & { format?: string; parallel: string }) => {
       const format = o.format === 'csv' || o.format === 'ini' ? o.format : file.toLowerCase().endsWith('.csv') ? 'csv' : 'ini';
       const inventory = parseInventory(fs.readFileSync(file, 'utf8'), format);
       const shared = sharedBody(o);
-      const rows: Array<{ name: string; address: string; ok: boolean; instanceId?: string; hostKeySha256?: string; error?: { code: string; message: string } }> = [];
-      for (const h of inventory) {
-        try {
-          const r = await register(c, g.region, { name: h.name, address: h.address, port: h.port, loginUser: h.user, ...shared });
-          rows.push({ name: h.name, address: `${h.address}:${h.port}`, ok: true, instanceId: r.instance.id, hostKeySha256: r.hostKeySha256 });
-        } catch (err) {
-          if (!(err instanceof ApiError) || err.status === 0) throw err;
-          rows.push({ name: h.name, address: `${h.address}:${h.port}`, ok: false, error: { code: err.code, message: err.message } });
+      type Row = { name: string; address: string; ok: boolean; instanceId?: string; hostKeySha256?: string; error?: { code: string; message: string } };
+      // Rows stay in inventory order; an unreachable host costs its timeout without holding up the others.
+      const rows: Row[] = new Array(inventory.length);
+      const parallel = Math.min(Math.max(1, Number(o.parallel) || 8), 64);
+      const bar = !g.json && process.stderr.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} hosts | {failed} failed', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+      bar?.start(inventory.length, 0, { failed: 0 });
+      let next = 0;
+      let failedSoFar = 0;
+      await Promise.all(Array.from({ length: Math.min(parallel, inventory.length) }, async () => {
+        while (next < inventory.length) {
+          const n = next++;
+          const h = inventory[n]!;
+          try {
+            const r = await register(c, g.region, { name: h.name, address: h.address, port: h.port, loginUser: h.user, ...shared });
+            rows[n] = { name: h.name, address: `${h.address}:${h.port}`, ok: true, instanceId: r.instance.id, hostKeySha256: r.hostKeySha256 };
+          } catch (err) {
+            if (!(err instanceof ApiError) || err.status === 0) throw err;
+            rows[n] = { name: h.name, address: `${h.address}:${h.port}`, ok: false, error: { code: err.code, message: err.message } };
+            failedSoFar++;
+          }
+          bar?.increment(1, { failed: failedSoFar });
         }
-      }
+      }));
+      bar?.stop();
       const failed = rows.filter((r) => !r.ok).length;
       if (g.json) printJson({ hosts: rows, registered: rows.length - failed, failed });
       else printTable(['Name', 'Address', 'Result', 'Host key (pinned)'], rows.map((r) => [r.name, r.address, r.ok ? r.instanceId : `${r.error!.code}: ${r.error!.message}`, r.hostKeySha256]), `${rows.length - failed} registered, ${failed} failed`);

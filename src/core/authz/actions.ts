@@ -17,6 +17,8 @@ export const ACTIONS = [
   'instance:Describe',
   /** Read the keys a host really has (drift scan): who can log in is more than the instance's description. */
   'instance:DescribeKeys',
+  /** Change how keyfleet reaches a registered host: re-pin its host key, replace its management key, settings. */
+  'instance:UpdateHost',
   'instance:Start',
   'instance:Stop',
   'instance:Reboot',

@@ -332,6 +332,7 @@ export function createBindingService(deps: BindingServiceDeps) {
           {
             target: { host: instance.address, port: task.options.port ?? instance.sshPort, username: host?.managementUser ?? instance.loginUser },
             loginUser: instance.loginUser,
+            sudo: host?.sudo === true,
             hostKey,
             homeDir: host?.homeDir ?? (instance.loginUser === 'root' ? '/root' : `/home/${instance.loginUser}`),
             ...(host ? { dropInPath: host.dropInPath, reloadCommand: host.reloadCommand, validateCommand: host.validateCommand } : {}),

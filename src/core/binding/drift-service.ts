@@ -182,7 +182,7 @@ export function createDriftService(deps: DriftServiceDeps) {
         { host: inst.address, port: inst.sshPort, username: host.managementUser },
         { kind: 'privateKey', privateKey },
         { kind: 'pinned', sha256: inst.hostKeySha256 },
-        { timeoutMs: deps.liveTimeoutMs },
+        { timeoutMs: deps.liveTimeoutMs, ...(host.sudo ? { sudo: true } : {}) },
       );
       const managesSshd = host.passwordLogin !== 'unmanaged';
       let authorizedKeys: RemoteFile | null;

@@ -34,6 +34,8 @@ export interface LiveHostProfile {
   target: LiveTarget;
   /** The user whose authorized_keys is managed: the proof logs in as this user (default: the target's user). */
   loginUser?: string;
+  /** Run file operations and commands through `sudo -n` (a non-root management user). */
+  sudo?: boolean;
   hostKey: HostKeyPolicy;
   homeDir: string;
   dropInPath?: string;
@@ -66,10 +68,11 @@ const DEFAULT_VALIDATE = 'sshd -t';
  * milliseconds later. A proof that follows a reload is therefore repeated (refused connection, or the old
  * behaviour) within this window before the change is called unproven.
  */
-const RELOAD_SETTLE_MS = 3_000;
+const RELOAD_SETTLE_MS = 5_000;
+const RELOAD_FIRST_PROOF_MS = 100;
 
 export async function applyLive(access: LiveAccess, profile: LiveHostProfile, credential: LiveCredential, desired: LiveKeyState, options: LiveApplyOptions = {}): Promise<LiveOutcome> {
-  const session = await access.openSession(profile.target, credential, profile.hostKey, { timeoutMs: profile.timeoutMs });
+  const session = await access.openSession(profile.target, credential, profile.hostKey, { timeoutMs: profile.timeoutMs, ...(profile.sudo ? { sudo: true } : {}) });
   const pinned: HostKeyPolicy = { kind: 'pinned', sha256: session.hostKeySha256 };
   const sshDir = `${profile.homeDir}/.ssh`;
   const akPath = `${sshDir}/authorized_keys`;
@@ -134,19 +137,36 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
 async function writeDropInChecked(session: LiveSession, path: string, content: string, before: RemoteFile | null, validate: string, reload: string, undoOthers: () => Promise<void>): Promise<void> {
   // A new drop-in belongs to whoever keyfleet logs in as (root on most hosts); asking for uid 0 would fail for a
   // non-root management user that was given the drop-in directory.
-  await session.writeFileAtomic(path, content, { mode: before?.mode ?? 0o644, uid: before?.uid, gid: before?.gid });
+  try {
+    await session.writeFileAtomic(path, content, { mode: before?.mode ?? 0o644, uid: before?.uid, gid: before?.gid });
+  } catch (err) {
+    // e.g. no right to write sshd's directory: the authorized_keys change made a moment ago goes back too.
+    await undoOthers();
+    throw err;
+  }
+  const rollBack = async (why: string): Promise<never> => {
+    await restoreFile(session, path, before);
+    await undoOthers();
+    throw new CoreError('Live.RemoteError', why);
+  };
+  // One command for both when the reload is a simple command: every exec starts the user's shell, which on many
+  // hosts reads a .bashrc that costs more than sshd -t and the reload together.
+  if (isSimpleCommand(reload)) {
+    const both = await session.exec(`${validate} && ${reload}`);
+    if (both.code === 0) return;
+    const check = await session.exec(validate);
+    if (check.code !== 0) return rollBack(`sshd refused the new configuration and it was rolled back: ${check.stderr.trim().slice(0, 300)}`);
+    return rollBack(`Reloading sshd failed (${reload}: exit ${both.code}); the change was rolled back.`);
+  }
   const check = await session.exec(validate);
-  if (check.code !== 0) {
-    await restoreFile(session, path, before);
-    await undoOthers();
-    throw new CoreError('Live.RemoteError', `sshd refused the new configuration and it was rolled back: ${check.stderr.trim().slice(0, 300)}`);
-  }
+  if (check.code !== 0) return rollBack(`sshd refused the new configuration and it was rolled back: ${check.stderr.trim().slice(0, 300)}`);
   const reloaded = await session.exec(reload);
-  if (reloaded.code !== 0) {
-    await restoreFile(session, path, before);
-    await undoOthers();
-    throw new CoreError('Live.RemoteError', `Reloading sshd failed (${reload}: exit ${reloaded.code}); the change was rolled back.`);
-  }
+  if (reloaded.code !== 0) return rollBack(`Reloading sshd failed (${reload}: exit ${reloaded.code}); the change was rolled back.`);
+}
+
+/** No list or pipeline operator outside '&&' chains: `validate && reload` then means "reload only if valid". */
+function isSimpleCommand(command: string): boolean {
+  return !/[;|\n]|&(?!&)/.test(command.replace(/&&/g, ''));
 }
 
 async function restoreFile(session: LiveSession, path: string, before: RemoteFile | null): Promise<void> {
@@ -166,7 +186,10 @@ function describePlan(plan: ReturnType<typeof planAuthorizedKeys>, desired: Live
 /** The proof, repeated with backoff while a reload may still be taking effect. */
 async function verifySettled(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState, settleMs: number): Promise<{ ok: boolean; reason: string }> {
   const started = Date.now();
-  for (let wait = 20; ; wait = Math.min(wait * 2, 400)) {
+  // Every proof is a full SSH handshake: give sshd a moment before the first and back off, so hundreds of hosts
+  // reloading at once are not slowed further by proofs that can only see the old configuration.
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, RELOAD_FIRST_PROOF_MS));
+  for (let wait = RELOAD_FIRST_PROOF_MS; ; wait = Math.min(wait * 2, 800)) {
     const verdict = await verify(access, profile, pinned, desired, Math.max(0, settleMs - (Date.now() - started)));
     if (verdict.ok || Date.now() - started + wait > settleMs) return verdict;
     await new Promise((r) => setTimeout(r, wait));

@@ -48,6 +48,8 @@ export interface RegisterHostInput {
   validateCommand?: string;
   /** Whether keyfleet turns password login off/on with the key (default 'managed'); see HostAccess. */
   passwordLogin?: PasswordLoginPolicy;
+  /** Run file operations and commands through `sudo -n` (management user is not root). */
+  sudo?: boolean;
   resourceGroupId?: string;
   description?: string;
 }
@@ -109,6 +111,8 @@ export function createHostService(deps: HostServiceDeps) {
     const validateCommand = command(input.validateCommand, 'validateCommand', DEFAULT_VALIDATE_COMMAND);
     const passwordLogin = input.passwordLogin ?? 'managed';
     if (passwordLogin !== 'managed' && passwordLogin !== 'unmanaged') throw invalid('passwordLogin', "passwordLogin must be 'managed' or 'unmanaged'.");
+    const sudo = input.sudo ?? false;
+    if (typeof sudo !== 'boolean') throw invalid('sudo', 'sudo must be true or false.');
     // Throws PrivateKey.Malformed (never quoting the key) before anything is contacted or stored.
     if (input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
     authz.check(caller, 'instance:Create', [{ type: 'instance', regionId: region.id, id: '*', resourceGroupId: input.resourceGroupId }]);
@@ -147,6 +151,7 @@ export function createHostService(deps: HostServiceDeps) {
       managementUser,
       sealedManagementKey: input.managementPrivateKey !== undefined ? secrets.seal(input.managementPrivateKey, managementKeyContext(id)) : null,
       passwordLogin,
+      sudo,
     };
     const instance: Instance = {
       id,
@@ -185,7 +190,80 @@ export function createHostService(deps: HostServiceDeps) {
     return { instance, hostKeySha256, pinnedOnFirstUse: input.hostKeySha256 === undefined };
   }
 
-  return { register };
+  /**
+   * Changes how keyfleet reaches a registered host: re-pin its host key after a deliberate change (the new key given
+   * up front and checked, or pinned as seen now and shown), replace or drop the management key, or change the
+   * settings. The host is contacted when the key or the management key changes, so nothing unproven is stored.
+   */
+  async function update(caller: Caller, id: string, input: UpdateHostInput): Promise<UpdatedHost> {
+    const inst = typeof id === 'string' ? await store.instances.get(caller.accountId, id) : null;
+    if (!inst || inst.backend !== 'host' || !inst.host) throw new CoreError('Instance.NotFound', `The registered host '${String(id).slice(0, 80)}' does not exist.`, { instanceId: String(id).slice(0, 80) });
+    authz.check(caller, 'instance:UpdateHost', [{ type: 'instance', regionId: inst.regionId, id: inst.id, resourceGroupId: inst.resourceGroupId }]);
+    if (input.hostKeySha256 !== undefined && input.repinHostKey) throw invalid('hostKeySha256', 'Give either the new host key fingerprint or repinHostKey, not both.');
+    if (input.hostKeySha256 !== undefined && (typeof input.hostKeySha256 !== 'string' || !HOST_KEY.test(input.hostKeySha256))) {
+      throw invalid('hostKeySha256', "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.");
+    }
+    const host: HostAccess = { ...inst.host };
+    if (input.dropInPath !== undefined) host.dropInPath = absolutePath(input.dropInPath, 'dropInPath')!;
+    if (input.reloadCommand !== undefined) host.reloadCommand = command(input.reloadCommand, 'reloadCommand', DEFAULT_RELOAD_COMMAND);
+    if (input.validateCommand !== undefined) host.validateCommand = command(input.validateCommand, 'validateCommand', DEFAULT_VALIDATE_COMMAND);
+    if (input.passwordLogin !== undefined) {
+      if (input.passwordLogin !== 'managed' && input.passwordLogin !== 'unmanaged') throw invalid('passwordLogin', "passwordLogin must be 'managed' or 'unmanaged'.");
+      host.passwordLogin = input.passwordLogin;
+    }
+    if (input.sudo !== undefined) {
+      if (typeof input.sudo !== 'boolean') throw invalid('sudo', 'sudo must be true or false.');
+      host.sudo = input.sudo;
+    }
+    if (typeof input.managementPrivateKey === 'string') keys.publicKeyOf(input.managementPrivateKey); // PrivateKey.Malformed, never quoting it
+
+    // Contact the host when trust changes: a new pin, or a new management key that must really log in.
+    const previous = inst.hostKeySha256;
+    let hostKeySha256 = previous;
+    const repin = input.hostKeySha256 !== undefined || input.repinHostKey === true;
+    if (repin || typeof input.managementPrivateKey === 'string') {
+      const policy: HostKeyPolicy = input.hostKeySha256 !== undefined ? { kind: 'pinned', sha256: input.hostKeySha256 } : input.repinHostKey ? { kind: 'trust-on-first-use' } : previous ? { kind: 'pinned', sha256: previous } : { kind: 'trust-on-first-use' };
+      const target = { host: inst.address, port: inst.sshPort, username: host.managementUser };
+      const opts = { timeoutMs: deps.liveTimeoutMs };
+      const key = typeof input.managementPrivateKey === 'string' ? input.managementPrivateKey : host.sealedManagementKey ? secrets.open(host.sealedManagementKey, managementKeyContext(inst.id)) : null;
+      if (key !== null) {
+        const login = await live.tryLogin(target, { kind: 'privateKey', privateKey: key }, policy, opts);
+        if (!login.ok) throw new CoreError('Live.CredentialRejected', `${inst.address}:${inst.sshPort} refused the management key for '${host.managementUser}'; nothing was changed.`, { host: inst.address });
+        hostKeySha256 = login.hostKeySha256;
+      } else {
+        hostKeySha256 = (await live.probeLogin(target, policy, null, opts)).hostKeySha256;
+      }
+    }
+    if (typeof input.managementPrivateKey === 'string') host.sealedManagementKey = secrets.seal(input.managementPrivateKey, managementKeyContext(inst.id));
+    else if (input.managementPrivateKey === null) host.sealedManagementKey = null;
+
+    const updated: Instance = { ...inst, host, hostKeySha256, updatedAt: clock.now() };
+    await store.transaction((tx) => tx.instances.update(updated));
+    return { instance: updated, hostKeySha256: hostKeySha256 ?? '', previousHostKeySha256: previous, pinnedOnFirstUse: input.repinHostKey === true };
+  }
+
+  return { register, update };
+}
+
+export interface UpdateHostInput {
+  /** The host's new key, checked against what it presents now. */
+  hostKeySha256?: string;
+  /** Pin the key the host presents now (trust on first use again), after a deliberate change; it is returned. */
+  repinHostKey?: boolean;
+  /** A new management key (tried by a real login first); null forgets the one held. */
+  managementPrivateKey?: string | null;
+  dropInPath?: string;
+  reloadCommand?: string;
+  validateCommand?: string;
+  passwordLogin?: PasswordLoginPolicy;
+  sudo?: boolean;
+}
+
+export interface UpdatedHost {
+  instance: Instance;
+  hostKeySha256: string;
+  previousHostKeySha256: string | null;
+  pinnedOnFirstUse: boolean;
 }
 
 export type HostService = ReturnType<typeof createHostService>;

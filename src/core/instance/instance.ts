@@ -86,6 +86,11 @@ export interface HostAccess {
    * policy is set elsewhere (turning password login back on at an unbind would weaken them).
    */
   passwordLogin: PasswordLoginPolicy;
+  /**
+   * Run every file operation and command on the host through `sudo -n` (a management user that is not root, with
+   * passwordless sudo): reads, atomic writes with owner and mode, sshd -t and the reload.
+   */
+  sudo: boolean;
 }
 
 export type PasswordLoginPolicy = 'managed' | 'unmanaged';

@@ -48,6 +48,11 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   const slots = createSemaphore(deps.concurrency);
   const running = new Map<string, Promise<void>>();
   const waiters = new Map<string, Array<(t: Task) => void>>();
+  /** Progress listeners by task id (watchers of a task this process runs are told at once after each item). */
+  const listeners = new Map<string, Set<() => void>>();
+  const notify = (taskId: string) => {
+    for (const cb of listeners.get(taskId) ?? []) cb();
+  };
   let closed = false;
   let nextStartAt = 0;
 
@@ -93,6 +98,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
           await deps.execute(task, item, deps.owner);
         } finally {
           slots.release();
+          notify(taskId);
         }
       }
     };
@@ -102,6 +108,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       deps.onFinished(done);
       for (const resolve of waiters.get(taskId) ?? []) resolve(done);
       waiters.delete(taskId);
+      notify(taskId);
     }
   }
 
@@ -134,6 +141,16 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
           if (again?.finishedAt) resolve(again);
         });
       });
+    },
+    /** Calls `cb` after each item of the task ends here (not for items run by another process); returns the unsubscribe. */
+    subscribe(taskId: string, cb: () => void): () => void {
+      const set = listeners.get(taskId) ?? new Set();
+      set.add(cb);
+      listeners.set(taskId, set);
+      return () => {
+        set.delete(cb);
+        if (set.size === 0) listeners.delete(taskId);
+      };
     },
     async close(): Promise<void> {
       closed = true;

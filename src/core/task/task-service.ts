@@ -16,7 +16,14 @@ export interface TaskServiceDeps {
   authz: Authorizer;
   submit(caller: Caller, req: BindRequest): Promise<Task>;
   waitFor(accountId: string, taskId: string): Promise<Task>;
+  /** Told after each item this process finishes; other processes' progress is read from the store. */
+  subscribe(taskId: string, cb: () => void): () => void;
 }
+
+/** How often a watcher reads the store when no local item ended (a task run by another process). */
+const WATCH_POLL_MS = 1_000;
+/** At most this many updates per second go to a watcher: a 10,000-host task is not 10,000 messages. */
+const WATCH_MIN_INTERVAL_MS = 100;
 
 /** Which tasks a deletion may touch: a face that deletes "failed tasks" of one project names both. */
 export interface TaskScope {
@@ -37,7 +44,7 @@ export type TaskItemQuery = { status?: TaskItem['status']; offset?: number; limi
 const notFound = (id: unknown) => new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, { taskId: String(id).slice(0, 80) });
 const clampList = (q: TaskListQuery) => ({ offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 50), 1000) });
 
-export function createTaskService({ store, authz, submit, waitFor }: TaskServiceDeps) {
+export function createTaskService({ store, authz, submit, waitFor, subscribe }: TaskServiceDeps) {
   async function get(caller: Caller, id: string): Promise<Task> {
     authz.check(caller, 'task:Describe', [{ type: 'task', regionId: '*', id }]);
     const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
@@ -89,6 +96,40 @@ export function createTaskService({ store, authz, submit, waitFor }: TaskService
     async waitFor(caller: Caller, id: string): Promise<Task> {
       await get(caller, id);
       return waitFor(caller.accountId, id);
+    },
+    /**
+     * Streams a task's progress: `onUpdate` gets the task now and whenever its counts or status change, until it
+     * finishes (resolves with the final task) or `signal` aborts (resolves with the last task seen).
+     */
+    async watch(caller: Caller, id: string, onUpdate: (t: Task) => void, signal?: AbortSignal): Promise<Task> {
+      let last = await get(caller, id);
+      onUpdate(last);
+      let wake: (() => void) | null = null;
+      const unsubscribe = subscribe(last.id, () => wake?.());
+      const onAbort = () => wake?.();
+      signal?.addEventListener('abort', onAbort);
+      try {
+        while (!last.finishedAt && !signal?.aborted) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, WATCH_POLL_MS);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = null;
+          if (signal?.aborted) break;
+          await new Promise((r) => setTimeout(r, WATCH_MIN_INTERVAL_MS));
+          const now = await store.tasks.get(caller.accountId, last.id);
+          if (!now) break;
+          if (now.succeeded !== last.succeeded || now.failed !== last.failed || now.status !== last.status || Boolean(now.finishedAt) !== Boolean(last.finishedAt)) onUpdate(now);
+          last = now;
+        }
+        return last;
+      } finally {
+        unsubscribe();
+        signal?.removeEventListener('abort', onAbort);
+      }
     },
     /**
      * Deletes finished tasks by id. Needs task:Delete only (not task:Describe as well). A task outside the scope's

@@ -42,6 +42,7 @@ function toRow(i: Instance): InstancesTable {
     management_user: i.host?.managementUser ?? null,
     sealed_management_key: i.host?.sealedManagementKey ?? null,
     password_login_policy: i.host?.passwordLogin ?? null,
+    use_sudo: i.host ? int(i.host.sudo) : null,
   };
 }
 
@@ -86,6 +87,7 @@ function fromRow(r: InstancesTable): Instance {
             managementUser: r.management_user ?? r.login_user,
             sealedManagementKey: r.sealed_management_key ?? null,
             passwordLogin: r.password_login_policy === 'unmanaged' ? 'unmanaged' : 'managed',
+            sudo: r.use_sudo === 1,
           },
         }
       : {}),

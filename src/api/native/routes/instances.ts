@@ -1,6 +1,6 @@
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
-import { DeleteInstanceQuery, IdParams, InstanceListQuery, RegionParams, RegisterHostBody, ResetPasswordBody, RunInstancesBody } from '../schemas.js';
+import { DeleteInstanceQuery, IdParams, InstanceListQuery, RegionParams, RegisterHostBody, ResetPasswordBody, RunInstancesBody, UpdateHostBody } from '../schemas.js';
 import { keyPairRefusal } from '../../../core/instance/instance.js';
 import type { Instance } from '../../../core/instance/instance.js';
 import { instanceView } from '../views.js';
@@ -25,6 +25,11 @@ export function instanceRoutes(app: NativeApp, { core }: NativeContext) {
   app.post('/regions/:regionId/hosts', { schema: { params: RegionParams, body: RegisterHostBody, tags: ['instances'], summary: 'Register an existing host as an instance; without hostKeySha256 the host key seen now is pinned (trust on first use).' } }, async (req, reply) => {
     const out = await core.hosts.register(callerOf(req), { regionId: req.params.regionId, ...req.body });
     return reply.status(201).send({ instance: view(out.instance), hostKeySha256: out.hostKeySha256, pinnedOnFirstUse: out.pinnedOnFirstUse });
+  });
+
+  app.patch('/instances/:id/host', { schema: { params: IdParams, body: UpdateHostBody, tags: ['instances'], summary: "Change how keyfleet reaches a registered host: re-pin its host key after a deliberate change (hostKeySha256 checked against the host, or repinHostKey: pin what it presents now), replace or forget the management key, or change its settings." } }, async (req) => {
+    const out = await core.hosts.update(callerOf(req), req.params.id, req.body);
+    return { instance: view(out.instance), hostKeySha256: out.hostKeySha256, previousHostKeySha256: out.previousHostKeySha256, pinnedOnFirstUse: out.pinnedOnFirstUse };
   });
 
   app.get('/instances/:id', { schema: { params: IdParams, tags: ['instances'] } }, async (req) => ({ instance: view(await core.instances.get(callerOf(req), req.params.id)) }));

@@ -1,0 +1,34 @@
+/** What an SSH session to a machine offers: the plain SFTP session and the sudo one implement it alike. */
+/** `mode` holds the permission bits only (mode & 0o7777), ready to pass back to writeFileAtomic. */
+export interface RemoteFile {
+  content: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+export interface FileAttrs {
+  mode: number;
+  uid?: number;
+  gid?: number;
+}
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Paths are as the server's SFTP subsystem sees them: absolute, or relative to the login's home directory
+ * (a leading `~/` is accepted and means the same).
+ */
+export interface SshSession {
+  readonly hostKeySha256: string;
+  readFile(path: string): Promise<RemoteFile | null>;
+  writeFileAtomic(path: string, content: string, attrs: FileAttrs): Promise<void>;
+  /** Creates the directory (its parent must exist) or brings an existing one to the given mode/owner. */
+  ensureDir(path: string, attrs: FileAttrs): Promise<void>;
+  removeFile(path: string): Promise<void>;
+  /** `code` is the exit status, or 128 + signal number if the command was killed by a signal. */
+  exec(command: string, stdin?: string): Promise<ExecResult>;
+  close(): void;
+}
