@@ -3,6 +3,7 @@
  * server records the console as the face in tasks and the audit trail. The bearer token lives in
  * sessionStorage (this tab only, gone when the tab closes); nothing else is stored by the browser.
  */
+import type { DriftRepair, DriftResult, UpdatedHost, UpdateHostRequest } from './types';
 import type {
   AccessKey,
   Account,
@@ -17,6 +18,9 @@ import type {
   CreateKeyPairRequest,
   CreatedAccessKey,
   CreatedKeyPair,
+  Group,
+  GroupDetail,
+  CreateGroupRequest,
   CreatePolicyRequest,
   CreateUserRequest,
   Instance,
@@ -191,6 +195,12 @@ export const api = {
   instanceAction: async (id: string, action: 'start' | 'stop' | 'restart') => (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/${action}`)).instance,
   /** Contacts the host once (host key checked or pinned, management key tried by a login) before anything is kept. */
   registerHost: (regionId: string, body: RegisterHostRequest) => request<RegisteredHost>('POST', `/regions/${enc(regionId)}/hosts`, body),
+  /** Changes how keyfleet reaches a registered host; contacts it when the pin or the management key changes. */
+  updateHost: (id: string, body: UpdateHostRequest) => request<UpdatedHost>('PATCH', `/instances/${enc(id)}/host`, body),
+  /** Reads registered hosts over SSH (all of the region without ids) and compares them with their bindings; writes nothing. */
+  driftScan: async (regionId: string, instanceIds?: string[]) => (await request<{ results: DriftResult[] }>('POST', `/regions/${enc(regionId)}/drift-scans`, instanceIds ? { instanceIds } : {})).results,
+  /** Scans the hosts given and submits live tasks restoring keyfleet's block and drop-in on the drifted ones. */
+  driftRepair: (regionId: string, instanceIds: string[]) => request<DriftRepair>('POST', `/regions/${enc(regionId)}/drift-repairs`, { instanceIds }),
   resetPassword: async (id: string, password: string) => (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/reset-password`, { password })).instance,
 
   keyPairs: async (regionId: string, q: KeyPairListQuery): Promise<Page<KeyPair>> => {
@@ -231,6 +241,15 @@ export const api = {
   userPolicies: async (userName: string) => (await request<{ policies: Policy[] }>('GET', `/users/${enc(userName)}/policies`)).policies,
   attachPolicy: (userName: string, policy: string) => request<void>('PUT', `/users/${enc(userName)}/policies/${enc(policy)}`),
   detachPolicy: (userName: string, policy: string) => request<void>('DELETE', `/users/${enc(userName)}/policies/${enc(policy)}`),
+  groups: async () => (await request<{ groups: Group[] }>('GET', '/groups')).groups,
+  group: (name: string) => request<GroupDetail>('GET', `/groups/${enc(name)}`),
+  createGroup: async (body: CreateGroupRequest) => (await request<{ group: Group }>('POST', '/groups', body)).group,
+  deleteGroup: (name: string) => request<void>('DELETE', `/groups/${enc(name)}`),
+  addGroupMember: (group: string, userName: string) => request<void>('PUT', `/groups/${enc(group)}/members/${enc(userName)}`),
+  removeGroupMember: (group: string, userName: string) => request<void>('DELETE', `/groups/${enc(group)}/members/${enc(userName)}`),
+  attachGroupPolicy: (group: string, policy: string) => request<void>('PUT', `/groups/${enc(group)}/policies/${enc(policy)}`),
+  detachGroupPolicy: (group: string, policy: string) => request<void>('DELETE', `/groups/${enc(group)}/policies/${enc(policy)}`),
+  userGroups: async (userName: string) => (await request<{ groups: Group[] }>('GET', `/users/${enc(userName)}/groups`)).groups,
   /** The system administrator only: everyone else gets 403 Auth.Forbidden. */
   accounts: async () => (await request<{ accounts: Account[] }>('GET', '/accounts')).accounts,
   createAccount: (body: CreateAccountRequest) => request<CreatedAccount>('POST', '/accounts', body),

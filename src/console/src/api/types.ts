@@ -8,6 +8,7 @@ import type {
   AuditQuery as AuditQuerySchema,
   BindingBody,
   CreateAccountBody,
+  CreateGroupBody,
   CreatePolicyBody,
   CreateUserBody,
   InstanceListQuery as InstanceListQuerySchema,
@@ -19,7 +20,9 @@ import type {
   TaskItemsQuery as TaskItemsQuerySchema,
   TaskListQuery as TaskListQuerySchema,
 } from '../../../api/native/schemas.js';
-import type { accessKeyView, AuditEntryView, InstanceView, KeyPairView, policyView, TaskItemView, TaskView, userView } from '../../../api/native/views.js';
+import type { accessKeyView, AuditEntryView, GroupDetailView, GroupView, InstanceView, KeyPairView, policyView, TaskItemView, TaskView, userView } from '../../../api/native/views.js';
+import type { UpdateHostBody } from '../../../api/native/schemas.js';
+import type { DriftResultView } from '../../../api/native/views.js';
 
 export type Instance = InstanceView;
 export type KeyPair = KeyPairView;
@@ -123,6 +126,10 @@ export type Policy = ReturnType<typeof policyView>;
 export type CreateUserRequest = Static<typeof CreateUserBody>;
 /** The schema types the document as unknown; the console always sends a parsed JSON object. */
 export type CreatePolicyRequest = Omit<Static<typeof CreatePolicyBody>, 'document'> & { document: Record<string, unknown> };
+/** User groups: a group's members get the policies attached to it, in addition to their own. */
+export type Group = GroupView;
+export type GroupDetail = GroupDetailView;
+export type CreateGroupRequest = Static<typeof CreateGroupBody>;
 export interface CreatedAccessKey {
   accessKeyId: string;
   /** Shown in this response only. */
@@ -144,4 +151,25 @@ export interface CreatedAccount {
   accessKeySecret: string;
   /** The generated console password of the new administrator (null when the caller chose it); shown in this response only. */
   adminPassword: string | null;
+}
+
+/** Drift of registered hosts: POST /regions/:regionId/drift-scans (a result per host) and /drift-repairs. */
+export type DriftResult = DriftResultView;
+export type DriftStatus = DriftResult['status'];
+export type DriftKey = DriftResult['unmanagedKeys'][number];
+export interface DriftRepair {
+  /** One live task per key pair (an unbind task for drifted hosts without one); empty when nothing needed repair. */
+  tasks: Task[];
+  /** The scan the repair acted on. */
+  results: DriftResult[];
+}
+
+/** PATCH /api/v1/instances/:id/host: re-pin, replace or forget the management key, settings. */
+export type UpdateHostRequest = Static<typeof UpdateHostBody>;
+export interface UpdatedHost {
+  instance: Instance;
+  hostKeySha256: string;
+  previousHostKeySha256: string | null;
+  /** True when the key the host presents now was pinned (repinHostKey): the user should compare it. */
+  pinnedOnFirstUse: boolean;
 }

@@ -2,7 +2,7 @@
 import { useEffect } from 'react';
 import { AuditPage } from '../pages/Audit';
 import { AccountsPage } from '../pages/Accounts';
-import { PoliciesPage, UserDetailPage, UsersPage } from '../pages/Identity';
+import { GroupDetailPage, GroupsPage, PoliciesPage, UserDetailPage, UsersPage } from '../pages/Identity';
 import { InstancesPage } from '../pages/Instances';
 import { KeyPairsPage } from '../pages/KeyPairs';
 import { SignInPage } from '../pages/SignIn';
@@ -15,7 +15,7 @@ import { ScopeProvider } from './scope';
 import { useSession } from './session';
 import { SystemAdminProvider } from './system';
 
-const TITLES: Record<string, string> = { '/instances': 'Instances', '/key-pairs': 'Key Pairs', '/tasks': 'Tasks', '/audit': 'Audit', '/identity/users': 'Users', '/identity/policies': 'Policies', '/identity/accounts': 'Accounts' };
+const TITLES: Record<string, string> = { '/instances': 'Instances', '/key-pairs': 'Key Pairs', '/tasks': 'Tasks', '/audit': 'Audit', '/identity/users': 'Users', '/identity/groups': 'Groups', '/identity/policies': 'Policies', '/identity/accounts': 'Accounts' };
 
 export function App() {
   const { state } = useSession();
@@ -33,7 +33,7 @@ export function App() {
   }, [state.status, path, next]);
 
   useEffect(() => {
-    const t = match('/tasks/:id', path) ? 'Task' : match('/identity/users/:name', path) ? 'User' : TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet');
+    const t = match('/tasks/:id', path) ? 'Task' : match('/identity/users/:name', path) ? 'User' : match('/identity/groups/:name', path) ? 'Group' : TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet');
     document.title = `${t} · keyfleet console`;
   }, [path]);
 
@@ -69,6 +69,9 @@ function Page({ path }: { path: string }) {
   if (path === '/identity/accounts') return <AccountsPage />;
   const u = match('/identity/users/:name', path);
   if (u) return <UserDetailPage key={u.name} name={u.name!} />;
+  if (path === '/identity/groups') return <GroupsPage />;
+  const g = match('/identity/groups/:name', path);
+  if (g) return <GroupDetailPage key={g.name} name={g.name!} />;
   return (
     <div className="page">
       <h1>Page not found</h1>

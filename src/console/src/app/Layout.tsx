@@ -2,7 +2,7 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { useResource } from '../lib/hooks';
-import { IconAudit, IconBuilding, IconPolicy, IconFolder, IconGlobe, IconKey, IconLogo, IconMenu, IconServer, IconTasks, IconUser } from '../ui/Icons';
+import { IconAudit, IconBuilding, IconPolicy, IconFolder, IconGlobe, IconKey, IconLogo, IconMenu, IconServer, IconTasks, IconUser, IconUsers } from '../ui/Icons';
 import { MenuButton } from '../ui/Menu';
 import { Link, useLocation } from './router';
 import { useScope } from './scope';
@@ -18,6 +18,7 @@ const NAV = [
 /** Shown to account administrators only (the API refuses everyone else anyway). */
 const IDENTITY_NAV = [
   { to: '/identity/users', label: 'Users', icon: <IconUser /> },
+  { to: '/identity/groups', label: 'Groups', icon: <IconUsers /> },
   { to: '/identity/policies', label: 'Policies', icon: <IconPolicy /> },
 ];
 /** Shown to the system administrator only (GET /accounts answered 200). */

@@ -49,14 +49,14 @@ function userProblem(v: string, optional = false): string | null {
   if (optional && v === '') return null;
   return USER.test(v) ? null : 'Enter a Linux user name (letters, digits, _ . -; at most 32).';
 }
-function pathProblem(v: string): string | null {
+export function pathProblem(v: string): string | null {
   if (v === '') return null;
   return v.startsWith('/') && !/[\s'"\\]/.test(v) && !v.split('/').includes('..') ? null : "Enter an absolute path without spaces, quotes or '..'.";
 }
-function commandProblem(v: string): string | null {
+export function commandProblem(v: string): string | null {
   return v.length <= 1024 ? null : 'At most 1024 characters.';
 }
-function hostKeyProblem(v: string): string | null {
+export function hostKeyProblem(v: string): string | null {
   if (v === '') return null;
   return HOST_KEY.test(v) ? null : "Give it as ssh-keygen -l prints it: 'SHA256:' and 43 base64 characters.";
 }
@@ -103,15 +103,54 @@ function AdvancedFields({ value, onChange, show, idPrefix }: { value: Advanced; 
   );
 }
 
-interface KeyValue {
+/** How keyfleet treats sshd's password login on a host, and whether it works through sudo. */
+export interface HostPolicy {
+  passwordLogin: 'managed' | 'unmanaged';
+  sudo: boolean;
+}
+export const defaultPolicy: HostPolicy = { passwordLogin: 'managed', sudo: false };
+
+/** One line per password-login policy, shown under the choice. */
+export const PASSWORD_LOGIN_HELP: Record<HostPolicy['passwordLogin'], string> = {
+  managed: 'keyfleet turns SSH password login off when a key pair is bound and back on at an unbind (its sshd drop-in, checked with sshd -t, then a reload).',
+  unmanaged: "keyfleet edits authorized_keys only and never touches sshd: the host's own password-login setting stays as it is.",
+};
+
+export const SUDO_HELP = 'For a management user that is not root: every read, write, sshd -t and reload runs through sudo -n (passwordless sudo is needed).';
+
+/** Password-login policy and sudo, as registration and the host settings take them. */
+export function PolicyFields({ value, onChange, idPrefix }: { value: HostPolicy; onChange: (v: HostPolicy) => void; idPrefix: string }) {
+  return (
+    <div className="form-grid">
+      <div className="field">
+        <label htmlFor={`${idPrefix}-pwlogin`}>Password login</label>
+        <select id={`${idPrefix}-pwlogin`} value={value.passwordLogin} onChange={(e) => onChange({ ...value, passwordLogin: e.target.value as HostPolicy['passwordLogin'] })} aria-describedby={`${idPrefix}-pwlogin-hint`}>
+          <option value="managed">Managed by keyfleet (default)</option>
+          <option value="unmanaged">Left to the host (unmanaged)</option>
+        </select>
+        <p id={`${idPrefix}-pwlogin-hint`} className="hint">{PASSWORD_LOGIN_HELP[value.passwordLogin]}</p>
+      </div>
+      <div className="field">
+        <span className="field-label">Privileges</span>
+        <label className="checkbox">
+          <input type="checkbox" checked={value.sudo} onChange={(e) => onChange({ ...value, sudo: e.target.checked })} aria-describedby={`${idPrefix}-sudo-hint`} />
+          <span>Use sudo</span>
+        </label>
+        <p id={`${idPrefix}-sudo-hint`} className="hint">{SUDO_HELP}</p>
+      </div>
+    </div>
+  );
+}
+
+export interface KeyValue {
   text: string;
   /** Name of the uploaded file (its text is not shown). */
   fileName: string | null;
 }
-const emptyKey: KeyValue = { text: '', fileName: null };
+export const emptyKey: KeyValue = { text: '', fileName: null };
 
 /** The management private key: upload a file or paste it. Sent once; keyfleet keeps it sealed and never shows it. */
-function ManagementKeyField({ value, onChange, show, shared = false }: { value: KeyValue; onChange: (v: KeyValue) => void; show: boolean; shared?: boolean }) {
+export function ManagementKeyField({ value, onChange, show, shared = false, label = 'Management private key' }: { value: KeyValue; onChange: (v: KeyValue) => void; show: boolean; shared?: boolean; label?: string }) {
   const id = useId();
   const fileRef = useRef<HTMLInputElement>(null);
   const [fileError, setFileError] = useState<string | null>(null);
@@ -131,9 +170,9 @@ function ManagementKeyField({ value, onChange, show, shared = false }: { value: 
   };
   return (
     <div className="field">
-      <span className="field-label" id={`${id}-label`}>Management private key{shared ? ' (the same for every host)' : ''}</span>
+      <span className="field-label" id={`${id}-label`}>{label}{shared ? ' (the same for every host)' : ''}</span>
       <div className="file-row">
-        <input ref={fileRef} type="file" className="visually-hidden" accept=".pem,.key,.txt,application/x-pem-file,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} aria-label="Management private key file" />
+        <input ref={fileRef} type="file" className="visually-hidden" accept=".pem,.key,.txt,application/x-pem-file,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} aria-label={`${label} file`} />
         <button type="button" className="button" onClick={() => fileRef.current?.click()}><IconUpload /> Select file</button>
         {value.fileName ? (
           <span className="file-chip">
@@ -197,6 +236,7 @@ export function RegisterHostDialog({ onClose, onRegistered }: { onClose: () => v
   const [key, setKey] = useState<KeyValue>(emptyKey);
   const [hostKey, setHostKey] = useState('');
   const [advanced, setAdvanced] = useState<Advanced>(emptyAdvanced);
+  const [policy, setPolicy] = useState<HostPolicy>(defaultPolicy);
   const [show, setShow] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -229,6 +269,8 @@ export function RegisterHostDialog({ onClose, onRegistered }: { onClose: () => v
         managementPrivateKey: key.text.trim() + '\n',
         ...(hostKey.trim() ? { hostKeySha256: hostKey.trim() } : {}),
         ...advancedBody(advanced),
+        passwordLogin: policy.passwordLogin,
+        sudo: policy.sudo,
         ...(groupId ? { resourceGroupId: groupId } : {}),
       });
       // Registered: the key is kept (sealed) by keyfleet only; drop it from this page now.
@@ -258,6 +300,7 @@ export function RegisterHostDialog({ onClose, onRegistered }: { onClose: () => v
           <div><dt>SSH</dt><dd className="mono">{i.loginUser}@{i.address}:{i.sshPort}</dd></div>
           <div><dt>Host key</dt><dd className="mono break" data-testid="pinned-host-key">{done.hostKeySha256}</dd></div>
           <div><dt>Pinned</dt><dd>{done.pinnedOnFirstUse ? 'on first use (as seen now)' : 'as given'}</dd></div>
+          {i.host ? <div><dt>Password login</dt><dd>{i.host.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}{i.host.sudo ? ' · through sudo' : ''}</dd></div> : null}
         </dl>
         <PinnedNotice pinnedOnFirstUse={done.pinnedOnFirstUse} hostKeySha256={done.hostKeySha256} />
       </Dialog>
@@ -293,6 +336,7 @@ export function RegisterHostDialog({ onClose, onRegistered }: { onClose: () => v
           <TextField id={`${id}-hostkey`} label={<>Host key fingerprint <span className="muted">(optional)</span></>} value={hostKey} onChange={setHostKey} problem={problems.hostKey} show={show} hint="SHA256:… from ssh-keygen -lf on the host. If given and the host presents another key, nothing is registered; if empty, the key seen now is pinned." placeholder="SHA256:…" />
         </div>
         <ManagementKeyField value={key} onChange={setKey} show={show} />
+        <PolicyFields value={policy} onChange={setPolicy} idPrefix={id} />
         <AdvancedFields value={advanced} onChange={setAdvanced} show={show} idPrefix={id} />
         <InlineError error={error} />
       </form>
@@ -324,6 +368,7 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
   const [format, setFormat] = useState<'auto' | InventoryFormat>('auto');
   const [key, setKey] = useState<KeyValue>(emptyKey);
   const [advanced, setAdvanced] = useState<Advanced>(emptyAdvanced);
+  const [policy, setPolicy] = useState<HostPolicy>(defaultPolicy);
   const [show, setShow] = useState(false);
   const [step, setStep] = useState<'form' | 'running' | 'result'>('form');
   const [hosts, setHosts] = useState<InventoryHost[]>([]);
@@ -362,7 +407,7 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
     setShow(true);
     if (text.trim() === '' || parsed.problem || keyProblem || advProblem) return;
     const list = parsed.hosts;
-    const shared = { managementPrivateKey: key.text.trim() + '\n', ...advancedBody(advanced), ...(groupId ? { resourceGroupId: groupId } : {}) };
+    const shared = { managementPrivateKey: key.text.trim() + '\n', ...advancedBody(advanced), passwordLogin: policy.passwordLogin, sudo: policy.sudo, ...(groupId ? { resourceGroupId: groupId } : {}) };
     // The key is in `shared` for the duration of the import only; the dialog's field forgets it now.
     setKey(emptyKey);
     setHosts(list);
@@ -536,6 +581,7 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
         ) : null}
         <div className="spacer" />
         <ManagementKeyField value={key} onChange={setKey} show={show} shared />
+        <PolicyFields value={policy} onChange={setPolicy} idPrefix={id} />
         <AdvancedFields value={advanced} onChange={setAdvanced} show={show} idPrefix={id} />
         <p className="hint">Home directories take the default (/root for root, else /home/&lt;user&gt;); register a host on its own to give another.</p>
       </form>

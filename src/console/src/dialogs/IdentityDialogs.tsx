@@ -1,8 +1,9 @@
 /** Identity dialogs for account administrators: create a user, set a console password, show a new access key's
- * secret once, create a policy (JSON checked in the browser, then by the server), attach a policy. */
+ * secret once, create a policy (JSON checked in the browser, then by the server), attach a policy (to a user or a
+ * group), create a group, add a user to a group. */
 import { type FormEvent, useId, useState } from 'react';
 import { api } from '../api/client';
-import type { CreatedAccessKey, Policy, User } from '../api/types';
+import type { CreatedAccessKey, Group, Policy, User } from '../api/types';
 import { useResource } from '../lib/hooks';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconWarning } from '../ui/Icons';
@@ -253,7 +254,8 @@ export function CreatePolicyDialog({ onClose, onCreated }: { onClose: () => void
   );
 }
 
-export function AttachPolicyDialog({ userName, attached, onClose, onAttached }: { userName: string; attached: string[]; onClose: () => void; onAttached: (name: string) => void }) {
+/** Attaches a policy to a user (`userName`), or, with `attach`, to whatever that names (a group). */
+export function AttachPolicyDialog({ userName, attached, onClose, onAttached, attach }: { userName: string; attached: string[]; onClose: () => void; onAttached: (name: string) => void; attach?: (policy: string) => Promise<void> }) {
   const id = useId();
   const [chosen, setChosen] = useState('');
   const [busy, setBusy] = useState(false);
@@ -269,7 +271,7 @@ export function AttachPolicyDialog({ userName, attached, onClose, onAttached }: 
     setBusy(true);
     setError(null);
     try {
-      await api.attachPolicy(userName, chosen);
+      await (attach ? attach(chosen) : api.attachPolicy(userName, chosen));
       onAttached(chosen);
       onClose();
     } catch (err) {
@@ -303,6 +305,111 @@ export function AttachPolicyDialog({ userName, attached, onClose, onAttached }: 
               <option value="">Choose a policy…</option>
               {available.map((p) => <option key={p.id} value={p.name}>{p.name}{p.description ? ` — ${p.description}` : ''}</option>)}
             </select>
+          </div>
+        )}
+        <InlineError error={error} />
+      </form>
+    </Dialog>
+  );
+}
+
+const GROUP_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+export function CreateGroupDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (g: Group) => void }) {
+  const id = useId();
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [show, setShow] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const problem = !name.trim() ? 'Enter a group name.' : !GROUP_NAME_RE.test(name.trim()) ? "1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit." : null;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setShow(true);
+    if (problem) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const g = await api.createGroup({ name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}) });
+      onCreated(g);
+      onClose();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog
+      title="Create Group"
+      onClose={onClose}
+      busy={busy}
+      testId="create-group"
+      footer={<FormFooter formId={`${id}-f`} busy={busy} onCancel={onClose} submitLabel="Create group" busyLabel="Creating…" />}
+    >
+      <form id={`${id}-f`} onSubmit={submit} noValidate>
+        <TextField id={`${id}-name`} label="Group name" value={name} onChange={setName} problem={problem} show={show} hint={'Unique in this account.'} />
+        <div className="field">
+          <label htmlFor={`${id}-desc`}>Description <span className="muted">(optional)</span></label>
+          <input id={`${id}-desc`} value={description} maxLength={1024} onChange={(e) => setDescription(e.target.value)} />
+        </div>
+        <InlineError error={error} />
+      </form>
+    </Dialog>
+  );
+}
+
+export function AddGroupMemberDialog({ groupName, members, onClose, onAdded }: { groupName: string; members: string[]; onClose: () => void; onAdded: (userName: string) => void }) {
+  const id = useId();
+  const [chosen, setChosen] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const list = useResource(() => api.users(), []);
+  const users = list.data ?? null;
+  const available = (users ?? []).filter((u) => !members.includes(u.name));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!chosen) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.addGroupMember(groupName, chosen);
+      onAdded(chosen);
+      onClose();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog
+      title={`Add a user to ${groupName}`}
+      onClose={onClose}
+      busy={busy}
+      size="small"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
+          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy || !chosen}>{busy ? 'Adding…' : 'Add'}</button>
+        </>
+      }
+    >
+      <form id={`${id}-f`} onSubmit={submit} noValidate>
+        {list.error ? <InlineError error={list.error} /> : users === null ? (
+          <p className="muted" role="status">Loading users…</p>
+        ) : available.length === 0 ? (
+          <p className="muted">Every user of this account is already a member. Create users on the Users page.</p>
+        ) : (
+          <div className="field">
+            <label htmlFor={`${id}-u`}>User</label>
+            <select id={`${id}-u`} value={chosen} onChange={(e) => setChosen(e.target.value)}>
+              <option value="">Choose a user…</option>
+              {available.map((u) => <option key={u.id} value={u.name}>{u.name}{u.isAccountAdmin ? ' (administrator)' : ''}</option>)}
+            </select>
+            <p className="hint">The user gets the group's policies on their next request.</p>
           </div>
         )}
         <InlineError error={error} />

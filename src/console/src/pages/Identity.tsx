@@ -1,15 +1,18 @@
-/** Identity, for account administrators: users (console password, access keys, attached policies) and policies. */
+/**
+ * Identity, for account administrators: users (console password, access keys, attached policies, groups), user groups
+ * (members and attached policies) and policies.
+ */
 import { useState } from 'react';
 import { api } from '../api/client';
-import type { AccessKey, CreatedAccessKey, Policy, User } from '../api/types';
+import type { AccessKey, CreatedAccessKey, Group, Policy, User } from '../api/types';
 import { Link, navigate, useLocation } from '../app/router';
 import { useWho } from '../app/session';
 import { useIsSystemAdmin } from '../app/system';
 import { ConfirmDialog } from '../dialogs/ConfirmDialog';
-import { AccessKeySecretDialog, AttachPolicyDialog, CreatePolicyDialog, CreateUserDialog, PasswordDialog } from '../dialogs/IdentityDialogs';
+import { AccessKeySecretDialog, AddGroupMemberDialog, AttachPolicyDialog, CreateGroupDialog, CreatePolicyDialog, CreateUserDialog, PasswordDialog } from '../dialogs/IdentityDialogs';
 import { formatTime, plural } from '../lib/format';
 import { useResource } from '../lib/hooks';
-import { IconKey, IconPlus, IconRefresh, IconUser } from '../ui/Icons';
+import { IconKey, IconPlus, IconRefresh, IconUser, IconUsers } from '../ui/Icons';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 
@@ -27,6 +30,7 @@ export function Tabs() {
   return (
     <nav className="identity-tabs" aria-label="Identity">
       <IdTab to="/identity/users">Users</IdTab>
+      <IdTab to="/identity/groups">Groups</IdTab>
       <IdTab to="/identity/policies">Policies</IdTab>
       {isSystemAdmin ? <IdTab to="/identity/accounts">Accounts</IdTab> : null}
     </nav>
@@ -134,6 +138,7 @@ export function UserDetailPage({ name }: { name: string }) {
   const users = useResource(() => api.users(), [name], { keepPrevious: true });
   const keys = useResource(() => api.accessKeys(name), [name], { keepPrevious: true });
   const policies = useResource(() => api.userPolicies(name), [name], { keepPrevious: true });
+  const groups = useResource(() => api.userGroups(name), [name], { keepPrevious: true });
   if (!who.isAccountAdmin) return <NotAdmin />;
   const user = users.data?.find((u) => u.name === name);
 
@@ -270,6 +275,35 @@ export function UserDetailPage({ name }: { name: string }) {
               </div>
             )}
           </section>
+
+          <section aria-labelledby="grp-title">
+            <div className="section-head">
+              <h2 id="grp-title">Groups</h2>
+            </div>
+            {groups.error && !groups.data ? (
+              <ErrorState title="Cannot load the user's groups" error={groups.error} onRetry={groups.reload} />
+            ) : groups.loading ? (
+              <LoadingState label="Loading groups…" />
+            ) : (groups.data ?? []).length === 0 ? (
+              <p className="muted">Not a member of any group. Add users to groups on a group's page; members also get the group's policies.</p>
+            ) : (
+              <div className="table-wrap">
+                <table className="table" aria-label={`Groups of ${name}`}>
+                  <thead>
+                    <tr><th scope="col">Group</th><th scope="col">Description</th></tr>
+                  </thead>
+                  <tbody>
+                    {groups.data!.map((g) => (
+                      <tr key={g.id} data-group={g.name}>
+                        <td data-label="Group"><span className="cell-main"><Link to={`/identity/groups/${encodeURIComponent(g.name)}`}>{g.name}</Link></span></td>
+                        <td data-label="Description">{g.description || <span className="muted">—</span>}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
         </>
       )}
 
@@ -321,7 +355,7 @@ export function PoliciesPage() {
         <LoadingState label="Loading policies…" />
       ) : items.length === 0 ? (
         <EmptyState title="No policies" action={<button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create Policy</button>}>
-          A policy lists what users may do (Effect, Action, Resource, Condition). Attach it to users on their page.
+          A policy lists what users may do (Effect, Action, Resource, Condition). Attach it to users or groups on their page.
         </EmptyState>
       ) : (
         <div className="table-wrap">
@@ -354,7 +388,184 @@ export function PoliciesPage() {
       ) : null}
       {dialog?.type === 'delete' ? (
         <ConfirmDialog title={`Delete policy ${dialog.policy.name}?`} confirmLabel="Delete policy" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.deletePolicy(dialog.policy.name); list.reload(); toasts.push({ kind: 'success', title: `Policy ${dialog.policy.name} deleted` }); }}>
-          <p>Users it is attached to lose what it allows at once.</p>
+          <p>Users and groups it is attached to lose what it allows at once; it is detached from them.</p>
+        </ConfirmDialog>
+      ) : null}
+    </div>
+  );
+}
+
+type GroupsDialog = { type: 'create' } | { type: 'delete'; group: Group } | null;
+
+export function GroupsPage() {
+  const who = useWho();
+  const toasts = useToasts();
+  const [dialog, setDialog] = useState<GroupsDialog>(null);
+  const list = useResource(() => api.groups(), [], { keepPrevious: true });
+  if (!who.isAccountAdmin) return <NotAdmin />;
+  const items = list.data ?? [];
+
+  return (
+    <div className="page">
+      <header className="page-header">
+        <div>
+          <h1>Groups</h1>
+          <p className="muted">{who.accountName} · {list.data ? plural(items.length, 'group') : 'loading…'}</p>
+        </div>
+        <div className="page-actions">
+          <button type="button" className="button" onClick={list.reload} aria-label="Refresh groups"><IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span></button>
+          <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create Group</button>
+        </div>
+      </header>
+      <Tabs />
+      {list.error && !list.data ? (
+        <ErrorState title="Cannot load groups" error={list.error} onRetry={list.reload} />
+      ) : list.loading ? (
+        <LoadingState label="Loading groups…" />
+      ) : items.length === 0 ? (
+        <EmptyState title="No groups" icon={<IconUsers />} action={<button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create Group</button>}>
+          A group's members get the policies attached to it, in addition to their own. An explicit Deny from any of them wins.
+        </EmptyState>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" aria-label="Groups">
+            <thead>
+              <tr><th scope="col">Group</th><th scope="col">Description</th><th scope="col">Created</th><th scope="col" className="col-actions">Actions</th></tr>
+            </thead>
+            <tbody>
+              {items.map((g) => (
+                <tr key={g.id} data-group={g.name}>
+                  <td data-label="Group"><div className="cell-main"><Link to={`/identity/groups/${encodeURIComponent(g.name)}`}>{g.name}</Link></div></td>
+                  <td data-label="Description">{g.description || <span className="muted">—</span>}</td>
+                  <td data-label="Created" className="nowrap">{formatTime(g.createdAt)}</td>
+                  <td data-label="Actions" className="col-actions">
+                    <div className="row-actions">
+                      <Link to={`/identity/groups/${encodeURIComponent(g.name)}`} className="link-button" aria-label={`Manage group ${g.name}`}>Manage</Link>
+                      <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'delete', group: g })} aria-label={`Delete group ${g.name}`}>Delete</button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {dialog?.type === 'create' ? (
+        <CreateGroupDialog onClose={() => setDialog(null)} onCreated={(g) => { list.reload(); toasts.push({ kind: 'success', title: `Group ${g.name} created`, body: 'Add members and attach policies on its page.' }); }} />
+      ) : null}
+      {dialog?.type === 'delete' ? (
+        <ConfirmDialog title={`Delete group ${dialog.group.name}?`} confirmLabel="Delete group" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.deleteGroup(dialog.group.name); list.reload(); toasts.push({ kind: 'success', title: `Group ${dialog.group.name} deleted` }); }}>
+          <p>Its members lose what its policies allow at once. The users and policies themselves stay.</p>
+        </ConfirmDialog>
+      ) : null}
+    </div>
+  );
+}
+
+type GroupDetailDialog = { type: 'add' } | { type: 'remove'; user: string } | { type: 'attach' } | { type: 'detach'; policy: string } | null;
+
+export function GroupDetailPage({ name }: { name: string }) {
+  const who = useWho();
+  const toasts = useToasts();
+  const [dialog, setDialog] = useState<GroupDetailDialog>(null);
+  const detail = useResource(() => api.group(name), [name], { keepPrevious: true });
+  if (!who.isAccountAdmin) return <NotAdmin />;
+  const d = detail.data;
+  const notFound = detail.error && (detail.error as { code?: string }).code === 'Group.NotFound';
+
+  return (
+    <div className="page">
+      <header className="page-header">
+        <div>
+          <p className="muted small"><Link to="/identity/groups">Groups</Link> ›</p>
+          <h1>{name}</h1>
+          {d ? <p className="muted">{d.group.description ? `${d.group.description} · ` : ''}created {formatTime(d.group.createdAt)}</p> : null}
+        </div>
+      </header>
+      <Tabs />
+
+      {notFound ? (
+        <EmptyState title={`No group named ${name}`} icon={<IconUsers />} action={<button type="button" className="button" onClick={() => navigate('/identity/groups')}>Back to Groups</button>}>It may have been deleted.</EmptyState>
+      ) : detail.error && !d ? (
+        <ErrorState title="Cannot load the group" error={detail.error} onRetry={detail.reload} />
+      ) : detail.loading || !d ? (
+        <LoadingState label="Loading the group…" />
+      ) : (
+        <>
+          <section aria-labelledby="members-title">
+            <div className="section-head">
+              <h2 id="members-title">Members</h2>
+              <button type="button" className="button" onClick={() => setDialog({ type: 'add' })}><IconPlus /> Add member</button>
+            </div>
+            {d.members.length === 0 ? (
+              <EmptyState title="No members" icon={<IconUser />}>Members get the policies attached to this group on their next request.</EmptyState>
+            ) : (
+              <div className="table-wrap">
+                <table className="table" aria-label={`Members of ${name}`}>
+                  <thead>
+                    <tr><th scope="col">User</th><th scope="col">Role</th><th scope="col" className="col-actions">Actions</th></tr>
+                  </thead>
+                  <tbody>
+                    {d.members.map((u) => (
+                      <tr key={u.id} data-member={u.name}>
+                        <td data-label="User"><span className="cell-main"><Link to={`/identity/users/${encodeURIComponent(u.name)}`}>{u.name}</Link></span></td>
+                        <td data-label="Role">{u.isAccountAdmin ? 'Administrator (policies do not limit them)' : 'User'}</td>
+                        <td data-label="Actions" className="col-actions">
+                          <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'remove', user: u.name })} aria-label={`Remove ${u.name} from ${name}`}>Remove</button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+
+          <section aria-labelledby="gpol-title">
+            <div className="section-head">
+              <h2 id="gpol-title">Policies</h2>
+              <button type="button" className="button" onClick={() => setDialog({ type: 'attach' })}><IconPlus /> Attach policy</button>
+            </div>
+            {d.policies.length === 0 ? (
+              <EmptyState title="No policies attached">Attach policies to give every member what they allow.</EmptyState>
+            ) : (
+              <div className="table-wrap">
+                <table className="table" aria-label={`Policies of group ${name}`}>
+                  <thead>
+                    <tr><th scope="col">Policy</th><th scope="col">Description</th><th scope="col" className="col-actions">Actions</th></tr>
+                  </thead>
+                  <tbody>
+                    {d.policies.map((p) => (
+                      <tr key={p.id} data-policy={p.name}>
+                        <td data-label="Policy"><span className="cell-main">{p.name}</span></td>
+                        <td data-label="Description">{p.description || <span className="muted">—</span>}</td>
+                        <td data-label="Actions" className="col-actions">
+                          <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'detach', policy: p.name })} aria-label={`Detach ${p.name} from ${name}`}>Detach</button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        </>
+      )}
+
+      {dialog?.type === 'add' && d ? (
+        <AddGroupMemberDialog groupName={name} members={d.members.map((u) => u.name)} onClose={() => setDialog(null)} onAdded={(u) => { detail.reload(); toasts.push({ kind: 'success', title: `${u} added to ${name}` }); }} />
+      ) : null}
+      {dialog?.type === 'remove' ? (
+        <ConfirmDialog title={`Remove ${dialog.user} from ${name}?`} confirmLabel="Remove" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.removeGroupMember(name, dialog.user); detail.reload(); toasts.push({ kind: 'success', title: `${dialog.user} removed from ${name}` }); }}>
+          <p>{dialog.user} loses what this group's policies allow at once (their own policies and other groups stay).</p>
+        </ConfirmDialog>
+      ) : null}
+      {dialog?.type === 'attach' && d ? (
+        <AttachPolicyDialog userName={name} attached={d.policies.map((p) => p.name)} attach={(policy) => api.attachGroupPolicy(name, policy)} onClose={() => setDialog(null)} onAttached={(p) => { detail.reload(); toasts.push({ kind: 'success', title: `Policy ${p} attached to ${name}` }); }} />
+      ) : null}
+      {dialog?.type === 'detach' ? (
+        <ConfirmDialog title={`Detach ${dialog.policy} from ${name}?`} confirmLabel="Detach" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.detachGroupPolicy(name, dialog.policy); detail.reload(); toasts.push({ kind: 'success', title: `Policy ${dialog.policy} detached from ${name}` }); }}>
+          <p>Every member of {name} loses what this policy allows at once, unless they have it another way.</p>
         </ConfirmDialog>
       ) : null}
     </div>

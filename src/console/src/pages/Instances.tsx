@@ -11,12 +11,14 @@ import type { Instance, InstanceStatus } from '../api/types';
 import { useLocation } from '../app/router';
 import { useScope } from '../app/scope';
 import { ConfirmDialog } from '../dialogs/ConfirmDialog';
+import { DriftDialog } from '../dialogs/DriftDialog';
 import { ImportInventoryDialog, RegisterHostDialog } from '../dialogs/HostDialogs';
+import { HostSettingsDialog } from '../dialogs/HostSettingsDialog';
 import { InstanceKeyDialog } from '../dialogs/InstanceKeyDialog';
 import { ResetPasswordDialog } from '../dialogs/ResetPasswordDialog';
 import { plural, shortRefusal } from '../lib/format';
 import { useDebounced, useResource } from '../lib/hooks';
-import { IconPlus, IconRefresh, IconSearch, IconServer, IconUpload, IconWarning } from '../ui/Icons';
+import { IconAudit, IconPlus, IconRefresh, IconSearch, IconServer, IconUpload, IconWarning } from '../ui/Icons';
 import { type MenuItem, MenuButton } from '../ui/Menu';
 import { Pager } from '../ui/Pager';
 import { InstanceStatusPill, RestartNeeded } from '../ui/Pills';
@@ -31,6 +33,9 @@ type DialogState =
   | { type: 'bind' | 'unbind' | 'reset'; instance: Instance }
   | { type: 'stop' | 'restart'; instance: Instance }
   | { type: 'register-host' | 'import-inventory' }
+  /** Drift of every registered host of the region ('all'), or of one host from its Actions menu. */
+  | { type: 'drift'; hosts: 'all' | Instance[] }
+  | { type: 'host-settings'; instance: Instance }
   | null;
 
 let firstRenderMarked = false;
@@ -123,6 +128,7 @@ export function InstancesPage() {
           </p>
         </div>
         <div className="page-actions">
+          <button type="button" className="button" onClick={() => setDialog({ type: 'drift', hosts: 'all' })} title={`Compare every registered host in ${regionName(regionId)} with what keyfleet bound`}><IconAudit /> Check drift</button>
           <button type="button" className="button" onClick={() => setDialog({ type: 'import-inventory' })}><IconUpload /> Import inventory</button>
           <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'register-host' })}><IconPlus /> Register host</button>
         </div>
@@ -219,6 +225,8 @@ export function InstancesPage() {
           }}
         />
       ) : null}
+      {dialog?.type === 'drift' ? <DriftDialog hosts={dialog.hosts} onClose={() => setDialog(null)} onChanged={reload} /> : null}
+      {dialog?.type === 'host-settings' ? <HostSettingsDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} /> : null}
       {dialog?.type === 'import-inventory' ? <ImportInventoryDialog onClose={() => setDialog(null)} onChanged={reload} /> : null}
       {dialog?.type === 'reset' ? <ResetPasswordDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} /> : null}
       {dialog && (dialog.type === 'stop' || dialog.type === 'restart') ? (
@@ -259,7 +267,18 @@ function InstanceRow({ instance: i, onDialog, onStart }: { instance: Instance; o
     },
   ];
   // A registered host is not keyfleet's machine to power or to reset: the server refuses these, so they are not offered.
-  if (!isHost) {
+  if (isHost) {
+    items.push(
+      {
+        label: 'Check drift',
+        onSelect: () => onDialog({ type: 'drift', hosts: [i] }),
+        separatorBefore: true,
+        disabled: !i.host?.hasManagementKey,
+        reason: i.host?.hasManagementKey ? undefined : 'keyfleet holds no management key to log in with; give one in Host settings.',
+      },
+      { label: 'Host settings', onSelect: () => onDialog({ type: 'host-settings', instance: i }) },
+    );
+  } else {
     items.push(
       { label: 'Start', onSelect: onStart, disabled: i.status !== 'Stopped', separatorBefore: true },
       { label: 'Stop', onSelect: () => onDialog({ type: 'stop', instance: i }), disabled: i.status !== 'Running' },

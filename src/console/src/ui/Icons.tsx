@@ -20,6 +20,7 @@ export const IconCheck = (p: P) => (<svg {...base(p)}><path d="M5 12l5 5 9-10" /
 export const IconInfo = (p: P) => (<svg {...base(p)}><circle cx="12" cy="12" r="9" /><path d="M12 11v6M12 7.5h.01" /></svg>);
 export const IconError = (p: P) => (<svg {...base(p)}><circle cx="12" cy="12" r="9" /><path d="M9 9l6 6M15 9l-6 6" /></svg>);
 export const IconUser = (p: P) => (<svg {...base(p)}><circle cx="12" cy="8" r="4" /><path d="M4 21c1.5-4 4.5-6 8-6s6.5 2 8 6" /></svg>);
+export const IconUsers = (p: P) => (<svg {...base(p)}><circle cx="9" cy="8" r="3.5" /><path d="M2.5 20c1.2-3.5 3.7-5.3 6.5-5.3s5.3 1.8 6.5 5.3" /><path d="M15.5 4.8a3.5 3.5 0 010 6.4M17.5 14.9c1.8.7 3.2 2.4 4 5.1" /></svg>);
 export const IconDownload = (p: P) => (<svg {...base(p)}><path d="M12 4v11M7 10l5 5 5-5M5 20h14" /></svg>);
 export const IconUpload = (p: P) => (<svg {...base(p)}><path d="M12 20V9M7 14l5-5 5 5M5 4h14" /></svg>);
 export const IconPlus = (p: P) => (<svg {...base(p)}><path d="M12 5v14M5 12h14" /></svg>);
