@@ -24,6 +24,8 @@
  *
  *   node --import tsx bench/hosts-vs-ansible.ts                 # 20, 100 and 200 hosts
  *   BENCH_SIZES=20 node --import tsx bench/hosts-vs-ansible.ts  # one size
+ *   BENCH_SKIP_ANSIBLE=1 BENCH_SKIP_MANAGED=1 BENCH_VERBOSE=1 …     # keyfleet only, with CPU per host
+ *   BENCH_PROFILE=1 …                                               # CPU profiles of the unverified phases in /tmp
  *
  * Needs root (users and sshd processes are created, then removed), openssh-server and ansible (apt-get install
  * ansible-core). Bounded: at most 254 hosts, every phase has a deadline; everything it starts, it stops.
@@ -213,6 +215,7 @@ interface KeyfleetVariant {
 }
 
 async function keyfleetPhase(api: Api, ids: string[], keyPairName: string, action: 'bind' | 'unbind', verify: boolean): Promise<number> {
+  const profiling = process.env.BENCH_PROFILE === '1' && !verify ? await startProfile() : null;
   const j0 = await cpuJiffies();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -220,10 +223,26 @@ async function keyfleetPhase(api: Api, ids: string[], keyPairName: string, actio
   const seconds = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const machine = ((await cpuJiffies()) - j0) / HZ;
+  if (profiling) await profiling(`/tmp/keyfleet-bench-${action}-${ids.length}.cpuprofile`);
   if (process.env.BENCH_VERBOSE === '1') console.log(`  ${action} ${ids.length} verify=${verify}: ${seconds.toFixed(2)} s; CPU per host: keyfleet ${((c.user + c.system) / 1000 / ids.length).toFixed(1)} ms, machine ${((machine * 1000) / ids.length).toFixed(1)} ms`);
   const failed = r.items.filter((i: any) => i.status !== 'succeeded');
   if (failed.length) throw new Error(`keyfleet ${action}: ${failed.length} failed, e.g. ${JSON.stringify(failed[0])}`);
   return seconds;
+}
+
+/** BENCH_PROFILE=1: a CPU profile of keyfleet's process during each unverified phase (for finding its own cost). */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    await fs.writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+    console.log(`  profile: ${file}`);
+  };
 }
 
 async function main(): Promise<void> {
@@ -241,7 +260,11 @@ async function main(): Promise<void> {
   let kf: Keyfleet | undefined;
   try {
     for (const h of hosts) await allowRoot(h, mgmt.publicKey);
-    const started = await startInProcess({ extra: { KEYFLEET_TASK_CONCURRENCY: process.env.KEYFLEET_TASK_CONCURRENCY ?? '32' } });
+    // The live timeout is raised because every "host" here shares this machine's 2 cores with keyfleet: in the
+    // password-login variant each host runs an exec (sshd -t && reload) that starts root's login shell, whose
+    // .bashrc on this machine costs ~120 ms of CPU (pyenv init), so 64 at once queue for seconds. On a real fleet
+    // each host spends its own CPU.
+    const started = await startInProcess({ extra: { KEYFLEET_TASK_CONCURRENCY: process.env.KEYFLEET_TASK_CONCURRENCY ?? '64', KEYFLEET_LIVE_TIMEOUT_MS: '60000' } });
     kf = started.kf;
     const api = started.api;
     await api.call('POST', `/api/v1/regions/${REGION}/key-pairs`, { name: 'bench-key', publicKey: user.publicKey });

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { withStatementCache } from './statement-cache.js';
 import pg from 'pg';
 import { CoreError } from '../core/errors.js';
 import type { Repos, Store } from '../core/ports.js';
@@ -84,7 +85,7 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('case_sensitive_like = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error } = await migrator.migrateToLatest();

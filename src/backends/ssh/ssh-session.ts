@@ -534,8 +534,10 @@ async function writeViaTempAndRename(sftp: SFTPWrapper, path: string, data: Buff
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     open = false;
-    await sftpCall<void>((cb) => sftp.close(handle, cb));
-    await renameOver(sftp, tempPath, path);
+    // Pipelined: the server answers in order, so the rename is handled after the close (one round trip less).
+    const [closed, renamed] = await Promise.allSettled([sftpCall<void>((cb) => sftp.close(handle, cb)), renameOver(sftp, tempPath, path)]);
+    if (closed.status === 'rejected') throw closed.reason;
+    if (renamed.status === 'rejected') throw renamed.reason;
   } catch (err) {
     // Best effort, but awaited: the caller is told of the failure only once the temp file is gone.
     if (open) await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
