@@ -1,12 +1,12 @@
 /** Account dialogs for the system administrator: create an account (a tenant with its administrator), then show
  * the administrator's access key secret and generated console password once. */
-import { type FormEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { api } from '../api/client';
 import type { CreatedAccount } from '../api/types';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconWarning } from '../ui/Icons';
-import { InlineError } from '../ui/States';
-import { FormFooter, TextField } from '../ui/Field';
+import { TextField } from '../ui/Field';
+import { FormDialog, useFormAction } from '../ui/FormDialog';
 
 const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 const NAME_RULE = "1-64 letters, digits, '.', '_', '@' or '-'.";
@@ -16,46 +16,32 @@ export function CreateAccountDialog({ onClose, onCreated }: { onClose: () => voi
   const [name, setName] = useState('');
   const [adminName, setAdminName] = useState('');
   const [password, setPassword] = useState('');
-  const [show, setShow] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useFormAction(onClose);
   const problem = !name.trim() ? 'Enter an account name.' : !NAME_RE.test(name.trim()) ? NAME_RULE : null;
   const adminProblem = adminName.trim() && !NAME_RE.test(adminName.trim()) ? NAME_RULE : null;
   const pwProblem = password && password.length > 128 ? 'At most 128 characters.' : null;
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setShow(true);
-    if (problem || adminProblem || pwProblem) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const created = await api.createAccount({ name: name.trim(), ...(adminName.trim() ? { adminName: adminName.trim() } : {}), ...(password ? { adminPassword: password } : {}) });
-      setPassword('');
-      onCreated(created);
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const submit = form.submit(problem || adminProblem || pwProblem, async () => {
+    const created = await api.createAccount({ name: name.trim(), ...(adminName.trim() ? { adminName: adminName.trim() } : {}), ...(password ? { adminPassword: password } : {}) });
+    setPassword('');
+    onCreated(created);
+  });
 
   return (
-    <Dialog
+    <FormDialog
+      id={id}
+      form={form}
+      onSubmit={submit}
       title="Create Account"
       onClose={onClose}
-      busy={busy}
       testId="create-account"
       description="A new tenant with its own users, policies, key pairs and audit trail, and an administrator with an access key."
-      footer={<FormFooter formId={`${id}-f`} busy={busy} onCancel={onClose} submitLabel="Create account" busyLabel="Creating…" />}
+      submitLabel="Create account"
     >
-      <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <TextField id={`${id}-name`} label="Account name" value={name} onChange={setName} problem={problem} show={show} hint={'Unique in keyfleet; users type it when they sign in to the console.'} />
-        <TextField id={`${id}-admin`} label={<>Administrator name <span className="muted">(optional)</span></>} value={adminName} onChange={setAdminName} problem={adminProblem} show={show} hint={'The account administrator keyfleet creates; admin when left empty.'} placeholder="admin" />
-        <TextField id={`${id}-pw`} label={<>Administrator console password <span className="muted">(optional)</span></>} value={password} onChange={setPassword} problem={pwProblem} show={show} hint={'When left empty keyfleet generates one and shows it once, with the access key secret.'} type="password" autoComplete="new-password" />
-        <InlineError error={error} />
-      </form>
-    </Dialog>
+      <TextField id={`${id}-name`} label="Account name" value={name} onChange={setName} problem={problem} show={form.show} hint={'Unique in keyfleet; users type it when they sign in to the console.'} />
+      <TextField id={`${id}-admin`} label={<>Administrator name <span className="muted">(optional)</span></>} value={adminName} onChange={setAdminName} problem={adminProblem} show={form.show} hint={'The account administrator keyfleet creates; admin when left empty.'} placeholder="admin" />
+      <TextField id={`${id}-pw`} label={<>Administrator console password <span className="muted">(optional)</span></>} value={password} onChange={setPassword} problem={pwProblem} show={form.show} hint={'When left empty keyfleet generates one and shows it once, with the access key secret.'} type="password" autoComplete="new-password" />
+    </FormDialog>
   );
 }
 

@@ -1,7 +1,7 @@
 /** Identity dialogs for account administrators: create a user, set a console password, show a new access key's
  * secret once, create a policy (JSON checked in the browser, then by the server), attach a policy (to a user or a
  * group), create a group, add a user to a group. */
-import { type FormEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { api } from '../api/client';
 import type { CreatedAccessKey, Group, Policy, User } from '../api/types';
 import { useResource } from '../lib/hooks';
@@ -9,6 +9,7 @@ import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import { FormFooter, TextField } from '../ui/Field';
+import { DescriptionField, FormDialog, useFormAction } from '../ui/FormDialog';
 
 const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 
@@ -17,97 +18,58 @@ export function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; 
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [admin, setAdmin] = useState(false);
-  const [show, setShow] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useFormAction(onClose);
   const problem = !name.trim() ? 'Enter a user name.' : !NAME_RE.test(name.trim()) ? "1-64 letters, digits, '.', '_', '@' or '-'." : null;
   const pwProblem = password && password.length > 128 ? 'At most 128 characters.' : null;
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setShow(true);
-    if (problem || pwProblem) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const u = await api.createUser({ name: name.trim(), ...(password ? { password } : {}), ...(admin ? { isAccountAdmin: true } : {}) });
-      setPassword('');
-      onCreated(u);
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const submit = form.submit(problem || pwProblem, async () => {
+    const u = await api.createUser({ name: name.trim(), ...(password ? { password } : {}), ...(admin ? { isAccountAdmin: true } : {}) });
+    setPassword('');
+    onCreated(u);
+  });
 
   return (
-    <Dialog
-      title="Create User"
-      onClose={onClose}
-      busy={busy}
-      testId="create-user"
-      footer={<FormFooter formId={`${id}-f`} busy={busy} onCancel={onClose} submitLabel="Create user" busyLabel="Creating…" />}
-    >
-      <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <TextField id={`${id}-name`} label="User name" value={name} onChange={setName} problem={problem} show={show} hint={'Unique in this account.'} />
-        <TextField id={`${id}-pw`} label={<>Console password <span className="muted">(optional)</span></>} value={password} onChange={setPassword} problem={pwProblem} show={show} hint={'Without a password the user cannot sign in to the console (access keys still work).'} type="password" autoComplete="new-password" />
-        <label className="checkbox checkbox-top">
-          <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} />
-          <span>Account administrator <span className="hint">May do everything in this account, including managing users and policies.</span></span>
-        </label>
-        <InlineError error={error} />
-      </form>
-    </Dialog>
+    <FormDialog id={id} form={form} onSubmit={submit} title="Create User" onClose={onClose} testId="create-user" submitLabel="Create user">
+      <TextField id={`${id}-name`} label="User name" value={name} onChange={setName} problem={problem} show={form.show} hint={'Unique in this account.'} />
+      <TextField id={`${id}-pw`} label={<>Console password <span className="muted">(optional)</span></>} value={password} onChange={setPassword} problem={pwProblem} show={form.show} hint={'Without a password the user cannot sign in to the console (access keys still work).'} type="password" autoComplete="new-password" />
+      <label className="checkbox checkbox-top">
+        <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} />
+        <span>Account administrator <span className="hint">May do everything in this account, including managing users and policies.</span></span>
+      </label>
+    </FormDialog>
   );
 }
 
 export function PasswordDialog({ user, onClose, onDone }: { user: User; onClose: () => void; onDone: (on: boolean) => void }) {
   const id = useId();
   const [password, setPassword] = useState('');
-  const [show, setShow] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useFormAction(onClose);
   const problem = !password ? 'Enter a password.' : password.length > 128 ? 'At most 128 characters.' : null;
 
-  const run = async (value: string | null) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.setUserPassword(user.name, value);
-      setPassword('');
-      onDone(value !== null);
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    setShow(true);
-    if (!problem) void run(password);
+  const change = (value: string | null) => async () => {
+    await api.setUserPassword(user.name, value);
+    setPassword('');
+    onDone(value !== null);
   };
 
   return (
-    <Dialog
+    <FormDialog
+      id={id}
+      form={form}
+      onSubmit={form.submit(problem, change(password))}
       title={`Console password of ${user.name}`}
       onClose={onClose}
-      busy={busy}
       size="small"
       description="Setting or turning off the password signs the user out of every console session."
       footer={
         <>
-          {user.consoleSignIn ? <button type="button" className="button button-quiet-danger" onClick={() => void run(null)} disabled={busy}>Turn off console sign-in</button> : null}
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>{busy ? 'Saving…' : 'Set password'}</button>
+          {user.consoleSignIn ? <button type="button" className="button button-quiet-danger" onClick={() => void form.run(change(null))} disabled={form.busy}>Turn off console sign-in</button> : null}
+          <FormFooter formId={`${id}-f`} busy={form.busy} onCancel={onClose} submitLabel="Set password" busyLabel="Saving…" />
         </>
       }
     >
-      <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <TextField id={`${id}-pw`} label="New password" value={password} onChange={setPassword} problem={problem} show={show} hint={'Up to 128 characters.'} type="password" autoComplete="new-password" />
-        <InlineError error={error} />
-      </form>
-    </Dialog>
+      <TextField id={`${id}-pw`} label="New password" value={password} onChange={setPassword} problem={problem} show={form.show} hint={'Up to 128 characters.'} type="password" autoComplete="new-password" />
+    </FormDialog>
   );
 }
 
@@ -194,122 +156,113 @@ export function CreatePolicyDialog({ onClose, onCreated }: { onClose: () => void
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [text, setText] = useState(POLICY_TEMPLATE);
-  const [show, setShow] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useFormAction(onClose);
+  const show = form.show;
   const nameProblem = !name.trim() ? 'Enter a policy name.' : !POLICY_NAME_RE.test(name.trim()) ? "1-128 letters, digits, '.', '_' or '-'." : null;
   const jsonProblem = policyJsonProblem(text);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setShow(true);
-    if (nameProblem || jsonProblem) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const p = await api.createPolicy({ name: name.trim(), document: JSON.parse(text) as Record<string, unknown>, ...(description.trim() ? { description: description.trim() } : {}) });
-      onCreated(p);
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const submit = form.submit(nameProblem || jsonProblem, async () => {
+    onCreated(await api.createPolicy({ name: name.trim(), document: JSON.parse(text) as Record<string, unknown>, ...(description.trim() ? { description: description.trim() } : {}) }));
+  });
 
   return (
-    <Dialog
-      title="Create Policy"
+    <FormDialog id={id} form={form} onSubmit={submit} title="Create Policy" onClose={onClose} size="large" testId="create-policy" submitLabel="Create policy">
+      <TextField id={`${id}-name`} label="Policy name" value={name} onChange={setName} problem={nameProblem} show={show} hint={"Letters, digits, '.', '_' or '-'."} />
+      <DescriptionField id={`${id}-desc`} value={description} onChange={setDescription} />
+      <div className="field">
+        <label htmlFor={`${id}-doc`}>Policy document (JSON)</label>
+        <textarea
+          id={`${id}-doc`}
+          className="mono code-editor"
+          rows={14}
+          spellCheck={false}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          aria-invalid={show && jsonProblem ? true : undefined}
+          aria-describedby={`${id}-doc-hint`}
+        />
+        <p id={`${id}-doc-hint`} className={show && jsonProblem ? 'field-error' : 'hint'} aria-live="polite">
+          {show && jsonProblem ? jsonProblem : 'Statements with Effect (Allow or Deny), Action (e.g. ecs:DescribeKeyPairs, ecs:AttachKeyPair, instance:*), Resource and optional Condition. Console users need ecs:DescribeRegions to open the console at all.'}
+        </p>
+        <button type="button" className="link-button" onClick={() => setText(POLICY_TEMPLATE)}>Reset to the template</button>
+      </div>
+    </FormDialog>
+  );
+}
+
+/** Picks one name from a list (a policy to attach, a user to add) and runs `choose` with it. */
+function ChooseDialog({ title, onClose, loadError, options, loadingText, noneText, label, placeholder, hint, submitLabel, busyLabel, choose }: {
+  title: string;
+  onClose: () => void;
+  loadError: unknown;
+  /** null while the list loads. */
+  options: { key: string; value: string; label: string }[] | null;
+  loadingText: string;
+  noneText: string;
+  label: string;
+  placeholder: string;
+  hint?: string;
+  submitLabel: string;
+  busyLabel: string;
+  choose: (value: string) => Promise<void>;
+}) {
+  const id = useId();
+  const [chosen, setChosen] = useState('');
+  const form = useFormAction(onClose);
+
+  return (
+    <FormDialog
+      id={id}
+      form={form}
+      onSubmit={form.submit(!chosen, () => choose(chosen))}
+      title={title}
       onClose={onClose}
-      busy={busy}
-      size="large"
-      testId="create-policy"
-      footer={<FormFooter formId={`${id}-f`} busy={busy} onCancel={onClose} submitLabel="Create policy" busyLabel="Creating…" />}
+      size="small"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose} disabled={form.busy}>Cancel</button>
+          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={form.busy || !chosen}>{form.busy ? busyLabel : submitLabel}</button>
+        </>
+      }
     >
-      <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <TextField id={`${id}-name`} label="Policy name" value={name} onChange={setName} problem={nameProblem} show={show} hint={"Letters, digits, '.', '_' or '-'."} />
+      {loadError ? <InlineError error={loadError} /> : options === null ? (
+        <p className="muted" role="status">{loadingText}</p>
+      ) : options.length === 0 ? (
+        <p className="muted">{noneText}</p>
+      ) : (
         <div className="field">
-          <label htmlFor={`${id}-desc`}>Description <span className="muted">(optional)</span></label>
-          <input id={`${id}-desc`} value={description} maxLength={1024} onChange={(e) => setDescription(e.target.value)} />
+          <label htmlFor={`${id}-c`}>{label}</label>
+          <select id={`${id}-c`} value={chosen} onChange={(e) => setChosen(e.target.value)}>
+            <option value="">{placeholder}</option>
+            {options.map((o) => <option key={o.key} value={o.value}>{o.label}</option>)}
+          </select>
+          {hint ? <p className="hint">{hint}</p> : null}
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-doc`}>Policy document (JSON)</label>
-          <textarea
-            id={`${id}-doc`}
-            className="mono code-editor"
-            rows={14}
-            spellCheck={false}
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            aria-invalid={show && jsonProblem ? true : undefined}
-            aria-describedby={`${id}-doc-hint`}
-          />
-          <p id={`${id}-doc-hint`} className={show && jsonProblem ? 'field-error' : 'hint'} aria-live="polite">
-            {show && jsonProblem ? jsonProblem : 'Statements with Effect (Allow or Deny), Action (e.g. ecs:DescribeKeyPairs, ecs:AttachKeyPair, instance:*), Resource and optional Condition. Console users need ecs:DescribeRegions to open the console at all.'}
-          </p>
-          <button type="button" className="link-button" onClick={() => setText(POLICY_TEMPLATE)}>Reset to the template</button>
-        </div>
-        <InlineError error={error} />
-      </form>
-    </Dialog>
+      )}
+    </FormDialog>
   );
 }
 
 /** Attaches a policy to a user (`userName`), or, with `attach`, to whatever that names (a group). */
 export function AttachPolicyDialog({ userName, attached, onClose, onAttached, attach }: { userName: string; attached: string[]; onClose: () => void; onAttached: (name: string) => void; attach?: (policy: string) => Promise<void> }) {
-  const id = useId();
-  const [chosen, setChosen] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const list = useResource(() => api.policies(), []);
-  const loadError = list.error;
-  const policies = list.data ?? null;
-  const available = (policies ?? []).filter((p) => !attached.includes(p.name));
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!chosen) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await (attach ? attach(chosen) : api.attachPolicy(userName, chosen));
-      onAttached(chosen);
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-
   return (
-    <Dialog
+    <ChooseDialog
       title={`Attach a policy to ${userName}`}
       onClose={onClose}
-      busy={busy}
-      size="small"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy || !chosen}>{busy ? 'Attaching…' : 'Attach'}</button>
-        </>
-      }
-    >
-      <form id={`${id}-f`} onSubmit={submit} noValidate>
-        {loadError ? <InlineError error={loadError} /> : policies === null ? (
-          <p className="muted" role="status">Loading policies…</p>
-        ) : available.length === 0 ? (
-          <p className="muted">Every policy of this account is already attached, or there are none yet. Create policies on the Policies page.</p>
-        ) : (
-          <div className="field">
-            <label htmlFor={`${id}-p`}>Policy</label>
-            <select id={`${id}-p`} value={chosen} onChange={(e) => setChosen(e.target.value)}>
-              <option value="">Choose a policy…</option>
-              {available.map((p) => <option key={p.id} value={p.name}>{p.name}{p.description ? ` — ${p.description}` : ''}</option>)}
-            </select>
-          </div>
-        )}
-        <InlineError error={error} />
-      </form>
-    </Dialog>
+      loadError={list.error}
+      options={list.data ? list.data.filter((p) => !attached.includes(p.name)).map((p) => ({ key: p.id, value: p.name, label: `${p.name}${p.description ? ` — ${p.description}` : ''}` })) : null}
+      loadingText="Loading policies…"
+      noneText="Every policy of this account is already attached, or there are none yet. Create policies on the Policies page."
+      label="Policy"
+      placeholder="Choose a policy…"
+      submitLabel="Attach"
+      busyLabel="Attaching…"
+      choose={async (policy) => {
+        await (attach ? attach(policy) : api.attachPolicy(userName, policy));
+        onAttached(policy);
+      }}
+    />
   );
 }
 
@@ -319,101 +272,40 @@ export function CreateGroupDialog({ onClose, onCreated }: { onClose: () => void;
   const id = useId();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [show, setShow] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useFormAction(onClose);
   const problem = !name.trim() ? 'Enter a group name.' : !GROUP_NAME_RE.test(name.trim()) ? "1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit." : null;
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setShow(true);
-    if (problem) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const g = await api.createGroup({ name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}) });
-      onCreated(g);
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const submit = form.submit(problem, async () => {
+    onCreated(await api.createGroup({ name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}) }));
+  });
 
   return (
-    <Dialog
-      title="Create Group"
-      onClose={onClose}
-      busy={busy}
-      testId="create-group"
-      footer={<FormFooter formId={`${id}-f`} busy={busy} onCancel={onClose} submitLabel="Create group" busyLabel="Creating…" />}
-    >
-      <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <TextField id={`${id}-name`} label="Group name" value={name} onChange={setName} problem={problem} show={show} hint={'Unique in this account.'} />
-        <div className="field">
-          <label htmlFor={`${id}-desc`}>Description <span className="muted">(optional)</span></label>
-          <input id={`${id}-desc`} value={description} maxLength={1024} onChange={(e) => setDescription(e.target.value)} />
-        </div>
-        <InlineError error={error} />
-      </form>
-    </Dialog>
+    <FormDialog id={id} form={form} onSubmit={submit} title="Create Group" onClose={onClose} testId="create-group" submitLabel="Create group">
+      <TextField id={`${id}-name`} label="Group name" value={name} onChange={setName} problem={problem} show={form.show} hint={'Unique in this account.'} />
+      <DescriptionField id={`${id}-desc`} value={description} onChange={setDescription} />
+    </FormDialog>
   );
 }
 
 export function AddGroupMemberDialog({ groupName, members, onClose, onAdded }: { groupName: string; members: string[]; onClose: () => void; onAdded: (userName: string) => void }) {
-  const id = useId();
-  const [chosen, setChosen] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const list = useResource(() => api.users(), []);
-  const users = list.data ?? null;
-  const available = (users ?? []).filter((u) => !members.includes(u.name));
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!chosen) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.addGroupMember(groupName, chosen);
-      onAdded(chosen);
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-
   return (
-    <Dialog
+    <ChooseDialog
       title={`Add a user to ${groupName}`}
       onClose={onClose}
-      busy={busy}
-      size="small"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy || !chosen}>{busy ? 'Adding…' : 'Add'}</button>
-        </>
-      }
-    >
-      <form id={`${id}-f`} onSubmit={submit} noValidate>
-        {list.error ? <InlineError error={list.error} /> : users === null ? (
-          <p className="muted" role="status">Loading users…</p>
-        ) : available.length === 0 ? (
-          <p className="muted">Every user of this account is already a member. Create users on the Users page.</p>
-        ) : (
-          <div className="field">
-            <label htmlFor={`${id}-u`}>User</label>
-            <select id={`${id}-u`} value={chosen} onChange={(e) => setChosen(e.target.value)}>
-              <option value="">Choose a user…</option>
-              {available.map((u) => <option key={u.id} value={u.name}>{u.name}{u.isAccountAdmin ? ' (administrator)' : ''}</option>)}
-            </select>
-            <p className="hint">The user gets the group's policies on their next request.</p>
-          </div>
-        )}
-        <InlineError error={error} />
-      </form>
-    </Dialog>
+      loadError={list.error}
+      options={list.data ? list.data.filter((u) => !members.includes(u.name)).map((u) => ({ key: u.id, value: u.name, label: `${u.name}${u.isAccountAdmin ? ' (administrator)' : ''}` })) : null}
+      loadingText="Loading users…"
+      noneText="Every user of this account is already a member. Create users on the Users page."
+      label="User"
+      placeholder="Choose a user…"
+      hint="The user gets the group's policies on their next request."
+      submitLabel="Add"
+      busyLabel="Adding…"
+      choose={async (user) => {
+        await api.addGroupMember(groupName, user);
+        onAdded(user);
+      }}
+    />
   );
 }

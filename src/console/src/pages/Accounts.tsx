@@ -4,10 +4,11 @@ import { ApiError, api } from '../api/client';
 import type { CreatedAccount } from '../api/types';
 import { useWho } from '../app/session';
 import { AccountCreatedDialog, CreateAccountDialog } from '../dialogs/AccountDialogs';
-import { formatTime, plural } from '../lib/format';
+import { formatTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
-import { IconBuilding, IconPlus, IconRefresh } from '../ui/Icons';
-import { EmptyState, ErrorState, LoadingState } from '../ui/States';
+import { IconBuilding } from '../ui/Icons';
+import { ListPage } from '../ui/ListPage';
+import { ErrorState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 import { Tabs } from './Identity';
 
@@ -26,62 +27,52 @@ export function AccountsPage() {
     );
   }
   const accounts = list.data ?? [];
-  const create = () => setDialog({ type: 'create' });
 
   return (
-    <div className="page">
-      <header className="page-header">
-        <div>
-          <h1>Accounts</h1>
-          <p className="muted">System administration · {list.data ? plural(accounts.length, 'account') : 'loading…'}</p>
-        </div>
-        <div className="page-actions">
-          <button type="button" className="button" onClick={list.reload} aria-label="Refresh accounts"><IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span></button>
-          <button type="button" className="button button-primary" onClick={create}><IconPlus /> Create Account</button>
-        </div>
-      </header>
-      <Tabs />
-      {list.error && !list.data ? (
-        <ErrorState title="Cannot load accounts" error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <LoadingState label="Loading accounts…" />
-      ) : accounts.length === 0 ? (
-        <EmptyState title="No accounts" icon={<IconBuilding />} action={<button type="button" className="button button-primary" onClick={create}><IconPlus /> Create Account</button>}>
-          Each account is a tenant with its own users, policies, key pairs and audit trail.
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" aria-label="Accounts">
-            <thead>
-              <tr>
-                <th scope="col">Account</th>
-                <th scope="col">Account ID</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {accounts.map((a) => (
-                <tr key={a.id} data-account={a.name}>
-                  <td data-label="Account"><div className="cell-main">{a.name}</div>{a.id === who.accountId ? <div className="muted small">yours</div> : null}</td>
-                  <td data-label="Account ID"><span className="mono break">{a.id}</span></td>
-                  <td data-label="Created" className="nowrap">{formatTime(a.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {dialog?.type === 'create' ? (
-        <CreateAccountDialog
-          onClose={() => setDialog((d) => (d?.type === 'create' ? null : d))}
-          onCreated={(created) => {
-            list.reload();
-            toasts.push({ kind: 'success', title: `Account ${created.account.name} created`, body: `Its administrator is ${created.admin.name}.` });
-            setDialog({ type: 'created', created });
-          }}
-        />
-      ) : null}
-      {dialog?.type === 'created' ? <AccountCreatedDialog created={dialog.created} onClose={() => setDialog(null)} /> : null}
-    </div>
+    <ListPage
+      title="Accounts"
+      noun="account"
+      context="System administration"
+      list={list}
+      tabs={<Tabs />}
+      createLabel="Create Account"
+      onCreate={() => setDialog({ type: 'create' })}
+      emptyIcon={<IconBuilding />}
+      emptyText="Each account is a tenant with its own users, policies, key pairs and audit trail."
+      dialogs={
+        <>
+          {dialog?.type === 'create' ? (
+            <CreateAccountDialog
+              onClose={() => setDialog((d) => (d?.type === 'create' ? null : d))}
+              onCreated={(created) => {
+                list.reload();
+                toasts.push({ kind: 'success', title: `Account ${created.account.name} created`, body: `Its administrator is ${created.admin.name}.` });
+                setDialog({ type: 'created', created });
+              }}
+            />
+          ) : null}
+          {dialog?.type === 'created' ? <AccountCreatedDialog created={dialog.created} onClose={() => setDialog(null)} /> : null}
+        </>
+      }
+    >
+      <table className="table" aria-label="Accounts">
+        <thead>
+          <tr>
+            <th scope="col">Account</th>
+            <th scope="col">Account ID</th>
+            <th scope="col">Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {accounts.map((a) => (
+            <tr key={a.id} data-account={a.name}>
+              <td data-label="Account"><div className="cell-main">{a.name}</div>{a.id === who.accountId ? <div className="muted small">yours</div> : null}</td>
+              <td data-label="Account ID"><span className="mono break">{a.id}</span></td>
+              <td data-label="Created" className="nowrap">{formatTime(a.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </ListPage>
   );
 }

@@ -10,9 +10,10 @@ import { useWho } from '../app/session';
 import { useIsSystemAdmin } from '../app/system';
 import { ConfirmDialog } from '../dialogs/ConfirmDialog';
 import { AccessKeySecretDialog, AddGroupMemberDialog, AttachPolicyDialog, CreateGroupDialog, CreatePolicyDialog, CreateUserDialog, PasswordDialog } from '../dialogs/IdentityDialogs';
-import { formatTime, plural } from '../lib/format';
+import { formatTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
-import { IconKey, IconPlus, IconRefresh, IconUser, IconUsers } from '../ui/Icons';
+import { IconKey, IconPlus, IconUser, IconUsers } from '../ui/Icons';
+import { ListPage } from '../ui/ListPage';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 
@@ -58,66 +59,57 @@ export function UsersPage() {
   const users = list.data ?? [];
 
   return (
-    <div className="page">
-      <header className="page-header">
-        <div>
-          <h1>Users</h1>
-          <p className="muted">{who.accountName} · {list.data ? plural(users.length, 'user') : 'loading…'}</p>
-        </div>
-        <div className="page-actions">
-          <button type="button" className="button" onClick={list.reload} aria-label="Refresh users"><IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span></button>
-          <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create User</button>
-        </div>
-      </header>
-      <Tabs />
-      {list.error && !list.data ? (
-        <ErrorState title="Cannot load users" error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <LoadingState label="Loading users…" />
-      ) : users.length === 0 ? (
-        <EmptyState title="No users" icon={<IconUser />} action={<button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create User</button>}>
-          Create users for the people and tools that work in this account, then give them access keys and policies.
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" aria-label="Users">
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Role</th>
-                <th scope="col">Console sign-in</th>
-                <th scope="col">Created</th>
-                <th scope="col" className="col-actions">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.map((u) => (
-                <tr key={u.id} data-user={u.name}>
-                  <td data-label="User"><div className="cell-main"><Link to={`/identity/users/${encodeURIComponent(u.name)}`}>{u.name}</Link></div>{u.name === who.userName ? <div className="muted small">you</div> : null}</td>
-                  <td data-label="Role">{u.isAccountAdmin ? 'Administrator' : 'User'}</td>
-                  <td data-label="Console sign-in"><StatusPill on={u.consoleSignIn} yes="Password set" no="Off" /></td>
-                  <td data-label="Created" className="nowrap">{formatTime(u.createdAt)}</td>
-                  <td data-label="Actions" className="col-actions">
-                    <div className="row-actions">
-                      <Link to={`/identity/users/${encodeURIComponent(u.name)}`} className="link-button" aria-label={`Manage ${u.name}`}>Manage</Link>
-                      <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'delete', user: u })} aria-label={`Delete ${u.name}`} disabled={u.name === who.userName} title={u.name === who.userName ? 'You cannot delete yourself' : undefined}>Delete</button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {dialog?.type === 'create' ? (
-        <CreateUserDialog onClose={() => setDialog(null)} onCreated={(u) => { list.reload(); toasts.push({ kind: 'success', title: `User ${u.name} created`, body: u.consoleSignIn ? 'They can sign in to the console with the password you set.' : 'Give them an access key or a console password.' }); }} />
-      ) : null}
-      {dialog?.type === 'delete' ? (
-        <ConfirmDialog title={`Delete user ${dialog.user.name}?`} confirmLabel="Delete user" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.deleteUser(dialog.user.name); list.reload(); toasts.push({ kind: 'success', title: `User ${dialog.user.name} deleted` }); }}>
-          <p>The user's access keys stop working and their console sessions end. Their audit entries stay.</p>
-        </ConfirmDialog>
-      ) : null}
-    </div>
+    <ListPage
+      title="Users"
+      noun="user"
+      context={who.accountName}
+      list={list}
+      tabs={<Tabs />}
+      createLabel="Create User"
+      onCreate={() => setDialog({ type: 'create' })}
+      emptyIcon={<IconUser />}
+      emptyText="Create users for the people and tools that work in this account, then give them access keys and policies."
+      dialogs={
+        <>
+          {dialog?.type === 'create' ? (
+            <CreateUserDialog onClose={() => setDialog(null)} onCreated={(u) => { list.reload(); toasts.push({ kind: 'success', title: `User ${u.name} created`, body: u.consoleSignIn ? 'They can sign in to the console with the password you set.' : 'Give them an access key or a console password.' }); }} />
+          ) : null}
+          {dialog?.type === 'delete' ? (
+            <ConfirmDialog title={`Delete user ${dialog.user.name}?`} confirmLabel="Delete user" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.deleteUser(dialog.user.name); list.reload(); toasts.push({ kind: 'success', title: `User ${dialog.user.name} deleted` }); }}>
+              <p>The user's access keys stop working and their console sessions end. Their audit entries stay.</p>
+            </ConfirmDialog>
+          ) : null}
+        </>
+      }
+    >
+      <table className="table" aria-label="Users">
+        <thead>
+          <tr>
+            <th scope="col">User</th>
+            <th scope="col">Role</th>
+            <th scope="col">Console sign-in</th>
+            <th scope="col">Created</th>
+            <th scope="col" className="col-actions">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {users.map((u) => (
+            <tr key={u.id} data-user={u.name}>
+              <td data-label="User"><div className="cell-main"><Link to={`/identity/users/${encodeURIComponent(u.name)}`}>{u.name}</Link></div>{u.name === who.userName ? <div className="muted small">you</div> : null}</td>
+              <td data-label="Role">{u.isAccountAdmin ? 'Administrator' : 'User'}</td>
+              <td data-label="Console sign-in"><StatusPill on={u.consoleSignIn} yes="Password set" no="Off" /></td>
+              <td data-label="Created" className="nowrap">{formatTime(u.createdAt)}</td>
+              <td data-label="Actions" className="col-actions">
+                <div className="row-actions">
+                  <Link to={`/identity/users/${encodeURIComponent(u.name)}`} className="link-button" aria-label={`Manage ${u.name}`}>Manage</Link>
+                  <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'delete', user: u })} aria-label={`Delete ${u.name}`} disabled={u.name === who.userName} title={u.name === who.userName ? 'You cannot delete yourself' : undefined}>Delete</button>
+                </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </ListPage>
   );
 }
 
@@ -337,61 +329,51 @@ export function PoliciesPage() {
   const items = list.data ?? [];
 
   return (
-    <div className="page">
-      <header className="page-header">
-        <div>
-          <h1>Policies</h1>
-          <p className="muted">{who.accountName} · {list.data ? plural(items.length, 'policy', 'policies') : 'loading…'}</p>
-        </div>
-        <div className="page-actions">
-          <button type="button" className="button" onClick={list.reload} aria-label="Refresh policies"><IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span></button>
-          <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create Policy</button>
-        </div>
-      </header>
-      <Tabs />
-      {list.error && !list.data ? (
-        <ErrorState title="Cannot load policies" error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <LoadingState label="Loading policies…" />
-      ) : items.length === 0 ? (
-        <EmptyState title="No policies" action={<button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create Policy</button>}>
-          A policy lists what users may do (Effect, Action, Resource, Condition). Attach it to users or groups on their page.
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" aria-label="Policies">
-            <thead>
-              <tr><th scope="col">Policy</th><th scope="col">Document</th><th scope="col">Created</th><th scope="col" className="col-actions">Actions</th></tr>
-            </thead>
-            <tbody>
-              {items.map((p) => (
-                <tr key={p.id} data-policy={p.name}>
-                  <td data-label="Policy"><div className="cell-main">{p.name}</div>{p.description ? <div className="muted small">{p.description}</div> : null}</td>
-                  <td data-label="Document">
-                    <details>
-                      <summary>{summarize(p.document)}</summary>
-                      <pre className="policy-doc mono">{JSON.stringify(p.document, null, 2)}</pre>
-                    </details>
-                  </td>
-                  <td data-label="Created" className="nowrap">{formatTime(p.createdAt)}</td>
-                  <td data-label="Actions" className="col-actions">
-                    <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'delete', policy: p })} aria-label={`Delete ${p.name}`}>Delete</button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {dialog?.type === 'create' ? (
-        <CreatePolicyDialog onClose={() => setDialog(null)} onCreated={(p) => { list.reload(); toasts.push({ kind: 'success', title: `Policy ${p.name} created`, body: 'Attach it to users on their page.' }); }} />
-      ) : null}
-      {dialog?.type === 'delete' ? (
-        <ConfirmDialog title={`Delete policy ${dialog.policy.name}?`} confirmLabel="Delete policy" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.deletePolicy(dialog.policy.name); list.reload(); toasts.push({ kind: 'success', title: `Policy ${dialog.policy.name} deleted` }); }}>
-          <p>Users and groups it is attached to lose what it allows at once; it is detached from them.</p>
-        </ConfirmDialog>
-      ) : null}
-    </div>
+    <ListPage
+      title="Policies"
+      noun={['policy', 'policies']}
+      context={who.accountName}
+      list={list}
+      tabs={<Tabs />}
+      createLabel="Create Policy"
+      onCreate={() => setDialog({ type: 'create' })}
+      emptyText="A policy lists what users may do (Effect, Action, Resource, Condition). Attach it to users or groups on their page."
+      dialogs={
+        <>
+          {dialog?.type === 'create' ? (
+            <CreatePolicyDialog onClose={() => setDialog(null)} onCreated={(p) => { list.reload(); toasts.push({ kind: 'success', title: `Policy ${p.name} created`, body: 'Attach it to users on their page.' }); }} />
+          ) : null}
+          {dialog?.type === 'delete' ? (
+            <ConfirmDialog title={`Delete policy ${dialog.policy.name}?`} confirmLabel="Delete policy" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.deletePolicy(dialog.policy.name); list.reload(); toasts.push({ kind: 'success', title: `Policy ${dialog.policy.name} deleted` }); }}>
+              <p>Users and groups it is attached to lose what it allows at once; it is detached from them.</p>
+            </ConfirmDialog>
+          ) : null}
+        </>
+      }
+    >
+      <table className="table" aria-label="Policies">
+        <thead>
+          <tr><th scope="col">Policy</th><th scope="col">Document</th><th scope="col">Created</th><th scope="col" className="col-actions">Actions</th></tr>
+        </thead>
+        <tbody>
+          {items.map((p) => (
+            <tr key={p.id} data-policy={p.name}>
+              <td data-label="Policy"><div className="cell-main">{p.name}</div>{p.description ? <div className="muted small">{p.description}</div> : null}</td>
+              <td data-label="Document">
+                <details>
+                  <summary>{summarize(p.document)}</summary>
+                  <pre className="policy-doc mono">{JSON.stringify(p.document, null, 2)}</pre>
+                </details>
+              </td>
+              <td data-label="Created" className="nowrap">{formatTime(p.createdAt)}</td>
+              <td data-label="Actions" className="col-actions">
+                <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'delete', policy: p })} aria-label={`Delete ${p.name}`}>Delete</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </ListPage>
   );
 }
 
@@ -406,59 +388,50 @@ export function GroupsPage() {
   const items = list.data ?? [];
 
   return (
-    <div className="page">
-      <header className="page-header">
-        <div>
-          <h1>Groups</h1>
-          <p className="muted">{who.accountName} · {list.data ? plural(items.length, 'group') : 'loading…'}</p>
-        </div>
-        <div className="page-actions">
-          <button type="button" className="button" onClick={list.reload} aria-label="Refresh groups"><IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span></button>
-          <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create Group</button>
-        </div>
-      </header>
-      <Tabs />
-      {list.error && !list.data ? (
-        <ErrorState title="Cannot load groups" error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <LoadingState label="Loading groups…" />
-      ) : items.length === 0 ? (
-        <EmptyState title="No groups" icon={<IconUsers />} action={<button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create Group</button>}>
-          A group's members get the policies attached to it, in addition to their own. An explicit Deny from any of them wins.
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" aria-label="Groups">
-            <thead>
-              <tr><th scope="col">Group</th><th scope="col">Description</th><th scope="col">Created</th><th scope="col" className="col-actions">Actions</th></tr>
-            </thead>
-            <tbody>
-              {items.map((g) => (
-                <tr key={g.id} data-group={g.name}>
-                  <td data-label="Group"><div className="cell-main"><Link to={`/identity/groups/${encodeURIComponent(g.name)}`}>{g.name}</Link></div></td>
-                  <td data-label="Description">{g.description || <span className="muted">—</span>}</td>
-                  <td data-label="Created" className="nowrap">{formatTime(g.createdAt)}</td>
-                  <td data-label="Actions" className="col-actions">
-                    <div className="row-actions">
-                      <Link to={`/identity/groups/${encodeURIComponent(g.name)}`} className="link-button" aria-label={`Manage group ${g.name}`}>Manage</Link>
-                      <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'delete', group: g })} aria-label={`Delete group ${g.name}`}>Delete</button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {dialog?.type === 'create' ? (
-        <CreateGroupDialog onClose={() => setDialog(null)} onCreated={(g) => { list.reload(); toasts.push({ kind: 'success', title: `Group ${g.name} created`, body: 'Add members and attach policies on its page.' }); }} />
-      ) : null}
-      {dialog?.type === 'delete' ? (
-        <ConfirmDialog title={`Delete group ${dialog.group.name}?`} confirmLabel="Delete group" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.deleteGroup(dialog.group.name); list.reload(); toasts.push({ kind: 'success', title: `Group ${dialog.group.name} deleted` }); }}>
-          <p>Its members lose what its policies allow at once. The users and policies themselves stay.</p>
-        </ConfirmDialog>
-      ) : null}
-    </div>
+    <ListPage
+      title="Groups"
+      noun="group"
+      context={who.accountName}
+      list={list}
+      tabs={<Tabs />}
+      createLabel="Create Group"
+      onCreate={() => setDialog({ type: 'create' })}
+      emptyIcon={<IconUsers />}
+      emptyText="A group's members get the policies attached to it, in addition to their own. An explicit Deny from any of them wins."
+      dialogs={
+        <>
+          {dialog?.type === 'create' ? (
+            <CreateGroupDialog onClose={() => setDialog(null)} onCreated={(g) => { list.reload(); toasts.push({ kind: 'success', title: `Group ${g.name} created`, body: 'Add members and attach policies on its page.' }); }} />
+          ) : null}
+          {dialog?.type === 'delete' ? (
+            <ConfirmDialog title={`Delete group ${dialog.group.name}?`} confirmLabel="Delete group" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.deleteGroup(dialog.group.name); list.reload(); toasts.push({ kind: 'success', title: `Group ${dialog.group.name} deleted` }); }}>
+              <p>Its members lose what its policies allow at once. The users and policies themselves stay.</p>
+            </ConfirmDialog>
+          ) : null}
+        </>
+      }
+    >
+      <table className="table" aria-label="Groups">
+        <thead>
+          <tr><th scope="col">Group</th><th scope="col">Description</th><th scope="col">Created</th><th scope="col" className="col-actions">Actions</th></tr>
+        </thead>
+        <tbody>
+          {items.map((g) => (
+            <tr key={g.id} data-group={g.name}>
+              <td data-label="Group"><div className="cell-main"><Link to={`/identity/groups/${encodeURIComponent(g.name)}`}>{g.name}</Link></div></td>
+              <td data-label="Description">{g.description || <span className="muted">—</span>}</td>
+              <td data-label="Created" className="nowrap">{formatTime(g.createdAt)}</td>
+              <td data-label="Actions" className="col-actions">
+                <div className="row-actions">
+                  <Link to={`/identity/groups/${encodeURIComponent(g.name)}`} className="link-button" aria-label={`Manage group ${g.name}`}>Manage</Link>
+                  <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'delete', group: g })} aria-label={`Delete group ${g.name}`}>Delete</button>
+                </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </ListPage>
   );
 }
 
