@@ -50,9 +50,13 @@ function coreLogger(app: FastifyInstance): Logger {
 
 export async function startKeyfleet(config: Config): Promise<Keyfleet> {
   const releaseLock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const app = buildHttpServer({ bodyLimitBytes: config.bodyLimitBytes, logLevel: config.logLevel });
   const logger = coreLogger(app);
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onConnectionLost: (err) => logger.warn('PostgreSQL ended an idle connection; the next query opens a new one', { err: err.message }),
+  });
   // With several processes on one PostgreSQL only one of them serves the simulated fleet's SSH (the addresses are
   // the same in every process); the others keep the disks and the state but do not listen.
   const fleet = config.sim.serve ? createSimSshFleet({ logger: { warn: (m: string) => logger.warn(m) } }) : nonServingFleet();

@@ -13,6 +13,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { withStatementCache } from './statement-cache.js';
 import pg from 'pg';
+import { createPostgresPool } from './postgres-pool.js';
 import { CoreError } from '../core/errors.js';
 import type { Repos, Store } from '../core/ports.js';
 import { migrationProvider } from './migrations.js';
@@ -28,6 +29,8 @@ export interface StoreOptions {
   /** `postgres://…` for PostgreSQL; otherwise the embedded store lives in `dataDir`. */
   databaseUrl?: string;
   dataDir: string;
+  /** Told when PostgreSQL ends an idle connection (restart, failover); the pool reconnects on the next query. */
+  onConnectionLost?: (err: Error) => void;
 }
 
 export interface OpenedStore extends Store {
@@ -73,9 +76,13 @@ export function embeddedDatabasePath(dataDir: string): string {
 export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
   let db: Kysely<Database>;
   let dialect: Dialect;
+  let endPool = async (): Promise<void> => undefined;
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     dialect = 'postgres';
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }) });
+    const managed = createPostgresPool(opts.databaseUrl, opts.onConnectionLost ?? ((err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`)));
+    endPool = managed.end;
+    // Kysely's destroy() ends the pool too; managed.end() is idempotent and also waits for the sockets to close.
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: managed.pool }) });
   } else {
     dialect = 'sqlite';
     fs.mkdirSync(opts.dataDir, { recursive: true });
@@ -99,6 +106,9 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
     dialect,
     db,
     transaction: (fn) => db.transaction().execute((trx) => fn(reposOver(trx, dialect))),
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      await endPool();
+    },
   };
 }
