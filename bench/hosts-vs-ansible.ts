@@ -26,6 +26,7 @@
  *   BENCH_SIZES=20 node --import tsx bench/hosts-vs-ansible.ts  # one size
  *   BENCH_SKIP_ANSIBLE=1 BENCH_SKIP_MANAGED=1 BENCH_VERBOSE=1 …     # keyfleet only, with CPU per host
  *   BENCH_PROFILE=1 …                                               # CPU profiles of the unverified phases in /tmp
+ *   BENCH_DIRECT=1 …                                                # also the SSH work alone, without keyfleet's task layer
  *
  * Needs root (users and sshd processes are created, then removed), openssh-server and ansible (apt-get install
  * ansible-core). Bounded: at most 254 hosts, every phase has a deadline; everything it starts, it stops.
@@ -35,6 +36,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 import type { Keyfleet } from '../src/app/keyfleet.js';
@@ -69,6 +71,21 @@ async function cpuJiffies(): Promise<number> {
   return f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
 }
 const HZ = 100;
+
+/** The machine's busy share since the previous call, as a percentage (for the verbose timeline). */
+let lastStat: number[] | null = null;
+let lastIowait = 0;
+async function busyShare(): Promise<string> {
+  const f = (await fs.readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
+  const total = busy + f[3]! + f[4]!;
+  const prev = lastStat;
+  lastStat = [busy, total];
+  const iowait = f[4]!;
+  const prevIo = lastIowait;
+  lastIowait = iowait;
+  return prev ? `${((100 * (busy - prev[0]!)) / Math.max(1, total - prev[1]!)).toFixed(0)}${iowait > prevIo ? `(io ${iowait - prevIo})` : ''}` : '-';
+}
 
 /** CPU seconds (whole machine) per SSH connection with key login, and the rate reached with 50 in flight. */
 async function handshakeCost(hosts: TestHost[], privateKey: string): Promise<{ cpuPerConnection: number; limitPerSecond: number; observedPerSecond: number }> {
@@ -219,12 +236,27 @@ async function keyfleetPhase(api: Api, ids: string[], keyPairName: string, actio
   const j0 = await cpuJiffies();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
+  const wallStart = Date.now();
+  const timeline: string[] = [];
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  const sampler = process.env.BENCH_VERBOSE === '1' ? setInterval(() => void busyShare().then((b) => timeline.push(b)), 200) : null;
   const r = await api.call('POST', `/api/v1/regions/${REGION}/bindings`, { action, keyPairName, instanceIds: ids, mode: 'live', verify, wait: true });
   const seconds = (performance.now() - t0) / 1000;
+  if (sampler) clearInterval(sampler);
   const c = process.cpuUsage(c0);
   const machine = ((await cpuJiffies()) - j0) / HZ;
   if (profiling) await profiling(`/tmp/keyfleet-bench-${action}-${ids.length}.cpuprofile`);
-  if (process.env.BENCH_VERBOSE === '1') console.log(`  ${action} ${ids.length} verify=${verify}: ${seconds.toFixed(2)} s; CPU per host: keyfleet ${((c.user + c.system) / 1000 / ids.length).toFixed(1)} ms, machine ${((machine * 1000) / ids.length).toFixed(1)} ms`);
+  if (process.env.BENCH_VERBOSE === '1') {
+    console.log(`  ${action} ${ids.length} verify=${verify}: ${seconds.toFixed(2)} s; CPU per host: keyfleet ${((c.user + c.system) / 1000 / ids.length).toFixed(1)} ms (user ${(c.user / 1000 / ids.length).toFixed(1)}), machine ${((machine * 1000) / ids.length).toFixed(1)} ms; machine busy ${((100 * machine) / (seconds * os.cpus().length)).toFixed(0)}%`);
+    console.log(`    busy per 200 ms: ${timeline.join(' ')}`);
+    const at = (v: string | null | undefined) => (v ? Date.parse(v) - wallStart : NaN);
+    const starts = r.items.map((i: any) => at(i.startedAt)).filter(Number.isFinite);
+    const ends = r.items.map((i: any) => at(i.finishedAt)).filter(Number.isFinite);
+    console.log(`    ms after the call: task created ${at(r.task?.createdAt)}, started ${at(r.task?.startedAt)}, first item ${Math.min(...starts)}, last item done ${Math.max(...ends)}, task finished ${at(r.task?.finishedAt)}, reply ${Math.round(seconds * 1000)}`);
+    loopDelay.disable();
+    console.log(`    keyfleet event loop delay: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
+  }
   const failed = r.items.filter((i: any) => i.status !== 'succeeded');
   if (failed.length) throw new Error(`keyfleet ${action}: ${failed.length} failed, e.g. ${JSON.stringify(failed[0])}`);
   return seconds;
@@ -292,6 +324,29 @@ async function main(): Promise<void> {
     for (const h of hosts) idsOf.unmanaged.push(await register(h, 'unmanaged'));
 
     const hs = await handshakeCost(hosts, managementKey);
+    // BENCH_DIRECT=1: the SSH work alone (live-apply called directly, no task, store or HTTP) on the same hosts,
+    // to tell keyfleet's own cost per host from the cost of the SSH session it needs.
+    if (process.env.BENCH_DIRECT === '1') {
+      const { applyLive } = await import('../src/core/binding/live-apply.js');
+      const { sshLiveAccess } = await import('../src/backends/ssh/ssh-session.js');
+      for (const flip of [true, false]) {
+        const ld = monitorEventLoopDelay({ resolution: 5 });
+        ld.enable();
+        const prof = process.env.BENCH_PROFILE === '1' ? await startProfile() : null;
+        const j0 = await cpuJiffies(); const c0 = process.cpuUsage(); const t0 = performance.now();
+        let next = 0;
+        await Promise.all(Array.from({ length: 64 }, async () => {
+          while (next < hosts.length) {
+            const h = hosts[next++]!;
+            await applyLive(sshLiveAccess, { target: { host: h.address, port: h.port, username: 'root' }, loginUser: h.user, hostKey: { kind: 'trust-on-first-use' }, homeDir: h.home },
+              { kind: 'privateKey', privateKey: managementKey }, { key: flip ? { keyPairName: 'k', publicKey: user.publicKey } : null, passwordLogin: null }, { verify: false });
+          }
+        }));
+        const sec = (performance.now() - t0) / 1000; const c = process.cpuUsage(c0); ld.disable();
+        if (prof) await prof(`/tmp/keyfleet-bench-direct-${flip}.cpuprofile`);
+        console.log(`  direct applyLive ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; node ${((c.user + c.system) / 1000 / hosts.length).toFixed(1)} ms, machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host; loop p50 ${(ld.percentile(50) / 1e6).toFixed(1)} ms`);
+      }
+    }
     console.log(`SSH handshake + key login: ${(hs.cpuPerConnection * 1000).toFixed(1)} ms CPU (all processes) → limit ${hs.limitPerSecond.toFixed(0)} connections/s on ${os.cpus().length} cores; observed ${hs.observedPerSecond.toFixed(0)}/s with 50 in flight`);
 
     const variants: KeyfleetVariant[] = [
