@@ -156,6 +156,22 @@ describe('web console', () => {
     await page.getByRole('status').filter({ hasText: 'Key pair imported-key imported' }).waitFor();
   });
 
+  /** Records how the console reads tasks while `run` runs: 'stream' (GET /tasks/:id/progress) or 'poll' (GET /tasks/:id). */
+  async function taskReadsDuring(run: () => Promise<void>): Promise<string[]> {
+    const reads: string[] = [];
+    const onRequest = (r: import('playwright-core').Request) => {
+      const m = /\/api\/v1\/tasks\/[^/?]+(\/progress)?(?:\?|$)/.exec(r.url());
+      if (m && r.method() === 'GET') reads.push(m[1] ? 'stream' : 'poll');
+    };
+    page.on('request', onRequest);
+    try {
+      await run();
+    } finally {
+      page.off('request', onRequest);
+    }
+    return reads;
+  }
+
   test('bind through the transfer list: two Linux instances; the Windows instance greyed with the reason', async () => {
     await page.getByRole('button', { name: `Bind ${KEY}`, exact: true }).click();
     const d = dialog();
@@ -186,9 +202,11 @@ describe('web console', () => {
     await d.getByRole('searchbox', { name: 'Search instances to choose from' }).fill('win');
     await source.locator(`li[data-instance-id="${ids.win}"]`).waitFor();
     assert.equal(await source.locator(`li[data-instance-id="${ids.win}"]`).getByRole('checkbox').isDisabled(), true);
-    await d.getByRole('button', { name: 'Bind 2 instances' }).click();
-
-    await d.getByRole('heading', { name: 'Bind finished' }).waitFor();
+    const reads = await taskReadsDuring(async () => {
+      await d.getByRole('button', { name: 'Bind 2 instances' }).click();
+      await d.getByRole('heading', { name: 'Bind finished' }).waitFor();
+    });
+    assert.deepEqual(reads, ['stream'], 'progress came from the event stream: one request, no polling');
     await d.getByText(`${KEY} bound to 2 instances. It takes effect after a restart.`).waitFor();
     const results = d.getByRole('table', { name: 'Result per instance' });
     for (const name of ['web-001', 'web-002']) {
@@ -272,8 +290,15 @@ describe('web console', () => {
     assert.deepEqual((await source.locator('.transfer-name').allTextContents()).sort(), ['web-001', 'web-002']);
     await source.locator('li', { hasText: 'web-001' }).dblclick();
     await d.getByRole('heading', { name: 'Selected (1)' }).waitFor();
-    await d.getByRole('button', { name: 'Unbind 1 instance' }).click();
-    await d.getByRole('heading', { name: 'Unbind finished' }).waitFor();
+    // A stream that ends before the task does (a proxy that cuts it, say): the console polls the task instead and
+    // still shows the result.
+    await page.route('**/api/v1/tasks/*/progress', (route) => route.fulfill({ status: 200, contentType: 'text/event-stream', body: '' }));
+    const reads = await taskReadsDuring(async () => {
+      await d.getByRole('button', { name: 'Unbind 1 instance' }).click();
+      await d.getByRole('heading', { name: 'Unbind finished' }).waitFor();
+    }).finally(() => page.unroute('**/api/v1/tasks/*/progress'));
+    assert.equal(reads[0], 'stream', 'the stream is tried first');
+    assert.ok(reads.length >= 2 && reads.slice(1).every((r) => r === 'poll'), `then the task is polled: ${reads.join(', ')}`);
     assert.match((await d.getByRole('table', { name: 'Result per instance' }).textContent())!, /web-001.*Succeeded.*takes effect at the next restart/s);
     await d.getByRole('button', { name: 'Restart 1 instance now' }).click();
     await d.waitFor({ state: 'detached' });

@@ -180,6 +180,42 @@ async function request<T>(method: string, path: string, body?: unknown, opts: { 
   return (await res.json()) as T;
 }
 
+/**
+ * Reads a task's server-sent progress stream (GET /tasks/:id/progress) with fetch, because EventSource cannot send
+ * the bearer token. Calls `onTask` for every `progress` and the final `done` event and resolves with the finished
+ * task; resolves null when the stream ends or breaks before `done` (the caller then polls), and when `signal` aborts.
+ */
+async function followProgress(id: string, onTask: (t: Task) => void, signal: AbortSignal): Promise<Task | null> {
+  const headers: Record<string, string> = { 'x-keyfleet-client': 'console', accept: 'text/event-stream' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  try {
+    const res = await fetch(`${API_BASE}/tasks/${enc(id)}/progress`, { headers, cache: 'no-store', credentials: 'omit', signal });
+    if (!res.ok || !res.body) return null;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return null;
+      buffer += value;
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (!data || (event !== 'progress' && event !== 'done')) continue;
+        const task = (JSON.parse(data) as { task: Task }).task;
+        onTask(task);
+        if (event === 'done') {
+          void reader.cancel();
+          return task;
+        }
+      }
+    }
+  } catch {
+    return null; // aborted, or the connection broke: the caller reads the task instead
+  }
+}
+
 export const api = {
   signIn: (body: SignInRequest) => request<SignInResponse>('POST', '/sessions', body),
   signOut: () => request<void>('DELETE', '/sessions/current'),
@@ -218,6 +254,7 @@ export const api = {
     return { items: r.tasks, total: r.total };
   },
   task: async (id: string) => (await request<{ task: Task }>('GET', `/tasks/${enc(id)}`)).task,
+  taskProgress: followProgress,
   taskItems: async (id: string, q: TaskItemsQuery): Promise<Page<TaskItem>> => {
     const r = await request<{ items: TaskItem[]; total: number }>('GET', `/tasks/${enc(id)}/items${qs(q)}`);
     return { items: r.items, total: r.total };

@@ -4,10 +4,22 @@ import type { Task, TaskItem } from '../api/types';
 
 export const isFinished = (t: Pick<Task, 'status'>) => t.status !== 'queued' && t.status !== 'running';
 
-/** Polls the task (every `everyMs`) until it finishes, reporting progress; then returns it with all its items. */
+/**
+ * Follows the task until it finishes, reporting progress; then returns it with all its items. Progress comes from
+ * the server's event stream (a change is shown when it happens, one request for the whole task); if the stream is
+ * unavailable or breaks, the task is polled every `everyMs` instead.
+ */
 export async function followTask(taskId: string, onProgress: (t: Task) => void, opts: { everyMs?: number; cancelled?: () => boolean } = {}): Promise<{ task: Task; items: TaskItem[] }> {
-  let task = await api.task(taskId);
-  onProgress(task);
+  const stop = new AbortController();
+  const watchCancel = window.setInterval(() => opts.cancelled?.() && stop.abort(), 500);
+  let streamed: Task | null;
+  try {
+    streamed = await api.taskProgress(taskId, onProgress, stop.signal);
+  } finally {
+    window.clearInterval(watchCancel);
+  }
+  let task = streamed ?? (await api.task(taskId));
+  if (!streamed) onProgress(task);
   while (!isFinished(task)) {
     if (opts.cancelled?.()) break;
     await new Promise((r) => window.setTimeout(r, opts.everyMs ?? 500));
