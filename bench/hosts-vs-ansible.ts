@@ -28,6 +28,8 @@
  *   BENCH_PROFILE=1 …                                               # CPU profiles of the unverified phases in /tmp
  *   BENCH_DIRECT=1 …                                                # also the SSH work alone, without keyfleet's task layer
  *
+ * After each size, a drift scan of the same hosts (one connection each, reads only) is timed too.
+ *
  * Needs root (users and sshd processes are created, then removed), openssh-server and ansible (apt-get install
  * ansible-core). Bounded: at most 254 hosts, every phase has a deadline; everything it starts, it stops.
  */
@@ -355,6 +357,7 @@ async function main(): Promise<void> {
     ];
     const managedVariant: KeyfleetVariant = { name: 'keyfleet, keys + password login (sshd -t, reload), verified', verify: true, passwordLogin: 'managed' };
     const phases: Phase[] = [];
+    const driftScans: Array<{ hosts: number; seconds: number }> = [];
     for (const n of SIZES) {
       const subset = hosts.slice(0, n);
       if (SKIP_ANSIBLE) phases.push({ tool: 'Ansible (skipped: BENCH_SKIP_ANSIBLE)', hosts: n, addSeconds: NaN, removeSeconds: NaN });
@@ -374,6 +377,15 @@ async function main(): Promise<void> {
         phases.push({ tool: v.name, hosts: n, addSeconds: a, removeSeconds: r });
       }
       report(phases.filter((p) => p.hosts === n), hs.limitPerSecond);
+      // A drift scan reads every host (one connection each, nothing written): how fast an operator can audit a fleet.
+      const ids = idsOf.unmanaged.slice(0, n);
+      const t0 = performance.now();
+      const scan = await api.call('POST', `/api/v1/regions/${REGION}/drift-scans`, { instanceIds: ids });
+      const scanSeconds = (performance.now() - t0) / 1000;
+      const notInSync = scan.results.filter((x: { status: string }) => x.status !== 'in-sync');
+      if (notInSync.length) throw new Error(`drift scan: ${notInSync.length} hosts not in sync, e.g. ${JSON.stringify(notInSync[0])}`);
+      driftScans.push({ hosts: n, seconds: scanSeconds });
+      console.log(`${n} hosts  keyfleet drift scan (read every host, all in sync)  ${scanSeconds.toFixed(2)} s  ${(n / scanSeconds).toFixed(1)} hosts/s  bound ${(hs.limitPerSecond / (n / scanSeconds)).toFixed(2)}×`);
     }
     // keyfleet's default for hosts (password login follows the key): a different job, printed for information.
     if (!SKIP_MANAGED) {
@@ -399,6 +411,9 @@ async function main(): Promise<void> {
         console.log(`| ${n} | ${p.tool} | ${p.addSeconds.toFixed(2)} | ${p.removeSeconds.toFixed(2)} | ${hostsPerSecond(p).toFixed(1)} | ${(hostsPerSecond(p) / ansible).toFixed(1)} | ${bound ? bound.toFixed(0) : ''} | ${bound ? (bound / hostsPerSecond(p)).toFixed(2) : ''} |`);
       }
     }
+    console.log('\n| hosts | keyfleet drift scan (s) | hosts/s | handshake bound (hosts/s) | × from bound |');
+    console.log('|---:|---:|---:|---:|---:|');
+    for (const d of driftScans) console.log(`| ${d.hosts} | ${d.seconds.toFixed(2)} | ${(d.hosts / d.seconds).toFixed(1)} | ${hs.limitPerSecond.toFixed(0)} | ${(hs.limitPerSecond / (d.hosts / d.seconds)).toFixed(2)} |`);
   } finally {
     await kf?.close();
     await stopHosts(hosts);

@@ -102,7 +102,7 @@ export function createCore(deps: CoreDeps) {
     waitFor: (accountId, taskId) => runner.waitFor(accountId, taskId),
     subscribe: (taskId, cb) => runner.subscribe(taskId, cb),
   });
-  const drift = createDriftService({ store, live: deps.live, secrets: deps.secrets, keys: deps.keys, authz, regions, logger, liveTimeoutMs: settings.liveTimeoutMs, submit: tasks.submit });
+  const drift = createDriftService({ store, live: deps.live, secrets: deps.secrets, keys: deps.keys, authz, regions, logger, liveTimeoutMs: settings.liveTimeoutMs, submit: tasks.submit, concurrency: settings.taskConcurrency });
 
   return {
     accounts: {

@@ -35,7 +35,7 @@ export interface DriftServiceDeps {
   liveTimeoutMs: number;
   /** The task service's submit (not audited again: the repair call is the audited one). */
   submit(caller: Caller, req: BindRequest): Promise<Task>;
-  /** Hosts read at the same time by one scan. */
+  /** Hosts read at the same time by one scan (keyfleet passes its task concurrency, 64 by default). */
   concurrency?: number;
 }
 
@@ -188,8 +188,8 @@ export function createDriftService(deps: DriftServiceDeps) {
       let authorizedKeys: RemoteFile | null;
       let dropIn: RemoteFile | null;
       try {
-        authorizedKeys = await session.readFile(`${host.homeDir}/.ssh/authorized_keys`);
-        dropIn = managesSshd ? await session.readFile(host.dropInPath) : null;
+        // Both reads share one round trip on the SFTP channel.
+        [authorizedKeys, dropIn] = await Promise.all([session.readFile(`${host.homeDir}/.ssh/authorized_keys`), managesSshd ? session.readFile(host.dropInPath) : Promise.resolve(null)]);
       } finally {
         session.close();
       }
