@@ -77,6 +77,7 @@ export const ErrorCodes = {
   'Policy.Malformed': 'InvalidInput',
   'Policy.NotFound': 'NotFound',
   'Policy.AlreadyExists': 'Conflict',
+  'Policy.InUse': 'Conflict',
   'Group.NotFound': 'NotFound',
   'Group.AlreadyExists': 'Conflict',
   'Auth.Forbidden': 'Forbidden',

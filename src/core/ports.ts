@@ -137,7 +137,10 @@ export interface AccountRepo {
   insertPolicy(p: Policy): Promise<void>;
   getPolicyByName(accountId: string, name: string): Promise<Policy | null>;
   listPolicies(accountId: string): Promise<Policy[]>;
+  /** Deletes the policy and detaches it from every user and group that has it (their policy versions bumped). */
   deletePolicy(accountId: string, id: string): Promise<void>;
+  /** The names of the users and groups the policy is attached to, sorted. */
+  attachmentsOfPolicy(accountId: string, policyId: string): Promise<{ users: string[]; groups: string[] }>;
   attachPolicy(userId: string, policyId: string): Promise<void>;
   detachPolicy(userId: string, policyId: string): Promise<void>;
   policiesOfUser(accountId: string, userId: string): Promise<Policy[]>;

@@ -200,6 +200,12 @@ describe('console identity (account administrators)', () => {
 
     await page.getByRole('navigation', { name: 'Identity' }).getByRole('link', { name: 'Policies' }).click();
     await page.getByRole('button', { name: `Delete ${POLICY}` }).click();
+    // Still attached to the user: refused, with who has it; ticking "detach" deletes it.
+    await dialog().getByRole('button', { name: 'Delete policy' }).click();
+    await dialog().getByText(new RegExp(`attached to 1 user \\(${USER}\\)`)).waitFor();
+    await page.getByRole('navigation', { name: 'Identity' }).waitFor();
+    assert.equal(await page.locator(`tr[data-policy="${POLICY}"]`).count(), 1, 'nothing deleted');
+    await dialog().getByRole('checkbox', { name: /Detach it from every user and group/ }).check();
     await dialog().getByRole('button', { name: 'Delete policy' }).click();
     await dialog().waitFor({ state: 'detached' });
     await page.getByRole('heading', { name: 'No policies' }).waitFor();

@@ -123,5 +123,12 @@ describe('keyfleet CLI: users, access keys, policies, audit', () => {
     assert.ok(entries.some((e) => e.action === 'keypair:Describe' && e.result === 'denied' && e.face === 'cli'));
     assert.equal((await cli(['access-keys', 'disable', key.accessKeyId], env)).code, 0);
     assert.equal((await cli(['key-pairs', 'ls'], carol)).code, 1, 'a disabled key signs in no more');
+    // An attached policy is not deleted without --force; the refusal names who has it.
+    const refused = await cli(['policies', 'delete', 'read-keys'], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Policy\.InUse.*attached to 1 user \(carol\)/s);
+    const forced = await cli(['policies', 'delete', 'read-keys', '--force'], env);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /Deleted policy read-keys/);
   });
 });

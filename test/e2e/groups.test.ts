@@ -113,14 +113,21 @@ describe('user groups', () => {
     assert.deepEqual(await canList(url, dave), REFUSED, "its own Deny wins over the group's Allow");
   });
 
-  test('deleting a policy attached to a group detaches it (as from users); deleting a user or a group removes the memberships', async () => {
+  test('deleting a policy still attached is refused, naming users and groups (like RAM); with force it is detached from all; deleting a user or a group removes the memberships', async () => {
     await admin.call('POST', '/api/v1/policies', { name: 'list-too', document: { Statement: [{ Effect: 'Allow', Action: 'keypair:Describe', Resource: '*' }] } });
     await admin.call('POST', '/api/v1/groups', { name: 'temporary' });
     await admin.call('PUT', '/api/v1/groups/temporary/policies/list-too');
     await admin.call('PUT', '/api/v1/groups/temporary/members/carol');
     await admin.call('DELETE', '/api/v1/groups/readers/members/carol');
     assert.deepEqual(await canList(url, carol), ALLOWED, 'through the temporary group');
-    await admin.call('DELETE', '/api/v1/policies/list-too');
+    await admin.call('PUT', '/api/v1/users/dave/policies/list-too');
+    const refused = await admin.raw('DELETE', '/api/v1/policies/list-too');
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.code, 'Policy.InUse');
+    assert.match(refused.body.message, /attached to 1 user \(dave\) and 1 group \(temporary\)/);
+    assert.deepEqual(await canList(url, carol), ALLOWED, 'refused: nothing changed');
+    assert.deepEqual((await admin.call('GET', '/api/v1/groups/temporary')).policies.map((p: { name: string }) => p.name), ['list-too']);
+    await admin.call('DELETE', '/api/v1/policies/list-too?force=true');
     assert.deepEqual(await canList(url, carol), REFUSED, 'the deleted policy no longer applies');
     assert.deepEqual((await admin.call('GET', '/api/v1/groups/temporary')).policies, []);
 

@@ -278,8 +278,11 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.ok((await version()) > v0);
       assert.deepEqual((await store.accounts.policiesOfUser('acc-1', 'u-1')).map((p) => p.document), [doc]);
       assert.equal((await store.accounts.policiesOfUser('acc-2', 'u-1')).length, 0);
+      assert.deepEqual(await store.accounts.attachmentsOfPolicy('acc-1', 'pol-1'), { users: [(await store.accounts.getUser('acc-1', 'u-1'))!.name], groups: [] });
+      assert.deepEqual(await store.accounts.attachmentsOfPolicy('acc-2', 'pol-1'), { users: [], groups: [] }, 'another account sees no attachment');
       const v1 = await version();
       await store.accounts.deletePolicy('acc-1', 'pol-1');
+      assert.deepEqual(await store.accounts.attachmentsOfPolicy('acc-1', 'pol-1'), { users: [], groups: [] });
       assert.ok((await version()) > v1, 'deleting an attached policy changes the version');
       assert.equal((await store.accounts.policiesOfUser('acc-1', 'u-1')).length, 0);
     });

@@ -150,6 +150,7 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   'Policy.Malformed': spec(400, 'MalformedPolicyDocument', 'The policy document is not valid.'),
   'Policy.NotFound': spec(404, 'EntityNotExist.Policy', 'The specified policy does not exist.'),
   'Policy.AlreadyExists': spec(409, 'EntityAlreadyExists.Policy', 'The specified policy already exists.'),
+  'Policy.InUse': spec(409, 'DeleteConflict.Policy.User', 'The policy is attached to users or groups; detach it first.'),
   'Group.NotFound': spec(404, 'EntityNotExist.Group', 'The specified group does not exist.'),
   'Group.AlreadyExists': spec(409, 'EntityAlreadyExists.Group', 'The specified group already exists.'),
   'Auth.Forbidden': FORBIDDEN_RAM,

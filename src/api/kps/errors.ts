@@ -97,6 +97,7 @@ export const KPS_ERRORS: Record<ErrorCode, WireError> = {
   'Policy.Malformed': PARAMETER,
   'Policy.NotFound': PARAMETER,
   'Policy.AlreadyExists': PARAMETER,
+  'Policy.InUse': PARAMETER,
   'Group.NotFound': PARAMETER,
   'Group.AlreadyExists': PARAMETER,
   'Auth.Forbidden': { status: 403, code: 'KPS.9003' },

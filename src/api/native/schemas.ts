@@ -151,6 +151,8 @@ export const PasswordBody = Type.Object({ password: Type.Union([Type.String({ mi
 export const AccessKeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 export const AccessKeyPatchBody = Type.Object({ status: Type.Union([Type.Literal('Active'), Type.Literal('Inactive')]) }, { additionalProperties: false });
 export const PolicyParams = Type.Object({ policy: Type.String({ minLength: 1, maxLength: 128 }) });
+/** `force=true`: detach the policy from every user and group that has it, then delete it. */
+export const DeletePolicyQuery = Type.Object({ force: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 export const CreatePolicyBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 128 }), document: Type.Unknown(), description: Type.Optional(Type.String({ maxLength: 1024 })) },
   { additionalProperties: false },

@@ -68,8 +68,8 @@ export function registerIdentityCommands(program: Command, ctx: Ctx): void {
       if (g.json) return printJson(r);
       process.stdout.write(`Created policy ${r.policy.name}\n`);
     }));
-  policies.command('delete <name>').action(withClient(ctx, async (c, g, name: string) => {
-    await c.request('DELETE', `/api/v1/policies/${enc(name)}`);
+  policies.command('delete <name>').option('--force', 'detach it from every user and group that has it, then delete it').action(withClient(ctx, async (c, g, name: string, o: { force?: boolean }) => {
+    await c.request('DELETE', `/api/v1/policies/${enc(name)}${o.force ? '?force=true' : ''}`);
     if (g.json) return printJson({ deleted: name });
     process.stdout.write(`Deleted policy ${name}\n`);
   }));

@@ -180,10 +180,23 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       return policy;
     },
 
-    async deletePolicy(caller: Caller, name: string): Promise<void> {
+    /**
+     * Like RAM's DeletePolicy, a policy still attached to users or groups is not deleted: who would lose what it
+     * allows is named instead. `force` detaches it from all of them and deletes it in one transaction.
+     */
+    async deletePolicy(caller: Caller, name: string, opts: { force?: boolean } = {}): Promise<void> {
       requireAdmin(caller);
       const p = await policyByName(caller, name);
-      await store.transaction((tx) => tx.accounts.deletePolicy(caller.accountId, p.id));
+      await store.transaction(async (tx) => {
+        if (!opts.force) {
+          const { users, groups } = await tx.accounts.attachmentsOfPolicy(caller.accountId, p.id);
+          if (users.length || groups.length) {
+            const list = (kind: string, names: string[]) => (names.length ? `${names.length} ${kind}${names.length === 1 ? '' : 's'} (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})` : '');
+            throw new CoreError('Policy.InUse', `The policy '${name}' is attached to ${[list('user', users), list('group', groups)].filter(Boolean).join(' and ')}; detach it first, or delete it with force to detach it from all of them.`, { policyName: name, users: users.slice(0, 100), groups: groups.slice(0, 100) });
+          }
+        }
+        await tx.accounts.deletePolicy(caller.accountId, p.id);
+      });
     },
 
     async attachPolicy(caller: Caller, userName: string, policyName: string): Promise<void> {

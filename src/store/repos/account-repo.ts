@@ -131,6 +131,13 @@ export function createAccountRepo({ db }: RepoContext): AccountRepo {
       await db.deleteFrom('group_policies').where('policy_id', 'in', mine).execute();
       await db.deleteFrom('policies').where('account_id', '=', accountId).where('id', '=', id).execute();
     },
+    async attachmentsOfPolicy(accountId, policyId) {
+      const users = await db.selectFrom('users').innerJoin('user_policies', 'user_policies.user_id', 'users.id').select('users.name')
+        .where('users.account_id', '=', accountId).where('user_policies.policy_id', '=', policyId).orderBy('users.name').execute();
+      const groups = await db.selectFrom('groups').innerJoin('group_policies', 'group_policies.group_id', 'groups.id').select('groups.name')
+        .where('groups.account_id', '=', accountId).where('group_policies.policy_id', '=', policyId).orderBy('groups.name').execute();
+      return { users: users.map((u) => u.name), groups: groups.map((g) => g.name) };
+    },
     async attachPolicy(userId, policyId) {
       await db.updateTable('users').set({ policies_version: sql`policies_version + 1` }).where('id', '=', userId).execute();
       await db.insertInto('user_policies').values({ user_id: userId, policy_id: policyId }).onConflict((oc) => oc.columns(['user_id', 'policy_id']).doNothing()).execute();

@@ -1,6 +1,6 @@
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
-import { AccessKeyParams, AccessKeyPatchBody, CreateAccountBody, CreatePolicyBody, CreateUserBody, PasswordBody, PolicyParams, UserParams, UserPolicyParams } from '../schemas.js';
+import { AccessKeyParams, AccessKeyPatchBody, CreateAccountBody, CreatePolicyBody, CreateUserBody, DeletePolicyQuery, PasswordBody, PolicyParams, UserParams, UserPolicyParams } from '../schemas.js';
 import { accessKeyView, policyView, userView } from '../views.js';
 
 export function identityRoutes(app: NativeApp, { core }: NativeContext) {
@@ -30,8 +30,8 @@ export function identityRoutes(app: NativeApp, { core }: NativeContext) {
   });
   app.get('/policies', { schema: { tags: ['identity'] } }, async (req) => ({ policies: (await id.listPolicies(callerOf(req))).map(policyView) }));
   app.post('/policies', { schema: { body: CreatePolicyBody, tags: ['identity'], summary: 'Create a RAM-style policy (Effect, Action, Resource, Condition).' } }, async (req, reply) => reply.status(201).send({ policy: policyView(await id.createPolicy(callerOf(req), req.body)) }));
-  app.delete('/policies/:policy', { schema: { params: PolicyParams, tags: ['identity'] } }, async (req, reply) => {
-    await id.deletePolicy(callerOf(req), req.params.policy);
+  app.delete('/policies/:policy', { schema: { params: PolicyParams, querystring: DeletePolicyQuery, tags: ['identity'], summary: 'Delete a policy; refused (409 Policy.InUse) while it is attached, unless force=true detaches it from all.' } }, async (req, reply) => {
+    await id.deletePolicy(callerOf(req), req.params.policy, { force: req.query.force === true });
     return reply.status(204).send();
   });
   app.get('/users/:name/policies', { schema: { params: UserParams, tags: ['identity'] } }, async (req) => ({ policies: (await id.policiesOfUser(callerOf(req), req.params.name)).map(policyView) }));

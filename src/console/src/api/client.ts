@@ -274,7 +274,8 @@ export const api = {
   deleteAccessKey: (id: string) => request<void>('DELETE', `/access-keys/${enc(id)}`),
   policies: async () => (await request<{ policies: Policy[] }>('GET', '/policies')).policies,
   createPolicy: async (body: CreatePolicyRequest) => (await request<{ policy: Policy }>('POST', '/policies', body)).policy,
-  deletePolicy: (name: string) => request<void>('DELETE', `/policies/${enc(name)}`),
+  /** `force`: detach it from every user and group that has it first (otherwise refused while attached). */
+  deletePolicy: (name: string, opts: { force?: boolean } = {}) => request<void>('DELETE', `/policies/${enc(name)}${opts.force ? '?force=true' : ''}`),
   userPolicies: async (userName: string) => (await request<{ policies: Policy[] }>('GET', `/users/${enc(userName)}/policies`)).policies,
   attachPolicy: (userName: string, policy: string) => request<void>('PUT', `/users/${enc(userName)}/policies/${enc(policy)}`),
   detachPolicy: (userName: string, policy: string) => request<void>('DELETE', `/users/${enc(userName)}/policies/${enc(policy)}`),

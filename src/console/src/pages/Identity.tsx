@@ -9,6 +9,7 @@ import { Link, navigate, useLocation } from '../app/router';
 import { useWho } from '../app/session';
 import { useIsSystemAdmin } from '../app/system';
 import { ConfirmDialog } from '../dialogs/ConfirmDialog';
+import { DeletePolicyDialog } from '../dialogs/DeletePolicyDialog';
 import { AccessKeySecretDialog, AddGroupMemberDialog, AttachPolicyDialog, CreateGroupDialog, CreatePolicyDialog, CreateUserDialog, PasswordDialog } from '../dialogs/IdentityDialogs';
 import { formatTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
@@ -344,9 +345,7 @@ export function PoliciesPage() {
             <CreatePolicyDialog onClose={() => setDialog(null)} onCreated={(p) => { list.reload(); toasts.push({ kind: 'success', title: `Policy ${p.name} created`, body: 'Attach it to users on their page.' }); }} />
           ) : null}
           {dialog?.type === 'delete' ? (
-            <ConfirmDialog title={`Delete policy ${dialog.policy.name}?`} confirmLabel="Delete policy" danger onClose={() => setDialog(null)} onConfirm={async () => { await api.deletePolicy(dialog.policy.name); list.reload(); toasts.push({ kind: 'success', title: `Policy ${dialog.policy.name} deleted` }); }}>
-              <p>Users and groups it is attached to lose what it allows at once; it is detached from them.</p>
-            </ConfirmDialog>
+            <DeletePolicyDialog name={dialog.policy.name} onClose={() => setDialog(null)} onDeleted={() => { list.reload(); toasts.push({ kind: 'success', title: `Policy ${dialog.policy.name} deleted` }); }} />
           ) : null}
         </>
       }
