@@ -337,7 +337,7 @@ async function main(): Promise<void> {
         const prof = process.env.BENCH_PROFILE === '1' ? await startProfile() : null;
         const j0 = await cpuJiffies(); const c0 = process.cpuUsage(); const t0 = performance.now();
         let next = 0;
-        await Promise.all(Array.from({ length: 64 }, async () => {
+        await Promise.all(Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
           while (next < hosts.length) {
             const h = hosts[next++]!;
             await applyLive(sshLiveAccess, { target: { host: h.address, port: h.port, username: 'root' }, loginUser: h.user, hostKey: { kind: 'trust-on-first-use' }, homeDir: h.home },
