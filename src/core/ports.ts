@@ -2,7 +2,7 @@
  * Ports: what the core needs from the outside world. The store, compute backends, the SSH client and crypto
  * implement these; the core imports none of them.
  */
-import type { Account, AccessKey, Group, Policy, ResourceGroup, Session, User } from './account/account.js';
+import type { Account, AccessKey, Group, GroupSummary, Policy, ResourceGroup, Session, User } from './account/account.js';
 import type { AuditRepo } from './audit/audit.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
@@ -149,7 +149,7 @@ export interface AccountRepo {
   // User groups. Every change that alters a user's policies in effect bumps that user's policies_version.
   insertGroup(g: Group): Promise<void>;
   getGroupByName(accountId: string, name: string): Promise<Group | null>;
-  listGroups(accountId: string): Promise<Group[]>;
+  listGroups(accountId: string): Promise<GroupSummary[]>;
   /** Deletes the group with its memberships and policy attachments. */
   deleteGroup(accountId: string, id: string): Promise<void>;
   addGroupMember(accountId: string, groupId: string, userId: string): Promise<void>;

@@ -150,6 +150,9 @@ describe('console user groups (account administrators)', () => {
 
   test('the group is deleted from the list; every change was audited with the console as the face', async () => {
     await page.getByRole('navigation', { name: 'Identity' }).getByRole('link', { name: 'Groups' }).click();
+    const row = page.locator(`tr[data-group="${GROUP}"]`);
+    await row.waitFor();
+    assert.deepEqual([await row.getByTestId('member-count').innerText(), await row.getByTestId('policy-count').innerText()], ['1', '0'], 'one member, the policy detached');
     await page.getByRole('button', { name: `Delete group ${GROUP}` }).click();
     await dialog().getByRole('button', { name: 'Delete group' }).click();
     await dialog().waitFor({ state: 'detached' });

@@ -79,7 +79,8 @@ describe('user groups', () => {
     assert.deepEqual(detail.group.name, 'readers');
     assert.deepEqual(detail.members.map((u: any) => u.name), ['carol']);
     assert.deepEqual(detail.policies.map((p: any) => p.name), ['list-key-pairs']);
-    assert.deepEqual((await admin.call('GET', '/api/v1/groups')).groups.map((g: any) => g.name), ['readers']);
+    assert.deepEqual((await admin.call('GET', '/api/v1/groups')).groups.map((g: any) => [g.name, g.memberCount, g.policyCount]), [['readers', 1, 1]], 'the listing counts members and policies');
+    assert.equal((await admin.call('GET', '/api/v1/users/carol/groups')).groups[0].memberCount, undefined, "a user's groups come without counts");
   });
 
   test('leaving the group or detaching the policy from it takes the permission away at once; joining again gives it back', async () => {

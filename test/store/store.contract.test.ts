@@ -327,6 +327,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await store.accounts.attachGroupPolicy('acc-1', 'grp-1', 'pol-g-grp');
       assert.ok((await version('u-g2')) > v, 'attaching to a group bumps every member');
       assert.deepEqual(names(await store.accounts.policiesOfGroup('acc-1', 'grp-1')), ['g-grp']);
+      assert.deepEqual((await store.accounts.listGroups('acc-1')).map((g) => [g.name, g.memberCount, g.policyCount]), [['ops', 2, 1]], 'listed with member and policy counts');
+      assert.deepEqual((await store.accounts.listGroups('acc-2')).map((g) => [g.name, g.memberCount, g.policyCount]), [['ops', 0, 0]], "another account's group counts nothing of this one");
       assert.deepEqual(names(await store.accounts.policiesInEffect('acc-1', 'u-g1')), ['g-grp', 'g-own'], 'own and group policies');
       assert.deepEqual(names(await store.accounts.policiesInEffect('acc-1', 'u-g2')), ['g-grp']);
       assert.deepEqual(names(await store.accounts.policiesOfUser('acc-1', 'u-g2')), [], 'policiesOfUser stays the directly attached ones');

@@ -162,8 +162,10 @@ function driftKeyView(k: KeyLine) {
 
 export type DriftResultView = ReturnType<typeof driftResultView>;
 
-export function groupView(g: Group) {
-  return { id: g.id, name: g.name, description: g.description, createdAt: g.createdAt.toISOString() };
+export function groupView(g: Group & { memberCount?: number; policyCount?: number }) {
+  // Counts come with a listing of the account's groups (not with a user's groups, nor inside a group's detail).
+  const counts = g.memberCount === undefined ? {} : { memberCount: g.memberCount, policyCount: g.policyCount ?? 0 };
+  return { id: g.id, name: g.name, description: g.description, createdAt: g.createdAt.toISOString(), ...counts };
 }
 
 /** A group with its members and attached policies (GET /groups/:name). */

@@ -11,7 +11,8 @@ export function registerGroupCommands(program: Command, ctx: Ctx): void {
     .action(withClient(ctx, async (c, g, o: { userName?: string }) => {
       const r = await c.request('GET', o.userName ? `/api/v1/users/${enc(o.userName)}/groups` : '/api/v1/groups');
       if (g.json) return printJson(r);
-      printTable(['Name', 'Description', 'Created'], r.groups.map((x: any) => [x.name, x.description, x.createdAt]));
+      if (o.userName) return printTable(['Name', 'Description', 'Created'], r.groups.map((x: any) => [x.name, x.description, x.createdAt]));
+      printTable(['Name', 'Members', 'Policies', 'Description', 'Created'], r.groups.map((x: any) => [x.name, String(x.memberCount), String(x.policyCount), x.description, x.createdAt]));
     }));
   groups.command('create <name>').option('--description <text>')
     .action(withClient(ctx, async (c, g, name: string, o: { description?: string }) => {

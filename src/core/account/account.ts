@@ -73,3 +73,9 @@ export interface Group {
   description: string;
   createdAt: Date;
 }
+
+/** A group as listed: with how many members it has and how many policies are attached to it. */
+export interface GroupSummary extends Group {
+  memberCount: number;
+  policyCount: number;
+}

@@ -9,7 +9,7 @@ import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { PasswordHasher, SecretBox, Store } from '../ports.js';
-import type { AccessKey, AccessKeyStatus, Account, Group, Policy, User } from './account.js';
+import type { AccessKey, AccessKeyStatus, Account, Group, GroupSummary, Policy, User } from './account.js';
 
 export interface IdentityServiceDeps {
   store: Store;
@@ -226,7 +226,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     // -- user groups: a member's policies in effect are its own and its groups'; every change below takes effect
     // on the member's next request (it bumps the member's policies_version in the same transaction).
 
-    async listGroups(caller: Caller): Promise<Group[]> {
+    async listGroups(caller: Caller): Promise<GroupSummary[]> {
       requireAdmin(caller);
       return store.accounts.listGroups(caller.accountId);
     },

@@ -167,8 +167,13 @@ export function createAccountRepo({ db }: RepoContext): AccountRepo {
       return r ? groupFromRow(r) : null;
     },
     async listGroups(accountId) {
-      const rows = await db.selectFrom('groups').selectAll().where('account_id', '=', accountId).orderBy('name').execute();
-      return rows.map(groupFromRow);
+      const rows = await db.selectFrom('groups').selectAll('groups')
+        .select((eb) => [
+          eb.selectFrom('group_members').select((c) => c.fn.countAll<number>().as('n')).whereRef('group_members.group_id', '=', 'groups.id').as('member_count'),
+          eb.selectFrom('group_policies').select((c) => c.fn.countAll<number>().as('n')).whereRef('group_policies.group_id', '=', 'groups.id').as('policy_count'),
+        ])
+        .where('account_id', '=', accountId).orderBy('name').execute();
+      return rows.map((r) => ({ ...groupFromRow(r), memberCount: Number(r.member_count ?? 0), policyCount: Number(r.policy_count ?? 0) }));
     },
     async deleteGroup(accountId, id) {
       // Bumped first: the members are known only while the memberships exist (this runs in one transaction).

@@ -412,12 +412,14 @@ export function GroupsPage() {
     >
       <table className="table" aria-label="Groups">
         <thead>
-          <tr><th scope="col">Group</th><th scope="col">Description</th><th scope="col">Created</th><th scope="col" className="col-actions">Actions</th></tr>
+          <tr><th scope="col">Group</th><th scope="col" className="num">Members</th><th scope="col" className="num">Policies</th><th scope="col">Description</th><th scope="col">Created</th><th scope="col" className="col-actions">Actions</th></tr>
         </thead>
         <tbody>
           {items.map((g) => (
             <tr key={g.id} data-group={g.name}>
               <td data-label="Group"><div className="cell-main"><Link to={`/identity/groups/${encodeURIComponent(g.name)}`}>{g.name}</Link></div></td>
+              <td data-label="Members" className="num" data-testid="member-count">{g.memberCount ?? '—'}</td>
+              <td data-label="Policies" className="num" data-testid="policy-count">{g.policyCount ?? '—'}</td>
               <td data-label="Description">{g.description || <span className="muted">—</span>}</td>
               <td data-label="Created" className="nowrap">{formatTime(g.createdAt)}</td>
               <td data-label="Actions" className="col-actions">
