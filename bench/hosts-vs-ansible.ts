@@ -3,9 +3,9 @@
  * the same hosts in the same run.
  *
  * Hosts: Debian's sshd from the test harness, one per 127.31.x.y address, each with its own host key and login
- * user kfh<n> whose authorized_keys is managed. Both tools log in as root with the same management key (read from
- * a per-host AuthorizedKeysFile, so the machine's own /root/.ssh is never touched), exactly as they would on a
- * fleet. Every run starts cold: Ansible gets a fresh ControlPath directory per run (its ControlPersist master is
+ * user kfh<n> whose authorized_keys is managed. Both tools log in as that user (or root, BENCH_LOGIN=root) with the
+ * same management key, read from a per-host key file beside authorized_keys (so the managed file holds only what
+ * the tools write, and the machine's own /root/.ssh is never touched). Every run starts cold: Ansible gets a fresh ControlPath directory per run (its ControlPersist master is
  * reused within one run only, which is Ansible's fastest configuration), keyfleet opens new SSH connections.
  *
  *   Ansible   ansible-playbook, forks=50, pipelining on, gather_facts off, module authorized_key
@@ -27,6 +27,12 @@
  *   BENCH_SKIP_ANSIBLE=1 BENCH_SKIP_MANAGED=1 BENCH_VERBOSE=1 …     # keyfleet only, with CPU per host
  *   BENCH_PROFILE=1 …                                               # CPU profiles of the unverified phases in /tmp
  *   BENCH_DIRECT=1 …                                                # also the SSH work alone, without keyfleet's task layer
+ *   BENCH_SFTP=internal BENCH_LOGIN=root …                          # the earlier configuration (see below)
+ *
+ * Defaults: Debian's SFTP subsystem (sshd starts /usr/lib/openssh/sftp-server through the login shell) and both
+ * tools logging in as each host's own user. With `Subsystem sftp internal-sftp` SFTP starts no process on the host;
+ * logged in as root, every process started on a host reads root's ~/.bashrc (Debian's bash is built with
+ * SSH_SOURCE_BASHRC), which on this machine runs `pyenv init` (~120 ms of CPU) and then dominates every tool.
  *
  * After each size, a drift scan of the same hosts (one connection each, reads only) is timed too.
  *
@@ -44,7 +50,7 @@ import ssh2 from 'ssh2';
 import type { Keyfleet } from '../src/app/keyfleet.js';
 import { type Api, startInProcess, tempDir } from '../test/support/keyfleet.js';
 import { sshKeygen } from '../test/support/openssh.js';
-import { allowRootLogin, startHosts, stopHosts, type TestHost } from '../test/support/sshd-harness.js';
+import { allowRootLogin, authorizeSideKey, startHosts, stopHosts, type TestHost } from '../test/support/sshd-harness.js';
 
 const run = promisify(execFile);
 const SIZES = (process.env.BENCH_SIZES ?? '20,100,200').split(',').map(Number);
@@ -53,6 +59,18 @@ const PHASE_DEADLINE_MS = 5 * 60_000;
 const HANDSHAKES = 400;
 /** For working on keyfleet's side only: the Ansible runs take most of the time. */
 const SKIP_ANSIBLE = process.env.BENCH_SKIP_ANSIBLE === '1';
+/**
+ * Who both tools log in as: each host's own user, whose authorized_keys is the one managed (default), or root
+ * (BENCH_LOGIN=root). As the user, nothing depends on this machine's /root dotfiles: a session starts the user's
+ * shell with no ~/.bashrc (the harness homes are empty), as on a host where the management login is a plain account.
+ */
+const LOGIN: 'root' | 'user' = process.env.BENCH_LOGIN === 'root' ? 'root' : 'user';
+/**
+ * The hosts' SFTP subsystem: Debian's default (sftp-server, started by sshd through the login shell) unless
+ * BENCH_SFTP=internal (internal-sftp: no process started on the host). Set before the harness renders sshd_config.
+ */
+process.env.KEYFLEET_HARNESS_SFTP = process.env.BENCH_SFTP === 'internal' ? 'internal-sftp' : '/usr/lib/openssh/sftp-server';
+const loginOf = (h: TestHost) => (LOGIN === 'user' ? h.user : 'root');
 /** For the same reason: the password-login variant (sshd -t and a reload per host) is optional. */
 const SKIP_MANAGED = process.env.BENCH_SKIP_MANAGED === '1';
 
@@ -104,7 +122,7 @@ async function handshakeCost(hosts: TestHost[], privateKey: string): Promise<{ c
         clearTimeout(timer);
         reject(e);
       });
-      c.connect({ host: h.address, port: h.port, username: 'root', privateKey, readyTimeout: 20_000, hostVerifier: () => true });
+      c.connect({ host: h.address, port: h.port, username: loginOf(h), privateKey, readyTimeout: 20_000, hostVerifier: () => true });
     });
   for (const h of hosts.slice(0, 4)) await connectOnce(h); // warm the page cache, not the hosts
   const round = async () => {
@@ -129,9 +147,13 @@ async function handshakeCost(hosts: TestHost[], privateKey: string): Promise<{ c
 
 // -- hosts ------------------------------------------------------------------------------------------------------
 
-/** Root may log in with the management key (the harness keeps it in a key file of the host's own). */
+/**
+ * Root may log in with the management key (the harness keeps it in a key file of the host's own), and so may the
+ * host's user, from a key file beside root's: its own authorized_keys holds only what the tools manage.
+ */
 async function allowRoot(h: TestHost, managementPublicKey: string): Promise<void> {
   await allowRootLogin(h, managementPublicKey);
+  await authorizeSideKey(h, h.user, managementPublicKey);
   await fs.mkdir(path.join(h.home, '.ssh'), { mode: 0o700 });
   await fs.writeFile(path.join(h.home, '.ssh', 'authorized_keys'), '# the user\'s own line, kept by both tools\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchOwnLineBenchOwnLineBenchOwnLine00000 own\n', { mode: 0o600 });
   await fs.chown(path.join(h.home, '.ssh'), h.uid, h.gid);
@@ -161,7 +183,7 @@ async function ansibleModule(): Promise<'ansible.posix.authorized_key' | 'ansibl
 
 async function ansibleRun(work: string, hosts: TestHost[], keyFile: string, publicKey: string, state: 'present' | 'absent', module: string): Promise<number> {
   const inventory = path.join(work, 'inventory.ini');
-  await fs.writeFile(inventory, ['[fleet]', ...hosts.map((h) => `${h.name} ansible_host=${h.address} ansible_port=${h.port} kf_user=${h.user} kf_home=${h.home}`)].join('\n') + '\n');
+  await fs.writeFile(inventory, ['[fleet]', ...hosts.map((h) => `${h.name} ansible_host=${h.address} ansible_port=${h.port} ansible_user=${loginOf(h)} kf_user=${h.user} kf_home=${h.home}`)].join('\n') + '\n');
   const task =
     module === 'ansible.posix.authorized_key'
       ? { 'ansible.posix.authorized_key': { user: '{{ kf_user }}', key: publicKey, state, manage_dir: false } }
@@ -175,7 +197,6 @@ async function ansibleRun(work: string, hosts: TestHost[], keyFile: string, publ
     'forks = 50',
     'host_key_checking = False',
     'interpreter_python = /usr/bin/python3',
-    'remote_user = root',
     `private_key_file = ${keyFile}`,
     'retry_files_enabled = False',
     '[ssh_connection]',
@@ -313,7 +334,8 @@ async function main(): Promise<void> {
         port: h.port,
         loginUser: h.user,
         homeDir: h.home,
-        managementUser: 'root',
+        // The password-login variant needs root (sshd -t, the reload); the keys-only variants log in as LOGIN says.
+        managementUser: passwordLogin === 'managed' ? 'root' : loginOf(h),
         managementPrivateKey: managementKey,
         passwordLogin,
         dropInPath: path.join(h.configDir, '10-keyfleet.conf'),
@@ -340,7 +362,7 @@ async function main(): Promise<void> {
         await Promise.all(Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
           while (next < hosts.length) {
             const h = hosts[next++]!;
-            await applyLive(sshLiveAccess, { target: { host: h.address, port: h.port, username: 'root' }, loginUser: h.user, hostKey: { kind: 'trust-on-first-use' }, homeDir: h.home },
+            await applyLive(sshLiveAccess, { target: { host: h.address, port: h.port, username: loginOf(h) }, loginUser: h.user, hostKey: { kind: 'trust-on-first-use' }, homeDir: h.home },
               { kind: 'privateKey', privateKey: managementKey }, { key: flip ? { keyPairName: 'k', publicKey: user.publicKey } : null, passwordLogin: null }, { verify: false });
           }
         }));

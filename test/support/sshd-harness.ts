@@ -109,6 +109,14 @@ export async function allowRootLogin(host: TestHost, publicKey: string): Promise
   await host.reload();
 }
 
+/**
+ * Also lets `user` log in with `publicKey` from a key file beside root's (after allowRootLogin, whose
+ * AuthorizedKeysFile names these files): the user's own authorized_keys is left to what is being managed.
+ */
+export async function authorizeSideKey(host: TestHost, user: string, publicKey: string): Promise<void> {
+  await fsp.writeFile(path.join(ROOT_KEYS_DIR, path.basename(path.dirname(host.home)), user), `${publicKey.trim()}\n`, { mode: 0o644 });
+}
+
 /** Established TCP connections whose local end is this host's sshd: 0 once every client has hung up. */
 export function establishedConnections(host: Pick<TestHost, 'address' | 'port'>): number {
   const local = procNetAddress(host.address, host.port);
@@ -172,7 +180,10 @@ function renderSshdConfig(p: HostPlan & { dir: string; configDir: string }): str
     'PubkeyAuthentication yes',
     'KbdInteractiveAuthentication no',
     'AuthorizedKeysFile .ssh/authorized_keys',
-    'Subsystem sftp internal-sftp',
+    // internal-sftp: the SFTP server runs inside sshd's session process, so a session starts no login shell.
+    // KEYFLEET_HARNESS_SFTP=/usr/lib/openssh/sftp-server gives Debian's default, which
+    // sshd starts through the user's shell (and so its .bashrc, Debian's bash being built with SSH_SOURCE_BASHRC).
+    `Subsystem sftp ${process.env.KEYFLEET_HARNESS_SFTP ?? 'internal-sftp'}`,
     'PermitRootLogin no',
     `AllowUsers ${p.user}`,
     'MaxStartups 200:30:400',
