@@ -6,7 +6,7 @@
  * Errors are CoreError 'PrivateKey.Malformed'; messages and details never quote the key text.
  */
 import { Buffer } from 'node:buffer';
-import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { CoreError } from '../core/errors.js';
 import type { GeneratedKeyType, KeyMaterial } from '../core/keypair/key-material.js';
@@ -23,7 +23,30 @@ const SUPPORTED_NODE_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
 const SSH_CURVE_OF_JWK: Record<string, string> = { 'P-256': 'nistp256', 'P-384': 'nistp384', 'P-521': 'nistp521' };
 
 export function createSshKeyMaterial(): KeyMaterial {
-  return { generate, publicKeyOf };
+  return { generate, publicKeyOf: rememberedPublicKeyOf() };
+}
+
+/**
+ * publicKeyOf with a small memory of recent answers: a fleet-wide task asks for the public half of the same
+ * management key once per host (the lock-out guard, drift scans), and reading a key costs ~0.5 ms. The memory is
+ * keyed by the SHA-256 of the key text and holds public lines only, never the private key; errors are not kept.
+ */
+const REMEMBERED_KEYS = 256;
+function rememberedPublicKeyOf(): (privateKey: string) => string {
+  const known = new Map<string, string>();
+  return (privateKey) => {
+    const id = createHash('sha256').update(privateKey).digest('base64');
+    const hit = known.get(id);
+    if (hit !== undefined) {
+      known.delete(id); // most recently used last
+      known.set(id, hit);
+      return hit;
+    }
+    const line = publicKeyOf(privateKey);
+    known.set(id, line);
+    if (known.size > REMEMBERED_KEYS) known.delete(known.keys().next().value as string);
+    return line;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

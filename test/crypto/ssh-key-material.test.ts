@@ -213,3 +213,31 @@ it('every generated ed25519 key loads (ssh2 alone writes an unusable one about o
   }
   assert.equal(unusable, 0);
 });
+
+describe('publicKeyOf remembers recent answers (a fleet asks for the same management key once per host)', () => {
+  it('the same key answers the same line, fast; every key keeps its own line past the memory size', () => {
+    const fresh = createSshKeyMaterial();
+    const paths = Array.from({ length: 3 }, () => newSshKeygenKey(['-t', 'ed25519']));
+    const texts = paths.map((p) => readFileSync(p, 'utf8'));
+    const expected = paths.map(publicBodyFromSshKeygen);
+    assert.deepEqual(texts.map((t) => fresh.publicKeyOf(t)), expected);
+    const t0 = performance.now();
+    for (let i = 0; i < 1000; i++) assert.equal(fresh.publicKeyOf(texts[i % 3]!), expected[i % 3]);
+    const perCall = (performance.now() - t0) / 1000;
+    assert.ok(perCall < 0.1, `a remembered answer costs ${perCall.toFixed(3)} ms (reading the key costs ~0.5 ms)`);
+    // More keys than the memory holds (256): the oldest are read again, and every answer stays right.
+    for (let i = 0; i < 300; i++) {
+      const { privateKey } = generateKeyPairSync('ed25519');
+      const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      assert.match(fresh.publicKeyOf(pem), /^ssh-ed25519 AAAA/);
+    }
+    assert.deepEqual(texts.map((t) => fresh.publicKeyOf(t)), expected, 'evicted keys are read again, correctly');
+  });
+
+  it('a malformed key is refused every time (errors are not remembered) and its text is never quoted', () => {
+    const path = newSshKeygenKey(['-t', 'ed25519']);
+    const broken = readFileSync(path, 'utf8').replace(/^([A-Za-z0-9+/]{20})/m, 'AAAAAAAAAAAAAAAAAAAA');
+    assertMalformedQuotingNothing(broken);
+    assertMalformedQuotingNothing(broken);
+  });
+});
