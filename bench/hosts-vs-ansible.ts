@@ -370,6 +370,30 @@ async function main(): Promise<void> {
         if (prof) await prof(`/tmp/keyfleet-bench-direct-${flip}.cpuprofile`);
         console.log(`  direct applyLive ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; node ${((c.user + c.system) / 1000 / hosts.length).toFixed(1)} ms, machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host; loop p50 ${(ld.percentile(50) / 1e6).toFixed(1)} ms`);
       }
+      // Bare ssh2, no keyfleet code: log in, open SFTP, read the file, write a temporary one and rename it over.
+      const bare = (h: TestHost) => new Promise<void>((resolve, reject) => {
+        const c = new ssh2.Client();
+        c.once('error', reject);
+        c.once('ready', () => c.sftp((err, sftp) => {
+          if (err) return reject(err);
+          const file = `${h.home}/.ssh/authorized_keys`;
+          sftp.readFile(file, (e1, data) => {
+            if (e1) return reject(e1);
+            sftp.writeFile(`${file}.bare`, data, (e2) => {
+              if (e2) return reject(e2);
+              sftp.ext_openssh_rename(`${file}.bare`, file, (e3) => (e3 ? reject(e3) : (c.end(), resolve())));
+            });
+          });
+        }));
+        c.connect({ host: h.address, port: h.port, username: loginOf(h), privateKey: managementKey, readyTimeout: 20_000, hostVerifier: () => true });
+      });
+      const j0 = await cpuJiffies(); const t0 = performance.now();
+      let next = 0;
+      await Promise.all(Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
+        while (next < hosts.length) await bare(hosts[next++]!);
+      }));
+      const sec = (performance.now() - t0) / 1000;
+      console.log(`  bare ssh2 read + write + rename ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host`);
     }
     console.log(`SSH handshake + key login: ${(hs.cpuPerConnection * 1000).toFixed(1)} ms CPU (all processes) → limit ${hs.limitPerSecond.toFixed(0)} connections/s on ${os.cpus().length} cores; observed ${hs.observedPerSecond.toFixed(0)}/s with 50 in flight`);
 
