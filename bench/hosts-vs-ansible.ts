@@ -348,53 +348,9 @@ async function main(): Promise<void> {
     for (const h of hosts) idsOf.unmanaged.push(await register(h, 'unmanaged'));
 
     const hs = await handshakeCost(hosts, managementKey);
-    // BENCH_DIRECT=1: the SSH work alone (live-apply called directly, no task, store or HTTP) on the same hosts,
-    // to tell keyfleet's own cost per host from the cost of the SSH session it needs.
-    if (process.env.BENCH_DIRECT === '1') {
-      const { applyLive } = await import('../src/core/binding/live-apply.js');
-      const { sshLiveAccess } = await import('../src/backends/ssh/ssh-session.js');
-      for (const flip of [true, false]) {
-        const ld = monitorEventLoopDelay({ resolution: 5 });
-        ld.enable();
-        const prof = process.env.BENCH_PROFILE === '1' ? await startProfile() : null;
-        const j0 = await cpuJiffies(); const c0 = process.cpuUsage(); const t0 = performance.now();
-        let next = 0;
-        await Promise.all(Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
-          while (next < hosts.length) {
-            const h = hosts[next++]!;
-            await applyLive(sshLiveAccess, { target: { host: h.address, port: h.port, username: loginOf(h) }, loginUser: h.user, hostKey: { kind: 'trust-on-first-use' }, homeDir: h.home },
-              { kind: 'privateKey', privateKey: managementKey }, { key: flip ? { keyPairName: 'k', publicKey: user.publicKey } : null, passwordLogin: null }, { verify: false });
-          }
-        }));
-        const sec = (performance.now() - t0) / 1000; const c = process.cpuUsage(c0); ld.disable();
-        if (prof) await prof(`/tmp/keyfleet-bench-direct-${flip}.cpuprofile`);
-        console.log(`  direct applyLive ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; node ${((c.user + c.system) / 1000 / hosts.length).toFixed(1)} ms, machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host; loop p50 ${(ld.percentile(50) / 1e6).toFixed(1)} ms`);
-      }
-      // Bare ssh2, no keyfleet code: log in, open SFTP, read the file, write a temporary one and rename it over.
-      const bare = (h: TestHost) => new Promise<void>((resolve, reject) => {
-        const c = new ssh2.Client();
-        c.once('error', reject);
-        c.once('ready', () => c.sftp((err, sftp) => {
-          if (err) return reject(err);
-          const file = `${h.home}/.ssh/authorized_keys`;
-          sftp.readFile(file, (e1, data) => {
-            if (e1) return reject(e1);
-            sftp.writeFile(`${file}.bare`, data, (e2) => {
-              if (e2) return reject(e2);
-              sftp.ext_openssh_rename(`${file}.bare`, file, (e3) => (e3 ? reject(e3) : (c.end(), resolve())));
-            });
-          });
-        }));
-        c.connect({ host: h.address, port: h.port, username: loginOf(h), privateKey: managementKey, readyTimeout: 20_000, hostVerifier: () => true });
-      });
-      const j0 = await cpuJiffies(); const t0 = performance.now();
-      let next = 0;
-      await Promise.all(Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
-        while (next < hosts.length) await bare(hosts[next++]!);
-      }));
-      const sec = (performance.now() - t0) / 1000;
-      console.log(`  bare ssh2 read + write + rename ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host`);
-    }
+    // BENCH_DIRECT=1: the SSH work alone (live-apply called directly, no task, store or HTTP), and a bare ssh2
+    // session, on the same hosts: before keyfleet's phases and again after them (the order must not decide).
+    if (process.env.BENCH_DIRECT === '1') await directRuns(hosts, managementKey, user.publicKey, 'before');
     console.log(`SSH handshake + key login: ${(hs.cpuPerConnection * 1000).toFixed(1)} ms CPU (all processes) → limit ${hs.limitPerSecond.toFixed(0)} connections/s on ${os.cpus().length} cores; observed ${hs.observedPerSecond.toFixed(0)}/s with 50 in flight`);
 
     const variants: KeyfleetVariant[] = [
@@ -433,6 +389,7 @@ async function main(): Promise<void> {
       driftScans.push({ hosts: n, seconds: scanSeconds });
       console.log(`${n} hosts  keyfleet drift scan (read every host, all in sync)  ${scanSeconds.toFixed(2)} s  ${(n / scanSeconds).toFixed(1)} hosts/s  bound ${(hs.limitPerSecond / (n / scanSeconds)).toFixed(2)}×`);
     }
+    if (process.env.BENCH_DIRECT === '1') await directRuns(hosts, managementKey, user.publicKey, 'after');
     // keyfleet's default for hosts (password login follows the key): a different job, printed for information.
     if (!SKIP_MANAGED) {
       for (const id of idsOf.unmanaged) await api.call('DELETE', `/api/v1/instances/${id}`);
@@ -465,6 +422,53 @@ async function main(): Promise<void> {
     await stopHosts(hosts);
     await fs.rm(work, { recursive: true, force: true });
   }
+}
+
+/** BENCH_DIRECT: keyfleet's live-apply code alone, then a bare ssh2 session, over all hosts (64 or KEYFLEET_TASK_CONCURRENCY in flight). */
+async function directRuns(hosts: TestHost[], managementKey: string, userPublicKey: string, when: string): Promise<void> {
+  const { applyLive } = await import('../src/core/binding/live-apply.js');
+  const { sshLiveAccess } = await import('../src/backends/ssh/ssh-session.js');
+  for (const flip of [true, false]) {
+    const ld = monitorEventLoopDelay({ resolution: 5 });
+    ld.enable();
+    const prof = process.env.BENCH_PROFILE === '1' ? await startProfile() : null;
+    const j0 = await cpuJiffies(); const c0 = process.cpuUsage(); const t0 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
+      while (next < hosts.length) {
+        const h = hosts[next++]!;
+        await applyLive(sshLiveAccess, { target: { host: h.address, port: h.port, username: loginOf(h) }, loginUser: h.user, hostKey: { kind: 'trust-on-first-use' }, homeDir: h.home },
+          { kind: 'privateKey', privateKey: managementKey }, { key: flip ? { keyPairName: 'k', publicKey: userPublicKey } : null, passwordLogin: null }, { verify: false });
+      }
+    }));
+    const sec = (performance.now() - t0) / 1000; const c = process.cpuUsage(c0); ld.disable();
+    if (prof) await prof(`/tmp/keyfleet-bench-direct-${flip}.cpuprofile`);
+    console.log(`  direct applyLive (${when}) ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; node ${((c.user + c.system) / 1000 / hosts.length).toFixed(1)} ms, machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host; loop p50 ${(ld.percentile(50) / 1e6).toFixed(1)} ms`);
+  }
+  // Bare ssh2, no keyfleet code: log in, open SFTP, read the file, write a temporary one and rename it over.
+  const bare = (h: TestHost) => new Promise<void>((resolve, reject) => {
+    const c = new ssh2.Client();
+    c.once('error', reject);
+    c.once('ready', () => c.sftp((err, sftp) => {
+      if (err) return reject(err);
+      const file = `${h.home}/.ssh/authorized_keys`;
+      sftp.readFile(file, (e1, data) => {
+        if (e1) return reject(e1);
+        sftp.writeFile(`${file}.bare`, data, (e2) => {
+          if (e2) return reject(e2);
+          sftp.ext_openssh_rename(`${file}.bare`, file, (e3) => (e3 ? reject(e3) : (c.end(), resolve())));
+        });
+      });
+    }));
+    c.connect({ host: h.address, port: h.port, username: loginOf(h), privateKey: managementKey, readyTimeout: 20_000, hostVerifier: () => true });
+  });
+  const j0 = await cpuJiffies(); const t0 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
+    while (next < hosts.length) await bare(hosts[next++]!);
+  }));
+  const sec = (performance.now() - t0) / 1000;
+  console.log(`  bare ssh2 read + write + rename (${when}) ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host`);
 }
 
 /** SSH connections keyfleet opens per host and phase: its session, plus one fresh login when it verifies. */

@@ -16,7 +16,7 @@ import { createSimSshFleet, type SimSshFleet } from '../backends/sim/ssh-server.
 import { sshLiveAccess } from '../backends/ssh/ssh-session.js';
 import { createPolicyAuthorizer } from '../core/authz/policy-authorizer.js';
 import { type Core, createCore } from '../core/index.js';
-import type { Logger } from '../core/ports.js';
+import type { LiveAccess, Logger } from '../core/ports.js';
 import { createPasswordHasher } from '../crypto/password-hasher.js';
 import { createSecretBox } from '../crypto/secret-box.js';
 import { createSshKeyMaterial } from '../crypto/ssh-key-material.js';
@@ -48,7 +48,12 @@ function coreLogger(app: FastifyInstance): Logger {
   };
 }
 
-export async function startKeyfleet(config: Config): Promise<Keyfleet> {
+/** What a caller may put in place of the real adapters (benchmarks measuring keyfleet without the network). */
+export interface KeyfleetOverrides {
+  live?: LiveAccess;
+}
+
+export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides = {}): Promise<Keyfleet> {
   const releaseLock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
   const app = buildHttpServer({ bodyLimitBytes: config.bodyLimitBytes, logLevel: config.logLevel });
   const logger = coreLogger(app);
@@ -65,7 +70,7 @@ export async function startKeyfleet(config: Config): Promise<Keyfleet> {
   const core = createCore({
     store,
     compute,
-    live: sshLiveAccess,
+    live: overrides.live ?? sshLiveAccess,
     keys: createSshKeyMaterial(),
     secrets,
     passwords: createPasswordHasher(),
