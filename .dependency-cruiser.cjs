@@ -63,16 +63,17 @@ module.exports = {
       comment: 'CLI resource commands are HTTP clients of the native API; only `serve` reaches the composition root.',
       severity: 'error',
       from: { path: '^src/cli/', pathNot: '^src/cli/commands/serve\\.ts$' },
-      // Except the inventory parser (a pure module with no imports): one parser for both clients, CLI and console.
-      to: { path: '^src/(core|store|backends|api|crypto|app)/', pathNot: '^src/api/native/inventory\\.ts$' },
+      // Except the inventory parser and the event-stream format (pure modules with no imports): one of each for both
+      // clients, CLI and console.
+      to: { path: '^src/(core|store|backends|api|crypto|app)/', pathNot: '^src/api/native/(inventory|event-stream)\\.ts$' },
     },
     {
       name: 'console-types-only',
       comment: 'The web console sees the native API through its published types only.',
       severity: 'error',
       from: { path: '^src/console/' },
-      // Plus the inventory parser (a pure module with no imports): one parser for both clients, CLI and console.
-      to: { path: '^src/', pathNot: ['^src/console/', '^src/api/native/views\\.ts$', '^src/api/native/schemas\\.ts$', '^src/api/native/inventory\\.ts$'] },
+      // Plus the inventory parser and the event-stream format (pure modules with no imports), shared with the CLI.
+      to: { path: '^src/', pathNot: ['^src/console/', '^src/api/native/views\\.ts$', '^src/api/native/schemas\\.ts$', '^src/api/native/(inventory|event-stream)\\.ts$'] },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],

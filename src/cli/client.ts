@@ -2,6 +2,8 @@
  * A thin client of the native API for the CLI. Credentials come from the environment (or flags); each command
  * signs in, does its work, and signs out, so no token is left behind on disk.
  */
+import { eventStreamReader } from '../api/native/event-stream.js';
+
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly requestId?: string) {
     super(message);
@@ -58,17 +60,8 @@ export class KeyfleetClient {
       throw new ApiError(res.status, json?.code ?? 'Error', json?.message ?? `HTTP ${res.status}`, json?.requestId);
     }
     const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (data !== undefined) onEvent(event, JSON.parse(data));
-      }
-    }
+    const read = eventStreamReader(onEvent);
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) read(decoder.decode(chunk, { stream: true }));
   }
 
   private async raw(method: string, path: string, body?: unknown): Promise<unknown> {

@@ -1,6 +1,7 @@
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { IdParams, TaskItemsQuery, TaskListQuery } from '../schemas.js';
+import { formatEvent } from '../event-stream.js';
 import { taskItemView, taskView } from '../views.js';
 
 export function taskRoutes(app: NativeApp, { core }: NativeContext) {
@@ -22,7 +23,7 @@ export function taskRoutes(app: NativeApp, { core }: NativeContext) {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': String(req.id) });
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = (event: string, data: unknown) => res.write(formatEvent(event, data));
     const gone = new AbortController();
     req.raw.on('close', () => gone.abort());
     try {

@@ -3,6 +3,7 @@
  * server records the console as the face in tasks and the audit trail. The bearer token lives in
  * sessionStorage (this tab only, gone when the tab closes); nothing else is stored by the browser.
  */
+import { eventStreamReader } from '../../../api/native/event-stream.js';
 import type { DriftRepair, DriftResult, UpdatedHost, UpdateHostRequest } from './types';
 import type {
   AccessKey,
@@ -192,25 +193,20 @@ async function followProgress(id: string, onTask: (t: Task) => void, signal: Abo
     const res = await fetch(`${API_BASE}/tasks/${enc(id)}/progress`, { headers, cache: 'no-store', credentials: 'omit', signal });
     if (!res.ok || !res.body) return null;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
+    let finished: Task | null = null;
+    const read = eventStreamReader((event, data) => {
+      if (finished || (event !== 'progress' && event !== 'done')) return;
+      const task = (data as { task: Task }).task;
+      onTask(task);
+      if (event === 'done') finished = task;
+    });
+    while (!finished) {
       const { value, done } = await reader.read();
       if (done) return null;
-      buffer += value;
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (!data || (event !== 'progress' && event !== 'done')) continue;
-        const task = (JSON.parse(data) as { task: Task }).task;
-        onTask(task);
-        if (event === 'done') {
-          void reader.cancel();
-          return task;
-        }
-      }
+      read(value);
     }
+    void reader.cancel();
+    return finished;
   } catch {
     return null; // aborted, or the connection broke: the caller reads the task instead
   }
