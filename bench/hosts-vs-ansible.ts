@@ -50,6 +50,7 @@ import ssh2 from 'ssh2';
 import type { Keyfleet } from '../src/app/keyfleet.js';
 import { type Api, startInProcess, tempDir } from '../test/support/keyfleet.js';
 import { sshKeygen } from '../test/support/openssh.js';
+import { startProfile } from './support/cpu-profile.js';
 import { allowRootLogin, authorizeSideKey, startHosts, stopHosts, type TestHost } from '../test/support/sshd-harness.js';
 
 const run = promisify(execFile);
@@ -283,21 +284,6 @@ async function keyfleetPhase(api: Api, ids: string[], keyPairName: string, actio
   const failed = r.items.filter((i: any) => i.status !== 'succeeded');
   if (failed.length) throw new Error(`keyfleet ${action}: ${failed.length} failed, e.g. ${JSON.stringify(failed[0])}`);
   return seconds;
-}
-
-/** BENCH_PROFILE=1: a CPU profile of keyfleet's process during each unverified phase (for finding its own cost). */
-async function startProfile(): Promise<(file: string) => Promise<void>> {
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async (file) => {
-    const { profile } = await session.post('Profiler.stop');
-    await fs.writeFile(file, JSON.stringify(profile));
-    session.disconnect();
-    console.log(`  profile: ${file}`);
-  };
 }
 
 async function main(): Promise<void> {

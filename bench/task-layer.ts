@@ -16,6 +16,7 @@ import { loadConfig } from '../src/app/config.js';
 import type { LiveAccess, LiveSession, RemoteFile } from '../src/core/ports.js';
 import { Api, testEnv } from '../test/support/keyfleet.js';
 import { sshKeygen } from '../test/support/openssh.js';
+import { startProfile } from './support/cpu-profile.js';
 import fs from 'node:fs/promises';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 2000);
@@ -77,20 +78,6 @@ async function main(): Promise<void> {
   } finally {
     await kf.close();
   }
-}
-
-async function startProfile(): Promise<(file: string) => Promise<void>> {
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async (file) => {
-    const { profile } = await session.post('Profiler.stop');
-    await fs.writeFile(file, JSON.stringify(profile));
-    session.disconnect();
-    console.log(`  profile: ${file}`);
-  };
 }
 
 main().then(() => process.exit(0), (err) => {
