@@ -3,6 +3,7 @@
  *
  * Built for fleets (thousands of hosts, bounded concurrency), so every call is lean and bounded:
  * - one TCP connection per call, our own socket (TCP_NODELAY, destroyed on every failure path), no keepalive chatter;
+ *   packets written in one tick leave together, and the host is not asked to prove its host keys (lean-transport.ts);
  * - connect + handshake + login bounded by `timeoutMs`, each later operation bounded too; a timed-out session is
  *   closed, since its state on the server is unknown;
  * - the host key is checked during key exchange, before the user-auth service is even requested, so a changed key
@@ -20,6 +21,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ClientChannel, Client as Ssh2Client, ParsedKey, SFTPWrapper, SignCallback, SigningRequestOptions, Stats } from 'ssh2';
 import { CoreError, isCoreError, type ErrorCode } from '../../core/errors.js';
 import type { LiveAccess } from '../../core/ports.js';
+import { coalesceWritesPerTick, declineHostKeyProofs } from './lean-transport.js';
 import { SudoSession } from './sudo-session.js';
 
 const { Client, BaseAgent, utils } = ssh2;
@@ -146,6 +148,7 @@ function dial(plan: DialPlan, progress: DialProgress = { phase: 'connecting', ho
   return new Promise((resolve, reject) => {
     const client = new Client();
     const sock = net.connect({ host: target.host, port: target.port, noDelay: true });
+    coalesceWritesPerTick(sock);
     let settled = false;
     const settle = (outcome: () => void) => {
       if (settled) return;
@@ -189,6 +192,7 @@ function dial(plan: DialPlan, progress: DialProgress = { phase: 'connecting', ho
         return plan.authHandler(methodsLeft);
       }) as unknown as AuthHandlerMiddleware,
     });
+    declineHostKeyProofs(client);
   });
 }
 
