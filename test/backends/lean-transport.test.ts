@@ -1,8 +1,9 @@
 /**
  * What keyfleet changes about ssh2's use of a connection (src/backends/ssh/lean-transport.ts), shown on the wire:
  * - packets written in one tick arrive together, later ones are not held back, and end() flushes;
- * - against Debian's sshd (logging at DEBUG, so every global request it gets is in its log), keyfleet's sessions and
- *   logins never ask the host to prove its host keys, while a stock ssh2 client, as the control, does.
+ * - against Debian's sshd (logging at DEBUG, so every global request and every unsigned key query it gets is in its
+ *   log), keyfleet's sessions and logins never ask the host to prove its host keys and sign their key login at once
+ *   (ed25519 and RSA), while a stock ssh2 client, as the control, does both; a refused key is still refused.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 
-import { coalesceWritesPerTick, declineHostKeyProofs } from '../../src/backends/ssh/lean-transport.js';
+import { coalesceWritesPerTick, declineHostKeyProofs, signKeyLoginAtOnce } from '../../src/backends/ssh/lean-transport.js';
 import { openSession, tryLogin } from '../../src/backends/ssh/ssh-session.js';
 import { startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
 
@@ -74,10 +75,12 @@ describe('writes coalesced per tick', () => {
   });
 });
 
-describe('host key proofs are not requested', () => {
+describe('no host key proofs, no unsigned key queries', () => {
   let hosts: TestHost[] = [];
   let host: TestHost;
   let privateKey: string;
+  let rsaKey: string;
+  let strangerKey: string;
   let keyDir: string;
 
   before(async () => {
@@ -85,10 +88,15 @@ describe('host key proofs are not requested', () => {
     host = hosts[0]!;
     keyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-lean-'));
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lean', '-f', path.join(keyDir, 'id')]);
+    await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', '3072', '-N', '', '-C', 'lean-rsa', '-f', path.join(keyDir, 'rsa')]);
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'stranger', '-f', path.join(keyDir, 'stranger')]);
     privateKey = await fs.readFile(path.join(keyDir, 'id'), 'utf8');
+    rsaKey = await fs.readFile(path.join(keyDir, 'rsa'), 'utf8');
+    strangerKey = await fs.readFile(path.join(keyDir, 'stranger'), 'utf8');
     const ssh = path.join(host.home, '.ssh');
     await fs.mkdir(ssh, { recursive: true, mode: 0o700 });
-    await fs.copyFile(path.join(keyDir, 'id.pub'), path.join(ssh, 'authorized_keys'));
+    const lines = await Promise.all(['id.pub', 'rsa.pub'].map((f) => fs.readFile(path.join(keyDir, f), 'utf8')));
+    await fs.writeFile(path.join(ssh, 'authorized_keys'), lines.join(''));
     await fs.chmod(path.join(ssh, 'authorized_keys'), 0o600);
     for (const p of [ssh, path.join(ssh, 'authorized_keys')]) await fs.chown(p, host.uid, host.gid);
     // DEBUG: sshd logs every global request it receives ("rtype <name> want_reply <n>").
@@ -101,20 +109,68 @@ describe('host key proofs are not requested', () => {
     await fs.rm(keyDir, { recursive: true, force: true });
   });
 
-  const proofRequests = () => host.log().split('\n').filter((l) => l.includes('hostkeys-prove-00@openssh.com')).length;
+  /** A TCP relay to the host that holds every chunk for `delayMs` each way: a round trip then costs 2 × delayMs. */
+  async function delayingRelay(delayMs: number): Promise<{ port: number; close: () => void }> {
+    const server = net.createServer((client) => {
+      client.setNoDelay(true);
+      const upstream = net.connect({ host: host.address, port: host.port, noDelay: true });
+      const relay = (from: net.Socket, to: net.Socket) => from.on('data', (d) => setTimeout(() => to.writable && to.write(d), delayMs));
+      relay(client, upstream);
+      relay(upstream, client);
+      for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+        a.on('close', () => b.destroy());
+        a.on('error', () => b.destroy());
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+  }
+
+  it('a key login takes one round trip less than stock ssh2\'s (through a relay adding 100 ms each way)', async () => {
+    const relay = await delayingRelay(100);
+    try {
+      const roundTrips = async (login: () => Promise<unknown>) => {
+        const t0 = performance.now();
+        await login();
+        return (performance.now() - t0) / 200;
+      };
+      const stock = await roundTrips(() => new Promise<void>((resolve, reject) => {
+        const c = new ssh2.Client();
+        c.once('ready', () => (c.end(), resolve()));
+        c.once('error', reject);
+        c.connect({ host: '127.0.0.1', port: relay.port, username: host.user, privateKey, hostVerifier: () => true });
+      }));
+      const ours = await roundTrips(() => tryLogin({ host: '127.0.0.1', port: relay.port, username: host.user }, { kind: 'privateKey', privateKey }, { kind: 'pinned', sha256: host.hostKeySha256 }));
+      // Measured here: stock 5.3-5.4 round trips to 'ready', keyfleet 4.4 to a closed login (TCP, key exchange,
+      // NEWKEYS + service request, the signed login; the query and PK_OK are gone).
+      assert.ok(ours <= stock - 0.7, `keyfleet ${ours.toFixed(2)} vs stock ssh2 ${stock.toFixed(2)} round trips`);
+      assert.ok(ours < 4.9, `keyfleet's login took ${ours.toFixed(2)} round trips`);
+    } finally {
+      relay.close();
+    }
+  });
+
+  const linesWith = (needle: string) => host.log().split('\n').filter((l) => l.includes(needle)).length;
+  const proofRequests = () => linesWith('hostkeys-prove-00@openssh.com');
+  // sshd logs an unsigned publickey request (the "would you accept this key" query) at DEBUG as "test pkalg".
+  const keyQueries = () => linesWith('test pkalg');
   const settle = () => new Promise((r) => setTimeout(r, 300));
 
-  it('the wrapper finds ssh2\'s global-request handler (an ssh2 upgrade that moves it fails here)', () => {
+  it('the wrappers find ssh2\'s global-request handler and authPK (an ssh2 upgrade that moves them fails here)', () => {
     const client = new ssh2.Client();
     client.on('error', () => undefined); // the socket never connects: only the wiring is looked at
     const sock = new net.Socket();
     client.connect({ sock, username: 'x', password: 'x', readyTimeout: 60_000 });
     assert.equal(declineHostKeyProofs(client), true);
+    const key = ssh2.utils.parseKey(privateKey);
+    assert.ok(!(key instanceof Error) && !Array.isArray(key));
+    assert.equal(signKeyLoginAtOnce(client, key as ssh2.ParsedKey), true);
     client.destroy();
   });
 
-  it('a stock ssh2 client asks the host to prove its keys after login (the control)', async () => {
+  it('a stock ssh2 client asks the host to prove its keys after login, and queries its key before signing (the control)', async () => {
     const before = proofRequests();
+    const queriesBefore = keyQueries();
     await new Promise<void>((resolve, reject) => {
       const c = new ssh2.Client();
       c.once('ready', () => setTimeout(() => (c.end(), resolve()), 200)); // time for the announcement and the proof
@@ -123,19 +179,28 @@ describe('host key proofs are not requested', () => {
     });
     await settle();
     assert.ok(proofRequests() > before, 'sshd logged a hostkeys-prove request from stock ssh2');
+    assert.ok(keyQueries() > queriesBefore, 'sshd logged an unsigned key query from stock ssh2');
   });
 
-  it('keyfleet\'s sessions and logins do not, and still work', async () => {
+  it('keyfleet\'s sessions and logins do neither, and still work (ed25519 and RSA keys; a stranger\'s key is refused)', async () => {
     const before = proofRequests();
+    const queriesBefore = keyQueries();
     const target = { host: host.address, port: host.port, username: host.user };
     const session = await openSession(target, { kind: 'privateKey', privateKey }, { kind: 'pinned', sha256: host.hostKeySha256 });
     const ak = await session.readFile('.ssh/authorized_keys');
     await new Promise((r) => setTimeout(r, 200)); // the announcement has arrived and been declined
     session.close();
     assert.match(ak!.content, /ssh-ed25519 /);
-    assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey }, { kind: 'pinned', sha256: host.hostKeySha256 })).ok, true);
+    const pin = { kind: 'pinned', sha256: host.hostKeySha256 } as const;
+    assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey }, pin)).ok, true);
+    const accepted = () => linesWith('Accepted publickey for kflt');
+    const acceptedBefore = accepted();
+    assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey: rsaKey }, pin)).ok, true, 'an RSA key (rsa-sha2-*) signs at once too');
+    assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey: strangerKey }, pin)).ok, false, 'a key not in authorized_keys is refused');
     await settle();
     assert.equal(proofRequests(), before, 'no hostkeys-prove request from keyfleet');
-    assert.match(host.log(), /Accepted publickey for kflt/, 'the logins did happen');
+    assert.equal(keyQueries(), queriesBefore, 'no unsigned key query from keyfleet');
+    assert.equal(accepted(), acceptedBefore + 1, 'the RSA login was accepted');
+    assert.match(host.log(), /Accepted publickey for kflt\S* .*RSA/, 'as an RSA key');
   });
 });

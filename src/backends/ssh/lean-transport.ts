@@ -1,6 +1,7 @@
 /**
- * Two things keyfleet changes about how ssh2 uses a connection, both to spend less CPU on the host and here per
- * connection (at fleet scale the machine's CPU per connection is the limit; see bench/hosts-vs-ansible.ts).
+ * Three things keyfleet changes about how ssh2 uses a connection, to spend fewer round trips and less CPU on the
+ * host and here per connection (at fleet scale the CPU per connection is the limit on a local network, and round
+ * trips are on a wide one; see bench/hosts-vs-ansible.ts).
  *
  * 1. Packets written in the same tick leave in one TCP segment. ssh2 writes every SSH packet with its own
  *    socket.write, so a pipelined batch of SFTP requests (open's fstat and read; write, fsetstat and fsync; close
@@ -14,9 +15,15 @@
  *    the proof is a signature per host key (an RSA host key costs the host the most) and a verification here, for
  *    nothing. The announcement is sent without want-reply; if a server asks for one, it gets a refusal, as for any
  *    global request a client does not support.
+ *
+ * 3. A key login signs at once. ssh2, like OpenSSH's client, first asks whether the server would accept the key
+ *    (a publickey request without a signature, answered by PK_OK) and signs only then: one more round trip, and on
+ *    the host one more pass over authorized_keys. RFC 4252 (7) lets the client send the signed request directly;
+ *    keyfleet holds the private key in memory, so signing costs nothing worth a round trip. A refused key ends the
+ *    same way (USERAUTH_FAILURE); ssh2's own retries with other RSA signature algorithms are signed at once too.
  */
 import type net from 'node:net';
-import type { Client as Ssh2Client } from 'ssh2';
+import type { Client as Ssh2Client, ParsedKey } from 'ssh2';
 
 const HOSTKEYS_ANNOUNCEMENT = 'hostkeys-00@openssh.com';
 
@@ -47,7 +54,12 @@ type CoalescedSocket = net.Socket & { [COALESCED]?: true };
 interface ProtocolInternals {
   _handlers?: { GLOBAL_REQUEST?: (proto: unknown, name: string, wantReply: boolean, data: unknown) => void };
   requestFailure?: () => void;
+  authPK?: AuthPK;
 }
+type SignDone = (signature: Buffer) => void;
+type AuthPK = (this: ProtocolInternals, username: string, pubKey: ParsedKey, keyAlgo?: string | ((data: Buffer, done: SignDone) => void), cbSign?: (data: Buffer, done: SignDone) => void) => void;
+
+const protocolOf = (client: Ssh2Client) => (client as unknown as { _protocol?: ProtocolInternals })._protocol;
 
 /**
  * Call right after client.connect(). Returns false (and changes nothing) when this ssh2 version's internals are not
@@ -55,7 +67,7 @@ interface ProtocolInternals {
  * so an upgrade cannot silently bring the per-connection proof back.
  */
 export function declineHostKeyProofs(client: Ssh2Client): boolean {
-  const proto = (client as unknown as { _protocol?: ProtocolInternals })._protocol;
+  const proto = protocolOf(client);
   const handlers = proto?._handlers;
   const original = handlers?.GLOBAL_REQUEST;
   if (!proto || !handlers || typeof original !== 'function' || typeof proto.requestFailure !== 'function') return false;
@@ -64,4 +76,34 @@ export function declineHostKeyProofs(client: Ssh2Client): boolean {
     if (wantReply) proto.requestFailure!();
   };
   return true;
+}
+
+/**
+ * Call right after client.connect(): a publickey attempt with `key` is sent signed, without the query first.
+ * Returns false (and changes nothing) when ssh2's protocol object is not as expected; the adapter's test fails then.
+ */
+export function signKeyLoginAtOnce(client: Ssh2Client, key: ParsedKey): boolean {
+  const proto = protocolOf(client);
+  const authPK = proto?.authPK;
+  if (!proto || typeof authPK !== 'function') return false;
+  const ours = key.getPublicSSH();
+  proto.authPK = function (this: ProtocolInternals, username, pubKey, keyAlgo, cbSign) {
+    const query = cbSign === undefined && typeof keyAlgo !== 'function';
+    if (!query || !(pubKey === key || pubKey.getPublicSSH?.().equals(ours))) return authPK.call(this, username, pubKey, keyAlgo, cbSign);
+    return authPK.call(this, username, pubKey, keyAlgo, (data, done) => {
+      const signature: Buffer | Error = key.sign(data, hashOf(keyAlgo ?? key.type));
+      // Nothing has been sent yet: a key that cannot sign takes ssh2's own path (query, then its signing error).
+      if (signature instanceof Error) authPK.call(this, username, pubKey, keyAlgo);
+      else done(signature);
+    });
+  } as AuthPK;
+  return true;
+}
+
+/** The hash an SSH signature algorithm names (RSA only; other key types have exactly one). */
+function hashOf(keyAlgo: string): string | undefined {
+  if (keyAlgo === 'rsa-sha2-256') return 'sha256';
+  if (keyAlgo === 'rsa-sha2-512') return 'sha512';
+  if (keyAlgo === 'ssh-rsa') return 'sha1';
+  return undefined;
 }

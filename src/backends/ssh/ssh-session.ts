@@ -3,7 +3,8 @@
  *
  * Built for fleets (thousands of hosts, bounded concurrency), so every call is lean and bounded:
  * - one TCP connection per call, our own socket (TCP_NODELAY, destroyed on every failure path), no keepalive chatter;
- *   packets written in one tick leave together, and the host is not asked to prove its host keys (lean-transport.ts);
+ *   packets written in one tick leave together, a key login signs at once, and the host is not asked to prove its
+ *   host keys (lean-transport.ts);
  * - connect + handshake + login bounded by `timeoutMs`, each later operation bounded too; a timed-out session is
  *   closed, since its state on the server is unknown;
  * - the host key is checked during key exchange, before the user-auth service is even requested, so a changed key
@@ -21,7 +22,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ClientChannel, Client as Ssh2Client, ParsedKey, SFTPWrapper, SignCallback, SigningRequestOptions, Stats } from 'ssh2';
 import { CoreError, isCoreError, type ErrorCode } from '../../core/errors.js';
 import type { LiveAccess } from '../../core/ports.js';
-import { coalesceWritesPerTick, declineHostKeyProofs } from './lean-transport.js';
+import { coalesceWritesPerTick, declineHostKeyProofs, signKeyLoginAtOnce } from './lean-transport.js';
 import { SudoSession } from './sudo-session.js';
 
 const { Client, BaseAgent, utils } = ssh2;
@@ -61,7 +62,7 @@ export async function openSession(target: SshTarget, credential: SshCredential, 
   const scrub = scrubberFor(credential);
   const login = credentialLogin(target.username, credential);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const { client, sock, hostKeySha256 } = await dial({ target, hostKey, timeoutMs, authHandler: login, scrub });
+  const { client, sock, hostKeySha256 } = await dial({ target, hostKey, timeoutMs, authHandler: login.step, signAtOnce: login.key, scrub });
   const session = new Ssh2Session(client, sock, target, hostKeySha256, opts.opTimeoutMs ?? timeoutMs, scrub);
   return opts.sudo ? new SudoSession(session) : session;
 }
@@ -71,7 +72,7 @@ export async function tryLogin(target: SshTarget, credential: SshCredential, hos
   const login = credentialLogin(target.username, credential);
   const seen: DialProgress = { phase: 'connecting', hostKeySha256: null, hostKeyMismatch: null };
   try {
-    const { client, sock, hostKeySha256 } = await dial({ target, hostKey, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, authHandler: login, scrub }, seen);
+    const { client, sock, hostKeySha256 } = await dial({ target, hostKey, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, authHandler: login.step, signAtOnce: login.key, scrub }, seen);
     await closeGracefully(client, sock);
     return { ok: true, hostKeySha256 };
   } catch (err) {
@@ -132,6 +133,8 @@ interface DialPlan {
   hostKey: HostKeyPolicy;
   timeoutMs: number;
   authHandler: AuthStep;
+  /** A private key the login signs with at once, without asking the server first (lean-transport.ts). */
+  signAtOnce?: ParsedKey | null;
   scrub: (text: string) => string;
 }
 
@@ -193,6 +196,7 @@ function dial(plan: DialPlan, progress: DialProgress = { phase: 'connecting', ho
       }) as unknown as AuthHandlerMiddleware,
     });
     declineHostKeyProofs(client);
+    if (plan.signAtOnce) signKeyLoginAtOnce(client, plan.signAtOnce);
   });
 }
 
@@ -263,18 +267,22 @@ function closeGracefully(client: Ssh2Client, sock: net.Socket): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // Authentication steps
 
-/** Straight to the credential (no 'none' round trip); the credential is read only here, after the host key passed. */
-function credentialLogin(username: string, credential: SshCredential): AuthStep {
+/**
+ * Straight to the credential (no 'none' round trip, a key signs at once); the credential is read only here, after
+ * the host key passed.
+ */
+function credentialLogin(username: string, credential: SshCredential): { step: AuthStep; key: ParsedKey | null } {
   // Parse up front: a malformed key fails fast and locally, before any connection.
   const key = credential.kind === 'privateKey' ? parsePrivateKey(credential.privateKey) : null;
   let pending: SshCredential | null = credential;
-  return () => {
+  const step: AuthStep = () => {
     const cred = pending;
     pending = null; // one attempt; drop the reference as soon as it is used
     if (!cred) return false;
     if (cred.kind === 'password') return { type: 'password', username, password: cred.password };
     return { type: 'publickey', username, key: key as ParsedKey };
   };
+  return { step, key };
 }
 
 interface ProbeAnswer {
