@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 
 import { coalesceWritesPerTick, declineHostKeyProofs, signKeyLoginAtOnce } from '../../src/backends/ssh/lean-transport.js';
+import { loginKeyOf } from '../../src/backends/ssh/login-key.js';
 import { openSession, tryLogin } from '../../src/backends/ssh/ssh-session.js';
 import { startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
 
@@ -80,6 +81,7 @@ describe('no host key proofs, no unsigned key queries', () => {
   let host: TestHost;
   let privateKey: string;
   let rsaKey: string;
+  let ecdsaKeys: Record<string, string>;
   let strangerKey: string;
   let keyDir: string;
 
@@ -89,13 +91,15 @@ describe('no host key proofs, no unsigned key queries', () => {
     keyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-lean-'));
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lean', '-f', path.join(keyDir, 'id')]);
     await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', '3072', '-N', '', '-C', 'lean-rsa', '-f', path.join(keyDir, 'rsa')]);
+    for (const bits of ['256', '384', '521']) await run('ssh-keygen', ['-q', '-t', 'ecdsa', '-b', bits, '-N', '', '-C', `lean-ecdsa-${bits}`, '-f', path.join(keyDir, `ecdsa${bits}`)]);
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'stranger', '-f', path.join(keyDir, 'stranger')]);
     privateKey = await fs.readFile(path.join(keyDir, 'id'), 'utf8');
     rsaKey = await fs.readFile(path.join(keyDir, 'rsa'), 'utf8');
     strangerKey = await fs.readFile(path.join(keyDir, 'stranger'), 'utf8');
+    ecdsaKeys = Object.fromEntries(await Promise.all(['256', '384', '521'].map(async (b) => [b, await fs.readFile(path.join(keyDir, `ecdsa${b}`), 'utf8')] as const)));
     const ssh = path.join(host.home, '.ssh');
     await fs.mkdir(ssh, { recursive: true, mode: 0o700 });
-    const lines = await Promise.all(['id.pub', 'rsa.pub'].map((f) => fs.readFile(path.join(keyDir, f), 'utf8')));
+    const lines = await Promise.all(['id.pub', 'rsa.pub', 'ecdsa256.pub', 'ecdsa384.pub', 'ecdsa521.pub'].map((f) => fs.readFile(path.join(keyDir, f), 'utf8')));
     await fs.writeFile(path.join(ssh, 'authorized_keys'), lines.join(''));
     await fs.chmod(path.join(ssh, 'authorized_keys'), 0o600);
     for (const p of [ssh, path.join(ssh, 'authorized_keys')]) await fs.chown(p, host.uid, host.gid);
@@ -162,9 +166,7 @@ describe('no host key proofs, no unsigned key queries', () => {
     const sock = new net.Socket();
     client.connect({ sock, username: 'x', password: 'x', readyTimeout: 60_000 });
     assert.equal(declineHostKeyProofs(client), true);
-    const key = ssh2.utils.parseKey(privateKey);
-    assert.ok(!(key instanceof Error) && !Array.isArray(key));
-    assert.equal(signKeyLoginAtOnce(client, key as ssh2.ParsedKey), true);
+    assert.equal(signKeyLoginAtOnce(client, loginKeyOf({ privateKey })), true);
     client.destroy();
   });
 
@@ -182,7 +184,7 @@ describe('no host key proofs, no unsigned key queries', () => {
     assert.ok(keyQueries() > queriesBefore, 'sshd logged an unsigned key query from stock ssh2');
   });
 
-  it('keyfleet\'s sessions and logins do neither, and still work (ed25519 and RSA keys; a stranger\'s key is refused)', async () => {
+  it('keyfleet\'s sessions and logins do neither, and still work (ed25519, RSA and ECDSA keys; a stranger\'s key is refused)', async () => {
     const before = proofRequests();
     const queriesBefore = keyQueries();
     const target = { host: host.address, port: host.port, username: host.user };
@@ -196,11 +198,15 @@ describe('no host key proofs, no unsigned key queries', () => {
     const accepted = () => linesWith('Accepted publickey for kflt');
     const acceptedBefore = accepted();
     assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey: rsaKey }, pin)).ok, true, 'an RSA key (rsa-sha2-*) signs at once too');
+    for (const [bits, key] of Object.entries(ecdsaKeys)) {
+      assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey: key }, pin)).ok, true, `an ECDSA P-${bits} key signs at once (its digest chosen by keyfleet)`);
+    }
     assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey: strangerKey }, pin)).ok, false, 'a key not in authorized_keys is refused');
     await settle();
     assert.equal(proofRequests(), before, 'no hostkeys-prove request from keyfleet');
     assert.equal(keyQueries(), queriesBefore, 'no unsigned key query from keyfleet');
-    assert.equal(accepted(), acceptedBefore + 1, 'the RSA login was accepted');
+    assert.equal(accepted(), acceptedBefore + 4, 'the RSA and the three ECDSA logins were accepted');
     assert.match(host.log(), /Accepted publickey for kflt\S* .*RSA/, 'as an RSA key');
+    assert.match(host.log(), /Accepted publickey for kflt\S* .*ECDSA/, 'and as ECDSA keys');
   });
 });

@@ -24,6 +24,7 @@
  */
 import type net from 'node:net';
 import type { Client as Ssh2Client, ParsedKey } from 'ssh2';
+import type { LoginKey } from './login-key.js';
 
 const HOSTKEYS_ANNOUNCEMENT = 'hostkeys-00@openssh.com';
 
@@ -82,28 +83,20 @@ export function declineHostKeyProofs(client: Ssh2Client): boolean {
  * Call right after client.connect(): a publickey attempt with `key` is sent signed, without the query first.
  * Returns false (and changes nothing) when ssh2's protocol object is not as expected; the adapter's test fails then.
  */
-export function signKeyLoginAtOnce(client: Ssh2Client, key: ParsedKey): boolean {
+export function signKeyLoginAtOnce(client: Ssh2Client, key: LoginKey): boolean {
   const proto = protocolOf(client);
   const authPK = proto?.authPK;
   if (!proto || typeof authPK !== 'function') return false;
-  const ours = key.getPublicSSH();
+  const ours = key.parsed.getPublicSSH();
   proto.authPK = function (this: ProtocolInternals, username, pubKey, keyAlgo, cbSign) {
     const query = cbSign === undefined && typeof keyAlgo !== 'function';
-    if (!query || !(pubKey === key || pubKey.getPublicSSH?.().equals(ours))) return authPK.call(this, username, pubKey, keyAlgo, cbSign);
+    if (!query || !(pubKey === key.parsed || pubKey.getPublicSSH?.().equals(ours))) return authPK.call(this, username, pubKey, keyAlgo, cbSign);
     return authPK.call(this, username, pubKey, keyAlgo, (data, done) => {
-      const signature: Buffer | Error = key.sign(data, hashOf(keyAlgo ?? key.type));
+      const signature = key.sign(data, typeof keyAlgo === 'string' ? keyAlgo : key.parsed.type);
       // Nothing has been sent yet: a key that cannot sign takes ssh2's own path (query, then its signing error).
       if (signature instanceof Error) authPK.call(this, username, pubKey, keyAlgo);
       else done(signature);
     });
   } as AuthPK;
   return true;
-}
-
-/** The hash an SSH signature algorithm names (RSA only; other key types have exactly one). */
-function hashOf(keyAlgo: string): string | undefined {
-  if (keyAlgo === 'rsa-sha2-256') return 'sha256';
-  if (keyAlgo === 'rsa-sha2-512') return 'sha512';
-  if (keyAlgo === 'ssh-rsa') return 'sha1';
-  return undefined;
 }

@@ -23,6 +23,7 @@ import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ClientCh
 import { CoreError, isCoreError, type ErrorCode } from '../../core/errors.js';
 import type { LiveAccess } from '../../core/ports.js';
 import { coalesceWritesPerTick, declineHostKeyProofs, signKeyLoginAtOnce } from './lean-transport.js';
+import { loginKeyOf, type LoginKey } from './login-key.js';
 import { SudoSession } from './sudo-session.js';
 
 const { Client, BaseAgent, utils } = ssh2;
@@ -134,7 +135,7 @@ interface DialPlan {
   timeoutMs: number;
   authHandler: AuthStep;
   /** A private key the login signs with at once, without asking the server first (lean-transport.ts). */
-  signAtOnce?: ParsedKey | null;
+  signAtOnce?: LoginKey | null;
   scrub: (text: string) => string;
 }
 
@@ -271,16 +272,16 @@ function closeGracefully(client: Ssh2Client, sock: net.Socket): Promise<void> {
  * Straight to the credential (no 'none' round trip, a key signs at once); the credential is read only here, after
  * the host key passed.
  */
-function credentialLogin(username: string, credential: SshCredential): { step: AuthStep; key: ParsedKey | null } {
-  // Parse up front: a malformed key fails fast and locally, before any connection.
-  const key = credential.kind === 'privateKey' ? parsePrivateKey(credential.privateKey) : null;
+function credentialLogin(username: string, credential: SshCredential): { step: AuthStep; key: LoginKey | null } {
+  // Parse up front (once per credential object): a malformed key fails fast and locally, before any connection.
+  const key = credential.kind === 'privateKey' ? loginKeyOf(credential) : null;
   let pending: SshCredential | null = credential;
   const step: AuthStep = () => {
     const cred = pending;
     pending = null; // one attempt; drop the reference as soon as it is used
     if (!cred) return false;
     if (cred.kind === 'password') return { type: 'password', username, password: cred.password };
-    return { type: 'publickey', username, key: key as ParsedKey };
+    return { type: 'publickey', username, key: key!.parsed };
   };
   return { step, key };
 }
@@ -338,13 +339,6 @@ class QueryOnlyAgent extends BaseAgent<ParsedKey> {
 function parsePublicKey(line: string): ParsedKey {
   const parsed = firstKey(utils.parseKey(line.trim()));
   if (!parsed || parsed.isPrivateKey()) throw new CoreError('PublicKey.Malformed', 'The public key to probe is not a valid OpenSSH public key line.');
-  return parsed;
-}
-
-function parsePrivateKey(text: string): ParsedKey {
-  const parsed = firstKey(utils.parseKey(text));
-  // ssh2's parse messages never quote the key, but keep ours free of anything derived from it anyway.
-  if (!parsed || !parsed.isPrivateKey()) throw new CoreError('PrivateKey.Malformed', 'The private key could not be read (unsupported format, or encrypted with a passphrase).');
   return parsed;
 }
 

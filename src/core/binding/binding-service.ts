@@ -89,6 +89,12 @@ export function createBindingService(deps: BindingServiceDeps) {
   /** Live credentials by task id: memory only, dropped when the task ends. */
   const credentials = new Map<string, LiveCredential>();
   const keyPairs = new Map<string, Promise<KeyPair | null>>();
+  /**
+   * Opened management keys by task, then by key text: every host of a task that shares a management key gets the
+   * same credential object, so the SSH adapter decodes that key once per task, not once per host (it caches by
+   * credential object). Dropped with the task's other credentials when it ends.
+   */
+  const managementKeys = new Map<string, Map<string, { kind: 'privateKey'; privateKey: string }>>();
 
   async function submit(caller: Caller, req: BindRequest): Promise<Task> {
     const region: Region = requireRegion(regions, req.regionId);
@@ -190,10 +196,16 @@ export function createBindingService(deps: BindingServiceDeps) {
     return null;
   }
 
-  /** The management key of a registered host, opened from the SecretBox for this item only. */
-  function managementCredential(inst: Instance): { kind: 'privateKey'; privateKey: string } | undefined {
+  /** The management key of a registered host, opened from the SecretBox; one object per key and task. */
+  function managementCredential(taskId: string, inst: Instance): { kind: 'privateKey'; privateKey: string } | undefined {
     const sealed = inst.host?.sealedManagementKey;
-    return sealed ? { kind: 'privateKey', privateKey: deps.secrets.open(sealed, managementKeyContext(inst.id)) } : undefined;
+    if (!sealed) return undefined;
+    const privateKey = deps.secrets.open(sealed, managementKeyContext(inst.id));
+    let byKey = managementKeys.get(taskId);
+    if (!byKey) managementKeys.set(taskId, (byKey = new Map()));
+    let credential = byKey.get(privateKey);
+    if (!credential) byKey.set(privateKey, (credential = { kind: 'privateKey', privateKey }));
+    return credential;
   }
 
   /**
@@ -308,7 +320,7 @@ export function createBindingService(deps: BindingServiceDeps) {
       }
 
       // A registered host's sealed management key is used when the request carries no credential (ADR 9).
-      const management = managementCredential(instance);
+      const management = managementCredential(task.id, instance);
       const credential = credentials.get(task.id) ?? management;
       if (!credential) {
         // A credential lives in memory for its task only; after a keyfleet restart it is gone on purpose.
@@ -373,9 +385,10 @@ export function createBindingService(deps: BindingServiceDeps) {
     forget(taskId: string): void {
       credentials.delete(taskId);
       keyPairs.delete(taskId);
+      managementKeys.delete(taskId);
     },
     holdsCredential(taskId: string): boolean {
-      return credentials.has(taskId);
+      return credentials.has(taskId) || managementKeys.has(taskId);
     },
   };
 }
