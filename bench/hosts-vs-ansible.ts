@@ -147,19 +147,26 @@ const stockLogin = (privateKey: string): Login => (h) =>
   });
 
 /** The same login as keyfleet makes it (its SSH adapter's tryLogin: the socket, algorithms and auth of every session). */
-const keyfleetLogin = (privateKey: string): Login => async (h) => {
-  const r = await tryLogin({ host: h.address, port: h.port, username: loginOf(h) }, { kind: 'privateKey', privateKey }, { kind: 'trust-on-first-use' }, { timeoutMs: 20_000 });
-  if (!r.ok) throw new Error(`keyfleet's login to ${h.address} was refused`);
+const keyfleetLogin = (privateKey: string): Login => {
+  // One credential object for all logins, as a task holds one: keyfleet decodes a key once per credential.
+  const credential = { kind: 'privateKey', privateKey } as const;
+  return async (h) => {
+    const r = await tryLogin({ host: h.address, port: h.port, username: loginOf(h) }, credential, { kind: 'trust-on-first-use' }, { timeoutMs: 20_000 });
+    if (!r.ok) throw new Error(`keyfleet's login to ${h.address} was refused`);
+  };
 };
 
 /** keyfleet's login plus an SFTP session that reads one missing file: the least a change on a host costs. */
-const keyfleetSession = (privateKey: string): Login => async (h) => {
-  const session = await openSession({ host: h.address, port: h.port, username: loginOf(h) }, { kind: 'privateKey', privateKey }, { kind: 'trust-on-first-use' }, { timeoutMs: 20_000 });
-  try {
-    await session.readFile('.keyfleet-bench-nothing-here');
-  } finally {
-    session.close();
-  }
+const keyfleetSession = (privateKey: string): Login => {
+  const credential = { kind: 'privateKey', privateKey } as const;
+  return async (h) => {
+    const session = await openSession({ host: h.address, port: h.port, username: loginOf(h) }, credential, { kind: 'trust-on-first-use' }, { timeoutMs: 20_000 });
+    try {
+      await session.readFile('.keyfleet-bench-nothing-here');
+    } finally {
+      session.close();
+    }
+  };
 };
 
 /** CPU seconds (whole machine) per SSH connection with key login, and the rate reached with 50 in flight. */
@@ -482,6 +489,7 @@ async function main(): Promise<void> {
 async function directRuns(hosts: TestHost[], managementKey: string, userPublicKey: string, when: string): Promise<void> {
   const { applyLive } = await import('../src/core/binding/live-apply.js');
   const { sshLiveAccess } = await import('../src/backends/ssh/ssh-session.js');
+  const credential = { kind: 'privateKey', privateKey: managementKey } as const; // one object, as a task holds one
   for (const flip of [true, false]) {
     const ld = monitorEventLoopDelay({ resolution: 5 });
     ld.enable();
@@ -492,7 +500,7 @@ async function directRuns(hosts: TestHost[], managementKey: string, userPublicKe
       while (next < hosts.length) {
         const h = hosts[next++]!;
         await applyLive(sshLiveAccess, { target: { host: h.address, port: h.port, username: loginOf(h) }, loginUser: h.user, hostKey: { kind: 'trust-on-first-use' }, homeDir: h.home },
-          { kind: 'privateKey', privateKey: managementKey }, { key: flip ? { keyPairName: 'k', publicKey: userPublicKey } : null, passwordLogin: null }, { verify: false });
+          credential, { key: flip ? { keyPairName: 'k', publicKey: userPublicKey } : null, passwordLogin: null }, { verify: false });
       }
     }));
     const sec = (performance.now() - t0) / 1000; const c = process.cpuUsage(c0); ld.disable();
