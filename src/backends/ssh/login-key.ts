@@ -72,7 +72,8 @@ export function hashOf(keyAlgo: string): string | null {
   }
 }
 
-function firstKey(parsed: ParsedKey | ParsedKey[] | Error): ParsedKey | null {
+/** ssh2's parseKey answers one key, a list (a file may hold several) or an error: the first key, or null. */
+export function firstKey(parsed: ParsedKey | ParsedKey[] | Error): ParsedKey | null {
   if (parsed instanceof Error) return null;
   return (Array.isArray(parsed) ? parsed[0] : parsed) ?? null;
 }

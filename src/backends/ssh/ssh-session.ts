@@ -23,7 +23,7 @@ import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ClientCh
 import { CoreError, isCoreError, type ErrorCode } from '../../core/errors.js';
 import type { LiveAccess } from '../../core/ports.js';
 import { coalesceWritesPerTick, declineHostKeyProofs, signKeyLoginAtOnce } from './lean-transport.js';
-import { loginKeyOf, type LoginKey } from './login-key.js';
+import { firstKey, loginKeyOf, type LoginKey } from './login-key.js';
 import { SudoSession } from './sudo-session.js';
 
 const { Client, BaseAgent, utils } = ssh2;
@@ -342,10 +342,6 @@ function parsePublicKey(line: string): ParsedKey {
   return parsed;
 }
 
-function firstKey(parsed: ParsedKey | ParsedKey[] | Error): ParsedKey | null {
-  if (parsed instanceof Error) return null;
-  return (Array.isArray(parsed) ? parsed[0] : parsed) ?? null;
-}
 
 /**
  * Defence in depth: whatever text reaches an error, the secret itself is cut out. The secret is read only when
