@@ -26,10 +26,17 @@ const HOST_KEY = 'SHA256:' + Buffer.alloc(32, 7).toString('base64').replace(/=+$
 /** An in-memory fleet: each address has its files; sessions answer at once. */
 function memoryFleet(): LiveAccess {
   const files = new Map<string, RemoteFile>();
+  const write = (host: string, p: string, content: string, attrs: { mode: number; uid?: number; gid?: number }) => void files.set(`${host}:${p}`, { content, mode: attrs.mode, uid: attrs.uid ?? 0, gid: attrs.gid ?? 0 });
   const session = (host: string): LiveSession => ({
     hostKeySha256: HOST_KEY,
     readFile: async (p) => files.get(`${host}:${p}`) ?? null,
-    writeFileAtomic: async (p, content, attrs) => void files.set(`${host}:${p}`, { content, mode: attrs.mode, uid: attrs.uid ?? 0, gid: attrs.gid ?? 0 }),
+    readForReplace: async (p) => ({
+      current: files.get(`${host}:${p}`) ?? null,
+      directory: { mode: 0o700, uid: 0, gid: 0 },
+      replace: async (content, attrs) => write(host, p, content, attrs),
+      discard: async () => undefined,
+    }),
+    writeFileAtomic: async (p, content, attrs) => write(host, p, content, attrs),
     ensureDir: async () => undefined,
     removeFile: async (p) => void files.delete(`${host}:${p}`),
     exec: async () => ({ code: 0, stdout: '', stderr: '' }),

@@ -222,9 +222,26 @@ export interface LiveTarget {
 export type LiveCredential = { kind: 'password'; password: string } | { kind: 'privateKey'; privateKey: string };
 export type HostKeyPolicy = { kind: 'pinned'; sha256: string } | { kind: 'trust-on-first-use' };
 
+/** A file read in order to be replaced (see LiveSession.readForReplace). */
+export interface ReplaceableFile {
+  current: RemoteFile | null;
+  /** The directory holding the file as the read found it; null if it is missing or not a directory. */
+  directory: { mode: number; uid: number; gid: number } | null;
+  /** Replaces the file atomically (whole or not at all), with exactly this mode and owner. */
+  replace(content: string, attrs: { mode: number; uid?: number; gid?: number }): Promise<void>;
+  /** Gives up the replacement: whatever readForReplace prepared on the machine is removed. */
+  discard(): Promise<void>;
+}
+
 export interface LiveSession {
   readonly hostKeySha256: string;
   readFile(path: string): Promise<RemoteFile | null>;
+  /**
+   * Reads a file that is about to be replaced, with its directory; an adapter may prepare the replacement in the
+   * same round trip (SFTP opens the temp file beside it). Nothing visible changes until replace(); a caller that
+   * does not replace must discard().
+   */
+  readForReplace(path: string): Promise<ReplaceableFile>;
   writeFileAtomic(path: string, content: string, attrs: { mode: number; uid?: number; gid?: number }): Promise<void>;
   ensureDir(path: string, attrs: { mode: number; uid?: number; gid?: number }): Promise<void>;
   removeFile(path: string): Promise<void>;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 
-import { coalesceWritesPerTick, declineHostKeyProofs, signKeyLoginAtOnce } from '../../src/backends/ssh/lean-transport.js';
+import { coalesceWritesPerTick, declineHostKeyProofs, openSftpAtOnce, signKeyLoginAtOnce } from '../../src/backends/ssh/lean-transport.js';
 import { loginKeyOf } from '../../src/backends/ssh/login-key.js';
 import { openSession, tryLogin } from '../../src/backends/ssh/ssh-session.js';
 import { startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
@@ -208,5 +208,159 @@ describe('no host key proofs, no unsigned key queries', () => {
     assert.equal(accepted(), acceptedBefore + 4, 'the RSA and the three ECDSA logins were accepted');
     assert.match(host.log(), /Accepted publickey for kflt\S* .*RSA/, 'as an RSA key');
     assert.match(host.log(), /Accepted publickey for kflt\S* .*ECDSA/, 'and as ECDSA keys');
+  });
+});
+
+describe('SFTP started with its first requests (OpenSSH)', () => {
+  let hosts: TestHost[] = [];
+  let host: TestHost;
+  let refusing: TestHost;
+  let exiting: TestHost;
+  let privateKey: string;
+  let keyDir: string;
+  const pinOf = (h: TestHost) => ({ kind: 'pinned', sha256: h.hostKeySha256 }) as const;
+  const targetOf = (h: TestHost, port = h.port, address = h.address) => ({ host: address, port, username: h.user });
+
+  before(async () => {
+    // Debian's own subsystem (sftp-server started through the user's shell), one host that has none, one whose
+    // subsystem exits at once.
+    hosts = [
+      ...(await startHosts(1, { user: 'kfsa', sftp: '/usr/lib/openssh/sftp-server' })),
+      ...(await startHosts(1, { user: 'kfsb', sftp: null })),
+      ...(await startHosts(1, { user: 'kfsc', sftp: '/bin/false' })),
+    ];
+    [host, refusing, exiting] = hosts as [TestHost, TestHost, TestHost];
+    keyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-sftp-'));
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sftp', '-f', path.join(keyDir, 'id')]);
+    privateKey = await fs.readFile(path.join(keyDir, 'id'), 'utf8');
+    const line = await fs.readFile(path.join(keyDir, 'id.pub'), 'utf8');
+    for (const h of hosts) {
+      const ssh = path.join(h.home, '.ssh');
+      await fs.mkdir(ssh, { recursive: true, mode: 0o700 });
+      await fs.writeFile(path.join(ssh, 'authorized_keys'), `# by hand\n${line}`, { mode: 0o640 });
+      for (const p of [ssh, path.join(ssh, 'authorized_keys')]) await fs.chown(p, h.uid, h.gid);
+    }
+  });
+
+  after(async () => {
+    await stopHosts(hosts);
+    await fs.rm(keyDir, { recursive: true, force: true });
+  });
+
+  /** A relay to `host` that holds every chunk 50 ms each way: one round trip is 100 ms. */
+  async function delayingRelay(): Promise<{ port: number; close: () => void }> {
+    const server = net.createServer((client) => {
+      client.setNoDelay(true);
+      const upstream = net.connect({ host: host.address, port: host.port, noDelay: true });
+      const relay = (from: net.Socket, to: net.Socket) => from.on('data', (d) => setTimeout(() => to.writable && to.write(d), 50));
+      relay(client, upstream);
+      relay(upstream, client);
+      for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+        a.on('close', () => b.destroy());
+        a.on('error', () => b.destroy());
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+  }
+  const roundTrips = async (work: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await work();
+    return (performance.now() - t0) / 100;
+  };
+
+  it("stock ssh2 needs 4 round trips from a logged-in connection to a usable SFTP session (the control); ssh2's internals are where openSftpAtOnce expects them", async () => {
+    const relay = await delayingRelay();
+    const c = new ssh2.Client();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        c.once('ready', resolve).once('error', reject);
+        c.connect({ host: '127.0.0.1', port: relay.port, username: host.user, privateKey, hostVerifier: () => true });
+      });
+      const stock = await roundTrips(() => new Promise<void>((resolve, reject) => c.sftp((err) => (err ? reject(err) : resolve()))));
+      // Channel open, subsystem, INIT/VERSION, limits@openssh.com.
+      assert.ok(stock >= 3.8, `stock ssh2: ${stock.toFixed(2)} round trips`);
+      const early = openSftpAtOnce(c);
+      assert.ok(early, 'openSftpAtOnce recognises an OpenSSH server and ssh2\'s channel internals');
+      const { sftp, failure } = await early;
+      const names = await new Promise<string[]>((resolve, reject) => sftp.readdir('.ssh', (err, list) => (err ? reject(err) : resolve(list.map((e) => e.filename)))));
+      assert.ok(names.includes('authorized_keys'), 'a request sent with the subsystem request is answered');
+      assert.equal(failure(), null);
+    } finally {
+      c.end();
+      relay.close();
+    }
+  });
+
+  it('keyfleet: a read takes 4 round trips after login (stock: 6), and a read for replace plus the atomic replace 6', async () => {
+    const relay = await delayingRelay();
+    try {
+      const session = await openSession(targetOf(host, relay.port, '127.0.0.1'), { kind: 'privateKey', privateKey }, pinOf(host));
+      let read: Awaited<ReturnType<typeof session.readFile>> = null;
+      // Channel open; subsystem (sshd grants the window once it has started); [INIT, open]; [fstat, read].
+      const readTrips = await roundTrips(async () => (read = await session.readFile('.ssh/authorized_keys')));
+      session.close();
+      assert.match(read!.content, /^# by hand\n/);
+      assert.ok(readTrips < 4.5, `a read took ${readTrips.toFixed(2)} round trips`);
+
+      const again = await openSession(targetOf(host, relay.port, '127.0.0.1'), { kind: 'privateKey', privateKey }, pinOf(host));
+      const trips = await roundTrips(async () => {
+        // Channel open; subsystem; [INIT, open, stat of ~/.ssh, open temp]; [fstat, read]; [write, fsetstat, fsync];
+        // [close, rename]. Before: 11 (ssh2's 4 to a usable session, the read's 2, ensureDir's, the temp's, 3).
+        const file = await again.readForReplace('.ssh/authorized_keys');
+        assert.deepEqual(file.directory, { mode: 0o700, uid: host.uid, gid: host.gid });
+        await file.replace(`${file.current!.content}# added\n`, { mode: file.current!.mode, uid: file.current!.uid, gid: file.current!.gid });
+      });
+      again.close();
+      assert.ok(trips < 6.5, `read for replace + replace took ${trips.toFixed(2)} round trips`);
+      const ak = path.join(host.home, '.ssh', 'authorized_keys');
+      assert.match(await fs.readFile(ak, 'utf8'), /^# by hand\n.*\n# added\n$/s);
+      const st = await fs.stat(ak);
+      assert.equal(st.mode & 0o7777, 0o640, 'mode kept');
+      assert.equal(st.uid, host.uid, 'owner kept');
+      assert.deepEqual((await fs.readdir(path.join(host.home, '.ssh'))).filter((f) => f.includes('keyfleet')), [], 'no temp file left');
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('a read for replace that is discarded leaves nothing behind; with no directory yet the replace makes its own temp file', async () => {
+    const session = await openSession(targetOf(host), { kind: 'privateKey', privateKey }, pinOf(host));
+    try {
+      const file = await session.readForReplace('.ssh/authorized_keys');
+      assert.ok((await fs.readdir(path.join(host.home, '.ssh'))).some((f) => f.includes('keyfleet')), 'the temp file was opened with the read');
+      await file.discard();
+      await file.discard(); // twice is fine
+      assert.deepEqual((await fs.readdir(path.join(host.home, '.ssh'))).filter((f) => f.includes('keyfleet')), []);
+
+      const missing = await session.readForReplace('new-dir/keys');
+      assert.equal(missing.current, null);
+      assert.equal(missing.directory, null);
+      await session.ensureDir('new-dir', { mode: 0o700 });
+      await missing.replace('k\n', { mode: 0o600 });
+      assert.equal(await fs.readFile(path.join(host.home, 'new-dir', 'keys'), 'utf8'), 'k\n');
+      assert.deepEqual(await fs.readdir(path.join(host.home, 'new-dir')), ['keys']);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('a refused subsystem, or one that exits at once, fails the request at once, named as such, not by timeout', async (t) => {
+    for (const [h, why] of [[refusing, /refused the sftp subsystem/], [exiting, /subsystem exited with code 1|session ended before it started/]] as const) {
+      const session = await openSession(targetOf(h), { kind: 'privateKey', privateKey }, pinOf(h), { timeoutMs: 8_000 });
+      try {
+        const t0 = performance.now();
+        const err = await session.readFile('.ssh/authorized_keys').then(() => null, (e: Error & { code?: string }) => e);
+        const ms = performance.now() - t0;
+        assert.ok(err, 'the read fails');
+        t.diagnostic(`${h.user}: ${err.message} (${ms.toFixed(0)} ms)`);
+        assert.equal(err.code, 'Live.RemoteError');
+        assert.match(err.message, /SFTP subsystem is not available/);
+        assert.match(err.message, why);
+        assert.ok(ms < 2_000, `failed after ${ms.toFixed(0)} ms`);
+      } finally {
+        session.close();
+      }
+    }
   });
 });

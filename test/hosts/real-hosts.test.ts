@@ -15,7 +15,7 @@ import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, tempDir } from '../support/keyfleet.js';
 import { sshKeygen, writePrivateKey } from '../support/openssh.js';
 import type { TestHost } from '../support/sshd-harness.js';
-import { akPath, cli, dirOf, dropIn, login, REGION, type RegisteredFleet, startRegisteredFleet } from './support/registered-hosts.js';
+import { akPath, cli, dirOf, dropIn, login, REGION, type RegisteredFleet, startRegisteredFleet, tempFilesIn } from './support/registered-hosts.js';
 
 const run = promisify(execFile);
 
@@ -99,6 +99,14 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     assert.equal(st.mode & 0o777, 0o600);
     assert.match(await fs.readFile(dropIn(host1), 'utf8'), /PasswordAuthentication no/);
     assert.equal((await api.instance(id)).keyPairName, 'host-kp1');
+    assert.deepEqual(tempFilesIn(host1), [], 'no temp file left by the write');
+
+    // Bound again: nothing to change, and the temp file opened with the read is gone again.
+    const mtime = (await fs.stat(akPath(host1))).mtimeMs;
+    const again = await change({ action: 'bind', keyPairName: 'host-kp1', instanceIds: [id] });
+    assert.equal(again.status, 'succeeded', JSON.stringify(again));
+    assert.equal((await fs.stat(akPath(host1))).mtimeMs, mtime, 'authorized_keys was not rewritten');
+    assert.deepEqual(tempFilesIn(host1), [], 'no temp file left when nothing changed');
 
     const unbound = await change({ action: 'unbind', instanceIds: [id] });
     assert.equal(unbound.status, 'succeeded', JSON.stringify(unbound));
@@ -124,6 +132,7 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     const replace = await change({ action: 'bind', keyPairName: 'host-kp1', instanceIds: [id] });
     assert.equal(replace.errorCode, 'Live.LockoutRefused', 'replacing it is the same removal');
     assert.equal(await fs.readFile(akPath(host1), 'utf8'), before, 'nothing was changed');
+    assert.deepEqual(tempFilesIn(host1), [], 'and nothing prepared was left behind');
     assert.equal((await login(host1, { identityFile: mgmt.privateKeyPath })).code, 0);
     assert.equal((await api.instance(id)).keyPairName, 'host-mgmt');
   });

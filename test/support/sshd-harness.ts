@@ -60,6 +60,8 @@ export interface StartHostsOptions {
   basePort?: number;
   /** Two octets ('127.31', default: one third octet per slot) or three ('127.31.5': the slot shifts the port). */
   addressPrefix?: string;
+  /** The sftp subsystem's command (default: KEYFLEET_HARNESS_SFTP or internal-sftp); null: none, sshd refuses it. */
+  sftp?: string | null;
 }
 
 export async function startHosts(n: number, opts: StartHostsOptions = {}): Promise<TestHost[]> {
@@ -70,7 +72,8 @@ export async function startHosts(n: number, opts: StartHostsOptions = {}): Promi
     for (let i = 0; i < n; i++) {
       const { address, port } = placeHost(slot.index, i, opts);
       const user = `${opts.user ?? 'kfh'}${slot.index * 1000 + i + 1}`;
-      hosts.push(await startHost({ name: `host${i + 1}`, address, port, user, slot }));
+      const sftp = opts.sftp === undefined ? (process.env.KEYFLEET_HARNESS_SFTP ?? 'internal-sftp') : opts.sftp;
+      hosts.push(await startHost({ name: `host${i + 1}`, address, port, user, slot, sftp }));
     }
     return hosts;
   } catch (err) {
@@ -132,6 +135,7 @@ interface HostPlan {
   port: number;
   user: string;
   slot: Slot;
+  sftp: string | null;
 }
 
 const liveHosts = new Set<HostImpl>();
@@ -183,7 +187,7 @@ function renderSshdConfig(p: HostPlan & { dir: string; configDir: string }): str
     // internal-sftp: the SFTP server runs inside sshd's session process, so a session starts no login shell.
     // KEYFLEET_HARNESS_SFTP=/usr/lib/openssh/sftp-server gives Debian's default, which
     // sshd starts through the user's shell (and so its .bashrc, Debian's bash being built with SSH_SOURCE_BASHRC).
-    `Subsystem sftp ${process.env.KEYFLEET_HARNESS_SFTP ?? 'internal-sftp'}`,
+    ...(p.sftp === null ? [] : [`Subsystem sftp ${p.sftp}`]),
     'PermitRootLogin no',
     `AllowUsers ${p.user}`,
     'MaxStartups 200:30:400',

@@ -21,9 +21,18 @@
  *    the host one more pass over authorized_keys. RFC 4252 (7) lets the client send the signed request directly;
  *    keyfleet holds the private key in memory, so signing costs nothing worth a round trip. A refused key ends the
  *    same way (USERAUTH_FAILURE); ssh2's own retries with other RSA signature algorithms are signed at once too.
+ *
+ * 4. SFTP starts in the same flight as its first requests. ssh2 opens the session channel, asks for the subsystem
+ *    and waits for the reply, sends INIT and waits for VERSION, then (OpenSSH) asks for the server's limits and
+ *    waits again: four round trips before the first request can leave. OpenSSH's sshd opens a session channel
+ *    with an empty window and grants one only once the subsystem has started (so nothing sent early can reach a
+ *    refused one), and sftp-server answers requests in order after INIT. So keyfleet asks for the subsystem as
+ *    soon as the channel is open, and queues INIT and its first requests behind it: they leave the moment the
+ *    window arrives, with the subsystem's reply. Two round trips from an open channel to the first answer.
+ *    Other servers get ssh2's own sequence.
  */
 import type net from 'node:net';
-import type { Client as Ssh2Client, ParsedKey } from 'ssh2';
+import type { Client as Ssh2Client, ParsedKey, SFTPWrapper } from 'ssh2';
 import type { LoginKey } from './login-key.js';
 
 const HOSTKEYS_ANNOUNCEMENT = 'hostkeys-00@openssh.com';
@@ -99,4 +108,76 @@ export function signKeyLoginAtOnce(client: Ssh2Client, key: LoginKey): boolean {
     });
   } as AuthPK;
   return true;
+}
+
+/** ssh2's client, as far as openSftpAtOnce reaches into it (present after 'ready'). */
+interface ClientInternals {
+  _chanMgr?: { add(value: unknown): number };
+  _protocol?: {
+    _remoteIdentRaw?: string;
+    session?(localChannel: number, window: number, packetSize: number): void;
+    subsystem?(remoteChannel: number, name: string, wantReply: boolean): void;
+  };
+}
+/** ssh2's SFTP channel before it is started: the parts its own client.sftp() uses. */
+type UnstartedSftp = SFTPWrapper & { outgoing: { id: number }; subtype?: string; _callbacks: Array<(failed: boolean) => void>; _init(): void };
+/** What ssh2 itself offers a session channel (lib/Channel.js). */
+const SESSION_WINDOW = 2 * 1024 * 1024;
+const SESSION_PACKET_SIZE = 32 * 1024;
+const OPENSSH = /^SSH-2\.0-OpenSSH_/;
+
+export interface SftpStart {
+  /** Usable at once: requests made now leave with INIT, as soon as the server grants the channel's window. */
+  sftp: SFTPWrapper;
+  /**
+   * Why the subsystem did not start (refused, or ended before VERSION), once known; the channel is then closed,
+   * which fails every request in flight, and it is known before those failures arrive.
+   */
+  failure(): Error | null;
+}
+
+/**
+ * Opens a session channel and, as soon as the server confirms it, asks for the sftp subsystem and queues INIT
+ * without waiting. Resolves then, so the caller's first requests are queued behind INIT and leave with it. Returns null (and does
+ * nothing) when the server is not OpenSSH or ssh2's internals are not where they were; the caller then uses
+ * client.sftp(), and the adapter's test of this function fails, so an upgrade cannot silently bring the round
+ * trips back.
+ */
+export function openSftpAtOnce(client: Ssh2Client): Promise<SftpStart> | null {
+  const { _chanMgr: channels, _protocol: proto } = client as unknown as ClientInternals;
+  if (!channels || typeof channels.add !== 'function' || !proto || typeof proto.session !== 'function' || typeof proto.subsystem !== 'function') return null;
+  if (!OPENSSH.test(proto._remoteIdentRaw ?? '')) return null;
+  return new Promise<SftpStart>((resolve, reject) => {
+    // ssh2 makes an SFTP object (not a plain channel) for an open request whose callback is typed 'sftp'.
+    const onOpen = Object.assign((err: Error | undefined, channel: UnstartedSftp) => {
+      if (err) return reject(err);
+      resolve(startSubsystem(channel, proto));
+    }, { type: 'sftp' });
+    const local = channels.add(onOpen);
+    if (local === -1) return reject(new Error('no free SSH channel'));
+    proto.session!(local, SESSION_WINDOW, SESSION_PACKET_SIZE);
+  });
+}
+
+function startSubsystem(sftp: UnstartedSftp, proto: NonNullable<ClientInternals['_protocol']>): SftpStart {
+  let started = false;
+  let failure: Error | null = null;
+  const fail = (err: Error) => {
+    if (started || failure) return;
+    failure = err;
+    // Requests queued behind INIT never leave (no window is granted); closing the channel fails them here.
+    sftp.end();
+  };
+  // An SFTP protocol error later on is reported to the request it concerns; without a listener it would throw.
+  sftp.on('error', fail);
+  sftp.once('ready', () => (started = true));
+  const ended = (code?: number | null) => fail(new Error(typeof code === 'number' ? `the subsystem exited with code ${code} before it started` : 'the SFTP session ended before it started'));
+  sftp.once('exit', ended).once('end', () => ended()).once('close', () => ended());
+  sftp._callbacks.push((refused) => {
+    if (refused) fail(new Error('the server refused the sftp subsystem'));
+    else sftp.subtype = 'subsystem';
+  });
+  proto.subsystem!(sftp.outgoing.id, 'sftp', true);
+  sftp._init();
+  return { sftp, failure: () => failure };
 }

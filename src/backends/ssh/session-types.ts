@@ -6,6 +6,20 @@ export interface RemoteFile {
   uid: number;
   gid: number;
 }
+export interface RemoteDir {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+/** A file read in order to be replaced: the temp file for its replacement may already be open on the host. */
+export interface ReplaceableFile {
+  current: RemoteFile | null;
+  /** null: missing or not a directory. */
+  directory: RemoteDir | null;
+  replace(content: string, attrs: FileAttrs): Promise<void>;
+  /** Removes what readForReplace prepared; a no-op if nothing was. */
+  discard(): Promise<void>;
+}
 export interface FileAttrs {
   mode: number;
   uid?: number;
@@ -24,6 +38,8 @@ export interface ExecResult {
 export interface SshSession {
   readonly hostKeySha256: string;
   readFile(path: string): Promise<RemoteFile | null>;
+  /** The read, a stat of the file's directory and the temp file for its replacement, in one round trip (SFTP). */
+  readForReplace(path: string): Promise<ReplaceableFile>;
   writeFileAtomic(path: string, content: string, attrs: FileAttrs): Promise<void>;
   /** Creates the directory (its parent must exist) or brings an existing one to the given mode/owner. */
   ensureDir(path: string, attrs: FileAttrs): Promise<void>;

@@ -10,7 +10,9 @@
  * - the host key is checked during key exchange, before the user-auth service is even requested, so a changed key
  *   aborts before any credential exists on the wire; the credential is read only inside the auth step;
  * - SFTP requests are pipelined where the server's in-order processing makes that safe (one channel per session,
- *   opened lazily), so a read is 2 round trips and an atomic write 4.
+ *   opened lazily; with OpenSSH its first requests leave with INIT, lean-transport.ts): a read is 4 round trips
+ *   from login, and readForReplace (the read, a stat of the directory and the temp file's open together) plus the
+ *   atomic replace 6, where ssh2's own sequence and a separate write took 11.
  *
  * Errors are CoreError ('Live.*'); no credential ever reaches a message, log or stack (messages are scrubbed too).
  */
@@ -22,7 +24,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ClientChannel, Client as Ssh2Client, ParsedKey, SFTPWrapper, SignCallback, SigningRequestOptions, Stats } from 'ssh2';
 import { CoreError, isCoreError, type ErrorCode } from '../../core/errors.js';
 import type { LiveAccess } from '../../core/ports.js';
-import { coalesceWritesPerTick, declineHostKeyProofs, signKeyLoginAtOnce } from './lean-transport.js';
+import { coalesceWritesPerTick, declineHostKeyProofs, openSftpAtOnce, signKeyLoginAtOnce, type SftpStart } from './lean-transport.js';
 import { firstKey, loginKeyOf, type LoginKey } from './login-key.js';
 import { SudoSession } from './sudo-session.js';
 
@@ -35,8 +37,8 @@ export interface SshTarget {
 }
 export type SshCredential = { kind: 'password'; password: string } | { kind: 'privateKey'; privateKey: string };
 export type HostKeyPolicy = { kind: 'pinned'; sha256: string } | { kind: 'trust-on-first-use' };
-export type { ExecResult, FileAttrs, RemoteFile, SshSession } from './session-types.js';
-import type { ExecResult, FileAttrs, RemoteFile, SshSession } from './session-types.js';
+export type { ExecResult, FileAttrs, RemoteDir, RemoteFile, ReplaceableFile, SshSession } from './session-types.js';
+import type { ExecResult, FileAttrs, RemoteDir, RemoteFile, ReplaceableFile, SshSession } from './session-types.js';
 
 export interface SshOptions {
   /** Bounds connect + handshake + login (default 10 s). */
@@ -359,7 +361,7 @@ function scrubberFor(credential: SshCredential): (text: string) => string {
 // The session
 
 class Ssh2Session implements SshSession {
-  private sftpChannel: Promise<SFTPWrapper> | null = null;
+  private sftpChannel: Promise<SftpStart> | null = null;
   private lostReason: string | null = null;
   private closedByUs = false;
 
@@ -377,6 +379,32 @@ class Ssh2Session implements SshSession {
 
   readFile(path: string): Promise<RemoteFile | null> {
     return this.sftpOp('read', path, (sftp) => readWholeFile(sftp, sftpPath(path)));
+  }
+
+  readForReplace(path: string): Promise<ReplaceableFile> {
+    return this.sftpOp('read', path, async (sftp) => {
+      const prepared = await readWithTempBeside(sftp, sftpPath(path));
+      let temp = prepared.temp;
+      const settle = () => {
+        const t = temp;
+        temp = null;
+        return t;
+      };
+      return {
+        current: prepared.current,
+        directory: prepared.directory,
+        replace: (content, attrs) =>
+          this.sftpOp('write', path, (sftp) => {
+            const t = settle();
+            const data = Buffer.from(content, 'utf8');
+            return t ? fillTempAndRename(sftp, t, sftpPath(path), data, attrs) : writeViaTempAndRename(sftp, sftpPath(path), data, attrs);
+          }),
+        discard: async () => {
+          const t = settle();
+          if (t) await this.sftpOp('discard', path, (sftp) => removeTemp(sftp, t, true));
+        },
+      };
+    });
   }
 
   writeFileAtomic(path: string, content: string, attrs: FileAttrs): Promise<void> {
@@ -414,8 +442,20 @@ class Ssh2Session implements SshSession {
   private async sftpOp<T>(op: string, path: string, work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
     this.assertUsable();
     const run = (async () => {
-      const sftp = await this.sftp();
-      return work(sftp);
+      const start = await this.sftp();
+      const unavailable = () => {
+        const failure = start.failure();
+        if (!failure) return null;
+        this.sftpChannel = null;
+        return this.remoteFailure(`the SFTP subsystem is not available: ${failure.message}`);
+      };
+      const early = unavailable();
+      if (early) throw early;
+      // The work's first requests may have left with the subsystem request: if it did not start, that is why
+      // they failed.
+      return await work(start.sftp).catch((err: unknown) => {
+        throw unavailable() ?? err;
+      });
     })().catch((err: unknown) => {
       if (isCoreError(err)) throw err;
       throw this.remoteFailure(`${op} '${path}' failed: ${describeSftpError(err)}`);
@@ -423,11 +463,14 @@ class Ssh2Session implements SshSession {
     return this.bounded(run, () => unreachable(this.target, `no answer to SFTP ${op} '${path}' within ${this.opTimeoutMs} ms; the session was closed`));
   }
 
-  /** One SFTP channel per session, opened on first use. */
-  private sftp(): Promise<SFTPWrapper> {
-    this.sftpChannel ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
-    }).catch((err: Error) => {
+  /** One SFTP channel per session, opened on first use (with OpenSSH, started in the first requests' flight). */
+  private sftp(): Promise<SftpStart> {
+    this.sftpChannel ??= (
+      openSftpAtOnce(this.client) ??
+      new Promise<SftpStart>((resolve, reject) => {
+        this.client.sftp((err, sftp) => (err ? reject(err) : resolve({ sftp, failure: () => null })));
+      })
+    ).catch((err: Error) => {
       this.sftpChannel = null;
       throw this.remoteFailure(`the SFTP subsystem is not available: ${err.message}`);
     });
@@ -520,6 +563,43 @@ function readChunk(sftp: SFTPWrapper, handle: Buffer, position: number, length: 
   });
 }
 
+interface OpenTemp {
+  path: string;
+  handle: Buffer;
+}
+
+/**
+ * One flight: open the file ‖ stat its directory ‖ open a new temp file beside it (O_EXCL, 0600 until the write
+ * sets the real mode); then the read's [fstat ‖ read]. A temp that cannot be opened (no directory yet, no right)
+ * is not an error here: the write opens one itself, after the caller has made the directory.
+ */
+async function readWithTempBeside(sftp: SFTPWrapper, path: string): Promise<{ current: RemoteFile | null; directory: RemoteDir | null; temp: OpenTemp | null }> {
+  const tempPath = tempSiblingOf(path);
+  const [current, directory, temp] = await Promise.allSettled([
+    readWholeFile(sftp, path),
+    sftpCall<Stats>((cb) => sftp.stat(posixPath.dirname(path), cb)).then(
+      (st): RemoteDir | null => (st.isDirectory() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : null),
+      (err: SftpError) => {
+        if (err.code === SFTP_NO_SUCH_FILE) return null;
+        throw err;
+      },
+    ),
+    sftpCall<Buffer>((cb) => sftp.open(tempPath, 'wx', { mode: 0o600 }, cb)).then((handle) => ({ path: tempPath, handle }), () => null),
+  ]);
+  const failed = [current, directory].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    if (temp.status === 'fulfilled' && temp.value) await removeTemp(sftp, temp.value, true);
+    throw failed.reason;
+  }
+  return { current: (current as PromiseFulfilledResult<RemoteFile | null>).value, directory: (directory as PromiseFulfilledResult<RemoteDir | null>).value, temp: (temp as PromiseFulfilledResult<OpenTemp | null>).value };
+}
+
+/** Best effort, but awaited: the caller is told of a failure only once the temp file is gone. */
+async function removeTemp(sftp: SFTPWrapper, temp: OpenTemp, open: boolean): Promise<void> {
+  if (open) sftp.close(temp.handle, () => undefined); // answered in order, before the unlink
+  await new Promise<void>((resolve) => sftp.unlink(temp.path, () => resolve()));
+}
+
 /**
  * A new temp file in the same directory (O_EXCL) → [write ‖ fsetstat ‖ fsync] → close → rename over the target.
  * The target is replaced whole or not at all; on any failure the temp file is removed.
@@ -527,6 +607,11 @@ function readChunk(sftp: SFTPWrapper, handle: Buffer, position: number, length: 
 async function writeViaTempAndRename(sftp: SFTPWrapper, path: string, data: Buffer, attrs: FileAttrs): Promise<void> {
   const tempPath = tempSiblingOf(path);
   const handle = await sftpCall<Buffer>((cb) => sftp.open(tempPath, 'wx', { mode: attrs.mode & 0o7777 }, cb));
+  await fillTempAndRename(sftp, { path: tempPath, handle }, path, data, attrs);
+}
+
+async function fillTempAndRename(sftp: SFTPWrapper, temp: OpenTemp, path: string, data: Buffer, attrs: FileAttrs): Promise<void> {
+  const { path: tempPath, handle } = temp;
   let open = true;
   try {
     const wanted = await withOwnerFilled(sftp, handle, attrs);
@@ -541,9 +626,7 @@ async function writeViaTempAndRename(sftp: SFTPWrapper, path: string, data: Buff
     if (closed.status === 'rejected') throw closed.reason;
     if (renamed.status === 'rejected') throw renamed.reason;
   } catch (err) {
-    // Best effort, but awaited: the caller is told of the failure only once the temp file is gone.
-    if (open) await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
-    await new Promise<void>((resolve) => sftp.unlink(tempPath, () => resolve()));
+    await removeTemp(sftp, temp, open);
     throw err;
   }
 }

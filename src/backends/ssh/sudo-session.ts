@@ -9,7 +9,7 @@
  * `sudo -n` never prompts: when a password would be needed, the operation fails with sudo's own message.
  */
 import { CoreError } from '../../core/errors.js';
-import type { ExecResult, FileAttrs, RemoteFile, SshSession } from './session-types.js';
+import type { ExecResult, FileAttrs, RemoteDir, RemoteFile, ReplaceableFile, SshSession } from './session-types.js';
 
 const NO_FILE = 'KEYFLEET-NO-FILE';
 /** sudo's own refusals (not a failing command's output, nor a harmless warning such as an unresolvable host name). */
@@ -21,6 +21,8 @@ export function shellQuote(text: string): string {
 }
 
 const READ = `if [ -e "$1" ]; then stat -c '%a %u %g' -- "$1" && cat -- "$1"; else echo ${NO_FILE}; fi`;
+// The directory's line first ('-' if it is missing or not a directory), then READ's output.
+const READ_WITH_DIR = `d=$(dirname -- "$1"); if [ -d "$d" ]; then stat -c '%a %u %g' -- "$d"; else echo -; fi; ${READ}`;
 
 // $1 path, $2 octal mode, $3 owner (uid:gid) or empty: keep the file's owner, else its directory's.
 const WRITE = [
@@ -55,10 +57,20 @@ export class SudoSession implements SshSession {
 
   async readFile(path: string): Promise<RemoteFile | null> {
     const r = await this.script('read', path, READ, [absolute(path)]);
-    if (r.stdout.startsWith(`${NO_FILE}\n`)) return null;
+    return parseRead(r.stdout);
+  }
+
+  /** One exec reads the file and its directory; nothing is prepared, so the write is writeFileAtomic's. */
+  async readForReplace(path: string): Promise<ReplaceableFile> {
+    const r = await this.script('read', path, READ_WITH_DIR, [absolute(path)]);
     const newline = r.stdout.indexOf('\n');
-    const [mode, uid, gid] = r.stdout.slice(0, newline).split(' ');
-    return { content: r.stdout.slice(newline + 1), mode: parseInt(mode!, 8) & 0o7777, uid: Number(uid), gid: Number(gid) };
+    const dirLine = r.stdout.slice(0, newline);
+    return {
+      current: parseRead(r.stdout.slice(newline + 1)),
+      directory: dirLine === '-' ? null : parseStat(dirLine),
+      replace: (content, attrs) => this.writeFileAtomic(path, content, attrs),
+      discard: async () => undefined,
+    };
   }
 
   async writeFileAtomic(path: string, content: string, attrs: FileAttrs): Promise<void> {
@@ -91,6 +103,18 @@ export class SudoSession implements SshSession {
     if (REFUSED.test(r.stderr)) throw sudoRefused(r.stderr);
     throw new CoreError('Live.RemoteError', `${op} '${path}' through sudo failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`);
   }
+}
+
+function parseRead(stdout: string): RemoteFile | null {
+  if (stdout.startsWith(`${NO_FILE}\n`)) return null;
+  const newline = stdout.indexOf('\n');
+  return { content: stdout.slice(newline + 1), ...parseStat(stdout.slice(0, newline)) };
+}
+
+/** `stat -c '%a %u %g'`: octal mode, uid, gid. */
+function parseStat(line: string): RemoteDir {
+  const [mode, uid, gid] = line.split(' ');
+  return { mode: parseInt(mode!, 8) & 0o7777, uid: Number(uid), gid: Number(gid) };
 }
 
 function absolute(path: string): string {

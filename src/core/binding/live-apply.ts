@@ -11,7 +11,7 @@
  * The same steps run against a simulated instance and a real host; the credential lives only in this call.
  */
 import { CoreError, isCoreError } from '../errors.js';
-import type { HostKeyPolicy, LiveAccess, LiveCredential, LiveSession, LiveTarget, RemoteFile } from '../ports.js';
+import type { HostKeyPolicy, LiveAccess, LiveCredential, LiveSession, LiveTarget, RemoteFile, ReplaceableFile } from '../ports.js';
 import { planAuthorizedKeys, type ManagedKey } from './authorized-keys.js';
 import { renderSshdDropIn, SSHD_DROP_IN_PATH } from './sshd-drop-in.js';
 
@@ -79,9 +79,17 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
   const dropInPath = profile.dropInPath ?? SSHD_DROP_IN_PATH;
   const reload = profile.reloadCommand ?? DEFAULT_RELOAD;
   const validate = profile.validateCommand ?? DEFAULT_VALIDATE;
+  // A dry run only reads; a change reads authorized_keys for replacement (the adapter may prepare the write in the
+  // same round trip), and whatever it prepared is discarded before the session closes if it was not used.
+  let ak: ReplaceableFile | null = null;
   try {
     const managesSshd = desired.passwordLogin !== null;
-    const [akBefore, dropBefore] = await Promise.all([session.readFile(akPath), managesSshd ? session.readFile(dropInPath) : Promise.resolve(null)]);
+    const [akRead, dropBefore] = await Promise.all([
+      options.dryRun ? session.readFile(akPath).then((current) => ({ current, directory: null })) : session.readForReplace(akPath),
+      managesSshd ? session.readFile(dropInPath) : Promise.resolve(null),
+    ]);
+    if ('replace' in akRead) ak = akRead;
+    const akBefore = akRead.current;
     const plan = planAuthorizedKeys(akBefore?.content ?? null, desired.key ? [desired.key] : []);
     const dropContent = managesSshd ? renderSshdDropIn({ passwordAuthentication: desired.passwordLogin === true }) : null;
     const dropChanged = dropContent !== null && dropBefore?.content !== dropContent;
@@ -99,8 +107,13 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
     }
 
     if (plan.changed) {
-      await session.ensureDir(sshDir, { mode: 0o700, uid: akBefore?.uid, gid: akBefore?.gid });
-      await session.writeFileAtomic(akPath, plan.content, { mode: akBefore?.mode ?? 0o600, uid: akBefore?.uid, gid: akBefore?.gid });
+      // ~/.ssh 0700, owned as authorized_keys is (StrictModes); as the read saw it, it usually is already.
+      const owner = { uid: akBefore?.uid, gid: akBefore?.gid };
+      const dir = akRead.directory;
+      if (!dir || dir.mode !== 0o700 || (akBefore && (dir.uid !== akBefore.uid || dir.gid !== akBefore.gid))) await session.ensureDir(sshDir, { mode: 0o700, ...owner });
+      await ak!.replace(plan.content, { mode: akBefore?.mode ?? 0o600, ...owner });
+    } else {
+      await ak!.discard();
     }
     if (dropChanged) {
       await writeDropInChecked(session, dropInPath, dropContent!, dropBefore, validate, reload, async () => {
@@ -130,6 +143,8 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
     if (isCoreError(err)) throw err;
     throw new CoreError('Live.RemoteError', `The change on ${profile.target.host}:${profile.target.port} failed: ${err instanceof Error ? err.message : String(err)}`, { host: profile.target.host });
   } finally {
+    // Unchanged, refused (lock-out guard) or failed before the write: nothing prepared may stay on the host.
+    if (ak) await ak.discard().catch(() => undefined);
     session.close();
   }
 }

@@ -12,7 +12,7 @@
  * the user).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Keyfleet } from '../../../src/app/keyfleet.js';
@@ -41,6 +41,8 @@ export interface RegisteredFleet {
 export const dirOf = (h: TestHost) => path.dirname(h.home);
 export const akPath = (h: TestHost) => path.join(h.home, '.ssh', 'authorized_keys');
 export const dropIn = (h: TestHost) => path.join(h.configDir, '10-keyfleet.conf');
+/** keyfleet's temp files in the host's ~/.ssh (SFTP's `.authorized_keys.keyfleet-*.tmp`, sudo's `*.keyfleet-tmp.*`). */
+export const tempFilesIn = (h: TestHost): string[] => readdirSync(path.join(h.home, '.ssh')).filter((f) => f.includes('keyfleet'));
 export const login = (h: TestHost, auth: { identityFile?: string; password?: string }) => sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', ...auth });
 
 /** The CLI as a user runs it: `node bin/keyfleet.js …`, with its exit code. */
