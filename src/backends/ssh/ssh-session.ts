@@ -184,7 +184,8 @@ function dial(plan: DialPlan, progress: DialProgress = { phase: 'connecting', ho
       const coreErr = classifyDialError(err, progress, target, plan.scrub);
       fail(coreErr, coreErr.code === 'Live.CredentialRejected');
     });
-    client.on('close', () => fail(unreachable(target, `the connection was closed while ${progress.phase}`), false));
+    // Every connection closes in the end: the error (and its stack) is made only for one that closed too early.
+    client.on('close', () => settled || fail(unreachable(target, `the connection was closed while ${progress.phase}`), false));
 
     client.connect({
       sock,
