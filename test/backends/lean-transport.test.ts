@@ -37,6 +37,23 @@ async function recordingServer(): Promise<{ port: number; chunks: string[]; ende
 
 const nextTick = () => new Promise((r) => setImmediate(r));
 
+/** A TCP relay to the host that holds every chunk for `delayMs` each way: a round trip then costs 2 × delayMs. */
+async function delayingRelay(host: TestHost, delayMs: number): Promise<{ port: number; close: () => void }> {
+  const server = net.createServer((client) => {
+    client.setNoDelay(true);
+    const upstream = net.connect({ host: host.address, port: host.port, noDelay: true });
+    const relay = (from: net.Socket, to: net.Socket) => from.on('data', (d) => setTimeout(() => to.writable && to.write(d), delayMs));
+    relay(client, upstream);
+    relay(upstream, client);
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      a.on('close', () => b.destroy());
+      a.on('error', () => b.destroy());
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+}
+
 describe('writes coalesced per tick', () => {
   it('three writes in one tick arrive as one chunk; a write in a later tick is sent too; end() flushes', async () => {
     const server = await recordingServer();
@@ -113,25 +130,8 @@ describe('no host key proofs, no unsigned key queries', () => {
     await fs.rm(keyDir, { recursive: true, force: true });
   });
 
-  /** A TCP relay to the host that holds every chunk for `delayMs` each way: a round trip then costs 2 × delayMs. */
-  async function delayingRelay(delayMs: number): Promise<{ port: number; close: () => void }> {
-    const server = net.createServer((client) => {
-      client.setNoDelay(true);
-      const upstream = net.connect({ host: host.address, port: host.port, noDelay: true });
-      const relay = (from: net.Socket, to: net.Socket) => from.on('data', (d) => setTimeout(() => to.writable && to.write(d), delayMs));
-      relay(client, upstream);
-      relay(upstream, client);
-      for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
-        a.on('close', () => b.destroy());
-        a.on('error', () => b.destroy());
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
-  }
-
   it('a key login takes one round trip less than stock ssh2\'s (through a relay adding 100 ms each way)', async () => {
-    const relay = await delayingRelay(100);
+    const relay = await delayingRelay(host, 100);
     try {
       const roundTrips = async (login: () => Promise<unknown>) => {
         const t0 = performance.now();
@@ -247,22 +247,7 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
     await fs.rm(keyDir, { recursive: true, force: true });
   });
 
-  /** A relay to `host` that holds every chunk 50 ms each way: one round trip is 100 ms. */
-  async function delayingRelay(): Promise<{ port: number; close: () => void }> {
-    const server = net.createServer((client) => {
-      client.setNoDelay(true);
-      const upstream = net.connect({ host: host.address, port: host.port, noDelay: true });
-      const relay = (from: net.Socket, to: net.Socket) => from.on('data', (d) => setTimeout(() => to.writable && to.write(d), 50));
-      relay(client, upstream);
-      relay(upstream, client);
-      for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
-        a.on('close', () => b.destroy());
-        a.on('error', () => b.destroy());
-      }
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
-  }
+  // Relays below hold every chunk 50 ms each way: one round trip is 100 ms.
   const roundTrips = async (work: () => Promise<unknown>) => {
     const t0 = performance.now();
     await work();
@@ -270,7 +255,7 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
   };
 
   it("stock ssh2 needs 4 round trips from a logged-in connection to a usable SFTP session (the control); ssh2's internals are where openSftpAtOnce expects them", async () => {
-    const relay = await delayingRelay();
+    const relay = await delayingRelay(host, 50);
     const c = new ssh2.Client();
     try {
       await new Promise<void>((resolve, reject) => {
@@ -293,7 +278,7 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
   });
 
   it('keyfleet: a read takes 4 round trips after login (stock: 6), and a read for replace plus the atomic replace 6', async () => {
-    const relay = await delayingRelay();
+    const relay = await delayingRelay(host, 50);
     try {
       const session = await openSession(targetOf(host, relay.port, '127.0.0.1'), { kind: 'privateKey', privateKey }, pinOf(host));
       let read: Awaited<ReturnType<typeof session.readFile>> = null;
