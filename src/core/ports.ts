@@ -238,8 +238,8 @@ export interface LiveSession {
   readFile(path: string): Promise<RemoteFile | null>;
   /**
    * Reads a file that is about to be replaced, with its directory; an adapter may prepare the replacement in the
-   * same round trip (SFTP opens the temp file beside it). Nothing visible changes until replace(); a caller that
-   * does not replace must discard().
+   * same round trip (SFTP opens a hidden temp file beside it). The file itself is untouched until replace(); a
+   * caller that does not replace must discard().
    */
   readForReplace(path: string): Promise<ReplaceableFile>;
   writeFileAtomic(path: string, content: string, attrs: { mode: number; uid?: number; gid?: number }): Promise<void>;
