@@ -22,7 +22,7 @@
  *    keyfleet holds the private key in memory, so signing costs nothing worth a round trip. A refused key ends the
  *    same way (USERAUTH_FAILURE); ssh2's own retries with other RSA signature algorithms are signed at once too.
  *
- * 4. SFTP starts in the same flight as its first requests. ssh2 opens the session channel, asks for the subsystem
+ * 4. SFTP's INIT leaves in the same flight as its first requests. ssh2 opens the session channel, asks for the subsystem
  *    and waits for the reply, sends INIT and waits for VERSION, then (OpenSSH) asks for the server's limits and
  *    waits again: four round trips before the first request can leave. OpenSSH's sshd opens a session channel
  *    with an empty window and grants one only once the subsystem has started (so nothing sent early can reach a
@@ -138,10 +138,10 @@ export interface SftpStart {
 
 /**
  * Opens a session channel and, as soon as the server confirms it, asks for the sftp subsystem and queues INIT
- * without waiting. Resolves then, so the caller's first requests are queued behind INIT and leave with it. Returns null (and does
- * nothing) when the server is not OpenSSH or ssh2's internals are not where they were; the caller then uses
- * client.sftp(), and the adapter's test of this function fails, so an upgrade cannot silently bring the round
- * trips back.
+ * without waiting. Resolves then, so the caller's first requests are queued behind INIT and leave with it.
+ * Returns null (and does nothing) when the server is not OpenSSH or ssh2's internals are not where they were; the
+ * caller then uses client.sftp(), and the adapter's test of this function fails, so an upgrade cannot silently
+ * bring the round trips back.
  */
 export function openSftpAtOnce(client: Ssh2Client): Promise<SftpStart> | null {
   const { _chanMgr: channels, _protocol: proto } = client as unknown as ClientInternals;

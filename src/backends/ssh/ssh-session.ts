@@ -452,8 +452,8 @@ class Ssh2Session implements SshSession {
       };
       const early = unavailable();
       if (early) throw early;
-      // The work's first requests may have left with the subsystem request: if it did not start, that is why
-      // they failed.
+      // The work's first requests were queued behind INIT before the subsystem had answered: if it did not start,
+      // that is why they failed.
       return await work(start.sftp).catch((err: unknown) => {
         throw unavailable() ?? err;
       });
