@@ -228,6 +228,16 @@ const hostSudo: Migration = {
 };
 
 /**
+ * Whether a Pending machine starts or rests Stopped once provisioned. Before this column a machine created stopped
+ * and caught Pending by a restart was started; existing rows keep that meaning (1).
+ */
+const startAfterProvision: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('instances').addColumn('start_after_provision', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  },
+};
+
+/**
  * User groups (ADR 8): a group's members get the policies attached to it. Memberships and attachments are removed
  * by the repository, in the transaction that deletes a group, user or policy (as user_policies' are).
  */
@@ -264,6 +274,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-host-password-policy': hostPasswordPolicy,
   '0005-host-sudo': hostSudo,
   '0006-groups': groups,
+  '0007-start-after-provision': startAfterProvision,
 };
 
 export const migrationProvider: MigrationProvider = {

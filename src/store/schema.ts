@@ -22,6 +22,7 @@ export interface InstancesTable {
   ssh_port: number; login_user: string; resource_group_id: string; tags: string; created_at: Int; updated_at: Int;
   key_pair_id: string | null; key_pair_name: string | null; desired_public_key: string | null; pending_password_hash: string | null;
   applied_public_key: string | null; applied_password_login: number; pending_restart: number; has_password: number; host_key_sha256: string | null;
+  start_after_provision: number;
   home_dir?: string | null; sshd_drop_in_path?: string | null; sshd_reload_command?: string | null; sshd_validate_command?: string | null;
   management_user?: string | null; sealed_management_key?: string | null; password_login_policy?: string | null; use_sudo?: number | null;
 }

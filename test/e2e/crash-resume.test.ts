@@ -1,6 +1,7 @@
 /**
  * Durable tasks: `kill -9` keyfleet in the middle of a 200-instance batch bind. After a restart every instance
- * ends bound, the task completes, and no item is applied twice.
+ * ends bound, the task completes, and no item is applied twice. And `kill -9` while machines are still being
+ * provisioned: each ends as it was asked for, started or resting Stopped.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -80,6 +81,49 @@ test('kill -9 during a 200-instance batch bind: resumed, all bound, each applied
   run.child.kill('SIGTERM');
   await new Promise((r) => run.child.once('exit', r));
 });
+
+test('kill -9 while 2,000 machines are provisioned: those created stopped rest Stopped, the others run', { timeout: 300_000 }, async () => {
+  const env = await testEnv({ bootMs: 0 });
+  let run = await startChild(env);
+  children.push(run.child);
+  let api = new Api(run.url);
+  await api.signIn();
+  const stopped: string[] = [];
+  for (let n = 0; n < 2; n++) stopped.push(...(await api.run({ imageId: LINUX_IMAGE, amount: 1000, name: `cold${n}`, start: false })));
+  const started = await api.run({ imageId: LINUX_IMAGE, amount: 20, name: 'warm' });
+  run.child.kill('SIGKILL');
+  await new Promise((r) => run.child.once('exit', r));
+  const atKill = countByStatus(env.KEYFLEET_DATA_DIR!);
+  assert.ok((atKill.Pending ?? 0) > 20, `killed while machines were still Pending (${JSON.stringify(atKill)})`);
+
+  run = await startChild(env);
+  children.push(run.child);
+  api = new Api(run.url);
+  await api.signIn();
+  for (const deadline = Date.now() + 120_000; ;) {
+    const counts = countByStatus(env.KEYFLEET_DATA_DIR!);
+    if (!counts.Pending && !counts.Starting) break;
+    assert.ok(Date.now() < deadline, `still provisioning after 2 minutes: ${JSON.stringify(counts)}`);
+    await sleep(100);
+  }
+  const page = await api.call('GET', '/api/v1/regions/cn-hangzhou/instances?limit=1000&status=Running');
+  assert.deepEqual(page.instances.map((i: any) => i.id).sort(), [...started].sort(), 'only the machines created to run are Running');
+  assert.equal((await api.call('GET', '/api/v1/regions/cn-hangzhou/instances?limit=1&status=Stopped')).total, stopped.length, 'every machine created stopped rests Stopped');
+  const one = await api.instance(stopped.at(-1)!);
+  assert.match(one.hostKeySha256 ?? '', /^SHA256:/, 'a machine provisioned after the restart has its host key');
+  run.child.kill('SIGTERM');
+  await new Promise((r) => run.child.once('exit', r));
+});
+
+function countByStatus(dataDir: string): Record<string, number> {
+  const db = new BetterSqlite3(`${dataDir}/keyfleet.db`, { readonly: true });
+  try {
+    const rows = db.prepare('select status, count(*) as n from instances group by status').all() as Array<{ status: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  } finally {
+    db.close();
+  }
+}
 
 function readTask(dataDir: string, taskId: string): { done: number } {
   const db = new BetterSqlite3(`${dataDir}/keyfleet.db`, { readonly: true });

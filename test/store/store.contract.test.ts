@@ -64,7 +64,7 @@ function instance(over: Partial<Instance> = {}): Instance {
     address: '127.16.' + Math.floor(Math.random() * 250) + '.' + Math.floor(1 + Math.random() * 250), sshPort: 2222,
     loginUser: 'root', resourceGroupId: 'rg-1', tags: [], createdAt: T0, updatedAt: T0, keyPairId: null, keyPairName: null,
     desiredPublicKey: null, pendingPasswordHash: null, appliedPublicKey: null, appliedPasswordLogin: true, pendingRestart: false,
-    hasPassword: false, hostKeySha256: null, ...over,
+    hasPassword: false, hostKeySha256: null, startAfterProvision: true, ...over,
   };
 }
 

@@ -183,6 +183,8 @@ export function createHostService(deps: HostServiceDeps) {
       pendingRestart: false,
       hasPassword: true,
       hostKeySha256,
+      // A registered host is never provisioned by keyfleet; it is Running from the start.
+      startAfterProvision: false,
       updatedAt: now,
       host,
     };

@@ -111,7 +111,8 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         const cur = await tx.instances.get(accountId, id);
         if (!cur || cur.status !== 'Pending') return;
         cur.hostKeySha256 = hostKeySha256;
-        cur.status = 'Starting';
+        // Created with start=false: rest Stopped once the disk is ready.
+        cur.status = cur.startAfterProvision ? 'Starting' : 'Stopped';
         cur.updatedAt = clock.now();
         await tx.instances.update(cur);
       });
@@ -227,6 +228,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
             pendingRestart: false,
             hasPassword: passwordHash !== null,
             hostKeySha256: null,
+            startAfterProvision: input.start !== false,
             updatedAt: now,
           };
           inst.pendingRestart = isRestartPending(inst);
@@ -235,23 +237,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         }
         return out;
       });
-      for (const inst of created) {
-        if (input.start === false) {
-          // Created but not started: provision the disk, then rest in Stopped.
-          void (async () => {
-            const { hostKeySha256 } = await compute.provision(inst, null);
-            await store.transaction(async (tx) => {
-              const cur = await tx.instances.get(inst.accountId, inst.id);
-              if (!cur || cur.status !== 'Pending') return;
-              cur.hostKeySha256 = hostKeySha256;
-              cur.status = 'Stopped';
-              await tx.instances.update(cur);
-            });
-          })().catch((err: unknown) => logger.error('provisioning failed', { instanceId: inst.id, error: String(err) }));
-        } else {
-          void drive(inst.accountId, inst.id);
-        }
-      }
+      for (const inst of created) void drive(inst.accountId, inst.id);
       return created.map((i) => i.id);
     },
 

@@ -61,6 +61,11 @@ export interface Instance {
   pendingRestart: boolean;
   /** Whether the machine has a root password at all (after unbind the user must reset it to log in). */
   hasPassword: boolean;
+  /**
+   * What a Pending machine does once its disk is ready: start (RunInstances) or rest Stopped (created with
+   * start=false). Kept with the machine so a keyfleet restarted mid-provisioning finishes each one as asked.
+   */
+  startAfterProvision: boolean;
   /** Host key fingerprint pinned on first contact (real hosts) or known from the simulator. */
   hostKeySha256: string | null;
   updatedAt: Date;

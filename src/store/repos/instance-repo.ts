@@ -35,6 +35,7 @@ function toRow(i: Instance): InstancesTable {
     pending_restart: int(i.pendingRestart),
     has_password: int(i.hasPassword),
     host_key_sha256: i.hostKeySha256,
+    start_after_provision: int(i.startAfterProvision),
     home_dir: i.host?.homeDir ?? null,
     sshd_drop_in_path: i.host?.dropInPath ?? null,
     sshd_reload_command: i.host?.reloadCommand ?? null,
@@ -77,6 +78,7 @@ function fromRow(r: InstancesTable): Instance {
     pendingRestart: bool(r.pending_restart),
     hasPassword: bool(r.has_password),
     hostKeySha256: r.host_key_sha256,
+    startAfterProvision: bool(r.start_after_provision),
     ...(r.home_dir
       ? {
           host: {
