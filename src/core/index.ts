@@ -128,6 +128,11 @@ export function createCore(deps: CoreDeps) {
         });
       },
     },
+    /**
+     * Whether a live credential (one sent with the task, or a host's unsealed management key) is still held in
+     * memory for the task. For tests and diagnostics: it must be false once the task has ended, however it ended.
+     */
+    holdsLiveCredential: (taskId: string): boolean => bindings.holdsCredential(taskId),
     /** The configured regions, for the core's and the faces' own scoping (project ids, region checks): no authorization. */
     regions,
     /** The compute backend's catalog, for internal use (instance views, run validation): no authorization. */
