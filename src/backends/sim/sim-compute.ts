@@ -25,12 +25,10 @@ export interface SimComputeOptions {
   /** Time a simulated boot or shutdown takes, so transitional states are visible as on a real cloud. */
   bootDelayMs: number;
   fleet: SimSshFleet;
-  /** How many instances may have disk work (provision, boot, destroy) in flight at once; see DISK_CONCURRENCY. */
-  diskConcurrency?: number;
 }
 
 /**
- * Disk work of the simulated fleet runs a few instances at a time. Each provision or boot is a chain of small file
+ * How many instances may have disk work (provision, boot, destroy) in flight at once. Each provision or boot is a chain of small file
  * operations and a host key generation, all on libuv's thread pool of four, which also serves the console's static
  * files and every other file read. Unbounded, creating 10,000 instances (RunInstances with Amount=1000, ten times)
  * queued them all at once and a console page load waited 15 s behind them. Measured on 2 cores with the same 10,000:
@@ -72,7 +70,7 @@ const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : 
 export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
   const root = (inst: Pick<Instance, 'id'>) => path.join(opts.dataDir, 'sim', 'instances', inst.id);
   const isLinux = (inst: Instance) => inst.osType === 'linux';
-  const disk = pLimit(opts.diskConcurrency ?? DISK_CONCURRENCY);
+  const disk = pLimit(DISK_CONCURRENCY);
 
   async function applyCloudInit(rootDir: string, config: BootConfig): Promise<void> {
     const akFile = hostPath(rootDir, '/root/.ssh/authorized_keys');
