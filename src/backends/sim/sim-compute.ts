@@ -28,12 +28,13 @@ export interface SimComputeOptions {
 }
 
 /**
- * How many instances may have disk work (provision, boot, destroy) in flight at once. Each provision or boot is a chain of small file
- * operations and a host key generation, all on libuv's thread pool of four, which also serves the console's static
- * files and every other file read. Unbounded, creating 10,000 instances (RunInstances with Amount=1000, ten times)
- * queued them all at once and a console page load waited 15 s behind them. Measured on 2 cores with the same 10,000:
- * 32 at a time provisions them in 17.8 s (unbounded 17.3 s, 16 at a time 18.7 s, 8 at a time 19.9 s) while the
- * console's page and script load in at most 85 ms (test/console/scale.test.ts holds it under a bound).
+ * How many instances may have disk work (provision, boot, destroy) in flight at once. Each provision or boot is a
+ * chain of small file operations and a host key generation, all on libuv's thread pool of four, which also serves
+ * the console's static files and every other file read. Unbounded, creating 10,000 instances (RunInstances with
+ * Amount=1000, ten times) queued them all at once and a console page load waited 15 s behind them. Measured on 2
+ * cores with the same 10,000: 32 at a time provisions them in 17.8 s (unbounded 17.3 s, 16 at a time 18.7 s, 8 at
+ * a time 19.9 s) while the console's page and script load in at most 85 ms (test/console/scale.test.ts holds it
+ * under a bound).
  */
 export const DISK_CONCURRENCY = 32;
 
