@@ -160,10 +160,11 @@ for (const kind of ['sqlite', 'postgres'] as const) {
 
     test('instances: round trip, search, filters, bound-to, tenant scoping', async () => {
       const a = instance({ name: 'web-01', keyPairId: 'kp-x', keyPairName: 'x', pendingRestart: true, tags: [{ key: 'a', value: 'b' }] });
-      const b = instance({ name: 'DB-01', status: 'Stopped' });
+      const b = instance({ name: 'DB-01', status: 'Stopped', startAfterProvision: false });
       const other = instance({ accountId: 'acc-2', name: 'web-02' });
       for (const i of [a, b, other]) await store.instances.insert(i);
       assert.deepEqual(await store.instances.get('acc-1', a.id), a);
+      assert.deepEqual(await store.instances.get('acc-1', b.id), b, 'a machine created stopped keeps that (0007)');
       assert.equal(await store.instances.get('acc-2', a.id), null);
       const list = async (f: Record<string, unknown>) => (await store.instances.list({ accountId: 'acc-1', offset: 0, limit: 100, ...f })).items.map((i) => i.name).sort();
       assert.deepEqual(await list({ search: 'WEB' }), ['web-01']);
