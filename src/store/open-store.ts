@@ -12,6 +12,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { withStatementCache } from './statement-cache.js';
+import { createGroupCommit } from './group-commit.js';
 import pg from 'pg';
 import { createPostgresPool } from './postgres-pool.js';
 import { CoreError } from '../core/errors.js';
@@ -101,11 +102,14 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
     throw error instanceof Error ? error : new Error(String(error));
   }
   const repos = reposOver(db, dialect);
+  // SQLite has one writer: transactions of the same moment share a COMMIT (group-commit.ts). PostgreSQL runs them
+  // side by side on its pool.
+  const grouped = dialect === 'sqlite' ? createGroupCommit(db) : null;
   return {
     ...repos,
     dialect,
     db,
-    transaction: (fn) => db.transaction().execute((trx) => fn(reposOver(trx, dialect))),
+    transaction: (fn) => (grouped ? grouped((trx) => fn(reposOver(trx, dialect))) : db.transaction().execute((trx) => fn(reposOver(trx, dialect)))),
     close: async () => {
       await db.destroy();
       await endPool();

@@ -208,6 +208,33 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(await store.keyPairs.get('acc-1', 'cn-hangzhou', 'rolled-back'), null);
     });
 
+    // SQLite commits the transactions of one moment together (group-commit.ts): each must still stand alone.
+    test('transactions started together: each one commits or rolls back on its own, and gets its own result', async () => {
+      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, n) => store.transaction(async (tx) => {
+        await tx.keyPairs.insert(keyPair({ name: `together-${n}` }));
+        // Every third fails after its write; a failure after the write must take only that write back.
+        if (n % 3 === 1) throw new Error(`boom ${n}`);
+        await tx.keyPairs.insert(keyPair({ name: `together-${n}-second` }));
+        return n * 10;
+      })));
+      for (const [n, o] of outcomes.entries()) {
+        const failed = n % 3 === 1;
+        if (failed) assert.equal(o.status === 'rejected' && (o.reason as Error).message, `boom ${n}`);
+        else assert.deepEqual(o, { status: 'fulfilled', value: n * 10 });
+        assert.equal((await store.keyPairs.get('acc-1', 'cn-hangzhou', `together-${n}`)) === null, failed, `together-${n}`);
+        assert.equal((await store.keyPairs.get('acc-1', 'cn-hangzhou', `together-${n}-second`)) === null, failed, `together-${n}-second`);
+      }
+      // A constraint violation in one (the same name twice) fails that one only.
+      const clash = await Promise.allSettled([
+        store.transaction((tx) => tx.keyPairs.insert(keyPair({ name: 'together-clash' }))),
+        store.transaction((tx) => tx.keyPairs.insert(keyPair({ name: 'together-clash' }))),
+        store.transaction((tx) => tx.keyPairs.insert(keyPair({ name: 'together-after-clash' }))),
+      ]);
+      assert.deepEqual(clash.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.ok(isCoreError((clash[1] as PromiseRejectedResult).reason), 'the clash is the store\'s KeyPair.AlreadyExists');
+      assert.ok(await store.keyPairs.get('acc-1', 'cn-hangzhou', 'together-after-clash'));
+    });
+
     test('tasks: 10,000 items, claims never overlap, finish needs the lease owner, refresh counts', async () => {
       const { task: t, items } = task(randomUUID(), 10_000);
       await store.transaction((tx) => tx.tasks.insert(t, items));
