@@ -3,7 +3,9 @@
  * - packets written in one tick arrive together, later ones are not held back, and end() flushes;
  * - against Debian's sshd (logging at DEBUG, so every global request and every unsigned key query it gets is in its
  *   log), keyfleet's sessions and logins never ask the host to prove its host keys and sign their key login at once
- *   (ed25519 and RSA), while a stock ssh2 client, as the control, does both; a refused key is still refused.
+ *   (ed25519 and RSA), while a stock ssh2 client, as the control, does both; a refused key is still refused;
+ * - the notices sshd sends after a login are acknowledged at once (an SSH_MSG_IGNORE, in sshd's DEBUG3 log), so a
+ *   session's first SFTP answer is not held 40 ms by Nagle's algorithm on the host and a delayed ACK here.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 
-import { coalesceWritesPerTick, declineHostKeyProofs, openSftpAtOnce, signKeyLoginAtOnce } from '../../src/backends/ssh/lean-transport.js';
+import { acknowledgeServerNotices, coalesceWritesPerTick, declineHostKeyProofs, openSftpAtOnce, signKeyLoginAtOnce } from '../../src/backends/ssh/lean-transport.js';
 import { loginKeyOf } from '../../src/backends/ssh/login-key.js';
 import { openSession, tryLogin } from '../../src/backends/ssh/ssh-session.js';
 import { startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
@@ -208,6 +210,71 @@ describe('no host key proofs, no unsigned key queries', () => {
     assert.equal(accepted(), acceptedBefore + 4, 'the RSA and the three ECDSA logins were accepted');
     assert.match(host.log(), /Accepted publickey for kflt\S* .*RSA/, 'as an RSA key');
     assert.match(host.log(), /Accepted publickey for kflt\S* .*ECDSA/, 'and as ECDSA keys');
+  });
+});
+
+describe('server notices acknowledged at once', () => {
+  let hosts: TestHost[] = [];
+  let host: TestHost;
+  let privateKey: string;
+  let keyDir: string;
+
+  before(async () => {
+    hosts = await startHosts(1, { user: 'kfak', sftp: '/usr/lib/openssh/sftp-server' });
+    host = hosts[0]!;
+    keyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-ack-'));
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'ack', '-f', path.join(keyDir, 'id')]);
+    privateKey = await fs.readFile(path.join(keyDir, 'id'), 'utf8');
+    const ssh = path.join(host.home, '.ssh');
+    await fs.mkdir(ssh, { recursive: true, mode: 0o700 });
+    await fs.writeFile(path.join(ssh, 'authorized_keys'), await fs.readFile(path.join(keyDir, 'id.pub'), 'utf8'), { mode: 0o600 });
+    for (const p of [ssh, path.join(ssh, 'authorized_keys')]) await fs.chown(p, host.uid, host.gid);
+    // DEBUG3: sshd logs every SSH_MSG_IGNORE it receives.
+    await fs.writeFile(path.join(host.configDir, '10-debug.conf'), 'LogLevel DEBUG3\n');
+    await host.reload();
+  });
+
+  after(async () => {
+    await stopHosts(hosts);
+    await fs.rm(keyDir, { recursive: true, force: true });
+  });
+
+  const ignoresReceived = () => host.log().split('\n').filter((l) => l.includes('Received SSH2_MSG_IGNORE')).length;
+  const target = () => ({ host: host.address, port: host.port, username: host.user });
+  const pin = () => ({ kind: 'pinned', sha256: host.hostKeySha256 }) as const;
+
+  it('the wrapper finds ssh2\'s global-request and DEBUG handlers and its packet writer (an ssh2 upgrade that moves them fails here)', () => {
+    const client = new ssh2.Client();
+    client.on('error', () => undefined); // the socket never connects: only the wiring is looked at
+    const sock = new net.Socket();
+    client.connect({ sock, username: 'x', password: 'x', readyTimeout: 60_000 });
+    assert.equal(acknowledgeServerNotices(client, sock), true);
+    client.destroy();
+  });
+
+  it('a session answers sshd\'s post-login notices with SSH_MSG_IGNORE; a bare login, which ends at once, sends none', async () => {
+    const before = ignoresReceived();
+    assert.equal((await tryLogin(target(), { kind: 'privateKey', privateKey }, pin())).ok, true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(ignoresReceived(), before, 'nothing is sent after the DISCONNECT of a bare login');
+    const session = await openSession(target(), { kind: 'privateKey', privateKey }, pin());
+    await session.readFile('.ssh/authorized_keys');
+    session.close();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(ignoresReceived() > before, 'sshd logged an SSH_MSG_IGNORE from the session');
+  });
+
+  it('from login to the first SFTP answer takes a few milliseconds, not the 40 ms of a delayed ACK (median of 7)', async () => {
+    const times: number[] = [];
+    for (let n = 0; n < 7; n++) {
+      const session = await openSession(target(), { kind: 'privateKey', privateKey }, pin());
+      const t0 = performance.now();
+      await session.readFile('.ssh/authorized_keys');
+      times.push(performance.now() - t0);
+      session.close();
+    }
+    const median = times.sort((a, b) => a - b)[3]!;
+    assert.ok(median < 30, `login to first SFTP answer: median ${median.toFixed(1)} ms (${times.map((t) => t.toFixed(1)).join(', ')})`);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Three things keyfleet changes about how ssh2 uses a connection, to spend fewer round trips and less CPU on the
+ * Five things keyfleet changes about how ssh2 uses a connection, to spend fewer round trips and less CPU on the
  * host and here per connection (at fleet scale the CPU per connection is the limit on a local network, and round
  * trips are on a wide one; see bench/hosts-vs-ansible.ts).
  *
@@ -30,6 +30,12 @@
  *    soon as the channel is open, and queues INIT and its first requests behind it: they leave the moment the
  *    window arrives, with the subsystem's reply. Two round trips from an open channel to the first answer.
  *    Other servers get ssh2's own sequence.
+ *
+ * 5. A server notice that needs no answer is acknowledged at once. Right after a login OpenSSH's sshd sends its
+ *    hostkeys-00 announcement and a DEBUG notice (the key's options), then answers the channel open. Its socket
+ *    has Nagle's algorithm on until a session starts, so the answer waits until those notices are acknowledged,
+ *    and this side's kernel delays an acknowledgement it cannot piggyback on data for 40 ms: every session
+ *    stalled 40 ms between login and channel. An SSH_MSG_IGNORE sent in reply carries the acknowledgement.
  */
 import type net from 'node:net';
 import type { Client as Ssh2Client, ParsedKey, SFTPWrapper } from 'ssh2';
@@ -62,9 +68,16 @@ type CoalescedSocket = net.Socket & { [COALESCED]?: true };
 
 /** ssh2's protocol object, as far as this module reaches into it (present after client.connect()). */
 interface ProtocolInternals {
-  _handlers?: { GLOBAL_REQUEST?: (proto: unknown, name: string, wantReply: boolean, data: unknown) => void };
+  _handlers?: {
+    GLOBAL_REQUEST?: (proto: unknown, name: string, wantReply: boolean, data: unknown) => void;
+    DEBUG?: (proto: unknown, message: string) => void;
+  };
   requestFailure?: () => void;
   authPK?: AuthPK;
+  /** Set while a key exchange is in progress: packets must then wait (ssh2 queues them). */
+  _kexinit?: unknown;
+  _cipher?: { encrypt(packet: Buffer): void };
+  _packetRW?: { write: { allocStart: number; alloc(length: number): Buffer; finalize(packet: Buffer): Buffer } };
 }
 type SignDone = (signature: Buffer) => void;
 type AuthPK = (this: ProtocolInternals, username: string, pubKey: ParsedKey, keyAlgo?: string | ((data: Buffer, done: SignDone) => void), cbSign?: (data: Buffer, done: SignDone) => void) => void;
@@ -84,6 +97,45 @@ export function declineHostKeyProofs(client: Ssh2Client): boolean {
   handlers.GLOBAL_REQUEST = (p, name, wantReply, data) => {
     if (name !== HOSTKEYS_ANNOUNCEMENT) return original(p, name, wantReply, data);
     if (wantReply) proto.requestFailure!();
+  };
+  return true;
+}
+
+/** SSH_MSG_IGNORE with an empty string: a packet the server discards. */
+const IGNORE_PAYLOAD = Buffer.from([2, 0, 0, 0, 0]);
+
+/**
+ * Call right after client.connect() for a connection that will open a session: server notices without a reply
+ * (a global request without want-reply, DEBUG) are answered with one SSH_MSG_IGNORE per tick, so the TCP
+ * acknowledgement leaves at once (point 5 above). Never after this side has ended the connection, nor during a key
+ * exchange. Returns false (and changes nothing) when ssh2's protocol object is not as expected.
+ */
+export function acknowledgeServerNotices(client: Ssh2Client, sock: net.Socket): boolean {
+  const proto = protocolOf(client);
+  const handlers = proto?._handlers;
+  const writerNow = proto?._packetRW?.write;
+  if (!proto || !handlers || typeof writerNow?.alloc !== 'function' || typeof writerNow.finalize !== 'function') return false;
+  let sentThisTick = false;
+  const acknowledge = () => {
+    // The writer is replaced at every key exchange: look it up now.
+    const writer = proto._packetRW?.write;
+    if (sentThisTick || sock.writableEnded || sock.destroyed || proto._kexinit !== undefined || !proto._cipher || !writer) return;
+    sentThisTick = true;
+    process.nextTick(() => (sentThisTick = false));
+    const start = writer.allocStart;
+    const packet = writer.alloc(IGNORE_PAYLOAD.length);
+    packet.set(IGNORE_PAYLOAD, start);
+    proto._cipher.encrypt(writer.finalize(packet));
+  };
+  const globalRequest = handlers.GLOBAL_REQUEST;
+  handlers.GLOBAL_REQUEST = (p, name, wantReply, data) => {
+    if (!wantReply) acknowledge();
+    return globalRequest?.(p, name, wantReply, data);
+  };
+  const debug = handlers.DEBUG;
+  handlers.DEBUG = (p, message) => {
+    acknowledge();
+    return debug?.(p, message);
   };
   return true;
 }

@@ -24,7 +24,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ClientChannel, Client as Ssh2Client, ParsedKey, SFTPWrapper, SignCallback, SigningRequestOptions, Stats } from 'ssh2';
 import { CoreError, isCoreError, type ErrorCode } from '../../core/errors.js';
 import type { LiveAccess } from '../../core/ports.js';
-import { coalesceWritesPerTick, declineHostKeyProofs, openSftpAtOnce, signKeyLoginAtOnce, type SftpStart } from './lean-transport.js';
+import { acknowledgeServerNotices, coalesceWritesPerTick, declineHostKeyProofs, openSftpAtOnce, signKeyLoginAtOnce, type SftpStart } from './lean-transport.js';
 import { firstKey, loginKeyOf, type LoginKey } from './login-key.js';
 import { SudoSession } from './sudo-session.js';
 
@@ -65,7 +65,7 @@ export async function openSession(target: SshTarget, credential: SshCredential, 
   const scrub = scrubberFor(credential);
   const login = credentialLogin(target.username, credential);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const { client, sock, hostKeySha256 } = await dial({ target, hostKey, timeoutMs, authHandler: login.step, signAtOnce: login.key, scrub });
+  const { client, sock, hostKeySha256 } = await dial({ target, hostKey, timeoutMs, authHandler: login.step, signAtOnce: login.key, forSession: true, scrub });
   const session = new Ssh2Session(client, sock, target, hostKeySha256, opts.opTimeoutMs ?? timeoutMs, scrub);
   return opts.sudo ? new SudoSession(session) : session;
 }
@@ -138,6 +138,8 @@ interface DialPlan {
   authHandler: AuthStep;
   /** A private key the login signs with at once, without asking the server first (lean-transport.ts). */
   signAtOnce?: LoginKey | null;
+  /** The connection will open a session: server notices are acknowledged at once (lean-transport.ts). */
+  forSession?: boolean;
   scrub: (text: string) => string;
 }
 
@@ -200,6 +202,7 @@ function dial(plan: DialPlan, progress: DialProgress = { phase: 'connecting', ho
       }) as unknown as AuthHandlerMiddleware,
     });
     declineHostKeyProofs(client);
+    if (plan.forSession) acknowledgeServerNotices(client, sock);
     if (plan.signAtOnce) signKeyLoginAtOnce(client, plan.signAtOnce);
   });
 }
