@@ -535,7 +535,8 @@ async function directRuns(hosts: TestHost[], managementKey: string, userPublicKe
 
 /** SSH connections keyfleet opens per host and phase: its session, plus one fresh login when it verifies. */
 function connectionsPerHost(p: Phase): number | null {
-  if (p.tool.startsWith('Ansible')) return null;
+  // Ansible's connections are its own; the password-login row is another job (sshd -t, reload, proofs across it).
+  if (p.tool.startsWith('Ansible') || p.tool.includes('password login')) return null;
   return p.tool.includes('no verification') ? 1 : 2;
 }
 
