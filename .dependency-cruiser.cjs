@@ -7,10 +7,17 @@ module.exports = {
   forbidden: [
     {
       name: 'no-core-to-outside',
-      comment: 'The core imports only itself and node: builtins.',
+      comment: 'The core imports only itself, node: builtins and the pure shared modules of src/common.',
       severity: 'error',
       from: { path: '^src/core/' },
-      to: { pathNot: '^src/core/', dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^src/core/', '^src/common/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'common-is-pure',
+      comment: 'src/common runs in the core, every adapter and the browser: it imports nothing but itself.',
+      severity: 'error',
+      from: { path: '^src/common/' },
+      to: { pathNot: '^src/common/' },
     },
     {
       name: 'no-core-to-npm',
@@ -73,7 +80,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/console/' },
       // Plus the inventory parser and the event-stream format (pure modules with no imports), shared with the CLI.
-      to: { path: '^src/', pathNot: ['^src/console/', '^src/api/native/views\\.ts$', '^src/api/native/schemas\\.ts$', '^src/api/native/(inventory|event-stream)\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/console/', '^src/common/', '^src/api/native/views\\.ts$', '^src/api/native/schemas\\.ts$', '^src/api/native/(inventory|event-stream)\\.ts$'] },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
