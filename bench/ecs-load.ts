@@ -13,7 +13,7 @@ import http from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import EcsSdk, * as $Ecs from '@alicloud/ecs20140526';
 import * as $OpenApi from '@alicloud/openapi-client';
-import { signAcs3 } from '../src/api/ecs/signature.js';
+import { signAcs3 } from '../test/support/ecs-signer.js';
 
 export interface LoadJob {
   label: string;

@@ -4,23 +4,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import {
-  checkFreshness,
-  describeSignature,
-  formatTimestamp,
-  NonceCache,
-  parseSignedRequest,
-  percentEncode,
-  rpcV1Signature,
-  rpcV1StringToSign,
-  serializePairs,
-  signAcs3,
-  signRpcV1,
-  verifySignature,
-  type IncomingSignedRequest,
-  type SignatureProblem,
-  type SignedRequestInfo,
-} from '../../src/api/ecs/signature.js';
+import { rfc3986Encode as percentEncode } from '../../src/api/http/request-signing.js';
+import { formatTimestamp, rpcV1Signature, rpcV1StringToSign } from '../../src/api/ecs/signature/canonical.js';
+import { checkFreshness } from '../../src/api/ecs/signature/freshness.js';
+import { NonceCache } from '../../src/api/ecs/signature/nonce-cache.js';
+import { type IncomingSignedRequest, parseSignedRequest, type SignedRequestInfo } from '../../src/api/ecs/signature/parse.js';
+import type { SignatureProblem } from '../../src/api/ecs/signature/problems.js';
+import { describeSignature, verifySignature } from '../../src/api/ecs/signature/verify.js';
+import { serializePairs, signAcs3, signRpcV1 } from '../support/ecs-signer.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Captured SDK traffic (specs/alibaba/captures, outside the repo: /work/shared next to /work/main)

@@ -9,16 +9,11 @@
 import type { Caller } from '../../core/caller.js';
 import type { Core } from '../../core/index.js';
 import { EcsError, ecsErrors } from './errors.js';
-import {
-  checkFreshness,
-  type IncomingSignedRequest,
-  NonceCache,
-  nonceUsedProblem,
-  parseSignedRequest,
-  type SignatureProblem,
-  type SignedRequestInfo,
-  verifySignature,
-} from './signature.js';
+import { checkFreshness } from './signature/freshness.js';
+import type { NonceCache } from './signature/nonce-cache.js';
+import { type IncomingSignedRequest, parseSignedRequest, type SignedRequestInfo } from './signature/parse.js';
+import { nonceUsedProblem, type SignatureProblem } from './signature/problems.js';
+import { verifySignature } from './signature/verify.js';
 
 export interface Authenticated {
   caller: Caller;

@@ -1,6 +1,6 @@
 /**
  * Reading RPC parameters with Alibaba's errors. The values come merged from the query and the form body and
- * already percent-decoded (signature.ts does that once, for the signature). The shapes are the wire's
+ * already percent-decoded (signature/parse.ts does that once, for the signature). The shapes are the wire's
  * (API.md §1, SDK-TRAFFIC §1.2): scalars as text, booleans `true`/`false`, lists as JSON-array strings
  * (`InstanceIds=["i-a","i-b"]`), structured lists flattened 1-based (`Tag.1.Key`, `Tag.1.Value`, …).
  *

@@ -16,7 +16,8 @@ import { authenticate } from './auth.js';
 import { errorEnvelope, ecsErrors, toEcsError } from './errors.js';
 import { Params } from './params.js';
 import { hostOf, isBrowserVisit, toSignedRequest } from './request.js';
-import { NonceCache, type SignedRequestInfo } from './signature.js';
+import { NonceCache } from './signature/nonce-cache.js';
+import type { SignedRequestInfo } from './signature/parse.js';
 
 export interface EcsContext {
   core: Core;
@@ -30,7 +31,7 @@ const JSON_TYPE = 'application/json;charset=utf-8';
 
 export async function ecsApiPlugin(app: FastifyInstance, ctx: EcsContext): Promise<void> {
   // Bodies stay raw bytes: ACS3 signs their SHA-256 and HMAC-SHA1 signs the form fields read from them
-  // (SDK-TRAFFIC §3.1, §4.1). signature.ts parses the form itself; nothing here trusts a parsed copy.
+  // (SDK-TRAFFIC §3.1, §4.1). signature/parse.ts parses the form itself; nothing here trusts a parsed copy.
   app.removeAllContentTypeParsers();
   const keepRaw = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, keepRaw);

@@ -1,6 +1,6 @@
 /** The raw request as the signature schemes see it, and the few facts the plugin reads before authenticating. */
 import type { FastifyRequest } from 'fastify';
-import type { IncomingSignedRequest } from './signature.js';
+import type { IncomingSignedRequest } from './signature/parse.js';
 
 const EMPTY = Buffer.alloc(0);
 

@@ -1,11 +1,11 @@
 /**
- * Raw signed requests to the ECS face, byte for byte as the SDKs send them (signature.ts signs like each SDK),
+ * Raw signed requests to the ECS face, byte for byte as the SDKs send them (test/support/ecs-signer.ts signs like each SDK),
  * so a test controls what the SDKs never do: tamper after signing, reuse a nonce, send a stale timestamp, use an
  * unknown key, another HTTP method. Sent with node:http so that no header is added or dropped on the way.
  */
 import http from 'node:http';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET } from '../../support/keyfleet.js';
-import { type SignedRawRequest, signAcs3, signRpcV1 } from '../../../src/api/ecs/signature.js';
+import { type SignedRawRequest, signAcs3, signRpcV1 } from '../../support/ecs-signer.js';
 
 /** The three wire forms: new SDK default (ACS3, POST, query), pop-core GET (V1 query), pop-core POST (V1 form body). */
 export type Scheme = 'acs3' | 'v1-get' | 'v1-post';
