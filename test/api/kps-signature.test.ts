@@ -10,23 +10,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import {
-  canonicalQueryString,
-  canonicalUri,
-  checkFreshness,
-  computeCanonicalRequest,
-  EMPTY_BODY_SHA256,
-  formatSdkDate,
-  parseSdkDate,
-  parseSignedRequest,
-  sha256Hex,
-  signRequest,
-  unknownAccessKeyProblem,
-  verifySignature,
-  type IncomingSignedRequest,
-  type SignatureProblem,
-  type SignedRequestInfo,
-} from '../../src/api/kps/signature.js';
+import { EMPTY_BODY_SHA256, sha256Hex } from '../../src/api/http/request-signing.js';
+import { canonicalQueryString, canonicalUri, formatSdkDate, parseSdkDate } from '../../src/api/kps/signature/canonical.js';
+import { type IncomingSignedRequest, parseSignedRequest, type SignedRequestInfo } from '../../src/api/kps/signature/parse.js';
+import { type SignatureProblem, unknownAccessKeyProblem } from '../../src/api/kps/signature/problems.js';
+import { checkFreshness, computeCanonicalRequest, verifySignature } from '../../src/api/kps/signature/verify.js';
+import { signRequest } from '../support/kps-signer.js';
 
 const AK = 'MOCKAKMOCKAKMOCKAK01';
 const SK = 'mockSecretKeyMockSecretKeyMockSecret0001';

@@ -1,5 +1,5 @@
 /**
- * Authentication and isolation at the HTTP level, with hand-signed requests (signature.ts's client side) so that
+ * Authentication and isolation at the HTTP level, with hand-signed requests (test/support/kps-signer.ts) so that
  * each one can be bent: tampered body, expired or skewed date, unknown AK, Go-SDK header choice, unsigned payload,
  * wrong or unscoped token, another account's project, X-Project-Id that disagrees with the path. Every answer,
  * refusals included, carries X-Request-Id; gateway refusals repeat it as `request_id`.
@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { signRequest } from '../../src/api/kps/signature.js';
+import { signRequest } from '../support/kps-signer.js';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, ADMIN_PASSWORD, type Api, startInProcess } from '../support/keyfleet.js';
 import { iamToken, projectIdOf } from './support/huawei.js';

@@ -2,7 +2,7 @@
  * Who is calling, and on which project. Two credentials, as API.md §1 says every Huawei client uses:
  * - `X-Auth-Token`: a token from POST /v3/auth/tokens, scoped to one project (region); refused on any other.
  * - AK/SK `SDK-HMAC-SHA256`: verified over the signed-header list of each request, the raw body and ±15 minutes of
- *   clock skew (signature.ts holds the rules and the reasons; SDK-TRAFFIC.md §4.4).
+ *   clock skew (signature/ holds the rules and the reasons; docs/api/huawei-kps.md).
  * The path's project must be one of the caller's account; another account's project is answered exactly like one
  * that does not exist.
  *
@@ -15,14 +15,9 @@ import { type KpsContext, type Principal, routeConfig, setPrincipal, setProject 
 import { authenticationFault, KpsFault, projectFault } from './errors.js';
 import { findProject, type Project, projectIdOf } from './projects.js';
 import { rawBodyOf, readUnparsedBody, refuseInvalidJson } from './raw-body.js';
-import {
-  checkFreshness,
-  type IncomingSignedRequest,
-  parseSignedRequest,
-  type SignatureProblem,
-  unknownAccessKeyProblem,
-  verifySignature,
-} from './signature.js';
+import { type IncomingSignedRequest, parseSignedRequest } from './signature/parse.js';
+import { type SignatureProblem, unknownAccessKeyProblem } from './signature/problems.js';
+import { checkFreshness, verifySignature } from './signature/verify.js';
 
 export function authenticationHook(ctx: KpsContext) {
   return async (req: FastifyRequest): Promise<void> => {
