@@ -3,13 +3,12 @@
 import { useId, useState } from 'react';
 import { api } from '../api/client';
 import type { CreatedAccount } from '../api/types';
+import { consolePasswordProblem, userNameProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconWarning } from '../ui/Icons';
 import { TextField } from '../ui/Field';
 import { FormDialog, useFormAction } from '../ui/FormDialog';
 
-const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
-const NAME_RULE = "1-64 letters, digits, '.', '_', '@' or '-'.";
 
 export function CreateAccountDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (created: CreatedAccount) => void }) {
   const id = useId();
@@ -17,9 +16,9 @@ export function CreateAccountDialog({ onClose, onCreated }: { onClose: () => voi
   const [adminName, setAdminName] = useState('');
   const [password, setPassword] = useState('');
   const form = useFormAction(onClose);
-  const problem = !name.trim() ? 'Enter an account name.' : !NAME_RE.test(name.trim()) ? NAME_RULE : null;
-  const adminProblem = adminName.trim() && !NAME_RE.test(adminName.trim()) ? NAME_RULE : null;
-  const pwProblem = password && password.length > 128 ? 'At most 128 characters.' : null;
+  const problem = userNameProblem(name.trim(), 'Enter an account name.');
+  const adminProblem = adminName.trim() ? userNameProblem(adminName.trim(), '') : null;
+  const pwProblem = consolePasswordProblem(password);
 
   const submit = form.submit(problem || adminProblem || pwProblem, async () => {
     const created = await api.createAccount({ name: name.trim(), ...(adminName.trim() ? { adminName: adminName.trim() } : {}), ...(password ? { adminPassword: password } : {}) });

@@ -15,7 +15,8 @@ import type { RegisteredHost, RegisterHostRequest } from '../api/types';
 import { useScope } from '../app/scope';
 import { readSmallTextFile } from '../lib/download';
 import { formatCount, plural } from '../lib/format';
-import { mapLimit } from '../lib/tasks';
+import { mapLimit } from '../../../common/concurrency.js';
+import { addressProblem, commandProblem, hostKeyProblem, instanceNameProblem, linuxUserProblem, pathProblem, portProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
 import { TextField } from '../ui/Field';
 import { IconCheck, IconError, IconUpload, IconWarning } from '../ui/Icons';
@@ -29,38 +30,6 @@ const MAX_IMPORT = 1000;
 const MAX_INVENTORY_BYTES = 1024 * 1024;
 const HOST_KEY_CHECK = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
 
-// The server checks all of these again and has the last word; these only catch typos before a host is contacted.
-const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
-const ADDRESS = /^[A-Za-z0-9.:_-]{1,253}$/;
-const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
-
-function nameProblem(v: string): string | null {
-  if (v.length < 2 || v.length > 128 || !/^[\p{L}\p{N}]/u.test(v) || /^https?:/i.test(v)) return 'Use 2-128 characters starting with a letter or digit.';
-  return null;
-}
-function addressProblem(v: string): string | null {
-  return ADDRESS.test(v) ? null : 'Enter a host name or IP address (letters, digits, . : _ -).';
-}
-function portProblem(v: string): string | null {
-  const n = Number(v);
-  return /^\d+$/.test(v) && n >= 1 && n <= 65535 ? null : 'Enter a port from 1 to 65535.';
-}
-function userProblem(v: string, optional = false): string | null {
-  if (optional && v === '') return null;
-  return USER.test(v) ? null : 'Enter a Linux user name (letters, digits, _ . -; at most 32).';
-}
-export function pathProblem(v: string): string | null {
-  if (v === '') return null;
-  return v.startsWith('/') && !/[\s'"\\]/.test(v) && !v.split('/').includes('..') ? null : "Enter an absolute path without spaces, quotes or '..'.";
-}
-export function commandProblem(v: string): string | null {
-  return v.length <= 1024 ? null : 'At most 1024 characters.';
-}
-export function hostKeyProblem(v: string): string | null {
-  if (v === '') return null;
-  return HOST_KEY.test(v) ? null : "Give it as ssh-keygen -l prints it: 'SHA256:' and 43 base64 characters.";
-}
-
 /** Where keyfleet writes and how it reloads sshd; empty fields take the server's defaults. */
 interface Advanced {
   managementUser: string;
@@ -72,7 +41,7 @@ const emptyAdvanced: Advanced = { managementUser: '', dropInPath: '', reloadComm
 
 function advancedProblems(a: Advanced) {
   return {
-    managementUser: userProblem(a.managementUser.trim(), true),
+    managementUser: linuxUserProblem(a.managementUser.trim(), true),
     dropInPath: pathProblem(a.dropInPath.trim()),
     reloadCommand: commandProblem(a.reloadCommand.trim()),
     validateCommand: commandProblem(a.validateCommand.trim()),
@@ -243,10 +212,10 @@ export function RegisterHostDialog({ onClose, onRegistered }: { onClose: () => v
   const [done, setDone] = useState<RegisteredHost | null>(null);
 
   const problems = {
-    name: nameProblem(name.trim()),
+    name: instanceNameProblem(name.trim()),
     address: addressProblem(address.trim()),
     port: portProblem(port.trim()),
-    loginUser: userProblem(loginUser.trim()),
+    loginUser: linuxUserProblem(loginUser.trim()),
     homeDir: pathProblem(homeDir.trim()),
     key: privateKeyProblem(key.text),
     hostKey: hostKeyProblem(hostKey.trim()),
@@ -414,7 +383,7 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
     setResults(list.map(() => ({ state: 'waiting' })));
     setStep('running');
     const setRow = (index: number, r: RowResult) => setResults((rs) => rs.map((x, j) => (j === index ? r : x)));
-    await mapLimit(list.map((h, index) => ({ h, index })), IMPORT_CONCURRENCY, async ({ h, index }) => {
+    await mapLimit(list, IMPORT_CONCURRENCY, async (h, index) => {
       setRow(index, { state: 'running' });
       try {
         const r = await api.registerHost(regionId, { name: h.name, address: h.address, port: h.port, loginUser: h.user, ...shared });

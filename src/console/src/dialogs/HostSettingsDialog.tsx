@@ -16,16 +16,8 @@ import { Dialog } from '../ui/Dialog';
 import { TextField } from '../ui/Field';
 import { IconCheck, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
-import {
-  commandProblem,
-  emptyKey,
-  hostKeyProblem,
-  type HostPolicy,
-  type KeyValue,
-  ManagementKeyField,
-  pathProblem,
-  PolicyFields,
-} from './HostDialogs';
+import { commandProblem, hostKeyProblem, pathProblem } from '../lib/rules';
+import { emptyKey, type HostPolicy, type KeyValue, ManagementKeyField, PolicyFields } from './HostDialogs';
 import { privateKeyProblem } from './LiveFields';
 
 type PinChoice = 'keep' | 'given' | 'presented';

@@ -2,16 +2,16 @@
  * secret once, create a policy (JSON checked in the browser, then by the server), attach a policy (to a user or a
  * group), create a group, add a user to a group. */
 import { useId, useState } from 'react';
+import { POLICY_NAME, POLICY_NAME_RULE } from '../../../common/names.js';
 import { api } from '../api/client';
 import type { CreatedAccessKey, Group, Policy, User } from '../api/types';
 import { useResource } from '../lib/hooks';
+import { consolePasswordProblem, userNameProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import { FormFooter, TextField } from '../ui/Field';
 import { DescriptionField, FormDialog, useFormAction } from '../ui/FormDialog';
-
-const NAME_RE = /^[A-Za-z0-9._@-]{1,64}$/;
 
 export function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (u: User) => void }) {
   const id = useId();
@@ -19,8 +19,8 @@ export function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; 
   const [password, setPassword] = useState('');
   const [admin, setAdmin] = useState(false);
   const form = useFormAction(onClose);
-  const problem = !name.trim() ? 'Enter a user name.' : !NAME_RE.test(name.trim()) ? "1-64 letters, digits, '.', '_', '@' or '-'." : null;
-  const pwProblem = password && password.length > 128 ? 'At most 128 characters.' : null;
+  const problem = userNameProblem(name.trim(), 'Enter a user name.');
+  const pwProblem = consolePasswordProblem(password);
 
   const submit = form.submit(problem || pwProblem, async () => {
     const u = await api.createUser({ name: name.trim(), ...(password ? { password } : {}), ...(admin ? { isAccountAdmin: true } : {}) });
@@ -44,7 +44,7 @@ export function PasswordDialog({ user, onClose, onDone }: { user: User; onClose:
   const id = useId();
   const [password, setPassword] = useState('');
   const form = useFormAction(onClose);
-  const problem = !password ? 'Enter a password.' : password.length > 128 ? 'At most 128 characters.' : null;
+  const problem = !password ? 'Enter a password.' : consolePasswordProblem(password);
 
   const change = (value: string | null) => async () => {
     await api.setUserPassword(user.name, value);
@@ -149,8 +149,6 @@ export function policyJsonProblem(text: string): string | null {
   return null;
 }
 
-const POLICY_NAME_RE = /^[A-Za-z0-9._-]{1,128}$/;
-
 export function CreatePolicyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (p: Policy) => void }) {
   const id = useId();
   const [name, setName] = useState('');
@@ -158,7 +156,7 @@ export function CreatePolicyDialog({ onClose, onCreated }: { onClose: () => void
   const [text, setText] = useState(POLICY_TEMPLATE);
   const form = useFormAction(onClose);
   const show = form.show;
-  const nameProblem = !name.trim() ? 'Enter a policy name.' : !POLICY_NAME_RE.test(name.trim()) ? "1-128 letters, digits, '.', '_' or '-'." : null;
+  const nameProblem = !name.trim() ? 'Enter a policy name.' : !POLICY_NAME.test(name.trim()) ? `${POLICY_NAME_RULE}, starting with a letter or digit.` : null;
   const jsonProblem = policyJsonProblem(text);
 
   const submit = form.submit(nameProblem || jsonProblem, async () => {
@@ -266,14 +264,12 @@ export function AttachPolicyDialog({ userName, attached, onClose, onAttached, at
   );
 }
 
-const GROUP_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-
 export function CreateGroupDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (g: Group) => void }) {
   const id = useId();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const form = useFormAction(onClose);
-  const problem = !name.trim() ? 'Enter a group name.' : !GROUP_NAME_RE.test(name.trim()) ? "1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit." : null;
+  const problem = userNameProblem(name.trim(), 'Enter a group name.');
 
   const submit = form.submit(problem, async () => {
     onCreated(await api.createGroup({ name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}) }));

@@ -6,7 +6,7 @@ import type { KeyPair } from '../api/types';
 import { useScope } from '../app/scope';
 import { readSmallTextFile, saveTextFile } from '../lib/download';
 import { plural } from '../lib/format';
-import { keyPairNameProblem } from '../lib/password';
+import { keyPairNameProblem } from '../lib/rules';
 import { checkPublicKey, sha256Fingerprint } from '../lib/publicKey';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconDownload, IconUpload, IconWarning } from '../ui/Icons';

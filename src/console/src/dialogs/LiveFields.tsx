@@ -8,6 +8,7 @@
 import { useId, useRef, useState } from 'react';
 import type { LiveCredential } from '../api/types';
 import { readSmallTextFile } from '../lib/download';
+import { portProblem } from '../lib/rules';
 import { IconUpload } from '../ui/Icons';
 
 export interface LiveValue {
@@ -31,12 +32,6 @@ export function privateKeyProblem(text: string): string | null {
   if (/^(ssh-|ecdsa-sha2-)/.test(t)) return 'This is a public key. The private key (the .pem file saved when the key pair was created) is needed.';
   if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(t) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(t)) return 'This does not look like a private key: it should start with -----BEGIN … PRIVATE KEY-----.';
   if (t.length > 16_384) return 'The private key is larger than 16 KiB.';
-  return null;
-}
-
-export function portProblem(port: string): string | null {
-  const n = Number(port);
-  if (!/^\d+$/.test(port.trim()) || n < 1 || n > 65535) return 'Enter a port from 1 to 65535.';
   return null;
 }
 

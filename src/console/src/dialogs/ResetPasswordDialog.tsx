@@ -2,7 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { api } from '../api/client';
 import type { Instance } from '../api/types';
-import { passwordProblem } from '../lib/password';
+import { passwordProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
 import { IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';

@@ -34,23 +34,3 @@ export async function followTask(taskId: string, onProgress: (t: Task) => void, 
   }
   return { task, items };
 }
-
-/** Runs `fn` over `inputs` with at most `limit` at a time; returns settled results in order. */
-export async function mapLimit<T, R>(inputs: T[], limit: number, fn: (x: T) => Promise<R>, onDone?: (done: number) => void): Promise<PromiseSettledResult<R>[]> {
-  const out: PromiseSettledResult<R>[] = new Array(inputs.length);
-  let next = 0;
-  let done = 0;
-  async function worker() {
-    while (next < inputs.length) {
-      const i = next++;
-      try {
-        out[i] = { status: 'fulfilled', value: await fn(inputs[i]!) };
-      } catch (reason) {
-        out[i] = { status: 'rejected', reason };
-      }
-      onDone?.(++done);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
-  return out;
-}
