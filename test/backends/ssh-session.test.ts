@@ -17,7 +17,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { isCoreError, type CoreError } from '../../src/core/errors.js';
-import { openSession, probeLogin, tryLogin, type HostKeyPolicy, type SshCredential, type SshTarget } from '../../src/backends/ssh/ssh-session.js';
+import type { HostKeyPolicy, LiveCredential, LiveTarget } from '../../src/core/ports.js';
+import { openSession, probeLogin, tryLogin } from '../../src/backends/ssh/ssh-session.js';
 import { establishedConnections, startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
 
 const run = promisify(execFile);
@@ -31,9 +32,9 @@ let keyRsa: { privatePath: string; privateKey: string; publicLine: string };
 /** Every error any test provoked: checked at the end for leaked secrets. */
 const provoked: { error: unknown; secrets: string[] }[] = [];
 
-const targetOf = (h: TestHost): SshTarget => ({ host: h.address, port: h.port, username: h.user });
+const targetOf = (h: TestHost): LiveTarget => ({ host: h.address, port: h.port, username: h.user });
 const pinned = (h: TestHost): HostKeyPolicy => ({ kind: 'pinned', sha256: h.hostKeySha256 });
-const passwordOf = (h: TestHost): SshCredential => ({ kind: 'password', password: h.password });
+const passwordOf = (h: TestHost): LiveCredential => ({ kind: 'password', password: h.password });
 const AK = '.ssh/authorized_keys';
 
 before(async () => {
@@ -308,7 +309,7 @@ describe('tryLogin', () => {
 
 describe('host key pinning', () => {
   /** A password credential that counts how often anything reads the secret. */
-  function countingCredential(password: string): { credential: SshCredential; reads: () => number } {
+  function countingCredential(password: string): { credential: LiveCredential; reads: () => number } {
     let reads = 0;
     const credential = {
       kind: 'password' as const,

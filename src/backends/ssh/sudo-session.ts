@@ -9,7 +9,8 @@
  * `sudo -n` never prompts: when a password would be needed, the operation fails with sudo's own message.
  */
 import { CoreError } from '../../core/errors.js';
-import type { ExecResult, FileAttrs, RemoteDir, RemoteFile, ReplaceableFile, SshSession } from './session-types.js';
+import type { LiveSession, RemoteFile, ReplaceableFile } from '../../core/ports.js';
+import type { ExecResult, FileAttrs, RemoteDir } from './session-types.js';
 
 const NO_FILE = 'KEYFLEET-NO-FILE';
 /** sudo's own refusals (not a failing command's output, nor a harmless warning such as an unresolvable host name). */
@@ -48,8 +49,8 @@ const MKDIR = [
   '[ -z "$3" ] || chown "$3" "$1"',
 ].join('\n');
 
-export class SudoSession implements SshSession {
-  constructor(private readonly inner: SshSession) {}
+export class SudoSession implements LiveSession {
+  constructor(private readonly inner: LiveSession) {}
 
   get hostKeySha256(): string {
     return this.inner.hostKeySha256;
