@@ -7,12 +7,12 @@
  * This module also documents what a real backend must honour: boot applies the BootConfig completely before the
  * machine answers SSH; shutdown drops live connections; a resumed machine is not rebooted.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { planAuthorizedKeys } from '../../core/binding/authorized-keys.js';
 import { renderSshdDropIn, SSHD_DROP_IN_PATH } from '../../core/binding/sshd-drop-in.js';
+import { fingerprints } from '../../core/keypair/public-key.js';
 import type { Image, Instance, InstanceType } from '../../core/instance/instance.js';
 import type { BootConfig, ComputeBackend } from '../../core/ports.js';
 import { hostPath, initRootfs, readHostKey } from './rootfs.js';
@@ -140,6 +140,5 @@ async function writeAtomic(file: string, content: string, mode: number): Promise
 
 /** 'SHA256:…' of an OpenSSH public key line, as ssh-keygen -l prints it. */
 export function sha256Fingerprint(publicKeyLine: string): string {
-  const blob = Buffer.from(publicKeyLine.trim().split(/\s+/)[1] ?? '', 'base64');
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
+  return fingerprints(Buffer.from(publicKeyLine.trim().split(/\s+/)[1] ?? '', 'base64')).sha256;
 }
