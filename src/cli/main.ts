@@ -4,16 +4,11 @@
  *   0 success · 1 error from the server or bad input · 2 usage error · 3 a batch finished with failed instances
  *   · 4 server unreachable.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { ApiError, KeyfleetClient } from './client.js';
-import { registerDriftCommands } from './commands/drift.js';
-import { registerGroupCommands } from './commands/groups.js';
-import { registerHostCommands } from './commands/hosts.js';
-import { registerIdentityCommands } from './commands/identity.js';
-import { registerClientCommands } from './commands/resources.js';
-import { serve } from './commands/serve.js';
+import { TOP_COMMANDS, type TopCommand } from './command-index.js';
 import { EXIT, type GlobalOptions } from './options.js';
-
+import type { Ctx } from './with-client.js';
 
 function buildProgram(): Command {
   const program = new Command();
@@ -27,11 +22,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program.command('serve').description('start keyfleet (API, simulated fleet, console) with its embedded defaults').action(async () => {
-    await serve();
-  });
-
-  const ctx = (cmd: Command) => {
+  const ctx: Ctx = (cmd) => {
     const g = cmd.optsWithGlobals() as GlobalOptions;
     return {
       global: g,
@@ -44,12 +35,45 @@ function buildProgram(): Command {
       }),
     };
   };
-  registerClientCommands(program, ctx);
-  registerHostCommands(program, ctx);
-  registerDriftCommands(program, ctx);
-  registerIdentityCommands(program, ctx);
-  registerGroupCommands(program, ctx);
+  addLazyCommands(program, ctx);
   return program;
+}
+
+/**
+ * Creates each top-level command with only its name and description, and loads the rest of the one being run just
+ * before commander dispatches to it, or shows its help.
+ */
+function addLazyCommands(program: Command, ctx: Ctx): void {
+  const notLoaded = new Map<Command, TopCommand>();
+  const topCommands = TOP_COMMANDS.map((entry) => {
+    const cmd = program.command(entry.args ? `${entry.name} ${entry.args}` : entry.name).description(entry.description);
+    if (entry.alias) cmd.alias(entry.alias);
+    notLoaded.set(cmd, entry);
+    return cmd;
+  });
+  const load = async (cmd: Command) => {
+    const entry = notLoaded.get(cmd);
+    if (!entry) return;
+    notLoaded.delete(cmd);
+    (await entry.load())(cmd, ctx);
+  };
+  program.hook('preSubcommand', (_program, cmd) => load(cmd));
+  // Commander's own `help <command>` shows the command's help without dispatching to it, so without loading it.
+  program.helpCommand(false);
+  program.command('help [command]').description('display help for command').allowExcessArguments().action(async (name?: string) => {
+    if (name === undefined) program.help();
+    const cmd = topCommands.find((c) => c.name() === name || c.aliases().includes(name));
+    if (!cmd) program.help({ error: true });
+    await load(cmd);
+    cmd.help();
+  });
+  // Commander writes `[options]` after a command that has options; a command not loaded has none yet.
+  program.configureHelp({
+    subcommandTerm(this: Help, cmd: Command): string {
+      const term = Help.prototype.subcommandTerm.call(this, cmd);
+      return notLoaded.get(cmd)?.hasOptions ? term.replace(/^(\S+)/, '$1 [options]') : term;
+    },
+  });
 }
 
 async function main(): Promise<void> {

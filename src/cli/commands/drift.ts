@@ -77,9 +77,7 @@ async function waitForTask(c: KeyfleetClient, id: string): Promise<any> {
   }
 }
 
-export function registerDriftCommands(program: Command, ctx: Ctx): void {
-  const drift = program.command('drift').description("registered hosts whose keys or sshd drop-in differ from what keyfleet bound");
-
+export function fillDriftCommands(drift: Command, ctx: Ctx): void {
   drift.command('scan [instanceIds...]')
     .description('read registered hosts (all in the region, or those given) with their management keys and report drift and every key keyfleet did not write; changes nothing')
     .addHelpText('after', SCAN_EXIT_CODES)

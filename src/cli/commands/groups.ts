@@ -5,8 +5,7 @@ import { withClient, type Ctx } from '../with-client.js';
 
 const enc = encodeURIComponent;
 
-export function registerGroupCommands(program: Command, ctx: Ctx): void {
-  const groups = program.command('groups').description('user groups: members get the group\'s policies (administrators)');
+export function fillGroupCommands(groups: Command, ctx: Ctx): void {
   groups.command('ls').description('groups of the account, or of one user with --user-name').option('--user-name <user>', 'the groups this user belongs to')
     .action(withClient(ctx, async (c, g, o: { userName?: string }) => {
       const r = await c.request('GET', o.userName ? `/api/v1/users/${enc(o.userName)}/groups` : '/api/v1/groups');

@@ -56,8 +56,7 @@ async function register(c: KeyfleetClient, region: string, body: Record<string, 
   return c.request('POST', `/api/v1/regions/${enc(region)}/hosts`, body);
 }
 
-export function registerHostCommands(program: Command, ctx: Ctx): void {
-  const hosts = program.command('hosts').description('existing hosts registered as instances');
+export function fillHostCommands(hosts: Command, ctx: Ctx): void {
   // `--login-user`, not `--user`: the global `--user` already names the keyfleet user to sign in as.
   withHostOptions(hosts.command('add <name>').description('register a host; without --host-key the key seen now is pinned and shown')
     .requiredOption('--address <address>', 'host name or IP').option('--port <n>', 'SSH port', '22').requiredOption('--login-user <user>', 'user whose authorized_keys keyfleet manages')

@@ -6,8 +6,7 @@ import { printFields, printJson, printTable } from '../output.js';
 
 const enc = encodeURIComponent;
 
-export function registerIdentityCommands(program: Command, ctx: Ctx): void {
-  const users = program.command('users').description('users of your account (administrators)');
+export function fillUserCommands(users: Command, ctx: Ctx): void {
   users.command('ls').action(withClient(ctx, async (c, g) => {
     const r = await c.request('GET', '/api/v1/users');
     if (g.json) return printJson(r);
@@ -24,8 +23,9 @@ export function registerIdentityCommands(program: Command, ctx: Ctx): void {
     if (g.json) return printJson({ deleted: name });
     process.stdout.write(`Deleted user ${name}\n`);
   }));
+}
 
-  const keys = program.command('access-keys').description('access keys (your own, or any user\'s as an administrator)');
+export function fillAccessKeyCommands(keys: Command, ctx: Ctx): void {
   keys.command('ls <user>').action(withClient(ctx, async (c, g, user: string) => {
     const r = await c.request('GET', `/api/v1/users/${enc(user)}/access-keys`);
     if (g.json) return printJson(r);
@@ -48,8 +48,9 @@ export function registerIdentityCommands(program: Command, ctx: Ctx): void {
     if (g.json) return printJson({ deleted: id });
     process.stdout.write(`Deleted access key ${id}\n`);
   }));
+}
 
-  const policies = program.command('policies').description('RAM-style policies');
+export function fillPolicyCommands(policies: Command, ctx: Ctx): void {
   policies.command('ls').action(withClient(ctx, async (c, g) => {
     const r = await c.request('GET', '/api/v1/policies');
     if (g.json) return printJson(r);
@@ -80,8 +81,9 @@ export function registerIdentityCommands(program: Command, ctx: Ctx): void {
       process.stdout.write(`${name === 'attach' ? 'Attached' : 'Detached'} ${policy} ${name === 'attach' ? 'to' : 'from'} ${user}\n`);
     }));
   }
+}
 
-  const accounts = program.command('accounts').description('tenants (system administrator)');
+export function fillAccountCommands(accounts: Command, ctx: Ctx): void {
   accounts.command('ls').action(withClient(ctx, async (c, g) => {
     const r = await c.request('GET', '/api/v1/accounts');
     if (g.json) return printJson(r);
@@ -92,8 +94,10 @@ export function registerIdentityCommands(program: Command, ctx: Ctx): void {
     if (g.json) return printJson(r);
     printFields({ Account: r.account.name, Administrator: r.admin.name, 'Access key ID': r.accessKeyId, 'Secret (shown once)': r.accessKeySecret, 'Console password (shown once)': r.adminPassword });
   }));
+}
 
-  program.command('audit').description('who did what, when, through which face, and the result (newest first)')
+export function fillAuditCommand(audit: Command, ctx: Ctx): void {
+  audit
     .option('--by <user>', 'entries of this user').option('--action <action>', 'e.g. keypair:Unbind').option('--resource <name>', 'e.g. instance/i-… or a full acs:ecs:… name')
     .option('--result <success|failure|denied>').option('--since <iso>').option('--until <iso>').option('--limit <n>', 'entries', '50')
     .option('--jsonl', 'export as JSON lines')

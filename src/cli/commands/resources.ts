@@ -9,8 +9,7 @@ import { printFields, printJson, printTable } from '../output.js';
 
 const enc = encodeURIComponent;
 
-export function registerClientCommands(program: Command, ctx: Ctx): void {
-  const kp = program.command('key-pairs').alias('kp').description('SSH key pairs');
+export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
   kp.command('ls').description('list key pairs').option('--name <pattern>', 'name, * wildcards').option('--fingerprint <fp>').option('--offset <n>', 'skip', '0').option('--limit <n>', 'page size', '50')
     .action(withClient(ctx, async (c, g, o: { name?: string; fingerprint?: string; offset: string; limit: string }) => {
       const q = new URLSearchParams({ offset: o.offset, limit: o.limit, ...(o.name ? { name: o.name } : {}), ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}) });
@@ -43,8 +42,9 @@ export function registerClientCommands(program: Command, ctx: Ctx): void {
     if (g.json) return printJson({ deleted: name });
     process.stdout.write(`Deleted key pair ${name}\n`);
   }));
+}
 
-  const inst = program.command('instances').alias('i').description('instances');
+export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
   inst.command('ls').option('--status <status>').option('--search <text>').option('--key-pair <name>').option('--pending-restart').option('--offset <n>', 'skip', '0').option('--limit <n>', 'page size', '50')
     .action(withClient(ctx, async (c, g, o: { status?: string; search?: string; keyPair?: string; pendingRestart?: boolean; offset: string; limit: string }) => {
       const q = new URLSearchParams({ offset: o.offset, limit: o.limit });
@@ -92,47 +92,49 @@ export function registerClientCommands(program: Command, ctx: Ctx): void {
     if (g.json) return printJson({ deleted: id });
     process.stdout.write(`Deleted instance ${id}\n`);
   }));
+}
 
-  for (const action of ['bind', 'unbind'] as const) {
-    program.command(`${action} [instanceIds...]`)
-      .description(`${action} a key pair ${action === 'bind' ? 'to' : 'from'} instances (ids as arguments, or --from-file with one id per line)`)
-      .option('--key-pair <name>', 'key pair name')
-      .option('--from-file <file>', 'instance ids, one per line (- for stdin)')
-      .option('--live', 'apply now over SSH and verify by login (default: at next restart)')
-      .option('--password-env <var>', 'live: environment variable holding the root password')
-      .option('--private-key <file>', 'live: private key of the key pair bound now')
-      .option('--port <port>', 'live: SSH port')
-      .option('--no-verify', 'live: skip the fresh login that proves each change (one SSH connection per host)')
-      .option('--dry-run', 'show per instance what would change; change nothing')
-      .option('--no-wait', 'return the task id without waiting')
-      .action(withClient(ctx, async (c, g, ids: string[], o: { keyPair?: string; fromFile?: string; live?: boolean; passwordEnv?: string; privateKey?: string; port?: string; verify: boolean; dryRun?: boolean; wait: boolean }) => {
-        const all = [...ids, ...(o.fromFile ? fs.readFileSync(o.fromFile === '-' ? 0 : o.fromFile, 'utf8').split(/\s+/).filter(Boolean) : [])];
-        const credential = o.privateKey ? { kind: 'privateKey', privateKey: fs.readFileSync(o.privateKey, 'utf8') } : o.passwordEnv ? { kind: 'password', password: process.env[o.passwordEnv] ?? '' } : undefined;
-        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/bindings`, {
-          action,
-          keyPairName: o.keyPair,
-          instanceIds: all,
-          mode: o.live ? 'live' : 'on-restart',
-          credential,
-          port: o.port ? Number(o.port) : undefined,
-          verify: o.verify === false ? false : undefined,
-          dryRun: o.dryRun || undefined,
-        });
-        let task = r.task;
-        if (!o.wait) return g.json ? printJson(r) : void process.stdout.write(`task ${task.id}\n`);
-        task = await follow(c, task, !g.json && process.stderr.isTTY);
-        const items = await c.request('GET', `/api/v1/tasks/${task.id}/items?limit=10000`);
-        if (g.json) printJson({ task, items: items.items });
-        else {
-          const failed = items.items.filter((i: any) => i.status === 'failed');
-          printTable(['Instance', 'Result', 'Detail'], items.items.slice(0, 200).map((i: any) => [i.instanceId, i.status, i.errorCode ? `${i.errorCode}: ${i.errorMessage}` : i.note]),
-            `task ${task.id}: ${task.succeeded} succeeded, ${task.failed} failed of ${task.total}${failed.length ? '' : ''}`);
-        }
-        if (task.failed > 0) process.exitCode = EXIT.partial;
-      }));
-  }
+/** `bind` and `unbind`: the same options, the action named by the command. */
+export function fillBindCommand(cmd: Command, ctx: Ctx): void {
+  const action = cmd.name() as 'bind' | 'unbind';
+  cmd
+    .option('--key-pair <name>', 'key pair name')
+    .option('--from-file <file>', 'instance ids, one per line (- for stdin)')
+    .option('--live', 'apply now over SSH and verify by login (default: at next restart)')
+    .option('--password-env <var>', 'live: environment variable holding the root password')
+    .option('--private-key <file>', 'live: private key of the key pair bound now')
+    .option('--port <port>', 'live: SSH port')
+    .option('--no-verify', 'live: skip the fresh login that proves each change (one SSH connection per host)')
+    .option('--dry-run', 'show per instance what would change; change nothing')
+    .option('--no-wait', 'return the task id without waiting')
+    .action(withClient(ctx, async (c, g, ids: string[], o: { keyPair?: string; fromFile?: string; live?: boolean; passwordEnv?: string; privateKey?: string; port?: string; verify: boolean; dryRun?: boolean; wait: boolean }) => {
+      const all = [...ids, ...(o.fromFile ? fs.readFileSync(o.fromFile === '-' ? 0 : o.fromFile, 'utf8').split(/\s+/).filter(Boolean) : [])];
+      const credential = o.privateKey ? { kind: 'privateKey', privateKey: fs.readFileSync(o.privateKey, 'utf8') } : o.passwordEnv ? { kind: 'password', password: process.env[o.passwordEnv] ?? '' } : undefined;
+      const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/bindings`, {
+        action,
+        keyPairName: o.keyPair,
+        instanceIds: all,
+        mode: o.live ? 'live' : 'on-restart',
+        credential,
+        port: o.port ? Number(o.port) : undefined,
+        verify: o.verify === false ? false : undefined,
+        dryRun: o.dryRun || undefined,
+      });
+      let task = r.task;
+      if (!o.wait) return g.json ? printJson(r) : void process.stdout.write(`task ${task.id}\n`);
+      task = await follow(c, task, !g.json && process.stderr.isTTY);
+      const items = await c.request('GET', `/api/v1/tasks/${task.id}/items?limit=10000`);
+      if (g.json) printJson({ task, items: items.items });
+      else {
+        const failed = items.items.filter((i: any) => i.status === 'failed');
+        printTable(['Instance', 'Result', 'Detail'], items.items.slice(0, 200).map((i: any) => [i.instanceId, i.status, i.errorCode ? `${i.errorCode}: ${i.errorMessage}` : i.note]),
+          `task ${task.id}: ${task.succeeded} succeeded, ${task.failed} failed of ${task.total}${failed.length ? '' : ''}`);
+      }
+      if (task.failed > 0) process.exitCode = EXIT.partial;
+    }));
+}
 
-  const tasks = program.command('tasks').description('tasks');
+export function fillTaskCommands(tasks: Command, ctx: Ctx): void {
   tasks.command('ls').option('--status <s>').option('--limit <n>', 'page size', '20').action(withClient(ctx, async (c, g, o: { status?: string; limit: string }) => {
     const q = new URLSearchParams({ limit: o.limit, ...(o.status ? { status: o.status } : {}) });
     const r = await c.request('GET', `/api/v1/tasks?${q}`);

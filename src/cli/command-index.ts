@@ -1,0 +1,42 @@
+/**
+ * Every top-level command, in help order, with what `keyfleet --help` shows of it and how to load the rest. Only
+ * the command a run dispatches to is loaded (main.ts fills it in just before dispatch), so `--help` and a client
+ * call do not pay for the other commands' modules or their libraries, and never for the server: scripts call the
+ * CLI thousands of times.
+ */
+import type { Command } from 'commander';
+import type { Ctx } from './with-client.js';
+
+/** Adds a top-level command's options, subcommands and action to the command `main.ts` created for it. */
+export type FillCommand = (cmd: Command, ctx: Ctx) => void;
+
+export interface TopCommand {
+  name: string;
+  alias?: string;
+  /** Arguments in commander's syntax, e.g. `[instanceIds...]`. */
+  args?: string;
+  description: string;
+  /** Whether the command itself has options once loaded: top-level help shows `[options]` for it, as commander does. */
+  hasOptions?: boolean;
+  load: () => Promise<FillCommand>;
+}
+
+const bindDescription = (action: 'bind' | 'unbind') =>
+  `${action} a key pair ${action === 'bind' ? 'to' : 'from'} instances (ids as arguments, or --from-file with one id per line)`;
+
+export const TOP_COMMANDS: readonly TopCommand[] = [
+  { name: 'serve', description: 'start keyfleet (API, simulated fleet, console) with its embedded defaults', load: async () => (await import('./serve-through-tsx.js')).fillServeCommand },
+  { name: 'key-pairs', alias: 'kp', description: 'SSH key pairs', load: async () => (await import('./commands/resources.js')).fillKeyPairCommands },
+  { name: 'instances', alias: 'i', description: 'instances', load: async () => (await import('./commands/resources.js')).fillInstanceCommands },
+  { name: 'bind', args: '[instanceIds...]', hasOptions: true, description: bindDescription('bind'), load: async () => (await import('./commands/resources.js')).fillBindCommand },
+  { name: 'unbind', args: '[instanceIds...]', hasOptions: true, description: bindDescription('unbind'), load: async () => (await import('./commands/resources.js')).fillBindCommand },
+  { name: 'tasks', description: 'tasks', load: async () => (await import('./commands/resources.js')).fillTaskCommands },
+  { name: 'hosts', description: 'existing hosts registered as instances', load: async () => (await import('./commands/hosts.js')).fillHostCommands },
+  { name: 'drift', description: 'registered hosts whose keys or sshd drop-in differ from what keyfleet bound', load: async () => (await import('./commands/drift.js')).fillDriftCommands },
+  { name: 'users', description: 'users of your account (administrators)', load: async () => (await import('./commands/identity.js')).fillUserCommands },
+  { name: 'access-keys', description: "access keys (your own, or any user's as an administrator)", load: async () => (await import('./commands/identity.js')).fillAccessKeyCommands },
+  { name: 'policies', description: 'RAM-style policies', load: async () => (await import('./commands/identity.js')).fillPolicyCommands },
+  { name: 'accounts', description: 'tenants (system administrator)', load: async () => (await import('./commands/identity.js')).fillAccountCommands },
+  { name: 'audit', hasOptions: true, description: 'who did what, when, through which face, and the result (newest first)', load: async () => (await import('./commands/identity.js')).fillAuditCommand },
+  { name: 'groups', description: "user groups: members get the group's policies (administrators)", load: async () => (await import('./commands/groups.js')).fillGroupCommands },
+];
