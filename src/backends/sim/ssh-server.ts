@@ -99,7 +99,9 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
     }
     try {
       // ssh2 takes an already parsed key only in the { key } form.
-      const server = new ssh2.Server({ hostKeys: [{ key: hostKey }] }, (client) => handleClient(client, listener.ep, () => clearTimeout(grace)));
+      // sshd sees an IPv4 client on an IPv6 socket as plain IPv4 (ipv64_normalise_mapped).
+      const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+      const server = new ssh2.Server({ hostKeys: [{ key: hostKey }] }, (client) => handleClient(client, listener.ep, clientIp, () => clearTimeout(grace)));
       server.injectSocket(socket);
     } catch (err) {
       warn(`sim sshd ${listener.ep.instanceId}: cannot start a session (${(err as Error).message})`);
@@ -107,16 +109,17 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
     }
   }
 
-  function handleClient(client: Connection, ep: SimSshEndpoint, loggedInInTime: () => void): void {
+  function handleClient(client: Connection, ep: SimSshEndpoint, clientIp: string, loggedInInTime: () => void): void {
     let login: LoggedIn | null = null;
     let failures = 0;
     client.on('error', () => {});
 
     client.on('authentication', (ctx) => {
-      decideAuthentication(ep.rootDir, ctx.username, authRequestOf(ctx), warn)
+      decideAuthentication(ep.rootDir, ctx.username, authRequestOf(ctx), { ip: clientIp }, warn)
         .then((decision) => {
           if (decision.verdict === 'accept') {
-            login = { rootDir: ep.rootDir, user: decision.user, forcedCommand: decision.forcedCommand };
+            const options = decision.keyOptions;
+            login = { rootDir: ep.rootDir, user: decision.user, forcedCommand: options?.forcedCommand ?? null, ptyAllowed: options?.ptyAllowed ?? true };
             return ctx.accept();
           }
           if (decision.verdict === 'key-acceptable') return ctx.accept(); // no signature yet: answers PK_OK

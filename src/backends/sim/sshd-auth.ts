@@ -6,10 +6,11 @@
 import ssh2 from 'ssh2';
 import { readAuthorizedKeys } from './sshd-authorized-keys.js';
 import { effectiveSshdConfig, type EffectiveSshdConfig } from './sshd-config.js';
+import { keyOptionsAllow, type KeyOptions } from './sshd-key-options.js';
 import { lookupUser, type GuestUser } from './sshd-passwd.js';
 import { readShadowHash, verifyPassword } from './shadow.js';
 
-export type AuthMethod = 'publickey' | 'password';
+export type AuthMethod = 'publickey' | 'password' | 'keyboard-interactive';
 
 export type AuthRequest =
   | { method: 'none' }
@@ -18,53 +19,66 @@ export type AuthRequest =
   | { method: 'other' };
 
 export type AuthDecision =
-  | { verdict: 'accept'; user: GuestUser; forcedCommand: string | null }
+  /** keyOptions: the options of the authorized_keys listing that let the key in (none for a password). */
+  | { verdict: 'accept'; user: GuestUser; keyOptions: KeyOptions | null }
   /** A publickey query without signature names an acceptable key: the client may now sign with it. */
   | { verdict: 'key-acceptable' }
   | { verdict: 'reject'; methods: AuthMethod[]; maxAuthTries: number };
+
+export interface AuthClient {
+  /** The client's address, as `from="…"` options see it (UseDNS no: no name is looked up). */
+  ip: string;
+}
 
 export async function decideAuthentication(
   rootDir: string,
   username: string,
   request: AuthRequest,
+  client: AuthClient,
   warn: (msg: string) => void,
 ): Promise<AuthDecision> {
   const config = await effectiveSshdConfig(rootDir);
   const user = await lookupUser(rootDir, username);
   const isRoot = user !== null && user.uid === 0;
-  const reject: AuthDecision = { verdict: 'reject', methods: advertisedMethods(config, isRoot), maxAuthTries: config.maxAuthTries };
+  const reject: AuthDecision = { verdict: 'reject', methods: advertisedMethods(config), maxAuthTries: config.maxAuthTries };
   if (user === null) return reject;
 
   switch (request.method) {
     case 'password': {
       if (!config.passwordAuthentication || (isRoot && config.permitRootLogin !== 'yes')) return reject;
       const ok = await verifyPassword(request.password, await readShadowHash(rootDir, user.name));
-      return ok ? { verdict: 'accept', user, forcedCommand: null } : reject;
+      return ok ? { verdict: 'accept', user, keyOptions: null } : reject;
     }
     case 'publickey': {
       if (!config.pubkeyAuthentication || (isRoot && config.permitRootLogin === 'no')) return reject;
       // OpenSSH ≥ 8.8 no longer accepts RSA with SHA-1 (`ssh-rsa`) signatures by default; only rsa-sha2-*.
       if (request.keyAlgo === 'ssh-rsa' && !request.hashAlgo) return reject;
+      // As sshd: a listing of this key whose options refuse this client now is skipped; a later listing may match.
+      const use = { clientIp: client.ip, nowMs: Date.now(), permitUserEnvironment: config.permitUserEnvironment };
       const keys = await readAuthorizedKeys(rootDir, user, config, warn);
-      const listed = keys.find((k) => !k.certAuthority && k.blob.equals(request.keyBlob));
+      const listed = keys.find((k) => !k.options.certAuthority && k.blob.equals(request.keyBlob) && keyOptionsAllow(k.options, use));
       if (!listed) return reject;
-      if (isRoot && config.permitRootLogin === 'forced-commands-only' && listed.forcedCommand === null) return reject;
+      if (isRoot && config.permitRootLogin === 'forced-commands-only' && listed.options.forcedCommand === null) return reject;
       if (!request.signature || !request.signedData) return { verdict: 'key-acceptable' };
       const publicKey = ssh2.utils.parseKey(request.keyBlob);
       if (publicKey instanceof Error) return reject;
       const key = Array.isArray(publicKey) ? publicKey[0] : publicKey;
       if (!key || key.verify(request.signedData, request.signature, request.hashAlgo) !== true) return reject;
-      return { verdict: 'accept', user, forcedCommand: listed.forcedCommand };
+      return { verdict: 'accept', user, keyOptions: listed.options };
     }
     default:
       return reject;
   }
 }
 
-/** What a USERAUTH_FAILURE lists: the methods that could still succeed for this kind of account. */
-export function advertisedMethods(config: EffectiveSshdConfig, isRoot: boolean): AuthMethod[] {
+/**
+ * What a USERAUTH_FAILURE lists: every method enabled in the config, in sshd's order, whoever the user is (sshd
+ * reveals neither whether the account exists nor that PermitRootLogin will refuse its password).
+ */
+export function advertisedMethods(config: EffectiveSshdConfig): AuthMethod[] {
   const methods: AuthMethod[] = [];
   if (config.pubkeyAuthentication) methods.push('publickey');
-  if (config.passwordAuthentication && (!isRoot || config.permitRootLogin === 'yes')) methods.push('password');
+  if (config.passwordAuthentication) methods.push('password');
+  if (config.kbdInteractiveAuthentication) methods.push('keyboard-interactive');
   return methods;
 }

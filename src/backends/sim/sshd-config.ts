@@ -23,6 +23,10 @@ export interface EffectiveSshdConfig {
   authorizedKeysFile: string[];
   strictModes: boolean;
   maxAuthTries: number;
+  /** ChallengeResponseAuthentication is its older name: one keyword, so the first of either wins. */
+  kbdInteractiveAuthentication: boolean;
+  /** `no`, `yes` or a pattern-list of variable names, as written. */
+  permitUserEnvironment: string;
 }
 
 export const SSHD_CONFIG_PATH = '/etc/ssh/sshd_config';
@@ -35,6 +39,8 @@ const DEFAULTS: EffectiveSshdConfig = {
   authorizedKeysFile: ['.ssh/authorized_keys', '.ssh/authorized_keys2'],
   strictModes: true,
   maxAuthTries: 6,
+  kbdInteractiveAuthentication: true,
+  permitUserEnvironment: 'no',
 };
 
 type ValueKind = 'flag' | 'integer' | 'port' | 'permitRootLogin' | 'text' | 'include' | 'match' | 'deprecated';
@@ -100,6 +106,13 @@ export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSsh
         break;
       case 'maxauthtries':
         if (found.maxAuthTries === undefined && /^\d+$/.test(value)) found.maxAuthTries = Number(value);
+        break;
+      case 'kbdinteractiveauthentication':
+      case 'challengeresponseauthentication':
+        if (found.kbdInteractiveAuthentication === undefined && isFlag(value)) found.kbdInteractiveAuthentication = value === 'yes';
+        break;
+      case 'permituserenvironment':
+        if (found.permitUserEnvironment === undefined) found.permitUserEnvironment = line.args[0]!;
         break;
       case 'authorizedkeysfile':
         if (found.authorizedKeysFile === undefined) found.authorizedKeysFile = value === 'none' ? [] : line.args;

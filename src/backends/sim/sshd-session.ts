@@ -2,7 +2,8 @@
  * One SSH session channel on a simulated instance after login: `exec` runs the command vocabulary once, `shell`
  * runs it line by line (with a minimal line discipline when the client asked for a terminal, so an interactive
  * `ssh host` behaves), and the `sftp` subsystem serves files. A `command="…"` option on the key that logged in
- * replaces whatever the client asked for, as sshd's forced commands do.
+ * replaces whatever the client asked for, as sshd's forced commands do; `no-pty` or `restrict` refuse a terminal.
+ * With a terminal there is one output stream and the tty turns each newline into CR LF, as a pty does.
  */
 import type { ServerChannel, Session } from 'ssh2';
 import fsp from 'node:fs/promises';
@@ -15,13 +16,15 @@ export interface LoggedIn {
   rootDir: string;
   user: GuestUser;
   forcedCommand: string | null;
+  ptyAllowed: boolean;
 }
 
 export function serveSession(session: Session, login: LoggedIn): void {
   let terminal = false;
   const context: CommandContext = { rootDir: login.rootDir, user: login.user, cwd: login.user.home };
 
-  session.on('pty', (accept) => {
+  session.on('pty', (accept, reject) => {
+    if (!login.ptyAllowed) return reject?.();
     terminal = true;
     accept?.();
   });
@@ -30,12 +33,12 @@ export function serveSession(session: Session, login: LoggedIn): void {
 
   session.on('exec', (accept, _reject, info) => {
     const channel = quiet(accept());
-    void runOnce(channel, login.forcedCommand ?? info.command, context);
+    void runOnce(channel, login.forcedCommand ?? info.command, context, terminal);
   });
 
   session.on('shell', (accept) => {
     const channel = quiet(accept());
-    if (login.forcedCommand !== null) void runOnce(channel, login.forcedCommand, context);
+    if (login.forcedCommand !== null) void runOnce(channel, login.forcedCommand, context, terminal);
     else void runShell(channel, context, terminal);
   });
 
@@ -54,11 +57,21 @@ function quiet(channel: ServerChannel): ServerChannel {
   return channel;
 }
 
-async function runOnce(channel: ServerChannel, command: string, context: CommandContext): Promise<void> {
+async function runOnce(channel: ServerChannel, command: string, context: CommandContext, terminal: boolean): Promise<void> {
   const result = await runCommandLine(command, context).catch(() => ({ code: 1, stdout: Buffer.alloc(0), stderr: Buffer.from('sh: 1: internal error\n') }));
-  if (result.stdout.length > 0) channel.write(result.stdout);
-  if (result.stderr.length > 0) channel.stderr.write(result.stderr);
+  if (terminal) {
+    const both = Buffer.concat([result.stdout, result.stderr]);
+    if (both.length > 0) channel.write(toTerminal(both));
+  } else {
+    if (result.stdout.length > 0) channel.write(result.stdout);
+    if (result.stderr.length > 0) channel.stderr.write(result.stderr);
+  }
   finish(channel, result.code);
+}
+
+/** A pty's output processing (ONLCR): every newline leaves the terminal as CR LF. */
+function toTerminal(output: Buffer): Buffer {
+  return Buffer.from(output.toString('utf8').replace(/\r?\n/g, '\r\n'));
 }
 
 function finish(channel: ServerChannel, code: number): void {
@@ -69,7 +82,7 @@ function finish(channel: ServerChannel, code: number): void {
 async function runShell(channel: ServerChannel, context: CommandContext, terminal: boolean): Promise<void> {
   const hostname = await readHostname(context.rootDir);
   const newline = terminal ? '\r\n' : '\n';
-  const toTerminal = (b: Buffer) => (terminal ? Buffer.from(b.toString('utf8').replace(/\r?\n/g, '\r\n')) : b);
+  const forTerminal = (b: Buffer) => (terminal ? toTerminal(b) : b);
   const prompt = () => {
     if (terminal) channel.write(`${context.user.name}@${hostname}:${context.cwd === context.user.home ? '~' : context.cwd}${context.user.uid === 0 ? '#' : '$'} `);
   };
@@ -87,8 +100,8 @@ async function runShell(channel: ServerChannel, context: CommandContext, termina
       if (done) return;
       const result = await runCommandLine(line, context, lastCode).catch(() => ({ code: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exited: false }));
       lastCode = result.code;
-      if (result.stdout.length > 0) channel.write(toTerminal(result.stdout));
-      if (result.stderr.length > 0) (terminal ? channel : channel.stderr).write(toTerminal(result.stderr));
+      if (result.stdout.length > 0) channel.write(forTerminal(result.stdout));
+      if (result.stderr.length > 0) (terminal ? channel : channel.stderr).write(forTerminal(result.stderr));
       if (result.exited) {
         if (terminal) channel.write(`logout${newline}`);
         return end(lastCode);
