@@ -2,7 +2,10 @@
 import { useEffect } from 'react';
 import { AuditPage } from '../pages/Audit';
 import { AccountsPage } from '../pages/Accounts';
-import { GroupDetailPage, GroupsPage, PoliciesPage, UserDetailPage, UsersPage } from '../pages/Identity';
+import { GroupDetailPage, GroupsPage } from '../pages/identity/Groups';
+import { PoliciesPage } from '../pages/identity/Policies';
+import { UserDetailPage } from '../pages/identity/UserDetail';
+import { UsersPage } from '../pages/identity/Users';
 import { InstancesPage } from '../pages/Instances';
 import { KeyPairsPage } from '../pages/KeyPairs';
 import { SignInPage } from '../pages/SignIn';

@@ -10,7 +10,7 @@ import { IconBuilding } from '../ui/Icons';
 import { ListPage } from '../ui/ListPage';
 import { ErrorState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
-import { Tabs } from './Identity';
+import { Tabs } from './identity/IdentityShell';
 
 export function AccountsPage() {
   const who = useWho();
