@@ -17,7 +17,8 @@ import { TextField } from '../ui/Field';
 import { IconCheck, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import { commandProblem, hostKeyProblem, pathProblem } from '../lib/rules';
-import { emptyKey, type HostPolicy, type KeyValue, ManagementKeyField, PolicyFields } from './HostDialogs';
+import { type HostPolicy, PolicyFields } from './HostFields';
+import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
 import { privateKeyProblem } from './LiveFields';
 
 type PinChoice = 'keep' | 'given' | 'presented';

@@ -1,0 +1,269 @@
+/**
+ * Import an Ansible-style INI / CSV inventory and register every host in it, a few at a time, each as
+ * RegisterHostDialog would. The inventory is parsed in the browser by the same pure module the CLI uses
+ * (`parseInventory`), so the preview shows exactly what `keyfleet hosts import` would register.
+ */
+import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
+import { mapLimit } from '../../../common/concurrency.js';
+import { type InventoryFormat, type InventoryHost, parseInventory } from '../../../api/native/inventory.js';
+import { api, ApiError, errorText } from '../api/client';
+import { useScope } from '../app/scope';
+import { readSmallTextFile } from '../lib/download';
+import { formatCount, plural } from '../lib/format';
+import { Dialog } from '../ui/Dialog';
+import { IconCheck, IconError, IconUpload } from '../ui/Icons';
+import { type Advanced, AdvancedFields, advancedBody, advancedProblems, defaultPolicy, emptyAdvanced, type HostPolicy, PolicyFields } from './HostFields';
+import { privateKeyProblem } from './LiveFields';
+import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
+import { PinnedNotice } from './RegisterHostDialog';
+
+/** Registrations in flight at once during an import. */
+export const IMPORT_CONCURRENCY = 4;
+/** Hosts per imported inventory (each is one request that logs in to the host). */
+const MAX_IMPORT = 1000;
+const MAX_INVENTORY_BYTES = 1024 * 1024;
+
+type RowResult =
+  | { state: 'waiting' | 'running' }
+  | { state: 'ok'; instanceId: string; hostKeySha256: string }
+  | { state: 'failed'; code: string; message: string };
+
+export function detectFormat(text: string, fileName: string | null): InventoryFormat {
+  if (fileName) {
+    if (/\.csv$/i.test(fileName)) return 'csv';
+    if (/\.(ini|cfg|hosts|inventory)$/i.test(fileName)) return 'ini';
+  }
+  const first = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l && !l.startsWith('#') && !l.startsWith(';'));
+  return first && first.includes(',') && !first.includes('=') && !first.startsWith('[') ? 'csv' : 'ini';
+}
+
+export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => void; onChanged: () => void }) {
+  const { regionId, groupId, regionName } = useScope();
+  const id = useId();
+  const fileRef = useRef<HTMLInputElement>(null);
+  const [text, setText] = useState('');
+  const [fileName, setFileName] = useState<string | null>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const [format, setFormat] = useState<'auto' | InventoryFormat>('auto');
+  const [key, setKey] = useState<KeyValue>(emptyKey);
+  const [advanced, setAdvanced] = useState<Advanced>(emptyAdvanced);
+  const [policy, setPolicy] = useState<HostPolicy>(defaultPolicy);
+  const [show, setShow] = useState(false);
+  const [step, setStep] = useState<'form' | 'running' | 'result'>('form');
+  const [hosts, setHosts] = useState<InventoryHost[]>([]);
+  const [results, setResults] = useState<RowResult[]>([]);
+
+  const effFormat: InventoryFormat = format === 'auto' ? detectFormat(text, fileName) : format;
+  const parsed = useMemo((): { hosts: InventoryHost[]; problem: string | null } => {
+    if (text.trim() === '') return { hosts: [], problem: null };
+    try {
+      const list = parseInventory(text, effFormat);
+      if (list.length > MAX_IMPORT) return { hosts: list, problem: `The inventory has ${formatCount(list.length)} hosts; import at most ${formatCount(MAX_IMPORT)} at a time.` };
+      return { hosts: list, problem: list.length === 0 ? 'No hosts found in this inventory.' : null };
+    } catch (err) {
+      return { hosts: [], problem: err instanceof Error ? err.message : String(err) };
+    }
+  }, [text, effFormat]);
+  const keyProblem = privateKeyProblem(key.text);
+  const advProblem = Object.values(advancedProblems(advanced)).some(Boolean);
+
+  const onFile = async (f: File | undefined) => {
+    if (!f) return;
+    try {
+      const t = await readSmallTextFile(f, MAX_INVENTORY_BYTES);
+      setText(t);
+      setFileName(f.name);
+      setFileError(null);
+    } catch (e) {
+      setFileError(e instanceof Error ? e.message : String(e));
+    } finally {
+      if (fileRef.current) fileRef.current.value = '';
+    }
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setShow(true);
+    if (text.trim() === '' || parsed.problem || keyProblem || advProblem) return;
+    const list = parsed.hosts;
+    const shared = { managementPrivateKey: key.text.trim() + '\n', ...advancedBody(advanced), passwordLogin: policy.passwordLogin, sudo: policy.sudo, ...(groupId ? { resourceGroupId: groupId } : {}) };
+    // The key is in `shared` for the duration of the import only; the dialog's field forgets it now.
+    setKey(emptyKey);
+    setHosts(list);
+    setResults(list.map(() => ({ state: 'waiting' })));
+    setStep('running');
+    const setRow = (index: number, r: RowResult) => setResults((rs) => rs.map((x, j) => (j === index ? r : x)));
+    await mapLimit(list, IMPORT_CONCURRENCY, async (h, index) => {
+      setRow(index, { state: 'running' });
+      try {
+        const r = await api.registerHost(regionId, { name: h.name, address: h.address, port: h.port, loginUser: h.user, ...shared });
+        setRow(index, { state: 'ok', instanceId: r.instance.id, hostKeySha256: r.hostKeySha256 });
+      } catch (err) {
+        setRow(index, err instanceof ApiError ? { state: 'failed', code: err.code, message: err.message } : { state: 'failed', code: 'Error', message: errorText(err) });
+      }
+    });
+    setStep('result');
+    onChanged();
+  };
+
+  const finished = results.filter((r) => r.state === 'ok' || r.state === 'failed').length;
+  const ok = results.filter((r) => r.state === 'ok').length;
+  const failed = results.filter((r) => r.state === 'failed').length;
+
+  if (step !== 'form') {
+    const running = step === 'running';
+    return (
+      <Dialog
+        title={running ? 'Registering hosts…' : 'Import finished'}
+        onClose={onClose}
+        busy={running}
+        size="large"
+        step={step}
+        testId="import-inventory-result"
+        footer={<button type="button" className="button button-primary" onClick={onClose} disabled={running}>{running ? 'Working…' : 'Close'}</button>}
+      >
+        <div className="task-progress">
+          <div className="progress" role="progressbar" aria-label="Import progress" aria-valuemin={0} aria-valuemax={hosts.length} aria-valuenow={finished}>
+            <span className={`progress-bar${failed ? ' has-failed' : ''}`} style={{ width: `${hosts.length ? (finished / hosts.length) * 100 : 0}%` }} />
+          </div>
+          <p className="muted" aria-live="polite">
+            {formatCount(finished)} of {formatCount(hosts.length)} done · {formatCount(ok)} registered · {formatCount(failed)} failed
+            {running ? ` · ${IMPORT_CONCURRENCY} at a time` : ''}
+          </p>
+        </div>
+        {!running ? (
+          failed === 0 ? (
+            <div className="notice notice-success" role="status"><IconCheck /><div><strong>{plural(ok, 'host')} registered in {regionName(regionId)}.</strong></div></div>
+          ) : (
+            <div className="notice notice-error" role="status"><IconError /><div><strong>{plural(ok, 'host')} registered, {formatCount(failed)} failed.</strong><p>A failed host was not registered; fix it and import it again (hosts already registered answer Instance.AlreadyRegistered).</p></div></div>
+          )
+        ) : null}
+        {!running && ok > 0 ? <PinnedNotice pinnedOnFirstUse /> : null}
+        <div className="table-wrap table-wrap-short">
+          <table className="table table-compact" aria-label="Result per host">
+            <thead>
+              <tr>
+                <th scope="col">Host</th>
+                <th scope="col">Address</th>
+                <th scope="col">Result</th>
+              </tr>
+            </thead>
+            <tbody>
+              {hosts.map((h, index) => {
+                const r = results[index] ?? { state: 'waiting' };
+                return (
+                  <tr key={index} data-host={h.name} data-result={r.state}>
+                    <td data-label="Host"><span className="cell-main">{h.name}</span></td>
+                    <td data-label="Address" className="mono">{h.user}@{h.address}:{h.port}</td>
+                    <td data-label="Result">
+                      {r.state === 'ok' ? (
+                        <>
+                          <span className="pill pill-green"><span className="dot" aria-hidden />Registered</span> <span className="mono muted small">{r.instanceId}</span>
+                          <div className="small">Host key <span className="mono break">{r.hostKeySha256}</span></div>
+                        </>
+                      ) : r.state === 'failed' ? (
+                        <>
+                          <span className="pill pill-red"><span className="dot" aria-hidden />Failed</span> <span className="mono small">{r.code}</span>
+                          <div className="small">{r.message}</div>
+                        </>
+                      ) : (
+                        <span className={`pill ${r.state === 'running' ? 'pill-blue busy' : 'pill-grey'}`}><span className="dot" aria-hidden />{r.state === 'running' ? 'Contacting…' : 'Waiting'}</span>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      </Dialog>
+    );
+  }
+
+  const formId = `${id}-f`;
+  const inventoryProblem = text.trim() === '' ? (show ? 'Paste or upload an inventory.' : null) : parsed.problem;
+  return (
+    <Dialog
+      title="Import inventory"
+      onClose={onClose}
+      size="large"
+      testId="import-inventory"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>Cancel</button>
+          <button type="submit" form={formId} className="button button-primary" disabled={parsed.hosts.length === 0 || !!parsed.problem}>
+            {parsed.hosts.length > 0 && !parsed.problem ? `Register ${plural(parsed.hosts.length, 'host')}` : 'Register hosts'}
+          </button>
+        </>
+      }
+    >
+      <form id={formId} onSubmit={submit} noValidate>
+        <p className="muted">
+          Register every host of an Ansible-style INI inventory (<code>name ansible_host=… ansible_port=… ansible_user=…</code>) or a CSV (<code>name,address,port,user</code>)
+          in {regionName(regionId)}. Each host is contacted once; its host key is pinned on first use.
+        </p>
+        <div className="field">
+          <label htmlFor={`${id}-inv`}>Inventory</label>
+          <div className="file-row">
+            <input ref={fileRef} type="file" className="visually-hidden" accept=".ini,.csv,.txt,.cfg,text/plain,text/csv" onChange={(e) => void onFile(e.target.files?.[0])} aria-label="Inventory file" />
+            <button type="button" className="button" onClick={() => fileRef.current?.click()}><IconUpload /> Upload file</button>
+            {fileName ? <span className="file-chip">{fileName} loaded</span> : <span className="muted small">or paste it below</span>}
+            <label className="inline-field">
+              <span>Format</span>
+              <select value={format} onChange={(e) => setFormat(e.target.value as 'auto' | InventoryFormat)} aria-label="Inventory format">
+                <option value="auto">Detect ({effFormat.toUpperCase()})</option>
+                <option value="ini">INI (Ansible)</option>
+                <option value="csv">CSV</option>
+              </select>
+            </label>
+          </div>
+          <textarea
+            id={`${id}-inv`}
+            className="mono"
+            rows={6}
+            spellCheck={false}
+            autoComplete="off"
+            placeholder={'[web]\nweb1 ansible_host=10.0.0.5 ansible_port=22 ansible_user=root\nweb2 ansible_host=10.0.0.6'}
+            value={text}
+            onChange={(e) => { setText(e.target.value); setFileName(null); }}
+            aria-invalid={inventoryProblem ? true : undefined}
+            aria-describedby={`${id}-inv-state`}
+          />
+          <div id={`${id}-inv-state`} aria-live="polite">
+            {fileError ? <p className="field-error">{fileError}</p> : null}
+            {inventoryProblem ? <p className="field-error">{inventoryProblem}</p> : parsed.hosts.length > 0 ? <p className="field-ok"><IconCheck /> {plural(parsed.hosts.length, 'host')} read as {effFormat.toUpperCase()}</p> : null}
+          </div>
+        </div>
+        {parsed.hosts.length > 0 ? (
+          <div className="table-wrap table-wrap-short">
+            <table className="table table-compact" aria-label="Hosts to register">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Address</th>
+                  <th scope="col">Port</th>
+                  <th scope="col">User</th>
+                </tr>
+              </thead>
+              <tbody>
+                {parsed.hosts.slice(0, MAX_IMPORT).map((h, index) => (
+                  <tr key={index}>
+                    <td data-label="Name">{h.name}</td>
+                    <td data-label="Address" className="mono">{h.address}</td>
+                    <td data-label="Port" className="mono">{h.port}</td>
+                    <td data-label="User" className="mono">{h.user}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+        <div className="spacer" />
+        <ManagementKeyField value={key} onChange={setKey} show={show} shared />
+        <PolicyFields value={policy} onChange={setPolicy} idPrefix={id} />
+        <AdvancedFields value={advanced} onChange={setAdvanced} show={show} idPrefix={id} />
+        <p className="hint">Home directories take the default (/root for root, else /home/&lt;user&gt;); register a host on its own to give another.</p>
+      </form>
+    </Dialog>
+  );
+}

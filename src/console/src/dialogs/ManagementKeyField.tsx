@@ -1,0 +1,71 @@
+/** The management private key of a host: upload a file or paste it. */
+import { useId, useRef, useState } from 'react';
+import { readSmallTextFile } from '../lib/download';
+import { IconUpload } from '../ui/Icons';
+import { privateKeyProblem } from './LiveFields';
+
+export interface KeyValue {
+  text: string;
+  /** Name of the uploaded file (its text is not shown). */
+  fileName: string | null;
+}
+export const emptyKey: KeyValue = { text: '', fileName: null };
+
+/** The management private key: upload a file or paste it. Sent once; keyfleet keeps it sealed and never shows it. */
+export function ManagementKeyField({ value, onChange, show, shared = false, label = 'Management private key' }: { value: KeyValue; onChange: (v: KeyValue) => void; show: boolean; shared?: boolean; label?: string }) {
+  const id = useId();
+  const fileRef = useRef<HTMLInputElement>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const problem = show ? privateKeyProblem(value.text) : null;
+  const onFile = async (f: File | undefined) => {
+    if (!f) return;
+    try {
+      const text = await readSmallTextFile(f);
+      setFileError(null);
+      onChange({ text, fileName: f.name });
+    } catch (e) {
+      onChange(emptyKey);
+      setFileError(e instanceof Error ? e.message : String(e));
+    } finally {
+      if (fileRef.current) fileRef.current.value = '';
+    }
+  };
+  return (
+    <div className="field">
+      <span className="field-label" id={`${id}-label`}>{label}{shared ? ' (the same for every host)' : ''}</span>
+      <div className="file-row">
+        <input ref={fileRef} type="file" className="visually-hidden" accept=".pem,.key,.txt,application/x-pem-file,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} aria-label={`${label} file`} />
+        <button type="button" className="button" onClick={() => fileRef.current?.click()}><IconUpload /> Select file</button>
+        {value.fileName ? (
+          <span className="file-chip">
+            {value.fileName} loaded
+            <button type="button" className="link-button" onClick={() => onChange(emptyKey)}>Remove</button>
+          </span>
+        ) : (
+          <span className="muted small">or paste it below</span>
+        )}
+      </div>
+      {value.fileName ? null : (
+        <textarea
+          aria-labelledby={`${id}-label`}
+          className="mono"
+          rows={4}
+          spellCheck={false}
+          autoComplete="off"
+          placeholder={'-----BEGIN OPENSSH PRIVATE KEY-----\n…\n-----END OPENSSH PRIVATE KEY-----'}
+          value={value.text}
+          onChange={(e) => onChange({ text: e.target.value, fileName: null })}
+          aria-invalid={problem ? true : undefined}
+          aria-describedby={`${id}-hint`}
+        />
+      )}
+      {fileError ? <p className="field-error">{fileError}</p> : null}
+      {problem ? <p className="field-error">{problem}</p> : null}
+      <p id={`${id}-hint`} className="hint">
+        An unencrypted private key that {shared ? 'every host' : 'the host'} accepts for the login (or management) user. keyfleet tries it with a real login,
+        then keeps it sealed (encrypted) to make key changes. It is sent once with this request and <strong>never shown again</strong>: not here, not by the API.
+      </p>
+    </div>
+  );
+}
+
