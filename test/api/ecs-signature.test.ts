@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 
 import { rfc3986Encode as percentEncode } from '../../src/api/http/request-signing.js';
 import { formatTimestamp, rpcV1Signature, rpcV1StringToSign } from '../../src/api/ecs/signature/canonical.js';
@@ -14,15 +13,16 @@ import { describeSignature, verifySignature } from '../../src/api/ecs/signature/
 import { serializePairs, signAcs3, signRpcV1 } from '../support/ecs-signer.js';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Captured SDK traffic (specs/alibaba/captures, outside the repo: /work/shared next to /work/main)
+// Captured SDK traffic: every request the official SDKs sent to a loopback server with a fake key, with an
+// independent check of its signature (test/fixtures/README.md).
 
 const CAPTURE_SECRET = 'fakeSecretForLoopbackCaptureOnly0001';
 const CAPTURE_AK = 'LTAI5tFAKEcaptureKEY0001';
-const CAPTURE_DIR = process.env['KEYFLEET_ALIBABA_CAPTURES']
-  ? new URL(`file://${process.env['KEYFLEET_ALIBABA_CAPTURES'].replace(/\/?$/, '/')}`)
-  : new URL('../../../shared/specs/alibaba/captures/', import.meta.url);
+const CAPTURES = new URL('../fixtures/alibaba/sdk-signed-requests.json', import.meta.url);
 
 interface CaptureRecord {
+  /** The SDK run it was captured in, e.g. `pop-core-1.8.0-GET`. */
+  capture: string;
   seq: number;
   method: string;
   url: string;
@@ -49,15 +49,8 @@ interface Capture {
 }
 
 function loadCaptures(): Capture[] {
-  const dir = fileURLToPath(CAPTURE_DIR);
-  assert.ok(existsSync(dir), `capture directory not found: ${dir} (set KEYFLEET_ALIBABA_CAPTURES)`);
-  const out: Capture[] = [];
-  for (const file of readdirSync(dir).sort()) {
-    if (!file.endsWith('.json') || file.endsWith('.results.json')) continue;
-    const records = JSON.parse(readFileSync(new URL(file, CAPTURE_DIR), 'utf8')) as CaptureRecord[];
-    for (const record of records) out.push({ file, record });
-  }
-  return out;
+  const records = JSON.parse(readFileSync(CAPTURES, 'utf8')) as CaptureRecord[];
+  return records.map((record) => ({ file: record.capture, record }));
 }
 
 const captures = loadCaptures();
@@ -139,14 +132,14 @@ describe('captured SDK requests', () => {
       schemes.set(c.file, set);
     }
     const expected: Record<string, string[]> = {
-      'ecs20140526-4.3.0-legacy-v3.json': ['ACS3-HMAC-SHA256'],
-      'ecs20140526-7.11.6-v1-signatureAlgorithm-v2.json': ['HMAC-SHA1'],
-      'ecs20140526-7.11.6-v3-openapi-client-config.json': ['ACS3-HMAC-SHA256'],
-      'ecs20140526-7.11.6-v3-openapi-core-config.json': ['ACS3-HMAC-SHA256'],
-      'ecs20140526-7.11.6-v3-sts-token.json': ['ACS3-HMAC-SHA256'],
-      'error-probe.json': ['ACS3-HMAC-SHA256', 'HMAC-SHA1'],
-      'pop-core-1.8.0-GET.json': ['HMAC-SHA1'],
-      'pop-core-1.8.0-POST.json': ['HMAC-SHA1'],
+      'ecs20140526-4.3.0-legacy-v3': ['ACS3-HMAC-SHA256'],
+      'ecs20140526-7.11.6-v1-signatureAlgorithm-v2': ['HMAC-SHA1'],
+      'ecs20140526-7.11.6-v3-openapi-client-config': ['ACS3-HMAC-SHA256'],
+      'ecs20140526-7.11.6-v3-openapi-core-config': ['ACS3-HMAC-SHA256'],
+      'ecs20140526-7.11.6-v3-sts-token': ['ACS3-HMAC-SHA256'],
+      'error-probe': ['ACS3-HMAC-SHA256', 'HMAC-SHA1'],
+      'pop-core-1.8.0-GET': ['HMAC-SHA1'],
+      'pop-core-1.8.0-POST': ['HMAC-SHA1'],
     };
     assert.deepEqual(
       Object.fromEntries([...schemes].map(([f, s]) => [f, [...s].sort()])),

@@ -1,14 +1,13 @@
 /**
  * SDK-HMAC-SHA256 verification against every request captured from the official Huawei Node SDKs
- * (shared/specs/huawei/captures), the two worked examples of SDK-TRAFFIC.md §4, and the Go SDK's own signer test
+ * (test/fixtures/huawei/sdk-signed-requests.json), the two worked examples of docs/api/huawei-kps.md ("Worked
+ * examples"; test/fixtures/huawei/signature-worked-example.txt), and the Go SDK's own signer test
  * vectors (huaweicloud-sdk-go-v3 core/auth/signer/signer_test.go).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 
 import { EMPTY_BODY_SHA256, sha256Hex } from '../../src/api/http/request-signing.js';
 import { canonicalQueryString, canonicalUri, formatSdkDate, parseSdkDate } from '../../src/api/kps/signature/canonical.js';
@@ -21,14 +20,8 @@ const AK = 'MOCKAKMOCKAKMOCKAK01';
 const SK = 'mockSecretKeyMockSecretKeyMockSecret0001';
 const PROJECT = '0123456789abcdef0123456789abcdef';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CAPTURES_DIR = process.env['KEYFLEET_HUAWEI_CAPTURES'] ?? resolve(repoRoot, '..', 'shared', 'specs', 'huawei', 'captures');
-const haveCaptures = existsSync(CAPTURES_DIR);
-// The captures are the test vectors: without them these tests must fail, not pass by skipping.
-const skipNoCaptures = false;
-it('the captured Huawei SDK requests are present', () => {
-  assert.ok(haveCaptures, `captures not found at ${CAPTURES_DIR} (set KEYFLEET_HUAWEI_CAPTURES)`);
-});
+const CAPTURES = new URL('../fixtures/huawei/sdk-signed-requests.json', import.meta.url);
+const WORKED_EXAMPLE = new URL('../fixtures/huawei/signature-worked-example.txt', import.meta.url);
 
 // ----------------------------------------------------------------------------------------------------------------
 // Capture loading
@@ -41,17 +34,15 @@ interface CapturedExchange {
   serverCheckOk: boolean;
 }
 
-interface CaptureFile {
-  http_exchanges: Array<{
-    request: {
-      method: string;
-      raw_url: string;
-      raw_headers: Array<[string, string]>;
-      body_raw: string;
-      body_sha256: string;
-    };
-    server_side_signature_check: { ok: boolean };
-  }>;
+/** One request as the SDK sent it, with the capture tool's own verdict on its signature. */
+interface CapturedRecord {
+  label: string;
+  method: string;
+  raw_url: string;
+  raw_headers: Array<[string, string]>;
+  body_raw: string;
+  body_sha256: string;
+  server_check_ok: boolean;
 }
 
 function toIncoming(method: string, rawUrl: string, rawHeaders: Array<[string, string]>, body: string): IncomingSignedRequest {
@@ -72,21 +63,13 @@ function toIncoming(method: string, rawUrl: string, rawHeaders: Array<[string, s
 }
 
 function loadCaptures(): CapturedExchange[] {
-  if (!haveCaptures) return [];
-  const out: CapturedExchange[] = [];
-  for (const file of readdirSync(CAPTURES_DIR).filter((f) => /^\d\d-.*\.json$/.test(f)).sort()) {
-    const data = JSON.parse(readFileSync(join(CAPTURES_DIR, file), 'utf8')) as CaptureFile;
-    data.http_exchanges.forEach((ex, i) => {
-      const r = ex.request;
-      out.push({
-        label: `${file.replace(/\.json$/, '')}#${i}`,
-        request: toIncoming(r.method, r.raw_url, r.raw_headers, r.body_raw),
-        bodySha256: r.body_sha256,
-        serverCheckOk: ex.server_side_signature_check.ok,
-      });
-    });
-  }
-  return out;
+  const records = JSON.parse(readFileSync(CAPTURES, 'utf8')) as CapturedRecord[];
+  return records.map((r) => ({
+    label: r.label,
+    request: toIncoming(r.method, r.raw_url, r.raw_headers, r.body_raw),
+    bodySha256: r.body_sha256,
+    serverCheckOk: r.server_check_ok,
+  }));
 }
 
 const captures = loadCaptures();
@@ -123,7 +106,7 @@ function bumpChar(s: string): string {
 // Captured SDK traffic
 // ----------------------------------------------------------------------------------------------------------------
 
-describe('captured Huawei SDK requests', { skip: skipNoCaptures }, () => {
+describe('captured Huawei SDK requests', () => {
   it('loads all 31 exchanges from 30 capture files, bodies byte-exact', () => {
     assert.equal(captures.length, 31);
     for (const c of captures) {
@@ -283,11 +266,11 @@ describe('captured Huawei SDK requests', { skip: skipNoCaptures }, () => {
 });
 
 // ----------------------------------------------------------------------------------------------------------------
-// Worked examples (SDK-TRAFFIC.md §4.2, §4.3; captures/worked-example.txt)
+// Worked examples (docs/api/huawei-kps.md; test/fixtures/huawei/signature-worked-example.txt)
 // ----------------------------------------------------------------------------------------------------------------
 
 describe('worked examples', () => {
-  const workedExampleText = haveCaptures ? readFileSync(join(CAPTURES_DIR, 'worked-example.txt'), 'utf8') : '';
+  const workedExampleText = readFileSync(WORKED_EXAMPLE, 'utf8');
 
   const EX1 = {
     body: '{"server":{"id":"d76baba7-ef09-40a2-87ff-3eafec0696e7"}}',
@@ -324,13 +307,13 @@ describe('worked examples', () => {
     signature: 'd53d573fe49db40b4187d54e74bec1e7f06570ef633c4ea53990962b6f736b69',
   };
 
-  it('the expected values are the ones in worked-example.txt', { skip: skipNoCaptures }, () => {
+  it('the expected values are the ones in signature-worked-example.txt', () => {
     for (const v of [EX1.bodyHash, EX1.canonical, EX1.canonicalHash, EX1.signature, EX2.canonical, EX2.canonicalHash, EX2.signature]) {
-      assert.ok(workedExampleText.includes(v), `worked-example.txt lacks ${v.slice(0, 40)}…`);
+      assert.ok(workedExampleText.includes(v), `signature-worked-example.txt lacks ${v.slice(0, 40)}…`);
     }
   });
 
-  it('example 1: capture 27 reproduces canonical request, its hash and the signature', { skip: skipNoCaptures }, () => {
+  it('example 1: capture 27 reproduces canonical request, its hash and the signature', () => {
     const c = captures.find((x) => x.label === '27-kps-disassociate-fixed-date#0')!;
     assert.equal(c.request.rawBody.toString('utf8'), EX1.body);
     assert.equal(sha256Hex(c.request.rawBody), EX1.bodyHash);
