@@ -1,5 +1,5 @@
 /**
- * The ECS face's errors: Alibaba's codes, messages and HTTP statuses (specs/alibaba/API.md §1.3–§3).
+ * The ECS face's errors: Alibaba's codes, messages and HTTP statuses (docs/api/alibaba-ecs.md, "Errors").
  *
  * Two sources of errors reach the wire:
  *  - CoreErrors, mapped by a TOTAL table (`CORE_TO_ECS`, one entry per core code: adding a code to the core without
