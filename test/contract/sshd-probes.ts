@@ -44,6 +44,25 @@ export function methodsAfterNone(ep: Endpoint): Promise<string[]> {
   });
 }
 
+/** Tries keyboard-interactive alone, answering every prompt with `answer`: whether it logged in, and what was asked. */
+export function keyboardInteractiveLogin(ep: Endpoint, answer: string): Promise<{ loggedIn: boolean; prompts: ssh2.Prompt[] }> {
+  return new Promise((resolve) => {
+    const client = new ssh2.Client();
+    const prompts: ssh2.Prompt[] = [];
+    const done = (loggedIn: boolean) => {
+      client.end();
+      resolve({ loggedIn, prompts });
+    };
+    client.on('keyboard-interactive', (_name, _instructions, _lang, asked, finish) => {
+      prompts.push(...asked);
+      finish(asked.map(() => answer));
+    });
+    client.on('ready', () => done(true));
+    client.on('error', () => done(false));
+    client.connect({ host: ep.address, port: ep.port, username: ep.user, tryKeyboard: true, authHandler: ['keyboard-interactive'], readyTimeout: READY_TIMEOUT_MS });
+  });
+}
+
 /** An agent that lists one public key but cannot sign: only the server's answer to the unsigned query matters. */
 export class ListOnlyAgent extends ssh2.BaseAgent {
   signAttempts = 0;

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { sshKeygen, sshRun } from '../support/openssh.js';
-import { execWithPty, methodsAfterNone, publickeyQueryAccepted } from './sshd-probes.js';
+import { execWithPty, keyboardInteractiveLogin, methodsAfterNone, publickeyQueryAccepted } from './sshd-probes.js';
 import { startTargets, type SshdTarget } from './sshd-targets.js';
 
 type Key = { privateKeyPath: string; publicKey: string };
@@ -110,12 +110,30 @@ for (const name of ['simulated sshd', 'Debian OpenSSH sshd']) {
       });
 
       test('KbdInteractiveAuthentication yes (or its old name ChallengeResponseAuthentication) offers keyboard-interactive', async () => {
+        // The first of the two names read wins, as they are one keyword.
         await t.writeDropIn('50-kbd.conf', 'KbdInteractiveAuthentication yes\n');
         await t.reload();
         assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'password', 'keyboard-interactive']);
-        await t.writeDropIn('50-kbd.conf', 'ChallengeResponseAuthentication yes\n');
+        await t.writeDropIn('50-kbd.conf', 'ChallengeResponseAuthentication yes\nKbdInteractiveAuthentication no\n');
         await t.reload();
         assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'password', 'keyboard-interactive']);
+      });
+
+      test('UsePAM yes: keyboard-interactive asks PAM\'s one Password: prompt and logs in, even under PasswordAuthentication no', async () => {
+        await t.writeDropIn('10-pam.conf', 'UsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication no\n');
+        await t.reload();
+        assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'keyboard-interactive']);
+        const passwordPrompt = [{ prompt: 'Password: ', echo: false }];
+        assert.deepEqual(await keyboardInteractiveLogin(ep(), t.password), { loggedIn: true, prompts: passwordPrompt });
+        assert.deepEqual(await keyboardInteractiveLogin(ep(), 'not the password'), { loggedIn: false, prompts: passwordPrompt });
+        assert.deepEqual(await keyboardInteractiveLogin({ ...ep(), user: 'no-such-user' }, t.password), { loggedIn: false, prompts: passwordPrompt });
+      });
+
+      test('UsePAM no: keyboard-interactive is offered but has no device to ask with, so it never logs in', async () => {
+        await t.writeDropIn('10-pam.conf', 'UsePAM no\nKbdInteractiveAuthentication yes\n');
+        await t.reload();
+        assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'password', 'keyboard-interactive']);
+        assert.deepEqual(await keyboardInteractiveLogin(ep(), t.password), { loggedIn: false, prompts: [] });
       });
 
       test('the list does not depend on the account: an unknown user, and root under PermitRootLogin prohibit-password, see it all', async () => {

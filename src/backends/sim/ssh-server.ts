@@ -178,6 +178,11 @@ function authRequestOf(ctx: AuthContext): AuthRequest {
       return { method: 'none' };
     case 'password':
       return { method: 'password', password: ctx.password };
+    case 'keyboard-interactive':
+      return {
+        method: 'keyboard-interactive',
+        askPassword: () => new Promise((resolve) => ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => resolve(answers[0] ?? null))),
+      };
     case 'publickey':
       return {
         method: 'publickey',

@@ -15,6 +15,8 @@ export type AuthMethod = 'publickey' | 'password' | 'keyboard-interactive';
 export type AuthRequest =
   | { method: 'none' }
   | { method: 'password'; password: string }
+  /** askPassword sends PAM's one `Password: ` prompt and resolves with the answer (null: none given). */
+  | { method: 'keyboard-interactive'; askPassword: () => Promise<string | null> }
   | { method: 'publickey'; keyAlgo: string; keyBlob: Buffer; hashAlgo?: string | undefined; signature?: Buffer | undefined; signedData?: Buffer | undefined }
   | { method: 'other' };
 
@@ -41,13 +43,24 @@ export async function decideAuthentication(
   const user = await lookupUser(rootDir, username);
   const isRoot = user !== null && user.uid === 0;
   const reject: AuthDecision = { verdict: 'reject', methods: advertisedMethods(config), maxAuthTries: config.maxAuthTries };
-  if (user === null) return reject;
+  if (user === null) {
+    // PAM asks an unknown account for its password too, so the prompt gives nothing away.
+    if (request.method === 'keyboard-interactive' && config.kbdInteractiveAuthentication && config.usePam) await request.askPassword();
+    return reject;
+  }
+
+  const passwordAllowed = async (password: string | null) =>
+    password !== null && !(isRoot && config.permitRootLogin !== 'yes') && (await verifyPassword(password, await readShadowHash(rootDir, user.name)));
 
   switch (request.method) {
     case 'password': {
-      if (!config.passwordAuthentication || (isRoot && config.permitRootLogin !== 'yes')) return reject;
-      const ok = await verifyPassword(request.password, await readShadowHash(rootDir, user.name));
-      return ok ? { verdict: 'accept', user, keyOptions: null } : reject;
+      if (!config.passwordAuthentication) return reject;
+      return (await passwordAllowed(request.password)) ? { verdict: 'accept', user, keyOptions: null } : reject;
+    }
+    case 'keyboard-interactive': {
+      // PAM's conversation, which Debian's UsePAM yes gives: PasswordAuthentication does not govern it.
+      if (!config.kbdInteractiveAuthentication || !config.usePam) return reject;
+      return (await passwordAllowed(await request.askPassword())) ? { verdict: 'accept', user, keyOptions: null } : reject;
     }
     case 'publickey': {
       if (!config.pubkeyAuthentication || (isRoot && config.permitRootLogin === 'no')) return reject;

@@ -27,6 +27,8 @@ export interface EffectiveSshdConfig {
   kbdInteractiveAuthentication: boolean;
   /** `no`, `yes` or a pattern-list of variable names, as written. */
   permitUserEnvironment: string;
+  /** Without PAM, sshd on Linux has no keyboard-interactive device: the method is offered but never succeeds. */
+  usePam: boolean;
 }
 
 export const SSHD_CONFIG_PATH = '/etc/ssh/sshd_config';
@@ -41,6 +43,7 @@ const DEFAULTS: EffectiveSshdConfig = {
   maxAuthTries: 6,
   kbdInteractiveAuthentication: true,
   permitUserEnvironment: 'no',
+  usePam: false,
 };
 
 type ValueKind = 'flag' | 'integer' | 'port' | 'permitRootLogin' | 'text' | 'include' | 'match' | 'deprecated';
@@ -110,6 +113,9 @@ export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSsh
       case 'kbdinteractiveauthentication':
       case 'challengeresponseauthentication':
         if (found.kbdInteractiveAuthentication === undefined && isFlag(value)) found.kbdInteractiveAuthentication = value === 'yes';
+        break;
+      case 'usepam':
+        if (found.usePam === undefined && isFlag(value)) found.usePam = value === 'yes';
         break;
       case 'permituserenvironment':
         if (found.permitUserEnvironment === undefined) found.permitUserEnvironment = line.args[0]!;
