@@ -3,12 +3,12 @@
  * RegisterHostDialog would. The inventory is parsed in the browser by the same pure module the CLI uses
  * (`parseInventory`), so the preview shows exactly what `keyfleet hosts import` would register.
  */
-import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
+import { type FormEvent, useId, useMemo, useState } from 'react';
 import { mapLimit } from '../../../common/concurrency.js';
 import { type InventoryFormat, type InventoryHost, parseInventory } from '../../../api/native/inventory.js';
 import { api, ApiError, errorText } from '../api/client';
 import { useScope } from '../app/scope';
-import { readSmallTextFile } from '../lib/download';
+import { useTextFile } from '../lib/useTextFile';
 import { formatCount, plural } from '../lib/format';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconError, IconUpload } from '../ui/Icons';
@@ -40,10 +40,8 @@ export function detectFormat(text: string, fileName: string | null): InventoryFo
 export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => void; onChanged: () => void }) {
   const { regionId, groupId, regionName } = useScope();
   const id = useId();
-  const fileRef = useRef<HTMLInputElement>(null);
   const [text, setText] = useState('');
   const [fileName, setFileName] = useState<string | null>(null);
-  const [fileError, setFileError] = useState<string | null>(null);
   const [format, setFormat] = useState<'auto' | InventoryFormat>('auto');
   const [key, setKey] = useState<KeyValue>(emptyKey);
   const [advanced, setAdvanced] = useState<Advanced>(emptyAdvanced);
@@ -67,19 +65,7 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
   const keyProblem = privateKeyProblem(key.text);
   const advProblem = Object.values(advancedProblems(advanced)).some(Boolean);
 
-  const onFile = async (f: File | undefined) => {
-    if (!f) return;
-    try {
-      const t = await readSmallTextFile(f, MAX_INVENTORY_BYTES);
-      setText(t);
-      setFileName(f.name);
-      setFileError(null);
-    } catch (e) {
-      setFileError(e instanceof Error ? e.message : String(e));
-    } finally {
-      if (fileRef.current) fileRef.current.value = '';
-    }
-  };
+  const { fileRef, fileError, onFile } = useTextFile((t, f) => { setText(t); setFileName(f.name); }, { maxBytes: MAX_INVENTORY_BYTES });
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();

@@ -1,13 +1,14 @@
 /** Create (private key downloaded once), import (public key checked in the browser, then by the server), delete
  * (refused while bound, naming the instances). */
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { api, ApiError } from '../api/client';
 import type { KeyPair } from '../api/types';
 import { useScope } from '../app/scope';
-import { readSmallTextFile, saveTextFile } from '../lib/download';
+import { saveTextFile } from '../lib/download';
 import { plural } from '../lib/format';
 import { keyPairNameProblem } from '../lib/rules';
 import { checkPublicKey, sha256Fingerprint } from '../lib/publicKey';
+import { useTextFile } from '../lib/useTextFile';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconDownload, IconUpload, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
@@ -116,13 +117,11 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
 export function ImportKeyPairDialog({ onClose, onImported }: { onClose: () => void; onImported: (kp: KeyPair) => void }) {
   const { regionId, groupId, regionName } = useScope();
   const id = useId();
-  const fileRef = useRef<HTMLInputElement>(null);
   const [name, setName] = useState('');
   const [text, setText] = useState('');
   const [show, setShow] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [fileError, setFileError] = useState<string | null>(null);
   const [fingerprint, setFingerprint] = useState<string | null>(null);
   const nameProblem = keyPairNameProblem(name.trim());
   const checked = checkPublicKey(text);
@@ -137,19 +136,10 @@ export function ImportKeyPairDialog({ onClose, onImported }: { onClose: () => vo
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [text]);
 
-  const onFile = async (f: File | undefined) => {
-    if (!f) return;
-    try {
-      const t = await readSmallTextFile(f);
-      setText(t.trim());
-      setFileError(null);
-      if (!name) setName(f.name.replace(/\.pub$/, '').replace(/[^\p{L}\p{N}:_.-]/gu, '-').replace(/^[^\p{L}\p{N}]+/u, ''));
-    } catch (e) {
-      setFileError(e instanceof Error ? e.message : String(e));
-    } finally {
-      if (fileRef.current) fileRef.current.value = '';
-    }
-  };
+  const { fileRef, fileError, onFile } = useTextFile((t, f) => {
+    setText(t.trim());
+    if (!name) setName(f.name.replace(/\.pub$/, '').replace(/[^\p{L}\p{N}:_.-]/gu, '-').replace(/^[^\p{L}\p{N}]+/u, ''));
+  });
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();

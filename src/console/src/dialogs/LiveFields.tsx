@@ -5,9 +5,9 @@
  * never written to storage, the URL or a log. A registered host whose management key keyfleet holds (sealed) can
  * be changed with that key instead: no credential is sent at all.
  */
-import { useId, useRef, useState } from 'react';
+import { useId } from 'react';
 import type { LiveCredential } from '../api/types';
-import { readSmallTextFile } from '../lib/download';
+import { useTextFile } from '../lib/useTextFile';
 import { portProblem } from '../lib/rules';
 import { IconUpload } from '../ui/Icons';
 
@@ -74,26 +74,12 @@ export function LiveFields({ value, onChange, allowPassword, action, recordedPor
   authorizedKeys?: string;
 }) {
   const id = useId();
-  const fileRef = useRef<HTMLInputElement>(null);
-  const [fileError, setFileError] = useState<string | null>(null);
   const set = (patch: Partial<LiveValue>) => onChange({ ...value, ...patch });
   const usesKey = value.kind === 'privateKey' || (value.kind === 'password' && !allowPassword) || (value.kind === 'management' && !managementKey);
   const keyErr = showErrors && usesKey ? privateKeyProblem(value.privateKey) : null;
   const portErr = showErrors ? portProblem(value.port) : null;
 
-  const onFile = async (f: File | undefined) => {
-    if (!f) return;
-    try {
-      const text = await readSmallTextFile(f);
-      setFileError(null);
-      set({ privateKey: text, fileName: f.name });
-    } catch (e) {
-      set({ privateKey: '', fileName: null });
-      setFileError(e instanceof Error ? e.message : String(e));
-    } finally {
-      if (fileRef.current) fileRef.current.value = '';
-    }
-  };
+  const { fileRef, fileError, onFile } = useTextFile((text, f) => set({ privateKey: text, fileName: f.name }), { onFailure: () => set({ privateKey: '', fileName: null }) });
 
   return (
     <fieldset className="live-fields">

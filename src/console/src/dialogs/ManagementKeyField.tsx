@@ -1,6 +1,6 @@
 /** The management private key of a host: upload a file or paste it. */
-import { useId, useRef, useState } from 'react';
-import { readSmallTextFile } from '../lib/download';
+import { useId } from 'react';
+import { useTextFile } from '../lib/useTextFile';
 import { IconUpload } from '../ui/Icons';
 import { privateKeyProblem } from './LiveFields';
 
@@ -14,22 +14,8 @@ export const emptyKey: KeyValue = { text: '', fileName: null };
 /** The management private key: upload a file or paste it. Sent once; keyfleet keeps it sealed and never shows it. */
 export function ManagementKeyField({ value, onChange, show, shared = false, label = 'Management private key' }: { value: KeyValue; onChange: (v: KeyValue) => void; show: boolean; shared?: boolean; label?: string }) {
   const id = useId();
-  const fileRef = useRef<HTMLInputElement>(null);
-  const [fileError, setFileError] = useState<string | null>(null);
   const problem = show ? privateKeyProblem(value.text) : null;
-  const onFile = async (f: File | undefined) => {
-    if (!f) return;
-    try {
-      const text = await readSmallTextFile(f);
-      setFileError(null);
-      onChange({ text, fileName: f.name });
-    } catch (e) {
-      onChange(emptyKey);
-      setFileError(e instanceof Error ? e.message : String(e));
-    } finally {
-      if (fileRef.current) fileRef.current.value = '';
-    }
-  };
+  const { fileRef, fileError, onFile } = useTextFile((text, f) => onChange({ text, fileName: f.name }), { onFailure: () => onChange(emptyKey) });
   return (
     <div className="field">
       <span className="field-label" id={`${id}-label`}>{label}{shared ? ' (the same for every host)' : ''}</span>
