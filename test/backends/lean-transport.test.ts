@@ -1,11 +1,13 @@
 /**
  * What keyfleet changes about ssh2's use of a connection (src/backends/ssh/lean-transport.ts), shown on the wire:
  * - packets written in one tick arrive together, later ones are not held back, and end() flushes;
+ * - round trips, counted by cause through a relay (not by time), of a key login and of SFTP from login;
  * - against Debian's sshd (logging at DEBUG, so every global request and every unsigned key query it gets is in its
  *   log), keyfleet's sessions and logins never ask the host to prove its host keys and sign their key login at once
  *   (ed25519 and RSA), while a stock ssh2 client, as the control, does both; a refused key is still refused;
- * - the notices sshd sends after a login are acknowledged at once (an SSH_MSG_IGNORE, in sshd's DEBUG3 log), so a
- *   session's first SFTP answer is not held 40 ms by Nagle's algorithm on the host and a delayed ACK here.
+ * - the notices sshd sends after a login are acknowledged at once: sshd's DEBUG3 log shows an SSH_MSG_IGNORE
+ *   arriving after them and before the subsystem request, so a session's first SFTP answer is not held 40 ms by
+ *   Nagle's algorithm on the host and a delayed ACK here (the time itself: bench/ssh-first-answer.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,21 +41,49 @@ async function recordingServer(): Promise<{ port: number; chunks: string[]; ende
 
 const nextTick = () => new Promise((r) => setImmediate(r));
 
-/** A TCP relay to the host that holds every chunk for `delayMs` each way: a round trip then costs 2 × delayMs. */
-async function delayingRelay(host: TestHost, delayMs: number): Promise<{ port: number; close: () => void }> {
+/** Waits until the server has read `bytes` bytes in all (however long that takes on a loaded machine). */
+async function received(server: { chunks: string[] }, bytes: number): Promise<void> {
+  while (server.chunks.join('').length < bytes) await new Promise((r) => setTimeout(r, 5));
+}
+
+/**
+ * A TCP relay to the host that counts round trips by cause, not by time: every chunk gets a depth, one more than
+ * the deepest chunk the relay had delivered to its sender when it arrived (a reply cannot leave before what it
+ * answers was delivered), so `depth()` grows by 2 per round trip on the longest chain of replies, however slow the
+ * machine. Each chunk is held `holdMs` each way so that the pieces of one flight (a server's reply written in
+ * several packets) arrive before anything sent in answer to the first piece can be delivered, and share its depth.
+ */
+async function countingRelay(host: TestHost, holdMs = 50): Promise<{ port: number; depth: () => number; close: () => void }> {
+  let latest = { toClient: 0, toServer: 0 };
   const server = net.createServer((client) => {
     client.setNoDelay(true);
+    const delivered = (latest = { toClient: 0, toServer: 0 });
     const upstream = net.connect({ host: host.address, port: host.port, noDelay: true });
-    const relay = (from: net.Socket, to: net.Socket) => from.on('data', (d) => setTimeout(() => to.writable && to.write(d), delayMs));
-    relay(client, upstream);
-    relay(upstream, client);
+    const relay = (from: net.Socket, to: net.Socket, key: 'toClient' | 'toServer', sendersDepth: () => number) =>
+      from.on('data', (d) => {
+        const depth = sendersDepth() + 1;
+        setTimeout(() => {
+          if (!to.writable) return;
+          to.write(d);
+          delivered[key] = Math.max(delivered[key], depth);
+        }, holdMs);
+      });
+    relay(client, upstream, 'toServer', () => delivered.toClient);
+    relay(upstream, client, 'toClient', () => delivered.toServer);
     for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
       a.on('close', () => b.destroy());
       a.on('error', () => b.destroy());
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+  return { port: (server.address() as net.AddressInfo).port, depth: () => latest.toClient, close: () => server.close() };
+}
+
+/** Round trips `work` waits for on the relay's latest connection, on its longest chain of replies. */
+async function roundTripsThrough(relay: { depth: () => number }, work: () => Promise<unknown>): Promise<number> {
+  const before = relay.depth();
+  await work();
+  return (relay.depth() - before) / 2;
 }
 
 describe('writes coalesced per tick', () => {
@@ -66,10 +96,10 @@ describe('writes coalesced per tick', () => {
     sock.write('a');
     sock.write('b');
     sock.write('c');
-    await new Promise((r) => setTimeout(r, 50));
+    await received(server, 3);
     assert.deepEqual(server.chunks, ['abc']);
     sock.write('d');
-    await new Promise((r) => setTimeout(r, 50));
+    await received(server, 4);
     assert.deepEqual(server.chunks, ['abc', 'd'], 'a later tick is flushed on its own');
     sock.write('e');
     sock.end('f'); // same tick: end() must flush what is corked
@@ -87,7 +117,7 @@ describe('writes coalesced per tick', () => {
     sock.write('b');
     await nextTick();
     sock.write('c');
-    await new Promise((r) => setTimeout(r, 50));
+    await received(server, 3);
     assert.equal(server.chunks.join(''), 'abc');
     sock.end();
     await server.ended;
@@ -132,25 +162,23 @@ describe('no host key proofs, no unsigned key queries', () => {
     await fs.rm(keyDir, { recursive: true, force: true });
   });
 
-  it('a key login takes one round trip less than stock ssh2\'s (through a relay adding 100 ms each way)', async () => {
-    const relay = await delayingRelay(host, 100);
+  it('a key login takes one round trip less than stock ssh2\'s (counted through a relay)', async () => {
+    const relay = await countingRelay(host);
     try {
-      const roundTrips = async (login: () => Promise<unknown>) => {
-        const t0 = performance.now();
-        await login();
-        return (performance.now() - t0) / 200;
-      };
-      const stock = await roundTrips(() => new Promise<void>((resolve, reject) => {
+      // Each login is a new connection: its depth starts at 0.
+      const loginTrips = async (login: () => Promise<unknown>) => (await login(), relay.depth() / 2);
+      // Stock ssh2 offering the key alone (no 'none' attempt first), so the only difference is the query.
+      const stock = await loginTrips(() => new Promise<void>((resolve, reject) => {
         const c = new ssh2.Client();
         c.once('ready', () => (c.end(), resolve()));
         c.once('error', reject);
-        c.connect({ host: '127.0.0.1', port: relay.port, username: host.user, privateKey, hostVerifier: () => true });
+        c.connect({ host: '127.0.0.1', port: relay.port, username: host.user, privateKey, authHandler: ['publickey'], hostVerifier: () => true });
       }));
-      const ours = await roundTrips(() => tryLogin({ host: '127.0.0.1', port: relay.port, username: host.user }, { kind: 'privateKey', privateKey }, { kind: 'pinned', sha256: host.hostKeySha256 }));
-      // Measured here: stock 5.3-5.4 round trips to 'ready', keyfleet 4.4 to a closed login (TCP, key exchange,
-      // NEWKEYS + service request, the signed login; the query and PK_OK are gone).
-      assert.ok(ours <= stock - 0.7, `keyfleet ${ours.toFixed(2)} vs stock ssh2 ${stock.toFixed(2)} round trips`);
-      assert.ok(ours < 4.9, `keyfleet's login took ${ours.toFixed(2)} round trips`);
+      const ours = await loginTrips(() => tryLogin({ host: '127.0.0.1', port: relay.port, username: host.user }, { kind: 'privateKey', privateKey }, { kind: 'pinned', sha256: host.hostKeySha256 }));
+      // Identification and KEXINIT, ECDH, NEWKEYS and the service request, the signed login; stock ssh2 asks
+      // whether the key would do (PK_OK) before the signed login.
+      assert.equal(ours, 4, 'keyfleet\'s key login in round trips');
+      assert.equal(stock, 5, 'stock ssh2\'s key login in round trips');
     } finally {
       relay.close();
     }
@@ -264,18 +292,65 @@ describe('server notices acknowledged at once', () => {
     assert.ok(ignoresReceived() > before, 'sshd logged an SSH_MSG_IGNORE from the session');
   });
 
-  it('from login to the first SFTP answer takes a few milliseconds, not the 40 ms of a delayed ACK (median of 7)', async () => {
-    const times: number[] = [];
-    for (let n = 0; n < 7; n++) {
+  /**
+   * The packets sshd logged (DEBUG3) for the one connection whose log starts at `offset`, from its login on: 'send 80'
+   * (the hostkeys-00 announcement), 'send 4' (DEBUG), 'send 91' (channel open confirmed), 'receive 2' (IGNORE),
+   * 'receive 98' (a channel request: the subsystem).
+   */
+  const packetsAfterLogin = (offset: number) => {
+    const log = host.log().slice(offset);
+    const login = log.indexOf('Accepted publickey');
+    assert.ok(login >= 0, 'the connection logged in');
+    return [...log.slice(login).matchAll(/(send|receive) packet: type (\d+)/g)].map((m) => `${m[1]} ${m[2]}`);
+  };
+
+  // sshd queues its notices (80, 4) before its answer to the channel open (91), and the client asks for the
+  // subsystem (98) only after processing that answer, so it has processed the notices before: an IGNORE sent for
+  // them reaches sshd before the 98, on every machine, however fast. Held back by Nagle's algorithm, the 91 waits for
+  // the acknowledgement of the notices; the IGNORE carries it (the time it saves is bench/ssh-first-answer.ts's).
+  it('each session acknowledges the notices before it needs the channel\'s answer: sshd receives an IGNORE after sending them and before the subsystem request', async () => {
+    for (let n = 0; n < 3; n++) {
+      const offset = host.log().length;
       const session = await openSession(target(), { kind: 'privateKey', privateKey }, pin());
-      const t0 = performance.now();
       await session.readFile('.ssh/authorized_keys');
-      times.push(performance.now() - t0);
       session.close();
+      const packets = await waitForPackets(offset, 'receive 98');
+      const notice = packets.indexOf('send 80');
+      const subsystem = packets.indexOf('receive 98');
+      assert.ok(notice >= 0 && packets.indexOf('send 4') > notice, `sshd sent its notices: ${packets.join(', ')}`);
+      assert.ok(packets.indexOf('send 91') > notice, `then its answer to the channel open: ${packets.join(', ')}`);
+      const ignores = packets.slice(notice, subsystem).filter((p) => p === 'receive 2').length;
+      assert.ok(ignores >= 1, `an IGNORE between the notices and the subsystem request: ${packets.join(', ')}`);
     }
-    const median = times.sort((a, b) => a - b)[3]!;
-    assert.ok(median < 30, `login to first SFTP answer: median ${median.toFixed(1)} ms (${times.map((t) => t.toFixed(1)).join(', ')})`);
   });
+
+  it('without the acknowledgement (ssh2 declining the proofs only, keyfleet before it) no IGNORE reaches sshd there: the control', async () => {
+    const offset = host.log().length;
+    await new Promise<void>((resolve, reject) => {
+      const c = new ssh2.Client();
+      c.once('error', reject);
+      c.once('ready', () =>
+        c.sftp((err, sftp) => {
+          if (err) return reject(err);
+          sftp.readdir('.ssh', (e) => (c.end(), e ? reject(e) : resolve()));
+        }),
+      );
+      c.connect({ host: host.address, port: host.port, username: host.user, privateKey, hostVerifier: () => true });
+      declineHostKeyProofs(c);
+    });
+    const packets = await waitForPackets(offset, 'receive 98');
+    assert.ok(packets.indexOf('send 80') >= 0, `sshd sent its notices: ${packets.join(', ')}`);
+    assert.equal(packets.filter((p) => p === 'receive 2').length, 0, `no IGNORE: ${packets.join(', ')}`);
+  });
+
+  /** sshd writes its log as it goes: wait until the connection's log holds `last`. */
+  async function waitForPackets(offset: number, last: string): Promise<string[]> {
+    for (let tries = 0; ; tries++) {
+      const packets = packetsAfterLogin(offset);
+      if (packets.includes(last) || tries >= 100) return packets;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 });
 
 describe('SFTP started with its first requests (OpenSSH)', () => {
@@ -314,24 +389,17 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
     await fs.rm(keyDir, { recursive: true, force: true });
   });
 
-  // Relays below hold every chunk 50 ms each way: one round trip is 100 ms.
-  const roundTrips = async (work: () => Promise<unknown>) => {
-    const t0 = performance.now();
-    await work();
-    return (performance.now() - t0) / 100;
-  };
-
   it("stock ssh2 needs 4 round trips from a logged-in connection to a usable SFTP session (the control); ssh2's internals are where openSftpAtOnce expects them", async () => {
-    const relay = await delayingRelay(host, 50);
+    const relay = await countingRelay(host);
     const c = new ssh2.Client();
     try {
       await new Promise<void>((resolve, reject) => {
         c.once('ready', resolve).once('error', reject);
         c.connect({ host: '127.0.0.1', port: relay.port, username: host.user, privateKey, hostVerifier: () => true });
       });
-      const stock = await roundTrips(() => new Promise<void>((resolve, reject) => c.sftp((err) => (err ? reject(err) : resolve()))));
+      const stock = await roundTripsThrough(relay, () => new Promise<void>((resolve, reject) => c.sftp((err) => (err ? reject(err) : resolve()))));
       // Channel open, subsystem, INIT/VERSION, limits@openssh.com.
-      assert.ok(stock >= 3.8, `stock ssh2: ${stock.toFixed(2)} round trips`);
+      assert.equal(stock, 4, 'stock ssh2: round trips to a usable SFTP session');
       const early = openSftpAtOnce(c);
       assert.ok(early, 'openSftpAtOnce recognises an OpenSSH server and ssh2\'s channel internals');
       const { sftp, failure } = await early;
@@ -345,18 +413,18 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
   });
 
   it('keyfleet: a read takes 4 round trips after login (stock: 6), and a read for replace plus the atomic replace 6', async () => {
-    const relay = await delayingRelay(host, 50);
+    const relay = await countingRelay(host);
     try {
       const session = await openSession(targetOf(host, relay.port, '127.0.0.1'), { kind: 'privateKey', privateKey }, pinOf(host));
       let read: Awaited<ReturnType<typeof session.readFile>> = null;
       // Channel open; subsystem (sshd grants the window once it has started); [INIT, open]; [fstat, read].
-      const readTrips = await roundTrips(async () => (read = await session.readFile('.ssh/authorized_keys')));
+      const readTrips = await roundTripsThrough(relay, async () => (read = await session.readFile('.ssh/authorized_keys')));
       session.close();
       assert.match(read!.content, /^# by hand\n/);
-      assert.ok(readTrips < 4.5, `a read took ${readTrips.toFixed(2)} round trips`);
+      assert.equal(readTrips, 4, 'round trips of a read from login');
 
       const again = await openSession(targetOf(host, relay.port, '127.0.0.1'), { kind: 'privateKey', privateKey }, pinOf(host));
-      const trips = await roundTrips(async () => {
+      const trips = await roundTripsThrough(relay, async () => {
         // Channel open; subsystem; [INIT, open, stat of ~/.ssh, open temp]; [fstat, read]; [write, fsetstat, fsync];
         // [close, rename]. Before: 11 (ssh2's 4 to a usable session, the read's 2, ensureDir's, the temp's, 3).
         const file = await again.readForReplace('.ssh/authorized_keys');
@@ -364,7 +432,7 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
         await file.replace(`${file.current!.content}# added\n`, { mode: file.current!.mode, uid: file.current!.uid, gid: file.current!.gid });
       });
       again.close();
-      assert.ok(trips < 6.5, `read for replace + replace took ${trips.toFixed(2)} round trips`);
+      assert.equal(trips, 6, 'round trips of a read for replace and the replace from login');
       const ak = path.join(host.home, '.ssh', 'authorized_keys');
       assert.match(await fs.readFile(ak, 'utf8'), /^# by hand\n.*\n# added\n$/s);
       const st = await fs.stat(ak);
@@ -399,17 +467,15 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
 
   it('a refused subsystem, or one that exits at once, fails the request at once, named as such, not by timeout', async (t) => {
     for (const [h, why] of [[refusing, /refused the sftp subsystem/], [exiting, /subsystem exited with code 1|session ended before it started/]] as const) {
-      const session = await openSession(targetOf(h), { kind: 'privateKey', privateKey }, pinOf(h), { timeoutMs: 8_000 });
+      const session = await openSession(targetOf(h), { kind: 'privateKey', privateKey }, pinOf(h), { timeoutMs: 60_000 });
       try {
-        const t0 = performance.now();
         const err = await session.readFile('.ssh/authorized_keys').then(() => null, (e: Error & { code?: string }) => e);
-        const ms = performance.now() - t0;
         assert.ok(err, 'the read fails');
-        t.diagnostic(`${h.user}: ${err.message} (${ms.toFixed(0)} ms)`);
+        t.diagnostic(`${h.user}: ${err.message}`);
+        // A request left unanswered would fail by the session's timeout instead, as Live.Unreachable ("no answer").
         assert.equal(err.code, 'Live.RemoteError');
         assert.match(err.message, /SFTP subsystem is not available/);
         assert.match(err.message, why);
-        assert.ok(ms < 2_000, `failed after ${ms.toFixed(0)} ms`);
       } finally {
         session.close();
       }

@@ -210,9 +210,9 @@ describe('openSession + SFTP', () => {
 
   it('a hung operation is bounded, and the session is closed afterwards', async (t) => {
     const session = await openSession(targetOf(host1), passwordOf(host1), pinned(host1), { opTimeoutMs: 300 });
-    const started = performance.now();
-    await rejectsWith(t, () => session.exec('sleep 30'), 'Live.RemoteError');
-    assert.ok(performance.now() - started < 1500);
+    // Unbounded, the command would answer after 30 s, and successfully: the timeout's own error says it was cut.
+    const err = await rejectsWith(t, () => session.exec('sleep 30'), 'Live.RemoteError');
+    assert.match(err.message, /did not finish within 300 ms; the session was closed/);
     await rejectsWith(t, () => session.exec('true'), 'Internal');
     session.close();
   });
@@ -363,9 +363,9 @@ describe('host key pinning', () => {
 
 describe('unreachable hosts', () => {
   it('a refused port fails fast as Live.Unreachable, naming host:port and the reason', async (t) => {
-    const started = performance.now();
-    const err = await rejectsWith(t, () => openSession({ ...targetOf(host1), port: 1 }, passwordOf(host1), pinned(host1)), 'Live.Unreachable', [host1.password]);
-    assert.ok(performance.now() - started < 500, 'refused should be near-instant');
+    // The refusal itself is the reason given, not the login timeout (60 s here) running out.
+    const err = await rejectsWith(t, () => openSession({ ...targetOf(host1), port: 1 }, passwordOf(host1), pinned(host1), { timeoutMs: 60_000 }), 'Live.Unreachable', [host1.password]);
+    assert.doesNotMatch(err.message, /no SSH login within/);
     assert.match(err.message, new RegExp(`${host1.address.replace(/\./g, '\\.')}:1\\b.*connection refused`));
     await rejectsWith(t, () => probeLogin({ ...targetOf(host1), port: 1 }, pinned(host1), keyA.publicLine), 'Live.Unreachable');
     await rejectsWith(t, () => tryLogin({ ...targetOf(host1), port: 1 }, passwordOf(host1), pinned(host1)), 'Live.Unreachable', [host1.password]);
@@ -383,11 +383,8 @@ describe('unreachable hosts', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.31.250.1', resolve));
     const { port } = silent.address() as net.AddressInfo;
     try {
-      const started = performance.now();
       const err = await rejectsWith(t, () => openSession({ host: '127.31.250.1', port, username: 'x' }, passwordOf(host1), pinned(host1), { timeoutMs: 300 }), 'Live.Unreachable', [host1.password]);
-      const elapsed = performance.now() - started;
-      assert.ok(elapsed >= 290 && elapsed < 1000, `took ${elapsed} ms`);
-      assert.match(err.message, /300 ms/);
+      assert.match(err.message, /no SSH login within 300 ms \(stalled while handshake\)/);
       await waitFor(() => accepted === 1 && hungUp === 1, 'the client to hang up', 2000);
     } finally {
       await new Promise((resolve) => silent.close(resolve));
@@ -440,25 +437,22 @@ describe('secrets', () => {
 });
 
 describe('fleet-style load', () => {
-  it('50 probes sequentially vs in parallel stay bounded and leave no socket open on either side', async (t) => {
+  it('50 probes, one after another and then all at once, leave no socket open on either side', async () => {
     // A failed name lookup from an earlier test may still be settling (Node resolves both families).
     await waitFor(() => tcpSocketHandles() === 0, 'no TCP socket handles before the run', 3000);
     const jobs = Array.from({ length: 50 }, (_, i) => hosts[i % hosts.length]!);
     const probe = (h: TestHost) => probeLogin(targetOf(h), pinned(h), h === host3 ? keyB.publicLine : keyA.publicLine);
 
-    const seqStart = performance.now();
-    for (const h of jobs) assert.equal((await probe(h)).keyAccepted, h !== host2);
-    const sequentialMs = performance.now() - seqStart;
+    for (const h of jobs) {
+      assert.equal((await probe(h)).keyAccepted, h !== host2);
+      assert.equal(tcpSocketHandles(), 0, 'a sequential probe resolves only after its socket closed');
+    }
 
-    const parStart = performance.now();
-    const results = await Promise.all(jobs.map(probe));
-    const parallelMs = performance.now() - parStart;
+    const parallel = Promise.all(jobs.map(probe));
+    // Each probe has its socket from the start: 50 connections really are in flight together.
+    assert.equal(tcpSocketHandles(), 50, 'the parallel probes each opened a socket at once');
+    const results = await parallel;
     assert.deepEqual(results.map((r) => r.keyAccepted), jobs.map((h) => h !== host2));
-
-    t.diagnostic(`50 probes: sequential ${sequentialMs.toFixed(0)} ms (${(sequentialMs / 50).toFixed(1)} ms each), parallel ${parallelMs.toFixed(0)} ms`);
-    assert.ok(sequentialMs < 15_000, `sequential took ${sequentialMs} ms`);
-    assert.ok(parallelMs < 10_000, `parallel took ${parallelMs} ms`);
-    assert.ok(parallelMs < sequentialMs, 'parallel should beat sequential');
 
     // Every probe resolves only after its socket closed: nothing left on our side, nor established at the servers.
     assert.equal(tcpSocketHandles(), 0);
@@ -473,17 +467,5 @@ describe('fleet-style load', () => {
     for (const s of sessions) s.close();
     await waitFor(() => hosts.every((h) => establishedConnections(h) === 0), 'sshd to see the sessions closed', 3000);
     await waitFor(() => tcpSocketHandles() === socketsBefore, 'client sockets to close', 3000);
-  });
-
-  it('timings: handshake+login and probe, averaged', async (t) => {
-    const rounds = 20;
-    let started = performance.now();
-    for (let i = 0; i < rounds; i++) (await openSession(targetOf(host1), passwordOf(host1), pinned(host1))).close();
-    const handshakeMs = (performance.now() - started) / rounds;
-    started = performance.now();
-    for (let i = 0; i < rounds; i++) await probeLogin(targetOf(host1), pinned(host1), keyA.publicLine);
-    const probeMs = (performance.now() - started) / rounds;
-    t.diagnostic(`openSession (TCP + KEX + password login): ${handshakeMs.toFixed(1)} ms; probeLogin (KEX + none + PK query + close): ${probeMs.toFixed(1)} ms`);
-    assert.ok(handshakeMs < 1000 && probeMs < 1000);
   });
 });
