@@ -276,6 +276,50 @@ for (const name of ['simulated sshd', 'Debian OpenSSH sshd']) {
         assert.equal(await query(bob), true, 'options that only restrict what the simulation lacks are accepted by both');
       });
 
+      test('option parsing: duplicates, bad values, stray commas, cert-authority, principals, inert restrictions', async () => {
+        const verdicts = async (...optionFields: string[]) => {
+          const out: Record<string, boolean> = {};
+          for (const options of optionFields) {
+            await setKeys(`${options} ${alice.publicKey}`);
+            out[options] = await query(alice);
+          }
+          return out;
+        };
+        assert.deepEqual(
+          await verdicts(
+            'command="a",command="b"', 'from="127.0.0.1",from="127.0.0.1"', 'expiry-time="29990101Z",expiry-time="20000101Z"',
+            'environment="NO_EQUALS"', 'environment="BAD-NAME=1"', 'cert-authority', 'principals="alice"', 'principals="a",principals="b"',
+            'no-agent-forwarding,no-port-forwarding,no-X11-forwarding,no-user-rc,permitopen="localhost:80",permitlisten="8080",tunnel="1"',
+            'no-pty,', ',no-pty', ',,pty,,', 'no-ptyx', 'no-restrict', 'no-cert-authority', 'no-verify-required,no-touch-required,touch-required',
+          ),
+          {
+            'command="a",command="b"': false,
+            'from="127.0.0.1",from="127.0.0.1"': false,
+            'expiry-time="29990101Z",expiry-time="20000101Z"': false,
+            'environment="NO_EQUALS"': false,
+            'environment="BAD-NAME=1"': false,
+            'cert-authority': false,
+            'principals="alice"': false,
+            'principals="a",principals="b"': false,
+            'no-agent-forwarding,no-port-forwarding,no-X11-forwarding,no-user-rc,permitopen="localhost:80",permitlisten="8080",tunnel="1"': true,
+            // sshauthopt_parse skips an empty option: stray commas are harmless, a flag with a tail is not.
+            'no-pty,': true,
+            ',no-pty': true,
+            ',,pty,,': true,
+            'no-ptyx': false,
+            'no-restrict': false,
+            'no-cert-authority': false,
+            'no-verify-required,no-touch-required,touch-required': true,
+          },
+        );
+      });
+
+      test('a forced command sees the command asked for in SSH_ORIGINAL_COMMAND', async () => {
+        await setKeys(`command="echo was: $SSH_ORIGINAL_COMMAND" ${alice.publicKey}`);
+        const r = await run(alice, 'id -un');
+        assert.equal(r.stdout, 'was: id -un\n');
+      });
+
       test('option names are case-insensitive', async () => {
         await setKeys(`COMMAND="echo forced",From="127.0.0.1" ${alice.publicKey}`);
         const r = await run(alice, 'echo hi');

@@ -69,7 +69,7 @@ export async function decideAuthentication(
       // As sshd: a listing of this key whose options refuse this client now is skipped; a later listing may match.
       const use = { clientIp: client.ip, nowMs: Date.now(), permitUserEnvironment: config.permitUserEnvironment };
       const keys = await readAuthorizedKeys(rootDir, user, config, warn);
-      const listed = keys.find((k) => !k.options.certAuthority && k.blob.equals(request.keyBlob) && keyOptionsAllow(k.options, use));
+      const listed = keys.find((k) => k.blob.equals(request.keyBlob) && keyOptionsAllow(k.options, use));
       if (!listed) return reject;
       if (isRoot && config.permitRootLogin === 'forced-commands-only' && listed.options.forcedCommand === null) return reject;
       if (!request.signature || !request.signedData) return { verdict: 'key-acceptable' };

@@ -17,6 +17,8 @@ export interface CommandContext {
   rootDir: string;
   user: GuestUser;
   cwd: string;
+  /** Variables sshd adds to the session, e.g. SSH_ORIGINAL_COMMAND under a forced command. */
+  env?: Record<string, string>;
 }
 
 export interface CommandResult {
@@ -226,7 +228,7 @@ async function guestHostname(rootDir: string): Promise<string> {
 /** sh's word splitting and quoting for the subset above. */
 function tokenize(line: string, ctx: CommandContext): Token[] | { error: string } {
   // `$?` changes as the list runs, so it stays a marker here and is filled in just before each command runs.
-  const vars: Record<string, string> = { HOME: ctx.user.home, USER: ctx.user.name, LOGNAME: ctx.user.name, SHELL: ctx.user.shell, PWD: ctx.cwd, '?': LAST_STATUS };
+  const vars: Record<string, string> = { ...ctx.env, HOME: ctx.user.home, USER: ctx.user.name, LOGNAME: ctx.user.name, SHELL: ctx.user.shell, PWD: ctx.cwd, '?': LAST_STATUS };
   const tokens: Token[] = [];
   let word: string | null = null;
   const append = (s: string) => (word = (word ?? '') + s);

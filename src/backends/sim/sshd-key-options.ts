@@ -18,6 +18,8 @@ export interface KeyOptions {
   forcedCommand: string | null;
   /** `cert-authority` lines trust a CA, not the key itself: they never match a plain key. */
   certAuthority: boolean;
+  /** `principals="…"`: only meaningful for a CA, and sshd refuses a plain key listed with it. */
+  principals: boolean;
   /** `expiry-time`, as epoch milliseconds: the key is refused after it. */
   expiresAtMs: number | null;
   /** `from="pattern-list"`, as written. */
@@ -33,51 +35,68 @@ export interface KeyUse {
 }
 
 const NO_OPTIONS: KeyOptions = {
-  forcedCommand: null, certAuthority: false, expiresAtMs: null, from: null, ptyAllowed: true, environment: [],
+  forcedCommand: null, certAuthority: false, principals: false, expiresAtMs: null, from: null, ptyAllowed: true, environment: [],
 };
 
-/** Negatable flags with no effect the simulated sshd could show: it forwards nothing, runs no ~/.ssh/rc, has no FIDO keys. */
-const INERT_FLAGS = new Set(['agent-forwarding', 'port-forwarding', 'x11-forwarding', 'user-rc', 'touch-required', 'verify-required']);
-/** Valued options restricting what the simulated sshd does not do at all (forwarding, tunnels, certificates). */
-const INERT_VALUES = new Set(['permitopen', 'permitlisten', 'tunnel']);
+/** sshauthopt_parse's flags, in its order; each matched as a case-insensitive PREFIX of what follows, as it does. */
+const FLAGS: { name: string; negatable: boolean }[] = [
+  { name: 'restrict', negatable: false },
+  { name: 'cert-authority', negatable: false },
+  ...['port-forwarding', 'agent-forwarding', 'x11-forwarding', 'touch-required', 'verify-required', 'pty', 'user-rc'].map((name) => ({ name, negatable: true })),
+];
+const VALUED = ['command', 'principals', 'from', 'expiry-time', 'environment', 'permitopen', 'permitlisten', 'tunnel'];
 
 export function noKeyOptions(): KeyOptions {
   return { ...NO_OPTIONS, environment: [] };
 }
 
+/**
+ * sshauthopt_parse, step for step: at each position try the flags, then the valued options; whatever (if anything)
+ * matched, the next character must end the field or be a comma. So `,no-pty` and `no-pty,` are valid (an empty
+ * option matches nothing and is skipped) while `no-ptyx` or `frobnicate` are not.
+ */
 export function parseKeyOptions(text: string): KeyOptions | null {
   const options = noKeyOptions();
-  let principals = false;
+  const lower = text.toLowerCase();
+  let principals = 0;
   let pos = 0;
   while (pos < text.length) {
-    const name = /^[A-Za-z0-9-]+/.exec(text.slice(pos))?.[0];
-    if (!name) return null;
-    pos += name.length;
-    let value: string | null = null;
-    if (text[pos] === '=') {
-      const dequoted = dequote(text, pos + 1);
+    const flag = matchFlag(lower, pos);
+    const valued = flag ? undefined : VALUED.find((name) => lower.startsWith(`${name}=`, pos));
+    if (flag) {
+      applyFlag(options, flag.name, flag.on);
+      pos = flag.end;
+    } else if (valued) {
+      const dequoted = dequote(text, pos + valued.length + 1);
       if (!dequoted) return null;
-      value = dequoted.value;
+      if (valued === 'principals' && ++principals > 1) return null;
+      if (!applyValue(options, valued, dequoted.value)) return null;
       pos = dequoted.end;
     }
-    if (!applyOption(options, name.toLowerCase(), value, () => (principals ? false : (principals = true)))) return null;
     if (pos === text.length) break;
-    if (text[pos] !== ',' || pos === text.length - 1) return null;
+    if (text[pos] !== ',') return null;
     pos++;
   }
   return options;
 }
 
-function applyOption(o: KeyOptions, name: string, value: string | null, firstPrincipals: () => boolean): boolean {
-  if (value === null) {
-    const negated = name.startsWith('no-') ? name.slice(3) : null;
-    const flag = negated ?? name;
-    if (name === 'restrict') o.ptyAllowed = false;
-    else if (name === 'cert-authority') o.certAuthority = true;
-    else if (flag === 'pty') o.ptyAllowed = negated === null;
-    else if (!INERT_FLAGS.has(flag)) return false;
-    return true;
+function matchFlag(lower: string, pos: number): { name: string; on: boolean; end: number } | null {
+  for (const { name, negatable } of FLAGS) {
+    const negated = negatable && lower.startsWith('no-', pos);
+    const at = negated ? pos + 3 : pos;
+    if (lower.startsWith(name, at)) return { name, on: !negated, end: at + name.length };
   }
+  return null;
+}
+
+/** Flags the simulated sshd has nothing to show for (no forwarding, ~/.ssh/rc or FIDO keys) change nothing here. */
+function applyFlag(o: KeyOptions, name: string, on: boolean): void {
+  if (name === 'restrict') o.ptyAllowed = false;
+  else if (name === 'cert-authority') o.certAuthority = true;
+  else if (name === 'pty') o.ptyAllowed = on;
+}
+
+function applyValue(o: KeyOptions, name: string, value: string): boolean {
   switch (name) {
     case 'command':
       if (o.forcedCommand !== null) return false;
@@ -99,9 +118,12 @@ function applyOption(o: KeyOptions, name: string, value: string | null, firstPri
       o.environment.push(value);
       return true;
     case 'principals':
-      return firstPrincipals();
+      // Principals belong to certificate authorities: sshd refuses a plain key listed with them.
+      o.principals = true;
+      return true;
     default:
-      return INERT_VALUES.has(name);
+      // permitopen, permitlisten, tunnel: they restrict forwarding and tunnels, which the simulated sshd has none of.
+      return true;
   }
 }
 
@@ -135,6 +157,7 @@ export function parseExpiryTime(raw: string): number | null {
 
 /** sshd's auth_authorise_keyopts for one listing: does this listing let this client in now? */
 export function keyOptionsAllow(o: KeyOptions, use: KeyUse): boolean {
+  if (o.certAuthority || o.principals) return false;
   if (o.expiresAtMs !== null && o.expiresAtMs < Math.floor(use.nowMs / 1000) * 1000) return false;
   if (o.from !== null && !fromAllows(o.from, use.clientIp)) return false;
   if (o.environment.length > 0 && use.permitUserEnvironment !== 'no') return false;

@@ -33,7 +33,10 @@ export function serveSession(session: Session, login: LoggedIn): void {
 
   session.on('exec', (accept, _reject, info) => {
     const channel = quiet(accept());
-    void runOnce(channel, login.forcedCommand ?? info.command, context, terminal);
+    // As sshd: the forced command runs instead, and finds what was asked for in SSH_ORIGINAL_COMMAND.
+    const forced = login.forcedCommand !== null;
+    const env: Record<string, string> = forced ? { SSH_ORIGINAL_COMMAND: info.command } : {};
+    void runOnce(channel, login.forcedCommand ?? info.command, { ...context, env }, terminal);
   });
 
   session.on('shell', (accept) => {
