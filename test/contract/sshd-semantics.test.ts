@@ -182,6 +182,39 @@ for (const name of ['simulated sshd', 'Debian OpenSSH sshd']) {
       });
     });
 
+    describe('AllowUsers, DenyUsers, AllowGroups, DenyGroups', () => {
+      const accessFor = async (dropIn: string) => {
+        await t.writeDropIn('50-access.conf', `${dropIn}\n`);
+        await t.reload();
+        return { key: await query(alice), password: (await withPassword('true')).code === 0 };
+      };
+      const allowed = { key: true, password: true };
+      const refused = { key: false, password: false };
+
+      test('a denied account can log in by no method, yet is offered the same methods', async () => {
+        await setKeys(alice.publicKey);
+        assert.deepEqual(await accessFor(`DenyUsers ${t.user}`), refused);
+        assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'password']);
+        assert.deepEqual(await accessFor(`DenyUsers someone-else ${t.user.slice(0, 2)}*`), refused, 'wildcards');
+        assert.deepEqual(await accessFor('DenyUsers someone-else'), allowed);
+      });
+
+      test('USER@HOST patterns match the client address', async () => {
+        await setKeys(alice.publicKey);
+        assert.deepEqual(await accessFor(`DenyUsers ${t.user}@127.0.0.1`), refused);
+        assert.deepEqual(await accessFor(`DenyUsers ${t.user}@10.0.0.*`), allowed);
+        assert.deepEqual(await accessFor(`AllowUsers nobody ${t.user}@127.0.0.0/8`), allowed);
+      });
+
+      test('groups: the user\'s primary group is matched by name', async () => {
+        await setKeys(alice.publicKey);
+        assert.deepEqual(await accessFor(`DenyGroups ${t.group}`), refused);
+        assert.deepEqual(await accessFor('DenyGroups no-such-group'), allowed);
+        assert.deepEqual(await accessFor('AllowGroups no-such-group'), refused);
+        assert.deepEqual(await accessFor(`AllowGroups no-such-group ${t.group}`), allowed);
+      });
+    });
+
     describe('StrictModes (on by default)', () => {
       test('a world-writable authorized_keys or ~/.ssh refuses the key; group-writable is fine for a private group', async () => {
         await t.setAuthorizedKeys(`${alice.publicKey}\n`, 0o644);

@@ -23,6 +23,8 @@ export interface SshdTarget {
   readonly port: number;
   /** The login user whose authorized_keys the cases write. */
   readonly user: string;
+  /** The name of the login user's primary group. */
+  readonly group: string;
   readonly password: string;
   /** Replaces the user's ~/.ssh/authorized_keys (owned by the user, ~/.ssh 0700). */
   setAuthorizedKeys(content: string, mode?: number): Promise<void>;
@@ -70,6 +72,7 @@ async function startSimulatedTarget(): Promise<SshdTarget> {
     address,
     port,
     user: 'root',
+    group: 'root',
     password: SIM_PASSWORD,
     async setAuthorizedKeys(content, mode = 0o600) {
       await fs.mkdir(file('/root/.ssh'), { recursive: true, mode: 0o700 });
@@ -112,6 +115,8 @@ async function startOpensshTarget(): Promise<SshdTarget> {
     address: h.address,
     port: h.port,
     user: h.user,
+    // The harness makes each user with its own private group (useradd -U).
+    group: h.user,
     password: h.password,
     async setAuthorizedKeys(content, mode = 0o600) {
       await ensureSshDir();

@@ -4,6 +4,7 @@
  * without a restart. Nothing here logs a password or key material.
  */
 import ssh2 from 'ssh2';
+import { accountAllowed } from './sshd-access.js';
 import { readAuthorizedKeys } from './sshd-authorized-keys.js';
 import { effectiveSshdConfig, type EffectiveSshdConfig } from './sshd-config.js';
 import { keyOptionsAllow, type KeyOptions } from './sshd-key-options.js';
@@ -40,7 +41,9 @@ export async function decideAuthentication(
   warn: (msg: string) => void,
 ): Promise<AuthDecision> {
   const config = await effectiveSshdConfig(rootDir);
-  const user = await lookupUser(rootDir, username);
+  const account = await lookupUser(rootDir, username);
+  // An account AllowUsers/DenyUsers/AllowGroups/DenyGroups refuse is handled exactly like one that does not exist.
+  const user = account && (await accountAllowed(rootDir, account, config, client.ip)) ? account : null;
   const isRoot = user !== null && user.uid === 0;
   const reject: AuthDecision = { verdict: 'reject', methods: advertisedMethods(config), maxAuthTries: config.maxAuthTries };
   if (user === null) {

@@ -8,7 +8,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { EffectiveSshdConfig } from './sshd-config.js';
-import type { GuestUser } from './sshd-passwd.js';
+import { readAccounts, readGroups, type GuestUser } from './sshd-passwd.js';
 import { hostPath } from './rootfs.js';
 import { noKeyOptions, parseKeyOptions, type KeyOptions } from './sshd-key-options.js';
 
@@ -78,14 +78,13 @@ async function hasSecureModes(rootDir: string, guestFile: string, user: GuestUse
 
 /** Debian's secure_permissions: the group exists and its members, primary and supplementary, are the user alone. */
 async function isPrivateGroup(rootDir: string, user: GuestUser): Promise<boolean> {
-  const [passwd, group] = await Promise.all(['/etc/passwd', '/etc/group'].map((f) => fsp.readFile(hostPath(rootDir, f), 'utf8').catch(() => '')));
-  const entry = group!.split('\n').map((l) => l.split(':')).find((fields) => fields.length >= 4 && Number(fields[2]) === user.gid);
-  if (!entry) return false;
-  const members = entry[3]!.trim() === '' ? [] : entry[3]!.trim().split(',');
-  const primaryOwners = passwd!.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 7 && Number(f[3]) === user.gid).map((f) => Number(f[2]));
+  const [groups, accounts] = await Promise.all([readGroups(rootDir), readAccounts(rootDir)]);
+  const group = groups.find((g) => g.gid === user.gid);
+  if (!group) return false;
+  const primaryOwners = accounts.filter((a) => a.gid === user.gid).map((a) => a.uid);
   if (primaryOwners.some((uid) => uid !== user.uid)) return false;
-  if (members.length > 1 || (members.length === 1 && members[0] !== user.name)) return false;
-  return primaryOwners.length + members.length > 0;
+  if (group.members.length > 1 || (group.members.length === 1 && group.members[0] !== user.name)) return false;
+  return primaryOwners.length + group.members.length > 0;
 }
 
 export function parseAuthorizedKeyLine(rawLine: string): AuthorizedKey | null {

@@ -29,6 +29,11 @@ export interface EffectiveSshdConfig {
   permitUserEnvironment: string;
   /** Without PAM, sshd on Linux has no keyboard-interactive device: the method is offered but never succeeds. */
   usePam: boolean;
+  /** These four are lists that every line adds to (not first-value-wins), as in sshd. */
+  allowUsers: string[];
+  denyUsers: string[];
+  allowGroups: string[];
+  denyGroups: string[];
 }
 
 export const SSHD_CONFIG_PATH = '/etc/ssh/sshd_config';
@@ -44,6 +49,10 @@ const DEFAULTS: EffectiveSshdConfig = {
   kbdInteractiveAuthentication: true,
   permitUserEnvironment: 'no',
   usePam: false,
+  allowUsers: [],
+  denyUsers: [],
+  allowGroups: [],
+  denyGroups: [],
 };
 
 type ValueKind = 'flag' | 'integer' | 'port' | 'permitRootLogin' | 'text' | 'include' | 'match' | 'deprecated';
@@ -88,12 +97,19 @@ interface ConfigLine {
   args: string[];
 }
 
+const ACCESS_LISTS = { allowusers: 'allowUsers', denyusers: 'denyUsers', allowgroups: 'allowGroups', denygroups: 'denyGroups' } as const;
+
 export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSshdConfig> {
   const found: Partial<EffectiveSshdConfig> = {};
+  const lists = { allowUsers: [] as string[], denyUsers: [] as string[], allowGroups: [] as string[], denyGroups: [] as string[] };
   await walk(rootDir, SSHD_CONFIG_PATH, 0, (line) => {
     const key = line.keyword.toLowerCase();
     const value = line.args[0]?.toLowerCase();
     if (value === undefined) return;
+    if (key in ACCESS_LISTS) {
+      lists[ACCESS_LISTS[key as keyof typeof ACCESS_LISTS]].push(...line.args);
+      return;
+    }
     switch (key) {
       case 'passwordauthentication':
         if (found.passwordAuthentication === undefined && isFlag(value)) found.passwordAuthentication = value === 'yes';
@@ -125,7 +141,7 @@ export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSsh
         break;
     }
   });
-  return { ...DEFAULTS, ...found };
+  return { ...DEFAULTS, ...found, ...lists };
 }
 
 /** Visits every line sshd would use, in order, expanding Include; stops for good at the first Match. */
