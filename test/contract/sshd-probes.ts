@@ -44,6 +44,36 @@ export function methodsAfterNone(ep: Endpoint): Promise<string[]> {
   });
 }
 
+/**
+ * Keeps trying a wrong password until the server hangs up (at most `limit` tries): how many USERAUTH_FAILUREs came
+ * back before that, and the error the client saw when the connection ended.
+ */
+export function failuresUntilDisconnect(ep: Endpoint, limit: number): Promise<{ failures: number; error: string }> {
+  return new Promise((resolve) => {
+    const client = new ssh2.Client();
+    let failures = 0;
+    let tries = 0;
+    const done = (error: string) => {
+      client.end();
+      resolve({ failures, error });
+    };
+    client.on('error', (err) => done(err.message));
+    client.on('close', () => done('closed'));
+    client.on('ready', () => done('logged in'));
+    client.connect({
+      host: ep.address,
+      port: ep.port,
+      username: ep.user,
+      readyTimeout: READY_TIMEOUT_MS,
+      authHandler: (methodsLeft, _partial, next) => {
+        if (methodsLeft !== null) failures++;
+        if (++tries > limit) return (next as unknown as (stop: false) => void)(false);
+        return next({ type: 'password', username: ep.user, password: `wrong ${tries}` });
+      },
+    });
+  });
+}
+
 /** Tries keyboard-interactive alone, answering every prompt with `answer`: whether it logged in, and what was asked. */
 export function keyboardInteractiveLogin(ep: Endpoint, answer: string): Promise<{ loggedIn: boolean; prompts: ssh2.Prompt[] }> {
   return new Promise((resolve) => {

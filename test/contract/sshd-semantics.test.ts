@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { sshKeygen, sshRun } from '../support/openssh.js';
-import { execWithPty, keyboardInteractiveLogin, methodsAfterNone, publickeyQueryAccepted } from './sshd-probes.js';
+import { execWithPty, failuresUntilDisconnect, keyboardInteractiveLogin, methodsAfterNone, publickeyQueryAccepted } from './sshd-probes.js';
 import { startTargets, type SshdTarget } from './sshd-targets.js';
 
 type Key = { privateKeyPath: string; publicKey: string };
@@ -134,6 +134,12 @@ for (const name of ['simulated sshd', 'Debian OpenSSH sshd']) {
         await t.reload();
         assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'password', 'keyboard-interactive']);
         assert.deepEqual(await keyboardInteractiveLogin(ep(), t.password), { loggedIn: false, prompts: [] });
+      });
+
+      test('MaxAuthTries: the attempt that reaches the limit is answered by a disconnect, not a failure', async () => {
+        await t.writeDropIn('50-tries.conf', 'MaxAuthTries 3\n');
+        await t.reload();
+        assert.deepEqual(await failuresUntilDisconnect(ep(), 10), { failures: 2, error: 'Too many authentication failures' });
       });
 
       test('the list does not depend on the account: an unknown user, and root under PermitRootLogin prohibit-password, see it all', async () => {

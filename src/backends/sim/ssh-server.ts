@@ -14,6 +14,7 @@ import net from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey } from 'ssh2';
 import { HOST_KEY_PATH, hostPath } from './rootfs.js';
+import { DISCONNECT_PROTOCOL_ERROR, disconnectWithMessage } from './ssh-disconnect.js';
 import { decideAuthentication, type AuthRequest } from './sshd-auth.js';
 import { serveSession, type LoggedIn } from './sshd-session.js';
 
@@ -111,10 +112,12 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
 
   function handleClient(client: Connection, ep: SimSshEndpoint, clientIp: string, loggedInInTime: () => void): void {
     let login: LoggedIn | null = null;
+    let attempts = 0;
     let failures = 0;
     client.on('error', () => {});
 
     client.on('authentication', (ctx) => {
+      const attempt = ++attempts;
       decideAuthentication(ep.rootDir, ctx.username, authRequestOf(ctx), { ip: clientIp }, warn)
         .then((decision) => {
           if (decision.verdict === 'accept') {
@@ -123,10 +126,11 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
             return ctx.accept();
           }
           if (decision.verdict === 'key-acceptable') return ctx.accept(); // no signature yet: answers PK_OK
-          if (ctx.method !== 'none') failures++;
+          // sshd's MaxAuthTries: every failure counts except a first `none`; the one reaching the limit is not
+          // answered, the connection is ended with sshd's message instead.
+          if (attempt > 1 || ctx.method !== 'none') failures++;
+          if (failures >= decision.maxAuthTries) return disconnectWithMessage(client, DISCONNECT_PROTOCOL_ERROR, 'Too many authentication failures');
           ctx.reject(decision.methods);
-          // sshd's MaxAuthTries: after that many failed attempts the connection is closed.
-          if (failures >= decision.maxAuthTries) client.end();
         })
         .catch((err: unknown) => {
           warn(`sim sshd ${ep.instanceId}: authentication error (${(err as Error).message})`);
