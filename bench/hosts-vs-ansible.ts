@@ -488,6 +488,7 @@ async function main(): Promise<void> {
 /** BENCH_DIRECT: keyfleet's live-apply code alone, then a bare ssh2 session, over all hosts (64 or KEYFLEET_TASK_CONCURRENCY in flight). */
 async function directRuns(hosts: TestHost[], managementKey: string, userPublicKey: string, when: string): Promise<void> {
   const { applyLive } = await import('../src/core/binding/live-apply.js');
+  const { systemClock } = await import('../src/app/ids.js');
   const { sshLiveAccess } = await import('../src/backends/ssh/ssh-session.js');
   const credential = { kind: 'privateKey', privateKey: managementKey } as const; // one object, as a task holds one
   for (const flip of [true, false]) {
@@ -500,7 +501,7 @@ async function directRuns(hosts: TestHost[], managementKey: string, userPublicKe
       while (next < hosts.length) {
         const h = hosts[next++]!;
         await applyLive(sshLiveAccess, { target: { host: h.address, port: h.port, username: loginOf(h) }, loginUser: h.user, hostKey: { kind: 'trust-on-first-use' }, homeDir: h.home },
-          credential, { key: flip ? { keyPairName: 'k', publicKey: userPublicKey } : null, passwordLogin: null }, { verify: false });
+          credential, { key: flip ? { keyPairName: 'k', publicKey: userPublicKey } : null, passwordLogin: null }, { verify: false }, systemClock);
       }
     }));
     const sec = (performance.now() - t0) / 1000; const c = process.cpuUsage(c0); ld.disable();

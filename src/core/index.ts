@@ -1,29 +1,33 @@
 /**
- * createCore wires the use cases over the ports. It is the only entry the faces (ECS, KPS, native API, console)
- * use; none of them implements a rule of its own.
+ * createCore wires the modules over the ports and puts every use case behind the gate (usecase/gate.ts). It holds
+ * no rule and no state of its own: each module declares its use cases (`*-use-cases.ts`), the binding module
+ * registers its executors with the task runner, and the faces call only what is returned here.
  */
 import { createAccountService } from './account/account-service.js';
 import { createIdentityService } from './account/identity-service.js';
+import { identityUseCases } from './account/identity-use-cases.js';
 import { createRateLimiter } from './account/rate-limiter.js';
-import type { AuditFilter } from './audit/audit.js';
 import { createAuditor } from './audit/auditor.js';
-import { auditedDrift, auditedHosts, auditedIdentity, auditedInstances, auditedKeyPairs, auditedTasks } from './facade.js';
-import type { ResourceRef } from './authz/actions.js';
 import type { Authorizer } from './authz/authorizer.js';
-import { createBindingService, type BindRequest } from './binding/binding-service.js';
+import { createBindingModule } from './binding/binding-module.js';
+import { bindingUseCases } from './binding/binding-use-cases.js';
 import { createDriftService } from './binding/drift-service.js';
-import type { Caller } from './caller.js';
+import { driftUseCases } from './binding/drift-use-cases.js';
+import { auditUseCases, catalogUseCases } from './catalog-use-cases.js';
 import type { Clock, IdGen } from './clock.js';
 import { createHostService } from './instance/host-service.js';
+import { hostUseCases } from './instance/host-use-cases.js';
 import { createInstanceService } from './instance/instance-service.js';
+import { instanceUseCases } from './instance/instance-use-cases.js';
 import type { KeyMaterial } from './keypair/key-material.js';
 import { createKeyPairService } from './keypair/keypair-service.js';
+import { keyPairUseCases } from './keypair/keypair-use-cases.js';
 import type { ComputeBackend, LiveAccess, Logger, PasswordHasher, SecretBox, Store } from './ports.js';
 import type { Region } from './region.js';
-import { systemCaller } from './caller.js';
-import type { Task } from './task/task.js';
 import { createTaskRunner } from './task/task-runner.js';
 import { createTaskService } from './task/task-service.js';
+import { taskUseCases } from './task/task-use-cases.js';
+import { createGate } from './usecase/gate.js';
 
 export interface CoreDeps {
   store: Store;
@@ -57,19 +61,19 @@ export interface CoreSettings {
   rateLimitPerSecond: number;
 }
 
+/** How often a process looks for items whose lease expired (a process that died) and resumes their tasks. */
+const SWEEP_MS = 15_000;
+
 export function createCore(deps: CoreDeps) {
-  const { store, clock, ids, logger, regions, authz, settings } = deps;
+  const { store, clock, ids, logger, regions, authz, settings, compute } = deps;
   const auditor = createAuditor({ store, clock, ids, logger });
+  const gate = createGate({ authz, auditor });
   const limiter = createRateLimiter({ perSecond: settings.rateLimitPerSecond, burst: Math.max(1, settings.rateLimitPerSecond * 2), clock });
   const accounts = createAccountService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids, sessionTtlMs: settings.sessionTtlMs, limiter });
   const identity = createIdentityService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids });
-  const keyPairs = createKeyPairService({ store, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, authz, quotaPerRegion: settings.keyPairQuotaPerRegion });
-  const instances = createInstanceService({ store, compute: deps.compute, clock, ids, regions, authz, logger, maxAmount: settings.maxRunAmount });
-  const bindings = createBindingService({ store, instanceTypes: () => deps.compute.instanceTypes(), live: deps.live, clock, ids, regions, authz, logger, liveTimeoutMs: settings.liveTimeoutMs, secrets: deps.secrets, keys: deps.keys });
-  const hosts = createHostService({ store, live: deps.live, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, authz, liveTimeoutMs: settings.liveTimeoutMs });
-  /** The caller who submitted each running task (authorization per item uses it); memory only. */
-  const submitters = new Map<string, Caller>();
-
+  const keyPairs = createKeyPairService({ store, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, quotaPerRegion: settings.keyPairQuotaPerRegion });
+  const instances = createInstanceService({ store, compute, clock, ids, regions, logger, maxAmount: settings.maxRunAmount });
+  const hosts = createHostService({ store, live: deps.live, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, liveTimeoutMs: settings.liveTimeoutMs });
   const runner = createTaskRunner({
     store,
     clock,
@@ -79,30 +83,24 @@ export function createCore(deps: CoreDeps) {
     chunk: settings.taskChunk,
     leaseMs: settings.taskLeaseMs,
     itemsPerSecond: settings.taskItemsPerSecond,
-    execute: (task, item, owner) => {
-      const caller = submitters.get(task.id) ?? systemCaller(task.accountId, task.requestId);
-      return bindings.execute(caller, task, item, owner);
-    },
-    onFinished: (task) => {
-      bindings.forget(task.id);
-      submitters.delete(task.id);
-    },
   });
-  let sweeper: NodeJS.Timeout | null = null;
-
-  const tasks = createTaskService({
+  const binding = createBindingModule({
     store,
+    runner,
+    live: deps.live,
+    keys: deps.keys,
+    secrets: deps.secrets,
     authz,
-    async submit(caller: Caller, req: BindRequest): Promise<Task> {
-      const task = await bindings.submit(caller, req);
-      submitters.set(task.id, caller);
-      runner.kick(task.id);
-      return task;
-    },
-    waitFor: (accountId, taskId) => runner.waitFor(accountId, taskId),
-    subscribe: (taskId, cb) => runner.subscribe(taskId, cb),
+    instanceTypes: () => compute.instanceTypes(),
+    clock,
+    ids,
+    regions,
+    logger,
+    liveTimeoutMs: settings.liveTimeoutMs,
   });
-  const drift = createDriftService({ store, live: deps.live, secrets: deps.secrets, keys: deps.keys, authz, regions, logger, liveTimeoutMs: settings.liveTimeoutMs, submit: tasks.submit, concurrency: settings.taskConcurrency });
+  const tasks = createTaskService({ store, clock, waitFor: runner.waitFor, subscribe: runner.subscribe });
+  const drift = createDriftService({ store, live: deps.live, secrets: deps.secrets, keys: deps.keys, authz, regions, logger, liveTimeoutMs: settings.liveTimeoutMs, submit: binding.submit, concurrency: settings.taskConcurrency });
+  let stopSweeper: (() => void) | null = null;
 
   return {
     accounts: {
@@ -114,70 +112,39 @@ export function createCore(deps: CoreDeps) {
         return result;
       },
     },
-    identity: auditedIdentity(identity, accounts, auditor),
-    keyPairs: auditedKeyPairs(keyPairs, auditor),
-    instances: auditedInstances(instances, auditor, store),
-    hosts: auditedHosts(hosts, auditor),
-    tasks: auditedTasks(tasks, auditor),
-    drift: auditedDrift(drift, auditor, store),
-    audit: {
-      async query(caller: Caller, filter: Omit<AuditFilter, 'accountId'>) {
-        return auditor.run(caller, 'audit:Describe', [{ type: 'audit', regionId: '*', id: '*' }], false, async () => {
-          authz.check(caller, 'audit:Describe', [{ type: 'audit', regionId: '*', id: '*' }]);
-          return store.audit.query({ ...filter, accountId: caller.accountId, offset: Math.max(0, filter.offset), limit: Math.min(Math.max(1, filter.limit), 10_000) });
-        });
-      },
-    },
+    identity: gate.expose(identityUseCases(identity, accounts, store)),
+    keyPairs: { ...gate.expose(keyPairUseCases(keyPairs)), usage: keyPairs.usage },
+    instances: { ...gate.expose(instanceUseCases(instances, store)), recover: instances.recover, settle: instances.settle },
+    hosts: gate.expose(hostUseCases(hosts, store)),
+    tasks: { ...gate.expose(taskUseCases(tasks, store)), ...gate.expose(bindingUseCases(binding, tasks, store)) },
+    drift: gate.expose(driftUseCases(drift, store)),
+    audit: gate.expose(auditUseCases(store)),
+    catalog: gate.expose(catalogUseCases(regions, compute)),
     /**
      * Whether a live credential (one sent with the task, or a host's unsealed management key) is still held in
      * memory for the task. For tests and diagnostics: it must be false once the task has ended, however it ended.
      */
-    holdsLiveCredential: (taskId: string): boolean => bindings.holdsCredential(taskId),
+    holdsLiveCredential: binding.holdsCredential,
     /** The configured regions, for the core's and the faces' own scoping (project ids, region checks): no authorization. */
     regions,
     /** The compute backend's catalog, for internal use (instance views, run validation): no authorization. */
-    images: () => deps.compute.images(),
-    instanceTypes: () => deps.compute.instanceTypes(),
-    /**
-     * The catalog as callers read it: region:Describe for the regions, image:Describe for the images and the
-     * instance types (the compute catalog). Reads: audited only when denied.
-     */
-    catalog: {
-      regions(caller: Caller): Promise<readonly Region[]> {
-        const refs: ResourceRef[] = [{ type: 'region', regionId: '*', id: '*' }];
-        return auditor.run(caller, 'region:Describe', refs, false, async () => {
-          authz.check(caller, 'region:Describe', refs);
-          return regions;
-        });
-      },
-      images(caller: Caller, regionId?: string): Promise<ReturnType<ComputeBackend['images']>> {
-        const refs: ResourceRef[] = [{ type: 'image', regionId: regionId ?? '*', id: '*' }];
-        return auditor.run(caller, 'image:Describe', refs, false, async () => {
-          authz.check(caller, 'image:Describe', refs);
-          return deps.compute.images();
-        });
-      },
-      instanceTypes(caller: Caller): Promise<ReturnType<ComputeBackend['instanceTypes']>> {
-        const refs: ResourceRef[] = [{ type: 'image', regionId: '*', id: '*' }];
-        return auditor.run(caller, 'image:Describe', refs, false, async () => {
-          authz.check(caller, 'image:Describe', refs);
-          return deps.compute.instanceTypes();
-        });
-      },
-    },
+    images: () => compute.images(),
+    instanceTypes: () => compute.instanceTypes(),
     /** Resumes machines and unfinished tasks after a (re)start. */
     async start(): Promise<{ resumedTasks: number; recoveredInstances: number }> {
       if (settings.singleWriter) await store.tasks.releaseLeases('all', clock.now());
       const recoveredInstances = await instances.recover();
       const resumedTasks = await runner.resumeAll();
-      sweeper = setInterval(() => {
-        void store.tasks.releaseLeases('expired', clock.now()).then(() => runner.resumeAll()).catch((err: unknown) => logger.warn('task sweep failed', { error: String(err) }));
-      }, 15_000);
-      sweeper.unref();
+      stopSweeper = clock.every(SWEEP_MS, () => {
+        void store.tasks
+          .releaseLeases('expired', clock.now())
+          .then(() => runner.resumeAll())
+          .catch((err: unknown) => logger.warn('task sweep failed', { error: String(err) }));
+      });
       return { resumedTasks, recoveredInstances };
     },
     async close(): Promise<void> {
-      if (sweeper) clearInterval(sweeper);
+      stopSweeper?.();
       await runner.close();
       await instances.settle();
     },

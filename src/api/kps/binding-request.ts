@@ -12,7 +12,7 @@
  */
 import type { Static } from 'typebox';
 import { CoreError } from '../../core/errors.js';
-import type { BindRequest } from '../../core/binding/binding-service.js';
+import type { BindRequest } from '../../core/binding/bind-request.js';
 import type { LiveCredential } from '../../core/ports.js';
 import type { TaskOptions } from '../../core/task/task.js';
 import { KPS_MAX_BATCH } from './context.js';

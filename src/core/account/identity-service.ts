@@ -32,16 +32,6 @@ export function newAccessKeyId(): string {
   return 'LTAI' + randomBytes(10).toString('hex').toUpperCase();
 }
 
-function requireAdmin(caller: Caller): void {
-  if (!caller.isAccountAdmin && !caller.isSystemAdmin) {
-    throw new CoreError('Auth.Forbidden', `User '${caller.userName}' is not an administrator of this account.`);
-  }
-}
-
-function requireSystemAdmin(caller: Caller): void {
-  if (!caller.isSystemAdmin) throw new CoreError('Auth.Forbidden', `User '${caller.userName}' is not the system administrator.`);
-}
-
 function checkPassword(password: unknown): string {
   if (typeof password !== 'string' || password.length < 8 || password.length > 128) {
     throw new CoreError('User.PasswordWeak', 'A console password must be 8 to 128 characters long.');
@@ -73,10 +63,6 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     return g;
   }
 
-  /** A user may manage their own access keys; administrators manage everyone's. */
-  function requireSelfOrAdmin(caller: Caller, user: User): void {
-    if (user.id !== caller.userId) requireAdmin(caller);
-  }
 
   async function makeAccessKey(accountId: string, userId: string): Promise<{ accessKeyId: string; accessKeySecret: string }> {
     const id = newAccessKeyId();
@@ -87,12 +73,10 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
   return {
     async listUsers(caller: Caller): Promise<User[]> {
-      requireAdmin(caller);
       return store.accounts.listUsers(caller.accountId);
     },
 
     async createUser(caller: Caller, input: { name: string; password?: string; isAccountAdmin?: boolean }): Promise<User> {
-      requireAdmin(caller);
       if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) {
         throw new CoreError('User.NameMalformed', `The user name '${String(input.name).slice(0, 64)}' is not valid: 1-64 letters, digits, '.', '_', '@' or '-'.`);
       }
@@ -114,7 +98,6 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     },
 
     async deleteUser(caller: Caller, name: string): Promise<void> {
-      requireAdmin(caller);
       const user = await userByName(caller, name);
       if (user.id === caller.userId) throw new CoreError('Input.Invalid', 'You cannot delete yourself.');
       await store.transaction((tx) => tx.accounts.deleteUser(caller.accountId, user.id));
@@ -122,7 +105,6 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async setPassword(caller: Caller, name: string, password: string | null): Promise<void> {
       const user = await userByName(caller, name);
-      requireSelfOrAdmin(caller, user);
       const hash = password === null ? null : await passwords.hash(checkPassword(password));
       await store.accounts.updateUser({ ...user, passwordHash: hash });
       await store.accounts.deleteSessionsOfUser(caller.accountId, user.id);
@@ -130,13 +112,11 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async listAccessKeys(caller: Caller, userName: string): Promise<AccessKey[]> {
       const user = await userByName(caller, userName);
-      requireSelfOrAdmin(caller, user);
       return store.accounts.listAccessKeys(caller.accountId, user.id);
     },
 
     async createAccessKey(caller: Caller, userName: string): Promise<{ accessKeyId: string; accessKeySecret: string }> {
       const user = await userByName(caller, userName);
-      requireSelfOrAdmin(caller, user);
       if ((await store.accounts.listAccessKeys(caller.accountId, user.id)).length >= MAX_ACCESS_KEYS_PER_USER) {
         throw new CoreError('AccessKey.LimitExceeded', `A user can have at most ${MAX_ACCESS_KEYS_PER_USER} access keys.`);
       }
@@ -147,26 +127,20 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       if (status !== 'Active' && status !== 'Inactive') throw new CoreError('Input.Invalid', "The status must be 'Active' or 'Inactive'.");
       const key = await store.accounts.getAccessKey(accessKeyId);
       if (!key || key.accountId !== caller.accountId) throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
-      const user = await store.accounts.getUser(caller.accountId, key.userId);
-      if (user) requireSelfOrAdmin(caller, user);
       await store.accounts.updateAccessKey({ ...key, status });
     },
 
     async deleteAccessKey(caller: Caller, accessKeyId: string): Promise<void> {
       const key = await store.accounts.getAccessKey(accessKeyId);
       if (!key || key.accountId !== caller.accountId) throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
-      const user = await store.accounts.getUser(caller.accountId, key.userId);
-      if (user) requireSelfOrAdmin(caller, user);
       await store.accounts.deleteAccessKey(caller.accountId, accessKeyId);
     },
 
     async listPolicies(caller: Caller): Promise<Policy[]> {
-      requireAdmin(caller);
       return store.accounts.listPolicies(caller.accountId);
     },
 
     async createPolicy(caller: Caller, input: { name: string; document: unknown; description?: string }): Promise<Policy> {
-      requireAdmin(caller);
       if (typeof input.name !== 'string' || !POLICY_NAME.test(input.name)) {
         throw new CoreError('Policy.Malformed', `The policy name '${String(input.name).slice(0, 64)}' is not valid: 1-128 letters, digits, '.', '_' or '-'.`);
       }
@@ -185,7 +159,6 @@ export function createIdentityService(deps: IdentityServiceDeps) {
      * allows is named instead. `force` detaches it from all of them and deletes it in one transaction.
      */
     async deletePolicy(caller: Caller, name: string, opts: { force?: boolean } = {}): Promise<void> {
-      requireAdmin(caller);
       const p = await policyByName(caller, name);
       await store.transaction(async (tx) => {
         if (!opts.force) {
@@ -200,26 +173,22 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     },
 
     async attachPolicy(caller: Caller, userName: string, policyName: string): Promise<void> {
-      requireAdmin(caller);
       const [user, policy] = [await userByName(caller, userName), await policyByName(caller, policyName)];
       await store.accounts.attachPolicy(user.id, policy.id);
     },
 
     async detachPolicy(caller: Caller, userName: string, policyName: string): Promise<void> {
-      requireAdmin(caller);
       const [user, policy] = [await userByName(caller, userName), await policyByName(caller, policyName)];
       await store.accounts.detachPolicy(user.id, policy.id);
     },
 
     async policiesOfUser(caller: Caller, userName: string): Promise<Policy[]> {
       const user = await userByName(caller, userName);
-      requireSelfOrAdmin(caller, user);
       return store.accounts.policiesOfUser(caller.accountId, user.id);
     },
 
     async groupsOfUser(caller: Caller, userName: string): Promise<Group[]> {
       const user = await userByName(caller, userName);
-      requireSelfOrAdmin(caller, user);
       return store.accounts.groupsOfUser(caller.accountId, user.id);
     },
 
@@ -227,12 +196,10 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     // on the member's next request (it bumps the member's policies_version in the same transaction).
 
     async listGroups(caller: Caller): Promise<GroupSummary[]> {
-      requireAdmin(caller);
       return store.accounts.listGroups(caller.accountId);
     },
 
     async createGroup(caller: Caller, input: { name: string; description?: string }): Promise<Group> {
-      requireAdmin(caller);
       if (typeof input.name !== 'string' || !GROUP_NAME.test(input.name)) {
         throw new CoreError('Input.Invalid', `The group name '${String(input.name).slice(0, 64)}' is not valid: 1-64 letters, digits, '.', '_', '@' or '-'.`, { groupName: String(input.name).slice(0, 64) });
       }
@@ -252,50 +219,42 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     /** Deletes the group with its memberships and policy attachments; its members lose its policies. */
     async deleteGroup(caller: Caller, name: string): Promise<void> {
-      requireAdmin(caller);
       const g = await groupByName(caller, name);
       await store.transaction((tx) => tx.accounts.deleteGroup(caller.accountId, g.id));
     },
 
     async getGroup(caller: Caller, name: string): Promise<{ group: Group; members: User[]; policies: Policy[] }> {
-      requireAdmin(caller);
       const group = await groupByName(caller, name);
       const [members, policies] = [await store.accounts.membersOfGroup(caller.accountId, group.id), await store.accounts.policiesOfGroup(caller.accountId, group.id)];
       return { group, members, policies };
     },
 
     async addUserToGroup(caller: Caller, groupName: string, userName: string): Promise<void> {
-      requireAdmin(caller);
       const [group, user] = [await groupByName(caller, groupName), await userByName(caller, userName)];
       await store.transaction((tx) => tx.accounts.addGroupMember(caller.accountId, group.id, user.id));
     },
 
     async removeUserFromGroup(caller: Caller, groupName: string, userName: string): Promise<void> {
-      requireAdmin(caller);
       const [group, user] = [await groupByName(caller, groupName), await userByName(caller, userName)];
       await store.transaction((tx) => tx.accounts.removeGroupMember(caller.accountId, group.id, user.id));
     },
 
     async attachGroupPolicy(caller: Caller, groupName: string, policyName: string): Promise<void> {
-      requireAdmin(caller);
       const [group, policy] = [await groupByName(caller, groupName), await policyByName(caller, policyName)];
       await store.transaction((tx) => tx.accounts.attachGroupPolicy(caller.accountId, group.id, policy.id));
     },
 
     async detachGroupPolicy(caller: Caller, groupName: string, policyName: string): Promise<void> {
-      requireAdmin(caller);
       const [group, policy] = [await groupByName(caller, groupName), await policyByName(caller, policyName)];
       await store.transaction((tx) => tx.accounts.detachGroupPolicy(caller.accountId, group.id, policy.id));
     },
 
     async listAccounts(caller: Caller): Promise<Account[]> {
-      requireSystemAdmin(caller);
       return store.accounts.listAccounts();
     },
 
     /** A new tenant with its administrator and default resource group; the secrets are returned once. */
     async createAccount(caller: Caller, input: { name: string; adminName?: string; adminPassword?: string }) {
-      requireSystemAdmin(caller);
       if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) {
         throw new CoreError('Input.Invalid', `The account name '${String(input.name).slice(0, 64)}' is not valid: 1-64 letters, digits, '.', '_', '@' or '-'.`);
       }

@@ -1,12 +1,11 @@
 /**
- * Auditor: runs a use case and records its outcome. Mutating calls are always recorded (success, failure with
- * the error code, or denied); read calls only when they are denied. One call, one entry.
+ * Auditor: appends one entry per call to the audit trail. The gate (usecase/gate.ts) decides what is recorded:
+ * mutating calls always (success, failure with the error code, or denied), read calls only when denied.
  */
 import type { ResourceRef } from '../authz/actions.js';
 import { resourceName } from '../authz/policy.js';
 import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
-import { isCoreError } from '../errors.js';
 import type { Logger, Store } from '../ports.js';
 import type { AuditEntry, AuditResult } from './audit.js';
 
@@ -52,20 +51,6 @@ export function createAuditor(deps: AuditorDeps) {
 
   return {
     append,
-    /** Runs `fn`, then records one entry for a mutating call, or for a denied one. */
-    async run<T>(caller: Caller, action: string, refs: ResourceRef[] | (() => Promise<ResourceRef[]>), mutating: boolean, fn: () => Promise<T>): Promise<T> {
-      const resolve = async () => (typeof refs === 'function' ? refs().catch(() => [] as ResourceRef[]) : refs);
-      try {
-        const value = await fn();
-        if (mutating) await append(caller, action, await resolve(), 'success', null);
-        return value;
-      } catch (err) {
-        const code = isCoreError(err) ? err.code : 'Internal';
-        const denied = code === 'Auth.Forbidden';
-        if (mutating || denied) await append(caller, action, await resolve(), denied ? 'denied' : 'failure', code);
-        throw err;
-      }
-    },
   };
 }
 

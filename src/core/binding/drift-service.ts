@@ -5,10 +5,12 @@
  * LIVE bind of the key pair each drifted host has (or an unbind where none is bound) through the ordinary task
  * path, which rewrites only keyfleet's block and drop-in, proves the result by login and keeps hand-added lines.
  *
- * Authorization: a scan needs instance:DescribeKeys (the keys a host really has say who can log in). A repair is
- * authorized up front, before any host is contacted, by the permission its task needs per host — keypair:Bind on
- * the host and its key pair, or keypair:Unbind on a host without one — and its tasks check it again per item.
+ * Authorization (drift-use-cases.ts): a scan needs instance:DescribeKeys (the keys a host really has say who can
+ * log in). A repair is authorized up front, before any host is contacted, by the permission its task needs per
+ * host — keypair:Bind on the host and its key pair, or keypair:Unbind on a host without one — and its tasks check
+ * it again per item. A scan of "all hosts" leaves out the hosts a Deny hides (the one check made here).
  */
+import { createSemaphore } from '../../common/concurrency.js';
 import type { ResourceRef } from '../authz/actions.js';
 import type { Authorizer } from '../authz/authorizer.js';
 import type { Caller } from '../caller.js';
@@ -20,7 +22,7 @@ import type { KeyMaterial } from '../keypair/key-material.js';
 import type { LiveAccess, Logger, RemoteFile, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import type { Task } from '../task/task.js';
-import { type BindRequest, validateInstanceIds } from './binding-service.js';
+import { type BindRequest, validateInstanceIds } from './bind-request.js';
 import { compareDrift, type DriftFinding, type KeyLine } from './drift.js';
 import { desiredLoginMethods, renderSshdDropIn } from './sshd-drop-in.js';
 
@@ -33,7 +35,7 @@ export interface DriftServiceDeps {
   regions: readonly Region[];
   logger: Logger;
   liveTimeoutMs: number;
-  /** The task service's submit (not audited again: the repair call is the audited one). */
+  /** The binding module's submit (not through the gate again: the repair call is the audited one). */
   submit(caller: Caller, req: BindRequest): Promise<Task>;
   /** Hosts read at the same time by one scan (keyfleet passes its task concurrency, 64 by default). */
   concurrency?: number;
@@ -89,23 +91,17 @@ export function createDriftService(deps: DriftServiceDeps) {
   async function scan(caller: Caller, input: DriftScanInput): Promise<HostDriftResult[]> {
     const region = requireRegion(regions, input.regionId);
     if (input.instanceIds === undefined) {
-      authz.check(caller, 'instance:DescribeKeys', [{ type: 'instance', regionId: region.id, id: '*' }]);
       // A Deny on some hosts still hides them from a scan of "all".
       const hosts = (await allHosts(caller.accountId, region.id)).filter((i) => authz.allows(caller, 'instance:DescribeKeys', [ref(i)]));
       return scanHosts(caller.accountId, region.id, hosts);
     }
     const hosts = await load(caller, region.id, input.instanceIds, input.maxBatch);
-    for (const inst of hosts) authz.check(caller, 'instance:DescribeKeys', [ref(inst)]);
     return scanHosts(caller.accountId, region.id, hosts);
   }
 
   async function repair(caller: Caller, input: DriftRepairInput): Promise<DriftRepairResult> {
     const region = requireRegion(regions, input.regionId);
     const hosts = await load(caller, region.id, input.instanceIds, input.maxBatch);
-    for (const inst of hosts) {
-      if (inst.keyPairName) authz.check(caller, 'keypair:Bind', [ref(inst), { type: 'keypair', regionId: region.id, id: inst.keyPairName }]);
-      else authz.check(caller, 'keypair:Unbind', [ref(inst)]);
-    }
     const results = await scanHosts(caller.accountId, region.id, hosts);
     const drifted = new Set(results.filter((r) => r.status === 'drifted').map((r) => r.instanceId));
     const groups = new Map<string | null, string[]>();
@@ -143,16 +139,8 @@ export function createDriftService(deps: DriftServiceDeps) {
 
   async function scanHosts(accountId: string, regionId: string, hosts: Instance[]): Promise<HostDriftResult[]> {
     const keyPairNameOf = await keyPairNames(accountId, regionId);
-    const results: HostDriftResult[] = new Array(hosts.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < hosts.length) {
-        const n = next++;
-        results[n] = await scanHost(hosts[n]!, keyPairNameOf);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, hosts.length) }, worker));
-    return results;
+    const slots = createSemaphore(concurrency);
+    return Promise.all(hosts.map((host) => slots.run(() => scanHost(host, keyPairNameOf))));
   }
 
   /** The account's key pair names in the region by public key body, to name the keys a scan finds. */

@@ -10,6 +10,7 @@
  *
  * The same steps run against a simulated instance and a real host; the credential lives only in this call.
  */
+import type { Clock } from '../clock.js';
 import { CoreError, isCoreError } from '../errors.js';
 import type { HostKeyPolicy, LiveAccess, LiveCredential, LiveSession, LiveTarget, RemoteFile, ReplaceableFile } from '../ports.js';
 import { planAuthorizedKeys, type ManagedKey } from './authorized-keys.js';
@@ -71,7 +72,10 @@ const DEFAULT_VALIDATE = 'sshd -t';
 const RELOAD_SETTLE_MS = 5_000;
 const RELOAD_FIRST_PROOF_MS = 100;
 
-export async function applyLive(access: LiveAccess, profile: LiveHostProfile, credential: LiveCredential, desired: LiveKeyState, options: LiveApplyOptions = {}): Promise<LiveOutcome> {
+/** The time a live change reads: waits between proofs while a reload settles. */
+export type LiveClock = Pick<Clock, 'now' | 'sleep'>;
+
+export async function applyLive(access: LiveAccess, profile: LiveHostProfile, credential: LiveCredential, desired: LiveKeyState, options: LiveApplyOptions, clock: LiveClock): Promise<LiveOutcome> {
   const session = await access.openSession(profile.target, credential, profile.hostKey, { timeoutMs: profile.timeoutMs, ...(profile.sudo ? { sudo: true } : {}) });
   const pinned: HostKeyPolicy = { kind: 'pinned', sha256: session.hostKeySha256 };
   const sshDir = `${profile.homeDir}/.ssh`;
@@ -128,7 +132,7 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
     if (options.verify === false) {
       return { hostKeySha256: session.hostKeySha256, authorizedKeysChanged: plan.changed, dropInChanged: dropChanged, verified: `written without a login proof (verification off): ${describePlan(plan, desired, dropChanged)}` };
     }
-    const verdict = await verifySettled(access, { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey }, pinned, desired, dropChanged ? RELOAD_SETTLE_MS : 0);
+    const verdict = await verifySettled(access, { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey }, pinned, desired, dropChanged ? RELOAD_SETTLE_MS : 0, clock);
     if (!verdict.ok) {
       await restoreFile(session, akPath, akBefore);
       if (dropChanged) {
@@ -199,22 +203,22 @@ function describePlan(plan: ReturnType<typeof planAuthorizedKeys>, desired: Live
 }
 
 /** The proof, repeated with backoff while a reload may still be taking effect. */
-async function verifySettled(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState, settleMs: number): Promise<{ ok: boolean; reason: string }> {
-  const started = Date.now();
+async function verifySettled(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState, settleMs: number, clock: LiveClock): Promise<{ ok: boolean; reason: string }> {
+  const started = clock.now().getTime();
   // Every proof is a full SSH handshake: give sshd a moment before the first and back off, so hundreds of hosts
   // reloading at once are not slowed further by proofs that can only see the old configuration.
-  if (settleMs > 0) await new Promise((r) => setTimeout(r, RELOAD_FIRST_PROOF_MS));
+  if (settleMs > 0) await clock.sleep(RELOAD_FIRST_PROOF_MS);
   for (let wait = RELOAD_FIRST_PROOF_MS; ; wait = Math.min(wait * 2, 800)) {
-    const verdict = await verify(access, profile, pinned, desired, Math.max(0, settleMs - (Date.now() - started)));
-    if (verdict.ok || Date.now() - started + wait > settleMs) return verdict;
-    await new Promise((r) => setTimeout(r, wait));
+    const verdict = await verify(access, profile, pinned, desired, Math.max(0, settleMs - (clock.now().getTime() - started)), clock);
+    if (verdict.ok || clock.now().getTime() - started + wait > settleMs) return verdict;
+    await clock.sleep(wait);
   }
 }
 
 /** A fresh connection, with no credential at all: asks the server whether it would accept the key (PK_OK). */
-async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState, settleMs: number): Promise<{ ok: boolean; reason: string }> {
+async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState, settleMs: number, clock: LiveClock): Promise<{ ok: boolean; reason: string }> {
   const opts = { timeoutMs: profile.timeoutMs };
-  const started = Date.now();
+  const started = clock.now().getTime();
   const target = { ...profile.target, username: profile.loginUser ?? profile.target.username };
   const probeLogin = async (key: string | null) => {
     for (let wait = 20; ; wait = Math.min(wait * 2, 400)) {
@@ -222,8 +226,8 @@ async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: Host
         return await access.probeLogin(target, pinned, key, opts);
       } catch (err) {
         // Only a refused/unreachable connection while sshd comes back from its reload is retried.
-        if (!isCoreError(err) || err.code !== 'Live.Unreachable' || Date.now() - started + wait > settleMs) throw err;
-        await new Promise((r) => setTimeout(r, wait));
+        if (!isCoreError(err) || err.code !== 'Live.Unreachable' || clock.now().getTime() - started + wait > settleMs) throw err;
+        await clock.sleep(wait);
       }
     }
   };

@@ -4,7 +4,6 @@
  * same bind/unbind tasks as the simulated fleet. The host key is given up front or pinned on first contact (TOFU)
  * and returned so the user can compare it; the management private key, if given, is sealed by the SecretBox.
  */
-import type { Authorizer } from '../authz/authorizer.js';
 import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
@@ -25,7 +24,6 @@ export interface HostServiceDeps {
   clock: Clock;
   ids: IdGen;
   regions: readonly Region[];
-  authz: Authorizer;
   liveTimeoutMs: number;
 }
 
@@ -91,7 +89,7 @@ function command(value: string | undefined, parameter: string, fallback: string)
 }
 
 export function createHostService(deps: HostServiceDeps) {
-  const { store, live, keys, secrets, clock, ids, regions, authz } = deps;
+  const { store, live, keys, secrets, clock, ids, regions } = deps;
 
   async function register(caller: Caller, input: RegisterHostInput): Promise<RegisteredHost> {
     const region: Region = requireRegion(regions, input.regionId);
@@ -115,7 +113,6 @@ export function createHostService(deps: HostServiceDeps) {
     if (typeof sudo !== 'boolean') throw invalid('sudo', 'sudo must be true or false.');
     // Throws PrivateKey.Malformed (never quoting the key) before anything is contacted or stored.
     if (input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
-    authz.check(caller, 'instance:Create', [{ type: 'instance', regionId: region.id, id: '*', resourceGroupId: input.resourceGroupId }]);
     const groups = await store.accounts.listResourceGroups(caller.accountId);
     const group = input.resourceGroupId ? groups.find((g) => g.id === input.resourceGroupId) : groups.find((g) => g.name === 'default') ?? groups[0];
     if (!group) throw new CoreError('ResourceGroup.NotFound', `The resource group '${String(input.resourceGroupId)}' does not exist.`, { resourceGroupId: String(input.resourceGroupId) });
@@ -200,7 +197,6 @@ export function createHostService(deps: HostServiceDeps) {
   async function update(caller: Caller, id: string, input: UpdateHostInput): Promise<UpdatedHost> {
     const inst = typeof id === 'string' ? await store.instances.get(caller.accountId, id) : null;
     if (!inst || inst.backend !== 'host' || !inst.host) throw new CoreError('Instance.NotFound', `The registered host '${String(id).slice(0, 80)}' does not exist.`, { instanceId: String(id).slice(0, 80) });
-    authz.check(caller, 'instance:UpdateHost', [{ type: 'instance', regionId: inst.regionId, id: inst.id, resourceGroupId: inst.resourceGroupId }]);
     if (input.hostKeySha256 !== undefined && input.repinHostKey) throw invalid('hostKeySha256', 'Give either the new host key fingerprint or repinHostKey, not both.');
     if (input.hostKeySha256 !== undefined && (typeof input.hostKeySha256 !== 'string' || !HOST_KEY.test(input.hostKeySha256))) {
       throw invalid('hostKeySha256', "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.");

@@ -1,4 +1,3 @@
-import type { Authorizer } from '../authz/authorizer.js';
 import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
@@ -15,7 +14,6 @@ export interface InstanceServiceDeps {
   clock: Clock;
   ids: IdGen;
   regions: readonly Region[];
-  authz: Authorizer;
   logger: Logger;
   /** Instances one RunInstances call may create. */
   maxAmount: number;
@@ -72,13 +70,9 @@ function checkOnly(inst: Instance, from: InstanceStatus[], action: string): Inst
 const INSTANCE_STATUSES: readonly InstanceStatus[] = ['Pending', 'Starting', 'Running', 'Stopping', 'Stopped'];
 
 export function createInstanceService(deps: InstanceServiceDeps) {
-  const { store, compute, clock, ids, regions, authz, logger } = deps;
+  const { store, compute, clock, ids, regions, logger } = deps;
   /** One driver at a time per instance; transitions on one machine never interleave. */
   const drivers = new Map<string, Promise<void>>();
-
-  function ref(i: Pick<Instance, 'regionId' | 'id' | 'resourceGroupId'>) {
-    return { type: 'instance' as const, regionId: i.regionId, id: i.id, resourceGroupId: i.resourceGroupId };
-  }
 
   async function load(caller: Caller, id: string): Promise<Instance> {
     if (typeof id !== 'string' || id === '') throw new CoreError('Input.Missing', 'The instance ID is required.', { parameter: 'InstanceId' });
@@ -175,7 +169,6 @@ export function createInstanceService(deps: InstanceServiceDeps) {
       const name = input.name === undefined ? undefined : validateInstanceName(input.name);
       const password = input.password === undefined ? undefined : validatePassword(input.password, image.osType);
       const tags = validateTags(input.tags);
-      authz.check(caller, 'instance:Create', [{ type: 'instance', regionId: region.id, id: '*', resourceGroupId: input.resourceGroupId }]);
       const groups = await store.accounts.listResourceGroups(caller.accountId);
       const group = input.resourceGroupId ? groups.find((g) => g.id === input.resourceGroupId) : groups.find((g) => g.name === 'default') ?? groups[0];
       if (!group) throw new CoreError('ResourceGroup.NotFound', `The resource group '${input.resourceGroupId}' does not exist.`, { resourceGroupId: String(input.resourceGroupId) });
@@ -189,7 +182,6 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         }
         keyPair = await store.keyPairs.get(caller.accountId, region.id, input.keyPairName);
         if (!keyPair) throw keyPairNotFound(input.keyPairName, region.id);
-        authz.check(caller, 'keypair:Bind', [{ type: 'keypair', regionId: region.id, id: keyPair.name }]);
       }
       const passwordHash = password ? await compute.hashPassword(password) : null;
       const now = clock.now();
@@ -246,7 +238,6 @@ export function createInstanceService(deps: InstanceServiceDeps) {
       if (q.status !== undefined && !INSTANCE_STATUSES.includes(q.status)) {
         throw new CoreError('Input.Invalid', `The status '${q.status}' is not one of ${INSTANCE_STATUSES.join(', ')}.`, { parameter: 'Status' });
       }
-      authz.check(caller, 'instance:Describe', [{ type: 'instance', regionId: q.regionId ?? '*', id: '*' }]);
       const filter: InstanceFilter = {
         accountId: caller.accountId,
         regionId: q.regionId,
@@ -265,20 +256,17 @@ export function createInstanceService(deps: InstanceServiceDeps) {
 
     async get(caller: Caller, id: string): Promise<Instance> {
       const inst = await load(caller, id);
-      authz.check(caller, 'instance:Describe', [ref(inst)]);
       return inst;
     },
 
     /** The key pair changes recorded for an instance (one per task item that changed it). */
     async history(caller: Caller, id: string) {
       const inst = await load(caller, id);
-      authz.check(caller, 'instance:Describe', [ref(inst)]);
       return store.events.forInstance(caller.accountId, id);
     },
 
     async start(caller: Caller, id: string, opts: LifecycleOptions = {}): Promise<Instance> {
       const inst = await load(caller, id);
-      authz.check(caller, 'instance:Start', [ref(inst)]);
       if (opts.dryRun) return checkOnly(inst, ['Stopped'], 'starting');
       const next = await transition(caller, id, ['Stopped'], 'Starting', 'starting');
       void drive(caller.accountId, id);
@@ -287,7 +275,6 @@ export function createInstanceService(deps: InstanceServiceDeps) {
 
     async stop(caller: Caller, id: string, opts: LifecycleOptions = {}): Promise<Instance> {
       const inst = await load(caller, id);
-      authz.check(caller, 'instance:Stop', [ref(inst)]);
       if (opts.dryRun) return checkOnly(inst, ['Running'], 'stopping');
       const next = await transition(caller, id, ['Running'], 'Stopping', 'stopping');
       void drive(caller.accountId, id);
@@ -297,7 +284,6 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     /** Restart: the machine goes down and boots again, applying what waits for a restart. */
     async reboot(caller: Caller, id: string, opts: LifecycleOptions = {}): Promise<Instance> {
       const inst = await load(caller, id);
-      authz.check(caller, 'instance:Reboot', [ref(inst)]);
       if (opts.dryRun) return checkOnly(inst, ['Running'], 'restarting');
       const next = await transition(caller, id, ['Running'], 'Starting', 'restarting');
       void drive(caller.accountId, id);
@@ -307,7 +293,6 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     /** Sets a new root password; like ModifyInstanceAttribute it takes effect at the next start or restart. */
     async resetPassword(caller: Caller, id: string, password: string): Promise<Instance> {
       const inst = await load(caller, id);
-      authz.check(caller, 'instance:ResetPassword', [ref(inst)]);
       refuseHost(inst, 'a password reset');
       validatePassword(password, inst.osType);
       const hash = await compute.hashPassword(password);
@@ -328,7 +313,6 @@ export function createInstanceService(deps: InstanceServiceDeps) {
 
     async delete(caller: Caller, id: string, opts: { force?: boolean } = {}): Promise<void> {
       const inst = await load(caller, id);
-      authz.check(caller, 'instance:Delete', [ref(inst)]);
       if (inst.backend === 'host') {
         // Deregistering forgets the host (and its sealed management key); the machine itself is not touched.
         await store.instances.delete(caller.accountId, id);

@@ -1,4 +1,3 @@
-import type { Authorizer } from '../authz/authorizer.js';
 import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
@@ -15,7 +14,6 @@ export interface KeyPairServiceDeps {
   clock: Clock;
   ids: IdGen;
   regions: readonly Region[];
-  authz: Authorizer;
   /** Key pairs per account and region (Alibaba: 500). */
   quotaPerRegion: number;
 }
@@ -48,7 +46,7 @@ export interface KeyPairUsage {
 export const MAX_DELETE_BATCH = 100;
 
 export function createKeyPairService(deps: KeyPairServiceDeps) {
-  const { store, keys, clock, ids, regions, authz, secrets } = deps;
+  const { store, keys, clock, ids, regions, secrets } = deps;
 
   async function resolveResourceGroup(caller: Caller, resourceGroupId: string | undefined): Promise<string> {
     const groups = await store.accounts.listResourceGroups(caller.accountId);
@@ -75,11 +73,10 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
     });
   }
 
-  async function prepare(caller: Caller, input: KeyPairInput, action: 'keypair:Create' | 'keypair:Import') {
+  async function prepare(caller: Caller, input: KeyPairInput) {
     const region = requireRegion(regions, input.regionId);
     const name = validateKeyPairName(input.name);
     const tags = validateTags(input.tags);
-    authz.check(caller, action, [{ type: 'keypair', regionId: region.id, id: name, resourceGroupId: input.resourceGroupId }]);
     const resourceGroupId = await resolveResourceGroup(caller, input.resourceGroupId);
     const description = (input.description ?? '').slice(0, 1024);
     return { region, name, tags, resourceGroupId, description };
@@ -108,7 +105,7 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
   return {
     /** Generates a key pair. The private key is returned once; it is kept (sealed) only when escrow is asked for. */
     async create(caller: Caller, input: KeyPairInput & { type?: GeneratedKeyType; escrow?: boolean }): Promise<{ keyPair: KeyPair; privateKey: string }> {
-      const base = await prepare(caller, input, 'keypair:Create');
+      const base = await prepare(caller, input);
       const type = input.type ?? 'rsa';
       if (type !== 'rsa' && type !== 'ed25519') {
         throw new CoreError('Input.Invalid', `The key type '${String(type)}' is not supported; use 'rsa' or 'ed25519'.`, { parameter: 'type' });
@@ -125,7 +122,7 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
     },
 
     async import(caller: Caller, input: KeyPairInput & { publicKey: string; privateKey?: string }): Promise<KeyPair> {
-      const base = await prepare(caller, input, 'keypair:Import');
+      const base = await prepare(caller, input);
       if (typeof input.publicKey !== 'string' || input.publicKey.trim() === '') {
         throw new CoreError('Input.Missing', 'The public key is required.', { parameter: 'PublicKeyBody' });
       }
@@ -140,7 +137,6 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
 
     async list(caller: Caller, q: KeyPairQuery): Promise<Page<KeyPair>> {
       if (q.regionId !== undefined) requireRegion(regions, q.regionId);
-      authz.check(caller, 'keypair:Describe', [{ type: 'keypair', regionId: q.regionId ?? '*', id: '*' }]);
       return store.keyPairs.list({
         accountId: caller.accountId,
         regionId: q.regionId,
@@ -155,7 +151,6 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
 
     async get(caller: Caller, regionId: string, name: string): Promise<KeyPair> {
       requireRegion(regions, regionId);
-      authz.check(caller, 'keypair:Describe', [{ type: 'keypair', regionId, id: name }]);
       const kp = await store.keyPairs.get(caller.accountId, regionId, name);
       if (!kp) throw notFound(name, regionId);
       return kp;
@@ -168,7 +163,6 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
 
     async updateDescription(caller: Caller, regionId: string, name: string, description: string): Promise<KeyPair> {
       requireRegion(regions, regionId);
-      authz.check(caller, 'keypair:Update', [{ type: 'keypair', regionId, id: name }]);
       if (typeof description !== 'string' || description.length > 1024) {
         throw new CoreError('Input.Invalid', 'The description must be a string of at most 1024 characters.', { parameter: 'description' });
       }
@@ -194,7 +188,6 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
         throw new CoreError('Batch.Malformed', 'Key pair names must be non-empty strings.', { parameter: 'KeyPairNames' });
       }
       const unique = [...new Set(names)];
-      for (const name of unique) authz.check(caller, 'keypair:Delete', [{ type: 'keypair', regionId, id: name }]);
       await store.transaction(async (tx) => {
         const found: KeyPair[] = [];
         for (const name of unique) {
@@ -216,7 +209,6 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
 
     async exportPrivateKey(caller: Caller, regionId: string, name: string): Promise<string> {
       requireRegion(regions, regionId);
-      authz.check(caller, 'keypair:ExportPrivateKey', [{ type: 'keypair', regionId, id: name }]);
       const kp = await store.keyPairs.get(caller.accountId, regionId, name);
       if (!kp) throw notFound(name, regionId);
       if (!kp.escrowedPrivateKey) throw new CoreError('PrivateKey.NotEscrowed', `No private key is kept for key pair '${name}'.`, { keyPairName: name });
@@ -225,7 +217,6 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
 
     async importPrivateKey(caller: Caller, regionId: string, name: string, privateKey: string): Promise<void> {
       requireRegion(regions, regionId);
-      authz.check(caller, 'keypair:ImportPrivateKey', [{ type: 'keypair', regionId, id: name }]);
       await store.transaction(async (tx) => {
         const kp = await tx.keyPairs.get(caller.accountId, regionId, name);
         if (!kp) throw notFound(name, regionId);
@@ -237,7 +228,6 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
 
     async clearPrivateKey(caller: Caller, regionId: string, name: string): Promise<void> {
       requireRegion(regions, regionId);
-      authz.check(caller, 'keypair:ClearPrivateKey', [{ type: 'keypair', regionId, id: name }]);
       await store.transaction(async (tx) => {
         const kp = await tx.keyPairs.get(caller.accountId, regionId, name);
         if (!kp) throw notFound(name, regionId);

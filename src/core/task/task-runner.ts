@@ -1,11 +1,21 @@
 /**
  * TaskRunner works through the items of durable tasks. Items are claimed in chunks under a lease, executed with
- * bounded concurrency, and finished one by one; a task ends when nothing is pending or running. On start every
- * unfinished task is resumed. With `itemsPerSecond` an operator paces fleet-wide changes (waves, not a stampede).
+ * bounded concurrency by the executor registered for the task's mode, and finished one by one; a task ends when
+ * nothing is pending or running. On start every unfinished task is resumed. With `itemsPerSecond` an operator
+ * paces fleet-wide changes (waves, not a stampede).
  */
+import { createSemaphore } from '../../common/concurrency.js';
 import type { Clock } from '../clock.js';
 import type { Logger, Store } from '../ports.js';
-import type { Task, TaskItem } from './task.js';
+import type { Task, TaskItem, TaskMode } from './task.js';
+
+/** Runs the items of one kind of task; registered with the runner by the module that owns that kind. */
+export interface TaskExecutor {
+  /** Runs one item, claimed (status running) by `owner`, and records its outcome. */
+  execute(task: Task, item: TaskItem, owner: string): Promise<void>;
+  /** Told once when a task this process ran has finished (to drop what it held for the task). */
+  finished?(task: Task): void;
+}
 
 export interface TaskRunnerDeps {
   store: Store;
@@ -13,32 +23,10 @@ export interface TaskRunnerDeps {
   logger: Logger;
   /** Unique per process, so a lease says who holds an item. */
   owner: string;
-  execute(task: Task, item: TaskItem, owner: string): Promise<void>;
-  onFinished(task: Task): void;
   concurrency: number;
   chunk: number;
   leaseMs: number;
   itemsPerSecond: number;
-}
-
-/** A first-in-first-out counting semaphore: the process-wide bound on items in flight across all tasks. */
-function createSemaphore(size: number) {
-  let free = size;
-  const queue: Array<() => void> = [];
-  return {
-    async acquire(): Promise<void> {
-      if (free > 0) {
-        free--;
-        return;
-      }
-      await new Promise<void>((resolve) => queue.push(resolve));
-    },
-    release(): void {
-      const next = queue.shift();
-      if (next) next();
-      else free++;
-    },
-  };
 }
 
 export function createTaskRunner(deps: TaskRunnerDeps) {
@@ -46,6 +34,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   // Per-task concurrency alone would let 200 one-instance tasks (KPS creates one per server) open 200 SSH
   // sessions at once; the same bound applies to the whole process.
   const slots = createSemaphore(deps.concurrency);
+  const executors = new Map<TaskMode, TaskExecutor>();
   const running = new Map<string, Promise<void>>();
   const waiters = new Map<string, Array<(t: Task) => void>>();
   /** Progress listeners by task id (watchers of a task this process runs are told at once after each item). */
@@ -59,14 +48,16 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   async function pace(): Promise<void> {
     if (deps.itemsPerSecond <= 0) return;
     const interval = 1000 / deps.itemsPerSecond;
-    const now = Date.now();
+    const now = clock.now().getTime();
     const at = Math.max(now, nextStartAt);
     nextStartAt = at + interval;
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+    if (at > now) await clock.sleep(at - now);
   }
 
   async function work(taskId: string): Promise<void> {
     let task = await store.tasks.refresh(taskId, clock.now());
+    const executor = executors.get(task.mode);
+    if (!executor) throw new Error(`no executor is registered for tasks of mode '${task.mode}'`);
     if (!task.startedAt) {
       await store.tasks.markStarted(taskId, clock.now());
       task = await store.tasks.refresh(taskId, clock.now());
@@ -95,7 +86,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         await slots.acquire();
         try {
           await pace();
-          await deps.execute(task, item, deps.owner);
+          await executor.execute(task, item, deps.owner);
         } finally {
           slots.release();
           notify(taskId);
@@ -105,7 +96,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     await Promise.all(Array.from({ length: Math.min(deps.concurrency, task.total) }, worker));
     const done = await store.tasks.refresh(taskId, clock.now());
     if (done.finishedAt) {
-      deps.onFinished(done);
+      executor.finished?.(done);
       for (const resolve of waiters.get(taskId) ?? []) resolve(done);
       waiters.delete(taskId);
       notify(taskId);
@@ -121,6 +112,11 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   }
 
   return {
+    /** Registers the executor of a task mode; the module that owns those tasks registers it once, at wiring. */
+    register(mode: TaskMode, executor: TaskExecutor): void {
+      if (executors.has(mode)) throw new Error(`an executor for '${mode}' tasks is already registered`);
+      executors.set(mode, executor);
+    },
     kick,
     /** Resumes every unfinished task (at start, and periodically to pick up work of a process that died). */
     async resumeAll(): Promise<number> {

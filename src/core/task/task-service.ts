@@ -1,20 +1,18 @@
 /**
- * The task use cases the faces call: submit a bind/unbind, read tasks and their items, delete finished ones.
- * Every read is task:Describe, every deletion task:Delete, and nothing else: a face that lists failed tasks with
- * the server each one touched, or deletes all failed tasks of a region, needs no instance or key pair permission
- * (Huawei's ListFailedTask and DeleteAllFailedTask need only the task actions).
+ * Reading tasks and their items, watching one, deleting finished ones. Every read is task:Describe, every deletion
+ * task:Delete, and nothing else (task-use-cases.ts): a face that lists failed tasks with the server each one
+ * touched, or deletes all failed tasks of a region, needs no instance or key pair permission (Huawei's
+ * ListFailedTask and DeleteAllFailedTask need only the task actions).
  */
-import type { Authorizer } from '../authz/authorizer.js';
-import type { BindRequest } from '../binding/binding-service.js';
 import type { Caller } from '../caller.js';
+import type { Clock } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { Page, Store } from '../ports.js';
 import type { Task, TaskItem, TaskStatus } from './task.js';
 
 export interface TaskServiceDeps {
   store: Store;
-  authz: Authorizer;
-  submit(caller: Caller, req: BindRequest): Promise<Task>;
+  clock: Clock;
   waitFor(accountId: string, taskId: string): Promise<Task>;
   /** Told after each item this process finishes; other processes' progress is read from the store. */
   subscribe(taskId: string, cb: () => void): () => void;
@@ -44,9 +42,8 @@ export type TaskItemQuery = { status?: TaskItem['status']; offset?: number; limi
 const notFound = (id: unknown) => new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, { taskId: String(id).slice(0, 80) });
 const clampList = (q: TaskListQuery) => ({ offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 50), 1000) });
 
-export function createTaskService({ store, authz, submit, waitFor, subscribe }: TaskServiceDeps) {
+export function createTaskService({ store, clock, waitFor, subscribe }: TaskServiceDeps) {
   async function get(caller: Caller, id: string): Promise<Task> {
-    authz.check(caller, 'task:Describe', [{ type: 'task', regionId: '*', id }]);
     const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
     if (!t) throw notFound(id);
     return t;
@@ -61,16 +58,14 @@ export function createTaskService({ store, authz, submit, waitFor, subscribe }: 
   }
 
   return {
-    submit,
-    async submitAndWait(caller: Caller, req: BindRequest): Promise<{ task: Task; items: TaskItem[] }> {
-      const task = await submit(caller, req);
-      const done = await waitFor(caller.accountId, task.id);
+    /** Waits for a task this caller just submitted, then reads all its items. */
+    async finished(task: Task): Promise<{ task: Task; items: TaskItem[] }> {
+      const done = await waitFor(task.accountId, task.id);
       const items = await store.tasks.items(task.id, { offset: 0, limit: task.total });
       return { task: done, items: items.items };
     },
     get,
     async list(caller: Caller, q: TaskListQuery): Promise<Page<Task>> {
-      authz.check(caller, 'task:Describe', [{ type: 'task', regionId: q.regionId ?? '*', id: '*' }]);
       return store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, ...clampList(q) });
     },
     /**
@@ -78,7 +73,6 @@ export function createTaskService({ store, authz, submit, waitFor, subscribe }: 
      * did, so task:Describe shows it; the instance itself stays governed by instance:Describe.
      */
     async overview(caller: Caller, q: TaskListQuery): Promise<Page<TaskOverview>> {
-      authz.check(caller, 'task:Describe', [{ type: 'task', regionId: q.regionId ?? '*', id: '*' }]);
       const page = await store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, ...clampList(q) });
       const items = await Promise.all(page.items.map(representative));
       const ids = [...new Set(items.flatMap((i) => (i ? [i.instanceId] : [])))];
@@ -104,22 +98,18 @@ export function createTaskService({ store, authz, submit, waitFor, subscribe }: 
     async watch(caller: Caller, id: string, onUpdate: (t: Task) => void, signal?: AbortSignal): Promise<Task> {
       let last = await get(caller, id);
       onUpdate(last);
-      let wake: (() => void) | null = null;
-      const unsubscribe = subscribe(last.id, () => wake?.());
-      const onAbort = () => wake?.();
+      // Each round waits for an item of this task to end here, or a poll interval (another process's progress),
+      // or the watcher to leave; one controller per round, so every wait is cancelled when the round ends.
+      let round = new AbortController();
+      const unsubscribe = subscribe(last.id, () => round.abort());
+      const onAbort = () => round.abort();
       signal?.addEventListener('abort', onAbort);
       try {
         while (!last.finishedAt && !signal?.aborted) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, WATCH_POLL_MS);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = null;
+          await clock.sleep(WATCH_POLL_MS, round.signal);
+          round = new AbortController();
           if (signal?.aborted) break;
-          await new Promise((r) => setTimeout(r, WATCH_MIN_INTERVAL_MS));
+          await clock.sleep(WATCH_MIN_INTERVAL_MS, signal);
           const now = await store.tasks.get(caller.accountId, last.id);
           if (!now) break;
           if (now.succeeded !== last.succeeded || now.failed !== last.failed || now.status !== last.status || Boolean(now.finishedAt) !== Boolean(last.finishedAt)) onUpdate(now);
@@ -139,7 +129,6 @@ export function createTaskService({ store, authz, submit, waitFor, subscribe }: 
       for (const id of ids) {
         const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
         if (!t || (scope.regionId && t.regionId !== scope.regionId)) throw notFound(id);
-        authz.check(caller, 'task:Delete', [{ type: 'task', regionId: t.regionId, id }]);
         if (!t.finishedAt || (scope.statuses && !scope.statuses.includes(t.status))) {
           throw new CoreError('Task.NotFailed', `The task '${id}' is ${t.status}; only ${scope.statuses ? scope.statuses.join(' or ') : 'finished'} tasks can be deleted here.`, { taskId: id });
         }
@@ -148,7 +137,6 @@ export function createTaskService({ store, authz, submit, waitFor, subscribe }: 
     },
     /** Deletes every finished task in the scope (DeleteAllFailedTask): task:Delete on the region's tasks. */
     async deleteAll(caller: Caller, scope: TaskScope): Promise<number> {
-      authz.check(caller, 'task:Delete', [{ type: 'task', regionId: scope.regionId ?? '*', id: '*' }]);
       let deleted = 0;
       for (;;) {
         const page = await store.tasks.list({ accountId: caller.accountId, regionId: scope.regionId, statuses: scope.statuses ?? ['succeeded', 'failed', 'partial'], offset: 0, limit: 1000 });

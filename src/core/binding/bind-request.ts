@@ -1,0 +1,45 @@
+/** What a face asks of the binding module: bind or unbind a key pair on a batch of instances. */
+import { CoreError } from '../errors.js';
+import type { LiveCredential } from '../ports.js';
+import type { TaskKind, TaskMode, TaskOptions } from '../task/task.js';
+
+export interface BindRequest {
+  regionId: string;
+  kind: TaskKind;
+  /** Required to bind; optional to unbind (then whatever is bound is removed). */
+  keyPairName?: string;
+  instanceIds: unknown;
+  mode: TaskMode;
+  /** For live changes to running machines: held for this task only (credential-custody.ts), never stored or logged. */
+  credential?: LiveCredential;
+  options?: TaskOptions;
+  /** Largest batch the calling face allows (the clouds allow 50). */
+  maxBatch: number;
+  /**
+   * Conditions checked when the task is made, for faces that refuse a server up front rather than in its task
+   * (KPS batch-associate: Running servers without a key pair). The gate authorizes each instance first, so a
+   * refusal tells nothing about an instance the caller may not change.
+   */
+  require?: { running?: boolean; unbound?: boolean };
+}
+
+export const DEFAULT_MAX_BATCH = 50;
+const INSTANCE_ID_MAX = 64;
+
+/** Validates a batch of instance IDs: the request-level errors that change nothing. */
+export function validateInstanceIds(raw: unknown, maxBatch: number): string[] {
+  if (!Array.isArray(raw)) throw new CoreError('Batch.Malformed', 'InstanceIds must be a list of instance IDs.', { parameter: 'InstanceIds' });
+  if (raw.length === 0) throw new CoreError('Batch.Empty', 'Give at least one instance ID.', { parameter: 'InstanceIds' });
+  if (raw.length > maxBatch) {
+    throw new CoreError('Batch.TooLarge', `At most ${maxBatch} instances can be changed in one call; ${raw.length} were given.`, { parameter: 'InstanceIds', limit: maxBatch });
+  }
+  for (const id of raw) {
+    if (typeof id !== 'string' || id.trim() === '' || id.length > INSTANCE_ID_MAX || /\s/.test(id)) {
+      throw new CoreError('Batch.Malformed', `'${String(id).slice(0, 80)}' is not a valid instance ID.`, { parameter: 'InstanceIds' });
+    }
+  }
+  const ids = raw as string[];
+  const dup = ids.find((id, n) => ids.indexOf(id) !== n);
+  if (dup) throw new CoreError('Batch.DuplicateIds', `The instance ID '${dup}' is given more than once.`, { parameter: 'InstanceIds', instanceId: dup });
+  return ids;
+}

@@ -1,0 +1,96 @@
+/**
+ * Making a bind/unbind task: the request-level checks that change nothing when they fail, then one durable task
+ * with one item per instance (each item later succeeds or fails on its own).
+ */
+import type { Caller } from '../caller.js';
+import type { Clock, IdGen } from '../clock.js';
+import { CoreError } from '../errors.js';
+import { instanceNotFound } from '../instance/instance-service.js';
+import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
+import type { KeyPair } from '../keypair/keypair.js';
+import type { Store } from '../ports.js';
+import { type Region, requireRegion } from '../region.js';
+import type { Task, TaskItem } from '../task/task.js';
+import { type BindRequest, validateInstanceIds } from './bind-request.js';
+
+export interface BindSubmitDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdGen;
+  regions: readonly Region[];
+}
+
+/** The key pair a request names, or (unbind of one instance naming none) the one that instance has now. */
+export async function keyPairOfRequest(store: Store, caller: Caller, req: Pick<BindRequest, 'regionId' | 'kind' | 'keyPairName' | 'instanceIds'>): Promise<KeyPair | null> {
+  if (req.keyPairName) return store.keyPairs.get(caller.accountId, req.regionId, req.keyPairName);
+  if (req.kind !== 'unbind' || !Array.isArray(req.instanceIds) || req.instanceIds.length !== 1 || typeof req.instanceIds[0] !== 'string') return null;
+  // "Unbind whatever this server has" (KPS disassociate): the task records that key pair, so the task lists can
+  // name it and the caller needs the unbind permission on it as on the instance (both, as the seeds say).
+  const inst = await store.instances.get(caller.accountId, req.instanceIds[0]);
+  if (!inst || inst.regionId !== req.regionId || !inst.keyPairName) return null;
+  return store.keyPairs.get(caller.accountId, req.regionId, inst.keyPairName);
+}
+
+export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps) {
+  /** Refuses a server up front for faces that do (KPS batch-associate); the gate has authorized each one. */
+  async function checkRequired(caller: Caller, regionId: string, id: string, require: NonNullable<BindRequest['require']>): Promise<void> {
+    const inst = await store.instances.get(caller.accountId, id);
+    if (!inst || inst.regionId !== regionId) throw instanceNotFound(id);
+    if (require.running && inst.status !== 'Running') {
+      throw new CoreError('Instance.IncorrectStatus', `The instance '${inst.id}' is ${inst.status}; this call changes Running instances only.`, { instanceId: inst.id, status: inst.status });
+    }
+    if (require.unbound && inst.keyPairName !== null) {
+      throw new CoreError('Instance.AlreadyBound', `The instance '${inst.id}' already has key pair '${inst.keyPairName}'; this call binds instances without one (replace it with a single bind).`, { instanceId: inst.id });
+    }
+  }
+
+  return async function makeTask(caller: Caller, req: BindRequest): Promise<Task> {
+    const region: Region = requireRegion(regions, req.regionId);
+    if (req.kind !== 'bind' && req.kind !== 'unbind') throw new CoreError('Input.Invalid', `Unknown operation '${String(req.kind)}'.`);
+    if (req.mode !== 'on-restart' && req.mode !== 'live') {
+      throw new CoreError('Input.Invalid', `The mode '${String(req.mode)}' is not valid; use 'on-restart' or 'live'.`, { parameter: 'mode' });
+    }
+    const instanceIds = validateInstanceIds(req.instanceIds, req.maxBatch);
+    if (req.kind === 'bind' && !req.keyPairName) throw new CoreError('Input.Missing', 'The key pair name is required to bind.', { parameter: 'KeyPairName' });
+    const keyPair = await keyPairOfRequest(store, caller, { ...req, regionId: region.id, instanceIds });
+    if (req.keyPairName && !keyPair) throw keyPairNotFound(req.keyPairName, region.id);
+    if (req.require) for (const id of instanceIds) await checkRequired(caller, region.id, id, req.require);
+    if (req.options?.port !== undefined && (!Number.isInteger(req.options.port) || req.options.port < 1 || req.options.port > 65535)) {
+      throw new CoreError('Input.Invalid', `The SSH port '${String(req.options.port)}' is not valid.`, { parameter: 'port' });
+    }
+    const task: Task = {
+      id: ids.uuid(),
+      accountId: caller.accountId,
+      regionId: region.id,
+      kind: req.kind,
+      mode: req.mode,
+      keyPairId: keyPair?.id ?? null,
+      keyPairName: keyPair?.name ?? null,
+      status: 'queued',
+      total: instanceIds.length,
+      succeeded: 0,
+      failed: 0,
+      face: caller.face,
+      requestId: caller.requestId,
+      createdBy: caller.userId,
+      createdAt: clock.now(),
+      startedAt: null,
+      finishedAt: null,
+      options: { ...req.options },
+    };
+    const items: TaskItem[] = instanceIds.map((instanceId, seq) => ({
+      taskId: task.id,
+      seq,
+      instanceId,
+      status: 'pending',
+      attempts: 0,
+      errorCode: null,
+      errorMessage: null,
+      note: null,
+      startedAt: null,
+      finishedAt: null,
+    }));
+    await store.transaction((tx) => tx.tasks.insert(task, items));
+    return task;
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Bind and unbind: one key pair per instance, binding replaces the old key and turns password login off,
+ * unbinding turns the password method back on. A request becomes a durable task with one item per instance
+ * (bind-submit.ts); the module registers its two executors with the task runner:
+ *   - on-restart: recorded now, applied by the machine at its next start or restart (on-restart-executor.ts);
+ *   - live: applied now over SSH and proven by a fresh login; a Stopped machine takes it at its next start
+ *     (live-executor.ts), with the credential held in custody for the task's lifetime (credential-custody.ts).
+ */
+import type { Authorizer } from '../authz/authorizer.js';
+import { type Caller, systemCaller } from '../caller.js';
+import type { Clock, IdGen } from '../clock.js';
+import { CoreError, isCoreError } from '../errors.js';
+import type { InstanceType } from '../instance/instance.js';
+import type { KeyMaterial } from '../keypair/key-material.js';
+import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
+import type { KeyPair } from '../keypair/keypair.js';
+import type { LiveAccess, Logger, SecretBox, Store } from '../ports.js';
+import type { Region } from '../region.js';
+import type { TaskExecutor, TaskRunner } from '../task/task-runner.js';
+import type { Task, TaskItem } from '../task/task.js';
+import type { BindRequest } from './bind-request.js';
+import { createBindSubmit } from './bind-submit.js';
+import { createCredentialCustody } from './credential-custody.js';
+import { createItemRecorder } from './item-record.js';
+import { createLiveExecutor } from './live-executor.js';
+import { createOnRestartExecutor } from './on-restart-executor.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+
+export interface BindingModuleDeps {
+  store: Store;
+  runner: TaskRunner;
+  live: LiveAccess;
+  keys: KeyMaterial;
+  /** Opens the sealed management keys of registered hosts. */
+  secrets: SecretBox;
+  authz: Authorizer;
+  instanceTypes: () => readonly InstanceType[];
+  clock: Clock;
+  ids: IdGen;
+  regions: readonly Region[];
+  logger: Logger;
+  liveTimeoutMs: number;
+  /** Attempts after a host could not be reached, with exponential backoff (default: 2 more, from 500 ms). */
+  retry?: RetryPolicy;
+}
+
+/** The caller and key pair of a task, held while it runs. */
+interface TaskContext {
+  caller: Caller;
+  keyPair: Promise<KeyPair | null>;
+}
+
+export function createBindingModule(deps: BindingModuleDeps) {
+  const { store, runner, clock, logger } = deps;
+  const custody = createCredentialCustody(deps.secrets);
+  const recorder = createItemRecorder(store, clock);
+  const makeTask = createBindSubmit(deps);
+  /** The submitter (per-item authorization uses it) and key pair of each task this process runs; memory only. */
+  const contexts = new Map<string, TaskContext>();
+  const contextOf = (task: Task): TaskContext => {
+    let ctx = contexts.get(task.id);
+    if (!ctx) {
+      // After a restart the submitter is gone: keyfleet resumes the task as itself.
+      ctx = { caller: systemCaller(task.accountId, task.requestId), keyPair: task.keyPairId ? store.keyPairs.getById(task.accountId, task.keyPairId) : Promise.resolve(null) };
+      contexts.set(task.id, ctx);
+    }
+    return ctx;
+  };
+
+  const recordForBoot = createOnRestartExecutor({ store, clock, authz: deps.authz, instanceTypes: deps.instanceTypes, recorder });
+  const applyLiveItem = createLiveExecutor({
+    store,
+    live: deps.live,
+    keys: deps.keys,
+    clock,
+    random: deps.ids.random,
+    authz: deps.authz,
+    instanceTypes: deps.instanceTypes,
+    recorder,
+    custody,
+    recordForBoot,
+    retry: deps.retry ?? DEFAULT_RETRY,
+    timeoutMs: deps.liveTimeoutMs,
+    onRetry: (item, attempt, code, delayMs) => logger.warn('live change will be retried', { taskId: item.taskId, seq: item.seq, instanceId: item.instanceId, attempt, code, delayMs }),
+  });
+
+  /** An executor around one way of applying an item: whatever escapes it fails that item, never the task. */
+  const executor = (apply: typeof recordForBoot): TaskExecutor => ({
+    async execute(task: Task, item: TaskItem, owner: string): Promise<void> {
+      try {
+        const { caller, keyPair } = contextOf(task);
+        const kp = await keyPair;
+        if (task.kind === 'bind' && !kp) throw keyPairNotFound(task.keyPairName ?? '?', task.regionId);
+        await apply(caller, task, item, kp, owner);
+      } catch (err) {
+        if (!isCoreError(err)) logger.error('task item failed unexpectedly', { taskId: task.id, seq: item.seq, error: err instanceof Error ? err.message : String(err) });
+        await recorder.fail(item, isCoreError(err) ? err : new CoreError('Internal', 'An unexpected error stopped this change.'), owner);
+      }
+    },
+    finished(task: Task): void {
+      contexts.delete(task.id);
+      custody.release(task.id);
+    },
+  });
+  runner.register('on-restart', executor(recordForBoot));
+  runner.register('live', executor(applyLiveItem));
+
+  return {
+    /** Makes the task, holds its credential and submitter, and starts it. */
+    async submit(caller: Caller, req: BindRequest): Promise<Task> {
+      const task = await makeTask(caller, req);
+      custody.hold(task.id, req.credential);
+      contexts.set(task.id, { caller, keyPair: Promise.resolve(task.keyPairId ? await store.keyPairs.getById(task.accountId, task.keyPairId) : null) });
+      runner.kick(task.id);
+      return task;
+    },
+    /**
+     * Whether a live credential (one sent with the task, or a host's unsealed management key) is still held in
+     * memory for the task. For tests and diagnostics: it must be false once the task has ended, however it ended.
+     */
+    holdsCredential: (taskId: string): boolean => custody.holds(taskId),
+  };
+}
+
+export type BindingModule = ReturnType<typeof createBindingModule>;

@@ -1,0 +1,70 @@
+/**
+ * Recording an item's outcome. A success records the instance's new desired key state, the item and a binding
+ * event in one transaction, and only while this runner still holds the item's lease: a late result never
+ * overwrites another runner's.
+ */
+import type { Clock } from '../clock.js';
+import type { CoreError } from '../errors.js';
+import { isRestartPending } from '../instance/instance-state.js';
+import type { Instance } from '../instance/instance.js';
+import type { KeyPair } from '../keypair/keypair.js';
+import type { Repos, Store } from '../ports.js';
+import type { Task, TaskItem } from '../task/task.js';
+
+/** An unbind of a key pair the instance does not have: the item succeeds and changes nothing. */
+export function unbindsAnother(task: Task, inst: Pick<Instance, 'keyPairId'>): boolean {
+  return task.kind === 'unbind' && task.keyPairId !== null && inst.keyPairId !== task.keyPairId;
+}
+
+export const NOT_BOUND_NOTE = 'not bound to this key pair; nothing changed';
+
+export function createItemRecorder(store: Store, clock: Clock) {
+  /** Records the desired key state of one instance and the item's success; false when the lease was lost. */
+  async function succeed(tx: Repos, task: Task, item: TaskItem, inst: Instance, kp: KeyPair | null, applied: boolean, note: string, owner: string): Promise<boolean> {
+    const other = unbindsAnother(task, inst);
+    if (!other) {
+      const key = task.kind === 'bind' && kp ? kp : null;
+      inst.keyPairId = key?.id ?? null;
+      inst.keyPairName = key?.name ?? null;
+      inst.desiredPublicKey = key?.publicKey ?? null;
+      if (applied) {
+        inst.appliedPublicKey = inst.desiredPublicKey;
+        inst.appliedPasswordLogin = inst.desiredPublicKey === null;
+      }
+      inst.pendingRestart = isRestartPending(inst);
+      inst.updatedAt = clock.now();
+      await tx.instances.update(inst);
+    }
+    const done: TaskItem = { ...item, status: 'succeeded', finishedAt: clock.now(), note: other ? NOT_BOUND_NOTE : note };
+    if (!(await tx.tasks.finishItem(done, owner))) return false;
+    if (!other) {
+      await tx.events.insert({
+        taskId: task.id,
+        seq: item.seq,
+        instanceId: inst.id,
+        accountId: inst.accountId,
+        action: task.kind,
+        keyPairId: task.kind === 'bind' ? (kp?.id ?? null) : task.keyPairId,
+        keyPairName: task.kind === 'bind' ? (kp?.name ?? null) : task.keyPairName,
+        mode: applied ? 'live' : 'on-restart',
+        at: clock.now(),
+      });
+    }
+    return true;
+  }
+
+  return {
+    succeed,
+    /** An item that succeeds without recording a change (dry run). */
+    async note(item: TaskItem, note: string, owner: string): Promise<void> {
+      await store.transaction((tx) => tx.tasks.finishItem({ ...item, status: 'succeeded', finishedAt: clock.now(), note }, owner));
+    },
+    async fail(item: TaskItem, err: CoreError, owner: string, tx?: Repos): Promise<void> {
+      const failed: TaskItem = { ...item, status: 'failed', errorCode: err.code, errorMessage: err.message, finishedAt: clock.now() };
+      if (tx) await tx.tasks.finishItem(failed, owner);
+      else await store.transaction((t) => t.tasks.finishItem(failed, owner));
+    },
+  };
+}
+
+export type ItemRecorder = ReturnType<typeof createItemRecorder>;
