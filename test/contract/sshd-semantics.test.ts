@@ -188,6 +188,30 @@ for (const name of ['simulated sshd', 'Debian OpenSSH sshd']) {
       });
     });
 
+    describe('AuthorizedKeysFile', () => {
+      const useKeysFiles = async (value: string) => {
+        await t.writeDropIn('50-keys.conf', `AuthorizedKeysFile ${value}\n`);
+        await t.reload();
+      };
+
+      test('another file replaces authorized_keys; several files are all read; none reads nothing', async () => {
+        await setKeys(alice.publicKey);
+        await t.writeSshFile('other_keys', `${bob.publicKey}\n`);
+        await useKeysFiles('.ssh/other_keys');
+        assert.deepEqual([await query(alice), await query(bob)], [false, true]);
+        await useKeysFiles('.ssh/authorized_keys .ssh/other_keys');
+        assert.deepEqual([await query(alice), await query(bob)], [true, true]);
+        await useKeysFiles('none');
+        assert.deepEqual([await query(alice), await query(bob)], [false, false]);
+      });
+
+      test('%h, %u and %% expand; a missing file is simply skipped', async () => {
+        await t.writeSshFile(`keys_${t.user}_%`, `${alice.publicKey}\n`);
+        await useKeysFiles('.ssh/missing %h/.ssh/keys_%u_%%');
+        assert.equal(await query(alice), true);
+      });
+    });
+
     describe('AllowUsers, DenyUsers, AllowGroups, DenyGroups', () => {
       const accessFor = async (dropIn: string) => {
         await t.writeDropIn('50-access.conf', `${dropIn}\n`);

@@ -28,6 +28,8 @@ export interface SshdTarget {
   readonly password: string;
   /** Replaces the user's ~/.ssh/authorized_keys (owned by the user, ~/.ssh 0700). */
   setAuthorizedKeys(content: string, mode?: number): Promise<void>;
+  /** Writes ~/.ssh/<name> (owned by the user), for AuthorizedKeysFile cases. */
+  writeSshFile(name: string, content: string, mode?: number): Promise<void>;
   chmodSshDir(mode: number): Promise<void>;
   /** Writes sshd_config.d/<name> (read before the main file's own lines). */
   writeDropIn(name: string, content: string): Promise<void>;
@@ -36,7 +38,7 @@ export interface SshdTarget {
   /** Makes sshd take the files as they are now (SIGHUP for OpenSSH). */
   reload(): Promise<void>;
   restart(): Promise<void>;
-  /** Back to the starting state: no authorized_keys, no drop-ins, the original main config; reloaded. */
+  /** Back to the starting state: an empty ~/.ssh, no drop-ins, the original main config; reloaded. */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
@@ -67,6 +69,10 @@ async function startSimulatedTarget(): Promise<SshdTarget> {
   await fleet.serve(endpoint);
   const file = (guestPath: string) => hostPath(rootDir, guestPath);
   const dropInDir = file('/etc/ssh/sshd_config.d');
+  const writeSshFile = async (name: string, content: string, mode = 0o600) => {
+    await fs.mkdir(file('/root/.ssh'), { recursive: true, mode: 0o700 });
+    await writeWithMode(path.join(file('/root/.ssh'), name), content, mode);
+  };
   return {
     name: 'simulated sshd',
     address,
@@ -74,10 +80,8 @@ async function startSimulatedTarget(): Promise<SshdTarget> {
     user: 'root',
     group: 'root',
     password: SIM_PASSWORD,
-    async setAuthorizedKeys(content, mode = 0o600) {
-      await fs.mkdir(file('/root/.ssh'), { recursive: true, mode: 0o700 });
-      await writeWithMode(file('/root/.ssh/authorized_keys'), content, mode);
-    },
+    setAuthorizedKeys: (content, mode) => writeSshFile('authorized_keys', content, mode),
+    writeSshFile,
     chmodSshDir: (mode) => fs.chmod(file('/root/.ssh'), mode),
     writeDropIn: (name, content) => writeWithMode(path.join(dropInDir, name), content, 0o644),
     prependMainConfig: async (lines) => writeWithMode(file('/etc/ssh/sshd_config'), `${lines.trimEnd()}\n${mainConfig}`, 0o644),
@@ -88,9 +92,9 @@ async function startSimulatedTarget(): Promise<SshdTarget> {
       await fleet.serve(endpoint);
     },
     async reset() {
-      await fs.rm(file('/root/.ssh/authorized_keys'), { force: true });
+      await emptyDir(file('/root/.ssh'));
       await fs.chmod(file('/root/.ssh'), 0o700);
-      for (const name of await fs.readdir(dropInDir)) await fs.rm(path.join(dropInDir, name), { force: true });
+      await emptyDir(dropInDir);
       await writeWithMode(file('/etc/ssh/sshd_config'), mainConfig, 0o644);
     },
     async close() {
@@ -110,6 +114,12 @@ async function startOpensshTarget(): Promise<SshdTarget> {
     await fs.chown(sshDir, h.uid, h.gid);
   };
   await ensureSshDir();
+  const writeSshFile = async (name: string, content: string, mode = 0o600) => {
+    await ensureSshDir();
+    const file = path.join(sshDir, name);
+    await writeWithMode(file, content, mode);
+    await fs.chown(file, h.uid, h.gid);
+  };
   return {
     name: 'Debian OpenSSH sshd',
     address: h.address,
@@ -118,27 +128,27 @@ async function startOpensshTarget(): Promise<SshdTarget> {
     // The harness makes each user with its own private group (useradd -U).
     group: h.user,
     password: h.password,
-    async setAuthorizedKeys(content, mode = 0o600) {
-      await ensureSshDir();
-      const file = path.join(sshDir, 'authorized_keys');
-      await writeWithMode(file, content, mode);
-      await fs.chown(file, h.uid, h.gid);
-    },
+    setAuthorizedKeys: (content, mode) => writeSshFile('authorized_keys', content, mode),
+    writeSshFile,
     chmodSshDir: (mode) => fs.chmod(sshDir, mode),
     writeDropIn: (name, content) => writeWithMode(path.join(h.configDir, name), content, 0o644),
     prependMainConfig: (lines) => writeWithMode(h.sshdConfigPath, `${lines.trimEnd()}\n${mainConfig}`, 0o644),
     reload: () => h.reload(),
     restart: () => h.restart(),
     async reset() {
-      await fs.rm(path.join(sshDir, 'authorized_keys'), { force: true });
       await ensureSshDir();
+      await emptyDir(sshDir);
       await fs.chmod(sshDir, 0o700);
-      for (const name of await fs.readdir(h.configDir)) await fs.rm(path.join(h.configDir, name), { force: true });
+      await emptyDir(h.configDir);
       await writeWithMode(h.sshdConfigPath, mainConfig, 0o644);
       await h.reload();
     },
     close: () => stopHosts([h]),
   };
+}
+
+async function emptyDir(dir: string): Promise<void> {
+  for (const name of await fs.readdir(dir)) await fs.rm(path.join(dir, name), { recursive: true, force: true });
 }
 
 async function writeWithMode(file: string, content: string, mode: number): Promise<void> {
