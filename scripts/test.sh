@@ -10,6 +10,7 @@ echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
 [ -f src/console/tsconfig.json ] && { echo "== typecheck console"; npx tsc --noEmit -p src/console/tsconfig.json; }
 echo "== import rules"; npx depcruise src --config .dependency-cruiser.cjs
 [ -f src/console/vite.config.ts ] && { echo "== build console"; npx vite build --config src/console/vite.config.ts --logLevel warn; }
+echo "== build cli"; node scripts/build-cli.mjs
 
 PG_DIR=""
 cleanup() { [ -n "$PG_DIR" ] && scripts/pg-throwaway.sh stop "$PG_DIR"; }

@@ -10,6 +10,7 @@ import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { PasswordHasher, SecretBox, Store } from '../ports.js';
 import type { AccessKey, AccessKeyStatus, Account, Group, GroupSummary, Policy, User } from './account.js';
+import { ACCOUNT_NAME, CONSOLE_PASSWORD_MAX, CONSOLE_PASSWORD_MIN, GROUP_NAME, POLICY_NAME, POLICY_NAME_RULE, USER_NAME, USER_NAME_RULE } from '../../common/names.js';
 
 export interface IdentityServiceDeps {
   store: Store;
@@ -19,9 +20,6 @@ export interface IdentityServiceDeps {
   ids: IdGen;
 }
 
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
-const POLICY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const MAX_ACCESS_KEYS_PER_USER = 5;
 
 export function accessKeyContext(k: Pick<AccessKey, 'id' | 'accountId'>): string {
@@ -33,7 +31,7 @@ export function newAccessKeyId(): string {
 }
 
 function checkPassword(password: unknown): string {
-  if (typeof password !== 'string' || password.length < 8 || password.length > 128) {
+  if (typeof password !== 'string' || password.length < CONSOLE_PASSWORD_MIN || password.length > CONSOLE_PASSWORD_MAX) {
     throw new CoreError('User.PasswordWeak', 'A console password must be 8 to 128 characters long.');
   }
   if ([/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length < 3) {
@@ -78,7 +76,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async createUser(caller: Caller, input: { name: string; password?: string; isAccountAdmin?: boolean }): Promise<User> {
       if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) {
-        throw new CoreError('User.NameMalformed', `The user name '${String(input.name).slice(0, 64)}' is not valid: 1-64 letters, digits, '.', '_', '@' or '-'.`);
+        throw new CoreError('User.NameMalformed', `The user name '${String(input.name).slice(0, 64)}' is not valid: ${USER_NAME_RULE}.`);
       }
       if (await store.accounts.getUserByName(caller.accountId, input.name)) {
         throw new CoreError('User.AlreadyExists', `A user named '${input.name}' already exists.`, { userName: input.name });
@@ -142,7 +140,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async createPolicy(caller: Caller, input: { name: string; document: unknown; description?: string }): Promise<Policy> {
       if (typeof input.name !== 'string' || !POLICY_NAME.test(input.name)) {
-        throw new CoreError('Policy.Malformed', `The policy name '${String(input.name).slice(0, 64)}' is not valid: 1-128 letters, digits, '.', '_' or '-'.`);
+        throw new CoreError('Policy.Malformed', `The policy name '${String(input.name).slice(0, 64)}' is not valid: ${POLICY_NAME_RULE}.`);
       }
       const document = parsePolicyDocument(input.document);
       if (await store.accounts.getPolicyByName(caller.accountId, input.name)) {
@@ -201,7 +199,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async createGroup(caller: Caller, input: { name: string; description?: string }): Promise<Group> {
       if (typeof input.name !== 'string' || !GROUP_NAME.test(input.name)) {
-        throw new CoreError('Input.Invalid', `The group name '${String(input.name).slice(0, 64)}' is not valid: 1-64 letters, digits, '.', '_', '@' or '-'.`, { groupName: String(input.name).slice(0, 64) });
+        throw new CoreError('Input.Invalid', `The group name '${String(input.name).slice(0, 64)}' is not valid: ${USER_NAME_RULE}.`, { groupName: String(input.name).slice(0, 64) });
       }
       if (await store.accounts.getGroupByName(caller.accountId, input.name)) {
         throw new CoreError('Group.AlreadyExists', `A group named '${input.name}' already exists.`, { groupName: input.name });
@@ -255,8 +253,8 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     /** A new tenant with its administrator and default resource group; the secrets are returned once. */
     async createAccount(caller: Caller, input: { name: string; adminName?: string; adminPassword?: string }) {
-      if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) {
-        throw new CoreError('Input.Invalid', `The account name '${String(input.name).slice(0, 64)}' is not valid: 1-64 letters, digits, '.', '_', '@' or '-'.`);
+      if (typeof input.name !== 'string' || !ACCOUNT_NAME.test(input.name)) {
+        throw new CoreError('Input.Invalid', `The account name '${String(input.name).slice(0, 64)}' is not valid: ${USER_NAME_RULE}.`);
       }
       if (await store.accounts.getAccountByName(input.name)) throw new CoreError('Account.AlreadyExists', `An account named '${input.name}' already exists.`);
       const adminPassword = input.adminPassword === undefined ? randomBytes(12).toString('base64url') + 'aA1!' : checkPassword(input.adminPassword);

@@ -4,6 +4,7 @@
  */
 import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
+import { isPort } from '../../common/names.js';
 import { CoreError } from '../errors.js';
 import { instanceNotFound } from '../instance/instance-service.js';
 import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
@@ -55,7 +56,7 @@ export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps)
     const keyPair = await keyPairOfRequest(store, caller, { ...req, regionId: region.id, instanceIds });
     if (req.keyPairName && !keyPair) throw keyPairNotFound(req.keyPairName, region.id);
     if (req.require) for (const id of instanceIds) await checkRequired(caller, region.id, id, req.require);
-    if (req.options?.port !== undefined && (!Number.isInteger(req.options.port) || req.options.port < 1 || req.options.port > 65535)) {
+    if (req.options?.port !== undefined && !isPort(req.options.port)) {
       throw new CoreError('Input.Invalid', `The SSH port '${String(req.options.port)}' is not valid.`, { parameter: 'port' });
     }
     const task: Task = {

@@ -12,6 +12,7 @@ import type { KeyMaterial } from '../keypair/key-material.js';
 import type { HostKeyPolicy, LiveAccess, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import { type HostAccess, type Instance, type PasswordLoginPolicy, validateInstanceName } from './instance.js';
+import { HOST_ADDRESS, HOST_COMMAND_MAX, HOST_KEY_FINGERPRINT, isPort, isSafeAbsolutePath, LINUX_USER } from '../../common/names.js';
 
 export const DEFAULT_RELOAD_COMMAND = 'systemctl reload ssh';
 export const DEFAULT_VALIDATE_COMMAND = 'sshd -t';
@@ -64,9 +65,9 @@ export function managementKeyContext(instanceId: string): string {
   return `host-management:${instanceId}`;
 }
 
-const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
-const ADDRESS = /^[A-Za-z0-9.:_-]{1,253}$/;
-const HOST_KEY = /^SHA256:[A-Za-z0-9+/]{43}$/;
+const USER = LINUX_USER;
+const ADDRESS = HOST_ADDRESS;
+const HOST_KEY = HOST_KEY_FINGERPRINT;
 
 function invalid(parameter: string, message: string): CoreError {
   return new CoreError('Input.Invalid', message, { parameter });
@@ -74,7 +75,7 @@ function invalid(parameter: string, message: string): CoreError {
 
 function absolutePath(value: string | undefined, parameter: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !value.startsWith('/') || value.length > 1024 || /[\s'"\\]/.test(value) || value.split('/').includes('..')) {
+  if (typeof value !== 'string' || !isSafeAbsolutePath(value)) {
     throw invalid(parameter, `'${String(value).slice(0, 80)}' is not a valid absolute path (no spaces, quotes or '..').`);
   }
   return value.replace(/\/+$/, '') || '/';
@@ -82,8 +83,8 @@ function absolutePath(value: string | undefined, parameter: string): string | un
 
 function command(value: string | undefined, parameter: string, fallback: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.trim() === '' || value.length > 1024 || /[\r\n]/.test(value)) {
-    throw invalid(parameter, `The ${parameter} must be one line of at most 1024 characters.`);
+  if (typeof value !== 'string' || value.trim() === '' || value.length > HOST_COMMAND_MAX || /[\r\n]/.test(value)) {
+    throw invalid(parameter, `The ${parameter} must be one line of at most ${HOST_COMMAND_MAX} characters.`);
   }
   return value.trim();
 }
@@ -96,7 +97,7 @@ export function createHostService(deps: HostServiceDeps) {
     const name = validateInstanceName(input.name);
     if (typeof input.address !== 'string' || !ADDRESS.test(input.address)) throw invalid('address', `'${String(input.address).slice(0, 80)}' is not a valid host address.`);
     const port = input.port ?? 22;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid('port', `The SSH port '${String(port)}' is not valid.`);
+    if (!isPort(port)) throw invalid('port', `The SSH port '${String(port)}' is not valid.`);
     if (typeof input.loginUser !== 'string' || !USER.test(input.loginUser)) throw invalid('loginUser', `'${String(input.loginUser).slice(0, 40)}' is not a valid user name.`);
     const managementUser = input.managementUser ?? input.loginUser;
     if (typeof managementUser !== 'string' || !USER.test(managementUser)) throw invalid('managementUser', `'${String(managementUser).slice(0, 40)}' is not a valid user name.`);

@@ -1,5 +1,6 @@
 import { CoreError } from '../errors.js';
 import type { Tag } from '../keypair/keypair.js';
+import { INSTANCE_PASSWORD_MAX, INSTANCE_PASSWORD_MIN, INSTANCE_PASSWORD_SPECIALS, instancePasswordClasses, isInstanceName, usesOnlyInstancePasswordCharacters } from '../../common/names.js';
 
 export type InstanceStatus = 'Pending' | 'Starting' | 'Running' | 'Stopping' | 'Stopped';
 export type OsType = 'linux' | 'windows';
@@ -103,15 +104,14 @@ export type PasswordLoginPolicy = 'managed' | 'unmanaged';
 export const TRANSITIONAL: readonly InstanceStatus[] = ['Pending', 'Starting', 'Stopping'];
 
 /** Password rule of the ECS API: 8-30 characters with at least three of upper, lower, digit, special. */
-const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/";
+const PASSWORD_SPECIALS = INSTANCE_PASSWORD_SPECIALS;
 
 export function validatePassword(password: unknown, osType: OsType): string {
-  if (typeof password !== 'string' || password.length < 8 || password.length > 30) {
+  if (typeof password !== 'string' || password.length < INSTANCE_PASSWORD_MIN || password.length > INSTANCE_PASSWORD_MAX) {
     throw new CoreError('Instance.PasswordMalformed', 'The password must be 8 to 30 characters long.', { parameter: 'Password' });
   }
-  const classes = [/[A-Z]/, /[a-z]/, /[0-9]/].filter((re) => re.test(password)).length +
-    ([...password].some((c) => PASSWORD_SPECIALS.includes(c)) ? 1 : 0);
-  const onlyAllowed = [...password].every((c) => /[A-Za-z0-9]/.test(c) || PASSWORD_SPECIALS.includes(c));
+  const classes = instancePasswordClasses(password);
+  const onlyAllowed = usesOnlyInstancePasswordCharacters(password);
   if (classes < 3 || !onlyAllowed || (osType === 'windows' && password.startsWith('/'))) {
     throw new CoreError(
       'Instance.PasswordMalformed',
@@ -123,7 +123,7 @@ export function validatePassword(password: unknown, osType: OsType): string {
 }
 
 export function validateInstanceName(name: unknown): string {
-  if (typeof name !== 'string' || name.length < 2 || name.length > 128 || /^https?:/i.test(name) || !/^[\p{L}\p{N}]/u.test(name)) {
+  if (typeof name !== 'string' || !isInstanceName(name)) {
     throw new CoreError('Instance.NameMalformed', `The instance name '${String(name).slice(0, 64)}' is not valid: use 2-128 characters starting with a letter or digit.`, { parameter: 'InstanceName' });
   }
   return name;

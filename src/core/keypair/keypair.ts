@@ -1,5 +1,6 @@
 import { CoreError } from '../errors.js';
 import type { KeyAlgorithm } from './public-key.js';
+import { isKeyPairName, KEY_PAIR_NAME_MAX } from '../../common/names.js';
 
 export interface Tag {
   key: string;
@@ -26,18 +27,15 @@ export interface KeyPair {
   escrowedPrivateKey: string | null;
 }
 
-export const KEY_PAIR_NAME_MAX = 255;
+export { KEY_PAIR_NAME_MAX };
 export const MAX_TAGS = 20;
-
-// Letters (any script), digits, ':', '_', '.', '-'; must start with a letter or digit. The union of what the
-// Alibaba and Huawei faces accept; each face narrows it further to its own documented rule.
-const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N}:_.-]*$/u;
 
 export function validateKeyPairName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) {
     throw new CoreError('Input.Missing', 'The key pair name is required.', { parameter: 'KeyPairName' });
   }
-  if (name.length > KEY_PAIR_NAME_MAX || !NAME_PATTERN.test(name) || /^https?:/i.test(name)) {
+  // The union of what the Alibaba and Huawei faces accept; each face narrows it further to its own documented rule.
+  if (!isKeyPairName(name)) {
     throw new CoreError(
       'KeyPair.NameMalformed',
       `The key pair name '${name.slice(0, 64)}' is not valid: use 1-${KEY_PAIR_NAME_MAX} letters, digits, ':', '_', '.' or '-', starting with a letter or digit.`,
