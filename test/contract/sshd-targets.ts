@@ -44,6 +44,7 @@ export interface SshdTarget {
 }
 
 export const SIM_PASSWORD = 'contract-suite password 1';
+export const TARGET_NAMES = ['simulated sshd', 'Debian OpenSSH sshd'] as const;
 
 export async function startTargets(): Promise<SshdTarget[]> {
   const targets: SshdTarget[] = [];
@@ -74,7 +75,7 @@ async function startSimulatedTarget(): Promise<SshdTarget> {
     await writeWithMode(path.join(file('/root/.ssh'), name), content, mode);
   };
   return {
-    name: 'simulated sshd',
+    name: TARGET_NAMES[0],
     address,
     port,
     user: 'root',
@@ -121,7 +122,7 @@ async function startOpensshTarget(): Promise<SshdTarget> {
     await fs.chown(file, h.uid, h.gid);
   };
   return {
-    name: 'Debian OpenSSH sshd',
+    name: TARGET_NAMES[1],
     address: h.address,
     port: h.port,
     user: h.user,
