@@ -13,42 +13,14 @@
 import { randomUUID } from 'node:crypto';
 import { startKeyfleet } from '../src/app/keyfleet.js';
 import { loadConfig } from '../src/app/config.js';
-import type { LiveAccess, LiveSession, RemoteFile } from '../src/core/ports.js';
 import { Api, testEnv } from '../test/support/keyfleet.js';
+import { MEMORY_HOST_KEY as HOST_KEY, memoryFleet } from '../test/support/memory-fleet.js';
 import { sshKeygen } from '../test/support/openssh.js';
 import { startProfile } from './support/cpu-profile.js';
 import fs from 'node:fs/promises';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 2000);
 const REGION = 'cn-hangzhou';
-const HOST_KEY = 'SHA256:' + Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '');
-
-/** An in-memory fleet: each address has its files; sessions answer at once. */
-function memoryFleet(): LiveAccess {
-  const files = new Map<string, RemoteFile>();
-  const write = (host: string, p: string, content: string, attrs: { mode: number; uid?: number; gid?: number }) => void files.set(`${host}:${p}`, { content, mode: attrs.mode, uid: attrs.uid ?? 0, gid: attrs.gid ?? 0 });
-  const session = (host: string): LiveSession => ({
-    hostKeySha256: HOST_KEY,
-    readFile: async (p) => files.get(`${host}:${p}`) ?? null,
-    readForReplace: async (p) => ({
-      current: files.get(`${host}:${p}`) ?? null,
-      directory: { mode: 0o700, uid: 0, gid: 0 },
-      replace: async (content, attrs) => write(host, p, content, attrs),
-      discard: async () => undefined,
-    }),
-    writeFileAtomic: async (p, content, attrs) => write(host, p, content, attrs),
-    ensureDir: async () => undefined,
-    removeFile: async (p) => void files.delete(`${host}:${p}`),
-    exec: async () => ({ code: 0, stdout: '', stderr: '' }),
-    close: () => undefined,
-  });
-  return {
-    openSession: async (target) => session(target.host),
-    probeLogin: async () => ({ keyAccepted: true, methods: ['publickey'], hostKeySha256: HOST_KEY }),
-    tryLogin: async () => ({ ok: true, hostKeySha256: HOST_KEY }),
-  };
-}
-
 async function main(): Promise<void> {
   const mgmt = await sshKeygen('ed25519', 'task-layer-management');
   const user = await sshKeygen('ed25519', 'task-layer-user');
