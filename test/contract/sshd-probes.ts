@@ -74,6 +74,40 @@ export function failuresUntilDisconnect(ep: Endpoint, limit: number): Promise<{ 
   });
 }
 
+/**
+ * Logs in with the key, then (if the server wants more) the password: whether that logged in, and what the server
+ * answered to the key (partial success or not, and the methods it listed).
+ */
+export async function keyThenPassword(ep: Endpoint, privateKeyPath: string, password: string): Promise<{ loggedIn: boolean; afterKey: { partial: boolean; methods: string[] } | null }> {
+  const privateKey = await fs.readFile(privateKeyPath);
+  return new Promise((resolve) => {
+    const client = new ssh2.Client();
+    let afterKey: { partial: boolean; methods: string[] } | null = null;
+    let step = 0;
+    const done = (loggedIn: boolean) => {
+      client.end();
+      resolve({ loggedIn, afterKey });
+    };
+    client.on('ready', () => done(true));
+    client.on('error', () => done(false));
+    client.connect({
+      host: ep.address,
+      port: ep.port,
+      username: ep.user,
+      readyTimeout: READY_TIMEOUT_MS,
+      authHandler: (methodsLeft, partial, next) => {
+        step++;
+        if (step === 1) return next({ type: 'publickey', username: ep.user, key: privateKey });
+        if (step === 2) {
+          afterKey = { partial: partial === true, methods: [...(methodsLeft ?? [])] };
+          return next({ type: 'password', username: ep.user, password });
+        }
+        return (next as unknown as (stop: false) => void)(false);
+      },
+    });
+  });
+}
+
 /** Tries keyboard-interactive alone, answering every prompt with `answer`: whether it logged in, and what was asked. */
 export function keyboardInteractiveLogin(ep: Endpoint, answer: string): Promise<{ loggedIn: boolean; prompts: ssh2.Prompt[] }> {
   return new Promise((resolve) => {

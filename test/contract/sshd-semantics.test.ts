@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { sshKeygen } from '../support/openssh.js';
 import { onEachTarget, type Key } from './sshd-contract.js';
-import { failuresUntilDisconnect, keyboardInteractiveLogin, methodsAfterNone } from './sshd-probes.js';
+import { failuresUntilDisconnect, keyboardInteractiveLogin, keyThenPassword, methodsAfterNone } from './sshd-probes.js';
 
 let alice: Key;
 let bob: Key;
@@ -110,6 +110,18 @@ onEachTarget((h) => {
       await h.t.reload();
       assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'password', 'keyboard-interactive']);
       assert.deepEqual(await keyboardInteractiveLogin(ep(), h.t.password), { loggedIn: false, prompts: [] });
+    });
+
+    test('AuthenticationMethods publickey,password: the key is a partial success and only then is password offered', async () => {
+      await setKeys(alice.publicKey);
+      await h.t.writeDropIn('50-two-factors.conf', 'AuthenticationMethods publickey,password\n');
+      await h.t.reload();
+      assert.deepEqual(await methodsAfterNone(ep()), ['publickey']);
+      const keyOnly = await run(alice, 'true');
+      assert.equal(keyOnly.code, 255, 'the key alone does not log in');
+      assert.deepEqual(await keyThenPassword(ep(), alice.privateKeyPath, h.t.password), { loggedIn: true, afterKey: { partial: true, methods: ['password'] } });
+      assert.deepEqual(await keyThenPassword(ep(), alice.privateKeyPath, 'wrong'), { loggedIn: false, afterKey: { partial: true, methods: ['password'] } });
+      assert.deepEqual(await keyThenPassword(ep(), bob.privateKeyPath, h.t.password), { loggedIn: false, afterKey: { partial: false, methods: ['publickey'] } });
     });
 
     test('MaxAuthTries: the attempt that reaches the limit is answered by a disconnect, not a failure', async () => {

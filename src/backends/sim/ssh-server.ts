@@ -16,6 +16,7 @@ import type { AuthContext, Connection, ParsedKey } from 'ssh2';
 import { HOST_KEY_PATH, hostPath } from './rootfs.js';
 import { DISCONNECT_PROTOCOL_ERROR, disconnectWithMessage } from './ssh-disconnect.js';
 import { decideAuthentication, type AuthRequest } from './sshd-auth.js';
+import { AuthChains } from './sshd-auth-chains.js';
 import { serveSession, type LoggedIn } from './sshd-session.js';
 
 export interface SimSshEndpoint {
@@ -114,11 +115,12 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
     let login: LoggedIn | null = null;
     let attempts = 0;
     let failures = 0;
+    const chains = new AuthChains();
     client.on('error', () => {});
 
     client.on('authentication', (ctx) => {
       const attempt = ++attempts;
-      decideAuthentication(ep.rootDir, ctx.username, authRequestOf(ctx), { ip: clientIp }, warn)
+      decideAuthentication(ep.rootDir, ctx.username, authRequestOf(ctx), { ip: clientIp }, chains, warn)
         .then((decision) => {
           if (decision.verdict === 'accept') {
             const options = decision.keyOptions;
@@ -126,6 +128,7 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
             return ctx.accept();
           }
           if (decision.verdict === 'key-acceptable') return ctx.accept(); // no signature yet: answers PK_OK
+          if (decision.verdict === 'partial') return ctx.reject(decision.methods, true);
           // sshd's MaxAuthTries: every failure counts except a first `none`; the one reaching the limit is not
           // answered, the connection is ended with sshd's message instead.
           if (attempt > 1 || ctx.method !== 'none') failures++;

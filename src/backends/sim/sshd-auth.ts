@@ -5,6 +5,7 @@
  */
 import ssh2 from 'ssh2';
 import { accountAllowed } from './sshd-access.js';
+import type { AuthChains } from './sshd-auth-chains.js';
 import { readAuthorizedKeys } from './sshd-authorized-keys.js';
 import { effectiveSshdConfig, type EffectiveSshdConfig } from './sshd-config.js';
 import { keyOptionsAllow, type KeyOptions } from './sshd-key-options.js';
@@ -26,6 +27,8 @@ export type AuthDecision =
   | { verdict: 'accept'; user: GuestUser; keyOptions: KeyOptions | null }
   /** A publickey query without signature names an acceptable key: the client may now sign with it. */
   | { verdict: 'key-acceptable' }
+  /** The method succeeded but AuthenticationMethods wants more: `methods` may come next. */
+  | { verdict: 'partial'; methods: AuthMethod[] }
   | { verdict: 'reject'; methods: AuthMethod[]; maxAuthTries: number };
 
 export interface AuthClient {
@@ -33,19 +36,38 @@ export interface AuthClient {
   ip: string;
 }
 
+/** Decides one attempt; `chains` is the connection's AuthenticationMethods progress, kept across its attempts. */
 export async function decideAuthentication(
   rootDir: string,
   username: string,
   request: AuthRequest,
   client: AuthClient,
+  chains: AuthChains,
   warn: (msg: string) => void,
 ): Promise<AuthDecision> {
   const config = await effectiveSshdConfig(rootDir);
+  chains.init(config.authenticationMethods);
+  const decision = await decide(rootDir, username, request, client, config, chains, warn);
+  if (decision.verdict !== 'accept' || chains.succeeded(request.method) === 'complete') return decision;
+  return { verdict: 'partial', methods: chains.next(advertisedMethods(config)) };
+}
+
+async function decide(
+  rootDir: string,
+  username: string,
+  request: AuthRequest,
+  client: AuthClient,
+  config: EffectiveSshdConfig,
+  chains: AuthChains,
+  warn: (msg: string) => void,
+): Promise<AuthDecision> {
   const account = await lookupUser(rootDir, username);
   // An account AllowUsers/DenyUsers/AllowGroups/DenyGroups refuse is handled exactly like one that does not exist.
   const user = account && (await accountAllowed(rootDir, account, config, client.ip)) ? account : null;
   const isRoot = user !== null && user.uid === 0;
-  const reject: AuthDecision = { verdict: 'reject', methods: advertisedMethods(config), maxAuthTries: config.maxAuthTries };
+  const reject: AuthDecision = { verdict: 'reject', methods: chains.next(advertisedMethods(config)), maxAuthTries: config.maxAuthTries };
+  // A method AuthenticationMethods does not allow next fails without being tried.
+  if (!chains.allows(request.method)) return reject;
   if (user === null) {
     // PAM asks an unknown account for its password too, so the prompt gives nothing away.
     if (request.method === 'keyboard-interactive' && config.kbdInteractiveAuthentication && config.usePam) await request.askPassword();

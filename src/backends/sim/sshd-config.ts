@@ -12,6 +12,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { hostPath } from './rootfs.js';
+import { parseAuthenticationMethods } from './sshd-auth-chains.js';
 
 export type PermitRootLogin = 'yes' | 'no' | 'prohibit-password' | 'without-password' | 'forced-commands-only';
 
@@ -29,6 +30,8 @@ export interface EffectiveSshdConfig {
   permitUserEnvironment: string;
   /** Without PAM, sshd on Linux has no keyboard-interactive device: the method is offered but never succeeds. */
   usePam: boolean;
+  /** AuthenticationMethods: chains of methods that must all succeed; null for `any` (see sshd-auth-chains.ts). */
+  authenticationMethods: string[][] | null;
   /** These four are lists that every line adds to (not first-value-wins), as in sshd. */
   allowUsers: string[];
   denyUsers: string[];
@@ -49,6 +52,7 @@ const DEFAULTS: EffectiveSshdConfig = {
   kbdInteractiveAuthentication: true,
   permitUserEnvironment: 'no',
   usePam: false,
+  authenticationMethods: null,
   allowUsers: [],
   denyUsers: [],
   allowGroups: [],
@@ -129,6 +133,9 @@ export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSsh
       case 'kbdinteractiveauthentication':
       case 'challengeresponseauthentication':
         if (found.kbdInteractiveAuthentication === undefined && isFlag(value)) found.kbdInteractiveAuthentication = value === 'yes';
+        break;
+      case 'authenticationmethods':
+        if (found.authenticationMethods === undefined) found.authenticationMethods = parseAuthenticationMethods(line.args);
         break;
       case 'usepam':
         if (found.usePam === undefined && isFlag(value)) found.usePam = value === 'yes';
