@@ -2,7 +2,8 @@
  * How the simulated sshd reads /etc/ssh/sshd_config, following OpenSSH's rules rather than keyfleet's wishes, so a
  * drop-in that would not work on a real Debian host does not work here either:
  * - keywords are case-insensitive, `Keyword value` or `Keyword=value`; `#` starts a comment;
- * - the FIRST value obtained for a keyword wins;
+ * - the FIRST value obtained for a keyword wins, except AllowUsers/DenyUsers/AllowGroups/DenyGroups, whose lines
+ *   all add to one list;
  * - `Include` is expanded where it appears (relative paths against /etc/ssh, glob results in lexical order);
  * - reading stops at the first `Match` line (the sim evaluates no Match criteria).
  *
