@@ -19,6 +19,7 @@ import { createHostService } from './instance/host-service.js';
 import { hostUseCases } from './instance/host-use-cases.js';
 import { createInstanceService } from './instance/instance-service.js';
 import { instanceUseCases } from './instance/instance-use-cases.js';
+import { createInventoryImport } from './instance/inventory-import.js';
 import type { KeyMaterial } from './keypair/key-material.js';
 import { createKeyPairService } from './keypair/keypair-service.js';
 import { keyPairUseCases } from './keypair/keypair-use-cases.js';
@@ -98,6 +99,7 @@ export function createCore(deps: CoreDeps) {
     logger,
     liveTimeoutMs: settings.liveTimeoutMs,
   });
+  const imports = createInventoryImport({ store, runner, hosts, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, logger });
   const tasks = createTaskService({ store, clock, waitFor: runner.waitFor, subscribe: runner.subscribe });
   const drift = createDriftService({ store, live: deps.live, secrets: deps.secrets, keys: deps.keys, authz, regions, logger, liveTimeoutMs: settings.liveTimeoutMs, submit: binding.submit, concurrency: settings.taskConcurrency });
   let stopSweeper: (() => void) | null = null;
@@ -115,16 +117,17 @@ export function createCore(deps: CoreDeps) {
     identity: gate.expose(identityUseCases(identity, accounts, store)),
     keyPairs: { ...gate.expose(keyPairUseCases(keyPairs)), usage: keyPairs.usage },
     instances: { ...gate.expose(instanceUseCases(instances, store)), recover: instances.recover, settle: instances.settle },
-    hosts: gate.expose(hostUseCases(hosts, store)),
+    hosts: gate.expose(hostUseCases(hosts, imports, store)),
     tasks: { ...gate.expose(taskUseCases(tasks, store)), ...gate.expose(bindingUseCases(binding, tasks, store)) },
     drift: gate.expose(driftUseCases(drift, store)),
     audit: gate.expose(auditUseCases(store)),
     catalog: gate.expose(catalogUseCases(regions, compute)),
     /**
-     * Whether a live credential (one sent with the task, or a host's unsealed management key) is still held in
-     * memory for the task. For tests and diagnostics: it must be false once the task has ended, however it ended.
+     * Whether a live credential (one sent with the task, a host's unsealed management key, or an import's
+     * management key) is still held in memory for the task. For tests and diagnostics: it must be false once the
+     * task has ended, however it ended.
      */
-    holdsLiveCredential: binding.holdsCredential,
+    holdsLiveCredential: (taskId: string): boolean => binding.holdsCredential(taskId) || imports.holdsCredential(taskId),
     /** The configured regions, for the core's and the faces' own scoping (project ids, region checks): no authorization. */
     regions,
     /** The compute backend's catalog, for internal use (instance views, run validation): no authorization. */

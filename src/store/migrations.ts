@@ -267,6 +267,18 @@ const groups: Migration = {
   },
 };
 
+/**
+ * What a task item is about when it has no instance yet (an inventory import: the host row and the settings to
+ * register it with; once done, the host key pinned), as JSON text; null for bind and unbind items. One nullable
+ * column rather than a table of import rows: an item and its data are written, claimed, finished and deleted
+ * together, so the existing item statements carry it and nothing has to be kept in step. Never a secret.
+ */
+const taskItemPayload: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('task_items').addColumn('payload', 'text').execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-identity': identity,
@@ -275,6 +287,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005-host-sudo': hostSudo,
   '0006-groups': groups,
   '0007-start-after-provision': startAfterProvision,
+  '0008-task-item-payload': taskItemPayload,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -34,6 +34,7 @@ export interface TasksTable {
 export interface TaskItemsTable {
   task_id: string; seq: number; instance_id: string; status: string; attempts: number; error_code: string | null; error_message: string | null;
   note: string | null; started_at: Int | null; finished_at: Int | null; lease_owner: string | null; lease_until: Int | null;
+  payload: string | null;
 }
 export interface BindingEventsTable {
   task_id: string; seq: number; instance_id: string; account_id: string; action: string; key_pair_id: string | null; key_pair_name: string | null; mode: string; at: Int;

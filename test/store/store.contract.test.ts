@@ -9,7 +9,7 @@ import pg from 'pg';
 import { isCoreError } from '../../src/core/errors.js';
 import type { Instance } from '../../src/core/instance/instance.js';
 import type { KeyPair } from '../../src/core/keypair/keypair.js';
-import type { Task, TaskItem } from '../../src/core/task/task.js';
+import { IMPORT_KIND, type Task, type TaskItem } from '../../src/core/task/task.js';
 import { openStore, type OpenedStore } from '../../src/store/open-store.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -274,6 +274,31 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.ok(r.finishedAt);
       assert.equal((await store.tasks.unfinished()).some((u) => u.id === t.id), false);
       assert.equal((await store.tasks.list({ accountId: 'acc-2', offset: 0, limit: 10 })).total, 0);
+    });
+
+    test('task item payload: stored with the item, claimed with it, replaced with the instance id when the item finishes; bind items carry none', async () => {
+      const { task: t, items } = task(randomUUID(), 3);
+      t.kind = IMPORT_KIND;
+      t.mode = 'live';
+      const rows: TaskItem[] = items.map((i) => ({ ...i, instanceId: '', payload: { line: i.seq + 2, name: `web${i.seq}`, address: `10.0.0.${i.seq}`, port: 22, sudo: false, homeDir: null } }));
+      rows[2] = { ...items[2]!, payload: null };
+      await store.transaction((tx) => tx.tasks.insert(t, rows));
+      assert.equal((await store.tasks.get('acc-1', t.id))?.kind, 'import');
+      const now = new Date(T0.getTime() + 1000);
+      const claimed = await store.tasks.claimItems(t.id, 'w0', now, new Date(now.getTime() + 60_000), 10);
+      assert.deepEqual(claimed.map((i) => i.payload), [rows[0]!.payload, rows[1]!.payload, null]);
+      assert.equal(claimed[0]!.instanceId, '');
+      const produced = { ...claimed[0]!.payload!, hostKeySha256: 'SHA256:x' };
+      // A finish under another owner changes nothing, payload included.
+      assert.equal(await store.tasks.finishItem({ ...claimed[0]!, instanceId: 'i-new', payload: produced, status: 'succeeded', finishedAt: now }, 'w1'), false);
+      assert.equal(await store.tasks.finishItem({ ...claimed[0]!, instanceId: 'i-new', payload: produced, status: 'succeeded', finishedAt: now }, 'w0'), true);
+      assert.equal(await store.tasks.finishItem({ ...claimed[1]!, status: 'failed', errorCode: 'Live.Unreachable', errorMessage: 'no', finishedAt: now }, 'w0'), true);
+      // An item without a payload keeps the instance id it was inserted with.
+      assert.equal(await store.tasks.finishItem({ ...claimed[2]!, instanceId: 'i-ignored', status: 'succeeded', finishedAt: now }, 'w0'), true);
+      const after = (await store.tasks.items(t.id)).items;
+      assert.deepEqual(after.map((i) => i.instanceId), ['i-new', '', 'i-2']);
+      assert.deepEqual(after.map((i) => i.payload), [produced, rows[1]!.payload, null]);
+      assert.equal((await store.tasks.refresh(t.id, now)).status, 'partial');
     });
 
     test('binding events: one per task item, enforced by the store', async () => {

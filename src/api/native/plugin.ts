@@ -13,6 +13,7 @@ import { identityRoutes } from './routes/identity.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { driftRoutes } from './routes/drift.js';
 import { groupRoutes } from './routes/groups.js';
+import { hostImportRoutes } from './routes/host-imports.js';
 import { instanceRoutes } from './routes/instances.js';
 import { keyPairRoutes } from './routes/key-pairs.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -36,6 +37,7 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   catalogRoutes(app, ctx);
   keyPairRoutes(app, ctx);
   instanceRoutes(app, ctx);
+  hostImportRoutes(app, ctx);
   bindingRoutes(app, ctx);
   taskRoutes(app, ctx);
   driftRoutes(app, ctx);

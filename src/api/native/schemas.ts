@@ -89,6 +89,34 @@ export const RegisterHostBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Characters of an inventory an import accepts (the request body limit, 1 MiB by default, also applies). */
+export const MAX_INVENTORY_CHARS = 512 * 1024;
+
+/** An inventory import: the inventory as text, read and checked by the server; one task registers every host. */
+export const ImportHostsBody = Type.Object(
+  {
+    regionId: Type.String({ minLength: 1, maxLength: 64 }),
+    inventory: Type.String({ description: `Ansible-style INI or CSV (name,address,port,user[,hostKeySha256]); at most ${MAX_INVENTORY_CHARS} characters and 1000 hosts.` }),
+    format: Type.Optional(Type.Union([Type.Literal('ini'), Type.Literal('csv'), Type.Literal('auto')])),
+    managementPrivateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
+    defaults: Type.Optional(Type.Object(
+      {
+        loginUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+        port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+        managementUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+        dropInPath: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+        reloadCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+        validateCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+        passwordLogin: Type.Optional(Type.Union([Type.Literal('managed'), Type.Literal('unmanaged')])),
+        sudo: Type.Optional(Type.Boolean()),
+        resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+      },
+      { additionalProperties: false },
+    )),
+  },
+  { additionalProperties: false },
+);
+
 /** Changes how keyfleet reaches a registered host (re-pin after a deliberate host key change, rotate the management key, settings). */
 export const UpdateHostBody = Type.Object(
   {

@@ -98,6 +98,21 @@ export function taskItemView(i: TaskItem) {
     note: i.note,
     startedAt: i.startedAt?.toISOString() ?? null,
     finishedAt: i.finishedAt?.toISOString() ?? null,
+    /** An import item's host: its inventory line and, once registered, the host key pinned. */
+    ...(i.payload ? { host: importHostView(i.payload) } : {}),
+  };
+}
+
+function importHostView(p: NonNullable<TaskItem['payload']>) {
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    line: Number(p.line),
+    name: String(p.name),
+    address: String(p.address),
+    port: Number(p.port),
+    loginUser: String(p.loginUser),
+    hostKeySha256: text(p.hostKeyPinned),
+    pinnedOnFirstUse: typeof p.pinnedOnFirstUse === 'boolean' ? p.pinnedOnFirstUse : null,
   };
 }
 

@@ -92,7 +92,12 @@ function command(value: string | undefined, parameter: string, fallback: string)
 export function createHostService(deps: HostServiceDeps) {
   const { store, live, keys, secrets, clock, ids, regions } = deps;
 
-  async function register(caller: Caller, input: RegisterHostInput): Promise<RegisteredHost> {
+  /**
+   * Checks a registration's input without contacting anything or reading the store (an inventory import checks
+   * every row this way before it makes its task); throws the first problem. The management key is checked only
+   * when `checkKey` (an import checks its one key once).
+   */
+  function validate(input: RegisterHostInput, checkKey = true) {
     const region: Region = requireRegion(regions, input.regionId);
     const name = validateInstanceName(input.name);
     if (typeof input.address !== 'string' || !ADDRESS.test(input.address)) throw invalid('address', `'${String(input.address).slice(0, 80)}' is not a valid host address.`);
@@ -113,7 +118,17 @@ export function createHostService(deps: HostServiceDeps) {
     const sudo = input.sudo ?? false;
     if (typeof sudo !== 'boolean') throw invalid('sudo', 'sudo must be true or false.');
     // Throws PrivateKey.Malformed (never quoting the key) before anything is contacted or stored.
-    if (input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
+    if (checkKey && input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
+    return { region, name, port, managementUser, homeDir, dropInPath, reloadCommand, validateCommand, passwordLogin, sudo };
+  }
+
+  /**
+   * Registration up to storing: the input checked, the address not yet an instance, the host contacted once (host
+   * key checked or pinned, management key tried by a login) and the instance made, with its management key sealed
+   * under its id (`id`: one chosen by the caller, else a new one). Nothing is stored: the caller inserts it.
+   */
+  async function prepare(caller: Caller, input: RegisterHostInput, id = ids.next('i-', 20)): Promise<RegisteredHost> {
+    const { region, name, port, managementUser, homeDir, dropInPath, reloadCommand, validateCommand, passwordLogin, sudo } = validate(input);
     const groups = await store.accounts.listResourceGroups(caller.accountId);
     const group = input.resourceGroupId ? groups.find((g) => g.id === input.resourceGroupId) : groups.find((g) => g.name === 'default') ?? groups[0];
     if (!group) throw new CoreError('ResourceGroup.NotFound', `The resource group '${String(input.resourceGroupId)}' does not exist.`, { resourceGroupId: String(input.resourceGroupId) });
@@ -140,7 +155,6 @@ export function createHostService(deps: HostServiceDeps) {
     }
 
     const now = clock.now();
-    const id = ids.next('i-', 20);
     const host: HostAccess = {
       homeDir,
       dropInPath,
@@ -186,8 +200,13 @@ export function createHostService(deps: HostServiceDeps) {
       updatedAt: now,
       host,
     };
-    await store.transaction((tx) => tx.instances.insert(instance));
     return { instance, hostKeySha256, pinnedOnFirstUse: input.hostKeySha256 === undefined };
+  }
+
+  async function register(caller: Caller, input: RegisterHostInput): Promise<RegisteredHost> {
+    const registered = await prepare(caller, input);
+    await store.transaction((tx) => tx.instances.insert(registered.instance));
+    return registered;
   }
 
   /**
@@ -241,7 +260,7 @@ export function createHostService(deps: HostServiceDeps) {
     return { instance: updated, hostKeySha256: hostKeySha256 ?? '', previousHostKeySha256: previous, pinnedOnFirstUse: input.repinHostKey === true };
   }
 
-  return { register, update };
+  return { register, update, validate, prepare };
 }
 
 export interface UpdateHostInput {

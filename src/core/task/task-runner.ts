@@ -1,13 +1,13 @@
 /**
  * TaskRunner works through the items of durable tasks. Items are claimed in chunks under a lease, executed with
- * bounded concurrency by the executor registered for the task's mode, and finished one by one; a task ends when
+ * bounded concurrency by the executor registered for the task (by its mode, or its kind: executorKey in task.ts), and finished one by one; a task ends when
  * nothing is pending or running. On start every unfinished task is resumed. With `itemsPerSecond` an operator
  * paces fleet-wide changes (waves, not a stampede).
  */
 import { createSemaphore } from '../../common/concurrency.js';
 import type { Clock } from '../clock.js';
 import type { Logger, Store } from '../ports.js';
-import type { Task, TaskItem, TaskMode } from './task.js';
+import { type ExecutorKey, executorKey, type Task, type TaskItem } from './task.js';
 
 /** Runs the items of one kind of task; registered with the runner by the module that owns that kind. */
 export interface TaskExecutor {
@@ -34,7 +34,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   // Per-task concurrency alone would let 200 one-instance tasks (KPS creates one per server) open 200 SSH
   // sessions at once; the same bound applies to the whole process.
   const slots = createSemaphore(deps.concurrency);
-  const executors = new Map<TaskMode, TaskExecutor>();
+  const executors = new Map<ExecutorKey, TaskExecutor>();
   const running = new Map<string, Promise<void>>();
   const waiters = new Map<string, Array<(t: Task) => void>>();
   /** Progress listeners by task id (watchers of a task this process runs are told at once after each item). */
@@ -56,8 +56,9 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
 
   async function work(taskId: string): Promise<void> {
     let task = await store.tasks.refresh(taskId, clock.now());
-    const executor = executors.get(task.mode);
-    if (!executor) throw new Error(`no executor is registered for tasks of mode '${task.mode}'`);
+    const key = executorKey(task);
+    const executor = executors.get(key);
+    if (!executor) throw new Error(`no executor is registered for '${key}' tasks`);
     if (!task.startedAt) {
       await store.tasks.markStarted(taskId, clock.now());
       task = await store.tasks.refresh(taskId, clock.now());
@@ -112,10 +113,10 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   }
 
   return {
-    /** Registers the executor of a task mode; the module that owns those tasks registers it once, at wiring. */
-    register(mode: TaskMode, executor: TaskExecutor): void {
-      if (executors.has(mode)) throw new Error(`an executor for '${mode}' tasks is already registered`);
-      executors.set(mode, executor);
+    /** Registers the executor of one kind of task; the module that owns those tasks registers it once, at wiring. */
+    register(key: ExecutorKey, executor: TaskExecutor): void {
+      if (executors.has(key)) throw new Error(`an executor for '${key}' tasks is already registered`);
+      executors.set(key, executor);
     },
     kick,
     /** Resumes every unfinished task (at start, and periodically to pick up work of a process that died). */

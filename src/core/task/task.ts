@@ -1,11 +1,29 @@
 /**
- * Task is a durable unit of work with one item per instance. Items move pending → running → succeeded|failed;
+ * Task is a durable unit of work with one item per instance (an import: one item per host to register). Items move pending → running → succeeded|failed;
  * the task finishes when no item is pending or running. A crash leaves rows, not lost work: on start keyfleet
  * resumes every unfinished task, and each item's effect is committed together with its new state, so an item
  * is applied at most once.
  */
 export type TaskKind = 'bind' | 'unbind';
 export type TaskMode = 'on-restart' | 'live';
+
+/**
+ * The kind of an inventory import's task ('import', with mode 'live': every host is contacted now). It is not in
+ * TaskKind's union yet only because binding code (binding/item-record.ts) writes `task.kind` as a binding event's
+ * action, typed 'bind' | 'unbind'; once that narrows the kind itself, TaskKind should list 'import' and this
+ * constant become the plain literal. Only instance/inventory-import.ts makes such tasks; executorKey tells them apart.
+ */
+export const IMPORT_KIND = 'import' as string as TaskKind;
+
+/** Which executor runs a task's items: bind and unbind by their mode (each applies a key its own way), an import by its kind. */
+export type ExecutorKey = TaskMode | 'import';
+
+export function executorKey(task: Pick<Task, 'kind' | 'mode'>): ExecutorKey {
+  return task.kind === IMPORT_KIND ? 'import' : task.mode;
+}
+
+/** Flat JSON data an item carries when its instance id is not enough to say what it is about (see TaskItem.payload). */
+export type ItemPayload = Readonly<Record<string, string | number | boolean | null>>;
 export type TaskStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'partial';
 export type TaskItemStatus = 'pending' | 'running' | 'succeeded' | 'failed';
 
@@ -45,6 +63,7 @@ export interface TaskOptions {
 export interface TaskItem {
   taskId: string;
   seq: number;
+  /** The instance the item changes; for an import item, empty until the host is registered, then its new id. */
   instanceId: string;
   status: TaskItemStatus;
   attempts: number;
@@ -54,6 +73,12 @@ export interface TaskItem {
   note: string | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /**
+   * What the item is about when there is no instance yet, stored with it so a resumed task has it: for an import,
+   * the inventory row and the settings to register it with, and once registered the host key pinned. Never a
+   * secret (the management key is held in memory for the task only). Absent or null for bind and unbind.
+   */
+  payload?: ItemPayload | null;
 }
 
 export function taskStatusOf(t: Pick<Task, 'total' | 'succeeded' | 'failed'>): TaskStatus {

@@ -64,6 +64,7 @@ function itemToRow(i: TaskItem): TaskItemsTable {
     finished_at: i.finishedAt ? toMs(i.finishedAt) : null,
     lease_owner: null,
     lease_until: null,
+    payload: i.payload ? JSON.stringify(i.payload) : null,
   };
 }
 
@@ -79,10 +80,11 @@ function itemFromRow(r: TaskItemsTable): TaskItem {
     note: r.note,
     startedAt: fromMsOrNull(r.started_at),
     finishedAt: fromMsOrNull(r.finished_at),
+    payload: r.payload ? (JSON.parse(r.payload) as TaskItem['payload']) : null,
   };
 }
 
-/** Rows per multi-row INSERT: SQLite allows 32766 bound parameters per statement (12 columns per item). */
+/** Rows per multi-row INSERT: SQLite allows 32766 bound parameters per statement (13 columns per item). */
 const INSERT_CHUNK = 500;
 
 export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
@@ -142,8 +144,11 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
       return rows.map(itemFromRow).sort((a, b) => a.seq - b.seq);
     },
     async finishItem(item, owner) {
+      // An item with a payload (an import) finishes with what it produced: its new instance id and the host key
+      // it pinned. Bind and unbind items carry none and keep their instance and (null) payload as inserted.
+      const produced = item.payload ? { instance_id: item.instanceId, payload: JSON.stringify(item.payload) } : {};
       const r = await db.updateTable('task_items')
-        .set({ status: item.status, error_code: item.errorCode, error_message: item.errorMessage, note: item.note, finished_at: item.finishedAt ? toMs(item.finishedAt) : null, lease_owner: null, lease_until: null })
+        .set({ status: item.status, error_code: item.errorCode, error_message: item.errorMessage, note: item.note, finished_at: item.finishedAt ? toMs(item.finishedAt) : null, lease_owner: null, lease_until: null, ...produced })
         .where('task_id', '=', item.taskId).where('seq', '=', item.seq).where('status', '=', 'running').where('lease_owner', '=', owner)
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
