@@ -1,3 +1,4 @@
+import { createSemaphore } from '../../common/concurrency.js';
 import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
@@ -66,6 +67,9 @@ function checkOnly(inst: Instance, from: InstanceStatus[], action: string): Inst
   }
   return inst;
 }
+
+/** Running machines whose SSH is started again at once after a restart of keyfleet. */
+const RESUME_CONCURRENCY = 64;
 
 const INSTANCE_STATUSES: readonly InstanceStatus[] = ['Pending', 'Starting', 'Running', 'Stopping', 'Stopped'];
 
@@ -328,7 +332,8 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     /** After a keyfleet restart: finish interrupted transitions; running machines keep running. */
     async recover(): Promise<number> {
       const running = await store.instances.list({ statuses: ['Running'], backend: compute.kind, offset: 0, limit: 1_000_000 });
-      await runBounded(running.items, 64, (inst) => compute.resume(inst));
+      const resumes = createSemaphore(RESUME_CONCURRENCY);
+      await Promise.all(running.items.map((inst) => resumes.run(() => compute.resume(inst))));
       const page = await store.instances.list({ statuses: ['Pending', 'Starting', 'Stopping'], backend: compute.kind, offset: 0, limit: 1_000_000 });
       for (const inst of page.items) void drive(inst.accountId, inst.id);
       return page.total;
@@ -342,14 +347,6 @@ export function createInstanceService(deps: InstanceServiceDeps) {
 }
 
 export type InstanceService = ReturnType<typeof createInstanceService>;
-
-async function runBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 export function instanceNotFound(id: string): CoreError {
   return new CoreError('Instance.NotFound', `The instance '${id}' does not exist.`, { instanceId: id });
