@@ -200,6 +200,19 @@ onEachTarget((h) => {
     });
   });
 
+  test('RevokedKeys: a listed key is refused; an unreadable file refuses every key; none checks nothing', async () => {
+    await setKeys(alice.publicKey, bob.publicKey);
+    const revoked = await h.t.writeConfigFile('revoked.keys', `# revoked\n${bob.publicKey}\n`);
+    const useRevoked = async (value: string) => {
+      await h.t.writeDropIn('50-revoked.conf', `RevokedKeys ${value}\n`);
+      await h.t.reload();
+      return [await query(alice), await query(bob)];
+    };
+    assert.deepEqual(await useRevoked(revoked), [true, false]);
+    assert.deepEqual(await useRevoked(`${revoked}.missing`), [false, false]);
+    assert.deepEqual(await useRevoked('none'), [true, true]);
+  });
+
   describe('AllowUsers, DenyUsers, AllowGroups, DenyGroups', () => {
     const accessFor = async (dropIn: string) => {
       await h.t.writeDropIn('50-access.conf', `${dropIn}\n`);

@@ -33,6 +33,8 @@ export interface SshdTarget {
   chmodSshDir(mode: number): Promise<void>;
   /** Writes sshd_config.d/<name> (read before the main file's own lines). */
   writeDropIn(name: string, content: string): Promise<void>;
+  /** Writes a file beside the drop-ins (not ending in .conf, so not included) and returns the path sshd sees. */
+  writeConfigFile(name: string, content: string): Promise<string>;
   /** Puts `lines` at the very top of the main sshd_config, before its Include of the drop-ins. */
   prependMainConfig(lines: string): Promise<void>;
   /** Makes sshd take the files as they are now (SIGHUP for OpenSSH). */
@@ -85,6 +87,10 @@ async function startSimulatedTarget(): Promise<SshdTarget> {
     writeSshFile,
     chmodSshDir: (mode) => fs.chmod(file('/root/.ssh'), mode),
     writeDropIn: (name, content) => writeWithMode(path.join(dropInDir, name), content, 0o644),
+    async writeConfigFile(name, content) {
+      await writeWithMode(path.join(dropInDir, name), content, 0o644);
+      return `/etc/ssh/sshd_config.d/${name}`;
+    },
     prependMainConfig: async (lines) => writeWithMode(file('/etc/ssh/sshd_config'), `${lines.trimEnd()}\n${mainConfig}`, 0o644),
     // The simulated sshd reads its files at every login: a reload has nothing to do.
     reload: async () => {},
@@ -133,6 +139,10 @@ async function startOpensshTarget(): Promise<SshdTarget> {
     writeSshFile,
     chmodSshDir: (mode) => fs.chmod(sshDir, mode),
     writeDropIn: (name, content) => writeWithMode(path.join(h.configDir, name), content, 0o644),
+    async writeConfigFile(name, content) {
+      await writeWithMode(path.join(h.configDir, name), content, 0o644);
+      return path.join(h.configDir, name);
+    },
     prependMainConfig: (lines) => writeWithMode(h.sshdConfigPath, `${lines.trimEnd()}\n${mainConfig}`, 0o644),
     reload: () => h.reload(),
     restart: () => h.restart(),

@@ -6,7 +6,7 @@
 import ssh2 from 'ssh2';
 import { accountAllowed } from './sshd-access.js';
 import type { AuthChains } from './sshd-auth-chains.js';
-import { readAuthorizedKeys } from './sshd-authorized-keys.js';
+import { isRevoked, readAuthorizedKeys } from './sshd-authorized-keys.js';
 import { effectiveSshdConfig, type EffectiveSshdConfig } from './sshd-config.js';
 import { keyOptionsAllow, type KeyOptions } from './sshd-key-options.js';
 import { lookupUser, type GuestUser } from './sshd-passwd.js';
@@ -93,6 +93,7 @@ async function decide(
       if (request.keyAlgo === 'ssh-rsa' && !request.hashAlgo) return reject;
       // As sshd: a listing of this key whose options refuse this client now is skipped; a later listing may match.
       const use = { clientIp: client.ip, nowMs: Date.now(), permitUserEnvironment: config.permitUserEnvironment };
+      if (await isRevoked(rootDir, config, request.keyBlob)) return reject;
       const keys = await readAuthorizedKeys(rootDir, user, config, warn);
       const listed = keys.find((k) => k.blob.equals(request.keyBlob) && keyOptionsAllow(k.options, use));
       if (!listed) return reject;

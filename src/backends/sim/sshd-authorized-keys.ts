@@ -49,6 +49,27 @@ export async function readAuthorizedKeys(
   return keys;
 }
 
+/**
+ * sshd's revocation check: a key listed in the RevokedKeys file is refused, and so is every key when the file cannot
+ * be read. A binary KRL is not parsed here, so it too refuses every key (failing closed).
+ */
+export async function isRevoked(rootDir: string, config: EffectiveSshdConfig, blob: Buffer): Promise<boolean> {
+  if (config.revokedKeys === null) return false;
+  let content: Buffer;
+  try {
+    content = await fsp.readFile(hostPath(rootDir, path.posix.resolve('/', config.revokedKeys)));
+  } catch {
+    return true;
+  }
+  if (content.subarray(0, KRL_MAGIC.length).equals(KRL_MAGIC)) return true;
+  return content
+    .toString('utf8')
+    .split('\n')
+    .some((line) => parseAuthorizedKeyLine(line)?.blob.equals(blob) ?? false);
+}
+
+const KRL_MAGIC = Buffer.from('SSHKRL\n\0', 'latin1');
+
 export function expandKeysFilePath(entry: string, user: GuestUser): string {
   const expanded = entry.replace(/%([%hUu])/g, (_, token: string) =>
     token === '%' ? '%' : token === 'h' ? user.home : token === 'u' ? user.name : String(user.uid),

@@ -31,6 +31,8 @@ export interface EffectiveSshdConfig {
   permitUserEnvironment: string;
   /** Without PAM, sshd on Linux has no keyboard-interactive device: the method is offered but never succeeds. */
   usePam: boolean;
+  /** RevokedKeys: a file of revoked public keys, null for `none`. */
+  revokedKeys: string | null;
   /** AuthenticationMethods: chains of methods that must all succeed; null for `any` (see sshd-auth-chains.ts). */
   authenticationMethods: string[][] | null;
   /** These four are lists that every line adds to (not first-value-wins), as in sshd. */
@@ -54,6 +56,7 @@ const DEFAULTS: EffectiveSshdConfig = {
   permitUserEnvironment: 'no',
   usePam: false,
   authenticationMethods: null,
+  revokedKeys: null,
   allowUsers: [],
   denyUsers: [],
   allowGroups: [],
@@ -134,6 +137,9 @@ export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSsh
       case 'kbdinteractiveauthentication':
       case 'challengeresponseauthentication':
         if (found.kbdInteractiveAuthentication === undefined && isFlag(value)) found.kbdInteractiveAuthentication = value === 'yes';
+        break;
+      case 'revokedkeys':
+        if (found.revokedKeys === undefined) found.revokedKeys = value === 'none' ? null : line.args[0]!;
         break;
       case 'authenticationmethods':
         if (found.authenticationMethods === undefined) found.authenticationMethods = parseAuthenticationMethods(line.args);
