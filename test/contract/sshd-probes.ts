@@ -15,6 +15,13 @@ export interface Endpoint {
 
 const READY_TIMEOUT_MS = 5000;
 
+/** ssh2's authHandler, with `false` (stop trying; ssh2 accepts it, its types do not list it) allowed. */
+type StepwiseAuth = (methodsLeft: string[] | null, partial: boolean | null, next: (method: ssh2.AnyAuthMethod | 'none' | false) => void) => void;
+
+function connectStepwise(client: ssh2.Client, ep: Endpoint, authHandler: StepwiseAuth): void {
+  client.connect({ host: ep.address, port: ep.port, username: ep.user, readyTimeout: READY_TIMEOUT_MS, authHandler: authHandler as never });
+}
+
 /** The methods the server lists in its answer to `none` (what `ssh -v` logs as "Authentications that can continue"). */
 export function methodsAfterNone(ep: Endpoint): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -29,17 +36,10 @@ export function methodsAfterNone(ep: Endpoint): Promise<string[]> {
       client.end();
       reject(new Error('the server let `none` log in'));
     });
-    client.connect({
-      host: ep.address,
-      port: ep.port,
-      username: ep.user,
-      readyTimeout: READY_TIMEOUT_MS,
-      authHandler: (methodsLeft, _partial, next) => {
-        if (methodsLeft === null) return next('none');
-        methods = [...methodsLeft];
-        // false ends authentication (ssh2 accepts it; its types do not list it).
-        return (next as unknown as (stop: false) => void)(false);
-      },
+    connectStepwise(client, ep, (methodsLeft, _partial, next) => {
+      if (methodsLeft === null) return next('none');
+      methods = [...methodsLeft];
+      return next(false);
     });
   });
 }
@@ -60,16 +60,10 @@ export function failuresUntilDisconnect(ep: Endpoint, limit: number): Promise<{ 
     client.on('error', (err) => done(err.message));
     client.on('close', () => done('closed'));
     client.on('ready', () => done('logged in'));
-    client.connect({
-      host: ep.address,
-      port: ep.port,
-      username: ep.user,
-      readyTimeout: READY_TIMEOUT_MS,
-      authHandler: (methodsLeft, _partial, next) => {
-        if (methodsLeft !== null) failures++;
-        if (++tries > limit) return (next as unknown as (stop: false) => void)(false);
-        return next({ type: 'password', username: ep.user, password: `wrong ${tries}` });
-      },
+    connectStepwise(client, ep, (methodsLeft, _partial, next) => {
+      if (methodsLeft !== null) failures++;
+      if (++tries > limit) return next(false);
+      return next({ type: 'password', username: ep.user, password: `wrong ${tries}` });
     });
   });
 }
@@ -90,20 +84,14 @@ export async function keyThenPassword(ep: Endpoint, privateKeyPath: string, pass
     };
     client.on('ready', () => done(true));
     client.on('error', () => done(false));
-    client.connect({
-      host: ep.address,
-      port: ep.port,
-      username: ep.user,
-      readyTimeout: READY_TIMEOUT_MS,
-      authHandler: (methodsLeft, partial, next) => {
-        step++;
-        if (step === 1) return next({ type: 'publickey', username: ep.user, key: privateKey });
-        if (step === 2) {
-          afterKey = { partial: partial === true, methods: [...(methodsLeft ?? [])] };
-          return next({ type: 'password', username: ep.user, password });
-        }
-        return (next as unknown as (stop: false) => void)(false);
-      },
+    connectStepwise(client, ep, (methodsLeft, partial, next) => {
+      step++;
+      if (step === 1) return next({ type: 'publickey', username: ep.user, key: privateKey });
+      if (step === 2) {
+        afterKey = { partial: partial === true, methods: [...(methodsLeft ?? [])] };
+        return next({ type: 'password', username: ep.user, password });
+      }
+      return next(false);
     });
   });
 }
