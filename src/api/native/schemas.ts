@@ -96,7 +96,7 @@ export const MAX_INVENTORY_CHARS = 512 * 1024;
 export const ImportHostsBody = Type.Object(
   {
     regionId: Type.String({ minLength: 1, maxLength: 64 }),
-    inventory: Type.String({ description: `Ansible-style INI or CSV (name,address,port,user[,hostKeySha256]); at most ${MAX_INVENTORY_CHARS} characters and 1000 hosts.` }),
+    inventory: Type.String({ description: `Ansible-style INI (keyfleet_host_key, keyfleet_home variables) or CSV (name,address,port,user[,hostKeySha256[,homeDir]]); at most ${MAX_INVENTORY_CHARS} characters and 1000 hosts.` }),
     format: Type.Optional(Type.Union([Type.Literal('ini'), Type.Literal('csv'), Type.Literal('auto')])),
     managementPrivateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
     defaults: Type.Optional(Type.Object(

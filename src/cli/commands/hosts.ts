@@ -1,19 +1,16 @@
 /**
  * `keyfleet hosts`: register existing machines as instances (ADR 9), one at a time or from an inventory file
- * (Ansible-style INI or CSV `name,address,port,user`). Import is a loop over the same register call, with one
- * result row per host; one host's failure does not stop the others.
+ * (Ansible-style INI or CSV `name,address,port,user`). An import is one server task (POST /hosts/imports): the
+ * server reads and checks the inventory, registers each host as one item, and this command follows the task and
+ * prints one result row per host; one host's failure does not stop the others.
  */
 import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-// The inventory parser is shared with the web console: one pure module, allowed to both clients by dependency-cruiser.
-import { parseInventory } from '../../api/native/inventory.js';
-import { ApiError, type KeyfleetClient } from '../client.js';
+import type { KeyfleetClient } from '../client.js';
 import { EXIT } from '../options.js';
 import { printFields, printJson, printTable } from '../output.js';
 import { type Ctx, withClient } from '../with-client.js';
-
-export { type InventoryHost, parseInventory } from '../../api/native/inventory.js';
 
 const enc = encodeURIComponent;
 
@@ -67,40 +64,53 @@ export function fillHostCommands(hosts: Command, ctx: Ctx): void {
       if (g.json) return printJson(r);
       printFields({ ID: r.instance.id, Name: r.instance.name, SSH: `${r.instance.loginUser}@${r.instance.address}:${r.instance.sshPort}`, 'Host key': `${r.hostKeySha256}${r.pinnedOnFirstUse ? ' (pinned on first use: compare it with the host)' : ' (as given)'}`, 'Management key': r.instance.host?.hasManagementKey ? 'held, sealed' : 'none: give a credential per operation' });
     }));
-  withHostOptions(hosts.command('import <inventory>').description('register every host of an Ansible-style INI or CSV (name,address,port,user) inventory; host keys are pinned on first use')
-    .option('--format <csv|ini>', 'inventory format (default: by file extension)')
-    .option('--parallel <n>', 'hosts contacted at once (each registration is one SSH login)', '8'))
-    .action(withClient(ctx, async (c, g, file: string, o: HostOptions & { format?: string; parallel: string }) => {
-      const format = o.format === 'csv' || o.format === 'ini' ? o.format : file.toLowerCase().endsWith('.csv') ? 'csv' : 'ini';
-      const inventory = parseInventory(fs.readFileSync(file, 'utf8'), format);
-      const shared = sharedBody(o);
-      type Row = { name: string; address: string; ok: boolean; instanceId?: string; hostKeySha256?: string; error?: { code: string; message: string } };
-      // Rows stay in inventory order; an unreachable host costs its timeout without holding up the others.
-      const rows: Row[] = new Array(inventory.length);
-      const parallel = Math.min(Math.max(1, Number(o.parallel) || 8), 64);
-      const bar = !g.json && process.stderr.isTTY ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} hosts | {failed} failed', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-      bar?.start(inventory.length, 0, { failed: 0 });
-      let next = 0;
-      let failedSoFar = 0;
-      await Promise.all(Array.from({ length: Math.min(parallel, inventory.length) }, async () => {
-        while (next < inventory.length) {
-          const n = next++;
-          const h = inventory[n]!;
-          try {
-            const r = await register(c, g.region, { name: h.name, address: h.address, port: h.port, loginUser: h.user, ...shared });
-            rows[n] = { name: h.name, address: `${h.address}:${h.port}`, ok: true, instanceId: r.instance.id, hostKeySha256: r.hostKeySha256 };
-          } catch (err) {
-            if (!(err instanceof ApiError) || err.status === 0) throw err;
-            rows[n] = { name: h.name, address: `${h.address}:${h.port}`, ok: false, error: { code: err.code, message: err.message } };
-            failedSoFar++;
-          }
-          bar?.increment(1, { failed: failedSoFar });
-        }
+  withHostOptions(hosts.command('import <inventory>').description('register every host of an Ansible-style INI or CSV (name,address,port,user) inventory as one server task; host keys are pinned on first use')
+    .option('--format <csv|ini>', 'inventory format (default: by file extension, else detected by the server)')
+    .option('--login-user <user>', 'user whose authorized_keys keyfleet manages, for lines that name none (default root)'))
+    .action(withClient(ctx, async (c, g, file: string, o: HostOptions & { format?: string; loginUser?: string }) => {
+      const format = o.format === 'csv' || o.format === 'ini' ? o.format : file.toLowerCase().endsWith('.csv') ? 'csv' : file.toLowerCase().endsWith('.ini') ? 'ini' : 'auto';
+      const { managementPrivateKey, ...defaults } = sharedBody(o);
+      // The server reads and checks every line first: a bad line refuses the whole inventory, listing each bad line.
+      const submitted = await c.request('POST', '/api/v1/hosts/imports', {
+        regionId: g.region,
+        inventory: fs.readFileSync(file, 'utf8'),
+        format,
+        ...(managementPrivateKey ? { managementPrivateKey } : {}),
+        defaults: { ...defaults, ...(o.loginUser ? { loginUser: o.loginUser } : {}) },
+      });
+      const task = await followImport(c, submitted.task, !g.json && process.stderr.isTTY);
+      const items: any[] = (await c.request('GET', `/api/v1/tasks/${enc(task.id)}/items?limit=1000`)).items;
+      type Row = { name: string; address: string; line: number; ok: boolean; instanceId?: string; hostKeySha256?: string; error?: { code: string; message: string } };
+      const rows: Row[] = items.map((i) => ({
+        name: i.host.name,
+        address: `${i.host.address}:${i.host.port}`,
+        line: i.host.line,
+        ok: i.status === 'succeeded',
+        ...(i.status === 'succeeded' ? { instanceId: i.instanceId, hostKeySha256: i.host.hostKeySha256 } : { error: { code: i.errorCode, message: i.errorMessage } }),
       }));
-      bar?.stop();
-      const failed = rows.filter((r) => !r.ok).length;
-      if (g.json) printJson({ hosts: rows, registered: rows.length - failed, failed });
-      else printTable(['Name', 'Address', 'Result', 'Host key (pinned)'], rows.map((r) => [r.name, r.address, r.ok ? r.instanceId : `${r.error!.code}: ${r.error!.message}`, r.hostKeySha256]), `${rows.length - failed} registered, ${failed} failed`);
-      if (failed > 0) process.exitCode = EXIT.partial;
+      if (g.json) printJson({ task, hosts: rows, registered: task.succeeded, failed: task.failed });
+      else printTable(['Name', 'Address', 'Result', 'Host key (pinned)'], rows.map((r) => [r.name, r.address, r.ok ? r.instanceId : `${r.error!.code}: ${r.error!.message}`, r.hostKeySha256]), `task ${task.id}: ${task.succeeded} registered, ${task.failed} failed`);
+      if (task.failed > 0) process.exitCode = EXIT.partial;
     }));
+}
+
+/**
+ * Follows an import task to its end with a progress bar of hosts on a terminal: the server's progress stream while
+ * it lasts, then (a proxy that cut it) the task read every 250 ms.
+ */
+async function followImport(c: KeyfleetClient, submitted: any, drawBar: boolean): Promise<any> {
+  const bar = drawBar ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} hosts | {failed} failed', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  let task = submitted;
+  const seen = (t: any) => {
+    task = t;
+    bar?.update(t.succeeded + t.failed, { failed: t.failed });
+  };
+  bar?.start(task.total, 0, { failed: 0 });
+  try {
+    await c.stream(`/api/v1/tasks/${enc(task.id)}/progress`, (_event, data) => data?.task && seen(data.task)).catch(() => undefined);
+    for (; !task.finishedAt; await new Promise((r) => setTimeout(r, 250))) seen((await c.request('GET', `/api/v1/tasks/${enc(task.id)}`)).task);
+  } finally {
+    bar?.stop();
+  }
+  return task;
 }

@@ -29,10 +29,10 @@ const MAX_LISTED_PROBLEMS = 50;
 
 /** One host line of an inventory as read (an unreadable line carries the reason instead). */
 export type InventoryRow =
-  | { line: number; name: string; address: string; port?: number; user?: string; hostKeySha256?: string }
+  | { line: number; name: string; address: string; port?: number; user?: string; hostKeySha256?: string; homeDir?: string }
   | { line: number; problem: string };
 
-/** What every host of the inventory is registered with, unless its own line says otherwise (port, user). */
+/** What every host of the inventory is registered with, unless its own line says otherwise (port, user; home and host key are per line only). */
 export interface ImportDefaults {
   loginUser?: string;
   port?: number;
@@ -93,6 +93,7 @@ export function createInventoryImport(deps: InventoryImportDeps) {
         loginUser: row.user ?? defaults.loginUser ?? 'root',
         managementUser: defaults.managementUser,
         hostKeySha256: row.hostKeySha256,
+        homeDir: row.homeDir,
         dropInPath: defaults.dropInPath,
         reloadCommand: defaults.reloadCommand,
         validateCommand: defaults.validateCommand,

@@ -34,6 +34,8 @@ import type {
   Region,
   RegisteredHost,
   RegisterHostRequest,
+  ImportHostsRequest,
+  ImportHostsResponse,
   ResourceGroup,
   SignInRequest,
   SignInResponse,
@@ -227,6 +229,8 @@ export const api = {
   instanceAction: async (id: string, action: 'start' | 'stop' | 'restart') => (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/${action}`)).instance,
   /** Contacts the host once (host key checked or pinned, management key tried by a login) before anything is kept. */
   registerHost: (regionId: string, body: RegisterHostRequest) => request<RegisteredHost>('POST', `/regions/${enc(regionId)}/hosts`, body),
+  /** Sends an inventory to register as one task (202); every line is checked first, a bad one refuses them all. */
+  importHosts: (body: ImportHostsRequest) => request<ImportHostsResponse>('POST', '/hosts/imports', body),
   /** Changes how keyfleet reaches a registered host; contacts it when the pin or the management key changes. */
   updateHost: (id: string, body: UpdateHostRequest) => request<UpdatedHost>('PATCH', `/instances/${enc(id)}/host`, body),
   /** Reads registered hosts over SSH (all of the region without ids) and compares them with their bindings; writes nothing. */

@@ -11,6 +11,7 @@ import type {
   CreateGroupBody,
   CreatePolicyBody,
   CreateUserBody,
+  ImportHostsBody,
   InstanceListQuery as InstanceListQuerySchema,
   KeyPairCreateBody,
   KeyPairListQuery as KeyPairListQuerySchema,
@@ -53,6 +54,17 @@ export interface RegisteredHost {
   hostKeySha256: string;
   /** True when no key was given and the one seen now was pinned (trust on first use): the user should compare it. */
   pinnedOnFirstUse: boolean;
+}
+
+/**
+ * POST /api/v1/hosts/imports: the inventory text, read and checked by the server, registered by one task (its
+ * items carry each host's line and, once registered, the host key pinned).
+ */
+export type ImportHostsRequest = Static<typeof ImportHostsBody>;
+export interface ImportHostsResponse {
+  task: Task;
+  /** The format the server read the inventory as (the one asked for, or detected). */
+  format: 'ini' | 'csv';
 }
 
 export interface SignInResponse {

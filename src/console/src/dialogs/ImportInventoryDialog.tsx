@@ -1,13 +1,16 @@
 /**
- * Import an Ansible-style INI / CSV inventory and register every host in it, a few at a time, each as
- * RegisterHostDialog would. The inventory is parsed in the browser by the same pure module the CLI uses
- * (`parseInventory`), so the preview shows exactly what `keyfleet hosts import` would register.
+ * Import an Ansible-style INI / CSV inventory: the text goes to the server as one request (POST /hosts/imports),
+ * which checks every line, makes one task that registers each host, and answers with it; the dialog follows that
+ * task and shows each host's result from the task's items. The preview reads the inventory with the same pure
+ * module the server reads it with, so it shows the rows the server will register; a line the server refuses (the
+ * same address twice, a bad user name, …) is listed in the dialog and nothing is registered.
  */
 import { type FormEvent, useId, useMemo, useState } from 'react';
-import { mapLimit } from '../../../common/concurrency.js';
-import { type InventoryFormat, type InventoryHost, parseInventory } from '../../../api/native/inventory.js';
-import { api, ApiError, errorText } from '../api/client';
+import { detectInventoryFormat, type InventoryFormat, type InventoryHost, parseInventory } from '../../../api/native/inventory.js';
+import { api, errorText } from '../api/client';
+import type { Task, TaskItem } from '../api/types';
 import { useScope } from '../app/scope';
+import { followTask } from '../lib/tasks';
 import { useTextFile } from '../lib/useTextFile';
 import { formatCount, plural } from '../lib/format';
 import { Dialog } from '../ui/Dialog';
@@ -17,24 +20,21 @@ import { privateKeyProblem } from './LiveFields';
 import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
 import { PinnedNotice } from './RegisterHostDialog';
 
-/** Registrations in flight at once during an import. */
-export const IMPORT_CONCURRENCY = 4;
-/** Hosts per imported inventory (each is one request that logs in to the host). */
+/** Hosts per imported inventory (the server's limit too). */
 const MAX_IMPORT = 1000;
-const MAX_INVENTORY_BYTES = 1024 * 1024;
+const MAX_INVENTORY_BYTES = 512 * 1024;
 
 type RowResult =
   | { state: 'waiting' | 'running' }
   | { state: 'ok'; instanceId: string; hostKeySha256: string }
   | { state: 'failed'; code: string; message: string };
 
-export function detectFormat(text: string, fileName: string | null): InventoryFormat {
-  if (fileName) {
-    if (/\.csv$/i.test(fileName)) return 'csv';
-    if (/\.(ini|cfg|hosts|inventory)$/i.test(fileName)) return 'ini';
-  }
-  const first = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l && !l.startsWith('#') && !l.startsWith(';'));
-  return first && first.includes(',') && !first.includes('=') && !first.startsWith('[') ? 'csv' : 'ini';
+/** A task item as a result row: registered with the host key pinned, failed with its code, or not done yet. */
+function resultOf(item: TaskItem | undefined): RowResult {
+  if (!item) return { state: 'waiting' };
+  if (item.status === 'succeeded') return { state: 'ok', instanceId: item.instanceId, hostKeySha256: item.host?.hostKeySha256 ?? '' };
+  if (item.status === 'failed') return { state: 'failed', code: item.errorCode ?? 'Error', message: item.errorMessage ?? '' };
+  return { state: item.status === 'running' ? 'running' : 'waiting' };
 }
 
 export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => void; onChanged: () => void }) {
@@ -49,9 +49,11 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
   const [show, setShow] = useState(false);
   const [step, setStep] = useState<'form' | 'running' | 'result'>('form');
   const [hosts, setHosts] = useState<InventoryHost[]>([]);
-  const [results, setResults] = useState<RowResult[]>([]);
+  const [task, setTask] = useState<Task | null>(null);
+  const [items, setItems] = useState<TaskItem[]>([]);
+  const [refused, setRefused] = useState<string | null>(null);
 
-  const effFormat: InventoryFormat = format === 'auto' ? detectFormat(text, fileName) : format;
+  const effFormat: InventoryFormat = format === 'auto' ? detectInventoryFormat(text, fileName) : format;
   const parsed = useMemo((): { hosts: InventoryHost[]; problem: string | null } => {
     if (text.trim() === '') return { hosts: [], problem: null };
     try {
@@ -70,31 +72,60 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setShow(true);
+    setRefused(null);
     if (text.trim() === '' || parsed.problem || keyProblem || advProblem) return;
-    const list = parsed.hosts;
-    const shared = { managementPrivateKey: key.text.trim() + '\n', ...advancedBody(advanced), passwordLogin: policy.passwordLogin, sudo: policy.sudo, ...(groupId ? { resourceGroupId: groupId } : {}) };
-    // The key is in `shared` for the duration of the import only; the dialog's field forgets it now.
+    const body = {
+      regionId,
+      inventory: text,
+      format: effFormat,
+      managementPrivateKey: key.text.trim() + '\n',
+      defaults: { ...advancedBody(advanced), passwordLogin: policy.passwordLogin, sudo: policy.sudo, ...(groupId ? { resourceGroupId: groupId } : {}) },
+    };
+    let submitted: Task;
+    try {
+      submitted = (await api.importHosts(body)).task;
+    } catch (err) {
+      // A refused inventory registers nothing; the server's message lists every bad line.
+      setRefused(errorText(err));
+      return;
+    }
+    // The key went with the request and is held by the server for this task only; the dialog's field forgets it now.
     setKey(emptyKey);
-    setHosts(list);
-    setResults(list.map(() => ({ state: 'waiting' })));
+    setHosts(parsed.hosts);
+    setTask(submitted);
+    setItems([]);
     setStep('running');
-    const setRow = (index: number, r: RowResult) => setResults((rs) => rs.map((x, j) => (j === index ? r : x)));
-    await mapLimit(list, IMPORT_CONCURRENCY, async (h, index) => {
-      setRow(index, { state: 'running' });
+    // Each progress update (a host done) re-reads the items, one read at a time, so rows fill in as hosts finish.
+    let reading = false;
+    let seen = 0;
+    const readItems = async (t: Task) => {
+      setTask(t);
+      if (reading || t.succeeded + t.failed === seen) return;
+      reading = true;
+      seen = t.succeeded + t.failed;
       try {
-        const r = await api.registerHost(regionId, { name: h.name, address: h.address, port: h.port, loginUser: h.user, ...shared });
-        setRow(index, { state: 'ok', instanceId: r.instance.id, hostKeySha256: r.hostKeySha256 });
-      } catch (err) {
-        setRow(index, err instanceof ApiError ? { state: 'failed', code: err.code, message: err.message } : { state: 'failed', code: 'Error', message: errorText(err) });
+        setItems((await api.taskItems(t.id, { offset: 0, limit: MAX_IMPORT })).items);
+      } catch {
+        // The final read below shows every result.
+      } finally {
+        reading = false;
       }
-    });
+    };
+    try {
+      const done = await followTask(submitted.id, (t) => void readItems(t));
+      setTask(done.task);
+      setItems(done.items);
+    } catch (err) {
+      setRefused(errorText(err));
+    }
     setStep('result');
     onChanged();
   };
 
-  const finished = results.filter((r) => r.state === 'ok' || r.state === 'failed').length;
-  const ok = results.filter((r) => r.state === 'ok').length;
-  const failed = results.filter((r) => r.state === 'failed').length;
+  const results = hosts.map((_, index) => resultOf(items[index]));
+  const finished = task ? task.succeeded + task.failed : 0;
+  const ok = task?.succeeded ?? 0;
+  const failed = task?.failed ?? 0;
 
   if (step !== 'form') {
     const running = step === 'running';
@@ -114,7 +145,6 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
           </div>
           <p className="muted" aria-live="polite">
             {formatCount(finished)} of {formatCount(hosts.length)} done · {formatCount(ok)} registered · {formatCount(failed)} failed
-            {running ? ` · ${IMPORT_CONCURRENCY} at a time` : ''}
           </p>
         </div>
         {!running ? (
@@ -124,6 +154,7 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
             <div className="notice notice-error" role="status"><IconError /><div><strong>{plural(ok, 'host')} registered, {formatCount(failed)} failed.</strong><p>A failed host was not registered; fix it and import it again (hosts already registered answer Instance.AlreadyRegistered).</p></div></div>
           )
         ) : null}
+        {!running && refused ? <p className="field-error" role="alert">{refused}</p> : null}
         {!running && ok > 0 ? <PinnedNotice pinnedOnFirstUse /> : null}
         <div className="table-wrap table-wrap-short">
           <table className="table table-compact" aria-label="Result per host">
@@ -211,12 +242,13 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
             autoComplete="off"
             placeholder={'[web]\nweb1 ansible_host=10.0.0.5 ansible_port=22 ansible_user=root\nweb2 ansible_host=10.0.0.6'}
             value={text}
-            onChange={(e) => { setText(e.target.value); setFileName(null); }}
+            onChange={(e) => { setText(e.target.value); setFileName(null); setRefused(null); }}
             aria-invalid={inventoryProblem ? true : undefined}
             aria-describedby={`${id}-inv-state`}
           />
           <div id={`${id}-inv-state`} aria-live="polite">
             {fileError ? <p className="field-error">{fileError}</p> : null}
+            {refused ? <p className="field-error" role="alert">{refused}</p> : null}
             {inventoryProblem ? <p className="field-error">{inventoryProblem}</p> : parsed.hosts.length > 0 ? <p className="field-ok"><IconCheck /> {plural(parsed.hosts.length, 'host')} read as {effFormat.toUpperCase()}</p> : null}
           </div>
         </div>
