@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import pLimit from 'p-limit';
+import { createSemaphore } from '../../common/concurrency.js';
 import { planAuthorizedKeys } from '../../core/binding/authorized-keys.js';
 import { renderSshdDropIn, SSHD_DROP_IN_PATH } from '../../core/binding/sshd-drop-in.js';
 import { fingerprints } from '../../core/keypair/public-key.js';
@@ -71,7 +71,8 @@ const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : 
 export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
   const root = (inst: Pick<Instance, 'id'>) => path.join(opts.dataDir, 'sim', 'instances', inst.id);
   const isLinux = (inst: Instance) => inst.osType === 'linux';
-  const disk = pLimit(DISK_CONCURRENCY);
+  const diskSlots = createSemaphore(DISK_CONCURRENCY);
+  const disk = <T>(work: () => Promise<T>): Promise<T> => diskSlots.run(work);
 
   async function applyCloudInit(rootDir: string, config: BootConfig): Promise<void> {
     const akFile = hostPath(rootDir, '/root/.ssh/authorized_keys');
