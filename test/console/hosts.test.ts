@@ -3,7 +3,8 @@
  * OpenSSH sshd hosts from the harness: register a host through the dialog by pasting the management key (a wrong
  * fingerprint given up front is refused with Live.HostKeyChanged and registers nothing; without one the key seen is
  * pinned and shown, equal to the harness host's), import an INI inventory with the second host and an unreachable
- * address (one success row with the pinned fingerprint, one failure row with its code), and see both hosts in the
+ * address (one success row with the pinned fingerprint, one failure row with its code; the inventory goes to the
+ * server once, as text, and a line the server refuses is listed), and see both hosts in the
  * instances table marked "host", whose Actions offer live key changes only.
  *
  * Registration only logs in (no sshd reload), so the harness's reload agent is not needed here.
@@ -197,41 +198,46 @@ describe('web console: registered real hosts', () => {
     await dialog().waitFor({ state: 'detached' });
   });
 
-  test('an import registers at most 4 hosts at a time, with a progress bar and a row per host', async () => {
-    // Count the registrations in flight as the browser sends them (each held 250 ms so they overlap).
-    let inFlight = 0;
-    let most = 0;
-    let seen = 0;
-    await page.route('**/api/v1/regions/*/hosts', async (route) => {
-      seen++;
-      inFlight++;
-      most = Math.max(most, inFlight);
-      try {
-        await new Promise((r) => setTimeout(r, 250));
-        await route.fulfill({ response: await route.fetch() });
-      } finally {
-        inFlight--;
-      }
-    });
+  test('an import is one request carrying the inventory text, followed as a task; a line the server refuses is listed and nothing is sent per host', async () => {
+    // Count what the browser sends: the import itself, and (none expected) single registrations.
+    const imports: any[] = [];
+    let singles = 0;
+    const onRequest = (req: { url(): string; method(): string; postDataJSON(): any }) => {
+      if (req.method() !== 'POST') return;
+      if (/\/api\/v1\/hosts\/imports$/.test(req.url())) imports.push(req.postDataJSON());
+      if (/\/api\/v1\/regions\/[^/]+\/hosts$/.test(req.url())) singles++;
+    };
+    page.on('request', onRequest);
     try {
       await page.getByRole('button', { name: 'Import inventory' }).click();
       const d = dialog();
-      const csv = ['name,address,port,user', ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `dead-${n},127.31.250.${240 + n},1,root`)].join('\n');
+      const dead = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `dead-${n},127.31.250.${240 + n},1,root`);
+      // The same address twice reads fine in the browser; the server refuses the whole inventory and says where.
+      await d.getByLabel('Inventory', { exact: true }).fill(['name,address,port,user', ...dead, 'dead-again,127.31.250.241,1,root'].join('\n'));
+      await d.getByText('10 hosts read as CSV').waitFor();
+      await d.getByLabel('Management private key (the same for every host)', { exact: true }).fill(mgmtKey);
+      await d.getByRole('button', { name: 'Register 10 hosts' }).click();
+      await d.getByText(/line 11 \(dead-again\): 127\.31\.250\.241:1 is already on line 2/).waitFor();
+      assert.equal(imports.length, 1);
+      assert.equal(await d.getByRole('heading', { name: 'Import inventory' }).count(), 1, 'the form stays open');
+
+      const csv = ['name,address,port,user', ...dead].join('\n');
       await d.getByLabel('Inventory', { exact: true }).fill(csv);
       await d.getByText('9 hosts read as CSV').waitFor();
-      await d.getByLabel('Management private key (the same for every host)', { exact: true }).fill(mgmtKey);
       await d.getByRole('button', { name: 'Register 9 hosts' }).click();
-      await d.getByRole('heading', { name: 'Registering hosts…' }).waitFor();
       await d.getByRole('heading', { name: 'Import finished' }).waitFor({ timeout: 60_000 });
-      assert.equal(seen, 9, 'one request per host');
-      assert.equal(most, 4, 'four registrations in flight at most, and four used');
+      assert.equal(imports.length, 2, 'one request for the whole inventory');
+      assert.equal(imports[1].inventory, csv, 'the inventory is sent as text, read by the server');
+      assert.equal(imports[1].format, 'csv');
+      assert.equal(singles, 0, 'no registration per host from the browser');
       await d.getByText('9 of 9 done · 0 registered · 9 failed').waitFor();
-      const states = await d.getByRole('table', { name: 'Result per host' }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-result')));
-      assert.deepEqual(states, Array(9).fill('failed'));
+      const rows = d.getByRole('table', { name: 'Result per host' }).locator('tbody tr');
+      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-result'))), Array(9).fill('failed'));
+      assert.match((await rows.first().textContent())!, /Failed\s*Live\.Unreachable/);
       await d.getByRole('button', { name: 'Close', exact: true }).click();
       await dialog().waitFor({ state: 'detached' });
     } finally {
-      await page.unroute('**/api/v1/regions/*/hosts');
+      page.off('request', onRequest);
     }
   });
 
