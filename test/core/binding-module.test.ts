@@ -179,6 +179,24 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     await runner.close();
   });
 
+  test('live: a host that still takes passwords at a keyboard-interactive prompt fails the proof and is restored', async () => {
+    const clock = fakeClock();
+    const { binding, runner, fleet } = setup(clock);
+    const { keyPair, instances } = await seed(1);
+    const inst = instances[0]!;
+    fleet.alsoOffers(inst.address, ['keyboard-interactive']);
+    const task = await binding.submit(caller(), { regionId: REGION, kind: 'bind', keyPairName: keyPair.name, instanceIds: [inst.id], mode: 'live', credential: { kind: 'password', password: 'pw' }, maxBatch: 50 });
+    await untilFinished(clock, task);
+    const [item] = await itemsOf(task);
+    assert.equal(item?.errorCode, 'Live.VerificationFailed');
+    assert.match(item?.errorMessage ?? '', /password login is still offered/);
+    assert.equal(fleet.files.has(`${inst.address}:/root/.ssh/authorized_keys`), false, 'the key written for the proof was taken back');
+    const now = await store.instances.get('acc-1', inst.id);
+    assert.equal(now?.keyPairName, null);
+    assert.equal(now?.appliedPasswordLogin, true);
+    await runner.close();
+  });
+
   test('live: a Stopped instance takes the change at its next start instead', async () => {
     const clock = fakeClock();
     const { binding, runner, fleet } = setup(clock);

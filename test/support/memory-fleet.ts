@@ -15,6 +15,8 @@ export interface MemoryFleet extends LiveAccess {
   opened: Map<string, number>;
   /** The next `n` session openings to `host` fail as unreachable. */
   failNext(host: string, n: number): void;
+  /** Methods `host` offers whatever its files say (e.g. keyboard-interactive turned on by another drop-in). */
+  alsoOffers(host: string, methods: string[]): void;
 }
 
 const keyBody = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
@@ -23,6 +25,7 @@ export function memoryFleet(): MemoryFleet {
   const files = new Map<string, RemoteFile>();
   const opened = new Map<string, number>();
   const failures = new Map<string, number>();
+  const extra = new Map<string, string[]>();
   const write = (host: string, p: string, content: string, attrs: { mode: number; uid?: number; gid?: number }) =>
     void files.set(`${host}:${p}`, { content, mode: attrs.mode, uid: attrs.uid ?? 0, gid: attrs.gid ?? 0 });
   const unreachableOnce = (host: string) => {
@@ -51,6 +54,7 @@ export function memoryFleet(): MemoryFleet {
     files,
     opened,
     failNext: (host, n) => void failures.set(host, n),
+    alsoOffers: (host, methods) => void extra.set(host, methods),
     async openSession(target) {
       unreachableOnce(target.host);
       opened.set(target.host, (opened.get(target.host) ?? 0) + 1);
@@ -61,7 +65,8 @@ export function memoryFleet(): MemoryFleet {
       const all = filesOf(target.host);
       const keys = all.filter((f) => f.path.endsWith('/authorized_keys')).flatMap((f) => f.content.split('\n').map(keyBody));
       const passwordOff = all.some((f) => f.path.includes('sshd_config.d') && /PasswordAuthentication\s+no/i.test(f.content));
-      return { keyAccepted: publicKeyLine === null ? null : keys.includes(keyBody(publicKeyLine)), methods: passwordOff ? ['publickey'] : ['publickey', 'password'], hostKeySha256: MEMORY_HOST_KEY };
+      const methods = [...(passwordOff ? ['publickey'] : ['publickey', 'password']), ...(extra.get(target.host) ?? [])];
+      return { keyAccepted: publicKeyLine === null ? null : keys.includes(keyBody(publicKeyLine)), methods, hostKeySha256: MEMORY_HOST_KEY };
     },
     tryLogin: async () => ({ ok: true, hostKeySha256: MEMORY_HOST_KEY }),
   };

@@ -231,14 +231,17 @@ async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: Host
       }
     }
   };
-  const passwordAsWanted = (methods: string[]) => desired.passwordLogin === null || methods.includes('password') === desired.passwordLogin;
+  // A password can also be typed at a keyboard-interactive prompt (PAM): "password login off" means neither is
+  // offered. A drop-in read before keyfleet's can turn keyboard-interactive back on, and the first value wins.
+  const passwordOffered = (methods: string[]) => methods.includes('password') || (desired.passwordLogin === false && methods.includes('keyboard-interactive'));
+  const passwordAsWanted = (methods: string[]) => desired.passwordLogin === null || passwordOffered(methods) === desired.passwordLogin;
   const reasons: string[] = [];
   if (desired.key) {
     const probe = await probeLogin(desired.key.publicKey);
     if (probe.keyAccepted !== true) return { ok: false, reason: `key '${desired.key.keyPairName}' is not accepted` };
     reasons.push(`key '${desired.key.keyPairName}' accepted`);
     if (!passwordAsWanted(probe.methods)) {
-      return { ok: false, reason: `password login is ${probe.methods.includes('password') ? 'still offered' : 'not offered'}` };
+      return { ok: false, reason: `password login is ${passwordOffered(probe.methods) ? 'still offered' : 'not offered'}` };
     }
   }
   if (profile.removedPublicKey) {
@@ -246,7 +249,7 @@ async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: Host
     if (probe.keyAccepted === true) return { ok: false, reason: 'the removed key is still accepted' };
     reasons.push('removed key refused');
     if (!desired.key && !passwordAsWanted(probe.methods)) {
-      return { ok: false, reason: `password login is ${probe.methods.includes('password') ? 'offered' : 'not offered'}` };
+      return { ok: false, reason: `password login is ${passwordOffered(probe.methods) ? 'offered' : 'not offered'}` };
     }
   }
   if (!desired.key && !profile.removedPublicKey && desired.passwordLogin !== null) {
