@@ -7,7 +7,8 @@ import { type Tag, validateTags } from '../keypair/keypair.js';
 import type { ComputeBackend, InstanceFilter, Logger, Page, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import { type Instance, type InstanceStatus, validateInstanceName, validatePassword } from './instance.js';
-import { bootConfigOf, isRestartPending, withApplied } from './instance-state.js';
+import { createInstanceDriver } from './instance-driver.js';
+import { isRestartPending } from './instance-state.js';
 
 export interface InstanceServiceDeps {
   store: Store;
@@ -75,8 +76,7 @@ const INSTANCE_STATUSES: readonly InstanceStatus[] = ['Pending', 'Starting', 'Ru
 
 export function createInstanceService(deps: InstanceServiceDeps) {
   const { store, compute, clock, ids, regions, logger } = deps;
-  /** One driver at a time per instance; transitions on one machine never interleave. */
-  const drivers = new Map<string, Promise<void>>();
+  const { drive, settle } = createInstanceDriver({ store, compute, clock, logger });
 
   async function load(caller: Caller, id: string): Promise<Instance> {
     if (typeof id !== 'string' || id === '') throw new CoreError('Input.Missing', 'The instance ID is required.', { parameter: 'InstanceId' });
@@ -97,63 +97,6 @@ export function createInstanceService(deps: InstanceServiceDeps) {
       await tx.instances.update(inst);
       return inst;
     });
-  }
-
-  /** Brings a machine from a transitional state to a stable one. Safe to call again after a crash. */
-  async function step(accountId: string, id: string): Promise<void> {
-    const inst = await store.instances.get(accountId, id);
-    if (!inst) return;
-    if (inst.status === 'Pending') {
-      const { hostKeySha256 } = await compute.provision(inst, null);
-      await store.transaction(async (tx) => {
-        const cur = await tx.instances.get(accountId, id);
-        if (!cur || cur.status !== 'Pending') return;
-        cur.hostKeySha256 = hostKeySha256;
-        // Created with start=false: rest Stopped once the disk is ready.
-        cur.status = cur.startAfterProvision ? 'Starting' : 'Stopped';
-        cur.updatedAt = clock.now();
-        await tx.instances.update(cur);
-      });
-      return step(accountId, id);
-    }
-    if (inst.status === 'Starting') {
-      const config = bootConfigOf(inst);
-      await compute.boot(inst, config);
-      await store.transaction(async (tx) => {
-        const cur = await tx.instances.get(accountId, id);
-        if (!cur || cur.status !== 'Starting') return;
-        const next = withApplied(cur, config);
-        next.status = 'Running';
-        next.hasPassword = cur.hasPassword;
-        next.updatedAt = clock.now();
-        await tx.instances.update(next);
-      });
-      return;
-    }
-    if (inst.status === 'Stopping') {
-      await compute.shutdown(inst);
-      await store.transaction(async (tx) => {
-        const cur = await tx.instances.get(accountId, id);
-        if (!cur || cur.status !== 'Stopping') return;
-        cur.status = 'Stopped';
-        cur.updatedAt = clock.now();
-        await tx.instances.update(cur);
-      });
-    }
-  }
-
-  function drive(accountId: string, id: string): Promise<void> {
-    const prev = drivers.get(id) ?? Promise.resolve();
-    const next = prev
-      .then(() => step(accountId, id))
-      .catch((err: unknown) => {
-        logger.error('instance transition failed', { instanceId: id, error: err instanceof Error ? err.message : String(err) });
-      })
-      .finally(() => {
-        if (drivers.get(id) === next) drivers.delete(id);
-      });
-    drivers.set(id, next);
-    return next;
   }
 
   return {
@@ -340,9 +283,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     },
 
     /** Waits until every transition started so far has finished (used at shutdown and by tests). */
-    async settle(): Promise<void> {
-      while (drivers.size > 0) await Promise.allSettled([...drivers.values()]);
-    },
+    settle,
   };
 }
 
