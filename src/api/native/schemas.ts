@@ -68,6 +68,17 @@ export const RunInstancesBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** How keyfleet reaches and changes a host: given by a registration, and once for every host by an import. */
+const HostSettings = {
+  managementUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  dropInPath: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  reloadCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  validateCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  passwordLogin: Type.Optional(Type.Union([Type.Literal('managed'), Type.Literal('unmanaged')])),
+  sudo: Type.Optional(Type.Boolean()),
+  resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+};
+
 export const RegisterHostBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128 }),
@@ -75,15 +86,9 @@ export const RegisterHostBody = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
     loginUser: Type.String({ minLength: 1, maxLength: 32 }),
     homeDir: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-    managementUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
     managementPrivateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
     hostKeySha256: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    dropInPath: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-    reloadCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-    validateCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-    passwordLogin: Type.Optional(Type.Union([Type.Literal('managed'), Type.Literal('unmanaged')])),
-    sudo: Type.Optional(Type.Boolean()),
-    resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    ...HostSettings,
     description: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: false },
@@ -103,13 +108,7 @@ export const ImportHostsBody = Type.Object(
       {
         loginUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
         port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-        managementUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
-        dropInPath: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-        reloadCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-        validateCommand: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-        passwordLogin: Type.Optional(Type.Union([Type.Literal('managed'), Type.Literal('unmanaged')])),
-        sudo: Type.Optional(Type.Boolean()),
-        resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        ...HostSettings,
       },
       { additionalProperties: false },
     )),

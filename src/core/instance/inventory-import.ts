@@ -18,9 +18,8 @@ import type { KeyMaterial } from '../keypair/key-material.js';
 import type { Logger, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import type { TaskExecutor, TaskRunner } from '../task/task-runner.js';
-import { IMPORT_KIND, type ItemPayload, type Task, type TaskItem } from '../task/task.js';
+import { IMPORT_KIND, type ItemPayload, pendingItem, queuedTask, type Task, type TaskItem } from '../task/task.js';
 import type { HostService, RegisterHostInput } from './host-service.js';
-import type { PasswordLoginPolicy } from './instance.js';
 
 /** Hosts per import: each is one SSH login now and one instance; a larger fleet is imported in parts. */
 export const MAX_IMPORT_HOSTS = 1000;
@@ -33,17 +32,10 @@ export type InventoryRow =
   | { line: number; problem: string };
 
 /** What every host of the inventory is registered with, unless its own line says otherwise (port, user; home and host key are per line only). */
-export interface ImportDefaults {
+export type ImportDefaults = Pick<RegisterHostInput, 'managementUser' | 'dropInPath' | 'reloadCommand' | 'validateCommand' | 'passwordLogin' | 'sudo' | 'resourceGroupId'> & {
   loginUser?: string;
   port?: number;
-  managementUser?: string;
-  dropInPath?: string;
-  reloadCommand?: string;
-  validateCommand?: string;
-  passwordLogin?: PasswordLoginPolicy;
-  sudo?: boolean;
-  resourceGroupId?: string;
-}
+};
 
 export interface ImportRequest {
   regionId: string;
@@ -142,40 +134,9 @@ export function createInventoryImport(deps: InventoryImportDeps) {
     if (defaults.resourceGroupId !== undefined && !(await store.accounts.listResourceGroups(caller.accountId)).some((g) => g.id === defaults.resourceGroupId)) {
       throw new CoreError('ResourceGroup.NotFound', `The resource group '${String(defaults.resourceGroupId).slice(0, 64)}' does not exist.`, { resourceGroupId: String(defaults.resourceGroupId).slice(0, 64) });
     }
-    const task: Task = {
-      id: deps.ids.uuid(),
-      accountId: caller.accountId,
-      regionId: region.id,
-      kind: IMPORT_KIND,
-      mode: 'live',
-      keyPairId: null,
-      keyPairName: null,
-      status: 'queued',
-      total: payloads.length,
-      succeeded: 0,
-      failed: 0,
-      face: caller.face,
-      requestId: caller.requestId,
-      createdBy: caller.userId,
-      createdAt: clock.now(),
-      startedAt: null,
-      finishedAt: null,
-      options: {},
-    };
-    const items: TaskItem[] = payloads.map((p, seq) => ({
-      taskId: task.id,
-      seq,
-      // No instance until the host is registered; the item then records the new instance's id.
-      instanceId: '',
-      status: 'pending',
-      attempts: 0,
-      errorCode: null,
-      errorMessage: null,
-      note: null,
-      startedAt: null,
-      finishedAt: null,
-      payload: toPayload(p),
-    }));
+    const task = queuedTask(caller, { id: deps.ids.uuid(), regionId: region.id, kind: IMPORT_KIND, mode: 'live', keyPairId: null, keyPairName: null, total: payloads.length, options: {} }, clock.now());
+    // No instance until the host is registered (''); the item then records the new instance's id.
+    const items = payloads.map((p, seq) => pendingItem(task.id, seq, '', toPayload(p)));
     await store.transaction((tx) => tx.tasks.insert(task, items));
     if (key !== undefined) custody.hold(task.id, { kind: 'privateKey', privateKey: key });
     runner.kick(task.id);

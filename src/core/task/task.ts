@@ -1,9 +1,11 @@
 /**
- * Task is a durable unit of work with one item per instance (an import: one item per host to register). Items move pending → running → succeeded|failed;
- * the task finishes when no item is pending or running. A crash leaves rows, not lost work: on start keyfleet
+ * Task is a durable unit of work with one item per instance (an import: one item per host to register). Items
+ * move pending → running → succeeded|failed; the task finishes when no item is pending or running. A crash leaves rows, not lost work: on start keyfleet
  * resumes every unfinished task, and each item's effect is committed together with its new state, so an item
  * is applied at most once.
  */
+import type { Caller } from '../caller.js';
+
 export type TaskKind = 'bind' | 'unbind';
 export type TaskMode = 'on-restart' | 'live';
 
@@ -79,6 +81,20 @@ export interface TaskItem {
    * secret (the management key is held in memory for the task only). Absent or null for bind and unbind.
    */
   payload?: ItemPayload | null;
+}
+
+/** A new task as submitted: queued, nothing done yet, recorded with who submitted it through which face. */
+export function queuedTask(
+  caller: Pick<Caller, 'accountId' | 'face' | 'requestId' | 'userId'>,
+  what: Pick<Task, 'id' | 'regionId' | 'kind' | 'mode' | 'keyPairId' | 'keyPairName' | 'total' | 'options'>,
+  now: Date,
+): Task {
+  return { ...what, accountId: caller.accountId, status: 'queued', succeeded: 0, failed: 0, face: caller.face, requestId: caller.requestId, createdBy: caller.userId, createdAt: now, startedAt: null, finishedAt: null };
+}
+
+/** An item not started yet. */
+export function pendingItem(taskId: string, seq: number, instanceId: string, payload?: ItemPayload): TaskItem {
+  return { taskId, seq, instanceId, status: 'pending', attempts: 0, errorCode: null, errorMessage: null, note: null, startedAt: null, finishedAt: null, ...(payload ? { payload } : {}) };
 }
 
 export function taskStatusOf(t: Pick<Task, 'total' | 'succeeded' | 'failed'>): TaskStatus {
