@@ -26,11 +26,11 @@ const bindDescription = (action: 'bind' | 'unbind') =>
 
 export const TOP_COMMANDS: readonly TopCommand[] = [
   { name: 'serve', description: 'start keyfleet (API, simulated fleet, console) with its embedded defaults', load: async () => (await import('./serve-through-tsx.js')).fillServeCommand },
-  { name: 'key-pairs', alias: 'kp', description: 'SSH key pairs', load: async () => (await import('./commands/resources.js')).fillKeyPairCommands },
-  { name: 'instances', alias: 'i', description: 'instances', load: async () => (await import('./commands/resources.js')).fillInstanceCommands },
-  { name: 'bind', args: '[instanceIds...]', hasOptions: true, description: bindDescription('bind'), load: async () => (await import('./commands/resources.js')).fillBindCommand },
-  { name: 'unbind', args: '[instanceIds...]', hasOptions: true, description: bindDescription('unbind'), load: async () => (await import('./commands/resources.js')).fillBindCommand },
-  { name: 'tasks', description: 'tasks', load: async () => (await import('./commands/resources.js')).fillTaskCommands },
+  { name: 'key-pairs', alias: 'kp', description: 'SSH key pairs', load: async () => (await import('./commands/key-pairs.js')).fillKeyPairCommands },
+  { name: 'instances', alias: 'i', description: 'instances', load: async () => (await import('./commands/instances.js')).fillInstanceCommands },
+  { name: 'bind', args: '[instanceIds...]', hasOptions: true, description: bindDescription('bind'), load: async () => (await import('./commands/bind.js')).fillBindCommand },
+  { name: 'unbind', args: '[instanceIds...]', hasOptions: true, description: bindDescription('unbind'), load: async () => (await import('./commands/bind.js')).fillBindCommand },
+  { name: 'tasks', description: 'tasks', load: async () => (await import('./commands/tasks.js')).fillTaskCommands },
   { name: 'hosts', description: 'existing hosts registered as instances', load: async () => (await import('./commands/hosts.js')).fillHostCommands },
   { name: 'drift', description: 'registered hosts whose keys or sshd drop-in differ from what keyfleet bound', load: async () => (await import('./commands/drift.js')).fillDriftCommands },
   { name: 'users', description: 'users of your account (administrators)', load: async () => (await import('./commands/identity.js')).fillUserCommands },

@@ -40,7 +40,7 @@ async function traced(args: string[], env: Record<string, string> = {}): Promise
 }
 
 const SERVER_MODULES = [/\/src\//, /\/dist\/console\//, /\/node_modules\/(fastify|@fastify|better-sqlite3|ssh2|pg|kysely|typebox|tsx)\//];
-const COMMAND_MODULES = ['resources', 'hosts', 'drift', 'identity', 'groups', 'serve-through-tsx'];
+const COMMAND_MODULES = ['key-pairs', 'instances', 'bind', 'tasks', 'hosts', 'drift', 'identity', 'groups', 'serve-through-tsx'];
 const commandModule = (name: string) => new RegExp(`/dist/cli/${name}-[A-Z0-9]+\\.js$`);
 
 function assertNone(modules: string[], patterns: RegExp[], what: string): void {
@@ -69,8 +69,8 @@ describe('CLI startup', () => {
     const run = await traced(['key-pairs', 'ls', '--json'], { KEYFLEET_ENDPOINT: NOBODY, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET });
     assert.equal(run.code, 4, `unreachable server: ${run.stdout}${run.stderr}`);
     assert.match(run.stdout, /"code": ?"Unreachable"/);
-    assert.ok(run.modules.some((m) => commandModule('resources').test(m)), run.modules.join('\n'));
-    assertNone(run.modules, [...SERVER_MODULES, ...COMMAND_MODULES.filter((n) => n !== 'resources').map(commandModule)], 'key-pairs ls');
+    assert.ok(run.modules.some((m) => commandModule('key-pairs').test(m)), run.modules.join('\n'));
+    assertNone(run.modules, [...SERVER_MODULES, ...COMMAND_MODULES.filter((n) => n !== 'key-pairs').map(commandModule)], 'key-pairs ls');
   });
 
   test('the compiled CLI says what the sources say: help, a command loaded for its help, usage errors', async () => {
