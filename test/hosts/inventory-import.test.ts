@@ -12,9 +12,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, tempDir } from '../support/keyfleet.js';
 import { writePrivateKey } from '../support/openssh.js';
 import type { TestHost } from '../support/sshd-harness.js';
-import { login, REGION, type RegisteredFleet, startRegisteredFleet } from './support/registered-hosts.js';
+import { cli, login, REGION, type RegisteredFleet, startRegisteredFleet } from './support/registered-hosts.js';
 
 const UNREACHABLE = { address: '127.31.250.250', port: 1 };
 
@@ -31,6 +32,9 @@ describe('inventory import: one task, a result per host', () => {
   });
   const instancesAt = async (address: string) =>
     (await fleet.api.call('GET', `/api/v1/regions/${REGION}/instances?search=${encodeURIComponent(address)}&limit=100`)).instances.filter((i: any) => i.address === address);
+  /** The audit entries of one request (the import's submission): one, whatever the task then did. */
+  const auditOf = async (requestId: string) =>
+    (await fleet.api.call('GET', '/api/v1/audit?action=instance:Create&limit=1000')).entries.filter((e: any) => e.requestId === requestId);
   async function finished(taskId: string): Promise<any> {
     for (;;) {
       const { task } = await fleet.api.call('GET', `/api/v1/tasks/${taskId}`);
@@ -69,6 +73,16 @@ describe('inventory import: one task, a result per host', () => {
     assert.ok(!JSON.stringify(r.body).includes(fleet.mgmt.privateKey.split('\n')[1]!), 'the refusal does not carry the key');
     assert.equal((await fleet.api.call('GET', '/api/v1/tasks?limit=1')).total, tasksBefore, 'no task was made');
     for (const h of hosts) assert.deepEqual(await instancesAt(h.address), [], 'no host was registered');
+    assert.deepEqual((await auditOf(r.body.requestId)).map((e: any) => [e.result, e.errorCode]), [['failure', 'Input.Invalid']]);
+
+    // The CLI says the same and exits 1 with nothing registered.
+    const dir = tempDir();
+    const csv = path.join(dir, 'bad.csv');
+    await fs.writeFile(csv, `name,address,port,user\nok,${hosts[0]!.address},${hosts[0]!.port},${hosts[0]!.user}\nbad,${hosts[1]!.address},70000,${hosts[1]!.user}\n`);
+    const out = await cli(['hosts', 'import', csv, '--management-key', fleet.mgmt.privateKeyPath], { KEYFLEET_ENDPOINT: fleet.kf.url, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET });
+    assert.equal(out.code, 1, out.stderr);
+    assert.match(out.stderr, /Input\.Invalid.*line 3: '70000' is not a valid port/s);
+    assert.deepEqual(await instancesAt(hosts[0]!.address), []);
   });
 
   test('an import of the harness hosts and an unreachable one: one task, each host registered or failed on its own, the key released at the end', async () => {
@@ -85,6 +99,7 @@ describe('inventory import: one task, a result per host', () => {
     assert.ok(held || meanwhile.finishedAt, 'the management key is held until the task ends');
 
     const task = await finished(taskId);
+    assert.deepEqual((await auditOf(task.requestId)).map((e: any) => e.result), ['success'], 'audited once, for the submission');
     assert.equal(task.status, 'partial');
     assert.equal(task.succeeded, 3);
     assert.equal(task.failed, 1);
