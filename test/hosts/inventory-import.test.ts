@@ -3,7 +3,8 @@
  * inventory is refused up front with every bad line listed and changes nothing; a good one becomes one import task
  * with a result per host (registered with its host key pinned, or the unreachable one failed with its code); the
  * registered hosts are usable (a live bind with the held management key, proven by `ssh -i`); the management key
- * is never in the task tables or the database files in plaintext, and is released when the task ends.
+ * is never in the task tables or the database files in plaintext, and is released when the task ends; a task
+ * resumed after a restart registers from its stored rows, and the key, held in memory only, is gone on purpose.
  *
  * The hosts are imported with passwordLogin 'unmanaged' (keyfleet never touches sshd), so the harness's per-host
  * sshd drop-in and reload settings, which one shared set of import defaults cannot give, are not needed.
@@ -12,7 +13,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, tempDir } from '../support/keyfleet.js';
+import { openStore } from '../../src/store/open-store.js';
+import { IMPORT_KIND, pendingItem, queuedTask } from '../../src/core/task/task.js';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, startInProcess, tempDir } from '../support/keyfleet.js';
 import { writePrivateKey } from '../support/openssh.js';
 import type { TestHost } from '../support/sshd-harness.js';
 import { cli, login, REGION, type RegisteredFleet, startRegisteredFleet } from './support/registered-hosts.js';
@@ -35,9 +38,9 @@ describe('inventory import: one task, a result per host', () => {
   /** The audit entries of one request (the import's submission): one, whatever the task then did. */
   const auditOf = async (requestId: string) =>
     (await fleet.api.call('GET', '/api/v1/audit?action=instance:Create&limit=1000')).entries.filter((e: any) => e.requestId === requestId);
-  async function finished(taskId: string): Promise<any> {
+  async function finished(taskId: string, api = fleet.api): Promise<any> {
     for (;;) {
-      const { task } = await fleet.api.call('GET', `/api/v1/tasks/${taskId}`);
+      const { task } = await api.call('GET', `/api/v1/tasks/${taskId}`);
       if (task.finishedAt) return task;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -142,6 +145,32 @@ describe('inventory import: one task, a result per host', () => {
     for (const file of (await fs.readdir(dir)).filter((f) => f.startsWith('keyfleet.db'))) {
       const bytes = await fs.readFile(path.join(dir, file), 'latin1');
       assert.ok(!bytes.includes(keyBody.slice(0, 40)), `the key is not in ${file} in plaintext`);
+    }
+  });
+
+  test('a task resumed after a restart still knows its hosts (the item payload): one that needs no key is registered, one that needed the key fails with Live.CredentialLost', async () => {
+    const dataDir = tempDir();
+    const first = await startInProcess({ dataDir });
+    const who = await first.api.call('GET', '/api/v1/whoami');
+    await first.kf.close();
+    // What a process that died mid-import leaves behind: the task and its pending items, and no key anywhere.
+    const store = await openStore({ dataDir });
+    const caller = { accountId: who.accountId, face: 'native' as const, requestId: 'req-resume', userId: who.userId };
+    const task = queuedTask(caller, { id: 'import-resume', regionId: REGION, kind: IMPORT_KIND, mode: 'live', keyPairId: null, keyPairName: null, total: 2, options: {} }, new Date());
+    const row = (h: TestHost, name: string, withManagementKey: boolean) => ({ line: 1, name, address: h.address, port: h.port, loginUser: h.user, homeDir: h.home, withManagementKey });
+    await store.transaction((tx) => tx.tasks.insert(task, [pendingItem(task.id, 0, '', row(hosts[0]!, 'resumed-probe', false)), pendingItem(task.id, 1, '', row(hosts[1]!, 'resumed-key', true))]));
+    await store.close();
+
+    const second = await startInProcess({ dataDir });
+    try {
+      assert.equal((await finished(task.id, second.api)).status, 'partial');
+      const { items } = await second.api.call('GET', `/api/v1/tasks/${task.id}/items`);
+      assert.deepEqual(items.map((i: any) => [i.host.name, i.status, i.errorCode]), [['resumed-probe', 'succeeded', null], ['resumed-key', 'failed', 'Live.CredentialLost']]);
+      assert.equal(items[0].host.hostKeySha256, hosts[0]!.hostKeySha256);
+      const inst = await second.api.instance(items[0].instanceId);
+      assert.equal(inst.host.hasManagementKey, false);
+    } finally {
+      await second.kf.close();
     }
   });
 });
