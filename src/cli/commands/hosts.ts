@@ -5,9 +5,9 @@
  * prints one result row per host; one host's failure does not stop the others.
  */
 import fs from 'node:fs';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { KeyfleetClient } from '../client.js';
+import { followTask } from '../follow-task.js';
 import { EXIT } from '../options.js';
 import { printFields, printJson, printTable } from '../output.js';
 import { type Ctx, withClient } from '../with-client.js';
@@ -78,7 +78,7 @@ export function fillHostCommands(hosts: Command, ctx: Ctx): void {
         ...(managementPrivateKey ? { managementPrivateKey } : {}),
         defaults: { ...defaults, ...(o.loginUser ? { loginUser: o.loginUser } : {}) },
       });
-      const task = await followImport(c, submitted.task, !g.json && process.stderr.isTTY);
+      const task = await followTask(c, submitted.task, !g.json && process.stderr.isTTY, 'hosts');
       const items: any[] = (await c.request('GET', `/api/v1/tasks/${enc(task.id)}/items?limit=1000`)).items;
       type Row = { name: string; address: string; line: number; ok: boolean; instanceId?: string; hostKeySha256?: string; error?: { code: string; message: string } };
       const rows: Row[] = items.map((i) => ({
@@ -92,25 +92,4 @@ export function fillHostCommands(hosts: Command, ctx: Ctx): void {
       else printTable(['Name', 'Address', 'Result', 'Host key (pinned)'], rows.map((r) => [r.name, r.address, r.ok ? r.instanceId : `${r.error!.code}: ${r.error!.message}`, r.hostKeySha256]), `task ${task.id}: ${task.succeeded} registered, ${task.failed} failed`);
       if (task.failed > 0) process.exitCode = EXIT.partial;
     }));
-}
-
-/**
- * Follows an import task to its end with a progress bar of hosts on a terminal: the server's progress stream while
- * it lasts, then (a proxy that cut it) the task read every 250 ms.
- */
-async function followImport(c: KeyfleetClient, submitted: any, drawBar: boolean): Promise<any> {
-  const bar = drawBar ? new cliProgress.SingleBar({ format: ' {bar} {value}/{total} hosts | {failed} failed', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-  let task = submitted;
-  const seen = (t: any) => {
-    task = t;
-    bar?.update(t.succeeded + t.failed, { failed: t.failed });
-  };
-  bar?.start(task.total, 0, { failed: 0 });
-  try {
-    await c.stream(`/api/v1/tasks/${enc(task.id)}/progress`, (_event, data) => data?.task && seen(data.task)).catch(() => undefined);
-    for (; !task.finishedAt; await new Promise((r) => setTimeout(r, 250))) seen((await c.request('GET', `/api/v1/tasks/${enc(task.id)}`)).task);
-  } finally {
-    bar?.stop();
-  }
-  return task;
 }
