@@ -68,7 +68,7 @@ export function createInventoryImport(deps: InventoryImportDeps) {
   const recorder = createItemRecorder(store, clock);
 
   /** Every row checked as a registration would check it; the problems, by line, of the rows that fail. */
-  function problemsOf(region: Region, rows: InventoryRow[], defaults: ImportDefaults, withKey: boolean): { payloads: HostPayload[]; problems: string[] } {
+  function checkRows(region: Region, rows: InventoryRow[], defaults: ImportDefaults, withKey: boolean): { payloads: HostPayload[]; problems: string[] } {
     const payloads: HostPayload[] = [];
     const problems: string[] = [];
     const seen = new Map<string, number>();
@@ -121,7 +121,7 @@ export function createInventoryImport(deps: InventoryImportDeps) {
     // Throws PrivateKey.Malformed (never quoting the key), once for the whole inventory.
     if (key !== undefined) deps.keys.publicKeyOf(key);
     const defaults = req.defaults ?? {};
-    const { payloads, problems } = problemsOf(region, rows, defaults, key !== undefined);
+    const { payloads, problems } = checkRows(region, rows, defaults, key !== undefined);
     if (problems.length > 0) {
       const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
       const more = problems.length - listed.length;
