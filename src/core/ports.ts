@@ -6,7 +6,7 @@ import type { Account, AccessKey, Group, GroupSummary, Policy, ResourceGroup, Se
 import type { AuditRepo } from './audit/audit.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
-import type { Task, TaskItem, TaskItemStatus, TaskStatus } from './task/task.js';
+import type { Task, TaskItem, TaskItemStatus, TaskKind, TaskStatus } from './task/task.js';
 
 export interface Page<T> {
   items: T[];
@@ -69,6 +69,8 @@ export interface TaskFilter {
   accountId: string;
   regionId?: string;
   statuses?: TaskStatus[];
+  /** Only tasks of these kinds (a cloud face lists its key pair tasks, not inventory imports). */
+  kinds?: TaskKind[];
   offset: number;
   limit: number;
 }

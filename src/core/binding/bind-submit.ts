@@ -11,7 +11,7 @@ import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
 import type { KeyPair } from '../keypair/keypair.js';
 import type { Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
-import type { Task, TaskItem } from '../task/task.js';
+import { pendingItem, queuedTask, type Task } from '../task/task.js';
 import { type BindRequest, validateInstanceIds } from './bind-request.js';
 
 export interface BindSubmitDeps {
@@ -59,38 +59,9 @@ export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps)
     if (req.options?.port !== undefined && !isPort(req.options.port)) {
       throw new CoreError('Input.Invalid', `The SSH port '${String(req.options.port)}' is not valid.`, { parameter: 'port' });
     }
-    const task: Task = {
-      id: ids.uuid(),
-      accountId: caller.accountId,
-      regionId: region.id,
-      kind: req.kind,
-      mode: req.mode,
-      keyPairId: keyPair?.id ?? null,
-      keyPairName: keyPair?.name ?? null,
-      status: 'queued',
-      total: instanceIds.length,
-      succeeded: 0,
-      failed: 0,
-      face: caller.face,
-      requestId: caller.requestId,
-      createdBy: caller.userId,
-      createdAt: clock.now(),
-      startedAt: null,
-      finishedAt: null,
-      options: { ...req.options },
-    };
-    const items: TaskItem[] = instanceIds.map((instanceId, seq) => ({
-      taskId: task.id,
-      seq,
-      instanceId,
-      status: 'pending',
-      attempts: 0,
-      errorCode: null,
-      errorMessage: null,
-      note: null,
-      startedAt: null,
-      finishedAt: null,
-    }));
+    const what = { id: ids.uuid(), regionId: region.id, kind: req.kind, mode: req.mode, keyPairId: keyPair?.id ?? null, keyPairName: keyPair?.name ?? null, total: instanceIds.length, options: { ...req.options } };
+    const task = queuedTask(caller, what, clock.now());
+    const items = instanceIds.map((instanceId, seq) => pendingItem(task.id, seq, instanceId));
     await store.transaction((tx) => tx.tasks.insert(task, items));
     return task;
   };

@@ -43,7 +43,7 @@ export function createItemRecorder(store: Store, clock: Clock) {
         seq: item.seq,
         instanceId: inst.id,
         accountId: inst.accountId,
-        action: task.kind,
+        action: task.kind === 'unbind' ? 'unbind' : 'bind',
         keyPairId: task.kind === 'bind' ? (kp?.id ?? null) : task.keyPairId,
         keyPairName: task.kind === 'bind' ? (kp?.name ?? null) : task.keyPairName,
         mode: applied ? 'live' : 'on-restart',

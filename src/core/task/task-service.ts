@@ -8,7 +8,7 @@ import type { Caller } from '../caller.js';
 import type { Clock } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { Page, Store } from '../ports.js';
-import type { Task, TaskItem, TaskStatus } from './task.js';
+import type { Task, TaskItem, TaskKind, TaskStatus } from './task.js';
 
 export interface TaskServiceDeps {
   store: Store;
@@ -27,6 +27,8 @@ const WATCH_MIN_INTERVAL_MS = 100;
 export interface TaskScope {
   regionId?: string;
   statuses?: TaskStatus[];
+  /** Only tasks of these kinds: a task of another kind is answered like one that does not exist. */
+  kinds?: TaskKind[];
 }
 
 /** A task with the item that represents it (its first failed item, else its first) and that item's instance name. */
@@ -36,7 +38,7 @@ export interface TaskOverview {
   instanceName: string | null;
 }
 
-export type TaskListQuery = { regionId?: string; statuses?: TaskStatus[]; offset?: number; limit?: number };
+export type TaskListQuery = { regionId?: string; statuses?: TaskStatus[]; kinds?: TaskKind[]; offset?: number; limit?: number };
 export type TaskItemQuery = { status?: TaskItem['status']; offset?: number; limit?: number };
 
 const notFound = (id: unknown) => new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, { taskId: String(id).slice(0, 80) });
@@ -66,14 +68,14 @@ export function createTaskService({ store, clock, waitFor, subscribe }: TaskServ
     },
     get,
     async list(caller: Caller, q: TaskListQuery): Promise<Page<Task>> {
-      return store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, ...clampList(q) });
+      return store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, kinds: q.kinds, ...clampList(q) });
     },
     /**
      * Tasks with the item that stands for each and the name of its instance. The name is part of what the task
      * did, so task:Describe shows it; the instance itself stays governed by instance:Describe.
      */
     async overview(caller: Caller, q: TaskListQuery): Promise<Page<TaskOverview>> {
-      const page = await store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, ...clampList(q) });
+      const page = await store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, kinds: q.kinds, ...clampList(q) });
       const items = await Promise.all(page.items.map(representative));
       const ids = [...new Set(items.flatMap((i) => (i ? [i.instanceId] : [])))];
       const names = new Map<string, string>();
@@ -128,7 +130,7 @@ export function createTaskService({ store, clock, waitFor, subscribe }: TaskServ
     async delete(caller: Caller, ids: string[], scope: TaskScope = {}): Promise<void> {
       for (const id of ids) {
         const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
-        if (!t || (scope.regionId && t.regionId !== scope.regionId)) throw notFound(id);
+        if (!t || (scope.regionId && t.regionId !== scope.regionId) || (scope.kinds && !scope.kinds.includes(t.kind))) throw notFound(id);
         if (!t.finishedAt || (scope.statuses && !scope.statuses.includes(t.status))) {
           throw new CoreError('Task.NotFailed', `The task '${id}' is ${t.status}; only ${scope.statuses ? scope.statuses.join(' or ') : 'finished'} tasks can be deleted here.`, { taskId: id });
         }
@@ -139,7 +141,7 @@ export function createTaskService({ store, clock, waitFor, subscribe }: TaskServ
     async deleteAll(caller: Caller, scope: TaskScope): Promise<number> {
       let deleted = 0;
       for (;;) {
-        const page = await store.tasks.list({ accountId: caller.accountId, regionId: scope.regionId, statuses: scope.statuses ?? ['succeeded', 'failed', 'partial'], offset: 0, limit: 1000 });
+        const page = await store.tasks.list({ accountId: caller.accountId, regionId: scope.regionId, statuses: scope.statuses ?? ['succeeded', 'failed', 'partial'], kinds: scope.kinds, offset: 0, limit: 1000 });
         const done = page.items.filter((t) => t.finishedAt).map((t) => t.id);
         if (done.length === 0) return deleted;
         await store.tasks.delete(caller.accountId, done);

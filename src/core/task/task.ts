@@ -6,16 +6,12 @@
  */
 import type { Caller } from '../caller.js';
 
-export type TaskKind = 'bind' | 'unbind';
+/** bind and unbind change key pairs (binding/); import registers hosts from an inventory (instance/inventory-import.ts). */
+export type TaskKind = 'bind' | 'unbind' | 'import';
 export type TaskMode = 'on-restart' | 'live';
 
-/**
- * The kind of an inventory import's task ('import', with mode 'live': every host is contacted now). It is not in
- * TaskKind's union yet only because binding code (binding/item-record.ts) writes `task.kind` as a binding event's
- * action, typed 'bind' | 'unbind'; once that narrows the kind itself, TaskKind should list 'import' and this
- * constant become the plain literal. Only instance/inventory-import.ts makes such tasks; executorKey tells them apart.
- */
-export const IMPORT_KIND = 'import' as string as TaskKind;
+/** The kind of an inventory import's task (with mode 'live': every host is contacted now). */
+export const IMPORT_KIND = 'import' satisfies TaskKind;
 
 /** Which executor runs a task's items: bind and unbind by their mode (each applies a key its own way), an import by its kind. */
 export type ExecutorKey = TaskMode | 'import';

@@ -103,6 +103,7 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
       let q = db.selectFrom('tasks').where('account_id', '=', f.accountId);
       if (f.regionId) q = q.where('region_id', '=', f.regionId);
       if (f.statuses) q = q.where('status', 'in', f.statuses);
+      if (f.kinds) q = q.where('kind', 'in', f.kinds);
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await q.selectAll().orderBy('created_at', 'desc').orderBy('id').offset(f.offset).limit(f.limit).execute();
       return { items: rows.map(taskFromRow), total: Number(total.n) };

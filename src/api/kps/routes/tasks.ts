@@ -5,7 +5,7 @@
 import type { Caller } from '../../../core/caller.js';
 import { CoreError } from '../../../core/errors.js';
 import type { Core } from '../../../core/index.js';
-import type { Task, TaskItem, TaskStatus } from '../../../core/task/task.js';
+import type { Task, TaskItem, TaskKind, TaskStatus } from '../../../core/task/task.js';
 import { callerOf, type KpsApp, type KpsContext, type KpsRouteConfig, projectOf } from '../context.js';
 import { ProjectParams, TaskPageQuery, TaskParams } from '../schemas.js';
 import { FAILED_STATUSES, isFailed, RUNNING_STATUSES } from '../task-status.js';
@@ -34,15 +34,18 @@ export function taskRoutes(app: KpsApp, { core }: KpsContext) {
   app.delete('/:project_id/failed-tasks/:task_id', { schema: { params: TaskParams }, config: FAILED_TASK }, async (req, reply) => {
     const id = req.params.task_id;
     if (!UUID.test(id)) throw unknownTask(id);
-    await core.tasks.delete(callerOf(req), [id.toLowerCase()], { regionId: projectOf(req).region.id, statuses: FAILED_STATUSES });
+    await core.tasks.delete(callerOf(req), [id.toLowerCase()], { regionId: projectOf(req).region.id, statuses: FAILED_STATUSES, kinds: KEY_PAIR_TASKS });
     return reply.status(200).send();
   });
 
   app.delete('/:project_id/failed-tasks', { schema: { params: ProjectParams }, config: PROJECT }, async (req, reply) => {
-    await core.tasks.deleteAll(callerOf(req), { regionId: projectOf(req).region.id, statuses: FAILED_STATUSES });
+    await core.tasks.deleteAll(callerOf(req), { regionId: projectOf(req).region.id, statuses: FAILED_STATUSES, kinds: KEY_PAIR_TASKS });
     return reply.status(200).send();
   });
 }
+
+/** KPS shows key pair tasks only: keyfleet's own tasks (an inventory import) are not part of Huawei's API. */
+const KEY_PAIR_TASKS: TaskKind[] = ['bind', 'unbind'];
 
 const unknownTask = (id: string) => new CoreError('Task.NotFound', `The task '${id.slice(0, 64)}' does not exist in this project.`, { taskId: id.slice(0, 64) });
 
@@ -50,7 +53,7 @@ const unknownTask = (id: string) => new CoreError('Task.NotFound', `The task '${
 async function taskIn(core: Core, caller: Caller, regionId: string, id: string): Promise<Task> {
   if (!UUID.test(id)) throw unknownTask(id);
   const task = await core.tasks.get(caller, id.toLowerCase());
-  if (task.regionId !== regionId) throw unknownTask(id);
+  if (task.regionId !== regionId || !KEY_PAIR_TASKS.includes(task.kind)) throw unknownTask(id);
   return task;
 }
 
@@ -63,6 +66,6 @@ async function representativeItem(core: Core, caller: Caller, task: Task): Promi
 }
 
 async function taskRows(core: Core, caller: Caller, regionId: string, statuses: TaskStatus[], offset: number, limit: number) {
-  const page = await core.tasks.overview(caller, { regionId, statuses, offset, limit });
+  const page = await core.tasks.overview(caller, { regionId, statuses, kinds: KEY_PAIR_TASKS, offset, limit });
   return { total: page.total, tasks: page.items.map((o) => taskRowView(o.task, o.item, o.instanceName ?? '')) };
 }

@@ -2,6 +2,12 @@
 import { api } from '../api/client';
 import type { Task, TaskItem } from '../api/types';
 
+/** What a task did, as its title: 'Bind web', 'Unbind web', 'Import hosts'. */
+export function taskTitle(t: Pick<Task, 'kind' | 'keyPairName'>): string {
+  if (t.kind === 'import') return 'Import hosts';
+  return `${t.kind === 'bind' ? 'Bind' : 'Unbind'} ${t.keyPairName ?? 'key pair'}`;
+}
+
 export const isFinished = (t: Pick<Task, 'status'>) => t.status !== 'queued' && t.status !== 'running';
 
 /**

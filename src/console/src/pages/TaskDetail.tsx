@@ -5,6 +5,7 @@ import type { TaskItemStatus } from '../api/types';
 import { Link } from '../app/router';
 import { formatCount, formatDuration, formatTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
+import { taskTitle } from '../lib/tasks';
 import { IconChevronLeft } from '../ui/Icons';
 import { Pager } from '../ui/Pager';
 import { ItemStatusPill, TaskStatusPill } from '../ui/Pills';
@@ -48,7 +49,7 @@ export function TaskDetailPage({ id }: { id: string }) {
       <BackLink />
       <header className="page-header">
         <div>
-          <h1>{t.kind === 'bind' ? 'Bind' : 'Unbind'} {t.keyPairName ?? 'key pair'}</h1>
+          <h1>{taskTitle(t)}</h1>
           <p className="muted mono">{t.id}</p>
         </div>
         <TaskStatusPill status={t.status} />

@@ -6,6 +6,7 @@ import { Link, navigate } from '../app/router';
 import { useScope } from '../app/scope';
 import { formatCount, formatDuration, formatTime, relativeTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
+import { taskTitle } from '../lib/tasks';
 import { IconRefresh, IconTasks } from '../ui/Icons';
 import { Pager } from '../ui/Pager';
 import { TaskStatusPill } from '../ui/Pills';
@@ -85,7 +86,7 @@ export function TasksPage() {
                   <tr key={t.id} data-task-id={t.id} onClick={(e) => { if (!(e.target as HTMLElement).closest('a')) navigate(`/tasks/${t.id}`); }}>
                     <td data-label="Task">
                       <Link to={`/tasks/${t.id}`} className="cell-main">
-                        {t.kind === 'bind' ? 'Bind' : 'Unbind'} {t.keyPairName ?? 'key pair'}
+                        {taskTitle(t)}
                       </Link>
                       <div className="mono muted small">{t.id}</div>
                     </td>
