@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
 
 scripts/test-deps.sh
+echo "== format and lint"; npx biome ci --error-on-warnings .
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
 [ -f src/console/tsconfig.json ] && { echo "== typecheck console"; npx tsc --noEmit -p src/console/tsconfig.json; }
 echo "== import rules"; npx depcruise src --config .dependency-cruiser.cjs
