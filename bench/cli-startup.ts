@@ -44,7 +44,9 @@ async function runOnce(v: Variant, env: NodeJS.ProcessEnv): Promise<void> {
   const cpuBefore = childrenCpuSeconds();
   const start = process.hrtime.bigint();
   const stderr = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, v.args, { env }, (err, _stdout, stderr) => (err ? reject(new Error(`${v.name}: ${err.message}`)) : resolve(stderr)));
+    execFile(process.execPath, v.args, { env }, (err, _stdout, stderr) =>
+      err ? reject(new Error(`${v.name}: ${err.message}`)) : resolve(stderr),
+    );
   });
   v.wall.push(Number(process.hrtime.bigint() - start) / 1e9);
   const cpuAfter = childrenCpuSeconds();
@@ -61,7 +63,12 @@ const seconds = (xs: number[]) => (xs.length ? `${median(xs).toFixed(3)} s` : '-
 async function main(): Promise<void> {
   const { child, url } = await startChild(await testEnv());
   try {
-    const env = { ...process.env, KEYFLEET_ENDPOINT: url, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET };
+    const env = {
+      ...process.env,
+      KEYFLEET_ENDPOINT: url,
+      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+    };
     const client = ['key-pairs', 'ls', '--json'];
     const variants: Variant[] = [
       { name: 'node -e 0', args: ['-e', '0'], wall: [], cpu: [] },
@@ -72,8 +79,11 @@ async function main(): Promise<void> {
     ];
     for (let i = 0; i < RUNS; i++) for (const v of variants) await runOnce(v, env);
     const width = Math.max(...variants.map((v) => v.name.length));
-    console.log(`${'command'.padEnd(width)}  ${'wall (median)'.padStart(13)}  ${'CPU (median)'.padStart(12)}   (${RUNS} runs each)`);
-    for (const v of variants) console.log(`${v.name.padEnd(width)}  ${seconds(v.wall).padStart(13)}  ${seconds(v.cpu).padStart(12)}`);
+    console.log(
+      `${'command'.padEnd(width)}  ${'wall (median)'.padStart(13)}  ${'CPU (median)'.padStart(12)}   (${RUNS} runs each)`,
+    );
+    for (const v of variants)
+      console.log(`${v.name.padEnd(width)}  ${seconds(v.wall).padStart(13)}  ${seconds(v.cpu).padStart(12)}`);
   } finally {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');

@@ -52,29 +52,90 @@ async function main() {
 
   try {
     // The fleet, made through the ECS API itself: a key pair and 50 running instances, all bound.
-    const sdk = new EcsSdk.default(new $OpenApi.Config({ accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET, endpoint: new URL(kf.url).host, protocol: 'http' }));
+    const sdk = new EcsSdk.default(
+      new $OpenApi.Config({
+        accessKeyId: ACCESS_KEY_ID,
+        accessKeySecret: ACCESS_KEY_SECRET,
+        endpoint: new URL(kf.url).host,
+        protocol: 'http',
+      }),
+    );
     await sdk.createKeyPair(new $Ecs.CreateKeyPairRequest({ regionId: REGION, keyPairName: KEY }));
-    const run = await sdk.runInstances(new $Ecs.RunInstancesRequest({ regionId: REGION, imageId: LINUX_IMAGE, amount: FLEET, instanceName: 'bench' }));
+    const run = await sdk.runInstances(
+      new $Ecs.RunInstancesRequest({ regionId: REGION, imageId: LINUX_IMAGE, amount: FLEET, instanceName: 'bench' }),
+    );
     const ids = run.body?.instanceIdSets?.instanceIdSet ?? [];
     for (const deadline = Date.now() + 60_000; ; ) {
-      const d = await sdk.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, status: 'Running', pageSize: 100 }));
+      const d = await sdk.describeInstances(
+        new $Ecs.DescribeInstancesRequest({ regionId: REGION, status: 'Running', pageSize: 100 }),
+      );
       if ((d.body?.totalCount ?? 0) >= FLEET) break;
       if (Date.now() > deadline) throw new Error('the fleet did not boot');
       await new Promise((r) => setTimeout(r, 50));
     }
     const batch = { RegionId: REGION, KeyPairName: KEY, InstanceIds: JSON.stringify(ids) };
-    const attached = await sdk.attachKeyPair(new $Ecs.AttachKeyPairRequest({ regionId: REGION, keyPairName: KEY, instanceIds: batch.InstanceIds }));
+    const attached = await sdk.attachKeyPair(
+      new $Ecs.AttachKeyPairRequest({ regionId: REGION, keyPairName: KEY, instanceIds: batch.InstanceIds }),
+    );
     if (attached.body?.failCount !== '0') throw new Error(`setup attach failed: ${JSON.stringify(attached.body)}`);
 
     const ms = SECONDS * 1000;
     const base = { accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET, durationMs: ms };
     const scenarios: Array<Omit<LoadJob, 'concurrency' | keyof typeof base>> = [
-      { label: 'bare Fastify route (GET /bare)', baseUrl: bareUrl, mode: 'bare', action: '', params: {}, maxRequests: 150_000, warmupRequests: 500 },
-      { label: 'DescribeKeyPairs, raw signed HTTP', baseUrl: kf.url, mode: 'raw', action: 'DescribeKeyPairs', params: { RegionId: REGION }, maxRequests: 40_000, warmupRequests: 300 },
-      { label: 'DescribeKeyPairs, SDK', baseUrl: kf.url, mode: 'sdk', action: 'DescribeKeyPairs', params: { RegionId: REGION }, maxRequests: 40_000, warmupRequests: 300 },
-      { label: 'DetachKeyPair 50, raw signed HTTP', baseUrl: kf.url, mode: 'raw', action: 'DetachKeyPair', params: batch, maxRequests: 3_000, warmupRequests: 20 },
-      { label: 'DetachKeyPair 50, SDK', baseUrl: kf.url, mode: 'sdk', action: 'DetachKeyPair', params: batch, maxRequests: 3_000, warmupRequests: 20 },
-      { label: 'AttachKeyPair 50, raw signed HTTP', baseUrl: kf.url, mode: 'raw', action: 'AttachKeyPair', params: batch, maxRequests: 3_000, warmupRequests: 20 },
+      {
+        label: 'bare Fastify route (GET /bare)',
+        baseUrl: bareUrl,
+        mode: 'bare',
+        action: '',
+        params: {},
+        maxRequests: 150_000,
+        warmupRequests: 500,
+      },
+      {
+        label: 'DescribeKeyPairs, raw signed HTTP',
+        baseUrl: kf.url,
+        mode: 'raw',
+        action: 'DescribeKeyPairs',
+        params: { RegionId: REGION },
+        maxRequests: 40_000,
+        warmupRequests: 300,
+      },
+      {
+        label: 'DescribeKeyPairs, SDK',
+        baseUrl: kf.url,
+        mode: 'sdk',
+        action: 'DescribeKeyPairs',
+        params: { RegionId: REGION },
+        maxRequests: 40_000,
+        warmupRequests: 300,
+      },
+      {
+        label: 'DetachKeyPair 50, raw signed HTTP',
+        baseUrl: kf.url,
+        mode: 'raw',
+        action: 'DetachKeyPair',
+        params: batch,
+        maxRequests: 3_000,
+        warmupRequests: 20,
+      },
+      {
+        label: 'DetachKeyPair 50, SDK',
+        baseUrl: kf.url,
+        mode: 'sdk',
+        action: 'DetachKeyPair',
+        params: batch,
+        maxRequests: 3_000,
+        warmupRequests: 20,
+      },
+      {
+        label: 'AttachKeyPair 50, raw signed HTTP',
+        baseUrl: kf.url,
+        mode: 'raw',
+        action: 'AttachKeyPair',
+        params: batch,
+        maxRequests: 3_000,
+        warmupRequests: 20,
+      },
     ];
 
     const results: LoadResult[] = [];
@@ -98,7 +159,9 @@ async function main() {
       'req/s vs bare': `${((r.rps / bareAt(r.concurrency).rps) * 100).toFixed(1)} %`,
       'p50 vs bare': `${(r.p50Ms / bareAt(r.concurrency).p50Ms).toFixed(1)}x`,
     }));
-    console.log(`\nECS face on ${process.version}, ${SECONDS} s per run, ${FLEET} simulated instances, load from a worker thread\n`);
+    console.log(
+      `\nECS face on ${process.version}, ${SECONDS} s per run, ${FLEET} simulated instances, load from a worker thread\n`,
+    );
     console.table(rows);
   } finally {
     await bare.close();

@@ -53,35 +53,73 @@ function httpSender(job: LoadJob, total: number): Send {
   const target = new URL(job.baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency });
   const requests = Array.from({ length: total }, () => {
-    if (job.mode === 'bare') return { method: 'GET', url: '/bare', headers: { host: target.host }, body: undefined as Buffer | undefined };
-    const s = signAcs3({ accessKeyId: job.accessKeyId, secret: job.accessKeySecret, action: job.action, host: target.host, method: 'POST', query: job.params });
+    if (job.mode === 'bare')
+      return { method: 'GET', url: '/bare', headers: { host: target.host }, body: undefined as Buffer | undefined };
+    const s = signAcs3({
+      accessKeyId: job.accessKeyId,
+      secret: job.accessKeySecret,
+      action: job.action,
+      host: target.host,
+      method: 'POST',
+      query: job.params,
+    });
     return { method: s.method, url: s.url, headers: s.headers, body: s.rawBody.length > 0 ? s.rawBody : undefined };
   });
   return (n) =>
     new Promise((resolve, reject) => {
       const r = requests[n]!;
-      const req = http.request({ host: target.hostname, port: target.port, method: r.method, path: r.url, headers: r.headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ ok: res.statusCode === 200, detail: `${res.statusCode} ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}` }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        { host: target.hostname, port: target.port, method: r.method, path: r.url, headers: r.headers, agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              ok: res.statusCode === 200,
+              detail: `${res.statusCode} ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`,
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(r.body);
     });
 }
 
 function sdkSender(job: LoadJob): Send {
-  const client = new EcsSdk.default(new $OpenApi.Config({ accessKeyId: job.accessKeyId, accessKeySecret: job.accessKeySecret, endpoint: new URL(job.baseUrl).host, protocol: 'http', readTimeout: 60_000 }));
+  const client = new EcsSdk.default(
+    new $OpenApi.Config({
+      accessKeyId: job.accessKeyId,
+      accessKeySecret: job.accessKeySecret,
+      endpoint: new URL(job.baseUrl).host,
+      protocol: 'http',
+      readTimeout: 60_000,
+    }),
+  );
   const call = (): Promise<unknown> => {
     const p = job.params;
     switch (job.action) {
       case 'DescribeKeyPairs':
-        return client.describeKeyPairs(new $Ecs.DescribeKeyPairsRequest({ regionId: p['RegionId'], keyPairName: p['KeyPairName'] }));
+        return client.describeKeyPairs(
+          new $Ecs.DescribeKeyPairsRequest({ regionId: p['RegionId'], keyPairName: p['KeyPairName'] }),
+        );
       case 'DetachKeyPair':
-        return client.detachKeyPair(new $Ecs.DetachKeyPairRequest({ regionId: p['RegionId'], keyPairName: p['KeyPairName'], instanceIds: p['InstanceIds'] }));
+        return client.detachKeyPair(
+          new $Ecs.DetachKeyPairRequest({
+            regionId: p['RegionId'],
+            keyPairName: p['KeyPairName'],
+            instanceIds: p['InstanceIds'],
+          }),
+        );
       case 'AttachKeyPair':
-        return client.attachKeyPair(new $Ecs.AttachKeyPairRequest({ regionId: p['RegionId'], keyPairName: p['KeyPairName'], instanceIds: p['InstanceIds'] }));
+        return client.attachKeyPair(
+          new $Ecs.AttachKeyPairRequest({
+            regionId: p['RegionId'],
+            keyPairName: p['KeyPairName'],
+            instanceIds: p['InstanceIds'],
+          }),
+        );
       default:
         throw new Error(`no SDK call for ${job.action}`);
     }
@@ -139,6 +177,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
 if (parentPort) {
   run(workerData as LoadJob).then(
     (result) => parentPort!.postMessage(result),
-    (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? err.stack ?? err.message : String(err) }),
+    (err: unknown) =>
+      parentPort!.postMessage({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
 }

@@ -60,7 +60,13 @@ import { type Api, startInProcess, tempDir } from '../test/support/keyfleet.js';
 import { sshKeygen } from '../test/support/openssh.js';
 import { startProfile } from './support/cpu-profile.js';
 import { openSession, tryLogin } from '../src/backends/ssh/ssh-session.js';
-import { allowRootLogin, authorizeSideKey, startHosts, stopHosts, type TestHost } from '../test/support/sshd-harness.js';
+import {
+  allowRootLogin,
+  authorizeSideKey,
+  startHosts,
+  stopHosts,
+  type TestHost,
+} from '../test/support/sshd-harness.js';
 
 const run = promisify(execFile);
 const SIZES = (process.env.BENCH_SIZES ?? '20,100,200').split(',').map(Number);
@@ -79,7 +85,8 @@ const LOGIN: 'root' | 'user' = process.env.BENCH_LOGIN === 'root' ? 'root' : 'us
  * The hosts' SFTP subsystem: Debian's default (sftp-server, started by sshd through the login shell) unless
  * BENCH_SFTP=internal (internal-sftp: no process started on the host). Set before the harness renders sshd_config.
  */
-process.env.KEYFLEET_HARNESS_SFTP = process.env.BENCH_SFTP === 'internal' ? 'internal-sftp' : '/usr/lib/openssh/sftp-server';
+process.env.KEYFLEET_HARNESS_SFTP =
+  process.env.BENCH_SFTP === 'internal' ? 'internal-sftp' : '/usr/lib/openssh/sftp-server';
 const loginOf = (h: TestHost) => (LOGIN === 'user' ? h.user : 'root');
 /** For the same reason: the password-login variant (sshd -t and a reload per host) is optional. */
 const SKIP_MANAGED = process.env.BENCH_SKIP_MANAGED === '1';
@@ -124,34 +131,50 @@ async function busyShare(): Promise<string> {
   const iowait = f[4]!;
   const prevIo = lastIowait;
   lastIowait = iowait;
-  return prev ? `${((100 * (busy - prev[0]!)) / Math.max(1, total - prev[1]!)).toFixed(0)}${iowait > prevIo ? `(io ${iowait - prevIo})` : ''}` : '-';
+  return prev
+    ? `${((100 * (busy - prev[0]!)) / Math.max(1, total - prev[1]!)).toFixed(0)}${iowait > prevIo ? `(io ${iowait - prevIo})` : ''}`
+    : '-';
 }
 
 type Login = (h: TestHost) => Promise<void>;
 
 /** A complete handshake + public key login with stock ssh2 (its defaults), closed as soon as it is ready. */
-const stockLogin = (privateKey: string): Login => (h) =>
-  new Promise<void>((resolve, reject) => {
-    const c = new ssh2.Client();
-    const timer = setTimeout(() => reject(new Error(`handshake to ${h.address} timed out`)), 20_000);
-    c.once('ready', () => {
-      clearTimeout(timer);
-      c.end();
-      resolve();
+const stockLogin =
+  (privateKey: string): Login =>
+  (h) =>
+    new Promise<void>((resolve, reject) => {
+      const c = new ssh2.Client();
+      const timer = setTimeout(() => reject(new Error(`handshake to ${h.address} timed out`)), 20_000);
+      c.once('ready', () => {
+        clearTimeout(timer);
+        c.end();
+        resolve();
+      });
+      c.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      c.connect({
+        host: h.address,
+        port: h.port,
+        username: loginOf(h),
+        privateKey,
+        readyTimeout: 20_000,
+        hostVerifier: () => true,
+      });
     });
-    c.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    c.connect({ host: h.address, port: h.port, username: loginOf(h), privateKey, readyTimeout: 20_000, hostVerifier: () => true });
-  });
 
 /** The same login as keyfleet makes it (its SSH adapter's tryLogin: the socket, algorithms and auth of every session). */
 const keyfleetLogin = (privateKey: string): Login => {
   // One credential object for all logins, as a task holds one: keyfleet decodes a key once per credential.
   const credential = { kind: 'privateKey', privateKey } as const;
   return async (h) => {
-    const r = await tryLogin({ host: h.address, port: h.port, username: loginOf(h) }, credential, { kind: 'trust-on-first-use' }, { timeoutMs: 20_000 });
+    const r = await tryLogin(
+      { host: h.address, port: h.port, username: loginOf(h) },
+      credential,
+      { kind: 'trust-on-first-use' },
+      { timeoutMs: 20_000 },
+    );
     if (!r.ok) throw new Error(`keyfleet's login to ${h.address} was refused`);
   };
 };
@@ -160,7 +183,12 @@ const keyfleetLogin = (privateKey: string): Login => {
 const keyfleetSession = (privateKey: string): Login => {
   const credential = { kind: 'privateKey', privateKey } as const;
   return async (h) => {
-    const session = await openSession({ host: h.address, port: h.port, username: loginOf(h) }, credential, { kind: 'trust-on-first-use' }, { timeoutMs: 20_000 });
+    const session = await openSession(
+      { host: h.address, port: h.port, username: loginOf(h) },
+      credential,
+      { kind: 'trust-on-first-use' },
+      { timeoutMs: 20_000 },
+    );
     try {
       await session.readFile('.keyfleet-bench-nothing-here');
     } finally {
@@ -170,18 +198,23 @@ const keyfleetSession = (privateKey: string): Login => {
 };
 
 /** CPU seconds (whole machine) per SSH connection with key login, and the rate reached with 50 in flight. */
-async function loginCost(hosts: TestHost[], connectOnce: Login): Promise<{ cpuPerConnection: number; limitPerSecond: number; observedPerSecond: number }> {
+async function loginCost(
+  hosts: TestHost[],
+  connectOnce: Login,
+): Promise<{ cpuPerConnection: number; limitPerSecond: number; observedPerSecond: number }> {
   for (const h of hosts.slice(0, 4)) await connectOnce(h); // warm the page cache, not the hosts
   const round = async () => {
     const j0 = await cpuJiffies();
     const t0 = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 50 }, async () => {
-      while (next < HANDSHAKES) {
-        const n = next++;
-        await connectOnce(hosts[n % hosts.length]!);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (next < HANDSHAKES) {
+          const n = next++;
+          await connectOnce(hosts[n % hosts.length]!);
+        }
+      }),
+    );
     const seconds = (performance.now() - t0) / 1000;
     await new Promise((r) => setTimeout(r, 300)); // sshd children finish their teardown
     return { cpuPerConnection: ((await cpuJiffies()) - j0) / HZ / HANDSHAKES, perSecond: HANDSHAKES / seconds };
@@ -200,7 +233,9 @@ async function loginCost(hosts: TestHost[], connectOnce: Login): Promise<{ cpuPe
 async function handshakeCost(hosts: TestHost[], privateKey: string) {
   const stock = await loginCost(hosts, stockLogin(privateKey));
   const own = await loginCost(hosts, keyfleetLogin(privateKey));
-  console.log(`SSH login CPU per connection: stock ssh2 ${(stock.cpuPerConnection * 1000).toFixed(1)} ms, keyfleet's login ${(own.cpuPerConnection * 1000).toFixed(1)} ms; the bound uses the cheaper`);
+  console.log(
+    `SSH login CPU per connection: stock ssh2 ${(stock.cpuPerConnection * 1000).toFixed(1)} ms, keyfleet's login ${(own.cpuPerConnection * 1000).toFixed(1)} ms; the bound uses the cheaper`,
+  );
   return own.cpuPerConnection <= stock.cpuPerConnection ? own : stock;
 }
 
@@ -214,7 +249,11 @@ async function allowRoot(h: TestHost, managementPublicKey: string): Promise<void
   await allowRootLogin(h, managementPublicKey);
   await authorizeSideKey(h, h.user, managementPublicKey);
   await fs.mkdir(path.join(h.home, '.ssh'), { mode: 0o700 });
-  await fs.writeFile(path.join(h.home, '.ssh', 'authorized_keys'), '# the user\'s own line, kept by both tools\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchOwnLineBenchOwnLineBenchOwnLine00000 own\n', { mode: 0o600 });
+  await fs.writeFile(
+    path.join(h.home, '.ssh', 'authorized_keys'),
+    "# the user's own line, kept by both tools\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchOwnLineBenchOwnLineBenchOwnLine00000 own\n",
+    { mode: 0o600 },
+  );
   await fs.chown(path.join(h.home, '.ssh'), h.uid, h.gid);
   await fs.chown(path.join(h.home, '.ssh', 'authorized_keys'), h.uid, h.gid);
 }
@@ -224,7 +263,8 @@ async function assertKey(hosts: TestHost[], publicKey: string, present: boolean,
   const body = publicKey.split(/\s+/)[1]!;
   for (const h of hosts) {
     const text = await fs.readFile(path.join(h.home, '.ssh', 'authorized_keys'), 'utf8');
-    if (text.includes(body) !== present) throw new Error(`${who}: ${h.name} ${present ? 'lacks' : 'still has'} the key`);
+    if (text.includes(body) !== present)
+      throw new Error(`${who}: ${h.name} ${present ? 'lacks' : 'still has'} the key`);
     if (!text.includes('BenchOwnLine')) throw new Error(`${who}: ${h.name} lost the user's own line`);
   }
 }
@@ -240,46 +280,79 @@ async function ansibleModule(): Promise<'ansible.posix.authorized_key' | 'ansibl
   }
 }
 
-async function ansibleRun(work: string, hosts: TestHost[], keyFile: string, publicKey: string, state: 'present' | 'absent', module: string): Promise<number> {
+async function ansibleRun(
+  work: string,
+  hosts: TestHost[],
+  keyFile: string,
+  publicKey: string,
+  state: 'present' | 'absent',
+  module: string,
+): Promise<number> {
   const inventory = path.join(work, 'inventory.ini');
-  await fs.writeFile(inventory, ['[fleet]', ...hosts.map((h) => `${h.name} ansible_host=${h.address} ansible_port=${h.port} ansible_user=${loginOf(h)} kf_user=${h.user} kf_home=${h.home}`)].join('\n') + '\n');
+  await fs.writeFile(
+    inventory,
+    [
+      '[fleet]',
+      ...hosts.map(
+        (h) =>
+          `${h.name} ansible_host=${h.address} ansible_port=${h.port} ansible_user=${loginOf(h)} kf_user=${h.user} kf_home=${h.home}`,
+      ),
+    ].join('\n') + '\n',
+  );
   const task =
     module === 'ansible.posix.authorized_key'
       ? { 'ansible.posix.authorized_key': { user: '{{ kf_user }}', key: publicKey, state, manage_dir: false } }
-      : { 'ansible.builtin.lineinfile': { path: '{{ kf_home }}/.ssh/authorized_keys', line: publicKey, state, create: false } };
+      : {
+          'ansible.builtin.lineinfile': {
+            path: '{{ kf_home }}/.ssh/authorized_keys',
+            line: publicKey,
+            state,
+            create: false,
+          },
+        };
   const playbook = path.join(work, `${state}.yml`);
-  await fs.writeFile(playbook, JSON.stringify([{ hosts: 'fleet', gather_facts: false, tasks: [{ name: `key ${state}`, ...task }] }]));
+  await fs.writeFile(
+    playbook,
+    JSON.stringify([{ hosts: 'fleet', gather_facts: false, tasks: [{ name: `key ${state}`, ...task }] }]),
+  );
   const cp = await fs.mkdtemp(path.join(work, 'cp-')); // cold: no ControlPersist master from an earlier run
   const cfg = path.join(work, 'ansible.cfg');
-  await fs.writeFile(cfg, [
-    '[defaults]',
-    'forks = 50',
-    'host_key_checking = False',
-    'interpreter_python = /usr/bin/python3',
-    `private_key_file = ${keyFile}`,
-    'retry_files_enabled = False',
-    '[ssh_connection]',
-    'pipelining = True',
-    `control_path_dir = ${cp}`,
-    'ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null',
-    '',
-  ].join('\n'));
+  await fs.writeFile(
+    cfg,
+    [
+      '[defaults]',
+      'forks = 50',
+      'host_key_checking = False',
+      'interpreter_python = /usr/bin/python3',
+      `private_key_file = ${keyFile}`,
+      'retry_files_enabled = False',
+      '[ssh_connection]',
+      'pipelining = True',
+      `control_path_dir = ${cp}`,
+      'ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null',
+      '',
+    ].join('\n'),
+  );
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('ansible-playbook', ['-i', inventory, playbook], { env: { ...process.env, ANSIBLE_CONFIG: cfg }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ansible-playbook', ['-i', inventory, playbook], {
+      env: { ...process.env, ANSIBLE_CONFIG: cfg },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     const timer = setTimeout(() => child.kill('SIGTERM'), PHASE_DEADLINE_MS);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      if (code === 0 && new RegExp(`failed=0`).test(out) && !/unreachable=[1-9]/.test(out)) resolve();
+      if (code === 0 && /failed=0/.test(out) && !/unreachable=[1-9]/.test(out)) resolve();
       else reject(new Error(`ansible-playbook exited ${code}:\n${out.slice(-2000)}`));
     });
   });
   const seconds = (performance.now() - t0) / 1000;
   // Stop the ControlPersist masters of this run: lingering for 60 s, their teardown would land in keyfleet's figures.
-  for (const sock of await fs.readdir(cp)) await run('ssh', ['-o', `ControlPath=${path.join(cp, sock)}`, '-O', 'exit', 'x']).catch(() => undefined);
+  for (const sock of await fs.readdir(cp))
+    await run('ssh', ['-o', `ControlPath=${path.join(cp, sock)}`, '-O', 'exit', 'x']).catch(() => undefined);
   await endProcessesMentioning(cp);
   await new Promise((r) => setTimeout(r, 1000)); // the hosts' sshd sessions end too
   return seconds;
@@ -300,7 +373,8 @@ async function endProcessesMentioning(marker: string): Promise<void> {
       /* gone */
     }
   }
-  for (let n = 0; n < 50 && pids.some((pid) => fsExists(`/proc/${pid}`)); n++) await new Promise((r) => setTimeout(r, 100));
+  for (let n = 0; n < 50 && pids.some((pid) => fsExists(`/proc/${pid}`)); n++)
+    await new Promise((r) => setTimeout(r, 100));
   if (pids.length) console.log(`  (ended ${pids.length} lingering ssh master(s) of the Ansible run)`);
 }
 const fsExists = (p: string) => existsSync(p);
@@ -313,7 +387,13 @@ interface KeyfleetVariant {
   passwordLogin: 'managed' | 'unmanaged';
 }
 
-async function keyfleetPhase(api: Api, ids: string[], keyPairName: string, action: 'bind' | 'unbind', verify: boolean): Promise<number> {
+async function keyfleetPhase(
+  api: Api,
+  ids: string[],
+  keyPairName: string,
+  action: 'bind' | 'unbind',
+  verify: boolean,
+): Promise<number> {
   const profiling = process.env.BENCH_PROFILE === '1' && !verify ? await startProfile() : null;
   const j0 = await cpuJiffies();
   const c0 = process.cpuUsage();
@@ -322,22 +402,36 @@ async function keyfleetPhase(api: Api, ids: string[], keyPairName: string, actio
   const timeline: string[] = [];
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
-  const sampler = process.env.BENCH_VERBOSE === '1' ? setInterval(() => void busyShare().then((b) => timeline.push(b)), 200) : null;
-  const r = await api.call('POST', `/api/v1/regions/${REGION}/bindings`, { action, keyPairName, instanceIds: ids, mode: 'live', verify, wait: true });
+  const sampler =
+    process.env.BENCH_VERBOSE === '1' ? setInterval(() => void busyShare().then((b) => timeline.push(b)), 200) : null;
+  const r = await api.call('POST', `/api/v1/regions/${REGION}/bindings`, {
+    action,
+    keyPairName,
+    instanceIds: ids,
+    mode: 'live',
+    verify,
+    wait: true,
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (sampler) clearInterval(sampler);
   const c = process.cpuUsage(c0);
   const machine = ((await cpuJiffies()) - j0) / HZ;
   if (profiling) await profiling(`/tmp/keyfleet-bench-${action}-${ids.length}.cpuprofile`);
   if (process.env.BENCH_VERBOSE === '1') {
-    console.log(`  ${action} ${ids.length} verify=${verify}: ${seconds.toFixed(2)} s; CPU per host: keyfleet ${((c.user + c.system) / 1000 / ids.length).toFixed(1)} ms (user ${(c.user / 1000 / ids.length).toFixed(1)}), machine ${((machine * 1000) / ids.length).toFixed(1)} ms; machine busy ${((100 * machine) / (seconds * os.cpus().length)).toFixed(0)}%`);
+    console.log(
+      `  ${action} ${ids.length} verify=${verify}: ${seconds.toFixed(2)} s; CPU per host: keyfleet ${((c.user + c.system) / 1000 / ids.length).toFixed(1)} ms (user ${(c.user / 1000 / ids.length).toFixed(1)}), machine ${((machine * 1000) / ids.length).toFixed(1)} ms; machine busy ${((100 * machine) / (seconds * os.cpus().length)).toFixed(0)}%`,
+    );
     console.log(`    busy per 200 ms: ${timeline.join(' ')}`);
     const at = (v: string | null | undefined) => (v ? Date.parse(v) - wallStart : NaN);
     const starts = r.items.map((i: any) => at(i.startedAt)).filter(Number.isFinite);
     const ends = r.items.map((i: any) => at(i.finishedAt)).filter(Number.isFinite);
-    console.log(`    ms after the call: task created ${at(r.task?.createdAt)}, started ${at(r.task?.startedAt)}, first item ${Math.min(...starts)}, last item done ${Math.max(...ends)}, task finished ${at(r.task?.finishedAt)}, reply ${Math.round(seconds * 1000)}`);
+    console.log(
+      `    ms after the call: task created ${at(r.task?.createdAt)}, started ${at(r.task?.startedAt)}, first item ${Math.min(...starts)}, last item done ${Math.max(...ends)}, task finished ${at(r.task?.finishedAt)}, reply ${Math.round(seconds * 1000)}`,
+    );
     loopDelay.disable();
-    console.log(`    keyfleet event loop delay: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`);
+    console.log(
+      `    keyfleet event loop delay: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
+    );
   }
   const failed = r.items.filter((i: any) => i.status !== 'succeeded');
   if (failed.length) throw new Error(`keyfleet ${action}: ${failed.length} failed, e.g. ${JSON.stringify(failed[0])}`);
@@ -363,7 +457,12 @@ async function main(): Promise<void> {
     // password-login variant each host runs an exec (sshd -t && reload) that starts root's login shell, whose
     // .bashrc on this machine costs ~120 ms of CPU (pyenv init), so 64 at once queue for seconds. On a real fleet
     // each host spends its own CPU.
-    const started = await startInProcess({ extra: { KEYFLEET_TASK_CONCURRENCY: process.env.KEYFLEET_TASK_CONCURRENCY ?? '64', KEYFLEET_LIVE_TIMEOUT_MS: '60000' } });
+    const started = await startInProcess({
+      extra: {
+        KEYFLEET_TASK_CONCURRENCY: process.env.KEYFLEET_TASK_CONCURRENCY ?? '64',
+        KEYFLEET_LIVE_TIMEOUT_MS: '60000',
+      },
+    });
     kf = started.kf;
     const api = started.api;
     await api.call('POST', `/api/v1/regions/${REGION}/key-pairs`, { name: 'bench-key', publicKey: user.publicKey });
@@ -399,7 +498,11 @@ async function main(): Promise<void> {
       { name: 'keyfleet, keys only, no verification', verify: false, passwordLogin: 'unmanaged' },
       { name: 'keyfleet, keys only, verified by login', verify: true, passwordLogin: 'unmanaged' },
     ];
-    const managedVariant: KeyfleetVariant = { name: 'keyfleet, keys + password login (sshd -t, reload), verified', verify: true, passwordLogin: 'managed' };
+    const managedVariant: KeyfleetVariant = {
+      name: 'keyfleet, keys + password login (sshd -t, reload), verified',
+      verify: true,
+      passwordLogin: 'managed',
+    };
     const phases: Phase[] = [];
     const driftScans: Array<{ hosts: number; seconds: number }> = [];
     const limitsOf = new Map<number, Limits>();
@@ -408,9 +511,14 @@ async function main(): Promise<void> {
       const hs = await handshakeCost(hosts, managementKey);
       const floor = await loginCost(hosts, keyfleetSession(managementKey));
       limitsOf.set(n, { login: hs.limitPerSecond, session: floor.limitPerSecond });
-      console.log(`SSH handshake + key login: ${(hs.cpuPerConnection * 1000).toFixed(1)} ms CPU (all processes) → limit ${hs.limitPerSecond.toFixed(0)} connections/s on ${os.cpus().length} cores; observed ${hs.observedPerSecond.toFixed(0)}/s with 50 in flight`);
-      console.log(`  + an SFTP session that reads nothing (sshd starts the login shell and sftp-server): ${(floor.cpuPerConnection * 1000).toFixed(1)} ms → ${floor.limitPerSecond.toFixed(0)} connections/s`);
-      if (SKIP_ANSIBLE) phases.push({ tool: 'Ansible (skipped: BENCH_SKIP_ANSIBLE)', hosts: n, addSeconds: NaN, removeSeconds: NaN });
+      console.log(
+        `SSH handshake + key login: ${(hs.cpuPerConnection * 1000).toFixed(1)} ms CPU (all processes) → limit ${hs.limitPerSecond.toFixed(0)} connections/s on ${os.cpus().length} cores; observed ${hs.observedPerSecond.toFixed(0)}/s with 50 in flight`,
+      );
+      console.log(
+        `  + an SFTP session that reads nothing (sshd starts the login shell and sftp-server): ${(floor.cpuPerConnection * 1000).toFixed(1)} ms → ${floor.limitPerSecond.toFixed(0)} connections/s`,
+      );
+      if (SKIP_ANSIBLE)
+        phases.push({ tool: 'Ansible (skipped: BENCH_SKIP_ANSIBLE)', hosts: n, addSeconds: NaN, removeSeconds: NaN });
       else {
         const add = await ansibleRun(work, subset, mgmt.privateKeyPath, user.publicKey, 'present', module);
         await assertKey(subset, user.publicKey, true, 'ansible');
@@ -429,7 +537,10 @@ async function main(): Promise<void> {
           await assertKey(subset, user.publicKey, false, v.name);
           pairs.push({ tool: v.name, hosts: n, addSeconds: a, removeSeconds: r });
         }
-        if (REPEAT > 1) console.log(`  ${v.name}: ${pairs.map((p) => hostsPerSecond(p).toFixed(1)).join(', ')} hosts/s; the median is kept`);
+        if (REPEAT > 1)
+          console.log(
+            `  ${v.name}: ${pairs.map((p) => hostsPerSecond(p).toFixed(1)).join(', ')} hosts/s; the median is kept`,
+          );
         phases.push(pairs.sort((x, y) => hostsPerSecond(x) - hostsPerSecond(y))[Math.floor(pairs.length / 2)]!);
       }
       report(phases.filter((p) => p.hosts === n));
@@ -439,9 +550,12 @@ async function main(): Promise<void> {
       const scan = await api.call('POST', `/api/v1/regions/${REGION}/drift-scans`, { instanceIds: ids });
       const scanSeconds = (performance.now() - t0) / 1000;
       const notInSync = scan.results.filter((x: { status: string }) => x.status !== 'in-sync');
-      if (notInSync.length) throw new Error(`drift scan: ${notInSync.length} hosts not in sync, e.g. ${JSON.stringify(notInSync[0])}`);
+      if (notInSync.length)
+        throw new Error(`drift scan: ${notInSync.length} hosts not in sync, e.g. ${JSON.stringify(notInSync[0])}`);
       driftScans.push({ hosts: n, seconds: scanSeconds });
-      console.log(`${n} hosts  keyfleet drift scan (read every host, all in sync)  ${scanSeconds.toFixed(2)} s  ${(n / scanSeconds).toFixed(1)} hosts/s  bound ${(hs.limitPerSecond / (n / scanSeconds)).toFixed(2)}×`);
+      console.log(
+        `${n} hosts  keyfleet drift scan (read every host, all in sync)  ${scanSeconds.toFixed(2)} s  ${(n / scanSeconds).toFixed(1)} hosts/s  bound ${(hs.limitPerSecond / (n / scanSeconds)).toFixed(2)}×`,
+      );
     }
     if (process.env.BENCH_DIRECT === '1') await directRuns(hosts, managementKey, user.publicKey, 'after');
     // keyfleet's default for hosts (password login follows the key): a different job, printed for information.
@@ -457,7 +571,9 @@ async function main(): Promise<void> {
       report([phases.find((p) => p.hosts === hosts.length)!, managed]);
     }
     console.log(`\n${ansibleVersion}; ${os.cpus().length} cores; node ${process.version}`);
-    console.log('\n| hosts | tool | add (s) | remove (s) | hosts/s | × Ansible | handshake bound (hosts/s) | × from bound | session floor (hosts/s) | × from floor |');
+    console.log(
+      '\n| hosts | tool | add (s) | remove (s) | hosts/s | × Ansible | handshake bound (hosts/s) | × from bound | session floor (hosts/s) | × from floor |',
+    );
     console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const n of SIZES) {
       const ps = phases.filter((p) => p.hosts === n);
@@ -469,14 +585,18 @@ async function main(): Promise<void> {
         // The floor: the first connection opens a session (sshd starts a shell and sftp-server), a proof only logs in.
         const floor = conns ? 1 / (1 / limits.session + (conns - 1) / limits.login) : null;
         const cell = (v: number | null, digits: number) => (v ? v.toFixed(digits) : '');
-        console.log(`| ${n} | ${p.tool} | ${p.addSeconds.toFixed(2)} | ${p.removeSeconds.toFixed(2)} | ${hostsPerSecond(p).toFixed(1)} | ${(hostsPerSecond(p) / ansible).toFixed(1)} | ${cell(bound, 0)} | ${cell(bound && bound / hostsPerSecond(p), 2)} | ${cell(floor, 0)} | ${cell(floor && floor / hostsPerSecond(p), 2)} |`);
+        console.log(
+          `| ${n} | ${p.tool} | ${p.addSeconds.toFixed(2)} | ${p.removeSeconds.toFixed(2)} | ${hostsPerSecond(p).toFixed(1)} | ${(hostsPerSecond(p) / ansible).toFixed(1)} | ${cell(bound, 0)} | ${cell(bound && bound / hostsPerSecond(p), 2)} | ${cell(floor, 0)} | ${cell(floor && floor / hostsPerSecond(p), 2)} |`,
+        );
       }
     }
     console.log('\n| hosts | keyfleet drift scan (s) | hosts/s | handshake bound (hosts/s) | × from bound |');
     console.log('|---:|---:|---:|---:|---:|');
     for (const d of driftScans) {
       const limit = limitsOf.get(d.hosts)!.login;
-      console.log(`| ${d.hosts} | ${d.seconds.toFixed(2)} | ${(d.hosts / d.seconds).toFixed(1)} | ${limit.toFixed(0)} | ${(limit / (d.hosts / d.seconds)).toFixed(2)} |`);
+      console.log(
+        `| ${d.hosts} | ${d.seconds.toFixed(2)} | ${(d.hosts / d.seconds).toFixed(1)} | ${limit.toFixed(0)} | ${(limit / (d.hosts / d.seconds)).toFixed(2)} |`,
+      );
     }
   } finally {
     await kf?.close();
@@ -486,7 +606,12 @@ async function main(): Promise<void> {
 }
 
 /** BENCH_DIRECT: keyfleet's live-apply code alone, then a bare ssh2 session, over all hosts (64 or KEYFLEET_TASK_CONCURRENCY in flight). */
-async function directRuns(hosts: TestHost[], managementKey: string, userPublicKey: string, when: string): Promise<void> {
+async function directRuns(
+  hosts: TestHost[],
+  managementKey: string,
+  userPublicKey: string,
+  when: string,
+): Promise<void> {
   const { applyLive } = await import('../src/core/binding/live-apply.js');
   const { systemClock } = await import('../src/app/ids.js');
   const { sshLiveAccess } = await import('../src/backends/ssh/ssh-session.js');
@@ -495,43 +620,77 @@ async function directRuns(hosts: TestHost[], managementKey: string, userPublicKe
     const ld = monitorEventLoopDelay({ resolution: 5 });
     ld.enable();
     const prof = process.env.BENCH_PROFILE === '1' ? await startProfile() : null;
-    const j0 = await cpuJiffies(); const c0 = process.cpuUsage(); const t0 = performance.now();
+    const j0 = await cpuJiffies();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
-      while (next < hosts.length) {
-        const h = hosts[next++]!;
-        await applyLive(sshLiveAccess, { target: { host: h.address, port: h.port, username: loginOf(h) }, loginUser: h.user, hostKey: { kind: 'trust-on-first-use' }, homeDir: h.home },
-          credential, { key: flip ? { keyPairName: 'k', publicKey: userPublicKey } : null, passwordLogin: null }, { verify: false }, systemClock);
-      }
-    }));
-    const sec = (performance.now() - t0) / 1000; const c = process.cpuUsage(c0); ld.disable();
+    await Promise.all(
+      Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
+        while (next < hosts.length) {
+          const h = hosts[next++]!;
+          await applyLive(
+            sshLiveAccess,
+            {
+              target: { host: h.address, port: h.port, username: loginOf(h) },
+              loginUser: h.user,
+              hostKey: { kind: 'trust-on-first-use' },
+              homeDir: h.home,
+            },
+            credential,
+            { key: flip ? { keyPairName: 'k', publicKey: userPublicKey } : null, passwordLogin: null },
+            { verify: false },
+            systemClock,
+          );
+        }
+      }),
+    );
+    const sec = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    ld.disable();
     if (prof) await prof(`/tmp/keyfleet-bench-direct-${flip}.cpuprofile`);
-    console.log(`  direct applyLive (${when}) ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; node ${((c.user + c.system) / 1000 / hosts.length).toFixed(1)} ms, machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host; loop p50 ${(ld.percentile(50) / 1e6).toFixed(1)} ms`);
+    console.log(
+      `  direct applyLive (${when}) ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; node ${((c.user + c.system) / 1000 / hosts.length).toFixed(1)} ms, machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host; loop p50 ${(ld.percentile(50) / 1e6).toFixed(1)} ms`,
+    );
   }
   // Bare ssh2, no keyfleet code: log in, open SFTP, read the file, write a temporary one and rename it over.
-  const bare = (h: TestHost) => new Promise<void>((resolve, reject) => {
-    const c = new ssh2.Client();
-    c.once('error', reject);
-    c.once('ready', () => c.sftp((err, sftp) => {
-      if (err) return reject(err);
-      const file = `${h.home}/.ssh/authorized_keys`;
-      sftp.readFile(file, (e1, data) => {
-        if (e1) return reject(e1);
-        sftp.writeFile(`${file}.bare`, data, (e2) => {
-          if (e2) return reject(e2);
-          sftp.ext_openssh_rename(`${file}.bare`, file, (e3) => (e3 ? reject(e3) : (c.end(), resolve())));
-        });
+  const bare = (h: TestHost) =>
+    new Promise<void>((resolve, reject) => {
+      const c = new ssh2.Client();
+      c.once('error', reject);
+      c.once('ready', () =>
+        c.sftp((err, sftp) => {
+          if (err) return reject(err);
+          const file = `${h.home}/.ssh/authorized_keys`;
+          sftp.readFile(file, (e1, data) => {
+            if (e1) return reject(e1);
+            sftp.writeFile(`${file}.bare`, data, (e2) => {
+              if (e2) return reject(e2);
+              sftp.ext_openssh_rename(`${file}.bare`, file, (e3) => (e3 ? reject(e3) : (c.end(), resolve())));
+            });
+          });
+        }),
+      );
+      c.connect({
+        host: h.address,
+        port: h.port,
+        username: loginOf(h),
+        privateKey: managementKey,
+        readyTimeout: 20_000,
+        hostVerifier: () => true,
       });
-    }));
-    c.connect({ host: h.address, port: h.port, username: loginOf(h), privateKey: managementKey, readyTimeout: 20_000, hostVerifier: () => true });
-  });
-  const j0 = await cpuJiffies(); const t0 = performance.now();
+    });
+  const j0 = await cpuJiffies();
+  const t0 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
-    while (next < hosts.length) await bare(hosts[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Number(process.env.KEYFLEET_TASK_CONCURRENCY ?? 64) }, async () => {
+      while (next < hosts.length) await bare(hosts[next++]!);
+    }),
+  );
   const sec = (performance.now() - t0) / 1000;
-  console.log(`  bare ssh2 read + write + rename (${when}) ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host`);
+  console.log(
+    `  bare ssh2 read + write + rename (${when}) ${hosts.length}: ${(hosts.length / sec).toFixed(1)} hosts/s; machine ${((((await cpuJiffies()) - j0) * 10) / hosts.length).toFixed(1)} ms per host`,
+  );
 }
 
 /** SSH connections keyfleet opens per host and phase: its session, plus one fresh login when it verifies. */
@@ -543,7 +702,10 @@ function connectionsPerHost(p: Phase): number | null {
 
 function report(ps: Phase[]): void {
   const ansible = hostsPerSecond(ps[0]!);
-  for (const p of ps) console.log(`${p.hosts} hosts  ${p.tool.padEnd(62)} add ${p.addSeconds.toFixed(2)} s  remove ${p.removeSeconds.toFixed(2)} s  ${hostsPerSecond(p).toFixed(1)} hosts/s  ×${(hostsPerSecond(p) / ansible).toFixed(1)}`);
+  for (const p of ps)
+    console.log(
+      `${p.hosts} hosts  ${p.tool.padEnd(62)} add ${p.addSeconds.toFixed(2)} s  remove ${p.removeSeconds.toFixed(2)} s  ${hostsPerSecond(p).toFixed(1)} hosts/s  ×${(hostsPerSecond(p) / ansible).toFixed(1)}`,
+    );
 }
 
 main().catch((err) => {

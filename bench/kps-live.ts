@@ -39,12 +39,14 @@ interface PhaseResult {
 async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const n = next++;
-      out[n] = await fn(items[n]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const n = next++;
+        out[n] = await fn(items[n]!);
+      }
+    }),
+  );
   return out;
 }
 
@@ -53,7 +55,15 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function peakOverlap(intervals: Array<[number, number]>): number {
-  const edges = intervals.flatMap(([a, b]) => [[a, 1], [b, -1]] as Array<[number, number]>).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const edges = intervals
+    .flatMap(
+      ([a, b]) =>
+        [
+          [a, 1],
+          [b, -1],
+        ] as Array<[number, number]>,
+    )
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   let now = 0;
   let peak = 0;
   for (const [, d] of edges) peak = Math.max(peak, (now += d));
@@ -64,7 +74,13 @@ function peakOverlap(intervals: Array<[number, number]>): number {
  * Submits one KPS call per server — all at once, or keeping at most `window` tasks in flight — follows them with
  * ListRunningTask (one call per round), then reads each task's final state (ListKeypairTask) and its timings.
  */
-async function phase(kps: Kps, api: Api, ids: string[], window: number, submit: (id: string) => Promise<{ task_id: string }>): Promise<PhaseResult> {
+async function phase(
+  kps: Kps,
+  api: Api,
+  ids: string[],
+  window: number,
+  submit: (id: string) => Promise<{ task_id: string }>,
+): Promise<PhaseResult> {
   const t0 = performance.now();
   const waiting = [...ids];
   const inFlight = new Set<string>();
@@ -78,22 +94,40 @@ async function phase(kps: Kps, api: Api, ids: string[], window: number, submit: 
       }
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
-    const running = await kps.call({ method: 'GET', url: '/v3/{project_id}/running-tasks', queryParams: { limit: 1000, offset: 0 } });
+    const running = await kps.call({
+      method: 'GET',
+      url: '/v3/{project_id}/running-tasks',
+      queryParams: { limit: 1000, offset: 0 },
+    });
     const still = new Set(running.tasks.map((t: { task_id: string }) => t.task_id));
     for (const id of inFlight) if (!still.has(id)) inFlight.delete(id);
   }
   const wallSeconds = (performance.now() - t0) / 1000;
-  const finals = await inParallel(taskIds, CLIENT_CONCURRENCY, (task_id) =>
-    kps.call({ method: 'GET', url: '/v3/{project_id}/tasks/{task_id}', pathParams: { task_id } }) as Promise<{ task_status: string }>);
+  const finals = await inParallel(
+    taskIds,
+    CLIENT_CONCURRENCY,
+    (task_id) =>
+      kps.call({ method: 'GET', url: '/v3/{project_id}/tasks/{task_id}', pathParams: { task_id } }) as Promise<{
+        task_status: string;
+      }>,
+  );
   const failed = finals.filter((f) => !f.task_status.startsWith('SUCCESS_')).length;
   // The task records (the native API's view of the same tasks) hold the created/started/finished times.
-  const records = await inParallel(taskIds, CLIENT_CONCURRENCY, async (id) => (await api.call('GET', `/api/v1/tasks/${id}`)).task);
+  const records = await inParallel(
+    taskIds,
+    CLIENT_CONCURRENCY,
+    async (id) => (await api.call('GET', `/api/v1/tasks/${id}`)).task,
+  );
   const durationsMs = records.map((t: any) => Date.parse(t.finishedAt) - Date.parse(t.createdAt)).sort((a, b) => a - b);
   const peakRunning = peakOverlap(records.map((t: any) => [Date.parse(t.startedAt), Date.parse(t.finishedAt)]));
   return { wallSeconds, durationsMs, peakRunning, failed };
 }
 
-async function loginSample(api: Api, ids: string[], auth: { identityFile?: string; password?: string }): Promise<number> {
+async function loginSample(
+  api: Api,
+  ids: string[],
+  auth: { identityFile?: string; password?: string },
+): Promise<number> {
   const sample = Array.from({ length: 5 }, (_, n) => ids[Math.floor((n * ids.length) / 5)]!);
   let ok = 0;
   for (const id of sample) {
@@ -118,31 +152,60 @@ async function main() {
   try {
     const ids = await api.run({ imageId: LINUX_IMAGE, amount: N, name: 'kps-bench', password: ROOT_PASSWORD });
     await api.waitStatus(ids, 'Running', 120_000);
-    const key = (await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'kps-bench-key' } } })).keypair;
+    const key = (
+      await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'kps-bench-key' } } })
+    ).keypair;
 
     const bind = await phase(kps, api, ids, WINDOW, (id) =>
-      kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/associate', data: { keypair_name: 'kps-bench-key', server: { id, auth: { type: 'password', key: ROOT_PASSWORD } } } }));
+      kps.call({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs/associate',
+        data: { keypair_name: 'kps-bench-key', server: { id, auth: { type: 'password', key: ROOT_PASSWORD } } },
+      }),
+    );
     const keyFile = await writePrivateKey(key.private_key);
     const keyLogins = await loginSample(api, ids, { identityFile: keyFile });
 
     const unbind = await phase(kps, api, ids, WINDOW, (id) =>
-      kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/disassociate', data: { server: { id, auth: { type: 'keypair', key: key.private_key } } } }));
+      kps.call({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs/disassociate',
+        data: { server: { id, auth: { type: 'keypair', key: key.private_key } } },
+      }),
+    );
     const refused = 5 - (await loginSample(api, ids, { identityFile: keyFile }));
     const passwordBack = await loginSample(api, ids, { password: ROOT_PASSWORD });
 
-    for (const [name, r] of [['live bind (associate, root password)', bind], ['live unbind (disassociate, private key)', unbind]] as const) {
-      rows.push([name, `${(N / r.wallSeconds).toFixed(1)} instances/s (${r.wallSeconds.toFixed(2)} s wall, ${N - r.failed}/${N} succeeded)`]);
-      rows.push(['  per-instance task time', `p50 ${percentile(r.durationsMs, 50)} ms, p99 ${percentile(r.durationsMs, 99)} ms, max ${r.durationsMs.at(-1)} ms`]);
+    for (const [name, r] of [
+      ['live bind (associate, root password)', bind],
+      ['live unbind (disassociate, private key)', unbind],
+    ] as const) {
+      rows.push([
+        name,
+        `${(N / r.wallSeconds).toFixed(1)} instances/s (${r.wallSeconds.toFixed(2)} s wall, ${N - r.failed}/${N} succeeded)`,
+      ]);
+      rows.push([
+        '  per-instance task time',
+        `p50 ${percentile(r.durationsMs, 50)} ms, p99 ${percentile(r.durationsMs, 99)} ms, max ${r.durationsMs.at(-1)} ms`,
+      ]);
       rows.push(['  tasks running at once (peak)', String(r.peakRunning)]);
     }
-    rows.push(['concurrency', `${Math.min(WINDOW, N)} KPS tasks submitted at once (one per server); KEYFLEET_TASK_CONCURRENCY=${config.tasks.concurrency} SSH changes in flight in the process, the rest queue (queueing is part of the task time)`]);
+    rows.push([
+      'concurrency',
+      `${Math.min(WINDOW, N)} KPS tasks submitted at once (one per server); KEYFLEET_TASK_CONCURRENCY=${config.tasks.concurrency} SSH changes in flight in the process, the rest queue (queueing is part of the task time)`,
+    ]);
     rows.push(['OpenSSH check after bind', `${keyLogins}/5 key logins`]);
-    rows.push(['OpenSSH check after unbind', `${refused}/5 key logins refused, ${passwordBack}/5 password logins back`]);
+    rows.push([
+      'OpenSSH check after unbind',
+      `${refused}/5 key logins refused, ${passwordBack}/5 password logins back`,
+    ]);
   } finally {
     await kf.close();
   }
   const width = Math.max(...rows.map((r) => r[0].length));
-  console.log(`\nkeyfleet KPS live-binding benchmark: ${N} Running simulated instances, ${new Date().toISOString()}, node ${process.version}, ${os.availableParallelism()} CPUs`);
+  console.log(
+    `\nkeyfleet KPS live-binding benchmark: ${N} Running simulated instances, ${new Date().toISOString()}, node ${process.version}, ${os.availableParallelism()} CPUs`,
+  );
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
 }
 

@@ -51,14 +51,18 @@ async function main(): Promise<void> {
       const file = await timed('first answer', () => session.readFile('.ssh/authorized_keys'), keep);
       session.close();
       if (!file) throw new Error('authorized_keys was not read');
-      if (!(await timed('tryLogin', () => tryLogin(target, credential, pin), keep)).ok) throw new Error('the key login was refused');
-      if ((await timed('probeLogin', () => probeLogin(target, pin, key.publicKey), keep)).keyAccepted !== true) throw new Error('the probe did not accept the key');
+      if (!(await timed('tryLogin', () => tryLogin(target, credential, pin), keep)).ok)
+        throw new Error('the key login was refused');
+      if ((await timed('probeLogin', () => probeLogin(target, pin, key.publicKey), keep)).keyAccepted !== true)
+        throw new Error('the probe did not accept the key');
     }
 
     console.log(`keyfleet's SSH adapter against one Debian sshd, ${RUNS} runs (ms)`);
     console.log(`${'step'.padEnd(14)}${'median'.padStart(9)}${'p90'.padStart(9)}`);
     for (const [name, values] of Object.entries(samples)) {
-      console.log(`${name.padEnd(14)}${percentile(values, 0.5).toFixed(1).padStart(9)}${percentile(values, 0.9).toFixed(1).padStart(9)}`);
+      console.log(
+        `${name.padEnd(14)}${percentile(values, 0.5).toFixed(1).padStart(9)}${percentile(values, 0.9).toFixed(1).padStart(9)}`,
+      );
     }
   } finally {
     await stopHosts([host!]);

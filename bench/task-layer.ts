@@ -34,24 +34,43 @@ async function main(): Promise<void> {
     const ids: string[] = [];
     for (let i = 0; i < HOSTS; i++) {
       const r = await api.call('POST', `/api/v1/regions/${REGION}/hosts`, {
-        name: `mem-${i}`, address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 22, loginUser: 'app', homeDir: '/home/app',
-        managementUser: 'app', managementPrivateKey: managementKey, passwordLogin: 'unmanaged', hostKeySha256: HOST_KEY,
+        name: `mem-${i}`,
+        address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        port: 22,
+        loginUser: 'app',
+        homeDir: '/home/app',
+        managementUser: 'app',
+        managementPrivateKey: managementKey,
+        passwordLogin: 'unmanaged',
+        hostKeySha256: HOST_KEY,
       });
       ids.push(r.instance.id);
     }
-    console.log(`${HOSTS} in-memory hosts registered (management key per host, sealed); keyfleet concurrency ${kf.config?.tasks?.concurrency ?? 'default'}`);
+    console.log(
+      `${HOSTS} in-memory hosts registered (management key per host, sealed); keyfleet concurrency ${kf.config?.tasks?.concurrency ?? 'default'}`,
+    );
     for (let round = 1; round <= 3; round++) {
       for (const action of ['bind', 'unbind'] as const) {
-        const profiling = process.env.BENCH_PROFILE === '1' && round === 3 && action === 'bind' ? await startProfile() : null;
+        const profiling =
+          process.env.BENCH_PROFILE === '1' && round === 3 && action === 'bind' ? await startProfile() : null;
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const r = await api.call('POST', `/api/v1/regions/${REGION}/bindings`, { action, keyPairName: 'bench-key', instanceIds: ids, mode: 'live', verify: false, wait: true });
+        const r = await api.call('POST', `/api/v1/regions/${REGION}/bindings`, {
+          action,
+          keyPairName: 'bench-key',
+          instanceIds: ids,
+          mode: 'live',
+          verify: false,
+          wait: true,
+        });
         const seconds = (performance.now() - t0) / 1000;
         const c = process.cpuUsage(c0);
         if (profiling) await profiling(`/tmp/keyfleet-task-layer-${randomUUID().slice(0, 8)}.cpuprofile`);
         const failed = r.items.filter((i: { status: string }) => i.status !== 'succeeded');
         if (failed.length) throw new Error(`${action}: ${failed.length} failed, e.g. ${JSON.stringify(failed[0])}`);
-        console.log(`round ${round} ${action.padEnd(6)} ${HOSTS} hosts: ${seconds.toFixed(2)} s, ${(HOSTS / seconds).toFixed(0)} hosts/s; keyfleet CPU ${((c.user + c.system) / 1000 / HOSTS).toFixed(2)} ms per host (user ${(c.user / 1000 / HOSTS).toFixed(2)})`);
+        console.log(
+          `round ${round} ${action.padEnd(6)} ${HOSTS} hosts: ${seconds.toFixed(2)} s, ${(HOSTS / seconds).toFixed(0)} hosts/s; keyfleet CPU ${((c.user + c.system) / 1000 / HOSTS).toFixed(2)} ms per host (user ${(c.user / 1000 / HOSTS).toFixed(2)})`,
+        );
       }
     }
   } finally {
@@ -59,7 +78,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -12,7 +12,13 @@ export interface Config {
   databaseUrl: string | undefined;
   regions: Region[];
   sim: { serve: boolean; sshPort: number; bootDelayMs: number };
-  bootstrap: { accountName: string; adminName: string; accessKeyId?: string; accessKeySecret?: string; adminPassword?: string };
+  bootstrap: {
+    accountName: string;
+    adminName: string;
+    accessKeyId?: string;
+    accessKeySecret?: string;
+    adminPassword?: string;
+  };
   masterKey: string | undefined;
   tasks: { concurrency: number; chunk: number; leaseMs: number; itemsPerSecond: number };
   liveTimeoutMs: number;
@@ -30,15 +36,21 @@ function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}; got '${raw}'.`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}; got '${raw}'.`);
   return n;
 }
 
 function regionsFrom(raw: string | undefined): Region[] {
   if (!raw) return DEFAULT_REGIONS;
-  const ids = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (ids.length === 0 || ids.some((id) => !/^[a-z0-9-]{2,64}$/.test(id))) {
-    throw new ConfigError(`KEYFLEET_REGIONS must be a comma-separated list of region IDs (a-z, 0-9, '-'); got '${raw}'.`);
+    throw new ConfigError(
+      `KEYFLEET_REGIONS must be a comma-separated list of region IDs (a-z, 0-9, '-'); got '${raw}'.`,
+    );
   }
   return ids.map((id) => DEFAULT_REGIONS.find((r) => r.id === id) ?? { id, localName: id });
 }
@@ -46,10 +58,13 @@ function regionsFrom(raw: string | undefined): Region[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const host = env.KEYFLEET_HOST ?? '127.0.0.1';
   if (!/^127\.\d+\.\d+\.\d+$|^localhost$|^::1$/.test(host) && env.KEYFLEET_ALLOW_REMOTE !== '1') {
-    throw new ConfigError(`KEYFLEET_HOST '${host}' is not a loopback address; set KEYFLEET_ALLOW_REMOTE=1 (behind TLS) to serve other networks.`);
+    throw new ConfigError(
+      `KEYFLEET_HOST '${host}' is not a loopback address; set KEYFLEET_ALLOW_REMOTE=1 (behind TLS) to serve other networks.`,
+    );
   }
   const databaseUrl = env.KEYFLEET_DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('KEYFLEET_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded store).');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError('KEYFLEET_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded store).');
   return {
     host,
     port: int(env, 'KEYFLEET_PORT', 8080, 0, 65535),

@@ -32,12 +32,22 @@ export interface Keyfleet {
   config: Config;
   /** http://host:port once listening. */
   url: string;
-  bootstrap: { accessKeyId: string; generatedAccessKeySecret: string | null; generatedAdminPassword: string | null; created: boolean };
+  bootstrap: {
+    accessKeyId: string;
+    generatedAccessKeySecret: string | null;
+    generatedAdminPassword: string | null;
+    created: boolean;
+  };
   close(): Promise<void>;
 }
 
 function nonServingFleet(): SimSshFleet {
-  return { serve: async () => undefined, stop: async () => undefined, stopAll: async () => undefined, serving: () => 0 };
+  return {
+    serve: async () => undefined,
+    stop: async () => undefined,
+    stopAll: async () => undefined,
+    serving: () => 0,
+  };
 }
 
 function coreLogger(app: FastifyInstance): Logger {
@@ -60,12 +70,20 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
-    onConnectionLost: (err) => logger.warn('PostgreSQL ended an idle connection; the next query opens a new one', { err: err.message }),
+    onConnectionLost: (err) =>
+      logger.warn('PostgreSQL ended an idle connection; the next query opens a new one', { err: err.message }),
   });
   // With several processes on one PostgreSQL only one of them serves the simulated fleet's SSH (the addresses are
   // the same in every process); the others keep the disks and the state but do not listen.
-  const fleet = config.sim.serve ? createSimSshFleet({ logger: { warn: (m: string) => logger.warn(m) } }) : nonServingFleet();
-  const compute = createSimCompute({ dataDir: config.dataDir, sshPort: config.sim.sshPort, bootDelayMs: config.sim.bootDelayMs, fleet });
+  const fleet = config.sim.serve
+    ? createSimSshFleet({ logger: { warn: (m: string) => logger.warn(m) } })
+    : nonServingFleet();
+  const compute = createSimCompute({
+    dataDir: config.dataDir,
+    sshPort: config.sim.sshPort,
+    bootDelayMs: config.sim.bootDelayMs,
+    fleet,
+  });
   const secrets = createSecretBox(loadMasterKey(config.dataDir, config.masterKey));
   const core = createCore({
     store,
@@ -98,16 +116,26 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'keyfleet native API', version: '1', description: 'Key pairs, instances, bindings and tasks. Sign in with POST /api/v1/sessions.' },
+      info: {
+        title: 'keyfleet native API',
+        version: '1',
+        description: 'Key pairs, instances, bindings and tasks. Sign in with POST /api/v1/sessions.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: ({ schema, url }) => ({ schema: (url.startsWith('/api/v1') ? schema : { ...schema, hide: true }) as never, url }),
+    transform: ({ schema, url }) => ({
+      schema: (url.startsWith('/api/v1') ? schema : { ...schema, hide: true }) as never,
+      url,
+    }),
   });
   await app.register(nativeApiPlugin, { prefix: '/api/v1', core, maxBatch: config.nativeMaxBatch });
   await app.register(ecsApiPlugin, { core });
   await app.register(kpsApiPlugin, { core });
-  await app.register(consolePlugin, { prefix: '/console', distDir: path.resolve(import.meta.dirname, '../../dist/console') });
+  await app.register(consolePlugin, {
+    prefix: '/console',
+    distDir: path.resolve(import.meta.dirname, '../../dist/console'),
+  });
 
   await core.start();
   await app.listen({ host: config.host, port: config.port });
@@ -120,7 +148,12 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     store,
     config,
     url: `http://${config.host}:${port}`,
-    bootstrap: { accessKeyId: boot.accessKeyId, generatedAccessKeySecret: boot.generatedAccessKeySecret, generatedAdminPassword: boot.generatedAdminPassword, created: boot.created },
+    bootstrap: {
+      accessKeyId: boot.accessKeyId,
+      generatedAccessKeySecret: boot.generatedAccessKeySecret,
+      generatedAdminPassword: boot.generatedAdminPassword,
+      created: boot.created,
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -5,7 +5,12 @@
 import { eventStreamReader } from '../api/native/event-stream.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly requestId?: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId?: string,
+  ) {
     super(message);
   }
 }
@@ -27,7 +32,11 @@ export class KeyfleetClient {
       ? { accessKeyId: this.opts.accessKeyId, accessKeySecret: this.opts.accessKeySecret }
       : { userName: this.opts.userName, password: this.opts.password };
     if (!this.opts.accessKeyId && !this.opts.userName) {
-      throw new ApiError(401, 'Auth.Unauthenticated', 'No credentials: set KEYFLEET_ACCESS_KEY_ID and KEYFLEET_ACCESS_KEY_SECRET (or --user and KEYFLEET_PASSWORD).');
+      throw new ApiError(
+        401,
+        'Auth.Unauthenticated',
+        'No credentials: set KEYFLEET_ACCESS_KEY_ID and KEYFLEET_ACCESS_KEY_SECRET (or --user and KEYFLEET_PASSWORD).',
+      );
     }
     const res = await this.raw('POST', '/api/v1/sessions', body);
     this.token = (res as { token: string }).token;
@@ -61,7 +70,8 @@ export class KeyfleetClient {
     }
     const decoder = new TextDecoder();
     const read = eventStreamReader(onEvent);
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) read(decoder.decode(chunk, { stream: true }));
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+      read(decoder.decode(chunk, { stream: true }));
   }
 
   private async raw(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -70,9 +80,17 @@ export class KeyfleetClient {
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let res: Response;
     try {
-      res = await fetch(this.opts.endpoint.replace(/\/$/, '') + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetch(this.opts.endpoint.replace(/\/$/, '') + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     } catch (err) {
-      throw new ApiError(0, 'Unreachable', `Cannot reach keyfleet at ${this.opts.endpoint}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+      throw new ApiError(
+        0,
+        'Unreachable',
+        `Cannot reach keyfleet at ${this.opts.endpoint}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+      );
     }
     if (res.status === 204) return null;
     const text = await res.text();
@@ -82,7 +100,8 @@ export class KeyfleetClient {
     } catch {
       throw new ApiError(res.status, 'BadResponse', `Unexpected response from keyfleet (HTTP ${res.status}).`);
     }
-    if (!res.ok) throw new ApiError(res.status, json?.code ?? 'Error', json?.message ?? `HTTP ${res.status}`, json?.requestId);
+    if (!res.ok)
+      throw new ApiError(res.status, json?.code ?? 'Error', json?.message ?? `HTTP ${res.status}`, json?.requestId);
     return json;
   }
 }

@@ -25,18 +25,77 @@ const bindDescription = (action: 'bind' | 'unbind') =>
   `${action} a key pair ${action === 'bind' ? 'to' : 'from'} instances (ids as arguments, or --from-file with one id per line)`;
 
 export const TOP_COMMANDS: readonly TopCommand[] = [
-  { name: 'serve', description: 'start keyfleet (API, simulated fleet, console) with its embedded defaults', load: async () => (await import('./serve-through-tsx.js')).fillServeCommand },
-  { name: 'key-pairs', alias: 'kp', description: 'SSH key pairs', load: async () => (await import('./commands/key-pairs.js')).fillKeyPairCommands },
-  { name: 'instances', alias: 'i', description: 'instances', load: async () => (await import('./commands/instances.js')).fillInstanceCommands },
-  { name: 'bind', args: '[instanceIds...]', hasOptions: true, description: bindDescription('bind'), load: async () => (await import('./commands/bind.js')).fillBindCommand },
-  { name: 'unbind', args: '[instanceIds...]', hasOptions: true, description: bindDescription('unbind'), load: async () => (await import('./commands/bind.js')).fillBindCommand },
+  {
+    name: 'serve',
+    description: 'start keyfleet (API, simulated fleet, console) with its embedded defaults',
+    load: async () => (await import('./serve-through-tsx.js')).fillServeCommand,
+  },
+  {
+    name: 'key-pairs',
+    alias: 'kp',
+    description: 'SSH key pairs',
+    load: async () => (await import('./commands/key-pairs.js')).fillKeyPairCommands,
+  },
+  {
+    name: 'instances',
+    alias: 'i',
+    description: 'instances',
+    load: async () => (await import('./commands/instances.js')).fillInstanceCommands,
+  },
+  {
+    name: 'bind',
+    args: '[instanceIds...]',
+    hasOptions: true,
+    description: bindDescription('bind'),
+    load: async () => (await import('./commands/bind.js')).fillBindCommand,
+  },
+  {
+    name: 'unbind',
+    args: '[instanceIds...]',
+    hasOptions: true,
+    description: bindDescription('unbind'),
+    load: async () => (await import('./commands/bind.js')).fillBindCommand,
+  },
   { name: 'tasks', description: 'tasks', load: async () => (await import('./commands/tasks.js')).fillTaskCommands },
-  { name: 'hosts', description: 'existing hosts registered as instances', load: async () => (await import('./commands/hosts.js')).fillHostCommands },
-  { name: 'drift', description: 'registered hosts whose keys or sshd drop-in differ from what keyfleet bound', load: async () => (await import('./commands/drift.js')).fillDriftCommands },
-  { name: 'users', description: 'users of your account (administrators)', load: async () => (await import('./commands/identity.js')).fillUserCommands },
-  { name: 'access-keys', description: "access keys (your own, or any user's as an administrator)", load: async () => (await import('./commands/identity.js')).fillAccessKeyCommands },
-  { name: 'policies', description: 'RAM-style policies', load: async () => (await import('./commands/identity.js')).fillPolicyCommands },
-  { name: 'accounts', description: 'tenants (system administrator)', load: async () => (await import('./commands/identity.js')).fillAccountCommands },
-  { name: 'audit', hasOptions: true, description: 'who did what, when, through which face, and the result (newest first)', load: async () => (await import('./commands/identity.js')).fillAuditCommand },
-  { name: 'groups', description: "user groups: members get the group's policies (administrators)", load: async () => (await import('./commands/groups.js')).fillGroupCommands },
+  {
+    name: 'hosts',
+    description: 'existing hosts registered as instances',
+    load: async () => (await import('./commands/hosts.js')).fillHostCommands,
+  },
+  {
+    name: 'drift',
+    description: 'registered hosts whose keys or sshd drop-in differ from what keyfleet bound',
+    load: async () => (await import('./commands/drift.js')).fillDriftCommands,
+  },
+  {
+    name: 'users',
+    description: 'users of your account (administrators)',
+    load: async () => (await import('./commands/identity.js')).fillUserCommands,
+  },
+  {
+    name: 'access-keys',
+    description: "access keys (your own, or any user's as an administrator)",
+    load: async () => (await import('./commands/identity.js')).fillAccessKeyCommands,
+  },
+  {
+    name: 'policies',
+    description: 'RAM-style policies',
+    load: async () => (await import('./commands/identity.js')).fillPolicyCommands,
+  },
+  {
+    name: 'accounts',
+    description: 'tenants (system administrator)',
+    load: async () => (await import('./commands/identity.js')).fillAccountCommands,
+  },
+  {
+    name: 'audit',
+    hasOptions: true,
+    description: 'who did what, when, through which face, and the result (newest first)',
+    load: async () => (await import('./commands/identity.js')).fillAuditCommand,
+  },
+  {
+    name: 'groups',
+    description: "user groups: members get the group's policies (administrators)",
+    load: async () => (await import('./commands/groups.js')).fillGroupCommands,
+  },
 ];

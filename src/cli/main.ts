@@ -15,7 +15,11 @@ function buildProgram(): Command {
   program
     .name('keyfleet')
     .description('Self-hosted SSH key pairs for fleets: bind, unbind, prove it with a real login.')
-    .addOption(new Option('--endpoint <url>', 'keyfleet server').env('KEYFLEET_ENDPOINT').default(`http://127.0.0.1:${process.env.KEYFLEET_PORT ?? '8080'}`))
+    .addOption(
+      new Option('--endpoint <url>', 'keyfleet server')
+        .env('KEYFLEET_ENDPOINT')
+        .default(`http://127.0.0.1:${process.env.KEYFLEET_PORT ?? '8080'}`),
+    )
     .addOption(new Option('--region <id>', 'region').env('KEYFLEET_REGION').default('cn-hangzhou'))
     .option('--json', 'machine-readable output', false)
     .option('--user <name>', 'sign in as this user (password from KEYFLEET_PASSWORD) instead of an access key')
@@ -60,13 +64,17 @@ function addLazyCommands(program: Command, ctx: Ctx): void {
   program.hook('preSubcommand', (_program, cmd) => load(cmd));
   // Commander's own `help <command>` shows the command's help without dispatching to it, so without loading it.
   program.helpCommand(false);
-  program.command('help [command]').description('display help for command').allowExcessArguments().action(async (name?: string) => {
-    if (name === undefined) program.help();
-    const cmd = topCommands.find((c) => c.name() === name || c.aliases().includes(name));
-    if (!cmd) program.help({ error: true });
-    await load(cmd);
-    cmd.help();
-  });
+  program
+    .command('help [command]')
+    .description('display help for command')
+    .allowExcessArguments()
+    .action(async (name?: string) => {
+      if (name === undefined) program.help();
+      const cmd = topCommands.find((c) => c.name() === name || c.aliases().includes(name));
+      if (!cmd) program.help({ error: true });
+      await load(cmd);
+      cmd.help();
+    });
   // Commander writes `[options]` after a command that has options; a command not loaded has none yet.
   program.configureHelp({
     subcommandTerm(this: Help, cmd: Command): string {
@@ -87,8 +95,16 @@ async function main(): Promise<void> {
     }
     if (err instanceof ApiError) {
       const json = process.argv.includes('--json');
-      if (json) process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message, status: err.status, requestId: err.requestId } }) + '\n');
-      else process.stderr.write(`keyfleet: ${err.code}: ${err.message}${err.requestId ? ` (request ${err.requestId})` : ''}\n`);
+      if (json)
+        process.stdout.write(
+          JSON.stringify({
+            error: { code: err.code, message: err.message, status: err.status, requestId: err.requestId },
+          }) + '\n',
+        );
+      else
+        process.stderr.write(
+          `keyfleet: ${err.code}: ${err.message}${err.requestId ? ` (request ${err.requestId})` : ''}\n`,
+        );
       process.exitCode = err.status === 0 ? EXIT.unreachable : EXIT.error;
       return;
     }

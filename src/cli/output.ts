@@ -5,7 +5,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-export function printTable(head: string[], rows: Array<Array<string | number | boolean | null | undefined>>, footer?: string): void {
+export function printTable(
+  head: string[],
+  rows: Array<Array<string | number | boolean | null | undefined>>,
+  footer?: string,
+): void {
   const table = new Table({ head, style: { head: [], border: [] } });
   for (const r of rows) table.push(r.map((c) => (c === null || c === undefined ? '-' : String(c))));
   process.stdout.write(table.toString() + '\n');
@@ -14,5 +18,6 @@ export function printTable(head: string[], rows: Array<Array<string | number | b
 
 export function printFields(fields: Record<string, unknown>): void {
   const width = Math.max(...Object.keys(fields).map((k) => k.length));
-  for (const [k, v] of Object.entries(fields)) process.stdout.write(`${k.padEnd(width)}  ${v === null || v === undefined ? '-' : String(v)}\n`);
+  for (const [k, v] of Object.entries(fields))
+    process.stdout.write(`${k.padEnd(width)}  ${v === null || v === undefined ? '-' : String(v)}\n`);
 }

@@ -5,7 +5,10 @@ import type { GlobalOptions } from './options.js';
 
 export type Ctx = (cmd: Command) => { global: GlobalOptions; client: KeyfleetClient };
 
-export function withClient<A extends unknown[]>(ctx: Ctx, body: (c: KeyfleetClient, g: GlobalOptions, ...args: A) => Promise<void>) {
+export function withClient<A extends unknown[]>(
+  ctx: Ctx,
+  body: (c: KeyfleetClient, g: GlobalOptions, ...args: A) => Promise<void>,
+) {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     const { client, global } = ctx(cmd);

@@ -28,7 +28,12 @@ export function isKeyPairName(name: string): boolean {
 export const INSTANCE_NAME_MIN = 2;
 export const INSTANCE_NAME_MAX = 128;
 export function isInstanceName(name: string): boolean {
-  return name.length >= INSTANCE_NAME_MIN && name.length <= INSTANCE_NAME_MAX && /^[\p{L}\p{N}]/u.test(name) && !startsWithUrlScheme(name);
+  return (
+    name.length >= INSTANCE_NAME_MIN &&
+    name.length <= INSTANCE_NAME_MAX &&
+    /^[\p{L}\p{N}]/u.test(name) &&
+    !startsWithUrlScheme(name)
+  );
 }
 
 /** Names may not look like links (the ECS rule for names and descriptions). */
@@ -47,7 +52,9 @@ export const HOST_KEY_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 /** Paths keyfleet writes on a host (home directory, sshd drop-in): absolute, no blanks, quotes or '..'. */
 export const HOST_PATH_MAX = 1024;
 export function isSafeAbsolutePath(path: string): boolean {
-  return path.startsWith('/') && path.length <= HOST_PATH_MAX && !/[\s'"\\]/.test(path) && !path.split('/').includes('..');
+  return (
+    path.startsWith('/') && path.length <= HOST_PATH_MAX && !/[\s'"\\]/.test(path) && !path.split('/').includes('..')
+  );
 }
 /** Commands keyfleet runs on a host (sshd reload and validate): one line of at most this many characters. */
 export const HOST_COMMAND_MAX = 1024;
@@ -65,7 +72,10 @@ export const INSTANCE_PASSWORD_MIN = 8;
 export const INSTANCE_PASSWORD_MAX = 30;
 /** How many of upper-case, lower-case, digits and specials the password uses (the rule wants three). */
 export function instancePasswordClasses(password: string): number {
-  return [/[A-Z]/, /[a-z]/, /[0-9]/].filter((re) => re.test(password)).length + ([...password].some((c) => INSTANCE_PASSWORD_SPECIALS.includes(c)) ? 1 : 0);
+  return (
+    [/[A-Z]/, /[a-z]/, /[0-9]/].filter((re) => re.test(password)).length +
+    ([...password].some((c) => INSTANCE_PASSWORD_SPECIALS.includes(c)) ? 1 : 0)
+  );
 }
 export function usesOnlyInstancePasswordCharacters(password: string): boolean {
   return [...password].every((c) => /[A-Za-z0-9]/.test(c) || INSTANCE_PASSWORD_SPECIALS.includes(c));

@@ -11,9 +11,20 @@
 import { decodeCanonicalBase64 } from './base64.js';
 import { WireError, WireReader, bitLength, isEd25519Point, isOdd } from './ssh-wire.js';
 
-export type KeyAlgorithm = 'ssh-rsa' | 'ssh-ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521';
+export type KeyAlgorithm =
+  | 'ssh-rsa'
+  | 'ssh-ed25519'
+  | 'ecdsa-sha2-nistp256'
+  | 'ecdsa-sha2-nistp384'
+  | 'ecdsa-sha2-nistp521';
 
-export const ACCEPTED_KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['ssh-rsa', 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521'];
+export const ACCEPTED_KEY_ALGORITHMS: readonly KeyAlgorithm[] = [
+  'ssh-rsa',
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+];
 export const MIN_RSA_BITS = 2048;
 export const MAX_RSA_BITS = 16384;
 export const MAX_PUBLIC_KEY_BYTES = 16 * 1024;
@@ -96,7 +107,11 @@ class ProblemThrown extends Error {
 }
 
 function malformed(reason: string, details: PublicKeyProblem['details'] = {}): ProblemThrown {
-  return new ProblemThrown({ code: 'PublicKey.Malformed', message: `The public key is not valid: ${reason}.`, details });
+  return new ProblemThrown({
+    code: 'PublicKey.Malformed',
+    message: `The public key is not valid: ${reason}.`,
+    details,
+  });
 }
 
 function singleLine(text: string): string {
@@ -114,7 +129,8 @@ function singleLine(text: string): string {
 }
 
 /** Words that start an authorized_keys line with options instead of a key type. */
-const OPTION_WORDS = /^(?:restrict|cert-authority|no-[a-z-]+|permit-[a-z-]+|pty|agent-forwarding|port-forwarding|x11-forwarding|user-rc|touch-required|verify-required)$/i;
+const OPTION_WORDS =
+  /^(?:restrict|cert-authority|no-[a-z-]+|permit-[a-z-]+|pty|agent-forwarding|port-forwarding|x11-forwarding|user-rc|touch-required|verify-required)$/i;
 
 function looksLikeKeyType(word: string): boolean {
   return word.length <= 64 && /^(?:ssh-|ecdsa-sha2-|sk-|rsa-sha2-|x509v3-)[A-Za-z0-9@._-]+$/.test(word);
@@ -123,7 +139,10 @@ function looksLikeKeyType(word: string): boolean {
 function splitLine(line: string): { type: string; base64: string; comment: string } {
   const words = line.split(/[ \t]+/);
   const first = words[0] ?? '';
-  if (!looksLikeKeyType(first) && (/[=",]/.test(first) || OPTION_WORDS.test(first) || words.slice(1).some(looksLikeKeyType))) {
+  if (
+    !looksLikeKeyType(first) &&
+    (/[=",]/.test(first) || OPTION_WORDS.test(first) || words.slice(1).some(looksLikeKeyType))
+  ) {
     throw malformed("authorized_keys options are not accepted; give only '<type> <base64> [comment]'");
   }
   const match = /^([^ \t]+)[ \t]+([^ \t]+)(?:[ \t]+(.*))?$/.exec(line);
@@ -160,7 +179,11 @@ function validateBlob(algorithm: KeyAlgorithm, blob: Uint8Array, checks: KeyMate
     throw malformed(`the key type '${algorithm}' does not match the type inside the key data${quoted}`);
   }
   const bits =
-    algorithm === 'ssh-rsa' ? validateRsa(reader, checks) : algorithm === 'ssh-ed25519' ? validateEd25519(reader, checks) : validateEcdsa(reader, EC_CURVES[algorithm]!, checks);
+    algorithm === 'ssh-rsa'
+      ? validateRsa(reader, checks)
+      : algorithm === 'ssh-ed25519'
+        ? validateEd25519(reader, checks)
+        : validateEcdsa(reader, EC_CURVES[algorithm]!, checks);
   reader.end();
   return bits;
 }
@@ -189,7 +212,8 @@ function validateRsa(reader: WireReader, checks: KeyMaterialChecks): number {
 function validateEd25519(reader: WireReader, checks: KeyMaterialChecks): number {
   const point = reader.string();
   if (point.length !== 32) throw malformed(`an Ed25519 key is 32 bytes, this one has ${point.length}`);
-  if (!isEd25519Point(point) || (checks.ed25519 && !checks.ed25519(point))) throw malformed('the Ed25519 key is not a valid curve point');
+  if (!isEd25519Point(point) || (checks.ed25519 && !checks.ed25519(point)))
+    throw malformed('the Ed25519 key is not a valid curve point');
   return 256;
 }
 
@@ -199,7 +223,8 @@ function validateEcdsa(reader: WireReader, curve: EcCurve, checks: KeyMaterialCh
   const point = reader.string();
   const size = curve.coordinateBytes;
   // Only the uncompressed form (0x04 || x || y) is canonical; ssh-keygen fingerprints that form.
-  if (point.length !== 1 + 2 * size || point[0] !== 0x04) throw malformed(`the EC point is not an uncompressed ${curve.sshName} point`);
+  if (point.length !== 1 + 2 * size || point[0] !== 0x04)
+    throw malformed(`the EC point is not an uncompressed ${curve.sshName} point`);
   if (checks.ec && !checks.ec(curve, point.subarray(1, 1 + size), point.subarray(1 + size))) {
     throw malformed(`the EC point is not on the curve ${curve.sshName}`);
   }

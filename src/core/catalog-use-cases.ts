@@ -43,7 +43,12 @@ export function auditUseCases(store: Store) {
       access: 'policy',
       mutates: false,
       run: (caller: Caller, filter: Omit<AuditFilter, 'accountId'>) =>
-        store.audit.query({ ...filter, accountId: caller.accountId, offset: Math.max(0, filter.offset), limit: Math.min(Math.max(1, filter.limit), MAX_AUDIT_PAGE) }),
+        store.audit.query({
+          ...filter,
+          accountId: caller.accountId,
+          offset: Math.max(0, filter.offset),
+          limit: Math.min(Math.max(1, filter.limit), MAX_AUDIT_PAGE),
+        }),
       names: () => [{ type: 'audit', regionId: '*', id: '*' }],
     }),
   };

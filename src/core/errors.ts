@@ -81,7 +81,7 @@ export const ErrorCodes = {
   'Group.NotFound': 'NotFound',
   'Group.AlreadyExists': 'Conflict',
   'Auth.Forbidden': 'Forbidden',
-  'Internal': 'Internal',
+  Internal: 'Internal',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -104,6 +104,4 @@ export function isCoreError(e: unknown): e is CoreError {
 }
 
 /** A per-item outcome inside a batch: batches report partial success, never all-or-nothing by accident. */
-export type ItemResult<T = undefined> =
-  | { ok: true; value: T }
-  | { ok: false; error: CoreError };
+export type ItemResult<T = undefined> = { ok: true; value: T } | { ok: false; error: CoreError };

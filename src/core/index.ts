@@ -69,12 +69,49 @@ export function createCore(deps: CoreDeps) {
   const { store, clock, ids, logger, regions, authz, settings, compute } = deps;
   const auditor = createAuditor({ store, clock, ids, logger });
   const gate = createGate({ authz, auditor });
-  const limiter = createRateLimiter({ perSecond: settings.rateLimitPerSecond, burst: Math.max(1, settings.rateLimitPerSecond * 2), clock });
-  const accounts = createAccountService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids, sessionTtlMs: settings.sessionTtlMs, limiter });
+  const limiter = createRateLimiter({
+    perSecond: settings.rateLimitPerSecond,
+    burst: Math.max(1, settings.rateLimitPerSecond * 2),
+    clock,
+  });
+  const accounts = createAccountService({
+    store,
+    secrets: deps.secrets,
+    passwords: deps.passwords,
+    clock,
+    ids,
+    sessionTtlMs: settings.sessionTtlMs,
+    limiter,
+  });
   const identity = createIdentityService({ store, secrets: deps.secrets, passwords: deps.passwords, clock, ids });
-  const keyPairs = createKeyPairService({ store, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, quotaPerRegion: settings.keyPairQuotaPerRegion });
-  const instances = createInstanceService({ store, compute, clock, ids, regions, logger, maxAmount: settings.maxRunAmount });
-  const hosts = createHostService({ store, live: deps.live, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, liveTimeoutMs: settings.liveTimeoutMs });
+  const keyPairs = createKeyPairService({
+    store,
+    keys: deps.keys,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    regions,
+    quotaPerRegion: settings.keyPairQuotaPerRegion,
+  });
+  const instances = createInstanceService({
+    store,
+    compute,
+    clock,
+    ids,
+    regions,
+    logger,
+    maxAmount: settings.maxRunAmount,
+  });
+  const hosts = createHostService({
+    store,
+    live: deps.live,
+    keys: deps.keys,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    regions,
+    liveTimeoutMs: settings.liveTimeoutMs,
+  });
   const runner = createTaskRunner({
     store,
     clock,
@@ -99,9 +136,30 @@ export function createCore(deps: CoreDeps) {
     logger,
     liveTimeoutMs: settings.liveTimeoutMs,
   });
-  const imports = createInventoryImport({ store, runner, hosts, keys: deps.keys, secrets: deps.secrets, clock, ids, regions, logger });
+  const imports = createInventoryImport({
+    store,
+    runner,
+    hosts,
+    keys: deps.keys,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    regions,
+    logger,
+  });
   const tasks = createTaskService({ store, clock, waitFor: runner.waitFor, subscribe: runner.subscribe });
-  const drift = createDriftService({ store, live: deps.live, secrets: deps.secrets, keys: deps.keys, authz, regions, logger, liveTimeoutMs: settings.liveTimeoutMs, submit: binding.submit, concurrency: settings.taskConcurrency });
+  const drift = createDriftService({
+    store,
+    live: deps.live,
+    secrets: deps.secrets,
+    keys: deps.keys,
+    authz,
+    regions,
+    logger,
+    liveTimeoutMs: settings.liveTimeoutMs,
+    submit: binding.submit,
+    concurrency: settings.taskConcurrency,
+  });
   let stopSweeper: (() => void) | null = null;
 
   return {
@@ -116,7 +174,11 @@ export function createCore(deps: CoreDeps) {
     },
     identity: gate.expose(identityUseCases(identity, accounts, store)),
     keyPairs: { ...gate.expose(keyPairUseCases(keyPairs)), usage: keyPairs.usage },
-    instances: { ...gate.expose(instanceUseCases(instances, store)), recover: instances.recover, settle: instances.settle },
+    instances: {
+      ...gate.expose(instanceUseCases(instances, store)),
+      recover: instances.recover,
+      settle: instances.settle,
+    },
     hosts: gate.expose(hostUseCases(hosts, imports, store)),
     tasks: { ...gate.expose(taskUseCases(tasks, store)), ...gate.expose(bindingUseCases(binding, tasks, store)) },
     drift: gate.expose(driftUseCases(drift, store)),
@@ -127,7 +189,8 @@ export function createCore(deps: CoreDeps) {
      * management key) is still held in memory for the task. For tests and diagnostics: it must be false once the
      * task has ended, however it ended.
      */
-    holdsLiveCredential: (taskId: string): boolean => binding.holdsCredential(taskId) || imports.holdsCredential(taskId),
+    holdsLiveCredential: (taskId: string): boolean =>
+      binding.holdsCredential(taskId) || imports.holdsCredential(taskId),
     /** The configured regions, for the core's and the faces' own scoping (project ids, region checks): no authorization. */
     regions,
     /** The compute backend's catalog, for internal use (instance views, run validation): no authorization. */

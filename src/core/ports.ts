@@ -2,7 +2,16 @@
  * Ports: what the core needs from the outside world. The store, compute backends, the SSH client and crypto
  * implement these; the core imports none of them.
  */
-import type { Account, AccessKey, Group, GroupSummary, Policy, ResourceGroup, Session, User } from './account/account.js';
+import type {
+  Account,
+  AccessKey,
+  Group,
+  GroupSummary,
+  Policy,
+  ResourceGroup,
+  Session,
+  User,
+} from './account/account.js';
 import type { AuditRepo } from './audit/audit.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
@@ -254,9 +263,24 @@ export interface LiveSession {
 /** LiveAccess reaches a running machine over SSH, agentless: the same path for simulated and real hosts. */
 export interface LiveAccess {
   /** `sudo`: file operations and commands run through `sudo -n` (a non-root management user). */
-  openSession(target: LiveTarget, credential: LiveCredential, hostKey: HostKeyPolicy, opts?: { timeoutMs?: number; sudo?: boolean }): Promise<LiveSession>;
-  probeLogin(target: LiveTarget, hostKey: HostKeyPolicy, publicKeyLine: string | null, opts?: { timeoutMs?: number }): Promise<{ keyAccepted: boolean | null; methods: string[]; hostKeySha256: string }>;
-  tryLogin(target: LiveTarget, credential: LiveCredential, hostKey: HostKeyPolicy, opts?: { timeoutMs?: number }): Promise<{ ok: boolean; hostKeySha256: string }>;
+  openSession(
+    target: LiveTarget,
+    credential: LiveCredential,
+    hostKey: HostKeyPolicy,
+    opts?: { timeoutMs?: number; sudo?: boolean },
+  ): Promise<LiveSession>;
+  probeLogin(
+    target: LiveTarget,
+    hostKey: HostKeyPolicy,
+    publicKeyLine: string | null,
+    opts?: { timeoutMs?: number },
+  ): Promise<{ keyAccepted: boolean | null; methods: string[]; hostKeySha256: string }>;
+  tryLogin(
+    target: LiveTarget,
+    credential: LiveCredential,
+    hostKey: HostKeyPolicy,
+    opts?: { timeoutMs?: number },
+  ): Promise<{ ok: boolean; hostKeySha256: string }>;
 }
 
 /** SecretBox seals secrets at rest (access key secrets, escrowed private keys) with a key-encryption key. */

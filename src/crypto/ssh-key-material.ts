@@ -63,7 +63,8 @@ async function generate(type: GeneratedKeyType, comment: string): Promise<{ priv
   for (let attempt = 1; ; attempt++) {
     const pair = await generateOnce(type, comment);
     if (isUsable(pair)) return pair;
-    if (attempt >= GENERATION_ATTEMPTS) throw new Error(`could not generate a usable ${type} key in ${GENERATION_ATTEMPTS} attempts`);
+    if (attempt >= GENERATION_ATTEMPTS)
+      throw new Error(`could not generate a usable ${type} key in ${GENERATION_ATTEMPTS} attempts`);
   }
 }
 
@@ -121,7 +122,8 @@ function malformed(reason: string): CoreError {
 
 function boundedText(privateKey: string): string {
   if (typeof privateKey !== 'string') throw malformed('it must be text');
-  if (privateKey.length > MAX_PRIVATE_KEY_BYTES) throw malformed(`it is larger than ${MAX_PRIVATE_KEY_BYTES / 1024} KiB`);
+  if (privateKey.length > MAX_PRIVATE_KEY_BYTES)
+    throw malformed(`it is larger than ${MAX_PRIVATE_KEY_BYTES / 1024} KiB`);
   const text = privateKey.trim();
   if (text === '') throw malformed('it is empty');
   return text;
@@ -133,7 +135,8 @@ function pemLabel(text: string): string | undefined {
 
 function unacceptedFormatReason(text: string, label: string | undefined): string {
   if (label === 'DSA PRIVATE KEY') return 'DSA keys are not supported';
-  if (label === undefined && /^(?:ssh-|ecdsa-sha2-|sk-)\S+ /.test(text)) return 'this is a public key; give the private key';
+  if (label === undefined && /^(?:ssh-|ecdsa-sha2-|sk-)\S+ /.test(text))
+    return 'this is a public key; give the private key';
   return 'it is not an OpenSSH, PEM (PKCS#1 or SEC1) or PKCS#8 private key';
 }
 
@@ -191,7 +194,8 @@ function nodePrivateKey(pem: string): KeyObject {
 function assertSupportedKeyType(key: KeyObject): void {
   const type = key.asymmetricKeyType;
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  const supported = type === 'rsa' || type === 'ed25519' || (type === 'ec' && curve !== undefined && SUPPORTED_NODE_CURVES.has(curve));
+  const supported =
+    type === 'rsa' || type === 'ed25519' || (type === 'ec' && curve !== undefined && SUPPORTED_NODE_CURVES.has(curve));
   if (!supported) throw malformed('only RSA, ECDSA (nistp256, nistp384, nistp521) and Ed25519 keys are supported');
 }
 
@@ -220,7 +224,10 @@ function opensshBlob(publicKey: KeyObject): { type: string; blob: Buffer } {
   // The key type was checked before, so the JWK export cannot fail on an exotic curve.
   const jwk = publicKey.export({ format: 'jwk' });
   if (jwk.kty === 'RSA' && jwk.n && jwk.e) {
-    return { type: 'ssh-rsa', blob: Buffer.concat([sshString('ssh-rsa'), sshMpint(fromJwk(jwk.e)), sshMpint(fromJwk(jwk.n))]) };
+    return {
+      type: 'ssh-rsa',
+      blob: Buffer.concat([sshString('ssh-rsa'), sshMpint(fromJwk(jwk.e)), sshMpint(fromJwk(jwk.n))]),
+    };
   }
   const curve = jwk.crv ? SSH_CURVE_OF_JWK[jwk.crv] : undefined;
   if (jwk.kty === 'EC' && curve && jwk.x && jwk.y) {

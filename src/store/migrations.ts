@@ -6,12 +6,14 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 
 const initial: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('accounts')
+    await db.schema
+      .createTable('accounts')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('name', 'varchar(128)', (c) => c.notNull().unique())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createTable('users')
+    await db.schema
+      .createTable('users')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
       .addColumn('name', 'varchar(128)', (c) => c.notNull())
@@ -21,7 +23,8 @@ const initial: Migration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addUniqueConstraint('users_account_name', ['account_id', 'name'])
       .execute();
-    await db.schema.createTable('access_keys')
+    await db.schema
+      .createTable('access_keys')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
       .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('users.id'))
@@ -29,7 +32,8 @@ const initial: Migration = {
       .addColumn('status', 'varchar(16)', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createTable('sessions')
+    await db.schema
+      .createTable('sessions')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
@@ -38,14 +42,16 @@ const initial: Migration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('expires_at', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema.createTable('resource_groups')
+    await db.schema
+      .createTable('resource_groups')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
       .addColumn('name', 'varchar(128)', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addUniqueConstraint('resource_groups_account_name', ['account_id', 'name'])
       .execute();
-    await db.schema.createTable('key_pairs')
+    await db.schema
+      .createTable('key_pairs')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
       .addColumn('region_id', 'varchar(64)', (c) => c.notNull())
@@ -62,14 +68,20 @@ const initial: Migration = {
       .addUniqueConstraint('key_pairs_account_region_name', ['account_id', 'region_id', 'name'])
       .execute();
     await db.schema.createIndex('key_pairs_md5').on('key_pairs').columns(['account_id', 'fingerprint_md5']).execute();
-    await db.schema.createIndex('key_pairs_sha256').on('key_pairs').columns(['account_id', 'fingerprint_sha256']).execute();
-    await db.schema.createTable('resource_tags')
+    await db.schema
+      .createIndex('key_pairs_sha256')
+      .on('key_pairs')
+      .columns(['account_id', 'fingerprint_sha256'])
+      .execute();
+    await db.schema
+      .createTable('resource_tags')
       .addColumn('resource_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('key', 'varchar(128)', (c) => c.notNull())
       .addColumn('value', 'varchar(128)', (c) => c.notNull())
       .addPrimaryKeyConstraint('resource_tags_pk', ['resource_id', 'key'])
       .execute();
-    await db.schema.createTable('instances')
+    await db.schema
+      .createTable('instances')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
       .addColumn('region_id', 'varchar(64)', (c) => c.notNull())
@@ -100,11 +112,25 @@ const initial: Migration = {
       .addColumn('has_password', 'integer', (c) => c.notNull())
       .addColumn('host_key_sha256', 'varchar(128)')
       .execute();
-    await db.schema.createIndex('instances_account_region_name').on('instances').columns(['account_id', 'region_id', 'name']).execute();
-    await db.schema.createIndex('instances_account_key_pair').on('instances').columns(['account_id', 'key_pair_id']).execute();
+    await db.schema
+      .createIndex('instances_account_region_name')
+      .on('instances')
+      .columns(['account_id', 'region_id', 'name'])
+      .execute();
+    await db.schema
+      .createIndex('instances_account_key_pair')
+      .on('instances')
+      .columns(['account_id', 'key_pair_id'])
+      .execute();
     await db.schema.createIndex('instances_status').on('instances').columns(['status']).execute();
-    await db.schema.createIndex('instances_address').on('instances').columns(['address', 'ssh_port']).unique().execute();
-    await db.schema.createTable('tasks')
+    await db.schema
+      .createIndex('instances_address')
+      .on('instances')
+      .columns(['address', 'ssh_port'])
+      .unique()
+      .execute();
+    await db.schema
+      .createTable('tasks')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('region_id', 'varchar(64)', (c) => c.notNull())
@@ -126,7 +152,8 @@ const initial: Migration = {
       .execute();
     await db.schema.createIndex('tasks_account_created').on('tasks').columns(['account_id', 'created_at']).execute();
     await db.schema.createIndex('tasks_unfinished').on('tasks').columns(['finished_at']).execute();
-    await db.schema.createTable('task_items')
+    await db.schema
+      .createTable('task_items')
       .addColumn('task_id', 'varchar(64)', (c) => c.notNull().references('tasks.id').onDelete('cascade'))
       .addColumn('seq', 'integer', (c) => c.notNull())
       .addColumn('instance_id', 'varchar(64)', (c) => c.notNull())
@@ -142,7 +169,8 @@ const initial: Migration = {
       .addPrimaryKeyConstraint('task_items_pk', ['task_id', 'seq'])
       .execute();
     await db.schema.createIndex('task_items_status').on('task_items').columns(['task_id', 'status', 'seq']).execute();
-    await db.schema.createTable('binding_events')
+    await db.schema
+      .createTable('binding_events')
       .addColumn('task_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('seq', 'integer', (c) => c.notNull())
       .addColumn('instance_id', 'varchar(64)', (c) => c.notNull())
@@ -154,8 +182,13 @@ const initial: Migration = {
       .addColumn('at', 'bigint', (c) => c.notNull())
       .addPrimaryKeyConstraint('binding_events_pk', ['task_id', 'seq'])
       .execute();
-    await db.schema.createIndex('binding_events_instance').on('binding_events').columns(['account_id', 'instance_id']).execute();
-    await db.schema.createTable('sequences')
+    await db.schema
+      .createIndex('binding_events_instance')
+      .on('binding_events')
+      .columns(['account_id', 'instance_id'])
+      .execute();
+    await db.schema
+      .createTable('sequences')
       .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('value', 'bigint', (c) => c.notNull())
       .execute();
@@ -165,8 +198,12 @@ const initial: Migration = {
 const identity: Migration = {
   async up(db: Kysely<any>) {
     // Bumped whenever the user's set of policies changes: the per-request permission cache checks only this.
-    await db.schema.alterTable('users').addColumn('policies_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-    await db.schema.createTable('policies')
+    await db.schema
+      .alterTable('users')
+      .addColumn('policies_version', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .createTable('policies')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
       .addColumn('name', 'varchar(128)', (c) => c.notNull())
@@ -176,12 +213,14 @@ const identity: Migration = {
       .addColumn('updated_at', 'bigint', (c) => c.notNull())
       .addUniqueConstraint('policies_account_name', ['account_id', 'name'])
       .execute();
-    await db.schema.createTable('user_policies')
+    await db.schema
+      .createTable('user_policies')
       .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('users.id').onDelete('cascade'))
       .addColumn('policy_id', 'varchar(64)', (c) => c.notNull().references('policies.id').onDelete('cascade'))
       .addPrimaryKeyConstraint('user_policies_pk', ['user_id', 'policy_id'])
       .execute();
-    await db.schema.createTable('audit_entries')
+    await db.schema
+      .createTable('audit_entries')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull())
       .addColumn('at', 'bigint', (c) => c.notNull())
@@ -198,8 +237,16 @@ const identity: Migration = {
       .addColumn('error_code', 'varchar(64)')
       .execute();
     await db.schema.createIndex('audit_account_at').on('audit_entries').columns(['account_id', 'at']).execute();
-    await db.schema.createIndex('audit_account_user').on('audit_entries').columns(['account_id', 'user_name', 'at']).execute();
-    await db.schema.createIndex('audit_account_action').on('audit_entries').columns(['account_id', 'action', 'at']).execute();
+    await db.schema
+      .createIndex('audit_account_user')
+      .on('audit_entries')
+      .columns(['account_id', 'user_name', 'at'])
+      .execute();
+    await db.schema
+      .createIndex('audit_account_action')
+      .on('audit_entries')
+      .columns(['account_id', 'action', 'at'])
+      .execute();
   },
 };
 
@@ -207,7 +254,14 @@ const identity: Migration = {
 const hosts: Migration = {
   async up(db: Kysely<any>) {
     // One column per statement: SQLite's ALTER TABLE adds one column at a time.
-    for (const column of ['home_dir', 'sshd_drop_in_path', 'sshd_reload_command', 'sshd_validate_command', 'management_user', 'sealed_management_key']) {
+    for (const column of [
+      'home_dir',
+      'sshd_drop_in_path',
+      'sshd_reload_command',
+      'sshd_validate_command',
+      'management_user',
+      'sealed_management_key',
+    ]) {
       await db.schema.alterTable('instances').addColumn(column, 'text').execute();
     }
   },
@@ -233,7 +287,10 @@ const hostSudo: Migration = {
  */
 const startAfterProvision: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.alterTable('instances').addColumn('start_after_provision', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+    await db.schema
+      .alterTable('instances')
+      .addColumn('start_after_provision', 'integer', (c) => c.notNull().defaultTo(1))
+      .execute();
   },
 };
 
@@ -243,7 +300,8 @@ const startAfterProvision: Migration = {
  */
 const groups: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.createTable('groups')
+    await db.schema
+      .createTable('groups')
       .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
       .addColumn('account_id', 'varchar(64)', (c) => c.notNull().references('accounts.id'))
       .addColumn('name', 'varchar(128)', (c) => c.notNull())
@@ -251,14 +309,16 @@ const groups: Migration = {
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addUniqueConstraint('groups_account_name', ['account_id', 'name'])
       .execute();
-    await db.schema.createTable('group_members')
+    await db.schema
+      .createTable('group_members')
       .addColumn('group_id', 'varchar(64)', (c) => c.notNull().references('groups.id').onDelete('cascade'))
       .addColumn('user_id', 'varchar(64)', (c) => c.notNull().references('users.id').onDelete('cascade'))
       .addPrimaryKeyConstraint('group_members_pk', ['group_id', 'user_id'])
       .execute();
     // A user's groups are read on every change of its policies in effect.
     await db.schema.createIndex('group_members_user').on('group_members').columns(['user_id']).execute();
-    await db.schema.createTable('group_policies')
+    await db.schema
+      .createTable('group_policies')
       .addColumn('group_id', 'varchar(64)', (c) => c.notNull().references('groups.id').onDelete('cascade'))
       .addColumn('policy_id', 'varchar(64)', (c) => c.notNull().references('policies.id').onDelete('cascade'))
       .addPrimaryKeyConstraint('group_policies_pk', ['group_id', 'policy_id'])

@@ -52,7 +52,12 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
         try {
           await keyPairs.insert(kp);
         } catch (err) {
-          if (isUniqueViolation(err)) throw new CoreError('KeyPair.AlreadyExists', `A key pair named '${kp.name}' already exists in region '${kp.regionId}'.`, { keyPairName: kp.name });
+          if (isUniqueViolation(err))
+            throw new CoreError(
+              'KeyPair.AlreadyExists',
+              `A key pair named '${kp.name}' already exists in region '${kp.regionId}'.`,
+              { keyPairName: kp.name },
+            );
           throw err;
         }
       },
@@ -80,7 +85,10 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
   let endPool = async (): Promise<void> => undefined;
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     dialect = 'postgres';
-    const managed = createPostgresPool(opts.databaseUrl, opts.onConnectionLost ?? ((err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`)));
+    const managed = createPostgresPool(
+      opts.databaseUrl,
+      opts.onConnectionLost ?? ((err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`)),
+    );
     endPool = managed.end;
     // Kysely's destroy() ends the pool too; managed.end() is idempotent and also waits for the sockets to close.
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: managed.pool }) });
@@ -109,7 +117,10 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
     ...repos,
     dialect,
     db,
-    transaction: (fn) => (grouped ? grouped((trx) => fn(reposOver(trx, dialect))) : db.transaction().execute((trx) => fn(reposOver(trx, dialect)))),
+    transaction: (fn) =>
+      grouped
+        ? grouped((trx) => fn(reposOver(trx, dialect)))
+        : db.transaction().execute((trx) => fn(reposOver(trx, dialect))),
     close: async () => {
       await db.destroy();
       await endPool();

@@ -5,50 +5,198 @@
  */
 export type Int = number | string;
 
-export interface AccountsTable { id: string; name: string; created_at: Int }
-export interface UsersTable { id: string; account_id: string; name: string; is_account_admin: number; is_system_admin: number; password_hash: string | null; created_at: Int; policies_version: number }
-export interface AccessKeysTable { id: string; account_id: string; user_id: string; sealed_secret: string; status: string; created_at: Int }
-export interface SessionsTable { id: string; account_id: string; user_id: string; token_hash: string; region_id: string | null; created_at: Int; expires_at: Int }
-export interface ResourceGroupsTable { id: string; account_id: string; name: string; created_at: Int }
-export interface KeyPairsTable {
-  id: string; account_id: string; region_id: string; name: string; algorithm: string; bits: number; public_key: string;
-  fingerprint_md5: string; fingerprint_sha256: string; resource_group_id: string; description: string;
-  escrowed_private_key: string | null; created_at: Int;
+export interface AccountsTable {
+  id: string;
+  name: string;
+  created_at: Int;
 }
-export interface ResourceTagsTable { resource_id: string; key: string; value: string }
+export interface UsersTable {
+  id: string;
+  account_id: string;
+  name: string;
+  is_account_admin: number;
+  is_system_admin: number;
+  password_hash: string | null;
+  created_at: Int;
+  policies_version: number;
+}
+export interface AccessKeysTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  sealed_secret: string;
+  status: string;
+  created_at: Int;
+}
+export interface SessionsTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  token_hash: string;
+  region_id: string | null;
+  created_at: Int;
+  expires_at: Int;
+}
+export interface ResourceGroupsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  created_at: Int;
+}
+export interface KeyPairsTable {
+  id: string;
+  account_id: string;
+  region_id: string;
+  name: string;
+  algorithm: string;
+  bits: number;
+  public_key: string;
+  fingerprint_md5: string;
+  fingerprint_sha256: string;
+  resource_group_id: string;
+  description: string;
+  escrowed_private_key: string | null;
+  created_at: Int;
+}
+export interface ResourceTagsTable {
+  resource_id: string;
+  key: string;
+  value: string;
+}
 export interface InstancesTable {
-  id: string; account_id: string; region_id: string; zone_id: string; name: string; host_name: string; description: string;
-  image_id: string; instance_type: string; os_type: string; os_name: string; status: string; backend: string; address: string;
-  ssh_port: number; login_user: string; resource_group_id: string; tags: string; created_at: Int; updated_at: Int;
-  key_pair_id: string | null; key_pair_name: string | null; desired_public_key: string | null; pending_password_hash: string | null;
-  applied_public_key: string | null; applied_password_login: number; pending_restart: number; has_password: number; host_key_sha256: string | null;
+  id: string;
+  account_id: string;
+  region_id: string;
+  zone_id: string;
+  name: string;
+  host_name: string;
+  description: string;
+  image_id: string;
+  instance_type: string;
+  os_type: string;
+  os_name: string;
+  status: string;
+  backend: string;
+  address: string;
+  ssh_port: number;
+  login_user: string;
+  resource_group_id: string;
+  tags: string;
+  created_at: Int;
+  updated_at: Int;
+  key_pair_id: string | null;
+  key_pair_name: string | null;
+  desired_public_key: string | null;
+  pending_password_hash: string | null;
+  applied_public_key: string | null;
+  applied_password_login: number;
+  pending_restart: number;
+  has_password: number;
+  host_key_sha256: string | null;
   start_after_provision: number;
-  home_dir?: string | null; sshd_drop_in_path?: string | null; sshd_reload_command?: string | null; sshd_validate_command?: string | null;
-  management_user?: string | null; sealed_management_key?: string | null; password_login_policy?: string | null; use_sudo?: number | null;
+  home_dir?: string | null;
+  sshd_drop_in_path?: string | null;
+  sshd_reload_command?: string | null;
+  sshd_validate_command?: string | null;
+  management_user?: string | null;
+  sealed_management_key?: string | null;
+  password_login_policy?: string | null;
+  use_sudo?: number | null;
 }
 export interface TasksTable {
-  id: string; account_id: string; region_id: string; kind: string; mode: string; key_pair_id: string | null; key_pair_name: string | null;
-  status: string; total: number; succeeded: number; failed: number; face: string; request_id: string; created_by: string;
-  created_at: Int; started_at: Int | null; finished_at: Int | null; options: string;
+  id: string;
+  account_id: string;
+  region_id: string;
+  kind: string;
+  mode: string;
+  key_pair_id: string | null;
+  key_pair_name: string | null;
+  status: string;
+  total: number;
+  succeeded: number;
+  failed: number;
+  face: string;
+  request_id: string;
+  created_by: string;
+  created_at: Int;
+  started_at: Int | null;
+  finished_at: Int | null;
+  options: string;
 }
 export interface TaskItemsTable {
-  task_id: string; seq: number; instance_id: string; status: string; attempts: number; error_code: string | null; error_message: string | null;
-  note: string | null; started_at: Int | null; finished_at: Int | null; lease_owner: string | null; lease_until: Int | null;
+  task_id: string;
+  seq: number;
+  instance_id: string;
+  status: string;
+  attempts: number;
+  error_code: string | null;
+  error_message: string | null;
+  note: string | null;
+  started_at: Int | null;
+  finished_at: Int | null;
+  lease_owner: string | null;
+  lease_until: Int | null;
   payload: string | null;
 }
 export interface BindingEventsTable {
-  task_id: string; seq: number; instance_id: string; account_id: string; action: string; key_pair_id: string | null; key_pair_name: string | null; mode: string; at: Int;
+  task_id: string;
+  seq: number;
+  instance_id: string;
+  account_id: string;
+  action: string;
+  key_pair_id: string | null;
+  key_pair_name: string | null;
+  mode: string;
+  at: Int;
 }
-export interface SequencesTable { name: string; value: Int }
+export interface SequencesTable {
+  name: string;
+  value: Int;
+}
 
-export interface PoliciesTable { id: string; account_id: string; name: string; description: string; document: string; created_at: Int; updated_at: Int }
-export interface UserPoliciesTable { user_id: string; policy_id: string }
-export interface GroupsTable { id: string; account_id: string; name: string; description: string; created_at: Int }
-export interface GroupMembersTable { group_id: string; user_id: string }
-export interface GroupPoliciesTable { group_id: string; policy_id: string }
+export interface PoliciesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string;
+  document: string;
+  created_at: Int;
+  updated_at: Int;
+}
+export interface UserPoliciesTable {
+  user_id: string;
+  policy_id: string;
+}
+export interface GroupsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string;
+  created_at: Int;
+}
+export interface GroupMembersTable {
+  group_id: string;
+  user_id: string;
+}
+export interface GroupPoliciesTable {
+  group_id: string;
+  policy_id: string;
+}
 export interface AuditEntriesTable {
-  id: string; account_id: string; at: Int; user_id: string; user_name: string; access_key_id: string | null; session_id: string | null;
-  face: string; source_ip: string; action: string; resources: string; request_id: string; result: string; error_code: string | null;
+  id: string;
+  account_id: string;
+  at: Int;
+  user_id: string;
+  user_name: string;
+  access_key_id: string | null;
+  session_id: string | null;
+  face: string;
+  source_ip: string;
+  action: string;
+  resources: string;
+  request_id: string;
+  result: string;
+  error_code: string | null;
 }
 
 export interface Database {

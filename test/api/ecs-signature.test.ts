@@ -7,7 +7,11 @@ import { rfc3986Encode as percentEncode } from '../../src/api/http/request-signi
 import { formatTimestamp, rpcV1Signature, rpcV1StringToSign } from '../../src/api/ecs/signature/canonical.js';
 import { checkFreshness } from '../../src/api/ecs/signature/freshness.js';
 import { NonceCache } from '../../src/api/ecs/signature/nonce-cache.js';
-import { type IncomingSignedRequest, parseSignedRequest, type SignedRequestInfo } from '../../src/api/ecs/signature/parse.js';
+import {
+  type IncomingSignedRequest,
+  parseSignedRequest,
+  type SignedRequestInfo,
+} from '../../src/api/ecs/signature/parse.js';
 import type { SignatureProblem } from '../../src/api/ecs/signature/problems.js';
 import { describeSignature, verifySignature } from '../../src/api/ecs/signature/verify.js';
 import { serializePairs, signAcs3, signRpcV1 } from '../support/ecs-signer.js';
@@ -141,10 +145,7 @@ describe('captured SDK requests', () => {
       'pop-core-1.8.0-GET': ['HMAC-SHA1'],
       'pop-core-1.8.0-POST': ['HMAC-SHA1'],
     };
-    assert.deepEqual(
-      Object.fromEntries([...schemes].map(([f, s]) => [f, [...s].sort()])),
-      expected,
-    );
+    assert.deepEqual(Object.fromEntries([...schemes].map(([f, s]) => [f, [...s].sort()])), expected);
   });
 
   it(`all ${passing.length} requests whose capture check passed verify with the capture secret`, () => {
@@ -158,9 +159,7 @@ describe('captured SDK requests', () => {
       assert.equal(info.version, r.version, label(c));
       assert.ok(info.nonce && info.nonce.length >= 32, label(c));
       assert.ok(info.timestamp instanceof Date && !Number.isNaN(info.timestamp.getTime()), label(c));
-      const expectedParams = Object.fromEntries(
-        [...r.query, ...r.bodyParams].filter(([k]) => k !== 'Signature'),
-      );
+      const expectedParams = Object.fromEntries([...r.query, ...r.bodyParams].filter(([k]) => k !== 'Signature'));
       assert.deepEqual({ ...info.params }, expectedParams, label(c));
       if (c.file.includes('sts-token')) assert.equal(info.securityToken, 'CAISfakeStsTokenForLoopbackCapture');
       else assert.equal(info.securityToken, undefined, label(c));
@@ -371,7 +370,10 @@ describe('signing side round trips', () => {
   }
 
   it('ACS3 with a form body: params merged, content-type signed, body covered', () => {
-    const body = serializePairs([['KeyPairName', 'k 1'], ['PublicKeyBody', 'ssh-ed25519 AAAA+/=']]);
+    const body = serializePairs([
+      ['KeyPairName', 'k 1'],
+      ['PublicKeyBody', 'ssh-ed25519 AAAA+/='],
+    ]);
     const signed = signAcs3({
       accessKeyId: ak,
       secret,
@@ -383,11 +385,14 @@ describe('signing side round trips', () => {
     });
     assert.match(String(signed.headers['authorization']), /SignedHeaders=content-type;host;/);
     const info = assertVerifies(signed, secret);
-    assert.deepEqual({ ...info.params }, {
-      RegionId: 'cn-hangzhou',
-      KeyPairName: 'k 1',
-      PublicKeyBody: 'ssh-ed25519 AAAA+/=',
-    });
+    assert.deepEqual(
+      { ...info.params },
+      {
+        RegionId: 'cn-hangzhou',
+        KeyPairName: 'k 1',
+        PublicKeyBody: 'ssh-ed25519 AAAA+/=',
+      },
+    );
     assertRejected({ ...signed, rawBody: Buffer.from(body.replace('k%201', 'k%202')) }, secret);
   });
 
@@ -441,7 +446,11 @@ describe('signing side round trips', () => {
 
   it('HMAC-SHA1 GET, POST with query (new SDK v2) and POST with form body (pop-core)', () => {
     const p = { ...tricky, InstanceIds: '["i-a","i-b"]' };
-    for (const [method, paramsIn] of [['GET', 'query'], ['POST', 'query'], ['POST', 'body']] as const) {
+    for (const [method, paramsIn] of [
+      ['GET', 'query'],
+      ['POST', 'query'],
+      ['POST', 'body'],
+    ] as const) {
       const signed = signRpcV1({ accessKeyId: ak, secret, action: 'AttachKeyPair', method, paramsIn, params: p });
       const info = assertVerifies(signed, secret, `${method} ${paramsIn}`);
       assert.equal(info.scheme, 'HMAC-SHA1');

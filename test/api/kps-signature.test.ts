@@ -10,8 +10,17 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { EMPTY_BODY_SHA256, sha256Hex } from '../../src/api/http/request-signing.js';
-import { canonicalQueryString, canonicalUri, formatSdkDate, parseSdkDate } from '../../src/api/kps/signature/canonical.js';
-import { type IncomingSignedRequest, parseSignedRequest, type SignedRequestInfo } from '../../src/api/kps/signature/parse.js';
+import {
+  canonicalQueryString,
+  canonicalUri,
+  formatSdkDate,
+  parseSdkDate,
+} from '../../src/api/kps/signature/canonical.js';
+import {
+  type IncomingSignedRequest,
+  parseSignedRequest,
+  type SignedRequestInfo,
+} from '../../src/api/kps/signature/parse.js';
 import { type SignatureProblem, unknownAccessKeyProblem } from '../../src/api/kps/signature/problems.js';
 import { checkFreshness, computeCanonicalRequest, verifySignature } from '../../src/api/kps/signature/verify.js';
 import { signRequest } from '../support/kps-signer.js';
@@ -45,7 +54,12 @@ interface CapturedRecord {
   server_check_ok: boolean;
 }
 
-function toIncoming(method: string, rawUrl: string, rawHeaders: Array<[string, string]>, body: string): IncomingSignedRequest {
+function toIncoming(
+  method: string,
+  rawUrl: string,
+  rawHeaders: Array<[string, string]>,
+  body: string,
+): IncomingSignedRequest {
   const q = rawUrl.indexOf('?');
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of rawHeaders) {
@@ -79,14 +93,21 @@ function cloneReq(r: IncomingSignedRequest): IncomingSignedRequest {
 }
 
 /** parse + verify with SK (freshness deliberately not checked: captures are dated). */
-function check(req: IncomingSignedRequest, sk = SK): { ok: true; info: SignedRequestInfo } | { ok: false; problem: SignatureProblem } {
+function check(
+  req: IncomingSignedRequest,
+  sk = SK,
+): { ok: true; info: SignedRequestInfo } | { ok: false; problem: SignatureProblem } {
   const parsed = parseSignedRequest(req);
   if (!parsed.ok) return parsed;
   const verified = verifySignature(req, parsed.info, sk);
   return verified.ok ? { ok: true, info: parsed.info } : verified;
 }
 
-function assertRejected(req: IncomingSignedRequest, reason: SignatureProblem['reason'], what: string): SignatureProblem {
+function assertRejected(
+  req: IncomingSignedRequest,
+  reason: SignatureProblem['reason'],
+  what: string,
+): SignatureProblem {
   const res = check(req);
   assert.equal(res.ok, false, `${what}: expected rejection`);
   const { problem } = res as { ok: false; problem: SignatureProblem };
@@ -223,7 +244,12 @@ describe('captured Huawei SDK requests', () => {
       }
       // project (or domain) header
       {
-        const name = base.headers['x-project-id'] !== undefined ? 'x-project-id' : base.headers['x-domain-id'] !== undefined ? 'x-domain-id' : undefined;
+        const name =
+          base.headers['x-project-id'] !== undefined
+            ? 'x-project-id'
+            : base.headers['x-domain-id'] !== undefined
+              ? 'x-domain-id'
+              : undefined;
         if (name === undefined) skipped++;
         else {
           const r = cloneReq(base);
@@ -258,7 +284,10 @@ describe('captured Huawei SDK requests', () => {
     const r = cloneReq(c.request);
     r.rawBody = Buffer.from('{}');
     const p = assertRejected(r, 'signature_mismatch', 'echo');
-    assert.match(p.message, /^Incorrect IAM authentication information: verify aksk signature fail, ak:MOCKAKMOCKAKMOCKAK01, canonicalRequest:POST\|\/v3\//);
+    assert.match(
+      p.message,
+      /^Incorrect IAM authentication information: verify aksk signature fail, ak:MOCKAKMOCKAKMOCKAK01, canonicalRequest:POST\|\/v3\//,
+    );
     assert.ok(p.message.includes('|content-type:application/json|host:127.0.0.1:18080|'));
     assert.ok(p.message.endsWith(`|content-type;host;x-project-id;x-sdk-date|${sha256Hex('{}')}`));
     assert.ok(p.canonicalRequest?.startsWith('POST\n'));
@@ -308,7 +337,15 @@ describe('worked examples', () => {
   };
 
   it('the expected values are the ones in signature-worked-example.txt', () => {
-    for (const v of [EX1.bodyHash, EX1.canonical, EX1.canonicalHash, EX1.signature, EX2.canonical, EX2.canonicalHash, EX2.signature]) {
+    for (const v of [
+      EX1.bodyHash,
+      EX1.canonical,
+      EX1.canonicalHash,
+      EX1.signature,
+      EX2.canonical,
+      EX2.canonicalHash,
+      EX2.signature,
+    ]) {
       assert.ok(workedExampleText.includes(v), `signature-worked-example.txt lacks ${v.slice(0, 40)}…`);
     }
   });
@@ -371,7 +408,12 @@ describe('worked examples', () => {
       method: 'GET',
       rawPath: req.rawPath,
       rawQuery: req.rawQuery,
-      headers: { 'content-type': 'application/json', host: 'kms.cn-north-4.myhuaweicloud.com', 'x-project-id': PROJECT, 'x-sdk-date': '20240101T000000Z' },
+      headers: {
+        'content-type': 'application/json',
+        host: 'kms.cn-north-4.myhuaweicloud.com',
+        'x-project-id': PROJECT,
+        'x-sdk-date': '20240101T000000Z',
+      },
       accessKeyId: AK,
       secretKey: SK,
     });
@@ -393,7 +435,8 @@ describe('freshness (±15 min)', () => {
   const at = (deltaMs: number): Date => new Date(info.sdkDate.getTime() + deltaMs);
 
   it('accepts up to and including 15 minutes either way', () => {
-    for (const d of [0, 1000, -1000, 15 * 60_000, -15 * 60_000]) assert.deepEqual(checkFreshness(info, at(d)), { ok: true }, String(d));
+    for (const d of [0, 1000, -1000, 15 * 60_000, -15 * 60_000])
+      assert.deepEqual(checkFreshness(info, at(d)), { ok: true }, String(d));
   });
 
   it('rejects beyond 15 minutes either way, with the APIG message', () => {
@@ -489,7 +532,8 @@ describe('Go and Python signer variants', () => {
       rawQuery: 'limit=1',
       headers: {
         ...base.headers,
-        authorization: 'SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624',
+        authorization:
+          'SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624',
       },
       rawBody: Buffer.alloc(0),
     };
@@ -500,7 +544,8 @@ describe('Go and Python signer variants', () => {
       headers: {
         ...base.headers,
         'content-type': 'application/json',
-        authorization: 'SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, Signature=cecc2af119b18ab70b4d094c0750f3b42c02f254903179a0fc2cc72fc9db4f59',
+        authorization:
+          'SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, Signature=cecc2af119b18ab70b4d094c0750f3b42c02f254903179a0fc2cc72fc9db4f59',
       },
       rawBody: Buffer.from('{"Name":"test","Id":1}\n'), // Go json.Encoder output, trailing newline included
     };
@@ -552,7 +597,14 @@ describe('Go and Python signer variants', () => {
     assert.ok(check(node.request).ok, 'raw-encoded variant');
 
     // Python: unquote, then quote — sign with the decoded canonical URI, send the encoded path
-    const python = signRequest({ method: 'GET', rawPath: `/v3/${PROJECT}/keypairs/a b`, headers, accessKeyId: AK, secretKey: SK, date });
+    const python = signRequest({
+      method: 'GET',
+      rawPath: `/v3/${PROJECT}/keypairs/a b`,
+      headers,
+      accessKeyId: AK,
+      secretKey: SK,
+      date,
+    });
     const sent = cloneReq(python.request);
     sent.rawPath = rawPath;
     assert.ok(check(sent).ok, 'decoded variant');
@@ -579,12 +631,18 @@ describe('Go and Python signer variants', () => {
       'host;x-sdk-date',
       EMPTY_BODY_SHA256,
     ].join('\n');
-    const sig = createHmac('sha256', SK).update(`SDK-HMAC-SHA256\n${date}\n${sha256Hex(canonical)}`).digest('hex');
+    const sig = createHmac('sha256', SK)
+      .update(`SDK-HMAC-SHA256\n${date}\n${sha256Hex(canonical)}`)
+      .digest('hex');
     const req: IncomingSignedRequest = {
       method: 'GET',
       rawPath,
       rawQuery: '',
-      headers: { host: 'h', 'x-sdk-date': date, authorization: `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x-sdk-date, Signature=${sig}` },
+      headers: {
+        host: 'h',
+        'x-sdk-date': date,
+        authorization: `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x-sdk-date, Signature=${sig}`,
+      },
       rawBody: Buffer.alloc(0),
     };
     assert.ok(check(req).ok);
@@ -657,7 +715,8 @@ describe('malformed Authorization / X-Sdk-Date', () => {
       secretKey: SK,
       date: new Date(Date.UTC(2024, 0, 1)),
     }).request;
-  const sig = (r: IncomingSignedRequest): string => /Signature=([0-9a-f]+)/.exec(String(r.headers['authorization']))![1]!;
+  const sig = (r: IncomingSignedRequest): string =>
+    /Signature=([0-9a-f]+)/.exec(String(r.headers['authorization']))![1]!;
 
   function parseProblem(mutate: (r: IncomingSignedRequest) => void): SignatureProblem {
     const r = good();
@@ -672,34 +731,142 @@ describe('malformed Authorization / X-Sdk-Date', () => {
   }
 
   const cases: Array<[string, (r: IncomingSignedRequest) => void, SignatureProblem['reason'], RegExp]> = [
-    ['no Authorization', (r) => delete r.headers['authorization'], 'missing_authorization', /Authorization header is missing/],
+    [
+      'no Authorization',
+      (r) => delete r.headers['authorization'],
+      'missing_authorization',
+      /Authorization header is missing/,
+    ],
     ['empty Authorization', (r) => (r.headers['authorization'] = ''), 'missing_authorization', /missing/],
-    ['two Authorization headers', (r) => (r.headers['authorization'] = [String(r.headers['authorization']), 'x']), 'malformed_authorization', /more than one/],
-    ['Bearer token', (r) => (r.headers['authorization'] = 'Bearer abc'), 'unsupported_algorithm', /unsupported authorization scheme 'Bearer', expected SDK-HMAC-SHA256/],
+    [
+      'two Authorization headers',
+      (r) => (r.headers['authorization'] = [String(r.headers['authorization']), 'x']),
+      'malformed_authorization',
+      /more than one/,
+    ],
+    [
+      'Bearer token',
+      (r) => (r.headers['authorization'] = 'Bearer abc'),
+      'unsupported_algorithm',
+      /unsupported authorization scheme 'Bearer', expected SDK-HMAC-SHA256/,
+    ],
     [
       'derived V11 scheme',
-      (r) => (r.headers['authorization'] = 'V11-HMAC-SHA256 Credential=AK/20240101/cn-north-4/kps, SignedHeaders=x-sdk-date, Signature=' + '0'.repeat(64)),
+      (r) =>
+        (r.headers['authorization'] =
+          'V11-HMAC-SHA256 Credential=AK/20240101/cn-north-4/kps, SignedHeaders=x-sdk-date, Signature=' +
+          '0'.repeat(64)),
       'unsupported_algorithm',
       /'V11-HMAC-SHA256'/,
     ],
-    ['bare algorithm', (r) => (r.headers['authorization'] = 'SDK-HMAC-SHA256'), 'malformed_authorization', /Access is missing/],
-    ['no Access', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 SignedHeaders=x-sdk-date, Signature=${sig(r)}`), 'malformed_authorization', /Access is missing/],
-    ['empty Access', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=, SignedHeaders=x-sdk-date, Signature=${sig(r)}`), 'malformed_authorization', /Access is missing/],
-    ['no SignedHeaders', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, Signature=${sig(r)}`), 'malformed_authorization', /SignedHeaders is missing/],
-    ['no Signature', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x-sdk-date`), 'malformed_authorization', /Signature is missing/],
-    ['short Signature', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x-sdk-date, Signature=abc123`), 'malformed_authorization', /64 hexadecimal/],
-    ['non-hex Signature', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x-sdk-date, Signature=${'z'.repeat(64)}`), 'malformed_authorization', /64 hexadecimal/],
-    ['duplicate field', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, Access=${AK}, SignedHeaders=host;x-sdk-date, Signature=${sig(r)}`), 'malformed_authorization', /duplicate field 'Access'/],
-    ['unknown field', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, Region=x, SignedHeaders=host;x-sdk-date, Signature=${sig(r)}`), 'malformed_authorization', /unknown field 'Region'/],
-    ['field without =', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, garbage, Signature=${sig(r)}`), 'malformed_authorization', /unexpected 'garbage'/],
-    ['bad header name', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x sdk, Signature=${sig(r)}`), 'malformed_authorization', /invalid header name/],
-    ['repeated header name', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;host;x-sdk-date, Signature=${sig(r)}`), 'malformed_authorization', /twice/],
-    ['x-sdk-date not signed', (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host, Signature=${sig(r)}`), 'sdk_date_not_signed', /x-sdk-date must be one of the SignedHeaders/],
+    [
+      'bare algorithm',
+      (r) => (r.headers['authorization'] = 'SDK-HMAC-SHA256'),
+      'malformed_authorization',
+      /Access is missing/,
+    ],
+    [
+      'no Access',
+      (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 SignedHeaders=x-sdk-date, Signature=${sig(r)}`),
+      'malformed_authorization',
+      /Access is missing/,
+    ],
+    [
+      'empty Access',
+      (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=, SignedHeaders=x-sdk-date, Signature=${sig(r)}`),
+      'malformed_authorization',
+      /Access is missing/,
+    ],
+    [
+      'no SignedHeaders',
+      (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, Signature=${sig(r)}`),
+      'malformed_authorization',
+      /SignedHeaders is missing/,
+    ],
+    [
+      'no Signature',
+      (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x-sdk-date`),
+      'malformed_authorization',
+      /Signature is missing/,
+    ],
+    [
+      'short Signature',
+      (r) =>
+        (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x-sdk-date, Signature=abc123`),
+      'malformed_authorization',
+      /64 hexadecimal/,
+    ],
+    [
+      'non-hex Signature',
+      (r) =>
+        (r.headers['authorization'] =
+          `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x-sdk-date, Signature=${'z'.repeat(64)}`),
+      'malformed_authorization',
+      /64 hexadecimal/,
+    ],
+    [
+      'duplicate field',
+      (r) =>
+        (r.headers['authorization'] =
+          `SDK-HMAC-SHA256 Access=${AK}, Access=${AK}, SignedHeaders=host;x-sdk-date, Signature=${sig(r)}`),
+      'malformed_authorization',
+      /duplicate field 'Access'/,
+    ],
+    [
+      'unknown field',
+      (r) =>
+        (r.headers['authorization'] =
+          `SDK-HMAC-SHA256 Access=${AK}, Region=x, SignedHeaders=host;x-sdk-date, Signature=${sig(r)}`),
+      'malformed_authorization',
+      /unknown field 'Region'/,
+    ],
+    [
+      'field without =',
+      (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, garbage, Signature=${sig(r)}`),
+      'malformed_authorization',
+      /unexpected 'garbage'/,
+    ],
+    [
+      'bad header name',
+      (r) =>
+        (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;x sdk, Signature=${sig(r)}`),
+      'malformed_authorization',
+      /invalid header name/,
+    ],
+    [
+      'repeated header name',
+      (r) =>
+        (r.headers['authorization'] =
+          `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host;host;x-sdk-date, Signature=${sig(r)}`),
+      'malformed_authorization',
+      /twice/,
+    ],
+    [
+      'x-sdk-date not signed',
+      (r) => (r.headers['authorization'] = `SDK-HMAC-SHA256 Access=${AK}, SignedHeaders=host, Signature=${sig(r)}`),
+      'sdk_date_not_signed',
+      /x-sdk-date must be one of the SignedHeaders/,
+    ],
     ['no x-sdk-date', (r) => delete r.headers['x-sdk-date'], 'missing_sdk_date', /x-sdk-date header is missing/],
-    ['ISO x-sdk-date', (r) => (r.headers['x-sdk-date'] = '2024-01-01T00:00:00Z'), 'malformed_sdk_date', /'2024-01-01T00:00:00Z' is not a valid YYYYMMDDTHHMMSSZ/],
-    ['impossible x-sdk-date', (r) => (r.headers['x-sdk-date'] = '20241301T000000Z'), 'malformed_sdk_date', /not a valid/],
+    [
+      'ISO x-sdk-date',
+      (r) => (r.headers['x-sdk-date'] = '2024-01-01T00:00:00Z'),
+      'malformed_sdk_date',
+      /'2024-01-01T00:00:00Z' is not a valid YYYYMMDDTHHMMSSZ/,
+    ],
+    [
+      'impossible x-sdk-date',
+      (r) => (r.headers['x-sdk-date'] = '20241301T000000Z'),
+      'malformed_sdk_date',
+      /not a valid/,
+    ],
     ['Feb 30', (r) => (r.headers['x-sdk-date'] = '20240230T000000Z'), 'malformed_sdk_date', /not a valid/],
-    ['signed header absent', (r) => delete r.headers['x-project-id'], 'signed_header_missing', /'x-project-id' is not present/],
+    [
+      'signed header absent',
+      (r) => delete r.headers['x-project-id'],
+      'signed_header_missing',
+      /'x-project-id' is not present/,
+    ],
   ];
   for (const [name, mutate, reason, message] of cases) {
     it(name, () => {
@@ -712,7 +879,8 @@ describe('malformed Authorization / X-Sdk-Date', () => {
   it('tolerates spacing and field order, upper-case hex', () => {
     const r = good();
     const s = sig(r);
-    r.headers['authorization'] = `SDK-HMAC-SHA256   Signature=${s.toUpperCase()} ,SignedHeaders=content-type;host;x-project-id;x-sdk-date,Access=${AK}`;
+    r.headers['authorization'] =
+      `SDK-HMAC-SHA256   Signature=${s.toUpperCase()} ,SignedHeaders=content-type;host;x-project-id;x-sdk-date,Access=${AK}`;
     const res = check(r);
     assert.ok(res.ok, res.ok ? '' : res.problem.message);
     assert.equal(res.info.signature, s);
@@ -728,7 +896,12 @@ describe('malformed Authorization / X-Sdk-Date', () => {
     const p = unknownAccessKeyProblem('NOPE');
     assert.deepEqual(
       { code: p.code, httpStatus: p.httpStatus, reason: p.reason, message: p.message },
-      { code: 'APIGW.0301', httpStatus: 401, reason: 'unknown_access_key', message: 'Incorrect IAM authentication information: Get secretKey failed,ak:NOPE,err:ak not exist' },
+      {
+        code: 'APIGW.0301',
+        httpStatus: 401,
+        reason: 'unknown_access_key',
+        message: 'Incorrect IAM authentication information: Get secretKey failed,ak:NOPE,err:ak not exist',
+      },
     );
   });
 
@@ -741,9 +914,40 @@ describe('malformed Authorization / X-Sdk-Date', () => {
   });
 
   it('signRequest refuses misuse', () => {
-    assert.throws(() => signRequest({ method: 'GET', rawPath: '/', accessKeyId: AK, secretKey: SK, signedHeaders: ['host'], headers: { host: 'h' } }), /x-sdk-date/);
-    assert.throws(() => signRequest({ method: 'GET', rawPath: '/', accessKeyId: AK, secretKey: SK, signedHeaders: ['x-sdk-date', 'host'] }), /'host'/);
-    assert.throws(() => signRequest({ method: 'GET', rawPath: '/', accessKeyId: AK, secretKey: SK, headers: { 'x-sdk-date': 'yesterday' } }), /invalid x-sdk-date/);
+    assert.throws(
+      () =>
+        signRequest({
+          method: 'GET',
+          rawPath: '/',
+          accessKeyId: AK,
+          secretKey: SK,
+          signedHeaders: ['host'],
+          headers: { host: 'h' },
+        }),
+      /x-sdk-date/,
+    );
+    assert.throws(
+      () =>
+        signRequest({
+          method: 'GET',
+          rawPath: '/',
+          accessKeyId: AK,
+          secretKey: SK,
+          signedHeaders: ['x-sdk-date', 'host'],
+        }),
+      /'host'/,
+    );
+    assert.throws(
+      () =>
+        signRequest({
+          method: 'GET',
+          rawPath: '/',
+          accessKeyId: AK,
+          secretKey: SK,
+          headers: { 'x-sdk-date': 'yesterday' },
+        }),
+      /invalid x-sdk-date/,
+    );
   });
 
   it('date helpers round-trip', () => {

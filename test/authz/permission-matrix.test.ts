@@ -38,7 +38,13 @@ interface State {
   task?: string;
   publicKey?: string;
   privateKey?: string;
-  observe: { keyPairs?: string[]; instances?: string[]; tasks?: string[]; instanceCount?: boolean; taskCount?: boolean };
+  observe: {
+    keyPairs?: string[];
+    instances?: string[];
+    tasks?: string[];
+    instanceCount?: boolean;
+    taskCount?: boolean;
+  };
 }
 
 type Face = 'ecs' | 'kps' | 'native';
@@ -86,7 +92,13 @@ async function newKeyPair(w: World): Promise<{ name: string; publicKey: string; 
   return { name, publicKey: r.keyPair.publicKey, privateKey: r.privateKey };
 }
 async function newInstance(w: World): Promise<string> {
-  const [id] = await w.admin.run({ imageId: w.image, instanceType: w.instanceType, amount: 1, password: PW, name: unique('vm') });
+  const [id] = await w.admin.run({
+    imageId: w.image,
+    instanceType: w.instanceType,
+    amount: 1,
+    password: PW,
+    name: unique('vm'),
+  });
   await w.admin.waitStatus([id!], 'Running');
   return id!;
 }
@@ -118,10 +130,16 @@ const sBound = async (w: World): Promise<State> => {
 };
 const sEscrowed = async (w: World): Promise<State> => {
   const s = await sKp(w);
-  await w.admin.call('POST', `/api/v1/regions/${REGION}/key-pairs/${s.kp}/private-key`, { privateKey: s.privateKey }).catch(async () => {
-    const { kpsWithAkSk } = await import('../kps/support/huawei.js');
-    await kpsWithAkSk(w.url, { projectId: w.pid }).call({ method: 'POST', url: '/v3/{project_id}/keypairs/private-key/import', data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } } });
-  });
+  await w.admin
+    .call('POST', `/api/v1/regions/${REGION}/key-pairs/${s.kp}/private-key`, { privateKey: s.privateKey })
+    .catch(async () => {
+      const { kpsWithAkSk } = await import('../kps/support/huawei.js');
+      await kpsWithAkSk(w.url, { projectId: w.pid }).call({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs/private-key/import',
+        data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } },
+      });
+    });
   return s;
 };
 const sTask = async (w: World): Promise<State> => {
@@ -137,7 +155,12 @@ let lastHostId: string | undefined;
 const sHost = async (w: World): Promise<State> => {
   matrixHost ??= (await startHosts(1, { user: 'kfm' }))[0]!;
   if (lastHostId) await w.admin.call('DELETE', `/api/v1/instances/${lastHostId}`);
-  const r = await w.admin.call('POST', `/api/v1/regions/${REGION}/hosts`, { name: unique('host'), address: matrixHost.address, port: matrixHost.port, loginUser: matrixHost.user });
+  const r = await w.admin.call('POST', `/api/v1/regions/${REGION}/hosts`, {
+    name: unique('host'),
+    address: matrixHost.address,
+    port: matrixHost.port,
+    loginUser: matrixHost.user,
+  });
   lastHostId = r.instance.id as string;
   return { inst: lastHostId, observe: { instances: [lastHostId] } };
 };
@@ -156,130 +179,972 @@ const OTHER_TASK = () => [arn('task', '00000000-0000-0000-0000-000000000000')];
 const OTHER_REGION = (type: string) => () => [`acs:ecs:ap-southeast-1:*:${type}/*`];
 
 const json = (v: unknown) => JSON.stringify(v);
-const nv = (method: string, path: (s: State) => string, body?: (s: State) => unknown) => (p: Principal, s: State) => nativeAnswer(p.native, method, path(s), body?.(s));
-const kpsOp = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, extra: (s: State) => { pathParams?: Record<string, string>; data?: unknown } = () => ({})) => (p: Principal, s: State) =>
-  p.kps({ method, url, ...extra(s) });
+const nv = (method: string, path: (s: State) => string, body?: (s: State) => unknown) => (p: Principal, s: State) =>
+  nativeAnswer(p.native, method, path(s), body?.(s));
+const kpsOp =
+  (
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    extra: (s: State) => { pathParams?: Record<string, string>; data?: unknown } = () => ({}),
+  ) =>
+  (p: Principal, s: State) =>
+    p.kps({ method, url, ...extra(s) });
 
 /**
  * KPS binding calls answer with a task id; the core authorizes each instance when it makes the task, so a refused
  * instance shows as a task item failed with Auth.Forbidden: wait for the task and report that as the face's refusal.
  */
-const withTaskOutcome = (call: (p: Principal, s: State) => Promise<Answer>) => async (p: Principal, s: State): Promise<Answer> => {
-  const a = await call(p, s);
-  const id = a.body?.task_id;
-  if (a.status >= 300 || !id) return a;
-  const done = await world.admin.call('GET', `/api/v1/tasks/${id}`).then(async (t) => {
-    for (let n = 0; !t.task.finishedAt && n < 400; n++) t = await new Promise((r) => setTimeout(r, 25)).then(() => world.admin.call('GET', `/api/v1/tasks/${id}`));
-    return world.admin.call('GET', `/api/v1/tasks/${id}/items`);
-  });
-  return { ...a, itemCodes: done.items.map((i: any) => (i.errorCode === 'Auth.Forbidden' ? 'KPS.9003' : '200')) };
-};
+const withTaskOutcome =
+  (call: (p: Principal, s: State) => Promise<Answer>) =>
+  async (p: Principal, s: State): Promise<Answer> => {
+    const a = await call(p, s);
+    const id = a.body?.task_id;
+    if (a.status >= 300 || !id) return a;
+    const done = await world.admin.call('GET', `/api/v1/tasks/${id}`).then(async (t) => {
+      for (let n = 0; !t.task.finishedAt && n < 400; n++)
+        t = await new Promise((r) => setTimeout(r, 25)).then(() => world.admin.call('GET', `/api/v1/tasks/${id}`));
+      return world.admin.call('GET', `/api/v1/tasks/${id}/items`);
+    });
+    return { ...a, itemCodes: done.items.map((i: any) => (i.errorCode === 'Auth.Forbidden' ? 'KPS.9003' : '200')) };
+  };
 
 // -- THE table ---------------------------------------------------------------------------------------------------
 
 const TABLE: Row[] = [
   // ECS (Alibaba RPC; RAM action names)
-  { kind: 'policy', face: 'ecs', op: 'CreateKeyPair', actions: ['ecs:CreateKeyPair'], audits: 'keypair:Create', setup: sNewName, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('CreateKeyPair', { RegionId: REGION, KeyPairName: s.kp! }) },
-  { kind: 'policy', face: 'ecs', op: 'ImportKeyPair', actions: ['ecs:ImportKeyPair'], audits: 'keypair:Import', setup: sNewName, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('ImportKeyPair', { RegionId: REGION, KeyPairName: s.kp!, PublicKeyBody: s.publicKey! }) },
-  { kind: 'policy', face: 'ecs', op: 'DescribeKeyPairs', actions: ['ecs:DescribeKeyPairs'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: (p) => p.ecs('DescribeKeyPairs', { RegionId: REGION }) },
-  { kind: 'policy', face: 'ecs', op: 'DeleteKeyPairs', actions: ['ecs:DeleteKeyPairs'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: (p, s) => p.ecs('DeleteKeyPairs', { RegionId: REGION, KeyPairNames: json([s.kp]) }) },
-  { kind: 'policy', face: 'ecs', op: 'AttachKeyPair', actions: ['ecs:AttachKeyPair'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
-  { kind: 'policy', face: 'ecs', op: 'AttachKeyPair', variant: 'instance not allowed', actions: ['ecs:AttachKeyPair'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
-  { kind: 'policy', face: 'ecs', op: 'DetachKeyPair', actions: ['ecs:DetachKeyPair'], audits: 'keypair:Unbind', setup: sBound, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: (p, s) => p.ecs('DetachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }) },
-  { kind: 'policy', face: 'ecs', op: 'RunInstances', actions: ['ecs:RunInstances'], audits: 'instance:Create', setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p, _s, w) => p.ecs('RunInstances', { RegionId: REGION, ImageId: w.image, InstanceType: w.instanceType, Amount: '1' }) },
-  { kind: 'policy', face: 'ecs', op: 'DescribeInstances', actions: ['ecs:DescribeInstances'], setup: sInst, allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p) => p.ecs('DescribeInstances', { RegionId: REGION }) },
-  { kind: 'policy', face: 'ecs', op: 'StartInstance', actions: ['ecs:StartInstance'], audits: 'instance:Start', setup: async (w) => { const s = await sInst(w); await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`); await w.admin.waitStatus([s.inst!], 'Stopped'); return s; }, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('StartInstance', { InstanceId: s.inst! }) },
-  { kind: 'policy', face: 'ecs', op: 'StopInstance', actions: ['ecs:StopInstance'], audits: 'instance:Stop', setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('StopInstance', { InstanceId: s.inst! }) },
-  { kind: 'policy', face: 'ecs', op: 'RebootInstance', actions: ['ecs:RebootInstance'], audits: 'instance:Reboot', setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('RebootInstance', { InstanceId: s.inst! }) },
-  { kind: 'policy', face: 'ecs', op: 'ModifyInstanceAttribute', actions: ['ecs:ModifyInstanceAttribute'], audits: 'instance:ResetPassword', setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('ModifyInstanceAttribute', { InstanceId: s.inst!, Password: 'New-Pass-0002!' }) },
-  { kind: 'policy', face: 'ecs', op: 'DeleteInstance', actions: ['ecs:DeleteInstance'], audits: 'instance:Delete', setup: sInst, allow: INST, wrong: OTHER_INST, call: (p, s) => p.ecs('DeleteInstance', { InstanceId: s.inst!, Force: 'true' }) },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'CreateKeyPair',
+    actions: ['ecs:CreateKeyPair'],
+    audits: 'keypair:Create',
+    setup: sNewName,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: (p, s) => p.ecs('CreateKeyPair', { RegionId: REGION, KeyPairName: s.kp! }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'ImportKeyPair',
+    actions: ['ecs:ImportKeyPair'],
+    audits: 'keypair:Import',
+    setup: sNewName,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: (p, s) => p.ecs('ImportKeyPair', { RegionId: REGION, KeyPairName: s.kp!, PublicKeyBody: s.publicKey! }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'DescribeKeyPairs',
+    actions: ['ecs:DescribeKeyPairs'],
+    setup: sKp,
+    allow: KP_ANY,
+    wrong: OTHER_REGION('keypair'),
+    call: (p) => p.ecs('DescribeKeyPairs', { RegionId: REGION }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'DeleteKeyPairs',
+    actions: ['ecs:DeleteKeyPairs'],
+    audits: 'keypair:Delete',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: (p, s) => p.ecs('DeleteKeyPairs', { RegionId: REGION, KeyPairNames: json([s.kp]) }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'AttachKeyPair',
+    actions: ['ecs:AttachKeyPair'],
+    audits: 'keypair:Bind',
+    setup: sKpInst,
+    allow: KP_INST,
+    wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)],
+    call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'AttachKeyPair',
+    variant: 'instance not allowed',
+    actions: ['ecs:AttachKeyPair'],
+    audits: 'keypair:Bind',
+    setup: sKpInst,
+    allow: KP_INST,
+    wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()],
+    call: (p, s) => p.ecs('AttachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'DetachKeyPair',
+    actions: ['ecs:DetachKeyPair'],
+    audits: 'keypair:Unbind',
+    setup: sBound,
+    allow: KP_INST,
+    wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()],
+    call: (p, s) => p.ecs('DetachKeyPair', { RegionId: REGION, KeyPairName: s.kp!, InstanceIds: json([s.inst]) }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'RunInstances',
+    actions: ['ecs:RunInstances'],
+    audits: 'instance:Create',
+    setup: async () => ({ observe: { instanceCount: true } }),
+    allow: INST_ANY,
+    wrong: OTHER_REGION('instance'),
+    call: (p, _s, w) =>
+      p.ecs('RunInstances', { RegionId: REGION, ImageId: w.image, InstanceType: w.instanceType, Amount: '1' }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'DescribeInstances',
+    actions: ['ecs:DescribeInstances'],
+    setup: sInst,
+    allow: INST_ANY,
+    wrong: OTHER_REGION('instance'),
+    call: (p) => p.ecs('DescribeInstances', { RegionId: REGION }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'StartInstance',
+    actions: ['ecs:StartInstance'],
+    audits: 'instance:Start',
+    setup: async (w) => {
+      const s = await sInst(w);
+      await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`);
+      await w.admin.waitStatus([s.inst!], 'Stopped');
+      return s;
+    },
+    allow: INST,
+    wrong: OTHER_INST,
+    call: (p, s) => p.ecs('StartInstance', { InstanceId: s.inst! }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'StopInstance',
+    actions: ['ecs:StopInstance'],
+    audits: 'instance:Stop',
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: (p, s) => p.ecs('StopInstance', { InstanceId: s.inst! }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'RebootInstance',
+    actions: ['ecs:RebootInstance'],
+    audits: 'instance:Reboot',
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: (p, s) => p.ecs('RebootInstance', { InstanceId: s.inst! }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'ModifyInstanceAttribute',
+    actions: ['ecs:ModifyInstanceAttribute'],
+    audits: 'instance:ResetPassword',
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: (p, s) => p.ecs('ModifyInstanceAttribute', { InstanceId: s.inst!, Password: 'New-Pass-0002!' }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'DeleteInstance',
+    actions: ['ecs:DeleteInstance'],
+    audits: 'instance:Delete',
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: (p, s) => p.ecs('DeleteInstance', { InstanceId: s.inst!, Force: 'true' }),
+  },
   // The catalog goes through the core's catalog use cases (region:Describe, image:Describe).
-  { kind: 'policy', face: 'ecs', op: 'DescribeRegions', actions: ['ecs:DescribeRegions'], setup: sNothing, allow: () => [arn('region', '*')], wrong: () => [arn('region', 'zz')], call: (p) => p.ecs('DescribeRegions') },
-  { kind: 'policy', face: 'ecs', op: 'DescribeImages', actions: ['ecs:DescribeImages'], setup: sNothing, allow: () => [arn('image', '*')], wrong: OTHER_REGION('image'), call: (p) => p.ecs('DescribeImages', { RegionId: REGION }) },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'DescribeRegions',
+    actions: ['ecs:DescribeRegions'],
+    setup: sNothing,
+    allow: () => [arn('region', '*')],
+    wrong: () => [arn('region', 'zz')],
+    call: (p) => p.ecs('DescribeRegions'),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'DescribeImages',
+    actions: ['ecs:DescribeImages'],
+    setup: sNothing,
+    allow: () => [arn('image', '*')],
+    wrong: OTHER_REGION('image'),
+    call: (p) => p.ecs('DescribeImages', { RegionId: REGION }),
+  },
 
   // KPS v3 (Huawei identity-policy actions)
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs', actions: ['kps:SSHKeyPair:create'], audits: 'keypair:Create', setup: sNewName, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs', (s) => ({ data: { keypair: { name: s.kp } } })) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-import', actions: ['kps:SSHKeyPair:create'], audits: 'keypair:Import', setup: sNewName, allow: KP, wrong: OTHER_KP, call: async (p, s) => {
-    const a = await p.kps({ method: 'POST', url: '/v3/{project_id}/keypairs/batch-import', data: [{ keypair: { name: s.kp, public_key: s.publicKey } }] });
-    // Huawei's per-item result carries a reason, no code: a refused item is reported as the face's code.
-    const failed = a.body?.failed_keypairs;
-    return Array.isArray(failed) && failed.length ? { status: a.status, itemCodes: failed.map((f: any) => (/not allowed to perform|explicitly denied/.test(f.failed_reason) ? 'KPS.9003' : f.failed_reason)), body: a.body } : a;
-  } },
-  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/keypairs', actions: ['kps:SSHKeyPair:list'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: kpsOp('GET', '/v3/{project_id}/keypairs') },
-  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:get'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('GET', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
-  { kind: 'policy', face: 'kps', op: 'PUT /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:update'], audits: 'keypair:Update', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('PUT', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! }, data: { keypair: { description: 'changed' } } })) },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/keypairs/:keypair_name', actions: ['kps:SSHKeyPair:delete'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/associate', actions: ['kps:SSHKeyPair:bind'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/associate', (s) => ({ data: { keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/batch-associate', actions: ['kps:SSHKeyPair:bind'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: async (p, s) => {
-    const a = await p.kps({ method: 'POST', url: '/v3/{project_id}/keypairs/batch-associate', data: { batch_keypairs: [{ keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } }] } });
-    // One result per server; like task_error_code, a failed server carries the core's code (Auth.Forbidden).
-    const tasks = a.body?.tasks;
-    return Array.isArray(tasks) ? { ...a, itemCodes: tasks.map((t: any) => (t.status === 'SUCCESS' ? '200' : t.error_code === 'Auth.Forbidden' ? 'KPS.9003' : t.error_code)) } : a;
-  } },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/disassociate', actions: ['kps:SSHKeyPair:unbind'], audits: 'keypair:Unbind', setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: withTaskOutcome(kpsOp('POST', '/v3/{project_id}/keypairs/disassociate', (s) => ({ data: { server: { id: s.inst, auth: { type: 'password', key: PW } } } }))) },
-  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/tasks/:task_id', actions: ['kps:SSHKeyPair:getTask'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('GET', '/v3/{project_id}/tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
-  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/running-tasks', actions: ['kps:SSHKeyPair:getTask'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('GET', '/v3/{project_id}/running-tasks') },
-  { kind: 'policy', face: 'kps', op: 'GET /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:getTask'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('GET', '/v3/{project_id}/failed-tasks') },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks/:task_id', actions: ['kps:SSHKeyPair:deleteTask'], audits: 'task:Delete', setup: sTask, allow: TASK, wrong: OTHER_TASK, call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })) },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/failed-tasks', actions: ['kps:SSHKeyPair:deleteTask'], audits: 'task:Delete', setup: sTasks, allow: TASK_ANY, wrong: OTHER_REGION('task'), call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks') },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/export', actions: ['kps:SSHKeyPair:exportPrivateKey'], audits: 'keypair:ExportPrivateKey', setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/export', (s) => ({ data: { keypair: { name: s.kp } } })) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/batch-export', actions: ['kps:SSHKeyPair:exportPrivateKey'], audits: 'keypair:ExportPrivateKey', setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/batch-export', (s) => ({ data: [{ keypair: { name: s.kp } }] })) },
-  { kind: 'policy', face: 'kps', op: 'POST /v3/:project_id/keypairs/private-key/import', actions: ['kps:SSHKeyPair:importPrivateKey'], audits: 'keypair:ImportPrivateKey', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/import', (s) => ({ data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } } })) },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v3/:project_id/keypairs/:keypair_name/private-key', actions: ['kps:SSHKeyPair:clearPrivateKey'], audits: 'keypair:ClearPrivateKey', setup: sEscrowed, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}/private-key', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
-  { kind: 'open', face: 'kps', op: 'POST /v3/auth/tokens', why: 'IAM sign-in (password identity): authenticates, grants nothing' },
-  { kind: 'open', face: 'kps', op: 'GET /v3/projects', why: 'IAM project discovery the SDK makes first', call: (p) => p.kps({ method: 'GET', url: '/v3/projects', queryParams: { name: REGION } }) },
-  { kind: 'open', face: 'kps', op: 'GET /v3/auth/projects', why: 'IAM project discovery', call: (p) => p.kps({ method: 'GET', url: '/v3/auth/projects' }) },
-  { kind: 'open', face: 'kps', op: 'GET /v3/auth/domains', why: 'IAM domain discovery', call: (p) => p.kps({ method: 'GET', url: '/v3/auth/domains' }) },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs',
+    actions: ['kps:SSHKeyPair:create'],
+    audits: 'keypair:Create',
+    setup: sNewName,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('POST', '/v3/{project_id}/keypairs', (s) => ({ data: { keypair: { name: s.kp } } })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/batch-import',
+    actions: ['kps:SSHKeyPair:create'],
+    audits: 'keypair:Import',
+    setup: sNewName,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: async (p, s) => {
+      const a = await p.kps({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs/batch-import',
+        data: [{ keypair: { name: s.kp, public_key: s.publicKey } }],
+      });
+      // Huawei's per-item result carries a reason, no code: a refused item is reported as the face's code.
+      const failed = a.body?.failed_keypairs;
+      return Array.isArray(failed) && failed.length
+        ? {
+            status: a.status,
+            itemCodes: failed.map((f: any) =>
+              /not allowed to perform|explicitly denied/.test(f.failed_reason) ? 'KPS.9003' : f.failed_reason,
+            ),
+            body: a.body,
+          }
+        : a;
+    },
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'GET /v3/:project_id/keypairs',
+    actions: ['kps:SSHKeyPair:list'],
+    setup: sKp,
+    allow: KP_ANY,
+    wrong: OTHER_REGION('keypair'),
+    call: kpsOp('GET', '/v3/{project_id}/keypairs'),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'GET /v3/:project_id/keypairs/:keypair_name',
+    actions: ['kps:SSHKeyPair:get'],
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('GET', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'PUT /v3/:project_id/keypairs/:keypair_name',
+    actions: ['kps:SSHKeyPair:update'],
+    audits: 'keypair:Update',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('PUT', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({
+      pathParams: { keypair_name: s.kp! },
+      data: { keypair: { description: 'changed' } },
+    })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'DELETE /v3/:project_id/keypairs/:keypair_name',
+    actions: ['kps:SSHKeyPair:delete'],
+    audits: 'keypair:Delete',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/associate',
+    actions: ['kps:SSHKeyPair:bind'],
+    audits: 'keypair:Bind',
+    setup: sKpInst,
+    allow: KP_INST,
+    wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)],
+    call: withTaskOutcome(
+      kpsOp('POST', '/v3/{project_id}/keypairs/associate', (s) => ({
+        data: { keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } },
+      })),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/batch-associate',
+    actions: ['kps:SSHKeyPair:bind'],
+    audits: 'keypair:Bind',
+    setup: sKpInst,
+    allow: KP_INST,
+    wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)],
+    call: async (p, s) => {
+      const a = await p.kps({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs/batch-associate',
+        data: { batch_keypairs: [{ keypair_name: s.kp, server: { id: s.inst, auth: { type: 'password', key: PW } } }] },
+      });
+      // One result per server; like task_error_code, a failed server carries the core's code (Auth.Forbidden).
+      const tasks = a.body?.tasks;
+      return Array.isArray(tasks)
+        ? {
+            ...a,
+            itemCodes: tasks.map((t: any) =>
+              t.status === 'SUCCESS' ? '200' : t.error_code === 'Auth.Forbidden' ? 'KPS.9003' : t.error_code,
+            ),
+          }
+        : a;
+    },
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/disassociate',
+    actions: ['kps:SSHKeyPair:unbind'],
+    audits: 'keypair:Unbind',
+    setup: sBound,
+    allow: KP_INST,
+    wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)],
+    call: withTaskOutcome(
+      kpsOp('POST', '/v3/{project_id}/keypairs/disassociate', (s) => ({
+        data: { server: { id: s.inst, auth: { type: 'password', key: PW } } },
+      })),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'GET /v3/:project_id/tasks/:task_id',
+    actions: ['kps:SSHKeyPair:getTask'],
+    setup: sTask,
+    allow: TASK,
+    wrong: OTHER_TASK,
+    call: kpsOp('GET', '/v3/{project_id}/tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'GET /v3/:project_id/running-tasks',
+    actions: ['kps:SSHKeyPair:getTask'],
+    setup: sTasks,
+    allow: TASK_ANY,
+    wrong: OTHER_REGION('task'),
+    call: kpsOp('GET', '/v3/{project_id}/running-tasks'),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'GET /v3/:project_id/failed-tasks',
+    actions: ['kps:SSHKeyPair:getTask'],
+    setup: sTasks,
+    allow: TASK_ANY,
+    wrong: OTHER_REGION('task'),
+    call: kpsOp('GET', '/v3/{project_id}/failed-tasks'),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'DELETE /v3/:project_id/failed-tasks/:task_id',
+    actions: ['kps:SSHKeyPair:deleteTask'],
+    audits: 'task:Delete',
+    setup: sTask,
+    allow: TASK,
+    wrong: OTHER_TASK,
+    call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks/{task_id}', (s) => ({ pathParams: { task_id: s.task! } })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'DELETE /v3/:project_id/failed-tasks',
+    actions: ['kps:SSHKeyPair:deleteTask'],
+    audits: 'task:Delete',
+    setup: sTasks,
+    allow: TASK_ANY,
+    wrong: OTHER_REGION('task'),
+    call: kpsOp('DELETE', '/v3/{project_id}/failed-tasks'),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/private-key/export',
+    actions: ['kps:SSHKeyPair:exportPrivateKey'],
+    audits: 'keypair:ExportPrivateKey',
+    setup: sEscrowed,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/export', (s) => ({ data: { keypair: { name: s.kp } } })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/private-key/batch-export',
+    actions: ['kps:SSHKeyPair:exportPrivateKey'],
+    audits: 'keypair:ExportPrivateKey',
+    setup: sEscrowed,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/batch-export', (s) => ({
+      data: [{ keypair: { name: s.kp } }],
+    })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/private-key/import',
+    actions: ['kps:SSHKeyPair:importPrivateKey'],
+    audits: 'keypair:ImportPrivateKey',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('POST', '/v3/{project_id}/keypairs/private-key/import', (s) => ({
+      data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } },
+    })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'DELETE /v3/:project_id/keypairs/:keypair_name/private-key',
+    actions: ['kps:SSHKeyPair:clearPrivateKey'],
+    audits: 'keypair:ClearPrivateKey',
+    setup: sEscrowed,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{keypair_name}/private-key', (s) => ({
+      pathParams: { keypair_name: s.kp! },
+    })),
+  },
+  {
+    kind: 'open',
+    face: 'kps',
+    op: 'POST /v3/auth/tokens',
+    why: 'IAM sign-in (password identity): authenticates, grants nothing',
+  },
+  {
+    kind: 'open',
+    face: 'kps',
+    op: 'GET /v3/projects',
+    why: 'IAM project discovery the SDK makes first',
+    call: (p) => p.kps({ method: 'GET', url: '/v3/projects', queryParams: { name: REGION } }),
+  },
+  {
+    kind: 'open',
+    face: 'kps',
+    op: 'GET /v3/auth/projects',
+    why: 'IAM project discovery',
+    call: (p) => p.kps({ method: 'GET', url: '/v3/auth/projects' }),
+  },
+  {
+    kind: 'open',
+    face: 'kps',
+    op: 'GET /v3/auth/domains',
+    why: 'IAM domain discovery',
+    call: (p) => p.kps({ method: 'GET', url: '/v3/auth/domains' }),
+  },
   // Nova os-keypairs (also served under /v2)
-  { kind: 'policy', face: 'kps', op: 'POST /v2.1/:project_id/os-keypairs', actions: ['ecs:serverKeypairs:create'], audits: 'keypair:Create', setup: sNewName, allow: KP, wrong: OTHER_KP, call: kpsOp('POST', '/v2.1/{project_id}/os-keypairs', (s) => ({ data: { keypair: { name: s.kp } } })) },
-  { kind: 'policy', face: 'kps', op: 'GET /v2.1/:project_id/os-keypairs', actions: ['ecs:serverKeypairs:list'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: kpsOp('GET', '/v2.1/{project_id}/os-keypairs') },
-  { kind: 'policy', face: 'kps', op: 'GET /v2.1/:project_id/os-keypairs/:keypair_name', actions: ['ecs:serverKeypairs:get'], setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('GET', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
-  { kind: 'policy', face: 'kps', op: 'DELETE /v2.1/:project_id/os-keypairs/:keypair_name', actions: ['ecs:serverKeypairs:delete'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: kpsOp('DELETE', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({ pathParams: { keypair_name: s.kp! } })) },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v2.1/:project_id/os-keypairs',
+    actions: ['ecs:serverKeypairs:create'],
+    audits: 'keypair:Create',
+    setup: sNewName,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('POST', '/v2.1/{project_id}/os-keypairs', (s) => ({ data: { keypair: { name: s.kp } } })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'GET /v2.1/:project_id/os-keypairs',
+    actions: ['ecs:serverKeypairs:list'],
+    setup: sKp,
+    allow: KP_ANY,
+    wrong: OTHER_REGION('keypair'),
+    call: kpsOp('GET', '/v2.1/{project_id}/os-keypairs'),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'GET /v2.1/:project_id/os-keypairs/:keypair_name',
+    actions: ['ecs:serverKeypairs:get'],
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('GET', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({
+      pathParams: { keypair_name: s.kp! },
+    })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'DELETE /v2.1/:project_id/os-keypairs/:keypair_name',
+    actions: ['ecs:serverKeypairs:delete'],
+    audits: 'keypair:Delete',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('DELETE', '/v2.1/{project_id}/os-keypairs/{keypair_name}', (s) => ({
+      pathParams: { keypair_name: s.kp! },
+    })),
+  },
 
   // native (core action names)
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/key-pairs', actions: ['keypair:Describe'], setup: sKp, allow: KP_ANY, wrong: OTHER_REGION('keypair'), call: nv('GET', () => `/api/v1/regions/${REGION}/key-pairs`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/key-pairs', actions: ['keypair:Create'], audits: 'keypair:Create', setup: sNewName, allow: KP, wrong: OTHER_KP, call: nv('POST', () => `/api/v1/regions/${REGION}/key-pairs`, (s) => ({ name: s.kp, type: 'ed25519' })) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/key-pairs', variant: 'import', actions: ['keypair:Import'], audits: 'keypair:Import', setup: sNewName, allow: KP, wrong: OTHER_KP, call: nv('POST', () => `/api/v1/regions/${REGION}/key-pairs`, (s) => ({ name: s.kp, publicKey: s.publicKey })) },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Describe'], setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('GET', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`) },
-  { kind: 'policy', face: 'native', op: 'PATCH /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Update'], audits: 'keypair:Update', setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('PATCH', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`, () => ({ description: 'changed' })) },
-  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/regions/:regionId/key-pairs/:name', actions: ['keypair:Delete'], audits: 'keypair:Delete', setup: sKp, allow: KP, wrong: OTHER_KP, call: nv('DELETE', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`) },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/regions/:regionId/instances', actions: ['instance:Describe'], setup: sInst, allow: INST_ANY, wrong: OTHER_REGION('instance'), call: nv('GET', () => `/api/v1/regions/${REGION}/instances`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/instances', actions: ['instance:Create'], audits: 'instance:Create', setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'), call: (p, _s, w) => nativeAnswer(p.native, 'POST', `/api/v1/regions/${REGION}/instances`, { imageId: w.image, instanceType: w.instanceType, amount: 1 }) },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/instances/:id', actions: ['instance:Describe'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('GET', (s) => `/api/v1/instances/${s.inst}`) },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/instances/:id/history', actions: ['instance:Describe'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('GET', (s) => `/api/v1/instances/${s.inst}/history`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/start', actions: ['instance:Start'], audits: 'instance:Start', setup: async (w) => { const s = await sInst(w); await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`); await w.admin.waitStatus([s.inst!], 'Stopped'); return s; }, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/start`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/stop', actions: ['instance:Stop'], audits: 'instance:Stop', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/stop`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/restart', actions: ['instance:Reboot'], audits: 'instance:Reboot', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/restart`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/instances/:id/reset-password', actions: ['instance:ResetPassword'], audits: 'instance:ResetPassword', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', (s) => `/api/v1/instances/${s.inst}/reset-password`, () => ({ password: 'New-Pass-0002!' })) },
-  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/instances/:id', actions: ['instance:Delete'], audits: 'instance:Delete', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('DELETE', (s) => `/api/v1/instances/${s.inst}?force=true`) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/bindings', variant: 'bind', actions: ['keypair:Bind'], audits: 'keypair:Bind', setup: sKpInst, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: nv('POST', () => `/api/v1/regions/${REGION}/bindings`, (s) => ({ action: 'bind', keyPairName: s.kp, instanceIds: [s.inst], wait: true })) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/bindings', variant: 'unbind', actions: ['keypair:Unbind'], audits: 'keypair:Unbind', setup: sBound, allow: KP_INST, wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)], call: nv('POST', () => `/api/v1/regions/${REGION}/bindings`, (s) => ({ action: 'unbind', keyPairName: s.kp, instanceIds: [s.inst], wait: true })) },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks', actions: ['task:Describe'], setup: sTasks, allow: TASK_ANY, wrong: OTHER_TASK, call: nv('GET', () => '/api/v1/tasks') },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}`) },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id/items', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}/items`) },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/regions/:regionId/key-pairs',
+    actions: ['keypair:Describe'],
+    setup: sKp,
+    allow: KP_ANY,
+    wrong: OTHER_REGION('keypair'),
+    call: nv('GET', () => `/api/v1/regions/${REGION}/key-pairs`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/key-pairs',
+    actions: ['keypair:Create'],
+    audits: 'keypair:Create',
+    setup: sNewName,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/key-pairs`,
+      (s) => ({ name: s.kp, type: 'ed25519' }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/key-pairs',
+    variant: 'import',
+    actions: ['keypair:Import'],
+    audits: 'keypair:Import',
+    setup: sNewName,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/key-pairs`,
+      (s) => ({ name: s.kp, publicKey: s.publicKey }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/regions/:regionId/key-pairs/:name',
+    actions: ['keypair:Describe'],
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv('GET', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'PATCH /api/v1/regions/:regionId/key-pairs/:name',
+    actions: ['keypair:Update'],
+    audits: 'keypair:Update',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv(
+      'PATCH',
+      (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`,
+      () => ({ description: 'changed' }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'DELETE /api/v1/regions/:regionId/key-pairs/:name',
+    actions: ['keypair:Delete'],
+    audits: 'keypair:Delete',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv('DELETE', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/regions/:regionId/instances',
+    actions: ['instance:Describe'],
+    setup: sInst,
+    allow: INST_ANY,
+    wrong: OTHER_REGION('instance'),
+    call: nv('GET', () => `/api/v1/regions/${REGION}/instances`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/instances',
+    actions: ['instance:Create'],
+    audits: 'instance:Create',
+    setup: async () => ({ observe: { instanceCount: true } }),
+    allow: INST_ANY,
+    wrong: OTHER_REGION('instance'),
+    call: (p, _s, w) =>
+      nativeAnswer(p.native, 'POST', `/api/v1/regions/${REGION}/instances`, {
+        imageId: w.image,
+        instanceType: w.instanceType,
+        amount: 1,
+      }),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/instances/:id',
+    actions: ['instance:Describe'],
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv('GET', (s) => `/api/v1/instances/${s.inst}`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/instances/:id/history',
+    actions: ['instance:Describe'],
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv('GET', (s) => `/api/v1/instances/${s.inst}/history`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/instances/:id/start',
+    actions: ['instance:Start'],
+    audits: 'instance:Start',
+    setup: async (w) => {
+      const s = await sInst(w);
+      await w.admin.call('POST', `/api/v1/instances/${s.inst}/stop`);
+      await w.admin.waitStatus([s.inst!], 'Stopped');
+      return s;
+    },
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv('POST', (s) => `/api/v1/instances/${s.inst}/start`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/instances/:id/stop',
+    actions: ['instance:Stop'],
+    audits: 'instance:Stop',
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv('POST', (s) => `/api/v1/instances/${s.inst}/stop`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/instances/:id/restart',
+    actions: ['instance:Reboot'],
+    audits: 'instance:Reboot',
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv('POST', (s) => `/api/v1/instances/${s.inst}/restart`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/instances/:id/reset-password',
+    actions: ['instance:ResetPassword'],
+    audits: 'instance:ResetPassword',
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv(
+      'POST',
+      (s) => `/api/v1/instances/${s.inst}/reset-password`,
+      () => ({ password: 'New-Pass-0002!' }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'DELETE /api/v1/instances/:id',
+    actions: ['instance:Delete'],
+    audits: 'instance:Delete',
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv('DELETE', (s) => `/api/v1/instances/${s.inst}?force=true`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/bindings',
+    variant: 'bind',
+    actions: ['keypair:Bind'],
+    audits: 'keypair:Bind',
+    setup: sKpInst,
+    allow: KP_INST,
+    wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()],
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/bindings`,
+      (s) => ({ action: 'bind', keyPairName: s.kp, instanceIds: [s.inst], wait: true }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/bindings',
+    variant: 'unbind',
+    actions: ['keypair:Unbind'],
+    audits: 'keypair:Unbind',
+    setup: sBound,
+    allow: KP_INST,
+    wrong: (s) => [...OTHER_KP(), arn('instance', s.inst!)],
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/bindings`,
+      (s) => ({ action: 'unbind', keyPairName: s.kp, instanceIds: [s.inst], wait: true }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/tasks',
+    actions: ['task:Describe'],
+    setup: sTasks,
+    allow: TASK_ANY,
+    wrong: OTHER_TASK,
+    call: nv('GET', () => '/api/v1/tasks'),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/tasks/:id',
+    actions: ['task:Describe'],
+    setup: sTask,
+    allow: TASK,
+    wrong: OTHER_TASK,
+    call: nv('GET', (s) => `/api/v1/tasks/${s.task}`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/tasks/:id/items',
+    actions: ['task:Describe'],
+    setup: sTask,
+    allow: TASK,
+    wrong: OTHER_TASK,
+    call: nv('GET', (s) => `/api/v1/tasks/${s.task}/items`),
+  },
   // The progress stream answers a refusal as JSON before any event (test/e2e/task-progress.test.ts reads the stream).
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/tasks/:id/progress', actions: ['task:Describe'], setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('GET', (s) => `/api/v1/tasks/${s.task}/progress`) },
-  { kind: 'policy', face: 'native', op: 'DELETE /api/v1/tasks/:id', actions: ['task:Delete'], audits: 'task:Delete', setup: sTask, allow: TASK, wrong: OTHER_TASK, call: nv('DELETE', (s) => `/api/v1/tasks/${s.task}`) },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/audit', actions: ['audit:Describe'], setup: sNothing, allow: () => [arn('audit', '*')], wrong: () => [arn('audit', 'zz')], call: nv('GET', () => '/api/v1/audit') },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/audit/export', actions: ['audit:Describe'], setup: sNothing, allow: () => [arn('audit', '*')], wrong: () => [arn('audit', 'zz')], call: nv('GET', () => '/api/v1/audit/export') },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/hosts', actions: ['instance:Create'], audits: 'instance:Create', setup: async () => ({ observe: { instanceCount: true } }), allow: INST_ANY, wrong: OTHER_REGION('instance'),
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/tasks/:id/progress',
+    actions: ['task:Describe'],
+    setup: sTask,
+    allow: TASK,
+    wrong: OTHER_TASK,
+    call: nv('GET', (s) => `/api/v1/tasks/${s.task}/progress`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'DELETE /api/v1/tasks/:id',
+    actions: ['task:Delete'],
+    audits: 'task:Delete',
+    setup: sTask,
+    allow: TASK,
+    wrong: OTHER_TASK,
+    call: nv('DELETE', (s) => `/api/v1/tasks/${s.task}`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/audit',
+    actions: ['audit:Describe'],
+    setup: sNothing,
+    allow: () => [arn('audit', '*')],
+    wrong: () => [arn('audit', 'zz')],
+    call: nv('GET', () => '/api/v1/audit'),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/audit/export',
+    actions: ['audit:Describe'],
+    setup: sNothing,
+    allow: () => [arn('audit', '*')],
+    wrong: () => [arn('audit', 'zz')],
+    call: nv('GET', () => '/api/v1/audit/export'),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/hosts',
+    actions: ['instance:Create'],
+    audits: 'instance:Create',
+    setup: async () => ({ observe: { instanceCount: true } }),
+    allow: INST_ANY,
+    wrong: OTHER_REGION('instance'),
     // Registering connects to the host: (a) only has to get past authorization (a closed port answers otherwise).
-    call: nv('POST', () => `/api/v1/regions/${REGION}/hosts`, () => ({ name: unique('host'), address: '127.0.0.1', port: 1, loginUser: 'root' })) },
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/hosts`,
+      () => ({ name: unique('host'), address: '127.0.0.1', port: 1, loginUser: 'root' }),
+    ),
+  },
   // Drift of registered hosts. The matrix's instances are simulated (a scan skips them, a repair has nothing to do),
   // so these rows prove the authorization; test/hosts/drift.test.ts proves scans and repairs on real sshd hosts.
-  { kind: 'policy', face: 'native', op: 'PATCH /api/v1/instances/:id/host', actions: ['instance:UpdateHost'], audits: 'instance:UpdateHost', setup: sHost, allow: INST, wrong: OTHER_INST, call: nv('PATCH', (s) => `/api/v1/instances/${s.inst}/host`, () => ({ passwordLogin: 'unmanaged' })) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-scans', actions: ['instance:DescribeKeys'], setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', () => `/api/v1/regions/${REGION}/drift-scans`, (s) => ({ instanceIds: [s.inst] })) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-scans', variant: 'every host of the region', actions: ['instance:DescribeKeys'], setup: sInst, allow: INST_ANY, wrong: OTHER_REGION('instance'), call: nv('POST', () => `/api/v1/regions/${REGION}/drift-scans`, () => ({})) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-repairs', variant: 'host with a key pair', actions: ['keypair:Bind'], audits: 'keypair:Bind', setup: sBound, allow: KP_INST, wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()], call: nv('POST', () => `/api/v1/regions/${REGION}/drift-repairs`, (s) => ({ instanceIds: [s.inst] })) },
-  { kind: 'policy', face: 'native', op: 'POST /api/v1/regions/:regionId/drift-repairs', variant: 'host without a key pair', actions: ['keypair:Unbind'], audits: 'keypair:Unbind', setup: sInst, allow: INST, wrong: OTHER_INST, call: nv('POST', () => `/api/v1/regions/${REGION}/drift-repairs`, (s) => ({ instanceIds: [s.inst] })) },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/regions', actions: ['region:Describe'], setup: sNothing, allow: () => [arn('region', '*')], wrong: () => [arn('region', 'zz')], call: nv('GET', () => '/api/v1/regions') },
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/images', actions: ['image:Describe'], setup: sNothing, allow: () => [arn('image', '*')], wrong: () => [arn('image', 'zz')], call: nv('GET', () => '/api/v1/images') },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'PATCH /api/v1/instances/:id/host',
+    actions: ['instance:UpdateHost'],
+    audits: 'instance:UpdateHost',
+    setup: sHost,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv(
+      'PATCH',
+      (s) => `/api/v1/instances/${s.inst}/host`,
+      () => ({ passwordLogin: 'unmanaged' }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/drift-scans',
+    actions: ['instance:DescribeKeys'],
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/drift-scans`,
+      (s) => ({ instanceIds: [s.inst] }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/drift-scans',
+    variant: 'every host of the region',
+    actions: ['instance:DescribeKeys'],
+    setup: sInst,
+    allow: INST_ANY,
+    wrong: OTHER_REGION('instance'),
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/drift-scans`,
+      () => ({}),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/drift-repairs',
+    variant: 'host with a key pair',
+    actions: ['keypair:Bind'],
+    audits: 'keypair:Bind',
+    setup: sBound,
+    allow: KP_INST,
+    wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()],
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/drift-repairs`,
+      (s) => ({ instanceIds: [s.inst] }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/drift-repairs',
+    variant: 'host without a key pair',
+    actions: ['keypair:Unbind'],
+    audits: 'keypair:Unbind',
+    setup: sInst,
+    allow: INST,
+    wrong: OTHER_INST,
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/drift-repairs`,
+      (s) => ({ instanceIds: [s.inst] }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/regions',
+    actions: ['region:Describe'],
+    setup: sNothing,
+    allow: () => [arn('region', '*')],
+    wrong: () => [arn('region', 'zz')],
+    call: nv('GET', () => '/api/v1/regions'),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/images',
+    actions: ['image:Describe'],
+    setup: sNothing,
+    allow: () => [arn('image', '*')],
+    wrong: () => [arn('image', 'zz')],
+    call: nv('GET', () => '/api/v1/images'),
+  },
   // Instance types are the compute catalog, governed by image:Describe like the images.
-  { kind: 'policy', face: 'native', op: 'GET /api/v1/instance-types', actions: ['image:Describe'], setup: sNothing, allow: () => [arn('image', '*')], wrong: () => [arn('image', 'zz')], call: nv('GET', () => '/api/v1/instance-types') },
-  { kind: 'open', face: 'native', op: 'GET /api/v1/resource-groups', why: 'catalog', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/resource-groups') },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/instance-types',
+    actions: ['image:Describe'],
+    setup: sNothing,
+    allow: () => [arn('image', '*')],
+    wrong: () => [arn('image', 'zz')],
+    call: nv('GET', () => '/api/v1/instance-types'),
+  },
+  {
+    kind: 'open',
+    face: 'native',
+    op: 'GET /api/v1/resource-groups',
+    why: 'catalog',
+    call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/resource-groups'),
+  },
   { kind: 'open', face: 'native', op: 'POST /api/v1/sessions', why: 'sign-in' },
-  { kind: 'open', face: 'native', op: 'DELETE /api/v1/sessions/current', why: 'sign-out of one\'s own session' },
-  { kind: 'open', face: 'native', op: 'GET /api/v1/whoami', why: 'one\'s own identity', call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/whoami') },
+  { kind: 'open', face: 'native', op: 'DELETE /api/v1/sessions/current', why: "sign-out of one's own session" },
+  {
+    kind: 'open',
+    face: 'native',
+    op: 'GET /api/v1/whoami',
+    why: "one's own identity",
+    call: (p) => nativeAnswer(p.native, 'GET', '/api/v1/whoami'),
+  },
   ...(
     [
       ['GET /api/v1/users', '/api/v1/users'],
@@ -294,7 +1159,11 @@ const TABLE: Row[] = [
       ['PATCH /api/v1/access-keys/:id', '/api/v1/access-keys/LTAItestAccessKey0001', { status: 'Inactive' }],
       ['DELETE /api/v1/access-keys/:id', '/api/v1/access-keys/LTAItestAccessKey0001'],
       ['GET /api/v1/policies', '/api/v1/policies'],
-      ['POST /api/v1/policies', '/api/v1/policies', { name: 'intruder', document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }],
+      [
+        'POST /api/v1/policies',
+        '/api/v1/policies',
+        { name: 'intruder', document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } },
+      ],
       ['DELETE /api/v1/policies/:policy', '/api/v1/policies/zz'],
       ['GET /api/v1/groups', '/api/v1/groups'],
       ['POST /api/v1/groups', '/api/v1/groups', { name: 'intruders' }],
@@ -308,7 +1177,14 @@ const TABLE: Row[] = [
       ['GET /api/v1/accounts', '/api/v1/accounts'],
       ['POST /api/v1/accounts', '/api/v1/accounts', { name: 'intruder', adminPassword: 'Intruder-0001!' }],
     ] as Array<[string, string, unknown?]>
-  ).map(([op, path, body]): AdminRow => ({ kind: 'admin', face: 'native', op, call: (p) => nativeAnswer(p.native, op.split(' ')[0]!, path, body) })),
+  ).map(
+    ([op, path, body]): AdminRow => ({
+      kind: 'admin',
+      face: 'native',
+      op,
+      call: (p) => nativeAnswer(p.native, op.split(' ')[0]!, path, body),
+    }),
+  ),
 ];
 
 /** Routes that are not operations of a face (health, the OpenAPI document, the console, the ECS RPC endpoint). */
@@ -328,19 +1204,23 @@ function refused(face: Face, a: Answer): boolean {
   // Batches (Attach/Detach, bindings, batch-import) answer 200 with the face's code on every refused item.
   return a.status < 300 && !!a.itemCodes?.length && a.itemCodes.every((c) => c === f.code || c === 'KPS.9003');
 }
-const succeeded = (a: Answer) => a.status < 300 && (!a.itemCodes || a.itemCodes.every((c) => c === '200' || c === 'OK'));
+const succeeded = (a: Answer) =>
+  a.status < 300 && (!a.itemCodes || a.itemCodes.every((c) => c === '200' || c === 'OK'));
 
 let kf: Keyfleet;
 let world: World;
 
 async function snapshot(s: State): Promise<string> {
   const a = world.admin;
-  const strip = (v: any) => JSON.stringify(v, (k, x) => (/^(updatedAt|lastSeenAt|bootedAt|progress|requestId)$/.test(k) ? undefined : x));
+  const strip = (v: any) =>
+    JSON.stringify(v, (k, x) => (/^(updatedAt|lastSeenAt|bootedAt|progress|requestId)$/.test(k) ? undefined : x));
   const parts: string[] = [];
-  for (const k of s.observe.keyPairs ?? []) parts.push(strip(await a.raw('GET', `/api/v1/regions/${REGION}/key-pairs/${k}`)));
+  for (const k of s.observe.keyPairs ?? [])
+    parts.push(strip(await a.raw('GET', `/api/v1/regions/${REGION}/key-pairs/${k}`)));
   for (const i of s.observe.instances ?? []) parts.push(strip(await a.raw('GET', `/api/v1/instances/${i}`)));
   for (const t of s.observe.tasks ?? []) parts.push(strip(await a.raw('GET', `/api/v1/tasks/${t}`)));
-  if (s.observe.instanceCount) parts.push(String((await a.call('GET', `/api/v1/regions/${REGION}/instances?limit=1`)).total));
+  if (s.observe.instanceCount)
+    parts.push(String((await a.call('GET', `/api/v1/regions/${REGION}/instances?limit=1`)).total));
   if (s.observe.taskCount) parts.push(String((await a.call('GET', '/api/v1/tasks?limit=1')).total));
   return parts.join('\n');
 }
@@ -350,7 +1230,13 @@ before(async () => {
   const admin = (await startInProcessAdmin()) as Api;
   const images = (await admin.call('GET', '/api/v1/images')).images;
   const types = (await admin.call('GET', '/api/v1/instance-types')).instanceTypes;
-  world = { admin, url: kf.url, pid: await projectIdOf(kf.url), image: images.find((i: any) => i.osType === 'linux').id, instanceType: types[0].id ?? types[0].instanceTypeId ?? types[0] };
+  world = {
+    admin,
+    url: kf.url,
+    pid: await projectIdOf(kf.url),
+    image: images.find((i: any) => i.osType === 'linux').id,
+    instanceType: types[0].id ?? types[0].instanceTypeId ?? types[0],
+  };
 });
 after(async () => {
   await kf?.close();
@@ -382,10 +1268,14 @@ async function auditOf(userName: string): Promise<AuditEntryView[]> {
 }
 /** The resources a call names, as the `{type}/{id}` ends of RAM names (from the state; wildcards name nothing). */
 function namedResources(row: PolicyRow, s: State): string[] {
-  return row.allow(s).filter((n) => !n.endsWith('/*')).map((n) => n.slice(n.lastIndexOf(':') + 1));
+  return row
+    .allow(s)
+    .filter((n) => !n.endsWith('/*'))
+    .map((n) => n.slice(n.lastIndexOf(':') + 1));
 }
 /** The core actions a row's face actions stand for. */
-const coreActionsOf = (row: PolicyRow): string[] => row.actions.flatMap((a): readonly string[] => actionNameTable().get(a) ?? [a]);
+const coreActionsOf = (row: PolicyRow): string[] =>
+  row.actions.flatMap((a): readonly string[] => actionNameTable().get(a) ?? [a]);
 
 /** Calls the face, and asserts the entries the call added to the audit trail. */
 async function callAudited(row: PolicyRow, p: Principal, s: State, kind: 'allowed' | 'refused'): Promise<Answer> {
@@ -413,13 +1303,20 @@ async function callAudited(row: PolicyRow, p: Principal, s: State, kind: 'allowe
     // Registering a host gets past authorization, then fails to connect (closed port): recorded as a failure.
     if (row.op.endsWith('/hosts')) assert.notEqual(e.result, 'denied', `${title}: ${show()}`);
     else assert.equal(e.result, 'success', `${title}: ${show()}`);
-    for (const n of namedResources(row, s)) assert.ok(e.resources.some((r) => r.endsWith(`:${n}`)), `${title}: ${n} not among ${JSON.stringify(e.resources)}`);
+    for (const n of namedResources(row, s))
+      assert.ok(
+        e.resources.some((r) => r.endsWith(`:${n}`)),
+        `${title}: ${n} not among ${JSON.stringify(e.resources)}`,
+      );
     return a;
   }
   assert.equal(fresh.length, 1, `${title}: a refused call writes exactly one entry: ${show()}`);
   const e = fresh[0]!;
   common(e);
-  assert.ok(coreActionsOf(row).includes(e.action), `${title}: action ${e.action} not one of ${coreActionsOf(row).join(', ')}`);
+  assert.ok(
+    coreActionsOf(row).includes(e.action),
+    `${title}: action ${e.action} not one of ${coreActionsOf(row).join(', ')}`,
+  );
   const itemRefusal = a.status < 300 && !!a.itemCodes?.length;
   if (itemRefusal && e.result === 'success') {
     // The core accepted the bind/unbind (the key pair was allowed) and made its task; the instance was refused in
@@ -438,11 +1335,17 @@ async function callAudited(row: PolicyRow, p: Principal, s: State, kind: 'allowe
 describe('every operation of every face has a row', () => {
   it('the ECS actions', () => {
     const rows = new Set(TABLE.filter((r) => r.face === 'ecs').map((r) => r.op));
-    assert.deepEqual([...ECS_ACTION_NAMES].filter((a) => !rows.has(a)), [], 'ECS actions without a row');
+    assert.deepEqual(
+      [...ECS_ACTION_NAMES].filter((a) => !rows.has(a)),
+      [],
+      'ECS actions without a row',
+    );
     for (const op of rows) assert.ok(findAction(op), `row for an ECS action the face does not serve: ${op}`);
   });
   it('each row grants exactly one permission (the face composes no second core call that needs another)', () => {
-    const composed = TABLE.flatMap((r) => (r.kind === 'policy' && r.actions.length !== 1 ? [`${r.face} ${r.op}: ${r.actions.join(', ')}`] : []));
+    const composed = TABLE.flatMap((r) =>
+      r.kind === 'policy' && r.actions.length !== 1 ? [`${r.face} ${r.op}: ${r.actions.join(', ')}`] : [],
+    );
     assert.deepEqual(composed, []);
   });
   it('the routes of the KPS, Nova and native faces', () => {
@@ -477,25 +1380,36 @@ for (const row of TABLE) {
     continue;
   }
   describe(title, () => {
-    const allowOf = (s: State, resources: string[]): Statement => ({ Effect: 'Allow', Action: row.actions, Resource: resources });
+    const allowOf = (_s: State, resources: string[]): Statement => ({
+      Effect: 'Allow',
+      Action: row.actions,
+      Resource: resources,
+    });
     const refusedCase = (label: string, policies: (s: State) => Statement[][]) =>
       it(`${label}: refused with ${FORBIDDEN[row.face].code}, nothing changed`, async () => {
         const s = await row.setup(world);
         const p = await principal(world.admin, world.url, world.pid, policies(s));
         const before = await snapshot(s);
         const a = await callAudited(row, p, s, 'refused');
-        assert.ok(refused(row.face, a), `${title} ${label}: expected a refusal, got ${JSON.stringify(a).slice(0, 400)}`);
+        assert.ok(
+          refused(row.face, a),
+          `${title} ${label}: expected a refusal, got ${JSON.stringify(a).slice(0, 400)}`,
+        );
         assert.equal(await snapshot(s), before, `${title} ${label}: state changed`);
       });
     it('(a) allowed exactly this action on these resources: succeeds', async () => {
       const s = await row.setup(world);
       const p = await principal(world.admin, world.url, world.pid, [[allowOf(s, row.allow(s))]]);
       const a = await callAudited(row, p, s, 'allowed');
-      if (row.op.endsWith('/hosts')) assert.ok(!refused(row.face, a) && a.status !== 403, `${title}: ${JSON.stringify(a)}`);
+      if (row.op.endsWith('/hosts'))
+        assert.ok(!refused(row.face, a) && a.status !== 403, `${title}: ${JSON.stringify(a)}`);
       else assert.ok(succeeded(a), `${title}: expected success, got ${JSON.stringify(a).slice(0, 400)}`);
     });
     refusedCase('(b) no policy', () => []);
-    refusedCase('(c) allowed and explicitly denied', (s) => [[allowOf(s, row.allow(s))], [{ Effect: 'Deny', Action: row.actions[0]!, Resource: row.allow(s) }]]);
+    refusedCase('(c) allowed and explicitly denied', (s) => [
+      [allowOf(s, row.allow(s))],
+      [{ Effect: 'Deny', Action: row.actions[0]!, Resource: row.allow(s) }],
+    ]);
     refusedCase('(d) allowed on another resource', (s) => [[allowOf(s, row.wrong(s))]]);
   });
 }

@@ -19,7 +19,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 
-import { acknowledgeServerNotices, coalesceWritesPerTick, declineHostKeyProofs, openSftpAtOnce, signKeyLoginAtOnce } from '../../src/backends/ssh/lean-transport.js';
+import {
+  acknowledgeServerNotices,
+  coalesceWritesPerTick,
+  declineHostKeyProofs,
+  openSftpAtOnce,
+  signKeyLoginAtOnce,
+} from '../../src/backends/ssh/lean-transport.js';
 import { loginKeyOf } from '../../src/backends/ssh/login-key.js';
 import { openSession, tryLogin } from '../../src/backends/ssh/ssh-session.js';
 import { startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
@@ -27,7 +33,12 @@ import { startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js
 const run = promisify(execFile);
 
 /** A loopback server that records every chunk it reads. */
-async function recordingServer(): Promise<{ port: number; chunks: string[]; ended: Promise<void>; close: () => Promise<void> }> {
+async function recordingServer(): Promise<{
+  port: number;
+  chunks: string[];
+  ended: Promise<void>;
+  close: () => Promise<void>;
+}> {
   const chunks: string[] = [];
   let ended!: () => void;
   const endedP = new Promise<void>((r) => (ended = r));
@@ -36,7 +47,12 @@ async function recordingServer(): Promise<{ port: number; chunks: string[]; ende
     s.on('end', () => ended());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, chunks, ended: endedP, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    chunks,
+    ended: endedP,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 const nextTick = () => new Promise((r) => setImmediate(r));
@@ -53,7 +69,10 @@ async function received(server: { chunks: string[] }, bytes: number): Promise<vo
  * machine. Each chunk is held `holdMs` each way so that the pieces of one flight (a server's reply written in
  * several packets) arrive before anything sent in answer to the first piece can be delivered, and share its depth.
  */
-async function countingRelay(host: TestHost, holdMs = 50): Promise<{ port: number; depth: () => number; close: () => void }> {
+async function countingRelay(
+  host: TestHost,
+  holdMs = 50,
+): Promise<{ port: number; depth: () => number; close: () => void }> {
   let latest = { toClient: 0, toServer: 0 };
   const server = net.createServer((client) => {
     client.setNoDelay(true);
@@ -70,13 +89,20 @@ async function countingRelay(host: TestHost, holdMs = 50): Promise<{ port: numbe
       });
     relay(client, upstream, 'toServer', () => delivered.toClient);
     relay(upstream, client, 'toClient', () => delivered.toServer);
-    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       a.on('close', () => b.destroy());
       a.on('error', () => b.destroy());
     }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as net.AddressInfo).port, depth: () => latest.toClient, close: () => server.close() };
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    depth: () => latest.toClient,
+    close: () => server.close(),
+  };
 }
 
 /** Round trips `work` waits for on the relay's latest connection, on its longest chain of replies. */
@@ -139,16 +165,49 @@ describe('no host key proofs, no unsigned key queries', () => {
     host = hosts[0]!;
     keyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-lean-'));
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lean', '-f', path.join(keyDir, 'id')]);
-    await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', '3072', '-N', '', '-C', 'lean-rsa', '-f', path.join(keyDir, 'rsa')]);
-    for (const bits of ['256', '384', '521']) await run('ssh-keygen', ['-q', '-t', 'ecdsa', '-b', bits, '-N', '', '-C', `lean-ecdsa-${bits}`, '-f', path.join(keyDir, `ecdsa${bits}`)]);
+    await run('ssh-keygen', [
+      '-q',
+      '-t',
+      'rsa',
+      '-b',
+      '3072',
+      '-N',
+      '',
+      '-C',
+      'lean-rsa',
+      '-f',
+      path.join(keyDir, 'rsa'),
+    ]);
+    for (const bits of ['256', '384', '521'])
+      await run('ssh-keygen', [
+        '-q',
+        '-t',
+        'ecdsa',
+        '-b',
+        bits,
+        '-N',
+        '',
+        '-C',
+        `lean-ecdsa-${bits}`,
+        '-f',
+        path.join(keyDir, `ecdsa${bits}`),
+      ]);
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'stranger', '-f', path.join(keyDir, 'stranger')]);
     privateKey = await fs.readFile(path.join(keyDir, 'id'), 'utf8');
     rsaKey = await fs.readFile(path.join(keyDir, 'rsa'), 'utf8');
     strangerKey = await fs.readFile(path.join(keyDir, 'stranger'), 'utf8');
-    ecdsaKeys = Object.fromEntries(await Promise.all(['256', '384', '521'].map(async (b) => [b, await fs.readFile(path.join(keyDir, `ecdsa${b}`), 'utf8')] as const)));
+    ecdsaKeys = Object.fromEntries(
+      await Promise.all(
+        ['256', '384', '521'].map(async (b) => [b, await fs.readFile(path.join(keyDir, `ecdsa${b}`), 'utf8')] as const),
+      ),
+    );
     const ssh = path.join(host.home, '.ssh');
     await fs.mkdir(ssh, { recursive: true, mode: 0o700 });
-    const lines = await Promise.all(['id.pub', 'rsa.pub', 'ecdsa256.pub', 'ecdsa384.pub', 'ecdsa521.pub'].map((f) => fs.readFile(path.join(keyDir, f), 'utf8')));
+    const lines = await Promise.all(
+      ['id.pub', 'rsa.pub', 'ecdsa256.pub', 'ecdsa384.pub', 'ecdsa521.pub'].map((f) =>
+        fs.readFile(path.join(keyDir, f), 'utf8'),
+      ),
+    );
     await fs.writeFile(path.join(ssh, 'authorized_keys'), lines.join(''));
     await fs.chmod(path.join(ssh, 'authorized_keys'), 0o600);
     for (const p of [ssh, path.join(ssh, 'authorized_keys')]) await fs.chown(p, host.uid, host.gid);
@@ -162,35 +221,55 @@ describe('no host key proofs, no unsigned key queries', () => {
     await fs.rm(keyDir, { recursive: true, force: true });
   });
 
-  it('a key login takes one round trip less than stock ssh2\'s (counted through a relay)', async () => {
+  it("a key login takes one round trip less than stock ssh2's (counted through a relay)", async () => {
     const relay = await countingRelay(host);
     try {
       // Each login is a new connection: its depth starts at 0.
       const loginTrips = async (login: () => Promise<unknown>) => (await login(), relay.depth() / 2);
       // Stock ssh2 offering the key alone (no 'none' attempt first), so the only difference is the query.
-      const stock = await loginTrips(() => new Promise<void>((resolve, reject) => {
-        const c = new ssh2.Client();
-        c.once('ready', () => (c.end(), resolve()));
-        c.once('error', reject);
-        c.connect({ host: '127.0.0.1', port: relay.port, username: host.user, privateKey, authHandler: ['publickey'], hostVerifier: () => true });
-      }));
-      const ours = await loginTrips(() => tryLogin({ host: '127.0.0.1', port: relay.port, username: host.user }, { kind: 'privateKey', privateKey }, { kind: 'pinned', sha256: host.hostKeySha256 }));
+      const stock = await loginTrips(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const c = new ssh2.Client();
+            c.once('ready', () => (c.end(), resolve()));
+            c.once('error', reject);
+            c.connect({
+              host: '127.0.0.1',
+              port: relay.port,
+              username: host.user,
+              privateKey,
+              authHandler: ['publickey'],
+              hostVerifier: () => true,
+            });
+          }),
+      );
+      const ours = await loginTrips(() =>
+        tryLogin(
+          { host: '127.0.0.1', port: relay.port, username: host.user },
+          { kind: 'privateKey', privateKey },
+          { kind: 'pinned', sha256: host.hostKeySha256 },
+        ),
+      );
       // Identification and KEXINIT, ECDH, NEWKEYS and the service request, the signed login; stock ssh2 asks
       // whether the key would do (PK_OK) before the signed login.
-      assert.equal(ours, 4, 'keyfleet\'s key login in round trips');
-      assert.equal(stock, 5, 'stock ssh2\'s key login in round trips');
+      assert.equal(ours, 4, "keyfleet's key login in round trips");
+      assert.equal(stock, 5, "stock ssh2's key login in round trips");
     } finally {
       relay.close();
     }
   });
 
-  const linesWith = (needle: string) => host.log().split('\n').filter((l) => l.includes(needle)).length;
+  const linesWith = (needle: string) =>
+    host
+      .log()
+      .split('\n')
+      .filter((l) => l.includes(needle)).length;
   const proofRequests = () => linesWith('hostkeys-prove-00@openssh.com');
   // sshd logs an unsigned publickey request (the "would you accept this key" query) at DEBUG as "test pkalg".
   const keyQueries = () => linesWith('test pkalg');
   const settle = () => new Promise((r) => setTimeout(r, 300));
 
-  it('the wrappers find ssh2\'s global-request handler and authPK (an ssh2 upgrade that moves them fails here)', () => {
+  it("the wrappers find ssh2's global-request handler and authPK (an ssh2 upgrade that moves them fails here)", () => {
     const client = new ssh2.Client();
     client.on('error', () => undefined); // the socket never connects: only the wiring is looked at
     const sock = new net.Socket();
@@ -214,11 +293,15 @@ describe('no host key proofs, no unsigned key queries', () => {
     assert.ok(keyQueries() > queriesBefore, 'sshd logged an unsigned key query from stock ssh2');
   });
 
-  it('keyfleet\'s sessions and logins do neither, and still work (ed25519, RSA and ECDSA keys; a stranger\'s key is refused)', async () => {
+  it("keyfleet's sessions and logins do neither, and still work (ed25519, RSA and ECDSA keys; a stranger's key is refused)", async () => {
     const before = proofRequests();
     const queriesBefore = keyQueries();
     const target = { host: host.address, port: host.port, username: host.user };
-    const session = await openSession(target, { kind: 'privateKey', privateKey }, { kind: 'pinned', sha256: host.hostKeySha256 });
+    const session = await openSession(
+      target,
+      { kind: 'privateKey', privateKey },
+      { kind: 'pinned', sha256: host.hostKeySha256 },
+    );
     const ak = await session.readFile('.ssh/authorized_keys');
     await new Promise((r) => setTimeout(r, 200)); // the announcement has arrived and been declined
     session.close();
@@ -227,11 +310,23 @@ describe('no host key proofs, no unsigned key queries', () => {
     assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey }, pin)).ok, true);
     const accepted = () => linesWith('Accepted publickey for kflt');
     const acceptedBefore = accepted();
-    assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey: rsaKey }, pin)).ok, true, 'an RSA key (rsa-sha2-*) signs at once too');
+    assert.equal(
+      (await tryLogin(target, { kind: 'privateKey', privateKey: rsaKey }, pin)).ok,
+      true,
+      'an RSA key (rsa-sha2-*) signs at once too',
+    );
     for (const [bits, key] of Object.entries(ecdsaKeys)) {
-      assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey: key }, pin)).ok, true, `an ECDSA P-${bits} key signs at once (its digest chosen by keyfleet)`);
+      assert.equal(
+        (await tryLogin(target, { kind: 'privateKey', privateKey: key }, pin)).ok,
+        true,
+        `an ECDSA P-${bits} key signs at once (its digest chosen by keyfleet)`,
+      );
     }
-    assert.equal((await tryLogin(target, { kind: 'privateKey', privateKey: strangerKey }, pin)).ok, false, 'a key not in authorized_keys is refused');
+    assert.equal(
+      (await tryLogin(target, { kind: 'privateKey', privateKey: strangerKey }, pin)).ok,
+      false,
+      'a key not in authorized_keys is refused',
+    );
     await settle();
     assert.equal(proofRequests(), before, 'no hostkeys-prove request from keyfleet');
     assert.equal(keyQueries(), queriesBefore, 'no unsigned key query from keyfleet');
@@ -255,7 +350,9 @@ describe('server notices acknowledged at once', () => {
     privateKey = await fs.readFile(path.join(keyDir, 'id'), 'utf8');
     const ssh = path.join(host.home, '.ssh');
     await fs.mkdir(ssh, { recursive: true, mode: 0o700 });
-    await fs.writeFile(path.join(ssh, 'authorized_keys'), await fs.readFile(path.join(keyDir, 'id.pub'), 'utf8'), { mode: 0o600 });
+    await fs.writeFile(path.join(ssh, 'authorized_keys'), await fs.readFile(path.join(keyDir, 'id.pub'), 'utf8'), {
+      mode: 0o600,
+    });
     for (const p of [ssh, path.join(ssh, 'authorized_keys')]) await fs.chown(p, host.uid, host.gid);
     // DEBUG3: sshd logs every SSH_MSG_IGNORE it receives.
     await fs.writeFile(path.join(host.configDir, '10-debug.conf'), 'LogLevel DEBUG3\n');
@@ -267,11 +364,15 @@ describe('server notices acknowledged at once', () => {
     await fs.rm(keyDir, { recursive: true, force: true });
   });
 
-  const ignoresReceived = () => host.log().split('\n').filter((l) => l.includes('Received SSH2_MSG_IGNORE')).length;
+  const ignoresReceived = () =>
+    host
+      .log()
+      .split('\n')
+      .filter((l) => l.includes('Received SSH2_MSG_IGNORE')).length;
   const target = () => ({ host: host.address, port: host.port, username: host.user });
   const pin = () => ({ kind: 'pinned', sha256: host.hostKeySha256 }) as const;
 
-  it('the wrapper finds ssh2\'s global-request and DEBUG handlers and its packet writer (an ssh2 upgrade that moves them fails here)', () => {
+  it("the wrapper finds ssh2's global-request and DEBUG handlers and its packet writer (an ssh2 upgrade that moves them fails here)", () => {
     const client = new ssh2.Client();
     client.on('error', () => undefined); // the socket never connects: only the wiring is looked at
     const sock = new net.Socket();
@@ -280,7 +381,7 @@ describe('server notices acknowledged at once', () => {
     client.destroy();
   });
 
-  it('a session answers sshd\'s post-login notices with SSH_MSG_IGNORE; a bare login, which ends at once, sends none', async () => {
+  it("a session answers sshd's post-login notices with SSH_MSG_IGNORE; a bare login, which ends at once, sends none", async () => {
     const before = ignoresReceived();
     assert.equal((await tryLogin(target(), { kind: 'privateKey', privateKey }, pin())).ok, true);
     await new Promise((r) => setTimeout(r, 300));
@@ -308,7 +409,7 @@ describe('server notices acknowledged at once', () => {
   // subsystem (98) only after processing that answer, so it has processed the notices before: an IGNORE sent for
   // them reaches sshd before the 98, on every machine, however fast. Held back by Nagle's algorithm, the 91 waits for
   // the acknowledgement of the notices; the IGNORE carries it (the time it saves is bench/ssh-first-answer.ts's).
-  it('each session acknowledges the notices before it needs the channel\'s answer: sshd receives an IGNORE after sending them and before the subsystem request', async () => {
+  it("each session acknowledges the notices before it needs the channel's answer: sshd receives an IGNORE after sending them and before the subsystem request", async () => {
     for (let n = 0; n < 3; n++) {
       const offset = host.log().length;
       const session = await openSession(target(), { kind: 'privateKey', privateKey }, pin());
@@ -397,13 +498,18 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
         c.once('ready', resolve).once('error', reject);
         c.connect({ host: '127.0.0.1', port: relay.port, username: host.user, privateKey, hostVerifier: () => true });
       });
-      const stock = await roundTripsThrough(relay, () => new Promise<void>((resolve, reject) => c.sftp((err) => (err ? reject(err) : resolve()))));
+      const stock = await roundTripsThrough(
+        relay,
+        () => new Promise<void>((resolve, reject) => c.sftp((err) => (err ? reject(err) : resolve()))),
+      );
       // Channel open, subsystem, INIT/VERSION, limits@openssh.com.
       assert.equal(stock, 4, 'stock ssh2: round trips to a usable SFTP session');
       const early = openSftpAtOnce(c);
-      assert.ok(early, 'openSftpAtOnce recognises an OpenSSH server and ssh2\'s channel internals');
+      assert.ok(early, "openSftpAtOnce recognises an OpenSSH server and ssh2's channel internals");
       const { sftp, failure } = await early;
-      const names = await new Promise<string[]>((resolve, reject) => sftp.readdir('.ssh', (err, list) => (err ? reject(err) : resolve(list.map((e) => e.filename)))));
+      const names = await new Promise<string[]>((resolve, reject) =>
+        sftp.readdir('.ssh', (err, list) => (err ? reject(err) : resolve(list.map((e) => e.filename)))),
+      );
       assert.ok(names.includes('authorized_keys'), 'a request sent with the subsystem request is answered');
       assert.equal(failure(), null);
     } finally {
@@ -415,21 +521,36 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
   it('keyfleet: a read takes 4 round trips after login (stock: 6), and a read for replace plus the atomic replace 6', async () => {
     const relay = await countingRelay(host);
     try {
-      const session = await openSession(targetOf(host, relay.port, '127.0.0.1'), { kind: 'privateKey', privateKey }, pinOf(host));
+      const session = await openSession(
+        targetOf(host, relay.port, '127.0.0.1'),
+        { kind: 'privateKey', privateKey },
+        pinOf(host),
+      );
       let read: Awaited<ReturnType<typeof session.readFile>> = null;
       // Channel open; subsystem (sshd grants the window once it has started); [INIT, open]; [fstat, read].
-      const readTrips = await roundTripsThrough(relay, async () => (read = await session.readFile('.ssh/authorized_keys')));
+      const readTrips = await roundTripsThrough(
+        relay,
+        async () => (read = await session.readFile('.ssh/authorized_keys')),
+      );
       session.close();
       assert.match(read!.content, /^# by hand\n/);
       assert.equal(readTrips, 4, 'round trips of a read from login');
 
-      const again = await openSession(targetOf(host, relay.port, '127.0.0.1'), { kind: 'privateKey', privateKey }, pinOf(host));
+      const again = await openSession(
+        targetOf(host, relay.port, '127.0.0.1'),
+        { kind: 'privateKey', privateKey },
+        pinOf(host),
+      );
       const trips = await roundTripsThrough(relay, async () => {
         // Channel open; subsystem; [INIT, open, stat of ~/.ssh, open temp]; [fstat, read]; [write, fsetstat, fsync];
         // [close, rename]. Before: 11 (ssh2's 4 to a usable session, the read's 2, ensureDir's, the temp's, 3).
         const file = await again.readForReplace('.ssh/authorized_keys');
         assert.deepEqual(file.directory, { mode: 0o700, uid: host.uid, gid: host.gid });
-        await file.replace(`${file.current!.content}# added\n`, { mode: file.current!.mode, uid: file.current!.uid, gid: file.current!.gid });
+        await file.replace(`${file.current!.content}# added\n`, {
+          mode: file.current!.mode,
+          uid: file.current!.uid,
+          gid: file.current!.gid,
+        });
       });
       again.close();
       assert.equal(trips, 6, 'round trips of a read for replace and the replace from login');
@@ -438,7 +559,11 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
       const st = await fs.stat(ak);
       assert.equal(st.mode & 0o7777, 0o640, 'mode kept');
       assert.equal(st.uid, host.uid, 'owner kept');
-      assert.deepEqual((await fs.readdir(path.join(host.home, '.ssh'))).filter((f) => f.includes('keyfleet')), [], 'no temp file left');
+      assert.deepEqual(
+        (await fs.readdir(path.join(host.home, '.ssh'))).filter((f) => f.includes('keyfleet')),
+        [],
+        'no temp file left',
+      );
     } finally {
       relay.close();
     }
@@ -448,10 +573,16 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
     const session = await openSession(targetOf(host), { kind: 'privateKey', privateKey }, pinOf(host));
     try {
       const file = await session.readForReplace('.ssh/authorized_keys');
-      assert.ok((await fs.readdir(path.join(host.home, '.ssh'))).some((f) => f.includes('keyfleet')), 'the temp file was opened with the read');
+      assert.ok(
+        (await fs.readdir(path.join(host.home, '.ssh'))).some((f) => f.includes('keyfleet')),
+        'the temp file was opened with the read',
+      );
       await file.discard();
       await file.discard(); // twice is fine
-      assert.deepEqual((await fs.readdir(path.join(host.home, '.ssh'))).filter((f) => f.includes('keyfleet')), []);
+      assert.deepEqual(
+        (await fs.readdir(path.join(host.home, '.ssh'))).filter((f) => f.includes('keyfleet')),
+        [],
+      );
 
       const missing = await session.readForReplace('new-dir/keys');
       assert.equal(missing.current, null);
@@ -466,10 +597,18 @@ describe('SFTP started with its first requests (OpenSSH)', () => {
   });
 
   it('a refused subsystem, or one that exits at once, fails the request at once, named as such, not by timeout', async (t) => {
-    for (const [h, why] of [[refusing, /refused the sftp subsystem/], [exiting, /subsystem exited with code 1|session ended before it started/]] as const) {
-      const session = await openSession(targetOf(h), { kind: 'privateKey', privateKey }, pinOf(h), { timeoutMs: 60_000 });
+    for (const [h, why] of [
+      [refusing, /refused the sftp subsystem/],
+      [exiting, /subsystem exited with code 1|session ended before it started/],
+    ] as const) {
+      const session = await openSession(targetOf(h), { kind: 'privateKey', privateKey }, pinOf(h), {
+        timeoutMs: 60_000,
+      });
       try {
-        const err = await session.readFile('.ssh/authorized_keys').then(() => null, (e: Error & { code?: string }) => e);
+        const err = await session.readFile('.ssh/authorized_keys').then(
+          () => null,
+          (e: Error & { code?: string }) => e,
+        );
         assert.ok(err, 'the read fails');
         t.diagnostic(`${h.user}: ${err.message}`);
         // A request left unanswered would fail by the session's timeout instead, as Live.Unreachable ("no answer").

@@ -21,7 +21,13 @@ describe('login key', () => {
 
   before(async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-login-key-'));
-    const kinds: Array<[string, string[]]> = [['ed25519', ['-t', 'ed25519']], ['rsa', ['-t', 'rsa', '-b', '2048']], ['ecdsa256', ['-t', 'ecdsa', '-b', '256']], ['ecdsa384', ['-t', 'ecdsa', '-b', '384']], ['ecdsa521', ['-t', 'ecdsa', '-b', '521']]];
+    const kinds: Array<[string, string[]]> = [
+      ['ed25519', ['-t', 'ed25519']],
+      ['rsa', ['-t', 'rsa', '-b', '2048']],
+      ['ecdsa256', ['-t', 'ecdsa', '-b', '256']],
+      ['ecdsa384', ['-t', 'ecdsa', '-b', '384']],
+      ['ecdsa521', ['-t', 'ecdsa', '-b', '521']],
+    ];
     for (const [name, args] of kinds) {
       await run('ssh-keygen', ['-q', ...args, '-N', '', '-C', name, '-f', path.join(dir, name)]);
       keys[name] = await fs.readFile(path.join(dir, name), 'utf8');
@@ -41,14 +47,26 @@ describe('login key', () => {
 
   it('signs so that the public key verifies it, for every key type and RSA signature algorithm', () => {
     const data = Buffer.from('session identifier and userauth request');
-    const cases: Array<[string, string]> = [['ed25519', 'ssh-ed25519'], ['rsa', 'rsa-sha2-256'], ['rsa', 'rsa-sha2-512'], ['rsa', 'ssh-rsa'], ['ecdsa256', 'ecdsa-sha2-nistp256'], ['ecdsa384', 'ecdsa-sha2-nistp384'], ['ecdsa521', 'ecdsa-sha2-nistp521']];
+    const cases: Array<[string, string]> = [
+      ['ed25519', 'ssh-ed25519'],
+      ['rsa', 'rsa-sha2-256'],
+      ['rsa', 'rsa-sha2-512'],
+      ['rsa', 'ssh-rsa'],
+      ['ecdsa256', 'ecdsa-sha2-nistp256'],
+      ['ecdsa384', 'ecdsa-sha2-nistp384'],
+      ['ecdsa521', 'ecdsa-sha2-nistp521'],
+    ];
     for (const [name, algo] of cases) {
       const key = loginKeyOf({ privateKey: keys[name]! });
       const signature = key.sign(data, algo);
       assert.ok(Buffer.isBuffer(signature), `${name}/${algo} signed`);
       const pub = createPublicKey(key.parsed.getPublicPEM());
       assert.equal(verify(hashOf(algo), data, pub, signature), true, `${name}/${algo} verifies`);
-      assert.equal(verify(hashOf(algo), Buffer.from('other data'), pub, signature), false, `${name}/${algo} does not verify other data`);
+      assert.equal(
+        verify(hashOf(algo), Buffer.from('other data'), pub, signature),
+        false,
+        `${name}/${algo} does not verify other data`,
+      );
     }
   });
 
@@ -65,10 +83,14 @@ describe('login key', () => {
     const credential = { privateKey: keys.ed25519! };
     const first = loginKeyOf(credential);
     assert.equal(loginKeyOf(credential), first, 'the same object: parsed once');
-    assert.notEqual(loginKeyOf({ privateKey: keys.ed25519! }), first, 'another credential object is not served from the first one');
+    assert.notEqual(
+      loginKeyOf({ privateKey: keys.ed25519! }),
+      first,
+      'another credential object is not served from the first one',
+    );
   });
 
-  it('signing with the decoded key costs a fraction of ssh2\'s own signing', () => {
+  it("signing with the decoded key costs a fraction of ssh2's own signing", () => {
     const data = Buffer.alloc(200, 7);
     const parsed = ssh2.utils.parseKey(keys.ed25519!) as ssh2.ParsedKey;
     const key = loginKeyOf({ privateKey: keys.ed25519! });
@@ -82,10 +104,19 @@ describe('login key', () => {
     const theirs = time(() => parsed.sign(data));
     const ours = time(() => key.sign(data, 'ssh-ed25519'));
     // Measured: ~340 µs against ~30 µs per signature (OpenSSL 3 decodes the PEM text on every ssh2 signature).
-    assert.ok(ours * 3 < theirs, `keyfleet ${(ours / 200).toFixed(0)} µs, ssh2 ${(theirs / 200).toFixed(0)} µs per signature`);
+    assert.ok(
+      ours * 3 < theirs,
+      `keyfleet ${(ours / 200).toFixed(0)} µs, ssh2 ${(theirs / 200).toFixed(0)} µs per signature`,
+    );
   });
 
   it('refuses a malformed or passphrase-protected key with a clear error that quotes nothing of it', () => {
-    assert.throws(() => loginKeyOf({ privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAnotakey\n-----END OPENSSH PRIVATE KEY-----\n' }), (err: unknown) => isCoreError(err) && err.code === 'PrivateKey.Malformed' && !err.message.includes('AAAA'));
+    assert.throws(
+      () =>
+        loginKeyOf({
+          privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAnotakey\n-----END OPENSSH PRIVATE KEY-----\n',
+        }),
+      (err: unknown) => isCoreError(err) && err.code === 'PrivateKey.Malformed' && !err.message.includes('AAAA'),
+    );
   });
 });

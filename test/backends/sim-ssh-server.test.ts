@@ -172,7 +172,11 @@ describe('logging in with the OpenSSH client', () => {
     assert.equal((await withPassword(inst, 'true')).code, 0, '20-yes is read before 30-no');
 
     await inst.write('/etc/ssh/sshd_config.d/05-no.conf', 'passwordauthentication=no\n');
-    assert.equal((await withPassword(inst, 'true')).code, 255, '05-no is read first (keyword case-insensitive, = form)');
+    assert.equal(
+      (await withPassword(inst, 'true')).code,
+      255,
+      '05-no is read first (keyword case-insensitive, = form)',
+    );
   });
 
   test('PermitRootLogin prohibit-password: keys work, passwords are refused', async () => {
@@ -201,7 +205,9 @@ describe('logging in with the OpenSSH client', () => {
     const scanned = path.join(workDir, `${inst.id}.scan`);
     await fs.writeFile(scanned, scan.stdout);
     const seen = (await run('/usr/bin/ssh-keygen', ['-lf', scanned])).stdout.split(' ')[1];
-    const onDisk = (await run('/usr/bin/ssh-keygen', ['-lf', inst.file('/etc/ssh/ssh_host_ed25519_key.pub')])).stdout.split(' ')[1];
+    const onDisk = (
+      await run('/usr/bin/ssh-keygen', ['-lf', inst.file('/etc/ssh/ssh_host_ed25519_key.pub')])
+    ).stdout.split(' ')[1];
     assert.ok(seen?.startsWith('SHA256:'));
     assert.equal(seen, onDisk);
     assert.equal((await readHostKey(inst.rootDir)).split(' ')[1], scan.stdout.trim().split(' ')[2]);
@@ -211,12 +217,28 @@ describe('logging in with the OpenSSH client', () => {
 describe('commands over ssh', () => {
   test('the small vocabulary answers like a Debian shell', async () => {
     const inst = await startInstance();
-    assert.deepEqual(await withKey(inst, 'id -u; id -un; hostname; uname -s'), { code: 0, stdout: '0\nroot\nhost-' + inst.address.split('.')[3] + '\nLinux\n', stderr: '' });
+    assert.deepEqual(await withKey(inst, 'id -u; id -un; hostname; uname -s'), {
+      code: 0,
+      stdout: '0\nroot\nhost-' + inst.address.split('.')[3] + '\nLinux\n',
+      stderr: '',
+    });
     assert.equal((await withKey(inst, 'cat /etc/hostname')).stdout, `host-${inst.address.split('.')[3]}\n`);
-    assert.deepEqual(await withKey(inst, 'cat /nope'), { code: 1, stdout: '', stderr: 'cat: /nope: No such file or directory\n' });
-    assert.deepEqual(await withKey(inst, 'frobnicate --now'), { code: 127, stdout: '', stderr: 'sh: 1: frobnicate: not found\n' });
+    assert.deepEqual(await withKey(inst, 'cat /nope'), {
+      code: 1,
+      stdout: '',
+      stderr: 'cat: /nope: No such file or directory\n',
+    });
+    assert.deepEqual(await withKey(inst, 'frobnicate --now'), {
+      code: 127,
+      stdout: '',
+      stderr: 'sh: 1: frobnicate: not found\n',
+    });
     assert.deepEqual(await withKey(inst, 'true && echo "a  b" || echo no'), { code: 0, stdout: 'a  b\n', stderr: '' });
-    assert.deepEqual(await withKey(inst, "false; echo $? $HOME '$HOME' $UNSET."), { code: 0, stdout: '1 /root $HOME .\n', stderr: '' });
+    assert.deepEqual(await withKey(inst, "false; echo $? $HOME '$HOME' $UNSET."), {
+      code: 0,
+      stdout: '1 /root $HOME .\n',
+      stderr: '',
+    });
     assert.equal((await withKey(inst, 'cat /etc/passwd | head')).code, 2, 'pipes are refused, not misread');
   });
 
@@ -238,7 +260,11 @@ describe('commands over ssh', () => {
     assert.match(reload.stderr, /Job for ssh.service failed/);
 
     await inst.write('/etc/ssh/sshd_config.d/50-broken.conf', 'PasswordAuthentication maybe\n');
-    assert.deepEqual(await withKey(inst, '/usr/sbin/sshd -t'), { code: 255, stdout: '', stderr: '/etc/ssh/sshd_config.d/50-broken.conf line 1: unsupported option "maybe".\n' });
+    assert.deepEqual(await withKey(inst, '/usr/sbin/sshd -t'), {
+      code: 255,
+      stdout: '',
+      stderr: '/etc/ssh/sshd_config.d/50-broken.conf line 1: unsupported option "maybe".\n',
+    });
 
     await fs.rm(inst.file('/etc/ssh/sshd_config.d/50-broken.conf'));
     assert.equal((await withKey(inst, 'sshd -t')).code, 0);
@@ -256,7 +282,15 @@ describe('sftp', () => {
       port,
       identityFile: goodKey.privateKeyPath,
       cwd: local,
-      commands: ['put up.txt /root/tmp.txt', 'chmod 600 /root/tmp.txt', 'rename tmp.txt target.txt', 'get /root/target.txt back.txt', 'mkdir d', 'ls -l', 'rmdir d'],
+      commands: [
+        'put up.txt /root/tmp.txt',
+        'chmod 600 /root/tmp.txt',
+        'rename tmp.txt target.txt',
+        'get /root/target.txt back.txt',
+        'mkdir d',
+        'ls -l',
+        'rmdir d',
+      ],
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await fs.readFile(path.join(local, 'back.txt'), 'utf8'), 'uploaded\n');
@@ -274,7 +308,8 @@ describe('sftp', () => {
     await fs.symlink(outside, inst.file('/root/escape'));
     const local = await fs.mkdtemp(path.join(workDir, 'local-'));
     await fs.writeFile(path.join(local, 'payload'), 'planted\n');
-    const attempt = (command: string) => sftpBatch({ host: inst.address, port, identityFile: goodKey.privateKeyPath, cwd: local, commands: [command] });
+    const attempt = (command: string) =>
+      sftpBatch({ host: inst.address, port, identityFile: goodKey.privateKeyPath, cwd: local, commands: [command] });
 
     for (const command of [
       'get /../../../../../../etc/hostname leak1',
@@ -290,13 +325,16 @@ describe('sftp', () => {
     }
     assert.deepEqual(await fs.readdir(local), ['payload']);
     assert.deepEqual(await fs.readdir(outside), ['secret']);
-    assert.deepEqual((await fs.readdir(workDir)).filter((n) => n === 'planted'), []);
+    assert.deepEqual(
+      (await fs.readdir(workDir)).filter((n) => n === 'planted'),
+      [],
+    );
     const control = await attempt('put payload /root/inside');
     assert.equal(control.code, 0, 'the same upload inside the instance works');
   });
 });
 
-describe('the ssh2 client (keyfleet\'s own path)', () => {
+describe("the ssh2 client (keyfleet's own path)", () => {
   async function probeWithoutPrivateKey(inst: TestInstance, publicKeyLine: string): Promise<number> {
     const parsed = ssh2.utils.parseKey(publicKeyLine);
     assert.ok(!(parsed instanceof Error));
@@ -318,8 +356,16 @@ describe('the ssh2 client (keyfleet\'s own path)', () => {
 
   test('a publickey query without signature gets PK_OK for a listed key only', async () => {
     const inst = await startInstance();
-    assert.equal(await probeWithoutPrivateKey(inst, goodKey.publicKey), 1, 'PK_OK made the client ask the agent to sign');
-    assert.equal(await probeWithoutPrivateKey(inst, strangerKey.publicKey), 0, 'an unlisted key is refused before any signing');
+    assert.equal(
+      await probeWithoutPrivateKey(inst, goodKey.publicKey),
+      1,
+      'PK_OK made the client ask the agent to sign',
+    );
+    assert.equal(
+      await probeWithoutPrivateKey(inst, strangerKey.publicKey),
+      0,
+      'an unlisted key is refused before any signing',
+    );
   });
 
   async function connectWithKey(inst: TestInstance): Promise<ssh2.Client> {
@@ -338,13 +384,17 @@ describe('the ssh2 client (keyfleet\'s own path)', () => {
     await inst.write('/root/.ssh/authorized_keys.bak', 'old\n', 0o600);
     const client = await connectWithKey(inst);
     try {
-      const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+      const sftp = await new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+        client.sftp((err, s) => (err ? reject(err) : resolve(s))),
+      );
       const call = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void) =>
         new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
 
       const content = `${goodKey.publicKey}\n${strangerKey.publicKey}\n`;
       await call<void>((cb) => sftp.writeFile('.ssh/authorized_keys.tmp', content, { mode: 0o600 }, cb));
-      await call<void>((cb) => sftp.ext_openssh_rename('/root/.ssh/authorized_keys.tmp', '/root/.ssh/authorized_keys.bak', cb));
+      await call<void>((cb) =>
+        sftp.ext_openssh_rename('/root/.ssh/authorized_keys.tmp', '/root/.ssh/authorized_keys.bak', cb),
+      );
       await call<void>((cb) => sftp.rename('/root/.ssh/authorized_keys.bak', '/root/.ssh/authorized_keys', cb));
       const back = await call<Buffer>((cb) => sftp.readFile('/root/.ssh/authorized_keys', cb));
       assert.equal(back.toString('utf8'), content);
@@ -352,7 +402,13 @@ describe('the ssh2 client (keyfleet\'s own path)', () => {
       assert.equal(stats.mode & 0o777, 0o600);
       assert.equal(stats.uid, 0);
       const names = await call<ssh2.FileEntry[]>((cb) => sftp.readdir('/root/.ssh', cb));
-      assert.deepEqual(names.map((n) => n.filename).filter((n) => n !== '.' && n !== '..').sort(), ['authorized_keys']);
+      assert.deepEqual(
+        names
+          .map((n) => n.filename)
+          .filter((n) => n !== '.' && n !== '..')
+          .sort(),
+        ['authorized_keys'],
+      );
       const real = await call<string>((cb) => sftp.realpath('.', cb));
       assert.equal(real, '/root');
       await assert.rejects(call((cb) => sftp.readFile('/../../etc/passwd', cb)));
@@ -366,7 +422,9 @@ describe('the ssh2 client (keyfleet\'s own path)', () => {
   test('a shell without a terminal runs lines until exit; stop() drops live connections', async () => {
     const inst = await startInstance();
     const client = await connectWithKey(inst);
-    const shell = await new Promise<ssh2.ClientChannel>((resolve, reject) => client.shell(false, (err, ch) => (err ? reject(err) : resolve(ch))));
+    const shell = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
+      client.shell(false, (err, ch) => (err ? reject(err) : resolve(ch))),
+    );
     let output = '';
     shell.on('data', (b: Buffer) => (output += b.toString('utf8')));
     const exitCode = new Promise<number>((resolve) => shell.on('exit', (code: number) => resolve(code)));
@@ -424,7 +482,10 @@ describe('file semantics the sshd relies on', () => {
   test('hostPath maps guest paths and refuses escapes', async () => {
     const inst = await startInstance();
     const real = await fs.realpath(inst.rootDir);
-    assert.equal(hostPath(inst.rootDir, '/root/.ssh/../.ssh/authorized_keys'), path.join(real, 'root/.ssh/authorized_keys'));
+    assert.equal(
+      hostPath(inst.rootDir, '/root/.ssh/../.ssh/authorized_keys'),
+      path.join(real, 'root/.ssh/authorized_keys'),
+    );
     assert.throws(() => hostPath(inst.rootDir, '/../etc/passwd'), /leaves the instance/);
     assert.throws(() => hostPath(inst.rootDir, 'relative/path'), /leaves the instance/);
     await fs.symlink('/etc', inst.file('/root/etc-link'));
@@ -447,22 +508,34 @@ describe('file semantics the sshd relies on', () => {
     await initRootfs(inst.rootDir, { hostname: 'renamed', rootPasswordHash: null });
     assert.equal(await readHostKey(inst.rootDir), hostKey);
     assert.equal(await verifyPassword(PASSWORD, await readShadowHash(inst.rootDir, 'root')), true);
-    assert.equal((await fs.readFile(inst.file('/etc/hostname'), 'utf8')), 'renamed\n');
+    assert.equal(await fs.readFile(inst.file('/etc/hostname'), 'utf8'), 'renamed\n');
     await setShadowHash(inst.rootDir, 'root', null);
     assert.equal(await readShadowHash(inst.rootDir, 'root'), '*');
     assert.equal((await withPassword(inst, 'true')).code, 255);
-    assert.equal(((await fs.stat(inst.file('/root/.ssh'))).mode & 0o777), 0o700);
-    assert.equal((await fs.readFile(inst.file('/etc/ssh/sshd_config'), 'utf8')).split('\n')[0], 'Include /etc/ssh/sshd_config.d/*.conf');
+    assert.equal((await fs.stat(inst.file('/root/.ssh'))).mode & 0o777, 0o700);
+    assert.equal(
+      (await fs.readFile(inst.file('/etc/ssh/sshd_config'), 'utf8')).split('\n')[0],
+      'Include /etc/ssh/sshd_config.d/*.conf',
+    );
   });
 });
 
 describe('scale', () => {
   test('1000 listeners: memory per listener and start time, measured in a fresh process', async () => {
     const measurePort = await freePort('127.20.5.1');
-    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', MEASURE_LISTENERS, String(measurePort)], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-    });
-    const m = JSON.parse(stdout) as { listeners: number; startMs: number; rssKbPerListener: number; heapKbPerListener: number };
+    const { stdout } = await run(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', MEASURE_LISTENERS, String(measurePort)],
+      {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+      },
+    );
+    const m = JSON.parse(stdout) as {
+      listeners: number;
+      startMs: number;
+      rssKbPerListener: number;
+      heapKbPerListener: number;
+    };
     console.log(
       `# ${m.listeners} listeners: started in ${m.startMs.toFixed(0)} ms, ` +
         `RSS +${m.rssKbPerListener.toFixed(1)} KB and JS heap +${m.heapKbPerListener.toFixed(1)} KB per listener`,
@@ -487,7 +560,12 @@ describe('scale', () => {
       await Promise.all(endpoints.map((ep) => scaleFleet.serve(ep)));
       assert.equal(scaleFleet.serving(), 1000);
       const last = endpoints[999]!;
-      const r = await sshRun({ host: last.address, port: scalePort, identityFile: goodKey.privateKeyPath, command: 'echo lazy' });
+      const r = await sshRun({
+        host: last.address,
+        port: scalePort,
+        identityFile: goodKey.privateKeyPath,
+        command: 'echo lazy',
+      });
       assert.equal(r.stdout, 'lazy\n', r.stderr);
     } finally {
       await scaleFleet.stopAll();

@@ -53,11 +53,31 @@ after(async () => {
 
 async function makeKey(name: string, type: 'ed25519' | 'rsa') {
   const privatePath = path.join(keysDir, name);
-  await run('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '3072'] : []), '-N', '', '-C', `test-${name}`, '-f', privatePath]);
-  return { privatePath, privateKey: await fs.readFile(privatePath, 'utf8'), publicLine: (await fs.readFile(`${privatePath}.pub`, 'utf8')).trim() };
+  await run('ssh-keygen', [
+    '-q',
+    '-t',
+    type,
+    ...(type === 'rsa' ? ['-b', '3072'] : []),
+    '-N',
+    '',
+    '-C',
+    `test-${name}`,
+    '-f',
+    privatePath,
+  ]);
+  return {
+    privatePath,
+    privateKey: await fs.readFile(privatePath, 'utf8'),
+    publicLine: (await fs.readFile(`${privatePath}.pub`, 'utf8')).trim(),
+  };
 }
 
-async function rejectsWith(t: TestContext | null, work: () => Promise<unknown>, code: string, secrets: string[] = []): Promise<CoreError> {
+async function rejectsWith(
+  t: TestContext | null,
+  work: () => Promise<unknown>,
+  code: string,
+  secrets: string[] = [],
+): Promise<CoreError> {
   try {
     await work();
   } catch (error) {
@@ -71,16 +91,44 @@ async function rejectsWith(t: TestContext | null, work: () => Promise<unknown>, 
 }
 
 /** Runs the real OpenSSH client as the host's own user: it must not read or create root's ~/.ssh. */
-async function realSshLogin(h: TestHost, privateKey: string, command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function realSshLogin(
+  h: TestHost,
+  privateKey: string,
+  command: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kf-ssh-client-'));
   await fs.chmod(dir, 0o755);
   const keyPath = path.join(dir, 'id');
   await fs.writeFile(keyPath, privateKey, { mode: 0o600 });
   await fs.chown(keyPath, h.uid, h.gid);
   try {
-    const args = ['-F', '/dev/null', '-i', keyPath, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-p', String(h.port), `${h.user}@${h.address}`, command];
+    const args = [
+      '-F',
+      '/dev/null',
+      '-i',
+      keyPath,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
+      '-p',
+      String(h.port),
+      `${h.user}@${h.address}`,
+      command,
+    ];
     return await new Promise((resolve, reject) => {
-      const child = spawn('ssh', args, { uid: h.uid, gid: h.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: h.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('ssh', args, {
+        uid: h.uid,
+        gid: h.gid,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: h.home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -111,7 +159,11 @@ describe('openSession + SFTP', () => {
     const session = await openSession(targetOf(host1), passwordOf(host1), pinned(host1));
     t.diagnostic(`first handshake+login: ${(performance.now() - started).toFixed(1)} ms`);
     try {
-      const keygen = await run('ssh-keygen', ['-l', '-f', path.join(path.dirname(host1.sshdConfigPath), 'ssh_host_ed25519_key.pub')]);
+      const keygen = await run('ssh-keygen', [
+        '-l',
+        '-f',
+        path.join(path.dirname(host1.sshdConfigPath), 'ssh_host_ed25519_key.pub'),
+      ]);
       assert.equal(session.hostKeySha256, keygen.stdout.split(' ')[1]);
       assert.equal(session.hostKeySha256, host1.hostKeySha256);
       assert.equal(await session.readFile(AK), null);
@@ -132,9 +184,17 @@ describe('openSession + SFTP', () => {
       const fileStat = await fs.stat(path.join(host1.home, AK));
       assert.equal(dirStat.mode, 0o40700);
       assert.equal(fileStat.mode, 0o100600);
-      assert.deepEqual([dirStat.uid, dirStat.gid, fileStat.uid, fileStat.gid], [host1.uid, host1.gid, host1.uid, host1.gid]);
+      assert.deepEqual(
+        [dirStat.uid, dirStat.gid, fileStat.uid, fileStat.gid],
+        [host1.uid, host1.gid, host1.uid, host1.gid],
+      );
       assert.deepEqual(await fs.readdir(path.join(host1.home, '.ssh')), ['authorized_keys']);
-      assert.deepEqual(await session.readFile(AK), { content: `${keyA.publicLine}\n`, mode: 0o600, uid: host1.uid, gid: host1.gid });
+      assert.deepEqual(await session.readFile(AK), {
+        content: `${keyA.publicLine}\n`,
+        mode: 0o600,
+        uid: host1.uid,
+        gid: host1.gid,
+      });
     } finally {
       session.close();
     }
@@ -149,7 +209,11 @@ describe('openSession + SFTP', () => {
     const session = await openSession(targetOf(host1), passwordOf(host1), pinned(host1));
     try {
       await session.writeFileAtomic('notes.txt', 'first\n', { mode: 0o664 });
-      await session.writeFileAtomic('notes.txt', 'second ✓\n'.repeat(20_000), { mode: 0o640, uid: host1.uid, gid: host1.gid });
+      await session.writeFileAtomic('notes.txt', 'second ✓\n'.repeat(20_000), {
+        mode: 0o640,
+        uid: host1.uid,
+        gid: host1.gid,
+      });
       const local = await fs.stat(path.join(host1.home, 'notes.txt'));
       assert.equal(local.mode, 0o100640);
       const back = await session.readFile(`${host1.home}/notes.txt`);
@@ -171,9 +235,16 @@ describe('openSession + SFTP', () => {
     try {
       const before = await fs.readFile(path.join(host1.home, 'notes.txt'), 'utf8');
       // A non-root user may not give a file to root: fsetstat fails after the temp file was written.
-      await rejectsWith(t, () => session.writeFileAtomic('notes.txt', 'must not land', { mode: 0o600, uid: 0, gid: 0 }), 'Live.RemoteError');
+      await rejectsWith(
+        t,
+        () => session.writeFileAtomic('notes.txt', 'must not land', { mode: 0o600, uid: 0, gid: 0 }),
+        'Live.RemoteError',
+      );
       assert.equal(await fs.readFile(path.join(host1.home, 'notes.txt'), 'utf8'), before);
-      assert.deepEqual((await fs.readdir(host1.home)).filter((f) => f.includes('keyfleet')), []);
+      assert.deepEqual(
+        (await fs.readdir(host1.home)).filter((f) => f.includes('keyfleet')),
+        [],
+      );
       await rejectsWith(t, () => session.ensureDir('no/such/parent', { mode: 0o700 }), 'Live.RemoteError');
       // The session stays usable after a remote error.
       assert.equal((await session.exec('true')).code, 0);
@@ -197,11 +268,23 @@ describe('openSession + SFTP', () => {
     const session = await openSession(targetOf(host1), passwordOf(host1), pinned(host1));
     try {
       assert.deepEqual(await session.exec('cat'), { code: 0, stdout: '', stderr: '' });
-      assert.deepEqual(await session.exec('cat', 'line one\nzwei ✓\n'), { code: 0, stdout: 'line one\nzwei ✓\n', stderr: '' });
-      assert.deepEqual(await session.exec('echo out; echo err >&2; exit 7'), { code: 7, stdout: 'out\n', stderr: 'err\n' });
+      assert.deepEqual(await session.exec('cat', 'line one\nzwei ✓\n'), {
+        code: 0,
+        stdout: 'line one\nzwei ✓\n',
+        stderr: '',
+      });
+      assert.deepEqual(await session.exec('echo out; echo err >&2; exit 7'), {
+        code: 7,
+        stdout: 'out\n',
+        stderr: 'err\n',
+      });
       assert.equal((await session.exec('kill -TERM $$')).code, 128 + os.constants.signals.SIGTERM);
       // Several channels at once on one connection, next to the SFTP channel.
-      const [one, two, file] = await Promise.all([session.exec('echo 1'), session.exec('echo 2'), session.readFile(AK)]);
+      const [one, two, file] = await Promise.all([
+        session.exec('echo 1'),
+        session.exec('echo 2'),
+        session.readFile(AK),
+      ]);
       assert.deepEqual([one.stdout, two.stdout, file?.content], ['1\n', '2\n', `${keyA.publicLine}\n`]);
     } finally {
       session.close();
@@ -218,7 +301,11 @@ describe('openSession + SFTP', () => {
   });
 
   it('logs in with a private key as well', async () => {
-    const session = await openSession(targetOf(host1), { kind: 'privateKey', privateKey: keyA.privateKey }, pinned(host1));
+    const session = await openSession(
+      targetOf(host1),
+      { kind: 'privateKey', privateKey: keyA.privateKey },
+      pinned(host1),
+    );
     try {
       assert.equal((await session.exec('id -un')).stdout.trim(), host1.user);
     } finally {
@@ -232,7 +319,11 @@ describe('probeLogin', () => {
     const started = performance.now();
     const accepted = await probeLogin(targetOf(host1), pinned(host1), keyA.publicLine);
     t.diagnostic(`one probe: ${(performance.now() - started).toFixed(1)} ms`);
-    assert.deepEqual(accepted, { keyAccepted: true, methods: ['publickey', 'password'], hostKeySha256: host1.hostKeySha256 });
+    assert.deepEqual(accepted, {
+      keyAccepted: true,
+      methods: ['publickey', 'password'],
+      hostKeySha256: host1.hostKeySha256,
+    });
     assert.equal((await probeLogin(targetOf(host1), pinned(host1), keyB.publicLine)).keyAccepted, false);
     assert.equal((await probeLogin(targetOf(host1), pinned(host1), keyRsa.publicLine)).keyAccepted, false);
 
@@ -244,7 +335,11 @@ describe('probeLogin', () => {
     }
     assert.equal((await probeLogin(targetOf(host1), pinned(host1), keyRsa.publicLine)).keyAccepted, true);
     assert.equal((await probeLogin(targetOf(host1), pinned(host1), keyB.publicLine)).keyAccepted, false);
-    assert.deepEqual(await probeLogin(targetOf(host1), pinned(host1), null), { keyAccepted: null, methods: ['publickey', 'password'], hostKeySha256: host1.hostKeySha256 });
+    assert.deepEqual(await probeLogin(targetOf(host1), pinned(host1), null), {
+      keyAccepted: null,
+      methods: ['publickey', 'password'],
+      hostKeySha256: host1.hostKeySha256,
+    });
   });
 
   it('follows StrictModes like a real login: a world-writable ~/.ssh makes the key refused', async () => {
@@ -268,7 +363,10 @@ describe('probeLogin', () => {
     } finally {
       session.close();
     }
-    assert.deepEqual((await probeLogin(targetOf(host3), pinned(host3), keyB.publicLine)).methods, ['publickey', 'password']);
+    assert.deepEqual((await probeLogin(targetOf(host3), pinned(host3), keyB.publicLine)).methods, [
+      'publickey',
+      'password',
+    ]);
 
     const dropIn = path.join(host3.configDir, '50-keyfleet.conf');
     await fs.writeFile(dropIn, 'PasswordAuthentication no\n');
@@ -281,11 +379,18 @@ describe('probeLogin', () => {
 
     await fs.rm(dropIn);
     await host3.reload();
-    assert.deepEqual((await probeLogin(targetOf(host3), pinned(host3), keyB.publicLine)).methods, ['publickey', 'password']);
+    assert.deepEqual((await probeLogin(targetOf(host3), pinned(host3), keyB.publicLine)).methods, [
+      'publickey',
+      'password',
+    ]);
   });
 
   it('refuses a malformed public key line before connecting', async (t) => {
-    await rejectsWith(t, () => probeLogin(targetOf(host1), pinned(host1), 'ssh-ed25519 not-base64!'), 'PublicKey.Malformed');
+    await rejectsWith(
+      t,
+      () => probeLogin(targetOf(host1), pinned(host1), 'ssh-ed25519 not-base64!'),
+      'PublicKey.Malformed',
+    );
     await rejectsWith(t, () => probeLogin(targetOf(host1), pinned(host1), keyA.privateKey), 'PublicKey.Malformed');
   });
 });
@@ -293,8 +398,14 @@ describe('probeLogin', () => {
 describe('tryLogin', () => {
   it('ok with the right password or key, ok:false with wrong ones', async () => {
     const pin = pinned(host1);
-    assert.deepEqual(await tryLogin(targetOf(host1), passwordOf(host1), pin), { ok: true, hostKeySha256: host1.hostKeySha256 });
-    assert.deepEqual(await tryLogin(targetOf(host1), { kind: 'password', password: 'wrong-password-123' }, pin), { ok: false, hostKeySha256: host1.hostKeySha256 });
+    assert.deepEqual(await tryLogin(targetOf(host1), passwordOf(host1), pin), {
+      ok: true,
+      hostKeySha256: host1.hostKeySha256,
+    });
+    assert.deepEqual(await tryLogin(targetOf(host1), { kind: 'password', password: 'wrong-password-123' }, pin), {
+      ok: false,
+      hostKeySha256: host1.hostKeySha256,
+    });
     assert.equal((await tryLogin(targetOf(host1), { kind: 'privateKey', privateKey: keyA.privateKey }, pin)).ok, true);
     assert.equal((await tryLogin(targetOf(host1), { kind: 'privateKey', privateKey: keyB.privateKey }, pin)).ok, false);
     assert.equal((await tryLogin({ ...targetOf(host1), username: 'nobody-here' }, passwordOf(host1), pin)).ok, false);
@@ -302,8 +413,18 @@ describe('tryLogin', () => {
 
   it('openSession with a rejected credential fails as Live.CredentialRejected', async (t) => {
     const wrong = 'Wr0ng-but-secret-passw0rd';
-    await rejectsWith(t, () => openSession(targetOf(host1), { kind: 'password', password: wrong }, pinned(host1)), 'Live.CredentialRejected', [wrong]);
-    await rejectsWith(t, () => openSession(targetOf(host1), { kind: 'privateKey', privateKey: keyB.privateKey }, pinned(host1)), 'Live.CredentialRejected', keyB.privateKey.split('\n').filter((l) => l.length > 20));
+    await rejectsWith(
+      t,
+      () => openSession(targetOf(host1), { kind: 'password', password: wrong }, pinned(host1)),
+      'Live.CredentialRejected',
+      [wrong],
+    );
+    await rejectsWith(
+      t,
+      () => openSession(targetOf(host1), { kind: 'privateKey', privateKey: keyB.privateKey }, pinned(host1)),
+      'Live.CredentialRejected',
+      keyB.privateKey.split('\n').filter((l) => l.length > 20),
+    );
   });
 });
 
@@ -331,7 +452,12 @@ describe('host key pinning', () => {
     const wrongPin = 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU';
     const offset = host2.log().length;
     const counting = countingCredential(host2.password);
-    const err = await rejectsWith(t, () => openSession(targetOf(host2), counting.credential, { kind: 'pinned', sha256: wrongPin }), 'Live.HostKeyChanged', [host2.password]);
+    const err = await rejectsWith(
+      t,
+      () => openSession(targetOf(host2), counting.credential, { kind: 'pinned', sha256: wrongPin }),
+      'Live.HostKeyChanged',
+      [host2.password],
+    );
     assert.match(err.message, new RegExp(`expected ${wrongPin.replace(/[+/]/g, '\\$&')}`));
     assert.ok(err.message.includes(host2.hostKeySha256), err.message);
     assert.equal(counting.reads(), 0, 'the credential must never be read');
@@ -340,8 +466,17 @@ describe('host key pinning', () => {
     t.diagnostic(`sshd log for the refused host key:\n${log.trim()}`);
     assert.doesNotMatch(log, new RegExp(`${host2.user}|password|publickey|Accepted|Failed|userauth`, 'i'));
 
-    await rejectsWith(t, () => probeLogin(targetOf(host2), { kind: 'pinned', sha256: wrongPin }, keyA.publicLine), 'Live.HostKeyChanged');
-    await rejectsWith(t, () => tryLogin(targetOf(host2), passwordOf(host2), { kind: 'pinned', sha256: wrongPin }), 'Live.HostKeyChanged', [host2.password]);
+    await rejectsWith(
+      t,
+      () => probeLogin(targetOf(host2), { kind: 'pinned', sha256: wrongPin }, keyA.publicLine),
+      'Live.HostKeyChanged',
+    );
+    await rejectsWith(
+      t,
+      () => tryLogin(targetOf(host2), passwordOf(host2), { kind: 'pinned', sha256: wrongPin }),
+      'Live.HostKeyChanged',
+      [host2.password],
+    );
   });
 
   it('control: with the right pin the credential is read once and the attempt shows in the same log', async () => {
@@ -356,19 +491,39 @@ describe('host key pinning', () => {
   it('accepts a pin with or without the SHA256: prefix and base64 padding', async () => {
     const bare = host2.hostKeySha256.replace(/^SHA256:/, '');
     assert.equal((await tryLogin(targetOf(host2), passwordOf(host2), { kind: 'pinned', sha256: bare })).ok, true);
-    assert.equal((await tryLogin(targetOf(host2), passwordOf(host2), { kind: 'pinned', sha256: `${host2.hostKeySha256}=` })).ok, true);
-    assert.equal((await tryLogin(targetOf(host2), passwordOf(host2), { kind: 'trust-on-first-use' })).hostKeySha256, host2.hostKeySha256);
+    assert.equal(
+      (await tryLogin(targetOf(host2), passwordOf(host2), { kind: 'pinned', sha256: `${host2.hostKeySha256}=` })).ok,
+      true,
+    );
+    assert.equal(
+      (await tryLogin(targetOf(host2), passwordOf(host2), { kind: 'trust-on-first-use' })).hostKeySha256,
+      host2.hostKeySha256,
+    );
   });
 });
 
 describe('unreachable hosts', () => {
   it('a refused port fails fast as Live.Unreachable, naming host:port and the reason', async (t) => {
     // The refusal itself is the reason given, not the login timeout (60 s here) running out.
-    const err = await rejectsWith(t, () => openSession({ ...targetOf(host1), port: 1 }, passwordOf(host1), pinned(host1), { timeoutMs: 60_000 }), 'Live.Unreachable', [host1.password]);
+    const err = await rejectsWith(
+      t,
+      () => openSession({ ...targetOf(host1), port: 1 }, passwordOf(host1), pinned(host1), { timeoutMs: 60_000 }),
+      'Live.Unreachable',
+      [host1.password],
+    );
     assert.doesNotMatch(err.message, /no SSH login within/);
     assert.match(err.message, new RegExp(`${host1.address.replace(/\./g, '\\.')}:1\\b.*connection refused`));
-    await rejectsWith(t, () => probeLogin({ ...targetOf(host1), port: 1 }, pinned(host1), keyA.publicLine), 'Live.Unreachable');
-    await rejectsWith(t, () => tryLogin({ ...targetOf(host1), port: 1 }, passwordOf(host1), pinned(host1)), 'Live.Unreachable', [host1.password]);
+    await rejectsWith(
+      t,
+      () => probeLogin({ ...targetOf(host1), port: 1 }, pinned(host1), keyA.publicLine),
+      'Live.Unreachable',
+    );
+    await rejectsWith(
+      t,
+      () => tryLogin({ ...targetOf(host1), port: 1 }, passwordOf(host1), pinned(host1)),
+      'Live.Unreachable',
+      [host1.password],
+    );
   });
 
   it('a server that accepts TCP but never speaks SSH times out within timeoutMs, and the socket is closed', async (t) => {
@@ -383,7 +538,15 @@ describe('unreachable hosts', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.31.250.1', resolve));
     const { port } = silent.address() as net.AddressInfo;
     try {
-      const err = await rejectsWith(t, () => openSession({ host: '127.31.250.1', port, username: 'x' }, passwordOf(host1), pinned(host1), { timeoutMs: 300 }), 'Live.Unreachable', [host1.password]);
+      const err = await rejectsWith(
+        t,
+        () =>
+          openSession({ host: '127.31.250.1', port, username: 'x' }, passwordOf(host1), pinned(host1), {
+            timeoutMs: 300,
+          }),
+        'Live.Unreachable',
+        [host1.password],
+      );
       assert.match(err.message, /no SSH login within 300 ms \(stalled while handshake\)/);
       await waitFor(() => accepted === 1 && hungUp === 1, 'the client to hang up', 2000);
     } finally {
@@ -396,14 +559,18 @@ describe('unreachable hosts', () => {
     try {
       assert.equal((await session.exec('echo up')).stdout, 'up\n');
       await host3.stop(); // sshd and every live session of the machine are gone
-      await waitFor(async () => {
-        try {
-          await session.readFile(AK);
-          return false;
-        } catch (err) {
-          return isCoreError(err) && err.code === 'Live.Unreachable';
-        }
-      }, 'the session to notice the lost connection', 3000);
+      await waitFor(
+        async () => {
+          try {
+            await session.readFile(AK);
+            return false;
+          } catch (err) {
+            return isCoreError(err) && err.code === 'Live.Unreachable';
+          }
+        },
+        'the session to notice the lost connection',
+        3000,
+      );
       await rejectsWith(t, () => session.exec('true'), 'Live.Unreachable');
       await rejectsWith(t, () => probeLogin(targetOf(host3), pinned(host3), null), 'Live.Unreachable');
     } finally {
@@ -414,14 +581,27 @@ describe('unreachable hosts', () => {
   });
 
   it('a name that does not resolve is Live.Unreachable', async (t) => {
-    await rejectsWith(t, () => probeLogin({ host: 'no-such-host.invalid', port: 22, username: 'x' }, { kind: 'trust-on-first-use' }, null, { timeoutMs: 3000 }), 'Live.Unreachable');
+    await rejectsWith(
+      t,
+      () =>
+        probeLogin({ host: 'no-such-host.invalid', port: 22, username: 'x' }, { kind: 'trust-on-first-use' }, null, {
+          timeoutMs: 3000,
+        }),
+      'Live.Unreachable',
+    );
   });
 });
 
 describe('secrets', () => {
   it('a malformed private key is refused without quoting it', async (t) => {
-    const bogus = '-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbC1kby1ub3QtbGVhaw==\n-----END OPENSSH PRIVATE KEY-----\n';
-    await rejectsWith(t, () => openSession(targetOf(host1), { kind: 'privateKey', privateKey: bogus }, pinned(host1)), 'PrivateKey.Malformed', ['c2VjcmV0LWtleS1tYXRlcmlhbC1kby1ub3QtbGVhaw']);
+    const bogus =
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbC1kby1ub3QtbGVhaw==\n-----END OPENSSH PRIVATE KEY-----\n';
+    await rejectsWith(
+      t,
+      () => openSession(targetOf(host1), { kind: 'privateKey', privateKey: bogus }, pinned(host1)),
+      'PrivateKey.Malformed',
+      ['c2VjcmV0LWtleS1tYXRlcmlhbC1kby1ub3QtbGVhaw'],
+    );
   });
 
   it('no credential appears in any error message, stack or details provoked in this file', () => {
@@ -452,11 +632,18 @@ describe('fleet-style load', () => {
     // Each probe has its socket from the start: 50 connections really are in flight together.
     assert.equal(tcpSocketHandles(), 50, 'the parallel probes each opened a socket at once');
     const results = await parallel;
-    assert.deepEqual(results.map((r) => r.keyAccepted), jobs.map((h) => h !== host2));
+    assert.deepEqual(
+      results.map((r) => r.keyAccepted),
+      jobs.map((h) => h !== host2),
+    );
 
     // Every probe resolves only after its socket closed: nothing left on our side, nor established at the servers.
     assert.equal(tcpSocketHandles(), 0);
-    await waitFor(() => hosts.every((h) => establishedConnections(h) === 0), 'sshd to see every connection closed', 3000);
+    await waitFor(
+      () => hosts.every((h) => establishedConnections(h) === 0),
+      'sshd to see every connection closed',
+      3000,
+    );
   });
 
   it('open sessions are closed by close(): sshd sees the connections go', async () => {

@@ -39,12 +39,31 @@ async function traced(args: string[], env: Record<string, string> = {}): Promise
   return { ...run, modules: fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean) };
 }
 
-const SERVER_MODULES = [/\/src\//, /\/dist\/console\//, /\/node_modules\/(fastify|@fastify|better-sqlite3|ssh2|pg|kysely|typebox|tsx)\//];
-const COMMAND_MODULES = ['key-pairs', 'instances', 'bind', 'tasks', 'hosts', 'drift', 'identity', 'groups', 'serve-through-tsx'];
+const SERVER_MODULES = [
+  /\/src\//,
+  /\/dist\/console\//,
+  /\/node_modules\/(fastify|@fastify|better-sqlite3|ssh2|pg|kysely|typebox|tsx)\//,
+];
+const COMMAND_MODULES = [
+  'key-pairs',
+  'instances',
+  'bind',
+  'tasks',
+  'hosts',
+  'drift',
+  'identity',
+  'groups',
+  'serve-through-tsx',
+];
 const commandModule = (name: string) => new RegExp(`/dist/cli/${name}-[A-Z0-9]+\\.js$`);
 
 function assertNone(modules: string[], patterns: RegExp[], what: string): void {
-  for (const p of patterns) assert.deepEqual(modules.filter((m) => p.test(m)), [], `${what} loaded ${p}`);
+  for (const p of patterns)
+    assert.deepEqual(
+      modules.filter((m) => p.test(m)),
+      [],
+      `${what} loaded ${p}`,
+    );
 }
 
 describe('CLI startup', () => {
@@ -55,7 +74,10 @@ describe('CLI startup', () => {
     const run = await traced(['--help']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, '', 'no notice about running from source');
-    assert.ok(run.modules.some((m) => m.endsWith('/dist/cli/main.js')), run.modules.join('\n'));
+    assert.ok(
+      run.modules.some((m) => m.endsWith('/dist/cli/main.js')),
+      run.modules.join('\n'),
+    );
   });
 
   test('--help loads neither the server nor any command module', async () => {
@@ -66,15 +88,34 @@ describe('CLI startup', () => {
   });
 
   test('a client command loads its own command module only, and not the server', async () => {
-    const run = await traced(['key-pairs', 'ls', '--json'], { KEYFLEET_ENDPOINT: NOBODY, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET });
+    const run = await traced(['key-pairs', 'ls', '--json'], {
+      KEYFLEET_ENDPOINT: NOBODY,
+      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+    });
     assert.equal(run.code, 4, `unreachable server: ${run.stdout}${run.stderr}`);
     assert.match(run.stdout, /"code": ?"Unreachable"/);
-    assert.ok(run.modules.some((m) => commandModule('key-pairs').test(m)), run.modules.join('\n'));
-    assertNone(run.modules, [...SERVER_MODULES, ...COMMAND_MODULES.filter((n) => n !== 'key-pairs').map(commandModule)], 'key-pairs ls');
+    assert.ok(
+      run.modules.some((m) => commandModule('key-pairs').test(m)),
+      run.modules.join('\n'),
+    );
+    assertNone(
+      run.modules,
+      [...SERVER_MODULES, ...COMMAND_MODULES.filter((n) => n !== 'key-pairs').map(commandModule)],
+      'key-pairs ls',
+    );
   });
 
   test('the compiled CLI says what the sources say: help, a command loaded for its help, usage errors', async () => {
-    for (const args of [['--help'], ['key-pairs', '--help'], ['help', 'bind'], ['--json', 'help', 'drift'], ['audit', '--help'], ['frobnicate'], ['kp', 'frobnicate']]) {
+    for (const args of [
+      ['--help'],
+      ['key-pairs', '--help'],
+      ['help', 'bind'],
+      ['--json', 'help', 'drift'],
+      ['audit', '--help'],
+      ['frobnicate'],
+      ['kp', 'frobnicate'],
+    ]) {
       const [compiled, source] = await Promise.all([node([BIN, ...args]), node(['--import', 'tsx', SOURCE, ...args])]);
       assert.deepEqual(compiled, source, `keyfleet ${args.join(' ')}`);
     }
@@ -84,7 +125,11 @@ describe('CLI startup', () => {
     const env = await testEnv();
     const { child } = await startChild(env);
     try {
-      const run = await node([BIN, 'key-pairs', 'ls', '--json'], { KEYFLEET_ENDPOINT: `http://127.0.0.1:${env.KEYFLEET_PORT}`, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET });
+      const run = await node([BIN, 'key-pairs', 'ls', '--json'], {
+        KEYFLEET_ENDPOINT: `http://127.0.0.1:${env.KEYFLEET_PORT}`,
+        KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+        KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+      });
       assert.equal(run.code, 0, run.stderr);
       assert.equal(JSON.parse(run.stdout).total, 0);
     } finally {

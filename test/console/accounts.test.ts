@@ -16,7 +16,8 @@ import { type Browser, ensureConsoleBuilt, launch, signIn, watchErrors } from '.
 const ACCOUNT = 'team-b';
 const OTHER_ADMIN = 'ops-admin';
 const OTHER_PASSWORD = 'Ops-Admin-Pass-01';
-const SHOTS = process.env.KEYFLEET_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : null;
+const SHOTS =
+  process.env.KEYFLEET_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : null;
 
 describe('console accounts (the system administrator)', () => {
   let kf: Keyfleet;
@@ -65,10 +66,15 @@ describe('console accounts (the system administrator)', () => {
     const accessKeySecret = (await d.getByTestId('account-secret-value').innerText()).trim();
     const password = (await d.getByTestId('account-password-value').innerText()).trim();
     assert.ok(accessKeyId.length > 8 && accessKeySecret.length > 16 && password.length > 8);
-    assert.ok(await d.getByRole('button', { name: 'Copy secret' }).evaluate((b) => b === document.activeElement), 'focus starts on Copy secret');
+    assert.ok(
+      await d.getByRole('button', { name: 'Copy secret' }).evaluate((b) => b === document.activeElement),
+      'focus starts on Copy secret',
+    );
     await d.getByRole('button', { name: 'Copy password' }).waitFor();
     if (SHOTS) {
-      await page.evaluate(() => document.querySelector<HTMLElement>('.toasts')?.style.setProperty('visibility', 'hidden'));
+      await page.evaluate(() =>
+        document.querySelector<HTMLElement>('.toasts')?.style.setProperty('visibility', 'hidden'),
+      );
       await page.screenshot({ path: path.join(SHOTS, 'identity-accounts-1280.png') });
       await page.evaluate(() => document.querySelector<HTMLElement>('.toasts')?.style.removeProperty('visibility'));
     }
@@ -123,7 +129,11 @@ describe('console accounts (the system administrator)', () => {
 
     await nav.getByRole('link', { name: 'Users' }).click();
     await p.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
-    assert.equal(await p.getByRole('navigation', { name: 'Identity' }).getByRole('link', { name: 'Accounts' }).count(), 0, 'no Accounts tab either');
+    assert.equal(
+      await p.getByRole('navigation', { name: 'Identity' }).getByRole('link', { name: 'Accounts' }).count(),
+      0,
+      'no Accounts tab either',
+    );
 
     // typed in by hand, the page says who may use it
     await p.goto(`${url}/console/identity/accounts`);

@@ -46,7 +46,13 @@ describe('web console', () => {
 
   // A failed step must not leave a dialog over the page for the next test.
   afterEach(async () => {
-    if (await page?.getByRole('dialog').isVisible().catch(() => false)) await page.keyboard.press('Escape');
+    if (
+      await page
+        ?.getByRole('dialog')
+        .isVisible()
+        .catch(() => false)
+    )
+      await page.keyboard.press('Escape');
   });
 
   after(async () => {
@@ -89,7 +95,10 @@ describe('web console', () => {
     await page.getByLabel('User name').fill('admin');
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('alert').filter({ hasText: /Auth\./ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /Auth\./ })
+      .waitFor();
     assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password field is cleared after a failure');
 
     await signIn(page, url);
@@ -98,9 +107,9 @@ describe('web console', () => {
     assert.equal(await page.getByRole('combobox', { name: 'Region' }).inputValue(), 'cn-hangzhou');
     await rowOf('web-001').waitFor();
     await rowOf('win').waitFor();
-    assert.match(await rowOf('win').textContent() ?? '', /Windows.*Not supported.*no SSH/s);
-    assert.match(await rowOf('web-001').textContent() ?? '', /Running.*Linux.*root@127\.\d+\.\d+\.\d+:\d+/s);
-    assert.match(await page.getByText(/^1–4 of 4$/).textContent() ?? '', /of 4/);
+    assert.match((await rowOf('win').textContent()) ?? '', /Windows.*Not supported.*no SSH/s);
+    assert.match((await rowOf('web-001').textContent()) ?? '', /Running.*Linux.*root@127\.\d+\.\d+\.\d+:\d+/s);
+    assert.match((await page.getByText(/^1–4 of 4$/).textContent()) ?? '', /of 4/);
     const stored = await storageText();
     assert.ok(!stored.includes(ADMIN_PASSWORD), 'the password is not stored by the browser');
   });
@@ -115,7 +124,10 @@ describe('web console', () => {
     await d.getByRole('button', { name: 'Create and download' }).click();
     await d.getByText(/Use letters, digits/).waitFor();
     await d.getByLabel('Name').fill(KEY);
-    const [download] = await Promise.all([page.waitForEvent('download'), d.getByRole('button', { name: 'Create and download' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      d.getByRole('button', { name: 'Create and download' }).click(),
+    ]);
     assert.equal(download.suggestedFilename(), `${KEY}.pem`);
     const text = fs.readFileSync((await download.path())!, 'utf8');
     assert.match(text, /^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+-----END OPENSSH PRIVATE KEY-----\n$/);
@@ -126,7 +138,10 @@ describe('web console', () => {
     await d.getByRole('button', { name: 'Done' }).click();
     const row = page.locator(`tr[data-key-pair="${KEY}"]`);
     await row.waitFor();
-    assert.match((await row.textContent())!, new RegExp(`${KEY}.*ED25519.*${apiKp.fingerprintSha256.replace(/[+/]/g, '\\$&')}.*No instances`, 's'));
+    assert.match(
+      (await row.textContent())!,
+      new RegExp(`${KEY}.*ED25519.*${apiKp.fingerprintSha256.replace(/[+/]/g, '\\$&')}.*No instances`, 's'),
+    );
     assert.ok(!(await storageText()).includes('PRIVATE KEY'), 'the private key is not stored by the browser');
   });
 
@@ -144,7 +159,9 @@ describe('web console', () => {
     await ok.waitFor();
     // The browser's fingerprint is the one ssh-keygen prints.
     const { execFileSync } = await import('node:child_process');
-    const fp = execFileSync('/usr/bin/ssh-keygen', ['-l', '-E', 'sha256', '-f', `${mine.privateKeyPath}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+    const fp = execFileSync('/usr/bin/ssh-keygen', ['-l', '-E', 'sha256', '-f', `${mine.privateKeyPath}.pub`], {
+      encoding: 'utf8',
+    }).split(' ')[1]!;
     await d.getByText(fp).waitFor();
     // The server checks again: the name is taken.
     await d.getByLabel('Name').fill(KEY);
@@ -210,7 +227,10 @@ describe('web console', () => {
     await d.getByText(`${KEY} bound to 2 instances. It takes effect after a restart.`).waitFor();
     const results = d.getByRole('table', { name: 'Result per instance' });
     for (const name of ['web-001', 'web-002']) {
-      assert.match((await results.locator('tr', { hasText: name }).textContent())!, /Succeeded.*takes effect at the next restart/s);
+      assert.match(
+        (await results.locator('tr', { hasText: name }).textContent())!,
+        /Succeeded.*takes effect at the next restart/s,
+      );
     }
     await d.getByRole('button', { name: 'Restart later' }).click();
     await dialog().waitFor({ state: 'detached' });
@@ -224,7 +244,11 @@ describe('web console', () => {
     assert.match((await bindItem.textContent())!, /Runs Windows, which cannot use an SSH key pair/);
     await page.keyboard.press('Escape');
     await menu.waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Actions for win', 'Escape returns focus to the button');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute('aria-label')),
+      'Actions for win',
+      'Escape returns focus to the button',
+    );
   });
 
   test('the instances page marks "Restart needed"; a restart applies the key and clears the marker', async () => {
@@ -237,7 +261,10 @@ describe('web console', () => {
     await page.getByText('2 instances have a key pair change waiting for a restart.').waitFor();
     // The marker explains itself (tooltip on hover and focus).
     await rowOf('web-001').getByText('Restart needed').hover();
-    await page.locator('.tooltip').filter({ hasText: `Key pair ${KEY} is bound` }).waitFor();
+    await page
+      .locator('.tooltip')
+      .filter({ hasText: `Key pair ${KEY} is bound` })
+      .waitFor();
 
     const menu = await openActions('web-001');
     await menu.getByRole('menuitem', { name: 'Restart' }).click();
@@ -251,7 +278,12 @@ describe('web console', () => {
 
     // The downloaded key logs in now; the machine took the change at boot.
     const inst = await api.instance(ids['web-001']!);
-    const ssh = await sshRun({ host: inst.address, port: simPort, identityFile: privateKeyPath, command: 'echo hello-from-console' });
+    const ssh = await sshRun({
+      host: inst.address,
+      port: simPort,
+      identityFile: privateKeyPath,
+      command: 'echo hello-from-console',
+    });
     assert.equal(ssh.code, 0, ssh.stderr);
     assert.match(ssh.stdout, /hello-from-console/);
 
@@ -270,10 +302,19 @@ describe('web console', () => {
     assert.ok(text.includes(ids['web-001']!) && text.includes(ids['web-002']!), text);
     assert.equal(await d.getByRole('button', { name: 'Delete' }).isDisabled(), true);
     // The server refuses it too (and the audit trail records the refusal).
-    const r = await page.evaluate(async ([name]) => {
-      const res = await fetch(`/api/v1/regions/cn-hangzhou/key-pairs/${name}`, { method: 'DELETE', headers: { authorization: `Bearer ${sessionStorage.getItem('keyfleet.console.token')}`, 'x-keyfleet-client': 'console' } });
-      return { status: res.status, body: await res.json() };
-    }, [KEY]);
+    const r = await page.evaluate(
+      async ([name]) => {
+        const res = await fetch(`/api/v1/regions/cn-hangzhou/key-pairs/${name}`, {
+          method: 'DELETE',
+          headers: {
+            authorization: `Bearer ${sessionStorage.getItem('keyfleet.console.token')}`,
+            'x-keyfleet-client': 'console',
+          },
+        });
+        return { status: res.status, body: await res.json() };
+      },
+      [KEY],
+    );
     assert.equal(r.status, 409);
     assert.equal(r.body.code, 'KeyPair.InUse');
     await page.keyboard.press('Escape');
@@ -292,14 +333,22 @@ describe('web console', () => {
     await d.getByRole('heading', { name: 'Selected (1)' }).waitFor();
     // A stream that ends before the task does (a proxy that cuts it, say): the console polls the task instead and
     // still shows the result.
-    await page.route('**/api/v1/tasks/*/progress', (route) => route.fulfill({ status: 200, contentType: 'text/event-stream', body: '' }));
+    await page.route('**/api/v1/tasks/*/progress', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/event-stream', body: '' }),
+    );
     const reads = await taskReadsDuring(async () => {
       await d.getByRole('button', { name: 'Unbind 1 instance' }).click();
       await d.getByRole('heading', { name: 'Unbind finished' }).waitFor();
     }).finally(() => page.unroute('**/api/v1/tasks/*/progress'));
     assert.equal(reads[0], 'stream', 'the stream is tried first');
-    assert.ok(reads.length >= 2 && reads.slice(1).every((r) => r === 'poll'), `then the task is polled: ${reads.join(', ')}`);
-    assert.match((await d.getByRole('table', { name: 'Result per instance' }).textContent())!, /web-001.*Succeeded.*takes effect at the next restart/s);
+    assert.ok(
+      reads.length >= 2 && reads.slice(1).every((r) => r === 'poll'),
+      `then the task is polled: ${reads.join(', ')}`,
+    );
+    assert.match(
+      (await d.getByRole('table', { name: 'Result per instance' }).textContent())!,
+      /web-001.*Succeeded.*takes effect at the next restart/s,
+    );
     await d.getByRole('button', { name: 'Restart 1 instance now' }).click();
     await d.waitFor({ state: 'detached' });
     await nav('Instances');
@@ -321,7 +370,11 @@ describe('web console', () => {
     await row.getByText('Restart needed').waitFor();
     await d.getByRole('button', { name: 'Restart now' }).click();
     await d.waitFor({ state: 'detached' });
-    await page.getByRole('status').filter({ hasText: 'Restarting web-002' }).filter({ hasText: 'takes effect when it is running again' }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Restarting web-002' })
+      .filter({ hasText: 'takes effect when it is running again' })
+      .waitFor();
     await row.getByText('Password login on').waitFor({ timeout: 20_000 });
     assert.doesNotMatch((await row.textContent())!, /Restart needed/);
     const inst = await api.instance(ids['web-002']!);
@@ -402,8 +455,14 @@ describe('web console', () => {
     await page.getByRole('heading', { name: 'Bind imported-key', level: 1 }).waitFor();
     const items = page.getByRole('table', { name: 'Result per instance' });
     await items.locator(`tr[data-instance-id="${ids.win}"]`).waitFor();
-    assert.match((await items.locator(`tr[data-instance-id="${ids.win}"]`).textContent())!, /Failed.*runs Windows.*Instance\.WindowsNotSupported/s);
-    assert.match((await items.locator(`tr[data-instance-id="${ids['web-001']}"]`).textContent())!, /Succeeded.*takes effect at the next restart/s);
+    assert.match(
+      (await items.locator(`tr[data-instance-id="${ids.win}"]`).textContent())!,
+      /Failed.*runs Windows.*Instance\.WindowsNotSupported/s,
+    );
+    assert.match(
+      (await items.locator(`tr[data-instance-id="${ids['web-001']}"]`).textContent())!,
+      /Succeeded.*takes effect at the next restart/s,
+    );
     await page.getByRole('button', { name: /^Failed/ }).click();
     await items.locator(`tr[data-instance-id="${ids['web-001']}"]`).waitFor({ state: 'detached' });
 
@@ -422,17 +481,34 @@ describe('web console', () => {
     const table = page.getByRole('table', { name: 'Audit entries' });
     await table.locator('tbody tr').first().waitFor();
     const rows = await table.locator('tbody tr').allTextContents();
-    assert.ok(rows.some((r) => /admin.*console.*Success/s.test(r)), 'a successful console call by admin is listed');
-    assert.ok(rows.some((r) => /admin.*console.*Failure.*KeyPair\.InUse/s.test(r)), 'the refused delete is listed with its error');
+    assert.ok(
+      rows.some((r) => /admin.*console.*Success/s.test(r)),
+      'a successful console call by admin is listed',
+    );
+    assert.ok(
+      rows.some((r) => /admin.*console.*Failure.*KeyPair\.InUse/s.test(r)),
+      'the refused delete is listed with its error',
+    );
     await page.getByLabel('Result').selectOption('failure');
     await page.getByRole('button', { name: 'Apply' }).click();
     await table.locator('tbody tr').first().waitFor();
-    await page.waitForFunction(() => [...document.querySelectorAll('table[aria-label="Audit entries"] tbody tr')].every((tr) => /Failure/.test(tr.textContent ?? '')));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('table[aria-label="Audit entries"] tbody tr')].every((tr) =>
+        /Failure/.test(tr.textContent ?? ''),
+      ),
+    );
     assert.ok((await table.locator('tbody tr').allTextContents()).some((r) => r.includes('KeyPair.InUse')));
     // Export: the same filtered entries as JSON lines.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON lines' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export JSON lines' }).click(),
+    ]);
     assert.match(download.suggestedFilename(), /^keyfleet-audit-.*\.jsonl$/);
-    const lines = fs.readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(lines.length > 0 && lines.every((e) => e.result === 'failure'), JSON.stringify(lines.slice(0, 2)));
     assert.ok(lines.some((e) => e.errorCode === 'KeyPair.InUse' && e.face === 'console'));
   });
@@ -449,9 +525,17 @@ describe('web console', () => {
     await page.keyboard.press('Enter');
     const d = dialog();
     await d.getByRole('heading', { name: 'Reset Password' }).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.id.endsWith('-1')), true, 'focus starts in the first field');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.id.endsWith('-1')),
+      true,
+      'focus starts in the first field',
+    );
     for (let i = 0; i < 8; i++) await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate(() => !!document.activeElement?.closest('dialog')), true, 'Tab stays inside the dialog');
+    assert.equal(
+      await page.evaluate(() => !!document.activeElement?.closest('dialog')),
+      true,
+      'Tab stays inside the dialog',
+    );
     await page.keyboard.press('Escape');
     await d.waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Actions for web-003');
@@ -463,13 +547,22 @@ describe('web console', () => {
     await rowOf('web-001').waitFor();
     const box = await rowOf('web-001').boundingBox();
     assert.ok(box && box.width <= 390, `row fits the screen: ${box?.width}`);
-    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= 390), true, 'no horizontal scrolling');
-    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).isVisible(), false);
+    assert.equal(
+      await page.evaluate(() => document.documentElement.scrollWidth <= 390),
+      true,
+      'no horizontal scrolling',
+    );
+    assert.equal(
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).isVisible(),
+      false,
+    );
     await page.getByRole('button', { name: 'Navigation' }).click();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Key Pairs' }).click();
     await page.getByRole('heading', { name: 'Key Pairs', level: 1 }).waitFor();
     await page.getByRole('button', { name: `Bind ${KEY}`, exact: true }).click();
-    await dialog().getByRole('heading', { name: `Bind Key Pair ${KEY}` }).waitFor();
+    await dialog()
+      .getByRole('heading', { name: `Bind Key Pair ${KEY}` })
+      .waitFor();
     const dbox = await dialog().boundingBox();
     assert.ok(dbox && dbox.width <= 390, `dialog fits: ${dbox?.width}`);
     await page.keyboard.press('Escape');
@@ -485,7 +578,10 @@ describe('web console', () => {
 
     const token = await page.evaluate(() => sessionStorage.getItem('keyfleet.console.token'));
     assert.ok(token);
-    const r = await fetch(`${url}/api/v1/sessions/current`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    const r = await fetch(`${url}/api/v1/sessions/current`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(r.status, 204);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tasks' }).click();
     await page.getByText('Your session has ended. Sign in again to continue.').waitFor();

@@ -34,7 +34,13 @@ describe('console user groups (account administrators)', () => {
     url = kf.url;
     await api.createKeyPair(KEY, 'ed25519');
     await api.call('POST', '/api/v1/users', { name: USER, password: USER_PASSWORD });
-    await api.call('POST', '/api/v1/policies', { name: POLICY, description: 'regions and key pairs', document: { Statement: [{ Effect: 'Allow', Action: ['ecs:DescribeRegions', 'ecs:DescribeKeyPairs'], Resource: '*' }] } });
+    await api.call('POST', '/api/v1/policies', {
+      name: POLICY,
+      description: 'regions and key pairs',
+      document: {
+        Statement: [{ Effect: 'Allow', Action: ['ecs:DescribeRegions', 'ecs:DescribeKeyPairs'], Resource: '*' }],
+      },
+    });
     grace = new Api(url);
     await grace.signIn({ userName: USER, password: USER_PASSWORD });
     admin = await launch();
@@ -44,7 +50,13 @@ describe('console user groups (account administrators)', () => {
   });
 
   afterEach(async () => {
-    if (await page?.getByRole('dialog').isVisible().catch(() => false)) await page.keyboard.press('Escape');
+    if (
+      await page
+        ?.getByRole('dialog')
+        .isVisible()
+        .catch(() => false)
+    )
+      await page.keyboard.press('Escape');
   });
 
   after(async () => {
@@ -59,16 +71,26 @@ describe('console user groups (account administrators)', () => {
   test('Groups is in the navigation and the Identity tabs; a group is checked in the browser, then created', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Groups' }).click();
     await page.getByRole('heading', { name: 'Groups', level: 1 }).waitFor();
-    assert.equal(await page.getByRole('navigation', { name: 'Identity' }).getByRole('link', { name: 'Groups' }).getAttribute('aria-current'), 'page');
+    assert.equal(
+      await page
+        .getByRole('navigation', { name: 'Identity' })
+        .getByRole('link', { name: 'Groups' })
+        .getAttribute('aria-current'),
+      'page',
+    );
     await page.getByRole('heading', { name: 'No groups' }).waitFor();
     await page.getByRole('button', { name: 'Create Group' }).first().click();
     await dialog().getByRole('button', { name: 'Create group' }).click();
     await dialog().getByText('Enter a group name.').waitFor();
     await dialog().getByLabel('Group name').fill('bad name!');
     await dialog().getByRole('button', { name: 'Create group' }).click();
-    await dialog().getByText(/1-64 letters/).waitFor();
+    await dialog()
+      .getByText(/1-64 letters/)
+      .waitFor();
     await dialog().getByLabel('Group name').fill(GROUP);
-    await dialog().getByLabel(/Description/).fill('may list key pairs');
+    await dialog()
+      .getByLabel(/Description/)
+      .fill('may list key pairs');
     await dialog().getByRole('button', { name: 'Create group' }).click();
     await dialog().waitFor({ state: 'detached' });
     const row = page.locator(`tr[data-group="${GROUP}"]`);
@@ -152,16 +174,25 @@ describe('console user groups (account administrators)', () => {
     await page.getByRole('navigation', { name: 'Identity' }).getByRole('link', { name: 'Groups' }).click();
     const row = page.locator(`tr[data-group="${GROUP}"]`);
     await row.waitFor();
-    assert.deepEqual([await row.getByTestId('member-count').innerText(), await row.getByTestId('policy-count').innerText()], ['1', '0'], 'one member, the policy detached');
+    assert.deepEqual(
+      [await row.getByTestId('member-count').innerText(), await row.getByTestId('policy-count').innerText()],
+      ['1', '0'],
+      'one member, the policy detached',
+    );
     await page.getByRole('button', { name: `Delete group ${GROUP}` }).click();
     await dialog().getByRole('button', { name: 'Delete group' }).click();
     await dialog().waitFor({ state: 'detached' });
     await page.getByRole('heading', { name: 'No groups' }).waitFor();
-    await page.getByRole('status').filter({ hasText: `Group ${GROUP} deleted` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Group ${GROUP} deleted` })
+      .waitFor();
     assert.deepEqual((await api.call('GET', `/api/v1/users/${USER}/groups`)).groups, []);
 
     const audit = await api.call('GET', `/api/v1/audit?resource=${encodeURIComponent(`*/group/${GROUP}`)}&limit=100`);
-    const seen = audit.entries.map((e: any) => `${e.action} ${e.result}${e.errorCode ? ` ${e.errorCode}` : ''} ${e.face}`).reverse();
+    const seen = audit.entries
+      .map((e: any) => `${e.action} ${e.result}${e.errorCode ? ` ${e.errorCode}` : ''} ${e.face}`)
+      .reverse();
     assert.deepEqual(seen, [
       'iam:CreateGroup success console',
       'iam:CreateGroup failure Group.AlreadyExists console',

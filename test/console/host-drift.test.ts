@@ -42,7 +42,10 @@ describe('web console: drift and host settings of registered hosts', () => {
   const akPath = (h: TestHost) => path.join(h.home, '.ssh', 'authorized_keys');
   const dialog = () => page.getByRole('dialog');
   /** A host's row in the drift dialog; with `status`, only once it shows that status. */
-  const driftRow = (id: string, status?: string) => dialog().locator(`table[aria-label="Drift per host"] > tbody > tr[data-instance-id="${id}"]${status ? `[data-drift="${status}"]` : ''}`);
+  const driftRow = (id: string, status?: string) =>
+    dialog().locator(
+      `table[aria-label="Drift per host"] > tbody > tr[data-instance-id="${id}"]${status ? `[data-drift="${status}"]` : ''}`,
+    );
 
   /** `ssh-keygen -lf` of a public key line, as an operator would compute it. */
   async function keygenFingerprint(publicKey: string): Promise<string> {
@@ -70,7 +73,10 @@ describe('web console: drift and host settings of registered hosts', () => {
   }
 
   async function closeDialog() {
-    await dialog().getByRole('button', { name: /^(Close|Done)$/ }).last().click();
+    await dialog()
+      .getByRole('button', { name: /^(Close|Done)$/ })
+      .last()
+      .click();
     await dialog().waitFor({ state: 'detached' });
   }
 
@@ -91,10 +97,18 @@ describe('web console: drift and host settings of registered hosts', () => {
     ({ kf, api } = await startInProcess());
     const managementPrivateKey = await fs.readFile(mgmt.privateKeyPath, 'utf8');
     const register = async (h: TestHost, name: string) =>
-      (await api.call('POST', `/api/v1/regions/${REGION}/hosts`, {
-        name, address: h.address, port: h.port, loginUser: h.user, homeDir: h.home,
-        managementUser: 'root', managementPrivateKey, passwordLogin: 'unmanaged',
-      })).instance.id as string;
+      (
+        await api.call('POST', `/api/v1/regions/${REGION}/hosts`, {
+          name,
+          address: h.address,
+          port: h.port,
+          loginUser: h.user,
+          homeDir: h.home,
+          managementUser: 'root',
+          managementPrivateKey,
+          passwordLogin: 'unmanaged',
+        })
+      ).instance.id as string;
     id1 = await register(host1, 'drift-a');
     id2 = await register(host2, 'drift-b');
     const kp = await api.createKeyPair('hd-kp', 'ed25519');
@@ -110,7 +124,13 @@ describe('web console: drift and host settings of registered hosts', () => {
 
   // A failed step must not leave a dialog over the page for the next test.
   afterEach(async () => {
-    if (await page?.getByRole('dialog').isVisible().catch(() => false)) await page.keyboard.press('Escape');
+    if (
+      await page
+        ?.getByRole('dialog')
+        .isVisible()
+        .catch(() => false)
+    )
+      await page.keyboard.press('Escape');
   });
 
   after(async () => {
@@ -128,12 +148,20 @@ describe('web console: drift and host settings of registered hosts', () => {
     assert.equal(await dialog().locator('table[aria-label="Drift per host"] > tbody > tr').count(), 2);
     assert.match((await driftRow(id1).textContent())!, /In sync/);
     assert.match((await driftRow(id1).textContent())!, /hd-kp/);
-    assert.equal(await driftRow(id1).getByRole('button', { name: 'Repair drift-a' }).count(), 0, 'no repair for a host in sync');
+    assert.equal(
+      await driftRow(id1).getByRole('button', { name: 'Repair drift-a' }).count(),
+      0,
+      'no repair for a host in sync',
+    );
 
     const keys = driftRow(id1).getByRole('table', { name: 'Unmanaged keys on drift-a' });
     const handFp = await keygenFingerprint(hand.publicKey);
     const handRow = keys.locator(`tr[data-fingerprint="${handFp}"]`);
-    assert.equal(await handRow.count(), 1, `the hand-added key is listed by its ssh-keygen fingerprint (${await keys.textContent()})`);
+    assert.equal(
+      await handRow.count(),
+      1,
+      `the hand-added key is listed by its ssh-keygen fingerprint (${await keys.textContent()})`,
+    );
     const handCells = await handRow.locator('td').allTextContents();
     assert.equal(handCells[0], handFp);
     assert.equal(handCells[1], 'ssh-ed25519');
@@ -142,7 +170,7 @@ describe('web console: drift and host settings of registered hosts', () => {
     assert.ok(!handCells[3]!.includes('management key'));
     const mgmtRow = keys.locator(`tr[data-fingerprint="${await keygenFingerprint(mgmt.publicKey)}"]`);
     assert.match((await mgmtRow.textContent())!, /management key/, "keyfleet's own key is labelled");
-    assert.equal(await keys.locator('tbody tr').count(), 2, 'the bound key in keyfleet\'s block is not unmanaged');
+    assert.equal(await keys.locator('tbody tr').count(), 2, "the bound key in keyfleet's block is not unmanaged");
     await closeDialog();
   });
 
@@ -153,14 +181,24 @@ describe('web console: drift and host settings of registered hosts', () => {
     const end = lines.findIndex((l) => l.startsWith('# <<< keyfleet'));
     assert.ok(begin >= 0 && end > begin, before);
     await fs.writeFile(akPath(host1), [...lines.slice(0, begin), ...lines.slice(end + 1)].join('\n'));
-    const bad = await sshRun({ host: host1.address, port: host1.port, user: host1.user, command: 'echo in', identityFile: boundKeyFile });
+    const bad = await sshRun({
+      host: host1.address,
+      port: host1.port,
+      user: host1.user,
+      command: 'echo in',
+      identityFile: boundKeyFile,
+    });
     assert.notEqual(bad.code, 0, 'the tampering is real: the bound key no longer logs in');
 
     // One host, from its Actions menu.
     await openActions('drift-a', 'Check drift');
     await dialog().getByRole('heading', { name: 'Drift check' }).waitFor();
     await driftRow(id1, 'drifted').waitFor({ timeout: 30_000 });
-    assert.equal(await dialog().locator('table[aria-label="Drift per host"] > tbody > tr').count(), 1, 'only that host');
+    assert.equal(
+      await dialog().locator('table[aria-label="Drift per host"] > tbody > tr').count(),
+      1,
+      'only that host',
+    );
     const finding = driftRow(id1).getByRole('list', { name: 'Findings on drift-a' }).locator('li');
     assert.equal(await finding.count(), 1);
     assert.equal(await finding.getAttribute('data-code'), 'block-missing');
@@ -171,24 +209,49 @@ describe('web console: drift and host settings of registered hosts', () => {
     const task = dialog().locator('[data-task-id]');
     await task.waitFor();
     await dialog().locator('[data-task-status="succeeded"]').waitFor({ timeout: 60_000 });
-    await dialog().getByText(/^Repaired 1 host/).waitFor();
+    await dialog()
+      .getByText(/^Repaired 1 host/)
+      .waitFor();
     const taskId = (await task.getAttribute('data-task-id'))!;
     const link = task.getByRole('link', { name: `task ${taskId.slice(0, 8)}` });
     assert.equal(await link.getAttribute('href'), `/console/tasks/${taskId}`, 'the task links to its page');
     const t = (await api.call('GET', `/api/v1/tasks/${taskId}`)).task;
-    assert.deepEqual([t.kind, t.mode, t.keyPairName, t.status, t.face], ['bind', 'live', 'hd-kp', 'succeeded', 'console']);
+    assert.deepEqual(
+      [t.kind, t.mode, t.keyPairName, t.status, t.face],
+      ['bind', 'live', 'hd-kp', 'succeeded', 'console'],
+    );
 
     // The repaired host is checked again by the dialog, and again on request.
     await driftRow(id1, 'in-sync').waitFor({ timeout: 30_000 });
     await dialog().getByRole('button', { name: 'Check again' }).click();
-    await dialog().getByText(/checking again/).waitFor({ state: 'detached', timeout: 30_000 });
+    await dialog()
+      .getByText(/checking again/)
+      .waitFor({ state: 'detached', timeout: 30_000 });
     assert.equal(await driftRow(id1).getAttribute('data-drift'), 'in-sync');
-    assert.equal(await dialog().getByRole('button', { name: /Repair all drifted/ }).count(), 0);
+    assert.equal(
+      await dialog()
+        .getByRole('button', { name: /Repair all drifted/ })
+        .count(),
+      0,
+    );
 
     const after = await fs.readFile(akPath(host1), 'utf8');
-    assert.match(after, /# >>> keyfleet managed keys[^\n]*\nssh-ed25519 \S+ keyfleet:hd-kp\n# <<< keyfleet managed keys <<</, after);
-    assert.ok(after.includes('# added by hand') && after.includes(hand.publicKey) && after.includes(mgmt.publicKey), `hand-added lines kept:\n${after}`);
-    const good = await sshRun({ host: host1.address, port: host1.port, user: host1.user, command: 'echo in', identityFile: boundKeyFile });
+    assert.match(
+      after,
+      /# >>> keyfleet managed keys[^\n]*\nssh-ed25519 \S+ keyfleet:hd-kp\n# <<< keyfleet managed keys <<</,
+      after,
+    );
+    assert.ok(
+      after.includes('# added by hand') && after.includes(hand.publicKey) && after.includes(mgmt.publicKey),
+      `hand-added lines kept:\n${after}`,
+    );
+    const good = await sshRun({
+      host: host1.address,
+      port: host1.port,
+      user: host1.user,
+      command: 'echo in',
+      identityFile: boundKeyFile,
+    });
     assert.equal(good.code, 0, `the bound key logs in again: ${good.stderr}`);
 
     // The link leads to the task's page, which shows the host's result.
@@ -220,7 +283,11 @@ describe('web console: drift and host settings of registered hosts', () => {
       await openActions('drift-b', 'Host settings');
       const d = dialog();
       await d.getByRole('heading', { name: 'Host settings' }).waitFor();
-      assert.equal((await d.getByTestId('current-host-key').textContent())!.trim(), old, 'the pinned fingerprint is shown');
+      assert.equal(
+        (await d.getByTestId('current-host-key').textContent())!.trim(),
+        old,
+        'the pinned fingerprint is shown',
+      );
       assert.equal(await d.getByLabel('Password login').inputValue(), 'unmanaged', 'the current policy is shown');
       assert.match((await d.textContent())!, /edits authorized_keys only and never touches sshd/);
 
@@ -235,7 +302,11 @@ describe('web console: drift and host settings of registered hosts', () => {
       await d.getByRole('checkbox', { name: /I changed this host's key on purpose/ }).check();
       await d.getByRole('button', { name: 'Save' }).click();
       await d.getByRole('heading', { name: 'Host settings saved' }).waitFor({ timeout: 30_000 });
-      assert.equal((await d.getByTestId('new-host-key').textContent())!.trim(), fresh, 'the new fingerprint shown is the one ssh-keygen prints');
+      assert.equal(
+        (await d.getByTestId('new-host-key').textContent())!.trim(),
+        fresh,
+        'the new fingerprint shown is the one ssh-keygen prints',
+      );
       assert.equal((await d.getByTestId('previous-host-key').textContent())!.trim(), old);
       await d.getByText('Pinned as the host presented it: compare it with the host.').waitFor();
       assert.deepEqual(sent, [{ repinHostKey: true }], 'only the changed field is sent');
@@ -255,7 +326,11 @@ describe('web console: drift and host settings of registered hosts', () => {
     let body: any = null;
     await page.route('**/api/v1/regions/*/hosts', async (route) => {
       body = route.request().postDataJSON();
-      await route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ code: 'Input.Invalid', message: 'stopped by the test', requestId: 'test', details: {} }) });
+      await route.fulfill({
+        status: 400,
+        contentType: 'application/json',
+        body: JSON.stringify({ code: 'Input.Invalid', message: 'stopped by the test', requestId: 'test', details: {} }),
+      });
     });
     try {
       await page.getByRole('button', { name: 'Register host' }).click();
@@ -264,7 +339,9 @@ describe('web console: drift and host settings of registered hosts', () => {
       assert.equal(await d.getByLabel('Password login').inputValue(), 'managed', 'managed by default');
       await d.getByLabel('Name', { exact: true }).fill('policy-probe');
       await d.getByLabel('Address', { exact: true }).fill('10.0.0.9');
-      await d.getByLabel('Management private key', { exact: true }).fill(await fs.readFile(mgmt.privateKeyPath, 'utf8'));
+      await d
+        .getByLabel('Management private key', { exact: true })
+        .fill(await fs.readFile(mgmt.privateKeyPath, 'utf8'));
       await d.getByLabel('Password login').selectOption('unmanaged');
       await d.getByRole('checkbox', { name: 'Use sudo' }).check();
       await d.getByRole('button', { name: 'Register', exact: true }).click();

@@ -46,7 +46,10 @@ describe('web console: registered real hosts', () => {
   }
 
   async function instancesAt(address: string): Promise<any[]> {
-    const r = await api.call('GET', `/api/v1/regions/${REGION}/instances?search=${encodeURIComponent(address)}&limit=100`);
+    const r = await api.call(
+      'GET',
+      `/api/v1/regions/${REGION}/instances?search=${encodeURIComponent(address)}&limit=100`,
+    );
     return r.instances.filter((i: any) => i.address === address);
   }
 
@@ -67,7 +70,13 @@ describe('web console: registered real hosts', () => {
 
   // A failed step must not leave a dialog over the page for the next test.
   afterEach(async () => {
-    if (await page?.getByRole('dialog').isVisible().catch(() => false)) await page.keyboard.press('Escape');
+    if (
+      await page
+        ?.getByRole('dialog')
+        .isVisible()
+        .catch(() => false)
+    )
+      await page.keyboard.press('Escape');
   });
 
   after(async () => {
@@ -110,14 +119,18 @@ describe('web console: registered real hosts', () => {
     await d.getByRole('button', { name: 'Register', exact: true }).click();
     const alert = d.getByRole('alert').filter({ hasText: 'Live.HostKeyChanged' });
     await alert.waitFor();
-    assert.equal(await d.getByRole('heading', { name: 'Register host' }).isVisible(), true, 'the dialog stays open on the form');
+    assert.equal(
+      await d.getByRole('heading', { name: 'Register host' }).isVisible(),
+      true,
+      'the dialog stays open on the form',
+    );
     assert.deepEqual(await instancesAt(host1.address), [], 'nothing is registered');
     await d.getByRole('button', { name: 'Cancel' }).click();
     await dialog().waitFor({ state: 'detached' });
     assert.equal(await instanceRow(page, 'web-a').count(), 0);
   });
 
-  test('register a host by pasting the management key: the pinned fingerprint is the host\'s, with how to compare it', async () => {
+  test("register a host by pasting the management key: the pinned fingerprint is the host's, with how to compare it", async () => {
     const d = await openRegister();
     await fillHost(d, host1, 'web-a');
     await d.getByRole('button', { name: 'Register', exact: true }).click();
@@ -137,7 +150,9 @@ describe('web console: registered real hosts', () => {
     // The management key is not on the page nor in the browser's storage.
     const keyBody = mgmtKey.split('\n')[1]!;
     assert.ok(!(await page.content()).includes(keyBody), 'the key is not in the DOM after registration');
-    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
+    const stored = await page.evaluate(() =>
+      JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }),
+    );
     assert.ok(!stored.includes('PRIVATE KEY'), 'the key is not stored by the browser');
     await d.getByRole('button', { name: 'Done' }).click();
     await dialog().waitFor({ state: 'detached' });
@@ -164,7 +179,9 @@ describe('web console: registered real hosts', () => {
     await d.getByLabel('Inventory', { exact: true }).fill(ini);
     await d.getByText('2 hosts read as INI').waitFor();
     const preview = d.getByRole('table', { name: 'Hosts to register' });
-    const rows = await preview.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows = await preview
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     assert.deepEqual(rows, [
       ['web-b', host2.address, String(host2.port), host2.user],
       ['ghost', UNREACHABLE.address, String(UNREACHABLE.port), 'root'],
@@ -213,7 +230,9 @@ describe('web console: registered real hosts', () => {
       const d = dialog();
       const dead = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `dead-${n},127.31.250.${240 + n},1,root`);
       // The same address twice reads fine in the browser; the server refuses the whole inventory and says where.
-      await d.getByLabel('Inventory', { exact: true }).fill(['name,address,port,user', ...dead, 'dead-again,127.31.250.241,1,root'].join('\n'));
+      await d
+        .getByLabel('Inventory', { exact: true })
+        .fill(['name,address,port,user', ...dead, 'dead-again,127.31.250.241,1,root'].join('\n'));
       await d.getByText('10 hosts read as CSV').waitFor();
       await d.getByLabel('Management private key (the same for every host)', { exact: true }).fill(mgmtKey);
       await d.getByRole('button', { name: 'Register 10 hosts' }).click();
@@ -232,7 +251,10 @@ describe('web console: registered real hosts', () => {
       assert.equal(singles, 0, 'no registration per host from the browser');
       await d.getByText('9 of 9 done · 0 registered · 9 failed').waitFor();
       const rows = d.getByRole('table', { name: 'Result per host' }).locator('tbody tr');
-      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-result'))), Array(9).fill('failed'));
+      assert.deepEqual(
+        await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-result'))),
+        Array(9).fill('failed'),
+      );
       assert.match((await rows.first().textContent())!, /Failed\s*Live\.Unreachable/);
       await d.getByRole('button', { name: 'Close', exact: true }).click();
       await dialog().waitFor({ state: 'detached' });
@@ -243,14 +265,20 @@ describe('web console: registered real hosts', () => {
 
   test('the instances table marks both hosts "host" with their address:port; Actions offer live key changes only', async () => {
     await page.getByRole('button', { name: 'Refresh instances' }).click();
-    for (const [name, h] of [['web-a', host1], ['web-b', host2]] as const) {
+    for (const [name, h] of [
+      ['web-a', host1],
+      ['web-b', host2],
+    ] as const) {
       const row = instanceRow(page, name);
       await row.waitFor();
       assert.equal(await row.getAttribute('data-backend'), 'host');
       const badge = row.locator('.badge-host');
       assert.equal(await badge.count(), 1, `${name} has the host badge`);
       assert.match((await badge.textContent())!, /^host/);
-      assert.ok((await row.locator('.host-line').textContent())!.includes(`${h.address}:${h.port}`), `${name} shows its address:port`);
+      assert.ok(
+        (await row.locator('.host-line').textContent())!.includes(`${h.address}:${h.port}`),
+        `${name} shows its address:port`,
+      );
     }
     assert.equal(await instanceRow(page, 'ghost').count(), 0);
 
@@ -258,15 +286,29 @@ describe('web console: registered real hosts', () => {
     const menu = page.getByRole('menu', { name: 'Actions for web-a' });
     await menu.waitFor();
     const labels = (await menu.getByRole('menuitem').allTextContents()).map((t) => t.trim());
-    for (const power of ['Start', 'Stop', 'Restart', 'Reset Password']) assert.ok(!labels.some((l) => l.startsWith(power)), `no ${power} for a host (${labels.join(', ')})`);
+    for (const power of ['Start', 'Stop', 'Restart', 'Reset Password'])
+      assert.ok(!labels.some((l) => l.startsWith(power)), `no ${power} for a host (${labels.join(', ')})`);
     await menu.getByRole('menuitem', { name: /^Bind Key Pair/ }).click();
     const d = dialog();
     await d.getByRole('heading', { name: 'Bind Key Pair' }).waitFor();
-    await d.getByText('Not for a registered host: keyfleet never restarts it, so a change is applied live only.').waitFor();
-    assert.equal(await d.getByRole('radio', { name: /At the next restart/ }).isDisabled(), true, 'at the next restart is not offered');
+    await d
+      .getByText('Not for a registered host: keyfleet never restarts it, so a change is applied live only.')
+      .waitFor();
+    assert.equal(
+      await d.getByRole('radio', { name: /At the next restart/ }).isDisabled(),
+      true,
+      'at the next restart is not offered',
+    );
     assert.equal(await d.getByRole('radio', { name: /Now, live over SSH/ }).isChecked(), true, 'live is the mode');
-    assert.equal(await d.getByRole('radio', { name: /management key \(held by keyfleet\)/ }).isChecked(), true, "the host's management key is the default credential");
-    assert.match((await d.textContent())!, new RegExp(`${host1.home.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/\\.ssh/authorized_keys`));
+    assert.equal(
+      await d.getByRole('radio', { name: /management key \(held by keyfleet\)/ }).isChecked(),
+      true,
+      "the host's management key is the default credential",
+    );
+    assert.match(
+      (await d.textContent())!,
+      new RegExp(`${host1.home.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/\\.ssh/authorized_keys`),
+    );
     await d.getByRole('button', { name: 'Cancel' }).click();
     await dialog().waitFor({ state: 'detached' });
   });

@@ -17,7 +17,8 @@ const USER = 'dev-ops';
 const USER_PASSWORD = 'Dev-Ops-Pass-01';
 const POLICY = 'describe-key-pairs';
 const KEY = 'shared-key';
-const SHOTS = process.env.KEYFLEET_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : null;
+const SHOTS =
+  process.env.KEYFLEET_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../../docs/screenshots') : null;
 
 describe('console identity (account administrators)', () => {
   let kf: Keyfleet;
@@ -42,7 +43,13 @@ describe('console identity (account administrators)', () => {
   });
 
   afterEach(async () => {
-    if (await page?.getByRole('dialog').isVisible().catch(() => false)) await page.keyboard.press('Escape');
+    if (
+      await page
+        ?.getByRole('dialog')
+        .isVisible()
+        .catch(() => false)
+    )
+      await page.keyboard.press('Escape');
   });
 
   after(async () => {
@@ -55,7 +62,9 @@ describe('console identity (account administrators)', () => {
   const shot = async (name: string) => {
     if (!SHOTS) return;
     // the toasts of earlier steps would cover the picture
-    await page.evaluate(() => document.querySelector<HTMLElement>('.toasts')?.style.setProperty('visibility', 'hidden'));
+    await page.evaluate(() =>
+      document.querySelector<HTMLElement>('.toasts')?.style.setProperty('visibility', 'hidden'),
+    );
     await page.screenshot({ path: path.join(SHOTS, name) });
     await page.evaluate(() => document.querySelector<HTMLElement>('.toasts')?.style.removeProperty('visibility'));
   };
@@ -71,7 +80,9 @@ describe('console identity (account administrators)', () => {
     await dialog().getByRole('button', { name: 'Create user' }).click();
     await dialog().getByText('Enter a user name.').waitFor(); // checked in the browser first
     await dialog().getByLabel('User name').fill(USER);
-    await dialog().getByLabel(/Console password/).fill(USER_PASSWORD);
+    await dialog()
+      .getByLabel(/Console password/)
+      .fill(USER_PASSWORD);
     await dialog().getByRole('button', { name: 'Create user' }).click();
     await dialog().waitFor({ state: 'detached' });
     const row = page.locator(`tr[data-user="${USER}"]`);
@@ -92,7 +103,10 @@ describe('console identity (account administrators)', () => {
     accessKeyId = (await d.getByTestId('access-key-id').innerText()).trim();
     accessKeySecret = (await d.getByTestId('access-key-secret-value').innerText()).trim();
     assert.ok(accessKeyId.length > 8 && accessKeySecret.length > 16);
-    assert.ok(await d.getByRole('button', { name: 'Copy secret' }).evaluate((b) => b === document.activeElement), 'focus starts on Copy secret');
+    assert.ok(
+      await d.getByRole('button', { name: 'Copy secret' }).evaluate((b) => b === document.activeElement),
+      'focus starts on Copy secret',
+    );
     await shot('identity-access-key-secret-1280.png');
     // the key works: it signs API calls
     const keyApi = new Api(url);
@@ -121,7 +135,9 @@ describe('console identity (account administrators)', () => {
     await dialog().getByLabel('Policy name').fill(POLICY);
     await doc.fill('{ "Statement": [ { "Effect": "Allow", ');
     await dialog().getByRole('button', { name: 'Create policy' }).click();
-    await dialog().getByText(/^Not valid JSON/).waitFor();
+    await dialog()
+      .getByText(/^Not valid JSON/)
+      .waitFor();
     // (the console itself needs ecs:DescribeRegions to load its region list)
     // valid JSON the server refuses: its Policy.Malformed message is shown
     await doc.fill(JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'ecs:NoSuchAction', Resource: '*' }] }));
@@ -130,8 +146,19 @@ describe('console identity (account administrators)', () => {
     await alert.waitFor();
     assert.match(await alert.innerText(), /Policy\.Malformed/);
     assert.match(await alert.innerText(), /The policy document is not valid/);
-    await doc.fill(JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['ecs:DescribeRegions', 'ecs:DescribeKeyPairs'], Resource: '*' }] }, null, 2));
-    await dialog().getByLabel(/Description/).fill('List key pairs only');
+    await doc.fill(
+      JSON.stringify(
+        {
+          Version: '1',
+          Statement: [{ Effect: 'Allow', Action: ['ecs:DescribeRegions', 'ecs:DescribeKeyPairs'], Resource: '*' }],
+        },
+        null,
+        2,
+      ),
+    );
+    await dialog()
+      .getByLabel(/Description/)
+      .fill('List key pairs only');
     await dialog().getByRole('button', { name: 'Create policy' }).click();
     await dialog().waitFor({ state: 'detached' });
     const row = page.locator(`tr[data-policy="${POLICY}"]`);
@@ -162,7 +189,11 @@ describe('console identity (account administrators)', () => {
     await err.waitFor();
     assert.match(await err.innerText(), /not allowed to perform 'instance:Describe'/);
     assert.match(await err.innerText(), /Auth\.Forbidden/);
-    assert.equal(await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count(), 0, 'no Identity area for a non-admin');
+    assert.equal(
+      await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count(),
+      0,
+      'no Identity area for a non-admin',
+    );
 
     await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Key Pairs' }).click();
     await p.getByRole('heading', { name: 'Key Pairs', level: 1 }).waitFor();
@@ -202,14 +233,21 @@ describe('console identity (account administrators)', () => {
     await page.getByRole('button', { name: `Delete ${POLICY}` }).click();
     // Still attached to the user: refused, with who has it; ticking "detach" deletes it.
     await dialog().getByRole('button', { name: 'Delete policy' }).click();
-    await dialog().getByText(new RegExp(`attached to 1 user \\(${USER}\\)`)).waitFor();
+    await dialog()
+      .getByText(new RegExp(`attached to 1 user \\(${USER}\\)`))
+      .waitFor();
     await page.getByRole('navigation', { name: 'Identity' }).waitFor();
     assert.equal(await page.locator(`tr[data-policy="${POLICY}"]`).count(), 1, 'nothing deleted');
-    await dialog().getByRole('checkbox', { name: /Detach it from every user and group/ }).check();
+    await dialog()
+      .getByRole('checkbox', { name: /Detach it from every user and group/ })
+      .check();
     await dialog().getByRole('button', { name: 'Delete policy' }).click();
     await dialog().waitFor({ state: 'detached' });
     await page.getByRole('heading', { name: 'No policies' }).waitFor();
-    await page.getByRole('status').filter({ hasText: `Policy ${POLICY} deleted` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Policy ${POLICY} deleted` })
+      .waitFor();
     assert.deepEqual(errors, []);
   });
 });

@@ -39,7 +39,10 @@ describe('console mount', () => {
   test('a build is served: hashed assets cached for a year, index.html no-cache for every client route', async () => {
     const dist = tempDir();
     fs.mkdirSync(path.join(dist, 'assets'));
-    fs.writeFileSync(path.join(dist, 'index.html'), '<!doctype html><script type="module" src="/console/assets/index-abc123.js"></script>');
+    fs.writeFileSync(
+      path.join(dist, 'index.html'),
+      '<!doctype html><script type="module" src="/console/assets/index-abc123.js"></script>',
+    );
     fs.writeFileSync(path.join(dist, 'assets/index-abc123.js'), 'console.log(1)');
     fs.writeFileSync(path.join(dist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
     const app = await serve(dist);
@@ -49,7 +52,13 @@ describe('console mount', () => {
     assert.equal(redirect.statusCode, 302);
     assert.equal(redirect.headers.location, '/console/?region=cn-shanghai');
 
-    for (const url of ['/console/', '/console/instances', '/console/tasks/1234-abcd', '/console/index.html', '/console/key-pairs?x=1']) {
+    for (const url of [
+      '/console/',
+      '/console/instances',
+      '/console/tasks/1234-abcd',
+      '/console/index.html',
+      '/console/key-pairs?x=1',
+    ]) {
       const r = await app.inject({ url });
       assert.equal(r.statusCode, 200, url);
       assert.match(r.body, /index-abc123\.js/, url);
@@ -72,7 +81,11 @@ describe('console mount', () => {
     }
     assert.equal((await app.inject({ url: '/console/instances', method: 'POST' })).statusCode, 405);
     fs.writeFileSync(path.join(dist, '..', 'secret.txt'), 'outside the build');
-    for (const url of ['/console/../secret.txt', '/console/%2e%2e/secret.txt', '/console/assets/%2e%2e/%2e%2e/secret.txt']) {
+    for (const url of [
+      '/console/../secret.txt',
+      '/console/%2e%2e/secret.txt',
+      '/console/assets/%2e%2e/%2e%2e/secret.txt',
+    ]) {
       assert.doesNotMatch((await app.inject({ url })).body, /outside the build/, url);
     }
   });

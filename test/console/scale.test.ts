@@ -39,7 +39,10 @@ describe('instances page with 10,000 instances', () => {
     const t0 = Date.now();
     // Created stopped: 10,000 simulated machines need no SSH listeners to be listed, searched and paged.
     for (let k = 0; k < FLEET / 1000; k++) {
-      await api.run({ imageId: LINUX_IMAGE, amount: 1000, name: `r${String(k).padStart(2, '0')}`, start: false }, 'cn-shanghai');
+      await api.run(
+        { imageId: LINUX_IMAGE, amount: 1000, name: `r${String(k).padStart(2, '0')}`, start: false },
+        'cn-shanghai',
+      );
     }
     timings.createFleetMs = Date.now() - t0;
     // The simulator prepares each new machine's disk (host key, rootfs) after answering. While it does, the console
@@ -48,7 +51,7 @@ describe('instances page with 10,000 instances', () => {
     // not the fleet being provisioned.
     let slowestLoadMs = 0;
     let loadsWhileProvisioning = 0;
-    for (const deadline = Date.now() + 180_000; ;) {
+    for (const deadline = Date.now() + 180_000; ; ) {
       const pending = await api.call('GET', '/api/v1/regions/cn-shanghai/instances?limit=1&status=Pending');
       if (pending.total === 0) break;
       if (Date.now() > deadline) throw new Error(`${pending.total} instances still Pending after 3 minutes`);
@@ -57,8 +60,14 @@ describe('instances page with 10,000 instances', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     timings.slowestLoadWhileProvisioningMs = slowestLoadMs;
-    assert.ok(slowestLoadMs < 2000, `the console's page and script took ${slowestLoadMs} ms to load while the fleet was provisioned`);
-    assert.ok(loadsWhileProvisioning >= 3, `the console was loaded ${loadsWhileProvisioning} times while the fleet was provisioned`);
+    assert.ok(
+      slowestLoadMs < 2000,
+      `the console's page and script took ${slowestLoadMs} ms to load while the fleet was provisioned`,
+    );
+    assert.ok(
+      loadsWhileProvisioning >= 3,
+      `the console was loaded ${loadsWhileProvisioning} times while the fleet was provisioned`,
+    );
     timings.provisionedMs = Date.now() - t0;
     const provisioned = await api.call('GET', '/api/v1/regions/cn-shanghai/instances?limit=1&status=Stopped');
     assert.equal(provisioned.total, FLEET, 'every machine rests Stopped once provisioned');
@@ -70,7 +79,8 @@ describe('instances page with 10,000 instances', () => {
   });
 
   after(async () => {
-    if (process.env.KEYFLEET_CONSOLE_TIMINGS) fs.writeFileSync(process.env.KEYFLEET_CONSOLE_TIMINGS, JSON.stringify(timings, null, 2) + '\n');
+    if (process.env.KEYFLEET_CONSOLE_TIMINGS)
+      fs.writeFileSync(process.env.KEYFLEET_CONSOLE_TIMINGS, JSON.stringify(timings, null, 2) + '\n');
     await browser?.close();
     await kf?.close();
   });
@@ -81,11 +91,15 @@ describe('instances page with 10,000 instances', () => {
     await page.locator('table tbody tr').first().waitFor();
     await page.getByText('1–20 of 10,000', { exact: true }).waitFor();
     timings.firstRenderWallMs = Date.now() - start;
-    const mark = await page.evaluate(() => performance.getEntriesByName('kf:instances-first-render')[0]?.startTime ?? null);
+    const mark = await page.evaluate(
+      () => performance.getEntriesByName('kf:instances-first-render')[0]?.startTime ?? null,
+    );
     assert.ok(mark !== null, 'the page marks its first render');
     timings.firstRenderMs = Math.round(mark);
     assert.equal(await page.locator('table tbody tr').count(), 20, 'one page of rows is rendered, not the fleet');
-    t.diagnostic(`first render: ${timings.firstRenderMs} ms after navigation start (wall ${timings.firstRenderWallMs} ms)`);
+    t.diagnostic(
+      `first render: ${timings.firstRenderMs} ms after navigation start (wall ${timings.firstRenderWallMs} ms)`,
+    );
     assert.ok(timings.firstRenderMs < 5000, `first render took ${timings.firstRenderMs} ms`);
   });
 
@@ -120,7 +134,13 @@ describe('instances page with 10,000 instances', () => {
     assert.equal(await page.locator('table tbody tr').count(), 20);
     t.diagnostic(`last page: ${timings.lastPageWallMs} ms`);
     // The page stays responsive: the main thread answers immediately.
-    const lag = await page.evaluate(() => new Promise<number>((r) => { const s = performance.now(); setTimeout(() => r(performance.now() - s), 0); }));
+    const lag = await page.evaluate(
+      () =>
+        new Promise<number>((r) => {
+          const s = performance.now();
+          setTimeout(() => r(performance.now() - s), 0);
+        }),
+    );
     assert.ok(lag < 200, `event loop lag ${lag} ms`);
   });
 
@@ -130,7 +150,11 @@ describe('instances page with 10,000 instances', () => {
     await page.getByRole('button', { name: 'Bind fleet-key', exact: true }).click();
     const d = page.getByRole('dialog');
     await d.getByText('10,000 found').waitFor();
-    assert.equal(await d.getByRole('list', { name: 'Instances to choose from' }).locator('li').count(), 50, 'the list shows one page');
+    assert.equal(
+      await d.getByRole('list', { name: 'Instances to choose from' }).locator('li').count(),
+      50,
+      'the list shows one page',
+    );
     const start = Date.now();
     await d.getByRole('button', { name: 'Add all 10,000' }).click();
     await d.getByRole('heading', { name: 'Selected (10,000)' }).waitFor();

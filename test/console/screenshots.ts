@@ -23,11 +23,24 @@ const shots: string[] = [];
 try {
   // ---- light scene (cn-hangzhou) ----------------------------------------------------------------------------
   const web = await api.run({ imageId: LINUX_IMAGE, amount: 3, name: 'web', password: PASSWORD });
-  const db = await api.run({ imageId: 'debian_12_6_x64_20G_alibase_20240823.vhd', amount: 2, name: 'db', password: PASSWORD });
+  const db = await api.run({
+    imageId: 'debian_12_6_x64_20G_alibase_20240823.vhd',
+    amount: 2,
+    name: 'db',
+    password: PASSWORD,
+  });
   await api.run({ imageId: WINDOWS_IMAGE, amount: 1, name: 'win-build' });
   await api.run({ imageId: LINUX_IMAGE, amount: 1, name: 'legacy', instanceType: 'ecs.t1.small' });
-  await api.call('POST', '/api/v1/regions/cn-hangzhou/key-pairs', { name: 'ops-laptop', type: 'ed25519', description: 'Operations team laptop' });
-  await api.call('POST', '/api/v1/regions/cn-hangzhou/key-pairs', { name: 'deploy-rsa', type: 'rsa', description: 'CI deploy key' });
+  await api.call('POST', '/api/v1/regions/cn-hangzhou/key-pairs', {
+    name: 'ops-laptop',
+    type: 'ed25519',
+    description: 'Operations team laptop',
+  });
+  await api.call('POST', '/api/v1/regions/cn-hangzhou/key-pairs', {
+    name: 'deploy-rsa',
+    type: 'rsa',
+    description: 'CI deploy key',
+  });
   const imported = await sshKeygen('ed25519', 'alice@workstation');
   await api.call('POST', '/api/v1/regions/cn-hangzhou/key-pairs', { name: 'alice', publicKey: imported.publicKey });
   await api.waitStatus([...web, ...db], 'Running');
@@ -50,7 +63,10 @@ try {
   const go = async (p: Page, where: string, heading: string) => {
     await p.goto(`${kf.url}/console${where}`);
     await p.getByRole('heading', { name: heading, level: 1 }).waitFor();
-    await p.locator('.state-loading').waitFor({ state: 'detached' }).catch(() => undefined);
+    await p
+      .locator('.state-loading')
+      .waitFor({ state: 'detached' })
+      .catch(() => undefined);
   };
 
   await page.goto(`${kf.url}/console/`);
@@ -78,7 +94,10 @@ try {
   await page.getByRole('button', { name: 'Later' }).click();
 
   await go(page, '/key-pairs', 'Key Pairs');
-  await page.locator('tr[data-key-pair="alice"]').getByText(/instance/).waitFor();
+  await page
+    .locator('tr[data-key-pair="alice"]')
+    .getByText(/instance/)
+    .waitFor();
   await shot('key-pairs-1280');
   await page.getByRole('button', { name: 'Create Key Pair' }).first().click();
   await page.getByRole('dialog').getByLabel('Name').fill('new-laptop');
@@ -86,8 +105,14 @@ try {
   await page.keyboard.press('Escape');
   await page.getByRole('button', { name: 'Import Key Pair' }).first().click();
   await page.getByRole('dialog').getByLabel('Name').fill('bob');
-  await page.getByRole('dialog').getByLabel('Public key', { exact: true }).fill((await sshKeygen('ed25519', 'bob@laptop')).publicKey);
-  await page.getByRole('dialog').getByText(/Valid ED25519/).waitFor();
+  await page
+    .getByRole('dialog')
+    .getByLabel('Public key', { exact: true })
+    .fill((await sshKeygen('ed25519', 'bob@laptop')).publicKey);
+  await page
+    .getByRole('dialog')
+    .getByText(/Valid ED25519/)
+    .waitFor();
   await shot('key-pairs-import-1280');
   await page.keyboard.press('Escape');
   await page.getByRole('button', { name: 'Bind ops-laptop', exact: true }).click();
@@ -104,7 +129,10 @@ try {
   await shot('key-pairs-bind-result-1280');
   await d.getByRole('button', { name: 'Restart later' }).click();
   await page.getByRole('button', { name: 'Delete deploy-rsa', exact: true }).click();
-  await page.getByRole('dialog').getByText(/unbind it first/).waitFor();
+  await page
+    .getByRole('dialog')
+    .getByText(/unbind it first/)
+    .waitFor();
   await shot('key-pairs-delete-refused-1280');
   await page.keyboard.press('Escape');
 
@@ -132,7 +160,12 @@ try {
   await phone.locator('tr[data-key-pair="alice"]').waitFor();
   await shot('key-pairs-390', phone);
   await phone.getByRole('button', { name: 'Unbind ops-laptop', exact: true }).click();
-  await phone.getByRole('dialog').getByRole('list', { name: 'Instances to choose from' }).locator('li').first().waitFor();
+  await phone
+    .getByRole('dialog')
+    .getByRole('list', { name: 'Instances to choose from' })
+    .locator('li')
+    .first()
+    .waitFor();
   await shot('key-pairs-unbind-transfer-390', phone);
   await phone.keyboard.press('Escape');
   await go(phone, '/tasks', 'Tasks');

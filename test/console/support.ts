@@ -16,9 +16,19 @@ export const DIST = path.join(ROOT, 'dist/console');
 /** Builds the console when dist/console is missing (npm test builds it before the tests). */
 export function ensureConsoleBuilt(): void {
   if (fs.existsSync(path.join(DIST, 'index.html'))) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/console/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(ROOT, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      'src/console/vite.config.ts',
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
 }
-
 
 export interface Browser {
   context: BrowserContext;
@@ -28,7 +38,8 @@ export interface Browser {
 
 /** Launches Debian's Chromium; a missing browser is a failure (scripts/test-deps.sh installs it), never a skip. */
 export async function launch(viewport = { width: 1280, height: 800 }): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (scripts/test-deps.sh does it as root).`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (scripts/test-deps.sh does it as root).`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-chromium-'));
   const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-downloads-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -39,7 +50,16 @@ export async function launch(viewport = { width: 1280, height: 800 }): Promise<B
     downloadsPath: downloads,
     locale: 'en-US',
     timezoneId: 'UTC',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   context.setDefaultTimeout(15_000);
   return {
@@ -64,7 +84,9 @@ export async function signIn(page: Page, url: string, password = ADMIN_PASSWORD)
 
 /** The table row of an instance, found by its name. */
 export function instanceRow(page: Page, name: string) {
-  return page.locator('table tbody tr').filter({ has: page.locator('.cell-main', { hasText: new RegExp(`^${name}$`) }) });
+  return page
+    .locator('table tbody tr')
+    .filter({ has: page.locator('.cell-main', { hasText: new RegExp(`^${name}$`) }) });
 }
 
 /** Collects page errors and failed console messages so a test can assert that none happened. */
@@ -72,7 +94,11 @@ export function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of (4\d\d|503)/.test(m.text())) errors.push(`console: ${m.text()}`);
+    if (
+      m.type() === 'error' &&
+      !/Failed to load resource: the server responded with a status of (4\d\d|503)/.test(m.text())
+    )
+      errors.push(`console: ${m.text()}`);
   });
   return errors;
 }

@@ -55,8 +55,22 @@ function helpersFor(target: () => SshdTarget): TargetHelpers {
     },
     ep,
     query: (key) => publickeyQueryAccepted(ep(), key.publicKey),
-    run: (key, command) => sshRun({ host: target().address, port: target().port, user: target().user, identityFile: key.privateKeyPath, command }),
-    withPassword: (command) => sshRun({ host: target().address, port: target().port, user: target().user, password: target().password, command }),
+    run: (key, command) =>
+      sshRun({
+        host: target().address,
+        port: target().port,
+        user: target().user,
+        identityFile: key.privateKeyPath,
+        command,
+      }),
+    withPassword: (command) =>
+      sshRun({
+        host: target().address,
+        port: target().port,
+        user: target().user,
+        password: target().password,
+        command,
+      }),
     keyBody: (key) => key.publicKey.split(' ').slice(0, 2).join(' '),
     setKeys: (...lines) => target().setAuthorizedKeys(lines.join('\n') + '\n'),
   };

@@ -38,7 +38,16 @@ onEachTarget((h) => {
     test('from="pattern-list": the client address must match, a negated match refuses', async () => {
       const allowed = ['127.0.0.1', '127.0.0.*', '127.0.0.0/8', '!10.0.0.1,127.*', '10.0.0.1,127.0.0.1', '*'];
       // 127.0.0.1/8 and /33 are malformed blocks (host bits set, mask too long): the whole list is an error.
-      const refused = ['10.9.8.7', '127.0.0.2', '10.0.0.0/8', '!127.0.0.1,*', '127.*,!127.0.0.1', '127.0.0.1/33', '127.0.0.1/8', '*,127.0.0.1/8'];
+      const refused = [
+        '10.9.8.7',
+        '127.0.0.2',
+        '10.0.0.0/8',
+        '!127.0.0.1,*',
+        '127.*,!127.0.0.1',
+        '127.0.0.1/33',
+        '127.0.0.1/8',
+        '*,127.0.0.1/8',
+      ];
       for (const pattern of allowed) {
         await setKeys(`from="${pattern}" ${alice.publicKey}`);
         assert.equal(await query(alice), true, `from="${pattern}" allows 127.0.0.1`);
@@ -74,7 +83,11 @@ onEachTarget((h) => {
     });
 
     test('an unknown option makes the line invalid; environment= is accepted and ignored (PermitUserEnvironment no)', async () => {
-      await setKeys(`frobnicate ${bob.publicKey}`, `no-frob="x" ${bob.publicKey}`, `environment="LANG=C" ${alice.publicKey}`);
+      await setKeys(
+        `frobnicate ${bob.publicKey}`,
+        `no-frob="x" ${bob.publicKey}`,
+        `environment="LANG=C" ${alice.publicKey}`,
+      );
       assert.equal(await query(bob), false);
       assert.equal(await query(alice), true);
     });
@@ -82,7 +95,10 @@ onEachTarget((h) => {
     test('KNOWN DIFFERENCE: environment= under PermitUserEnvironment yes is not simulated, so the simulation refuses the key', async () => {
       await h.t.writeDropIn('50-env.conf', 'PermitUserEnvironment yes\n');
       await h.t.reload();
-      await setKeys(`environment="KF_CONTRACT=1" ${alice.publicKey}`, `no-port-forwarding,verify-required ${bob.publicKey}`);
+      await setKeys(
+        `environment="KF_CONTRACT=1" ${alice.publicKey}`,
+        `no-port-forwarding,verify-required ${bob.publicKey}`,
+      );
       // OpenSSH sets the variable for the session; the simulated sshd fails closed instead of ignoring the option.
       assert.equal(await query(alice), h.t.name !== 'simulated sshd');
       assert.equal(await query(bob), true, 'options that only restrict what the simulation lacks are accepted by both');
@@ -99,10 +115,22 @@ onEachTarget((h) => {
       };
       assert.deepEqual(
         await verdicts(
-          'command="a",command="b"', 'from="127.0.0.1",from="127.0.0.1"', 'expiry-time="29990101Z",expiry-time="20000101Z"',
-          'environment="NO_EQUALS"', 'environment="BAD-NAME=1"', 'cert-authority', 'principals="alice"', 'principals="a",principals="b"',
+          'command="a",command="b"',
+          'from="127.0.0.1",from="127.0.0.1"',
+          'expiry-time="29990101Z",expiry-time="20000101Z"',
+          'environment="NO_EQUALS"',
+          'environment="BAD-NAME=1"',
+          'cert-authority',
+          'principals="alice"',
+          'principals="a",principals="b"',
           'no-agent-forwarding,no-port-forwarding,no-X11-forwarding,no-user-rc,permitopen="localhost:80",permitlisten="8080",tunnel="1"',
-          'no-pty,', ',no-pty', ',,pty,,', 'no-ptyx', 'no-restrict', 'no-cert-authority', 'no-verify-required,no-touch-required,touch-required',
+          'no-pty,',
+          ',no-pty',
+          ',,pty,,',
+          'no-ptyx',
+          'no-restrict',
+          'no-cert-authority',
+          'no-verify-required,no-touch-required,touch-required',
         ),
         {
           'command="a",command="b"': false,

@@ -16,10 +16,20 @@ export interface Endpoint {
 const READY_TIMEOUT_MS = 5000;
 
 /** ssh2's authHandler, with `false` (stop trying; ssh2 accepts it, its types do not list it) allowed. */
-type StepwiseAuth = (methodsLeft: string[] | null, partial: boolean | null, next: (method: ssh2.AnyAuthMethod | 'none' | false) => void) => void;
+type StepwiseAuth = (
+  methodsLeft: string[] | null,
+  partial: boolean | null,
+  next: (method: ssh2.AnyAuthMethod | 'none' | false) => void,
+) => void;
 
 function connectStepwise(client: ssh2.Client, ep: Endpoint, authHandler: StepwiseAuth): void {
-  client.connect({ host: ep.address, port: ep.port, username: ep.user, readyTimeout: READY_TIMEOUT_MS, authHandler: authHandler as never });
+  client.connect({
+    host: ep.address,
+    port: ep.port,
+    username: ep.user,
+    readyTimeout: READY_TIMEOUT_MS,
+    authHandler: authHandler as never,
+  });
 }
 
 /** The methods the server lists in its answer to `none` (what `ssh -v` logs as "Authentications that can continue"). */
@@ -72,7 +82,11 @@ export function failuresUntilDisconnect(ep: Endpoint, limit: number): Promise<{ 
  * Logs in with the key, then (if the server wants more) the password: whether that logged in, and what the server
  * answered to the key (partial success or not, and the methods it listed).
  */
-export async function keyThenPassword(ep: Endpoint, privateKeyPath: string, password: string): Promise<{ loggedIn: boolean; afterKey: { partial: boolean; methods: string[] } | null }> {
+export async function keyThenPassword(
+  ep: Endpoint,
+  privateKeyPath: string,
+  password: string,
+): Promise<{ loggedIn: boolean; afterKey: { partial: boolean; methods: string[] } | null }> {
   const privateKey = await fs.readFile(privateKeyPath);
   return new Promise((resolve) => {
     const client = new ssh2.Client();
@@ -97,7 +111,10 @@ export async function keyThenPassword(ep: Endpoint, privateKeyPath: string, pass
 }
 
 /** Tries keyboard-interactive alone, answering every prompt with `answer`: whether it logged in, and what was asked. */
-export function keyboardInteractiveLogin(ep: Endpoint, answer: string): Promise<{ loggedIn: boolean; prompts: ssh2.Prompt[] }> {
+export function keyboardInteractiveLogin(
+  ep: Endpoint,
+  answer: string,
+): Promise<{ loggedIn: boolean; prompts: ssh2.Prompt[] }> {
   return new Promise((resolve) => {
     const client = new ssh2.Client();
     const prompts: ssh2.Prompt[] = [];
@@ -111,7 +128,14 @@ export function keyboardInteractiveLogin(ep: Endpoint, answer: string): Promise<
     });
     client.on('ready', () => done(true));
     client.on('error', () => done(false));
-    client.connect({ host: ep.address, port: ep.port, username: ep.user, tryKeyboard: true, authHandler: ['keyboard-interactive'], readyTimeout: READY_TIMEOUT_MS });
+    client.connect({
+      host: ep.address,
+      port: ep.port,
+      username: ep.user,
+      tryKeyboard: true,
+      authHandler: ['keyboard-interactive'],
+      readyTimeout: READY_TIMEOUT_MS,
+    });
   });
 }
 
@@ -124,7 +148,12 @@ export class ListOnlyAgent extends ssh2.BaseAgent {
   override getIdentities(cb: (err: Error | undefined, keys?: ParsedKey[]) => void): void {
     cb(undefined, [this.key]);
   }
-  override sign(_pubKey: ParsedKey, _data: Buffer, options: unknown, cb?: (err: Error | undefined, signature?: Buffer) => void): void {
+  override sign(
+    _pubKey: ParsedKey,
+    _data: Buffer,
+    options: unknown,
+    cb?: (err: Error | undefined, signature?: Buffer) => void,
+  ): void {
     this.signAttempts++;
     const callback = typeof options === 'function' ? (options as typeof cb) : cb;
     callback?.(new Error('this agent holds no private key'));
@@ -144,13 +173,24 @@ export async function publickeyQueryAccepted(ep: Endpoint, publicKeyLine: string
     };
     client.on('ready', done);
     client.on('error', done);
-    client.connect({ host: ep.address, port: ep.port, username: ep.user, agent, authHandler: ['agent'], readyTimeout: READY_TIMEOUT_MS });
+    client.connect({
+      host: ep.address,
+      port: ep.port,
+      username: ep.user,
+      agent,
+      authHandler: ['agent'],
+      readyTimeout: READY_TIMEOUT_MS,
+    });
   });
   return agent.signAttempts > 0;
 }
 
 /** Logs in with the key, runs `command` with a pty requested: whether the pty was granted, and what the command printed. */
-export async function execWithPty(ep: Endpoint, privateKeyPath: string, command: string): Promise<{ ptyGranted: boolean; output: string }> {
+export async function execWithPty(
+  ep: Endpoint,
+  privateKeyPath: string,
+  command: string,
+): Promise<{ ptyGranted: boolean; output: string }> {
   const privateKey = await fs.readFile(privateKeyPath);
   const client = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {

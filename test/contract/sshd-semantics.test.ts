@@ -41,7 +41,9 @@ onEachTarget((h) => {
     });
 
     test('comments, blank lines, indentation and CRLF are ignored', async () => {
-      await h.t.setAuthorizedKeys(`# managed by hand\n\n   \n#${bob.publicKey}\n  \t${keyBody(alice)} a comment with spaces\r\n`);
+      await h.t.setAuthorizedKeys(
+        `# managed by hand\n\n   \n#${bob.publicKey}\n  \t${keyBody(alice)} a comment with spaces\r\n`,
+      );
       assert.equal(await query(alice), true);
       assert.equal(await query(bob), false, 'a commented-out key is not a key');
     });
@@ -70,7 +72,7 @@ onEachTarget((h) => {
   });
 
   describe('methods offered', () => {
-    test('by default: publickey and password, in OpenSSH\'s order', async () => {
+    test("by default: publickey and password, in OpenSSH's order", async () => {
       assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'password']);
     });
 
@@ -95,14 +97,20 @@ onEachTarget((h) => {
       assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'password', 'keyboard-interactive']);
     });
 
-    test('UsePAM yes: keyboard-interactive asks PAM\'s one Password: prompt and logs in, even under PasswordAuthentication no', async () => {
+    test("UsePAM yes: keyboard-interactive asks PAM's one Password: prompt and logs in, even under PasswordAuthentication no", async () => {
       await h.t.writeDropIn('10-pam.conf', 'UsePAM yes\nKbdInteractiveAuthentication yes\nPasswordAuthentication no\n');
       await h.t.reload();
       assert.deepEqual(await methodsAfterNone(ep()), ['publickey', 'keyboard-interactive']);
       const passwordPrompt = [{ prompt: 'Password: ', echo: false }];
       assert.deepEqual(await keyboardInteractiveLogin(ep(), h.t.password), { loggedIn: true, prompts: passwordPrompt });
-      assert.deepEqual(await keyboardInteractiveLogin(ep(), 'not the password'), { loggedIn: false, prompts: passwordPrompt });
-      assert.deepEqual(await keyboardInteractiveLogin({ ...ep(), user: 'no-such-user' }, h.t.password), { loggedIn: false, prompts: passwordPrompt });
+      assert.deepEqual(await keyboardInteractiveLogin(ep(), 'not the password'), {
+        loggedIn: false,
+        prompts: passwordPrompt,
+      });
+      assert.deepEqual(await keyboardInteractiveLogin({ ...ep(), user: 'no-such-user' }, h.t.password), {
+        loggedIn: false,
+        prompts: passwordPrompt,
+      });
     });
 
     test('UsePAM no: keyboard-interactive is offered but has no device to ask with, so it never logs in', async () => {
@@ -119,15 +127,27 @@ onEachTarget((h) => {
       assert.deepEqual(await methodsAfterNone(ep()), ['publickey']);
       const keyOnly = await run(alice, 'true');
       assert.equal(keyOnly.code, 255, 'the key alone does not log in');
-      assert.deepEqual(await keyThenPassword(ep(), alice.privateKeyPath, h.t.password), { loggedIn: true, afterKey: { partial: true, methods: ['password'] } });
-      assert.deepEqual(await keyThenPassword(ep(), alice.privateKeyPath, 'wrong'), { loggedIn: false, afterKey: { partial: true, methods: ['password'] } });
-      assert.deepEqual(await keyThenPassword(ep(), bob.privateKeyPath, h.t.password), { loggedIn: false, afterKey: { partial: false, methods: ['publickey'] } });
+      assert.deepEqual(await keyThenPassword(ep(), alice.privateKeyPath, h.t.password), {
+        loggedIn: true,
+        afterKey: { partial: true, methods: ['password'] },
+      });
+      assert.deepEqual(await keyThenPassword(ep(), alice.privateKeyPath, 'wrong'), {
+        loggedIn: false,
+        afterKey: { partial: true, methods: ['password'] },
+      });
+      assert.deepEqual(await keyThenPassword(ep(), bob.privateKeyPath, h.t.password), {
+        loggedIn: false,
+        afterKey: { partial: false, methods: ['publickey'] },
+      });
     });
 
     test('MaxAuthTries: the attempt that reaches the limit is answered by a disconnect, not a failure', async () => {
       await h.t.writeDropIn('50-tries.conf', 'MaxAuthTries 3\n');
       await h.t.reload();
-      assert.deepEqual(await failuresUntilDisconnect(ep(), 10), { failures: 2, error: 'Too many authentication failures' });
+      assert.deepEqual(await failuresUntilDisconnect(ep(), 10), {
+        failures: 2,
+        error: 'Too many authentication failures',
+      });
     });
 
     test('the list does not depend on the account: an unknown user, and root under PermitRootLogin prohibit-password, see it all', async () => {
@@ -160,10 +180,10 @@ onEachTarget((h) => {
       assert.equal(await passwordOffered(), true);
     });
 
-    test('a drop-in beats the main file\'s later line; a main-file line above the Include beats the drop-in', async () => {
+    test("a drop-in beats the main file's later line; a main-file line above the Include beats the drop-in", async () => {
       await h.t.writeDropIn('50-b.conf', 'PasswordAuthentication no\n');
       await h.t.reload();
-      assert.equal(await passwordOffered(), false, 'the drop-in\'s no wins over the main file\'s yes below the Include');
+      assert.equal(await passwordOffered(), false, "the drop-in's no wins over the main file's yes below the Include");
       await h.t.prependMainConfig('PasswordAuthentication yes');
       await h.t.reload();
       assert.equal(await passwordOffered(), true, 'a line above the Include is read first');
@@ -177,7 +197,7 @@ onEachTarget((h) => {
   });
 
   describe('AuthorizedKeysFile', () => {
-    const useKeysFiles = async (value: string) => {
+    const configureKeysFiles = async (value: string) => {
       await h.t.writeDropIn('50-keys.conf', `AuthorizedKeysFile ${value}\n`);
       await h.t.reload();
     };
@@ -185,17 +205,17 @@ onEachTarget((h) => {
     test('another file replaces authorized_keys; several files are all read; none reads nothing', async () => {
       await setKeys(alice.publicKey);
       await h.t.writeSshFile('other_keys', `${bob.publicKey}\n`);
-      await useKeysFiles('.ssh/other_keys');
+      await configureKeysFiles('.ssh/other_keys');
       assert.deepEqual([await query(alice), await query(bob)], [false, true]);
-      await useKeysFiles('.ssh/authorized_keys .ssh/other_keys');
+      await configureKeysFiles('.ssh/authorized_keys .ssh/other_keys');
       assert.deepEqual([await query(alice), await query(bob)], [true, true]);
-      await useKeysFiles('none');
+      await configureKeysFiles('none');
       assert.deepEqual([await query(alice), await query(bob)], [false, false]);
     });
 
     test('%h, %u and %% expand; a missing file is simply skipped', async () => {
       await h.t.writeSshFile(`keys_${h.t.user}_%`, `${alice.publicKey}\n`);
-      await useKeysFiles('.ssh/missing %h/.ssh/keys_%u_%%');
+      await configureKeysFiles('.ssh/missing %h/.ssh/keys_%u_%%');
       assert.equal(await query(alice), true);
     });
   });
@@ -203,14 +223,14 @@ onEachTarget((h) => {
   test('RevokedKeys: a listed key is refused; an unreadable file refuses every key; none checks nothing', async () => {
     await setKeys(alice.publicKey, bob.publicKey);
     const revoked = await h.t.writeConfigFile('revoked.keys', `# revoked\n${bob.publicKey}\n`);
-    const useRevoked = async (value: string) => {
+    const configureRevokedKeys = async (value: string) => {
       await h.t.writeDropIn('50-revoked.conf', `RevokedKeys ${value}\n`);
       await h.t.reload();
       return [await query(alice), await query(bob)];
     };
-    assert.deepEqual(await useRevoked(revoked), [true, false]);
-    assert.deepEqual(await useRevoked(`${revoked}.missing`), [false, false]);
-    assert.deepEqual(await useRevoked('none'), [true, true]);
+    assert.deepEqual(await configureRevokedKeys(revoked), [true, false]);
+    assert.deepEqual(await configureRevokedKeys(`${revoked}.missing`), [false, false]);
+    assert.deepEqual(await configureRevokedKeys('none'), [true, true]);
   });
 
   describe('AllowUsers, DenyUsers, AllowGroups, DenyGroups', () => {
@@ -237,7 +257,7 @@ onEachTarget((h) => {
       assert.deepEqual(await accessFor(`AllowUsers nobody ${h.t.user}@127.0.0.0/8`), allowed);
     });
 
-    test('groups: the user\'s primary group is matched by name', async () => {
+    test("groups: the user's primary group is matched by name", async () => {
       await setKeys(alice.publicKey);
       assert.deepEqual(await accessFor(`DenyGroups ${h.t.group}`), refused);
       assert.deepEqual(await accessFor('DenyGroups no-such-group'), allowed);
@@ -252,9 +272,9 @@ onEachTarget((h) => {
       assert.equal(await query(alice), true, 'control: 0644 is fine');
       // Debian's patch to secure_permissions: group-writable is harmless when the user is the group's only member.
       await h.t.setAuthorizedKeys(`${alice.publicKey}\n`, 0o664);
-      assert.equal(await query(alice), true, 'group-writable file, the user\'s private group');
+      assert.equal(await query(alice), true, "group-writable file, the user's private group");
       await h.t.chmodSshDir(0o770);
-      assert.equal(await query(alice), true, 'group-writable ~/.ssh, the user\'s private group');
+      assert.equal(await query(alice), true, "group-writable ~/.ssh, the user's private group");
       await h.t.chmodSshDir(0o700);
       await h.t.setAuthorizedKeys(`${alice.publicKey}\n`, 0o602);
       assert.equal(await query(alice), false, 'world-writable file');

@@ -91,7 +91,8 @@ async function startSimulatedTarget(): Promise<SshdTarget> {
       await writeWithMode(path.join(dropInDir, name), content, 0o644);
       return `/etc/ssh/sshd_config.d/${name}`;
     },
-    prependMainConfig: async (lines) => writeWithMode(file('/etc/ssh/sshd_config'), `${lines.trimEnd()}\n${mainConfig}`, 0o644),
+    prependMainConfig: async (lines) =>
+      writeWithMode(file('/etc/ssh/sshd_config'), `${lines.trimEnd()}\n${mainConfig}`, 0o644),
     // The simulated sshd reads its files at every login: a reload has nothing to do.
     reload: async () => {},
     async restart() {

@@ -34,7 +34,8 @@ function plan(current: string | null, desired: ManagedKey[]) {
   const again = planAuthorizedKeys(result.content, desired);
   assert.equal(again.changed, false, 'planning the result again must change nothing');
   assert.equal(again.content, result.content);
-  if (result.changed) assert.ok(result.content === '' || result.content.endsWith('\n'), 'a rewritten file ends with a newline');
+  if (result.changed)
+    assert.ok(result.content === '' || result.content.endsWith('\n'), 'a rewritten file ends with a newline');
   return result;
 }
 
@@ -150,7 +151,11 @@ describe('planAuthorizedKeys: lines keyfleet did not write', () => {
     const unbound = plan(bound.content, []);
     assert.equal(unbound.content, `${hand}\n`, 'the hand-added copy stays: keyfleet only removes its own line');
     assert.deepEqual(unbound.removed, [ED_A]);
-    assert.deepEqual(unbound.retainedOutside, [ED_A], 'the plan says the removed key still works through the hand-added line');
+    assert.deepEqual(
+      unbound.retainedOutside,
+      [ED_A],
+      'the plan says the removed key still works through the hand-added line',
+    );
   });
 
   it('reports no retained key when the removed key exists only in the block', () => {
@@ -177,7 +182,14 @@ describe('planAuthorizedKeys: desired keys', () => {
   });
 
   it('refuses a public key that is not a `type base64` line', () => {
-    for (const publicKey of ['', 'ssh-ed25519', 'not-a-type AAAA', `ssh-ed25519 ${ED_A}\nssh-rsa ${RSA_C}`, `no-pty ssh-ed25519 ${ED_A}`, 'ssh-ed25519 AA!A']) {
+    for (const publicKey of [
+      '',
+      'ssh-ed25519',
+      'not-a-type AAAA',
+      `ssh-ed25519 ${ED_A}\nssh-rsa ${RSA_C}`,
+      `no-pty ssh-ed25519 ${ED_A}`,
+      'ssh-ed25519 AA!A',
+    ]) {
       assert.throws(
         () => planAuthorizedKeys(null, [{ keyPairName: 'k', publicKey }]),
         (e: unknown) => isCoreError(e) && e.code === 'PublicKey.Malformed' && !e.message.includes(ED_A),
@@ -273,12 +285,21 @@ describe('parseAuthorizedKeys', () => {
     const content = `# comment\n\n${MANAGED_BEGIN}\n${lineA}\n${MANAGED_END}\ngarbage line\ncommand="unterminated ssh-ed25519 ${HAND}\n`;
     const { entries, managedBlock } = parseAuthorizedKeys(content);
     assert.equal(managedBlock, 'present');
-    assert.deepEqual(entries.map((e) => [e.lineNo, e.base64, e.comment, e.managed]), [[4, ED_A, 'keyfleet:kp-a', true]]);
+    assert.deepEqual(
+      entries.map((e) => [e.lineNo, e.base64, e.comment, e.managed]),
+      [[4, ED_A, 'keyfleet:kp-a', true]],
+    );
   });
 
   it('marks only keyfleet lines inside the block as managed', () => {
     const content = `ssh-ed25519 ${ED_A} keyfleet:kp-a\n${block(lineB)}`;
-    assert.deepEqual(parseAuthorizedKeys(content).entries.map((e) => [e.lineNo, e.managed]), [[1, false], [3, true]]);
+    assert.deepEqual(
+      parseAuthorizedKeys(content).entries.map((e) => [e.lineNo, e.managed]),
+      [
+        [1, false],
+        [3, true],
+      ],
+    );
   });
 
   it('reports an absent block', () => {
@@ -308,10 +329,13 @@ describe('planAuthorizedKeys: CRLF', () => {
 
   it('parses CRLF key lines without the carriage return', () => {
     const { entries } = parseAuthorizedKeys(`ssh-ed25519 ${HAND} me\r\nssh-rsa ${RSA_C}\r\n`);
-    assert.deepEqual(entries.map((e) => [e.raw, e.comment, e.base64]), [
-      [`ssh-ed25519 ${HAND} me`, 'me', HAND],
-      [`ssh-rsa ${RSA_C}`, '', RSA_C],
-    ]);
+    assert.deepEqual(
+      entries.map((e) => [e.raw, e.comment, e.base64]),
+      [
+        [`ssh-ed25519 ${HAND} me`, 'me', HAND],
+        [`ssh-rsa ${RSA_C}`, '', RSA_C],
+      ],
+    );
   });
 });
 
@@ -352,7 +376,8 @@ function generator(seed: number) {
     ])();
     return rnd() < 0.15 ? line + '\r' : line;
   };
-  const desired = (): ManagedKey[] => Array.from({ length: int(4) }, () => ({ keyPairName: name(), publicKey: `ssh-ed25519 ${body()} c` }));
+  const desired = (): ManagedKey[] =>
+    Array.from({ length: int(4) }, () => ({ keyPairName: name(), publicKey: `ssh-ed25519 ${body()} c` }));
   const keyfleetLine = () => `ssh-ed25519 ${body()} keyfleet:${name()}`;
   return { rnd, int, pick, foreignLine, desired, keyfleetLine };
 }
@@ -367,7 +392,8 @@ const keyfleetLinesOf = (keys: ManagedKey[]) => {
   });
 };
 
-const joinLines = (lines: string[], finalNewline: boolean) => (lines.length === 0 ? '' : lines.join('\n') + (finalNewline ? '\n' : ''));
+const joinLines = (lines: string[], finalNewline: boolean) =>
+  lines.length === 0 ? '' : lines.join('\n') + (finalNewline ? '\n' : '');
 
 describe('planAuthorizedKeys: property tests', () => {
   it('200 random files with a well-formed or absent block: foreign lines survive in order, the block is exactly the desired keys', () => {
@@ -376,7 +402,9 @@ describe('planAuthorizedKeys: property tests', () => {
       const foreign = Array.from({ length: g.int(12) }, g.foreignLine);
       const hasBlock = g.rnd() < 0.6;
       const at = g.int(foreign.length + 1);
-      const oldBlock = hasBlock ? [MANAGED_BEGIN, ...Array.from({ length: g.int(3) }, g.keyfleetLine), MANAGED_END] : [];
+      const oldBlock = hasBlock
+        ? [MANAGED_BEGIN, ...Array.from({ length: g.int(3) }, g.keyfleetLine), MANAGED_END]
+        : [];
       const fileLines = [...foreign.slice(0, at), ...oldBlock, ...foreign.slice(at)];
       // A last line that is empty is only a line if a newline follows it.
       const finalNewline = g.rnd() < 0.8 || fileLines.at(-1) === '';
@@ -391,7 +419,11 @@ describe('planAuthorizedKeys: property tests', () => {
       if (r.changed) assert.equal(r.content, joinLines(expected, true), context);
       else assert.equal(r.content, current ?? '', context);
       assert.equal(r.changed, r.content !== (current ?? ''), context);
-      assert.deepEqual(managedKeysIn(r.content), keyfleetLinesOf(want).map((l) => l.split(' ')[1]), context);
+      assert.deepEqual(
+        managedKeysIn(r.content),
+        keyfleetLinesOf(want).map((l) => l.split(' ')[1]),
+        context,
+      );
 
       // Unbinding afterwards gives back exactly the foreign lines.
       const unbound = plan(r.content, []);
@@ -418,7 +450,10 @@ describe('planAuthorizedKeys: property tests', () => {
 
       const want = g.desired();
       const r = plan(current, want);
-      const survivors = r.content.split('\n').slice(0, -1).filter((l) => l !== MANAGED_BEGIN && l !== MANAGED_END && !/ keyfleet:\S+$/.test(l));
+      const survivors = r.content
+        .split('\n')
+        .slice(0, -1)
+        .filter((l) => l !== MANAGED_BEGIN && l !== MANAGED_END && !/ keyfleet:\S+$/.test(l));
       assert.deepEqual(survivors, foreign, `seed ${seed}`);
       assert.equal(parseAuthorizedKeys(r.content).managedBlock, want.length > 0 ? 'present' : 'absent', `seed ${seed}`);
     }

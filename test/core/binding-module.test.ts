@@ -37,8 +37,16 @@ after(() => store.close());
 
 function caller(statements?: unknown[]): Caller {
   return {
-    accountId: 'acc-1', userId: 'u-1', userName: 'alice', isAccountAdmin: !statements, isSystemAdmin: false, accessKeyId: null, sessionId: null,
-    face: 'native', sourceIp: '127.0.0.1', requestId: `req-${++n}`,
+    accountId: 'acc-1',
+    userId: 'u-1',
+    userName: 'alice',
+    isAccountAdmin: !statements,
+    isSystemAdmin: false,
+    accessKeyId: null,
+    sessionId: null,
+    face: 'native',
+    sourceIp: '127.0.0.1',
+    requestId: `req-${++n}`,
     permissions: statements ? compilePermissions([parsePolicyDocument({ Statement: statements })]) : null,
   };
 }
@@ -46,18 +54,57 @@ function caller(statements?: unknown[]): Caller {
 async function seed(count: number, over: Partial<Instance> = {}): Promise<{ keyPair: KeyPair; instances: Instance[] }> {
   const tag = ++n;
   const keyPair: KeyPair = {
-    id: `kp-${tag}`, accountId: 'acc-1', regionId: REGION, name: `web-${tag}`, algorithm: 'ssh-ed25519', bits: 256, publicKey: PUBLIC_KEY,
-    fingerprintMd5: 'MD5:00', fingerprintSha256: 'SHA256:00', resourceGroupId: 'rg-1', tags: [], description: '', createdAt: new Date(0), escrowedPrivateKey: null,
+    id: `kp-${tag}`,
+    accountId: 'acc-1',
+    regionId: REGION,
+    name: `web-${tag}`,
+    algorithm: 'ssh-ed25519',
+    bits: 256,
+    publicKey: PUBLIC_KEY,
+    fingerprintMd5: 'MD5:00',
+    fingerprintSha256: 'SHA256:00',
+    resourceGroupId: 'rg-1',
+    tags: [],
+    description: '',
+    createdAt: new Date(0),
+    escrowedPrivateKey: null,
   };
   await store.transaction((tx) => tx.keyPairs.insert(keyPair));
   const instances: Instance[] = [];
   for (let i = 0; i < count; i++) {
     const id = `i-${tag}x${i}`;
     const inst: Instance = {
-      id, accountId: 'acc-1', regionId: REGION, zoneId: `${REGION}-a`, name: id, hostName: 'h', description: '', imageId: 'img', instanceType: 't', osType: 'linux',
-      osName: 'Linux', status: 'Running', backend: 'sim', address: `127.16.${tag}.${i + 1}`, sshPort: 2222, loginUser: 'root', resourceGroupId: 'rg-1', tags: [],
-      createdAt: new Date(0), updatedAt: new Date(0), keyPairId: null, keyPairName: null, desiredPublicKey: null, pendingPasswordHash: null, appliedPublicKey: null,
-      appliedPasswordLogin: true, pendingRestart: false, hasPassword: true, hostKeySha256: null, startAfterProvision: true, ...over,
+      id,
+      accountId: 'acc-1',
+      regionId: REGION,
+      zoneId: `${REGION}-a`,
+      name: id,
+      hostName: 'h',
+      description: '',
+      imageId: 'img',
+      instanceType: 't',
+      osType: 'linux',
+      osName: 'Linux',
+      status: 'Running',
+      backend: 'sim',
+      address: `127.16.${tag}.${i + 1}`,
+      sshPort: 2222,
+      loginUser: 'root',
+      resourceGroupId: 'rg-1',
+      tags: [],
+      createdAt: new Date(0),
+      updatedAt: new Date(0),
+      keyPairId: null,
+      keyPairName: null,
+      desiredPublicKey: null,
+      pendingPasswordHash: null,
+      appliedPublicKey: null,
+      appliedPasswordLogin: true,
+      pendingRestart: false,
+      hasPassword: true,
+      hostKeySha256: null,
+      startAfterProvision: true,
+      ...over,
     };
     await store.transaction((tx) => tx.instances.insert(inst));
     instances.push(inst);
@@ -68,11 +115,29 @@ async function seed(count: number, over: Partial<Instance> = {}): Promise<{ keyP
 function setup(clock: FakeClock) {
   const fleet = memoryFleet();
   const ids: IdGen = { next: (p) => `${p}${++n}`, uuid: () => `task-${++n}`, random: () => 0.5 };
-  const runner = createTaskRunner({ store, clock, logger: quiet, owner: 'A', concurrency: 8, chunk: 8, leaseMs: 60_000, itemsPerSecond: 0 });
+  const runner = createTaskRunner({
+    store,
+    clock,
+    logger: quiet,
+    owner: 'A',
+    concurrency: 8,
+    chunk: 8,
+    leaseMs: 60_000,
+    itemsPerSecond: 0,
+  });
   const binding = createBindingModule({
-    store, runner, live: fleet, keys: createSshKeyMaterial(), secrets: createSecretBox(randomBytes(32)), authz: createPolicyAuthorizer(),
-    instanceTypes: () => [{ id: 't', cpu: 1, memoryGiB: 1, ioOptimized: true }], clock, ids, regions: [{ id: REGION, localName: 'Hangzhou' }],
-    logger: quiet, liveTimeoutMs: 1_000,
+    store,
+    runner,
+    live: fleet,
+    keys: createSshKeyMaterial(),
+    secrets: createSecretBox(randomBytes(32)),
+    authz: createPolicyAuthorizer(),
+    instanceTypes: () => [{ id: 't', cpu: 1, memoryGiB: 1, ioOptimized: true }],
+    clock,
+    ids,
+    regions: [{ id: REGION, localName: 'Hangzhou' }],
+    logger: quiet,
+    liveTimeoutMs: 1_000,
   });
   return { fleet, runner, binding };
 }
@@ -93,7 +158,14 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     const clock = fakeClock();
     const { binding, runner } = setup(clock);
     const { keyPair, instances } = await seed(3);
-    const task = await binding.submit(caller(), { regionId: REGION, kind: 'bind', keyPairName: keyPair.name, instanceIds: instances.map((i) => i.id), mode: 'on-restart', maxBatch: 50 });
+    const task = await binding.submit(caller(), {
+      regionId: REGION,
+      kind: 'bind',
+      keyPairName: keyPair.name,
+      instanceIds: instances.map((i) => i.id),
+      mode: 'on-restart',
+      maxBatch: 50,
+    });
     const done = await untilFinished(clock, task);
     assert.equal(done.status, 'succeeded');
     for (const inst of instances) {
@@ -103,7 +175,10 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
       assert.equal(now?.appliedPublicKey, null, 'nothing is applied before the restart');
       assert.equal(now?.pendingRestart, true);
       const history = await store.events.forInstance('acc-1', inst.id);
-      assert.deepEqual(history.map((e) => [e.action, e.keyPairName, e.mode]), [['bind', keyPair.name, 'on-restart']]);
+      assert.deepEqual(
+        history.map((e) => [e.action, e.keyPairName, e.mode]),
+        [['bind', keyPair.name, 'on-restart']],
+      );
     }
     await runner.close();
   });
@@ -113,15 +188,35 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     const { binding, runner } = setup(clock);
     const { keyPair, instances } = await seed(2);
     const [allowed, denied] = instances as [Instance, Instance];
-    const limited = caller([{ Effect: 'Allow', Action: 'keypair:Bind', Resource: [`acs:ecs:*:*:instance/${allowed.id}`, 'acs:ecs:*:*:keypair/*'] }]);
-    const task = await binding.submit(limited, { regionId: REGION, kind: 'bind', keyPairName: keyPair.name, instanceIds: [allowed.id, denied.id], mode: 'on-restart', maxBatch: 50 });
+    const limited = caller([
+      {
+        Effect: 'Allow',
+        Action: 'keypair:Bind',
+        Resource: [`acs:ecs:*:*:instance/${allowed.id}`, 'acs:ecs:*:*:keypair/*'],
+      },
+    ]);
+    const task = await binding.submit(limited, {
+      regionId: REGION,
+      kind: 'bind',
+      keyPairName: keyPair.name,
+      instanceIds: [allowed.id, denied.id],
+      mode: 'on-restart',
+      maxBatch: 50,
+    });
     const done = await untilFinished(clock, task);
     assert.equal(done.status, 'partial');
-    assert.deepEqual((await itemsOf(task)).map((i) => [i.instanceId, i.status, i.errorCode]), [
-      [allowed.id, 'succeeded', null],
-      [denied.id, 'failed', 'Auth.Forbidden'],
-    ]);
-    assert.equal((await store.instances.get('acc-1', denied.id))?.keyPairName, null, 'the refused instance is unchanged');
+    assert.deepEqual(
+      (await itemsOf(task)).map((i) => [i.instanceId, i.status, i.errorCode]),
+      [
+        [allowed.id, 'succeeded', null],
+        [denied.id, 'failed', 'Auth.Forbidden'],
+      ],
+    );
+    assert.equal(
+      (await store.instances.get('acc-1', denied.id))?.keyPairName,
+      null,
+      'the refused instance is unchanged',
+    );
     await runner.close();
   });
 
@@ -131,7 +226,15 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     const { keyPair, instances } = await seed(1);
     const inst = instances[0]!;
     fleet.failNext(inst.address, 2);
-    const task = await binding.submit(caller(), { regionId: REGION, kind: 'bind', keyPairName: keyPair.name, instanceIds: [inst.id], mode: 'live', credential: { kind: 'password', password: 'pw' }, maxBatch: 50 });
+    const task = await binding.submit(caller(), {
+      regionId: REGION,
+      kind: 'bind',
+      keyPairName: keyPair.name,
+      instanceIds: [inst.id],
+      mode: 'live',
+      credential: { kind: 'password', password: 'pw' },
+      maxBatch: 50,
+    });
     const done = await untilFinished(clock, task);
     assert.equal(done.status, 'succeeded', JSON.stringify(await itemsOf(task)));
     // random() is 0.5: the jitter factor is exactly 1, so the backoff is the policy's 500 ms, then 1,000 ms.
@@ -140,7 +243,10 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     const now = await store.instances.get('acc-1', inst.id);
     assert.equal(now?.appliedPublicKey, PUBLIC_KEY);
     assert.equal(now?.appliedPasswordLogin, false);
-    assert.match(fleet.files.get(`${inst.address}:/root/.ssh/authorized_keys`)?.content ?? '', /AAAAC3NzaC1lZDI1NTE5AAAAIBm6M7a0r6D3nJ9H1hC4H8Qm2bV0t2cS1o0N8XwYk6rK/);
+    assert.match(
+      fleet.files.get(`${inst.address}:/root/.ssh/authorized_keys`)?.content ?? '',
+      /AAAAC3NzaC1lZDI1NTE5AAAAIBm6M7a0r6D3nJ9H1hC4H8Qm2bV0t2cS1o0N8XwYk6rK/,
+    );
     assert.match((await itemsOf(task))[0]?.note ?? '', /verified by login/);
     await runner.close();
   });
@@ -151,9 +257,20 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     const { keyPair, instances } = await seed(1);
     const inst = instances[0]!;
     fleet.failNext(inst.address, 3);
-    const task = await binding.submit(caller(), { regionId: REGION, kind: 'bind', keyPairName: keyPair.name, instanceIds: [inst.id], mode: 'live', credential: { kind: 'password', password: 'pw' }, maxBatch: 50 });
+    const task = await binding.submit(caller(), {
+      regionId: REGION,
+      kind: 'bind',
+      keyPairName: keyPair.name,
+      instanceIds: [inst.id],
+      mode: 'live',
+      credential: { kind: 'password', password: 'pw' },
+      maxBatch: 50,
+    });
     await untilFinished(clock, task);
-    assert.deepEqual((await itemsOf(task)).map((i) => [i.status, i.errorCode]), [['failed', 'Live.Unreachable']]);
+    assert.deepEqual(
+      (await itemsOf(task)).map((i) => [i.status, i.errorCode]),
+      [['failed', 'Live.Unreachable']],
+    );
     assert.equal(fleet.opened.get(inst.address) ?? 0, 0, 'no session was ever opened');
     const now = await store.instances.get('acc-1', inst.id);
     assert.equal(now?.keyPairName, null);
@@ -167,15 +284,33 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     const { keyPair, instances } = await seed(2);
     const [a, b] = instances as [Instance, Instance];
     fleet.failNext(a.address, 1);
-    const task = await binding.submit(caller(), { regionId: REGION, kind: 'bind', keyPairName: keyPair.name, instanceIds: [a.id], mode: 'live', credential: { kind: 'password', password: 'pw' }, maxBatch: 50 });
+    const task = await binding.submit(caller(), {
+      regionId: REGION,
+      kind: 'bind',
+      keyPairName: keyPair.name,
+      instanceIds: [a.id],
+      mode: 'live',
+      credential: { kind: 'password', password: 'pw' },
+      maxBatch: 50,
+    });
     await settle();
     assert.equal(binding.holdsCredential(task.id), true, 'held while the item waits for its retry');
     await untilFinished(clock, task);
     assert.equal(binding.holdsCredential(task.id), false, 'released when the task ended');
 
-    const without = await binding.submit(caller(), { regionId: REGION, kind: 'bind', keyPairName: keyPair.name, instanceIds: [b.id], mode: 'live', maxBatch: 50 });
+    const without = await binding.submit(caller(), {
+      regionId: REGION,
+      kind: 'bind',
+      keyPairName: keyPair.name,
+      instanceIds: [b.id],
+      mode: 'live',
+      maxBatch: 50,
+    });
     await untilFinished(clock, without);
-    assert.deepEqual((await itemsOf(without)).map((i) => i.errorCode), ['Live.CredentialRequired']);
+    assert.deepEqual(
+      (await itemsOf(without)).map((i) => i.errorCode),
+      ['Live.CredentialRequired'],
+    );
     await runner.close();
   });
 
@@ -185,12 +320,24 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     const { keyPair, instances } = await seed(1);
     const inst = instances[0]!;
     fleet.alsoOffers(inst.address, ['keyboard-interactive']);
-    const task = await binding.submit(caller(), { regionId: REGION, kind: 'bind', keyPairName: keyPair.name, instanceIds: [inst.id], mode: 'live', credential: { kind: 'password', password: 'pw' }, maxBatch: 50 });
+    const task = await binding.submit(caller(), {
+      regionId: REGION,
+      kind: 'bind',
+      keyPairName: keyPair.name,
+      instanceIds: [inst.id],
+      mode: 'live',
+      credential: { kind: 'password', password: 'pw' },
+      maxBatch: 50,
+    });
     await untilFinished(clock, task);
     const [item] = await itemsOf(task);
     assert.equal(item?.errorCode, 'Live.VerificationFailed');
     assert.match(item?.errorMessage ?? '', /password login is still offered/);
-    assert.equal(fleet.files.has(`${inst.address}:/root/.ssh/authorized_keys`), false, 'the key written for the proof was taken back');
+    assert.equal(
+      fleet.files.has(`${inst.address}:/root/.ssh/authorized_keys`),
+      false,
+      'the key written for the proof was taken back',
+    );
     const now = await store.instances.get('acc-1', inst.id);
     assert.equal(now?.keyPairName, null);
     assert.equal(now?.appliedPasswordLogin, true);
@@ -202,7 +349,15 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     const { binding, runner, fleet } = setup(clock);
     const { keyPair, instances } = await seed(1, { status: 'Stopped' });
     const inst = instances[0]!;
-    const task = await binding.submit(caller(), { regionId: REGION, kind: 'bind', keyPairName: keyPair.name, instanceIds: [inst.id], mode: 'live', credential: { kind: 'password', password: 'pw' }, maxBatch: 50 });
+    const task = await binding.submit(caller(), {
+      regionId: REGION,
+      kind: 'bind',
+      keyPairName: keyPair.name,
+      instanceIds: [inst.id],
+      mode: 'live',
+      credential: { kind: 'password', password: 'pw' },
+      maxBatch: 50,
+    });
     await untilFinished(clock, task);
     assert.match((await itemsOf(task))[0]?.note ?? '', /next start/);
     assert.equal(fleet.opened.get(inst.address) ?? 0, 0, 'a Stopped machine is not contacted');

@@ -49,7 +49,8 @@ function caller(over: Partial<Caller> = {}, statements: unknown[] = []): Caller 
 }
 
 const admin = caller({ isAccountAdmin: true });
-const allowDelete = (resource: string) => caller({}, [{ Effect: 'Allow', Action: 'keypair:Delete', Resource: resource }]);
+const allowDelete = (resource: string) =>
+  caller({}, [{ Effect: 'Allow', Action: 'keypair:Delete', Resource: resource }]);
 
 describe('the gate: authorize, run, audit — once, for every use case', () => {
   const declarations = (runs: string[]) => ({
@@ -79,20 +80,31 @@ describe('the gate: authorize, run, audit — once, for every use case', () => {
     const api = gate.expose(declarations(runs));
     assert.equal(await api.remove(allowDelete('acs:ecs:*:*:keypair/web*'), 'cn-hangzhou', 'web-1'), 'web-1');
     assert.deepEqual(runs, ['cn-hangzhou/web-1']);
-    assert.deepEqual(entries, [{ action: 'keypair:Delete', resources: ['keypair/cn-hangzhou/web-1'], result: 'success', errorCode: null }]);
+    assert.deepEqual(entries, [
+      { action: 'keypair:Delete', resources: ['keypair/cn-hangzhou/web-1'], result: 'success', errorCode: null },
+    ]);
   });
 
   test('a denied call never runs; it is recorded as denied, reads included', async () => {
     const { gate, entries } = setup();
     const runs: string[] = [];
     const api = gate.expose(declarations(runs));
-    await assert.rejects(api.remove(allowDelete('acs:ecs:*:*:keypair/web*'), 'cn-hangzhou', 'db-1'), (e: unknown) => e instanceof CoreError && e.code === 'Auth.Forbidden');
-    await assert.rejects(api.read(caller(), 'db-1'), (e: unknown) => e instanceof CoreError && e.code === 'Auth.Forbidden');
+    await assert.rejects(
+      api.remove(allowDelete('acs:ecs:*:*:keypair/web*'), 'cn-hangzhou', 'db-1'),
+      (e: unknown) => e instanceof CoreError && e.code === 'Auth.Forbidden',
+    );
+    await assert.rejects(
+      api.read(caller(), 'db-1'),
+      (e: unknown) => e instanceof CoreError && e.code === 'Auth.Forbidden',
+    );
     assert.deepEqual(runs, []);
-    assert.deepEqual(entries.map((e) => [e.action, e.result, e.errorCode]), [
-      ['keypair:Delete', 'denied', 'Auth.Forbidden'],
-      ['keypair:Describe', 'denied', 'Auth.Forbidden'],
-    ]);
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.result, e.errorCode]),
+      [
+        ['keypair:Delete', 'denied', 'Auth.Forbidden'],
+        ['keypair:Describe', 'denied', 'Auth.Forbidden'],
+      ],
+    );
   });
 
   test('a read that succeeds is not recorded; a mutating failure is, with its code', async () => {
@@ -100,16 +112,37 @@ describe('the gate: authorize, run, audit — once, for every use case', () => {
     const api = gate.expose(declarations([]));
     assert.equal(await api.read(admin, 'web-1'), 'web-1');
     assert.equal(entries.length, 0);
-    await assert.rejects(api.remove(admin, 'cn-hangzhou', 'bound'), (e: unknown) => e instanceof CoreError && e.code === 'KeyPair.InUse');
-    assert.deepEqual(entries, [{ action: 'keypair:Delete', resources: ['keypair/cn-hangzhou/bound'], result: 'failure', errorCode: 'KeyPair.InUse' }]);
+    await assert.rejects(
+      api.remove(admin, 'cn-hangzhou', 'bound'),
+      (e: unknown) => e instanceof CoreError && e.code === 'KeyPair.InUse',
+    );
+    assert.deepEqual(entries, [
+      {
+        action: 'keypair:Delete',
+        resources: ['keypair/cn-hangzhou/bound'],
+        result: 'failure',
+        errorCode: 'KeyPair.InUse',
+      },
+    ]);
   });
 
   test('a non-CoreError is recorded as Internal and passed on unchanged', async () => {
     const { gate, entries } = setup();
     const boom = new Error('disk on fire');
-    const api = gate.expose({ x: useCase({ action: 'keypair:Update', access: 'policy', mutates: true, run: async (_c: Caller): Promise<void> => Promise.reject(boom), names: () => [] }) });
+    const api = gate.expose({
+      x: useCase({
+        action: 'keypair:Update',
+        access: 'policy',
+        mutates: true,
+        run: async (_c: Caller): Promise<void> => Promise.reject(boom),
+        names: () => [],
+      }),
+    });
     await assert.rejects(api.x(admin), (e) => e === boom);
-    assert.deepEqual(entries.map((e) => [e.result, e.errorCode]), [['failure', 'Internal']]);
+    assert.deepEqual(
+      entries.map((e) => [e.result, e.errorCode]),
+      [['failure', 'Internal']],
+    );
   });
 
   test('declared checks replace the action on the named resources; every check must pass', async () => {
@@ -131,7 +164,10 @@ describe('the gate: authorize, run, audit — once, for every use case', () => {
       }),
     });
     const createOnly = caller({}, [{ Effect: 'Allow', Action: 'instance:Create', Resource: '*' }]);
-    await assert.rejects(api.run(createOnly, 'web'), (e: unknown) => e instanceof CoreError && e.code === 'Auth.Forbidden');
+    await assert.rejects(
+      api.run(createOnly, 'web'),
+      (e: unknown) => e instanceof CoreError && e.code === 'Auth.Forbidden',
+    );
     const both = caller({}, [{ Effect: 'Allow', Action: ['instance:Create', 'keypair:Bind'], Resource: '*' }]);
     await api.run(both, 'web');
     assert.deepEqual(runs, ['web']);
@@ -158,10 +194,13 @@ describe('the gate: authorize, run, audit — once, for every use case', () => {
     });
     await api.change(admin, 'unbind', 'i-1');
     await api.repair(admin);
-    assert.deepEqual(entries.map((e) => [e.action, e.resources]), [
-      ['keypair:Unbind', ['instance/cn-hangzhou/i-1', 'keypair/cn-hangzhou/old-key']],
-      ['keypair:Bind', ['keypair/cn-hangzhou/web']],
-    ]);
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.resources]),
+      [
+        ['keypair:Unbind', ['instance/cn-hangzhou/i-1', 'keypair/cn-hangzhou/old-key']],
+        ['keypair:Bind', ['keypair/cn-hangzhou/web']],
+      ],
+    );
   });
 
   test('whether a call mutates can depend on its input (a dry run records nothing)', async () => {
@@ -193,7 +232,13 @@ describe('the gate: authorize, run, audit — once, for every use case', () => {
         run: async (_c: Caller, _userId: string | null) => 'ok',
         names: (_c, userId) => ({ refs: [], subjectUserId: userId }),
       }),
-      systemOnly: useCase({ action: 'iam:CreateAccount', access: 'system-admin', mutates: true, run: ok, names: () => [] }),
+      systemOnly: useCase({
+        action: 'iam:CreateAccount',
+        access: 'system-admin',
+        mutates: true,
+        run: ok,
+        names: () => [],
+      }),
       anyone: useCase({ action: 'iam:SignOut', access: 'signed-in', mutates: true, run: ok, names: () => [] }),
     });
     // A policy that allows everything does not make a user an administrator.

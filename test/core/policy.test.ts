@@ -1,56 +1,134 @@
 /** The policy engine: RAM semantics, and the compiled index giving exactly the answers of a naive evaluation. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compilePermissions, evaluate, parsePolicyDocument, type PolicyDocument, resourceName } from '../../src/core/authz/policy.js';
+import {
+  compilePermissions,
+  evaluate,
+  parsePolicyDocument,
+  type PolicyDocument,
+  resourceName,
+} from '../../src/core/authz/policy.js';
 import type { Action, ResourceRef } from '../../src/core/authz/actions.js';
 import { isCoreError } from '../../src/core/errors.js';
 
 const ACC = 'acc-1';
 const kp = (id: string, regionId = 'cn-hangzhou'): ResourceRef => ({ type: 'keypair', regionId, id });
-const inst = (id: string, regionId = 'cn-hangzhou', resourceGroupId?: string): ResourceRef => ({ type: 'instance', regionId, id, resourceGroupId });
-const decide = (doc: PolicyDocument, action: Action, refs: ResourceRef[]) => evaluate(compilePermissions([doc]), ACC, action, refs);
+const inst = (id: string, regionId = 'cn-hangzhou', resourceGroupId?: string): ResourceRef => ({
+  type: 'instance',
+  regionId,
+  id,
+  resourceGroupId,
+});
+const decide = (doc: PolicyDocument, action: Action, refs: ResourceRef[]) =>
+  evaluate(compilePermissions([doc]), ACC, action, refs);
 
 describe('policy semantics', () => {
   it('nothing is allowed by default; an Allow allows; an explicit Deny wins over any Allow', () => {
-    assert.equal(decide({ Statement: [{ Effect: 'Allow', Action: 'keypair:Describe' }] }, 'keypair:Delete', [kp('a')]), 'implicit-deny');
-    assert.equal(decide({ Statement: [{ Effect: 'Allow', Action: 'keypair:*' }] }, 'keypair:Delete', [kp('a')]), 'allow');
-    const doc: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }, { Effect: 'Deny', Action: 'ecs:DeleteKeyPairs', Resource: 'acs:ecs:*:*:keypair/prod-*' }] };
+    assert.equal(
+      decide({ Statement: [{ Effect: 'Allow', Action: 'keypair:Describe' }] }, 'keypair:Delete', [kp('a')]),
+      'implicit-deny',
+    );
+    assert.equal(
+      decide({ Statement: [{ Effect: 'Allow', Action: 'keypair:*' }] }, 'keypair:Delete', [kp('a')]),
+      'allow',
+    );
+    const doc: PolicyDocument = {
+      Statement: [
+        { Effect: 'Allow', Action: '*', Resource: '*' },
+        { Effect: 'Deny', Action: 'ecs:DeleteKeyPairs', Resource: 'acs:ecs:*:*:keypair/prod-*' },
+      ],
+    };
     assert.equal(decide(doc, 'keypair:Delete', [kp('prod-web')]), 'deny');
     assert.equal(decide(doc, 'keypair:Delete', [kp('dev-web')]), 'allow');
   });
 
   it('action names of every face mean the same core permission', () => {
-    for (const name of ['ecs:DetachKeyPair', 'kps:SSHKeyPair:unbind', 'keypair:Unbind', 'kps:SSHKeyPair:*', 'ecs:Detach*']) {
-      assert.equal(decide({ Statement: [{ Effect: 'Allow', Action: name, Resource: '*' }] }, 'keypair:Unbind', [kp('k'), inst('i-1')]), 'allow', name);
+    for (const name of [
+      'ecs:DetachKeyPair',
+      'kps:SSHKeyPair:unbind',
+      'keypair:Unbind',
+      'kps:SSHKeyPair:*',
+      'ecs:Detach*',
+    ]) {
+      assert.equal(
+        decide({ Statement: [{ Effect: 'Allow', Action: name, Resource: '*' }] }, 'keypair:Unbind', [
+          kp('k'),
+          inst('i-1'),
+        ]),
+        'allow',
+        name,
+      );
     }
-    assert.equal(decide({ Statement: [{ Effect: 'Allow', Action: 'ecs:AttachKeyPair' }] }, 'keypair:Unbind', [kp('k')]), 'implicit-deny');
+    assert.equal(
+      decide({ Statement: [{ Effect: 'Allow', Action: 'ecs:AttachKeyPair' }] }, 'keypair:Unbind', [kp('k')]),
+      'implicit-deny',
+    );
   });
 
   it('every resource of a request needs an Allow (bind names the instance and the key pair)', () => {
-    const doc: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 'keypair:Bind', Resource: ['acs:ecs:*:*:keypair/team-*', 'acs:ecs:cn-hangzhou:*:instance/i-web*'] }] };
+    const doc: PolicyDocument = {
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'keypair:Bind',
+          Resource: ['acs:ecs:*:*:keypair/team-*', 'acs:ecs:cn-hangzhou:*:instance/i-web*'],
+        },
+      ],
+    };
     assert.equal(decide(doc, 'keypair:Bind', [kp('team-a'), inst('i-web1')]), 'allow');
     assert.equal(decide(doc, 'keypair:Bind', [kp('team-a'), inst('i-db1')]), 'implicit-deny');
     assert.equal(decide(doc, 'keypair:Bind', [kp('team-a'), inst('i-web1', 'cn-shanghai')]), 'implicit-deny');
   });
 
   it('a * in region or account stays within its part; in the resource part it spans anything', () => {
-    const doc: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 'keypair:Delete', Resource: 'acs:ecs:*:acc-1:keypair/a*' }] };
+    const doc: PolicyDocument = {
+      Statement: [{ Effect: 'Allow', Action: 'keypair:Delete', Resource: 'acs:ecs:*:acc-1:keypair/a*' }],
+    };
     assert.equal(decide(doc, 'keypair:Delete', [kp('a:b:c')]), 'allow');
-    assert.equal(evaluate(compilePermissions([doc]), 'acc-2', 'keypair:Delete', [kp('a')]), 'implicit-deny', 'another account');
-    const sneaky: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 'keypair:Delete', Resource: 'acs:ecs:*:*:keypair/x' }] };
-    assert.equal(decide(sneaky, 'keypair:Delete', [kp('y:keypair/x')]), 'implicit-deny', 'region * must not swallow the resource');
+    assert.equal(
+      evaluate(compilePermissions([doc]), 'acc-2', 'keypair:Delete', [kp('a')]),
+      'implicit-deny',
+      'another account',
+    );
+    const sneaky: PolicyDocument = {
+      Statement: [{ Effect: 'Allow', Action: 'keypair:Delete', Resource: 'acs:ecs:*:*:keypair/x' }],
+    };
+    assert.equal(
+      decide(sneaky, 'keypair:Delete', [kp('y:keypair/x')]),
+      'implicit-deny',
+      'region * must not swallow the resource',
+    );
   });
 
   it('conditions on region and resource group', () => {
-    const doc: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: 'instance:Stop', Resource: '*', Condition: { StringEquals: { 'acs:ResourceGroupId': 'rg-ops' }, StringLike: { 'acs:RegionId': 'cn-*' } } }] };
+    const doc: PolicyDocument = {
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'instance:Stop',
+          Resource: '*',
+          Condition: { StringEquals: { 'acs:ResourceGroupId': 'rg-ops' }, StringLike: { 'acs:RegionId': 'cn-*' } },
+        },
+      ],
+    };
     assert.equal(decide(doc, 'instance:Stop', [inst('i-1', 'cn-hangzhou', 'rg-ops')]), 'allow');
     assert.equal(decide(doc, 'instance:Stop', [inst('i-1', 'ap-southeast-1', 'rg-ops')]), 'implicit-deny');
     assert.equal(decide(doc, 'instance:Stop', [inst('i-1', 'cn-hangzhou', 'rg-dev')]), 'implicit-deny');
   });
 
   it('malformed documents are refused with a reason', () => {
-    for (const bad of ['{', { Statement: [] }, { Statement: [{ Effect: 'Maybe', Action: '*' }] }, { Statement: [{ Effect: 'Allow', Action: 'ecs:Nope' }] }, { Statement: [{ Effect: 'Allow', Action: '*', NotAction: 'x' }] }, { Statement: [{ Effect: 'Allow', Action: '*', Condition: { IpAddress: { 'acs:SourceIp': '1.2.3.4' } } }] }]) {
-      assert.throws(() => parsePolicyDocument(bad), (e) => isCoreError(e) && e.code === 'Policy.Malformed' && e.message.length > 30);
+    for (const bad of [
+      '{',
+      { Statement: [] },
+      { Statement: [{ Effect: 'Maybe', Action: '*' }] },
+      { Statement: [{ Effect: 'Allow', Action: 'ecs:Nope' }] },
+      { Statement: [{ Effect: 'Allow', Action: '*', NotAction: 'x' }] },
+      { Statement: [{ Effect: 'Allow', Action: '*', Condition: { IpAddress: { 'acs:SourceIp': '1.2.3.4' } } }] },
+    ]) {
+      assert.throws(
+        () => parsePolicyDocument(bad),
+        (e) => isCoreError(e) && e.code === 'Policy.Malformed' && e.message.length > 30,
+      );
     }
   });
 });
@@ -67,15 +145,34 @@ describe('the compiled index answers exactly as a naive evaluation', () => {
       const region = pick(['*', 'cn-*', 'cn-hangzhou', 'ap-?outheast-1']);
       const account = pick(['*', ACC, 'acc-2']);
       const id = pick(ids);
-      const res = pick([`${pick([...types])}/${id}`, `${pick([...types])}/${id.slice(0, 2)}*`, `${pick([...types])}/*`, '*', `*${id.slice(-1)}`]);
+      const res = pick([
+        `${pick([...types])}/${id}`,
+        `${pick([...types])}/${id.slice(0, 2)}*`,
+        `${pick([...types])}/*`,
+        '*',
+        `*${id.slice(-1)}`,
+      ]);
       return pick([`acs:ecs:${region}:${account}:${res}`, '*', 'acs:ecs:*', `acs:ecs:${region}:*`]);
     };
     const naive = (doc: PolicyDocument, action: Action, refs: ResourceRef[]) => {
       const re = (p: string) => {
         const parts = p.split(':');
-        const lit = (x: string, any: string) => x.split('').map((c) => (c === '*' ? any + '*' : c === '?' ? any : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+        const lit = (x: string, any: string) =>
+          x
+            .split('')
+            .map((c) => (c === '*' ? any + '*' : c === '?' ? any : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+            .join('');
         if (parts.length < 5) return new RegExp('^' + lit(p, '.') + '$');
-        return new RegExp('^' + parts.slice(0, 4).map((x) => lit(x, '[^:]')).join(':') + ':' + lit(parts.slice(4).join(':'), '.') + '$');
+        return new RegExp(
+          '^' +
+            parts
+              .slice(0, 4)
+              .map((x) => lit(x, '[^:]'))
+              .join(':') +
+            ':' +
+            lit(parts.slice(4).join(':'), '.') +
+            '$',
+        );
       };
       let all = true;
       for (const ref of refs) {
@@ -96,11 +193,18 @@ describe('the compiled index answers exactly as a naive evaluation', () => {
     const actions: Action[] = ['keypair:Bind', 'keypair:Delete'];
     for (let round = 0; round < 300; round++) {
       const doc: PolicyDocument = {
-        Statement: Array.from({ length: 1 + rand(8) }, () => ({ Effect: pick(['Allow', 'Allow', 'Deny'] as const), Action: pick(actions), Resource: Array.from({ length: 1 + rand(3) }, pattern) })),
+        Statement: Array.from({ length: 1 + rand(8) }, () => ({
+          Effect: pick(['Allow', 'Allow', 'Deny'] as const),
+          Action: pick(actions),
+          Resource: Array.from({ length: 1 + rand(3) }, pattern),
+        })),
       };
       const set = compilePermissions([doc]);
       for (let q = 0; q < 10; q++) {
-        const refs = Array.from({ length: 1 + rand(2) }, (): ResourceRef => ({ type: pick([...types]), regionId: pick(regions), id: pick(ids) }));
+        const refs = Array.from(
+          { length: 1 + rand(2) },
+          (): ResourceRef => ({ type: pick([...types]), regionId: pick(regions), id: pick(ids) }),
+        );
         const action = pick(actions);
         assert.equal(evaluate(set, ACC, action, refs), naive(doc, action, refs), JSON.stringify({ doc, action, refs }));
       }

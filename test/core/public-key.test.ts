@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -156,9 +156,16 @@ describe('parsePublicKey rejects', () => {
       text = readFileSync(`${sshKeygen('dsa', undefined, 'dsa')}.pub`, 'utf8');
     } catch {
       // ssh-keygen built without DSA: the blob is p, q, g, y (RFC 4253 §6.6).
-      text = line('ssh-dss', Buffer.concat([sshString('ssh-dss'), ...[128, 20, 128, 128].map((n) => sshMpint(randomBytes(n)))]));
+      text = line(
+        'ssh-dss',
+        Buffer.concat([sshString('ssh-dss'), ...[128, 20, 128, 128].map((n) => sshMpint(randomBytes(n)))]),
+      );
     }
-    rejects(text, 'PublicKey.UnsupportedType', /ssh-rsa.*ssh-ed25519.*ecdsa-sha2-nistp256.*ecdsa-sha2-nistp384.*ecdsa-sha2-nistp521/);
+    rejects(
+      text,
+      'PublicKey.UnsupportedType',
+      /ssh-rsa.*ssh-ed25519.*ecdsa-sha2-nistp256.*ecdsa-sha2-nistp384.*ecdsa-sha2-nistp521/,
+    );
   });
 
   it('a certificate as unsupported', () => {
@@ -209,7 +216,11 @@ describe('parsePublicKey rejects', () => {
   });
 
   it('trailing bytes in the blob as malformed', () => {
-    rejects(line('ssh-ed25519', Buffer.concat([blobOf(ed25519Line), Buffer.alloc(4)])), 'PublicKey.Malformed', /trailing/);
+    rejects(
+      line('ssh-ed25519', Buffer.concat([blobOf(ed25519Line), Buffer.alloc(4)])),
+      'PublicKey.Malformed',
+      /trailing/,
+    );
   });
 
   it('a type in the line that differs from the type in the blob as malformed', () => {
@@ -248,11 +259,19 @@ describe('parsePublicKey rejects', () => {
     const yIsP = Buffer.alloc(32, 0xff);
     yIsP[0] = 0xed;
     yIsP[31] = 0x7f;
-    rejects(line('ssh-ed25519', Buffer.concat([sshString('ssh-ed25519'), sshString(yIsP)])), 'PublicKey.Malformed', /curve point/);
+    rejects(
+      line('ssh-ed25519', Buffer.concat([sshString('ssh-ed25519'), sshString(yIsP)])),
+      'PublicKey.Malformed',
+      /curve point/,
+    );
     // y = 2 has no x: (y²-1)/(dy²+1) is not a square mod p.
     const yIsTwo = Buffer.alloc(32);
     yIsTwo[0] = 2;
-    rejects(line('ssh-ed25519', Buffer.concat([sshString('ssh-ed25519'), sshString(yIsTwo)])), 'PublicKey.Malformed', /curve point/);
+    rejects(
+      line('ssh-ed25519', Buffer.concat([sshString('ssh-ed25519'), sshString(yIsTwo)])),
+      'PublicKey.Malformed',
+      /curve point/,
+    );
   });
 
   it('RSA numbers that are not valid or not minimally encoded as malformed', () => {
@@ -260,7 +279,8 @@ describe('parsePublicKey rejects', () => {
     n[0] = n[0]! | 0x80;
     n[255] = n[255]! | 1;
     const e = Buffer.from([0x01, 0x00, 0x01]);
-    const good = (exponent: Buffer, modulus: Buffer) => Buffer.concat([sshString('ssh-rsa'), sshMpint(exponent), sshMpint(modulus)]);
+    const good = (exponent: Buffer, modulus: Buffer) =>
+      Buffer.concat([sshString('ssh-rsa'), sshMpint(exponent), sshMpint(modulus)]);
     assert.equal(parsePublicKey(line('ssh-rsa', good(e, n))).bits, 2048);
     rejects(line('ssh-rsa', good(Buffer.from([0x01, 0x00, 0x00]), n)), 'PublicKey.Malformed', /exponent/);
     rejects(line('ssh-rsa', good(Buffer.from([0x01]), n)), 'PublicKey.Malformed', /exponent/);
@@ -279,7 +299,13 @@ describe('parsePublicKey rejects', () => {
   });
 
   it('authorized_keys options as malformed', () => {
-    for (const options of ['no-pty,command="echo hi there"', 'restrict', 'from="10.0.0.1"', 'no-agent-forwarding', 'cert-authority']) {
+    for (const options of [
+      'no-pty,command="echo hi there"',
+      'restrict',
+      'from="10.0.0.1"',
+      'no-agent-forwarding',
+      'cert-authority',
+    ]) {
       rejects(`${options} ${ed25519Line}`, 'PublicKey.Malformed', /options/);
     }
   });
@@ -304,7 +330,12 @@ describe('parsePublicKey rejects', () => {
 
   it('never quotes the key data in a message', () => {
     const base64 = randomBytes(120).toString('base64');
-    for (const text of [`ssh-ed25519 ${base64}`, `ssh-rsa ${base64} comment`, `${base64}`, `no-pty ssh-rsa ${base64}`]) {
+    for (const text of [
+      `ssh-ed25519 ${base64}`,
+      `ssh-rsa ${base64} comment`,
+      `${base64}`,
+      `no-pty ssh-rsa ${base64}`,
+    ]) {
       let message = '';
       try {
         parsePublicKey(text);

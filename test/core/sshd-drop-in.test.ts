@@ -9,7 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { desiredLoginMethods, passwordAuthenticationIn, renderSshdDropIn, SSHD_DROP_IN_PATH } from '../../src/core/binding/sshd-drop-in.js';
+import {
+  desiredLoginMethods,
+  passwordAuthenticationIn,
+  renderSshdDropIn,
+  SSHD_DROP_IN_PATH,
+} from '../../src/core/binding/sshd-drop-in.js';
 
 const SSHD = '/usr/sbin/sshd';
 const DROP_IN_NAME = path.posix.basename(SSHD_DROP_IN_PATH);
@@ -41,7 +46,11 @@ describe('renderSshdDropIn', () => {
       const text = renderSshdDropIn({ passwordAuthentication });
       assert.match(text, /^# Managed by keyfleet/);
       assert.ok(text.endsWith('\n') && !text.endsWith('\n\n'));
-      assert.equal(text, renderSshdDropIn({ passwordAuthentication }), 'live apply compares contents to detect a change');
+      assert.equal(
+        text,
+        renderSshdDropIn({ passwordAuthentication }),
+        'live apply compares contents to detect a change',
+      );
     }
   });
 });
@@ -97,7 +106,16 @@ function sandbox(): Sandbox {
 
 /** A main config shaped like Debian's: the Include first, then settings that would say the opposite. */
 function mainConfig(box: Sandbox, laterPasswordSetting: 'yes' | 'no'): string {
-  return box.write('sshd_config', [`Include ${box.dir}/sshd_config.d/*.conf`, `PasswordAuthentication ${laterPasswordSetting}`, 'KbdInteractiveAuthentication yes', 'UsePAM yes', ''].join('\n'));
+  return box.write(
+    'sshd_config',
+    [
+      `Include ${box.dir}/sshd_config.d/*.conf`,
+      `PasswordAuthentication ${laterPasswordSetting}`,
+      'KbdInteractiveAuthentication yes',
+      'UsePAM yes',
+      '',
+    ].join('\n'),
+  );
 }
 
 function sshd(args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -106,12 +124,18 @@ function sshd(args: string[]): { code: number | null; stdout: string; stderr: st
 }
 
 function effective(stdout: string, keyword: string): string | undefined {
-  return stdout.split('\n').find((l) => l.startsWith(`${keyword} `))?.split(' ')[1];
+  return stdout
+    .split('\n')
+    .find((l) => l.startsWith(`${keyword} `))
+    ?.split(' ')[1];
 }
 
 /** OpenSSH itself judges the drop-in; `npm test` installs openssh-server, so its absence is a failure, not a skip. */
 function skipWithoutSshd(_t: TestContext): boolean {
-  assert.ok(existsSync(SSHD), `${SSHD} is not installed (npm test installs openssh-server), so OpenSSH cannot check the drop-in`);
+  assert.ok(
+    existsSync(SSHD),
+    `${SSHD} is not installed (npm test installs openssh-server), so OpenSSH cannot check the drop-in`,
+  );
   return false;
 }
 
@@ -148,7 +172,11 @@ describe('OpenSSH accepts the drop-in', () => {
       const on = sshd(['-T', '-f', mainConfig(box, 'no'), '-h', box.hostKey, ...context]);
       assert.equal(on.code, 0, on.stderr);
       assert.equal(effective(on.stdout, 'passwordauthentication'), 'yes');
-      assert.equal(effective(on.stdout, 'kbdinteractiveauthentication'), 'yes', 'password on leaves keyboard-interactive to the host');
+      assert.equal(
+        effective(on.stdout, 'kbdinteractiveauthentication'),
+        'yes',
+        'password on leaves keyboard-interactive to the host',
+      );
     } finally {
       box.cleanup();
     }

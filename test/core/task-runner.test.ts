@@ -25,16 +25,53 @@ after(() => store.close());
 async function newTask(clock: FakeClock, total: number, mode: TaskMode = 'on-restart'): Promise<Task> {
   const id = `task-${++seq}`;
   const task: Task = {
-    id, accountId: 'acc-1', regionId: 'cn-hangzhou', kind: 'bind', mode, keyPairId: null, keyPairName: null, status: 'queued',
-    total, succeeded: 0, failed: 0, face: 'native', requestId: 'r', createdBy: 'u', createdAt: clock.now(), startedAt: null, finishedAt: null, options: {},
+    id,
+    accountId: 'acc-1',
+    regionId: 'cn-hangzhou',
+    kind: 'bind',
+    mode,
+    keyPairId: null,
+    keyPairName: null,
+    status: 'queued',
+    total,
+    succeeded: 0,
+    failed: 0,
+    face: 'native',
+    requestId: 'r',
+    createdBy: 'u',
+    createdAt: clock.now(),
+    startedAt: null,
+    finishedAt: null,
+    options: {},
   };
-  const items: TaskItem[] = Array.from({ length: total }, (_, n) => ({ taskId: id, seq: n, instanceId: `i-${n}`, status: 'pending', attempts: 0, errorCode: null, errorMessage: null, note: null, startedAt: null, finishedAt: null }));
+  const items: TaskItem[] = Array.from({ length: total }, (_, n) => ({
+    taskId: id,
+    seq: n,
+    instanceId: `i-${n}`,
+    status: 'pending',
+    attempts: 0,
+    errorCode: null,
+    errorMessage: null,
+    note: null,
+    startedAt: null,
+    finishedAt: null,
+  }));
   await store.transaction((tx) => tx.tasks.insert(task, items));
   return task;
 }
 
 function runnerWith(clock: FakeClock, over: Partial<Parameters<typeof createTaskRunner>[0]> = {}) {
-  return createTaskRunner({ store, clock, logger: quiet, owner: 'A', concurrency: 64, chunk: 64, leaseMs: 60_000, itemsPerSecond: 0, ...over });
+  return createTaskRunner({
+    store,
+    clock,
+    logger: quiet,
+    owner: 'A',
+    concurrency: 64,
+    chunk: 64,
+    leaseMs: 60_000,
+    itemsPerSecond: 0,
+    ...over,
+  });
 }
 
 /** An executor that records when each item started and finishes it as `owner` at once, or when released. */
@@ -49,13 +86,18 @@ function recorder(clock: FakeClock, opts: { hold?: boolean } = {}) {
       started.push({ task: task.id, seq: item.seq, at: clock.now().getTime() });
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      const finish = () => store.transaction((tx) => tx.tasks.finishItem({ ...item, status: 'succeeded', note: `by ${owner}`, finishedAt: clock.now() }, owner));
+      const finish = () =>
+        store.transaction((tx) =>
+          tx.tasks.finishItem({ ...item, status: 'succeeded', note: `by ${owner}`, finishedAt: clock.now() }, owner),
+        );
       if (opts.hold) {
-        await new Promise<void>((resolve) => held.push(async () => {
-          const ok = await finish();
-          resolve();
-          return ok;
-        }));
+        await new Promise<void>((resolve) =>
+          held.push(async () => {
+            const ok = await finish();
+            resolve();
+            return ok;
+          }),
+        );
       } else {
         await finish();
       }
@@ -86,8 +128,14 @@ describe('task runner (fake clock, embedded store)', () => {
     runner.kick(task.id);
     const done = await untilFinished(clock, task.id);
     assert.equal(done.succeeded, 6);
-    assert.deepEqual(rec.started.map((s) => s.seq), [0, 1, 2, 3, 4, 5]);
-    assert.deepEqual(rec.started.map((s) => s.at - t0), [0, 250, 500, 750, 1000, 1250]);
+    assert.deepEqual(
+      rec.started.map((s) => s.seq),
+      [0, 1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(
+      rec.started.map((s) => s.at - t0),
+      [0, 250, 500, 750, 1000, 1250],
+    );
     assert.deepEqual(rec.finished, [task.id], 'the executor is told once that its task finished');
     await runner.close();
   });
@@ -104,7 +152,10 @@ describe('task runner (fake clock, embedded store)', () => {
     let released = 0;
     while (released < 10) {
       await settle();
-      assert.ok(rec.started.length - released <= 3, `at most 3 in flight (started ${rec.started.length}, done ${released})`);
+      assert.ok(
+        rec.started.length - released <= 3,
+        `at most 3 in flight (started ${rec.started.length}, done ${released})`,
+      );
       const next = rec.held[released];
       assert.ok(next, 'an item is waiting to be released');
       await next();
@@ -116,7 +167,7 @@ describe('task runner (fake clock, embedded store)', () => {
     await runner.close();
   });
 
-  test('a lease that expires lets another runner take the items over; the first runner\'s late results are refused', async () => {
+  test("a lease that expires lets another runner take the items over; the first runner's late results are refused", async () => {
     const clock = fakeClock();
     const stalled = recorder(clock, { hold: true });
     const a = runnerWith(clock, { owner: 'A', leaseMs: 5_000, chunk: 4, concurrency: 4 });
@@ -143,7 +194,10 @@ describe('task runner (fake clock, embedded store)', () => {
     const late = await Promise.all(stalled.held.map((release) => release()));
     assert.deepEqual(late, [false, false, false, false]);
     const items = await store.tasks.items(task.id, { offset: 0, limit: 10 });
-    assert.deepEqual(items.items.map((i) => i.note), ['by B', 'by B', 'by B', 'by B']);
+    assert.deepEqual(
+      items.items.map((i) => i.note),
+      ['by B', 'by B', 'by B', 'by B'],
+    );
     await a.close();
     await b.close();
   });

@@ -75,7 +75,10 @@ describe('generate', () => {
     it(`${type}: ssh-keygen reads the private key and derives the same public key`, async () => {
       const { privateKey, publicKey } = await keys.generate(type, 'web-1');
       assert.match(privateKey, /^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+\n-----END OPENSSH PRIVATE KEY-----\n$/);
-      assert.match(publicKey, type === 'rsa' ? /^ssh-rsa [A-Za-z0-9+/=]+ web-1$/ : /^ssh-ed25519 [A-Za-z0-9+/=]+ web-1$/);
+      assert.match(
+        publicKey,
+        type === 'rsa' ? /^ssh-rsa [A-Za-z0-9+/=]+ web-1$/ : /^ssh-ed25519 [A-Za-z0-9+/=]+ web-1$/,
+      );
 
       const privatePath = writeKey(privateKey);
       assert.equal(publicBodyFromSshKeygen(privatePath), body(publicKey));
@@ -134,7 +137,9 @@ describe('publicKeyOf', () => {
   });
 
   it('PKCS#8 RSA exported by node:crypto: same public key as ssh-keygen -y', () => {
-    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     const derived = keys.publicKeyOf(pem);
     assert.equal(derived, publicBodyFromSshKeygen(writeKey(pem)));
     assert.equal(parsePublicKey(derived).bits, 2048);
@@ -146,7 +151,12 @@ describe('publicKeyOf', () => {
     const pair = generateKeyPairSync('ed25519');
     const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const raw = pair.publicKey.export({ type: 'spki', format: 'der' }).subarray(-32);
-    const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), raw]);
+    const blob = Buffer.concat([
+      Buffer.from([0, 0, 0, 11]),
+      Buffer.from('ssh-ed25519'),
+      Buffer.from([0, 0, 0, 32]),
+      raw,
+    ]);
     assert.equal(keys.publicKeyOf(pem), `ssh-ed25519 ${blob.toString('base64')}`);
   });
 
@@ -161,7 +171,9 @@ describe('publicKeyOf', () => {
     sshKeygenArgs(['-q', '-t', 'ed25519', '-N', 'correct horse', '-f', openssh]);
     const pem = join(dir, `enc${++counter}`);
     sshKeygenArgs(['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', 'correct horse', '-f', pem]);
-    const pkcs8 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'correct horse' }).toString();
+    const pkcs8 = generateKeyPairSync('ed25519')
+      .privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'correct horse' })
+      .toString();
     for (const text of [readFileSync(openssh, 'utf8'), readFileSync(pem, 'utf8'), pkcs8]) {
       const err = assertMalformedQuotingNothing(text);
       assert.equal(err.message, 'passphrase-protected private keys are not supported');
@@ -172,7 +184,10 @@ describe('publicKeyOf', () => {
     const good = readFileSync(newSshKeygenKey(['-t', 'rsa', '-b', '2048']), 'utf8');
     const goodLines = good.trim().split('\n');
     const truncated = [...goodLines.slice(0, 10), goodLines[goodLines.length - 1]!].join('\n');
-    const flipped = good.replace(/(\n[A-Za-z0-9+/]{20})([A-Za-z])/, (_m, head: string, c: string) => head + (c === 'A' ? 'B' : 'A'));
+    const flipped = good.replace(
+      /(\n[A-Za-z0-9+/]{20})([A-Za-z])/,
+      (_m, head: string, c: string) => head + (c === 'A' ? 'B' : 'A'),
+    );
     const dsa = readFileSync(newSshKeygenKey(['-t', 'dsa', '-m', 'PEM']), 'utf8');
     const publicLine = readFileSync(`${newSshKeygenKey(['-t', 'ed25519'])}.pub`, 'utf8');
     const pkcs8 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -197,7 +212,9 @@ describe('publicKeyOf', () => {
   it('a key whose public part belongs to another key as malformed', () => {
     const a = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
     const b = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
-    const swapped = createPrivateKey({ key: { ...a, n: b.n }, format: 'jwk' }).export({ type: 'pkcs1', format: 'pem' }).toString();
+    const swapped = createPrivateKey({ key: { ...a, n: b.n }, format: 'jwk' })
+      .export({ type: 'pkcs1', format: 'pem' })
+      .toString();
     assertMalformedQuotingNothing(swapped, /do not belong together/);
   });
 });
@@ -220,7 +237,10 @@ describe('publicKeyOf remembers recent answers (a fleet asks for the same manage
     const paths = Array.from({ length: 3 }, () => newSshKeygenKey(['-t', 'ed25519']));
     const texts = paths.map((p) => readFileSync(p, 'utf8'));
     const expected = paths.map(publicBodyFromSshKeygen);
-    assert.deepEqual(texts.map((t) => fresh.publicKeyOf(t)), expected);
+    assert.deepEqual(
+      texts.map((t) => fresh.publicKeyOf(t)),
+      expected,
+    );
     const t0 = performance.now();
     for (let i = 0; i < 1000; i++) assert.equal(fresh.publicKeyOf(texts[i % 3]!), expected[i % 3]);
     const perCall = (performance.now() - t0) / 1000;
@@ -231,7 +251,11 @@ describe('publicKeyOf remembers recent answers (a fleet asks for the same manage
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       assert.match(fresh.publicKeyOf(pem), /^ssh-ed25519 AAAA/);
     }
-    assert.deepEqual(texts.map((t) => fresh.publicKeyOf(t)), expected, 'evicted keys are read again, correctly');
+    assert.deepEqual(
+      texts.map((t) => fresh.publicKeyOf(t)),
+      expected,
+      'evicted keys are read again, correctly',
+    );
   });
 
   it('a malformed key is refused every time (errors are not remembered) and its text is never quoted', () => {

@@ -19,7 +19,9 @@ describe('bad input is refused with a stable code and changes nothing', () => {
   let instanceIds: string[];
 
   before(async () => {
-    ({ kf, api } = await startInProcess({ extra: { KEYFLEET_NATIVE_MAX_BATCH: '50', KEYFLEET_BODY_LIMIT_BYTES: '65536' } }));
+    ({ kf, api } = await startInProcess({
+      extra: { KEYFLEET_NATIVE_MAX_BATCH: '50', KEYFLEET_BODY_LIMIT_BYTES: '65536' },
+    }));
     await api.createKeyPair('good-key', 'ed25519');
     instanceIds = await api.run({ imageId: LINUX_IMAGE, amount: 3 });
     await api.waitStatus(instanceIds, 'Running');
@@ -30,10 +32,21 @@ describe('bad input is refused with a stable code and changes nothing', () => {
     const kps = await api.call('GET', '/api/v1/regions/cn-hangzhou/key-pairs?limit=1000');
     const insts = await api.call('GET', '/api/v1/regions/cn-hangzhou/instances?limit=1000');
     const tasks = await api.call('GET', '/api/v1/tasks?limit=1000');
-    return JSON.stringify({ kps, insts: insts.instances.map((i: any) => [i.id, i.status, i.keyPairName, i.pendingRestart]), tasks: tasks.total });
+    return JSON.stringify({
+      kps,
+      insts: insts.instances.map((i: any) => [i.id, i.status, i.keyPairName, i.pendingRestart]),
+      tasks: tasks.total,
+    });
   }
 
-  async function refused(method: string, p: string, body: unknown, status: number, code: string, headers: Record<string, string> = {}) {
+  async function refused(
+    method: string,
+    p: string,
+    body: unknown,
+    status: number,
+    code: string,
+    headers: Record<string, string> = {},
+  ) {
     const before = await snapshot();
     const r = await api.raw(method, p, body, headers);
     assert.equal(r.status, status, `${method} ${p}: ${JSON.stringify(r.body)}`);
@@ -51,10 +64,25 @@ describe('bad input is refused with a stable code and changes nothing', () => {
     const dir = tempDir();
     await pexec('ssh-keygen', ['-q', '-t', 'rsa', '-b', '1024', '-N', '', '-f', path.join(dir, 'weak')]);
     const weak = fs.readFileSync(path.join(dir, 'weak.pub'), 'utf8');
-    assert.match((await refused('POST', KP, { name: 'weak', publicKey: weak }, 400, 'PublicKey.TooWeak')).message, /2048/);
+    assert.match(
+      (await refused('POST', KP, { name: 'weak', publicKey: weak }, 400, 'PublicKey.TooWeak')).message,
+      /2048/,
+    );
     await refused('POST', KP, { name: 'junk', publicKey: 'ssh-rsa not-base64!!' }, 400, 'PublicKey.Malformed');
-    await refused('POST', KP, { name: 'dss', publicKey: 'ssh-dss AAAAB3NzaC1kc3MAAACBAP' }, 400, 'PublicKey.UnsupportedType');
-    await refused('POST', KP, { name: 'two', publicKey: 'ssh-ed25519 AAAA\nssh-ed25519 AAAA' }, 400, 'PublicKey.Malformed');
+    await refused(
+      'POST',
+      KP,
+      { name: 'dss', publicKey: 'ssh-dss AAAAB3NzaC1kc3MAAACBAP' },
+      400,
+      'PublicKey.UnsupportedType',
+    );
+    await refused(
+      'POST',
+      KP,
+      { name: 'two', publicKey: 'ssh-ed25519 AAAA\nssh-ed25519 AAAA' },
+      400,
+      'PublicKey.Malformed',
+    );
   });
 
   test('names: malformed, taken, unknown', async () => {
@@ -71,10 +99,39 @@ describe('bad input is refused with a stable code and changes nothing', () => {
   test('batches: empty, over the limit, duplicates, malformed ids', async () => {
     await refused('POST', BIND, { action: 'bind', keyPairName: 'good-key', instanceIds: [] }, 400, 'Batch.Empty');
     const many = Array.from({ length: 51 }, (_, n) => `i-${String(n).padStart(20, '0')}`);
-    assert.match((await refused('POST', BIND, { action: 'bind', keyPairName: 'good-key', instanceIds: many }, 400, 'Batch.TooLarge')).message, /50/);
-    await refused('POST', BIND, { action: 'bind', keyPairName: 'good-key', instanceIds: [instanceIds[0], instanceIds[0]] }, 400, 'Batch.DuplicateIds');
-    await refused('POST', BIND, { action: 'bind', keyPairName: 'good-key', instanceIds: [instanceIds[0], 42] }, 400, 'Batch.Malformed');
-    await refused('POST', BIND, { action: 'bind', keyPairName: 'good-key', instanceIds: ['has space'] }, 400, 'Batch.Malformed');
+    assert.match(
+      (
+        await refused(
+          'POST',
+          BIND,
+          { action: 'bind', keyPairName: 'good-key', instanceIds: many },
+          400,
+          'Batch.TooLarge',
+        )
+      ).message,
+      /50/,
+    );
+    await refused(
+      'POST',
+      BIND,
+      { action: 'bind', keyPairName: 'good-key', instanceIds: [instanceIds[0], instanceIds[0]] },
+      400,
+      'Batch.DuplicateIds',
+    );
+    await refused(
+      'POST',
+      BIND,
+      { action: 'bind', keyPairName: 'good-key', instanceIds: [instanceIds[0], 42] },
+      400,
+      'Batch.Malformed',
+    );
+    await refused(
+      'POST',
+      BIND,
+      { action: 'bind', keyPairName: 'good-key', instanceIds: ['has space'] },
+      400,
+      'Batch.Malformed',
+    );
   });
 
   test('wrong types, unknown fields, bad JSON, oversized bodies, no session', async () => {
@@ -83,9 +140,21 @@ describe('bad input is refused with a stable code and changes nothing', () => {
     await refused('POST', KP, { name: 'x2', type: 'dsa' }, 400, 'Input.Invalid');
     await refused('POST', KP, { name: 'x3', bogus: true }, 400, 'Input.Invalid');
     await refused('POST', KP, '{"name": ', 400, 'Input.Invalid');
-    await refused('POST', '/api/v1/regions/cn-hangzhou/instances', { imageId: LINUX_IMAGE, amount: 'two' }, 400, 'Input.Invalid');
+    await refused(
+      'POST',
+      '/api/v1/regions/cn-hangzhou/instances',
+      { imageId: LINUX_IMAGE, amount: 'two' },
+      400,
+      'Input.Invalid',
+    );
     await refused('POST', '/api/v1/regions/cn-hangzhou/instances', { imageId: 'no-such-image' }, 404, 'Image.NotFound');
-    await refused('POST', '/api/v1/regions/cn-hangzhou/instances', { imageId: LINUX_IMAGE, password: 'short' }, 400, 'Instance.PasswordMalformed');
+    await refused(
+      'POST',
+      '/api/v1/regions/cn-hangzhou/instances',
+      { imageId: LINUX_IMAGE, password: 'short' },
+      400,
+      'Instance.PasswordMalformed',
+    );
     await refused('POST', KP, { name: 'big', publicKey: 'ssh-ed25519 ' + 'A'.repeat(70_000) }, 413, 'Input.TooLarge');
     const token = api.token;
     api.token = 'not-a-real-token-000000000000';

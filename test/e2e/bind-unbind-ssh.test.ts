@@ -32,21 +32,37 @@ describe('bind and unbind change who can log in (real OpenSSH client)', () => {
   test('on-restart: bind → restart → key in, password out; unbind → restart → key refused; reset password → restart → password in', async () => {
     const { privateKey, keyPair } = await api.createKeyPair('restart-key');
     const keyFile = await writePrivateKey(privateKey);
-    const [linuxA, linuxB] = await api.run({ imageId: LINUX_IMAGE, amount: 2, name: 'web', password: 'Initial-Pass-01' });
+    const [linuxA, linuxB] = await api.run({
+      imageId: LINUX_IMAGE,
+      amount: 2,
+      name: 'web',
+      password: 'Initial-Pass-01',
+    });
     const [windows] = await api.run({ imageId: WINDOWS_IMAGE, name: 'win' });
     await api.waitStatus([linuxA!, linuxB!, windows!], 'Running');
 
     // One call for Linux and Windows instances: partial success, with a reason per instance.
     const r = await api.bind({ action: 'bind', keyPairName: 'restart-key', instanceIds: [linuxA, linuxB, windows] });
     assert.equal(r.task.status, 'partial');
-    assert.deepEqual(r.items.map((i: any) => i.status), ['succeeded', 'succeeded', 'failed']);
+    assert.deepEqual(
+      r.items.map((i: any) => i.status),
+      ['succeeded', 'succeeded', 'failed'],
+    );
     assert.equal(r.items[2].errorCode, 'Instance.WindowsNotSupported');
 
     let a = await api.instance(linuxA!);
     assert.equal(a.keyPairName, 'restart-key', 'the binding shows at once');
     assert.equal(a.pendingRestart, true, 'and waits for a restart');
-    assert.equal((await ssh(a, { identityFile: keyFile })).code, 255, 'before the restart the key is not on the machine');
-    assert.equal((await ssh(a, { password: 'Initial-Pass-01' })).stdout.trim(), 'logged-in', 'and the password still works');
+    assert.equal(
+      (await ssh(a, { identityFile: keyFile })).code,
+      255,
+      'before the restart the key is not on the machine',
+    );
+    assert.equal(
+      (await ssh(a, { password: 'Initial-Pass-01' })).stdout.trim(),
+      'logged-in',
+      'and the password still works',
+    );
 
     await api.restart(linuxA!);
     a = await api.instance(linuxA!);
@@ -103,7 +119,13 @@ describe('bind and unbind change who can log in (real OpenSSH client)', () => {
     await api.waitStatus([id!], 'Running');
     let inst = await api.instance(id!);
 
-    const bound = await api.bind({ action: 'bind', keyPairName: 'live-key', instanceIds: [id], mode: 'live', credential: { kind: 'password', password: 'Live-Pass-0001' } });
+    const bound = await api.bind({
+      action: 'bind',
+      keyPairName: 'live-key',
+      instanceIds: [id],
+      mode: 'live',
+      credential: { kind: 'password', password: 'Live-Pass-0001' },
+    });
     assert.equal(bound.task.status, 'succeeded', JSON.stringify(bound.items));
     assert.match(bound.items[0].note, /verified by login/);
     inst = await api.instance(id!);
@@ -117,7 +139,13 @@ describe('bind and unbind change who can log in (real OpenSSH client)', () => {
     const handLine = fs.readFileSync(path.join(other, 'k.pub'), 'utf8').trim();
     await appendOverSftp(inst, keyFile, handLine);
 
-    const unbound = await api.bind({ action: 'unbind', keyPairName: 'live-key', instanceIds: [id], mode: 'live', credential: { kind: 'privateKey', privateKey } });
+    const unbound = await api.bind({
+      action: 'unbind',
+      keyPairName: 'live-key',
+      instanceIds: [id],
+      mode: 'live',
+      credential: { kind: 'privateKey', privateKey },
+    });
     assert.equal(unbound.task.status, 'succeeded', JSON.stringify(unbound.items));
     assert.equal((await ssh(inst, { identityFile: keyFile })).code, 255, 'the key is refused at once');
     const hand = await ssh(inst, { identityFile: path.join(other, 'k') });
@@ -132,7 +160,13 @@ describe('bind and unbind change who can log in (real OpenSSH client)', () => {
     await api.waitStatus([id!], 'Running');
     const r = await api.bind({ action: 'bind', keyPairName: 'live-nocred', instanceIds: [id], mode: 'live' });
     assert.equal(r.items[0].errorCode, 'Live.CredentialRequired');
-    const wrong = await api.bind({ action: 'bind', keyPairName: 'live-nocred', instanceIds: [id], mode: 'live', credential: { kind: 'password', password: 'Wrong-Pass-0002' } });
+    const wrong = await api.bind({
+      action: 'bind',
+      keyPairName: 'live-nocred',
+      instanceIds: [id],
+      mode: 'live',
+      credential: { kind: 'password', password: 'Wrong-Pass-0002' },
+    });
     assert.equal(wrong.items[0].errorCode, 'Live.CredentialRejected');
     const inst = await api.instance(id!);
     assert.equal(inst.keyPairName, null);
@@ -144,7 +178,21 @@ describe('bind and unbind change who can log in (real OpenSSH client)', () => {
 async function appendOverSftp(inst: any, keyFile: string, line: string): Promise<void> {
   const dir = tempDir();
   const local = path.join(dir, 'authorized_keys');
-  const base = ['-q', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-i', keyFile, '-P', String(inst.sshPort)];
+  const base = [
+    '-q',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'BatchMode=yes',
+    '-i',
+    keyFile,
+    '-P',
+    String(inst.sshPort),
+  ];
   const batch = path.join(dir, 'get');
   fs.writeFileSync(batch, `get /root/.ssh/authorized_keys ${local}\n`);
   await pexec('sftp', [...base, '-b', batch, `root@${inst.address}`]);

@@ -8,16 +8,32 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, LINUX_IMAGE, startInProcess, tempDir, WINDOWS_IMAGE } from '../support/keyfleet.js';
+import {
+  ACCESS_KEY_ID,
+  ACCESS_KEY_SECRET,
+  type Api,
+  LINUX_IMAGE,
+  startInProcess,
+  tempDir,
+  WINDOWS_IMAGE,
+} from '../support/keyfleet.js';
 import { sshRun } from '../support/openssh.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/keyfleet.js');
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -30,7 +46,11 @@ describe('keyfleet CLI', () => {
 
   before(async () => {
     ({ kf, api } = await startInProcess());
-    env = { KEYFLEET_ENDPOINT: kf.url, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET };
+    env = {
+      KEYFLEET_ENDPOINT: kf.url,
+      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+    };
     linux = await api.run({ imageId: LINUX_IMAGE, amount: 2 });
     [windows] = (await api.run({ imageId: WINDOWS_IMAGE })) as [string];
     await api.waitStatus([...linux, windows], 'Running');
@@ -54,7 +74,13 @@ describe('keyfleet CLI', () => {
     const restart = await cli(['instances', 'restart', linux[0]!, '--wait'], env);
     assert.equal(restart.code, 0, restart.stderr);
     const inst = await api.instance(linux[0]!);
-    const login = await sshRun({ host: inst.address, port: inst.sshPort, user: 'root', identityFile: out, command: 'echo via-cli' });
+    const login = await sshRun({
+      host: inst.address,
+      port: inst.sshPort,
+      user: 'root',
+      identityFile: out,
+      command: 'echo via-cli',
+    });
     assert.equal(login.stdout.trim(), 'via-cli', login.stderr + JSON.stringify(inst));
   });
 
@@ -88,7 +114,11 @@ describe('keyfleet CLI', () => {
     const down = await cli(['instances', 'ls'], { ...env, KEYFLEET_ENDPOINT: 'http://127.0.0.1:9' });
     assert.equal(down.code, 4);
     assert.match(down.stderr, /Cannot reach keyfleet/);
-    const noCreds = await cli(['instances', 'ls'], { KEYFLEET_ENDPOINT: kf.url, KEYFLEET_ACCESS_KEY_ID: '', KEYFLEET_ACCESS_KEY_SECRET: '' });
+    const noCreds = await cli(['instances', 'ls'], {
+      KEYFLEET_ENDPOINT: kf.url,
+      KEYFLEET_ACCESS_KEY_ID: '',
+      KEYFLEET_ACCESS_KEY_SECRET: '',
+    });
     assert.equal(noCreds.code, 1);
     const badSecret = await cli(['instances', 'ls'], { ...env, KEYFLEET_ACCESS_KEY_SECRET: 'wrong-secret-000' });
     assert.equal(badSecret.code, 1);
@@ -101,7 +131,11 @@ describe('keyfleet CLI: users, access keys, policies, audit', () => {
   let env: Record<string, string>;
   before(async () => {
     ({ kf } = await startInProcess());
-    env = { KEYFLEET_ENDPOINT: kf.url, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET };
+    env = {
+      KEYFLEET_ENDPOINT: kf.url,
+      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+    };
   });
   after(async () => kf?.close());
 
@@ -113,13 +147,19 @@ describe('keyfleet CLI: users, access keys, policies, audit', () => {
     assert.equal(denied.code, 1);
     assert.match(denied.stderr, /Auth\.Forbidden/);
     const file = path.join(tempDir(), 'read.json');
-    fs.writeFileSync(file, JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'ecs:DescribeKeyPairs', Resource: '*' }] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'ecs:DescribeKeyPairs', Resource: '*' }] }),
+    );
     assert.equal((await cli(['policies', 'create', 'read-keys', '--file', file], env)).code, 0);
     assert.equal((await cli(['policies', 'attach', 'read-keys', 'carol'], env)).code, 0);
     assert.equal((await cli(['key-pairs', 'ls'], carol)).code, 0);
     const audit = await cli(['audit', '--by', 'carol', '--jsonl'], env);
     assert.equal(audit.code, 0, audit.stderr);
-    const entries = audit.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const entries = audit.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(entries.some((e) => e.action === 'keypair:Describe' && e.result === 'denied' && e.face === 'cli'));
     assert.equal((await cli(['access-keys', 'disable', key.accessKeyId], env)).code, 0);
     assert.equal((await cli(['key-pairs', 'ls'], carol)).code, 1, 'a disabled key signs in no more');

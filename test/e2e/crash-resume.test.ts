@@ -14,7 +14,9 @@ after(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-test('kill -9 during a 200-instance batch bind: resumed, all bound, each applied once', { timeout: 300_000 }, async () => {
+test('kill -9 during a 200-instance batch bind: resumed, all bound, each applied once', {
+  timeout: 300_000,
+}, async () => {
   // Paced at 100 instances/s so the batch takes about 2 s and the kill lands in the middle.
   const env = await testEnv({ bootMs: 0, extra: { KEYFLEET_TASK_ITEMS_PER_SECOND: '100' } });
   let run = await startChild(env);
@@ -27,7 +29,11 @@ test('kill -9 during a 200-instance batch bind: resumed, all bound, each applied
   for (let n = 0; n < 2; n++) ids.push(...(await api.run({ imageId: LINUX_IMAGE, amount: 100, name: `node${n}` })));
   await api.waitStatus(ids, 'Running', 120_000);
 
-  const submitted = await api.call('POST', '/api/v1/regions/cn-hangzhou/bindings', { action: 'bind', keyPairName: 'fleet-key', instanceIds: ids });
+  const submitted = await api.call('POST', '/api/v1/regions/cn-hangzhou/bindings', {
+    action: 'bind',
+    keyPairName: 'fleet-key',
+    instanceIds: ids,
+  });
   const taskId = submitted.task.id;
   let done = 0;
   while (done < 40) {
@@ -57,7 +63,10 @@ test('kill -9 during a 200-instance batch bind: resumed, all bound, each applied
 
   // Items that were in flight when the process died were run again after the restart…
   const items = (await api.call('GET', `/api/v1/tasks/${taskId}/items?limit=1000`)).items;
-  assert.ok(items.some((i: any) => i.attempts > 1), 'some items were interrupted and redone');
+  assert.ok(
+    items.some((i: any) => i.attempts > 1),
+    'some items were interrupted and redone',
+  );
 
   const page = await api.call('GET', '/api/v1/regions/cn-hangzhou/instances?limit=1000&keyPairName=fleet-key');
   assert.equal(page.total, 200, 'every instance ends bound');
@@ -75,21 +84,30 @@ test('kill -9 during a 200-instance batch bind: resumed, all bound, each applied
   const keyFile = await writePrivateKey(privateKey);
   for (const id of sample) {
     const inst = await api.instance(id);
-    const r = await sshRun({ host: inst.address, port: inst.sshPort, user: 'root', identityFile: keyFile, command: 'echo ok' });
+    const r = await sshRun({
+      host: inst.address,
+      port: inst.sshPort,
+      user: 'root',
+      identityFile: keyFile,
+      command: 'echo ok',
+    });
     assert.equal(r.code, 0, r.stderr);
   }
   run.child.kill('SIGTERM');
   await new Promise((r) => run.child.once('exit', r));
 });
 
-test('kill -9 while 2,000 machines are provisioned: those created stopped rest Stopped, the others run', { timeout: 300_000 }, async () => {
+test('kill -9 while 2,000 machines are provisioned: those created stopped rest Stopped, the others run', {
+  timeout: 300_000,
+}, async () => {
   const env = await testEnv({ bootMs: 0 });
   let run = await startChild(env);
   children.push(run.child);
   let api = new Api(run.url);
   await api.signIn();
   const stopped: string[] = [];
-  for (let n = 0; n < 2; n++) stopped.push(...(await api.run({ imageId: LINUX_IMAGE, amount: 1000, name: `cold${n}`, start: false })));
+  for (let n = 0; n < 2; n++)
+    stopped.push(...(await api.run({ imageId: LINUX_IMAGE, amount: 1000, name: `cold${n}`, start: false })));
   const started = await api.run({ imageId: LINUX_IMAGE, amount: 20, name: 'warm' });
   run.child.kill('SIGKILL');
   await new Promise((r) => run.child.once('exit', r));
@@ -100,16 +118,28 @@ test('kill -9 while 2,000 machines are provisioned: those created stopped rest S
   children.push(run.child);
   api = new Api(run.url);
   await api.signIn();
-  for (const deadline = Date.now() + 120_000; ;) {
+  for (const deadline = Date.now() + 120_000; ; ) {
     const counts = countByStatus(env.KEYFLEET_DATA_DIR!);
     if (!counts.Pending && !counts.Starting) break;
     assert.ok(Date.now() < deadline, `still provisioning after 2 minutes: ${JSON.stringify(counts)}`);
     await sleep(100);
   }
   const page = await api.call('GET', '/api/v1/regions/cn-hangzhou/instances?limit=1000&status=Running');
-  assert.deepEqual(page.instances.map((i: any) => i.id).sort(), [...started].sort(), 'only the machines created to run are Running');
-  assert.equal((await api.call('GET', '/api/v1/regions/cn-hangzhou/instances?limit=1&status=Stopped')).total, stopped.length, 'every machine created stopped rests Stopped');
-  assert.equal(withoutHostKey(env.KEYFLEET_DATA_DIR!), 0, 'every machine, also those provisioned after the restart, has its host key');
+  assert.deepEqual(
+    page.instances.map((i: any) => i.id).sort(),
+    [...started].sort(),
+    'only the machines created to run are Running',
+  );
+  assert.equal(
+    (await api.call('GET', '/api/v1/regions/cn-hangzhou/instances?limit=1&status=Stopped')).total,
+    stopped.length,
+    'every machine created stopped rests Stopped',
+  );
+  assert.equal(
+    withoutHostKey(env.KEYFLEET_DATA_DIR!),
+    0,
+    'every machine, also those provisioned after the restart, has its host key',
+  );
   run.child.kill('SIGTERM');
   await new Promise((r) => run.child.once('exit', r));
 });
@@ -117,7 +147,10 @@ test('kill -9 while 2,000 machines are provisioned: those created stopped rest S
 function countByStatus(dataDir: string): Record<string, number> {
   const db = new BetterSqlite3(`${dataDir}/keyfleet.db`, { readonly: true });
   try {
-    const rows = db.prepare('select status, count(*) as n from instances group by status').all() as Array<{ status: string; n: number }>;
+    const rows = db.prepare('select status, count(*) as n from instances group by status').all() as Array<{
+      status: string;
+      n: number;
+    }>;
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   } finally {
     db.close();
@@ -136,7 +169,9 @@ function withoutHostKey(dataDir: string): number {
 function readTask(dataDir: string, taskId: string): { done: number } {
   const db = new BetterSqlite3(`${dataDir}/keyfleet.db`, { readonly: true });
   try {
-    const row = db.prepare(`select count(*) as n from task_items where task_id = ? and status in ('succeeded', 'failed')`).get(taskId) as { n: number };
+    const row = db
+      .prepare(`select count(*) as n from task_items where task_id = ? and status in ('succeeded', 'failed')`)
+      .get(taskId) as { n: number };
     return { done: row.n };
   } finally {
     db.close();

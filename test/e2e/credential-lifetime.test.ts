@@ -26,10 +26,20 @@ describe('a live credential lives as long as its task', () => {
   });
 
   /** Submits without waiting, then samples holdsLiveCredential until the task ends. */
-  async function runAndWatch(action: 'bind' | 'unbind', password: string): Promise<{ task: any; heldWhileRunning: boolean }> {
-    const { task } = await api.call('POST', '/api/v1/regions/cn-hangzhou/bindings', { action, keyPairName: 'held-key', instanceIds: ids, mode: 'live', verify: false, credential: { kind: 'password', password } });
+  async function runAndWatch(
+    action: 'bind' | 'unbind',
+    password: string,
+  ): Promise<{ task: any; heldWhileRunning: boolean }> {
+    const { task } = await api.call('POST', '/api/v1/regions/cn-hangzhou/bindings', {
+      action,
+      keyPairName: 'held-key',
+      instanceIds: ids,
+      mode: 'live',
+      verify: false,
+      credential: { kind: 'password', password },
+    });
     let heldWhileRunning = false;
-    for (const deadline = Date.now() + 60_000; ;) {
+    for (const deadline = Date.now() + 60_000; ; ) {
       const held = kf.core.holdsLiveCredential(task.id);
       const current = (await api.call('GET', `/api/v1/tasks/${task.id}`)).task;
       if (current.finishedAt) return { task: current, heldWhileRunning };

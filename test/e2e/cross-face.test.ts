@@ -24,8 +24,16 @@ describe('every face sees the same fleet', () => {
 
   test('bound live through KPS: ECS DescribeInstances and the native API show it at once, and the key logs in', async () => {
     const kps = kpsWithAkSk(kf.url, { projectId: await projectIdOf(kf.url) });
-    const created = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'kps-made' } } });
-    const assoc = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/associate', data: { keypair_name: 'kps-made', server: { id: ids[0], auth: { type: 'password', key: 'Cross-Face-01' } } } });
+    const created = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs',
+      data: { keypair: { name: 'kps-made' } },
+    });
+    const assoc = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs/associate',
+      data: { keypair_name: 'kps-made', server: { id: ids[0], auth: { type: 'password', key: 'Cross-Face-01' } } },
+    });
     const done = await pollTask(kps, assoc.task_id);
     assert.equal(done.task_status, 'SUCCESS_RESET');
 
@@ -36,7 +44,18 @@ describe('every face sees the same fleet', () => {
     assert.equal(native.keyPairName, 'kps-made');
     assert.equal(native.pendingRestart, false, 'applied live');
     const keyFile = await writePrivateKey(created.keypair.private_key);
-    assert.equal((await sshRun({ host: native.address, port: native.sshPort, user: 'root', identityFile: keyFile, command: 'echo ok' })).code, 0);
+    assert.equal(
+      (
+        await sshRun({
+          host: native.address,
+          port: native.sshPort,
+          user: 'root',
+          identityFile: keyFile,
+          command: 'echo ok',
+        })
+      ).code,
+      0,
+    );
   });
 
   test('attached through ECS: KPS shows the key pair, the native API shows the binding pending a restart, the audit names both faces', async () => {
@@ -48,7 +67,11 @@ describe('every face sees the same fleet', () => {
     assert.equal(native.keyPairName, 'ecs-made');
     assert.equal(native.pendingRestart, true);
     const kps = kpsWithAkSk(kf.url, { projectId: await projectIdOf(kf.url) });
-    const shown = await kps.call({ method: 'GET', url: '/v3/{project_id}/keypairs/{keypair_name}', pathParams: { keypair_name: 'ecs-made' } });
+    const shown = await kps.call({
+      method: 'GET',
+      url: '/v3/{project_id}/keypairs/{keypair_name}',
+      pathParams: { keypair_name: 'ecs-made' },
+    });
     assert.equal(shown.keypair.name, 'ecs-made');
     const audit = await api.call('GET', '/api/v1/audit?action=keypair:Bind');
     const faces = new Set(audit.entries.map((e: any) => e.face));

@@ -39,9 +39,24 @@ async function makeUser(admin: Api, url: string, name: string): Promise<Member> 
 /** What the member gets for listing key pairs on both faces: 'allowed' (and the list shows the key pair) or 'refused'. */
 async function canList(url: string, m: Member): Promise<{ native: string; ecs: string }> {
   const n = await m.native.raw('GET', `/api/v1/regions/${REGION}/key-pairs`);
-  const e = await ecsCall(url, { action: 'DescribeKeyPairs', params: { RegionId: REGION }, accessKeyId: m.ak, secret: m.sk });
-  const nativeSays = n.status === 200 && n.body.keyPairs.some((k: any) => k.name === KP) ? 'allowed' : n.status === 403 && n.body.code === 'Auth.Forbidden' ? 'refused' : `unexpected ${n.status} ${JSON.stringify(n.body)}`;
-  const ecsSays = e.status === 200 && e.body.KeyPairs.KeyPair.some((k: any) => k.KeyPairName === KP) ? 'allowed' : e.status === 403 && e.body.Code === 'Forbidden.RAM' ? 'refused' : `unexpected ${e.status} ${e.text}`;
+  const e = await ecsCall(url, {
+    action: 'DescribeKeyPairs',
+    params: { RegionId: REGION },
+    accessKeyId: m.ak,
+    secret: m.sk,
+  });
+  const nativeSays =
+    n.status === 200 && n.body.keyPairs.some((k: any) => k.name === KP)
+      ? 'allowed'
+      : n.status === 403 && n.body.code === 'Auth.Forbidden'
+        ? 'refused'
+        : `unexpected ${n.status} ${JSON.stringify(n.body)}`;
+  const ecsSays =
+    e.status === 200 && e.body.KeyPairs.KeyPair.some((k: any) => k.KeyPairName === KP)
+      ? 'allowed'
+      : e.status === 403 && e.body.Code === 'Forbidden.RAM'
+        ? 'refused'
+        : `unexpected ${e.status} ${e.text}`;
   return { native: nativeSays, ecs: ecsSays };
 }
 const ALLOWED = { native: 'allowed', ecs: 'allowed' };
@@ -57,8 +72,14 @@ describe('user groups', () => {
     ({ kf, api: admin } = await startInProcess());
     url = kf.url;
     await admin.createKeyPair(KP, 'ed25519');
-    await admin.call('POST', '/api/v1/policies', { name: 'list-key-pairs', document: { Statement: [{ Effect: 'Allow', Action: ['ecs:DescribeKeyPairs'], Resource: '*' }] } });
-    await admin.call('POST', '/api/v1/policies', { name: 'no-key-pairs', document: { Statement: [{ Effect: 'Deny', Action: 'keypair:Describe', Resource: 'acs:ecs:*:*:keypair/*' }] } });
+    await admin.call('POST', '/api/v1/policies', {
+      name: 'list-key-pairs',
+      document: { Statement: [{ Effect: 'Allow', Action: ['ecs:DescribeKeyPairs'], Resource: '*' }] },
+    });
+    await admin.call('POST', '/api/v1/policies', {
+      name: 'no-key-pairs',
+      document: { Statement: [{ Effect: 'Deny', Action: 'keypair:Describe', Resource: 'acs:ecs:*:*:keypair/*' }] },
+    });
     carol = await makeUser(admin, url, 'carol');
   });
   after(async () => kf?.close());
@@ -73,14 +94,35 @@ describe('user groups', () => {
     assert.deepEqual(await canList(url, carol), ALLOWED, 'the same session and access key, no new sign-in');
 
     assert.deepEqual((await admin.call('GET', '/api/v1/users/carol/policies')).policies, [], 'no policy of its own');
-    assert.deepEqual((await admin.call('GET', '/api/v1/users/carol/groups')).groups.map((g: any) => g.name), ['readers']);
-    assert.deepEqual((await carol.native.call('GET', '/api/v1/users/carol/groups')).groups.map((g: any) => g.name), ['readers'], 'a user may read its own groups, as its own policies');
+    assert.deepEqual(
+      (await admin.call('GET', '/api/v1/users/carol/groups')).groups.map((g: any) => g.name),
+      ['readers'],
+    );
+    assert.deepEqual(
+      (await carol.native.call('GET', '/api/v1/users/carol/groups')).groups.map((g: any) => g.name),
+      ['readers'],
+      'a user may read its own groups, as its own policies',
+    );
     const detail = await admin.call('GET', '/api/v1/groups/readers');
     assert.deepEqual(detail.group.name, 'readers');
-    assert.deepEqual(detail.members.map((u: any) => u.name), ['carol']);
-    assert.deepEqual(detail.policies.map((p: any) => p.name), ['list-key-pairs']);
-    assert.deepEqual((await admin.call('GET', '/api/v1/groups')).groups.map((g: any) => [g.name, g.memberCount, g.policyCount]), [['readers', 1, 1]], 'the listing counts members and policies');
-    assert.equal((await admin.call('GET', '/api/v1/users/carol/groups')).groups[0].memberCount, undefined, "a user's groups come without counts");
+    assert.deepEqual(
+      detail.members.map((u: any) => u.name),
+      ['carol'],
+    );
+    assert.deepEqual(
+      detail.policies.map((p: any) => p.name),
+      ['list-key-pairs'],
+    );
+    assert.deepEqual(
+      (await admin.call('GET', '/api/v1/groups')).groups.map((g: any) => [g.name, g.memberCount, g.policyCount]),
+      [['readers', 1, 1]],
+      'the listing counts members and policies',
+    );
+    assert.equal(
+      (await admin.call('GET', '/api/v1/users/carol/groups')).groups[0].memberCount,
+      undefined,
+      "a user's groups come without counts",
+    );
   });
 
   test('leaving the group or detaching the policy from it takes the permission away at once; joining again gives it back', async () => {
@@ -103,7 +145,7 @@ describe('user groups', () => {
     await admin.call('PUT', '/api/v1/groups/blocked/policies/no-key-pairs');
     await admin.call('PUT', '/api/v1/groups/blocked/members/dave');
     await admin.call('PUT', '/api/v1/groups/readers/members/dave');
-    assert.deepEqual(await canList(url, dave), REFUSED, 'the group Deny wins over its own Allow and the other group\'s');
+    assert.deepEqual(await canList(url, dave), REFUSED, "the group Deny wins over its own Allow and the other group's");
     const r = await dave.native.raw('GET', `/api/v1/regions/${REGION}/key-pairs`);
     assert.match(r.body.message, /explicitly denied 'keypair:Describe'/);
     await admin.call('DELETE', '/api/v1/groups/blocked/members/dave');
@@ -115,7 +157,10 @@ describe('user groups', () => {
   });
 
   test('deleting a policy still attached is refused, naming users and groups (like RAM); with force it is detached from all; deleting a user or a group removes the memberships', async () => {
-    await admin.call('POST', '/api/v1/policies', { name: 'list-too', document: { Statement: [{ Effect: 'Allow', Action: 'keypair:Describe', Resource: '*' }] } });
+    await admin.call('POST', '/api/v1/policies', {
+      name: 'list-too',
+      document: { Statement: [{ Effect: 'Allow', Action: 'keypair:Describe', Resource: '*' }] },
+    });
     await admin.call('POST', '/api/v1/groups', { name: 'temporary' });
     await admin.call('PUT', '/api/v1/groups/temporary/policies/list-too');
     await admin.call('PUT', '/api/v1/groups/temporary/members/carol');
@@ -127,7 +172,10 @@ describe('user groups', () => {
     assert.equal(refused.body.code, 'Policy.InUse');
     assert.match(refused.body.message, /attached to 1 user \(dave\) and 1 group \(temporary\)/);
     assert.deepEqual(await canList(url, carol), ALLOWED, 'refused: nothing changed');
-    assert.deepEqual((await admin.call('GET', '/api/v1/groups/temporary')).policies.map((p: { name: string }) => p.name), ['list-too']);
+    assert.deepEqual(
+      (await admin.call('GET', '/api/v1/groups/temporary')).policies.map((p: { name: string }) => p.name),
+      ['list-too'],
+    );
     await admin.call('DELETE', '/api/v1/policies/list-too?force=true');
     assert.deepEqual(await canList(url, carol), REFUSED, 'the deleted policy no longer applies');
     assert.deepEqual((await admin.call('GET', '/api/v1/groups/temporary')).policies, []);
@@ -140,14 +188,25 @@ describe('user groups', () => {
     const gone = await admin.raw('GET', '/api/v1/groups/temporary');
     assert.deepEqual([gone.status, gone.body.code], [404, 'Group.NotFound']);
     await admin.call('POST', '/api/v1/groups', { name: 'temporary' });
-    assert.deepEqual((await admin.call('GET', '/api/v1/groups/temporary')).members, [], 'a new group of the same name starts empty');
+    assert.deepEqual(
+      (await admin.call('GET', '/api/v1/groups/temporary')).members,
+      [],
+      'a new group of the same name starts empty',
+    );
 
     await makeUser(admin, url, 'erin');
     await admin.call('PUT', '/api/v1/groups/readers/members/erin');
     await admin.call('DELETE', '/api/v1/users/erin');
-    assert.ok(!(await admin.call('GET', '/api/v1/groups/readers')).members.some((u: any) => u.name === 'erin'), 'a deleted user is no member');
+    assert.ok(
+      !(await admin.call('GET', '/api/v1/groups/readers')).members.some((u: any) => u.name === 'erin'),
+      'a deleted user is no member',
+    );
     await makeUser(admin, url, 'erin');
-    assert.deepEqual((await admin.call('GET', '/api/v1/users/erin/groups')).groups, [], 'a new user of the same name is in no group');
+    assert.deepEqual(
+      (await admin.call('GET', '/api/v1/users/erin/groups')).groups,
+      [],
+      'a new user of the same name is in no group',
+    );
   });
 
   test('names, unknown names and duplicates answer with their codes', async () => {
@@ -168,20 +227,46 @@ describe('user groups', () => {
   });
 
   test('administrators only: a member allowed everything by policy is still refused, and the refusal is audited', async () => {
-    await admin.call('POST', '/api/v1/policies', { name: 'everything', document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } });
+    await admin.call('POST', '/api/v1/policies', {
+      name: 'everything',
+      document: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+    });
     const frank = await makeUser(admin, url, 'frank');
     await admin.call('POST', '/api/v1/groups', { name: 'all-powerful' });
     await admin.call('PUT', '/api/v1/groups/all-powerful/policies/everything');
     await admin.call('PUT', '/api/v1/groups/all-powerful/members/frank');
     assert.deepEqual(await canList(url, frank), ALLOWED, 'the group gives frank everything policies can give');
-    for (const [method, path, body] of [['POST', '/api/v1/groups', { name: 'mine' }], ['PUT', '/api/v1/groups/readers/members/frank'], ['PUT', '/api/v1/groups/readers/policies/everything'], ['DELETE', '/api/v1/groups/readers'], ['GET', '/api/v1/groups'], ['GET', '/api/v1/groups/readers'], ['GET', '/api/v1/users/carol/groups']] as Array<[string, string, unknown?]>) {
+    for (const [method, path, body] of [
+      ['POST', '/api/v1/groups', { name: 'mine' }],
+      ['PUT', '/api/v1/groups/readers/members/frank'],
+      ['PUT', '/api/v1/groups/readers/policies/everything'],
+      ['DELETE', '/api/v1/groups/readers'],
+      ['GET', '/api/v1/groups'],
+      ['GET', '/api/v1/groups/readers'],
+      ['GET', '/api/v1/users/carol/groups'],
+    ] as Array<[string, string, unknown?]>) {
       const r = await frank.native.raw(method, path, body);
       assert.deepEqual([r.status, r.body.code], [403, 'Auth.Forbidden'], `${method} ${path}`);
     }
     const denied = (await admin.call('GET', '/api/v1/audit?userName=frank&result=denied&limit=100')).entries;
-    assert.deepEqual(denied.map((e: any) => e.action).sort(), ['iam:AddUserToGroup', 'iam:AttachPolicyToGroup', 'iam:CreateGroup', 'iam:DeleteGroup', 'iam:GetGroup', 'iam:ListGroups', 'iam:ListGroupsForUser'].sort());
+    assert.deepEqual(
+      denied.map((e: any) => e.action).sort(),
+      [
+        'iam:AddUserToGroup',
+        'iam:AttachPolicyToGroup',
+        'iam:CreateGroup',
+        'iam:DeleteGroup',
+        'iam:GetGroup',
+        'iam:ListGroups',
+        'iam:ListGroupsForUser',
+      ].sort(),
+    );
     assert.ok(denied.every((e: any) => e.errorCode === 'Auth.Forbidden'));
-    assert.deepEqual((await admin.call('GET', '/api/v1/groups/readers')).policies.map((p: any) => p.name), ['list-key-pairs'], 'nothing changed');
+    assert.deepEqual(
+      (await admin.call('GET', '/api/v1/groups/readers')).policies.map((p: any) => p.name),
+      ['list-key-pairs'],
+      'nothing changed',
+    );
   });
 
   test('every mutating group call writes exactly one entry naming the group, user or policy; reads write none', async () => {
@@ -200,15 +285,33 @@ describe('user groups', () => {
     assert.equal(after.total - before, 7, 'seven mutating calls, seven entries; three reads, none');
     const fresh = after.entries.slice(0, 7).reverse();
     const acc = fresh[0].accountId;
-    assert.deepEqual(fresh.map((e: any) => [e.action, e.result, e.errorCode, e.resources]), [
-      ['iam:CreateGroup', 'success', null, [`acs:ecs:*:${acc}:*/group/audited`]],
-      ['iam:AddUserToGroup', 'success', null, [`acs:ecs:*:${acc}:*/group/audited`, `acs:ecs:*:${acc}:*/user/carol`]],
-      ['iam:AttachPolicyToGroup', 'success', null, [`acs:ecs:*:${acc}:*/group/audited`, `acs:ecs:*:${acc}:*/policy/list-key-pairs`]],
-      ['iam:DetachPolicyFromGroup', 'success', null, [`acs:ecs:*:${acc}:*/group/audited`, `acs:ecs:*:${acc}:*/policy/list-key-pairs`]],
-      ['iam:RemoveUserFromGroup', 'success', null, [`acs:ecs:*:${acc}:*/group/audited`, `acs:ecs:*:${acc}:*/user/carol`]],
-      ['iam:CreateGroup', 'failure', 'Group.AlreadyExists', [`acs:ecs:*:${acc}:*/group/audited`]],
-      ['iam:DeleteGroup', 'success', null, [`acs:ecs:*:${acc}:*/group/audited`]],
-    ]);
+    assert.deepEqual(
+      fresh.map((e: any) => [e.action, e.result, e.errorCode, e.resources]),
+      [
+        ['iam:CreateGroup', 'success', null, [`acs:ecs:*:${acc}:*/group/audited`]],
+        ['iam:AddUserToGroup', 'success', null, [`acs:ecs:*:${acc}:*/group/audited`, `acs:ecs:*:${acc}:*/user/carol`]],
+        [
+          'iam:AttachPolicyToGroup',
+          'success',
+          null,
+          [`acs:ecs:*:${acc}:*/group/audited`, `acs:ecs:*:${acc}:*/policy/list-key-pairs`],
+        ],
+        [
+          'iam:DetachPolicyFromGroup',
+          'success',
+          null,
+          [`acs:ecs:*:${acc}:*/group/audited`, `acs:ecs:*:${acc}:*/policy/list-key-pairs`],
+        ],
+        [
+          'iam:RemoveUserFromGroup',
+          'success',
+          null,
+          [`acs:ecs:*:${acc}:*/group/audited`, `acs:ecs:*:${acc}:*/user/carol`],
+        ],
+        ['iam:CreateGroup', 'failure', 'Group.AlreadyExists', [`acs:ecs:*:${acc}:*/group/audited`]],
+        ['iam:DeleteGroup', 'success', null, [`acs:ecs:*:${acc}:*/group/audited`]],
+      ],
+    );
     assert.ok(fresh.every((e: any) => e.userName === 'admin' && e.face === 'native' && e.requestId));
     // identity resources are named like users' (`…:*/group/<name>`): searchable by that end of the name
     const byResource = await admin.call('GET', `/api/v1/audit?resource=${encodeURIComponent('*/group/audited')}`);
@@ -220,7 +323,12 @@ describe('user groups', () => {
     const b = new Api(url);
     await b.signIn({ accessKeyId: acct.accessKeyId, accessKeySecret: acct.accessKeySecret });
     await admin.call('PUT', '/api/v1/groups/readers/members/carol');
-    const stateOfA = async () => JSON.stringify([await admin.call('GET', '/api/v1/groups'), await admin.call('GET', '/api/v1/groups/readers'), await admin.call('GET', '/api/v1/users/carol/groups')]);
+    const stateOfA = async () =>
+      JSON.stringify([
+        await admin.call('GET', '/api/v1/groups'),
+        await admin.call('GET', '/api/v1/groups/readers'),
+        await admin.call('GET', '/api/v1/users/carol/groups'),
+      ]);
     const before = await stateOfA();
     const shape = (r: { status: number; body: any }) => [r.status, r.body?.code];
     for (const [method, path] of [
@@ -236,7 +344,10 @@ describe('user groups', () => {
       assert.deepEqual(shape(theirs), shape(madeUp), `${method} ${path}`);
       assert.equal(theirs.status, 404, `${method} ${path}`);
     }
-    assert.deepEqual(shape(await b.raw('GET', '/api/v1/users/carol/groups')), shape(await b.raw('GET', '/api/v1/users/zz-made-up/groups')));
+    assert.deepEqual(
+      shape(await b.raw('GET', '/api/v1/users/carol/groups')),
+      shape(await b.raw('GET', '/api/v1/users/zz-made-up/groups')),
+    );
     assert.deepEqual((await b.call('GET', '/api/v1/groups')).groups, [], "B's list shows none of A's groups");
     // B may use the same name for a group of its own; A's group is untouched
     await b.call('POST', '/api/v1/groups', { name: 'readers' });
@@ -274,14 +385,20 @@ describe('user groups across keyfleet processes sharing PostgreSQL', () => {
     const masterKey = randomBytes(32).toString('base64');
     let adminOne: Api;
     ({ kf: one, api: adminOne } = await startInProcess({ databaseUrl, extra: { KEYFLEET_MASTER_KEY: masterKey } }));
-    ({ kf: two } = await startInProcess({ databaseUrl, extra: { KEYFLEET_MASTER_KEY: masterKey, KEYFLEET_SIM_SERVE: '0' } }));
+    ({ kf: two } = await startInProcess({
+      databaseUrl,
+      extra: { KEYFLEET_MASTER_KEY: masterKey, KEYFLEET_SIM_SERVE: '0' },
+    }));
     await adminOne.createKeyPair(KP, 'ed25519');
-    await adminOne.call('POST', '/api/v1/policies', { name: 'list-key-pairs', document: { Statement: [{ Effect: 'Allow', Action: 'keypair:Describe', Resource: '*' }] } });
+    await adminOne.call('POST', '/api/v1/policies', {
+      name: 'list-key-pairs',
+      document: { Statement: [{ Effect: 'Allow', Action: 'keypair:Describe', Resource: '*' }] },
+    });
     await adminOne.call('POST', '/api/v1/groups', { name: 'readers' });
     await adminOne.call('PUT', '/api/v1/groups/readers/policies/list-key-pairs');
     // The member's session and signed calls go to process two; the administrator changes the group through one.
     const member = await makeUser(adminOne, two.url, 'gina');
-    assert.deepEqual(await canList(two.url, member), REFUSED, 'warms process two\'s compiled-permission cache');
+    assert.deepEqual(await canList(two.url, member), REFUSED, "warms process two's compiled-permission cache");
     await adminOne.call('PUT', '/api/v1/groups/readers/members/gina');
     assert.deepEqual(await canList(two.url, member), ALLOWED, 'joined through process one');
     await adminOne.call('DELETE', '/api/v1/groups/readers/policies/list-key-pairs');
@@ -296,9 +413,14 @@ describe('user groups across keyfleet processes sharing PostgreSQL', () => {
 const BIN = path.resolve(import.meta.dirname, '../../bin/keyfleet.js');
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -309,9 +431,16 @@ describe('keyfleet groups (CLI)', () => {
 
   before(async () => {
     ({ kf, api: admin } = await startInProcess());
-    env = { KEYFLEET_ENDPOINT: kf.url, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET };
+    env = {
+      KEYFLEET_ENDPOINT: kf.url,
+      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+    };
     await admin.createKeyPair(KP, 'ed25519');
-    await admin.call('POST', '/api/v1/policies', { name: 'list-key-pairs', document: { Statement: [{ Effect: 'Allow', Action: 'keypair:Describe', Resource: '*' }] } });
+    await admin.call('POST', '/api/v1/policies', {
+      name: 'list-key-pairs',
+      document: { Statement: [{ Effect: 'Allow', Action: 'keypair:Describe', Resource: '*' }] },
+    });
   });
   after(async () => kf?.close());
 
@@ -327,10 +456,16 @@ describe('keyfleet groups (CLI)', () => {
     assert.match(await ok(['groups', 'attach', 'ops', 'list-key-pairs']), /Attached list-key-pairs to ops/);
     assert.deepEqual(await canList(kf.url, hank), ALLOWED, 'the CLI made hank a member of a group with the policy');
     const shown = JSON.parse(await ok(['groups', 'show', 'ops', '--json']));
-    assert.deepEqual([shown.group.description, shown.members.map((u: any) => u.name), shown.policies.map((p: any) => p.name)], ['operators', ['hank'], ['list-key-pairs']]);
+    assert.deepEqual(
+      [shown.group.description, shown.members.map((u: any) => u.name), shown.policies.map((p: any) => p.name)],
+      ['operators', ['hank'], ['list-key-pairs']],
+    );
     assert.match(await ok(['groups', 'show', 'ops']), /hank[\s\S]*list-key-pairs/);
     assert.match(await ok(['groups', 'ls']), /ops.*operators/);
-    assert.deepEqual(JSON.parse(await ok(['groups', 'ls', '--user-name', 'hank', '--json'])).groups.map((g: any) => g.name), ['ops']);
+    assert.deepEqual(
+      JSON.parse(await ok(['groups', 'ls', '--user-name', 'hank', '--json'])).groups.map((g: any) => g.name),
+      ['ops'],
+    );
     assert.match(await ok(['groups', 'detach', 'ops', 'list-key-pairs']), /Detached list-key-pairs from ops/);
     assert.deepEqual(await canList(kf.url, hank), REFUSED);
     assert.match(await ok(['groups', 'remove-user', 'ops', 'hank']), /Removed hank from ops/);

@@ -35,7 +35,11 @@ describe('identity, authorization and audit (native API)', () => {
     assert.equal(r.status, 403);
     assert.equal(r.body.code, 'Auth.Forbidden');
     const audit = await admin.call('GET', '/api/v1/audit?userName=alice&result=denied');
-    assert.ok(audit.entries.some((e: any) => e.action === 'keypair:Describe' && e.errorCode === 'Auth.Forbidden' && e.face === 'native'));
+    assert.ok(
+      audit.entries.some(
+        (e: any) => e.action === 'keypair:Describe' && e.errorCode === 'Auth.Forbidden' && e.face === 'native',
+      ),
+    );
   });
 
   test('a policy in ECS and KPS action names grants the core permission; resources and Deny are honoured per instance', async () => {
@@ -45,7 +49,15 @@ describe('identity, authorization and audit (native API)', () => {
         Version: '1',
         Statement: [
           { Effect: 'Allow', Action: 'ecs:DescribeKeyPairs', Resource: '*' },
-          { Effect: 'Allow', Action: ['kps:SSHKeyPair:bind'], Resource: ['acs:ecs:*:*:keypair/team-key', `acs:ecs:cn-hangzhou:*:instance/${ids[0]}`, `acs:ecs:cn-hangzhou:*:instance/${ids[1]}`] },
+          {
+            Effect: 'Allow',
+            Action: ['kps:SSHKeyPair:bind'],
+            Resource: [
+              'acs:ecs:*:*:keypair/team-key',
+              `acs:ecs:cn-hangzhou:*:instance/${ids[0]}`,
+              `acs:ecs:cn-hangzhou:*:instance/${ids[1]}`,
+            ],
+          },
           { Effect: 'Deny', Action: 'keypair:Bind', Resource: `acs:ecs:*:*:instance/${ids[1]}` },
         ],
       },
@@ -54,19 +66,47 @@ describe('identity, authorization and audit (native API)', () => {
     const list = await alice.call('GET', '/api/v1/regions/cn-hangzhou/key-pairs');
     assert.equal(list.keyPairs[0].name, 'team-key');
     const r = await alice.bind({ action: 'bind', keyPairName: 'team-key', instanceIds: ids });
-    assert.deepEqual(r.items.map((i: any) => [i.status, i.errorCode]), [['succeeded', null], ['failed', 'Auth.Forbidden'], ['failed', 'Auth.Forbidden']], 'explicit Deny and no Allow are both refused, per instance');
+    assert.deepEqual(
+      r.items.map((i: any) => [i.status, i.errorCode]),
+      [
+        ['succeeded', null],
+        ['failed', 'Auth.Forbidden'],
+        ['failed', 'Auth.Forbidden'],
+      ],
+      'explicit Deny and no Allow are both refused, per instance',
+    );
     assert.equal((await admin.instance(ids[0]!)).keyPairName, 'team-key');
     assert.equal((await admin.instance(ids[1]!)).keyPairName, null, 'nothing changed on the refused instances');
-    const unbind = await alice.raw('POST', '/api/v1/regions/cn-hangzhou/bindings', { action: 'unbind', keyPairName: 'team-key', instanceIds: [ids[0]], wait: true });
+    const unbind = await alice.raw('POST', '/api/v1/regions/cn-hangzhou/bindings', {
+      action: 'unbind',
+      keyPairName: 'team-key',
+      instanceIds: [ids[0]],
+      wait: true,
+    });
     assert.equal(unbind.status, 403, 'bind does not imply unbind');
   });
 
   test('conditions: a region condition limits where a permission applies', async () => {
-    await admin.call('POST', '/api/v1/policies', { name: 'shanghai-only', document: { Statement: [{ Effect: 'Allow', Action: 'instance:Describe', Resource: '*', Condition: { StringEquals: { 'acs:RegionId': 'cn-shanghai' } } }] } });
+    await admin.call('POST', '/api/v1/policies', {
+      name: 'shanghai-only',
+      document: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'instance:Describe',
+            Resource: '*',
+            Condition: { StringEquals: { 'acs:RegionId': 'cn-shanghai' } },
+          },
+        ],
+      },
+    });
     await admin.call('PUT', '/api/v1/users/alice/policies/shanghai-only');
     assert.equal((await alice.raw('GET', '/api/v1/regions/cn-shanghai/instances')).status, 200);
     assert.equal((await alice.raw('GET', '/api/v1/regions/cn-hangzhou/instances')).status, 403);
-    const bad = await admin.raw('POST', '/api/v1/policies', { name: 'broken', document: { Statement: [{ Effect: 'Allow', Action: 'ecs:NoSuchThing' }] } });
+    const bad = await admin.raw('POST', '/api/v1/policies', {
+      name: 'broken',
+      document: { Statement: [{ Effect: 'Allow', Action: 'ecs:NoSuchThing' }] },
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 'Policy.Malformed');
   });
@@ -79,7 +119,10 @@ describe('identity, authorization and audit (native API)', () => {
     const viaKey = new Api(kf.url);
     await viaKey.signIn({ accessKeyId: made.accessKeyId, accessKeySecret: made.accessKeySecret });
     await alice.call('PATCH', `/api/v1/access-keys/${made.accessKeyId}`, { status: 'Inactive' });
-    await assert.rejects(new Api(kf.url).signIn({ accessKeyId: made.accessKeyId, accessKeySecret: made.accessKeySecret }), /Auth\.Unauthenticated/);
+    await assert.rejects(
+      new Api(kf.url).signIn({ accessKeyId: made.accessKeyId, accessKeySecret: made.accessKeySecret }),
+      /Auth\.Unauthenticated/,
+    );
     assert.equal((await alice.raw('POST', '/api/v1/users', { name: 'mallory' })).status, 403);
     assert.equal((await alice.raw('GET', '/api/v1/users/admin/access-keys')).status, 403);
   });
@@ -101,10 +144,16 @@ describe('identity, authorization and audit (native API)', () => {
     const cross = await b.bind({ action: 'bind', keyPairName: 'team-key', instanceIds: [ids[2]] });
     assert.equal(cross.items[0].errorCode, 'Instance.NotFound');
     assert.equal((await admin.instance(ids[2]!)).keyPairName, null);
-    assert.equal((await b.call('GET', '/api/v1/audit?limit=1000')).entries.every((e: any) => e.accountId === acct.account.id), true);
+    assert.equal(
+      (await b.call('GET', '/api/v1/audit?limit=1000')).entries.every((e: any) => e.accountId === acct.account.id),
+      true,
+    );
     assert.equal((await b.raw('GET', `/api/v1/tasks/${cross.task.id}`)).status, 200);
     const ourTasks = await admin.call('GET', '/api/v1/tasks');
-    assert.equal(ourTasks.tasks.some((t: any) => t.id === cross.task.id), false);
+    assert.equal(
+      ourTasks.tasks.some((t: any) => t.id === cross.task.id),
+      false,
+    );
   });
 
   test('every mutating call writes exactly one entry with who, where, what and how it ended; searchable and exportable', async () => {
@@ -134,7 +183,10 @@ describe('identity, authorization and audit (native API)', () => {
     const exported = await admin.raw('GET', '/api/v1/audit/export?action=instance:Stop');
     // One line parses as one JSON document; several are newline-separated documents.
     const text = typeof exported.body === 'string' ? exported.body : JSON.stringify(exported.body);
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines[0].action, 'instance:Stop');
   });
 
@@ -144,7 +196,9 @@ describe('identity, authorization and audit (native API)', () => {
     const rows = db.prepare('select * from audit_entries').all();
     db.close();
     const text = JSON.stringify(rows);
-    const publicBody = (await admin.call('GET', '/api/v1/regions/cn-hangzhou/key-pairs/team-key')).keyPair.publicKey.split(' ')[1];
+    const publicBody = (
+      await admin.call('GET', '/api/v1/regions/cn-hangzhou/key-pairs/team-key')
+    ).keyPair.publicKey.split(' ')[1];
     const privateBody = createdPrivateKey.split('\n').slice(1, -2).join('');
     assert.ok(rows.length > 10);
     assert.equal(text.includes(publicBody), false, 'no public key body');
@@ -165,10 +219,17 @@ describe('rate limits per access key', () => {
       const throttled = results.filter((r) => r.status === 429);
       assert.ok(throttled.length >= 10, `${throttled.length} of 25 throttled`);
       assert.equal(throttled[0]!.body.code, 'Auth.Throttled');
-      assert.ok(results.slice(0, 5).every((r) => r.status === 200), 'the burst passes');
+      assert.ok(
+        results.slice(0, 5).every((r) => r.status === 200),
+        'the burst passes',
+      );
       const other = new Api(kf.url);
       await other.signIn({ userName: 'bob', password: 'Bob-Pass-0001' });
-      assert.equal((await other.raw('GET', '/api/v1/regions/cn-hangzhou/key-pairs')).status, 200, 'limits are per access key / user');
+      assert.equal(
+        (await other.raw('GET', '/api/v1/regions/cn-hangzhou/key-pairs')).status,
+        200,
+        'limits are per access key / user',
+      );
     } finally {
       await kf.close();
     }

@@ -11,7 +11,15 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
-import { ACCESS_KEY_SECRET, ADMIN_PASSWORD, Api, LINUX_IMAGE, startChild, tempDir, testEnv } from '../support/keyfleet.js';
+import {
+  ACCESS_KEY_SECRET,
+  ADMIN_PASSWORD,
+  Api,
+  LINUX_IMAGE,
+  startChild,
+  tempDir,
+  testEnv,
+} from '../support/keyfleet.js';
 
 const pexec = promisify(execFile);
 const children: Array<{ kill(sig: NodeJS.Signals): boolean; exitCode: number | null }> = [];
@@ -20,9 +28,15 @@ after(() => {
 });
 
 /** The distinctive middle of a key body: long enough never to occur by chance. */
-const bodyOf = (text: string) => text.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '').slice(20, 80);
+const bodyOf = (text: string) =>
+  text
+    .replace(/-----[A-Z ]+-----/g, '')
+    .replace(/\s+/g, '')
+    .slice(20, 80);
 
-test('no private key, public key body, password or secret in the logs or the audit trail', { timeout: 120_000 }, async () => {
+test('no private key, public key body, password or secret in the logs or the audit trail', {
+  timeout: 120_000,
+}, async () => {
   const env = await testEnv({ extra: { KEYFLEET_LOG_LEVEL: 'debug' } });
   const run = await startChild(env);
   children.push(run.child);
@@ -40,12 +54,30 @@ test('no private key, public key body, password or secret in the logs or the aud
 
   const [id] = await api.run({ imageId: LINUX_IMAGE, password: ROOT_PW });
   await api.waitStatus([id!], 'Running');
-  const bound = await api.bind({ action: 'bind', keyPairName: 'log-check', instanceIds: [id], mode: 'live', credential: { kind: 'password', password: ROOT_PW } });
+  const bound = await api.bind({
+    action: 'bind',
+    keyPairName: 'log-check',
+    instanceIds: [id],
+    mode: 'live',
+    credential: { kind: 'password', password: ROOT_PW },
+  });
   assert.equal(bound.task.status, 'succeeded', JSON.stringify(bound.items));
-  const unbound = await api.bind({ action: 'unbind', keyPairName: 'log-check', instanceIds: [id], mode: 'live', credential: { kind: 'privateKey', privateKey: created.privateKey } });
+  const unbound = await api.bind({
+    action: 'unbind',
+    keyPairName: 'log-check',
+    instanceIds: [id],
+    mode: 'live',
+    credential: { kind: 'privateKey', privateKey: created.privateKey },
+  });
   assert.equal(unbound.task.status, 'succeeded', JSON.stringify(unbound.items));
   // A wrong credential fails; its text must not show up in the failure either.
-  const wrong = await api.bind({ action: 'bind', keyPairName: 'imported', instanceIds: [id], mode: 'live', credential: { kind: 'privateKey', privateKey: importedPrivate } });
+  const wrong = await api.bind({
+    action: 'bind',
+    keyPairName: 'imported',
+    instanceIds: [id],
+    mode: 'live',
+    credential: { kind: 'privateKey', privateKey: importedPrivate },
+  });
   assert.equal(wrong.items[0].status, 'failed');
   await api.call('POST', `/api/v1/instances/${id}/reset-password`, { password: NEW_PW });
   const key = await api.call('POST', '/api/v1/users/admin/access-keys');
@@ -66,7 +98,10 @@ test('no private key, public key body, password or secret in the logs or the aud
     'task item errors': taskRows + JSON.stringify(failures),
   };
   assert.ok(run.output().length > 1000, 'the debug log really logged');
-  assert.ok(auditRows.includes('keypair:Bind') && auditRows.includes('instance:ResetPassword'), 'the audit really recorded');
+  assert.ok(
+    auditRows.includes('keypair:Bind') && auditRows.includes('instance:ResetPassword'),
+    'the audit really recorded',
+  );
   const secrets: Record<string, string> = {
     'generated private key': bodyOf(created.privateKey),
     'imported private key': bodyOf(importedPrivate),

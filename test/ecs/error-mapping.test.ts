@@ -13,7 +13,13 @@ const CANARY = 'core-text-canary';
 const CODES = Object.keys(ErrorCodes) as ErrorCode[];
 const CONTEXTS: Array<EcsActionName | undefined> = [undefined, ...ECS_ACTION_NAMES];
 /** Details that select a variant somewhere in the table or the overrides. */
-const DETAILS: Array<Record<string, string>> = [{}, { parameter: 'Status' }, { reason: 'key' }, { reason: 'value' }, { reason: 'duplicate' }];
+const DETAILS: Array<Record<string, string>> = [
+  {},
+  { parameter: 'Status' },
+  { reason: 'key' },
+  { reason: 'value' },
+  { reason: 'duplicate' },
+];
 
 describe('ECS error mapping', () => {
   test('the table has an entry for every core code, and nothing else', () => {
@@ -28,7 +34,8 @@ describe('ECS error mapping', () => {
           assert.ok(s.status >= 400 && s.status <= 599, `${code}/${action}: status ${s.status}`);
           assert.match(s.code, ALIBABA_CODE, `${code}/${action}`);
           assert.ok(s.message.length > 0);
-          if (s.code !== 'QuotaExceed.Tags') assert.ok(!s.message.includes(CANARY), `${code}/${action} echoes the core's message`);
+          if (s.code !== 'QuotaExceed.Tags')
+            assert.ok(!s.message.includes(CANARY), `${code}/${action} echoes the core's message`);
           if (ErrorCodes[code] === 'Internal') assert.equal(s.status, 500);
         }
       }
@@ -44,19 +51,34 @@ describe('ECS error mapping', () => {
 
   test('the same condition is worded per operation (API.md §3.4-§3.6)', () => {
     const tooMany = new CoreError('Batch.TooLarge', CANARY, { parameter: 'InstanceIds', limit: 50 });
-    assert.deepEqual([ecsSpecOfCore(tooMany, 'AttachKeyPair').status, ecsSpecOfCore(tooMany, 'AttachKeyPair').code], [403, 'InstanceKeyPairLimitExceeded']);
-    assert.equal(ecsSpecOfCore(tooMany, 'DeleteKeyPairs').message, 'Exceeding the allowed amount of instance which will be deleted.');
+    assert.deepEqual(
+      [ecsSpecOfCore(tooMany, 'AttachKeyPair').status, ecsSpecOfCore(tooMany, 'AttachKeyPair').code],
+      [403, 'InstanceKeyPairLimitExceeded'],
+    );
+    assert.equal(
+      ecsSpecOfCore(tooMany, 'DeleteKeyPairs').message,
+      'Exceeding the allowed amount of instance which will be deleted.',
+    );
     assert.equal(ecsSpecOfCore(tooMany, 'RunInstances').code, 'InvalidParameter');
     const windows = new CoreError('Instance.WindowsNotSupported', CANARY);
     assert.ok(!ecsSpecOfCore(windows, 'AttachKeyPair').message.endsWith('.'));
     assert.ok(ecsSpecOfCore(windows, 'DetachKeyPair').message.endsWith('.'));
     const status = new CoreError('Input.Invalid', CANARY, { parameter: 'Status' });
-    assert.deepEqual([ecsSpecOfCore(status, 'DescribeInstances').status, ecsSpecOfCore(status, 'DescribeInstances').code], [404, 'InvalidStatus.NotFound']);
-    assert.equal(ecsSpecOfCore(new CoreError('Input.Invalid', CANARY, { parameter: 'PageSize' }), 'DescribeInstances').code, 'InvalidParameter');
+    assert.deepEqual(
+      [ecsSpecOfCore(status, 'DescribeInstances').status, ecsSpecOfCore(status, 'DescribeInstances').code],
+      [404, 'InvalidStatus.NotFound'],
+    );
+    assert.equal(
+      ecsSpecOfCore(new CoreError('Input.Invalid', CANARY, { parameter: 'PageSize' }), 'DescribeInstances').code,
+      'InvalidParameter',
+    );
   });
 
   test('per-instance results map recorded core codes; an unknown one is InternalError', () => {
-    assert.deepEqual(itemErrorOf('Instance.WindowsNotSupported', 'DetachKeyPair').code, 'DependencyViolation.WindowsInstance');
+    assert.deepEqual(
+      itemErrorOf('Instance.WindowsNotSupported', 'DetachKeyPair').code,
+      'DependencyViolation.WindowsInstance',
+    );
     assert.deepEqual(itemErrorOf('Instance.NotIoOptimized', 'AttachKeyPair').code, 'DependencyViolation.IoOptimize');
     assert.deepEqual(itemErrorOf('Instance.NotFound', 'AttachKeyPair').code, 'InvalidInstanceId.NotFound');
     assert.deepEqual(itemErrorOf('Auth.Forbidden', 'AttachKeyPair').code, 'Forbidden.RAM');

@@ -20,16 +20,35 @@ function codeOf(fn: () => unknown): string | undefined {
   }
 }
 
-const params = (values: Record<string, string>) => new Params(Object.assign(Object.create(null) as Record<string, string>, values));
+const params = (values: Record<string, string>) =>
+  new Params(Object.assign(Object.create(null) as Record<string, string>, values));
 
 describe('Alibaba key pair names (API.md §2)', () => {
   test('CreateKeyPair: 2-128, a letter first, then letters, digits, : _ -', () => {
-    for (const ok of ['ab', 'web-key_1:prod', '密钥a', 'a'.repeat(128)]) assert.equal(codeOf(() => checkCreateKeyPairName(ok)), undefined, ok);
-    for (const bad of ['a', '1abc', '_abc', 'a.b', 'a b', 'a/b', 'https://x', 'a'.repeat(129)]) assert.equal(codeOf(() => checkCreateKeyPairName(bad)), 'InvalidKeyPairName.Malformed', bad);
+    for (const ok of ['ab', 'web-key_1:prod', '密钥a', 'a'.repeat(128)])
+      assert.equal(
+        codeOf(() => checkCreateKeyPairName(ok)),
+        undefined,
+        ok,
+      );
+    for (const bad of ['a', '1abc', '_abc', 'a.b', 'a b', 'a/b', 'https://x', 'a'.repeat(129)])
+      assert.equal(
+        codeOf(() => checkCreateKeyPairName(bad)),
+        'InvalidKeyPairName.Malformed',
+        bad,
+      );
   });
   test("ImportKeyPair also allows '.'", () => {
-    assert.equal(codeOf(() => checkImportKeyPairName('laptop.ed25519')), undefined);
-    for (const bad of ['.a', '1a', 'a/b', 'http://x']) assert.equal(codeOf(() => checkImportKeyPairName(bad)), 'InvalidKeyPairName.Malformed', bad);
+    assert.equal(
+      codeOf(() => checkImportKeyPairName('laptop.ed25519')),
+      undefined,
+    );
+    for (const bad of ['.a', '1a', 'a/b', 'http://x'])
+      assert.equal(
+        codeOf(() => checkImportKeyPairName(bad)),
+        'InvalidKeyPairName.Malformed',
+        bad,
+      );
   });
 });
 
@@ -38,31 +57,66 @@ describe('RPC parameters', () => {
     const p = params({ RegionId: 'cn-hangzhou', KeyPairName: '' });
     assert.equal(p.required('RegionId'), 'cn-hangzhou');
     assert.equal(p.optional('KeyPairName'), undefined);
-    assert.equal(codeOf(() => p.required('KeyPairName')), 'MissingParameter');
+    assert.equal(
+      codeOf(() => p.required('KeyPairName')),
+      'MissingParameter',
+    );
     assert.equal(p.optional('toString'), undefined);
   });
   test('integers and booleans in wire form', () => {
     const p = params({ PageSize: '50', PageNumber: '-1', Big: '1e3', DryRun: 'TRUE', Force: 'yes' });
     assert.equal(p.integer('PageSize', { min: 1, max: 50 }, 10), 50);
     assert.equal(p.integer('Missing', { min: 1, max: 50 }, 10), 10);
-    assert.equal(codeOf(() => p.integer('PageNumber', { min: 1, max: 9 })), 'InvalidParameter');
-    assert.equal(codeOf(() => p.integer('Big', { min: 1, max: 9999 })), 'InvalidParameter');
+    assert.equal(
+      codeOf(() => p.integer('PageNumber', { min: 1, max: 9 })),
+      'InvalidParameter',
+    );
+    assert.equal(
+      codeOf(() => p.integer('Big', { min: 1, max: 9999 })),
+      'InvalidParameter',
+    );
     assert.equal(p.boolean('DryRun', false), true);
-    assert.equal(codeOf(() => p.boolean('Force', false)), 'InvalidParameter');
+    assert.equal(
+      codeOf(() => p.boolean('Force', false)),
+      'InvalidParameter',
+    );
   });
   test('JSON-array lists are parsed, not judged', () => {
     const notArray = () => new EcsError(400, 'X.NotArray', 'x');
     assert.deepEqual(params({ InstanceIds: '["i-a","i-a",1]' }).jsonArray('InstanceIds', notArray), ['i-a', 'i-a', 1]);
-    for (const raw of ['i-a,i-b', '"i-a"', '{"a":1}']) assert.equal(codeOf(() => params({ InstanceIds: raw }).jsonArray('InstanceIds', notArray)), 'X.NotArray', raw);
+    for (const raw of ['i-a,i-b', '"i-a"', '{"a":1}'])
+      assert.equal(
+        codeOf(() => params({ InstanceIds: raw }).jsonArray('InstanceIds', notArray)),
+        'X.NotArray',
+        raw,
+      );
   });
   test('Tag.N in N order; filters need a key per value and at most 20', () => {
     const p = params({ 'Tag.2.Key': 'b', 'Tag.2.Value': '', 'Tag.1.Key': 'a', 'Tag.1.Value': '1', 'Tag.10.Key': 'c' });
-    assert.deepEqual(p.tagsToSet(), [{ key: 'a', value: '1' }, { key: 'b', value: '' }, { key: 'c', value: '' }]);
-    assert.deepEqual(p.tagFilters(), [{ key: 'a', value: '1' }, { key: 'b', value: '' }, { key: 'c', value: '' }]);
-    assert.equal(codeOf(() => params({ 'Tag.1.Value': 'x' }).tagFilters()), 'InvalidTag.Mismatch');
+    assert.deepEqual(p.tagsToSet(), [
+      { key: 'a', value: '1' },
+      { key: 'b', value: '' },
+      { key: 'c', value: '' },
+    ]);
+    assert.deepEqual(p.tagFilters(), [
+      { key: 'a', value: '1' },
+      { key: 'b', value: '' },
+      { key: 'c', value: '' },
+    ]);
+    assert.equal(
+      codeOf(() => params({ 'Tag.1.Value': 'x' }).tagFilters()),
+      'InvalidTag.Mismatch',
+    );
     const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`Tag.${i + 1}.Key`, `k${i}`]));
-    assert.equal(codeOf(() => params(many).tagFilters()), 'InvalidTagCount');
-    assert.deepEqual(params({ 'Tag.1.Value': 'x' }).tagsToSet(), [{ key: '', value: 'x' }], 'left to the core, which answers InvalidTagKey.Malformed');
+    assert.equal(
+      codeOf(() => params(many).tagFilters()),
+      'InvalidTagCount',
+    );
+    assert.deepEqual(
+      params({ 'Tag.1.Value': 'x' }).tagsToSet(),
+      [{ key: '', value: 'x' }],
+      'left to the core, which answers InvalidTagKey.Malformed',
+    );
   });
 });
 
@@ -89,7 +143,12 @@ describe('what / answers before any signature', () => {
     const app = await face();
     const patch = await app.inject({ method: 'PATCH', url: '/' });
     assert.deepEqual([patch.statusCode, patch.json().Code], [403, 'UnsupportedHTTPMethod']);
-    const big = await app.inject({ method: 'POST', url: '/', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `Action=DescribeRegions&Pad=${'x'.repeat(2048)}` });
+    const big = await app.inject({
+      method: 'POST',
+      url: '/',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `Action=DescribeRegions&Pad=${'x'.repeat(2048)}`,
+    });
     assert.equal(big.statusCode, 400);
     assert.deepEqual(Object.keys(big.json()), ['RequestId', 'HostId', 'Code', 'Message', 'Recommend']);
     assert.equal(big.headers['content-type'], 'application/json;charset=utf-8');

@@ -49,7 +49,10 @@ describe('ECS API through the official SDKs: key pair life cycle, proven with Op
   async function scenario(ecs: EcsDriver, tag: string): Promise<void> {
     // The catalog: every region at this endpoint; at least one Linux and one Windows image.
     const regions = await ecs.describeRegions();
-    assert.ok(regions.some((r) => r.regionId === REGION && r.endpoint === new URL(kf.url).host), JSON.stringify(regions));
+    assert.ok(
+      regions.some((r) => r.regionId === REGION && r.endpoint === new URL(kf.url).host),
+      JSON.stringify(regions),
+    );
     const images = await ecs.describeImages(REGION);
     const linuxImage = images.find((i) => i.osType === 'linux')?.imageId;
     const windowsImage = images.find((i) => i.osType === 'windows')?.imageId;
@@ -63,7 +66,10 @@ describe('ECS API through the official SDKs: key pair life cycle, proven with Op
     assert.ok(created.id);
     const keyFile = await writePrivateKey(created.privateKey);
     const own = await sshKeygen('ed25519', `${tag}@laptop`);
-    const imported = await ecs.importKeyPair(REGION, `${tag}-imported.key`, own.publicKey, [{ key: 'suite', value: tag }, { key: 'origin', value: 'ssh-keygen' }]);
+    const imported = await ecs.importKeyPair(REGION, `${tag}-imported.key`, own.publicKey, [
+      { key: 'suite', value: tag },
+      { key: 'origin', value: 'ssh-keygen' },
+    ]);
     assert.match(imported.fingerprint, MD5_FINGERPRINT);
 
     // DescribeKeyPairs: wildcard, fingerprint, tags, paging, IncludePublicKey.
@@ -73,53 +79,107 @@ describe('ECS API through the official SDKs: key pair life cycle, proven with Op
     const importedView = wild.keyPairs.find((k) => k.name === `${tag}-imported.key`)!;
     assert.equal(importedView.publicKey, own.publicKey);
     assert.match(importedView.creationTime, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/);
-    assert.deepEqual(importedView.tags, [{ key: 'origin', value: 'ssh-keygen' }, { key: 'suite', value: tag }]);
+    assert.deepEqual(importedView.tags, [
+      { key: 'origin', value: 'ssh-keygen' },
+      { key: 'suite', value: tag },
+    ]);
     const byFingerprint = await ecs.describeKeyPairs(REGION, { fingerprint: imported.fingerprint });
-    assert.deepEqual(byFingerprint.keyPairs.map((k) => k.name), [`${tag}-imported.key`]);
+    assert.deepEqual(
+      byFingerprint.keyPairs.map((k) => k.name),
+      [`${tag}-imported.key`],
+    );
     assert.equal(byFingerprint.keyPairs[0]!.publicKey, undefined, 'no PublicKey unless asked for');
-    const byTag = await ecs.describeKeyPairs(REGION, { tags: [{ key: 'suite', value: tag }, { key: 'origin', value: 'ssh-keygen' }] });
-    assert.deepEqual(byTag.keyPairs.map((k) => k.name), [`${tag}-imported.key`]);
+    const byTag = await ecs.describeKeyPairs(REGION, {
+      tags: [
+        { key: 'suite', value: tag },
+        { key: 'origin', value: 'ssh-keygen' },
+      ],
+    });
+    assert.deepEqual(
+      byTag.keyPairs.map((k) => k.name),
+      [`${tag}-imported.key`],
+    );
     const secondPage = await ecs.describeKeyPairs(REGION, { name: `${tag}-*`, pageNumber: 2, pageSize: 1 });
-    assert.deepEqual([secondPage.totalCount, secondPage.pageNumber, secondPage.pageSize, secondPage.keyPairs.length], [2, 2, 1, 1]);
+    assert.deepEqual(
+      [secondPage.totalCount, secondPage.pageNumber, secondPage.pageSize, secondPage.keyPairs.length],
+      [2, 2, 1, 1],
+    );
     const exact = await ecs.describeKeyPairs(REGION, { name: `${tag}-key` });
-    assert.deepEqual(exact.keyPairs.map((k) => k.fingerprint), [created.fingerprint]);
+    assert.deepEqual(
+      exact.keyPairs.map((k) => k.fingerprint),
+      [created.fingerprint],
+    );
 
     // The fleet: one Linux and one Windows instance, both with a password.
-    const [linux] = await ecs.runInstances(REGION, { imageId: linuxImage, name: `${tag}-web`, password: FIRST_PASSWORD });
-    const [windows] = await ecs.runInstances(REGION, { imageId: windowsImage, name: `${tag}-win`, password: FIRST_PASSWORD });
+    const [linux] = await ecs.runInstances(REGION, {
+      imageId: linuxImage,
+      name: `${tag}-web`,
+      password: FIRST_PASSWORD,
+    });
+    const [windows] = await ecs.runInstances(REGION, {
+      imageId: windowsImage,
+      name: `${tag}-win`,
+      password: FIRST_PASSWORD,
+    });
     await waitStatus(ecs, [linux!, windows!], 'Running');
     const inst = (await ecs.describeInstances(REGION, { instanceIds: [linux!] })).instances[0]!;
     assert.match(inst.address, /^127\.\d+\.\d+\.\d+$/);
-    assert.equal((await login(inst.address, { password: FIRST_PASSWORD })).code, 0, 'the first password logs in before any key pair');
+    assert.equal(
+      (await login(inst.address, { password: FIRST_PASSWORD })).code,
+      0,
+      'the first password logs in before any key pair',
+    );
 
     // One call for a Linux and a Windows instance: HTTP 200, partial success, a result per instance.
     const attached = await ecs.attachKeyPair(REGION, created.name, [linux!, windows!]);
     assert.deepEqual([attached.keyPairName, attached.totalCount, attached.failCount], [created.name, '2', '1']);
-    assert.deepEqual(attached.results.map((r) => [r.instanceId, r.success, r.code]), [
-      [linux, 'true', '200'],
-      [windows, 'false', 'DependencyViolation.WindowsInstance'],
-    ]);
+    assert.deepEqual(
+      attached.results.map((r) => [r.instanceId, r.success, r.code]),
+      [
+        [linux, 'true', '200'],
+        [windows, 'false', 'DependencyViolation.WindowsInstance'],
+      ],
+    );
     assert.equal(attached.results[0]!.message, 'successful');
     const bound = await ecs.describeInstances(REGION, { keyPairName: created.name });
-    assert.deepEqual(bound.instances.map((i) => [i.id, i.keyPairName, i.osType]), [[linux, created.name, 'linux']], 'DescribeInstances shows the binding at once');
+    assert.deepEqual(
+      bound.instances.map((i) => [i.id, i.keyPairName, i.osType]),
+      [[linux, created.name, 'linux']],
+      'DescribeInstances shows the binding at once',
+    );
 
     // A bound key pair cannot be deleted.
-    await assert.rejects(ecs.deleteKeyPairs(REGION, [created.name]), (e) => sdkErrorOf(e).code === 'InvalidParameter.KeypairAlreadyAttachedInstance');
+    await assert.rejects(
+      ecs.deleteKeyPairs(REGION, [created.name]),
+      (e) => sdkErrorOf(e).code === 'InvalidParameter.KeypairAlreadyAttachedInstance',
+    );
 
     // RebootInstance applies it: the key logs in, the password no longer does.
     await reboot(ecs, linux!);
     const keyLogin = await login(inst.address, { identityFile: keyFile });
     assert.equal(keyLogin.code, 0, keyLogin.stderr);
     assert.equal(keyLogin.stdout.trim(), 'logged-in');
-    assert.equal((await login(inst.address, { password: FIRST_PASSWORD })).code, 255, 'password login is off after attach');
+    assert.equal(
+      (await login(inst.address, { password: FIRST_PASSWORD })).code,
+      255,
+      'password login is off after attach',
+    );
 
     // DetachKeyPair, reboot: the key is refused.
     const detached = await ecs.detachKeyPair(REGION, created.name, [linux!]);
     assert.deepEqual([detached.totalCount, detached.failCount, detached.results[0]!.success], ['1', '0', 'true']);
     assert.equal((await ecs.describeInstances(REGION, { instanceIds: [linux!] })).instances[0]!.keyPairName, '');
     await reboot(ecs, linux!);
-    assert.equal((await login(inst.address, { identityFile: keyFile })).code, 255, 'the key is refused after detach and reboot');
-    assert.equal((await login(inst.address, { password: FIRST_PASSWORD })).code, 0, 'the password method is back after detach');
+    assert.equal(
+      (await login(inst.address, { identityFile: keyFile })).code,
+      255,
+      'the key is refused after detach and reboot',
+    );
+    assert.equal(
+      (await login(inst.address, { password: FIRST_PASSWORD })).code,
+      0,
+      'the password method is back after detach',
+    );
 
     // ModifyInstanceAttribute Password, reboot: the new password logs in, the old one does not.
     await ecs.modifyPassword(linux!, SECOND_PASSWORD);
@@ -159,7 +219,8 @@ async function waitStatus(ecs: EcsDriver, ids: string[], status: string, timeout
   for (;;) {
     const { instances } = await ecs.describeInstances(REGION, { instanceIds: ids });
     if (instances.length === ids.length && instances.every((i) => i.status === status)) return;
-    if (Date.now() > deadline) throw new Error(`instances are ${instances.map((i) => `${i.id}:${i.status}`).join(', ')}, not ${status}`);
+    if (Date.now() > deadline)
+      throw new Error(`instances are ${instances.map((i) => `${i.id}:${i.status}`).join(', ')}, not ${status}`);
     await sleep(25);
   }
 }

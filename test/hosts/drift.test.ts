@@ -16,7 +16,16 @@ import { renderSshdDropIn } from '../../src/core/binding/sshd-drop-in.js';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, Api } from '../support/keyfleet.js';
 import { sshKeygen, writePrivateKey } from '../support/openssh.js';
 import type { TestHost } from '../support/sshd-harness.js';
-import { akPath, cli, dirOf, dropIn, login, REGION, type RegisteredFleet, startRegisteredFleet } from './support/registered-hosts.js';
+import {
+  akPath,
+  cli,
+  dirOf,
+  dropIn,
+  login,
+  REGION,
+  type RegisteredFleet,
+  startRegisteredFleet,
+} from './support/registered-hosts.js';
 
 const run = promisify(execFile);
 
@@ -35,33 +44,60 @@ describe('drift rule: what counts as drift (pure comparison, the cases the real 
   const codesOf = (i: DriftInput) => compareDrift(i).findings.map((f) => f.code);
 
   before(async () => {
-    [bound, intruder, hand] = (await Promise.all([sshKeygen('ed25519', 'b'), sshKeygen('ecdsa', 'i'), sshKeygen('rsa', 'hand')])).map((k) => k.publicKey) as [string, string, string];
+    [bound, intruder, hand] = (
+      await Promise.all([sshKeygen('ed25519', 'b'), sshKeygen('ecdsa', 'i'), sshKeygen('rsa', 'hand')])
+    ).map((k) => k.publicKey) as [string, string, string];
   });
 
   test('what keyfleet wrote, plus hand-added keys outside the block: in sync, the hand-added key listed', () => {
     const r = compareDrift(input(synced()));
     assert.equal(r.status, 'in-sync');
-    assert.deepEqual(r.unmanagedKeys.map((k) => [k.keyType, k.comment, k.location]), [['ssh-rsa', 'hand', 'outside']]);
+    assert.deepEqual(
+      r.unmanagedKeys.map((k) => [k.keyType, k.comment, k.location]),
+      [['ssh-rsa', 'hand', 'outside']],
+    );
   });
 
   test('a foreign line inside the block, a corrupt block, an edited keyfleet line, a block left after unbind: drifted', () => {
     const withForeign = synced().replace('# <<< keyfleet', `${intruder}\n# <<< keyfleet`);
     const r = compareDrift(input(withForeign));
-    assert.deepEqual(r.findings.map((f) => f.code), ['foreign-key-in-block']);
+    assert.deepEqual(
+      r.findings.map((f) => f.code),
+      ['foreign-key-in-block'],
+    );
     assert.equal(r.findings[0]!.key!.keyPairName, 'intruder-kp');
     assert.equal(r.findings[0]!.key!.keyType, 'ecdsa-sha2-nistp256');
-    assert.ok(r.unmanagedKeys.some((k) => k.location === 'block' && k.keyPairName === 'intruder-kp'), 'it can log in, so it is listed too');
+    assert.ok(
+      r.unmanagedKeys.some((k) => k.location === 'block' && k.keyPairName === 'intruder-kp'),
+      'it can log in, so it is listed too',
+    );
     assert.deepEqual(codesOf(input(synced().replace(/# <<< keyfleet[^\n]*\n/, ''))), ['block-corrupt']);
     assert.deepEqual(codesOf(input(synced().replace('keyfleet:kp', 'keyfleet:renamed'))), ['block-altered']);
-    assert.deepEqual(codesOf(input(synced(), { bound: null, expectedDropIn: renderSshdDropIn({ passwordAuthentication: true }), dropIn: renderSshdDropIn({ passwordAuthentication: true }) })), ['block-unexpected', 'foreign-key-in-block'], 'and the key left in it is named');
+    assert.deepEqual(
+      codesOf(
+        input(synced(), {
+          bound: null,
+          expectedDropIn: renderSshdDropIn({ passwordAuthentication: true }),
+          dropIn: renderSshdDropIn({ passwordAuthentication: true }),
+        }),
+      ),
+      ['block-unexpected', 'foreign-key-in-block'],
+      'and the key left in it is named',
+    );
     assert.deepEqual(codesOf(input(null)), ['authorized-keys-missing']);
   });
 
   test('the drop-in: edited is drift (and says what it sets); never written by keyfleet is not', () => {
     const edited = compareDrift(input(synced(), { dropIn: 'PasswordAuthentication yes\n' }));
-    assert.deepEqual(edited.findings.map((f) => f.code), ['drop-in-altered']);
+    assert.deepEqual(
+      edited.findings.map((f) => f.code),
+      ['drop-in-altered'],
+    );
     assert.match(edited.findings[0]!.message, /sets PasswordAuthentication yes/);
-    assert.equal(compareDrift(input(`${hand}\n`, { bound: null, dropIn: null, expectedDropIn: null })).status, 'in-sync');
+    assert.equal(
+      compareDrift(input(`${hand}\n`, { bound: null, dropIn: null, expectedDropIn: null })).status,
+      'in-sync',
+    );
   });
 });
 
@@ -74,7 +110,8 @@ describe('drift: scan and repair registered real hosts', () => {
   let other: { keyPair: any; privateKey: string };
   let otherKeyFile: string;
 
-  const scan = async (instanceIds?: string[], as: Api = api) => (await as.call('POST', `/api/v1/regions/${REGION}/drift-scans`, instanceIds ? { instanceIds } : {})).results;
+  const scan = async (instanceIds?: string[], as: Api = api) =>
+    (await as.call('POST', `/api/v1/regions/${REGION}/drift-scans`, instanceIds ? { instanceIds } : {})).results;
   const scanOne = async (id: string) => {
     const [r] = await scan([id]);
     assert.equal(r.instanceId, id);
@@ -107,7 +144,10 @@ describe('drift: scan and repair registered real hosts', () => {
 
   async function expectHandLinesKept(h: TestHost) {
     const ak = await fs.readFile(akPath(h), 'utf8');
-    assert.ok(ak.includes('# added by hand') && ak.includes(fleet.hand.publicKey) && ak.includes(fleet.mgmt.publicKey), `hand-added lines kept:\n${ak}`);
+    assert.ok(
+      ak.includes('# added by hand') && ak.includes(fleet.hand.publicKey) && ak.includes(fleet.mgmt.publicKey),
+      `hand-added lines kept:\n${ak}`,
+    );
     const st = await fs.stat(akPath(h));
     assert.equal(st.uid, h.uid, 'owner kept');
     assert.equal(st.gid, h.gid, 'group kept');
@@ -155,7 +195,11 @@ describe('drift: scan and repair registered real hosts', () => {
     assert.equal(hand.keyPairName, null);
     assert.equal(hand.managementKey, false);
     const management = r.unmanagedKeys.find((k: any) => k.managementKey);
-    assert.equal(management?.fingerprintSha256, await keygenFingerprint(fleet.mgmt.publicKey), "keyfleet's own management key is labelled");
+    assert.equal(
+      management?.fingerprintSha256,
+      await keygenFingerprint(fleet.mgmt.publicKey),
+      "keyfleet's own management key is labelled",
+    );
     assert.equal(r.unmanagedKeys.length, 2, 'the bound key in the block is not unmanaged');
     assert.ok(!JSON.stringify(r).includes(fleet.hand.publicKey.split(' ')[1]!), 'no key body in the answer');
 
@@ -164,7 +208,10 @@ describe('drift: scan and repair registered real hosts', () => {
     // Without ids: every registered host of the region.
     const all = await scan();
     assert.deepEqual(all.map((x: any) => x.instanceId).sort(), [id1, id2, id3].sort());
-    assert.ok(all.every((x: any) => x.status === 'in-sync'), JSON.stringify(all.map((x: any) => [x.name, x.status, x.findings])));
+    assert.ok(
+      all.every((x: any) => x.status === 'in-sync'),
+      JSON.stringify(all.map((x: any) => [x.name, x.status, x.findings])),
+    );
   });
 
   test('the managed block deleted on disk: drifted (block-missing); repair restores it, keeps hand-added lines, and the bound key logs in again', async () => {
@@ -174,7 +221,11 @@ describe('drift: scan and repair registered real hosts', () => {
     const end = lines.findIndex((l) => l.startsWith('# <<< keyfleet'));
     assert.ok(begin >= 0 && end > begin, before);
     await fs.writeFile(akPath(host1), [...lines.slice(0, begin), ...lines.slice(end + 1)].join('\n'));
-    assert.equal((await login(host1, { identityFile: boundKeyFile })).code, 255, 'the tampering is real: the bound key no longer logs in');
+    assert.equal(
+      (await login(host1, { identityFile: boundKeyFile })).code,
+      255,
+      'the tampering is real: the bound key no longer logs in',
+    );
 
     const r = await scanOne(id1);
     assert.equal(r.status, 'drifted');
@@ -188,21 +239,33 @@ describe('drift: scan and repair registered real hosts', () => {
     assert.equal(tasks[0].keyPairName, 'drift-kp');
     assert.equal(tasks[0].status, 'succeeded', JSON.stringify(items));
     const after = await fs.readFile(akPath(host1), 'utf8');
-    assert.match(after, /# >>> keyfleet managed keys[^\n]*\nssh-ed25519 \S+ keyfleet:drift-kp\n# <<< keyfleet managed keys <<</);
+    assert.match(
+      after,
+      /# >>> keyfleet managed keys[^\n]*\nssh-ed25519 \S+ keyfleet:drift-kp\n# <<< keyfleet managed keys <<</,
+    );
     await expectHandLinesKept(host1);
     await expectBoundKeyOnly(host1);
     assert.equal((await scanOne(id1)).status, 'in-sync');
   });
 
   test("the key inside the block replaced by another key pair's: the finding names that key pair; repair refuses the intruder again", async () => {
-    const boundBody = (await api.call('GET', `/api/v1/regions/${REGION}/key-pairs/drift-kp`)).keyPair.publicKey.split(' ')[1];
+    const boundBody = (await api.call('GET', `/api/v1/regions/${REGION}/key-pairs/drift-kp`)).keyPair.publicKey.split(
+      ' ',
+    )[1];
     const otherLine = other.keyPair.publicKey.split(' ').slice(0, 2).join(' ');
     const ak = await fs.readFile(akPath(host1), 'utf8');
     // Forged as a keyfleet line, so it looks like keyfleet's own at a glance.
-    const forged = ak.replace(new RegExp(`ssh-ed25519 ${boundBody.replace(/[+/]/g, '\\$&')} keyfleet:drift-kp`), `${otherLine} keyfleet:drift-kp`);
+    const forged = ak.replace(
+      new RegExp(`ssh-ed25519 ${boundBody.replace(/[+/]/g, '\\$&')} keyfleet:drift-kp`),
+      `${otherLine} keyfleet:drift-kp`,
+    );
     assert.notEqual(forged, ak);
     await fs.writeFile(akPath(host1), forged);
-    assert.equal((await login(host1, { identityFile: otherKeyFile })).code, 0, 'the tampering is real: the intruder logs in');
+    assert.equal(
+      (await login(host1, { identityFile: otherKeyFile })).code,
+      0,
+      'the tampering is real: the intruder logs in',
+    );
 
     const r = await scanOne(id1);
     assert.equal(r.status, 'drifted');
@@ -217,7 +280,10 @@ describe('drift: scan and repair registered real hosts', () => {
     const { tasks, items } = await repair([id1]);
     assert.equal(tasks.length, 1);
     assert.equal(tasks[0].status, 'succeeded', JSON.stringify(items));
-    assert.ok(!(await fs.readFile(akPath(host1), 'utf8')).includes(other.keyPair.publicKey.split(' ')[1]), 'the intruder key is gone from the file');
+    assert.ok(
+      !(await fs.readFile(akPath(host1), 'utf8')).includes(other.keyPair.publicKey.split(' ')[1]),
+      'the intruder key is gone from the file',
+    );
     await expectHandLinesKept(host1);
     await expectBoundKeyOnly(host1);
     assert.equal((await scanOne(id1)).status, 'in-sync');
@@ -227,7 +293,11 @@ describe('drift: scan and repair registered real hosts', () => {
     const content = await fs.readFile(dropIn(host1), 'utf8');
     await fs.rm(dropIn(host1));
     await host1.reload();
-    assert.equal((await login(host1, { password: host1.password })).code, 0, 'the tampering is real: password login is back');
+    assert.equal(
+      (await login(host1, { password: host1.password })).code,
+      0,
+      'the tampering is real: password login is back',
+    );
 
     const r = await scanOne(id1);
     assert.equal(r.status, 'drifted');
@@ -246,7 +316,10 @@ describe('drift: scan and repair registered real hosts', () => {
   test('repair leaves in-sync hosts alone: no task', async () => {
     const { made, results } = await repair([id1, id2]);
     assert.deepEqual(made, []);
-    assert.deepEqual(results.map((x: any) => x.status), ['in-sync', 'in-sync']);
+    assert.deepEqual(
+      results.map((x: any) => x.status),
+      ['in-sync', 'in-sync'],
+    );
   });
 
   test('a host whose host key changed: the scan result is an error with the host-key code, and nothing is written', async () => {
@@ -273,7 +346,10 @@ describe('drift: scan and repair registered real hosts', () => {
 
     // One host's failure does not stop the others' results.
     const both = await scan([id1, id2]);
-    assert.deepEqual(both.map((x: any) => x.status), ['in-sync', 'error']);
+    assert.deepEqual(
+      both.map((x: any) => x.status),
+      ['in-sync', 'error'],
+    );
   });
 
   test('a host that is down is unreachable; a host without a management key is skipped', async () => {
@@ -294,55 +370,94 @@ describe('drift: scan and repair registered real hosts', () => {
     const userApi = async (name: string, statements: unknown[]) => {
       await api.call('POST', '/api/v1/users', { name, password: 'User-Pass-0001!' });
       const key = await api.call('POST', `/api/v1/users/${name}/access-keys`, {});
-      await api.call('POST', '/api/v1/policies', { name: `${name}-p`, document: { Version: '1', Statement: statements } });
+      await api.call('POST', '/api/v1/policies', {
+        name: `${name}-p`,
+        document: { Version: '1', Statement: statements },
+      });
       await api.call('PUT', `/api/v1/users/${name}/policies/${name}-p`);
       const u = new Api(fleet.kf.url);
-      await u.signIn({ accessKeyId: key.accessKeyId ?? key.accessKey?.accessKeyId, accessKeySecret: key.accessKeySecret ?? key.accessKey?.accessKeySecret });
+      await u.signIn({
+        accessKeyId: key.accessKeyId ?? key.accessKey?.accessKeyId,
+        accessKeySecret: key.accessKeySecret ?? key.accessKey?.accessKeySecret,
+      });
       return u;
     };
-    const describer = await userApi('drift-describer', [{ Effect: 'Allow', Action: ['instance:Describe', 'keypair:Describe'], Resource: '*' }]);
+    const describer = await userApi('drift-describer', [
+      { Effect: 'Allow', Action: ['instance:Describe', 'keypair:Describe'], Resource: '*' },
+    ]);
     for (const body of [{ instanceIds: [id1] }, {}]) {
       const refused = await describer.raw('POST', `/api/v1/regions/${REGION}/drift-scans`, body);
       assert.equal(refused.status, 403, JSON.stringify(refused.body));
       assert.equal(refused.body.code, 'Auth.Forbidden');
     }
-    const auditor = await userApi('drift-auditor', [{ Effect: 'Allow', Action: 'instance:DescribeKeys', Resource: `acs:ecs:*:*:instance/${id1}` }]);
+    const auditor = await userApi('drift-auditor', [
+      { Effect: 'Allow', Action: 'instance:DescribeKeys', Resource: `acs:ecs:*:*:instance/${id1}` },
+    ]);
     assert.equal((await scan([id1], auditor))[0].status, 'in-sync', 'allowed on exactly this host');
-    assert.equal((await auditor.raw('POST', `/api/v1/regions/${REGION}/drift-scans`, { instanceIds: [id1, id3] })).body.code, 'Auth.Forbidden', 'not on another');
+    assert.equal(
+      (await auditor.raw('POST', `/api/v1/regions/${REGION}/drift-scans`, { instanceIds: [id1, id3] })).body.code,
+      'Auth.Forbidden',
+      'not on another',
+    );
     const repairRefused = await auditor.raw('POST', `/api/v1/regions/${REGION}/drift-repairs`, { instanceIds: [id1] });
     assert.equal(repairRefused.status, 403);
     assert.equal(repairRefused.body.code, 'Auth.Forbidden');
     const audit = await api.call('GET', '/api/v1/audit?userName=drift-auditor&limit=10');
-    assert.ok(audit.entries.some((e: any) => e.action === 'keypair:Bind' && e.result === 'denied'), 'the refused repair is in the audit trail');
+    assert.ok(
+      audit.entries.some((e: any) => e.action === 'keypair:Bind' && e.result === 'denied'),
+      'the refused repair is in the audit trail',
+    );
   });
 
   test("another tenant's instance ids answer like unknown ids; its scan of all hosts sees none of ours", async () => {
-    const made = await api.call('POST', '/api/v1/accounts', { name: 'drift-tenant-b', adminPassword: 'TenantB-Pass-0001' });
+    const made = await api.call('POST', '/api/v1/accounts', {
+      name: 'drift-tenant-b',
+      adminPassword: 'TenantB-Pass-0001',
+    });
     const b = new Api(fleet.kf.url);
     await b.signIn({ accessKeyId: made.accessKeyId, accessKeySecret: made.accessKeySecret });
     for (const route of ['drift-scans', 'drift-repairs']) {
       const r = await b.raw('POST', `/api/v1/regions/${REGION}/${route}`, { instanceIds: [id1] });
       assert.equal(r.status, 404, JSON.stringify(r.body));
       assert.equal(r.body.code, 'Instance.NotFound');
-      const unknown = await b.raw('POST', `/api/v1/regions/${REGION}/${route}`, { instanceIds: ['i-doesnotexist0000000'] });
-      assert.deepEqual({ status: unknown.status, code: unknown.body.code }, { status: r.status, code: r.body.code }, 'indistinguishable from an unknown id');
+      const unknown = await b.raw('POST', `/api/v1/regions/${REGION}/${route}`, {
+        instanceIds: ['i-doesnotexist0000000'],
+      });
+      assert.deepEqual(
+        { status: unknown.status, code: unknown.body.code },
+        { status: r.status, code: r.body.code },
+        'indistinguishable from an unknown id',
+      );
     }
     assert.deepEqual(await scan(undefined, b), []);
   });
 
   test('CLI: drift scan exits 0 in sync, 1 on drift (for cron), 3 when a host cannot be read; drift repair --wait restores', async () => {
-    const env = { KEYFLEET_ENDPOINT: fleet.kf.url, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET };
+    const env = {
+      KEYFLEET_ENDPOINT: fleet.kf.url,
+      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+    };
     const clean = await cli(['--json', 'drift', 'scan', id1], env);
     assert.equal(clean.code, 0, clean.stderr);
     assert.equal(JSON.parse(clean.stdout).results[0].status, 'in-sync');
 
-    await fs.writeFile(akPath(host1), (await fs.readFile(akPath(host1), 'utf8')).replace(/# >>> keyfleet[\s\S]*# <<< keyfleet managed keys <<<\n/, ''));
+    await fs.writeFile(
+      akPath(host1),
+      (await fs.readFile(akPath(host1), 'utf8')).replace(/# >>> keyfleet[\s\S]*# <<< keyfleet managed keys <<<\n/, ''),
+    );
     const drifted = await cli(['drift', 'scan', id1, '--json'], env);
     assert.equal(drifted.code, 1, drifted.stderr);
-    assert.deepEqual(JSON.parse(drifted.stdout).results[0].findings.map((f: any) => f.code), ['block-missing']);
+    assert.deepEqual(
+      JSON.parse(drifted.stdout).results[0].findings.map((f: any) => f.code),
+      ['block-missing'],
+    );
     const table = await cli(['drift', 'scan', id1], env);
     assert.equal(table.code, 1);
-    assert.ok(table.stdout.includes('drifted') && table.stdout.includes(await keygenFingerprint(fleet.hand.publicKey)), table.stdout);
+    assert.ok(
+      table.stdout.includes('drifted') && table.stdout.includes(await keygenFingerprint(fleet.hand.publicKey)),
+      table.stdout,
+    );
 
     const repaired = await cli(['--json', 'drift', 'repair', id1, '--wait'], env);
     assert.equal(repaired.code, 0, repaired.stderr);
@@ -356,4 +471,3 @@ describe('drift: scan and repair registered real hosts', () => {
     assert.match(help.stdout, /1 +drift found/);
   });
 });
-

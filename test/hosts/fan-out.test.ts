@@ -31,8 +31,10 @@ describe('fan-out over real hosts managed as root', () => {
 
   const akPath = (h: TestHost) => path.join(h.home, '.ssh', 'authorized_keys');
   const dropIn = (h: TestHost) => path.join(h.configDir, '10-keyfleet.conf');
-  const keyLogin = (h: TestHost) => sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', identityFile: userKey.privateKeyPath });
-  const passwordLogin = (h: TestHost) => sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', password: h.password });
+  const keyLogin = (h: TestHost) =>
+    sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', identityFile: userKey.privateKeyPath });
+  const passwordLogin = (h: TestHost) =>
+    sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', password: h.password });
   const idsOf = (hs: TestHost[]) => hs.map((h) => ids.get(h)!);
 
   async function register(h: TestHost, passwordPolicy: 'managed' | 'unmanaged'): Promise<void> {
@@ -82,7 +84,11 @@ describe('fan-out over real hosts managed as root', () => {
     const four = hosts.slice(0, 4);
     const r = await api.bind({ action: 'bind', keyPairName: 'fan-key', instanceIds: idsOf(four), mode: 'live' });
     assert.equal(r.task.total, 4);
-    assert.deepEqual(r.items.map((i: any) => i.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded'], JSON.stringify(r.items));
+    assert.deepEqual(
+      r.items.map((i: any) => i.status),
+      ['succeeded', 'succeeded', 'succeeded', 'succeeded'],
+      JSON.stringify(r.items),
+    );
     for (const item of r.items) assert.match(item.note, /verified by login: key 'fan-key' accepted/);
     for (const h of four) {
       assert.equal((await keyLogin(h)).code, 0, `${h.name}: the bound key logs in`);
@@ -101,23 +107,44 @@ describe('fan-out over real hosts managed as root', () => {
     const four = hosts.slice(0, 4);
     const before = await Promise.all(four.map((h) => fs.readFile(akPath(h), 'utf8')));
     const instBefore = await Promise.all(idsOf(four).map((id) => api.call('GET', `/api/v1/instances/${id}`)));
-    const r = await api.bind({ action: 'unbind', keyPairName: 'fan-key', instanceIds: idsOf(four), mode: 'live', dryRun: true });
+    const r = await api.bind({
+      action: 'unbind',
+      keyPairName: 'fan-key',
+      instanceIds: idsOf(four),
+      mode: 'live',
+      dryRun: true,
+    });
     for (const item of r.items) {
       assert.equal(item.status, 'succeeded');
       assert.match(item.note, /^dry run: keyfleet's block emptied; 1 key\(s\) leave the block$/);
     }
     assert.deepEqual(await Promise.all(four.map((h) => fs.readFile(akPath(h), 'utf8'))), before, 'files unchanged');
     const instAfter = await Promise.all(idsOf(four).map((id) => api.call('GET', `/api/v1/instances/${id}`)));
-    assert.deepEqual(instAfter.map((i) => i.instance.keyPairName), instBefore.map((i) => i.instance.keyPairName));
+    assert.deepEqual(
+      instAfter.map((i) => i.instance.keyPairName),
+      instBefore.map((i) => i.instance.keyPairName),
+    );
     assert.equal((await keyLogin(four[1]!)).code, 0, 'the key still logs in');
     // A dry bind to a host already bound: nothing would change.
-    const again = await api.bind({ action: 'bind', keyPairName: 'fan-key', instanceIds: idsOf(four.slice(0, 1)), mode: 'live', dryRun: true });
+    const again = await api.bind({
+      action: 'bind',
+      keyPairName: 'fan-key',
+      instanceIds: idsOf(four.slice(0, 1)),
+      mode: 'live',
+      dryRun: true,
+    });
     assert.match(again.items[0].note, /^dry run: keyfleet's block already as wanted$/);
   });
 
   test('verification off: written with one connection per host, and the result holds', async () => {
     const two = hosts.slice(0, 2);
-    const r = await api.bind({ action: 'unbind', keyPairName: 'fan-key', instanceIds: idsOf(two), mode: 'live', verify: false });
+    const r = await api.bind({
+      action: 'unbind',
+      keyPairName: 'fan-key',
+      instanceIds: idsOf(two),
+      mode: 'live',
+      verify: false,
+    });
     for (const item of r.items) {
       assert.equal(item.status, 'succeeded', JSON.stringify(item));
       assert.match(item.note, /without a login proof/);
@@ -150,7 +177,12 @@ describe('fan-out over real hosts managed as root', () => {
     const [back, gone, up] = [hosts[6]!, hosts[3]!, hosts[2]!];
     await back.stop();
     await gone.stop();
-    const submitted = await api.call('POST', `/api/v1/regions/${REGION}/bindings`, { action: 'bind', keyPairName: 'fan-key', instanceIds: idsOf([back, gone, up]), mode: 'live' });
+    const submitted = await api.call('POST', `/api/v1/regions/${REGION}/bindings`, {
+      action: 'bind',
+      keyPairName: 'fan-key',
+      instanceIds: idsOf([back, gone, up]),
+      mode: 'live',
+    });
     await new Promise((r) => setTimeout(r, 300));
     await back.restart();
     let task = submitted.task;

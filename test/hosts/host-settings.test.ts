@@ -26,8 +26,16 @@ describe('re-pinning a host key and rotating the management key', () => {
   let mgmt: { privateKeyPath: string; publicKey: string };
   let userKey: { privateKeyPath: string; publicKey: string };
   const akPath = () => path.join(host.home, '.ssh', 'authorized_keys');
-  const keyLogin = () => sshRun({ host: host.address, port: host.port, user: host.user, command: 'echo in', identityFile: userKey.privateKeyPath });
-  const bind = async (action: 'bind' | 'unbind') => (await api.bind({ action, keyPairName: 'pin-key', instanceIds: [id], mode: 'live' })).items[0];
+  const keyLogin = () =>
+    sshRun({
+      host: host.address,
+      port: host.port,
+      user: host.user,
+      command: 'echo in',
+      identityFile: userKey.privateKeyPath,
+    });
+  const bind = async (action: 'bind' | 'unbind') =>
+    (await api.bind({ action, keyPairName: 'pin-key', instanceIds: [id], mode: 'live' })).items[0];
   const patch = (body: Record<string, unknown>) => api.raw('PATCH', `/api/v1/instances/${id}/host`, body);
 
   async function rotateHostKey(): Promise<string> {
@@ -52,8 +60,14 @@ describe('re-pinning a host key and rotating the management key', () => {
     ({ kf, api } = await startInProcess());
     await api.call('POST', `/api/v1/regions/${REGION}/key-pairs`, { name: 'pin-key', publicKey: userKey.publicKey });
     const r = await api.call('POST', `/api/v1/regions/${REGION}/hosts`, {
-      name: 'pinned', address: host.address, port: host.port, loginUser: host.user, homeDir: host.home,
-      managementUser: 'root', managementPrivateKey: await fs.readFile(mgmt.privateKeyPath, 'utf8'), passwordLogin: 'unmanaged',
+      name: 'pinned',
+      address: host.address,
+      port: host.port,
+      loginUser: host.user,
+      homeDir: host.home,
+      managementUser: 'root',
+      managementPrivateKey: await fs.readFile(mgmt.privateKeyPath, 'utf8'),
+      passwordLogin: 'unmanaged',
     });
     id = r.instance.id;
     assert.equal(r.hostKeySha256, host.hostKeySha256);
@@ -77,11 +91,18 @@ describe('re-pinning a host key and rotating the management key', () => {
     assert.equal(wrong.status, 403, JSON.stringify(wrong.body));
     assert.equal(wrong.body.code, 'Live.HostKeyChanged');
     assert.equal((await api.instance(id)).hostKeySha256, old, 'pin unchanged');
-    assert.equal((await patch({ hostKeySha256: fresh, repinHostKey: true })).body.code, 'Input.Invalid', 'one or the other');
+    assert.equal(
+      (await patch({ hostKeySha256: fresh, repinHostKey: true })).body.code,
+      'Input.Invalid',
+      'one or the other',
+    );
 
     const given = await patch({ hostKeySha256: fresh });
     assert.equal(given.status, 200, JSON.stringify(given.body));
-    assert.deepEqual([given.body.hostKeySha256, given.body.previousHostKeySha256, given.body.pinnedOnFirstUse], [fresh, old, false]);
+    assert.deepEqual(
+      [given.body.hostKeySha256, given.body.previousHostKeySha256, given.body.pinnedOnFirstUse],
+      [fresh, old, false],
+    );
     const ok = await bind('bind');
     assert.equal(ok.status, 'succeeded', JSON.stringify(ok));
     assert.equal((await keyLogin()).code, 0);
@@ -90,7 +111,10 @@ describe('re-pinning a host key and rotating the management key', () => {
     const third = await rotateHostKey();
     const seen = await patch({ repinHostKey: true });
     assert.equal(seen.status, 200, JSON.stringify(seen.body));
-    assert.deepEqual([seen.body.hostKeySha256, seen.body.previousHostKeySha256, seen.body.pinnedOnFirstUse], [third, fresh, true]);
+    assert.deepEqual(
+      [seen.body.hostKeySha256, seen.body.previousHostKeySha256, seen.body.pinnedOnFirstUse],
+      [third, fresh, true],
+    );
     assert.equal((await bind('unbind')).status, 'succeeded');
   });
 
@@ -103,7 +127,10 @@ describe('re-pinning a host key and rotating the management key', () => {
 
     // The operator authorises the new key on the host, rotates, then withdraws the old one.
     await allowRootLogin(host, `${next.publicKey}\n${mgmt.publicKey}`);
-    const rotated = await patch({ managementPrivateKey: await fs.readFile(next.privateKeyPath, 'utf8'), passwordLogin: 'unmanaged' });
+    const rotated = await patch({
+      managementPrivateKey: await fs.readFile(next.privateKeyPath, 'utf8'),
+      passwordLogin: 'unmanaged',
+    });
     assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
     assert.equal(rotated.body.instance.host.hasManagementKey, true);
     assert.ok(!JSON.stringify(rotated.body).includes('PRIVATE KEY'), 'no key in the answer');
@@ -129,6 +156,9 @@ describe('re-pinning a host key and rotating the management key', () => {
     const r = await patch({ passwordLogin: 'managed', validateCommand: '/usr/sbin/sshd -t -f /etc/ssh/sshd_config' });
     assert.equal(r.status, 200);
     assert.equal(r.body.instance.host.passwordLogin, 'managed');
-    assert.equal((await api.raw('PATCH', '/api/v1/instances/i-doesnotexist000000/host', { sudo: true })).body.code, 'Instance.NotFound');
+    assert.equal(
+      (await api.raw('PATCH', '/api/v1/instances/i-doesnotexist000000/host', { sudo: true })).body.code,
+      'Instance.NotFound',
+    );
   });
 });

@@ -26,7 +26,8 @@ describe('inventory import: one task, a result per host', () => {
   let fleet: RegisteredFleet;
   let hosts: TestHost[];
 
-  const iniLine = (h: TestHost, name: string) => `${name} ansible_host=${h.address} ansible_port=${h.port} ansible_user=${h.user} keyfleet_home=${h.home}`;
+  const iniLine = (h: TestHost, name: string) =>
+    `${name} ansible_host=${h.address} ansible_port=${h.port} ansible_user=${h.user} keyfleet_home=${h.home}`;
   const importBody = (inventory: string) => ({
     regionId: REGION,
     inventory,
@@ -34,10 +35,14 @@ describe('inventory import: one task, a result per host', () => {
     defaults: { passwordLogin: 'unmanaged' },
   });
   const instancesAt = async (address: string) =>
-    (await fleet.api.call('GET', `/api/v1/regions/${REGION}/instances?search=${encodeURIComponent(address)}&limit=100`)).instances.filter((i: any) => i.address === address);
+    (
+      await fleet.api.call('GET', `/api/v1/regions/${REGION}/instances?search=${encodeURIComponent(address)}&limit=100`)
+    ).instances.filter((i: any) => i.address === address);
   /** The audit entries of one request (the import's submission): one, whatever the task then did. */
   const auditOf = async (requestId: string) =>
-    (await fleet.api.call('GET', '/api/v1/audit?action=instance:Create&limit=1000')).entries.filter((e: any) => e.requestId === requestId);
+    (await fleet.api.call('GET', '/api/v1/audit?action=instance:Create&limit=1000')).entries.filter(
+      (e: any) => e.requestId === requestId,
+    );
   async function finished(taskId: string, api = fleet.api): Promise<any> {
     for (;;) {
       const { task } = await api.call('GET', `/api/v1/tasks/${taskId}`);
@@ -72,24 +77,44 @@ describe('inventory import: one task, a result per host', () => {
     const lines: string[] = r.body.details.lines;
     assert.match(lines[0]!, /^line 4: '99999' is not a valid port/);
     assert.match(lines[1]!, /^line 5 \(imp-user\): .*user name/);
-    assert.match(lines[2]!, new RegExp(`^line 6 \\(imp-twice\\): ${hosts[0]!.address}:${hosts[0]!.port} is already on line 2`));
-    assert.ok(!JSON.stringify(r.body).includes(fleet.mgmt.privateKey.split('\n')[1]!), 'the refusal does not carry the key');
+    assert.match(
+      lines[2]!,
+      new RegExp(`^line 6 \\(imp-twice\\): ${hosts[0]!.address}:${hosts[0]!.port} is already on line 2`),
+    );
+    assert.ok(
+      !JSON.stringify(r.body).includes(fleet.mgmt.privateKey.split('\n')[1]!),
+      'the refusal does not carry the key',
+    );
     assert.equal((await fleet.api.call('GET', '/api/v1/tasks?limit=1')).total, tasksBefore, 'no task was made');
     for (const h of hosts) assert.deepEqual(await instancesAt(h.address), [], 'no host was registered');
-    assert.deepEqual((await auditOf(r.body.requestId)).map((e: any) => [e.result, e.errorCode]), [['failure', 'Input.Invalid']]);
+    assert.deepEqual(
+      (await auditOf(r.body.requestId)).map((e: any) => [e.result, e.errorCode]),
+      [['failure', 'Input.Invalid']],
+    );
 
     // The CLI says the same and exits 1 with nothing registered.
     const dir = tempDir();
     const csv = path.join(dir, 'bad.csv');
-    await fs.writeFile(csv, `name,address,port,user\nok,${hosts[0]!.address},${hosts[0]!.port},${hosts[0]!.user}\nbad,${hosts[1]!.address},70000,${hosts[1]!.user}\n`);
-    const out = await cli(['hosts', 'import', csv, '--management-key', fleet.mgmt.privateKeyPath], { KEYFLEET_ENDPOINT: fleet.kf.url, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET });
+    await fs.writeFile(
+      csv,
+      `name,address,port,user\nok,${hosts[0]!.address},${hosts[0]!.port},${hosts[0]!.user}\nbad,${hosts[1]!.address},70000,${hosts[1]!.user}\n`,
+    );
+    const out = await cli(['hosts', 'import', csv, '--management-key', fleet.mgmt.privateKeyPath], {
+      KEYFLEET_ENDPOINT: fleet.kf.url,
+      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+    });
     assert.equal(out.code, 1, out.stderr);
     assert.match(out.stderr, /Input\.Invalid.*line 3: '70000' is not a valid port/s);
     assert.deepEqual(await instancesAt(hosts[0]!.address), []);
   });
 
   test('an import of the harness hosts and an unreachable one: one task, each host registered or failed on its own, the key released at the end', async () => {
-    const inventory = ['[web]', ...hosts.map((h, n) => iniLine(h, `imp-${n}`)), `imp-ghost ansible_host=${UNREACHABLE.address} ansible_port=${UNREACHABLE.port}`].join('\n');
+    const inventory = [
+      '[web]',
+      ...hosts.map((h, n) => iniLine(h, `imp-${n}`)),
+      `imp-ghost ansible_host=${UNREACHABLE.address} ansible_port=${UNREACHABLE.port}`,
+    ].join('\n');
     const r = await fleet.api.raw('POST', '/api/v1/hosts/imports', importBody(inventory));
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.equal(r.body.format, 'ini');
@@ -102,14 +127,26 @@ describe('inventory import: one task, a result per host', () => {
     assert.ok(held || meanwhile.finishedAt, 'the management key is held until the task ends');
 
     const task = await finished(taskId);
-    assert.deepEqual((await auditOf(task.requestId)).map((e: any) => e.result), ['success'], 'audited once, for the submission');
+    assert.deepEqual(
+      (await auditOf(task.requestId)).map((e: any) => e.result),
+      ['success'],
+      'audited once, for the submission',
+    );
     assert.equal(task.status, 'partial');
     assert.equal(task.succeeded, 3);
     assert.equal(task.failed, 1);
     assert.equal(fleet.kf.core.holdsLiveCredential(taskId), false, 'the management key is released when the task ends');
 
     const { items } = await fleet.api.call('GET', `/api/v1/tasks/${taskId}/items`);
-    assert.deepEqual(items.map((i: any) => [i.host.name, i.host.line, i.status]), [['imp-0', 2, 'succeeded'], ['imp-1', 3, 'succeeded'], ['imp-2', 4, 'succeeded'], ['imp-ghost', 5, 'failed']]);
+    assert.deepEqual(
+      items.map((i: any) => [i.host.name, i.host.line, i.status]),
+      [
+        ['imp-0', 2, 'succeeded'],
+        ['imp-1', 3, 'succeeded'],
+        ['imp-2', 4, 'succeeded'],
+        ['imp-ghost', 5, 'failed'],
+      ],
+    );
     for (const [n, h] of hosts.entries()) {
       const item = items[n];
       assert.equal(item.host.hostKeySha256, h.hostKeySha256, 'each host pinned with its own key');
@@ -131,16 +168,31 @@ describe('inventory import: one task, a result per host', () => {
     const ids = items.slice(0, 3).map((i: any) => i.instanceId);
     const { privateKey } = await fleet.api.createKeyPair('imported-kp', 'ed25519');
     const bound = await fleet.api.bind({ action: 'bind', mode: 'live', keyPairName: 'imported-kp', instanceIds: ids });
-    assert.deepEqual(bound.items.map((i: any) => [i.status, i.errorCode]), ids.map(() => ['succeeded', null]));
+    assert.deepEqual(
+      bound.items.map((i: any) => [i.status, i.errorCode]),
+      ids.map(() => ['succeeded', null]),
+    );
     const kpFile = await writePrivateKey(privateKey);
-    for (const h of hosts) assert.equal((await login(h, { identityFile: kpFile })).code, 0, `ssh -i with the bound key logs in to ${h.name}`);
+    for (const h of hosts)
+      assert.equal(
+        (await login(h, { identityFile: kpFile })).code,
+        0,
+        `ssh -i with the bound key logs in to ${h.name}`,
+      );
 
     // The management key is in no task row, and nowhere in the database files in plaintext (only sealed).
-    const keyBody = fleet.mgmt.privateKey.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+    const keyBody = fleet.mgmt.privateKey
+      .split('\n')
+      .filter((l) => l && !l.startsWith('-----'))
+      .join('');
     const db = fleet.kf.store.db;
-    const rows = JSON.stringify([await db.selectFrom('tasks').selectAll().execute(), await db.selectFrom('task_items').selectAll().execute()]);
+    const rows = JSON.stringify([
+      await db.selectFrom('tasks').selectAll().execute(),
+      await db.selectFrom('task_items').selectAll().execute(),
+    ]);
     assert.ok(rows.includes('imp-ghost'), 'the task rows were read');
-    for (const line of fleet.mgmt.privateKey.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) assert.ok(!rows.includes(line), 'no line of the key in the task tables');
+    for (const line of fleet.mgmt.privateKey.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----')))
+      assert.ok(!rows.includes(line), 'no line of the key in the task tables');
     const dir = fleet.kf.config.dataDir;
     for (const file of (await fs.readdir(dir)).filter((f) => f.startsWith('keyfleet.db'))) {
       const bytes = await fs.readFile(path.join(dir, file), 'latin1');
@@ -156,16 +208,48 @@ describe('inventory import: one task, a result per host', () => {
     // What a process that died mid-import leaves behind: the task and its pending items, and no key anywhere.
     const store = await openStore({ dataDir });
     const caller = { accountId: who.accountId, face: 'native' as const, requestId: 'req-resume', userId: who.userId };
-    const task = queuedTask(caller, { id: 'import-resume', regionId: REGION, kind: IMPORT_KIND, mode: 'live', keyPairId: null, keyPairName: null, total: 2, options: {} }, new Date());
-    const row = (h: TestHost, name: string, withManagementKey: boolean) => ({ line: 1, name, address: h.address, port: h.port, loginUser: h.user, homeDir: h.home, withManagementKey });
-    await store.transaction((tx) => tx.tasks.insert(task, [pendingItem(task.id, 0, '', row(hosts[0]!, 'resumed-probe', false)), pendingItem(task.id, 1, '', row(hosts[1]!, 'resumed-key', true))]));
+    const task = queuedTask(
+      caller,
+      {
+        id: 'import-resume',
+        regionId: REGION,
+        kind: IMPORT_KIND,
+        mode: 'live',
+        keyPairId: null,
+        keyPairName: null,
+        total: 2,
+        options: {},
+      },
+      new Date(),
+    );
+    const row = (h: TestHost, name: string, withManagementKey: boolean) => ({
+      line: 1,
+      name,
+      address: h.address,
+      port: h.port,
+      loginUser: h.user,
+      homeDir: h.home,
+      withManagementKey,
+    });
+    await store.transaction((tx) =>
+      tx.tasks.insert(task, [
+        pendingItem(task.id, 0, '', row(hosts[0]!, 'resumed-probe', false)),
+        pendingItem(task.id, 1, '', row(hosts[1]!, 'resumed-key', true)),
+      ]),
+    );
     await store.close();
 
     const second = await startInProcess({ dataDir });
     try {
       assert.equal((await finished(task.id, second.api)).status, 'partial');
       const { items } = await second.api.call('GET', `/api/v1/tasks/${task.id}/items`);
-      assert.deepEqual(items.map((i: any) => [i.host.name, i.status, i.errorCode]), [['resumed-probe', 'succeeded', null], ['resumed-key', 'failed', 'Live.CredentialLost']]);
+      assert.deepEqual(
+        items.map((i: any) => [i.host.name, i.status, i.errorCode]),
+        [
+          ['resumed-probe', 'succeeded', null],
+          ['resumed-key', 'failed', 'Live.CredentialLost'],
+        ],
+      );
       assert.equal(items[0].host.hostKeySha256, hosts[0]!.hostKeySha256);
       const inst = await second.api.instance(items[0].instanceId);
       assert.equal(inst.host.hasManagementKey, false);

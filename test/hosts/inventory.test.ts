@@ -42,7 +42,15 @@ test('readInventory: every bad line reported with its number, not only the first
     { line: 4, problem: "'x' is not a valid port" },
   ]);
   assert.deepEqual(readInventory('web1,10.0.0.1,2222,deploy,SHA256:k,/home/d\n,10.0.0.2\nweb3,10.0.0.3\n', 'csv'), [
-    { line: 1, name: 'web1', address: '10.0.0.1', port: 2222, user: 'deploy', hostKeySha256: 'SHA256:k', homeDir: '/home/d' },
+    {
+      line: 1,
+      name: 'web1',
+      address: '10.0.0.1',
+      port: 2222,
+      user: 'deploy',
+      hostKeySha256: 'SHA256:k',
+      homeDir: '/home/d',
+    },
     { line: 2, problem: 'expected name,address,port,user' },
     { line: 3, name: 'web3', address: '10.0.0.3' },
   ]);

@@ -15,7 +15,17 @@ import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, tempDir } from '../support/keyfleet.js';
 import { sshKeygen, writePrivateKey } from '../support/openssh.js';
 import type { TestHost } from '../support/sshd-harness.js';
-import { akPath, cli, dirOf, dropIn, login, REGION, type RegisteredFleet, startRegisteredFleet, tempFilesIn } from './support/registered-hosts.js';
+import {
+  akPath,
+  cli,
+  dirOf,
+  dropIn,
+  login,
+  REGION,
+  type RegisteredFleet,
+  startRegisteredFleet,
+  tempFilesIn,
+} from './support/registered-hosts.js';
 
 const run = promisify(execFile);
 
@@ -28,7 +38,8 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
   let hand: RegisteredFleet['hand'];
   let ids: Map<string, string>;
 
-  const registerBody = (h: TestHost, name: string, extra: Record<string, unknown> = {}) => fleet.registerBody(h, name, extra);
+  const registerBody = (h: TestHost, name: string, extra: Record<string, unknown> = {}) =>
+    fleet.registerBody(h, name, extra);
   const register = (h: TestHost, name: string, extra: Record<string, unknown> = {}) => fleet.register(h, name, extra);
 
   async function change(body: Record<string, unknown>) {
@@ -49,11 +60,19 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
 
   test('register: the host key is pinned on first use and shown; the management key is never shown; no power control', async () => {
     // A host key given up front that the host does not have: nothing is registered.
-    const wrong = await api.raw('POST', `/api/v1/regions/${REGION}/hosts`, registerBody(host1, 'web1-wrong', { hostKeySha256: host2.hostKeySha256 }));
+    const wrong = await api.raw(
+      'POST',
+      `/api/v1/regions/${REGION}/hosts`,
+      registerBody(host1, 'web1-wrong', { hostKeySha256: host2.hostKeySha256 }),
+    );
     assert.equal(wrong.body.code, 'Live.HostKeyChanged');
     // A management key the host does not accept: nothing is registered either.
     const other = await sshKeygen('ed25519', 'not-authorised');
-    const refused = await api.raw('POST', `/api/v1/regions/${REGION}/hosts`, registerBody(host1, 'web1-refused', { managementPrivateKey: await fs.readFile(other.privateKeyPath, 'utf8') }));
+    const refused = await api.raw(
+      'POST',
+      `/api/v1/regions/${REGION}/hosts`,
+      registerBody(host1, 'web1-refused', { managementPrivateKey: await fs.readFile(other.privateKeyPath, 'utf8') }),
+    );
     assert.equal(refused.body.code, 'Live.CredentialRejected');
     const r = await register(host1, 'web1');
     assert.equal(r.hostKeySha256, host1.hostKeySha256, 'the pinned key is the one sshd serves');
@@ -62,8 +81,14 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     assert.equal(r.instance.status, 'Running');
     assert.equal(r.instance.hostKeySha256, host1.hostKeySha256);
     assert.deepEqual(r.instance.host, {
-      homeDir: host1.home, dropInPath: dropIn(host1), reloadCommand: registerBody(host1, 'x').reloadCommand,
-      validateCommand: `/usr/sbin/sshd -t -f ${host1.sshdConfigPath}`, managementUser: host1.user, hasManagementKey: true, passwordLogin: 'managed', sudo: false,
+      homeDir: host1.home,
+      dropInPath: dropIn(host1),
+      reloadCommand: registerBody(host1, 'x').reloadCommand,
+      validateCommand: `/usr/sbin/sshd -t -f ${host1.sshdConfigPath}`,
+      managementUser: host1.user,
+      hasManagementKey: true,
+      passwordLogin: 'managed',
+      sudo: false,
     });
     const keyBody = mgmt.privateKey.split('\n')[1]!;
     assert.ok(!JSON.stringify(r).includes(keyBody), 'the management key is not in the answer');
@@ -72,7 +97,6 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     const started = await api.raw('POST', `/api/v1/instances/${r.instance.id}/stop`);
     assert.equal(started.body.code, 'Instance.IncorrectStatus');
     assert.match(started.body.message, /registered host/);
-
   });
 
   test('live bind with the held management key: the bound key logs in, the management and hand-added keys still do, password is off; unbind reverses it', async () => {
@@ -81,7 +105,12 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     const kpFile = await writePrivateKey(privateKey);
     assert.equal((await login(host1, { password: host1.password })).code, 0, 'password login works before');
 
-    const onRestart = await api.bind({ action: 'bind', keyPairName: 'host-kp1', instanceIds: [id], mode: 'on-restart' });
+    const onRestart = await api.bind({
+      action: 'bind',
+      keyPairName: 'host-kp1',
+      instanceIds: [id],
+      mode: 'on-restart',
+    });
     assert.equal(onRestart.items[0].errorCode, 'Instance.LiveOnly', 'a registered host is never restarted by keyfleet');
 
     const bound = await change({ action: 'bind', keyPairName: 'host-kp1', instanceIds: [id] });
@@ -122,7 +151,10 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     await api.call('POST', `/api/v1/regions/${REGION}/key-pairs`, { name: 'host-mgmt', publicKey: mgmt.publicKey });
     assert.equal((await change({ action: 'bind', keyPairName: 'host-mgmt', instanceIds: [id] })).status, 'succeeded');
     // The hand-installed copy goes: keyfleet's block is now the only way in for the management key.
-    const withoutHandCopy = (await fs.readFile(akPath(host1), 'utf8')).split('\n').filter((l) => !(l.startsWith(mgmt.publicKey.split(' ').slice(0, 2).join(' ')) && !l.includes('keyfleet:'))).join('\n');
+    const withoutHandCopy = (await fs.readFile(akPath(host1), 'utf8'))
+      .split('\n')
+      .filter((l) => !(l.startsWith(mgmt.publicKey.split(' ').slice(0, 2).join(' ')) && !l.includes('keyfleet:')))
+      .join('\n');
     await fs.writeFile(akPath(host1), withoutHandCopy);
     const before = await fs.readFile(akPath(host1), 'utf8');
 
@@ -178,7 +210,11 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     assert.equal(item.errorCode, 'Live.HostKeyChanged');
     assert.equal(await fs.readFile(akPath(host3), 'utf8'), akBefore);
     assert.equal(existsSync(dropIn(host3)), false);
-    assert.equal((await api.instance(id)).hostKeySha256, host3.hostKeySha256, 'the pin is kept, not replaced by what the host now shows');
+    assert.equal(
+      (await api.instance(id)).hostKeySha256,
+      host3.hostKeySha256,
+      'the pin is kept, not replaced by what the host now shows',
+    );
   });
 
   test('lock-out guard: a host managed by password only cannot have password login turned off', async () => {
@@ -189,7 +225,12 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     const r = await register(host3, 'web3-password', { managementPrivateKey: undefined });
     assert.equal(r.instance.host.hasManagementKey, false);
     assert.notEqual(r.hostKeySha256, host3.hostKeySha256, 'the new host key was pinned');
-    const item = await change({ action: 'bind', keyPairName: 'host-kp1', instanceIds: [r.instance.id], credential: { kind: 'password', password: host3.password } });
+    const item = await change({
+      action: 'bind',
+      keyPairName: 'host-kp1',
+      instanceIds: [r.instance.id],
+      credential: { kind: 'password', password: host3.password },
+    });
     assert.equal(item.errorCode, 'Live.LockoutRefused');
     assert.equal(existsSync(dropIn(host3)), false);
     assert.equal((await login(host3, { password: host3.password })).code, 0);
@@ -199,21 +240,43 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
   });
 
   test('errors never carry the management key', async () => {
-    const bad = await api.raw('POST', `/api/v1/regions/${REGION}/hosts`, registerBody(host1, 'web-bad', { managementPrivateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-key\n-----END OPENSSH PRIVATE KEY-----\n' }));
+    const bad = await api.raw(
+      'POST',
+      `/api/v1/regions/${REGION}/hosts`,
+      registerBody(host1, 'web-bad', {
+        managementPrivateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-key\n-----END OPENSSH PRIVATE KEY-----\n',
+      }),
+    );
     assert.equal(bad.body.code, 'PrivateKey.Malformed');
     assert.ok(!JSON.stringify(bad.body).includes('not-a-key'));
   });
 
   test('CLI: hosts import registers an inventory with a row per host; hosts add takes the host key up front', async () => {
-    const env = { KEYFLEET_ENDPOINT: kf.url, KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID, KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET };
+    const env = {
+      KEYFLEET_ENDPOINT: kf.url,
+      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+    };
     await api.call('DELETE', `/api/v1/instances/${ids.get('web2')}`);
     const dir = tempDir();
     const keyFile = path.join(dir, 'mgmt');
     await fs.writeFile(keyFile, mgmt.privateKey, { mode: 0o600 });
     const csv = path.join(dir, 'fleet.csv');
-    await fs.writeFile(csv, `name,address,port,user\nweb2-cli,${host2.address},${host2.port},${host2.user}\nweb1-dup,${host1.address},${host1.port},${host1.user}\n`);
+    await fs.writeFile(
+      csv,
+      `name,address,port,user\nweb2-cli,${host2.address},${host2.port},${host2.user}\nweb1-dup,${host1.address},${host1.port},${host1.user}\n`,
+    );
     const b = registerBody(host2, 'x');
-    const shared = ['--management-key', keyFile, '--drop-in', b.dropInPath, '--reload-command', b.reloadCommand, '--validate-command', b.validateCommand];
+    const shared = [
+      '--management-key',
+      keyFile,
+      '--drop-in',
+      b.dropInPath,
+      '--reload-command',
+      b.reloadCommand,
+      '--validate-command',
+      b.validateCommand,
+    ];
     const imported = await cli(['--json', 'hosts', 'import', csv, ...shared], env);
     assert.equal(imported.code, 3, imported.stderr);
     const out = JSON.parse(imported.stdout);
@@ -224,7 +287,25 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     assert.equal(inst.host.homeDir, `/home/${host2.user}`, 'the default home');
 
     await api.call('DELETE', `/api/v1/instances/${out.hosts[0].instanceId}`);
-    const added = await cli(['hosts', 'add', 'web2-add', '--address', host2.address, '--port', String(host2.port), '--login-user', host2.user, '--home-dir', host2.home, '--host-key', host2.hostKeySha256, ...shared], env);
+    const added = await cli(
+      [
+        'hosts',
+        'add',
+        'web2-add',
+        '--address',
+        host2.address,
+        '--port',
+        String(host2.port),
+        '--login-user',
+        host2.user,
+        '--home-dir',
+        host2.home,
+        '--host-key',
+        host2.hostKeySha256,
+        ...shared,
+      ],
+      env,
+    );
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, new RegExp(`${host2.hostKeySha256.replace(/[+/]/g, '\\$&')} \\(as given\\)`));
     assert.match(added.stdout, /held, sealed/);

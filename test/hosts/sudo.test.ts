@@ -29,8 +29,10 @@ describe('hosts managed through sudo by a non-root management user', () => {
 
   const akPath = (h: TestHost) => path.join(h.home, '.ssh', 'authorized_keys');
   const dropIn = (h: TestHost) => path.join(h.configDir, '10-keyfleet.conf');
-  const keyLogin = (h: TestHost) => sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', identityFile: userKey.privateKeyPath });
-  const passwordLogin = (h: TestHost) => sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', password: h.password });
+  const keyLogin = (h: TestHost) =>
+    sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', identityFile: userKey.privateKeyPath });
+  const passwordLogin = (h: TestHost) =>
+    sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', password: h.password });
   const bind = async (h: TestHost, action: 'bind' | 'unbind') =>
     (await api.bind({ action, keyPairName: 'sudo-key', instanceIds: [ids.get(h)], mode: 'live' })).items[0];
 
@@ -45,10 +47,15 @@ describe('hosts managed through sudo by a non-root management user', () => {
       await fs.chown(path.join(h.home, '.ssh'), h.uid, h.gid);
       await fs.chown(akPath(h), h.uid, h.gid);
     }
-    for (const h of [withSudo, withoutSudo]) await fs.writeFile(sudoersFile(h), `${h.user} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
+    for (const h of [withSudo, withoutSudo])
+      await fs.writeFile(sudoersFile(h), `${h.user} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
     ({ kf, api } = await startInProcess());
     await api.call('POST', `/api/v1/regions/${REGION}/key-pairs`, { name: 'sudo-key', publicKey: userKey.publicKey });
-    for (const [h, sudo] of [[withSudo, true], [withoutSudo, false], [noRule, true]] as const) {
+    for (const [h, sudo] of [
+      [withSudo, true],
+      [withoutSudo, false],
+      [noRule, true],
+    ] as const) {
       const r = await api.call('POST', `/api/v1/regions/${REGION}/hosts`, {
         name: `sudo-${h.name}`,
         address: h.address,
@@ -72,7 +79,7 @@ describe('hosts managed through sudo by a non-root management user', () => {
     await stopHosts(hosts);
   });
 
-  test('the drop-in directory and sshd are root\'s: the management user cannot write or reload them itself', async () => {
+  test("the drop-in directory and sshd are root's: the management user cannot write or reload them itself", async () => {
     const st = await fs.stat(withSudo.configDir);
     assert.equal(st.uid, 0);
     assert.equal(st.mode & 0o022, 0, 'not writable by others');
@@ -83,12 +90,16 @@ describe('hosts managed through sudo by a non-root management user', () => {
     assert.equal(item.status, 'succeeded', JSON.stringify(item));
     assert.match(item.note, /verified by login: key 'sudo-key' accepted, password method off/);
     const ak = await fs.stat(akPath(withSudo));
-    assert.equal(ak.uid, withSudo.uid, 'authorized_keys still the user\'s');
+    assert.equal(ak.uid, withSudo.uid, "authorized_keys still the user's");
     assert.equal(ak.mode & 0o777, 0o600);
     const drop = await fs.stat(dropIn(withSudo));
-    assert.equal(drop.uid, 0, 'the new drop-in is root\'s, like its directory');
+    assert.equal(drop.uid, 0, "the new drop-in is root's, like its directory");
     assert.match(await fs.readFile(dropIn(withSudo), 'utf8'), /PasswordAuthentication no/);
-    assert.deepEqual((await fs.readdir(path.dirname(akPath(withSudo)))).filter((f) => f.includes('keyfleet-tmp')), [], 'no temp file left');
+    assert.deepEqual(
+      (await fs.readdir(path.dirname(akPath(withSudo)))).filter((f) => f.includes('keyfleet-tmp')),
+      [],
+      'no temp file left',
+    );
     assert.equal((await keyLogin(withSudo)).code, 0);
     assert.notEqual((await passwordLogin(withSudo)).code, 0, 'password login off');
   });
@@ -113,7 +124,7 @@ describe('hosts managed through sudo by a non-root management user', () => {
     assert.equal((await passwordLogin(withoutSudo)).code, 0);
   });
 
-  test('sudo set but no sudoers rule: sudo\'s refusal is reported, nothing changes', async () => {
+  test("sudo set but no sudoers rule: sudo's refusal is reported, nothing changes", async () => {
     const before = await fs.readFile(akPath(noRule), 'utf8');
     const item = await bind(noRule, 'bind');
     assert.equal(item.status, 'failed');

@@ -38,7 +38,11 @@ describe('KPS private-key escrow', () => {
     await api.signIn();
     // A generated key pair without escrow: its public key is stored in the clear, which proves the search below
     // can find stored text; its private key must not be anywhere.
-    const r = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'escrow-sanity' } } });
+    const r = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs',
+      data: { keypair: { name: 'escrow-sanity' } },
+    });
     clearPublicKey = r.keypair.public_key;
     secrets.push({ privateKey: r.keypair.private_key, publicKey: r.keypair.public_key });
   });
@@ -47,7 +51,13 @@ describe('KPS private-key escrow', () => {
   });
 
   const exportKey = async (name: string) =>
-    (await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/private-key/export', data: { keypair: { name } } })).keypair.private_key as string;
+    (
+      await kps.call({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs/private-key/export',
+        data: { keypair: { name } },
+      })
+    ).keypair.private_key as string;
 
   test('import with key_protection → export returns exactly the imported private key', async () => {
     const pair = await sshKeygen('ed25519', 'escrow-import');
@@ -56,35 +66,87 @@ describe('KPS private-key escrow', () => {
     const imported = await kps.call({
       method: 'POST',
       url: '/v3/{project_id}/keypairs',
-      data: { keypair: { name: 'escrow-import', public_key: pair.publicKey, key_protection: { private_key: privateKey, encryption: { type: 'default' } } } },
+      data: {
+        keypair: {
+          name: 'escrow-import',
+          public_key: pair.publicKey,
+          key_protection: { private_key: privateKey, encryption: { type: 'default' } },
+        },
+      },
     });
     assert.equal(imported.keypair.private_key, undefined, 'an import returns no private key');
-    const detail = await kps.call({ method: 'GET', url: '/v3/{project_id}/keypairs/{keypair_name}', pathParams: { keypair_name: 'escrow-import' } });
+    const detail = await kps.call({
+      method: 'GET',
+      url: '/v3/{project_id}/keypairs/{keypair_name}',
+      pathParams: { keypair_name: 'escrow-import' },
+    });
     assert.equal(detail.keypair.is_key_protection, true);
     assert.equal(await exportKey('escrow-import'), privateKey);
   });
 
   test('generate with key_protection; ImportPrivateKey later (mismatch: KPS.6011); clear → KPS.6005; unknown → 404', async () => {
-    const generated = (await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'escrow-gen', key_protection: { encryption: { type: 'kms', kms_key_name: 'kps/default' } } } } })).keypair;
+    const generated = (
+      await kps.call({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs',
+        data: {
+          keypair: { name: 'escrow-gen', key_protection: { encryption: { type: 'kms', kms_key_name: 'kps/default' } } },
+        },
+      })
+    ).keypair;
     secrets.push({ privateKey: generated.private_key, publicKey: generated.public_key });
     assert.equal(await exportKey('escrow-gen'), generated.private_key);
 
     const later = await sshKeygen('rsa', 'escrow-later');
     const laterKey = fs.readFileSync(later.privateKeyPath, 'utf8');
     secrets.push({ privateKey: laterKey, publicKey: later.publicKey });
-    await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'escrow-later', public_key: later.publicKey } } });
+    await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs',
+      data: { keypair: { name: 'escrow-later', public_key: later.publicKey } },
+    });
     const none = await sdkError(exportKey('escrow-later'));
     assert.deepEqual([none.httpStatusCode, none.errorCode], [400, 'KPS.6005']);
-    const mismatch = await sdkError(kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/private-key/import', data: { keypair: { name: 'escrow-later', key_protection: { private_key: generated.private_key, encryption: { type: 'default' } } } } }));
+    const mismatch = await sdkError(
+      kps.call({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs/private-key/import',
+        data: {
+          keypair: {
+            name: 'escrow-later',
+            key_protection: { private_key: generated.private_key, encryption: { type: 'default' } },
+          },
+        },
+      }),
+    );
     assert.deepEqual([mismatch.httpStatusCode, mismatch.errorCode], [400, 'KPS.6011']);
-    const ok = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/private-key/import', data: { keypair: { name: 'escrow-later', key_protection: { private_key: laterKey, encryption: { type: 'kms', kms_key_name: 'kps/default' } } } } });
+    const ok = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs/private-key/import',
+      data: {
+        keypair: {
+          name: 'escrow-later',
+          key_protection: { private_key: laterKey, encryption: { type: 'kms', kms_key_name: 'kps/default' } },
+        },
+      },
+    });
     assert.deepEqual(ok.keypair, { name: 'escrow-later' });
     assert.equal(await exportKey('escrow-later'), laterKey);
 
-    const cleared = await kps.call({ method: 'DELETE', url: '/v3/{project_id}/keypairs/{keypair_name}/private-key', pathParams: { keypair_name: 'escrow-later' } });
+    const cleared = await kps.call({
+      method: 'DELETE',
+      url: '/v3/{project_id}/keypairs/{keypair_name}/private-key',
+      pathParams: { keypair_name: 'escrow-later' },
+    });
     assert.equal(cleared.httpStatusCode, 200);
     assert.equal((await sdkError(exportKey('escrow-later'))).errorCode, 'KPS.6005');
-    const unknown = await sdkError(kps.call({ method: 'DELETE', url: '/v3/{project_id}/keypairs/{keypair_name}/private-key', pathParams: { keypair_name: 'no-such-key' } }));
+    const unknown = await sdkError(
+      kps.call({
+        method: 'DELETE',
+        url: '/v3/{project_id}/keypairs/{keypair_name}/private-key',
+        pathParams: { keypair_name: 'no-such-key' },
+      }),
+    );
     assert.deepEqual([unknown.httpStatusCode, unknown.errorCode], [404, 'KPS.6004']);
   });
 
@@ -109,16 +171,30 @@ describe('KPS private-key escrow', () => {
     assert.match(listing, /escrow-import\.pem/);
     assert.match(listing, /2 files/);
 
-    const missing = await sdkError(kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/private-key/batch-export', data: [{ keypair: { name: 'escrow-import' } }, { keypair: { name: 'escrow-later' } }] }));
+    const missing = await sdkError(
+      kps.call({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs/private-key/batch-export',
+        data: [{ keypair: { name: 'escrow-import' } }, { keypair: { name: 'escrow-later' } }],
+      }),
+    );
     assert.equal(missing.errorCode, 'KPS.6005', 'all or nothing: a key pair without escrow fails the archive');
   });
 
   test('a live bind with the root password and unbind with the escrowed private key succeed', async () => {
     const [id] = await api.run({ imageId: LINUX_IMAGE, password: ROOT_PASSWORD });
     await api.waitStatus([id!], 'Running');
-    const bind = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/associate', data: { keypair_name: 'escrow-gen', server: { id, auth: { type: 'password', key: ROOT_PASSWORD } } } });
+    const bind = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs/associate',
+      data: { keypair_name: 'escrow-gen', server: { id, auth: { type: 'password', key: ROOT_PASSWORD } } },
+    });
     assert.equal((await pollTask(kps, bind.task_id)).task_status, 'SUCCESS_RESET');
-    const unbind = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/disassociate', data: { server: { id, auth: { type: 'keypair', key: await exportKey('escrow-gen') } } } });
+    const unbind = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs/disassociate',
+      data: { server: { id, auth: { type: 'keypair', key: await exportKey('escrow-gen') } } },
+    });
     assert.equal((await pollTask(kps, unbind.task_id)).task_status, 'SUCCESS_UNBIND');
   });
 
@@ -129,7 +205,10 @@ describe('KPS private-key escrow', () => {
     assert.ok(files.includes(`${db}-wal`), 'and its write-ahead log (read while keyfleet runs)');
     const store = Buffer.concat([fs.readFileSync(db), fs.readFileSync(`${db}-wal`)]).toString('latin1');
     assert.ok(store.includes('kf1.'), 'escrowed keys are stored sealed (envelope format kf1)');
-    assert.ok(store.includes(clearPublicKey.split(' ')[1]!.slice(0, 60)), 'sanity: the search does find text stored in the clear (a public key)');
+    assert.ok(
+      store.includes(clearPublicKey.split(' ')[1]!.slice(0, 60)),
+      'sanity: the search does find text stored in the clear (a public key)',
+    );
 
     const needles = [...secrets.flatMap(privateLines), ROOT_PASSWORD];
     assert.ok(needles.length > 20);
@@ -137,18 +216,25 @@ describe('KPS private-key escrow', () => {
       const content = fs.readFileSync(file).toString('latin1');
       for (const needle of needles) {
         const at = content.indexOf(needle);
-        assert.ok(at === -1, `${path.relative(dataDir, file)} holds a secret in the clear: ${needle === ROOT_PASSWORD ? 'root password' : 'private key line'} in …${JSON.stringify(content.slice(Math.max(0, at - 200), at))}`);
+        assert.ok(
+          at === -1,
+          `${path.relative(dataDir, file)} holds a secret in the clear: ${needle === ROOT_PASSWORD ? 'root password' : 'private key line'} in …${JSON.stringify(content.slice(Math.max(0, at - 200), at))}`,
+        );
       }
     }
 
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     const log = output();
-    assert.ok(log.split('\n').length > 50 && /"msg":"request completed"/.test(log), 'debug logging captured the requests');
+    assert.ok(
+      log.split('\n').length > 50 && /"msg":"request completed"/.test(log),
+      'debug logging captured the requests',
+    );
     for (const needle of needles) assert.ok(!log.includes(needle), 'the log holds a secret in the clear');
     for (const file of listFiles(dataDir)) {
       const content = fs.readFileSync(file).toString('latin1');
-      for (const needle of needles) assert.ok(!content.includes(needle), `${path.relative(dataDir, file)} holds a secret after shutdown`);
+      for (const needle of needles)
+        assert.ok(!content.includes(needle), `${path.relative(dataDir, file)} holds a secret after shutdown`);
     }
   });
 });
@@ -162,5 +248,8 @@ function privateLines({ privateKey, publicKey }: { privateKey: string; publicKey
 }
 
 function listFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }

@@ -30,7 +30,9 @@ describe('KPS failed and running tasks', () => {
     // Boots take a second, so that a restarting instance can be caught in Starting; SSH gives up after 3 s.
     ({ kf, api } = await startInProcess({ bootMs: 1000, extra: { KEYFLEET_LIVE_TIMEOUT_MS: '3000' } }));
     kps = kpsWithAkSk(kf.url);
-    privateKey = (await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'ft-key' } } })).keypair.private_key;
+    privateKey = (
+      await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'ft-key' } } })
+    ).keypair.private_key;
     keyFile = await writePrivateKey(privateKey);
     const [linuxId] = await api.run({ imageId: LINUX_IMAGE, password: ROOT_PASSWORD });
     [windowsId] = (await api.run({ imageId: WINDOWS_IMAGE, password: 'Win-Pass-0003' })) as [string];
@@ -46,7 +48,11 @@ describe('KPS failed and running tasks', () => {
   });
 
   async function associateAndFail(server: Record<string, unknown>): Promise<any> {
-    const { task_id } = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/associate', data: { keypair_name: 'ft-key', server } });
+    const { task_id } = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs/associate',
+      data: { keypair_name: 'ft-key', server },
+    });
     const done = await pollTask(kps, task_id);
     assert.equal(done.task_status, 'FAILED_RESET', JSON.stringify(done));
     failedTaskIds.push(task_id);
@@ -54,7 +60,11 @@ describe('KPS failed and running tasks', () => {
   }
 
   async function failedRow(taskId: string): Promise<any> {
-    const list = await kps.call({ method: 'GET', url: '/v3/{project_id}/failed-tasks', queryParams: { limit: 100, offset: 0 } });
+    const list = await kps.call({
+      method: 'GET',
+      url: '/v3/{project_id}/failed-tasks',
+      queryParams: { limit: 100, offset: 0 },
+    });
     const row = list.tasks.find((t: any) => t.task_id === taskId);
     assert.ok(row, `task ${taskId} is listed by failed-tasks`);
     return row;
@@ -62,7 +72,11 @@ describe('KPS failed and running tasks', () => {
 
   async function assertUnchanged(): Promise<void> {
     assert.equal((await api.instance(linux.id)).keyPairName, null, 'no key pair is recorded');
-    assert.equal(await readAuthorizedKeys(linux, { password: ROOT_PASSWORD }), authorizedKeysBefore, 'authorized_keys is unchanged');
+    assert.equal(
+      await readAuthorizedKeys(linux, { password: ROOT_PASSWORD }),
+      authorizedKeysBefore,
+      'authorized_keys is unchanged',
+    );
     assert.equal(await loginCode(linux, { password: ROOT_PASSWORD }), 0, 'the password still logs in');
     assert.equal(await loginCode(linux, { identityFile: keyFile }), 255, 'the key pair does not');
   }
@@ -111,7 +125,11 @@ describe('KPS failed and running tasks', () => {
   });
 
   test('disassociate with a private key the server does not trust → FAILED_UNBIND, Live.CredentialRejected', async () => {
-    const { task_id } = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/disassociate', data: { server: { id: linux.id, auth: { type: 'keypair', key: privateKey } } } });
+    const { task_id } = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs/disassociate',
+      data: { server: { id: linux.id, auth: { type: 'keypair', key: privateKey } } },
+    });
     assert.equal((await pollTask(kps, task_id)).task_status, 'FAILED_UNBIND');
     const row = await failedRow(task_id);
     assert.equal(row.operate_type, 'FAILED_UNBIND');
@@ -127,10 +145,21 @@ describe('KPS failed and running tasks', () => {
     const silent = net.createServer((s) => sockets.push(s));
     await new Promise<void>((r) => silent.listen(port, linux.address, r));
     try {
-      const { task_id } = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/associate', data: { keypair_name: 'ft-key', server: { id: linux.id, auth: { type: 'password', key: ROOT_PASSWORD }, port } } });
+      const { task_id } = await kps.call({
+        method: 'POST',
+        url: '/v3/{project_id}/keypairs/associate',
+        data: {
+          keypair_name: 'ft-key',
+          server: { id: linux.id, auth: { type: 'password', key: ROOT_PASSWORD }, port },
+        },
+      });
       let row: any;
       for (let n = 0; n < 100 && !row; n++) {
-        const running = await kps.call({ method: 'GET', url: '/v3/{project_id}/running-tasks', queryParams: { limit: 10, offset: 0 } });
+        const running = await kps.call({
+          method: 'GET',
+          url: '/v3/{project_id}/running-tasks',
+          queryParams: { limit: 10, offset: 0 },
+        });
         row = running.tasks.find((t: any) => t.task_id === task_id);
         if (!row) await sleep(20);
       }
@@ -139,7 +168,11 @@ describe('KPS failed and running tasks', () => {
       assert.equal(row.server_id, linux.id);
       assert.equal(row.server_name, linux.name);
       assert.ok(!('task_error_code' in row));
-      assert.equal((await kps.call({ method: 'GET', url: '/v3/{project_id}/tasks/{task_id}', pathParams: { task_id } })).task_status, 'RUNNING_RESET');
+      assert.equal(
+        (await kps.call({ method: 'GET', url: '/v3/{project_id}/tasks/{task_id}', pathParams: { task_id } }))
+          .task_status,
+        'RUNNING_RESET',
+      );
       for (const s of sockets) s.destroy();
       assert.equal((await pollTask(kps, task_id)).task_status, 'FAILED_RESET');
       failedTaskIds.push(task_id);
@@ -152,11 +185,19 @@ describe('KPS failed and running tasks', () => {
 
   test('failed tasks are deleted one by one (unknown: KPS.0005) or all at once', async () => {
     const [first, ...rest] = failedTaskIds;
-    const deleted = await kps.call({ method: 'DELETE', url: '/v3/{project_id}/failed-tasks/{task_id}', pathParams: { task_id: first! } });
+    const deleted = await kps.call({
+      method: 'DELETE',
+      url: '/v3/{project_id}/failed-tasks/{task_id}',
+      pathParams: { task_id: first! },
+    });
     assert.equal(deleted.httpStatusCode, 200);
-    const again = await sdkError(kps.call({ method: 'DELETE', url: '/v3/{project_id}/failed-tasks/{task_id}', pathParams: { task_id: first! } }));
+    const again = await sdkError(
+      kps.call({ method: 'DELETE', url: '/v3/{project_id}/failed-tasks/{task_id}', pathParams: { task_id: first! } }),
+    );
     assert.deepEqual([again.httpStatusCode, again.errorCode], [400, 'KPS.0005']);
-    const gone = await sdkError(kps.call({ method: 'GET', url: '/v3/{project_id}/tasks/{task_id}', pathParams: { task_id: first! } }));
+    const gone = await sdkError(
+      kps.call({ method: 'GET', url: '/v3/{project_id}/tasks/{task_id}', pathParams: { task_id: first! } }),
+    );
     assert.deepEqual([gone.httpStatusCode, gone.errorCode], [400, 'KPS.0001']);
 
     let list = await kps.call({ method: 'GET', url: '/v3/{project_id}/failed-tasks' });

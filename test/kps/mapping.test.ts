@@ -5,7 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { associateFlavour, associateRequest, credentialOf, disassociateRequest } from '../../src/api/kps/binding-request.js';
+import {
+  associateFlavour,
+  associateRequest,
+  credentialOf,
+  disassociateRequest,
+} from '../../src/api/kps/binding-request.js';
 import { KPS_ERRORS } from '../../src/api/kps/errors.js';
 import { domainIdOf, findProject, projectIdOf } from '../../src/api/kps/projects.js';
 import { kpsOperateType, kpsTaskStatus } from '../../src/api/kps/task-status.js';
@@ -29,15 +34,33 @@ describe('KPS face mappings', () => {
   test('task_status and operate_type for every operation and state; a finished replace reports *_RESET', () => {
     const statuses: TaskStatus[] = ['queued', 'running', 'succeeded', 'failed', 'partial'];
     const table = (kind: 'bind' | 'unbind', flavour: 'reset' | 'bind' | 'replace' | 'unbind') =>
-      statuses.map((status) => [kpsTaskStatus({ kind, status, options: { flavour } }), kpsOperateType({ kind, status, options: { flavour } })]);
+      statuses.map((status) => [
+        kpsTaskStatus({ kind, status, options: { flavour } }),
+        kpsOperateType({ kind, status, options: { flavour } }),
+      ]);
     assert.deepEqual(table('bind', 'reset'), [
-      ['READY_RESET', 'READY_RESET'], ['RUNNING_RESET', 'RUNNING_RESET'], ['SUCCESS_RESET', 'SUCCESS_RESET'], ['FAILED_RESET', 'FAILED_RESET'], ['FAILED_RESET', 'FAILED_RESET'],
+      ['READY_RESET', 'READY_RESET'],
+      ['RUNNING_RESET', 'RUNNING_RESET'],
+      ['SUCCESS_RESET', 'SUCCESS_RESET'],
+      ['FAILED_RESET', 'FAILED_RESET'],
+      ['FAILED_RESET', 'FAILED_RESET'],
     ]);
-    assert.deepEqual(table('bind', 'bind'), table('bind', 'reset'), 'a bind with the root password runs as a RESET task');
+    assert.deepEqual(
+      table('bind', 'bind'),
+      table('bind', 'reset'),
+      'a bind with the root password runs as a RESET task',
+    );
     assert.deepEqual(table('bind', 'replace'), [
-      ['READY_REPLACE', 'READY_REPLACE'], ['RUNNING_REPLACE', 'RUNNING_REPLACE'], ['SUCCESS_RESET', 'SUCCESS_REPLACE'], ['FAILED_RESET', 'FAILED_REPLACE'], ['FAILED_RESET', 'FAILED_REPLACE'],
+      ['READY_REPLACE', 'READY_REPLACE'],
+      ['RUNNING_REPLACE', 'RUNNING_REPLACE'],
+      ['SUCCESS_RESET', 'SUCCESS_REPLACE'],
+      ['FAILED_RESET', 'FAILED_REPLACE'],
+      ['FAILED_RESET', 'FAILED_REPLACE'],
     ]);
-    assert.deepEqual(table('unbind', 'unbind').map(([s]) => s), ['READY_UNBIND', 'RUNNING_UNBIND', 'SUCCESS_UNBIND', 'FAILED_UNBIND', 'FAILED_UNBIND']);
+    assert.deepEqual(
+      table('unbind', 'unbind').map(([s]) => s),
+      ['READY_UNBIND', 'RUNNING_UNBIND', 'SUCCESS_UNBIND', 'FAILED_UNBIND', 'FAILED_UNBIND'],
+    );
     // Tasks made by other faces have no flavour: a bind is a RESET, an unbind an UNBIND.
     assert.equal(kpsTaskStatus({ kind: 'bind', status: 'succeeded', options: {} }), 'SUCCESS_RESET');
   });
@@ -50,13 +73,28 @@ describe('KPS face mappings', () => {
     assert.throws(() => credentialOf({ type: 'password' }), /needs both/);
     assert.throws(() => credentialOf({ key: 'x' }), /needs both/);
 
-    const req = associateRequest('cn-hangzhou', { keypair_name: 'k', server: { id: 'i-1', port: 2222, disable_password: false, auth: { type: 'password', key: 'Root-Pass-1' } } });
+    const req = associateRequest('cn-hangzhou', {
+      keypair_name: 'k',
+      server: { id: 'i-1', port: 2222, disable_password: false, auth: { type: 'password', key: 'Root-Pass-1' } },
+    });
     assert.deepEqual(
       { ...req, credential: req.credential?.kind },
-      { regionId: 'cn-hangzhou', kind: 'bind', keyPairName: 'k', instanceIds: ['i-1'], mode: 'live', credential: 'password', options: { flavour: 'bind', port: 2222, disablePassword: false }, maxBatch: 10 },
+      {
+        regionId: 'cn-hangzhou',
+        kind: 'bind',
+        keyPairName: 'k',
+        instanceIds: ['i-1'],
+        mode: 'live',
+        credential: 'password',
+        options: { flavour: 'bind', port: 2222, disablePassword: false },
+        maxBatch: 10,
+      },
     );
     const un = disassociateRequest('cn-hangzhou', { server: { id: 'i-1' } });
-    assert.deepEqual([un.kind, un.keyPairName, un.credential, un.options], ['unbind', undefined, undefined, { flavour: 'unbind' }]);
+    assert.deepEqual(
+      [un.kind, un.keyPairName, un.credential, un.options],
+      ['unbind', undefined, undefined, { flavour: 'unbind' }],
+    );
   });
 
   test('project ids: 32 hex, stable, one per region, different for every account', () => {

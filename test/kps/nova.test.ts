@@ -49,11 +49,18 @@ describe('Nova os-keypairs through the ECS SDK', () => {
     assert.match(generated.keypair.private_key, /BEGIN OPENSSH PRIVATE KEY/);
 
     const pair = await sshKeygen('ed25519', 'user@host');
-    const imported = await create(new NovaCreateKeypairOption('nova-imported').withPublicKey(pair.publicKey).withType('ssh').withUserId('someone'), 'compute 2.10');
+    const imported = await create(
+      new NovaCreateKeypairOption('nova-imported').withPublicKey(pair.publicKey).withType('ssh').withUserId('someone'),
+      'compute 2.10',
+    );
     assert.equal(imported.keypair.private_key, undefined);
     assert.equal(imported.keypair.public_key, pair.publicKey);
 
-    const viaKps = await kps.call({ method: 'GET', url: '/v3/{project_id}/keypairs/{keypair_name}', pathParams: { keypair_name: 'nova-gen' } });
+    const viaKps = await kps.call({
+      method: 'GET',
+      url: '/v3/{project_id}/keypairs/{keypair_name}',
+      pathParams: { keypair_name: 'nova-gen' },
+    });
     assert.equal(viaKps.keypair.fingerprint, generated.keypair.fingerprint, 'KPS sees the Nova key pair');
     const native = await api.call('GET', '/api/v1/regions/cn-hangzhou/key-pairs/nova-imported');
     assert.equal(native.keyPair.publicKey, pair.publicKey, 'and so does the native API');
@@ -61,21 +68,42 @@ describe('Nova os-keypairs through the ECS SDK', () => {
     // The generated key really works: bind it through KPS, log in with the key Nova returned.
     const [id] = await api.run({ imageId: LINUX_IMAGE, password: 'Root-Pass-0005' });
     await api.waitStatus([id!], 'Running');
-    await api.bind({ action: 'bind', keyPairName: 'nova-gen', instanceIds: [id], mode: 'live', credential: { kind: 'password', password: 'Root-Pass-0005' } });
+    await api.bind({
+      action: 'bind',
+      keyPairName: 'nova-gen',
+      instanceIds: [id],
+      mode: 'live',
+      credential: { kind: 'password', password: 'Root-Pass-0005' },
+    });
     const inst = await api.instance(id!);
-    const login = await sshRun({ host: inst.address, port: inst.sshPort, identityFile: await writePrivateKey(generated.keypair.private_key), command: 'echo ok' });
+    const login = await sshRun({
+      host: inst.address,
+      port: inst.sshPort,
+      identityFile: await writePrivateKey(generated.keypair.private_key),
+      command: 'echo ok',
+    });
     assert.equal(login.stdout.trim(), 'ok', login.stderr);
   });
 
   test('list with limit and marker; show; a KPS-made key pair is listed too', async () => {
-    await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'kps-made', public_key: (await sshKeygen('ed25519', 'kps')).publicKey } } });
+    await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs',
+      data: { keypair: { name: 'kps-made', public_key: (await sshKeygen('ed25519', 'kps')).publicKey } },
+    });
     const all = (await ecs.novaListKeypairs(new NovaListKeypairsRequest())) as any;
     const names = all.keypairs.map((k: any) => k.keypair.name);
     assert.deepEqual(names, ['nova-gen', 'nova-imported', 'kps-made']);
-    for (const k of all.keypairs) assert.deepEqual(Object.keys(k.keypair).sort(), ['fingerprint', 'name', 'public_key', 'type']);
+    for (const k of all.keypairs)
+      assert.deepEqual(Object.keys(k.keypair).sort(), ['fingerprint', 'name', 'public_key', 'type']);
 
-    const page = (await ecs.novaListKeypairs(new NovaListKeypairsRequest().withLimit(1).withMarker('nova-gen').withOpenStackAPIVersion('compute 2.35'))) as any;
-    assert.deepEqual(page.keypairs.map((k: any) => k.keypair.name), ['nova-imported']);
+    const page = (await ecs.novaListKeypairs(
+      new NovaListKeypairsRequest().withLimit(1).withMarker('nova-gen').withOpenStackAPIVersion('compute 2.35'),
+    )) as any;
+    assert.deepEqual(
+      page.keypairs.map((k: any) => k.keypair.name),
+      ['nova-imported'],
+    );
 
     const shown = (await ecs.novaShowKeypair(new NovaShowKeypairRequest('nova-imported'))) as any;
     assert.equal(shown.keypair.name, 'nova-imported');
@@ -91,7 +119,9 @@ describe('Nova os-keypairs through the ECS SDK', () => {
     assert.match(missing.errorMsg!, /does-not-exist/);
     assert.ok(missing.requestId);
 
-    const taken = await sdkError(create(new NovaCreateKeypairOption('nova-imported').withPublicKey((await sshKeygen()).publicKey)));
+    const taken = await sdkError(
+      create(new NovaCreateKeypairOption('nova-imported').withPublicKey((await sshKeygen()).publicKey)),
+    );
     assert.equal(taken.httpStatusCode, 409);
 
     const deleted = (await ecs.novaDeleteKeypair(new NovaDeleteKeypairRequest('kps-made'))) as any;

@@ -33,13 +33,21 @@ describe('KPS life cycle through the official Huawei SDKs', () => {
   }
 
   const associate = (kps: Kps, keypair_name: string, id: string, auth?: { type: string; key: string }) =>
-    kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/associate', data: { keypair_name, server: { id, ...(auth ? { auth } : {}) } } });
+    kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs/associate',
+      data: { keypair_name, server: { id, ...(auth ? { auth } : {}) } },
+    });
   const disassociate = (kps: Kps, id: string, auth: { type: string; key: string }) =>
     kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs/disassociate', data: { server: { id, auth } } });
 
   test('AK/SK: create → associate with the root password → key login at once; hand-added line; disassociate with the private key → key refused, line kept, password back', async () => {
     const kps = kpsWithAkSk(kf.url); // the project id is resolved by the SDK through GET /v3/projects?name=
-    const created = await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'sdk-aksk', type: 'ssh', scope: 'user' } } });
+    const created = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs',
+      data: { keypair: { name: 'sdk-aksk', type: 'ssh', scope: 'user' } },
+    });
     assert.equal(created.httpStatusCode, 200);
     assert.match(created.keypair.private_key, /BEGIN OPENSSH PRIVATE KEY/);
     assert.match(created.keypair.fingerprint, /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
@@ -50,10 +58,17 @@ describe('KPS life cycle through the official Huawei SDKs', () => {
     assert.equal(bound.httpStatusCode, 202);
     assert.match(bound.task_id, /^[0-9a-f-]{36}$/);
     const done = await pollTask(kps, bound.task_id);
-    assert.deepEqual({ status: done.task_status, server: done.server_id }, { status: 'SUCCESS_RESET', server: inst.id });
+    assert.deepEqual(
+      { status: done.task_status, server: done.server_id },
+      { status: 'SUCCESS_RESET', server: inst.id },
+    );
 
     assert.equal(await loginCode(inst, { identityFile: keyFile }), 0, 'the key logs in at once, no restart');
-    assert.equal(await loginCode(inst, { password: 'Root-Pass-0001' }), 255, 'password login is off while the key pair is bound');
+    assert.equal(
+      await loginCode(inst, { password: 'Root-Pass-0001' }),
+      255,
+      'password login is off while the key pair is bound',
+    );
     const native = await api.instance(inst.id);
     assert.equal(native.keyPairName, 'sdk-aksk', 'the native API shows the KPS binding');
     assert.equal(native.pendingRestart, false);
@@ -76,13 +91,20 @@ describe('KPS life cycle through the official Huawei SDKs', () => {
     const { token, body } = await iamToken(kf.url);
     assert.ok(token && token.length >= 16, 'the IAM SDK returns X-Subject-Token');
     assert.equal(body.httpStatusCode, 201);
-    assert.equal(body.token.project.id, projectId, 'the token is scoped to the region\'s project');
+    assert.equal(body.token.project.id, projectId, "the token is scoped to the region's project");
     assert.equal(body.token.project.name, 'cn-hangzhou');
     const kps = kpsWithToken(kf.url, token, projectId);
 
-    const first = (await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'sdk-token-a' } } })).keypair;
-    const second = (await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'sdk-token-b' } } })).keypair;
-    const [firstFile, secondFile] = await Promise.all([writePrivateKey(first.private_key), writePrivateKey(second.private_key)]);
+    const first = (
+      await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'sdk-token-a' } } })
+    ).keypair;
+    const second = (
+      await kps.call({ method: 'POST', url: '/v3/{project_id}/keypairs', data: { keypair: { name: 'sdk-token-b' } } })
+    ).keypair;
+    const [firstFile, secondFile] = await Promise.all([
+      writePrivateKey(first.private_key),
+      writePrivateKey(second.private_key),
+    ]);
     const inst = await runningInstance('Root-Pass-0002');
 
     const bind = await associate(kps, 'sdk-token-a', inst.id, { type: 'password', key: 'Root-Pass-0002' });

@@ -36,7 +36,11 @@ describe('KPS throttling (KEYFLEET_RATE_LIMIT=2)', () => {
     assert.ok(ok >= 1 && ok <= 5, `calls within the burst: ${ok}`);
     assert.ok(refused.length >= 7, `throttled calls: ${refused.length}`);
     for (const e of refused) {
-      assert.equal(e.httpStatusCode, 429, JSON.stringify({ status: e.httpStatusCode, code: e.errorCode, msg: e.errorMsg }));
+      assert.equal(
+        e.httpStatusCode,
+        429,
+        JSON.stringify({ status: e.httpStatusCode, code: e.errorCode, msg: e.errorMsg }),
+      );
       assert.equal(e.errorCode, 'APIGW.0308');
       assert.match(String(e.requestId ?? ''), /\S{8,}/, 'the SDK reports the X-Request-Id');
     }

@@ -17,7 +17,9 @@ describe('PostgreSQL pool under the store', () => {
   const dbName = 'kf_' + randomUUID().replace(/-/g, '').slice(0, 16);
   let url = '';
   const backends = async (): Promise<number> =>
-    Number((await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [dbName])).rows[0].n);
+    Number(
+      (await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [dbName])).rows[0].n,
+    );
 
   before(async () => {
     assert.ok(PG_URL, 'KEYFLEET_TEST_PG_URL must be set (npm test starts a throwaway PostgreSQL)');
@@ -35,7 +37,9 @@ describe('PostgreSQL pool under the store', () => {
   async function busyStore(lost: Error[]): Promise<OpenedStore> {
     const store = await openStore({ databaseUrl: url, dataDir: tempDir(), onConnectionLost: (e) => lost.push(e) });
     // Ten transactions at once fill the pool: ten connections, all idle afterwards.
-    const values = await Promise.all(Array.from({ length: 10 }, () => store.transaction((tx) => tx.instances.nextSequence('pool-test'))));
+    const values = await Promise.all(
+      Array.from({ length: 10 }, () => store.transaction((tx) => tx.instances.nextSequence('pool-test'))),
+    );
     lastSequence = Math.max(...values);
     assert.ok((await backends()) >= 2, 'the pool holds several connections');
     return store;

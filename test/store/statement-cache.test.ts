@@ -7,7 +7,10 @@ import { withStatementCache } from '../../src/store/statement-cache.js';
 test('the same SQL text is prepared once; other texts get their own statement', () => {
   const raw = new BetterSqlite3(':memory:');
   let prepared = 0;
-  const counting = Object.assign(Object.create(raw), { prepare: (sql: string) => (prepared++, raw.prepare(sql)), close: () => raw.close() });
+  const counting = Object.assign(Object.create(raw), {
+    prepare: (sql: string) => (prepared++, raw.prepare(sql)),
+    close: () => raw.close(),
+  });
   const db = withStatementCache(counting);
   const a = db.prepare('SELECT 1 AS x');
   assert.equal(db.prepare('SELECT 1 AS x'), a);

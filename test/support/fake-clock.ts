@@ -61,10 +61,14 @@ export function fakeClock(start = new Date('2026-01-01T00:00:00Z')): FakeClock {
       return new Promise<void>((resolve) => {
         if (signal?.aborted) return resolve();
         const t = add(now + Math.max(0, ms), () => resolve());
-        signal?.addEventListener('abort', () => {
-          remove(t);
-          resolve();
-        }, { once: true });
+        signal?.addEventListener(
+          'abort',
+          () => {
+            remove(t);
+            resolve();
+          },
+          { once: true },
+        );
       });
     },
     every(ms, fn) {

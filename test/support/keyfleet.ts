@@ -26,7 +26,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-
 export interface TestEnvOptions {
   dataDir?: string;
   databaseUrl?: string;
@@ -51,7 +50,9 @@ export async function testEnv(opts: TestEnvOptions = {}): Promise<Record<string,
 }
 
 /** keyfleet in this process. */
-export async function startInProcess(opts: TestEnvOptions = {}): Promise<{ kf: Keyfleet; api: Api; env: Record<string, string> }> {
+export async function startInProcess(
+  opts: TestEnvOptions = {},
+): Promise<{ kf: Keyfleet; api: Api; env: Record<string, string> }> {
   const env = await testEnv(opts);
   const kf = await startKeyfleet(loadConfig(env));
   const api = new Api(kf.url);
@@ -60,9 +61,14 @@ export async function startInProcess(opts: TestEnvOptions = {}): Promise<{ kf: K
 }
 
 /** keyfleet as a child process, started the way a user starts it (`node bin/keyfleet.js serve`). */
-export async function startChild(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export async function startChild(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const root = path.resolve(import.meta.dirname, '../..');
-  const child = spawn(process.execPath, [path.join(root, 'bin/keyfleet.js'), 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin/keyfleet.js'), 'serve'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -79,7 +85,10 @@ export async function startChild(env: Record<string, string>): Promise<{ child: 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly body: any) {
+  constructor(
+    readonly status: number,
+    readonly body: any,
+  ) {
     super(`HTTP ${status}: ${JSON.stringify(body)}`);
   }
 }
@@ -89,17 +98,28 @@ export class Api {
   token: string | null = null;
   constructor(readonly url: string) {}
 
-  async signIn(creds: Record<string, string> = { accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET }): Promise<void> {
+  async signIn(
+    creds: Record<string, string> = { accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET },
+  ): Promise<void> {
     this.token = null;
     const r = await this.call('POST', '/api/v1/sessions', creds);
     this.token = r.token;
   }
 
-  async raw(method: string, p: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  async raw(
+    method: string,
+    p: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any }> {
     const h: Record<string, string> = { ...headers };
     if (body !== undefined && !h['content-type']) h['content-type'] = 'application/json';
     if (this.token) h.authorization = `Bearer ${this.token}`;
-    const res = await fetch(this.url + p, { method, headers: h, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(this.url + p, {
+      method,
+      headers: h,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
     let json: any = null;
     try {
@@ -116,7 +136,11 @@ export class Api {
     return r.body;
   }
 
-  async createKeyPair(name: string, type: 'rsa' | 'ed25519' = 'rsa', region = 'cn-hangzhou'): Promise<{ keyPair: any; privateKey: string }> {
+  async createKeyPair(
+    name: string,
+    type: 'rsa' | 'ed25519' = 'rsa',
+    region = 'cn-hangzhou',
+  ): Promise<{ keyPair: any; privateKey: string }> {
     return this.call('POST', `/api/v1/regions/${region}/key-pairs`, { name, type });
   }
 

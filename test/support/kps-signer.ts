@@ -70,7 +70,12 @@ export function signRequest(input: SigningInput): SigningResult {
     if (headers[h] === undefined) throw new Error(`signRequest: signed header '${h}' is not in headers`);
   }
 
-  const rawBody = input.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(input.body) ? input.body : Buffer.from(input.body, 'utf8');
+  const rawBody =
+    input.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.isBuffer(input.body)
+        ? input.body
+        : Buffer.from(input.body, 'utf8');
   const claimed = headers['x-sdk-content-sha256'];
   const canonicalRequest = buildCanonicalRequest({
     method: input.method,

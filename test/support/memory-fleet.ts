@@ -49,7 +49,10 @@ export function memoryFleet(): MemoryFleet {
     exec: async () => ({ code: 0, stdout: '', stderr: '' }),
     close: () => undefined,
   });
-  const filesOf = (host: string) => [...files.entries()].filter(([k]) => k.startsWith(`${host}:`)).map(([k, f]) => ({ path: k.slice(host.length + 1), content: f.content }));
+  const filesOf = (host: string) =>
+    [...files.entries()]
+      .filter(([k]) => k.startsWith(`${host}:`))
+      .map(([k, f]) => ({ path: k.slice(host.length + 1), content: f.content }));
   return {
     files,
     opened,
@@ -63,10 +66,18 @@ export function memoryFleet(): MemoryFleet {
     async probeLogin(target, _hostKey, publicKeyLine) {
       unreachableOnce(target.host);
       const all = filesOf(target.host);
-      const keys = all.filter((f) => f.path.endsWith('/authorized_keys')).flatMap((f) => f.content.split('\n').map(keyBody));
-      const passwordOff = all.some((f) => f.path.includes('sshd_config.d') && /PasswordAuthentication\s+no/i.test(f.content));
+      const keys = all
+        .filter((f) => f.path.endsWith('/authorized_keys'))
+        .flatMap((f) => f.content.split('\n').map(keyBody));
+      const passwordOff = all.some(
+        (f) => f.path.includes('sshd_config.d') && /PasswordAuthentication\s+no/i.test(f.content),
+      );
       const methods = [...(passwordOff ? ['publickey'] : ['publickey', 'password']), ...(extra.get(target.host) ?? [])];
-      return { keyAccepted: publicKeyLine === null ? null : keys.includes(keyBody(publicKeyLine)), methods, hostKeySha256: MEMORY_HOST_KEY };
+      return {
+        keyAccepted: publicKeyLine === null ? null : keys.includes(keyBody(publicKeyLine)),
+        methods,
+        hostKeySha256: MEMORY_HOST_KEY,
+      };
     },
     tryLogin: async () => ({ ok: true, hostKeySha256: MEMORY_HOST_KEY }),
   };

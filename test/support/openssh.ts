@@ -32,7 +32,12 @@ export interface SshLogin {
 
 export async function sshRun(opts: SshLogin & { command: string }): Promise<SshResult> {
   return withCredentials(opts, (auth) =>
-    runClient(SSH, [...auth.options, '-T', '-p', String(opts.port), `${opts.user ?? 'root'}@${opts.host}`, '--', opts.command], auth.env, opts.timeoutMs),
+    runClient(
+      SSH,
+      [...auth.options, '-T', '-p', String(opts.port), `${opts.user ?? 'root'}@${opts.host}`, '--', opts.command],
+      auth.env,
+      opts.timeoutMs,
+    ),
   );
 }
 
@@ -43,7 +48,13 @@ export async function sftpBatch(opts: SshLogin & { commands: string[]; cwd?: str
   await fsp.writeFile(batch, opts.commands.join('\n') + '\n', { mode: 0o600 });
   try {
     return await withCredentials(opts, (auth) =>
-      runClient(SFTP, [...auth.options, '-b', batch, '-P', String(opts.port), `${opts.user ?? 'root'}@${opts.host}`], auth.env, opts.timeoutMs, opts.cwd),
+      runClient(
+        SFTP,
+        [...auth.options, '-b', batch, '-P', String(opts.port), `${opts.user ?? 'root'}@${opts.host}`],
+        auth.env,
+        opts.timeoutMs,
+        opts.cwd,
+      ),
     );
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
@@ -58,9 +69,23 @@ export async function writePrivateKey(text: string): Promise<string> {
 }
 
 /** A fresh client key pair made by ssh-keygen: the private key's path (removed at exit) and the public key line. */
-export async function sshKeygen(type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519', comment = 'test'): Promise<{ privateKeyPath: string; publicKey: string }> {
+export async function sshKeygen(
+  type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519',
+  comment = 'test',
+): Promise<{ privateKeyPath: string; publicKey: string }> {
   const file = path.join(await keyDir('kf-keygen-'), 'id');
-  await promisify(execFile)(SSH_KEYGEN, ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '3072'] : []), '-N', '', '-C', comment, '-f', file]);
+  await promisify(execFile)(SSH_KEYGEN, [
+    '-q',
+    '-t',
+    type,
+    ...(type === 'rsa' ? ['-b', '3072'] : []),
+    '-N',
+    '',
+    '-C',
+    comment,
+    '-f',
+    file,
+  ]);
   return { privateKeyPath: file, publicKey: (await fsp.readFile(`${file}.pub`, 'utf8')).trim() };
 }
 
@@ -82,19 +107,32 @@ interface Credentials {
 }
 
 const COMMON_OPTIONS = [
-  '-F', '/dev/null',
-  '-o', 'StrictHostKeyChecking=no',
-  '-o', 'UserKnownHostsFile=/dev/null',
-  '-o', 'GlobalKnownHostsFile=/dev/null',
-  '-o', 'UpdateHostKeys=no',
-  '-o', 'LogLevel=ERROR',
-  '-o', 'ConnectTimeout=5',
-  '-o', 'IdentitiesOnly=yes',
-  '-o', 'IdentityAgent=none',
-  '-o', 'ControlMaster=no',
-  '-o', 'ControlPath=none',
-  '-o', 'KbdInteractiveAuthentication=no',
-  '-o', 'NumberOfPasswordPrompts=1',
+  '-F',
+  '/dev/null',
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'GlobalKnownHostsFile=/dev/null',
+  '-o',
+  'UpdateHostKeys=no',
+  '-o',
+  'LogLevel=ERROR',
+  '-o',
+  'ConnectTimeout=5',
+  '-o',
+  'IdentitiesOnly=yes',
+  '-o',
+  'IdentityAgent=none',
+  '-o',
+  'ControlMaster=no',
+  '-o',
+  'ControlPath=none',
+  '-o',
+  'KbdInteractiveAuthentication=no',
+  '-o',
+  'NumberOfPasswordPrompts=1',
 ];
 
 async function withCredentials<T>(opts: SshLogin, run: (auth: Credentials) => Promise<T>): Promise<T> {
@@ -107,7 +145,10 @@ async function withCredentials<T>(opts: SshLogin, run: (auth: Credentials) => Pr
     const keyOptions = opts.identityFile
       ? ['-i', opts.identityFile, '-o', 'PubkeyAuthentication=yes', '-o', 'PreferredAuthentications=publickey']
       : ['-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=publickey'];
-    return run({ options: [...COMMON_OPTIONS, '-o', 'BatchMode=yes', '-o', 'PasswordAuthentication=no', ...keyOptions], env });
+    return run({
+      options: [...COMMON_OPTIONS, '-o', 'BatchMode=yes', '-o', 'PasswordAuthentication=no', ...keyOptions],
+      env,
+    });
   }
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'kf-askpass-'));
   const script = path.join(dir, 'askpass.sh');
@@ -119,10 +160,14 @@ async function withCredentials<T>(opts: SshLogin, run: (auth: Credentials) => Pr
     return await run({
       options: [
         ...COMMON_OPTIONS,
-        '-o', 'BatchMode=no',
-        '-o', 'PubkeyAuthentication=no',
-        '-o', 'PasswordAuthentication=yes',
-        '-o', 'PreferredAuthentications=password',
+        '-o',
+        'BatchMode=no',
+        '-o',
+        'PubkeyAuthentication=no',
+        '-o',
+        'PasswordAuthentication=yes',
+        '-o',
+        'PreferredAuthentications=password',
       ],
       env,
     });
@@ -131,7 +176,13 @@ async function withCredentials<T>(opts: SshLogin, run: (auth: Credentials) => Pr
   }
 }
 
-function runClient(binary: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000, cwd?: string): Promise<SshResult> {
+function runClient(
+  binary: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 20_000,
+  cwd?: string,
+): Promise<SshResult> {
   return new Promise((resolve, reject) => {
     // setsid-like detachment keeps ssh from finding a controlling terminal to prompt on.
     const child = spawn(binary, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -149,7 +200,11 @@ function runClient(binary: string, args: string[], env: NodeJS.ProcessEnv, timeo
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
     });
   });
 }

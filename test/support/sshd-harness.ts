@@ -103,12 +103,15 @@ export async function allowRootLogin(host: TestHost, publicKey: string): Promise
   const keys = path.join(ROOT_KEYS_DIR, path.basename(path.dirname(host.home)));
   await fsp.mkdir(keys, { recursive: true, mode: 0o755 });
   await fsp.writeFile(path.join(keys, 'root'), `${publicKey.trim()}\n`, { mode: 0o600 });
-  await fsp.writeFile(path.join(host.configDir, '00-root-login.conf'), [
-    'PermitRootLogin prohibit-password',
-    `AllowUsers root ${host.user}`,
-    `AuthorizedKeysFile .ssh/authorized_keys ${keys}/%u`,
-    '',
-  ].join('\n'));
+  await fsp.writeFile(
+    path.join(host.configDir, '00-root-login.conf'),
+    [
+      'PermitRootLogin prohibit-password',
+      `AllowUsers root ${host.user}`,
+      `AuthorizedKeysFile .ssh/authorized_keys ${keys}/%u`,
+      '',
+    ].join('\n'),
+  );
   await host.reload();
 }
 
@@ -117,7 +120,9 @@ export async function allowRootLogin(host: TestHost, publicKey: string): Promise
  * AuthorizedKeysFile names these files): the user's own authorized_keys is left to what is being managed.
  */
 export async function authorizeSideKey(host: TestHost, user: string, publicKey: string): Promise<void> {
-  await fsp.writeFile(path.join(ROOT_KEYS_DIR, path.basename(path.dirname(host.home)), user), `${publicKey.trim()}\n`, { mode: 0o644 });
+  await fsp.writeFile(path.join(ROOT_KEYS_DIR, path.basename(path.dirname(host.home)), user), `${publicKey.trim()}\n`, {
+    mode: 0o644,
+  });
 }
 
 /** Established TCP connections whose local end is this host's sshd: 0 once every client has hung up. */
@@ -222,7 +227,18 @@ class HostImpl implements TestHost {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
 
-  constructor(p: HostPlan & { dir: string; home: string; uid: number; gid: number; password: string; hostKeySha256: string; configDir: string; sshdConfigPath: string }) {
+  constructor(
+    p: HostPlan & {
+      dir: string;
+      home: string;
+      uid: number;
+      gid: number;
+      password: string;
+      hostKeySha256: string;
+      configDir: string;
+      sshdConfigPath: string;
+    },
+  ) {
     this.name = p.name;
     this.address = p.address;
     this.port = p.port;
@@ -319,7 +335,8 @@ class HostImpl implements TestHost {
     for (;;) {
       this.assertRunning();
       if (done()) return;
-      if (Date.now() > deadline) throw new Error(`sshd for ${this.name} did not come ${what} within ${READY_TIMEOUT_MS} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`sshd for ${this.name} did not come ${what} within ${READY_TIMEOUT_MS} ms`);
       await sleep(10);
     }
   }
@@ -344,7 +361,8 @@ async function waitForBanner(address: string, port: number, assertRunning: () =>
   for (;;) {
     assertRunning();
     if (await readsBanner(address, port)) return;
-    if (Date.now() > deadline) throw new Error(`sshd on ${address}:${port} sent no banner within ${READY_TIMEOUT_MS} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`sshd on ${address}:${port} sent no banner within ${READY_TIMEOUT_MS} ms`);
     await sleep(20);
   }
 }
@@ -425,7 +443,9 @@ async function retryLocked<T>(action: () => Promise<T>): Promise<T> {
 
 function runWithInput(cmd: string, args: string[], input: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, (err, _stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve()));
+    const child = execFile(cmd, args, (err, _stdout, stderr) =>
+      err ? reject(Object.assign(err, { stderr })) : resolve(),
+    );
     child.stdin?.end(input);
   });
 }
@@ -487,7 +507,7 @@ async function claimSlot(): Promise<Slot> {
   for (let index = 0; index < MAX_SLOTS; index++) {
     const dir = path.join(SLOTS_DIR, `slot-${index}`);
     if (await tryMkdir(dir)) return openSlot(index, dir);
-    if (await reclaimIfStale(dir) && (await tryMkdir(dir))) return openSlot(index, dir);
+    if ((await reclaimIfStale(dir)) && (await tryMkdir(dir))) return openSlot(index, dir);
   }
   throw new Error(`all ${MAX_SLOTS} sshd harness slots under ${SLOTS_DIR} are in use`);
 }
@@ -543,7 +563,11 @@ function isAlive(pid: number): boolean {
 function isOurSshd(pid: number): boolean {
   try {
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmdline[0] === SSHD && cmdline.includes('-D') && cmdline.some((arg) => arg.startsWith(os.tmpdir()) && arg.endsWith('/sshd_config'));
+    return (
+      cmdline[0] === SSHD &&
+      cmdline.includes('-D') &&
+      cmdline.some((arg) => arg.startsWith(os.tmpdir()) && arg.endsWith('/sshd_config'))
+    );
   } catch {
     return false;
   }

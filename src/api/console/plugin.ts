@@ -56,7 +56,12 @@ export async function consolePlugin(app: FastifyInstance, ctx: ConsoleContext): 
 
   const notBuilt = (reply: FastifyReply) => {
     securityHeaders(reply);
-    return reply.status(503).header('cache-control', 'no-store').header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+    return reply
+      .status(503)
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .type('text/html; charset=utf-8')
+      .send(NOT_BUILT_PAGE);
   };
 
   const sendIndex = async (reply: FastifyReply) => {
@@ -67,7 +72,12 @@ export async function consolePlugin(app: FastifyInstance, ctx: ConsoleContext): 
       return notBuilt(reply);
     }
     securityHeaders(reply);
-    return reply.status(200).header('cache-control', 'no-cache').header('content-security-policy', CSP).type('text/html; charset=utf-8').send(html);
+    return reply
+      .status(200)
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', CSP)
+      .type('text/html; charset=utf-8')
+      .send(html);
   };
 
   // /console → /console/ (keeps the query string), so relative URLs and the client router see one canonical base.
@@ -90,20 +100,31 @@ export async function consolePlugin(app: FastifyInstance, ctx: ConsoleContext): 
     setHeaders: (res, filePath) => {
       const rel = path.relative(distDir, filePath).split(path.sep).join('/');
       res.setHeader('x-content-type-options', 'nosniff');
-      res.setHeader('cache-control', rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=3600');
+      res.setHeader(
+        'cache-control',
+        rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=3600',
+      );
     },
   });
 
   app.setNotFoundHandler(async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return reply.status(405).header('allow', 'GET, HEAD').type('text/plain; charset=utf-8').send('The console serves GET requests only.\n');
+      return reply
+        .status(405)
+        .header('allow', 'GET, HEAD')
+        .type('text/plain; charset=utf-8')
+        .send('The console serves GET requests only.\n');
     }
     if (!isBuilt()) return notBuilt(reply);
     const pathname = decodeURIComponent((req.url.split('?')[0] ?? '').replace(/^\/console/, ''));
     // A file that should exist (an asset, anything with an extension) but does not: a plain 404, not the app.
     if (pathname.startsWith('/assets/') || (/\.[A-Za-z0-9]{1,8}$/.test(pathname) && pathname !== '/index.html')) {
       securityHeaders(reply);
-      return reply.status(404).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(`Not found: /console${pathname}\n`);
+      return reply
+        .status(404)
+        .header('cache-control', 'no-store')
+        .type('text/plain; charset=utf-8')
+        .send(`Not found: /console${pathname}\n`);
     }
     // A client route of the single-page app.
     return sendIndex(reply);

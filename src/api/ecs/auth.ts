@@ -46,12 +46,20 @@ function refusal(p: SignatureProblem): EcsError {
   return new EcsError(p.httpStatus, p.code, redact(p.message));
 }
 
-export async function authenticate(deps: AuthDeps, req: IncomingSignedRequest, ctx: { sourceIp: string; requestId: string }): Promise<Authenticated> {
+export async function authenticate(
+  deps: AuthDeps,
+  req: IncomingSignedRequest,
+  ctx: { sourceIp: string; requestId: string },
+): Promise<Authenticated> {
   const parsed = parseSignedRequest(req);
   if (!parsed.ok) throw refusal(parsed.problem);
   const { info } = parsed;
 
-  const key = await deps.accounts.resolveAccessKey(info.accessKeyId, { face: 'ecs', sourceIp: ctx.sourceIp, requestId: ctx.requestId });
+  const key = await deps.accounts.resolveAccessKey(info.accessKeyId, {
+    face: 'ecs',
+    sourceIp: ctx.sourceIp,
+    requestId: ctx.requestId,
+  });
   if (!key) throw ecsErrors.accessKeyNotFound();
   const verified = verifySignature(req, info, key.secret);
   if (!verified.ok) throw refusal(verified.problem);

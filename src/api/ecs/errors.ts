@@ -50,22 +50,56 @@ function parameterOf(err: CoreError): string | undefined {
 // ---------------------------------------------------------------------------------------------------------------
 // Fixed texts (API.md)
 
-const INVALID_INSTANCE_IDS = spec(400, 'InvalidInstanceIds.ValueNotSupported', 'The specified parameter InstanceIds is not valid.');
-const INVALID_KEY_PAIR_NAMES = spec(400, 'InvalidKeyPairNames.ValueNotSupported', 'The specified parameter "KeyPairNames" is not valid.');
-const WINDOWS_INSTANCE = spec(403, 'DependencyViolation.WindowsInstance', 'The instance creating is windows, cannot use ssh key pair to login.');
-const INTERNAL_ERROR = spec(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.');
-const SERVICE_UNAVAILABLE = spec(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.');
-const FORBIDDEN_RAM = spec(403, 'Forbidden.RAM', "User not authorized to operate on the specified resource, or this API doesn't support RAM.");
-const INCORRECT_INSTANCE_STATUS = spec(403, 'IncorrectInstanceStatus', 'The current status of the resource does not support this operation.');
+const INVALID_INSTANCE_IDS = spec(
+  400,
+  'InvalidInstanceIds.ValueNotSupported',
+  'The specified parameter InstanceIds is not valid.',
+);
+const INVALID_KEY_PAIR_NAMES = spec(
+  400,
+  'InvalidKeyPairNames.ValueNotSupported',
+  'The specified parameter "KeyPairNames" is not valid.',
+);
+const WINDOWS_INSTANCE = spec(
+  403,
+  'DependencyViolation.WindowsInstance',
+  'The instance creating is windows, cannot use ssh key pair to login.',
+);
+const INTERNAL_ERROR = spec(
+  500,
+  'InternalError',
+  'The request processing has failed due to some unknown error, exception or failure.',
+);
+const SERVICE_UNAVAILABLE = spec(
+  503,
+  'ServiceUnavailable',
+  'The request has failed due to a temporary failure of the server.',
+);
+const FORBIDDEN_RAM = spec(
+  403,
+  'Forbidden.RAM',
+  "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
+);
+const INCORRECT_INSTANCE_STATUS = spec(
+  403,
+  'IncorrectInstanceStatus',
+  'The current status of the resource does not support this operation.',
+);
 
 function missingParameterSpec(name: string | undefined): EcsErrorSpec {
   return name
-    ? spec(400, 'MissingParameter', `The input parameter "${name}" that is mandatory for processing this request is not supplied.`)
+    ? spec(
+        400,
+        'MissingParameter',
+        `The input parameter "${name}" that is mandatory for processing this request is not supplied.`,
+      )
     : spec(400, 'MissingParameter', 'A parameter that is mandatory for processing this request is not supplied.');
 }
 
 function invalidParameterSpec(name: string | undefined): EcsErrorSpec {
-  return name ? spec(400, 'InvalidParameter', `The specified parameter "${name}" is not valid.`) : spec(400, 'InvalidParameter', 'The specified parameter is not valid.');
+  return name
+    ? spec(400, 'InvalidParameter', `The specified parameter "${name}" is not valid.`)
+    : spec(400, 'InvalidParameter', 'The specified parameter is not valid.');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -76,12 +110,24 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   'Input.Missing': (e) => missingParameterSpec(parameterOf(e)),
   'Input.TooLarge': spec(400, 'InvalidParameter', 'The request is too large.'),
   'Region.NotFound': spec(404, 'InvalidRegionId.NotFound', 'The specified RegionId does not exist.'),
-  'ResourceGroup.NotFound': spec(404, 'InvalidResourceGroup.NotFound', 'The ResourceGroup provided does not exist in our records.'),
+  'ResourceGroup.NotFound': spec(
+    404,
+    'InvalidResourceGroup.NotFound',
+    'The ResourceGroup provided does not exist in our records.',
+  ),
   'KeyPair.NameMalformed': spec(400, 'InvalidKeyPairName.Malformed', 'Specified Key Pair name is not valid.'),
   // API.md §3.5: 400 in the current pages (older pages said 404).
-  'KeyPair.NotFound': spec(400, 'InvalidKeyPairName.NotFound', 'The specified KeyPairName does not exist in our records.'),
+  'KeyPair.NotFound': spec(
+    400,
+    'InvalidKeyPairName.NotFound',
+    'The specified KeyPairName does not exist in our records.',
+  ),
   'KeyPair.AlreadyExists': spec(400, 'KeyPair.AlreadyExist', 'The key pair already exist.'),
-  'KeyPair.InUse': spec(400, 'InvalidParameter.KeypairAlreadyAttachedInstance', 'The specified parameter "KeyPairNames" attached to instances can not be deleted.'),
+  'KeyPair.InUse': spec(
+    400,
+    'InvalidParameter.KeypairAlreadyAttachedInstance',
+    'The specified parameter "KeyPairNames" attached to instances can not be deleted.',
+  ),
   'KeyPair.QuotaExceeded': spec(403, 'QuotaExceed.KeyPair', 'The key pair quota exceeds.'),
   // One core code, four Alibaba codes (API.md §3.1); the core says which rule failed in details.reason.
   'KeyPair.TagInvalid': (e) => {
@@ -98,22 +144,42 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
     }
   },
   'PublicKey.Malformed': spec(400, 'InvalidPublicKeyBody.Malformed', 'The PublicKeyBody format is not supported.'),
-  'PublicKey.UnsupportedType': spec(400, 'InvalidPublicKeyBody.Malformed', 'The PublicKeyBody format is not supported.'),
+  'PublicKey.UnsupportedType': spec(
+    400,
+    'InvalidPublicKeyBody.Malformed',
+    'The PublicKeyBody format is not supported.',
+  ),
   'PublicKey.TooWeak': spec(400, 'InvalidPublicKeyBody.Malformed', 'The PublicKeyBody format is not supported.'),
   // The ECS API has no private-key operations; these three cannot reach this face but must still map somewhere.
   'PrivateKey.Malformed': invalidParameterSpec('PrivateKeyBody'),
   'PrivateKey.Mismatch': invalidParameterSpec('PrivateKeyBody'),
   'PrivateKey.NotEscrowed': spec(404, 'InvalidParameter', 'No private key is kept for the specified key pair.'),
   'Image.NotFound': spec(404, 'InvalidImageId.NotFound', 'The specified ImageId does not exist.'),
-  'InstanceType.NotFound': spec(400, 'InvalidInstanceType.ValueNotSupported', 'The specified InstanceType does not exist or beyond the permitted range.'),
+  'InstanceType.NotFound': spec(
+    400,
+    'InvalidInstanceType.ValueNotSupported',
+    'The specified InstanceType does not exist or beyond the permitted range.',
+  ),
   'Instance.NotFound': spec(404, 'InvalidInstanceId.NotFound', 'The specified InstanceId does not exist.'),
   'Instance.WindowsNotSupported': WINDOWS_INSTANCE,
-  'Instance.NotIoOptimized': spec(400, 'DependencyViolation.IoOptimize', 'The specified parameter InstanceIds is not valid.'),
+  'Instance.NotIoOptimized': spec(
+    400,
+    'DependencyViolation.IoOptimize',
+    'The specified parameter InstanceIds is not valid.',
+  ),
   'Instance.IncorrectStatus': INCORRECT_INSTANCE_STATUS,
   'Instance.NotBound': INCORRECT_INSTANCE_STATUS,
   'Instance.AlreadyBound': INCORRECT_INSTANCE_STATUS,
-  'Instance.PasswordMalformed': spec(400, 'InvalidPassword.Malformed', 'The specified parameter "Password" is not valid.'),
-  'Instance.NameMalformed': spec(400, 'InvalidInstanceName.Malformed', 'The specified parameter "InstanceName" is not valid.'),
+  'Instance.PasswordMalformed': spec(
+    400,
+    'InvalidPassword.Malformed',
+    'The specified parameter "Password" is not valid.',
+  ),
+  'Instance.NameMalformed': spec(
+    400,
+    'InvalidInstanceName.Malformed',
+    'The specified parameter "InstanceName" is not valid.',
+  ),
   'Instance.QuotaExceeded': spec(403, 'QuotaExceed.Instance', 'The instance quota exceeds.'),
   'Batch.Empty': (e) => invalidParameterSpec(parameterOf(e)),
   'Batch.TooLarge': (e) => invalidParameterSpec(parameterOf(e)),
@@ -129,7 +195,11 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   'Live.HostKeyChanged': INCORRECT_INSTANCE_STATUS,
   'Live.LockoutRefused': INCORRECT_INSTANCE_STATUS,
   'Instance.LiveOnly': INCORRECT_INSTANCE_STATUS,
-  'Instance.AlreadyRegistered': spec(409, 'EntityAlreadyExists.Instance', 'An instance with this address and SSH port already exists.'),
+  'Instance.AlreadyRegistered': spec(
+    409,
+    'EntityAlreadyExists.Instance',
+    'An instance with this address and SSH port already exists.',
+  ),
   'Live.VerificationFailed': INTERNAL_ERROR,
   'Live.RemoteError': INTERNAL_ERROR,
   'Live.CredentialLost': SERVICE_UNAVAILABLE,
@@ -146,11 +216,19 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   'User.PasswordWeak': invalidParameterSpec('Password'),
   'AccessKey.NotFound': spec(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'),
   'AccessKey.Inactive': spec(400, 'InvalidAccessKeyId.Inactive', 'Specified access key is disabled.'),
-  'AccessKey.LimitExceeded': spec(409, 'LimitExceeded.User.AccessKey', 'The count of access keys of the user exceeds the limit.'),
+  'AccessKey.LimitExceeded': spec(
+    409,
+    'LimitExceeded.User.AccessKey',
+    'The count of access keys of the user exceeds the limit.',
+  ),
   'Policy.Malformed': spec(400, 'MalformedPolicyDocument', 'The policy document is not valid.'),
   'Policy.NotFound': spec(404, 'EntityNotExist.Policy', 'The specified policy does not exist.'),
   'Policy.AlreadyExists': spec(409, 'EntityAlreadyExists.Policy', 'The specified policy already exists.'),
-  'Policy.InUse': spec(409, 'DeleteConflict.Policy.User', 'The policy is attached to users or groups; detach it first.'),
+  'Policy.InUse': spec(
+    409,
+    'DeleteConflict.Policy.User',
+    'The policy is attached to users or groups; detach it first.',
+  ),
   'Group.NotFound': spec(404, 'EntityNotExist.Group', 'The specified group does not exist.'),
   'Group.AlreadyExists': spec(409, 'EntityAlreadyExists.Group', 'The specified group already exists.'),
   'Auth.Forbidden': FORBIDDEN_RAM,
@@ -161,7 +239,8 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
 // Per-operation wording (API.md §3)
 
 const KEY_PAIR_BATCH: Partial<Record<ErrorCode, Override>> = {
-  'Batch.TooLarge': () => spec(403, 'InstanceKeyPairLimitExceeded', 'The specified instances are beyond the permitted range.'),
+  'Batch.TooLarge': () =>
+    spec(403, 'InstanceKeyPairLimitExceeded', 'The specified instances are beyond the permitted range.'),
   'Batch.Empty': () => INVALID_INSTANCE_IDS,
   'Batch.Malformed': () => INVALID_INSTANCE_IDS,
   'Batch.DuplicateIds': () => INVALID_INSTANCE_IDS,
@@ -169,21 +248,29 @@ const KEY_PAIR_BATCH: Partial<Record<ErrorCode, Override>> = {
 
 export const OVERRIDES: Partial<Record<EcsActionName, Partial<Record<ErrorCode, Override>>>> = {
   CreateKeyPair: {
-    'Region.NotFound': () => spec(404, 'InvalidRegionId.NotFound', 'The RegionId provided does not exist in our records.'),
+    'Region.NotFound': () =>
+      spec(404, 'InvalidRegionId.NotFound', 'The RegionId provided does not exist in our records.'),
   },
   DeleteKeyPairs: {
-    'Batch.TooLarge': () => spec(403, 'InstanceKeyPairLimitExceeded', 'Exceeding the allowed amount of instance which will be deleted.'),
+    'Batch.TooLarge': () =>
+      spec(403, 'InstanceKeyPairLimitExceeded', 'Exceeding the allowed amount of instance which will be deleted.'),
     'Batch.Empty': () => INVALID_KEY_PAIR_NAMES,
     'Batch.Malformed': () => INVALID_KEY_PAIR_NAMES,
   },
   AttachKeyPair: {
     ...KEY_PAIR_BATCH,
     // AttachKeyPair's text has no final full stop, DetachKeyPair's has (API.md §3.5, §3.6).
-    'Instance.WindowsNotSupported': () => ({ ...WINDOWS_INSTANCE, message: 'The instance creating is windows, cannot use ssh key pair to login' }),
+    'Instance.WindowsNotSupported': () => ({
+      ...WINDOWS_INSTANCE,
+      message: 'The instance creating is windows, cannot use ssh key pair to login',
+    }),
   },
   DetachKeyPair: KEY_PAIR_BATCH,
   DescribeInstances: {
-    'Input.Invalid': (e) => (parameterOf(e) === 'Status' ? spec(404, 'InvalidStatus.NotFound', 'The specified Status is not found') : undefined),
+    'Input.Invalid': (e) =>
+      parameterOf(e) === 'Status'
+        ? spec(404, 'InvalidStatus.NotFound', 'The specified Status is not found')
+        : undefined,
   },
 };
 
@@ -217,7 +304,8 @@ export function toEcsError(err: unknown, action?: EcsActionName): { error: EcsEr
     return { error: new EcsError(s.status, s.code, s.message), unexpected: err.kind === 'Internal' };
   }
   const fastifyCode = (err as { code?: unknown } | null)?.code;
-  if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') return { error: new EcsError(400, 'InvalidParameter', 'The request body is too large.'), unexpected: false };
+  if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return { error: new EcsError(400, 'InvalidParameter', 'The request body is too large.'), unexpected: false };
   return { error: new EcsError(INTERNAL_ERROR.status, INTERNAL_ERROR.code, INTERNAL_ERROR.message), unexpected: true };
 }
 
@@ -228,10 +316,12 @@ export const ecsErrors = {
   missingParameter: (name: string) => fromSpec(missingParameterSpec(name)),
   invalidParameter: (name: string) => fromSpec(invalidParameterSpec(name)),
   /** A parameter Alibaba defines but keyfleet cannot honour yet: refused, never silently ignored. */
-  unsupportedParameter: (name: string) => new EcsError(400, 'InvalidParameter', `The specified parameter "${name}" is not supported by this service.`),
+  unsupportedParameter: (name: string) =>
+    new EcsError(400, 'InvalidParameter', `The specified parameter "${name}" is not supported by this service.`),
   // Gateway errors (API.md §1.4 and Alibaba's gateway).
   unsupportedHttpMethod: () => new EcsError(403, 'UnsupportedHTTPMethod', 'This HTTP method is not supported.'),
-  unknownAction: () => new EcsError(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.'),
+  unknownAction: () =>
+    new EcsError(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.'),
   invalidVersion: () => new EcsError(400, 'InvalidVersion', 'Specified parameter Version is not valid.'),
   accessKeyNotFound: () => new EcsError(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'),
   accessKeyInactive: () => new EcsError(400, 'InvalidAccessKeyId.Inactive', 'Specified access key is disabled.'),
@@ -246,14 +336,24 @@ export const ecsErrors = {
   tagMismatch: () => new EcsError(400, 'InvalidTag.Mismatch', 'The specified Tag.n.Key and Tag.n.Value are not match.'),
   tagCount: () => new EcsError(400, 'InvalidTagCount', 'The specified tags are beyond the permitted range.'),
   // DescribeInstances filters (API.md §3.7).
-  instanceChargeTypeNotFound: () => new EcsError(404, 'InvalidInstanceChargeType.NotFound', 'The InstanceChargeType does not exist in our records.'),
-  networkTypeNotFound: () => new EcsError(404, 'InvalidNetworkType.NotFound', 'The specified InstanceNetworkType is not found.'),
+  instanceChargeTypeNotFound: () =>
+    new EcsError(404, 'InvalidInstanceChargeType.NotFound', 'The InstanceChargeType does not exist in our records.'),
+  networkTypeNotFound: () =>
+    new EcsError(404, 'InvalidNetworkType.NotFound', 'The specified InstanceNetworkType is not found.'),
   // DescribeRegions (API.md §3.10).
-  regionsChargeTypeInvalid: () => new EcsError(403, 'Invalid.InstanceChargeType', 'The specified InstanceChargeType is not valid.'),
-  acceptLanguageNotFound: () => new EcsError(404, 'InvalidAcceptLanguage.NotFound', 'Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed.'),
-  resourceTypeNotFound: () => new EcsError(404, 'InvalidResourceType.NotFound', 'The specified ResourceType is not found.'),
+  regionsChargeTypeInvalid: () =>
+    new EcsError(403, 'Invalid.InstanceChargeType', 'The specified InstanceChargeType is not valid.'),
+  acceptLanguageNotFound: () =>
+    new EcsError(
+      404,
+      'InvalidAcceptLanguage.NotFound',
+      'Only Chinese (zh-CN), English (en-US), and Japanese (ja) are allowed.',
+    ),
+  resourceTypeNotFound: () =>
+    new EcsError(404, 'InvalidResourceType.NotFound', 'The specified ResourceType is not found.'),
   // ModifyInstanceAttribute (API.md §3.9): a password that is well formed in general but not for this instance's OS.
-  hostPasswordMalformed: () => new EcsError(400, 'InvalidHostPassword.Malformed', 'The specified parameter "Password" is not valid.'),
+  hostPasswordMalformed: () =>
+    new EcsError(400, 'InvalidHostPassword.Malformed', 'The specified parameter "Password" is not valid.'),
 };
 
 function fromSpec(s: EcsErrorSpec): EcsError {
@@ -265,11 +365,14 @@ function fromSpec(s: EcsErrorSpec): EcsError {
  * error-code suite checks that every other API.md code is.
  */
 export const NOT_PRODUCED: Readonly<Record<string, string>> = {
-  Throttling: "keyfleet's limits are per access key (KEYFLEET_RATE_LIMIT), answered as Throttling.User; there is no service-wide limit",
+  Throttling:
+    "keyfleet's limits are per access key (KEYFLEET_RATE_LIMIT), answered as Throttling.User; there is no service-wide limit",
   InstanceLockedForSecurity: 'keyfleet never locks an instance for security reasons',
   InstanceExpiredOrInArrears: 'there is no billing: instances never expire or fall into arrears',
-  'LimitedOperation.ServiceUnavailable': 'no operation is ever restricted in keyfleet (there are no limited-operation windows)',
-  'Unauthorized.EmptyRegion': 'every account may use every configured region, and keyfleet refuses to start with no region',
+  'LimitedOperation.ServiceUnavailable':
+    'no operation is ever restricted in keyfleet (there are no limited-operation windows)',
+  'Unauthorized.EmptyRegion':
+    'every account may use every configured region, and keyfleet refuses to start with no region',
 };
 
 // ---------------------------------------------------------------------------------------------------------------

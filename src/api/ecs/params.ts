@@ -8,7 +8,7 @@
  * InvalidParameter naming the parameter. Names are case-sensitive, as on the wire.
  */
 import type { Tag } from '../../core/keypair/keypair.js';
-import { EcsError, ecsErrors } from './errors.js';
+import { type EcsError, ecsErrors } from './errors.js';
 
 /** Alibaba's Tag.N runs from 1 to 20 (API.md §3.1, §3.7). */
 export const MAX_TAGS = 20;

@@ -33,7 +33,8 @@ export async function ecsApiPlugin(app: FastifyInstance, ctx: EcsContext): Promi
   // Bodies stay raw bytes: ACS3 signs their SHA-256 and HMAC-SHA1 signs the form fields read from them
   // (SDK-TRAFFIC §3.1, §4.1). signature/parse.ts parses the form itself; nothing here trusts a parsed copy.
   app.removeAllContentTypeParsers();
-  const keepRaw = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body);
+  const keepRaw = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) =>
+    done(null, body);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, keepRaw);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, keepRaw);
 
@@ -53,8 +54,16 @@ export async function ecsApiPlugin(app: FastifyInstance, ctx: EcsContext): Promi
       );
       const found = resolveAction(info);
       action = found.name;
-      const body = await found.handler({ core: ctx.core, caller, params: new Params(info.params), endpoint: hostOf(req) });
-      return reply.status(200).headers(commonHeaders(req)).send({ RequestId: req.id, ...body });
+      const body = await found.handler({
+        core: ctx.core,
+        caller,
+        params: new Params(info.params),
+        endpoint: hostOf(req),
+      });
+      return reply
+        .status(200)
+        .headers(commonHeaders(req))
+        .send({ RequestId: req.id, ...body });
     } catch (err) {
       return sendError(req, reply, err, action);
     }
@@ -79,7 +88,13 @@ function commonHeaders(req: FastifyRequest) {
 function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, action: EcsActionName | undefined) {
   const { error, unexpected } = toEcsError(err, action);
   if (unexpected) {
-    req.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), action }, 'ECS request failed');
+    req.log.error(
+      { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), action },
+      'ECS request failed',
+    );
   }
-  return reply.status(error.status).headers(commonHeaders(req)).send(errorEnvelope(error, req.id, hostOf(req)));
+  return reply
+    .status(error.status)
+    .headers(commonHeaders(req))
+    .send(errorEnvelope(error, req.id, hostOf(req)));
 }

@@ -40,7 +40,10 @@ export function keyPairView(kp: KeyPair, includePublicKey: boolean) {
 
 /** Alibaba's own MAC prefix (00:16:3e) and the last three octets of the instance's address: stable per instance. */
 function macAddressOf(address: string): string {
-  const octets = address.split('.').slice(1).map((o) => Number(o).toString(16).padStart(2, '0'));
+  const octets = address
+    .split('.')
+    .slice(1)
+    .map((o) => Number(o).toString(16).padStart(2, '0'));
   return ['00', '16', '3e', ...octets].join(':');
 }
 

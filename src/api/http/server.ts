@@ -21,15 +21,22 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     // Unknown fields are an error, not silently dropped, and a string is never wrapped into a list: bad input
     // must be refused, not reinterpreted. Scalars are still coerced so query strings (limit=10) validate.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true } },
-    logger: opts.logLevel === 'silent' ? false : {
-      level: opts.logLevel,
-      // Requests are logged as method and path only: query strings and bodies can carry passwords
-      // (ModifyInstanceAttribute over GET) and key material, and headers carry signatures and tokens.
-      serializers: {
-        req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    },
+    logger:
+      opts.logLevel === 'silent'
+        ? false
+        : {
+            level: opts.logLevel,
+            // Requests are logged as method and path only: query strings and bodies can carry passwords
+            // (ModifyInstanceAttribute over GET) and key material, and headers carry signatures and tokens.
+            serializers: {
+              req: (req: { method: string; url: string; id: string }) => ({
+                id: req.id,
+                method: req.method,
+                path: req.url.split('?')[0],
+              }),
+              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+            },
+          },
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   return app;

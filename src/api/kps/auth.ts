@@ -66,7 +66,9 @@ async function identify(req: FastifyRequest, core: Core): Promise<Principal> {
   if (!key.active) throw authenticationFault(`the access key ${parsed.info.accessKeyId} is disabled`);
   // The SDKs send UNSIGNED-PAYLOAD only for non-JSON uploads; every KPS body is JSON and must be covered.
   if (!verified.payloadSigned && incoming.rawBody.length > 0) {
-    throw authenticationFault('the request body must be signed (x-sdk-content-sha256: UNSIGNED-PAYLOAD is not accepted here)');
+    throw authenticationFault(
+      'the request body must be signed (x-sdk-content-sha256: UNSIGNED-PAYLOAD is not accepted here)',
+    );
   }
   return { caller: key.caller, via: 'aksk', tokenRegionId: null, signedProjectId: parsed.info.projectId ?? null };
 }
@@ -78,17 +80,24 @@ function gatewayFault(problem: SignatureProblem): KpsFault {
 function scopeOf(principal: Principal, projectId: string, regions: readonly Region[]): Project {
   const accountId = principal.caller.accountId;
   const project = findProject(accountId, regions, projectId);
-  if (!project) throw projectFault(`The project '${shown(projectId)}' does not exist or is not accessible with these credentials.`);
+  if (!project)
+    throw projectFault(`The project '${shown(projectId)}' does not exist or is not accessible with these credentials.`);
   if (principal.signedProjectId !== null && principal.signedProjectId !== project.id) {
-    throw projectFault(`X-Project-Id '${shown(principal.signedProjectId)}' does not match the project '${project.id}' of the path.`);
+    throw projectFault(
+      `X-Project-Id '${shown(principal.signedProjectId)}' does not match the project '${project.id}' of the path.`,
+    );
   }
   if (principal.via === 'token') {
     if (principal.tokenRegionId === null) {
-      throw projectFault('The token is not scoped to a project; ask POST /v3/auth/tokens for a token with auth.scope.project.');
+      throw projectFault(
+        'The token is not scoped to a project; ask POST /v3/auth/tokens for a token with auth.scope.project.',
+      );
     }
     if (principal.tokenRegionId !== project.region.id) {
       const scoped = projectIdOf(accountId, principal.tokenRegionId);
-      throw projectFault(`The token is scoped to project '${scoped}' (${principal.tokenRegionId}); it cannot be used on project '${project.id}'.`);
+      throw projectFault(
+        `The token is scoped to project '${scoped}' (${principal.tokenRegionId}); it cannot be used on project '${project.id}'.`,
+      );
     }
   }
   return project;

@@ -23,9 +23,13 @@ type Server = Static<typeof AssociateBody>['server'];
 export function credentialOf(auth: Server['auth']): LiveCredential | undefined {
   if (!auth || (auth.type === undefined && auth.key === undefined)) return undefined;
   if (auth.type === undefined || auth.key === undefined) {
-    throw new CoreError('Input.Missing', "server.auth needs both 'type' (password or keypair) and 'key'.", { parameter: 'server.auth' });
+    throw new CoreError('Input.Missing', "server.auth needs both 'type' (password or keypair) and 'key'.", {
+      parameter: 'server.auth',
+    });
   }
-  return auth.type === 'password' ? { kind: 'password', password: auth.key } : { kind: 'privateKey', privateKey: auth.key };
+  return auth.type === 'password'
+    ? { kind: 'password', password: auth.key }
+    : { kind: 'privateKey', privateKey: auth.key };
 }
 
 export function associateFlavour(credential: LiveCredential | undefined): NonNullable<TaskOptions['flavour']> {

@@ -101,7 +101,7 @@ export const KPS_ERRORS: Record<ErrorCode, WireError> = {
   'Group.NotFound': PARAMETER,
   'Group.AlreadyExists': PARAMETER,
   'Auth.Forbidden': { status: 403, code: 'KPS.9003' },
-  'Internal': { status: 500, code: 'KPS.0004' },
+  Internal: { status: 500, code: 'KPS.0004' },
 };
 
 /** OpenStack's statuses for the Nova routes (itemNotFound 404, conflict 409, over quota 403). */
@@ -123,8 +123,10 @@ const IAM_AUTH_PREFIX = 'Incorrect IAM authentication information: ';
 export function toCoreError(err: unknown): CoreError {
   if (isCoreError(err)) return err;
   const fe = err as FastifyError & { validation?: unknown[]; validationContext?: string };
-  if (fe.validation) return new CoreError('Input.Invalid', `Invalid request ${fe.validationContext ?? 'input'}: ${fe.message}`);
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new CoreError('Input.TooLarge', 'The request body is too large.');
+  if (fe.validation)
+    return new CoreError('Input.Invalid', `Invalid request ${fe.validationContext ?? 'input'}: ${fe.message}`);
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new CoreError('Input.TooLarge', 'The request body is too large.');
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe instanceof SyntaxError || fe.statusCode === 400) {
     return new CoreError('Input.Invalid', 'The request body is not valid JSON.');
   }
@@ -135,17 +137,26 @@ export function sendKpsError(req: FastifyRequest, reply: FastifyReply, err: unkn
   reply.header('X-Request-Id', req.id);
   if (err instanceof KpsFault) return reply.status(err.status).send(body(err.code, err.message, err.gateway, req.id));
   const core = toCoreError(err);
-  if (core.kind === 'Internal') req.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'internal error');
+  if (core.kind === 'Internal')
+    req.log.error(
+      { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
+      'internal error',
+    );
   const config = routeConfig(req);
   const wire = config.kpsErrors?.[core.code] ?? KPS_ERRORS[core.code];
   const status = config.novaStatuses ? NOVA_STATUS_BY_KIND[core.kind] : wire.status;
   const gateway = wire.code.startsWith('APIGW.');
-  const message = wire.code === 'APIGW.0301' && !core.message.startsWith(IAM_AUTH_PREFIX) ? IAM_AUTH_PREFIX + core.message : core.message;
+  const message =
+    wire.code === 'APIGW.0301' && !core.message.startsWith(IAM_AUTH_PREFIX)
+      ? IAM_AUTH_PREFIX + core.message
+      : core.message;
   return reply.status(status).send(body(wire.code, message, gateway, req.id));
 }
 
 function body(code: string, message: string, gateway: boolean, requestId: string) {
-  return gateway ? { error_code: code, error_msg: message, request_id: requestId } : { error_code: code, error_msg: message };
+  return gateway
+    ? { error_code: code, error_msg: message, request_id: requestId }
+    : { error_code: code, error_msg: message };
 }
 
 /** API Gateway's 401 for a request it cannot authenticate. */
@@ -160,5 +171,10 @@ export function projectFault(message: string): KpsFault {
 
 /** APIG's answer for a path it does not route. */
 export function routeNotFoundFault(method: string, path: string): KpsFault {
-  return new KpsFault(404, 'APIGW.0101', `The API does not exist or has not been published in the environment: ${method} ${path.slice(0, 200)}`, true);
+  return new KpsFault(
+    404,
+    'APIGW.0101',
+    `The API does not exist or has not been published in the environment: ${method} ${path.slice(0, 200)}`,
+    true,
+  );
 }

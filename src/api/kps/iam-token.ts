@@ -24,26 +24,41 @@ export interface IssuedToken {
 
 const WRONG_CREDENTIALS = 'The user name, password or domain is not correct.';
 
-export async function issueToken(core: Core, auth: Static<typeof TokenBody>['auth'], ctx: RequestContext): Promise<IssuedToken> {
+export async function issueToken(
+  core: Core,
+  auth: Static<typeof TokenBody>['auth'],
+  ctx: RequestContext,
+): Promise<IssuedToken> {
   const password = auth.identity.password;
   if (!auth.identity.methods.includes('password') || !password) {
-    throw new CoreError('Input.Invalid', "Only the 'password' identity method is supported.", { parameter: 'auth.identity.methods' });
+    throw new CoreError('Input.Invalid', "Only the 'password' identity method is supported.", {
+      parameter: 'auth.identity.methods',
+    });
   }
   const scope = auth.scope?.project;
   if (!scope || (scope.name === undefined && scope.id === undefined)) {
-    throw new CoreError('Input.Missing', 'KPS needs a project-scoped token: give auth.scope.project.name (the region) or auth.scope.project.id.', { parameter: 'auth.scope.project' });
+    throw new CoreError(
+      'Input.Missing',
+      'KPS needs a project-scoped token: give auth.scope.project.name (the region) or auth.scope.project.id.',
+      { parameter: 'auth.scope.project' },
+    );
   }
   const { user } = password;
   const domainName = user.domain?.name;
   const domainId = user.domain?.id;
   if (domainName === undefined && domainId === undefined) {
-    throw new CoreError('Input.Missing', 'Give the domain (the account) of the user: auth.identity.password.user.domain.name or .id.', { parameter: 'domain' });
+    throw new CoreError(
+      'Input.Missing',
+      'Give the domain (the account) of the user: auth.identity.password.user.domain.name or .id.',
+      { parameter: 'domain' },
+    );
   }
   if (scope.name !== undefined && !core.regions.some((r) => r.id === scope.name)) {
     throw new CoreError('Auth.Unauthenticated', `The project '${scope.name}' does not exist.`);
   }
 
-  const signIn = (regionId: string | undefined) => core.accounts.signIn({ accountName: domainName, userName: user.name, password: user.password, regionId }, ctx);
+  const signIn = (regionId: string | undefined) =>
+    core.accounts.signIn({ accountName: domainName, userName: user.name, password: user.password, regionId }, ctx);
   let signed = await signIn(scope.name);
   const refuse = async (message: string): Promise<never> => {
     await core.accounts.signOut(signed.caller);
@@ -57,7 +72,8 @@ export async function issueToken(core: Core, auth: Static<typeof TokenBody>['aut
     return { ...signed, project: { id: projectIdOf(accountId, region.id), region } };
   }
   const project = findProject(accountId, core.regions, scope.id);
-  if (!project || (scope.name !== undefined && project.region.id !== scope.name)) return refuse(`The project '${scope.id.slice(0, 64)}' does not exist.`);
+  if (!project || (scope.name !== undefined && project.region.id !== scope.name))
+    return refuse(`The project '${scope.id.slice(0, 64)}' does not exist.`);
   if (scope.name === undefined) {
     await core.accounts.signOut(signed.caller);
     signed = await signIn(project.region.id);

@@ -17,18 +17,39 @@ export interface CreatedKeyPair {
   privateKey?: string;
 }
 
-export async function createOrImportKeyPair(core: Core, caller: Caller, regionId: string, action: Static<typeof CreateKeypairAction>): Promise<CreatedKeyPair> {
+export async function createOrImportKeyPair(
+  core: Core,
+  caller: Caller,
+  regionId: string,
+  action: Static<typeof CreateKeypairAction>,
+): Promise<CreatedKeyPair> {
   if (action.type === 'x509') {
-    throw new CoreError('Input.Invalid', "Key pairs of type 'x509' are not supported; use type 'ssh'.", { parameter: 'type' });
+    throw new CoreError('Input.Invalid', "Key pairs of type 'x509' are not supported; use type 'ssh'.", {
+      parameter: 'type',
+    });
   }
   const escrowed = action.key_protection?.private_key;
   if (action.public_key !== undefined) {
-    const keyPair = await core.keyPairs.import(caller, { regionId, name: action.name, publicKey: action.public_key, privateKey: escrowed });
+    const keyPair = await core.keyPairs.import(caller, {
+      regionId,
+      name: action.name,
+      publicKey: action.public_key,
+      privateKey: escrowed,
+    });
     return { keyPair };
   }
   if (escrowed !== undefined) {
-    throw new CoreError('Input.Missing', 'Give public_key together with key_protection.private_key: importing a key pair needs its public key.', { parameter: 'public_key' });
+    throw new CoreError(
+      'Input.Missing',
+      'Give public_key together with key_protection.private_key: importing a key pair needs its public key.',
+      { parameter: 'public_key' },
+    );
   }
-  const { keyPair, privateKey } = await core.keyPairs.create(caller, { regionId, name: action.name, type: 'rsa', escrow: action.key_protection !== undefined });
+  const { keyPair, privateKey } = await core.keyPairs.create(caller, {
+    regionId,
+    name: action.name,
+    type: 'rsa',
+    escrow: action.key_protection !== undefined,
+  });
   return { keyPair, privateKey };
 }

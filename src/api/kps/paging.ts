@@ -16,7 +16,13 @@ export interface KeyPairPage {
   more: boolean;
 }
 
-export async function keyPairsAfter(core: Core, caller: Caller, regionId: string, marker: string | undefined, limit: number): Promise<KeyPairPage> {
+export async function keyPairsAfter(
+  core: Core,
+  caller: Caller,
+  regionId: string,
+  marker: string | undefined,
+  limit: number,
+): Promise<KeyPairPage> {
   const offset = marker === undefined ? 0 : (await positionOf(core, caller, regionId, marker)) + 1;
   const page = await core.keyPairs.list(caller, { regionId, offset, limit });
   return { items: page.items, more: offset + page.items.length < page.total };
@@ -28,7 +34,11 @@ async function positionOf(core: Core, caller: Caller, regionId: string, name: st
     const at = page.items.findIndex((kp) => kp.name === name);
     if (at !== -1) return offset + at;
     if (offset + page.items.length >= page.total || page.items.length === 0) {
-      throw new CoreError('Input.Invalid', `The marker '${name.slice(0, 64)}' is not the name of a key pair in this project.`, { parameter: 'marker' });
+      throw new CoreError(
+        'Input.Invalid',
+        `The marker '${name.slice(0, 64)}' is not the name of a key pair in this project.`,
+        { parameter: 'marker' },
+      );
     }
   }
 }

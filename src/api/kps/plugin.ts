@@ -29,22 +29,29 @@ export async function kpsApiPlugin(parent: FastifyInstance, ctx: KpsContext): Pr
   app.setErrorHandler((err, req, reply) => sendKpsError(req, reply, err));
   app.addHook('preValidation', authenticationHook(ctx));
 
-  const notFound = (req: FastifyRequest, reply: FastifyReply) => sendKpsError(req, reply, routeNotFoundFault(req.method, req.url.split('?')[0] ?? ''));
+  const notFound = (req: FastifyRequest, reply: FastifyReply) =>
+    sendKpsError(req, reply, routeNotFoundFault(req.method, req.url.split('?')[0] ?? ''));
 
-  await app.register(async (v3: KpsApp) => {
-    v3.setNotFoundHandler(notFound);
-    iamRoutes(v3, ctx);
-    keyPairRoutes(v3, ctx);
-    bindingRoutes(v3, ctx);
-    taskRoutes(v3, ctx);
-    privateKeyRoutes(v3, ctx);
-  }, { prefix: '/v3' });
+  await app.register(
+    async (v3: KpsApp) => {
+      v3.setNotFoundHandler(notFound);
+      iamRoutes(v3, ctx);
+      keyPairRoutes(v3, ctx);
+      bindingRoutes(v3, ctx);
+      taskRoutes(v3, ctx);
+      privateKeyRoutes(v3, ctx);
+    },
+    { prefix: '/v3' },
+  );
 
   // The SDK uses /v2.1; the ECS reference documents /v2 as well (API.md §9).
   for (const prefix of ['/v2.1', '/v2']) {
-    await app.register(async (nova: KpsApp) => {
-      nova.setNotFoundHandler(notFound);
-      novaRoutes(nova, ctx);
-    }, { prefix });
+    await app.register(
+      async (nova: KpsApp) => {
+        nova.setNotFoundHandler(notFound);
+        novaRoutes(nova, ctx);
+      },
+      { prefix },
+    );
   }
 }

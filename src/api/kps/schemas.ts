@@ -13,8 +13,14 @@ const Name = Type.String({ minLength: 1, maxLength: 255 });
 const KeyText = Type.String({ minLength: 1, maxLength: 16_384 });
 
 export const ProjectParams = Type.Object({ project_id: Type.String({ minLength: 1, maxLength: 64 }) });
-export const KeyPairParams = Type.Object({ project_id: Type.String({ minLength: 1, maxLength: 64 }), keypair_name: Name });
-export const TaskParams = Type.Object({ project_id: Type.String({ minLength: 1, maxLength: 64 }), task_id: Type.String({ minLength: 1, maxLength: 128 }) });
+export const KeyPairParams = Type.Object({
+  project_id: Type.String({ minLength: 1, maxLength: 64 }),
+  keypair_name: Name,
+});
+export const TaskParams = Type.Object({
+  project_id: Type.String({ minLength: 1, maxLength: 64 }),
+  task_id: Type.String({ minLength: 1, maxLength: 128 }),
+});
 
 // -- key pairs (API.md §3) ----------------------------------------------------------------------------------------
 
@@ -42,14 +48,19 @@ export const CreateKeypairAction = Type.Object({
 export const CreateKeypairBody = Type.Object({ keypair: CreateKeypairAction });
 
 /** Batch import: items are checked one by one so that one bad entry fails alone (capture 29). */
-export const BatchImportBody = Type.Array(Type.Object({ keypair: Type.Object({ name: Type.String({ maxLength: 1024 }) }) }), { minItems: 1, maxItems: 10 });
+export const BatchImportBody = Type.Array(
+  Type.Object({ keypair: Type.Object({ name: Type.String({ maxLength: 1024 }) }) }),
+  { minItems: 1, maxItems: 10 },
+);
 
 export const ListKeypairsQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   marker: Type.Optional(Name),
 });
 
-export const UpdateDescriptionBody = Type.Object({ keypair: Type.Object({ description: Type.String({ maxLength: 1024 }) }) });
+export const UpdateDescriptionBody = Type.Object({
+  keypair: Type.Object({ description: Type.String({ maxLength: 1024 }) }),
+});
 
 // -- binding (API.md §4) ------------------------------------------------------------------------------------------
 
@@ -66,7 +77,9 @@ const Server = Type.Object({
 });
 
 export const AssociateBody = Type.Object({ keypair_name: Name, server: Server });
-export const BatchAssociateBody = Type.Object({ batch_keypairs: Type.Array(AssociateBody, { minItems: 1, maxItems: 10 }) });
+export const BatchAssociateBody = Type.Object({
+  batch_keypairs: Type.Array(AssociateBody, { minItems: 1, maxItems: 10 }),
+});
 export const DisassociateBody = Type.Object({ server: Server });
 
 // -- tasks (API.md §4.5) ------------------------------------------------------------------------------------------
@@ -107,18 +120,37 @@ export const TokenBody = Type.Object({
   auth: Type.Object({
     identity: Type.Object({
       methods: Type.Array(Type.String({ maxLength: 32 }), { minItems: 1, maxItems: 4 }),
-      password: Type.Optional(Type.Object({
-        user: Type.Object({
-          name: Type.String({ minLength: 1, maxLength: 128 }),
-          password: Type.String({ minLength: 1, maxLength: 256 }),
-          domain: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) })),
+      password: Type.Optional(
+        Type.Object({
+          user: Type.Object({
+            name: Type.String({ minLength: 1, maxLength: 128 }),
+            password: Type.String({ minLength: 1, maxLength: 256 }),
+            domain: Type.Optional(
+              Type.Object({
+                name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+                id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+              }),
+            ),
+          }),
         }),
-      })),
+      ),
     }),
-    scope: Type.Optional(Type.Object({
-      project: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) })),
-      domain: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ maxLength: 128 })), id: Type.Optional(Type.String({ maxLength: 64 })) })),
-    })),
+    scope: Type.Optional(
+      Type.Object({
+        project: Type.Optional(
+          Type.Object({
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          }),
+        ),
+        domain: Type.Optional(
+          Type.Object({
+            name: Type.Optional(Type.String({ maxLength: 128 })),
+            id: Type.Optional(Type.String({ maxLength: 64 })),
+          }),
+        ),
+      }),
+    ),
   }),
 });
 

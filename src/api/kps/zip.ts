@@ -6,6 +6,7 @@ import { zipSync } from 'fflate';
 
 export function zipPrivateKeys(keys: ReadonlyArray<{ name: string; privateKey: string }>): Buffer {
   const files: Record<string, Uint8Array> = {};
-  for (const k of keys) files[`${k.name}.pem`] = new TextEncoder().encode(k.privateKey.endsWith('\n') ? k.privateKey : `${k.privateKey}\n`);
+  for (const k of keys)
+    files[`${k.name}.pem`] = new TextEncoder().encode(k.privateKey.endsWith('\n') ? k.privateKey : `${k.privateKey}\n`);
   return Buffer.from(zipSync(files, { level: 6 }));
 }

@@ -34,10 +34,18 @@ export function nativeErrorBody(err: CoreError, requestId: string) {
 export function toCoreError(err: unknown): CoreError {
   if (isCoreError(err)) return err;
   const fe = err as FastifyError & { validation?: unknown[]; validationContext?: string };
-  if (fe.validation) return new CoreError('Input.Invalid', `Invalid request ${fe.validationContext ?? 'input'}: ${fe.message}`);
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new CoreError('Input.TooLarge', 'The request body is too large.');
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new CoreError('Input.Invalid', 'Send the request body as application/json.');
-  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError || fe.statusCode === 400) {
+  if (fe.validation)
+    return new CoreError('Input.Invalid', `Invalid request ${fe.validationContext ?? 'input'}: ${fe.message}`);
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new CoreError('Input.TooLarge', 'The request body is too large.');
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new CoreError('Input.Invalid', 'Send the request body as application/json.');
+  if (
+    fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    fe instanceof SyntaxError ||
+    fe.statusCode === 400
+  ) {
     return new CoreError('Input.Invalid', 'The request body is not valid JSON.');
   }
   return new CoreError('Internal', 'The request failed because of an internal error.');
@@ -46,6 +54,10 @@ export function toCoreError(err: unknown): CoreError {
 export function sendNativeError(req: FastifyRequest, reply: FastifyReply, err: unknown) {
   const core = toCoreError(err);
   if (core.code === 'Auth.Throttled') reply.header('retry-after', String(core.details.retryAfterSeconds ?? 1));
-  if (core.kind === 'Internal') req.log.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'internal error');
+  if (core.kind === 'Internal')
+    req.log.error(
+      { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
+      'internal error',
+    );
   return reply.status(nativeStatus(core)).send(nativeErrorBody(core, req.id));
 }

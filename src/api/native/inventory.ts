@@ -19,7 +19,15 @@ export type InventoryFormat = 'csv' | 'ini';
  * defaults apply otherwise), or why the line could not be read. `line` is 1-based.
  */
 export type InventoryLine =
-  | { line: number; name: string; address: string; port?: number; user?: string; hostKeySha256?: string; homeDir?: string }
+  | {
+      line: number;
+      name: string;
+      address: string;
+      port?: number;
+      user?: string;
+      hostKeySha256?: string;
+      homeDir?: string;
+    }
   | { line: number; problem: string };
 
 /** CSV when the first meaningful line looks like comma-separated values, else INI (a file name's extension wins). */
@@ -28,7 +36,10 @@ export function detectInventoryFormat(text: string, fileName?: string | null): I
     if (/\.csv$/i.test(fileName)) return 'csv';
     if (/\.(ini|cfg|hosts|inventory)$/i.test(fileName)) return 'ini';
   }
-  const first = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l && !l.startsWith('#') && !l.startsWith(';'));
+  const first = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l && !l.startsWith('#') && !l.startsWith(';'));
   return first && first.includes(',') && !first.includes('=') && !first.startsWith('[') ? 'csv' : 'ini';
 }
 
@@ -65,7 +76,17 @@ export function readInventory(text: string, format: InventoryFormat): InventoryL
       const eq = pair.indexOf('=');
       if (eq > 0) vars.set(pair.slice(0, eq), pair.slice(eq + 1).replace(/^["']|["']$/g, ''));
     }
-    lines.push(hostLine(at, name!, vars.get('ansible_host') ?? name!, vars.get('ansible_port'), vars.get('ansible_user'), vars.get('keyfleet_host_key'), vars.get('keyfleet_home')));
+    lines.push(
+      hostLine(
+        at,
+        name!,
+        vars.get('ansible_host') ?? name!,
+        vars.get('ansible_port'),
+        vars.get('ansible_user'),
+        vars.get('keyfleet_host_key'),
+        vars.get('keyfleet_home'),
+      ),
+    );
   });
   return lines;
 }
@@ -81,8 +102,25 @@ export function parseInventory(text: string, format: InventoryFormat): Inventory
   });
 }
 
-function hostLine(line: number, name: string, address: string, port: string | undefined, user: string | undefined, hostKey: string | undefined, home: string | undefined): InventoryLine {
+function hostLine(
+  line: number,
+  name: string,
+  address: string,
+  port: string | undefined,
+  user: string | undefined,
+  hostKey: string | undefined,
+  home: string | undefined,
+): InventoryLine {
   const n = port === undefined || port === '' ? undefined : Number(port);
-  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 65535)) return { line, problem: `'${port!.slice(0, 16)}' is not a valid port` };
-  return { line, name, address, ...(n !== undefined ? { port: n } : {}), ...(user ? { user } : {}), ...(hostKey ? { hostKeySha256: hostKey } : {}), ...(home ? { homeDir: home } : {}) };
+  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 65535))
+    return { line, problem: `'${port!.slice(0, 16)}' is not a valid port` };
+  return {
+    line,
+    name,
+    address,
+    ...(n !== undefined ? { port: n } : {}),
+    ...(user ? { user } : {}),
+    ...(hostKey ? { hostKeySha256: hostKey } : {}),
+    ...(home ? { homeDir: home } : {}),
+  };
 }

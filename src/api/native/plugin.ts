@@ -22,15 +22,35 @@ import { taskRoutes } from './routes/tasks.js';
 export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContext): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler((err, req, reply) => sendNativeError(req, reply, err));
-  app.setNotFoundHandler((req, reply) => sendNativeError(req, reply, new CoreError('Input.Invalid', `No such API route: ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) =>
+    sendNativeError(
+      req,
+      reply,
+      new CoreError('Input.Invalid', `No such API route: ${req.method} ${req.url.split('?')[0]}`),
+    ),
+  );
   app.addHook('onRequest', async (req) => {
     if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
     const header = req.headers.authorization;
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : null;
-    const resolved = token ? await ctx.core.accounts.resolveToken(token, { face: faceOf(req.headers['x-keyfleet-client']), sourceIp: req.ip, requestId: req.id }) : null;
-    if (!resolved) throw new CoreError('Auth.Unauthenticated', 'Sign in first: POST /api/v1/sessions, then send Authorization: Bearer <token>.');
+    const resolved = token
+      ? await ctx.core.accounts.resolveToken(token, {
+          face: faceOf(req.headers['x-keyfleet-client']),
+          sourceIp: req.ip,
+          requestId: req.id,
+        })
+      : null;
+    if (!resolved)
+      throw new CoreError(
+        'Auth.Unauthenticated',
+        'Sign in first: POST /api/v1/sessions, then send Authorization: Bearer <token>.',
+      );
     // A token scoped to one project (an IAM token of the KPS face) is valid for that face and project only.
-    if (resolved.regionId !== null) throw new CoreError('Auth.Unauthenticated', 'This token is scoped to a KPS project; sign in with POST /api/v1/sessions for the native API.');
+    if (resolved.regionId !== null)
+      throw new CoreError(
+        'Auth.Unauthenticated',
+        'This token is scoped to a KPS project; sign in with POST /api/v1/sessions for the native API.',
+      );
     setCaller(req, resolved.caller);
   });
   sessionRoutes(app, ctx);
@@ -44,7 +64,9 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   identityRoutes(app, ctx);
   groupRoutes(app, ctx);
   auditRoutes(app, ctx);
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => (parent as unknown as { swagger(): unknown }).swagger());
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    (parent as unknown as { swagger(): unknown }).swagger(),
+  );
 }
 
 function faceOf(client: string | string[] | undefined): 'native' | 'console' | 'cli' {

@@ -2,13 +2,19 @@
 import { Type } from 'typebox';
 
 export const RegionParams = Type.Object({ regionId: Type.String({ minLength: 1, maxLength: 64 }) });
-export const KeyPairParams = Type.Object({ regionId: Type.String({ minLength: 1, maxLength: 64 }), name: Type.String({ minLength: 1, maxLength: 255 }) });
+export const KeyPairParams = Type.Object({
+  regionId: Type.String({ minLength: 1, maxLength: 64 }),
+  name: Type.String({ minLength: 1, maxLength: 255 }),
+});
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 export const Paging = {
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
 };
-export const TagSchema = Type.Object({ key: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: 128 }) }, { additionalProperties: false });
+export const TagSchema = Type.Object(
+  { key: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: 128 }) },
+  { additionalProperties: false },
+);
 
 export const SignInBody = Type.Object(
   {
@@ -40,10 +46,15 @@ export const KeyPairCreateBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const KeyPairPatchBody = Type.Object({ description: Type.String({ maxLength: 1024 }) }, { additionalProperties: false });
+export const KeyPairPatchBody = Type.Object(
+  { description: Type.String({ maxLength: 1024 }) },
+  { additionalProperties: false },
+);
 
 export const InstanceListQuery = Type.Object({
-  status: Type.Optional(Type.Union(['Pending', 'Starting', 'Running', 'Stopping', 'Stopped'].map((s) => Type.Literal(s)))),
+  status: Type.Optional(
+    Type.Union(['Pending', 'Starting', 'Running', 'Stopping', 'Stopped'].map((s) => Type.Literal(s))),
+  ),
   search: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   keyPairName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
@@ -101,17 +112,21 @@ export const MAX_INVENTORY_CHARS = 512 * 1024;
 export const ImportHostsBody = Type.Object(
   {
     regionId: Type.String({ minLength: 1, maxLength: 64 }),
-    inventory: Type.String({ description: `Ansible-style INI (keyfleet_host_key, keyfleet_home variables) or CSV (name,address,port,user[,hostKeySha256[,homeDir]]); at most ${MAX_INVENTORY_CHARS} characters and 1000 hosts.` }),
+    inventory: Type.String({
+      description: `Ansible-style INI (keyfleet_host_key, keyfleet_home variables) or CSV (name,address,port,user[,hostKeySha256[,homeDir]]); at most ${MAX_INVENTORY_CHARS} characters and 1000 hosts.`,
+    }),
     format: Type.Optional(Type.Union([Type.Literal('ini'), Type.Literal('csv'), Type.Literal('auto')])),
     managementPrivateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
-    defaults: Type.Optional(Type.Object(
-      {
-        loginUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
-        port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
-        ...HostSettings,
-      },
-      { additionalProperties: false },
-    )),
+    defaults: Type.Optional(
+      Type.Object(
+        {
+          loginUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+          port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+          ...HostSettings,
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -131,12 +146,21 @@ export const UpdateHostBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-export const ResetPasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export const ResetPasswordBody = Type.Object(
+  { password: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
 export const DeleteInstanceQuery = Type.Object({ force: Type.Optional(Type.Boolean()) });
 
 export const CredentialSchema = Type.Union([
-  Type.Object({ kind: Type.Literal('password'), password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }),
-  Type.Object({ kind: Type.Literal('privateKey'), privateKey: Type.String({ minLength: 1, maxLength: 16_384 }) }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal('password'), password: Type.String({ minLength: 1, maxLength: 256 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('privateKey'), privateKey: Type.String({ minLength: 1, maxLength: 16_384 }) },
+    { additionalProperties: false },
+  ),
 ]);
 
 export const BindingBody = Type.Object(
@@ -157,7 +181,9 @@ export const BindingBody = Type.Object(
 );
 
 export const TaskListQuery = Type.Object({
-  status: Type.Optional(Type.Union(['queued', 'running', 'succeeded', 'failed', 'partial'].map((s) => Type.Literal(s)))),
+  status: Type.Optional(
+    Type.Union(['queued', 'running', 'succeeded', 'failed', 'partial'].map((s) => Type.Literal(s))),
+  ),
   regionId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   ...Paging,
 });
@@ -169,23 +195,44 @@ export const TaskItemsQuery = Type.Object({
 });
 
 export const UserParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
-export const UserPolicyParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), policy: Type.String({ minLength: 1, maxLength: 128 }) });
+export const UserPolicyParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  policy: Type.String({ minLength: 1, maxLength: 128 }),
+});
 export const CreateUserBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 64 }), password: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), isAccountAdmin: Type.Optional(Type.Boolean()) },
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    isAccountAdmin: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
-export const PasswordBody = Type.Object({ password: Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()]) }, { additionalProperties: false });
+export const PasswordBody = Type.Object(
+  { password: Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()]) },
+  { additionalProperties: false },
+);
 export const AccessKeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
-export const AccessKeyPatchBody = Type.Object({ status: Type.Union([Type.Literal('Active'), Type.Literal('Inactive')]) }, { additionalProperties: false });
+export const AccessKeyPatchBody = Type.Object(
+  { status: Type.Union([Type.Literal('Active'), Type.Literal('Inactive')]) },
+  { additionalProperties: false },
+);
 export const PolicyParams = Type.Object({ policy: Type.String({ minLength: 1, maxLength: 128 }) });
 /** `force=true`: detach the policy from every user and group that has it, then delete it. */
 export const DeletePolicyQuery = Type.Object({ force: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 export const CreatePolicyBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 128 }), document: Type.Unknown(), description: Type.Optional(Type.String({ maxLength: 1024 })) },
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    document: Type.Unknown(),
+    description: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
   { additionalProperties: false },
 );
 export const CreateAccountBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 64 }), adminName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), adminPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    adminName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    adminPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  },
   { additionalProperties: false },
 );
 export const AuditQuery = Type.Object({
@@ -200,13 +247,25 @@ export const AuditQuery = Type.Object({
 });
 
 // Drift of registered hosts. Ids are checked by the core (format, duplicates, batch size), as for bindings.
-export const DriftScanBody = Type.Object({ instanceIds: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 100_000 })) }, { additionalProperties: false });
-export const DriftRepairBody = Type.Object({ instanceIds: Type.Array(Type.Unknown(), { maxItems: 100_000 }) }, { additionalProperties: false });
+export const DriftScanBody = Type.Object(
+  { instanceIds: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 100_000 })) },
+  { additionalProperties: false },
+);
+export const DriftRepairBody = Type.Object(
+  { instanceIds: Type.Array(Type.Unknown(), { maxItems: 100_000 }) },
+  { additionalProperties: false },
+);
 
 // User groups (account administrators): a group's members get the policies attached to it.
 export const GroupParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
-export const GroupMemberParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), user: Type.String({ minLength: 1, maxLength: 64 }) });
-export const GroupPolicyParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), policy: Type.String({ minLength: 1, maxLength: 128 }) });
+export const GroupMemberParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  user: Type.String({ minLength: 1, maxLength: 64 }),
+});
+export const GroupPolicyParams = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  policy: Type.String({ minLength: 1, maxLength: 128 }),
+});
 export const CreateGroupBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 64 }), description: Type.Optional(Type.String({ maxLength: 1024 })) },
   { additionalProperties: false },

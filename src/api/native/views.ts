@@ -122,7 +122,13 @@ export type TaskView = ReturnType<typeof taskView>;
 export type TaskItemView = ReturnType<typeof taskItemView>;
 
 export function userView(u: User) {
-  return { id: u.id, name: u.name, isAccountAdmin: u.isAccountAdmin, consoleSignIn: u.passwordHash !== null, createdAt: u.createdAt.toISOString() };
+  return {
+    id: u.id,
+    name: u.name,
+    isAccountAdmin: u.isAccountAdmin,
+    consoleSignIn: u.passwordHash !== null,
+    createdAt: u.createdAt.toISOString(),
+  };
 }
 
 export function accessKeyView(k: AccessKey) {
@@ -130,7 +136,13 @@ export function accessKeyView(k: AccessKey) {
 }
 
 export function policyView(p: Policy) {
-  return { id: p.id, name: p.name, description: p.description, document: p.document, createdAt: p.createdAt.toISOString() };
+  return {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    document: p.document,
+    createdAt: p.createdAt.toISOString(),
+  };
 }
 
 export function auditView(e: AuditEntry) {
@@ -172,7 +184,15 @@ export function driftResultView(r: HostDriftResult) {
 }
 
 function driftKeyView(k: KeyLine) {
-  return { fingerprintSha256: k.fingerprintSha256, keyType: k.keyType, comment: k.comment, line: k.line, location: k.location, keyPairName: k.keyPairName, managementKey: k.managementKey };
+  return {
+    fingerprintSha256: k.fingerprintSha256,
+    keyType: k.keyType,
+    comment: k.comment,
+    line: k.line,
+    location: k.location,
+    keyPairName: k.keyPairName,
+    managementKey: k.managementKey,
+  };
 }
 
 export type DriftResultView = ReturnType<typeof driftResultView>;

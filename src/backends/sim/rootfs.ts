@@ -37,7 +37,10 @@ const SSHD_CONFIG = [
   '',
 ].join('\n');
 
-export async function initRootfs(rootDir: string, opts: { hostname: string; rootPasswordHash: string | null }): Promise<void> {
+export async function initRootfs(
+  rootDir: string,
+  opts: { hostname: string; rootPasswordHash: string | null },
+): Promise<void> {
   await fsp.mkdir(path.join(rootDir, 'etc/ssh/sshd_config.d'), { recursive: true });
   await fsp.mkdir(path.join(rootDir, 'root'), { recursive: true, mode: 0o700 });
   await fsp.mkdir(path.join(rootDir, 'root/.ssh'), { recursive: true, mode: 0o700 });
@@ -119,7 +122,9 @@ function isInside(candidate: string, root: string): boolean {
 }
 
 function escapeError(guestPath: string): CoreError {
-  return new CoreError('Input.Invalid', `The path '${guestPath}' leaves the instance's file system.`, { path: guestPath });
+  return new CoreError('Input.Invalid', `The path '${guestPath}' leaves the instance's file system.`, {
+    path: guestPath,
+  });
 }
 
 async function ensureHostKey(rootDir: string, hostname: string): Promise<void> {

@@ -26,7 +26,8 @@ export async function verifyPassword(password: string, hash: string | null): Pro
   if (!match) return false;
   const params = { N: Number(match[1]), r: Number(match[2]), p: Number(match[3]) };
   // A hash in the file is data, not trusted: cost parameters outside sane bounds would let it exhaust memory.
-  if (!isPowerOfTwo(params.N) || params.N > 1 << 20 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) return false;
+  if (!isPowerOfTwo(params.N) || params.N > 1 << 20 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16)
+    return false;
   const expected = Buffer.from(match[5]!, 'base64');
   if (expected.length < 16 || expected.length > 64) return false;
   const actual = await derive(password, Buffer.from(match[4]!, 'base64'), params, expected.length);
@@ -64,7 +65,12 @@ export async function setShadowHash(rootDir: string, user: string, hash: string 
   await replaceFile(file, updated.join('\n') + '\n', 0o600);
 }
 
-function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }, length: number): Promise<Buffer> {
+function derive(
+  password: string,
+  salt: Buffer,
+  params: { N: number; r: number; p: number },
+  length: number,
+): Promise<Buffer> {
   const maxmem = 256 * params.N * params.r + 1024 * 1024;
   return new Promise((resolve, reject) => {
     scrypt(password, salt, length, { ...params, maxmem }, (err, key) => (err ? reject(err) : resolve(key)));

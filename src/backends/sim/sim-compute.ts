@@ -39,11 +39,41 @@ export interface SimComputeOptions {
 export const DISK_CONCURRENCY = 32;
 
 export const SIM_IMAGES: Image[] = [
-  { id: 'ubuntu_22_04_x64_20G_alibase_20240926.vhd', name: 'Ubuntu 22.04 64 bit', osType: 'linux', osName: 'Ubuntu  22.04 64 bit', description: 'Simulated Ubuntu 22.04' },
-  { id: 'debian_12_6_x64_20G_alibase_20240823.vhd', name: 'Debian 12.6 64 bit', osType: 'linux', osName: 'Debian  12.6 64 bit', description: 'Simulated Debian 12' },
-  { id: 'aliyun_3_x64_20G_alibase_20240819.vhd', name: 'Alibaba Cloud Linux 3', osType: 'linux', osName: 'Alibaba Cloud Linux  3.2104 LTS 64 bit', description: 'Simulated Alibaba Cloud Linux 3' },
-  { id: 'centos_7_9_x64_20G_alibase_20240628.vhd', name: 'CentOS 7.9 64 bit', osType: 'linux', osName: 'CentOS  7.9 64 bit', description: 'Simulated CentOS 7.9' },
-  { id: 'win2022_21H2_x64_dtc_en-us_40G_alibase_20240816.vhd', name: 'Windows Server 2022 Datacenter', osType: 'windows', osName: 'Windows Server  2022 Datacenter 64-bit (English)', description: 'Simulated Windows Server 2022 (no SSH; cannot take a key pair)' },
+  {
+    id: 'ubuntu_22_04_x64_20G_alibase_20240926.vhd',
+    name: 'Ubuntu 22.04 64 bit',
+    osType: 'linux',
+    osName: 'Ubuntu  22.04 64 bit',
+    description: 'Simulated Ubuntu 22.04',
+  },
+  {
+    id: 'debian_12_6_x64_20G_alibase_20240823.vhd',
+    name: 'Debian 12.6 64 bit',
+    osType: 'linux',
+    osName: 'Debian  12.6 64 bit',
+    description: 'Simulated Debian 12',
+  },
+  {
+    id: 'aliyun_3_x64_20G_alibase_20240819.vhd',
+    name: 'Alibaba Cloud Linux 3',
+    osType: 'linux',
+    osName: 'Alibaba Cloud Linux  3.2104 LTS 64 bit',
+    description: 'Simulated Alibaba Cloud Linux 3',
+  },
+  {
+    id: 'centos_7_9_x64_20G_alibase_20240628.vhd',
+    name: 'CentOS 7.9 64 bit',
+    osType: 'linux',
+    osName: 'CentOS  7.9 64 bit',
+    description: 'Simulated CentOS 7.9',
+  },
+  {
+    id: 'win2022_21H2_x64_dtc_en-us_40G_alibase_20240816.vhd',
+    name: 'Windows Server 2022 Datacenter',
+    osType: 'windows',
+    osName: 'Windows Server  2022 Datacenter 64-bit (English)',
+    description: 'Simulated Windows Server 2022 (no SSH; cannot take a key pair)',
+  },
 ];
 
 export const SIM_INSTANCE_TYPES: InstanceType[] = [
@@ -77,9 +107,16 @@ export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
   async function applyCloudInit(rootDir: string, config: BootConfig): Promise<void> {
     const akFile = hostPath(rootDir, '/root/.ssh/authorized_keys');
     const current = await fs.readFile(akFile, 'utf8').catch(() => null);
-    const plan = planAuthorizedKeys(current, config.publicKey ? [{ keyPairName: config.keyPairName ?? 'key', publicKey: config.publicKey }] : []);
+    const plan = planAuthorizedKeys(
+      current,
+      config.publicKey ? [{ keyPairName: config.keyPairName ?? 'key', publicKey: config.publicKey }] : [],
+    );
     if (plan.changed) await writeAtomic(akFile, plan.content, 0o600);
-    await writeAtomic(hostPath(rootDir, SSHD_DROP_IN_PATH), renderSshdDropIn({ passwordAuthentication: config.passwordLogin }), 0o644);
+    await writeAtomic(
+      hostPath(rootDir, SSHD_DROP_IN_PATH),
+      renderSshdDropIn({ passwordAuthentication: config.passwordLogin }),
+      0o644,
+    );
     if (config.newPasswordHash) await setShadowHash(rootDir, 'root', config.newPasswordHash);
   }
 

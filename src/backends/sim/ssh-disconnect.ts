@@ -22,7 +22,9 @@ interface PacketWriter {
 
 export function disconnectWithMessage(client: Connection, reason: number, description: string): void {
   try {
-    const { sendPacket } = require('ssh2/lib/protocol/utils.js') as { sendPacket(proto: unknown, packet: Buffer, bypass: boolean): void };
+    const { sendPacket } = require('ssh2/lib/protocol/utils.js') as {
+      sendPacket(proto: unknown, packet: Buffer, bypass: boolean): void;
+    };
     const protocol = (client as unknown as { _protocol: { _packetRW: { write: PacketWriter } } })._protocol;
     const writer = protocol._packetRW.write;
     const text = Buffer.from(description, 'utf8');

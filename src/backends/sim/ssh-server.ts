@@ -103,7 +103,9 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
       // ssh2 takes an already parsed key only in the { key } form.
       // sshd sees an IPv4 client on an IPv6 socket as plain IPv4 (ipv64_normalise_mapped).
       const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-      const server = new ssh2.Server({ hostKeys: [{ key: hostKey }] }, (client) => handleClient(client, listener.ep, clientIp, () => clearTimeout(grace)));
+      const server = new ssh2.Server({ hostKeys: [{ key: hostKey }] }, (client) =>
+        handleClient(client, listener.ep, clientIp, () => clearTimeout(grace)),
+      );
       server.injectSocket(socket);
     } catch (err) {
       warn(`sim sshd ${listener.ep.instanceId}: cannot start a session (${(err as Error).message})`);
@@ -124,7 +126,12 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
         .then((decision) => {
           if (decision.verdict === 'accept') {
             const options = decision.keyOptions;
-            login = { rootDir: ep.rootDir, user: decision.user, forcedCommand: options?.forcedCommand ?? null, ptyAllowed: options?.ptyAllowed ?? true };
+            login = {
+              rootDir: ep.rootDir,
+              user: decision.user,
+              forcedCommand: options?.forcedCommand ?? null,
+              ptyAllowed: options?.ptyAllowed ?? true,
+            };
             return ctx.accept();
           }
           if (decision.verdict === 'key-acceptable') return ctx.accept(); // no signature yet: answers PK_OK
@@ -132,7 +139,8 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
           // sshd's MaxAuthTries: every failure counts except a first `none`; the one reaching the limit is not
           // answered, the connection is ended with sshd's message instead.
           if (attempt > 1 || ctx.method !== 'none') failures++;
-          if (failures >= decision.maxAuthTries) return disconnectWithMessage(client, DISCONNECT_PROTOCOL_ERROR, 'Too many authentication failures');
+          if (failures >= decision.maxAuthTries)
+            return disconnectWithMessage(client, DISCONNECT_PROTOCOL_ERROR, 'Too many authentication failures');
           ctx.reject(decision.methods);
         })
         .catch((err: unknown) => {
@@ -188,7 +196,10 @@ function authRequestOf(ctx: AuthContext): AuthRequest {
     case 'keyboard-interactive':
       return {
         method: 'keyboard-interactive',
-        askPassword: () => new Promise((resolve) => ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => resolve(answers[0] ?? null))),
+        askPassword: () =>
+          new Promise((resolve) =>
+            ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => resolve(answers[0] ?? null)),
+          ),
       };
     case 'publickey':
       return {
@@ -221,7 +232,8 @@ class HostKeyCache {
     }
     const parsed = ssh2.utils.parseKey(await fsp.readFile(file));
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key instanceof Error || !key.isPrivateKey()) throw new Error(`${HOST_KEY_PATH} is not a usable private key`);
+    if (!key || key instanceof Error || !key.isPrivateKey())
+      throw new Error(`${HOST_KEY_PATH} is not a usable private key`);
     this.entries.set(rootDir, { stamp, key });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return key;

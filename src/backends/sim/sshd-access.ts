@@ -10,7 +10,12 @@ import type { EffectiveSshdConfig } from './sshd-config.js';
 import { fromAllows, wildcardMatch } from './sshd-from-match.js';
 import { readGroups, type GuestUser } from './sshd-passwd.js';
 
-export async function accountAllowed(rootDir: string, user: GuestUser, config: EffectiveSshdConfig, clientIp: string): Promise<boolean> {
+export async function accountAllowed(
+  rootDir: string,
+  user: GuestUser,
+  config: EffectiveSshdConfig,
+  clientIp: string,
+): Promise<boolean> {
   const userMatches = (pattern: string) => {
     const at = pattern.indexOf('@');
     if (at === -1) return wildcardMatch(user.name, pattern);
@@ -20,7 +25,9 @@ export async function accountAllowed(rootDir: string, user: GuestUser, config: E
   if (config.allowUsers.length > 0 && !config.allowUsers.some(userMatches)) return false;
   if (config.denyGroups.length === 0 && config.allowGroups.length === 0) return true;
 
-  const groups = (await readGroups(rootDir)).filter((g) => g.gid === user.gid || g.members.includes(user.name)).map((g) => g.name);
+  const groups = (await readGroups(rootDir))
+    .filter((g) => g.gid === user.gid || g.members.includes(user.name))
+    .map((g) => g.name);
   const groupMatches = (pattern: string) => groups.some((name) => wildcardMatch(name, pattern));
   if (config.denyGroups.some(groupMatches)) return false;
   if (config.allowGroups.length > 0 && !config.allowGroups.some(groupMatches)) return false;

@@ -19,7 +19,14 @@ export type AuthRequest =
   | { method: 'password'; password: string }
   /** askPassword sends PAM's one `Password: ` prompt and resolves with the answer (null: none given). */
   | { method: 'keyboard-interactive'; askPassword: () => Promise<string | null> }
-  | { method: 'publickey'; keyAlgo: string; keyBlob: Buffer; hashAlgo?: string | undefined; signature?: Buffer | undefined; signedData?: Buffer | undefined }
+  | {
+      method: 'publickey';
+      keyAlgo: string;
+      keyBlob: Buffer;
+      hashAlgo?: string | undefined;
+      signature?: Buffer | undefined;
+      signedData?: Buffer | undefined;
+    }
   | { method: 'other' };
 
 export type AuthDecision =
@@ -65,17 +72,24 @@ async function decide(
   // An account AllowUsers/DenyUsers/AllowGroups/DenyGroups refuse is handled exactly like one that does not exist.
   const user = account && (await accountAllowed(rootDir, account, config, client.ip)) ? account : null;
   const isRoot = user !== null && user.uid === 0;
-  const reject: AuthDecision = { verdict: 'reject', methods: chains.next(advertisedMethods(config)), maxAuthTries: config.maxAuthTries };
+  const reject: AuthDecision = {
+    verdict: 'reject',
+    methods: chains.next(advertisedMethods(config)),
+    maxAuthTries: config.maxAuthTries,
+  };
   // A method AuthenticationMethods does not allow next fails without being tried.
   if (!chains.allows(request.method)) return reject;
   if (user === null) {
     // PAM asks an unknown account for its password too, so the prompt gives nothing away.
-    if (request.method === 'keyboard-interactive' && config.kbdInteractiveAuthentication && config.usePam) await request.askPassword();
+    if (request.method === 'keyboard-interactive' && config.kbdInteractiveAuthentication && config.usePam)
+      await request.askPassword();
     return reject;
   }
 
   const passwordAllowed = async (password: string | null) =>
-    password !== null && !(isRoot && config.permitRootLogin !== 'yes') && (await verifyPassword(password, await readShadowHash(rootDir, user.name)));
+    password !== null &&
+    !(isRoot && config.permitRootLogin !== 'yes') &&
+    (await verifyPassword(password, await readShadowHash(rootDir, user.name)));
 
   switch (request.method) {
     case 'password': {
@@ -85,7 +99,9 @@ async function decide(
     case 'keyboard-interactive': {
       // PAM's conversation, which Debian's UsePAM yes gives: PasswordAuthentication does not govern it.
       if (!config.kbdInteractiveAuthentication || !config.usePam) return reject;
-      return (await passwordAllowed(await request.askPassword())) ? { verdict: 'accept', user, keyOptions: null } : reject;
+      return (await passwordAllowed(await request.askPassword()))
+        ? { verdict: 'accept', user, keyOptions: null }
+        : reject;
     }
     case 'publickey': {
       if (!config.pubkeyAuthentication || (isRoot && config.permitRootLogin === 'no')) return reject;
@@ -97,7 +113,8 @@ async function decide(
       const keys = await readAuthorizedKeys(rootDir, user, config, warn);
       const listed = keys.find((k) => k.blob.equals(request.keyBlob) && keyOptionsAllow(k.options, use));
       if (!listed) return reject;
-      if (isRoot && config.permitRootLogin === 'forced-commands-only' && listed.options.forcedCommand === null) return reject;
+      if (isRoot && config.permitRootLogin === 'forced-commands-only' && listed.options.forcedCommand === null)
+        return reject;
       if (!request.signature || !request.signedData) return { verdict: 'key-acceptable' };
       const publicKey = ssh2.utils.parseKey(request.keyBlob);
       if (publicKey instanceof Error) return reject;

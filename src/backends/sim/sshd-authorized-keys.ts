@@ -18,7 +18,8 @@ export interface AuthorizedKey {
   options: KeyOptions;
 }
 
-const KEY_TYPE = /^(?:ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)(?:-cert-v01@openssh\.com)?$/;
+const KEY_TYPE =
+  /^(?:ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)(?:-cert-v01@openssh\.com)?$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 export async function readAuthorizedKeys(
   rootDir: string,

@@ -110,7 +110,9 @@ async function runCommand(words: string[], ctx: CommandContext, o: Output): Prom
     case 'systemctl':
       return systemctl(args[0], args[1], ctx.rootDir, complain);
     case 'service':
-      return args[1] !== undefined ? systemctl(args[1], args[0], ctx.rootDir, complain) : usage(complain, 'Usage: service < option > | --status-all | [ service_name [ command | --full-restart ] ]\n');
+      return args[1] !== undefined
+        ? systemctl(args[1], args[0], ctx.rootDir, complain)
+        : usage(complain, 'Usage: service < option > | --status-all | [ service_name [ command | --full-restart ] ]\n');
     default:
       complain(`sh: 1: ${word}: not found\n`);
       return 127;
@@ -149,7 +151,14 @@ function id(args: string[], user: GuestUser, say: (t: string) => void, complain:
 }
 
 function uname(args: string[], hostname: string, say: (t: string) => void, complain: (t: string) => void): number {
-  const fields: Record<string, string> = { s: 'Linux', n: hostname, r: '6.1.0-keyfleet-sim', v: '#1 SMP Debian', m: 'x86_64', o: 'GNU/Linux' };
+  const fields: Record<string, string> = {
+    s: 'Linux',
+    n: hostname,
+    r: '6.1.0-keyfleet-sim',
+    v: '#1 SMP Debian',
+    m: 'x86_64',
+    o: 'GNU/Linux',
+  };
   const flags = args.length === 0 ? 's' : args.join('').replace(/-/g, '');
   if (flags === 'a') {
     say(`${['s', 'n', 'r', 'v', 'm', 'o'].map((f) => fields[f]).join(' ')}\n`);
@@ -169,7 +178,12 @@ async function cat(args: string[], ctx: CommandContext, o: Output): Promise<numb
       o.out.push(await fsp.readFile(hostPath(ctx.rootDir, guest)));
     } catch (e) {
       const errno = (e as NodeJS.ErrnoException).code;
-      const reason = errno === 'ENOENT' || errno === 'ENOTDIR' ? 'No such file or directory' : errno === 'EISDIR' ? 'Is a directory' : 'Permission denied';
+      const reason =
+        errno === 'ENOENT' || errno === 'ENOTDIR'
+          ? 'No such file or directory'
+          : errno === 'EISDIR'
+            ? 'Is a directory'
+            : 'Permission denied';
       o.err.push(Buffer.from(`cat: ${arg}: ${reason}\n`));
       code = 1;
     }
@@ -177,9 +191,15 @@ async function cat(args: string[], ctx: CommandContext, o: Output): Promise<numb
   return code;
 }
 
-async function sshd(args: string[], rootDir: string, say: (t: string) => void, complain: (t: string) => void): Promise<number> {
+async function sshd(
+  args: string[],
+  rootDir: string,
+  say: (t: string) => void,
+  complain: (t: string) => void,
+): Promise<number> {
   const mode = args.join(' ');
-  if (mode !== '-t' && mode !== '-T') return usage(complain, 'sshd: only -t and -T are supported by the simulated instance\n');
+  if (mode !== '-t' && mode !== '-T')
+    return usage(complain, 'sshd: only -t and -T are supported by the simulated instance\n');
   const validation = await validateSshdConfig(rootDir);
   if (!validation.ok) {
     complain(`${validation.message}\n`);
@@ -201,9 +221,17 @@ async function sshd(args: string[], rootDir: string, say: (t: string) => void, c
   return 0;
 }
 
-async function systemctl(verb: string | undefined, unit: string | undefined, rootDir: string, complain: (t: string) => void): Promise<number> {
+async function systemctl(
+  verb: string | undefined,
+  unit: string | undefined,
+  rootDir: string,
+  complain: (t: string) => void,
+): Promise<number> {
   if (verb === undefined || unit === undefined || !SYSTEMCTL_VERBS.has(verb)) {
-    return usage(complain, `systemctl: only ${[...SYSTEMCTL_VERBS].join(', ')} of the ssh service are supported by the simulated instance\n`);
+    return usage(
+      complain,
+      `systemctl: only ${[...SYSTEMCTL_VERBS].join(', ')} of the ssh service are supported by the simulated instance\n`,
+    );
   }
   const service = unit.endsWith('.service') ? unit : `${unit}.service`;
   if (!SSH_UNITS.has(unit)) {
@@ -228,7 +256,15 @@ async function guestHostname(rootDir: string): Promise<string> {
 /** sh's word splitting and quoting for the subset above. */
 function tokenize(line: string, ctx: CommandContext): Token[] | { error: string } {
   // `$?` changes as the list runs, so it stays a marker here and is filled in just before each command runs.
-  const vars: Record<string, string> = { ...ctx.env, HOME: ctx.user.home, USER: ctx.user.name, LOGNAME: ctx.user.name, SHELL: ctx.user.shell, PWD: ctx.cwd, '?': LAST_STATUS };
+  const vars: Record<string, string> = {
+    ...ctx.env,
+    HOME: ctx.user.home,
+    USER: ctx.user.name,
+    LOGNAME: ctx.user.name,
+    SHELL: ctx.user.shell,
+    PWD: ctx.cwd,
+    '?': LAST_STATUS,
+  };
   const tokens: Token[] = [];
   let word: string | null = null;
   const append = (s: string) => (word = (word ?? '') + s);
@@ -274,7 +310,11 @@ function tokenize(line: string, ctx: CommandContext): Token[] | { error: string 
           i += 2;
         } else if (d === '$') {
           const v = expand(i);
-          if (!v) return { error: 'command substitution and parameter expansion beyond $NAME are not supported by the simulated instance' };
+          if (!v)
+            return {
+              error:
+                'command substitution and parameter expansion beyond $NAME are not supported by the simulated instance',
+            };
           append(v.value);
           i = v.next;
         } else if (d === '`') {
@@ -290,11 +330,17 @@ function tokenize(line: string, ctx: CommandContext): Token[] | { error: string 
       i += 2;
     } else if (c === '$') {
       const v = expand(i);
-      if (!v) return { error: 'command substitution and parameter expansion beyond $NAME are not supported by the simulated instance' };
+      if (!v)
+        return {
+          error:
+            'command substitution and parameter expansion beyond $NAME are not supported by the simulated instance',
+        };
       if (v.value !== '') append(v.value); // unquoted, an empty expansion makes no word
       i = v.next;
     } else if ('|&<>()`'.includes(c)) {
-      return { error: `'${c}' (pipes, redirections, subshells, background jobs) is not supported by the simulated instance` };
+      return {
+        error: `'${c}' (pipes, redirections, subshells, background jobs) is not supported by the simulated instance`,
+      };
     } else {
       append(c);
       i++;

@@ -68,34 +68,122 @@ type ValueKind = 'flag' | 'integer' | 'port' | 'permitRootLogin' | 'text' | 'inc
 const KEYWORD_KINDS: Record<string, ValueKind> = {};
 const declare = (kind: ValueKind, names: string[]) => names.forEach((n) => (KEYWORD_KINDS[n.toLowerCase()] = kind));
 declare('flag', [
-  'PasswordAuthentication', 'PubkeyAuthentication', 'KbdInteractiveAuthentication', 'ChallengeResponseAuthentication',
-  'UsePAM', 'X11Forwarding', 'X11UseLocalhost', 'PrintMotd', 'PrintLastLog', 'PermitEmptyPasswords', 'StrictModes',
-  'UseDNS', 'TCPKeepAlive', 'HostbasedAuthentication', 'HostbasedUsesNameFromPacketOnly', 'IgnoreRhosts',
-  'IgnoreUserKnownHosts', 'GSSAPIAuthentication', 'GSSAPICleanupCredentials', 'GSSAPIStrictAcceptorCheck',
-  'KerberosAuthentication', 'KerberosOrLocalPasswd', 'KerberosTicketCleanup', 'PermitTTY', 'PermitUserRC',
-  'ExposeAuthInfo', 'DisableForwarding', 'AllowAgentForwarding', 'StreamLocalBindUnlink', 'DebianBanner',
+  'PasswordAuthentication',
+  'PubkeyAuthentication',
+  'KbdInteractiveAuthentication',
+  'ChallengeResponseAuthentication',
+  'UsePAM',
+  'X11Forwarding',
+  'X11UseLocalhost',
+  'PrintMotd',
+  'PrintLastLog',
+  'PermitEmptyPasswords',
+  'StrictModes',
+  'UseDNS',
+  'TCPKeepAlive',
+  'HostbasedAuthentication',
+  'HostbasedUsesNameFromPacketOnly',
+  'IgnoreRhosts',
+  'IgnoreUserKnownHosts',
+  'GSSAPIAuthentication',
+  'GSSAPICleanupCredentials',
+  'GSSAPIStrictAcceptorCheck',
+  'KerberosAuthentication',
+  'KerberosOrLocalPasswd',
+  'KerberosTicketCleanup',
+  'PermitTTY',
+  'PermitUserRC',
+  'ExposeAuthInfo',
+  'DisableForwarding',
+  'AllowAgentForwarding',
+  'StreamLocalBindUnlink',
+  'DebianBanner',
 ]);
 declare('integer', ['MaxAuthTries', 'MaxSessions', 'ClientAliveCountMax', 'X11DisplayOffset', 'RequiredRSASize']);
 declare('port', ['Port']);
 declare('permitRootLogin', ['PermitRootLogin']);
 declare('include', ['Include']);
 declare('match', ['Match']);
-declare('deprecated', ['UsePrivilegeSeparation', 'Protocol', 'RSAAuthentication', 'RhostsRSAAuthentication', 'UseLogin', 'KeyRegenerationInterval', 'ServerKeyBits']);
+declare('deprecated', [
+  'UsePrivilegeSeparation',
+  'Protocol',
+  'RSAAuthentication',
+  'RhostsRSAAuthentication',
+  'UseLogin',
+  'KeyRegenerationInterval',
+  'ServerKeyBits',
+]);
 declare('text', [
-  'AcceptEnv', 'AddressFamily', 'AllowGroups', 'AllowStreamLocalForwarding', 'AllowTcpForwarding', 'AllowUsers',
-  'AuthenticationMethods', 'AuthorizedKeysCommand', 'AuthorizedKeysCommandUser', 'AuthorizedKeysFile',
-  'AuthorizedPrincipalsCommand', 'AuthorizedPrincipalsCommandUser', 'AuthorizedPrincipalsFile', 'Banner',
-  'CASignatureAlgorithms', 'ChannelTimeout', 'ChrootDirectory', 'Ciphers', 'ClientAliveInterval', 'Compression',
-  'DenyGroups', 'DenyUsers', 'FingerprintHash', 'ForceCommand', 'GatewayPorts', 'HostbasedAcceptedAlgorithms',
-  'HostCertificate', 'HostKey', 'HostKeyAgent', 'HostKeyAlgorithms', 'IPQoS', 'KexAlgorithms', 'ListenAddress',
-  'LoginGraceTime', 'LogLevel', 'LogVerbose', 'MACs', 'MaxStartups', 'ModuliFile', 'PermitListen', 'PermitOpen',
-  'PermitTunnel', 'PermitUserEnvironment', 'PerSourceMaxStartups', 'PerSourceNetBlockSize', 'PidFile',
-  'PubkeyAcceptedAlgorithms', 'PubkeyAcceptedKeyTypes', 'PubkeyAuthOptions', 'RDomain', 'RekeyLimit', 'RevokedKeys',
-  'SecurityKeyProvider', 'SetEnv', 'StreamLocalBindMask', 'Subsystem', 'SyslogFacility', 'TrustedUserCAKeys',
-  'UnusedConnectionTimeout', 'VersionAddendum', 'XAuthLocation',
+  'AcceptEnv',
+  'AddressFamily',
+  'AllowGroups',
+  'AllowStreamLocalForwarding',
+  'AllowTcpForwarding',
+  'AllowUsers',
+  'AuthenticationMethods',
+  'AuthorizedKeysCommand',
+  'AuthorizedKeysCommandUser',
+  'AuthorizedKeysFile',
+  'AuthorizedPrincipalsCommand',
+  'AuthorizedPrincipalsCommandUser',
+  'AuthorizedPrincipalsFile',
+  'Banner',
+  'CASignatureAlgorithms',
+  'ChannelTimeout',
+  'ChrootDirectory',
+  'Ciphers',
+  'ClientAliveInterval',
+  'Compression',
+  'DenyGroups',
+  'DenyUsers',
+  'FingerprintHash',
+  'ForceCommand',
+  'GatewayPorts',
+  'HostbasedAcceptedAlgorithms',
+  'HostCertificate',
+  'HostKey',
+  'HostKeyAgent',
+  'HostKeyAlgorithms',
+  'IPQoS',
+  'KexAlgorithms',
+  'ListenAddress',
+  'LoginGraceTime',
+  'LogLevel',
+  'LogVerbose',
+  'MACs',
+  'MaxStartups',
+  'ModuliFile',
+  'PermitListen',
+  'PermitOpen',
+  'PermitTunnel',
+  'PermitUserEnvironment',
+  'PerSourceMaxStartups',
+  'PerSourceNetBlockSize',
+  'PidFile',
+  'PubkeyAcceptedAlgorithms',
+  'PubkeyAcceptedKeyTypes',
+  'PubkeyAuthOptions',
+  'RDomain',
+  'RekeyLimit',
+  'RevokedKeys',
+  'SecurityKeyProvider',
+  'SetEnv',
+  'StreamLocalBindMask',
+  'Subsystem',
+  'SyslogFacility',
+  'TrustedUserCAKeys',
+  'UnusedConnectionTimeout',
+  'VersionAddendum',
+  'XAuthLocation',
 ]);
 
-const PERMIT_ROOT_LOGIN_VALUES: readonly PermitRootLogin[] = ['yes', 'no', 'prohibit-password', 'without-password', 'forced-commands-only'];
+const PERMIT_ROOT_LOGIN_VALUES: readonly PermitRootLogin[] = [
+  'yes',
+  'no',
+  'prohibit-password',
+  'without-password',
+  'forced-commands-only',
+];
 const MAX_INCLUDE_DEPTH = 16;
 
 interface ConfigLine {
@@ -105,11 +193,21 @@ interface ConfigLine {
   args: string[];
 }
 
-const ACCESS_LISTS = { allowusers: 'allowUsers', denyusers: 'denyUsers', allowgroups: 'allowGroups', denygroups: 'denyGroups' } as const;
+const ACCESS_LISTS = {
+  allowusers: 'allowUsers',
+  denyusers: 'denyUsers',
+  allowgroups: 'allowGroups',
+  denygroups: 'denyGroups',
+} as const;
 
 export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSshdConfig> {
   const found: Partial<EffectiveSshdConfig> = {};
-  const lists = { allowUsers: [] as string[], denyUsers: [] as string[], allowGroups: [] as string[], denyGroups: [] as string[] };
+  const lists = {
+    allowUsers: [] as string[],
+    denyUsers: [] as string[],
+    allowGroups: [] as string[],
+    denyGroups: [] as string[],
+  };
   await walk(rootDir, SSHD_CONFIG_PATH, 0, (line) => {
     const key = line.keyword.toLowerCase();
     const value = line.args[0]?.toLowerCase();
@@ -136,13 +234,15 @@ export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSsh
         break;
       case 'kbdinteractiveauthentication':
       case 'challengeresponseauthentication':
-        if (found.kbdInteractiveAuthentication === undefined && isFlag(value)) found.kbdInteractiveAuthentication = value === 'yes';
+        if (found.kbdInteractiveAuthentication === undefined && isFlag(value))
+          found.kbdInteractiveAuthentication = value === 'yes';
         break;
       case 'revokedkeys':
         if (found.revokedKeys === undefined) found.revokedKeys = value === 'none' ? null : line.args[0]!;
         break;
       case 'authenticationmethods':
-        if (found.authenticationMethods === undefined) found.authenticationMethods = parseAuthenticationMethods(line.args);
+        if (found.authenticationMethods === undefined)
+          found.authenticationMethods = parseAuthenticationMethods(line.args);
         break;
       case 'usepam':
         if (found.usePam === undefined && isFlag(value)) found.usePam = value === 'yes';
@@ -159,7 +259,12 @@ export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSsh
 }
 
 /** Visits every line sshd would use, in order, expanding Include; stops for good at the first Match. */
-async function walk(rootDir: string, file: string, depth: number, visit: (line: ConfigLine) => void): Promise<'continue' | 'stop'> {
+async function walk(
+  rootDir: string,
+  file: string,
+  depth: number,
+  visit: (line: ConfigLine) => void,
+): Promise<'continue' | 'stop'> {
   const lines = await readConfigLines(rootDir, file);
   for (const line of lines ?? []) {
     const key = line.keyword.toLowerCase();
@@ -190,7 +295,13 @@ export async function validateSshdConfig(rootDir: string): Promise<{ ok: true } 
  * of them are listed), then sshd terminates; a bad value is fatal at once. Included files are checked where they
  * are included, so a bad drop-in stops the check before the main file's later lines.
  */
-async function validateLines(rootDir: string, file: string, lines: ConfigLine[], depth: number, messages: string[]): Promise<'ok' | 'fatal'> {
+async function validateLines(
+  rootDir: string,
+  file: string,
+  lines: ConfigLine[],
+  depth: number,
+  messages: string[],
+): Promise<'ok' | 'fatal'> {
   let badOptions = 0;
   for (const line of lines) {
     const where = `${line.file} line ${line.lineNo}`;
@@ -219,7 +330,8 @@ async function validateLines(rootDir: string, file: string, lines: ConfigLine[],
         if (!/^\d+$/.test(value)) return fatal(messages, `${where}: ${line.keyword} integer value invalid.`);
         break;
       case 'port':
-        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) return fatal(messages, `${where}: Badly formatted port number.`);
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535)
+          return fatal(messages, `${where}: Badly formatted port number.`);
         break;
       case 'include': {
         if (depth >= MAX_INCLUDE_DEPTH) return fatal(messages, `${where}: Too many recursive configuration includes`);
@@ -329,7 +441,10 @@ function globComponentToRegExp(part: string): RegExp {
       const end = part.indexOf(']', i + 2);
       if (end === -1) source += '\\[';
       else {
-        const body = part.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        const body = part
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\');
         source += `[${body}]`;
         i = end;
       }

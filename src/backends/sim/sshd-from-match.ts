@@ -81,7 +81,8 @@ function hostBitsZero(block: Block): boolean {
 /** The eight 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted quad converted). */
 function expandIpv6(address: string): number[] {
   const [head = '', tail] = address.split('::');
-  const parse = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ipv4Groups(g) : [parseInt(g, 16)])));
+  const parse = (part: string) =>
+    part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ipv4Groups(g) : [parseInt(g, 16)]));
   const left = parse(head);
   const right = tail === undefined ? [] : parse(tail);
   return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
@@ -102,6 +103,9 @@ function inBlock(ip: string, block: Block): boolean {
 
 /** match_pattern: `*` any run of characters, `?` any one; everything else literal. */
 export function wildcardMatch(text: string, pattern: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 's').test(text);
 }

@@ -35,14 +35,28 @@ export interface KeyUse {
 }
 
 const NO_OPTIONS: KeyOptions = {
-  forcedCommand: null, certAuthority: false, principals: false, expiresAtMs: null, from: null, ptyAllowed: true, environment: [],
+  forcedCommand: null,
+  certAuthority: false,
+  principals: false,
+  expiresAtMs: null,
+  from: null,
+  ptyAllowed: true,
+  environment: [],
 };
 
 /** sshauthopt_parse's flags, in its order; each matched as a case-insensitive PREFIX of what follows, as it does. */
 const FLAGS: { name: string; negatable: boolean }[] = [
   { name: 'restrict', negatable: false },
   { name: 'cert-authority', negatable: false },
-  ...['port-forwarding', 'agent-forwarding', 'x11-forwarding', 'touch-required', 'verify-required', 'pty', 'user-rc'].map((name) => ({ name, negatable: true })),
+  ...[
+    'port-forwarding',
+    'agent-forwarding',
+    'x11-forwarding',
+    'touch-required',
+    'verify-required',
+    'pty',
+    'user-rc',
+  ].map((name) => ({ name, negatable: true })),
 ];
 const VALUED = ['command', 'principals', 'from', 'expiry-time', 'environment', 'permitopen', 'permitlisten', 'tunnel'];
 

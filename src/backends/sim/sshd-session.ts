@@ -60,8 +60,17 @@ function quiet(channel: ServerChannel): ServerChannel {
   return channel;
 }
 
-async function runOnce(channel: ServerChannel, command: string, context: CommandContext, terminal: boolean): Promise<void> {
-  const result = await runCommandLine(command, context).catch(() => ({ code: 1, stdout: Buffer.alloc(0), stderr: Buffer.from('sh: 1: internal error\n') }));
+async function runOnce(
+  channel: ServerChannel,
+  command: string,
+  context: CommandContext,
+  terminal: boolean,
+): Promise<void> {
+  const result = await runCommandLine(command, context).catch(() => ({
+    code: 1,
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.from('sh: 1: internal error\n'),
+  }));
   if (terminal) {
     const both = Buffer.concat([result.stdout, result.stderr]);
     if (both.length > 0) channel.write(toTerminal(both));
@@ -87,7 +96,10 @@ async function runShell(channel: ServerChannel, context: CommandContext, termina
   const newline = terminal ? '\r\n' : '\n';
   const forTerminal = (b: Buffer) => (terminal ? toTerminal(b) : b);
   const prompt = () => {
-    if (terminal) channel.write(`${context.user.name}@${hostname}:${context.cwd === context.user.home ? '~' : context.cwd}${context.user.uid === 0 ? '#' : '$'} `);
+    if (terminal)
+      channel.write(
+        `${context.user.name}@${hostname}:${context.cwd === context.user.home ? '~' : context.cwd}${context.user.uid === 0 ? '#' : '$'} `,
+      );
   };
   let lastCode = 0;
   let done = false;
@@ -101,7 +113,12 @@ async function runShell(channel: ServerChannel, context: CommandContext, termina
   const submit = (line: string) => {
     queue = queue.then(async () => {
       if (done) return;
-      const result = await runCommandLine(line, context, lastCode).catch(() => ({ code: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exited: false }));
+      const result = await runCommandLine(line, context, lastCode).catch(() => ({
+        code: 1,
+        stdout: Buffer.alloc(0),
+        stderr: Buffer.alloc(0),
+        exited: false,
+      }));
       lastCode = result.code;
       if (result.stdout.length > 0) channel.write(forTerminal(result.stdout));
       if (result.stderr.length > 0) (terminal ? channel : channel.stderr).write(forTerminal(result.stderr));
@@ -113,7 +130,9 @@ async function runShell(channel: ServerChannel, context: CommandContext, termina
     });
   };
 
-  channel.write(`Linux ${hostname} (keyfleet simulated instance): echo, cat, id, hostname, uname, sshd -t, systemctl reload ssh, exit${newline}`);
+  channel.write(
+    `Linux ${hostname} (keyfleet simulated instance): echo, cat, id, hostname, uname, sshd -t, systemctl reload ssh, exit${newline}`,
+  );
   prompt();
 
   let pending = '';

@@ -32,7 +32,8 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
   const handles = new Map<number, OpenFile | OpenDir>();
   let nextHandle = 1;
 
-  const guestPath = (p: string): string => (p === '' ? opts.home : path.posix.isAbsolute(p) ? p : path.posix.join(opts.home, p));
+  const guestPath = (p: string): string =>
+    p === '' ? opts.home : path.posix.isAbsolute(p) ? p : path.posix.join(opts.home, p);
   const resolve = (p: string): string => hostPath(opts.rootDir, guestPath(p));
   const handleId = (buf: Buffer): number => (buf.length === 4 ? buf.readUInt32BE(0) : -1);
   const newHandle = (entry: OpenFile | OpenDir): Buffer => {
@@ -67,21 +68,27 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
   sftp.on('READ', (reqId, handleBuf, offset, length) => {
     const file = fileOf(handleBuf);
     if (!file) return badHandle(reqId);
-    track(file, serve(reqId, async () => {
-      const buf = Buffer.alloc(Math.min(length, MAX_READ));
-      const { bytesRead } = await file.handle.read(buf, 0, buf.length, offset);
-      if (bytesRead === 0) sftp.status(reqId, STATUS_CODE.EOF, 'End of file');
-      else sftp.data(reqId, buf.subarray(0, bytesRead));
-    }));
+    track(
+      file,
+      serve(reqId, async () => {
+        const buf = Buffer.alloc(Math.min(length, MAX_READ));
+        const { bytesRead } = await file.handle.read(buf, 0, buf.length, offset);
+        if (bytesRead === 0) sftp.status(reqId, STATUS_CODE.EOF, 'End of file');
+        else sftp.data(reqId, buf.subarray(0, bytesRead));
+      }),
+    );
   });
 
   sftp.on('WRITE', (reqId, handleBuf, offset, data) => {
     const file = fileOf(handleBuf);
     if (!file) return badHandle(reqId);
-    track(file, serve(reqId, async () => {
-      await file.handle.write(data, 0, data.length, offset);
-      ok(reqId);
-    }));
+    track(
+      file,
+      serve(reqId, async () => {
+        await file.handle.write(data, 0, data.length, offset);
+        ok(reqId);
+      }),
+    );
   });
 
   sftp.on('CLOSE', (reqId, handleBuf) => {
@@ -89,7 +96,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
     const entry = handles.get(id);
     if (!entry) return badHandle(reqId);
     handles.delete(id);
-    serve(reqId, async () => {
+    void serve(reqId, async () => {
       if (entry.kind === 'file') {
         await Promise.allSettled([...entry.inflight]);
         await entry.handle.close();
@@ -103,17 +110,19 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
     if (!file) return badHandle(reqId);
     void serve(reqId, async () => sftp.attrs(reqId, attributesOf(await file.handle.stat())));
   });
-  const statPath = (reqId: number, p: string) => serve(reqId, async () => sftp.attrs(reqId, attributesOf(await fsp.stat(resolve(p)))));
+  const statPath = (reqId: number, p: string) =>
+    serve(reqId, async () => sftp.attrs(reqId, attributesOf(await fsp.stat(resolve(p)))));
   sftp.on('STAT', statPath);
   sftp.on('LSTAT', statPath);
 
   sftp.on('FSETSTAT', (reqId, handleBuf, attrs: Partial<Attributes>) => {
     const file = fileOf(handleBuf);
     if (!file) return badHandle(reqId);
-    serve(reqId, async () => {
+    void serve(reqId, async () => {
       if (typeof attrs.size === 'number') await file.handle.truncate(attrs.size);
       if (typeof attrs.mode === 'number') await file.handle.chmod(attrs.mode & 0o7777);
-      if (typeof attrs.atime === 'number' && typeof attrs.mtime === 'number') await file.handle.utimes(attrs.atime, attrs.mtime);
+      if (typeof attrs.atime === 'number' && typeof attrs.mtime === 'number')
+        await file.handle.utimes(attrs.atime, attrs.mtime);
       ok(reqId);
     });
   });
@@ -122,7 +131,8 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
       const target = resolve(p);
       if (typeof attrs.size === 'number') await fsp.truncate(target, attrs.size);
       if (typeof attrs.mode === 'number') await fsp.chmod(target, attrs.mode & 0o7777);
-      if (typeof attrs.atime === 'number' && typeof attrs.mtime === 'number') await fsp.utimes(target, attrs.atime, attrs.mtime);
+      if (typeof attrs.atime === 'number' && typeof attrs.mtime === 'number')
+        await fsp.utimes(target, attrs.atime, attrs.mtime);
       ok(reqId);
     }),
   );
@@ -137,11 +147,13 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
   sftp.on('READDIR', (reqId, handleBuf) => {
     const entry = handles.get(handleId(handleBuf));
     if (entry?.kind !== 'dir') return badHandle(reqId);
-    serve(reqId, async () => {
+    void serve(reqId, async () => {
       const batch: FileEntry[] = [];
       while (batch.length < READDIR_BATCH && entry.next < entry.names.length) {
         const name = entry.names[entry.next++]!;
-        const stat = await fsp.lstat(name === '..' ? path.dirname(entry.hostDir) : path.join(entry.hostDir, name)).catch(() => null);
+        const stat = await fsp
+          .lstat(name === '..' ? path.dirname(entry.hostDir) : path.join(entry.hostDir, name))
+          .catch(() => null);
         if (!stat) continue; // removed since OPENDIR
         const attrs = attributesOf(stat);
         batch.push({ filename: name, longname: longName(name, attrs, stat.nlink), attrs });
@@ -307,7 +319,8 @@ function advertiseExtensions(sftp: SFTPWrapper, extensions: Record<string, strin
   const internals = sftp as unknown as { _protocol?: Record<string, unknown>; outgoing?: { window: number } };
   const protocol = internals._protocol;
   const outgoing = internals.outgoing;
-  if (!protocol || typeof protocol.channelData !== 'function' || !outgoing || typeof outgoing.window !== 'number') return;
+  if (!protocol || typeof protocol.channelData !== 'function' || !outgoing || typeof outgoing.window !== 'number')
+    return;
   const original = (protocol.channelData as (id: number, data: Buffer) => void).bind(protocol);
   const plainVersion = Buffer.from([0, 0, 0, 5, 2, 0, 0, 0, 3]);
   const version = versionPacket(extensions);

@@ -10,7 +10,10 @@ import { loginKeyOf, type LoginKey } from './login-key.js';
  * Straight to the credential (no 'none' round trip, a key signs at once); the credential is read only here, after
  * the host key passed.
  */
-export function credentialLogin(username: string, credential: LiveCredential): { step: AuthStep; key: LoginKey | null } {
+export function credentialLogin(
+  username: string,
+  credential: LiveCredential,
+): { step: AuthStep; key: LoginKey | null } {
   // Parse up front (once per credential object): a malformed key fails fast and locally, before any connection.
   const key = credential.kind === 'privateKey' ? loginKeyOf(credential) : null;
   let pending: LiveCredential | null = credential;
@@ -32,6 +35,9 @@ export function scrubberFor(credential: LiveCredential): (text: string) => strin
   const secretsOf = (): string[] =>
     credential.kind === 'password'
       ? [credential.password].filter((s) => s.length >= 4)
-      : credential.privateKey.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----'));
+      : credential.privateKey
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter((l) => l.length >= 16 && !l.startsWith('-----'));
   return (text) => secretsOf().reduce((acc, secret) => acc.split(secret).join('[redacted]'), text);
 }

@@ -11,7 +11,12 @@ import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, Client a
 import { CoreError } from '../../core/errors.js';
 import { fingerprints } from '../../core/keypair/public-key.js';
 import type { HostKeyPolicy, LiveTarget } from '../../core/ports.js';
-import { acknowledgeServerNotices, coalesceWritesPerTick, declineHostKeyProofs, signKeyLoginAtOnce } from './lean-transport.js';
+import {
+  acknowledgeServerNotices,
+  coalesceWritesPerTick,
+  declineHostKeyProofs,
+  signKeyLoginAtOnce,
+} from './lean-transport.js';
 import type { LoginKey } from './login-key.js';
 
 const { Client } = ssh2;
@@ -68,13 +73,16 @@ export function dial(plan: DialPlan, progress: DialProgress = freshProgress()): 
     };
     const fail = (err: CoreError, polite: boolean) =>
       settle(() => {
-        if (polite) closeGracefully(client, sock).then(() => reject(err));
+        if (polite) void closeGracefully(client, sock).then(() => reject(err));
         else {
           sock.destroy();
           reject(err);
         }
       });
-    const deadline = setTimeout(() => fail(unreachable(target, `no SSH login within ${timeoutMs} ms (stalled while ${progress.phase})`), false), timeoutMs);
+    const deadline = setTimeout(
+      () => fail(unreachable(target, `no SSH login within ${timeoutMs} ms (stalled while ${progress.phase})`), false),
+      timeoutMs,
+    );
 
     sock.once('connect', () => (progress.phase = 'handshake'));
     client.on('ready', () =>
@@ -89,7 +97,10 @@ export function dial(plan: DialPlan, progress: DialProgress = freshProgress()): 
       fail(coreErr, coreErr.code === 'Live.CredentialRejected');
     });
     // Every connection closes in the end: the error (and its stack) is made only for one that closed too early.
-    client.on('close', () => settled || fail(unreachable(target, `the connection was closed while ${progress.phase}`), false));
+    client.on(
+      'close',
+      () => settled || fail(unreachable(target, `the connection was closed while ${progress.phase}`), false),
+    );
 
     client.connect({
       sock,
@@ -120,23 +131,42 @@ function verifyHostKey(keyBlob: Buffer, policy: HostKeyPolicy, progress: DialPro
 }
 
 function normalizeFingerprint(fp: string): string {
-  return fp.trim().replace(/^SHA256:/, '').replace(/=+$/, '');
+  return fp
+    .trim()
+    .replace(/^SHA256:/, '')
+    .replace(/=+$/, '');
 }
 
-function classifyDialError(err: Ssh2Error, progress: DialProgress, target: LiveTarget, scrub: (t: string) => string): CoreError {
+function classifyDialError(
+  err: Ssh2Error,
+  progress: DialProgress,
+  target: LiveTarget,
+  scrub: (t: string) => string,
+): CoreError {
   const where = `${target.host}:${target.port}`;
   const mismatch = progress.hostKeyMismatch;
   if (mismatch) {
-    return new CoreError('Live.HostKeyChanged', `The host key of ${where} changed: expected ${mismatch.expected}, the server presented ${mismatch.presented}. Nothing was sent; the connection was closed.`, { host: target.host, port: target.port, expected: mismatch.expected, presented: mismatch.presented });
+    return new CoreError(
+      'Live.HostKeyChanged',
+      `The host key of ${where} changed: expected ${mismatch.expected}, the server presented ${mismatch.presented}. Nothing was sent; the connection was closed.`,
+      { host: target.host, port: target.port, expected: mismatch.expected, presented: mismatch.presented },
+    );
   }
   if (err.level === 'client-authentication') {
-    return new CoreError('Live.CredentialRejected', `${where} rejected the credential for user '${target.username}'.`, { host: target.host, port: target.port });
+    return new CoreError('Live.CredentialRejected', `${where} rejected the credential for user '${target.username}'.`, {
+      host: target.host,
+      port: target.port,
+    });
   }
   if (err.level === 'client-socket') return unreachable(target, describeSocketError(err));
   if (err.level === 'client-timeout') return unreachable(target, `timed out while ${progress.phase}`);
   if (typeof err.code === 'number' && progress.phase === 'authenticating') {
     // A DISCONNECT during user auth (e.g. too many authentication failures) is the server saying no.
-    return new CoreError('Live.CredentialRejected', `${where} ended the login for user '${target.username}': ${scrub(err.message)}`, { host: target.host, port: target.port });
+    return new CoreError(
+      'Live.CredentialRejected',
+      `${where} ended the login for user '${target.username}': ${scrub(err.message)}`,
+      { host: target.host, port: target.port },
+    );
   }
   return unreachable(target, `SSH failed while ${progress.phase}: ${scrub(err.message)}`);
 }
@@ -157,7 +187,10 @@ function describeSocketError(err: Ssh2Error): string {
 }
 
 export function unreachable(target: LiveTarget, reason: string): CoreError {
-  return new CoreError('Live.Unreachable', `Cannot reach ${target.host}:${target.port} over SSH: ${reason}.`, { host: target.host, port: target.port });
+  return new CoreError('Live.Unreachable', `Cannot reach ${target.host}:${target.port} over SSH: ${reason}.`, {
+    host: target.host,
+    port: target.port,
+  });
 }
 
 /** DISCONNECT + FIN, then wait for the server to close its side; destroy if it does not in time. */

@@ -80,7 +80,13 @@ interface ProtocolInternals {
   _packetRW?: { write: { allocStart: number; alloc(length: number): Buffer; finalize(packet: Buffer): Buffer } };
 }
 type SignDone = (signature: Buffer) => void;
-type AuthPK = (this: ProtocolInternals, username: string, pubKey: ParsedKey, keyAlgo?: string | ((data: Buffer, done: SignDone) => void), cbSign?: (data: Buffer, done: SignDone) => void) => void;
+type AuthPK = (
+  this: ProtocolInternals,
+  username: string,
+  pubKey: ParsedKey,
+  keyAlgo?: string | ((data: Buffer, done: SignDone) => void),
+  cbSign?: (data: Buffer, done: SignDone) => void,
+) => void;
 
 const protocolOf = (client: Ssh2Client) => (client as unknown as { _protocol?: ProtocolInternals })._protocol;
 
@@ -114,12 +120,21 @@ export function acknowledgeServerNotices(client: Ssh2Client, sock: net.Socket): 
   const proto = protocolOf(client);
   const handlers = proto?._handlers;
   const writerNow = proto?._packetRW?.write;
-  if (!proto || !handlers || typeof writerNow?.alloc !== 'function' || typeof writerNow.finalize !== 'function') return false;
+  if (!proto || !handlers || typeof writerNow?.alloc !== 'function' || typeof writerNow.finalize !== 'function')
+    return false;
   let sentThisTick = false;
   const acknowledge = () => {
     // The writer is replaced at every key exchange: look it up now.
     const writer = proto._packetRW?.write;
-    if (sentThisTick || sock.writableEnded || sock.destroyed || proto._kexinit !== undefined || !proto._cipher || !writer) return;
+    if (
+      sentThisTick ||
+      sock.writableEnded ||
+      sock.destroyed ||
+      proto._kexinit !== undefined ||
+      !proto._cipher ||
+      !writer
+    )
+      return;
     sentThisTick = true;
     process.nextTick(() => (sentThisTick = false));
     const start = writer.allocStart;
@@ -151,7 +166,8 @@ export function signKeyLoginAtOnce(client: Ssh2Client, key: LoginKey): boolean {
   const ours = key.parsed.getPublicSSH();
   proto.authPK = function (this: ProtocolInternals, username, pubKey, keyAlgo, cbSign) {
     const query = cbSign === undefined && typeof keyAlgo !== 'function';
-    if (!query || !(pubKey === key.parsed || pubKey.getPublicSSH?.().equals(ours))) return authPK.call(this, username, pubKey, keyAlgo, cbSign);
+    if (!query || !(pubKey === key.parsed || pubKey.getPublicSSH?.().equals(ours)))
+      return authPK.call(this, username, pubKey, keyAlgo, cbSign);
     return authPK.call(this, username, pubKey, keyAlgo, (data, done) => {
       const signature = key.sign(data, typeof keyAlgo === 'string' ? keyAlgo : key.parsed.type);
       // Nothing has been sent yet: a key that cannot sign takes ssh2's own path (query, then its signing error).
@@ -172,7 +188,12 @@ interface ClientInternals {
   };
 }
 /** ssh2's SFTP channel before it is started: the parts its own client.sftp() uses. */
-type UnstartedSftp = SFTPWrapper & { outgoing: { id: number }; subtype?: string; _callbacks: Array<(failed: boolean) => void>; _init(): void };
+type UnstartedSftp = SFTPWrapper & {
+  outgoing: { id: number };
+  subtype?: string;
+  _callbacks: Array<(failed: boolean) => void>;
+  _init(): void;
+};
 /** What ssh2 itself offers a session channel (lib/Channel.js). */
 const SESSION_WINDOW = 2 * 1024 * 1024;
 const SESSION_PACKET_SIZE = 32 * 1024;
@@ -197,14 +218,24 @@ export interface SftpStart {
  */
 export function openSftpAtOnce(client: Ssh2Client): Promise<SftpStart> | null {
   const { _chanMgr: channels, _protocol: proto } = client as unknown as ClientInternals;
-  if (!channels || typeof channels.add !== 'function' || !proto || typeof proto.session !== 'function' || typeof proto.subsystem !== 'function') return null;
+  if (
+    !channels ||
+    typeof channels.add !== 'function' ||
+    !proto ||
+    typeof proto.session !== 'function' ||
+    typeof proto.subsystem !== 'function'
+  )
+    return null;
   if (!OPENSSH.test(proto._remoteIdentRaw ?? '')) return null;
   return new Promise<SftpStart>((resolve, reject) => {
     // ssh2 makes an SFTP object (not a plain channel) for an open request whose callback is typed 'sftp'.
-    const onOpen = Object.assign((err: Error | undefined, channel: UnstartedSftp) => {
-      if (err) return reject(err);
-      resolve(startSubsystem(channel, proto));
-    }, { type: 'sftp' });
+    const onOpen = Object.assign(
+      (err: Error | undefined, channel: UnstartedSftp) => {
+        if (err) return reject(err);
+        resolve(startSubsystem(channel, proto));
+      },
+      { type: 'sftp' },
+    );
     const local = channels.add(onOpen);
     if (local === -1) return reject(new Error('no free SSH channel'));
     proto.session!(local, SESSION_WINDOW, SESSION_PACKET_SIZE);
@@ -223,8 +254,18 @@ function startSubsystem(sftp: UnstartedSftp, proto: NonNullable<ClientInternals[
   // An SFTP protocol error later on is reported to the request it concerns; without a listener it would throw.
   sftp.on('error', fail);
   sftp.once('ready', () => (started = true));
-  const ended = (code?: number | null) => fail(new Error(typeof code === 'number' ? `the subsystem exited with code ${code} before it started` : 'the SFTP session ended before it started'));
-  sftp.once('exit', ended).once('end', () => ended()).once('close', () => ended());
+  const ended = (code?: number | null) =>
+    fail(
+      new Error(
+        typeof code === 'number'
+          ? `the subsystem exited with code ${code} before it started`
+          : 'the SFTP session ended before it started',
+      ),
+    );
+  sftp
+    .once('exit', ended)
+    .once('end', () => ended())
+    .once('close', () => ended());
   sftp._callbacks.push((refused) => {
     if (refused) fail(new Error('the server refused the sftp subsystem'));
     else sftp.subtype = 'subsystem';

@@ -35,7 +35,11 @@ export function loginKeyOf(credential: { readonly privateKey: string }): LoginKe
 function decodeLoginKey(text: string): LoginKey {
   const parsed = firstKey(ssh2.utils.parseKey(text));
   // ssh2's parse messages never quote the key, but keep ours free of anything derived from it anyway.
-  if (!parsed || !parsed.isPrivateKey()) throw new CoreError('PrivateKey.Malformed', 'The private key could not be read (unsupported format, or encrypted with a passphrase).');
+  if (!parsed || !parsed.isPrivateKey())
+    throw new CoreError(
+      'PrivateKey.Malformed',
+      'The private key could not be read (unsupported format, or encrypted with a passphrase).',
+    );
   let keyObject: KeyObject | null = null;
   return {
     parsed,

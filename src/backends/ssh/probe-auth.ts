@@ -54,7 +54,12 @@ class QueryOnlyAgent extends BaseAgent<ParsedKey> {
     cb(undefined, [this.key]);
   }
 
-  sign(_pubKey: ParsedKey, _data: Buffer, optionsOrCb: SigningRequestOptions | SignCallback, maybeCb?: SignCallback): void {
+  sign(
+    _pubKey: ParsedKey,
+    _data: Buffer,
+    optionsOrCb: SigningRequestOptions | SignCallback,
+    maybeCb?: SignCallback,
+  ): void {
     this.onPkOk();
     const cb = typeof optionsOrCb === 'function' ? optionsOrCb : maybeCb;
     cb?.(new Error('keyfleet probe: query only, no signature'));
@@ -63,6 +68,7 @@ class QueryOnlyAgent extends BaseAgent<ParsedKey> {
 
 export function parsePublicKey(line: string): ParsedKey {
   const parsed = firstKey(utils.parseKey(line.trim()));
-  if (!parsed || parsed.isPrivateKey()) throw new CoreError('PublicKey.Malformed', 'The public key to probe is not a valid OpenSSH public key line.');
+  if (!parsed || parsed.isPrivateKey())
+    throw new CoreError('PublicKey.Malformed', 'The public key to probe is not a valid OpenSSH public key line.');
   return parsed;
 }

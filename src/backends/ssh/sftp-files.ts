@@ -41,7 +41,10 @@ export async function readWholeFile(sftp: SFTPWrapper, path: string): Promise<Re
     throw err;
   }
   try {
-    const [stats, first] = await Promise.all([sftpCall<Stats>((cb) => sftp.fstat(handle, cb)), readChunk(sftp, handle, 0, FIRST_READ_BYTES)]);
+    const [stats, first] = await Promise.all([
+      sftpCall<Stats>((cb) => sftp.fstat(handle, cb)),
+      readChunk(sftp, handle, 0, FIRST_READ_BYTES),
+    ]);
     if (!stats.isFile()) throw new Error('not a regular file');
     const chunks = [first];
     let total = first.length;
@@ -52,7 +55,12 @@ export async function readWholeFile(sftp: SFTPWrapper, path: string): Promise<Re
       chunks.push(last);
       total += last.length;
     }
-    return { content: Buffer.concat(chunks).toString('utf8'), mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid };
+    return {
+      content: Buffer.concat(chunks).toString('utf8'),
+      mode: stats.mode & 0o7777,
+      uid: stats.uid,
+      gid: stats.gid,
+    };
   } finally {
     sftp.close(handle, () => undefined);
   }
@@ -61,7 +69,9 @@ export async function readWholeFile(sftp: SFTPWrapper, path: string): Promise<Re
 function readChunk(sftp: SFTPWrapper, handle: Buffer, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);
   return new Promise((resolve, reject) => {
-    sftp.read(handle, buf, 0, length, position, (err, bytesRead) => (err ? reject(err) : resolve(buf.subarray(0, bytesRead))));
+    sftp.read(handle, buf, 0, length, position, (err, bytesRead) =>
+      err ? reject(err) : resolve(buf.subarray(0, bytesRead)),
+    );
   });
 }
 
@@ -75,7 +85,10 @@ export interface OpenTemp {
  * sets the real mode); then the read's [fstat ‖ read]. A temp that cannot be opened (no directory yet, no right)
  * is not an error here: the write opens one itself, after the caller has made the directory.
  */
-export async function readWithTempBeside(sftp: SFTPWrapper, path: string): Promise<{ current: RemoteFile | null; directory: RemoteDir | null; temp: OpenTemp | null }> {
+export async function readWithTempBeside(
+  sftp: SFTPWrapper,
+  path: string,
+): Promise<{ current: RemoteFile | null; directory: RemoteDir | null; temp: OpenTemp | null }> {
   const tempPath = tempSiblingOf(path);
   const [current, directory, temp] = await Promise.allSettled([
     readWholeFile(sftp, path),
@@ -86,14 +99,21 @@ export async function readWithTempBeside(sftp: SFTPWrapper, path: string): Promi
         throw err;
       },
     ),
-    sftpCall<Buffer>((cb) => sftp.open(tempPath, 'wx', { mode: 0o600 }, cb)).then((handle) => ({ path: tempPath, handle }), () => null),
+    sftpCall<Buffer>((cb) => sftp.open(tempPath, 'wx', { mode: 0o600 }, cb)).then(
+      (handle) => ({ path: tempPath, handle }),
+      () => null,
+    ),
   ]);
   const failed = [current, directory].find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     if (temp.status === 'fulfilled' && temp.value) await removeTemp(sftp, temp.value, true);
     throw failed.reason;
   }
-  return { current: (current as PromiseFulfilledResult<RemoteFile | null>).value, directory: (directory as PromiseFulfilledResult<RemoteDir | null>).value, temp: (temp as PromiseFulfilledResult<OpenTemp | null>).value };
+  return {
+    current: (current as PromiseFulfilledResult<RemoteFile | null>).value,
+    directory: (directory as PromiseFulfilledResult<RemoteDir | null>).value,
+    temp: (temp as PromiseFulfilledResult<OpenTemp | null>).value,
+  };
 }
 
 /** Best effort, but awaited: the caller is told of a failure only once the temp file is gone. */
@@ -106,25 +126,43 @@ export async function removeTemp(sftp: SFTPWrapper, temp: OpenTemp, open: boolea
  * A new temp file in the same directory (O_EXCL) → [write ‖ fsetstat ‖ fsync] → close → rename over the target.
  * The target is replaced whole or not at all; on any failure the temp file is removed.
  */
-export async function writeViaTempAndRename(sftp: SFTPWrapper, path: string, data: Buffer, attrs: FileAttrs): Promise<void> {
+export async function writeViaTempAndRename(
+  sftp: SFTPWrapper,
+  path: string,
+  data: Buffer,
+  attrs: FileAttrs,
+): Promise<void> {
   const tempPath = tempSiblingOf(path);
   const handle = await sftpCall<Buffer>((cb) => sftp.open(tempPath, 'wx', { mode: attrs.mode & 0o7777 }, cb));
   await fillTempAndRename(sftp, { path: tempPath, handle }, path, data, attrs);
 }
 
-export async function fillTempAndRename(sftp: SFTPWrapper, temp: OpenTemp, path: string, data: Buffer, attrs: FileAttrs): Promise<void> {
+export async function fillTempAndRename(
+  sftp: SFTPWrapper,
+  temp: OpenTemp,
+  path: string,
+  data: Buffer,
+  attrs: FileAttrs,
+): Promise<void> {
   const { path: tempPath, handle } = temp;
   let open = true;
   try {
     const wanted = await withOwnerFilled(sftp, handle, attrs);
     // allSettled, not all: every request in flight must be answered before the temp file is cleaned up, or a late
     // write could land after the unlink.
-    const settled = await Promise.allSettled([writeAll(sftp, handle, data), sftpCall<void>((cb) => sftp.fsetstat(handle, wanted, cb)), fsyncIfOffered(sftp, handle)]);
+    const settled = await Promise.allSettled([
+      writeAll(sftp, handle, data),
+      sftpCall<void>((cb) => sftp.fsetstat(handle, wanted, cb)),
+      fsyncIfOffered(sftp, handle),
+    ]);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     open = false;
     // Pipelined: the server answers in order, so the rename is handled after the close (one round trip less).
-    const [closed, renamed] = await Promise.allSettled([sftpCall<void>((cb) => sftp.close(handle, cb)), renameOver(sftp, tempPath, path)]);
+    const [closed, renamed] = await Promise.allSettled([
+      sftpCall<void>((cb) => sftp.close(handle, cb)),
+      renameOver(sftp, tempPath, path),
+    ]);
     if (closed.status === 'rejected') throw closed.reason;
     if (renamed.status === 'rejected') throw renamed.reason;
   } catch (err) {
@@ -140,7 +178,11 @@ function tempSiblingOf(path: string): string {
 }
 
 /** SFTP sets owner as a uid+gid pair; if only one was asked for, the other stays as it is. */
-async function withOwnerFilled(sftp: SFTPWrapper, handle: Buffer, attrs: FileAttrs): Promise<{ mode: number; uid?: number; gid?: number }> {
+async function withOwnerFilled(
+  sftp: SFTPWrapper,
+  handle: Buffer,
+  attrs: FileAttrs,
+): Promise<{ mode: number; uid?: number; gid?: number }> {
   const mode = attrs.mode & 0o7777;
   if (attrs.uid === undefined && attrs.gid === undefined) return { mode };
   if (attrs.uid !== undefined && attrs.gid !== undefined) return { mode, uid: attrs.uid, gid: attrs.gid };
@@ -178,7 +220,10 @@ function callExtension(start: (cb: (err: Error | null | undefined) => void) => v
 }
 
 async function renameAroundExisting(sftp: SFTPWrapper, from: string, to: string): Promise<void> {
-  const direct = await sftpCall<void>((cb) => sftp.rename(from, to, cb)).then(() => true, () => false);
+  const direct = await sftpCall<void>((cb) => sftp.rename(from, to, cb)).then(
+    () => true,
+    () => false,
+  );
   if (direct) return;
   const aside = `${to}.keyfleet-old-${randomBytes(4).toString('hex')}`;
   await sftpCall<void>((cb) => sftp.rename(to, aside, cb));
@@ -195,7 +240,10 @@ async function renameAroundExisting(sftp: SFTPWrapper, from: string, to: string)
 export async function ensureDirectory(sftp: SFTPWrapper, path: string, attrs: FileAttrs): Promise<void> {
   const mode = attrs.mode & 0o7777;
   const [mkdirErr, stats] = await Promise.all([
-    sftpCall<void>((cb) => sftp.mkdir(path, { mode }, cb)).then(() => null, (err: Error) => err),
+    sftpCall<void>((cb) => sftp.mkdir(path, { mode }, cb)).then(
+      () => null,
+      (err: Error) => err,
+    ),
     sftpCall<Stats>((cb) => sftp.stat(path, cb)).catch((err: Error) => err),
   ]);
   if (stats instanceof Error) throw mkdirErr ?? stats;

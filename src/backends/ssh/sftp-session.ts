@@ -12,7 +12,19 @@ import { closeGracefully, unreachable, type Ssh2Error } from './dial.js';
 import { openSftpAtOnce, type SftpStart } from './lean-transport.js';
 import { runCommand } from './remote-command.js';
 import type { ExecResult, FileAttrs } from './session-types.js';
-import { describeSftpError, ensureDirectory, fillTempAndRename, readWholeFile, readWithTempBeside, removeTemp, sftpCall, sftpPath, SFTP_NO_SUCH_FILE, writeViaTempAndRename, type SftpError } from './sftp-files.js';
+import {
+  describeSftpError,
+  ensureDirectory,
+  fillTempAndRename,
+  readWholeFile,
+  readWithTempBeside,
+  removeTemp,
+  sftpCall,
+  sftpPath,
+  SFTP_NO_SUCH_FILE,
+  writeViaTempAndRename,
+  type SftpError,
+} from './sftp-files.js';
 
 export class SftpSession implements LiveSession {
   private sftpChannel: Promise<SftpStart> | null = null;
@@ -51,7 +63,9 @@ export class SftpSession implements LiveSession {
           this.sftpOp('write', path, (sftp) => {
             const t = settle();
             const data = Buffer.from(content, 'utf8');
-            return t ? fillTempAndRename(sftp, t, sftpPath(path), data, attrs) : writeViaTempAndRename(sftp, sftpPath(path), data, attrs);
+            return t
+              ? fillTempAndRename(sftp, t, sftpPath(path), data, attrs)
+              : writeViaTempAndRename(sftp, sftpPath(path), data, attrs);
           }),
         discard: async () => {
           const t = settle();
@@ -62,7 +76,9 @@ export class SftpSession implements LiveSession {
   }
 
   writeFileAtomic(path: string, content: string, attrs: FileAttrs): Promise<void> {
-    return this.sftpOp('write', path, (sftp) => writeViaTempAndRename(sftp, sftpPath(path), Buffer.from(content, 'utf8'), attrs));
+    return this.sftpOp('write', path, (sftp) =>
+      writeViaTempAndRename(sftp, sftpPath(path), Buffer.from(content, 'utf8'), attrs),
+    );
   }
 
   ensureDir(path: string, attrs: FileAttrs): Promise<void> {
@@ -82,7 +98,15 @@ export class SftpSession implements LiveSession {
     const run = runCommand(this.client, command, stdin).catch((err: Error) => {
       throw this.remoteFailure(`running a command failed: ${err.message}`);
     });
-    return this.bounded(run, () => new CoreError('Live.RemoteError', `${this.where()}: the command did not finish within ${this.opTimeoutMs} ms; the session was closed.`, this.details()));
+    return this.bounded(
+      run,
+      () =>
+        new CoreError(
+          'Live.RemoteError',
+          `${this.where()}: the command did not finish within ${this.opTimeoutMs} ms; the session was closed.`,
+          this.details(),
+        ),
+    );
   }
 
   close(): void {
@@ -114,7 +138,12 @@ export class SftpSession implements LiveSession {
       if (isCoreError(err)) throw err;
       throw this.remoteFailure(`${op} '${path}' failed: ${describeSftpError(err)}`);
     });
-    return this.bounded(run, () => unreachable(this.target, `no answer to SFTP ${op} '${path}' within ${this.opTimeoutMs} ms; the session was closed`));
+    return this.bounded(run, () =>
+      unreachable(
+        this.target,
+        `no answer to SFTP ${op} '${path}' within ${this.opTimeoutMs} ms; the session was closed`,
+      ),
+    );
   }
 
   /** One SFTP channel per session, opened on first use (with OpenSSH, started in the first requests' flight). */

@@ -37,25 +37,54 @@ export type SshOptions = NonNullable<Parameters<LiveAccess['openSession']>[3]> &
 /** Bounds connect + handshake + login unless the caller's `timeoutMs` says otherwise. */
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-export async function openSession(target: LiveTarget, credential: LiveCredential, hostKey: HostKeyPolicy, opts: SshOptions = {}): Promise<LiveSession> {
+export async function openSession(
+  target: LiveTarget,
+  credential: LiveCredential,
+  hostKey: HostKeyPolicy,
+  opts: SshOptions = {},
+): Promise<LiveSession> {
   const scrub = scrubberFor(credential);
   const login = credentialLogin(target.username, credential);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const { client, sock, hostKeySha256 } = await dial({ target, hostKey, timeoutMs, authHandler: login.step, signAtOnce: login.key, forSession: true, scrub });
+  const { client, sock, hostKeySha256 } = await dial({
+    target,
+    hostKey,
+    timeoutMs,
+    authHandler: login.step,
+    signAtOnce: login.key,
+    forSession: true,
+    scrub,
+  });
   const session = new SftpSession(client, sock, target, hostKeySha256, opts.opTimeoutMs ?? timeoutMs, scrub);
   return opts.sudo ? new SudoSession(session) : session;
 }
 
-export async function tryLogin(target: LiveTarget, credential: LiveCredential, hostKey: HostKeyPolicy, opts: SshOptions = {}): Promise<{ ok: boolean; hostKeySha256: string }> {
+export async function tryLogin(
+  target: LiveTarget,
+  credential: LiveCredential,
+  hostKey: HostKeyPolicy,
+  opts: SshOptions = {},
+): Promise<{ ok: boolean; hostKeySha256: string }> {
   const scrub = scrubberFor(credential);
   const login = credentialLogin(target.username, credential);
   const seen = freshProgress();
   try {
-    const { client, sock, hostKeySha256 } = await dial({ target, hostKey, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, authHandler: login.step, signAtOnce: login.key, scrub }, seen);
+    const { client, sock, hostKeySha256 } = await dial(
+      {
+        target,
+        hostKey,
+        timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        authHandler: login.step,
+        signAtOnce: login.key,
+        scrub,
+      },
+      seen,
+    );
     await closeGracefully(client, sock);
     return { ok: true, hostKeySha256 };
   } catch (err) {
-    if (isCoreError(err) && err.code === 'Live.CredentialRejected' && seen.hostKeySha256) return { ok: false, hostKeySha256: seen.hostKeySha256 };
+    if (isCoreError(err) && err.code === 'Live.CredentialRejected' && seen.hostKeySha256)
+      return { ok: false, hostKeySha256: seen.hostKeySha256 };
     throw err;
   }
 }
@@ -68,19 +97,28 @@ export async function tryLogin(target: LiveTarget, credential: LiveCredential, h
  * Costs one connection: TCP + key exchange + 2 auth round trips (RSA keys: one more per refused signature
  * algorithm) + close.
  */
-export async function probeLogin(target: LiveTarget, hostKey: HostKeyPolicy, publicKeyLine: string | null, opts: SshOptions = {}): Promise<{ keyAccepted: boolean | null; methods: string[]; hostKeySha256: string }> {
+export async function probeLogin(
+  target: LiveTarget,
+  hostKey: HostKeyPolicy,
+  publicKeyLine: string | null,
+  opts: SshOptions = {},
+): Promise<{ keyAccepted: boolean | null; methods: string[]; hostKeySha256: string }> {
   const publicKey = publicKeyLine === null ? null : parsePublicKey(publicKeyLine);
   const answer: ProbeAnswer = { methods: [], keyAccepted: publicKey ? false : null, complete: false };
   const seen = freshProgress();
   const authHandler = probeAuth(target.username, publicKey, answer);
   try {
-    const { client, sock } = await dial({ target, hostKey, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, authHandler, scrub: (t) => t }, seen);
+    const { client, sock } = await dial(
+      { target, hostKey, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, authHandler, scrub: (t) => t },
+      seen,
+    );
     // The server let us in with 'none': no key is needed at all.
     await closeGracefully(client, sock);
     answer.methods = ['none'];
   } catch (err) {
     // Our own "no more methods" ends every probe; anything else (a server that hung up mid-way) is no answer.
-    if (!(isCoreError(err) && err.code === 'Live.CredentialRejected' && answer.complete && seen.hostKeySha256)) throw err;
+    if (!(isCoreError(err) && err.code === 'Live.CredentialRejected' && answer.complete && seen.hostKeySha256))
+      throw err;
   }
   return { keyAccepted: answer.keyAccepted, methods: answer.methods, hostKeySha256: seen.hostKeySha256 ?? '' };
 }

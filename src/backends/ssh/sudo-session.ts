@@ -14,7 +14,8 @@ import type { ExecResult, FileAttrs, RemoteDir } from './session-types.js';
 
 const NO_FILE = 'KEYFLEET-NO-FILE';
 /** sudo's own refusals (not a failing command's output, nor a harmless warning such as an unresolvable host name). */
-const REFUSED = /^(sudo: .*(password is required|terminal is required|not in the sudoers|is not allowed|may not run)|.*sudo: (command )?not found)/m;
+const REFUSED =
+  /^(sudo: .*(password is required|terminal is required|not in the sudoers|is not allowed|may not run)|.*sudo: (command )?not found)/m;
 
 /** One POSIX shell word. */
 export function shellQuote(text: string): string {
@@ -99,10 +100,16 @@ export class SudoSession implements LiveSession {
   }
 
   private async script(op: string, path: string, script: string, args: string[], stdin?: string): Promise<ExecResult> {
-    const r = await this.inner.exec(`sudo -n -- sh -c ${shellQuote(script)} keyfleet ${args.map(shellQuote).join(' ')}`, stdin);
+    const r = await this.inner.exec(
+      `sudo -n -- sh -c ${shellQuote(script)} keyfleet ${args.map(shellQuote).join(' ')}`,
+      stdin,
+    );
     if (r.code === 0) return r;
     if (REFUSED.test(r.stderr)) throw sudoRefused(r.stderr);
-    throw new CoreError('Live.RemoteError', `${op} '${path}' through sudo failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`);
+    throw new CoreError(
+      'Live.RemoteError',
+      `${op} '${path}' through sudo failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`,
+    );
   }
 }
 
@@ -119,7 +126,11 @@ function parseStat(line: string): RemoteDir {
 }
 
 function absolute(path: string): string {
-  if (!path.startsWith('/')) throw new CoreError('Internal', `Through sudo every path must be absolute ('${path}' is not): '~' would be root's home.`);
+  if (!path.startsWith('/'))
+    throw new CoreError(
+      'Internal',
+      `Through sudo every path must be absolute ('${path}' is not): '~' would be root's home.`,
+    );
   return path;
 }
 
@@ -130,5 +141,8 @@ function owner(attrs: FileAttrs): string {
 
 function sudoRefused(stderr: string): CoreError {
   const line = stderr.split('\n').find((l) => REFUSED.test(l)) ?? stderr.trim();
-  return new CoreError('Live.RemoteError', `sudo refused to run keyfleet's command (${line.trim().slice(0, 200)}); the management user needs passwordless sudo (NOPASSWD) for this host's 'sudo' setting.`);
+  return new CoreError(
+    'Live.RemoteError',
+    `sudo refused to run keyfleet's command (${line.trim().slice(0, 200)}); the management user needs passwordless sudo (NOPASSWD) for this host's 'sudo' setting.`,
+  );
 }

@@ -40,7 +40,11 @@ interface ResultView {
 }
 
 function describeKey(k: KeyLineView): string {
-  const who = k.managementKey ? "keyfleet's management key" : k.keyPairName ? `key pair ${k.keyPairName}` : k.comment || 'unknown key';
+  const who = k.managementKey
+    ? "keyfleet's management key"
+    : k.keyPairName
+      ? `key pair ${k.keyPairName}`
+      : k.comment || 'unknown key';
   return `${k.fingerprintSha256} ${k.keyType} (${who}${k.location === 'block' ? ', in keyfleet block' : ''})`;
 }
 
@@ -53,7 +57,13 @@ function detail(r: ResultView): string {
 function printResults(results: ResultView[]): void {
   printTable(
     ['Host', 'Status', 'Findings', 'Unmanaged keys', 'Detail'],
-    results.map((r) => [`${r.name} (${r.instanceId})\n${r.address}:${r.sshPort}`, r.status, r.findings.length, r.unmanagedKeys.map(describeKey).join('\n'), detail(r)]),
+    results.map((r) => [
+      `${r.name} (${r.instanceId})\n${r.address}:${r.sshPort}`,
+      r.status,
+      r.findings.length,
+      r.unmanagedKeys.map(describeKey).join('\n'),
+      detail(r),
+    ]),
     summary(results),
   );
 }
@@ -78,42 +88,70 @@ async function waitForTask(c: KeyfleetClient, id: string): Promise<any> {
 }
 
 export function fillDriftCommands(drift: Command, ctx: Ctx): void {
-  drift.command('scan [instanceIds...]')
-    .description('read registered hosts (all in the region, or those given) with their management keys and report drift and every key keyfleet did not write; changes nothing')
+  drift
+    .command('scan [instanceIds...]')
+    .description(
+      'read registered hosts (all in the region, or those given) with their management keys and report drift and every key keyfleet did not write; changes nothing',
+    )
     .addHelpText('after', SCAN_EXIT_CODES)
-    .action(withClient(ctx, async (c, g, ids: string[]) => {
-      const body = ids.length > 0 ? { instanceIds: ids } : {};
-      const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/drift-scans`, body);
-      if (g.json) printJson(r);
-      else printResults(r.results);
-      process.exitCode = scanExitCode(r.results);
-    }));
+    .action(
+      withClient(ctx, async (c, g, ids: string[]) => {
+        const body = ids.length > 0 ? { instanceIds: ids } : {};
+        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/drift-scans`, body);
+        if (g.json) printJson(r);
+        else printResults(r.results);
+        process.exitCode = scanExitCode(r.results);
+      }),
+    );
 
-  drift.command('repair <instanceIds...>')
-    .description("scan the hosts given and restore keyfleet's block and sshd drop-in on drifted ones with a live bind (or unbind) task; hand-added lines are kept")
+  drift
+    .command('repair <instanceIds...>')
+    .description(
+      "scan the hosts given and restore keyfleet's block and sshd drop-in on drifted ones with a live bind (or unbind) task; hand-added lines are kept",
+    )
     .option('--wait', 'wait for the tasks and show per-host results')
-    .addHelpText('after', '\nExit codes: 0 repaired or nothing to repair · 1 error · 3 a repair task finished with failed hosts · 4 server unreachable')
-    .action(withClient(ctx, async (c, g, ids: string[], o: { wait?: boolean }) => {
-      const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/drift-repairs`, { instanceIds: ids });
-      let tasks = r.tasks;
-      const items: any[] = [];
-      if (o.wait) {
-        tasks = [];
-        for (const t of r.tasks) {
-          const done = await waitForTask(c, t.id);
-          tasks.push(done);
-          items.push(...(await c.request('GET', `/api/v1/tasks/${enc(t.id)}/items?limit=10000`)).items);
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 repaired or nothing to repair · 1 error · 3 a repair task finished with failed hosts · 4 server unreachable',
+    )
+    .action(
+      withClient(ctx, async (c, g, ids: string[], o: { wait?: boolean }) => {
+        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/drift-repairs`, { instanceIds: ids });
+        let tasks = r.tasks;
+        const items: any[] = [];
+        if (o.wait) {
+          tasks = [];
+          for (const t of r.tasks) {
+            const done = await waitForTask(c, t.id);
+            tasks.push(done);
+            items.push(...(await c.request('GET', `/api/v1/tasks/${enc(t.id)}/items?limit=10000`)).items);
+          }
         }
-      }
-      if (g.json) printJson({ tasks, results: r.results, ...(o.wait ? { items } : {}) });
-      else {
-        const repairing = new Set(r.results.filter((x: ResultView) => x.status === 'drifted').map((x: ResultView) => x.instanceId));
-        const notRepaired = r.results.filter((x: ResultView) => !repairing.has(x.instanceId));
-        if (tasks.length === 0) process.stdout.write('Nothing to repair.\n');
-        for (const t of tasks) process.stdout.write(`task ${t.id}: ${t.kind} ${t.keyPairName ?? ''} on ${t.total} host(s): ${t.status}\n`);
-        if (items.length > 0) printTable(['Instance', 'Result', 'Detail'], items.map((i) => [i.instanceId, i.status, i.errorCode ? `${i.errorCode}: ${i.errorMessage}` : i.note]));
-        if (notRepaired.length > 0) printTable(['Not repaired', 'Status', 'Why'], notRepaired.map((x: ResultView) => [`${x.name} (${x.instanceId})`, x.status, x.status === 'in-sync' ? 'already in sync' : detail(x)]));
-      }
-      if (tasks.some((t: any) => t.failed > 0)) process.exitCode = EXIT.partial;
-    }));
+        if (g.json) printJson({ tasks, results: r.results, ...(o.wait ? { items } : {}) });
+        else {
+          const repairing = new Set(
+            r.results.filter((x: ResultView) => x.status === 'drifted').map((x: ResultView) => x.instanceId),
+          );
+          const notRepaired = r.results.filter((x: ResultView) => !repairing.has(x.instanceId));
+          if (tasks.length === 0) process.stdout.write('Nothing to repair.\n');
+          for (const t of tasks)
+            process.stdout.write(`task ${t.id}: ${t.kind} ${t.keyPairName ?? ''} on ${t.total} host(s): ${t.status}\n`);
+          if (items.length > 0)
+            printTable(
+              ['Instance', 'Result', 'Detail'],
+              items.map((i) => [i.instanceId, i.status, i.errorCode ? `${i.errorCode}: ${i.errorMessage}` : i.note]),
+            );
+          if (notRepaired.length > 0)
+            printTable(
+              ['Not repaired', 'Status', 'Why'],
+              notRepaired.map((x: ResultView) => [
+                `${x.name} (${x.instanceId})`,
+                x.status,
+                x.status === 'in-sync' ? 'already in sync' : detail(x),
+              ]),
+            );
+        }
+        if (tasks.some((t: any) => t.failed > 0)) process.exitCode = EXIT.partial;
+      }),
+    );
 }

@@ -46,7 +46,10 @@ function withHostOptions(cmd: Command): Command {
     .option('--reload-command <cmd>', 'how sshd is reloaded (default: systemctl reload ssh)')
     .option('--validate-command <cmd>', 'how sshd config is checked before a reload (default: sshd -t)')
     .option('--sudo', 'the management user is not root: run file operations and commands through sudo -n')
-    .option('--password-login <managed|unmanaged>', "managed (default): binding turns sshd password login off, unbinding on; unmanaged: keyfleet never touches sshd");
+    .option(
+      '--password-login <managed|unmanaged>',
+      'managed (default): binding turns sshd password login off, unbinding on; unmanaged: keyfleet never touches sshd',
+    );
 }
 
 async function register(c: KeyfleetClient, region: string, body: Record<string, unknown>): Promise<any> {
@@ -55,20 +58,63 @@ async function register(c: KeyfleetClient, region: string, body: Record<string, 
 
 export function fillHostCommands(hosts: Command, ctx: Ctx): void {
   // `--login-user`, not `--user`: the global `--user` already names the keyfleet user to sign in as.
-  withHostOptions(hosts.command('add <name>').description('register a host; without --host-key the key seen now is pinned and shown')
-    .requiredOption('--address <address>', 'host name or IP').option('--port <n>', 'SSH port', '22').requiredOption('--login-user <user>', 'user whose authorized_keys keyfleet manages')
-    .option('--home-dir <path>', "login user's home (default /root or /home/<user>)").option('--host-key <SHA256:…>', 'host key fingerprint given up front'))
-    .action(withClient(ctx, async (c, g, name: string, o: HostOptions & { address: string; port: string; loginUser: string }) => {
-      const body = { name, address: o.address, port: Number(o.port), loginUser: o.loginUser, ...sharedBody(o), ...(o.hostKey ? { hostKeySha256: o.hostKey } : {}), ...(o.homeDir ? { homeDir: o.homeDir } : {}) };
-      const r = await register(c, g.region, body);
-      if (g.json) return printJson(r);
-      printFields({ ID: r.instance.id, Name: r.instance.name, SSH: `${r.instance.loginUser}@${r.instance.address}:${r.instance.sshPort}`, 'Host key': `${r.hostKeySha256}${r.pinnedOnFirstUse ? ' (pinned on first use: compare it with the host)' : ' (as given)'}`, 'Management key': r.instance.host?.hasManagementKey ? 'held, sealed' : 'none: give a credential per operation' });
-    }));
-  withHostOptions(hosts.command('import <inventory>').description('register every host of an Ansible-style INI or CSV (name,address,port,user) inventory as one server task; host keys are pinned on first use')
-    .option('--format <csv|ini>', 'inventory format (default: by file extension, else detected by the server)')
-    .option('--login-user <user>', 'user whose authorized_keys keyfleet manages, for lines that name none (default root)'))
-    .action(withClient(ctx, async (c, g, file: string, o: HostOptions & { format?: string; loginUser?: string }) => {
-      const format = o.format === 'csv' || o.format === 'ini' ? o.format : file.toLowerCase().endsWith('.csv') ? 'csv' : file.toLowerCase().endsWith('.ini') ? 'ini' : 'auto';
+  withHostOptions(
+    hosts
+      .command('add <name>')
+      .description('register a host; without --host-key the key seen now is pinned and shown')
+      .requiredOption('--address <address>', 'host name or IP')
+      .option('--port <n>', 'SSH port', '22')
+      .requiredOption('--login-user <user>', 'user whose authorized_keys keyfleet manages')
+      .option('--home-dir <path>', "login user's home (default /root or /home/<user>)")
+      .option('--host-key <SHA256:…>', 'host key fingerprint given up front'),
+  ).action(
+    withClient(
+      ctx,
+      async (c, g, name: string, o: HostOptions & { address: string; port: string; loginUser: string }) => {
+        const body = {
+          name,
+          address: o.address,
+          port: Number(o.port),
+          loginUser: o.loginUser,
+          ...sharedBody(o),
+          ...(o.hostKey ? { hostKeySha256: o.hostKey } : {}),
+          ...(o.homeDir ? { homeDir: o.homeDir } : {}),
+        };
+        const r = await register(c, g.region, body);
+        if (g.json) return printJson(r);
+        printFields({
+          ID: r.instance.id,
+          Name: r.instance.name,
+          SSH: `${r.instance.loginUser}@${r.instance.address}:${r.instance.sshPort}`,
+          'Host key': `${r.hostKeySha256}${r.pinnedOnFirstUse ? ' (pinned on first use: compare it with the host)' : ' (as given)'}`,
+          'Management key': r.instance.host?.hasManagementKey
+            ? 'held, sealed'
+            : 'none: give a credential per operation',
+        });
+      },
+    ),
+  );
+  withHostOptions(
+    hosts
+      .command('import <inventory>')
+      .description(
+        'register every host of an Ansible-style INI or CSV (name,address,port,user) inventory as one server task; host keys are pinned on first use',
+      )
+      .option('--format <csv|ini>', 'inventory format (default: by file extension, else detected by the server)')
+      .option(
+        '--login-user <user>',
+        'user whose authorized_keys keyfleet manages, for lines that name none (default root)',
+      ),
+  ).action(
+    withClient(ctx, async (c, g, file: string, o: HostOptions & { format?: string; loginUser?: string }) => {
+      const format =
+        o.format === 'csv' || o.format === 'ini'
+          ? o.format
+          : file.toLowerCase().endsWith('.csv')
+            ? 'csv'
+            : file.toLowerCase().endsWith('.ini')
+              ? 'ini'
+              : 'auto';
       const { managementPrivateKey, ...defaults } = sharedBody(o);
       // The server reads and checks every line first: a bad line refuses the whole inventory, listing each bad line.
       const submitted = await c.request('POST', '/api/v1/hosts/imports', {
@@ -80,16 +126,37 @@ export function fillHostCommands(hosts: Command, ctx: Ctx): void {
       });
       const task = await followTask(c, submitted.task, !g.json && process.stderr.isTTY, 'hosts');
       const items: any[] = (await c.request('GET', `/api/v1/tasks/${enc(task.id)}/items?limit=1000`)).items;
-      type Row = { name: string; address: string; line: number; ok: boolean; instanceId?: string; hostKeySha256?: string; error?: { code: string; message: string } };
+      type Row = {
+        name: string;
+        address: string;
+        line: number;
+        ok: boolean;
+        instanceId?: string;
+        hostKeySha256?: string;
+        error?: { code: string; message: string };
+      };
       const rows: Row[] = items.map((i) => ({
         name: i.host.name,
         address: `${i.host.address}:${i.host.port}`,
         line: i.host.line,
         ok: i.status === 'succeeded',
-        ...(i.status === 'succeeded' ? { instanceId: i.instanceId, hostKeySha256: i.host.hostKeySha256 } : { error: { code: i.errorCode, message: i.errorMessage } }),
+        ...(i.status === 'succeeded'
+          ? { instanceId: i.instanceId, hostKeySha256: i.host.hostKeySha256 }
+          : { error: { code: i.errorCode, message: i.errorMessage } }),
       }));
       if (g.json) printJson({ task, hosts: rows, registered: task.succeeded, failed: task.failed });
-      else printTable(['Name', 'Address', 'Result', 'Host key (pinned)'], rows.map((r) => [r.name, r.address, r.ok ? r.instanceId : `${r.error!.code}: ${r.error!.message}`, r.hostKeySha256]), `task ${task.id}: ${task.succeeded} registered, ${task.failed} failed`);
+      else
+        printTable(
+          ['Name', 'Address', 'Result', 'Host key (pinned)'],
+          rows.map((r) => [
+            r.name,
+            r.address,
+            r.ok ? r.instanceId : `${r.error!.code}: ${r.error!.message}`,
+            r.hostKeySha256,
+          ]),
+          `task ${task.id}: ${task.succeeded} registered, ${task.failed} failed`,
+        );
       if (task.failed > 0) process.exitCode = EXIT.partial;
-    }));
+    }),
+  );
 }

@@ -7,36 +7,88 @@ import { printFields, printJson, printTable } from '../output.js';
 const enc = encodeURIComponent;
 
 export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
-  kp.command('ls').description('list key pairs').option('--name <pattern>', 'name, * wildcards').option('--fingerprint <fp>').option('--offset <n>', 'skip', '0').option('--limit <n>', 'page size', '50')
-    .action(withClient(ctx, async (c, g, o: { name?: string; fingerprint?: string; offset: string; limit: string }) => {
-      const q = new URLSearchParams({ offset: o.offset, limit: o.limit, ...(o.name ? { name: o.name } : {}), ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}) });
-      const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/key-pairs?${q}`);
+  kp.command('ls')
+    .description('list key pairs')
+    .option('--name <pattern>', 'name, * wildcards')
+    .option('--fingerprint <fp>')
+    .option('--offset <n>', 'skip', '0')
+    .option('--limit <n>', 'page size', '50')
+    .action(
+      withClient(ctx, async (c, g, o: { name?: string; fingerprint?: string; offset: string; limit: string }) => {
+        const q = new URLSearchParams({
+          offset: o.offset,
+          limit: o.limit,
+          ...(o.name ? { name: o.name } : {}),
+          ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
+        });
+        const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/key-pairs?${q}`);
+        if (g.json) return printJson(r);
+        printTable(
+          ['Name', 'Type', 'SHA256 fingerprint', 'Created'],
+          r.keyPairs.map((k: any) => [k.name, `${k.algorithm} ${k.bits}`, k.fingerprintSha256, k.createdAt]),
+          `${r.total} key pair(s)`,
+        );
+      }),
+    );
+  kp.command('create <name>')
+    .description('create a key pair; the private key is written once to --out (mode 0600)')
+    .option('--type <rsa|ed25519>', 'key type', 'rsa')
+    .requiredOption('--out <file>', 'where to write the private key')
+    .action(
+      withClient(ctx, async (c, g, name: string, o: { type: string; out: string }) => {
+        if (fs.existsSync(o.out)) throw new Error(`${o.out} exists; refusing to overwrite a private key file.`);
+        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/key-pairs`, { name, type: o.type });
+        fs.writeFileSync(o.out, r.privateKey, { mode: 0o600, flag: 'wx' });
+        if (g.json) return printJson({ keyPair: r.keyPair, privateKeyFile: o.out });
+        printFields({
+          Name: r.keyPair.name,
+          Type: `${r.keyPair.algorithm} ${r.keyPair.bits}`,
+          SHA256: r.keyPair.fingerprintSha256,
+          MD5: r.keyPair.fingerprintMd5,
+          'Private key': `${o.out} (shown once, not kept by keyfleet)`,
+        });
+      }),
+    );
+  kp.command('import <name>')
+    .description('import an OpenSSH public key')
+    .requiredOption('--public-key <file>', 'public key file (- for stdin)')
+    .action(
+      withClient(ctx, async (c, g, name: string, o: { publicKey: string }) => {
+        const text = fs.readFileSync(o.publicKey === '-' ? 0 : o.publicKey, 'utf8');
+        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/key-pairs`, {
+          name,
+          publicKey: text.trim(),
+        });
+        if (g.json) return printJson(r);
+        printFields({
+          Name: r.keyPair.name,
+          Type: `${r.keyPair.algorithm} ${r.keyPair.bits}`,
+          SHA256: r.keyPair.fingerprintSha256,
+          MD5: r.keyPair.fingerprintMd5,
+        });
+      }),
+    );
+  kp.command('show <name>').action(
+    withClient(ctx, async (c, g, name: string) => {
+      const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/key-pairs/${enc(name)}`);
       if (g.json) return printJson(r);
-      printTable(['Name', 'Type', 'SHA256 fingerprint', 'Created'], r.keyPairs.map((k: any) => [k.name, `${k.algorithm} ${k.bits}`, k.fingerprintSha256, k.createdAt]), `${r.total} key pair(s)`);
-    }));
-  kp.command('create <name>').description('create a key pair; the private key is written once to --out (mode 0600)').option('--type <rsa|ed25519>', 'key type', 'rsa').requiredOption('--out <file>', 'where to write the private key')
-    .action(withClient(ctx, async (c, g, name: string, o: { type: string; out: string }) => {
-      if (fs.existsSync(o.out)) throw new Error(`${o.out} exists; refusing to overwrite a private key file.`);
-      const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/key-pairs`, { name, type: o.type });
-      fs.writeFileSync(o.out, r.privateKey, { mode: 0o600, flag: 'wx' });
-      if (g.json) return printJson({ keyPair: r.keyPair, privateKeyFile: o.out });
-      printFields({ Name: r.keyPair.name, Type: `${r.keyPair.algorithm} ${r.keyPair.bits}`, SHA256: r.keyPair.fingerprintSha256, MD5: r.keyPair.fingerprintMd5, 'Private key': `${o.out} (shown once, not kept by keyfleet)` });
-    }));
-  kp.command('import <name>').description('import an OpenSSH public key').requiredOption('--public-key <file>', 'public key file (- for stdin)')
-    .action(withClient(ctx, async (c, g, name: string, o: { publicKey: string }) => {
-      const text = fs.readFileSync(o.publicKey === '-' ? 0 : o.publicKey, 'utf8');
-      const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/key-pairs`, { name, publicKey: text.trim() });
-      if (g.json) return printJson(r);
-      printFields({ Name: r.keyPair.name, Type: `${r.keyPair.algorithm} ${r.keyPair.bits}`, SHA256: r.keyPair.fingerprintSha256, MD5: r.keyPair.fingerprintMd5 });
-    }));
-  kp.command('show <name>').action(withClient(ctx, async (c, g, name: string) => {
-    const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/key-pairs/${enc(name)}`);
-    if (g.json) return printJson(r);
-    printFields({ Name: r.keyPair.name, Type: `${r.keyPair.algorithm} ${r.keyPair.bits}`, SHA256: r.keyPair.fingerprintSha256, MD5: r.keyPair.fingerprintMd5, 'Bound to': r.boundCount ? `${r.boundCount}: ${r.boundInstances.join(', ')}` : 'no instance', 'Public key': r.keyPair.publicKey });
-  }));
-  kp.command('delete <name>').description('delete a key pair (refused while bound)').action(withClient(ctx, async (c, g, name: string) => {
-    await c.request('DELETE', `/api/v1/regions/${enc(g.region)}/key-pairs/${enc(name)}`);
-    if (g.json) return printJson({ deleted: name });
-    process.stdout.write(`Deleted key pair ${name}\n`);
-  }));
+      printFields({
+        Name: r.keyPair.name,
+        Type: `${r.keyPair.algorithm} ${r.keyPair.bits}`,
+        SHA256: r.keyPair.fingerprintSha256,
+        MD5: r.keyPair.fingerprintMd5,
+        'Bound to': r.boundCount ? `${r.boundCount}: ${r.boundInstances.join(', ')}` : 'no instance',
+        'Public key': r.keyPair.publicKey,
+      });
+    }),
+  );
+  kp.command('delete <name>')
+    .description('delete a key pair (refused while bound)')
+    .action(
+      withClient(ctx, async (c, g, name: string) => {
+        await c.request('DELETE', `/api/v1/regions/${enc(g.region)}/key-pairs/${enc(name)}`);
+        if (g.json) return printJson({ deleted: name });
+        process.stdout.write(`Deleted key pair ${name}\n`);
+      }),
+    );
 }

@@ -24,12 +24,16 @@ export async function serve(): Promise<void> {
     }
     throw err;
   }
-  const lines = [`keyfleet listening on ${kf.url} (data in ${config.dataDir}, ${config.databaseUrl ? 'PostgreSQL store' : 'embedded store'})`];
+  const lines = [
+    `keyfleet listening on ${kf.url} (data in ${config.dataDir}, ${config.databaseUrl ? 'PostgreSQL store' : 'embedded store'})`,
+  ];
   if (kf.bootstrap.created) {
     lines.push(`Created account 'keyfleet' with administrator 'admin'. Shown once; keep them safe:`);
     lines.push(`  KEYFLEET_ACCESS_KEY_ID=${kf.bootstrap.accessKeyId}`);
-    if (kf.bootstrap.generatedAccessKeySecret) lines.push(`  KEYFLEET_ACCESS_KEY_SECRET=${kf.bootstrap.generatedAccessKeySecret}`);
-    if (kf.bootstrap.generatedAdminPassword) lines.push(`  admin console password: ${kf.bootstrap.generatedAdminPassword}`);
+    if (kf.bootstrap.generatedAccessKeySecret)
+      lines.push(`  KEYFLEET_ACCESS_KEY_SECRET=${kf.bootstrap.generatedAccessKeySecret}`);
+    if (kf.bootstrap.generatedAdminPassword)
+      lines.push(`  admin console password: ${kf.bootstrap.generatedAdminPassword}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
   let stopping = false;
@@ -37,7 +41,10 @@ export async function serve(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`keyfleet: ${signal}, shutting down\n`);
-    kf.close().then(() => process.exit(0), () => process.exit(1));
+    kf.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

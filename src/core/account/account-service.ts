@@ -72,7 +72,11 @@ export function createAccountService(deps: AccountServiceDeps) {
     return set;
   }
 
-  async function callerOf(user: User, ctx: RequestContext, via: { accessKeyId?: string; sessionId?: string }): Promise<Caller> {
+  async function callerOf(
+    user: User,
+    ctx: RequestContext,
+    via: { accessKeyId?: string; sessionId?: string },
+  ): Promise<Caller> {
     return {
       accountId: user.accountId,
       userId: user.id,
@@ -96,20 +100,43 @@ export function createAccountService(deps: AccountServiceDeps) {
         const admin = await store.accounts.getUserByName(existing.id, input.adminName);
         if (!admin) throw new CoreError('Internal', `Account '${input.accountName}' has no user '${input.adminName}'.`);
         // Configuration wins over what an earlier start generated: an operator may pin credentials later.
-        let accessKeyId = input.accessKeyId ?? '';
+        const accessKeyId = input.accessKeyId ?? '';
         if (input.accessKeyId && input.accessKeySecret) {
           const key = await store.accounts.getAccessKey(input.accessKeyId);
-          const sealed = secrets.seal(input.accessKeySecret, accessKeyContext({ id: input.accessKeyId, accountId: existing.id }));
+          const sealed = secrets.seal(
+            input.accessKeySecret,
+            accessKeyContext({ id: input.accessKeyId, accountId: existing.id }),
+          );
           if (!key) {
-            await store.accounts.insertAccessKey({ id: input.accessKeyId, accountId: existing.id, userId: admin.id, sealedSecret: sealed, status: 'Active', createdAt: clock.now() });
-          } else if (key.accountId === existing.id && secrets.open(key.sealedSecret, accessKeyContext(key)) !== input.accessKeySecret) {
+            await store.accounts.insertAccessKey({
+              id: input.accessKeyId,
+              accountId: existing.id,
+              userId: admin.id,
+              sealedSecret: sealed,
+              status: 'Active',
+              createdAt: clock.now(),
+            });
+          } else if (
+            key.accountId === existing.id &&
+            secrets.open(key.sealedSecret, accessKeyContext(key)) !== input.accessKeySecret
+          ) {
             await store.accounts.updateAccessKey({ ...key, sealedSecret: sealed });
           }
         }
-        if (input.adminPassword && !(admin.passwordHash && (await passwords.verify(input.adminPassword, admin.passwordHash)))) {
+        if (
+          input.adminPassword &&
+          !(admin.passwordHash && (await passwords.verify(input.adminPassword, admin.passwordHash)))
+        ) {
           await store.accounts.updateUser({ ...admin, passwordHash: await passwords.hash(input.adminPassword) });
         }
-        return { created: false, account: existing, admin, accessKeyId, generatedAccessKeySecret: null, generatedAdminPassword: null };
+        return {
+          created: false,
+          account: existing,
+          admin,
+          accessKeyId,
+          generatedAccessKeySecret: null,
+          generatedAdminPassword: null,
+        };
       }
       const now = clock.now();
       const account: Account = { id: ids.next('acc-', 16), name: input.accountName, createdAt: now };
@@ -125,13 +152,26 @@ export function createAccountService(deps: AccountServiceDeps) {
         policiesVersion: 0,
       };
       const accessKeyId = input.accessKeyId ?? 'LTAI' + randomBytes(10).toString('hex').toUpperCase();
-      if (!ACCESS_KEY_ID.test(accessKeyId)) throw new CoreError('Input.Invalid', 'The access key ID must be 8-64 letters, digits, "_" or "-".');
+      if (!ACCESS_KEY_ID.test(accessKeyId))
+        throw new CoreError('Input.Invalid', 'The access key ID must be 8-64 letters, digits, "_" or "-".');
       const secret = input.accessKeySecret ?? randomBytes(24).toString('base64url');
       await store.transaction(async (tx) => {
         await tx.accounts.insertAccount(account);
         await tx.accounts.insertUser(admin);
-        await tx.accounts.insertResourceGroup({ id: ids.next('rg-', 16), accountId: account.id, name: 'default', createdAt: now });
-        await tx.accounts.insertAccessKey({ id: accessKeyId, accountId: account.id, userId: admin.id, sealedSecret: secrets.seal(secret, accessKeyContext({ id: accessKeyId, accountId: account.id })), status: 'Active', createdAt: now });
+        await tx.accounts.insertResourceGroup({
+          id: ids.next('rg-', 16),
+          accountId: account.id,
+          name: 'default',
+          createdAt: now,
+        });
+        await tx.accounts.insertAccessKey({
+          id: accessKeyId,
+          accountId: account.id,
+          userId: admin.id,
+          sealedSecret: secrets.seal(secret, accessKeyContext({ id: accessKeyId, accountId: account.id })),
+          status: 'Active',
+          createdAt: now,
+        });
       });
       return {
         created: true,
@@ -147,39 +187,74 @@ export function createAccountService(deps: AccountServiceDeps) {
      * Looks up an access key for signature verification. Returns the secret (only for the face's HMAC check) and
      * the caller it stands for; null if the key does not exist. Inactive keys are reported as such.
      */
-    async resolveAccessKey(accessKeyId: string, ctx: RequestContext): Promise<{ secret: string; caller: Caller; active: boolean } | null> {
+    async resolveAccessKey(
+      accessKeyId: string,
+      ctx: RequestContext,
+    ): Promise<{ secret: string; caller: Caller; active: boolean } | null> {
       if (!ACCESS_KEY_ID.test(accessKeyId)) return null;
       const key = await store.accounts.getAccessKey(accessKeyId);
       if (!key) return null;
       const user = await store.accounts.getUser(key.accountId, key.userId);
       if (!user) return null;
       if (key.status === 'Active') deps.limiter.take(`ak:${key.id}`);
-      return { secret: secrets.open(key.sealedSecret, accessKeyContext(key)), caller: await callerOf(user, ctx, { accessKeyId }), active: key.status === 'Active' };
+      return {
+        secret: secrets.open(key.sealedSecret, accessKeyContext(key)),
+        caller: await callerOf(user, ctx, { accessKeyId }),
+        active: key.status === 'Active',
+      };
     },
 
     /** Console / CLI sign-in with a user's password, or with an access key pair. Returns a bearer token. */
-    async signIn(input: { accountName?: string; userName?: string; password?: string; accessKeyId?: string; accessKeySecret?: string; regionId?: string }, ctx: RequestContext): Promise<{ token: string; caller: Caller; expiresAt: Date }> {
+    async signIn(
+      input: {
+        accountName?: string;
+        userName?: string;
+        password?: string;
+        accessKeyId?: string;
+        accessKeySecret?: string;
+        regionId?: string;
+      },
+      ctx: RequestContext,
+    ): Promise<{ token: string; caller: Caller; expiresAt: Date }> {
       let user: User | null = null;
       if (input.accessKeyId !== undefined) {
         const resolved = await this.resolveAccessKey(String(input.accessKeyId), ctx);
-        if (resolved && resolved.active && typeof input.accessKeySecret === 'string' && safeEqual(resolved.secret, input.accessKeySecret)) {
+        if (
+          resolved &&
+          resolved.active &&
+          typeof input.accessKeySecret === 'string' &&
+          safeEqual(resolved.secret, input.accessKeySecret)
+        ) {
           user = await store.accounts.getUser(resolved.caller.accountId, resolved.caller.userId);
         }
       } else if (typeof input.userName === 'string' && typeof input.password === 'string') {
         const account = await store.accounts.getAccountByName(input.accountName ?? 'keyfleet');
         const candidate = account ? await store.accounts.getUserByName(account.id, input.userName) : null;
-        if (candidate?.passwordHash && (await passwords.verify(input.password, candidate.passwordHash))) user = candidate;
+        if (candidate?.passwordHash && (await passwords.verify(input.password, candidate.passwordHash)))
+          user = candidate;
       }
-      if (!user) throw new CoreError('Auth.Unauthenticated', 'The user name or password (or access key) is not correct.');
+      if (!user)
+        throw new CoreError('Auth.Unauthenticated', 'The user name or password (or access key) is not correct.');
       const token = randomBytes(32).toString('base64url');
       const now = clock.now();
       const expiresAt = new Date(now.getTime() + deps.sessionTtlMs);
       const sessionId = ids.next('s-', 20);
-      await store.accounts.insertSession({ id: sessionId, accountId: user.accountId, userId: user.id, tokenHash: hashToken(token), regionId: input.regionId ?? null, createdAt: now, expiresAt });
+      await store.accounts.insertSession({
+        id: sessionId,
+        accountId: user.accountId,
+        userId: user.id,
+        tokenHash: hashToken(token),
+        regionId: input.regionId ?? null,
+        createdAt: now,
+        expiresAt,
+      });
       return { token, caller: await callerOf(user, ctx, { sessionId }), expiresAt };
     },
 
-    async resolveToken(token: string, ctx: RequestContext): Promise<{ caller: Caller; regionId: string | null } | null> {
+    async resolveToken(
+      token: string,
+      ctx: RequestContext,
+    ): Promise<{ caller: Caller; regionId: string | null } | null> {
       if (typeof token !== 'string' || token.length < 16 || token.length > 512) return null;
       const session = await store.accounts.getSessionByTokenHash(hashToken(token));
       if (!session || session.expiresAt.getTime() <= clock.now().getTime()) return null;

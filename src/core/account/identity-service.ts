@@ -10,7 +10,16 @@ import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { PasswordHasher, SecretBox, Store } from '../ports.js';
 import type { AccessKey, AccessKeyStatus, Account, Group, GroupSummary, Policy, User } from './account.js';
-import { ACCOUNT_NAME, CONSOLE_PASSWORD_MAX, CONSOLE_PASSWORD_MIN, GROUP_NAME, POLICY_NAME, POLICY_NAME_RULE, USER_NAME, USER_NAME_RULE } from '../../common/names.js';
+import {
+  ACCOUNT_NAME,
+  CONSOLE_PASSWORD_MAX,
+  CONSOLE_PASSWORD_MIN,
+  GROUP_NAME,
+  POLICY_NAME,
+  POLICY_NAME_RULE,
+  USER_NAME,
+  USER_NAME_RULE,
+} from '../../common/names.js';
 
 export interface IdentityServiceDeps {
   store: Store;
@@ -31,11 +40,18 @@ export function newAccessKeyId(): string {
 }
 
 function checkPassword(password: unknown): string {
-  if (typeof password !== 'string' || password.length < CONSOLE_PASSWORD_MIN || password.length > CONSOLE_PASSWORD_MAX) {
+  if (
+    typeof password !== 'string' ||
+    password.length < CONSOLE_PASSWORD_MIN ||
+    password.length > CONSOLE_PASSWORD_MAX
+  ) {
     throw new CoreError('User.PasswordWeak', 'A console password must be 8 to 128 characters long.');
   }
   if ([/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length < 3) {
-    throw new CoreError('User.PasswordWeak', 'A console password must use at least three of: upper-case, lower-case, digits, symbols.');
+    throw new CoreError(
+      'User.PasswordWeak',
+      'A console password must use at least three of: upper-case, lower-case, digits, symbols.',
+    );
   }
   return password;
 }
@@ -45,27 +61,45 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
   async function userByName(caller: Caller, name: string): Promise<User> {
     const u = typeof name === 'string' ? await store.accounts.getUserByName(caller.accountId, name) : null;
-    if (!u) throw new CoreError('User.NotFound', `The user '${String(name).slice(0, 64)}' does not exist.`, { userName: String(name).slice(0, 64) });
+    if (!u)
+      throw new CoreError('User.NotFound', `The user '${String(name).slice(0, 64)}' does not exist.`, {
+        userName: String(name).slice(0, 64),
+      });
     return u;
   }
 
   async function policyByName(caller: Caller, name: string): Promise<Policy> {
     const p = typeof name === 'string' ? await store.accounts.getPolicyByName(caller.accountId, name) : null;
-    if (!p) throw new CoreError('Policy.NotFound', `The policy '${String(name).slice(0, 64)}' does not exist.`, { policyName: String(name).slice(0, 64) });
+    if (!p)
+      throw new CoreError('Policy.NotFound', `The policy '${String(name).slice(0, 64)}' does not exist.`, {
+        policyName: String(name).slice(0, 64),
+      });
     return p;
   }
 
   async function groupByName(caller: Caller, name: string): Promise<Group> {
     const g = typeof name === 'string' ? await store.accounts.getGroupByName(caller.accountId, name) : null;
-    if (!g) throw new CoreError('Group.NotFound', `The group '${String(name).slice(0, 64)}' does not exist.`, { groupName: String(name).slice(0, 64) });
+    if (!g)
+      throw new CoreError('Group.NotFound', `The group '${String(name).slice(0, 64)}' does not exist.`, {
+        groupName: String(name).slice(0, 64),
+      });
     return g;
   }
 
-
-  async function makeAccessKey(accountId: string, userId: string): Promise<{ accessKeyId: string; accessKeySecret: string }> {
+  async function makeAccessKey(
+    accountId: string,
+    userId: string,
+  ): Promise<{ accessKeyId: string; accessKeySecret: string }> {
     const id = newAccessKeyId();
     const secret = randomBytes(24).toString('base64url');
-    await store.accounts.insertAccessKey({ id, accountId, userId, sealedSecret: secrets.seal(secret, accessKeyContext({ id, accountId })), status: 'Active', createdAt: clock.now() });
+    await store.accounts.insertAccessKey({
+      id,
+      accountId,
+      userId,
+      sealedSecret: secrets.seal(secret, accessKeyContext({ id, accountId })),
+      status: 'Active',
+      createdAt: clock.now(),
+    });
     return { accessKeyId: id, accessKeySecret: secret };
   }
 
@@ -74,12 +108,20 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       return store.accounts.listUsers(caller.accountId);
     },
 
-    async createUser(caller: Caller, input: { name: string; password?: string; isAccountAdmin?: boolean }): Promise<User> {
+    async createUser(
+      caller: Caller,
+      input: { name: string; password?: string; isAccountAdmin?: boolean },
+    ): Promise<User> {
       if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) {
-        throw new CoreError('User.NameMalformed', `The user name '${String(input.name).slice(0, 64)}' is not valid: ${USER_NAME_RULE}.`);
+        throw new CoreError(
+          'User.NameMalformed',
+          `The user name '${String(input.name).slice(0, 64)}' is not valid: ${USER_NAME_RULE}.`,
+        );
       }
       if (await store.accounts.getUserByName(caller.accountId, input.name)) {
-        throw new CoreError('User.AlreadyExists', `A user named '${input.name}' already exists.`, { userName: input.name });
+        throw new CoreError('User.AlreadyExists', `A user named '${input.name}' already exists.`, {
+          userName: input.name,
+        });
       }
       const user: User = {
         id: ids.next('u-', 16),
@@ -116,21 +158,27 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     async createAccessKey(caller: Caller, userName: string): Promise<{ accessKeyId: string; accessKeySecret: string }> {
       const user = await userByName(caller, userName);
       if ((await store.accounts.listAccessKeys(caller.accountId, user.id)).length >= MAX_ACCESS_KEYS_PER_USER) {
-        throw new CoreError('AccessKey.LimitExceeded', `A user can have at most ${MAX_ACCESS_KEYS_PER_USER} access keys.`);
+        throw new CoreError(
+          'AccessKey.LimitExceeded',
+          `A user can have at most ${MAX_ACCESS_KEYS_PER_USER} access keys.`,
+        );
       }
       return makeAccessKey(caller.accountId, user.id);
     },
 
     async setAccessKeyStatus(caller: Caller, accessKeyId: string, status: AccessKeyStatus): Promise<void> {
-      if (status !== 'Active' && status !== 'Inactive') throw new CoreError('Input.Invalid', "The status must be 'Active' or 'Inactive'.");
+      if (status !== 'Active' && status !== 'Inactive')
+        throw new CoreError('Input.Invalid', "The status must be 'Active' or 'Inactive'.");
       const key = await store.accounts.getAccessKey(accessKeyId);
-      if (!key || key.accountId !== caller.accountId) throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
+      if (!key || key.accountId !== caller.accountId)
+        throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
       await store.accounts.updateAccessKey({ ...key, status });
     },
 
     async deleteAccessKey(caller: Caller, accessKeyId: string): Promise<void> {
       const key = await store.accounts.getAccessKey(accessKeyId);
-      if (!key || key.accountId !== caller.accountId) throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
+      if (!key || key.accountId !== caller.accountId)
+        throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
       await store.accounts.deleteAccessKey(caller.accountId, accessKeyId);
     },
 
@@ -138,16 +186,32 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       return store.accounts.listPolicies(caller.accountId);
     },
 
-    async createPolicy(caller: Caller, input: { name: string; document: unknown; description?: string }): Promise<Policy> {
+    async createPolicy(
+      caller: Caller,
+      input: { name: string; document: unknown; description?: string },
+    ): Promise<Policy> {
       if (typeof input.name !== 'string' || !POLICY_NAME.test(input.name)) {
-        throw new CoreError('Policy.Malformed', `The policy name '${String(input.name).slice(0, 64)}' is not valid: ${POLICY_NAME_RULE}.`);
+        throw new CoreError(
+          'Policy.Malformed',
+          `The policy name '${String(input.name).slice(0, 64)}' is not valid: ${POLICY_NAME_RULE}.`,
+        );
       }
       const document = parsePolicyDocument(input.document);
       if (await store.accounts.getPolicyByName(caller.accountId, input.name)) {
-        throw new CoreError('Policy.AlreadyExists', `A policy named '${input.name}' already exists.`, { policyName: input.name });
+        throw new CoreError('Policy.AlreadyExists', `A policy named '${input.name}' already exists.`, {
+          policyName: input.name,
+        });
       }
       const now = clock.now();
-      const policy: Policy = { id: ids.next('pol-', 16), accountId: caller.accountId, name: input.name, description: (input.description ?? '').slice(0, 1024), document, createdAt: now, updatedAt: now };
+      const policy: Policy = {
+        id: ids.next('pol-', 16),
+        accountId: caller.accountId,
+        name: input.name,
+        description: (input.description ?? '').slice(0, 1024),
+        document,
+        createdAt: now,
+        updatedAt: now,
+      };
       await store.accounts.insertPolicy(policy);
       return policy;
     },
@@ -162,8 +226,15 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         if (!opts.force) {
           const { users, groups } = await tx.accounts.attachmentsOfPolicy(caller.accountId, p.id);
           if (users.length || groups.length) {
-            const list = (kind: string, names: string[]) => (names.length ? `${names.length} ${kind}${names.length === 1 ? '' : 's'} (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})` : '');
-            throw new CoreError('Policy.InUse', `The policy '${name}' is attached to ${[list('user', users), list('group', groups)].filter(Boolean).join(' and ')}; detach it first, or delete it with force to detach it from all of them.`, { policyName: name, users: users.slice(0, 100), groups: groups.slice(0, 100) });
+            const list = (kind: string, names: string[]) =>
+              names.length
+                ? `${names.length} ${kind}${names.length === 1 ? '' : 's'} (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''})`
+                : '';
+            throw new CoreError(
+              'Policy.InUse',
+              `The policy '${name}' is attached to ${[list('user', users), list('group', groups)].filter(Boolean).join(' and ')}; detach it first, or delete it with force to detach it from all of them.`,
+              { policyName: name, users: users.slice(0, 100), groups: groups.slice(0, 100) },
+            );
           }
         }
         await tx.accounts.deletePolicy(caller.accountId, p.id);
@@ -199,17 +270,32 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async createGroup(caller: Caller, input: { name: string; description?: string }): Promise<Group> {
       if (typeof input.name !== 'string' || !GROUP_NAME.test(input.name)) {
-        throw new CoreError('Input.Invalid', `The group name '${String(input.name).slice(0, 64)}' is not valid: ${USER_NAME_RULE}.`, { groupName: String(input.name).slice(0, 64) });
+        throw new CoreError(
+          'Input.Invalid',
+          `The group name '${String(input.name).slice(0, 64)}' is not valid: ${USER_NAME_RULE}.`,
+          { groupName: String(input.name).slice(0, 64) },
+        );
       }
       if (await store.accounts.getGroupByName(caller.accountId, input.name)) {
-        throw new CoreError('Group.AlreadyExists', `A group named '${input.name}' already exists.`, { groupName: input.name });
+        throw new CoreError('Group.AlreadyExists', `A group named '${input.name}' already exists.`, {
+          groupName: input.name,
+        });
       }
-      const group: Group = { id: ids.next('grp-', 16), accountId: caller.accountId, name: input.name, description: (input.description ?? '').slice(0, 1024), createdAt: clock.now() };
+      const group: Group = {
+        id: ids.next('grp-', 16),
+        accountId: caller.accountId,
+        name: input.name,
+        description: (input.description ?? '').slice(0, 1024),
+        createdAt: clock.now(),
+      };
       try {
         await store.accounts.insertGroup(group);
       } catch (err) {
         // Two administrators creating the same name at once: the unique key decides.
-        if (await store.accounts.getGroupByName(caller.accountId, input.name)) throw new CoreError('Group.AlreadyExists', `A group named '${input.name}' already exists.`, { groupName: input.name });
+        if (await store.accounts.getGroupByName(caller.accountId, input.name))
+          throw new CoreError('Group.AlreadyExists', `A group named '${input.name}' already exists.`, {
+            groupName: input.name,
+          });
         throw err;
       }
       return group;
@@ -223,7 +309,10 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async getGroup(caller: Caller, name: string): Promise<{ group: Group; members: User[]; policies: Policy[] }> {
       const group = await groupByName(caller, name);
-      const [members, policies] = [await store.accounts.membersOfGroup(caller.accountId, group.id), await store.accounts.policiesOfGroup(caller.accountId, group.id)];
+      const [members, policies] = [
+        await store.accounts.membersOfGroup(caller.accountId, group.id),
+        await store.accounts.policiesOfGroup(caller.accountId, group.id),
+      ];
       return { group, members, policies };
     },
 
@@ -247,29 +336,63 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       await store.transaction((tx) => tx.accounts.detachGroupPolicy(caller.accountId, group.id, policy.id));
     },
 
-    async listAccounts(caller: Caller): Promise<Account[]> {
+    async listAccounts(_caller: Caller): Promise<Account[]> {
       return store.accounts.listAccounts();
     },
 
     /** A new tenant with its administrator and default resource group; the secrets are returned once. */
-    async createAccount(caller: Caller, input: { name: string; adminName?: string; adminPassword?: string }) {
+    async createAccount(_caller: Caller, input: { name: string; adminName?: string; adminPassword?: string }) {
       if (typeof input.name !== 'string' || !ACCOUNT_NAME.test(input.name)) {
-        throw new CoreError('Input.Invalid', `The account name '${String(input.name).slice(0, 64)}' is not valid: ${USER_NAME_RULE}.`);
+        throw new CoreError(
+          'Input.Invalid',
+          `The account name '${String(input.name).slice(0, 64)}' is not valid: ${USER_NAME_RULE}.`,
+        );
       }
-      if (await store.accounts.getAccountByName(input.name)) throw new CoreError('Account.AlreadyExists', `An account named '${input.name}' already exists.`);
-      const adminPassword = input.adminPassword === undefined ? randomBytes(12).toString('base64url') + 'aA1!' : checkPassword(input.adminPassword);
+      if (await store.accounts.getAccountByName(input.name))
+        throw new CoreError('Account.AlreadyExists', `An account named '${input.name}' already exists.`);
+      const adminPassword =
+        input.adminPassword === undefined
+          ? randomBytes(12).toString('base64url') + 'aA1!'
+          : checkPassword(input.adminPassword);
       const now = clock.now();
       const account: Account = { id: ids.next('acc-', 16), name: input.name, createdAt: now };
-      const admin: User = { id: ids.next('u-', 16), accountId: account.id, name: input.adminName ?? 'admin', isAccountAdmin: true, isSystemAdmin: false, passwordHash: await passwords.hash(adminPassword), createdAt: now, policiesVersion: 0 };
+      const admin: User = {
+        id: ids.next('u-', 16),
+        accountId: account.id,
+        name: input.adminName ?? 'admin',
+        isAccountAdmin: true,
+        isSystemAdmin: false,
+        passwordHash: await passwords.hash(adminPassword),
+        createdAt: now,
+        policiesVersion: 0,
+      };
       const id = newAccessKeyId();
       const secret = randomBytes(24).toString('base64url');
       await store.transaction(async (tx) => {
         await tx.accounts.insertAccount(account);
         await tx.accounts.insertUser(admin);
-        await tx.accounts.insertResourceGroup({ id: ids.next('rg-', 16), accountId: account.id, name: 'default', createdAt: now });
-        await tx.accounts.insertAccessKey({ id, accountId: account.id, userId: admin.id, sealedSecret: secrets.seal(secret, accessKeyContext({ id, accountId: account.id })), status: 'Active', createdAt: now });
+        await tx.accounts.insertResourceGroup({
+          id: ids.next('rg-', 16),
+          accountId: account.id,
+          name: 'default',
+          createdAt: now,
+        });
+        await tx.accounts.insertAccessKey({
+          id,
+          accountId: account.id,
+          userId: admin.id,
+          sealedSecret: secrets.seal(secret, accessKeyContext({ id, accountId: account.id })),
+          status: 'Active',
+          createdAt: now,
+        });
       });
-      return { account, admin, accessKeyId: id, accessKeySecret: secret, adminPassword: input.adminPassword === undefined ? adminPassword : null };
+      return {
+        account,
+        admin,
+        accessKeyId: id,
+        accessKeySecret: secret,
+        adminPassword: input.adminPassword === undefined ? adminPassword : null,
+      };
     },
   };
 }

@@ -10,7 +10,12 @@ export interface RateLimiter {
   take(key: string): void;
 }
 
-export function createRateLimiter(opts: { perSecond: number; burst: number; clock: Clock; maxKeys?: number }): RateLimiter {
+export function createRateLimiter(opts: {
+  perSecond: number;
+  burst: number;
+  clock: Clock;
+  maxKeys?: number;
+}): RateLimiter {
   if (opts.perSecond <= 0) return { take: () => undefined };
   const buckets = new Map<string, { tokens: number; at: number }>();
   const maxKeys = opts.maxKeys ?? 100_000;
@@ -23,7 +28,11 @@ export function createRateLimiter(opts: { perSecond: number; burst: number; cloc
       if (b.tokens < 1) {
         buckets.set(key, b);
         const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / opts.perSecond));
-        throw new CoreError('Auth.Throttled', `Request was denied due to request throttling: at most ${opts.perSecond} requests per second for this access key.`, { retryAfterSeconds: retryAfter });
+        throw new CoreError(
+          'Auth.Throttled',
+          `Request was denied due to request throttling: at most ${opts.perSecond} requests per second for this access key.`,
+          { retryAfterSeconds: retryAfter },
+        );
       }
       b.tokens -= 1;
       buckets.delete(key);

@@ -22,7 +22,13 @@ export interface AuditorDeps {
 export function createAuditor(deps: AuditorDeps) {
   const { store, clock, ids, logger } = deps;
 
-  async function append(caller: Caller, action: string, refs: ResourceRef[], result: AuditResult, errorCode: string | null): Promise<void> {
+  async function append(
+    caller: Caller,
+    action: string,
+    refs: ResourceRef[],
+    result: AuditResult,
+    errorCode: string | null,
+  ): Promise<void> {
     const names = refs.slice(0, MAX_RESOURCES).map((r) => resourceName(caller.accountId, r));
     if (refs.length > MAX_RESOURCES) names.push(`(+${refs.length - MAX_RESOURCES} more)`);
     const entry: AuditEntry = {
@@ -45,7 +51,11 @@ export function createAuditor(deps: AuditorDeps) {
       await store.audit.append(entry);
     } catch (err) {
       // An audit failure must be loud, but must not turn a completed change into a reported failure.
-      logger.error('audit entry could not be written', { requestId: caller.requestId, action, error: err instanceof Error ? err.message : String(err) });
+      logger.error('audit entry could not be written', {
+        requestId: caller.requestId,
+        action,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 

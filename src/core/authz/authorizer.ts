@@ -21,7 +21,9 @@ export function createAdminOnlyAuthorizer(): Authorizer {
     allows,
     check(caller, action) {
       if (!allows(caller)) {
-        throw new CoreError('Auth.Forbidden', `User '${caller.userName}' is not allowed to perform '${action}'.`, { action });
+        throw new CoreError('Auth.Forbidden', `User '${caller.userName}' is not allowed to perform '${action}'.`, {
+          action,
+        });
       }
     },
   };

@@ -13,7 +13,12 @@ const NOTHING: PermissionSet = { byAction: new Map() };
 export function createPolicyAuthorizer(): Authorizer {
   function decide(caller: Caller, action: Action, refs: ResourceRef[]) {
     if (caller.isAccountAdmin || caller.isSystemAdmin) return 'allow' as const;
-    return evaluate(caller.permissions ?? NOTHING, caller.accountId, action, refs.length ? refs : [{ type: '*', regionId: '*', id: '*' }]);
+    return evaluate(
+      caller.permissions ?? NOTHING,
+      caller.accountId,
+      action,
+      refs.length ? refs : [{ type: '*', regionId: '*', id: '*' }],
+    );
   }
   return {
     allows: (caller, action, refs) => decide(caller, action, refs) === 'allow',

@@ -71,7 +71,10 @@ export const MAX_POLICY_BYTES = 32 * 1024;
 const NAMES = actionNameTable();
 
 function wildcardSource(pattern: string): string {
-  return pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  return pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
 }
 
 function wildcard(pattern: string): RegExp {
@@ -90,7 +93,11 @@ interface ResourceIndex {
   always: RegExp | null;
 }
 
-const SEGMENT_WILDCARD = (part: string) => part.split('').map((c) => (c === '*' ? '[^:]*' : c === '?' ? '[^:]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+const SEGMENT_WILDCARD = (part: string) =>
+  part
+    .split('')
+    .map((c) => (c === '*' ? '[^:]*' : c === '?' ? '[^:]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
 
 /** The regular-expression source of a resource pattern, and the literal start of its resource part (null: none). */
 function resourcePattern(p: string): { source: string; literal: string | null } {
@@ -118,7 +125,10 @@ function indexPatterns(patterns: string[]): ResourceIndex {
     buckets.set(literal, list);
   }
   const anchored = (sources: string[]) => new RegExp('^(?:' + sources.join('|') + ')$');
-  return { byPrefix: new Map([...buckets].map(([k, v]) => [k, anchored(v)])), always: always.length ? anchored(always) : null };
+  return {
+    byPrefix: new Map([...buckets].map(([k, v]) => [k, anchored(v)])),
+    always: always.length ? anchored(always) : null,
+  };
 }
 
 function indexMatches(index: ResourceIndex, name: string): boolean {
@@ -135,7 +145,8 @@ function indexMatches(index: ResourceIndex, name: string): boolean {
   return false;
 }
 
-const asList = (v: string | string[] | undefined, def: string[]): string[] => (v === undefined ? def : Array.isArray(v) ? v : [v]);
+const asList = (v: string | string[] | undefined, def: string[]): string[] =>
+  v === undefined ? def : Array.isArray(v) ? v : [v];
 
 function malformed(message: string): CoreError {
   return new CoreError('Policy.Malformed', `The policy document is not valid: ${message}`);
@@ -144,11 +155,13 @@ function malformed(message: string): CoreError {
 /** Validates a policy document from user input; throws Policy.Malformed with the reason. */
 export function parsePolicyDocument(raw: unknown): PolicyDocument {
   const doc = typeof raw === 'string' ? safeJson(raw) : raw;
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw malformed('it must be a JSON object with a Statement list.');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw malformed('it must be a JSON object with a Statement list.');
   if (JSON.stringify(doc).length > MAX_POLICY_BYTES) throw malformed(`it is larger than ${MAX_POLICY_BYTES} bytes.`);
   const statements = (doc as { Statement?: unknown }).Statement;
   if (!Array.isArray(statements) || statements.length === 0) throw malformed('Statement must be a non-empty list.');
-  if (statements.length > MAX_STATEMENTS_PER_POLICY) throw malformed(`at most ${MAX_STATEMENTS_PER_POLICY} statements are allowed.`);
+  if (statements.length > MAX_STATEMENTS_PER_POLICY)
+    throw malformed(`at most ${MAX_STATEMENTS_PER_POLICY} statements are allowed.`);
   statements.forEach((s: unknown, n) => validateStatement(s, n + 1));
   return doc as PolicyDocument;
 }
@@ -165,24 +178,38 @@ function validateStatement(s: unknown, n: number): void {
   if (typeof s !== 'object' || s === null) throw malformed(`statement ${n} is not an object.`);
   const st = s as Record<string, unknown>;
   for (const key of Object.keys(st)) {
-    if (!['Effect', 'Action', 'Resource', 'Condition', 'Sid'].includes(key)) throw malformed(`statement ${n} has an unsupported element '${key}'.`);
+    if (!['Effect', 'Action', 'Resource', 'Condition', 'Sid'].includes(key))
+      throw malformed(`statement ${n} has an unsupported element '${key}'.`);
   }
-  if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw malformed(`statement ${n}: Effect must be "Allow" or "Deny".`);
-  const isStrings = (v: unknown) => typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'));
+  if (st.Effect !== 'Allow' && st.Effect !== 'Deny')
+    throw malformed(`statement ${n}: Effect must be "Allow" or "Deny".`);
+  const isStrings = (v: unknown) =>
+    typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'));
   if (!isStrings(st.Action)) throw malformed(`statement ${n}: Action must be a string or a list of strings.`);
   for (const a of asList(st.Action as string | string[], [])) {
     const re = wildcard(a);
-    if (![...NAMES.keys()].some((name) => re.test(name))) throw malformed(`statement ${n}: the action '${a}' matches no action.`);
+    if (![...NAMES.keys()].some((name) => re.test(name)))
+      throw malformed(`statement ${n}: the action '${a}' matches no action.`);
   }
-  if (st.Resource !== undefined && !isStrings(st.Resource)) throw malformed(`statement ${n}: Resource must be a string or a list of strings.`);
+  if (st.Resource !== undefined && !isStrings(st.Resource))
+    throw malformed(`statement ${n}: Resource must be a string or a list of strings.`);
   if (st.Condition !== undefined) {
-    if (typeof st.Condition !== 'object' || st.Condition === null) throw malformed(`statement ${n}: Condition must be an object.`);
+    if (typeof st.Condition !== 'object' || st.Condition === null)
+      throw malformed(`statement ${n}: Condition must be an object.`);
     for (const [op, body] of Object.entries(st.Condition as Record<string, unknown>)) {
-      if (!(OPERATORS as readonly string[]).includes(op)) throw malformed(`statement ${n}: the condition operator '${op}' is not supported (use ${OPERATORS.join(', ')}).`);
-      if (typeof body !== 'object' || body === null) throw malformed(`statement ${n}: ${op} must map condition keys to values.`);
+      if (!(OPERATORS as readonly string[]).includes(op))
+        throw malformed(
+          `statement ${n}: the condition operator '${op}' is not supported (use ${OPERATORS.join(', ')}).`,
+        );
+      if (typeof body !== 'object' || body === null)
+        throw malformed(`statement ${n}: ${op} must map condition keys to values.`);
       for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-        if (!CONDITION_KEYS[key.toLowerCase()]) throw malformed(`statement ${n}: the condition key '${key}' is not supported (use acs:RegionId or acs:ResourceGroupId).`);
-        if (!isStrings(value)) throw malformed(`statement ${n}: the value of ${key} must be a string or a list of strings.`);
+        if (!CONDITION_KEYS[key.toLowerCase()])
+          throw malformed(
+            `statement ${n}: the condition key '${key}' is not supported (use acs:RegionId or acs:ResourceGroupId).`,
+          );
+        if (!isStrings(value))
+          throw malformed(`statement ${n}: the value of ${key} must be a string or a list of strings.`);
       }
     }
   }
@@ -190,7 +217,10 @@ function validateStatement(s: unknown, n: number): void {
 
 /** Compiles the policies attached to a user into one permission set. */
 export function compilePermissions(documents: PolicyDocument[]): PermissionSet {
-  const gathered = new Map<Action, { allow: string[]; deny: string[]; allowAny: boolean; denyAny: boolean; conditional: CompiledStatement[] }>();
+  const gathered = new Map<
+    Action,
+    { allow: string[]; deny: string[]; allowAny: boolean; denyAny: boolean; conditional: CompiledStatement[] }
+  >();
   for (const doc of documents) {
     for (const st of doc.Statement) {
       const resources = asList(st.Resource, ['*']);
@@ -198,10 +228,20 @@ export function compilePermissions(documents: PolicyDocument[]): PermissionSet {
       const conditions = Object.entries(st.Condition ?? {}).flatMap(([op, body]) =>
         Object.entries(body).map(([key, value]) => {
           const values = asList(value, []);
-          return { operator: op as Operator, read: CONDITION_KEYS[key.toLowerCase()]!, values, patterns: values.map(wildcard) };
+          return {
+            operator: op as Operator,
+            read: CONDITION_KEYS[key.toLowerCase()]!,
+            values,
+            patterns: values.map(wildcard),
+          };
         }),
       );
-      const compiled: CompiledStatement = { deny, anyResource: resources.includes('*'), resources: resources.map((r) => new RegExp('^' + resourcePattern(r).source + '$')), conditions };
+      const compiled: CompiledStatement = {
+        deny,
+        anyResource: resources.includes('*'),
+        resources: resources.map((r) => new RegExp('^' + resourcePattern(r).source + '$')),
+        conditions,
+      };
       const actions = new Set<Action>();
       for (const pattern of asList(st.Action, [])) {
         const re = wildcard(pattern);
@@ -220,7 +260,13 @@ export function compilePermissions(documents: PolicyDocument[]): PermissionSet {
   }
   const byAction = new Map<Action, ActionRules>();
   for (const [a, g] of gathered) {
-    byAction.set(a, { allowAny: g.allowAny, denyAny: g.denyAny, allow: indexPatterns(g.allow), deny: indexPatterns(g.deny), conditional: g.conditional });
+    byAction.set(a, {
+      allowAny: g.allowAny,
+      denyAny: g.denyAny,
+      allow: indexPatterns(g.allow),
+      deny: indexPatterns(g.deny),
+      conditional: g.conditional,
+    });
   }
   return { byAction };
 }
@@ -248,7 +294,12 @@ function matches(st: CompiledStatement, name: string, ref: ResourceRef): boolean
 }
 
 /** The decision for one action on resources: 'deny' (explicit), 'allow', or 'implicit-deny'. */
-export function evaluate(set: PermissionSet, accountId: string, action: Action, refs: ResourceRef[]): 'allow' | 'deny' | 'implicit-deny' {
+export function evaluate(
+  set: PermissionSet,
+  accountId: string,
+  action: Action,
+  refs: ResourceRef[],
+): 'allow' | 'deny' | 'implicit-deny' {
   const rules = set.byAction.get(action);
   if (!rules) return 'implicit-deny';
   let allowedAll = true;

@@ -66,7 +66,10 @@ const KEY_TYPE = /^(?:ssh-|ecdsa-|sk-)[A-Za-z0-9@._-]+$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const KEYFLEET_LINE = /^(\S+) (\S+) keyfleet:(\S+)$/;
 
-export function parseAuthorizedKeys(content: string): { entries: AuthorizedKeysEntry[]; managedBlock: ManagedBlockState } {
+export function parseAuthorizedKeys(content: string): {
+  entries: AuthorizedKeysEntry[];
+  managedBlock: ManagedBlockState;
+} {
   const lines = splitLines(content);
   const layout = analyseLayout(lines);
   const entries: AuthorizedKeysEntry[] = [];
@@ -89,7 +92,11 @@ export function planAuthorizedKeys(current: string | null, desired: ManagedKey[]
   const wanted = normaliseDesired(desired);
   const block = wanted.length > 0 ? renderBlock(wanted) : [];
 
-  const next = [...lines.slice(0, layout.insertAt), ...block, ...lines.filter((_, i) => i >= layout.insertAt && layout.kept(i))];
+  const next = [
+    ...lines.slice(0, layout.insertAt),
+    ...block,
+    ...lines.filter((_, i) => i >= layout.insertAt && layout.kept(i)),
+  ];
 
   const before = managedBodies(lines, layout);
   const after = wanted.map((k) => k.base64);
@@ -117,11 +124,19 @@ function normaliseDesired(desired: ManagedKey[]): NormalisedKey[] {
   const out: NormalisedKey[] = [];
   for (const key of desired) {
     if (!/^\S+$/.test(key.keyPairName)) {
-      throw new CoreError('KeyPair.NameMalformed', `The key pair name '${key.keyPairName}' cannot be written to authorized_keys.`, { keyPairName: key.keyPairName });
+      throw new CoreError(
+        'KeyPair.NameMalformed',
+        `The key pair name '${key.keyPairName}' cannot be written to authorized_keys.`,
+        { keyPairName: key.keyPairName },
+      );
     }
     const [type, base64] = key.publicKey.trim().split(/[ \t]+/);
     if (!type || !base64 || !KEY_TYPE.test(type) || !BASE64.test(base64) || /[\r\n]/.test(key.publicKey.trim())) {
-      throw new CoreError('PublicKey.Malformed', `The public key of key pair '${key.keyPairName}' is not an OpenSSH 'type base64' line.`, { keyPairName: key.keyPairName });
+      throw new CoreError(
+        'PublicKey.Malformed',
+        `The public key of key pair '${key.keyPairName}' is not an OpenSSH 'type base64' line.`,
+        { keyPairName: key.keyPairName },
+      );
     }
     if (seen.has(base64)) continue;
     seen.add(base64);
@@ -131,7 +146,11 @@ function normaliseDesired(desired: ManagedKey[]): NormalisedKey[] {
 }
 
 function renderBlock(keys: NormalisedKey[]): string[] {
-  return [MANAGED_BEGIN, ...keys.map((k) => `${k.type} ${k.base64} ${KEYFLEET_COMMENT_PREFIX}${k.keyPairName}`), MANAGED_END];
+  return [
+    MANAGED_BEGIN,
+    ...keys.map((k) => `${k.type} ${k.base64} ${KEYFLEET_COMMENT_PREFIX}${k.keyPairName}`),
+    MANAGED_END,
+  ];
 }
 
 interface Layout {
@@ -219,7 +238,10 @@ function parseKeyLine(line: string): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' 
   return parseKeyFields(text.slice(0, optionsEnd), text.slice(optionsEnd).replace(/^[ \t]+/, ''));
 }
 
-function parseKeyFields(options: string | null, rest: string): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' | 'managed'> | null {
+function parseKeyFields(
+  options: string | null,
+  rest: string,
+): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' | 'managed'> | null {
   const match = /^(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(rest);
   if (!match) return null;
   const [, type, base64, comment] = match;

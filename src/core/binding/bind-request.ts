@@ -28,18 +28,30 @@ const INSTANCE_ID_MAX = 64;
 
 /** Validates a batch of instance IDs: the request-level errors that change nothing. */
 export function validateInstanceIds(raw: unknown, maxBatch: number): string[] {
-  if (!Array.isArray(raw)) throw new CoreError('Batch.Malformed', 'InstanceIds must be a list of instance IDs.', { parameter: 'InstanceIds' });
-  if (raw.length === 0) throw new CoreError('Batch.Empty', 'Give at least one instance ID.', { parameter: 'InstanceIds' });
+  if (!Array.isArray(raw))
+    throw new CoreError('Batch.Malformed', 'InstanceIds must be a list of instance IDs.', { parameter: 'InstanceIds' });
+  if (raw.length === 0)
+    throw new CoreError('Batch.Empty', 'Give at least one instance ID.', { parameter: 'InstanceIds' });
   if (raw.length > maxBatch) {
-    throw new CoreError('Batch.TooLarge', `At most ${maxBatch} instances can be changed in one call; ${raw.length} were given.`, { parameter: 'InstanceIds', limit: maxBatch });
+    throw new CoreError(
+      'Batch.TooLarge',
+      `At most ${maxBatch} instances can be changed in one call; ${raw.length} were given.`,
+      { parameter: 'InstanceIds', limit: maxBatch },
+    );
   }
   for (const id of raw) {
     if (typeof id !== 'string' || id.trim() === '' || id.length > INSTANCE_ID_MAX || /\s/.test(id)) {
-      throw new CoreError('Batch.Malformed', `'${String(id).slice(0, 80)}' is not a valid instance ID.`, { parameter: 'InstanceIds' });
+      throw new CoreError('Batch.Malformed', `'${String(id).slice(0, 80)}' is not a valid instance ID.`, {
+        parameter: 'InstanceIds',
+      });
     }
   }
   const ids = raw as string[];
   const dup = ids.find((id, n) => ids.indexOf(id) !== n);
-  if (dup) throw new CoreError('Batch.DuplicateIds', `The instance ID '${dup}' is given more than once.`, { parameter: 'InstanceIds', instanceId: dup });
+  if (dup)
+    throw new CoreError('Batch.DuplicateIds', `The instance ID '${dup}' is given more than once.`, {
+      parameter: 'InstanceIds',
+      instanceId: dup,
+    });
   return ids;
 }

@@ -22,9 +22,19 @@ export interface BindSubmitDeps {
 }
 
 /** The key pair a request names, or (unbind of one instance naming none) the one that instance has now. */
-export async function keyPairOfRequest(store: Store, caller: Caller, req: Pick<BindRequest, 'regionId' | 'kind' | 'keyPairName' | 'instanceIds'>): Promise<KeyPair | null> {
+export async function keyPairOfRequest(
+  store: Store,
+  caller: Caller,
+  req: Pick<BindRequest, 'regionId' | 'kind' | 'keyPairName' | 'instanceIds'>,
+): Promise<KeyPair | null> {
   if (req.keyPairName) return store.keyPairs.get(caller.accountId, req.regionId, req.keyPairName);
-  if (req.kind !== 'unbind' || !Array.isArray(req.instanceIds) || req.instanceIds.length !== 1 || typeof req.instanceIds[0] !== 'string') return null;
+  if (
+    req.kind !== 'unbind' ||
+    !Array.isArray(req.instanceIds) ||
+    req.instanceIds.length !== 1 ||
+    typeof req.instanceIds[0] !== 'string'
+  )
+    return null;
   // "Unbind whatever this server has" (KPS disassociate): the task records that key pair, so the task lists can
   // name it and the caller needs the unbind permission on it as on the instance (both, as the seeds say).
   const inst = await store.instances.get(caller.accountId, req.instanceIds[0]);
@@ -34,32 +44,60 @@ export async function keyPairOfRequest(store: Store, caller: Caller, req: Pick<B
 
 export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps) {
   /** Refuses a server up front for faces that do (KPS batch-associate); the gate has authorized each one. */
-  async function checkRequired(caller: Caller, regionId: string, id: string, require: NonNullable<BindRequest['require']>): Promise<void> {
+  async function checkRequired(
+    caller: Caller,
+    regionId: string,
+    id: string,
+    require: NonNullable<BindRequest['require']>,
+  ): Promise<void> {
     const inst = await store.instances.get(caller.accountId, id);
     if (!inst || inst.regionId !== regionId) throw instanceNotFound(id);
     if (require.running && inst.status !== 'Running') {
-      throw new CoreError('Instance.IncorrectStatus', `The instance '${inst.id}' is ${inst.status}; this call changes Running instances only.`, { instanceId: inst.id, status: inst.status });
+      throw new CoreError(
+        'Instance.IncorrectStatus',
+        `The instance '${inst.id}' is ${inst.status}; this call changes Running instances only.`,
+        { instanceId: inst.id, status: inst.status },
+      );
     }
     if (require.unbound && inst.keyPairName !== null) {
-      throw new CoreError('Instance.AlreadyBound', `The instance '${inst.id}' already has key pair '${inst.keyPairName}'; this call binds instances without one (replace it with a single bind).`, { instanceId: inst.id });
+      throw new CoreError(
+        'Instance.AlreadyBound',
+        `The instance '${inst.id}' already has key pair '${inst.keyPairName}'; this call binds instances without one (replace it with a single bind).`,
+        { instanceId: inst.id },
+      );
     }
   }
 
   return async function makeTask(caller: Caller, req: BindRequest): Promise<Task> {
     const region: Region = requireRegion(regions, req.regionId);
-    if (req.kind !== 'bind' && req.kind !== 'unbind') throw new CoreError('Input.Invalid', `Unknown operation '${String(req.kind)}'.`);
+    if (req.kind !== 'bind' && req.kind !== 'unbind')
+      throw new CoreError('Input.Invalid', `Unknown operation '${String(req.kind)}'.`);
     if (req.mode !== 'on-restart' && req.mode !== 'live') {
-      throw new CoreError('Input.Invalid', `The mode '${String(req.mode)}' is not valid; use 'on-restart' or 'live'.`, { parameter: 'mode' });
+      throw new CoreError('Input.Invalid', `The mode '${String(req.mode)}' is not valid; use 'on-restart' or 'live'.`, {
+        parameter: 'mode',
+      });
     }
     const instanceIds = validateInstanceIds(req.instanceIds, req.maxBatch);
-    if (req.kind === 'bind' && !req.keyPairName) throw new CoreError('Input.Missing', 'The key pair name is required to bind.', { parameter: 'KeyPairName' });
+    if (req.kind === 'bind' && !req.keyPairName)
+      throw new CoreError('Input.Missing', 'The key pair name is required to bind.', { parameter: 'KeyPairName' });
     const keyPair = await keyPairOfRequest(store, caller, { ...req, regionId: region.id, instanceIds });
     if (req.keyPairName && !keyPair) throw keyPairNotFound(req.keyPairName, region.id);
     if (req.require) for (const id of instanceIds) await checkRequired(caller, region.id, id, req.require);
     if (req.options?.port !== undefined && !isPort(req.options.port)) {
-      throw new CoreError('Input.Invalid', `The SSH port '${String(req.options.port)}' is not valid.`, { parameter: 'port' });
+      throw new CoreError('Input.Invalid', `The SSH port '${String(req.options.port)}' is not valid.`, {
+        parameter: 'port',
+      });
     }
-    const what = { id: ids.uuid(), regionId: region.id, kind: req.kind, mode: req.mode, keyPairId: keyPair?.id ?? null, keyPairName: keyPair?.name ?? null, total: instanceIds.length, options: { ...req.options } };
+    const what = {
+      id: ids.uuid(),
+      regionId: region.id,
+      kind: req.kind,
+      mode: req.mode,
+      keyPairId: keyPair?.id ?? null,
+      keyPairName: keyPair?.name ?? null,
+      total: instanceIds.length,
+      options: { ...req.options },
+    };
     const task = queuedTask(caller, what, clock.now());
     const items = instanceIds.map((instanceId, seq) => pendingItem(task.id, seq, instanceId));
     await store.transaction((tx) => tx.tasks.insert(task, items));

@@ -61,13 +61,22 @@ export function createBindingModule(deps: BindingModuleDeps) {
     let ctx = contexts.get(task.id);
     if (!ctx) {
       // After a restart the submitter is gone: keyfleet resumes the task as itself.
-      ctx = { caller: systemCaller(task.accountId, task.requestId), keyPair: task.keyPairId ? store.keyPairs.getById(task.accountId, task.keyPairId) : Promise.resolve(null) };
+      ctx = {
+        caller: systemCaller(task.accountId, task.requestId),
+        keyPair: task.keyPairId ? store.keyPairs.getById(task.accountId, task.keyPairId) : Promise.resolve(null),
+      };
       contexts.set(task.id, ctx);
     }
     return ctx;
   };
 
-  const recordForBoot = createOnRestartExecutor({ store, clock, authz: deps.authz, instanceTypes: deps.instanceTypes, recorder });
+  const recordForBoot = createOnRestartExecutor({
+    store,
+    clock,
+    authz: deps.authz,
+    instanceTypes: deps.instanceTypes,
+    recorder,
+  });
   const applyLiveItem = createLiveExecutor({
     store,
     live: deps.live,
@@ -81,7 +90,15 @@ export function createBindingModule(deps: BindingModuleDeps) {
     recordForBoot,
     retry: deps.retry ?? DEFAULT_RETRY,
     timeoutMs: deps.liveTimeoutMs,
-    onRetry: (item, attempt, code, delayMs) => logger.warn('live change will be retried', { taskId: item.taskId, seq: item.seq, instanceId: item.instanceId, attempt, code, delayMs }),
+    onRetry: (item, attempt, code, delayMs) =>
+      logger.warn('live change will be retried', {
+        taskId: item.taskId,
+        seq: item.seq,
+        instanceId: item.instanceId,
+        attempt,
+        code,
+        delayMs,
+      }),
   });
 
   /** An executor around one way of applying an item: whatever escapes it fails that item, never the task. */
@@ -93,8 +110,17 @@ export function createBindingModule(deps: BindingModuleDeps) {
         if (task.kind === 'bind' && !kp) throw keyPairNotFound(task.keyPairName ?? '?', task.regionId);
         await apply(caller, task, item, kp, owner);
       } catch (err) {
-        if (!isCoreError(err)) logger.error('task item failed unexpectedly', { taskId: task.id, seq: item.seq, error: err instanceof Error ? err.message : String(err) });
-        await recorder.fail(item, isCoreError(err) ? err : new CoreError('Internal', 'An unexpected error stopped this change.'), owner);
+        if (!isCoreError(err))
+          logger.error('task item failed unexpectedly', {
+            taskId: task.id,
+            seq: item.seq,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        await recorder.fail(
+          item,
+          isCoreError(err) ? err : new CoreError('Internal', 'An unexpected error stopped this change.'),
+          owner,
+        );
       }
     },
     finished(task: Task): void {
@@ -110,7 +136,10 @@ export function createBindingModule(deps: BindingModuleDeps) {
     async submit(caller: Caller, req: BindRequest): Promise<Task> {
       const task = await makeTask(caller, req);
       custody.hold(task.id, req.credential);
-      contexts.set(task.id, { caller, keyPair: Promise.resolve(task.keyPairId ? await store.keyPairs.getById(task.accountId, task.keyPairId) : null) });
+      contexts.set(task.id, {
+        caller,
+        keyPair: Promise.resolve(task.keyPairId ? await store.keyPairs.getById(task.accountId, task.keyPairId) : null),
+      });
       runner.kick(task.id);
       return task;
     },

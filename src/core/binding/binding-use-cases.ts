@@ -18,20 +18,38 @@ export function bindingUseCases(binding: BindingModule, tasks: TaskService, stor
   const action = (req: BindRequest) => (req.kind === 'unbind' ? 'keypair:Unbind' : 'keypair:Bind');
   async function names(caller: Caller, req: BindRequest) {
     const kp = await keyPairOfRequest(store, caller, req);
-    const keyPairRefs = kp ? [ref.keyPair(req.regionId, kp.name, kp.resourceGroupId)] : req.keyPairName ? [ref.keyPair(req.regionId, req.keyPairName)] : [];
+    const keyPairRefs = kp
+      ? [ref.keyPair(req.regionId, kp.name, kp.resourceGroupId)]
+      : req.keyPairName
+        ? [ref.keyPair(req.regionId, req.keyPairName)]
+        : [];
     const ids = Array.isArray(req.instanceIds) ? req.instanceIds : [];
     const refs: ResourceRef[] = [...keyPairRefs, ...ids.map((id) => ref.instance(req.regionId, id))];
     const checks: Check[] = kp ? [{ action: action(req), refs: keyPairRefs }] : [];
     if (req.require) {
-      const found = new Map((await store.instances.getMany(caller.accountId, ids.filter((id): id is string => typeof id === 'string'))).map((i) => [i.id, i]));
+      const found = new Map(
+        (
+          await store.instances.getMany(
+            caller.accountId,
+            ids.filter((id): id is string => typeof id === 'string'),
+          )
+        ).map((i) => [i.id, i]),
+      );
       for (const id of ids) {
         const inst = found.get(String(id));
-        checks.push({ action: action(req), refs: [inst ? ref.instance(inst.regionId, inst.id, inst.resourceGroupId) : ref.instance(req.regionId, id), ...keyPairRefs] });
+        checks.push({
+          action: action(req),
+          refs: [
+            inst ? ref.instance(inst.regionId, inst.id, inst.resourceGroupId) : ref.instance(req.regionId, id),
+            ...keyPairRefs,
+          ],
+        });
       }
     }
     return { refs, checks };
   }
-  const namesAfter = (task: Task, req: BindRequest) => (!req.keyPairName && task.keyPairName ? [ref.keyPair(req.regionId, task.keyPairName)] : []);
+  const namesAfter = (task: Task, req: BindRequest) =>
+    !req.keyPairName && task.keyPairName ? [ref.keyPair(req.regionId, task.keyPairName)] : [];
   return {
     submit: useCase({ action, access: 'policy', mutates: true, run: binding.submit, names, namesAfter }),
     /** Submits, then answers when every item has ended (the clouds' synchronous attach/detach). */

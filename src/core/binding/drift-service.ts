@@ -86,13 +86,20 @@ const PAGE = 1000;
 export function createDriftService(deps: DriftServiceDeps) {
   const { store, authz, regions } = deps;
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
-  const ref = (i: Instance): ResourceRef => ({ type: 'instance', regionId: i.regionId, id: i.id, resourceGroupId: i.resourceGroupId });
+  const ref = (i: Instance): ResourceRef => ({
+    type: 'instance',
+    regionId: i.regionId,
+    id: i.id,
+    resourceGroupId: i.resourceGroupId,
+  });
 
   async function scan(caller: Caller, input: DriftScanInput): Promise<HostDriftResult[]> {
     const region = requireRegion(regions, input.regionId);
     if (input.instanceIds === undefined) {
       // A Deny on some hosts still hides them from a scan of "all".
-      const hosts = (await allHosts(caller.accountId, region.id)).filter((i) => authz.allows(caller, 'instance:DescribeKeys', [ref(i)]));
+      const hosts = (await allHosts(caller.accountId, region.id)).filter((i) =>
+        authz.allows(caller, 'instance:DescribeKeys', [ref(i)]),
+      );
       return scanHosts(caller.accountId, region.id, hosts);
     }
     const hosts = await load(caller, region.id, input.instanceIds, input.maxBatch);
@@ -112,7 +119,17 @@ export function createDriftService(deps: DriftServiceDeps) {
     const tasks: Task[] = [];
     for (const [keyPairName, instanceIds] of groups) {
       const kind = keyPairName ? 'bind' : 'unbind';
-      tasks.push(await deps.submit(caller, { regionId: region.id, kind, ...(keyPairName ? { keyPairName } : {}), instanceIds, mode: 'live', options: { flavour: kind }, maxBatch: input.maxBatch }));
+      tasks.push(
+        await deps.submit(caller, {
+          regionId: region.id,
+          kind,
+          ...(keyPairName ? { keyPairName } : {}),
+          instanceIds,
+          mode: 'live',
+          options: { flavour: kind },
+          maxBatch: input.maxBatch,
+        }),
+      );
     }
     return { tasks, results };
   }
@@ -158,10 +175,29 @@ export function createDriftService(deps: DriftServiceDeps) {
   }
 
   async function scanHost(inst: Instance, keyPairNameOf: (base64: string) => string | null): Promise<HostDriftResult> {
-    const base = { instanceId: inst.id, name: inst.name, address: inst.address, sshPort: inst.sshPort, keyPairName: inst.keyPairName, findings: [], unmanagedKeys: [] };
+    const base = {
+      instanceId: inst.id,
+      name: inst.name,
+      address: inst.address,
+      sshPort: inst.sshPort,
+      keyPairName: inst.keyPairName,
+      findings: [],
+      unmanagedKeys: [],
+    };
     const host = inst.backend === 'host' ? inst.host : null;
-    if (!host) return { ...base, status: 'skipped', reason: 'Not a registered host: drift scans read registered hosts with their management key.' };
-    if (!host.sealedManagementKey) return { ...base, status: 'skipped', reason: 'No management key is held for this host, so keyfleet cannot log in to read it; register it with a management key.' };
+    if (!host)
+      return {
+        ...base,
+        status: 'skipped',
+        reason: 'Not a registered host: drift scans read registered hosts with their management key.',
+      };
+    if (!host.sealedManagementKey)
+      return {
+        ...base,
+        status: 'skipped',
+        reason:
+          'No management key is held for this host, so keyfleet cannot log in to read it; register it with a management key.',
+      };
     if (!inst.hostKeySha256) return { ...base, status: 'skipped', reason: 'No host key is pinned for this host.' };
     try {
       const privateKey = deps.secrets.open(host.sealedManagementKey, managementKeyContext(inst.id));
@@ -177,23 +213,43 @@ export function createDriftService(deps: DriftServiceDeps) {
       let dropIn: RemoteFile | null;
       try {
         // Both reads share one round trip on the SFTP channel.
-        [authorizedKeys, dropIn] = await Promise.all([session.readFile(`${host.homeDir}/.ssh/authorized_keys`), managesSshd ? session.readFile(host.dropInPath) : Promise.resolve(null)]);
+        [authorizedKeys, dropIn] = await Promise.all([
+          session.readFile(`${host.homeDir}/.ssh/authorized_keys`),
+          managesSshd ? session.readFile(host.dropInPath) : Promise.resolve(null),
+        ]);
       } finally {
         session.close();
       }
       const report = compareDrift({
         authorizedKeys: authorizedKeys?.content ?? null,
-        bound: inst.keyPairName && inst.desiredPublicKey ? { keyPairName: inst.keyPairName, publicKey: inst.desiredPublicKey } : null,
+        bound:
+          inst.keyPairName && inst.desiredPublicKey
+            ? { keyPairName: inst.keyPairName, publicKey: inst.desiredPublicKey }
+            : null,
         dropIn: dropIn?.content ?? null,
-        expectedDropIn: managesSshd && (await everManaged(inst)) ? renderSshdDropIn(desiredLoginMethods(inst.keyPairName !== null)) : null,
+        expectedDropIn:
+          managesSshd && (await everManaged(inst))
+            ? renderSshdDropIn(desiredLoginMethods(inst.keyPairName !== null))
+            : null,
         keyPairNameOf,
         managementPublicKey: deps.keys.publicKeyOf(privateKey),
       });
       return { ...base, ...report };
     } catch (err) {
-      if (!isCoreError(err)) deps.logger.error('drift scan of a host failed unexpectedly', { instanceId: inst.id, error: err instanceof Error ? err.message : String(err) });
-      const e = isCoreError(err) ? err : new CoreError('Internal', 'An unexpected error stopped the scan of this host.');
-      return { ...base, status: e.code === 'Live.Unreachable' ? 'unreachable' : 'error', errorCode: e.code, errorMessage: e.message };
+      if (!isCoreError(err))
+        deps.logger.error('drift scan of a host failed unexpectedly', {
+          instanceId: inst.id,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      const e = isCoreError(err)
+        ? err
+        : new CoreError('Internal', 'An unexpected error stopped the scan of this host.');
+      return {
+        ...base,
+        status: e.code === 'Live.Unreachable' ? 'unreachable' : 'error',
+        errorCode: e.code,
+        errorMessage: e.message,
+      };
     }
   }
 

@@ -10,14 +10,21 @@ import { type Check, ref, useCase } from '../usecase/use-case.js';
 import type { DriftService } from './drift-service.js';
 
 export function driftUseCases(svc: DriftService, store: Store) {
-  const ids = (raw: unknown): string[] => (Array.isArray(raw) ? raw.filter((id): id is string => typeof id === 'string') : []);
+  const ids = (raw: unknown): string[] =>
+    Array.isArray(raw) ? raw.filter((id): id is string => typeof id === 'string') : [];
   /** The named hosts of the caller's account, each with its region and group; unknown ids are named as given. */
-  async function hostRefs(c: Caller, regionId: string, raw: unknown): Promise<Array<{ ref: ResourceRef; keyPairName: string | null }>> {
+  async function hostRefs(
+    c: Caller,
+    regionId: string,
+    raw: unknown,
+  ): Promise<Array<{ ref: ResourceRef; keyPairName: string | null }>> {
     if (!Array.isArray(raw)) return [{ ref: ref.instance(regionId, '*'), keyPairName: null }];
     const found = new Map((await store.instances.getMany(c.accountId, ids(raw))).map((i) => [i.id, i]));
     return raw.map((id) => {
       const inst = found.get(String(id));
-      return inst && inst.regionId === regionId ? { ref: ref.instance(inst.regionId, inst.id, inst.resourceGroupId), keyPairName: inst.keyPairName } : { ref: ref.instance(regionId, id), keyPairName: null };
+      return inst && inst.regionId === regionId
+        ? { ref: ref.instance(inst.regionId, inst.id, inst.resourceGroupId), keyPairName: inst.keyPairName }
+        : { ref: ref.instance(regionId, id), keyPairName: null };
     });
   }
   return {
@@ -36,7 +43,9 @@ export function driftUseCases(svc: DriftService, store: Store) {
       names: async (c, input) => {
         const hosts = Array.isArray(input.instanceIds) ? await hostRefs(c, input.regionId, input.instanceIds) : [];
         const checks: Check[] = hosts.map((h) =>
-          h.keyPairName ? { action: 'keypair:Bind', refs: [h.ref, ref.keyPair(input.regionId, h.keyPairName)] } : { action: 'keypair:Unbind', refs: [h.ref] },
+          h.keyPairName
+            ? { action: 'keypair:Bind', refs: [h.ref, ref.keyPair(input.regionId, h.keyPairName)] }
+            : { action: 'keypair:Unbind', refs: [h.ref] },
         );
         const names = [...new Set(hosts.flatMap((h) => (h.keyPairName ? [h.keyPairName] : [])))];
         return {

@@ -16,7 +16,14 @@
  */
 import { Buffer } from 'node:buffer';
 import { fingerprints } from '../keypair/public-key.js';
-import { MANAGED_BEGIN, MANAGED_END, parseAuthorizedKeys, planAuthorizedKeys, type AuthorizedKeysEntry, type ManagedKey } from './authorized-keys.js';
+import {
+  MANAGED_BEGIN,
+  MANAGED_END,
+  parseAuthorizedKeys,
+  planAuthorizedKeys,
+  type AuthorizedKeysEntry,
+  type ManagedKey,
+} from './authorized-keys.js';
 import { passwordAuthenticationIn } from './sshd-drop-in.js';
 
 export type DriftStatus = 'in-sync' | 'drifted';
@@ -116,28 +123,76 @@ export function compareDrift(input: DriftInput): DriftReport {
 }
 
 /** Findings about the block as a whole; `keyFindings`: whether foreign keys inside it were already reported. */
-function blockFindings(input: DriftInput, state: 'absent' | 'present' | 'corrupt', boundBody: string | null, keyFindings: boolean): DriftFinding[] {
+function blockFindings(
+  input: DriftInput,
+  state: 'absent' | 'present' | 'corrupt',
+  boundBody: string | null,
+  keyFindings: boolean,
+): DriftFinding[] {
   const plan = planAuthorizedKeys(input.authorizedKeys, input.bound ? [input.bound] : []);
   if (!plan.changed) return [];
   const name = input.bound?.keyPairName;
   if (input.authorizedKeys === null) {
-    return [{ code: 'authorized-keys-missing', message: `authorized_keys does not exist; key pair '${name}' is bound and should be in keyfleet's block.` }];
+    return [
+      {
+        code: 'authorized-keys-missing',
+        message: `authorized_keys does not exist; key pair '${name}' is bound and should be in keyfleet's block.`,
+      },
+    ];
   }
-  if (state === 'corrupt') return [{ code: 'block-corrupt', message: "keyfleet's block markers are broken (not exactly one BEGIN followed by one END)." }];
-  if (state === 'absent') return [{ code: 'block-missing', message: `keyfleet's block is missing; key pair '${name}' is bound and should be in it.` }];
-  if (!input.bound) return [{ code: 'block-unexpected', message: "keyfleet's block is present while no key pair is bound; an unbind would remove it." }];
-  if (boundBody !== null && plan.added.includes(boundBody)) return [{ code: 'bound-key-missing', message: `keyfleet's block does not hold the bound key pair '${name}'.` }];
+  if (state === 'corrupt')
+    return [
+      {
+        code: 'block-corrupt',
+        message: "keyfleet's block markers are broken (not exactly one BEGIN followed by one END).",
+      },
+    ];
+  if (state === 'absent')
+    return [
+      {
+        code: 'block-missing',
+        message: `keyfleet's block is missing; key pair '${name}' is bound and should be in it.`,
+      },
+    ];
+  if (!input.bound)
+    return [
+      {
+        code: 'block-unexpected',
+        message: "keyfleet's block is present while no key pair is bound; an unbind would remove it.",
+      },
+    ];
+  if (boundBody !== null && plan.added.includes(boundBody))
+    return [{ code: 'bound-key-missing', message: `keyfleet's block does not hold the bound key pair '${name}'.` }];
   // Foreign keys inside the block already explain the difference; anything else is an edit of keyfleet's lines.
-  return keyFindings ? [] : [{ code: 'block-altered', message: "keyfleet's block was edited (a line changed, added or removed) and is not what keyfleet wrote." }];
+  return keyFindings
+    ? []
+    : [
+        {
+          code: 'block-altered',
+          message: "keyfleet's block was edited (a line changed, added or removed) and is not what keyfleet wrote.",
+        },
+      ];
 }
 
 function dropInFindings(input: DriftInput): DriftFinding[] {
   if (input.expectedDropIn === null || input.dropIn === input.expectedDropIn) return [];
   const wanted = input.bound ? 'off' : 'on';
-  if (input.dropIn === null) return [{ code: 'drop-in-missing', message: `keyfleet's sshd drop-in is missing; SSH password login should be ${wanted} on this host.` }];
+  if (input.dropIn === null)
+    return [
+      {
+        code: 'drop-in-missing',
+        message: `keyfleet's sshd drop-in is missing; SSH password login should be ${wanted} on this host.`,
+      },
+    ];
   const sets = passwordAuthenticationIn(input.dropIn);
-  const effect = sets === null ? 'it sets no PasswordAuthentication' : `it sets PasswordAuthentication ${sets ? 'yes' : 'no'}`;
-  return [{ code: 'drop-in-altered', message: `keyfleet's sshd drop-in was edited (${effect}); SSH password login should be ${wanted}.` }];
+  const effect =
+    sets === null ? 'it sets no PasswordAuthentication' : `it sets PasswordAuthentication ${sets ? 'yes' : 'no'}`;
+  return [
+    {
+      code: 'drop-in-altered',
+      message: `keyfleet's sshd drop-in was edited (${effect}); SSH password login should be ${wanted}.`,
+    },
+  ];
 }
 
 /** The 1-based line numbers of a well-formed block's markers, as authorized-keys.ts recognises them. */

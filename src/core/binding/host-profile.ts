@@ -30,24 +30,42 @@ export function homeDirOf(loginUser: string): string {
 /** The profile and key state of a live change, or why it must not be made. */
 export function planLiveChange(input: LivePlanInput): { profile: LiveHostProfile; desired: LiveKeyState } | CoreError {
   const { task, instance, keyPair, credential, management } = input;
-  const desiredKey = task.kind === 'bind' && keyPair ? { keyPairName: keyPair.name, publicKey: keyPair.publicKey } : null;
+  const desiredKey =
+    task.kind === 'bind' && keyPair ? { keyPairName: keyPair.name, publicKey: keyPair.publicKey } : null;
   const host = instance.host ?? null;
   const managesPassword = host?.passwordLogin !== 'unmanaged';
   if (host && managesPassword && credential.kind === 'password' && desiredKey !== null && !host.sealedManagementKey) {
     // Lock-out guard: password login off while keyfleet's only way in is a password.
-    return new CoreError('Live.LockoutRefused', `Binding would turn password login off on the registered host '${instance.id}', whose only management credential is a password; register a management key first. Nothing was changed.`, { instanceId: instance.id });
+    return new CoreError(
+      'Live.LockoutRefused',
+      `Binding would turn password login off on the registered host '${instance.id}', whose only management credential is a password; register a management key first. Nothing was changed.`,
+      { instanceId: instance.id },
+    );
   }
-  const hostKey: HostKeyPolicy = instance.hostKeySha256 ? { kind: 'pinned', sha256: instance.hostKeySha256 } : { kind: 'trust-on-first-use' };
-  const removed = instance.appliedPublicKey && instance.appliedPublicKey !== desiredKey?.publicKey ? instance.appliedPublicKey : null;
+  const hostKey: HostKeyPolicy = instance.hostKeySha256
+    ? { kind: 'pinned', sha256: instance.hostKeySha256 }
+    : { kind: 'trust-on-first-use' };
+  const removed =
+    instance.appliedPublicKey && instance.appliedPublicKey !== desiredKey?.publicKey ? instance.appliedPublicKey : null;
   // Lock-out guard: only when keyfleet logs in with its management key as the managed user itself.
-  const guardsManagementKey = host && management?.kind === 'privateKey' && credential === management && host.managementUser === instance.loginUser;
+  const guardsManagementKey =
+    host &&
+    management?.kind === 'privateKey' &&
+    credential === management &&
+    host.managementUser === instance.loginUser;
   const profile: LiveHostProfile = {
-    target: { host: instance.address, port: task.options.port ?? instance.sshPort, username: host?.managementUser ?? instance.loginUser },
+    target: {
+      host: instance.address,
+      port: task.options.port ?? instance.sshPort,
+      username: host?.managementUser ?? instance.loginUser,
+    },
     loginUser: instance.loginUser,
     sudo: host?.sudo === true,
     hostKey,
     homeDir: host?.homeDir ?? homeDirOf(instance.loginUser),
-    ...(host ? { dropInPath: host.dropInPath, reloadCommand: host.reloadCommand, validateCommand: host.validateCommand } : {}),
+    ...(host
+      ? { dropInPath: host.dropInPath, reloadCommand: host.reloadCommand, validateCommand: host.validateCommand }
+      : {}),
     managementPublicKey: guardsManagementKey ? input.keys.publicKeyOf(management.privateKey) : null,
     removedPublicKey: removed,
     timeoutMs: input.timeoutMs,

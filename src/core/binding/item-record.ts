@@ -20,7 +20,16 @@ export const NOT_BOUND_NOTE = 'not bound to this key pair; nothing changed';
 
 export function createItemRecorder(store: Store, clock: Clock) {
   /** Records the desired key state of one instance and the item's success; false when the lease was lost. */
-  async function succeed(tx: Repos, task: Task, item: TaskItem, inst: Instance, kp: KeyPair | null, applied: boolean, note: string, owner: string): Promise<boolean> {
+  async function succeed(
+    tx: Repos,
+    task: Task,
+    item: TaskItem,
+    inst: Instance,
+    kp: KeyPair | null,
+    applied: boolean,
+    note: string,
+    owner: string,
+  ): Promise<boolean> {
     const other = unbindsAnother(task, inst);
     if (!other) {
       const key = task.kind === 'bind' && kp ? kp : null;
@@ -35,7 +44,12 @@ export function createItemRecorder(store: Store, clock: Clock) {
       inst.updatedAt = clock.now();
       await tx.instances.update(inst);
     }
-    const done: TaskItem = { ...item, status: 'succeeded', finishedAt: clock.now(), note: other ? NOT_BOUND_NOTE : note };
+    const done: TaskItem = {
+      ...item,
+      status: 'succeeded',
+      finishedAt: clock.now(),
+      note: other ? NOT_BOUND_NOTE : note,
+    };
     if (!(await tx.tasks.finishItem(done, owner))) return false;
     if (!other) {
       await tx.events.insert({
@@ -57,10 +71,18 @@ export function createItemRecorder(store: Store, clock: Clock) {
     succeed,
     /** An item that succeeds without recording a change (dry run). */
     async note(item: TaskItem, note: string, owner: string): Promise<void> {
-      await store.transaction((tx) => tx.tasks.finishItem({ ...item, status: 'succeeded', finishedAt: clock.now(), note }, owner));
+      await store.transaction((tx) =>
+        tx.tasks.finishItem({ ...item, status: 'succeeded', finishedAt: clock.now(), note }, owner),
+      );
     },
     async fail(item: TaskItem, err: CoreError, owner: string, tx?: Repos): Promise<void> {
-      const failed: TaskItem = { ...item, status: 'failed', errorCode: err.code, errorMessage: err.message, finishedAt: clock.now() };
+      const failed: TaskItem = {
+        ...item,
+        status: 'failed',
+        errorCode: err.code,
+        errorMessage: err.message,
+        finishedAt: clock.now(),
+      };
       if (tx) await tx.tasks.finishItem(failed, owner);
       else await store.transaction((t) => t.tasks.finishItem(failed, owner));
     },

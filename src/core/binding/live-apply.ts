@@ -12,7 +12,15 @@
  */
 import type { Clock } from '../clock.js';
 import { CoreError, isCoreError } from '../errors.js';
-import type { HostKeyPolicy, LiveAccess, LiveCredential, LiveSession, LiveTarget, RemoteFile, ReplaceableFile } from '../ports.js';
+import type {
+  HostKeyPolicy,
+  LiveAccess,
+  LiveCredential,
+  LiveSession,
+  LiveTarget,
+  RemoteFile,
+  ReplaceableFile,
+} from '../ports.js';
 import { planAuthorizedKeys, type ManagedKey } from './authorized-keys.js';
 import { renderSshdDropIn, SSHD_DROP_IN_PATH } from './sshd-drop-in.js';
 
@@ -75,8 +83,18 @@ const RELOAD_FIRST_PROOF_MS = 100;
 /** The time a live change reads: waits between proofs while a reload settles. */
 export type LiveClock = Pick<Clock, 'now' | 'sleep'>;
 
-export async function applyLive(access: LiveAccess, profile: LiveHostProfile, credential: LiveCredential, desired: LiveKeyState, options: LiveApplyOptions, clock: LiveClock): Promise<LiveOutcome> {
-  const session = await access.openSession(profile.target, credential, profile.hostKey, { timeoutMs: profile.timeoutMs, ...(profile.sudo ? { sudo: true } : {}) });
+export async function applyLive(
+  access: LiveAccess,
+  profile: LiveHostProfile,
+  credential: LiveCredential,
+  desired: LiveKeyState,
+  options: LiveApplyOptions,
+  clock: LiveClock,
+): Promise<LiveOutcome> {
+  const session = await access.openSession(profile.target, credential, profile.hostKey, {
+    timeoutMs: profile.timeoutMs,
+    ...(profile.sudo ? { sudo: true } : {}),
+  });
   const pinned: HostKeyPolicy = { kind: 'pinned', sha256: session.hostKeySha256 };
   const sshDir = `${profile.homeDir}/.ssh`;
   const akPath = `${sshDir}/authorized_keys`;
@@ -89,16 +107,24 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
   try {
     const managesSshd = desired.passwordLogin !== null;
     const [akRead, dropBefore] = await Promise.all([
-      options.dryRun ? session.readFile(akPath).then((current) => ({ current, directory: null })) : session.readForReplace(akPath),
+      options.dryRun
+        ? session.readFile(akPath).then((current) => ({ current, directory: null }))
+        : session.readForReplace(akPath),
       managesSshd ? session.readFile(dropInPath) : Promise.resolve(null),
     ]);
     if ('replace' in akRead) ak = akRead;
     const akBefore = akRead.current;
     const plan = planAuthorizedKeys(akBefore?.content ?? null, desired.key ? [desired.key] : []);
-    const dropContent = managesSshd ? renderSshdDropIn({ passwordAuthentication: desired.passwordLogin === true }) : null;
+    const dropContent = managesSshd
+      ? renderSshdDropIn({ passwordAuthentication: desired.passwordLogin === true })
+      : null;
     const dropChanged = dropContent !== null && dropBefore?.content !== dropContent;
     const managementBody = profile.managementPublicKey?.trim().split(/\s+/)[1];
-    if (managementBody !== undefined && plan.removed.includes(managementBody) && !plan.retainedOutside.includes(managementBody)) {
+    if (
+      managementBody !== undefined &&
+      plan.removed.includes(managementBody) &&
+      !plan.retainedOutside.includes(managementBody)
+    ) {
       throw new CoreError(
         'Live.LockoutRefused',
         `The change would remove the key keyfleet logs in to ${profile.target.host}:${profile.target.port} with, and no other line authorises it; nothing was changed. Authorise the management key outside keyfleet's block first.`,
@@ -107,14 +133,20 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
     }
 
     if (options.dryRun) {
-      return { hostKeySha256: session.hostKeySha256, authorizedKeysChanged: plan.changed, dropInChanged: dropChanged, verified: `dry run: ${describePlan(plan, desired, dropChanged)}` };
+      return {
+        hostKeySha256: session.hostKeySha256,
+        authorizedKeysChanged: plan.changed,
+        dropInChanged: dropChanged,
+        verified: `dry run: ${describePlan(plan, desired, dropChanged)}`,
+      };
     }
 
     if (plan.changed) {
       // ~/.ssh 0700, owned as authorized_keys is (StrictModes); as the read saw it, it usually is already.
       const owner = { uid: akBefore?.uid, gid: akBefore?.gid };
       const dir = akRead.directory;
-      if (!dir || dir.mode !== 0o700 || (akBefore && (dir.uid !== akBefore.uid || dir.gid !== akBefore.gid))) await session.ensureDir(sshDir, { mode: 0o700, ...owner });
+      if (!dir || dir.mode !== 0o700 || (akBefore && (dir.uid !== akBefore.uid || dir.gid !== akBefore.gid)))
+        await session.ensureDir(sshDir, { mode: 0o700, ...owner });
       await ak!.replace(plan.content, { mode: akBefore?.mode ?? 0o600, ...owner });
     } else {
       await ak!.discard();
@@ -130,22 +162,49 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
     const removedBody = profile.removedPublicKey?.trim().split(/\s+/)[1];
     const stillAuthorized = removedBody !== undefined && plan.retainedOutside.includes(removedBody);
     if (options.verify === false) {
-      return { hostKeySha256: session.hostKeySha256, authorizedKeysChanged: plan.changed, dropInChanged: dropChanged, verified: `written without a login proof (verification off): ${describePlan(plan, desired, dropChanged)}` };
+      return {
+        hostKeySha256: session.hostKeySha256,
+        authorizedKeysChanged: plan.changed,
+        dropInChanged: dropChanged,
+        verified: `written without a login proof (verification off): ${describePlan(plan, desired, dropChanged)}`,
+      };
     }
-    const verdict = await verifySettled(access, { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey }, pinned, desired, dropChanged ? RELOAD_SETTLE_MS : 0, clock);
+    const verdict = await verifySettled(
+      access,
+      { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey },
+      pinned,
+      desired,
+      dropChanged ? RELOAD_SETTLE_MS : 0,
+      clock,
+    );
     if (!verdict.ok) {
       await restoreFile(session, akPath, akBefore);
       if (dropChanged) {
         await restoreFile(session, dropInPath, dropBefore);
         await session.exec(reload);
       }
-      throw new CoreError('Live.VerificationFailed', `The change was written but a fresh login did not confirm it (${verdict.reason}); the previous state was restored.`, { host: profile.target.host });
+      throw new CoreError(
+        'Live.VerificationFailed',
+        `The change was written but a fresh login did not confirm it (${verdict.reason}); the previous state was restored.`,
+        { host: profile.target.host },
+      );
     }
-    const verified = stillAuthorized ? `${verdict.reason}; the removed key is still authorised by a line keyfleet does not manage` : verdict.reason;
-    return { hostKeySha256: session.hostKeySha256, authorizedKeysChanged: plan.changed, dropInChanged: dropChanged, verified };
+    const verified = stillAuthorized
+      ? `${verdict.reason}; the removed key is still authorised by a line keyfleet does not manage`
+      : verdict.reason;
+    return {
+      hostKeySha256: session.hostKeySha256,
+      authorizedKeysChanged: plan.changed,
+      dropInChanged: dropChanged,
+      verified,
+    };
   } catch (err) {
     if (isCoreError(err)) throw err;
-    throw new CoreError('Live.RemoteError', `The change on ${profile.target.host}:${profile.target.port} failed: ${err instanceof Error ? err.message : String(err)}`, { host: profile.target.host });
+    throw new CoreError(
+      'Live.RemoteError',
+      `The change on ${profile.target.host}:${profile.target.port} failed: ${err instanceof Error ? err.message : String(err)}`,
+      { host: profile.target.host },
+    );
   } finally {
     // Unchanged, refused (lock-out guard) or failed before the write: nothing prepared may stay on the host.
     if (ak) await ak.discard().catch(() => undefined);
@@ -153,7 +212,15 @@ export async function applyLive(access: LiveAccess, profile: LiveHostProfile, cr
   }
 }
 
-async function writeDropInChecked(session: LiveSession, path: string, content: string, before: RemoteFile | null, validate: string, reload: string, undoOthers: () => Promise<void>): Promise<void> {
+async function writeDropInChecked(
+  session: LiveSession,
+  path: string,
+  content: string,
+  before: RemoteFile | null,
+  validate: string,
+  reload: string,
+  undoOthers: () => Promise<void>,
+): Promise<void> {
   // A new drop-in belongs to whoever keyfleet logs in as (root on most hosts); asking for uid 0 would fail for a
   // non-root management user that was given the drop-in directory.
   try {
@@ -174,13 +241,18 @@ async function writeDropInChecked(session: LiveSession, path: string, content: s
     const both = await session.exec(`${validate} && ${reload}`);
     if (both.code === 0) return;
     const check = await session.exec(validate);
-    if (check.code !== 0) return rollBack(`sshd refused the new configuration and it was rolled back: ${check.stderr.trim().slice(0, 300)}`);
+    if (check.code !== 0)
+      return rollBack(
+        `sshd refused the new configuration and it was rolled back: ${check.stderr.trim().slice(0, 300)}`,
+      );
     return rollBack(`Reloading sshd failed (${reload}: exit ${both.code}); the change was rolled back.`);
   }
   const check = await session.exec(validate);
-  if (check.code !== 0) return rollBack(`sshd refused the new configuration and it was rolled back: ${check.stderr.trim().slice(0, 300)}`);
+  if (check.code !== 0)
+    return rollBack(`sshd refused the new configuration and it was rolled back: ${check.stderr.trim().slice(0, 300)}`);
   const reloaded = await session.exec(reload);
-  if (reloaded.code !== 0) return rollBack(`Reloading sshd failed (${reload}: exit ${reloaded.code}); the change was rolled back.`);
+  if (reloaded.code !== 0)
+    return rollBack(`Reloading sshd failed (${reload}: exit ${reloaded.code}); the change was rolled back.`);
 }
 
 /** No list or pipeline operator outside '&&' chains: `validate && reload` then means "reload only if valid". */
@@ -189,34 +261,61 @@ function isSimpleCommand(command: string): boolean {
 }
 
 async function restoreFile(session: LiveSession, path: string, before: RemoteFile | null): Promise<void> {
-  if (before) await session.writeFileAtomic(path, before.content, { mode: before.mode, uid: before.uid, gid: before.gid });
+  if (before)
+    await session.writeFileAtomic(path, before.content, { mode: before.mode, uid: before.uid, gid: before.gid });
   else await session.removeFile(path);
 }
 
-function describePlan(plan: ReturnType<typeof planAuthorizedKeys>, desired: LiveKeyState, dropChanged: boolean): string {
+function describePlan(
+  plan: ReturnType<typeof planAuthorizedKeys>,
+  desired: LiveKeyState,
+  dropChanged: boolean,
+): string {
   const parts: string[] = [];
   if (!plan.changed) parts.push("keyfleet's block already as wanted");
-  else parts.push(desired.key ? `keyfleet's block set to key '${desired.key.keyPairName}'` : "keyfleet's block emptied");
+  else
+    parts.push(desired.key ? `keyfleet's block set to key '${desired.key.keyPairName}'` : "keyfleet's block emptied");
   if (plan.removed.length) parts.push(`${plan.removed.length} key(s) leave the block`);
   if (dropChanged) parts.push(`password login turned ${desired.passwordLogin ? 'on' : 'off'} (sshd -t, reload)`);
   return parts.join('; ');
 }
 
 /** The proof, repeated with backoff while a reload may still be taking effect. */
-async function verifySettled(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState, settleMs: number, clock: LiveClock): Promise<{ ok: boolean; reason: string }> {
+async function verifySettled(
+  access: LiveAccess,
+  profile: LiveHostProfile,
+  pinned: HostKeyPolicy,
+  desired: LiveKeyState,
+  settleMs: number,
+  clock: LiveClock,
+): Promise<{ ok: boolean; reason: string }> {
   const started = clock.now().getTime();
   // Every proof is a full SSH handshake: give sshd a moment before the first and back off, so hundreds of hosts
   // reloading at once are not slowed further by proofs that can only see the old configuration.
   if (settleMs > 0) await clock.sleep(RELOAD_FIRST_PROOF_MS);
   for (let wait = RELOAD_FIRST_PROOF_MS; ; wait = Math.min(wait * 2, 800)) {
-    const verdict = await verify(access, profile, pinned, desired, Math.max(0, settleMs - (clock.now().getTime() - started)), clock);
+    const verdict = await verify(
+      access,
+      profile,
+      pinned,
+      desired,
+      Math.max(0, settleMs - (clock.now().getTime() - started)),
+      clock,
+    );
     if (verdict.ok || clock.now().getTime() - started + wait > settleMs) return verdict;
     await clock.sleep(wait);
   }
 }
 
 /** A fresh connection, with no credential at all: asks the server whether it would accept the key (PK_OK). */
-async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: HostKeyPolicy, desired: LiveKeyState, settleMs: number, clock: LiveClock): Promise<{ ok: boolean; reason: string }> {
+async function verify(
+  access: LiveAccess,
+  profile: LiveHostProfile,
+  pinned: HostKeyPolicy,
+  desired: LiveKeyState,
+  settleMs: number,
+  clock: LiveClock,
+): Promise<{ ok: boolean; reason: string }> {
   const opts = { timeoutMs: profile.timeoutMs };
   const started = clock.now().getTime();
   const target = { ...profile.target, username: profile.loginUser ?? profile.target.username };
@@ -226,22 +325,28 @@ async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: Host
         return await access.probeLogin(target, pinned, key, opts);
       } catch (err) {
         // Only a refused/unreachable connection while sshd comes back from its reload is retried.
-        if (!isCoreError(err) || err.code !== 'Live.Unreachable' || clock.now().getTime() - started + wait > settleMs) throw err;
+        if (!isCoreError(err) || err.code !== 'Live.Unreachable' || clock.now().getTime() - started + wait > settleMs)
+          throw err;
         await clock.sleep(wait);
       }
     }
   };
   // A password can also be typed at a keyboard-interactive prompt (PAM): "password login off" means neither is
   // offered. A drop-in read before keyfleet's can turn keyboard-interactive back on, and the first value wins.
-  const passwordOffered = (methods: string[]) => methods.includes('password') || (desired.passwordLogin === false && methods.includes('keyboard-interactive'));
-  const passwordAsWanted = (methods: string[]) => desired.passwordLogin === null || passwordOffered(methods) === desired.passwordLogin;
+  const passwordOffered = (methods: string[]) =>
+    methods.includes('password') || (desired.passwordLogin === false && methods.includes('keyboard-interactive'));
+  const passwordAsWanted = (methods: string[]) =>
+    desired.passwordLogin === null || passwordOffered(methods) === desired.passwordLogin;
   const reasons: string[] = [];
   if (desired.key) {
     const probe = await probeLogin(desired.key.publicKey);
     if (probe.keyAccepted !== true) return { ok: false, reason: `key '${desired.key.keyPairName}' is not accepted` };
     reasons.push(`key '${desired.key.keyPairName}' accepted`);
     if (!passwordAsWanted(probe.methods)) {
-      return { ok: false, reason: `password login is ${passwordOffered(probe.methods) ? 'still offered' : 'not offered'}` };
+      return {
+        ok: false,
+        reason: `password login is ${passwordOffered(probe.methods) ? 'still offered' : 'not offered'}`,
+      };
     }
   }
   if (profile.removedPublicKey) {
@@ -256,6 +361,7 @@ async function verify(access: LiveAccess, profile: LiveHostProfile, pinned: Host
     const probe = await probeLogin(null);
     if (!passwordAsWanted(probe.methods)) return { ok: false, reason: 'password method not as expected' };
   }
-  if (desired.passwordLogin !== null) reasons.push(desired.passwordLogin ? 'password method offered' : 'password method off');
+  if (desired.passwordLogin !== null)
+    reasons.push(desired.passwordLogin ? 'password method offered' : 'password method off');
   return { ok: true, reason: reasons.join(', ') };
 }

@@ -40,14 +40,24 @@ export interface LiveExecutorDeps {
 export function createLiveExecutor(deps: LiveExecutorDeps) {
   const { store, recorder, custody } = deps;
 
-  return async function applyItem(caller: Caller, task: Task, item: TaskItem, kp: KeyPair | null, owner: string): Promise<void> {
+  return async function applyItem(
+    caller: Caller,
+    task: Task,
+    item: TaskItem,
+    kp: KeyPair | null,
+    owner: string,
+  ): Promise<void> {
     const inst = await store.instances.get(task.accountId, item.instanceId);
     const refusal = itemRefusal(deps.authz, deps.instanceTypes(), caller, task, inst, item);
     if (refusal || !inst) return recorder.fail(item, refusal!, owner);
     if (inst.status === 'Stopped') return deps.recordForBoot(caller, task, item, kp, owner);
     if (inst.status !== 'Running') {
       const why = `The instance '${inst.id}' is ${inst.status}; a live change needs it Running (or Stopped, to apply at its next start).`;
-      return recorder.fail(item, new CoreError('Instance.IncorrectStatus', why, { instanceId: inst.id, status: inst.status }), owner);
+      return recorder.fail(
+        item,
+        new CoreError('Instance.IncorrectStatus', why, { instanceId: inst.id, status: inst.status }),
+        owner,
+      );
     }
     // A registered host's sealed management key is used when the request carries no credential (ADR 9).
     const management = custody.managementKey(task.id, inst);
@@ -55,30 +65,62 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
     if (!credential) {
       // A credential lives in memory for its task only; after a keyfleet restart it is gone on purpose.
       const code = item.attempts > 1 ? 'Live.CredentialLost' : 'Live.CredentialRequired';
-      const why = 'A live change to a running instance needs a credential (the root password, or the private key of the key pair bound now); it is used for this task only and was not given or is no longer held.';
+      const why =
+        'A live change to a running instance needs a credential (the root password, or the private key of the key pair bound now); it is used for this task only and was not given or is no longer held.';
       return recorder.fail(item, new CoreError(code, why, { instanceId: inst.id }), owner);
     }
     if (unbindsAnother(task, inst)) {
       if (task.options.dryRun) return recorder.note(item, `dry run: ${NOT_BOUND_NOTE}`, owner);
       return recordApplied(task, item, inst.id, kp, NOT_BOUND_NOTE, owner);
     }
-    const plan = planLiveChange({ task, instance: inst, keyPair: kp, credential, management, keys: deps.keys, timeoutMs: deps.timeoutMs });
+    const plan = planLiveChange({
+      task,
+      instance: inst,
+      keyPair: kp,
+      credential,
+      management,
+      keys: deps.keys,
+      timeoutMs: deps.timeoutMs,
+    });
     if (plan instanceof CoreError) return recorder.fail(item, plan, owner);
     const outcome = await withRetries(
-      () => applyLive(deps.live, plan.profile, credential, plan.desired, { verify: task.options.verify !== false, dryRun: task.options.dryRun === true }, deps.clock),
+      () =>
+        applyLive(
+          deps.live,
+          plan.profile,
+          credential,
+          plan.desired,
+          { verify: task.options.verify !== false, dryRun: task.options.dryRun === true },
+          deps.clock,
+        ),
       deps.retry,
-      { clock: deps.clock, random: deps.random, onRetry: (attempt, code, delayMs) => deps.onRetry?.(item, attempt, code, delayMs) },
+      {
+        clock: deps.clock,
+        random: deps.random,
+        onRetry: (attempt, code, delayMs) => deps.onRetry?.(item, attempt, code, delayMs),
+      },
     );
     if (task.options.dryRun) return recorder.note(item, outcome.verified, owner);
-    const note = task.options.verify === false ? `applied live: ${outcome.verified}` : `applied live and verified by login: ${outcome.verified}`;
+    const note =
+      task.options.verify === false
+        ? `applied live: ${outcome.verified}`
+        : `applied live and verified by login: ${outcome.verified}`;
     return recordApplied(task, item, inst.id, kp, note, owner);
   };
 
-  async function recordApplied(task: Task, item: TaskItem, instanceId: string, kp: KeyPair | null, note: string, owner: string): Promise<void> {
+  async function recordApplied(
+    task: Task,
+    item: TaskItem,
+    instanceId: string,
+    kp: KeyPair | null,
+    note: string,
+    owner: string,
+  ): Promise<void> {
     await store.transaction(async (tx) => {
       const cur = await tx.instances.get(task.accountId, instanceId);
       if (!cur) throw instanceNotFound(instanceId);
-      if (!(await recorder.succeed(tx, task, item, cur, kp, true, note, owner))) throw new CoreError('Internal', 'The task item was taken over by another worker.');
+      if (!(await recorder.succeed(tx, task, item, cur, kp, true, note, owner)))
+        throw new CoreError('Internal', 'The task item was taken over by another worker.');
     });
   }
 }

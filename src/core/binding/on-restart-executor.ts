@@ -24,17 +24,37 @@ export interface OnRestartDeps {
 export function createOnRestartExecutor(deps: OnRestartDeps) {
   const { store, recorder } = deps;
   /** Records one item's change for the next start (a live task's Stopped instance comes here too). */
-  return async function recordForBoot(caller: Caller, task: Task, item: TaskItem, kp: KeyPair | null, owner: string): Promise<void> {
+  return async function recordForBoot(
+    caller: Caller,
+    task: Task,
+    item: TaskItem,
+    kp: KeyPair | null,
+    owner: string,
+  ): Promise<void> {
     await store.transaction(async (tx) => {
       const inst = await tx.instances.get(task.accountId, item.instanceId);
       const refusal = itemRefusal(deps.authz, deps.instanceTypes(), caller, task, inst, item);
       if (refusal || !inst) return recorder.fail(item, refusal!, owner, tx);
-      const note = task.mode === 'live' ? 'instance is Stopped: takes effect at its next start' : inst.status === 'Stopped' ? 'takes effect at the next start' : 'takes effect at the next restart';
+      const note =
+        task.mode === 'live'
+          ? 'instance is Stopped: takes effect at its next start'
+          : inst.status === 'Stopped'
+            ? 'takes effect at the next start'
+            : 'takes effect at the next restart';
       if (task.options.dryRun) {
-        await tx.tasks.finishItem({ ...item, status: 'succeeded', finishedAt: deps.clock.now(), note: `dry run: would ${task.kind} (${note}); nothing recorded` }, owner);
+        await tx.tasks.finishItem(
+          {
+            ...item,
+            status: 'succeeded',
+            finishedAt: deps.clock.now(),
+            note: `dry run: would ${task.kind} (${note}); nothing recorded`,
+          },
+          owner,
+        );
         return;
       }
-      if (!(await recorder.succeed(tx, task, item, inst, kp, false, note, owner))) throw new CoreError('Internal', 'The task item was taken over by another worker.');
+      if (!(await recorder.succeed(tx, task, item, inst, kp, false, note, owner)))
+        throw new CoreError('Internal', 'The task item was taken over by another worker.');
     });
   };
 }

@@ -12,7 +12,14 @@ import type { KeyMaterial } from '../keypair/key-material.js';
 import type { HostKeyPolicy, LiveAccess, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import { type HostAccess, type Instance, type PasswordLoginPolicy, validateInstanceName } from './instance.js';
-import { HOST_ADDRESS, HOST_COMMAND_MAX, HOST_KEY_FINGERPRINT, isPort, isSafeAbsolutePath, LINUX_USER } from '../../common/names.js';
+import {
+  HOST_ADDRESS,
+  HOST_COMMAND_MAX,
+  HOST_KEY_FINGERPRINT,
+  isPort,
+  isSafeAbsolutePath,
+  LINUX_USER,
+} from '../../common/names.js';
 
 export const DEFAULT_RELOAD_COMMAND = 'systemctl reload ssh';
 export const DEFAULT_VALIDATE_COMMAND = 'sshd -t';
@@ -76,7 +83,10 @@ function invalid(parameter: string, message: string): CoreError {
 function absolutePath(value: string | undefined, parameter: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !isSafeAbsolutePath(value)) {
-    throw invalid(parameter, `'${String(value).slice(0, 80)}' is not a valid absolute path (no spaces, quotes or '..').`);
+    throw invalid(
+      parameter,
+      `'${String(value).slice(0, 80)}' is not a valid absolute path (no spaces, quotes or '..').`,
+    );
   }
   return value.replace(/\/+$/, '') || '/';
 }
@@ -100,26 +110,48 @@ export function createHostService(deps: HostServiceDeps) {
   function validate(input: RegisterHostInput, checkKey = true) {
     const region: Region = requireRegion(regions, input.regionId);
     const name = validateInstanceName(input.name);
-    if (typeof input.address !== 'string' || !ADDRESS.test(input.address)) throw invalid('address', `'${String(input.address).slice(0, 80)}' is not a valid host address.`);
+    if (typeof input.address !== 'string' || !ADDRESS.test(input.address))
+      throw invalid('address', `'${String(input.address).slice(0, 80)}' is not a valid host address.`);
     const port = input.port ?? 22;
     if (!isPort(port)) throw invalid('port', `The SSH port '${String(port)}' is not valid.`);
-    if (typeof input.loginUser !== 'string' || !USER.test(input.loginUser)) throw invalid('loginUser', `'${String(input.loginUser).slice(0, 40)}' is not a valid user name.`);
+    if (typeof input.loginUser !== 'string' || !USER.test(input.loginUser))
+      throw invalid('loginUser', `'${String(input.loginUser).slice(0, 40)}' is not a valid user name.`);
     const managementUser = input.managementUser ?? input.loginUser;
-    if (typeof managementUser !== 'string' || !USER.test(managementUser)) throw invalid('managementUser', `'${String(managementUser).slice(0, 40)}' is not a valid user name.`);
-    if (input.hostKeySha256 !== undefined && (typeof input.hostKeySha256 !== 'string' || !HOST_KEY.test(input.hostKeySha256))) {
-      throw invalid('hostKeySha256', "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.");
+    if (typeof managementUser !== 'string' || !USER.test(managementUser))
+      throw invalid('managementUser', `'${String(managementUser).slice(0, 40)}' is not a valid user name.`);
+    if (
+      input.hostKeySha256 !== undefined &&
+      (typeof input.hostKeySha256 !== 'string' || !HOST_KEY.test(input.hostKeySha256))
+    ) {
+      throw invalid(
+        'hostKeySha256',
+        "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.",
+      );
     }
-    const homeDir = absolutePath(input.homeDir, 'homeDir') ?? (input.loginUser === 'root' ? '/root' : `/home/${input.loginUser}`);
+    const homeDir =
+      absolutePath(input.homeDir, 'homeDir') ?? (input.loginUser === 'root' ? '/root' : `/home/${input.loginUser}`);
     const dropInPath = absolutePath(input.dropInPath, 'dropInPath') ?? SSHD_DROP_IN_PATH;
     const reloadCommand = command(input.reloadCommand, 'reloadCommand', DEFAULT_RELOAD_COMMAND);
     const validateCommand = command(input.validateCommand, 'validateCommand', DEFAULT_VALIDATE_COMMAND);
     const passwordLogin = input.passwordLogin ?? 'managed';
-    if (passwordLogin !== 'managed' && passwordLogin !== 'unmanaged') throw invalid('passwordLogin', "passwordLogin must be 'managed' or 'unmanaged'.");
+    if (passwordLogin !== 'managed' && passwordLogin !== 'unmanaged')
+      throw invalid('passwordLogin', "passwordLogin must be 'managed' or 'unmanaged'.");
     const sudo = input.sudo ?? false;
     if (typeof sudo !== 'boolean') throw invalid('sudo', 'sudo must be true or false.');
     // Throws PrivateKey.Malformed (never quoting the key) before anything is contacted or stored.
     if (checkKey && input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
-    return { region, name, port, managementUser, homeDir, dropInPath, reloadCommand, validateCommand, passwordLogin, sudo };
+    return {
+      region,
+      name,
+      port,
+      managementUser,
+      homeDir,
+      dropInPath,
+      reloadCommand,
+      validateCommand,
+      passwordLogin,
+      sudo,
+    };
   }
 
   /**
@@ -128,26 +160,59 @@ export function createHostService(deps: HostServiceDeps) {
    * under its id (`id`: one chosen by the caller, else a new one). Nothing is stored: the caller inserts it.
    */
   async function prepare(caller: Caller, input: RegisterHostInput, id = ids.next('i-', 20)): Promise<RegisteredHost> {
-    const { region, name, port, managementUser, homeDir, dropInPath, reloadCommand, validateCommand, passwordLogin, sudo } = validate(input);
+    const {
+      region,
+      name,
+      port,
+      managementUser,
+      homeDir,
+      dropInPath,
+      reloadCommand,
+      validateCommand,
+      passwordLogin,
+      sudo,
+    } = validate(input);
     const groups = await store.accounts.listResourceGroups(caller.accountId);
-    const group = input.resourceGroupId ? groups.find((g) => g.id === input.resourceGroupId) : groups.find((g) => g.name === 'default') ?? groups[0];
-    if (!group) throw new CoreError('ResourceGroup.NotFound', `The resource group '${String(input.resourceGroupId)}' does not exist.`, { resourceGroupId: String(input.resourceGroupId) });
+    const group = input.resourceGroupId
+      ? groups.find((g) => g.id === input.resourceGroupId)
+      : (groups.find((g) => g.name === 'default') ?? groups[0]);
+    if (!group)
+      throw new CoreError(
+        'ResourceGroup.NotFound',
+        `The resource group '${String(input.resourceGroupId)}' does not exist.`,
+        { resourceGroupId: String(input.resourceGroupId) },
+      );
 
     // Addresses are unique across the fleet (one instance per address and port): a host is registered once.
     const same = await store.instances.list({ search: input.address, offset: 0, limit: 1000 });
     if (same.items.some((i) => i.address === input.address && i.sshPort === port)) {
-      throw new CoreError('Instance.AlreadyRegistered', `${input.address}:${port} is already an instance; delete that registration first.`, { host: input.address, port });
+      throw new CoreError(
+        'Instance.AlreadyRegistered',
+        `${input.address}:${port} is already an instance; delete that registration first.`,
+        { host: input.address, port },
+      );
     }
 
     // First contact: the host key is checked against the one given, or pinned as seen (TOFU).
     const target = { host: input.address, port, username: managementUser };
-    const given: HostKeyPolicy = input.hostKeySha256 ? { kind: 'pinned', sha256: input.hostKeySha256 } : { kind: 'trust-on-first-use' };
+    const given: HostKeyPolicy = input.hostKeySha256
+      ? { kind: 'pinned', sha256: input.hostKeySha256 }
+      : { kind: 'trust-on-first-use' };
     const opts = { timeoutMs: deps.liveTimeoutMs };
     let hostKeySha256: string;
     if (input.managementPrivateKey !== undefined) {
-      const login = await live.tryLogin(target, { kind: 'privateKey', privateKey: input.managementPrivateKey }, given, opts);
+      const login = await live.tryLogin(
+        target,
+        { kind: 'privateKey', privateKey: input.managementPrivateKey },
+        given,
+        opts,
+      );
       if (!login.ok) {
-        throw new CoreError('Live.CredentialRejected', `${input.address}:${port} refused the management key for '${managementUser}'; nothing was registered.`, { host: input.address });
+        throw new CoreError(
+          'Live.CredentialRejected',
+          `${input.address}:${port} refused the management key for '${managementUser}'; nothing was registered.`,
+          { host: input.address },
+        );
       }
       hostKeySha256 = login.hostKeySha256;
     } else {
@@ -161,7 +226,10 @@ export function createHostService(deps: HostServiceDeps) {
       reloadCommand,
       validateCommand,
       managementUser,
-      sealedManagementKey: input.managementPrivateKey !== undefined ? secrets.seal(input.managementPrivateKey, managementKeyContext(id)) : null,
+      sealedManagementKey:
+        input.managementPrivateKey !== undefined
+          ? secrets.seal(input.managementPrivateKey, managementKeyContext(id))
+          : null,
       passwordLogin,
       sudo,
     };
@@ -216,17 +284,30 @@ export function createHostService(deps: HostServiceDeps) {
    */
   async function update(caller: Caller, id: string, input: UpdateHostInput): Promise<UpdatedHost> {
     const inst = typeof id === 'string' ? await store.instances.get(caller.accountId, id) : null;
-    if (!inst || inst.backend !== 'host' || !inst.host) throw new CoreError('Instance.NotFound', `The registered host '${String(id).slice(0, 80)}' does not exist.`, { instanceId: String(id).slice(0, 80) });
-    if (input.hostKeySha256 !== undefined && input.repinHostKey) throw invalid('hostKeySha256', 'Give either the new host key fingerprint or repinHostKey, not both.');
-    if (input.hostKeySha256 !== undefined && (typeof input.hostKeySha256 !== 'string' || !HOST_KEY.test(input.hostKeySha256))) {
-      throw invalid('hostKeySha256', "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.");
+    if (!inst || inst.backend !== 'host' || !inst.host)
+      throw new CoreError('Instance.NotFound', `The registered host '${String(id).slice(0, 80)}' does not exist.`, {
+        instanceId: String(id).slice(0, 80),
+      });
+    if (input.hostKeySha256 !== undefined && input.repinHostKey)
+      throw invalid('hostKeySha256', 'Give either the new host key fingerprint or repinHostKey, not both.');
+    if (
+      input.hostKeySha256 !== undefined &&
+      (typeof input.hostKeySha256 !== 'string' || !HOST_KEY.test(input.hostKeySha256))
+    ) {
+      throw invalid(
+        'hostKeySha256',
+        "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.",
+      );
     }
     const host: HostAccess = { ...inst.host };
     if (input.dropInPath !== undefined) host.dropInPath = absolutePath(input.dropInPath, 'dropInPath')!;
-    if (input.reloadCommand !== undefined) host.reloadCommand = command(input.reloadCommand, 'reloadCommand', DEFAULT_RELOAD_COMMAND);
-    if (input.validateCommand !== undefined) host.validateCommand = command(input.validateCommand, 'validateCommand', DEFAULT_VALIDATE_COMMAND);
+    if (input.reloadCommand !== undefined)
+      host.reloadCommand = command(input.reloadCommand, 'reloadCommand', DEFAULT_RELOAD_COMMAND);
+    if (input.validateCommand !== undefined)
+      host.validateCommand = command(input.validateCommand, 'validateCommand', DEFAULT_VALIDATE_COMMAND);
     if (input.passwordLogin !== undefined) {
-      if (input.passwordLogin !== 'managed' && input.passwordLogin !== 'unmanaged') throw invalid('passwordLogin', "passwordLogin must be 'managed' or 'unmanaged'.");
+      if (input.passwordLogin !== 'managed' && input.passwordLogin !== 'unmanaged')
+        throw invalid('passwordLogin', "passwordLogin must be 'managed' or 'unmanaged'.");
       host.passwordLogin = input.passwordLogin;
     }
     if (input.sudo !== undefined) {
@@ -240,24 +321,47 @@ export function createHostService(deps: HostServiceDeps) {
     let hostKeySha256 = previous;
     const repin = input.hostKeySha256 !== undefined || input.repinHostKey === true;
     if (repin || typeof input.managementPrivateKey === 'string') {
-      const policy: HostKeyPolicy = input.hostKeySha256 !== undefined ? { kind: 'pinned', sha256: input.hostKeySha256 } : input.repinHostKey ? { kind: 'trust-on-first-use' } : previous ? { kind: 'pinned', sha256: previous } : { kind: 'trust-on-first-use' };
+      const policy: HostKeyPolicy =
+        input.hostKeySha256 !== undefined
+          ? { kind: 'pinned', sha256: input.hostKeySha256 }
+          : input.repinHostKey
+            ? { kind: 'trust-on-first-use' }
+            : previous
+              ? { kind: 'pinned', sha256: previous }
+              : { kind: 'trust-on-first-use' };
       const target = { host: inst.address, port: inst.sshPort, username: host.managementUser };
       const opts = { timeoutMs: deps.liveTimeoutMs };
-      const key = typeof input.managementPrivateKey === 'string' ? input.managementPrivateKey : host.sealedManagementKey ? secrets.open(host.sealedManagementKey, managementKeyContext(inst.id)) : null;
+      const key =
+        typeof input.managementPrivateKey === 'string'
+          ? input.managementPrivateKey
+          : host.sealedManagementKey
+            ? secrets.open(host.sealedManagementKey, managementKeyContext(inst.id))
+            : null;
       if (key !== null) {
         const login = await live.tryLogin(target, { kind: 'privateKey', privateKey: key }, policy, opts);
-        if (!login.ok) throw new CoreError('Live.CredentialRejected', `${inst.address}:${inst.sshPort} refused the management key for '${host.managementUser}'; nothing was changed.`, { host: inst.address });
+        if (!login.ok)
+          throw new CoreError(
+            'Live.CredentialRejected',
+            `${inst.address}:${inst.sshPort} refused the management key for '${host.managementUser}'; nothing was changed.`,
+            { host: inst.address },
+          );
         hostKeySha256 = login.hostKeySha256;
       } else {
         hostKeySha256 = (await live.probeLogin(target, policy, null, opts)).hostKeySha256;
       }
     }
-    if (typeof input.managementPrivateKey === 'string') host.sealedManagementKey = secrets.seal(input.managementPrivateKey, managementKeyContext(inst.id));
+    if (typeof input.managementPrivateKey === 'string')
+      host.sealedManagementKey = secrets.seal(input.managementPrivateKey, managementKeyContext(inst.id));
     else if (input.managementPrivateKey === null) host.sealedManagementKey = null;
 
     const updated: Instance = { ...inst, host, hostKeySha256, updatedAt: clock.now() };
     await store.transaction((tx) => tx.instances.update(updated));
-    return { instance: updated, hostKeySha256: hostKeySha256 ?? '', previousHostKeySha256: previous, pinnedOnFirstUse: input.repinHostKey === true };
+    return {
+      instance: updated,
+      hostKeySha256: hostKeySha256 ?? '',
+      previousHostKeySha256: previous,
+      pinnedOnFirstUse: input.repinHostKey === true,
+    };
   }
 
   return { register, update, validate, prepare };

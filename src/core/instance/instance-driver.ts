@@ -66,7 +66,10 @@ export function createInstanceDriver({ store, compute, clock, logger }: Instance
     const next = prev
       .then(() => step(accountId, id))
       .catch((err: unknown) => {
-        logger.error('instance transition failed', { instanceId: id, error: err instanceof Error ? err.message : String(err) });
+        logger.error('instance transition failed', {
+          instanceId: id,
+          error: err instanceof Error ? err.message : String(err),
+        });
       })
       .finally(() => {
         if (drivers.get(id) === next) drivers.delete(id);

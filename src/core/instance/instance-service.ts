@@ -57,14 +57,22 @@ export interface LifecycleOptions {
 /** A registered real host is not keyfleet's machine to power: only its keys and sshd drop-in are managed (ADR 9). */
 function refuseHost(inst: Instance, action: string): void {
   if (inst.backend === 'host') {
-    throw new CoreError('Instance.IncorrectStatus', `The instance '${inst.id}' is a registered host; keyfleet manages its SSH keys only and cannot do ${action} on it.`, { instanceId: inst.id, status: inst.status });
+    throw new CoreError(
+      'Instance.IncorrectStatus',
+      `The instance '${inst.id}' is a registered host; keyfleet manages its SSH keys only and cannot do ${action} on it.`,
+      { instanceId: inst.id, status: inst.status },
+    );
   }
 }
 
 function checkOnly(inst: Instance, from: InstanceStatus[], action: string): Instance {
   refuseHost(inst, action);
   if (!from.includes(inst.status)) {
-    throw new CoreError('Instance.IncorrectStatus', `The instance '${inst.id}' is ${inst.status}; ${action} needs it to be ${from.join(' or ')}.`, { instanceId: inst.id, status: inst.status });
+    throw new CoreError(
+      'Instance.IncorrectStatus',
+      `The instance '${inst.id}' is ${inst.status}; ${action} needs it to be ${from.join(' or ')}.`,
+      { instanceId: inst.id, status: inst.status },
+    );
   }
   return inst;
 }
@@ -79,14 +87,22 @@ export function createInstanceService(deps: InstanceServiceDeps) {
   const { drive, settle } = createInstanceDriver({ store, compute, clock, logger });
 
   async function load(caller: Caller, id: string): Promise<Instance> {
-    if (typeof id !== 'string' || id === '') throw new CoreError('Input.Missing', 'The instance ID is required.', { parameter: 'InstanceId' });
+    if (typeof id !== 'string' || id === '')
+      throw new CoreError('Input.Missing', 'The instance ID is required.', { parameter: 'InstanceId' });
     const inst = await store.instances.get(caller.accountId, id);
     if (!inst) throw instanceNotFound(id);
     return inst;
   }
 
   /** Moves an instance from one of `from` to `to` in one transaction; refuses any other state. */
-  async function transition(caller: Caller, id: string, from: InstanceStatus[], to: InstanceStatus, action: string, mutate?: (i: Instance) => void): Promise<Instance> {
+  async function transition(
+    caller: Caller,
+    id: string,
+    from: InstanceStatus[],
+    to: InstanceStatus,
+    action: string,
+    mutate?: (i: Instance) => void,
+  ): Promise<Instance> {
     return store.transaction(async (tx) => {
       const inst = await tx.instances.get(caller.accountId, id);
       if (!inst) throw instanceNotFound(id);
@@ -103,29 +119,49 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     async run(caller: Caller, input: RunInstancesInput): Promise<string[]> {
       const region = requireRegion(regions, input.regionId);
       const image = compute.images().find((i) => i.id === input.imageId);
-      if (!image) throw new CoreError('Image.NotFound', `The image '${String(input.imageId)}' does not exist.`, { imageId: String(input.imageId) });
+      if (!image)
+        throw new CoreError('Image.NotFound', `The image '${String(input.imageId)}' does not exist.`, {
+          imageId: String(input.imageId),
+        });
       const types = compute.instanceTypes();
       const instanceType = input.instanceType ?? types[0]!.id;
       if (!types.some((t) => t.id === instanceType)) {
-        throw new CoreError('InstanceType.NotFound', `The instance type '${instanceType}' does not exist.`, { instanceType });
+        throw new CoreError('InstanceType.NotFound', `The instance type '${instanceType}' does not exist.`, {
+          instanceType,
+        });
       }
       const amount = input.amount ?? 1;
       if (!Number.isInteger(amount) || amount < 1 || amount > deps.maxAmount) {
-        throw new CoreError('Input.Invalid', `Amount must be an integer from 1 to ${deps.maxAmount}.`, { parameter: 'Amount' });
+        throw new CoreError('Input.Invalid', `Amount must be an integer from 1 to ${deps.maxAmount}.`, {
+          parameter: 'Amount',
+        });
       }
       const name = input.name === undefined ? undefined : validateInstanceName(input.name);
       const password = input.password === undefined ? undefined : validatePassword(input.password, image.osType);
       const tags = validateTags(input.tags);
       const groups = await store.accounts.listResourceGroups(caller.accountId);
-      const group = input.resourceGroupId ? groups.find((g) => g.id === input.resourceGroupId) : groups.find((g) => g.name === 'default') ?? groups[0];
-      if (!group) throw new CoreError('ResourceGroup.NotFound', `The resource group '${input.resourceGroupId}' does not exist.`, { resourceGroupId: String(input.resourceGroupId) });
+      const group = input.resourceGroupId
+        ? groups.find((g) => g.id === input.resourceGroupId)
+        : (groups.find((g) => g.name === 'default') ?? groups[0]);
+      if (!group)
+        throw new CoreError('ResourceGroup.NotFound', `The resource group '${input.resourceGroupId}' does not exist.`, {
+          resourceGroupId: String(input.resourceGroupId),
+        });
       let keyPair = null;
       if (input.keyPairName) {
         if (image.osType === 'windows') {
-          throw new CoreError('Instance.WindowsNotSupported', `The image '${image.id}' is Windows, which cannot use an SSH key pair.`, { imageId: image.id });
+          throw new CoreError(
+            'Instance.WindowsNotSupported',
+            `The image '${image.id}' is Windows, which cannot use an SSH key pair.`,
+            { imageId: image.id },
+          );
         }
         if (types.find((t) => t.id === instanceType)?.ioOptimized === false) {
-          throw new CoreError('Instance.NotIoOptimized', `The instance type '${instanceType}' is not I/O optimized and cannot use an SSH key pair.`, { instanceType });
+          throw new CoreError(
+            'Instance.NotIoOptimized',
+            `The instance type '${instanceType}' is not I/O optimized and cannot use an SSH key pair.`,
+            { instanceType },
+          );
         }
         keyPair = await store.keyPairs.get(caller.accountId, region.id, input.keyPairName);
         if (!keyPair) throw keyPairNotFound(input.keyPairName, region.id);
@@ -183,7 +219,11 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     async list(caller: Caller, q: InstanceQuery): Promise<Page<Instance>> {
       if (q.regionId !== undefined) requireRegion(regions, q.regionId);
       if (q.status !== undefined && !INSTANCE_STATUSES.includes(q.status)) {
-        throw new CoreError('Input.Invalid', `The status '${q.status}' is not one of ${INSTANCE_STATUSES.join(', ')}.`, { parameter: 'Status' });
+        throw new CoreError(
+          'Input.Invalid',
+          `The status '${q.status}' is not one of ${INSTANCE_STATUSES.join(', ')}.`,
+          { parameter: 'Status' },
+        );
       }
       const filter: InstanceFilter = {
         accountId: caller.accountId,
@@ -208,7 +248,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
 
     /** The key pair changes recorded for an instance (one per task item that changed it). */
     async history(caller: Caller, id: string) {
-      const inst = await load(caller, id);
+      await load(caller, id);
       return store.events.forInstance(caller.accountId, id);
     },
 
@@ -247,7 +287,11 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         const cur = await tx.instances.get(caller.accountId, id);
         if (!cur) throw instanceNotFound(id);
         if (cur.status === 'Starting' || cur.status === 'Pending') {
-          throw new CoreError('Instance.IncorrectStatus', `The instance '${id}' is ${cur.status}; wait until it is Running or Stopped to reset its password.`, { instanceId: id, status: cur.status });
+          throw new CoreError(
+            'Instance.IncorrectStatus',
+            `The instance '${id}' is ${cur.status}; wait until it is Running or Stopped to reset its password.`,
+            { instanceId: id, status: cur.status },
+          );
         }
         cur.pendingPasswordHash = hash;
         cur.hasPassword = true;
@@ -266,7 +310,11 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         return;
       }
       if (inst.status !== 'Stopped' && !(opts.force && inst.status === 'Running')) {
-        throw new CoreError('Instance.IncorrectStatus', `The instance '${id}' is ${inst.status}; stop it first or delete with force.`, { instanceId: id, status: inst.status });
+        throw new CoreError(
+          'Instance.IncorrectStatus',
+          `The instance '${id}' is ${inst.status}; stop it first or delete with force.`,
+          { instanceId: id, status: inst.status },
+        );
       }
       await store.instances.delete(caller.accountId, id);
       await compute.destroy(inst);
@@ -274,10 +322,20 @@ export function createInstanceService(deps: InstanceServiceDeps) {
 
     /** After a keyfleet restart: finish interrupted transitions; running machines keep running. */
     async recover(): Promise<number> {
-      const running = await store.instances.list({ statuses: ['Running'], backend: compute.kind, offset: 0, limit: 1_000_000 });
+      const running = await store.instances.list({
+        statuses: ['Running'],
+        backend: compute.kind,
+        offset: 0,
+        limit: 1_000_000,
+      });
       const resumes = createSemaphore(RESUME_CONCURRENCY);
       await Promise.all(running.items.map((inst) => resumes.run(() => compute.resume(inst))));
-      const page = await store.instances.list({ statuses: ['Pending', 'Starting', 'Stopping'], backend: compute.kind, offset: 0, limit: 1_000_000 });
+      const page = await store.instances.list({
+        statuses: ['Pending', 'Starting', 'Stopping'],
+        backend: compute.kind,
+        offset: 0,
+        limit: 1_000_000,
+      });
       for (const inst of page.items) void drive(inst.accountId, inst.id);
       return page.total;
     },

@@ -13,7 +13,10 @@ export async function instanceRef(store: Store, caller: Caller, id: unknown): Pr
 
 export function instanceUseCases(svc: InstanceService, store: Store) {
   const one = async (c: Caller, id: unknown) => [await instanceRef(store, c, id)];
-  const lifecycle = (action: string, run: (c: Caller, id: string, o?: LifecycleOptions) => ReturnType<InstanceService['start']>) =>
+  const lifecycle = (
+    action: string,
+    run: (c: Caller, id: string, o?: LifecycleOptions) => ReturnType<InstanceService['start']>,
+  ) =>
     useCase({
       action,
       access: 'policy',
@@ -27,10 +30,16 @@ export function instanceUseCases(svc: InstanceService, store: Store) {
       access: 'policy',
       mutates: true,
       names: (_c, input: RunInstancesInput) => {
-        const refs = [{ ...ref.instance(input.regionId, '*'), ...(input.resourceGroupId ? { resourceGroupId: input.resourceGroupId } : {}) }];
+        const refs = [
+          {
+            ...ref.instance(input.regionId, '*'),
+            ...(input.resourceGroupId ? { resourceGroupId: input.resourceGroupId } : {}),
+          },
+        ];
         // Creating with a key pair binds it: that needs keypair:Bind as well.
         const checks = [{ action: 'instance:Create' as const, refs }];
-        if (input.keyPairName) checks.push({ action: 'keypair:Bind' as never, refs: [ref.keyPair(input.regionId, input.keyPairName)] });
+        if (input.keyPairName)
+          checks.push({ action: 'keypair:Bind' as never, refs: [ref.keyPair(input.regionId, input.keyPairName)] });
         return { refs, checks };
       },
       run: svc.run,
@@ -42,8 +51,20 @@ export function instanceUseCases(svc: InstanceService, store: Store) {
       names: (_c, q: InstanceQuery) => [ref.instance(q.regionId, '*')],
       run: svc.list,
     }),
-    get: useCase({ action: 'instance:Describe', access: 'policy', mutates: false, names: (c, id: string) => one(c, id), run: svc.get }),
-    history: useCase({ action: 'instance:Describe', access: 'policy', mutates: false, names: (c, id: string) => one(c, id), run: svc.history }),
+    get: useCase({
+      action: 'instance:Describe',
+      access: 'policy',
+      mutates: false,
+      names: (c, id: string) => one(c, id),
+      run: svc.get,
+    }),
+    history: useCase({
+      action: 'instance:Describe',
+      access: 'policy',
+      mutates: false,
+      names: (c, id: string) => one(c, id),
+      run: svc.history,
+    }),
     start: lifecycle('instance:Start', svc.start),
     stop: lifecycle('instance:Stop', svc.stop),
     reboot: lifecycle('instance:Reboot', svc.reboot),

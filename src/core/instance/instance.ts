@@ -1,6 +1,13 @@
 import { CoreError } from '../errors.js';
 import type { Tag } from '../keypair/keypair.js';
-import { INSTANCE_PASSWORD_MAX, INSTANCE_PASSWORD_MIN, INSTANCE_PASSWORD_SPECIALS, instancePasswordClasses, isInstanceName, usesOnlyInstancePasswordCharacters } from '../../common/names.js';
+import {
+  INSTANCE_PASSWORD_MAX,
+  INSTANCE_PASSWORD_MIN,
+  INSTANCE_PASSWORD_SPECIALS,
+  instancePasswordClasses,
+  isInstanceName,
+  usesOnlyInstancePasswordCharacters,
+} from '../../common/names.js';
 
 export type InstanceStatus = 'Pending' | 'Starting' | 'Running' | 'Stopping' | 'Stopped';
 export type OsType = 'linux' | 'windows';
@@ -107,8 +114,14 @@ export const TRANSITIONAL: readonly InstanceStatus[] = ['Pending', 'Starting', '
 const PASSWORD_SPECIALS = INSTANCE_PASSWORD_SPECIALS;
 
 export function validatePassword(password: unknown, osType: OsType): string {
-  if (typeof password !== 'string' || password.length < INSTANCE_PASSWORD_MIN || password.length > INSTANCE_PASSWORD_MAX) {
-    throw new CoreError('Instance.PasswordMalformed', 'The password must be 8 to 30 characters long.', { parameter: 'Password' });
+  if (
+    typeof password !== 'string' ||
+    password.length < INSTANCE_PASSWORD_MIN ||
+    password.length > INSTANCE_PASSWORD_MAX
+  ) {
+    throw new CoreError('Instance.PasswordMalformed', 'The password must be 8 to 30 characters long.', {
+      parameter: 'Password',
+    });
   }
   const classes = instancePasswordClasses(password);
   const onlyAllowed = usesOnlyInstancePasswordCharacters(password);
@@ -124,7 +137,11 @@ export function validatePassword(password: unknown, osType: OsType): string {
 
 export function validateInstanceName(name: unknown): string {
   if (typeof name !== 'string' || !isInstanceName(name)) {
-    throw new CoreError('Instance.NameMalformed', `The instance name '${String(name).slice(0, 64)}' is not valid: use 2-128 characters starting with a letter or digit.`, { parameter: 'InstanceName' });
+    throw new CoreError(
+      'Instance.NameMalformed',
+      `The instance name '${String(name).slice(0, 64)}' is not valid: use 2-128 characters starting with a letter or digit.`,
+      { parameter: 'InstanceName' },
+    );
   }
   return name;
 }
@@ -132,10 +149,18 @@ export function validateInstanceName(name: unknown): string {
 /** Why an instance cannot take a key pair, or null if it can. */
 export function keyPairRefusal(instance: Instance, types: readonly InstanceType[]): CoreError | null {
   if (instance.osType === 'windows') {
-    return new CoreError('Instance.WindowsNotSupported', `The instance '${instance.id}' runs Windows, which cannot use an SSH key pair.`, { instanceId: instance.id });
+    return new CoreError(
+      'Instance.WindowsNotSupported',
+      `The instance '${instance.id}' runs Windows, which cannot use an SSH key pair.`,
+      { instanceId: instance.id },
+    );
   }
   if (types.find((t) => t.id === instance.instanceType)?.ioOptimized === false) {
-    return new CoreError('Instance.NotIoOptimized', `The instance '${instance.id}' is a non-I/O-optimized type (${instance.instanceType}), which cannot use an SSH key pair.`, { instanceId: instance.id });
+    return new CoreError(
+      'Instance.NotIoOptimized',
+      `The instance '${instance.id}' is a non-I/O-optimized type (${instance.instanceType}), which cannot use an SSH key pair.`,
+      { instanceId: instance.id },
+    );
   }
   return null;
 }

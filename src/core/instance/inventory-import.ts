@@ -28,11 +28,22 @@ const MAX_LISTED_PROBLEMS = 50;
 
 /** One host line of an inventory as read (an unreadable line carries the reason instead). */
 export type InventoryRow =
-  | { line: number; name: string; address: string; port?: number; user?: string; hostKeySha256?: string; homeDir?: string }
+  | {
+      line: number;
+      name: string;
+      address: string;
+      port?: number;
+      user?: string;
+      hostKeySha256?: string;
+      homeDir?: string;
+    }
   | { line: number; problem: string };
 
 /** What every host of the inventory is registered with, unless its own line says otherwise (port, user; home and host key are per line only). */
-export type ImportDefaults = Pick<RegisterHostInput, 'managementUser' | 'dropInPath' | 'reloadCommand' | 'validateCommand' | 'passwordLogin' | 'sudo' | 'resourceGroupId'> & {
+export type ImportDefaults = Pick<
+  RegisterHostInput,
+  'managementUser' | 'dropInPath' | 'reloadCommand' | 'validateCommand' | 'passwordLogin' | 'sudo' | 'resourceGroupId'
+> & {
   loginUser?: string;
   port?: number;
 };
@@ -58,9 +69,15 @@ export interface InventoryImportDeps {
 }
 
 /** An item's payload: the registration without its secret, and once registered the host key pinned. */
-type HostPayload = Omit<RegisterHostInput, 'managementPrivateKey' | 'regionId'> & { line: number; withManagementKey: boolean; hostKeyPinned?: string; pinnedOnFirstUse?: boolean };
+type HostPayload = Omit<RegisterHostInput, 'managementPrivateKey' | 'regionId'> & {
+  line: number;
+  withManagementKey: boolean;
+  hostKeyPinned?: string;
+  pinnedOnFirstUse?: boolean;
+};
 
-const toPayload = (p: HostPayload): ItemPayload => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as ItemPayload;
+const toPayload = (p: HostPayload): ItemPayload =>
+  Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as ItemPayload;
 
 export function createInventoryImport(deps: InventoryImportDeps) {
   const { store, runner, hosts, clock, logger } = deps;
@@ -68,7 +85,12 @@ export function createInventoryImport(deps: InventoryImportDeps) {
   const recorder = createItemRecorder(store, clock);
 
   /** Every row checked as a registration would check it; the problems, by line, of the rows that fail. */
-  function checkRows(region: Region, rows: InventoryRow[], defaults: ImportDefaults, withKey: boolean): { payloads: HostPayload[]; problems: string[] } {
+  function checkRows(
+    region: Region,
+    rows: InventoryRow[],
+    defaults: ImportDefaults,
+    withKey: boolean,
+  ): { payloads: HostPayload[]; problems: string[] } {
     const payloads: HostPayload[] = [];
     const problems: string[] = [];
     const seen = new Map<string, number>();
@@ -103,7 +125,10 @@ export function createInventoryImport(deps: InventoryImportDeps) {
       }
       const where = `${p.address}:${p.port}`;
       const first = seen.get(where);
-      if (first !== undefined) problems.push(`line ${row.line} (${row.name}): ${where} is already on line ${first}; a host is registered once.`);
+      if (first !== undefined)
+        problems.push(
+          `line ${row.line} (${row.name}): ${where} is already on line ${first}; a host is registered once.`,
+        );
       else seen.set(where, row.line);
       payloads.push(p);
     }
@@ -115,7 +140,11 @@ export function createInventoryImport(deps: InventoryImportDeps) {
     const rows = Array.isArray(req.rows) ? req.rows : [];
     if (rows.length === 0) throw new CoreError('Batch.Empty', 'The inventory names no hosts.');
     if (rows.length > MAX_IMPORT_HOSTS) {
-      throw new CoreError('Batch.TooLarge', `The inventory names ${rows.length} hosts; import at most ${MAX_IMPORT_HOSTS} at a time.`, { limit: MAX_IMPORT_HOSTS });
+      throw new CoreError(
+        'Batch.TooLarge',
+        `The inventory names ${rows.length} hosts; import at most ${MAX_IMPORT_HOSTS} at a time.`,
+        { limit: MAX_IMPORT_HOSTS },
+      );
     }
     const key = req.managementPrivateKey;
     // Throws PrivateKey.Malformed (never quoting the key), once for the whole inventory.
@@ -125,16 +154,40 @@ export function createInventoryImport(deps: InventoryImportDeps) {
     if (problems.length > 0) {
       const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
       const more = problems.length - listed.length;
-      throw new CoreError('Input.Invalid', `The inventory has ${problems.length} bad line(s); nothing was registered. ${listed.join('; ')}${more > 0 ? `; and ${more} more` : ''}`, {
-        parameter: 'inventory',
-        lines: listed,
-        badLines: problems.length,
-      });
+      throw new CoreError(
+        'Input.Invalid',
+        `The inventory has ${problems.length} bad line(s); nothing was registered. ${listed.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+        {
+          parameter: 'inventory',
+          lines: listed,
+          badLines: problems.length,
+        },
+      );
     }
-    if (defaults.resourceGroupId !== undefined && !(await store.accounts.listResourceGroups(caller.accountId)).some((g) => g.id === defaults.resourceGroupId)) {
-      throw new CoreError('ResourceGroup.NotFound', `The resource group '${String(defaults.resourceGroupId).slice(0, 64)}' does not exist.`, { resourceGroupId: String(defaults.resourceGroupId).slice(0, 64) });
+    if (
+      defaults.resourceGroupId !== undefined &&
+      !(await store.accounts.listResourceGroups(caller.accountId)).some((g) => g.id === defaults.resourceGroupId)
+    ) {
+      throw new CoreError(
+        'ResourceGroup.NotFound',
+        `The resource group '${String(defaults.resourceGroupId).slice(0, 64)}' does not exist.`,
+        { resourceGroupId: String(defaults.resourceGroupId).slice(0, 64) },
+      );
     }
-    const task = queuedTask(caller, { id: deps.ids.uuid(), regionId: region.id, kind: IMPORT_KIND, mode: 'live', keyPairId: null, keyPairName: null, total: payloads.length, options: {} }, clock.now());
+    const task = queuedTask(
+      caller,
+      {
+        id: deps.ids.uuid(),
+        regionId: region.id,
+        kind: IMPORT_KIND,
+        mode: 'live',
+        keyPairId: null,
+        keyPairName: null,
+        total: payloads.length,
+        options: {},
+      },
+      clock.now(),
+    );
     // No instance until the host is registered (''); the item then records the new instance's id.
     const items = payloads.map((p, seq) => pendingItem(task.id, seq, '', toPayload(p)));
     await store.transaction((tx) => tx.tasks.insert(task, items));
@@ -149,18 +202,33 @@ export function createInventoryImport(deps: InventoryImportDeps) {
     if (!p) throw new CoreError('Internal', 'This import item has no host to register.');
     const given = custody.given(task.id);
     if (p.withManagementKey && given?.kind !== 'privateKey') {
-      const why = 'The management key was held in memory for this import only and is no longer held (keyfleet restarted); import this host again.';
+      const why =
+        'The management key was held in memory for this import only and is no longer held (keyfleet restarted); import this host again.';
       return recorder.fail(item, new CoreError('Live.CredentialLost', why, { host: p.address }), owner);
     }
     const { line: _line, withManagementKey: _with, hostKeyPinned: _pinned, pinnedOnFirstUse: _first, ...input } = p;
     const managementPrivateKey = given?.kind === 'privateKey' ? given.privateKey : undefined;
-    const out = await hosts.prepare(systemCaller(task.accountId, task.requestId), { ...input, regionId: task.regionId, managementPrivateKey });
-    const note = out.pinnedOnFirstUse ? `registered; host key ${out.hostKeySha256} pinned on first use` : `registered; host key ${out.hostKeySha256} as given`;
-    const done: TaskItem = { ...item, instanceId: out.instance.id, status: 'succeeded', finishedAt: clock.now(), note, payload: toPayload({ ...p, hostKeyPinned: out.hostKeySha256, pinnedOnFirstUse: out.pinnedOnFirstUse }) };
+    const out = await hosts.prepare(systemCaller(task.accountId, task.requestId), {
+      ...input,
+      regionId: task.regionId,
+      managementPrivateKey,
+    });
+    const note = out.pinnedOnFirstUse
+      ? `registered; host key ${out.hostKeySha256} pinned on first use`
+      : `registered; host key ${out.hostKeySha256} as given`;
+    const done: TaskItem = {
+      ...item,
+      instanceId: out.instance.id,
+      status: 'succeeded',
+      finishedAt: clock.now(),
+      note,
+      payload: toPayload({ ...p, hostKeyPinned: out.hostKeySha256, pinnedOnFirstUse: out.pinnedOnFirstUse }),
+    };
     await store.transaction(async (tx) => {
       await tx.instances.insert(out.instance);
       // Lease lost to another worker: the transaction is rolled back, so the host is registered once.
-      if (!(await tx.tasks.finishItem(done, owner))) throw new CoreError('Internal', 'The task item was taken over by another worker.');
+      if (!(await tx.tasks.finishItem(done, owner)))
+        throw new CoreError('Internal', 'The task item was taken over by another worker.');
     });
   }
 
@@ -169,8 +237,17 @@ export function createInventoryImport(deps: InventoryImportDeps) {
       try {
         await registerItem(task, item, owner);
       } catch (err) {
-        if (!isCoreError(err)) logger.error('import item failed unexpectedly', { taskId: task.id, seq: item.seq, error: err instanceof Error ? err.message : String(err) });
-        await recorder.fail(item, isCoreError(err) ? err : new CoreError('Internal', 'An unexpected error stopped this registration.'), owner);
+        if (!isCoreError(err))
+          logger.error('import item failed unexpectedly', {
+            taskId: task.id,
+            seq: item.seq,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        await recorder.fail(
+          item,
+          isCoreError(err) ? err : new CoreError('Internal', 'An unexpected error stopped this registration.'),
+          owner,
+        );
       }
     },
     finished(task: Task): void {

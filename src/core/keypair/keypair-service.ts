@@ -56,7 +56,9 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
       return def.id;
     }
     if (!groups.some((g) => g.id === resourceGroupId)) {
-      throw new CoreError('ResourceGroup.NotFound', `The resource group '${resourceGroupId}' does not exist.`, { resourceGroupId });
+      throw new CoreError('ResourceGroup.NotFound', `The resource group '${resourceGroupId}' does not exist.`, {
+        resourceGroupId,
+      });
     }
     return resourceGroupId;
   }
@@ -64,10 +66,18 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
   async function insertChecked(caller: Caller, kp: KeyPair): Promise<void> {
     await store.transaction(async (tx) => {
       if ((await tx.keyPairs.count(caller.accountId, kp.regionId)) >= deps.quotaPerRegion) {
-        throw new CoreError('KeyPair.QuotaExceeded', `The quota of ${deps.quotaPerRegion} key pairs in region '${kp.regionId}' is used up.`, { quota: deps.quotaPerRegion });
+        throw new CoreError(
+          'KeyPair.QuotaExceeded',
+          `The quota of ${deps.quotaPerRegion} key pairs in region '${kp.regionId}' is used up.`,
+          { quota: deps.quotaPerRegion },
+        );
       }
       if (await tx.keyPairs.get(caller.accountId, kp.regionId, kp.name)) {
-        throw new CoreError('KeyPair.AlreadyExists', `A key pair named '${kp.name}' already exists in region '${kp.regionId}'.`, { keyPairName: kp.name });
+        throw new CoreError(
+          'KeyPair.AlreadyExists',
+          `A key pair named '${kp.name}' already exists in region '${kp.regionId}'.`,
+          { keyPairName: kp.name },
+        );
       }
       await tx.keyPairs.insert(kp);
     });
@@ -82,7 +92,12 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
     return { region, name, tags, resourceGroupId, description };
   }
 
-  function record(caller: Caller, base: Awaited<ReturnType<typeof prepare>>, publicKey: string, escrow: string | null): KeyPair {
+  function record(
+    caller: Caller,
+    base: Awaited<ReturnType<typeof prepare>>,
+    publicKey: string,
+    escrow: string | null,
+  ): KeyPair {
     const info = parsePublicKey(publicKey);
     return {
       id: ids.next('kp-', 20),
@@ -104,15 +119,26 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
 
   return {
     /** Generates a key pair. The private key is returned once; it is kept (sealed) only when escrow is asked for. */
-    async create(caller: Caller, input: KeyPairInput & { type?: GeneratedKeyType; escrow?: boolean }): Promise<{ keyPair: KeyPair; privateKey: string }> {
+    async create(
+      caller: Caller,
+      input: KeyPairInput & { type?: GeneratedKeyType; escrow?: boolean },
+    ): Promise<{ keyPair: KeyPair; privateKey: string }> {
       const base = await prepare(caller, input);
       const type = input.type ?? 'rsa';
       if (type !== 'rsa' && type !== 'ed25519') {
-        throw new CoreError('Input.Invalid', `The key type '${String(type)}' is not supported; use 'rsa' or 'ed25519'.`, { parameter: 'type' });
+        throw new CoreError(
+          'Input.Invalid',
+          `The key type '${String(type)}' is not supported; use 'rsa' or 'ed25519'.`,
+          { parameter: 'type' },
+        );
       }
       // Fail fast on a taken name before spending time on key generation.
       if (await store.keyPairs.get(caller.accountId, base.region.id, base.name)) {
-        throw new CoreError('KeyPair.AlreadyExists', `A key pair named '${base.name}' already exists in region '${base.region.id}'.`, { keyPairName: base.name });
+        throw new CoreError(
+          'KeyPair.AlreadyExists',
+          `A key pair named '${base.name}' already exists in region '${base.region.id}'.`,
+          { keyPairName: base.name },
+        );
       }
       const generated = await keys.generate(type, base.name);
       const kp = record(caller, base, generated.publicKey, null);
@@ -164,7 +190,9 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
     async updateDescription(caller: Caller, regionId: string, name: string, description: string): Promise<KeyPair> {
       requireRegion(regions, regionId);
       if (typeof description !== 'string' || description.length > 1024) {
-        throw new CoreError('Input.Invalid', 'The description must be a string of at most 1024 characters.', { parameter: 'description' });
+        throw new CoreError('Input.Invalid', 'The description must be a string of at most 1024 characters.', {
+          parameter: 'description',
+        });
       }
       return store.transaction(async (tx) => {
         const kp = await tx.keyPairs.get(caller.accountId, regionId, name);
@@ -182,10 +210,16 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
         throw new CoreError('Batch.Empty', 'Give at least one key pair name.', { parameter: 'KeyPairNames' });
       }
       if (names.length > MAX_DELETE_BATCH) {
-        throw new CoreError('Batch.TooLarge', `At most ${MAX_DELETE_BATCH} key pairs can be deleted in one call; ${names.length} were given.`, { limit: MAX_DELETE_BATCH });
+        throw new CoreError(
+          'Batch.TooLarge',
+          `At most ${MAX_DELETE_BATCH} key pairs can be deleted in one call; ${names.length} were given.`,
+          { limit: MAX_DELETE_BATCH },
+        );
       }
       if (names.some((n) => typeof n !== 'string' || n === '')) {
-        throw new CoreError('Batch.Malformed', 'Key pair names must be non-empty strings.', { parameter: 'KeyPairNames' });
+        throw new CoreError('Batch.Malformed', 'Key pair names must be non-empty strings.', {
+          parameter: 'KeyPairNames',
+        });
       }
       const unique = [...new Set(names)];
       await store.transaction(async (tx) => {
@@ -203,7 +237,10 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
           }
           found.push(kp);
         }
-        await tx.keyPairs.delete(caller.accountId, found.map((k) => k.id));
+        await tx.keyPairs.delete(
+          caller.accountId,
+          found.map((k) => k.id),
+        );
       });
     },
 
@@ -211,7 +248,10 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
       requireRegion(regions, regionId);
       const kp = await store.keyPairs.get(caller.accountId, regionId, name);
       if (!kp) throw notFound(name, regionId);
-      if (!kp.escrowedPrivateKey) throw new CoreError('PrivateKey.NotEscrowed', `No private key is kept for key pair '${name}'.`, { keyPairName: name });
+      if (!kp.escrowedPrivateKey)
+        throw new CoreError('PrivateKey.NotEscrowed', `No private key is kept for key pair '${name}'.`, {
+          keyPairName: name,
+        });
       return secrets.open(kp.escrowedPrivateKey, escrowContext(kp));
     },
 
@@ -241,7 +281,9 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
 export type KeyPairService = ReturnType<typeof createKeyPairService>;
 
 export function notFound(name: string, regionId: string): CoreError {
-  return new CoreError('KeyPair.NotFound', `The key pair '${name}' does not exist in region '${regionId}'.`, { keyPairName: name });
+  return new CoreError('KeyPair.NotFound', `The key pair '${name}' does not exist in region '${regionId}'.`, {
+    keyPairName: name,
+  });
 }
 
 /** Binds a sealed private key to its key pair, so a sealed blob copied onto another record does not open. */
@@ -253,6 +295,6 @@ function assertPrivateMatchesPublic(keys: KeyMaterial, privateKey: string, publi
   const derived = keys.publicKeyOf(privateKey);
   const body = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
   if (body(derived) !== body(publicKey)) {
-    throw new CoreError('PrivateKey.Mismatch', 'The private key does not belong to the key pair\'s public key.');
+    throw new CoreError('PrivateKey.Mismatch', "The private key does not belong to the key pair's public key.");
   }
 }

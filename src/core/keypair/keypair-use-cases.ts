@@ -3,7 +3,8 @@ import type { GeneratedKeyType } from './key-material.js';
 import type { KeyPairInput, KeyPairQuery, KeyPairService } from './keypair-service.js';
 import { ref, useCase } from '../usecase/use-case.js';
 
-const named = (regionId: string, names: unknown) => (Array.isArray(names) ? [...new Set(names)].map((n) => ref.keyPair(regionId, n)) : []);
+const named = (regionId: string, names: unknown) =>
+  Array.isArray(names) ? [...new Set(names)].map((n) => ref.keyPair(regionId, n)) : [];
 
 export function keyPairUseCases(svc: KeyPairService) {
   return {
@@ -11,14 +12,18 @@ export function keyPairUseCases(svc: KeyPairService) {
       action: 'keypair:Create',
       access: 'policy',
       mutates: true,
-      names: (_c, input: KeyPairInput & { type?: GeneratedKeyType; escrow?: boolean }) => [ref.keyPair(input.regionId, input.name, input.resourceGroupId)],
+      names: (_c, input: KeyPairInput & { type?: GeneratedKeyType; escrow?: boolean }) => [
+        ref.keyPair(input.regionId, input.name, input.resourceGroupId),
+      ],
       run: svc.create,
     }),
     import: useCase({
       action: 'keypair:Import',
       access: 'policy',
       mutates: true,
-      names: (_c, input: KeyPairInput & { publicKey: string; privateKey?: string }) => [ref.keyPair(input.regionId, input.name, input.resourceGroupId)],
+      names: (_c, input: KeyPairInput & { publicKey: string; privateKey?: string }) => [
+        ref.keyPair(input.regionId, input.name, input.resourceGroupId),
+      ],
       run: svc.import,
     }),
     list: useCase({

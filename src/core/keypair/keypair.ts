@@ -53,12 +53,15 @@ export function validateTags(tags: readonly Tag[] | undefined): Tag[] {
   const seen = new Set<string>();
   for (const t of tags) {
     if (!t.key || t.key.length > 128 || /^(aliyun|acs:)/i.test(t.key) || /https?:\/\//i.test(t.key)) {
-      throw new CoreError('KeyPair.TagInvalid', `The tag key '${(t.key ?? '').slice(0, 64)}' is not valid.`, { reason: 'key' });
+      throw new CoreError('KeyPair.TagInvalid', `The tag key '${(t.key ?? '').slice(0, 64)}' is not valid.`, {
+        reason: 'key',
+      });
     }
     if (t.value.length > 128 || /^acs:/i.test(t.value) || /https?:\/\//i.test(t.value)) {
       throw new CoreError('KeyPair.TagInvalid', `The value of tag '${t.key}' is not valid.`, { reason: 'value' });
     }
-    if (seen.has(t.key)) throw new CoreError('KeyPair.TagInvalid', `The tag key '${t.key}' is given twice.`, { reason: 'duplicate' });
+    if (seen.has(t.key))
+      throw new CoreError('KeyPair.TagInvalid', `The tag key '${t.key}' is given twice.`, { reason: 'duplicate' });
     seen.add(t.key);
   }
   return tags.map((t) => ({ key: t.key, value: t.value }));

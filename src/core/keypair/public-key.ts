@@ -43,7 +43,15 @@ export function parsePublicKey(text: string): PublicKeyInfo {
   const { algorithm, bits, base64, comment } = parsed.key;
   const blob = Buffer.from(parsed.key.blob);
   const { md5, sha256 } = fingerprints(blob);
-  return { algorithm, bits, blob, comment, openssh: `${algorithm} ${base64}`, fingerprintMd5: md5, fingerprintSha256: sha256 };
+  return {
+    algorithm,
+    bits,
+    blob,
+    comment,
+    openssh: `${algorithm} ${base64}`,
+    fingerprintMd5: md5,
+    fingerprintSha256: sha256,
+  };
 }
 
 export function fingerprints(blob: Buffer): { md5: string; sha256: string } {

@@ -71,7 +71,13 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     const refill = (): Promise<void> =>
       (claiming ??= (async () => {
         const now = clock.now();
-        const items = await store.tasks.claimItems(taskId, deps.owner, now, new Date(now.getTime() + deps.leaseMs), deps.chunk);
+        const items = await store.tasks.claimItems(
+          taskId,
+          deps.owner,
+          now,
+          new Date(now.getTime() + deps.leaseMs),
+          deps.chunk,
+        );
         if (items.length === 0) exhausted = true;
         else queue.push(...items);
       })().finally(() => (claiming = null)));
@@ -107,7 +113,9 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   function kick(taskId: string): void {
     if (closed || running.has(taskId)) return;
     const p = work(taskId)
-      .catch((err: unknown) => logger.error('task run failed', { taskId, error: err instanceof Error ? err.message : String(err) }))
+      .catch((err: unknown) =>
+        logger.error('task run failed', { taskId, error: err instanceof Error ? err.message : String(err) }),
+      )
       .finally(() => running.delete(taskId));
     running.set(taskId, p);
   }

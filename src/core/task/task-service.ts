@@ -38,11 +38,23 @@ export interface TaskOverview {
   instanceName: string | null;
 }
 
-export type TaskListQuery = { regionId?: string; statuses?: TaskStatus[]; kinds?: TaskKind[]; offset?: number; limit?: number };
+export type TaskListQuery = {
+  regionId?: string;
+  statuses?: TaskStatus[];
+  kinds?: TaskKind[];
+  offset?: number;
+  limit?: number;
+};
 export type TaskItemQuery = { status?: TaskItem['status']; offset?: number; limit?: number };
 
-const notFound = (id: unknown) => new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, { taskId: String(id).slice(0, 80) });
-const clampList = (q: TaskListQuery) => ({ offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 50), 1000) });
+const notFound = (id: unknown) =>
+  new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, {
+    taskId: String(id).slice(0, 80),
+  });
+const clampList = (q: TaskListQuery) => ({
+  offset: Math.max(0, q.offset ?? 0),
+  limit: Math.min(Math.max(1, q.limit ?? 50), 1000),
+});
 
 export function createTaskService({ store, clock, waitFor, subscribe }: TaskServiceDeps) {
   async function get(caller: Caller, id: string): Promise<Task> {
@@ -68,14 +80,26 @@ export function createTaskService({ store, clock, waitFor, subscribe }: TaskServ
     },
     get,
     async list(caller: Caller, q: TaskListQuery): Promise<Page<Task>> {
-      return store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, kinds: q.kinds, ...clampList(q) });
+      return store.tasks.list({
+        accountId: caller.accountId,
+        regionId: q.regionId,
+        statuses: q.statuses,
+        kinds: q.kinds,
+        ...clampList(q),
+      });
     },
     /**
      * Tasks with the item that stands for each and the name of its instance. The name is part of what the task
      * did, so task:Describe shows it; the instance itself stays governed by instance:Describe.
      */
     async overview(caller: Caller, q: TaskListQuery): Promise<Page<TaskOverview>> {
-      const page = await store.tasks.list({ accountId: caller.accountId, regionId: q.regionId, statuses: q.statuses, kinds: q.kinds, ...clampList(q) });
+      const page = await store.tasks.list({
+        accountId: caller.accountId,
+        regionId: q.regionId,
+        statuses: q.statuses,
+        kinds: q.kinds,
+        ...clampList(q),
+      });
       const items = await Promise.all(page.items.map(representative));
       const ids = [...new Set(items.flatMap((i) => (i ? [i.instanceId] : [])))];
       const names = new Map<string, string>();
@@ -83,11 +107,22 @@ export function createTaskService({ store, clock, waitFor, subscribe }: TaskServ
         const found = await store.instances.list({ accountId: caller.accountId, ids, offset: 0, limit: ids.length });
         for (const inst of found.items) names.set(inst.id, inst.name);
       }
-      return { total: page.total, items: page.items.map((task, n) => ({ task, item: items[n] ?? null, instanceName: names.get(items[n]?.instanceId ?? '') ?? null })) };
+      return {
+        total: page.total,
+        items: page.items.map((task, n) => ({
+          task,
+          item: items[n] ?? null,
+          instanceName: names.get(items[n]?.instanceId ?? '') ?? null,
+        })),
+      };
     },
     async items(caller: Caller, id: string, q: TaskItemQuery = {}): Promise<Page<TaskItem>> {
       await get(caller, id);
-      return store.tasks.items(id, { status: q.status, offset: Math.max(0, q.offset ?? 0), limit: Math.min(Math.max(1, q.limit ?? 100), 10_000) });
+      return store.tasks.items(id, {
+        status: q.status,
+        offset: Math.max(0, q.offset ?? 0),
+        limit: Math.min(Math.max(1, q.limit ?? 100), 10_000),
+      });
     },
     async waitFor(caller: Caller, id: string): Promise<Task> {
       await get(caller, id);
@@ -114,7 +149,13 @@ export function createTaskService({ store, clock, waitFor, subscribe }: TaskServ
           await clock.sleep(WATCH_MIN_INTERVAL_MS, signal);
           const now = await store.tasks.get(caller.accountId, last.id);
           if (!now) break;
-          if (now.succeeded !== last.succeeded || now.failed !== last.failed || now.status !== last.status || Boolean(now.finishedAt) !== Boolean(last.finishedAt)) onUpdate(now);
+          if (
+            now.succeeded !== last.succeeded ||
+            now.failed !== last.failed ||
+            now.status !== last.status ||
+            Boolean(now.finishedAt) !== Boolean(last.finishedAt)
+          )
+            onUpdate(now);
           last = now;
         }
         return last;
@@ -130,9 +171,14 @@ export function createTaskService({ store, clock, waitFor, subscribe }: TaskServ
     async delete(caller: Caller, ids: string[], scope: TaskScope = {}): Promise<void> {
       for (const id of ids) {
         const t = typeof id === 'string' ? await store.tasks.get(caller.accountId, id) : null;
-        if (!t || (scope.regionId && t.regionId !== scope.regionId) || (scope.kinds && !scope.kinds.includes(t.kind))) throw notFound(id);
+        if (!t || (scope.regionId && t.regionId !== scope.regionId) || (scope.kinds && !scope.kinds.includes(t.kind)))
+          throw notFound(id);
         if (!t.finishedAt || (scope.statuses && !scope.statuses.includes(t.status))) {
-          throw new CoreError('Task.NotFailed', `The task '${id}' is ${t.status}; only ${scope.statuses ? scope.statuses.join(' or ') : 'finished'} tasks can be deleted here.`, { taskId: id });
+          throw new CoreError(
+            'Task.NotFailed',
+            `The task '${id}' is ${t.status}; only ${scope.statuses ? scope.statuses.join(' or ') : 'finished'} tasks can be deleted here.`,
+            { taskId: id },
+          );
         }
       }
       await store.tasks.delete(caller.accountId, ids);
@@ -141,7 +187,14 @@ export function createTaskService({ store, clock, waitFor, subscribe }: TaskServ
     async deleteAll(caller: Caller, scope: TaskScope): Promise<number> {
       let deleted = 0;
       for (;;) {
-        const page = await store.tasks.list({ accountId: caller.accountId, regionId: scope.regionId, statuses: scope.statuses ?? ['succeeded', 'failed', 'partial'], kinds: scope.kinds, offset: 0, limit: 1000 });
+        const page = await store.tasks.list({
+          accountId: caller.accountId,
+          regionId: scope.regionId,
+          statuses: scope.statuses ?? ['succeeded', 'failed', 'partial'],
+          kinds: scope.kinds,
+          offset: 0,
+          limit: 1000,
+        });
         const done = page.items.filter((t) => t.finishedAt).map((t) => t.id);
         if (done.length === 0) return deleted;
         await store.tasks.delete(caller.accountId, done);

@@ -85,12 +85,36 @@ export function queuedTask(
   what: Pick<Task, 'id' | 'regionId' | 'kind' | 'mode' | 'keyPairId' | 'keyPairName' | 'total' | 'options'>,
   now: Date,
 ): Task {
-  return { ...what, accountId: caller.accountId, status: 'queued', succeeded: 0, failed: 0, face: caller.face, requestId: caller.requestId, createdBy: caller.userId, createdAt: now, startedAt: null, finishedAt: null };
+  return {
+    ...what,
+    accountId: caller.accountId,
+    status: 'queued',
+    succeeded: 0,
+    failed: 0,
+    face: caller.face,
+    requestId: caller.requestId,
+    createdBy: caller.userId,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+  };
 }
 
 /** An item not started yet. */
 export function pendingItem(taskId: string, seq: number, instanceId: string, payload?: ItemPayload): TaskItem {
-  return { taskId, seq, instanceId, status: 'pending', attempts: 0, errorCode: null, errorMessage: null, note: null, startedAt: null, finishedAt: null, ...(payload ? { payload } : {}) };
+  return {
+    taskId,
+    seq,
+    instanceId,
+    status: 'pending',
+    attempts: 0,
+    errorCode: null,
+    errorMessage: null,
+    note: null,
+    startedAt: null,
+    finishedAt: null,
+    ...(payload ? { payload } : {}),
+  };
 }
 
 export function taskStatusOf(t: Pick<Task, 'total' | 'succeeded' | 'failed'>): TaskStatus {

@@ -23,16 +23,19 @@ export function createGate({ authz, auditor }: GateDeps) {
     const admin = caller.isAccountAdmin || caller.isSystemAdmin;
     switch (spec.access) {
       case 'policy':
-        for (const check of named.checks ?? [{ action: action as Action, refs: named.refs }]) authz.check(caller, check.action, check.refs);
+        for (const check of named.checks ?? [{ action: action as Action, refs: named.refs }])
+          authz.check(caller, check.action, check.refs);
         return;
       case 'admin':
         if (!admin) throw notAdmin(caller);
         return;
       case 'self-or-admin':
-        if (!admin && (named.subjectUserId === undefined || named.subjectUserId !== caller.userId)) throw notAdmin(caller);
+        if (!admin && (named.subjectUserId === undefined || named.subjectUserId !== caller.userId))
+          throw notAdmin(caller);
         return;
       case 'system-admin':
-        if (!caller.isSystemAdmin) throw new CoreError('Auth.Forbidden', `User '${caller.userName}' is not the system administrator.`);
+        if (!caller.isSystemAdmin)
+          throw new CoreError('Auth.Forbidden', `User '${caller.userName}' is not the system administrator.`);
         return;
       case 'signed-in':
         return;

@@ -7,11 +7,25 @@ import { fromMs, type RepoContext, toMs } from './common.js';
 export function createAuditRepo({ db }: RepoContext): AuditRepo {
   return {
     async append(e) {
-      await db.insertInto('audit_entries').values({
-        id: e.id, account_id: e.accountId, at: toMs(e.at), user_id: e.userId, user_name: e.userName, access_key_id: e.accessKeyId,
-        session_id: e.sessionId, face: e.face, source_ip: e.sourceIp, action: e.action, resources: JSON.stringify(e.resources),
-        request_id: e.requestId, result: e.result, error_code: e.errorCode,
-      }).execute();
+      await db
+        .insertInto('audit_entries')
+        .values({
+          id: e.id,
+          account_id: e.accountId,
+          at: toMs(e.at),
+          user_id: e.userId,
+          user_name: e.userName,
+          access_key_id: e.accessKeyId,
+          session_id: e.sessionId,
+          face: e.face,
+          source_ip: e.sourceIp,
+          action: e.action,
+          resources: JSON.stringify(e.resources),
+          request_id: e.requestId,
+          result: e.result,
+          error_code: e.errorCode,
+        })
+        .execute();
     },
     async query(f) {
       let q = db.selectFrom('audit_entries').where('account_id', '=', f.accountId);
@@ -23,17 +37,38 @@ export function createAuditRepo({ db }: RepoContext): AuditRepo {
       if (f.resource) {
         // Resource names are stored as a JSON list of strings; match a whole element (exact or `…:type/id` suffix).
         const needle = f.resource.replace(/[\\%_"]/g, (c) => '\\' + c);
-        q = q.where(sql<boolean>`(resources like ${'%"' + needle + '"%'} escape '\\' or resources like ${'%:' + needle + '"%'} escape '\\')`);
+        q = q.where(
+          sql<boolean>`(resources like ${'%"' + needle + '"%'} escape '\\' or resources like ${'%:' + needle + '"%'} escape '\\')`,
+        );
       }
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      const rows = await q.selectAll().orderBy('at', 'desc').orderBy('id', 'desc').offset(f.offset).limit(f.limit).execute();
+      const rows = await q
+        .selectAll()
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .offset(f.offset)
+        .limit(f.limit)
+        .execute();
       return {
         total: Number(total.n),
-        items: rows.map((r): AuditEntry => ({
-          id: r.id, at: fromMs(r.at), accountId: r.account_id, userId: r.user_id, userName: r.user_name, accessKeyId: r.access_key_id,
-          sessionId: r.session_id, face: r.face as Face, sourceIp: r.source_ip, action: r.action, resources: JSON.parse(r.resources) as string[],
-          requestId: r.request_id, result: r.result as AuditResult, errorCode: r.error_code,
-        })),
+        items: rows.map(
+          (r): AuditEntry => ({
+            id: r.id,
+            at: fromMs(r.at),
+            accountId: r.account_id,
+            userId: r.user_id,
+            userName: r.user_name,
+            accessKeyId: r.access_key_id,
+            sessionId: r.session_id,
+            face: r.face as Face,
+            sourceIp: r.source_ip,
+            action: r.action,
+            resources: JSON.parse(r.resources) as string[],
+            requestId: r.request_id,
+            result: r.result as AuditResult,
+            errorCode: r.error_code,
+          }),
+        ),
       };
     },
   };

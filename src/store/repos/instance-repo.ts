@@ -102,12 +102,22 @@ export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
       await db.insertInto('instances').values(toRow(i)).execute();
     },
     async get(accountId, id) {
-      const r = await db.selectFrom('instances').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      const r = await db
+        .selectFrom('instances')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return r ? fromRow(r) : null;
     },
     async getMany(accountId, ids) {
       if (ids.length === 0) return [];
-      const rows = await db.selectFrom('instances').selectAll().where('account_id', '=', accountId).where('id', 'in', ids).execute();
+      const rows = await db
+        .selectFrom('instances')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('id', 'in', ids)
+        .execute();
       return rows.map(fromRow);
     },
     async list(f: InstanceFilter): Promise<Page<Instance>> {
@@ -115,10 +125,15 @@ export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
       if (f.accountId) q = q.where('account_id', '=', f.accountId);
       if (f.regionId) q = q.where('region_id', '=', f.regionId);
       if (f.ids) q = f.ids.length === 0 ? q.where(sql<boolean>`1 = 0`) : q.where('id', 'in', f.ids);
-      if (f.namePattern) q = f.namePattern.includes('*') ? q.where(sql<boolean>`name like ${likePattern(f.namePattern)} escape '\\'`) : q.where('name', '=', f.namePattern);
+      if (f.namePattern)
+        q = f.namePattern.includes('*')
+          ? q.where(sql<boolean>`name like ${likePattern(f.namePattern)} escape '\\'`)
+          : q.where('name', '=', f.namePattern);
       if (f.search) {
         const p = containsPattern(f.search);
-        q = q.where(sql<boolean>`(lower(id) like ${p} escape '\\' or lower(name) like ${p} escape '\\' or lower(address) like ${p} escape '\\' or lower(coalesce(key_pair_name, '')) like ${p} escape '\\')`);
+        q = q.where(
+          sql<boolean>`(lower(id) like ${p} escape '\\' or lower(name) like ${p} escape '\\' or lower(address) like ${p} escape '\\' or lower(coalesce(key_pair_name, '')) like ${p} escape '\\')`,
+        );
       }
       if (f.status) q = q.where('status', '=', f.status);
       if (f.statuses) q = q.where('status', 'in', f.statuses);
@@ -144,9 +159,12 @@ export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
       return { items: rows.map((r) => r.id), total: Number(total.n) };
     },
     async nextSequence(name) {
-      const r = await db.insertInto('sequences').values({ name, value: 1 })
+      const r = await db
+        .insertInto('sequences')
+        .values({ name, value: 1 })
         .onConflict((oc) => oc.column('name').doUpdateSet({ value: sql`sequences.value + 1` }))
-        .returning('value').executeTakeFirstOrThrow();
+        .returning('value')
+        .executeTakeFirstOrThrow();
       return Number(r.value);
     },
   };

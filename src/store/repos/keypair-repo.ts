@@ -46,7 +46,12 @@ export function createKeyPairRepo({ db }: RepoContext): KeyPairRepo {
   async function tagsOf(ids: string[]): Promise<Map<string, Tag[]>> {
     const out = new Map<string, Tag[]>();
     if (ids.length === 0) return out;
-    const rows = await db.selectFrom('resource_tags').selectAll().where('resource_id', 'in', ids).orderBy('key').execute();
+    const rows = await db
+      .selectFrom('resource_tags')
+      .selectAll()
+      .where('resource_id', 'in', ids)
+      .orderBy('key')
+      .execute();
     for (const r of rows) {
       const list = out.get(r.resource_id) ?? [];
       list.push({ key: r.key, value: r.value });
@@ -62,7 +67,11 @@ export function createKeyPairRepo({ db }: RepoContext): KeyPairRepo {
 
   async function writeTags(id: string, tags: Tag[]): Promise<void> {
     await db.deleteFrom('resource_tags').where('resource_id', '=', id).execute();
-    if (tags.length > 0) await db.insertInto('resource_tags').values(tags.map((t) => ({ resource_id: id, key: t.key, value: t.value }))).execute();
+    if (tags.length > 0)
+      await db
+        .insertInto('resource_tags')
+        .values(tags.map((t) => ({ resource_id: id, key: t.key, value: t.value })))
+        .execute();
   }
 
   return {
@@ -71,26 +80,50 @@ export function createKeyPairRepo({ db }: RepoContext): KeyPairRepo {
       await writeTags(kp.id, kp.tags);
     },
     async get(accountId, regionId, name) {
-      const row = await db.selectFrom('key_pairs').selectAll().where('account_id', '=', accountId).where('region_id', '=', regionId).where('name', '=', name).executeTakeFirst();
+      const row = await db
+        .selectFrom('key_pairs')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('region_id', '=', regionId)
+        .where('name', '=', name)
+        .executeTakeFirst();
       return row ? (await withTags([row]))[0]! : null;
     },
     async getById(accountId, id) {
-      const row = await db.selectFrom('key_pairs').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('key_pairs')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row ? (await withTags([row]))[0]! : null;
     },
     async list(f: KeyPairFilter): Promise<Page<KeyPair>> {
       let q = db.selectFrom('key_pairs').where('account_id', '=', f.accountId);
       if (f.regionId) q = q.where('region_id', '=', f.regionId);
-      if (f.namePattern) q = f.namePattern.includes('*') ? q.where(sql<boolean>`name like ${likePattern(f.namePattern)} escape '\\'`) : q.where('name', '=', f.namePattern);
+      if (f.namePattern)
+        q = f.namePattern.includes('*')
+          ? q.where(sql<boolean>`name like ${likePattern(f.namePattern)} escape '\\'`)
+          : q.where('name', '=', f.namePattern);
       if (f.fingerprint) {
         const fp = f.fingerprint;
-        q = q.where((eb) => eb.or([eb('fingerprint_md5', '=', fp), eb('fingerprint_md5', '=', 'MD5:' + fp), eb('fingerprint_sha256', '=', fp)]));
+        q = q.where((eb) =>
+          eb.or([
+            eb('fingerprint_md5', '=', fp),
+            eb('fingerprint_md5', '=', 'MD5:' + fp),
+            eb('fingerprint_sha256', '=', fp),
+          ]),
+        );
       }
       if (f.resourceGroupId) q = q.where('resource_group_id', '=', f.resourceGroupId);
       for (const t of f.tags ?? []) {
         q = q.where((eb) =>
           eb.exists(
-            eb.selectFrom('resource_tags').select('resource_id').whereRef('resource_tags.resource_id', '=', 'key_pairs.id').where('resource_tags.key', '=', t.key)
+            eb
+              .selectFrom('resource_tags')
+              .select('resource_id')
+              .whereRef('resource_tags.resource_id', '=', 'key_pairs.id')
+              .where('resource_tags.key', '=', t.key)
               .$if(t.value !== '', (sq) => sq.where('resource_tags.value', '=', t.value)),
           ),
         );
@@ -100,7 +133,12 @@ export function createKeyPairRepo({ db }: RepoContext): KeyPairRepo {
       return { items: await withTags(rows), total: Number(total.n) };
     },
     async count(accountId, regionId) {
-      const r = await db.selectFrom('key_pairs').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).where('region_id', '=', regionId).executeTakeFirstOrThrow();
+      const r = await db
+        .selectFrom('key_pairs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('account_id', '=', accountId)
+        .where('region_id', '=', regionId)
+        .executeTakeFirstOrThrow();
       return Number(r.n);
     },
     async update(kp) {

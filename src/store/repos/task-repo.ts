@@ -1,6 +1,14 @@
 import { sql } from 'kysely';
 import type { Page, TaskFilter, TaskRepo } from '../../core/ports.js';
-import { type Task, type TaskItem, type TaskItemStatus, type TaskKind, type TaskMode, type TaskStatus, taskStatusOf } from '../../core/task/task.js';
+import {
+  type Task,
+  type TaskItem,
+  type TaskItemStatus,
+  type TaskKind,
+  type TaskMode,
+  type TaskStatus,
+  taskStatusOf,
+} from '../../core/task/task.js';
 import type { TaskItemsTable, TasksTable } from '../schema.js';
 import { fromMs, fromMsOrNull, type RepoContext, toMs } from './common.js';
 
@@ -92,11 +100,19 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
     async insert(task, items) {
       await db.insertInto('tasks').values(taskToRow(task)).execute();
       for (let i = 0; i < items.length; i += INSERT_CHUNK) {
-        await db.insertInto('task_items').values(items.slice(i, i + INSERT_CHUNK).map(itemToRow)).execute();
+        await db
+          .insertInto('task_items')
+          .values(items.slice(i, i + INSERT_CHUNK).map(itemToRow))
+          .execute();
       }
     },
     async get(accountId, id) {
-      const r = await db.selectFrom('tasks').selectAll().where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+      const r = await db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return r ? taskFromRow(r) : null;
     },
     async list(f: TaskFilter): Promise<Page<Task>> {
@@ -105,18 +121,34 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
       if (f.statuses) q = q.where('status', 'in', f.statuses);
       if (f.kinds) q = q.where('kind', 'in', f.kinds);
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      const rows = await q.selectAll().orderBy('created_at', 'desc').orderBy('id').offset(f.offset).limit(f.limit).execute();
+      const rows = await q
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .offset(f.offset)
+        .limit(f.limit)
+        .execute();
       return { items: rows.map(taskFromRow), total: Number(total.n) };
     },
     async items(taskId, f = {}) {
       let q = db.selectFrom('task_items').where('task_id', '=', taskId);
       if (f.status) q = q.where('status', '=', f.status);
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      const rows = await q.selectAll().orderBy('seq').offset(f.offset ?? 0).limit(f.limit ?? 10_000).execute();
+      const rows = await q
+        .selectAll()
+        .orderBy('seq')
+        .offset(f.offset ?? 0)
+        .limit(f.limit ?? 10_000)
+        .execute();
       return { items: rows.map(itemFromRow), total: Number(total.n) };
     },
     async unfinished() {
-      const rows = await db.selectFrom('tasks').selectAll().where('finished_at', 'is', null).orderBy('created_at').execute();
+      const rows = await db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('finished_at', 'is', null)
+        .orderBy('created_at')
+        .execute();
       return rows.map(taskFromRow);
     },
     async claimItems(taskId, owner, now, leaseUntil, limit) {
@@ -134,9 +166,22 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
         return r.rows.map(itemFromRow).sort((a, b) => a.seq - b.seq);
       }
       // SQLite: one writer at a time, so the plain subquery cannot race.
-      const pick = db.selectFrom('task_items').select('seq').where('task_id', '=', taskId).where('status', '=', 'pending').orderBy('seq').limit(limit);
-      const rows = await db.updateTable('task_items')
-        .set({ status: 'running', lease_owner: owner, lease_until: toMs(leaseUntil), started_at: toMs(now), attempts: sql`attempts + 1` })
+      const pick = db
+        .selectFrom('task_items')
+        .select('seq')
+        .where('task_id', '=', taskId)
+        .where('status', '=', 'pending')
+        .orderBy('seq')
+        .limit(limit);
+      const rows = await db
+        .updateTable('task_items')
+        .set({
+          status: 'running',
+          lease_owner: owner,
+          lease_until: toMs(leaseUntil),
+          started_at: toMs(now),
+          attempts: sql`attempts + 1`,
+        })
         .where('task_id', '=', taskId)
         .where('status', '=', 'pending')
         .where('seq', 'in', pick)
@@ -148,17 +193,39 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
       // An item with a payload (an import) finishes with what it produced: its new instance id and the host key
       // it pinned. Bind and unbind items carry none and keep their instance and (null) payload as inserted.
       const produced = item.payload ? { instance_id: item.instanceId, payload: JSON.stringify(item.payload) } : {};
-      const r = await db.updateTable('task_items')
-        .set({ status: item.status, error_code: item.errorCode, error_message: item.errorMessage, note: item.note, finished_at: item.finishedAt ? toMs(item.finishedAt) : null, lease_owner: null, lease_until: null, ...produced })
-        .where('task_id', '=', item.taskId).where('seq', '=', item.seq).where('status', '=', 'running').where('lease_owner', '=', owner)
+      const r = await db
+        .updateTable('task_items')
+        .set({
+          status: item.status,
+          error_code: item.errorCode,
+          error_message: item.errorMessage,
+          note: item.note,
+          finished_at: item.finishedAt ? toMs(item.finishedAt) : null,
+          lease_owner: null,
+          lease_until: null,
+          ...produced,
+        })
+        .where('task_id', '=', item.taskId)
+        .where('seq', '=', item.seq)
+        .where('status', '=', 'running')
+        .where('lease_owner', '=', owner)
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return false;
       const column = item.status === 'succeeded' ? 'succeeded' : 'failed';
-      await db.updateTable('tasks').set({ [column]: sql`${sql.ref(column)} + 1`, status: 'running' }).where('id', '=', item.taskId).execute();
+      await db
+        .updateTable('tasks')
+        .set({ [column]: sql`${sql.ref(column)} + 1`, status: 'running' })
+        .where('id', '=', item.taskId)
+        .execute();
       return true;
     },
     async refresh(taskId, now) {
-      const counts = await db.selectFrom('task_items').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).where('task_id', '=', taskId).groupBy('status').execute();
+      const counts = await db
+        .selectFrom('task_items')
+        .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('task_id', '=', taskId)
+        .groupBy('status')
+        .execute();
       const n = (s: string) => Number(counts.find((c) => c.status === s)?.n ?? 0);
       const row = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
       const task = taskFromRow(row);
@@ -167,14 +234,31 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
       const open = n('pending') + n('running');
       task.status = open > 0 ? (task.startedAt ? 'running' : 'queued') : taskStatusOf(task);
       if (open === 0 && !task.finishedAt) task.finishedAt = now;
-      await db.updateTable('tasks').set({ succeeded: task.succeeded, failed: task.failed, status: task.status, finished_at: task.finishedAt ? toMs(task.finishedAt) : null }).where('id', '=', taskId).execute();
+      await db
+        .updateTable('tasks')
+        .set({
+          succeeded: task.succeeded,
+          failed: task.failed,
+          status: task.status,
+          finished_at: task.finishedAt ? toMs(task.finishedAt) : null,
+        })
+        .where('id', '=', taskId)
+        .execute();
       return task;
     },
     async markStarted(taskId, now) {
-      await db.updateTable('tasks').set({ started_at: toMs(now), status: 'running' }).where('id', '=', taskId).where('started_at', 'is', null).execute();
+      await db
+        .updateTable('tasks')
+        .set({ started_at: toMs(now), status: 'running' })
+        .where('id', '=', taskId)
+        .where('started_at', 'is', null)
+        .execute();
     },
     async releaseLeases(which, now) {
-      let q = db.updateTable('task_items').set({ status: 'pending', lease_owner: null, lease_until: null }).where('status', '=', 'running');
+      let q = db
+        .updateTable('task_items')
+        .set({ status: 'pending', lease_owner: null, lease_until: null })
+        .where('status', '=', 'running');
       if (which === 'expired') q = q.where('lease_until', '<', toMs(now));
       const r = await q.executeTakeFirst();
       return Number(r.numUpdatedRows);

@@ -29,7 +29,12 @@ export const unique = (prefix: string) => `${prefix}-${process.pid.toString(36)}
 
 export type Statement = { Effect: 'Allow' | 'Deny'; Action: string | string[]; Resource?: string | string[] };
 
-export async function principal(admin: Api, url: string, projectId: string, statements: Statement[][]): Promise<Principal> {
+export async function principal(
+  admin: Api,
+  url: string,
+  projectId: string,
+  statements: Statement[][],
+): Promise<Principal> {
   const name = unique('u');
   await admin.call('POST', '/api/v1/users', { name, password: 'User-Pass-0001!' });
   const key = await admin.call('POST', `/api/v1/users/${name}/access-keys`, {});
@@ -50,7 +55,12 @@ export async function principal(admin: Api, url: string, projectId: string, stat
     async ecs(action, params = {}) {
       const r = await ecsCall(url, { action, params, accessKeyId: ak, secret: sk });
       const items = r.body?.Results?.Result;
-      return { status: r.status, code: r.body?.Code, itemCodes: Array.isArray(items) ? items.map((i: any) => String(i.Code)) : undefined, body: r.body };
+      return {
+        status: r.status,
+        code: r.body?.Code,
+        itemCodes: Array.isArray(items) ? items.map((i: any) => String(i.Code)) : undefined,
+        body: r.body,
+      };
     },
     async kps(op) {
       try {
@@ -68,5 +78,10 @@ export async function principal(admin: Api, url: string, projectId: string, stat
 export async function nativeAnswer(api: Api, method: string, path: string, body?: unknown): Promise<Answer> {
   const r = await api.raw(method, path, body);
   const items = path.includes('/bindings') ? r.body?.items : undefined;
-  return { status: r.status, code: r.body?.code ?? r.body?.error?.code, itemCodes: Array.isArray(items) ? items.map((i: any) => i.errorCode ?? 'OK') : undefined, body: r.body };
+  return {
+    status: r.status,
+    code: r.body?.code ?? r.body?.error?.code,
+    itemCodes: Array.isArray(items) ? items.map((i: any) => i.errorCode ?? 'OK') : undefined,
+    body: r.body,
+  };
 }

@@ -13,7 +13,10 @@ export function registeredRoutes(app: FastifyInstance): string[] {
     const seg = m[2]!;
     const path = parent === '' ? seg : parent.endsWith('/') || seg.startsWith('/') ? parent + seg : parent + '/' + seg;
     stack.push({ depth, path });
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (method !== 'HEAD') out.push(`${method} ${path}`);
     }
   }

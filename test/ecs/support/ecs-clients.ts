@@ -65,14 +65,29 @@ export interface EcsDriver {
   readonly label: string;
   describeRegions(): Promise<Array<{ regionId: string; endpoint: string }>>;
   describeImages(regionId: string): Promise<Array<{ imageId: string; osType: string }>>;
-  createKeyPair(regionId: string, name: string, tags?: Tag[]): Promise<{ name: string; id: string; fingerprint: string; privateKey: string }>;
-  importKeyPair(regionId: string, name: string, publicKey: string, tags?: Tag[]): Promise<{ name: string; fingerprint: string }>;
-  describeKeyPairs(regionId: string, q?: KeyPairQuery): Promise<{ totalCount: number; pageNumber: number; pageSize: number; keyPairs: KeyPairInfo[] }>;
+  createKeyPair(
+    regionId: string,
+    name: string,
+    tags?: Tag[],
+  ): Promise<{ name: string; id: string; fingerprint: string; privateKey: string }>;
+  importKeyPair(
+    regionId: string,
+    name: string,
+    publicKey: string,
+    tags?: Tag[],
+  ): Promise<{ name: string; fingerprint: string }>;
+  describeKeyPairs(
+    regionId: string,
+    q?: KeyPairQuery,
+  ): Promise<{ totalCount: number; pageNumber: number; pageSize: number; keyPairs: KeyPairInfo[] }>;
   deleteKeyPairs(regionId: string, names: string[]): Promise<void>;
   attachKeyPair(regionId: string, name: string, instanceIds: string[]): Promise<BatchResult>;
   detachKeyPair(regionId: string, name: string, instanceIds: string[]): Promise<BatchResult>;
   runInstances(regionId: string, q: RunQuery): Promise<string[]>;
-  describeInstances(regionId: string, q?: { instanceIds?: string[]; keyPairName?: string; status?: string }): Promise<{ totalCount: number; instances: InstanceInfo[] }>;
+  describeInstances(
+    regionId: string,
+    q?: { instanceIds?: string[]; keyPairName?: string; status?: string },
+  ): Promise<{ totalCount: number; instances: InstanceInfo[] }>;
   startInstance(id: string): Promise<void>;
   stopInstance(id: string): Promise<void>;
   rebootInstance(id: string): Promise<void>;
@@ -94,33 +109,70 @@ export function sdkErrorOf(e: unknown): { code: string | undefined; statusCode: 
 
 const EcsClient = EcsSdk.default;
 
-export function ecsSdkDriver(baseUrl: string, signatureAlgorithm: 'default' | 'v2', creds = { accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET }): EcsDriver {
-  const config = new $OpenApi.Config({ ...creds, endpoint: new URL(baseUrl).host, protocol: 'http', readTimeout: 30_000 });
+export function ecsSdkDriver(
+  baseUrl: string,
+  signatureAlgorithm: 'default' | 'v2',
+  creds = { accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET },
+): EcsDriver {
+  const config = new $OpenApi.Config({
+    ...creds,
+    endpoint: new URL(baseUrl).host,
+    protocol: 'http',
+    readTimeout: 30_000,
+  });
   if (signatureAlgorithm === 'v2') config.signatureAlgorithm = 'v2';
   const c = new EcsClient(config);
-  const tagsOf = <T>(Cls: new (m: Record<string, string>) => T, tags: Tag[] | undefined) => tags?.map((t) => new Cls({ key: t.key, value: t.value }));
-  const batch = (b: { keyPairName?: string; totalCount?: string; failCount?: string; results?: { result?: Array<{ instanceId?: string; success?: string; code?: string; message?: string }> } }): BatchResult => ({
+  const tagsOf = <T>(Cls: new (m: Record<string, string>) => T, tags: Tag[] | undefined) =>
+    tags?.map((t) => new Cls({ key: t.key, value: t.value }));
+  const batch = (b: {
+    keyPairName?: string;
+    totalCount?: string;
+    failCount?: string;
+    results?: { result?: Array<{ instanceId?: string; success?: string; code?: string; message?: string }> };
+  }): BatchResult => ({
     keyPairName: b.keyPairName ?? '',
     totalCount: b.totalCount ?? '',
     failCount: b.failCount ?? '',
-    results: (b.results?.result ?? []).map((r) => ({ instanceId: r.instanceId ?? '', success: r.success ?? '', code: r.code ?? '', message: r.message ?? '' })),
+    results: (b.results?.result ?? []).map((r) => ({
+      instanceId: r.instanceId ?? '',
+      success: r.success ?? '',
+      code: r.code ?? '',
+      message: r.message ?? '',
+    })),
   });
   return {
     label: `@alicloud/ecs20140526 7.11.6 (${signatureAlgorithm === 'v2' ? "signatureAlgorithm 'v2', HMAC-SHA1" : 'default, ACS3-HMAC-SHA256'})`,
     async describeRegions() {
       const r = await c.describeRegions(new $Ecs.DescribeRegionsRequest({ acceptLanguage: 'en-US' }));
-      return (r.body?.regions?.region ?? []).map((x) => ({ regionId: x.regionId ?? '', endpoint: x.regionEndpoint ?? '' }));
+      return (r.body?.regions?.region ?? []).map((x) => ({
+        regionId: x.regionId ?? '',
+        endpoint: x.regionEndpoint ?? '',
+      }));
     },
     async describeImages(regionId) {
       const r = await c.describeImages(new $Ecs.DescribeImagesRequest({ regionId, pageSize: 100 }));
       return (r.body?.images?.image ?? []).map((x) => ({ imageId: x.imageId ?? '', osType: x.OSType ?? '' }));
     },
     async createKeyPair(regionId, name, tags) {
-      const r = await c.createKeyPair(new $Ecs.CreateKeyPairRequest({ regionId, keyPairName: name, tag: tagsOf($Ecs.CreateKeyPairRequestTag, tags) }));
-      return { name: r.body?.keyPairName ?? '', id: r.body?.keyPairId ?? '', fingerprint: r.body?.keyPairFingerPrint ?? '', privateKey: r.body?.privateKeyBody ?? '' };
+      const r = await c.createKeyPair(
+        new $Ecs.CreateKeyPairRequest({ regionId, keyPairName: name, tag: tagsOf($Ecs.CreateKeyPairRequestTag, tags) }),
+      );
+      return {
+        name: r.body?.keyPairName ?? '',
+        id: r.body?.keyPairId ?? '',
+        fingerprint: r.body?.keyPairFingerPrint ?? '',
+        privateKey: r.body?.privateKeyBody ?? '',
+      };
     },
     async importKeyPair(regionId, name, publicKey, tags) {
-      const r = await c.importKeyPair(new $Ecs.ImportKeyPairRequest({ regionId, keyPairName: name, publicKeyBody: publicKey, tag: tagsOf($Ecs.ImportKeyPairRequestTag, tags) }));
+      const r = await c.importKeyPair(
+        new $Ecs.ImportKeyPairRequest({
+          regionId,
+          keyPairName: name,
+          publicKeyBody: publicKey,
+          tag: tagsOf($Ecs.ImportKeyPairRequestTag, tags),
+        }),
+      );
       return { name: r.body?.keyPairName ?? '', fingerprint: r.body?.keyPairFingerPrint ?? '' };
     },
     async describeKeyPairs(regionId, q = {}) {
@@ -155,20 +207,46 @@ export function ecsSdkDriver(baseUrl: string, signatureAlgorithm: 'default' | 'v
       await c.deleteKeyPairs(new $Ecs.DeleteKeyPairsRequest({ regionId, keyPairNames: JSON.stringify(names) }));
     },
     async attachKeyPair(regionId, name, ids) {
-      return batch((await c.attachKeyPair(new $Ecs.AttachKeyPairRequest({ regionId, keyPairName: name, instanceIds: JSON.stringify(ids) }))).body!);
+      return batch(
+        (
+          await c.attachKeyPair(
+            new $Ecs.AttachKeyPairRequest({ regionId, keyPairName: name, instanceIds: JSON.stringify(ids) }),
+          )
+        ).body!,
+      );
     },
     async detachKeyPair(regionId, name, ids) {
-      return batch((await c.detachKeyPair(new $Ecs.DetachKeyPairRequest({ regionId, keyPairName: name, instanceIds: JSON.stringify(ids) }))).body!);
+      return batch(
+        (
+          await c.detachKeyPair(
+            new $Ecs.DetachKeyPairRequest({ regionId, keyPairName: name, instanceIds: JSON.stringify(ids) }),
+          )
+        ).body!,
+      );
     },
     async runInstances(regionId, q) {
       const r = await c.runInstances(
-        new $Ecs.RunInstancesRequest({ regionId, imageId: q.imageId, amount: q.amount, instanceName: q.name, password: q.password, instanceType: q.instanceType, keyPairName: q.keyPairName }),
+        new $Ecs.RunInstancesRequest({
+          regionId,
+          imageId: q.imageId,
+          amount: q.amount,
+          instanceName: q.name,
+          password: q.password,
+          instanceType: q.instanceType,
+          keyPairName: q.keyPairName,
+        }),
       );
       return r.body?.instanceIdSets?.instanceIdSet ?? [];
     },
     async describeInstances(regionId, q = {}) {
       const r = await c.describeInstances(
-        new $Ecs.DescribeInstancesRequest({ regionId, instanceIds: q.instanceIds ? JSON.stringify(q.instanceIds) : undefined, keyPairName: q.keyPairName, status: q.status, pageSize: 100 }),
+        new $Ecs.DescribeInstancesRequest({
+          regionId,
+          instanceIds: q.instanceIds ? JSON.stringify(q.instanceIds) : undefined,
+          keyPairName: q.keyPairName,
+          status: q.status,
+          pageSize: 100,
+        }),
       );
       return {
         totalCount: r.body?.totalCount ?? -1,
@@ -205,16 +283,26 @@ export function ecsSdkDriver(baseUrl: string, signatureAlgorithm: 'default' | 'v
 
 type Json = Record<string, any>;
 
-export function popCoreDriver(baseUrl: string, method: 'GET' | 'POST', creds = { accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET }): EcsDriver {
+export function popCoreDriver(
+  baseUrl: string,
+  method: 'GET' | 'POST',
+  creds = { accessKeyId: ACCESS_KEY_ID, accessKeySecret: ACCESS_KEY_SECRET },
+): EcsDriver {
   const client = new PopCore.RPCClient({ ...creds, endpoint: baseUrl, apiVersion: '2014-05-26' });
   const call = (action: string, params: Json) => client.request<Json>(action, params, { method, timeout: 30_000 });
   // pop-core flattens [{Key, Value}] into Tag.1.Key, Tag.1.Value (SDK-TRAFFIC §1.2).
-  const tagParam = (tags: Tag[] | undefined) => (tags && tags.length > 0 ? { Tag: tags.map((t) => ({ Key: t.key, Value: t.value })) } : {});
+  const tagParam = (tags: Tag[] | undefined) =>
+    tags && tags.length > 0 ? { Tag: tags.map((t) => ({ Key: t.key, Value: t.value })) } : {};
   const batch = (b: Json): BatchResult => ({
     keyPairName: b.KeyPairName,
     totalCount: String(b.TotalCount),
     failCount: String(b.FailCount),
-    results: (b.Results?.Result ?? []).map((r: Json) => ({ instanceId: r.InstanceId, success: String(r.Success), code: String(r.Code), message: r.Message })),
+    results: (b.Results?.Result ?? []).map((r: Json) => ({
+      instanceId: r.InstanceId,
+      success: String(r.Success),
+      code: String(r.Code),
+      message: r.Message,
+    })),
   });
   const defined = (o: Json) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   return {
@@ -232,7 +320,12 @@ export function popCoreDriver(baseUrl: string, method: 'GET' | 'POST', creds = {
       return { name: r.KeyPairName, id: r.KeyPairId, fingerprint: r.KeyPairFingerPrint, privateKey: r.PrivateKeyBody };
     },
     async importKeyPair(regionId, name, publicKey, tags) {
-      const r = await call('ImportKeyPair', { RegionId: regionId, KeyPairName: name, PublicKeyBody: publicKey, ...tagParam(tags) });
+      const r = await call('ImportKeyPair', {
+        RegionId: regionId,
+        KeyPairName: name,
+        PublicKeyBody: publicKey,
+        ...tagParam(tags),
+      });
       return { name: r.KeyPairName, fingerprint: r.KeyPairFingerPrint };
     },
     async describeKeyPairs(regionId, q = {}) {
@@ -267,22 +360,40 @@ export function popCoreDriver(baseUrl: string, method: 'GET' | 'POST', creds = {
       await call('DeleteKeyPairs', { RegionId: regionId, KeyPairNames: JSON.stringify(names) });
     },
     async attachKeyPair(regionId, name, ids) {
-      return batch(await call('AttachKeyPair', { RegionId: regionId, KeyPairName: name, InstanceIds: JSON.stringify(ids) }));
+      return batch(
+        await call('AttachKeyPair', { RegionId: regionId, KeyPairName: name, InstanceIds: JSON.stringify(ids) }),
+      );
     },
     async detachKeyPair(regionId, name, ids) {
-      return batch(await call('DetachKeyPair', { RegionId: regionId, KeyPairName: name, InstanceIds: JSON.stringify(ids) }));
+      return batch(
+        await call('DetachKeyPair', { RegionId: regionId, KeyPairName: name, InstanceIds: JSON.stringify(ids) }),
+      );
     },
     async runInstances(regionId, q) {
       const r = await call(
         'RunInstances',
-        defined({ RegionId: regionId, ImageId: q.imageId, Amount: q.amount, InstanceName: q.name, Password: q.password, InstanceType: q.instanceType, KeyPairName: q.keyPairName }),
+        defined({
+          RegionId: regionId,
+          ImageId: q.imageId,
+          Amount: q.amount,
+          InstanceName: q.name,
+          Password: q.password,
+          InstanceType: q.instanceType,
+          KeyPairName: q.keyPairName,
+        }),
       );
       return r.InstanceIdSets.InstanceIdSet;
     },
     async describeInstances(regionId, q = {}) {
       const r = await call(
         'DescribeInstances',
-        defined({ RegionId: regionId, InstanceIds: q.instanceIds ? JSON.stringify(q.instanceIds) : undefined, KeyPairName: q.keyPairName, Status: q.status, PageSize: 100 }),
+        defined({
+          RegionId: regionId,
+          InstanceIds: q.instanceIds ? JSON.stringify(q.instanceIds) : undefined,
+          KeyPairName: q.keyPairName,
+          Status: q.status,
+          PageSize: 100,
+        }),
       );
       return {
         totalCount: r.TotalCount,

@@ -16,7 +16,11 @@ declare module '@alicloud/pop-core' {
   }
   export class RPCClient {
     constructor(config: RPCClientConfig, verbose?: boolean);
-    request<T = Record<string, any>>(action: string, params?: Record<string, unknown>, options?: RPCRequestOptions): Promise<T>;
+    request<T = Record<string, any>>(
+      action: string,
+      params?: Record<string, unknown>,
+      options?: RPCRequestOptions,
+    ): Promise<T>;
   }
   const PopCore: typeof RPCClient & { RPCClient: typeof RPCClient };
   export default PopCore;

@@ -36,7 +36,16 @@ export function signCall(baseUrl: string, c: RawCall): SignedRawRequest {
   const secret = c.secret ?? ACCESS_KEY_SECRET;
   const scheme = c.scheme ?? 'acs3';
   if (scheme === 'acs3') {
-    return signAcs3({ accessKeyId, secret, action: c.action, host, method: 'POST', query: c.params ?? {}, date: c.timestamp, nonce: c.nonce });
+    return signAcs3({
+      accessKeyId,
+      secret,
+      action: c.action,
+      host,
+      method: 'POST',
+      query: c.params ?? {},
+      date: c.timestamp,
+      nonce: c.nonce,
+    });
   }
   return signRpcV1({
     accessKeyId,
@@ -52,24 +61,37 @@ export function signCall(baseUrl: string, c: RawCall): SignedRawRequest {
   });
 }
 
-export function send(baseUrl: string, req: { method: string; url: string; headers: Record<string, string>; rawBody?: Buffer }): Promise<RawResponse> {
+export function send(
+  baseUrl: string,
+  req: { method: string; url: string; headers: Record<string, string>; rawBody?: Buffer },
+): Promise<RawResponse> {
   const target = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: any = null;
-        try {
-          body = text ? JSON.parse(text) : null;
-        } catch {
-          body = text;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
-      res.on('error', reject);
-    });
+    const r = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: any = null;
+          try {
+            body = text ? JSON.parse(text) : null;
+          } catch {
+            body = text;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+        });
+        res.on('error', reject);
+      },
+    );
     r.on('error', reject);
     r.end(req.rawBody && req.rawBody.length > 0 ? req.rawBody : undefined);
   });

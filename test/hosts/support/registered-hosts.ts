@@ -42,15 +42,25 @@ export const dirOf = (h: TestHost) => path.dirname(h.home);
 export const akPath = (h: TestHost) => path.join(h.home, '.ssh', 'authorized_keys');
 export const dropIn = (h: TestHost) => path.join(h.configDir, '10-keyfleet.conf');
 /** keyfleet's temp files in the host's ~/.ssh (SFTP's `.authorized_keys.keyfleet-*.tmp`, sudo's `*.keyfleet-tmp.*`). */
-export const tempFilesIn = (h: TestHost): string[] => readdirSync(path.join(h.home, '.ssh')).filter((f) => f.includes('keyfleet'));
-export const login = (h: TestHost, auth: { identityFile?: string; password?: string }) => sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', ...auth });
+export const tempFilesIn = (h: TestHost): string[] =>
+  readdirSync(path.join(h.home, '.ssh')).filter((f) => f.includes('keyfleet'));
+export const login = (h: TestHost, auth: { identityFile?: string; password?: string }) =>
+  sshRun({ host: h.address, port: h.port, user: h.user, command: 'echo in', ...auth });
 
 /** The CLI as a user runs it: `node bin/keyfleet.js …`, with its exit code. */
-export function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+export function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 

@@ -64,10 +64,20 @@ function kpsOver(hc: HcClient): Kps {
 }
 
 /** AK/SK client; without `projectId` the SDK resolves the region's project through IAM, as in capture 07. */
-export function kpsWithAkSk(url: string, opts: { projectId?: string; ak?: string; sk?: string; region?: string } = {}): Kps {
-  const cred = new BasicCredentials().withAk(opts.ak ?? ACCESS_KEY_ID).withSk(opts.sk ?? ACCESS_KEY_SECRET).withIamEndpoint(url);
-  const builder = new ClientBuilder((hc) => hc).withCredential(opts.projectId ? cred.withProjectId(opts.projectId) : cred);
-  const hc = opts.projectId ? builder.withEndpoint(url).build() : builder.withRegion(new Region(opts.region ?? REGION, url)).build();
+export function kpsWithAkSk(
+  url: string,
+  opts: { projectId?: string; ak?: string; sk?: string; region?: string } = {},
+): Kps {
+  const cred = new BasicCredentials()
+    .withAk(opts.ak ?? ACCESS_KEY_ID)
+    .withSk(opts.sk ?? ACCESS_KEY_SECRET)
+    .withIamEndpoint(url);
+  const builder = new ClientBuilder((hc) => hc).withCredential(
+    opts.projectId ? cred.withProjectId(opts.projectId) : cred,
+  );
+  const hc = opts.projectId
+    ? builder.withEndpoint(url).build()
+    : builder.withRegion(new Region(opts.region ?? REGION, url)).build();
   return kpsOver(hc);
 }
 
@@ -95,7 +105,10 @@ export async function projectIdOf(url: string, region = REGION): Promise<string>
 }
 
 /** A project-scoped IAM token from the IAM SDK (password identity); the SDK copies X-Subject-Token into the result. */
-export async function iamToken(url: string, opts: { region?: string; password?: string; domain?: string } = {}): Promise<{ token: string; body: any }> {
+export async function iamToken(
+  url: string,
+  opts: { region?: string; password?: string; domain?: string } = {},
+): Promise<{ token: string; body: any }> {
   const iam = IamClient.newBuilder()
     .withCredential(new GlobalCredentials().withAk(ACCESS_KEY_ID).withSk(ACCESS_KEY_SECRET).withIamEndpoint(url))
     .withEndpoint(url)
@@ -104,9 +117,14 @@ export async function iamToken(url: string, opts: { region?: string; password?: 
     .withDomain(new PwdPasswordUserDomain().withName(opts.domain ?? 'keyfleet'))
     .withName('admin')
     .withPassword(opts.password ?? ADMIN_PASSWORD);
-  const auth = new PwdAuth(new PwdIdentity(['password'], new PwdPassword(user)), new AuthScope().withProject(new AuthScopeProject().withName(opts.region ?? REGION)));
+  const auth = new PwdAuth(
+    new PwdIdentity(['password'], new PwdPassword(user)),
+    new AuthScope().withProject(new AuthScopeProject().withName(opts.region ?? REGION)),
+  );
   const res: any = await iam.keystoneCreateUserTokenByPassword(
-    new KeystoneCreateUserTokenByPasswordRequest().withNocatalog('true').withBody(new KeystoneCreateUserTokenByPasswordRequestBody(auth)),
+    new KeystoneCreateUserTokenByPasswordRequest()
+      .withNocatalog('true')
+      .withBody(new KeystoneCreateUserTokenByPasswordRequestBody(auth)),
   );
   return { token: res['X-Subject-Token'], body: res };
 }
@@ -126,7 +144,11 @@ const TERMINAL = /^(SUCCESS|FAILED)_/;
 export async function pollTask(kps: Kps, taskId: string, timeoutMs = 30_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const t = await kps.call({ method: 'GET', url: '/v3/{project_id}/tasks/{task_id}', pathParams: { task_id: taskId } });
+    const t = await kps.call({
+      method: 'GET',
+      url: '/v3/{project_id}/tasks/{task_id}',
+      pathParams: { task_id: taskId },
+    });
     if (TERMINAL.test(t.task_status)) return t;
     if (Date.now() > deadline) throw new Error(`task ${taskId} still ${t.task_status} after ${timeoutMs} ms`);
     await sleep(20);
@@ -134,7 +156,9 @@ export async function pollTask(kps: Kps, taskId: string, timeoutMs = 30_000): Pr
 }
 
 /** The SDK's exception for a non-2xx answer, as a plain object for assertions. */
-export async function sdkError(p: Promise<unknown>): Promise<{ httpStatusCode: number; errorCode?: string; errorMsg?: string; requestId?: string }> {
+export async function sdkError(
+  p: Promise<unknown>,
+): Promise<{ httpStatusCode: number; errorCode?: string; errorMsg?: string; requestId?: string }> {
   try {
     await p;
   } catch (err) {

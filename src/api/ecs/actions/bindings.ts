@@ -16,7 +16,8 @@ import type { ActionHandler } from './context.js';
 export const MAX_KEY_PAIR_BATCH = 50;
 
 function resultOf(item: TaskItem, action: EcsActionName) {
-  if (item.status === 'succeeded') return { InstanceId: item.instanceId, Success: 'true', Code: '200', Message: 'successful' };
+  if (item.status === 'succeeded')
+    return { InstanceId: item.instanceId, Success: 'true', Code: '200', Message: 'successful' };
   const { code, message } = itemErrorOf(item.errorCode, action);
   return { InstanceId: item.instanceId, Success: 'false', Code: code, Message: message };
 }
@@ -27,7 +28,14 @@ function keyPairBatch(action: EcsActionName, kind: TaskKind): ActionHandler {
     const keyPairName = params.required('KeyPairName');
     // Parsed here (the wire's JSON array), judged by the core: empty, too long, duplicates, malformed IDs.
     const instanceIds = params.jsonArray('InstanceIds', ecsErrors.instanceIdsNotSupported);
-    const { task, items } = await core.tasks.submitAndWait(caller, { regionId, kind, keyPairName, instanceIds, mode: 'on-restart', maxBatch: MAX_KEY_PAIR_BATCH });
+    const { task, items } = await core.tasks.submitAndWait(caller, {
+      regionId,
+      kind,
+      keyPairName,
+      instanceIds,
+      mode: 'on-restart',
+      maxBatch: MAX_KEY_PAIR_BATCH,
+    });
     return {
       KeyPairName: task.keyPairName ?? keyPairName,
       TotalCount: String(task.total),

@@ -28,11 +28,17 @@ export const catalogActions = {
   /** Filters: ImageId (comma-separated IDs, as Alibaba takes them) and OSType; PageSize up to 100. */
   DescribeImages: async ({ core, caller, params }) => {
     const region = requireRegion(core.regions, params.required('RegionId'));
-    const wanted = params.optional('ImageId')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const wanted = params
+      .optional('ImageId')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const osType = params.oneOf('OSType', OS_TYPES, () => ecsErrors.invalidParameter('OSType'));
     const pageNumber = params.integer('PageNumber', PAGE_NUMBER, 1);
     const pageSize = params.integer('PageSize', IMAGE_PAGE, 10);
-    const images = (await core.catalog.images(caller, region.id)).filter((img) => (!wanted || wanted.includes(img.id)) && (!osType || img.osType === osType));
+    const images = (await core.catalog.images(caller, region.id)).filter(
+      (img) => (!wanted || wanted.includes(img.id)) && (!osType || img.osType === osType),
+    );
     const start = (pageNumber - 1) * pageSize;
     return {
       RegionId: region.id,

@@ -27,7 +27,8 @@ const NETWORK_TYPES = ['classic', 'vpc'] as const;
  * Attributes of ModifyInstanceAttribute other than Password (the 7.11.6 request model). The core cannot change
  * them yet, so a request carrying one is refused: answering success while ignoring it would be a lie.
  */
-const UNSUPPORTED_MODIFY_ATTRIBUTES = /^(InstanceName|Description|HostName|UserData|SecurityGroupIds\.\d+|CreditSpecification|DeletionProtection|NetworkInterfaceQueueNumber|Recyclable|EnableJumboFrame|EnableNetworkEncryption|CpuOptions\..+|RemoteConnectionOptions\..+|PrivateDnsNameOptions\..+)$/;
+const UNSUPPORTED_MODIFY_ATTRIBUTES =
+  /^(InstanceName|Description|HostName|UserData|SecurityGroupIds\.\d+|CreditSpecification|DeletionProtection|NetworkInterfaceQueueNumber|Recyclable|EnableJumboFrame|EnableNetworkEncryption|CpuOptions\..+|RemoteConnectionOptions\..+|PrivateDnsNameOptions\..+)$/;
 
 /** DryRun asks for the checks without the effect; where the core has no check-only mode, refuse rather than act. */
 function refuseDryRun(params: Params): void {
@@ -62,7 +63,8 @@ function instancePaging(params: Params): { offset: number; limit: number; pageNu
 function describeIds(params: Params): string[] | undefined {
   if (params.optional('InstanceIds') === undefined) return undefined;
   const ids = params.jsonArray('InstanceIds', () => ecsErrors.invalidParameter('InstanceIds'));
-  if (ids.length > MAX_DESCRIBE_IDS || ids.some((id) => typeof id !== 'string')) throw ecsErrors.invalidParameter('InstanceIds');
+  if (ids.length > MAX_DESCRIBE_IDS || ids.some((id) => typeof id !== 'string'))
+    throw ecsErrors.invalidParameter('InstanceIds');
   return ids.length === 0 ? undefined : (ids as string[]);
 }
 
@@ -87,7 +89,8 @@ async function describeInstances({ core, caller, params }: ActionContext) {
     limit: paging.limit,
   });
   // Every keyfleet instance is pay-as-you-go in a VPC (views.ts): another charge or network type matches none.
-  const none = (chargeType !== undefined && chargeType !== 'PostPaid') || (networkType !== undefined && networkType !== 'vpc');
+  const none =
+    (chargeType !== undefined && chargeType !== 'PostPaid') || (networkType !== undefined && networkType !== 'vpc');
   const items = none ? [] : page.items;
   const total = none ? 0 : page.total;
   const types = core.instanceTypes();
@@ -119,7 +122,8 @@ async function modifyInstanceAttribute({ core, caller, params }: ActionContext) 
   try {
     await core.instances.resetPassword(caller, instanceId, password);
   } catch (err) {
-    if (isCoreError(err) && err.code === 'Instance.PasswordMalformed' && isWellFormedInGeneral(password)) throw ecsErrors.hostPasswordMalformed();
+    if (isCoreError(err) && err.code === 'Instance.PasswordMalformed' && isWellFormedInGeneral(password))
+      throw ecsErrors.hostPasswordMalformed();
     throw err;
   }
   return {};

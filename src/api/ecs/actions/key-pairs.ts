@@ -20,7 +20,12 @@ export const keyPairActions = {
       tags: params.tagsToSet(),
       type: 'rsa',
     });
-    return { KeyPairName: keyPair.name, KeyPairId: keyPair.id, KeyPairFingerPrint: fingerprintOf(keyPair), PrivateKeyBody: privateKey };
+    return {
+      KeyPairName: keyPair.name,
+      KeyPairId: keyPair.id,
+      KeyPairFingerPrint: fingerprintOf(keyPair),
+      PrivateKeyBody: privateKey,
+    };
   },
 
   ImportKeyPair: async ({ core, caller, params }) => {

@@ -6,7 +6,12 @@ import type { ActionHandler } from './context.js';
 import { instanceActions } from './instances.js';
 import { keyPairActions } from './key-pairs.js';
 
-const ACTIONS: Record<EcsActionName, ActionHandler> = { ...keyPairActions, ...bindingActions, ...instanceActions, ...catalogActions };
+const ACTIONS: Record<EcsActionName, ActionHandler> = {
+  ...keyPairActions,
+  ...bindingActions,
+  ...instanceActions,
+  ...catalogActions,
+};
 
 /** The operation for an Action value, or undefined (`toString` and other inherited names are not actions). */
 export function findAction(name: string): { name: EcsActionName; handler: ActionHandler } | undefined {

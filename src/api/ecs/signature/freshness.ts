@@ -6,7 +6,11 @@ import { expired, missingTimestamp, type Refusal, refuse } from './problems.js';
 export const DEFAULT_SKEW_MS = 15 * 60 * 1000;
 
 /** Freshness: timestamp within ±skewMs (default 15 min) of now; the boundary itself is accepted. */
-export function checkFreshness(info: SignedRequestInfo, now: Date, skewMs: number = DEFAULT_SKEW_MS): { ok: true } | Refusal {
+export function checkFreshness(
+  info: SignedRequestInfo,
+  now: Date,
+  skewMs: number = DEFAULT_SKEW_MS,
+): { ok: true } | Refusal {
   const ts = info.timestamp?.getTime();
   if (ts === undefined || Number.isNaN(ts)) {
     return refuse(missingTimestamp(info.scheme === 'HMAC-SHA1' ? 'Timestamp' : 'x-acs-date'));

@@ -267,10 +267,7 @@ function parseAcs3(
 }
 
 /** Step 1: read who signed and what, without the secret. */
-export function parseSignedRequest(
-  req: IncomingSignedRequest,
-): { ok: true; info: SignedRequestInfo } | Refusal {
+export function parseSignedRequest(req: IncomingSignedRequest): { ok: true; info: SignedRequestInfo } | Refusal {
   const r = parseRequest(req);
   return r.ok ? { ok: true, info: r.parsed.info } : r;
 }
-

@@ -6,7 +6,14 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { sha256Hex } from '../../http/request-signing.js';
-import { acs3CanonicalRequest, acs3Signature, acs3StringToSign, rpcV1Signature, rpcV1StringToSign, type SignatureScheme } from './canonical.js';
+import {
+  acs3CanonicalRequest,
+  acs3Signature,
+  acs3StringToSign,
+  rpcV1Signature,
+  rpcV1StringToSign,
+  type SignatureScheme,
+} from './canonical.js';
 import { type IncomingSignedRequest, type ParsedAcs3, parseRequest, type SignedRequestInfo } from './parse.js';
 import { mismatch, type Refusal, refuse } from './problems.js';
 

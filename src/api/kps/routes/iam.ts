@@ -17,25 +17,29 @@ const PUBLIC: KpsRouteConfig = { kpsAuth: 'public' };
 const ACCOUNT: KpsRouteConfig = { kpsAuth: 'account' };
 
 export function iamRoutes(app: KpsApp, { core }: KpsContext) {
-  app.post('/auth/tokens', { schema: { body: TokenBody, querystring: TokenQuery }, config: PUBLIC }, async (req, reply) => {
-    const issued = await issueToken(core, req.body.auth, { face: 'kps', sourceIp: req.ip, requestId: req.id });
-    const { caller, project } = issued;
-    const account = await core.accounts.account(caller);
-    const domain = { id: domainIdOf(caller.accountId), name: account.name };
-    const base = baseUrl(req);
-    reply.header('X-Subject-Token', issued.token).header('cache-control', 'no-store');
-    return reply.status(201).send({
-      token: {
-        expires_at: issued.expiresAt.toISOString(),
-        issued_at: new Date().toISOString(),
-        methods: ['password'],
-        ...(req.query.nocatalog === 'true' ? {} : { catalog: catalogOf(base, project) }),
-        project: { id: project.id, name: project.region.id, domain },
-        user: { id: caller.userId, name: caller.userName, domain, password_expires_at: '' },
-        roles: caller.isAccountAdmin ? [{ id: stableHexId('role:te_admin'), name: 'te_admin' }] : [],
-      },
-    });
-  });
+  app.post(
+    '/auth/tokens',
+    { schema: { body: TokenBody, querystring: TokenQuery }, config: PUBLIC },
+    async (req, reply) => {
+      const issued = await issueToken(core, req.body.auth, { face: 'kps', sourceIp: req.ip, requestId: req.id });
+      const { caller, project } = issued;
+      const account = await core.accounts.account(caller);
+      const domain = { id: domainIdOf(caller.accountId), name: account.name };
+      const base = baseUrl(req);
+      reply.header('X-Subject-Token', issued.token).header('cache-control', 'no-store');
+      return reply.status(201).send({
+        token: {
+          expires_at: issued.expiresAt.toISOString(),
+          issued_at: new Date().toISOString(),
+          methods: ['password'],
+          ...(req.query.nocatalog === 'true' ? {} : { catalog: catalogOf(base, project) }),
+          project: { id: project.id, name: project.region.id, domain },
+          user: { id: caller.userId, name: caller.userName, domain, password_expires_at: '' },
+          roles: caller.isAccountAdmin ? [{ id: stableHexId('role:te_admin'), name: 'te_admin' }] : [],
+        },
+      });
+    },
+  );
 
   const listProjects = (req: FastifyRequest, { name, domain_id }: { name?: string; domain_id?: string }) => {
     const caller = callerOf(req);
@@ -58,15 +62,24 @@ export function iamRoutes(app: KpsApp, { core }: KpsContext) {
       links: { self: `${base}/v3/projects`, previous: null, next: null },
     };
   };
-  app.get('/projects', { schema: { querystring: ProjectsQuery }, config: ACCOUNT }, async (req) => listProjects(req, req.query));
-  app.get('/auth/projects', { schema: { querystring: ProjectsQuery }, config: ACCOUNT }, async (req) => listProjects(req, req.query));
+  app.get('/projects', { schema: { querystring: ProjectsQuery }, config: ACCOUNT }, async (req) =>
+    listProjects(req, req.query),
+  );
+  app.get('/auth/projects', { schema: { querystring: ProjectsQuery }, config: ACCOUNT }, async (req) =>
+    listProjects(req, req.query),
+  );
 
   app.get('/auth/domains', { config: ACCOUNT }, async (req) => {
     const caller = callerOf(req);
     const account = await core.accounts.account(caller);
     const id = domainIdOf(caller.accountId);
     const base = baseUrl(req);
-    return { domains: [{ id, name: account.name, enabled: true, description: '', links: { self: `${base}/v3/domains/${id}` } }], links: { self: `${base}/v3/auth/domains` } };
+    return {
+      domains: [
+        { id, name: account.name, enabled: true, description: '', links: { self: `${base}/v3/domains/${id}` } },
+      ],
+      links: { self: `${base}/v3/auth/domains` },
+    };
   });
 }
 
@@ -81,7 +94,19 @@ function catalogOf(base: string, project: Project) {
     id: stableHexId(`service:${type}`),
     type,
     name,
-    endpoints: [{ id: stableHexId(`endpoint:${project.id}:${type}`), interface: 'public', region: project.region.id, region_id: project.region.id, url }],
+    endpoints: [
+      {
+        id: stableHexId(`endpoint:${project.id}:${type}`),
+        interface: 'public',
+        region: project.region.id,
+        region_id: project.region.id,
+        url,
+      },
+    ],
   });
-  return [service('kms', 'kms', base), service('ecs', 'ecs', base), service('compute', 'nova', `${base}/v2.1/${project.id}`)];
+  return [
+    service('kms', 'kms', base),
+    service('ecs', 'ecs', base),
+    service('compute', 'nova', `${base}/v2.1/${project.id}`),
+  ];
 }

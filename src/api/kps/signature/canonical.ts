@@ -105,7 +105,14 @@ export interface CanonicalParts {
 }
 
 export function buildCanonicalRequest(p: CanonicalParts): string {
-  return [p.method, p.canonicalUri, p.canonicalQuery, p.canonicalHeaders, p.signedHeaders.join(';'), p.payloadHash].join('\n');
+  return [
+    p.method,
+    p.canonicalUri,
+    p.canonicalQuery,
+    p.canonicalHeaders,
+    p.signedHeaders.join(';'),
+    p.payloadHash,
+  ].join('\n');
 }
 
 export function buildStringToSign(canonicalRequest: string, sdkDate: string): string {
@@ -120,7 +127,10 @@ const SDK_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /** `YYYYMMDDTHHMMSSZ` (UTC). */
 export function formatSdkDate(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 /** Strict `YYYYMMDDTHHMMSSZ` parser; undefined for anything else (including impossible calendar dates). */

@@ -58,7 +58,10 @@ export function parseSignedRequest(req: IncomingSignedRequest): ParseResult {
   if (algorithm !== SDK_HMAC_SHA256) {
     return {
       ok: false,
-      problem: problem('unsupported_algorithm', `unsupported authorization scheme '${echo(algorithm)}', expected ${SDK_HMAC_SHA256}`),
+      problem: problem(
+        'unsupported_algorithm',
+        `unsupported authorization scheme '${echo(algorithm)}', expected ${SDK_HMAC_SHA256}`,
+      ),
     };
   }
   const rest = sp === -1 ? '' : trimmed.slice(sp + 1);
@@ -106,7 +109,10 @@ export function parseSignedRequest(req: IncomingSignedRequest): ParseResult {
   if (sdkDate === undefined) {
     return {
       ok: false,
-      problem: problem('malformed_sdk_date', `x-sdk-date '${echo(dateHeader)}' is not a valid YYYYMMDDTHHMMSSZ UTC time`),
+      problem: problem(
+        'malformed_sdk_date',
+        `x-sdk-date '${echo(dateHeader)}' is not a valid YYYYMMDDTHHMMSSZ UTC time`,
+      ),
     };
   }
   if (!seen.has('x-sdk-date')) {
@@ -114,7 +120,10 @@ export function parseSignedRequest(req: IncomingSignedRequest): ParseResult {
   }
   for (const h of signedHeaders) {
     if (req.headers[h] === undefined) {
-      return { ok: false, problem: problem('signed_header_missing', `signed header '${echo(h)}' is not present in the request`) };
+      return {
+        ok: false,
+        problem: problem('signed_header_missing', `signed header '${echo(h)}' is not present in the request`),
+      };
     }
   }
 

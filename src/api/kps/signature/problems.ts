@@ -41,7 +41,11 @@ export type CheckResult = { ok: true } | { ok: false; problem: SignatureProblem 
 const IAM_AUTH_PREFIX = 'Incorrect IAM authentication information: ';
 const MAX_ECHO = 80;
 
-export function problem(reason: SignatureProblemReason, detail: string, extra?: { canonicalRequest?: string }): SignatureProblem {
+export function problem(
+  reason: SignatureProblemReason,
+  detail: string,
+  extra?: { canonicalRequest?: string },
+): SignatureProblem {
   const p: SignatureProblem = { code: 'APIGW.0301', message: IAM_AUTH_PREFIX + detail, httpStatus: 401, reason };
   if (extra?.canonicalRequest !== undefined) p.canonicalRequest = extra.canonicalRequest;
   return p;

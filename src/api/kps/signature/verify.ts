@@ -50,14 +50,20 @@ function payloadHashOf(req: IncomingSignedRequest): PayloadHash {
     if (!constantTimeHexEqual(actual, value.toLowerCase())) {
       return {
         ok: false,
-        problem: problem('payload_hash_mismatch', 'verify aksk signature fail, x-sdk-content-sha256 does not match the request body'),
+        problem: problem(
+          'payload_hash_mismatch',
+          'verify aksk signature fail, x-sdk-content-sha256 does not match the request body',
+        ),
       };
     }
     return { ok: true, hash: value, signed: true };
   }
   return {
     ok: false,
-    problem: problem('malformed_content_sha256', `x-sdk-content-sha256 must be ${UNSIGNED_PAYLOAD} or a hex SHA-256, got '${echo(value)}'`),
+    problem: problem(
+      'malformed_content_sha256',
+      `x-sdk-content-sha256 must be ${UNSIGNED_PAYLOAD} or a hex SHA-256, got '${echo(value)}'`,
+    ),
   };
 }
 
@@ -71,7 +77,11 @@ function constantTimeHexEqual(a: string, b: string): boolean {
  * The canonical request as the server computes it for `signedHeaders` (by default with the primary canonical-URI
  * variant) — for diagnostics and the worked-example tests.
  */
-export function computeCanonicalRequest(req: IncomingSignedRequest, signedHeaders: readonly string[], uriMode: CanonicalUriMode = 'raw'): string {
+export function computeCanonicalRequest(
+  req: IncomingSignedRequest,
+  signedHeaders: readonly string[],
+  uriMode: CanonicalUriMode = 'raw',
+): string {
   const payload = payloadHashOf(req);
   return buildCanonicalRequest({
     method: req.method,
@@ -95,7 +105,13 @@ export function verifySignature(req: IncomingSignedRequest, info: SignedRequestI
   const payload = payloadHashOf(req);
   if (!payload.ok) return payload;
   if (!SIGNATURE_HEX.test(info.signature)) {
-    return { ok: false, problem: problem('malformed_authorization', 'malformed Authorization header: Signature must be 64 hexadecimal characters') };
+    return {
+      ok: false,
+      problem: problem(
+        'malformed_authorization',
+        'malformed Authorization header: Signature must be 64 hexadecimal characters',
+      ),
+    };
   }
   const provided = Buffer.from(info.signature, 'hex');
   const canonicalQuery = canonicalQueryString(req.rawQuery);

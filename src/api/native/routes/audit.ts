@@ -15,14 +15,28 @@ export function auditRoutes(app: NativeApp, { core }: NativeContext) {
     offset: q.offset ?? 0,
     limit: q.limit ?? 100,
   });
-  app.get('/audit', { schema: { querystring: AuditQuery, tags: ['audit'], summary: 'Who did what, when, through which face, and the result; newest first.' } }, async (req) => {
-    const page = await core.audit.query(callerOf(req), filterOf(req.query));
-    return { entries: page.items.map(auditView), total: page.total };
-  });
-  app.get('/audit/export', { schema: { querystring: AuditQuery, tags: ['audit'], summary: 'The same entries as JSON lines.' } }, async (req, reply) => {
-    const page = await core.audit.query(callerOf(req), { ...filterOf(req.query), limit: req.query.limit ?? 10_000 });
-    reply.header('content-type', 'application/x-ndjson; charset=utf-8');
-    reply.header('content-disposition', 'attachment; filename="keyfleet-audit.jsonl"');
-    return page.items.map((e) => JSON.stringify(auditView(e))).join('\n') + (page.items.length ? '\n' : '');
-  });
+  app.get(
+    '/audit',
+    {
+      schema: {
+        querystring: AuditQuery,
+        tags: ['audit'],
+        summary: 'Who did what, when, through which face, and the result; newest first.',
+      },
+    },
+    async (req) => {
+      const page = await core.audit.query(callerOf(req), filterOf(req.query));
+      return { entries: page.items.map(auditView), total: page.total };
+    },
+  );
+  app.get(
+    '/audit/export',
+    { schema: { querystring: AuditQuery, tags: ['audit'], summary: 'The same entries as JSON lines.' } },
+    async (req, reply) => {
+      const page = await core.audit.query(callerOf(req), { ...filterOf(req.query), limit: req.query.limit ?? 10_000 });
+      reply.header('content-type', 'application/x-ndjson; charset=utf-8');
+      reply.header('content-disposition', 'attachment; filename="keyfleet-audit.jsonl"');
+      return page.items.map((e) => JSON.stringify(auditView(e))).join('\n') + (page.items.length ? '\n' : '');
+    },
+  );
 }

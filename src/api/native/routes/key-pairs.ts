@@ -4,39 +4,93 @@ import { KeyPairCreateBody, KeyPairListQuery, KeyPairParams, KeyPairPatchBody, R
 import { keyPairView } from '../views.js';
 
 export function keyPairRoutes(app: NativeApp, { core }: NativeContext) {
-  app.get('/regions/:regionId/key-pairs', { schema: { params: RegionParams, querystring: KeyPairListQuery, tags: ['key pairs'], summary: 'List key pairs; name accepts * wildcards.' } }, async (req) => {
-    const q = req.query;
-    const page = await core.keyPairs.list(callerOf(req), { regionId: req.params.regionId, namePattern: q.name, fingerprint: q.fingerprint, resourceGroupId: q.resourceGroupId, offset: q.offset, limit: q.limit });
-    return { keyPairs: page.items.map(keyPairView), total: page.total };
-  });
+  app.get(
+    '/regions/:regionId/key-pairs',
+    {
+      schema: {
+        params: RegionParams,
+        querystring: KeyPairListQuery,
+        tags: ['key pairs'],
+        summary: 'List key pairs; name accepts * wildcards.',
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const page = await core.keyPairs.list(callerOf(req), {
+        regionId: req.params.regionId,
+        namePattern: q.name,
+        fingerprint: q.fingerprint,
+        resourceGroupId: q.resourceGroupId,
+        offset: q.offset,
+        limit: q.limit,
+      });
+      return { keyPairs: page.items.map(keyPairView), total: page.total };
+    },
+  );
 
-  app.post('/regions/:regionId/key-pairs', { schema: { params: RegionParams, body: KeyPairCreateBody, tags: ['key pairs'], summary: 'Create a key pair (the private key is in this response only) or import a public key.' } }, async (req, reply) => {
-    const caller = callerOf(req);
-    const b = req.body;
-    const base = { regionId: req.params.regionId, name: b.name, resourceGroupId: b.resourceGroupId, tags: b.tags, description: b.description };
-    if (b.publicKey !== undefined) {
-      const kp = await core.keyPairs.import(caller, { ...base, publicKey: b.publicKey });
-      return reply.status(201).send({ keyPair: keyPairView(kp) });
-    }
-    const { keyPair, privateKey } = await core.keyPairs.create(caller, { ...base, type: b.type });
-    reply.header('cache-control', 'no-store');
-    return reply.status(201).send({ keyPair: keyPairView(keyPair), privateKey });
-  });
+  app.post(
+    '/regions/:regionId/key-pairs',
+    {
+      schema: {
+        params: RegionParams,
+        body: KeyPairCreateBody,
+        tags: ['key pairs'],
+        summary: 'Create a key pair (the private key is in this response only) or import a public key.',
+      },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const b = req.body;
+      const base = {
+        regionId: req.params.regionId,
+        name: b.name,
+        resourceGroupId: b.resourceGroupId,
+        tags: b.tags,
+        description: b.description,
+      };
+      if (b.publicKey !== undefined) {
+        const kp = await core.keyPairs.import(caller, { ...base, publicKey: b.publicKey });
+        return reply.status(201).send({ keyPair: keyPairView(kp) });
+      }
+      const { keyPair, privateKey } = await core.keyPairs.create(caller, { ...base, type: b.type });
+      reply.header('cache-control', 'no-store');
+      return reply.status(201).send({ keyPair: keyPairView(keyPair), privateKey });
+    },
+  );
 
-  app.get('/regions/:regionId/key-pairs/:name', { schema: { params: KeyPairParams, tags: ['key pairs'] } }, async (req) => {
-    const caller = callerOf(req);
-    const kp = await core.keyPairs.get(caller, req.params.regionId, req.params.name);
-    const usage = await core.keyPairs.usage(caller, kp, 100);
-    return { keyPair: keyPairView(kp), boundInstances: usage.instanceIds, boundCount: usage.total };
-  });
+  app.get(
+    '/regions/:regionId/key-pairs/:name',
+    { schema: { params: KeyPairParams, tags: ['key pairs'] } },
+    async (req) => {
+      const caller = callerOf(req);
+      const kp = await core.keyPairs.get(caller, req.params.regionId, req.params.name);
+      const usage = await core.keyPairs.usage(caller, kp, 100);
+      return { keyPair: keyPairView(kp), boundInstances: usage.instanceIds, boundCount: usage.total };
+    },
+  );
 
-  app.patch('/regions/:regionId/key-pairs/:name', { schema: { params: KeyPairParams, body: KeyPairPatchBody, tags: ['key pairs'] } }, async (req) => {
-    const kp = await core.keyPairs.updateDescription(callerOf(req), req.params.regionId, req.params.name, req.body.description);
-    return { keyPair: keyPairView(kp) };
-  });
+  app.patch(
+    '/regions/:regionId/key-pairs/:name',
+    { schema: { params: KeyPairParams, body: KeyPairPatchBody, tags: ['key pairs'] } },
+    async (req) => {
+      const kp = await core.keyPairs.updateDescription(
+        callerOf(req),
+        req.params.regionId,
+        req.params.name,
+        req.body.description,
+      );
+      return { keyPair: keyPairView(kp) };
+    },
+  );
 
-  app.delete('/regions/:regionId/key-pairs/:name', { schema: { params: KeyPairParams, tags: ['key pairs'], summary: 'Delete a key pair; refused while it is bound.' } }, async (req, reply) => {
-    await core.keyPairs.delete(callerOf(req), req.params.regionId, [req.params.name]);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/regions/:regionId/key-pairs/:name',
+    {
+      schema: { params: KeyPairParams, tags: ['key pairs'], summary: 'Delete a key pair; refused while it is bound.' },
+    },
+    async (req, reply) => {
+      await core.keyPairs.delete(callerOf(req), req.params.regionId, [req.params.name]);
+      return reply.status(204).send();
+    },
+  );
 }

@@ -66,7 +66,10 @@ export class ApiError extends Error {
 }
 
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.code.startsWith('HTTP.') || err.code === 'Network.Unreachable' ? err.message : `${err.message} (${err.code})`;
+  if (err instanceof ApiError)
+    return err.code.startsWith('HTTP.') || err.code === 'Network.Unreachable'
+      ? err.message
+      : `${err.message} (${err.code})`;
   if (err instanceof Error) return err.message;
   return String(err);
 }
@@ -113,7 +116,8 @@ export function setToken(t: string | null): void {
  * over a BroadcastChannel (same origin only); signing out in one tab signs out all. When the last tab closes,
  * the token is gone.
  */
-const channel: BroadcastChannel | null = typeof BroadcastChannel === 'function' ? new BroadcastChannel('keyfleet-console') : null;
+const channel: BroadcastChannel | null =
+  typeof BroadcastChannel === 'function' ? new BroadcastChannel('keyfleet-console') : null;
 type Msg = { type: 'need-token' } | { type: 'token'; token: string } | { type: 'signed-out' };
 
 channel?.addEventListener('message', (e: MessageEvent<Msg>) => {
@@ -161,7 +165,13 @@ async function request<T>(method: string, path: string, body?: unknown, opts: { 
   if (sentToken) headers.authorization = `Bearer ${sentToken}`;
   let res: Response;
   try {
-    res = await fetch(API_BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store', credentials: 'omit' });
+    res = await fetch(API_BASE + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
   } catch {
     throw new ApiError(0, null, 'keyfleet cannot be reached. Check that the server is running, then try again.');
   }
@@ -192,7 +202,12 @@ async function followProgress(id: string, onTask: (t: Task) => void, signal: Abo
   const headers: Record<string, string> = { 'x-keyfleet-client': 'console', accept: 'text/event-stream' };
   if (token) headers.authorization = `Bearer ${token}`;
   try {
-    const res = await fetch(`${API_BASE}/tasks/${enc(id)}/progress`, { headers, cache: 'no-store', credentials: 'omit', signal });
+    const res = await fetch(`${API_BASE}/tasks/${enc(id)}/progress`, {
+      headers,
+      cache: 'no-store',
+      credentials: 'omit',
+      signal,
+    });
     if (!res.ok || !res.body) return null;
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let finished: Task | null = null;
@@ -222,32 +237,54 @@ export const api = {
   resourceGroups: () => request<{ resourceGroups: ResourceGroup[] }>('GET', '/resource-groups'),
 
   instances: async (regionId: string, q: InstanceListQuery): Promise<Page<Instance>> => {
-    const r = await request<{ instances: Instance[]; total: number }>('GET', `/regions/${enc(regionId)}/instances${qs(q)}`);
+    const r = await request<{ instances: Instance[]; total: number }>(
+      'GET',
+      `/regions/${enc(regionId)}/instances${qs(q)}`,
+    );
     return { items: r.instances, total: r.total };
   },
   instance: async (id: string) => (await request<{ instance: Instance }>('GET', `/instances/${enc(id)}`)).instance,
-  instanceAction: async (id: string, action: 'start' | 'stop' | 'restart') => (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/${action}`)).instance,
+  instanceAction: async (id: string, action: 'start' | 'stop' | 'restart') =>
+    (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/${action}`)).instance,
   /** Contacts the host once (host key checked or pinned, management key tried by a login) before anything is kept. */
-  registerHost: (regionId: string, body: RegisterHostRequest) => request<RegisteredHost>('POST', `/regions/${enc(regionId)}/hosts`, body),
+  registerHost: (regionId: string, body: RegisterHostRequest) =>
+    request<RegisteredHost>('POST', `/regions/${enc(regionId)}/hosts`, body),
   /** Sends an inventory to register as one task (202); every line is checked first, a bad one refuses them all. */
   importHosts: (body: ImportHostsRequest) => request<ImportHostsResponse>('POST', '/hosts/imports', body),
   /** Changes how keyfleet reaches a registered host; contacts it when the pin or the management key changes. */
-  updateHost: (id: string, body: UpdateHostRequest) => request<UpdatedHost>('PATCH', `/instances/${enc(id)}/host`, body),
+  updateHost: (id: string, body: UpdateHostRequest) =>
+    request<UpdatedHost>('PATCH', `/instances/${enc(id)}/host`, body),
   /** Reads registered hosts over SSH (all of the region without ids) and compares them with their bindings; writes nothing. */
-  driftScan: async (regionId: string, instanceIds?: string[]) => (await request<{ results: DriftResult[] }>('POST', `/regions/${enc(regionId)}/drift-scans`, instanceIds ? { instanceIds } : {})).results,
+  driftScan: async (regionId: string, instanceIds?: string[]) =>
+    (
+      await request<{ results: DriftResult[] }>(
+        'POST',
+        `/regions/${enc(regionId)}/drift-scans`,
+        instanceIds ? { instanceIds } : {},
+      )
+    ).results,
   /** Scans the hosts given and submits live tasks restoring keyfleet's block and drop-in on the drifted ones. */
-  driftRepair: (regionId: string, instanceIds: string[]) => request<DriftRepair>('POST', `/regions/${enc(regionId)}/drift-repairs`, { instanceIds }),
-  resetPassword: async (id: string, password: string) => (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/reset-password`, { password })).instance,
+  driftRepair: (regionId: string, instanceIds: string[]) =>
+    request<DriftRepair>('POST', `/regions/${enc(regionId)}/drift-repairs`, { instanceIds }),
+  resetPassword: async (id: string, password: string) =>
+    (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/reset-password`, { password })).instance,
 
   keyPairs: async (regionId: string, q: KeyPairListQuery): Promise<Page<KeyPair>> => {
-    const r = await request<{ keyPairs: KeyPair[]; total: number }>('GET', `/regions/${enc(regionId)}/key-pairs${qs(q)}`);
+    const r = await request<{ keyPairs: KeyPair[]; total: number }>(
+      'GET',
+      `/regions/${enc(regionId)}/key-pairs${qs(q)}`,
+    );
     return { items: r.keyPairs, total: r.total };
   },
-  keyPair: (regionId: string, name: string) => request<KeyPairDetail>('GET', `/regions/${enc(regionId)}/key-pairs/${enc(name)}`),
-  createKeyPair: (regionId: string, body: CreateKeyPairRequest) => request<CreatedKeyPair>('POST', `/regions/${enc(regionId)}/key-pairs`, body),
-  deleteKeyPair: (regionId: string, name: string) => request<void>('DELETE', `/regions/${enc(regionId)}/key-pairs/${enc(name)}`),
+  keyPair: (regionId: string, name: string) =>
+    request<KeyPairDetail>('GET', `/regions/${enc(regionId)}/key-pairs/${enc(name)}`),
+  createKeyPair: (regionId: string, body: CreateKeyPairRequest) =>
+    request<CreatedKeyPair>('POST', `/regions/${enc(regionId)}/key-pairs`, body),
+  deleteKeyPair: (regionId: string, name: string) =>
+    request<void>('DELETE', `/regions/${enc(regionId)}/key-pairs/${enc(name)}`),
 
-  bindings: (regionId: string, body: BindingRequest) => request<BindingResult>('POST', `/regions/${enc(regionId)}/bindings`, body),
+  bindings: (regionId: string, body: BindingRequest) =>
+    request<BindingResult>('POST', `/regions/${enc(regionId)}/bindings`, body),
 
   tasks: async (q: TaskListQuery): Promise<Page<Task>> => {
     const r = await request<{ tasks: Task[]; total: number }>('GET', `/tasks${qs(q)}`);
@@ -267,27 +304,40 @@ export const api = {
   users: async () => (await request<{ users: User[] }>('GET', '/users')).users,
   createUser: async (body: CreateUserRequest) => (await request<{ user: User }>('POST', '/users', body)).user,
   deleteUser: (name: string) => request<void>('DELETE', `/users/${enc(name)}`),
-  setUserPassword: (name: string, password: string | null) => request<void>('PUT', `/users/${enc(name)}/password`, { password }),
-  accessKeys: async (userName: string) => (await request<{ accessKeys: AccessKey[] }>('GET', `/users/${enc(userName)}/access-keys`)).accessKeys,
+  setUserPassword: (name: string, password: string | null) =>
+    request<void>('PUT', `/users/${enc(name)}/password`, { password }),
+  accessKeys: async (userName: string) =>
+    (await request<{ accessKeys: AccessKey[] }>('GET', `/users/${enc(userName)}/access-keys`)).accessKeys,
   createAccessKey: (userName: string) => request<CreatedAccessKey>('POST', `/users/${enc(userName)}/access-keys`),
-  setAccessKeyStatus: (id: string, status: AccessKeyStatus) => request<void>('PATCH', `/access-keys/${enc(id)}`, { status }),
+  setAccessKeyStatus: (id: string, status: AccessKeyStatus) =>
+    request<void>('PATCH', `/access-keys/${enc(id)}`, { status }),
   deleteAccessKey: (id: string) => request<void>('DELETE', `/access-keys/${enc(id)}`),
   policies: async () => (await request<{ policies: Policy[] }>('GET', '/policies')).policies,
-  createPolicy: async (body: CreatePolicyRequest) => (await request<{ policy: Policy }>('POST', '/policies', body)).policy,
+  createPolicy: async (body: CreatePolicyRequest) =>
+    (await request<{ policy: Policy }>('POST', '/policies', body)).policy,
   /** `force`: detach it from every user and group that has it first (otherwise refused while attached). */
-  deletePolicy: (name: string, opts: { force?: boolean } = {}) => request<void>('DELETE', `/policies/${enc(name)}${opts.force ? '?force=true' : ''}`),
-  userPolicies: async (userName: string) => (await request<{ policies: Policy[] }>('GET', `/users/${enc(userName)}/policies`)).policies,
-  attachPolicy: (userName: string, policy: string) => request<void>('PUT', `/users/${enc(userName)}/policies/${enc(policy)}`),
-  detachPolicy: (userName: string, policy: string) => request<void>('DELETE', `/users/${enc(userName)}/policies/${enc(policy)}`),
+  deletePolicy: (name: string, opts: { force?: boolean } = {}) =>
+    request<void>('DELETE', `/policies/${enc(name)}${opts.force ? '?force=true' : ''}`),
+  userPolicies: async (userName: string) =>
+    (await request<{ policies: Policy[] }>('GET', `/users/${enc(userName)}/policies`)).policies,
+  attachPolicy: (userName: string, policy: string) =>
+    request<void>('PUT', `/users/${enc(userName)}/policies/${enc(policy)}`),
+  detachPolicy: (userName: string, policy: string) =>
+    request<void>('DELETE', `/users/${enc(userName)}/policies/${enc(policy)}`),
   groups: async () => (await request<{ groups: Group[] }>('GET', '/groups')).groups,
   group: (name: string) => request<GroupDetail>('GET', `/groups/${enc(name)}`),
   createGroup: async (body: CreateGroupRequest) => (await request<{ group: Group }>('POST', '/groups', body)).group,
   deleteGroup: (name: string) => request<void>('DELETE', `/groups/${enc(name)}`),
-  addGroupMember: (group: string, userName: string) => request<void>('PUT', `/groups/${enc(group)}/members/${enc(userName)}`),
-  removeGroupMember: (group: string, userName: string) => request<void>('DELETE', `/groups/${enc(group)}/members/${enc(userName)}`),
-  attachGroupPolicy: (group: string, policy: string) => request<void>('PUT', `/groups/${enc(group)}/policies/${enc(policy)}`),
-  detachGroupPolicy: (group: string, policy: string) => request<void>('DELETE', `/groups/${enc(group)}/policies/${enc(policy)}`),
-  userGroups: async (userName: string) => (await request<{ groups: Group[] }>('GET', `/users/${enc(userName)}/groups`)).groups,
+  addGroupMember: (group: string, userName: string) =>
+    request<void>('PUT', `/groups/${enc(group)}/members/${enc(userName)}`),
+  removeGroupMember: (group: string, userName: string) =>
+    request<void>('DELETE', `/groups/${enc(group)}/members/${enc(userName)}`),
+  attachGroupPolicy: (group: string, policy: string) =>
+    request<void>('PUT', `/groups/${enc(group)}/policies/${enc(policy)}`),
+  detachGroupPolicy: (group: string, policy: string) =>
+    request<void>('DELETE', `/groups/${enc(group)}/policies/${enc(policy)}`),
+  userGroups: async (userName: string) =>
+    (await request<{ groups: Group[] }>('GET', `/users/${enc(userName)}/groups`)).groups,
   /** The system administrator only: everyone else gets 403 Auth.Forbidden. */
   accounts: async () => (await request<{ accounts: Account[] }>('GET', '/accounts')).accounts,
   createAccount: (body: CreateAccountRequest) => request<CreatedAccount>('POST', '/accounts', body),

@@ -21,7 +21,18 @@ import type {
   TaskItemsQuery as TaskItemsQuerySchema,
   TaskListQuery as TaskListQuerySchema,
 } from '../../../api/native/schemas.js';
-import type { accessKeyView, AuditEntryView, GroupDetailView, GroupView, InstanceView, KeyPairView, policyView, TaskItemView, TaskView, userView } from '../../../api/native/views.js';
+import type {
+  accessKeyView,
+  AuditEntryView,
+  GroupDetailView,
+  GroupView,
+  InstanceView,
+  KeyPairView,
+  policyView,
+  TaskItemView,
+  TaskView,
+  userView,
+} from '../../../api/native/views.js';
 import type { UpdateHostBody } from '../../../api/native/schemas.js';
 import type { DriftResultView } from '../../../api/native/views.js';
 
@@ -137,7 +148,9 @@ export type AccessKeyStatus = AccessKey['status'];
 export type Policy = ReturnType<typeof policyView>;
 export type CreateUserRequest = Static<typeof CreateUserBody>;
 /** The schema types the document as unknown; the console always sends a parsed JSON object. */
-export type CreatePolicyRequest = Omit<Static<typeof CreatePolicyBody>, 'document'> & { document: Record<string, unknown> };
+export type CreatePolicyRequest = Omit<Static<typeof CreatePolicyBody>, 'document'> & {
+  document: Record<string, unknown>;
+};
 /** User groups: a group's members get the policies attached to it, in addition to their own. */
 export type Group = GroupView;
 export type GroupDetail = GroupDetailView;

@@ -18,7 +18,16 @@ import { ScopeProvider } from './scope';
 import { useSession } from './session';
 import { SystemAdminProvider } from './system';
 
-const TITLES: Record<string, string> = { '/instances': 'Instances', '/key-pairs': 'Key Pairs', '/tasks': 'Tasks', '/audit': 'Audit', '/identity/users': 'Users', '/identity/groups': 'Groups', '/identity/policies': 'Policies', '/identity/accounts': 'Accounts' };
+const TITLES: Record<string, string> = {
+  '/instances': 'Instances',
+  '/key-pairs': 'Key Pairs',
+  '/tasks': 'Tasks',
+  '/audit': 'Audit',
+  '/identity/users': 'Users',
+  '/identity/groups': 'Groups',
+  '/identity/policies': 'Policies',
+  '/identity/accounts': 'Accounts',
+};
 
 export function App() {
   const { state } = useSession();
@@ -36,18 +45,33 @@ export function App() {
   }, [state.status, path, next]);
 
   useEffect(() => {
-    const t = match('/tasks/:id', path) ? 'Task' : match('/identity/users/:name', path) ? 'User' : match('/identity/groups/:name', path) ? 'Group' : TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet');
+    const t = match('/tasks/:id', path)
+      ? 'Task'
+      : match('/identity/users/:name', path)
+        ? 'User'
+        : match('/identity/groups/:name', path)
+          ? 'Group'
+          : (TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet'));
     document.title = `${t} · keyfleet console`;
   }, [path]);
 
-  if (state.status === 'checking') return <div className="center-screen"><LoadingState label="Checking your session…" /></div>;
+  if (state.status === 'checking')
+    return (
+      <div className="center-screen">
+        <LoadingState label="Checking your session…" />
+      </div>
+    );
   if (state.status === 'signed-out') return <SignInPage notice={state.notice} />;
 
   return (
     <ScopeProvider
       fallback={(s) => (
         <div className="center-screen">
-          {s.status === 'error' ? <ErrorState title="Cannot load regions and resource groups" error={s.error} onRetry={s.retry} /> : <LoadingState label="Loading regions…" />}
+          {s.status === 'error' ? (
+            <ErrorState title="Cannot load regions and resource groups" error={s.error} onRetry={s.retry} />
+          ) : (
+            <LoadingState label="Loading regions…" />
+          )}
         </div>
       )}
     >
@@ -78,7 +102,9 @@ function Page({ path }: { path: string }) {
   return (
     <div className="page">
       <h1>Page not found</h1>
-      <p>There is no console page at <code>{path}</code>. <Link to="/instances">Go to Instances</Link>.</p>
+      <p>
+        There is no console page at <code>{path}</code>. <Link to="/instances">Go to Instances</Link>.
+      </p>
     </div>
   );
 }

@@ -2,7 +2,20 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { useResource } from '../lib/hooks';
-import { IconAudit, IconBuilding, IconPolicy, IconFolder, IconGlobe, IconKey, IconLogo, IconMenu, IconServer, IconTasks, IconUser, IconUsers } from '../ui/Icons';
+import {
+  IconAudit,
+  IconBuilding,
+  IconPolicy,
+  IconFolder,
+  IconGlobe,
+  IconKey,
+  IconLogo,
+  IconMenu,
+  IconServer,
+  IconTasks,
+  IconUser,
+  IconUsers,
+} from '../ui/Icons';
 import { MenuButton } from '../ui/Menu';
 import { Link, useLocation } from './router';
 import { useScope } from './scope';
@@ -30,7 +43,9 @@ export function Layout({ children }: { children: ReactNode }) {
   const isSystemAdmin = useIsSystemAdmin();
   const [navOpen, setNavOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
-  const running = useResource(() => api.tasks({ status: 'running', limit: 1 }), [], { pollMs: (d) => (d && d.total > 0 ? 1500 : 5000) });
+  const running = useResource(() => api.tasks({ status: 'running', limit: 1 }), [], {
+    pollMs: (d) => (d && d.total > 0 ? 1500 : 5000),
+  });
   const runningCount = running.data?.total ?? 0;
 
   useEffect(() => setNavOpen(false), [path]);
@@ -48,7 +63,9 @@ export function Layout({ children }: { children: ReactNode }) {
 
   return (
     <div className="shell">
-      <a className="skip-link" href="#main">Skip to content</a>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <TopBar navOpen={navOpen} onToggleNav={() => setNavOpen((o) => !o)} menuButtonRef={menuButton} />
       <div className="shell-body">
         <nav id="side-nav" className={`side-nav${navOpen ? ' open' : ''}`} aria-label="Main">
@@ -57,10 +74,19 @@ export function Layout({ children }: { children: ReactNode }) {
               const active = path === n.to || path.startsWith(`${n.to}/`);
               return (
                 <li key={n.to}>
-                  <Link to={n.to} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined}>
+                  <Link
+                    to={n.to}
+                    className={`nav-link${active ? ' active' : ''}`}
+                    aria-current={active ? 'page' : undefined}
+                  >
                     {n.icon}
                     <span>{n.label}</span>
-                    {n.to === '/tasks' && runningCount > 0 ? <span className="nav-badge" aria-label={`${runningCount} running`}>{runningCount}</span> : null}
+                    {n.to === '/tasks' && runningCount > 0 ? (
+                      <span className="nav-badge">
+                        {runningCount}
+                        <span className="visually-hidden"> running</span>
+                      </span>
+                    ) : null}
                   </Link>
                 </li>
               );
@@ -68,13 +94,19 @@ export function Layout({ children }: { children: ReactNode }) {
           </ul>
           {who.isAccountAdmin ? (
             <>
-              <h2 className="nav-heading" id="nav-identity">Identity</h2>
+              <h2 className="nav-heading" id="nav-identity">
+                Identity
+              </h2>
               <ul aria-labelledby="nav-identity">
                 {(isSystemAdmin ? [...IDENTITY_NAV, ...SYSTEM_NAV] : IDENTITY_NAV).map((n) => {
                   const active = path === n.to || path.startsWith(`${n.to}/`);
                   return (
                     <li key={n.to}>
-                      <Link to={n.to} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined}>
+                      <Link
+                        to={n.to}
+                        className={`nav-link${active ? ' active' : ''}`}
+                        aria-current={active ? 'page' : undefined}
+                      >
                         {n.icon}
                         <span>{n.label}</span>
                       </Link>
@@ -95,13 +127,29 @@ export function Layout({ children }: { children: ReactNode }) {
   );
 }
 
-function TopBar({ navOpen, onToggleNav, menuButtonRef }: { navOpen: boolean; onToggleNav: () => void; menuButtonRef: React.RefObject<HTMLButtonElement | null> }) {
+function TopBar({
+  navOpen,
+  onToggleNav,
+  menuButtonRef,
+}: {
+  navOpen: boolean;
+  onToggleNav: () => void;
+  menuButtonRef: React.RefObject<HTMLButtonElement | null>;
+}) {
   const scope = useScope();
   const who = useWho();
   const { signOut } = useSession();
   return (
     <header className="top-bar">
-      <button ref={menuButtonRef} type="button" className="icon-button nav-toggle" aria-label="Navigation" aria-expanded={navOpen} aria-controls="side-nav" onClick={onToggleNav}>
+      <button
+        ref={menuButtonRef}
+        type="button"
+        className="icon-button nav-toggle"
+        aria-label="Navigation"
+        aria-expanded={navOpen}
+        aria-controls="side-nav"
+        onClick={onToggleNav}
+      >
         <IconMenu />
       </button>
       <Link to="/instances" className="brand" aria-label="keyfleet console home">
@@ -115,7 +163,9 @@ function TopBar({ navOpen, onToggleNav, menuButtonRef }: { navOpen: boolean; onT
           <span className="visually-hidden">Region</span>
           <select aria-label="Region" value={scope.regionId} onChange={(e) => scope.setRegion(e.target.value)}>
             {scope.regions.map((r) => (
-              <option key={r.id} value={r.id}>{r.localName} ({r.id})</option>
+              <option key={r.id} value={r.id}>
+                {r.localName} ({r.id})
+              </option>
             ))}
           </select>
         </label>
@@ -125,7 +175,9 @@ function TopBar({ navOpen, onToggleNav, menuButtonRef }: { navOpen: boolean; onT
           <select aria-label="Resource group" value={scope.groupId} onChange={(e) => scope.setGroup(e.target.value)}>
             <option value="">All resource groups</option>
             {scope.groups.map((g) => (
-              <option key={g.id} value={g.id}>{g.name}</option>
+              <option key={g.id} value={g.id}>
+                {g.name}
+              </option>
             ))}
           </select>
         </label>
@@ -135,7 +187,12 @@ function TopBar({ navOpen, onToggleNav, menuButtonRef }: { navOpen: boolean; onT
           className="user-button"
           ariaLabel={`User menu: ${who.userName}`}
           icon={<IconUser />}
-          label={<span className="user-name">{who.userName}<span className="user-account">@{who.accountName}</span></span>}
+          label={
+            <span className="user-name">
+              {who.userName}
+              <span className="user-account">@{who.accountName}</span>
+            </span>
+          }
           items={[{ label: 'Sign out', onSelect: () => void signOut() }]}
         />
       </div>

@@ -45,7 +45,10 @@ function savePref(key: string, value: string): void {
   }
 }
 
-export type ScopeLoad = { status: 'loading' } | { status: 'error'; error: unknown; retry: () => void } | { status: 'ready' };
+export type ScopeLoad =
+  | { status: 'loading' }
+  | { status: 'error'; error: unknown; retry: () => void }
+  | { status: 'ready' };
 
 export function ScopeProvider({ children, fallback }: { children: ReactNode; fallback: (s: ScopeLoad) => ReactNode }) {
   const [load, setLoad] = useState<ScopeLoad>({ status: 'loading' });
@@ -86,16 +89,19 @@ export function ScopeProvider({ children, fallback }: { children: ReactNode; fal
     savePref(GROUP_KEY, id);
   }, []);
 
-  const value = useMemo<Scope>(() => ({
-    regions,
-    groups,
-    regionId,
-    groupId,
-    setRegion,
-    setGroup,
-    regionName: (id) => regions.find((r) => r.id === id)?.localName ?? id,
-    groupName: (id) => groups.find((g) => g.id === id)?.name ?? id,
-  }), [regions, groups, regionId, groupId, setRegion, setGroup]);
+  const value = useMemo<Scope>(
+    () => ({
+      regions,
+      groups,
+      regionId,
+      groupId,
+      setRegion,
+      setGroup,
+      regionName: (id) => regions.find((r) => r.id === id)?.localName ?? id,
+      groupName: (id) => groups.find((g) => g.id === id)?.name ?? id,
+    }),
+    [regions, groups, regionId, groupId, setRegion, setGroup],
+  );
 
   if (load.status !== 'ready') return <>{fallback(load)}</>;
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;

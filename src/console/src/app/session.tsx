@@ -3,10 +3,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 import { announceSignOut, api, borrowToken, currentToken, onSessionExpired, setToken } from '../api/client';
 import type { WhoAmI } from '../api/types';
 
-type State =
-  | { status: 'checking' }
-  | { status: 'signed-out'; notice?: string }
-  | { status: 'signed-in'; who: WhoAmI };
+type State = { status: 'checking' } | { status: 'signed-out'; notice?: string } | { status: 'signed-in'; who: WhoAmI };
 
 interface SessionApi {
   state: State;
@@ -33,7 +30,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let live = true;
-    (async () => {
+    void (async () => {
       const token = currentToken() ?? (await borrowToken());
       if (!token) {
         if (live) setState({ status: 'signed-out' });
@@ -52,10 +49,20 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     };
   }, []);
 
-  useEffect(() => onSessionExpired(() => setState({ status: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' })), []);
+  useEffect(
+    () =>
+      onSessionExpired(() =>
+        setState({ status: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' }),
+      ),
+    [],
+  );
 
   const signIn = useCallback(async (input: { userName: string; password: string; accountName?: string }) => {
-    const res = await api.signIn({ userName: input.userName, password: input.password, ...(input.accountName ? { accountName: input.accountName } : {}) });
+    const res = await api.signIn({
+      userName: input.userName,
+      password: input.password,
+      ...(input.accountName ? { accountName: input.accountName } : {}),
+    });
     setToken(res.token);
     const who = await api.whoami();
     setState({ status: 'signed-in', who });

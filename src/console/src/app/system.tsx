@@ -17,18 +17,15 @@ export function useIsSystemAdmin(): boolean {
 
 export function SystemAdminProvider({ children }: { children: ReactNode }) {
   const who = useWho();
-  const probe = useResource(
-    async () => {
-      if (!who.isAccountAdmin) return false;
-      try {
-        await api.accounts();
-        return true;
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 403) return false;
-        throw err;
-      }
-    },
-    [who.userId, who.isAccountAdmin],
-  );
+  const probe = useResource(async () => {
+    if (!who.isAccountAdmin) return false;
+    try {
+      await api.accounts();
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) return false;
+      throw err;
+    }
+  }, [who.userId, who.isAccountAdmin]);
   return <Ctx.Provider value={probe.data === true}>{children}</Ctx.Provider>;
 }

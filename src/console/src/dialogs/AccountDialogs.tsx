@@ -9,8 +9,13 @@ import { IconCheck, IconWarning } from '../ui/Icons';
 import { TextField } from '../ui/Field';
 import { FormDialog, useFormAction } from '../ui/FormDialog';
 
-
-export function CreateAccountDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (created: CreatedAccount) => void }) {
+export function CreateAccountDialog({
+  onClose,
+  onCreated,
+}: {
+  onClose: () => void;
+  onCreated: (created: CreatedAccount) => void;
+}) {
   const id = useId();
   const [name, setName] = useState('');
   const [adminName, setAdminName] = useState('');
@@ -21,7 +26,11 @@ export function CreateAccountDialog({ onClose, onCreated }: { onClose: () => voi
   const pwProblem = consolePasswordProblem(password);
 
   const submit = form.submit(problem || adminProblem || pwProblem, async () => {
-    const created = await api.createAccount({ name: name.trim(), ...(adminName.trim() ? { adminName: adminName.trim() } : {}), ...(password ? { adminPassword: password } : {}) });
+    const created = await api.createAccount({
+      name: name.trim(),
+      ...(adminName.trim() ? { adminName: adminName.trim() } : {}),
+      ...(password ? { adminPassword: password } : {}),
+    });
     setPassword('');
     onCreated(created);
   });
@@ -37,15 +46,60 @@ export function CreateAccountDialog({ onClose, onCreated }: { onClose: () => voi
       description="A new tenant with its own users, policies, key pairs and audit trail, and an administrator with an access key."
       submitLabel="Create account"
     >
-      <TextField id={`${id}-name`} label="Account name" value={name} onChange={setName} problem={problem} show={form.show} hint={'Unique in keyfleet; users type it when they sign in to the console.'} />
-      <TextField id={`${id}-admin`} label={<>Administrator name <span className="muted">(optional)</span></>} value={adminName} onChange={setAdminName} problem={adminProblem} show={form.show} hint={'The account administrator keyfleet creates; admin when left empty.'} placeholder="admin" />
-      <TextField id={`${id}-pw`} label={<>Administrator console password <span className="muted">(optional)</span></>} value={password} onChange={setPassword} problem={pwProblem} show={form.show} hint={'When left empty keyfleet generates one and shows it once, with the access key secret.'} type="password" autoComplete="new-password" />
+      <TextField
+        id={`${id}-name`}
+        label="Account name"
+        value={name}
+        onChange={setName}
+        problem={problem}
+        show={form.show}
+        hint={'Unique in keyfleet; users type it when they sign in to the console.'}
+      />
+      <TextField
+        id={`${id}-admin`}
+        label={
+          <>
+            Administrator name <span className="muted">(optional)</span>
+          </>
+        }
+        value={adminName}
+        onChange={setAdminName}
+        problem={adminProblem}
+        show={form.show}
+        hint={'The account administrator keyfleet creates; admin when left empty.'}
+        placeholder="admin"
+      />
+      <TextField
+        id={`${id}-pw`}
+        label={
+          <>
+            Administrator console password <span className="muted">(optional)</span>
+          </>
+        }
+        value={password}
+        onChange={setPassword}
+        problem={pwProblem}
+        show={form.show}
+        hint={'When left empty keyfleet generates one and shows it once, with the access key secret.'}
+        type="password"
+        autoComplete="new-password"
+      />
     </FormDialog>
   );
 }
 
 /** A secret value with its copy button; on a refused clipboard the text is selected so Ctrl+C works. */
-function SecretRow({ label, value, testId, copyLabel }: { label: string; value: string; testId: string; copyLabel: string }) {
+function SecretRow({
+  label,
+  value,
+  testId,
+  copyLabel,
+}: {
+  label: string;
+  value: string;
+  testId: string;
+  copyLabel: string;
+}) {
   const id = useId();
   const [copied, setCopied] = useState<'ok' | 'failed' | null>(null);
   const copy = async () => {
@@ -62,12 +116,20 @@ function SecretRow({ label, value, testId, copyLabel }: { label: string; value: 
     <div>
       <dt>{label}</dt>
       <dd>
-        <span className="mono break" id={`${id}-v`} data-testid={testId}>{value}</span>
+        <span className="mono break" id={`${id}-v`} data-testid={testId}>
+          {value}
+        </span>
         <span className="button-row button-row-start secret-copy">
           <button type="button" className={`button copy-${testId}`} onClick={() => void copy()}>
             {copied === 'ok' ? <IconCheck /> : null} {copied === 'ok' ? 'Copied' : copyLabel}
           </button>
-          <span className="muted small" aria-live="polite">{copied === 'failed' ? 'The browser refused the clipboard; the text is selected, press Ctrl+C.' : copied === 'ok' ? 'Copied to the clipboard.' : ''}</span>
+          <span className="muted small" aria-live="polite">
+            {copied === 'failed'
+              ? 'The browser refused the clipboard; the text is selected, press Ctrl+C.'
+              : copied === 'ok'
+                ? 'Copied to the clipboard.'
+                : ''}
+          </span>
         </span>
       </dd>
     </div>
@@ -82,24 +144,60 @@ export function AccountCreatedDialog({ created, onClose }: { created: CreatedAcc
       onClose={onClose}
       testId="account-created"
       initialFocus=".copy-account-secret-value"
-      footer={<button type="button" className="button button-primary" onClick={onClose}>I have stored the secrets</button>}
+      footer={
+        <button type="button" className="button button-primary" onClick={onClose}>
+          I have stored the secrets
+        </button>
+      }
     >
       <div className="notice notice-warning" role="status">
         <IconWarning />
         <div>
-          <strong>This is the only time {created.adminPassword ? 'the secret and the password are' : 'the secret is'} shown.</strong>
-          <p>keyfleet cannot show {created.adminPassword ? 'them' : 'it'} again. Hand {created.adminPassword ? 'them' : 'it'} to the account's administrator over a safe channel now, and do not keep a copy yourself.</p>
+          <strong>
+            This is the only time {created.adminPassword ? 'the secret and the password are' : 'the secret is'} shown.
+          </strong>
+          <p>
+            keyfleet cannot show {created.adminPassword ? 'them' : 'it'} again. Hand{' '}
+            {created.adminPassword ? 'them' : 'it'} to the account's administrator over a safe channel now, and do not
+            keep a copy yourself.
+          </p>
         </div>
       </div>
       <dl className="summary">
-        <div><dt>Account</dt><dd>{created.account.name} <span className="muted mono small">{created.account.id}</span></dd></div>
-        <div><dt>Administrator</dt><dd data-testid="account-admin-name">{created.admin.name}</dd></div>
-        <div><dt>AccessKey ID</dt><dd className="mono break" data-testid="account-access-key-id">{created.accessKeyId}</dd></div>
-        <SecretRow label="AccessKey secret" value={created.accessKeySecret} testId="account-secret-value" copyLabel="Copy secret" />
+        <div>
+          <dt>Account</dt>
+          <dd>
+            {created.account.name} <span className="muted mono small">{created.account.id}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Administrator</dt>
+          <dd data-testid="account-admin-name">{created.admin.name}</dd>
+        </div>
+        <div>
+          <dt>AccessKey ID</dt>
+          <dd className="mono break" data-testid="account-access-key-id">
+            {created.accessKeyId}
+          </dd>
+        </div>
+        <SecretRow
+          label="AccessKey secret"
+          value={created.accessKeySecret}
+          testId="account-secret-value"
+          copyLabel="Copy secret"
+        />
         {created.adminPassword ? (
-          <SecretRow label="Console password" value={created.adminPassword} testId="account-password-value" copyLabel="Copy password" />
+          <SecretRow
+            label="Console password"
+            value={created.adminPassword}
+            testId="account-password-value"
+            copyLabel="Copy password"
+          />
         ) : (
-          <div><dt>Console password</dt><dd className="muted">The one you chose (not shown)</dd></div>
+          <div>
+            <dt>Console password</dt>
+            <dd className="muted">The one you chose (not shown)</dd>
+          </div>
         )}
       </dl>
     </Dialog>

@@ -3,7 +3,14 @@ import { type ReactNode, useState } from 'react';
 import { Dialog } from '../ui/Dialog';
 import { InlineError } from '../ui/States';
 
-export function ConfirmDialog({ title, children, confirmLabel, danger, onConfirm, onClose }: {
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  danger,
+  onConfirm,
+  onClose,
+}: {
   title: string;
   children: ReactNode;
   confirmLabel: string;
@@ -34,8 +41,15 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, onConfirm
       initialFocus=".dialog-footer .button-primary, .dialog-footer .button-danger"
       footer={
         <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="button" className={`button ${danger ? 'button-danger' : 'button-primary'}`} onClick={() => void go()} disabled={busy}>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className={`button ${danger ? 'button-danger' : 'button-primary'}`}
+            onClick={() => void go()}
+            disabled={busy}
+          >
             {busy ? 'Working…' : confirmLabel}
           </button>
         </>

@@ -6,7 +6,15 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import { ConfirmDialog } from './ConfirmDialog';
 
-export function DeletePolicyDialog({ name, onDeleted, onClose }: { name: string; onDeleted: () => void; onClose: () => void }) {
+export function DeletePolicyDialog({
+  name,
+  onDeleted,
+  onClose,
+}: {
+  name: string;
+  onDeleted: () => void;
+  onClose: () => void;
+}) {
   const [force, setForce] = useState(false);
   return (
     <ConfirmDialog

@@ -31,7 +31,12 @@ const DRIFT_LABEL: Record<DriftStatus, [string, string]> = {
 
 export function DriftStatusPill({ status }: { status: DriftStatus }) {
   const [label, tone] = DRIFT_LABEL[status];
-  return <span className={`pill pill-${tone}`} data-drift-status={status}><span className="dot" aria-hidden />{label}</span>;
+  return (
+    <span className={`pill pill-${tone}`} data-drift-status={status}>
+      <span className="dot" aria-hidden />
+      {label}
+    </span>
+  );
 }
 
 interface RepairRun {
@@ -41,7 +46,15 @@ interface RepairRun {
 }
 
 /** `hosts`: the instances to check, or 'all' for every registered host of the region. */
-export function DriftDialog({ hosts, onClose, onChanged }: { hosts: 'all' | Instance[]; onClose: () => void; onChanged: () => void }) {
+export function DriftDialog({
+  hosts,
+  onClose,
+  onChanged,
+}: {
+  hosts: 'all' | Instance[];
+  onClose: () => void;
+  onChanged: () => void;
+}) {
   const { regionId, regionName } = useScope();
   const mounted = useMounted();
   const ids = useMemo(() => (hosts === 'all' ? undefined : hosts.map((h) => h.id)), [hosts]);
@@ -98,7 +111,8 @@ export function DriftDialog({ hosts, onClose, onChanged }: { hosts: 'all' | Inst
       }
       setRepair({ tasks: r.tasks, items: [], finished: false });
       const onProgress = (t: Task) => {
-        if (mounted()) setRepair((cur) => (cur ? { ...cur, tasks: cur.tasks.map((x) => (x.id === t.id ? t : x)) } : cur));
+        if (mounted())
+          setRepair((cur) => (cur ? { ...cur, tasks: cur.tasks.map((x) => (x.id === t.id ? t : x)) } : cur));
       };
       const done = await Promise.all(r.tasks.map((t) => followTask(t.id, onProgress, { cancelled: () => !mounted() })));
       if (!mounted()) return;
@@ -116,9 +130,16 @@ export function DriftDialog({ hosts, onClose, onChanged }: { hosts: 'all' | Inst
   const list = results ?? [];
   const count = (s: DriftStatus) => list.filter((r) => r.status === s).length;
   const drifted = list.filter((r) => r.status === 'drifted').map((r) => r.instanceId);
-  const failedItem = new Map((repair?.items ?? []).filter((it) => it.status === 'failed').map((it) => [it.instanceId, it]));
+  const failedItem = new Map(
+    (repair?.items ?? []).filter((it) => it.status === 'failed').map((it) => [it.instanceId, it]),
+  );
   const busy = scanning || repairing;
-  const scope = hosts === 'all' ? `every registered host in ${regionName(regionId)}` : hosts.length === 1 ? hosts[0]!.name : plural(hosts.length, 'host');
+  const scope =
+    hosts === 'all'
+      ? `every registered host in ${regionName(regionId)}`
+      : hosts.length === 1
+        ? hosts[0]!.name
+        : plural(hosts.length, 'host');
 
   return (
     <Dialog
@@ -127,38 +148,67 @@ export function DriftDialog({ hosts, onClose, onChanged }: { hosts: 'all' | Inst
       busy={repairing}
       size="large"
       testId="drift-dialog"
-      description={<>Reads {scope} over SSH with keyfleet&apos;s management key and compares authorized_keys and the sshd drop-in with what keyfleet bound. A check writes nothing.</>}
+      description={
+        <>
+          Reads {scope} over SSH with keyfleet&apos;s management key and compares authorized_keys and the sshd drop-in
+          with what keyfleet bound. A check writes nothing.
+        </>
+      }
       footer={
         <>
           <button type="button" className="button" onClick={() => void scan()} disabled={busy}>
             <IconRefresh className={scanning ? 'spin' : undefined} /> Check again
           </button>
           {drifted.length > 0 ? (
-            <button type="button" className="button button-primary" onClick={() => void runRepair(drifted)} disabled={busy}>
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => void runRepair(drifted)}
+              disabled={busy}
+            >
               {repairing ? 'Repairing…' : `Repair all drifted (${formatCount(drifted.length)})`}
             </button>
           ) : null}
-          <button type="button" className="button" onClick={onClose} disabled={repairing}>Close</button>
+          <button type="button" className="button" onClick={onClose} disabled={repairing}>
+            Close
+          </button>
         </>
       }
     >
       {repair ? <RepairProgress run={repair} onNavigate={onClose} /> : null}
-      {note ? <p className="alert alert-info" role="status">{note}</p> : null}
+      {note ? (
+        <p className="alert alert-info" role="status">
+          {note}
+        </p>
+      ) : null}
       <InlineError error={repairError} />
       {results === null ? (
-        scanError ? <InlineError error={scanError} /> : <LoadingState label="Reading the hosts over SSH…" />
+        scanError ? (
+          <InlineError error={scanError} />
+        ) : (
+          <LoadingState label="Reading the hosts over SSH…" />
+        )
       ) : (
         <>
           <InlineError error={scanError} />
           {list.length === 0 ? (
-            <p className="muted" role="status">There are no registered hosts in {regionName(regionId)} to check. Register one with <strong>Register host</strong>.</p>
+            <p className="muted" role="status">
+              There are no registered hosts in {regionName(regionId)} to check. Register one with{' '}
+              <strong>Register host</strong>.
+            </p>
           ) : (
             <>
               <p className="drift-summary" role="status" aria-live="polite" data-testid="drift-summary">
-                <span>{plural(list.length, 'host')} checked{scanning ? ' · checking again…' : ''}:</span>
-                {(['in-sync', 'drifted', 'unreachable', 'error', 'skipped'] as DriftStatus[]).filter((s) => count(s) > 0).map((s) => (
-                  <span key={s}>{formatCount(count(s))} {DRIFT_LABEL[s][0].toLowerCase()}</span>
-                ))}
+                <span>
+                  {plural(list.length, 'host')} checked{scanning ? ' · checking again…' : ''}:
+                </span>
+                {(['in-sync', 'drifted', 'unreachable', 'error', 'skipped'] as DriftStatus[])
+                  .filter((s) => count(s) > 0)
+                  .map((s) => (
+                    <span key={s}>
+                      {formatCount(count(s))} {DRIFT_LABEL[s][0].toLowerCase()}
+                    </span>
+                  ))}
               </p>
               <div className="table-wrap">
                 <table className="table table-compact drift-table" aria-label="Drift per host">
@@ -167,12 +217,20 @@ export function DriftDialog({ hosts, onClose, onChanged }: { hosts: 'all' | Inst
                       <th scope="col">Host</th>
                       <th scope="col">Status</th>
                       <th scope="col">Findings and keys keyfleet did not write</th>
-                      <th scope="col" className="col-actions"><span className="visually-hidden">Repair</span></th>
+                      <th scope="col" className="col-actions">
+                        <span className="visually-hidden">Repair</span>
+                      </th>
                     </tr>
                   </thead>
                   <tbody>
                     {list.map((r) => (
-                      <DriftRow key={r.instanceId} result={r} failed={failedItem.get(r.instanceId)} busy={busy} onRepair={() => void runRepair([r.instanceId])} />
+                      <DriftRow
+                        key={r.instanceId}
+                        result={r}
+                        failed={failedItem.get(r.instanceId)}
+                        busy={busy}
+                        onRepair={() => void runRepair([r.instanceId])}
+                      />
                     ))}
                   </tbody>
                 </table>
@@ -185,32 +243,69 @@ export function DriftDialog({ hosts, onClose, onChanged }: { hosts: 'all' | Inst
   );
 }
 
-function DriftRow({ result: r, failed, busy, onRepair }: { result: DriftResult; failed: TaskItem | undefined; busy: boolean; onRepair: () => void }) {
+function DriftRow({
+  result: r,
+  failed,
+  busy,
+  onRepair,
+}: {
+  result: DriftResult;
+  failed: TaskItem | undefined;
+  busy: boolean;
+  onRepair: () => void;
+}) {
   return (
     <tr data-instance-id={r.instanceId} data-drift={r.status}>
       <td data-label="Host">
         <div className="cell-main">{r.name}</div>
         <div className="mono muted small id">{r.instanceId}</div>
-        <div className="mono small">{r.address}:{r.sshPort}</div>
-        <div className="small">Key pair: {r.keyPairName ? <span className="key-name">{r.keyPairName}</span> : <span className="muted">none</span>}</div>
+        <div className="mono small">
+          {r.address}:{r.sshPort}
+        </div>
+        <div className="small">
+          Key pair:{' '}
+          {r.keyPairName ? <span className="key-name">{r.keyPairName}</span> : <span className="muted">none</span>}
+        </div>
       </td>
-      <td data-label="Status"><DriftStatusPill status={r.status} /></td>
+      <td data-label="Status">
+        <DriftStatusPill status={r.status} />
+      </td>
       <td data-label="Details">
         {r.findings.length > 0 ? (
           <ul className="drift-findings" aria-label={`Findings on ${r.name}`}>
-            {r.findings.map((f, n) => <li key={n} data-code={f.code}>{f.message}</li>)}
+            {r.findings.map((f, n) => (
+              <li key={n} data-code={f.code}>
+                {f.message}
+              </li>
+            ))}
           </ul>
         ) : r.status === 'in-sync' ? (
           <span className="muted small">No findings: the host has what keyfleet bound.</span>
         ) : null}
         {r.reason ? <p className="small muted">{r.reason}</p> : null}
-        {r.errorCode || r.errorMessage ? <p className="small field-error"><span className="mono">{r.errorCode}</span> {r.errorMessage}</p> : null}
-        {failed ? <p className="small field-error">Repair failed: <span className="mono">{failed.errorCode}</span> {failed.errorMessage}</p> : null}
+        {r.errorCode || r.errorMessage ? (
+          <p className="small field-error">
+            <span className="mono">{r.errorCode}</span> {r.errorMessage}
+          </p>
+        ) : null}
+        {failed ? (
+          <p className="small field-error">
+            Repair failed: <span className="mono">{failed.errorCode}</span> {failed.errorMessage}
+          </p>
+        ) : null}
         {r.unmanagedKeys.length > 0 ? <UnmanagedKeys name={r.name} keys={r.unmanagedKeys} /> : null}
       </td>
       <td data-label="Repair" className="col-actions">
         {r.status === 'drifted' ? (
-          <button type="button" className="button button-small" onClick={onRepair} disabled={busy} aria-label={`Repair ${r.name}`}>Repair</button>
+          <button
+            type="button"
+            className="button button-small"
+            onClick={onRepair}
+            disabled={busy}
+            aria-label={`Repair ${r.name}`}
+          >
+            Repair
+          </button>
         ) : null}
       </td>
     </tr>
@@ -233,16 +328,34 @@ function UnmanagedKeys({ name, keys }: { name: string; keys: DriftKey[] }) {
       <tbody>
         {keys.map((k) => (
           <tr key={`${k.line}-${k.fingerprintSha256}`} data-fingerprint={k.fingerprintSha256}>
-            <td data-label="Fingerprint" className="mono break">{k.fingerprintSha256}</td>
-            <td data-label="Type" className="mono nowrap">{k.keyType}</td>
+            <td data-label="Fingerprint" className="mono break">
+              {k.fingerprintSha256}
+            </td>
+            <td data-label="Type" className="mono nowrap">
+              {k.keyType}
+            </td>
             <td data-label="Comment">{k.comment || <span className="muted">—</span>}</td>
             <td data-label="Key pair">
               {k.keyPairName ?? <span className="muted">unknown</span>}
-              {k.managementKey ? <> <span className="badge badge-mgmt" title="The key keyfleet itself logs in to this host with">management key</span></> : null}
+              {k.managementKey ? (
+                <>
+                  {' '}
+                  <span className="badge badge-mgmt" title="The key keyfleet itself logs in to this host with">
+                    management key
+                  </span>
+                </>
+              ) : null}
             </td>
             <td data-label="Line">
               {k.line}
-              {k.location === 'block' ? <> <span className="badge badge-block" title="A line keyfleet did not write, inside keyfleet's block">in keyfleet&apos;s block</span></> : null}
+              {k.location === 'block' ? (
+                <>
+                  {' '}
+                  <span className="badge badge-block" title="A line keyfleet did not write, inside keyfleet's block">
+                    in keyfleet&apos;s block
+                  </span>
+                </>
+              ) : null}
             </td>
           </tr>
         ))}
@@ -260,12 +373,26 @@ function RepairProgress({ run, onNavigate }: { run: RepairRun; onNavigate: () =>
         const done = t.succeeded + t.failed;
         return (
           <div key={t.id} className="task-progress" data-task-id={t.id} data-task-status={t.status}>
-            <div className="progress" role="progressbar" aria-label={`Repair progress of task ${t.id.slice(0, 8)}`} aria-valuemin={0} aria-valuemax={t.total} aria-valuenow={done}>
-              <span className={`progress-bar${t.failed ? ' has-failed' : ''}`} style={{ width: `${t.total ? (done / t.total) * 100 : 0}%` }} />
+            <div
+              className="progress"
+              role="progressbar"
+              aria-label={`Repair progress of task ${t.id.slice(0, 8)}`}
+              aria-valuemin={0}
+              aria-valuemax={t.total}
+              aria-valuenow={done}
+            >
+              <span
+                className={`progress-bar${t.failed ? ' has-failed' : ''}`}
+                style={{ width: `${t.total ? (done / t.total) * 100 : 0}%` }}
+              />
             </div>
             <p className="muted small">
-              <TaskStatusPill status={t.status} /> Live {t.kind}{t.keyPairName ? ` of ${t.keyPairName}` : ''} · {formatCount(done)} of {plural(t.total, 'host')} done · {formatCount(t.succeeded)} succeeded · {formatCount(t.failed)} failed ·{' '}
-              <Link to={`/tasks/${t.id}`} onClick={onNavigate}>task {t.id.slice(0, 8)}</Link>
+              <TaskStatusPill status={t.status} /> Live {t.kind}
+              {t.keyPairName ? ` of ${t.keyPairName}` : ''} · {formatCount(done)} of {plural(t.total, 'host')} done ·{' '}
+              {formatCount(t.succeeded)} succeeded · {formatCount(t.failed)} failed ·{' '}
+              <Link to={`/tasks/${t.id}`} onClick={onNavigate}>
+                task {t.id.slice(0, 8)}
+              </Link>
             </p>
           </div>
         );
@@ -275,7 +402,10 @@ function RepairProgress({ run, onNavigate }: { run: RepairRun; onNavigate: () =>
           <div className="notice notice-success" role="status">
             <IconCheck />
             <div>
-              <strong>Repaired {plural(succeeded, 'host')}: keyfleet&apos;s own lines were restored live and verified by login.</strong>
+              <strong>
+                Repaired {plural(succeeded, 'host')}: keyfleet&apos;s own lines were restored live and verified by
+                login.
+              </strong>
               <p>Hand-added keys were kept. The repaired hosts were checked again below.</p>
             </div>
           </div>
@@ -283,13 +413,18 @@ function RepairProgress({ run, onNavigate }: { run: RepairRun; onNavigate: () =>
           <div className="notice notice-error" role="alert">
             <IconError />
             <div>
-              <strong>{plural(failed, 'host')} could not be repaired{succeeded ? `, ${formatCount(succeeded)} repaired` : ''}.</strong>
+              <strong>
+                {plural(failed, 'host')} could not be repaired{succeeded ? `, ${formatCount(succeeded)} repaired` : ''}.
+              </strong>
               <p>The reasons are in the rows below and on the task page.</p>
             </div>
           </div>
         )
       ) : (
-        <p className="alert alert-warning" role="status"><IconWarning /> Repairing over SSH: keyfleet rewrites only its own block and drop-in and proves each host by login.</p>
+        <p className="alert alert-warning" role="status">
+          <IconWarning /> Repairing over SSH: keyfleet rewrites only its own block and drop-in and proves each host by
+          login.
+        </p>
       )}
     </section>
   );

@@ -26,7 +26,15 @@ type KeyChoice = 'keep' | 'replace' | 'forget';
 
 const HOST_KEY_CHECK = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
 
-export function HostSettingsDialog({ instance, onClose, onChanged }: { instance: Instance; onClose: () => void; onChanged: () => void }) {
+export function HostSettingsDialog({
+  instance,
+  onClose,
+  onChanged,
+}: {
+  instance: Instance;
+  onClose: () => void;
+  onChanged: () => void;
+}) {
   const id = useId();
   const h = instance.host;
   const [pin, setPin] = useState<PinChoice>('keep');
@@ -34,7 +42,10 @@ export function HostSettingsDialog({ instance, onClose, onChanged }: { instance:
   const [trustConfirmed, setTrustConfirmed] = useState(false);
   const [keyChoice, setKeyChoice] = useState<KeyChoice>('keep');
   const [key, setKey] = useState<KeyValue>(emptyKey);
-  const [policy, setPolicy] = useState<HostPolicy>({ passwordLogin: h?.passwordLogin ?? 'managed', sudo: h?.sudo ?? false });
+  const [policy, setPolicy] = useState<HostPolicy>({
+    passwordLogin: h?.passwordLogin ?? 'managed',
+    sudo: h?.sudo ?? false,
+  });
   const [dropInPath, setDropInPath] = useState(h?.dropInPath ?? '');
   const [reloadCommand, setReloadCommand] = useState(h?.reloadCommand ?? '');
   const [validateCommand, setValidateCommand] = useState(h?.validateCommand ?? '');
@@ -46,14 +57,27 @@ export function HostSettingsDialog({ instance, onClose, onChanged }: { instance:
 
   if (!h) {
     return (
-      <Dialog title="Host settings" onClose={onClose} footer={<button type="button" className="button button-primary" onClick={onClose}>Close</button>}>
+      <Dialog
+        title="Host settings"
+        onClose={onClose}
+        footer={
+          <button type="button" className="button button-primary" onClick={onClose}>
+            Close
+          </button>
+        }
+      >
         <p>{instance.name} is not a registered host.</p>
       </Dialog>
     );
   }
 
   const problems = {
-    newFingerprint: pin === 'given' ? (newFingerprint.trim() === '' ? 'Enter the new fingerprint.' : hostKeyProblem(newFingerprint.trim())) : null,
+    newFingerprint:
+      pin === 'given'
+        ? newFingerprint.trim() === ''
+          ? 'Enter the new fingerprint.'
+          : hostKeyProblem(newFingerprint.trim())
+        : null,
     trust: pin === 'presented' && !trustConfirmed ? 'Confirm that you checked the host key on the host.' : null,
     key: keyChoice === 'replace' ? privateKeyProblem(key.text) : null,
     dropInPath: dropInPath.trim() === '' ? 'Enter an absolute path.' : pathProblem(dropInPath.trim()),
@@ -134,26 +158,63 @@ export function HostSettingsDialog({ instance, onClose, onChanged }: { instance:
     const { res, changed } = done;
     const repinned = pin !== 'keep';
     return (
-      <Dialog title="Host settings saved" onClose={onClose} step="result" testId="host-settings-saved" footer={<button type="button" className="button button-primary" onClick={onClose}>Done</button>}>
+      <Dialog
+        title="Host settings saved"
+        onClose={onClose}
+        step="result"
+        testId="host-settings-saved"
+        footer={
+          <button type="button" className="button button-primary" onClick={onClose}>
+            Done
+          </button>
+        }
+      >
         <div className="notice notice-success" role="status">
           <IconCheck />
           <div>
-            <strong>{instance.name}: {changed.join(', ')}.</strong>
+            <strong>
+              {instance.name}: {changed.join(', ')}.
+            </strong>
             {contacts ? <p>keyfleet contacted the host to check the change before keeping it.</p> : null}
           </div>
         </div>
         <dl className="summary">
-          <div><dt>{repinned ? 'New host key' : 'Host key'}</dt><dd className="mono break" data-testid="new-host-key">{res.hostKeySha256}</dd></div>
-          {repinned ? <div><dt>Previously</dt><dd className="mono break" data-testid="previous-host-key">{res.previousHostKeySha256 ?? '—'}</dd></div> : null}
-          <div><dt>Management key</dt><dd>{res.instance.host?.hasManagementKey ? 'held by keyfleet (sealed)' : 'none held'}</dd></div>
-          <div><dt>Password login</dt><dd>{res.instance.host?.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}{res.instance.host?.sudo ? ' · through sudo' : ''}</dd></div>
+          <div>
+            <dt>{repinned ? 'New host key' : 'Host key'}</dt>
+            <dd className="mono break" data-testid="new-host-key">
+              {res.hostKeySha256}
+            </dd>
+          </div>
+          {repinned ? (
+            <div>
+              <dt>Previously</dt>
+              <dd className="mono break" data-testid="previous-host-key">
+                {res.previousHostKeySha256 ?? '—'}
+              </dd>
+            </div>
+          ) : null}
+          <div>
+            <dt>Management key</dt>
+            <dd>{res.instance.host?.hasManagementKey ? 'held by keyfleet (sealed)' : 'none held'}</dd>
+          </div>
+          <div>
+            <dt>Password login</dt>
+            <dd>
+              {res.instance.host?.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}
+              {res.instance.host?.sudo ? ' · through sudo' : ''}
+            </dd>
+          </div>
         </dl>
         {res.pinnedOnFirstUse ? (
           <div className="notice notice-warning" role="note">
             <IconWarning />
             <div>
               <strong>Pinned as the host presented it: compare it with the host.</strong>
-              <p>On the host, run <code>{HOST_KEY_CHECK}</code> (or the <code>.pub</code> of the key type it serves) and check that it prints the fingerprint above. If it does not, someone may be in between: re-pin with the right fingerprint.</p>
+              <p>
+                On the host, run <code>{HOST_KEY_CHECK}</code> (or the <code>.pub</code> of the key type it serves) and
+                check that it prints the fingerprint above. If it does not, someone may be in between: re-pin with the
+                right fingerprint.
+              </p>
             </div>
           </div>
         ) : null}
@@ -171,40 +232,81 @@ export function HostSettingsDialog({ instance, onClose, onChanged }: { instance:
       testId="host-settings"
       footer={
         <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy}>{busy ? (contacts ? 'Contacting the host…' : 'Saving…') : 'Save'}</button>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" form={formId} className="button button-primary" disabled={busy}>
+            {busy ? (contacts ? 'Contacting the host…' : 'Saving…') : 'Save'}
+          </button>
         </>
       }
     >
       <form id={formId} onSubmit={submit} noValidate>
         <dl className="summary">
-          <div><dt>Host</dt><dd>{instance.name} <span className="mono muted">{instance.id}</span></dd></div>
-          <div><dt>SSH</dt><dd className="mono">{h.managementUser}@{instance.address}:{instance.sshPort}{h.managementUser !== instance.loginUser ? <span className="muted"> (manages {instance.loginUser})</span> : null}</dd></div>
-          <div><dt>Pinned host key</dt><dd className="mono break" data-testid="current-host-key">{instance.hostKeySha256 ?? 'not pinned'}</dd></div>
+          <div>
+            <dt>Host</dt>
+            <dd>
+              {instance.name} <span className="mono muted">{instance.id}</span>
+            </dd>
+          </div>
+          <div>
+            <dt>SSH</dt>
+            <dd className="mono">
+              {h.managementUser}@{instance.address}:{instance.sshPort}
+              {h.managementUser !== instance.loginUser ? (
+                <span className="muted"> (manages {instance.loginUser})</span>
+              ) : null}
+            </dd>
+          </div>
+          <div>
+            <dt>Pinned host key</dt>
+            <dd className="mono break" data-testid="current-host-key">
+              {instance.hostKeySha256 ?? 'not pinned'}
+            </dd>
+          </div>
         </dl>
 
         <fieldset className="choice settings-section">
           <legend>Host key</legend>
-          <p className="hint">Every connection must present the pinned key, or keyfleet stops before sending anything. Re-pin only after a deliberate change on the host (re-installed, key rotated).</p>
+          <p className="hint">
+            Every connection must present the pinned key, or keyfleet stops before sending anything. Re-pin only after a
+            deliberate change on the host (re-installed, key rotated).
+          </p>
           <label className="radio-card">
             <input type="radio" name={`${id}-pin`} checked={pin === 'keep'} onChange={() => setPin('keep')} />
-            <span><strong>Keep the pinned key</strong></span>
+            <span>
+              <strong>Keep the pinned key</strong>
+            </span>
           </label>
           <label className="radio-card">
             <input type="radio" name={`${id}-pin`} checked={pin === 'given'} onChange={() => setPin('given')} />
             <span>
               <strong>Re-pin: enter the new fingerprint</strong>
-              <span className="hint">From <code>{HOST_KEY_CHECK}</code> on the host. keyfleet checks that the host presents it; if not, nothing changes.</span>
+              <span className="hint">
+                From <code>{HOST_KEY_CHECK}</code> on the host. keyfleet checks that the host presents it; if not,
+                nothing changes.
+              </span>
             </span>
           </label>
           {pin === 'given' ? (
-            <TextField id={`${id}-fp`} label="New host key fingerprint" value={newFingerprint} onChange={setNewFingerprint} problem={problems.newFingerprint} show={show} hint="SHA256: and 43 base64 characters, as ssh-keygen -l prints it." placeholder="SHA256:…" />
+            <TextField
+              id={`${id}-fp`}
+              label="New host key fingerprint"
+              value={newFingerprint}
+              onChange={setNewFingerprint}
+              problem={problems.newFingerprint}
+              show={show}
+              hint="SHA256: and 43 base64 characters, as ssh-keygen -l prints it."
+              placeholder="SHA256:…"
+            />
           ) : null}
           <label className="radio-card">
             <input type="radio" name={`${id}-pin`} checked={pin === 'presented'} onChange={() => setPin('presented')} />
             <span>
               <strong>Trust the key the host presents now</strong>
-              <span className="hint">keyfleet connects and pins whatever key it is shown, then shows you the fingerprint to compare.</span>
+              <span className="hint">
+                keyfleet connects and pins whatever key it is shown, then shows you the fingerprint to compare.
+              </span>
             </span>
           </label>
           {pin === 'presented' ? (
@@ -212,8 +314,9 @@ export function HostSettingsDialog({ instance, onClose, onChanged }: { instance:
               <label className="checkbox checkbox-top">
                 <input type="checkbox" checked={trustConfirmed} onChange={(e) => setTrustConfirmed(e.target.checked)} />
                 <span>
-                  I changed this host&apos;s key on purpose. I understand that if someone is between keyfleet and the host now, their key gets pinned and they would
-                  receive the management login; I will compare the fingerprint shown afterwards with the host.
+                  I changed this host&apos;s key on purpose. I understand that if someone is between keyfleet and the
+                  host now, their key gets pinned and they would receive the management login; I will compare the
+                  fingerprint shown afterwards with the host.
                 </span>
               </label>
               {show && problems.trust ? <p className="field-error">{problems.trust}</p> : null}
@@ -224,27 +327,55 @@ export function HostSettingsDialog({ instance, onClose, onChanged }: { instance:
         <fieldset className="choice settings-section">
           <legend>Management key</legend>
           <p className="hint">
-            keyfleet logs in as <span className="mono">{h.managementUser}</span> with it to make key changes and check drift.{' '}
-            {h.hasManagementKey ? 'keyfleet holds one (sealed); it is never shown.' : 'keyfleet holds none: every change needs a credential.'}
+            keyfleet logs in as <span className="mono">{h.managementUser}</span> with it to make key changes and check
+            drift.{' '}
+            {h.hasManagementKey
+              ? 'keyfleet holds one (sealed); it is never shown.'
+              : 'keyfleet holds none: every change needs a credential.'}
           </p>
           <label className="radio-card">
-            <input type="radio" name={`${id}-mk`} checked={keyChoice === 'keep'} onChange={() => setKeyChoice('keep')} />
-            <span><strong>{h.hasManagementKey ? 'Keep the key keyfleet holds' : 'Keep it as it is (no key held)'}</strong></span>
-          </label>
-          <label className="radio-card">
-            <input type="radio" name={`${id}-mk`} checked={keyChoice === 'replace'} onChange={() => setKeyChoice('replace')} />
+            <input
+              type="radio"
+              name={`${id}-mk`}
+              checked={keyChoice === 'keep'}
+              onChange={() => setKeyChoice('keep')}
+            />
             <span>
-              <strong>{h.hasManagementKey ? 'Replace it' : 'Give one'}</strong>
-              <span className="hint">keyfleet tries the new key with a real login first; a key the host refuses is not kept and the old one stays.</span>
+              <strong>{h.hasManagementKey ? 'Keep the key keyfleet holds' : 'Keep it as it is (no key held)'}</strong>
             </span>
           </label>
-          {keyChoice === 'replace' ? <ManagementKeyField value={key} onChange={setKey} show={show} label="New management private key" /> : null}
+          <label className="radio-card">
+            <input
+              type="radio"
+              name={`${id}-mk`}
+              checked={keyChoice === 'replace'}
+              onChange={() => setKeyChoice('replace')}
+            />
+            <span>
+              <strong>{h.hasManagementKey ? 'Replace it' : 'Give one'}</strong>
+              <span className="hint">
+                keyfleet tries the new key with a real login first; a key the host refuses is not kept and the old one
+                stays.
+              </span>
+            </span>
+          </label>
+          {keyChoice === 'replace' ? (
+            <ManagementKeyField value={key} onChange={setKey} show={show} label="New management private key" />
+          ) : null}
           {h.hasManagementKey ? (
             <label className="radio-card">
-              <input type="radio" name={`${id}-mk`} checked={keyChoice === 'forget'} onChange={() => setKeyChoice('forget')} />
+              <input
+                type="radio"
+                name={`${id}-mk`}
+                checked={keyChoice === 'forget'}
+                onChange={() => setKeyChoice('forget')}
+              />
               <span>
                 <strong>Forget it</strong>
-                <span className="hint">keyfleet deletes the sealed key. Later changes need a private key given with each change, and drift checks skip this host.</span>
+                <span className="hint">
+                  keyfleet deletes the sealed key. Later changes need a private key given with each change, and drift
+                  checks skip this host.
+                </span>
               </span>
             </label>
           ) : null}
@@ -255,14 +386,49 @@ export function HostSettingsDialog({ instance, onClose, onChanged }: { instance:
           <PolicyFields value={policy} onChange={setPolicy} idPrefix={id} />
         </fieldset>
 
-        <details className="advanced" open={(show && (Boolean(problems.dropInPath) || Boolean(problems.reloadCommand) || Boolean(problems.validateCommand))) || undefined}>
+        <details
+          className="advanced"
+          open={
+            (show &&
+              (Boolean(problems.dropInPath) || Boolean(problems.reloadCommand) || Boolean(problems.validateCommand))) ||
+            undefined
+          }
+        >
           <summary>Advanced: sshd drop-in, reload and validate commands</summary>
-          <TextField id={`${id}-dropin`} label="sshd drop-in path" value={dropInPath} onChange={setDropInPath} problem={problems.dropInPath} show={show} hint="Where keyfleet writes its sshd settings (password login on/off)." />
-          <TextField id={`${id}-reload`} label="Reload command" value={reloadCommand} onChange={setReloadCommand} problem={problems.reloadCommand} show={show} hint="How sshd re-reads its configuration." />
-          <TextField id={`${id}-validate`} label="Validate command" value={validateCommand} onChange={setValidateCommand} problem={problems.validateCommand} show={show} hint="Run before every reload; if it fails the change is rolled back." />
+          <TextField
+            id={`${id}-dropin`}
+            label="sshd drop-in path"
+            value={dropInPath}
+            onChange={setDropInPath}
+            problem={problems.dropInPath}
+            show={show}
+            hint="Where keyfleet writes its sshd settings (password login on/off)."
+          />
+          <TextField
+            id={`${id}-reload`}
+            label="Reload command"
+            value={reloadCommand}
+            onChange={setReloadCommand}
+            problem={problems.reloadCommand}
+            show={show}
+            hint="How sshd re-reads its configuration."
+          />
+          <TextField
+            id={`${id}-validate`}
+            label="Validate command"
+            value={validateCommand}
+            onChange={setValidateCommand}
+            problem={problems.validateCommand}
+            show={show}
+            hint="Run before every reload; if it fails the change is rolled back."
+          />
         </details>
 
-        {nothing ? <p className="alert alert-info" role="status">Nothing changed: choose a re-pin, a key change or another setting first.</p> : null}
+        {nothing ? (
+          <p className="alert alert-info" role="status">
+            Nothing changed: choose a re-pin, a key change or another setting first.
+          </p>
+        ) : null}
         <InlineError error={error} />
       </form>
     </Dialog>

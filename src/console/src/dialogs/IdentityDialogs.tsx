@@ -23,24 +23,69 @@ export function CreateUserDialog({ onClose, onCreated }: { onClose: () => void; 
   const pwProblem = consolePasswordProblem(password);
 
   const submit = form.submit(problem || pwProblem, async () => {
-    const u = await api.createUser({ name: name.trim(), ...(password ? { password } : {}), ...(admin ? { isAccountAdmin: true } : {}) });
+    const u = await api.createUser({
+      name: name.trim(),
+      ...(password ? { password } : {}),
+      ...(admin ? { isAccountAdmin: true } : {}),
+    });
     setPassword('');
     onCreated(u);
   });
 
   return (
-    <FormDialog id={id} form={form} onSubmit={submit} title="Create User" onClose={onClose} testId="create-user" submitLabel="Create user">
-      <TextField id={`${id}-name`} label="User name" value={name} onChange={setName} problem={problem} show={form.show} hint={'Unique in this account.'} />
-      <TextField id={`${id}-pw`} label={<>Console password <span className="muted">(optional)</span></>} value={password} onChange={setPassword} problem={pwProblem} show={form.show} hint={'Without a password the user cannot sign in to the console (access keys still work).'} type="password" autoComplete="new-password" />
+    <FormDialog
+      id={id}
+      form={form}
+      onSubmit={submit}
+      title="Create User"
+      onClose={onClose}
+      testId="create-user"
+      submitLabel="Create user"
+    >
+      <TextField
+        id={`${id}-name`}
+        label="User name"
+        value={name}
+        onChange={setName}
+        problem={problem}
+        show={form.show}
+        hint={'Unique in this account.'}
+      />
+      <TextField
+        id={`${id}-pw`}
+        label={
+          <>
+            Console password <span className="muted">(optional)</span>
+          </>
+        }
+        value={password}
+        onChange={setPassword}
+        problem={pwProblem}
+        show={form.show}
+        hint={'Without a password the user cannot sign in to the console (access keys still work).'}
+        type="password"
+        autoComplete="new-password"
+      />
       <label className="checkbox checkbox-top">
         <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} />
-        <span>Account administrator <span className="hint">May do everything in this account, including managing users and policies.</span></span>
+        <span>
+          Account administrator{' '}
+          <span className="hint">May do everything in this account, including managing users and policies.</span>
+        </span>
       </label>
     </FormDialog>
   );
 }
 
-export function PasswordDialog({ user, onClose, onDone }: { user: User; onClose: () => void; onDone: (on: boolean) => void }) {
+export function PasswordDialog({
+  user,
+  onClose,
+  onDone,
+}: {
+  user: User;
+  onClose: () => void;
+  onDone: (on: boolean) => void;
+}) {
   const id = useId();
   const [password, setPassword] = useState('');
   const form = useFormAction(onClose);
@@ -63,18 +108,51 @@ export function PasswordDialog({ user, onClose, onDone }: { user: User; onClose:
       description="Setting or turning off the password signs the user out of every console session."
       footer={
         <>
-          {user.consoleSignIn ? <button type="button" className="button button-quiet-danger" onClick={() => void form.run(change(null))} disabled={form.busy}>Turn off console sign-in</button> : null}
-          <FormFooter formId={`${id}-f`} busy={form.busy} onCancel={onClose} submitLabel="Set password" busyLabel="Saving…" />
+          {user.consoleSignIn ? (
+            <button
+              type="button"
+              className="button button-quiet-danger"
+              onClick={() => void form.run(change(null))}
+              disabled={form.busy}
+            >
+              Turn off console sign-in
+            </button>
+          ) : null}
+          <FormFooter
+            formId={`${id}-f`}
+            busy={form.busy}
+            onCancel={onClose}
+            submitLabel="Set password"
+            busyLabel="Saving…"
+          />
         </>
       }
     >
-      <TextField id={`${id}-pw`} label="New password" value={password} onChange={setPassword} problem={problem} show={form.show} hint={'Up to 128 characters.'} type="password" autoComplete="new-password" />
+      <TextField
+        id={`${id}-pw`}
+        label="New password"
+        value={password}
+        onChange={setPassword}
+        problem={problem}
+        show={form.show}
+        hint={'Up to 128 characters.'}
+        type="password"
+        autoComplete="new-password"
+      />
     </FormDialog>
   );
 }
 
 /** The secret exists only in the create response: it lives in this dialog's props and is gone when it closes. */
-export function AccessKeySecretDialog({ created, userName, onClose }: { created: CreatedAccessKey; userName: string; onClose: () => void }) {
+export function AccessKeySecretDialog({
+  created,
+  userName,
+  onClose,
+}: {
+  created: CreatedAccessKey;
+  userName: string;
+  onClose: () => void;
+}) {
   const id = useId();
   const [copied, setCopied] = useState<'ok' | 'failed' | null>(null);
   const copy = async () => {
@@ -94,25 +172,51 @@ export function AccessKeySecretDialog({ created, userName, onClose }: { created:
       onClose={onClose}
       testId="access-key-secret"
       initialFocus=".copy-secret"
-      footer={<button type="button" className="button button-primary" onClick={onClose}>I have stored the secret</button>}
+      footer={
+        <button type="button" className="button button-primary" onClick={onClose}>
+          I have stored the secret
+        </button>
+      }
     >
       <div className="notice notice-warning" role="status">
         <IconWarning />
         <div>
           <strong>This is the only time the secret is shown.</strong>
-          <p>keyfleet keeps it only encrypted and will never show it again. Store it in a password manager or your tool's configuration now; if it is lost, create a new access key and delete this one.</p>
+          <p>
+            keyfleet keeps it only encrypted and will never show it again. Store it in a password manager or your tool's
+            configuration now; if it is lost, create a new access key and delete this one.
+          </p>
         </div>
       </div>
       <dl className="summary">
-        <div><dt>User</dt><dd>{userName}</dd></div>
-        <div><dt>AccessKey ID</dt><dd className="mono break" data-testid="access-key-id">{created.accessKeyId}</dd></div>
-        <div><dt>AccessKey secret</dt><dd className="mono break" id={`${id}-secret`} data-testid="access-key-secret-value">{created.accessKeySecret}</dd></div>
+        <div>
+          <dt>User</dt>
+          <dd>{userName}</dd>
+        </div>
+        <div>
+          <dt>AccessKey ID</dt>
+          <dd className="mono break" data-testid="access-key-id">
+            {created.accessKeyId}
+          </dd>
+        </div>
+        <div>
+          <dt>AccessKey secret</dt>
+          <dd className="mono break" id={`${id}-secret`} data-testid="access-key-secret-value">
+            {created.accessKeySecret}
+          </dd>
+        </div>
       </dl>
       <div className="button-row button-row-start">
         <button type="button" className="button copy-secret" onClick={() => void copy()}>
           {copied === 'ok' ? <IconCheck /> : null} {copied === 'ok' ? 'Copied' : 'Copy secret'}
         </button>
-        <span className="muted small" aria-live="polite">{copied === 'failed' ? 'The browser refused the clipboard; the secret is selected, press Ctrl+C.' : copied === 'ok' ? 'The secret is on the clipboard.' : ''}</span>
+        <span className="muted small" aria-live="polite">
+          {copied === 'failed'
+            ? 'The browser refused the clipboard; the secret is selected, press Ctrl+C.'
+            : copied === 'ok'
+              ? 'The secret is on the clipboard.'
+              : ''}
+        </span>
       </div>
     </Dialog>
   );
@@ -156,16 +260,43 @@ export function CreatePolicyDialog({ onClose, onCreated }: { onClose: () => void
   const [text, setText] = useState(POLICY_TEMPLATE);
   const form = useFormAction(onClose);
   const show = form.show;
-  const nameProblem = !name.trim() ? 'Enter a policy name.' : !POLICY_NAME.test(name.trim()) ? `${POLICY_NAME_RULE}, starting with a letter or digit.` : null;
+  const nameProblem = !name.trim()
+    ? 'Enter a policy name.'
+    : !POLICY_NAME.test(name.trim())
+      ? `${POLICY_NAME_RULE}, starting with a letter or digit.`
+      : null;
   const jsonProblem = policyJsonProblem(text);
 
   const submit = form.submit(nameProblem || jsonProblem, async () => {
-    onCreated(await api.createPolicy({ name: name.trim(), document: JSON.parse(text) as Record<string, unknown>, ...(description.trim() ? { description: description.trim() } : {}) }));
+    onCreated(
+      await api.createPolicy({
+        name: name.trim(),
+        document: JSON.parse(text) as Record<string, unknown>,
+        ...(description.trim() ? { description: description.trim() } : {}),
+      }),
+    );
   });
 
   return (
-    <FormDialog id={id} form={form} onSubmit={submit} title="Create Policy" onClose={onClose} size="large" testId="create-policy" submitLabel="Create policy">
-      <TextField id={`${id}-name`} label="Policy name" value={name} onChange={setName} problem={nameProblem} show={show} hint={"Letters, digits, '.', '_' or '-'."} />
+    <FormDialog
+      id={id}
+      form={form}
+      onSubmit={submit}
+      title="Create Policy"
+      onClose={onClose}
+      size="large"
+      testId="create-policy"
+      submitLabel="Create policy"
+    >
+      <TextField
+        id={`${id}-name`}
+        label="Policy name"
+        value={name}
+        onChange={setName}
+        problem={nameProblem}
+        show={show}
+        hint={"Letters, digits, '.', '_' or '-'."}
+      />
       <DescriptionField id={`${id}-desc`} value={description} onChange={setDescription} />
       <div className="field">
         <label htmlFor={`${id}-doc`}>Policy document (JSON)</label>
@@ -180,16 +311,33 @@ export function CreatePolicyDialog({ onClose, onCreated }: { onClose: () => void
           aria-describedby={`${id}-doc-hint`}
         />
         <p id={`${id}-doc-hint`} className={show && jsonProblem ? 'field-error' : 'hint'} aria-live="polite">
-          {show && jsonProblem ? jsonProblem : 'Statements with Effect (Allow or Deny), Action (e.g. ecs:DescribeKeyPairs, ecs:AttachKeyPair, instance:*), Resource and optional Condition. Console users need ecs:DescribeRegions to open the console at all.'}
+          {show && jsonProblem
+            ? jsonProblem
+            : 'Statements with Effect (Allow or Deny), Action (e.g. ecs:DescribeKeyPairs, ecs:AttachKeyPair, instance:*), Resource and optional Condition. Console users need ecs:DescribeRegions to open the console at all.'}
         </p>
-        <button type="button" className="link-button" onClick={() => setText(POLICY_TEMPLATE)}>Reset to the template</button>
+        <button type="button" className="link-button" onClick={() => setText(POLICY_TEMPLATE)}>
+          Reset to the template
+        </button>
       </div>
     </FormDialog>
   );
 }
 
 /** Picks one name from a list (a policy to attach, a user to add) and runs `choose` with it. */
-function ChooseDialog({ title, onClose, loadError, options, loadingText, noneText, label, placeholder, hint, submitLabel, busyLabel, choose }: {
+function ChooseDialog({
+  title,
+  onClose,
+  loadError,
+  options,
+  loadingText,
+  noneText,
+  label,
+  placeholder,
+  hint,
+  submitLabel,
+  busyLabel,
+  choose,
+}: {
   title: string;
   onClose: () => void;
   loadError: unknown;
@@ -218,13 +366,21 @@ function ChooseDialog({ title, onClose, loadError, options, loadingText, noneTex
       size="small"
       footer={
         <>
-          <button type="button" className="button" onClick={onClose} disabled={form.busy}>Cancel</button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={form.busy || !chosen}>{form.busy ? busyLabel : submitLabel}</button>
+          <button type="button" className="button" onClick={onClose} disabled={form.busy}>
+            Cancel
+          </button>
+          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={form.busy || !chosen}>
+            {form.busy ? busyLabel : submitLabel}
+          </button>
         </>
       }
     >
-      {loadError ? <InlineError error={loadError} /> : options === null ? (
-        <p className="muted" role="status">{loadingText}</p>
+      {loadError ? (
+        <InlineError error={loadError} />
+      ) : options === null ? (
+        <p className="muted" role="status">
+          {loadingText}
+        </p>
       ) : options.length === 0 ? (
         <p className="muted">{noneText}</p>
       ) : (
@@ -232,7 +388,11 @@ function ChooseDialog({ title, onClose, loadError, options, loadingText, noneTex
           <label htmlFor={`${id}-c`}>{label}</label>
           <select id={`${id}-c`} value={chosen} onChange={(e) => setChosen(e.target.value)}>
             <option value="">{placeholder}</option>
-            {options.map((o) => <option key={o.key} value={o.value}>{o.label}</option>)}
+            {options.map((o) => (
+              <option key={o.key} value={o.value}>
+                {o.label}
+              </option>
+            ))}
           </select>
           {hint ? <p className="hint">{hint}</p> : null}
         </div>
@@ -242,14 +402,36 @@ function ChooseDialog({ title, onClose, loadError, options, loadingText, noneTex
 }
 
 /** Attaches a policy to a user (`userName`), or, with `attach`, to whatever that names (a group). */
-export function AttachPolicyDialog({ userName, attached, onClose, onAttached, attach }: { userName: string; attached: string[]; onClose: () => void; onAttached: (name: string) => void; attach?: (policy: string) => Promise<void> }) {
+export function AttachPolicyDialog({
+  userName,
+  attached,
+  onClose,
+  onAttached,
+  attach,
+}: {
+  userName: string;
+  attached: string[];
+  onClose: () => void;
+  onAttached: (name: string) => void;
+  attach?: (policy: string) => Promise<void>;
+}) {
   const list = useResource(() => api.policies(), []);
   return (
     <ChooseDialog
       title={`Attach a policy to ${userName}`}
       onClose={onClose}
       loadError={list.error}
-      options={list.data ? list.data.filter((p) => !attached.includes(p.name)).map((p) => ({ key: p.id, value: p.name, label: `${p.name}${p.description ? ` — ${p.description}` : ''}` })) : null}
+      options={
+        list.data
+          ? list.data
+              .filter((p) => !attached.includes(p.name))
+              .map((p) => ({
+                key: p.id,
+                value: p.name,
+                label: `${p.name}${p.description ? ` — ${p.description}` : ''}`,
+              }))
+          : null
+      }
       loadingText="Loading policies…"
       noneText="Every policy of this account is already attached, or there are none yet. Create policies on the Policies page."
       label="Policy"
@@ -272,25 +454,63 @@ export function CreateGroupDialog({ onClose, onCreated }: { onClose: () => void;
   const problem = userNameProblem(name.trim(), 'Enter a group name.');
 
   const submit = form.submit(problem, async () => {
-    onCreated(await api.createGroup({ name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}) }));
+    onCreated(
+      await api.createGroup({ name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}) }),
+    );
   });
 
   return (
-    <FormDialog id={id} form={form} onSubmit={submit} title="Create Group" onClose={onClose} testId="create-group" submitLabel="Create group">
-      <TextField id={`${id}-name`} label="Group name" value={name} onChange={setName} problem={problem} show={form.show} hint={'Unique in this account.'} />
+    <FormDialog
+      id={id}
+      form={form}
+      onSubmit={submit}
+      title="Create Group"
+      onClose={onClose}
+      testId="create-group"
+      submitLabel="Create group"
+    >
+      <TextField
+        id={`${id}-name`}
+        label="Group name"
+        value={name}
+        onChange={setName}
+        problem={problem}
+        show={form.show}
+        hint={'Unique in this account.'}
+      />
       <DescriptionField id={`${id}-desc`} value={description} onChange={setDescription} />
     </FormDialog>
   );
 }
 
-export function AddGroupMemberDialog({ groupName, members, onClose, onAdded }: { groupName: string; members: string[]; onClose: () => void; onAdded: (userName: string) => void }) {
+export function AddGroupMemberDialog({
+  groupName,
+  members,
+  onClose,
+  onAdded,
+}: {
+  groupName: string;
+  members: string[];
+  onClose: () => void;
+  onAdded: (userName: string) => void;
+}) {
   const list = useResource(() => api.users(), []);
   return (
     <ChooseDialog
       title={`Add a user to ${groupName}`}
       onClose={onClose}
       loadError={list.error}
-      options={list.data ? list.data.filter((u) => !members.includes(u.name)).map((u) => ({ key: u.id, value: u.name, label: `${u.name}${u.isAccountAdmin ? ' (administrator)' : ''}` })) : null}
+      options={
+        list.data
+          ? list.data
+              .filter((u) => !members.includes(u.name))
+              .map((u) => ({
+                key: u.id,
+                value: u.name,
+                label: `${u.name}${u.isAccountAdmin ? ' (administrator)' : ''}`,
+              }))
+          : null
+      }
       loadingText="Loading users…"
       noneText="Every user of this account is already a member. Create users on the Users page."
       label="User"

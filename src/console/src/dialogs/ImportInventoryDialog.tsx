@@ -6,7 +6,12 @@
  * same address twice, a bad user name, …) is listed in the dialog and nothing is registered.
  */
 import { type FormEvent, useId, useMemo, useState } from 'react';
-import { detectInventoryFormat, type InventoryFormat, type InventoryHost, parseInventory } from '../../../api/native/inventory.js';
+import {
+  detectInventoryFormat,
+  type InventoryFormat,
+  type InventoryHost,
+  parseInventory,
+} from '../../../api/native/inventory.js';
 import { api, errorText } from '../api/client';
 import type { Task, TaskItem } from '../api/types';
 import { useScope } from '../app/scope';
@@ -15,7 +20,16 @@ import { useTextFile } from '../lib/useTextFile';
 import { formatCount, plural } from '../lib/format';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconError, IconUpload } from '../ui/Icons';
-import { type Advanced, AdvancedFields, advancedBody, advancedProblems, defaultPolicy, emptyAdvanced, type HostPolicy, PolicyFields } from './HostFields';
+import {
+  type Advanced,
+  AdvancedFields,
+  advancedBody,
+  advancedProblems,
+  defaultPolicy,
+  emptyAdvanced,
+  type HostPolicy,
+  PolicyFields,
+} from './HostFields';
 import { privateKeyProblem } from './LiveFields';
 import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
 import { PinnedNotice } from './RegisterHostDialog';
@@ -32,8 +46,10 @@ type RowResult =
 /** A task item as a result row: registered with the host key pinned, failed with its code, or not done yet. */
 function resultOf(item: TaskItem | undefined): RowResult {
   if (!item) return { state: 'waiting' };
-  if (item.status === 'succeeded') return { state: 'ok', instanceId: item.instanceId, hostKeySha256: item.host?.hostKeySha256 ?? '' };
-  if (item.status === 'failed') return { state: 'failed', code: item.errorCode ?? 'Error', message: item.errorMessage ?? '' };
+  if (item.status === 'succeeded')
+    return { state: 'ok', instanceId: item.instanceId, hostKeySha256: item.host?.hostKeySha256 ?? '' };
+  if (item.status === 'failed')
+    return { state: 'failed', code: item.errorCode ?? 'Error', message: item.errorMessage ?? '' };
   return { state: item.status === 'running' ? 'running' : 'waiting' };
 }
 
@@ -58,7 +74,11 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
     if (text.trim() === '') return { hosts: [], problem: null };
     try {
       const list = parseInventory(text, effFormat);
-      if (list.length > MAX_IMPORT) return { hosts: list, problem: `The inventory has ${formatCount(list.length)} hosts; import at most ${formatCount(MAX_IMPORT)} at a time.` };
+      if (list.length > MAX_IMPORT)
+        return {
+          hosts: list,
+          problem: `The inventory has ${formatCount(list.length)} hosts; import at most ${formatCount(MAX_IMPORT)} at a time.`,
+        };
       return { hosts: list, problem: list.length === 0 ? 'No hosts found in this inventory.' : null };
     } catch (err) {
       return { hosts: [], problem: err instanceof Error ? err.message : String(err) };
@@ -67,7 +87,13 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
   const keyProblem = privateKeyProblem(key.text);
   const advProblem = Object.values(advancedProblems(advanced)).some(Boolean);
 
-  const { fileRef, fileError, onFile } = useTextFile((t, f) => { setText(t); setFileName(f.name); }, { maxBytes: MAX_INVENTORY_BYTES });
+  const { fileRef, fileError, onFile } = useTextFile(
+    (t, f) => {
+      setText(t);
+      setFileName(f.name);
+    },
+    { maxBytes: MAX_INVENTORY_BYTES },
+  );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -79,7 +105,12 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
       inventory: text,
       format: effFormat,
       managementPrivateKey: key.text.trim() + '\n',
-      defaults: { ...advancedBody(advanced), passwordLogin: policy.passwordLogin, sudo: policy.sudo, ...(groupId ? { resourceGroupId: groupId } : {}) },
+      defaults: {
+        ...advancedBody(advanced),
+        passwordLogin: policy.passwordLogin,
+        sudo: policy.sudo,
+        ...(groupId ? { resourceGroupId: groupId } : {}),
+      },
     };
     let submitted: Task;
     try {
@@ -137,24 +168,61 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
         size="large"
         step={step}
         testId="import-inventory-result"
-        footer={<button type="button" className="button button-primary" onClick={onClose} disabled={running}>{running ? 'Working…' : 'Close'}</button>}
+        footer={
+          <button type="button" className="button button-primary" onClick={onClose} disabled={running}>
+            {running ? 'Working…' : 'Close'}
+          </button>
+        }
       >
         <div className="task-progress">
-          <div className="progress" role="progressbar" aria-label="Import progress" aria-valuemin={0} aria-valuemax={hosts.length} aria-valuenow={finished}>
-            <span className={`progress-bar${failed ? ' has-failed' : ''}`} style={{ width: `${hosts.length ? (finished / hosts.length) * 100 : 0}%` }} />
+          <div
+            className="progress"
+            role="progressbar"
+            aria-label="Import progress"
+            aria-valuemin={0}
+            aria-valuemax={hosts.length}
+            aria-valuenow={finished}
+          >
+            <span
+              className={`progress-bar${failed ? ' has-failed' : ''}`}
+              style={{ width: `${hosts.length ? (finished / hosts.length) * 100 : 0}%` }}
+            />
           </div>
           <p className="muted" aria-live="polite">
-            {formatCount(finished)} of {formatCount(hosts.length)} done · {formatCount(ok)} registered · {formatCount(failed)} failed
+            {formatCount(finished)} of {formatCount(hosts.length)} done · {formatCount(ok)} registered ·{' '}
+            {formatCount(failed)} failed
           </p>
         </div>
         {!running ? (
           failed === 0 ? (
-            <div className="notice notice-success" role="status"><IconCheck /><div><strong>{plural(ok, 'host')} registered in {regionName(regionId)}.</strong></div></div>
+            <div className="notice notice-success" role="status">
+              <IconCheck />
+              <div>
+                <strong>
+                  {plural(ok, 'host')} registered in {regionName(regionId)}.
+                </strong>
+              </div>
+            </div>
           ) : (
-            <div className="notice notice-error" role="status"><IconError /><div><strong>{plural(ok, 'host')} registered, {formatCount(failed)} failed.</strong><p>A failed host was not registered; fix it and import it again (hosts already registered answer Instance.AlreadyRegistered).</p></div></div>
+            <div className="notice notice-error" role="status">
+              <IconError />
+              <div>
+                <strong>
+                  {plural(ok, 'host')} registered, {formatCount(failed)} failed.
+                </strong>
+                <p>
+                  A failed host was not registered; fix it and import it again (hosts already registered answer
+                  Instance.AlreadyRegistered).
+                </p>
+              </div>
+            </div>
           )
         ) : null}
-        {!running && refused ? <p className="field-error" role="alert">{refused}</p> : null}
+        {!running && refused ? (
+          <p className="field-error" role="alert">
+            {refused}
+          </p>
+        ) : null}
         {!running && ok > 0 ? <PinnedNotice pinnedOnFirstUse /> : null}
         <div className="table-wrap table-wrap-short">
           <table className="table table-compact" aria-label="Result per host">
@@ -170,21 +238,38 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
                 const r = results[index] ?? { state: 'waiting' };
                 return (
                   <tr key={index} data-host={h.name} data-result={r.state}>
-                    <td data-label="Host"><span className="cell-main">{h.name}</span></td>
-                    <td data-label="Address" className="mono">{h.user}@{h.address}:{h.port}</td>
+                    <td data-label="Host">
+                      <span className="cell-main">{h.name}</span>
+                    </td>
+                    <td data-label="Address" className="mono">
+                      {h.user}@{h.address}:{h.port}
+                    </td>
                     <td data-label="Result">
                       {r.state === 'ok' ? (
                         <>
-                          <span className="pill pill-green"><span className="dot" aria-hidden />Registered</span> <span className="mono muted small">{r.instanceId}</span>
-                          <div className="small">Host key <span className="mono break">{r.hostKeySha256}</span></div>
+                          <span className="pill pill-green">
+                            <span className="dot" aria-hidden />
+                            Registered
+                          </span>{' '}
+                          <span className="mono muted small">{r.instanceId}</span>
+                          <div className="small">
+                            Host key <span className="mono break">{r.hostKeySha256}</span>
+                          </div>
                         </>
                       ) : r.state === 'failed' ? (
                         <>
-                          <span className="pill pill-red"><span className="dot" aria-hidden />Failed</span> <span className="mono small">{r.code}</span>
+                          <span className="pill pill-red">
+                            <span className="dot" aria-hidden />
+                            Failed
+                          </span>{' '}
+                          <span className="mono small">{r.code}</span>
                           <div className="small">{r.message}</div>
                         </>
                       ) : (
-                        <span className={`pill ${r.state === 'running' ? 'pill-blue busy' : 'pill-grey'}`}><span className="dot" aria-hidden />{r.state === 'running' ? 'Contacting…' : 'Waiting'}</span>
+                        <span className={`pill ${r.state === 'running' ? 'pill-blue busy' : 'pill-grey'}`}>
+                          <span className="dot" aria-hidden />
+                          {r.state === 'running' ? 'Contacting…' : 'Waiting'}
+                        </span>
                       )}
                     </td>
                   </tr>
@@ -207,27 +292,54 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
       testId="import-inventory"
       footer={
         <>
-          <button type="button" className="button" onClick={onClose}>Cancel</button>
-          <button type="submit" form={formId} className="button button-primary" disabled={parsed.hosts.length === 0 || !!parsed.problem}>
-            {parsed.hosts.length > 0 && !parsed.problem ? `Register ${plural(parsed.hosts.length, 'host')}` : 'Register hosts'}
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            form={formId}
+            className="button button-primary"
+            disabled={parsed.hosts.length === 0 || !!parsed.problem}
+          >
+            {parsed.hosts.length > 0 && !parsed.problem
+              ? `Register ${plural(parsed.hosts.length, 'host')}`
+              : 'Register hosts'}
           </button>
         </>
       }
     >
       <form id={formId} onSubmit={submit} noValidate>
         <p className="muted">
-          Register every host of an Ansible-style INI inventory (<code>name ansible_host=… ansible_port=… ansible_user=…</code>) or a CSV (<code>name,address,port,user</code>)
+          Register every host of an Ansible-style INI inventory (
+          <code>name ansible_host=… ansible_port=… ansible_user=…</code>) or a CSV (<code>name,address,port,user</code>)
           in {regionName(regionId)}. Each host is contacted once; its host key is pinned on first use.
         </p>
         <div className="field">
           <label htmlFor={`${id}-inv`}>Inventory</label>
           <div className="file-row">
-            <input ref={fileRef} type="file" className="visually-hidden" accept=".ini,.csv,.txt,.cfg,text/plain,text/csv" onChange={(e) => void onFile(e.target.files?.[0])} aria-label="Inventory file" />
-            <button type="button" className="button" onClick={() => fileRef.current?.click()}><IconUpload /> Upload file</button>
-            {fileName ? <span className="file-chip">{fileName} loaded</span> : <span className="muted small">or paste it below</span>}
+            <input
+              ref={fileRef}
+              type="file"
+              className="visually-hidden"
+              accept=".ini,.csv,.txt,.cfg,text/plain,text/csv"
+              onChange={(e) => void onFile(e.target.files?.[0])}
+              aria-label="Inventory file"
+            />
+            <button type="button" className="button" onClick={() => fileRef.current?.click()}>
+              <IconUpload /> Upload file
+            </button>
+            {fileName ? (
+              <span className="file-chip">{fileName} loaded</span>
+            ) : (
+              <span className="muted small">or paste it below</span>
+            )}
             <label className="inline-field">
               <span>Format</span>
-              <select value={format} onChange={(e) => setFormat(e.target.value as 'auto' | InventoryFormat)} aria-label="Inventory format">
+              <select
+                value={format}
+                onChange={(e) => setFormat(e.target.value as 'auto' | InventoryFormat)}
+                aria-label="Inventory format"
+              >
                 <option value="auto">Detect ({effFormat.toUpperCase()})</option>
                 <option value="ini">INI (Ansible)</option>
                 <option value="csv">CSV</option>
@@ -240,16 +352,32 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
             rows={6}
             spellCheck={false}
             autoComplete="off"
-            placeholder={'[web]\nweb1 ansible_host=10.0.0.5 ansible_port=22 ansible_user=root\nweb2 ansible_host=10.0.0.6'}
+            placeholder={
+              '[web]\nweb1 ansible_host=10.0.0.5 ansible_port=22 ansible_user=root\nweb2 ansible_host=10.0.0.6'
+            }
             value={text}
-            onChange={(e) => { setText(e.target.value); setFileName(null); setRefused(null); }}
+            onChange={(e) => {
+              setText(e.target.value);
+              setFileName(null);
+              setRefused(null);
+            }}
             aria-invalid={inventoryProblem ? true : undefined}
             aria-describedby={`${id}-inv-state`}
           />
           <div id={`${id}-inv-state`} aria-live="polite">
             {fileError ? <p className="field-error">{fileError}</p> : null}
-            {refused ? <p className="field-error" role="alert">{refused}</p> : null}
-            {inventoryProblem ? <p className="field-error">{inventoryProblem}</p> : parsed.hosts.length > 0 ? <p className="field-ok"><IconCheck /> {plural(parsed.hosts.length, 'host')} read as {effFormat.toUpperCase()}</p> : null}
+            {refused ? (
+              <p className="field-error" role="alert">
+                {refused}
+              </p>
+            ) : null}
+            {inventoryProblem ? (
+              <p className="field-error">{inventoryProblem}</p>
+            ) : parsed.hosts.length > 0 ? (
+              <p className="field-ok">
+                <IconCheck /> {plural(parsed.hosts.length, 'host')} read as {effFormat.toUpperCase()}
+              </p>
+            ) : null}
           </div>
         </div>
         {parsed.hosts.length > 0 ? (
@@ -267,9 +395,15 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
                 {parsed.hosts.slice(0, MAX_IMPORT).map((h, index) => (
                   <tr key={index}>
                     <td data-label="Name">{h.name}</td>
-                    <td data-label="Address" className="mono">{h.address}</td>
-                    <td data-label="Port" className="mono">{h.port}</td>
-                    <td data-label="User" className="mono">{h.user}</td>
+                    <td data-label="Address" className="mono">
+                      {h.address}
+                    </td>
+                    <td data-label="Port" className="mono">
+                      {h.port}
+                    </td>
+                    <td data-label="User" className="mono">
+                      {h.user}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -280,7 +414,10 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
         <ManagementKeyField value={key} onChange={setKey} show={show} shared />
         <PolicyFields value={policy} onChange={setPolicy} idPrefix={id} />
         <AdvancedFields value={advanced} onChange={setAdvanced} show={show} idPrefix={id} />
-        <p className="hint">Home directories take the default (/root for root, else /home/&lt;user&gt;); register a host on its own to give another.</p>
+        <p className="hint">
+          Home directories take the default (/root for root, else /home/&lt;user&gt;); register a host on its own to
+          give another.
+        </p>
       </form>
     </Dialog>
   );

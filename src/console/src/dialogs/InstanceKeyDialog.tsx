@@ -18,7 +18,12 @@ import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } fr
 
 type Mode = 'on-restart' | 'live';
 
-export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
+export function InstanceKeyDialog({
+  instance,
+  action,
+  onClose,
+  onChanged,
+}: {
   instance: Instance;
   action: 'bind' | 'unbind';
   onClose: () => void;
@@ -26,7 +31,7 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
 }) {
   const { regionId } = useScope();
   const toasts = useToasts();
-  const [keyPairName, setKeyPairName] = useState(action === 'unbind' ? instance.keyPairName ?? '' : '');
+  const [keyPairName, setKeyPairName] = useState(action === 'unbind' ? (instance.keyPairName ?? '') : '');
   const isHost = instance.backend === 'host';
   const heldKey = isHost && !!instance.host?.hasManagementKey;
   const liveKind: LiveValue['kind'] = heldKey ? 'management' : 'privateKey';
@@ -40,7 +45,10 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
   /** After an on-restart change: the user chose to apply the same change live. */
   const [applyLive, setApplyLive] = useState(false);
 
-  const keyPairs = useResource(() => (action === 'bind' ? api.keyPairs(regionId, { limit: 1000 }) : Promise.resolve(null)), [regionId, action]);
+  const keyPairs = useResource(
+    () => (action === 'bind' ? api.keyPairs(regionId, { limit: 1000 }) : Promise.resolve(null)),
+    [regionId, action],
+  );
   const running = instance.status === 'Running';
   const allowPassword = action === 'bind';
   const verb = action === 'bind' ? 'Bind' : 'Unbind';
@@ -59,10 +67,16 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
       const res = await api.bindings(regionId, {
         action,
         // An unbind names the key pair bound now, so the task and the audit trail say which one went.
-        ...(action === 'bind' ? { keyPairName } : instance.keyPairName && !applyLive ? { keyPairName: instance.keyPairName } : {}),
+        ...(action === 'bind'
+          ? { keyPairName }
+          : instance.keyPairName && !applyLive
+            ? { keyPairName: instance.keyPairName }
+            : {}),
         instanceIds: [instance.id],
         mode: effMode,
-        ...(liveParts ? { ...(liveParts.credential ? { credential: liveParts.credential } : {}), port: liveParts.port } : {}),
+        ...(liveParts
+          ? { ...(liveParts.credential ? { credential: liveParts.credential } : {}), port: liveParts.port }
+          : {}),
         wait: true,
       });
       // The credential has been sent; drop it from memory now.
@@ -82,7 +96,11 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
     setBusy(true);
     try {
       await api.instanceAction(instance.id, op);
-      toasts.push({ kind: 'info', title: `${op === 'restart' ? 'Restarting' : 'Starting'} ${instance.name}`, body: 'The key pair change takes effect when it is running again.' });
+      toasts.push({
+        kind: 'info',
+        title: `${op === 'restart' ? 'Restarting' : 'Starting'} ${instance.name}`,
+        body: 'The key pair change takes effect when it is running again.',
+      });
       onChanged();
       onClose();
     } catch (err) {
@@ -95,7 +113,10 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
   if (result && !applyLive) {
     const ok = result.item?.status === 'succeeded';
     const pending = ok && result.mode === 'on-restart';
-    const what = action === 'bind' ? `Key pair ${result.keyPairName} is bound to ${instance.name}` : `Key pair ${result.keyPairName || ''} is unbound from ${instance.name}`.replace('  ', ' ');
+    const what =
+      action === 'bind'
+        ? `Key pair ${result.keyPairName} is bound to ${instance.name}`
+        : `Key pair ${result.keyPairName || ''} is unbound from ${instance.name}`.replace('  ', ' ');
     return (
       <Dialog
         title={ok ? `${verb} recorded` : `${verb} failed`}
@@ -106,17 +127,39 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
         footer={
           pending && running ? (
             <>
-              <button type="button" className="button" onClick={onClose} disabled={busy}>Later</button>
-              <button type="button" className="button" onClick={() => setApplyLive(true)} disabled={busy}>Apply live instead…</button>
-              <button type="button" className="button button-primary" onClick={() => void restartNow('restart')} disabled={busy}>Restart now</button>
+              <button type="button" className="button" onClick={onClose} disabled={busy}>
+                Later
+              </button>
+              <button type="button" className="button" onClick={() => setApplyLive(true)} disabled={busy}>
+                Apply live instead…
+              </button>
+              <button
+                type="button"
+                className="button button-primary"
+                onClick={() => void restartNow('restart')}
+                disabled={busy}
+              >
+                Restart now
+              </button>
             </>
           ) : pending && instance.status === 'Stopped' ? (
             <>
-              <button type="button" className="button" onClick={onClose} disabled={busy}>Later</button>
-              <button type="button" className="button button-primary" onClick={() => void restartNow('start')} disabled={busy}>Start now</button>
+              <button type="button" className="button" onClick={onClose} disabled={busy}>
+                Later
+              </button>
+              <button
+                type="button"
+                className="button button-primary"
+                onClick={() => void restartNow('start')}
+                disabled={busy}
+              >
+                Start now
+              </button>
             </>
           ) : (
-            <button type="button" className="button button-primary" onClick={onClose}>Close</button>
+            <button type="button" className="button button-primary" onClick={onClose}>
+              Close
+            </button>
           )
         }
       >
@@ -125,9 +168,12 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
             <div className="notice notice-warning" role="status">
               <IconWarning />
               <div>
-                <strong>{what}. It takes effect after a {instance.status === 'Stopped' ? 'start' : 'restart'}.</strong>
+                <strong>
+                  {what}. It takes effect after a {instance.status === 'Stopped' ? 'start' : 'restart'}.
+                </strong>
                 <p>
-                  Until then {instance.name} keeps its current login settings and is marked <span className="marker-restart inline">Restart needed</span>.
+                  Until then {instance.name} keeps its current login settings and is marked{' '}
+                  <span className="marker-restart inline">Restart needed</span>.
                   {running ? ' Restart it now, or apply the change live over SSH without a restart.' : ''}
                 </p>
               </div>
@@ -145,13 +191,18 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
           <div className="notice notice-error" role="alert">
             <IconError />
             <div>
-              <strong>{instance.name}: {result.item?.errorCode ?? 'failed'}</strong>
+              <strong>
+                {instance.name}: {result.item?.errorCode ?? 'failed'}
+              </strong>
               <p>{result.item?.errorMessage ?? 'The change did not complete.'}</p>
             </div>
           </div>
         )}
         {action === 'unbind' && ok && !instance.hasPassword ? (
-          <p className="alert alert-warning">This instance has no root password. Reset the password (Actions → Reset Password) to log in after the unbind.</p>
+          <p className="alert alert-warning">
+            This instance has no root password. Reset the password (Actions → Reset Password) to log in after the
+            unbind.
+          </p>
         ) : null}
         <InlineError error={error} />
       </Dialog>
@@ -171,8 +222,15 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
       testId="instance-key-dialog"
       footer={
         <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy || (effMode === 'live' && !live.confirmed)}>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            form={formId}
+            className="button button-primary"
+            disabled={busy || (effMode === 'live' && !live.confirmed)}
+          >
             {busy ? (effMode === 'live' ? 'Applying over SSH…' : 'Working…') : applyLive ? 'Apply live' : verb}
           </button>
         </>
@@ -180,11 +238,39 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
     >
       <form id={formId} onSubmit={submit} noValidate>
         <dl className="summary">
-          <div><dt>Instance</dt><dd>{instance.name} <span className="mono muted">{instance.id}</span></dd></div>
-          <div><dt>Status</dt><dd>{instance.status}</dd></div>
-          <div><dt>SSH</dt><dd className="mono">{instance.loginUser}@{instance.address}:{instance.sshPort}</dd></div>
-          {isHost ? <div><dt>Host key</dt><dd className="mono break">{instance.hostKeySha256 ?? '—'} <span className="muted">(pinned)</span></dd></div> : null}
-          {instance.keyPairName ? <div><dt>Key pair now</dt><dd>{instance.keyPairName}{instance.pendingRestart ? ' (restart needed)' : ''}</dd></div> : null}
+          <div>
+            <dt>Instance</dt>
+            <dd>
+              {instance.name} <span className="mono muted">{instance.id}</span>
+            </dd>
+          </div>
+          <div>
+            <dt>Status</dt>
+            <dd>{instance.status}</dd>
+          </div>
+          <div>
+            <dt>SSH</dt>
+            <dd className="mono">
+              {instance.loginUser}@{instance.address}:{instance.sshPort}
+            </dd>
+          </div>
+          {isHost ? (
+            <div>
+              <dt>Host key</dt>
+              <dd className="mono break">
+                {instance.hostKeySha256 ?? '—'} <span className="muted">(pinned)</span>
+              </dd>
+            </div>
+          ) : null}
+          {instance.keyPairName ? (
+            <div>
+              <dt>Key pair now</dt>
+              <dd>
+                {instance.keyPairName}
+                {instance.pendingRestart ? ' (restart needed)' : ''}
+              </dd>
+            </div>
+          ) : null}
         </dl>
 
         {action === 'bind' && !applyLive ? (
@@ -195,12 +281,26 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
             ) : keyPairs.error ? (
               <p className="field-error">Cannot load key pairs: {errorText(keyPairs.error)}</p>
             ) : kpList.length === 0 ? (
-              <p className="muted">There are no key pairs in {regionId}. Create or import one on the Key Pairs page first.</p>
+              <p className="muted">
+                There are no key pairs in {regionId}. Create or import one on the Key Pairs page first.
+              </p>
             ) : (
-              <select id={`${formId}-kp`} value={keyPairName} onChange={(e) => setKeyPairName(e.target.value)} aria-invalid={showErrors && !keyPairName ? true : undefined}>
+              <select
+                id={`${formId}-kp`}
+                value={keyPairName}
+                onChange={(e) => setKeyPairName(e.target.value)}
+                aria-invalid={showErrors && !keyPairName ? true : undefined}
+              >
                 <option value="">Choose a key pair…</option>
                 {kpList.map((k) => (
-                  <option key={k.id} value={k.name}>{k.name} · {k.algorithm === 'ssh-rsa' ? `RSA ${k.bits}` : k.algorithm === 'ssh-ed25519' ? 'ED25519' : `ECDSA ${k.bits}`}</option>
+                  <option key={k.id} value={k.name}>
+                    {k.name} ·{' '}
+                    {k.algorithm === 'ssh-rsa'
+                      ? `RSA ${k.bits}`
+                      : k.algorithm === 'ssh-ed25519'
+                        ? 'ED25519'
+                        : `ECDSA ${k.bits}`}
+                  </option>
                 ))}
               </select>
             )}
@@ -214,9 +314,13 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
 
         {action === 'unbind' && !applyLive ? (
           <p>
-            Unbind key pair <strong>{instance.keyPairName}</strong> from <strong>{instance.name}</strong>? Afterwards the key no longer logs in and password
-            login is back.
-            {!instance.hasPassword ? <span className="alert alert-warning block">This instance has no root password: reset it to log in after the unbind.</span> : null}
+            Unbind key pair <strong>{instance.keyPairName}</strong> from <strong>{instance.name}</strong>? Afterwards
+            the key no longer logs in and password login is back.
+            {!instance.hasPassword ? (
+              <span className="alert alert-warning block">
+                This instance has no root password: reset it to log in after the unbind.
+              </span>
+            ) : null}
           </p>
         ) : null}
 
@@ -224,17 +328,28 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
           <fieldset className="choice">
             <legend>When should it take effect?</legend>
             <label className="radio-card disabled">
-              <input type="radio" name={`${formId}-mode`} checked={false} disabled aria-describedby={`${formId}-host-only-live`} />
+              <input
+                type="radio"
+                name={`${formId}-mode`}
+                checked={false}
+                disabled
+                aria-describedby={`${formId}-host-only-live`}
+              />
               <span>
                 <strong>At the next restart</strong>
-                <span className="hint" id={`${formId}-host-only-live`}>Not for a registered host: keyfleet never restarts it, so a change is applied live only.</span>
+                <span className="hint" id={`${formId}-host-only-live`}>
+                  Not for a registered host: keyfleet never restarts it, so a change is applied live only.
+                </span>
               </span>
             </label>
             <label className="radio-card">
               <input type="radio" name={`${formId}-mode`} checked={mode === 'live'} onChange={() => setMode('live')} />
               <span>
                 <strong>Now, live over SSH</strong>
-                <span className="hint">keyfleet logs in, {action === 'bind' ? 'adds' : 'removes'} the key in its own block, checks sshd's configuration before reloading it and proves the change with a fresh login.</span>
+                <span className="hint">
+                  keyfleet logs in, {action === 'bind' ? 'adds' : 'removes'} the key in its own block, checks sshd's
+                  configuration before reloading it and proves the change with a fresh login.
+                </span>
               </span>
             </label>
           </fieldset>
@@ -242,14 +357,25 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
           <fieldset className="choice">
             <legend>When should it take effect?</legend>
             <label className="radio-card">
-              <input type="radio" name={`${formId}-mode`} checked={mode === 'on-restart'} onChange={() => setMode('on-restart')} />
+              <input
+                type="radio"
+                name={`${formId}-mode`}
+                checked={mode === 'on-restart'}
+                onChange={() => setMode('on-restart')}
+              />
               <span>
                 <strong>At the next {instance.status === 'Stopped' ? 'start' : 'restart'}</strong> (default)
                 <span className="hint">Recorded now; the instance applies it when it boots, like cloud-init.</span>
               </span>
             </label>
             <label className={`radio-card${running ? '' : ' disabled'}`}>
-              <input type="radio" name={`${formId}-mode`} checked={mode === 'live'} onChange={() => setMode('live')} disabled={!running} />
+              <input
+                type="radio"
+                name={`${formId}-mode`}
+                checked={mode === 'live'}
+                onChange={() => setMode('live')}
+                disabled={!running}
+              />
               <span>
                 <strong>Now, live over SSH</strong>
                 <span className="hint">
@@ -262,7 +388,8 @@ export function InstanceKeyDialog({ instance, action, onClose, onChanged }: {
           </fieldset>
         ) : (
           <p>
-            Apply the {action} of <strong>{result?.keyPairName}</strong> on <strong>{instance.name}</strong> now over SSH, without a restart.
+            Apply the {action} of <strong>{result?.keyPairName}</strong> on <strong>{instance.name}</strong> now over
+            SSH, without a restart.
           </p>
         )}
 

@@ -32,7 +32,12 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
     setBusy(true);
     setError(null);
     try {
-      const res = await api.createKeyPair(regionId, { name: name.trim(), type, ...(groupId ? { resourceGroupId: groupId } : {}), ...(description.trim() ? { description: description.trim() } : {}) });
+      const res = await api.createKeyPair(regionId, {
+        name: name.trim(),
+        type,
+        ...(groupId ? { resourceGroupId: groupId } : {}),
+        ...(description.trim() ? { description: description.trim() } : {}),
+      });
       const fileName = `${res.keyPair.name}.pem`;
       // The private key exists only in this response: it goes straight to a file and is not kept.
       if (res.privateKey) saveTextFile(fileName, res.privateKey, 'application/x-pem-file');
@@ -47,17 +52,41 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
 
   if (created) {
     return (
-      <Dialog title="Key pair created" onClose={onClose} footer={<button type="button" className="button button-primary" onClick={onClose}>Done</button>} testId="key-pair-created">
+      <Dialog
+        title="Key pair created"
+        onClose={onClose}
+        footer={
+          <button type="button" className="button button-primary" onClick={onClose}>
+            Done
+          </button>
+        }
+        testId="key-pair-created"
+      >
         <div className="notice notice-success" role="status">
           <IconCheck />
           <div>
-            <strong>{created.keyPair.name} is ready. Its private key was downloaded as <span className="mono">{created.fileName}</span>.</strong>
-            <p>keyfleet did not keep the private key and cannot show it again. Store the file safely (for OpenSSH: <code>chmod 600 {created.fileName}</code>). If it is lost, create a new key pair and bind that one instead.</p>
+            <strong>
+              {created.keyPair.name} is ready. Its private key was downloaded as{' '}
+              <span className="mono">{created.fileName}</span>.
+            </strong>
+            <p>
+              keyfleet did not keep the private key and cannot show it again. Store the file safely (for OpenSSH:{' '}
+              <code>chmod 600 {created.fileName}</code>). If it is lost, create a new key pair and bind that one
+              instead.
+            </p>
           </div>
         </div>
         <dl className="summary">
-          <div><dt>Fingerprint</dt><dd className="mono break">{created.keyPair.fingerprintSha256}</dd></div>
-          <div><dt>Type</dt><dd>{created.keyPair.algorithm} ({created.keyPair.bits} bits)</dd></div>
+          <div>
+            <dt>Fingerprint</dt>
+            <dd className="mono break">{created.keyPair.fingerprintSha256}</dd>
+          </div>
+          <div>
+            <dt>Type</dt>
+            <dd>
+              {created.keyPair.algorithm} ({created.keyPair.bits} bits)
+            </dd>
+          </div>
         </dl>
       </Dialog>
     );
@@ -71,7 +100,9 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
       testId="create-key-pair"
       footer={
         <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
           <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>
             <IconDownload /> {busy ? 'Creating…' : 'Create and download'}
           </button>
@@ -83,12 +114,22 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
           <IconWarning />
           <div>
             <strong>The private key is downloaded once, now.</strong>
-            <p>keyfleet generates the key pair, sends you the private key as a <span className="mono">.pem</span> file and keeps only the public key. It cannot be downloaded again.</p>
+            <p>
+              keyfleet generates the key pair, sends you the private key as a <span className="mono">.pem</span> file
+              and keeps only the public key. It cannot be downloaded again.
+            </p>
           </div>
         </div>
         <div className="field">
           <label htmlFor={`${id}-name`}>Name</label>
-          <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" aria-invalid={show && problem ? true : undefined} aria-describedby={`${id}-name-hint`} />
+          <input
+            id={`${id}-name`}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            autoComplete="off"
+            aria-invalid={show && problem ? true : undefined}
+            aria-describedby={`${id}-name-hint`}
+          />
           <p id={`${id}-name-hint`} className={show && problem ? 'field-error' : 'hint'}>
             {show && problem ? problem : `Unique in ${regionName(regionId)}: letters, digits, ':', '_', '.' or '-'.`}
           </p>
@@ -97,16 +138,29 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
           <legend>Type</legend>
           <label className="radio-card">
             <input type="radio" name={`${id}-type`} checked={type === 'ed25519'} onChange={() => setType('ed25519')} />
-            <span><strong>ED25519</strong> (recommended)<span className="hint">Short, fast and strong; OpenSSH 6.5 or newer.</span></span>
+            <span>
+              <strong>ED25519</strong> (recommended)
+              <span className="hint">Short, fast and strong; OpenSSH 6.5 or newer.</span>
+            </span>
           </label>
           <label className="radio-card">
             <input type="radio" name={`${id}-type`} checked={type === 'rsa'} onChange={() => setType('rsa')} />
-            <span><strong>RSA</strong><span className="hint">For old clients and tools that only know RSA.</span></span>
+            <span>
+              <strong>RSA</strong>
+              <span className="hint">For old clients and tools that only know RSA.</span>
+            </span>
           </label>
         </fieldset>
         <div className="field">
-          <label htmlFor={`${id}-desc`}>Description <span className="muted">(optional)</span></label>
-          <input id={`${id}-desc`} value={description} maxLength={1024} onChange={(e) => setDescription(e.target.value)} />
+          <label htmlFor={`${id}-desc`}>
+            Description <span className="muted">(optional)</span>
+          </label>
+          <input
+            id={`${id}-desc`}
+            value={description}
+            maxLength={1024}
+            onChange={(e) => setDescription(e.target.value)}
+          />
         </div>
         <InlineError error={error} />
       </form>
@@ -114,7 +168,13 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
   );
 }
 
-export function ImportKeyPairDialog({ onClose, onImported }: { onClose: () => void; onImported: (kp: KeyPair) => void }) {
+export function ImportKeyPairDialog({
+  onClose,
+  onImported,
+}: {
+  onClose: () => void;
+  onImported: (kp: KeyPair) => void;
+}) {
   const { regionId, groupId, regionName } = useScope();
   const id = useId();
   const [name, setName] = useState('');
@@ -126,6 +186,7 @@ export function ImportKeyPairDialog({ onClose, onImported }: { onClose: () => vo
   const nameProblem = keyPairNameProblem(name.trim());
   const checked = checkPublicKey(text);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `checked` is derived from `text` on every render; the text is what changes the fingerprint
   useEffect(() => {
     let live = true;
     setFingerprint(null);
@@ -133,12 +194,17 @@ export function ImportKeyPairDialog({ onClose, onImported }: { onClose: () => vo
     return () => {
       live = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [text]);
 
   const { fileRef, fileError, onFile } = useTextFile((t, f) => {
     setText(t.trim());
-    if (!name) setName(f.name.replace(/\.pub$/, '').replace(/[^\p{L}\p{N}:_.-]/gu, '-').replace(/^[^\p{L}\p{N}]+/u, ''));
+    if (!name)
+      setName(
+        f.name
+          .replace(/\.pub$/, '')
+          .replace(/[^\p{L}\p{N}:_.-]/gu, '-')
+          .replace(/^[^\p{L}\p{N}]+/u, ''),
+      );
   });
 
   const submit = async (e: FormEvent) => {
@@ -148,7 +214,11 @@ export function ImportKeyPairDialog({ onClose, onImported }: { onClose: () => vo
     setBusy(true);
     setError(null);
     try {
-      const res = await api.createKeyPair(regionId, { name: name.trim(), publicKey: checked.line, ...(groupId ? { resourceGroupId: groupId } : {}) });
+      const res = await api.createKeyPair(regionId, {
+        name: name.trim(),
+        publicKey: checked.line,
+        ...(groupId ? { resourceGroupId: groupId } : {}),
+      });
       onImported(res.keyPair);
       onClose();
     } catch (err) {
@@ -166,23 +236,46 @@ export function ImportKeyPairDialog({ onClose, onImported }: { onClose: () => vo
       testId="import-key-pair"
       footer={
         <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>{busy ? 'Importing…' : 'Import'}</button>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>
+            {busy ? 'Importing…' : 'Import'}
+          </button>
         </>
       }
     >
       <form id={`${id}-f`} onSubmit={submit} noValidate>
-        <p className="muted">Bring your own key: keyfleet stores only the public key; your private key never leaves your machine.</p>
+        <p className="muted">
+          Bring your own key: keyfleet stores only the public key; your private key never leaves your machine.
+        </p>
         <div className="field">
           <label htmlFor={`${id}-name`}>Name</label>
-          <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" aria-invalid={show && nameProblem ? true : undefined} />
-          <p className={show && nameProblem ? 'field-error' : 'hint'}>{show && nameProblem ? nameProblem : `Unique in ${regionName(regionId)}.`}</p>
+          <input
+            id={`${id}-name`}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            autoComplete="off"
+            aria-invalid={show && nameProblem ? true : undefined}
+          />
+          <p className={show && nameProblem ? 'field-error' : 'hint'}>
+            {show && nameProblem ? nameProblem : `Unique in ${regionName(regionId)}.`}
+          </p>
         </div>
         <div className="field">
           <label htmlFor={`${id}-key`}>Public key</label>
           <div className="file-row">
-            <input ref={fileRef} type="file" className="visually-hidden" accept=".pub,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} aria-label="Public key file" />
-            <button type="button" className="button" onClick={() => fileRef.current?.click()}><IconUpload /> Upload .pub file</button>
+            <input
+              ref={fileRef}
+              type="file"
+              className="visually-hidden"
+              accept=".pub,text/plain"
+              onChange={(e) => void onFile(e.target.files?.[0])}
+              aria-label="Public key file"
+            />
+            <button type="button" className="button" onClick={() => fileRef.current?.click()}>
+              <IconUpload /> Upload .pub file
+            </button>
             <span className="muted small">or paste the line below</span>
           </div>
           <textarea
@@ -199,13 +292,24 @@ export function ImportKeyPairDialog({ onClose, onImported }: { onClose: () => vo
           <div id={`${id}-key-state`} aria-live="polite">
             {fileError ? <p className="field-error">{fileError}</p> : null}
             {checked.ok ? (
-              <p className="field-ok"><IconCheck /> Valid {checked.label} public key{checked.comment ? ` (${checked.comment})` : ''}{fingerprint ? <> · <span className="mono">{fingerprint}</span></> : null}</p>
+              <p className="field-ok">
+                <IconCheck /> Valid {checked.label} public key{checked.comment ? ` (${checked.comment})` : ''}
+                {fingerprint ? (
+                  <>
+                    {' '}
+                    · <span className="mono">{fingerprint}</span>
+                  </>
+                ) : null}
+              </p>
             ) : keyHint ? (
               <p className="field-error">{keyHint}</p>
             ) : show ? (
               <p className="field-error">Paste or upload a public key.</p>
             ) : (
-              <p className="hint">Accepted: ssh-ed25519, ssh-rsa (2048 bits or more), ecdsa-sha2-nistp256/384/521 — one line as in a .pub file.</p>
+              <p className="hint">
+                Accepted: ssh-ed25519, ssh-rsa (2048 bits or more), ecdsa-sha2-nistp256/384/521 — one line as in a .pub
+                file.
+              </p>
             )}
           </div>
         </div>
@@ -215,7 +319,17 @@ export function ImportKeyPairDialog({ onClose, onImported }: { onClose: () => vo
   );
 }
 
-export function DeleteKeyPairDialog({ keyPair, onClose, onDeleted, onUnbind }: { keyPair: KeyPair; onClose: () => void; onDeleted: () => void; onUnbind: () => void }) {
+export function DeleteKeyPairDialog({
+  keyPair,
+  onClose,
+  onDeleted,
+  onUnbind,
+}: {
+  keyPair: KeyPair;
+  onClose: () => void;
+  onDeleted: () => void;
+  onUnbind: () => void;
+}) {
   const { regionId } = useScope();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -255,19 +369,43 @@ export function DeleteKeyPairDialog({ keyPair, onClose, onDeleted, onUnbind }: {
       testId="delete-key-pair"
       footer={
         <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          {inUse ? <button type="button" className="button button-primary" onClick={onUnbind}>Unbind instances…</button> : null}
-          <button type="button" className="button button-danger" onClick={() => void del()} disabled={busy || bound === 'loading' || inUse}>{busy ? 'Deleting…' : 'Delete'}</button>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          {inUse ? (
+            <button type="button" className="button button-primary" onClick={onUnbind}>
+              Unbind instances…
+            </button>
+          ) : null}
+          <button
+            type="button"
+            className="button button-danger"
+            onClick={() => void del()}
+            disabled={busy || bound === 'loading' || inUse}
+          >
+            {busy ? 'Deleting…' : 'Delete'}
+          </button>
         </>
       }
     >
-      <p>Delete key pair <strong>{keyPair.name}</strong> <span className="mono muted small break">{keyPair.fingerprintSha256}</span>?</p>
+      <p>
+        Delete key pair <strong>{keyPair.name}</strong>{' '}
+        <span className="mono muted small break">{keyPair.fingerprintSha256}</span>?
+      </p>
       {inUse ? (
         <div className="notice notice-error" role="alert">
           <IconWarning />
           <div>
-            <strong>{keyPair.name} is bound to {plural(bound.count, 'instance')}; unbind it first.</strong>
-            <p>Bound to: <span className="mono">{bound.ids.slice(0, 10).join(', ')}{bound.count > 10 ? `, … (${bound.count - 10} more)` : ''}</span></p>
+            <strong>
+              {keyPair.name} is bound to {plural(bound.count, 'instance')}; unbind it first.
+            </strong>
+            <p>
+              Bound to:{' '}
+              <span className="mono">
+                {bound.ids.slice(0, 10).join(', ')}
+                {bound.count > 10 ? `, … (${bound.count - 10} more)` : ''}
+              </span>
+            </p>
           </div>
         </div>
       ) : (

@@ -29,8 +29,10 @@ export function emptyLive(port: number | null, kind: LiveValue['kind'] = 'privat
 export function privateKeyProblem(text: string): string | null {
   const t = text.trim();
   if (!t) return 'Upload or paste the private key.';
-  if (/^(ssh-|ecdsa-sha2-)/.test(t)) return 'This is a public key. The private key (the .pem file saved when the key pair was created) is needed.';
-  if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(t) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(t)) return 'This does not look like a private key: it should start with -----BEGIN … PRIVATE KEY-----.';
+  if (/^(ssh-|ecdsa-sha2-)/.test(t))
+    return 'This is a public key. The private key (the .pem file saved when the key pair was created) is needed.';
+  if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(t) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(t))
+    return 'This does not look like a private key: it should start with -----BEGIN … PRIVATE KEY-----.';
   if (t.length > 16_384) return 'The private key is larger than 16 KiB.';
   return null;
 }
@@ -52,14 +54,29 @@ export function liveProblem(v: LiveValue, allowPassword: boolean): string | null
 }
 
 /** The credential to send (none for a host's held management key) and the port. */
-export function liveCredential(v: LiveValue, allowPassword: boolean): { credential: LiveCredential | undefined; port: number } {
-  const credential: LiveCredential | undefined = v.kind === 'management'
-    ? undefined
-    : v.kind === 'password' && allowPassword ? { kind: 'password', password: v.password } : { kind: 'privateKey', privateKey: v.privateKey.trim() + '\n' };
+export function liveCredential(
+  v: LiveValue,
+  allowPassword: boolean,
+): { credential: LiveCredential | undefined; port: number } {
+  const credential: LiveCredential | undefined =
+    v.kind === 'management'
+      ? undefined
+      : v.kind === 'password' && allowPassword
+        ? { kind: 'password', password: v.password }
+        : { kind: 'privateKey', privateKey: v.privateKey.trim() + '\n' };
   return { credential, port: Number(v.port) };
 }
 
-export function LiveFields({ value, onChange, allowPassword, action, recordedPort, showErrors, managementKey = false, authorizedKeys = '/root/.ssh/authorized_keys' }: {
+export function LiveFields({
+  value,
+  onChange,
+  allowPassword,
+  action,
+  recordedPort,
+  showErrors,
+  managementKey = false,
+  authorizedKeys = '/root/.ssh/authorized_keys',
+}: {
   value: LiveValue;
   onChange: (v: LiveValue) => void;
   /** Bind may log in with the root password; unbind needs the private key of the key pair bound now. */
@@ -75,11 +92,16 @@ export function LiveFields({ value, onChange, allowPassword, action, recordedPor
 }) {
   const id = useId();
   const set = (patch: Partial<LiveValue>) => onChange({ ...value, ...patch });
-  const usesKey = value.kind === 'privateKey' || (value.kind === 'password' && !allowPassword) || (value.kind === 'management' && !managementKey);
+  const usesKey =
+    value.kind === 'privateKey' ||
+    (value.kind === 'password' && !allowPassword) ||
+    (value.kind === 'management' && !managementKey);
   const keyErr = showErrors && usesKey ? privateKeyProblem(value.privateKey) : null;
   const portErr = showErrors ? portProblem(value.port) : null;
 
-  const { fileRef, fileError, onFile } = useTextFile((text, f) => set({ privateKey: text, fileName: f.name }), { onFailure: () => set({ privateKey: '', fileName: null }) });
+  const { fileRef, fileError, onFile } = useTextFile((text, f) => set({ privateKey: text, fileName: f.name }), {
+    onFailure: () => set({ privateKey: '', fileName: null }),
+  });
 
   return (
     <fieldset className="live-fields">
@@ -88,17 +110,34 @@ export function LiveFields({ value, onChange, allowPassword, action, recordedPor
         <div className="radio-row" role="radiogroup" aria-label="Log in with">
           {managementKey ? (
             <label className="radio">
-              <input type="radio" name={`${id}-kind`} checked={value.kind === 'management'} onChange={() => set({ kind: 'management' })} />
+              <input
+                type="radio"
+                name={`${id}-kind`}
+                checked={value.kind === 'management'}
+                onChange={() => set({ kind: 'management' })}
+              />
               Log in with the host's management key (held by keyfleet)
             </label>
           ) : null}
           <label className="radio">
-            <input type="radio" name={`${id}-kind`} checked={value.kind === 'privateKey'} onChange={() => set({ kind: 'privateKey' })} />
-            {managementKey ? 'Log in with another private key the host accepts' : 'Log in with the private key of the key pair bound now'}
+            <input
+              type="radio"
+              name={`${id}-kind`}
+              checked={value.kind === 'privateKey'}
+              onChange={() => set({ kind: 'privateKey' })}
+            />
+            {managementKey
+              ? 'Log in with another private key the host accepts'
+              : 'Log in with the private key of the key pair bound now'}
           </label>
           {allowPassword ? (
             <label className="radio">
-              <input type="radio" name={`${id}-kind`} checked={value.kind === 'password'} onChange={() => set({ kind: 'password' })} />
+              <input
+                type="radio"
+                name={`${id}-kind`}
+                checked={value.kind === 'password'}
+                onChange={() => set({ kind: 'password' })}
+              />
               Log in with the root password
             </label>
           ) : null}
@@ -106,24 +145,45 @@ export function LiveFields({ value, onChange, allowPassword, action, recordedPor
       ) : null}
 
       {value.kind === 'management' && managementKey ? (
-        <p className="hint">keyfleet opens the management key it keeps sealed for this host, for this change only. Nothing is sent from this browser.</p>
+        <p className="hint">
+          keyfleet opens the management key it keeps sealed for this host, for this change only. Nothing is sent from
+          this browser.
+        </p>
       ) : value.kind === 'password' && allowPassword ? (
         <div className="field">
           <label htmlFor={`${id}-pw`}>Root password</label>
-          <input id={`${id}-pw`} type="password" autoComplete="off" value={value.password} onChange={(e) => set({ password: e.target.value })} />
+          <input
+            id={`${id}-pw`}
+            type="password"
+            autoComplete="off"
+            value={value.password}
+            onChange={(e) => set({ password: e.target.value })}
+          />
         </div>
       ) : (
         <div className="field">
-          <span className="field-label" id={`${id}-pk-label`}>Private key{action === 'unbind' ? ' of the key pair to unbind' : ''}</span>
+          <span className="field-label" id={`${id}-pk-label`}>
+            Private key{action === 'unbind' ? ' of the key pair to unbind' : ''}
+          </span>
           <div className="file-row">
-            <input ref={fileRef} id={`${id}-file`} type="file" className="visually-hidden" accept=".pem,.key,.txt,application/x-pem-file,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} aria-label="Private key file" />
+            <input
+              ref={fileRef}
+              id={`${id}-file`}
+              type="file"
+              className="visually-hidden"
+              accept=".pem,.key,.txt,application/x-pem-file,text/plain"
+              onChange={(e) => void onFile(e.target.files?.[0])}
+              aria-label="Private key file"
+            />
             <button type="button" className="button" onClick={() => fileRef.current?.click()}>
               <IconUpload /> Select file
             </button>
             {value.fileName ? (
               <span className="file-chip">
                 {value.fileName} loaded
-                <button type="button" className="link-button" onClick={() => set({ privateKey: '', fileName: null })}>Remove</button>
+                <button type="button" className="link-button" onClick={() => set({ privateKey: '', fileName: null })}>
+                  Remove
+                </button>
               </span>
             ) : (
               <span className="muted small">or paste it below</span>
@@ -144,16 +204,34 @@ export function LiveFields({ value, onChange, allowPassword, action, recordedPor
             />
           )}
           {fileError ? <p className="field-error">{fileError}</p> : null}
-          {keyErr ? <p id={`${id}-pk-err`} className="field-error">{keyErr}</p> : null}
-          <p className="hint">Sent once with this request over this connection, used in memory for this change only, never stored by keyfleet or by this browser.</p>
+          {keyErr ? (
+            <p id={`${id}-pk-err`} className="field-error">
+              {keyErr}
+            </p>
+          ) : null}
+          <p className="hint">
+            Sent once with this request over this connection, used in memory for this change only, never stored by
+            keyfleet or by this browser.
+          </p>
         </div>
       )}
 
       <div className="field field-narrow">
         <label htmlFor={`${id}-port`}>SSH port</label>
-        <input id={`${id}-port`} inputMode="numeric" value={value.port} onChange={(e) => set({ port: e.target.value })} aria-invalid={portErr ? true : undefined} aria-describedby={`${id}-port-hint`} />
+        <input
+          id={`${id}-port`}
+          inputMode="numeric"
+          value={value.port}
+          onChange={(e) => set({ port: e.target.value })}
+          aria-invalid={portErr ? true : undefined}
+          aria-describedby={`${id}-port-hint`}
+        />
         <p id={`${id}-port-hint`} className="hint">
-          Default 22.{recordedPort !== null && recordedPort !== 22 ? ` keyfleet has ${recordedPort} on record for this instance.` : ''} Make sure the port is open to keyfleet.
+          Default 22.
+          {recordedPort !== null && recordedPort !== 22
+            ? ` keyfleet has ${recordedPort} on record for this instance.`
+            : ''}{' '}
+          Make sure the port is open to keyfleet.
         </p>
         {portErr ? <p className="field-error">{portErr}</p> : null}
       </div>
@@ -161,9 +239,13 @@ export function LiveFields({ value, onChange, allowPassword, action, recordedPor
       <label className="checkbox confirm">
         <input type="checkbox" checked={value.confirmed} onChange={(e) => set({ confirmed: e.target.checked })} />
         <span>
-          I have read and agree: keyfleet logs in over SSH with this credential to {action === 'bind' ? 'add the key to' : 'remove the key from'} its own block of
-          <code> {authorizedKeys}</code>, verifies the result with a fresh login and rolls back if the proof fails. Other lines of the file are left alone.
-          {action === 'unbind' ? ' After the unbind, password login is back; reset the password if the instance has none.' : ' After the bind, password login is turned off.'}
+          I have read and agree: keyfleet logs in over SSH with this credential to{' '}
+          {action === 'bind' ? 'add the key to' : 'remove the key from'} its own block of
+          <code> {authorizedKeys}</code>, verifies the result with a fresh login and rolls back if the proof fails.
+          Other lines of the file are left alone.
+          {action === 'unbind'
+            ? ' After the unbind, password login is back; reset the password if the instance has none.'
+            : ' After the bind, password login is turned off.'}
         </span>
       </label>
       {showErrors && !value.confirmed ? <p className="field-error">Confirm that you have read the notice.</p> : null}

@@ -12,20 +12,48 @@ export interface KeyValue {
 export const emptyKey: KeyValue = { text: '', fileName: null };
 
 /** The management private key: upload a file or paste it. Sent once; keyfleet keeps it sealed and never shows it. */
-export function ManagementKeyField({ value, onChange, show, shared = false, label = 'Management private key' }: { value: KeyValue; onChange: (v: KeyValue) => void; show: boolean; shared?: boolean; label?: string }) {
+export function ManagementKeyField({
+  value,
+  onChange,
+  show,
+  shared = false,
+  label = 'Management private key',
+}: {
+  value: KeyValue;
+  onChange: (v: KeyValue) => void;
+  show: boolean;
+  shared?: boolean;
+  label?: string;
+}) {
   const id = useId();
   const problem = show ? privateKeyProblem(value.text) : null;
-  const { fileRef, fileError, onFile } = useTextFile((text, f) => onChange({ text, fileName: f.name }), { onFailure: () => onChange(emptyKey) });
+  const { fileRef, fileError, onFile } = useTextFile((text, f) => onChange({ text, fileName: f.name }), {
+    onFailure: () => onChange(emptyKey),
+  });
   return (
     <div className="field">
-      <span className="field-label" id={`${id}-label`}>{label}{shared ? ' (the same for every host)' : ''}</span>
+      <span className="field-label" id={`${id}-label`}>
+        {label}
+        {shared ? ' (the same for every host)' : ''}
+      </span>
       <div className="file-row">
-        <input ref={fileRef} type="file" className="visually-hidden" accept=".pem,.key,.txt,application/x-pem-file,text/plain" onChange={(e) => void onFile(e.target.files?.[0])} aria-label={`${label} file`} />
-        <button type="button" className="button" onClick={() => fileRef.current?.click()}><IconUpload /> Select file</button>
+        <input
+          ref={fileRef}
+          type="file"
+          className="visually-hidden"
+          accept=".pem,.key,.txt,application/x-pem-file,text/plain"
+          onChange={(e) => void onFile(e.target.files?.[0])}
+          aria-label={`${label} file`}
+        />
+        <button type="button" className="button" onClick={() => fileRef.current?.click()}>
+          <IconUpload /> Select file
+        </button>
         {value.fileName ? (
           <span className="file-chip">
             {value.fileName} loaded
-            <button type="button" className="link-button" onClick={() => onChange(emptyKey)}>Remove</button>
+            <button type="button" className="link-button" onClick={() => onChange(emptyKey)}>
+              Remove
+            </button>
           </span>
         ) : (
           <span className="muted small">or paste it below</span>
@@ -48,10 +76,10 @@ export function ManagementKeyField({ value, onChange, show, shared = false, labe
       {fileError ? <p className="field-error">{fileError}</p> : null}
       {problem ? <p className="field-error">{problem}</p> : null}
       <p id={`${id}-hint`} className="hint">
-        An unencrypted private key that {shared ? 'every host' : 'the host'} accepts for the login (or management) user. keyfleet tries it with a real login,
-        then keeps it sealed (encrypted) to make key changes. It is sent once with this request and <strong>never shown again</strong>: not here, not by the API.
+        An unencrypted private key that {shared ? 'every host' : 'the host'} accepts for the login (or management) user.
+        keyfleet tries it with a real login, then keeps it sealed (encrypted) to make key changes. It is sent once with
+        this request and <strong>never shown again</strong>: not here, not by the API.
       </p>
     </div>
   );
 }
-

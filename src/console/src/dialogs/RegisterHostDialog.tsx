@@ -8,27 +8,51 @@ import { type FormEvent, useId, useState } from 'react';
 import { api } from '../api/client';
 import type { RegisteredHost } from '../api/types';
 import { useScope } from '../app/scope';
-import { addressProblem, hostKeyProblem, instanceNameProblem, linuxUserProblem, pathProblem, portProblem } from '../lib/rules';
+import {
+  addressProblem,
+  hostKeyProblem,
+  instanceNameProblem,
+  linuxUserProblem,
+  pathProblem,
+  portProblem,
+} from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
 import { FormFooter, TextField } from '../ui/Field';
 import { IconCheck, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
-import { type Advanced, AdvancedFields, advancedBody, advancedProblems, defaultPolicy, emptyAdvanced, type HostPolicy, PolicyFields } from './HostFields';
+import {
+  type Advanced,
+  AdvancedFields,
+  advancedBody,
+  advancedProblems,
+  defaultPolicy,
+  emptyAdvanced,
+  type HostPolicy,
+  PolicyFields,
+} from './HostFields';
 import { privateKeyProblem } from './LiveFields';
 import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
 
 const HOST_KEY_CHECK = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
 
-export function PinnedNotice({ pinnedOnFirstUse, hostKeySha256 }: { pinnedOnFirstUse: boolean; hostKeySha256?: string }) {
+export function PinnedNotice({
+  pinnedOnFirstUse,
+  hostKeySha256,
+}: {
+  pinnedOnFirstUse: boolean;
+  hostKeySha256?: string;
+}) {
   return pinnedOnFirstUse ? (
     <div className="notice notice-warning" role="note">
       <IconWarning />
       <div>
         <strong>Pinned on first use: compare it with the host.</strong>
         <p>
-          No fingerprint was given, so keyfleet pinned the host key it saw now{hostKeySha256 ? '' : ' for each host'}. On the host, run <code>{HOST_KEY_CHECK}</code> (or the
-          <code>.pub</code> of the key type it serves) and check that it prints the same fingerprint. If it does not, someone may be in between: delete the registration.
-          Every later connection must present this key, or keyfleet stops before sending anything.
+          No fingerprint was given, so keyfleet pinned the host key it saw now{hostKeySha256 ? '' : ' for each host'}.
+          On the host, run <code>{HOST_KEY_CHECK}</code> (or the
+          <code>.pub</code> of the key type it serves) and check that it prints the same fingerprint. If it does not,
+          someone may be in between: delete the registration. Every later connection must present this key, or keyfleet
+          stops before sending anything.
         </p>
       </div>
     </div>
@@ -37,7 +61,13 @@ export function PinnedNotice({ pinnedOnFirstUse, hostKeySha256 }: { pinnedOnFirs
   );
 }
 
-export function RegisterHostDialog({ onClose, onRegistered }: { onClose: () => void; onRegistered: (r: RegisteredHost) => void }) {
+export function RegisterHostDialog({
+  onClose,
+  onRegistered,
+}: {
+  onClose: () => void;
+  onRegistered: (r: RegisteredHost) => void;
+}) {
   const { regionId, groupId, regionName } = useScope();
   const id = useId();
   const [name, setName] = useState('');
@@ -100,19 +130,55 @@ export function RegisterHostDialog({ onClose, onRegistered }: { onClose: () => v
   if (done) {
     const i = done.instance;
     return (
-      <Dialog title="Host registered" onClose={onClose} step="result" testId="host-registered" footer={<button type="button" className="button button-primary" onClick={onClose}>Done</button>}>
+      <Dialog
+        title="Host registered"
+        onClose={onClose}
+        step="result"
+        testId="host-registered"
+        footer={
+          <button type="button" className="button button-primary" onClick={onClose}>
+            Done
+          </button>
+        }
+      >
         <div className="notice notice-success" role="status">
           <IconCheck />
           <div>
-            <strong>{i.name} is registered as instance <span className="mono">{i.id}</span>.</strong>
-            <p>keyfleet logged in with the management key and keeps it sealed. Key pairs are bound to this host live only: keyfleet never restarts it.</p>
+            <strong>
+              {i.name} is registered as instance <span className="mono">{i.id}</span>.
+            </strong>
+            <p>
+              keyfleet logged in with the management key and keeps it sealed. Key pairs are bound to this host live
+              only: keyfleet never restarts it.
+            </p>
           </div>
         </div>
         <dl className="summary">
-          <div><dt>SSH</dt><dd className="mono">{i.loginUser}@{i.address}:{i.sshPort}</dd></div>
-          <div><dt>Host key</dt><dd className="mono break" data-testid="pinned-host-key">{done.hostKeySha256}</dd></div>
-          <div><dt>Pinned</dt><dd>{done.pinnedOnFirstUse ? 'on first use (as seen now)' : 'as given'}</dd></div>
-          {i.host ? <div><dt>Password login</dt><dd>{i.host.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}{i.host.sudo ? ' · through sudo' : ''}</dd></div> : null}
+          <div>
+            <dt>SSH</dt>
+            <dd className="mono">
+              {i.loginUser}@{i.address}:{i.sshPort}
+            </dd>
+          </div>
+          <div>
+            <dt>Host key</dt>
+            <dd className="mono break" data-testid="pinned-host-key">
+              {done.hostKeySha256}
+            </dd>
+          </div>
+          <div>
+            <dt>Pinned</dt>
+            <dd>{done.pinnedOnFirstUse ? 'on first use (as seen now)' : 'as given'}</dd>
+          </div>
+          {i.host ? (
+            <div>
+              <dt>Password login</dt>
+              <dd>
+                {i.host.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}
+                {i.host.sudo ? ' · through sudo' : ''}
+              </dd>
+            </div>
+          ) : null}
         </dl>
         <PinnedNotice pinnedOnFirstUse={done.pinnedOnFirstUse} hostKeySha256={done.hostKeySha256} />
       </Dialog>
@@ -127,20 +193,86 @@ export function RegisterHostDialog({ onClose, onRegistered }: { onClose: () => v
       busy={busy}
       size="large"
       testId="register-host"
-      footer={<FormFooter formId={formId} busy={busy} onCancel={onClose} submitLabel="Register" busyLabel="Contacting the host…" />}
+      footer={
+        <FormFooter
+          formId={formId}
+          busy={busy}
+          onCancel={onClose}
+          submitLabel="Register"
+          busyLabel="Contacting the host…"
+        />
+      }
     >
       <form id={formId} onSubmit={submit} noValidate>
         <p className="muted">
-          Add an existing Linux machine to {regionName(regionId)} as an instance. keyfleet connects once now: it checks or pins the host key and logs in with the
-          management key. Nothing is changed on the host.
+          Add an existing Linux machine to {regionName(regionId)} as an instance. keyfleet connects once now: it checks
+          or pins the host key and logs in with the management key. Nothing is changed on the host.
         </p>
         <div className="form-grid">
-          <TextField id={`${id}-name`} label="Name" value={name} onChange={setName} problem={problems.name} show={show} hint="2-128 characters, starting with a letter or digit." />
-          <TextField id={`${id}-address`} label="Address" value={address} onChange={setAddress} problem={problems.address} show={show} hint="Host name or IP address keyfleet can reach." placeholder="10.0.0.5" />
-          <TextField id={`${id}-port`} label="SSH port" value={port} onChange={setPort} problem={problems.port} show={show} hint="Default 22." />
-          <TextField id={`${id}-user`} label="Login user" value={loginUser} onChange={setLoginUser} problem={problems.loginUser} show={show} hint="Whose authorized_keys keyfleet manages. Default root." />
-          <TextField id={`${id}-home`} label={<>Home directory <span className="muted">(optional)</span></>} value={homeDir} onChange={setHomeDir} problem={problems.homeDir} show={show} hint="Default /root for root, else /home/<user>." />
-          <TextField id={`${id}-hostkey`} label={<>Host key fingerprint <span className="muted">(optional)</span></>} value={hostKey} onChange={setHostKey} problem={problems.hostKey} show={show} hint="SHA256:… from ssh-keygen -lf on the host. If given and the host presents another key, nothing is registered; if empty, the key seen now is pinned." placeholder="SHA256:…" />
+          <TextField
+            id={`${id}-name`}
+            label="Name"
+            value={name}
+            onChange={setName}
+            problem={problems.name}
+            show={show}
+            hint="2-128 characters, starting with a letter or digit."
+          />
+          <TextField
+            id={`${id}-address`}
+            label="Address"
+            value={address}
+            onChange={setAddress}
+            problem={problems.address}
+            show={show}
+            hint="Host name or IP address keyfleet can reach."
+            placeholder="10.0.0.5"
+          />
+          <TextField
+            id={`${id}-port`}
+            label="SSH port"
+            value={port}
+            onChange={setPort}
+            problem={problems.port}
+            show={show}
+            hint="Default 22."
+          />
+          <TextField
+            id={`${id}-user`}
+            label="Login user"
+            value={loginUser}
+            onChange={setLoginUser}
+            problem={problems.loginUser}
+            show={show}
+            hint="Whose authorized_keys keyfleet manages. Default root."
+          />
+          <TextField
+            id={`${id}-home`}
+            label={
+              <>
+                Home directory <span className="muted">(optional)</span>
+              </>
+            }
+            value={homeDir}
+            onChange={setHomeDir}
+            problem={problems.homeDir}
+            show={show}
+            hint="Default /root for root, else /home/<user>."
+          />
+          <TextField
+            id={`${id}-hostkey`}
+            label={
+              <>
+                Host key fingerprint <span className="muted">(optional)</span>
+              </>
+            }
+            value={hostKey}
+            onChange={setHostKey}
+            problem={problems.hostKey}
+            show={show}
+            hint="SHA256:… from ssh-keygen -lf on the host. If given and the host presents another key, nothing is registered; if empty, the key seen now is pinned."
+            placeholder="SHA256:…"
+          />
         </div>
         <ManagementKeyField value={key} onChange={setKey} show={show} />
         <PolicyFields value={policy} onChange={setPolicy} idPrefix={id} />
@@ -150,4 +282,3 @@ export function RegisterHostDialog({ onClose, onRegistered }: { onClose: () => v
     </Dialog>
   );
 }
-

@@ -8,7 +8,15 @@ import { IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 
-export function ResetPasswordDialog({ instance, onClose, onChanged }: { instance: Instance; onClose: () => void; onChanged: () => void }) {
+export function ResetPasswordDialog({
+  instance,
+  onClose,
+  onChanged,
+}: {
+  instance: Instance;
+  onClose: () => void;
+  onChanged: () => void;
+}) {
   const toasts = useToasts();
   const [pw, setPw] = useState('');
   const [pw2, setPw2] = useState('');
@@ -43,7 +51,11 @@ export function ResetPasswordDialog({ instance, onClose, onChanged }: { instance
     setBusy(true);
     try {
       await api.instanceAction(instance.id, op);
-      toasts.push({ kind: 'info', title: `${op === 'restart' ? 'Restarting' : 'Starting'} ${instance.name}`, body: 'The new password takes effect when it is running again.' });
+      toasts.push({
+        kind: 'info',
+        title: `${op === 'restart' ? 'Restarting' : 'Starting'} ${instance.name}`,
+        body: 'The new password takes effect when it is running again.',
+      });
       onChanged();
       onClose();
     } catch (err) {
@@ -61,9 +73,13 @@ export function ResetPasswordDialog({ instance, onClose, onChanged }: { instance
         busy={busy}
         footer={
           <>
-            <button type="button" className="button" onClick={onClose} disabled={busy}>Later</button>
+            <button type="button" className="button" onClick={onClose} disabled={busy}>
+              Later
+            </button>
             {instance.status === 'Running' || instance.status === 'Stopped' ? (
-              <button type="button" className="button button-primary" onClick={() => void restart(op)} disabled={busy}>{op === 'restart' ? 'Restart now' : 'Start now'}</button>
+              <button type="button" className="button button-primary" onClick={() => void restart(op)} disabled={busy}>
+                {op === 'restart' ? 'Restart now' : 'Start now'}
+              </button>
             ) : null}
           </>
         }
@@ -71,8 +87,14 @@ export function ResetPasswordDialog({ instance, onClose, onChanged }: { instance
         <div className="notice notice-warning" role="status">
           <IconWarning />
           <div>
-            <strong>The new root password of {instance.name} takes effect after a {op}.</strong>
-            <p>{instance.keyPairName ? `Password login stays off while key pair ${instance.keyPairName} is bound.` : 'Then you can log in with it over SSH.'}</p>
+            <strong>
+              The new root password of {instance.name} takes effect after a {op}.
+            </strong>
+            <p>
+              {instance.keyPairName
+                ? `Password login stays off while key pair ${instance.keyPairName} is bound.`
+                : 'Then you can log in with it over SSH.'}
+            </p>
           </div>
         </div>
         <InlineError error={error} />
@@ -88,21 +110,46 @@ export function ResetPasswordDialog({ instance, onClose, onChanged }: { instance
       size="small"
       footer={
         <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy}>{busy ? 'Saving…' : 'Reset password'}</button>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" form={formId} className="button button-primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Reset password'}
+          </button>
         </>
       }
     >
       <form id={formId} onSubmit={submit} noValidate>
-        <p>New root password for <strong>{instance.name}</strong> <span className="mono muted">{instance.id}</span>.</p>
+        <p>
+          New root password for <strong>{instance.name}</strong> <span className="mono muted">{instance.id}</span>.
+        </p>
         <div className="field">
           <label htmlFor={`${formId}-1`}>New password</label>
-          <input id={`${formId}-1`} type="password" autoComplete="new-password" value={pw} onChange={(e) => setPw(e.target.value)} aria-invalid={show && problem ? true : undefined} aria-describedby={`${formId}-rule`} />
-          <p id={`${formId}-rule`} className={show && problem ? 'field-error' : 'hint'}>{show && problem ? problem : '8 to 30 characters with at least three of: upper case, lower case, digits, special characters.'}</p>
+          <input
+            id={`${formId}-1`}
+            type="password"
+            autoComplete="new-password"
+            value={pw}
+            onChange={(e) => setPw(e.target.value)}
+            aria-invalid={show && problem ? true : undefined}
+            aria-describedby={`${formId}-rule`}
+          />
+          <p id={`${formId}-rule`} className={show && problem ? 'field-error' : 'hint'}>
+            {show && problem
+              ? problem
+              : '8 to 30 characters with at least three of: upper case, lower case, digits, special characters.'}
+          </p>
         </div>
         <div className="field">
           <label htmlFor={`${formId}-2`}>Confirm password</label>
-          <input id={`${formId}-2`} type="password" autoComplete="new-password" value={pw2} onChange={(e) => setPw2(e.target.value)} aria-invalid={show && mismatch ? true : undefined} />
+          <input
+            id={`${formId}-2`}
+            type="password"
+            autoComplete="new-password"
+            value={pw2}
+            onChange={(e) => setPw2(e.target.value)}
+            aria-invalid={show && mismatch ? true : undefined}
+          />
           {show && mismatch ? <p className="field-error">The passwords do not match.</p> : null}
         </div>
         <InlineError error={error} />

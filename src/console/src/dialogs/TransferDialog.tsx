@@ -19,7 +19,17 @@ import { TransferResult } from './TransferResult';
 
 type Mode = 'on-restart' | 'live';
 
-export function TransferDialog({ keyPair, action, onClose, onChanged }: { keyPair: KeyPair; action: 'bind' | 'unbind'; onClose: () => void; onChanged: () => void }) {
+export function TransferDialog({
+  keyPair,
+  action,
+  onClose,
+  onChanged,
+}: {
+  keyPair: KeyPair;
+  action: 'bind' | 'unbind';
+  onClose: () => void;
+  onChanged: () => void;
+}) {
   const { regionId, regionName } = useScope();
   const id = useId();
   const verb = action === 'bind' ? 'Bind' : 'Unbind';
@@ -34,10 +44,12 @@ export function TransferDialog({ keyPair, action, onClose, onChanged }: { keyPai
   const [step, setStep] = useState<'select' | 'running' | 'result'>('select');
   const [task, setTask] = useState<Task | null>(null);
   const [items, setItems] = useState<TaskItem[]>([]);
-  const recordedPort = selected.length > 0 && selected.every((i) => i.sshPort === selected[0]!.sshPort) ? selected[0]!.sshPort : null;
+  const recordedPort =
+    selected.length > 0 && selected.every((i) => i.sshPort === selected[0]!.sshPort) ? selected[0]!.sshPort : null;
 
   useEffect(() => {
-    if (mode === 'live' && recordedPort !== null) setLive((v) => (v.port === '22' || v.port === '' ? { ...v, port: String(recordedPort) } : v));
+    if (mode === 'live' && recordedPort !== null)
+      setLive((v) => (v.port === '22' || v.port === '' ? { ...v, port: String(recordedPort) } : v));
   }, [mode, recordedPort]);
 
   const submit = async (e: FormEvent) => {
@@ -71,7 +83,18 @@ export function TransferDialog({ keyPair, action, onClose, onChanged }: { keyPai
   };
 
   if (step !== 'select') {
-    return <TransferResult keyPair={keyPair} action={action} step={step} task={task} items={items} selected={selected} onClose={onClose} onChanged={onChanged} />;
+    return (
+      <TransferResult
+        keyPair={keyPair}
+        action={action}
+        step={step}
+        task={task}
+        items={items}
+        selected={selected}
+        onClose={onClose}
+        onChanged={onChanged}
+      />
+    );
   }
 
   // ---- select -------------------------------------------------------------------------------------------------
@@ -85,10 +108,22 @@ export function TransferDialog({ keyPair, action, onClose, onChanged }: { keyPai
       testId="transfer-dialog"
       footer={
         <>
-          <span className="footer-note muted">{selected.length ? `${plural(selected.length, 'instance')} selected` : 'Select instances, then move them to Selected'}</span>
-          <button type="button" className="button" onClick={onClose}>Cancel</button>
-          <button type="submit" form={formId} className="button button-primary" disabled={selected.length === 0 || (mode === 'live' && !live.confirmed)}>
-            {verb}{selected.length ? ` ${plural(selected.length, 'instance')}` : ''}
+          <span className="footer-note muted">
+            {selected.length
+              ? `${plural(selected.length, 'instance')} selected`
+              : 'Select instances, then move them to Selected'}
+          </span>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            form={formId}
+            className="button button-primary"
+            disabled={selected.length === 0 || (mode === 'live' && !live.confirmed)}
+          >
+            {verb}
+            {selected.length ? ` ${plural(selected.length, 'instance')}` : ''}
           </button>
         </>
       }
@@ -104,7 +139,12 @@ export function TransferDialog({ keyPair, action, onClose, onChanged }: { keyPai
         <fieldset className="choice choice-inline">
           <legend>When should it take effect?</legend>
           <label className="radio">
-            <input type="radio" name={`${id}-mode`} checked={mode === 'on-restart'} onChange={() => setMode('on-restart')} />
+            <input
+              type="radio"
+              name={`${id}-mode`}
+              checked={mode === 'on-restart'}
+              onChange={() => setMode('on-restart')}
+            />
             <span>At the next restart (default)</span>
           </label>
           <label className="radio">
@@ -113,7 +153,14 @@ export function TransferDialog({ keyPair, action, onClose, onChanged }: { keyPai
           </label>
         </fieldset>
         {mode === 'live' ? (
-          <LiveFields value={live} onChange={setLive} allowPassword={action === 'bind'} action={action} recordedPort={recordedPort} showErrors={showErrors} />
+          <LiveFields
+            value={live}
+            onChange={setLive}
+            allowPassword={action === 'bind'}
+            action={action}
+            recordedPort={recordedPort}
+            showErrors={showErrors}
+          />
         ) : null}
         <InlineError error={error} />
       </form>

@@ -13,7 +13,16 @@ import { IconCheck, IconError, IconWarning } from '../ui/Icons';
 import { ItemStatusPill } from '../ui/Pills';
 import { useToasts } from '../ui/Toasts';
 
-export function TransferResult({ keyPair, action, step, task, items, selected, onClose, onChanged }: {
+export function TransferResult({
+  keyPair,
+  action,
+  step,
+  task,
+  items,
+  selected,
+  onClose,
+  onChanged,
+}: {
   keyPair: KeyPair;
   action: 'bind' | 'unbind';
   step: 'running' | 'result';
@@ -27,16 +36,25 @@ export function TransferResult({ keyPair, action, step, task, items, selected, o
   const verb = action === 'bind' ? 'Bind' : 'Unbind';
   const [restart, setRestart] = useState<{ done: number; total: number; failed: number } | null>(null);
   const byId = useMemo(() => new Map(selected.map((i) => [i.id, i])), [selected]);
-  const needRestart = step === 'result' && task?.mode === 'on-restart'
-    ? items.filter((it) => it.status === 'succeeded' && byId.get(it.instanceId)?.status === 'Running').map((it) => it.instanceId)
-    : [];
-  const needStart = step === 'result' && task?.mode === 'on-restart'
-    ? items.filter((it) => it.status === 'succeeded' && byId.get(it.instanceId)?.status === 'Stopped').length
-    : 0;
+  const needRestart =
+    step === 'result' && task?.mode === 'on-restart'
+      ? items
+          .filter((it) => it.status === 'succeeded' && byId.get(it.instanceId)?.status === 'Running')
+          .map((it) => it.instanceId)
+      : [];
+  const needStart =
+    step === 'result' && task?.mode === 'on-restart'
+      ? items.filter((it) => it.status === 'succeeded' && byId.get(it.instanceId)?.status === 'Stopped').length
+      : 0;
 
   const restartAll = async () => {
     setRestart({ done: 0, total: needRestart.length, failed: 0 });
-    const results = await mapLimit(needRestart, 4, (iid) => api.instanceAction(iid, 'restart'), (done) => setRestart((r) => (r ? { ...r, done } : r)));
+    const results = await mapLimit(
+      needRestart,
+      4,
+      (iid) => api.instanceAction(iid, 'restart'),
+      (done) => setRestart((r) => (r ? { ...r, done } : r)),
+    );
     const failed = results.filter((r) => r.status === 'rejected').length;
     setRestart({ done: needRestart.length, total: needRestart.length, failed });
     toasts.push({
@@ -62,25 +80,49 @@ export function TransferResult({ keyPair, action, step, task, items, selected, o
         finished ? (
           needRestart.length > 0 ? (
             <>
-              <button type="button" className="button" onClick={onClose} disabled={restart !== null}>Restart later</button>
-              <button type="button" className="button button-primary" onClick={() => void restartAll()} disabled={restart !== null}>
-                {restart ? `Restarting ${restart.done}/${restart.total}…` : `Restart ${plural(needRestart.length, 'instance')} now`}
+              <button type="button" className="button" onClick={onClose} disabled={restart !== null}>
+                Restart later
+              </button>
+              <button
+                type="button"
+                className="button button-primary"
+                onClick={() => void restartAll()}
+                disabled={restart !== null}
+              >
+                {restart
+                  ? `Restarting ${restart.done}/${restart.total}…`
+                  : `Restart ${plural(needRestart.length, 'instance')} now`}
               </button>
             </>
           ) : (
-            <button type="button" className="button button-primary" onClick={onClose}>Close</button>
+            <button type="button" className="button button-primary" onClick={onClose}>
+              Close
+            </button>
           )
         ) : null
       }
     >
       {task ? (
         <div className="task-progress">
-          <div className="progress" role="progressbar" aria-label={`${verb} progress`} aria-valuemin={0} aria-valuemax={task.total} aria-valuenow={progress}>
-            <span className={`progress-bar${task.failed ? ' has-failed' : ''}`} style={{ width: `${task.total ? (progress / task.total) * 100 : 0}%` }} />
+          <div
+            className="progress"
+            role="progressbar"
+            aria-label={`${verb} progress`}
+            aria-valuemin={0}
+            aria-valuemax={task.total}
+            aria-valuenow={progress}
+          >
+            <span
+              className={`progress-bar${task.failed ? ' has-failed' : ''}`}
+              style={{ width: `${task.total ? (progress / task.total) * 100 : 0}%` }}
+            />
           </div>
           <p className="muted small">
-            {formatCount(progress)} of {formatCount(task.total)} done · {formatCount(task.succeeded)} succeeded · {formatCount(task.failed)} failed ·{' '}
-            <Link to={`/tasks/${task.id}`} onClick={onClose}>task {task.id.slice(0, 8)}</Link>
+            {formatCount(progress)} of {formatCount(task.total)} done · {formatCount(task.succeeded)} succeeded ·{' '}
+            {formatCount(task.failed)} failed ·{' '}
+            <Link to={`/tasks/${task.id}`} onClick={onClose}>
+              task {task.id.slice(0, 8)}
+            </Link>
           </p>
         </div>
       ) : (
@@ -94,12 +136,18 @@ export function TransferResult({ keyPair, action, step, task, items, selected, o
               <div>
                 <strong>
                   {keyPair.name} {action === 'bind' ? 'bound to' : 'unbound from'} {plural(task.succeeded, 'instance')}.
-                  {task.mode === 'on-restart' ? ' It takes effect after a restart.' : ' Applied live and verified by login.'}
+                  {task.mode === 'on-restart'
+                    ? ' It takes effect after a restart.'
+                    : ' Applied live and verified by login.'}
                 </strong>
                 {task.mode === 'on-restart' ? (
                   <p>
-                    {needRestart.length > 0 ? `${plural(needRestart.length, 'running instance')} ${needRestart.length === 1 ? 'is' : 'are'} marked Restart needed until restarted.` : ''}
-                    {needStart > 0 ? ` ${plural(needStart, 'stopped instance')} take${needStart === 1 ? 's' : ''} it at the next start.` : ''}
+                    {needRestart.length > 0
+                      ? `${plural(needRestart.length, 'running instance')} ${needRestart.length === 1 ? 'is' : 'are'} marked Restart needed until restarted.`
+                      : ''}
+                    {needStart > 0
+                      ? ` ${plural(needStart, 'stopped instance')} take${needStart === 1 ? 's' : ''} it at the next start.`
+                      : ''}
                   </p>
                 ) : null}
               </div>
@@ -108,7 +156,10 @@ export function TransferResult({ keyPair, action, step, task, items, selected, o
             <div className="notice notice-error" role="alert">
               <IconError />
               <div>
-                <strong>{plural(task.failed, 'instance')} failed{task.succeeded ? `, ${formatCount(task.succeeded)} succeeded` : ''}.</strong>
+                <strong>
+                  {plural(task.failed, 'instance')} failed
+                  {task.succeeded ? `, ${formatCount(task.succeeded)} succeeded` : ''}.
+                </strong>
                 <p>The reasons are listed below and on the Tasks page.</p>
               </div>
             </div>
@@ -116,16 +167,33 @@ export function TransferResult({ keyPair, action, step, task, items, selected, o
           <div className="table-wrap table-wrap-short">
             <table className="table table-compact" aria-label="Result per instance">
               <thead>
-                <tr><th scope="col">Instance</th><th scope="col">Result</th><th scope="col">Details</th></tr>
+                <tr>
+                  <th scope="col">Instance</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">Details</th>
+                </tr>
               </thead>
               <tbody>
                 {items.map((it) => {
                   const inst = byId.get(it.instanceId);
                   return (
                     <tr key={it.seq} data-instance-id={it.instanceId}>
-                      <td data-label="Instance"><div className="cell-main">{inst?.name ?? it.instanceId}</div><div className="mono muted small id">{it.instanceId}</div></td>
-                      <td data-label="Result"><ItemStatusPill status={it.status} /></td>
-                      <td data-label="Details">{it.status === 'failed' ? <span className="error-text">{it.errorMessage} <span className="mono small">({it.errorCode})</span></span> : it.note ?? ''}</td>
+                      <td data-label="Instance">
+                        <div className="cell-main">{inst?.name ?? it.instanceId}</div>
+                        <div className="mono muted small id">{it.instanceId}</div>
+                      </td>
+                      <td data-label="Result">
+                        <ItemStatusPill status={it.status} />
+                      </td>
+                      <td data-label="Details">
+                        {it.status === 'failed' ? (
+                          <span className="error-text">
+                            {it.errorMessage} <span className="mono small">({it.errorCode})</span>
+                          </span>
+                        ) : (
+                          (it.note ?? '')
+                        )}
+                      </td>
                     </tr>
                   );
                 })}

@@ -15,6 +15,7 @@ export function saveTextFile(fileName: string, text: string, mime = 'application
 
 /** Reads a small text file chosen by the user (a public or private key), refusing anything large. */
 export async function readSmallTextFile(file: File, maxBytes = 16 * 1024): Promise<string> {
-  if (file.size > maxBytes) throw new Error(`The file ${file.name} is ${file.size} bytes; a key file is at most ${maxBytes} bytes.`);
+  if (file.size > maxBytes)
+    throw new Error(`The file ${file.name} is ${file.size} bytes; a key file is at most ${maxBytes} bytes.`);
   return file.text();
 }

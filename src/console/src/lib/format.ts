@@ -1,5 +1,13 @@
 /** Formatting for people: local times, durations, counts. */
-const dateTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
 const number = new Intl.NumberFormat('en-US');
 
 export function formatTime(iso: string | null | undefined): string {

@@ -18,8 +18,17 @@ export interface ResourceOptions<T> {
   keepPrevious?: boolean;
 }
 
-export function useResource<T>(fetcher: () => Promise<T>, deps: DependencyList, opts: ResourceOptions<T> = {}): Resource<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean; fetching: boolean }>({ data: undefined, error: null, loading: true, fetching: true });
+export function useResource<T>(
+  fetcher: () => Promise<T>,
+  deps: DependencyList,
+  opts: ResourceOptions<T> = {},
+): Resource<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean; fetching: boolean }>({
+    data: undefined,
+    error: null,
+    loading: true,
+    fetching: true,
+  });
   const seq = useRef(0);
   const timer = useRef<number | undefined>(undefined);
   const fetcherRef = useRef(fetcher);
@@ -51,7 +60,10 @@ export function useResource<T>(fetcher: () => Promise<T>, deps: DependencyList, 
     function schedule(data: T | undefined) {
       const p = optsRef.current.pollMs;
       const ms = typeof p === 'function' ? p(data) : p;
-      if (ms && ms > 0) timer.current = window.setTimeout(() => { if (my === seq.current) run(false); }, ms);
+      if (ms && ms > 0)
+        timer.current = window.setTimeout(() => {
+          if (my === seq.current) run(false);
+        }, ms);
     }
   }, []);
 
@@ -61,7 +73,7 @@ export function useResource<T>(fetcher: () => Promise<T>, deps: DependencyList, 
       seq.current++;
       window.clearTimeout(timer.current);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's dependency list decides when the resource is read again
   }, deps);
 
   const reload = useCallback(() => run(false), [run]);

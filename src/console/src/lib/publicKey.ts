@@ -27,10 +27,17 @@ export function checkPublicKey(text: string): CheckedPublicKey | PublicKeyProble
   const line = text.trim();
   if (line === '') return { ok: false, problem: 'Paste or upload a public key.' };
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(line)) {
-    return { ok: false, problem: 'This is a PRIVATE key. Never paste it here: import the public key (the .pub file) instead.' };
+    return {
+      ok: false,
+      problem: 'This is a PRIVATE key. Never paste it here: import the public key (the .pub file) instead.',
+    };
   }
   if (/^-----BEGIN|^---- BEGIN SSH2 PUBLIC KEY/.test(line)) {
-    return { ok: false, problem: 'Give the key in OpenSSH format (one line starting with ssh-ed25519, ssh-rsa or ecdsa-sha2-…), as in a .pub file.' };
+    return {
+      ok: false,
+      problem:
+        'Give the key in OpenSSH format (one line starting with ssh-ed25519, ssh-rsa or ecdsa-sha2-…), as in a .pub file.',
+    };
   }
   const parsed = parseOpenSshPublicKey(text);
   if (!parsed.ok) return { ok: false, problem: parsed.problem.message };
@@ -41,5 +48,7 @@ export function checkPublicKey(text: string): CheckedPublicKey | PublicKeyProble
 /** 'SHA256:…' as ssh-keygen prints it, when the browser offers WebCrypto (secure contexts only). */
 export async function sha256Fingerprint(blob: Uint8Array): Promise<string | null> {
   if (!globalThis.crypto?.subtle) return null;
-  return formatSha256Fingerprint(new Uint8Array(await crypto.subtle.digest('SHA-256', blob as Uint8Array<ArrayBuffer>)));
+  return formatSha256Fingerprint(
+    new Uint8Array(await crypto.subtle.digest('SHA-256', blob as Uint8Array<ArrayBuffer>)),
+  );
 }

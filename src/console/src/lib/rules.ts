@@ -25,9 +25,11 @@ import {
 
 /** The ECS instance password rule. */
 export function passwordProblem(pw: string): string | null {
-  if (pw.length < INSTANCE_PASSWORD_MIN || pw.length > INSTANCE_PASSWORD_MAX) return `Use ${INSTANCE_PASSWORD_MIN} to ${INSTANCE_PASSWORD_MAX} characters.`;
+  if (pw.length < INSTANCE_PASSWORD_MIN || pw.length > INSTANCE_PASSWORD_MAX)
+    return `Use ${INSTANCE_PASSWORD_MIN} to ${INSTANCE_PASSWORD_MAX} characters.`;
   if (!usesOnlyInstancePasswordCharacters(pw)) return `Use only letters, digits and ${INSTANCE_PASSWORD_SPECIALS}`;
-  if (instancePasswordClasses(pw) < 3) return 'Use at least three of: upper-case letters, lower-case letters, digits, special characters.';
+  if (instancePasswordClasses(pw) < 3)
+    return 'Use at least three of: upper-case letters, lower-case letters, digits, special characters.';
   return null;
 }
 
@@ -78,5 +80,7 @@ export function commandProblem(v: string): string | null {
 
 export function hostKeyProblem(v: string): string | null {
   if (v === '') return null;
-  return HOST_KEY_FINGERPRINT.test(v) ? null : "Give it as ssh-keygen -l prints it: 'SHA256:' and 43 base64 characters.";
+  return HOST_KEY_FINGERPRINT.test(v)
+    ? null
+    : "Give it as ssh-keygen -l prints it: 'SHA256:' and 43 base64 characters.";
 }

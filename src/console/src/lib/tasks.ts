@@ -15,7 +15,11 @@ export const isFinished = (t: Pick<Task, 'status'>) => t.status !== 'queued' && 
  * the server's event stream (a change is shown when it happens, one request for the whole task); if the stream is
  * unavailable or breaks, the task is polled every `everyMs` instead.
  */
-export async function followTask(taskId: string, onProgress: (t: Task) => void, opts: { everyMs?: number; cancelled?: () => boolean } = {}): Promise<{ task: Task; items: TaskItem[] }> {
+export async function followTask(
+  taskId: string,
+  onProgress: (t: Task) => void,
+  opts: { everyMs?: number; cancelled?: () => boolean } = {},
+): Promise<{ task: Task; items: TaskItem[] }> {
   const stop = new AbortController();
   const watchCancel = window.setInterval(() => opts.cancelled?.() && stop.abort(), 500);
   let streamed: Task | null;

@@ -6,7 +6,10 @@
 import { useRef, useState } from 'react';
 import { readSmallTextFile } from './download';
 
-export function useTextFile(onRead: (text: string, file: File) => void, opts: { maxBytes?: number; onFailure?: () => void } = {}) {
+export function useTextFile(
+  onRead: (text: string, file: File) => void,
+  opts: { maxBytes?: number; onFailure?: () => void } = {},
+) {
   const fileRef = useRef<HTMLInputElement>(null);
   const [fileError, setFileError] = useState<string | null>(null);
   const onFile = async (f: File | undefined) => {

@@ -25,26 +25,45 @@ export function useTransferList(keyPair: KeyPair, action: 'bind' | 'unbind', onE
   const [committed, setCommitted] = useState('');
   const debounced = useDebounced(search.trim(), 300);
   useEffect(() => setCommitted(debounced), [debounced]);
-  const [source, setSource] = useState<{ items: Instance[]; total: number; loading: boolean; error: unknown }>({ items: [], total: 0, loading: true, error: null });
+  const [source, setSource] = useState<{ items: Instance[]; total: number; loading: boolean; error: unknown }>({
+    items: [],
+    total: 0,
+    loading: true,
+    error: null,
+  });
   const [page, setPage] = useState(0);
   const [reloadKey, setReloadKey] = useState(0);
   /** A page of the instances that match the search (when unbinding: those bound to the key pair). */
   const query = (offset: number, limit: number) =>
-    api.instances(regionId, { search: committed || undefined, resourceGroupId: groupId || undefined, ...(action === 'unbind' ? { keyPairName: keyPair.name } : {}), offset, limit });
+    api.instances(regionId, {
+      search: committed || undefined,
+      resourceGroupId: groupId || undefined,
+      ...(action === 'unbind' ? { keyPairName: keyPair.name } : {}),
+      offset,
+      limit,
+    });
 
+  // A new filter (committed) starts again at the first page.
   useEffect(() => setPage(0), [committed]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the query function is made anew on every render; the page and the committed filter select the data
   useEffect(() => {
     let live = true;
     setSource((s) => ({ ...s, loading: true, error: null }));
     query(page * PAGE, PAGE).then(
-      (r) => live && setSource((s) => ({ items: page === 0 ? r.items : [...s.items, ...r.items], total: r.total, loading: false, error: null })),
+      (r) =>
+        live &&
+        setSource((s) => ({
+          items: page === 0 ? r.items : [...s.items, ...r.items],
+          total: r.total,
+          loading: false,
+          error: null,
+        })),
       (error: unknown) => live && setSource((s) => ({ ...s, loading: false, error })),
     );
     return () => {
       live = false;
     };
   }, [regionId, groupId, committed, page, action, keyPair.name, reloadKey]);
-
 
   const [selected, setSelected] = useState<Instance[]>([]);
   const [checkedLeft, setCheckedLeft] = useState<Set<string>>(new Set());
@@ -98,9 +117,27 @@ export function useTransferList(keyPair: KeyPair, action: 'bind' | 'unbind', onE
   const showMore = () => setPage((p) => p + 1);
   const retry = () => setReloadKey((k) => k + 1);
   return {
-    search, setSearch, committed, setCommitted, source, showMore, retry,
-    selected, available, movable, movableLeft, checkedLeft, checkedRight, allLeftChecked,
-    toggleLeft, toggleRight, toggleAllLeft, moveRight, moveLeft, addAllMatching, addingAll,
+    search,
+    setSearch,
+    committed,
+    setCommitted,
+    source,
+    showMore,
+    retry,
+    selected,
+    available,
+    movable,
+    movableLeft,
+    checkedLeft,
+    checkedRight,
+    allLeftChecked,
+    toggleLeft,
+    toggleRight,
+    toggleAllLeft,
+    moveRight,
+    moveLeft,
+    addAllMatching,
+    addingAll,
   };
 }
 

@@ -22,7 +22,14 @@ export function AccountsPage() {
     return (
       <div className="page">
         <h1>Accounts</h1>
-        <ErrorState title="Only the system administrator manages accounts" error={new Error('Accounts are created by the administrator of the first account keyfleet set up. Ask them for a new account.')} />
+        <ErrorState
+          title="Only the system administrator manages accounts"
+          error={
+            new Error(
+              'Accounts are created by the administrator of the first account keyfleet set up. Ask them for a new account.',
+            )
+          }
+        />
       </div>
     );
   }
@@ -46,12 +53,18 @@ export function AccountsPage() {
               onClose={() => setDialog((d) => (d?.type === 'create' ? null : d))}
               onCreated={(created) => {
                 list.reload();
-                toasts.push({ kind: 'success', title: `Account ${created.account.name} created`, body: `Its administrator is ${created.admin.name}.` });
+                toasts.push({
+                  kind: 'success',
+                  title: `Account ${created.account.name} created`,
+                  body: `Its administrator is ${created.admin.name}.`,
+                });
                 setDialog({ type: 'created', created });
               }}
             />
           ) : null}
-          {dialog?.type === 'created' ? <AccountCreatedDialog created={dialog.created} onClose={() => setDialog(null)} /> : null}
+          {dialog?.type === 'created' ? (
+            <AccountCreatedDialog created={dialog.created} onClose={() => setDialog(null)} />
+          ) : null}
         </>
       }
     >
@@ -66,9 +79,16 @@ export function AccountsPage() {
         <tbody>
           {accounts.map((a) => (
             <tr key={a.id} data-account={a.name}>
-              <td data-label="Account"><div className="cell-main">{a.name}</div>{a.id === who.accountId ? <div className="muted small">yours</div> : null}</td>
-              <td data-label="Account ID"><span className="mono break">{a.id}</span></td>
-              <td data-label="Created" className="nowrap">{formatTime(a.createdAt)}</td>
+              <td data-label="Account">
+                <div className="cell-main">{a.name}</div>
+                {a.id === who.accountId ? <div className="muted small">yours</div> : null}
+              </td>
+              <td data-label="Account ID">
+                <span className="mono break">{a.id}</span>
+              </td>
+              <td data-label="Created" className="nowrap">
+                {formatTime(a.createdAt)}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -56,8 +56,11 @@ export function AuditPage() {
   const [tick, setTick] = useState(0);
   const [exporting, setExporting] = useState(false);
   // The time window is computed when filters are applied or refreshed, not on every render.
-  const query = useMemo(() => toQuery(applied), [applied, tick]); // eslint-disable-line react-hooks/exhaustive-deps
-  const list = useResource(() => api.audit({ ...query, offset, limit }), [query, offset, limit], { keepPrevious: true });
+  // The time window is recomputed on a refresh (tick) of the same filters.
+  const query = useMemo(() => toQuery(applied), [applied, tick]);
+  const list = useResource(() => api.audit({ ...query, offset, limit }), [query, offset, limit], {
+    keepPrevious: true,
+  });
 
   const set = (patch: Partial<Filters>) => setDraft((d) => ({ ...d, ...patch }));
   const apply = (e: FormEvent) => {
@@ -75,7 +78,11 @@ export function AuditPage() {
     setExporting(true);
     try {
       const text = await api.auditExport(query);
-      saveTextFile(`keyfleet-audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.jsonl`, text, 'application/x-ndjson');
+      saveTextFile(
+        `keyfleet-audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.jsonl`,
+        text,
+        'application/x-ndjson',
+      );
     } catch (err) {
       toasts.push({ kind: 'error', title: 'Export failed', body: errorText(err) });
     } finally {
@@ -89,10 +96,18 @@ export function AuditPage() {
       <header className="page-header">
         <div>
           <h1>Audit</h1>
-          <p className="muted">Every change and every refused call in this account, on every face (console, CLI, native API, ECS and KPS APIs). Account-wide: not scoped by region.</p>
+          <p className="muted">
+            Every change and every refused call in this account, on every face (console, CLI, native API, ECS and KPS
+            APIs). Account-wide: not scoped by region.
+          </p>
         </div>
         <div className="page-actions">
-          <button type="button" className="button" onClick={() => void exportLines()} disabled={exporting || !!list.error}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => void exportLines()}
+            disabled={exporting || !!list.error}
+          >
             <IconDownload /> {exporting ? 'Exporting…' : 'Export JSON lines'}
           </button>
         </div>
@@ -102,18 +117,52 @@ export function AuditPage() {
         <label className="inline-field">
           <span>Time</span>
           <select value={draft.range} onChange={(e) => set({ range: e.target.value as Range })}>
-            {RANGES.map((r) => <option key={r.value} value={r.value}>{r.label}</option>)}
+            {RANGES.map((r) => (
+              <option key={r.value} value={r.value}>
+                {r.label}
+              </option>
+            ))}
           </select>
         </label>
         {draft.range === 'custom' ? (
           <>
-            <label className="inline-field"><span>From</span><input type="datetime-local" value={draft.from} onChange={(e) => set({ from: e.target.value })} /></label>
-            <label className="inline-field"><span>To</span><input type="datetime-local" value={draft.to} onChange={(e) => set({ to: e.target.value })} /></label>
+            <label className="inline-field">
+              <span>From</span>
+              <input type="datetime-local" value={draft.from} onChange={(e) => set({ from: e.target.value })} />
+            </label>
+            <label className="inline-field">
+              <span>To</span>
+              <input type="datetime-local" value={draft.to} onChange={(e) => set({ to: e.target.value })} />
+            </label>
           </>
         ) : null}
-        <label className="inline-field"><span>User</span><input value={draft.userName} onChange={(e) => set({ userName: e.target.value })} placeholder="any" size={10} /></label>
-        <label className="inline-field"><span>Action</span><input value={draft.action} onChange={(e) => set({ action: e.target.value })} placeholder="e.g. keypair:Bind" size={14} /></label>
-        <label className="inline-field"><span>Resource</span><input value={draft.resource} onChange={(e) => set({ resource: e.target.value })} placeholder="e.g. instance/i-…" size={16} /></label>
+        <label className="inline-field">
+          <span>User</span>
+          <input
+            value={draft.userName}
+            onChange={(e) => set({ userName: e.target.value })}
+            placeholder="any"
+            size={10}
+          />
+        </label>
+        <label className="inline-field">
+          <span>Action</span>
+          <input
+            value={draft.action}
+            onChange={(e) => set({ action: e.target.value })}
+            placeholder="e.g. keypair:Bind"
+            size={14}
+          />
+        </label>
+        <label className="inline-field">
+          <span>Resource</span>
+          <input
+            value={draft.resource}
+            onChange={(e) => set({ resource: e.target.value })}
+            placeholder="e.g. instance/i-…"
+            size={16}
+          />
+        </label>
         <label className="inline-field">
           <span>Result</span>
           <select value={draft.result} onChange={(e) => set({ result: e.target.value as AuditResult | '' })}>
@@ -124,9 +173,18 @@ export function AuditPage() {
           </select>
         </label>
         <div className="button-row">
-          <button type="submit" className="button button-primary">Apply</button>
-          <button type="button" className="button" onClick={reset}>Reset</button>
-          <button type="button" className="button" onClick={() => setTick((t) => t + 1)} aria-label="Refresh audit entries">
+          <button type="submit" className="button button-primary">
+            Apply
+          </button>
+          <button type="button" className="button" onClick={reset}>
+            Reset
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => setTick((t) => t + 1)}
+            aria-label="Refresh audit entries"
+          >
             <IconRefresh className={list.fetching ? 'spin' : undefined} />
           </button>
         </div>
@@ -137,7 +195,9 @@ export function AuditPage() {
       ) : list.loading ? (
         <LoadingState label="Loading audit entries…" />
       ) : entries.length === 0 ? (
-        <EmptyState title="No audit entries" icon={<IconAudit />}>Nothing was recorded for these filters. Widen the time range or clear a filter.</EmptyState>
+        <EmptyState title="No audit entries" icon={<IconAudit />}>
+          Nothing was recorded for these filters. Widen the time range or clear a filter.
+        </EmptyState>
       ) : (
         <>
           <div className="table-wrap">
@@ -156,35 +216,66 @@ export function AuditPage() {
               <tbody>
                 {entries.map((e) => (
                   <tr key={e.id} data-audit-id={e.id}>
-                    <td data-label="Time" className="nowrap">{formatTime(e.at)}</td>
+                    <td data-label="Time" className="nowrap">
+                      {formatTime(e.at)}
+                    </td>
                     <td data-label="User">
                       <div className="cell-main">{e.userName}</div>
                       {e.accessKeyId ? <div className="mono muted small">{e.accessKeyId}</div> : null}
                     </td>
-                    <td data-label="Through"><span className="face">{e.face}</span></td>
-                    <td data-label="Action" className="mono">{e.action}</td>
+                    <td data-label="Through">
+                      <span className="face">{e.face}</span>
+                    </td>
+                    <td data-label="Action" className="mono">
+                      {e.action}
+                    </td>
                     <td data-label="Resources">
-                      {e.resources.length === 0 ? <span className="muted">—</span> : (
+                      {e.resources.length === 0 ? (
+                        <span className="muted">—</span>
+                      ) : (
                         <ul className="resource-list">
-                          {e.resources.slice(0, 3).map((r) => <li key={r} className="mono small id" title={r}>{shortResource(r)}</li>)}
-                          {e.resources.length > 3 ? <li className="muted small">+{e.resources.length - 3} more</li> : null}
+                          {e.resources.slice(0, 3).map((r) => (
+                            <li key={r} className="mono small id" title={r}>
+                              {shortResource(r)}
+                            </li>
+                          ))}
+                          {e.resources.length > 3 ? (
+                            <li className="muted small">+{e.resources.length - 3} more</li>
+                          ) : null}
                         </ul>
                       )}
                     </td>
                     <td data-label="Result">
-                      <span className={`pill pill-${e.result === 'success' ? 'green' : e.result === 'denied' ? 'orange' : 'red'}`}><span className="dot" aria-hidden />{e.result === 'success' ? 'Success' : e.result === 'denied' ? 'Denied' : 'Failure'}</span>
+                      <span
+                        className={`pill pill-${e.result === 'success' ? 'green' : e.result === 'denied' ? 'orange' : 'red'}`}
+                      >
+                        <span className="dot" aria-hidden />
+                        {e.result === 'success' ? 'Success' : e.result === 'denied' ? 'Denied' : 'Failure'}
+                      </span>
                       {e.errorCode ? <div className="mono small error-text">{e.errorCode}</div> : null}
                     </td>
                     <td data-label="Source">
                       <div className="mono small">{e.sourceIp}</div>
-                      <div className="mono muted small break" title="Request ID">{e.requestId}</div>
+                      <div className="mono muted small break" title="Request ID">
+                        {e.requestId}
+                      </div>
                     </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          <Pager offset={offset} limit={limit} total={list.data?.total ?? 0} label="audit entries" sizes={[50, 100, 200]} onChange={(o, l) => { setOffset(o); setLimit(l); }} />
+          <Pager
+            offset={offset}
+            limit={limit}
+            total={list.data?.total ?? 0}
+            label="audit entries"
+            sizes={[50, 100, 200]}
+            onChange={(o, l) => {
+              setOffset(o);
+              setLimit(l);
+            }}
+          />
         </>
       )}
     </div>

@@ -93,7 +93,12 @@ export function InstancesPage() {
       firstRenderMarked = true;
       performance.mark('kf:instances-first-render');
     }
-    if (searchMark.current && searchMark.current === committed && data.search === committed && shownFor.current !== committed) {
+    if (
+      searchMark.current &&
+      searchMark.current === committed &&
+      data.search === committed &&
+      shownFor.current !== committed
+    ) {
       shownFor.current = committed;
       performance.mark('kf:search-rendered');
       performance.measure('kf:search', 'kf:search-start', 'kf:search-rendered');
@@ -110,7 +115,14 @@ export function InstancesPage() {
 
   const act = async (instance: Instance, op: 'start' | 'stop' | 'restart') => {
     await api.instanceAction(instance.id, op);
-    toasts.push({ kind: 'info', title: `${op === 'start' ? 'Starting' : op === 'stop' ? 'Stopping' : 'Restarting'} ${instance.name}`, body: instance.pendingRestart && op !== 'stop' ? 'The waiting key pair change takes effect when it is running.' : undefined });
+    toasts.push({
+      kind: 'info',
+      title: `${op === 'start' ? 'Starting' : op === 'stop' ? 'Stopping' : 'Restarting'} ${instance.name}`,
+      body:
+        instance.pendingRestart && op !== 'stop'
+          ? 'The waiting key pair change takes effect when it is running.'
+          : undefined,
+    });
     reload();
   };
 
@@ -125,13 +137,25 @@ export function InstancesPage() {
         <div>
           <h1>Instances</h1>
           <p className="muted">
-            {regionName(regionId)} · {data ? plural(total, filtered ? 'match' : 'instance', filtered ? 'matches' : 'instances') : 'loading…'}
+            {regionName(regionId)} ·{' '}
+            {data ? plural(total, filtered ? 'match' : 'instance', filtered ? 'matches' : 'instances') : 'loading…'}
           </p>
         </div>
         <div className="page-actions">
-          <button type="button" className="button" onClick={() => setDialog({ type: 'drift', hosts: 'all' })} title={`Compare every registered host in ${regionName(regionId)} with what keyfleet bound`}><IconAudit /> Check drift</button>
-          <button type="button" className="button" onClick={() => setDialog({ type: 'import-inventory' })}><IconUpload /> Import inventory</button>
-          <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'register-host' })}><IconPlus /> Register host</button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => setDialog({ type: 'drift', hosts: 'all' })}
+            title={`Compare every registered host in ${regionName(regionId)} with what keyfleet bound`}
+          >
+            <IconAudit /> Check drift
+          </button>
+          <button type="button" className="button" onClick={() => setDialog({ type: 'import-inventory' })}>
+            <IconUpload /> Import inventory
+          </button>
+          <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'register-host' })}>
+            <IconPlus /> Register host
+          </button>
         </div>
       </header>
 
@@ -139,16 +163,21 @@ export function InstancesPage() {
         <div className="banner banner-warning" role="status">
           <IconWarning />
           <span>
-            {plural(pendingTotal, 'instance')} {pendingTotal === 1 ? 'has' : 'have'} a key pair change waiting for a restart.
+            {plural(pendingTotal, 'instance')} {pendingTotal === 1 ? 'has' : 'have'} a key pair change waiting for a
+            restart.
           </span>
-          <button type="button" className="link-button" onClick={() => setPendingOnly(true)}>Show them</button>
+          <button type="button" className="link-button" onClick={() => setPendingOnly(true)}>
+            Show them
+          </button>
         </div>
       ) : null}
 
       <div className="toolbar">
         <form className="search" role="search" onSubmit={submitSearch}>
           <IconSearch className="search-icon" />
-          <label htmlFor="instance-search" className="visually-hidden">Search instances</label>
+          <label htmlFor="instance-search" className="visually-hidden">
+            Search instances
+          </label>
           <input
             id="instance-search"
             type="search"
@@ -162,14 +191,24 @@ export function InstancesPage() {
           <span>Status</span>
           <select value={status} onChange={(e) => setStatus(e.target.value as InstanceStatus | '')}>
             <option value="">All</option>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
           </select>
         </label>
         <label className="checkbox">
           <input type="checkbox" checked={pendingOnly} onChange={(e) => setPendingOnly(e.target.checked)} />
           <span>Restart needed only</span>
         </label>
-        <button type="button" className="button toolbar-end" onClick={reload} aria-label="Refresh instances" disabled={list.fetching && !data}>
+        <button
+          type="button"
+          className="button toolbar-end"
+          onClick={reload}
+          aria-label="Refresh instances"
+          disabled={list.fetching && !data}
+        >
           <IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span>
         </button>
       </div>
@@ -180,17 +219,45 @@ export function InstancesPage() {
         <LoadingState label="Loading instances…" />
       ) : items.length === 0 ? (
         filtered ? (
-          <EmptyState title="No instances match" icon={<IconSearch />} action={<button type="button" className="button" onClick={() => { setSearch(''); setCommitted(''); setStatus(''); setPendingOnly(false); }}>Clear filters</button>}>
+          <EmptyState
+            title="No instances match"
+            icon={<IconSearch />}
+            action={
+              <button
+                type="button"
+                className="button"
+                onClick={() => {
+                  setSearch('');
+                  setCommitted('');
+                  setStatus('');
+                  setPendingOnly(false);
+                }}
+              >
+                Clear filters
+              </button>
+            }
+          >
             Nothing in {regionName(regionId)} matches {committed ? <>“{committed}”</> : 'these filters'}.
           </EmptyState>
         ) : (
           <EmptyState title={`No instances in ${regionName(regionId)}`} icon={<IconServer />}>
-            {groupId ? 'This resource group has no instances here. Choose another resource group or region in the top bar.' : <>Create some with the CLI: <code>keyfleet instances run --image … --amount 3</code>, register an existing Linux machine with <strong>Register host</strong>, or choose another region.</>}
+            {groupId ? (
+              'This resource group has no instances here. Choose another resource group or region in the top bar.'
+            ) : (
+              <>
+                Create some with the CLI: <code>keyfleet instances run --image … --amount 3</code>, register an existing
+                Linux machine with <strong>Register host</strong>, or choose another region.
+              </>
+            )}
           </EmptyState>
         )
       ) : (
         <>
-          {list.error ? <p className="alert alert-warning" role="status">Showing the last answer: refreshing failed.</p> : null}
+          {list.error ? (
+            <p className="alert alert-warning" role="status">
+              Showing the last answer: refreshing failed.
+            </p>
+          ) : null}
           <div className="table-wrap" aria-busy={list.fetching}>
             <table className="table" aria-label={`Instances in ${regionId}`}>
               <thead>
@@ -200,36 +267,77 @@ export function InstancesPage() {
                   <th scope="col">OS</th>
                   <th scope="col">Key pair</th>
                   <th scope="col">SSH address</th>
-                  <th scope="col" className="col-actions"><span className="visually-hidden">Actions</span></th>
+                  <th scope="col" className="col-actions">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {items.map((i) => (
-                  <InstanceRow key={i.id} instance={i} onDialog={setDialog} onStart={() => void act(i, 'start').catch((err) => toasts.push({ kind: 'error', title: `Cannot start ${i.name}`, body: String((err as Error).message) }))} />
+                  <InstanceRow
+                    key={i.id}
+                    instance={i}
+                    onDialog={setDialog}
+                    onStart={() =>
+                      void act(i, 'start').catch((err) =>
+                        toasts.push({
+                          kind: 'error',
+                          title: `Cannot start ${i.name}`,
+                          body: String((err as Error).message),
+                        }),
+                      )
+                    }
+                  />
                 ))}
               </tbody>
             </table>
           </div>
-          <Pager offset={offset} limit={limit} total={total} label="instances" onChange={(o, l) => { setOffset(o); setLimit(l); }} />
+          <Pager
+            offset={offset}
+            limit={limit}
+            total={total}
+            label="instances"
+            onChange={(o, l) => {
+              setOffset(o);
+              setLimit(l);
+            }}
+          />
         </>
       )}
 
       {dialog && (dialog.type === 'bind' || dialog.type === 'unbind') ? (
-        <InstanceKeyDialog instance={dialog.instance} action={dialog.type} onClose={() => setDialog(null)} onChanged={reload} />
+        <InstanceKeyDialog
+          instance={dialog.instance}
+          action={dialog.type}
+          onClose={() => setDialog(null)}
+          onChanged={reload}
+        />
       ) : null}
       {dialog?.type === 'register-host' ? (
         <RegisterHostDialog
           onClose={() => setDialog(null)}
           onRegistered={(r) => {
-            toasts.push({ kind: 'success', title: `Host ${r.instance.name} registered`, body: `Host key ${r.hostKeySha256}` });
+            toasts.push({
+              kind: 'success',
+              title: `Host ${r.instance.name} registered`,
+              body: `Host key ${r.hostKeySha256}`,
+            });
             reload();
           }}
         />
       ) : null}
-      {dialog?.type === 'drift' ? <DriftDialog hosts={dialog.hosts} onClose={() => setDialog(null)} onChanged={reload} /> : null}
-      {dialog?.type === 'host-settings' ? <HostSettingsDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} /> : null}
-      {dialog?.type === 'import-inventory' ? <ImportInventoryDialog onClose={() => setDialog(null)} onChanged={reload} /> : null}
-      {dialog?.type === 'reset' ? <ResetPasswordDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} /> : null}
+      {dialog?.type === 'drift' ? (
+        <DriftDialog hosts={dialog.hosts} onClose={() => setDialog(null)} onChanged={reload} />
+      ) : null}
+      {dialog?.type === 'host-settings' ? (
+        <HostSettingsDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} />
+      ) : null}
+      {dialog?.type === 'import-inventory' ? (
+        <ImportInventoryDialog onClose={() => setDialog(null)} onChanged={reload} />
+      ) : null}
+      {dialog?.type === 'reset' ? (
+        <ResetPasswordDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} />
+      ) : null}
       {dialog && (dialog.type === 'stop' || dialog.type === 'restart') ? (
         <ConfirmDialog
           title={dialog.type === 'stop' ? 'Stop instance' : 'Restart instance'}
@@ -239,17 +347,30 @@ export function InstancesPage() {
           onClose={() => setDialog(null)}
         >
           <p>
-            {dialog.type === 'stop' ? 'Stop' : 'Restart'} <strong>{dialog.instance.name}</strong> <span className="mono muted">{dialog.instance.id}</span>?
-            {dialog.type === 'stop' ? ' Its SSH sessions end and it stops answering.' : ' Open SSH sessions are dropped.'}
+            {dialog.type === 'stop' ? 'Stop' : 'Restart'} <strong>{dialog.instance.name}</strong>{' '}
+            <span className="mono muted">{dialog.instance.id}</span>?
+            {dialog.type === 'stop'
+              ? ' Its SSH sessions end and it stops answering.'
+              : ' Open SSH sessions are dropped.'}
           </p>
-          {dialog.instance.pendingRestart && dialog.type === 'restart' ? <p className="hint">The waiting key pair change takes effect during this restart.</p> : null}
+          {dialog.instance.pendingRestart && dialog.type === 'restart' ? (
+            <p className="hint">The waiting key pair change takes effect during this restart.</p>
+          ) : null}
         </ConfirmDialog>
       ) : null}
     </div>
   );
 }
 
-function InstanceRow({ instance: i, onDialog, onStart }: { instance: Instance; onDialog: (d: DialogState) => void; onStart: () => void }) {
+function InstanceRow({
+  instance: i,
+  onDialog,
+  onStart,
+}: {
+  instance: Instance;
+  onDialog: (d: DialogState) => void;
+  onStart: () => void;
+}) {
   const busy = TRANSITIONAL.includes(i.status);
   const busyReason = busy ? `Wait until it is Running or Stopped (now ${i.status}).` : undefined;
   const isHost = i.backend === 'host';
@@ -264,7 +385,11 @@ function InstanceRow({ instance: i, onDialog, onStart }: { instance: Instance; o
       label: 'Unbind Key Pair',
       onSelect: () => onDialog({ type: 'unbind', instance: i }),
       disabled: !i.keyPairName || busy,
-      reason: !i.keyPairName ? (i.canBindKeyPair ? 'No key pair is bound.' : shortRefusal(i.keyPairRefusal)) : busyReason,
+      reason: !i.keyPairName
+        ? i.canBindKeyPair
+          ? 'No key pair is bound.'
+          : shortRefusal(i.keyPairRefusal)
+        : busyReason,
     },
   ];
   // A registered host is not keyfleet's machine to power or to reset: the server refuses these, so they are not offered.
@@ -275,7 +400,9 @@ function InstanceRow({ instance: i, onDialog, onStart }: { instance: Instance; o
         onSelect: () => onDialog({ type: 'drift', hosts: [i] }),
         separatorBefore: true,
         disabled: !i.host?.hasManagementKey,
-        reason: i.host?.hasManagementKey ? undefined : 'keyfleet holds no management key to log in with; give one in Host settings.',
+        reason: i.host?.hasManagementKey
+          ? undefined
+          : 'keyfleet holds no management key to log in with; give one in Host settings.',
       },
       { label: 'Host settings', onSelect: () => onDialog({ type: 'host-settings', instance: i }) },
     );
@@ -283,8 +410,17 @@ function InstanceRow({ instance: i, onDialog, onStart }: { instance: Instance; o
     items.push(
       { label: 'Start', onSelect: onStart, disabled: i.status !== 'Stopped', separatorBefore: true },
       { label: 'Stop', onSelect: () => onDialog({ type: 'stop', instance: i }), disabled: i.status !== 'Running' },
-      { label: 'Restart', onSelect: () => onDialog({ type: 'restart', instance: i }), disabled: i.status !== 'Running' },
-      { label: 'Reset Password', onSelect: () => onDialog({ type: 'reset', instance: i }), disabled: busy, separatorBefore: true },
+      {
+        label: 'Restart',
+        onSelect: () => onDialog({ type: 'restart', instance: i }),
+        disabled: i.status !== 'Running',
+      },
+      {
+        label: 'Reset Password',
+        onSelect: () => onDialog({ type: 'reset', instance: i }),
+        disabled: busy,
+        separatorBefore: true,
+      },
     );
   }
   return (
@@ -294,21 +430,36 @@ function InstanceRow({ instance: i, onDialog, onStart }: { instance: Instance; o
         <div className="mono muted small id">{i.id}</div>
         {isHost ? (
           <div className="host-line">
-            <Tooltip content={`A registered host: keyfleet manages its SSH keys live over SSH and never powers it. Host key ${i.hostKeySha256 ?? 'not pinned'}.`} className="badge badge-host">
+            <Tooltip
+              content={`A registered host: keyfleet manages its SSH keys live over SSH and never powers it. Host key ${i.hostKeySha256 ?? 'not pinned'}.`}
+              className="badge badge-host"
+            >
               host
             </Tooltip>{' '}
-            <span className="mono small">{i.address}:{i.sshPort}</span>
+            <span className="mono small">
+              {i.address}:{i.sshPort}
+            </span>
           </div>
         ) : null}
       </td>
-      <td data-label="Status"><InstanceStatusPill status={i.status} /></td>
+      <td data-label="Status">
+        <InstanceStatusPill status={i.status} />
+      </td>
       <td data-label="OS">
         <span className={`os os-${i.osType}`}>{i.osType === 'windows' ? 'Windows' : 'Linux'}</span>
         <div className="muted small">{i.osName.replace(/\s+/g, ' ')}</div>
       </td>
-      <td data-label="Key pair"><KeyCell instance={i} /></td>
+      <td data-label="Key pair">
+        <KeyCell instance={i} />
+      </td>
       <td data-label="SSH address">
-        {i.osType === 'windows' ? <span className="muted">— no SSH</span> : <span className="mono">{i.loginUser}@{i.address}:{i.sshPort}</span>}
+        {i.osType === 'windows' ? (
+          <span className="muted">— no SSH</span>
+        ) : (
+          <span className="mono">
+            {i.loginUser}@{i.address}:{i.sshPort}
+          </span>
+        )}
       </td>
       <td data-label="Actions" className="col-actions">
         <MenuButton label="Actions" ariaLabel={`Actions for ${i.name}`} items={items} />
@@ -328,7 +479,11 @@ function KeyCell({ instance: i }: { instance: Instance }) {
   return (
     <div className="key-cell">
       <div>
-        {i.keyPairName ? <span className="key-name">{i.keyPairName}</span> : <span className="muted">{i.pendingRestart ? 'none (unbind pending)' : '—'}</span>}
+        {i.keyPairName ? (
+          <span className="key-name">{i.keyPairName}</span>
+        ) : (
+          <span className="muted">{i.pendingRestart ? 'none (unbind pending)' : '—'}</span>
+        )}
         {i.pendingRestart ? null : i.keyPairName ? <span className="effect effect-applied"> · applied</span> : null}
       </div>
       {i.pendingRestart ? (

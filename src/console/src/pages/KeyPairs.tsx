@@ -30,7 +30,13 @@ export function KeyPairsPage() {
   useEffect(() => setOffset(0), [regionId, groupId, committed]);
 
   const list = useResource(
-    () => api.keyPairs(regionId, { name: committed ? `*${committed}*` : undefined, resourceGroupId: groupId || undefined, offset, limit }),
+    () =>
+      api.keyPairs(regionId, {
+        name: committed ? `*${committed}*` : undefined,
+        resourceGroupId: groupId || undefined,
+        offset,
+        limit,
+      }),
     [regionId, groupId, committed, offset, limit, version],
     { keepPrevious: true },
   );
@@ -50,19 +56,35 @@ export function KeyPairsPage() {
       <header className="page-header">
         <div>
           <h1>Key Pairs</h1>
-          <p className="muted">{regionName(regionId)}{groupId ? ` · ${groupName(groupId)}` : ''} · {list.data ? plural(total, 'key pair') : 'loading…'}</p>
+          <p className="muted">
+            {regionName(regionId)}
+            {groupId ? ` · ${groupName(groupId)}` : ''} · {list.data ? plural(total, 'key pair') : 'loading…'}
+          </p>
         </div>
         <div className="page-actions">
-          <button type="button" className="button" onClick={() => setDialog({ type: 'import' })}><IconUpload /> Import Key Pair</button>
-          <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create Key Pair</button>
+          <button type="button" className="button" onClick={() => setDialog({ type: 'import' })}>
+            <IconUpload /> Import Key Pair
+          </button>
+          <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}>
+            <IconPlus /> Create Key Pair
+          </button>
         </div>
       </header>
 
       <div className="toolbar">
         <form className="search" role="search" onSubmit={onSearch}>
           <IconSearch className="search-icon" />
-          <label htmlFor="kp-search" className="visually-hidden">Search key pairs by name</label>
-          <input id="kp-search" type="search" placeholder="Search by name" value={search} onChange={(e) => setSearch(e.target.value)} autoComplete="off" />
+          <label htmlFor="kp-search" className="visually-hidden">
+            Search key pairs by name
+          </label>
+          <input
+            id="kp-search"
+            type="search"
+            placeholder="Search by name"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            autoComplete="off"
+          />
         </form>
         <button type="button" className="button toolbar-end" onClick={list.reload} aria-label="Refresh key pairs">
           <IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span>
@@ -75,7 +97,22 @@ export function KeyPairsPage() {
         <LoadingState label="Loading key pairs…" />
       ) : items.length === 0 ? (
         committed ? (
-          <EmptyState title="No key pairs match" icon={<IconSearch />} action={<button type="button" className="button" onClick={() => { setSearch(''); setCommitted(''); }}>Clear search</button>}>
+          <EmptyState
+            title="No key pairs match"
+            icon={<IconSearch />}
+            action={
+              <button
+                type="button"
+                className="button"
+                onClick={() => {
+                  setSearch('');
+                  setCommitted('');
+                }}
+              >
+                Clear search
+              </button>
+            }
+          >
             No key pair name in {regionName(regionId)} contains “{committed}”.
           </EmptyState>
         ) : (
@@ -84,12 +121,17 @@ export function KeyPairsPage() {
             icon={<IconKey />}
             action={
               <div className="button-row">
-                <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}><IconPlus /> Create Key Pair</button>
-                <button type="button" className="button" onClick={() => setDialog({ type: 'import' })}><IconUpload /> Import Key Pair</button>
+                <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}>
+                  <IconPlus /> Create Key Pair
+                </button>
+                <button type="button" className="button" onClick={() => setDialog({ type: 'import' })}>
+                  <IconUpload /> Import Key Pair
+                </button>
               </div>
             }
           >
-            Create a key pair (keyfleet generates it and you download the private key once) or import the public key of a key you already have.
+            Create a key pair (keyfleet generates it and you download the private key once) or import the public key of
+            a key you already have.
           </EmptyState>
         )
       ) : (
@@ -103,7 +145,9 @@ export function KeyPairsPage() {
                   <th scope="col">Fingerprint</th>
                   <th scope="col">Bound to</th>
                   <th scope="col">Created</th>
-                  <th scope="col" className="col-actions">Actions</th>
+                  <th scope="col" className="col-actions">
+                    Actions
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -113,18 +157,49 @@ export function KeyPairsPage() {
                       <div className="cell-main">{k.name}</div>
                       {k.description ? <div className="muted small">{k.description}</div> : null}
                     </td>
-                    <td data-label="Type">{k.algorithm === 'ssh-rsa' ? `RSA ${k.bits}` : k.algorithm === 'ssh-ed25519' ? 'ED25519' : `ECDSA ${k.bits}`}</td>
+                    <td data-label="Type">
+                      {k.algorithm === 'ssh-rsa'
+                        ? `RSA ${k.bits}`
+                        : k.algorithm === 'ssh-ed25519'
+                          ? 'ED25519'
+                          : `ECDSA ${k.bits}`}
+                    </td>
                     <td data-label="Fingerprint">
                       <div className="mono small break">{k.fingerprintSha256}</div>
                       <div className="mono small muted break">{k.fingerprintMd5}</div>
                     </td>
-                    <td data-label="Bound to"><BoundCount regionId={regionId} name={k.name} version={version} /></td>
-                    <td data-label="Created" className="nowrap">{formatTime(k.createdAt)}</td>
+                    <td data-label="Bound to">
+                      <BoundCount regionId={regionId} name={k.name} version={version} />
+                    </td>
+                    <td data-label="Created" className="nowrap">
+                      {formatTime(k.createdAt)}
+                    </td>
                     <td data-label="Actions" className="col-actions">
                       <div className="row-actions">
-                        <button type="button" className="link-button" onClick={() => setDialog({ type: 'bind', keyPair: k })} aria-label={`Bind ${k.name}`}>Bind</button>
-                        <button type="button" className="link-button" onClick={() => setDialog({ type: 'unbind', keyPair: k })} aria-label={`Unbind ${k.name}`}>Unbind</button>
-                        <button type="button" className="link-button danger" onClick={() => setDialog({ type: 'delete', keyPair: k })} aria-label={`Delete ${k.name}`}>Delete</button>
+                        <button
+                          type="button"
+                          className="link-button"
+                          onClick={() => setDialog({ type: 'bind', keyPair: k })}
+                          aria-label={`Bind ${k.name}`}
+                        >
+                          Bind
+                        </button>
+                        <button
+                          type="button"
+                          className="link-button"
+                          onClick={() => setDialog({ type: 'unbind', keyPair: k })}
+                          aria-label={`Unbind ${k.name}`}
+                        >
+                          Unbind
+                        </button>
+                        <button
+                          type="button"
+                          className="link-button danger"
+                          onClick={() => setDialog({ type: 'delete', keyPair: k })}
+                          aria-label={`Delete ${k.name}`}
+                        >
+                          Delete
+                        </button>
                       </div>
                     </td>
                   </tr>
@@ -132,24 +207,57 @@ export function KeyPairsPage() {
               </tbody>
             </table>
           </div>
-          <Pager offset={offset} limit={limit} total={total} label="key pairs" onChange={(o, l) => { setOffset(o); setLimit(l); }} />
+          <Pager
+            offset={offset}
+            limit={limit}
+            total={total}
+            label="key pairs"
+            onChange={(o, l) => {
+              setOffset(o);
+              setLimit(l);
+            }}
+          />
         </>
       )}
 
       {dialog?.type === 'create' ? (
-        <CreateKeyPairDialog onClose={() => setDialog(null)} onCreated={(kp) => { changed(); toasts.push({ kind: 'success', title: `Key pair ${kp.name} created`, body: `Private key saved as ${kp.name}.pem.` }); }} />
+        <CreateKeyPairDialog
+          onClose={() => setDialog(null)}
+          onCreated={(kp) => {
+            changed();
+            toasts.push({
+              kind: 'success',
+              title: `Key pair ${kp.name} created`,
+              body: `Private key saved as ${kp.name}.pem.`,
+            });
+          }}
+        />
       ) : null}
       {dialog?.type === 'import' ? (
-        <ImportKeyPairDialog onClose={() => setDialog(null)} onImported={(kp) => { changed(); toasts.push({ kind: 'success', title: `Key pair ${kp.name} imported`, body: kp.fingerprintSha256 }); }} />
+        <ImportKeyPairDialog
+          onClose={() => setDialog(null)}
+          onImported={(kp) => {
+            changed();
+            toasts.push({ kind: 'success', title: `Key pair ${kp.name} imported`, body: kp.fingerprintSha256 });
+          }}
+        />
       ) : null}
       {dialog && (dialog.type === 'bind' || dialog.type === 'unbind') ? (
-        <TransferDialog keyPair={dialog.keyPair} action={dialog.type} onClose={() => setDialog(null)} onChanged={changed} />
+        <TransferDialog
+          keyPair={dialog.keyPair}
+          action={dialog.type}
+          onClose={() => setDialog(null)}
+          onChanged={changed}
+        />
       ) : null}
       {dialog?.type === 'delete' ? (
         <DeleteKeyPairDialog
           keyPair={dialog.keyPair}
           onClose={() => setDialog(null)}
-          onDeleted={() => { changed(); toasts.push({ kind: 'success', title: `Key pair ${dialog.keyPair.name} deleted` }); }}
+          onDeleted={() => {
+            changed();
+            toasts.push({ kind: 'success', title: `Key pair ${dialog.keyPair.name} deleted` });
+          }}
           onUnbind={() => setDialog({ type: 'unbind', keyPair: dialog.keyPair })}
         />
       ) : null}

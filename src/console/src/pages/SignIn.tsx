@@ -38,22 +38,48 @@ export function SignInPage({ notice }: { notice?: string }) {
           <span className="brand-name">keyfleet</span>
         </div>
         <h1 id="sign-in-title">Sign in to the console</h1>
-        <p className="muted">SSH key pairs for your fleet: create, import, bind, unbind, and see every change proven.</p>
-        {notice ? <div className="alert alert-info" role="status">{notice}</div> : null}
+        <p className="muted">
+          SSH key pairs for your fleet: create, import, bind, unbind, and see every change proven.
+        </p>
+        {notice ? (
+          <div className="alert alert-info" role="status">
+            {notice}
+          </div>
+        ) : null}
         <form onSubmit={submit} noValidate>
           {showAccount ? (
             <div className="field">
               <label htmlFor="si-account">Account</label>
-              <input id="si-account" value={accountName} onChange={(e) => setAccountName(e.target.value)} autoComplete="organization" placeholder="keyfleet" />
+              <input
+                id="si-account"
+                value={accountName}
+                onChange={(e) => setAccountName(e.target.value)}
+                autoComplete="organization"
+                placeholder="keyfleet"
+              />
             </div>
           ) : null}
           <div className="field">
             <label htmlFor="si-user">User name</label>
-            <input id="si-user" value={userName} onChange={(e) => setUserName(e.target.value)} autoComplete="username" autoFocus required />
+            <input
+              id="si-user"
+              value={userName}
+              onChange={(e) => setUserName(e.target.value)}
+              autoComplete="username"
+              autoFocus
+              required
+            />
           </div>
           <div className="field">
             <label htmlFor="si-password">Password</label>
-            <input id="si-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" required />
+            <input
+              id="si-password"
+              type="password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              autoComplete="current-password"
+              required
+            />
           </div>
           <InlineError error={error} />
           <button type="submit" className="button button-primary button-block" disabled={busy}>

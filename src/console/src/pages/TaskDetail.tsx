@@ -41,7 +41,13 @@ export function TaskDetailPage({ id }: { id: string }) {
       </div>
     );
   }
-  if (!task.data) return <div className="page"><BackLink /><LoadingState label="Loading task…" /></div>;
+  if (!task.data)
+    return (
+      <div className="page">
+        <BackLink />
+        <LoadingState label="Loading task…" />
+      </div>
+    );
   const t = task.data;
 
   return (
@@ -57,13 +63,43 @@ export function TaskDetailPage({ id }: { id: string }) {
       <section className="card">
         <TaskProgress task={t} />
         <dl className="facts">
-          <div><dt>Region</dt><dd>{t.regionId}</dd></div>
-          <div><dt>Mode</dt><dd>{t.mode === 'live' ? `Live over SSH${t.options.port ? ` (port ${t.options.port})` : ''}` : 'At the next restart'}</dd></div>
-          <div><dt>Instances</dt><dd>{formatCount(t.total)} · {formatCount(t.succeeded)} succeeded · {formatCount(t.failed)} failed</dd></div>
-          <div><dt>Created</dt><dd>{formatTime(t.createdAt)}</dd></div>
-          <div><dt>Duration</dt><dd>{formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}{active ? ' (running)' : ''}</dd></div>
-          <div><dt>Through</dt><dd>{t.face}</dd></div>
-          <div><dt>Request ID</dt><dd className="mono small break">{t.requestId}</dd></div>
+          <div>
+            <dt>Region</dt>
+            <dd>{t.regionId}</dd>
+          </div>
+          <div>
+            <dt>Mode</dt>
+            <dd>
+              {t.mode === 'live'
+                ? `Live over SSH${t.options.port ? ` (port ${t.options.port})` : ''}`
+                : 'At the next restart'}
+            </dd>
+          </div>
+          <div>
+            <dt>Instances</dt>
+            <dd>
+              {formatCount(t.total)} · {formatCount(t.succeeded)} succeeded · {formatCount(t.failed)} failed
+            </dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>{formatTime(t.createdAt)}</dd>
+          </div>
+          <div>
+            <dt>Duration</dt>
+            <dd>
+              {formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}
+              {active ? ' (running)' : ''}
+            </dd>
+          </div>
+          <div>
+            <dt>Through</dt>
+            <dd>{t.face}</dd>
+          </div>
+          <div>
+            <dt>Request ID</dt>
+            <dd className="mono small break">{t.requestId}</dd>
+          </div>
         </dl>
       </section>
 
@@ -71,8 +107,15 @@ export function TaskDetailPage({ id }: { id: string }) {
       <div className="toolbar">
         <div className="segmented" role="group" aria-label="Filter instances by result">
           {ITEM_FILTERS.map((f) => (
-            <button key={f.value} type="button" className={status === f.value ? 'active' : ''} aria-pressed={status === f.value} onClick={() => setStatus(f.value)}>
-              {f.label}{f.value === 'failed' && t.failed ? ` (${formatCount(t.failed)})` : ''}
+            <button
+              key={f.value}
+              type="button"
+              className={status === f.value ? 'active' : ''}
+              aria-pressed={status === f.value}
+              onClick={() => setStatus(f.value)}
+            >
+              {f.label}
+              {f.value === 'failed' && t.failed ? ` (${formatCount(t.failed)})` : ''}
             </button>
           ))}
         </div>
@@ -101,23 +144,43 @@ export function TaskDetailPage({ id }: { id: string }) {
                 {items.data!.items.map((it) => (
                   <tr key={it.seq} data-instance-id={it.instanceId}>
                     <td data-label="#">{it.seq + 1}</td>
-                    <td data-label="Instance"><Link className="mono id" to={`/instances?search=${encodeURIComponent(it.instanceId)}`}>{it.instanceId}</Link></td>
-                    <td data-label="Result"><ItemStatusPill status={it.status} /></td>
+                    <td data-label="Instance">
+                      <Link className="mono id" to={`/instances?search=${encodeURIComponent(it.instanceId)}`}>
+                        {it.instanceId}
+                      </Link>
+                    </td>
+                    <td data-label="Result">
+                      <ItemStatusPill status={it.status} />
+                    </td>
                     <td data-label="Details">
                       {it.status === 'failed' ? (
-                        <span className="error-text">{it.errorMessage} <span className="mono small">({it.errorCode})</span></span>
+                        <span className="error-text">
+                          {it.errorMessage} <span className="mono small">({it.errorCode})</span>
+                        </span>
                       ) : (
-                        it.note ?? <span className="muted">—</span>
+                        (it.note ?? <span className="muted">—</span>)
                       )}
                     </td>
                     <td data-label="Attempts">{it.attempts}</td>
-                    <td data-label="Finished" className="nowrap">{formatTime(it.finishedAt)}</td>
+                    <td data-label="Finished" className="nowrap">
+                      {formatTime(it.finishedAt)}
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          <Pager offset={offset} limit={limit} total={items.data!.total} label="results" sizes={[50, 100, 500]} onChange={(o, l) => { setOffset(o); setLimit(l); }} />
+          <Pager
+            offset={offset}
+            limit={limit}
+            total={items.data!.total}
+            label="results"
+            sizes={[50, 100, 500]}
+            onChange={(o, l) => {
+              setOffset(o);
+              setLimit(l);
+            }}
+          />
         </>
       )}
     </div>
@@ -126,6 +189,8 @@ export function TaskDetailPage({ id }: { id: string }) {
 
 function BackLink() {
   return (
-    <Link to="/tasks" className="back-link"><IconChevronLeft /> Tasks</Link>
+    <Link to="/tasks" className="back-link">
+      <IconChevronLeft /> Tasks
+    </Link>
   );
 }

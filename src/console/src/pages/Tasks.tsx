@@ -48,7 +48,13 @@ export function TasksPage() {
       <div className="toolbar">
         <div className="segmented" role="group" aria-label="Filter by status">
           {FILTERS.map((f) => (
-            <button key={f.value} type="button" className={status === f.value ? 'active' : ''} aria-pressed={status === f.value} onClick={() => setStatus(f.value)}>
+            <button
+              key={f.value}
+              type="button"
+              className={status === f.value ? 'active' : ''}
+              aria-pressed={status === f.value}
+              onClick={() => setStatus(f.value)}
+            >
               {f.label}
             </button>
           ))}
@@ -63,7 +69,10 @@ export function TasksPage() {
       ) : list.loading ? (
         <LoadingState label="Loading tasks…" />
       ) : items.length === 0 ? (
-        <EmptyState title={status ? 'No tasks with this status' : `No tasks in ${regionName(regionId)} yet`} icon={<IconTasks />}>
+        <EmptyState
+          title={status ? 'No tasks with this status' : `No tasks in ${regionName(regionId)} yet`}
+          icon={<IconTasks />}
+        >
           A task appears here for every bind or unbind, from the console, the CLI or the cloud APIs.
         </EmptyState>
       ) : (
@@ -83,25 +92,48 @@ export function TasksPage() {
               </thead>
               <tbody>
                 {items.map((t) => (
-                  <tr key={t.id} data-task-id={t.id} onClick={(e) => { if (!(e.target as HTMLElement).closest('a')) navigate(`/tasks/${t.id}`); }}>
+                  <tr
+                    key={t.id}
+                    data-task-id={t.id}
+                    onClick={(e) => {
+                      if (!(e.target as HTMLElement).closest('a')) navigate(`/tasks/${t.id}`);
+                    }}
+                  >
                     <td data-label="Task">
                       <Link to={`/tasks/${t.id}`} className="cell-main">
                         {taskTitle(t)}
                       </Link>
                       <div className="mono muted small">{t.id}</div>
                     </td>
-                    <td data-label="Status"><TaskStatusPill status={t.status} /></td>
-                    <td data-label="Progress"><TaskProgress task={t} /></td>
+                    <td data-label="Status">
+                      <TaskStatusPill status={t.status} />
+                    </td>
+                    <td data-label="Progress">
+                      <TaskProgress task={t} />
+                    </td>
                     <td data-label="Mode">{t.mode === 'live' ? 'Live' : 'On restart'}</td>
-                    <td data-label="Started"><span title={formatTime(t.createdAt)}>{relativeTime(t.createdAt)}</span></td>
+                    <td data-label="Started">
+                      <span title={formatTime(t.createdAt)}>{relativeTime(t.createdAt)}</span>
+                    </td>
                     <td data-label="Duration">{formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}</td>
-                    <td data-label="Through"><span className="face">{t.face}</span></td>
+                    <td data-label="Through">
+                      <span className="face">{t.face}</span>
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          <Pager offset={offset} limit={limit} total={list.data?.total ?? 0} label="tasks" onChange={(o, l) => { setOffset(o); setLimit(l); }} />
+          <Pager
+            offset={offset}
+            limit={limit}
+            total={list.data?.total ?? 0}
+            label="tasks"
+            onChange={(o, l) => {
+              setOffset(o);
+              setLimit(l);
+            }}
+          />
         </>
       )}
     </div>
@@ -112,9 +144,19 @@ export function TaskProgress({ task: t }: { task: Task }) {
   const done = t.succeeded + t.failed;
   return (
     <div className="task-progress-cell">
-      <div className="progress progress-small" role="progressbar" aria-label={`Task progress: ${done} of ${t.total}`} aria-valuemin={0} aria-valuemax={t.total} aria-valuenow={done}>
+      <div
+        className="progress progress-small"
+        role="progressbar"
+        aria-label={`Task progress: ${done} of ${t.total}`}
+        aria-valuemin={0}
+        aria-valuemax={t.total}
+        aria-valuenow={done}
+      >
         <span className="progress-bar" style={{ width: `${t.total ? (t.succeeded / t.total) * 100 : 0}%` }} />
-        <span className="progress-bar progress-failed" style={{ width: `${t.total ? (t.failed / t.total) * 100 : 0}%` }} />
+        <span
+          className="progress-bar progress-failed"
+          style={{ width: `${t.total ? (t.failed / t.total) * 100 : 0}%` }}
+        />
       </div>
       <span className="small">
         {formatCount(done)}/{formatCount(t.total)}

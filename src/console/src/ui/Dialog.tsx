@@ -21,7 +21,18 @@ export interface DialogProps {
   step?: string;
 }
 
-export function Dialog({ title, onClose, children, footer, busy = false, size = 'medium', description, initialFocus, testId, step }: DialogProps) {
+export function Dialog({
+  title,
+  onClose,
+  children,
+  footer,
+  busy = false,
+  size = 'medium',
+  description,
+  initialFocus,
+  testId,
+  step,
+}: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const descId = useId();
@@ -33,23 +44,29 @@ export function Dialog({ title, onClose, children, footer, busy = false, size = 
   const focusFirst = () => {
     const d = ref.current;
     if (!d) return;
-    const target = (initialFocus && d.querySelector<HTMLElement>(initialFocus)) ||
-      d.querySelector<HTMLElement>('.dialog-body :is(input:not([type=hidden]):not([disabled]):not(.visually-hidden), textarea, select)') ||
-      d.querySelector<HTMLElement>('.dialog-footer .button-primary:not([disabled]), .dialog-body button:not([disabled]), .dialog-footer button:not([disabled])');
+    const target =
+      (initialFocus && d.querySelector<HTMLElement>(initialFocus)) ||
+      d.querySelector<HTMLElement>(
+        '.dialog-body :is(input:not([type=hidden]):not([disabled]):not(.visually-hidden), textarea, select)',
+      ) ||
+      d.querySelector<HTMLElement>(
+        '.dialog-footer .button-primary:not([disabled]), .dialog-body button:not([disabled]), .dialog-footer button:not([disabled])',
+      );
     target?.focus();
   };
 
   const firstStep = useRef(true);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: focus moves when the dialog's step changes, not when focusFirst is made anew
   useEffect(() => {
     if (firstStep.current) {
       firstStep.current = false;
       return;
     }
     focusFirst();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [step]);
 
   const mounted = useRef(true);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the dialog opens once, when it mounts, and closes when it unmounts
   useLayoutEffect(() => {
     mounted.current = true;
     const d = ref.current!;
@@ -61,7 +78,6 @@ export function Dialog({ title, onClose, children, footer, busy = false, size = 
       if (d.open) d.close();
       if (opener && opener.isConnected) opener.focus();
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   useEffect(() => {
@@ -83,14 +99,30 @@ export function Dialog({ title, onClose, children, footer, busy = false, size = 
   }, []);
 
   return (
-    <dialog ref={ref} className={`dialog dialog-${size}`} aria-labelledby={titleId} aria-describedby={description ? descId : undefined} data-testid={testId}>
+    <dialog
+      ref={ref}
+      className={`dialog dialog-${size}`}
+      aria-labelledby={titleId}
+      aria-describedby={description ? descId : undefined}
+      data-testid={testId}
+    >
       <div className="dialog-header">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" className="icon-button" aria-label="Close dialog" onClick={() => !busy && onClose()} disabled={busy}>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Close dialog"
+          onClick={() => !busy && onClose()}
+          disabled={busy}
+        >
           <IconClose />
         </button>
       </div>
-      {description ? <p id={descId} className="dialog-description">{description}</p> : null}
+      {description ? (
+        <p id={descId} className="dialog-description">
+          {description}
+        </p>
+      ) : null}
       <div className="dialog-body">{children}</div>
       {footer ? <div className="dialog-footer">{footer}</div> : null}
     </dialog>

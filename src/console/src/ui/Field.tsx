@@ -34,16 +34,28 @@ export function TextField(p: TextFieldProps) {
         aria-invalid={invalid ? true : undefined}
         aria-describedby={`${p.id}-hint`}
       />
-      <p id={`${p.id}-hint`} className={invalid ? 'field-error' : 'hint'}>{invalid ? p.problem : p.hint}</p>
+      <p id={`${p.id}-hint`} className={invalid ? 'field-error' : 'hint'}>
+        {invalid ? p.problem : p.hint}
+      </p>
     </div>
   );
 }
 
-export function FormFooter(p: { formId: string; busy: boolean; onCancel(): void; submitLabel: string; busyLabel: string }) {
+export function FormFooter(p: {
+  formId: string;
+  busy: boolean;
+  onCancel(): void;
+  submitLabel: string;
+  busyLabel: string;
+}) {
   return (
     <>
-      <button type="button" className="button" onClick={p.onCancel} disabled={p.busy}>Cancel</button>
-      <button type="submit" form={p.formId} className="button button-primary" disabled={p.busy}>{p.busy ? p.busyLabel : p.submitLabel}</button>
+      <button type="button" className="button" onClick={p.onCancel} disabled={p.busy}>
+        Cancel
+      </button>
+      <button type="submit" form={p.formId} className="button button-primary" disabled={p.busy}>
+        {p.busy ? p.busyLabel : p.submitLabel}
+      </button>
     </>
   );
 }

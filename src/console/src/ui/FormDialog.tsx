@@ -42,7 +42,10 @@ export function useFormAction(onClose: () => void): FormAction {
   return { show, busy, error, run, submit };
 }
 
-export type FormDialogProps = Pick<DialogProps, 'title' | 'onClose' | 'children' | 'size' | 'description' | 'testId'> & {
+export type FormDialogProps = Pick<
+  DialogProps,
+  'title' | 'onClose' | 'children' | 'size' | 'description' | 'testId'
+> & {
   /** From useId(): the form is `${id}-f`. */
   id: string;
   form: FormAction;
@@ -51,9 +54,28 @@ export type FormDialogProps = Pick<DialogProps, 'title' | 'onClose' | 'children'
 
 export function FormDialog(p: FormDialogProps) {
   const { id, form, onSubmit, children, title, onClose, size, description, testId } = p;
-  const footer = 'footer' in p ? p.footer : <FormFooter formId={`${id}-f`} busy={form.busy} onCancel={onClose} submitLabel={p.submitLabel} busyLabel={p.busyLabel ?? 'Creating…'} />;
+  const footer =
+    'footer' in p ? (
+      p.footer
+    ) : (
+      <FormFooter
+        formId={`${id}-f`}
+        busy={form.busy}
+        onCancel={onClose}
+        submitLabel={p.submitLabel}
+        busyLabel={p.busyLabel ?? 'Creating…'}
+      />
+    );
   return (
-    <Dialog title={title} onClose={onClose} busy={form.busy} size={size} description={description} testId={testId} footer={footer}>
+    <Dialog
+      title={title}
+      onClose={onClose}
+      busy={form.busy}
+      size={size}
+      description={description}
+      testId={testId}
+      footer={footer}
+    >
       <form id={`${id}-f`} onSubmit={onSubmit} noValidate>
         {children}
         <InlineError error={form.error} />
@@ -62,10 +84,20 @@ export function FormDialog(p: FormDialogProps) {
   );
 }
 
-export function DescriptionField({ id, value, onChange }: { id: string; value: string; onChange: (value: string) => void }) {
+export function DescriptionField({
+  id,
+  value,
+  onChange,
+}: {
+  id: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
   return (
     <div className="field">
-      <label htmlFor={id}>Description <span className="muted">(optional)</span></label>
+      <label htmlFor={id}>
+        Description <span className="muted">(optional)</span>
+      </label>
       <input id={id} value={value} maxLength={1024} onChange={(e) => onChange(e.target.value)} />
     </div>
   );

@@ -29,19 +29,39 @@ export interface ListPageProps {
   dialogs?: ReactNode;
 }
 
-export function ListPage({ title, noun, context, list, tabs, createLabel, onCreate, emptyIcon, emptyText, children, dialogs }: ListPageProps) {
+export function ListPage({
+  title,
+  noun,
+  context,
+  list,
+  tabs,
+  createLabel,
+  onCreate,
+  emptyIcon,
+  emptyText,
+  children,
+  dialogs,
+}: ListPageProps) {
   const subject = title.toLowerCase();
   const [one, many] = typeof noun === 'string' ? [noun, undefined] : noun;
-  const createButton = <button type="button" className="button button-primary" onClick={onCreate}><IconPlus /> {createLabel}</button>;
+  const createButton = (
+    <button type="button" className="button button-primary" onClick={onCreate}>
+      <IconPlus /> {createLabel}
+    </button>
+  );
   return (
     <div className="page">
       <header className="page-header">
         <div>
           <h1>{title}</h1>
-          <p className="muted">{context} · {list.data ? plural(list.data.length, one, many) : 'loading…'}</p>
+          <p className="muted">
+            {context} · {list.data ? plural(list.data.length, one, many) : 'loading…'}
+          </p>
         </div>
         <div className="page-actions">
-          <button type="button" className="button" onClick={list.reload} aria-label={`Refresh ${subject}`}><IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span></button>
+          <button type="button" className="button" onClick={list.reload} aria-label={`Refresh ${subject}`}>
+            <IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span>
+          </button>
           {createButton}
         </div>
       </header>

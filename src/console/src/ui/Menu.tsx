@@ -3,7 +3,16 @@
  * position, so table scrolling never clips it). Arrow keys, Home/End move, Enter/Space choose, Escape or Tab
  * close and return focus to the button. Disabled items stay focusable so their reason is read out.
  */
-import { type KeyboardEvent, type ReactNode, useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import {
+  type KeyboardEvent,
+  type ReactNode,
+  useCallback,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react';
 import { createPortal } from 'react-dom';
 import { IconChevronDown } from './Icons';
 
@@ -17,7 +26,19 @@ export interface MenuItem {
   separatorBefore?: boolean;
 }
 
-export function MenuButton({ label, items, ariaLabel, className = 'button button-small', icon }: { label: ReactNode; items: MenuItem[]; ariaLabel: string; className?: string; icon?: ReactNode }) {
+export function MenuButton({
+  label,
+  items,
+  ariaLabel,
+  className = 'button button-small',
+  icon,
+}: {
+  label: ReactNode;
+  items: MenuItem[];
+  ariaLabel: string;
+  className?: string;
+  icon?: ReactNode;
+}) {
   const [open, setOpen] = useState(false);
   const [pos, setPos] = useState<{ top: number; left: number; flipUp: boolean } | null>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
@@ -50,7 +71,8 @@ export function MenuButton({ label, items, ariaLabel, className = 'button button
   useLayoutEffect(() => {
     if (!open || !placed) return;
     const items = menuRef.current?.querySelectorAll<HTMLElement>('[role=menuitem]');
-    if (items && items.length) (focusFirst.current === 'first' ? items[0] : items[items.length - 1])!.focus({ preventScroll: true });
+    if (items && items.length)
+      (focusFirst.current === 'first' ? items[0] : items[items.length - 1])!.focus({ preventScroll: true });
   }, [open, placed]);
 
   useEffect(() => {
@@ -90,12 +112,30 @@ export function MenuButton({ label, items, ariaLabel, className = 'button button
     const i = items.indexOf(document.activeElement as HTMLElement);
     const go = (n: number) => items[(n + items.length) % items.length]?.focus({ preventScroll: true });
     switch (e.key) {
-      case 'ArrowDown': e.preventDefault(); go(i + 1); break;
-      case 'ArrowUp': e.preventDefault(); go(i - 1); break;
-      case 'Home': e.preventDefault(); go(0); break;
-      case 'End': e.preventDefault(); go(items.length - 1); break;
-      case 'Escape': e.preventDefault(); e.stopPropagation(); close(true); break;
-      case 'Tab': close(true); break;
+      case 'ArrowDown':
+        e.preventDefault();
+        go(i + 1);
+        break;
+      case 'ArrowUp':
+        e.preventDefault();
+        go(i - 1);
+        break;
+      case 'Home':
+        e.preventDefault();
+        go(0);
+        break;
+      case 'End':
+        e.preventDefault();
+        go(items.length - 1);
+        break;
+      case 'Escape':
+        e.preventDefault();
+        e.stopPropagation();
+        close(true);
+        break;
+      case 'Tab':
+        close(true);
+        break;
       default:
         if (e.key.length === 1 && /\S/.test(e.key)) {
           const k = e.key.toLowerCase();
@@ -122,7 +162,10 @@ export function MenuButton({ label, items, ariaLabel, className = 'button button
         aria-expanded={open}
         aria-controls={open ? menuId : undefined}
         aria-label={ariaLabel}
-        onClick={() => { focusFirst.current = 'first'; setOpen((o) => !o); }}
+        onClick={() => {
+          focusFirst.current = 'first';
+          setOpen((o) => !o);
+        }}
         onKeyDown={onButtonKey}
       >
         {icon}
@@ -153,7 +196,11 @@ export function MenuButton({ label, items, ariaLabel, className = 'button button
                     onClick={() => choose(item)}
                   >
                     <span className="menu-label">{item.label}</span>
-                    {item.disabled && item.reason ? <span id={`${menuId}-r${n}`} className="menu-reason">{item.reason}</span> : null}
+                    {item.disabled && item.reason ? (
+                      <span id={`${menuId}-r${n}`} className="menu-reason">
+                        {item.reason}
+                      </span>
+                    ) : null}
                   </button>
                 </div>
               ))}

@@ -2,7 +2,14 @@
 import { formatCount } from '../lib/format';
 import { IconChevronLeft, IconChevronRight } from './Icons';
 
-export function Pager({ offset, limit, total, onChange, sizes = [20, 50, 100], label = 'items' }: {
+export function Pager({
+  offset,
+  limit,
+  total,
+  onChange,
+  sizes = [20, 50, 100],
+  label = 'items',
+}: {
   offset: number;
   limit: number;
   total: number;
@@ -20,20 +27,54 @@ export function Pager({ offset, limit, total, onChange, sizes = [20, 50, 100], l
         {formatCount(from)}–{formatCount(to)} of {formatCount(total)}
       </span>
       <span className="pager-buttons">
-        <button type="button" className="button button-small" onClick={() => onChange(0, limit)} disabled={page <= 1} aria-label="First page">«</button>
-        <button type="button" className="button button-small" onClick={() => onChange(Math.max(0, offset - limit), limit)} disabled={page <= 1} aria-label="Previous page">
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => onChange(0, limit)}
+          disabled={page <= 1}
+          aria-label="First page"
+        >
+          «
+        </button>
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => onChange(Math.max(0, offset - limit), limit)}
+          disabled={page <= 1}
+          aria-label="Previous page"
+        >
           <IconChevronLeft />
         </button>
-        <span className="pager-page">Page {formatCount(page)} of {formatCount(pages)}</span>
-        <button type="button" className="button button-small" onClick={() => onChange(offset + limit, limit)} disabled={page >= pages} aria-label="Next page">
+        <span className="pager-page">
+          Page {formatCount(page)} of {formatCount(pages)}
+        </span>
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => onChange(offset + limit, limit)}
+          disabled={page >= pages}
+          aria-label="Next page"
+        >
           <IconChevronRight />
         </button>
-        <button type="button" className="button button-small" onClick={() => onChange((pages - 1) * limit, limit)} disabled={page >= pages} aria-label="Last page">»</button>
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => onChange((pages - 1) * limit, limit)}
+          disabled={page >= pages}
+          aria-label="Last page"
+        >
+          »
+        </button>
       </span>
       <label className="pager-size">
         <span>Per page</span>
         <select value={limit} onChange={(e) => onChange(0, Number(e.target.value))}>
-          {sizes.map((s) => <option key={s} value={s}>{s}</option>)}
+          {sizes.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
         </select>
       </label>
     </nav>

@@ -3,10 +3,21 @@ import type { Instance, InstanceStatus, TaskItemStatus, TaskStatus } from '../ap
 import { IconWarning } from './Icons';
 import { Tooltip } from './Tooltip';
 
-const INSTANCE_TONE: Record<InstanceStatus, string> = { Running: 'green', Stopped: 'grey', Starting: 'blue busy', Stopping: 'blue busy', Pending: 'blue busy' };
+const INSTANCE_TONE: Record<InstanceStatus, string> = {
+  Running: 'green',
+  Stopped: 'grey',
+  Starting: 'blue busy',
+  Stopping: 'blue busy',
+  Pending: 'blue busy',
+};
 
 export function InstanceStatusPill({ status }: { status: InstanceStatus }) {
-  return <span className={`pill pill-${INSTANCE_TONE[status]}`}><span className="dot" aria-hidden />{status}</span>;
+  return (
+    <span className={`pill pill-${INSTANCE_TONE[status]}`}>
+      <span className="dot" aria-hidden />
+      {status}
+    </span>
+  );
 }
 
 const TASK_LABEL: Record<TaskStatus, [string, string]> = {
@@ -19,7 +30,12 @@ const TASK_LABEL: Record<TaskStatus, [string, string]> = {
 
 export function TaskStatusPill({ status }: { status: TaskStatus }) {
   const [label, tone] = TASK_LABEL[status];
-  return <span className={`pill pill-${tone}`}><span className="dot" aria-hidden />{label}</span>;
+  return (
+    <span className={`pill pill-${tone}`}>
+      <span className="dot" aria-hidden />
+      {label}
+    </span>
+  );
 }
 
 const ITEM_LABEL: Record<TaskItemStatus, [string, string]> = {
@@ -31,7 +47,12 @@ const ITEM_LABEL: Record<TaskItemStatus, [string, string]> = {
 
 export function ItemStatusPill({ status }: { status: TaskItemStatus }) {
   const [label, tone] = ITEM_LABEL[status];
-  return <span className={`pill pill-${tone}`}><span className="dot" aria-hidden />{label}</span>;
+  return (
+    <span className={`pill pill-${tone}`}>
+      <span className="dot" aria-hidden />
+      {label}
+    </span>
+  );
 }
 
 /** What a pending change is, in words, for the marker's tooltip. */

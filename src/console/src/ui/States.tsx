@@ -16,7 +16,17 @@ export function LoadingState({ label }: { label: string }) {
   );
 }
 
-export function EmptyState({ title, children, action, icon }: { title: string; children?: ReactNode; action?: ReactNode; icon?: ReactNode }) {
+export function EmptyState({
+  title,
+  children,
+  action,
+  icon,
+}: {
+  title: string;
+  children?: ReactNode;
+  action?: ReactNode;
+  icon?: ReactNode;
+}) {
   return (
     <div className="state state-empty">
       {icon ? <div className="state-icon">{icon}</div> : null}
@@ -31,10 +41,16 @@ export function ErrorState({ title, error, onRetry }: { title: string; error: un
   const e = error instanceof ApiError ? error : null;
   return (
     <div className="state state-error" role="alert">
-      <div className="state-icon"><IconError /></div>
+      <div className="state-icon">
+        <IconError />
+      </div>
       <h3>{title}</h3>
       <p>{errorText(error)}</p>
-      {e?.requestId ? <p className="muted small">Request ID <code>{e.requestId}</code></p> : null}
+      {e?.requestId ? (
+        <p className="muted small">
+          Request ID <code>{e.requestId}</code>
+        </p>
+      ) : null}
       {onRetry ? (
         <button type="button" className="button" onClick={onRetry}>
           <IconRefresh /> Try again

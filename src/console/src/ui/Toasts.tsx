@@ -25,13 +25,17 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const next = useRef(1);
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
-  const push = useCallback((t: Omit<Toast, 'id'>) => {
-    const id = next.current++;
-    setToasts((ts) => [...ts.slice(-4), { ...t, id }]);
-    if (t.kind !== 'error') window.setTimeout(() => dismiss(id), 6000);
-  }, [dismiss]);
+  const push = useCallback(
+    (t: Omit<Toast, 'id'>) => {
+      const id = next.current++;
+      setToasts((ts) => [...ts.slice(-4), { ...t, id }]);
+      if (t.kind !== 'error') window.setTimeout(() => dismiss(id), 6000);
+    },
+    [dismiss],
+  );
   const value = useMemo(() => ({ push }), [push]);
-  const icon = (k: ToastKind) => (k === 'success' ? <IconCheck /> : k === 'error' ? <IconError /> : k === 'warning' ? <IconWarning /> : <IconInfo />);
+  const icon = (k: ToastKind) =>
+    k === 'success' ? <IconCheck /> : k === 'error' ? <IconError /> : k === 'warning' ? <IconWarning /> : <IconInfo />;
   return (
     <Ctx.Provider value={value}>
       {children}
@@ -43,7 +47,12 @@ export function ToastProvider({ children }: { children: ReactNode }) {
               <strong>{t.title}</strong>
               {t.body ? <div>{t.body}</div> : null}
             </div>
-            <button type="button" className="icon-button" aria-label="Dismiss notification" onClick={() => dismiss(t.id)}>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="Dismiss notification"
+              onClick={() => dismiss(t.id)}
+            >
               <IconClose />
             </button>
           </div>

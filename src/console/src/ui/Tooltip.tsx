@@ -3,7 +3,15 @@
 import { type ReactNode, useId, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
 
-export function Tooltip({ content, children, className }: { content: ReactNode; children: ReactNode; className?: string }) {
+export function Tooltip({
+  content,
+  children,
+  className,
+}: {
+  content: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   const id = useId();
   const ref = useRef<HTMLSpanElement>(null);
   const [pos, setPos] = useState<{ top: number; left: number; above: boolean } | null>(null);
@@ -11,7 +19,11 @@ export function Tooltip({ content, children, className }: { content: ReactNode; 
     const r = ref.current?.getBoundingClientRect();
     if (!r) return;
     const above = r.bottom + 120 > window.innerHeight;
-    setPos({ top: above ? r.top - 8 : r.bottom + 8, left: Math.max(8, Math.min(r.left, window.innerWidth - 328)), above });
+    setPos({
+      top: above ? r.top - 8 : r.bottom + 8,
+      left: Math.max(8, Math.min(r.left, window.innerWidth - 328)),
+      above,
+    });
   };
   const hide = () => setPos(null);
   return (
@@ -24,14 +36,25 @@ export function Tooltip({ content, children, className }: { content: ReactNode; 
       onMouseLeave={hide}
       onFocus={show}
       onBlur={hide}
-      onKeyDown={(e) => { if (e.key === 'Escape' && pos) { e.stopPropagation(); hide(); } }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && pos) {
+          e.stopPropagation();
+          hide();
+        }
+      }}
     >
       {children}
       {/* Always in the DOM (hidden) so the description is available to assistive technology. */}
-      <span id={id} role="tooltip" className="visually-hidden">{content}</span>
+      <span id={id} role="tooltip" className="visually-hidden">
+        {content}
+      </span>
       {pos
         ? createPortal(
-            <span className={`tooltip${pos.above ? ' above' : ''}`} style={{ top: pos.top, left: pos.left }} aria-hidden>
+            <span
+              className={`tooltip${pos.above ? ' above' : ''}`}
+              style={{ top: pos.top, left: pos.left }}
+              aria-hidden
+            >
               {content}
             </span>,
             document.body,

@@ -2,7 +2,12 @@
 import type { Policy } from '../../api/types';
 import { Description, NamedTable } from './IdentityShell';
 
-export function AttachedPolicies({ label, policies, onDetach, detachLabel }: {
+export function AttachedPolicies({
+  label,
+  policies,
+  onDetach,
+  detachLabel,
+}: {
   label: string;
   policies: readonly Policy[];
   onDetach: (p: Policy) => void;
@@ -10,13 +15,35 @@ export function AttachedPolicies({ label, policies, onDetach, detachLabel }: {
   detachLabel: (p: Policy) => string;
 }) {
   return (
-    <NamedTable label={label} columns={<><th scope="col">Policy</th><th scope="col">Description</th><th scope="col" className="col-actions">Actions</th></>}>
+    <NamedTable
+      label={label}
+      columns={
+        <>
+          <th scope="col">Policy</th>
+          <th scope="col">Description</th>
+          <th scope="col" className="col-actions">
+            Actions
+          </th>
+        </>
+      }
+    >
       {policies.map((p) => (
         <tr key={p.id} data-policy={p.name}>
-          <td data-label="Policy"><span className="cell-main">{p.name}</span></td>
-          <td data-label="Description"><Description text={p.description} /></td>
+          <td data-label="Policy">
+            <span className="cell-main">{p.name}</span>
+          </td>
+          <td data-label="Description">
+            <Description text={p.description} />
+          </td>
           <td data-label="Actions" className="col-actions">
-            <button type="button" className="link-button danger" onClick={() => onDetach(p)} aria-label={detachLabel(p)}>Detach</button>
+            <button
+              type="button"
+              className="link-button danger"
+              onClick={() => onDetach(p)}
+              aria-label={detachLabel(p)}
+            >
+              Detach
+            </button>
           </td>
         </tr>
       ))}

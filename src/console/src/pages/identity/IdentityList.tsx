@@ -25,7 +25,18 @@ export interface IdentityListProps<T> {
   row: (item: T, askDelete: () => void) => ReactNode;
 }
 
-export function IdentityListPage<T>({ title, noun, createLabel, emptyIcon, emptyText, load, createDialog, deleteDialog, columns, row }: IdentityListProps<T>) {
+export function IdentityListPage<T>({
+  title,
+  noun,
+  createLabel,
+  emptyIcon,
+  emptyText,
+  load,
+  createDialog,
+  deleteDialog,
+  columns,
+  row,
+}: IdentityListProps<T>) {
   const who = useWho();
   const [dialog, setDialog] = useState<{ type: 'create' } | { type: 'delete'; item: T } | null>(null);
   const list = useResource(load, [], { keepPrevious: true });
@@ -42,7 +53,13 @@ export function IdentityListPage<T>({ title, noun, createLabel, emptyIcon, empty
       onCreate={() => setDialog({ type: 'create' })}
       emptyIcon={emptyIcon}
       emptyText={emptyText}
-      dialogs={dialog?.type === 'create' ? createDialog(close, list.reload) : dialog?.type === 'delete' ? deleteDialog(dialog.item, close, list.reload) : null}
+      dialogs={
+        dialog?.type === 'create'
+          ? createDialog(close, list.reload)
+          : dialog?.type === 'delete'
+            ? deleteDialog(dialog.item, close, list.reload)
+            : null
+      }
     >
       <table className="table" aria-label={title}>
         <thead>

@@ -12,7 +12,10 @@ export function NotAdmin() {
   return (
     <div className="page">
       <h1>Identity</h1>
-      <ErrorState title="Only account administrators manage identity" error={new Error('Ask an administrator of this account to manage users, access keys and policies.')} />
+      <ErrorState
+        title="Only account administrators manage identity"
+        error={new Error('Ask an administrator of this account to manage users, access keys and policies.')}
+      />
     </div>
   );
 }
@@ -32,11 +35,20 @@ export function Tabs() {
 function IdTab({ to, children }: { to: string; children: string }) {
   const { path } = useLocation();
   const active = path === to || path.startsWith(`${to}/`);
-  return <Link to={to} aria-current={active ? 'page' : undefined}>{children}</Link>;
+  return (
+    <Link to={to} aria-current={active ? 'page' : undefined}>
+      {children}
+    </Link>
+  );
 }
 
 export function StatusPill({ on, yes, no }: { on: boolean; yes: string; no: string }) {
-  return <span className={`pill pill-${on ? 'green' : 'grey'}`}><span className="dot" aria-hidden />{on ? yes : no}</span>;
+  return (
+    <span className={`pill pill-${on ? 'green' : 'grey'}`}>
+      <span className="dot" aria-hidden />
+      {on ? yes : no}
+    </span>
+  );
 }
 
 /** A "—" for an empty description. */
@@ -49,7 +61,17 @@ export function identityPath(kind: 'users' | 'groups', name: string): string {
 }
 
 /** One user or group: its header, then its sections once it is loaded. */
-export function DetailPage({ kind, name, subtitle, actions, resource, missing, icon, children, dialogs }: {
+export function DetailPage({
+  kind,
+  name,
+  subtitle,
+  actions,
+  resource,
+  missing,
+  icon,
+  children,
+  dialogs,
+}: {
   kind: 'user' | 'group';
   name: string;
   subtitle: ReactNode;
@@ -68,7 +90,9 @@ export function DetailPage({ kind, name, subtitle, actions, resource, missing, i
     <div className="page">
       <header className="page-header">
         <div>
-          <p className="muted small"><Link to={listPath}>{listLabel}</Link> ›</p>
+          <p className="muted small">
+            <Link to={listPath}>{listLabel}</Link> ›
+          </p>
           <h1>{name}</h1>
           {subtitle ? <p className="muted">{subtitle}</p> : null}
         </div>
@@ -76,7 +100,17 @@ export function DetailPage({ kind, name, subtitle, actions, resource, missing, i
       </header>
       <Tabs />
       {missing ? (
-        <EmptyState title={`No ${kind} named ${name}`} icon={icon} action={<button type="button" className="button" onClick={() => navigate(listPath)}>Back to {listLabel}</button>}>It may have been deleted.</EmptyState>
+        <EmptyState
+          title={`No ${kind} named ${name}`}
+          icon={icon}
+          action={
+            <button type="button" className="button" onClick={() => navigate(listPath)}>
+              Back to {listLabel}
+            </button>
+          }
+        >
+          It may have been deleted.
+        </EmptyState>
       ) : resource.error && !resource.data ? (
         <ErrorState title={`Cannot load the ${kind}`} error={resource.error} onRetry={resource.reload} />
       ) : resource.loading || !resource.data ? (
@@ -90,7 +124,17 @@ export function DetailPage({ kind, name, subtitle, actions, resource, missing, i
 }
 
 /** A titled section of a detail page, with an optional action in its head. */
-export function Section({ id, title, action, children }: { id: string; title: string; action?: ReactNode; children: ReactNode }) {
+export function Section({
+  id,
+  title,
+  action,
+  children,
+}: {
+  id: string;
+  title: string;
+  action?: ReactNode;
+  children: ReactNode;
+}) {
   return (
     <section aria-labelledby={id}>
       <div className="section-head">
@@ -103,14 +147,20 @@ export function Section({ id, title, action, children }: { id: string; title: st
 }
 
 /** The error, loading or empty state of a list a section shows, or else its table. */
-export function SectionList<T>({ resource, what, empty, children }: {
+export function SectionList<T>({
+  resource,
+  what,
+  empty,
+  children,
+}: {
   resource: Resource<readonly T[]>;
   /** "access keys": "Cannot load access keys", "Loading access keys…". */
   what: string;
   empty: ReactNode;
   children: (items: readonly T[]) => ReactNode;
 }) {
-  if (resource.error && !resource.data) return <ErrorState title={`Cannot load ${what}`} error={resource.error} onRetry={resource.reload} />;
+  if (resource.error && !resource.data)
+    return <ErrorState title={`Cannot load ${what}`} error={resource.error} onRetry={resource.reload} />;
   if (resource.loading) return <LoadingState label={`Loading ${what}…`} />;
   const items = resource.data ?? [];
   return <>{items.length === 0 ? empty : children(items)}</>;
@@ -121,7 +171,9 @@ export function NamedTable({ label, columns, children }: { label: string; column
   return (
     <div className="table-wrap">
       <table className="table" aria-label={label}>
-        <thead><tr>{columns}</tr></thead>
+        <thead>
+          <tr>{columns}</tr>
+        </thead>
         <tbody>{children}</tbody>
       </table>
     </div>

@@ -23,10 +23,32 @@ export function UsersPage() {
       emptyText="Create users for the people and tools that work in this account, then give them access keys and policies."
       load={() => api.users()}
       createDialog={(close, created) => (
-        <CreateUserDialog onClose={close} onCreated={(u) => { created(); toasts.push({ kind: 'success', title: `User ${u.name} created`, body: u.consoleSignIn ? 'They can sign in to the console with the password you set.' : 'Give them an access key or a console password.' }); }} />
+        <CreateUserDialog
+          onClose={close}
+          onCreated={(u) => {
+            created();
+            toasts.push({
+              kind: 'success',
+              title: `User ${u.name} created`,
+              body: u.consoleSignIn
+                ? 'They can sign in to the console with the password you set.'
+                : 'Give them an access key or a console password.',
+            });
+          }}
+        />
       )}
       deleteDialog={(user, close, deleted) => (
-        <ConfirmDialog title={`Delete user ${user.name}?`} confirmLabel="Delete user" danger onClose={close} onConfirm={async () => { await api.deleteUser(user.name); deleted(); toasts.push({ kind: 'success', title: `User ${user.name} deleted` }); }}>
+        <ConfirmDialog
+          title={`Delete user ${user.name}?`}
+          confirmLabel="Delete user"
+          danger
+          onClose={close}
+          onConfirm={async () => {
+            await api.deleteUser(user.name);
+            deleted();
+            toasts.push({ kind: 'success', title: `User ${user.name} deleted` });
+          }}
+        >
           <p>The user's access keys stop working and their console sessions end. Their audit entries stay.</p>
         </ConfirmDialog>
       )}
@@ -36,19 +58,41 @@ export function UsersPage() {
           <th scope="col">Role</th>
           <th scope="col">Console sign-in</th>
           <th scope="col">Created</th>
-          <th scope="col" className="col-actions">Actions</th>
+          <th scope="col" className="col-actions">
+            Actions
+          </th>
         </>
       }
       row={(u, askDelete) => (
         <tr key={u.id} data-user={u.name}>
-          <td data-label="User"><div className="cell-main"><Link to={identityPath('users', u.name)}>{u.name}</Link></div>{u.name === who.userName ? <div className="muted small">you</div> : null}</td>
+          <td data-label="User">
+            <div className="cell-main">
+              <Link to={identityPath('users', u.name)}>{u.name}</Link>
+            </div>
+            {u.name === who.userName ? <div className="muted small">you</div> : null}
+          </td>
           <td data-label="Role">{u.isAccountAdmin ? 'Administrator' : 'User'}</td>
-          <td data-label="Console sign-in"><StatusPill on={u.consoleSignIn} yes="Password set" no="Off" /></td>
-          <td data-label="Created" className="nowrap">{formatTime(u.createdAt)}</td>
+          <td data-label="Console sign-in">
+            <StatusPill on={u.consoleSignIn} yes="Password set" no="Off" />
+          </td>
+          <td data-label="Created" className="nowrap">
+            {formatTime(u.createdAt)}
+          </td>
           <td data-label="Actions" className="col-actions">
             <div className="row-actions">
-              <Link to={identityPath('users', u.name)} className="link-button" aria-label={`Manage ${u.name}`}>Manage</Link>
-              <button type="button" className="link-button danger" onClick={askDelete} aria-label={`Delete ${u.name}`} disabled={u.name === who.userName} title={u.name === who.userName ? 'You cannot delete yourself' : undefined}>Delete</button>
+              <Link to={identityPath('users', u.name)} className="link-button" aria-label={`Manage ${u.name}`}>
+                Manage
+              </Link>
+              <button
+                type="button"
+                className="link-button danger"
+                onClick={askDelete}
+                aria-label={`Delete ${u.name}`}
+                disabled={u.name === who.userName}
+                title={u.name === who.userName ? 'You cannot delete yourself' : undefined}
+              >
+                Delete
+              </button>
             </div>
           </td>
         </tr>
