@@ -5,7 +5,8 @@ import { api } from '../api/client';
 import type { CreatedAccount } from '../api/types';
 import { consolePasswordProblem, userNameProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
-import { IconCheck, IconWarning } from '../ui/Icons';
+import { IconWarning } from '../ui/Icons';
+import { CopyText } from '../ui/CopyText';
 import { TextField } from '../ui/Field';
 import { FormDialog, useFormAction } from '../ui/FormDialog';
 
@@ -101,17 +102,6 @@ function SecretRow({
   copyLabel: string;
 }) {
   const id = useId();
-  const [copied, setCopied] = useState<'ok' | 'failed' | null>(null);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied('ok');
-    } catch {
-      const el = document.getElementById(`${id}-v`);
-      if (el) window.getSelection()?.selectAllChildren(el);
-      setCopied('failed');
-    }
-  };
   return (
     <div>
       <dt>{label}</dt>
@@ -120,16 +110,14 @@ function SecretRow({
           {value}
         </span>
         <span className="button-row button-row-start secret-copy">
-          <button type="button" className={`button copy-${testId}`} onClick={() => void copy()}>
-            {copied === 'ok' ? <IconCheck /> : null} {copied === 'ok' ? 'Copied' : copyLabel}
-          </button>
-          <span className="muted small" aria-live="polite">
-            {copied === 'failed'
-              ? 'The browser refused the clipboard; the text is selected, press Ctrl+C.'
-              : copied === 'ok'
-                ? 'Copied to the clipboard.'
-                : ''}
-          </span>
+          <CopyText
+            value={value}
+            targetId={`${id}-v`}
+            className={`button copy-${testId}`}
+            label={copyLabel}
+            refusedText="The browser refused the clipboard; the text is selected, press Ctrl+C."
+            copiedText="Copied to the clipboard."
+          />
         </span>
       </dd>
     </div>

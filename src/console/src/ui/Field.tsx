@@ -44,6 +44,8 @@ export function TextField(p: TextFieldProps) {
 export function FormFooter(p: {
   formId: string;
   busy: boolean;
+  /** Submit is off while true (nothing chosen yet). */
+  blocked?: boolean;
   onCancel(): void;
   submitLabel: string;
   busyLabel: string;
@@ -53,7 +55,7 @@ export function FormFooter(p: {
       <button type="button" className="button" onClick={p.onCancel} disabled={p.busy}>
         Cancel
       </button>
-      <button type="submit" form={p.formId} className="button button-primary" disabled={p.busy}>
+      <button type="submit" form={p.formId} className="button button-primary" disabled={p.busy || p.blocked}>
         {p.busy ? p.busyLabel : p.submitLabel}
       </button>
     </>

@@ -1,7 +1,7 @@
 /** The account's policies: the list with each document folded out on demand (create, delete). */
 import { api } from '../../api/client';
 import type { Policy } from '../../api/types';
-import { CreatePolicyDialog } from '../../dialogs/IdentityDialogs';
+import { CreatePolicyDialog } from '../../dialogs/PolicyDialogs';
 import { DeletePolicyDialog } from '../../dialogs/DeletePolicyDialog';
 import { formatTime } from '../../lib/format';
 import { useToasts } from '../../ui/Toasts';

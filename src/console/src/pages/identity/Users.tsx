@@ -4,7 +4,7 @@ import type { User } from '../../api/types';
 import { Link } from '../../app/router';
 import { useWho } from '../../app/session';
 import { ConfirmDialog } from '../../dialogs/ConfirmDialog';
-import { CreateUserDialog } from '../../dialogs/IdentityDialogs';
+import { CreateUserDialog } from '../../dialogs/UserDialogs';
 import { formatTime } from '../../lib/format';
 import { IconUser } from '../../ui/Icons';
 import { useToasts } from '../../ui/Toasts';

@@ -1,0 +1,71 @@
+/** Shows a new access key's secret once, with a copy button. */
+import { useId } from 'react';
+import type { CreatedAccessKey } from '../api/types';
+import { CopyText } from '../ui/CopyText';
+import { Dialog } from '../ui/Dialog';
+import { IconWarning } from '../ui/Icons';
+
+/** The secret exists only in the create response: it lives in this dialog's props and is gone when it closes. */
+export function AccessKeySecretDialog({
+  created,
+  userName,
+  onClose,
+}: {
+  created: CreatedAccessKey;
+  userName: string;
+  onClose: () => void;
+}) {
+  const id = useId();
+  return (
+    <Dialog
+      title="Access key created"
+      onClose={onClose}
+      testId="access-key-secret"
+      initialFocus=".copy-secret"
+      footer={
+        <button type="button" className="button button-primary" onClick={onClose}>
+          I have stored the secret
+        </button>
+      }
+    >
+      <div className="notice notice-warning" role="status">
+        <IconWarning />
+        <div>
+          <strong>This is the only time the secret is shown.</strong>
+          <p>
+            keyfleet keeps it only encrypted and will never show it again. Store it in a password manager or your tool's
+            configuration now; if it is lost, create a new access key and delete this one.
+          </p>
+        </div>
+      </div>
+      <dl className="summary">
+        <div>
+          <dt>User</dt>
+          <dd>{userName}</dd>
+        </div>
+        <div>
+          <dt>AccessKey ID</dt>
+          <dd className="mono break" data-testid="access-key-id">
+            {created.accessKeyId}
+          </dd>
+        </div>
+        <div>
+          <dt>AccessKey secret</dt>
+          <dd className="mono break" id={`${id}-secret`} data-testid="access-key-secret-value">
+            {created.accessKeySecret}
+          </dd>
+        </div>
+      </dl>
+      <div className="button-row button-row-start">
+        <CopyText
+          value={created.accessKeySecret}
+          targetId={`${id}-secret`}
+          className="button copy-secret"
+          label="Copy secret"
+          refusedText="The browser refused the clipboard; the secret is selected, press Ctrl+C."
+          copiedText="The secret is on the clipboard."
+        />
+      </div>
+    </Dialog>
+  );
+}
