@@ -10,34 +10,16 @@ import { api } from '../api/client';
 import type { Instance, InstanceStatus } from '../api/types';
 import { useLocation } from '../app/router';
 import { useScope } from '../app/scope';
-import { ConfirmDialog } from '../dialogs/ConfirmDialog';
-import { DriftDialog } from '../dialogs/DriftDialog';
-import { ImportInventoryDialog } from '../dialogs/ImportInventoryDialog';
-import { RegisterHostDialog } from '../dialogs/RegisterHostDialog';
-import { HostSettingsDialog } from '../dialogs/HostSettingsDialog';
-import { InstanceKeyDialog } from '../dialogs/InstanceKeyDialog';
-import { ResetPasswordDialog } from '../dialogs/ResetPasswordDialog';
-import { plural, shortRefusal } from '../lib/format';
+import { InstanceDialogs } from './instances/InstanceDialogs';
+import { type InstanceDialogState, InstanceRow, TRANSITIONAL } from './instances/InstanceRow';
+import { plural } from '../lib/format';
 import { useDebounced, useResource } from '../lib/hooks';
 import { IconAudit, IconPlus, IconRefresh, IconSearch, IconServer, IconUpload, IconWarning } from '../ui/Icons';
-import { type MenuItem, MenuButton } from '../ui/Menu';
 import { Pager } from '../ui/Pager';
-import { InstanceStatusPill, RestartNeeded } from '../ui/Pills';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
-import { Tooltip } from '../ui/Tooltip';
 
-const TRANSITIONAL: InstanceStatus[] = ['Pending', 'Starting', 'Stopping'];
 const STATUSES: InstanceStatus[] = ['Running', 'Stopped', 'Starting', 'Stopping', 'Pending'];
-
-type DialogState =
-  | { type: 'bind' | 'unbind' | 'reset'; instance: Instance }
-  | { type: 'stop' | 'restart'; instance: Instance }
-  | { type: 'register-host' | 'import-inventory' }
-  /** Drift of every registered host of the region ('all'), or of one host from its Actions menu. */
-  | { type: 'drift'; hosts: 'all' | Instance[] }
-  | { type: 'host-settings'; instance: Instance }
-  | null;
 
 let firstRenderMarked = false;
 
@@ -52,7 +34,7 @@ export function InstancesPage() {
   const [pendingOnly, setPendingOnly] = useState(query.get('pendingRestart') === 'true');
   const [offset, setOffset] = useState(0);
   const [limit, setLimit] = useState(20);
-  const [dialog, setDialog] = useState<DialogState>(null);
+  const [dialog, setDialog] = useState<InstanceDialogState>(null);
   const searchMark = useRef<string | null>(null);
 
   // Typing searches after a pause; Enter searches at once.
@@ -305,194 +287,7 @@ export function InstancesPage() {
         </>
       )}
 
-      {dialog && (dialog.type === 'bind' || dialog.type === 'unbind') ? (
-        <InstanceKeyDialog
-          instance={dialog.instance}
-          action={dialog.type}
-          onClose={() => setDialog(null)}
-          onChanged={reload}
-        />
-      ) : null}
-      {dialog?.type === 'register-host' ? (
-        <RegisterHostDialog
-          onClose={() => setDialog(null)}
-          onRegistered={(r) => {
-            toasts.push({
-              kind: 'success',
-              title: `Host ${r.instance.name} registered`,
-              body: `Host key ${r.hostKeySha256}`,
-            });
-            reload();
-          }}
-        />
-      ) : null}
-      {dialog?.type === 'drift' ? (
-        <DriftDialog hosts={dialog.hosts} onClose={() => setDialog(null)} onChanged={reload} />
-      ) : null}
-      {dialog?.type === 'host-settings' ? (
-        <HostSettingsDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} />
-      ) : null}
-      {dialog?.type === 'import-inventory' ? (
-        <ImportInventoryDialog onClose={() => setDialog(null)} onChanged={reload} />
-      ) : null}
-      {dialog?.type === 'reset' ? (
-        <ResetPasswordDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} />
-      ) : null}
-      {dialog && (dialog.type === 'stop' || dialog.type === 'restart') ? (
-        <ConfirmDialog
-          title={dialog.type === 'stop' ? 'Stop instance' : 'Restart instance'}
-          confirmLabel={dialog.type === 'stop' ? 'Stop' : 'Restart'}
-          danger={dialog.type === 'stop'}
-          onConfirm={() => act(dialog.instance, dialog.type as 'stop' | 'restart')}
-          onClose={() => setDialog(null)}
-        >
-          <p>
-            {dialog.type === 'stop' ? 'Stop' : 'Restart'} <strong>{dialog.instance.name}</strong>{' '}
-            <span className="mono muted">{dialog.instance.id}</span>?
-            {dialog.type === 'stop'
-              ? ' Its SSH sessions end and it stops answering.'
-              : ' Open SSH sessions are dropped.'}
-          </p>
-          {dialog.instance.pendingRestart && dialog.type === 'restart' ? (
-            <p className="hint">The waiting key pair change takes effect during this restart.</p>
-          ) : null}
-        </ConfirmDialog>
-      ) : null}
-    </div>
-  );
-}
-
-function InstanceRow({
-  instance: i,
-  onDialog,
-  onStart,
-}: {
-  instance: Instance;
-  onDialog: (d: DialogState) => void;
-  onStart: () => void;
-}) {
-  const busy = TRANSITIONAL.includes(i.status);
-  const busyReason = busy ? `Wait until it is Running or Stopped (now ${i.status}).` : undefined;
-  const isHost = i.backend === 'host';
-  const items: MenuItem[] = [
-    {
-      label: 'Bind Key Pair',
-      onSelect: () => onDialog({ type: 'bind', instance: i }),
-      disabled: !i.canBindKeyPair || busy,
-      reason: !i.canBindKeyPair ? shortRefusal(i.keyPairRefusal) : busyReason,
-    },
-    {
-      label: 'Unbind Key Pair',
-      onSelect: () => onDialog({ type: 'unbind', instance: i }),
-      disabled: !i.keyPairName || busy,
-      reason: !i.keyPairName
-        ? i.canBindKeyPair
-          ? 'No key pair is bound.'
-          : shortRefusal(i.keyPairRefusal)
-        : busyReason,
-    },
-  ];
-  // A registered host is not keyfleet's machine to power or to reset: the server refuses these, so they are not offered.
-  if (isHost) {
-    items.push(
-      {
-        label: 'Check drift',
-        onSelect: () => onDialog({ type: 'drift', hosts: [i] }),
-        separatorBefore: true,
-        disabled: !i.host?.hasManagementKey,
-        reason: i.host?.hasManagementKey
-          ? undefined
-          : 'keyfleet holds no management key to log in with; give one in Host settings.',
-      },
-      { label: 'Host settings', onSelect: () => onDialog({ type: 'host-settings', instance: i }) },
-    );
-  } else {
-    items.push(
-      { label: 'Start', onSelect: onStart, disabled: i.status !== 'Stopped', separatorBefore: true },
-      { label: 'Stop', onSelect: () => onDialog({ type: 'stop', instance: i }), disabled: i.status !== 'Running' },
-      {
-        label: 'Restart',
-        onSelect: () => onDialog({ type: 'restart', instance: i }),
-        disabled: i.status !== 'Running',
-      },
-      {
-        label: 'Reset Password',
-        onSelect: () => onDialog({ type: 'reset', instance: i }),
-        disabled: busy,
-        separatorBefore: true,
-      },
-    );
-  }
-  return (
-    <tr data-instance-id={i.id} data-backend={i.backend} className={i.pendingRestart ? 'row-pending' : undefined}>
-      <td data-label="Instance">
-        <div className="cell-main">{i.name}</div>
-        <div className="mono muted small id">{i.id}</div>
-        {isHost ? (
-          <div className="host-line">
-            <Tooltip
-              content={`A registered host: keyfleet manages its SSH keys live over SSH and never powers it. Host key ${i.hostKeySha256 ?? 'not pinned'}.`}
-              className="badge badge-host"
-            >
-              host
-            </Tooltip>{' '}
-            <span className="mono small">
-              {i.address}:{i.sshPort}
-            </span>
-          </div>
-        ) : null}
-      </td>
-      <td data-label="Status">
-        <InstanceStatusPill status={i.status} />
-      </td>
-      <td data-label="OS">
-        <span className={`os os-${i.osType}`}>{i.osType === 'windows' ? 'Windows' : 'Linux'}</span>
-        <div className="muted small">{i.osName.replace(/\s+/g, ' ')}</div>
-      </td>
-      <td data-label="Key pair">
-        <KeyCell instance={i} />
-      </td>
-      <td data-label="SSH address">
-        {i.osType === 'windows' ? (
-          <span className="muted">— no SSH</span>
-        ) : (
-          <span className="mono">
-            {i.loginUser}@{i.address}:{i.sshPort}
-          </span>
-        )}
-      </td>
-      <td data-label="Actions" className="col-actions">
-        <MenuButton label="Actions" ariaLabel={`Actions for ${i.name}`} items={items} />
-      </td>
-    </tr>
-  );
-}
-
-function KeyCell({ instance: i }: { instance: Instance }) {
-  if (!i.canBindKeyPair) {
-    return (
-      <Tooltip content={shortRefusal(i.keyPairRefusal)} className="muted not-supported">
-        Not supported
-      </Tooltip>
-    );
-  }
-  return (
-    <div className="key-cell">
-      <div>
-        {i.keyPairName ? (
-          <span className="key-name">{i.keyPairName}</span>
-        ) : (
-          <span className="muted">{i.pendingRestart ? 'none (unbind pending)' : '—'}</span>
-        )}
-        {i.pendingRestart ? null : i.keyPairName ? <span className="effect effect-applied"> · applied</span> : null}
-      </div>
-      {i.pendingRestart ? (
-        <div className="key-state">
-          {i.keyPairName ? <span className="effect effect-pending">bound · pending restart</span> : null}
-          <RestartNeeded instance={i} />
-        </div>
-      ) : null}
-      <div className="muted small">Password login {i.passwordLogin ? 'on' : 'off'}</div>
+      <InstanceDialogs dialog={dialog} setDialog={setDialog} reload={reload} act={act} />
     </div>
   );
 }
