@@ -9,7 +9,8 @@ import { CoreError } from '../errors.js';
 import type { PasswordHasher, SecretBox, Store } from '../ports.js';
 import { compilePermissions, type PermissionSet } from '../authz/policy.js';
 import type { Account, User } from './account.js';
-import { accessKeyContext } from './identity-service.js';
+import { insertTenant } from './tenant.js';
+import { accessKeyContext } from './account.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface AccountServiceDeps {
@@ -138,40 +139,18 @@ export function createAccountService(deps: AccountServiceDeps) {
           generatedAdminPassword: null,
         };
       }
-      const now = clock.now();
-      const account: Account = { id: ids.next('acc-', 16), name: input.accountName, createdAt: now };
       const adminPassword = input.adminPassword ?? randomBytes(12).toString('base64url');
-      const admin: User = {
-        id: ids.next('u-', 16),
-        accountId: account.id,
-        name: input.adminName,
-        isAccountAdmin: true,
-        isSystemAdmin: true,
-        passwordHash: await passwords.hash(adminPassword),
-        createdAt: now,
-        policiesVersion: 0,
-      };
       const accessKeyId = input.accessKeyId ?? 'LTAI' + randomBytes(10).toString('hex').toUpperCase();
       if (!ACCESS_KEY_ID.test(accessKeyId))
         throw new CoreError('Input.Invalid', 'The access key ID must be 8-64 letters, digits, "_" or "-".');
       const secret = input.accessKeySecret ?? randomBytes(24).toString('base64url');
-      await store.transaction(async (tx) => {
-        await tx.accounts.insertAccount(account);
-        await tx.accounts.insertUser(admin);
-        await tx.accounts.insertResourceGroup({
-          id: ids.next('rg-', 16),
-          accountId: account.id,
-          name: 'default',
-          createdAt: now,
-        });
-        await tx.accounts.insertAccessKey({
-          id: accessKeyId,
-          accountId: account.id,
-          userId: admin.id,
-          sealedSecret: secrets.seal(secret, accessKeyContext({ id: accessKeyId, accountId: account.id })),
-          status: 'Active',
-          createdAt: now,
-        });
+      const { account, admin } = await insertTenant(deps, {
+        accountName: input.accountName,
+        adminName: input.adminName,
+        adminPassword,
+        isSystemAdmin: true,
+        accessKeyId,
+        accessKeySecret: secret,
       });
       return {
         created: true,

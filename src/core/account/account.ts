@@ -79,3 +79,8 @@ export interface GroupSummary extends Group {
   memberCount: number;
   policyCount: number;
 }
+
+/** Binds a sealed access key secret to its key, so a sealed blob copied onto another key does not open. */
+export function accessKeyContext(k: Pick<AccessKey, 'id' | 'accountId'>): string {
+  return `accesskey:${k.accountId}:${k.id}`;
+}

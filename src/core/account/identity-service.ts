@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { parsePolicyDocument } from '../authz/policy.js';
 import type { Caller } from '../caller.js';
+import { accessKeyContext } from './account.js';
+import { insertTenant } from './tenant.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { PasswordHasher, SecretBox, Store } from '../ports.js';
@@ -30,10 +32,6 @@ export interface IdentityServiceDeps {
 }
 
 export const MAX_ACCESS_KEYS_PER_USER = 5;
-
-export function accessKeyContext(k: Pick<AccessKey, 'id' | 'accountId'>): string {
-  return `accesskey:${k.accountId}:${k.id}`;
-}
 
 export function newAccessKeyId(): string {
   return 'LTAI' + randomBytes(10).toString('hex').toUpperCase();
@@ -354,37 +352,15 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         input.adminPassword === undefined
           ? randomBytes(12).toString('base64url') + 'aA1!'
           : checkPassword(input.adminPassword);
-      const now = clock.now();
-      const account: Account = { id: ids.next('acc-', 16), name: input.name, createdAt: now };
-      const admin: User = {
-        id: ids.next('u-', 16),
-        accountId: account.id,
-        name: input.adminName ?? 'admin',
-        isAccountAdmin: true,
-        isSystemAdmin: false,
-        passwordHash: await passwords.hash(adminPassword),
-        createdAt: now,
-        policiesVersion: 0,
-      };
       const id = newAccessKeyId();
       const secret = randomBytes(24).toString('base64url');
-      await store.transaction(async (tx) => {
-        await tx.accounts.insertAccount(account);
-        await tx.accounts.insertUser(admin);
-        await tx.accounts.insertResourceGroup({
-          id: ids.next('rg-', 16),
-          accountId: account.id,
-          name: 'default',
-          createdAt: now,
-        });
-        await tx.accounts.insertAccessKey({
-          id,
-          accountId: account.id,
-          userId: admin.id,
-          sealedSecret: secrets.seal(secret, accessKeyContext({ id, accountId: account.id })),
-          status: 'Active',
-          createdAt: now,
-        });
+      const { account, admin } = await insertTenant(deps, {
+        accountName: input.name,
+        adminName: input.adminName ?? 'admin',
+        adminPassword,
+        isSystemAdmin: false,
+        accessKeyId: id,
+        accessKeySecret: secret,
       });
       return {
         account,
