@@ -1,0 +1,165 @@
+/** Creates a key pair; its private key is downloaded once and never kept. */
+import { type FormEvent, useId, useState } from 'react';
+import { api } from '../api/client';
+import type { KeyPair } from '../api/types';
+import { useScope } from '../app/scope';
+import { saveTextFile } from '../lib/download';
+import { keyPairNameProblem } from '../lib/rules';
+import { Dialog } from '../ui/Dialog';
+import { IconCheck, IconDownload, IconWarning } from '../ui/Icons';
+import { InlineError } from '../ui/States';
+
+export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (kp: KeyPair) => void }) {
+  const { regionId, groupId, regionName } = useScope();
+  const id = useId();
+  const [name, setName] = useState('');
+  const [type, setType] = useState<'ed25519' | 'rsa'>('ed25519');
+  const [description, setDescription] = useState('');
+  const [show, setShow] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [created, setCreated] = useState<{ keyPair: KeyPair; fileName: string } | null>(null);
+  const problem = keyPairNameProblem(name.trim());
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setShow(true);
+    if (problem) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await api.createKeyPair(regionId, {
+        name: name.trim(),
+        type,
+        ...(groupId ? { resourceGroupId: groupId } : {}),
+        ...(description.trim() ? { description: description.trim() } : {}),
+      });
+      const fileName = `${res.keyPair.name}.pem`;
+      // The private key exists only in this response: it goes straight to a file and is not kept.
+      if (res.privateKey) saveTextFile(fileName, res.privateKey, 'application/x-pem-file');
+      setCreated({ keyPair: res.keyPair, fileName });
+      onCreated(res.keyPair);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (created) {
+    return (
+      <Dialog
+        title="Key pair created"
+        onClose={onClose}
+        footer={
+          <button type="button" className="button button-primary" onClick={onClose}>
+            Done
+          </button>
+        }
+        testId="key-pair-created"
+      >
+        <div className="notice notice-success" role="status">
+          <IconCheck />
+          <div>
+            <strong>
+              {created.keyPair.name} is ready. Its private key was downloaded as{' '}
+              <span className="mono">{created.fileName}</span>.
+            </strong>
+            <p>
+              keyfleet did not keep the private key and cannot show it again. Store the file safely (for OpenSSH:{' '}
+              <code>chmod 600 {created.fileName}</code>). If it is lost, create a new key pair and bind that one
+              instead.
+            </p>
+          </div>
+        </div>
+        <dl className="summary">
+          <div>
+            <dt>Fingerprint</dt>
+            <dd className="mono break">{created.keyPair.fingerprintSha256}</dd>
+          </div>
+          <div>
+            <dt>Type</dt>
+            <dd>
+              {created.keyPair.algorithm} ({created.keyPair.bits} bits)
+            </dd>
+          </div>
+        </dl>
+      </Dialog>
+    );
+  }
+
+  return (
+    <Dialog
+      title="Create Key Pair"
+      onClose={onClose}
+      busy={busy}
+      testId="create-key-pair"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>
+            <IconDownload /> {busy ? 'Creating…' : 'Create and download'}
+          </button>
+        </>
+      }
+    >
+      <form id={`${id}-f`} onSubmit={submit} noValidate>
+        <div className="notice notice-warning">
+          <IconWarning />
+          <div>
+            <strong>The private key is downloaded once, now.</strong>
+            <p>
+              keyfleet generates the key pair, sends you the private key as a <span className="mono">.pem</span> file
+              and keeps only the public key. It cannot be downloaded again.
+            </p>
+          </div>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-name`}>Name</label>
+          <input
+            id={`${id}-name`}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            autoComplete="off"
+            aria-invalid={show && problem ? true : undefined}
+            aria-describedby={`${id}-name-hint`}
+          />
+          <p id={`${id}-name-hint`} className={show && problem ? 'field-error' : 'hint'}>
+            {show && problem ? problem : `Unique in ${regionName(regionId)}: letters, digits, ':', '_', '.' or '-'.`}
+          </p>
+        </div>
+        <fieldset className="choice">
+          <legend>Type</legend>
+          <label className="radio-card">
+            <input type="radio" name={`${id}-type`} checked={type === 'ed25519'} onChange={() => setType('ed25519')} />
+            <span>
+              <strong>ED25519</strong> (recommended)
+              <span className="hint">Short, fast and strong; OpenSSH 6.5 or newer.</span>
+            </span>
+          </label>
+          <label className="radio-card">
+            <input type="radio" name={`${id}-type`} checked={type === 'rsa'} onChange={() => setType('rsa')} />
+            <span>
+              <strong>RSA</strong>
+              <span className="hint">For old clients and tools that only know RSA.</span>
+            </span>
+          </label>
+        </fieldset>
+        <div className="field">
+          <label htmlFor={`${id}-desc`}>
+            Description <span className="muted">(optional)</span>
+          </label>
+          <input
+            id={`${id}-desc`}
+            value={description}
+            maxLength={1024}
+            onChange={(e) => setDescription(e.target.value)}
+          />
+        </div>
+        <InlineError error={error} />
+      </form>
+    </Dialog>
+  );
+}
