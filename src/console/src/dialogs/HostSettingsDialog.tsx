@@ -14,17 +14,15 @@ import { api } from '../api/client';
 import type { Instance, UpdatedHost, UpdateHostRequest } from '../api/types';
 import { Dialog } from '../ui/Dialog';
 import { TextField } from '../ui/Field';
-import { IconCheck, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import { commandProblem, hostKeyProblem, pathProblem } from '../lib/rules';
 import { type HostPolicy, PolicyFields } from './HostFields';
 import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
 import { privateKeyProblem } from './LiveFields';
+import { HOST_KEY_CHECK, HostSettingsSaved } from './host/HostSettingsSaved';
 
 type PinChoice = 'keep' | 'given' | 'presented';
 type KeyChoice = 'keep' | 'replace' | 'forget';
-
-const HOST_KEY_CHECK = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
 
 export function HostSettingsDialog({
   instance,
@@ -155,70 +153,15 @@ export function HostSettingsDialog({
   };
 
   if (done) {
-    const { res, changed } = done;
-    const repinned = pin !== 'keep';
     return (
-      <Dialog
-        title="Host settings saved"
+      <HostSettingsSaved
+        instance={instance}
+        res={done.res}
+        changed={done.changed}
+        repinned={pin !== 'keep'}
+        contacts={contacts}
         onClose={onClose}
-        step="result"
-        testId="host-settings-saved"
-        footer={
-          <button type="button" className="button button-primary" onClick={onClose}>
-            Done
-          </button>
-        }
-      >
-        <div className="notice notice-success" role="status">
-          <IconCheck />
-          <div>
-            <strong>
-              {instance.name}: {changed.join(', ')}.
-            </strong>
-            {contacts ? <p>keyfleet contacted the host to check the change before keeping it.</p> : null}
-          </div>
-        </div>
-        <dl className="summary">
-          <div>
-            <dt>{repinned ? 'New host key' : 'Host key'}</dt>
-            <dd className="mono break" data-testid="new-host-key">
-              {res.hostKeySha256}
-            </dd>
-          </div>
-          {repinned ? (
-            <div>
-              <dt>Previously</dt>
-              <dd className="mono break" data-testid="previous-host-key">
-                {res.previousHostKeySha256 ?? '—'}
-              </dd>
-            </div>
-          ) : null}
-          <div>
-            <dt>Management key</dt>
-            <dd>{res.instance.host?.hasManagementKey ? 'held by keyfleet (sealed)' : 'none held'}</dd>
-          </div>
-          <div>
-            <dt>Password login</dt>
-            <dd>
-              {res.instance.host?.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}
-              {res.instance.host?.sudo ? ' · through sudo' : ''}
-            </dd>
-          </div>
-        </dl>
-        {res.pinnedOnFirstUse ? (
-          <div className="notice notice-warning" role="note">
-            <IconWarning />
-            <div>
-              <strong>Pinned as the host presented it: compare it with the host.</strong>
-              <p>
-                On the host, run <code>{HOST_KEY_CHECK}</code> (or the <code>.pub</code> of the key type it serves) and
-                check that it prints the fingerprint above. If it does not, someone may be in between: re-pin with the
-                right fingerprint.
-              </p>
-            </div>
-          </div>
-        ) : null}
-      </Dialog>
+      />
     );
   }
 

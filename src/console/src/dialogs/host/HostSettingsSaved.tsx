@@ -1,0 +1,88 @@
+/** The result of saving a host's settings: what changed, the host key now (and before a re-pin), the management key
+ * and the password-login policy kept. */
+import type { Instance, UpdatedHost } from '../../api/types';
+import { Dialog } from '../../ui/Dialog';
+import { IconCheck, IconWarning } from '../../ui/Icons';
+
+export const HOST_KEY_CHECK = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
+
+export function HostSettingsSaved({
+  instance,
+  res,
+  changed,
+  repinned,
+  contacts,
+  onClose,
+}: {
+  instance: Instance;
+  res: UpdatedHost;
+  changed: string[];
+  repinned: boolean;
+  /** Whether the change had keyfleet contact the host. */
+  contacts: boolean;
+  onClose: () => void;
+}) {
+  return (
+    <Dialog
+      title="Host settings saved"
+      onClose={onClose}
+      step="result"
+      testId="host-settings-saved"
+      footer={
+        <button type="button" className="button button-primary" onClick={onClose}>
+          Done
+        </button>
+      }
+    >
+      <div className="notice notice-success" role="status">
+        <IconCheck />
+        <div>
+          <strong>
+            {instance.name}: {changed.join(', ')}.
+          </strong>
+          {contacts ? <p>keyfleet contacted the host to check the change before keeping it.</p> : null}
+        </div>
+      </div>
+      <dl className="summary">
+        <div>
+          <dt>{repinned ? 'New host key' : 'Host key'}</dt>
+          <dd className="mono break" data-testid="new-host-key">
+            {res.hostKeySha256}
+          </dd>
+        </div>
+        {repinned ? (
+          <div>
+            <dt>Previously</dt>
+            <dd className="mono break" data-testid="previous-host-key">
+              {res.previousHostKeySha256 ?? '—'}
+            </dd>
+          </div>
+        ) : null}
+        <div>
+          <dt>Management key</dt>
+          <dd>{res.instance.host?.hasManagementKey ? 'held by keyfleet (sealed)' : 'none held'}</dd>
+        </div>
+        <div>
+          <dt>Password login</dt>
+          <dd>
+            {res.instance.host?.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}
+            {res.instance.host?.sudo ? ' · through sudo' : ''}
+          </dd>
+        </div>
+      </dl>
+      {res.pinnedOnFirstUse ? (
+        <div className="notice notice-warning" role="note">
+          <IconWarning />
+          <div>
+            <strong>Pinned as the host presented it: compare it with the host.</strong>
+            <p>
+              On the host, run <code>{HOST_KEY_CHECK}</code> (or the <code>.pub</code> of the key type it serves) and
+              check that it prints the fingerprint above. If it does not, someone may be in between: re-pin with the
+              right fingerprint.
+            </p>
+          </div>
+        </div>
+      ) : null}
+    </Dialog>
+  );
+}
