@@ -10,78 +10,15 @@
  *
  * The same steps run against a simulated instance and a real host; the credential lives only in this call.
  */
-import type { Clock } from '../clock.js';
 import { CoreError, isCoreError } from '../errors.js';
-import type {
-  HostKeyPolicy,
-  LiveAccess,
-  LiveCredential,
-  LiveSession,
-  LiveTarget,
-  RemoteFile,
-  ReplaceableFile,
-} from '../ports.js';
-import { planAuthorizedKeys, type ManagedKey } from './authorized-keys.js';
+import type { HostKeyPolicy, LiveAccess, LiveCredential, LiveSession, RemoteFile, ReplaceableFile } from '../ports.js';
+import { planAuthorizedKeys } from './authorized-keys.js';
+import type { LiveApplyOptions, LiveClock, LiveHostProfile, LiveKeyState, LiveOutcome } from './live-change.js';
+import { proveChange } from './live-proof.js';
 import { renderSshdDropIn, SSHD_DROP_IN_PATH } from './sshd-drop-in.js';
-
-export interface LiveKeyState {
-  /** The key to have in keyfleet's block (null: no key pair bound). */
-  key: ManagedKey | null;
-  /** Password login on or off through keyfleet's sshd drop-in; null: sshd is left alone (host policy 'unmanaged'). */
-  passwordLogin: boolean | null;
-}
-
-export interface LiveApplyOptions {
-  /** Prove the change with a fresh login (default). Off: one connection per host, the write is trusted. */
-  verify?: boolean;
-  /** Read and plan only: report what would change, write nothing. */
-  dryRun?: boolean;
-}
-
-export interface LiveHostProfile {
-  /** Where keyfleet logs in to make the change (as the management user). */
-  target: LiveTarget;
-  /** The user whose authorized_keys is managed: the proof logs in as this user (default: the target's user). */
-  loginUser?: string;
-  /** Run file operations and commands through `sudo -n` (a non-root management user). */
-  sudo?: boolean;
-  hostKey: HostKeyPolicy;
-  homeDir: string;
-  dropInPath?: string;
-  reloadCommand?: string;
-  /** Validates sshd's configuration before the reload (default `sshd -t`; a host whose sshd_config is elsewhere: `sshd -t -f <path>`). */
-  validateCommand?: string;
-  /**
-   * The public key keyfleet itself logs in with, when that login is to the managed user: the lock-out guard refuses
-   * a change that would take it out of keyfleet's block while no line outside the block still authorises it.
-   */
-  managementPublicKey?: string | null;
-  /** The public key that must stop working (unbind/replace): checked to be refused afterwards. */
-  removedPublicKey?: string | null;
-  timeoutMs?: number;
-}
-
-export interface LiveOutcome {
-  hostKeySha256: string;
-  authorizedKeysChanged: boolean;
-  dropInChanged: boolean;
-  /** What the proof showed, what was written without a proof, or (dry run) what would change. */
-  verified: string;
-}
 
 const DEFAULT_RELOAD = 'systemctl reload ssh';
 const DEFAULT_VALIDATE = 'sshd -t';
-/**
- * sshd handles SIGHUP asynchronously: `systemctl reload ssh` (kill -HUP) returns at once, the old listener may
- * still accept a connection with the old configuration, then it re-executes itself and listens again a few
- * milliseconds later. A proof that follows a reload is therefore repeated (refused connection, or the old
- * behaviour) within this window before the change is called unproven.
- */
-const RELOAD_SETTLE_MS = 5_000;
-const RELOAD_FIRST_PROOF_MS = 100;
-
-/** The time a live change reads: waits between proofs while a reload settles. */
-export type LiveClock = Pick<Clock, 'now' | 'sleep'>;
 
 export async function applyLive(
   access: LiveAccess,
@@ -169,14 +106,14 @@ export async function applyLive(
         verified: `written without a login proof (verification off): ${describePlan(plan, desired, dropChanged)}`,
       };
     }
-    const verdict = await verifySettled(
+    const proof = {
       access,
-      { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey },
       pinned,
       desired,
-      dropChanged ? RELOAD_SETTLE_MS : 0,
       clock,
-    );
+      profile: { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey },
+    };
+    const verdict = await proveChange(proof, dropChanged);
     if (!verdict.ok) {
       await restoreFile(session, akPath, akBefore);
       if (dropChanged) {
@@ -280,88 +217,4 @@ function describePlan(
   return parts.join('; ');
 }
 
-/** The proof, repeated with backoff while a reload may still be taking effect. */
-async function verifySettled(
-  access: LiveAccess,
-  profile: LiveHostProfile,
-  pinned: HostKeyPolicy,
-  desired: LiveKeyState,
-  settleMs: number,
-  clock: LiveClock,
-): Promise<{ ok: boolean; reason: string }> {
-  const started = clock.now().getTime();
-  // Every proof is a full SSH handshake: give sshd a moment before the first and back off, so hundreds of hosts
-  // reloading at once are not slowed further by proofs that can only see the old configuration.
-  if (settleMs > 0) await clock.sleep(RELOAD_FIRST_PROOF_MS);
-  for (let wait = RELOAD_FIRST_PROOF_MS; ; wait = Math.min(wait * 2, 800)) {
-    const verdict = await verify(
-      access,
-      profile,
-      pinned,
-      desired,
-      Math.max(0, settleMs - (clock.now().getTime() - started)),
-      clock,
-    );
-    if (verdict.ok || clock.now().getTime() - started + wait > settleMs) return verdict;
-    await clock.sleep(wait);
-  }
-}
-
-/** A fresh connection, with no credential at all: asks the server whether it would accept the key (PK_OK). */
-async function verify(
-  access: LiveAccess,
-  profile: LiveHostProfile,
-  pinned: HostKeyPolicy,
-  desired: LiveKeyState,
-  settleMs: number,
-  clock: LiveClock,
-): Promise<{ ok: boolean; reason: string }> {
-  const opts = { timeoutMs: profile.timeoutMs };
-  const started = clock.now().getTime();
-  const target = { ...profile.target, username: profile.loginUser ?? profile.target.username };
-  const probeLogin = async (key: string | null) => {
-    for (let wait = 20; ; wait = Math.min(wait * 2, 400)) {
-      try {
-        return await access.probeLogin(target, pinned, key, opts);
-      } catch (err) {
-        // Only a refused/unreachable connection while sshd comes back from its reload is retried.
-        if (!isCoreError(err) || err.code !== 'Live.Unreachable' || clock.now().getTime() - started + wait > settleMs)
-          throw err;
-        await clock.sleep(wait);
-      }
-    }
-  };
-  // A password can also be typed at a keyboard-interactive prompt (PAM): "password login off" means neither is
-  // offered. A drop-in read before keyfleet's can turn keyboard-interactive back on, and the first value wins.
-  const passwordOffered = (methods: string[]) =>
-    methods.includes('password') || (desired.passwordLogin === false && methods.includes('keyboard-interactive'));
-  const passwordAsWanted = (methods: string[]) =>
-    desired.passwordLogin === null || passwordOffered(methods) === desired.passwordLogin;
-  const reasons: string[] = [];
-  if (desired.key) {
-    const probe = await probeLogin(desired.key.publicKey);
-    if (probe.keyAccepted !== true) return { ok: false, reason: `key '${desired.key.keyPairName}' is not accepted` };
-    reasons.push(`key '${desired.key.keyPairName}' accepted`);
-    if (!passwordAsWanted(probe.methods)) {
-      return {
-        ok: false,
-        reason: `password login is ${passwordOffered(probe.methods) ? 'still offered' : 'not offered'}`,
-      };
-    }
-  }
-  if (profile.removedPublicKey) {
-    const probe = await probeLogin(profile.removedPublicKey);
-    if (probe.keyAccepted === true) return { ok: false, reason: 'the removed key is still accepted' };
-    reasons.push('removed key refused');
-    if (!desired.key && !passwordAsWanted(probe.methods)) {
-      return { ok: false, reason: `password login is ${passwordOffered(probe.methods) ? 'offered' : 'not offered'}` };
-    }
-  }
-  if (!desired.key && !profile.removedPublicKey && desired.passwordLogin !== null) {
-    const probe = await probeLogin(null);
-    if (!passwordAsWanted(probe.methods)) return { ok: false, reason: 'password method not as expected' };
-  }
-  if (desired.passwordLogin !== null)
-    reasons.push(desired.passwordLogin ? 'password method offered' : 'password method off');
-  return { ok: true, reason: reasons.join(', ') };
-}
+export type { LiveApplyOptions, LiveClock, LiveHostProfile, LiveKeyState, LiveOutcome } from './live-change.js';
