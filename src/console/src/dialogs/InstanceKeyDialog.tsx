@@ -7,16 +7,16 @@
  */
 import { type FormEvent, useState } from 'react';
 import { api, errorText } from '../api/client';
-import type { Instance, TaskItem } from '../api/types';
+import type { Instance } from '../api/types';
 import { useScope } from '../app/scope';
 import { useResource } from '../lib/hooks';
 import { Dialog } from '../ui/Dialog';
-import { IconCheck, IconError, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
+import { InstanceKeyResult, type KeyChangeMode, type KeyChangeResult } from './InstanceKeyResult';
 import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } from './LiveFields';
 
-type Mode = 'on-restart' | 'live';
+type Mode = KeyChangeMode;
 
 export function InstanceKeyDialog({
   instance,
@@ -41,7 +41,7 @@ export function InstanceKeyDialog({
   const [showErrors, setShowErrors] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [result, setResult] = useState<{ item: TaskItem | undefined; mode: Mode; keyPairName: string } | null>(null);
+  const [result, setResult] = useState<KeyChangeResult | null>(null);
   /** After an on-restart change: the user chose to apply the same change live. */
   const [applyLive, setApplyLive] = useState(false);
 
@@ -111,101 +111,17 @@ export function InstanceKeyDialog({
 
   // ---- result step -------------------------------------------------------------------------------------------
   if (result && !applyLive) {
-    const ok = result.item?.status === 'succeeded';
-    const pending = ok && result.mode === 'on-restart';
-    const what =
-      action === 'bind'
-        ? `Key pair ${result.keyPairName} is bound to ${instance.name}`
-        : `Key pair ${result.keyPairName || ''} is unbound from ${instance.name}`.replace('  ', ' ');
     return (
-      <Dialog
-        title={ok ? `${verb} recorded` : `${verb} failed`}
-        onClose={onClose}
+      <InstanceKeyResult
+        instance={instance}
+        action={action}
+        result={result}
         busy={busy}
-        step="result"
-        testId="instance-key-result"
-        footer={
-          pending && running ? (
-            <>
-              <button type="button" className="button" onClick={onClose} disabled={busy}>
-                Later
-              </button>
-              <button type="button" className="button" onClick={() => setApplyLive(true)} disabled={busy}>
-                Apply live instead…
-              </button>
-              <button
-                type="button"
-                className="button button-primary"
-                onClick={() => void restartNow('restart')}
-                disabled={busy}
-              >
-                Restart now
-              </button>
-            </>
-          ) : pending && instance.status === 'Stopped' ? (
-            <>
-              <button type="button" className="button" onClick={onClose} disabled={busy}>
-                Later
-              </button>
-              <button
-                type="button"
-                className="button button-primary"
-                onClick={() => void restartNow('start')}
-                disabled={busy}
-              >
-                Start now
-              </button>
-            </>
-          ) : (
-            <button type="button" className="button button-primary" onClick={onClose}>
-              Close
-            </button>
-          )
-        }
-      >
-        {ok ? (
-          pending ? (
-            <div className="notice notice-warning" role="status">
-              <IconWarning />
-              <div>
-                <strong>
-                  {what}. It takes effect after a {instance.status === 'Stopped' ? 'start' : 'restart'}.
-                </strong>
-                <p>
-                  Until then {instance.name} keeps its current login settings and is marked{' '}
-                  <span className="marker-restart inline">Restart needed</span>.
-                  {running ? ' Restart it now, or apply the change live over SSH without a restart.' : ''}
-                </p>
-              </div>
-            </div>
-          ) : (
-            <div className="notice notice-success" role="status">
-              <IconCheck />
-              <div>
-                <strong>{what}.</strong>
-                <p>{result.item?.note ?? 'Done.'}</p>
-              </div>
-            </div>
-          )
-        ) : (
-          <div className="notice notice-error" role="alert">
-            <IconError />
-            <div>
-              <strong>
-                {instance.name}: {result.item?.errorCode ?? 'failed'}
-              </strong>
-              <p>{result.item?.errorMessage ?? 'The change did not complete.'}</p>
-            </div>
-          </div>
-        )}
-        {action === 'unbind' && ok && !instance.hasPassword ? (
-          <p className="alert alert-warning">
-            This instance has no root password. Reset the password (Actions → Reset Password) to log in after the
-            unbind.
-          </p>
-        ) : null}
-        <InlineError error={error} />
-      </Dialog>
+        error={error}
+        onClose={onClose}
+        onApplyLive={() => setApplyLive(true)}
+        restartNow={restartNow}
+      />
     );
   }
 
