@@ -1,25 +1,12 @@
 /** What the KPS face's routes share: the core, the per-request state set by the hooks, and route options. */
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type {
-  FastifyBaseLogger,
-  FastifyInstance,
-  FastifyRequest,
-  RawReplyDefaultExpression,
-  RawRequestDefaultExpression,
-  RawServerDefault,
-} from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../../core/caller.js';
 import { CoreError, type ErrorCode } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import type { TypeBoxApp } from '../http/typebox-app.js';
 import type { Project } from './projects.js';
 
-export type KpsApp = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
+export type KpsApp = TypeBoxApp;
 
 export interface KpsContext {
   core: Core;

@@ -8,8 +8,9 @@
  * those kinds map to 400 KPS.0002 with keyfleet's own message, which names the problem. Routes whose page documents
  * a specific code override the table (KpsRouteConfig.kpsErrors); the Nova routes use OpenStack statuses.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CoreError, type ErrorCode, type ErrorKind, isCoreError } from '../../core/errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CoreError, ErrorCode, ErrorKind } from '../../core/errors.js';
+import { frameworkCoreError, NOT_JSON } from '../http/framework-errors.js';
 import { routeConfig } from './context.js';
 
 export interface WireError {
@@ -119,18 +120,9 @@ const NOVA_STATUS_BY_KIND: Record<ErrorKind, number> = {
 
 const IAM_AUTH_PREFIX = 'Incorrect IAM authentication information: ';
 
-/** Framework errors (schema validation, bad JSON, oversized bodies) become CoreErrors with stable codes. */
-export function toCoreError(err: unknown): CoreError {
-  if (isCoreError(err)) return err;
-  const fe = err as FastifyError & { validation?: unknown[]; validationContext?: string };
-  if (fe.validation)
-    return new CoreError('Input.Invalid', `Invalid request ${fe.validationContext ?? 'input'}: ${fe.message}`);
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-    return new CoreError('Input.TooLarge', 'The request body is too large.');
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe instanceof SyntaxError || fe.statusCode === 400) {
-    return new CoreError('Input.Invalid', 'The request body is not valid JSON.');
-  }
-  return new CoreError('Internal', 'The request failed because of an internal error.');
+/** Framework errors become CoreErrors; KPS calls a body of another media type invalid JSON too. */
+function toCoreError(err: unknown): CoreError {
+  return frameworkCoreError(err, NOT_JSON);
 }
 
 export function sendKpsError(req: FastifyRequest, reply: FastifyReply, err: unknown) {

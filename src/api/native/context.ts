@@ -1,23 +1,10 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type {
-  FastifyBaseLogger,
-  FastifyInstance,
-  FastifyRequest,
-  RawReplyDefaultExpression,
-  RawRequestDefaultExpression,
-  RawServerDefault,
-} from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../../core/caller.js';
 import { CoreError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
+import type { TypeBoxApp } from '../http/typebox-app.js';
 
-export type NativeApp = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
+export type NativeApp = TypeBoxApp;
 
 export interface NativeContext {
   core: Core;

@@ -1,6 +1,7 @@
 /** The native API's error envelope: `{ code, message, requestId, details }` with a status from the error's kind. */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CoreError, type ErrorCode, type ErrorKind, isCoreError } from '../../core/errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CoreError, ErrorCode, ErrorKind } from '../../core/errors.js';
+import { frameworkCoreError } from '../http/framework-errors.js';
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
   InvalidInput: 400,
@@ -30,25 +31,8 @@ export function nativeErrorBody(err: CoreError, requestId: string) {
   return { code: err.code, message: err.message, requestId, details: err.details };
 }
 
-/** Framework errors (schema validation, bad JSON, oversized bodies) become CoreErrors with stable codes. */
-export function toCoreError(err: unknown): CoreError {
-  if (isCoreError(err)) return err;
-  const fe = err as FastifyError & { validation?: unknown[]; validationContext?: string };
-  if (fe.validation)
-    return new CoreError('Input.Invalid', `Invalid request ${fe.validationContext ?? 'input'}: ${fe.message}`);
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-    return new CoreError('Input.TooLarge', 'The request body is too large.');
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-    return new CoreError('Input.Invalid', 'Send the request body as application/json.');
-  if (
-    fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
-    fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
-    fe instanceof SyntaxError ||
-    fe.statusCode === 400
-  ) {
-    return new CoreError('Input.Invalid', 'The request body is not valid JSON.');
-  }
-  return new CoreError('Internal', 'The request failed because of an internal error.');
+function toCoreError(err: unknown): CoreError {
+  return frameworkCoreError(err, 'Send the request body as application/json.');
 }
 
 export function sendNativeError(req: FastifyRequest, reply: FastifyReply, err: unknown) {

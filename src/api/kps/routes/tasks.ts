@@ -28,33 +28,25 @@ export function taskRoutes(app: KpsApp, { core }: KpsContext) {
     return taskStatusView(task, await representativeItem(core, caller, task));
   });
 
-  app.get(
-    '/:project_id/running-tasks',
-    { schema: { params: ProjectParams, querystring: TaskPageQuery }, config: PROJECT },
-    async (req) =>
-      taskRows(
-        core,
-        callerOf(req),
-        projectOf(req).region.id,
-        RUNNING_STATUSES,
-        req.query.offset ?? 0,
-        req.query.limit ?? DEFAULT_LIMIT,
-      ),
-  );
-
-  app.get(
-    '/:project_id/failed-tasks',
-    { schema: { params: ProjectParams, querystring: TaskPageQuery }, config: PROJECT },
-    async (req) =>
-      taskRows(
-        core,
-        callerOf(req),
-        projectOf(req).region.id,
-        FAILED_STATUSES,
-        req.query.offset ?? 0,
-        req.query.limit ?? DEFAULT_LIMIT,
-      ),
-  );
+  /** The running and the failed tasks are one listing filtered by status. */
+  for (const [path, statuses] of [
+    ['running-tasks', RUNNING_STATUSES],
+    ['failed-tasks', FAILED_STATUSES],
+  ] as const) {
+    app.get(
+      `/:project_id/${path}`,
+      { schema: { params: ProjectParams, querystring: TaskPageQuery }, config: PROJECT },
+      async (req) =>
+        taskRows(
+          core,
+          callerOf(req),
+          projectOf(req).region.id,
+          statuses,
+          req.query.offset ?? 0,
+          req.query.limit ?? DEFAULT_LIMIT,
+        ),
+    );
+  }
 
   app.delete(
     '/:project_id/failed-tasks/:task_id',
