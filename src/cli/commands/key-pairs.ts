@@ -41,10 +41,7 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
         fs.writeFileSync(o.out, r.privateKey, { mode: 0o600, flag: 'wx' });
         if (g.json) return printJson({ keyPair: r.keyPair, privateKeyFile: o.out });
         printFields({
-          Name: r.keyPair.name,
-          Type: `${r.keyPair.algorithm} ${r.keyPair.bits}`,
-          SHA256: r.keyPair.fingerprintSha256,
-          MD5: r.keyPair.fingerprintMd5,
+          ...keyPairFields(r.keyPair),
           'Private key': `${o.out} (shown once, not kept by keyfleet)`,
         });
       }),
@@ -60,12 +57,7 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
           publicKey: text.trim(),
         });
         if (g.json) return printJson(r);
-        printFields({
-          Name: r.keyPair.name,
-          Type: `${r.keyPair.algorithm} ${r.keyPair.bits}`,
-          SHA256: r.keyPair.fingerprintSha256,
-          MD5: r.keyPair.fingerprintMd5,
-        });
+        printFields(keyPairFields(r.keyPair));
       }),
     );
   kp.command('show <name>').action(
@@ -73,10 +65,7 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
       const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/key-pairs/${enc(name)}`);
       if (g.json) return printJson(r);
       printFields({
-        Name: r.keyPair.name,
-        Type: `${r.keyPair.algorithm} ${r.keyPair.bits}`,
-        SHA256: r.keyPair.fingerprintSha256,
-        MD5: r.keyPair.fingerprintMd5,
+        ...keyPairFields(r.keyPair),
         'Bound to': r.boundCount ? `${r.boundCount}: ${r.boundInstances.join(', ')}` : 'no instance',
         'Public key': r.keyPair.publicKey,
       });
@@ -91,4 +80,14 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
         process.stdout.write(`Deleted key pair ${name}\n`);
       }),
     );
+}
+
+/** What every key pair answer shows first: its name, type and both fingerprints. */
+function keyPairFields(kp: any): Record<string, string> {
+  return {
+    Name: kp.name,
+    Type: `${kp.algorithm} ${kp.bits}`,
+    SHA256: kp.fingerprintSha256,
+    MD5: kp.fingerprintMd5,
+  };
 }
