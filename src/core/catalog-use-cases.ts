@@ -7,6 +7,7 @@ import type { Caller } from './caller.js';
 import type { ComputeBackend, Store } from './ports.js';
 import type { Region } from './region.js';
 import { useCase } from './usecase/use-case.js';
+import { pageOf } from './paging.js';
 
 const MAX_AUDIT_PAGE = 10_000;
 
@@ -46,8 +47,7 @@ export function auditUseCases(store: Store) {
         store.audit.query({
           ...filter,
           accountId: caller.accountId,
-          offset: Math.max(0, filter.offset),
-          limit: Math.min(Math.max(1, filter.limit), MAX_AUDIT_PAGE),
+          ...pageOf(filter, { limit: filter.limit, max: MAX_AUDIT_PAGE }),
         }),
       names: () => [{ type: 'audit', regionId: '*', id: '*' }],
     }),

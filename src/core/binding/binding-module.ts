@@ -108,7 +108,7 @@ export function createBindingModule(deps: BindingModuleDeps) {
         const { caller, keyPair } = contextOf(task);
         const kp = await keyPair;
         if (task.kind === 'bind' && !kp) throw keyPairNotFound(task.keyPairName ?? '?', task.regionId);
-        await apply(caller, task, item, kp, owner);
+        await apply({ caller, task, item, keyPair: kp, owner });
       } catch (err) {
         if (!isCoreError(err))
           logger.error('task item failed unexpectedly', {

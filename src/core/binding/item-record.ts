@@ -3,6 +3,7 @@
  * event in one transaction, and only while this runner still holds the item's lease: a late result never
  * overwrites another runner's.
  */
+import type { Caller } from '../caller.js';
 import type { Clock } from '../clock.js';
 import type { CoreError } from '../errors.js';
 import { isRestartPending } from '../instance/instance-state.js';
@@ -10,6 +11,15 @@ import type { Instance } from '../instance/instance.js';
 import type { KeyPair } from '../keypair/keypair.js';
 import type { Repos, Store } from '../ports.js';
 import type { Task, TaskItem } from '../task/task.js';
+
+/** One item as an executor runs it: who submitted the task, the task, the item, its key pair and the lease owner. */
+export interface ItemRun {
+  caller: Caller;
+  task: Task;
+  item: TaskItem;
+  keyPair: KeyPair | null;
+  owner: string;
+}
 
 /** An unbind of a key pair the instance does not have: the item succeeds and changes nothing. */
 export function unbindsAnother(task: Task, inst: Pick<Instance, 'keyPairId'>): boolean {

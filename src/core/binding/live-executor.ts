@@ -4,7 +4,6 @@
  * registered host's management key (ADR 9).
  */
 import type { Authorizer } from '../authz/authorizer.js';
-import type { Caller } from '../caller.js';
 import type { Clock } from '../clock.js';
 import { CoreError } from '../errors.js';
 import { instanceNotFound } from '../instance/instance-service.js';
@@ -16,7 +15,7 @@ import type { Task, TaskItem } from '../task/task.js';
 import type { CredentialCustody } from './credential-custody.js';
 import { planLiveChange } from './host-profile.js';
 import { itemRefusal } from './item-eligibility.js';
-import { type ItemRecorder, NOT_BOUND_NOTE, unbindsAnother } from './item-record.js';
+import { type ItemRecorder, type ItemRun, NOT_BOUND_NOTE, unbindsAnother } from './item-record.js';
 import { applyLive } from './live-apply.js';
 import type { RecordForBoot } from './on-restart-executor.js';
 import { type RetryPolicy, withRetries } from './retry.js';
@@ -40,17 +39,12 @@ export interface LiveExecutorDeps {
 export function createLiveExecutor(deps: LiveExecutorDeps) {
   const { store, recorder, custody } = deps;
 
-  return async function applyItem(
-    caller: Caller,
-    task: Task,
-    item: TaskItem,
-    kp: KeyPair | null,
-    owner: string,
-  ): Promise<void> {
+  return async function applyItem(run: ItemRun): Promise<void> {
+    const { caller, task, item, keyPair: kp, owner } = run;
     const inst = await store.instances.get(task.accountId, item.instanceId);
     const refusal = itemRefusal(deps.authz, deps.instanceTypes(), caller, task, inst, item);
     if (refusal || !inst) return recorder.fail(item, refusal!, owner);
-    if (inst.status === 'Stopped') return deps.recordForBoot(caller, task, item, kp, owner);
+    if (inst.status === 'Stopped') return deps.recordForBoot(run);
     if (inst.status !== 'Running') {
       const why = `The instance '${inst.id}' is ${inst.status}; a live change needs it Running (or Stopped, to apply at its next start).`;
       return recorder.fail(

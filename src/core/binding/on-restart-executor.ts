@@ -3,15 +3,12 @@
  * applies it at its next start or restart. One transaction decides, records and completes the item.
  */
 import type { Authorizer } from '../authz/authorizer.js';
-import type { Caller } from '../caller.js';
 import type { Clock } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { InstanceType } from '../instance/instance.js';
-import type { KeyPair } from '../keypair/keypair.js';
 import type { Store } from '../ports.js';
-import type { Task, TaskItem } from '../task/task.js';
 import { itemRefusal } from './item-eligibility.js';
-import type { ItemRecorder } from './item-record.js';
+import type { ItemRecorder, ItemRun } from './item-record.js';
 
 export interface OnRestartDeps {
   store: Store;
@@ -24,13 +21,7 @@ export interface OnRestartDeps {
 export function createOnRestartExecutor(deps: OnRestartDeps) {
   const { store, recorder } = deps;
   /** Records one item's change for the next start (a live task's Stopped instance comes here too). */
-  return async function recordForBoot(
-    caller: Caller,
-    task: Task,
-    item: TaskItem,
-    kp: KeyPair | null,
-    owner: string,
-  ): Promise<void> {
+  return async function recordForBoot({ caller, task, item, keyPair: kp, owner }: ItemRun): Promise<void> {
     await store.transaction(async (tx) => {
       const inst = await tx.instances.get(task.accountId, item.instanceId);
       const refusal = itemRefusal(deps.authz, deps.instanceTypes(), caller, task, inst, item);

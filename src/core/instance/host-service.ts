@@ -140,18 +140,16 @@ export function createHostService(deps: HostServiceDeps) {
     if (typeof sudo !== 'boolean') throw invalid('sudo', 'sudo must be true or false.');
     // Throws PrivateKey.Malformed (never quoting the key) before anything is contacted or stored.
     if (checkKey && input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
-    return {
-      region,
-      name,
-      port,
-      managementUser,
+    const access: Omit<HostAccess, 'sealedManagementKey'> = {
       homeDir,
       dropInPath,
       reloadCommand,
       validateCommand,
+      managementUser,
       passwordLogin,
       sudo,
     };
+    return { region, name, port, access };
   }
 
   /**
@@ -160,18 +158,8 @@ export function createHostService(deps: HostServiceDeps) {
    * under its id (`id`: one chosen by the caller, else a new one). Nothing is stored: the caller inserts it.
    */
   async function prepare(caller: Caller, input: RegisterHostInput, id = ids.next('i-', 20)): Promise<RegisteredHost> {
-    const {
-      region,
-      name,
-      port,
-      managementUser,
-      homeDir,
-      dropInPath,
-      reloadCommand,
-      validateCommand,
-      passwordLogin,
-      sudo,
-    } = validate(input);
+    const { region, name, port, access } = validate(input);
+    const { managementUser } = access;
     const groups = await store.accounts.listResourceGroups(caller.accountId);
     const group = input.resourceGroupId
       ? groups.find((g) => g.id === input.resourceGroupId)
@@ -221,17 +209,11 @@ export function createHostService(deps: HostServiceDeps) {
 
     const now = clock.now();
     const host: HostAccess = {
-      homeDir,
-      dropInPath,
-      reloadCommand,
-      validateCommand,
-      managementUser,
+      ...access,
       sealedManagementKey:
         input.managementPrivateKey !== undefined
           ? secrets.seal(input.managementPrivateKey, managementKeyContext(id))
           : null,
-      passwordLogin,
-      sudo,
     };
     const instance: Instance = {
       id,

@@ -9,6 +9,7 @@ import { type Region, requireRegion } from '../region.js';
 import { type Instance, type InstanceStatus, validateInstanceName, validatePassword } from './instance.js';
 import { createInstanceDriver } from './instance-driver.js';
 import { isRestartPending } from './instance-state.js';
+import { LIST_PAGE, pageOf } from '../paging.js';
 
 export interface InstanceServiceDeps {
   store: Store;
@@ -36,18 +37,11 @@ export interface RunInstancesInput {
   start?: boolean;
 }
 
-export interface InstanceQuery {
-  regionId?: string;
-  ids?: string[];
-  namePattern?: string;
-  search?: string;
-  status?: InstanceStatus;
-  keyPairName?: string;
-  resourceGroupId?: string;
-  pendingRestart?: boolean;
+/** What a caller may filter instances by: the store's filter less the account (always the caller's) and internals. */
+export type InstanceQuery = Omit<InstanceFilter, 'accountId' | 'backend' | 'statuses' | 'offset' | 'limit'> & {
   offset?: number;
   limit?: number;
-}
+};
 
 export interface LifecycleOptions {
   /** Run every check (existence, permission, state) and change nothing: the clouds' DryRun. */
@@ -235,8 +229,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         keyPairName: q.keyPairName,
         resourceGroupId: q.resourceGroupId,
         pendingRestart: q.pendingRestart,
-        offset: Math.max(0, q.offset ?? 0),
-        limit: Math.min(Math.max(1, q.limit ?? 50), 1000),
+        ...pageOf(q, LIST_PAGE),
       };
       return store.instances.list(filter);
     },

@@ -6,6 +6,7 @@ import { type Region, requireRegion } from '../region.js';
 import type { GeneratedKeyType, KeyMaterial } from './key-material.js';
 import { type KeyPair, type Tag, validateKeyPairName, validateTags } from './keypair.js';
 import { parsePublicKey } from './public-key.js';
+import { LIST_PAGE, pageOf } from '../paging.js';
 
 export interface KeyPairServiceDeps {
   store: Store;
@@ -170,8 +171,7 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
         fingerprint: q.fingerprint,
         resourceGroupId: q.resourceGroupId,
         tags: q.tags,
-        offset: Math.max(0, q.offset ?? 0),
-        limit: Math.min(Math.max(1, q.limit ?? 50), 1000),
+        ...pageOf(q, LIST_PAGE),
       });
     },
 

@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import { CoreError } from '../errors.js';
 import type { Page, Store } from '../ports.js';
 import type { Task, TaskItem, TaskKind, TaskStatus } from './task.js';
+import { LIST_PAGE, pageOf } from '../paging.js';
 
 export interface TaskServiceDeps {
   store: Store;
@@ -51,10 +52,7 @@ const notFound = (id: unknown) =>
   new CoreError('Task.NotFound', `The task '${String(id).slice(0, 80)}' does not exist.`, {
     taskId: String(id).slice(0, 80),
   });
-const clampList = (q: TaskListQuery) => ({
-  offset: Math.max(0, q.offset ?? 0),
-  limit: Math.min(Math.max(1, q.limit ?? 50), 1000),
-});
+const clampList = (q: TaskListQuery) => pageOf(q, LIST_PAGE);
 
 export function createTaskService({ store, clock, waitFor, subscribe }: TaskServiceDeps) {
   async function get(caller: Caller, id: string): Promise<Task> {
@@ -120,8 +118,7 @@ export function createTaskService({ store, clock, waitFor, subscribe }: TaskServ
       await get(caller, id);
       return store.tasks.items(id, {
         status: q.status,
-        offset: Math.max(0, q.offset ?? 0),
-        limit: Math.min(Math.max(1, q.limit ?? 100), 10_000),
+        ...pageOf(q, { limit: 100, max: 10_000 }),
       });
     },
     async waitFor(caller: Caller, id: string): Promise<Task> {
