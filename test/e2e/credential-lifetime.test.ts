@@ -25,7 +25,7 @@ describe('a live credential lives as long as its task', () => {
     await kf?.close();
   });
 
-  /** Submits without waiting, then samples holdsLiveCredential until the task ends. */
+  /** Submits without waiting, then samples the task's credentialHeld (GET /api/v1/tasks/:id) until it ends. */
   async function runAndWatch(
     action: 'bind' | 'unbind',
     password: string,
@@ -40,11 +40,10 @@ describe('a live credential lives as long as its task', () => {
     });
     let heldWhileRunning = false;
     for (const deadline = Date.now() + 60_000; ; ) {
-      const held = kf.core.holdsLiveCredential(task.id);
-      const current = (await api.call('GET', `/api/v1/tasks/${task.id}`)).task;
+      // The answer reads the task, then whether the credential is held: a task read as running that was held then.
+      const { task: current, credentialHeld } = await api.call('GET', `/api/v1/tasks/${task.id}`);
       if (current.finishedAt) return { task: current, heldWhileRunning };
-      // Sampled before the status read: a task still running after the sample held it at the sample.
-      heldWhileRunning ||= held;
+      heldWhileRunning ||= credentialHeld === true;
       assert.ok(Date.now() < deadline, 'the task did not finish in a minute');
       await sleep(20);
     }
@@ -55,13 +54,18 @@ describe('a live credential lives as long as its task', () => {
     assert.equal(task.status, 'succeeded');
     assert.equal(task.succeeded, 3);
     assert.ok(heldWhileRunning, 'the task ran with its credential in memory');
-    assert.equal(kf.core.holdsLiveCredential(task.id), false, 'the credential is gone once the task ended');
+    assert.equal(
+      (await api.call('GET', `/api/v1/tasks/${task.id}`)).credentialHeld,
+      false,
+      'the credential is gone once the task ended',
+    );
+    assert.equal((await api.call('GET', `/api/v1/tasks/${task.id}`)).credentialHeld, false);
   });
 
   test('forgotten when every item fails too', async () => {
     const { task, heldWhileRunning } = await runAndWatch('unbind', 'Wrong-Pass-0002');
     assert.equal(task.failed, 3, 'the wrong password fails each item');
     assert.ok(heldWhileRunning);
-    assert.equal(kf.core.holdsLiveCredential(task.id), false);
+    assert.equal((await api.call('GET', `/api/v1/tasks/${task.id}`)).credentialHeld, false);
   });
 });

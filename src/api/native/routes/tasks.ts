@@ -15,9 +15,12 @@ export function taskRoutes(app: NativeApp, { core }: NativeContext) {
     });
     return { tasks: page.items.map(taskView), total: page.total };
   });
-  app.get('/tasks/:id', { schema: { params: IdParams, tags: ['tasks'] } }, async (req) => ({
-    task: taskView(await core.tasks.get(callerOf(req), req.params.id)),
-  }));
+  app.get('/tasks/:id', { schema: { params: IdParams, tags: ['tasks'] } }, async (req) => {
+    const task = await core.tasks.get(callerOf(req), req.params.id);
+    // Whether this process still holds a credential for the task (one given with a live request, or a host's
+    // opened management key): an operator can see that a secret is gone once the task has ended.
+    return { task: taskView(task), credentialHeld: core.holdsLiveCredential(task.id) };
+  });
   app.get(
     '/tasks/:id/items',
     { schema: { params: IdParams, querystring: TaskItemsQuery, tags: ['tasks'] } },
