@@ -20,6 +20,7 @@ import { type Region, requireRegion } from '../region.js';
 import type { TaskExecutor, TaskRunner } from '../task/task-runner.js';
 import { IMPORT_KIND, type ItemPayload, pendingItem, queuedTask, type Task, type TaskItem } from '../task/task.js';
 import type { HostService, RegisterHostInput } from './host-service.js';
+import type { InventoryLine } from '../../common/inventory.js';
 
 /** Hosts per import: each is one SSH login now and one instance; a larger fleet is imported in parts. */
 export const MAX_IMPORT_HOSTS = 1000;
@@ -27,17 +28,7 @@ export const MAX_IMPORT_HOSTS = 1000;
 const MAX_LISTED_PROBLEMS = 50;
 
 /** One host line of an inventory as read (an unreadable line carries the reason instead). */
-export type InventoryRow =
-  | {
-      line: number;
-      name: string;
-      address: string;
-      port?: number;
-      user?: string;
-      hostKeySha256?: string;
-      homeDir?: string;
-    }
-  | { line: number; problem: string };
+export type InventoryRow = InventoryLine;
 
 /** What every host of the inventory is registered with, unless its own line says otherwise (port, user; home and host key are per line only). */
 export type ImportDefaults = Pick<
