@@ -20,6 +20,7 @@ import { IconRefresh } from '../ui/Icons';
 import { InlineError, LoadingState } from '../ui/States';
 import { DRIFT_LABEL, DriftRow } from './drift/DriftRow';
 import { RepairProgress, type RepairRun } from './drift/RepairProgress';
+import { DataTable } from '../ui/Table';
 
 /** `hosts`: the instances to check, or 'all' for every registered host of the region. */
 export function DriftDialog({
@@ -186,31 +187,22 @@ export function DriftDialog({
                     </span>
                   ))}
               </p>
-              <div className="table-wrap">
-                <table className="table table-compact drift-table" aria-label="Drift per host">
-                  <thead>
-                    <tr>
-                      <th scope="col">Host</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Findings and keys keyfleet did not write</th>
-                      <th scope="col" className="col-actions">
-                        <span className="visually-hidden">Repair</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {list.map((r) => (
-                      <DriftRow
-                        key={r.instanceId}
-                        result={r}
-                        failed={failedItem.get(r.instanceId)}
-                        busy={busy}
-                        onRepair={() => void runRepair([r.instanceId])}
-                      />
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable
+                label="Drift per host"
+                columns={['Host', 'Status', 'Findings and keys keyfleet did not write']}
+                className="table table-compact drift-table"
+                actions={{ label: 'Repair', hidden: true }}
+              >
+                {list.map((r) => (
+                  <DriftRow
+                    key={r.instanceId}
+                    result={r}
+                    failed={failedItem.get(r.instanceId)}
+                    busy={busy}
+                    onRepair={() => void runRepair([r.instanceId])}
+                  />
+                ))}
+              </DataTable>
             </>
           )}
         </>

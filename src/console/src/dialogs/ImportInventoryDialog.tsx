@@ -33,6 +33,7 @@ import {
 import { privateKeyProblem } from './LiveFields';
 import { ImportProgress } from './host/ImportProgress';
 import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
+import { DataTable } from '../ui/Table';
 
 /** Hosts per imported inventory (the server's limit too). */
 const MAX_IMPORT = 1000;
@@ -250,34 +251,27 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
           </div>
         </div>
         {parsed.hosts.length > 0 ? (
-          <div className="table-wrap table-wrap-short">
-            <table className="table table-compact" aria-label="Hosts to register">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Address</th>
-                  <th scope="col">Port</th>
-                  <th scope="col">User</th>
-                </tr>
-              </thead>
-              <tbody>
-                {parsed.hosts.slice(0, MAX_IMPORT).map((h, index) => (
-                  <tr key={index}>
-                    <td data-label="Name">{h.name}</td>
-                    <td data-label="Address" className="mono">
-                      {h.address}
-                    </td>
-                    <td data-label="Port" className="mono">
-                      {h.port}
-                    </td>
-                    <td data-label="User" className="mono">
-                      {h.user}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Hosts to register"
+            columns={['Name', 'Address', 'Port', 'User']}
+            className="table table-compact"
+            wrapClassName="table-wrap table-wrap-short"
+          >
+            {parsed.hosts.slice(0, MAX_IMPORT).map((h, index) => (
+              <tr key={index}>
+                <td data-label="Name">{h.name}</td>
+                <td data-label="Address" className="mono">
+                  {h.address}
+                </td>
+                <td data-label="Port" className="mono">
+                  {h.port}
+                </td>
+                <td data-label="User" className="mono">
+                  {h.user}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         ) : null}
         <div className="spacer" />
         <ManagementKeyField value={key} onChange={setKey} show={show} shared />

@@ -12,6 +12,7 @@ import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconError, IconWarning } from '../ui/Icons';
 import { ItemStatusPill } from '../ui/Pills';
 import { useToasts } from '../ui/Toasts';
+import { DataTable, FailureText } from '../ui/Table';
 
 export function TransferResult({
   keyPair,
@@ -164,42 +165,34 @@ export function TransferResult({
               </div>
             </div>
           )}
-          <div className="table-wrap table-wrap-short">
-            <table className="table table-compact" aria-label="Result per instance">
-              <thead>
-                <tr>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Details</th>
+          <DataTable
+            label="Result per instance"
+            columns={['Instance', 'Result', 'Details']}
+            className="table table-compact"
+            wrapClassName="table-wrap table-wrap-short"
+          >
+            {items.map((it) => {
+              const inst = byId.get(it.instanceId);
+              return (
+                <tr key={it.seq} data-instance-id={it.instanceId}>
+                  <td data-label="Instance">
+                    <div className="cell-main">{inst?.name ?? it.instanceId}</div>
+                    <div className="mono muted small id">{it.instanceId}</div>
+                  </td>
+                  <td data-label="Result">
+                    <ItemStatusPill status={it.status} />
+                  </td>
+                  <td data-label="Details">
+                    {it.status === 'failed' ? (
+                      <FailureText message={it.errorMessage} code={it.errorCode} />
+                    ) : (
+                      (it.note ?? '')
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {items.map((it) => {
-                  const inst = byId.get(it.instanceId);
-                  return (
-                    <tr key={it.seq} data-instance-id={it.instanceId}>
-                      <td data-label="Instance">
-                        <div className="cell-main">{inst?.name ?? it.instanceId}</div>
-                        <div className="mono muted small id">{it.instanceId}</div>
-                      </td>
-                      <td data-label="Result">
-                        <ItemStatusPill status={it.status} />
-                      </td>
-                      <td data-label="Details">
-                        {it.status === 'failed' ? (
-                          <span className="error-text">
-                            {it.errorMessage} <span className="mono small">({it.errorCode})</span>
-                          </span>
-                        ) : (
-                          (it.note ?? '')
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </DataTable>
         </>
       ) : null}
     </Dialog>

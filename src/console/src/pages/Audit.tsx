@@ -9,6 +9,7 @@ import { IconAudit, IconDownload, IconRefresh } from '../ui/Icons';
 import { Pager } from '../ui/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
+import { DataTable } from '../ui/Table';
 
 const RANGES = [
   { value: '1h', label: 'Last hour', ms: 3600_000 },
@@ -200,71 +201,57 @@ export function AuditPage() {
         </EmptyState>
       ) : (
         <>
-          <div className="table-wrap">
-            <table className="table" aria-label="Audit entries">
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">User</th>
-                  <th scope="col">Through</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Resources</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Source</th>
-                </tr>
-              </thead>
-              <tbody>
-                {entries.map((e) => (
-                  <tr key={e.id} data-audit-id={e.id}>
-                    <td data-label="Time" className="nowrap">
-                      {formatTime(e.at)}
-                    </td>
-                    <td data-label="User">
-                      <div className="cell-main">{e.userName}</div>
-                      {e.accessKeyId ? <div className="mono muted small">{e.accessKeyId}</div> : null}
-                    </td>
-                    <td data-label="Through">
-                      <span className="face">{e.face}</span>
-                    </td>
-                    <td data-label="Action" className="mono">
-                      {e.action}
-                    </td>
-                    <td data-label="Resources">
-                      {e.resources.length === 0 ? (
-                        <span className="muted">—</span>
-                      ) : (
-                        <ul className="resource-list">
-                          {e.resources.slice(0, 3).map((r) => (
-                            <li key={r} className="mono small id" title={r}>
-                              {shortResource(r)}
-                            </li>
-                          ))}
-                          {e.resources.length > 3 ? (
-                            <li className="muted small">+{e.resources.length - 3} more</li>
-                          ) : null}
-                        </ul>
-                      )}
-                    </td>
-                    <td data-label="Result">
-                      <span
-                        className={`pill pill-${e.result === 'success' ? 'green' : e.result === 'denied' ? 'orange' : 'red'}`}
-                      >
-                        <span className="dot" aria-hidden />
-                        {e.result === 'success' ? 'Success' : e.result === 'denied' ? 'Denied' : 'Failure'}
-                      </span>
-                      {e.errorCode ? <div className="mono small error-text">{e.errorCode}</div> : null}
-                    </td>
-                    <td data-label="Source">
-                      <div className="mono small">{e.sourceIp}</div>
-                      <div className="mono muted small break" title="Request ID">
-                        {e.requestId}
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Audit entries"
+            columns={['Time', 'User', 'Through', 'Action', 'Resources', 'Result', 'Source']}
+          >
+            {entries.map((e) => (
+              <tr key={e.id} data-audit-id={e.id}>
+                <td data-label="Time" className="nowrap">
+                  {formatTime(e.at)}
+                </td>
+                <td data-label="User">
+                  <div className="cell-main">{e.userName}</div>
+                  {e.accessKeyId ? <div className="mono muted small">{e.accessKeyId}</div> : null}
+                </td>
+                <td data-label="Through">
+                  <span className="face">{e.face}</span>
+                </td>
+                <td data-label="Action" className="mono">
+                  {e.action}
+                </td>
+                <td data-label="Resources">
+                  {e.resources.length === 0 ? (
+                    <span className="muted">—</span>
+                  ) : (
+                    <ul className="resource-list">
+                      {e.resources.slice(0, 3).map((r) => (
+                        <li key={r} className="mono small id" title={r}>
+                          {shortResource(r)}
+                        </li>
+                      ))}
+                      {e.resources.length > 3 ? <li className="muted small">+{e.resources.length - 3} more</li> : null}
+                    </ul>
+                  )}
+                </td>
+                <td data-label="Result">
+                  <span
+                    className={`pill pill-${e.result === 'success' ? 'green' : e.result === 'denied' ? 'orange' : 'red'}`}
+                  >
+                    <span className="dot" aria-hidden />
+                    {e.result === 'success' ? 'Success' : e.result === 'denied' ? 'Denied' : 'Failure'}
+                  </span>
+                  {e.errorCode ? <div className="mono small error-text">{e.errorCode}</div> : null}
+                </td>
+                <td data-label="Source">
+                  <div className="mono small">{e.sourceIp}</div>
+                  <div className="mono muted small break" title="Request ID">
+                    {e.requestId}
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager
             offset={offset}
             limit={limit}

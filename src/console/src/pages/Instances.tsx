@@ -18,6 +18,7 @@ import { IconAudit, IconPlus, IconRefresh, IconSearch, IconServer, IconUpload, I
 import { Pager } from '../ui/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
+import { DataTable } from '../ui/Table';
 
 const STATUSES: InstanceStatus[] = ['Running', 'Stopped', 'Starting', 'Stopping', 'Pending'];
 
@@ -240,40 +241,29 @@ export function InstancesPage() {
               Showing the last answer: refreshing failed.
             </p>
           ) : null}
-          <div className="table-wrap" aria-busy={list.fetching}>
-            <table className="table" aria-label={`Instances in ${regionId}`}>
-              <thead>
-                <tr>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">OS</th>
-                  <th scope="col">Key pair</th>
-                  <th scope="col">SSH address</th>
-                  <th scope="col" className="col-actions">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((i) => (
-                  <InstanceRow
-                    key={i.id}
-                    instance={i}
-                    onDialog={setDialog}
-                    onStart={() =>
-                      void act(i, 'start').catch((err) =>
-                        toasts.push({
-                          kind: 'error',
-                          title: `Cannot start ${i.name}`,
-                          body: String((err as Error).message),
-                        }),
-                      )
-                    }
-                  />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label={`Instances in ${regionId}`}
+            columns={['Instance', 'Status', 'OS', 'Key pair', 'SSH address']}
+            busy={list.fetching}
+            actions={{ label: 'Actions', hidden: true }}
+          >
+            {items.map((i) => (
+              <InstanceRow
+                key={i.id}
+                instance={i}
+                onDialog={setDialog}
+                onStart={() =>
+                  void act(i, 'start').catch((err) =>
+                    toasts.push({
+                      kind: 'error',
+                      title: `Cannot start ${i.name}`,
+                      body: String((err as Error).message),
+                    }),
+                  )
+                }
+              />
+            ))}
+          </DataTable>
           <Pager
             offset={offset}
             limit={limit}

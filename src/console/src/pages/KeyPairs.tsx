@@ -14,6 +14,7 @@ import { IconKey, IconPlus, IconRefresh, IconSearch, IconUpload } from '../ui/Ic
 import { Pager } from '../ui/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
+import { DataTable } from '../ui/Table';
 
 type DialogState = { type: 'create' | 'import' } | { type: 'bind' | 'unbind' | 'delete'; keyPair: KeyPair } | null;
 
@@ -138,77 +139,65 @@ export function KeyPairsPage() {
         )
       ) : (
         <>
-          <div className="table-wrap">
-            <table className="table" aria-label={`Key pairs in ${regionId}`}>
-              <thead>
-                <tr>
-                  <th scope="col">Key pair</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Fingerprint</th>
-                  <th scope="col">Bound to</th>
-                  <th scope="col">Created</th>
-                  <th scope="col" className="col-actions">
-                    Actions
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((k) => (
-                  <tr key={k.id} data-key-pair={k.name}>
-                    <td data-label="Key pair">
-                      <div className="cell-main">{k.name}</div>
-                      {k.description ? <div className="muted small">{k.description}</div> : null}
-                    </td>
-                    <td data-label="Type">
-                      {k.algorithm === 'ssh-rsa'
-                        ? `RSA ${k.bits}`
-                        : k.algorithm === 'ssh-ed25519'
-                          ? 'ED25519'
-                          : `ECDSA ${k.bits}`}
-                    </td>
-                    <td data-label="Fingerprint">
-                      <div className="mono small break">{k.fingerprintSha256}</div>
-                      <div className="mono small muted break">{k.fingerprintMd5}</div>
-                    </td>
-                    <td data-label="Bound to">
-                      <BoundCount regionId={regionId} name={k.name} version={version} />
-                    </td>
-                    <td data-label="Created" className="nowrap">
-                      {formatTime(k.createdAt)}
-                    </td>
-                    <td data-label="Actions" className="col-actions">
-                      <div className="row-actions">
-                        <button
-                          type="button"
-                          className="link-button"
-                          onClick={() => setDialog({ type: 'bind', keyPair: k })}
-                          aria-label={`Bind ${k.name}`}
-                        >
-                          Bind
-                        </button>
-                        <button
-                          type="button"
-                          className="link-button"
-                          onClick={() => setDialog({ type: 'unbind', keyPair: k })}
-                          aria-label={`Unbind ${k.name}`}
-                        >
-                          Unbind
-                        </button>
-                        <button
-                          type="button"
-                          className="link-button danger"
-                          onClick={() => setDialog({ type: 'delete', keyPair: k })}
-                          aria-label={`Delete ${k.name}`}
-                        >
-                          Delete
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label={`Key pairs in ${regionId}`}
+            columns={['Key pair', 'Type', 'Fingerprint', 'Bound to', 'Created']}
+            actions={{ label: 'Actions' }}
+          >
+            {items.map((k) => (
+              <tr key={k.id} data-key-pair={k.name}>
+                <td data-label="Key pair">
+                  <div className="cell-main">{k.name}</div>
+                  {k.description ? <div className="muted small">{k.description}</div> : null}
+                </td>
+                <td data-label="Type">
+                  {k.algorithm === 'ssh-rsa'
+                    ? `RSA ${k.bits}`
+                    : k.algorithm === 'ssh-ed25519'
+                      ? 'ED25519'
+                      : `ECDSA ${k.bits}`}
+                </td>
+                <td data-label="Fingerprint">
+                  <div className="mono small break">{k.fingerprintSha256}</div>
+                  <div className="mono small muted break">{k.fingerprintMd5}</div>
+                </td>
+                <td data-label="Bound to">
+                  <BoundCount regionId={regionId} name={k.name} version={version} />
+                </td>
+                <td data-label="Created" className="nowrap">
+                  {formatTime(k.createdAt)}
+                </td>
+                <td data-label="Actions" className="col-actions">
+                  <div className="row-actions">
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={() => setDialog({ type: 'bind', keyPair: k })}
+                      aria-label={`Bind ${k.name}`}
+                    >
+                      Bind
+                    </button>
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={() => setDialog({ type: 'unbind', keyPair: k })}
+                      aria-label={`Unbind ${k.name}`}
+                    >
+                      Unbind
+                    </button>
+                    <button
+                      type="button"
+                      className="link-button danger"
+                      onClick={() => setDialog({ type: 'delete', keyPair: k })}
+                      aria-label={`Delete ${k.name}`}
+                    >
+                      Delete
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager
             offset={offset}
             limit={limit}

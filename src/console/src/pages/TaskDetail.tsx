@@ -11,6 +11,7 @@ import { Pager } from '../ui/Pager';
 import { ItemStatusPill, TaskStatusPill } from '../ui/Pills';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
 import { isActive, TaskProgress } from './Tasks';
+import { DataTable, FailureText } from '../ui/Table';
 
 const ITEM_FILTERS: { value: TaskItemStatus | ''; label: string }[] = [
   { value: '', label: 'All' },
@@ -128,48 +129,35 @@ export function TaskDetailPage({ id }: { id: string }) {
         <EmptyState title={status ? `No ${status} instances` : 'No instances'} />
       ) : (
         <>
-          <div className="table-wrap">
-            <table className="table" aria-label="Result per instance">
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Details</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Finished</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.data!.items.map((it) => (
-                  <tr key={it.seq} data-instance-id={it.instanceId}>
-                    <td data-label="#">{it.seq + 1}</td>
-                    <td data-label="Instance">
-                      <Link className="mono id" to={`/instances?search=${encodeURIComponent(it.instanceId)}`}>
-                        {it.instanceId}
-                      </Link>
-                    </td>
-                    <td data-label="Result">
-                      <ItemStatusPill status={it.status} />
-                    </td>
-                    <td data-label="Details">
-                      {it.status === 'failed' ? (
-                        <span className="error-text">
-                          {it.errorMessage} <span className="mono small">({it.errorCode})</span>
-                        </span>
-                      ) : (
-                        (it.note ?? <span className="muted">—</span>)
-                      )}
-                    </td>
-                    <td data-label="Attempts">{it.attempts}</td>
-                    <td data-label="Finished" className="nowrap">
-                      {formatTime(it.finishedAt)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Result per instance"
+            columns={['#', 'Instance', 'Result', 'Details', 'Attempts', 'Finished']}
+          >
+            {items.data!.items.map((it) => (
+              <tr key={it.seq} data-instance-id={it.instanceId}>
+                <td data-label="#">{it.seq + 1}</td>
+                <td data-label="Instance">
+                  <Link className="mono id" to={`/instances?search=${encodeURIComponent(it.instanceId)}`}>
+                    {it.instanceId}
+                  </Link>
+                </td>
+                <td data-label="Result">
+                  <ItemStatusPill status={it.status} />
+                </td>
+                <td data-label="Details">
+                  {it.status === 'failed' ? (
+                    <FailureText message={it.errorMessage} code={it.errorCode} />
+                  ) : (
+                    (it.note ?? <span className="muted">—</span>)
+                  )}
+                </td>
+                <td data-label="Attempts">{it.attempts}</td>
+                <td data-label="Finished" className="nowrap">
+                  {formatTime(it.finishedAt)}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager
             offset={offset}
             limit={limit}

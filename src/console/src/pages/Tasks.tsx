@@ -11,6 +11,7 @@ import { IconRefresh, IconTasks } from '../ui/Icons';
 import { Pager } from '../ui/Pager';
 import { TaskStatusPill } from '../ui/Pills';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
+import { DataTable } from '../ui/Table';
 
 const FILTERS: { value: TaskStatus | ''; label: string }[] = [
   { value: '', label: 'All' },
@@ -77,53 +78,42 @@ export function TasksPage() {
         </EmptyState>
       ) : (
         <>
-          <div className="table-wrap">
-            <table className="table table-clickable" aria-label="Tasks">
-              <thead>
-                <tr>
-                  <th scope="col">Task</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Progress</th>
-                  <th scope="col">Mode</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Through</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((t) => (
-                  <tr
-                    key={t.id}
-                    data-task-id={t.id}
-                    onClick={(e) => {
-                      if (!(e.target as HTMLElement).closest('a')) navigate(`/tasks/${t.id}`);
-                    }}
-                  >
-                    <td data-label="Task">
-                      <Link to={`/tasks/${t.id}`} className="cell-main">
-                        {taskTitle(t)}
-                      </Link>
-                      <div className="mono muted small">{t.id}</div>
-                    </td>
-                    <td data-label="Status">
-                      <TaskStatusPill status={t.status} />
-                    </td>
-                    <td data-label="Progress">
-                      <TaskProgress task={t} />
-                    </td>
-                    <td data-label="Mode">{t.mode === 'live' ? 'Live' : 'On restart'}</td>
-                    <td data-label="Started">
-                      <span title={formatTime(t.createdAt)}>{relativeTime(t.createdAt)}</span>
-                    </td>
-                    <td data-label="Duration">{formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}</td>
-                    <td data-label="Through">
-                      <span className="face">{t.face}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Tasks"
+            columns={['Task', 'Status', 'Progress', 'Mode', 'Started', 'Duration', 'Through']}
+            className="table table-clickable"
+          >
+            {items.map((t) => (
+              <tr
+                key={t.id}
+                data-task-id={t.id}
+                onClick={(e) => {
+                  if (!(e.target as HTMLElement).closest('a')) navigate(`/tasks/${t.id}`);
+                }}
+              >
+                <td data-label="Task">
+                  <Link to={`/tasks/${t.id}`} className="cell-main">
+                    {taskTitle(t)}
+                  </Link>
+                  <div className="mono muted small">{t.id}</div>
+                </td>
+                <td data-label="Status">
+                  <TaskStatusPill status={t.status} />
+                </td>
+                <td data-label="Progress">
+                  <TaskProgress task={t} />
+                </td>
+                <td data-label="Mode">{t.mode === 'live' ? 'Live' : 'On restart'}</td>
+                <td data-label="Started">
+                  <span title={formatTime(t.createdAt)}>{relativeTime(t.createdAt)}</span>
+                </td>
+                <td data-label="Duration">{formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}</td>
+                <td data-label="Through">
+                  <span className="face">{t.face}</span>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
           <Pager
             offset={offset}
             limit={limit}

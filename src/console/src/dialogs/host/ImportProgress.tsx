@@ -6,6 +6,7 @@ import { formatCount, plural } from '../../lib/format';
 import { Dialog } from '../../ui/Dialog';
 import { IconCheck, IconError } from '../../ui/Icons';
 import { PinnedNotice } from '../RegisterHostDialog';
+import { DataTable } from '../../ui/Table';
 
 type RowResult =
   | { state: 'waiting' | 'running' }
@@ -110,60 +111,54 @@ export function ImportProgress({
         </p>
       ) : null}
       {!running && ok > 0 ? <PinnedNotice pinnedOnFirstUse /> : null}
-      <div className="table-wrap table-wrap-short">
-        <table className="table table-compact" aria-label="Result per host">
-          <thead>
-            <tr>
-              <th scope="col">Host</th>
-              <th scope="col">Address</th>
-              <th scope="col">Result</th>
+      <DataTable
+        label="Result per host"
+        columns={['Host', 'Address', 'Result']}
+        className="table table-compact"
+        wrapClassName="table-wrap table-wrap-short"
+      >
+        {hosts.map((h, index) => {
+          const r = results[index] ?? { state: 'waiting' };
+          return (
+            <tr key={index} data-host={h.name} data-result={r.state}>
+              <td data-label="Host">
+                <span className="cell-main">{h.name}</span>
+              </td>
+              <td data-label="Address" className="mono">
+                {h.user}@{h.address}:{h.port}
+              </td>
+              <td data-label="Result">
+                {r.state === 'ok' ? (
+                  <>
+                    <span className="pill pill-green">
+                      <span className="dot" aria-hidden />
+                      Registered
+                    </span>{' '}
+                    <span className="mono muted small">{r.instanceId}</span>
+                    <div className="small">
+                      Host key <span className="mono break">{r.hostKeySha256}</span>
+                    </div>
+                  </>
+                ) : r.state === 'failed' ? (
+                  <>
+                    <span className="pill pill-red">
+                      <span className="dot" aria-hidden />
+                      Failed
+                    </span>{' '}
+                    <span className="mono small">{r.code}</span>
+                    <div className="small">{r.message}</div>
+                  </>
+                ) : (
+                  <span className={`pill ${r.state === 'running' ? 'pill-blue busy' : 'pill-grey'}`}>
+                    <span className="dot" aria-hidden />
+                    {r.state === 'running' ? 'Contacting…' : 'Waiting'}
+                  </span>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {hosts.map((h, index) => {
-              const r = results[index] ?? { state: 'waiting' };
-              return (
-                <tr key={index} data-host={h.name} data-result={r.state}>
-                  <td data-label="Host">
-                    <span className="cell-main">{h.name}</span>
-                  </td>
-                  <td data-label="Address" className="mono">
-                    {h.user}@{h.address}:{h.port}
-                  </td>
-                  <td data-label="Result">
-                    {r.state === 'ok' ? (
-                      <>
-                        <span className="pill pill-green">
-                          <span className="dot" aria-hidden />
-                          Registered
-                        </span>{' '}
-                        <span className="mono muted small">{r.instanceId}</span>
-                        <div className="small">
-                          Host key <span className="mono break">{r.hostKeySha256}</span>
-                        </div>
-                      </>
-                    ) : r.state === 'failed' ? (
-                      <>
-                        <span className="pill pill-red">
-                          <span className="dot" aria-hidden />
-                          Failed
-                        </span>{' '}
-                        <span className="mono small">{r.code}</span>
-                        <div className="small">{r.message}</div>
-                      </>
-                    ) : (
-                      <span className={`pill ${r.state === 'running' ? 'pill-blue busy' : 'pill-grey'}`}>
-                        <span className="dot" aria-hidden />
-                        {r.state === 'running' ? 'Contacting…' : 'Waiting'}
-                      </span>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
     </Dialog>
   );
 }

@@ -1,0 +1,58 @@
+/** The frame every data table shares: a scrolling wrapper, a labelled table and a row of column headers. */
+import type { ReactNode } from 'react';
+
+export function DataTable({
+  label,
+  columns,
+  children,
+  className = 'table',
+  wrapClassName = 'table-wrap',
+  busy,
+  actions,
+}: {
+  label: string;
+  columns: readonly string[];
+  children: ReactNode;
+  className?: string;
+  wrapClassName?: string;
+  busy?: boolean;
+  /** A last, right-aligned column for row buttons; `hidden` keeps its header for screen readers only. */
+  actions?: { label: string; hidden?: boolean };
+}) {
+  return (
+    <div className={wrapClassName} aria-busy={busy}>
+      <table className={className} aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+            {actions ? (
+              <th scope="col" className="col-actions">
+                {actions.hidden ? <span className="visually-hidden">{actions.label}</span> : actions.label}
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Why one item of a task failed: its message, then its stable code. */
+export function FailureText({
+  message,
+  code,
+}: {
+  message: string | null | undefined;
+  code: string | null | undefined;
+}) {
+  return (
+    <span className="error-text">
+      {message} <span className="mono small">({code})</span>
+    </span>
+  );
+}
