@@ -76,6 +76,16 @@ const USER = LINUX_USER;
 const ADDRESS = HOST_ADDRESS;
 const HOST_KEY = HOST_KEY_FINGERPRINT;
 
+/** A host key fingerprint given to pin, as `ssh-keygen -l` prints it. */
+function checkHostKeyFingerprint(value: unknown): void {
+  if (value !== undefined && (typeof value !== 'string' || !HOST_KEY.test(value))) {
+    throw invalid(
+      'hostKeySha256',
+      "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.",
+    );
+  }
+}
+
 function invalid(parameter: string, message: string): CoreError {
   return new CoreError('Input.Invalid', message, { parameter });
 }
@@ -119,15 +129,7 @@ export function createHostService(deps: HostServiceDeps) {
     const managementUser = input.managementUser ?? input.loginUser;
     if (typeof managementUser !== 'string' || !USER.test(managementUser))
       throw invalid('managementUser', `'${String(managementUser).slice(0, 40)}' is not a valid user name.`);
-    if (
-      input.hostKeySha256 !== undefined &&
-      (typeof input.hostKeySha256 !== 'string' || !HOST_KEY.test(input.hostKeySha256))
-    ) {
-      throw invalid(
-        'hostKeySha256',
-        "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.",
-      );
-    }
+    checkHostKeyFingerprint(input.hostKeySha256);
     const homeDir =
       absolutePath(input.homeDir, 'homeDir') ?? (input.loginUser === 'root' ? '/root' : `/home/${input.loginUser}`);
     const dropInPath = absolutePath(input.dropInPath, 'dropInPath') ?? SSHD_DROP_IN_PATH;
@@ -272,15 +274,7 @@ export function createHostService(deps: HostServiceDeps) {
       });
     if (input.hostKeySha256 !== undefined && input.repinHostKey)
       throw invalid('hostKeySha256', 'Give either the new host key fingerprint or repinHostKey, not both.');
-    if (
-      input.hostKeySha256 !== undefined &&
-      (typeof input.hostKeySha256 !== 'string' || !HOST_KEY.test(input.hostKeySha256))
-    ) {
-      throw invalid(
-        'hostKeySha256',
-        "The host key fingerprint must look like 'SHA256:' followed by 43 base64 characters, as ssh-keygen -l prints it.",
-      );
-    }
+    checkHostKeyFingerprint(input.hostKeySha256);
     const host: HostAccess = { ...inst.host };
     if (input.dropInPath !== undefined) host.dropInPath = absolutePath(input.dropInPath, 'dropInPath')!;
     if (input.reloadCommand !== undefined)
