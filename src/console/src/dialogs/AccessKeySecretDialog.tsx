@@ -3,7 +3,7 @@ import { useId } from 'react';
 import type { CreatedAccessKey } from '../api/types';
 import { CopyText } from '../ui/CopyText';
 import { Dialog } from '../ui/Dialog';
-import { IconWarning } from '../ui/Icons';
+import { Notice } from '../ui/Notice';
 
 /** The secret exists only in the create response: it lives in this dialog's props and is gone when it closes. */
 export function AccessKeySecretDialog({
@@ -28,16 +28,12 @@ export function AccessKeySecretDialog({
         </button>
       }
     >
-      <div className="notice notice-warning" role="status">
-        <IconWarning />
-        <div>
-          <strong>This is the only time the secret is shown.</strong>
-          <p>
-            keyfleet keeps it only encrypted and will never show it again. Store it in a password manager or your tool's
-            configuration now; if it is lost, create a new access key and delete this one.
-          </p>
-        </div>
-      </div>
+      <Notice tone="warning" title="This is the only time the secret is shown.">
+        <p>
+          keyfleet keeps it only encrypted and will never show it again. Store it in a password manager or your tool's
+          configuration now; if it is lost, create a new access key and delete this one.
+        </p>
+      </Notice>
       <dl className="summary">
         <div>
           <dt>User</dt>

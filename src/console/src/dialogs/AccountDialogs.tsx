@@ -5,10 +5,10 @@ import { api } from '../api/client';
 import type { CreatedAccount } from '../api/types';
 import { consolePasswordProblem, userNameProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
-import { IconWarning } from '../ui/Icons';
 import { CopyText } from '../ui/CopyText';
 import { TextField } from '../ui/Field';
 import { FormDialog, useFormAction } from '../ui/FormDialog';
+import { Notice } from '../ui/Notice';
 
 export function CreateAccountDialog({
   onClose,
@@ -138,19 +138,20 @@ export function AccountCreatedDialog({ created, onClose }: { created: CreatedAcc
         </button>
       }
     >
-      <div className="notice notice-warning" role="status">
-        <IconWarning />
-        <div>
-          <strong>
+      <Notice
+        tone="warning"
+        title={
+          <>
             This is the only time {created.adminPassword ? 'the secret and the password are' : 'the secret is'} shown.
-          </strong>
-          <p>
-            keyfleet cannot show {created.adminPassword ? 'them' : 'it'} again. Hand{' '}
-            {created.adminPassword ? 'them' : 'it'} to the account's administrator over a safe channel now, and do not
-            keep a copy yourself.
-          </p>
-        </div>
-      </div>
+          </>
+        }
+      >
+        <p>
+          keyfleet cannot show {created.adminPassword ? 'them' : 'it'} again. Hand{' '}
+          {created.adminPassword ? 'them' : 'it'} to the account's administrator over a safe channel now, and do not
+          keep a copy yourself.
+        </p>
+      </Notice>
       <dl className="summary">
         <div>
           <dt>Account</dt>

@@ -6,8 +6,9 @@ import { useScope } from '../app/scope';
 import { saveTextFile } from '../lib/download';
 import { keyPairNameProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
-import { IconCheck, IconDownload, IconWarning } from '../ui/Icons';
+import { IconDownload, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
+import { Notice } from '../ui/Notice';
 
 export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (kp: KeyPair) => void }) {
   const { regionId, groupId, regionName } = useScope();
@@ -58,20 +59,20 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
         }
         testId="key-pair-created"
       >
-        <div className="notice notice-success" role="status">
-          <IconCheck />
-          <div>
-            <strong>
+        <Notice
+          tone="success"
+          title={
+            <>
               {created.keyPair.name} is ready. Its private key was downloaded as{' '}
               <span className="mono">{created.fileName}</span>.
-            </strong>
-            <p>
-              keyfleet did not keep the private key and cannot show it again. Store the file safely (for OpenSSH:{' '}
-              <code>chmod 600 {created.fileName}</code>). If it is lost, create a new key pair and bind that one
-              instead.
-            </p>
-          </div>
-        </div>
+            </>
+          }
+        >
+          <p>
+            keyfleet did not keep the private key and cannot show it again. Store the file safely (for OpenSSH:{' '}
+            <code>chmod 600 {created.fileName}</code>). If it is lost, create a new key pair and bind that one instead.
+          </p>
+        </Notice>
         <dl className="summary">
           <div>
             <dt>Fingerprint</dt>

@@ -1,8 +1,8 @@
 /** The result step of a bind or unbind: done, waiting for a restart (restart, start or apply live now), or failed. */
 import type { Instance, TaskItem } from '../api/types';
 import { Dialog } from '../ui/Dialog';
-import { IconCheck, IconError, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
+import { Notice } from '../ui/Notice';
 
 export type KeyChangeMode = 'on-restart' | 'live';
 
@@ -88,38 +88,36 @@ export function InstanceKeyResult({
     >
       {ok ? (
         pending ? (
-          <div className="notice notice-warning" role="status">
-            <IconWarning />
-            <div>
-              <strong>
+          <Notice
+            tone="warning"
+            title={
+              <>
                 {what}. It takes effect after a {instance.status === 'Stopped' ? 'start' : 'restart'}.
-              </strong>
-              <p>
-                Until then {instance.name} keeps its current login settings and is marked{' '}
-                <span className="marker-restart inline">Restart needed</span>.
-                {running ? ' Restart it now, or apply the change live over SSH without a restart.' : ''}
-              </p>
-            </div>
-          </div>
+              </>
+            }
+          >
+            <p>
+              Until then {instance.name} keeps its current login settings and is marked{' '}
+              <span className="marker-restart inline">Restart needed</span>.
+              {running ? ' Restart it now, or apply the change live over SSH without a restart.' : ''}
+            </p>
+          </Notice>
         ) : (
-          <div className="notice notice-success" role="status">
-            <IconCheck />
-            <div>
-              <strong>{what}.</strong>
-              <p>{result.item?.note ?? 'Done.'}</p>
-            </div>
-          </div>
+          <Notice tone="success" title={<>{what}.</>}>
+            <p>{result.item?.note ?? 'Done.'}</p>
+          </Notice>
         )
       ) : (
-        <div className="notice notice-error" role="alert">
-          <IconError />
-          <div>
-            <strong>
+        <Notice
+          tone="error"
+          title={
+            <>
               {instance.name}: {result.item?.errorCode ?? 'failed'}
-            </strong>
-            <p>{result.item?.errorMessage ?? 'The change did not complete.'}</p>
-          </div>
-        </div>
+            </>
+          }
+        >
+          <p>{result.item?.errorMessage ?? 'The change did not complete.'}</p>
+        </Notice>
       )}
       {action === 'unbind' && ok && !instance.hasPassword ? (
         <p className="alert alert-warning">

@@ -18,7 +18,6 @@ import {
 } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
 import { FormFooter, TextField } from '../ui/Field';
-import { IconCheck, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import {
   type Advanced,
@@ -32,6 +31,7 @@ import {
 } from './HostFields';
 import { privateKeyProblem } from './LiveFields';
 import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
+import { Notice } from '../ui/Notice';
 
 const HOST_KEY_CHECK = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
 
@@ -43,19 +43,15 @@ export function PinnedNotice({
   hostKeySha256?: string;
 }) {
   return pinnedOnFirstUse ? (
-    <div className="notice notice-warning" role="note">
-      <IconWarning />
-      <div>
-        <strong>Pinned on first use: compare it with the host.</strong>
-        <p>
-          No fingerprint was given, so keyfleet pinned the host key it saw now{hostKeySha256 ? '' : ' for each host'}.
-          On the host, run <code>{HOST_KEY_CHECK}</code> (or the
-          <code>.pub</code> of the key type it serves) and check that it prints the same fingerprint. If it does not,
-          someone may be in between: delete the registration. Every later connection must present this key, or keyfleet
-          stops before sending anything.
-        </p>
-      </div>
-    </div>
+    <Notice tone="warning" role="note" title="Pinned on first use: compare it with the host.">
+      <p>
+        No fingerprint was given, so keyfleet pinned the host key it saw now{hostKeySha256 ? '' : ' for each host'}. On
+        the host, run <code>{HOST_KEY_CHECK}</code> (or the
+        <code>.pub</code> of the key type it serves) and check that it prints the same fingerprint. If it does not,
+        someone may be in between: delete the registration. Every later connection must present this key, or keyfleet
+        stops before sending anything.
+      </p>
+    </Notice>
   ) : (
     <p className="hint">The host presented the fingerprint you gave; it is pinned for every later connection.</p>
   );
@@ -141,18 +137,19 @@ export function RegisterHostDialog({
           </button>
         }
       >
-        <div className="notice notice-success" role="status">
-          <IconCheck />
-          <div>
-            <strong>
+        <Notice
+          tone="success"
+          title={
+            <>
               {i.name} is registered as instance <span className="mono">{i.id}</span>.
-            </strong>
-            <p>
-              keyfleet logged in with the management key and keeps it sealed. Key pairs are bound to this host live
-              only: keyfleet never restarts it.
-            </p>
-          </div>
-        </div>
+            </>
+          }
+        >
+          <p>
+            keyfleet logged in with the management key and keeps it sealed. Key pairs are bound to this host live only:
+            keyfleet never restarts it.
+          </p>
+        </Notice>
         <dl className="summary">
           <div>
             <dt>SSH</dt>

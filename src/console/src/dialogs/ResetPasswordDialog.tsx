@@ -4,9 +4,9 @@ import { api } from '../api/client';
 import type { Instance } from '../api/types';
 import { passwordProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
-import { IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
+import { Notice } from '../ui/Notice';
 
 export function ResetPasswordDialog({
   instance,
@@ -84,19 +84,20 @@ export function ResetPasswordDialog({
           </>
         }
       >
-        <div className="notice notice-warning" role="status">
-          <IconWarning />
-          <div>
-            <strong>
+        <Notice
+          tone="warning"
+          title={
+            <>
               The new root password of {instance.name} takes effect after a {op}.
-            </strong>
-            <p>
-              {instance.keyPairName
-                ? `Password login stays off while key pair ${instance.keyPairName} is bound.`
-                : 'Then you can log in with it over SSH.'}
-            </p>
-          </div>
-        </div>
+            </>
+          }
+        >
+          <p>
+            {instance.keyPairName
+              ? `Password login stays off while key pair ${instance.keyPairName} is bound.`
+              : 'Then you can log in with it over SSH.'}
+          </p>
+        </Notice>
         <InlineError error={error} />
       </Dialog>
     );

@@ -9,10 +9,11 @@ import type { Instance, KeyPair, Task, TaskItem } from '../api/types';
 import { Link } from '../app/router';
 import { formatCount, plural } from '../lib/format';
 import { Dialog } from '../ui/Dialog';
-import { IconCheck, IconError, IconWarning } from '../ui/Icons';
+import { IconCheck, IconWarning } from '../ui/Icons';
 import { ItemStatusPill } from '../ui/Pills';
 import { useToasts } from '../ui/Toasts';
 import { DataTable, FailureText } from '../ui/Table';
+import { Notice, ProgressBar } from '../ui/Notice';
 
 export function TransferResult({
   keyPair,
@@ -105,19 +106,7 @@ export function TransferResult({
     >
       {task ? (
         <div className="task-progress">
-          <div
-            className="progress"
-            role="progressbar"
-            aria-label={`${verb} progress`}
-            aria-valuemin={0}
-            aria-valuemax={task.total}
-            aria-valuenow={progress}
-          >
-            <span
-              className={`progress-bar${task.failed ? ' has-failed' : ''}`}
-              style={{ width: `${task.total ? (progress / task.total) * 100 : 0}%` }}
-            />
-          </div>
+          <ProgressBar label={`${verb} progress`} total={task.total} done={progress} failed={task.failed} />
           <p className="muted small">
             {formatCount(progress)} of {formatCount(task.total)} done · {formatCount(task.succeeded)} succeeded ·{' '}
             {formatCount(task.failed)} failed ·{' '}
@@ -154,16 +143,17 @@ export function TransferResult({
               </div>
             </div>
           ) : (
-            <div className="notice notice-error" role="alert">
-              <IconError />
-              <div>
-                <strong>
+            <Notice
+              tone="error"
+              title={
+                <>
                   {plural(task.failed, 'instance')} failed
                   {task.succeeded ? `, ${formatCount(task.succeeded)} succeeded` : ''}.
-                </strong>
-                <p>The reasons are listed below and on the Tasks page.</p>
-              </div>
-            </div>
+                </>
+              }
+            >
+              <p>The reasons are listed below and on the Tasks page.</p>
+            </Notice>
           )}
           <DataTable
             label="Result per instance"

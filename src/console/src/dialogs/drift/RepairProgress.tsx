@@ -2,8 +2,9 @@
 import type { Task, TaskItem } from '../../api/types';
 import { Link } from '../../app/router';
 import { formatCount, plural } from '../../lib/format';
-import { IconCheck, IconError, IconWarning } from '../../ui/Icons';
+import { IconWarning } from '../../ui/Icons';
 import { TaskStatusPill } from '../../ui/Pills';
+import { Notice, ProgressBar } from '../../ui/Notice';
 
 export interface RepairRun {
   tasks: Task[];
@@ -20,19 +21,12 @@ export function RepairProgress({ run, onNavigate }: { run: RepairRun; onNavigate
         const done = t.succeeded + t.failed;
         return (
           <div key={t.id} className="task-progress" data-task-id={t.id} data-task-status={t.status}>
-            <div
-              className="progress"
-              role="progressbar"
-              aria-label={`Repair progress of task ${t.id.slice(0, 8)}`}
-              aria-valuemin={0}
-              aria-valuemax={t.total}
-              aria-valuenow={done}
-            >
-              <span
-                className={`progress-bar${t.failed ? ' has-failed' : ''}`}
-                style={{ width: `${t.total ? (done / t.total) * 100 : 0}%` }}
-              />
-            </div>
+            <ProgressBar
+              label={`Repair progress of task ${t.id.slice(0, 8)}`}
+              total={t.total}
+              done={done}
+              failed={t.failed}
+            />
             <p className="muted small">
               <TaskStatusPill status={t.status} /> Live {t.kind}
               {t.keyPairName ? ` of ${t.keyPairName}` : ''} · {formatCount(done)} of {plural(t.total, 'host')} done ·{' '}
@@ -46,26 +40,28 @@ export function RepairProgress({ run, onNavigate }: { run: RepairRun; onNavigate
       })}
       {run.finished ? (
         failed === 0 ? (
-          <div className="notice notice-success" role="status">
-            <IconCheck />
-            <div>
-              <strong>
+          <Notice
+            tone="success"
+            title={
+              <>
                 Repaired {plural(succeeded, 'host')}: keyfleet&apos;s own lines were restored live and verified by
                 login.
-              </strong>
-              <p>Hand-added keys were kept. The repaired hosts were checked again below.</p>
-            </div>
-          </div>
+              </>
+            }
+          >
+            <p>Hand-added keys were kept. The repaired hosts were checked again below.</p>
+          </Notice>
         ) : (
-          <div className="notice notice-error" role="alert">
-            <IconError />
-            <div>
-              <strong>
+          <Notice
+            tone="error"
+            title={
+              <>
                 {plural(failed, 'host')} could not be repaired{succeeded ? `, ${formatCount(succeeded)} repaired` : ''}.
-              </strong>
-              <p>The reasons are in the rows below and on the task page.</p>
-            </div>
-          </div>
+              </>
+            }
+          >
+            <p>The reasons are in the rows below and on the task page.</p>
+          </Notice>
         )
       ) : (
         <p className="alert alert-warning" role="status">

@@ -2,7 +2,7 @@
  * and the password-login policy kept. */
 import type { Instance, UpdatedHost } from '../../api/types';
 import { Dialog } from '../../ui/Dialog';
-import { IconCheck, IconWarning } from '../../ui/Icons';
+import { Notice } from '../../ui/Notice';
 
 export const HOST_KEY_CHECK = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
 
@@ -34,15 +34,16 @@ export function HostSettingsSaved({
         </button>
       }
     >
-      <div className="notice notice-success" role="status">
-        <IconCheck />
-        <div>
-          <strong>
+      <Notice
+        tone="success"
+        title={
+          <>
             {instance.name}: {changed.join(', ')}.
-          </strong>
-          {contacts ? <p>keyfleet contacted the host to check the change before keeping it.</p> : null}
-        </div>
-      </div>
+          </>
+        }
+      >
+        {contacts ? <p>keyfleet contacted the host to check the change before keeping it.</p> : null}
+      </Notice>
       <dl className="summary">
         <div>
           <dt>{repinned ? 'New host key' : 'Host key'}</dt>
@@ -71,17 +72,13 @@ export function HostSettingsSaved({
         </div>
       </dl>
       {res.pinnedOnFirstUse ? (
-        <div className="notice notice-warning" role="note">
-          <IconWarning />
-          <div>
-            <strong>Pinned as the host presented it: compare it with the host.</strong>
-            <p>
-              On the host, run <code>{HOST_KEY_CHECK}</code> (or the <code>.pub</code> of the key type it serves) and
-              check that it prints the fingerprint above. If it does not, someone may be in between: re-pin with the
-              right fingerprint.
-            </p>
-          </div>
-        </div>
+        <Notice tone="warning" role="note" title="Pinned as the host presented it: compare it with the host.">
+          <p>
+            On the host, run <code>{HOST_KEY_CHECK}</code> (or the <code>.pub</code> of the key type it serves) and
+            check that it prints the fingerprint above. If it does not, someone may be in between: re-pin with the right
+            fingerprint.
+          </p>
+        </Notice>
       ) : null}
     </Dialog>
   );

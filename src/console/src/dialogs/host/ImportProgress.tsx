@@ -4,9 +4,9 @@ import type { Task, TaskItem } from '../../api/types';
 import { useScope } from '../../app/scope';
 import { formatCount, plural } from '../../lib/format';
 import { Dialog } from '../../ui/Dialog';
-import { IconCheck, IconError } from '../../ui/Icons';
 import { PinnedNotice } from '../RegisterHostDialog';
 import { DataTable } from '../../ui/Table';
+import { Notice, ProgressBar } from '../../ui/Notice';
 
 type RowResult =
   | { state: 'waiting' | 'running' }
@@ -62,19 +62,7 @@ export function ImportProgress({
       }
     >
       <div className="task-progress">
-        <div
-          className="progress"
-          role="progressbar"
-          aria-label="Import progress"
-          aria-valuemin={0}
-          aria-valuemax={hosts.length}
-          aria-valuenow={finished}
-        >
-          <span
-            className={`progress-bar${failed ? ' has-failed' : ''}`}
-            style={{ width: `${hosts.length ? (finished / hosts.length) * 100 : 0}%` }}
-          />
-        </div>
+        <ProgressBar label="Import progress" total={hosts.length} done={finished} failed={failed} />
         <p className="muted" aria-live="polite">
           {formatCount(finished)} of {formatCount(hosts.length)} done · {formatCount(ok)} registered ·{' '}
           {formatCount(failed)} failed
@@ -82,27 +70,29 @@ export function ImportProgress({
       </div>
       {!running ? (
         failed === 0 ? (
-          <div className="notice notice-success" role="status">
-            <IconCheck />
-            <div>
-              <strong>
+          <Notice
+            tone="success"
+            title={
+              <>
                 {plural(ok, 'host')} registered in {regionName(regionId)}.
-              </strong>
-            </div>
-          </div>
+              </>
+            }
+          />
         ) : (
-          <div className="notice notice-error" role="status">
-            <IconError />
-            <div>
-              <strong>
+          <Notice
+            tone="error"
+            role="status"
+            title={
+              <>
                 {plural(ok, 'host')} registered, {formatCount(failed)} failed.
-              </strong>
-              <p>
-                A failed host was not registered; fix it and import it again (hosts already registered answer
-                Instance.AlreadyRegistered).
-              </p>
-            </div>
-          </div>
+              </>
+            }
+          >
+            <p>
+              A failed host was not registered; fix it and import it again (hosts already registered answer
+              Instance.AlreadyRegistered).
+            </p>
+          </Notice>
         )
       ) : null}
       {!running && refused ? (
