@@ -14,6 +14,7 @@ import { EmptyState } from '../../ui/States';
 import { useToasts } from '../../ui/Toasts';
 import { AttachedPolicies } from './AttachedPolicies';
 import { IdentityListPage } from './IdentityList';
+import { ConfirmDelete, ManageDeleteCell } from './IdentityRow';
 import { Description, DetailPage, identityPath, NamedTable, NotAdmin, Section } from './IdentityShell';
 
 export function GroupsPage() {
@@ -40,19 +41,9 @@ export function GroupsPage() {
         />
       )}
       deleteDialog={(group, close, deleted) => (
-        <ConfirmDialog
-          title={`Delete group ${group.name}?`}
-          confirmLabel="Delete group"
-          danger
-          onClose={close}
-          onConfirm={async () => {
-            await api.deleteGroup(group.name);
-            deleted();
-            toasts.push({ kind: 'success', title: `Group ${group.name} deleted` });
-          }}
-        >
+        <ConfirmDelete noun="group" name={group.name} remove={api.deleteGroup} onClose={close} onDeleted={deleted}>
           <p>Its members lose what its policies allow at once. The users and policies themselves stay.</p>
-        </ConfirmDialog>
+        </ConfirmDelete>
       )}
       columns={
         <>
@@ -89,21 +80,7 @@ export function GroupsPage() {
           <td data-label="Created" className="nowrap">
             {formatTime(g.createdAt)}
           </td>
-          <td data-label="Actions" className="col-actions">
-            <div className="row-actions">
-              <Link to={identityPath('groups', g.name)} className="link-button" aria-label={`Manage group ${g.name}`}>
-                Manage
-              </Link>
-              <button
-                type="button"
-                className="link-button danger"
-                onClick={askDelete}
-                aria-label={`Delete group ${g.name}`}
-              >
-                Delete
-              </button>
-            </div>
-          </td>
+          <ManageDeleteCell kind="groups" name={g.name} label={`group ${g.name}`} onDelete={askDelete} />
         </tr>
       )}
     />

@@ -3,12 +3,12 @@ import { api } from '../../api/client';
 import type { User } from '../../api/types';
 import { Link } from '../../app/router';
 import { useWho } from '../../app/session';
-import { ConfirmDialog } from '../../dialogs/ConfirmDialog';
 import { CreateUserDialog } from '../../dialogs/UserDialogs';
 import { formatTime } from '../../lib/format';
 import { IconUser } from '../../ui/Icons';
 import { useToasts } from '../../ui/Toasts';
 import { IdentityListPage } from './IdentityList';
+import { ConfirmDelete, ManageDeleteCell } from './IdentityRow';
 import { identityPath, StatusPill } from './IdentityShell';
 
 export function UsersPage() {
@@ -38,19 +38,9 @@ export function UsersPage() {
         />
       )}
       deleteDialog={(user, close, deleted) => (
-        <ConfirmDialog
-          title={`Delete user ${user.name}?`}
-          confirmLabel="Delete user"
-          danger
-          onClose={close}
-          onConfirm={async () => {
-            await api.deleteUser(user.name);
-            deleted();
-            toasts.push({ kind: 'success', title: `User ${user.name} deleted` });
-          }}
-        >
+        <ConfirmDelete noun="user" name={user.name} remove={api.deleteUser} onClose={close} onDeleted={deleted}>
           <p>The user's access keys stop working and their console sessions end. Their audit entries stay.</p>
-        </ConfirmDialog>
+        </ConfirmDelete>
       )}
       columns={
         <>
@@ -78,23 +68,13 @@ export function UsersPage() {
           <td data-label="Created" className="nowrap">
             {formatTime(u.createdAt)}
           </td>
-          <td data-label="Actions" className="col-actions">
-            <div className="row-actions">
-              <Link to={identityPath('users', u.name)} className="link-button" aria-label={`Manage ${u.name}`}>
-                Manage
-              </Link>
-              <button
-                type="button"
-                className="link-button danger"
-                onClick={askDelete}
-                aria-label={`Delete ${u.name}`}
-                disabled={u.name === who.userName}
-                title={u.name === who.userName ? 'You cannot delete yourself' : undefined}
-              >
-                Delete
-              </button>
-            </div>
-          </td>
+          <ManageDeleteCell
+            kind="users"
+            name={u.name}
+            label={u.name}
+            onDelete={askDelete}
+            cannotDelete={u.name === who.userName ? 'You cannot delete yourself' : undefined}
+          />
         </tr>
       )}
     />
