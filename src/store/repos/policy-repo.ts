@@ -4,6 +4,8 @@ import type { AccountRepo } from '../../core/ports.js';
 import { groupFromRow, policyFromRow, userFromRow } from './account-rows.js';
 import { type RepoContext, toMs } from './common.js';
 
+const BUMP = { policies_version: sql<number>`policies_version + 1` };
+
 type PolicyMethods =
   | 'insertPolicy'
   | 'getPolicyByName'
@@ -30,11 +32,17 @@ export function createPolicyRepo({ db }: RepoContext): Pick<AccountRepo, PolicyM
   /** The group, if it belongs to the account (every group query is scoped through this or a join on it). */
   const groupOf = (accountId: string, groupId: string) =>
     db.selectFrom('groups').select('id').where('account_id', '=', accountId).where('id', '=', groupId);
+  /** Bumps a user's policy version: the policies in effect changed, so the user's next request reads them again. */
+  const bumpUser = (userId: string, accountId?: string) => {
+    let q = db.updateTable('users').set(BUMP).where('id', '=', userId);
+    if (accountId) q = q.where('account_id', '=', accountId);
+    return q.execute();
+  };
   /** Bumps the policy version of the group's members: their policies in effect changed. Run after the change. */
   const bumpMembers = (accountId: string, groupId: string) =>
     db
       .updateTable('users')
-      .set({ policies_version: sql`policies_version + 1` })
+      .set(BUMP)
       .where('account_id', '=', accountId)
       .where(
         'id',
@@ -78,7 +86,7 @@ export function createPolicyRepo({ db }: RepoContext): Pick<AccountRepo, PolicyM
     async deletePolicy(accountId, id) {
       await db
         .updateTable('users')
-        .set({ policies_version: sql`policies_version + 1` })
+        .set(BUMP)
         .where('id', 'in', db.selectFrom('user_policies').select('user_id').where('policy_id', '=', id))
         .execute();
       await db.deleteFrom('user_policies').where('policy_id', '=', id).execute();
@@ -86,7 +94,7 @@ export function createPolicyRepo({ db }: RepoContext): Pick<AccountRepo, PolicyM
       const mine = db.selectFrom('policies').select('id').where('account_id', '=', accountId).where('id', '=', id);
       await db
         .updateTable('users')
-        .set({ policies_version: sql`policies_version + 1` })
+        .set(BUMP)
         .where('account_id', '=', accountId)
         .where(
           'id',
@@ -120,11 +128,7 @@ export function createPolicyRepo({ db }: RepoContext): Pick<AccountRepo, PolicyM
       return { users: users.map((u) => u.name), groups: groups.map((g) => g.name) };
     },
     async attachPolicy(userId, policyId) {
-      await db
-        .updateTable('users')
-        .set({ policies_version: sql`policies_version + 1` })
-        .where('id', '=', userId)
-        .execute();
+      await bumpUser(userId);
       await db
         .insertInto('user_policies')
         .values({ user_id: userId, policy_id: policyId })
@@ -132,11 +136,7 @@ export function createPolicyRepo({ db }: RepoContext): Pick<AccountRepo, PolicyM
         .execute();
     },
     async detachPolicy(userId, policyId) {
-      await db
-        .updateTable('users')
-        .set({ policies_version: sql`policies_version + 1` })
-        .where('id', '=', userId)
-        .execute();
+      await bumpUser(userId);
       await db.deleteFrom('user_policies').where('user_id', '=', userId).where('policy_id', '=', policyId).execute();
     },
     async policiesOfUser(accountId, userId) {
@@ -237,12 +237,7 @@ export function createPolicyRepo({ db }: RepoContext): Pick<AccountRepo, PolicyM
         .values({ group_id: groupId, user_id: userId })
         .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
         .execute();
-      await db
-        .updateTable('users')
-        .set({ policies_version: sql`policies_version + 1` })
-        .where('account_id', '=', accountId)
-        .where('id', '=', userId)
-        .execute();
+      await bumpUser(userId, accountId);
     },
     async removeGroupMember(accountId, groupId, userId) {
       await db
@@ -250,12 +245,7 @@ export function createPolicyRepo({ db }: RepoContext): Pick<AccountRepo, PolicyM
         .where('group_id', 'in', groupOf(accountId, groupId))
         .where('user_id', '=', userId)
         .execute();
-      await db
-        .updateTable('users')
-        .set({ policies_version: sql`policies_version + 1` })
-        .where('account_id', '=', accountId)
-        .where('id', '=', userId)
-        .execute();
+      await bumpUser(userId, accountId);
     },
     async membersOfGroup(accountId, groupId) {
       const rows = await db
