@@ -4,6 +4,9 @@ import { App } from './app/App';
 import { SessionProvider } from './app/session';
 import { ToastProvider } from './ui/Toasts';
 import './styles.css';
+import './styles-content.css';
+import './styles-overlays.css';
+import './styles-screens.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
