@@ -5,9 +5,11 @@ import type { AuditQuery, AuditResult } from '../api/types';
 import { saveTextFile } from '../lib/download';
 import { formatTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
+import { usePaging } from '../lib/usePaging';
 import { IconAudit, IconDownload, IconRefresh } from '../ui/Icons';
+import { ResourceView } from '../ui/ListParts';
 import { Pager } from '../ui/Pager';
-import { EmptyState, ErrorState, LoadingState } from '../ui/States';
+import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 import { DataTable } from '../ui/Table';
 
@@ -52,8 +54,7 @@ export function AuditPage() {
   const toasts = useToasts();
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
-  const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState(50);
+  const { offset, limit, setOffset, pager } = usePaging(50, []);
   const [tick, setTick] = useState(0);
   const [exporting, setExporting] = useState(false);
   // The time window is computed when filters are applied or refreshed, not on every render.
@@ -191,80 +192,70 @@ export function AuditPage() {
         </div>
       </form>
 
-      {list.error && !list.data ? (
-        <ErrorState title="Cannot load the audit trail" error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <LoadingState label="Loading audit entries…" />
-      ) : entries.length === 0 ? (
-        <EmptyState title="No audit entries" icon={<IconAudit />}>
-          Nothing was recorded for these filters. Widen the time range or clear a filter.
-        </EmptyState>
-      ) : (
-        <>
-          <DataTable
-            label="Audit entries"
-            columns={['Time', 'User', 'Through', 'Action', 'Resources', 'Result', 'Source']}
-          >
-            {entries.map((e) => (
-              <tr key={e.id} data-audit-id={e.id}>
-                <td data-label="Time" className="nowrap">
-                  {formatTime(e.at)}
-                </td>
-                <td data-label="User">
-                  <div className="cell-main">{e.userName}</div>
-                  {e.accessKeyId ? <div className="mono muted small">{e.accessKeyId}</div> : null}
-                </td>
-                <td data-label="Through">
-                  <span className="face">{e.face}</span>
-                </td>
-                <td data-label="Action" className="mono">
-                  {e.action}
-                </td>
-                <td data-label="Resources">
-                  {e.resources.length === 0 ? (
-                    <span className="muted">—</span>
-                  ) : (
-                    <ul className="resource-list">
-                      {e.resources.slice(0, 3).map((r) => (
-                        <li key={r} className="mono small id" title={r}>
-                          {shortResource(r)}
-                        </li>
-                      ))}
-                      {e.resources.length > 3 ? <li className="muted small">+{e.resources.length - 3} more</li> : null}
-                    </ul>
-                  )}
-                </td>
-                <td data-label="Result">
-                  <span
-                    className={`pill pill-${e.result === 'success' ? 'green' : e.result === 'denied' ? 'orange' : 'red'}`}
-                  >
-                    <span className="dot" aria-hidden />
-                    {e.result === 'success' ? 'Success' : e.result === 'denied' ? 'Denied' : 'Failure'}
-                  </span>
-                  {e.errorCode ? <div className="mono small error-text">{e.errorCode}</div> : null}
-                </td>
-                <td data-label="Source">
-                  <div className="mono small">{e.sourceIp}</div>
-                  <div className="mono muted small break" title="Request ID">
-                    {e.requestId}
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </DataTable>
-          <Pager
-            offset={offset}
-            limit={limit}
-            total={list.data?.total ?? 0}
-            label="audit entries"
-            sizes={[50, 100, 200]}
-            onChange={(o, l) => {
-              setOffset(o);
-              setLimit(l);
-            }}
-          />
-        </>
-      )}
+      <ResourceView
+        list={list}
+        errorTitle="Cannot load the audit trail"
+        loadingLabel="Loading audit entries…"
+        isEmpty={entries.length === 0}
+        empty={
+          <EmptyState title="No audit entries" icon={<IconAudit />}>
+            Nothing was recorded for these filters. Widen the time range or clear a filter.
+          </EmptyState>
+        }
+      >
+        <DataTable
+          label="Audit entries"
+          columns={['Time', 'User', 'Through', 'Action', 'Resources', 'Result', 'Source']}
+        >
+          {entries.map((e) => (
+            <tr key={e.id} data-audit-id={e.id}>
+              <td data-label="Time" className="nowrap">
+                {formatTime(e.at)}
+              </td>
+              <td data-label="User">
+                <div className="cell-main">{e.userName}</div>
+                {e.accessKeyId ? <div className="mono muted small">{e.accessKeyId}</div> : null}
+              </td>
+              <td data-label="Through">
+                <span className="face">{e.face}</span>
+              </td>
+              <td data-label="Action" className="mono">
+                {e.action}
+              </td>
+              <td data-label="Resources">
+                {e.resources.length === 0 ? (
+                  <span className="muted">—</span>
+                ) : (
+                  <ul className="resource-list">
+                    {e.resources.slice(0, 3).map((r) => (
+                      <li key={r} className="mono small id" title={r}>
+                        {shortResource(r)}
+                      </li>
+                    ))}
+                    {e.resources.length > 3 ? <li className="muted small">+{e.resources.length - 3} more</li> : null}
+                  </ul>
+                )}
+              </td>
+              <td data-label="Result">
+                <span
+                  className={`pill pill-${e.result === 'success' ? 'green' : e.result === 'denied' ? 'orange' : 'red'}`}
+                >
+                  <span className="dot" aria-hidden />
+                  {e.result === 'success' ? 'Success' : e.result === 'denied' ? 'Denied' : 'Failure'}
+                </span>
+                {e.errorCode ? <div className="mono small error-text">{e.errorCode}</div> : null}
+              </td>
+              <td data-label="Source">
+                <div className="mono small">{e.sourceIp}</div>
+                <div className="mono muted small break" title="Request ID">
+                  {e.requestId}
+                </div>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+        <Pager {...pager} total={list.data?.total ?? 0} label="audit entries" sizes={[50, 100, 200]} />
+      </ResourceView>
     </div>
   );
 }

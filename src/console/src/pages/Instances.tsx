@@ -14,9 +14,11 @@ import { InstanceDialogs } from './instances/InstanceDialogs';
 import { type InstanceDialogState, InstanceRow, TRANSITIONAL } from './instances/InstanceRow';
 import { plural } from '../lib/format';
 import { useDebounced, useResource } from '../lib/hooks';
-import { IconAudit, IconPlus, IconRefresh, IconSearch, IconServer, IconUpload, IconWarning } from '../ui/Icons';
+import { usePaging } from '../lib/usePaging';
+import { IconAudit, IconPlus, IconSearch, IconServer, IconUpload, IconWarning } from '../ui/Icons';
+import { RefreshButton, ResourceView } from '../ui/ListParts';
 import { Pager } from '../ui/Pager';
-import { EmptyState, ErrorState, LoadingState } from '../ui/States';
+import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 import { DataTable } from '../ui/Table';
 
@@ -33,14 +35,12 @@ export function InstancesPage() {
   const debounced = useDebounced(search.trim(), 300);
   const [status, setStatus] = useState<InstanceStatus | ''>('');
   const [pendingOnly, setPendingOnly] = useState(query.get('pendingRestart') === 'true');
-  const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState(20);
+  const { offset, limit, pager } = usePaging(20, [regionId, groupId, committed, status, pendingOnly]);
   const [dialog, setDialog] = useState<InstanceDialogState>(null);
   const searchMark = useRef<string | null>(null);
 
   // Typing searches after a pause; Enter searches at once.
   useEffect(() => setCommitted(debounced), [debounced]);
-  useEffect(() => setOffset(0), [regionId, groupId, committed, status, pendingOnly]);
   useEffect(() => {
     if (!committed) return;
     searchMark.current = committed;
@@ -185,97 +185,80 @@ export function InstancesPage() {
           <input type="checkbox" checked={pendingOnly} onChange={(e) => setPendingOnly(e.target.checked)} />
           <span>Restart needed only</span>
         </label>
-        <button
-          type="button"
-          className="button toolbar-end"
-          onClick={reload}
-          aria-label="Refresh instances"
-          disabled={list.fetching && !data}
-        >
-          <IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span>
-        </button>
+        <RefreshButton list={list} label="Refresh instances" disabled={list.fetching && !data} />
       </div>
 
-      {list.error && !data ? (
-        <ErrorState title="Cannot load instances" error={list.error} onRetry={reload} />
-      ) : list.loading ? (
-        <LoadingState label="Loading instances…" />
-      ) : items.length === 0 ? (
-        filtered ? (
-          <EmptyState
-            title="No instances match"
-            icon={<IconSearch />}
-            action={
-              <button
-                type="button"
-                className="button"
-                onClick={() => {
-                  setSearch('');
-                  setCommitted('');
-                  setStatus('');
-                  setPendingOnly(false);
-                }}
-              >
-                Clear filters
-              </button>
-            }
-          >
-            Nothing in {regionName(regionId)} matches {committed ? <>“{committed}”</> : 'these filters'}.
-          </EmptyState>
-        ) : (
-          <EmptyState title={`No instances in ${regionName(regionId)}`} icon={<IconServer />}>
-            {groupId ? (
-              'This resource group has no instances here. Choose another resource group or region in the top bar.'
-            ) : (
-              <>
-                Create some with the CLI: <code>keyfleet instances run --image … --amount 3</code>, register an existing
-                Linux machine with <strong>Register host</strong>, or choose another region.
-              </>
-            )}
-          </EmptyState>
-        )
-      ) : (
-        <>
-          {list.error ? (
-            <p className="alert alert-warning" role="status">
-              Showing the last answer: refreshing failed.
-            </p>
-          ) : null}
-          <DataTable
-            label={`Instances in ${regionId}`}
-            columns={['Instance', 'Status', 'OS', 'Key pair', 'SSH address']}
-            busy={list.fetching}
-            actions={{ label: 'Actions', hidden: true }}
-          >
-            {items.map((i) => (
-              <InstanceRow
-                key={i.id}
-                instance={i}
-                onDialog={setDialog}
-                onStart={() =>
-                  void act(i, 'start').catch((err) =>
-                    toasts.push({
-                      kind: 'error',
-                      title: `Cannot start ${i.name}`,
-                      body: String((err as Error).message),
-                    }),
-                  )
-                }
-              />
-            ))}
-          </DataTable>
-          <Pager
-            offset={offset}
-            limit={limit}
-            total={total}
-            label="instances"
-            onChange={(o, l) => {
-              setOffset(o);
-              setLimit(l);
-            }}
-          />
-        </>
-      )}
+      <ResourceView
+        list={list}
+        errorTitle="Cannot load instances"
+        loadingLabel="Loading instances…"
+        isEmpty={items.length === 0}
+        empty={
+          filtered ? (
+            <EmptyState
+              title="No instances match"
+              icon={<IconSearch />}
+              action={
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => {
+                    setSearch('');
+                    setCommitted('');
+                    setStatus('');
+                    setPendingOnly(false);
+                  }}
+                >
+                  Clear filters
+                </button>
+              }
+            >
+              Nothing in {regionName(regionId)} matches {committed ? <>“{committed}”</> : 'these filters'}.
+            </EmptyState>
+          ) : (
+            <EmptyState title={`No instances in ${regionName(regionId)}`} icon={<IconServer />}>
+              {groupId ? (
+                'This resource group has no instances here. Choose another resource group or region in the top bar.'
+              ) : (
+                <>
+                  Create some with the CLI: <code>keyfleet instances run --image … --amount 3</code>, register an
+                  existing Linux machine with <strong>Register host</strong>, or choose another region.
+                </>
+              )}
+            </EmptyState>
+          )
+        }
+      >
+        {list.error ? (
+          <p className="alert alert-warning" role="status">
+            Showing the last answer: refreshing failed.
+          </p>
+        ) : null}
+        <DataTable
+          label={`Instances in ${regionId}`}
+          columns={['Instance', 'Status', 'OS', 'Key pair', 'SSH address']}
+          busy={list.fetching}
+          actions={{ label: 'Actions', hidden: true }}
+        >
+          {items.map((i) => (
+            <InstanceRow
+              key={i.id}
+              instance={i}
+              onDialog={setDialog}
+              onStart={() =>
+                void act(i, 'start').catch((err) =>
+                  toasts.push({
+                    kind: 'error',
+                    title: `Cannot start ${i.name}`,
+                    body: String((err as Error).message),
+                  }),
+                )
+              }
+            />
+          ))}
+        </DataTable>
+        <Pager {...pager} total={total} label="instances" />
+      </ResourceView>
 
       <InstanceDialogs dialog={dialog} setDialog={setDialog} reload={reload} act={act} />
     </div>

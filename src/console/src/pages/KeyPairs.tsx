@@ -10,9 +10,11 @@ import { ImportKeyPairDialog } from '../dialogs/ImportKeyPairDialog';
 import { TransferDialog } from '../dialogs/TransferDialog';
 import { formatTime, plural } from '../lib/format';
 import { useDebounced, useResource } from '../lib/hooks';
-import { IconKey, IconPlus, IconRefresh, IconSearch, IconUpload } from '../ui/Icons';
+import { usePaging } from '../lib/usePaging';
+import { IconKey, IconPlus, IconSearch, IconUpload } from '../ui/Icons';
+import { RefreshButton, ResourceView } from '../ui/ListParts';
 import { Pager } from '../ui/Pager';
-import { EmptyState, ErrorState, LoadingState } from '../ui/States';
+import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 import { DataTable } from '../ui/Table';
 
@@ -25,12 +27,10 @@ export function KeyPairsPage() {
   const [committed, setCommitted] = useState('');
   const debounced = useDebounced(search.trim(), 300);
   useEffect(() => setCommitted(debounced), [debounced]);
-  const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState(20);
+  const { offset, limit, pager } = usePaging(20, [regionId, groupId, committed]);
   const [dialog, setDialog] = useState<DialogState>(null);
   /** Bumped after a change so bound counts are read again. */
   const [version, setVersion] = useState(0);
-  useEffect(() => setOffset(0), [regionId, groupId, committed]);
 
   const list = useResource(
     () =>
@@ -89,127 +89,116 @@ export function KeyPairsPage() {
             autoComplete="off"
           />
         </form>
-        <button type="button" className="button toolbar-end" onClick={list.reload} aria-label="Refresh key pairs">
-          <IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span>
-        </button>
+        <RefreshButton list={list} label="Refresh key pairs" />
       </div>
 
-      {list.error && !list.data ? (
-        <ErrorState title="Cannot load key pairs" error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <LoadingState label="Loading key pairs…" />
-      ) : items.length === 0 ? (
-        committed ? (
-          <EmptyState
-            title="No key pairs match"
-            icon={<IconSearch />}
-            action={
-              <button
-                type="button"
-                className="button"
-                onClick={() => {
-                  setSearch('');
-                  setCommitted('');
-                }}
-              >
-                Clear search
-              </button>
-            }
-          >
-            No key pair name in {regionName(regionId)} contains “{committed}”.
-          </EmptyState>
-        ) : (
-          <EmptyState
-            title={`No key pairs in ${regionName(regionId)}`}
-            icon={<IconKey />}
-            action={
-              <div className="button-row">
-                <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}>
-                  <IconPlus /> Create Key Pair
+      <ResourceView
+        list={list}
+        errorTitle="Cannot load key pairs"
+        loadingLabel="Loading key pairs…"
+        isEmpty={items.length === 0}
+        empty={
+          committed ? (
+            <EmptyState
+              title="No key pairs match"
+              icon={<IconSearch />}
+              action={
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => {
+                    setSearch('');
+                    setCommitted('');
+                  }}
+                >
+                  Clear search
                 </button>
-                <button type="button" className="button" onClick={() => setDialog({ type: 'import' })}>
-                  <IconUpload /> Import Key Pair
-                </button>
-              </div>
-            }
-          >
-            Create a key pair (keyfleet generates it and you download the private key once) or import the public key of
-            a key you already have.
-          </EmptyState>
-        )
-      ) : (
-        <>
-          <DataTable
-            label={`Key pairs in ${regionId}`}
-            columns={['Key pair', 'Type', 'Fingerprint', 'Bound to', 'Created']}
-            actions={{ label: 'Actions' }}
-          >
-            {items.map((k) => (
-              <tr key={k.id} data-key-pair={k.name}>
-                <td data-label="Key pair">
-                  <div className="cell-main">{k.name}</div>
-                  {k.description ? <div className="muted small">{k.description}</div> : null}
-                </td>
-                <td data-label="Type">
-                  {k.algorithm === 'ssh-rsa'
-                    ? `RSA ${k.bits}`
-                    : k.algorithm === 'ssh-ed25519'
-                      ? 'ED25519'
-                      : `ECDSA ${k.bits}`}
-                </td>
-                <td data-label="Fingerprint">
-                  <div className="mono small break">{k.fingerprintSha256}</div>
-                  <div className="mono small muted break">{k.fingerprintMd5}</div>
-                </td>
-                <td data-label="Bound to">
-                  <BoundCount regionId={regionId} name={k.name} version={version} />
-                </td>
-                <td data-label="Created" className="nowrap">
-                  {formatTime(k.createdAt)}
-                </td>
-                <td data-label="Actions" className="col-actions">
-                  <div className="row-actions">
-                    <button
-                      type="button"
-                      className="link-button"
-                      onClick={() => setDialog({ type: 'bind', keyPair: k })}
-                      aria-label={`Bind ${k.name}`}
-                    >
-                      Bind
-                    </button>
-                    <button
-                      type="button"
-                      className="link-button"
-                      onClick={() => setDialog({ type: 'unbind', keyPair: k })}
-                      aria-label={`Unbind ${k.name}`}
-                    >
-                      Unbind
-                    </button>
-                    <button
-                      type="button"
-                      className="link-button danger"
-                      onClick={() => setDialog({ type: 'delete', keyPair: k })}
-                      aria-label={`Delete ${k.name}`}
-                    >
-                      Delete
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </DataTable>
-          <Pager
-            offset={offset}
-            limit={limit}
-            total={total}
-            label="key pairs"
-            onChange={(o, l) => {
-              setOffset(o);
-              setLimit(l);
-            }}
-          />
-        </>
-      )}
+              }
+            >
+              No key pair name in {regionName(regionId)} contains “{committed}”.
+            </EmptyState>
+          ) : (
+            <EmptyState
+              title={`No key pairs in ${regionName(regionId)}`}
+              icon={<IconKey />}
+              action={
+                <div className="button-row">
+                  <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'create' })}>
+                    <IconPlus /> Create Key Pair
+                  </button>
+                  <button type="button" className="button" onClick={() => setDialog({ type: 'import' })}>
+                    <IconUpload /> Import Key Pair
+                  </button>
+                </div>
+              }
+            >
+              Create a key pair (keyfleet generates it and you download the private key once) or import the public key
+              of a key you already have.
+            </EmptyState>
+          )
+        }
+      >
+        <DataTable
+          label={`Key pairs in ${regionId}`}
+          columns={['Key pair', 'Type', 'Fingerprint', 'Bound to', 'Created']}
+          actions={{ label: 'Actions' }}
+        >
+          {items.map((k) => (
+            <tr key={k.id} data-key-pair={k.name}>
+              <td data-label="Key pair">
+                <div className="cell-main">{k.name}</div>
+                {k.description ? <div className="muted small">{k.description}</div> : null}
+              </td>
+              <td data-label="Type">
+                {k.algorithm === 'ssh-rsa'
+                  ? `RSA ${k.bits}`
+                  : k.algorithm === 'ssh-ed25519'
+                    ? 'ED25519'
+                    : `ECDSA ${k.bits}`}
+              </td>
+              <td data-label="Fingerprint">
+                <div className="mono small break">{k.fingerprintSha256}</div>
+                <div className="mono small muted break">{k.fingerprintMd5}</div>
+              </td>
+              <td data-label="Bound to">
+                <BoundCount regionId={regionId} name={k.name} version={version} />
+              </td>
+              <td data-label="Created" className="nowrap">
+                {formatTime(k.createdAt)}
+              </td>
+              <td data-label="Actions" className="col-actions">
+                <div className="row-actions">
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => setDialog({ type: 'bind', keyPair: k })}
+                    aria-label={`Bind ${k.name}`}
+                  >
+                    Bind
+                  </button>
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => setDialog({ type: 'unbind', keyPair: k })}
+                    aria-label={`Unbind ${k.name}`}
+                  >
+                    Unbind
+                  </button>
+                  <button
+                    type="button"
+                    className="link-button danger"
+                    onClick={() => setDialog({ type: 'delete', keyPair: k })}
+                    aria-label={`Delete ${k.name}`}
+                  >
+                    Delete
+                  </button>
+                </div>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+        <Pager {...pager} total={total} label="key pairs" />
+      </ResourceView>
 
       {dialog?.type === 'create' ? (
         <CreateKeyPairDialog

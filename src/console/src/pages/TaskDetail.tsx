@@ -1,12 +1,14 @@
 /** One task: facts, live progress, and the result of every instance (failed ones with their error). */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../api/client';
 import type { TaskItemStatus } from '../api/types';
 import { Link } from '../app/router';
 import { formatCount, formatDuration, formatTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
 import { taskTitle } from '../lib/tasks';
+import { usePaging } from '../lib/usePaging';
 import { IconChevronLeft } from '../ui/Icons';
+import { ResourceView, SegmentedFilter } from '../ui/ListParts';
 import { Pager } from '../ui/Pager';
 import { ItemStatusPill, TaskStatusPill } from '../ui/Pills';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
@@ -24,9 +26,7 @@ const ITEM_FILTERS: { value: TaskItemStatus | ''; label: string }[] = [
 export function TaskDetailPage({ id }: { id: string }) {
   const task = useResource(() => api.task(id), [id], { pollMs: (t) => (t && isActive(t) ? 1000 : null) });
   const [status, setStatus] = useState<TaskItemStatus | ''>('');
-  const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState(50);
-  useEffect(() => setOffset(0), [status]);
+  const { offset, limit, pager } = usePaging(50, [status]);
   const active = task.data ? isActive(task.data) : true;
   const items = useResource(
     () => api.taskItems(id, { status: status || undefined, offset, limit }),
@@ -106,71 +106,49 @@ export function TaskDetailPage({ id }: { id: string }) {
 
       <h2 className="section-title">Result per instance</h2>
       <div className="toolbar">
-        <div className="segmented" role="group" aria-label="Filter instances by result">
-          {ITEM_FILTERS.map((f) => (
-            <button
-              key={f.value}
-              type="button"
-              className={status === f.value ? 'active' : ''}
-              aria-pressed={status === f.value}
-              onClick={() => setStatus(f.value)}
-            >
-              {f.label}
-              {f.value === 'failed' && t.failed ? ` (${formatCount(t.failed)})` : ''}
-            </button>
-          ))}
-        </div>
+        <SegmentedFilter
+          label="Filter instances by result"
+          options={ITEM_FILTERS}
+          value={status}
+          onChange={setStatus}
+          count={(v) => (v === 'failed' && t.failed ? ` (${formatCount(t.failed)})` : '')}
+        />
       </div>
-      {items.error && !items.data ? (
-        <ErrorState title="Cannot load the results" error={items.error} onRetry={items.reload} />
-      ) : items.loading ? (
-        <LoadingState label="Loading results…" />
-      ) : (items.data?.items.length ?? 0) === 0 ? (
-        <EmptyState title={status ? `No ${status} instances` : 'No instances'} />
-      ) : (
-        <>
-          <DataTable
-            label="Result per instance"
-            columns={['#', 'Instance', 'Result', 'Details', 'Attempts', 'Finished']}
-          >
-            {items.data!.items.map((it) => (
-              <tr key={it.seq} data-instance-id={it.instanceId}>
-                <td data-label="#">{it.seq + 1}</td>
-                <td data-label="Instance">
-                  <Link className="mono id" to={`/instances?search=${encodeURIComponent(it.instanceId)}`}>
-                    {it.instanceId}
-                  </Link>
-                </td>
-                <td data-label="Result">
-                  <ItemStatusPill status={it.status} />
-                </td>
-                <td data-label="Details">
-                  {it.status === 'failed' ? (
-                    <FailureText message={it.errorMessage} code={it.errorCode} />
-                  ) : (
-                    (it.note ?? <span className="muted">—</span>)
-                  )}
-                </td>
-                <td data-label="Attempts">{it.attempts}</td>
-                <td data-label="Finished" className="nowrap">
-                  {formatTime(it.finishedAt)}
-                </td>
-              </tr>
-            ))}
-          </DataTable>
-          <Pager
-            offset={offset}
-            limit={limit}
-            total={items.data!.total}
-            label="results"
-            sizes={[50, 100, 500]}
-            onChange={(o, l) => {
-              setOffset(o);
-              setLimit(l);
-            }}
-          />
-        </>
-      )}
+      <ResourceView
+        list={items}
+        errorTitle="Cannot load the results"
+        loadingLabel="Loading results…"
+        isEmpty={(items.data?.items.length ?? 0) === 0}
+        empty={<EmptyState title={status ? `No ${status} instances` : 'No instances'} />}
+      >
+        <DataTable label="Result per instance" columns={['#', 'Instance', 'Result', 'Details', 'Attempts', 'Finished']}>
+          {(items.data?.items ?? []).map((it) => (
+            <tr key={it.seq} data-instance-id={it.instanceId}>
+              <td data-label="#">{it.seq + 1}</td>
+              <td data-label="Instance">
+                <Link className="mono id" to={`/instances?search=${encodeURIComponent(it.instanceId)}`}>
+                  {it.instanceId}
+                </Link>
+              </td>
+              <td data-label="Result">
+                <ItemStatusPill status={it.status} />
+              </td>
+              <td data-label="Details">
+                {it.status === 'failed' ? (
+                  <FailureText message={it.errorMessage} code={it.errorCode} />
+                ) : (
+                  (it.note ?? <span className="muted">—</span>)
+                )}
+              </td>
+              <td data-label="Attempts">{it.attempts}</td>
+              <td data-label="Finished" className="nowrap">
+                {formatTime(it.finishedAt)}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+        <Pager {...pager} total={items.data?.total ?? 0} label="results" sizes={[50, 100, 500]} />
+      </ResourceView>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 /** Every bind and unbind is a task: a live list (polled each second while one runs) with progress and results. */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../api/client';
 import type { Task, TaskStatus } from '../api/types';
 import { Link, navigate } from '../app/router';
@@ -7,10 +7,12 @@ import { useScope } from '../app/scope';
 import { formatCount, formatDuration, formatTime, relativeTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
 import { taskTitle } from '../lib/tasks';
-import { IconRefresh, IconTasks } from '../ui/Icons';
+import { usePaging } from '../lib/usePaging';
+import { IconTasks } from '../ui/Icons';
+import { RefreshButton, ResourceView, SegmentedFilter } from '../ui/ListParts';
 import { Pager } from '../ui/Pager';
 import { TaskStatusPill } from '../ui/Pills';
-import { EmptyState, ErrorState, LoadingState } from '../ui/States';
+import { EmptyState } from '../ui/States';
 import { DataTable } from '../ui/Table';
 
 const FILTERS: { value: TaskStatus | ''; label: string }[] = [
@@ -27,9 +29,7 @@ export const isActive = (t: Task) => t.status === 'queued' || t.status === 'runn
 export function TasksPage() {
   const { regionId, regionName } = useScope();
   const [status, setStatus] = useState<TaskStatus | ''>('');
-  const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState(20);
-  useEffect(() => setOffset(0), [regionId, status]);
+  const { offset, limit, pager } = usePaging(20, [regionId, status]);
 
   const list = useResource(
     () => api.tasks({ regionId, status: status || undefined, offset, limit }),
@@ -47,85 +47,62 @@ export function TasksPage() {
         </div>
       </header>
       <div className="toolbar">
-        <div className="segmented" role="group" aria-label="Filter by status">
-          {FILTERS.map((f) => (
-            <button
-              key={f.value}
-              type="button"
-              className={status === f.value ? 'active' : ''}
-              aria-pressed={status === f.value}
-              onClick={() => setStatus(f.value)}
-            >
-              {f.label}
-            </button>
-          ))}
-        </div>
-        <button type="button" className="button toolbar-end" onClick={list.reload} aria-label="Refresh tasks">
-          <IconRefresh className={list.fetching ? 'spin' : undefined} /> <span className="hide-narrow">Refresh</span>
-        </button>
+        <SegmentedFilter label="Filter by status" options={FILTERS} value={status} onChange={setStatus} />
+        <RefreshButton list={list} label="Refresh tasks" />
       </div>
 
-      {list.error && !list.data ? (
-        <ErrorState title="Cannot load tasks" error={list.error} onRetry={list.reload} />
-      ) : list.loading ? (
-        <LoadingState label="Loading tasks…" />
-      ) : items.length === 0 ? (
-        <EmptyState
-          title={status ? 'No tasks with this status' : `No tasks in ${regionName(regionId)} yet`}
-          icon={<IconTasks />}
-        >
-          A task appears here for every bind or unbind, from the console, the CLI or the cloud APIs.
-        </EmptyState>
-      ) : (
-        <>
-          <DataTable
-            label="Tasks"
-            columns={['Task', 'Status', 'Progress', 'Mode', 'Started', 'Duration', 'Through']}
-            className="table table-clickable"
+      <ResourceView
+        list={list}
+        errorTitle="Cannot load tasks"
+        loadingLabel="Loading tasks…"
+        isEmpty={items.length === 0}
+        empty={
+          <EmptyState
+            title={status ? 'No tasks with this status' : `No tasks in ${regionName(regionId)} yet`}
+            icon={<IconTasks />}
           >
-            {items.map((t) => (
-              <tr
-                key={t.id}
-                data-task-id={t.id}
-                onClick={(e) => {
-                  if (!(e.target as HTMLElement).closest('a')) navigate(`/tasks/${t.id}`);
-                }}
-              >
-                <td data-label="Task">
-                  <Link to={`/tasks/${t.id}`} className="cell-main">
-                    {taskTitle(t)}
-                  </Link>
-                  <div className="mono muted small">{t.id}</div>
-                </td>
-                <td data-label="Status">
-                  <TaskStatusPill status={t.status} />
-                </td>
-                <td data-label="Progress">
-                  <TaskProgress task={t} />
-                </td>
-                <td data-label="Mode">{t.mode === 'live' ? 'Live' : 'On restart'}</td>
-                <td data-label="Started">
-                  <span title={formatTime(t.createdAt)}>{relativeTime(t.createdAt)}</span>
-                </td>
-                <td data-label="Duration">{formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}</td>
-                <td data-label="Through">
-                  <span className="face">{t.face}</span>
-                </td>
-              </tr>
-            ))}
-          </DataTable>
-          <Pager
-            offset={offset}
-            limit={limit}
-            total={list.data?.total ?? 0}
-            label="tasks"
-            onChange={(o, l) => {
-              setOffset(o);
-              setLimit(l);
-            }}
-          />
-        </>
-      )}
+            A task appears here for every bind or unbind, from the console, the CLI or the cloud APIs.
+          </EmptyState>
+        }
+      >
+        <DataTable
+          label="Tasks"
+          columns={['Task', 'Status', 'Progress', 'Mode', 'Started', 'Duration', 'Through']}
+          className="table table-clickable"
+        >
+          {items.map((t) => (
+            <tr
+              key={t.id}
+              data-task-id={t.id}
+              onClick={(e) => {
+                if (!(e.target as HTMLElement).closest('a')) navigate(`/tasks/${t.id}`);
+              }}
+            >
+              <td data-label="Task">
+                <Link to={`/tasks/${t.id}`} className="cell-main">
+                  {taskTitle(t)}
+                </Link>
+                <div className="mono muted small">{t.id}</div>
+              </td>
+              <td data-label="Status">
+                <TaskStatusPill status={t.status} />
+              </td>
+              <td data-label="Progress">
+                <TaskProgress task={t} />
+              </td>
+              <td data-label="Mode">{t.mode === 'live' ? 'Live' : 'On restart'}</td>
+              <td data-label="Started">
+                <span title={formatTime(t.createdAt)}>{relativeTime(t.createdAt)}</span>
+              </td>
+              <td data-label="Duration">{formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}</td>
+              <td data-label="Through">
+                <span className="face">{t.face}</span>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+        <Pager {...pager} total={list.data?.total ?? 0} label="tasks" />
+      </ResourceView>
     </div>
   );
 }
