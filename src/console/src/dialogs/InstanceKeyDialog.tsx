@@ -12,7 +12,7 @@ import { useScope } from '../app/scope';
 import { useResource } from '../lib/hooks';
 import { Dialog } from '../ui/Dialog';
 import { InlineError } from '../ui/States';
-import { useToasts } from '../ui/Toasts';
+import { useRestartInstance } from './useRestartInstance';
 import { InstanceKeyResult, type KeyChangeMode, type KeyChangeResult } from './InstanceKeyResult';
 import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } from './LiveFields';
 
@@ -30,7 +30,6 @@ export function InstanceKeyDialog({
   onChanged: () => void;
 }) {
   const { regionId } = useScope();
-  const toasts = useToasts();
   const [keyPairName, setKeyPairName] = useState(action === 'unbind' ? (instance.keyPairName ?? '') : '');
   const isHost = instance.backend === 'host';
   const heldKey = isHost && !!instance.host?.hasManagementKey;
@@ -92,22 +91,14 @@ export function InstanceKeyDialog({
     }
   };
 
-  const restartNow = async (op: 'restart' | 'start') => {
-    setBusy(true);
-    try {
-      await api.instanceAction(instance.id, op);
-      toasts.push({
-        kind: 'info',
-        title: `${op === 'restart' ? 'Restarting' : 'Starting'} ${instance.name}`,
-        body: 'The key pair change takes effect when it is running again.',
-      });
-      onChanged();
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const restartNow = useRestartInstance({
+    instance,
+    afterwards: 'The key pair change takes effect when it is running again.',
+    setBusy,
+    setError,
+    onChanged,
+    onClose,
+  });
 
   // ---- result step -------------------------------------------------------------------------------------------
   if (result && !applyLive) {

@@ -5,7 +5,7 @@ import type { Instance } from '../api/types';
 import { passwordProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
 import { InlineError } from '../ui/States';
-import { useToasts } from '../ui/Toasts';
+import { useRestartInstance } from './useRestartInstance';
 import { Notice } from '../ui/Notice';
 
 export function ResetPasswordDialog({
@@ -17,7 +17,6 @@ export function ResetPasswordDialog({
   onClose: () => void;
   onChanged: () => void;
 }) {
-  const toasts = useToasts();
   const [pw, setPw] = useState('');
   const [pw2, setPw2] = useState('');
   const [show, setShow] = useState(false);
@@ -47,22 +46,14 @@ export function ResetPasswordDialog({
     }
   };
 
-  const restart = async (op: 'restart' | 'start') => {
-    setBusy(true);
-    try {
-      await api.instanceAction(instance.id, op);
-      toasts.push({
-        kind: 'info',
-        title: `${op === 'restart' ? 'Restarting' : 'Starting'} ${instance.name}`,
-        body: 'The new password takes effect when it is running again.',
-      });
-      onChanged();
-      onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const restart = useRestartInstance({
+    instance,
+    afterwards: 'The new password takes effect when it is running again.',
+    setBusy,
+    setError,
+    onChanged,
+    onClose,
+  });
 
   if (done) {
     const op = instance.status === 'Stopped' ? 'start' : 'restart';
