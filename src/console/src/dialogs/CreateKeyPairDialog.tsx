@@ -6,6 +6,7 @@ import { useScope } from '../app/scope';
 import { saveTextFile } from '../lib/download';
 import { keyPairNameProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
+import { FormFooter } from '../ui/Field';
 import { IconDownload, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import { Notice } from '../ui/Notice';
@@ -96,14 +97,21 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
       busy={busy}
       testId="create-key-pair"
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>
-            <IconDownload /> {busy ? 'Creating…' : 'Create and download'}
-          </button>
-        </>
+        <FormFooter
+          formId={`${id}-f`}
+          busy={busy}
+          onCancel={onClose}
+          submitLabel={
+            <>
+              <IconDownload /> Create and download
+            </>
+          }
+          busyLabel={
+            <>
+              <IconDownload /> Creating…
+            </>
+          }
+        />
       }
     >
       <form id={`${id}-f`} onSubmit={submit} noValidate>

@@ -19,7 +19,8 @@ import { followTask } from '../lib/tasks';
 import { useTextFile } from '../lib/useTextFile';
 import { formatCount, plural } from '../lib/format';
 import { Dialog } from '../ui/Dialog';
-import { IconCheck, IconUpload } from '../ui/Icons';
+import { FileRow } from '../ui/FileRow';
+import { IconCheck } from '../ui/Icons';
 import {
   type Advanced,
   AdvancedFields,
@@ -186,23 +187,15 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
         </p>
         <div className="field">
           <label htmlFor={`${id}-inv`}>Inventory</label>
-          <div className="file-row">
-            <input
-              ref={fileRef}
-              type="file"
-              className="visually-hidden"
-              accept=".ini,.csv,.txt,.cfg,text/plain,text/csv"
-              onChange={(e) => void onFile(e.target.files?.[0])}
-              aria-label="Inventory file"
-            />
-            <button type="button" className="button" onClick={() => fileRef.current?.click()}>
-              <IconUpload /> Upload file
-            </button>
-            {fileName ? (
-              <span className="file-chip">{fileName} loaded</span>
-            ) : (
-              <span className="muted small">or paste it below</span>
-            )}
+          <FileRow
+            fileRef={fileRef}
+            onFile={onFile}
+            accept=".ini,.csv,.txt,.cfg,text/plain,text/csv"
+            label="Inventory file"
+            buttonText="Upload file"
+            fileName={fileName}
+            pasteHint="or paste it below"
+          >
             <label className="inline-field">
               <span>Format</span>
               <select
@@ -215,7 +208,7 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
                 <option value="csv">CSV</option>
               </select>
             </label>
-          </div>
+          </FileRow>
           <textarea
             id={`${id}-inv`}
             className="mono"

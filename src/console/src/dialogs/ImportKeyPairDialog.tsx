@@ -7,7 +7,9 @@ import { keyPairNameProblem } from '../lib/rules';
 import { checkPublicKey, sha256Fingerprint } from '../lib/publicKey';
 import { useTextFile } from '../lib/useTextFile';
 import { Dialog } from '../ui/Dialog';
-import { IconCheck, IconUpload } from '../ui/Icons';
+import { FormFooter } from '../ui/Field';
+import { FileRow } from '../ui/FileRow';
+import { IconCheck } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 
 export function ImportKeyPairDialog({
@@ -77,14 +79,7 @@ export function ImportKeyPairDialog({
       busy={busy}
       testId="import-key-pair"
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={`${id}-f`} className="button button-primary" disabled={busy}>
-            {busy ? 'Importing…' : 'Import'}
-          </button>
-        </>
+        <FormFooter formId={`${id}-f`} busy={busy} onCancel={onClose} submitLabel="Import" busyLabel="Importing…" />
       }
     >
       <form id={`${id}-f`} onSubmit={submit} noValidate>
@@ -106,20 +101,14 @@ export function ImportKeyPairDialog({
         </div>
         <div className="field">
           <label htmlFor={`${id}-key`}>Public key</label>
-          <div className="file-row">
-            <input
-              ref={fileRef}
-              type="file"
-              className="visually-hidden"
-              accept=".pub,text/plain"
-              onChange={(e) => void onFile(e.target.files?.[0])}
-              aria-label="Public key file"
-            />
-            <button type="button" className="button" onClick={() => fileRef.current?.click()}>
-              <IconUpload /> Upload .pub file
-            </button>
-            <span className="muted small">or paste the line below</span>
-          </div>
+          <FileRow
+            fileRef={fileRef}
+            onFile={onFile}
+            accept=".pub,text/plain"
+            label="Public key file"
+            buttonText="Upload .pub file"
+            pasteHint="or paste the line below"
+          />
           <textarea
             id={`${id}-key`}
             className="mono"

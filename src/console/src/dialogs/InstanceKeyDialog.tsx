@@ -11,6 +11,7 @@ import type { Instance } from '../api/types';
 import { useScope } from '../app/scope';
 import { useResource } from '../lib/hooks';
 import { Dialog } from '../ui/Dialog';
+import { FormFooter } from '../ui/Field';
 import { InlineError } from '../ui/States';
 import { useRestartInstance } from './useRestartInstance';
 import { InstanceKeyResult, type KeyChangeMode, type KeyChangeResult } from './InstanceKeyResult';
@@ -128,19 +129,14 @@ export function InstanceKeyDialog({
       step={applyLive ? 'live' : 'form'}
       testId="instance-key-dialog"
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form={formId}
-            className="button button-primary"
-            disabled={busy || (effMode === 'live' && !live.confirmed)}
-          >
-            {busy ? (effMode === 'live' ? 'Applying over SSH…' : 'Working…') : applyLive ? 'Apply live' : verb}
-          </button>
-        </>
+        <FormFooter
+          formId={formId}
+          busy={busy}
+          blocked={effMode === 'live' && !live.confirmed}
+          onCancel={onClose}
+          submitLabel={applyLive ? 'Apply live' : verb}
+          busyLabel={effMode === 'live' ? 'Applying over SSH…' : 'Working…'}
+        />
       }
     >
       <form id={formId} onSubmit={submit} noValidate>

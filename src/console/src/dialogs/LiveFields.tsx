@@ -5,11 +5,11 @@
  * never written to storage, the URL or a log. A registered host whose management key keyfleet holds (sealed) can
  * be changed with that key instead: no credential is sent at all.
  */
+import { FileRow } from '../ui/FileRow';
 import { useId } from 'react';
 import type { LiveCredential } from '../api/types';
 import { useTextFile } from '../lib/useTextFile';
 import { portProblem } from '../lib/rules';
-import { IconUpload } from '../ui/Icons';
 
 export interface LiveValue {
   /** 'management': a registered host's management key, held sealed by keyfleet; nothing is sent. */
@@ -165,30 +165,17 @@ export function LiveFields({
           <span className="field-label" id={`${id}-pk-label`}>
             Private key{action === 'unbind' ? ' of the key pair to unbind' : ''}
           </span>
-          <div className="file-row">
-            <input
-              ref={fileRef}
-              id={`${id}-file`}
-              type="file"
-              className="visually-hidden"
-              accept=".pem,.key,.txt,application/x-pem-file,text/plain"
-              onChange={(e) => void onFile(e.target.files?.[0])}
-              aria-label="Private key file"
-            />
-            <button type="button" className="button" onClick={() => fileRef.current?.click()}>
-              <IconUpload /> Select file
-            </button>
-            {value.fileName ? (
-              <span className="file-chip">
-                {value.fileName} loaded
-                <button type="button" className="link-button" onClick={() => set({ privateKey: '', fileName: null })}>
-                  Remove
-                </button>
-              </span>
-            ) : (
-              <span className="muted small">or paste it below</span>
-            )}
-          </div>
+          <FileRow
+            fileRef={fileRef}
+            onFile={onFile}
+            inputId={`${id}-file`}
+            accept=".pem,.key,.txt,application/x-pem-file,text/plain"
+            label="Private key file"
+            buttonText="Select file"
+            fileName={value.fileName}
+            onRemove={() => set({ privateKey: '', fileName: null })}
+            pasteHint="or paste it below"
+          />
           {value.fileName ? null : (
             <textarea
               aria-labelledby={`${id}-pk-label`}

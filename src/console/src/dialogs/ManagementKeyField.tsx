@@ -1,7 +1,7 @@
 /** The management private key of a host: upload a file or paste it. */
+import { FileRow } from '../ui/FileRow';
 import { useId } from 'react';
 import { useTextFile } from '../lib/useTextFile';
-import { IconUpload } from '../ui/Icons';
 import { privateKeyProblem } from './LiveFields';
 
 export interface KeyValue {
@@ -36,29 +36,16 @@ export function ManagementKeyField({
         {label}
         {shared ? ' (the same for every host)' : ''}
       </span>
-      <div className="file-row">
-        <input
-          ref={fileRef}
-          type="file"
-          className="visually-hidden"
-          accept=".pem,.key,.txt,application/x-pem-file,text/plain"
-          onChange={(e) => void onFile(e.target.files?.[0])}
-          aria-label={`${label} file`}
-        />
-        <button type="button" className="button" onClick={() => fileRef.current?.click()}>
-          <IconUpload /> Select file
-        </button>
-        {value.fileName ? (
-          <span className="file-chip">
-            {value.fileName} loaded
-            <button type="button" className="link-button" onClick={() => onChange(emptyKey)}>
-              Remove
-            </button>
-          </span>
-        ) : (
-          <span className="muted small">or paste it below</span>
-        )}
-      </div>
+      <FileRow
+        fileRef={fileRef}
+        onFile={onFile}
+        accept=".pem,.key,.txt,application/x-pem-file,text/plain"
+        label={`${label} file`}
+        buttonText="Select file"
+        fileName={value.fileName}
+        onRemove={() => onChange(emptyKey)}
+        pasteHint="or paste it below"
+      />
       {value.fileName ? null : (
         <textarea
           aria-labelledby={`${id}-label`}

@@ -4,6 +4,7 @@ import { api } from '../api/client';
 import type { Instance } from '../api/types';
 import { passwordProblem } from '../lib/rules';
 import { Dialog } from '../ui/Dialog';
+import { FormFooter } from '../ui/Field';
 import { InlineError } from '../ui/States';
 import { useRestartInstance } from './useRestartInstance';
 import { Notice } from '../ui/Notice';
@@ -101,14 +102,7 @@ export function ResetPasswordDialog({
       busy={busy}
       size="small"
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : 'Reset password'}
-          </button>
-        </>
+        <FormFooter formId={formId} busy={busy} onCancel={onClose} submitLabel="Reset password" busyLabel="Saving…" />
       }
     >
       <form id={formId} onSubmit={submit} noValidate>

@@ -47,8 +47,8 @@ export function FormFooter(p: {
   /** Submit is off while true (nothing chosen yet). */
   blocked?: boolean;
   onCancel(): void;
-  submitLabel: string;
-  busyLabel: string;
+  submitLabel: ReactNode;
+  busyLabel: ReactNode;
 }) {
   return (
     <>
