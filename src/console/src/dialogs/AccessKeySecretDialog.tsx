@@ -4,6 +4,7 @@ import type { CreatedAccessKey } from '../api/types';
 import { CopyText } from '../ui/CopyText';
 import { Dialog } from '../ui/Dialog';
 import { Notice } from '../ui/Notice';
+import { Fact } from '../ui/Summary';
 
 /** The secret exists only in the create response: it lives in this dialog's props and is gone when it closes. */
 export function AccessKeySecretDialog({
@@ -35,16 +36,10 @@ export function AccessKeySecretDialog({
         </p>
       </Notice>
       <dl className="summary">
-        <div>
-          <dt>User</dt>
-          <dd>{userName}</dd>
-        </div>
-        <div>
-          <dt>AccessKey ID</dt>
-          <dd className="mono break" data-testid="access-key-id">
-            {created.accessKeyId}
-          </dd>
-        </div>
+        <Fact term="User">{userName}</Fact>
+        <Fact term="AccessKey ID" className="mono break" testId="access-key-id">
+          {created.accessKeyId}
+        </Fact>
         <div>
           <dt>AccessKey secret</dt>
           <dd className="mono break" id={`${id}-secret`} data-testid="access-key-secret-value">

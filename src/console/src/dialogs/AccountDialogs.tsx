@@ -9,6 +9,7 @@ import { CopyText } from '../ui/CopyText';
 import { TextField } from '../ui/Field';
 import { FormDialog, useFormAction } from '../ui/FormDialog';
 import { Notice } from '../ui/Notice';
+import { Fact } from '../ui/Summary';
 
 export function CreateAccountDialog({
   onClose,
@@ -103,24 +104,21 @@ function SecretRow({
 }) {
   const id = useId();
   return (
-    <div>
-      <dt>{label}</dt>
-      <dd>
-        <span className="mono break" id={`${id}-v`} data-testid={testId}>
-          {value}
-        </span>
-        <span className="button-row button-row-start secret-copy">
-          <CopyText
-            value={value}
-            targetId={`${id}-v`}
-            className={`button copy-${testId}`}
-            label={copyLabel}
-            refusedText="The browser refused the clipboard; the text is selected, press Ctrl+C."
-            copiedText="Copied to the clipboard."
-          />
-        </span>
-      </dd>
-    </div>
+    <Fact term={label}>
+      <span className="mono break" id={`${id}-v`} data-testid={testId}>
+        {value}
+      </span>
+      <span className="button-row button-row-start secret-copy">
+        <CopyText
+          value={value}
+          targetId={`${id}-v`}
+          className={`button copy-${testId}`}
+          label={copyLabel}
+          refusedText="The browser refused the clipboard; the text is selected, press Ctrl+C."
+          copiedText="Copied to the clipboard."
+        />
+      </span>
+    </Fact>
   );
 }
 
@@ -153,22 +151,15 @@ export function AccountCreatedDialog({ created, onClose }: { created: CreatedAcc
         </p>
       </Notice>
       <dl className="summary">
-        <div>
-          <dt>Account</dt>
-          <dd>
-            {created.account.name} <span className="muted mono small">{created.account.id}</span>
-          </dd>
-        </div>
-        <div>
-          <dt>Administrator</dt>
-          <dd data-testid="account-admin-name">{created.admin.name}</dd>
-        </div>
-        <div>
-          <dt>AccessKey ID</dt>
-          <dd className="mono break" data-testid="account-access-key-id">
-            {created.accessKeyId}
-          </dd>
-        </div>
+        <Fact term="Account">
+          {created.account.name} <span className="muted mono small">{created.account.id}</span>
+        </Fact>
+        <Fact term="Administrator" testId="account-admin-name">
+          {created.admin.name}
+        </Fact>
+        <Fact term="AccessKey ID" className="mono break" testId="account-access-key-id">
+          {created.accessKeyId}
+        </Fact>
         <SecretRow
           label="AccessKey secret"
           value={created.accessKeySecret}
@@ -183,10 +174,9 @@ export function AccountCreatedDialog({ created, onClose }: { created: CreatedAcc
             copyLabel="Copy password"
           />
         ) : (
-          <div>
-            <dt>Console password</dt>
-            <dd className="muted">The one you chose (not shown)</dd>
-          </div>
+          <Fact term="Console password" className="muted">
+            The one you chose (not shown)
+          </Fact>
         )}
       </dl>
     </Dialog>

@@ -10,6 +10,7 @@ import { FormFooter } from '../ui/Field';
 import { IconDownload, IconWarning } from '../ui/Icons';
 import { InlineError } from '../ui/States';
 import { Notice } from '../ui/Notice';
+import { Fact } from '../ui/Summary';
 
 export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (kp: KeyPair) => void }) {
   const { regionId, groupId, regionName } = useScope();
@@ -75,16 +76,12 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
           </p>
         </Notice>
         <dl className="summary">
-          <div>
-            <dt>Fingerprint</dt>
-            <dd className="mono break">{created.keyPair.fingerprintSha256}</dd>
-          </div>
-          <div>
-            <dt>Type</dt>
-            <dd>
-              {created.keyPair.algorithm} ({created.keyPair.bits} bits)
-            </dd>
-          </div>
+          <Fact term="Fingerprint" className="mono break">
+            {created.keyPair.fingerprintSha256}
+          </Fact>
+          <Fact term="Type">
+            {created.keyPair.algorithm} ({created.keyPair.bits} bits)
+          </Fact>
         </dl>
       </Dialog>
     );

@@ -15,6 +15,7 @@ import type { Instance, UpdatedHost, UpdateHostRequest } from '../api/types';
 import { Dialog } from '../ui/Dialog';
 import { TextField } from '../ui/Field';
 import { InlineError } from '../ui/States';
+import { Fact } from '../ui/Summary';
 import { commandProblem, hostKeyProblem, pathProblem } from '../lib/rules';
 import { type HostPolicy, PolicyFields } from './HostFields';
 import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
@@ -186,27 +187,18 @@ export function HostSettingsDialog({
     >
       <form id={formId} onSubmit={submit} noValidate>
         <dl className="summary">
-          <div>
-            <dt>Host</dt>
-            <dd>
-              {instance.name} <span className="mono muted">{instance.id}</span>
-            </dd>
-          </div>
-          <div>
-            <dt>SSH</dt>
-            <dd className="mono">
-              {h.managementUser}@{instance.address}:{instance.sshPort}
-              {h.managementUser !== instance.loginUser ? (
-                <span className="muted"> (manages {instance.loginUser})</span>
-              ) : null}
-            </dd>
-          </div>
-          <div>
-            <dt>Pinned host key</dt>
-            <dd className="mono break" data-testid="current-host-key">
-              {instance.hostKeySha256 ?? 'not pinned'}
-            </dd>
-          </div>
+          <Fact term="Host">
+            {instance.name} <span className="mono muted">{instance.id}</span>
+          </Fact>
+          <Fact term="SSH" className="mono">
+            {h.managementUser}@{instance.address}:{instance.sshPort}
+            {h.managementUser !== instance.loginUser ? (
+              <span className="muted"> (manages {instance.loginUser})</span>
+            ) : null}
+          </Fact>
+          <Fact term="Pinned host key" className="mono break" testId="current-host-key">
+            {instance.hostKeySha256 ?? 'not pinned'}
+          </Fact>
         </dl>
 
         <fieldset className="choice settings-section">

@@ -13,6 +13,7 @@ import { useResource } from '../lib/hooks';
 import { Dialog } from '../ui/Dialog';
 import { FormFooter } from '../ui/Field';
 import { InlineError } from '../ui/States';
+import { Fact } from '../ui/Summary';
 import { useRestartInstance } from './useRestartInstance';
 import { InstanceKeyResult, type KeyChangeMode, type KeyChangeResult } from './InstanceKeyResult';
 import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } from './LiveFields';
@@ -141,38 +142,23 @@ export function InstanceKeyDialog({
     >
       <form id={formId} onSubmit={submit} noValidate>
         <dl className="summary">
-          <div>
-            <dt>Instance</dt>
-            <dd>
-              {instance.name} <span className="mono muted">{instance.id}</span>
-            </dd>
-          </div>
-          <div>
-            <dt>Status</dt>
-            <dd>{instance.status}</dd>
-          </div>
-          <div>
-            <dt>SSH</dt>
-            <dd className="mono">
-              {instance.loginUser}@{instance.address}:{instance.sshPort}
-            </dd>
-          </div>
+          <Fact term="Instance">
+            {instance.name} <span className="mono muted">{instance.id}</span>
+          </Fact>
+          <Fact term="Status">{instance.status}</Fact>
+          <Fact term="SSH" className="mono">
+            {instance.loginUser}@{instance.address}:{instance.sshPort}
+          </Fact>
           {isHost ? (
-            <div>
-              <dt>Host key</dt>
-              <dd className="mono break">
-                {instance.hostKeySha256 ?? '—'} <span className="muted">(pinned)</span>
-              </dd>
-            </div>
+            <Fact term="Host key" className="mono break">
+              {instance.hostKeySha256 ?? '—'} <span className="muted">(pinned)</span>
+            </Fact>
           ) : null}
           {instance.keyPairName ? (
-            <div>
-              <dt>Key pair now</dt>
-              <dd>
-                {instance.keyPairName}
-                {instance.pendingRestart ? ' (restart needed)' : ''}
-              </dd>
-            </div>
+            <Fact term="Key pair now">
+              {instance.keyPairName}
+              {instance.pendingRestart ? ' (restart needed)' : ''}
+            </Fact>
           ) : null}
         </dl>
 

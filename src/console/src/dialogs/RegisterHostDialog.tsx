@@ -32,6 +32,7 @@ import {
 import { privateKeyProblem } from './LiveFields';
 import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
 import { Notice } from '../ui/Notice';
+import { DoneDialog, Fact } from '../ui/Summary';
 
 const HOST_KEY_CHECK = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
 
@@ -126,17 +127,7 @@ export function RegisterHostDialog({
   if (done) {
     const i = done.instance;
     return (
-      <Dialog
-        title="Host registered"
-        onClose={onClose}
-        step="result"
-        testId="host-registered"
-        footer={
-          <button type="button" className="button button-primary" onClick={onClose}>
-            Done
-          </button>
-        }
-      >
+      <DoneDialog title="Host registered" onClose={onClose} testId="host-registered">
         <Notice
           tone="success"
           title={
@@ -151,34 +142,22 @@ export function RegisterHostDialog({
           </p>
         </Notice>
         <dl className="summary">
-          <div>
-            <dt>SSH</dt>
-            <dd className="mono">
-              {i.loginUser}@{i.address}:{i.sshPort}
-            </dd>
-          </div>
-          <div>
-            <dt>Host key</dt>
-            <dd className="mono break" data-testid="pinned-host-key">
-              {done.hostKeySha256}
-            </dd>
-          </div>
-          <div>
-            <dt>Pinned</dt>
-            <dd>{done.pinnedOnFirstUse ? 'on first use (as seen now)' : 'as given'}</dd>
-          </div>
+          <Fact term="SSH" className="mono">
+            {i.loginUser}@{i.address}:{i.sshPort}
+          </Fact>
+          <Fact term="Host key" className="mono break" testId="pinned-host-key">
+            {done.hostKeySha256}
+          </Fact>
+          <Fact term="Pinned">{done.pinnedOnFirstUse ? 'on first use (as seen now)' : 'as given'}</Fact>
           {i.host ? (
-            <div>
-              <dt>Password login</dt>
-              <dd>
-                {i.host.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}
-                {i.host.sudo ? ' · through sudo' : ''}
-              </dd>
-            </div>
+            <Fact term="Password login">
+              {i.host.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}
+              {i.host.sudo ? ' · through sudo' : ''}
+            </Fact>
           ) : null}
         </dl>
         <PinnedNotice pinnedOnFirstUse={done.pinnedOnFirstUse} hostKeySha256={done.hostKeySha256} />
-      </Dialog>
+      </DoneDialog>
     );
   }
 

@@ -13,6 +13,7 @@ import { Pager } from '../ui/Pager';
 import { ItemStatusPill, TaskStatusPill } from '../ui/Pills';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
 import { isActive, TaskProgress } from './Tasks';
+import { Fact } from '../ui/Summary';
 import { DataTable, FailureText } from '../ui/Table';
 
 const ITEM_FILTERS: { value: TaskItemStatus | ''; label: string }[] = [
@@ -64,43 +65,24 @@ export function TaskDetailPage({ id }: { id: string }) {
       <section className="card">
         <TaskProgress task={t} />
         <dl className="facts">
-          <div>
-            <dt>Region</dt>
-            <dd>{t.regionId}</dd>
-          </div>
-          <div>
-            <dt>Mode</dt>
-            <dd>
-              {t.mode === 'live'
-                ? `Live over SSH${t.options.port ? ` (port ${t.options.port})` : ''}`
-                : 'At the next restart'}
-            </dd>
-          </div>
-          <div>
-            <dt>Instances</dt>
-            <dd>
-              {formatCount(t.total)} · {formatCount(t.succeeded)} succeeded · {formatCount(t.failed)} failed
-            </dd>
-          </div>
-          <div>
-            <dt>Created</dt>
-            <dd>{formatTime(t.createdAt)}</dd>
-          </div>
-          <div>
-            <dt>Duration</dt>
-            <dd>
-              {formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}
-              {active ? ' (running)' : ''}
-            </dd>
-          </div>
-          <div>
-            <dt>Through</dt>
-            <dd>{t.face}</dd>
-          </div>
-          <div>
-            <dt>Request ID</dt>
-            <dd className="mono small break">{t.requestId}</dd>
-          </div>
+          <Fact term="Region">{t.regionId}</Fact>
+          <Fact term="Mode">
+            {t.mode === 'live'
+              ? `Live over SSH${t.options.port ? ` (port ${t.options.port})` : ''}`
+              : 'At the next restart'}
+          </Fact>
+          <Fact term="Instances">
+            {formatCount(t.total)} · {formatCount(t.succeeded)} succeeded · {formatCount(t.failed)} failed
+          </Fact>
+          <Fact term="Created">{formatTime(t.createdAt)}</Fact>
+          <Fact term="Duration">
+            {formatDuration(t.startedAt ?? t.createdAt, t.finishedAt)}
+            {active ? ' (running)' : ''}
+          </Fact>
+          <Fact term="Through">{t.face}</Fact>
+          <Fact term="Request ID" className="mono small break">
+            {t.requestId}
+          </Fact>
         </dl>
       </section>
 

@@ -1,8 +1,8 @@
 /** The result of saving a host's settings: what changed, the host key now (and before a re-pin), the management key
  * and the password-login policy kept. */
 import type { Instance, UpdatedHost } from '../../api/types';
-import { Dialog } from '../../ui/Dialog';
 import { Notice } from '../../ui/Notice';
+import { DoneDialog, Fact } from '../../ui/Summary';
 
 export const HOST_KEY_CHECK = 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub';
 
@@ -23,17 +23,7 @@ export function HostSettingsSaved({
   onClose: () => void;
 }) {
   return (
-    <Dialog
-      title="Host settings saved"
-      onClose={onClose}
-      step="result"
-      testId="host-settings-saved"
-      footer={
-        <button type="button" className="button button-primary" onClick={onClose}>
-          Done
-        </button>
-      }
-    >
+    <DoneDialog title="Host settings saved" onClose={onClose} testId="host-settings-saved">
       <Notice
         tone="success"
         title={
@@ -45,31 +35,21 @@ export function HostSettingsSaved({
         {contacts ? <p>keyfleet contacted the host to check the change before keeping it.</p> : null}
       </Notice>
       <dl className="summary">
-        <div>
-          <dt>{repinned ? 'New host key' : 'Host key'}</dt>
-          <dd className="mono break" data-testid="new-host-key">
-            {res.hostKeySha256}
-          </dd>
-        </div>
+        <Fact term={repinned ? 'New host key' : 'Host key'} className="mono break" testId="new-host-key">
+          {res.hostKeySha256}
+        </Fact>
         {repinned ? (
-          <div>
-            <dt>Previously</dt>
-            <dd className="mono break" data-testid="previous-host-key">
-              {res.previousHostKeySha256 ?? '—'}
-            </dd>
-          </div>
+          <Fact term="Previously" className="mono break" testId="previous-host-key">
+            {res.previousHostKeySha256 ?? '—'}
+          </Fact>
         ) : null}
-        <div>
-          <dt>Management key</dt>
-          <dd>{res.instance.host?.hasManagementKey ? 'held by keyfleet (sealed)' : 'none held'}</dd>
-        </div>
-        <div>
-          <dt>Password login</dt>
-          <dd>
-            {res.instance.host?.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}
-            {res.instance.host?.sudo ? ' · through sudo' : ''}
-          </dd>
-        </div>
+        <Fact term="Management key">
+          {res.instance.host?.hasManagementKey ? 'held by keyfleet (sealed)' : 'none held'}
+        </Fact>
+        <Fact term="Password login">
+          {res.instance.host?.passwordLogin === 'unmanaged' ? 'left to the host' : 'managed by keyfleet'}
+          {res.instance.host?.sudo ? ' · through sudo' : ''}
+        </Fact>
       </dl>
       {res.pinnedOnFirstUse ? (
         <Notice tone="warning" role="note" title="Pinned as the host presented it: compare it with the host.">
@@ -80,6 +60,6 @@ export function HostSettingsSaved({
           </p>
         </Notice>
       ) : null}
-    </Dialog>
+    </DoneDialog>
   );
 }

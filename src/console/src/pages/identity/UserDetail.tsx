@@ -12,6 +12,7 @@ import { formatTime } from '../../lib/format';
 import { useResource } from '../../lib/hooks';
 import { IconKey, IconPlus, IconUser } from '../../ui/Icons';
 import { EmptyState } from '../../ui/States';
+import { Fact } from '../../ui/Summary';
 import { useToasts } from '../../ui/Toasts';
 import { AttachedPolicies } from './AttachedPolicies';
 import {
@@ -169,16 +170,12 @@ export function UserDetailPage({ name }: { name: string }) {
         user && (
           <>
             <dl className="summary">
-              <div>
-                <dt>Console sign-in</dt>
-                <dd>
-                  <StatusPill on={user.consoleSignIn} yes="Password set" no="Off" />
-                </dd>
-              </div>
-              <div>
-                <dt>User ID</dt>
-                <dd className="mono break">{user.id}</dd>
-              </div>
+              <Fact term="Console sign-in">
+                <StatusPill on={user.consoleSignIn} yes="Password set" no="Off" />
+              </Fact>
+              <Fact term="User ID" className="mono break">
+                {user.id}
+              </Fact>
             </dl>
 
             <Section
