@@ -70,27 +70,16 @@ export function Layout({ children }: { children: ReactNode }) {
       <div className="shell-body">
         <nav id="side-nav" className={`side-nav${navOpen ? ' open' : ''}`} aria-label="Main">
           <ul>
-            {NAV.map((n) => {
-              const active = path === n.to || path.startsWith(`${n.to}/`);
-              return (
-                <li key={n.to}>
-                  <Link
-                    to={n.to}
-                    className={`nav-link${active ? ' active' : ''}`}
-                    aria-current={active ? 'page' : undefined}
-                  >
-                    {n.icon}
-                    <span>{n.label}</span>
-                    {n.to === '/tasks' && runningCount > 0 ? (
-                      <span className="nav-badge">
-                        {runningCount}
-                        <span className="visually-hidden"> running</span>
-                      </span>
-                    ) : null}
-                  </Link>
-                </li>
-              );
-            })}
+            {NAV.map((n) => (
+              <NavItem key={n.to} item={n} path={path}>
+                {n.to === '/tasks' && runningCount > 0 ? (
+                  <span className="nav-badge">
+                    {runningCount}
+                    <span className="visually-hidden"> running</span>
+                  </span>
+                ) : null}
+              </NavItem>
+            ))}
           </ul>
           {who.isAccountAdmin ? (
             <>
@@ -98,21 +87,9 @@ export function Layout({ children }: { children: ReactNode }) {
                 Identity
               </h2>
               <ul aria-labelledby="nav-identity">
-                {(isSystemAdmin ? [...IDENTITY_NAV, ...SYSTEM_NAV] : IDENTITY_NAV).map((n) => {
-                  const active = path === n.to || path.startsWith(`${n.to}/`);
-                  return (
-                    <li key={n.to}>
-                      <Link
-                        to={n.to}
-                        className={`nav-link${active ? ' active' : ''}`}
-                        aria-current={active ? 'page' : undefined}
-                      >
-                        {n.icon}
-                        <span>{n.label}</span>
-                      </Link>
-                    </li>
-                  );
-                })}
+                {(isSystemAdmin ? [...IDENTITY_NAV, ...SYSTEM_NAV] : IDENTITY_NAV).map((n) => (
+                  <NavItem key={n.to} item={n} path={path} />
+                ))}
               </ul>
             </>
           ) : null}
@@ -124,6 +101,29 @@ export function Layout({ children }: { children: ReactNode }) {
         </main>
       </div>
     </div>
+  );
+}
+
+/** One link of the side navigation, marked current on its page and the pages below it. */
+function NavItem({
+  item,
+  path,
+  children,
+}: {
+  item: { to: string; label: string; icon: ReactNode };
+  path: string;
+  /** After the label, e.g. a count badge. */
+  children?: ReactNode;
+}) {
+  const active = path === item.to || path.startsWith(`${item.to}/`);
+  return (
+    <li>
+      <Link to={item.to} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined}>
+        {item.icon}
+        <span>{item.label}</span>
+        {children}
+      </Link>
+    </li>
   );
 }
 
