@@ -16,7 +16,7 @@ import { plural } from '../lib/format';
 import { useDebounced, useResource } from '../lib/hooks';
 import { usePaging } from '../lib/usePaging';
 import { IconAudit, IconPlus, IconSearch, IconServer, IconUpload, IconWarning } from '../ui/Icons';
-import { RefreshButton, ResourceView } from '../ui/ListParts';
+import { NoMatch, RefreshButton, ResourceView } from '../ui/ListParts';
 import { Pager } from '../ui/Pager';
 import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
@@ -195,26 +195,18 @@ export function InstancesPage() {
         isEmpty={items.length === 0}
         empty={
           filtered ? (
-            <EmptyState
+            <NoMatch
               title="No instances match"
-              icon={<IconSearch />}
-              action={
-                <button
-                  type="button"
-                  className="button"
-                  onClick={() => {
-                    setSearch('');
-                    setCommitted('');
-                    setStatus('');
-                    setPendingOnly(false);
-                  }}
-                >
-                  Clear filters
-                </button>
-              }
+              clearLabel="Clear filters"
+              onClear={() => {
+                setSearch('');
+                setCommitted('');
+                setStatus('');
+                setPendingOnly(false);
+              }}
             >
               Nothing in {regionName(regionId)} matches {committed ? <>“{committed}”</> : 'these filters'}.
-            </EmptyState>
+            </NoMatch>
           ) : (
             <EmptyState title={`No instances in ${regionName(regionId)}`} icon={<IconServer />}>
               {groupId ? (

@@ -12,7 +12,7 @@ import { formatTime, plural } from '../lib/format';
 import { useDebounced, useResource } from '../lib/hooks';
 import { usePaging } from '../lib/usePaging';
 import { IconKey, IconPlus, IconSearch, IconUpload } from '../ui/Icons';
-import { RefreshButton, ResourceView } from '../ui/ListParts';
+import { NoMatch, RefreshButton, ResourceView } from '../ui/ListParts';
 import { Pager } from '../ui/Pager';
 import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
@@ -99,24 +99,16 @@ export function KeyPairsPage() {
         isEmpty={items.length === 0}
         empty={
           committed ? (
-            <EmptyState
+            <NoMatch
               title="No key pairs match"
-              icon={<IconSearch />}
-              action={
-                <button
-                  type="button"
-                  className="button"
-                  onClick={() => {
-                    setSearch('');
-                    setCommitted('');
-                  }}
-                >
-                  Clear search
-                </button>
-              }
+              clearLabel="Clear search"
+              onClear={() => {
+                setSearch('');
+                setCommitted('');
+              }}
             >
               No key pair name in {regionName(regionId)} contains “{committed}”.
-            </EmptyState>
+            </NoMatch>
           ) : (
             <EmptyState
               title={`No key pairs in ${regionName(regionId)}`}

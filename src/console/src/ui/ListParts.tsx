@@ -1,8 +1,8 @@
 /** Pieces the paged list pages (instances, key pairs, tasks, task results, audit) build their toolbar and body from. */
 import type { ReactNode } from 'react';
 import type { Resource } from '../lib/hooks';
-import { IconRefresh } from './Icons';
-import { ErrorState, LoadingState } from './States';
+import { IconRefresh, IconSearch } from './Icons';
+import { EmptyState, ErrorState, LoadingState } from './States';
 
 /** The toolbar's Refresh button; its icon spins while any request of the list is in flight. */
 export function RefreshButton({
@@ -72,5 +72,32 @@ export function SegmentedFilter<V extends string>({
         </button>
       ))}
     </div>
+  );
+}
+
+/** The empty state of a search or filter that matched nothing, with a button that clears it. */
+export function NoMatch({
+  title,
+  clearLabel,
+  onClear,
+  children,
+}: {
+  title: string;
+  clearLabel: string;
+  onClear: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <EmptyState
+      title={title}
+      icon={<IconSearch />}
+      action={
+        <button type="button" className="button" onClick={onClear}>
+          {clearLabel}
+        </button>
+      }
+    >
+      {children}
+    </EmptyState>
   );
 }
