@@ -13,7 +13,7 @@ import { type FormEvent, useId, useState } from 'react';
 import { api } from '../api/client';
 import type { Instance, UpdatedHost, UpdateHostRequest } from '../api/types';
 import { Dialog } from '../ui/Dialog';
-import { TextField } from '../ui/Field';
+import { FormFooter, TextField } from '../ui/Field';
 import { InlineError } from '../ui/States';
 import { Fact } from '../ui/Summary';
 import { commandProblem, hostKeyProblem, pathProblem } from '../lib/rules';
@@ -175,14 +175,13 @@ export function HostSettingsDialog({
       size="large"
       testId="host-settings"
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={busy}>
-            {busy ? (contacts ? 'Contacting the host…' : 'Saving…') : 'Save'}
-          </button>
-        </>
+        <FormFooter
+          formId={formId}
+          busy={busy}
+          onCancel={onClose}
+          submitLabel="Save"
+          busyLabel={contacts ? 'Contacting the host…' : 'Saving…'}
+        />
       }
     >
       <form id={formId} onSubmit={submit} noValidate>
