@@ -10,9 +10,8 @@ import { Link } from '../app/router';
 import { formatCount, plural } from '../lib/format';
 import { Dialog } from '../ui/Dialog';
 import { IconCheck, IconWarning } from '../ui/Icons';
-import { ItemStatusPill } from '../ui/Pills';
 import { useToasts } from '../ui/Toasts';
-import { DataTable, FailureText } from '../ui/Table';
+import { DataTable, ItemResultCells } from '../ui/Table';
 import { Notice, ProgressBar } from '../ui/Notice';
 
 export function TransferResult({
@@ -169,16 +168,7 @@ export function TransferResult({
                     <div className="cell-main">{inst?.name ?? it.instanceId}</div>
                     <div className="mono muted small id">{it.instanceId}</div>
                   </td>
-                  <td data-label="Result">
-                    <ItemStatusPill status={it.status} />
-                  </td>
-                  <td data-label="Details">
-                    {it.status === 'failed' ? (
-                      <FailureText message={it.errorMessage} code={it.errorCode} />
-                    ) : (
-                      (it.note ?? '')
-                    )}
-                  </td>
+                  <ItemResultCells item={it} noNote="" />
                 </tr>
               );
             })}

@@ -10,11 +10,11 @@ import { usePaging } from '../lib/usePaging';
 import { IconChevronLeft } from '../ui/Icons';
 import { ResourceView, SegmentedFilter } from '../ui/ListParts';
 import { Pager } from '../ui/Pager';
-import { ItemStatusPill, TaskStatusPill } from '../ui/Pills';
+import { TaskStatusPill } from '../ui/Pills';
 import { EmptyState, ErrorState, LoadingState } from '../ui/States';
 import { isActive, TaskProgress } from './Tasks';
 import { Fact } from '../ui/Summary';
-import { DataTable, FailureText } from '../ui/Table';
+import { DataTable, ItemResultCells } from '../ui/Table';
 
 const ITEM_FILTERS: { value: TaskItemStatus | ''; label: string }[] = [
   { value: '', label: 'All' },
@@ -112,16 +112,7 @@ export function TaskDetailPage({ id }: { id: string }) {
                   {it.instanceId}
                 </Link>
               </td>
-              <td data-label="Result">
-                <ItemStatusPill status={it.status} />
-              </td>
-              <td data-label="Details">
-                {it.status === 'failed' ? (
-                  <FailureText message={it.errorMessage} code={it.errorCode} />
-                ) : (
-                  (it.note ?? <span className="muted">—</span>)
-                )}
-              </td>
+              <ItemResultCells item={it} noNote={<span className="muted">—</span>} />
               <td data-label="Attempts">{it.attempts}</td>
               <td data-label="Finished" className="nowrap">
                 {formatTime(it.finishedAt)}

@@ -1,5 +1,7 @@
 /** The frame every data table shares: a scrolling wrapper, a labelled table and a row of column headers. */
 import type { ReactNode } from 'react';
+import type { TaskItem } from '../api/types';
+import { ItemStatusPill } from './Pills';
 
 export function DataTable({
   label,
@@ -42,14 +44,26 @@ export function DataTable({
   );
 }
 
+/** The Result and Details cells of one task item: its status, and why it failed or what it noted. */
+export function ItemResultCells({ item, noNote }: { item: TaskItem; noNote: ReactNode }) {
+  return (
+    <>
+      <td data-label="Result">
+        <ItemStatusPill status={item.status} />
+      </td>
+      <td data-label="Details">
+        {item.status === 'failed' ? (
+          <FailureText message={item.errorMessage} code={item.errorCode} />
+        ) : (
+          (item.note ?? noNote)
+        )}
+      </td>
+    </>
+  );
+}
+
 /** Why one item of a task failed: its message, then its stable code. */
-export function FailureText({
-  message,
-  code,
-}: {
-  message: string | null | undefined;
-  code: string | null | undefined;
-}) {
+function FailureText({ message, code }: { message: string | null | undefined; code: string | null | undefined }) {
   return (
     <span className="error-text">
       {message} <span className="mono small">({code})</span>
