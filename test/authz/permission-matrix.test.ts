@@ -1020,6 +1020,25 @@ const TABLE: Row[] = [
       () => ({ name: unique('host'), address: '127.0.0.1', port: 1, loginUser: 'root' }),
     ),
   },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/hosts/imports',
+    actions: ['instance:Create'],
+    audits: 'instance:Create',
+    setup: async () => ({ observe: { instanceCount: true } }),
+    allow: INST_ANY,
+    wrong: OTHER_REGION('instance'),
+    // The import is a task: (a) gets its task back at once; its hosts (a closed port) fail later, in the task.
+    call: nv(
+      'POST',
+      () => '/api/v1/hosts/imports',
+      () => ({
+        regionId: REGION,
+        inventory: `${unique('host')} ansible_host=127.0.0.1 ansible_port=1 ansible_user=root\n`,
+      }),
+    ),
+  },
   // Drift of registered hosts. The matrix's instances are simulated (a scan skips them, a repair has nothing to do),
   // so these rows prove the authorization; test/hosts/drift.test.ts proves scans and repairs on real sshd hosts.
   {
