@@ -5,6 +5,7 @@ import type { KeyPair } from '../api/types';
 import { useScope } from '../app/scope';
 import { saveTextFile } from '../lib/download';
 import { keyPairNameProblem } from '../lib/rules';
+import { KeyPairNameField } from './KeyPairNameField';
 import { Dialog } from '../ui/Dialog';
 import { FormFooter } from '../ui/Field';
 import { IconDownload, IconWarning } from '../ui/Icons';
@@ -122,20 +123,14 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
             </p>
           </div>
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-name`}>Name</label>
-          <input
-            id={`${id}-name`}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            autoComplete="off"
-            aria-invalid={show && problem ? true : undefined}
-            aria-describedby={`${id}-name-hint`}
-          />
-          <p id={`${id}-name-hint`} className={show && problem ? 'field-error' : 'hint'}>
-            {show && problem ? problem : `Unique in ${regionName(regionId)}: letters, digits, ':', '_', '.' or '-'.`}
-          </p>
-        </div>
+        <KeyPairNameField
+          id={id}
+          name={name}
+          setName={setName}
+          problem={problem}
+          show={show}
+          hint={`Unique in ${regionName(regionId)}: letters, digits, ':', '_', '.' or '-'.`}
+        />
         <fieldset className="choice">
           <legend>Type</legend>
           <label className="radio-card">

@@ -35,6 +35,7 @@ import { privateKeyProblem } from './LiveFields';
 import { ImportProgress } from './host/ImportProgress';
 import { emptyKey, type KeyValue, ManagementKeyField } from './ManagementKeyField';
 import { DataTable } from '../ui/Table';
+import { FormFooter } from '../ui/Field';
 
 /** Hosts per imported inventory (the server's limit too). */
 const MAX_IMPORT = 1000;
@@ -162,21 +163,18 @@ export function ImportInventoryDialog({ onClose, onChanged }: { onClose: () => v
       size="large"
       testId="import-inventory"
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form={formId}
-            className="button button-primary"
-            disabled={parsed.hosts.length === 0 || !!parsed.problem}
-          >
-            {parsed.hosts.length > 0 && !parsed.problem
+        <FormFooter
+          formId={formId}
+          busy={false}
+          blocked={parsed.hosts.length === 0 || !!parsed.problem}
+          onCancel={onClose}
+          submitLabel={
+            parsed.hosts.length > 0 && !parsed.problem
               ? `Register ${plural(parsed.hosts.length, 'host')}`
-              : 'Register hosts'}
-          </button>
-        </>
+              : 'Register hosts'
+          }
+          busyLabel="Register hosts"
+        />
       }
     >
       <form id={formId} onSubmit={submit} noValidate>

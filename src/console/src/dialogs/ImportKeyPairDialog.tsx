@@ -4,6 +4,7 @@ import { api } from '../api/client';
 import type { KeyPair } from '../api/types';
 import { useScope } from '../app/scope';
 import { keyPairNameProblem } from '../lib/rules';
+import { KeyPairNameField } from './KeyPairNameField';
 import { checkPublicKey, sha256Fingerprint } from '../lib/publicKey';
 import { useTextFile } from '../lib/useTextFile';
 import { Dialog } from '../ui/Dialog';
@@ -86,19 +87,14 @@ export function ImportKeyPairDialog({
         <p className="muted">
           Bring your own key: keyfleet stores only the public key; your private key never leaves your machine.
         </p>
-        <div className="field">
-          <label htmlFor={`${id}-name`}>Name</label>
-          <input
-            id={`${id}-name`}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            autoComplete="off"
-            aria-invalid={show && nameProblem ? true : undefined}
-          />
-          <p className={show && nameProblem ? 'field-error' : 'hint'}>
-            {show && nameProblem ? nameProblem : `Unique in ${regionName(regionId)}.`}
-          </p>
-        </div>
+        <KeyPairNameField
+          id={id}
+          name={name}
+          setName={setName}
+          problem={nameProblem}
+          show={show}
+          hint={`Unique in ${regionName(regionId)}.`}
+        />
         <div className="field">
           <label htmlFor={`${id}-key`}>Public key</label>
           <FileRow

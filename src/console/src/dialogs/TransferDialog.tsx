@@ -16,6 +16,7 @@ import { InlineError } from '../ui/States';
 import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } from './LiveFields';
 import { TransferLists } from './TransferLists';
 import { TransferResult } from './TransferResult';
+import { FormFooter } from '../ui/Field';
 
 type Mode = 'on-restart' | 'live';
 
@@ -113,18 +114,19 @@ export function TransferDialog({
               ? `${plural(selected.length, 'instance')} selected`
               : 'Select instances, then move them to Selected'}
           </span>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form={formId}
-            className="button button-primary"
-            disabled={selected.length === 0 || (mode === 'live' && !live.confirmed)}
-          >
-            {verb}
-            {selected.length ? ` ${plural(selected.length, 'instance')}` : ''}
-          </button>
+          <FormFooter
+            formId={formId}
+            busy={false}
+            blocked={selected.length === 0 || (mode === 'live' && !live.confirmed)}
+            onCancel={onClose}
+            submitLabel={
+              <>
+                {verb}
+                {selected.length ? ` ${plural(selected.length, 'instance')}` : ''}
+              </>
+            }
+            busyLabel={verb}
+          />
         </>
       }
     >

@@ -26,22 +26,9 @@ export function TransferLists({
   action: 'bind' | 'unbind';
   showErrors: boolean;
 }) {
-  const {
-    search,
-    setSearch,
-    committed,
-    setCommitted,
-    source,
-    showMore,
-    retry,
-    selected,
-    available,
-    movable,
-    movableLeft,
-    checkedLeft,
-    checkedRight,
-    allLeftChecked,
-  } = list;
+  // The search over the instances, and the selection: two concerns of one list state.
+  const { search, setSearch, committed, setCommitted, source, showMore, retry } = list;
+  const { selected, available, movable, movableLeft, checkedLeft, checkedRight, allLeftChecked } = list;
   const { toggleLeft, toggleRight, toggleAllLeft, moveRight, moveLeft, addAllMatching, addingAll } = list;
   const onSearchKey = (e: KeyboardEvent<HTMLInputElement>) => {
     if (e.key === 'Enter') {
