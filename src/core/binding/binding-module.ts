@@ -136,9 +136,11 @@ export function createBindingModule(deps: BindingModuleDeps) {
     async submit(caller: Caller, req: BindRequest): Promise<Task> {
       const task = await makeTask(caller, req);
       custody.hold(task.id, req.credential);
+      // Set in the same turn as the task is returned from the store, with no read in between: a sweep that resumed
+      // the task first would otherwise run its items as keyfleet itself, not as the submitter.
       contexts.set(task.id, {
         caller,
-        keyPair: Promise.resolve(task.keyPairId ? await store.keyPairs.getById(task.accountId, task.keyPairId) : null),
+        keyPair: task.keyPairId ? store.keyPairs.getById(task.accountId, task.keyPairId) : Promise.resolve(null),
       });
       runner.kick(task.id);
       return task;
