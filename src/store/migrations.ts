@@ -339,6 +339,39 @@ const taskItemPayload: Migration = {
   },
 };
 
+/**
+ * Live truth under faults (issue 16), in one migration so each part lands with its columns:
+ * - task_items.intent: what an item is about to do to a machine and what it found there, written durably before
+ *   the remote write, so an interrupted item is observed (not assumed) when it is taken up again;
+ * - tasks.submitter: who submitted the task (not secret: ids and the source address), so a resumed task is
+ *   authorized per item as its submitter, not as keyfleet itself;
+ * - task_credentials: a live task's credential, sealed with the key-encryption key, for the task's lifetime only;
+ * - instances.verified_at / verification: when a fresh login last proved the machine's key state, or why not;
+ * - audit_entries.task_id / stage / detail: a task's outcome recorded as entries of its own, linked to the
+ *   request that submitted it.
+ */
+const liveTruth: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('task_items').addColumn('intent', 'text').execute();
+    await db.schema.alterTable('tasks').addColumn('submitter', 'text').execute();
+    await db.schema
+      .createTable('task_credentials')
+      .addColumn('task_id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('sealed', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.alterTable('instances').addColumn('verified_at', 'bigint').execute();
+    await db.schema.alterTable('instances').addColumn('verification', 'text').execute();
+    await db.schema.alterTable('audit_entries').addColumn('task_id', 'varchar(64)').execute();
+    await db.schema
+      .alterTable('audit_entries')
+      .addColumn('stage', 'varchar(16)', (c) => c.notNull().defaultTo('request'))
+      .execute();
+    await db.schema.alterTable('audit_entries').addColumn('detail', 'text').execute();
+    await db.schema.createIndex('audit_task').on('audit_entries').columns(['task_id']).execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-identity': identity,
@@ -348,6 +381,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006-groups': groups,
   '0007-start-after-provision': startAfterProvision,
   '0008-task-item-payload': taskItemPayload,
+  '0009-live-truth': liveTruth,
 };
 
 export const migrationProvider: MigrationProvider = {

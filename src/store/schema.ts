@@ -102,6 +102,8 @@ export interface InstancesTable {
   sealed_management_key?: string | null;
   password_login_policy?: string | null;
   use_sudo?: number | null;
+  verified_at?: Int | null;
+  verification?: string | null;
 }
 export interface TasksTable {
   id: string;
@@ -122,6 +124,7 @@ export interface TasksTable {
   started_at: Int | null;
   finished_at: Int | null;
   options: string;
+  submitter?: string | null;
 }
 export interface TaskItemsTable {
   task_id: string;
@@ -137,6 +140,12 @@ export interface TaskItemsTable {
   lease_owner: string | null;
   lease_until: Int | null;
   payload: string | null;
+  intent?: string | null;
+}
+export interface TaskCredentialsTable {
+  task_id: string;
+  sealed: string;
+  created_at: Int;
 }
 export interface BindingEventsTable {
   task_id: string;
@@ -197,6 +206,9 @@ export interface AuditEntriesTable {
   request_id: string;
   result: string;
   error_code: string | null;
+  task_id?: string | null;
+  stage?: string;
+  detail?: string | null;
 }
 
 export interface Database {
@@ -216,6 +228,7 @@ export interface Database {
   instances: InstancesTable;
   tasks: TasksTable;
   task_items: TaskItemsTable;
+  task_credentials: TaskCredentialsTable;
   binding_events: BindingEventsTable;
   sequences: SequencesTable;
 }
