@@ -63,6 +63,12 @@ export const ErrorCodes = {
   'Live.RemoteError': 'Internal',
   'Live.CredentialLost': 'Unavailable',
   'Live.LockoutRefused': 'IncorrectState',
+  /** A step of a live change took longer than its timeout: a network fault, retried like Live.Unreachable. */
+  'Live.Timeout': 'Unavailable',
+  /** Observed after an interruption: part of the change took effect (which part is in the message). */
+  'Live.PartlyApplied': 'IncorrectState',
+  /** An interrupted change whose effect could not be observed (the machine did not answer the probes). */
+  'Live.StateUnknown': 'Unavailable',
   'Auth.Unauthenticated': 'Unauthenticated',
   'Auth.Throttled': 'LimitExceeded',
   'Account.NotFound': 'NotFound',

@@ -203,6 +203,9 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   'Live.VerificationFailed': INTERNAL_ERROR,
   'Live.RemoteError': INTERNAL_ERROR,
   'Live.CredentialLost': SERVICE_UNAVAILABLE,
+  'Live.Timeout': SERVICE_UNAVAILABLE,
+  'Live.PartlyApplied': INCORRECT_INSTANCE_STATUS,
+  'Live.StateUnknown': SERVICE_UNAVAILABLE,
   'Auth.Unauthenticated': spec(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.'),
   // Any Code containing "Throttling" makes the new SDK raise its ThrottlingError (SDK-TRAFFIC §5.1).
   'Auth.Throttled': spec(400, 'Throttling.User', 'Request was denied due to user flow control.'),

@@ -82,6 +82,9 @@ export const KPS_ERRORS: Record<ErrorCode, WireError> = {
   'Live.VerificationFailed': { status: 500, code: 'KPS.0004' },
   'Live.RemoteError': { status: 500, code: 'KPS.0004' },
   'Live.CredentialLost': { status: 500, code: 'KPS.0003' },
+  'Live.Timeout': { status: 500, code: 'KPS.0003' },
+  'Live.PartlyApplied': { status: 500, code: 'KPS.0004' },
+  'Live.StateUnknown': { status: 500, code: 'KPS.0003' },
   'Auth.Unauthenticated': { status: 401, code: 'APIGW.0301' },
   // API Gateway's throttling refusal ("The throttling threshold has been reached").
   'Auth.Throttled': { status: 429, code: 'APIGW.0308' },

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { isCoreError } from '../errors.js';
 
 /** Only these mean "nothing happened on the host, try again later"; every other failure is final for the item. */
-export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['Live.Unreachable']);
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set(['Live.Unreachable', 'Live.Timeout']);
 
 export interface RetryPolicy {
   /** Further attempts after the first (default 2). */

@@ -76,6 +76,14 @@ export interface Instance {
   startAfterProvision: boolean;
   /** Host key fingerprint pinned on first contact (real hosts) or known from the simulator. */
   hostKeySha256: string | null;
+  /**
+   * When a fresh login (a publickey probe and the methods offered) last proved that the machine does what the
+   * applied key state says; null while unproven (a change waiting for a boot, a change interrupted and not yet
+   * observed, a proof that failed), with `verification` saying why. Set to null whenever the key state changes.
+   */
+  verifiedAt?: Date | null;
+  /** What the last proof showed ("key 'k' logs in; password login off"), or why the state is not verified. */
+  verification?: string | null;
   updatedAt: Date;
   /** How keyfleet reaches and changes a registered real host (backend 'host'); absent for simulated machines. */
   host?: HostAccess | null;

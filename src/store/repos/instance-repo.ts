@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { BackendKind, Instance, InstanceStatus, OsType } from '../../core/instance/instance.js';
 import type { InstanceFilter, InstanceRepo, Page } from '../../core/ports.js';
 import type { InstancesTable } from '../schema.js';
-import { bool, containsPattern, fromMs, int, likePattern, type RepoContext, toMs } from './common.js';
+import { bool, containsPattern, fromMs, fromMsOrNull, int, likePattern, type RepoContext, toMs } from './common.js';
 
 function toRow(i: Instance): InstancesTable {
   return {
@@ -36,6 +36,8 @@ function toRow(i: Instance): InstancesTable {
     has_password: int(i.hasPassword),
     host_key_sha256: i.hostKeySha256,
     start_after_provision: int(i.startAfterProvision),
+    verified_at: i.verifiedAt ? toMs(i.verifiedAt) : null,
+    verification: i.verification ?? null,
     home_dir: i.host?.homeDir ?? null,
     sshd_drop_in_path: i.host?.dropInPath ?? null,
     sshd_reload_command: i.host?.reloadCommand ?? null,
@@ -79,6 +81,8 @@ function fromRow(r: InstancesTable): Instance {
     hasPassword: bool(r.has_password),
     hostKeySha256: r.host_key_sha256,
     startAfterProvision: bool(r.start_after_provision),
+    verifiedAt: fromMsOrNull(r.verified_at ?? null),
+    verification: r.verification ?? null,
     ...(r.home_dir
       ? {
           host: {
