@@ -207,7 +207,16 @@ describe('inventory import: one task, a result per host', () => {
     await first.kf.close();
     // What a process that died mid-import leaves behind: the task and its pending items, and no key anywhere.
     const store = await openStore({ dataDir });
-    const caller = { accountId: who.accountId, face: 'native' as const, requestId: 'req-resume', userId: who.userId };
+    const caller = {
+      accountId: who.accountId,
+      face: 'native' as const,
+      requestId: 'req-resume',
+      userId: who.userId,
+      userName: 'admin',
+      accessKeyId: null,
+      sessionId: null,
+      sourceIp: '127.0.0.1',
+    };
     const task = queuedTask(
       caller,
       {

@@ -6,7 +6,7 @@
  */
 import { createSemaphore } from '../../common/concurrency.js';
 import type { Clock } from '../clock.js';
-import type { Logger, Store } from '../ports.js';
+import type { Logger, Repos, Store } from '../ports.js';
 import { type ExecutorKey, executorKey, type Task, type TaskItem } from './task.js';
 
 /** Runs the items of one kind of task; registered with the runner by the module that owns that kind. */
@@ -15,6 +15,11 @@ export interface TaskExecutor {
   execute(task: Task, item: TaskItem, owner: string): Promise<void>;
   /** Told once when a task this process ran has finished (to drop what it held for the task). */
   finished?(task: Task): void;
+  /**
+   * Records what the task came to (its outcome audit entries), inside the transaction that marks it finished:
+   * called exactly once per task across every process sharing the store, and never lost to a crash in between.
+   */
+  recordOutcome?(tx: Repos, task: Task): Promise<void>;
 }
 
 export interface TaskRunnerDeps {

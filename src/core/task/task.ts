@@ -45,6 +45,19 @@ export interface Task {
   finishedAt: Date | null;
   /** Options of a live change that are not secret (SSH port, whether to turn password login off). */
   options: TaskOptions;
+  /**
+   * How the submitter reached keyfleet (with createdBy, face and requestId): kept so a task resumed after a
+   * restart, or by another process, is authorized per item as its submitter and audited in the submitter's name.
+   */
+  submitter?: TaskSubmitter | null;
+}
+
+/** Who submitted a task, beyond its user id: identifiers and the source address only, never a secret. */
+export interface TaskSubmitter {
+  userName: string;
+  accessKeyId: string | null;
+  sessionId: string | null;
+  sourceIp: string;
 }
 
 export interface TaskOptions {
@@ -81,7 +94,10 @@ export interface TaskItem {
 
 /** A new task as submitted: queued, nothing done yet, recorded with who submitted it through which face. */
 export function queuedTask(
-  caller: Pick<Caller, 'accountId' | 'face' | 'requestId' | 'userId'>,
+  caller: Pick<
+    Caller,
+    'accountId' | 'face' | 'requestId' | 'userId' | 'userName' | 'accessKeyId' | 'sessionId' | 'sourceIp'
+  >,
   what: Pick<Task, 'id' | 'regionId' | 'kind' | 'mode' | 'keyPairId' | 'keyPairName' | 'total' | 'options'>,
   now: Date,
 ): Task {
@@ -94,6 +110,12 @@ export function queuedTask(
     face: caller.face,
     requestId: caller.requestId,
     createdBy: caller.userId,
+    submitter: {
+      userName: caller.userName,
+      accessKeyId: caller.accessKeyId,
+      sessionId: caller.sessionId,
+      sourceIp: caller.sourceIp,
+    },
     createdAt: now,
     startedAt: null,
     finishedAt: null,

@@ -32,6 +32,7 @@ function taskToRow(t: Task): TasksTable {
     started_at: t.startedAt ? toMs(t.startedAt) : null,
     finished_at: t.finishedAt ? toMs(t.finishedAt) : null,
     options: JSON.stringify(t.options),
+    submitter: t.submitter ? JSON.stringify(t.submitter) : null,
   };
 }
 
@@ -55,6 +56,7 @@ function taskFromRow(r: TasksTable): Task {
     startedAt: fromMsOrNull(r.started_at),
     finishedAt: fromMsOrNull(r.finished_at),
     options: JSON.parse(r.options) as Task['options'],
+    submitter: r.submitter ? (JSON.parse(r.submitter) as Task['submitter']) : null,
   };
 }
 
