@@ -96,11 +96,13 @@ export function createCore(deps: CoreDeps) {
   const instances = createInstanceService({
     store,
     compute,
+    live: deps.live,
     clock,
     ids,
     regions,
     logger,
     maxAmount: settings.maxRunAmount,
+    liveTimeoutMs: settings.liveTimeoutMs,
   });
   const hosts = createHostService({
     store,

@@ -4,9 +4,10 @@ import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
 import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
 import { type Tag, validateTags } from '../keypair/keypair.js';
-import type { ComputeBackend, InstanceFilter, Logger, Page, Store } from '../ports.js';
+import type { ComputeBackend, InstanceFilter, LiveAccess, Logger, Page, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import { type Instance, type InstanceStatus, validateInstanceName, validatePassword } from './instance.js';
+import { AWAITING_BOOT, AWAITING_FIRST_BOOT, createBootProver } from './boot-proof.js';
 import { createInstanceDriver } from './instance-driver.js';
 import { isRestartPending } from './instance-state.js';
 import { LIST_PAGE, pageOf } from '../paging.js';
@@ -14,12 +15,16 @@ import { LIST_PAGE, pageOf } from '../paging.js';
 export interface InstanceServiceDeps {
   store: Store;
   compute: ComputeBackend;
+  /** Proves each boot with a publickey probe (boot-proof.ts). */
+  live: LiveAccess;
   clock: Clock;
   ids: IdGen;
   regions: readonly Region[];
   logger: Logger;
   /** Instances one RunInstances call may create. */
   maxAmount: number;
+  /** SSH connect/operation timeout of a boot's proof. */
+  liveTimeoutMs: number;
 }
 
 export interface RunInstancesInput {
@@ -78,7 +83,22 @@ const INSTANCE_STATUSES: readonly InstanceStatus[] = ['Pending', 'Starting', 'Ru
 
 export function createInstanceService(deps: InstanceServiceDeps) {
   const { store, compute, clock, ids, regions, logger } = deps;
-  const { drive, settle } = createInstanceDriver({ store, compute, clock, logger });
+  const driver = createInstanceDriver({ store, compute, clock, logger });
+  const prover = createBootProver({ store, live: deps.live, clock, logger, timeoutMs: deps.liveTimeoutMs });
+
+  /**
+   * Drives a transition; one that ends Running is then proven by a publickey probe, off the request path.
+   * `removedKey`: the key the machine had before this boot, so an unbind applied by the boot is proven refused.
+   */
+  function drive(accountId: string, id: string, removedKey: string | null = null): void {
+    prover.after(driver.drive(accountId, id), accountId, id, removedKey);
+  }
+
+  /** A boot is about to apply the key state: the last proof no longer says what the machine will do. */
+  const awaitBoot = (i: Instance) => {
+    i.verifiedAt = null;
+    i.verification = AWAITING_BOOT;
+  };
 
   async function load(caller: Caller, id: string): Promise<Instance> {
     if (typeof id !== 'string' || id === '')
@@ -198,6 +218,8 @@ export function createInstanceService(deps: InstanceServiceDeps) {
             hasPassword: passwordHash !== null,
             hostKeySha256: null,
             startAfterProvision: input.start !== false,
+            verifiedAt: null,
+            verification: AWAITING_FIRST_BOOT,
             updatedAt: now,
           };
           inst.pendingRestart = isRestartPending(inst);
@@ -206,7 +228,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         }
         return out;
       });
-      for (const inst of created) void drive(inst.accountId, inst.id);
+      for (const inst of created) drive(inst.accountId, inst.id);
       return created.map((i) => i.id);
     },
 
@@ -248,8 +270,8 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     async start(caller: Caller, id: string, opts: LifecycleOptions = {}): Promise<Instance> {
       const inst = await load(caller, id);
       if (opts.dryRun) return checkOnly(inst, ['Stopped'], 'starting');
-      const next = await transition(caller, id, ['Stopped'], 'Starting', 'starting');
-      void drive(caller.accountId, id);
+      const next = await transition(caller, id, ['Stopped'], 'Starting', 'starting', awaitBoot);
+      drive(caller.accountId, id, inst.appliedPublicKey);
       return next;
     },
 
@@ -257,7 +279,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
       const inst = await load(caller, id);
       if (opts.dryRun) return checkOnly(inst, ['Running'], 'stopping');
       const next = await transition(caller, id, ['Running'], 'Stopping', 'stopping');
-      void drive(caller.accountId, id);
+      drive(caller.accountId, id);
       return next;
     },
 
@@ -265,8 +287,8 @@ export function createInstanceService(deps: InstanceServiceDeps) {
     async reboot(caller: Caller, id: string, opts: LifecycleOptions = {}): Promise<Instance> {
       const inst = await load(caller, id);
       if (opts.dryRun) return checkOnly(inst, ['Running'], 'restarting');
-      const next = await transition(caller, id, ['Running'], 'Starting', 'restarting');
-      void drive(caller.accountId, id);
+      const next = await transition(caller, id, ['Running'], 'Starting', 'restarting', awaitBoot);
+      drive(caller.accountId, id, inst.appliedPublicKey);
       return next;
     },
 
@@ -329,12 +351,18 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         offset: 0,
         limit: 1_000_000,
       });
-      for (const inst of page.items) void drive(inst.accountId, inst.id);
+      for (const inst of page.items) drive(inst.accountId, inst.id);
       return page.total;
     },
 
-    /** Waits until every transition started so far has finished (used at shutdown and by tests). */
-    settle,
+    /** Waits until every transition started so far has finished and its boot was proven (shutdown, tests). */
+    async settle(): Promise<void> {
+      while (prover.pending() > 0) {
+        await driver.settle();
+        await prover.settle();
+      }
+      await driver.settle();
+    },
   };
 }
 
