@@ -57,7 +57,14 @@ describe('planAuthorizedKeys: empty and missing files', () => {
   it('unbinding a missing or empty file changes nothing and writes nothing', () => {
     for (const current of [null, '']) {
       const r = plan(current, []);
-      assert.deepEqual(r, { content: '', changed: false, added: [], removed: [], retainedOutside: [] });
+      assert.deepEqual(r, {
+        content: '',
+        changed: false,
+        added: [],
+        removed: [],
+        retainedOutside: [],
+        foreignRemoved: [],
+      });
     }
   });
 
@@ -131,14 +138,47 @@ describe('planAuthorizedKeys: lines keyfleet did not write', () => {
     assert.deepEqual(r.removed, [ED_A, ED_B]);
   });
 
-  it('moves a foreign line found inside a well-formed block to just after it, never deletes it', () => {
+  it('removes every line keyfleet did not write inside a well-formed block: keys, options lines, comments (issue 16)', () => {
     const inside = `ssh-ed25519 ${HAND} pasted-in-the-wrong-place`;
-    const current = `top\n${MANAGED_BEGIN}\n${lineA}\n${inside}\n\n${MANAGED_END}\nbottom\n`;
-    assert.equal(parseAuthorizedKeys(current).managedBlock, 'present');
+    const withOptions = `from="10.0.0.1",no-pty ssh-rsa ${RSA_C} intruder`;
+    const current = `top\n${MANAGED_BEGIN}\n${lineA}\n${inside}\n\n# a note\n${withOptions}\n${MANAGED_END}\nbottom\n`;
+    const parsed = parseAuthorizedKeys(current);
+    assert.equal(parsed.managedBlock, 'present');
+    assert.deepEqual(
+      parsed.entries.map((e) => [e.comment, e.managed, e.inBlock]),
+      [
+        ['keyfleet:kp-a', true, true],
+        ['pasted-in-the-wrong-place', false, true],
+        ['intruder', false, true],
+      ],
+    );
     const replaced = plan(current, [keyB]);
-    assert.equal(replaced.content, `top\n${block(lineB)}${inside}\nbottom\n`);
+    assert.equal(replaced.content, `top\n${block(lineB)}bottom\n`);
+    assert.deepEqual(replaced.removed, [ED_A, HAND, RSA_C], "the foreign keys leave the block with keyfleet's own");
+    assert.deepEqual(replaced.foreignRemoved, [HAND, RSA_C]);
+    assert.deepEqual(replaced.retainedOutside, []);
     const unbound = plan(current, []);
-    assert.equal(unbound.content, `top\n${inside}\nbottom\n`);
+    assert.equal(unbound.content, 'top\nbottom\n');
+    assert.deepEqual(unbound.foreignRemoved, [HAND, RSA_C]);
+    const kept = plan(current, [keyA]);
+    assert.equal(kept.content, `top\n${block(lineA)}bottom\n`, 'also when the bound key is already in place');
+    assert.equal(kept.changed, true);
+    assert.deepEqual(kept.removed, [HAND, RSA_C]);
+  });
+
+  it('a foreign key in the block that is also authorised outside it: removed from the block, reported as still working', () => {
+    const hand = `ssh-ed25519 ${HAND} me@desk`;
+    const r = plan(`${hand}\n${block(lineA, `ssh-ed25519 ${HAND} copy`)}`, [keyA]);
+    assert.equal(r.content, `${hand}\n${block(lineA)}`);
+    assert.deepEqual(r.foreignRemoved, [HAND]);
+    assert.deepEqual(r.retainedOutside, [HAND]);
+  });
+
+  it('a plain copy of the desired key inside the block is replaced by keyfleet\'s line, and is not "removed"', () => {
+    const r = plan(block(`ssh-ed25519 ${ED_A} no-keyfleet-comment`), [keyA]);
+    assert.equal(r.content, block(lineA));
+    assert.deepEqual(r.removed, []);
+    assert.deepEqual(r.foreignRemoved, []);
   });
 
   it('keeps the hand-added copy of a key that is also managed: unbinding does not revoke it', () => {
@@ -396,15 +436,16 @@ const joinLines = (lines: string[], finalNewline: boolean) =>
   lines.length === 0 ? '' : lines.join('\n') + (finalNewline ? '\n' : '');
 
 describe('planAuthorizedKeys: property tests', () => {
-  it('200 random files with a well-formed or absent block: foreign lines survive in order, the block is exactly the desired keys', () => {
+  it('200 random files with a well-formed or absent block: lines outside survive in order, lines slipped into the block go, the block is exactly the desired keys', () => {
     for (let seed = 1; seed <= 200; seed++) {
       const g = generator(seed);
       const foreign = Array.from({ length: g.int(12) }, g.foreignLine);
       const hasBlock = g.rnd() < 0.6;
       const at = g.int(foreign.length + 1);
-      const oldBlock = hasBlock
-        ? [MANAGED_BEGIN, ...Array.from({ length: g.int(3) }, g.keyfleetLine), MANAGED_END]
-        : [];
+      // Lines keyfleet did not write, slipped in between keyfleet's own (issue 16).
+      const intruders = hasBlock ? Array.from({ length: g.int(3) }, g.foreignLine) : [];
+      const inBlock = [...Array.from({ length: g.int(3) }, g.keyfleetLine), ...intruders].sort(() => g.rnd() - 0.5);
+      const oldBlock = hasBlock ? [MANAGED_BEGIN, ...inBlock, MANAGED_END] : [];
       const fileLines = [...foreign.slice(0, at), ...oldBlock, ...foreign.slice(at)];
       // A last line that is empty is only a line if a newline follows it.
       const finalNewline = g.rnd() < 0.8 || fileLines.at(-1) === '';
@@ -422,6 +463,16 @@ describe('planAuthorizedKeys: property tests', () => {
       assert.deepEqual(
         managedKeysIn(r.content),
         keyfleetLinesOf(want).map((l) => l.split(' ')[1]),
+        context,
+      );
+      const wanted = new Set(keyfleetLinesOf(want).map((l) => l.split(' ')[1]));
+      // A keyfleet-looking intruder goes too, as one of keyfleet's lines (removed, not foreignRemoved).
+      const intruderKeys = parseAuthorizedKeys(joinLines(inBlock, true))
+        .entries.filter((e) => !/^keyfleet:\S+$/.test(e.comment) || e.options !== null)
+        .map((e) => e.base64);
+      assert.deepEqual(
+        r.foreignRemoved,
+        [...new Set(intruderKeys)].filter((b) => !wanted.has(b)),
         context,
       );
 

@@ -15,11 +15,16 @@
  * - Lines are split on '\n'. A CRLF line keeps its '\r' when preserved; markers and keyfleet lines are recognised
  *   with or without it. keyfleet writes its own block with '\n' only, so a CRLF file gets a mixed file (sshd reads
  *   both) and the result is stable on the next plan.
- * - keyfleet deletes only what it could have written: the two markers and lines exactly of the form
- *   `<type> <base64> keyfleet:<name>`. A foreign line found inside a well-formed block is moved to just after it.
- *   A corrupt block (markers not exactly one BEGIN then one END) makes everything from the first marker to the end
- *   of the file a cautious region: markers and keyfleet lines go, all else stays, and the new block (if any) takes
- *   the place of the first marker.
+ * - Everything between the markers of a well-formed block is keyfleet's: it holds the keys keyfleet wrote and
+ *   nothing else, so a line keyfleet did not write there (a key added inside the block by hand or by an intruder,
+ *   a comment, anything) is removed when the block is rewritten, never kept or moved out (issue 16). An operator
+ *   reading "keyfleet manages these keys" must be able to trust that the block holds exactly those; a key meant to
+ *   stay belongs outside the markers. Such keys are listed in `removed` (and `foreignRemoved`), so the lock-out
+ *   guard of the live path sees a management key about to go.
+ * - Outside the block keyfleet deletes nothing. A corrupt block (markers not exactly one BEGIN then one END) has no
+ *   inside to trust, so everything from the first marker to the end of the file is a cautious region: markers and
+ *   lines exactly of the form `<type> <base64> keyfleet:<name>` go, all else stays, and the new block (if any)
+ *   takes the place of the first marker.
  */
 import { CoreError } from '../errors.js';
 
@@ -46,6 +51,8 @@ export interface AuthorizedKeysEntry {
   comment: string;
   /** True when keyfleet owns this line (a keyfleet line in the block or in a corrupt block's region). */
   managed: boolean;
+  /** True when the line lies between the markers of a well-formed block (keyfleet's or not). */
+  inBlock: boolean;
 }
 
 export type ManagedBlockState = 'absent' | 'present' | 'corrupt';
@@ -55,10 +62,16 @@ export interface AuthorizedKeysPlan {
   changed: boolean;
   /** Base64 bodies that enter keyfleet's block. */
   added: string[];
-  /** Base64 bodies that leave keyfleet's block. */
+  /** Base64 bodies that leave keyfleet's block: keyfleet's own lines and lines it did not write inside the block. */
   removed: string[];
   /** Of `removed`, the bodies still authorised by a line keyfleet does not own (a hand-added copy): they keep working. */
   retainedOutside: string[];
+  /**
+   * Of `removed`, the bodies of key lines inside the well-formed block that are not in the form keyfleet writes
+   * (a key pasted or planted there). A forged `keyfleet:` line is one of keyfleet's lines here, like any stale one;
+   * drift.ts tells it apart by its key.
+   */
+  foreignRemoved: string[];
 }
 
 // Key types start with one of these families (plain, security-key and certificate variants); no option does.
@@ -75,7 +88,14 @@ export function parseAuthorizedKeys(content: string): {
   const entries: AuthorizedKeysEntry[] = [];
   lines.forEach((line, index) => {
     const key = parseKeyLine(stripCr(line));
-    if (key) entries.push({ lineNo: index + 1, raw: stripCr(line), ...key, managed: layout.managed.has(index) });
+    if (key)
+      entries.push({
+        lineNo: index + 1,
+        raw: stripCr(line),
+        ...key,
+        managed: layout.managed.has(index),
+        inBlock: layout.inside(index),
+      });
   });
   return { entries, managedBlock: layout.state };
 }
@@ -100,12 +120,14 @@ export function planAuthorizedKeys(current: string | null, desired: ManagedKey[]
 
   const before = managedBodies(lines, layout);
   const after = wanted.map((k) => k.base64);
-  const removed = before.filter((b) => !after.includes(b));
-  const outside = new Set(foreignKeyBodies(lines, layout));
+  const foreignInside = unique(keyBodiesWhere(lines, (i) => layout.inside(i) && !layout.managed.has(i)));
+  const removed = unique([...before, ...foreignInside]).filter((b) => !after.includes(b));
+  const kept = new Set(keyBodiesWhere(lines, (i) => !layout.managed.has(i) && !layout.inside(i)));
   const result = {
     added: after.filter((b) => !before.includes(b)),
     removed,
-    retainedOutside: removed.filter((b) => outside.has(b)),
+    retainedOutside: removed.filter((b) => kept.has(b)),
+    foreignRemoved: foreignInside.filter((b) => !after.includes(b)),
   };
 
   if (sameLines(lines, next)) return { content: original, changed: false, ...result };
@@ -159,6 +181,8 @@ interface Layout {
   managed: Set<number>;
   /** Where the new block goes: the first marker, or the end of the file. */
   insertAt: number;
+  /** Whether a line lies between the markers of a well-formed block. */
+  inside: (index: number) => boolean;
   /** Whether a line at or after insertAt survives planning. */
   kept: (index: number) => boolean;
 }
@@ -167,7 +191,7 @@ function analyseLayout(lines: string[]): Layout {
   const begins = indexesWhere(lines, (l) => isMarker(l, MANAGED_BEGIN));
   const ends = indexesWhere(lines, (l) => isMarker(l, MANAGED_END));
   if (begins.length === 0 && ends.length === 0) {
-    return { state: 'absent', managed: new Set(), insertAt: lines.length, kept: () => true };
+    return { state: 'absent', managed: new Set(), insertAt: lines.length, inside: () => false, kept: () => true };
   }
   const [begin] = begins;
   const [end] = ends;
@@ -177,17 +201,12 @@ function analyseLayout(lines: string[]): Layout {
   return corruptLayout(lines, Math.min(...begins, ...ends));
 }
 
-/** The block is keyfleet's: its keyfleet lines and blank lines go; any other line inside is moved after the block. */
+/** The block is keyfleet's, all of it: markers and every line between them go, and the new block takes their place. */
 function wellFormedLayout(lines: string[], begin: number, end: number): Layout {
   const inside = (i: number) => i > begin && i < end;
   const managed = new Set(indexesWhere(lines, (l, i) => inside(i) && keyfleetLineBody(l) !== null));
-  const kept = (i: number) => {
-    if (i === begin || i === end || managed.has(i)) return false;
-    return !(inside(i) && stripCr(lines[i]!).trim() === '');
-  };
-  // Kept lines after insertAt are emitted after the new block in file order, so a foreign line from inside the old
-  // block lands right after the new END, before the lines that followed the old one.
-  return { state: 'present', managed, insertAt: begin, kept };
+  const kept = (i: number) => i < begin || i > end;
+  return { state: 'present', managed, insertAt: begin, inside, kept };
 }
 
 /** From the first marker on, only markers and exact keyfleet lines go; everything else, blank lines too, stays. */
@@ -195,7 +214,7 @@ function corruptLayout(lines: string[], firstMarker: number): Layout {
   const isMarkerLine = (l: string) => isMarker(l, MANAGED_BEGIN) || isMarker(l, MANAGED_END);
   const managed = new Set(indexesWhere(lines, (l, i) => i >= firstMarker && keyfleetLineBody(l) !== null));
   const kept = (i: number) => !(isMarkerLine(lines[i]!) || managed.has(i));
-  return { state: 'corrupt', managed, insertAt: firstMarker, kept };
+  return { state: 'corrupt', managed, insertAt: firstMarker, inside: () => false, kept };
 }
 
 /** Base64 bodies keyfleet owns, in file order, each once. */
@@ -203,10 +222,10 @@ function managedBodies(lines: string[], layout: Layout): string[] {
   return unique([...layout.managed].sort((a, b) => a - b).map((i) => keyfleetLineBody(lines[i]!)!));
 }
 
-/** Base64 bodies of key lines keyfleet does not own. */
-function foreignKeyBodies(lines: string[], layout: Layout): string[] {
+/** Base64 bodies of the key lines (as sshd parses them) at the indexes chosen, in file order. */
+function keyBodiesWhere(lines: string[], at: (index: number) => boolean): string[] {
   return lines.flatMap((line, i) => {
-    if (layout.managed.has(i)) return [];
+    if (!at(i)) return [];
     const key = parseKeyLine(stripCr(line));
     return key ? [key.base64] : [];
   });
@@ -228,7 +247,7 @@ function isMarker(line: string, marker: string): boolean {
  * Parses one authorized_keys line as sshd does: either it starts with a key type, or with options that end at the
  * first unquoted space or tab (a quoted value may hold spaces and commas; `\"` does not close a quote).
  */
-function parseKeyLine(line: string): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' | 'managed'> | null {
+function parseKeyLine(line: string): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' | 'managed' | 'inBlock'> | null {
   const text = line.replace(/^[ \t]+/, '');
   if (text === '' || text.startsWith('#')) return null;
   const firstToken = text.split(/[ \t]/, 1)[0]!;
@@ -241,7 +260,7 @@ function parseKeyLine(line: string): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' 
 function parseKeyFields(
   options: string | null,
   rest: string,
-): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' | 'managed'> | null {
+): Omit<AuthorizedKeysEntry, 'lineNo' | 'raw' | 'managed' | 'inBlock'> | null {
   const match = /^(\S+)[ \t]+(\S+)(?:[ \t]+(.*))?$/.exec(rest);
   if (!match) return null;
   const [, type, base64, comment] = match;

@@ -3,22 +3,25 @@
  * and hands their text in, so the same comparison serves scans, repairs and tests.
  *
  * The rule (what counts as drift):
- * - A host is `drifted` when keyfleet's own state on it differs from the binding: its block of authorized_keys is
- *   not exactly what keyfleet would write now (block missing, corrupt, holding another key or a foreign line, a
- *   block left while nothing is bound), or its sshd drop-in is missing or not the text keyfleet renders. Exactly
- *   then does a repair (a live bind or unbind, which rewrites only the block and the drop-in) change something.
+ * - A machine is `drifted` when keyfleet's own state on it differs from what keyfleet wrote: its block of
+ *   authorized_keys is not exactly what keyfleet would write now (block missing, corrupt, holding another key or
+ *   any line keyfleet did not write, a block left while nothing is bound), or its sshd drop-in is missing or not
+ *   the text keyfleet renders. Exactly then does a repair (a live bind or unbind, which rewrites only the block and
+ *   the drop-in) change something.
+ * - A key line INSIDE the block that keyfleet did not put there (issue 16) is a `foreign-key-in-block` finding with
+ *   its SHA256 fingerprint, however it is written (plain, with options, or forged with a `keyfleet:` comment).
+ *   Whoever reads the block reads "keyfleet manages these keys", so a repair removes such a line: keyfleet's block
+ *   is rewritten whole and holds only the bound key afterwards. Until the repair the key can log in, so it is also
+ *   listed in `unmanagedKeys`.
  * - Keys added by hand OUTSIDE the block are not drift: keyfleet never owned them and a repair keeps them. They
  *   are listed in `unmanagedKeys`, so an operator sees everyone else who can log in, without every hand-added key
- *   turning the host red. A foreign line INSIDE the block is both a finding and an unmanaged key (a repair moves
- *   it after the block, as the live path does, so it keeps working until removed by hand).
+ *   turning the host red.
  * - A host keyfleet has never changed (nothing bound, no binding recorded) has no drop-in of keyfleet's yet; its
  *   absence is then not drift (a repair would otherwise write one nobody asked for).
  */
 import { Buffer } from 'node:buffer';
 import { fingerprints } from '../keypair/public-key.js';
 import {
-  MANAGED_BEGIN,
-  MANAGED_END,
   parseAuthorizedKeys,
   planAuthorizedKeys,
   type AuthorizedKeysEntry,
@@ -86,7 +89,6 @@ export interface DriftReport {
 
 export function compareDrift(input: DriftInput): DriftReport {
   const parsed = parseAuthorizedKeys(input.authorizedKeys ?? '');
-  const range = blockRange(input.authorizedKeys ?? '', parsed.managedBlock);
   const managementBody = input.managementPublicKey?.trim().split(/\s+/)[1] ?? null;
   const boundBody = input.bound?.publicKey.trim().split(/\s+/)[1] ?? null;
   const describe = (e: AuthorizedKeysEntry): KeyLine => ({
@@ -94,7 +96,7 @@ export function compareDrift(input: DriftInput): DriftReport {
     keyType: e.type,
     comment: e.comment,
     line: e.lineNo,
-    location: e.managed || inside(range, e.lineNo) ? 'block' : 'outside',
+    location: e.managed || e.inBlock ? 'block' : 'outside',
     keyPairName: input.keyPairNameOf(e.base64),
     managementKey: e.base64 === managementBody,
   });
@@ -112,7 +114,7 @@ export function compareDrift(input: DriftInput): DriftReport {
     const known = key.keyPairName ? `key pair '${key.keyPairName}'` : 'a key no key pair of this account has';
     findings.push({
       code: 'foreign-key-in-block',
-      message: `Line ${key.line} in keyfleet's block authorises ${known} (${key.fingerprintSha256}), which keyfleet did not bind here.${entry.managed ? '' : ' A repair moves this line after the block; remove it by hand if it must not log in.'}`,
+      message: `Line ${key.line} in keyfleet's block authorises ${known} (${key.fingerprintSha256}), which keyfleet did not bind here; a repair removes it (a key meant to stay belongs outside the block).`,
       key,
     });
   }
@@ -193,15 +195,4 @@ function dropInFindings(input: DriftInput): DriftFinding[] {
       message: `keyfleet's sshd drop-in was edited (${effect}); SSH password login should be ${wanted}.`,
     },
   ];
-}
-
-/** The 1-based line numbers of a well-formed block's markers, as authorized-keys.ts recognises them. */
-function blockRange(content: string, state: 'absent' | 'present' | 'corrupt'): { begin: number; end: number } | null {
-  if (state !== 'present') return null;
-  const lines = content.split('\n').map((l) => l.replace(/\r$/, '').trim());
-  return { begin: lines.indexOf(MANAGED_BEGIN) + 1, end: lines.indexOf(MANAGED_END) + 1 };
-}
-
-function inside(range: { begin: number; end: number } | null, line: number): boolean {
-  return range !== null && line > range.begin && line < range.end;
 }
