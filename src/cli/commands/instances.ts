@@ -5,6 +5,22 @@ import { printFields, printJson, printTable } from '../output.js';
 
 const enc = encodeURIComponent;
 
+/**
+ * "verified at <time>" or "not verified: <why>": whether a fresh login proved what the machine does now.
+ * `detail` adds what the proof showed. A server without the fields (older keyfleet) gets null.
+ */
+export function proofText(
+  i: { verifiedAt?: string | null; verification?: string | null },
+  detail = false,
+): string | null {
+  if (i.verifiedAt) {
+    const at = `verified at ${i.verifiedAt.replace(/\.\d+Z$/, 'Z')}`;
+    return detail && i.verification ? `${at} (${i.verification})` : at;
+  }
+  if (i.verification) return `not verified: ${i.verification}`;
+  return null;
+}
+
 export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
   inst
     .command('ls')
@@ -37,7 +53,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
           const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/instances?${q}`);
           if (g.json) return printJson(r);
           printTable(
-            ['ID', 'Name', 'Status', 'OS', 'SSH', 'Key pair', 'Restart needed'],
+            ['ID', 'Name', 'Status', 'OS', 'SSH', 'Key pair', 'Restart needed', 'Proof'],
             r.instances.map((i: any) => [
               i.id,
               i.name,
@@ -46,6 +62,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
               i.osType === 'linux' ? `${i.address}:${i.sshPort}` : '-',
               i.keyPairName,
               i.pendingRestart ? 'yes' : '',
+              proofText(i),
             ]),
             `${r.total} instance(s)`,
           );
@@ -97,6 +114,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
         'Key pair': i.keyPairName,
         'Password login': i.passwordLogin,
         'Restart needed': i.pendingRestart,
+        Proof: proofText(i, true),
         'Host key': i.hostKeySha256,
       });
     }),
