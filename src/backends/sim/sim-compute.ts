@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createSemaphore } from '../../common/concurrency.js';
 import { planAuthorizedKeys } from '../../core/binding/authorized-keys.js';
+import type { DriftSource } from '../../core/binding/drift-source.js';
 import { renderSshdDropIn, SSHD_DROP_IN_PATH } from '../../core/binding/sshd-drop-in.js';
 import { fingerprints } from '../../core/keypair/public-key.js';
 import type { Image, Instance, InstanceType } from '../../core/instance/instance.js';
@@ -99,7 +100,7 @@ export function simAddress(sequence: number): string {
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
 export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
-  const root = (inst: Pick<Instance, 'id'>) => path.join(opts.dataDir, 'sim', 'instances', inst.id);
+  const root = (inst: Pick<Instance, 'id'>) => instanceRoot(opts.dataDir, inst);
   const isLinux = (inst: Instance) => inst.osType === 'linux';
   const diskSlots = createSemaphore(DISK_CONCURRENCY);
   const disk = <T>(work: () => Promise<T>): Promise<T> => diskSlots.run(work);
@@ -165,6 +166,35 @@ export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
 
     async close() {
       await opts.fleet.stopAll();
+    },
+  };
+}
+
+function instanceRoot(dataDir: string, inst: Pick<Instance, 'id'>): string {
+  return path.join(dataDir, 'sim', 'instances', inst.id);
+}
+
+/**
+ * Drift scans read a simulated instance's files from its disk, as a cloud's guest agent would (drift-source.ts):
+ * the same files its sshd reads at every login, through hostPath, so a symlink planted on the machine cannot make
+ * keyfleet read a file of its own host. Works while the machine is stopped too (the disk is there).
+ */
+export function createSimDriftSource(dataDir: string): DriftSource {
+  return {
+    backend: 'sim',
+    async filesOf(inst) {
+      const dir = instanceRoot(dataDir, inst);
+      if (!(await fs.stat(dir).catch(() => null))?.isDirectory()) return null;
+      return {
+        async read(guestPath) {
+          try {
+            return await fs.readFile(hostPath(dir, guestPath), 'utf8');
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+            throw err;
+          }
+        },
+      };
     },
   };
 }

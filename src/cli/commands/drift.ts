@@ -1,7 +1,9 @@
 /**
- * `keyfleet drift`: scan registered hosts for keys and settings keyfleet did not put there, and repair them.
- * `scan` is meant for cron: its exit code says whether anything drifted without parsing the output.
+ * `keyfleet drift`: scan registered hosts and simulated instances for keys and settings keyfleet did not put
+ * there, and repair them. `scan` is meant for cron: its exit code says whether anything drifted without parsing
+ * the output.
  */
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { KeyfleetClient } from '../client.js';
 import { EXIT } from '../options.js';
@@ -12,9 +14,9 @@ const enc = encodeURIComponent;
 
 const SCAN_EXIT_CODES = `
 Exit codes:
-  0  every host scanned is in sync (hosts skipped for lack of a management key do not count)
-  1  drift found on at least one host (or an error from the server)
-  3  no drift found, but some hosts could not be read (unreachable, host key changed, ...)
+  0  every machine scanned is in sync (machines skipped, e.g. for lack of a management key, do not count)
+  1  drift found on at least one machine (or an error from the server)
+  3  no drift found, but some machines could not be read (unreachable, host key changed, ...)
   4  server unreachable`;
 
 interface KeyLineView {
@@ -91,7 +93,7 @@ export function fillDriftCommands(drift: Command, ctx: Ctx): void {
   drift
     .command('scan [instanceIds...]')
     .description(
-      'read registered hosts (all in the region, or those given) with their management keys and report drift and every key keyfleet did not write; changes nothing',
+      "read registered hosts (with their management keys) and simulated instances (from their disks), all in the region or those given, and report drift (with the fingerprint of every key inside keyfleet's block that keyfleet did not put there) and every key keyfleet did not write; changes nothing",
     )
     .addHelpText('after', SCAN_EXIT_CODES)
     .action(
@@ -107,16 +109,29 @@ export function fillDriftCommands(drift: Command, ctx: Ctx): void {
   drift
     .command('repair <instanceIds...>')
     .description(
-      "scan the hosts given and restore keyfleet's block and sshd drop-in on drifted ones with a live bind (or unbind) task; hand-added lines are kept",
+      "scan the machines given and restore keyfleet's block and sshd drop-in on drifted ones with a live bind (or unbind) task: keys found inside the block that keyfleet did not put there are removed, lines outside it are kept",
     )
     .option('--wait', 'wait for the tasks and show per-host results')
+    .option('--private-key <file>', 'simulated instances: private key of the key pair bound there')
+    .option(
+      '--password-env <var>',
+      'simulated instances without a key pair: environment variable holding the root password',
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 repaired or nothing to repair · 1 error · 3 a repair task finished with failed hosts · 4 server unreachable',
     )
     .action(
-      withClient(ctx, async (c, g, ids: string[], o: { wait?: boolean }) => {
-        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/drift-repairs`, { instanceIds: ids });
+      withClient(ctx, async (c, g, ids: string[], o: { wait?: boolean; privateKey?: string; passwordEnv?: string }) => {
+        const credential = o.privateKey
+          ? { kind: 'privateKey', privateKey: fs.readFileSync(o.privateKey, 'utf8') }
+          : o.passwordEnv
+            ? { kind: 'password', password: process.env[o.passwordEnv] ?? '' }
+            : undefined;
+        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/drift-repairs`, {
+          instanceIds: ids,
+          ...(credential ? { credential } : {}),
+        });
         let tasks = r.tasks;
         const items: any[] = [];
         if (o.wait) {

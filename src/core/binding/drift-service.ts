@@ -1,9 +1,19 @@
 /**
- * Drift scan and repair of registered real hosts (issue 5; ADR 9). A scan logs in to each host with its sealed
- * management key (host key pinned), reads authorized_keys and keyfleet's sshd drop-in, and compares them with the
- * binding (drift.ts says what counts as drift). It never writes. A repair scans the hosts named, then submits a
- * LIVE bind of the key pair each drifted host has (or an unbind where none is bound) through the ordinary task
- * path, which rewrites only keyfleet's block and drop-in, proves the result by login and keeps hand-added lines.
+ * Drift scan and repair of registered real hosts (issue 5; ADR 9) and of simulated instances (issue 16). A scan
+ * reads authorized_keys and keyfleet's sshd drop-in and compares them with what keyfleet wrote (drift.ts says what
+ * counts as drift); it never writes. A registered host is read over SSH with its sealed management key (host key
+ * pinned). A simulated instance has no management key, so its backend reads its disk as a guest agent would
+ * (drift-source.ts), and it is compared with its APPLIED key state (a change waiting for a restart is not drift).
+ *
+ * A repair scans the machines named, then submits a LIVE bind of the key pair each drifted machine has (or an
+ * unbind where none is bound) through the ordinary task path, which rewrites only keyfleet's block and drop-in,
+ * proves the result by a fresh login and keeps the lines outside the block. Hosts log in with their management
+ * keys. Simulated instances are reached over SSH like any machine, with the credential given with the repair (the
+ * bound key pair's private key, or the root password where none is bound), in tasks of their own so that
+ * credential is never tried on a host. A live task was chosen over an on-restart one because an on-restart change
+ * leaves the intruder's key working until somebody restarts the machine; a Stopped instance still takes it at its
+ * next start (the live path does that by itself). Without a credential a repair naming a drifted simulated
+ * instance is refused before anything is submitted.
  *
  * Authorization (drift-use-cases.ts): a scan needs instance:DescribeKeys (the keys a host really has say who can
  * log in). A repair is authorized up front, before any host is contacted, by the permission its task needs per
@@ -17,14 +27,16 @@ import type { Caller } from '../caller.js';
 import { CoreError, isCoreError } from '../errors.js';
 import { instanceNotFound } from '../instance/instance-service.js';
 import { managementKeyContext } from '../instance/host-service.js';
-import type { Instance } from '../instance/instance.js';
+import { type Instance, TRANSITIONAL } from '../instance/instance.js';
 import type { KeyMaterial } from '../keypair/key-material.js';
-import type { LiveAccess, Logger, RemoteFile, SecretBox, Store } from '../ports.js';
+import type { LiveAccess, LiveCredential, Logger, RemoteFile, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import type { Task } from '../task/task.js';
 import { type BindRequest, validateInstanceIds } from './bind-request.js';
 import { compareDrift, type DriftFinding, type KeyLine } from './drift.js';
-import { desiredLoginMethods, renderSshdDropIn } from './sshd-drop-in.js';
+import type { DriftSource } from './drift-source.js';
+import { homeDirOf } from './host-profile.js';
+import { desiredLoginMethods, renderSshdDropIn, SSHD_DROP_IN_PATH } from './sshd-drop-in.js';
 
 export interface DriftServiceDeps {
   store: Store;
@@ -39,11 +51,13 @@ export interface DriftServiceDeps {
   submit(caller: Caller, req: BindRequest): Promise<Task>;
   /** Hosts read at the same time by one scan (keyfleet passes its task concurrency, 64 by default). */
   concurrency?: number;
+  /** Reads simulated instances' files; without it they are skipped by scans (and never repaired). */
+  source?: DriftSource;
 }
 
 export interface DriftScanInput {
   regionId: string;
-  /** The hosts to scan; absent: every registered host of the caller's account in the region. */
+  /** The machines to scan; absent: every registered host and simulated instance of the caller's account in the region. */
   instanceIds?: unknown;
   /** Largest list of ids the calling face allows. */
   maxBatch: number;
@@ -53,6 +67,12 @@ export interface DriftRepairInput {
   regionId: string;
   instanceIds: unknown;
   maxBatch: number;
+  /**
+   * How keyfleet logs in to drifted simulated instances (they have no management key): the private key of the key
+   * pair bound there, or the root password where none is bound. Held for the repair's tasks only; never sent to a
+   * registered host.
+   */
+  credential?: LiveCredential;
 }
 
 export type HostDriftStatus = 'in-sync' | 'drifted' | 'unreachable' | 'error' | 'skipped';
@@ -67,7 +87,7 @@ export interface HostDriftResult {
   status: HostDriftStatus;
   findings: DriftFinding[];
   unmanagedKeys: KeyLine[];
-  /** Why a host was skipped (not a registered host, no management key held). */
+  /** Why a machine was skipped (no management key held, not Running or Stopped, no SSH, …). */
   reason?: string;
   errorCode?: string;
   errorMessage?: string;
@@ -79,6 +99,8 @@ export interface DriftRepairResult {
   /** The scan the repair acted on: hosts that were not drifted, or could not be read, are not repaired. */
   results: HostDriftResult[];
 }
+
+type ScanBase = Omit<HostDriftResult, 'status'>;
 
 const DEFAULT_CONCURRENCY = 16;
 const PAGE = 1000;
@@ -111,13 +133,27 @@ export function createDriftService(deps: DriftServiceDeps) {
     const hosts = await load(caller, region.id, input.instanceIds, input.maxBatch);
     const results = await scanHosts(caller.accountId, region.id, hosts);
     const drifted = new Set(results.filter((r) => r.status === 'drifted').map((r) => r.instanceId));
-    const groups = new Map<string | null, string[]>();
+    const needsCredential = hosts.filter((i) => drifted.has(i.id) && i.backend !== 'host').map((i) => i.id);
+    if (needsCredential.length > 0 && !input.credential) {
+      throw new CoreError(
+        'Live.CredentialRequired',
+        `Repairing the simulated instance(s) ${needsCredential.join(', ')} logs in to them over SSH: give a credential (the private key of the key pair bound there, or the root password where none is bound). Nothing was submitted.`,
+        { instanceIds: needsCredential },
+      );
+    }
+    // One task per key pair and kind of machine: hosts log in with their own management keys, simulated instances
+    // with the credential given, which must never be offered to a host.
+    const groups = new Map<string, { keyPairName: string | null; sim: boolean; instanceIds: string[] }>();
     for (const inst of hosts) {
       if (!drifted.has(inst.id)) continue;
-      groups.set(inst.keyPairName, [...(groups.get(inst.keyPairName) ?? []), inst.id]);
+      const sim = inst.backend !== 'host';
+      const key = JSON.stringify([sim, inst.keyPairName]);
+      const group = groups.get(key) ?? { keyPairName: inst.keyPairName, sim, instanceIds: [] };
+      group.instanceIds.push(inst.id);
+      groups.set(key, group);
     }
     const tasks: Task[] = [];
-    for (const [keyPairName, instanceIds] of groups) {
+    for (const { keyPairName, sim, instanceIds } of groups.values()) {
       const kind = keyPairName ? 'bind' : 'unbind';
       tasks.push(
         await deps.submit(caller, {
@@ -126,6 +162,7 @@ export function createDriftService(deps: DriftServiceDeps) {
           ...(keyPairName ? { keyPairName } : {}),
           instanceIds,
           mode: 'live',
+          ...(sim && input.credential ? { credential: input.credential } : {}),
           options: { flavour: kind },
           maxBatch: input.maxBatch,
         }),
@@ -145,13 +182,18 @@ export function createDriftService(deps: DriftServiceDeps) {
     });
   }
 
+  /** Every machine a scan can read: the registered hosts, and the machines of the backend a source reads. */
   async function allHosts(accountId: string, regionId: string): Promise<Instance[]> {
     const hosts: Instance[] = [];
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await store.instances.list({ accountId, regionId, backend: 'host', offset, limit: PAGE });
-      hosts.push(...page.items);
-      if (page.items.length < PAGE) return hosts;
+    const backends = deps.source ? (['host', deps.source.backend] as const) : (['host'] as const);
+    for (const backend of new Set(backends)) {
+      for (let offset = 0; ; offset += PAGE) {
+        const page = await store.instances.list({ accountId, regionId, backend, offset, limit: PAGE });
+        hosts.push(...page.items);
+        if (page.items.length < PAGE) break;
+      }
     }
+    return hosts;
   }
 
   async function scanHosts(accountId: string, regionId: string, hosts: Instance[]): Promise<HostDriftResult[]> {
@@ -175,7 +217,7 @@ export function createDriftService(deps: DriftServiceDeps) {
   }
 
   async function scanHost(inst: Instance, keyPairNameOf: (base64: string) => string | null): Promise<HostDriftResult> {
-    const base = {
+    const base: ScanBase = {
       instanceId: inst.id,
       name: inst.name,
       address: inst.address,
@@ -184,13 +226,9 @@ export function createDriftService(deps: DriftServiceDeps) {
       findings: [],
       unmanagedKeys: [],
     };
-    const host = inst.backend === 'host' ? inst.host : null;
-    if (!host)
-      return {
-        ...base,
-        status: 'skipped',
-        reason: 'Not a registered host: drift scans read registered hosts with their management key.',
-      };
+    if (inst.backend !== 'host') return scanGuest(inst, base, keyPairNameOf);
+    const host = inst.host;
+    if (!host) return { ...base, status: 'skipped', reason: 'The host has no access settings to log in with.' };
     if (!host.sealedManagementKey)
       return {
         ...base,
@@ -236,21 +274,75 @@ export function createDriftService(deps: DriftServiceDeps) {
       });
       return { ...base, ...report };
     } catch (err) {
-      if (!isCoreError(err))
-        deps.logger.error('drift scan of a host failed unexpectedly', {
-          instanceId: inst.id,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      const e = isCoreError(err)
-        ? err
-        : new CoreError('Internal', 'An unexpected error stopped the scan of this host.');
+      return failed(inst, base, err);
+    }
+  }
+
+  /**
+   * A simulated instance, read from its disk through the source. Compared with what keyfleet last wrote there (the
+   * applied key and password-login state): a bind or unbind waiting for a restart is not drift.
+   */
+  async function scanGuest(
+    inst: Instance,
+    base: ScanBase,
+    keyPairNameOf: (base64: string) => string | null,
+  ): Promise<HostDriftResult> {
+    const source = deps.source?.backend === inst.backend ? deps.source : null;
+    if (!source)
+      return { ...base, status: 'skipped', reason: `keyfleet cannot read machines of the '${inst.backend}' backend.` };
+    if (inst.osType !== 'linux')
+      return { ...base, status: 'skipped', reason: 'A Windows instance has no SSH and takes no key pair.' };
+    if (TRANSITIONAL.includes(inst.status))
       return {
         ...base,
-        status: e.code === 'Live.Unreachable' ? 'unreachable' : 'error',
-        errorCode: e.code,
-        errorMessage: e.message,
+        status: 'skipped',
+        reason: `The instance is ${inst.status}; it is scanned Running or Stopped.`,
       };
+    try {
+      const files = await source.filesOf(inst);
+      if (!files) return { ...base, status: 'skipped', reason: 'The instance has no disk yet.' };
+      const [authorizedKeys, dropIn] = await Promise.all([
+        files.read(`${homeDirOf(inst.loginUser)}/.ssh/authorized_keys`),
+        files.read(SSHD_DROP_IN_PATH),
+      ]);
+      const applied = inst.appliedPublicKey;
+      const appliedName =
+        applied === null
+          ? null
+          : applied === inst.desiredPublicKey && inst.keyPairName
+            ? inst.keyPairName
+            : (keyPairNameOf(applied.trim().split(/\s+/)[1] ?? '') ?? 'key');
+      // Every boot writes the drop-in; a machine never started has none, and with nothing bound needs none.
+      const neverWritten = dropIn === null && applied === null && inst.appliedPasswordLogin;
+      const report = compareDrift({
+        authorizedKeys,
+        bound: applied !== null && appliedName !== null ? { keyPairName: appliedName, publicKey: applied } : null,
+        dropIn,
+        expectedDropIn: neverWritten ? null : renderSshdDropIn({ passwordAuthentication: inst.appliedPasswordLogin }),
+        keyPairNameOf,
+        managementPublicKey: null,
+      });
+      return { ...base, ...report };
+    } catch (err) {
+      return failed(inst, base, err);
     }
+  }
+
+  function failed(inst: Instance, base: ScanBase, err: unknown): HostDriftResult {
+    if (!isCoreError(err))
+      deps.logger.error('drift scan of a machine failed unexpectedly', {
+        instanceId: inst.id,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    const e = isCoreError(err)
+      ? err
+      : new CoreError('Internal', 'An unexpected error stopped the scan of this machine.');
+    return {
+      ...base,
+      status: e.code === 'Live.Unreachable' ? 'unreachable' : 'error',
+      errorCode: e.code,
+      errorMessage: e.message,
+    };
   }
 
   /** Whether keyfleet has ever bound or unbound on this host: before that, it has written no drop-in there. */

@@ -1,7 +1,17 @@
+import { Type } from 'typebox';
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
-import { DriftRepairBody, DriftScanBody, RegionParams } from '../schemas.js';
+import { CredentialSchema, DriftScanBody, RegionParams } from '../schemas.js';
 import { driftResultView, taskView } from '../views.js';
+
+/**
+ * Ids are checked by the core (format, duplicates, batch size), as for bindings. The credential logs in to drifted
+ * simulated instances (they have no management key); registered hosts never see it.
+ */
+const DriftRepairBody = Type.Object(
+  { instanceIds: Type.Array(Type.Unknown(), { maxItems: 100_000 }), credential: Type.Optional(CredentialSchema) },
+  { additionalProperties: false },
+);
 
 export function driftRoutes(app: NativeApp, { core, maxBatch }: NativeContext) {
   app.post(
@@ -12,7 +22,7 @@ export function driftRoutes(app: NativeApp, { core, maxBatch }: NativeContext) {
         body: DriftScanBody,
         tags: ['drift'],
         summary:
-          "Read registered hosts' authorized_keys and sshd drop-in with their management keys and compare them with what keyfleet bound: a result per host (in-sync, drifted, unreachable, error, skipped) with findings and every key keyfleet did not write. Without instanceIds: every registered host of the region. Writes nothing.",
+          "Read authorized_keys and keyfleet's sshd drop-in of registered hosts (over SSH, with their management keys) and simulated instances (from their disks) and compare them with what keyfleet wrote: a result per machine (in-sync, drifted, unreachable, error, skipped) with findings (a key inside keyfleet's block that keyfleet did not put there is one, with its SHA256 fingerprint) and every key keyfleet did not write. Without instanceIds: every registered host and simulated instance of the region. Writes nothing.",
       },
     },
     async (req) => {
@@ -33,7 +43,7 @@ export function driftRoutes(app: NativeApp, { core, maxBatch }: NativeContext) {
         body: DriftRepairBody,
         tags: ['drift'],
         summary:
-          "Scan the hosts given and restore keyfleet's block and drop-in on the drifted ones: one live bind task per key pair (an unbind task for hosts without one). Hand-added lines are kept. Returns the tasks and the scan they act on.",
+          "Scan the machines given and restore keyfleet's block and drop-in on the drifted ones: one live bind task per key pair (an unbind task for machines without one), hosts and simulated instances in separate tasks. keyfleet's block is rewritten whole, so a key found inside it that keyfleet did not put there is removed; lines outside the block are kept. Hosts log in with their management keys; drifted simulated instances need `credential` (the bound key pair's private key, or the root password where none is bound), else 400 Live.CredentialRequired and nothing is submitted. Returns the tasks and the scan they act on.",
       },
     },
     async (req, reply) => {
@@ -41,6 +51,7 @@ export function driftRoutes(app: NativeApp, { core, maxBatch }: NativeContext) {
         regionId: req.params.regionId,
         instanceIds: req.body.instanceIds,
         maxBatch,
+        ...(req.body.credential ? { credential: req.body.credential } : {}),
       });
       return reply
         .status(r.tasks.length > 0 ? 202 : 200)
