@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { isCoreError, type CoreError } from '../../src/core/errors.js';
 import type { HostKeyPolicy, LiveCredential, LiveTarget } from '../../src/core/ports.js';
 import { openSession, probeLogin, tryLogin } from '../../src/backends/ssh/ssh-session.js';
+import { FaultProxy } from '../support/fault-proxy.js';
 import { establishedConnections, startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
 
 const run = promisify(execFile);
@@ -291,13 +292,25 @@ describe('openSession + SFTP', () => {
     }
   });
 
-  it('a hung operation is bounded, and the session is closed afterwards', async (t) => {
+  it('a hung operation is bounded (Live.Timeout), and the session is closed afterwards', async (t) => {
     const session = await openSession(targetOf(host1), passwordOf(host1), pinned(host1), { opTimeoutMs: 300 });
     // Unbounded, the command would answer after 30 s, and successfully: the timeout's own error says it was cut.
-    const err = await rejectsWith(t, () => session.exec('sleep 30'), 'Live.RemoteError');
-    assert.match(err.message, /did not finish within 300 ms; the session was closed/);
-    await rejectsWith(t, () => session.exec('true'), 'Internal');
+    const err = await rejectsWith(t, () => session.exec('sleep 30'), 'Live.Timeout');
+    assert.match(err.message, /no answer to running a command within 300 ms; the session was closed/);
+    // Whatever follows is the same retryable fault, never an internal error.
+    await rejectsWith(t, () => session.exec('true'), 'Live.Timeout');
+    await rejectsWith(t, () => session.readFile(AK), 'Live.Timeout');
     session.close();
+    await rejectsWith(t, () => session.removeFile('nothing'), 'Live.Timeout');
+  });
+
+  it('a session closed by its caller refuses further operations as Live.Unreachable', async (t) => {
+    const session = await openSession(targetOf(host1), passwordOf(host1), pinned(host1));
+    assert.equal((await session.exec('true')).code, 0);
+    session.close();
+    const err = await rejectsWith(t, () => session.readFile(AK), 'Live.Unreachable');
+    assert.match(err.message, /already closed/);
+    await rejectsWith(t, () => session.exec('true'), 'Live.Unreachable');
   });
 
   it('logs in with a private key as well', async () => {
@@ -526,7 +539,7 @@ describe('unreachable hosts', () => {
     );
   });
 
-  it('a server that accepts TCP but never speaks SSH times out within timeoutMs, and the socket is closed', async (t) => {
+  it('a server that accepts TCP but never speaks SSH is Live.Timeout within timeoutMs, and the socket is closed', async (t) => {
     let accepted = 0;
     let hungUp = 0;
     const silent = net.createServer((sock) => {
@@ -544,7 +557,7 @@ describe('unreachable hosts', () => {
           openSession({ host: '127.31.250.1', port, username: 'x' }, passwordOf(host1), pinned(host1), {
             timeoutMs: 300,
           }),
-        'Live.Unreachable',
+        'Live.Timeout',
         [host1.password],
       );
       assert.match(err.message, /no SSH login within 300 ms \(stalled while handshake\)/);
@@ -589,6 +602,128 @@ describe('unreachable hosts', () => {
         }),
       'Live.Unreachable',
     );
+  });
+});
+
+describe('network faults (through a fault proxy)', () => {
+  // host1 behind a proxy that cuts (close), stalls (freeze) or damages (corrupt) the traffic at an exact byte.
+  let proxy: FaultProxy;
+  const viaProxy = (): LiveTarget => ({ host: proxy.host, port: proxy.port, username: host1.user });
+  const FAST = { timeoutMs: 400, opTimeoutMs: 400 };
+  const expected: Record<'close' | 'freeze', string> = { close: 'Live.Unreachable', freeze: 'Live.Timeout' };
+
+  before(async () => {
+    proxy = await FaultProxy.start('127.66.1.1', { host: host1.address, port: host1.port });
+  });
+  after(async () => {
+    await proxy.close();
+  });
+
+  /**
+   * Runs `work` once cleanly to measure its traffic, then once per fault at `points` offsets spread evenly over it
+   * (server to client: every step of a login and of the operation answers): each run either completes or fails
+   * with the network fault's own code, never anything else.
+   */
+  async function sweepLogin(t: TestContext, name: string, work: () => Promise<unknown>, points = 8): Promise<void> {
+    proxy.arm(null);
+    await work();
+    const clean = proxy.counts().s2c;
+    for (const kind of ['close', 'freeze'] as const) {
+      const outcomes: string[] = [];
+      for (let i = 0; i < points; i++) {
+        const afterBytes = Math.floor((clean * i) / points);
+        proxy.arm({ kind, afterBytes, direction: 's2c', scope: 'first' });
+        try {
+          await work();
+          outcomes.push(`${afterBytes}: ok`);
+        } catch (error) {
+          provoked.push({ error, secrets: [host1.password] });
+          assert.ok(isCoreError(error), `${name} ${kind}@${afterBytes}: ${String(error)}`);
+          assert.equal(error.code, expected[kind], `${name} ${kind}@${afterBytes}: ${error.message}`);
+          assert.ok(error.message.includes(`${proxy.host}:${proxy.port}`), error.message);
+          outcomes.push(`${afterBytes}: ${error.code}`);
+        }
+      }
+      t.diagnostic(`${name}, ${kind} (of ${clean} bytes from the server): ${outcomes.join(', ')}`);
+      assert.match(outcomes[0]!, new RegExp(expected[kind]), 'a fault before the first byte always fails it');
+    }
+    proxy.arm(null);
+  }
+
+  it('cut or frozen during the login: openSession, probeLogin and tryLogin fail as Live.Unreachable / Live.Timeout', async (t) => {
+    await sweepLogin(t, 'openSession', async () =>
+      (await openSession(viaProxy(), passwordOf(host1), pinned(host1), FAST)).close(),
+    );
+    await sweepLogin(t, 'probeLogin', () => probeLogin(viaProxy(), pinned(host1), keyA.publicLine, FAST));
+    await sweepLogin(t, 'tryLogin', () => tryLogin(viaProxy(), passwordOf(host1), pinned(host1), FAST));
+  });
+
+  /** A session opened cleanly, then the network fails before `step` sends its first byte. */
+  async function faultedStep(
+    t: TestContext,
+    kind: 'close' | 'freeze',
+    name: string,
+    step: (session: Awaited<ReturnType<typeof openSession>>) => Promise<unknown>,
+    prepare: (session: Awaited<ReturnType<typeof openSession>>) => Promise<void> = async () => undefined,
+  ): Promise<void> {
+    proxy.arm(null);
+    const session = await openSession(viaProxy(), passwordOf(host1), pinned(host1), FAST);
+    try {
+      await prepare(session);
+      proxy.arm({ kind, afterBytes: 0, direction: 'c2s', scope: 'first' });
+      const err = await rejectsWith(t, () => step(session), expected[kind], [host1.password]);
+      assert.ok(err.message.includes(`${proxy.host}:${proxy.port}`), err.message);
+      assert.ok(err.message.includes(name), `the message names the step: ${err.message}`);
+      // The session is gone: what follows fails the same retryable way, at once.
+      await rejectsWith(t, () => session.readFile(AK), expected[kind]);
+      await rejectsWith(t, () => session.exec('true'), expected[kind]);
+    } finally {
+      session.close();
+      proxy.arm(null);
+    }
+  }
+
+  for (const kind of ['close', 'freeze'] as const) {
+    it(`${kind}: a session's read, replace and exec fail as ${expected[kind]}, and so does everything after`, async (t) => {
+      const before = await fs.readFile(path.join(host1.home, AK), 'utf8');
+      await faultedStep(t, kind, 'SFTP read', (s) => s.readFile(AK));
+      let prepared: Awaited<ReturnType<Awaited<ReturnType<typeof openSession>>['readForReplace']>> | null = null;
+      await faultedStep(
+        t,
+        kind,
+        'SFTP write',
+        () => prepared!.replace('must not land\n', { mode: 0o600 }),
+        async (s) => {
+          prepared = await s.readForReplace(AK);
+        },
+      );
+      await faultedStep(t, kind, 'running a command', (s) => s.exec('echo hi'));
+      assert.equal(await fs.readFile(path.join(host1.home, AK), 'utf8'), before, 'the cut write did not land');
+      // The temp file the read opened could not be removed over a dead connection: the next change's problem.
+      const sshDir = path.join(host1.home, '.ssh');
+      for (const f of await fs.readdir(sshDir)) if (f.includes('keyfleet')) await fs.rm(path.join(sshDir, f));
+    });
+  }
+
+  it('a host key damaged in transit is Live.Unreachable, not Live.HostKeyChanged', async (t) => {
+    proxy.arm(null);
+    await probeLogin(viaProxy(), pinned(host1), null, FAST);
+    const blob = Buffer.from(
+      (await fs.readFile(path.join(path.dirname(host1.sshdConfigPath), 'ssh_host_ed25519_key.pub'), 'utf8')).split(
+        ' ',
+      )[1]!,
+      'base64',
+    );
+    const at = proxy.streamOf(1, 's2c').indexOf(blob);
+    assert.ok(at > 0, 'the host key travels in the clear during key exchange');
+    for (const scope of ['first', 'all'] as const) {
+      // A byte of the key itself: the fingerprint differs from the pin, as it would for a changed key.
+      proxy.arm({ kind: 'corrupt', afterBytes: at + blob.length - 5, direction: 's2c', scope });
+      const err = await rejectsWith(t, () => probeLogin(viaProxy(), pinned(host1), null, FAST), 'Live.Unreachable');
+      assert.match(err.message, /host key arrived damaged/);
+    }
+    proxy.arm(null);
+    assert.equal((await probeLogin(viaProxy(), pinned(host1), keyA.publicLine, FAST)).keyAccepted, true);
   });
 });
 

@@ -2,8 +2,12 @@
  * Dialing a host: our own TCP socket, key exchange with the host key checked before anything about the user is
  * sent, user authentication through the caller's auth step, all bounded by one deadline; and the polite close.
  *
- * Every failure is a CoreError ('Live.*'): a changed host key, a rejected credential, or an unreachable host named
- * with the phase it stalled in. The socket is destroyed on every failure path that is not a polite refusal.
+ * Every failure is a CoreError ('Live.*') naming host:port and the phase: a changed host key, a rejected credential,
+ * a host that could not be reached or whose connection broke (Live.Unreachable), or one that did not answer in time
+ * (Live.Timeout). Only the server's own refusal is a refusal: damaged or cut traffic is a network fault whatever
+ * phase it hits, and a host key that differs from the pin is confirmed by a second handshake before it is called
+ * changed (a byte damaged in transit also changes the fingerprint). The socket is destroyed on every failure path
+ * that is not a polite refusal.
  */
 import net from 'node:net';
 import ssh2 from 'ssh2';
@@ -80,7 +84,7 @@ export function dial(plan: DialPlan, progress: DialProgress = freshProgress()): 
         }
       });
     const deadline = setTimeout(
-      () => fail(unreachable(target, `no SSH login within ${timeoutMs} ms (stalled while ${progress.phase})`), false),
+      () => fail(timedOut(target, `no SSH login within ${timeoutMs} ms (stalled while ${progress.phase})`), false),
       timeoutMs,
     );
 
@@ -94,7 +98,20 @@ export function dial(plan: DialPlan, progress: DialProgress = freshProgress()): 
     client.on('error', (err: Ssh2Error) => {
       if (settled || err.level === 'agent') return; // 'agent': our query-only agent declined to sign (see probeAuth)
       const coreErr = classifyDialError(err, progress, target, plan.scrub);
-      fail(coreErr, coreErr.code === 'Live.CredentialRejected');
+      if (coreErr.code !== 'Live.HostKeyChanged') return fail(coreErr, coreErr.code === 'Live.CredentialRejected');
+      // Nothing about the user was sent. Before calling the key changed, look once more: a byte damaged in transit
+      // changes the fingerprint too, and a second handshake would then show the pinned key (or fail).
+      settle(() => {
+        sock.destroy();
+        const presented = progress.hostKeyMismatch!.presented;
+        void presentedHostKey(target, timeoutMs).then((again) =>
+          reject(
+            again === presented
+              ? coreErr
+              : unreachable(target, 'the host key arrived damaged (a second handshake did not show it again)'),
+          ),
+        );
+      });
     });
     // Every connection closes in the end: the error (and its stack) is made only for one that closed too early.
     client.on(
@@ -158,17 +175,38 @@ function classifyDialError(
       port: target.port,
     });
   }
-  if (err.level === 'client-socket') return unreachable(target, describeSocketError(err));
-  if (err.level === 'client-timeout') return unreachable(target, `timed out while ${progress.phase}`);
-  if (typeof err.code === 'number' && progress.phase === 'authenticating') {
-    // A DISCONNECT during user auth (e.g. too many authentication failures) is the server saying no.
+  if (err.level === 'client-socket' && err.code === 'ETIMEDOUT')
+    return timedOut(target, `${describeSocketError(err)} while ${progress.phase}`);
+  if (err.level === 'client-socket') return unreachable(target, `${describeSocketError(err)} while ${progress.phase}`);
+  if (err.level === 'client-timeout') return timedOut(target, `timed out while ${progress.phase}`);
+  if (typeof err.code === 'number' && progress.phase === 'authenticating' && serverRefusedLogin(err)) {
+    // A DISCONNECT during user auth that says so (e.g. too many authentication failures) is the server saying no.
     return new CoreError(
       'Live.CredentialRejected',
       `${where} ended the login for user '${target.username}': ${scrub(err.message)}`,
       { host: target.host, port: target.port },
     );
   }
-  return unreachable(target, `SSH failed while ${progress.phase}: ${scrub(err.message)}`);
+  return unreachable(target, `SSH failed while ${progress.phase}: ${scrub(damagedOr(err.message))}`);
+}
+
+/** SSH_DISCONNECT reasons that are a refusal of the user, not of the traffic (RFC 4253 11.1). */
+const REFUSAL_REASONS = new Set([13, 14, 15]); // auth cancelled, no more auth methods, illegal user name
+
+/**
+ * OpenSSH ends a login it refuses with "Too many authentication failures" (sent as a protocol error, code 2); a
+ * DISCONNECT for damaged traffic ("message authentication code incorrect", "Bad packet length") is no refusal.
+ */
+function serverRefusedLogin(err: Ssh2Error): boolean {
+  return (
+    REFUSAL_REASONS.has(err.code as number) ||
+    /too many authentication failures|authentication (refused|cancel)|not allowed/i.test(err.message)
+  );
+}
+
+/** OpenSSL's bare "error:0000…" for a packet that does not decrypt: the data was damaged on the way. */
+function damagedOr(message: string): string {
+  return /^error:[0-9A-Fa-f]+:/.test(message) ? 'data arrived damaged (decryption failed)' : message;
 }
 
 function describeSocketError(err: Ssh2Error): string {
@@ -184,6 +222,14 @@ function describeSocketError(err: Ssh2Error): string {
   };
   const code = typeof err.code === 'string' ? err.code : '';
   return `${reasons[code] ?? err.message} (${code || 'socket error'})`;
+}
+
+/** The host did not answer a step in time: a network fault, retried like an unreachable host. */
+export function timedOut(target: LiveTarget, reason: string): CoreError {
+  return new CoreError('Live.Timeout', `No answer from ${target.host}:${target.port} over SSH: ${reason}.`, {
+    host: target.host,
+    port: target.port,
+  });
 }
 
 export function unreachable(target: LiveTarget, reason: string): CoreError {
@@ -203,5 +249,34 @@ export function closeGracefully(client: Ssh2Client, sock: net.Socket): Promise<v
       resolve();
     });
     client.end();
+  });
+}
+
+/**
+ * The fingerprint of the host key `target` presents now, from a handshake that is refused at the host key check
+ * (nothing about any user is sent), or null if none arrived within `timeoutMs`.
+ */
+function presentedHostKey(target: LiveTarget, timeoutMs: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const client = new Client();
+    const sock = net.connect({ host: target.host, port: target.port, noDelay: true });
+    let seen: string | null = null;
+    const timer = setTimeout(() => sock.destroy(), timeoutMs);
+    client.on('error', () => sock.destroy());
+    sock.once('close', () => {
+      clearTimeout(timer);
+      resolve(seen);
+    });
+    client.connect({
+      sock,
+      username: target.username,
+      ident: CLIENT_IDENT,
+      readyTimeout: timeoutMs,
+      keepaliveInterval: 0,
+      hostVerifier: (key: Buffer) => {
+        seen = fingerprints(key).sha256;
+        return false;
+      },
+    });
   });
 }

@@ -1,14 +1,19 @@
 /**
  * The session over one logged-in connection: file operations on one SFTP channel, opened on first use (with
- * OpenSSH started in the first requests' flight, lean-transport.ts), commands on exec channels beside it. Each
- * operation is bounded by its own timeout; a timed-out session is closed, since its state on the server is unknown.
- * A lost connection fails later operations as Live.Unreachable; messages are scrubbed of the credential.
+ * OpenSSH started in the first requests' flight, lean-transport.ts), commands on exec channels beside it.
+ *
+ * Every operation is bounded by its own timeout (Live.Timeout); a timed-out session is closed, since its state on
+ * the server is unknown. The moment the connection is lost (closed, reset, damaged data), every operation in
+ * flight fails as Live.Unreachable at once, whatever request it was waiting for, and so does every later one: a
+ * network fault never reaches the caller as a remote error or a hang. What the server itself refused (an SFTP
+ * status, a command's exit code) stays a remote result. Messages name host:port and the step, scrubbed of the
+ * credential.
  */
 import type net from 'node:net';
 import type { Client as Ssh2Client, SFTPWrapper } from 'ssh2';
-import { CoreError, isCoreError, type ErrorCode } from '../../core/errors.js';
+import { CoreError, isCoreError } from '../../core/errors.js';
 import type { LiveSession, LiveTarget, RemoteFile, ReplaceableFile } from '../../core/ports.js';
-import { closeGracefully, unreachable, type Ssh2Error } from './dial.js';
+import { closeGracefully, type Ssh2Error } from './dial.js';
 import { openSftpAtOnce, type SftpStart } from './lean-transport.js';
 import { runCommand } from './remote-command.js';
 import type { ExecResult, FileAttrs } from './session-types.js';
@@ -28,8 +33,10 @@ import {
 
 export class SftpSession implements LiveSession {
   private sftpChannel: Promise<SftpStart> | null = null;
-  private lostReason: string | null = null;
-  private closedByUs = false;
+  /** Why the session can no longer be used (lost, timed out, closed), as the code later operations fail with. */
+  private ended: { code: 'Live.Unreachable' | 'Live.Timeout'; reason: string } | null = null;
+  /** Operations in flight, failed at once when the session ends. */
+  private readonly inFlight = new Set<(code: 'Live.Unreachable' | 'Live.Timeout', reason: string) => void>();
 
   constructor(
     private readonly client: Ssh2Client,
@@ -39,8 +46,9 @@ export class SftpSession implements LiveSession {
     private readonly opTimeoutMs: number,
     private readonly scrub: (text: string) => string,
   ) {
-    client.on('error', (err: Ssh2Error) => (this.lostReason ??= this.scrub(err.message)));
-    client.on('close', () => (this.lostReason ??= 'the connection was closed'));
+    client.on('error', (err: Ssh2Error) => this.end('Live.Unreachable', `the connection was lost: ${lostReason(err)}`));
+    client.on('end', () => this.end('Live.Unreachable', 'the connection was closed by the other side'));
+    client.on('close', () => this.end('Live.Unreachable', 'the connection was closed'));
   }
 
   readFile(path: string): Promise<RemoteFile | null> {
@@ -93,39 +101,29 @@ export class SftpSession implements LiveSession {
     });
   }
 
+  /** The exit status is the command's result, whatever it is; only a lost or silent connection is an error. */
   exec(command: string, stdin?: string): Promise<ExecResult> {
-    this.assertUsable();
-    const run = runCommand(this.client, command, stdin).catch((err: Error) => {
-      throw this.remoteFailure(`running a command failed: ${err.message}`);
-    });
-    return this.bounded(
-      run,
-      () =>
-        new CoreError(
-          'Live.RemoteError',
-          `${this.where()}: the command did not finish within ${this.opTimeoutMs} ms; the session was closed.`,
-          this.details(),
-        ),
-    );
+    return this.bounded('running a command', () => runCommand(this.client, command, stdin));
   }
 
   close(): void {
-    if (this.closedByUs) return;
-    this.closedByUs = true;
-    void closeGracefully(this.client, this.sock);
+    if (this.ended?.reason === CLOSED_BY_US) return;
+    const wasOpen = !this.ended;
+    this.end('Live.Unreachable', CLOSED_BY_US);
+    if (wasOpen) void closeGracefully(this.client, this.sock);
+    else this.sock.destroy();
   }
 
   // -- plumbing --
 
-  private async sftpOp<T>(op: string, path: string, work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
-    this.assertUsable();
-    const run = (async () => {
+  private sftpOp<T>(op: string, path: string, work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    return this.bounded(`SFTP ${op} '${path}'`, async () => {
       const start = await this.sftp();
       const unavailable = () => {
         const failure = start.failure();
         if (!failure) return null;
         this.sftpChannel = null;
-        return this.remoteFailure(`the SFTP subsystem is not available: ${failure.message}`);
+        return new Error(`the SFTP subsystem is not available: ${failure.message}`);
       };
       const early = unavailable();
       if (early) throw early;
@@ -134,16 +132,7 @@ export class SftpSession implements LiveSession {
       return await work(start.sftp).catch((err: unknown) => {
         throw unavailable() ?? err;
       });
-    })().catch((err: unknown) => {
-      if (isCoreError(err)) throw err;
-      throw this.remoteFailure(`${op} '${path}' failed: ${describeSftpError(err)}`);
     });
-    return this.bounded(run, () =>
-      unreachable(
-        this.target,
-        `no answer to SFTP ${op} '${path}' within ${this.opTimeoutMs} ms; the session was closed`,
-      ),
-    );
   }
 
   /** One SFTP channel per session, opened on first use (with OpenSSH, started in the first requests' flight). */
@@ -155,39 +144,87 @@ export class SftpSession implements LiveSession {
       })
     ).catch((err: Error) => {
       this.sftpChannel = null;
-      throw this.remoteFailure(`the SFTP subsystem is not available: ${err.message}`);
+      throw new Error(`the SFTP subsystem is not available: ${err.message}`);
     });
     return this.sftpChannel;
   }
 
-  private bounded<T>(work: Promise<T>, onTimeout: () => CoreError): Promise<T> {
+  /**
+   * Runs one operation within opTimeoutMs: its result, or a CoreError naming the step. An operation that gets no
+   * answer in time ends the session (Live.Timeout); one in flight when the connection is lost fails at once
+   * (Live.Unreachable), since nothing can answer its requests any more.
+   */
+  private bounded<T>(what: string, work: () => Promise<T>): Promise<T> {
+    if (this.ended)
+      return Promise.reject(this.failure(this.ended.code, `${what} was not started: ${this.ended.reason}`));
     return new Promise<T>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.inFlight.delete(onEnd);
+      };
+      const onEnd = (code: 'Live.Unreachable' | 'Live.Timeout', reason: string) => {
+        done();
+        reject(this.failure(code, `${what} failed: ${reason}`));
+      };
       const timer = setTimeout(() => {
+        done();
         // Nothing sane can follow an unanswered request: close rather than leave it dangling.
-        this.closedByUs = true;
+        const reason = `no answer to ${what} within ${this.opTimeoutMs} ms; the session was closed`;
+        this.end('Live.Timeout', `an earlier step got ${reason}`);
         this.sock.destroy();
-        reject(onTimeout());
+        reject(this.failure('Live.Timeout', reason));
       }, this.opTimeoutMs);
-      work.then(resolve, reject).finally(() => clearTimeout(timer));
+      this.inFlight.add(onEnd);
+      let work$: Promise<T>;
+      try {
+        work$ = work();
+      } catch (err) {
+        work$ = Promise.reject(err);
+      }
+      work$.then(
+        (value) => {
+          if (!this.inFlight.has(onEnd)) return;
+          done();
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (!this.inFlight.has(onEnd)) return;
+          // A request failed without a status from the server: if the connection is going, that is why (ssh2 may
+          // fail the requests a moment before it reports the connection's end).
+          const fromServer = isCoreError(err) || typeof (err as SftpError)?.code === 'number';
+          const judge = () => {
+            if (!this.inFlight.has(onEnd)) return;
+            done();
+            if (this.ended) return reject(this.failure(this.ended.code, `${what} failed: ${this.ended.reason}`));
+            reject(
+              isCoreError(err) ? err : this.failure('Live.RemoteError', `${what} failed: ${describeSftpError(err)}`),
+            );
+          };
+          if (fromServer || this.ended) judge();
+          else setImmediate(judge);
+        },
+      );
     });
   }
 
-  private assertUsable(): void {
-    if (this.closedByUs) throw new CoreError('Internal', `The SSH session to ${this.where()} is already closed.`);
-    if (this.lostReason) throw unreachable(this.target, `the session was lost (${this.lostReason})`);
+  private end(code: 'Live.Unreachable' | 'Live.Timeout', reason: string): void {
+    if (this.ended) return;
+    this.ended = { code, reason };
+    for (const fail of [...this.inFlight]) fail(code, reason);
   }
 
-  private remoteFailure(message: string): CoreError {
-    const code: ErrorCode = this.lostReason && !this.closedByUs ? 'Live.Unreachable' : 'Live.RemoteError';
-    const suffix = code === 'Live.Unreachable' ? ` (connection lost: ${this.lostReason})` : '';
-    return new CoreError(code, this.scrub(`${this.where()}: ${message}${suffix}`), this.details());
+  private failure(code: 'Live.Unreachable' | 'Live.Timeout' | 'Live.RemoteError', message: string): CoreError {
+    return new CoreError(code, this.scrub(`${this.target.host}:${this.target.port}: ${message}.`), {
+      host: this.target.host,
+      port: this.target.port,
+    });
   }
+}
 
-  private where(): string {
-    return `${this.target.host}:${this.target.port}`;
-  }
+const CLOSED_BY_US = 'the session was already closed by keyfleet';
 
-  private details(): Record<string, string | number> {
-    return { host: this.target.host, port: this.target.port };
-  }
+/** ssh2's and OpenSSL's words for a connection that broke, in a form a reader can place. */
+function lostReason(err: Ssh2Error): string {
+  if (/^error:[0-9A-Fa-f]+:/.test(err.message)) return 'data arrived damaged (decryption failed)';
+  return typeof err.code === 'string' ? `${err.message} (${err.code})` : err.message;
 }

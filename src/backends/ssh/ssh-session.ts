@@ -15,6 +15,10 @@
  *   atomic replace 6, where ssh2's own sequence and a separate write took 11.
  *
  * Errors are CoreError ('Live.*'); no credential ever reaches a message, log or stack (messages are scrubbed too).
+ * A network fault at any step (refused, reset or cut connection, damaged traffic, a session lost under an operation)
+ * is Live.Unreachable and a step that got no answer in time is Live.Timeout, both naming host:port and the step, so
+ * the core can retry them; what the host itself answered (a refused login, a changed host key, an SFTP status, a
+ * command's exit code) is never dressed up as one.
  *
  * The pieces: dial.ts (TCP, key exchange with the host key check, login, close), credential-login.ts and
  * probe-auth.ts (the auth steps), sftp-session.ts (the session), sftp-files.ts and remote-command.ts (what it runs),
