@@ -13,6 +13,7 @@ import { useResource } from '../lib/hooks';
 import { Dialog } from '../ui/Dialog';
 import { FormFooter } from '../ui/Field';
 import { InlineError } from '../ui/States';
+import { ProofLine } from '../ui/Proof';
 import { Fact } from '../ui/Summary';
 import { useRestartInstance } from './useRestartInstance';
 import { InstanceKeyResult, type KeyChangeMode, type KeyChangeResult } from './InstanceKeyResult';
@@ -158,6 +159,11 @@ export function InstanceKeyDialog({
             <Fact term="Key pair now">
               {instance.keyPairName}
               {instance.pendingRestart ? ' (restart needed)' : ''}
+            </Fact>
+          ) : null}
+          {instance.osType === 'linux' ? (
+            <Fact term="Proof">
+              <ProofLine instance={instance} />
             </Fact>
           ) : null}
         </dl>

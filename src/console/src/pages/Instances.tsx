@@ -12,6 +12,7 @@ import { useLocation } from '../app/router';
 import { useScope } from '../app/scope';
 import { InstanceDialogs } from './instances/InstanceDialogs';
 import { type InstanceDialogState, InstanceRow, TRANSITIONAL } from './instances/InstanceRow';
+import { proofPending } from '../ui/Proof';
 import { plural } from '../lib/format';
 import { useDebounced, useResource } from '../lib/hooks';
 import { usePaging } from '../lib/usePaging';
@@ -60,7 +61,11 @@ export function InstancesPage() {
       })),
     }),
     [regionId, groupId, committed, status, pendingOnly, offset, limit],
-    { keepPrevious: true, pollMs: (d) => (d?.items.some((i) => TRANSITIONAL.includes(i.status)) ? 1000 : 10_000) },
+    {
+      keepPrevious: true,
+      // Fast while a machine changes state or its boot is being proven (the proof lands just after Running).
+      pollMs: (d) => (d?.items.some((i) => TRANSITIONAL.includes(i.status) || proofPending(i)) ? 1000 : 10_000),
+    },
   );
   const pending = useResource(
     () => api.instances(regionId, { pendingRestart: true, resourceGroupId: groupId || undefined, limit: 1 }),

@@ -5,6 +5,7 @@ import { shortRefusal } from '../../lib/format';
 import { type MenuItem, MenuButton } from '../../ui/Menu';
 import { InstanceStatusPill, RestartNeeded } from '../../ui/Pills';
 import { Tooltip } from '../../ui/Tooltip';
+import { ProofLine } from '../../ui/Proof';
 
 /** States an instance passes through on its own: the list polls fast while one is shown, and Actions wait. */
 export const TRANSITIONAL: InstanceStatus[] = ['Pending', 'Starting', 'Stopping'];
@@ -150,6 +151,7 @@ function KeyCell({ instance: i }: { instance: Instance }) {
         </div>
       ) : null}
       <div className="muted small">Password login {i.passwordLogin ? 'on' : 'off'}</div>
+      <ProofLine instance={i} />
     </div>
   );
 }
