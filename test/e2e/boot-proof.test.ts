@@ -11,7 +11,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, LINUX_IMAGE, startInProcess } from '../support/keyfleet.js';
+import { openStore } from '../../src/store/open-store.js';
+import {
+  ACCESS_KEY_ID,
+  ACCESS_KEY_SECRET,
+  type Api,
+  LINUX_IMAGE,
+  startInProcess,
+  tempDir,
+} from '../support/keyfleet.js';
 import { sshRun, writePrivateKey } from '../support/openssh.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/keyfleet.js');
@@ -167,5 +175,36 @@ describe('proof after boot (on-restart changes)', () => {
     const inst = await api.instance(id!);
     assert.equal(typeof inst.verifiedAt, 'string', `verified: ${inst.verification}`);
     assert.equal(inst.verification, "key 'start-key' accepted; password login off");
+  });
+});
+
+describe('proof after boot across a restart of keyfleet', () => {
+  test('a boot whose proof was cut short by keyfleet stopping is proven when keyfleet starts again', async () => {
+    const dataDir = tempDir();
+    const simPort = 20000 + Math.floor(Math.random() * 20000);
+    const first = await startInProcess({ dataDir, simPort });
+    await first.api.createKeyPair('resume-key', 'ed25519');
+    const [id] = await first.api.run({ imageId: LINUX_IMAGE, name: 'proof-resume', keyPairName: 'resume-key' });
+    await first.api.waitStatus([id!], 'Running');
+    await first.kf.core.instances.settle();
+    const accountId = (await first.api.call('GET', '/api/v1/whoami')).accountId;
+    await first.kf.close();
+    // What a keyfleet that stopped between the boot and its proof leaves behind.
+    const store = await openStore({ dataDir });
+    const inst = (await store.instances.get(accountId, id!))!;
+    assert.equal(inst.status, 'Running');
+    await store.instances.update({ ...inst, verifiedAt: null, verification: 'waiting for the boot to be proven' });
+    await store.close();
+
+    const second = await startInProcess({ dataDir, simPort });
+    try {
+      assert.equal((await second.api.instance(id!)).status, 'Running', 'the machine kept running (no boot)');
+      await second.kf.core.instances.settle();
+      const after = await second.api.instance(id!);
+      assert.equal(typeof after.verifiedAt, 'string', `verified: ${after.verification}`);
+      assert.equal(after.verification, "key 'resume-key' accepted; password login off");
+    } finally {
+      await second.kf.close();
+    }
   });
 });

@@ -345,6 +345,11 @@ export function createInstanceService(deps: InstanceServiceDeps) {
       });
       const resumes = createSemaphore(RESUME_CONCURRENCY);
       await Promise.all(running.items.map((inst) => resumes.run(() => compute.resume(inst))));
+      // A boot whose proof was cut short by keyfleet's own restart is proven now (what it removed is not known).
+      for (const inst of running.items) {
+        if (!inst.verifiedAt && (inst.verification === AWAITING_BOOT || inst.verification === AWAITING_FIRST_BOOT))
+          prover.after(Promise.resolve(), inst.accountId, inst.id, null);
+      }
       const page = await store.instances.list({
         statuses: ['Pending', 'Starting', 'Stopping'],
         backend: compute.kind,
