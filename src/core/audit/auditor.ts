@@ -1,16 +1,31 @@
 /**
  * Auditor: appends one entry per call to the audit trail. The gate (usecase/gate.ts) decides what is recorded:
- * mutating calls always (success, failure with the error code, or denied), read calls only when denied.
+ * mutating calls always (success, failure with the error code, or denied), read calls only when denied. A call
+ * that submitted a task names it (`taskId`), so the task's outcome entries (binding/task-outcome-audit.ts) are
+ * found with the request that asked for it.
  */
 import type { ResourceRef } from '../authz/actions.js';
 import { resourceName } from '../authz/policy.js';
 import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import type { Logger, Store } from '../ports.js';
-import type { AuditEntry, AuditResult } from './audit.js';
+import type { AuditResult, NewAuditEntry } from './audit.js';
 
 /** At most this many resource names per entry; a batch of 10,000 instances is summarised. */
-const MAX_RESOURCES = 100;
+export const MAX_RESOURCES = 100;
+
+/** Resource names in RAM style, at most MAX_RESOURCES of them; the rest are counted as `(+N more)`. */
+export function resourceNames(accountId: string, refs: readonly ResourceRef[]): string[] {
+  const names = refs.slice(0, MAX_RESOURCES).map((r) => resourceName(accountId, r));
+  if (refs.length > MAX_RESOURCES) names.push(`(+${refs.length - MAX_RESOURCES} more)`);
+  return names;
+}
+
+/** What a request entry says beyond the call itself. */
+export interface RequestLink {
+  /** The task the call submitted. */
+  taskId?: string | null;
+}
 
 export interface AuditorDeps {
   store: Store;
@@ -28,10 +43,9 @@ export function createAuditor(deps: AuditorDeps) {
     refs: ResourceRef[],
     result: AuditResult,
     errorCode: string | null,
+    link: RequestLink = {},
   ): Promise<void> {
-    const names = refs.slice(0, MAX_RESOURCES).map((r) => resourceName(caller.accountId, r));
-    if (refs.length > MAX_RESOURCES) names.push(`(+${refs.length - MAX_RESOURCES} more)`);
-    const entry: AuditEntry = {
+    const entry: NewAuditEntry = {
       id: ids.next('ev-', 20),
       at: clock.now(),
       accountId: caller.accountId,
@@ -42,10 +56,12 @@ export function createAuditor(deps: AuditorDeps) {
       face: caller.face,
       sourceIp: caller.sourceIp,
       action,
-      resources: names,
+      resources: resourceNames(caller.accountId, refs),
       requestId: caller.requestId,
       result,
       errorCode,
+      taskId: link.taskId ?? null,
+      stage: 'request',
     };
     try {
       await store.audit.append(entry);

@@ -56,7 +56,7 @@ export function createGate({ authz, auditor }: GateDeps) {
         const result = await spec.run(caller, ...args);
         if (mutating) {
           if (spec.namesAfter) refs = withoutDuplicates([...refs, ...spec.namesAfter(result, ...args)]);
-          await auditor.append(caller, action, refs, 'success', null);
+          await auditor.append(caller, action, refs, 'success', null, { taskId: spec.taskOf?.(result) ?? null });
         }
         return result;
       } catch (err) {

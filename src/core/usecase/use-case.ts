@@ -48,6 +48,11 @@ export interface UseCase<A extends unknown[], R> {
   names: NoInfer<(caller: Caller, ...args: A) => ResourceRef[] | Named | Promise<ResourceRef[] | Named>>;
   /** Resources known only once the call has run (an unbind that named no key pair names the one it removed). */
   namesAfter?: NoInfer<(result: R, ...args: A) => ResourceRef[]>;
+  /**
+   * The task the call submitted, if it submits one: its audit entry names the task, linking the request to the
+   * entries that record what the task came to (binding/task-outcome-audit.ts).
+   */
+  taskOf?: NoInfer<(result: R) => string | null>;
   run(caller: Caller, ...args: A): Promise<R>;
 }
 
