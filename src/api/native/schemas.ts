@@ -242,6 +242,10 @@ export const AuditQuery = Type.Object({
   action: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   resource: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
   result: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+  /** request: what a call asked (and whether it was accepted); outcome: what a task it submitted came to. */
+  stage: Type.Optional(Type.Union([Type.Literal('request'), Type.Literal('outcome')])),
+  taskId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  requestId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
 });

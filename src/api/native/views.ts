@@ -161,6 +161,9 @@ export function auditView(e: AuditEntry) {
     requestId: e.requestId,
     result: e.result,
     errorCode: e.errorCode,
+    stage: e.stage,
+    taskId: e.taskId,
+    detail: e.detail,
   };
 }
 

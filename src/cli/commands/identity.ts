@@ -173,6 +173,9 @@ export function fillAuditCommand(audit: Command, ctx: Ctx): void {
     .option('--action <action>', 'e.g. keypair:Unbind')
     .option('--resource <name>', 'e.g. instance/i-… or a full acs:ecs:… name')
     .option('--result <success|failure|denied>')
+    .option('--stage <request|outcome>', 'request: what a call asked; outcome: what the task it submitted came to')
+    .option('--task <id>', "a task's request entry and outcome entries")
+    .option('--request <id>', 'the entries of one request')
     .option('--since <iso>')
     .option('--until <iso>')
     .option('--limit <n>', 'entries', '50')
@@ -188,6 +191,9 @@ export function fillAuditCommand(audit: Command, ctx: Ctx): void {
             action?: string;
             resource?: string;
             result?: string;
+            stage?: string;
+            task?: string;
+            request?: string;
             since?: string;
             until?: string;
             limit: string;
@@ -199,6 +205,9 @@ export function fillAuditCommand(audit: Command, ctx: Ctx): void {
           if (o.action) q.set('action', o.action);
           if (o.resource) q.set('resource', o.resource);
           if (o.result) q.set('result', o.result);
+          if (o.stage) q.set('stage', o.stage);
+          if (o.task) q.set('taskId', o.task);
+          if (o.request) q.set('requestId', o.request);
           if (o.since) q.set('from', new Date(o.since).toISOString());
           if (o.until) q.set('to', new Date(o.until).toISOString());
           const r = await c.request('GET', `/api/v1/audit?${q}`);
@@ -213,9 +222,9 @@ export function fillAuditCommand(audit: Command, ctx: Ctx): void {
               e.at,
               e.userName,
               e.face,
-              e.action,
+              e.taskId ? `${e.action}\n${e.stage === 'outcome' ? 'outcome of' : 'task'} ${e.taskId}` : e.action,
               e.resources.slice(0, 3).join('\n') + (e.resources.length > 3 ? `\n(+${e.resources.length - 3})` : ''),
-              e.errorCode ? `${e.result}: ${e.errorCode}` : e.result,
+              (e.errorCode ? `${e.result}: ${e.errorCode}` : e.result) + (e.detail ? `\n${e.detail}` : ''),
             ]),
             `${r.total} entr${r.total === 1 ? 'y' : 'ies'}`,
           );

@@ -12,6 +12,9 @@ export function auditRoutes(app: NativeApp, { core }: NativeContext) {
     action: q.action,
     resource: q.resource,
     result: q.result,
+    stage: q.stage,
+    taskId: q.taskId,
+    requestId: q.requestId,
     offset: q.offset ?? 0,
     limit: q.limit ?? 100,
   });
@@ -21,7 +24,8 @@ export function auditRoutes(app: NativeApp, { core }: NativeContext) {
       schema: {
         querystring: AuditQuery,
         tags: ['audit'],
-        summary: 'Who did what, when, through which face, and the result; newest first.',
+        summary:
+          "Who did what, when, through which face, and the result; newest first. A task's request entry (stage request) and its outcome entries (stage outcome: which instances failed and why) share its taskId and requestId.",
       },
     },
     async (req) => {

@@ -1,7 +1,11 @@
-/** The audit trail: who did what, when, through which face, and how it ended. Filters run on the server. */
+/**
+ * The audit trail: who did what, when, through which face, and how it ended. Filters run on the server. A task's
+ * outcome has entries of its own (stage outcome: which instances failed and why), linked to its request by task id.
+ */
 import { type FormEvent, useMemo, useState } from 'react';
 import { api, errorText } from '../api/client';
 import type { AuditQuery, AuditResult } from '../api/types';
+import { Link } from '../app/router';
 import { saveTextFile } from '../lib/download';
 import { formatTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
@@ -31,9 +35,21 @@ interface Filters {
   action: string;
   resource: string;
   result: AuditResult | '';
+  stage: NonNullable<AuditQuery['stage']> | '';
+  taskId: string;
 }
 
-const EMPTY: Filters = { range: '7d', from: '', to: '', userName: '', action: '', resource: '', result: '' };
+const EMPTY: Filters = {
+  range: '7d',
+  from: '',
+  to: '',
+  userName: '',
+  action: '',
+  resource: '',
+  result: '',
+  stage: '',
+  taskId: '',
+};
 
 function toQuery(f: Filters): AuditQuery {
   const q: AuditQuery = {};
@@ -47,6 +63,8 @@ function toQuery(f: Filters): AuditQuery {
   if (f.action.trim()) q.action = f.action.trim();
   if (f.resource.trim()) q.resource = f.resource.trim();
   if (f.result) q.result = f.result;
+  if (f.stage) q.stage = f.stage;
+  if (f.taskId.trim()) q.taskId = f.taskId.trim();
   return q;
 }
 
@@ -174,6 +192,22 @@ export function AuditPage() {
             <option value="denied">Denied</option>
           </select>
         </label>
+        <label className="inline-field">
+          <span>Stage</span>
+          <select
+            value={draft.stage}
+            onChange={(e) => set({ stage: e.target.value as Filters['stage'] })}
+            title="Request: what a call asked. Outcome: what the task it submitted came to."
+          >
+            <option value="">Any</option>
+            <option value="request">Request</option>
+            <option value="outcome">Task outcome</option>
+          </select>
+        </label>
+        <label className="inline-field">
+          <span>Task</span>
+          <input value={draft.taskId} onChange={(e) => set({ taskId: e.target.value })} placeholder="t-…" size={12} />
+        </label>
         <div className="button-row">
           <button type="submit" className="button button-primary">
             Apply
@@ -219,8 +253,14 @@ export function AuditPage() {
               <td data-label="Through">
                 <span className="face">{e.face}</span>
               </td>
-              <td data-label="Action" className="mono">
-                {e.action}
+              <td data-label="Action">
+                <div className="mono">{e.action}</div>
+                {e.stage === 'outcome' ? <div className="muted small">task outcome</div> : null}
+                {e.taskId ? (
+                  <Link to={`/tasks/${e.taskId}`} className="mono small">
+                    {e.taskId}
+                  </Link>
+                ) : null}
               </td>
               <td data-label="Resources">
                 {e.resources.length === 0 ? (
@@ -244,6 +284,7 @@ export function AuditPage() {
                   {e.result === 'success' ? 'Success' : e.result === 'denied' ? 'Denied' : 'Failure'}
                 </span>
                 {e.errorCode ? <div className="mono small error-text">{e.errorCode}</div> : null}
+                {e.detail ? <div className="small break">{e.detail}</div> : null}
               </td>
               <td data-label="Source">
                 <div className="mono small">{e.sourceIp}</div>
