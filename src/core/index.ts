@@ -137,6 +137,7 @@ export function createCore(deps: CoreDeps) {
     regions,
     logger,
     liveTimeoutMs: settings.liveTimeoutMs,
+    callerOfTask: accounts.callerOfTask,
   });
   const imports = createInventoryImport({
     store,

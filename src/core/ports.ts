@@ -15,7 +15,7 @@ import type {
 import type { AuditRepo } from './audit/audit.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
-import type { Task, TaskItem, TaskItemStatus, TaskKind, TaskStatus } from './task/task.js';
+import type { ItemIntent, Task, TaskItem, TaskItemStatus, TaskKind, TaskStatus } from './task/task.js';
 
 export interface Page<T> {
   items: T[];
@@ -95,8 +95,31 @@ export interface TaskRepo {
   claimItems(taskId: string, owner: string, now: Date, leaseUntil: Date, limit: number): Promise<TaskItem[]>;
   /** Records an item's outcome; returns false if the item was not running under this owner (so nothing is applied twice). */
   finishItem(item: TaskItem, owner: string): Promise<boolean>;
-  /** Recounts and stores the task's counters and status; returns the task. */
-  refresh(taskId: string, now: Date): Promise<Task>;
+  /**
+   * Recounts and stores the task's counters and status; returns the task. `finishedNow` is true for the one call
+   * (across processes) that marked it finished; that call also wipes the task's sealed credential.
+   */
+  refresh(taskId: string, now: Date): Promise<Task & { finishedNow?: boolean }>;
+  /**
+   * Extends the lease of every item `owner` holds (running) to `leaseUntil`; returns the items it still holds, so
+   * the runner can stop those another runner took over.
+   */
+  renewLeases(owner: string, leaseUntil: Date): Promise<Array<{ taskId: string; seq: number }>>;
+  /**
+   * Records what a running item is about to do to its machine (and extends its lease), only while `owner` still
+   * holds it: false means the lease was lost and the item must not touch the machine.
+   */
+  recordIntent(
+    item: Pick<TaskItem, 'taskId' | 'seq'>,
+    owner: string,
+    intent: ItemIntent,
+    leaseUntil: Date,
+  ): Promise<boolean>;
+  /** Whether `owner` still holds the running item (and extends its lease if so). */
+  holds(item: Pick<TaskItem, 'taskId' | 'seq'>, owner: string, leaseUntil: Date): Promise<boolean>;
+  /** Keeps a live task's credential, sealed by the SecretBox, for the task's lifetime (wiped when it finishes or is deleted). */
+  putCredential(taskId: string, sealed: string, now: Date): Promise<void>;
+  credential(taskId: string): Promise<string | null>;
   markStarted(taskId: string, now: Date): Promise<void>;
   /** Puts running items back to pending: all of them (single writer, at start) or those whose lease ran out. */
   releaseLeases(which: 'all' | 'expired', now: Date): Promise<number>;

@@ -138,6 +138,8 @@ function setup(clock: FakeClock) {
     regions: [{ id: REGION, localName: 'Hangzhou' }],
     logger: quiet,
     liveTimeoutMs: 1_000,
+    // The submitter is resumed as no one in these tests (a task that outlives its submitter is refused per item).
+    callerOfTask: async () => null,
   });
   return { fleet, runner, binding };
 }

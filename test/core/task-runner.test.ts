@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Logger } from '../../src/core/ports.js';
-import { createTaskRunner, type TaskExecutor } from '../../src/core/task/task-runner.js';
+import { createTaskRunner, type ItemLease, type TaskExecutor } from '../../src/core/task/task-runner.js';
 import type { Task, TaskItem, TaskMode } from '../../src/core/task/task.js';
 import { openStore, type OpenedStore } from '../../src/store/open-store.js';
 import { type FakeClock, fakeClock, settle } from '../support/fake-clock.js';
@@ -72,6 +72,52 @@ function runnerWith(clock: FakeClock, over: Partial<Parameters<typeof createTask
     itemsPerSecond: 0,
     ...over,
   });
+}
+
+/**
+ * The store as a frozen process sees it: after freeze() every call waits until thaw(), as a SIGSTOPped keyfleet's
+ * calls would (they run when it continues).
+ */
+function freezable(inner: OpenedStore) {
+  let gate: Promise<void> | null = null;
+  let open: () => void = () => {};
+  const wait = async () => {
+    while (gate) await gate;
+  };
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, prop, recv) {
+        const v = Reflect.get(t, prop, recv);
+        if (typeof v !== 'function') return v;
+        return async (...args: unknown[]) => {
+          await wait();
+          return (v as (...a: unknown[]) => unknown).apply(t, args);
+        };
+      },
+    });
+  const wrapped = new Proxy(inner, {
+    get(t, prop, recv) {
+      if (prop === 'tasks') return wrap(t.tasks);
+      if (prop === 'transaction')
+        return async <R>(fn: (tx: typeof t) => Promise<R>) => {
+          await wait();
+          return t.transaction((tx) =>
+            fn(new Proxy(tx, { get: (x, p, r) => (p === 'tasks' ? wrap(x.tasks) : Reflect.get(x, p, r)) }) as typeof t),
+          );
+        };
+      return Reflect.get(t, prop, recv);
+    },
+  });
+  return {
+    store: wrapped,
+    freeze() {
+      gate = new Promise<void>((resolve) => (open = resolve));
+    },
+    thaw() {
+      gate = null;
+      open();
+    },
+  };
 }
 
 /** An executor that records when each item started and finishes it as `owner` at once, or when released. */
@@ -167,21 +213,31 @@ describe('task runner (fake clock, embedded store)', () => {
     await runner.close();
   });
 
-  test("a lease that expires lets another runner take the items over; the first runner's late results are refused", async () => {
+  test('a runner frozen past its lease loses its items to another runner; its late results are refused and its leases aborted', async () => {
     const clock = fakeClock();
     const stalled = recorder(clock, { hold: true });
-    const a = runnerWith(clock, { owner: 'A', leaseMs: 5_000, chunk: 4, concurrency: 4 });
-    a.register('on-restart', stalled.executor);
+    // A's store answers until A is frozen (SIGSTOP): then nothing of A's reaches the store, renewals included.
+    const frozen = freezable(store);
+    const a = runnerWith(clock, { owner: 'A', leaseMs: 5_000, chunk: 4, concurrency: 4, store: frozen.store });
+    const leases: ItemLease[] = [];
+    a.register('on-restart', {
+      ...stalled.executor,
+      execute: (task, item, owner, lease) => {
+        leases.push(lease);
+        return stalled.executor.execute(task, item, owner, lease);
+      },
+    });
     const task = await newTask(clock, 4);
     a.kick(task.id);
     await settle();
     assert.equal(stalled.started.length, 4, 'runner A holds all four items');
 
-    // Before the lease runs out nothing is released.
-    await clock.advance(4_000);
-    assert.equal(await store.tasks.releaseLeases('expired', clock.now()), 0);
-    await clock.advance(1_001);
-    assert.equal(await store.tasks.releaseLeases('expired', clock.now()), 4);
+    // While A runs, its leases are renewed: long past the lease's length nothing expires.
+    await clock.advance(12_000);
+    assert.equal(await store.tasks.releaseLeases('expired', clock.now()), 0, 'renewed leases do not expire');
+    frozen.freeze();
+    await clock.advance(5_001);
+    assert.equal(await store.tasks.releaseLeases('expired', clock.now()), 4, 'a frozen runner stops renewing');
 
     const healthy = recorder(clock);
     const b = runnerWith(clock, { owner: 'B', leaseMs: 5_000 });
@@ -190,7 +246,15 @@ describe('task runner (fake clock, embedded store)', () => {
     const done = await untilFinished(clock, task.id);
     assert.equal(done.succeeded, 4);
 
-    // A wakes up and tries to record its results: every one is refused, B's stand.
+    // A wakes up: its next renewal finds the items gone and aborts their leases; its results are refused.
+    frozen.thaw();
+    await clock.advance(2_000);
+    await settle();
+    assert.deepEqual(
+      leases.map((l) => l.signal.aborted),
+      [true, true, true, true],
+    );
+    assert.deepEqual(await Promise.all(leases.map((l) => l.holds())), [false, false, false, false]);
     const late = await Promise.all(stalled.held.map((release) => release()));
     assert.deepEqual(late, [false, false, false, false]);
     const items = await store.tasks.items(task.id, { offset: 0, limit: 10 });
@@ -200,6 +264,30 @@ describe('task runner (fake clock, embedded store)', () => {
     );
     await a.close();
     await b.close();
+  });
+
+  test('an item is claimed only when it can start: paced items wait as pending, not under a lease', async () => {
+    const clock = fakeClock();
+    const rec = recorder(clock, { hold: true });
+    const runner = runnerWith(clock, { itemsPerSecond: 1, concurrency: 8, chunk: 64, leaseMs: 1_000 });
+    runner.register('on-restart', rec.executor);
+    const task = await newTask(clock, 6);
+    runner.kick(task.id);
+    await settle();
+    const running = async () => (await store.tasks.items(task.id, { status: 'running' })).total;
+    assert.equal(await running(), 1, 'one item may start now; the others wait unclaimed');
+    await clock.advance(1_000);
+    await settle();
+    assert.equal(await running(), 2);
+    // Running items hold their leases however long they run (renewed), and none is claimed twice.
+    await clock.advance(10_000);
+    await settle();
+    assert.equal(await store.tasks.releaseLeases('expired', clock.now()), 0);
+    assert.equal(rec.started.length, 6);
+    assert.equal(new Set(rec.started.map((s) => s.seq)).size, 6);
+    for (const release of rec.held) assert.equal(await release(), true);
+    await untilFinished(clock, task.id);
+    await runner.close();
   });
 
   test('dispatch by mode: each task goes to the executor registered for its mode; one executor per mode', async () => {

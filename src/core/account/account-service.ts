@@ -10,6 +10,7 @@ import type { PasswordHasher, SecretBox, Store } from '../ports.js';
 import { compilePermissions, type PermissionSet } from '../authz/policy.js';
 import type { Account, User } from './account.js';
 import { insertTenant } from './tenant.js';
+import type { Task } from '../task/task.js';
 import { accessKeyContext } from './account.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -241,6 +242,25 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!user) return null;
       deps.limiter.take(`user:${user.id}`);
       return { caller: await callerOf(user, ctx, { sessionId: session.id }), regionId: session.regionId };
+    },
+
+    /**
+     * The submitter of a task, as it stands now (its current policies), for running the task's items after a
+     * restart or in another process; null if the user no longer exists (its task's items are then refused).
+     */
+    async callerOfTask(task: Task): Promise<Caller | null> {
+      const user = await store.accounts.getUser(task.accountId, task.createdBy);
+      if (!user) return null;
+      const via = task.submitter;
+      const caller = await callerOf(
+        user,
+        { face: task.face as Face, sourceIp: via?.sourceIp ?? '', requestId: task.requestId },
+        {
+          ...(via?.accessKeyId ? { accessKeyId: via.accessKeyId } : {}),
+          ...(via?.sessionId ? { sessionId: via.sessionId } : {}),
+        },
+      );
+      return caller;
     },
 
     async signOut(caller: Caller): Promise<void> {

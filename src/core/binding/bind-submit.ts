@@ -68,7 +68,15 @@ export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps)
     }
   }
 
-  return async function makeTask(caller: Caller, req: BindRequest): Promise<Task> {
+  /**
+   * `seal` gives the sealed form of the request's credential for the new task id: it is stored in the transaction
+   * that creates the task, so no process can start the task without it.
+   */
+  return async function makeTask(
+    caller: Caller,
+    req: BindRequest,
+    seal?: (taskId: string) => string | undefined,
+  ): Promise<Task> {
     const region: Region = requireRegion(regions, req.regionId);
     if (req.kind !== 'bind' && req.kind !== 'unbind')
       throw new CoreError('Input.Invalid', `Unknown operation '${String(req.kind)}'.`);
@@ -100,7 +108,11 @@ export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps)
     };
     const task = queuedTask(caller, what, clock.now());
     const items = instanceIds.map((instanceId, seq) => pendingItem(task.id, seq, instanceId));
-    await store.transaction((tx) => tx.tasks.insert(task, items));
+    const sealed = seal?.(task.id);
+    await store.transaction(async (tx) => {
+      await tx.tasks.insert(task, items);
+      if (sealed) await tx.tasks.putCredential(task.id, sealed, task.createdAt);
+    });
     return task;
   };
 }

@@ -7,7 +7,8 @@
  *     (live-executor.ts), with the credential held in custody for the task's lifetime (credential-custody.ts).
  */
 import type { Authorizer } from '../authz/authorizer.js';
-import { type Caller, systemCaller } from '../caller.js';
+import { compilePermissions } from '../authz/policy.js';
+import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError, isCoreError } from '../errors.js';
 import type { InstanceType } from '../instance/instance.js';
@@ -16,12 +17,13 @@ import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
 import type { KeyPair } from '../keypair/keypair.js';
 import type { LiveAccess, Logger, SecretBox, Store } from '../ports.js';
 import type { Region } from '../region.js';
-import type { TaskExecutor, TaskRunner } from '../task/task-runner.js';
+import type { ItemLease, TaskExecutor, TaskRunner } from '../task/task-runner.js';
 import type { Task, TaskItem } from '../task/task.js';
 import type { BindRequest } from './bind-request.js';
 import { createBindSubmit } from './bind-submit.js';
 import { createCredentialCustody } from './credential-custody.js';
-import { createItemRecorder } from './item-record.js';
+import { createItemRecorder, type ItemRun } from './item-record.js';
+import { LeaseLost } from './live-change.js';
 import { createLiveExecutor } from './live-executor.js';
 import { createOnRestartExecutor } from './on-restart-executor.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -42,17 +44,19 @@ export interface BindingModuleDeps {
   liveTimeoutMs: number;
   /** Attempts after a host could not be reached, with exponential backoff (default: 2 more, from 500 ms). */
   retry?: RetryPolicy;
+  /** The submitter of a task as it stands now, for a task resumed after a restart or in another process. */
+  callerOfTask: (task: Task) => Promise<Caller | null>;
 }
 
 /** The caller and key pair of a task, held while it runs. */
 interface TaskContext {
-  caller: Caller;
+  caller: Promise<Caller>;
   keyPair: Promise<KeyPair | null>;
 }
 
 export function createBindingModule(deps: BindingModuleDeps) {
   const { store, runner, clock, logger } = deps;
-  const custody = createCredentialCustody(deps.secrets);
+  const custody = createCredentialCustody(store, deps.secrets);
   const recorder = createItemRecorder(store, clock);
   const makeTask = createBindSubmit(deps);
   /** The submitter (per-item authorization uses it) and key pair of each task this process runs; memory only. */
@@ -60,9 +64,12 @@ export function createBindingModule(deps: BindingModuleDeps) {
   const contextOf = (task: Task): TaskContext => {
     let ctx = contexts.get(task.id);
     if (!ctx) {
-      // After a restart the submitter is gone: keyfleet resumes the task as itself.
+      // After a restart, or in another process: the submitter as stored with the task, with its policies now. A
+      // submitter that no longer exists authorizes nothing (each item is refused), rather than keyfleet itself.
+      const caller = deps.callerOfTask(task).then((c) => c ?? goneSubmitter(task));
+      caller.catch(() => contexts.delete(task.id));
       ctx = {
-        caller: systemCaller(task.accountId, task.requestId),
+        caller,
         keyPair: task.keyPairId ? store.keyPairs.getById(task.accountId, task.keyPairId) : Promise.resolve(null),
       };
       contexts.set(task.id, ctx);
@@ -102,14 +109,19 @@ export function createBindingModule(deps: BindingModuleDeps) {
   });
 
   /** An executor around one way of applying an item: whatever escapes it fails that item, never the task. */
-  const executor = (apply: typeof recordForBoot): TaskExecutor => ({
-    async execute(task: Task, item: TaskItem, owner: string): Promise<void> {
+  const executor = (apply: (run: ItemRun, lease: ItemLease) => Promise<void>): TaskExecutor => ({
+    async execute(task: Task, item: TaskItem, owner: string, lease: ItemLease): Promise<void> {
       try {
-        const { caller, keyPair } = contextOf(task);
-        const kp = await keyPair;
+        const ctx = contextOf(task);
+        const [caller, kp] = await Promise.all([ctx.caller, ctx.keyPair]);
         if (task.kind === 'bind' && !kp) throw keyPairNotFound(task.keyPairName ?? '?', task.regionId);
-        await apply({ caller, task, item, keyPair: kp, owner });
+        await apply({ caller, task, item, keyPair: kp, owner }, lease);
       } catch (err) {
+        // Another runner holds the item now and records its outcome; nothing is recorded here.
+        if (err instanceof LeaseLost) {
+          logger.warn('task item left to the runner that holds it now', { taskId: task.id, seq: item.seq });
+          return;
+        }
         if (!isCoreError(err))
           logger.error('task item failed unexpectedly', {
             taskId: task.id,
@@ -134,12 +146,11 @@ export function createBindingModule(deps: BindingModuleDeps) {
   return {
     /** Makes the task, holds its credential and submitter, and starts it. */
     async submit(caller: Caller, req: BindRequest): Promise<Task> {
-      const task = await makeTask(caller, req);
-      custody.hold(task.id, req.credential);
+      const task = await makeTask(caller, req, (taskId) => custody.seal(taskId, req.credential));
       // Set in the same turn as the task is returned from the store, with no read in between: a sweep that resumed
       // the task first would otherwise run its items as keyfleet itself, not as the submitter.
       contexts.set(task.id, {
-        caller,
+        caller: Promise.resolve(caller),
         keyPair: task.keyPairId ? store.keyPairs.getById(task.accountId, task.keyPairId) : Promise.resolve(null),
       });
       runner.kick(task.id);
@@ -150,6 +161,26 @@ export function createBindingModule(deps: BindingModuleDeps) {
      * memory for the task. For tests and diagnostics: it must be false once the task has ended, however it ended.
      */
     holdsCredential: (taskId: string): boolean => custody.holds(taskId),
+  };
+}
+
+/**
+ * The caller of a task whose submitter no longer exists: the submitter's identity with no permissions, so every
+ * item is refused by the same per-item authorization (an administrator that was deleted keeps no rights).
+ */
+function goneSubmitter(task: Task): Caller {
+  return {
+    accountId: task.accountId,
+    userId: task.createdBy,
+    userName: task.submitter?.userName ?? task.createdBy,
+    isAccountAdmin: false,
+    isSystemAdmin: false,
+    accessKeyId: null,
+    sessionId: null,
+    face: task.face as Caller['face'],
+    sourceIp: task.submitter?.sourceIp ?? '',
+    requestId: task.requestId,
+    permissions: compilePermissions([]),
   };
 }
 

@@ -1,16 +1,27 @@
 /**
  * Custody of the credentials a live task uses: the one sent with the request (root password or private key) and
- * the management keys of registered hosts, opened from their seals. Memory only, held from submission until the
- * task ends, then dropped (ADR 3); nothing here is ever stored, logged or put in an error.
+ * the management keys of registered hosts, opened from their seals.
+ *
+ * The request's credential is sealed by the SecretBox (envelope encryption with the key-encryption key, as escrow
+ * is) and stored with the task when it is submitted, in the same transaction, so that a restarted keyfleet, or
+ * another process sharing the store, can finish the task. The store wipes it in the transaction that marks the
+ * task finished, and when the task is deleted (ADR 3). In memory it is held, opened, while this process runs the
+ * task. It is never logged, audited or put in an error.
  */
 import { managementKeyContext } from '../instance/host-service.js';
 import type { Instance } from '../instance/instance.js';
-import type { LiveCredential, SecretBox } from '../ports.js';
+import type { LiveCredential, SecretBox, Store } from '../ports.js';
 
 export type KeyCredential = { kind: 'privateKey'; privateKey: string };
 
-export function createCredentialCustody(secrets: SecretBox) {
-  const given = new Map<string, LiveCredential>();
+/** The SecretBox context of a task's credential: a seal opens only for the task it was made for. */
+export function taskCredentialContext(taskId: string): string {
+  return `task-credential:${taskId}`;
+}
+
+export function createCredentialCustody(store: Store, secrets: SecretBox) {
+  /** Opened credentials by task (undefined: the task has none); a promise so concurrent items read the store once. */
+  const given = new Map<string, Promise<LiveCredential | undefined>>();
   /**
    * Opened management keys by task, then by key text: every host of a task that shares a management key gets the
    * same credential object, so the SSH adapter decodes that key once per task, not once per host (it caches by
@@ -18,14 +29,32 @@ export function createCredentialCustody(secrets: SecretBox) {
    */
   const management = new Map<string, Map<string, KeyCredential>>();
 
+  function open(taskId: string, sealed: string): LiveCredential | undefined {
+    const value = JSON.parse(secrets.open(sealed, taskCredentialContext(taskId))) as Partial<LiveCredential>;
+    if (value.kind === 'password' && typeof value.password === 'string')
+      return { kind: 'password', password: value.password };
+    if (value.kind === 'privateKey' && typeof value.privateKey === 'string')
+      return { kind: 'privateKey', privateKey: value.privateKey };
+    return undefined;
+  }
+
   return {
-    /** Holds the credential sent with a task's request. */
-    hold(taskId: string, credential: LiveCredential | undefined): void {
-      if (credential) given.set(taskId, credential);
+    /** The sealed form of a task's credential, to store with the task; the opened one is held for this process. */
+    seal(taskId: string, credential: LiveCredential | undefined): string | undefined {
+      if (!credential) return undefined;
+      given.set(taskId, Promise.resolve(credential));
+      return secrets.seal(JSON.stringify(credential), taskCredentialContext(taskId));
     },
-    /** The credential sent with the task, if it is still held. */
-    given(taskId: string): LiveCredential | undefined {
-      return given.get(taskId);
+    /** The credential sent with the task: held here, or opened from the store after a restart or in another process. */
+    given(taskId: string): Promise<LiveCredential | undefined> {
+      let held = given.get(taskId);
+      if (!held) {
+        held = store.tasks.credential(taskId).then((sealed) => (sealed ? open(taskId, sealed) : undefined));
+        given.set(taskId, held);
+        // A failed read is not remembered: the next item asks the store again.
+        held.catch(() => given.delete(taskId));
+      }
+      return held;
     },
     /** The management key of a registered host, opened from the SecretBox; one object per key and task. */
     managementKey(taskId: string, inst: Instance): KeyCredential | undefined {
@@ -38,7 +67,7 @@ export function createCredentialCustody(secrets: SecretBox) {
       if (!credential) byKey.set(privateKey, (credential = { kind: 'privateKey', privateKey }));
       return credential;
     },
-    /** Called when the task ends, however it ended. */
+    /** Called when the task ends, however it ended: drops what this process holds (the store wiped its seal). */
     release(taskId: string): void {
       given.delete(taskId);
       management.delete(taskId);

@@ -11,6 +11,7 @@ import type { Instance } from '../instance/instance.js';
 import type { KeyPair } from '../keypair/keypair.js';
 import type { Repos, Store } from '../ports.js';
 import type { Task, TaskItem } from '../task/task.js';
+import { LeaseLost } from './live-change.js';
 
 /** One item as an executor runs it: who submitted the task, the task, the item, its key pair and the lease owner. */
 export interface ItemRun {
@@ -19,6 +20,23 @@ export interface ItemRun {
   item: TaskItem;
   keyPair: KeyPair | null;
   owner: string;
+}
+
+/** What a live change's proof (or an observation) showed, recorded on the instance with the change. */
+export interface ItemProof {
+  /** Proven by a fresh login or probe (false: written without a proof). */
+  verified: boolean;
+  text: string;
+  /** Password login as the machine has it now (null/absent: as the product rule says). */
+  passwordLogin?: boolean | null;
+}
+
+/** What an item found the machine doing when it could not finish: recorded so the record equals the machine. */
+export interface ObservedState {
+  /** The key pair whose key the machine accepts now (null: none), as far as the probes could tell. */
+  keyPair: Pick<KeyPair, 'id' | 'name' | 'publicKey'> | null;
+  passwordLogin: boolean | null;
+  verification: string;
 }
 
 /** An unbind of a key pair the instance does not have: the item succeeds and changes nothing. */
@@ -39,6 +57,7 @@ export function createItemRecorder(store: Store, clock: Clock) {
     applied: boolean,
     note: string,
     owner: string,
+    proof?: ItemProof,
   ): Promise<boolean> {
     const other = unbindsAnother(task, inst);
     if (!other) {
@@ -48,7 +67,12 @@ export function createItemRecorder(store: Store, clock: Clock) {
       inst.desiredPublicKey = key?.publicKey ?? null;
       if (applied) {
         inst.appliedPublicKey = inst.desiredPublicKey;
-        inst.appliedPasswordLogin = inst.desiredPublicKey === null;
+        inst.appliedPasswordLogin = proof?.passwordLogin ?? inst.desiredPublicKey === null;
+        inst.verifiedAt = proof?.verified ? clock.now() : null;
+        inst.verification = proof?.verified ? proof.text : (proof?.text ?? 'written without a login proof');
+      } else {
+        inst.verifiedAt = null;
+        inst.verification = 'waiting for the next start';
       }
       inst.pendingRestart = isRestartPending(inst);
       inst.updatedAt = clock.now();
@@ -77,8 +101,44 @@ export function createItemRecorder(store: Store, clock: Clock) {
     return true;
   }
 
+  /**
+   * Fails an item and records on its instance what the machine was observed to do (a change that took effect in
+   * part, or not at all), in one transaction, only while this runner holds the item.
+   */
+  async function failObserved(
+    task: Task,
+    item: TaskItem,
+    err: CoreError,
+    observed: ObservedState,
+    owner: string,
+  ): Promise<void> {
+    await store.transaction(async (tx) => {
+      const inst = await tx.instances.get(task.accountId, item.instanceId);
+      const failed: TaskItem = {
+        ...item,
+        status: 'failed',
+        errorCode: err.code,
+        errorMessage: err.message,
+        finishedAt: clock.now(),
+      };
+      if (!(await tx.tasks.finishItem(failed, owner))) throw new LeaseLost();
+      if (!inst) return;
+      inst.keyPairId = observed.keyPair?.id ?? null;
+      inst.keyPairName = observed.keyPair?.name ?? null;
+      inst.desiredPublicKey = observed.keyPair?.publicKey ?? null;
+      inst.appliedPublicKey = inst.desiredPublicKey;
+      if (observed.passwordLogin !== null) inst.appliedPasswordLogin = observed.passwordLogin;
+      inst.verifiedAt = null;
+      inst.verification = observed.verification;
+      inst.pendingRestart = isRestartPending(inst);
+      inst.updatedAt = clock.now();
+      await tx.instances.update(inst);
+    });
+  }
+
   return {
     succeed,
+    failObserved,
     /** An item that succeeds without recording a change (dry run). */
     async note(item: TaskItem, note: string, owner: string): Promise<void> {
       await store.transaction((tx) =>

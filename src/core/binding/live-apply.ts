@@ -12,10 +12,18 @@
  */
 import { CoreError, isCoreError } from '../errors.js';
 import type { HostKeyPolicy, LiveAccess, LiveCredential, LiveSession, RemoteFile, ReplaceableFile } from '../ports.js';
-import { planAuthorizedKeys } from './authorized-keys.js';
-import type { LiveApplyOptions, LiveClock, LiveHostProfile, LiveKeyState, LiveOutcome } from './live-change.js';
+import { managedKeysIn, planAuthorizedKeys } from './authorized-keys.js';
+import {
+  LeaseLost,
+  type LiveApplyHooks,
+  type LiveApplyOptions,
+  type LiveClock,
+  type LiveHostProfile,
+  type LiveKeyState,
+  type LiveOutcome,
+} from './live-change.js';
 import { proveChange } from './live-proof.js';
-import { renderSshdDropIn, SSHD_DROP_IN_PATH } from './sshd-drop-in.js';
+import { passwordAuthenticationIn, renderSshdDropIn, SSHD_DROP_IN_PATH } from './sshd-drop-in.js';
 
 const DEFAULT_RELOAD = 'systemctl reload ssh';
 const DEFAULT_VALIDATE = 'sshd -t';
@@ -27,6 +35,7 @@ export async function applyLive(
   desired: LiveKeyState,
   options: LiveApplyOptions,
   clock: LiveClock,
+  hooks: LiveApplyHooks = {},
 ): Promise<LiveOutcome> {
   const session = await access.openSession(profile.target, credential, profile.hostKey, {
     timeoutMs: profile.timeoutMs,
@@ -78,6 +87,17 @@ export async function applyLive(
       };
     }
 
+    // The intent is recorded (and the lease checked) before the first byte is written.
+    if (
+      (plan.changed || dropChanged) &&
+      hooks.beforeWrite &&
+      !(await hooks.beforeWrite({
+        publicKeys: managedKeysIn(akBefore?.content ?? ''),
+        passwordLogin: dropBefore ? passwordAuthenticationIn(dropBefore.content) : null,
+      }))
+    )
+      throw new LeaseLost();
+
     if (plan.changed) {
       // ~/.ssh 0700, owned as authorized_keys is (StrictModes); as the read saw it, it usually is already.
       const owner = { uid: akBefore?.uid, gid: akBefore?.gid };
@@ -115,6 +135,7 @@ export async function applyLive(
     };
     const verdict = await proveChange(proof, dropChanged);
     if (!verdict.ok) {
+      if (hooks.mayRestore && !(await hooks.mayRestore())) throw new LeaseLost();
       await restoreFile(session, akPath, akBefore);
       if (dropChanged) {
         await restoreFile(session, dropInPath, dropBefore);
@@ -136,7 +157,14 @@ export async function applyLive(
       verified,
     };
   } catch (err) {
-    if (isCoreError(err)) throw err;
+    if (isCoreError(err) || err instanceof LeaseLost) throw err;
+    // A socket error that reached here without the adapter naming it is still a network fault, never a remote one.
+    if (isNetworkFault(err))
+      throw new CoreError(
+        'Live.Unreachable',
+        `The connection to ${profile.target.host}:${profile.target.port} failed during the change (${(err as { code: string }).code}).`,
+        { host: profile.target.host },
+      );
     throw new CoreError(
       'Live.RemoteError',
       `The change on ${profile.target.host}:${profile.target.port} failed: ${err instanceof Error ? err.message : String(err)}`,
@@ -192,6 +220,22 @@ async function writeDropInChecked(
     return rollBack(`Reloading sshd failed (${reload}: exit ${reloaded.code}); the change was rolled back.`);
 }
 
+const NETWORK_ERRNOS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTCONN',
+]);
+
+function isNetworkFault(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NETWORK_ERRNOS.has(code);
+}
+
 /** No list or pipeline operator outside '&&' chains: `validate && reload` then means "reload only if valid". */
 function isSimpleCommand(command: string): boolean {
   return !/[;|\n]|&(?!&)/.test(command.replace(/&&/g, ''));
@@ -217,4 +261,11 @@ function describePlan(
   return parts.join('; ');
 }
 
-export type { LiveApplyOptions, LiveClock, LiveHostProfile, LiveKeyState, LiveOutcome } from './live-change.js';
+export type {
+  LiveApplyHooks,
+  LiveApplyOptions,
+  LiveClock,
+  LiveHostProfile,
+  LiveKeyState,
+  LiveOutcome,
+} from './live-change.js';

@@ -50,3 +50,30 @@ export interface LiveOutcome {
 
 /** The time a live change reads: waits between proofs while a reload settles. */
 export type LiveClock = Pick<Clock, 'now' | 'sleep'>;
+
+/** What a live change found on the machine just before its first write (recorded as the item's intent). */
+export interface FoundKeyState {
+  /** The key lines in keyfleet's block. */
+  publicKeys: string[];
+  /** Password login as keyfleet's drop-in sets it (null: no drop-in, or sshd not managed). */
+  passwordLogin: boolean | null;
+}
+
+/** Where the task layer steps into a live change: the lease is checked before the machine is touched. */
+export interface LiveApplyHooks {
+  /** After the read and the plan, before the first write, only when something will change; false: stop. */
+  beforeWrite?(found: FoundKeyState): Promise<boolean>;
+  /** Before a change that failed its proof is undone; false: leave the machine to whoever holds the item now. */
+  mayRestore?(): Promise<boolean>;
+}
+
+/**
+ * The item's lease was lost (another runner holds it now): the change stops before it touches the machine, or
+ * before it undoes anything, and nothing is recorded; the runner that holds the item records its outcome.
+ */
+export class LeaseLost extends Error {
+  constructor() {
+    super('The task item is held by another runner now.');
+    this.name = 'LeaseLost';
+  }
+}

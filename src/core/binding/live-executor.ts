@@ -5,18 +5,27 @@
  */
 import type { Authorizer } from '../authz/authorizer.js';
 import type { Clock } from '../clock.js';
-import { CoreError } from '../errors.js';
+import { CoreError, isCoreError } from '../errors.js';
 import { instanceNotFound } from '../instance/instance-service.js';
-import type { InstanceType } from '../instance/instance.js';
+import type { Instance, InstanceType } from '../instance/instance.js';
 import type { KeyMaterial } from '../keypair/key-material.js';
 import type { KeyPair } from '../keypair/keypair.js';
 import type { LiveAccess, Store } from '../ports.js';
-import type { Task, TaskItem } from '../task/task.js';
+import type { ItemLease } from '../task/task-runner.js';
+import type { ItemIntent, Task, TaskItem } from '../task/task.js';
 import type { CredentialCustody } from './credential-custody.js';
 import { planLiveChange } from './host-profile.js';
 import { itemRefusal } from './item-eligibility.js';
-import { type ItemRecorder, type ItemRun, NOT_BOUND_NOTE, unbindsAnother } from './item-record.js';
+import { type ItemProof, type ItemRecorder, type ItemRun, NOT_BOUND_NOTE, unbindsAnother } from './item-record.js';
 import { applyLive } from './live-apply.js';
+import {
+  LeaseLost,
+  type LiveApplyHooks,
+  type LiveHostProfile,
+  type LiveKeyState,
+  type LiveOutcome,
+} from './live-change.js';
+import { observeMachine } from './live-observe.js';
 import type { RecordForBoot } from './on-restart-executor.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 
@@ -39,7 +48,7 @@ export interface LiveExecutorDeps {
 export function createLiveExecutor(deps: LiveExecutorDeps) {
   const { store, recorder, custody } = deps;
 
-  return async function applyItem(run: ItemRun): Promise<void> {
+  return async function applyItem(run: ItemRun, lease?: ItemLease): Promise<void> {
     const { caller, task, item, keyPair: kp, owner } = run;
     const inst = await store.instances.get(task.accountId, item.instanceId);
     const refusal = itemRefusal(deps.authz, deps.instanceTypes(), caller, task, inst, item);
@@ -55,12 +64,11 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
     }
     // A registered host's sealed management key is used when the request carries no credential (ADR 9).
     const management = custody.managementKey(task.id, inst);
-    const credential = custody.given(task.id) ?? management;
+    const credential = (await custody.given(task.id)) ?? management;
     if (!credential) {
-      // A credential lives in memory for its task only; after a keyfleet restart it is gone on purpose.
       const code = item.attempts > 1 ? 'Live.CredentialLost' : 'Live.CredentialRequired';
       const why =
-        'A live change to a running instance needs a credential (the root password, or the private key of the key pair bound now); it is used for this task only and was not given or is no longer held.';
+        'A live change to a running instance needs a credential (the root password, or the private key of the key pair bound now); it is kept, sealed, for this task only and was not given or is no longer held.';
       return recorder.fail(item, new CoreError(code, why, { instanceId: inst.id }), owner);
     }
     if (unbindsAnother(task, inst)) {
@@ -77,30 +85,133 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
       timeoutMs: deps.timeoutMs,
     });
     if (plan instanceof CoreError) return recorder.fail(item, plan, owner);
-    const outcome = await withRetries(
-      () =>
-        applyLive(
-          deps.live,
-          plan.profile,
-          credential,
-          plan.desired,
-          { verify: task.options.verify !== false, dryRun: task.options.dryRun === true },
-          deps.clock,
-        ),
-      deps.retry,
-      {
-        clock: deps.clock,
-        random: deps.random,
-        onRetry: (attempt, code, delayMs) => deps.onRetry?.(item, attempt, code, delayMs),
-      },
-    );
-    if (task.options.dryRun) return recorder.note(item, outcome.verified, owner);
-    const note =
-      task.options.verify === false
-        ? `applied live: ${outcome.verified}`
-        : `applied live and verified by login: ${outcome.verified}`;
-    return recordApplied(task, item, inst.id, kp, note, owner);
+    const dryRun = task.options.dryRun === true;
+    // Whether a write may have reached the machine: an earlier run of this item recorded its intent (it was
+    // interrupted after that), or this one did.
+    let mayHaveWritten = !dryRun && item.intent != null;
+    let found = item.intent?.found ?? null;
+    const hooks: LiveApplyHooks = lease
+      ? {
+          beforeWrite: async (state) => {
+            const intent: ItemIntent = {
+              at: deps.clock.now().toISOString(),
+              desired: { publicKey: plan.desired.key?.publicKey ?? null, passwordLogin: plan.desired.passwordLogin },
+              found: state,
+            };
+            const held = await lease.recordIntent(intent);
+            if (held) {
+              mayHaveWritten = true;
+              found ??= state;
+            }
+            return held;
+          },
+          mayRestore: () => lease.holds(),
+        }
+      : {};
+    let outcome: LiveOutcome;
+    try {
+      outcome = await withRetries(
+        () =>
+          applyLive(
+            deps.live,
+            plan.profile,
+            credential,
+            plan.desired,
+            { verify: task.options.verify !== false, dryRun },
+            deps.clock,
+            hooks,
+          ),
+        deps.retry,
+        {
+          clock: deps.clock,
+          random: deps.random,
+          onRetry: (attempt, code, delayMs) => deps.onRetry?.(item, attempt, code, delayMs),
+        },
+      );
+    } catch (err) {
+      if (err instanceof LeaseLost || !isCoreError(err) || dryRun) throw err;
+      // The machine may have changed although the change failed: a write was interrupted, or the credential was
+      // refused because an earlier run's change already took effect (password login off). Ask the machine.
+      if (!mayHaveWritten && err.code !== 'Live.CredentialRejected') throw err;
+      return recordObserved(run, inst, plan, found?.passwordLogin ?? null, err);
+    }
+    if (dryRun) return recorder.note(item, outcome.verified, owner);
+    const verified = task.options.verify !== false;
+    const note = verified
+      ? `applied live and verified by login: ${outcome.verified}`
+      : `applied live: ${outcome.verified}`;
+    return recordApplied(task, item, inst.id, kp, note, owner, {
+      verified,
+      text: outcome.verified,
+      passwordLogin: plan.desired.passwordLogin,
+    });
   };
+
+  /** After a failed or interrupted change: what the machine does now, recorded exactly (ItemRun's instance as read). */
+  async function recordObserved(
+    run: ItemRun,
+    inst: Instance,
+    plan: { profile: LiveHostProfile; desired: LiveKeyState },
+    passwordFound: boolean | null,
+    err: CoreError,
+  ): Promise<void> {
+    const { task, item, keyPair: kp, owner } = run;
+    const oldKey = inst.appliedPublicKey ?? inst.desiredPublicKey;
+    const seen = await observeMachine({
+      access: deps.live,
+      profile: plan.profile,
+      desired: plan.desired,
+      oldPublicKey: oldKey,
+      passwordBefore: passwordFound ?? (plan.desired.passwordLogin === null ? null : inst.appliedPasswordLogin),
+      hostKey: plan.profile.hostKey,
+    });
+    const at = deps.clock.now().toISOString();
+    if (seen.verdict === 'applied') {
+      const note = `applied (${err.code} on the way; observed by probe at ${at}: ${seen.description})`;
+      return recordApplied(task, item, inst.id, kp, note, owner, {
+        verified: true,
+        text: seen.description,
+        passwordLogin: seen.passwordOn,
+      });
+    }
+    const previous = inst.keyPairId
+      ? { id: inst.keyPairId, name: inst.keyPairName ?? '', publicKey: oldKey ?? '' }
+      : null;
+    // The key pair whose key the machine accepts now: the wanted one, else the previous one unless it is refused.
+    const keyPair = seen.keyAccepted === true && kp ? kp : seen.oldKeyAccepted === false ? null : previous;
+    if (seen.verdict === 'unknown') {
+      // Nothing is assumed: the record keeps what it said, marked unverified, and the item says it could not know.
+      const why = `The change was interrupted (${err.code}: ${err.message}) and ${seen.description}; the record may not match the machine until it is observed. Retry the change: it converges from whatever the machine has.`;
+      return recorder.failObserved(
+        task,
+        item,
+        new CoreError('Live.StateUnknown', why, { instanceId: inst.id }),
+        {
+          keyPair: inst.keyPairId ? previous : null,
+          passwordLogin: null,
+          verification: `not verified: interrupted at ${at} and the machine did not answer`,
+        },
+        owner,
+      );
+    }
+    const observed = {
+      keyPair,
+      passwordLogin: seen.passwordOn,
+      verification: `not verified: observed at ${at} after a failed change: ${seen.description}`,
+    };
+    if (seen.verdict === 'not-applied') {
+      // Nothing took effect: the item fails with its own error (retryable where the fault is).
+      return recorder.failObserved(task, item, err, observed, owner);
+    }
+    const why = `Part of the change took effect (${seen.description}) before it failed (${err.code}: ${err.message}). Run the ${task.kind} again to finish it.`;
+    return recorder.failObserved(
+      task,
+      item,
+      new CoreError('Live.PartlyApplied', why, { instanceId: inst.id }),
+      observed,
+      owner,
+    );
+  }
 
   async function recordApplied(
     task: Task,
@@ -109,12 +220,12 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
     kp: KeyPair | null,
     note: string,
     owner: string,
+    proof?: ItemProof,
   ): Promise<void> {
     await store.transaction(async (tx) => {
       const cur = await tx.instances.get(task.accountId, instanceId);
       if (!cur) throw instanceNotFound(instanceId);
-      if (!(await recorder.succeed(tx, task, item, cur, kp, true, note, owner)))
-        throw new CoreError('Internal', 'The task item was taken over by another worker.');
+      if (!(await recorder.succeed(tx, task, item, cur, kp, true, note, owner, proof))) throw new LeaseLost();
     });
   }
 }

@@ -4,11 +4,11 @@
  */
 import type { Authorizer } from '../authz/authorizer.js';
 import type { Clock } from '../clock.js';
-import { CoreError } from '../errors.js';
 import type { InstanceType } from '../instance/instance.js';
 import type { Store } from '../ports.js';
 import { itemRefusal } from './item-eligibility.js';
 import type { ItemRecorder, ItemRun } from './item-record.js';
+import { LeaseLost } from './live-change.js';
 
 export interface OnRestartDeps {
   store: Store;
@@ -44,8 +44,8 @@ export function createOnRestartExecutor(deps: OnRestartDeps) {
         );
         return;
       }
-      if (!(await recorder.succeed(tx, task, item, inst, kp, false, note, owner)))
-        throw new CoreError('Internal', 'The task item was taken over by another worker.');
+      // Lease lost: the transaction rolls back and the runner that holds the item records it.
+      if (!(await recorder.succeed(tx, task, item, inst, kp, false, note, owner))) throw new LeaseLost();
     });
   };
 }

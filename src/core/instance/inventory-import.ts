@@ -4,13 +4,15 @@
  * item registers its host exactly as a single registration does (host-service.ts: first contact pins the host key,
  * the management key is sealed under the new instance's id), and succeeds or fails on its own.
  *
- * The management private key is one secret for the whole task: held in memory (credential custody) from submission
- * until the task ends, never stored, logged or put in an error. Each item stores its row and settings (never the
- * key) as its payload, so a task resumed after a restart still knows what to register; the key is gone by then on
- * purpose, and the items that needed it fail with Live.CredentialLost.
+ * The management private key is one secret for the whole task, kept by credential custody: sealed with the
+ * key-encryption key and stored with the task until it ends, then wiped (ADR 3); never logged or put in an error.
+ * Each item stores its row and settings (never the key) as its payload, so a task resumed after a restart still
+ * knows what to register, and opens the key from its seal. An item whose key is not there fails with
+ * Live.CredentialLost.
  */
 import { createCredentialCustody } from '../binding/credential-custody.js';
 import { createItemRecorder } from '../binding/item-record.js';
+import { LeaseLost } from '../binding/live-change.js';
 import { type Caller, systemCaller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError, isCoreError } from '../errors.js';
@@ -42,7 +44,7 @@ export type ImportDefaults = Pick<
 export interface ImportRequest {
   regionId: string;
   rows: InventoryRow[];
-  /** Logged in with on every host and sealed for each one registered; memory only for the task. */
+  /** Logged in with on every host and sealed for each one registered; kept sealed with the task while it runs. */
   managementPrivateKey?: string;
   defaults?: ImportDefaults;
 }
@@ -72,7 +74,7 @@ const toPayload = (p: HostPayload): ItemPayload =>
 
 export function createInventoryImport(deps: InventoryImportDeps) {
   const { store, runner, hosts, clock, logger } = deps;
-  const custody = createCredentialCustody(deps.secrets);
+  const custody = createCredentialCustody(store, deps.secrets);
   const recorder = createItemRecorder(store, clock);
 
   /** Every row checked as a registration would check it; the problems, by line, of the rows that fail. */
@@ -181,8 +183,12 @@ export function createInventoryImport(deps: InventoryImportDeps) {
     );
     // No instance until the host is registered (''); the item then records the new instance's id.
     const items = payloads.map((p, seq) => pendingItem(task.id, seq, '', toPayload(p)));
-    await store.transaction((tx) => tx.tasks.insert(task, items));
-    if (key !== undefined) custody.hold(task.id, { kind: 'privateKey', privateKey: key });
+    // The management key is sealed and stored with the task, so a restarted keyfleet finishes the import.
+    const sealed = custody.seal(task.id, key !== undefined ? { kind: 'privateKey', privateKey: key } : undefined);
+    await store.transaction(async (tx) => {
+      await tx.tasks.insert(task, items);
+      if (sealed) await tx.tasks.putCredential(task.id, sealed, task.createdAt);
+    });
     runner.kick(task.id);
     return task;
   }
@@ -191,10 +197,10 @@ export function createInventoryImport(deps: InventoryImportDeps) {
   async function registerItem(task: Task, item: TaskItem, owner: string): Promise<void> {
     const p = item.payload as unknown as HostPayload | null;
     if (!p) throw new CoreError('Internal', 'This import item has no host to register.');
-    const given = custody.given(task.id);
+    const given = await custody.given(task.id);
     if (p.withManagementKey && given?.kind !== 'privateKey') {
       const why =
-        'The management key was held in memory for this import only and is no longer held (keyfleet restarted); import this host again.';
+        'The management key given for this import is no longer held (the task was created without it, or it was wiped); import this host again.';
       return recorder.fail(item, new CoreError('Live.CredentialLost', why, { host: p.address }), owner);
     }
     const { line: _line, withManagementKey: _with, hostKeyPinned: _pinned, pinnedOnFirstUse: _first, ...input } = p;
@@ -218,8 +224,7 @@ export function createInventoryImport(deps: InventoryImportDeps) {
     await store.transaction(async (tx) => {
       await tx.instances.insert(out.instance);
       // Lease lost to another worker: the transaction is rolled back, so the host is registered once.
-      if (!(await tx.tasks.finishItem(done, owner)))
-        throw new CoreError('Internal', 'The task item was taken over by another worker.');
+      if (!(await tx.tasks.finishItem(done, owner))) throw new LeaseLost();
     });
   }
 
@@ -228,6 +233,8 @@ export function createInventoryImport(deps: InventoryImportDeps) {
       try {
         await registerItem(task, item, owner);
       } catch (err) {
+        // Another runner holds the item now and records it.
+        if (err instanceof LeaseLost) return;
         if (!isCoreError(err))
           logger.error('import item failed unexpectedly', {
             taskId: task.id,
@@ -249,7 +256,7 @@ export function createInventoryImport(deps: InventoryImportDeps) {
 
   return {
     submit,
-    /** Whether the import's management key is still held in memory; false once the task has ended. */
+    /** Whether the import's management key is held by this process; false once the task has ended. */
     holdsCredential: (taskId: string): boolean => custody.holds(taskId),
   };
 }

@@ -1,18 +1,35 @@
 /**
- * TaskRunner works through the items of durable tasks. Items are claimed in chunks under a lease, executed with
- * bounded concurrency by the executor registered for the task (by its mode, or its kind: executorKey in task.ts), and finished one by one; a task ends when
- * nothing is pending or running. On start every unfinished task is resumed. With `itemsPerSecond` an operator
- * paces fleet-wide changes (waves, not a stampede).
+ * TaskRunner works through the items of durable tasks. An item is claimed under a lease only when a worker is
+ * ready to start it (a free slot, its pacing time come), executed by the executor registered for the task (by its
+ * mode, or its kind: executorKey in task.ts), and finished one by one; a task ends when nothing is pending or
+ * running. While an item runs its lease is renewed well before it expires; an item another runner took over
+ * (this process was frozen or cut off past the lease) is told through its lease's signal, and its executor
+ * checks the lease again before it touches the machine. On start every unfinished task is resumed. With
+ * `itemsPerSecond` an operator paces fleet-wide changes (waves, not a stampede).
  */
 import { createSemaphore } from '../../common/concurrency.js';
 import type { Clock } from '../clock.js';
 import type { Logger, Repos, Store } from '../ports.js';
-import { type ExecutorKey, executorKey, type Task, type TaskItem } from './task.js';
+import { type ExecutorKey, executorKey, type ItemIntent, type Task, type TaskItem } from './task.js';
+
+/** The lease of one running item, as its executor sees it. */
+export interface ItemLease {
+  readonly owner: string;
+  /** Aborted when this runner learns that another runner holds the item now. */
+  readonly signal: AbortSignal;
+  /**
+   * Records what the item is about to do to its machine and extends the lease; false: the lease is lost and the
+   * item must stop before touching the machine (its result would not be recorded anyway).
+   */
+  recordIntent(intent: ItemIntent): Promise<boolean>;
+  /** Whether this runner still holds the item (extends the lease if so): asked before undoing a change. */
+  holds(): Promise<boolean>;
+}
 
 /** Runs the items of one kind of task; registered with the runner by the module that owns that kind. */
 export interface TaskExecutor {
   /** Runs one item, claimed (status running) by `owner`, and records its outcome. */
-  execute(task: Task, item: TaskItem, owner: string): Promise<void>;
+  execute(task: Task, item: TaskItem, owner: string, lease: ItemLease): Promise<void>;
   /** Told once when a task this process ran has finished (to drop what it held for the task). */
   finished?(task: Task): void;
   /**
@@ -29,10 +46,14 @@ export interface TaskRunnerDeps {
   /** Unique per process, so a lease says who holds an item. */
   owner: string;
   concurrency: number;
+  /** The most items claimed in one statement. */
   chunk: number;
   leaseMs: number;
   itemsPerSecond: number;
 }
+
+/** Leases are renewed this often relative to their length: two renewals can fail before one expires. */
+const RENEW_FRACTION = 3;
 
 export function createTaskRunner(deps: TaskRunnerDeps) {
   const { store, clock, logger } = deps;
@@ -49,6 +70,58 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   };
   let closed = false;
   let nextStartAt = 0;
+  const leaseUntil = () => new Date(clock.now().getTime() + deps.leaseMs);
+
+  /** Items this runner holds (claimed, not finished), by `taskId/seq`, with the abort of each one's lease. */
+  const held = new Map<string, AbortController>();
+  const heldKey = (i: { taskId: string; seq: number }) => `${i.taskId}/${i.seq}`;
+  let stopRenewing: (() => void) | null = null;
+  let renewing = false;
+
+  async function renew(): Promise<void> {
+    if (renewing || held.size === 0) return;
+    renewing = true;
+    try {
+      const still = new Set((await store.tasks.renewLeases(deps.owner, leaseUntil())).map(heldKey));
+      for (const [key, abort] of held) {
+        if (still.has(key)) continue;
+        // Claimed in the meantime rows are returned too; a missing one was taken over by another runner.
+        abort.abort(new Error('the lease of this item was taken over by another runner'));
+        held.delete(key);
+        logger.warn('task item lease lost', { item: key });
+      }
+    } catch (err) {
+      logger.warn('lease renewal failed', { error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      renewing = false;
+    }
+  }
+
+  function hold(item: TaskItem): ItemLease {
+    const abort = new AbortController();
+    held.set(heldKey(item), abort);
+    stopRenewing ??= clock.every(Math.max(1, Math.floor(deps.leaseMs / RENEW_FRACTION)), () => void renew());
+    return {
+      owner: deps.owner,
+      signal: abort.signal,
+      recordIntent: (intent) =>
+        abort.signal.aborted
+          ? Promise.resolve(false)
+          : store.transaction((tx) => tx.tasks.recordIntent(item, deps.owner, intent, leaseUntil())),
+      holds: () =>
+        abort.signal.aborted
+          ? Promise.resolve(false)
+          : store.transaction((tx) => tx.tasks.holds(item, deps.owner, leaseUntil())),
+    };
+  }
+
+  function release(item: TaskItem): void {
+    held.delete(heldKey(item));
+    if (held.size === 0 && stopRenewing) {
+      stopRenewing();
+      stopRenewing = null;
+    }
+  }
 
   async function pace(): Promise<void> {
     if (deps.itemsPerSecond <= 0) return;
@@ -68,45 +141,65 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       await store.tasks.markStarted(taskId, clock.now());
       task = await store.tasks.refresh(taskId, clock.now());
     }
-    // Workers share one queue and claim the next chunk when it runs dry, so a slow host holds one slot, not a
-    // whole chunk: with chunk-at-a-time, the fleet waited for the slowest host of every chunk.
-    const queue: TaskItem[] = [];
+    // A worker claims only when it can start at once (a slot held, its pacing time come): claimed items never
+    // wait in a queue while their lease runs. Workers that become ready together share one claim.
     let exhausted = false;
+    let ready = 0;
+    const claimed: TaskItem[] = [];
     let claiming: Promise<void> | null = null;
-    const refill = (): Promise<void> =>
+    const claim = (): Promise<void> =>
       (claiming ??= (async () => {
+        // Let every worker that is ready in this turn join the claim.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const now = clock.now();
         const items = await store.tasks.claimItems(
           taskId,
           deps.owner,
           now,
           new Date(now.getTime() + deps.leaseMs),
-          deps.chunk,
+          Math.max(1, Math.min(deps.chunk, ready)),
         );
         if (items.length === 0) exhausted = true;
-        else queue.push(...items);
+        else claimed.push(...items);
       })().finally(() => (claiming = null)));
+    const nextItem = async (): Promise<TaskItem | null> => {
+      ready++;
+      try {
+        for (;;) {
+          const item = claimed.shift();
+          if (item) return item;
+          if (exhausted || closed) return null;
+          await claim();
+        }
+      } finally {
+        ready--;
+      }
+    };
     const worker = async () => {
       for (;;) {
         if (closed) return;
-        const item = queue.shift();
-        if (!item) {
-          if (exhausted) return;
-          await refill();
-          continue;
-        }
         await slots.acquire();
+        let item: TaskItem | null = null;
         try {
           await pace();
-          await executor.execute(task, item, deps.owner);
+          item = await nextItem();
+          if (!item) return;
+          await executor.execute(task, item, deps.owner, hold(item));
         } finally {
+          if (item) release(item);
           slots.release();
-          notify(taskId);
+          if (item) notify(taskId);
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(deps.concurrency, task.total) }, worker));
-    const done = await store.tasks.refresh(taskId, clock.now());
+    // Items claimed but not started (the runner is closing) go back to the queue for whoever runs next.
+    if (claimed.length > 0) logger.info('items left for the next run', { taskId, items: claimed.length });
+    const done = await store.transaction(async (tx) => {
+      const t = await tx.tasks.refresh(taskId, clock.now());
+      if (t.finishedNow) await executor.recordOutcome?.(tx, t);
+      return t;
+    });
     if (done.finishedAt) {
       executor.finished?.(done);
       for (const resolve of waiters.get(taskId) ?? []) resolve(done);
@@ -165,6 +258,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     async close(): Promise<void> {
       closed = true;
       await Promise.allSettled([...running.values()]);
+      stopRenewing?.();
+      stopRenewing = null;
     },
     active(): number {
       return running.size;

@@ -90,6 +90,21 @@ export interface TaskItem {
    * secret (the management key is held in memory for the task only). Absent or null for bind and unbind.
    */
   payload?: ItemPayload | null;
+  /**
+   * What a running item was about to do to its machine, recorded durably before the first remote write (and kept
+   * until the item finishes): an item taken up again with an intent was interrupted after it may have written, so
+   * the machine is observed, not assumed.
+   */
+  intent?: ItemIntent | null;
+}
+
+/** The key state an item wanted and the state it found on the machine just before writing. Never a secret. */
+export interface ItemIntent {
+  at: string;
+  /** Public key line wanted in keyfleet's block (null: none) and password login wanted (null: sshd left alone). */
+  desired: { publicKey: string | null; passwordLogin: boolean | null };
+  /** What the machine had: the key lines in keyfleet's block, and password login per keyfleet's drop-in (null: unknown/none). */
+  found: { publicKeys: string[]; passwordLogin: boolean | null };
 }
 
 /** A new task as submitted: queued, nothing done yet, recorded with who submitted it through which face. */

@@ -91,6 +91,7 @@ function itemFromRow(r: TaskItemsTable): TaskItem {
     startedAt: fromMsOrNull(r.started_at),
     finishedAt: fromMsOrNull(r.finished_at),
     payload: r.payload ? (JSON.parse(r.payload) as TaskItem['payload']) : null,
+    intent: r.intent ? (JSON.parse(r.intent) as TaskItem['intent']) : null,
   };
 }
 
@@ -205,6 +206,7 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
           finished_at: item.finishedAt ? toMs(item.finishedAt) : null,
           lease_owner: null,
           lease_until: null,
+          intent: null,
           ...produced,
         })
         .where('task_id', '=', item.taskId)
@@ -235,8 +237,9 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
       task.failed = n('failed');
       const open = n('pending') + n('running');
       task.status = open > 0 ? (task.startedAt ? 'running' : 'queued') : taskStatusOf(task);
-      if (open === 0 && !task.finishedAt) task.finishedAt = now;
-      await db
+      const finishing = open === 0 && !task.finishedAt;
+      if (finishing) task.finishedAt = now;
+      let q = db
         .updateTable('tasks')
         .set({
           succeeded: task.succeeded,
@@ -244,9 +247,64 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
           status: task.status,
           finished_at: task.finishedAt ? toMs(task.finishedAt) : null,
         })
-        .where('id', '=', taskId)
+        .where('id', '=', taskId);
+      // Only one caller marks the task finished, even with several processes on one PostgreSQL.
+      if (finishing) q = q.where('finished_at', 'is', null);
+      const r = await q.executeTakeFirst();
+      const finishedNow = finishing && Number(r.numUpdatedRows) === 1;
+      if (finishing && !finishedNow) {
+        const again = await db.selectFrom('tasks').select('finished_at').where('id', '=', taskId).executeTakeFirst();
+        task.finishedAt = fromMsOrNull(again?.finished_at ?? null) ?? now;
+      }
+      // A task's credential lives exactly as long as the task runs (also when it finished elsewhere).
+      if (task.finishedAt) await db.deleteFrom('task_credentials').where('task_id', '=', taskId).execute();
+      return { ...task, finishedNow };
+    },
+    async renewLeases(owner, leaseUntil) {
+      const rows = await db
+        .updateTable('task_items')
+        .set({ lease_until: toMs(leaseUntil) })
+        .where('lease_owner', '=', owner)
+        .where('status', '=', 'running')
+        .returning(['task_id', 'seq'])
         .execute();
-      return task;
+      return rows.map((r) => ({ taskId: r.task_id, seq: Number(r.seq) }));
+    },
+    async recordIntent(item, owner, intent, leaseUntil) {
+      const r = await db
+        .updateTable('task_items')
+        .set({ intent: JSON.stringify(intent), lease_until: toMs(leaseUntil) })
+        .where('task_id', '=', item.taskId)
+        .where('seq', '=', item.seq)
+        .where('status', '=', 'running')
+        .where('lease_owner', '=', owner)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    async holds(item, owner, leaseUntil) {
+      const r = await db
+        .updateTable('task_items')
+        .set({ lease_until: toMs(leaseUntil) })
+        .where('task_id', '=', item.taskId)
+        .where('seq', '=', item.seq)
+        .where('status', '=', 'running')
+        .where('lease_owner', '=', owner)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    async putCredential(taskId, sealed, now) {
+      await db
+        .insertInto('task_credentials')
+        .values({ task_id: taskId, sealed, created_at: toMs(now) })
+        .execute();
+    },
+    async credential(taskId) {
+      const r = await db
+        .selectFrom('task_credentials')
+        .select('sealed')
+        .where('task_id', '=', taskId)
+        .executeTakeFirst();
+      return r?.sealed ?? null;
     },
     async markStarted(taskId, now) {
       await db
@@ -269,6 +327,7 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
       if (ids.length === 0) return;
       const owned = db.selectFrom('tasks').select('id').where('account_id', '=', accountId).where('id', 'in', ids);
       await db.deleteFrom('task_items').where('task_id', 'in', owned).execute();
+      await db.deleteFrom('task_credentials').where('task_id', 'in', owned).execute();
       await db.deleteFrom('tasks').where('account_id', '=', accountId).where('id', 'in', ids).execute();
     },
   };
