@@ -24,6 +24,7 @@ import { createBindSubmit } from './bind-submit.js';
 import { createCredentialCustody } from './credential-custody.js';
 import { createItemRecorder, type ItemRun } from './item-record.js';
 import { LeaseLost } from './live-change.js';
+import { recordTaskOutcome } from './task-outcome-audit.js';
 import { createLiveExecutor } from './live-executor.js';
 import { createOnRestartExecutor } from './on-restart-executor.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -139,6 +140,7 @@ export function createBindingModule(deps: BindingModuleDeps) {
       contexts.delete(task.id);
       custody.release(task.id);
     },
+    recordOutcome: (tx, task) => recordTaskOutcome(tx, task, { ids: deps.ids, clock }),
   });
   runner.register('on-restart', executor(recordForBoot));
   runner.register('live', executor(applyLiveItem));

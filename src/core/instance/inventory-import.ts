@@ -13,6 +13,7 @@
 import { createCredentialCustody } from '../binding/credential-custody.js';
 import { createItemRecorder } from '../binding/item-record.js';
 import { LeaseLost } from '../binding/live-change.js';
+import { recordTaskOutcome } from '../binding/task-outcome-audit.js';
 import { type Caller, systemCaller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError, isCoreError } from '../errors.js';
@@ -251,6 +252,7 @@ export function createInventoryImport(deps: InventoryImportDeps) {
     finished(task: Task): void {
       custody.release(task.id);
     },
+    recordOutcome: (tx, task) => recordTaskOutcome(tx, task, { ids: deps.ids, clock }),
   };
   runner.register('import', executor);
 
