@@ -6,7 +6,9 @@
  * Drift: a live-bound host is in sync and its hand-added keys are listed with the fingerprint `ssh-keygen -lf`
  * prints (keyfleet's own management key labelled); keyfleet's block deleted on disk as root shows the host drifted
  * with the finding; Repair runs a live task that succeeds, the row checks in sync again and the file has the block
- * back with the hand-added lines kept. Host settings: after the host key is rotated on disk, drift says
+ * back with the hand-added lines kept. A simulated instance with a key planted inside keyfleet's block (issue 16)
+ * shows drifted with the key's fingerprint; Repair asks for the bound key pair's private key first, then removes
+ * the key, and the real OpenSSH client is refused with it while the bound key logs in. Host settings: after the host key is rotated on disk, drift says
  * Live.HostKeyChanged; re-pinning with "trust the key the host presents now" (after the risk is confirmed) sends only
  * that, shows the new fingerprint (equal to ssh-keygen's) and the previous one, and the API holds the new pin.
  */
@@ -18,7 +20,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
-import { type Api, startInProcess } from '../support/keyfleet.js';
+import { type Api, LINUX_IMAGE, startInProcess } from '../support/keyfleet.js';
 import { sshKeygen, sshRun, writePrivateKey } from '../support/openssh.js';
 import { allowRootLogin, startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
 import { type Browser, ensureConsoleBuilt, instanceRow, launch, signIn, watchErrors } from './support.js';
@@ -35,6 +37,7 @@ describe('web console: drift and host settings of registered hosts', () => {
   let mgmt: { privateKeyPath: string; publicKey: string };
   let hand: { privateKeyPath: string; publicKey: string };
   let boundKeyFile: string;
+  let boundPrivateKey: string;
   let browser: Browser;
   let page: Page;
   let errors: string[];
@@ -113,6 +116,7 @@ describe('web console: drift and host settings of registered hosts', () => {
     id2 = await register(host2, 'drift-b');
     const kp = await api.createKeyPair('hd-kp', 'ed25519');
     boundKeyFile = await writePrivateKey(kp.privateKey);
+    boundPrivateKey = kp.privateKey;
     const bound = await api.bind({ action: 'bind', keyPairName: 'hd-kp', instanceIds: [id1], mode: 'live' });
     assert.equal(bound.items[0].status, 'succeeded', JSON.stringify(bound.items[0]));
 
@@ -319,6 +323,66 @@ describe('web console: drift and host settings of registered hosts', () => {
     // With the new pin keyfleet reaches the host again.
     await openActions('drift-b', 'Check drift');
     await driftRow(id2, 'in-sync').waitFor({ timeout: 30_000 });
+    await closeDialog();
+  });
+
+  test("a simulated instance: a key planted inside keyfleet's block is drift with its fingerprint; Repair asks for the key pair's private key, removes the key, and OpenSSH refuses it", async () => {
+    const [simId] = (await api.run({ imageId: LINUX_IMAGE, keyPairName: 'hd-kp', name: 'drift-sim' })) as [string];
+    await api.waitStatus([simId], 'Running');
+    const sim = await api.instance(simId);
+    const simAk = path.join(kf.config.dataDir, 'sim', 'instances', simId, 'root', '.ssh', 'authorized_keys');
+    const intruder = await sshKeygen('ed25519', 'planted');
+    const intruderFp = await keygenFingerprint(intruder.publicKey);
+    await fs.writeFile(
+      simAk,
+      (await fs.readFile(simAk, 'utf8')).replace('# <<< keyfleet', `${intruder.publicKey}\n# <<< keyfleet`),
+    );
+    const simLogin = (identityFile: string) =>
+      sshRun({ host: sim.address, port: sim.sshPort, user: 'root', command: 'echo in', identityFile });
+    assert.equal((await simLogin(intruder.privateKeyPath)).code, 0, 'the tampering is real: the planted key logs in');
+
+    await page.goto(`${kf.url}/console/instances`);
+    await instanceRow(page, 'drift-sim').waitFor();
+    await page.getByRole('button', { name: 'Check drift' }).click();
+    await driftRow(simId, 'drifted').waitFor({ timeout: 30_000 });
+    const finding = driftRow(simId).getByRole('list', { name: 'Findings on drift-sim' }).locator('li');
+    assert.equal(await finding.count(), 1);
+    assert.equal(await finding.getAttribute('data-code'), 'foreign-key-in-block');
+    const findingText = (await finding.textContent()) ?? '';
+    assert.ok(findingText.includes(intruderFp), findingText);
+    const planted = driftRow(simId)
+      .getByRole('table', { name: 'Unmanaged keys on drift-sim' })
+      .locator(`tr[data-fingerprint="${intruderFp}"]`);
+    assert.match((await planted.textContent())!, /in keyfleet's block/);
+
+    const sent: any[] = [];
+    const onRequest = (r: import('playwright-core').Request) => {
+      if (r.method() === 'POST' && r.url().endsWith('/drift-repairs')) sent.push(r.postDataJSON());
+    };
+    page.on('request', onRequest);
+    try {
+      await driftRow(simId).getByRole('button', { name: 'Repair drift-sim' }).click();
+      const form = dialog().getByRole('form', { name: 'Credential for the repair' });
+      await form.waitFor();
+      assert.equal(sent.length, 0, 'nothing is sent before the credential is given');
+      assert.match((await form.textContent())!, /hd-kp/, 'the key pair whose private key is needed is named');
+      await form.getByRole('button', { name: 'Repair with this credential' }).click();
+      await form.getByText('Upload or paste the private key.').waitFor();
+      await form.getByRole('textbox', { name: 'Private key' }).fill(boundPrivateKey);
+      await form.getByRole('button', { name: 'Repair with this credential' }).click();
+      await dialog().locator('[data-task-status="succeeded"]').waitFor({ timeout: 60_000 });
+      assert.equal(await form.count(), 0, 'the form is gone with its credential');
+      assert.equal(sent.length, 1);
+      const body = (sent as any[])[0];
+      assert.deepEqual(body.instanceIds, [simId]);
+      assert.equal(body.credential.kind, 'privateKey');
+      await driftRow(simId, 'in-sync').waitFor({ timeout: 30_000 });
+    } finally {
+      page.off('request', onRequest);
+    }
+    assert.ok(!(await fs.readFile(simAk, 'utf8')).includes(intruder.publicKey.split(' ')[1]!), 'the key is gone');
+    assert.equal((await simLogin(intruder.privateKeyPath)).code, 255, 'OpenSSH refuses the planted key');
+    assert.equal((await simLogin(boundKeyFile)).code, 0, 'the bound key still logs in');
     await closeDialog();
   });
 

@@ -79,6 +79,8 @@ export type HostDriftStatus = 'in-sync' | 'drifted' | 'unreachable' | 'error' | 
 
 export interface HostDriftResult {
   instanceId: string;
+  /** 'host': a registered host (repaired with its management key); 'sim': a simulated instance (needs a credential). */
+  backend: Instance['backend'];
   name: string;
   address: string;
   sshPort: number;
@@ -219,6 +221,7 @@ export function createDriftService(deps: DriftServiceDeps) {
   async function scanHost(inst: Instance, keyPairNameOf: (base64: string) => string | null): Promise<HostDriftResult> {
     const base: ScanBase = {
       instanceId: inst.id,
+      backend: inst.backend,
       name: inst.name,
       address: inst.address,
       sshPort: inst.sshPort,

@@ -2,7 +2,11 @@ import { Type } from 'typebox';
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { CredentialSchema, DriftScanBody, RegionParams } from '../schemas.js';
+import type { HostDriftResult } from '../../../core/binding/drift-service.js';
 import { driftResultView, taskView } from '../views.js';
+
+/** The result as views.ts shows it, with the machine's backend: a console asks for a credential for 'sim' ones. */
+const resultView = (r: HostDriftResult) => ({ ...driftResultView(r), backend: r.backend });
 
 /**
  * Ids are checked by the core (format, duplicates, batch size), as for bindings. The credential logs in to drifted
@@ -31,7 +35,7 @@ export function driftRoutes(app: NativeApp, { core, maxBatch }: NativeContext) {
         instanceIds: req.body.instanceIds,
         maxBatch,
       });
-      return { results: results.map(driftResultView) };
+      return { results: results.map(resultView) };
     },
   );
 
@@ -55,7 +59,7 @@ export function driftRoutes(app: NativeApp, { core, maxBatch }: NativeContext) {
       });
       return reply
         .status(r.tasks.length > 0 ? 202 : 200)
-        .send({ tasks: r.tasks.map(taskView), results: r.results.map(driftResultView) });
+        .send({ tasks: r.tasks.map(taskView), results: r.results.map(resultView) });
     },
   );
 }

@@ -4,7 +4,7 @@
  * sessionStorage (this tab only, gone when the tab closes); nothing else is stored by the browser.
  */
 import { eventStreamReader } from '../../../api/native/event-stream.js';
-import type { DriftRepair, DriftResult, UpdatedHost, UpdateHostRequest } from './types';
+import type { DriftRepair, DriftResult, LiveCredential, UpdatedHost, UpdateHostRequest } from './types';
 import type {
   AccessKey,
   Account,
@@ -254,7 +254,7 @@ export const api = {
   /** Changes how keyfleet reaches a registered host; contacts it when the pin or the management key changes. */
   updateHost: (id: string, body: UpdateHostRequest) =>
     request<UpdatedHost>('PATCH', `/instances/${enc(id)}/host`, body),
-  /** Reads registered hosts over SSH (all of the region without ids) and compares them with their bindings; writes nothing. */
+  /** Reads registered hosts (over SSH) and simulated instances (all of the region without ids) and compares them with what keyfleet wrote; writes nothing. */
   driftScan: async (regionId: string, instanceIds?: string[]) =>
     (
       await request<{ results: DriftResult[] }>(
@@ -263,9 +263,15 @@ export const api = {
         instanceIds ? { instanceIds } : {},
       )
     ).results,
-  /** Scans the hosts given and submits live tasks restoring keyfleet's block and drop-in on the drifted ones. */
-  driftRepair: (regionId: string, instanceIds: string[]) =>
-    request<DriftRepair>('POST', `/regions/${enc(regionId)}/drift-repairs`, { instanceIds }),
+  /**
+   * Scans the machines given and submits live tasks restoring keyfleet's block and drop-in on the drifted ones; the
+   * credential logs in to drifted simulated instances (hosts use their management keys).
+   */
+  driftRepair: (regionId: string, instanceIds: string[], credential?: LiveCredential) =>
+    request<DriftRepair>('POST', `/regions/${enc(regionId)}/drift-repairs`, {
+      instanceIds,
+      ...(credential ? { credential } : {}),
+    }),
   resetPassword: async (id: string, password: string) =>
     (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/reset-password`, { password })).instance,
 

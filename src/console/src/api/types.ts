@@ -178,8 +178,11 @@ export interface CreatedAccount {
   adminPassword: string | null;
 }
 
-/** Drift of registered hosts: POST /regions/:regionId/drift-scans (a result per host) and /drift-repairs. */
-export type DriftResult = DriftResultView;
+/**
+ * Drift of registered hosts and simulated instances: POST /regions/:regionId/drift-scans (a result per machine) and
+ * /drift-repairs. A simulated instance ('sim') has no management key: its repair needs a credential.
+ */
+export type DriftResult = DriftResultView & { backend: 'host' | 'sim' };
 export type DriftStatus = DriftResult['status'];
 export type DriftKey = DriftResult['unmanagedKeys'][number];
 export interface DriftRepair {

@@ -1,16 +1,19 @@
 /**
- * Drift of registered hosts (the Instances page's "Check drift", for every host of the region or one host from
- * its Actions menu). keyfleet logs in to each host with its sealed management key (host key pinned), reads
- * authorized_keys and its sshd drop-in, and compares them with the binding; nothing is written. A row per host:
- * its status, the findings, and every key keyfleet did not write (hand-added lines outside its block, foreign lines
- * inside it) with the fingerprint ssh-keygen prints, the key pair it belongs to when known and keyfleet's own
- * management key labelled. Drifted hosts can be repaired: the server scans them again and submits one live task per
- * key pair, which rewrites only keyfleet's block and drop-in (hand-added lines are kept) and proves the result by
- * login. The dialog follows the tasks like any live change, links them, then checks the repaired hosts again.
+ * Drift of registered hosts and simulated instances (the Instances page's "Check drift", for every machine of the
+ * region or one host from its Actions menu). keyfleet logs in to each host with its sealed management key (host key
+ * pinned) and reads a simulated instance from its disk; it compares authorized_keys and its sshd drop-in with what
+ * it wrote; nothing is written. A row per machine: its status, the findings (a key inside keyfleet's block that
+ * keyfleet did not put there is one, with its fingerprint), and every key keyfleet did not write, with the
+ * fingerprint ssh-keygen prints, the key pair it belongs to when known and keyfleet's own management key labelled.
+ * Drifted machines can be repaired: the server scans them again and submits one live task per key pair, which
+ * rewrites keyfleet's block whole (removing keys planted inside it) and its drop-in, keeps the lines outside the
+ * block and proves the result by login. Simulated instances have no management key: repairing one first asks for
+ * a credential (RepairCredential.tsx). The dialog follows the tasks like any live change, links them, then checks
+ * the repaired machines again.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/client';
-import type { DriftResult, DriftStatus, Instance, Task } from '../api/types';
+import type { DriftResult, DriftStatus, Instance, LiveCredential, Task } from '../api/types';
 import { useScope } from '../app/scope';
 import { formatCount, plural } from '../lib/format';
 import { useMounted } from '../lib/hooks';
@@ -19,6 +22,13 @@ import { Dialog } from '../ui/Dialog';
 import { IconRefresh } from '../ui/Icons';
 import { InlineError, LoadingState } from '../ui/States';
 import { DRIFT_LABEL, DriftRow } from './drift/DriftRow';
+import {
+  emptyRepairCredential,
+  RepairCredential,
+  type RepairCredentialValue,
+  repairCredential,
+  repairCredentialProblem,
+} from './drift/RepairCredential';
 import { RepairProgress, type RepairRun } from './drift/RepairProgress';
 import { DataTable } from '../ui/Table';
 
@@ -42,6 +52,10 @@ export function DriftDialog({
   const [repairing, setRepairing] = useState(false);
   const [repairError, setRepairError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
+  /** A repair naming drifted simulated instances waits here for the credential to log in to them with. */
+  const [asking, setAsking] = useState<string[] | null>(null);
+  const [credential, setCredential] = useState<RepairCredentialValue>(emptyRepairCredential('privateKey'));
+  const [showCredentialErrors, setShowCredentialErrors] = useState(false);
   const scanSeq = useRef(0);
 
   const merge = useCallback((fresh: DriftResult[]) => {
@@ -72,18 +86,41 @@ export function DriftDialog({
     void scan();
   }, [scan]);
 
-  const runRepair = async (instanceIds: string[]) => {
+  const simsIn = (instanceIds: string[]) =>
+    (results ?? []).filter((r) => r.backend === 'sim' && r.status === 'drifted' && instanceIds.includes(r.instanceId));
+
+  /** Repairs at once, or first asks for a credential when drifted simulated instances are among those named. */
+  const requestRepair = (instanceIds: string[]) => {
+    if (instanceIds.length === 0) return;
+    const sims = simsIn(instanceIds);
+    if (sims.length === 0) return void runRepair(instanceIds);
+    setAsking(instanceIds);
+    setShowCredentialErrors(false);
+    setCredential(emptyRepairCredential(sims.every((r) => r.keyPairName === null) ? 'password' : 'privateKey'));
+  };
+
+  const repairWithCredential = () => {
+    if (!asking) return;
+    if (repairCredentialProblem(credential)) return setShowCredentialErrors(true);
+    const sent = repairCredential(credential);
+    // Sent once with this request; forget it now.
+    setCredential(emptyRepairCredential(credential.kind));
+    setAsking(null);
+    void runRepair(asking, sent);
+  };
+
+  const runRepair = async (instanceIds: string[], sent?: LiveCredential) => {
     if (instanceIds.length === 0) return;
     setRepairing(true);
     setRepairError(null);
     setNote(null);
     setRepair(null);
     try {
-      const r = await api.driftRepair(regionId, instanceIds);
+      const r = await api.driftRepair(regionId, instanceIds, sent);
       if (!mounted()) return;
       merge(r.results);
       if (r.tasks.length === 0) {
-        setNote('Nothing needed repair: a fresh check found no drifted host among those chosen.');
+        setNote('Nothing needed repair: a fresh check found no drifted machine among those chosen.');
         return;
       }
       setRepair({ tasks: r.tasks, items: [], finished: false });
@@ -95,7 +132,7 @@ export function DriftDialog({
       if (!mounted()) return;
       setRepair({ tasks: done.map((d) => d.task), items: done.flatMap((d) => d.items), finished: true });
       onChanged();
-      // Check the repaired hosts again, so the rows say what the hosts have now.
+      // Check the repaired machines again, so the rows say what they have now.
       merge(await api.driftScan(regionId, instanceIds));
     } catch (err) {
       if (mounted()) setRepairError(err);
@@ -110,10 +147,10 @@ export function DriftDialog({
   const failedItem = new Map(
     (repair?.items ?? []).filter((it) => it.status === 'failed').map((it) => [it.instanceId, it]),
   );
-  const busy = scanning || repairing;
+  const busy = scanning || repairing || asking !== null;
   const scope =
     hosts === 'all'
-      ? `every registered host in ${regionName(regionId)}`
+      ? `every registered host and simulated instance in ${regionName(regionId)}`
       : hosts.length === 1
         ? hosts[0]!.name
         : plural(hosts.length, 'host');
@@ -127,8 +164,8 @@ export function DriftDialog({
       testId="drift-dialog"
       description={
         <>
-          Reads {scope} over SSH with keyfleet&apos;s management key and compares authorized_keys and the sshd drop-in
-          with what keyfleet bound. A check writes nothing.
+          Reads {scope} (a registered host over SSH with keyfleet&apos;s management key, a simulated instance from its
+          disk) and compares authorized_keys and the sshd drop-in with what keyfleet wrote. A check writes nothing.
         </>
       }
       footer={
@@ -140,7 +177,7 @@ export function DriftDialog({
             <button
               type="button"
               className="button button-primary"
-              onClick={() => void runRepair(drifted)}
+              onClick={() => requestRepair(drifted)}
               disabled={busy}
             >
               {repairing ? 'Repairing…' : `Repair all drifted (${formatCount(drifted.length)})`}
@@ -152,6 +189,20 @@ export function DriftDialog({
         </>
       }
     >
+      {asking ? (
+        <RepairCredential
+          instances={simsIn(asking).map((r) => ({ name: r.name, keyPairName: r.keyPairName }))}
+          value={credential}
+          onChange={setCredential}
+          showErrors={showCredentialErrors}
+          busy={repairing}
+          onSubmit={repairWithCredential}
+          onCancel={() => {
+            setAsking(null);
+            setCredential(emptyRepairCredential('privateKey'));
+          }}
+        />
+      ) : null}
       {repair ? <RepairProgress run={repair} onNavigate={onClose} /> : null}
       {note ? (
         <p className="alert alert-info" role="status">
@@ -163,21 +214,21 @@ export function DriftDialog({
         scanError ? (
           <InlineError error={scanError} />
         ) : (
-          <LoadingState label="Reading the hosts over SSH…" />
+          <LoadingState label="Reading the machines…" />
         )
       ) : (
         <>
           <InlineError error={scanError} />
           {list.length === 0 ? (
             <p className="muted" role="status">
-              There are no registered hosts in {regionName(regionId)} to check. Register one with{' '}
-              <strong>Register host</strong>.
+              There are no registered hosts or simulated instances in {regionName(regionId)} to check. Register a host
+              with <strong>Register host</strong>.
             </p>
           ) : (
             <>
               <p className="drift-summary" role="status" aria-live="polite" data-testid="drift-summary">
                 <span>
-                  {plural(list.length, 'host')} checked{scanning ? ' · checking again…' : ''}:
+                  {plural(list.length, 'machine')} checked{scanning ? ' · checking again…' : ''}:
                 </span>
                 {(['in-sync', 'drifted', 'unreachable', 'error', 'skipped'] as DriftStatus[])
                   .filter((s) => count(s) > 0)
@@ -199,7 +250,7 @@ export function DriftDialog({
                     result={r}
                     failed={failedItem.get(r.instanceId)}
                     busy={busy}
-                    onRepair={() => void runRepair([r.instanceId])}
+                    onRepair={() => requestRepair([r.instanceId])}
                   />
                 ))}
               </DataTable>
