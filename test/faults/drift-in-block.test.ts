@@ -12,7 +12,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { MANAGED_END } from '../../src/core/binding/authorized-keys.js';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, LINUX_IMAGE } from '../support/keyfleet.js';
+import {
+  ACCESS_KEY_ID,
+  ACCESS_KEY_SECRET,
+  type Api,
+  LINUX_IMAGE,
+  startInProcess,
+  WINDOWS_IMAGE,
+} from '../support/keyfleet.js';
+import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { sshKeygen, sshRun, writePrivateKey } from '../support/openssh.js';
 import type { TestHost } from '../support/sshd-harness.js';
 import {
@@ -223,5 +231,86 @@ describe("drift inside keyfleet's block: found, removed by repair, refused by Op
     assert.equal(JSON.parse(repaired.stdout).tasks[0].status, 'succeeded', repaired.stdout);
     assert.equal((await simLogin(intruder.privateKeyPath)).code, 255);
     assert.equal((await cli(['drift', 'scan', simId], env)).code, 0);
+  });
+});
+
+describe('drift scans of simulated instances: what is compared, what is skipped, what cannot be read', () => {
+  let kf: Keyfleet;
+  let api: Api;
+  const scanOne = async (id: string) => {
+    const r = await api.call('POST', `/api/v1/regions/${REGION}/drift-scans`, { instanceIds: [id] });
+    return r.results[0];
+  };
+  const rootOf = (id: string) => path.join(kf.config.dataDir, 'sim', 'instances', id);
+
+  before(async () => {
+    ({ kf, api } = await startInProcess());
+    await api.createKeyPair('sim-a', 'ed25519');
+    await api.createKeyPair('sim-b', 'ed25519');
+  });
+
+  after(async () => {
+    await kf?.close();
+  });
+
+  test('a Stopped instance is read from its disk; a bind waiting for the next start is not drift; a never-started one needs no drop-in', async () => {
+    const [id] = (await api.run({ imageId: LINUX_IMAGE, keyPairName: 'sim-a', name: 'stopped' })) as [string];
+    await api.waitStatus([id], 'Running');
+    await api.call('POST', `/api/v1/instances/${id}/stop`);
+    await api.waitStatus([id], 'Stopped');
+    const stopped = await scanOne(id);
+    assert.deepEqual([stopped.backend, stopped.status, stopped.findings], ['sim', 'in-sync', []]);
+
+    // Another key pair, on restart: the disk still has sim-a, which is what keyfleet wrote there.
+    const r = await api.bind({ action: 'bind', keyPairName: 'sim-b', instanceIds: [id], mode: 'on-restart' });
+    assert.equal(r.items[0].status, 'succeeded', JSON.stringify(r.items[0]));
+    assert.equal((await scanOne(id)).status, 'in-sync', 'a pending change is not drift');
+    await fs.writeFile(
+      path.join(rootOf(id), 'root/.ssh/authorized_keys'),
+      (await fs.readFile(path.join(rootOf(id), 'root/.ssh/authorized_keys'), 'utf8')).replace(
+        MANAGED_END,
+        `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh planted\n${MANAGED_END}`,
+      ),
+    );
+    assert.deepEqual(
+      (await scanOne(id)).findings.map((f: any) => f.code),
+      ['foreign-key-in-block'],
+      'a key planted while Stopped is drift all the same',
+    );
+    // The next start applies sim-b and rewrites the block whole: the planted key does not survive a boot either.
+    await api.call('POST', `/api/v1/instances/${id}/start`);
+    await api.waitStatus([id], 'Running');
+    const booted = await scanOne(id);
+    assert.deepEqual([booted.status, booted.keyPairName], ['in-sync', 'sim-b']);
+    assert.ok(!(await fs.readFile(path.join(rootOf(id), 'root/.ssh/authorized_keys'), 'utf8')).includes('planted'));
+
+    const [never] = (await api.run({ imageId: LINUX_IMAGE, name: 'never-started', start: false })) as [string];
+    await api.waitStatus([never], 'Stopped');
+    assert.equal((await scanOne(never)).status, 'in-sync', 'no drop-in was ever written, none is expected');
+  });
+
+  test('a Windows instance is skipped with the reason', async () => {
+    const [win] = (await api.run({ imageId: WINDOWS_IMAGE, name: 'win', password: 'Initial-Pass-01' })) as [string];
+    await api.waitStatus([win], 'Running');
+    const r = await scanOne(win);
+    assert.equal(r.status, 'skipped');
+    assert.match(r.reason, /Windows/);
+  });
+
+  test("authorized_keys planted as a symlink to a file of keyfleet's own host: an error, the file is not read", async () => {
+    const [id] = (await api.run({ imageId: LINUX_IMAGE, keyPairName: 'sim-a', name: 'symlinked' })) as [string];
+    await api.waitStatus([id], 'Running');
+    const outside = path.join(kf.config.dataDir, 'outside-secret');
+    await fs.writeFile(
+      outside,
+      'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh secret\n',
+    );
+    const ak = path.join(rootOf(id), 'root/.ssh/authorized_keys');
+    await fs.rm(ak);
+    await fs.symlink(outside, ak);
+    const r = await scanOne(id);
+    assert.equal(r.status, 'error', JSON.stringify(r));
+    assert.equal(r.errorCode, 'Input.Invalid');
+    assert.ok(!JSON.stringify(r).includes('secret'));
   });
 });
