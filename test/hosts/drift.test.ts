@@ -87,6 +87,32 @@ describe('drift rule: what counts as drift (pure comparison, the cases the real 
     assert.deepEqual(codesOf(input(null)), ['authorized-keys-missing']);
   });
 
+  test('issue 16: any key inside the block that keyfleet did not put there is drift, however written; the plan removes it', () => {
+    const cases = [
+      intruder, // plain
+      `from="10.0.0.0/8",no-pty ${intruder}`, // with options
+      `${intruder.split(' ').slice(0, 2).join(' ')} keyfleet:kp`, // forged as keyfleet's line
+    ];
+    for (const line of cases) {
+      const planted = synced().replace('# <<< keyfleet', `${line}\n# <<< keyfleet`);
+      const r = compareDrift(input(planted));
+      assert.equal(r.status, 'drifted', line);
+      const finding = r.findings.find((f) => f.code === 'foreign-key-in-block');
+      assert.ok(finding, `${line}: ${JSON.stringify(r.findings)}`);
+      assert.equal(finding.key!.location, 'block');
+      assert.equal(finding.key!.keyPairName, 'intruder-kp', 'named by its key, not by its comment');
+      assert.match(finding.message, /a repair removes it/);
+      const repaired = planAuthorizedKeys(planted, [{ keyPairName: 'kp', publicKey: bound }]);
+      assert.equal(repaired.content, synced(), 'the repair plan gives back exactly what keyfleet wrote');
+      assert.ok(repaired.removed.includes(body(intruder)));
+      assert.equal(compareDrift(input(repaired.content)).status, 'in-sync');
+    }
+    // A line that is not a key (a note) inside the block is an edit of keyfleet's block, removed the same way.
+    const noted = synced().replace('# <<< keyfleet', '# a note\n# <<< keyfleet');
+    assert.deepEqual(codesOf(input(noted)), ['block-altered']);
+    assert.equal(planAuthorizedKeys(noted, [{ keyPairName: 'kp', publicKey: bound }]).content, synced());
+  });
+
   test('the drop-in: edited is drift (and says what it sets); never written by keyfleet is not', () => {
     const edited = compareDrift(input(synced(), { dropIn: 'PasswordAuthentication yes\n' }));
     assert.deepEqual(
