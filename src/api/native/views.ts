@@ -4,6 +4,7 @@ import type { AuditEntry } from '../../core/audit/audit.js';
 import type { KeyLine } from '../../core/binding/drift.js';
 import type { HostDriftResult } from '../../core/binding/drift-service.js';
 import type { Instance } from '../../core/instance/instance.js';
+import { verificationOf } from '../../core/instance/verification.js';
 import type { KeyPair } from '../../core/keypair/keypair.js';
 import type { Task, TaskItem } from '../../core/task/task.js';
 
@@ -23,6 +24,15 @@ export function keyPairView(kp: KeyPair) {
     privateKeyEscrowed: kp.escrowedPrivateKey !== null,
     createdAt: kp.createdAt.toISOString(),
   };
+}
+
+/**
+ * The proof of the machine's key state: when a fresh login last proved it (ISO time) and what it showed, or null
+ * and why not (a change waiting for the next start, a proof that failed).
+ */
+function verificationView(i: Instance): { verifiedAt: string | null; verification: string } {
+  const v = verificationOf(i);
+  return { verifiedAt: v.verifiedAt?.toISOString() ?? null, verification: v.verification };
 }
 
 /** `keyPairRefusal`: why this instance cannot take a key pair (Windows, non-I/O-optimized), or null. */
@@ -45,6 +55,7 @@ export function instanceView(i: Instance, keyPairRefusal: string | null = null) 
     keyPairName: i.keyPairName,
     pendingRestart: i.pendingRestart,
     passwordLogin: i.appliedPasswordLogin,
+    ...verificationView(i),
     hasPassword: i.hasPassword,
     hostKeySha256: i.hostKeySha256,
     // A registered host: where keyfleet writes and how it logs in. The management key itself is never shown.
