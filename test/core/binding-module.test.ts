@@ -20,6 +20,7 @@ import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { createSshKeyMaterial } from '../../src/crypto/ssh-key-material.js';
 import { openStore, type OpenedStore } from '../../src/store/open-store.js';
 import { type FakeClock, fakeClock, settle } from '../support/fake-clock.js';
+import { freezable } from '../support/freezable-store.js';
 import { memoryFleet } from '../support/memory-fleet.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -27,6 +28,8 @@ const quiet: Logger = { info() {}, warn() {}, error() {} };
 const REGION = 'cn-hangzhou';
 const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm6M7a0r6D3nJ9H1hC4H8Qm2bV0t2cS1o0N8XwYk6rK web';
 let store: OpenedStore;
+/** One key-encryption key for every process in these tests, as processes sharing a store share it. */
+const SECRETS = createSecretBox(randomBytes(32));
 let n = 0;
 
 before(async () => {
@@ -112,25 +115,25 @@ async function seed(count: number, over: Partial<Instance> = {}): Promise<{ keyP
   return { keyPair, instances };
 }
 
-function setup(clock: FakeClock) {
+function setup(clock: FakeClock, over: { store?: OpenedStore } = {}) {
   const fleet = memoryFleet();
   const ids: IdGen = { next: (p) => `${p}${++n}`, uuid: () => `task-${++n}`, random: () => 0.5 };
   const runner = createTaskRunner({
-    store,
+    store: over.store ?? store,
     clock,
     logger: quiet,
-    owner: 'A',
+    owner: `runner-${++n}`,
     concurrency: 8,
     chunk: 8,
     leaseMs: 60_000,
     itemsPerSecond: 0,
   });
   const binding = createBindingModule({
-    store,
+    store: over.store ?? store,
     runner,
     live: fleet,
     keys: createSshKeyMaterial(),
-    secrets: createSecretBox(randomBytes(32)),
+    secrets: SECRETS,
     authz: createPolicyAuthorizer(),
     instanceTypes: () => [{ id: 't', cpu: 1, memoryGiB: 1, ioOptimized: true }],
     clock,
@@ -138,8 +141,8 @@ function setup(clock: FakeClock) {
     regions: [{ id: REGION, localName: 'Hangzhou' }],
     logger: quiet,
     liveTimeoutMs: 1_000,
-    // The submitter is resumed as no one in these tests (a task that outlives its submitter is refused per item).
-    callerOfTask: async () => null,
+    // A task resumed by another process runs as its submitter (alice, an administrator here).
+    callerOfTask: async (task) => ({ ...caller(), requestId: task.requestId }),
   });
   return { fleet, runner, binding };
 }
@@ -154,6 +157,9 @@ async function untilFinished(clock: FakeClock, task: Task): Promise<Task> {
 }
 
 const itemsOf = async (task: Task) => (await store.tasks.items(task.id, { offset: 0, limit: 100 })).items;
+
+const akOf = (inst: Instance) => `${inst.address}:/root/.ssh/authorized_keys`;
+const dropInOf = (inst: Instance) => `${inst.address}:/etc/ssh/sshd_config.d/10-keyfleet.conf`;
 
 describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
   test('on-restart: each instance records the key pair and waits for its restart; an event per instance', async () => {
@@ -365,5 +371,134 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
     assert.equal(fleet.opened.get(inst.address) ?? 0, 0, 'a Stopped machine is not contacted');
     assert.equal((await store.instances.get('acc-1', inst.id))?.pendingRestart, true);
     await runner.close();
+  });
+
+  describe('live truth under faults: what is recorded is what the machine does', () => {
+    const bindLive = (binding: ReturnType<typeof setup>['binding'], keyPair: KeyPair, inst: Instance) =>
+      binding.submit(caller(), {
+        regionId: REGION,
+        kind: 'bind',
+        keyPairName: keyPair.name,
+        instanceIds: [inst.id],
+        mode: 'live',
+        credential: { kind: 'password', password: 'pw' },
+        maxBatch: 50,
+      });
+
+    test('a root password refused because an earlier run already applied the change: observed, recorded as applied', async () => {
+      const clock = fakeClock();
+      const { binding, runner } = setup(clock);
+      const { keyPair, instances } = await seed(1);
+      const inst = instances[0]!;
+      // What a run killed after its writes leaves: the key in place, password login off, the record unchanged.
+      const first = await bindLive(binding, keyPair, inst);
+      await untilFinished(clock, first);
+      const applied = await store.instances.get('acc-1', inst.id);
+      await store.transaction((tx) =>
+        tx.instances.update({
+          ...applied!,
+          keyPairId: null,
+          keyPairName: null,
+          desiredPublicKey: null,
+          appliedPublicKey: null,
+          appliedPasswordLogin: true,
+        }),
+      );
+      const again = await bindLive(binding, keyPair, inst);
+      const done = await untilFinished(clock, again);
+      const [item] = await itemsOf(again);
+      assert.equal(done.status, 'succeeded', JSON.stringify(item));
+      assert.match(item?.note ?? '', /Live\.CredentialRejected on the way; observed by probe/);
+      const now = await store.instances.get('acc-1', inst.id);
+      assert.equal(now?.keyPairName, keyPair.name);
+      assert.equal(now?.appliedPasswordLogin, false);
+      assert.ok(now?.verifiedAt, 'proven by the probes');
+      await runner.close();
+    });
+
+    test('a session cut right after authorized_keys was written: the retry converges and proves the change', async () => {
+      const clock = fakeClock();
+      const { binding, runner, fleet } = setup(clock);
+      const { keyPair, instances } = await seed(1);
+      const inst = instances[0]!;
+      fleet.cutAfterWrites(inst.address, 1);
+      const task = await bindLive(binding, keyPair, inst);
+      const done = await untilFinished(clock, task);
+      assert.equal(done.status, 'succeeded', JSON.stringify(await itemsOf(task)));
+      assert.equal(fleet.opened.get(inst.address), 2, 'a fresh session for the retry');
+      assert.match(fleet.files.get(dropInOf(inst))?.content ?? '', /PasswordAuthentication no/);
+      const now = await store.instances.get('acc-1', inst.id);
+      assert.equal(now?.keyPairName, keyPair.name);
+      assert.equal(now?.appliedPasswordLogin, false);
+      await runner.close();
+    });
+
+    test('cut after the key was written and never reachable again for a login: recorded as partly applied, as the machine is', async () => {
+      const clock = fakeClock();
+      const { binding, runner, fleet } = setup(clock);
+      const { keyPair, instances } = await seed(1);
+      const inst = instances[0]!;
+      fleet.cutAfterWrites(inst.address, 1, 'logins');
+      const task = await bindLive(binding, keyPair, inst);
+      await untilFinished(clock, task);
+      const [item] = await itemsOf(task);
+      assert.equal(item?.errorCode, 'Live.PartlyApplied', JSON.stringify(item));
+      assert.match(item?.errorMessage ?? '', /key '.*' accepted.*password login on/);
+      assert.equal(fleet.files.get(dropInOf(inst)), undefined, 'password login was never turned off');
+      const now = await store.instances.get('acc-1', inst.id);
+      assert.equal(now?.keyPairName, keyPair.name, 'the key logs in: the record says so');
+      assert.equal(now?.appliedPasswordLogin, true, 'password login is still on: the record says so');
+      await runner.close();
+    });
+
+    test('interrupted and then not answering at all: Live.StateUnknown, the record unverified, nothing assumed', async () => {
+      const clock = fakeClock();
+      const { binding, runner, fleet } = setup(clock);
+      const { keyPair, instances } = await seed(1);
+      const inst = instances[0]!;
+      fleet.cutAfterWrites(inst.address, 1, 'everything');
+      const task = await bindLive(binding, keyPair, inst);
+      await untilFinished(clock, task);
+      const [item] = await itemsOf(task);
+      assert.equal(item?.errorCode, 'Live.StateUnknown', JSON.stringify(item));
+      const now = await store.instances.get('acc-1', inst.id);
+      assert.equal(now?.verifiedAt, null);
+      assert.match(now?.verification ?? '', /not verified: interrupted/);
+      assert.ok(fleet.files.get(akOf(inst)), 'the key was written before the cut');
+      await runner.close();
+    });
+
+    test('the intent is recorded before the first write; a resumed item converges and its credential outlived the process', async () => {
+      const clock = fakeClock();
+      const frozen = freezable(store);
+      const first = setup(clock, { store: frozen.store });
+      const { keyPair, instances } = await seed(1);
+      const inst = instances[0]!;
+      // The first process is cut off after its first write, then killed: it never touches the store again.
+      first.fleet.cutAfterWrites(inst.address, 1, 'everything');
+      const task = await bindLive(first.binding, keyPair, inst);
+      await settle();
+      frozen.freeze();
+      const [running] = await itemsOf(task);
+      assert.ok(running?.intent, 'the intent was recorded before the write');
+      assert.equal(running?.intent?.desired.publicKey, PUBLIC_KEY);
+      assert.equal(running?.intent?.desired.passwordLogin, false);
+      assert.deepEqual(running?.intent?.found, { publicKeys: [], passwordLogin: null });
+      assert.match((await store.tasks.credential(task.id)) ?? '', /./, 'sealed in the store while the task runs');
+      assert.doesNotMatch((await store.tasks.credential(task.id)) ?? '', /pw/);
+      await store.tasks.releaseLeases('all', clock.now());
+      // A second process on the same store (the memory files are the same machine) finishes it.
+      const second = setup(clock);
+      second.fleet.files.clear();
+      for (const [k, v] of first.fleet.files) second.fleet.files.set(k, v);
+      await second.runner.resumeAll();
+      const done = await untilFinished(clock, task);
+      assert.equal(done.status, 'succeeded', JSON.stringify(await itemsOf(task)));
+      const now = await store.instances.get('acc-1', inst.id);
+      assert.equal(now?.keyPairName, keyPair.name);
+      assert.equal(now?.appliedPasswordLogin, false);
+      assert.equal(await store.tasks.credential(task.id), null, 'wiped when the task finished');
+      await second.runner.close();
+    });
   });
 });

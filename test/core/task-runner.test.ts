@@ -10,6 +10,7 @@ import { createTaskRunner, type ItemLease, type TaskExecutor } from '../../src/c
 import type { Task, TaskItem, TaskMode } from '../../src/core/task/task.js';
 import { openStore, type OpenedStore } from '../../src/store/open-store.js';
 import { type FakeClock, fakeClock, settle } from '../support/fake-clock.js';
+import { freezable } from '../support/freezable-store.js';
 import { tempDir } from '../support/tmp.js';
 
 const quiet: Logger = { info() {}, warn() {}, error() {} };
@@ -72,52 +73,6 @@ function runnerWith(clock: FakeClock, over: Partial<Parameters<typeof createTask
     itemsPerSecond: 0,
     ...over,
   });
-}
-
-/**
- * The store as a frozen process sees it: after freeze() every call waits until thaw(), as a SIGSTOPped keyfleet's
- * calls would (they run when it continues).
- */
-function freezable(inner: OpenedStore) {
-  let gate: Promise<void> | null = null;
-  let open: () => void = () => {};
-  const wait = async () => {
-    while (gate) await gate;
-  };
-  const wrap = <T extends object>(target: T): T =>
-    new Proxy(target, {
-      get(t, prop, recv) {
-        const v = Reflect.get(t, prop, recv);
-        if (typeof v !== 'function') return v;
-        return async (...args: unknown[]) => {
-          await wait();
-          return (v as (...a: unknown[]) => unknown).apply(t, args);
-        };
-      },
-    });
-  const wrapped = new Proxy(inner, {
-    get(t, prop, recv) {
-      if (prop === 'tasks') return wrap(t.tasks);
-      if (prop === 'transaction')
-        return async <R>(fn: (tx: typeof t) => Promise<R>) => {
-          await wait();
-          return t.transaction((tx) =>
-            fn(new Proxy(tx, { get: (x, p, r) => (p === 'tasks' ? wrap(x.tasks) : Reflect.get(x, p, r)) }) as typeof t),
-          );
-        };
-      return Reflect.get(t, prop, recv);
-    },
-  });
-  return {
-    store: wrapped,
-    freeze() {
-      gate = new Promise<void>((resolve) => (open = resolve));
-    },
-    thaw() {
-      gate = null;
-      open();
-    },
-  };
 }
 
 /** An executor that records when each item started and finishes it as `owner` at once, or when released. */

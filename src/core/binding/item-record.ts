@@ -36,6 +36,8 @@ export interface ObservedState {
   /** The key pair whose key the machine accepts now (null: none), as far as the probes could tell. */
   keyPair: Pick<KeyPair, 'id' | 'name' | 'publicKey'> | null;
   passwordLogin: boolean | null;
+  /** Whether the probes saw the state recorded here (false: the machine could not be asked). */
+  verified: boolean;
   verification: string;
 }
 
@@ -128,7 +130,7 @@ export function createItemRecorder(store: Store, clock: Clock) {
       inst.desiredPublicKey = observed.keyPair?.publicKey ?? null;
       inst.appliedPublicKey = inst.desiredPublicKey;
       if (observed.passwordLogin !== null) inst.appliedPasswordLogin = observed.passwordLogin;
-      inst.verifiedAt = null;
+      inst.verifiedAt = observed.verified ? clock.now() : null;
       inst.verification = observed.verification;
       inst.pendingRestart = isRestartPending(inst);
       inst.updatedAt = clock.now();

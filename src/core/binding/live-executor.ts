@@ -189,6 +189,7 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
         {
           keyPair: inst.keyPairId ? previous : null,
           passwordLogin: null,
+          verified: false,
           verification: `not verified: interrupted at ${at} and the machine did not answer`,
         },
         owner,
@@ -197,7 +198,8 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
     const observed = {
       keyPair,
       passwordLogin: seen.passwordOn,
-      verification: `not verified: observed at ${at} after a failed change: ${seen.description}`,
+      verified: true,
+      verification: `observed by probe after a failed change: ${seen.description}`,
     };
     if (seen.verdict === 'not-applied') {
       // Nothing took effect: the item fails with its own error (retryable where the fault is).
