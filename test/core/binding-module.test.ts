@@ -385,34 +385,45 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
         maxBatch: 50,
       });
 
-    test('a root password refused because an earlier run already applied the change: observed, recorded as applied', async () => {
+    test('killed after its writes: the resumed item finds the root password refused (password login off), observes the machine and records the change as applied', async () => {
       const clock = fakeClock();
-      const { binding, runner } = setup(clock);
+      const frozen = freezable(store);
+      const first = setup(clock, { store: frozen.store });
       const { keyPair, instances } = await seed(1);
       const inst = instances[0]!;
-      // What a run killed after its writes leaves: the key in place, password login off, the record unchanged.
-      const first = await bindLive(binding, keyPair, inst);
-      await untilFinished(clock, first);
-      const applied = await store.instances.get('acc-1', inst.id);
-      await store.transaction((tx) =>
-        tx.instances.update({
-          ...applied!,
-          keyPairId: null,
-          keyPairName: null,
-          desiredPublicKey: null,
-          appliedPublicKey: null,
-          appliedPasswordLogin: true,
-        }),
-      );
-      const again = await bindLive(binding, keyPair, inst);
-      const done = await untilFinished(clock, again);
-      const [item] = await itemsOf(again);
+      // Both writes reach the machine (the key, then the drop-in turning password login off); the answer to the
+      // second is lost and the process dies before it records anything.
+      first.fleet.cutAfterWrites(inst.address, 2);
+      const task = await bindLive(first.binding, keyPair, inst);
+      await settle();
+      frozen.freeze();
+      assert.match(first.fleet.files.get(dropInOf(inst))?.content ?? '', /PasswordAuthentication no/);
+      await store.tasks.releaseLeases('all', clock.now());
+      const second = setup(clock);
+      for (const [k, v] of first.fleet.files) second.fleet.files.set(k, v);
+      await second.runner.resumeAll();
+      const done = await untilFinished(clock, task);
+      const [item] = await itemsOf(task);
       assert.equal(done.status, 'succeeded', JSON.stringify(item));
       assert.match(item?.note ?? '', /Live\.CredentialRejected on the way; observed by probe/);
       const now = await store.instances.get('acc-1', inst.id);
       assert.equal(now?.keyPairName, keyPair.name);
       assert.equal(now?.appliedPasswordLogin, false);
       assert.ok(now?.verifiedAt, 'proven by the probes');
+      await second.runner.close();
+    });
+
+    test('a wrong root password on an untouched machine is Live.CredentialRejected, not an observation', async () => {
+      const clock = fakeClock();
+      const { binding, runner, fleet } = setup(clock);
+      const { keyPair, instances } = await seed(1);
+      const inst = instances[0]!;
+      fleet.files.set(dropInOf(inst), { content: 'PasswordAuthentication no\n', mode: 0o644, uid: 0, gid: 0 });
+      const task = await bindLive(binding, keyPair, inst);
+      await untilFinished(clock, task);
+      const [item] = await itemsOf(task);
+      assert.equal(item?.errorCode, 'Live.CredentialRejected', JSON.stringify(item));
+      assert.equal((await store.instances.get('acc-1', inst.id))?.keyPairName, null);
       await runner.close();
     });
 

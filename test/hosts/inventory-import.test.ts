@@ -127,11 +127,19 @@ describe('inventory import: one task, a result per host', () => {
     assert.ok(held || meanwhile.finishedAt, 'the management key is held until the task ends');
 
     const task = await finished(taskId);
+    const entries = await auditOf(task.requestId);
     assert.deepEqual(
-      (await auditOf(task.requestId)).map((e: any) => e.result),
+      entries.filter((e: any) => e.stage === 'request').map((e: any) => e.result),
       ['success'],
-      'audited once, for the submission',
+      'the submission audited once',
     );
+    // The outcome has entries of its own: the unreachable host's failure with its code, and the registrations.
+    const outcome = entries.filter((e: any) => e.stage === 'outcome');
+    assert.ok(
+      outcome.some((e: any) => e.result === 'failure' && e.errorCode === 'Live.Unreachable'),
+      JSON.stringify(outcome),
+    );
+    assert.ok(outcome.some((e: any) => e.result === 'success' && e.taskId === taskId));
     assert.equal(task.status, 'partial');
     assert.equal(task.succeeded, 3);
     assert.equal(task.failed, 1);

@@ -130,9 +130,11 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
       );
     } catch (err) {
       if (err instanceof LeaseLost || !isCoreError(err) || dryRun) throw err;
-      // The machine may have changed although the change failed: a write was interrupted, or the credential was
-      // refused because an earlier run's change already took effect (password login off). Ask the machine.
-      if (!mayHaveWritten && err.code !== 'Live.CredentialRejected') throw err;
+      // The machine may have changed although the change failed: this run or an earlier one recorded its intent
+      // and then a write was interrupted, or the credential was refused because that earlier run's change already
+      // took effect (password login off). Ask the machine. With no intent on record nothing was written: the error
+      // stands as it is (a wrong credential on an untouched machine is Live.CredentialRejected).
+      if (!mayHaveWritten) throw err;
       return recordObserved(run, inst, plan, found?.passwordLogin ?? null, err);
     }
     if (dryRun) return recorder.note(item, outcome.verified, owner);
