@@ -125,7 +125,7 @@ describe('recordTaskOutcome: a task’s outcome as audit entries', () => {
     assert.ok(written.every((e) => e.action === 'keypair:Bind'));
     assert.equal(
       success[0]!.detail,
-      "on-restart bind succeeded on 2 of 3 instances; 1 failed (see this task's failure entries); takes effect at the next start or restart: verified by login",
+      "on-restart bind succeeded on 2 of 3 instances; 1 failed (see this task's failure entries): verified by login",
     );
   });
 

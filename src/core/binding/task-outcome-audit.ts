@@ -120,10 +120,11 @@ function modeText(task: Task): string {
 function successDetail(task: Task, ok: number, failed: number, part: readonly TaskItem[]): string {
   let text = `${modeText(task)} ${DONE[task.kind]} succeeded on ${ok} of ${plural(ok + failed, 'instance')}`;
   if (failed > 0) text += `; ${failed} failed (see this task's failure entries)`;
-  if (task.kind !== 'import' && task.mode === 'on-restart') text += '; takes effect at the next start or restart';
   if (task.options.dryRun) text += '; dry run: nothing was changed';
+  // The instances' own note when they share one ('verified by login', 'takes effect at the next restart').
   const notes = new Set(part.map((i) => i.note).filter((n): n is string => !!n));
   if (notes.size === 1) text += `: ${[...notes][0]}`;
+  else if (task.kind !== 'import' && task.mode === 'on-restart') text += ': takes effect at the next start or restart';
   return text;
 }
 
