@@ -53,7 +53,9 @@ export async function observeAll(machines: Machine[], keys: TestKey[], parallel 
 /** Why the machine does not do what keyfleet reports, or null when it does. */
 export function disagreement(reported: Reported, observed: Observed, keys: TestKey[]): string | null {
   const problems: string[] = [];
-  if (reported.pendingRestart) problems.push('keyfleet reports a change waiting for a restart after a live task');
+  // After a live task nothing may wait for a restart: keyPairName would then be what the machine gets at its next
+  // boot, not what it does now.
+  if (reported.pendingRestart) problems.push('keyfleet reports the live change unfinished, waiting for a restart');
   if (reported.keyPairName !== null && !keys.some((k) => k.name === reported.keyPairName))
     problems.push(`keyfleet reports key pair '${reported.keyPairName}', which the test did not bind`);
   for (const k of keys) {
