@@ -268,7 +268,8 @@ async function checkRound(
     if (!why) continue;
     troubled.add(m.id);
     const group = `${m.kind}: keyfleet reports key ${reported.keyPairName ?? 'none'}, password ${reported.passwordLogin ? 'on' : 'off'}; machine ${summary(o)}`;
-    const line = `${m.id} (${m.address}:${m.port}) ${why}${since(m.id)}`;
+    const proof = i.verification ? `; keyfleet's last proof: ${i.verification}` : '';
+    const line = `${m.id} (${m.address}:${m.port}) ${why}${proof}${since(m.id)}`;
     mismatches.set(group, [...(mismatches.get(group) ?? []), line]);
   }
   for (const [group, list] of mismatches)
