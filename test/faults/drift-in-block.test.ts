@@ -253,7 +253,7 @@ describe('drift scans of simulated instances: what is compared, what is skipped,
     await kf?.close();
   });
 
-  test('a Stopped instance is read from its disk; a bind waiting for the next start is not drift; a never-started one needs no drop-in', async () => {
+  test('a Stopped instance is read from its disk; a bind waiting for the next start is not drift; a planted key is repaired without a credential, at the next start; a never-started one needs no drop-in', async () => {
     const [id] = (await api.run({ imageId: LINUX_IMAGE, keyPairName: 'sim-a', name: 'stopped' })) as [string];
     await api.waitStatus([id], 'Running');
     await api.call('POST', `/api/v1/instances/${id}/stop`);
@@ -277,7 +277,18 @@ describe('drift scans of simulated instances: what is compared, what is skipped,
       ['foreign-key-in-block'],
       'a key planted while Stopped is drift all the same',
     );
-    // The next start applies sim-b and rewrites the block whole: the planted key does not survive a boot either.
+    // A Stopped instance is repaired without a credential: the live task records the change for its next start.
+    const repaired = await api.call('POST', `/api/v1/regions/${REGION}/drift-repairs`, { instanceIds: [id] });
+    assert.equal(repaired.tasks.length, 1);
+    let task = repaired.tasks[0];
+    while (!task.finishedAt) {
+      await new Promise((res) => setTimeout(res, 50));
+      task = (await api.call('GET', `/api/v1/tasks/${task.id}`)).task;
+    }
+    const [item] = (await api.call('GET', `/api/v1/tasks/${task.id}/items`)).items;
+    assert.deepEqual([task.mode, item.status], ['live', 'succeeded'], JSON.stringify(item));
+    assert.match(item.note, /next start/);
+    // The start applies sim-b and rewrites the block whole: the planted key does not survive it.
     await api.call('POST', `/api/v1/instances/${id}/start`);
     await api.waitStatus([id], 'Running');
     const booted = await scanOne(id);

@@ -12,8 +12,8 @@
  * bound key pair's private key, or the root password where none is bound), in tasks of their own so that
  * credential is never tried on a host. A live task was chosen over an on-restart one because an on-restart change
  * leaves the intruder's key working until somebody restarts the machine; a Stopped instance still takes it at its
- * next start (the live path does that by itself). Without a credential a repair naming a drifted simulated
- * instance is refused before anything is submitted.
+ * next start (the live path does that by itself, without logging in). Without a credential a repair naming a
+ * drifted simulated instance that is not Stopped is refused before anything is submitted.
  *
  * Authorization (drift-use-cases.ts): a scan needs instance:DescribeKeys (the keys a host really has say who can
  * log in). A repair is authorized up front, before any host is contacted, by the permission its task needs per
@@ -135,7 +135,10 @@ export function createDriftService(deps: DriftServiceDeps) {
     const hosts = await load(caller, region.id, input.instanceIds, input.maxBatch);
     const results = await scanHosts(caller.accountId, region.id, hosts);
     const drifted = new Set(results.filter((r) => r.status === 'drifted').map((r) => r.instanceId));
-    const needsCredential = hosts.filter((i) => drifted.has(i.id) && i.backend !== 'host').map((i) => i.id);
+    // A Stopped instance takes the repair at its next start (the live path records it for boot): no login needed.
+    const needsCredential = hosts
+      .filter((i) => drifted.has(i.id) && i.backend !== 'host' && i.status !== 'Stopped')
+      .map((i) => i.id);
     if (needsCredential.length > 0 && !input.credential) {
       throw new CoreError(
         'Live.CredentialRequired',
