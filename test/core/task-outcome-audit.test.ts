@@ -163,6 +163,26 @@ describe('recordTaskOutcome: a task’s outcome as audit entries', () => {
     assert.match(grouped[0]!.detail!, /^\d+ more instances failed with Live\.\w+/);
   });
 
+  test('an import: a host that was never registered is named in the detail of its failure', async () => {
+    const task = finishedTask({ kind: 'import', mode: 'live', total: 2, keyPairId: null, keyPairName: null });
+    const unreachable: TaskItem = {
+      ...item(0, 'failed', 'Live.Unreachable'),
+      instanceId: '',
+      errorMessage: 'Cannot reach 10.0.0.5:2222 over SSH.',
+      payload: { name: 'web-1', address: '10.0.0.5', port: 2222, line: 3 },
+    };
+    const { tx, written } = reposOver([unreachable, item(1, 'succeeded')]);
+    await recordTaskOutcome(tx, task, deps);
+    const [failure] = written.filter((e) => e.result === 'failure');
+    assert.equal(failure!.action, 'instance:Create');
+    assert.deepEqual(failure!.resources, []);
+    assert.equal(
+      failure!.detail,
+      "Host 'web-1' at 10.0.0.5:2222 (inventory line 3): Cannot reach 10.0.0.5:2222 over SSH.",
+    );
+    assert.deepEqual(written.filter((e) => e.result === 'success').map(instancesOf), [['i-00001']]);
+  });
+
   test('a dry run says nothing was changed; a task with no items still records that it ended', async () => {
     const dry = finishedTask({ kind: 'unbind', mode: 'live', total: 1, options: { dryRun: true } });
     const one = reposOver([item(0, 'succeeded')]);

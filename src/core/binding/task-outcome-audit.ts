@@ -83,7 +83,7 @@ export async function recordTaskOutcome(tx: Repos, task: Task, deps: TaskOutcome
         instances([item]),
         'failure',
         item.errorCode ?? 'Internal',
-        item.errorMessage ?? `The ${DONE[task.kind]} failed on this instance.`,
+        unnamed(item) + (item.errorMessage ?? `The ${DONE[task.kind]} failed on this instance.`),
       ),
     );
   const rest = failed.slice(MAX_FAILURE_ENTRIES);
@@ -105,6 +105,19 @@ export async function recordTaskOutcome(tx: Repos, task: Task, deps: TaskOutcome
     // A task with no item that ended (nothing to do): still say that it ended.
     entries.push(entry([], 'success', null, `${modeText(task)} ${DONE[task.kind]} ended with no instance changed`));
   await tx.audit.appendMany(entries);
+}
+
+/**
+ * For an item with no instance (an import's host that was never registered), who it was about, from its payload:
+ * "Host 'web-1' at 10.0.0.5:22 (inventory line 3): ", so the failure entry says which host failed.
+ */
+function unnamed(item: TaskItem): string {
+  const p = item.payload;
+  if (item.instanceId !== '' || !p || typeof p.address !== 'string') return '';
+  const name = typeof p.name === 'string' ? `'${p.name}' ` : '';
+  const port = typeof p.port === 'number' ? p.port : 22;
+  const line = typeof p.line === 'number' ? ` (inventory line ${p.line})` : '';
+  return `Host ${name}at ${p.address}:${port}${line}: `;
 }
 
 function keyPairRefs(task: Task): ResourceRef[] {
