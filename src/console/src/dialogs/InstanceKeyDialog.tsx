@@ -163,7 +163,7 @@ export function InstanceKeyDialog({
           ) : null}
           {instance.osType === 'linux' ? (
             <Fact term="Proof">
-              <ProofLine instance={instance} />
+              <ProofLine instance={instance} detail />
             </Fact>
           ) : null}
         </dl>

@@ -14,13 +14,24 @@ export function proofFailed(i: Pick<Instance, 'verifiedAt' | 'verification'>): b
   return !i.verifiedAt && !WAITING.test(i.verification ?? '');
 }
 
-/** One line of text, read out as it is shown (the time also given as a machine-readable `<time>`). */
-export function ProofLine({ instance: i }: { instance: Pick<Instance, 'verifiedAt' | 'verification'> }) {
+/**
+ * One line of text, read out as it is shown (the time also given as a machine-readable `<time>`). What the proof
+ * showed ("key 'k' accepted; password login off") is written out with `detail` (the instance's facts); in the
+ * crowded list it is the line's title.
+ */
+export function ProofLine({
+  instance: i,
+  detail = false,
+}: {
+  instance: Pick<Instance, 'verifiedAt' | 'verification'>;
+  detail?: boolean;
+}) {
   if (i.verifiedAt) {
+    const showed = i.verification ?? undefined;
     return (
-      <div className="proof effect effect-applied" data-proof="verified" title={i.verification ?? undefined}>
+      <div className="proof effect effect-applied" data-proof="verified" title={detail ? undefined : showed}>
         Verified at <time dateTime={i.verifiedAt}>{formatTime(i.verifiedAt)}</time>
-        {i.verification ? <span className="muted"> · {i.verification}</span> : null}
+        {detail && showed ? <span className="muted"> · {showed}</span> : null}
       </div>
     );
   }
