@@ -1282,7 +1282,11 @@ interface AuditEntryView {
   errorCode: string | null;
 }
 async function auditOf(userName: string): Promise<AuditEntryView[]> {
-  const r = await world.admin.call('GET', `/api/v1/audit?userName=${encodeURIComponent(userName)}&limit=1000`);
+  // Request entries: a task's outcome entries (stage outcome) are written when it ends, for KPS after the call.
+  const r = await world.admin.call(
+    'GET',
+    `/api/v1/audit?userName=${encodeURIComponent(userName)}&stage=request&limit=1000`,
+  );
   return r.entries;
 }
 /** The resources a call names, as the `{type}/{id}` ends of RAM names (from the state; wildcards name nothing). */

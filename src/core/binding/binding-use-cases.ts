@@ -51,7 +51,15 @@ export function bindingUseCases(binding: BindingModule, tasks: TaskService, stor
   const namesAfter = (task: Task, req: BindRequest) =>
     !req.keyPairName && task.keyPairName ? [ref.keyPair(req.regionId, task.keyPairName)] : [];
   return {
-    submit: useCase({ action, access: 'policy', mutates: true, run: binding.submit, names, namesAfter }),
+    submit: useCase({
+      action,
+      access: 'policy',
+      mutates: true,
+      run: binding.submit,
+      names,
+      namesAfter,
+      taskOf: (task) => task.id,
+    }),
     /** Submits, then answers when every item has ended (the clouds' synchronous attach/detach). */
     submitAndWait: useCase({
       action,
@@ -60,6 +68,7 @@ export function bindingUseCases(binding: BindingModule, tasks: TaskService, stor
       run: async (caller: Caller, req: BindRequest) => tasks.finished(await binding.submit(caller, req)),
       names,
       namesAfter: (done, req) => namesAfter(done.task, req),
+      taskOf: (done) => done.task.id,
     }),
   };
 }
