@@ -20,7 +20,7 @@ export interface Config {
     adminPassword?: string;
   };
   masterKey: string | undefined;
-  tasks: { concurrency: number; chunk: number; leaseMs: number; itemsPerSecond: number };
+  tasks: { concurrency: number; chunk: number; leaseMs: number; itemsPerSecond: number; sweepMs: number };
   liveTimeoutMs: number;
   bodyLimitBytes: number;
   logLevel: string;
@@ -90,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       chunk: int(env, 'KEYFLEET_TASK_CHUNK', 64, 1, 10_000),
       leaseMs: int(env, 'KEYFLEET_TASK_LEASE_MS', 120_000, 1000, 3_600_000),
       itemsPerSecond: int(env, 'KEYFLEET_TASK_ITEMS_PER_SECOND', 0, 0, 1_000_000),
+      // How soon the items of a process that died (its leases expired) are taken over by another.
+      sweepMs: int(env, 'KEYFLEET_TASK_SWEEP_MS', 15_000, 100, 3_600_000),
     },
     liveTimeoutMs: int(env, 'KEYFLEET_LIVE_TIMEOUT_MS', 10_000, 100, 600_000),
     bodyLimitBytes: int(env, 'KEYFLEET_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

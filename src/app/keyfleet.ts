@@ -103,6 +103,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       taskConcurrency: config.tasks.concurrency,
       taskChunk: config.tasks.chunk,
       taskLeaseMs: config.tasks.leaseMs,
+      taskSweepMs: config.tasks.sweepMs,
       taskItemsPerSecond: config.tasks.itemsPerSecond,
       liveTimeoutMs: config.liveTimeoutMs,
       keyPairQuotaPerRegion: config.keyPairQuotaPerRegion,

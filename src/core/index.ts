@@ -54,6 +54,8 @@ export interface CoreSettings {
   taskChunk: number;
   taskLeaseMs: number;
   taskItemsPerSecond: number;
+  /** How often a process looks for items whose lease expired (a process that died) and resumes their tasks. */
+  taskSweepMs?: number;
   liveTimeoutMs: number;
   keyPairQuotaPerRegion: number;
   maxRunAmount: number;
@@ -62,7 +64,7 @@ export interface CoreSettings {
   rateLimitPerSecond: number;
 }
 
-/** How often a process looks for items whose lease expired (a process that died) and resumes their tasks. */
+/** Default of CoreSettings.taskSweepMs. */
 const SWEEP_MS = 15_000;
 
 export function createCore(deps: CoreDeps) {
@@ -204,7 +206,7 @@ export function createCore(deps: CoreDeps) {
       if (settings.singleWriter) await store.tasks.releaseLeases('all', clock.now());
       const recoveredInstances = await instances.recover();
       const resumedTasks = await runner.resumeAll();
-      stopSweeper = clock.every(SWEEP_MS, () => {
+      stopSweeper = clock.every(settings.taskSweepMs ?? SWEEP_MS, () => {
         void store.tasks
           .releaseLeases('expired', clock.now())
           .then(() => runner.resumeAll())

@@ -5,34 +5,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { isCoreError } from '../../src/core/errors.js';
 import type { Instance } from '../../src/core/instance/instance.js';
 import type { KeyPair } from '../../src/core/keypair/keypair.js';
 import { IMPORT_KIND, type Task, type TaskItem } from '../../src/core/task/task.js';
 import { openStore, type OpenedStore } from '../../src/store/open-store.js';
+import { freshPostgres } from '../support/fresh-postgres.js';
 import { tempDir } from '../support/tmp.js';
-
-const PG_URL = process.env.KEYFLEET_TEST_PG_URL;
-
-async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
-  assert.ok(PG_URL, 'KEYFLEET_TEST_PG_URL must be set (npm test starts a throwaway PostgreSQL)');
-  const name = 'kf_' + randomUUID().replace(/-/g, '').slice(0, 16);
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = PG_URL.replace(/\/[^/]*$/, '/' + name);
-  return {
-    url,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 
@@ -89,6 +68,8 @@ function instance(over: Partial<Instance> = {}): Instance {
     hasPassword: false,
     hostKeySha256: null,
     startAfterProvision: true,
+    verifiedAt: null,
+    verification: null,
     ...over,
   };
 }
