@@ -72,9 +72,6 @@ export function createItemRecorder(store: Store, clock: Clock) {
         inst.appliedPasswordLogin = proof?.passwordLogin ?? inst.desiredPublicKey === null;
         inst.verifiedAt = proof?.verified ? clock.now() : null;
         inst.verification = proof?.verified ? proof.text : (proof?.text ?? 'written without a login proof');
-      } else {
-        inst.verifiedAt = null;
-        inst.verification = 'waiting for the next start';
       }
       inst.pendingRestart = isRestartPending(inst);
       inst.updatedAt = clock.now();

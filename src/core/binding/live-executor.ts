@@ -192,7 +192,7 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
           keyPair: inst.keyPairId ? previous : null,
           passwordLogin: null,
           verified: false,
-          verification: `not verified: interrupted at ${at} and the machine did not answer`,
+          verification: `interrupted at ${at} and the machine did not answer`,
         },
         owner,
       );
