@@ -158,6 +158,12 @@ async function untilFinished(clock: FakeClock, task: Task): Promise<Task> {
 
 const itemsOf = async (task: Task) => (await store.tasks.items(task.id, { offset: 0, limit: 100 })).items;
 
+/** Lets ready work run until `cond` holds (a bounded number of turns: the work under test needs no time to pass). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let n = 0; n < 100 && !cond(); n++) await settle();
+  assert.ok(cond(), 'the condition was not reached');
+}
+
 const akOf = (inst: Instance) => `${inst.address}:/root/.ssh/authorized_keys`;
 const dropInOf = (inst: Instance) => `${inst.address}:/etc/ssh/sshd_config.d/10-keyfleet.conf`;
 
@@ -395,7 +401,7 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
       // second is lost and the process dies before it records anything.
       first.fleet.cutAfterWrites(inst.address, 2);
       const task = await bindLive(first.binding, keyPair, inst);
-      await settle();
+      await until(() => first.fleet.files.has(dropInOf(inst)));
       frozen.freeze();
       assert.match(first.fleet.files.get(dropInOf(inst))?.content ?? '', /PasswordAuthentication no/);
       await store.tasks.releaseLeases('all', clock.now());
@@ -488,7 +494,7 @@ describe('binding module (fake clock, embedded store, in-memory fleet)', () => {
       // The first process is cut off after its first write, then killed: it never touches the store again.
       first.fleet.cutAfterWrites(inst.address, 1, 'everything');
       const task = await bindLive(first.binding, keyPair, inst);
-      await settle();
+      await until(() => first.fleet.files.has(akOf(inst)));
       frozen.freeze();
       const [running] = await itemsOf(task);
       assert.ok(running?.intent, 'the intent was recorded before the write');
