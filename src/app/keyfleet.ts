@@ -11,7 +11,7 @@ import { consolePlugin } from '../api/console/plugin.js';
 import { ecsApiPlugin } from '../api/ecs/plugin.js';
 import { kpsApiPlugin } from '../api/kps/plugin.js';
 import { nativeApiPlugin } from '../api/native/plugin.js';
-import { createSimCompute } from '../backends/sim/sim-compute.js';
+import { createSimCompute, createSimDriftSource } from '../backends/sim/sim-compute.js';
 import { createSimSshFleet, type SimSshFleet } from '../backends/sim/ssh-server.js';
 import { sshLiveAccess } from '../backends/ssh/ssh-session.js';
 import { createPolicyAuthorizer } from '../core/authz/policy-authorizer.js';
@@ -97,6 +97,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     ids: createIdGen(),
     logger,
     regions: config.regions,
+    driftSource: createSimDriftSource(config.dataDir),
     settings: {
       owner: `${process.pid}-${randomUUID()}`,
       singleWriter: !config.databaseUrl,

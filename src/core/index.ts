@@ -12,6 +12,7 @@ import type { Authorizer } from './authz/authorizer.js';
 import { createBindingModule } from './binding/binding-module.js';
 import { bindingUseCases } from './binding/binding-use-cases.js';
 import { createDriftService } from './binding/drift-service.js';
+import type { DriftSource } from './binding/drift-source.js';
 import { driftUseCases } from './binding/drift-use-cases.js';
 import { auditUseCases, catalogUseCases } from './catalog-use-cases.js';
 import type { Clock, IdGen } from './clock.js';
@@ -43,6 +44,8 @@ export interface CoreDeps {
   logger: Logger;
   regions: readonly Region[];
   settings: CoreSettings;
+  /** Reads simulated instances' files for drift scans (the sim backend's); absent: scans skip those machines. */
+  driftSource?: DriftSource;
 }
 
 export interface CoreSettings {
@@ -164,6 +167,7 @@ export function createCore(deps: CoreDeps) {
     liveTimeoutMs: settings.liveTimeoutMs,
     submit: binding.submit,
     concurrency: settings.taskConcurrency,
+    source: deps.driftSource,
   });
   let stopSweeper: (() => void) | null = null;
 
