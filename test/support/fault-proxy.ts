@@ -59,6 +59,8 @@ interface Link {
   closed: boolean;
   /** Flip the first byte forwarded next in this direction (scope 'all', corrupt). */
   flipNext: Record<Way, boolean>;
+  /** The count of all bytes since arming (both ways) when this connection was accepted. */
+  startedAt: number;
   /** The first RECORDED_BYTES forwarded each way, as they left the proxy. */
   head: Record<Way, Buffer[]>;
 }
@@ -127,6 +129,14 @@ export class FaultProxy {
     return link ? Buffer.concat(link.head[way]) : Buffer.alloc(0);
   }
 
+  /**
+   * For each connection since arming, in order of acceptance: how many bytes (both ways, all connections) had
+   * been forwarded when it was accepted. With 'total' offsets, where each connection's traffic begins.
+   */
+  connectionStarts(): number[] {
+    return this.history.map((l) => l.startedAt);
+  }
+
   /** Connections currently open through the proxy (frozen ones included). */
   openConnections(): number {
     return this.links.size;
@@ -151,6 +161,7 @@ export class FaultProxy {
       closed: false,
       flipNext: { c2s: false, s2c: false },
       head: { c2s: [], s2c: [] },
+      startedAt: this.counted.total,
     };
     this.links.add(link);
     this.history.push(link);
