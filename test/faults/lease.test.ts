@@ -19,7 +19,7 @@ import { after, describe, test } from 'node:test';
 import { Api, LINUX_IMAGE, sleep, startChild, testEnv } from '../support/keyfleet.js';
 import { freshPostgres } from '../support/fresh-postgres.js';
 import { sshRun, writePrivateKey } from '../support/openssh.js';
-import { allowRootLogin, startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
+import { allowRootLogin, prepareLoginHome, startHosts, stopHosts } from '../support/sshd-harness.js';
 
 const REGION = 'cn-hangzhou';
 const children: ChildProcess[] = [];
@@ -132,7 +132,7 @@ describe('leases under faults', () => {
     cleanups.push(() => fs.rm(mgmtDir, { recursive: true, force: true }));
     const mgmt = await b.api.createKeyPair('lease-management', 'ed25519');
     for (const h of hosts) await allowRootLogin(h, mgmt.keyPair.publicKey);
-    for (const h of hosts) await prepareHome(h);
+    for (const h of hosts) await prepareLoginHome(h);
     const ids: string[] = [];
     for (const h of hosts) {
       const dir = path.dirname(h.home);
@@ -214,13 +214,3 @@ describe('leases under faults', () => {
     b.child.kill('SIGTERM');
   });
 });
-
-/** The login user's ~/.ssh as a real host has it (owned by the user). */
-async function prepareHome(h: TestHost): Promise<void> {
-  const sshDir = path.join(h.home, '.ssh');
-  const ak = path.join(sshDir, 'authorized_keys');
-  await fs.mkdir(sshDir, { mode: 0o700, recursive: true });
-  await fs.writeFile(ak, '# the user own keys\n', { mode: 0o600 });
-  await fs.chown(sshDir, h.uid, h.gid);
-  await fs.chown(ak, h.uid, h.gid);
-}

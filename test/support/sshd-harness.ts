@@ -115,6 +115,16 @@ export async function allowRootLogin(host: TestHost, publicKey: string): Promise
   await host.reload();
 }
 
+/** The login user's ~/.ssh as a real host has it: owned by the user (StrictModes), authorized_keys with a comment. */
+export async function prepareLoginHome(host: TestHost): Promise<void> {
+  const sshDir = path.join(host.home, '.ssh');
+  const ak = path.join(sshDir, 'authorized_keys');
+  await fsp.mkdir(sshDir, { mode: 0o700, recursive: true });
+  await fsp.writeFile(ak, '# the user own keys\n', { mode: 0o600 });
+  await fsp.chown(sshDir, host.uid, host.gid);
+  await fsp.chown(ak, host.uid, host.gid);
+}
+
 /**
  * Also lets `user` log in with `publicKey` from a key file beside root's (after allowRootLogin, whose
  * AuthorizedKeysFile names these files): the user's own authorized_keys is left to what is being managed.
