@@ -250,13 +250,10 @@ export const AuditQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
 });
 
-// Drift of registered hosts. Ids are checked by the core (format, duplicates, batch size), as for bindings.
+// Drift of registered hosts and simulated instances. Ids are checked by the core (format, duplicates, batch size),
+// as for bindings; the repair's body is the drift route's own (it may carry a credential).
 export const DriftScanBody = Type.Object(
   { instanceIds: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 100_000 })) },
-  { additionalProperties: false },
-);
-export const DriftRepairBody = Type.Object(
-  { instanceIds: Type.Array(Type.Unknown(), { maxItems: 100_000 }) },
   { additionalProperties: false },
 );
 

@@ -134,7 +134,7 @@ export function InstancesPage() {
             type="button"
             className="button"
             onClick={() => setDialog({ type: 'drift', hosts: 'all' })}
-            title={`Compare every registered host in ${regionName(regionId)} with what keyfleet bound`}
+            title={`Compare every registered host and simulated instance in ${regionName(regionId)} with what keyfleet bound`}
           >
             <IconAudit /> Check drift
           </button>

@@ -79,6 +79,12 @@ export function InstanceRow({
         disabled: busy,
         separatorBefore: true,
       },
+      {
+        label: 'Check drift',
+        onSelect: () => onDialog({ type: 'drift', hosts: [i] }),
+        disabled: i.osType !== 'linux',
+        reason: i.osType !== 'linux' ? 'A Windows instance has no authorized_keys to compare.' : undefined,
+      },
     );
   }
   return (
