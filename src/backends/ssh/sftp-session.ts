@@ -195,6 +195,9 @@ export class SftpSession implements LiveSession {
           const judge = () => {
             if (!this.inFlight.has(onEnd)) return;
             done();
+            // A socket that can no longer be written is a lost connection, reported or not.
+            if (!this.ended && (this.sock.destroyed || !this.sock.writable))
+              this.end('Live.Unreachable', 'the connection was closed');
             if (this.ended) return reject(this.failure(this.ended.code, `${what} failed: ${this.ended.reason}`));
             reject(
               isCoreError(err) ? err : this.failure('Live.RemoteError', `${what} failed: ${describeSftpError(err)}`),
