@@ -108,6 +108,20 @@ export async function applyLive(
     } else {
       await ak!.discard();
     }
+    // After an interrupted attempt the drop-in may already say what is wanted while sshd was never reloaded: the
+    // reload is done again, so what sshd does and what its files say cannot differ when the record is written.
+    const reloadAgain = !dropChanged && dropContent !== null && options.reloadAfterInterruption === true;
+    if (reloadAgain) {
+      const check = isSimpleCommand(reload)
+        ? await session.exec(`${validate} && ${reload}`)
+        : await session.exec(validate).then((v) => (v.code === 0 ? session.exec(reload) : v));
+      if (check.code !== 0)
+        throw new CoreError(
+          'Live.RemoteError',
+          `Reloading sshd after an interrupted change failed (exit ${check.code}): ${check.stderr.trim().slice(0, 300)}`,
+          { host: profile.target.host },
+        );
+    }
     if (dropChanged) {
       await writeDropInChecked(session, dropInPath, dropContent!, dropBefore, validate, reload, async () => {
         if (plan.changed) await restoreFile(session, akPath, akBefore);
@@ -133,7 +147,7 @@ export async function applyLive(
       clock,
       profile: { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey },
     };
-    const verdict = await proveChange(proof, dropChanged);
+    const verdict = await proveChange(proof, dropChanged || reloadAgain);
     if (!verdict.ok) {
       if (hooks.mayRestore && !(await hooks.mayRestore())) throw new LeaseLost();
       await restoreFile(session, akPath, akBefore);

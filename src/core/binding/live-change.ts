@@ -15,6 +15,8 @@ export interface LiveApplyOptions {
   verify?: boolean;
   /** Read and plan only: report what would change, write nothing. */
   dryRun?: boolean;
+  /** An earlier attempt may have written and been cut off before sshd's reload: reload even if nothing changes now. */
+  reloadAfterInterruption?: boolean;
 }
 
 export interface LiveHostProfile {

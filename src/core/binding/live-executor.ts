@@ -117,7 +117,7 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
             plan.profile,
             credential,
             plan.desired,
-            { verify: task.options.verify !== false, dryRun },
+            { verify: task.options.verify !== false, dryRun, reloadAfterInterruption: mayHaveWritten },
             deps.clock,
             hooks,
           ),
