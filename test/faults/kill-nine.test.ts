@@ -159,11 +159,10 @@ test('kill -9 at ≥20 random moments of live binds and unbinds: every task fini
             ...(cred ? { credential: cred } : {}),
           })
         ).task.id as string;
-      const taskIds = [
-        await submit(idsOf(machines, 'sim'), credential),
-        // Registered hosts are changed with their sealed management key: the request carries no credential.
-        await submit(idsOf(machines, 'host')),
-      ];
+      // The hosts' task first: the tasks' workers take the process's slots in that order, so its 20 items run
+      // among the sims' instead of after them, and kills land in both. Registered hosts are changed with their
+      // sealed management key: that request carries no credential.
+      const taskIds = [await submit(idsOf(machines, 'host')), await submit(idsOf(machines, 'sim'), credential)];
 
       // Kill -9 at random moments, restart on the same data directory, until the round's kills are spent.
       let killedThisRound = 0;
@@ -209,7 +208,7 @@ const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} 
 const idsOf = (machines: Machine[], kind: Machine['kind']) => machines.filter((m) => m.kind === kind).map((m) => m.id);
 
 /** The two tasks of a round, in the order they are submitted. */
-const TASK_NAMES = ['sims', 'hosts'];
+const TASK_NAMES = ['hosts', 'sims'];
 
 interface RoundVerdict {
   problems: string[];
@@ -234,7 +233,7 @@ async function checkRound(
   const problems: string[] = [];
   const resumed: number[] = [];
   const troubled = new Set<string>();
-  const kindOf = new Map(machines.map((m) => [m.id, m.kind]));
+  const kindOf = new Map(machines.map((m) => [m.id, m.what]));
   const since = (id: string) => (earlier.has(id) ? ` (in trouble since round ${earlier.get(id)})` : '');
   for (const id of taskIds) {
     const { task, credentialHeld } = await api.call('GET', `/api/v1/tasks/${id}`);
@@ -267,7 +266,7 @@ async function checkRound(
     const why = disagreement(reported, o, keys);
     if (!why) continue;
     troubled.add(m.id);
-    const group = `${m.kind}: keyfleet reports key ${reported.keyPairName ?? 'none'}, password ${reported.passwordLogin ? 'on' : 'off'}; machine ${summary(o)}`;
+    const group = `${m.what}: keyfleet reports key ${reported.keyPairName ?? 'none'}, password ${reported.passwordLogin ? 'on' : 'off'}; machine ${summary(o)}`;
     const proof = i.verification ? `; keyfleet's last proof: ${i.verification}` : '';
     const line = `${m.id} (${m.address}:${m.port}) ${why}${proof}${since(m.id)}`;
     mismatches.set(group, [...(mismatches.get(group) ?? []), line]);
