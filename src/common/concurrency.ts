@@ -7,6 +7,8 @@
 /** A counting semaphore: `acquire` resolves when one of `size` slots is free; `release` gives it back. */
 export interface Semaphore {
   acquire(): Promise<void>;
+  /** Takes a slot only if one is free now (and nobody waits for one): true when it did. */
+  tryAcquire(): boolean;
   release(): void;
   /** Runs `fn` in a slot. */
   run<T>(fn: () => Promise<T>): Promise<T>;
@@ -32,6 +34,11 @@ export function createSemaphore(size: number): Semaphore {
   };
   return {
     acquire,
+    tryAcquire(): boolean {
+      if (free <= 0 || queue.length > 0) return false;
+      free--;
+      return true;
+    },
     release,
     async run<T>(fn: () => Promise<T>): Promise<T> {
       await acquire();

@@ -141,60 +141,52 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       await store.tasks.markStarted(taskId, clock.now());
       task = await store.tasks.refresh(taskId, clock.now());
     }
-    // A worker claims only when it can start at once (a slot held, its pacing time come): claimed items never
-    // wait in a queue while their lease runs. Workers that become ready together share one claim.
-    let exhausted = false;
-    let ready = 0;
-    const claimed: TaskItem[] = [];
-    let claiming: Promise<void> | null = null;
-    const claim = (): Promise<void> =>
-      (claiming ??= (async () => {
-        // Let every worker that is ready in this turn join the claim.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        const now = clock.now();
-        const items = await store.tasks.claimItems(
-          taskId,
-          deps.owner,
-          now,
-          new Date(now.getTime() + deps.leaseMs),
-          Math.max(1, Math.min(deps.chunk, ready)),
-        );
-        if (items.length === 0) exhausted = true;
-        else claimed.push(...items);
-      })().finally(() => (claiming = null)));
-    const nextItem = async (): Promise<TaskItem | null> => {
-      ready++;
+    // One dispatcher per task claims items only when they can start at once: it holds a free slot (the bound is
+    // process-wide) and, when paced, the item's start time has come. Unpaced, it takes every slot free now and
+    // claims that many in one statement. Claimed items never wait in a queue while their lease runs.
+    const inFlight = new Set<Promise<void>>();
+    for (;;) {
+      if (closed) break;
+      await slots.acquire();
+      let slotsHeld = 1;
+      if (deps.itemsPerSecond > 0) await pace();
+      else while (slotsHeld < deps.chunk && slots.tryAcquire()) slotsHeld++;
+      let items: TaskItem[] = [];
       try {
-        for (;;) {
-          const item = claimed.shift();
-          if (item) return item;
-          if (exhausted || closed) return null;
-          await claim();
+        if (!closed) {
+          const now = clock.now();
+          items = await store.tasks.claimItems(
+            taskId,
+            deps.owner,
+            now,
+            new Date(now.getTime() + deps.leaseMs),
+            slotsHeld,
+          );
         }
       } finally {
-        ready--;
+        for (let n = items.length; n < slotsHeld; n++) slots.release();
       }
-    };
-    const worker = async () => {
-      for (;;) {
-        if (closed) return;
-        await slots.acquire();
-        let item: TaskItem | null = null;
-        try {
-          await pace();
-          item = await nextItem();
-          if (!item) return;
-          await executor.execute(task, item, deps.owner, hold(item));
-        } finally {
-          if (item) release(item);
-          slots.release();
-          if (item) notify(taskId);
-        }
+      if (items.length === 0) break;
+      for (const item of items) {
+        const running: Promise<void> = executor
+          .execute(task, item, deps.owner, hold(item))
+          .catch((err: unknown) =>
+            logger.error('task item failed unexpectedly', {
+              taskId,
+              seq: item.seq,
+              error: err instanceof Error ? err.message : String(err),
+            }),
+          )
+          .finally(() => {
+            release(item);
+            slots.release();
+            inFlight.delete(running);
+            notify(taskId);
+          });
+        inFlight.add(running);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(deps.concurrency, task.total) }, worker));
-    // Items claimed but not started (the runner is closing) go back to the queue for whoever runs next.
-    if (claimed.length > 0) logger.info('items left for the next run', { taskId, items: claimed.length });
+    }
+    await Promise.all(inFlight);
     const done = await store.transaction(async (tx) => {
       const t = await tx.tasks.refresh(taskId, clock.now());
       if (t.finishedNow) await executor.recordOutcome?.(tx, t);
