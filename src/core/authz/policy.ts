@@ -7,6 +7,7 @@
  * action and, among those, only the patterns whose resource part can match: with 100 policies of 20 statements a
  * request tests a handful of resource patterns, not 2,000.
  */
+import { compileGlob, type Glob, wildcardCount } from '../../common/glob.js';
 import { CoreError } from '../errors.js';
 import type { Action, ResourceRef } from './actions.js';
 import { actionNameTable } from './action-names.js';
@@ -37,20 +38,20 @@ interface CompiledCondition {
   operator: Operator;
   read: (ref: ResourceRef) => string | undefined;
   values: string[];
-  patterns: RegExp[];
+  patterns: Glob[];
 }
 
 interface CompiledStatement {
   deny: boolean;
-  resources: RegExp[];
+  resources: ResourceMatcher[];
   anyResource: boolean;
   conditions: CompiledCondition[];
 }
 
 /**
- * The statements of one action, compiled for speed: statements without conditions are merged into one allow
- * and one deny regular expression (a single automaton instead of hundreds of separate tests); statements with
- * conditions are kept apart because their conditions must be checked one by one.
+ * The statements of one action, compiled for speed: the resource patterns of statements without conditions are
+ * merged into one allow and one deny index; statements with conditions are kept apart because their conditions
+ * must be checked one by one.
  */
 interface ActionRules {
   allowAny: boolean;
@@ -67,19 +68,15 @@ export interface PermissionSet {
 
 export const MAX_STATEMENTS_PER_POLICY = 100;
 export const MAX_POLICY_BYTES = 32 * 1024;
+/**
+ * One Action, Resource or condition value. Matching costs at most pattern length × name length (see
+ * common/glob.ts), so these two bound the cost of a statement; real patterns are far shorter (a full resource
+ * name is at most ~300 characters).
+ */
+export const MAX_PATTERN_LENGTH = 512;
+export const MAX_WILDCARDS_PER_PATTERN = 20;
 
 const NAMES = actionNameTable();
-
-function wildcardSource(pattern: string): string {
-  return pattern
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-}
-
-function wildcard(pattern: string): RegExp {
-  return new RegExp('^' + wildcardSource(pattern) + '$');
-}
 
 /**
  * Resource patterns indexed by the literal start of their resource part (`instance/i-team42-…`), so a check tests
@@ -89,58 +86,77 @@ function wildcard(pattern: string): RegExp {
  * and are always tested.
  */
 interface ResourceIndex {
-  byPrefix: Map<string, RegExp>;
-  always: RegExp | null;
+  byPrefix: Map<string, ResourceMatcher[]>;
+  always: ResourceMatcher[];
 }
 
-const SEGMENT_WILDCARD = (part: string) =>
-  part
-    .split('')
-    .map((c) => (c === '*' ? '[^:]*' : c === '?' ? '[^:]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
+type ResourceMatcher = (name: string) => boolean;
 
-/** The regular-expression source of a resource pattern, and the literal start of its resource part (null: none). */
-function resourcePattern(p: string): { source: string; literal: string | null } {
+/**
+ * The parts of a resource name: the four colon-free parts `acs`, `ecs`, region, account, then the rest (which may
+ * hold ':'), or null when the name has fewer than four colons.
+ */
+function nameParts(name: string): string[] | null {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < 4; i++) {
+    const colon = name.indexOf(':', start);
+    if (colon === -1) return null;
+    parts.push(name.slice(start, colon));
+    start = colon + 1;
+  }
+  parts.push(name.slice(start));
+  return parts;
+}
+
+/**
+ * A resource pattern, compiled, and the literal start of its resource part (null: none). A pattern of five parts
+ * or more matches part by part: a part of the first four holds no ':', so the name's first four colons are where
+ * the pattern's are, and a `*` there cannot reach into the next part.
+ */
+function resourcePattern(p: string): { matcher: ResourceMatcher; literal: string | null } {
   const parts = p.split(':');
-  if (parts.length < 5) return { source: wildcardSource(p), literal: null };
+  if (parts.length < 5) {
+    const whole = compileGlob(p);
+    return { matcher: (name) => whole.test(name), literal: null };
+  }
   const resource = parts.slice(4).join(':');
+  const globs = [...parts.slice(0, 4), resource].map(compileGlob);
   const firstWildcard = resource.search(/[*?]/);
   return {
-    source: parts.slice(0, 4).map(SEGMENT_WILDCARD).join(':') + ':' + wildcardSource(resource),
+    matcher(name) {
+      const actual = nameParts(name);
+      return actual !== null && globs.every((g, i) => g.test(actual[i]!));
+    },
     literal: firstWildcard === -1 ? resource : resource.slice(0, firstWildcard),
   };
 }
 
 function indexPatterns(patterns: string[]): ResourceIndex {
-  const buckets = new Map<string, string[]>();
-  const always: string[] = [];
+  const index: ResourceIndex = { byPrefix: new Map(), always: [] };
   for (const p of new Set(patterns)) {
-    const { source, literal } = resourcePattern(p);
+    const { matcher, literal } = resourcePattern(p);
     if (literal === null) {
-      always.push(source);
+      index.always.push(matcher);
       continue;
     }
-    const list = buckets.get(literal) ?? [];
-    list.push(source);
-    buckets.set(literal, list);
+    const list = index.byPrefix.get(literal) ?? [];
+    list.push(matcher);
+    index.byPrefix.set(literal, list);
   }
-  const anchored = (sources: string[]) => new RegExp('^(?:' + sources.join('|') + ')$');
-  return {
-    byPrefix: new Map([...buckets].map(([k, v]) => [k, anchored(v)])),
-    always: always.length ? anchored(always) : null,
-  };
+  return index;
 }
 
 function indexMatches(index: ResourceIndex, name: string): boolean {
-  if (index.always?.test(name)) return true;
+  if (index.always.some((m) => m(name))) return true;
   if (index.byPrefix.size === 0) return false;
   let colons = 0;
   let start = 0;
   for (; start < name.length && colons < 4; start++) if (name.charCodeAt(start) === 58) colons++;
   const resource = name.slice(start);
   for (let i = 0; i <= resource.length; i++) {
-    const re = index.byPrefix.get(resource.slice(0, i));
-    if (re?.test(name)) return true;
+    const list = index.byPrefix.get(resource.slice(0, i));
+    if (list?.some((m) => m(name))) return true;
   }
   return false;
 }
@@ -166,6 +182,15 @@ export function parsePolicyDocument(raw: unknown): PolicyDocument {
   return doc as PolicyDocument;
 }
 
+/** The limits on one pattern, so that no statement is costly to evaluate (common/glob.ts). */
+function checkPattern(pattern: string, what: string): void {
+  const shown = pattern.length > 40 ? `${pattern.slice(0, 40)}…` : pattern;
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    throw malformed(`${what} '${shown}' is longer than ${MAX_PATTERN_LENGTH} characters.`);
+  if (wildcardCount(pattern) > MAX_WILDCARDS_PER_PATTERN)
+    throw malformed(`${what} '${shown}' has more than ${MAX_WILDCARDS_PER_PATTERN} wildcards ('*' or '?').`);
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -187,12 +212,15 @@ function validateStatement(s: unknown, n: number): void {
     typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'));
   if (!isStrings(st.Action)) throw malformed(`statement ${n}: Action must be a string or a list of strings.`);
   for (const a of asList(st.Action as string | string[], [])) {
-    const re = wildcard(a);
-    if (![...NAMES.keys()].some((name) => re.test(name)))
+    checkPattern(a, `statement ${n}: the action`);
+    const glob = compileGlob(a);
+    if (![...NAMES.keys()].some((name) => glob.test(name)))
       throw malformed(`statement ${n}: the action '${a}' matches no action.`);
   }
   if (st.Resource !== undefined && !isStrings(st.Resource))
     throw malformed(`statement ${n}: Resource must be a string or a list of strings.`);
+  for (const r of asList(st.Resource as string | string[] | undefined, []))
+    checkPattern(r, `statement ${n}: the resource`);
   if (st.Condition !== undefined) {
     if (typeof st.Condition !== 'object' || st.Condition === null)
       throw malformed(`statement ${n}: Condition must be an object.`);
@@ -210,6 +238,7 @@ function validateStatement(s: unknown, n: number): void {
           );
         if (!isStrings(value))
           throw malformed(`statement ${n}: the value of ${key} must be a string or a list of strings.`);
+        for (const v of asList(value as string | string[], [])) checkPattern(v, `statement ${n}: a value of ${key}`);
       }
     }
   }
@@ -232,20 +261,20 @@ export function compilePermissions(documents: PolicyDocument[]): PermissionSet {
             operator: op as Operator,
             read: CONDITION_KEYS[key.toLowerCase()]!,
             values,
-            patterns: values.map(wildcard),
+            patterns: values.map(compileGlob),
           };
         }),
       );
       const compiled: CompiledStatement = {
         deny,
         anyResource: resources.includes('*'),
-        resources: resources.map((r) => new RegExp('^' + resourcePattern(r).source + '$')),
+        resources: resources.map((r) => resourcePattern(r).matcher),
         conditions,
       };
       const actions = new Set<Action>();
       for (const pattern of asList(st.Action, [])) {
-        const re = wildcard(pattern);
-        for (const [name, mapped] of NAMES) if (re.test(name)) mapped.forEach((a) => actions.add(a));
+        const glob = compileGlob(pattern);
+        for (const [name, mapped] of NAMES) if (glob.test(name)) mapped.forEach((a) => actions.add(a));
       }
       for (const a of actions) {
         const g = gathered.get(a) ?? { allow: [], deny: [], allowAny: false, denyAny: false, conditional: [] };
@@ -290,7 +319,7 @@ function conditionsHold(st: CompiledStatement, ref: ResourceRef): boolean {
 }
 
 function matches(st: CompiledStatement, name: string, ref: ResourceRef): boolean {
-  return (st.anyResource || st.resources.some((r) => r.test(name))) && conditionsHold(st, ref);
+  return (st.anyResource || st.resources.some((r) => r(name))) && conditionsHold(st, ref);
 }
 
 /** The decision for one action on resources: 'deny' (explicit), 'allow', or 'implicit-deny'. */
