@@ -168,6 +168,8 @@ export interface AccountRepo {
   listAccessKeys(accountId: string, userId: string): Promise<AccessKey[]>;
   deleteAccessKey(accountId: string, id: string): Promise<void>;
   deleteSessionsOfUser(accountId: string, userId: string): Promise<void>;
+  /** Ends every session the access key opened (the key was disabled or deleted). */
+  deleteSessionsOfAccessKey(accountId: string, accessKeyId: string): Promise<void>;
   insertPolicy(p: Policy): Promise<void>;
   getPolicyByName(accountId: string, name: string): Promise<Policy | null>;
   listPolicies(accountId: string): Promise<Policy[]>;

@@ -372,6 +372,19 @@ const liveTruth: Migration = {
   },
 };
 
+/**
+ * Sessions die with their credential (issue 18): a session records the access key that opened it (null for a
+ * password sign-in), so disabling or deleting that key ends it. Sessions from before this column cannot be traced
+ * to a key, so they are ended here: everyone signs in again once, rather than a disabled key's sessions living on.
+ */
+const sessionAccessKey: Migration = {
+  async up(db: Kysely<any>) {
+    await db.deleteFrom('sessions').execute();
+    await db.schema.alterTable('sessions').addColumn('access_key_id', 'varchar(64)').execute();
+    await db.schema.createIndex('sessions_access_key').on('sessions').columns(['access_key_id']).execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-identity': identity,
@@ -382,6 +395,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0007-start-after-provision': startAfterProvision,
   '0008-task-item-payload': taskItemPayload,
   '0009-live-truth': liveTruth,
+  '0010-session-access-key': sessionAccessKey,
 };
 
 export const migrationProvider: MigrationProvider = {

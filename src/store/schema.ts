@@ -36,6 +36,8 @@ export interface SessionsTable {
   region_id: string | null;
   created_at: Int;
   expires_at: Int;
+  /** The access key that opened the session; null for a password sign-in. */
+  access_key_id: string | null;
 }
 export interface ResourceGroupsTable {
   id: string;

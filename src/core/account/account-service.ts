@@ -13,6 +13,7 @@ import { insertTenant } from './tenant.js';
 import type { Task } from '../task/task.js';
 import { accessKeyContext } from './account.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { createSignInThrottle, type SignInThrottleOptions } from './sign-in-throttle.js';
 
 export interface AccountServiceDeps {
   store: Store;
@@ -22,6 +23,8 @@ export interface AccountServiceDeps {
   ids: IdGen;
   sessionTtlMs: number;
   limiter: RateLimiter;
+  /** Failed sign-in throttling; the defaults of sign-in-throttle.ts when absent. */
+  signInThrottle?: SignInThrottleOptions;
 }
 
 export interface BootstrapInput {
@@ -56,6 +59,30 @@ export function hashToken(token: string): string {
 
 export function createAccountService(deps: AccountServiceDeps) {
   const { store, secrets, passwords, clock, ids } = deps;
+  const throttle = createSignInThrottle(clock, deps.signInThrottle);
+
+  /**
+   * A hash of a password nobody knows, in the hasher's own format: a sign-in for a user that does not exist (or
+   * has no password) is verified against it, so it costs what a wrong password costs and its answer time does
+   * not tell whether the user exists. Made once, on the first password sign-in, whichever user it names.
+   */
+  let dummyHash: Promise<string> | null = null;
+  const dummy = (): Promise<string> => {
+    dummyHash ??= passwords.hash(randomBytes(24).toString('base64url')).catch((err: unknown) => {
+      dummyHash = null;
+      throw err;
+    });
+    return dummyHash;
+  };
+
+  /** The user whose password this is, or null; one hash verification whatever the outcome. */
+  async function userOfPassword(accountName: string, userName: string, password: string): Promise<User | null> {
+    const fallback = await dummy();
+    const account = await store.accounts.getAccountByName(accountName);
+    const candidate = account ? await store.accounts.getUserByName(account.id, userName) : null;
+    const ok = await passwords.verify(password, candidate?.passwordHash ?? fallback);
+    return ok && candidate?.passwordHash ? candidate : null;
+  }
 
   /** Compiled permissions per user, recompiled when the set of policies in effect (own and groups') changes. */
   const compiled = new Map<string, { stamp: string; set: PermissionSet }>();
@@ -197,7 +224,9 @@ export function createAccountService(deps: AccountServiceDeps) {
       ctx: RequestContext,
     ): Promise<{ token: string; caller: Caller; expiresAt: Date }> {
       let user: User | null = null;
+      let accessKeyId: string | null = null;
       if (input.accessKeyId !== undefined) {
+        const attempt = throttle.begin({ principal: `ak:${String(input.accessKeyId)}`, sourceIp: ctx.sourceIp });
         const resolved = await this.resolveAccessKey(String(input.accessKeyId), ctx);
         if (
           resolved &&
@@ -206,12 +235,14 @@ export function createAccountService(deps: AccountServiceDeps) {
           safeEqual(resolved.secret, input.accessKeySecret)
         ) {
           user = await store.accounts.getUser(resolved.caller.accountId, resolved.caller.userId);
+          accessKeyId = String(input.accessKeyId);
         }
+        if (user) attempt.succeeded();
       } else if (typeof input.userName === 'string' && typeof input.password === 'string') {
-        const account = await store.accounts.getAccountByName(input.accountName ?? 'keyfleet');
-        const candidate = account ? await store.accounts.getUserByName(account.id, input.userName) : null;
-        if (candidate?.passwordHash && (await passwords.verify(input.password, candidate.passwordHash)))
-          user = candidate;
+        const accountName = input.accountName ?? 'keyfleet';
+        const attempt = throttle.begin({ principal: `user:${accountName}/${input.userName}`, sourceIp: ctx.sourceIp });
+        user = await userOfPassword(accountName, input.userName, input.password);
+        if (user) attempt.succeeded();
       }
       if (!user)
         throw new CoreError('Auth.Unauthenticated', 'The user name or password (or access key) is not correct.');
@@ -227,6 +258,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         regionId: input.regionId ?? null,
         createdAt: now,
         expiresAt,
+        accessKeyId,
       });
       return { token, caller: await callerOf(user, ctx, { sessionId }), expiresAt };
     },
@@ -240,6 +272,14 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!session || session.expiresAt.getTime() <= clock.now().getTime()) return null;
       const user = await store.accounts.getUser(session.accountId, session.userId);
       if (!user) return null;
+      if (session.accessKeyId) {
+        // Disabling or deleting the key deletes its sessions; this also covers a sign-in that was in flight then.
+        const key = await store.accounts.getAccessKey(session.accessKeyId);
+        if (!key || key.status !== 'Active' || key.userId !== user.id || key.accountId !== user.accountId) {
+          await store.accounts.deleteSession(session.id);
+          return null;
+        }
+      }
       deps.limiter.take(`user:${user.id}`);
       return { caller: await callerOf(user, ctx, { sessionId: session.id }), regionId: session.regionId };
     },

@@ -45,6 +45,8 @@ export interface Session {
   regionId: string | null;
   createdAt: Date;
   expiresAt: Date;
+  /** The access key that opened the session (it ends with the key); null for a password sign-in. */
+  accessKeyId?: string | null;
 }
 
 export interface ResourceGroup {

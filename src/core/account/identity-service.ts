@@ -170,14 +170,21 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       const key = await store.accounts.getAccessKey(accessKeyId);
       if (!key || key.accountId !== caller.accountId)
         throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
-      await store.accounts.updateAccessKey({ ...key, status });
+      // A disabled key's sessions end with it, at once (resolveToken also refuses them, for a sign-in in flight).
+      await store.transaction(async (tx) => {
+        await tx.accounts.updateAccessKey({ ...key, status });
+        if (status !== 'Active') await tx.accounts.deleteSessionsOfAccessKey(caller.accountId, key.id);
+      });
     },
 
     async deleteAccessKey(caller: Caller, accessKeyId: string): Promise<void> {
       const key = await store.accounts.getAccessKey(accessKeyId);
       if (!key || key.accountId !== caller.accountId)
         throw new CoreError('AccessKey.NotFound', `The access key '${accessKeyId}' does not exist.`);
-      await store.accounts.deleteAccessKey(caller.accountId, accessKeyId);
+      await store.transaction(async (tx) => {
+        await tx.accounts.deleteSessionsOfAccessKey(caller.accountId, key.id);
+        await tx.accounts.deleteAccessKey(caller.accountId, key.id);
+      });
     },
 
     async listPolicies(caller: Caller): Promise<Policy[]> {

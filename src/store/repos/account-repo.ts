@@ -108,6 +108,7 @@ export function createAccountRepo(ctx: RepoContext): AccountRepo {
           region_id: s.regionId,
           created_at: toMs(s.createdAt),
           expires_at: toMs(s.expiresAt),
+          access_key_id: s.accessKeyId ?? null,
         })
         .execute();
     },
@@ -122,6 +123,7 @@ export function createAccountRepo(ctx: RepoContext): AccountRepo {
             regionId: r.region_id,
             createdAt: fromMs(r.created_at),
             expiresAt: fromMs(r.expires_at),
+            accessKeyId: r.access_key_id,
           } satisfies Session)
         : null;
     },
@@ -193,6 +195,13 @@ export function createAccountRepo(ctx: RepoContext): AccountRepo {
     },
     async deleteSessionsOfUser(accountId, userId) {
       await db.deleteFrom('sessions').where('account_id', '=', accountId).where('user_id', '=', userId).execute();
+    },
+    async deleteSessionsOfAccessKey(accountId, accessKeyId) {
+      await db
+        .deleteFrom('sessions')
+        .where('account_id', '=', accountId)
+        .where('access_key_id', '=', accessKeyId)
+        .execute();
     },
     ...createPolicyRepo(ctx),
   };
