@@ -5,6 +5,15 @@
  */
 import { Type } from 'typebox';
 
+/**
+ * A whole number within [minimum, maximum]. The nested type check is not redundant: with type coercion on, ajv turns
+ * the strings 'Infinity' and '1e309' into Infinity and then skips every number keyword for it (they apply to finite
+ * numbers only), so a bound alone lets Infinity through to the store (issue 18: a 500). The nested check runs on the
+ * coerced value and refuses it: a 400 like any other out-of-range value.
+ */
+const BoundedInteger = (range: { minimum: number; maximum: number }) =>
+  Type.Integer({ ...range, allOf: [{ type: 'integer' }] });
+
 /** The KPS key pair name rule (API.md §3.1: the 255-character form of the docs). Enforced where names are made. */
 export const KPS_NAME_PATTERN = '^[A-Za-z0-9_-]{1,255}$';
 export const KPS_NAME = new RegExp(KPS_NAME_PATTERN);
@@ -54,7 +63,7 @@ export const BatchImportBody = Type.Array(
 );
 
 export const ListKeypairsQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: 1000 })),
   marker: Type.Optional(Name),
 });
 
@@ -73,7 +82,7 @@ const Server = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64 }),
   auth: Type.Optional(ServerAuth),
   disable_password: Type.Optional(Type.Boolean()),
-  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  port: Type.Optional(BoundedInteger({ minimum: 1, maximum: 65535 })),
 });
 
 export const AssociateBody = Type.Object({ keypair_name: Name, server: Server });
@@ -85,8 +94,8 @@ export const DisassociateBody = Type.Object({ server: Server });
 // -- tasks (API.md §4.5) ------------------------------------------------------------------------------------------
 
 export const TaskPageQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+  limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: 1000 })),
+  offset: Type.Optional(BoundedInteger({ minimum: 0, maximum: 10_000_000 })),
 });
 
 // -- private keys (API.md §5) -------------------------------------------------------------------------------------

@@ -1,6 +1,15 @@
 /** Request schemas of the native API (TypeBox → JSON Schema: validated by Fastify, published in the OpenAPI document). */
 import { Type } from 'typebox';
 
+/**
+ * A whole number within [minimum, maximum]. The nested type check is not redundant: with type coercion on, ajv turns
+ * the strings 'Infinity' and '1e309' into Infinity and then skips every number keyword for it (they apply to finite
+ * numbers only), so a bound alone lets Infinity through to the store (issue 18: a 500). The nested check runs on the
+ * coerced value and refuses it: a 400 like any other out-of-range value.
+ */
+const BoundedInteger = (range: { minimum: number; maximum: number }) =>
+  Type.Integer({ ...range, allOf: [{ type: 'integer' }] });
+
 export const RegionParams = Type.Object({ regionId: Type.String({ minLength: 1, maxLength: 64 }) });
 export const KeyPairParams = Type.Object({
   regionId: Type.String({ minLength: 1, maxLength: 64 }),
@@ -8,8 +17,8 @@ export const KeyPairParams = Type.Object({
 });
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 export const Paging = {
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  offset: Type.Optional(BoundedInteger({ minimum: 0, maximum: 10_000_000 })),
+  limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: 1000 })),
 };
 export const TagSchema = Type.Object(
   { key: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: 128 }) },
@@ -67,7 +76,7 @@ export const RunInstancesBody = Type.Object(
   {
     imageId: Type.String({ minLength: 1, maxLength: 128 }),
     instanceType: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    amount: Type.Optional(BoundedInteger({ minimum: 1, maximum: 1000 })),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     keyPairName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
@@ -94,7 +103,7 @@ export const RegisterHostBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128 }),
     address: Type.String({ minLength: 1, maxLength: 253 }),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    port: Type.Optional(BoundedInteger({ minimum: 1, maximum: 65535 })),
     loginUser: Type.String({ minLength: 1, maxLength: 32 }),
     homeDir: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     managementPrivateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
@@ -121,7 +130,7 @@ export const ImportHostsBody = Type.Object(
       Type.Object(
         {
           loginUser: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
-          port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+          port: Type.Optional(BoundedInteger({ minimum: 1, maximum: 65535 })),
           ...HostSettings,
         },
         { additionalProperties: false },
@@ -171,7 +180,7 @@ export const BindingBody = Type.Object(
     instanceIds: Type.Array(Type.Unknown(), { maxItems: 100_000 }),
     mode: Type.Optional(Type.Union([Type.Literal('on-restart'), Type.Literal('live')])),
     credential: Type.Optional(CredentialSchema),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    port: Type.Optional(BoundedInteger({ minimum: 1, maximum: 65535 })),
     // Live changes: verify=false skips the login proof (one connection per host); dryRun plans without writing.
     verify: Type.Optional(Type.Boolean()),
     dryRun: Type.Optional(Type.Boolean()),
@@ -190,8 +199,8 @@ export const TaskListQuery = Type.Object({
 
 export const TaskItemsQuery = Type.Object({
   status: Type.Optional(Type.Union(['pending', 'running', 'succeeded', 'failed'].map((s) => Type.Literal(s)))),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  offset: Type.Optional(BoundedInteger({ minimum: 0, maximum: 10_000_000 })),
+  limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: 10_000 })),
 });
 
 export const UserParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -246,8 +255,8 @@ export const AuditQuery = Type.Object({
   stage: Type.Optional(Type.Union([Type.Literal('request'), Type.Literal('outcome')])),
   taskId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   requestId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  offset: Type.Optional(BoundedInteger({ minimum: 0, maximum: 10_000_000 })),
+  limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: 10_000 })),
 });
 
 // Drift of registered hosts and simulated instances. Ids are checked by the core (format, duplicates, batch size),

@@ -21,6 +21,8 @@ export function sessionRoutes(app: NativeApp, { core }: NativeContext) {
         sourceIp: req.ip,
         requestId: req.id,
       });
+      // The answer carries a bearer token: no cache, shared or private, may keep it.
+      reply.header('cache-control', 'no-store');
       return reply.status(201).send({
         token,
         expiresAt: expiresAt.toISOString(),
