@@ -609,8 +609,13 @@ describe('network faults (through a fault proxy)', () => {
   // host1 behind a proxy that cuts (close), stalls (freeze) or damages (corrupt) the traffic at an exact byte.
   let proxy: FaultProxy;
   const viaProxy = (): LiveTarget => ({ host: proxy.host, port: proxy.port, username: host1.user });
-  const FAST = { timeoutMs: 400, opTimeoutMs: 400 };
-  const expected: Record<'close' | 'freeze', string> = { close: 'Live.Unreachable', freeze: 'Live.Timeout' };
+  // Far above what a login or an operation takes here (loaded or not), so that only a frozen link runs into it.
+  const FAST = { timeoutMs: 1000, opTimeoutMs: 1000 };
+  const expected: Record<'close' | 'freeze' | 'corrupt', string> = {
+    close: 'Live.Unreachable',
+    freeze: 'Live.Timeout',
+    corrupt: 'Live.Unreachable',
+  };
 
   before(async () => {
     proxy = await FaultProxy.start('127.66.1.1', { host: host1.address, port: host1.port });
@@ -624,11 +629,12 @@ describe('network faults (through a fault proxy)', () => {
    * (server to client: every step of a login and of the operation answers): each run either completes or fails
    * with the network fault's own code, never anything else.
    */
-  async function sweepLogin(t: TestContext, name: string, work: () => Promise<unknown>, points = 8): Promise<void> {
+  async function sweepLogin(t: TestContext, name: string, work: () => Promise<unknown>): Promise<void> {
     proxy.arm(null);
     await work();
     const clean = proxy.counts().s2c;
     for (const kind of ['close', 'freeze'] as const) {
+      const points = kind === 'close' ? 8 : 4; // each frozen point waits for the timeout
       const outcomes: string[] = [];
       for (let i = 0; i < points; i++) {
         const afterBytes = Math.floor((clean * i) / points);
@@ -661,7 +667,7 @@ describe('network faults (through a fault proxy)', () => {
   /** A session opened cleanly, then the network fails before `step` sends its first byte. */
   async function faultedStep(
     t: TestContext,
-    kind: 'close' | 'freeze',
+    kind: 'close' | 'freeze' | 'corrupt',
     name: string,
     step: (session: Awaited<ReturnType<typeof openSession>>) => Promise<unknown>,
     prepare: (session: Awaited<ReturnType<typeof openSession>>) => Promise<void> = async () => undefined,
@@ -683,7 +689,8 @@ describe('network faults (through a fault proxy)', () => {
     }
   }
 
-  for (const kind of ['close', 'freeze'] as const) {
+  // corrupt: the first byte of the step's request is damaged, and sshd drops the connection (a MAC that fails).
+  for (const kind of ['close', 'freeze', 'corrupt'] as const) {
     it(`${kind}: a session's read, replace and exec fail as ${expected[kind]}, and so does everything after`, async (t) => {
       const before = await fs.readFile(path.join(host1.home, AK), 'utf8');
       await faultedStep(t, kind, 'SFTP read', (s) => s.readFile(AK));
