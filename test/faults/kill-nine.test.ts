@@ -4,17 +4,19 @@
  * real Debian sshd hosts (keyfleet's sealed management key). After every restart keyfleet must finish each task by
  * itself, every item succeeding (every machine answers and every credential is right: a kill is the only fault,
  * and a credential refused because its change already took effect counts as success), and once a task has ended
- * every machine must do exactly what keyfleet reports for it, checked with the
- * real OpenSSH client: `ssh -i` with each test key logs in iff keyfleet reports that key pair bound, and password
- * login works iff keyfleet reports password login on. No credential may be found in plaintext (or hex, base64)
+ * every machine must do exactly what keyfleet reports for it, checked with the real OpenSSH client: `ssh -i` with
+ * each test key logs in iff keyfleet reports that key pair bound, and password login works iff keyfleet reports
+ * password login on (and nothing is left waiting for a restart). No credential may be found in plaintext (or hex, base64)
  * in any file of the data directory, at any kill or after any round, nor in keyfleet's log; and a task's sealed
  * credential is gone once the task has ended.
  *
  * Moments are drawn from a seeded PRNG (the seed is printed; KEYFLEET_FAULT_SEED=<n> replays a run's choices): a
- * kill lands once k items of the round are done, k uniform over what is left (or, one time in five, at once:
- * right after the submission or while a restarted keyfleet resumes), so kills spread from right after the
- * submission to the last item; a resumed task may be killed again. Items are paced
- * (KEYFLEET_TASK_ITEMS_PER_SECOND) so that each kill finds items in flight.
+ * kill aims at the hosts' or the sims' task (evenly, while it runs) and lands once k of its items are done, k
+ * uniform over what is left (or, one time in five, at once: right after the submission or while a restarted
+ * keyfleet resumes), so kills spread from right after the submission to the last item; a resumed task may be
+ * killed again. Items are paced (KEYFLEET_TASK_ITEMS_PER_SECOND) so that each kill finds items in flight. Timing
+ * (which items a kill interrupts) is not part of the seed, so a replay reproduces the moments, not the exact cut.
+ * Seconds are printed as diagnostics only; nothing is asserted on time except a bound on a task finishing.
  */
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
@@ -159,21 +161,24 @@ test('kill -9 at ≥20 random moments of live binds and unbinds: every task fini
             ...(cred ? { credential: cred } : {}),
           })
         ).task.id as string;
-      // The hosts' task first: the tasks' workers take the process's slots in that order, so its 20 items run
-      // among the sims' instead of after them, and kills land in both. Registered hosts are changed with their
-      // sealed management key: that request carries no credential.
+      // Registered hosts are changed with their sealed management key: that request carries no credential.
       const taskIds = [await submit(idsOf(machines, 'host')), await submit(idsOf(machines, 'sim'), credential)];
 
       // Kill -9 at random moments, restart on the same data directory, until the round's kills are spent.
       let killedThisRound = 0;
       while (killedThisRound < wanted) {
-        const now = await progress(f.api!, taskIds);
-        if (now.finished) break;
-        // One kill in five lands at once (right after the submission, or while a restarted keyfleet resumes);
-        // the others once a number of items, uniform over what is left, are done.
+        const states = await Promise.all(taskIds.map((id) => progress(f.api!, [id])));
+        const running = taskIds.map((_, n) => n).filter((n) => !states[n]!.finished);
+        if (running.length === 0) break;
+        // The kill aims at one of the running tasks, drawn evenly (the hosts' 20 items would otherwise see few
+        // kills next to the sims' 100). One kill in five lands at once (right after the submission, or while a
+        // restarted keyfleet resumes); the others once a number of that task's items, uniform over what is
+        // left, are done.
+        const aim = running[Math.floor(random() * running.length)]!;
+        const now = states[aim]!;
         const target = random() < 0.2 ? now.done : now.done + Math.floor(random() * (now.total - now.done));
-        const reached = await waitForDone(f.api!, taskIds, target);
-        if (reached.finished) break;
+        const reached = await waitForDone(f.api!, [taskIds[aim]!], target);
+        if (reached.finished) continue; // it ended before that moment: aim again
         await sleep(Math.floor(random() * 100)); // somewhere inside the items in flight
         await f.killNine();
         const atKill = doneInStore(f.dataDir, taskIds);
