@@ -18,9 +18,18 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Creates the data directory if needed and makes it the owner's only (0700), also when it already existed with a
+ * looser mode: it holds the store, the key-encryption key and the lock (issue 18).
+ */
+export function securePrivateDir(dataDir: string): void {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
+}
+
 /** Takes the lock file; a lock left by a dead process (kill -9) is taken over. Returns a release function. */
 export function lockDataDir(dataDir: string): () => void {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  securePrivateDir(dataDir);
   const file = path.join(dataDir, 'keyfleet.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -51,8 +60,11 @@ export function loadMasterKey(dataDir: string, configured: string | undefined): 
     if (key.length !== 32) throw new Error('KEYFLEET_MASTER_KEY must be 32 bytes, base64-encoded.');
     return key;
   }
+  securePrivateDir(dataDir);
   const file = path.join(dataDir, 'master.key');
   if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  // A key file copied in (or restored) with a looser mode is the owner's only again.
+  fs.chmodSync(file, 0o600);
   const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
   if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte base64 key.`);
   return key;

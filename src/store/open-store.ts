@@ -75,6 +75,24 @@ function isUniqueViolation(err: unknown): boolean {
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/**
+ * The embedded store's directory is 0700 and its files (database, -wal, -shm) 0600, whatever the umask or an
+ * earlier version made them (issue 18). The database file is created empty with that mode before SQLite opens it
+ * (SQLite takes an empty file as a new database), so there is no moment when it is readable by others.
+ */
+function ownerOnlyFiles(dataDir: string, file: string): void {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      fs.chmodSync(f, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
 export function embeddedDatabasePath(dataDir: string): string {
   return path.join(dataDir, 'keyfleet.db');
 }
@@ -94,9 +112,12 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: managed.pool }) });
   } else {
     dialect = 'sqlite';
-    fs.mkdirSync(opts.dataDir, { recursive: true });
-    const sqlite = new BetterSqlite3(embeddedDatabasePath(opts.dataDir));
+    const file = embeddedDatabasePath(opts.dataDir);
+    ownerOnlyFiles(opts.dataDir, file);
+    const sqlite = new BetterSqlite3(file);
     sqlite.pragma('journal_mode = WAL');
+    // SQLite gives its -wal and -shm files the database file's mode; those left by an earlier run are fixed too.
+    ownerOnlyFiles(opts.dataDir, file);
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('case_sensitive_like = ON');
