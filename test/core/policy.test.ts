@@ -186,7 +186,9 @@ function naive(doc: PolicyDocument, action: Action, refs: ResourceRef[]) {
 }
 
 describe('policy limits and costly patterns (issue 18)', () => {
-  const allowDelete = (Resource: string) => ({ Statement: [{ Effect: 'Allow', Action: 'keypair:Delete', Resource }] });
+  const allowDelete = (Resource: string): PolicyDocument => ({
+    Statement: [{ Effect: 'Allow', Action: 'keypair:Delete', Resource }],
+  });
   const refused = (doc: unknown, reason: RegExp) =>
     assert.throws(
       () => parsePolicyDocument(doc),
