@@ -82,6 +82,7 @@ test('the credential scan finds a credential stored in the clear, in hex or base
   // Public data only: the key's public half, and another private key (same OpenSSH header, other seed).
   await fs.writeFile(path.join(dir, 'd'), `${key.publicKey}\n${await fs.readFile(other.privateKeyPath, 'utf8')}`);
   const found = await scanForSecrets(dir, secrets, [{ label: 'log', text: `login with ${JSON.stringify(pem)}` }]);
+  await fs.rm(dir, { recursive: true, force: true });
   const where = [...new Set(found.map((x) => `${x.where}: ${x.secret}`))].sort();
   assert.deepEqual(where, ['a.json: password', 'c.bin: key', 'disk/b: key', 'log: key']);
 });
