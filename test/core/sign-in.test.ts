@@ -200,6 +200,32 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await identity.deleteAccessKey(admin, key.accessKeyId);
     });
 
+    test('a restart with a new configured secret or administrator password ends what the old one opened', async () => {
+      const boot = (accessKeySecret: string, adminPassword: string) =>
+        accounts.bootstrap({
+          accountName: 'keyfleet',
+          adminName: 'admin',
+          accessKeyId: 'LTAIcoreTestKey0001',
+          accessKeySecret,
+          adminPassword,
+        });
+      await boot('first-secret-0001', ADMIN_PW);
+      const byKey = await accounts.signIn(
+        { accessKeyId: 'LTAIcoreTestKey0001', accessKeySecret: 'first-secret-0001' },
+        fresh(),
+      );
+      const byPassword = await accounts.signIn({ userName: 'admin', password: ADMIN_PW }, fresh());
+      await boot('first-secret-0001', ADMIN_PW);
+      assert.ok(await accounts.resolveToken(byKey.token, ctx), 'the same configuration ends nothing');
+      assert.ok(await accounts.resolveToken(byPassword.token, ctx));
+      await boot('second-secret-0002', ADMIN_PW);
+      assert.equal(await accounts.resolveToken(byKey.token, ctx), null, 'a new secret');
+      assert.ok(await accounts.resolveToken(byPassword.token, ctx));
+      await boot('second-secret-0002', 'Admin-Pass-0002');
+      assert.equal(await accounts.resolveToken(byPassword.token, ctx), null, 'a new administrator password');
+      await boot('second-secret-0002', ADMIN_PW);
+    });
+
     test('every session of a user ends when the user is deleted, or its password changes', async () => {
       await identity.createUser(admin, { name: 'bob', password: 'Bob-Pass-00001' });
       const key = await identity.createAccessKey(admin, 'bob');

@@ -150,6 +150,8 @@ export function createAccountService(deps: AccountServiceDeps) {
             secrets.open(key.sealedSecret, accessKeyContext(key)) !== input.accessKeySecret
           ) {
             await store.accounts.updateAccessKey({ ...key, sealedSecret: sealed });
+            // A new secret is a new credential: what the old one opened ends, as when a key is disabled.
+            await store.accounts.deleteSessionsOfAccessKey(existing.id, key.id);
           }
         }
         if (
@@ -157,6 +159,8 @@ export function createAccountService(deps: AccountServiceDeps) {
           !(admin.passwordHash && (await passwords.verify(input.adminPassword, admin.passwordHash)))
         ) {
           await store.accounts.updateUser({ ...admin, passwordHash: await passwords.hash(input.adminPassword) });
+          // As a password set through the API does: the administrator is signed out everywhere.
+          await store.accounts.deleteSessionsOfUser(existing.id, admin.id);
         }
         return {
           created: false,
