@@ -9,9 +9,11 @@ export interface PageRequest {
  * between 1 and the list's maximum (its default when missing).
  */
 export function pageOf(q: PageRequest, defaults: { limit: number; max: number }): { offset: number; limit: number } {
+  // Whatever a face let through (Infinity, NaN, 1e309), the store is only ever asked for whole numbers.
+  const whole = (n: number | undefined) => (Number.isSafeInteger(n) ? n : undefined);
   return {
-    offset: Math.max(0, q.offset ?? 0),
-    limit: Math.min(Math.max(1, q.limit ?? defaults.limit), defaults.max),
+    offset: Math.max(0, whole(q.offset) ?? 0),
+    limit: Math.min(Math.max(1, whole(q.limit) ?? defaults.limit), defaults.max),
   };
 }
 

@@ -132,6 +132,8 @@ export function sendKpsError(req: FastifyRequest, reply: FastifyReply, err: unkn
   reply.header('X-Request-Id', req.id);
   if (err instanceof KpsFault) return reply.status(err.status).send(body(err.code, err.message, err.gateway, req.id));
   const core = toCoreError(err);
+  // API Gateway's throttling answer says when to come back, as the native face's 429 does.
+  if (core.code === 'Auth.Throttled') reply.header('retry-after', String(core.details.retryAfterSeconds ?? 1));
   if (core.kind === 'Internal')
     req.log.error(
       { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
