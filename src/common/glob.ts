@@ -5,10 +5,12 @@
  *
  * Matching never backtracks: a pattern is `head*m1*m2*…*tail`; the head must start the text, the tail must end
  * it, and each middle piece is taken at its leftmost place after the previous one. Taking the leftmost place is
- * never wrong, because whatever follows can only gain from more room. So a test costs at most
- * O(pattern length × text length), whatever the number of wildcards, where a regular expression built from the
- * same pattern (`.*a.*a.*…`) backtracks through every way of splitting the text: with 10 wildcards and 60
- * characters that was seconds, on the one event loop every tenant shares.
+ * never wrong, because whatever follows can only gain from more room. Each search starts where the previous piece
+ * ended, so the text is read about once: a literal piece by the built-in string search, a piece with `?` by a
+ * bit-parallel automaton (⌈piece length/32⌉ word operations per character). A test thus costs
+ * O(text length × ⌈pattern length/32⌉) at worst, whatever the number of wildcards, where a regular expression
+ * built from the same pattern (`.*a.*a.*…`) backtracks through every way of splitting the text: with 6
+ * wildcards and 60 characters that was seconds, on the one event loop every tenant shares.
  *
  * Pure: no imports.
  */
@@ -24,9 +26,55 @@ interface Piece {
   readonly text: string;
   /** The piece has no `?`, so the built-in string search can find it. */
   readonly literal: boolean;
+  /** For a piece with `?`: its bit-parallel automaton (null for a literal piece). */
+  readonly automaton: ShiftAnd | null;
 }
 
-const piece = (text: string): Piece => ({ text, literal: !text.includes('?') });
+/**
+ * Shift-And (Baeza-Yates–Gonnet): bit i of the state says "the last i+1 characters match the first i+1 of the
+ * piece", so one pass over the text finds where the piece first ends, at ⌈length/32⌉ word operations per
+ * character, instead of comparing the whole piece again at every place.
+ */
+interface ShiftAnd {
+  readonly words: number;
+  /** Each character the piece names has a class (1, 2, …); any other character is class 0. */
+  readonly asciiClass: Uint16Array;
+  readonly otherClass: Map<number, number>;
+  /**
+   * Per class k, at [k × words, (k+1) × words): the positions where the piece has that character or `?`, 32 per
+   * word (class 0: the positions of `?`). Small: a pattern costs memory in proportion to its length.
+   */
+  readonly masks: Uint32Array;
+  /** Where the state is kept between characters (reset by each search; tests do not interleave). */
+  readonly state: Uint32Array;
+}
+
+function shiftAnd(text: string): ShiftAnd {
+  const words = Math.ceil(text.length / 32);
+  const asciiClass = new Uint16Array(128);
+  const otherClass = new Map<number, number>();
+  let classes = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 63) continue;
+    if (c < 128) asciiClass[c] ||= classes++;
+    else if (!otherClass.has(c)) otherClass.set(c, classes++);
+  }
+  const masks = new Uint32Array(classes * words);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const word = i >>> 5;
+    const bit = 1 << (i & 31);
+    if (c === 63) for (let k = 0; k < classes; k++) masks[k * words + word]! |= bit;
+    else masks[(c < 128 ? asciiClass[c]! : otherClass.get(c)!) * words + word]! |= bit;
+  }
+  return { words, asciiClass, otherClass, masks, state: new Uint32Array(words) };
+}
+
+const piece = (text: string): Piece => {
+  const literal = !text.includes('?');
+  return { text, literal, automaton: literal ? null : shiftAnd(text) };
+};
 
 /** Whether `p` matches `text` at `at` (the caller has checked that it fits). */
 function pieceAt(p: Piece, text: string, at: number): boolean {
@@ -45,7 +93,30 @@ function findPiece(p: Piece, text: string, from: number, last: number): number {
     const at = text.indexOf(p.text, from);
     return at !== -1 && at <= last ? at : -1;
   }
-  for (let at = from; at <= last; at++) if (pieceAt(p, text, at)) return at;
+  const { words, asciiClass, otherClass, masks, state } = p.automaton!;
+  const length = p.text.length;
+  const found = 1 << ((length - 1) & 31);
+  const end = last + length;
+  if (words === 1) {
+    // The usual piece (up to 32 characters): the state fits one number.
+    let d = 0;
+    for (let j = from; j < end; j++) {
+      const c = text.charCodeAt(j);
+      d = ((d << 1) | 1) & masks[c < 128 ? asciiClass[c]! : (otherClass.get(c) ?? 0)]!;
+      if (d & found) return j - length + 1;
+    }
+    return -1;
+  }
+  const top = words - 1;
+  state.fill(0);
+  for (let j = from; j < end; j++) {
+    const c = text.charCodeAt(j);
+    const at = (c < 128 ? asciiClass[c]! : (otherClass.get(c) ?? 0)) * words;
+    // Shift the whole state left by one (a carry crosses each word boundary) and let a new match begin.
+    for (let w = top; w > 0; w--) state[w] = ((state[w]! << 1) | (state[w - 1]! >>> 31)) & masks[at + w]!;
+    state[0] = ((state[0]! << 1) | 1) & masks[at]!;
+    if (state[top]! & found) return j - length + 1;
+  }
   return -1;
 }
 

@@ -105,6 +105,24 @@ describe('glob matching', () => {
     assert.ok(matched > total / 10 && matched < (total * 9) / 10, `${matched} of ${total} matched`);
   });
 
+  it('long pieces with `?` (several words of the bit-parallel search) answer as the naive definition (seeded)', () => {
+    const rand = seededRandom(32);
+    // Mostly 'a' with a rare 'b': pieces nearly match at many places, and a match may end anywhere.
+    const run = (n: number, q: number) =>
+      Array.from({ length: n }, () => (rand(q) === 0 ? '?' : rand(12) === 0 ? 'b' : 'a')).join('');
+    let matched = 0;
+    const total = 1_000;
+    for (let n = 0; n < total; n++) {
+      const pieces = Array.from({ length: 1 + rand(3) }, () => run(rand(80), 1 + rand(4)));
+      const pattern = (rand(2) ? '*' : '') + pieces.join('*') + (rand(2) ? '*' : '');
+      const text = Array.from({ length: rand(160) }, () => (rand(20) === 0 ? 'b' : 'a')).join('');
+      const expected = naive(pattern, text);
+      assert.equal(compileGlob(pattern).test(text), expected, `${JSON.stringify(pattern)} ~ ${JSON.stringify(text)}`);
+      if (expected) matched++;
+    }
+    assert.ok(matched > total / 20 && matched < (total * 19) / 20, `${matched} of ${total} matched`);
+  });
+
   it('a compiled pattern tests many texts with the same answers as fresh ones', () => {
     const glob = compileGlob('a*?b*');
     for (const text of ['ab', 'axb', 'axxbyy', 'b', 'axb', 'ab']) assert.equal(glob.test(text), naive('a*?b*', text));

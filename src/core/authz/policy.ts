@@ -87,6 +87,8 @@ const NAMES = actionNameTable();
  */
 interface ResourceIndex {
   byPrefix: Map<string, ResourceMatcher[]>;
+  /** The lengths of the keys of byPrefix, ascending: a check looks up only prefixes of these lengths. */
+  prefixLengths: number[];
   always: ResourceMatcher[];
 }
 
@@ -133,7 +135,7 @@ function resourcePattern(p: string): { matcher: ResourceMatcher; literal: string
 }
 
 function indexPatterns(patterns: string[]): ResourceIndex {
-  const index: ResourceIndex = { byPrefix: new Map(), always: [] };
+  const index: ResourceIndex = { byPrefix: new Map(), prefixLengths: [], always: [] };
   for (const p of new Set(patterns)) {
     const { matcher, literal } = resourcePattern(p);
     if (literal === null) {
@@ -144,6 +146,7 @@ function indexPatterns(patterns: string[]): ResourceIndex {
     list.push(matcher);
     index.byPrefix.set(literal, list);
   }
+  index.prefixLengths = [...new Set([...index.byPrefix.keys()].map((k) => k.length))].sort((a, b) => a - b);
   return index;
 }
 
@@ -154,8 +157,9 @@ function indexMatches(index: ResourceIndex, name: string): boolean {
   let start = 0;
   for (; start < name.length && colons < 4; start++) if (name.charCodeAt(start) === 58) colons++;
   const resource = name.slice(start);
-  for (let i = 0; i <= resource.length; i++) {
-    const list = index.byPrefix.get(resource.slice(0, i));
+  for (const length of index.prefixLengths) {
+    if (length > resource.length) break;
+    const list = index.byPrefix.get(resource.slice(0, length));
     if (list?.some((m) => m(name))) return true;
   }
   return false;
