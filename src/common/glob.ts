@@ -131,6 +131,7 @@ export function compileGlob(pattern: string): Glob {
         : (text) => text.length === pattern.length && pieceAt(whole, text, 0),
     };
   }
+  if (parts.every((p) => p === '')) return { pattern, test: () => true };
   const head = piece(parts[0]!);
   const tail = piece(parts[parts.length - 1]!);
   const middles = parts

@@ -92,24 +92,31 @@ interface ResourceIndex {
   always: ResourceMatcher[];
 }
 
-type ResourceMatcher = (name: string) => boolean;
-
 /**
- * The parts of a resource name: the four colon-free parts `acs`, `ecs`, region, account, then the rest (which may
- * hold ':'), or null when the name has fewer than four colons.
+ * A resource name as patterns read it: whole, and in parts — the four colon-free parts `acs`, `ecs`, region,
+ * account, then the rest (which may hold ':'); null when the name has fewer than four colons. Split at most once
+ * per check (when a pattern first needs the parts), not once per pattern.
  */
-function nameParts(name: string): string[] | null {
-  const parts: string[] = [];
-  let start = 0;
-  for (let i = 0; i < 4; i++) {
-    const colon = name.indexOf(':', start);
-    if (colon === -1) return null;
-    parts.push(name.slice(start, colon));
-    start = colon + 1;
+class Name {
+  #parts: string[] | null | undefined;
+  constructor(readonly full: string) {}
+
+  get parts(): string[] | null {
+    if (this.#parts !== undefined) return this.#parts;
+    const parts: string[] = [];
+    let start = 0;
+    for (let i = 0; i < 4; i++) {
+      const colon = this.full.indexOf(':', start);
+      if (colon === -1) return (this.#parts = null);
+      parts.push(this.full.slice(start, colon));
+      start = colon + 1;
+    }
+    parts.push(this.full.slice(start));
+    return (this.#parts = parts);
   }
-  parts.push(name.slice(start));
-  return parts;
 }
+
+type ResourceMatcher = (name: Name) => boolean;
 
 /**
  * A resource pattern, compiled, and the literal start of its resource part (null: none). A pattern of five parts
@@ -120,15 +127,17 @@ function resourcePattern(p: string): { matcher: ResourceMatcher; literal: string
   const parts = p.split(':');
   if (parts.length < 5) {
     const whole = compileGlob(p);
-    return { matcher: (name) => whole.test(name), literal: null };
+    return { matcher: (name) => whole.test(name.full), literal: null };
   }
   const resource = parts.slice(4).join(':');
   const globs = [...parts.slice(0, 4), resource].map(compileGlob);
   const firstWildcard = resource.search(/[*?]/);
   return {
     matcher(name) {
-      const actual = nameParts(name);
-      return actual !== null && globs.every((g, i) => g.test(actual[i]!));
+      const actual = name.parts;
+      if (actual === null) return false;
+      for (let i = 0; i < 5; i++) if (!globs[i]!.test(actual[i]!)) return false;
+      return true;
     },
     literal: firstWildcard === -1 ? resource : resource.slice(0, firstWildcard),
   };
@@ -150,13 +159,13 @@ function indexPatterns(patterns: string[]): ResourceIndex {
   return index;
 }
 
-function indexMatches(index: ResourceIndex, name: string): boolean {
+function indexMatches(index: ResourceIndex, name: Name): boolean {
   if (index.always.some((m) => m(name))) return true;
   if (index.byPrefix.size === 0) return false;
   let colons = 0;
   let start = 0;
-  for (; start < name.length && colons < 4; start++) if (name.charCodeAt(start) === 58) colons++;
-  const resource = name.slice(start);
+  for (; start < name.full.length && colons < 4; start++) if (name.full.charCodeAt(start) === 58) colons++;
+  const resource = name.full.slice(start);
   for (const length of index.prefixLengths) {
     if (length > resource.length) break;
     const list = index.byPrefix.get(resource.slice(0, length));
@@ -322,7 +331,7 @@ function conditionsHold(st: CompiledStatement, ref: ResourceRef): boolean {
   return true;
 }
 
-function matches(st: CompiledStatement, name: string, ref: ResourceRef): boolean {
+function matches(st: CompiledStatement, name: Name, ref: ResourceRef): boolean {
   return (st.anyResource || st.resources.some((r) => r(name))) && conditionsHold(st, ref);
 }
 
@@ -337,7 +346,7 @@ export function evaluate(
   if (!rules) return 'implicit-deny';
   let allowedAll = true;
   for (const ref of refs) {
-    const name = resourceName(accountId, ref);
+    const name = new Name(resourceName(accountId, ref));
     if (rules.denyAny || indexMatches(rules.deny, name)) return 'deny';
     let allowed = rules.allowAny || indexMatches(rules.allow, name);
     for (const st of rules.conditional) {
