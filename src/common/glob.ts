@@ -71,8 +71,8 @@ function shiftAnd(text: string): ShiftAnd {
   return { words, asciiClass, otherClass, masks, state: new Uint32Array(words) };
 }
 
-const piece = (text: string): Piece => {
-  const literal = !text.includes('?');
+const piece = (text: string, questionMarkIsWildcard: boolean): Piece => {
+  const literal = !questionMarkIsWildcard || !text.includes('?');
   return { text, literal, automaton: literal ? null : shiftAnd(text) };
 };
 
@@ -120,10 +120,16 @@ function findPiece(p: Piece, text: string, from: number, last: number): number {
   return -1;
 }
 
-export function compileGlob(pattern: string): Glob {
+/** Options: `?` may be an ordinary character (DescribeKeyPairs' KeyPairName knows only `*`). */
+export interface GlobOptions {
+  questionMark?: 'wildcard' | 'literal';
+}
+
+export function compileGlob(pattern: string, options: GlobOptions = {}): Glob {
+  const q = options.questionMark !== 'literal';
   const parts = pattern.split('*');
   if (parts.length === 1) {
-    const whole = piece(pattern);
+    const whole = piece(pattern, q);
     return {
       pattern,
       test: whole.literal
@@ -132,12 +138,12 @@ export function compileGlob(pattern: string): Glob {
     };
   }
   if (parts.every((p) => p === '')) return { pattern, test: () => true };
-  const head = piece(parts[0]!);
-  const tail = piece(parts[parts.length - 1]!);
+  const head = piece(parts[0]!, q);
+  const tail = piece(parts[parts.length - 1]!, q);
   const middles = parts
     .slice(1, -1)
     .filter((p) => p.length > 0)
-    .map(piece);
+    .map((p) => piece(p, q));
   const shortest = middles.reduce((n, p) => n + p.text.length, head.text.length + tail.text.length);
   return {
     pattern,
@@ -157,8 +163,8 @@ export function compileGlob(pattern: string): Glob {
 }
 
 /** One-off test; compile with compileGlob when the pattern is tested more than once. */
-export function globMatches(pattern: string, text: string): boolean {
-  return compileGlob(pattern).test(text);
+export function globMatches(pattern: string, text: string, options: GlobOptions = {}): boolean {
+  return compileGlob(pattern, options).test(text);
 }
 
 /** The number of `*` and `?` in a pattern (policy limits count them). */

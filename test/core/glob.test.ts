@@ -123,6 +123,29 @@ describe('glob matching', () => {
     assert.ok(matched > total / 20 && matched < (total * 19) / 20, `${matched} of ${total} matched`);
   });
 
+  it("with questionMark 'literal', only `*` is a wildcard (answers as the naive definition with ? escaped)", () => {
+    const rand = seededRandom(7);
+    const draw = (alphabet: string, max: number) =>
+      Array.from({ length: rand(max + 1) }, () => alphabet[rand(alphabet.length)]).join('');
+    const starOnly = (pattern: string, text: string, p = 0, t = 0): boolean => {
+      if (p === pattern.length) return t === text.length;
+      if (pattern[p] === '*')
+        return starOnly(pattern, text, p + 1, t) || (t < text.length && starOnly(pattern, text, p, t + 1));
+      return t < text.length && pattern[p] === text[t] && starOnly(pattern, text, p + 1, t + 1);
+    };
+    for (let n = 0; n < 5_000; n++) {
+      const pattern = draw('a?*b', 8);
+      const text = draw('a?b', 10);
+      assert.equal(
+        globMatches(pattern, text, { questionMark: 'literal' }),
+        starOnly(pattern, text),
+        `${JSON.stringify(pattern)} ~ ${JSON.stringify(text)}`,
+      );
+    }
+    assert.equal(globMatches('a?', 'ab', { questionMark: 'literal' }), false);
+    assert.equal(globMatches('a?*', 'a?b', { questionMark: 'literal' }), true);
+  });
+
   it('a compiled pattern tests many texts with the same answers as fresh ones', () => {
     const glob = compileGlob('a*?b*');
     for (const text of ['ab', 'axb', 'axxbyy', 'b', 'axb', 'ab']) assert.equal(glob.test(text), naive('a*?b*', text));

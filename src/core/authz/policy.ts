@@ -130,7 +130,7 @@ function resourcePattern(p: string): { matcher: ResourceMatcher; literal: string
     return { matcher: (name) => whole.test(name.full), literal: null };
   }
   const resource = parts.slice(4).join(':');
-  const globs = [...parts.slice(0, 4), resource].map(compileGlob);
+  const globs = [...parts.slice(0, 4), resource].map((part) => compileGlob(part));
   const firstWildcard = resource.search(/[*?]/);
   return {
     matcher(name) {
@@ -274,7 +274,7 @@ export function compilePermissions(documents: PolicyDocument[]): PermissionSet {
             operator: op as Operator,
             read: CONDITION_KEYS[key.toLowerCase()]!,
             values,
-            patterns: values.map(compileGlob),
+            patterns: values.map((v) => compileGlob(v)),
           };
         }),
       );
