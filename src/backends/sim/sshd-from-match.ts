@@ -7,6 +7,7 @@
  * - otherwise the entry is a wildcard pattern (`*`, `?`) matched against the address text.
  */
 import net from 'node:net';
+import { globMatches } from '../../common/glob.js';
 
 export function fromAllows(patterns: string, clientIp: string): boolean {
   const byAddress = addrMatchList(clientIp, patterns);
@@ -103,9 +104,6 @@ function inBlock(ip: string, block: Block): boolean {
 
 /** match_pattern: `*` any run of characters, `?` any one; everything else literal. */
 export function wildcardMatch(text: string, pattern: string): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's').test(text);
+  // OpenSSH's match_pattern: `*` any run, `?` one character, matched without backtracking.
+  return globMatches(pattern, text);
 }

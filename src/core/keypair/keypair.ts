@@ -1,6 +1,7 @@
 import { CoreError } from '../errors.js';
 import type { KeyAlgorithm } from './public-key.js';
 import { isKeyPairName, KEY_PAIR_NAME_MAX } from '../../common/names.js';
+import { compileGlob } from '../../common/glob.js';
 
 export interface Tag {
   key: string;
@@ -70,10 +71,6 @@ export function validateTags(tags: readonly Tag[] | undefined): Tag[] {
 /** Matches a name against a pattern where '*' is a wildcard, as DescribeKeyPairs does. */
 export function nameMatches(pattern: string, name: string): boolean {
   if (!pattern.includes('*')) return pattern === name;
-  const re = new RegExp('^' + pattern.split('*').map(escapeRegExp).join('.*') + '$', 'u');
-  return re.test(name);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // Without backtracking (a regular expression of `.*`s stalled the event loop for seconds on a crafted name).
+  return compileGlob(pattern, { questionMark: 'literal' }).test(name);
 }
