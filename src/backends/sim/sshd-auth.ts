@@ -10,7 +10,7 @@ import { isRevoked, readAuthorizedKeys } from './sshd-authorized-keys.js';
 import { effectiveSshdConfig, type EffectiveSshdConfig } from './sshd-config.js';
 import { keyOptionsAllow, type KeyOptions } from './sshd-key-options.js';
 import { lookupUser, type GuestUser } from './sshd-passwd.js';
-import { readShadowHash, verifyPassword } from './shadow.js';
+import { readShadowHash, verifyGuestPassword } from './shadow.js';
 
 export type AuthMethod = 'publickey' | 'password' | 'keyboard-interactive';
 
@@ -89,7 +89,7 @@ async function decide(
   const passwordAllowed = async (password: string | null) =>
     password !== null &&
     !(isRoot && config.permitRootLogin !== 'yes') &&
-    (await verifyPassword(password, await readShadowHash(rootDir, user.name)));
+    (await verifyGuestPassword(rootDir, password, await readShadowHash(rootDir, user.name)));
 
   switch (request.method) {
     case 'password': {

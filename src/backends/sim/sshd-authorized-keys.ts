@@ -3,7 +3,7 @@
  * relative to the home directory), StrictModes applied like OpenSSH (the file, its directories up to and including
  * the home, must not be writable by group or others), and each line parsed like sshd: `[options] type base64
  * [comment]`; a line sshd would skip (bad options, bad key) is skipped. The options are parsed and applied by
- * sshd-key-options.ts.
+ * sshd-key-options.ts. Each file is read up to AUTHORIZED_KEYS_MAX_BYTES only (see guest-file-limits.ts).
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import type { EffectiveSshdConfig } from './sshd-config.js';
 import { readAccounts, readGroups, type GuestUser } from './sshd-passwd.js';
 import { hostPath } from './rootfs.js';
 import { noKeyOptions, parseKeyOptions, type KeyOptions } from './sshd-key-options.js';
+import { AUTHORIZED_KEYS_MAX_BYTES, AUTHORIZED_KEYS_MAX_LINE, readHead } from './guest-file-limits.js';
 
 export interface AuthorizedKey {
   type: string;
@@ -36,13 +37,14 @@ export async function readAuthorizedKeys(
     } catch {
       continue;
     }
-    const content = await fsp.readFile(hostFile, 'utf8').catch(() => null);
-    if (content === null) continue;
+    const head = await readHead(hostFile, AUTHORIZED_KEYS_MAX_BYTES).catch(() => null);
+    if (head === null) continue;
     if (config.strictModes && !(await hasSecureModes(rootDir, guestFile, user))) {
       warn(`Authentication refused: bad ownership or modes for file ${guestFile}`);
       continue;
     }
-    for (const line of content.split('\n')) {
+    if (head.truncated) warn(`${guestFile}: only its first ${AUTHORIZED_KEYS_MAX_BYTES} bytes are read`);
+    for (const line of keyLines(head)) {
       const key = parseAuthorizedKeyLine(line);
       if (key) keys.push(key);
     }
@@ -51,22 +53,30 @@ export async function readAuthorizedKeys(
 }
 
 /**
+ * The complete lines of a (possibly cut) key file: a line cut by the size limit is dropped rather than read as
+ * a shorter one, and a line longer than any real key listing is skipped unparsed.
+ */
+function keyLines(head: { bytes: Buffer; truncated: boolean }): string[] {
+  const lines = head.bytes.toString('utf8').split('\n');
+  if (head.truncated) lines.pop();
+  return lines.filter((line) => line.length <= AUTHORIZED_KEYS_MAX_LINE);
+}
+
+/**
  * sshd's revocation check: a key listed in the RevokedKeys file is refused, and so is every key when the file cannot
  * be read. A binary KRL is not parsed here, so it too refuses every key (failing closed).
  */
 export async function isRevoked(rootDir: string, config: EffectiveSshdConfig, blob: Buffer): Promise<boolean> {
   if (config.revokedKeys === null) return false;
-  let content: Buffer;
+  let head: { bytes: Buffer; truncated: boolean };
   try {
-    content = await fsp.readFile(hostPath(rootDir, path.posix.resolve('/', config.revokedKeys)));
+    head = await readHead(hostPath(rootDir, path.posix.resolve('/', config.revokedKeys)), AUTHORIZED_KEYS_MAX_BYTES);
   } catch {
     return true;
   }
-  if (content.subarray(0, KRL_MAGIC.length).equals(KRL_MAGIC)) return true;
-  return content
-    .toString('utf8')
-    .split('\n')
-    .some((line) => parseAuthorizedKeyLine(line)?.blob.equals(blob) ?? false);
+  // A list too long to read whole might revoke this key further on: fail closed, as for an unreadable one.
+  if (head.truncated || head.bytes.subarray(0, KRL_MAGIC.length).equals(KRL_MAGIC)) return true;
+  return keyLines(head).some((line) => parseAuthorizedKeyLine(line)?.blob.equals(blob) ?? false);
 }
 
 const KRL_MAGIC = Buffer.from('SSHKRL\n\0', 'latin1');

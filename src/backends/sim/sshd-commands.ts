@@ -9,6 +9,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { readGuestHostname } from './guest-file-limits.js';
 import { hostPath } from './rootfs.js';
 import { effectiveSshdConfig, validateSshdConfig } from './sshd-config.js';
 import type { GuestUser } from './sshd-passwd.js';
@@ -99,10 +100,10 @@ async function runCommand(words: string[], ctx: CommandContext, o: Output): Prom
     case 'id':
       return id(args, ctx.user, say, complain);
     case 'hostname':
-      say(`${await guestHostname(ctx.rootDir)}\n`);
+      say(`${await readGuestHostname(ctx.rootDir)}\n`);
       return 0;
     case 'uname':
-      return uname(args, await guestHostname(ctx.rootDir), say, complain);
+      return uname(args, await readGuestHostname(ctx.rootDir), say, complain);
     case 'cat':
       return cat(args, ctx, o);
     case 'sshd':
@@ -246,11 +247,6 @@ async function systemctl(
     return 1;
   }
   return 0;
-}
-
-async function guestHostname(rootDir: string): Promise<string> {
-  const content = await fsp.readFile(hostPath(rootDir, '/etc/hostname'), 'utf8').catch(() => '');
-  return content.split('\n')[0]?.trim() || 'localhost';
 }
 
 /** sh's word splitting and quoting for the subset above. */

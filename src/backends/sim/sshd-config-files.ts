@@ -5,9 +5,37 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { GuestFileTooLarge, readCapped, SSHD_CONFIG_MAX_BYTES } from './guest-file-limits.js';
 import { hostPath } from './rootfs.js';
 
 export const MAX_INCLUDE_DEPTH = 16;
+/**
+ * OpenSSH bounds Include only by depth, so `Include a.conf a.conf` chains visit 2^16 files. One reading of the
+ * config (a login, `sshd -t`) visits at most this many files, and a glob looks at most this many names (per
+ * directory and in all); beyond, the config is unusable (logins refused, `sshd -t` fails) rather than half-read.
+ */
+export const MAX_CONFIG_FILES = 256;
+export const MAX_GLOB_NAMES = 4096;
+
+/** A config that cannot be read safely: logins are refused and `sshd -t` prints the message. */
+export class SshdConfigUnusable extends Error {}
+
+/** What one reading of the config may still visit; shared by every Include of that reading. */
+export class IncludeBudget {
+  private files = 0;
+  private names = 0;
+
+  visitFile(guestFile: string): void {
+    if (++this.files > MAX_CONFIG_FILES)
+      throw new SshdConfigUnusable(`${guestFile}: more than ${MAX_CONFIG_FILES} configuration files included`);
+  }
+
+  seeNames(count: number, where: string): void {
+    this.names += count;
+    if (this.names > MAX_GLOB_NAMES)
+      throw new SshdConfigUnusable(`${where}: Include patterns match more than ${MAX_GLOB_NAMES} names`);
+  }
+}
 
 export interface ConfigLine {
   file: string;
@@ -16,12 +44,22 @@ export interface ConfigLine {
   args: string[];
 }
 
-/** Parsed lines of a guest config file, or null when it cannot be read (or lies outside the instance). */
-export async function readConfigLines(rootDir: string, guestFile: string): Promise<ConfigLine[] | null> {
+/**
+ * Parsed lines of a guest config file, or null when it cannot be read (or lies outside the instance). A file over
+ * SSHD_CONFIG_MAX_BYTES throws SshdConfigUnusable; so does the file past the budget's MAX_CONFIG_FILES.
+ */
+export async function readConfigLines(
+  rootDir: string,
+  guestFile: string,
+  budget: IncludeBudget,
+): Promise<ConfigLine[] | null> {
+  budget.visitFile(guestFile);
   let content: string;
   try {
-    content = await fsp.readFile(hostPath(rootDir, guestFile), 'utf8');
-  } catch {
+    content = await readCapped(hostPath(rootDir, guestFile), SSHD_CONFIG_MAX_BYTES);
+  } catch (e) {
+    if (e instanceof GuestFileTooLarge)
+      throw new SshdConfigUnusable(`${guestFile}: file larger than ${SSHD_CONFIG_MAX_BYTES} bytes`);
     return null;
   }
   const lines: ConfigLine[] = [];
@@ -50,16 +88,16 @@ export function tokenizeLine(raw: string): { keyword: string; args: string[] } |
 }
 
 /** Guest paths named by an Include line: relative to /etc/ssh, each pattern's matches sorted, as glob(3) does. */
-export async function expandIncludes(rootDir: string, patterns: string[]): Promise<string[]> {
+export async function expandIncludes(rootDir: string, patterns: string[], budget: IncludeBudget): Promise<string[]> {
   const files: string[] = [];
   for (const pattern of patterns) {
     const absolute = pattern.startsWith('/') ? pattern : path.posix.join('/etc/ssh', pattern);
-    files.push(...(await expandGlob(rootDir, absolute)));
+    files.push(...(await expandGlob(rootDir, absolute, budget)));
   }
   return files;
 }
 
-async function expandGlob(rootDir: string, guestPattern: string): Promise<string[]> {
+async function expandGlob(rootDir: string, guestPattern: string, budget: IncludeBudget): Promise<string[]> {
   let candidates = ['/'];
   for (const part of guestPattern.split('/').filter((p) => p !== '')) {
     const next: string[] = [];
@@ -71,8 +109,9 @@ async function expandGlob(rootDir: string, guestPattern: string): Promise<string
       const matcher = globComponentToRegExp(part);
       let names: string[];
       try {
-        names = await fsp.readdir(hostPath(rootDir, dir));
-      } catch {
+        names = await readNames(hostPath(rootDir, dir), budget, dir);
+      } catch (e) {
+        if (e instanceof SshdConfigUnusable) throw e;
         continue;
       }
       names
@@ -80,6 +119,7 @@ async function expandGlob(rootDir: string, guestPattern: string): Promise<string
         .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
         .forEach((name) => next.push(path.posix.join(dir, name)));
     }
+    budget.seeNames(next.length, guestPattern);
     candidates = next;
   }
   const existing: string[] = [];
@@ -92,6 +132,21 @@ async function expandGlob(rootDir: string, guestPattern: string): Promise<string
     }
   }
   return existing;
+}
+
+/** A directory's names, read a batch at a time so a huge directory stops at the budget instead of being listed. */
+async function readNames(hostDir: string, budget: IncludeBudget, guestDir: string): Promise<string[]> {
+  const names: string[] = [];
+  const dir = await fsp.opendir(hostDir, { bufferSize: 64 });
+  try {
+    for (let entry = await dir.read(); entry !== null; entry = await dir.read()) {
+      names.push(entry.name);
+      budget.seeNames(1, guestDir);
+    }
+  } finally {
+    await dir.close().catch(() => {});
+  }
+  return names;
 }
 
 function globComponentToRegExp(part: string): RegExp {

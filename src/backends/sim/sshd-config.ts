@@ -5,13 +5,22 @@
  * - the FIRST value obtained for a keyword wins, except AllowUsers/DenyUsers/AllowGroups/DenyGroups, whose lines
  *   all add to one list;
  * - `Include` is expanded where it appears (relative paths against /etc/ssh, glob results in lexical order);
- * - reading stops at the first `Match` line (the sim evaluates no Match criteria).
+ * - reading stops at the first `Match` line (the sim evaluates no Match criteria);
+ * - unlike sshd, a file over 256 KiB, more than 256 files visited or 4096 names globbed make the config unusable
+ *   (sshd-config-files.ts): every tenant's sshd shares one event loop.
  *
  * effectiveSshdConfig is lenient (a line it cannot use is skipped) because it answers "what would a running sshd
  * do"; validateSshdConfig is strict and answers `sshd -t` with OpenSSH's messages and fatal-error order.
  */
 import { parseAuthenticationMethods } from './sshd-auth-chains.js';
-import { type ConfigLine, expandIncludes, MAX_INCLUDE_DEPTH, readConfigLines } from './sshd-config-files.js';
+import {
+  type ConfigLine,
+  expandIncludes,
+  IncludeBudget,
+  MAX_INCLUDE_DEPTH,
+  readConfigLines,
+  SshdConfigUnusable,
+} from './sshd-config-files.js';
 import { isFlag, isPermitRootLogin, KEYWORD_KINDS, type PermitRootLogin } from './sshd-config-keywords.js';
 
 export type { PermitRootLogin } from './sshd-config-keywords.js';
@@ -77,7 +86,8 @@ export async function effectiveSshdConfig(rootDir: string): Promise<EffectiveSsh
     allowGroups: [] as string[],
     denyGroups: [] as string[],
   };
-  await walk(rootDir, SSHD_CONFIG_PATH, 0, (line) => {
+  // Throws SshdConfigUnusable past the size and Include limits: the caller refuses the login.
+  await walk(rootDir, SSHD_CONFIG_PATH, 0, new IncludeBudget(), (line) => {
     const key = line.keyword.toLowerCase();
     const value = line.args[0]?.toLowerCase();
     if (value === undefined) return;
@@ -132,16 +142,17 @@ async function walk(
   rootDir: string,
   file: string,
   depth: number,
+  budget: IncludeBudget,
   visit: (line: ConfigLine) => void,
 ): Promise<'continue' | 'stop'> {
-  const lines = await readConfigLines(rootDir, file);
+  const lines = await readConfigLines(rootDir, file, budget);
   for (const line of lines ?? []) {
     const key = line.keyword.toLowerCase();
     if (key === 'match') return 'stop';
     if (key === 'include') {
       if (depth >= MAX_INCLUDE_DEPTH) continue;
-      for (const included of await expandIncludes(rootDir, line.args)) {
-        if ((await walk(rootDir, included, depth + 1, visit)) === 'stop') return 'stop';
+      for (const included of await expandIncludes(rootDir, line.args, budget)) {
+        if ((await walk(rootDir, included, depth + 1, budget, visit)) === 'stop') return 'stop';
       }
       continue;
     }
@@ -153,10 +164,16 @@ async function walk(
 /** `sshd -t`: ok, or the message sshd would print (several lines when several options are bad) before exiting 255. */
 export async function validateSshdConfig(rootDir: string): Promise<{ ok: true } | { ok: false; message: string }> {
   const messages: string[] = [];
-  const lines = await readConfigLines(rootDir, SSHD_CONFIG_PATH);
-  if (lines === null) return { ok: false, message: `${SSHD_CONFIG_PATH}: No such file or directory` };
-  const outcome = await validateLines(rootDir, SSHD_CONFIG_PATH, lines, 0, messages);
-  return outcome === 'ok' ? { ok: true } : { ok: false, message: messages.join('\n') };
+  const budget = new IncludeBudget();
+  try {
+    const lines = await readConfigLines(rootDir, SSHD_CONFIG_PATH, budget);
+    if (lines === null) return { ok: false, message: `${SSHD_CONFIG_PATH}: No such file or directory` };
+    const outcome = await validateLines(rootDir, SSHD_CONFIG_PATH, lines, 0, budget, messages);
+    return outcome === 'ok' ? { ok: true } : { ok: false, message: messages.join('\n') };
+  } catch (e) {
+    if (!(e instanceof SshdConfigUnusable)) throw e;
+    return { ok: false, message: [...messages, e.message].join('\n') };
+  }
 }
 
 /**
@@ -169,6 +186,7 @@ async function validateLines(
   file: string,
   lines: ConfigLine[],
   depth: number,
+  budget: IncludeBudget,
   messages: string[],
 ): Promise<'ok' | 'fatal'> {
   let badOptions = 0;
@@ -204,10 +222,11 @@ async function validateLines(
         break;
       case 'include': {
         if (depth >= MAX_INCLUDE_DEPTH) return fatal(messages, `${where}: Too many recursive configuration includes`);
-        for (const included of await expandIncludes(rootDir, line.args)) {
-          const includedLines = await readConfigLines(rootDir, included);
+        for (const included of await expandIncludes(rootDir, line.args, budget)) {
+          const includedLines = await readConfigLines(rootDir, included, budget);
           if (includedLines === null) continue;
-          if ((await validateLines(rootDir, included, includedLines, depth + 1, messages)) === 'fatal') return 'fatal';
+          const outcome = await validateLines(rootDir, included, includedLines, depth + 1, budget, messages);
+          if (outcome === 'fatal') return 'fatal';
         }
         break;
       }

@@ -1,6 +1,14 @@
-/** The accounts and groups of a simulated instance, read from its /etc/passwd and /etc/group at each login (never cached). */
-import fsp from 'node:fs/promises';
+/** The accounts and groups of a simulated instance, read from its /etc/passwd and /etc/group at each login (never cached),
+ * each up to ACCOUNT_FILE_MAX_BYTES. */
+import { ACCOUNT_FILE_MAX_BYTES, readCapped } from './guest-file-limits.js';
 import { hostPath } from './rootfs.js';
+
+/** The file's text; '' (no accounts, so no login) when it is missing, unreadable or over ACCOUNT_FILE_MAX_BYTES. */
+function readAccountFile(rootDir: string, guestFile: string): Promise<string> {
+  return Promise.resolve()
+    .then(() => readCapped(hostPath(rootDir, guestFile), ACCOUNT_FILE_MAX_BYTES))
+    .catch(() => '');
+}
 
 export interface GuestUser {
   name: string;
@@ -11,7 +19,7 @@ export interface GuestUser {
 }
 
 export async function lookupUser(rootDir: string, name: string): Promise<GuestUser | null> {
-  const content = await fsp.readFile(hostPath(rootDir, '/etc/passwd'), 'utf8').catch(() => '');
+  const content = await readAccountFile(rootDir, '/etc/passwd');
   for (const line of content.split('\n')) {
     const fields = line.replace(/\r$/, '').split(':');
     if (fields.length < 7 || fields[0] !== name) continue;
@@ -30,7 +38,7 @@ export interface GuestGroup {
 }
 
 export async function readGroups(rootDir: string): Promise<GuestGroup[]> {
-  const content = await fsp.readFile(hostPath(rootDir, '/etc/group'), 'utf8').catch(() => '');
+  const content = await readAccountFile(rootDir, '/etc/group');
   const groups: GuestGroup[] = [];
   for (const line of content.split('\n')) {
     const fields = line.replace(/\r$/, '').split(':');
@@ -43,7 +51,7 @@ export async function readGroups(rootDir: string): Promise<GuestGroup[]> {
 
 /** Every account's uid and primary gid, for questions about who else is in a group. */
 export async function readAccounts(rootDir: string): Promise<{ uid: number; gid: number }[]> {
-  const content = await fsp.readFile(hostPath(rootDir, '/etc/passwd'), 'utf8').catch(() => '');
+  const content = await readAccountFile(rootDir, '/etc/passwd');
   return content
     .split('\n')
     .map((line) => line.split(':'))

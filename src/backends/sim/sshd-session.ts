@@ -6,8 +6,7 @@
  * With a terminal there is one output stream and the tty turns each newline into CR LF, as a pty does.
  */
 import type { ServerChannel, Session } from 'ssh2';
-import fsp from 'node:fs/promises';
-import { hostPath } from './rootfs.js';
+import { readGuestHostname } from './guest-file-limits.js';
 import { runCommandLine, type CommandContext } from './sshd-commands.js';
 import type { GuestUser } from './sshd-passwd.js';
 import { serveSftp } from './sshd-sftp.js';
@@ -92,7 +91,7 @@ function finish(channel: ServerChannel, code: number): void {
 }
 
 async function runShell(channel: ServerChannel, context: CommandContext, terminal: boolean): Promise<void> {
-  const hostname = await readHostname(context.rootDir);
+  const hostname = await readGuestHostname(context.rootDir);
   const newline = terminal ? '\r\n' : '\n';
   const forTerminal = (b: Buffer) => (terminal ? toTerminal(b) : b);
   const prompt = () => {
@@ -172,9 +171,4 @@ async function runShell(channel: ServerChannel, context: CommandContext, termina
     pending = '';
     queue = queue.then(() => end(lastCode));
   });
-}
-
-async function readHostname(rootDir: string): Promise<string> {
-  const content = await fsp.readFile(hostPath(rootDir, '/etc/hostname'), 'utf8').catch(() => '');
-  return content.split('\n')[0]?.trim() || 'localhost';
 }
