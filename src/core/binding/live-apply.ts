@@ -98,16 +98,32 @@ export async function applyLive(
     )
       throw new LeaseLost();
 
-    if (plan.changed) {
-      // ~/.ssh 0700, owned as authorized_keys is (StrictModes); as the read saw it, it usually is already.
-      const owner = { uid: akBefore?.uid, gid: akBefore?.gid };
-      const dir = akRead.directory;
-      if (!dir || dir.mode !== 0o700 || (akBefore && (dir.uid !== akBefore.uid || dir.gid !== akBefore.gid)))
-        await session.ensureDir(sshDir, { mode: 0o700, ...owner });
-      await ak!.replace(plan.content, { mode: akBefore?.mode ?? 0o600, ...owner });
-    } else {
-      await ak!.discard();
-    }
+    const writeKeys = async () => {
+      if (plan.changed) {
+        // ~/.ssh 0700, owned as authorized_keys is (StrictModes); as the read saw it, it usually is already.
+        const owner = { uid: akBefore?.uid, gid: akBefore?.gid };
+        const dir = akRead.directory;
+        if (!dir || dir.mode !== 0o700 || (akBefore && (dir.uid !== akBefore.uid || dir.gid !== akBefore.gid)))
+          await session.ensureDir(sshDir, { mode: 0o700, ...owner });
+        await ak!.replace(plan.content, { mode: akBefore?.mode ?? 0o600, ...owner });
+      } else {
+        await ak!.discard();
+      }
+    };
+    // The two writes are ordered so that the credential the change logs in with works in the state between them:
+    // turning password login on (an unbind) reloads sshd before the key leaves the block, turning it off (a bind)
+    // puts the key in before the password goes. A change cut off in between is then finished by its retry.
+    const passwordFirst = dropChanged && desired.passwordLogin === true;
+    if (passwordFirst)
+      await writeDropInChecked(session, dropInPath, dropContent!, dropBefore, validate, reload, noUndo);
+    await writeKeys().catch(async (err: unknown) => {
+      // The keys could not be written: the drop-in written a moment ago goes back too (whole change or nothing).
+      if (passwordFirst) {
+        await restoreFile(session, dropInPath, dropBefore);
+        await session.exec(reload);
+      }
+      throw err;
+    });
     // After an interrupted attempt the drop-in may already say what is wanted while sshd was never reloaded: the
     // reload is done again, so what sshd does and what its files say cannot differ when the record is written.
     const reloadAgain = !dropChanged && dropContent !== null && options.reloadAfterInterruption === true;
@@ -122,7 +138,7 @@ export async function applyLive(
           { host: profile.target.host },
         );
     }
-    if (dropChanged) {
+    if (dropChanged && !passwordFirst) {
       await writeDropInChecked(session, dropInPath, dropContent!, dropBefore, validate, reload, async () => {
         if (plan.changed) await restoreFile(session, akPath, akBefore);
       });
@@ -249,6 +265,8 @@ function isNetworkFault(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && NETWORK_ERRNOS.has(code);
 }
+
+const noUndo = async (): Promise<void> => undefined;
 
 /** No list or pipeline operator outside '&&' chains: `validate && reload` then means "reload only if valid". */
 function isSimpleCommand(command: string): boolean {
