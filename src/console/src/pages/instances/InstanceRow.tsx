@@ -74,16 +74,17 @@ export function InstanceRow({
         disabled: i.status !== 'Running',
       },
       {
-        label: 'Reset Password',
-        onSelect: () => onDialog({ type: 'reset', instance: i }),
-        disabled: busy,
-        separatorBefore: true,
-      },
-      {
         label: 'Check drift',
         onSelect: () => onDialog({ type: 'drift', hosts: [i] }),
         disabled: i.osType !== 'linux',
         reason: i.osType !== 'linux' ? 'A Windows instance has no authorized_keys to compare.' : undefined,
+        separatorBefore: true,
+      },
+      {
+        label: 'Reset Password',
+        onSelect: () => onDialog({ type: 'reset', instance: i }),
+        disabled: busy,
+        separatorBefore: true,
       },
     );
   }
