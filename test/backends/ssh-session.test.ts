@@ -624,13 +624,19 @@ describe('network faults (through a fault proxy)', () => {
     await proxy.close();
   });
 
+  /** Disarmed, with no connection left: a run before may still be closing its own (politely, or frozen). */
+  async function quiet(): Promise<void> {
+    proxy.arm(null);
+    await waitFor(() => proxy.openConnections() === 0, 'the connections of the run before to close');
+  }
+
   /**
    * Runs `work` once cleanly to measure its traffic, then once per fault at `points` offsets spread evenly over it
    * (server to client: every step of a login and of the operation answers): each run either completes or fails
    * with the network fault's own code, never anything else.
    */
   async function sweepLogin(t: TestContext, name: string, work: () => Promise<unknown>): Promise<void> {
-    proxy.arm(null);
+    await quiet();
     await work();
     const clean = proxy.counts().s2c;
     for (const kind of ['close', 'freeze'] as const) {
@@ -638,6 +644,7 @@ describe('network faults (through a fault proxy)', () => {
       const outcomes: string[] = [];
       for (let i = 0; i < points; i++) {
         const afterBytes = Math.floor((clean * i) / points);
+        await quiet();
         proxy.arm({ kind, afterBytes, direction: 's2c', scope: 'first' });
         try {
           await work();
@@ -672,7 +679,7 @@ describe('network faults (through a fault proxy)', () => {
     step: (session: Awaited<ReturnType<typeof openSession>>) => Promise<unknown>,
     prepare: (session: Awaited<ReturnType<typeof openSession>>) => Promise<void> = async () => undefined,
   ): Promise<void> {
-    proxy.arm(null);
+    await quiet();
     const session = await openSession(viaProxy(), passwordOf(host1), pinned(host1), FAST);
     try {
       await prepare(session);
@@ -725,6 +732,7 @@ describe('network faults (through a fault proxy)', () => {
     assert.ok(at > 0, 'the host key travels in the clear during key exchange');
     for (const scope of ['first', 'all'] as const) {
       // A byte of the key itself: the fingerprint differs from the pin, as it would for a changed key.
+      await quiet();
       proxy.arm({ kind: 'corrupt', afterBytes: at + blob.length - 5, direction: 's2c', scope });
       const err = await rejectsWith(t, () => probeLogin(viaProxy(), pinned(host1), null, FAST), 'Live.Unreachable');
       assert.match(err.message, /host key arrived damaged/);
