@@ -128,9 +128,7 @@ export async function applyLive(
     // reload is done again, so what sshd does and what its files say cannot differ when the record is written.
     const reloadAgain = !dropChanged && dropContent !== null && options.reloadAfterInterruption === true;
     if (reloadAgain) {
-      const check = isSimpleCommand(reload)
-        ? await session.exec(`${validate} && ${reload}`)
-        : await session.exec(validate).then((v) => (v.code === 0 ? session.exec(reload) : v));
+      const check = await reloadChecked(session, validate, reload);
       if (check.code !== 0)
         throw new CoreError(
           'Live.RemoteError',
@@ -163,7 +161,12 @@ export async function applyLive(
       clock,
       profile: { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey },
     };
-    const verdict = await proveChange(proof, dropChanged || reloadAgain);
+    let verdict = await proveChange(proof, dropChanged || reloadAgain);
+    if (!verdict.ok && verdict.passwordOnly && dropContent !== null && !dropChanged && !reloadAgain) {
+      // The drop-in already says what is wanted and the keys are right, but sshd does otherwise: it never loaded
+      // the drop-in (a reload cut off in an earlier task whose outcome could not be observed, or a hand edit).
+      if ((await reloadChecked(session, validate, reload)).code === 0) verdict = await proveChange(proof, true);
+    }
     if (!verdict.ok) {
       if (hooks.mayRestore && !(await hooks.mayRestore())) throw new LeaseLost();
       await restoreFile(session, akPath, akBefore);
@@ -267,6 +270,13 @@ function isNetworkFault(err: unknown): boolean {
 }
 
 const noUndo = async (): Promise<void> => undefined;
+
+/** `validate`, then `reload` only if sshd accepts its configuration: the first failure's result, or the reload's. */
+function reloadChecked(session: LiveSession, validate: string, reload: string) {
+  return isSimpleCommand(reload)
+    ? session.exec(`${validate} && ${reload}`)
+    : session.exec(validate).then((v) => (v.code === 0 ? session.exec(reload) : v));
+}
 
 /** No list or pipeline operator outside '&&' chains: `validate && reload` then means "reload only if valid". */
 function isSimpleCommand(command: string): boolean {

@@ -28,6 +28,8 @@ export interface Proof {
 export interface Verdict {
   ok: boolean;
   reason: string;
+  /** The keys were as wanted and only the password method was not: what sshd runs may not be its files. */
+  passwordOnly?: boolean;
 }
 
 /**
@@ -81,6 +83,7 @@ async function verify(proof: Proof, settleMs: number): Promise<Verdict> {
       return {
         ok: false,
         reason: `password login is ${passwordOffered(probe.methods) ? 'still offered' : 'not offered'}`,
+        passwordOnly: true,
       };
     }
   }
@@ -89,12 +92,17 @@ async function verify(proof: Proof, settleMs: number): Promise<Verdict> {
     if (probe.keyAccepted === true) return { ok: false, reason: 'the removed key is still accepted' };
     reasons.push('removed key refused');
     if (!desired.key && !passwordAsWanted(probe.methods)) {
-      return { ok: false, reason: `password login is ${passwordOffered(probe.methods) ? 'offered' : 'not offered'}` };
+      return {
+        ok: false,
+        reason: `password login is ${passwordOffered(probe.methods) ? 'offered' : 'not offered'}`,
+        passwordOnly: true,
+      };
     }
   }
   if (!desired.key && !profile.removedPublicKey && desired.passwordLogin !== null) {
     const probe = await probeLogin(null);
-    if (!passwordAsWanted(probe.methods)) return { ok: false, reason: 'password method not as expected' };
+    if (!passwordAsWanted(probe.methods))
+      return { ok: false, reason: 'password method not as expected', passwordOnly: true };
   }
   if (desired.passwordLogin !== null)
     reasons.push(desired.passwordLogin ? 'password method offered' : 'password method off');
