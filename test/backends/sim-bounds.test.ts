@@ -7,10 +7,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes, scryptSync } from 'node:crypto';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ssh2 from 'ssh2';
+import { createDiskQuota } from '../../src/backends/sim/disk-quota.js';
 import {
   ACCOUNT_FILE_MAX_BYTES,
   AUTHORIZED_KEYS_MAX_BYTES,
@@ -25,6 +27,7 @@ import {
   verifyGuestPassword,
   verifyPassword,
 } from '../../src/backends/sim/shadow.js';
+import { createSimSshFleet, type SimSshFleet } from '../../src/backends/sim/ssh-server.js';
 import { isRevoked, readAuthorizedKeys } from '../../src/backends/sim/sshd-authorized-keys.js';
 import { effectiveSshdConfig, validateSshdConfig } from '../../src/backends/sim/sshd-config.js';
 import { MAX_CONFIG_FILES, SshdConfigUnusable } from '../../src/backends/sim/sshd-config-files.js';
@@ -190,3 +193,197 @@ describe('password hashes from the guest: the cost is capped', () => {
     assert.deepEqual(answers, [false, true, false, true]);
   });
 });
+
+describe('disk quota', () => {
+  test('growth is refused past the quota and allowed again once files are deleted and re-measured', async () => {
+    const rootDir = await newRoot();
+    const kept = createDiskQuota({ bytes: 1024 * 1024, entries: 1000, remeasureMs: Number.POSITIVE_INFINITY });
+    assert.equal(await kept.allowGrowth(rootDir, 600 * 1024), true);
+    assert.equal(await kept.allowGrowth(rootDir, 600 * 1024), false, 'reservations add up');
+    const quota = createDiskQuota({ bytes: 1024 * 1024, entries: 1000, remeasureMs: 0 });
+    await write(rootDir, '/tmp/big', Buffer.alloc(900 * 1024));
+    assert.equal(await quota.allowGrowth(rootDir, 200 * 1024), false, 'existing files count');
+    await fs.rm(hostPath(rootDir, '/tmp/big'));
+    assert.equal(await quota.allowGrowth(rootDir, 200 * 1024), true, 're-measured after the deletion');
+  });
+
+  test('a sparse file counts by its apparent size; a rootfs with too many entries counts as full', async () => {
+    const rootDir = await newRoot();
+    await fs.truncate(await touch(rootDir, '/tmp/sparse'), 2 * 1024 * 1024);
+    assert.equal(
+      await createDiskQuota({ bytes: 2 * 1024 * 1024, entries: 1000, remeasureMs: 0 }).allowGrowth(rootDir, 1),
+      false,
+    );
+    const fewEntries = createDiskQuota({ bytes: 1024 ** 3, entries: 5, remeasureMs: 0 });
+    assert.equal(await fewEntries.allowGrowth(rootDir, 1), false);
+  });
+});
+
+async function touch(rootDir: string, guestPath: string): Promise<string> {
+  await write(rootDir, guestPath, '');
+  return hostPath(rootDir, guestPath);
+}
+
+describe('the simulated sshd with its connection limits and SFTP bounds', () => {
+  let address = '127.20.7.1';
+  const QUOTA = 4 * 1024 * 1024;
+  let fleet: SimSshFleet;
+  let port: number;
+  let rootDir: string;
+  let key: { line: string; privateKey: string };
+  let nextId = 1;
+
+  before(async () => {
+    fleet = createSimSshFleet({
+      limits: {
+        maxConnections: 4,
+        maxUnauthenticated: 2,
+        loginGraceMs: 60_000,
+        diskQuota: { bytes: QUOTA, entries: 1000, remeasureMs: 0 },
+      },
+    });
+    port = await freePort(address);
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    key = { line: pair.public.trim(), privateKey: pair.private };
+  });
+
+  after(async () => {
+    await fleet.stopAll();
+  });
+
+  /** A fresh instance served at `address` (each test its own: the fleet serves one instance there at a time). */
+  async function serveFresh(): Promise<void> {
+    rootDir = await newRoot();
+    await write(rootDir, '/root/.ssh/authorized_keys', `${key.line}\n`, 0o600);
+    const n = nextId++;
+    address = `127.20.7.${10 + n}`;
+    await fleet.serve({ instanceId: `i-bounds${n}`, rootDir, address, port });
+  }
+
+  async function login(): Promise<ssh2.Client> {
+    const client = new ssh2.Client();
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve());
+      client.once('error', reject);
+      client.connect({ host: address, port, username: 'root', privateKey: key.privateKey, readyTimeout: 10_000 });
+    });
+    return client;
+  }
+
+  async function sftpOf(client: ssh2.Client): Promise<ssh2.SFTPWrapper> {
+    return new Promise((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+  }
+
+  const call = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void) =>
+    new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+
+  /** A raw TCP connection that says nothing: resolves with the server's banner, or null when closed without one. */
+  function silentConnection(): Promise<{ socket: net.Socket; banner: string | null }> {
+    return new Promise((resolve) => {
+      const socket = net.connect({ host: address, port });
+      socket.on('error', () => {});
+      socket.once('data', (data) => resolve({ socket, banner: data.toString('latin1') }));
+      socket.once('close', () => resolve({ socket, banner: null }));
+    });
+  }
+
+  test('SFTP chmod and open drop setuid, setgid and sticky bits', async () => {
+    await serveFresh();
+    const client = await login();
+    try {
+      const sftp = await sftpOf(client);
+      await call<void>((cb) => sftp.writeFile('/tmp/tool', 'x', { mode: 0o4755 }, cb));
+      assert.equal((await fs.stat(hostPath(rootDir, '/tmp/tool'))).mode & 0o7777, 0o755);
+      await call<void>((cb) => sftp.chmod('/tmp/tool', 0o6777, cb));
+      assert.equal((await fs.stat(hostPath(rootDir, '/tmp/tool'))).mode & 0o7777, 0o777);
+      const handle = await call<Buffer>((cb) => sftp.open('/tmp/tool', 'r+', cb));
+      await call<void>((cb) => sftp.fchmod(handle, 0o7755, cb));
+      await call<void>((cb) => sftp.close(handle, cb));
+      assert.equal((await fs.stat(hostPath(rootDir, '/tmp/tool'))).mode & 0o7777, 0o755);
+    } finally {
+      client.end();
+    }
+  });
+
+  test('SFTP writes and resizes past the disk quota fail with "No space left on device"', async () => {
+    await serveFresh();
+    const client = await login();
+    try {
+      const sftp = await sftpOf(client);
+      const handle = await call<Buffer>((cb) => sftp.open('/tmp/sparse', 'w', cb));
+      await assert.rejects(
+        call<void>((cb) => sftp.write(handle, Buffer.from('x'), 0, 1, 2 ** 40, cb)),
+        /No space left on device/,
+      );
+      await assert.rejects(
+        call<void>((cb) => sftp.fsetstat(handle, { size: 2 ** 40 }, cb)),
+        /No space left on device/,
+      );
+      await call<void>((cb) => sftp.close(handle, cb));
+      assert.equal((await fs.stat(hostPath(rootDir, '/tmp/sparse'))).size, 0);
+      await assert.rejects(
+        call<void>((cb) => sftp.writeFile('/tmp/big', Buffer.alloc(QUOTA), cb)),
+        /No space left on device/,
+      );
+      assert.ok((await fs.stat(hostPath(rootDir, '/tmp/big'))).size < QUOTA);
+      // Room comes back once files are removed: the quota is measured again.
+      await call<void>((cb) => sftp.unlink('/tmp/big', cb));
+      await call<void>((cb) => sftp.writeFile('/tmp/half', Buffer.alloc(QUOTA / 2), cb));
+      assert.equal((await fs.stat(hostPath(rootDir, '/tmp/half'))).size, QUOTA / 2);
+    } finally {
+      client.end();
+    }
+  });
+
+  test('connections past the unauthenticated cap are closed before the banner; a login frees a slot', async () => {
+    await serveFresh();
+    const first = await silentConnection();
+    const second = await silentConnection();
+    assert.match(first.banner ?? '', /^SSH-2\.0-/);
+    assert.match(second.banner ?? '', /^SSH-2\.0-/);
+    const third = await silentConnection();
+    assert.equal(third.banner, null, 'closed at once, as sshd past MaxStartups');
+    const closed = new Promise((resolve) => first.socket.once('close', resolve));
+    first.socket.destroy();
+    await closed;
+    const client = await login();
+    // The logged-in client no longer counts as a startup: another silent one is served.
+    const fourth = await silentConnection();
+    assert.match(fourth.banner ?? '', /^SSH-2\.0-/);
+    for (const c of [second, fourth]) c.socket.destroy();
+    client.end();
+  });
+
+  test('connections past the per-instance cap are closed, logged in or not', async () => {
+    await serveFresh();
+    const clients = [];
+    for (let i = 0; i < 4; i++) clients.push(await login());
+    const extra = await silentConnection();
+    assert.equal(extra.banner, null);
+    for (const c of clients) c.end();
+  });
+
+  test('a connection that does not log in within the grace time is dropped', async () => {
+    const graceFleet = createSimSshFleet({ limits: { loginGraceMs: 50 } });
+    const graceRoot = await newRoot();
+    await graceFleet.serve({ instanceId: 'i-grace', rootDir: graceRoot, address: '127.20.7.2', port });
+    try {
+      const socket = net.connect({ host: '127.20.7.2', port }).resume();
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('close', resolve));
+    } finally {
+      await graceFleet.stopAll();
+    }
+  });
+});
+
+async function freePort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ host: address, port: 0 }, () => {
+      const { port: p } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(p));
+    });
+  });
+}

@@ -13,6 +13,7 @@ import fsp from 'node:fs/promises';
 import net from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey } from 'ssh2';
+import { createDiskQuota, DEFAULT_DISK_QUOTA, type DiskQuotaLimits } from './disk-quota.js';
 import { HOST_KEY_PATH, hostPath } from './rootfs.js';
 import { DISCONNECT_PROTOCOL_ERROR, disconnectWithMessage } from './ssh-disconnect.js';
 import { decideAuthentication, type AuthRequest } from './sshd-auth.js';
@@ -39,18 +40,44 @@ interface Listener {
   ep: SimSshEndpoint;
   server: net.Server;
   sockets: Set<net.Socket>;
+  /** Connections that have not logged in yet (sshd's "startups"). */
+  unauthenticated: number;
   ready: Promise<void>;
   active: boolean;
 }
 
-/** sshd's LoginGraceTime: a connection that has not logged in by then is dropped. */
-const LOGIN_GRACE_MS = 120_000;
+/**
+ * Per-instance bounds on connections, so that one tenant's clients (or a scanner aimed at one instance) cannot hold
+ * the process's sockets, memory and authentication work: every tenant's instances are served here.
+ */
+export interface SimSshLimits {
+  /** Open connections per instance, logged in or not; one more is closed at once. */
+  maxConnections: number;
+  /** sshd's MaxStartups, without the random early drop: connections per instance still authenticating. */
+  maxUnauthenticated: number;
+  /** sshd's LoginGraceTime: a connection that has not logged in by then is dropped (OpenSSH's default is 120 s). */
+  loginGraceMs: number;
+  /** What SFTP may make each instance's rootfs grow to (disk-quota.ts). */
+  diskQuota: DiskQuotaLimits;
+}
+
+export const DEFAULT_SIM_SSH_LIMITS: SimSshLimits = {
+  maxConnections: 32,
+  maxUnauthenticated: 10,
+  loginGraceMs: 20_000,
+  diskQuota: DEFAULT_DISK_QUOTA,
+};
+
 const HOST_KEY_CACHE_SIZE = 256;
 
-export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } } = {}): SimSshFleet {
+export function createSimSshFleet(
+  opts: { logger?: { warn(msg: string): void }; limits?: Partial<SimSshLimits> } = {},
+): SimSshFleet {
   const warn = (msg: string) => opts.logger?.warn(msg);
+  const limits: SimSshLimits = { ...DEFAULT_SIM_SSH_LIMITS, ...opts.limits };
   const listeners = new Map<string, Listener>();
   const hostKeys = new HostKeyCache(HOST_KEY_CACHE_SIZE);
+  const quota = createDiskQuota(limits.diskQuota);
 
   async function serve(ep: SimSshEndpoint): Promise<void> {
     const existing = listeners.get(ep.instanceId);
@@ -58,7 +85,14 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
     if (existing) await stop(ep.instanceId);
 
     const server = net.createServer();
-    const listener: Listener = { ep: { ...ep }, server, sockets: new Set(), ready: Promise.resolve(), active: true };
+    const listener: Listener = {
+      ep: { ...ep },
+      server,
+      sockets: new Set(),
+      unauthenticated: 0,
+      ready: Promise.resolve(),
+      active: true,
+    };
     server.on('connection', (socket) => void accept(listener, socket));
     listener.ready = new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -79,12 +113,24 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
   }
 
   async function accept(listener: Listener, socket: net.Socket): Promise<void> {
-    listener.sockets.add(socket);
     socket.on('error', () => {}); // a client vanishing mid-handshake is routine
-    const grace = setTimeout(() => socket.destroy(), LOGIN_GRACE_MS);
+    if (listener.sockets.size >= limits.maxConnections || listener.unauthenticated >= limits.maxUnauthenticated) {
+      // As sshd past MaxStartups: closed before the version exchange.
+      socket.destroy();
+      return;
+    }
+    listener.sockets.add(socket);
+    listener.unauthenticated++;
+    let authenticating = true;
+    const leaveStartups = () => {
+      if (authenticating) listener.unauthenticated--;
+      authenticating = false;
+    };
+    const grace = setTimeout(() => socket.destroy(), limits.loginGraceMs);
     grace.unref();
     socket.once('close', () => {
       clearTimeout(grace);
+      leaveStartups();
       listener.sockets.delete(socket);
     });
     let hostKey: ParsedKey;
@@ -104,7 +150,10 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
       // sshd sees an IPv4 client on an IPv6 socket as plain IPv4 (ipv64_normalise_mapped).
       const clientIp = (socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
       const server = new ssh2.Server({ hostKeys: [{ key: hostKey }] }, (client) =>
-        handleClient(client, listener.ep, clientIp, () => clearTimeout(grace)),
+        handleClient(client, listener.ep, clientIp, () => {
+          clearTimeout(grace);
+          leaveStartups();
+        }),
       );
       server.injectSocket(socket);
     } catch (err) {
@@ -128,6 +177,7 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
             const options = decision.keyOptions;
             login = {
               rootDir: ep.rootDir,
+              quota,
               user: decision.user,
               forcedCommand: options?.forcedCommand ?? null,
               ptyAllowed: options?.ptyAllowed ?? true,
@@ -166,6 +216,7 @@ export function createSimSshFleet(opts: { logger?: { warn(msg: string): void } }
     if (!listener) return;
     listeners.delete(instanceId);
     listener.active = false;
+    quota.forget(listener.ep.rootDir);
     await listener.ready.catch(() => {});
     const closed = new Promise<void>((resolve) => listener.server.close(() => resolve()));
     for (const socket of listener.sockets) socket.destroy();

@@ -6,6 +6,7 @@
  * With a terminal there is one output stream and the tty turns each newline into CR LF, as a pty does.
  */
 import type { ServerChannel, Session } from 'ssh2';
+import type { DiskQuota } from './disk-quota.js';
 import { readGuestHostname } from './guest-file-limits.js';
 import { runCommandLine, type CommandContext } from './sshd-commands.js';
 import type { GuestUser } from './sshd-passwd.js';
@@ -13,6 +14,8 @@ import { serveSftp } from './sshd-sftp.js';
 
 export interface LoggedIn {
   rootDir: string;
+  /** The fleet's disk quota, which SFTP's writes are charged to. */
+  quota: DiskQuota;
   user: GuestUser;
   forcedCommand: string | null;
   ptyAllowed: boolean;
@@ -48,7 +51,7 @@ export function serveSession(session: Session, login: LoggedIn): void {
     if (login.forcedCommand !== null) return reject();
     const sftp = accept();
     sftp.on('error', () => {});
-    serveSftp(sftp, { rootDir: login.rootDir, home: login.user.home });
+    serveSftp(sftp, { rootDir: login.rootDir, home: login.user.home, quota: login.quota });
   });
 }
 

@@ -8,6 +8,9 @@
  *   OpenSSH refuses to overwrite with plain RENAME and needs posix-rename@openssh.com, which is offered too.
  * - uid/gid in SETSTAT/FSETSTAT are accepted and ignored; every file is reported as owned by 0:0 (root).
  * - Symlinks are always followed (LSTAT answers like STAT); READLINK and SYMLINK are unsupported.
+ * - Modes keep the permission bits only: setuid, setgid and sticky are dropped (they would land on a host file).
+ * - Growth is bounded by the instance's disk quota (disk-quota.ts): a write, resize, new file or directory that
+ *   does not fit fails with `No space left on device`.
  * - Extensions offered: posix-rename@openssh.com, fsync@openssh.com. ssh2 advertises none on its own, so the
  *   VERSION reply is rewritten on its way out (see advertiseExtensions).
  */
@@ -17,6 +20,7 @@ import path from 'node:path';
 import ssh2 from 'ssh2';
 import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
 import { isCoreError } from '../../core/errors.js';
+import { type DiskQuota, ENTRY_BYTES, FileReservations, noSpace } from './disk-quota.js';
 import { hostPath } from './rootfs.js';
 
 const { OPEN_MODE, STATUS_CODE } = ssh2.utils.sftp;
@@ -24,10 +28,17 @@ const MAX_READ = 64 * 1024;
 const READDIR_BATCH = 100;
 const EXTENSIONS: Record<string, string> = { 'posix-rename@openssh.com': '1', 'fsync@openssh.com': '1' };
 
-type OpenFile = { kind: 'file'; handle: fsp.FileHandle; inflight: Set<Promise<unknown>> };
+type OpenFile = {
+  kind: 'file';
+  handle: fsp.FileHandle;
+  inflight: Set<Promise<unknown>>;
+  reservations: FileReservations;
+};
+/** Permission bits only: setuid, setgid and sticky would be set on the keyfleet host's own file. */
+const PERMISSION_BITS = 0o777;
 type OpenDir = { kind: 'dir'; hostDir: string; names: string[]; next: number };
 
-export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: string }): void {
+export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: string; quota: DiskQuota }): void {
   advertiseExtensions(sftp, EXTENSIONS);
   const handles = new Map<number, OpenFile | OpenDir>();
   let nextHandle = 1;
@@ -59,9 +70,17 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
 
   sftp.on('OPEN', (reqId, filename, flags, attrs: Partial<Attributes>) =>
     serve(reqId, async () => {
-      const mode = typeof attrs.mode === 'number' ? attrs.mode & 0o7777 : 0o666;
-      const handle = await fsp.open(resolve(filename), openFlags(flags), mode);
-      sftp.handle(reqId, newHandle({ kind: 'file', handle, inflight: new Set() }));
+      const mode = typeof attrs.mode === 'number' ? attrs.mode & PERMISSION_BITS : 0o666;
+      const target = resolve(filename);
+      const creates = (flags & OPEN_MODE.CREAT) !== 0 && (await fsp.lstat(target).catch(() => null)) === null;
+      if (creates && !(await opts.quota.allowGrowth(opts.rootDir, ENTRY_BYTES))) throw noSpace();
+      const handle = await fsp.open(target, openFlags(flags), mode);
+      const size = await handle.stat().then(
+        (s) => s.size,
+        () => 0,
+      );
+      const reservations = new FileReservations(opts.quota, opts.rootDir, size);
+      sftp.handle(reqId, newHandle({ kind: 'file', handle, inflight: new Set(), reservations }));
     }),
   );
 
@@ -85,6 +104,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
     track(
       file,
       serve(reqId, async () => {
+        if (!(await file.reservations.reserveUpTo(offset + data.length))) throw noSpace();
         await file.handle.write(data, 0, data.length, offset);
         ok(reqId);
       }),
@@ -119,8 +139,11 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
     const file = fileOf(handleBuf);
     if (!file) return badHandle(reqId);
     void serve(reqId, async () => {
-      if (typeof attrs.size === 'number') await file.handle.truncate(attrs.size);
-      if (typeof attrs.mode === 'number') await file.handle.chmod(attrs.mode & 0o7777);
+      if (typeof attrs.size === 'number') {
+        if (!(await file.reservations.reserveUpTo(attrs.size))) throw noSpace();
+        await file.handle.truncate(attrs.size);
+      }
+      if (typeof attrs.mode === 'number') await file.handle.chmod(attrs.mode & PERMISSION_BITS);
       if (typeof attrs.atime === 'number' && typeof attrs.mtime === 'number')
         await file.handle.utimes(attrs.atime, attrs.mtime);
       ok(reqId);
@@ -129,8 +152,12 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
   sftp.on('SETSTAT', (reqId, p, attrs: Partial<Attributes>) =>
     serve(reqId, async () => {
       const target = resolve(p);
-      if (typeof attrs.size === 'number') await fsp.truncate(target, attrs.size);
-      if (typeof attrs.mode === 'number') await fsp.chmod(target, attrs.mode & 0o7777);
+      if (typeof attrs.size === 'number') {
+        const growth = attrs.size - (await fsp.stat(target)).size;
+        if (!(await opts.quota.allowGrowth(opts.rootDir, growth))) throw noSpace();
+        await fsp.truncate(target, attrs.size);
+      }
+      if (typeof attrs.mode === 'number') await fsp.chmod(target, attrs.mode & PERMISSION_BITS);
       if (typeof attrs.atime === 'number' && typeof attrs.mtime === 'number')
         await fsp.utimes(target, attrs.atime, attrs.mtime);
       ok(reqId);
@@ -165,7 +192,8 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
 
   sftp.on('MKDIR', (reqId, p, attrs: Partial<Attributes>) =>
     serve(reqId, async () => {
-      await fsp.mkdir(resolve(p), typeof attrs.mode === 'number' ? attrs.mode & 0o7777 : 0o777);
+      if (!(await opts.quota.allowGrowth(opts.rootDir, ENTRY_BYTES))) throw noSpace();
+      await fsp.mkdir(resolve(p), typeof attrs.mode === 'number' ? attrs.mode & PERMISSION_BITS : 0o777);
       ok(reqId);
     }),
   );
@@ -292,6 +320,8 @@ function statusFor(err: unknown): [number, string] {
     case 'EACCES':
     case 'EPERM':
       return [STATUS_CODE.PERMISSION_DENIED, 'Permission denied'];
+    case 'ENOSPC':
+      return [STATUS_CODE.FAILURE, 'No space left on device'];
     default:
       return [STATUS_CODE.FAILURE, 'Failure'];
   }
