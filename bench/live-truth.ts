@@ -25,6 +25,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Api } from '../test/support/keyfleet.js';
 import { sshKeygen } from '../test/support/openssh.js';
+import { startProfile } from './support/cpu-profile.js';
 import {
   allowRootLogin,
   prepareLoginHome,
@@ -101,16 +102,25 @@ async function main(): Promise<void> {
       for (const h of hosts) v.ids.push(await register(v.api, h, managementKey));
     }
     const table: string[] = [];
-    for (const verify of [true, false]) {
+    const variants = (process.env.BENCH_VARIANTS ?? 'verified,unverified').split(',');
+    for (const verify of [true, false].filter((v) => variants.includes(v ? 'verified' : 'unverified'))) {
       const rates = new Map<string, number[]>(versions.map((v) => [v.name, []]));
       for (let r = 0; r < ROUNDS; r++) {
         const order = r % 2 === 0 ? versions : [...versions].reverse();
         for (const v of order) {
+          // keyfleet's own CPU (both versions run in this process, one at a time), per host changed.
+          const cpu0 = process.cpuUsage();
+          const profiling = process.env.BENCH_PROFILE === '1' ? await startProfile() : null;
           const add = await phase(v, 'bind', verify);
           const remove = await phase(v, 'unbind', verify);
+          const cpu = process.cpuUsage(cpu0);
+          await profiling?.(`/tmp/live-truth-${v.name.split(' ')[0]}-${verify ? 'verified' : 'unverified'}-${r + 1}.cpuprofile`);
           const rate = (2 * HOSTS) / (add + remove);
           rates.get(v.name)!.push(rate);
-          console.log(`  ${verify ? 'verified' : 'unverified'} round ${r + 1}: ${v.name} ${rate.toFixed(1)} hosts/s`);
+          const cpuPerHost = (cpu.user + cpu.system) / 1000 / (2 * HOSTS);
+          console.log(
+            `  ${verify ? 'verified' : 'unverified'} round ${r + 1}: ${v.name} ${rate.toFixed(1)} hosts/s, keyfleet CPU ${cpuPerHost.toFixed(2)} ms per host`,
+          );
         }
       }
       const prev = median(rates.get(versions[0]!.name)!);

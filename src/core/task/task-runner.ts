@@ -1,6 +1,6 @@
 /**
- * TaskRunner works through the items of durable tasks. An item is claimed under a lease only when a worker is
- * ready to start it (a free slot, its pacing time come), executed by the executor registered for the task (by its
+ * TaskRunner works through the items of durable tasks. An item is claimed under a lease only when it can start
+ * (a free slot, its pacing time come; unpaced, a few more for the slots about to free up), executed by the executor registered for the task (by its
  * mode, or its kind: executorKey in task.ts), and finished one by one; a task ends when nothing is pending or
  * running. While an item runs its lease is renewed well before it expires; an item another runner took over
  * (this process was frozen or cut off past the lease) is told through its lease's signal, and its executor
@@ -51,6 +51,9 @@ export interface TaskRunnerDeps {
   leaseMs: number;
   itemsPerSecond: number;
 }
+
+/** Items claimed beyond the free slots (unpaced), for the slots about to free up. */
+const PREFETCH = 8;
 
 /** Leases are renewed this often relative to their length: two renewals can fail before one expires. */
 const RENEW_FRACTION = 3;
@@ -141,35 +144,43 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       await store.tasks.markStarted(taskId, clock.now());
       task = await store.tasks.refresh(taskId, clock.now());
     }
-    // One dispatcher per task claims items only when they can start at once: it holds a free slot (the bound is
+    // One dispatcher per task claims items only when they can start: it holds a free slot (the bound is
     // process-wide) and, when paced, the item's start time has come. Unpaced, it takes every slot free now and
-    // claims that many in one statement. Claimed items never wait in a queue while their lease runs.
+    // claims that many in one statement, plus at most PREFETCH for the slots about to free up (one statement per
+    // few items instead of one per item); those wait milliseconds, and their leases are renewed like running ones.
     const inFlight = new Set<Promise<void>>();
+    const ready: Array<{ item: TaskItem; lease: ItemLease }> = [];
+    let exhausted = false;
+    const paced = deps.itemsPerSecond > 0;
     for (;;) {
       if (closed) break;
       await slots.acquire();
       let slotsHeld = 1;
-      if (deps.itemsPerSecond > 0) await pace();
+      if (paced) await pace();
       else while (slotsHeld < deps.chunk && slots.tryAcquire()) slotsHeld++;
-      let items: TaskItem[] = [];
+      let items: Array<{ item: TaskItem; lease: ItemLease }> = [];
       try {
-        if (!closed) {
+        if (!closed && !exhausted && ready.length < slotsHeld) {
+          const want = paced ? slotsHeld - ready.length : Math.min(deps.chunk, slotsHeld + PREFETCH) - ready.length;
           const now = clock.now();
-          items = await store.tasks.claimItems(
+          const claimed = await store.tasks.claimItems(
             taskId,
             deps.owner,
             now,
             new Date(now.getTime() + deps.leaseMs),
-            slotsHeld,
+            want,
           );
+          if (claimed.length === 0) exhausted = true;
+          for (const item of claimed) ready.push({ item, lease: hold(item) });
         }
+        if (!closed) items = ready.splice(0, slotsHeld);
       } finally {
         for (let n = items.length; n < slotsHeld; n++) slots.release();
       }
       if (items.length === 0) break;
-      for (const item of items) {
+      for (const { item, lease } of items) {
         const running: Promise<void> = executor
-          .execute(task, item, deps.owner, hold(item))
+          .execute(task, item, deps.owner, lease)
           .catch((err: unknown) =>
             logger.error('task item failed unexpectedly', {
               taskId,
@@ -186,6 +197,9 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         inFlight.add(running);
       }
     }
+    // Closing with claimed items not started: they are let go here and taken up again after their lease (or at once,
+    // by the next start of a single-writer keyfleet).
+    for (const { item } of ready.splice(0)) release(item);
     await Promise.all(inFlight);
     const done = await store.transaction(async (tx) => {
       const t = await tx.tasks.refresh(taskId, clock.now());
