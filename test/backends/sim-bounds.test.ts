@@ -27,6 +27,7 @@ import {
   verifyGuestPassword,
   verifyPassword,
 } from '../../src/backends/sim/shadow.js';
+import { MAX_COMMAND_OUTPUT } from '../../src/backends/sim/sshd-commands.js';
 import { createSimSshFleet, type SimSshFleet } from '../../src/backends/sim/ssh-server.js';
 import { isRevoked, readAuthorizedKeys } from '../../src/backends/sim/sshd-authorized-keys.js';
 import { effectiveSshdConfig, validateSshdConfig } from '../../src/backends/sim/sshd-config.js';
@@ -330,6 +331,33 @@ describe('the simulated sshd with its connection limits and SFTP bounds', () => 
       await call<void>((cb) => sftp.unlink('/tmp/big', cb));
       await call<void>((cb) => sftp.writeFile('/tmp/half', Buffer.alloc(QUOTA / 2), cb));
       assert.equal((await fs.stat(hostPath(rootDir, '/tmp/half'))).size, QUOTA / 2);
+    } finally {
+      client.end();
+    }
+  });
+
+  test('cat sends at most MAX_COMMAND_OUTPUT bytes of a large file and says so', async () => {
+    await serveFresh();
+    await write(rootDir, '/tmp/large', Buffer.alloc(3 * MAX_COMMAND_OUTPUT, 'a'));
+    const client = await login();
+    try {
+      const result = await new Promise<{ code: number; out: number; err: string }>((resolve, reject) =>
+        client.exec('cat /tmp/large', (err, channel) => {
+          if (err) return reject(err);
+          let out = 0;
+          let errText = '';
+          channel.on('data', (d: Buffer) => {
+            out += d.length;
+          });
+          channel.stderr.on('data', (d: Buffer) => {
+            errText += d.toString();
+          });
+          channel.on('exit', (code: number) => channel.once('close', () => resolve({ code, out, err: errText })));
+        }),
+      );
+      assert.equal(result.out, MAX_COMMAND_OUTPUT);
+      assert.equal(result.code, 1);
+      assert.match(result.err, /output cut at 1048576 bytes/);
     } finally {
       client.end();
     }

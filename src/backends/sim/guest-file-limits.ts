@@ -36,9 +36,17 @@ export class GuestFileTooLarge extends Error {
 export async function readHead(hostFile: string, limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
   const handle = await fsp.open(hostFile, 'r');
   try {
-    const buf = Buffer.alloc(limit + 1);
+    // Sized by the file as it is now (a small file costs a small buffer), grown if it grows while being read.
+    const { size } = await handle.stat();
+    let buf = Buffer.alloc(Math.min(limit + 1, Math.max(size + 1, 4096)));
     let filled = 0;
-    while (filled < buf.length) {
+    for (;;) {
+      if (filled === buf.length) {
+        if (buf.length > limit) break;
+        const bigger = Buffer.alloc(Math.min(limit + 1, buf.length * 2));
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
       const { bytesRead } = await handle.read(buf, filled, buf.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;

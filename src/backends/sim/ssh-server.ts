@@ -68,6 +68,8 @@ export const DEFAULT_SIM_SSH_LIMITS: SimSshLimits = {
   diskQuota: DEFAULT_DISK_QUOTA,
 };
 
+/** sshd's MaxSessions default: open session channels per connection. */
+const MAX_SESSIONS = 10;
 const HOST_KEY_CACHE_SIZE = 256;
 
 export function createSimSshFleet(
@@ -205,8 +207,14 @@ export function createSimSshFleet(
 
     client.on('ready', () => {
       loggedInInTime();
-      client.on('session', (acceptSession) => {
-        if (login) serveSession(acceptSession(), login);
+      // sshd's MaxSessions: each session may run a command whose output is held in memory until it is sent.
+      let sessions = 0;
+      client.on('session', (acceptSession, rejectSession) => {
+        if (!login || sessions >= MAX_SESSIONS) return rejectSession();
+        sessions++;
+        const session = acceptSession();
+        session.once('close', () => sessions--);
+        serveSession(session, login);
       });
     });
   }

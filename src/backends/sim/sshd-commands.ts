@@ -7,9 +7,8 @@
  * `systemctl reload ssh` validates first and fails on a broken config, as Debian's unit does (ExecReload runs
  * `sshd -t`); on success it changes nothing, since the simulated sshd reads its config on every login anyway.
  */
-import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { readGuestHostname } from './guest-file-limits.js';
+import { readGuestHostname, readHead } from './guest-file-limits.js';
 import { hostPath } from './rootfs.js';
 import { effectiveSshdConfig, validateSshdConfig } from './sshd-config.js';
 import type { GuestUser } from './sshd-passwd.js';
@@ -34,6 +33,11 @@ type Token = { kind: 'word'; value: string } | { kind: 'op'; value: ';' | '&&' |
 type Output = { out: Buffer[]; err: Buffer[] };
 
 const LAST_STATUS = '\u0000?';
+/**
+ * What one command line may print: its output is built in memory before it is sent, in the process every tenant
+ * shares, so `cat` of a large file stops there (a real `cat` would stream it all).
+ */
+export const MAX_COMMAND_OUTPUT = 1024 * 1024;
 const SSH_UNITS = new Set(['ssh', 'sshd', 'ssh.service', 'sshd.service']);
 const SYSTEMCTL_VERBS = new Set(['reload', 'restart', 'reload-or-restart', 'try-reload-or-restart', 'try-restart']);
 
@@ -176,7 +180,13 @@ async function cat(args: string[], ctx: CommandContext, o: Output): Promise<numb
   for (const arg of args) {
     const guest = path.posix.isAbsolute(arg) ? arg : path.posix.join(ctx.cwd, arg);
     try {
-      o.out.push(await fsp.readFile(hostPath(ctx.rootDir, guest)));
+      const room = MAX_COMMAND_OUTPUT - o.out.reduce((sum, b) => sum + b.length, 0);
+      const head = await readHead(hostPath(ctx.rootDir, guest), Math.max(0, room));
+      o.out.push(head.bytes);
+      if (head.truncated) {
+        o.err.push(Buffer.from(`cat: ${arg}: output cut at ${MAX_COMMAND_OUTPUT} bytes (simulated instance limit)\n`));
+        return 1;
+      }
     } catch (e) {
       const errno = (e as NodeJS.ErrnoException).code;
       const reason =
