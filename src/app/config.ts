@@ -3,6 +3,7 @@
  * code base reads process.env.
  */
 import path from 'node:path';
+import { parseNetwork } from '../common/address.js';
 import { DEFAULT_REGIONS, type Region } from '../core/region.js';
 
 export interface Config {
@@ -22,6 +23,8 @@ export interface Config {
   masterKey: string | undefined;
   tasks: { concurrency: number; chunk: number; leaseMs: number; itemsPerSecond: number; sweepMs: number };
   liveTimeoutMs: number;
+  /** KEYFLEET_HOST_NETWORKS: the networks (CIDRs, canonical) hosts may be registered in; undefined: any address. */
+  hostNetworks: string[] | undefined;
   bodyLimitBytes: number;
   logLevel: string;
   sessionTtlMs: number;
@@ -53,6 +56,27 @@ function regionsFrom(raw: string | undefined): Region[] {
     );
   }
   return ids.map((id) => DEFAULT_REGIONS.find((r) => r.id === id) ?? { id, localName: id });
+}
+
+/**
+ * KEYFLEET_HOST_NETWORKS: comma-separated networks ('10.0.0.0/8, fd00::/8'; a bare address is that one address).
+ * Unset or empty: hosts may be registered at any address keyfleet reaches. Each is checked here, so a typo stops
+ * the start instead of silently allowing or refusing everything.
+ */
+function hostNetworksFrom(raw: string | undefined): string[] | undefined {
+  const entries = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (entries.length === 0) return undefined;
+  return entries.map((entry) => {
+    const network = parseNetwork(entry);
+    if (!network)
+      throw new ConfigError(
+        `KEYFLEET_HOST_NETWORKS must be comma-separated networks such as 10.0.0.0/8 or fd00::/8; '${entry}' is not one.`,
+      );
+    return network.text;
+  });
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -94,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       sweepMs: int(env, 'KEYFLEET_TASK_SWEEP_MS', 15_000, 100, 3_600_000),
     },
     liveTimeoutMs: int(env, 'KEYFLEET_LIVE_TIMEOUT_MS', 10_000, 100, 600_000),
+    hostNetworks: hostNetworksFrom(env.KEYFLEET_HOST_NETWORKS),
     bodyLimitBytes: int(env, 'KEYFLEET_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: env.KEYFLEET_LOG_LEVEL ?? 'info',
     sessionTtlMs: int(env, 'KEYFLEET_SESSION_TTL_S', 24 * 3600, 60, 30 * 24 * 3600) * 1000,

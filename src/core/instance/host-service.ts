@@ -3,15 +3,21 @@
  * keyfleet does not power them; it manages one login user's authorized_keys block and its sshd drop-in, through the
  * same bind/unbind tasks as the simulated fleet. The host key is given up front or pinned on first contact (TOFU)
  * and returned so the user can compare it; the management private key, if given, is sealed by the SecretBox.
+ *
+ * Registration is per account (issue 18): the address is put in canonical form (common/address.ts) before any check
+ * or store, and is unique per account and port only, so whether another account holds it never changes the answer;
+ * every failure of the first contact before the host shows its key is one answer at one time, so registration is
+ * no port scanner; the operator's allowlist of networks (KEYFLEET_HOST_NETWORKS) is checked before any contact.
  */
 import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
-import { CoreError } from '../errors.js';
+import { CoreError, isCoreError } from '../errors.js';
 import { SSHD_DROP_IN_PATH } from '../binding/sshd-drop-in.js';
 import type { KeyMaterial } from '../keypair/key-material.js';
-import type { HostKeyPolicy, LiveAccess, SecretBox, Store } from '../ports.js';
+import type { HostKeyPolicy, LiveAccess, Logger, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import { type HostAccess, type Instance, type PasswordLoginPolicy, validateInstanceName } from './instance.js';
+import { type HostAddress, inNetwork, type Network, normalizeHostAddress, parseNetwork } from '../../common/address.js';
 import {
   HOST_ADDRESS,
   HOST_COMMAND_MAX,
@@ -33,6 +39,13 @@ export interface HostServiceDeps {
   ids: IdGen;
   regions: readonly Region[];
   liveTimeoutMs: number;
+  /** Where the detail of a failed first contact goes (the caller is only told it failed). */
+  logger?: Logger;
+  /**
+   * The networks hosts may be registered in, as CIDRs (KEYFLEET_HOST_NETWORKS); absent or empty: any address.
+   * When set, a host is registered by IP address only: a name could resolve anywhere.
+   */
+  hostNetworks?: readonly string[];
 }
 
 export interface RegisterHostInput {
@@ -73,7 +86,6 @@ export function managementKeyContext(instanceId: string): string {
 }
 
 const USER = LINUX_USER;
-const ADDRESS = HOST_ADDRESS;
 const HOST_KEY = HOST_KEY_FINGERPRINT;
 
 /** A host key fingerprint given to pin, as `ssh-keygen -l` prints it. */
@@ -109,8 +121,91 @@ function command(value: string | undefined, parameter: string, fallback: string)
   return value.trim();
 }
 
+/**
+ * The answer to every failure of a first contact before the host has shown an SSH host key that keyfleet accepts:
+ * refused, filtered, timed out, not SSH, handshake broken. One code and one message, so a registration cannot tell
+ * a closed port from an open one (it would scan every network keyfleet reaches); the detail is logged.
+ */
+function unverified(address: string, port: number): CoreError {
+  return new CoreError(
+    'Live.Unreachable',
+    `Could not verify an SSH host at ${address}:${port}; nothing was registered.`,
+    { host: address, port },
+  );
+}
+
+/** Failures that come after the host showed its key (so after it proved it is an SSH server): told as they are. */
+const AFTER_HOST_KEY: ReadonlySet<string> = new Set(['Live.HostKeyChanged', 'Live.CredentialRejected']);
+
+/** The allowlist from its setting, checked once when the service is made (the config checked it already). */
+function networksOf(cidrs: readonly string[] | undefined): Network[] | null {
+  if (!cidrs || cidrs.length === 0) return null;
+  return cidrs.map((cidr) => {
+    const network = parseNetwork(cidr);
+    if (!network) throw new Error(`'${cidr}' is not a network (address/prefix).`);
+    return network;
+  });
+}
+
 export function createHostService(deps: HostServiceDeps) {
   const { store, live, keys, secrets, clock, ids, regions } = deps;
+  const networks = networksOf(deps.hostNetworks);
+
+  /** The address as stored and compared (common/address.ts), inside the operator's networks; else Input.Invalid. */
+  function hostAddress(value: unknown): HostAddress {
+    const address = typeof value === 'string' && HOST_ADDRESS.test(value) ? normalizeHostAddress(value) : null;
+    if (!address)
+      throw invalid(
+        'address',
+        `'${String(value).slice(0, 80)}' is not a valid host address (an IPv4 or IPv6 address, or a host name).`,
+      );
+    if (networks && address.kind === 'hostname')
+      throw invalid(
+        'address',
+        `Hosts are registered by IP address here: '${address.text}' is a name, and a name could lead anywhere.`,
+      );
+    if (networks && !networks.some((n) => inNetwork(address, n)))
+      throw invalid('address', `${address.text} is outside the networks hosts may be registered in.`);
+    return address;
+  }
+
+  /** Whether the account already has an instance at this address and port (addresses compared in canonical form). */
+  async function registeredInAccount(accountId: string, address: string, port: number): Promise<boolean> {
+    const same = await store.instances.list({ accountId, search: address, offset: 0, limit: 1000 });
+    return same.items.some(
+      (i) => i.sshPort === port && (normalizeHostAddress(i.address)?.text ?? i.address.toLowerCase()) === address,
+    );
+  }
+
+  function alreadyRegistered(address: string, port: number): CoreError {
+    return new CoreError(
+      'Instance.AlreadyRegistered',
+      `${address}:${port} is already an instance; delete that registration first.`,
+      { host: address, port },
+    );
+  }
+
+  /**
+   * The first contact, whose failures before the host key are all `unverified` and answered no sooner than the live
+   * timeout after the contact began: a refused port would otherwise answer at once and a filtered one only then.
+   */
+  async function firstContact<T>(address: string, port: number, contact: () => Promise<T>): Promise<T> {
+    const started = clock.now().getTime();
+    try {
+      return await contact();
+    } catch (err) {
+      if (isCoreError(err) && AFTER_HOST_KEY.has(err.code)) throw err;
+      deps.logger?.warn('host registration: first contact failed', {
+        host: address,
+        port,
+        code: isCoreError(err) ? err.code : 'unexpected',
+        detail: err instanceof Error ? err.message : String(err),
+      });
+      const left = deps.liveTimeoutMs - (clock.now().getTime() - started);
+      if (left > 0) await clock.sleep(left);
+      throw unverified(address, port);
+    }
+  }
 
   /**
    * Checks a registration's input without contacting anything or reading the store (an inventory import checks
@@ -120,8 +215,7 @@ export function createHostService(deps: HostServiceDeps) {
   function validate(input: RegisterHostInput, checkKey = true) {
     const region: Region = requireRegion(regions, input.regionId);
     const name = validateInstanceName(input.name);
-    if (typeof input.address !== 'string' || !ADDRESS.test(input.address))
-      throw invalid('address', `'${String(input.address).slice(0, 80)}' is not a valid host address.`);
+    const address = hostAddress(input.address).text;
     const port = input.port ?? 22;
     if (!isPort(port)) throw invalid('port', `The SSH port '${String(port)}' is not valid.`);
     if (typeof input.loginUser !== 'string' || !USER.test(input.loginUser))
@@ -151,7 +245,7 @@ export function createHostService(deps: HostServiceDeps) {
       passwordLogin,
       sudo,
     };
-    return { region, name, port, access };
+    return { region, name, address, port, access };
   }
 
   /**
@@ -160,7 +254,7 @@ export function createHostService(deps: HostServiceDeps) {
    * under its id (`id`: one chosen by the caller, else a new one). Nothing is stored: the caller inserts it.
    */
   async function prepare(caller: Caller, input: RegisterHostInput, id = ids.next('i-', 20)): Promise<RegisteredHost> {
-    const { region, name, port, access } = validate(input);
+    const { region, name, address, port, access } = validate(input);
     const { managementUser } = access;
     const groups = await store.accounts.listResourceGroups(caller.accountId);
     const group = input.resourceGroupId
@@ -173,40 +267,34 @@ export function createHostService(deps: HostServiceDeps) {
         { resourceGroupId: String(input.resourceGroupId) },
       );
 
-    // Addresses are unique across the fleet (one instance per address and port): a host is registered once.
-    const same = await store.instances.list({ search: input.address, offset: 0, limit: 1000 });
-    if (same.items.some((i) => i.address === input.address && i.sshPort === port)) {
-      throw new CoreError(
-        'Instance.AlreadyRegistered',
-        `${input.address}:${port} is already an instance; delete that registration first.`,
-        { host: input.address, port },
-      );
-    }
+    // A host is registered once per account, on its canonical address. Other accounts are not looked at: whether
+    // they hold this address must not change the answer (issue 18); each keeps its own record, and still needs the
+    // host's own credentials to change anything on it.
+    if (await registeredInAccount(caller.accountId, address, port)) throw alreadyRegistered(address, port);
 
     // First contact: the host key is checked against the one given, or pinned as seen (TOFU).
-    const target = { host: input.address, port, username: managementUser };
+    const target = { host: address, port, username: managementUser };
     const given: HostKeyPolicy = input.hostKeySha256
       ? { kind: 'pinned', sha256: input.hostKeySha256 }
       : { kind: 'trust-on-first-use' };
     const opts = { timeoutMs: deps.liveTimeoutMs };
     let hostKeySha256: string;
     if (input.managementPrivateKey !== undefined) {
-      const login = await live.tryLogin(
-        target,
-        { kind: 'privateKey', privateKey: input.managementPrivateKey },
-        given,
-        opts,
+      const privateKey = input.managementPrivateKey;
+      const login = await firstContact(address, port, () =>
+        live.tryLogin(target, { kind: 'privateKey', privateKey }, given, opts),
       );
       if (!login.ok) {
         throw new CoreError(
           'Live.CredentialRejected',
-          `${input.address}:${port} refused the management key for '${managementUser}'; nothing was registered.`,
-          { host: input.address },
+          `${address}:${port} refused the management key for '${managementUser}'; nothing was registered.`,
+          { host: address },
         );
       }
       hostKeySha256 = login.hostKeySha256;
     } else {
-      hostKeySha256 = (await live.probeLogin(target, given, null, opts)).hostKeySha256;
+      hostKeySha256 = (await firstContact(address, port, () => live.probeLogin(target, given, null, opts)))
+        .hostKeySha256;
     }
 
     const now = clock.now();
@@ -231,7 +319,7 @@ export function createHostService(deps: HostServiceDeps) {
       osName: 'Linux (registered host)',
       status: 'Running',
       backend: 'host',
-      address: input.address,
+      address,
       sshPort: port,
       loginUser: input.loginUser,
       resourceGroupId: group.id,
@@ -257,7 +345,14 @@ export function createHostService(deps: HostServiceDeps) {
 
   async function register(caller: Caller, input: RegisterHostInput): Promise<RegisteredHost> {
     const registered = await prepare(caller, input);
-    await store.transaction((tx) => tx.instances.insert(registered.instance));
+    const { address, sshPort } = registered.instance;
+    try {
+      await store.transaction((tx) => tx.instances.insert(registered.instance));
+    } catch (err) {
+      // Two registrations of one address at once in one account: the unique index keeps one, the other is told so.
+      if (await registeredInAccount(caller.accountId, address, sshPort)) throw alreadyRegistered(address, sshPort);
+      throw err;
+    }
     return registered;
   }
 
