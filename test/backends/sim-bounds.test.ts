@@ -29,7 +29,7 @@ import {
 } from '../../src/backends/sim/shadow.js';
 import { MAX_COMMAND_OUTPUT } from '../../src/backends/sim/sshd-commands.js';
 import { createSimSshFleet, type SimSshFleet } from '../../src/backends/sim/ssh-server.js';
-import { isRevoked, readAuthorizedKeys } from '../../src/backends/sim/sshd-authorized-keys.js';
+import { isRevoked, MAX_LISTINGS_OF_ONE_KEY, readAuthorizedKeys } from '../../src/backends/sim/sshd-authorized-keys.js';
 import { effectiveSshdConfig, validateSshdConfig } from '../../src/backends/sim/sshd-config.js';
 import { MAX_CONFIG_FILES, SshdConfigUnusable } from '../../src/backends/sim/sshd-config-files.js';
 import { lookupUser } from '../../src/backends/sim/sshd-passwd.js';
@@ -99,6 +99,17 @@ describe('authorized_keys and RevokedKeys are read up to their size limit', () =
       keys.map((k) => k.blob.equals(good.blob)),
       [true],
     );
+  });
+
+  test('asked about one key, only its listings are parsed, and at most MAX_LISTINGS_OF_ONE_KEY of them', async () => {
+    const rootDir = await newRoot();
+    const wanted = keyLine('wanted');
+    const content = `${filler(10_000)}\n${`${wanted.line}\n`.repeat(MAX_LISTINGS_OF_ONE_KEY + 10)}`;
+    await write(rootDir, '/root/.ssh/authorized_keys', content, 0o600);
+    const config = await effectiveSshdConfig(rootDir);
+    const keys = await readAuthorizedKeys(rootDir, ROOT, config, () => {}, wanted.blob);
+    assert.equal(keys.length, MAX_LISTINGS_OF_ONE_KEY);
+    assert.ok(keys.every((k) => k.blob.equals(wanted.blob)));
   });
 
   test('a RevokedKeys file over the limit revokes every key (fails closed)', async () => {

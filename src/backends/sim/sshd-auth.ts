@@ -110,7 +110,7 @@ async function decide(
       // As sshd: a listing of this key whose options refuse this client now is skipped; a later listing may match.
       const use = { clientIp: client.ip, nowMs: Date.now(), permitUserEnvironment: config.permitUserEnvironment };
       if (await isRevoked(rootDir, config, request.keyBlob)) return reject;
-      const keys = await readAuthorizedKeys(rootDir, user, config, warn);
+      const keys = await readAuthorizedKeys(rootDir, user, config, warn, request.keyBlob);
       const listed = keys.find((k) => k.blob.equals(request.keyBlob) && keyOptionsAllow(k.options, use));
       if (!listed) return reject;
       if (isRoot && config.permitRootLogin === 'forced-commands-only' && listed.options.forcedCommand === null)

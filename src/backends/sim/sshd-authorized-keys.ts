@@ -22,12 +22,17 @@ export interface AuthorizedKey {
 const KEY_TYPE =
   /^(?:ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)(?:-cert-v01@openssh\.com)?$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Listings of the key asked about that are parsed per file (each costs a few µs; a MiB holds 13,000 of them). */
+export const MAX_LISTINGS_OF_ONE_KEY = 64;
 export async function readAuthorizedKeys(
   rootDir: string,
   user: GuestUser,
   config: EffectiveSshdConfig,
   warn: (msg: string) => void,
+  /** Only listings of this key are parsed (a login asks about one key; parsing a MiB of others costs ~0.1 s). */
+  onlyBlob?: Buffer,
 ): Promise<AuthorizedKey[]> {
+  const mentions = mentionsOf(onlyBlob);
   const keys: AuthorizedKey[] = [];
   for (const entry of config.authorizedKeysFile) {
     const guestFile = expandKeysFilePath(entry, user);
@@ -44,9 +49,13 @@ export async function readAuthorizedKeys(
       continue;
     }
     if (head.truncated) warn(`${guestFile}: only its first ${AUTHORIZED_KEYS_MAX_BYTES} bytes are read`);
+    let listings = 0;
     for (const line of keyLines(head)) {
+      if (!mentions(line)) continue;
+      // sshd takes the first listing whose options let the client in; past a few dozen of one key, stop looking.
+      if (onlyBlob && ++listings > MAX_LISTINGS_OF_ONE_KEY) break;
       const key = parseAuthorizedKeyLine(line);
-      if (key) keys.push(key);
+      if (key && (!onlyBlob || key.blob.equals(onlyBlob))) keys.push(key);
     }
   }
   return keys;
@@ -76,10 +85,21 @@ export async function isRevoked(rootDir: string, config: EffectiveSshdConfig, bl
   }
   // A list too long to read whole might revoke this key further on: fail closed, as for an unreadable one.
   if (head.truncated || head.bytes.subarray(0, KRL_MAGIC.length).equals(KRL_MAGIC)) return true;
-  return keyLines(head).some((line) => parseAuthorizedKeyLine(line)?.blob.equals(blob) ?? false);
+  const mentions = mentionsOf(blob);
+  return keyLines(head).some((line) => mentions(line) && (parseAuthorizedKeyLine(line)?.blob.equals(blob) ?? false));
 }
 
 const KRL_MAGIC = Buffer.from('SSHKRL\n\0', 'latin1');
+
+/**
+ * A cheap test that a line may list `blob`: it holds the blob's base64 but for the last quantum (which another
+ * encoding of the same bytes may spell differently), so only such lines are parsed.
+ */
+function mentionsOf(blob: Buffer | undefined): (line: string) => boolean {
+  if (!blob) return () => true;
+  const stem = blob.toString('base64').slice(0, -4);
+  return (line) => line.includes(stem);
+}
 
 export function expandKeysFilePath(entry: string, user: GuestUser): string {
   const expanded = entry.replace(/%([%hUu])/g, (_, token: string) =>
