@@ -146,7 +146,18 @@ describe('sshd_config: size and Include limits', () => {
     await assert.rejects(effectiveSshdConfig(rootDir), SshdConfigUnusable);
     const check = await validateSshdConfig(rootDir);
     assert.equal(check.ok, false);
-    assert.match(check.ok ? '' : check.message, /50-big\.conf: file larger than 262144 bytes/);
+    assert.match(
+      check.ok ? '' : check.message,
+      /50-big\.conf: the configuration files are larger than 262144 bytes in all/,
+    );
+  });
+
+  test('config files that are small one by one but large together make the config unusable', async () => {
+    const rootDir = await newRoot();
+    const part = '# padding\n'.repeat(SSHD_CONFIG_MAX_BYTES / 40);
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await write(rootDir, `/etc/ssh/sshd_config.d/${name}.conf`, part);
+    await assert.rejects(effectiveSshdConfig(rootDir), SshdConfigUnusable);
+    assert.equal((await validateSshdConfig(rootDir)).ok, false);
   });
 
   test('Include fan-out (each level includes the next four times) stops at the total-files limit', async () => {

@@ -10,7 +10,7 @@
  *   1 MiB. Lines after the first MiB are not read, so keys listed there are not accepted.
  * - /etc/passwd, /etc/group, /etc/shadow: 1 MiB (some ten thousand accounts); an oversized file has no usable
  *   account, so no one logs in.
- * - sshd_config and each included file: 256 KiB (Debian's is 3 KiB); an oversized file makes the config unusable,
+ * - sshd_config with all its included files: 256 KiB in all (Debian's is 3 KiB); more makes the config unusable,
  *   so every login is refused and `sshd -t` reports it.
  * - /etc/hostname: 256 bytes (HOST_NAME_MAX is 64).
  */

@@ -5,7 +5,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { GuestFileTooLarge, readCapped, SSHD_CONFIG_MAX_BYTES } from './guest-file-limits.js';
+import { readHead, SSHD_CONFIG_MAX_BYTES } from './guest-file-limits.js';
 import { hostPath } from './rootfs.js';
 
 export const MAX_INCLUDE_DEPTH = 16;
@@ -24,6 +24,8 @@ export class SshdConfigUnusable extends Error {}
 export class IncludeBudget {
   private files = 0;
   private names = 0;
+  /** Bytes of config text still allowed: SSHD_CONFIG_MAX_BYTES for all the files of one reading together. */
+  bytesLeft = SSHD_CONFIG_MAX_BYTES;
 
   visitFile(guestFile: string): void {
     if (++this.files > MAX_CONFIG_FILES)
@@ -45,8 +47,8 @@ export interface ConfigLine {
 }
 
 /**
- * Parsed lines of a guest config file, or null when it cannot be read (or lies outside the instance). A file over
- * SSHD_CONFIG_MAX_BYTES throws SshdConfigUnusable; so does the file past the budget's MAX_CONFIG_FILES.
+ * Parsed lines of a guest config file, or null when it cannot be read (or lies outside the instance). The file
+ * that takes one reading past SSHD_CONFIG_MAX_BYTES or MAX_CONFIG_FILES throws SshdConfigUnusable.
  */
 export async function readConfigLines(
   rootDir: string,
@@ -54,14 +56,18 @@ export async function readConfigLines(
   budget: IncludeBudget,
 ): Promise<ConfigLine[] | null> {
   budget.visitFile(guestFile);
-  let content: string;
+  let head: { bytes: Buffer; truncated: boolean };
   try {
-    content = await readCapped(hostPath(rootDir, guestFile), SSHD_CONFIG_MAX_BYTES);
-  } catch (e) {
-    if (e instanceof GuestFileTooLarge)
-      throw new SshdConfigUnusable(`${guestFile}: file larger than ${SSHD_CONFIG_MAX_BYTES} bytes`);
+    head = await readHead(hostPath(rootDir, guestFile), budget.bytesLeft);
+  } catch {
     return null;
   }
+  if (head.truncated)
+    throw new SshdConfigUnusable(
+      `${guestFile}: the configuration files are larger than ${SSHD_CONFIG_MAX_BYTES} bytes in all`,
+    );
+  budget.bytesLeft -= head.bytes.length;
+  const content = head.bytes.toString('utf8');
   const lines: ConfigLine[] = [];
   content.split('\n').forEach((raw, index) => {
     const parsed = tokenizeLine(raw);

@@ -6,7 +6,7 @@
  *   all add to one list;
  * - `Include` is expanded where it appears (relative paths against /etc/ssh, glob results in lexical order);
  * - reading stops at the first `Match` line (the sim evaluates no Match criteria);
- * - unlike sshd, a file over 256 KiB, more than 256 files visited or 4096 names globbed make the config unusable
+ * - unlike sshd, more than 256 KiB of config text, more than 256 files visited or 4096 names globbed make the config unusable
  *   (sshd-config-files.ts): every tenant's sshd shares one event loop.
  *
  * effectiveSshdConfig is lenient (a line it cannot use is skipped) because it answers "what would a running sshd
