@@ -10,6 +10,7 @@
  * through the native API of a keyfleet with two accounts.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import ssh2 from 'ssh2';
@@ -24,6 +25,7 @@ import type { KeyMaterial } from '../../src/core/keypair/key-material.js';
 import type { LiveAccess, SecretBox, Store } from '../../src/core/ports.js';
 import { DEFAULT_REGIONS } from '../../src/core/region.js';
 import { Api, startInProcess } from '../support/keyfleet.js';
+import { sshKeygen } from '../support/openssh.js';
 
 const REGION = 'cn-hangzhou';
 const HOST_KEY = `SHA256:${'A'.repeat(43)}`;
@@ -265,8 +267,8 @@ describe('host registration per account (service)', () => {
 });
 
 /** An SSH server that shows a host key and accepts no login: enough for a registration without a management key. */
-function sshListener(address: string): Promise<{ port: number; close: () => Promise<void> }> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+async function sshListener(address: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const hostKey = await fs.readFile((await sshKeygen('ed25519')).privateKeyPath, 'utf8');
   const ssh = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
     client.on('authentication', (ctx) => ctx.reject(['publickey']));
     client.on('error', () => undefined);
@@ -406,5 +408,41 @@ describe('host registration per account (two accounts, real listeners)', () => {
       closed.body.message,
       `Could not verify an SSH host at ${at.address}:${probe.port}; nothing was registered.`,
     );
+  });
+});
+
+describe('KEYFLEET_HOST_NETWORKS through the native API', () => {
+  let kf: Keyfleet;
+  let api: Api;
+  before(async () => {
+    ({ kf, api } = await startInProcess({ extra: { KEYFLEET_HOST_NETWORKS: '10.0.0.0/8' } }));
+  });
+  after(async () => {
+    await kf?.close();
+  });
+
+  test('an address outside the allowed networks is refused before any connection', {
+    todo: 'needs KEYFLEET_HOST_NETWORKS passed through CoreSettings (wiring diff in the issue 18 report)',
+  }, async () => {
+    const at = loopback();
+    let contacted = false;
+    const watch = net.createServer(() => (contacted = true));
+    const watched = await listening(watch, at.address);
+    try {
+      for (const address of [at.address, at.short, `::ffff:${at.address}`]) {
+        const r = await api.raw('POST', `/api/v1/regions/${REGION}/hosts`, {
+          name: 'outside',
+          address,
+          port: watched.port,
+          loginUser: 'root',
+        });
+        assert.equal(r.status, 400, JSON.stringify(r.body));
+        assert.equal(r.body.code, 'Input.Invalid');
+        assert.match(r.body.message, /outside the networks hosts may be registered in/);
+      }
+      assert.equal(contacted, false, 'nothing was contacted');
+    } finally {
+      await watched.close();
+    }
   });
 });
