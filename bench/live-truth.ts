@@ -114,7 +114,9 @@ async function main(): Promise<void> {
           const add = await phase(v, 'bind', verify);
           const remove = await phase(v, 'unbind', verify);
           const cpu = process.cpuUsage(cpu0);
-          await profiling?.(`/tmp/live-truth-${v.name.split(' ')[0]}-${verify ? 'verified' : 'unverified'}-${r + 1}.cpuprofile`);
+          await profiling?.(
+            `/tmp/live-truth-${v.name.split(' ')[0]}-${verify ? 'verified' : 'unverified'}-${r + 1}.cpuprofile`,
+          );
           const rate = (2 * HOSTS) / (add + remove);
           rates.get(v.name)!.push(rate);
           const cpuPerHost = (cpu.user + cpu.system) / 1000 / (2 * HOSTS);

@@ -100,6 +100,14 @@ export function createItemRecorder(store: Store, clock: Clock) {
     return true;
   }
 
+  const failedItem = (item: TaskItem, err: CoreError): TaskItem => ({
+    ...item,
+    status: 'failed',
+    errorCode: err.code,
+    errorMessage: err.message,
+    finishedAt: clock.now(),
+  });
+
   /**
    * Fails an item and records on its instance what the machine was observed to do (a change that took effect in
    * part, or not at all), in one transaction, only while this runner holds the item.
@@ -113,14 +121,7 @@ export function createItemRecorder(store: Store, clock: Clock) {
   ): Promise<void> {
     await store.transaction(async (tx) => {
       const inst = await tx.instances.get(task.accountId, item.instanceId);
-      const failed: TaskItem = {
-        ...item,
-        status: 'failed',
-        errorCode: err.code,
-        errorMessage: err.message,
-        finishedAt: clock.now(),
-      };
-      if (!(await tx.tasks.finishItem(failed, owner))) throw new LeaseLost();
+      if (!(await tx.tasks.finishItem(failedItem(item, err), owner))) throw new LeaseLost();
       if (!inst) return;
       inst.keyPairId = observed.keyPair?.id ?? null;
       inst.keyPairName = observed.keyPair?.name ?? null;
@@ -145,13 +146,7 @@ export function createItemRecorder(store: Store, clock: Clock) {
       );
     },
     async fail(item: TaskItem, err: CoreError, owner: string, tx?: Repos): Promise<void> {
-      const failed: TaskItem = {
-        ...item,
-        status: 'failed',
-        errorCode: err.code,
-        errorMessage: err.message,
-        finishedAt: clock.now(),
-      };
+      const failed = failedItem(item, err);
       if (tx) await tx.tasks.finishItem(failed, owner);
       else await store.transaction((t) => t.tasks.finishItem(failed, owner));
     },

@@ -99,6 +99,23 @@ function itemFromRow(r: TaskItemsTable): TaskItem {
 const INSERT_CHUNK = 500;
 
 export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
+  /** Updates a running item only while `owner` holds it; true when it did. */
+  async function extendLease(
+    item: Pick<TaskItem, 'taskId' | 'seq'>,
+    owner: string,
+    set: { lease_until: number; intent?: string },
+  ): Promise<boolean> {
+    const r = await db
+      .updateTable('task_items')
+      .set(set)
+      .where('task_id', '=', item.taskId)
+      .where('seq', '=', item.seq)
+      .where('status', '=', 'running')
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   return {
     async insert(task, items) {
       await db.insertInto('tasks').values(taskToRow(task)).execute();
@@ -270,28 +287,9 @@ export function createTaskRepo({ db, dialect }: RepoContext): TaskRepo {
         .execute();
       return rows.map((r) => ({ taskId: r.task_id, seq: Number(r.seq) }));
     },
-    async recordIntent(item, owner, intent, leaseUntil) {
-      const r = await db
-        .updateTable('task_items')
-        .set({ intent: JSON.stringify(intent), lease_until: toMs(leaseUntil) })
-        .where('task_id', '=', item.taskId)
-        .where('seq', '=', item.seq)
-        .where('status', '=', 'running')
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
-    },
-    async holds(item, owner, leaseUntil) {
-      const r = await db
-        .updateTable('task_items')
-        .set({ lease_until: toMs(leaseUntil) })
-        .where('task_id', '=', item.taskId)
-        .where('seq', '=', item.seq)
-        .where('status', '=', 'running')
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) === 1;
-    },
+    recordIntent: (item, owner, intent, leaseUntil) =>
+      extendLease(item, owner, { intent: JSON.stringify(intent), lease_until: toMs(leaseUntil) }),
+    holds: (item, owner, leaseUntil) => extendLease(item, owner, { lease_until: toMs(leaseUntil) }),
     async putCredential(taskId, sealed, now) {
       await db
         .insertInto('task_credentials')
