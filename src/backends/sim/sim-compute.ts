@@ -19,6 +19,7 @@ import type { BootConfig, ComputeBackend } from '../../core/ports.js';
 import { hostPath, initRootfs, readHostKey } from './rootfs.js';
 import { hashPassword, setShadowHash } from './shadow.js';
 import type { SimSshFleet } from './ssh-server.js';
+import { AUTHORIZED_KEYS_MAX_BYTES, GuestFileTooLarge, readCapped, readHead } from './guest-file-limits.js';
 
 export interface SimComputeOptions {
   dataDir: string;
@@ -107,12 +108,19 @@ export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
 
   async function applyCloudInit(rootDir: string, config: BootConfig): Promise<void> {
     const akFile = hostPath(rootDir, '/root/.ssh/authorized_keys');
-    const current = await fs.readFile(akFile, 'utf8').catch(() => null);
-    const plan = planAuthorizedKeys(
-      current,
-      config.publicKey ? [{ keyPairName: config.keyPairName ?? 'key', publicKey: config.publicKey }] : [],
+    // The guest's file is read up to the size sshd itself reads (guest-file-limits.ts): a larger one is left as it
+    // is (a guest cannot make the boot parse megabytes on the shared event loop); the boot's proof then reports
+    // the key as not verified.
+    const current = await readCapped(akFile, AUTHORIZED_KEYS_MAX_BYTES).catch((err: unknown) =>
+      err instanceof GuestFileTooLarge ? undefined : null,
     );
-    if (plan.changed) await writeAtomic(akFile, plan.content, 0o600);
+    if (current !== undefined) {
+      const plan = planAuthorizedKeys(
+        current,
+        config.publicKey ? [{ keyPairName: config.keyPairName ?? 'key', publicKey: config.publicKey }] : [],
+      );
+      if (plan.changed) await writeAtomic(akFile, plan.content, 0o600);
+    }
     await writeAtomic(
       hostPath(rootDir, SSHD_DROP_IN_PATH),
       renderSshdDropIn({ passwordAuthentication: config.passwordLogin }),
@@ -188,7 +196,9 @@ export function createSimDriftSource(dataDir: string): DriftSource {
       return {
         async read(guestPath) {
           try {
-            return await fs.readFile(hostPath(dir, guestPath), 'utf8');
+            // Bounded as sshd's own reads are: a drift scan of a guest's huge file reads its head only.
+            const { bytes } = await readHead(hostPath(dir, guestPath), AUTHORIZED_KEYS_MAX_BYTES);
+            return bytes.toString('utf8');
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
             throw err;
