@@ -105,6 +105,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       taskChunk: config.tasks.chunk,
       taskLeaseMs: config.tasks.leaseMs,
       taskSweepMs: config.tasks.sweepMs,
+      hostNetworks: config.hostNetworks,
       taskItemsPerSecond: config.tasks.itemsPerSecond,
       liveTimeoutMs: config.liveTimeoutMs,
       keyPairQuotaPerRegion: config.keyPairQuotaPerRegion,

@@ -60,6 +60,8 @@ export interface CoreSettings {
   /** How often a process looks for items whose lease expired (a process that died) and resumes their tasks. */
   taskSweepMs?: number;
   liveTimeoutMs: number;
+  /** The networks (CIDRs) hosts may be registered in (KEYFLEET_HOST_NETWORKS); absent or empty: any address. */
+  hostNetworks?: readonly string[];
   keyPairQuotaPerRegion: number;
   maxRunAmount: number;
   sessionTtlMs: number;
@@ -118,6 +120,8 @@ export function createCore(deps: CoreDeps) {
     ids,
     regions,
     liveTimeoutMs: settings.liveTimeoutMs,
+    logger,
+    hostNetworks: settings.hostNetworks,
   });
   const runner = createTaskRunner({
     store,

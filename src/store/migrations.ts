@@ -3,6 +3,7 @@
  * PostgreSQL. Never edit a migration that has shipped; add a new one.
  */
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { normalizeHostAddress } from '../common/address.js';
 
 const initial: Migration = {
   async up(db: Kysely<any>) {
@@ -385,6 +386,38 @@ const sessionAccessKey: Migration = {
   },
 };
 
+/**
+ * Hosts are unique per account (issue 18): one account's record never decides another's answer. Stored addresses
+ * are rewritten to their canonical form (src/common/address.ts) first; one that does not parse, or whose canonical
+ * form the same account already holds, keeps its text.
+ */
+const hostAddressPerAccount: Migration = {
+  async up(db: Kysely<any>) {
+    const rows = await db
+      .selectFrom('instances')
+      .select(['id', 'account_id', 'address', 'ssh_port'])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    const key = (account: string, address: string, port: unknown) => `${account} ${address} ${Number(port)}`;
+    const taken = new Set(rows.map((r) => key(r.account_id, r.address, r.ssh_port)));
+    for (const r of rows) {
+      const canonical = normalizeHostAddress(r.address)?.text;
+      if (!canonical || canonical === r.address || taken.has(key(r.account_id, canonical, r.ssh_port))) continue;
+      taken.delete(key(r.account_id, r.address, r.ssh_port));
+      taken.add(key(r.account_id, canonical, r.ssh_port));
+      await db.updateTable('instances').set({ address: canonical }).where('id', '=', r.id).execute();
+    }
+    await db.schema.dropIndex('instances_address').execute();
+    await db.schema
+      .createIndex('instances_account_address')
+      .on('instances')
+      .columns(['account_id', 'address', 'ssh_port'])
+      .unique()
+      .execute();
+  },
+};
+
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-identity': identity,
@@ -396,6 +429,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008-task-item-payload': taskItemPayload,
   '0009-live-truth': liveTruth,
   '0010-session-access-key': sessionAccessKey,
+  '0011-host-address-per-account': hostAddressPerAccount,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -362,9 +362,7 @@ describe('host registration per account (two accounts, real listeners)', () => {
     }
   });
 
-  test('another account gets the same answer whether or not the first holds the host', {
-    todo: 'needs the instances unique index per (account_id, address, ssh_port) (migration in the issue 18 report)',
-  }, async () => {
+  test('another account gets the same answer whether or not the first holds the host', async () => {
     const held = loopback();
     const free = loopback();
     const sshHeld = await sshListener(held.address);
@@ -421,9 +419,7 @@ describe('KEYFLEET_HOST_NETWORKS through the native API', () => {
     await kf?.close();
   });
 
-  test('an address outside the allowed networks is refused before any connection', {
-    todo: 'needs KEYFLEET_HOST_NETWORKS passed through CoreSettings (wiring diff in the issue 18 report)',
-  }, async () => {
+  test('an address outside the allowed networks is refused before any connection', async () => {
     const at = loopback();
     let contacted = false;
     const watch = net.createServer(() => (contacted = true));

@@ -110,14 +110,16 @@ export function createInventoryImport(deps: InventoryImportDeps) {
         resourceGroupId: defaults.resourceGroupId,
         withManagementKey: withKey,
       };
+      let where: string;
       try {
-        hosts.validate({ ...p, regionId: region.id }, false);
+        // The address in canonical form: two spellings of one host on two lines are one host.
+        const checked = hosts.validate({ ...p, regionId: region.id }, false);
+        where = `${checked.address}:${checked.port}`;
       } catch (err) {
         if (!isCoreError(err)) throw err;
         problems.push(`line ${row.line} (${String(row.name).slice(0, 64)}): ${err.message}`);
         continue;
       }
-      const where = `${p.address}:${p.port}`;
       const first = seen.get(where);
       if (first !== undefined)
         problems.push(
