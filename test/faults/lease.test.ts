@@ -66,12 +66,13 @@ describe('leases under faults', () => {
     timeout: 300_000,
   }, async () => {
     const rootPassword = `Kf9-${randomBytes(8).toString('hex')}`;
-    // 16 items at 4 per second wait up to 4 s for their turn; the lease is 1 s and expired leases are swept every
-    // 200 ms: a claimed item that waited in a queue would be taken over and run again.
+    // 20 items at 4 per second wait up to 5 s for their turn; the lease is 2 s (renewed every 2/3 s while an item
+    // runs) and expired leases are swept every 200 ms: a claimed item that waited in a queue would be taken over and
+    // run again.
     const env = await testEnv({
       bootMs: 0,
       extra: {
-        KEYFLEET_TASK_LEASE_MS: '1000',
+        KEYFLEET_TASK_LEASE_MS: '2000',
         KEYFLEET_TASK_SWEEP_MS: '200',
         KEYFLEET_TASK_ITEMS_PER_SECOND: '4',
       },
@@ -79,7 +80,7 @@ describe('leases under faults', () => {
     cleanups.push(() => fs.rm(env.KEYFLEET_DATA_DIR!, { recursive: true, force: true }));
     const { child, api } = await launch(env);
     const { privateKey } = await api.createKeyPair('lease-key', 'ed25519');
-    const ids = await api.run({ imageId: LINUX_IMAGE, amount: 16, name: 'lease', password: rootPassword });
+    const ids = await api.run({ imageId: LINUX_IMAGE, amount: 20, name: 'lease', password: rootPassword });
     await api.waitStatus(ids, 'Running', 120_000);
     const submitted = await api.call('POST', `/api/v1/regions/${REGION}/bindings`, {
       action: 'bind',

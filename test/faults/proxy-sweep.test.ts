@@ -32,8 +32,11 @@ import type { TestHost } from '../support/sshd-harness.js';
 import { tryLogin } from '../../src/backends/ssh/ssh-session.js';
 import { dirOf, login, REGION, type RegisteredFleet, startRegisteredFleet } from '../hosts/support/registered-hosts.js';
 
-/** Above what a clean step takes here (an sshd reload is the longest), low enough that a frozen link ends soon. */
-const LIVE_TIMEOUT_MS = 1000;
+/**
+ * Well above what a clean step takes here (an sshd reload is the longest, ~50 ms idle) even on a busy CI machine,
+ * low enough that a frozen link ends soon.
+ */
+const LIVE_TIMEOUT_MS = 2500;
 const KEY_PAIR = 'kp-fault';
 const NETWORK_CODES = ['Live.Unreachable', 'Live.Timeout', 'Live.StateUnknown', 'Live.PartlyApplied'];
 
