@@ -2,7 +2,7 @@
  * From an associate/disassociate body to a core bind request (API.md §4.1, §4.3, §4.4). Every KPS binding is a live
  * change through the task model: keyfleet logs in to the server with the credential of the request and edits only
  * its own block of authorized_keys; a Stopped server records the change for its next start. The credential is
- * handed to the core, which keeps it in memory for that task only.
+ * handed to the core, which keeps it sealed for that task's lifetime only (ADR 3).
  *
  *   server.auth              flavour   KPS operation
  *   (none)                   reset     RESET   (Stopped servers; a Running one fails with Live.CredentialRequired)

@@ -10,7 +10,7 @@ export interface BindRequest {
   keyPairName?: string;
   instanceIds: unknown;
   mode: TaskMode;
-  /** For live changes to running machines: held for this task only (credential-custody.ts), never stored or logged. */
+  /** For live changes to running machines: kept sealed for this task's lifetime only (credential-custody.ts), never in plaintext, never logged. */
   credential?: LiveCredential;
   options?: TaskOptions;
   /** Largest batch the calling face allows (the clouds allow 50). */
