@@ -5,10 +5,9 @@
  * never written to storage, the URL or a log. A registered host whose management key keyfleet holds (sealed) can
  * be changed with that key instead: no credential is sent at all.
  */
-import { FileRow } from '../ui/FileRow';
 import { useId } from 'react';
 import type { LiveCredential } from '../api/types';
-import { useTextFile } from '../lib/useTextFile';
+import { PrivateKeyInput } from './PrivateKeyInput';
 import { portProblem } from '../lib/rules';
 
 export interface LiveValue {
@@ -99,10 +98,6 @@ export function LiveFields({
   const keyErr = showErrors && usesKey ? privateKeyProblem(value.privateKey) : null;
   const portErr = showErrors ? portProblem(value.port) : null;
 
-  const { fileRef, fileError, onFile } = useTextFile((text, f) => set({ privateKey: text, fileName: f.name }), {
-    onFailure: () => set({ privateKey: '', fileName: null }),
-  });
-
   return (
     <fieldset className="live-fields">
       <legend>Credential for the live change</legend>
@@ -162,43 +157,16 @@ export function LiveFields({
         </div>
       ) : (
         <div className="field">
-          <span className="field-label" id={`${id}-pk-label`}>
-            Private key{action === 'unbind' ? ' of the key pair to unbind' : ''}
-          </span>
-          <FileRow
-            fileRef={fileRef}
-            onFile={onFile}
-            inputId={`${id}-file`}
-            accept=".pem,.key,.txt,application/x-pem-file,text/plain"
-            label="Private key file"
-            buttonText="Select file"
-            fileName={value.fileName}
-            onRemove={() => set({ privateKey: '', fileName: null })}
-            pasteHint="or paste it below"
+          <PrivateKeyInput
+            id={id}
+            label={`Private key${action === 'unbind' ? ' of the key pair to unbind' : ''}`}
+            value={value}
+            onChange={set}
+            error={keyErr}
           />
-          {value.fileName ? null : (
-            <textarea
-              aria-labelledby={`${id}-pk-label`}
-              className="mono"
-              rows={5}
-              spellCheck={false}
-              autoComplete="off"
-              placeholder={'-----BEGIN OPENSSH PRIVATE KEY-----\n…\n-----END OPENSSH PRIVATE KEY-----'}
-              value={value.privateKey}
-              onChange={(e) => set({ privateKey: e.target.value })}
-              aria-invalid={keyErr ? true : undefined}
-              aria-describedby={keyErr ? `${id}-pk-err` : undefined}
-            />
-          )}
-          {fileError ? <p className="field-error">{fileError}</p> : null}
-          {keyErr ? (
-            <p id={`${id}-pk-err`} className="field-error">
-              {keyErr}
-            </p>
-          ) : null}
           <p className="hint">
-            Sent once with this request over this connection, used in memory for this change only, never stored by
-            keyfleet or by this browser.
+            Sent once with this request over this connection; keyfleet keeps it sealed (encrypted) only until this
+            change has ended, so a restart cannot strand it, and this browser never stores it.
           </p>
         </div>
       )}

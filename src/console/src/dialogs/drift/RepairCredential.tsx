@@ -6,14 +6,12 @@
  */
 import { type FormEvent, useId } from 'react';
 import type { LiveCredential } from '../../api/types';
-import { useTextFile } from '../../lib/useTextFile';
-import { FileRow } from '../../ui/FileRow';
 import { privateKeyProblem } from '../LiveFields';
+import { PrivateKeyInput } from '../PrivateKeyInput';
 
 export interface RepairCredentialValue {
   kind: 'privateKey' | 'password';
   privateKey: string;
-  /** Name of the uploaded file, when the key came from a file (its text is not shown). */
   fileName: string | null;
   password: string;
 }
@@ -58,9 +56,6 @@ export function RepairCredential({
   const set = (patch: Partial<RepairCredentialValue>) => onChange({ ...value, ...patch });
   const problem = showErrors ? repairCredentialProblem(value) : null;
   const keyPairs = [...new Set(instances.flatMap((i) => (i.keyPairName ? [i.keyPairName] : [])))];
-  const { fileRef, fileError, onFile } = useTextFile((text, f) => set({ privateKey: text, fileName: f.name }), {
-    onFailure: () => set({ privateKey: '', fileName: null }),
-  });
   const submit = (e: FormEvent) => {
     e.preventDefault();
     onSubmit();
@@ -109,39 +104,13 @@ export function RepairCredential({
         </div>
       ) : (
         <div className="field">
-          <span className="field-label" id={`${id}-pk-label`}>
-            Private key
-          </span>
-          <FileRow
-            fileRef={fileRef}
-            onFile={onFile}
-            inputId={`${id}-file`}
-            accept=".pem,.key,.txt,application/x-pem-file,text/plain"
-            label="Private key file"
-            buttonText="Select file"
-            fileName={value.fileName}
-            onRemove={() => set({ privateKey: '', fileName: null })}
-            pasteHint="or paste it below"
-          />
-          {value.fileName ? null : (
-            <textarea
-              aria-labelledby={`${id}-pk-label`}
-              className="mono"
-              rows={5}
-              spellCheck={false}
-              autoComplete="off"
-              placeholder={'-----BEGIN OPENSSH PRIVATE KEY-----\n…\n-----END OPENSSH PRIVATE KEY-----'}
-              value={value.privateKey}
-              onChange={(e) => set({ privateKey: e.target.value })}
-            />
-          )}
-          {fileError ? <p className="field-error">{fileError}</p> : null}
+          <PrivateKeyInput id={id} label="Private key" value={value} onChange={set} />
         </div>
       )}
       {problem ? <p className="field-error">{problem}</p> : null}
       <p className="hint">
-        Sent once with the repair, used in memory for its tasks only, never stored by keyfleet or by this browser, and
-        never offered to a registered host.
+        Sent once with the repair; keyfleet keeps it sealed (encrypted) only until the repair's tasks have ended, this
+        browser never stores it, and it is never offered to a registered host.
       </p>
       <div className="button-row button-row-start">
         <button type="submit" className="button button-primary" disabled={busy}>
