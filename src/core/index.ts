@@ -24,6 +24,7 @@ import { createInventoryImport } from './instance/inventory-import.js';
 import type { KeyMaterial } from './keypair/key-material.js';
 import { createKeyPairService } from './keypair/keypair-service.js';
 import { keyPairUseCases } from './keypair/keypair-use-cases.js';
+import type { Metrics } from './metrics.js';
 import type { ComputeBackend, LiveAccess, Logger, PasswordHasher, SecretBox, Store } from './ports.js';
 import type { Region } from './region.js';
 import { createTaskRunner } from './task/task-runner.js';
@@ -46,6 +47,8 @@ export interface CoreDeps {
   settings: CoreSettings;
   /** Reads simulated instances' files for drift scans (the sim backend's); absent: scans skip those machines. */
   driftSource?: DriftSource;
+  /** Counters and histograms the core records (live changes, proofs, drift); absent: nothing is recorded. */
+  metrics?: Metrics;
 }
 
 export interface CoreSettings {
@@ -147,6 +150,7 @@ export function createCore(deps: CoreDeps) {
     logger,
     liveTimeoutMs: settings.liveTimeoutMs,
     callerOfTask: accounts.callerOfTask,
+    metrics: deps.metrics,
   });
   const imports = createInventoryImport({
     store,
@@ -172,6 +176,7 @@ export function createCore(deps: CoreDeps) {
     submit: binding.submit,
     concurrency: settings.taskConcurrency,
     source: deps.driftSource,
+    metrics: deps.metrics,
   });
   let stopSweeper: (() => void) | null = null;
 

@@ -26,6 +26,7 @@ import { createItemRecorder, type ItemRun } from './item-record.js';
 import { LeaseLost } from './live-change.js';
 import { recordTaskOutcome } from './task-outcome-audit.js';
 import { createLiveExecutor } from './live-executor.js';
+import type { Metrics } from '../metrics.js';
 import { createOnRestartExecutor } from './on-restart-executor.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 
@@ -47,6 +48,8 @@ export interface BindingModuleDeps {
   retry?: RetryPolicy;
   /** The submitter of a task as it stands now, for a task resumed after a restart or in another process. */
   callerOfTask: (task: Task) => Promise<Caller | null>;
+  /** Live changes and proofs by result (default: none recorded). */
+  metrics?: Metrics;
 }
 
 /** The caller and key pair of a task, held while it runs. */
@@ -98,6 +101,7 @@ export function createBindingModule(deps: BindingModuleDeps) {
     recordForBoot,
     retry: deps.retry ?? DEFAULT_RETRY,
     timeoutMs: deps.liveTimeoutMs,
+    metrics: deps.metrics,
     onRetry: (item, attempt, code, delayMs) =>
       logger.warn('live change will be retried', {
         taskId: item.taskId,

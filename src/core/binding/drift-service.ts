@@ -29,6 +29,7 @@ import { instanceNotFound } from '../instance/instance-service.js';
 import { managementKeyContext } from '../instance/host-service.js';
 import { type Instance, TRANSITIONAL } from '../instance/instance.js';
 import type { KeyMaterial } from '../keypair/key-material.js';
+import { type Metrics, noMetrics } from '../metrics.js';
 import type { LiveAccess, LiveCredential, Logger, RemoteFile, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import type { Task } from '../task/task.js';
@@ -53,6 +54,8 @@ export interface DriftServiceDeps {
   concurrency?: number;
   /** Reads simulated instances' files; without it they are skipped by scans (and never repaired). */
   source?: DriftSource;
+  /** Machines scanned by status and findings by code (default: none recorded). */
+  metrics?: Metrics;
 }
 
 export interface DriftScanInput {
@@ -204,7 +207,13 @@ export function createDriftService(deps: DriftServiceDeps) {
   async function scanHosts(accountId: string, regionId: string, hosts: Instance[]): Promise<HostDriftResult[]> {
     const keyPairNameOf = await keyPairNames(accountId, regionId);
     const slots = createSemaphore(concurrency);
-    return Promise.all(hosts.map((host) => slots.run(() => scanHost(host, keyPairNameOf))));
+    const results = await Promise.all(hosts.map((host) => slots.run(() => scanHost(host, keyPairNameOf))));
+    const metrics = deps.metrics ?? noMetrics;
+    for (const r of results) {
+      metrics.inc('drift_scans_total', { status: r.status });
+      for (const f of r.findings) metrics.inc('drift_findings_total', { code: f.code });
+    }
+    return results;
   }
 
   /** The account's key pair names in the region by public key body, to name the keys a scan finds. */

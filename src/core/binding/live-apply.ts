@@ -160,6 +160,7 @@ export async function applyLive(
       desired,
       clock,
       profile: { ...profile, removedPublicKey: stillAuthorized ? null : profile.removedPublicKey },
+      proved: hooks.proved,
     };
     let verdict = await proveChange(proof, dropChanged || reloadAgain);
     if (!verdict.ok && verdict.passwordOnly && dropContent !== null && !dropChanged && !reloadAgain) {

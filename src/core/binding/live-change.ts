@@ -67,6 +67,8 @@ export interface LiveApplyHooks {
   beforeWrite?(found: FoundKeyState): Promise<boolean>;
   /** Before a change that failed its proof is undone; false: leave the machine to whoever holds the item now. */
   mayRestore?(): Promise<boolean>;
+  /** After each proof: 'proven', 'not-proven' or the error code that ended it, and when it started (epoch ms). */
+  proved?(result: string, startedAt: number): void;
 }
 
 /**

@@ -10,6 +10,7 @@ import { instanceNotFound } from '../instance/instance-service.js';
 import type { Instance, InstanceType } from '../instance/instance.js';
 import type { KeyMaterial } from '../keypair/key-material.js';
 import type { KeyPair } from '../keypair/keypair.js';
+import { type Metrics, noMetrics } from '../metrics.js';
 import type { LiveAccess, Store } from '../ports.js';
 import type { ItemLease } from '../task/task-runner.js';
 import type { ItemIntent, Task, TaskItem } from '../task/task.js';
@@ -43,10 +44,14 @@ export interface LiveExecutorDeps {
   retry: RetryPolicy;
   timeoutMs: number;
   onRetry?: (item: TaskItem, attempt: number, code: string, delayMs: number) => void;
+  /** Live changes and their proofs by result, with durations (default: none recorded). */
+  metrics?: Metrics;
 }
 
 export function createLiveExecutor(deps: LiveExecutorDeps) {
   const { store, recorder, custody } = deps;
+  const metrics = deps.metrics ?? noMetrics;
+  const seconds = (since: number) => (deps.clock.now().getTime() - since) / 1000;
 
   return async function applyItem(run: ItemRun, lease?: ItemLease): Promise<void> {
     const { caller, task, item, keyPair: kp, owner } = run;
@@ -90,25 +95,37 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
     // interrupted after that), or this one did.
     let mayHaveWritten = !dryRun && item.intent != null;
     let found = item.intent?.found ?? null;
-    const hooks: LiveApplyHooks = lease
-      ? {
-          beforeWrite: async (state) => {
-            const intent: ItemIntent = {
-              at: deps.clock.now().toISOString(),
-              desired: { publicKey: plan.desired.key?.publicKey ?? null, passwordLogin: plan.desired.passwordLogin },
-              found: state,
-            };
-            const held = await lease.recordIntent(intent);
-            if (held) {
-              mayHaveWritten = true;
-              found ??= state;
-            }
-            return held;
-          },
-          mayRestore: () => lease.holds(),
-        }
-      : {};
+    const hooks: LiveApplyHooks = {
+      proved: (result, startedAt) => {
+        metrics.inc('live_proofs_total', { result });
+        metrics.observe('live_proof_duration_seconds', { result }, seconds(startedAt));
+      },
+      ...(lease
+        ? {
+            beforeWrite: async (state) => {
+              const intent: ItemIntent = {
+                at: deps.clock.now().toISOString(),
+                desired: { publicKey: plan.desired.key?.publicKey ?? null, passwordLogin: plan.desired.passwordLogin },
+                found: state,
+              };
+              const held = await lease.recordIntent(intent);
+              if (held) {
+                mayHaveWritten = true;
+                found ??= state;
+              }
+              return held;
+            },
+            mayRestore: () => lease.holds(),
+          }
+        : {}),
+    };
     let outcome: LiveOutcome;
+    const changeStarted = deps.clock.now().getTime();
+    const changed = (result: string) => {
+      if (dryRun) return;
+      metrics.inc('live_changes_total', { kind: task.kind, result });
+      metrics.observe('live_change_duration_seconds', { kind: task.kind, result }, seconds(changeStarted));
+    };
     try {
       outcome = await withRetries(
         () =>
@@ -129,6 +146,7 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
         },
       );
     } catch (err) {
+      changed(err instanceof LeaseLost ? 'LeaseLost' : isCoreError(err) ? err.code : 'Error');
       if (err instanceof LeaseLost || !isCoreError(err) || dryRun) throw err;
       // The machine may have changed although the change failed: this run or an earlier one recorded its intent
       // and then a write was interrupted, or the credential was refused because that earlier run's change already
@@ -137,6 +155,7 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
       if (!mayHaveWritten) throw err;
       return recordObserved(run, inst, plan, found?.passwordLogin ?? null, err);
     }
+    changed('applied');
     if (dryRun) return recorder.note(item, outcome.verified, owner);
     const verified = task.options.verify !== false;
     const note = verified

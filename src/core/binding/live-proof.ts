@@ -23,6 +23,8 @@ export interface Proof {
   pinned: HostKeyPolicy;
   desired: LiveKeyState;
   clock: LiveClock;
+  /** Told each proof's result and start (LiveApplyHooks.proved), for metrics. */
+  proved?: (result: string, startedAt: number) => void;
 }
 
 export interface Verdict {
@@ -37,9 +39,20 @@ export interface Verdict {
  * sshd was reloaded).
  */
 export async function proveChange(proof: Proof, reloaded: boolean): Promise<Verdict> {
+  const started = proof.clock.now().getTime();
+  try {
+    const verdict = await proveSettled(proof, reloaded, started);
+    proof.proved?.(verdict.ok ? 'proven' : 'not-proven', started);
+    return verdict;
+  } catch (err) {
+    proof.proved?.(isCoreError(err) ? err.code : 'Error', started);
+    throw err;
+  }
+}
+
+async function proveSettled(proof: Proof, reloaded: boolean, started: number): Promise<Verdict> {
   const { clock } = proof;
   const settleMs = reloaded ? RELOAD_SETTLE_MS : 0;
-  const started = clock.now().getTime();
   // Every proof is a full SSH handshake: give sshd a moment before the first and back off, so hundreds of hosts
   // reloading at once are not slowed further by proofs that can only see the old configuration.
   if (settleMs > 0) await clock.sleep(RELOAD_FIRST_PROOF_MS);
