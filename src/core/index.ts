@@ -7,6 +7,7 @@ import { createAccountService } from './account/account-service.js';
 import { createIdentityService } from './account/identity-service.js';
 import { identityUseCases } from './account/identity-use-cases.js';
 import { createRateLimiter } from './account/rate-limiter.js';
+import { createRequestGuard } from './account/request-guard.js';
 import { createAuditor } from './audit/auditor.js';
 import type { Authorizer } from './authz/authorizer.js';
 import { createBindingModule } from './binding/binding-module.js';
@@ -79,10 +80,13 @@ export function createCore(deps: CoreDeps) {
   const { store, clock, ids, logger, regions, authz, settings, compute } = deps;
   const auditor = createAuditor({ store, clock, ids, logger });
   const gate = createGate({ authz, auditor });
+  const guard = createRequestGuard({ repo: store.guards, clock, logger });
   const limiter = createRateLimiter({
     perSecond: settings.rateLimitPerSecond,
     burst: Math.max(1, settings.rateLimitPerSecond * 2),
     clock,
+    // Several processes on one store share their buckets there; a lone process keeps them in memory.
+    ...(settings.singleWriter ? {} : { shared: store.guards }),
   });
   const accounts = createAccountService({
     store,
@@ -179,10 +183,13 @@ export function createCore(deps: CoreDeps) {
     metrics: deps.metrics,
   });
   let stopSweeper: (() => void) | null = null;
+  let stopGuardSweeper: (() => void) | null = null;
 
   return {
     accounts: {
       ...accounts,
+      /** Whether a signed request's once-only value (ECS nonce, KPS signature) is presented for the first time, on any process. */
+      firstUse: guard.firstUse,
       /** Sign-ins are recorded in the audit trail (who, from where, through which face); failures are not attributable. */
       async signIn(input: Parameters<typeof accounts.signIn>[0], ctx: Parameters<typeof accounts.signIn>[1]) {
         const result = await accounts.signIn(input, ctx);
@@ -225,10 +232,12 @@ export function createCore(deps: CoreDeps) {
           .then(() => runner.resumeAll())
           .catch((err: unknown) => logger.warn('task sweep failed', { error: String(err) }));
       });
+      stopGuardSweeper = guard.startSweeper();
       return { resumedTasks, recoveredInstances };
     },
     async close(): Promise<void> {
       stopSweeper?.();
+      stopGuardSweeper?.();
       await runner.close();
       await instances.settle();
     },

@@ -12,6 +12,7 @@ import type {
   Session,
   User,
 } from './account/account.js';
+import type { RequestGuardRepo } from './account/request-guard.js';
 import type { AuditRepo } from './audit/audit.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
@@ -204,6 +205,8 @@ export interface Repos {
   events: BindingEventRepo;
   accounts: AccountRepo;
   audit: AuditRepo;
+  /** Replay records and shared rate-limit buckets (issue 17). */
+  guards: RequestGuardRepo;
 }
 
 /** Store: repositories plus short transactions. Nothing slow (SSH, key generation, sleeps) runs inside one. */

@@ -24,6 +24,7 @@ import { createBindingEventRepo } from './repos/event-repo.js';
 import { createInstanceRepo } from './repos/instance-repo.js';
 import { createKeyPairRepo } from './repos/keypair-repo.js';
 import { createTaskRepo } from './repos/task-repo.js';
+import { createRequestGuardRepo } from './repos/request-guard-repo.js';
 import type { Database, Dialect } from './schema.js';
 
 export interface StoreOptions {
@@ -67,6 +68,7 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
     events: createBindingEventRepo(ctx),
     accounts: createAccountRepo(ctx),
     audit: createAuditRepo(ctx),
+    guards: createRequestGuardRepo(ctx),
   };
 }
 

@@ -233,6 +233,22 @@ export interface Database {
   task_credentials: TaskCredentialsTable;
   binding_events: BindingEventsTable;
   sequences: SequencesTable;
+  request_replays: RequestReplaysTable;
+  rate_buckets: RateBucketsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** Migration 0012: signed requests used once, until their timestamp is stale. */
+export interface RequestReplaysTable {
+  digest: string;
+  expires_at: Int;
+}
+
+/** Migration 0012: shared token buckets (rate limits across processes). */
+export interface RateBucketsTable {
+  bucket: string;
+  tokens: number;
+  at: Int;
+  ok: number;
+}

@@ -5,12 +5,14 @@
  * Order matters for what a stranger can learn: an unknown AccessKeyId is said so (Alibaba does), but that a key
  * is disabled is only told to someone who signed correctly with it. The nonce is recorded only for requests that
  * verified and are fresh, so forged or stale requests cannot burn a legitimate client's nonces.
+ *
+ * Nonces are recorded in the store (core accounts.firstUse), so a nonce used once is refused by every keyfleet
+ * process sharing it and after a restart, for as long as the request's timestamp is fresh (issue 17).
  */
 import type { Caller } from '../../core/caller.js';
 import type { Core } from '../../core/index.js';
 import { EcsError, ecsErrors } from './errors.js';
-import { checkFreshness } from './signature/freshness.js';
-import type { NonceCache } from './signature/nonce-cache.js';
+import { checkFreshness, DEFAULT_SKEW_MS } from './signature/freshness.js';
 import { type IncomingSignedRequest, parseSignedRequest, type SignedRequestInfo } from './signature/parse.js';
 import { nonceUsedProblem, type SignatureProblem } from './signature/problems.js';
 import { verifySignature } from './signature/verify.js';
@@ -21,8 +23,7 @@ export interface Authenticated {
 }
 
 export interface AuthDeps {
-  accounts: Pick<Core['accounts'], 'resolveAccessKey'>;
-  nonces: NonceCache;
+  accounts: Pick<Core['accounts'], 'resolveAccessKey' | 'firstUse'>;
   now: () => Date;
 }
 
@@ -68,7 +69,11 @@ export async function authenticate(
   const now = deps.now();
   const fresh = checkFreshness(info, now);
   if (!fresh.ok) throw refusal(fresh.problem);
-  // parseSignedRequest refuses a request without a nonce, so one is always there.
-  if (deps.nonces.seen(info.accessKeyId, info.nonce ?? '', now.getTime())) throw refusal(nonceUsedProblem());
+  // parseSignedRequest refuses a request without a nonce, so one is always there; checkFreshness one without a
+  // timestamp. The nonce is remembered until the timestamp is no longer fresh: a later replay is refused as stale.
+  const staleAt = new Date((info.timestamp?.getTime() ?? now.getTime()) + DEFAULT_SKEW_MS);
+  if (!(await deps.accounts.firstUse('ecs-nonce', info.accessKeyId, info.nonce ?? '', staleAt))) {
+    throw refusal(nonceUsedProblem());
+  }
   return { caller: key.caller, info };
 }

@@ -16,15 +16,11 @@ import { authenticate } from './auth.js';
 import { errorEnvelope, ecsErrors, toEcsError } from './errors.js';
 import { Params } from './params.js';
 import { hostOf, isBrowserVisit, toSignedRequest } from './request.js';
-import { NonceCache } from './signature/nonce-cache.js';
 import type { SignedRequestInfo } from './signature/parse.js';
 
 export interface EcsContext {
   core: Core;
 }
-
-/** One replay cache per process: a nonce seen by any keyfleet face instance here is refused by all. */
-const processNonces = new NonceCache();
 
 /** Alibaba answers JSON with this exact type (SDK-TRAFFIC §6). */
 const JSON_TYPE = 'application/json;charset=utf-8';
@@ -47,11 +43,10 @@ export async function ecsApiPlugin(app: FastifyInstance, ctx: EcsContext): Promi
       const signed = toSignedRequest(req);
       if (isBrowserVisit(req, signed)) return reply.redirect('/console', 302);
       if (req.method !== 'GET' && req.method !== 'POST') throw ecsErrors.unsupportedHttpMethod();
-      const { caller, info } = await authenticate(
-        { accounts: ctx.core.accounts, nonces: processNonces, now: () => new Date() },
-        signed,
-        { sourceIp: req.ip, requestId: req.id },
-      );
+      const { caller, info } = await authenticate({ accounts: ctx.core.accounts, now: () => new Date() }, signed, {
+        sourceIp: req.ip,
+        requestId: req.id,
+      });
       const found = resolveAction(info);
       action = found.name;
       const body = await found.handler({

@@ -6,6 +6,10 @@
  * The path's project must be one of the caller's account; another account's project is answered exactly like one
  * that does not exist.
  *
+ * - A mutating AK/SK request (any method but GET and HEAD) is accepted once: the scheme has no nonce, so its
+ *   signature is recorded in the store until its X-Sdk-Date is stale, and a replay is refused by every process
+ *   sharing the store, also after a restart (issue 17; docs/api/huawei-kps.md, "Deviations").
+ *
  * Runs as a preValidation hook: after the body was read (it is part of the signature) and before schemas look at it.
  */
 import type { FastifyRequest } from 'fastify';
@@ -16,8 +20,8 @@ import { authenticationFault, KpsFault, projectFault } from './errors.js';
 import { findProject, type Project, projectIdOf } from './projects.js';
 import { rawBodyOf, readUnparsedBody, refuseInvalidJson } from './raw-body.js';
 import { type IncomingSignedRequest, parseSignedRequest } from './signature/parse.js';
-import { type SignatureProblem, unknownAccessKeyProblem } from './signature/problems.js';
-import { checkFreshness, verifySignature } from './signature/verify.js';
+import { replayedSignatureProblem, type SignatureProblem, unknownAccessKeyProblem } from './signature/problems.js';
+import { checkFreshness, DEFAULT_MAX_SKEW_MS, verifySignature } from './signature/verify.js';
 
 export function authenticationHook(ctx: KpsContext) {
   return async (req: FastifyRequest): Promise<void> => {
@@ -70,8 +74,18 @@ async function identify(req: FastifyRequest, core: Core): Promise<Principal> {
       'the request body must be signed (x-sdk-content-sha256: UNSIGNED-PAYLOAD is not accepted here)',
     );
   }
+  // Recorded only for requests that verified, are fresh and whose key is active: forgeries burn nothing.
+  if (!IDEMPOTENT_METHODS.has(req.method)) {
+    const staleAt = new Date(parsed.info.sdkDate.getTime() + DEFAULT_MAX_SKEW_MS);
+    if (!(await core.accounts.firstUse('kps-signature', parsed.info.accessKeyId, parsed.info.signature, staleAt))) {
+      throw gatewayFault(replayedSignatureProblem());
+    }
+  }
   return { caller: key.caller, via: 'aksk', tokenRegionId: null, signedProjectId: parsed.info.projectId ?? null };
 }
+
+/** Reads: a replay of one changes nothing, so it is not refused (the SDKs' retries of reads keep working). */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD']);
 
 function gatewayFault(problem: SignatureProblem): KpsFault {
   return new KpsFault(problem.httpStatus, problem.code, problem.message, true);

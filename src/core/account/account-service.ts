@@ -207,7 +207,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!key) return null;
       const user = await store.accounts.getUser(key.accountId, key.userId);
       if (!user) return null;
-      if (key.status === 'Active') deps.limiter.take(`ak:${key.id}`);
+      if (key.status === 'Active') await deps.limiter.take(`ak:${key.id}`);
       return {
         secret: secrets.open(key.sealedSecret, accessKeyContext(key)),
         caller: await callerOf(user, ctx, { accessKeyId }),
@@ -284,7 +284,7 @@ export function createAccountService(deps: AccountServiceDeps) {
           return null;
         }
       }
-      deps.limiter.take(`user:${user.id}`);
+      await deps.limiter.take(`user:${user.id}`);
       return { caller: await callerOf(user, ctx, { sessionId: session.id }), regionId: session.regionId };
     },
 

@@ -1,6 +1,9 @@
 /**
- * Step 4 of ECS request verification: each signature nonce is accepted once per AccessKeyId while its timestamp
- * could still be fresh (docs/api/alibaba-ecs.md, "Freshness and replay").
+ * An in-memory replay cache of nonces per AccessKeyId, for one process.
+ *
+ * The ECS face no longer uses it: step 4 of request verification records nonces in the store (auth.ts, core
+ * accounts.firstUse), so that a replay is refused by every process sharing the store and after a restart
+ * (issue 17). Kept as a bounded, self-contained cache for embedding and for its tests.
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_SKEW_MS } from './freshness.js';

@@ -23,6 +23,7 @@ export type SignatureProblemReason =
   | 'payload_hash_mismatch'
   | 'signature_mismatch'
   | 'signature_expired'
+  | 'signature_replayed'
   | 'unknown_access_key';
 
 export interface SignatureProblem {
@@ -60,4 +61,17 @@ export function echo(value: string): string {
 /** For the HTTP layer when the AK of a well-formed request is not known (APIG: "Get secretKey failed"). */
 export function unknownAccessKeyProblem(accessKeyId: string): SignatureProblem {
   return problem('unknown_access_key', `Get secretKey failed,ak:${echo(accessKeyId)},err:ak not exist`);
+}
+
+/**
+ * A mutating AK/SK request whose signature was already accepted while its X-Sdk-Date is still fresh (15 min).
+ * The scheme has no nonce, so the signature is what makes a request unique; keyfleet refuses the replay on every
+ * process sharing its store (docs/api/huawei-kps.md, "Deviations"). A client that repeats a change signs it again
+ * with a later X-Sdk-Date (its resolution is one second).
+ */
+export function replayedSignatureProblem(): SignatureProblem {
+  return problem(
+    'signature_replayed',
+    'the signature of this request was already used: a request that changes something is accepted once; sign it again with a new X-Sdk-Date to repeat it',
+  );
 }
