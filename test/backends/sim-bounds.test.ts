@@ -27,7 +27,7 @@ import {
   verifyGuestPassword,
   verifyPassword,
 } from '../../src/backends/sim/shadow.js';
-import { MAX_COMMAND_OUTPUT } from '../../src/backends/sim/sshd-commands.js';
+import { CAT_CHUNK } from '../../src/backends/sim/sshd-commands.js';
 import { createSimSshFleet, type SimSshFleet } from '../../src/backends/sim/ssh-server.js';
 import { isRevoked, MAX_LISTINGS_OF_ONE_KEY, readAuthorizedKeys } from '../../src/backends/sim/sshd-authorized-keys.js';
 import { effectiveSshdConfig, validateSshdConfig } from '../../src/backends/sim/sshd-config.js';
@@ -358,28 +358,65 @@ describe('the simulated sshd with its connection limits and SFTP bounds', () => 
     }
   });
 
-  test('cat sends at most MAX_COMMAND_OUTPUT bytes of a large file and says so', async () => {
+  /** Runs `command` and collects its exit code, stdout and stderr. */
+  function exec(client: ssh2.Client, command: string): Promise<{ code: number; out: Buffer; err: string }> {
+    return new Promise((resolve, reject) =>
+      client.exec(command, (err, channel) => {
+        if (err) return reject(err);
+        const out: Buffer[] = [];
+        let errText = '';
+        channel.on('data', (d: Buffer) => out.push(d));
+        channel.stderr.on('data', (d: Buffer) => {
+          errText += d.toString();
+        });
+        channel.on('exit', (code: number) =>
+          channel.once('close', () => resolve({ code, out: Buffer.concat(out), err: errText })),
+        );
+      }),
+    );
+  }
+
+  test('cat streams a file of many chunks whole, byte for byte, and then the next argument', async () => {
     await serveFresh();
-    await write(rootDir, '/tmp/large', Buffer.alloc(3 * MAX_COMMAND_OUTPUT, 'a'));
+    const content = randomBytes(3 * 1024 * 1024 + 17);
+    await write(rootDir, '/tmp/large', content);
+    await write(rootDir, '/tmp/small', 'tail\n');
     const client = await login();
     try {
-      const result = await new Promise<{ code: number; out: number; err: string }>((resolve, reject) =>
-        client.exec('cat /tmp/large', (err, channel) => {
+      const result = await exec(client, 'cat /tmp/large /tmp/missing /tmp/small');
+      assert.ok(content.length > 40 * CAT_CHUNK);
+      assert.equal(result.out.length, content.length + 5);
+      assert.ok(result.out.subarray(0, content.length).equals(content));
+      assert.equal(result.out.subarray(content.length).toString(), 'tail\n');
+      assert.equal(result.code, 1);
+      assert.equal(result.err, 'cat: /tmp/missing: No such file or directory\n');
+    } finally {
+      client.end();
+    }
+  });
+
+  test('a shell whose client sends commands without reading (window shut) runs every one once it reads', async () => {
+    await serveFresh();
+    await write(rootDir, '/tmp/large', Buffer.alloc(1024 * 1024, 'a'));
+    const client = await login();
+    try {
+      const received = await new Promise<{ bytes: number; code: number }>((resolve, reject) =>
+        client.shell(false, (err, channel) => {
           if (err) return reject(err);
-          let out = 0;
-          let errText = '';
+          let bytes = 0;
           channel.on('data', (d: Buffer) => {
-            out += d.length;
+            bytes += d.length;
           });
-          channel.stderr.on('data', (d: Buffer) => {
-            errText += d.toString();
-          });
-          channel.on('exit', (code: number) => channel.once('close', () => resolve({ code, out, err: errText })));
+          channel.on('exit', (code: number) => channel.once('close', () => resolve({ bytes, code })));
+          channel.pause();
+          // 40 lines of 1 MiB output each, more than the lines a session queues and far more than the window.
+          for (let i = 0; i < 40; i++) channel.write('cat /tmp/large\n');
+          channel.end('exit 3\n');
+          setTimeout(() => channel.resume(), 200);
         }),
       );
-      assert.equal(result.out, MAX_COMMAND_OUTPUT);
-      assert.equal(result.code, 1);
-      assert.match(result.err, /output cut at 1048576 bytes/);
+      assert.equal(received.code, 3);
+      assert.ok(received.bytes >= 40 * 1024 * 1024, `all output arrived (${received.bytes} bytes)`);
     } finally {
       client.end();
     }

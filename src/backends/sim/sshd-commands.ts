@@ -6,9 +6,15 @@
  *
  * `systemctl reload ssh` validates first and fails on a broken config, as Debian's unit does (ExecReload runs
  * `sshd -t`); on success it changes nothing, since the simulated sshd reads its config on every login anyway.
+ *
+ * What a command prints goes to a CommandOutput as it is made, never built whole in memory: every tenant's
+ * instances share this process. `cat` streams a file in CAT_CHUNK pieces and reads the next one only when the
+ * channel has sent the last (so a client that does not read holds one chunk, not the file), with no cap on the
+ * total, as a real `cat`; a file is as large as the disk quota lets it be. The other commands print a few lines.
  */
+import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { readGuestHostname, readHead } from './guest-file-limits.js';
+import { readGuestHostname } from './guest-file-limits.js';
 import { hostPath } from './rootfs.js';
 import { effectiveSshdConfig, validateSshdConfig } from './sshd-config.js';
 import type { GuestUser } from './sshd-passwd.js';
@@ -23,30 +29,40 @@ export interface CommandContext {
 
 export interface CommandResult {
   code: number;
-  stdout: Buffer;
-  stderr: Buffer;
   /** Set when the line ran `exit`: the shell ends with `code`. */
   exited?: boolean;
 }
 
+/** Where a command's output goes: each call resolves once the bytes have left (the channel took them). */
+export interface CommandOutput {
+  out(data: Buffer): Promise<void>;
+  err(data: Buffer): Promise<void>;
+  /** True once the client has gone: a command stops early. */
+  readonly closed: boolean;
+}
+
 type Token = { kind: 'word'; value: string } | { kind: 'op'; value: ';' | '&&' | '||' };
-type Output = { out: Buffer[]; err: Buffer[] };
+/** A command's short messages, sent when it ends (or, for cat, before each piece of a file). */
+type Output = { out: Buffer[]; err: Buffer[]; sink: CommandOutput };
 
 const LAST_STATUS = '\u0000?';
-/**
- * What one command line may print: its output is built in memory before it is sent, in the process every tenant
- * shares, so `cat` of a large file stops there (a real `cat` would stream it all).
- */
-export const MAX_COMMAND_OUTPUT = 1024 * 1024;
+/** The piece of a file `cat` reads and sends at a time: all it holds in memory per running command. */
+export const CAT_CHUNK = 64 * 1024;
 const SSH_UNITS = new Set(['ssh', 'sshd', 'ssh.service', 'sshd.service']);
 const SYSTEMCTL_VERBS = new Set(['reload', 'restart', 'reload-or-restart', 'try-reload-or-restart', 'try-restart']);
 
-export async function runCommandLine(line: string, ctx: CommandContext, lastCode = 0): Promise<CommandResult> {
-  const output: Output = { out: [], err: [] };
+export async function runCommandLine(
+  line: string,
+  ctx: CommandContext,
+  sink: CommandOutput,
+  lastCode = 0,
+): Promise<CommandResult> {
+  const output: Output = { out: [], err: [], sink };
   const tokens = tokenize(line, ctx);
   if ('error' in tokens) {
     output.err.push(Buffer.from(`sh: 1: ${tokens.error}\n`));
-    return finish(2, output);
+    await flushOutput(output);
+    return { code: 2 };
   }
   let code = lastCode;
   let words: string[] = [];
@@ -59,6 +75,7 @@ export async function runCommandLine(line: string, ctx: CommandContext, lastCode
         return true;
       }
       code = await runCommand(words, ctx, output);
+      await flushOutput(output);
     }
     words = [];
     return false;
@@ -68,15 +85,20 @@ export async function runCommandLine(line: string, ctx: CommandContext, lastCode
       words.push(token.value);
       continue;
     }
-    if (await flush()) return { ...finish(code, output), exited: true };
+    if (sink.closed) return { code };
+    if (await flush()) return { code, exited: true };
     skip = (token.value === '&&' && code !== 0) || (token.value === '||' && code === 0);
   }
-  if (await flush()) return { ...finish(code, output), exited: true };
-  return finish(code, output);
+  if (await flush()) return { code, exited: true };
+  return { code };
 }
 
-function finish(code: number, output: Output): CommandResult {
-  return { code, stdout: Buffer.concat(output.out), stderr: Buffer.concat(output.err) };
+/** Sends what the command printed so far, stdout first (a terminal shows it in the order it was printed). */
+async function flushOutput(o: Output): Promise<void> {
+  const out = o.out.splice(0);
+  const err = o.err.splice(0);
+  if (out.length > 0) await o.sink.out(Buffer.concat(out));
+  if (err.length > 0) await o.sink.err(Buffer.concat(err));
 }
 
 async function runCommand(words: string[], ctx: CommandContext, o: Output): Promise<number> {
@@ -178,15 +200,11 @@ function uname(args: string[], hostname: string, say: (t: string) => void, compl
 async function cat(args: string[], ctx: CommandContext, o: Output): Promise<number> {
   let code = 0;
   for (const arg of args) {
+    if (o.sink.closed) return code;
     const guest = path.posix.isAbsolute(arg) ? arg : path.posix.join(ctx.cwd, arg);
     try {
-      const room = MAX_COMMAND_OUTPUT - o.out.reduce((sum, b) => sum + b.length, 0);
-      const head = await readHead(hostPath(ctx.rootDir, guest), Math.max(0, room));
-      o.out.push(head.bytes);
-      if (head.truncated) {
-        o.err.push(Buffer.from(`cat: ${arg}: output cut at ${MAX_COMMAND_OUTPUT} bytes (simulated instance limit)\n`));
-        return 1;
-      }
+      await flushOutput(o);
+      await streamFile(hostPath(ctx.rootDir, guest), o.sink);
     } catch (e) {
       const errno = (e as NodeJS.ErrnoException).code;
       const reason =
@@ -200,6 +218,23 @@ async function cat(args: string[], ctx: CommandContext, o: Output): Promise<numb
     }
   }
   return code;
+}
+
+/** Sends the file a CAT_CHUNK at a time, each read only after the previous one has left. */
+async function streamFile(hostFile: string, sink: CommandOutput): Promise<void> {
+  const handle = await fsp.open(hostFile, 'r');
+  try {
+    for (let position = 0; !sink.closed; ) {
+      // A fresh buffer per piece: the channel may still hold the previous one when the window was shut.
+      const chunk = Buffer.allocUnsafe(CAT_CHUNK);
+      const { bytesRead } = await handle.read(chunk, 0, CAT_CHUNK, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      await sink.out(chunk.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close().catch(() => {});
+  }
 }
 
 async function sshd(

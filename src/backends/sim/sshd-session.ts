@@ -4,10 +4,15 @@
  * `ssh host` behaves), and the `sftp` subsystem serves files. A `command="…"` option on the key that logged in
  * replaces whatever the client asked for, as sshd's forced commands do; `no-pty` or `restrict` refuse a terminal.
  * With a terminal there is one output stream and the tty turns each newline into CR LF, as a pty does.
+ *
+ * Output is sent as commands make it, each piece after the channel took the last (channel-output.ts), and a shell
+ * stops reading its input while lines wait or its output is not taken: a client that sends without reading holds
+ * a bounded amount of this process's memory, as sshd's buffers bound what a real shell's pipe holds.
  */
 import type { ServerChannel, Session } from 'ssh2';
 import type { DiskQuota } from './disk-quota.js';
 import { readGuestHostname } from './guest-file-limits.js';
+import { channelOutput, MAX_SHELL_LINE, MAX_WAITING_LINES, whenFlushed } from './channel-output.js';
 import { runCommandLine, type CommandContext } from './sshd-commands.js';
 import type { GuestUser } from './sshd-passwd.js';
 import { serveSftp } from './sshd-sftp.js';
@@ -68,24 +73,12 @@ async function runOnce(
   context: CommandContext,
   terminal: boolean,
 ): Promise<void> {
-  const result = await runCommandLine(command, context).catch(() => ({
-    code: 1,
-    stdout: Buffer.alloc(0),
-    stderr: Buffer.from('sh: 1: internal error\n'),
-  }));
-  if (terminal) {
-    const both = Buffer.concat([result.stdout, result.stderr]);
-    if (both.length > 0) channel.write(toTerminal(both));
-  } else {
-    if (result.stdout.length > 0) channel.write(result.stdout);
-    if (result.stderr.length > 0) channel.stderr.write(result.stderr);
-  }
+  const output = channelOutput(channel, terminal);
+  const result = await runCommandLine(command, context, output).catch(async () => {
+    await output.err(Buffer.from('sh: 1: internal error\n'));
+    return { code: 1 };
+  });
   finish(channel, result.code);
-}
-
-/** A pty's output processing (ONLCR): every newline leaves the terminal as CR LF. */
-function toTerminal(output: Buffer): Buffer {
-  return Buffer.from(output.toString('utf8').replace(/\r?\n/g, '\r\n'));
 }
 
 function finish(channel: ServerChannel, code: number): void {
@@ -96,7 +89,7 @@ function finish(channel: ServerChannel, code: number): void {
 async function runShell(channel: ServerChannel, context: CommandContext, terminal: boolean): Promise<void> {
   const hostname = await readGuestHostname(context.rootDir);
   const newline = terminal ? '\r\n' : '\n';
-  const forTerminal = (b: Buffer) => (terminal ? toTerminal(b) : b);
+  const output = channelOutput(channel, terminal);
   const prompt = () => {
     if (terminal)
       channel.write(
@@ -105,6 +98,7 @@ async function runShell(channel: ServerChannel, context: CommandContext, termina
   };
   let lastCode = 0;
   let done = false;
+  let waiting = 0;
   let queue = Promise.resolve();
 
   const end = (code: number) => {
@@ -112,23 +106,32 @@ async function runShell(channel: ServerChannel, context: CommandContext, termina
     done = true;
     finish(channel, code);
   };
-  const submit = (line: string) => {
+  /** Reads again once no line waits and what was written has left (paused by the data handler below). */
+  const resumeWhenIdle = () => {
+    if (done || waiting > 0 || !channel.isPaused()) return;
+    void whenFlushed(channel).then(() => {
+      if (!done && waiting === 0) channel.resume();
+    });
+  };
+  /** Queues a line, or (refused) the message and status sh would give for it. */
+  const submit = (line: string, refused?: string) => {
+    waiting++;
     queue = queue.then(async () => {
-      if (done) return;
-      const result = await runCommandLine(line, context, lastCode).catch(() => ({
-        code: 1,
-        stdout: Buffer.alloc(0),
-        stderr: Buffer.alloc(0),
-        exited: false,
-      }));
-      lastCode = result.code;
-      if (result.stdout.length > 0) channel.write(forTerminal(result.stdout));
-      if (result.stderr.length > 0) (terminal ? channel : channel.stderr).write(forTerminal(result.stderr));
-      if (result.exited) {
-        if (terminal) channel.write(`logout${newline}`);
-        return end(lastCode);
+      try {
+        if (done) return;
+        const result = refused
+          ? await output.err(Buffer.from(refused)).then(() => ({ code: 2, exited: false }))
+          : await runCommandLine(line, context, output, lastCode).catch(() => ({ code: 1, exited: false }));
+        lastCode = result.code;
+        if (result.exited) {
+          if (terminal) channel.write(`logout${newline}`);
+          return end(lastCode);
+        }
+        prompt();
+      } finally {
+        waiting--;
+        resumeWhenIdle();
       }
-      prompt();
     });
   };
 
@@ -138,20 +141,30 @@ async function runShell(channel: ServerChannel, context: CommandContext, termina
   prompt();
 
   let pending = '';
+  let overlong = false;
+  const addChar = (c: string) => {
+    // sh reads a line of any length; here one is at most MAX_SHELL_LINE characters, the rest is refused whole.
+    if (pending.length < MAX_SHELL_LINE) pending += c;
+    else overlong = true;
+  };
+  const endLine = () => {
+    if (overlong)
+      submit('', `sh: 1: a line longer than ${MAX_SHELL_LINE} characters is refused by the simulated instance\n`);
+    else submit(pending);
+    pending = '';
+    overlong = false;
+  };
   channel.on('data', (chunk: Buffer) => {
     for (const c of chunk.toString('utf8')) {
       if (!terminal) {
-        if (c === '\n') {
-          submit(pending);
-          pending = '';
-        } else pending += c;
+        if (c === '\n') endLine();
+        else addChar(c);
         continue;
       }
       // A terminal in raw mode: echo, edit and split lines here, as the kernel's tty would.
       if (c === '\r' || c === '\n') {
         channel.write('\r\n');
-        submit(pending);
-        pending = '';
+        endLine();
       } else if (c === '\x7f' || c === '\b') {
         if (pending.length > 0) {
           pending = pending.slice(0, -1);
@@ -159,19 +172,24 @@ async function runShell(channel: ServerChannel, context: CommandContext, termina
         }
       } else if (c === '\x03') {
         pending = '';
+        overlong = false;
         channel.write('^C\r\n');
         prompt();
       } else if (c === '\x04') {
         if (pending === '') submit('exit');
       } else if (c >= ' ') {
-        pending += c;
-        channel.write(c);
+        addChar(c);
+        if (!overlong) channel.write(c);
       }
+    }
+    // Backpressure: lines waiting or output not taken stop the reading (ssh2 then stops opening the window).
+    if (waiting >= MAX_WAITING_LINES || channel.writableLength > 0) {
+      channel.pause();
+      resumeWhenIdle();
     }
   });
   channel.on('end', () => {
-    if (pending !== '') submit(pending);
-    pending = '';
+    if (pending !== '' || overlong) endLine();
     queue = queue.then(() => end(lastCode));
   });
 }
