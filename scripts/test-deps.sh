@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use when they are missing (as root; otherwise says what to install):
 # OpenSSH client and server (real logins, real sshd hosts), PostgreSQL (the store contract suite), Chromium
-# (the console's browser tests, driven by playwright-core), sudo (hosts managed by a non-root user).
+# (the console's browser tests, driven by playwright-core), sudo (hosts managed by a non-root user), HAProxy (the
+# cluster tests' load balancer, health-checking /readyz).
 set -euo pipefail
 need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
@@ -9,6 +10,7 @@ command -v ssh >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 || need+=(open
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "The tests need these Debian packages: ${need[*]} (sudo apt-get install ${need[*]})" >&2

@@ -31,6 +31,8 @@ export interface Config {
   keyPairQuotaPerRegion: number;
   nativeMaxBatch: number;
   rateLimitPerSecond: number;
+  /** KEYFLEET_DRAIN_DELAY_MS: on SIGTERM, how long /readyz says 503 before the listener closes (the balancer's checks). */
+  drainDelayMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -125,5 +127,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     keyPairQuotaPerRegion: int(env, 'KEYFLEET_KEY_PAIR_QUOTA', 500, 1, 10_000_000),
     nativeMaxBatch: int(env, 'KEYFLEET_NATIVE_MAX_BATCH', 10_000, 1, 100_000),
     rateLimitPerSecond: int(env, 'KEYFLEET_RATE_LIMIT', 0, 0, 1_000_000),
+    drainDelayMs: int(env, 'KEYFLEET_DRAIN_DELAY_MS', 0, 0, 600_000),
   };
 }

@@ -11,8 +11,9 @@ import { consolePlugin } from '../api/console/plugin.js';
 import { ecsApiPlugin } from '../api/ecs/plugin.js';
 import { kpsApiPlugin } from '../api/kps/plugin.js';
 import { nativeApiPlugin } from '../api/native/plugin.js';
-import { createSimCompute, createSimDriftSource } from '../backends/sim/sim-compute.js';
-import { createSimSshFleet, type SimSshFleet } from '../backends/sim/ssh-server.js';
+import { createFleetFollower } from '../backends/sim/fleet-follower.js';
+import { createSimCompute, createSimDriftSource, instanceRoot } from '../backends/sim/sim-compute.js';
+import { createSimSshFleet } from '../backends/sim/ssh-server.js';
 import { sshLiveAccess } from '../backends/ssh/ssh-session.js';
 import { createPolicyAuthorizer } from '../core/authz/policy-authorizer.js';
 import { type Core, createCore } from '../core/index.js';
@@ -20,10 +21,12 @@ import type { LiveAccess, Logger } from '../core/ports.js';
 import { createPasswordHasher } from '../crypto/password-hasher.js';
 import { createSecretBox } from '../crypto/secret-box.js';
 import { createSshKeyMaterial } from '../crypto/ssh-key-material.js';
+import { createPostgresCluster, createSoloCluster } from '../store/leadership.js';
 import { openStore, type OpenedStore } from '../store/open-store.js';
 import type { Config } from './config.js';
 import { lockDataDir, loadMasterKey } from './data-dir.js';
 import { createIdGen, systemClock } from './ids.js';
+import { createReadiness, healthRoutes, type Readiness } from './readiness.js';
 
 export interface Keyfleet {
   app: FastifyInstance;
@@ -32,23 +35,25 @@ export interface Keyfleet {
   config: Config;
   /** http://host:port once listening. */
   url: string;
+  readiness: Readiness;
+  /** Whether this process serves the simulated fleet's SSH now (the leader of the processes on one store). */
+  servesFleet(): boolean;
   bootstrap: {
     accessKeyId: string;
     generatedAccessKeySecret: string | null;
     generatedAdminPassword: string | null;
     created: boolean;
   };
+  /**
+   * Drains, then stops: /readyz answers 503 at once, no task item is claimed any more, items in flight finish and
+   * those claimed but not started are handed back; after the configured drain delay the listener closes, open
+   * requests are answered, and everything else is closed.
+   */
   close(): Promise<void>;
 }
 
-function nonServingFleet(): SimSshFleet {
-  return {
-    serve: async () => undefined,
-    stop: async () => undefined,
-    stopAll: async () => undefined,
-    serving: () => 0,
-  };
-}
+/** How often the process serving the simulated fleet reconciles its listeners with the store (PostgreSQL). */
+const FLEET_RECONCILE_MS = 5000;
 
 function coreLogger(app: FastifyInstance): Logger {
   return {
@@ -73,11 +78,31 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     onConnectionLost: (err) =>
       logger.warn('PostgreSQL ended an idle connection; the next query opens a new one', { err: err.message }),
   });
-  // With several processes on one PostgreSQL only one of them serves the simulated fleet's SSH (the addresses are
-  // the same in every process); the others keep the disks and the state but do not listen.
-  const fleet = config.sim.serve
-    ? createSimSshFleet({ logger: { warn: (m: string) => logger.warn(m) } })
-    : nonServingFleet();
+  // With several processes on one PostgreSQL only one of them, the leader, serves the simulated fleet's SSH (the
+  // addresses are the same in every process) and follows the power changes any process makes (fleet-follower.ts);
+  // KEYFLEET_SIM_SERVE=0 keeps a process from ever leading. The disks live in the shared data directory.
+  const owner = `${process.pid}-${randomUUID()}`;
+  const cluster = config.databaseUrl
+    ? createPostgresCluster({
+        connectionString: config.databaseUrl,
+        db: store.db,
+        competes: config.sim.serve,
+        warn: (m, f) => logger.warn(m, f),
+      })
+    : createSoloCluster(config.sim.serve);
+  const fleet = createFleetFollower({
+    fleet: createSimSshFleet({ logger: { warn: (m: string) => logger.warn(m) } }),
+    leadership: cluster.leadership,
+    signals: cluster.signals,
+    origin: owner,
+    rootDirOf: (id) => instanceRoot(config.dataDir, { id }),
+    running: async () =>
+      (await store.instances.list({ statuses: ['Running'], backend: 'sim', offset: 0, limit: 1_000_000 })).items
+        .filter((i) => i.osType === 'linux')
+        .map((i) => ({ instanceId: i.id, address: i.address, sshPort: i.sshPort })),
+    warn: (m, f) => logger.warn(m, f),
+    reconcileMs: config.databaseUrl ? FLEET_RECONCILE_MS : 0,
+  });
   const compute = createSimCompute({
     dataDir: config.dataDir,
     sshPort: config.sim.sshPort,
@@ -99,7 +124,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     regions: config.regions,
     driftSource: createSimDriftSource(config.dataDir),
     settings: {
-      owner: `${process.pid}-${randomUUID()}`,
+      owner,
       singleWriter: !config.databaseUrl,
       taskConcurrency: config.tasks.concurrency,
       taskChunk: config.tasks.chunk,
@@ -116,6 +141,8 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
   });
   const boot = await core.accounts.bootstrap(config.bootstrap);
 
+  const readiness = createReadiness({ store, tasksAlive: () => core.tasksAlive() });
+  healthRoutes(app, readiness);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -140,6 +167,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     distDir: path.resolve(import.meta.dirname, '../../dist/console'),
   });
 
+  fleet.start();
   await core.start();
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -151,6 +179,8 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     store,
     config,
     url: `http://${config.host}:${port}`,
+    readiness,
+    servesFleet: () => fleet.isLeader(),
     bootstrap: {
       accessKeyId: boot.accessKeyId,
       generatedAccessKeySecret: boot.generatedAccessKeySecret,
@@ -160,8 +190,14 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     async close() {
       if (closed) return;
       closed = true;
+      readiness.startDraining();
+      const drained = core.drain();
+      if (config.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.drainDelayMs));
       await app.close();
+      await drained;
       await core.close();
+      await fleet.close();
+      await cluster.close();
       await compute.close();
       await store.close();
       releaseLock();

@@ -235,6 +235,17 @@ export function createCore(deps: CoreDeps) {
       stopGuardSweeper = guard.startSweeper();
       return { resumedTasks, recoveredInstances };
     },
+    /** Readiness: the task runner works (not draining, and its sweeper read the store within three sweeps). */
+    tasksAlive: (): boolean => runner.alive(3 * (settings.taskSweepMs ?? SWEEP_MS)),
+    /**
+     * Drain (SIGTERM): stop claiming task items, let those in flight finish and hand back the ones claimed but not
+     * started, so another process takes them at once. close() follows.
+     */
+    async drain(): Promise<void> {
+      stopSweeper?.();
+      stopSweeper = null;
+      await runner.close();
+    },
     async close(): Promise<void> {
       stopSweeper?.();
       stopGuardSweeper?.();

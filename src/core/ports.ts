@@ -328,3 +328,36 @@ export interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
 }
+
+/**
+ * Leadership among the processes sharing one store: at most one process holds it at a time (the one that serves
+ * the simulated fleet's SSH). PostgreSQL: a session advisory lock on a dedicated connection, released by the
+ * server when the holder's connection ends (a killed process); the embedded store: the one process always holds it.
+ */
+export interface Leadership {
+  /** Starts competing; `onChange` is told each time this process gains (true) or loses (false) the role. */
+  start(onChange: (leader: boolean) => void): void;
+  isLeader(): boolean;
+  /** Gives the role up (if held) and stops competing. */
+  close(): Promise<void>;
+}
+
+/** A machine's power changed through some process: its SSH must now be served (`serve`) or not (`stop`). */
+export interface InstancePowerSignal {
+  op: 'serve' | 'stop';
+  instanceId: string;
+  address: string;
+  sshPort: number;
+  /** The process that made the change (a process ignores its own signals). */
+  origin: string;
+}
+
+/**
+ * Instance power changes heard by every process sharing the store (PostgreSQL: LISTEN/NOTIFY; embedded: nothing to
+ * tell). Delivery is best effort: whoever acts on them also reconciles from the store now and then.
+ */
+export interface InstanceSignals {
+  publish(signal: InstancePowerSignal): Promise<void>;
+  /** Calls `cb` for each signal published by any process (including this one); returns the unsubscribe. */
+  subscribe(cb: (signal: InstancePowerSignal) => void): () => void;
+}

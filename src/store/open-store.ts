@@ -110,6 +110,10 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
       opts.onConnectionLost ?? ((err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`)),
     );
     endPool = managed.end;
+    // A connection that dies while a query holds it (the server gone) fails that query, and pg also emits 'error' on
+    // the client, which the pool listens for only while the client is idle: unheard, it would end the process.
+    // The query's own failure is what reports it; the pool drops the dead client when it is released.
+    managed.pool.on('connect', (client) => client.on('error', () => undefined));
     // Kysely's destroy() ends the pool too; managed.end() is idempotent and also waits for the sockets to close.
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: managed.pool }) });
   } else {

@@ -1207,7 +1207,7 @@ const TABLE: Row[] = [
 ];
 
 /** Routes that are not operations of a face (health, the OpenAPI document, the console, the ECS RPC endpoint). */
-const NOT_OPERATIONS = [/^[A-Z]+ \/$/, /^GET \/healthz$/, /^GET \/api\/v1\/openapi\.json$/, /^GET \/console/];
+const NOT_OPERATIONS = [/^[A-Z]+ \/$/, /^GET \/(healthz|readyz)$/, /^GET \/api\/v1\/openapi\.json$/, /^GET \/console/];
 
 // -- the cases ---------------------------------------------------------------------------------------------------
 

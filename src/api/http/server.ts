@@ -1,5 +1,5 @@
 /**
- * The root HTTP server: request ids, body limits, logging without secrets, health. No cloud semantics here; each
+ * The root HTTP server: request ids, body limits, logging without secrets. No cloud semantics here; each
  * face (ECS, KPS, native API, console) is an encapsulated plugin with its own parser, auth and error envelope.
  */
 import { randomUUID } from 'node:crypto';
@@ -38,6 +38,6 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
             },
           },
   });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // /healthz and /readyz are mounted by the composition root (src/app/readiness.ts): readiness needs the store.
   return app;
 }

@@ -105,6 +105,12 @@ export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
   const isLinux = (inst: Instance) => inst.osType === 'linux';
   const diskSlots = createSemaphore(DISK_CONCURRENCY);
   const disk = <T>(work: () => Promise<T>): Promise<T> => diskSlots.run(work);
+  const endpointOf = (inst: Instance) => ({
+    instanceId: inst.id,
+    rootDir: root(inst),
+    address: inst.address,
+    port: inst.sshPort,
+  });
 
   async function applyCloudInit(rootDir: string, config: BootConfig): Promise<void> {
     const akFile = hostPath(rootDir, '/root/.ssh/authorized_keys');
@@ -145,28 +151,28 @@ export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
 
     async boot(inst, config) {
       const dir = root(inst);
-      await opts.fleet.stop(inst.id);
+      await opts.fleet.stop(inst.id, endpointOf(inst));
       await sleep(opts.bootDelayMs);
       if (!isLinux(inst)) return;
       await disk(async () => {
         await initRootfs(dir, { hostname: inst.hostName, rootPasswordHash: null });
         await applyCloudInit(dir, config);
       });
-      await opts.fleet.serve({ instanceId: inst.id, rootDir: dir, address: inst.address, port: inst.sshPort });
+      await opts.fleet.serve(endpointOf(inst));
     },
 
     async shutdown(inst) {
-      await opts.fleet.stop(inst.id);
+      await opts.fleet.stop(inst.id, endpointOf(inst));
       await sleep(opts.bootDelayMs / 2);
     },
 
     async resume(inst) {
       if (!isLinux(inst)) return;
-      await opts.fleet.serve({ instanceId: inst.id, rootDir: root(inst), address: inst.address, port: inst.sshPort });
+      await opts.fleet.adopt(endpointOf(inst));
     },
 
     async destroy(inst) {
-      await opts.fleet.stop(inst.id);
+      await opts.fleet.stop(inst.id, endpointOf(inst));
       await disk(() => fs.rm(root(inst), { recursive: true, force: true }));
     },
 
@@ -178,7 +184,8 @@ export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
   };
 }
 
-function instanceRoot(dataDir: string, inst: Pick<Instance, 'id'>): string {
+/** Where a simulated instance's disk lives in the data directory (shared by every process of a cluster). */
+export function instanceRoot(dataDir: string, inst: Pick<Instance, 'id'>): string {
   return path.join(dataDir, 'sim', 'instances', inst.id);
 }
 

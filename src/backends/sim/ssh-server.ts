@@ -30,10 +30,17 @@ export interface SimSshEndpoint {
 export interface SimSshFleet {
   /** Starts listening on address:port; resolves once listening. Serving the same endpoint again is a no-op. */
   serve(ep: SimSshEndpoint): Promise<void>;
+  /**
+   * A machine that was already running when keyfleet started: served again, no boot. (In a cluster only the
+   * process that serves the fleet listens; fleet-follower.ts.)
+   */
+  adopt(ep: SimSshEndpoint): Promise<void>;
   /** Closes the listener and drops the instance's live connections (a stopped machine). */
-  stop(instanceId: string): Promise<void>;
+  stop(instanceId: string, ep?: SimSshEndpoint): Promise<void>;
   stopAll(): Promise<void>;
   serving(): number;
+  /** The instances listened for now. */
+  servingIds(): string[];
 }
 
 interface Listener {
@@ -233,11 +240,13 @@ export function createSimSshFleet(
 
   return {
     serve,
+    adopt: serve,
     stop,
     async stopAll() {
       await Promise.all([...listeners.keys()].map((id) => stop(id)));
     },
     serving: () => listeners.size,
+    servingIds: () => [...listeners.keys()],
   };
 }
 

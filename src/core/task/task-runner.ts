@@ -72,6 +72,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     for (const cb of listeners.get(taskId) ?? []) cb();
   };
   let closed = false;
+  /** When the last resumeAll read the store (the sweeper's heartbeat, for readiness). */
+  let lastSweepAt: Date | null = null;
   let nextStartAt = 0;
   const leaseUntil = () => new Date(clock.now().getTime() + deps.leaseMs);
 
@@ -234,6 +236,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     /** Resumes every unfinished task (at start, and periodically to pick up work of a process that died). */
     async resumeAll(): Promise<number> {
       const tasks = await store.tasks.unfinished();
+      lastSweepAt = clock.now();
       for (const t of tasks) kick(t.id);
       return tasks.length;
     },
@@ -261,11 +264,28 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         if (set.size === 0) listeners.delete(taskId);
       };
     },
+    /**
+     * Stops claiming, lets the items in flight finish, then hands back what this runner still holds (claimed, not
+     * started): their leases are ended now rather than left to expire, so another process takes them at once.
+     */
     async close(): Promise<void> {
       closed = true;
       await Promise.allSettled([...running.values()]);
       stopRenewing?.();
       stopRenewing = null;
+      try {
+        const now = clock.now();
+        if ((await store.tasks.renewLeases(deps.owner, new Date(0))).length > 0)
+          await store.tasks.releaseLeases('expired', now);
+      } catch (err) {
+        logger.warn('could not hand back claimed items; they return after their lease', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    },
+    /** Whether the runner works: not closed, and its sweeper read the store in the last `withinMs`. */
+    alive(withinMs: number): boolean {
+      return !closed && lastSweepAt !== null && clock.now().getTime() - lastSweepAt.getTime() <= withinMs;
     },
     active(): number {
       return running.size;
