@@ -31,6 +31,8 @@ export interface Config {
   keyPairQuotaPerRegion: number;
   nativeMaxBatch: number;
   rateLimitPerSecond: number;
+  /** KEYFLEET_METRICS (0: off) and KEYFLEET_METRICS_TOKEN (a bearer token /metrics then requires). */
+  metrics: { enabled: boolean; token: string | undefined };
   /** KEYFLEET_DRAIN_DELAY_MS: on SIGTERM, how long /readyz says 503 before the listener closes (the balancer's checks). */
   drainDelayMs: number;
 }
@@ -81,6 +83,17 @@ function hostNetworksFrom(raw: string | undefined): string[] | undefined {
   });
 }
 
+/** KEYFLEET_METRICS: '1' (default) or '0'; KEYFLEET_METRICS_TOKEN: 16 to 512 visible characters, or unset. */
+function metricsFrom(env: NodeJS.ProcessEnv): Config['metrics'] {
+  const flag = env.KEYFLEET_METRICS ?? '1';
+  if (flag !== '0' && flag !== '1') throw new ConfigError(`KEYFLEET_METRICS must be 0 or 1; got '${flag}'.`);
+  const token = env.KEYFLEET_METRICS_TOKEN || undefined;
+  // The value itself is never echoed: it is a secret.
+  if (token !== undefined && !/^[\x21-\x7e]{16,512}$/.test(token))
+    throw new ConfigError('KEYFLEET_METRICS_TOKEN must be 16 to 512 visible ASCII characters (no spaces).');
+  return { enabled: flag === '1', token };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const host = env.KEYFLEET_HOST ?? '127.0.0.1';
   if (!/^127\.\d+\.\d+\.\d+$|^localhost$|^::1$/.test(host) && env.KEYFLEET_ALLOW_REMOTE !== '1') {
@@ -127,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     keyPairQuotaPerRegion: int(env, 'KEYFLEET_KEY_PAIR_QUOTA', 500, 1, 10_000_000),
     nativeMaxBatch: int(env, 'KEYFLEET_NATIVE_MAX_BATCH', 10_000, 1, 100_000),
     rateLimitPerSecond: int(env, 'KEYFLEET_RATE_LIMIT', 0, 0, 1_000_000),
+    metrics: metricsFrom(env),
     drainDelayMs: int(env, 'KEYFLEET_DRAIN_DELAY_MS', 0, 0, 600_000),
   };
 }

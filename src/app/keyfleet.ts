@@ -15,6 +15,7 @@ import { createFleetFollower } from '../backends/sim/fleet-follower.js';
 import { createSimCompute, createSimDriftSource, instanceRoot } from '../backends/sim/sim-compute.js';
 import { createSimSshFleet } from '../backends/sim/ssh-server.js';
 import { sshLiveAccess } from '../backends/ssh/ssh-session.js';
+import { createHttpWebhookSender } from '../backends/webhook/http-sender.js';
 import { createPolicyAuthorizer } from '../core/authz/policy-authorizer.js';
 import { type Core, createCore } from '../core/index.js';
 import type { LiveAccess, Logger } from '../core/ports.js';
@@ -123,6 +124,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     logger,
     regions: config.regions,
     driftSource: createSimDriftSource(config.dataDir),
+    webhookSender: createHttpWebhookSender({ networks: config.webhooks.networks }),
     settings: {
       owner,
       singleWriter: !config.databaseUrl,
@@ -137,6 +139,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       maxRunAmount: 1000,
       sessionTtlMs: config.sessionTtlMs,
       rateLimitPerSecond: config.rateLimitPerSecond,
+      webhooks: config.webhooks,
     },
   });
   const boot = await core.accounts.bootstrap(config.bootstrap);

@@ -30,6 +30,9 @@ import type { ComputeBackend, LiveAccess, Logger, PasswordHasher, SecretBox, Sto
 import type { Region } from './region.js';
 import { createTaskRunner } from './task/task-runner.js';
 import { createTaskService } from './task/task-service.js';
+import { createEventsModule, type WebhookSettings } from './events/events-module.js';
+import type { WebhookSender } from './events/outbox.js';
+import { webhookUseCases } from './events/webhook-use-cases.js';
 import { taskUseCases } from './task/task-use-cases.js';
 import { createGate } from './usecase/gate.js';
 
@@ -50,6 +53,8 @@ export interface CoreDeps {
   driftSource?: DriftSource;
   /** Counters and histograms the core records (live changes, proofs, drift); absent: nothing is recorded. */
   metrics?: Metrics;
+  /** Posts webhook deliveries (src/backends/webhook); absent: events are kept in the outbox, none is sent. */
+  webhookSender?: WebhookSender;
 }
 
 export interface CoreSettings {
@@ -71,6 +76,8 @@ export interface CoreSettings {
   sessionTtlMs: number;
   /** Requests per second per access key or user session (0: unlimited); bursts of twice that are allowed. */
   rateLimitPerSecond: number;
+  /** Webhook delivery and where endpoints may point (KEYFLEET_WEBHOOK_*); absent: the defaults. */
+  webhooks?: WebhookSettings;
 }
 
 /** Default of CoreSettings.taskSweepMs. */
@@ -168,6 +175,17 @@ export function createCore(deps: CoreDeps) {
     logger,
   });
   const tasks = createTaskService({ store, clock, waitFor: runner.waitFor, subscribe: runner.subscribe });
+  const events = createEventsModule({
+    store,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    logger,
+    owner: settings.owner,
+    singleWriter: settings.singleWriter,
+    sender: deps.webhookSender,
+    settings: settings.webhooks,
+  });
   const drift = createDriftService({
     store,
     live: deps.live,
@@ -180,6 +198,7 @@ export function createCore(deps: CoreDeps) {
     submit: binding.submit,
     concurrency: settings.taskConcurrency,
     source: deps.driftSource,
+    onScanned: events.driftScanned,
     metrics: deps.metrics,
   });
   let stopSweeper: (() => void) | null = null;
@@ -208,6 +227,9 @@ export function createCore(deps: CoreDeps) {
     tasks: { ...gate.expose(taskUseCases(tasks, store)), ...gate.expose(bindingUseCases(binding, tasks, store)) },
     drift: gate.expose(driftUseCases(drift, store)),
     audit: gate.expose(auditUseCases(store)),
+    webhooks: gate.expose(webhookUseCases(events.service)),
+    /** The webhook dispatcher (null without a sender): poll() runs a round of deliveries now. */
+    webhookDispatcher: events.dispatcher,
     catalog: gate.expose(catalogUseCases(regions, compute)),
     /**
      * Whether a live credential (one sent with the task, a host's unsealed management key, or an import's
@@ -233,6 +255,7 @@ export function createCore(deps: CoreDeps) {
           .catch((err: unknown) => logger.warn('task sweep failed', { error: String(err) }));
       });
       stopGuardSweeper = guard.startSweeper();
+      await events.start();
       return { resumedTasks, recoveredInstances };
     },
     /** Readiness: the task runner works (not draining, and its sweeper read the store within three sweeps). */
@@ -247,6 +270,7 @@ export function createCore(deps: CoreDeps) {
       await runner.close();
     },
     async close(): Promise<void> {
+      await events.close();
       stopSweeper?.();
       stopGuardSweeper?.();
       await runner.close();

@@ -14,6 +14,7 @@ import type {
 } from './account/account.js';
 import type { RequestGuardRepo } from './account/request-guard.js';
 import type { AuditRepo } from './audit/audit.js';
+import type { EventOutboxRepo } from './events/outbox.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
 import type { ItemIntent, Task, TaskItem, TaskItemStatus, TaskKind, TaskStatus } from './task/task.js';
@@ -205,6 +206,8 @@ export interface Repos {
   events: BindingEventRepo;
   accounts: AccountRepo;
   audit: AuditRepo;
+  /** Webhook endpoints and the outbox of their deliveries (issue 21). */
+  outbox: EventOutboxRepo;
   /** Replay records and shared rate-limit buckets (issue 17). */
   guards: RequestGuardRepo;
 }

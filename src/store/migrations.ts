@@ -4,6 +4,7 @@
  */
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { normalizeHostAddress } from '../common/address.js';
+import { eventOutbox } from './migration-0013-event-outbox.js';
 import { sharedGuards } from './migration-0012-shared-guards.js';
 
 const initial: Migration = {
@@ -431,6 +432,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009-live-truth': liveTruth,
   '0010-session-access-key': sessionAccessKey,
   '0011-host-address-per-account': hostAddressPerAccount,
+  '0013-event-outbox': eventOutbox,
   '0012-shared-guards': sharedGuards,
 };
 

@@ -24,6 +24,7 @@ import { createBindingEventRepo } from './repos/event-repo.js';
 import { createInstanceRepo } from './repos/instance-repo.js';
 import { createKeyPairRepo } from './repos/keypair-repo.js';
 import { createTaskRepo } from './repos/task-repo.js';
+import { createEventOutboxRepo } from './repos/event-outbox-repo.js';
 import { createRequestGuardRepo } from './repos/request-guard-repo.js';
 import type { Database, Dialect } from './schema.js';
 
@@ -68,6 +69,7 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
     events: createBindingEventRepo(ctx),
     accounts: createAccountRepo(ctx),
     audit: createAuditRepo(ctx),
+    outbox: createEventOutboxRepo(ctx),
     guards: createRequestGuardRepo(ctx),
   };
 }

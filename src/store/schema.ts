@@ -233,11 +233,56 @@ export interface Database {
   task_credentials: TaskCredentialsTable;
   binding_events: BindingEventsTable;
   sequences: SequencesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  event_outbox: EventOutboxTable;
+  webhook_attempts: WebhookAttemptsTable;
   request_replays: RequestReplaysTable;
   rate_buckets: RateBucketsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
+
+/** Migration 0013: an account's webhook endpoints (events: JSON list of types; the secret sealed). */
+export interface WebhookEndpointsTable {
+  id: string;
+  account_id: string;
+  url: string;
+  events: string;
+  enabled: number;
+  description: string;
+  sealed_secret: string;
+  created_at: Int;
+  updated_at: Int;
+}
+
+/** Migration 0013: one delivery per event and endpoint, leased by the process sending it. */
+export interface EventOutboxTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  account_id: string;
+  type: string;
+  body: string;
+  status: string;
+  attempts: number;
+  created_at: Int;
+  next_attempt_at: Int;
+  lease_owner: string | null;
+  lease_until: Int | null;
+  delivered_at: Int | null;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+/** Migration 0013: each attempt of a delivery. */
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  at: Int;
+  duration_ms: number;
+  http_status: number | null;
+  error: string | null;
+}
 
 /** Migration 0012: signed requests used once, until their timestamp is stale. */
 export interface RequestReplaysTable {

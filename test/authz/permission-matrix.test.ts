@@ -1195,6 +1195,14 @@ const TABLE: Row[] = [
       ['GET /api/v1/users/:name/groups', '/api/v1/users/admin/groups'],
       ['GET /api/v1/accounts', '/api/v1/accounts'],
       ['POST /api/v1/accounts', '/api/v1/accounts', { name: 'intruder', adminPassword: 'Intruder-0001!' }],
+      // Webhook endpoints receive every event of the account: administrators only (issue 21).
+      ['GET /api/v1/webhooks', '/api/v1/webhooks'],
+      ['POST /api/v1/webhooks', '/api/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['task.finished'] }],
+      ['GET /api/v1/webhooks/:id', '/api/v1/webhooks/wh-zz'],
+      ['PATCH /api/v1/webhooks/:id', '/api/v1/webhooks/wh-zz', { enabled: false }],
+      ['DELETE /api/v1/webhooks/:id', '/api/v1/webhooks/wh-zz'],
+      ['POST /api/v1/webhooks/:id/rotate-secret', '/api/v1/webhooks/wh-zz/rotate-secret'],
+      ['GET /api/v1/webhooks/:id/deliveries', '/api/v1/webhooks/wh-zz/deliveries'],
     ] as Array<[string, string, unknown?]>
   ).map(
     ([op, path, body]): AdminRow => ({

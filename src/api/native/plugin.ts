@@ -18,6 +18,7 @@ import { instanceRoutes } from './routes/instances.js';
 import { keyPairRoutes } from './routes/key-pairs.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { taskRoutes } from './routes/tasks.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContext): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -64,6 +65,7 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   identityRoutes(app, ctx);
   groupRoutes(app, ctx);
   auditRoutes(app, ctx);
+  webhookRoutes(app, ctx);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
     (parent as unknown as { swagger(): unknown }).swagger(),
   );

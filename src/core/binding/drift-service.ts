@@ -56,6 +56,8 @@ export interface DriftServiceDeps {
   source?: DriftSource;
   /** Machines scanned by status and findings by code (default: none recorded). */
   metrics?: Metrics;
+  /** Told each scan's results (the drift.found webhook event); absent: nothing is told. */
+  onScanned?(accountId: string, regionId: string, results: HostDriftResult[]): Promise<void>;
 }
 
 export interface DriftScanInput {
@@ -213,6 +215,7 @@ export function createDriftService(deps: DriftServiceDeps) {
       metrics.inc('drift_scans_total', { status: r.status });
       for (const f of r.findings) metrics.inc('drift_findings_total', { code: f.code });
     }
+    await deps.onScanned?.(accountId, regionId, results);
     return results;
   }
 

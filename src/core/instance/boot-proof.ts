@@ -12,6 +12,7 @@
 import { createSemaphore } from '../../common/concurrency.js';
 import type { Clock } from '../clock.js';
 import { isCoreError } from '../errors.js';
+import { verificationFailedEvent } from '../events/event.js';
 import type { LiveAccess, Logger, Store } from '../ports.js';
 import type { Instance } from './instance.js';
 
@@ -130,6 +131,9 @@ export function createBootProver(deps: BootProofDeps) {
       cur.verifiedAt = outcome.ok ? clock.now() : null;
       cur.verification = outcome.text;
       await tx.instances.update(cur);
+      // A failed proof of a Linux machine is an event for the account's webhooks, committed with the outcome.
+      if (!outcome.ok && cur.osType === 'linux')
+        await tx.outbox.publish(verificationFailedEvent(cur, outcome.text, clock.now()));
       return true;
     });
   }

@@ -9,6 +9,7 @@
  */
 import { createSemaphore } from '../../common/concurrency.js';
 import type { Clock } from '../clock.js';
+import { taskFinishedEvent } from '../events/event.js';
 import type { Logger, Repos, Store } from '../ports.js';
 import { type ExecutorKey, executorKey, type ItemIntent, type Task, type TaskItem } from './task.js';
 
@@ -206,6 +207,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     const done = await store.transaction(async (tx) => {
       const t = await tx.tasks.refresh(taskId, clock.now());
       if (t.finishedNow) await executor.recordOutcome?.(tx, t);
+      // The webhook event of the finish is committed with it (or not at all): one per task, across processes.
+      if (t.finishedNow) await tx.outbox.publish(taskFinishedEvent(t, clock.now()));
       return t;
     });
     if (done.finishedAt) {
