@@ -31,6 +31,8 @@ export interface Config {
   keyPairQuotaPerRegion: number;
   nativeMaxBatch: number;
   rateLimitPerSecond: number;
+  /** KEYFLEET_WEBHOOK_*: where webhook endpoints may point, and how deliveries are retried. */
+  webhooks: WebhookConfig;
   /** KEYFLEET_METRICS (0: off) and KEYFLEET_METRICS_TOKEN (a bearer token /metrics then requires). */
   metrics: { enabled: boolean; token: string | undefined };
   /** KEYFLEET_DRAIN_DELAY_MS: on SIGTERM, how long /readyz says 503 before the listener closes (the balancer's checks). */
@@ -94,6 +96,42 @@ function metricsFrom(env: NodeJS.ProcessEnv): Config['metrics'] {
   return { enabled: flag === '1', token };
 }
 
+export interface WebhookConfig {
+  /** KEYFLEET_WEBHOOK_NETWORKS (CIDRs, canonical); undefined: any address. */
+  networks: string[] | undefined;
+  pollMs: number;
+  timeoutMs: number;
+  backoffMs: number;
+  backoffMaxMs: number;
+  maxAttempts: number;
+  concurrency: number;
+}
+
+/** KEYFLEET_WEBHOOK_NETWORKS as KEYFLEET_HOST_NETWORKS; the delivery settings as whole numbers in range. */
+function webhooksFrom(env: NodeJS.ProcessEnv): WebhookConfig {
+  const entries = (env.KEYFLEET_WEBHOOK_NETWORKS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const networks = entries.map((entry) => {
+    const network = parseNetwork(entry);
+    if (!network)
+      throw new ConfigError(
+        `KEYFLEET_WEBHOOK_NETWORKS must be comma-separated networks such as 10.0.0.0/8 or fd00::/8; '${entry}' is not one.`,
+      );
+    return network.text;
+  });
+  return {
+    networks: networks.length > 0 ? networks : undefined,
+    pollMs: int(env, 'KEYFLEET_WEBHOOK_POLL_MS', 1000, 10, 600_000),
+    timeoutMs: int(env, 'KEYFLEET_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    backoffMs: int(env, 'KEYFLEET_WEBHOOK_BACKOFF_MS', 1000, 10, 3_600_000),
+    backoffMaxMs: int(env, 'KEYFLEET_WEBHOOK_BACKOFF_MAX_MS', 3_600_000, 10, 24 * 3_600_000),
+    maxAttempts: int(env, 'KEYFLEET_WEBHOOK_MAX_ATTEMPTS', 20, 1, 1000),
+    concurrency: int(env, 'KEYFLEET_WEBHOOK_CONCURRENCY', 8, 1, 256),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const host = env.KEYFLEET_HOST ?? '127.0.0.1';
   if (!/^127\.\d+\.\d+\.\d+$|^localhost$|^::1$/.test(host) && env.KEYFLEET_ALLOW_REMOTE !== '1') {
@@ -140,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     keyPairQuotaPerRegion: int(env, 'KEYFLEET_KEY_PAIR_QUOTA', 500, 1, 10_000_000),
     nativeMaxBatch: int(env, 'KEYFLEET_NATIVE_MAX_BATCH', 10_000, 1, 100_000),
     rateLimitPerSecond: int(env, 'KEYFLEET_RATE_LIMIT', 0, 0, 1_000_000),
+    webhooks: webhooksFrom(env),
     metrics: metricsFrom(env),
     drainDelayMs: int(env, 'KEYFLEET_DRAIN_DELAY_MS', 0, 0, 600_000),
   };

@@ -7,6 +7,10 @@ import path from 'node:path';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../api/http/server.js';
+import { metricsRoute } from '../api/http/metrics-route.js';
+import { createRequestAccounts, observedAccounts } from '../api/http/request-accounts.js';
+import { observeRequests } from '../api/http/request-observation.js';
+import { ECS_ACTION_NAMES } from '../api/ecs/action-names.js';
 import { consolePlugin } from '../api/console/plugin.js';
 import { ecsApiPlugin } from '../api/ecs/plugin.js';
 import { kpsApiPlugin } from '../api/kps/plugin.js';
@@ -16,16 +20,20 @@ import { createSimCompute, createSimDriftSource, instanceRoot } from '../backend
 import { createSimSshFleet } from '../backends/sim/ssh-server.js';
 import { sshLiveAccess } from '../backends/ssh/ssh-session.js';
 import { createHttpWebhookSender } from '../backends/webhook/http-sender.js';
+import { countedLiveAccess } from '../backends/ssh/counted-access.js';
 import { createPolicyAuthorizer } from '../core/authz/policy-authorizer.js';
 import { type Core, createCore } from '../core/index.js';
+import { noMetrics } from '../core/metrics.js';
 import type { LiveAccess, Logger } from '../core/ports.js';
 import { createPasswordHasher } from '../crypto/password-hasher.js';
 import { createSecretBox } from '../crypto/secret-box.js';
 import { createSshKeyMaterial } from '../crypto/ssh-key-material.js';
 import { createPostgresCluster, createSoloCluster } from '../store/leadership.js';
 import { openStore, type OpenedStore } from '../store/open-store.js';
+import { countTasks } from '../store/task-counts.js';
 import type { Config } from './config.js';
 import { lockDataDir, loadMasterKey } from './data-dir.js';
+import { createPrometheusMetrics } from './prometheus-metrics.js';
 import { createIdGen, systemClock } from './ids.js';
 import { createReadiness, healthRoutes, type Readiness } from './readiness.js';
 
@@ -73,9 +81,17 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
   const releaseLock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
   const app = buildHttpServer({ bodyLimitBytes: config.bodyLimitBytes, logLevel: config.logLevel });
   const logger = coreLogger(app);
+  // KEYFLEET_METRICS=0: nothing is counted and /metrics does not exist; the request log lines stay.
+  const metrics = config.metrics.enabled ? createPrometheusMetrics() : null;
+  const requestAccounts = createRequestAccounts();
+  observeRequests(app, { metrics: metrics ?? noMetrics, accounts: requestAccounts, ecsActions: ECS_ACTION_NAMES });
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    ...(metrics && {
+      onTransaction: (seconds: number, ok: boolean) =>
+        metrics.observe('store_transaction_duration_seconds', { result: ok ? 'ok' : 'error' }, seconds),
+    }),
     onConnectionLost: (err) =>
       logger.warn('PostgreSQL ended an idle connection; the next query opens a new one', { err: err.message }),
   });
@@ -114,7 +130,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
   const core = createCore({
     store,
     compute,
-    live: overrides.live ?? sshLiveAccess,
+    live: metrics ? countedLiveAccess(overrides.live ?? sshLiveAccess, metrics) : (overrides.live ?? sshLiveAccess),
     keys: createSshKeyMaterial(),
     secrets,
     passwords: createPasswordHasher(),
@@ -125,6 +141,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     regions: config.regions,
     driftSource: createSimDriftSource(config.dataDir),
     webhookSender: createHttpWebhookSender({ networks: config.webhooks.networks }),
+    metrics: metrics ?? noMetrics,
     settings: {
       owner,
       singleWriter: !config.databaseUrl,
@@ -162,13 +179,19 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       url,
     }),
   });
-  await app.register(nativeApiPlugin, { prefix: '/api/v1', core, maxBatch: config.nativeMaxBatch });
-  await app.register(ecsApiPlugin, { core });
-  await app.register(kpsApiPlugin, { core });
+  // The faces authenticate through an account service that notes each request's account for its log line.
+  const facesCore: Core = { ...core, accounts: observedAccounts(core.accounts, requestAccounts) };
+  await app.register(nativeApiPlugin, { prefix: '/api/v1', core: facesCore, maxBatch: config.nativeMaxBatch });
+  await app.register(ecsApiPlugin, { core: facesCore });
+  await app.register(kpsApiPlugin, { core: facesCore });
   await app.register(consolePlugin, {
     prefix: '/console',
     distDir: path.resolve(import.meta.dirname, '../../dist/console'),
   });
+  if (metrics) {
+    metrics.countTasksWith(() => countTasks(store.db));
+    metricsRoute(app, { token: config.metrics.token, render: () => metrics.render() });
+  }
 
   fleet.start();
   await core.start();

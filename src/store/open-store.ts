@@ -34,6 +34,8 @@ export interface StoreOptions {
   dataDir: string;
   /** Told when PostgreSQL ends an idle connection (restart, failover); the pool reconnects on the next query. */
   onConnectionLost?: (err: Error) => void;
+  /** Told each transaction's duration (from the call to its commit or failure), for metrics. */
+  onTransaction?: (seconds: number, ok: boolean) => void;
 }
 
 export interface OpenedStore extends Store {
@@ -142,14 +144,28 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
   // SQLite has one writer: transactions of the same moment share a COMMIT (group-commit.ts). PostgreSQL runs them
   // side by side on its pool.
   const grouped = dialect === 'sqlite' ? createGroupCommit(db) : null;
+  const run = <T>(fn: (tx: Repos) => Promise<T>): Promise<T> =>
+    grouped
+      ? grouped((trx) => fn(reposOver(trx, dialect)))
+      : db.transaction().execute((trx) => fn(reposOver(trx, dialect)));
+  const observe = opts.onTransaction;
   return {
     ...repos,
     dialect,
     db,
-    transaction: (fn) =>
-      grouped
-        ? grouped((trx) => fn(reposOver(trx, dialect)))
-        : db.transaction().execute((trx) => fn(reposOver(trx, dialect))),
+    transaction: observe
+      ? async (fn) => {
+          const started = performance.now();
+          try {
+            const result = await run(fn);
+            observe((performance.now() - started) / 1000, true);
+            return result;
+          } catch (err) {
+            observe((performance.now() - started) / 1000, false);
+            throw err;
+          }
+        }
+      : run,
     close: async () => {
       await db.destroy();
       await endPool();

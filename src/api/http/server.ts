@@ -3,7 +3,27 @@
  * face (ECS, KPS, native API, console) is an encapsulated plugin with its own parser, auth and error envelope.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+
+/**
+ * Fastify's own request lines are left out: request-observation.ts writes one line per answered request with the
+ * face, action and account. Every line of a request is labelled `requestId`, the name the faces' answers use. A
+ * request for no route is logged by its path only (its query string could carry a password).
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    metadata?: Record<string, unknown>,
+  ): void {
+    if (error) super.requestCompleted(error, request, reply, metadata);
+  }
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.info({ method: request.method, path: request.url.split('?')[0] }, 'no such route');
+  }
+}
 
 export interface HttpServerOptions {
   bodyLimitBytes: number;
@@ -15,6 +35,7 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     bodyLimit: opts.bodyLimitBytes,
     genReqId: () => randomUUID().toUpperCase(),
     requestIdHeader: false,
+    logController: new OneLinePerRequest({ requestIdLogLabel: 'requestId' }),
     trustProxy: false,
     // While closing, each face answers in its own envelope (a bare 503 without Code reads as success to pop-core).
     return503OnClosing: false,
