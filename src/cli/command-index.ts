@@ -31,6 +31,20 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     load: async () => (await import('./serve-through-tsx.js')).fillServeCommand,
   },
   {
+    name: 'backup',
+    args: '<file>',
+    hasOptions: true,
+    description: 'back up the embedded store while keyfleet serves (run where the data directory is)',
+    load: async () => (await import('./commands/backup.js')).fillBackupCommand,
+  },
+  {
+    name: 'restore',
+    args: '<file>',
+    hasOptions: true,
+    description: 'restore a backup into an empty data directory',
+    load: async () => (await import('./commands/backup.js')).fillRestoreCommand,
+  },
+  {
     name: 'key-pairs',
     alias: 'kp',
     description: 'SSH key pairs',
