@@ -1,8 +1,8 @@
 /**
  * Structured logs (issue 21): keyfleet runs as a user runs it (a child process, info level); every line its logger
- * writes is JSON, and each answered request has exactly one line carrying the request id the answer carries (ECS RequestId,
- * KPS X-Request-Id, native x-request-id and the error body's requestId), the account and user it acted for (none for
- * a refused request), the face and the action.
+ * writes is JSON, and each answered request has exactly one line carrying the request id the answer carries (ECS
+ * RequestId, KPS X-Request-Id, native x-request-id and the error body's requestId), the account and user it acted
+ * for (none for a refused request), the face and the action.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
