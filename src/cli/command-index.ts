@@ -112,4 +112,9 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     description: "user groups: members get the group's policies (administrators)",
     load: async () => (await import('./commands/groups.js')).fillGroupCommands,
   },
+  {
+    name: 'webhooks',
+    description: 'webhook endpoints: signed events about tasks, proofs and drift (administrators)',
+    load: async () => (await import('./commands/webhooks.js')).fillWebhookCommands,
+  },
 ];
