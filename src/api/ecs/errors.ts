@@ -232,6 +232,18 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
     'DeleteConflict.Policy.User',
     'The policy is attached to users or groups; detach it first.',
   ),
+  // RAM's codes for its policy limits (CreatePolicy, AttachPolicyToUser, AttachPolicyToGroup).
+  'Policy.LimitExceeded': spec(409, 'LimitExceeded.Policy', 'The count of policies beyond the current limits.'),
+  'User.PolicyLimitExceeded': spec(
+    409,
+    'LimitExceeded.User.Policy',
+    'The count of policies attached to the user beyond the current limits.',
+  ),
+  'Group.PolicyLimitExceeded': spec(
+    409,
+    'LimitExceeded.Group.Policy',
+    'The count of policies attached to the group beyond the current limits.',
+  ),
   'Group.NotFound': spec(404, 'EntityNotExist.Group', 'The specified group does not exist.'),
   'Group.AlreadyExists': spec(409, 'EntityAlreadyExists.Group', 'The specified group already exists.'),
   'Auth.Forbidden': FORBIDDEN_RAM,
@@ -309,6 +321,25 @@ export function toEcsError(err: unknown, action?: EcsActionName): { error: EcsEr
   const fastifyCode = (err as { code?: unknown } | null)?.code;
   if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE')
     return { error: new EcsError(400, 'InvalidParameter', 'The request body is too large.'), unexpected: false };
+  // A body of a media type the face does not read (the SDKs send a form or nothing): a client error, not a 500.
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return {
+      error: new EcsError(
+        400,
+        'InvalidParameter',
+        'The request body must be application/x-www-form-urlencoded (or be empty, with the parameters in the query).',
+      ),
+      unexpected: false,
+    };
+  // Fastify's other refusals of a malformed request (bad Content-Length, empty or broken body) are the client's too.
+  const statusCode = (err as { statusCode?: unknown } | null)?.statusCode;
+  if (
+    typeof fastifyCode === 'string' &&
+    fastifyCode.startsWith('FST_ERR_CTP_') &&
+    typeof statusCode === 'number' &&
+    statusCode < 500
+  )
+    return { error: new EcsError(400, 'InvalidParameter', 'The request body could not be read.'), unexpected: false };
   return { error: new EcsError(INTERNAL_ERROR.status, INTERNAL_ERROR.code, INTERNAL_ERROR.message), unexpected: true };
 }
 

@@ -33,6 +33,15 @@ export interface IdentityServiceDeps {
 
 export const MAX_ACCESS_KEYS_PER_USER = 5;
 
+/**
+ * RAM's own limits (Alibaba Cloud RAM, "Limits"): custom policies per account, and policies attached to one user or
+ * one user group. Each is checked in the transaction that would pass it; attaching a policy already attached is
+ * not a new attachment and is never refused for the limit.
+ */
+export const MAX_POLICIES_PER_ACCOUNT = 1500;
+export const MAX_POLICIES_PER_USER = 25;
+export const MAX_POLICIES_PER_GROUP = 25;
+
 export function newAccessKeyId(): string {
   return 'LTAI' + randomBytes(10).toString('hex').toUpperCase();
 }
@@ -217,7 +226,15 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         createdAt: now,
         updatedAt: now,
       };
-      await store.accounts.insertPolicy(policy);
+      await store.transaction(async (tx) => {
+        if ((await tx.accounts.listPolicies(caller.accountId)).length >= MAX_POLICIES_PER_ACCOUNT)
+          throw new CoreError(
+            'Policy.LimitExceeded',
+            `An account can have at most ${MAX_POLICIES_PER_ACCOUNT} policies; delete one before creating '${input.name}'.`,
+            { policyName: input.name, limit: MAX_POLICIES_PER_ACCOUNT },
+          );
+        await tx.accounts.insertPolicy(policy);
+      });
       return policy;
     },
 
@@ -248,7 +265,16 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async attachPolicy(caller: Caller, userName: string, policyName: string): Promise<void> {
       const [user, policy] = [await userByName(caller, userName), await policyByName(caller, policyName)];
-      await store.accounts.attachPolicy(user.id, policy.id);
+      await store.transaction(async (tx) => {
+        const attached = await tx.accounts.policiesOfUser(caller.accountId, user.id);
+        if (attached.length >= MAX_POLICIES_PER_USER && !attached.some((p) => p.id === policy.id))
+          throw new CoreError(
+            'User.PolicyLimitExceeded',
+            `A user can have at most ${MAX_POLICIES_PER_USER} policies attached; '${user.name}' has ${attached.length}. Detach one first, or attach the policy to a group of the user.`,
+            { userName: user.name, policyName: policy.name, limit: MAX_POLICIES_PER_USER },
+          );
+        await tx.accounts.attachPolicy(user.id, policy.id);
+      });
     },
 
     async detachPolicy(caller: Caller, userName: string, policyName: string): Promise<void> {
@@ -333,7 +359,16 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async attachGroupPolicy(caller: Caller, groupName: string, policyName: string): Promise<void> {
       const [group, policy] = [await groupByName(caller, groupName), await policyByName(caller, policyName)];
-      await store.transaction((tx) => tx.accounts.attachGroupPolicy(caller.accountId, group.id, policy.id));
+      await store.transaction(async (tx) => {
+        const attached = await tx.accounts.policiesOfGroup(caller.accountId, group.id);
+        if (attached.length >= MAX_POLICIES_PER_GROUP && !attached.some((p) => p.id === policy.id))
+          throw new CoreError(
+            'Group.PolicyLimitExceeded',
+            `A group can have at most ${MAX_POLICIES_PER_GROUP} policies attached; '${group.name}' has ${attached.length}. Detach one first.`,
+            { groupName: group.name, policyName: policy.name, limit: MAX_POLICIES_PER_GROUP },
+          );
+        await tx.accounts.attachGroupPolicy(caller.accountId, group.id, policy.id);
+      });
     },
 
     async detachGroupPolicy(caller: Caller, groupName: string, policyName: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { CoreError } from '../../core/errors.js';
 import type { BackendKind, Instance, InstanceStatus, OsType } from '../../core/instance/instance.js';
 import type { InstanceFilter, InstanceRepo, Page } from '../../core/ports.js';
 import type { InstancesTable } from '../schema.js';
@@ -100,10 +101,36 @@ function fromRow(r: InstancesTable): Instance {
   };
 }
 
+/**
+ * Whether an insert broke the index that makes a host unique per account, address and port (migration 0011):
+ * PostgreSQL names the constraint; SQLite names its columns in the message.
+ */
+function isHostAddressTaken(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown; message?: unknown } | null;
+  if (e?.code === '23505') return e.constraint === 'instances_account_address';
+  return (
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    typeof e.message === 'string' &&
+    e.message.includes('instances.account_id, instances.address, instances.ssh_port')
+  );
+}
+
 export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
   return {
     async insert(i) {
-      await db.insertInto('instances').values(toRow(i)).execute();
+      try {
+        await db.insertInto('instances').values(toRow(i)).execute();
+      } catch (err) {
+        // Two registrations (or imports) of one host in one account at once: both passed the check before their
+        // first contact, and the unique index keeps the first to commit. The other is told what the check says.
+        if (isHostAddressTaken(err))
+          throw new CoreError(
+            'Instance.AlreadyRegistered',
+            `${i.address}:${i.sshPort} is already an instance; delete that registration first.`,
+            { host: i.address, port: i.sshPort },
+          );
+        throw err;
+      }
     },
     async get(accountId, id) {
       const r = await db
