@@ -41,7 +41,9 @@ export function validateInstanceIds(raw: unknown, maxBatch: number): string[] {
   }
   for (const id of raw) {
     if (typeof id !== 'string' || id.trim() === '' || id.length > INSTANCE_ID_MAX || /\s/.test(id)) {
-      throw new CoreError('Batch.Malformed', `'${String(id).slice(0, 80)}' is not a valid instance ID.`, {
+      // Only a string is quoted back: String() of a deeply nested array (from a face's JSON) overflows the stack.
+      const shown = typeof id === 'string' ? `'${id.slice(0, 80)}'` : `A ${Array.isArray(id) ? 'list' : typeof id}`;
+      throw new CoreError('Batch.Malformed', `${shown} is not a valid instance ID.`, {
         parameter: 'InstanceIds',
       });
     }

@@ -23,7 +23,11 @@ export function bindingUseCases(binding: BindingModule, tasks: TaskService, stor
       : req.keyPairName
         ? [ref.keyPair(req.regionId, req.keyPairName)]
         : [];
-    const ids = Array.isArray(req.instanceIds) ? req.instanceIds : [];
+    // Only strings name resources; anything else is refused by the request's validation (and a deeply nested
+    // array from a face's JSON would overflow the stack when turned into a name).
+    const ids = (Array.isArray(req.instanceIds) ? req.instanceIds : []).filter(
+      (id): id is string => typeof id === 'string',
+    );
     const refs: ResourceRef[] = [...keyPairRefs, ...ids.map((id) => ref.instance(req.regionId, id))];
     const checks: Check[] = kp ? [{ action: action(req), refs: keyPairRefs }] : [];
     if (req.require) {

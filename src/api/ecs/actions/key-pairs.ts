@@ -1,4 +1,5 @@
 /** CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPairs (API.md §3.1–§3.4). */
+import { CoreError } from '../../../core/errors.js';
 import { ecsErrors } from '../errors.js';
 import { checkCreateKeyPairName, checkImportKeyPairName } from '../key-pair-names.js';
 import { fingerprintOf, keyPairView } from '../views.js';
@@ -70,6 +71,12 @@ export const keyPairActions = {
     const regionId = params.required('RegionId');
     const names = params.jsonArray('KeyPairNames', ecsErrors.keyPairNamesNotSupported);
     // The elements are the core's to judge (non-empty strings, at most 100): it answers with codes this face maps.
+    // Only a non-string is refused here, with the core's own error: the gate names the key pairs before the core
+    // runs, and naming a deeply nested array overflows the stack.
+    if (names.some((n) => typeof n !== 'string'))
+      throw new CoreError('Batch.Malformed', 'Key pair names must be non-empty strings.', {
+        parameter: 'KeyPairNames',
+      });
     await core.keyPairs.delete(caller, regionId, names as string[]);
     return {};
   },
