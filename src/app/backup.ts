@@ -87,9 +87,19 @@ function appliedMigrations(db: BetterSqlite3.Database): string[] {
   }
 }
 
+/** null when `PRAGMA integrity_check` says ok, else what it (or SQLite, for a page it cannot even read) says. */
 function integrity(db: BetterSqlite3.Database): string | null {
-  const rows = db.pragma('integrity_check') as Array<{ integrity_check: string }>;
-  return rows.length === 1 && rows[0]!.integrity_check === 'ok' ? null : rows.map((r) => r.integrity_check).join('; ');
+  try {
+    const rows = db.pragma('integrity_check') as Array<{ integrity_check: string }>;
+    return rows.length === 1 && rows[0]!.integrity_check === 'ok'
+      ? null
+      : rows
+          .slice(0, 5)
+          .map((r) => r.integrity_check)
+          .join('; ');
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 export interface CreateBackupOptions {
