@@ -11,6 +11,7 @@ import { KeyPairsPage } from '../pages/KeyPairs';
 import { SignInPage } from '../pages/SignIn';
 import { TaskDetailPage } from '../pages/TaskDetail';
 import { TasksPage } from '../pages/Tasks';
+import { WebhooksPage } from '../pages/Webhooks';
 import { ErrorState, LoadingState } from '../ui/States';
 import { Layout } from './Layout';
 import { Link, match, navigate, useLocation } from './router';
@@ -23,6 +24,7 @@ const TITLES: Record<string, string> = {
   '/key-pairs': 'Key Pairs',
   '/tasks': 'Tasks',
   '/audit': 'Audit',
+  '/webhooks': 'Webhooks',
   '/identity/users': 'Users',
   '/identity/groups': 'Groups',
   '/identity/policies': 'Policies',
@@ -91,6 +93,7 @@ function Page({ path }: { path: string }) {
   const t = match('/tasks/:id', path);
   if (t) return <TaskDetailPage id={t.id!} />;
   if (path === '/audit') return <AuditPage />;
+  if (path === '/webhooks') return <WebhooksPage />;
   if (path === '/identity' || path === '/identity/users') return <UsersPage />;
   if (path === '/identity/policies') return <PoliciesPage />;
   if (path === '/identity/accounts') return <AccountsPage />;

@@ -27,6 +27,7 @@ const NAV = [
   { to: '/key-pairs', label: 'Key Pairs', icon: <IconKey /> },
   { to: '/tasks', label: 'Tasks', icon: <IconTasks /> },
   { to: '/audit', label: 'Audit', icon: <IconAudit /> },
+  { to: '/webhooks', label: 'Webhooks', icon: <IconGlobe /> },
 ];
 /** Shown to account administrators only (the API refuses everyone else anyway). */
 const IDENTITY_NAV = [
