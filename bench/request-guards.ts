@@ -15,12 +15,14 @@
  * keyfleet runs in this process (log level silent) on loopback; the load comes from a worker thread
  * (bench/ecs-load.ts). Every run is bounded in time and request count.
  */
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { NonceCache } from '../src/api/ecs/signature/nonce-cache.js';
 import { loadConfig } from '../src/app/config.js';
 import { startKeyfleet } from '../src/app/keyfleet.js';
 import { freshPostgres } from '../test/support/fresh-postgres.js';
 import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, testEnv } from '../test/support/keyfleet.js';
+import type { Store } from '../src/core/ports.js';
 import type { LoadJob, LoadResult } from './ecs-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -41,6 +43,30 @@ function runJob(job: LoadJob): Promise<LoadResult> {
   });
 }
 
+/** The store's side alone: sequential firstUse and takeToken calls, µs per call. */
+async function perCall(storeLabel: string, store: Store): Promise<void> {
+  const calls = 3000;
+  let t = performance.now();
+  const now = new Date();
+  const later = new Date(now.getTime() + 60_000);
+  for (let i = 0; i < calls; i++) await store.guards.firstUse(`bench-${randomBytes(8).toString('hex')}`, now, later);
+  const firstUse = ((performance.now() - t) * 1000) / calls;
+  // 16 callers at once, as concurrent requests are (the embedded store batches the calls of one turn).
+  t = performance.now();
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let i = 0; i < calls / 16; i++)
+        await store.guards.firstUse(`bench-${randomBytes(8).toString('hex')}`, now, later);
+    }),
+  );
+  const firstUse16 = ((performance.now() - t) * 1000) / calls;
+  t = performance.now();
+  for (let i = 0; i < calls; i++) await store.guards.takeToken('bench-bucket', new Date(), 1_000_000, 2_000_000);
+  const takeToken = ((performance.now() - t) * 1000) / calls;
+  perCallRows.push(`| ${storeLabel} | ${firstUse.toFixed(0)} | ${firstUse16.toFixed(0)} | ${takeToken.toFixed(0)} |`);
+}
+const perCallRows: string[] = [];
+
 type Variant = { label: string; memoryNonces: boolean; rateLimit: number };
 const VARIANTS: Variant[] = [
   { label: 'before: nonces in memory', memoryNonces: true, rateLimit: 0 },
@@ -49,14 +75,22 @@ const VARIANTS: Variant[] = [
 ];
 
 async function measure(storeLabel: string, databaseUrl: string | undefined): Promise<void> {
+  // One master key for the three starts on one PostgreSQL database (the first start seals the access key with it).
+  const masterKey = randomBytes(32).toString('base64');
   for (const v of VARIANTS) {
     const env = await testEnv({
       bootMs: 0,
       ...(databaseUrl ? { databaseUrl } : {}),
-      extra: { KEYFLEET_LOG_LEVEL: 'silent', KEYFLEET_PORT: '0', KEYFLEET_RATE_LIMIT: String(v.rateLimit) },
+      extra: {
+        KEYFLEET_LOG_LEVEL: 'silent',
+        KEYFLEET_PORT: '0',
+        KEYFLEET_RATE_LIMIT: String(v.rateLimit),
+        KEYFLEET_MASTER_KEY: masterKey,
+      },
     });
     const kf = await startKeyfleet(loadConfig(env));
     try {
+      if (v === VARIANTS[0]) await perCall(storeLabel, kf.store);
       if (v.memoryNonces) {
         const cache = new NonceCache();
         const accounts = kf.core.accounts as { firstUse: typeof kf.core.accounts.firstUse };
@@ -100,6 +134,10 @@ async function main() {
       await db.drop();
     }
   }
+  console.log('\nThe store alone, one call after another');
+  console.log('| store | firstUse µs | firstUse µs, 16 callers | takeToken µs |');
+  console.log('| --- | --- | --- | --- |');
+  for (const row of perCallRows) console.log(row);
 }
 
 main().then(

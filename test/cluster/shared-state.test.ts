@@ -9,9 +9,12 @@
  *   visible; the time it took goes to the report, not to an assertion).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { openStore } from '../../src/store/open-store.js';
 import { signRpcV1, type SignedRawRequest } from '../support/ecs-signer.js';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, sleep } from '../support/keyfleet.js';
+import { freshPostgres } from '../support/fresh-postgres.js';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, sleep, tempDir } from '../support/keyfleet.js';
 import { signRequest } from '../support/kps-signer.js';
 import { projectIdOf } from '../kps/support/huawei.js';
 import { type Member, SharedStoreCluster } from './support/shared-store-cluster.js';
@@ -272,4 +275,48 @@ describe('three processes on one PostgreSQL share replay protection, rate limits
       `visible on A after: key ${keyMs.toFixed(0)} ms, policy ${policyMs.toFixed(0)} ms, session ${sessionMs.toFixed(0)} ms`,
     );
   });
+});
+
+describe('the request guards of both stores', () => {
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    test(`${dialect}: one of many concurrent first uses wins; an expired record is used anew; a bucket refills`, async () => {
+      const dataDir = tempDir();
+      const pgdb = dialect === 'postgres' ? await freshPostgres() : null;
+      const store = await openStore({ dataDir, ...(pgdb ? { databaseUrl: pgdb.url } : {}) });
+      try {
+        const g = store.guards;
+        const t0 = new Date(1_800_000_000_000);
+        const at = (ms: number) => new Date(t0.getTime() + ms);
+        // Eight callers at once with one digest, beside others with their own (one batch on SQLite).
+        const same = await Promise.all(Array.from({ length: 8 }, () => g.firstUse('d-same', t0, at(10_000))));
+        const own = await Promise.all(Array.from({ length: 8 }, (_, i) => g.firstUse(`d-${i}`, t0, at(10_000))));
+        assert.equal(same.filter(Boolean).length, 1);
+        assert.deepEqual(own, Array(8).fill(true));
+        assert.equal(await g.firstUse('d-same', at(9_999), at(20_000)), false, 'still recorded');
+        assert.equal(await g.firstUse('d-same', at(10_000), at(20_000)), true, 'expired: recorded anew');
+        assert.equal(await g.firstUse('d-same', at(10_001), at(30_000)), false);
+        assert.equal(await g.sweepUses(at(15_000)), 8, 'the expired records go; the renewed one stays');
+        assert.equal(await g.firstUse('d-same', at(15_000), at(30_000)), false);
+
+        // 2 per second, burst 3: three at once, then one per 500 ms.
+        const take = (ms: number) => g.takeToken('ak:test', at(ms), 2, 3);
+        for (let i = 0; i < 3; i++) assert.equal((await take(0)).ok, true);
+        assert.equal((await take(0)).ok, false);
+        assert.equal((await take(250)).ok, false);
+        assert.equal((await take(500)).ok, true);
+        assert.equal((await take(500)).ok, false);
+        // An earlier clock reading (another process's) refills nothing and does not move the bucket back.
+        assert.equal((await take(400)).ok, false);
+        assert.equal((await take(1000)).ok, true);
+        // Idle: full again, never more than the burst.
+        for (let i = 0; i < 3; i++) assert.equal((await take(60_000)).ok, true);
+        assert.equal((await take(60_000)).ok, false);
+        assert.equal(await g.sweepBuckets(at(60_001)), 1);
+      } finally {
+        await store.close();
+        await pgdb?.drop();
+        await fs.rm(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
 });
