@@ -70,11 +70,11 @@ test('a backup taken during a 10,000-instance batch restores, passes the integri
   const started = performance.now();
   const phase = (name: string, since: number) =>
     t.diagnostic(`${name}: ${((performance.now() - since) / 1000).toFixed(1)} s`);
-  // Paced so that the batch is still running when the backup is taken (100 s at 100 instances/s); the server is
+  // Paced so that the batch is still running when the backup is taken (200 s at 50 instances/s); the server is
   // stopped right after the backup, so the pace costs no time.
   const env = await testEnv({
     bootMs: 0,
-    extra: { KEYFLEET_TASK_ITEMS_PER_SECOND: '100', KEYFLEET_SIM_SERVE: '0', KEYFLEET_TASK_CHUNK: '500' },
+    extra: { KEYFLEET_TASK_ITEMS_PER_SECOND: '50', KEYFLEET_SIM_SERVE: '0', KEYFLEET_TASK_CHUNK: '500' },
   });
   const run = await startChild(env);
   children.push(run.child);
