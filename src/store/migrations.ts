@@ -432,8 +432,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0009-live-truth': liveTruth,
   '0010-session-access-key': sessionAccessKey,
   '0011-host-address-per-account': hostAddressPerAccount,
-  '0013-event-outbox': eventOutbox,
   '0012-shared-guards': sharedGuards,
+  '0013-event-outbox': eventOutbox,
 };
 
 export const migrationProvider: MigrationProvider = {
