@@ -19,35 +19,38 @@ export interface BackupCommandOptions {
   json?: boolean;
 }
 
-/** Reads a line from the terminal without echoing it. */
-async function prompt(question: string): Promise<string> {
+/**
+ * Reads lines from the terminal without echoing them: readline edits each line, its output goes nowhere. One
+ * interface for every question, so a line typed ahead is not lost between two of them.
+ */
+async function promptLines(questions: string[]): Promise<string[]> {
   const { createInterface } = await import('node:readline');
   const { Writable } = await import('node:stream');
-  let muted = false;
-  const output = new Writable({
-    write(chunk, _enc, done) {
-      if (!muted) process.stderr.write(chunk);
-      done();
-    },
-  });
-  const rl = createInterface({ input: process.stdin, output, terminal: true });
-  return new Promise((resolve) => {
-    rl.question(question, (answer) => {
-      rl.close();
+  const nowhere = new Writable({ write: (_chunk, _enc, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: nowhere, terminal: true });
+  const lines = rl[Symbol.asyncIterator]();
+  const answers: string[] = [];
+  try {
+    for (const q of questions) {
+      process.stderr.write(q);
+      const next = await lines.next();
       process.stderr.write('\n');
-      resolve(answer);
-    });
-    muted = true;
-  });
+      if (next.done) break;
+      answers.push(next.value);
+    }
+  } finally {
+    rl.close();
+  }
+  return answers;
 }
 
 async function passphrase(envName: string, confirm: boolean): Promise<string | undefined> {
   const fromEnv = process.env[envName];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (!process.stdin.isTTY) return undefined;
-  const first = await prompt('Backup passphrase: ');
-  if (confirm && (await prompt('Again: ')) !== first)
-    throw new BackupError('Restore.NeedPassphrase', 'The passphrases differ.');
+  const [first, again] = await promptLines(confirm ? ['Backup passphrase: ', 'Again: '] : ['Backup passphrase: ']);
+  if (first === undefined) return undefined;
+  if (confirm && again !== first) throw new BackupError('Restore.NeedPassphrase', 'The passphrases differ.');
   return first;
 }
 
