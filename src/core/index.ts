@@ -258,8 +258,11 @@ export function createCore(deps: CoreDeps) {
       await events.start();
       return { resumedTasks, recoveredInstances };
     },
-    /** Readiness: the task runner works (not draining, and its sweeper read the store within three sweeps). */
-    tasksAlive: (): boolean => runner.alive(3 * (settings.taskSweepMs ?? SWEEP_MS)),
+    /**
+     * Readiness: the task runner works (not draining, and its sweeper read the store within three sweeps, or 30 s
+     * with a short sweep: a busy machine delays a timer without anything being wrong).
+     */
+    tasksAlive: (): boolean => runner.alive(Math.max(30_000, 3 * (settings.taskSweepMs ?? SWEEP_MS))),
     /**
      * Drain (SIGTERM): stop claiming task items, let those in flight finish and hand back the ones claimed but not
      * started, so another process takes them at once. close() follows.

@@ -36,7 +36,7 @@ export interface ClusterNode {
   starts: number;
 }
 
-/** HAProxy's configuration: round robin, /readyz checked every 250 ms, a server out after 2 failed checks. */
+/** HAProxy's configuration: round robin, /readyz checked every 500 ms, a server out after 3 failed checks. */
 export function haproxyConfig(opts: { bind: string; servers: Array<{ name: string; host: string; port: number }> }) {
   return [
     'global',
@@ -46,6 +46,8 @@ export function haproxyConfig(opts: { bind: string; servers: Array<{ name: strin
     '  timeout connect 2s',
     '  timeout client 300s',
     '  timeout server 300s',
+    // A check answered slowly (a busy machine) is not a failed one.
+    '  timeout check 3s',
     // A connection refused (a process gone) is tried again, on another server: the request was never sent.
     '  retries 3',
     '  option redispatch',
@@ -57,7 +59,7 @@ export function haproxyConfig(opts: { bind: string; servers: Array<{ name: strin
     '  balance roundrobin',
     '  option httpchk GET /readyz',
     '  http-check expect status 200',
-    '  default-server inter 250ms fall 2 rise 2',
+    '  default-server inter 500ms fall 3 rise 2',
     ...opts.servers.map((s) => `  server ${s.name} ${s.host}:${s.port} check`),
     '',
   ].join('\n');
@@ -107,8 +109,8 @@ export class Cluster {
       KEYFLEET_ADMIN_PASSWORD: ADMIN_PASSWORD,
       KEYFLEET_LOG_LEVEL: process.env.KEYFLEET_TEST_LOG_LEVEL ?? 'warn',
       KEYFLEET_TASK_SWEEP_MS: '500',
-      // The balancer's checks (250 ms, 2 failures) see a draining process out before its listener closes.
-      KEYFLEET_DRAIN_DELAY_MS: '1500',
+      // The balancer's checks (500 ms, 3 failures) see a draining process out before its listener closes.
+      KEYFLEET_DRAIN_DELAY_MS: '2500',
       ...this.opts.extra,
     };
   }

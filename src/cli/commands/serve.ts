@@ -36,11 +36,14 @@ export async function serve(): Promise<void> {
       lines.push(`  admin console password: ${kf.bootstrap.generatedAdminPassword}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
+  // SIGTERM and SIGINT drain (Keyfleet.close): /readyz turns 503 so the balancer stops sending requests, no task
+  // item is claimed any more, items in flight finish and those claimed but not started are handed back at once,
+  // open requests are answered, then the process exits 0. A rolling restart loses nothing.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`keyfleet: ${signal}, shutting down\n`);
+    process.stdout.write(`keyfleet: ${signal}, draining, then shutting down\n`);
     kf.close().then(
       () => process.exit(0),
       () => process.exit(1),
