@@ -86,9 +86,15 @@ function describeBackup(s: BackupSummary, keyFile: string): string {
       `The key-encryption key (key ${s.keyId}) is inside, sealed with your passphrase (scrypt + AES-256-GCM).`,
       'Without the passphrase the backup cannot decrypt escrowed private keys and sealed secrets: keep it apart from the file.',
     );
+  else if (!s.keyId)
+    lines.push(
+      `No key-encryption key was found here (KEYFLEET_MASTER_KEY is not set and there is no ${keyFile}), so this backup`,
+      'cannot say which key it needs. Without that key the restored store cannot decrypt escrowed private keys and',
+      'sealed secrets: keep the key keyfleet serves with safe, apart from the backup.',
+    );
   else
     lines.push(
-      `The key-encryption key (key ${s.keyId ?? 'none yet'}) is NOT in this backup. Without it the restored store cannot decrypt`,
+      `The key-encryption key (key ${s.keyId}) is NOT in this backup. Without it the restored store cannot decrypt`,
       `escrowed private keys and sealed secrets (access key secrets, management keys): keep KEYFLEET_MASTER_KEY or ${keyFile}`,
       'safe, apart from the backup, or take the backup with --include-key (sealed with a passphrase).',
     );
