@@ -46,6 +46,8 @@ function guardedLookup(networks: readonly Network[]): LookupFunction {
 export function createHttpWebhookSender(opts: { networks?: readonly string[] } = {}): WebhookSender {
   const networks = (opts.networks ?? []).map((n) => parseNetwork(n)).filter((n) => n !== null);
   const lookup = networks.length > 0 ? guardedLookup(networks) : undefined;
+  // Connections are kept for the next delivery to the same endpoint (a new socket is looked up, and checked, again).
+  const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
   return {
     post(url, headers, body, { timeoutMs, signal }) {
       return new Promise((resolve, reject) => {
@@ -63,7 +65,7 @@ export function createHttpWebhookSender(opts: { networks?: readonly string[] } =
             headers: { ...headers, 'content-length': Buffer.byteLength(body) },
             lookup,
             signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-            agent: false,
+            agent: agents[u.protocol as 'http:' | 'https:'],
           },
           (res) => {
             let read = 0;

@@ -108,18 +108,16 @@ export function createDispatcher(deps: DispatcherDeps) {
     // Closing mid-request: the row stays leased and is sent again (by the next start, or after the lease).
     if (closing.signal.aborted && httpStatus === null) return;
     const outcome = outcomeOf(attempt, error === null);
-    const kept = await store.outbox.finishAttempt(
-      settings.owner,
-      {
-        deliveryId: d.id,
-        attempt,
-        at: started,
-        durationMs: clock.now().getTime() - started.getTime(),
-        httpStatus,
-        error: error?.slice(0, 500) ?? null,
-      },
-      outcome,
-    );
+    const record = {
+      deliveryId: d.id,
+      attempt,
+      at: started,
+      durationMs: clock.now().getTime() - started.getTime(),
+      httpStatus,
+      error: error?.slice(0, 500) ?? null,
+    };
+    // The outcome and its attempt row commit together (and, on SQLite, share a COMMIT with the other deliveries').
+    const kept = await store.transaction((tx) => tx.outbox.finishAttempt(settings.owner, record, outcome));
     if (!kept) logger.warn('webhook delivery lease lost; another process sends it', { deliveryId: d.id });
     else if (outcome.kind === 'failed')
       logger.warn('webhook delivery given up', { deliveryId: d.id, endpointId: d.endpointId, attempts: attempt });
