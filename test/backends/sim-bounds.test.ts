@@ -28,6 +28,7 @@ import {
   verifyPassword,
 } from '../../src/backends/sim/shadow.js';
 import { CAT_CHUNK } from '../../src/backends/sim/sshd-commands.js';
+import { MAX_READ, READDIR_BATCH, SFTP_MAX_HANDLES } from '../../src/backends/sim/sshd-sftp.js';
 import { createSimSshFleet, type SimSshFleet } from '../../src/backends/sim/ssh-server.js';
 import { isRevoked, MAX_LISTINGS_OF_ONE_KEY, readAuthorizedKeys } from '../../src/backends/sim/sshd-authorized-keys.js';
 import { effectiveSshdConfig, validateSshdConfig } from '../../src/backends/sim/sshd-config.js';
@@ -353,6 +354,134 @@ describe('the simulated sshd with its connection limits and SFTP bounds', () => 
       await call<void>((cb) => sftp.unlink('/tmp/big', cb));
       await call<void>((cb) => sftp.writeFile('/tmp/half', Buffer.alloc(QUOTA / 2), cb));
       assert.equal((await fs.stat(hostPath(rootDir, '/tmp/half'))).size, QUOTA / 2);
+    } finally {
+      client.end();
+    }
+  });
+
+  test('SFTP: open handles are capped per session; a closed one frees its slot', async () => {
+    await serveFresh();
+    const client = await login();
+    try {
+      const sftp = await sftpOf(client);
+      const opened: Buffer[] = [];
+      for (let i = 0; i < SFTP_MAX_HANDLES; i++) opened.push(await call<Buffer>((cb) => sftp.opendir('/tmp', cb)));
+      await assert.rejects(
+        call<Buffer>((cb) => sftp.open(`/tmp/one-more`, 'w', cb)),
+        /Too many open handles/,
+      );
+      await assert.rejects(
+        call<Buffer>((cb) => sftp.opendir('/', cb)),
+        /Too many open handles/,
+      );
+      await assert.rejects(fs.stat(hostPath(rootDir, '/tmp/one-more')), { code: 'ENOENT' });
+      await call<void>((cb) => sftp.close(opened.pop()!, cb));
+      const again = await call<Buffer>((cb) => sftp.open('/tmp/one-more', 'w', cb));
+      await call<void>((cb) => sftp.close(again, cb));
+    } finally {
+      client.end();
+    }
+  });
+
+  test('SFTP: READDIR answers in batches and lists every entry once; READ answers at most MAX_READ bytes', async () => {
+    await serveFresh();
+    for (let i = 0; i < 250; i++) await write(rootDir, `/tmp/d/f${i}`, '');
+    await write(rootDir, '/tmp/big', Buffer.alloc(3 * MAX_READ, 'b'));
+    const client = await login();
+    try {
+      const sftp = await sftpOf(client);
+      const dir = await call<Buffer>((cb) => sftp.opendir('/tmp/d', cb));
+      const names: string[] = [];
+      for (;;) {
+        const batch = await call<ssh2.FileEntryWithStats[]>((cb) => sftp.readdir(dir, cb as never)).catch(
+          (err: { code?: number }) => {
+            if (err.code === 1) return null; // EOF
+            throw err;
+          },
+        );
+        if (batch === null) break;
+        assert.ok(batch.length <= READDIR_BATCH);
+        names.push(...batch.map((e) => e.filename));
+      }
+      // ssh2's client leaves out `.` and `..`.
+      assert.deepEqual(names.sort(), Array.from({ length: 250 }, (_, i) => `f${i}`).sort());
+      // One READ asking for three times MAX_READ (ssh2's client would otherwise split it itself).
+      (sftp as unknown as { _maxReadLen: number })._maxReadLen = 3 * MAX_READ;
+      const file = await call<Buffer>((cb) => sftp.open('/tmp/big', 'r', cb));
+      const buf = Buffer.alloc(3 * MAX_READ);
+      const got = await call<number>((cb) => sftp.read(file, buf, 0, buf.length, 0, cb as never));
+      assert.equal(got, MAX_READ);
+    } finally {
+      client.end();
+    }
+  });
+
+  test('SFTP: a client that pipelines READs and reads no answer is stopped by the window; all are answered later', async () => {
+    await serveFresh();
+    await write(rootDir, '/tmp/big', Buffer.alloc(MAX_READ, 'r'));
+    const client = await login();
+    try {
+      const channel = await call<ssh2.ClientChannel>((cb) => client.subsys('sftp', cb));
+      const packet = (type: number, body: Buffer) => {
+        const head = Buffer.alloc(5);
+        head.writeUInt32BE(body.length + 1, 0);
+        head[4] = type;
+        return Buffer.concat([head, body]);
+      };
+      const u32 = (n: number) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n, 0);
+        return b;
+      };
+      const str = (t: string | Buffer) => Buffer.concat([u32(Buffer.byteLength(t)), Buffer.from(t)]);
+      // Replies, parsed as they come: [type, request id, payload].
+      let incoming: Buffer = Buffer.alloc(0);
+      const replies: Array<{ type: number; id: number; body: Buffer }> = [];
+      let answered = 0;
+      const waiters: Array<() => void> = [];
+      channel.on('data', (d: Buffer) => {
+        incoming = incoming.length === 0 ? d : Buffer.concat([incoming, d]);
+        while (incoming.length >= 4 && incoming.length >= 4 + incoming.readUInt32BE(0)) {
+          const len = incoming.readUInt32BE(0);
+          const type = incoming[4]!;
+          const id = type === 2 ? 0 : incoming.readUInt32BE(5);
+          if (id >= 10) answered++;
+          replies.push({ type, id, body: incoming.subarray(9, 4 + len) });
+          incoming = incoming.subarray(4 + len);
+        }
+        for (const w of waiters.splice(0)) w();
+      });
+      const until = async (test: () => boolean) => {
+        while (!test()) await new Promise<void>((r) => waiters.push(r));
+      };
+      channel.write(packet(1, u32(3))); // INIT, version 3
+      channel.write(packet(3, Buffer.concat([u32(1), str('/tmp/big'), u32(1), u32(0)]))); // OPEN read
+      await until(() => replies.some((r) => r.id === 1));
+      const handle = replies.find((r) => r.id === 1)!.body;
+      assert.equal(replies.find((r) => r.id === 1)!.type, 102, 'a handle');
+      const handleBytes = handle.subarray(4, 4 + handle.readUInt32BE(0));
+      // 80 READs of 64 KiB: 5 MiB of answers, and the client reads nothing (ssh2's client stops opening its window
+      // once 2 MiB wait unread), so answers back up on the server. Then 300 STATs of 30 KiB paths: 9 MB of requests, far more than the window it grants.
+      channel.pause();
+      const big = 80;
+      const count = big + 300;
+      for (let i = 0; i < big; i++)
+        channel.write(packet(5, Buffer.concat([u32(10 + i), str(handleBytes), Buffer.alloc(8), u32(MAX_READ)])));
+      while (channel.readableLength < 2 * 1024 * 1024) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = big; i < count; i++)
+        channel.write(packet(17, Buffer.concat([u32(10 + i), str(`/tmp/${'x'.repeat(30 * 1024)}`)])));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(channel.writableLength > 0, 'the server stopped opening the window: requests wait on the client side');
+      channel.resume();
+      await until(() => answered === count);
+      const answers = replies.filter((r) => r.id >= 10).sort((x, y) => x.id - y.id);
+      assert.ok(answers.slice(0, big).every((r) => r.type === 103 && r.body.length === 4 + MAX_READ));
+      assert.ok(
+        answers.slice(big).every((r) => r.type === 101),
+        'the STATs answered with a status',
+      );
+      channel.end();
     } finally {
       client.end();
     }

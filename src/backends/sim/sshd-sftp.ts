@@ -12,7 +12,18 @@
  * - Growth is bounded by the instance's disk quota (disk-quota.ts): a write, resize, new file or directory that
  *   does not fit fails with `No space left on device`.
  * - Extensions offered: posix-rename@openssh.com, fsync@openssh.com. ssh2 advertises none on its own, so the
- *   VERSION reply is rewritten on its way out (see advertiseExtensions).
+ *   VERSION reply is rewritten on its way out (sftp-wire.ts).
+ *
+ * Bounds, since every tenant's sessions share this process and its file descriptors (OpenSSH's sftp-server is a
+ * process of its own per session, limited by RLIMIT_NOFILE):
+ * - Open handles (files and directories, one descriptor each): SFTP_MAX_HANDLES per session and
+ *   SFTP_MAX_HANDLES_PER_INSTANCE over all sessions of one instance; past them OPEN and OPENDIR fail with
+ *   "Too many open handles" and nothing is opened.
+ * - READ sends at most MAX_READ bytes per request (a shorter answer is what the protocol allows; clients ask again);
+ *   WRITE carries at most ssh2's packet limit, 256 KiB, as OpenSSH's SFTP_MAX_MSG_LENGTH.
+ * - READDIR reads the directory as it goes (an open directory holds its position, not its names) and answers at
+ *   most READDIR_BATCH names per request, as sftp-server's 100.
+ * - Requests run at most 64 at a time, and the client must stop sending while replies wait (sftp-flow.ts).
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -22,10 +33,16 @@ import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
 import { isCoreError } from '../../core/errors.js';
 import { type DiskQuota, ENTRY_BYTES, FileReservations, noSpace } from './disk-quota.js';
 import { hostPath } from './rootfs.js';
+import { SftpFlow } from './sftp-flow.js';
+import { advertiseExtensions, readStrings } from './sftp-wire.js';
 
 const { OPEN_MODE, STATUS_CODE } = ssh2.utils.sftp;
-const MAX_READ = 64 * 1024;
-const READDIR_BATCH = 100;
+export const MAX_READ = 64 * 1024;
+export const READDIR_BATCH = 100;
+export const SFTP_MAX_HANDLES = 64;
+export const SFTP_MAX_HANDLES_PER_INSTANCE = 256;
+/** Open handles per instance (rootDir), over all its sessions. */
+const instanceHandles = new Map<string, number>();
 const EXTENSIONS: Record<string, string> = { 'posix-rename@openssh.com': '1', 'fsync@openssh.com': '1' };
 
 type OpenFile = {
@@ -36,58 +53,103 @@ type OpenFile = {
 };
 /** Permission bits only: setuid, setgid and sticky would be set on the keyfleet host's own file. */
 const PERMISSION_BITS = 0o777;
-type OpenDir = { kind: 'dir'; hostDir: string; names: string[]; next: number };
+/** An open directory: its descriptor and position; `.` and `..` are answered first. */
+type OpenDir = { kind: 'dir'; hostDir: string; dir: fs.Dir; dotsSent: boolean; done: boolean };
 
 export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: string; quota: DiskQuota }): void {
   advertiseExtensions(sftp, EXTENSIONS);
   const handles = new Map<number, OpenFile | OpenDir>();
+  const flow = new SftpFlow(sftp);
   let nextHandle = 1;
+  /** Slots taken by opens still under way. */
+  let reserved = 0;
 
   const guestPath = (p: string): string =>
     p === '' ? opts.home : path.posix.isAbsolute(p) ? p : path.posix.join(opts.home, p);
   const resolve = (p: string): string => hostPath(opts.rootDir, guestPath(p));
   const handleId = (buf: Buffer): number => (buf.length === 4 ? buf.readUInt32BE(0) : -1);
-  const newHandle = (entry: OpenFile | OpenDir): Buffer => {
-    const id = nextHandle++;
-    handles.set(id, entry);
-    const buf = Buffer.alloc(4);
-    buf.writeUInt32BE(id >>> 0, 0);
-    return buf;
+  /** Takes a handle slot of the session and of the instance, or throws before anything is opened. */
+  const reserveHandle = () => {
+    const ofInstance = instanceHandles.get(opts.rootDir) ?? 0;
+    if (handles.size + reserved >= SFTP_MAX_HANDLES || ofInstance >= SFTP_MAX_HANDLES_PER_INSTANCE)
+      throw tooManyHandles();
+    reserved++;
+    instanceHandles.set(opts.rootDir, ofInstance + 1);
+    let released = false;
+    return {
+      /** The open failed: give the slot back. */
+      release() {
+        if (released) return;
+        released = true;
+        reserved--;
+        dropInstanceHandle(opts.rootDir);
+      },
+      /** The open succeeded: the slot now belongs to the handle (freed by CLOSE or the end of the session). */
+      use(entry: OpenFile | OpenDir): Buffer {
+        released = true;
+        reserved--;
+        const id = nextHandle++;
+        handles.set(id, entry);
+        const buf = Buffer.alloc(4);
+        buf.writeUInt32BE(id >>> 0, 0);
+        return buf;
+      },
+    };
+  };
+  const closeEntry = async (entry: OpenFile | OpenDir) => {
+    dropInstanceHandle(opts.rootDir);
+    if (entry.kind === 'file') await entry.handle.close();
+    else await entry.dir.close();
   };
   const fileOf = (buf: Buffer): OpenFile | null => {
     const entry = handles.get(handleId(buf));
     return entry?.kind === 'file' ? entry : null;
   };
 
-  /** Runs one request; any thrown error becomes the status OpenSSH would send for it. */
+  /** Runs one request's work; any thrown error becomes the status OpenSSH would send for it. */
   const serve = (reqId: number, work: () => Promise<void>): Promise<void> =>
     work().catch((err: unknown) => {
       const [code, message] = statusFor(err);
       sftp.status(reqId, code, message);
     });
+  // Every request goes through the session's flow control (order kept, bounded work and replies).
+  // Typed as sftp.on (its overloads type each handler's arguments); a handler returns its request's promise.
+  const on = ((event: string, handler: (...args: unknown[]) => unknown) =>
+    sftp.on(
+      event as never,
+      ((...args: unknown[]) =>
+        flow.submit(async () => {
+          await handler(...args);
+        })) as never,
+    )) as unknown as SFTPWrapper['on'];
   const ok = (reqId: number) => sftp.status(reqId, STATUS_CODE.OK, 'Success');
   const badHandle = (reqId: number) => sftp.status(reqId, STATUS_CODE.FAILURE, 'Invalid handle');
 
-  sftp.on('OPEN', (reqId, filename, flags, attrs: Partial<Attributes>) =>
+  on('OPEN', (reqId, filename, flags, attrs: Partial<Attributes>) =>
     serve(reqId, async () => {
       const mode = typeof attrs.mode === 'number' ? attrs.mode & PERMISSION_BITS : 0o666;
       const target = resolve(filename);
       const creates = (flags & OPEN_MODE.CREAT) !== 0 && (await fsp.lstat(target).catch(() => null)) === null;
-      if (creates && !(await opts.quota.allowGrowth(opts.rootDir, ENTRY_BYTES))) throw noSpace();
-      const handle = await fsp.open(target, openFlags(flags), mode);
-      const size = await handle.stat().then(
-        (s) => s.size,
-        () => 0,
-      );
-      const reservations = new FileReservations(opts.quota, opts.rootDir, size);
-      sftp.handle(reqId, newHandle({ kind: 'file', handle, inflight: new Set(), reservations }));
+      const slot = reserveHandle();
+      try {
+        if (creates && !(await opts.quota.allowGrowth(opts.rootDir, ENTRY_BYTES))) throw noSpace();
+        const handle = await fsp.open(target, openFlags(flags), mode);
+        const size = await handle.stat().then(
+          (s) => s.size,
+          () => 0,
+        );
+        const reservations = new FileReservations(opts.quota, opts.rootDir, size);
+        sftp.handle(reqId, slot.use({ kind: 'file', handle, inflight: new Set(), reservations }));
+      } finally {
+        slot.release();
+      }
     }),
   );
 
-  sftp.on('READ', (reqId, handleBuf, offset, length) => {
+  on('READ', (reqId, handleBuf, offset, length) => {
     const file = fileOf(handleBuf);
     if (!file) return badHandle(reqId);
-    track(
+    return track(
       file,
       serve(reqId, async () => {
         const buf = Buffer.alloc(Math.min(length, MAX_READ));
@@ -98,10 +160,10 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
     );
   });
 
-  sftp.on('WRITE', (reqId, handleBuf, offset, data) => {
+  on('WRITE', (reqId, handleBuf, offset, data) => {
     const file = fileOf(handleBuf);
     if (!file) return badHandle(reqId);
-    track(
+    return track(
       file,
       serve(reqId, async () => {
         if (!(await file.reservations.reserveUpTo(offset + data.length))) throw noSpace();
@@ -111,34 +173,32 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
     );
   });
 
-  sftp.on('CLOSE', (reqId, handleBuf) => {
+  on('CLOSE', (reqId, handleBuf) => {
     const id = handleId(handleBuf);
     const entry = handles.get(id);
     if (!entry) return badHandle(reqId);
     handles.delete(id);
-    void serve(reqId, async () => {
-      if (entry.kind === 'file') {
-        await Promise.allSettled([...entry.inflight]);
-        await entry.handle.close();
-      }
+    return serve(reqId, async () => {
+      if (entry.kind === 'file') await Promise.allSettled([...entry.inflight]);
+      await closeEntry(entry);
       ok(reqId);
     });
   });
 
-  sftp.on('FSTAT', (reqId, handleBuf) => {
+  on('FSTAT', (reqId, handleBuf) => {
     const file = fileOf(handleBuf);
     if (!file) return badHandle(reqId);
-    void serve(reqId, async () => sftp.attrs(reqId, attributesOf(await file.handle.stat())));
+    return serve(reqId, async () => sftp.attrs(reqId, attributesOf(await file.handle.stat())));
   });
   const statPath = (reqId: number, p: string) =>
     serve(reqId, async () => sftp.attrs(reqId, attributesOf(await fsp.stat(resolve(p)))));
-  sftp.on('STAT', statPath);
-  sftp.on('LSTAT', statPath);
+  on('STAT', statPath);
+  on('LSTAT', statPath);
 
-  sftp.on('FSETSTAT', (reqId, handleBuf, attrs: Partial<Attributes>) => {
+  on('FSETSTAT', (reqId, handleBuf, attrs: Partial<Attributes>) => {
     const file = fileOf(handleBuf);
     if (!file) return badHandle(reqId);
-    void serve(reqId, async () => {
+    return serve(reqId, async () => {
       if (typeof attrs.size === 'number') {
         if (!(await file.reservations.reserveUpTo(attrs.size))) throw noSpace();
         await file.handle.truncate(attrs.size);
@@ -149,7 +209,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
       ok(reqId);
     });
   });
-  sftp.on('SETSTAT', (reqId, p, attrs: Partial<Attributes>) =>
+  on('SETSTAT', (reqId, p, attrs: Partial<Attributes>) =>
     serve(reqId, async () => {
       const target = resolve(p);
       if (typeof attrs.size === 'number') {
@@ -164,59 +224,70 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
     }),
   );
 
-  sftp.on('OPENDIR', (reqId, p) =>
+  on('OPENDIR', (reqId, p) =>
     serve(reqId, async () => {
       const hostDir = resolve(p);
-      const names = await fsp.readdir(hostDir);
-      sftp.handle(reqId, newHandle({ kind: 'dir', hostDir, names: ['.', '..', ...names], next: 0 }));
+      const slot = reserveHandle();
+      try {
+        const dir = await fsp.opendir(hostDir, { bufferSize: 32 });
+        sftp.handle(reqId, slot.use({ kind: 'dir', hostDir, dir, dotsSent: false, done: false }));
+      } finally {
+        slot.release();
+      }
     }),
   );
-  sftp.on('READDIR', (reqId, handleBuf) => {
+  on('READDIR', (reqId, handleBuf) => {
     const entry = handles.get(handleId(handleBuf));
     if (entry?.kind !== 'dir') return badHandle(reqId);
-    void serve(reqId, async () => {
+    return serve(reqId, async () => {
+      const names: string[] = entry.dotsSent ? [] : ['.', '..'];
+      entry.dotsSent = true;
+      while (names.length < READDIR_BATCH && !entry.done) {
+        const dirent = await entry.dir.read();
+        if (dirent === null) entry.done = true;
+        else names.push(dirent.name);
+      }
       const batch: FileEntry[] = [];
-      while (batch.length < READDIR_BATCH && entry.next < entry.names.length) {
-        const name = entry.names[entry.next++]!;
+      for (const name of names) {
         const stat = await fsp
           .lstat(name === '..' ? path.dirname(entry.hostDir) : path.join(entry.hostDir, name))
           .catch(() => null);
-        if (!stat) continue; // removed since OPENDIR
+        if (!stat) continue; // removed since it was listed
         const attrs = attributesOf(stat);
         batch.push({ filename: name, longname: longName(name, attrs, stat.nlink), attrs });
       }
-      if (batch.length === 0) sftp.status(reqId, STATUS_CODE.EOF, 'End of file');
+      if (batch.length === 0 && entry.done) sftp.status(reqId, STATUS_CODE.EOF, 'End of file');
       else sftp.name(reqId, batch);
     });
   });
 
-  sftp.on('MKDIR', (reqId, p, attrs: Partial<Attributes>) =>
+  on('MKDIR', (reqId, p, attrs: Partial<Attributes>) =>
     serve(reqId, async () => {
       if (!(await opts.quota.allowGrowth(opts.rootDir, ENTRY_BYTES))) throw noSpace();
       await fsp.mkdir(resolve(p), typeof attrs.mode === 'number' ? attrs.mode & PERMISSION_BITS : 0o777);
       ok(reqId);
     }),
   );
-  sftp.on('RMDIR', (reqId, p) =>
+  on('RMDIR', (reqId, p) =>
     serve(reqId, async () => {
       await fsp.rmdir(resolve(p));
       ok(reqId);
     }),
   );
-  sftp.on('REMOVE', (reqId, p) =>
+  on('REMOVE', (reqId, p) =>
     serve(reqId, async () => {
       await fsp.unlink(resolve(p));
       ok(reqId);
     }),
   );
-  sftp.on('RENAME', (reqId, from, to) =>
+  on('RENAME', (reqId, from, to) =>
     serve(reqId, async () => {
       await fsp.rename(resolve(from), resolve(to));
       ok(reqId);
     }),
   );
 
-  sftp.on('REALPATH', (reqId, p) =>
+  on('REALPATH', (reqId, p) =>
     serve(reqId, async () => {
       const real = normalizeGuestPath(guestPath(p === '.' ? '' : p));
       const stat = await fsp.stat(hostPath(opts.rootDir, real)).catch(() => null);
@@ -225,7 +296,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
     }),
   );
 
-  sftp.on('EXTENDED', (reqId, name, data) =>
+  on('EXTENDED', (reqId, name, data) =>
     serve(reqId, async () => {
       const args = readStrings(data ?? Buffer.alloc(0));
       if (name === 'posix-rename@openssh.com' && args.length >= 2) {
@@ -244,7 +315,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
 
   // The client may vanish with files open: release them all.
   const closeAll = () => {
-    for (const entry of handles.values()) if (entry.kind === 'file') void entry.handle.close().catch(() => {});
+    for (const entry of handles.values()) void closeEntry(entry).catch(() => {});
     handles.clear();
   };
   sftp.on('close', closeAll);
@@ -256,9 +327,20 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
 }
 
 /** CLOSE waits for the reads and writes still running on the handle (clients may pipeline them). */
-function track(file: OpenFile, work: Promise<void>): void {
+function track(file: OpenFile, work: Promise<void>): Promise<void> {
   file.inflight.add(work);
-  void work.finally(() => file.inflight.delete(work));
+  return work.finally(() => file.inflight.delete(work));
+}
+
+function dropInstanceHandle(rootDir: string): void {
+  const left = (instanceHandles.get(rootDir) ?? 1) - 1;
+  if (left > 0) instanceHandles.set(rootDir, left);
+  else instanceHandles.delete(rootDir);
+}
+
+/** sftp-server answers a failed handle allocation with SSH2_FX_FAILURE. */
+function tooManyHandles(): NodeJS.ErrnoException {
+  return Object.assign(new Error('Too many open handles'), { code: 'EMFILE' });
 }
 
 /** SSH_FXF_* → open(2) flags. */
@@ -322,71 +404,9 @@ function statusFor(err: unknown): [number, string] {
       return [STATUS_CODE.PERMISSION_DENIED, 'Permission denied'];
     case 'ENOSPC':
       return [STATUS_CODE.FAILURE, 'No space left on device'];
+    case 'EMFILE':
+      return [STATUS_CODE.FAILURE, 'Too many open handles'];
     default:
       return [STATUS_CODE.FAILURE, 'Failure'];
   }
-}
-
-/** SSH wire strings (uint32 length + bytes), as many as the buffer holds. */
-function readStrings(data: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let pos = 0; pos + 4 <= data.length; ) {
-    const length = data.readUInt32BE(pos);
-    if (pos + 4 + length > data.length) break;
-    out.push(data.subarray(pos + 4, pos + 4 + length));
-    pos += 4 + length;
-  }
-  return out;
-}
-
-/**
- * ssh2's SFTP server sends a fixed VERSION packet without extension pairs, so clients (OpenSSH's sftp, ssh2's own
- * client) would never use posix-rename. The packet leaves through `_protocol.channelData`; this swaps that one
- * packet for one naming our extensions and charges the extra bytes to the channel window ssh2 accounts. Tied to
- * ssh2 1.x internals (`_protocol`, `outgoing.window`): if they change, the swap is skipped and nothing breaks.
- */
-function advertiseExtensions(sftp: SFTPWrapper, extensions: Record<string, string>): void {
-  const internals = sftp as unknown as { _protocol?: Record<string, unknown>; outgoing?: { window: number } };
-  const protocol = internals._protocol;
-  const outgoing = internals.outgoing;
-  if (!protocol || typeof protocol.channelData !== 'function' || !outgoing || typeof outgoing.window !== 'number')
-    return;
-  const original = (protocol.channelData as (id: number, data: Buffer) => void).bind(protocol);
-  const plainVersion = Buffer.from([0, 0, 0, 5, 2, 0, 0, 0, 3]);
-  const version = versionPacket(extensions);
-  let swapped = false;
-  internals._protocol = new Proxy(protocol, {
-    get(target, prop) {
-      if (prop === 'channelData') {
-        return (id: number, data: Buffer) => {
-          const extra = version.length - plainVersion.length;
-          if (!swapped && data.equals(plainVersion) && outgoing.window >= extra) {
-            swapped = true;
-            outgoing.window -= extra;
-            return original(id, version);
-          }
-          swapped = true;
-          return original(id, data);
-        };
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
-
-function versionPacket(extensions: Record<string, string>): Buffer {
-  const parts: Buffer[] = [Buffer.from([2, 0, 0, 0, 3])];
-  for (const [name, data] of Object.entries(extensions)) parts.push(sshString(name), sshString(data));
-  const body = Buffer.concat(parts);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length, 0);
-  return Buffer.concat([length, body]);
-}
-
-function sshString(text: string): Buffer {
-  const bytes = Buffer.from(text, 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length, 0);
-  return Buffer.concat([length, bytes]);
 }
