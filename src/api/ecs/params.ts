@@ -29,6 +29,16 @@ export class Params {
     return v === undefined || v === '' ? undefined : v;
   }
 
+  /**
+   * An optional filter no longer than `max` characters, else InvalidParameter: the native API's bounds for the same
+   * filters. A name pattern reaches the store as a LIKE pattern, and SQLite refuses one over 50,000 bytes (a 500).
+   */
+  filter(name: string, max: number): string | undefined {
+    const v = this.optional(name);
+    if (v !== undefined && v.length > max) throw ecsErrors.invalidParameter(name);
+    return v;
+  }
+
   required(name: string): string {
     const v = this.optional(name);
     if (v === undefined) throw ecsErrors.missingParameter(name);

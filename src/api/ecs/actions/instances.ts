@@ -80,11 +80,11 @@ async function describeInstances({ core, caller, params }: ActionContext) {
   const page = await core.instances.list(caller, {
     regionId,
     ids,
-    namePattern: params.optional('InstanceName'),
+    namePattern: params.filter('InstanceName', 128),
     // Checked by the core against its statuses (the same five as Alibaba's); an unknown one is InvalidStatus.NotFound.
     status: params.optional('Status') as InstanceStatus | undefined,
-    keyPairName: params.optional('KeyPairName'),
-    resourceGroupId: params.optional('ResourceGroupId'),
+    keyPairName: params.filter('KeyPairName', 255),
+    resourceGroupId: params.filter('ResourceGroupId', 64),
     offset: paging.offset,
     limit: paging.limit,
   });

@@ -51,9 +51,9 @@ export const keyPairActions = {
     const page = await core.keyPairs.list(caller, {
       regionId,
       // `*` is a wildcard, no `*` an exact name (API.md §3.3): the core's pattern has the same meaning.
-      namePattern: params.optional('KeyPairName'),
-      fingerprint: params.optional('KeyPairFingerPrint'),
-      resourceGroupId: params.optional('ResourceGroupId'),
+      namePattern: params.filter('KeyPairName', 255),
+      fingerprint: params.filter('KeyPairFingerPrint', 128),
+      resourceGroupId: params.filter('ResourceGroupId', 64),
       tags: params.tagFilters(),
       offset: (pageNumber - 1) * pageSize,
       limit: pageSize,
