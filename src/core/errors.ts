@@ -49,6 +49,8 @@ export const ErrorCodes = {
   'Instance.PasswordMalformed': 'InvalidInput',
   'Instance.NameMalformed': 'InvalidInput',
   'Instance.QuotaExceeded': 'LimitExceeded',
+  /** A simulated instance's own file (e.g. /etc/shadow) is over the size keyfleet reads, so a change to it is refused. */
+  'Instance.GuestFileTooLarge': 'IncorrectState',
   'Batch.Empty': 'InvalidInput',
   'Batch.TooLarge': 'LimitExceeded',
   'Batch.DuplicateIds': 'InvalidInput',

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ssh2 from 'ssh2';
 import { createDiskQuota } from '../../src/backends/sim/disk-quota.js';
+import { isCoreError } from '../../src/core/errors.js';
 import {
   ACCOUNT_FILE_MAX_BYTES,
   AUTHORIZED_KEYS_MAX_BYTES,
@@ -24,6 +25,7 @@ import {
   hashPassword,
   MAX_SCRYPT_WORK,
   readShadowHash,
+  setShadowHash,
   verifyGuestPassword,
   verifyPassword,
 } from '../../src/backends/sim/shadow.js';
@@ -136,6 +138,25 @@ describe('account files are read up to their size limit', () => {
     await write(rootDir, '/etc/shadow', `${shadow}${padding}`, 0o600);
     assert.equal(await lookupUser(rootDir, 'root'), null);
     assert.equal(await readShadowHash(rootDir, 'root'), null);
+  });
+
+  test('setting a password in an oversized /etc/shadow is a coded refusal; the file is left as it is', async () => {
+    const rootDir = await newRoot();
+    const padding = `${'#'.repeat(99)}\n`.repeat(ACCOUNT_FILE_MAX_BYTES / 100 + 1);
+    await write(rootDir, '/etc/shadow', `root:*:1:0:99999:7:::\n${padding}`, 0o600);
+    const before = await fs.readFile(hostPath(rootDir, '/etc/shadow'));
+    await assert.rejects(setShadowHash(rootDir, 'root', await hashPassword('new-pass')), (err: unknown) => {
+      assert.ok(isCoreError(err));
+      assert.equal(err.code, 'Instance.GuestFileTooLarge');
+      assert.equal(err.kind, 'IncorrectState');
+      assert.match(
+        err.message,
+        /^The instance's \/etc\/shadow is larger than 1048576 bytes.*password of root was not changed/,
+      );
+      assert.ok(!err.message.includes(rootDir), 'no host path in the message');
+      return true;
+    });
+    assert.ok((await fs.readFile(hostPath(rootDir, '/etc/shadow'))).equals(before));
   });
 });
 

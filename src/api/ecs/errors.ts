@@ -195,6 +195,7 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   'Live.HostKeyChanged': INCORRECT_INSTANCE_STATUS,
   'Live.LockoutRefused': INCORRECT_INSTANCE_STATUS,
   'Instance.LiveOnly': INCORRECT_INSTANCE_STATUS,
+  'Instance.GuestFileTooLarge': INCORRECT_INSTANCE_STATUS,
   'Instance.AlreadyRegistered': spec(
     409,
     'EntityAlreadyExists.Instance',

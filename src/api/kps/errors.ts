@@ -78,6 +78,7 @@ export const KPS_ERRORS: Record<ErrorCode, WireError> = {
   'Live.HostKeyChanged': PARAMETER,
   'Live.LockoutRefused': PARAMETER,
   'Instance.LiveOnly': PARAMETER,
+  'Instance.GuestFileTooLarge': PARAMETER,
   'Instance.AlreadyRegistered': PARAMETER,
   'Live.VerificationFailed': { status: 500, code: 'KPS.0004' },
   'Live.RemoteError': { status: 500, code: 'KPS.0004' },

@@ -15,6 +15,7 @@
  * - /etc/hostname: 256 bytes (HOST_NAME_MAX is 64).
  */
 import fsp from 'node:fs/promises';
+import { CoreError } from '../../core/errors.js';
 import { hostPath } from './rootfs.js';
 
 export const AUTHORIZED_KEYS_MAX_BYTES = 1024 * 1024;
@@ -23,12 +24,23 @@ export const ACCOUNT_FILE_MAX_BYTES = 1024 * 1024;
 export const SSHD_CONFIG_MAX_BYTES = 256 * 1024;
 export const HOSTNAME_MAX_BYTES = 256;
 
-export class GuestFileTooLarge extends Error {
+/**
+ * A guest file over its limit, as a coded error (Instance.GuestFileTooLarge) that every face maps: the message names
+ * the guest's path when the caller knows it, never the host path under keyfleet's data directory.
+ */
+export class GuestFileTooLarge extends CoreError {
   constructor(
     readonly hostFile: string,
     readonly limit: number,
+    guestFile?: string,
+    consequence?: string,
   ) {
-    super(`file larger than ${limit} bytes`);
+    super(
+      'Instance.GuestFileTooLarge',
+      `${guestFile ? `The instance's ${guestFile}` : 'A file of the instance'} is larger than ${limit} bytes, ` +
+        `which keyfleet does not read${consequence ? `: ${consequence}` : ''}.`,
+      { ...(guestFile ? { file: guestFile } : {}), limitBytes: limit },
+    );
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { createSemaphore } from '../../common/concurrency.js';
-import { ACCOUNT_FILE_MAX_BYTES, readCapped } from './guest-file-limits.js';
+import { ACCOUNT_FILE_MAX_BYTES, GuestFileTooLarge, readCapped } from './guest-file-limits.js';
 import { hostPath, replaceFile } from './rootfs.js';
 
 const N = 16384;
@@ -80,9 +80,12 @@ export async function readShadowHash(rootDir: string, user: string): Promise<str
 export async function setShadowHash(rootDir: string, user: string, hash: string | null): Promise<void> {
   if (hash !== null && /[:\n]/.test(hash)) throw new Error('A shadow hash cannot contain ":" or a newline.');
   const file = hostPath(rootDir, SHADOW);
-  // A missing file starts empty; one over ACCOUNT_FILE_MAX_BYTES is refused (GuestFileTooLarge), never read whole.
-  const content = await readCapped(file, ACCOUNT_FILE_MAX_BYTES).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return '';
+  // A missing file starts empty; one over ACCOUNT_FILE_MAX_BYTES is refused (Instance.GuestFileTooLarge, the file
+  // left as it is), never read whole.
+  const content = await readCapped(file, ACCOUNT_FILE_MAX_BYTES).catch((e: unknown) => {
+    if (e instanceof GuestFileTooLarge)
+      throw new GuestFileTooLarge(file, e.limit, SHADOW, `the password of ${user} was not changed`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw e;
   });
   const daysSinceEpoch = String(Math.floor(Date.now() / 86_400_000));
