@@ -2,7 +2,7 @@
  * Leadership and instance power signals through the store (ports Leadership and InstanceSignals).
  *
  * PostgreSQL: each process keeps one dedicated connection (not the pool's: a session advisory lock belongs to its
- * session) on which it LISTENs and competes for the lock every second. The holder leads. When the holder dies the
+ * session) on which it LISTENs and competes for the lock twice a second. The holder leads. When the holder dies the
  * server ends its session and frees the lock, and another process takes it at its next attempt; when the holder
  * cannot reach the server (its check query fails or does not answer in time) it gives the role up at once, before
  * anyone else can be granted the lock. Signals are NOTIFY on the pool (delivered in commit order, to every
@@ -27,7 +27,7 @@ export interface PostgresClusterOptions {
   /** False: never lead (KEYFLEET_SIM_SERVE=0), only hear and send signals. */
   competes: boolean;
   warn(msg: string, fields?: Record<string, unknown>): void;
-  /** How often the lock is tried (not leading) or the connection checked (leading). */
+  /** How often the lock is tried (not leading) or the connection checked (leading); default 500 ms. */
   tickMs?: number;
   /** A check that takes longer than this means the server is out of reach: the role is given up. */
   checkTimeoutMs?: number;
@@ -59,7 +59,7 @@ function parseSignal(payload: string): InstancePowerSignal | null {
 }
 
 export function createPostgresCluster(opts: PostgresClusterOptions): ClusterLink & { close(): Promise<void> } {
-  const tickMs = opts.tickMs ?? 1000;
+  const tickMs = opts.tickMs ?? 500;
   const checkTimeoutMs = opts.checkTimeoutMs ?? 2000;
   const subscribers = new Set<(s: InstancePowerSignal) => void>();
   let client: pg.Client | null = null;
@@ -139,6 +139,22 @@ export function createPostgresCluster(opts: PostgresClusterOptions): ClusterLink
     }
   }
 
+  async function close(): Promise<void> {
+    closed = true;
+    if (timer) clearInterval(timer);
+    timer = null;
+    const c = client;
+    client = null;
+    setLeader(false);
+    if (c) {
+      // Ending the session frees the lock; the explicit unlock only makes it visible a round trip sooner.
+      await withTimeout(c.query('select pg_advisory_unlock_all()'), checkTimeoutMs).catch(() => undefined);
+      await withTimeout(c.end(), checkTimeoutMs).catch(() =>
+        (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy(),
+      );
+    }
+  }
+
   return {
     leadership: {
       start(cb) {
@@ -148,7 +164,7 @@ export function createPostgresCluster(opts: PostgresClusterOptions): ClusterLink
         timer.unref();
       },
       isLeader: () => leader,
-      close: async () => undefined,
+      close,
     },
     signals: {
       async publish(s) {
@@ -159,21 +175,7 @@ export function createPostgresCluster(opts: PostgresClusterOptions): ClusterLink
         return () => subscribers.delete(cb);
       },
     },
-    async close() {
-      closed = true;
-      if (timer) clearInterval(timer);
-      timer = null;
-      const c = client;
-      client = null;
-      setLeader(false);
-      if (c) {
-        // Ending the session frees the lock; the explicit unlock only makes it visible a round trip sooner.
-        await withTimeout(c.query('select pg_advisory_unlock_all()'), checkTimeoutMs).catch(() => undefined);
-        await withTimeout(c.end(), checkTimeoutMs).catch(() =>
-          (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy(),
-        );
-      }
-    },
+    close,
   };
 }
 

@@ -133,7 +133,8 @@ export class Cluster {
     };
     child.stdout!.on('data', take);
     child.stderr!.on('data', take);
-    const deadline = Date.now() + 60_000;
+    // A safety net only: on a busy machine tsx alone can take tens of seconds to load the sources.
+    const deadline = Date.now() + 180_000;
     while (!out.includes('keyfleet listening')) {
       if (child.exitCode !== null) throw new Error(`keyfleet ${n} exited early (${child.exitCode}):\n${out}`);
       if (Date.now() > deadline) throw new Error(`keyfleet ${n} did not start:\n${out}`);

@@ -190,8 +190,9 @@ export function createFleetFollower(opts: FleetFollowerOptions): FleetFollower {
       unsubscribe?.();
       if (reconcileTimer) clearInterval(reconcileTimer);
       reconcileTimer = null;
-      await leadership.close();
+      // Every address let go before the role is: the next leader must be able to listen on them.
       await fleet.stopAll();
+      await leadership.close();
     },
   };
 }
