@@ -73,7 +73,9 @@ export async function startChild(
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${env.KEYFLEET_PORT}`;
-  const deadline = Date.now() + 30_000;
+  // A safety net only (a start that never comes), generous because a loaded CI machine can take long to start
+  // tsx and migrate a store; a start that fails says so at once through the exit code.
+  const deadline = Date.now() + 180_000;
   while (!out.includes('keyfleet listening')) {
     if (child.exitCode !== null) throw new Error(`keyfleet exited early (${child.exitCode}):\n${out}`);
     if (Date.now() > deadline) throw new Error(`keyfleet did not start:\n${out}`);
