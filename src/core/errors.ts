@@ -91,6 +91,8 @@ export const ErrorCodes = {
   'Group.PolicyLimitExceeded': 'LimitExceeded',
   'Group.NotFound': 'NotFound',
   'Group.AlreadyExists': 'Conflict',
+  'Webhook.NotFound': 'NotFound',
+  'Webhook.LimitExceeded': 'LimitExceeded',
   'Auth.Forbidden': 'Forbidden',
   Internal: 'Internal',
 } as const satisfies Record<string, ErrorKind>;

@@ -105,6 +105,9 @@ describe('webhooks end to end, across a crash of keyfleet', () => {
 
     const bad = await api.raw('POST', '/api/v1/webhooks', { url: 'ftp://example.com/x', events: ['task.finished'] });
     assert.equal(bad.status, 400);
+    const missing = await api.raw('GET', '/api/v1/webhooks/whk_nosuchendpoint');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.code, 'Webhook.NotFound');
     const created = await api.call('POST', '/api/v1/webhooks', {
       url: `http://${host}:${port}/hook`,
       events: ['task.finished'],

@@ -247,6 +247,9 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   ),
   'Group.NotFound': spec(404, 'EntityNotExist.Group', 'The specified group does not exist.'),
   'Group.AlreadyExists': spec(409, 'EntityAlreadyExists.Group', 'The specified group already exists.'),
+  // Webhooks are served by the native API only; these codes never reach the ECS face but the table is total.
+  'Webhook.NotFound': spec(404, 'InvalidParameter', 'The specified webhook endpoint does not exist.'),
+  'Webhook.LimitExceeded': spec(409, 'QuotaExceed', 'The webhook endpoint quota is exceeded.'),
   'Auth.Forbidden': FORBIDDEN_RAM,
   Internal: INTERNAL_ERROR,
 };

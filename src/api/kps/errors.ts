@@ -108,6 +108,8 @@ export const KPS_ERRORS: Record<ErrorCode, WireError> = {
   'Group.PolicyLimitExceeded': PARAMETER,
   'Group.NotFound': PARAMETER,
   'Group.AlreadyExists': PARAMETER,
+  'Webhook.NotFound': PARAMETER,
+  'Webhook.LimitExceeded': PARAMETER,
   'Auth.Forbidden': { status: 403, code: 'KPS.9003' },
   Internal: { status: 500, code: 'KPS.0004' },
 };

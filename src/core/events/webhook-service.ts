@@ -88,7 +88,10 @@ export function createWebhookService(deps: WebhookServiceDeps) {
 
   async function endpoint(caller: Caller, id: unknown): Promise<WebhookEndpoint> {
     const found = typeof id === 'string' ? await store.outbox.getEndpoint(caller.accountId, id) : null;
-    if (!found) throw invalid(`No webhook endpoint '${String(id)}' in this account.`, { webhookId: String(id) });
+    if (!found)
+      throw new CoreError('Webhook.NotFound', `No webhook endpoint '${String(id)}' in this account.`, {
+        webhookId: String(id),
+      });
     return found;
   }
 
@@ -119,7 +122,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       await store.transaction(async (tx) => {
         if ((await tx.outbox.countEndpoints(caller.accountId)) >= MAX_ENDPOINTS_PER_ACCOUNT)
           throw new CoreError(
-            'Input.Invalid',
+            'Webhook.LimitExceeded',
             `An account has at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints.`,
           );
         await tx.outbox.insertEndpoint(e);
