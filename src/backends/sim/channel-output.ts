@@ -8,6 +8,7 @@
  * that a piece ending in CR or in the middle of a UTF-8 character is carried over correctly.
  */
 import type { ServerChannel } from 'ssh2';
+import { paceInstanceOutput } from './instance-bandwidth.js';
 import type { CommandOutput } from './sshd-commands.js';
 
 /** The longest line a shell session takes (a longer one is refused whole); Linux's MAX_ARG_STRLEN is 128 KiB. */
@@ -15,7 +16,8 @@ export const MAX_SHELL_LINE = 64 * 1024;
 /** Lines a shell session queues before it stops reading its input. */
 export const MAX_WAITING_LINES = 16;
 
-export function channelOutput(channel: ServerChannel, terminal: boolean): CommandOutput {
+/** `rootDir`: the instance whose bandwidth the output is paced by (instance-bandwidth.ts). */
+export function channelOutput(channel: ServerChannel, terminal: boolean, rootDir: string): CommandOutput {
   let closed = false;
   let lastByte = -1;
   const waiters = new Set<() => void>();
@@ -31,15 +33,19 @@ export function channelOutput(channel: ServerChannel, terminal: boolean): Comman
       bytes = onlcr(data, lastByte);
       lastByte = data[data.length - 1]!;
     }
-    return new Promise<void>((resolve) => {
-      const wake = () => {
-        waiters.delete(wake);
-        resolve();
-      };
-      waiters.add(wake);
-      // ssh2 calls back once the bytes are sent, never when the channel closed first: the close wakes us then.
-      stream.write(bytes, () => wake());
-    });
+    return paceInstanceOutput(rootDir, bytes.length).then(
+      () =>
+        new Promise<void>((resolve) => {
+          if (closed) return resolve();
+          const wake = () => {
+            waiters.delete(wake);
+            resolve();
+          };
+          waiters.add(wake);
+          // ssh2 calls back once the bytes are sent, never when the channel closed first: the close wakes us then.
+          stream.write(bytes, () => wake());
+        }),
+    );
   };
   return {
     out: (data) => send(channel, data),

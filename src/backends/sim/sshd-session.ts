@@ -73,7 +73,7 @@ async function runOnce(
   context: CommandContext,
   terminal: boolean,
 ): Promise<void> {
-  const output = channelOutput(channel, terminal);
+  const output = channelOutput(channel, terminal, context.rootDir);
   const result = await runCommandLine(command, context, output).catch(async () => {
     await output.err(Buffer.from('sh: 1: internal error\n'));
     return { code: 1 };
@@ -89,7 +89,7 @@ function finish(channel: ServerChannel, code: number): void {
 async function runShell(channel: ServerChannel, context: CommandContext, terminal: boolean): Promise<void> {
   const hostname = await readGuestHostname(context.rootDir);
   const newline = terminal ? '\r\n' : '\n';
-  const output = channelOutput(channel, terminal);
+  const output = channelOutput(channel, terminal, context.rootDir);
   const prompt = () => {
     if (terminal)
       channel.write(

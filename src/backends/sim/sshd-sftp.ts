@@ -24,6 +24,7 @@
  * - READDIR reads the directory as it goes (an open directory holds its position, not its names) and answers at
  *   most READDIR_BATCH names per request, as sftp-server's 100.
  * - Requests run at most 64 at a time, and the client must stop sending while replies wait (sftp-flow.ts).
+ * - File data sent is paced by the instance's bandwidth (instance-bandwidth.ts), shared with command output.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -32,6 +33,7 @@ import ssh2 from 'ssh2';
 import type { Attributes, FileEntry, SFTPWrapper } from 'ssh2';
 import { isCoreError } from '../../core/errors.js';
 import { type DiskQuota, ENTRY_BYTES, FileReservations, noSpace } from './disk-quota.js';
+import { paceInstanceOutput } from './instance-bandwidth.js';
 import { hostPath } from './rootfs.js';
 import { SftpFlow } from './sftp-flow.js';
 import { advertiseExtensions, readStrings } from './sftp-wire.js';
@@ -154,6 +156,7 @@ export function serveSftp(sftp: SFTPWrapper, opts: { rootDir: string; home: stri
       serve(reqId, async () => {
         const buf = Buffer.alloc(Math.min(length, MAX_READ));
         const { bytesRead } = await file.handle.read(buf, 0, buf.length, offset);
+        await paceInstanceOutput(opts.rootDir, bytesRead);
         if (bytesRead === 0) sftp.status(reqId, STATUS_CODE.EOF, 'End of file');
         else sftp.data(reqId, buf.subarray(0, bytesRead));
       }),
