@@ -191,6 +191,9 @@ describe('KPS failed and running tasks', () => {
       pathParams: { task_id: first! },
     });
     assert.equal(deleted.httpStatusCode, 200);
+    // A second DELETE is a new request only with a later X-Sdk-Date (one-second resolution): the same bytes again
+    // are a replay, refused before the operation (docs/api/huawei-kps.md, "Deviations").
+    await sleep(1000 - (Date.now() % 1000) + 10);
     const again = await sdkError(
       kps.call({ method: 'DELETE', url: '/v3/{project_id}/failed-tasks/{task_id}', pathParams: { task_id: first! } }),
     );

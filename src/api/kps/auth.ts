@@ -6,7 +6,7 @@
  * The path's project must be one of the caller's account; another account's project is answered exactly like one
  * that does not exist.
  *
- * - A mutating AK/SK request (any method but GET and HEAD) is accepted once: the scheme has no nonce, so its
+ * - A mutating AK/SK request (any method but GET and HEAD, except the POSTs that export private keys) is accepted once: the scheme has no nonce, so its
  *   signature is recorded in the store until its X-Sdk-Date is stale, and a replay is refused by every process
  *   sharing the store, also after a restart (issue 17; docs/api/huawei-kps.md, "Deviations").
  *
@@ -75,7 +75,7 @@ async function identify(req: FastifyRequest, core: Core): Promise<Principal> {
     );
   }
   // Recorded only for requests that verified, are fresh and whose key is active: forgeries burn nothing.
-  if (!IDEMPOTENT_METHODS.has(req.method)) {
+  if (changesSomething(req)) {
     const staleAt = new Date(parsed.info.sdkDate.getTime() + DEFAULT_MAX_SKEW_MS);
     if (!(await core.accounts.firstUse('kps-signature', parsed.info.accessKeyId, parsed.info.signature, staleAt))) {
       throw gatewayFault(replayedSignatureProblem());
@@ -86,6 +86,15 @@ async function identify(req: FastifyRequest, core: Core): Promise<Principal> {
 
 /** Reads: a replay of one changes nothing, so it is not refused (the SDKs' retries of reads keep working). */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD']);
+
+/** KPS reads that are POSTs (their parameters are a body): exporting escrowed private keys changes nothing. */
+const READS_BY_POST = ['/keypairs/private-key/export', '/keypairs/private-key/batch-export'];
+
+function changesSomething(req: FastifyRequest): boolean {
+  if (IDEMPOTENT_METHODS.has(req.method)) return false;
+  const route = req.routeOptions?.url ?? '';
+  return !READS_BY_POST.some((suffix) => route.endsWith(suffix));
+}
 
 function gatewayFault(problem: SignatureProblem): KpsFault {
   return new KpsFault(problem.httpStatus, problem.code, problem.message, true);
