@@ -3,7 +3,7 @@
  *
  * The ECS face no longer uses it: step 4 of request verification records nonces in the store (auth.ts, core
  * accounts.firstUse), so that a replay is refused by every process sharing the store and after a restart
- * (issue 17). Kept as a bounded, self-contained cache for embedding and for its tests.
+ * (issue 17). Kept as the baseline bench/request-guards.ts measures the store's replay records against.
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_SKEW_MS } from './freshness.js';
