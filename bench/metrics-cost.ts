@@ -4,7 +4,7 @@
  * that alternate (on/off, then off/on, …) so drift of the machine falls on both. Each keyfleet is a child process
  * (`keyfleet serve`, as users run it) so one's process metrics cannot touch the other; the load comes from a worker
  * thread of this process (bench/ecs-load.ts). While the metrics keyfleet is loaded it is scraped every
- * BENCH_SCRAPE_S seconds (default 5: three times as often as Prometheus' usual 15 s), so the scrape's cost is in the
+ * BENCH_SCRAPE_S seconds (default 5: three times as often as Prometheus' usual 15 s; 0: never), so the scrape's cost is in the
  * figure too.
  *
  * Two figures per round: requests per second, and the server's CPU time per request (user + system of the child
@@ -69,18 +69,22 @@ async function start(name: Variant['name'], extra: Record<string, string>): Prom
 
 async function round(v: Variant): Promise<void> {
   const pid = v.child.pid!;
-  let scraping = true;
+  // Scrapes every SCRAPE_MS while the round runs (BENCH_SCRAPE_S=0: none); the wait ends with the round.
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((r) => (stop = r));
   const scrapes = (async () => {
-    if (v.name !== 'metrics on') return 0;
-    let n = 0;
-    while (scraping) {
+    if (v.name !== 'metrics on' || SCRAPE_MS <= 0) return;
+    for (let done = false; !done; ) {
       const res = await fetch(`${v.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
       if (res.status !== 200) throw new Error(`scrape answered ${res.status}`);
       await res.text();
-      n++;
-      await new Promise((r) => setTimeout(r, SCRAPE_MS));
+      let timer: NodeJS.Timeout | undefined;
+      done = await Promise.race([
+        stopped.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), SCRAPE_MS))),
+      ]);
+      clearTimeout(timer);
     }
-    return n;
   })();
   const cpuBefore = cpuSeconds(pid);
   const r = await runJob({
@@ -97,7 +101,7 @@ async function round(v: Variant): Promise<void> {
     accessKeySecret: ACCESS_KEY_SECRET,
   });
   const cpu = cpuSeconds(pid) - cpuBefore;
-  scraping = false;
+  stop();
   await scrapes;
   v.rounds.push({
     rps: r.rps,
