@@ -58,8 +58,9 @@ describe('tenant B attacks while tenant A works', { timeout: 180_000 }, () => {
     });
   }
 
-  test(`keyfleet's resident memory stayed under the baseline + ${RSS_HEADROOM / 1024 / 1024} MiB`, () => {
+  test(`keyfleet's resident memory stayed under the baseline + ${RSS_HEADROOM / 1024 / 1024} MiB`, (t) => {
     peak = Math.max(peak, rssOf(s.child.pid!));
+    t.diagnostic(`RSS baseline ${(baseline / 1048576).toFixed(0)} MiB, peak ${(peak / 1048576).toFixed(0)} MiB`);
     assert.ok(
       peak < baseline + RSS_HEADROOM,
       `peak ${(peak / 1048576).toFixed(0)} MiB, baseline ${(baseline / 1048576).toFixed(0)} MiB`,
