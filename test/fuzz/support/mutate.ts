@@ -254,24 +254,28 @@ export function mutatePairs(rng: Rng, pairs: Pairs): Pairs {
 }
 
 /**
- * A path segment a client should never send. Dots are sent percent-encoded: a bare `..` is resolved away before
- * routing and the request lands on another face (`/` is the ECS face), which is not what this tests.
+ * A path segment a client should never send. No dot segments (`.`, `..`, even percent-encoded): URL parsing
+ * resolves them before routing and the request lands on another face (`/` is the ECS face), which is not what
+ * this tests.
  */
 export function nastySegment(rng: Rng): string {
-  const raw = rng.pick([
-    '..',
-    '.',
-    ' ',
-    '\u0000',
-    '💥',
-    'x'.repeat(2_000),
-    '%',
-    '__proto__',
-    'constructor',
-    '-1',
-    '1e309',
-    'a/b',
-    '*',
-  ]);
-  return raw === '..' ? '%2E%2E' : raw === '.' ? '%2E' : encodeURIComponent(wellFormed(raw));
+  return encodeURIComponent(
+    wellFormed(
+      rng.pick([
+        '...',
+        '.x',
+        ' ',
+        '\u0000',
+        '💥',
+        'x'.repeat(2_000),
+        '%',
+        '__proto__',
+        'constructor',
+        '-1',
+        '1e309',
+        'a/b',
+        '*',
+      ]),
+    ),
+  );
 }
