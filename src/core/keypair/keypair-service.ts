@@ -64,15 +64,19 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
     return resourceGroupId;
   }
 
+  async function checkQuota(repos: Pick<Store, 'keyPairs'>, accountId: string, regionId: string): Promise<void> {
+    if ((await repos.keyPairs.count(accountId, regionId)) >= deps.quotaPerRegion) {
+      throw new CoreError(
+        'KeyPair.QuotaExceeded',
+        `The quota of ${deps.quotaPerRegion} key pairs in region '${regionId}' is used up.`,
+        { quota: deps.quotaPerRegion },
+      );
+    }
+  }
+
   async function insertChecked(caller: Caller, kp: KeyPair): Promise<void> {
     await store.transaction(async (tx) => {
-      if ((await tx.keyPairs.count(caller.accountId, kp.regionId)) >= deps.quotaPerRegion) {
-        throw new CoreError(
-          'KeyPair.QuotaExceeded',
-          `The quota of ${deps.quotaPerRegion} key pairs in region '${kp.regionId}' is used up.`,
-          { quota: deps.quotaPerRegion },
-        );
-      }
+      await checkQuota(tx, caller.accountId, kp.regionId);
       if (await tx.keyPairs.get(caller.accountId, kp.regionId, kp.name)) {
         throw new CoreError(
           'KeyPair.AlreadyExists',
@@ -133,7 +137,10 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
           { parameter: 'type' },
         );
       }
-      // Fail fast on a taken name before spending time on key generation.
+      // Fail fast on a used-up quota or a taken name before spending CPU on key generation (an account at its
+      // quota must not make keyfleet generate and discard an RSA key per request); both are checked again, in the
+      // transaction that inserts.
+      await checkQuota(store, caller.accountId, base.region.id);
       if (await store.keyPairs.get(caller.accountId, base.region.id, base.name)) {
         throw new CoreError(
           'KeyPair.AlreadyExists',
