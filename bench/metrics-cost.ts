@@ -120,18 +120,38 @@ const median = (xs: number[]) => {
 };
 
 async function main() {
-  const on = await start('metrics on', { KEYFLEET_METRICS_TOKEN: TOKEN });
-  const off = await start('metrics off', { KEYFLEET_METRICS: '0' });
-  const children = [on.child, off.child];
+  // Which of two processes was started first moved the figures more than metrics did (a 2x swing either way on a
+  // loaded machine), so the run is split in two halves: a pair started metrics-first, then a fresh pair started
+  // metrics-last. Each round's two variants come from the same pair.
+  const on: Variant = { name: 'metrics on', url: '', child: null as unknown as ChildProcess, rounds: [] };
+  const off: Variant = { name: 'metrics off', url: '', child: null as unknown as ChildProcess, rounds: [] };
+  const children: ChildProcess[] = [];
+  const use = (target: Variant, started: Variant) => {
+    target.url = started.url;
+    target.child = started.child;
+    children.push(started.child);
+  };
   try {
-    for (let i = 0; i < ROUNDS; i++) {
-      // ABBA: each pair starts with the other variant, so a trend over the run does not favour one.
-      const order = i % 2 === 0 ? [on, off] : [off, on];
-      for (const v of order) await round(v);
-      const last = (v: Variant) => v.rounds.at(-1)!;
-      console.log(
-        `round ${i + 1}/${ROUNDS}: on ${last(on).rps.toFixed(0)} req/s (${last(on).cpuUsPerRequest.toFixed(0)} µs CPU/req), off ${last(off).rps.toFixed(0)} req/s (${last(off).cpuUsPerRequest.toFixed(0)} µs CPU/req)`,
-      );
+    for (let half = 0; half < 2; half++) {
+      const startOn = async () => use(on, await start('metrics on', { KEYFLEET_METRICS_TOKEN: TOKEN }));
+      const startOff = async () => use(off, await start('metrics off', { KEYFLEET_METRICS: '0' }));
+      if (half === 0) {
+        await startOn();
+        await startOff();
+      } else {
+        await startOff();
+        await startOn();
+      }
+      for (let i = half * Math.ceil(ROUNDS / 2); i < (half === 0 ? Math.ceil(ROUNDS / 2) : ROUNDS); i++) {
+        // ABBA: each pair of rounds starts with the other variant, so a trend over the run does not favour one.
+        const order = i % 2 === 0 ? [on, off] : [off, on];
+        for (const v of order) await round(v);
+        const last = (v: Variant) => v.rounds.at(-1)!;
+        console.log(
+          `round ${i + 1}/${ROUNDS} (${half === 0 ? 'metrics process started first' : 'metrics process started last'}): on ${last(on).rps.toFixed(0)} req/s (${last(on).cpuUsPerRequest.toFixed(0)} µs CPU/req), off ${last(off).rps.toFixed(0)} req/s (${last(off).cpuUsPerRequest.toFixed(0)} µs CPU/req)`,
+        );
+      }
+      await stopAll(children);
     }
     const rpsOn = median(on.rounds.map((r) => r.rps));
     const rpsOff = median(off.rounds.map((r) => r.rps));
@@ -152,9 +172,15 @@ async function main() {
       `\ncost of metrics: ${((1 - rpsOn / rpsOff) * 100).toFixed(1)}% req/s (per round: ${pairs.map((p) => `${(p * 100).toFixed(1)}%`).join(', ')}), ${((cpuOn / cpuOff - 1) * 100).toFixed(1)}% CPU per request`,
     );
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    await stopAll(children);
   }
+}
+
+/** Ends the children this run started, by PID, and waits for them. */
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const c of running) c.kill('SIGTERM');
+  await Promise.all(running.map((c) => new Promise((r) => c.once('exit', r))));
 }
 
 main().catch((err: unknown) => {
