@@ -242,6 +242,20 @@ export interface Database {
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** Migration 0012: signed requests used once, until their timestamp is stale. */
+export interface RequestReplaysTable {
+  digest: string;
+  expires_at: Int;
+}
+
+/** Migration 0012: shared token buckets (rate limits across processes). */
+export interface RateBucketsTable {
+  bucket: string;
+  tokens: number;
+  at: Int;
+  ok: number;
+}
+
 /** Migration 0013: an account's webhook endpoints (events: JSON list of types; the secret sealed). */
 export interface WebhookEndpointsTable {
   id: string;
@@ -282,18 +296,4 @@ export interface WebhookAttemptsTable {
   duration_ms: number;
   http_status: number | null;
   error: string | null;
-}
-
-/** Migration 0012: signed requests used once, until their timestamp is stale. */
-export interface RequestReplaysTable {
-  digest: string;
-  expires_at: Int;
-}
-
-/** Migration 0012: shared token buckets (rate limits across processes). */
-export interface RateBucketsTable {
-  bucket: string;
-  tokens: number;
-  at: Int;
-  ok: number;
 }
