@@ -32,6 +32,7 @@ import { createPostgresCluster, createSoloCluster } from '../store/leadership.js
 import { openStore, type OpenedStore } from '../store/open-store.js';
 import { countTasks } from '../store/task-counts.js';
 import type { Config } from './config.js';
+import { answerRouterRefusal } from './router-refusals.js';
 import { lockDataDir, loadMasterKey } from './data-dir.js';
 import { createPrometheusMetrics } from './prometheus-metrics.js';
 import { createIdGen, systemClock } from './ids.js';
@@ -79,7 +80,11 @@ export interface KeyfleetOverrides {
 
 export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides = {}): Promise<Keyfleet> {
   const releaseLock = config.databaseUrl ? () => undefined : lockDataDir(config.dataDir);
-  const app = buildHttpServer({ bodyLimitBytes: config.bodyLimitBytes, logLevel: config.logLevel });
+  const app = buildHttpServer({
+    bodyLimitBytes: config.bodyLimitBytes,
+    logLevel: config.logLevel,
+    routerRefusal: answerRouterRefusal,
+  });
   const logger = coreLogger(app);
   // KEYFLEET_METRICS=0: nothing is counted and /metrics does not exist; the request log lines stay.
   const metrics = config.metrics.enabled ? createPrometheusMetrics() : null;

@@ -1214,8 +1214,16 @@ const TABLE: Row[] = [
   ),
 ];
 
-/** Routes that are not operations of a face (health, the OpenAPI document, the console, the ECS RPC endpoint). */
-const NOT_OPERATIONS = [/^[A-Z]+ \/$/, /^GET \/(healthz|readyz)$/, /^GET \/api\/v1\/openapi\.json$/, /^GET \/console/];
+/**
+ * Routes that are not operations of a face (health, the operator's metrics behind their own token, the OpenAPI
+ * document, the console, the ECS RPC endpoint).
+ */
+const NOT_OPERATIONS = [
+  /^[A-Z]+ \/$/,
+  /^GET \/(healthz|readyz|metrics)$/,
+  /^GET \/api\/v1\/openapi\.json$/,
+  /^GET \/console/,
+];
 
 // -- the cases ---------------------------------------------------------------------------------------------------
 

@@ -80,6 +80,11 @@ function commonHeaders(req: FastifyRequest) {
   return { 'content-type': JSON_TYPE, 'x-acs-request-id': req.id, 'cache-control': 'no-store' };
 }
 
+/** An error before any action is known (the router's own refusals too), in the ECS envelope. */
+export function sendEcsError(req: FastifyRequest, reply: FastifyReply, err: unknown) {
+  return sendError(req, reply, err, undefined);
+}
+
 function sendError(req: FastifyRequest, reply: FastifyReply, err: unknown, action: EcsActionName | undefined) {
   const { error, unexpected } = toEcsError(err, action);
   if (unexpected) {

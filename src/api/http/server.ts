@@ -3,7 +3,14 @@
  * face (ECS, KPS, native API, console) is an encapsulated plugin with its own parser, auth and error envelope.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { CoreError } from '../../core/errors.js';
 
 /**
  * Fastify's own request lines are left out: request-observation.ts writes one line per answered request with the
@@ -28,7 +35,27 @@ class OneLinePerRequest extends LogController {
 export interface HttpServerOptions {
   bodyLimitBytes: number;
   logLevel: string;
+  /**
+   * Answers what the router refuses before any face sees the request (a malformed percent-escape in the path, a
+   * path segment over the router's length limit), in the envelope of the face that owns the path. Without it
+   * Fastify answers in its own format, which no SDK of the face parses.
+   */
+  routerRefusal?: (req: FastifyRequest, reply: FastifyReply, err: CoreError) => unknown;
 }
+
+/** The router's own refusals, as coded errors every face maps to a 400 in its envelope. */
+function routerError(err: FastifyError): CoreError {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    return new CoreError(
+      'Input.Invalid',
+      `A segment of the request path is longer than ${MAX_PATH_SEGMENT} characters.`,
+    );
+  if (err.code === 'FST_ERR_BAD_URL') return new CoreError('Input.Invalid', 'The request path is not a valid URL.');
+  return new CoreError('Input.Invalid', 'The request could not be routed.');
+}
+
+/** Fastify's default router limit on one path parameter, kept: no identifier of any face is longer. */
+const MAX_PATH_SEGMENT = 100;
 
 export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
   const app = Fastify({
@@ -37,6 +64,12 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     requestIdHeader: false,
     logController: new OneLinePerRequest({ requestIdLogLabel: 'requestId' }),
     trustProxy: false,
+    maxParamLength: MAX_PATH_SEGMENT,
+    frameworkErrors: opts.routerRefusal
+      ? (err, req, reply) => {
+          opts.routerRefusal!(req, reply, routerError(err));
+        }
+      : undefined,
     // While closing, each face answers in its own envelope (a bare 503 without Code reads as success to pop-core).
     return503OnClosing: false,
     // Unknown fields are an error, not silently dropped, and a string is never wrapped into a list: bad input
