@@ -100,8 +100,14 @@ export function rssOf(pid: number): number {
 
 // ---- tenant A's requests ----------------------------------------------------------------------------------------
 
+/**
+ * What tenant A's requests need of the scenario: plain data, so the bench can run A's probes in a process of their
+ * own (bench/support/hostile-probes-worker.ts), away from the attacker's client.
+ */
+export type ATarget = Pick<Scenario, 'url' | 'aInstance'>;
+
 /** One signed DescribeKeyPairs as tenant A: its key pair must be listed. */
-export async function describeAsA(s: Scenario): Promise<void> {
+export async function describeAsA(s: ATarget): Promise<void> {
   const r = await ecsCall(s.url, { action: 'DescribeKeyPairs', params: { RegionId: REGION } });
   assert.equal(r.status, 200, `DescribeKeyPairs: HTTP ${r.status} ${r.text.slice(0, 200)}`);
   const names = (r.body?.KeyPairs?.KeyPair ?? []).map((k: { KeyPairName: string }) => k.KeyPairName);
@@ -109,7 +115,7 @@ export async function describeAsA(s: Scenario): Promise<void> {
 }
 
 /** One SSH login as root to A's instance with its password, and a command run there. */
-export async function sshLoginAsA(s: Scenario): Promise<void> {
+export async function sshLoginAsA(s: ATarget): Promise<void> {
   const client = await connect(s.aInstance, { password: A_PASSWORD });
   try {
     const out = await exec(client, 'echo a-is-in');
@@ -387,7 +393,7 @@ export interface ProbeRecord {
  * Tenant A's traffic while something else runs: DescribeKeyPairs back to back, and SSH logins back to back, each
  * timed. stop() waits for the calls under way, so each kind has at least one call that overlapped the attack.
  */
-export function startProbes(s: Scenario): { stop(): Promise<ProbeRecord> } {
+export function startProbes(s: ATarget): { stop(): Promise<ProbeRecord> } {
   const record: ProbeRecord = { describeMs: [], loginMs: [], failures: [] };
   let stopped = false;
   const loop = async (kind: string, fn: () => Promise<void>, into: number[]) => {
