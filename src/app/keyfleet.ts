@@ -119,9 +119,16 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
     origin: owner,
     rootDirOf: (id) => instanceRoot(config.dataDir, { id }),
     running: async () =>
-      (await store.instances.list({ statuses: ['Running'], backend: 'sim', offset: 0, limit: 1_000_000 })).items
+      (
+        await store.instances.list({ statuses: ['Running', 'Starting'], backend: 'sim', offset: 0, limit: 1_000_000 })
+      ).items
         .filter((i) => i.osType === 'linux')
-        .map((i) => ({ instanceId: i.id, address: i.address, sshPort: i.sshPort })),
+        .map((i) => ({
+          instanceId: i.id,
+          address: i.address,
+          sshPort: i.sshPort,
+          status: i.status === 'Running' ? ('Running' as const) : ('Starting' as const),
+        })),
     warn: (m, f) => logger.warn(m, f),
     reconcileMs: config.databaseUrl ? FLEET_RECONCILE_MS : 0,
   });

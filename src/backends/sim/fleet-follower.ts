@@ -20,6 +20,12 @@ export interface FollowedMachine {
   instanceId: string;
   address: string;
   sshPort: number;
+  /**
+   * Starting: a process is booting it (it stops serving, writes the disk, serves again, then records Running). A
+   * reconcile neither serves it (the disk may be half written) nor stops it (the boot may already serve it while
+   * the store still says Starting).
+   */
+  status: 'Running' | 'Starting';
 }
 
 export interface FleetFollowerOptions {
@@ -30,7 +36,7 @@ export interface FleetFollowerOptions {
   /** This process, as signals name it. */
   origin: string;
   rootDirOf(instanceId: string): string;
-  /** The Running simulated Linux machines, as the store has them. */
+  /** The Running and Starting simulated Linux machines, as the store has them. */
   running(): Promise<FollowedMachine[]>;
   warn(msg: string, fields?: Record<string, unknown>): void;
   /** How often the leader reconciles with the store (0: only when it gains the role). */
@@ -79,7 +85,7 @@ export function createFleetFollower(opts: FleetFollowerOptions): FleetFollower {
     return next;
   }
 
-  const endpoint = (m: FollowedMachine): SimSshEndpoint => ({
+  const endpoint = (m: Pick<FollowedMachine, 'instanceId' | 'address' | 'sshPort'>): SimSshEndpoint => ({
     instanceId: m.instanceId,
     rootDir: opts.rootDirOf(m.instanceId),
     address: m.address,
@@ -117,7 +123,7 @@ export function createFleetFollower(opts: FleetFollowerOptions): FleetFollower {
       const wanted = new Set(want.map((m) => m.instanceId));
       const work: Array<Promise<void>> = [];
       for (const m of want) {
-        if (changedSince(m.instanceId)) continue;
+        if (m.status !== 'Running' || changedSince(m.instanceId)) continue;
         work.push(
           slots.run(() =>
             enqueue(m.instanceId, () => (changedSince(m.instanceId) ? Promise.resolve() : fleet.serve(endpoint(m)))),
