@@ -33,8 +33,11 @@ export interface Config {
   rateLimitPerSecond: number;
   /** KEYFLEET_WEBHOOK_*: where webhook endpoints may point, and how deliveries are retried. */
   webhooks: WebhookConfig;
-  /** KEYFLEET_METRICS (0: off) and KEYFLEET_METRICS_TOKEN (a bearer token /metrics then requires). */
-  metrics: { enabled: boolean; token: string | undefined };
+  /**
+   * KEYFLEET_METRICS (0: off), KEYFLEET_METRICS_TOKEN (a bearer token /metrics then requires) and
+   * KEYFLEET_METRICS_TASK_COUNTS_MAX_AGE_MS (how old the task gauges' store counts may be when served).
+   */
+  metrics: { enabled: boolean; token: string | undefined; taskCountsMaxAgeMs: number };
   /** KEYFLEET_DRAIN_DELAY_MS: on SIGTERM, how long /readyz says 503 before the listener closes (the balancer's checks). */
   drainDelayMs: number;
 }
@@ -93,7 +96,9 @@ function metricsFrom(env: NodeJS.ProcessEnv): Config['metrics'] {
   // The value itself is never echoed: it is a secret.
   if (token !== undefined && !/^[\x21-\x7e]{16,512}$/.test(token))
     throw new ConfigError('KEYFLEET_METRICS_TOKEN must be 16 to 512 visible ASCII characters (no spaces).');
-  return { enabled: flag === '1', token };
+  // The task gauges count the store at scrape time; this bounds how often, however many scrapers ask.
+  const taskCountsMaxAgeMs = int(env, 'KEYFLEET_METRICS_TASK_COUNTS_MAX_AGE_MS', 1000, 0, 300_000);
+  return { enabled: flag === '1', token, taskCountsMaxAgeMs };
 }
 
 export interface WebhookConfig {

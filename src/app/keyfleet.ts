@@ -87,7 +87,9 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
   });
   const logger = coreLogger(app);
   // KEYFLEET_METRICS=0: nothing is counted and /metrics does not exist; the request log lines stay.
-  const metrics = config.metrics.enabled ? createPrometheusMetrics() : null;
+  const metrics = config.metrics.enabled
+    ? createPrometheusMetrics({ taskCountsMaxAgeMs: config.metrics.taskCountsMaxAgeMs })
+    : null;
   const requestAccounts = createRequestAccounts();
   observeRequests(app, { metrics: metrics ?? noMetrics, accounts: requestAccounts, ecsActions: ECS_ACTION_NAMES });
   const store = await openStore({

@@ -24,9 +24,6 @@ const BUCKETS: Record<HistogramName, number[]> = {
   store_transaction_duration_seconds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
 };
 
-/** Task counts are read at most this often, however many scrapers ask. */
-const TASK_COUNTS_MAX_AGE_MS = 1000;
-
 export interface PrometheusMetrics extends Metrics {
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; text: string }>;
@@ -34,7 +31,12 @@ export interface PrometheusMetrics extends Metrics {
   countTasksWith(read: () => Promise<TaskCounts>): void;
 }
 
-export function createPrometheusMetrics(): PrometheusMetrics {
+export interface PrometheusMetricsOptions {
+  /** Task counts are read from the store at most this often, however many scrapers ask; 0: at every scrape. */
+  taskCountsMaxAgeMs: number;
+}
+
+export function createPrometheusMetrics(options: PrometheusMetricsOptions): PrometheusMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const counters = new Map<string, client.Counter>();
@@ -50,17 +52,18 @@ export function createPrometheusMetrics(): PrometheusMetrics {
 
   let read: (() => Promise<TaskCounts>) | null = null;
   let cached: { at: number; counts: Promise<TaskCounts> } | null = null;
-  const taskCounts = (): Promise<TaskCounts> | null => {
-    if (!read) return null;
+  /** Called once per scrape, before the gauges collect: both gauges then serve the same count of the store. */
+  const refreshTaskCounts = () => {
+    if (!read) return;
     const now = Date.now();
-    if (!cached || now - cached.at > TASK_COUNTS_MAX_AGE_MS)
+    if (!cached || now - cached.at >= options.taskCountsMaxAgeMs)
       cached = {
         at: now,
         // A store that does not answer leaves the gauges empty for this scrape (readiness says why).
         counts: read().catch(() => ({ tasks: [], items: [] })),
       };
-    return cached.counts;
   };
+  const taskCounts = (): Promise<TaskCounts> | null => cached?.counts ?? null;
   const fill = (gauge: client.Gauge, rows: TaskCounts['items']) => {
     gauge.reset();
     for (const r of rows) gauge.set({ kind: r.kind, state: r.state }, r.count);
@@ -97,6 +100,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
       gauges.get(name)!.inc(labels, by);
     },
     async render() {
+      refreshTaskCounts();
       return { contentType: registry.contentType, text: await registry.metrics() };
     },
     countTasksWith(fn) {

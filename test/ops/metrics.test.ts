@@ -65,7 +65,11 @@ describe('/metrics', () => {
     value(b, name, labels) - value(a, name, labels);
 
   before(async () => {
-    ({ kf, api } = await startInProcess({ extra: { KEYFLEET_METRICS_TOKEN: TOKEN } }));
+    ({ kf, api } = await startInProcess({
+      // The task gauges are compared before and after one bind: counted at every scrape, not from a cache up
+      // to a second old (which would hide a bind that finished within that second).
+      extra: { KEYFLEET_METRICS_TOKEN: TOKEN, KEYFLEET_METRICS_TASK_COUNTS_MAX_AGE_MS: '0' },
+    }));
     [instanceId] = (await api.run({ imageId: LINUX_IMAGE, password: ROOT_PW })) as [string];
     await api.waitStatus([instanceId], 'Running');
     await api.createKeyPair('metrics-kp', 'ed25519');
