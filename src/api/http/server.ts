@@ -64,7 +64,7 @@ export function buildHttpServer(opts: HttpServerOptions): FastifyInstance {
     requestIdHeader: false,
     logController: new OneLinePerRequest({ requestIdLogLabel: 'requestId' }),
     trustProxy: false,
-    maxParamLength: MAX_PATH_SEGMENT,
+    routerOptions: { maxParamLength: MAX_PATH_SEGMENT },
     frameworkErrors: opts.routerRefusal
       ? (err, req, reply) => {
           opts.routerRefusal!(req, reply, routerError(err));
