@@ -12,6 +12,10 @@
  *   the on-restart path, whatever mode it was bound in. Until that boot the machine keeps the line and refuses the
  *   key by its `expiry-time`; password login comes back at the boot.
  *
+ * When: OpenSSH refuses the key once the expiry is BEFORE now in whole seconds, so during the second the expiry
+ * names the key still logs in; keyfleet unbinds from the next second on (expiry + 1 s), when the machine already
+ * refuses it, so the record never says "unbound" while the machine still lets the key in by its own rule.
+ *
  * Exactly once: a due expiry is claimed in the store (binding_expiries, keyed by instance and expiry) in the
  * transaction that inserts its task, so several processes sweeping one PostgreSQL store make one task. A sweep runs
  * at start (expiries that came while keyfleet was down) and then every `everyMs`.
@@ -35,6 +39,8 @@ export interface ExpirySweeperDeps {
   audit: (caller: Caller, action: string, refs: ResourceRef[], taskId: string) => Promise<void>;
 }
 
+/** sshd refuses a key from the second after its expiry-time (valid_before < now, in seconds). */
+const REFUSED_AFTER_MS = 1000;
 /** Expiries read per sweep round; a round repeats until none is due. */
 const BATCH = 100;
 
@@ -78,7 +84,7 @@ export function createExpirySweeper(deps: ExpirySweeperDeps) {
   async function round(): Promise<number> {
     let made = 0;
     for (;;) {
-      const due = await store.expiries.due(clock.now(), BATCH);
+      const due = await store.expiries.due(new Date(clock.now().getTime() - REFUSED_AFTER_MS), BATCH);
       if (due.length === 0) return made;
       let claimed = 0;
       for (const expiry of due) {
