@@ -35,6 +35,12 @@ export interface RegisteredFleet {
   ids: Map<string, string>;
   registerBody(h: TestHost, name: string, extra?: Record<string, unknown>): Record<string, any>;
   register(h: TestHost, name: string, extra?: Record<string, unknown>): Promise<any>;
+  /** keyfleet's environment (data directory, simulated fleet's port), to start it again on the same data. */
+  env: Record<string, string>;
+  /** Stops keyfleet (the hosts keep running). */
+  stopKeyfleet(): Promise<void>;
+  /** Starts keyfleet again on the same data; `kf` and `api` are the new ones. */
+  startKeyfleet(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,7 +70,10 @@ export function cli(
   });
 }
 
-export async function startRegisteredFleet(n: number): Promise<RegisteredFleet> {
+export async function startRegisteredFleet(
+  n: number,
+  opts: { extraEnv?: Record<string, string> } = {},
+): Promise<RegisteredFleet> {
   const hosts = await startHosts(n);
   let reloadAgent: NodeJS.Timeout | null = null;
   let kf: Keyfleet | undefined;
@@ -79,9 +88,10 @@ export async function startRegisteredFleet(n: number): Promise<RegisteredFleet> 
     const hand = await sshKeygen('ed25519', 'hand-added');
     for (const h of hosts) await prepare(h, mgmt.publicKey, hand.publicKey);
     reloadAgent = startReloadAgent(hosts);
-    const started = await startInProcess();
+    const started = await startInProcess({ extra: opts.extraEnv });
     kf = started.kf;
     const api = started.api;
+    const env = started.env;
     const ids = new Map<string, string>();
 
     const registerBody = (h: TestHost, name: string, extra: Record<string, unknown> = {}) => {
@@ -104,7 +114,34 @@ export async function startRegisteredFleet(n: number): Promise<RegisteredFleet> 
       ids.set(name, r.instance.id);
       return r;
     };
-    return { kf, api, hosts, mgmt, hand, ids, registerBody, register, close };
+    const fleet: RegisteredFleet = {
+      kf,
+      api,
+      hosts,
+      mgmt,
+      hand,
+      ids,
+      registerBody,
+      register,
+      env,
+      async stopKeyfleet() {
+        await kf?.close();
+        kf = undefined;
+      },
+      async startKeyfleet() {
+        const again = await startInProcess({
+          dataDir: env.KEYFLEET_DATA_DIR,
+          simPort: Number(env.KEYFLEET_SIM_SSH_PORT),
+          extra: opts.extraEnv,
+        });
+        kf = again.kf;
+        fleet.kf = again.kf;
+        fleet.api.token = null;
+        (fleet as { api: Api }).api = again.api;
+      },
+      close,
+    };
+    return fleet;
   } catch (err) {
     await close();
     throw err;
