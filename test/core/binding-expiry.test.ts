@@ -279,7 +279,7 @@ describe('the expiry sweeper (fake clock, embedded store, in-memory fleet)', () 
     assert.equal((await untilFinished(clock, expiry.id)).status, 'succeeded');
     const unbound = (await store.instances.get('acc-1', inst.id))!;
     assert.deepEqual(
-      [unbound.keyPairName, unbound.keyExpiresAt, unbound.desiredPublicKey, unbound.pendingRestart],
+      [unbound.keyPairName, unbound.keyExpiresAt ?? null, unbound.desiredPublicKey, unbound.pendingRestart],
       [null, null, null, true],
       'unbound in the record; the machine takes it at its next start',
     );

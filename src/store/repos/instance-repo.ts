@@ -87,9 +87,10 @@ function fromRow(r: InstancesTable): Instance {
     startAfterProvision: bool(r.start_after_provision),
     verifiedAt: fromMsOrNull(r.verified_at ?? null),
     verification: r.verification ?? null,
-    keyExpiresAt: fromMsOrNull(r.key_expires_at ?? null),
-    appliedKeyExpiresAt: fromMsOrNull(r.applied_key_expires_at ?? null),
-    bindingMode: r.binding_mode === 'live' || r.binding_mode === 'on-restart' ? r.binding_mode : null,
+    // Only bindings that expire carry these (issue 19): an instance without one reads back as it was written.
+    ...(r.key_expires_at != null ? { keyExpiresAt: fromMs(r.key_expires_at) } : {}),
+    ...(r.applied_key_expires_at != null ? { appliedKeyExpiresAt: fromMs(r.applied_key_expires_at) } : {}),
+    ...(r.binding_mode === 'live' || r.binding_mode === 'on-restart' ? { bindingMode: r.binding_mode } : {}),
     ...(r.home_dir
       ? {
           host: {
