@@ -240,7 +240,7 @@ export function createCore(deps: CoreDeps) {
     tasks: {
       ...gate.expose(taskUseCases(tasks, store)),
       ...gate.expose(bindingUseCases(binding, tasks, store)),
-      ...gate.expose(expiryUseCases(binding, store, clock)),
+      ...gate.expose(expiryUseCases(binding, tasks, store, clock)),
     },
     /** The binding expiry sweeper: sweep() unbinds every due expiry now (tests; it also runs on a timer). */
     expirySweeper: expiries,

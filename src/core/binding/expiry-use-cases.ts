@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import { CoreError } from '../errors.js';
 import { instanceNotFound } from '../instance/instance-service.js';
 import type { LiveCredential, Store } from '../ports.js';
+import type { TaskService } from '../task/task-service.js';
 import type { Task } from '../task/task.js';
 import { ref, useCase } from '../usecase/use-case.js';
 import type { BindingModule } from './binding-module.js';
@@ -25,7 +26,7 @@ export interface ExtendExpiryRequest {
   credential?: LiveCredential;
 }
 
-export function expiryUseCases(binding: BindingModule, store: Store, clock: Clock) {
+export function expiryUseCases(binding: BindingModule, tasks: TaskService, store: Store, clock: Clock) {
   async function extend(caller: Caller, req: ExtendExpiryRequest): Promise<Task> {
     const inst = await store.instances.get(caller.accountId, req.instanceId);
     if (!inst || (req.regionId !== undefined && inst.regionId !== req.regionId)) throw instanceNotFound(req.instanceId);
@@ -67,23 +68,33 @@ export function expiryUseCases(binding: BindingModule, store: Store, clock: Cloc
     });
   }
 
+  const names = async (c: Caller, req: ExtendExpiryRequest) => {
+    const inst = typeof req.instanceId === 'string' ? await store.instances.get(c.accountId, req.instanceId) : null;
+    const found = inst && (req.regionId === undefined || inst.regionId === req.regionId) ? inst : null;
+    const instRef = found
+      ? ref.instance(found.regionId, found.id, found.resourceGroupId)
+      : ref.instance(req.regionId, req.instanceId);
+    const kp = found?.keyPairName ? await store.keyPairs.get(c.accountId, found.regionId, found.keyPairName) : null;
+    const refs = [instRef, ...(kp ? [ref.keyPair(kp.regionId, kp.name, kp.resourceGroupId)] : [])];
+    return { refs, checks: [{ action: 'keypair:Bind' as const, refs }] };
+  };
   return {
     extendExpiry: useCase({
       action: 'keypair:Bind',
       access: 'policy',
       mutates: true,
       run: extend,
-      names: async (c: Caller, req: ExtendExpiryRequest) => {
-        const inst = typeof req.instanceId === 'string' ? await store.instances.get(c.accountId, req.instanceId) : null;
-        const found = inst && (req.regionId === undefined || inst.regionId === req.regionId) ? inst : null;
-        const instRef = found
-          ? ref.instance(found.regionId, found.id, found.resourceGroupId)
-          : ref.instance(req.regionId, req.instanceId);
-        const kp = found?.keyPairName ? await store.keyPairs.get(c.accountId, found.regionId, found.keyPairName) : null;
-        const refs = [instRef, ...(kp ? [ref.keyPair(kp.regionId, kp.name, kp.resourceGroupId)] : [])];
-        return { refs, checks: [{ action: 'keypair:Bind' as const, refs }] };
-      },
+      names,
       taskOf: (task) => task.id,
+    }),
+    /** Extends, then answers when the task has ended (the native API's wait=true). */
+    extendExpiryAndWait: useCase({
+      action: 'keypair:Bind',
+      access: 'policy',
+      mutates: true,
+      run: async (caller: Caller, req: ExtendExpiryRequest) => tasks.finished(await extend(caller, req)),
+      names,
+      taskOf: (done) => done.task.id,
     }),
   };
 }

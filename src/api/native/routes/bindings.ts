@@ -53,17 +53,17 @@ export function bindingRoutes(app: NativeApp, { core, maxBatch }: NativeContext)
     async (req, reply) => {
       const caller = callerOf(req);
       const b = req.body;
-      const task = await core.tasks.extendExpiry(caller, {
+      const request = {
         instanceId: req.params.id,
         ...(b.expiresAt !== undefined ? { expiresAt: b.expiresAt } : {}),
         ...(b.expiresIn !== undefined ? { expiresIn: b.expiresIn } : {}),
         ...(b.credential ? { credential: b.credential } : {}),
-      });
+      };
       if (b.wait) {
-        const done = await core.tasks.waitFor(caller, task.id);
-        const items = await core.tasks.items(caller, task.id, {});
-        return reply.status(200).send({ task: taskView(done), items: items.items.map(taskItemView) });
+        const { task, items } = await core.tasks.extendExpiryAndWait(caller, request);
+        return reply.status(200).send({ task: taskView(task), items: items.map(taskItemView) });
       }
+      const task = await core.tasks.extendExpiry(caller, request);
       return reply.status(202).send({ task: taskView(task) });
     },
   );
