@@ -37,7 +37,11 @@ describe('bindings that expire: the machine refuses the key after its expiry, ke
   let hostId: string;
 
   before(async () => {
-    fleet = await startRegisteredFleet(1, { extraEnv: { KEYFLEET_EXPIRY_SWEEP_MS: SWEEP_MS } });
+    // Addresses of its own (127.47.<slot>.x), apart from the default range other suites' host fleets use at once.
+    fleet = await startRegisteredFleet(1, {
+      extraEnv: { KEYFLEET_EXPIRY_SWEEP_MS: SWEEP_MS },
+      hosts: { addressPrefix: '127.47', user: 'kfx' },
+    });
     host = fleet.hosts[0]!;
     hostId = (await fleet.register(host, 'expiring-host')).instance.id;
   });

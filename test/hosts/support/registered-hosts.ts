@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Keyfleet } from '../../../src/app/keyfleet.js';
 import { type Api, startInProcess } from '../../support/keyfleet.js';
 import { sshKeygen, sshRun } from '../../support/openssh.js';
-import { startHosts, stopHosts, type TestHost } from '../../support/sshd-harness.js';
+import { type StartHostsOptions, startHosts, stopHosts, type TestHost } from '../../support/sshd-harness.js';
 
 export const REGION = 'cn-hangzhou';
 const BIN = path.resolve(import.meta.dirname, '../../../bin/keyfleet.js');
@@ -72,9 +72,9 @@ export function cli(
 
 export async function startRegisteredFleet(
   n: number,
-  opts: { extraEnv?: Record<string, string> } = {},
+  opts: { extraEnv?: Record<string, string>; hosts?: StartHostsOptions } = {},
 ): Promise<RegisteredFleet> {
-  const hosts = await startHosts(n);
+  const hosts = await startHosts(n, opts.hosts);
   let reloadAgent: NodeJS.Timeout | null = null;
   let kf: Keyfleet | undefined;
   const close = async () => {
