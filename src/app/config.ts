@@ -21,7 +21,15 @@ export interface Config {
     adminPassword?: string;
   };
   masterKey: string | undefined;
-  tasks: { concurrency: number; chunk: number; leaseMs: number; itemsPerSecond: number; sweepMs: number };
+  tasks: {
+    concurrency: number;
+    chunk: number;
+    leaseMs: number;
+    itemsPerSecond: number;
+    sweepMs: number;
+    /** How often due binding expiries are looked for (issue 19). */
+    expirySweepMs: number;
+  };
   liveTimeoutMs: number;
   /** KEYFLEET_HOST_NETWORKS: the networks (CIDRs, canonical) hosts may be registered in; undefined: any address. */
   hostNetworks: string[] | undefined;
@@ -174,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       itemsPerSecond: int(env, 'KEYFLEET_TASK_ITEMS_PER_SECOND', 0, 0, 1_000_000),
       // How soon the items of a process that died (its leases expired) are taken over by another.
       sweepMs: int(env, 'KEYFLEET_TASK_SWEEP_MS', 15_000, 100, 3_600_000),
+      expirySweepMs: int(env, 'KEYFLEET_EXPIRY_SWEEP_MS', 5_000, 100, 3_600_000),
     },
     liveTimeoutMs: int(env, 'KEYFLEET_LIVE_TIMEOUT_MS', 10_000, 100, 600_000),
     hostNetworks: hostNetworksFrom(env.KEYFLEET_HOST_NETWORKS),

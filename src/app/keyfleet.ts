@@ -163,6 +163,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       taskChunk: config.tasks.chunk,
       taskLeaseMs: config.tasks.leaseMs,
       taskSweepMs: config.tasks.sweepMs,
+      expirySweepMs: config.tasks.expirySweepMs,
       hostNetworks: config.hostNetworks,
       taskItemsPerSecond: config.tasks.itemsPerSecond,
       liveTimeoutMs: config.liveTimeoutMs,

@@ -70,6 +70,13 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     description: bindDescription('unbind'),
     load: async () => (await import('./commands/bind.js')).fillBindCommand,
   },
+  {
+    name: 'extend',
+    args: '<instanceId>',
+    hasOptions: true,
+    description: "set a new expiry for an instance's binding (--expires-in 8h or --expires-at <time>)",
+    load: async () => (await import('./commands/bind.js')).fillExtendCommand,
+  },
   { name: 'tasks', description: 'tasks', load: async () => (await import('./commands/tasks.js')).fillTaskCommands },
   {
     name: 'hosts',

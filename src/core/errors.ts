@@ -65,6 +65,11 @@ export const ErrorCodes = {
   'Live.RemoteError': 'Internal',
   'Live.CredentialLost': 'Unavailable',
   'Live.LockoutRefused': 'IncorrectState',
+  /** Bindings that expire (issue 19): an expiry out of bounds; extending what is not bound, or has expired. */
+  'Binding.ExpiryInvalid': 'InvalidInput',
+  'Binding.NotBound': 'IncorrectState',
+  'Binding.Expired': 'IncorrectState',
+  'Binding.ExpiryNeedsManagementKey': 'IncorrectState',
   /** A step of a live change took longer than its timeout: a network fault, retried like Live.Unreachable. */
   'Live.Timeout': 'Unavailable',
   /** Observed after an interruption: part of the change took effect (which part is in the message). */

@@ -15,6 +15,8 @@ import { bindingUseCases } from './binding/binding-use-cases.js';
 import { createDriftService } from './binding/drift-service.js';
 import type { DriftSource } from './binding/drift-source.js';
 import { driftUseCases } from './binding/drift-use-cases.js';
+import { createExpirySweeper } from './binding/expiry-sweeper.js';
+import { expiryUseCases } from './binding/expiry-use-cases.js';
 import { auditUseCases, catalogUseCases } from './catalog-use-cases.js';
 import type { Clock, IdGen } from './clock.js';
 import { createHostService } from './instance/host-service.js';
@@ -68,6 +70,8 @@ export interface CoreSettings {
   taskItemsPerSecond: number;
   /** How often a process looks for items whose lease expired (a process that died) and resumes their tasks. */
   taskSweepMs?: number;
+  /** How often due binding expiries are unbound (issue 19; default 5 s); also once at start. */
+  expirySweepMs?: number;
   liveTimeoutMs: number;
   /** The networks (CIDRs) hosts may be registered in (KEYFLEET_HOST_NETWORKS); absent or empty: any address. */
   hostNetworks?: readonly string[];
@@ -201,6 +205,15 @@ export function createCore(deps: CoreDeps) {
     onScanned: events.driftScanned,
     metrics: deps.metrics,
   });
+  const expiries = createExpirySweeper({
+    store,
+    clock,
+    ids,
+    logger,
+    kick: (taskId) => runner.kick(taskId),
+    audit: (caller, action, refs, taskId) => auditor.append(caller, action, refs, 'success', null, { taskId }),
+  });
+  let stopExpirySweeper: (() => void) | null = null;
   let stopSweeper: (() => void) | null = null;
   let stopGuardSweeper: (() => void) | null = null;
 
@@ -224,7 +237,13 @@ export function createCore(deps: CoreDeps) {
       settle: instances.settle,
     },
     hosts: gate.expose(hostUseCases(hosts, imports, store)),
-    tasks: { ...gate.expose(taskUseCases(tasks, store)), ...gate.expose(bindingUseCases(binding, tasks, store)) },
+    tasks: {
+      ...gate.expose(taskUseCases(tasks, store)),
+      ...gate.expose(bindingUseCases(binding, tasks, store)),
+      ...gate.expose(expiryUseCases(binding, tasks, store, clock)),
+    },
+    /** The binding expiry sweeper: sweep() unbinds every due expiry now (tests; it also runs on a timer). */
+    expirySweeper: expiries,
     drift: gate.expose(driftUseCases(drift, store)),
     audit: gate.expose(auditUseCases(store)),
     webhooks: gate.expose(webhookUseCases(events.service)),
@@ -255,6 +274,11 @@ export function createCore(deps: CoreDeps) {
           .catch((err: unknown) => logger.warn('task sweep failed', { error: String(err) }));
       });
       stopGuardSweeper = guard.startSweeper();
+      // Expiries that came while keyfleet was down are unbound now, then as they come.
+      await expiries.sweep().catch((err: unknown) => logger.warn('expiry sweep failed', { error: String(err) }));
+      stopExpirySweeper = clock.every(settings.expirySweepMs ?? 5_000, () => {
+        void expiries.sweep().catch((err: unknown) => logger.warn('expiry sweep failed', { error: String(err) }));
+      });
       await events.start();
       return { resumedTasks, recoveredInstances };
     },
@@ -270,11 +294,14 @@ export function createCore(deps: CoreDeps) {
     async drain(): Promise<void> {
       stopSweeper?.();
       stopSweeper = null;
+      stopExpirySweeper?.();
+      stopExpirySweeper = null;
       await runner.close();
     },
     async close(): Promise<void> {
       await events.close();
       stopSweeper?.();
+      stopExpirySweeper?.();
       stopGuardSweeper?.();
       await runner.close();
       await instances.settle();

@@ -59,6 +59,8 @@ export interface InstanceFilter {
   backend?: BackendKind;
   pendingRestart?: boolean;
   statuses?: InstanceStatus[];
+  /** Only bindings that expire at or before this time (the console's "expiring soon"). */
+  expiringBefore?: Date;
   offset: number;
   limit: number;
 }
@@ -210,6 +212,25 @@ export interface Repos {
   outbox: EventOutboxRepo;
   /** Replay records and shared rate-limit buckets (issue 17). */
   guards: RequestGuardRepo;
+  /** Due binding expiries and their claims (issue 19). */
+  expiries: BindingExpiryRepo;
+}
+
+/** A binding whose expiry has come: the instance and the expiry it ends. */
+export interface DueExpiry {
+  accountId: string;
+  instanceId: string;
+  expiresAt: Date;
+}
+
+export interface BindingExpiryRepo {
+  /** Bindings whose expiry is at or before `now` and not claimed yet, the earliest first. */
+  due(now: Date, limit: number): Promise<DueExpiry[]>;
+  /**
+   * Claims one expiry for the task that ends it; false when it was claimed already (by this or another process).
+   * Made in the transaction that inserts the task, so exactly one unbind task exists per instance and expiry.
+   */
+  claim(expiry: DueExpiry, taskId: string, now: Date): Promise<boolean>;
 }
 
 /** Store: repositories plus short transactions. Nothing slow (SSH, key generation, sleeps) runs inside one. */
@@ -226,6 +247,8 @@ export interface BootConfig {
   passwordLogin: boolean;
   /** A new root password hash to install, or null to keep the current one. */
   newPasswordHash: string | null;
+  /** When the key's binding ends: written as OpenSSH's expiry-time on its line (null/absent: never). */
+  keyExpiresAt?: Date | null;
 }
 
 /** ComputeBackend: machines that start, stop and boot with a key state. The simulated fleet implements it. */

@@ -5,6 +5,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { normalizeHostAddress } from '../common/address.js';
 import { eventOutbox } from './migration-0013-event-outbox.js';
+import { bindingExpiry } from './migration-0014-binding-expiry.js';
 import { sharedGuards } from './migration-0012-shared-guards.js';
 
 const initial: Migration = {
@@ -434,6 +435,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011-host-address-per-account': hostAddressPerAccount,
   '0012-shared-guards': sharedGuards,
   '0013-event-outbox': eventOutbox,
+  '0014-binding-expiry': bindingExpiry,
 };
 
 export const migrationProvider: MigrationProvider = {

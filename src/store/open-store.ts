@@ -7,6 +7,7 @@
  * case_sensitive_like so LIKE means the same on both stores; foreign keys on. better-sqlite3 is synchronous, and
  * Kysely funnels every query through its single connection, so transactions never interleave.
  */
+import { createBindingExpiryRepo } from './repos/binding-expiry-repo.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -73,6 +74,7 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
     audit: createAuditRepo(ctx),
     outbox: createEventOutboxRepo(ctx),
     guards: createRequestGuardRepo(ctx),
+    expiries: createBindingExpiryRepo(ctx),
   };
 }
 

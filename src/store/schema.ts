@@ -106,6 +106,17 @@ export interface InstancesTable {
   use_sudo?: number | null;
   verified_at?: Int | null;
   verification?: string | null;
+  key_expires_at?: Int | null;
+  binding_mode?: string | null;
+  applied_key_expires_at?: Int | null;
+}
+/** Migration 0014: a due expiry claimed by the sweeper that made its unbind task (one per instance and expiry). */
+export interface BindingExpiriesTable {
+  instance_id: string;
+  expires_at: Int;
+  account_id: string;
+  task_id: string;
+  claimed_at: Int;
 }
 export interface TasksTable {
   id: string;
@@ -238,6 +249,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   request_replays: RequestReplaysTable;
   rate_buckets: RateBucketsTable;
+  binding_expiries: BindingExpiriesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

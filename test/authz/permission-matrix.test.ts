@@ -935,6 +935,22 @@ const TABLE: Row[] = [
   {
     kind: 'policy',
     face: 'native',
+    // Extending a binding's expiry (issue 19) is a bind of the key pair it has.
+    op: 'POST /api/v1/instances/:id/expiry',
+    actions: ['keypair:Bind'],
+    audits: 'keypair:Bind',
+    setup: sBound,
+    allow: KP_INST,
+    wrong: (s) => [arn('keypair', s.kp!), ...OTHER_INST()],
+    call: nv(
+      'POST',
+      (s) => `/api/v1/instances/${s.inst}/expiry`,
+      () => ({ expiresIn: '1h', wait: true }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
     op: 'GET /api/v1/tasks',
     actions: ['task:Describe'],
     setup: sTasks,

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { planAuthorizedKeys } from '../../src/core/binding/authorized-keys.js';
 import { sshKeygen } from '../support/openssh.js';
 import { onEachTarget, type Key } from './sshd-contract.js';
 import { execWithPty } from './sshd-probes.js';
@@ -33,6 +34,60 @@ onEachTarget((h) => {
       await setKeys(`expiry-time="tomorrow" ${alice.publicKey}`, `expiry-time="2999123123" ${bob.publicKey}`);
       assert.equal(await query(alice), false);
       assert.equal(await query(bob), false, 'ten digits is no accepted length');
+    });
+
+    test("expiry-time's grammar as OpenSSH 9.2 reads it: Z or UTC in any case, fields read by strptime (leading blanks, rollover), the epoch and years before 1970 invalid", async () => {
+      // Each future form that OpenSSH accepts lets bob in; an invalid one skips the line. A later plain listing of
+      // alice shows that a refused (expired or skipped) listing does not end the lookup.
+      const accepted = [
+        '29991231235959Z',
+        '29991231235959z',
+        '29991231235959UTC',
+        '29991231235959utc',
+        '299912312359Z',
+        '29991231UTC',
+        '2999 101Z',
+        '299901 1Z',
+        '29990230Z',
+        '29991231235961Z',
+      ];
+      const invalid = [
+        '29991231235959 Z',
+        '2999-1231Z',
+        '29991301Z',
+        '29991200Z',
+        '29991231245959Z',
+        '2999123123Z',
+        'Z',
+        'UTC',
+        '+2999123Z',
+      ];
+      for (const value of accepted) {
+        await setKeys(`expiry-time="${value}" ${bob.publicKey}`);
+        assert.equal(await query(bob), true, `expiry-time="${value}" is valid and in the future`);
+      }
+      for (const value of invalid) {
+        await setKeys(`expiry-time="${value}" ${bob.publicKey}`);
+        assert.equal(await query(bob), false, `expiry-time="${value}" is invalid: the line is skipped`);
+      }
+      for (const value of ['19700101Z', '00990101Z', '19691231235959Z', '20000101000000UTC']) {
+        await setKeys(`expiry-time="${value}" ${alice.publicKey}`, alice.publicKey);
+        assert.equal(await query(alice), true, `after expiry-time="${value}" the plain listing still lets alice in`);
+        await setKeys(`expiry-time="${value}" ${alice.publicKey}`);
+        assert.equal(await query(alice), false, `expiry-time="${value}" alone refuses alice`);
+      }
+    });
+
+    test("keyfleet's own line (issue 19): the block it writes with an expiry lets the key in before it and refuses it after", async () => {
+      const block = (key: Key, at: Date) =>
+        planAuthorizedKeys('# hand\n', [
+          { keyPairName: 'kp', publicKey: key.publicKey, expiresAt: at },
+        ]).content.trimEnd();
+      await setKeys(block(alice, new Date(Date.UTC(2000, 0, 1))));
+      assert.equal(await query(alice), false, 'expired in 2000');
+      await setKeys(block(bob, new Date(Date.UTC(2999, 0, 1, 12, 30, 15))));
+      assert.equal(await query(bob), true, 'valid until 2999');
+      assert.equal((await run(bob, 'echo ok')).code, 0);
     });
 
     test('from="pattern-list": the client address must match, a negated match refuses', async () => {

@@ -4,6 +4,7 @@
  * those files (a key is accepted when its body is in authorized_keys; password is offered unless keyfleet's drop-in
  * turns it off). Faults are injected per address. Real SSH is tested against real sshd elsewhere.
  */
+import { parseAuthorizedKeys } from '../../src/core/binding/authorized-keys.js';
 import { CoreError } from '../../src/core/errors.js';
 import type { LiveAccess, LiveSession, RemoteFile } from '../../src/core/ports.js';
 
@@ -125,7 +126,8 @@ export function memoryFleet(): MemoryFleet {
       const all = filesOf(target.host);
       const keys = all
         .filter((f) => f.path.endsWith('/authorized_keys'))
-        .flatMap((f) => f.content.split('\n').map(keyBody));
+        // As sshd parses a line (options first, such as keyfleet's expiry-time); expiry itself is not simulated here.
+        .flatMap((f) => parseAuthorizedKeys(f.content).entries.map((e) => `${e.type} ${e.base64}`));
       const methods = [
         ...(passwordOff(target.host) ? ['publickey'] : ['publickey', 'password']),
         ...(extra.get(target.host) ?? []),

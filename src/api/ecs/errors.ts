@@ -194,6 +194,10 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   'Live.Unreachable': SERVICE_UNAVAILABLE,
   'Live.HostKeyChanged': INCORRECT_INSTANCE_STATUS,
   'Live.LockoutRefused': INCORRECT_INSTANCE_STATUS,
+  'Binding.ExpiryInvalid': (e) => invalidParameterSpec(parameterOf(e)),
+  'Binding.NotBound': INCORRECT_INSTANCE_STATUS,
+  'Binding.Expired': INCORRECT_INSTANCE_STATUS,
+  'Binding.ExpiryNeedsManagementKey': INCORRECT_INSTANCE_STATUS,
   'Instance.LiveOnly': INCORRECT_INSTANCE_STATUS,
   'Instance.GuestFileTooLarge': INCORRECT_INSTANCE_STATUS,
   'Instance.AlreadyRegistered': spec(

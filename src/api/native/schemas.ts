@@ -69,6 +69,8 @@ export const InstanceListQuery = Type.Object({
   keyPairName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   pendingRestart: Type.Optional(Type.Boolean()),
+  /** Only bindings that expire within this many seconds (issue 19; expired ones not yet unbound included). */
+  expiringWithin: Type.Optional(BoundedInteger({ minimum: 1, maximum: 366 * 86_400 })),
   ...Paging,
 });
 
@@ -184,6 +186,24 @@ export const BindingBody = Type.Object(
     // Live changes: verify=false skips the login proof (one connection per host); dryRun plans without writing.
     verify: Type.Optional(Type.Boolean()),
     dryRun: Type.Optional(Type.Boolean()),
+    wait: Type.Optional(Type.Boolean()),
+    // A bind that expires (issue 19): an ISO time with a zone, or a duration ('8h', '20s', or seconds).
+    expiresAt: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+    expiresIn: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 16 }), BoundedInteger({ minimum: 1, maximum: 366 * 86_400 })]),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Extending a binding's expiry (issue 19). */
+export const ExtendExpiryBody = Type.Object(
+  {
+    expiresAt: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+    expiresIn: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 16 }), BoundedInteger({ minimum: 1, maximum: 366 * 86_400 })]),
+    ),
+    credential: Type.Optional(CredentialSchema),
     wait: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },

@@ -53,6 +53,11 @@ export function instanceView(i: Instance, keyPairRefusal: string | null = null) 
     sshPort: i.sshPort,
     loginUser: i.loginUser,
     keyPairName: i.keyPairName,
+    // When the binding ends (issue 19; null: never) and the expiry the machine's line has now (differs while an
+    // extension waits for the next start).
+    keyExpiresAt: i.keyPairName ? (i.keyExpiresAt?.toISOString() ?? null) : null,
+    appliedKeyExpiresAt: i.appliedPublicKey ? (i.appliedKeyExpiresAt?.toISOString() ?? null) : null,
+    bindingMode: i.keyPairName ? (i.bindingMode ?? null) : null,
     pendingRestart: i.pendingRestart,
     passwordLogin: i.appliedPasswordLogin,
     ...verificationView(i),
@@ -94,7 +99,12 @@ export function taskView(t: Task) {
     createdAt: t.createdAt.toISOString(),
     startedAt: t.startedAt?.toISOString() ?? null,
     finishedAt: t.finishedAt?.toISOString() ?? null,
-    options: { port: t.options.port ?? null },
+    options: {
+      port: t.options.port ?? null,
+      expiresAt: t.options.expiresAt ?? null,
+      // Set on keyfleet's own unbind of a binding that expired (face 'system').
+      endsExpiry: t.options.endsExpiry ?? null,
+    },
   };
 }
 

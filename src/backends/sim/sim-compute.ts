@@ -123,7 +123,9 @@ export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
     if (current !== undefined) {
       const plan = planAuthorizedKeys(
         current,
-        config.publicKey ? [{ keyPairName: config.keyPairName ?? 'key', publicKey: config.publicKey }] : [],
+        config.publicKey
+          ? [{ keyPairName: config.keyPairName ?? 'key', publicKey: config.publicKey, expiresAt: config.keyExpiresAt }]
+          : [],
       );
       if (plan.changed) await writeAtomic(akFile, plan.content, 0o600);
     }

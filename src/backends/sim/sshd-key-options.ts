@@ -155,18 +155,75 @@ function dequote(text: string, start: number): { value: string; end: number } | 
 }
 
 /**
- * `YYYYMMDD`, `YYYYMMDDHHMM` or `YYYYMMDDHHMMSS`, with `Z` for UTC, else in the machine's time zone. A simulated
- * instance has no /etc/localtime, so its zone is UTC, as glibc's is without one. Like timegm/mktime, out-of-range
- * fields roll over (Feb 30 is Mar 2); a time before 1970 is invalid.
+ * OpenSSH's parse_absolute_time (misc.c, as in Debian 12's 9.2p1), step for step: a final `Z` or `UTC` (any case)
+ * means UTC, else the machine's time zone (a simulated instance has no /etc/localtime, so UTC, as glibc's is
+ * without one); the rest must be 8, 12 or 14 characters, cut into fixed slices joined with `-`, `T` and `:` and read
+ * by glibc's strptime (below); timegm/mktime then roll out-of-range days over (Feb 30 is Mar 2). A time before
+ * 1970 is invalid, and so is exactly the epoch (auth-options.c refuses a valid_before of 0).
  */
 export function parseExpiryTime(raw: string): number | null {
-  const text = /[Zz]$/.test(raw) ? raw.slice(0, -1) : raw;
-  if (![8, 12, 14].includes(text.length) || !/^\d+$/.test(text)) return null;
-  const field = (from: number, to: number) => (text.length >= to ? Number(text.slice(from, to)) : 0);
-  const [month, day, hour, minute, second] = [field(4, 6), field(6, 8), field(8, 10), field(10, 12), field(12, 14)];
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 61) return null;
-  const ms = Date.UTC(Number(text.slice(0, 4)), month - 1, day, hour, minute, second);
-  return ms < 0 ? null : ms;
+  let l = raw.length;
+  if (l > 1 && raw.slice(l - 1).toLowerCase() === 'z') l -= 1;
+  else if (l > 3 && raw.slice(l - 3).toLowerCase() === 'utc') l -= 3;
+  const s = (from: number, n: number) => raw.slice(from, from + n);
+  let buf: string;
+  let fmt: string;
+  if (l === 8) {
+    fmt = '%Y-%m-%d';
+    buf = `${s(0, 4)}-${s(4, 2)}-${s(6, 2)}`;
+  } else if (l === 12) {
+    fmt = '%Y-%m-%dT%H:%M';
+    buf = `${s(0, 4)}-${s(4, 2)}-${s(6, 2)}T${s(8, 2)}:${s(10, 2)}`;
+  } else if (l === 14) {
+    fmt = '%Y-%m-%dT%H:%M:%S';
+    buf = `${s(0, 4)}-${s(4, 2)}-${s(6, 2)}T${s(8, 2)}:${s(10, 2)}:${s(12, 2)}`;
+  } else return null;
+  const tm = strptime(buf, fmt);
+  if (!tm) return null;
+  const date = new Date(0);
+  date.setUTCFullYear(tm.Y, tm.m - 1, tm.d);
+  date.setUTCHours(tm.H, tm.M, tm.S, 0);
+  const ms = date.getTime();
+  return ms <= 0 ? null : ms;
+}
+
+/** The conversions parse_absolute_time uses, with glibc's ranges and widths (get_number in strptime_l.c). */
+const CONVERSIONS: Record<string, { from: number; to: number; width: number }> = {
+  Y: { from: 0, to: 9999, width: 4 },
+  m: { from: 1, to: 12, width: 2 },
+  d: { from: 1, to: 31, width: 2 },
+  H: { from: 0, to: 23, width: 2 },
+  M: { from: 0, to: 59, width: 2 },
+  S: { from: 0, to: 61, width: 2 },
+};
+
+/**
+ * glibc's strptime for formats of plain conversions and literals: a number may be preceded by white space, reads
+ * at most its width and stops early once another digit would pass its maximum; a literal must match exactly; the
+ * whole input must be used.
+ */
+function strptime(input: string, fmt: string): Record<'Y' | 'm' | 'd' | 'H' | 'M' | 'S', number> | null {
+  const tm = { Y: 1900, m: 1, d: 1, H: 0, M: 0, S: 0 };
+  let rp = 0;
+  for (let f = 0; f < fmt.length; f++) {
+    if (fmt[f] !== '%') {
+      if (input[rp] !== fmt[f]) return null;
+      rp++;
+      continue;
+    }
+    const letter = fmt[++f]! as keyof typeof tm;
+    const conv = CONVERSIONS[letter]!;
+    while (/^[ \t\n\v\f\r]$/.test(input[rp] ?? '')) rp++;
+    if (!/^[0-9]$/.test(input[rp] ?? '')) return null;
+    let val = 0;
+    let n = conv.width;
+    do {
+      val = val * 10 + Number(input[rp++]);
+    } while (--n > 0 && val * 10 <= conv.to && /^[0-9]$/.test(input[rp] ?? ''));
+    if (val < conv.from || val > conv.to) return null;
+    tm[letter] = val;
+  }
+  return rp === input.length ? tm : null;
 }
 
 /** sshd's auth_authorise_keyopts for one listing: does this listing let this client in now? */

@@ -28,6 +28,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
     .option('--search <text>')
     .option('--key-pair <name>')
     .option('--pending-restart')
+    .option('--expiring-within <duration>', "only bindings that expire within this long ('24h', '7d')")
     .option('--offset <n>', 'skip', '0')
     .option('--limit <n>', 'page size', '50')
     .action(
@@ -41,6 +42,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
             search?: string;
             keyPair?: string;
             pendingRestart?: boolean;
+            expiringWithin?: string;
             offset: string;
             limit: string;
           },
@@ -50,10 +52,11 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
           if (o.search) q.set('search', o.search);
           if (o.keyPair) q.set('keyPairName', o.keyPair);
           if (o.pendingRestart) q.set('pendingRestart', 'true');
+          if (o.expiringWithin) q.set('expiringWithin', String(durationSeconds(o.expiringWithin)));
           const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/instances?${q}`);
           if (g.json) return printJson(r);
           printTable(
-            ['ID', 'Name', 'Status', 'OS', 'SSH', 'Key pair', 'Restart needed', 'Proof'],
+            ['ID', 'Name', 'Status', 'OS', 'SSH', 'Key pair', 'Expires', 'Restart needed', 'Proof'],
             r.instances.map((i: any) => [
               i.id,
               i.name,
@@ -61,6 +64,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
               i.osType,
               i.osType === 'linux' ? `${i.address}:${i.sshPort}` : '-',
               i.keyPairName,
+              i.keyExpiresAt ?? '',
               i.pendingRestart ? 'yes' : '',
               proofText(i),
             ]),
@@ -112,6 +116,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
         OS: i.osName,
         SSH: `ssh -p ${i.sshPort} ${i.loginUser}@${i.address}`,
         'Key pair': i.keyPairName,
+        Expires: i.keyPairName ? (i.keyExpiresAt ?? 'never') : null,
         'Password login': i.passwordLogin,
         'Restart needed': i.pendingRestart,
         Proof: proofText(i, true),
@@ -161,4 +166,12 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
         process.stdout.write(`Deleted instance ${id}\n`);
       }),
     );
+}
+
+/** '24h', '30m', '7d', '2w' or seconds, as the API's expiringWithin takes them (seconds). */
+function durationSeconds(text: string): number {
+  const m = /^(\d{1,9})([smhdw]?)$/.exec(text.trim());
+  if (!m) throw new Error(`'${text}' is not a duration such as 24h, 30m or 7d.`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[m[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(m[1]) * unit;
 }

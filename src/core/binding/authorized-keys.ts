@@ -8,6 +8,16 @@
  *     ssh-ed25519 AAAA... keyfleet:my-key
  *     # <<< keyfleet managed keys <<<
  *
+ * A binding that expires (issue 19) is written with OpenSSH's own option, so sshd refuses the key after that time
+ * even when keyfleet is down or cannot reach the machine:
+ *
+ *     expiry-time="20261207120000Z" ssh-ed25519 AAAA... keyfleet:my-key
+ *
+ * OpenSSH (auth-options.c, misc.c parse_absolute_time) reads YYYYMMDD[HHMM[SS]] with an optional `Z` (UTC, else
+ * the machine's own time zone) and refuses the key when the time is BEFORE now, in whole seconds: the key still
+ * logs in during the second named and is refused from the next one. keyfleet always writes all 14 digits and `Z`,
+ * so the line means the same on a machine in any time zone; the expiry is that instant rounded up to a second.
+ *
  * Policies, in one place:
  * - Lines outside the block are kept byte for byte and in order. The only exception: when the file is rewritten
  *   and its last line had no newline, a '\n' is added (appending a block needs it, and sshd does not care).
@@ -21,6 +31,10 @@
  *   reading "keyfleet manages these keys" must be able to trust that the block holds exactly those; a key meant to
  *   stay belongs outside the markers. Such keys are listed in `removed` (and `foreignRemoved`), so the lock-out
  *   guard of the live path sees a management key about to go.
+ * - A keyfleet line is `<type> <base64> keyfleet:<name>`, optionally preceded by exactly
+ *   `expiry-time="YYYYMMDDHHMMSSZ" ` (the form keyfleet writes; any other option makes it a line keyfleet did not
+ *   write). A line whose expiry differs from the wanted one is rewritten like any other edited line, so drift
+ *   detection sees it (an expiry option is never drift by itself; an expiry other than the record's is).
  * - Outside the block keyfleet deletes nothing. A corrupt block (markers not exactly one BEGIN then one END) has no
  *   inside to trust, so everything from the first marker to the end of the file is a cautious region: markers and
  *   lines exactly of the form `<type> <base64> keyfleet:<name>` go, all else stays, and the new block (if any)
@@ -38,6 +52,8 @@ export interface ManagedKey {
   keyPairName: string;
   /** An OpenSSH public key, `type base64` (a trailing comment is tolerated and dropped); no options. */
   publicKey: string;
+  /** When the binding ends: written as `expiry-time`, so sshd itself refuses the key after it (null/absent: never). */
+  expiresAt?: Date | null;
 }
 
 export interface AuthorizedKeysEntry {
@@ -77,7 +93,7 @@ export interface AuthorizedKeysPlan {
 // Key types start with one of these families (plain, security-key and certificate variants); no option does.
 const KEY_TYPE = /^(?:ssh-|ecdsa-|sk-)[A-Za-z0-9@._-]+$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const KEYFLEET_LINE = /^(\S+) (\S+) keyfleet:(\S+)$/;
+const KEYFLEET_LINE = /^(?:expiry-time="(\d{14})Z" )?(\S+) (\S+) keyfleet:(\S+)$/;
 
 export function parseAuthorizedKeys(content: string): {
   entries: AuthorizedKeysEntry[];
@@ -138,6 +154,7 @@ interface NormalisedKey {
   keyPairName: string;
   type: string;
   base64: string;
+  expiresAt: Date | null;
 }
 
 /** Validates and deduplicates the desired keys (first occurrence wins), keeping their order. */
@@ -162,7 +179,7 @@ function normaliseDesired(desired: ManagedKey[]): NormalisedKey[] {
     }
     if (seen.has(base64)) continue;
     seen.add(base64);
-    out.push({ keyPairName: key.keyPairName, type, base64 });
+    out.push({ keyPairName: key.keyPairName, type, base64, expiresAt: key.expiresAt ?? null });
   }
   return out;
 }
@@ -170,7 +187,10 @@ function normaliseDesired(desired: ManagedKey[]): NormalisedKey[] {
 function renderBlock(keys: NormalisedKey[]): string[] {
   return [
     MANAGED_BEGIN,
-    ...keys.map((k) => `${k.type} ${k.base64} ${KEYFLEET_COMMENT_PREFIX}${k.keyPairName}`),
+    ...keys.map(
+      (k) =>
+        `${k.expiresAt ? `expiry-time="${expiryTimeOption(k.expiresAt)}" ` : ''}${k.type} ${k.base64} ${KEYFLEET_COMMENT_PREFIX}${k.keyPairName}`,
+    ),
     MANAGED_END,
   ];
 }
@@ -235,8 +255,30 @@ function keyBodiesWhere(lines: string[], at: (index: number) => boolean): string
 function keyfleetLineBody(line: string): string | null {
   const match = KEYFLEET_LINE.exec(stripCr(line));
   if (!match) return null;
-  const [, type, base64] = match;
+  const [, , type, base64] = match;
   return KEY_TYPE.test(type!) && BASE64.test(base64!) ? base64! : null;
+}
+
+/**
+ * The value keyfleet writes in `expiry-time`: UTC, to the second, `YYYYMMDDHHMMSSZ`. sshd refuses the key once the
+ * time is before now in whole seconds, so a fractional instant is rounded UP: the key is never refused before the
+ * expiry recorded, and keyfleet's own unbind (at the recorded instant) follows within the second.
+ */
+export function expiryTimeOption(at: Date): string {
+  const d = new Date(Math.ceil(at.getTime() / 1000) * 1000);
+  if (d.getUTCFullYear() < 1970 || d.getUTCFullYear() > 9999)
+    throw new CoreError('Input.Invalid', 'An expiry must lie between 1970 and 9999.', { parameter: 'expiresAt' });
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${String(d.getUTCFullYear()).padStart(4, '0')}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
+}
+
+/** The expiry of a keyfleet line as keyfleet wrote it (null: none, or not a keyfleet line). */
+export function keyfleetLineExpiry(line: string): Date | null {
+  const digits = KEYFLEET_LINE.exec(stripCr(line))?.[1];
+  if (!digits) return null;
+  const at = (from: number, to: number) => digits.slice(from, to);
+  const date = new Date(`${at(0, 4)}-${at(4, 6)}-${at(6, 8)}T${at(8, 10)}:${at(10, 12)}:${at(12, 14)}Z`);
+  return Number.isNaN(date.getTime()) ? null : date;
 }
 
 function isMarker(line: string, marker: string): boolean {

@@ -13,6 +13,12 @@ export interface BindRequest {
   /** For live changes to running machines: kept sealed for this task's lifetime only (credential-custody.ts), never in plaintext, never logged. */
   credential?: LiveCredential;
   options?: TaskOptions;
+  /**
+   * When the binding ends (native API, CLI, console): an ISO time or a duration (expiry.ts). The cloud faces give
+   * neither, so their bindings do not expire.
+   */
+  expiresAt?: unknown;
+  expiresIn?: unknown;
   /** Largest batch the calling face allows (the clouds allow 50). */
   maxBatch: number;
   /**

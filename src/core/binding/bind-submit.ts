@@ -13,6 +13,7 @@ import type { Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import { pendingItem, queuedTask, type Task } from '../task/task.js';
 import { type BindRequest, validateInstanceIds } from './bind-request.js';
+import { requestedExpiry } from './expiry.js';
 
 export interface BindSubmitDeps {
   store: Store;
@@ -69,6 +70,25 @@ export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps)
   }
 
   /**
+   * An expiry belongs to a bind; on a registered host keyfleet must be able to log in without the caller when it
+   * comes (its management key), or the expiry's unbind would fail there (the host would still refuse the key).
+   */
+  async function checkExpiryAllowed(caller: Caller, req: BindRequest, instanceIds: string[]): Promise<void> {
+    if (req.kind !== 'bind')
+      throw new CoreError('Input.Invalid', 'An expiry is given with a bind only; to end a binding now, unbind it.', {
+        parameter: 'expiresAt',
+      });
+    for (const inst of await store.instances.getMany(caller.accountId, instanceIds)) {
+      if (inst.backend === 'host' && !inst.host?.sealedManagementKey)
+        throw new CoreError(
+          'Binding.ExpiryNeedsManagementKey',
+          `The registered host '${inst.id}' has no management key, so keyfleet could not unbind the key when it expires; register one first.`,
+          { instanceId: inst.id },
+        );
+    }
+  }
+
+  /**
    * `seal` gives the sealed form of the request's credential for the new task id: it is stored in the transaction
    * that creates the task, so no process can start the task without it.
    */
@@ -96,6 +116,8 @@ export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps)
         parameter: 'port',
       });
     }
+    const expiresAt = requestedExpiry(req, clock.now());
+    if (expiresAt) await checkExpiryAllowed(caller, req, instanceIds);
     const what = {
       id: ids.uuid(),
       regionId: region.id,
@@ -104,7 +126,7 @@ export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps)
       keyPairId: keyPair?.id ?? null,
       keyPairName: keyPair?.name ?? null,
       total: instanceIds.length,
-      options: { ...req.options },
+      options: { ...req.options, ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) },
     };
     const task = queuedTask(caller, what, clock.now());
     const items = instanceIds.map((instanceId, seq) => pendingItem(task.id, seq, instanceId));

@@ -8,7 +8,7 @@
  */
 import type { Authorizer } from '../authz/authorizer.js';
 import { compilePermissions } from '../authz/policy.js';
-import type { Caller } from '../caller.js';
+import { type Caller, systemCaller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError, isCoreError } from '../errors.js';
 import type { InstanceType } from '../instance/instance.js';
@@ -70,7 +70,10 @@ export function createBindingModule(deps: BindingModuleDeps) {
     if (!ctx) {
       // After a restart, or in another process: the submitter as stored with the task, with its policies now. A
       // submitter that no longer exists authorizes nothing (each item is refused), rather than keyfleet itself.
-      const caller = deps.callerOfTask(task).then((c) => c ?? goneSubmitter(task));
+      // keyfleet's own tasks (an expiry's unbind, expiry-sweeper.ts) run as keyfleet: no user submitted them.
+      const caller = isSystemTask(task)
+        ? Promise.resolve(systemCaller(task.accountId, task.requestId))
+        : deps.callerOfTask(task).then((c) => c ?? goneSubmitter(task));
       caller.catch(() => contexts.delete(task.id));
       ctx = {
         caller,
@@ -168,6 +171,11 @@ export function createBindingModule(deps: BindingModuleDeps) {
      */
     holdsCredential: (taskId: string): boolean => custody.holds(taskId),
   };
+}
+
+/** A task keyfleet made itself: no face but 'system' makes one, and no user has the id 'system'. */
+export function isSystemTask(task: Pick<Task, 'face' | 'createdBy'>): boolean {
+  return task.face === 'system' && task.createdBy === 'system';
 }
 
 /**

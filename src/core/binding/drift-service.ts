@@ -153,17 +153,22 @@ export function createDriftService(deps: DriftServiceDeps) {
     }
     // One task per key pair and kind of machine: hosts log in with their own management keys, simulated instances
     // with the credential given, which must never be offered to a host.
-    const groups = new Map<string, { keyPairName: string | null; sim: boolean; instanceIds: string[] }>();
+    // A binding that expires is repaired with its expiry (issue 19), so one task per expiry too.
+    const groups = new Map<
+      string,
+      { keyPairName: string | null; sim: boolean; expiresAt: string | null; instanceIds: string[] }
+    >();
     for (const inst of hosts) {
       if (!drifted.has(inst.id)) continue;
       const sim = inst.backend !== 'host';
-      const key = JSON.stringify([sim, inst.keyPairName]);
-      const group = groups.get(key) ?? { keyPairName: inst.keyPairName, sim, instanceIds: [] };
+      const expiresAt = inst.keyPairName ? (inst.keyExpiresAt?.toISOString() ?? null) : null;
+      const key = JSON.stringify([sim, inst.keyPairName, expiresAt]);
+      const group = groups.get(key) ?? { keyPairName: inst.keyPairName, sim, expiresAt, instanceIds: [] };
       group.instanceIds.push(inst.id);
       groups.set(key, group);
     }
     const tasks: Task[] = [];
-    for (const { keyPairName, sim, instanceIds } of groups.values()) {
+    for (const { keyPairName, sim, expiresAt, instanceIds } of groups.values()) {
       const kind = keyPairName ? 'bind' : 'unbind';
       tasks.push(
         await deps.submit(caller, {
@@ -173,7 +178,7 @@ export function createDriftService(deps: DriftServiceDeps) {
           instanceIds,
           mode: 'live',
           ...(sim && input.credential ? { credential: input.credential } : {}),
-          options: { flavour: kind },
+          options: { flavour: kind, ...(expiresAt ? { expiresAt } : {}) },
           maxBatch: input.maxBatch,
         }),
       );
@@ -280,7 +285,7 @@ export function createDriftService(deps: DriftServiceDeps) {
         authorizedKeys: authorizedKeys?.content ?? null,
         bound:
           inst.keyPairName && inst.desiredPublicKey
-            ? { keyPairName: inst.keyPairName, publicKey: inst.desiredPublicKey }
+            ? { keyPairName: inst.keyPairName, publicKey: inst.desiredPublicKey, expiresAt: inst.keyExpiresAt }
             : null,
         dropIn: dropIn?.content ?? null,
         expectedDropIn:
@@ -334,7 +339,10 @@ export function createDriftService(deps: DriftServiceDeps) {
       const neverWritten = dropIn === null && applied === null && inst.appliedPasswordLogin;
       const report = compareDrift({
         authorizedKeys,
-        bound: applied !== null && appliedName !== null ? { keyPairName: appliedName, publicKey: applied } : null,
+        bound:
+          applied !== null && appliedName !== null
+            ? { keyPairName: appliedName, publicKey: applied, expiresAt: inst.appliedKeyExpiresAt }
+            : null,
         dropIn,
         expectedDropIn: neverWritten ? null : renderSshdDropIn({ passwordAuthentication: inst.appliedPasswordLogin }),
         keyPairNameOf,

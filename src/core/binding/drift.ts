@@ -16,12 +16,16 @@
  * - Keys added by hand OUTSIDE the block are not drift: keyfleet never owned them and a repair keeps them. They
  *   are listed in `unmanagedKeys`, so an operator sees everyone else who can log in, without every hand-added key
  *   turning the host red.
+ * - An `expiry-time` on keyfleet's line is keyfleet's own (issue 19), never drift by itself; a line whose expiry
+ *   differs from the binding's recorded expiry (or has one while the binding has none, or none while it has one)
+ *   is `expiry-differs`: a repair rewrites it with the recorded expiry.
  * - A host keyfleet has never changed (nothing bound, no binding recorded) has no drop-in of keyfleet's yet; its
  *   absence is then not drift (a repair would otherwise write one nobody asked for).
  */
 import { Buffer } from 'node:buffer';
 import { fingerprints } from '../keypair/public-key.js';
 import {
+  keyfleetLineExpiry,
   parseAuthorizedKeys,
   planAuthorizedKeys,
   type AuthorizedKeysEntry,
@@ -39,6 +43,7 @@ export type DriftFindingCode =
   | 'bound-key-missing'
   | 'foreign-key-in-block'
   | 'block-altered'
+  | 'expiry-differs'
   | 'drop-in-missing'
   | 'drop-in-altered';
 
@@ -119,7 +124,9 @@ export function compareDrift(input: DriftInput): DriftReport {
     });
   }
 
-  findings.unshift(...blockFindings(input, parsed.managedBlock, boundBody, findings.length > 0));
+  const boundLine = parsed.entries.find((e) => e.managed && e.base64 === boundBody);
+  const lineExpiry = boundLine ? { at: keyfleetLineExpiry(boundLine.raw) } : null;
+  findings.unshift(...blockFindings(input, parsed.managedBlock, boundBody, findings.length > 0, lineExpiry));
   findings.push(...dropInFindings(input));
   return { status: findings.length > 0 ? 'drifted' : 'in-sync', findings, unmanagedKeys };
 }
@@ -130,6 +137,7 @@ function blockFindings(
   state: 'absent' | 'present' | 'corrupt',
   boundBody: string | null,
   keyFindings: boolean,
+  lineExpiry: { at: Date | null } | null,
 ): DriftFinding[] {
   const plan = planAuthorizedKeys(input.authorizedKeys, input.bound ? [input.bound] : []);
   if (!plan.changed) return [];
@@ -165,6 +173,16 @@ function blockFindings(
     ];
   if (boundBody !== null && plan.added.includes(boundBody))
     return [{ code: 'bound-key-missing', message: `keyfleet's block does not hold the bound key pair '${name}'.` }];
+  const wantedExpiry = input.bound?.expiresAt ?? null;
+  if (lineExpiry && !keyFindings && lineExpiry.at?.getTime() !== wantedExpiry?.getTime()) {
+    const say = (d: Date | null) => (d ? `expires at ${d.toISOString()}` : 'does not expire');
+    return [
+      {
+        code: 'expiry-differs',
+        message: `The line of key pair '${name}' ${say(lineExpiry.at)}; the binding ${say(wantedExpiry)}. A repair rewrites it.`,
+      },
+    ];
+  }
   // Foreign keys inside the block already explain the difference; anything else is an edit of keyfleet's lines.
   return keyFindings
     ? []

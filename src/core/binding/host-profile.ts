@@ -31,7 +31,13 @@ export function homeDirOf(loginUser: string): string {
 export function planLiveChange(input: LivePlanInput): { profile: LiveHostProfile; desired: LiveKeyState } | CoreError {
   const { task, instance, keyPair, credential, management } = input;
   const desiredKey =
-    task.kind === 'bind' && keyPair ? { keyPairName: keyPair.name, publicKey: keyPair.publicKey } : null;
+    task.kind === 'bind' && keyPair
+      ? {
+          keyPairName: keyPair.name,
+          publicKey: keyPair.publicKey,
+          expiresAt: task.options.expiresAt ? new Date(task.options.expiresAt) : null,
+        }
+      : null;
   const host = instance.host ?? null;
   const managesPassword = host?.passwordLogin !== 'unmanaged';
   if (host && managesPassword && credential.kind === 'password' && desiredKey !== null && !host.sealedManagementKey) {

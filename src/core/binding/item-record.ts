@@ -41,9 +41,14 @@ export interface ObservedState {
   verification: string;
 }
 
-/** An unbind of a key pair the instance does not have: the item succeeds and changes nothing. */
-export function unbindsAnother(task: Task, inst: Pick<Instance, 'keyPairId'>): boolean {
-  return task.kind === 'unbind' && task.keyPairId !== null && inst.keyPairId !== task.keyPairId;
+/**
+ * An unbind of a key pair the instance does not have, or an expiry's unbind of a binding whose expiry changed since
+ * (extended, or bound again): the item succeeds and changes nothing.
+ */
+export function unbindsAnother(task: Task, inst: Pick<Instance, 'keyPairId' | 'keyExpiresAt'>): boolean {
+  if (task.kind !== 'unbind') return false;
+  if (task.keyPairId !== null && inst.keyPairId !== task.keyPairId) return true;
+  return task.options.endsExpiry !== undefined && inst.keyExpiresAt?.toISOString() !== task.options.endsExpiry;
 }
 
 export const NOT_BOUND_NOTE = 'not bound to this key pair; nothing changed';
@@ -67,8 +72,11 @@ export function createItemRecorder(store: Store, clock: Clock) {
       inst.keyPairId = key?.id ?? null;
       inst.keyPairName = key?.name ?? null;
       inst.desiredPublicKey = key?.publicKey ?? null;
+      inst.keyExpiresAt = key && task.options.expiresAt ? new Date(task.options.expiresAt) : null;
+      inst.bindingMode = key ? task.mode : null;
       if (applied) {
         inst.appliedPublicKey = inst.desiredPublicKey;
+        inst.appliedKeyExpiresAt = inst.keyExpiresAt;
         inst.appliedPasswordLogin = proof?.passwordLogin ?? inst.desiredPublicKey === null;
         inst.verifiedAt = proof?.verified ? clock.now() : null;
         inst.verification = proof?.verified ? proof.text : (proof?.text ?? 'written without a login proof');
@@ -123,10 +131,18 @@ export function createItemRecorder(store: Store, clock: Clock) {
       const inst = await tx.instances.get(task.accountId, item.instanceId);
       if (!(await tx.tasks.finishItem(failedItem(item, err), owner))) throw new LeaseLost();
       if (!inst) return;
+      if (observed.keyPair?.id !== inst.keyPairId) {
+        // The machine accepts another key than the record's (or none): what it has is the wanted bind's, with its
+        // expiry, or the previous binding's (kept as recorded).
+        const wanted = observed.keyPair !== null && task.kind === 'bind' && observed.keyPair.id === task.keyPairId;
+        inst.keyExpiresAt = wanted && task.options.expiresAt ? new Date(task.options.expiresAt) : null;
+        inst.bindingMode = observed.keyPair ? task.mode : null;
+      }
       inst.keyPairId = observed.keyPair?.id ?? null;
       inst.keyPairName = observed.keyPair?.name ?? null;
       inst.desiredPublicKey = observed.keyPair?.publicKey ?? null;
       inst.appliedPublicKey = inst.desiredPublicKey;
+      inst.appliedKeyExpiresAt = inst.keyExpiresAt ?? null;
       if (observed.passwordLogin !== null) inst.appliedPasswordLogin = observed.passwordLogin;
       inst.verifiedAt = observed.verified ? clock.now() : null;
       inst.verification = observed.verification;

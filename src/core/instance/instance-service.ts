@@ -251,6 +251,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         keyPairName: q.keyPairName,
         resourceGroupId: q.resourceGroupId,
         pendingRestart: q.pendingRestart,
+        expiringBefore: q.expiringBefore,
         ...pageOf(q, LIST_PAGE),
       };
       return store.instances.list(filter);

@@ -13,6 +13,7 @@ export function bootConfigOf(instance: Instance): BootConfig {
     keyPairName: instance.keyPairName,
     passwordLogin: desiredPasswordLogin(instance),
     newPasswordHash: instance.pendingPasswordHash,
+    keyExpiresAt: instance.desiredPublicKey ? (instance.keyExpiresAt ?? null) : null,
   };
 }
 
@@ -20,6 +21,8 @@ export function bootConfigOf(instance: Instance): BootConfig {
 export function isRestartPending(instance: Instance): boolean {
   return (
     instance.desiredPublicKey !== instance.appliedPublicKey ||
+    (instance.desiredPublicKey !== null &&
+      (instance.keyExpiresAt?.getTime() ?? null) !== (instance.appliedKeyExpiresAt?.getTime() ?? null)) ||
     desiredPasswordLogin(instance) !== instance.appliedPasswordLogin ||
     instance.pendingPasswordHash !== null
   );
@@ -30,6 +33,7 @@ export function withApplied(instance: Instance, config: BootConfig): Instance {
   const next: Instance = {
     ...instance,
     appliedPublicKey: config.publicKey,
+    appliedKeyExpiresAt: config.keyExpiresAt ?? null,
     appliedPasswordLogin: config.passwordLogin,
     pendingPasswordHash: instance.pendingPasswordHash === config.newPasswordHash ? null : instance.pendingPasswordHash,
   };

@@ -87,6 +87,15 @@ export interface Instance {
   updatedAt: Date;
   /** How keyfleet reaches and changes a registered real host (backend 'host'); absent for simulated machines. */
   host?: HostAccess | null;
+  /**
+   * When the binding recorded (keyPairId) ends, in whole seconds (issue 19); null/absent: it does not expire. The
+   * line keyfleet writes carries it as OpenSSH's `expiry-time`, so the machine refuses the key after it on its own.
+   */
+  keyExpiresAt?: Date | null;
+  /** The mode the binding was made in ('live' or 'on-restart'): an extension and the expiry's unbind follow it. */
+  bindingMode?: 'live' | 'on-restart' | null;
+  /** The expiry on the line the machine has now (differs from keyExpiresAt while an extension waits for a boot). */
+  appliedKeyExpiresAt?: Date | null;
 }
 
 /** Where a real host keeps what keyfleet changes, and how keyfleet logs in to it (ADR 9). */

@@ -69,6 +69,13 @@ export interface TaskOptions {
   verify?: boolean;
   /** Read and plan per instance, change and record nothing; each item's note says what would change. */
   dryRun?: boolean;
+  /** A bind: when the binding ends (ISO, whole seconds); written as OpenSSH's expiry-time (issue 19). */
+  expiresAt?: string;
+  /**
+   * An unbind made by the expiry sweeper: the expiry it ends (ISO). An instance whose binding no longer has that
+   * expiry (extended, or bound again since) is left as it is.
+   */
+  endsExpiry?: string;
 }
 
 export interface TaskItem {

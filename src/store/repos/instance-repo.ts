@@ -47,6 +47,9 @@ function toRow(i: Instance): InstancesTable {
     sealed_management_key: i.host?.sealedManagementKey ?? null,
     password_login_policy: i.host?.passwordLogin ?? null,
     use_sudo: i.host ? int(i.host.sudo) : null,
+    key_expires_at: i.keyExpiresAt ? toMs(i.keyExpiresAt) : null,
+    binding_mode: i.bindingMode ?? null,
+    applied_key_expires_at: i.appliedKeyExpiresAt ? toMs(i.appliedKeyExpiresAt) : null,
   };
 }
 
@@ -84,6 +87,10 @@ function fromRow(r: InstancesTable): Instance {
     startAfterProvision: bool(r.start_after_provision),
     verifiedAt: fromMsOrNull(r.verified_at ?? null),
     verification: r.verification ?? null,
+    // Only bindings that expire carry these (issue 19): an instance without one reads back as it was written.
+    ...(r.key_expires_at != null ? { keyExpiresAt: fromMs(r.key_expires_at) } : {}),
+    ...(r.applied_key_expires_at != null ? { appliedKeyExpiresAt: fromMs(r.applied_key_expires_at) } : {}),
+    ...(r.binding_mode === 'live' || r.binding_mode === 'on-restart' ? { bindingMode: r.binding_mode } : {}),
     ...(r.home_dir
       ? {
           host: {
@@ -172,6 +179,7 @@ export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
       if (f.resourceGroupId) q = q.where('resource_group_id', '=', f.resourceGroupId);
       if (f.backend) q = q.where('backend', '=', f.backend);
       if (f.pendingRestart !== undefined) q = q.where('pending_restart', '=', int(f.pendingRestart));
+      if (f.expiringBefore) q = q.where('key_expires_at', '<=', toMs(f.expiringBefore));
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await q.selectAll().orderBy('created_at').orderBy('id').offset(f.offset).limit(f.limit).execute();
       return { items: rows.map(fromRow), total: Number(total.n) };

@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Keyfleet } from '../../../src/app/keyfleet.js';
 import { type Api, startInProcess } from '../../support/keyfleet.js';
 import { sshKeygen, sshRun } from '../../support/openssh.js';
-import { startHosts, stopHosts, type TestHost } from '../../support/sshd-harness.js';
+import { type StartHostsOptions, startHosts, stopHosts, type TestHost } from '../../support/sshd-harness.js';
 
 export const REGION = 'cn-hangzhou';
 const BIN = path.resolve(import.meta.dirname, '../../../bin/keyfleet.js');
@@ -35,6 +35,12 @@ export interface RegisteredFleet {
   ids: Map<string, string>;
   registerBody(h: TestHost, name: string, extra?: Record<string, unknown>): Record<string, any>;
   register(h: TestHost, name: string, extra?: Record<string, unknown>): Promise<any>;
+  /** keyfleet's environment (data directory, simulated fleet's port), to start it again on the same data. */
+  env: Record<string, string>;
+  /** Stops keyfleet (the hosts keep running). */
+  stopKeyfleet(): Promise<void>;
+  /** Starts keyfleet again on the same data; `kf` and `api` are the new ones. */
+  startKeyfleet(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,8 +70,11 @@ export function cli(
   });
 }
 
-export async function startRegisteredFleet(n: number): Promise<RegisteredFleet> {
-  const hosts = await startHosts(n);
+export async function startRegisteredFleet(
+  n: number,
+  opts: { extraEnv?: Record<string, string>; hosts?: StartHostsOptions } = {},
+): Promise<RegisteredFleet> {
+  const hosts = await startHosts(n, opts.hosts);
   let reloadAgent: NodeJS.Timeout | null = null;
   let kf: Keyfleet | undefined;
   const close = async () => {
@@ -79,9 +88,10 @@ export async function startRegisteredFleet(n: number): Promise<RegisteredFleet> 
     const hand = await sshKeygen('ed25519', 'hand-added');
     for (const h of hosts) await prepare(h, mgmt.publicKey, hand.publicKey);
     reloadAgent = startReloadAgent(hosts);
-    const started = await startInProcess();
+    const started = await startInProcess({ extra: opts.extraEnv });
     kf = started.kf;
     const api = started.api;
+    const env = started.env;
     const ids = new Map<string, string>();
 
     const registerBody = (h: TestHost, name: string, extra: Record<string, unknown> = {}) => {
@@ -104,7 +114,34 @@ export async function startRegisteredFleet(n: number): Promise<RegisteredFleet> 
       ids.set(name, r.instance.id);
       return r;
     };
-    return { kf, api, hosts, mgmt, hand, ids, registerBody, register, close };
+    const fleet: RegisteredFleet = {
+      kf,
+      api,
+      hosts,
+      mgmt,
+      hand,
+      ids,
+      registerBody,
+      register,
+      env,
+      async stopKeyfleet() {
+        await kf?.close();
+        kf = undefined;
+      },
+      async startKeyfleet() {
+        const again = await startInProcess({
+          dataDir: env.KEYFLEET_DATA_DIR,
+          simPort: Number(env.KEYFLEET_SIM_SSH_PORT),
+          extra: opts.extraEnv,
+        });
+        kf = again.kf;
+        fleet.kf = again.kf;
+        fleet.api.token = null;
+        (fleet as { api: Api }).api = again.api;
+      },
+      close,
+    };
+    return fleet;
   } catch (err) {
     await close();
     throw err;

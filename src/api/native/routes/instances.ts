@@ -37,6 +37,7 @@ export function instanceRoutes(app: NativeApp, { core }: NativeContext) {
         keyPairName: q.keyPairName,
         resourceGroupId: q.resourceGroupId,
         pendingRestart: q.pendingRestart,
+        ...(q.expiringWithin ? { expiringBefore: new Date(Date.now() + q.expiringWithin * 1000) } : {}),
         offset: q.offset,
         limit: q.limit,
       });

@@ -46,6 +46,8 @@ export function InstanceKeyDialog({
   const [result, setResult] = useState<KeyChangeResult | null>(null);
   /** After an on-restart change: the user chose to apply the same change live. */
   const [applyLive, setApplyLive] = useState(false);
+  /** A bind that expires (issue 19): '' never, else a duration the API takes ('8h'). */
+  const [expiresIn, setExpiresIn] = useState('');
 
   const keyPairs = useResource(
     () => (action === 'bind' ? api.keyPairs(regionId, { limit: 1000 }) : Promise.resolve(null)),
@@ -70,7 +72,7 @@ export function InstanceKeyDialog({
         action,
         // An unbind names the key pair bound now, so the task and the audit trail say which one went.
         ...(action === 'bind'
-          ? { keyPairName }
+          ? { keyPairName, ...(expiresIn ? { expiresIn } : {}) }
           : instance.keyPairName && !applyLive
             ? { keyPairName: instance.keyPairName }
             : {}),
@@ -204,6 +206,22 @@ export function InstanceKeyDialog({
               <p className="hint">The new key pair replaces {instance.keyPairName}: an instance has one key pair.</p>
             ) : null}
             <p className="hint">After the bind, password login is turned off; the key pair is the way in.</p>
+            <label className="field-label" htmlFor={`${formId}-expiry`}>
+              Access ends
+            </label>
+            <select id={`${formId}-expiry`} value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)}>
+              {EXPIRY_CHOICES.map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+            {expiresIn ? (
+              <p className="hint">
+                The line carries OpenSSH's expiry-time: the machine refuses the key after it even if keyfleet is down;
+                keyfleet then unbinds it and password login comes back.
+              </p>
+            ) : null}
           </div>
         ) : null}
 
@@ -305,3 +323,13 @@ export function InstanceKeyDialog({
     </Dialog>
   );
 }
+
+/** How long a bind made here lasts (the CLI and the API take any time up to a year). */
+const EXPIRY_CHOICES: ReadonlyArray<readonly [string, string]> = [
+  ['', 'Never (until unbound)'],
+  ['1h', 'After 1 hour'],
+  ['8h', 'After 8 hours'],
+  ['24h', 'After 24 hours'],
+  ['7d', 'After 7 days'],
+  ['30d', 'After 30 days'],
+];

@@ -23,6 +23,9 @@ import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 import { DataTable } from '../ui/Table';
 
+/** "Expiring soon" on this page: within a day. */
+const EXPIRING_SOON_S = 24 * 3600;
+
 const STATUSES: InstanceStatus[] = ['Running', 'Stopped', 'Starting', 'Stopping', 'Pending'];
 
 let firstRenderMarked = false;
@@ -36,7 +39,8 @@ export function InstancesPage() {
   const debounced = useDebounced(search.trim(), 300);
   const [status, setStatus] = useState<InstanceStatus | ''>('');
   const [pendingOnly, setPendingOnly] = useState(query.get('pendingRestart') === 'true');
-  const { offset, limit, pager } = usePaging(20, [regionId, groupId, committed, status, pendingOnly]);
+  const [expiringOnly, setExpiringOnly] = useState(query.get('expiringSoon') === 'true');
+  const { offset, limit, pager } = usePaging(20, [regionId, groupId, committed, status, pendingOnly, expiringOnly]);
   const [dialog, setDialog] = useState<InstanceDialogState>(null);
   const searchMark = useRef<string | null>(null);
 
@@ -55,17 +59,23 @@ export function InstancesPage() {
         search: committed || undefined,
         status: status || undefined,
         pendingRestart: pendingOnly ? true : undefined,
+        expiringWithin: expiringOnly ? EXPIRING_SOON_S : undefined,
         resourceGroupId: groupId || undefined,
         offset,
         limit,
       })),
     }),
-    [regionId, groupId, committed, status, pendingOnly, offset, limit],
+    [regionId, groupId, committed, status, pendingOnly, expiringOnly, offset, limit],
     {
       keepPrevious: true,
       // Fast while a machine changes state or its boot is being proven (the proof lands just after Running).
       pollMs: (d) => (d?.items.some((i) => TRANSITIONAL.includes(i.status) || proofPending(i)) ? 1000 : 10_000),
     },
+  );
+  // Bindings that end within a day (expired ones not yet unbound included): access that is about to go.
+  const expiring = useResource(
+    () => api.instances(regionId, { expiringWithin: EXPIRING_SOON_S, resourceGroupId: groupId || undefined, limit: 1 }),
+    [regionId, groupId, list.data],
   );
   const pending = useResource(
     () => api.instances(regionId, { pendingRestart: true, resourceGroupId: groupId || undefined, limit: 1 }),
@@ -117,7 +127,8 @@ export function InstancesPage() {
   const items = data?.items ?? [];
   const total = data?.total ?? 0;
   const pendingTotal = pending.data?.total ?? 0;
-  const filtered = !!committed || !!status || pendingOnly;
+  const expiringTotal = expiring.data?.total ?? 0;
+  const filtered = !!committed || !!status || pendingOnly || expiringOnly;
 
   return (
     <div className="page">
@@ -160,6 +171,18 @@ export function InstancesPage() {
         </div>
       ) : null}
 
+      {expiringTotal > 0 && !expiringOnly ? (
+        <div className="banner banner-info" role="status" data-testid="expiring-soon">
+          <IconWarning />
+          <span>
+            {plural(expiringTotal, 'binding')} {expiringTotal === 1 ? 'expires' : 'expire'} within 24 hours.
+          </span>
+          <button type="button" className="link-button" onClick={() => setExpiringOnly(true)}>
+            Show them
+          </button>
+        </div>
+      ) : null}
+
       <div className="toolbar">
         <form className="search" role="search" onSubmit={submitSearch}>
           <IconSearch className="search-icon" />
@@ -190,6 +213,10 @@ export function InstancesPage() {
           <input type="checkbox" checked={pendingOnly} onChange={(e) => setPendingOnly(e.target.checked)} />
           <span>Restart needed only</span>
         </label>
+        <label className="checkbox">
+          <input type="checkbox" checked={expiringOnly} onChange={(e) => setExpiringOnly(e.target.checked)} />
+          <span>Expiring within 24 h</span>
+        </label>
         <RefreshButton list={list} label="Refresh instances" disabled={list.fetching && !data} />
       </div>
 
@@ -208,6 +235,7 @@ export function InstancesPage() {
                 setCommitted('');
                 setStatus('');
                 setPendingOnly(false);
+                setExpiringOnly(false);
               }}
             >
               Nothing in {regionName(regionId)} matches {committed ? <>“{committed}”</> : 'these filters'}.

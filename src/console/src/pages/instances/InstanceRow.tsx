@@ -1,5 +1,6 @@
 /** One row of the Instances table: status, the key pair with its effect state, the SSH address and the Actions menu
  * (a registered host offers live key changes only). */
+import { formatTime } from '../../lib/format';
 import type { Instance, InstanceStatus } from '../../api/types';
 import { shortRefusal } from '../../lib/format';
 import { type MenuItem, MenuButton } from '../../ui/Menu';
@@ -155,6 +156,11 @@ function KeyCell({ instance: i }: { instance: Instance }) {
         <div className="key-state">
           {i.keyPairName ? <span className="effect effect-pending">bound · pending restart</span> : null}
           <RestartNeeded instance={i} />
+        </div>
+      ) : null}
+      {i.keyPairName && i.keyExpiresAt ? (
+        <div className="small key-expiry" title={formatTime(i.keyExpiresAt)}>
+          Expires {formatTime(i.keyExpiresAt)}
         </div>
       ) : null}
       <div className="muted small">Password login {i.passwordLogin ? 'on' : 'off'}</div>
