@@ -110,8 +110,17 @@ export function createPostgresCluster(opts: PostgresClusterOptions): ClusterLink
     return c;
   }
 
-  async function tick(): Promise<void> {
-    if (busy || closed) return;
+  /** The tick in flight, which close() waits for: pg refuses (and pg@9 will reject) a second query meanwhile. */
+  let ticking: Promise<void> | null = null;
+  function tick(): Promise<void> {
+    if (busy || closed) return ticking ?? Promise.resolve();
+    ticking = tickOnce().finally(() => {
+      ticking = null;
+    });
+    return ticking;
+  }
+
+  async function tickOnce(): Promise<void> {
     busy = true;
     let c: pg.Client | null = client;
     try {
@@ -143,6 +152,7 @@ export function createPostgresCluster(opts: PostgresClusterOptions): ClusterLink
     closed = true;
     if (timer) clearInterval(timer);
     timer = null;
+    await ticking;
     const c = client;
     client = null;
     setLeader(false);
