@@ -27,4 +27,4 @@ export HOME=$(mktemp -d /tmp/kf-home.XXXXXX)
 FILES=("${@:-}")
 if [ -z "${FILES[0]}" ]; then FILES=(test/**/*.test.ts); fi
 echo "== tests (${#FILES[@]} files)"
-node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=600000 "${FILES[@]}"
+node --import tsx --test --test-reporter=spec --test-concurrency=1 --test-timeout=1200000 "${FILES[@]}"
