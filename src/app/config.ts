@@ -22,6 +22,8 @@ export interface Config {
   };
   masterKey: string | undefined;
   tasks: { concurrency: number; chunk: number; leaseMs: number; itemsPerSecond: number; sweepMs: number };
+  /** How often a process looks for rotation waves that are due or have finished. */
+  rotationPollMs: number;
   liveTimeoutMs: number;
   /** KEYFLEET_HOST_NETWORKS: the networks (CIDRs, canonical) hosts may be registered in; undefined: any address. */
   hostNetworks: string[] | undefined;
@@ -175,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       // How soon the items of a process that died (its leases expired) are taken over by another.
       sweepMs: int(env, 'KEYFLEET_TASK_SWEEP_MS', 15_000, 100, 3_600_000),
     },
+    rotationPollMs: int(env, 'KEYFLEET_ROTATION_POLL_MS', 1_000, 50, 600_000),
     liveTimeoutMs: int(env, 'KEYFLEET_LIVE_TIMEOUT_MS', 10_000, 100, 600_000),
     hostNetworks: hostNetworksFrom(env.KEYFLEET_HOST_NETWORKS),
     bodyLimitBytes: int(env, 'KEYFLEET_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

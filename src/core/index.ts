@@ -34,6 +34,9 @@ import { createEventsModule, type WebhookSettings } from './events/events-module
 import type { WebhookSender } from './events/outbox.js';
 import { webhookUseCases } from './events/webhook-use-cases.js';
 import { taskUseCases } from './task/task-use-cases.js';
+import { createRotationDriver } from './rotation/rotation-driver.js';
+import { createRotationService } from './rotation/rotation-service.js';
+import { rotationUseCases } from './rotation/rotation-use-cases.js';
 import { createGate } from './usecase/gate.js';
 
 export interface CoreDeps {
@@ -78,6 +81,8 @@ export interface CoreSettings {
   rateLimitPerSecond: number;
   /** Webhook delivery and where endpoints may point (KEYFLEET_WEBHOOK_*); absent: the defaults. */
   webhooks?: WebhookSettings;
+  /** How often a process looks for rotation waves that are due or finished (KEYFLEET_ROTATION_POLL_MS; default 1000). */
+  rotationPollMs?: number;
 }
 
 /** Default of CoreSettings.taskSweepMs. */
@@ -201,6 +206,25 @@ export function createCore(deps: CoreDeps) {
     onScanned: events.driftScanned,
     metrics: deps.metrics,
   });
+  const rotationDriver = createRotationDriver({
+    store,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    logger,
+    submit: binding.submit,
+    callerOf: accounts.callerOfTask,
+    waitFor: runner.waitFor,
+    pollMs: settings.rotationPollMs ?? 1_000,
+  });
+  const rotations = createRotationService({
+    store,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    regions,
+    kick: rotationDriver.kick,
+  });
   let stopSweeper: (() => void) | null = null;
   let stopGuardSweeper: (() => void) | null = null;
 
@@ -226,6 +250,9 @@ export function createCore(deps: CoreDeps) {
     hosts: gate.expose(hostUseCases(hosts, imports, store)),
     tasks: { ...gate.expose(taskUseCases(tasks, store)), ...gate.expose(bindingUseCases(binding, tasks, store)) },
     drift: gate.expose(driftUseCases(drift, store)),
+    rotations: gate.expose(rotationUseCases(rotations, store)),
+    /** The rotation driver: round() advances every rotation now (tests). */
+    rotationDriver,
     audit: gate.expose(auditUseCases(store)),
     webhooks: gate.expose(webhookUseCases(events.service)),
     /** The webhook dispatcher (null without a sender): poll() runs a round of deliveries now. */
@@ -256,6 +283,7 @@ export function createCore(deps: CoreDeps) {
       });
       stopGuardSweeper = guard.startSweeper();
       await events.start();
+      rotationDriver.start();
       return { resumedTasks, recoveredInstances };
     },
     /**
@@ -268,11 +296,13 @@ export function createCore(deps: CoreDeps) {
      * started, so another process takes them at once. close() follows.
      */
     async drain(): Promise<void> {
+      await rotationDriver.close();
       stopSweeper?.();
       stopSweeper = null;
       await runner.close();
     },
     async close(): Promise<void> {
+      await rotationDriver.close();
       await events.close();
       stopSweeper?.();
       stopGuardSweeper?.();

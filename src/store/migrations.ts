@@ -5,6 +5,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { normalizeHostAddress } from '../common/address.js';
 import { eventOutbox } from './migration-0013-event-outbox.js';
+import { rotations } from './migration-0016-rotations.js';
 import { sharedGuards } from './migration-0012-shared-guards.js';
 
 const initial: Migration = {
@@ -434,6 +435,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011-host-address-per-account': hostAddressPerAccount,
   '0012-shared-guards': sharedGuards,
   '0013-event-outbox': eventOutbox,
+  '0016-rotations': rotations,
 };
 
 export const migrationProvider: MigrationProvider = {

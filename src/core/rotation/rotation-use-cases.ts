@@ -1,0 +1,73 @@
+/**
+ * Rotations as faces call them. Starting one is recorded as `keypair:Rotate` (pausing, resuming and cancelling as
+ * `keypair:PauseRotation`, `…ResumeRotation`, `…CancelRotation`: audit names, not permissions) and each needs both permissions a rotation exercises: keypair:Bind on B and keypair:Unbind on A (each wave's items are
+ * authorized again, per instance, when they run). Reading rotations is task:Describe, as reading tasks is: a
+ * rotation is a task of tasks.
+ */
+import type { Caller } from '../caller.js';
+import type { Store } from '../ports.js';
+import { type Named, ref, useCase } from '../usecase/use-case.js';
+import type { RotationRequest, RotationService } from './rotation-service.js';
+
+export const ROTATE_ACTION = 'keypair:Rotate';
+
+export function rotationUseCases(svc: RotationService, store: Store) {
+  const pair = (regionId: string, from: unknown, to: unknown): Named => {
+    const a = ref.keyPair(regionId, from);
+    const b = ref.keyPair(regionId, to);
+    return {
+      refs: [a, b],
+      checks: [
+        { action: 'keypair:Bind', refs: [b] },
+        { action: 'keypair:Unbind', refs: [a] },
+      ],
+    };
+  };
+  /** The stored rotation's key pairs; one that does not exist is named as given (and answered NotFound). */
+  const ofRotation = async (c: Caller, id: unknown): Promise<Named> => {
+    const r = typeof id === 'string' && id.length <= 64 ? await store.rotations.get(c.accountId, id) : null;
+    if (!r) return { refs: [ref.task(id)], checks: [] };
+    const named = pair(r.regionId, r.fromKeyPairName, r.toKeyPairName);
+    return { ...named, refs: [...named.refs, ref.task(r.id, r.regionId)] };
+  };
+  const one = (_c: unknown, id: unknown) => [ref.task(id)];
+  return {
+    create: useCase({
+      action: ROTATE_ACTION,
+      access: 'policy',
+      mutates: true,
+      run: svc.create,
+      names: (_c, req: RotationRequest) => pair(req.regionId, req.fromKeyPairName, req.toKeyPairName),
+    }),
+    pause: useCase({
+      action: 'keypair:PauseRotation',
+      access: 'policy',
+      mutates: true,
+      run: svc.pause,
+      names: ofRotation,
+    }),
+    resume: useCase({
+      action: 'keypair:ResumeRotation',
+      access: 'policy',
+      mutates: true,
+      run: svc.resume,
+      names: ofRotation,
+    }),
+    cancel: useCase({
+      action: 'keypair:CancelRotation',
+      access: 'policy',
+      mutates: true,
+      run: svc.cancel,
+      names: ofRotation,
+    }),
+    get: useCase({ action: 'task:Describe', access: 'policy', mutates: false, run: svc.detail, names: one }),
+    machines: useCase({ action: 'task:Describe', access: 'policy', mutates: false, run: svc.machines, names: one }),
+    list: useCase({
+      action: 'task:Describe',
+      access: 'policy',
+      mutates: false,
+      run: svc.list,
+      names: (_c, q) => [ref.task('*', q.regionId)],
+    }),
+  };
+}
