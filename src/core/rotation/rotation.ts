@@ -7,7 +7,6 @@
  * a wave is started by claiming it in the store in the transaction that creates its task, so it starts once however
  * many processes drive, and a restart continues where the store says the rotation is.
  */
-import type { Page } from '../ports.js';
 import type { TaskMode, TaskSubmitter } from '../task/task.js';
 
 /**
@@ -150,6 +149,12 @@ export interface RotationRepo {
 }
 
 /** Bounds on what a caller may ask (every one a tenant-controlled input). */
+/** A page of a list (as ports.ts's Page; not imported from there, which imports this file). */
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
 export const ROTATION_LIMITS = {
   maxInstances: 10_000,
   maxWaveSize: 500,
