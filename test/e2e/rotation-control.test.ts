@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
 import {
   ACCESS_KEY_ID,
@@ -18,6 +19,7 @@ import {
   sleep,
   startInProcess,
 } from '../support/keyfleet.js';
+import { sshRun, writePrivateKey } from '../support/openssh.js';
 
 const REGION = 'cn-hangzhou';
 const BIN = path.resolve(import.meta.dirname, '../../bin/keyfleet.js');
@@ -27,6 +29,7 @@ describe('rotation by hand', () => {
   let kf: Keyfleet;
   let api: Api;
   let env: Record<string, string>;
+  let dataDir: string;
   let ids: string[];
 
   const cli = (args: string[]) =>
@@ -66,7 +69,9 @@ describe('rotation by hand', () => {
     );
 
   before(async () => {
-    ({ kf, api } = await startInProcess({ extra: { KEYFLEET_ROTATION_POLL_MS: '100' } }));
+    let started: Record<string, string>;
+    ({ kf, api, env: started } = await startInProcess({ extra: { KEYFLEET_ROTATION_POLL_MS: '100' } }));
+    dataDir = started.KEYFLEET_DATA_DIR!;
     env = {
       KEYFLEET_ENDPOINT: kf.url,
       KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
@@ -74,7 +79,7 @@ describe('rotation by hand', () => {
     };
     ids = await api.run({ imageId: LINUX_IMAGE, amount: 10, name: 'rot' });
     await api.waitStatus(ids, 'Running');
-    for (const name of ['ctl-a', 'ctl-b', 'ctl-c']) await api.createKeyPair(name, 'ed25519');
+    for (const name of ['ctl-a', 'ctl-b', 'ctl-c', 'ctl-unbound']) await api.createKeyPair(name, 'ed25519');
   });
   after(async () => kf?.close());
 
@@ -85,6 +90,7 @@ describe('rotation by hand', () => {
 
   test('bounds and errors: a clear code, and no rotation made', async () => {
     await bindAll('ctl-a');
+    const before = (await api.call('GET', '/api/v1/rotations')).total;
     const start = (body: Record<string, unknown>) =>
       failure(
         api.call('POST', `/api/v1/regions/${REGION}/rotations`, {
@@ -104,7 +110,7 @@ describe('rotation by hand', () => {
       [{ canary: 2, canaryPercent: 10 }, 400, 'Input.Invalid'],
       [{ toKeyPairName: 'ctl-a' }, 400, 'Input.Invalid'],
       [{ toKeyPairName: 'no-such' }, 404, 'KeyPair.NotFound'],
-      [{ fromKeyPairName: 'ctl-c' }, 409, 'Rotation.NothingToRotate'],
+      [{ fromKeyPairName: 'ctl-unbound' }, 409, 'Rotation.NothingToRotate'],
       [{ instanceIds: [ids[0], 'i-notboundtoa0000000'] }, 409, 'Instance.NotBound'],
       [{ instanceIds: [ids[0], ids[0]] }, 400, 'Batch.DuplicateIds'],
       [{ mode: 'sideways' }, 400, 'Input.Invalid'],
@@ -113,7 +119,7 @@ describe('rotation by hand', () => {
       assert.equal(f.status, status, `${JSON.stringify(body)}: ${JSON.stringify(f.body)}`);
       assert.equal(f.body.code, code, JSON.stringify(body));
     }
-    assert.equal((await api.call('GET', '/api/v1/rotations')).total, 0, 'no rotation was made');
+    assert.equal((await api.call('GET', '/api/v1/rotations')).total, before, 'no rotation was made');
     assert.deepEqual((await boundTo('ctl-a')).sort(), [...ids].sort(), 'nothing changed');
     const missing = await failure(api.call('GET', '/api/v1/rotations/rot-nosuchrotation000'));
     assert.equal(missing.status, 404);
@@ -230,5 +236,59 @@ describe('rotation by hand', () => {
     assert.match(watched.stdout, /cancelled/);
     const listed = await cli(['rotations', 'ls', '--status', 'cancelled', '--json']);
     assert.ok(JSON.parse(listed.stdout).rotations.some((r: any) => r.id === id));
+  });
+
+  test('live, logging in with A: the credential sealed for the rotation, wiped when it completes; OpenSSH: B in, A out', async () => {
+    const PASSWORD = 'Rotate-Pass-0001';
+    const three = await api.run({ imageId: LINUX_IMAGE, amount: 3, name: 'live-rot', password: PASSWORD });
+    await api.waitStatus(three, 'Running');
+    const a = await api.createKeyPair('live-a', 'ed25519');
+    const b = await api.createKeyPair('live-b', 'ed25519');
+
+    const bound = await api.bind({
+      action: 'bind',
+      keyPairName: 'live-a',
+      instanceIds: three,
+      mode: 'live',
+      credential: { kind: 'password', password: PASSWORD },
+    });
+    assert.equal(bound.task.succeeded, 3, JSON.stringify(bound.items));
+    const created = await api.call('POST', `/api/v1/regions/${REGION}/rotations`, {
+      fromKeyPairName: 'live-a',
+      toKeyPairName: 'live-b',
+      mode: 'live',
+      // Binding A turned password login off: keyfleet logs in with A's private key to replace it.
+      credential: { kind: 'privateKey', privateKey: a.privateKey },
+      canary: 1,
+      waveSize: 2,
+    });
+    const id = created.rotation.id;
+    assert.equal(JSON.stringify(created).includes('PRIVATE KEY'), false, 'the credential is never shown');
+    const stored = () => {
+      const db = new BetterSqlite3(`${dataDir}/keyfleet.db`, { readonly: true });
+      try {
+        return (db.prepare('select sealed_credential as s from rotations where id = ?').get(id) as { s: string | null })
+          .s;
+      } finally {
+        db.close();
+      }
+    };
+    const done = await waitFor(id, (d) => d.rotation.status !== 'running');
+    assert.equal(
+      done.rotation.status,
+      'completed',
+      JSON.stringify((await api.call('GET', `/api/v1/rotations/${id}/machines`)).machines),
+    );
+    assert.equal(stored(), null, 'the sealed credential is wiped when the rotation completes');
+    const machines = (await api.call('GET', `/api/v1/rotations/${id}/machines`)).machines;
+    const [keyA, keyB] = [await writePrivateKey(a.privateKey), await writePrivateKey(b.privateKey)];
+    for (const m of machines) {
+      assert.match(m.detail, /key 'live-b' accepted, removed key refused/);
+      const inst = await api.instance(m.instanceId);
+      const login = (identityFile: string) =>
+        sshRun({ host: inst.address, port: inst.sshPort, user: 'root', command: 'echo in', identityFile });
+      assert.equal((await login(keyB)).code, 0, `${m.instanceId}: B logs in`);
+      assert.notEqual((await login(keyA)).code, 0, `${m.instanceId}: A refused`);
+    }
   });
 });
