@@ -1,8 +1,10 @@
 /**
- * Rotations as faces call them. Starting one is recorded as `keypair:Rotate` (pausing, resuming and cancelling as
- * `keypair:PauseRotation`, `…ResumeRotation`, `…CancelRotation`: audit names, not permissions) and each needs both permissions a rotation exercises: keypair:Bind on B and keypair:Unbind on A (each wave's items are
- * authorized again, per instance, when they run). Reading rotations is task:Describe, as reading tasks is: a
- * rotation is a task of tasks.
+ * Rotations as faces call them. Starting, pausing, resuming and cancelling one needs keypair:Rotate on both key
+ * pairs it names (A, replaced, and B, replacing it); each wave's items are then authorized one by one as any bind
+ * is (keypair:Bind on the instance and B), so a rotation changes only the machines its user may bind. Starting is
+ * audited as `keypair:Rotate`; pausing, resuming and cancelling under their own names (`keypair:PauseRotation`,
+ * `…ResumeRotation`, `…CancelRotation`: audit names, not permissions). Reading rotations is task:Describe, as
+ * reading tasks is: a rotation is a task of tasks.
  */
 import type { Caller } from '../caller.js';
 import type { Store } from '../ports.js';
@@ -17,10 +19,7 @@ export function rotationUseCases(svc: RotationService, store: Store) {
     const b = ref.keyPair(regionId, to);
     return {
       refs: [a, b],
-      checks: [
-        { action: 'keypair:Bind', refs: [b] },
-        { action: 'keypair:Unbind', refs: [a] },
-      ],
+      checks: [{ action: 'keypair:Rotate', refs: [a, b] }],
     };
   };
   /** The stored rotation's key pairs; one that does not exist is named as given (and answered NotFound). */
