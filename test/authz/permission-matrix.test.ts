@@ -58,10 +58,9 @@ interface PolicyRow {
   actions: string[];
   /**
    * The core action recorded when the call is MUTATING (src/core/facade.ts passes `mutating: true` to the auditor);
-   * absent for reads, which the auditor records only when denied. Steering a rotation is recorded under audit names
-   * of its own (permission keypair:Rotate).
+   * absent for reads, which the auditor records only when denied.
    */
-  audits?: Action | 'keypair:PauseRotation' | 'keypair:ResumeRotation' | 'keypair:CancelRotation';
+  audits?: Action;
   setup: (w: World) => Promise<State>;
   /** Resources of the allow in case (a); (d) allows `wrong` instead. */
   allow: (s: State) => string[];
@@ -163,11 +162,13 @@ const sRotatable = async (w: World): Promise<State> => {
   const b = await newKeyPair(w);
   return { ...s, kp2: b.name, observe: { ...s.observe, keyPairs: [s.kp!, b.name] } };
 };
-/** A rotation (its id in `task`) still waiting for its next wave (an hour's pause), paused if asked. */
+/** A rotation (its id in `task`) of two instances, waiting an hour after its canary; paused if asked. */
 const sRotation =
   (status: 'running' | 'paused') =>
   async (w: World): Promise<State> => {
     const s = await sRotatable(w);
+    const second = await newInstance(w);
+    await w.admin.bind({ action: 'bind', keyPairName: s.kp, instanceIds: [second] });
     const r = await w.admin.call('POST', `/api/v1/regions/${REGION}/rotations`, {
       fromKeyPairName: s.kp,
       toKeyPairName: s.kp2,
@@ -979,17 +980,17 @@ const TABLE: Row[] = [
   },
   ...(
     [
-      ['pause', 'running', 'keypair:PauseRotation'],
-      ['resume', 'paused', 'keypair:ResumeRotation'],
-      ['cancel', 'running', 'keypair:CancelRotation'],
+      ['pause', 'running'],
+      ['resume', 'paused'],
+      ['cancel', 'running'],
     ] as const
   ).map(
-    ([verb, status, audits]): PolicyRow => ({
+    ([verb, status]): PolicyRow => ({
       kind: 'policy',
       face: 'native',
       op: `POST /api/v1/rotations/:id/${verb}`,
       actions: ['keypair:Rotate'],
-      audits,
+      audits: 'keypair:Rotate',
       setup: sRotation(status),
       allow: KP_PAIR,
       wrong: (s) => [arn('keypair', s.kp2!), ...OTHER_KP()],

@@ -1,9 +1,9 @@
 /**
  * Rotations as faces call them. Starting, pausing, resuming and cancelling one needs keypair:Rotate on both key
  * pairs it names (A, replaced, and B, replacing it); each wave's items are then authorized one by one as any bind
- * is (keypair:Bind on the instance and B), so a rotation changes only the machines its user may bind. Starting is
- * audited as `keypair:Rotate`; pausing, resuming and cancelling under their own names (`keypair:PauseRotation`,
- * `…ResumeRotation`, `…CancelRotation`: audit names, not permissions). Reading rotations is task:Describe, as
+ * is (keypair:Bind on the instance and B), so a rotation changes only the machines its user may bind. All four are
+ * audited as `keypair:Rotate`, the permission they exercise (the entry names the rotation; the rotation itself keeps
+ * who paused or cancelled it in its reason). Reading rotations is task:Describe, as
  * reading tasks is: a rotation is a task of tasks.
  */
 import type { Caller } from '../caller.js';
@@ -39,21 +39,21 @@ export function rotationUseCases(svc: RotationService, store: Store) {
       names: (_c, req: RotationRequest) => pair(req.regionId, req.fromKeyPairName, req.toKeyPairName),
     }),
     pause: useCase({
-      action: 'keypair:PauseRotation',
+      action: ROTATE_ACTION,
       access: 'policy',
       mutates: true,
       run: svc.pause,
       names: ofRotation,
     }),
     resume: useCase({
-      action: 'keypair:ResumeRotation',
+      action: ROTATE_ACTION,
       access: 'policy',
       mutates: true,
       run: svc.resume,
       names: ofRotation,
     }),
     cancel: useCase({
-      action: 'keypair:CancelRotation',
+      action: ROTATE_ACTION,
       access: 'policy',
       mutates: true,
       run: svc.cancel,
