@@ -30,6 +30,8 @@ export interface Config {
     /** How often due binding expiries are looked for (issue 19). */
     expirySweepMs: number;
   };
+  /** How often a process looks for rotation waves that are due or have finished. */
+  rotationPollMs: number;
   liveTimeoutMs: number;
   /** KEYFLEET_HOST_NETWORKS: the networks (CIDRs, canonical) hosts may be registered in; undefined: any address. */
   hostNetworks: string[] | undefined;
@@ -184,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       sweepMs: int(env, 'KEYFLEET_TASK_SWEEP_MS', 15_000, 100, 3_600_000),
       expirySweepMs: int(env, 'KEYFLEET_EXPIRY_SWEEP_MS', 5_000, 100, 3_600_000),
     },
+    rotationPollMs: int(env, 'KEYFLEET_ROTATION_POLL_MS', 1_000, 50, 600_000),
     liveTimeoutMs: int(env, 'KEYFLEET_LIVE_TIMEOUT_MS', 10_000, 100, 600_000),
     hostNetworks: hostNetworksFrom(env.KEYFLEET_HOST_NETWORKS),
     bodyLimitBytes: int(env, 'KEYFLEET_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),

@@ -172,6 +172,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       sessionTtlMs: config.sessionTtlMs,
       rateLimitPerSecond: config.rateLimitPerSecond,
       webhooks: config.webhooks,
+      rotationPollMs: config.rotationPollMs,
     },
   });
   const boot = await core.accounts.bootstrap(config.bootstrap);

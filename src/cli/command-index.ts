@@ -120,6 +120,11 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     load: async () => (await import('./commands/groups.js')).fillGroupCommands,
   },
   {
+    name: 'rotations',
+    description: 'rotate key pair A to B on every instance bound to it, in waves (canary first)',
+    load: async () => (await import('./commands/rotations.js')).fillRotationCommands,
+  },
+  {
     name: 'webhooks',
     description: 'webhook endpoints: signed events about tasks, proofs and drift (administrators)',
     load: async () => (await import('./commands/webhooks.js')).fillWebhookCommands,

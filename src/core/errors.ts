@@ -98,6 +98,11 @@ export const ErrorCodes = {
   'Group.AlreadyExists': 'Conflict',
   'Webhook.NotFound': 'NotFound',
   'Webhook.LimitExceeded': 'LimitExceeded',
+  'Rotation.NotFound': 'NotFound',
+  'Rotation.IncorrectStatus': 'IncorrectState',
+  /** No instance is bound to the key pair a rotation would replace. */
+  'Rotation.NothingToRotate': 'IncorrectState',
+  'Rotation.LimitExceeded': 'LimitExceeded',
   'Auth.Forbidden': 'Forbidden',
   Internal: 'Internal',
 } as const satisfies Record<string, ErrorKind>;

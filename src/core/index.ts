@@ -36,6 +36,9 @@ import { createEventsModule, type WebhookSettings } from './events/events-module
 import type { WebhookSender } from './events/outbox.js';
 import { webhookUseCases } from './events/webhook-use-cases.js';
 import { taskUseCases } from './task/task-use-cases.js';
+import { createRotationDriver } from './rotation/rotation-driver.js';
+import { createRotationService } from './rotation/rotation-service.js';
+import { rotationUseCases } from './rotation/rotation-use-cases.js';
 import { createGate } from './usecase/gate.js';
 
 export interface CoreDeps {
@@ -82,6 +85,8 @@ export interface CoreSettings {
   rateLimitPerSecond: number;
   /** Webhook delivery and where endpoints may point (KEYFLEET_WEBHOOK_*); absent: the defaults. */
   webhooks?: WebhookSettings;
+  /** How often a process looks for rotation waves that are due or finished (KEYFLEET_ROTATION_POLL_MS; default 1000). */
+  rotationPollMs?: number;
 }
 
 /** Default of CoreSettings.taskSweepMs. */
@@ -214,6 +219,25 @@ export function createCore(deps: CoreDeps) {
     audit: (caller, action, refs, taskId) => auditor.append(caller, action, refs, 'success', null, { taskId }),
   });
   let stopExpirySweeper: (() => void) | null = null;
+  const rotationDriver = createRotationDriver({
+    store,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    logger,
+    submit: binding.submit,
+    callerOf: accounts.callerOfTask,
+    waitFor: runner.waitFor,
+    pollMs: settings.rotationPollMs ?? 1_000,
+  });
+  const rotations = createRotationService({
+    store,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    regions,
+    kick: rotationDriver.kick,
+  });
   let stopSweeper: (() => void) | null = null;
   let stopGuardSweeper: (() => void) | null = null;
 
@@ -245,6 +269,9 @@ export function createCore(deps: CoreDeps) {
     /** The binding expiry sweeper: sweep() unbinds every due expiry now (tests; it also runs on a timer). */
     expirySweeper: expiries,
     drift: gate.expose(driftUseCases(drift, store)),
+    rotations: gate.expose(rotationUseCases(rotations, store)),
+    /** The rotation driver: round() advances every rotation now (tests). */
+    rotationDriver,
     audit: gate.expose(auditUseCases(store)),
     webhooks: gate.expose(webhookUseCases(events.service)),
     /** The webhook dispatcher (null without a sender): poll() runs a round of deliveries now. */
@@ -280,6 +307,7 @@ export function createCore(deps: CoreDeps) {
         void expiries.sweep().catch((err: unknown) => logger.warn('expiry sweep failed', { error: String(err) }));
       });
       await events.start();
+      rotationDriver.start();
       return { resumedTasks, recoveredInstances };
     },
     /**
@@ -292,6 +320,7 @@ export function createCore(deps: CoreDeps) {
      * started, so another process takes them at once. close() follows.
      */
     async drain(): Promise<void> {
+      await rotationDriver.close();
       stopSweeper?.();
       stopSweeper = null;
       stopExpirySweeper?.();
@@ -299,6 +328,7 @@ export function createCore(deps: CoreDeps) {
       await runner.close();
     },
     async close(): Promise<void> {
+      await rotationDriver.close();
       await events.close();
       stopSweeper?.();
       stopExpirySweeper?.();

@@ -6,6 +6,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { normalizeHostAddress } from '../common/address.js';
 import { eventOutbox } from './migration-0013-event-outbox.js';
 import { bindingExpiry } from './migration-0014-binding-expiry.js';
+import { rotations } from './migration-0016-rotations.js';
 import { sharedGuards } from './migration-0012-shared-guards.js';
 
 const initial: Migration = {
@@ -436,6 +437,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012-shared-guards': sharedGuards,
   '0013-event-outbox': eventOutbox,
   '0014-binding-expiry': bindingExpiry,
+  '0016-rotations': rotations,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -26,6 +26,7 @@ import { createInstanceRepo } from './repos/instance-repo.js';
 import { createKeyPairRepo } from './repos/keypair-repo.js';
 import { createTaskRepo } from './repos/task-repo.js';
 import { createEventOutboxRepo } from './repos/event-outbox-repo.js';
+import { createRotationRepo } from './repos/rotation-repo.js';
 import { createRequestGuardRepo } from './repos/request-guard-repo.js';
 import type { Database, Dialect } from './schema.js';
 
@@ -75,6 +76,7 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
     outbox: createEventOutboxRepo(ctx),
     guards: createRequestGuardRepo(ctx),
     expiries: createBindingExpiryRepo(ctx),
+    rotations: createRotationRepo(ctx),
   };
 }
 

@@ -250,6 +250,9 @@ export interface Database {
   request_replays: RequestReplaysTable;
   rate_buckets: RateBucketsTable;
   binding_expiries: BindingExpiriesTable;
+  rotations: RotationsTable;
+  rotation_waves: RotationWavesTable;
+  rotation_machines: RotationMachinesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -308,4 +311,64 @@ export interface WebhookAttemptsTable {
   duration_ms: number;
   http_status: number | null;
   error: string | null;
+}
+
+/** Migration 0016: a rotation in waves (submitter: JSON; sealed_credential: the live credential, sealed). */
+export interface RotationsTable {
+  id: string;
+  account_id: string;
+  region_id: string;
+  from_key_pair_id: string;
+  from_key_pair_name: string;
+  to_key_pair_id: string;
+  to_key_pair_name: string;
+  mode: string;
+  port: number | null;
+  canary_size: number;
+  wave_size: number;
+  pause_ms: Int;
+  max_failures: number;
+  status: string;
+  reason: string | null;
+  total: number;
+  succeeded: number;
+  failed: number;
+  wave_count: number;
+  next_wave_at: Int | null;
+  face: string;
+  request_id: string;
+  created_by: string;
+  submitter: string | null;
+  sealed_credential: string | null;
+  created_at: Int;
+  updated_at: Int;
+  finished_at: Int | null;
+  version: number;
+}
+
+/** Migration 0016: one wave of a rotation; its current attempt's status and task. */
+export interface RotationWavesTable {
+  rotation_id: string;
+  n: number;
+  attempt: number;
+  size: number;
+  status: string;
+  task_id: string | null;
+  succeeded: number;
+  failed: number;
+  started_at: Int | null;
+  finished_at: Int | null;
+}
+
+/** Migration 0016: one machine of a rotation, its wave and result. */
+export interface RotationMachinesTable {
+  rotation_id: string;
+  instance_id: string;
+  position: number;
+  wave: number;
+  status: string;
+  task_id: string | null;
+  error_code: string | null;
+  detail: string | null;
+  finished_at: Int | null;
 }

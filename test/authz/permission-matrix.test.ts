@@ -149,6 +149,37 @@ const sTask = async (w: World): Promise<State> => {
 };
 const sTasks = async (w: World): Promise<State> => ({ ...(await sTask(w)), observe: { taskCount: true } });
 const sNothing = async (): Promise<State> => ({ observe: {} });
+/**
+ * Key pair A bound to an instance, and key pair B: what a rotation names. Open rotations of earlier cases are
+ * cancelled first (an account may have 20 open at once).
+ */
+const sRotatable = async (w: World): Promise<State> => {
+  const open = await w.admin.call('GET', '/api/v1/rotations?limit=100');
+  for (const r of open.rotations)
+    if (['running', 'paused', 'stopped'].includes(r.status))
+      await w.admin.call('POST', `/api/v1/rotations/${r.id}/cancel`).catch(() => undefined);
+  const s = await sBound(w);
+  const b = await newKeyPair(w);
+  return { ...s, kp2: b.name, observe: { ...s.observe, keyPairs: [s.kp!, b.name] } };
+};
+/** A rotation (its id in `task`) of two instances, waiting an hour after its canary; paused if asked. */
+const sRotation =
+  (status: 'running' | 'paused') =>
+  async (w: World): Promise<State> => {
+    const s = await sRotatable(w);
+    const second = await newInstance(w);
+    await w.admin.bind({ action: 'bind', keyPairName: s.kp, instanceIds: [second] });
+    const r = await w.admin.call('POST', `/api/v1/regions/${REGION}/rotations`, {
+      fromKeyPairName: s.kp,
+      toKeyPairName: s.kp2,
+      mode: 'on-restart',
+      waveSize: 1,
+      pauseSeconds: 3600,
+    });
+    if (status === 'paused') await w.admin.call('POST', `/api/v1/rotations/${r.rotation.id}/pause`, {});
+    return { ...s, task: r.rotation.id, observe: { keyPairs: [s.kp!, s.kp2!] } };
+  };
+const KP_PAIR = (s: State) => [arn('keypair', s.kp!), arn('keypair', s.kp2!)];
 /** A registered host (one real harness sshd; an address is registered once, so the previous case's goes first). */
 let matrixHost: TestHost | undefined;
 let lastHostId: string | undefined;
@@ -947,6 +978,74 @@ const TABLE: Row[] = [
       (s) => `/api/v1/instances/${s.inst}/expiry`,
       () => ({ expiresIn: '1h', wait: true }),
     ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/rotations',
+    actions: ['keypair:Rotate'],
+    audits: 'keypair:Rotate',
+    setup: sRotatable,
+    allow: KP_PAIR,
+    wrong: (s) => [arn('keypair', s.kp!), ...OTHER_KP()],
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/rotations`,
+      (s) => ({ fromKeyPairName: s.kp, toKeyPairName: s.kp2, mode: 'on-restart', waveSize: 1, pauseSeconds: 3600 }),
+    ),
+  },
+  ...(
+    [
+      ['pause', 'running'],
+      ['resume', 'paused'],
+      ['cancel', 'running'],
+    ] as const
+  ).map(
+    ([verb, status]): PolicyRow => ({
+      kind: 'policy',
+      face: 'native',
+      op: `POST /api/v1/rotations/:id/${verb}`,
+      actions: ['keypair:Rotate'],
+      audits: 'keypair:Rotate',
+      setup: sRotation(status),
+      allow: KP_PAIR,
+      wrong: (s) => [arn('keypair', s.kp2!), ...OTHER_KP()],
+      call: nv(
+        'POST',
+        (s) => `/api/v1/rotations/${s.task}/${verb}`,
+        () => ({}),
+      ),
+    }),
+  ),
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/rotations',
+    actions: ['task:Describe'],
+    setup: sNothing,
+    allow: TASK_ANY,
+    wrong: OTHER_TASK,
+    call: nv('GET', () => '/api/v1/rotations'),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/rotations/:id',
+    actions: ['task:Describe'],
+    setup: sRotation('running'),
+    allow: TASK,
+    wrong: OTHER_TASK,
+    call: nv('GET', (s) => `/api/v1/rotations/${s.task}`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/rotations/:id/machines',
+    actions: ['task:Describe'],
+    setup: sRotation('running'),
+    allow: TASK,
+    wrong: OTHER_TASK,
+    call: nv('GET', (s) => `/api/v1/rotations/${s.task}/machines`),
   },
   {
     kind: 'policy',

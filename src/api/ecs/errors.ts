@@ -254,6 +254,10 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   // Webhooks are served by the native API only; these codes never reach the ECS face but the table is total.
   'Webhook.NotFound': spec(404, 'InvalidParameter', 'The specified webhook endpoint does not exist.'),
   'Webhook.LimitExceeded': spec(409, 'QuotaExceed', 'The webhook endpoint quota is exceeded.'),
+  'Rotation.NotFound': spec(404, 'InvalidParameter', 'The specified rotation does not exist.'),
+  'Rotation.IncorrectStatus': spec(403, 'IncorrectStatus', 'The rotation is not in a state that allows this.'),
+  'Rotation.NothingToRotate': spec(403, 'IncorrectStatus', 'No instance is bound to the key pair.'),
+  'Rotation.LimitExceeded': spec(409, 'QuotaExceed', 'The rotation quota is exceeded.'),
   'Auth.Forbidden': FORBIDDEN_RAM,
   Internal: INTERNAL_ERROR,
 };

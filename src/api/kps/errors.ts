@@ -114,6 +114,10 @@ export const KPS_ERRORS: Record<ErrorCode, WireError> = {
   'Group.AlreadyExists': PARAMETER,
   'Webhook.NotFound': PARAMETER,
   'Webhook.LimitExceeded': PARAMETER,
+  'Rotation.NotFound': PARAMETER,
+  'Rotation.IncorrectStatus': PARAMETER,
+  'Rotation.NothingToRotate': PARAMETER,
+  'Rotation.LimitExceeded': PARAMETER,
   'Auth.Forbidden': { status: 403, code: 'KPS.9003' },
   Internal: { status: 500, code: 'KPS.0004' },
 };

@@ -19,6 +19,7 @@ import { keyPairRoutes } from './routes/key-pairs.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { taskRoutes } from './routes/tasks.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { rotationRoutes } from './routes/rotations.js';
 
 export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContext): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -66,6 +67,7 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   groupRoutes(app, ctx);
   auditRoutes(app, ctx);
   webhookRoutes(app, ctx);
+  rotationRoutes(app, ctx);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
     (parent as unknown as { swagger(): unknown }).swagger(),
   );

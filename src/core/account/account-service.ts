@@ -292,7 +292,9 @@ export function createAccountService(deps: AccountServiceDeps) {
      * The submitter of a task, as it stands now (its current policies), for running the task's items after a
      * restart or in another process; null if the user no longer exists (its task's items are then refused).
      */
-    async callerOfTask(task: Task): Promise<Caller | null> {
+    async callerOfTask(
+      task: Pick<Task, 'accountId' | 'createdBy' | 'submitter' | 'face' | 'requestId'>,
+    ): Promise<Caller | null> {
       const user = await store.accounts.getUser(task.accountId, task.createdBy);
       if (!user) return null;
       const via = task.submitter;

@@ -13,6 +13,11 @@ export const ACTIONS = [
   'keypair:ExportPrivateKey',
   'keypair:ImportPrivateKey',
   'keypair:ClearPrivateKey',
+  /**
+   * Start, pause, resume or cancel a rotation in waves, on both key pairs it names (the one replaced and the one
+   * replacing it). Each machine of a wave is still changed only where the user may bind the new key pair.
+   */
+  'keypair:Rotate',
   'instance:Create',
   'instance:Describe',
   /** Read the keys a host really has (drift scan): who can log in is more than the instance's description. */

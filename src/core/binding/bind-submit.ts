@@ -9,7 +9,7 @@ import { CoreError } from '../errors.js';
 import { instanceNotFound } from '../instance/instance-service.js';
 import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
 import type { KeyPair } from '../keypair/keypair.js';
-import type { Store } from '../ports.js';
+import type { Repos, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import { pendingItem, queuedTask, type Task } from '../task/task.js';
 import { type BindRequest, validateInstanceIds } from './bind-request.js';
@@ -96,6 +96,8 @@ export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps)
     caller: Caller,
     req: BindRequest,
     seal?: (taskId: string) => string | undefined,
+    /** Runs in the transaction that creates the task; if it throws, no task is made (a rotation claims its wave). */
+    within?: (tx: Repos, task: Task) => Promise<void>,
   ): Promise<Task> {
     const region: Region = requireRegion(regions, req.regionId);
     if (req.kind !== 'bind' && req.kind !== 'unbind')
@@ -134,6 +136,7 @@ export function createBindSubmit({ store, clock, ids, regions }: BindSubmitDeps)
     await store.transaction(async (tx) => {
       await tx.tasks.insert(task, items);
       if (sealed) await tx.tasks.putCredential(task.id, sealed, task.createdAt);
+      await within?.(tx, task);
     });
     return task;
   };

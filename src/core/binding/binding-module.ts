@@ -15,7 +15,7 @@ import type { InstanceType } from '../instance/instance.js';
 import type { KeyMaterial } from '../keypair/key-material.js';
 import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
 import type { KeyPair } from '../keypair/keypair.js';
-import type { LiveAccess, Logger, SecretBox, Store } from '../ports.js';
+import type { LiveAccess, Logger, Repos, SecretBox, Store } from '../ports.js';
 import type { Region } from '../region.js';
 import type { ItemLease, TaskExecutor, TaskRunner } from '../task/task-runner.js';
 import type { Task, TaskItem } from '../task/task.js';
@@ -47,7 +47,9 @@ export interface BindingModuleDeps {
   /** Attempts after a host could not be reached, with exponential backoff (default: 2 more, from 500 ms). */
   retry?: RetryPolicy;
   /** The submitter of a task as it stands now, for a task resumed after a restart or in another process. */
-  callerOfTask: (task: Task) => Promise<Caller | null>;
+  callerOfTask: (
+    task: Pick<Task, 'accountId' | 'createdBy' | 'submitter' | 'face' | 'requestId'>,
+  ) => Promise<Caller | null>;
   /** Live changes and proofs by result (default: none recorded). */
   metrics?: Metrics;
 }
@@ -153,9 +155,24 @@ export function createBindingModule(deps: BindingModuleDeps) {
   runner.register('live', executor(applyLiveItem));
 
   return {
-    /** Makes the task, holds its credential and submitter, and starts it. */
-    async submit(caller: Caller, req: BindRequest): Promise<Task> {
-      const task = await makeTask(caller, req, (taskId) => custody.seal(taskId, req.credential));
+    /**
+     * Makes the task, holds its credential and submitter, and starts it. `within` runs in the transaction that
+     * creates the task and may refuse it (a rotation's wave claim): then no task exists and nothing is held.
+     */
+    async submit(caller: Caller, req: BindRequest, within?: (tx: Repos, task: Task) => Promise<void>): Promise<Task> {
+      let sealedFor: string | null = null;
+      const task = await makeTask(
+        caller,
+        req,
+        (taskId) => {
+          sealedFor = taskId;
+          return custody.seal(taskId, req.credential);
+        },
+        within,
+      ).catch((err: unknown) => {
+        if (sealedFor) custody.release(sealedFor);
+        throw err;
+      });
       // Set in the same turn as the task is returned from the store, with no read in between: a sweep that resumed
       // the task first would otherwise run its items as keyfleet itself, not as the submitter.
       contexts.set(task.id, {

@@ -158,7 +158,12 @@ export function onSessionExpired(fn: () => void): () => void {
   return () => expiredListeners.delete(fn);
 }
 
-async function request<T>(method: string, path: string, body?: unknown, opts: { raw?: boolean } = {}): Promise<T> {
+export async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { raw?: boolean } = {},
+): Promise<T> {
   const headers: Record<string, string> = { 'x-keyfleet-client': 'console', accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const sentToken = token;

@@ -12,6 +12,8 @@ import { SignInPage } from '../pages/SignIn';
 import { TaskDetailPage } from '../pages/TaskDetail';
 import { TasksPage } from '../pages/Tasks';
 import { WebhooksPage } from '../pages/Webhooks';
+import { RotationDetailPage } from '../pages/RotationDetail';
+import { RotationsPage } from '../pages/Rotations';
 import { ErrorState, LoadingState } from '../ui/States';
 import { Layout } from './Layout';
 import { Link, match, navigate, useLocation } from './router';
@@ -25,6 +27,7 @@ const TITLES: Record<string, string> = {
   '/tasks': 'Tasks',
   '/audit': 'Audit',
   '/webhooks': 'Webhooks',
+  '/rotations': 'Rotations',
   '/identity/users': 'Users',
   '/identity/groups': 'Groups',
   '/identity/policies': 'Policies',
@@ -49,11 +52,13 @@ export function App() {
   useEffect(() => {
     const t = match('/tasks/:id', path)
       ? 'Task'
-      : match('/identity/users/:name', path)
-        ? 'User'
-        : match('/identity/groups/:name', path)
-          ? 'Group'
-          : (TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet'));
+      : match('/rotations/:id', path)
+        ? 'Rotation'
+        : match('/identity/users/:name', path)
+          ? 'User'
+          : match('/identity/groups/:name', path)
+            ? 'Group'
+            : (TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet'));
     document.title = `${t} · keyfleet console`;
   }, [path]);
 
@@ -94,6 +99,9 @@ function Page({ path }: { path: string }) {
   if (t) return <TaskDetailPage id={t.id!} />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/webhooks') return <WebhooksPage />;
+  if (path === '/rotations') return <RotationsPage />;
+  const rot = match('/rotations/:id', path);
+  if (rot) return <RotationDetailPage id={rot.id!} />;
   if (path === '/identity' || path === '/identity/users') return <UsersPage />;
   if (path === '/identity/policies') return <PoliciesPage />;
   if (path === '/identity/accounts') return <AccountsPage />;
