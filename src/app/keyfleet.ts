@@ -171,6 +171,8 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       sessionTtlMs: config.sessionTtlMs,
       rateLimitPerSecond: config.rateLimitPerSecond,
       webhooks: config.webhooks,
+      revokeTickMs: config.revoke.tickMs,
+      revokeRetryMs: config.revoke.retryMs,
     },
   });
   const boot = await core.accounts.bootstrap(config.bootstrap);

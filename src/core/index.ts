@@ -34,6 +34,10 @@ import { createEventsModule, type WebhookSettings } from './events/events-module
 import type { WebhookSender } from './events/outbox.js';
 import { webhookUseCases } from './events/webhook-use-cases.js';
 import { taskUseCases } from './task/task-use-cases.js';
+import { createRevocationService } from './revocation/revocation-service.js';
+import { revocationUseCases } from './revocation/revocation-use-cases.js';
+import { createRevocationWorker } from './revocation/revocation-worker.js';
+import type { Task } from './task/task.js';
 import { createGate } from './usecase/gate.js';
 
 export interface CoreDeps {
@@ -78,6 +82,9 @@ export interface CoreSettings {
   rateLimitPerSecond: number;
   /** Webhook delivery and where endpoints may point (KEYFLEET_WEBHOOK_*); absent: the defaults. */
   webhooks?: WebhookSettings;
+  /** Revocations (issue 19): how often due ones are looked for, and the first retry delay of an unreachable machine. */
+  revokeTickMs?: number;
+  revokeRetryMs?: number;
 }
 
 /** Default of CoreSettings.taskSweepMs. */
@@ -201,6 +208,45 @@ export function createCore(deps: CoreDeps) {
     onScanned: events.driftScanned,
     metrics: deps.metrics,
   });
+  const revocationWorker = createRevocationWorker({
+    store,
+    live: deps.live,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    logger,
+    source: deps.driftSource,
+    liveTimeoutMs: settings.liveTimeoutMs,
+    owner: settings.owner,
+    concurrency: settings.taskConcurrency,
+    tickMs: settings.revokeTickMs ?? 2_000,
+    retryMs: settings.revokeRetryMs ?? 10_000,
+    submit: binding.submit,
+    // The applier, as a resumed task's submitter is (with their current policies).
+    callerOf: (r) =>
+      accounts.callerOfTask({
+        accountId: r.accountId,
+        createdBy: r.createdBy,
+        face: r.face,
+        requestId: r.requestId,
+        submitter: r.submitter,
+      } as Task),
+  });
+  const revocations = createRevocationService({
+    store,
+    live: deps.live,
+    secrets: deps.secrets,
+    authz,
+    clock,
+    ids,
+    regions,
+    logger,
+    liveTimeoutMs: settings.liveTimeoutMs,
+    concurrency: settings.taskConcurrency,
+    source: deps.driftSource,
+    submit: binding.submit,
+    wake: revocationWorker.wake,
+  });
   let stopSweeper: (() => void) | null = null;
   let stopGuardSweeper: (() => void) | null = null;
 
@@ -226,6 +272,7 @@ export function createCore(deps: CoreDeps) {
     hosts: gate.expose(hostUseCases(hosts, imports, store)),
     tasks: { ...gate.expose(taskUseCases(tasks, store)), ...gate.expose(bindingUseCases(binding, tasks, store)) },
     drift: gate.expose(driftUseCases(drift, store)),
+    revocations: gate.expose(revocationUseCases(revocations, store)),
     audit: gate.expose(auditUseCases(store)),
     webhooks: gate.expose(webhookUseCases(events.service)),
     /** The webhook dispatcher (null without a sender): poll() runs a round of deliveries now. */
@@ -256,6 +303,7 @@ export function createCore(deps: CoreDeps) {
       });
       stopGuardSweeper = guard.startSweeper();
       await events.start();
+      revocationWorker.start();
       return { resumedTasks, recoveredInstances };
     },
     /**
@@ -270,9 +318,11 @@ export function createCore(deps: CoreDeps) {
     async drain(): Promise<void> {
       stopSweeper?.();
       stopSweeper = null;
+      await revocationWorker.close();
       await runner.close();
     },
     async close(): Promise<void> {
+      await revocationWorker.close();
       await events.close();
       stopSweeper?.();
       stopGuardSweeper?.();

@@ -17,6 +17,7 @@ import type { AuditRepo } from './audit/audit.js';
 import type { EventOutboxRepo } from './events/outbox.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
+import type { RevocationRepo } from './revocation/revocation.js';
 import type { ItemIntent, Task, TaskItem, TaskItemStatus, TaskKind, TaskStatus } from './task/task.js';
 
 export interface Page<T> {
@@ -210,6 +211,8 @@ export interface Repos {
   outbox: EventOutboxRepo;
   /** Replay records and shared rate-limit buckets (issue 17). */
   guards: RequestGuardRepo;
+  /** Revocations and their reports (issue 19). */
+  revocations: RevocationRepo;
 }
 
 /** Store: repositories plus short transactions. Nothing slow (SSH, key generation, sleeps) runs inside one. */

@@ -6,6 +6,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { normalizeHostAddress } from '../common/address.js';
 import { eventOutbox } from './migration-0013-event-outbox.js';
 import { sharedGuards } from './migration-0012-shared-guards.js';
+import { revocations } from './migration-0015-revocations.js';
 
 const initial: Migration = {
   async up(db: Kysely<any>) {
@@ -434,6 +435,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011-host-address-per-account': hostAddressPerAccount,
   '0012-shared-guards': sharedGuards,
   '0013-event-outbox': eventOutbox,
+  '0015-revocations': revocations,
 };
 
 export const migrationProvider: MigrationProvider = {

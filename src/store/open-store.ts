@@ -25,6 +25,7 @@ import { createInstanceRepo } from './repos/instance-repo.js';
 import { createKeyPairRepo } from './repos/keypair-repo.js';
 import { createTaskRepo } from './repos/task-repo.js';
 import { createEventOutboxRepo } from './repos/event-outbox-repo.js';
+import { createRevocationRepo } from './repos/revocation-repo.js';
 import { createRequestGuardRepo } from './repos/request-guard-repo.js';
 import type { Database, Dialect } from './schema.js';
 
@@ -73,6 +74,7 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
     audit: createAuditRepo(ctx),
     outbox: createEventOutboxRepo(ctx),
     guards: createRequestGuardRepo(ctx),
+    revocations: createRevocationRepo(ctx),
   };
 }
 

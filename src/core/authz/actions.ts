@@ -13,6 +13,8 @@ export const ACTIONS = [
   'keypair:ExportPrivateKey',
   'keypair:ImportPrivateKey',
   'keypair:ClearPrivateKey',
+  /** Revoke a key everywhere: scan every machine for it, unbind it, remove hand-added copies when asked, prove it refused. */
+  'keypair:Revoke',
   'instance:Create',
   'instance:Describe',
   /** Read the keys a host really has (drift scan): who can log in is more than the instance's description. */

@@ -47,6 +47,7 @@ function toRow(i: Instance): InstancesTable {
     sealed_management_key: i.host?.sealedManagementKey ?? null,
     password_login_policy: i.host?.passwordLogin ?? null,
     use_sudo: i.host ? int(i.host.sudo) : null,
+    root_keys_file: i.host?.rootKeysFile ?? null,
   };
 }
 
@@ -95,6 +96,7 @@ function fromRow(r: InstancesTable): Instance {
             sealedManagementKey: r.sealed_management_key ?? null,
             passwordLogin: r.password_login_policy === 'unmanaged' ? 'unmanaged' : 'managed',
             sudo: r.use_sudo === 1,
+            rootKeysFile: r.root_keys_file ?? null,
           },
         }
       : {}),
