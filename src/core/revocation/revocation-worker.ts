@@ -43,9 +43,8 @@ export interface RevocationWorkerDeps {
   concurrency: number;
   /** How often the worker looks for due revocations (KEYFLEET_REVOKE_TICK_MS). */
   tickMs: number;
-  /** First delay before an unreachable machine is tried again; doubles up to maxRetryDelayMs (KEYFLEET_REVOKE_RETRY_MS). */
+  /** First delay before an unreachable machine is tried again; doubles up to 32 times it (KEYFLEET_REVOKE_RETRY_MS). */
   retryMs: number;
-  maxRetryDelayMs?: number;
   leaseMs?: number;
   submit(caller: Caller, req: BindRequest): Promise<Task>;
   /** The user who applied the revocation, with their current policies (null: the user is gone). */
@@ -54,7 +53,8 @@ export interface RevocationWorkerDeps {
 
 const PAGE = 1000;
 const DEFAULT_LEASE_MS = 60_000;
-const DEFAULT_MAX_DELAY_MS = 5 * 60_000;
+/** The delay doubles at most this many times (10 s → about 5 min by default). */
+const MAX_DOUBLINGS = 5;
 const CLAIM_LIMIT = 4;
 
 type Outcome = Pick<RevocationMachine, 'state' | 'detail' | 'verifiedAt' | 'nextAttemptAt'> &
@@ -258,7 +258,7 @@ export function createRevocationWorker(deps: RevocationWorkerDeps) {
     const until = r.retryUntil?.getTime() ?? now;
     if (now >= until)
       return final('failed', `unreachable until the deadline ${new Date(until).toISOString()}: ${why}`, more);
-    const delay = Math.min(deps.retryMs * 2 ** Math.min(m.attempts, 20), deps.maxRetryDelayMs ?? DEFAULT_MAX_DELAY_MS);
+    const delay = deps.retryMs * 2 ** Math.min(m.attempts, MAX_DOUBLINGS);
     return {
       state: 'unreachable',
       detail: why,
