@@ -199,6 +199,8 @@ export function createRevocationRepo({ db, dialect }: RepoContext): RevocationRe
         .selectAll()
         .where('id', 'in', ids)
         .where('lease_owner', '=', owner)
+        .orderBy('next_run_at')
+        .orderBy('id')
         .execute();
       return rows.map(revocationFromRow);
     },
