@@ -11,6 +11,7 @@ import { KeyPairsPage } from '../pages/KeyPairs';
 import { SignInPage } from '../pages/SignIn';
 import { TaskDetailPage } from '../pages/TaskDetail';
 import { TasksPage } from '../pages/Tasks';
+import { RevocationDetailPage, RevocationsPage } from '../pages/Revocations';
 import { WebhooksPage } from '../pages/Webhooks';
 import { ErrorState, LoadingState } from '../ui/States';
 import { Layout } from './Layout';
@@ -25,6 +26,7 @@ const TITLES: Record<string, string> = {
   '/tasks': 'Tasks',
   '/audit': 'Audit',
   '/webhooks': 'Webhooks',
+  '/revocations': 'Revocations',
   '/identity/users': 'Users',
   '/identity/groups': 'Groups',
   '/identity/policies': 'Policies',
@@ -94,6 +96,9 @@ function Page({ path }: { path: string }) {
   if (t) return <TaskDetailPage id={t.id!} />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/webhooks') return <WebhooksPage />;
+  if (path === '/revocations') return <RevocationsPage />;
+  const rv = match('/revocations/:id', path);
+  if (rv) return <RevocationDetailPage key={rv.id} id={rv.id!} />;
   if (path === '/identity' || path === '/identity/users') return <UsersPage />;
   if (path === '/identity/policies') return <PoliciesPage />;
   if (path === '/identity/accounts') return <AccountsPage />;

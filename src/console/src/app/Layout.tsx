@@ -26,6 +26,7 @@ const NAV = [
   { to: '/instances', label: 'Instances', icon: <IconServer /> },
   { to: '/key-pairs', label: 'Key Pairs', icon: <IconKey /> },
   { to: '/tasks', label: 'Tasks', icon: <IconTasks /> },
+  { to: '/revocations', label: 'Revocations', icon: <IconKey /> },
   { to: '/audit', label: 'Audit', icon: <IconAudit /> },
   { to: '/webhooks', label: 'Webhooks', icon: <IconGlobe /> },
 ];
