@@ -31,6 +31,8 @@ export const revocations: Migration = {
       .addColumn('counts', 'text', (c) => c.notNull())
       .addColumn('lease_owner', 'varchar(128)')
       .addColumn('lease_until', 'bigint')
+      // The credential given with apply, sealed by the SecretBox, for unbinds submitted again; wiped at the end.
+      .addColumn('sealed_credential', 'text')
       .execute();
     await db.schema
       .createIndex('revocations_account')

@@ -326,6 +326,7 @@ export interface RevocationsTable {
   counts: string;
   lease_owner: string | null;
   lease_until: Int | null;
+  sealed_credential?: string | null;
 }
 
 /** Migration 0015: one machine of a revocation, its copies and outcome (copies, users, files as JSON). */

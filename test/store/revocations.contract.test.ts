@@ -135,6 +135,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     test('outcomes are written only under the lease; an expired lease is taken over', async () => {
       const r = revocation('rv-lease');
       await store.revocations.insert(r, [machine(r.id, 1)]);
+      await store.revocations.putCredential(r.id, 'sealed-credential');
       const [mine] = await store.revocations.claimDue('p1', at(1000), at(61_000), 10);
       assert.equal(mine?.id, r.id);
       assert.deepEqual(
@@ -164,6 +165,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(await store.revocations.update(done, 'p1', 'applying'), false);
       assert.equal(await other.revocations.update(done, 'p2', 'applying'), true);
       assert.equal(await other.revocations.update(done, 'p2', 'applying'), false, 'finished once');
+      assert.equal(await store.revocations.credential(r.id), null, 'the credential is wiped when it finishes');
       const back = await store.revocations.get('acc-rv', r.id);
       assert.equal(back?.status, 'finished');
       assert.deepEqual(await store.revocations.countStates(r.id), { ...emptyCounts(), refused: 1 });

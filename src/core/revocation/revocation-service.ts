@@ -267,6 +267,7 @@ export function createRevocationService(deps: RevocationServiceDeps) {
         { count: simNeedingLogin.length },
       );
 
+    const simBound = bound.some((m) => m.backend !== 'host');
     // One live unbind task per key pair and kind of machine: the credential must never be offered to a host.
     const groups = new Map<string, { keyPairName: string; sim: boolean; rows: RevocationMachine[] }>();
     for (const m of bound) {
@@ -297,6 +298,11 @@ export function createRevocationService(deps: RevocationServiceDeps) {
         throw new CoreError('Revocation.IncorrectState', `The revocation '${r.id}' was already applied.`, {
           revocationId: r.id,
         });
+      if (input.credential && simBound)
+        await tx.revocations.putCredential(
+          r.id,
+          deps.secrets.seal(JSON.stringify(input.credential), credentialContext(r.id)),
+        );
       for (const m of machines) {
         const state: MachineState = m.state === 'skipped' ? 'skipped' : 'pending';
         counts[state] += 1;
@@ -417,6 +423,9 @@ export function createRevocationService(deps: RevocationServiceDeps) {
 }
 
 export type RevocationService = ReturnType<typeof createRevocationService>;
+
+/** The SecretBox context of a revocation's credential: it opens for this revocation only. */
+export const credentialContext = (revocationId: string) => `revocation-credential:${revocationId}`;
 
 const bodyOf = (publicKey: string | null): string | null => publicKey?.trim().split(/\s+/)[1] ?? null;
 

@@ -22,12 +22,13 @@ import type { BindRequest } from '../binding/bind-request.js';
 import type { DriftSource } from '../binding/drift-source.js';
 import { type Caller, type Face, systemCaller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
-import type { LiveAccess, Logger, SecretBox, Store } from '../ports.js';
+import type { LiveAccess, LiveCredential, Logger, SecretBox, Store } from '../ports.js';
 import type { Task } from '../task/task.js';
 import { ref } from '../usecase/use-case.js';
 import { removeCopies } from './key-copies.js';
 import { isUnreachable, openMachine, probeKey, reasonOf, unsupported } from './machine-access.js';
 import type { Revocation, RevocationMachine } from './revocation.js';
+import { credentialContext } from './revocation-service.js';
 
 export interface RevocationWorkerDeps {
   store: Store;
@@ -174,12 +175,18 @@ export function createRevocationWorker(deps: RevocationWorkerDeps) {
         return { state: m.state, detail: m.detail, verifiedAt: null, nextAttemptAt: soon(), counts: false };
       if (item !== 'succeeded') {
         if (!item.unreachable) return final('failed', `The unbind failed: ${item.reason}`);
+        // A simulated instance logs in with the credential given with apply (never offered to a host).
+        const sealed = inst.backend !== 'host' ? await store.revocations.credential(r.id) : null;
+        const credential = sealed
+          ? (JSON.parse(deps.secrets.open(sealed, credentialContext(r.id))) as LiveCredential)
+          : null;
         const task = await deps.submit(caller, {
           regionId: r.regionId,
           kind: 'unbind',
           keyPairName: m.boundKeyPairName ?? undefined,
           instanceIds: [m.instanceId],
           mode: 'live',
+          ...(credential ? { credential } : {}),
           options: { flavour: 'unbind' },
           maxBatch: 1,
         });

@@ -139,6 +139,12 @@ export interface RevocationRepo {
    * plan-to-apply step, made under no lease, which only a 'planned' revocation takes). False: not applied.
    */
   update(r: Revocation, owner: string | null, expectStatus: RevocationStatus): Promise<boolean>;
+  /**
+   * The credential given with apply, sealed (simulated instances where the key is bound log in with it, also when
+   * an unbind is submitted again after the machine was unreachable); wiped when the revocation finishes.
+   */
+  putCredential(id: string, sealed: string): Promise<void>;
+  credential(id: string): Promise<string | null>;
   /** How many of its machines are in each state. */
   countStates(revocationId: string): Promise<Record<MachineState, number>>;
 }

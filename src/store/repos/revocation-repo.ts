@@ -245,6 +245,8 @@ export function createRevocationRepo({ db, dialect }: RepoContext): RevocationRe
           counts: row.counts,
           lease_owner: null,
           lease_until: null,
+          // A finished revocation no longer needs the credential given with it.
+          ...(r.status === 'finished' ? { sealed_credential: null } : {}),
         })
         .where('id', '=', r.id)
         .where('account_id', '=', r.accountId)
@@ -252,6 +254,13 @@ export function createRevocationRepo({ db, dialect }: RepoContext): RevocationRe
       q = owner === null ? q.where('lease_owner', 'is', null) : q.where('lease_owner', '=', owner);
       const res = await q.executeTakeFirst();
       return Number(res.numUpdatedRows) > 0;
+    },
+    async putCredential(id, sealed) {
+      await db.updateTable('revocations').set({ sealed_credential: sealed }).where('id', '=', id).execute();
+    },
+    async credential(id) {
+      const r = await db.selectFrom('revocations').select('sealed_credential').where('id', '=', id).executeTakeFirst();
+      return r?.sealed_credential ?? null;
     },
     async countStates(revocationId) {
       const rows = await db
