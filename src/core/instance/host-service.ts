@@ -229,7 +229,7 @@ export function createHostService(deps: HostServiceDeps) {
     const homeDir =
       absolutePath(input.homeDir, 'homeDir') ?? (input.loginUser === 'root' ? '/root' : `/home/${input.loginUser}`);
     const dropInPath = absolutePath(input.dropInPath, 'dropInPath') ?? SSHD_DROP_IN_PATH;
-    const rootKeysFile = absolutePath(input.rootKeysFile, 'rootKeysFile') ?? null;
+    const rootKeysFile = absolutePath(input.rootKeysFile, 'rootKeysFile');
     const reloadCommand = command(input.reloadCommand, 'reloadCommand', DEFAULT_RELOAD_COMMAND);
     const validateCommand = command(input.validateCommand, 'validateCommand', DEFAULT_VALIDATE_COMMAND);
     const passwordLogin = input.passwordLogin ?? 'managed';
@@ -241,7 +241,7 @@ export function createHostService(deps: HostServiceDeps) {
     if (checkKey && input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
     const access: Omit<HostAccess, 'sealedManagementKey'> = {
       homeDir,
-      rootKeysFile,
+      ...(rootKeysFile ? { rootKeysFile } : {}),
       dropInPath,
       reloadCommand,
       validateCommand,

@@ -96,7 +96,7 @@ function fromRow(r: InstancesTable): Instance {
             sealedManagementKey: r.sealed_management_key ?? null,
             passwordLogin: r.password_login_policy === 'unmanaged' ? 'unmanaged' : 'managed',
             sudo: r.use_sudo === 1,
-            rootKeysFile: r.root_keys_file ?? null,
+            ...(r.root_keys_file ? { rootKeysFile: r.root_keys_file } : {}),
           },
         }
       : {}),
