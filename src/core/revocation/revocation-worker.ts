@@ -23,7 +23,7 @@ import type { DriftSource } from '../binding/drift-source.js';
 import { type Caller, type Face, systemCaller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import type { LiveAccess, LiveCredential, Logger, SecretBox, Store } from '../ports.js';
-import type { Task } from '../task/task.js';
+import type { Task, TaskItem } from '../task/task.js';
 import { ref } from '../usecase/use-case.js';
 import { removeCopies } from './key-copies.js';
 import { isUnreachable, openMachine, probeKey, reasonOf, unsupported } from './machine-access.js';
@@ -113,11 +113,23 @@ export function createRevocationWorker(deps: RevocationWorkerDeps) {
         if (page.items.length < PAGE) break;
       }
     let lost = false;
+    // The unbind tasks' items, read once per pass (not once per machine).
+    const items = new Map<string, Promise<Map<string, TaskItem> | null>>();
+    const itemsOf = (taskId: string) => {
+      let found = items.get(taskId);
+      if (!found) {
+        found = taskItems(r, taskId);
+        items.set(taskId, found);
+      }
+      return found;
+    };
     await Promise.all(
       due.map((m) =>
         slots.run(async () => {
           if (lost || closed) return;
-          const outcome = await attempt(r, caller, m);
+          const outcome = await attempt(r, caller, m, itemsOf);
+          // Still waiting for its unbind task: nothing to write (writes would only slow the task's own).
+          if (!outcome.counts && outcome.state === m.state) return;
           const at = clock.now();
           const row: RevocationMachine = {
             ...m,
@@ -154,13 +166,19 @@ export function createRevocationWorker(deps: RevocationWorkerDeps) {
         if (page.items.length < PAGE) break;
       }
     await store.revocations.update(
-      { ...r, counts, nextRunAt: new Date(Number.isFinite(next) ? next : now.getTime()) },
+      // Never sooner than a tick: every machine due now was just tried (or is waiting for its unbind task).
+      { ...r, counts, nextRunAt: new Date(Math.max(Number.isFinite(next) ? next : 0, now.getTime() + deps.tickMs)) },
       deps.owner,
       'applying',
     );
   }
 
-  async function attempt(r: Revocation, caller: Caller, m: RevocationMachine): Promise<Outcome> {
+  async function attempt(
+    r: Revocation,
+    caller: Caller,
+    m: RevocationMachine,
+    itemsOf: (taskId: string) => Promise<Map<string, TaskItem> | null>,
+  ): Promise<Outcome> {
     const now = clock.now();
     const inst = await store.instances.get(r.accountId, m.instanceId);
     if (!inst) return final('failed', 'The machine no longer exists.');
@@ -170,7 +188,7 @@ export function createRevocationWorker(deps: RevocationWorkerDeps) {
     // 1. The unbind, through the task path.
     let unbindTaskId = m.unbindTaskId;
     if (unbindTaskId) {
-      const item = await unbindItem(r, unbindTaskId, m.instanceId);
+      const item = unbindItem(await itemsOf(unbindTaskId), unbindTaskId, m.instanceId);
       if (item === 'running')
         return { state: m.state, detail: m.detail, verifiedAt: null, nextAttemptAt: soon(), counts: false };
       if (item !== 'succeeded') {
@@ -276,27 +294,32 @@ export function createRevocationWorker(deps: RevocationWorkerDeps) {
     };
   }
 
-  async function unbindItem(
-    r: Revocation,
-    taskId: string,
-    instanceId: string,
-  ): Promise<'running' | 'succeeded' | { unreachable: boolean; reason: string }> {
+  async function taskItems(r: Revocation, taskId: string): Promise<Map<string, TaskItem> | null> {
     const task = await store.tasks.get(r.accountId, taskId);
-    if (!task) return { unreachable: false, reason: `its task '${taskId}' no longer exists` };
+    if (!task) return null;
+    const found = new Map<string, TaskItem>();
     for (let offset = 0; ; offset += PAGE) {
       const page = await store.tasks.items(taskId, { offset, limit: PAGE });
-      const item = page.items.find((i) => i.instanceId === instanceId);
-      if (item) {
-        if (item.status === 'succeeded') return 'succeeded';
-        if (item.status !== 'failed') return 'running';
-        const code = item.errorCode ?? 'Internal';
-        return {
-          unreachable: code === 'Live.Unreachable' || code === 'Live.Timeout' || code === 'Live.StateUnknown',
-          reason: `${code}: ${item.errorMessage ?? ''}`,
-        };
-      }
-      if (page.items.length < PAGE) return { unreachable: false, reason: 'its task has no item for the machine' };
+      for (const i of page.items) found.set(i.instanceId, i);
+      if (page.items.length < PAGE) return found;
     }
+  }
+
+  function unbindItem(
+    items: Map<string, TaskItem> | null,
+    taskId: string,
+    instanceId: string,
+  ): 'running' | 'succeeded' | { unreachable: boolean; reason: string } {
+    if (!items) return { unreachable: false, reason: `its task '${taskId}' no longer exists` };
+    const item = items.get(instanceId);
+    if (!item) return { unreachable: false, reason: 'its task has no item for the machine' };
+    if (item.status === 'succeeded') return 'succeeded';
+    if (item.status !== 'failed') return 'running';
+    const code = item.errorCode ?? 'Internal';
+    return {
+      unreachable: code === 'Live.Unreachable' || code === 'Live.Timeout' || code === 'Live.StateUnknown',
+      reason: `${code}: ${item.errorMessage ?? ''}`,
+    };
   }
 
   function outcomeEntry(r: Revocation): NewAuditEntry {
