@@ -80,7 +80,7 @@ async function revokeEverywhere(api: Api): Promise<{ ms: number; planMs: number 
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const hosts: TestHost[] = await startHosts(HOSTS, { user: 'kfb' });
+  const hosts: TestHost[] = await startHosts(HOSTS, { user: 'kfb', addressPrefix: '127.38' });
   console.log(`${HOSTS} sshd hosts started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const { kf, api } = await startInProcess({
     extra: {

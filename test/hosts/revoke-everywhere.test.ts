@@ -86,7 +86,8 @@ describe(`revoke a key everywhere: ${N} Debian sshd hosts and simulated instance
     simPort = await freePort();
     // Hundreds of sshd share this machine's cores with keyfleet: a busy host answers late, not never.
     extra = { KEYFLEET_REVOKE_TICK_MS: '200', KEYFLEET_REVOKE_RETRY_MS: '300', KEYFLEET_LIVE_TIMEOUT_MS: '60000' };
-    hosts = await startHosts(N, { user: 'kfr' });
+    // Addresses of its own: hosts another run left behind on the harness's default addresses cannot collide.
+    hosts = await startHosts(N, { user: 'kfr', addressPrefix: '127.39' });
     mgmt = await sshKeygen('ed25519', 'keyfleet-management');
     victim = await sshKeygen('ed25519', 'leaver');
     victimBody = victim.publicKey.split(' ')[1]!;
