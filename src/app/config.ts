@@ -41,6 +41,8 @@ export interface Config {
   keyPairQuotaPerRegion: number;
   nativeMaxBatch: number;
   rateLimitPerSecond: number;
+  /** KEYFLEET_REVOKE_*: how often due revocations are looked for; first retry delay of an unreachable machine. */
+  revoke: { tickMs: number; retryMs: number };
   /** KEYFLEET_WEBHOOK_*: where webhook endpoints may point, and how deliveries are retried. */
   webhooks: WebhookConfig;
   /**
@@ -195,6 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     keyPairQuotaPerRegion: int(env, 'KEYFLEET_KEY_PAIR_QUOTA', 500, 1, 10_000_000),
     nativeMaxBatch: int(env, 'KEYFLEET_NATIVE_MAX_BATCH', 10_000, 1, 100_000),
     rateLimitPerSecond: int(env, 'KEYFLEET_RATE_LIMIT', 0, 0, 1_000_000),
+    revoke: {
+      tickMs: int(env, 'KEYFLEET_REVOKE_TICK_MS', 2_000, 100, 3_600_000),
+      retryMs: int(env, 'KEYFLEET_REVOKE_RETRY_MS', 10_000, 100, 3_600_000),
+    },
     webhooks: webhooksFrom(env),
     metrics: metricsFrom(env),
     drainDelayMs: int(env, 'KEYFLEET_DRAIN_DELAY_MS', 0, 0, 600_000),

@@ -173,6 +173,8 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       rateLimitPerSecond: config.rateLimitPerSecond,
       webhooks: config.webhooks,
       rotationPollMs: config.rotationPollMs,
+      revokeTickMs: config.revoke.tickMs,
+      revokeRetryMs: config.revoke.retryMs,
     },
   });
   const boot = await core.accounts.bootstrap(config.bootstrap);

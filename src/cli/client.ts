@@ -74,6 +74,27 @@ export class KeyfleetClient {
       read(decoder.decode(chunk, { stream: true }));
   }
 
+  /** A GET whose answer is not JSON (a CSV export): the body as text. */
+  async text(path: string): Promise<string> {
+    const headers: Record<string, string> = { 'x-keyfleet-client': 'cli' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(this.opts.endpoint.replace(/\/$/, '') + path, { headers });
+    } catch (err) {
+      throw new ApiError(0, 'Unreachable', `Cannot reach keyfleet at ${this.opts.endpoint}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let json: any = null;
+      try {
+        json = JSON.parse(text);
+      } catch {}
+      throw new ApiError(res.status, json?.code ?? 'Error', json?.message ?? `HTTP ${res.status}`, json?.requestId);
+    }
+    return text;
+  }
+
   private async raw(method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = { 'x-keyfleet-client': 'cli' };
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -89,6 +89,11 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     load: async () => (await import('./commands/drift.js')).fillDriftCommands,
   },
   {
+    name: 'revoke',
+    description: 'revoke a key everywhere: plan, apply, and the report that proves it',
+    load: async () => (await import('./commands/revoke.js')).fillRevokeCommands,
+  },
+  {
     name: 'users',
     description: 'users of your account (administrators)',
     load: async () => (await import('./commands/identity.js')).fillUserCommands,

@@ -103,6 +103,11 @@ export const ErrorCodes = {
   /** No instance is bound to the key pair a rotation would replace. */
   'Rotation.NothingToRotate': 'IncorrectState',
   'Rotation.LimitExceeded': 'LimitExceeded',
+  'Revocation.NotFound': 'NotFound',
+  /** Applied twice, or applied after it finished. */
+  'Revocation.IncorrectState': 'IncorrectState',
+  /** Revoking by fingerprint: no key pair and no machine has a key with it, so there is no key to prove refused. */
+  'Revocation.KeyUnknown': 'NotFound',
   'Auth.Forbidden': 'Forbidden',
   Internal: 'Internal',
 } as const satisfies Record<string, ErrorKind>;

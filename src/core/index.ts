@@ -39,6 +39,10 @@ import { taskUseCases } from './task/task-use-cases.js';
 import { createRotationDriver } from './rotation/rotation-driver.js';
 import { createRotationService } from './rotation/rotation-service.js';
 import { rotationUseCases } from './rotation/rotation-use-cases.js';
+import { createRevocationService } from './revocation/revocation-service.js';
+import { revocationUseCases } from './revocation/revocation-use-cases.js';
+import { createRevocationWorker } from './revocation/revocation-worker.js';
+import type { Task } from './task/task.js';
 import { createGate } from './usecase/gate.js';
 
 export interface CoreDeps {
@@ -87,6 +91,9 @@ export interface CoreSettings {
   webhooks?: WebhookSettings;
   /** How often a process looks for rotation waves that are due or finished (KEYFLEET_ROTATION_POLL_MS; default 1000). */
   rotationPollMs?: number;
+  /** Revocations (issue 19): how often due ones are looked for, and the first retry delay of an unreachable machine. */
+  revokeTickMs?: number;
+  revokeRetryMs?: number;
 }
 
 /** Default of CoreSettings.taskSweepMs. */
@@ -238,6 +245,45 @@ export function createCore(deps: CoreDeps) {
     regions,
     kick: rotationDriver.kick,
   });
+  const revocationWorker = createRevocationWorker({
+    store,
+    live: deps.live,
+    secrets: deps.secrets,
+    clock,
+    ids,
+    logger,
+    source: deps.driftSource,
+    liveTimeoutMs: settings.liveTimeoutMs,
+    owner: settings.owner,
+    concurrency: settings.taskConcurrency,
+    tickMs: settings.revokeTickMs ?? 2_000,
+    retryMs: settings.revokeRetryMs ?? 10_000,
+    submit: binding.submit,
+    // The applier, as a resumed task's submitter is (with their current policies).
+    callerOf: (r) =>
+      accounts.callerOfTask({
+        accountId: r.accountId,
+        createdBy: r.createdBy,
+        face: r.face,
+        requestId: r.requestId,
+        submitter: r.submitter,
+      } as Task),
+  });
+  const revocations = createRevocationService({
+    store,
+    live: deps.live,
+    secrets: deps.secrets,
+    authz,
+    clock,
+    ids,
+    regions,
+    logger,
+    liveTimeoutMs: settings.liveTimeoutMs,
+    concurrency: settings.taskConcurrency,
+    source: deps.driftSource,
+    submit: binding.submit,
+    wake: revocationWorker.wake,
+  });
   let stopSweeper: (() => void) | null = null;
   let stopGuardSweeper: (() => void) | null = null;
 
@@ -272,6 +318,7 @@ export function createCore(deps: CoreDeps) {
     rotations: gate.expose(rotationUseCases(rotations, store)),
     /** The rotation driver: round() advances every rotation now (tests). */
     rotationDriver,
+    revocations: gate.expose(revocationUseCases(revocations, store)),
     audit: gate.expose(auditUseCases(store)),
     webhooks: gate.expose(webhookUseCases(events.service)),
     /** The webhook dispatcher (null without a sender): poll() runs a round of deliveries now. */
@@ -308,6 +355,7 @@ export function createCore(deps: CoreDeps) {
       });
       await events.start();
       rotationDriver.start();
+      revocationWorker.start();
       return { resumedTasks, recoveredInstances };
     },
     /**
@@ -321,6 +369,7 @@ export function createCore(deps: CoreDeps) {
      */
     async drain(): Promise<void> {
       await rotationDriver.close();
+      await revocationWorker.close();
       stopSweeper?.();
       stopSweeper = null;
       stopExpirySweeper?.();
@@ -329,6 +378,7 @@ export function createCore(deps: CoreDeps) {
     },
     async close(): Promise<void> {
       await rotationDriver.close();
+      await revocationWorker.close();
       await events.close();
       stopSweeper?.();
       stopExpirySweeper?.();

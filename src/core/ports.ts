@@ -18,6 +18,7 @@ import type { EventOutboxRepo } from './events/outbox.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
 import type { RotationRepo } from './rotation/rotation.js';
+import type { RevocationRepo } from './revocation/revocation.js';
 import type { ItemIntent, Task, TaskItem, TaskItemStatus, TaskKind, TaskStatus } from './task/task.js';
 
 export interface Page<T> {
@@ -213,6 +214,8 @@ export interface Repos {
   outbox: EventOutboxRepo;
   /** Replay records and shared rate-limit buckets (issue 17). */
   guards: RequestGuardRepo;
+  /** Revocations and their reports (issue 19). */
+  revocations: RevocationRepo;
   /** Rotations in waves, their waves and per-machine results (issue 19). */
   rotations: RotationRepo;
   /** Due binding expiries and their claims (issue 19). */

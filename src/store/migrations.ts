@@ -8,6 +8,7 @@ import { eventOutbox } from './migration-0013-event-outbox.js';
 import { bindingExpiry } from './migration-0014-binding-expiry.js';
 import { rotations } from './migration-0016-rotations.js';
 import { sharedGuards } from './migration-0012-shared-guards.js';
+import { revocations } from './migration-0015-revocations.js';
 
 const initial: Migration = {
   async up(db: Kysely<any>) {
@@ -437,6 +438,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012-shared-guards': sharedGuards,
   '0013-event-outbox': eventOutbox,
   '0014-binding-expiry': bindingExpiry,
+  '0015-revocations': revocations,
   '0016-rotations': rotations,
 };
 

@@ -27,6 +27,7 @@ import { createKeyPairRepo } from './repos/keypair-repo.js';
 import { createTaskRepo } from './repos/task-repo.js';
 import { createEventOutboxRepo } from './repos/event-outbox-repo.js';
 import { createRotationRepo } from './repos/rotation-repo.js';
+import { createRevocationRepo } from './repos/revocation-repo.js';
 import { createRequestGuardRepo } from './repos/request-guard-repo.js';
 import type { Database, Dialect } from './schema.js';
 
@@ -77,6 +78,7 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
     guards: createRequestGuardRepo(ctx),
     expiries: createBindingExpiryRepo(ctx),
     rotations: createRotationRepo(ctx),
+    revocations: createRevocationRepo(ctx),
   };
 }
 

@@ -104,6 +104,8 @@ export interface InstancesTable {
   sealed_management_key?: string | null;
   password_login_policy?: string | null;
   use_sudo?: number | null;
+  /** Migration 0015: root's authorized_keys on a registered host (null: /root/.ssh/authorized_keys). */
+  root_keys_file?: string | null;
   verified_at?: Int | null;
   verification?: string | null;
   key_expires_at?: Int | null;
@@ -253,6 +255,8 @@ export interface Database {
   rotations: RotationsTable;
   rotation_waves: RotationWavesTable;
   rotation_machines: RotationMachinesTable;
+  revocations: RevocationsTable;
+  revocation_machines: RevocationMachinesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -371,4 +375,55 @@ export interface RotationMachinesTable {
   error_code: string | null;
   detail: string | null;
   finished_at: Int | null;
+}
+
+/** Migration 0015: a revocation (issue 19); target, key, submitter and counts as JSON. */
+export interface RevocationsTable {
+  id: string;
+  account_id: string;
+  region_id: string;
+  status: string;
+  target: string;
+  key_base64: string;
+  key_json: string;
+  key_pair_names: string;
+  include_unmanaged: number;
+  retry_until: Int | null;
+  created_by: string;
+  submitter: string;
+  face: string;
+  request_id: string;
+  created_at: Int;
+  applied_at: Int | null;
+  finished_at: Int | null;
+  next_run_at: Int | null;
+  machine_count: number;
+  counts: string;
+  lease_owner: string | null;
+  lease_until: Int | null;
+  sealed_credential?: string | null;
+}
+
+/** Migration 0015: one machine of a revocation, its copies and outcome (copies, users, files as JSON). */
+export interface RevocationMachinesTable {
+  revocation_id: string;
+  seq: number;
+  instance_id: string;
+  backend: string;
+  name: string;
+  address: string;
+  ssh_port: number;
+  bound_key_pair_name: string | null;
+  copies: string;
+  users: string;
+  files: string;
+  scan_error: string | null;
+  state: string;
+  detail: string | null;
+  verified_at: Int | null;
+  attempts: number;
+  next_attempt_at: Int | null;
+  unbind_task_id: string | null;
+  removed_lines: number;
+  updated_at: Int;
 }

@@ -196,6 +196,13 @@ const sHost = async (w: World): Promise<State> => {
   return { inst: lastHostId, observe: { instances: [lastHostId] } };
 };
 
+/** A planned revocation of a fresh key pair (issue 19), by the administrator; `task` holds its id. */
+const sRevocation = async (w: World): Promise<State> => {
+  const s = await sKp(w);
+  const r = await w.admin.call('POST', `/api/v1/regions/${REGION}/revocations`, { keyPairName: s.kp });
+  return { ...s, task: r.revocation.id };
+};
+
 const KP = (s: State) => [arn('keypair', s.kp!)];
 const KP_ANY = () => [arn('keypair', '*')];
 const INST = (s: State) => [arn('instance', s.inst!)];
@@ -1230,6 +1237,58 @@ const TABLE: Row[] = [
       'POST',
       () => `/api/v1/regions/${REGION}/drift-repairs`,
       (s) => ({ instanceIds: [s.inst] }),
+    ),
+  },
+  // Revocations (issue 19). A revocation is named by the key pairs it is about and by its id (as a task).
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/revocations',
+    actions: ['keypair:Revoke'],
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/revocations`,
+      (s) => ({ keyPairName: s.kp }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/regions/:regionId/revocations',
+    actions: ['keypair:Describe'],
+    setup: sNothing,
+    allow: KP_ANY,
+    wrong: OTHER_REGION('keypair'),
+    call: nv('GET', () => `/api/v1/regions/${REGION}/revocations`),
+  },
+  ...(['', '/machines', '/report'] as const).map(
+    (tail): Row => ({
+      kind: 'policy',
+      face: 'native',
+      op: `GET /api/v1/revocations/:id${tail}`,
+      actions: ['keypair:Describe'],
+      setup: sRevocation,
+      allow: (s) => [arn('keypair', s.kp!), arn('task', s.task!)],
+      wrong: () => [...OTHER_KP(), ...OTHER_TASK()],
+      call: nv('GET', (s) => `/api/v1/revocations/${s.task}${tail}`),
+    }),
+  ),
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/revocations/:id/apply',
+    actions: ['keypair:Revoke'],
+    audits: 'keypair:Revoke',
+    setup: sRevocation,
+    allow: (s) => [arn('keypair', s.kp!), arn('task', s.task!)],
+    wrong: () => [...OTHER_KP(), ...OTHER_TASK()],
+    call: nv(
+      'POST',
+      (s) => `/api/v1/revocations/${s.task}/apply`,
+      () => ({ retryForSeconds: 60 }),
     ),
   },
   {

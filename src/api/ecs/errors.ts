@@ -253,6 +253,9 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
   'Group.AlreadyExists': spec(409, 'EntityAlreadyExists.Group', 'The specified group already exists.'),
   // Webhooks are served by the native API only; these codes never reach the ECS face but the table is total.
   'Webhook.NotFound': spec(404, 'InvalidParameter', 'The specified webhook endpoint does not exist.'),
+  'Revocation.NotFound': spec(404, 'InvalidParameter', 'The specified revocation does not exist.'),
+  'Revocation.IncorrectState': spec(403, 'IncorrectStatus', 'The revocation is not in a state that allows this.'),
+  'Revocation.KeyUnknown': spec(404, 'InvalidParameter', 'No key with the specified fingerprint is known.'),
   'Webhook.LimitExceeded': spec(409, 'QuotaExceed', 'The webhook endpoint quota is exceeded.'),
   'Rotation.NotFound': spec(404, 'InvalidParameter', 'The specified rotation does not exist.'),
   'Rotation.IncorrectStatus': spec(403, 'IncorrectStatus', 'The rotation is not in a state that allows this.'),

@@ -18,6 +18,7 @@ import { instanceRoutes } from './routes/instances.js';
 import { keyPairRoutes } from './routes/key-pairs.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { taskRoutes } from './routes/tasks.js';
+import { revocationRoutes } from './routes/revocations.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { rotationRoutes } from './routes/rotations.js';
 
@@ -63,6 +64,7 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   bindingRoutes(app, ctx);
   taskRoutes(app, ctx);
   driftRoutes(app, ctx);
+  revocationRoutes(app, ctx);
   identityRoutes(app, ctx);
   groupRoutes(app, ctx);
   auditRoutes(app, ctx);

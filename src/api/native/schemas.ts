@@ -108,6 +108,7 @@ export const RegisterHostBody = Type.Object(
     port: Type.Optional(BoundedInteger({ minimum: 1, maximum: 65535 })),
     loginUser: Type.String({ minLength: 1, maxLength: 32 }),
     homeDir: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    rootKeysFile: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
     managementPrivateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
     hostKeySha256: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     ...HostSettings,

@@ -67,6 +67,7 @@ export function instanceView(i: Instance, keyPairRefusal: string | null = null) 
     host: i.host
       ? {
           homeDir: i.host.homeDir,
+          rootKeysFile: i.host.rootKeysFile ?? null,
           dropInPath: i.host.dropInPath,
           reloadCommand: i.host.reloadCommand,
           validateCommand: i.host.validateCommand,

@@ -213,6 +213,17 @@ export function createSimDriftSource(dataDir: string): DriftSource {
             throw err;
           }
         },
+        // A revocation removes hand-added copies of a key (issue 19): written beside the file and renamed over it,
+        // so sshd reads the old file or the new one, never a part; the file keeps its mode.
+        async replace(guestPath, content) {
+          const file = hostPath(dir, guestPath);
+          const { mode, size } = await fs.stat(file);
+          // read() gave only the head of a larger file: rewriting from it would drop the rest.
+          if (size > AUTHORIZED_KEYS_MAX_BYTES)
+            throw new GuestFileTooLarge(file, AUTHORIZED_KEYS_MAX_BYTES, guestPath, 'so keyfleet does not rewrite it');
+          await writeAtomic(file, content, mode & 0o7777);
+          await fs.chmod(file, mode & 0o7777);
+        },
       };
     },
   };

@@ -18,6 +18,8 @@ export const ACTIONS = [
    * replacing it). Each machine of a wave is still changed only where the user may bind the new key pair.
    */
   'keypair:Rotate',
+  /** Revoke a key everywhere: scan every machine for it, unbind it, remove hand-added copies when asked, prove it refused. */
+  'keypair:Revoke',
   'instance:Create',
   'instance:Describe',
   /** Read the keys a host really has (drift scan): who can log in is more than the instance's description. */

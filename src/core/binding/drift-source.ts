@@ -12,6 +12,8 @@ import type { Instance } from '../instance/instance.js';
 export interface GuestFiles {
   /** The text of a file, by its absolute path on the machine; null when it does not exist. */
   read(guestPath: string): Promise<string | null>;
+  /** Replaces a file atomically (whole or not at all), keeping its mode; absent: the backend's files are read-only to keyfleet. */
+  replace?(guestPath: string, content: string): Promise<void>;
 }
 
 export interface DriftSource {

@@ -56,6 +56,8 @@ export interface RegisterHostInput {
   /** The user whose authorized_keys keyfleet manages (root or any user). */
   loginUser: string;
   homeDir?: string;
+  /** Root's authorized_keys file, when sshd reads it elsewhere than /root/.ssh/authorized_keys (revocations scan it). */
+  rootKeysFile?: string;
   /** The user keyfleet logs in as to make changes; default: the login user. */
   managementUser?: string;
   /** An unencrypted private key keyfleet keeps sealed and logs in with; without it each operation needs a credential. */
@@ -227,6 +229,7 @@ export function createHostService(deps: HostServiceDeps) {
     const homeDir =
       absolutePath(input.homeDir, 'homeDir') ?? (input.loginUser === 'root' ? '/root' : `/home/${input.loginUser}`);
     const dropInPath = absolutePath(input.dropInPath, 'dropInPath') ?? SSHD_DROP_IN_PATH;
+    const rootKeysFile = absolutePath(input.rootKeysFile, 'rootKeysFile');
     const reloadCommand = command(input.reloadCommand, 'reloadCommand', DEFAULT_RELOAD_COMMAND);
     const validateCommand = command(input.validateCommand, 'validateCommand', DEFAULT_VALIDATE_COMMAND);
     const passwordLogin = input.passwordLogin ?? 'managed';
@@ -238,6 +241,7 @@ export function createHostService(deps: HostServiceDeps) {
     if (checkKey && input.managementPrivateKey !== undefined) keys.publicKeyOf(input.managementPrivateKey);
     const access: Omit<HostAccess, 'sealedManagementKey'> = {
       homeDir,
+      ...(rootKeysFile ? { rootKeysFile } : {}),
       dropInPath,
       reloadCommand,
       validateCommand,

@@ -102,6 +102,8 @@ export interface Instance {
 export interface HostAccess {
   /** Home directory of the login user whose authorized_keys keyfleet manages. */
   homeDir: string;
+  /** Root's authorized_keys as this host's sshd reads it (issue 19: revocations look there); absent: /root/.ssh/authorized_keys. */
+  rootKeysFile?: string | null;
   dropInPath: string;
   reloadCommand: string;
   /** Checks sshd's configuration before a reload (default `sshd -t`). */

@@ -50,6 +50,7 @@ function toRow(i: Instance): InstancesTable {
     key_expires_at: i.keyExpiresAt ? toMs(i.keyExpiresAt) : null,
     binding_mode: i.bindingMode ?? null,
     applied_key_expires_at: i.appliedKeyExpiresAt ? toMs(i.appliedKeyExpiresAt) : null,
+    root_keys_file: i.host?.rootKeysFile ?? null,
   };
 }
 
@@ -102,6 +103,7 @@ function fromRow(r: InstancesTable): Instance {
             sealedManagementKey: r.sealed_management_key ?? null,
             passwordLogin: r.password_login_policy === 'unmanaged' ? 'unmanaged' : 'managed',
             sudo: r.use_sudo === 1,
+            ...(r.root_keys_file ? { rootKeysFile: r.root_keys_file } : {}),
           },
         }
       : {}),

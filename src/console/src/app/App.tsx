@@ -11,6 +11,7 @@ import { KeyPairsPage } from '../pages/KeyPairs';
 import { SignInPage } from '../pages/SignIn';
 import { TaskDetailPage } from '../pages/TaskDetail';
 import { TasksPage } from '../pages/Tasks';
+import { RevocationDetailPage, RevocationsPage } from '../pages/Revocations';
 import { WebhooksPage } from '../pages/Webhooks';
 import { RotationDetailPage } from '../pages/RotationDetail';
 import { RotationsPage } from '../pages/Rotations';
@@ -28,6 +29,7 @@ const TITLES: Record<string, string> = {
   '/audit': 'Audit',
   '/webhooks': 'Webhooks',
   '/rotations': 'Rotations',
+  '/revocations': 'Revocations',
   '/identity/users': 'Users',
   '/identity/groups': 'Groups',
   '/identity/policies': 'Policies',
@@ -102,6 +104,9 @@ function Page({ path }: { path: string }) {
   if (path === '/rotations') return <RotationsPage />;
   const rot = match('/rotations/:id', path);
   if (rot) return <RotationDetailPage id={rot.id!} />;
+  if (path === '/revocations') return <RevocationsPage />;
+  const rv = match('/revocations/:id', path);
+  if (rv) return <RevocationDetailPage key={rv.id} id={rv.id!} />;
   if (path === '/identity' || path === '/identity/users') return <UsersPage />;
   if (path === '/identity/policies') return <PoliciesPage />;
   if (path === '/identity/accounts') return <AccountsPage />;

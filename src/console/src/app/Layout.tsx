@@ -27,6 +27,7 @@ const NAV = [
   { to: '/key-pairs', label: 'Key Pairs', icon: <IconKey /> },
   { to: '/tasks', label: 'Tasks', icon: <IconTasks /> },
   { to: '/rotations', label: 'Rotations', icon: <IconKey /> },
+  { to: '/revocations', label: 'Revocations', icon: <IconKey /> },
   { to: '/audit', label: 'Audit', icon: <IconAudit /> },
   { to: '/webhooks', label: 'Webhooks', icon: <IconGlobe /> },
 ];
