@@ -82,6 +82,8 @@ describe('registered real hosts: live bind/unbind on real sshd', () => {
     assert.equal(r.instance.hostKeySha256, host1.hostKeySha256);
     assert.deepEqual(r.instance.host, {
       homeDir: host1.home,
+      // Root's keys are read from root's home unless the host says otherwise (revoke-everywhere reads them).
+      rootKeysFile: null,
       dropInPath: dropIn(host1),
       reloadCommand: registerBody(host1, 'x').reloadCommand,
       validateCommand: `/usr/sbin/sshd -t -f ${host1.sshdConfigPath}`,

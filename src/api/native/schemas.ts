@@ -7,7 +7,7 @@ import { Type } from 'typebox';
  * numbers only), so a bound alone lets Infinity through to the store (issue 18: a 500). The nested check runs on the
  * coerced value and refuses it: a 400 like any other out-of-range value.
  */
-const BoundedInteger = (range: { minimum: number; maximum: number }) =>
+export const BoundedInteger = (range: { minimum: number; maximum: number }) =>
   Type.Integer({ ...range, allOf: [{ type: 'integer' }] });
 
 export const RegionParams = Type.Object({ regionId: Type.String({ minLength: 1, maxLength: 64 }) });

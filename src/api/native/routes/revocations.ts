@@ -9,7 +9,7 @@ import type { Caller } from '../../../core/caller.js';
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { reportCsv, revocationMachineView, revocationView } from '../revocation-views.js';
-import { CredentialSchema, IdParams, RegionParams } from '../schemas.js';
+import { BoundedInteger, CredentialSchema, IdParams, RegionParams } from '../schemas.js';
 
 const PlanBody = Type.Object(
   {
@@ -24,7 +24,7 @@ const ApplyBody = Type.Object(
   {
     includeUnmanaged: Type.Optional(Type.Boolean()),
     retryUntil: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    retryForSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: REVOCATION_LIMITS.maxRetryMs / 1000 })),
+    retryForSeconds: Type.Optional(BoundedInteger({ minimum: 1, maximum: REVOCATION_LIMITS.maxRetryMs / 1000 })),
     credential: Type.Optional(CredentialSchema),
   },
   { additionalProperties: false },
@@ -33,16 +33,16 @@ const ApplyBody = Type.Object(
 const MachinesQuery = Type.Object(
   {
     state: Type.Optional(Type.String({ maxLength: 16 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: REVOCATION_LIMITS.machines })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: REVOCATION_LIMITS.pageSize })),
+    offset: Type.Optional(BoundedInteger({ minimum: 0, maximum: REVOCATION_LIMITS.machines })),
+    limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: REVOCATION_LIMITS.pageSize })),
   },
   { additionalProperties: false },
 );
 
 const ListQuery = Type.Object(
   {
-    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    offset: Type.Optional(BoundedInteger({ minimum: 0, maximum: 1_000_000 })),
+    limit: Type.Optional(BoundedInteger({ minimum: 1, maximum: 100 })),
   },
   { additionalProperties: false },
 );

@@ -8,9 +8,9 @@ import type { MachineStatus, Rotation, RotationMachine, RotationWave } from '../
 import { ROTATION_LIMITS } from '../../../core/rotation/rotation.js';
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
-import { CredentialSchema, IdParams, RegionParams } from '../schemas.js';
+import { BoundedInteger, CredentialSchema, IdParams, RegionParams } from '../schemas.js';
 
-const Int = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum, allOf: [{ type: 'integer' }] });
+const Int = (minimum: number, maximum: number) => BoundedInteger({ minimum, maximum });
 
 const RotationBody = Type.Object(
   {
