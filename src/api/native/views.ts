@@ -105,6 +105,8 @@ export function taskView(t: Task) {
       expiresAt: t.options.expiresAt ?? null,
       // Set on keyfleet's own unbind of a binding that expired (face 'system').
       endsExpiry: t.options.endsExpiry ?? null,
+      // Set when that unbind retries an earlier one that failed (the machine was unreachable).
+      retryOf: t.options.retryOf ?? null,
     },
   };
 }
