@@ -261,6 +261,8 @@ export function createCore(deps: CoreDeps) {
     concurrency: settings.taskConcurrency,
     tickMs: settings.revokeTickMs ?? 2_000,
     retryMs: settings.revokeRetryMs ?? 10_000,
+    // One lease setting for everything a process holds while it works (task items, revocations).
+    leaseMs: settings.taskLeaseMs,
     submit: binding.submit,
     // The applier, as a resumed task's submitter is (with their current policies).
     callerOf: (r) =>
