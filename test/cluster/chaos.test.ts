@@ -188,6 +188,15 @@ test(`chaos: kill -9 of a random process every 5–10 s during a ${ON_RESTART} o
     `${kills.length} kills in ${(chaosMs / 1000).toFixed(0)} s; SDK reads through HAProxy: ${reads.ok} ok, ${reads.failed} failed`,
   );
   for (const [what, n] of reads.errors) t.diagnostic(`  ${n} × ${what}`);
+  // Why HAProxy took servers out (a failed /readyz, a timed-out check, a refused connection): read with the reads.
+  const downs = new Map<string, number>();
+  for (const m of cluster.balancerLog().matchAll(/is DOWN, reason: ([^,]+)(?:, code: (\d+))?/g)) {
+    const why = `${m[1]}${m[2] ? ` ${m[2]}` : ''}`;
+    downs.set(why, (downs.get(why) ?? 0) + 1);
+  }
+  for (const [why, n] of downs) t.diagnostic(`  HAProxy took a server out ${n} × (${why})`);
+  const allDown = cluster.balancerLog().match(/has no server available/g)?.length ?? 0;
+  if (allDown > 0) t.diagnostic(`  HAProxy had no server available ${allDown} ×`);
 
   // Nothing lost: every item ended. The on-restart items all succeed (no machine is touched). A live item fails
   // only when the machine itself went away under it: the simulated machines are served by one of the processes,
