@@ -1,6 +1,7 @@
 /** Key pair commands: list, create (the private key written once), import, show, delete. */
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { DEFAULT_KEY_TYPE, KEY_TYPES } from '../../common/key-types.js';
 import { type Ctx, withClient } from '../with-client.js';
 import { printFields, printJson, printTable } from '../output.js';
 
@@ -32,7 +33,7 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
     );
   kp.command('create <name>')
     .description('create a key pair; the private key is written once to --out (mode 0600)')
-    .option('--type <rsa|ed25519>', 'key type', 'rsa')
+    .addOption(new Option('--type <type>', 'key type').choices(KEY_TYPES).default(DEFAULT_KEY_TYPE))
     .requiredOption('--out <file>', 'where to write the private key')
     .action(
       withClient(ctx, async (c, g, name: string, o: { type: string; out: string }) => {

@@ -1,3 +1,4 @@
+import { DEFAULT_KEY_TYPE } from '../../../common/key-types.js';
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { KeyPairCreateBody, KeyPairListQuery, KeyPairParams, KeyPairPatchBody, RegionParams } from '../schemas.js';
@@ -52,7 +53,7 @@ export function keyPairRoutes(app: NativeApp, { core }: NativeContext) {
         const kp = await core.keyPairs.import(caller, { ...base, publicKey: b.publicKey });
         return reply.status(201).send({ keyPair: keyPairView(kp) });
       }
-      const { keyPair, privateKey } = await core.keyPairs.create(caller, { ...base, type: b.type });
+      const { keyPair, privateKey } = await core.keyPairs.create(caller, { ...base, type: b.type ?? DEFAULT_KEY_TYPE });
       reply.header('cache-control', 'no-store');
       return reply.status(201).send({ keyPair: keyPairView(keyPair), privateKey });
     },

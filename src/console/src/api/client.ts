@@ -4,6 +4,7 @@
  * sessionStorage (this tab only, gone when the tab closes); nothing else is stored by the browser.
  */
 import { eventStreamReader } from '../../../api/native/event-stream.js';
+import type { CatalogImage, CatalogInstanceType, RunInstancesRequest } from './types';
 import type { DriftRepair, DriftResult, LiveCredential, UpdatedHost, UpdateHostRequest } from './types';
 import type {
   AccessKey,
@@ -277,6 +278,11 @@ export const api = {
       instanceIds,
       ...(credential ? { credential } : {}),
     }),
+  images: async () => (await request<{ images: CatalogImage[] }>('GET', '/images')).images,
+  instanceTypes: async () =>
+    (await request<{ instanceTypes: CatalogInstanceType[] }>('GET', '/instance-types')).instanceTypes,
+  runInstances: async (regionId: string, body: RunInstancesRequest) =>
+    (await request<{ instanceIds: string[] }>('POST', `/regions/${enc(regionId)}/instances`, body)).instanceIds,
   resetPassword: async (id: string, password: string) =>
     (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/reset-password`, { password })).instance,
 

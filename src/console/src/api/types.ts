@@ -99,6 +99,32 @@ export interface Region {
   localName: string;
 }
 
+/** An image of the compute catalog; keyPairRefusal says why its instances cannot take a key pair (null: they can). */
+export interface CatalogImage {
+  id: string;
+  name: string;
+  osType: 'linux' | 'windows';
+  osName: string;
+  keyPairRefusal: string | null;
+}
+
+export interface CatalogInstanceType {
+  id: string;
+  cpu: number;
+  memoryGiB: number;
+  ioOptimized: boolean;
+  keyPairRefusal: string | null;
+}
+
+export interface RunInstancesRequest {
+  imageId: string;
+  instanceType?: string;
+  amount?: number;
+  name?: string;
+  password?: string;
+  resourceGroupId?: string;
+}
+
 export interface ResourceGroup {
   id: string;
   name: string;

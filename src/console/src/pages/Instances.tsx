@@ -11,6 +11,7 @@ import type { Instance, InstanceStatus } from '../api/types';
 import { useLocation } from '../app/router';
 import { useScope } from '../app/scope';
 import { InstanceDialogs } from './instances/InstanceDialogs';
+import { RunInstancesDialog } from '../dialogs/RunInstancesDialog';
 import { type InstanceDialogState, InstanceRow, TRANSITIONAL } from './instances/InstanceRow';
 import { proofPending } from '../ui/Proof';
 import { plural } from '../lib/format';
@@ -34,6 +35,7 @@ export function InstancesPage() {
   const { regionId, groupId, regionName } = useScope();
   const { query } = useLocation();
   const toasts = useToasts();
+  const [running, setRunning] = useState(false);
   const [search, setSearch] = useState(query.get('search') ?? '');
   const [committed, setCommitted] = useState(search.trim());
   const debounced = useDebounced(search.trim(), 300);
@@ -152,10 +154,23 @@ export function InstancesPage() {
           <button type="button" className="button" onClick={() => setDialog({ type: 'import-inventory' })}>
             <IconUpload /> Import inventory
           </button>
+          <button type="button" className="button" onClick={() => setRunning(true)}>
+            <IconPlus /> Run instances
+          </button>
           <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'register-host' })}>
             <IconPlus /> Register host
           </button>
         </div>
+        {running ? (
+          <RunInstancesDialog
+            onClose={() => setRunning(false)}
+            onCreated={(ids) => {
+              setRunning(false);
+              toasts.push({ kind: 'success', title: `${plural(ids.length, 'instance')} created` });
+              reload();
+            }}
+          />
+        ) : null}
       </header>
 
       {pendingTotal > 0 && !pendingOnly ? (
