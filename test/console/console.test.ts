@@ -258,7 +258,9 @@ describe('web console', () => {
       assert.match((await row.textContent())!, new RegExp(`${KEY}.*bound · pending restart`, 's'));
     }
     assert.doesNotMatch((await rowOf('web-003').textContent())!, /Restart needed/);
-    await page.getByText('2 instances have a key pair change waiting for a restart.').waitFor();
+    await page
+      .getByText('2 instances have a login change (key pair or root password) waiting for a restart.')
+      .waitFor();
     // The marker explains itself (tooltip on hover and focus).
     await rowOf('web-001').getByText('Restart needed').hover();
     await page

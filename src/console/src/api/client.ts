@@ -4,7 +4,14 @@
  * sessionStorage (this tab only, gone when the tab closes); nothing else is stored by the browser.
  */
 import { eventStreamReader } from '../../../api/native/event-stream.js';
-import type { DriftRepair, DriftResult, LiveCredential, UpdatedHost, UpdateHostRequest } from './types';
+import type {
+  DriftRepair,
+  DriftResult,
+  ExtendExpiryRequest,
+  LiveCredential,
+  UpdatedHost,
+  UpdateHostRequest,
+} from './types';
 import type {
   AccessKey,
   Account,
@@ -277,6 +284,9 @@ export const api = {
       instanceIds,
       ...(credential ? { credential } : {}),
     }),
+  /** Extends (or shortens) the binding's expiry in the mode it was made in; `wait` answers with the task's result. */
+  extendExpiry: (id: string, body: ExtendExpiryRequest) =>
+    request<BindingResult>('POST', `/instances/${enc(id)}/expiry`, body),
   resetPassword: async (id: string, password: string) =>
     (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/reset-password`, { password })).instance,
 
