@@ -8,7 +8,7 @@
  * is then "unknown" and the server has the last word, as it always does.
  */
 import { decodeCanonicalBase64 } from '../../../common/base64.js';
-import { sha256Fingerprint } from './publicKey';
+import { formatSha256Fingerprint } from '../../../common/fingerprint.js';
 
 export type DerivedPublicKey =
   /** The SHA256 fingerprint ('SHA256:…') of the public key the private key belongs to. */
@@ -41,8 +41,9 @@ export async function derivePublicKey(text: string): Promise<DerivedPublicKey> {
               : null;
     if (blob === 'inconsistent') return { kind: 'inconsistent' };
     if (!blob) return UNKNOWN;
-    const fingerprintSha256 = await sha256Fingerprint(blob);
-    return fingerprintSha256 ? { kind: 'derived', fingerprintSha256 } : UNKNOWN;
+    if (!globalThis.crypto?.subtle) return UNKNOWN; // WebCrypto: secure contexts only
+    const digest = await crypto.subtle.digest('SHA-256', blob as Uint8Array<ArrayBuffer>);
+    return { kind: 'derived', fingerprintSha256: formatSha256Fingerprint(new Uint8Array(digest)) };
   } catch {
     return UNKNOWN;
   }
