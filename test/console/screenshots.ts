@@ -179,6 +179,13 @@ try {
   const host = hosts[0]!;
   const mgmt = await sshKeygen('ed25519', 'keyfleet-management');
   await allowRootLogin(host, mgmt.publicKey);
+  // The login user's own keys: one added by hand (drift: a key keyfleet did not write).
+  const sshDir = path.join(host.home, '.ssh');
+  const keysFile = path.join(sshDir, 'authorized_keys');
+  fs.mkdirSync(sshDir, { mode: 0o700 });
+  fs.writeFileSync(keysFile, `${(await sshKeygen('ed25519', 'added-by-hand')).publicKey}\n`, { mode: 0o600 });
+  fs.chownSync(sshDir, host.uid, host.gid);
+  fs.chownSync(keysFile, host.uid, host.gid);
   const registered = await api.call('POST', '/api/v1/regions/cn-hangzhou/hosts', {
     name: 'bastion',
     address: host.address,
@@ -189,17 +196,13 @@ try {
     managementPrivateKey: fs.readFileSync(mgmt.privateKeyPath, 'utf8'),
     passwordLogin: 'unmanaged',
   });
-  await api.bind({
+  const hostBind = await api.bind({
     action: 'bind',
     keyPairName: 'ops-laptop',
     instanceIds: [registered.instance.id],
     mode: 'live',
   });
-  const sshDir = path.join(host.home, '.ssh');
-  fs.appendFileSync(
-    path.join(sshDir, 'authorized_keys'),
-    `${(await sshKeygen('ed25519', 'added-by-hand')).publicKey}\n`,
-  );
+  if (hostBind.items[0].status !== 'succeeded') throw new Error(`host bind: ${JSON.stringify(hostBind.items[0])}`);
   await go(page, '/instances', 'Instances');
   await instanceRow(page, 'bastion').waitFor();
   await shot('instances-host-1280');

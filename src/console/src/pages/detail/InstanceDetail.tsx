@@ -208,7 +208,9 @@ export function InstanceDetailPage({ id }: { id: string }) {
         <dl className="facts">
           <Fact term="Kind">{isHost ? 'Registered host (keyfleet never powers it)' : 'Simulated instance'}</Fact>
           <Fact term="OS">{i.osName}</Fact>
-          <Fact term="Image">{i.imageId}</Fact>
+          <Fact term="Image" className="mono small break">
+            {i.imageId}
+          </Fact>
           <Fact term="Instance type">{i.instanceType}</Fact>
           <Fact term="Region · zone">
             {i.regionId} · {i.zoneId}
