@@ -33,7 +33,7 @@ import type {
   TaskView,
   userView,
 } from '../../../api/native/views.js';
-import type { UpdateHostBody } from '../../../api/native/schemas.js';
+import type { ExtendExpiryBody, UpdateHostBody } from '../../../api/native/schemas.js';
 import type { DriftResultView } from '../../../api/native/views.js';
 
 export type Instance = InstanceView;
@@ -227,3 +227,6 @@ export interface UpdatedHost {
   /** True when the key the host presents now was pinned (repinHostKey): the user should compare it. */
   pinnedOnFirstUse: boolean;
 }
+
+/** POST /api/v1/instances/:id/expiry: the new expiry (ISO time or a duration such as '7d'), a credential for a live rewrite. */
+export type ExtendExpiryRequest = Static<typeof ExtendExpiryBody>;
