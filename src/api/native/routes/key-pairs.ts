@@ -1,5 +1,6 @@
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
+import { tagFilterOf } from '../tag-filter.js';
 import { KeyPairCreateBody, KeyPairListQuery, KeyPairParams, KeyPairPatchBody, RegionParams } from '../schemas.js';
 import { keyPairView } from '../views.js';
 
@@ -21,6 +22,7 @@ export function keyPairRoutes(app: NativeApp, { core }: NativeContext) {
         namePattern: q.name,
         fingerprint: q.fingerprint,
         resourceGroupId: q.resourceGroupId,
+        tags: tagFilterOf(q.tag),
         offset: q.offset,
         limit: q.limit,
       });
