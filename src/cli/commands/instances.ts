@@ -1,6 +1,7 @@
 /** Instance commands: list, run, show, start/stop/restart, reset-password, delete. */
 import type { Command } from 'commander';
 import { type Ctx, withClient } from '../with-client.js';
+import { collectTag } from './tags.js';
 import { printFields, printJson, printTable } from '../output.js';
 
 const enc = encodeURIComponent;
@@ -28,6 +29,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
     .option('--search <text>')
     .option('--key-pair <name>')
     .option('--pending-restart')
+    .option('--tag <key[=value]>', 'only instances with this tag (repeat: all must match)', collectTag)
     .option('--expiring-within <duration>', "only bindings that expire within this long ('24h', '7d')")
     .option('--offset <n>', 'skip', '0')
     .option('--limit <n>', 'page size', '50')
@@ -42,6 +44,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
             search?: string;
             keyPair?: string;
             pendingRestart?: boolean;
+            tag?: string[];
             expiringWithin?: string;
             offset: string;
             limit: string;
@@ -52,6 +55,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
           if (o.search) q.set('search', o.search);
           if (o.keyPair) q.set('keyPairName', o.keyPair);
           if (o.pendingRestart) q.set('pendingRestart', 'true');
+          for (const t of o.tag ?? []) q.append('tag', t);
           if (o.expiringWithin) q.set('expiringWithin', String(durationSeconds(o.expiringWithin)));
           const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/instances?${q}`);
           if (g.json) return printJson(r);
