@@ -22,6 +22,7 @@ import { Pager } from '../ui/Pager';
 import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 import { DataTable } from '../ui/Table';
+import { TagFilter } from '../ui/TagFilter';
 
 /** "Expiring soon" on this page: within a day. */
 const EXPIRING_SOON_S = 24 * 3600;
@@ -40,7 +41,16 @@ export function InstancesPage() {
   const [status, setStatus] = useState<InstanceStatus | ''>('');
   const [pendingOnly, setPendingOnly] = useState(query.get('pendingRestart') === 'true');
   const [expiringOnly, setExpiringOnly] = useState(query.get('expiringSoon') === 'true');
-  const { offset, limit, pager } = usePaging(20, [regionId, groupId, committed, status, pendingOnly, expiringOnly]);
+  const [tagFilter, setTagFilter] = useState('');
+  const { offset, limit, pager } = usePaging(20, [
+    regionId,
+    groupId,
+    committed,
+    status,
+    pendingOnly,
+    expiringOnly,
+    tagFilter,
+  ]);
   const [dialog, setDialog] = useState<InstanceDialogState>(null);
   const searchMark = useRef<string | null>(null);
 
@@ -61,11 +71,12 @@ export function InstancesPage() {
         pendingRestart: pendingOnly ? true : undefined,
         expiringWithin: expiringOnly ? EXPIRING_SOON_S : undefined,
         resourceGroupId: groupId || undefined,
+        tag: tagFilter ? [tagFilter] : undefined,
         offset,
         limit,
       })),
     }),
-    [regionId, groupId, committed, status, pendingOnly, expiringOnly, offset, limit],
+    [regionId, groupId, committed, status, pendingOnly, expiringOnly, tagFilter, offset, limit],
     {
       keepPrevious: true,
       // Fast while a machine changes state or its boot is being proven (the proof lands just after Running).
@@ -217,6 +228,7 @@ export function InstancesPage() {
           <input type="checkbox" checked={expiringOnly} onChange={(e) => setExpiringOnly(e.target.checked)} />
           <span>Expiring within 24 h</span>
         </label>
+        <TagFilter id="instance-tag-filter" value={tagFilter} onChange={setTagFilter} />
         <RefreshButton list={list} label="Refresh instances" disabled={list.fetching && !data} />
       </div>
 
