@@ -34,6 +34,8 @@ export interface TagListQuery {
   /** The token a previous page returned. */
   nextToken?: string;
   limit?: number;
+  /** A named resource the account does not have is Resource.NotFound (default: it has no tags to list). */
+  strict?: boolean;
 }
 
 export interface TagListPage {
@@ -177,6 +179,7 @@ export function createTagService(deps: { store: Store; regions: readonly Region[
       if (q.resourceIds && q.resourceIds.length > 0) {
         const names = requireIds(q.resourceIds);
         resourceIds = [];
+        if (q.strict) await resolve(caller, region.id, type, names);
         // Unknown resources have no tags: a listing names none of them rather than failing.
         if (type === 'keypair') {
           for (const name of names) {

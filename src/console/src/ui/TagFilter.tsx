@@ -32,7 +32,7 @@ export function TagFilter({ id, value, onChange }: { id: string; value: string; 
 export function TagPills({ tags }: { tags: ReadonlyArray<{ key: string; value: string }> }) {
   if (tags.length === 0) return null;
   return (
-    <div className="tag-pills" aria-label="Tags">
+    <div className="tag-pills" role="group" aria-label="Tags">
       {tags.map((t) => (
         <span key={t.key} className="pill pill-grey mono" data-tag={t.key}>
           {t.value ? `${t.key}=${t.value}` : t.key}
