@@ -434,7 +434,7 @@ const TAG_ROWS: Row[] = [
   {
     kind: 'policy',
     face: 'kps',
-    op: 'POST /v3/:project_id/keypairs/:resource_id/tags',
+    op: 'POST /v3/:project_id/keypairs/:keypair_name/tags',
     actions: ['tag:Create'],
     audits: 'tag:Create',
     setup: sKp,
@@ -448,7 +448,7 @@ const TAG_ROWS: Row[] = [
   {
     kind: 'policy',
     face: 'kps',
-    op: 'POST /v3/:project_id/keypairs/:resource_id/tags/create',
+    op: 'POST /v3/:project_id/keypairs/:keypair_name/tags/create',
     actions: ['tag:Create'],
     audits: 'tag:Create',
     setup: sKp,
@@ -462,7 +462,7 @@ const TAG_ROWS: Row[] = [
   {
     kind: 'policy',
     face: 'kps',
-    op: 'POST /v3/:project_id/keypairs/:resource_id/tags/delete',
+    op: 'POST /v3/:project_id/keypairs/:keypair_name/tags/delete',
     actions: ['tag:Delete'],
     audits: 'tag:Delete',
     setup: sKpTagged,
@@ -476,7 +476,7 @@ const TAG_ROWS: Row[] = [
   {
     kind: 'policy',
     face: 'kps',
-    op: 'DELETE /v3/:project_id/keypairs/:resource_id/tags/:key',
+    op: 'DELETE /v3/:project_id/keypairs/:keypair_name/tags/:key',
     actions: ['tag:Delete'],
     audits: 'tag:Delete',
     setup: sKpTagged,
@@ -489,7 +489,7 @@ const TAG_ROWS: Row[] = [
   {
     kind: 'policy',
     face: 'kps',
-    op: 'GET /v3/:project_id/keypairs/:resource_id/tags',
+    op: 'GET /v3/:project_id/keypairs/:keypair_name/tags',
     actions: ['tag:Describe'],
     setup: sKpTagged,
     allow: KP_ANY,

@@ -12,11 +12,13 @@ import { ProjectParams } from '../schemas.js';
 const PROJECT: KpsRouteConfig = { kpsAuth: 'project' };
 const ResourceParams = Type.Object({
   project_id: Type.String({ minLength: 1, maxLength: 64 }),
-  resource_id: Type.String({ minLength: 1, maxLength: 255 }),
+  // Huawei's `resource_id`; named as the key pair routes name the same path segment (one router parameter).
+  keypair_name: Type.String({ minLength: 1, maxLength: 255 }),
 });
 const KeyParams = Type.Object({
   project_id: Type.String({ minLength: 1, maxLength: 64 }),
-  resource_id: Type.String({ minLength: 1, maxLength: 255 }),
+  // Huawei's `resource_id`; named as the key pair routes name the same path segment (one router parameter).
+  keypair_name: Type.String({ minLength: 1, maxLength: 255 }),
   key: Type.String({ minLength: 1, maxLength: 128 }),
 });
 const TagItem = Type.Object({
@@ -69,14 +71,14 @@ export function kpsTagRoutes(app: KpsApp, { core }: KpsContext) {
   });
 
   app.get(
-    '/:project_id/keypairs/:resource_id/tags',
+    '/:project_id/keypairs/:keypair_name/tags',
     { schema: { params: ResourceParams }, config: PROJECT },
     async (req) => {
       // strict: an unknown key pair is KPS.6004 as the key pair calls answer it, not an empty list.
       const page = await core.tags.list(callerOf(req), {
         regionId: projectOf(req).region.id,
         resourceType: 'keypair',
-        resourceIds: [req.params.resource_id],
+        resourceIds: [req.params.keypair_name],
         strict: true,
       });
       return { tags: page.items.map((t) => ({ key: t.key, value: t.value })), sys_tags: [] };
@@ -84,30 +86,30 @@ export function kpsTagRoutes(app: KpsApp, { core }: KpsContext) {
   );
 
   app.post(
-    '/:project_id/keypairs/:resource_id/tags',
+    '/:project_id/keypairs/:keypair_name/tags',
     { schema: { params: ResourceParams, body: OneTagBody }, config: PROJECT },
     async (req, reply) => {
-      await tag(req, req.params.resource_id, [req.body.tag]);
+      await tag(req, req.params.keypair_name, [req.body.tag]);
       return reply.status(204).send();
     },
   );
 
   app.post(
-    '/:project_id/keypairs/:resource_id/tags/create',
+    '/:project_id/keypairs/:keypair_name/tags/create',
     { schema: { params: ResourceParams, body: BatchBody }, config: PROJECT },
     async (req, reply) => {
-      await tag(req, req.params.resource_id, req.body.tags);
+      await tag(req, req.params.keypair_name, req.body.tags);
       return reply.status(204).send();
     },
   );
 
   app.post(
-    '/:project_id/keypairs/:resource_id/tags/delete',
+    '/:project_id/keypairs/:keypair_name/tags/delete',
     { schema: { params: ResourceParams, body: BatchBody }, config: PROJECT },
     async (req, reply) => {
       await untag(
         req,
-        req.params.resource_id,
+        req.params.keypair_name,
         req.body.tags.map((t) => t.key),
       );
       return reply.status(204).send();
@@ -115,10 +117,10 @@ export function kpsTagRoutes(app: KpsApp, { core }: KpsContext) {
   );
 
   app.delete(
-    '/:project_id/keypairs/:resource_id/tags/:key',
+    '/:project_id/keypairs/:keypair_name/tags/:key',
     { schema: { params: KeyParams }, config: PROJECT },
     async (req, reply) => {
-      await untag(req, req.params.resource_id, [req.params.key]);
+      await untag(req, req.params.keypair_name, [req.params.key]);
       return reply.status(204).send();
     },
   );
