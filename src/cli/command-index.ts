@@ -144,4 +144,15 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     description: 'webhook endpoints: signed events about tasks, proofs and drift (administrators)',
     load: async () => (await import('./commands/webhooks.js')).fillWebhookCommands,
   },
+  {
+    name: 'tags',
+    description: 'tags of key pairs and instances: add, rm, ls',
+    load: async () => (await import('./commands/tags.js')).fillTagCommands,
+  },
+  {
+    name: 'resource-groups',
+    alias: 'rg',
+    description: 'resource groups: ls, create, rename, rm (empty only), move key pairs and instances into one',
+    load: async () => (await import('./commands/tags.js')).fillResourceGroupCommands,
+  },
 ];

@@ -24,6 +24,17 @@ export const ErrorCodes = {
   'Input.TooLarge': 'InvalidInput',
   'Region.NotFound': 'NotFound',
   'ResourceGroup.NotFound': 'NotFound',
+  'ResourceGroup.AlreadyExists': 'Conflict',
+  'ResourceGroup.NameMalformed': 'InvalidInput',
+  /** A group that still holds key pairs or instances is not deleted (move them first). */
+  'ResourceGroup.NotEmpty': 'IncorrectState',
+  'ResourceGroup.QuotaExceeded': 'LimitExceeded',
+  /** The account's default group is neither renamed nor deleted. */
+  'ResourceGroup.DefaultImmutable': 'IncorrectState',
+  /** A tag or group call named a key pair or instance the account does not have in that region. */
+  'Resource.NotFound': 'NotFound',
+  'Tag.ResourceTypeInvalid': 'InvalidInput',
+  'Tag.NextTokenInvalid': 'InvalidInput',
   'KeyPair.NameMalformed': 'InvalidInput',
   'KeyPair.NotFound': 'NotFound',
   'KeyPair.AlreadyExists': 'Conflict',

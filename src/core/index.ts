@@ -44,6 +44,10 @@ import { revocationUseCases } from './revocation/revocation-use-cases.js';
 import { createRevocationWorker } from './revocation/revocation-worker.js';
 import type { Task } from './task/task.js';
 import { createGate } from './usecase/gate.js';
+import { createResourceGroupService } from './account/resource-groups.js';
+import { resourceGroupUseCases } from './account/resource-group-use-cases.js';
+import { createTagService } from './tag/tag-service.js';
+import { tagUseCases } from './tag/tag-use-cases.js';
 
 export interface CoreDeps {
   store: Store;
@@ -325,6 +329,8 @@ export function createCore(deps: CoreDeps) {
     rotationDriver,
     revocations: gate.expose(revocationUseCases(revocations, store)),
     audit: gate.expose(auditUseCases(store)),
+    tags: gate.expose(tagUseCases(createTagService({ store, regions }), store)),
+    resourceGroups: gate.expose(resourceGroupUseCases(createResourceGroupService({ store, clock, ids }), store)),
     webhooks: gate.expose(webhookUseCases(events.service)),
     /** The webhook dispatcher (null without a sender): poll() runs a round of deliveries now. */
     webhookDispatcher: events.dispatcher,

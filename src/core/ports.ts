@@ -58,6 +58,8 @@ export interface InstanceFilter {
   status?: InstanceStatus;
   keyPairName?: string;
   resourceGroupId?: string;
+  /** Only instances that have every one of these tags (an empty value: the key with any value). */
+  tags?: Tag[];
   backend?: BackendKind;
   pendingRestart?: boolean;
   statuses?: InstanceStatus[];
@@ -169,6 +171,17 @@ export interface AccountRepo {
   insertResourceGroup(g: ResourceGroup): Promise<void>;
   listResourceGroups(accountId: string): Promise<ResourceGroup[]>;
   getResourceGroup(accountId: string, id: string): Promise<ResourceGroup | null>;
+  /**
+   * Locks a resource group for the rest of the transaction (PostgreSQL: FOR UPDATE to delete it, FOR SHARE to move
+   * a resource into it; SQLite has one writer) and returns it, or null when the account has no such group.
+   */
+  lockResourceGroup(accountId: string, id: string, mode: 'update' | 'share'): Promise<ResourceGroup | null>;
+  renameResourceGroup(accountId: string, id: string, name: string): Promise<void>;
+  deleteResourceGroup(accountId: string, id: string): Promise<void>;
+  /** How many key pairs and instances are in the group. */
+  resourceGroupMembers(accountId: string, id: string): Promise<{ keyPairs: number; instances: number }>;
+  /** Moves a key pair or an instance into a group; false when the account has no such resource. */
+  moveToResourceGroup(accountId: string, type: 'keypair' | 'instance', id: string, groupId: string): Promise<boolean>;
   listUsers(accountId: string): Promise<User[]>;
   deleteUser(accountId: string, id: string): Promise<void>;
   listAccessKeys(accountId: string, userId: string): Promise<AccessKey[]>;
@@ -203,6 +216,49 @@ export interface AccountRepo {
   policiesOfGroup(accountId: string, groupId: string): Promise<Policy[]>;
 }
 
+/** The resources that carry tags and belong to resource groups. */
+export type TaggableType = 'keypair' | 'instance';
+
+/** One tag of one resource, as ListTagResources returns it. */
+export interface TagResource {
+  resourceType: TaggableType;
+  resourceId: string;
+  key: string;
+  value: string;
+}
+
+export interface TagQuery {
+  accountId: string;
+  regionId: string;
+  resourceType: TaggableType;
+  /** Only these resources (absent: all of the type in the region). */
+  resourceIds?: string[];
+  /** Only resources that have every one of these tags (an empty value: the key with any value). */
+  tags?: Tag[];
+  /** Keyset paging: the rows after this resource id and key. */
+  after?: { resourceId: string; key: string };
+  limit: number;
+}
+
+/**
+ * Tags of key pairs and instances (migration 0017). Resources are named by their ids; every call names the
+ * account too, so one tenant never reads or changes another's tags.
+ */
+export interface TagRepo {
+  /**
+   * Locks the resources for a tag change (PostgreSQL: their rows, FOR UPDATE, in id order; SQLite has one writer)
+   * and returns the ids of those that exist in the account and region.
+   */
+  lock(accountId: string, regionId: string, type: TaggableType, ids: string[]): Promise<string[]>;
+  /** Adds the tags to every resource, overwriting the value of a key it already has. */
+  put(accountId: string, regionId: string, type: TaggableType, ids: string[], tags: Tag[]): Promise<void>;
+  /** Removes the keys from the resources (null: every tag). */
+  remove(accountId: string, type: TaggableType, ids: string[], keys: string[] | null): Promise<void>;
+  /** The most tags any of the resources has. */
+  maxCount(accountId: string, type: TaggableType, ids: string[]): Promise<number>;
+  list(q: TagQuery): Promise<TagResource[]>;
+}
+
 export interface Repos {
   keyPairs: KeyPairRepo;
   instances: InstanceRepo;
@@ -220,6 +276,8 @@ export interface Repos {
   rotations: RotationRepo;
   /** Due binding expiries and their claims (issue 19). */
   expiries: BindingExpiryRepo;
+  /** Tags of key pairs and instances (issue 20). */
+  tags: TagRepo;
 }
 
 /** A binding whose expiry has come: the instance and the expiry it ends. */

@@ -9,6 +9,7 @@ import { bindingExpiry } from './migration-0014-binding-expiry.js';
 import { rotations } from './migration-0016-rotations.js';
 import { sharedGuards } from './migration-0012-shared-guards.js';
 import { revocations } from './migration-0015-revocations.js';
+import { tags } from './migration-0017-tags.js';
 
 const initial: Migration = {
   async up(db: Kysely<any>) {
@@ -440,6 +441,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014-binding-expiry': bindingExpiry,
   '0015-revocations': revocations,
   '0016-rotations': rotations,
+  '0017-tags': tags,
 };
 
 export const migrationProvider: MigrationProvider = {

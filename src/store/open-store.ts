@@ -27,6 +27,7 @@ import { createKeyPairRepo } from './repos/keypair-repo.js';
 import { createTaskRepo } from './repos/task-repo.js';
 import { createEventOutboxRepo } from './repos/event-outbox-repo.js';
 import { createRotationRepo } from './repos/rotation-repo.js';
+import { createTagRepo } from './repos/tag-repo.js';
 import { createRevocationRepo } from './repos/revocation-repo.js';
 import { createRequestGuardRepo } from './repos/request-guard-repo.js';
 import type { Database, Dialect } from './schema.js';
@@ -79,6 +80,7 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
     expiries: createBindingExpiryRepo(ctx),
     rotations: createRotationRepo(ctx),
     revocations: createRevocationRepo(ctx),
+    tags: createTagRepo(ctx),
   };
 }
 

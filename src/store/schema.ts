@@ -61,6 +61,10 @@ export interface KeyPairsTable {
   created_at: Int;
 }
 export interface ResourceTagsTable {
+  account_id: string;
+  region_id: string;
+  /** 'keypair' | 'instance' */
+  resource_type: string;
   resource_id: string;
   key: string;
   value: string;
@@ -83,7 +87,6 @@ export interface InstancesTable {
   ssh_port: number;
   login_user: string;
   resource_group_id: string;
-  tags: string;
   created_at: Int;
   updated_at: Int;
   key_pair_id: string | null;

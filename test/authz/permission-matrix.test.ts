@@ -36,6 +36,8 @@ interface State {
   kp2?: string;
   inst?: string;
   task?: string;
+  /** A resource group (issue 20). */
+  group?: string;
   publicKey?: string;
   privateKey?: string;
   observe: {
@@ -44,6 +46,8 @@ interface State {
     tasks?: string[];
     instanceCount?: boolean;
     taskCount?: boolean;
+    /** The account's resource groups (issue 20). */
+    groups?: boolean;
   };
 }
 
@@ -246,9 +250,268 @@ const withTaskOutcome =
     return { ...a, itemCodes: done.items.map((i: any) => (i.errorCode === 'Auth.Forbidden' ? 'KPS.9003' : '200')) };
   };
 
+// Tags and resource groups (issue 20).
+const tagBody = (s: State) => ({ resourceType: 'keypair', resourceIds: [s.kp], tags: [{ key: 'k', value: 'v' }] });
+const sKpTagged = async (w: World): Promise<State> => {
+  const s = await sKp(w);
+  await w.admin.call('POST', `/api/v1/regions/${REGION}/tags`, tagBody(s));
+  return s;
+};
+const sGroup = async (w: World): Promise<State> => {
+  const g = await w.admin.call('POST', '/api/v1/resource-groups', { name: unique('rg') });
+  return { group: g.id, observe: { groups: true } };
+};
+const sKpGroup = async (w: World): Promise<State> => {
+  const s = await sKp(w);
+  const g = await sGroup(w);
+  return { ...s, group: g.group, observe: { keyPairs: [s.kp!], groups: true } };
+};
+const GROUP = (s: State) => [arn('resourcegroup', s.group!)];
+const GROUP_ANY = () => [arn('resourcegroup', '*')];
+const OTHER_GROUP = () => [arn('resourcegroup', 'rg-zznotthisone')];
+const KP_GROUP = (s: State) => [arn('keypair', s.kp!), arn('resourcegroup', s.group!)];
+
+const TAG_ROWS: Row[] = [
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'TagResources',
+    actions: ['ecs:TagResources'],
+    audits: 'tag:Create',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: (p, s) =>
+      p.ecs('TagResources', {
+        RegionId: REGION,
+        ResourceType: 'keypair',
+        'ResourceId.1': s.kp!,
+        'Tag.1.Key': 'k',
+        'Tag.1.Value': 'v',
+      }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'UntagResources',
+    actions: ['ecs:UntagResources'],
+    audits: 'tag:Delete',
+    setup: sKpTagged,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: (p, s) =>
+      p.ecs('UntagResources', { RegionId: REGION, ResourceType: 'keypair', 'ResourceId.1': s.kp!, All: 'true' }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'ListTagResources',
+    actions: ['ecs:ListTagResources'],
+    setup: sKpTagged,
+    allow: KP_ANY,
+    wrong: OTHER_REGION('keypair'),
+    call: (p) => p.ecs('ListTagResources', { RegionId: REGION, ResourceType: 'keypair' }),
+  },
+  {
+    kind: 'policy',
+    face: 'ecs',
+    op: 'JoinResourceGroup',
+    actions: ['ecs:JoinResourceGroup'],
+    audits: 'resourcegroup:Join',
+    setup: sKpGroup,
+    allow: KP_GROUP,
+    wrong: OTHER_KP,
+    call: (p, s) =>
+      p.ecs('JoinResourceGroup', {
+        RegionId: REGION,
+        ResourceType: 'keypair',
+        ResourceId: s.kp!,
+        ResourceGroupId: s.group!,
+      }),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/tags',
+    actions: ['tag:Create'],
+    audits: 'tag:Create',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv('POST', () => `/api/v1/regions/${REGION}/tags`, tagBody),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/tags/remove',
+    actions: ['tag:Delete'],
+    audits: 'tag:Delete',
+    setup: sKpTagged,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv(
+      'POST',
+      () => `/api/v1/regions/${REGION}/tags/remove`,
+      (s) => ({ resourceType: 'keypair', resourceIds: [s.kp], all: true }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/regions/:regionId/tags',
+    actions: ['tag:Describe'],
+    setup: sKpTagged,
+    allow: KP_ANY,
+    wrong: OTHER_REGION('keypair'),
+    call: nv('GET', () => `/api/v1/regions/${REGION}/tags?resourceType=keypair`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/resource-groups',
+    actions: ['resourcegroup:Create'],
+    audits: 'resourcegroup:Create',
+    setup: async () => ({ observe: { groups: true } }),
+    allow: GROUP_ANY,
+    wrong: OTHER_GROUP,
+    call: nv(
+      'POST',
+      () => '/api/v1/resource-groups',
+      () => ({ name: unique('rg') }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'GET /api/v1/resource-groups/:id',
+    actions: ['resourcegroup:Describe'],
+    setup: sGroup,
+    allow: GROUP,
+    wrong: OTHER_GROUP,
+    call: nv('GET', (s) => `/api/v1/resource-groups/${s.group}`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'PATCH /api/v1/resource-groups/:id',
+    actions: ['resourcegroup:Update'],
+    audits: 'resourcegroup:Update',
+    setup: sGroup,
+    allow: GROUP,
+    wrong: OTHER_GROUP,
+    call: nv(
+      'PATCH',
+      (s) => `/api/v1/resource-groups/${s.group}`,
+      () => ({ name: unique('renamed') }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'DELETE /api/v1/resource-groups/:id',
+    actions: ['resourcegroup:Delete'],
+    audits: 'resourcegroup:Delete',
+    setup: sGroup,
+    allow: GROUP,
+    wrong: OTHER_GROUP,
+    call: nv('DELETE', (s) => `/api/v1/resource-groups/${s.group}`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/resource-groups/:id/members',
+    actions: ['resourcegroup:Join'],
+    audits: 'resourcegroup:Join',
+    setup: sKpGroup,
+    allow: KP_GROUP,
+    wrong: OTHER_KP,
+    call: nv(
+      'POST',
+      (s) => `/api/v1/resource-groups/${s.group}/members`,
+      (s) => ({ regionId: REGION, resourceType: 'keypair', resourceId: s.kp }),
+    ),
+  }, // Huawei KPS key pair tags: Huawei names no policy action for them, so policies use the core's names.
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/:keypair_name/tags',
+    actions: ['tag:Create'],
+    audits: 'tag:Create',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('POST', '/v3/{project_id}/keypairs/{resource_id}/tags', (s) => ({
+      pathParams: { resource_id: s.kp! },
+      data: { tag: { key: 'k', value: 'v' } },
+    })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/:keypair_name/tags/create',
+    actions: ['tag:Create'],
+    audits: 'tag:Create',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('POST', '/v3/{project_id}/keypairs/{resource_id}/tags/create', (s) => ({
+      pathParams: { resource_id: s.kp! },
+      data: { tags: [{ key: 'k', value: 'v' }] },
+    })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'POST /v3/:project_id/keypairs/:keypair_name/tags/delete',
+    actions: ['tag:Delete'],
+    audits: 'tag:Delete',
+    setup: sKpTagged,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('POST', '/v3/{project_id}/keypairs/{resource_id}/tags/delete', (s) => ({
+      pathParams: { resource_id: s.kp! },
+      data: { tags: [{ key: 'k', value: 'v' }] },
+    })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'DELETE /v3/:project_id/keypairs/:keypair_name/tags/:key',
+    actions: ['tag:Delete'],
+    audits: 'tag:Delete',
+    setup: sKpTagged,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: kpsOp('DELETE', '/v3/{project_id}/keypairs/{resource_id}/tags/{key}', (s) => ({
+      pathParams: { resource_id: s.kp!, key: 'k' },
+    })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'GET /v3/:project_id/keypairs/:keypair_name/tags',
+    actions: ['tag:Describe'],
+    setup: sKpTagged,
+    allow: KP_ANY,
+    wrong: OTHER_REGION('keypair'),
+    call: kpsOp('GET', '/v3/{project_id}/keypairs/{resource_id}/tags', (s) => ({ pathParams: { resource_id: s.kp! } })),
+  },
+  {
+    kind: 'policy',
+    face: 'kps',
+    op: 'GET /v3/:project_id/keypairs/tags',
+    actions: ['tag:Describe'],
+    setup: sKpTagged,
+    allow: KP_ANY,
+    wrong: OTHER_REGION('keypair'),
+    call: kpsOp('GET', '/v3/{project_id}/keypairs/tags'),
+  },
+];
+
 // -- THE table ---------------------------------------------------------------------------------------------------
 
 const TABLE: Row[] = [
+  ...TAG_ROWS,
   // ECS (Alibaba RPC; RAM action names)
   {
     kind: 'policy',
@@ -1435,6 +1698,7 @@ async function snapshot(s: State): Promise<string> {
   if (s.observe.instanceCount)
     parts.push(String((await a.call('GET', `/api/v1/regions/${REGION}/instances?limit=1`)).total));
   if (s.observe.taskCount) parts.push(String((await a.call('GET', '/api/v1/tasks?limit=1')).total));
+  if (s.observe.groups) parts.push(strip(await a.raw('GET', '/api/v1/resource-groups')));
   return parts.join('\n');
 }
 

@@ -95,6 +95,34 @@ function validParams(action: EcsActionName, rng: Rng): Pairs {
       ];
     case 'DescribeRegions':
       return [['AcceptLanguage', 'en-US']];
+    case 'TagResources':
+      return [
+        ['RegionId', REGION],
+        ['ResourceType', rng.pick(['keypair', 'instance'])],
+        ['ResourceId.1', rng.chance(0.5) ? kp() : inst()],
+        ['Tag.1.Key', 'fz'],
+        ['Tag.1.Value', 'v'],
+      ];
+    case 'UntagResources':
+      return [
+        ['RegionId', REGION],
+        ['ResourceType', 'keypair'],
+        ['ResourceId.1', kp()],
+        ['TagKey.1', 'fz'],
+      ];
+    case 'ListTagResources':
+      return [
+        ['RegionId', REGION],
+        ['ResourceType', rng.pick(['keypair', 'instance'])],
+        ['Tag.1.Key', 'fz'],
+      ];
+    case 'JoinResourceGroup':
+      return [
+        ['RegionId', REGION],
+        ['ResourceType', 'instance'],
+        ['ResourceId', inst()],
+        ['ResourceGroupId', 'rg-fuzz'],
+      ];
     default: // an action the face does not have
       return [['RegionId', REGION]];
   }

@@ -18,6 +18,10 @@ export const ECS_ACTION_NAMES = [
   'DeleteInstance',
   'DescribeImages',
   'DescribeRegions',
+  'TagResources',
+  'UntagResources',
+  'ListTagResources',
+  'JoinResourceGroup',
 ] as const;
 
 export type EcsActionName = (typeof ECS_ACTION_NAMES)[number];

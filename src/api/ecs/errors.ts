@@ -115,6 +115,25 @@ export const CORE_TO_ECS: Record<ErrorCode, Rule> = {
     'InvalidResourceGroup.NotFound',
     'The ResourceGroup provided does not exist in our records.',
   ),
+  // Resource groups are managed through the native API and the CLI (Alibaba's are a separate service, Resource
+  // Management); only JoinResourceGroup reaches them here, so these answer as a bad parameter would.
+  'ResourceGroup.AlreadyExists': (e) => invalidParameterSpec(parameterOf(e) ?? 'ResourceGroupName'),
+  'ResourceGroup.NameMalformed': (e) => invalidParameterSpec(parameterOf(e) ?? 'ResourceGroupName'),
+  'ResourceGroup.NotEmpty': spec(403, 'OperationDenied', 'The resource group is not empty.'),
+  'ResourceGroup.QuotaExceeded': spec(403, 'OperationDenied', 'The resource group quota exceeds.'),
+  'ResourceGroup.DefaultImmutable': spec(403, 'OperationDenied', 'The default resource group cannot be changed.'),
+  // TagResources, UntagResources, JoinResourceGroup (docs/api/alibaba-ecs.md, "Tags and resource groups").
+  'Resource.NotFound': spec(
+    404,
+    'InvalidResourceId.NotFound',
+    'The specified ResourceIds are not found in our records.',
+  ),
+  'Tag.ResourceTypeInvalid': spec(
+    404,
+    'InvalidResourceType.NotFound',
+    'The ResourceType provided does not exist in our records.',
+  ),
+  'Tag.NextTokenInvalid': invalidParameterSpec('NextToken'),
   'KeyPair.NameMalformed': spec(400, 'InvalidKeyPairName.Malformed', 'Specified Key Pair name is not valid.'),
   // API.md §3.5: 400 in the current pages (older pages said 404).
   'KeyPair.NotFound': spec(

@@ -94,6 +94,24 @@ export class Params {
     return parsed;
   }
 
+  /**
+   * A repeat list (`ResourceId.1`, `ResourceId.2`, …) in N order, empty values skipped. N above `max` is refused
+   * (InvalidParameter), so a request cannot name more elements than the operation takes.
+   */
+  repeatList(name: string, max: number): string[] {
+    const pattern = new RegExp(`^${name.replace(/\./g, '\\.')}\\.([1-9]\\d{0,5})$`);
+    const byIndex = new Map<number, string>();
+    for (const key of Object.keys(this.values)) {
+      const m = pattern.exec(key);
+      if (!m) continue;
+      const n = Number(m[1]);
+      if (n > max) throw ecsErrors.invalidParameter(`${name}.N`);
+      const v = this.values[key];
+      if (v !== undefined && v !== '') byIndex.set(n, v);
+    }
+    return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  }
+
   /** `Tag.N.Key` / `Tag.N.Value` pairs in N order. */
   tagParams(): TagParam[] {
     const byIndex = new Map<number, TagParam>();

@@ -41,6 +41,15 @@ export const KPS_ERRORS: Record<ErrorCode, WireError> = {
   'Input.TooLarge': { status: 413, code: 'KPS.0002' },
   'Region.NotFound': PARAMETER,
   'ResourceGroup.NotFound': PARAMETER,
+  'ResourceGroup.AlreadyExists': PARAMETER,
+  'ResourceGroup.NameMalformed': PARAMETER,
+  'ResourceGroup.NotEmpty': PARAMETER,
+  'ResourceGroup.QuotaExceeded': PARAMETER,
+  'ResourceGroup.DefaultImmutable': PARAMETER,
+  // Capture 12's code for an unknown key pair, as the key pair calls answer it.
+  'Resource.NotFound': { status: 400, code: 'KPS.6004' },
+  'Tag.ResourceTypeInvalid': PARAMETER,
+  'Tag.NextTokenInvalid': PARAMETER,
   'KeyPair.NameMalformed': PARAMETER,
   // Capture 12: an unknown key pair is 400 KPS.6004 "No Keypair find".
   'KeyPair.NotFound': { status: 400, code: 'KPS.6004' },

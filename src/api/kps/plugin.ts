@@ -15,6 +15,7 @@ import { iamRoutes } from './routes/iam.js';
 import { keyPairRoutes } from './routes/keypairs.js';
 import { novaRoutes } from './routes/nova.js';
 import { privateKeyRoutes } from './routes/private-keys.js';
+import { kpsTagRoutes } from './routes/tags.js';
 import { taskRoutes } from './routes/tasks.js';
 
 export type { KpsContext } from './context.js';
@@ -40,6 +41,7 @@ export async function kpsApiPlugin(parent: FastifyInstance, ctx: KpsContext): Pr
       bindingRoutes(v3, ctx);
       taskRoutes(v3, ctx);
       privateKeyRoutes(v3, ctx);
+      kpsTagRoutes(v3, ctx);
     },
     { prefix: '/v3' },
   );

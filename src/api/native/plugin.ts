@@ -21,6 +21,8 @@ import { taskRoutes } from './routes/tasks.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { rotationRoutes } from './routes/rotations.js';
+import { resourceGroupRoutes } from './routes/resource-groups.js';
+import { tagRoutes } from './routes/tags.js';
 
 export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContext): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -70,6 +72,8 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   auditRoutes(app, ctx);
   webhookRoutes(app, ctx);
   rotationRoutes(app, ctx);
+  tagRoutes(app, ctx);
+  resourceGroupRoutes(app, ctx);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
     (parent as unknown as { swagger(): unknown }).swagger(),
   );

@@ -1,4 +1,5 @@
 /** Request schemas of the native API (TypeBox → JSON Schema: validated by Fastify, published in the OpenAPI document). */
+import { TagFilterQuery } from './tag-filter.js';
 import { Type } from 'typebox';
 
 /**
@@ -40,6 +41,7 @@ export const KeyPairListQuery = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   fingerprint: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  tag: TagFilterQuery,
   ...Paging,
 });
 
@@ -73,6 +75,7 @@ export const InstanceListQuery = Type.Object({
   keyPairName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   pendingRestart: Type.Optional(Type.Boolean()),
+  tag: TagFilterQuery,
   /** Only bindings that expire within this many seconds (issue 19; expired ones not yet unbound included). */
   expiringWithin: Type.Optional(BoundedInteger({ minimum: 1, maximum: 366 * 86_400 })),
   ...Paging,

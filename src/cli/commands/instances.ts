@@ -4,6 +4,7 @@ import type { KeyfleetClient } from '../client.js';
 import { type Ctx, withClient } from '../with-client.js';
 import { printFields, printIds, printJson, printTable } from '../output.js';
 import { UsageError } from '../usage.js';
+import { collectTag } from './tags.js';
 
 const enc = encodeURIComponent;
 
@@ -30,6 +31,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
     .option('--search <text>')
     .option('--key-pair <name>')
     .option('--pending-restart')
+    .option('--tag <key[=value]>', 'only instances with this tag (repeat: all must match)', collectTag)
     .option('--expiring-within <duration>', "only bindings that expire within this long ('24h', '7d')")
     .option('--offset <n>', 'skip', '0')
     .option('--limit <n>', 'page size', '50')
@@ -45,6 +47,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
             search?: string;
             keyPair?: string;
             pendingRestart?: boolean;
+            tag?: string[];
             expiringWithin?: string;
             offset: string;
             limit: string;
@@ -56,6 +59,7 @@ export function fillInstanceCommands(inst: Command, ctx: Ctx): void {
           if (o.search) q.set('search', o.search);
           if (o.keyPair) q.set('keyPairName', o.keyPair);
           if (o.pendingRestart) q.set('pendingRestart', 'true');
+          for (const t of o.tag ?? []) q.append('tag', t);
           if (o.expiringWithin) q.set('expiringWithin', String(durationSeconds(o.expiringWithin)));
           if (o.ids) return printIds(await allInstanceIds(c, g.region, q));
           const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/instances?${q}`);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { DEFAULT_KEY_TYPE, KEY_TYPES } from '../../common/key-types.js';
 import { type Ctx, withClient } from '../with-client.js';
+import { collectTag } from './tags.js';
 import { printFields, printJson, printTable } from '../output.js';
 
 const enc = encodeURIComponent;
@@ -14,24 +15,29 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
     .description('list key pairs')
     .option('--name <pattern>', 'name, * wildcards')
     .option('--fingerprint <fp>')
+    .option('--tag <key[=value]>', 'only key pairs with this tag (repeat: all must match)', collectTag)
     .option('--offset <n>', 'skip', '0')
     .option('--limit <n>', 'page size', '50')
     .action(
-      withClient(ctx, async (c, g, o: { name?: string; fingerprint?: string; offset: string; limit: string }) => {
-        const q = new URLSearchParams({
-          offset: o.offset,
-          limit: o.limit,
-          ...(o.name ? { name: o.name } : {}),
-          ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
-        });
-        const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/key-pairs?${q}`);
-        if (g.json) return printJson(r);
-        printTable(
-          ['Name', 'Type', 'SHA256 fingerprint', 'Created'],
-          r.keyPairs.map((k: any) => [k.name, `${k.algorithm} ${k.bits}`, k.fingerprintSha256, k.createdAt]),
-          `${r.total} key pair(s)`,
-        );
-      }),
+      withClient(
+        ctx,
+        async (c, g, o: { name?: string; fingerprint?: string; tag?: string[]; offset: string; limit: string }) => {
+          const q = new URLSearchParams({
+            offset: o.offset,
+            limit: o.limit,
+            ...(o.name ? { name: o.name } : {}),
+            ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
+          });
+          for (const t of o.tag ?? []) q.append('tag', t);
+          const r = await c.request('GET', `/api/v1/regions/${enc(g.region)}/key-pairs?${q}`);
+          if (g.json) return printJson(r);
+          printTable(
+            ['Name', 'Type', 'SHA256 fingerprint', 'Created'],
+            r.keyPairs.map((k: any) => [k.name, `${k.algorithm} ${k.bits}`, k.fingerprintSha256, k.createdAt]),
+            `${r.total} key pair(s)`,
+          );
+        },
+      ),
     );
   kp.command('create <name>')
     .description('create a key pair; the private key is written once to --out (mode 0600)')

@@ -22,6 +22,10 @@ export const FACE_ACTION_NAMES: Readonly<Record<string, readonly Action[]>> = {
   'ecs:DeleteInstance': ['instance:Delete'],
   'ecs:DescribeImages': ['image:Describe'],
   'ecs:DescribeRegions': ['region:Describe'],
+  'ecs:TagResources': ['tag:Create'],
+  'ecs:UntagResources': ['tag:Delete'],
+  'ecs:ListTagResources': ['tag:Describe'],
+  'ecs:JoinResourceGroup': ['resourcegroup:Join'],
   // Huawei KPS (identity-policy actions) and the ECS Nova key pair calls
   'kps:SSHKeyPair:create': ['keypair:Create', 'keypair:Import'],
   'kps:SSHKeyPair:list': ['keypair:Describe'],

@@ -36,13 +36,23 @@ export const ACTIONS = [
   'image:Describe',
   'region:Describe',
   'audit:Describe',
+  /** Tags of key pairs and instances (issue 20): checked on each resource tagged, untagged or listed. */
+  'tag:Create',
+  'tag:Delete',
+  'tag:Describe',
+  /** Resource groups: checked on the group (`resourcegroup/{id}`); moving a resource is also checked on the resource. */
+  'resourcegroup:Create',
+  'resourcegroup:Update',
+  'resourcegroup:Delete',
+  'resourcegroup:Describe',
+  'resourcegroup:Join',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
 
 /** A resource named the way RAM names it: acs:ecs:{region}:{account}:{type}/{id}. */
 export interface ResourceRef {
-  type: 'keypair' | 'instance' | 'task' | 'image' | 'region' | 'audit' | '*';
+  type: 'keypair' | 'instance' | 'task' | 'image' | 'region' | 'audit' | 'resourcegroup' | '*';
   regionId: string;
   id: string;
   resourceGroupId?: string;

@@ -3,7 +3,7 @@ import type { Caller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
 import { CoreError } from '../errors.js';
 import { notFound as keyPairNotFound } from '../keypair/keypair-service.js';
-import { type Tag, validateTags } from '../keypair/keypair.js';
+import { type Tag, validateTagFilters, validateTags } from '../keypair/keypair.js';
 import type { ComputeBackend, InstanceFilter, LiveAccess, Logger, Page, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import { type Instance, type InstanceStatus, validateInstanceName, validatePassword } from './instance.js';
@@ -250,6 +250,7 @@ export function createInstanceService(deps: InstanceServiceDeps) {
         status: q.status,
         keyPairName: q.keyPairName,
         resourceGroupId: q.resourceGroupId,
+        tags: validateTagFilters(q.tags),
         pendingRestart: q.pendingRestart,
         expiringBefore: q.expiringBefore,
         ...pageOf(q, LIST_PAGE),

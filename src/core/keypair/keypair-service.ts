@@ -4,7 +4,7 @@ import { CoreError } from '../errors.js';
 import type { Page, SecretBox, Store } from '../ports.js';
 import { type Region, requireRegion } from '../region.js';
 import type { GeneratedKeyType, KeyMaterial } from './key-material.js';
-import { type KeyPair, type Tag, validateKeyPairName, validateTags } from './keypair.js';
+import { type KeyPair, type Tag, validateKeyPairName, validateTagFilters, validateTags } from './keypair.js';
 import { parsePublicKey } from './public-key.js';
 import { LIST_PAGE, pageOf } from '../paging.js';
 
@@ -177,7 +177,7 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
         namePattern: q.namePattern,
         fingerprint: q.fingerprint,
         resourceGroupId: q.resourceGroupId,
-        tags: q.tags,
+        tags: validateTagFilters(q.tags),
         ...pageOf(q, LIST_PAGE),
       });
     },

@@ -68,6 +68,28 @@ export function validateTags(tags: readonly Tag[] | undefined): Tag[] {
   return tags.map((t) => ({ key: t.key, value: t.value }));
 }
 
+/**
+ * Tag filters of a listing: at most 20, each a key of 1-128 characters with a value of at most 128 (an empty value
+ * matches the key with any value). Bounded like the tags themselves, so a filter cannot grow a query without end.
+ */
+export function validateTagFilters(tags: readonly Tag[] | undefined): Tag[] | undefined {
+  if (!tags || tags.length === 0) return undefined;
+  if (tags.length > MAX_TAGS)
+    throw new CoreError('KeyPair.TagInvalid', `At most ${MAX_TAGS} tag filters; ${tags.length} were given.`, {
+      reason: 'count',
+      limit: MAX_TAGS,
+    });
+  for (const t of tags) {
+    if (typeof t.key !== 'string' || t.key === '' || t.key.length > 128)
+      throw new CoreError('KeyPair.TagInvalid', `The tag key '${String(t.key ?? '').slice(0, 64)}' is not valid.`, {
+        reason: 'key',
+      });
+    if (typeof t.value !== 'string' || t.value.length > 128)
+      throw new CoreError('KeyPair.TagInvalid', `The value of tag '${t.key}' is not valid.`, { reason: 'value' });
+  }
+  return tags.map((t) => ({ key: t.key, value: t.value }));
+}
+
 /** Matches a name against a pattern where '*' is a wildcard, as DescribeKeyPairs does. */
 export function nameMatches(pattern: string, name: string): boolean {
   if (!pattern.includes('*')) return pattern === name;

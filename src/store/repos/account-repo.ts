@@ -6,7 +6,7 @@ import { fromMs, int, type RepoContext, toMs } from './common.js';
 
 /** Accounts, users, access keys, sessions and resource groups; policies and groups are in policy-repo.ts. */
 export function createAccountRepo(ctx: RepoContext): AccountRepo {
-  const { db } = ctx;
+  const { db, dialect } = ctx;
   return {
     async insertAccount(a) {
       await db
@@ -146,6 +146,48 @@ export function createAccountRepo(ctx: RepoContext): AccountRepo {
       return rows.map(
         (r): ResourceGroup => ({ id: r.id, accountId: r.account_id, name: r.name, createdAt: fromMs(r.created_at) }),
       );
+    },
+    async lockResourceGroup(accountId, id, mode) {
+      const q = db.selectFrom('resource_groups').selectAll().where('account_id', '=', accountId).where('id', '=', id);
+      const r =
+        dialect === 'postgres'
+          ? await (mode === 'update' ? q.forUpdate() : q.forShare()).executeTakeFirst()
+          : await q.executeTakeFirst();
+      return r ? { id: r.id, accountId: r.account_id, name: r.name, createdAt: fromMs(r.created_at) } : null;
+    },
+    async renameResourceGroup(accountId, id, name) {
+      await db
+        .updateTable('resource_groups')
+        .set({ name })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .execute();
+    },
+    async deleteResourceGroup(accountId, id) {
+      await db.deleteFrom('resource_groups').where('account_id', '=', accountId).where('id', '=', id).execute();
+    },
+    async resourceGroupMembers(accountId, id) {
+      const count = async (table: 'key_pairs' | 'instances') =>
+        Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .where('account_id', '=', accountId)
+              .where('resource_group_id', '=', id)
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      return { keyPairs: await count('key_pairs'), instances: await count('instances') };
+    },
+    async moveToResourceGroup(accountId, type, id, groupId) {
+      const r = await db
+        .updateTable(type === 'keypair' ? 'key_pairs' : 'instances')
+        .set({ resource_group_id: groupId })
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
     },
     async getResourceGroup(accountId, id) {
       const r = await db

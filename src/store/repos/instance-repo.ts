@@ -1,9 +1,11 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { CoreError } from '../../core/errors.js';
 import type { BackendKind, Instance, InstanceStatus, OsType } from '../../core/instance/instance.js';
 import type { InstanceFilter, InstanceRepo, Page } from '../../core/ports.js';
-import type { InstancesTable } from '../schema.js';
+import type { Tag } from '../../core/keypair/keypair.js';
+import type { Database, InstancesTable } from '../schema.js';
 import { bool, containsPattern, fromMs, fromMsOrNull, int, likePattern, type RepoContext, toMs } from './common.js';
+import { tagsOf } from './tag-repo.js';
 
 function toRow(i: Instance): InstancesTable {
   return {
@@ -24,7 +26,6 @@ function toRow(i: Instance): InstancesTable {
     ssh_port: i.sshPort,
     login_user: i.loginUser,
     resource_group_id: i.resourceGroupId,
-    tags: JSON.stringify(i.tags),
     created_at: toMs(i.createdAt),
     updated_at: toMs(i.updatedAt),
     key_pair_id: i.keyPairId,
@@ -54,7 +55,7 @@ function toRow(i: Instance): InstancesTable {
   };
 }
 
-function fromRow(r: InstancesTable): Instance {
+function fromRow(r: InstancesTable, tags: Tag[]): Instance {
   return {
     id: r.id,
     accountId: r.account_id,
@@ -73,7 +74,7 @@ function fromRow(r: InstancesTable): Instance {
     sshPort: Number(r.ssh_port),
     loginUser: r.login_user,
     resourceGroupId: r.resource_group_id,
-    tags: JSON.parse(r.tags) as Instance['tags'],
+    tags,
     createdAt: fromMs(r.created_at),
     updatedAt: fromMs(r.updated_at),
     keyPairId: r.key_pair_id,
@@ -124,11 +125,35 @@ function isHostAddressTaken(err: unknown): boolean {
   );
 }
 
+async function withTags(db: Kysely<Database>, rows: InstancesTable[]): Promise<Instance[]> {
+  if (rows.length === 0) return [];
+  const tags = await tagsOf(
+    db,
+    'instance',
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => fromRow(r, tags.get(r.id) ?? []));
+}
+
 export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
   return {
     async insert(i) {
       try {
         await db.insertInto('instances').values(toRow(i)).execute();
+        if (i.tags.length > 0)
+          await db
+            .insertInto('resource_tags')
+            .values(
+              i.tags.map((t) => ({
+                account_id: i.accountId,
+                region_id: i.regionId,
+                resource_type: 'instance',
+                resource_id: i.id,
+                key: t.key,
+                value: t.value,
+              })),
+            )
+            .execute();
       } catch (err) {
         // Two registrations (or imports) of one host in one account at once: both passed the check before their
         // first contact, and the unique index keeps the first to commit. The other is told what the check says.
@@ -148,7 +173,7 @@ export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
         .where('account_id', '=', accountId)
         .where('id', '=', id)
         .executeTakeFirst();
-      return r ? fromRow(r) : null;
+      return r ? (await withTags(db, [r]))[0]! : null;
     },
     async getMany(accountId, ids) {
       if (ids.length === 0) return [];
@@ -158,7 +183,7 @@ export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
         .where('account_id', '=', accountId)
         .where('id', 'in', ids)
         .execute();
-      return rows.map(fromRow);
+      return withTags(db, rows);
     },
     async list(f: InstanceFilter): Promise<Page<Instance>> {
       let q = db.selectFrom('instances');
@@ -179,18 +204,39 @@ export function createInstanceRepo({ db }: RepoContext): InstanceRepo {
       if (f.statuses) q = q.where('status', 'in', f.statuses);
       if (f.keyPairName) q = q.where('key_pair_name', '=', f.keyPairName);
       if (f.resourceGroupId) q = q.where('resource_group_id', '=', f.resourceGroupId);
+      for (const t of f.tags ?? []) {
+        q = q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('resource_tags')
+              .select('resource_id')
+              .where('resource_tags.resource_type', '=', 'instance')
+              .whereRef('resource_tags.resource_id', '=', 'instances.id')
+              .where('resource_tags.key', '=', t.key)
+              .$if(t.value !== '', (sq) => sq.where('resource_tags.value', '=', t.value)),
+          ),
+        );
+      }
       if (f.backend) q = q.where('backend', '=', f.backend);
       if (f.pendingRestart !== undefined) q = q.where('pending_restart', '=', int(f.pendingRestart));
       if (f.expiringBefore) q = q.where('key_expires_at', '<=', toMs(f.expiringBefore));
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await q.selectAll().orderBy('created_at').orderBy('id').offset(f.offset).limit(f.limit).execute();
-      return { items: rows.map(fromRow), total: Number(total.n) };
+      return { items: await withTags(db, rows), total: Number(total.n) };
     },
+    // Tags and the resource group are not written here (see the key pair repository): a task that read the
+    // instance before a tag change or a move never undoes it.
     async update(i) {
-      const { id, account_id, ...rest } = toRow(i);
+      const { id, account_id, resource_group_id: _group, ...rest } = toRow(i);
       await db.updateTable('instances').set(rest).where('id', '=', id).where('account_id', '=', account_id).execute();
     },
     async delete(accountId, id) {
+      await db
+        .deleteFrom('resource_tags')
+        .where('account_id', '=', accountId)
+        .where('resource_type', '=', 'instance')
+        .where('resource_id', '=', id)
+        .execute();
       await db.deleteFrom('instances').where('account_id', '=', accountId).where('id', '=', id).execute();
     },
     async boundTo(accountId, keyPairId, limit) {

@@ -4,6 +4,7 @@ import type { KeyAlgorithm } from '../../core/keypair/public-key.js';
 import type { KeyPairFilter, KeyPairRepo, Page } from '../../core/ports.js';
 import type { KeyPairsTable } from '../schema.js';
 import { fromMs, likePattern, type RepoContext, toMs } from './common.js';
+import { tagsOf } from './tag-repo.js';
 
 function toRow(kp: KeyPair): KeyPairsTable {
   return {
@@ -43,41 +44,32 @@ function fromRow(r: KeyPairsTable, tags: Tag[]): KeyPair {
 }
 
 export function createKeyPairRepo({ db }: RepoContext): KeyPairRepo {
-  async function tagsOf(ids: string[]): Promise<Map<string, Tag[]>> {
-    const out = new Map<string, Tag[]>();
-    if (ids.length === 0) return out;
-    const rows = await db
-      .selectFrom('resource_tags')
-      .selectAll()
-      .where('resource_id', 'in', ids)
-      .orderBy('key')
-      .execute();
-    for (const r of rows) {
-      const list = out.get(r.resource_id) ?? [];
-      list.push({ key: r.key, value: r.value });
-      out.set(r.resource_id, list);
-    }
-    return out;
-  }
-
   async function withTags(rows: KeyPairsTable[]): Promise<KeyPair[]> {
-    const tags = await tagsOf(rows.map((r) => r.id));
+    const tags = await tagsOf(
+      db,
+      'keypair',
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => fromRow(r, tags.get(r.id) ?? []));
-  }
-
-  async function writeTags(id: string, tags: Tag[]): Promise<void> {
-    await db.deleteFrom('resource_tags').where('resource_id', '=', id).execute();
-    if (tags.length > 0)
-      await db
-        .insertInto('resource_tags')
-        .values(tags.map((t) => ({ resource_id: id, key: t.key, value: t.value })))
-        .execute();
   }
 
   return {
     async insert(kp) {
       await db.insertInto('key_pairs').values(toRow(kp)).execute();
-      await writeTags(kp.id, kp.tags);
+      if (kp.tags.length > 0)
+        await db
+          .insertInto('resource_tags')
+          .values(
+            kp.tags.map((t) => ({
+              account_id: kp.accountId,
+              region_id: kp.regionId,
+              resource_type: 'keypair',
+              resource_id: kp.id,
+              key: t.key,
+              value: t.value,
+            })),
+          )
+          .execute();
     },
     async get(accountId, regionId, name) {
       const row = await db
@@ -122,6 +114,7 @@ export function createKeyPairRepo({ db }: RepoContext): KeyPairRepo {
             eb
               .selectFrom('resource_tags')
               .select('resource_id')
+              .where('resource_tags.resource_type', '=', 'keypair')
               .whereRef('resource_tags.resource_id', '=', 'key_pairs.id')
               .where('resource_tags.key', '=', t.key)
               .$if(t.value !== '', (sq) => sq.where('resource_tags.value', '=', t.value)),
@@ -141,14 +134,20 @@ export function createKeyPairRepo({ db }: RepoContext): KeyPairRepo {
         .executeTakeFirstOrThrow();
       return Number(r.n);
     },
+    // Tags and the resource group are not written here: they change only through their own calls (the tag
+    // repository, moveToResourceGroup), so an update from an older read never undoes a concurrent tag or move.
     async update(kp) {
-      const { id, account_id, ...rest } = toRow(kp);
+      const { id, account_id, resource_group_id: _group, ...rest } = toRow(kp);
       await db.updateTable('key_pairs').set(rest).where('id', '=', id).where('account_id', '=', account_id).execute();
-      await writeTags(kp.id, kp.tags);
     },
     async delete(accountId, ids) {
       if (ids.length === 0) return;
-      await db.deleteFrom('resource_tags').where('resource_id', 'in', ids).execute();
+      await db
+        .deleteFrom('resource_tags')
+        .where('account_id', '=', accountId)
+        .where('resource_type', '=', 'keypair')
+        .where('resource_id', 'in', ids)
+        .execute();
       await db.deleteFrom('key_pairs').where('account_id', '=', accountId).where('id', 'in', ids).execute();
     },
   };

@@ -73,9 +73,8 @@ async function describeInstances({ core, caller, params }: ActionContext) {
   const ids = describeIds(params);
   const chargeType = params.oneOf('InstanceChargeType', CHARGE_TYPES, ecsErrors.instanceChargeTypeNotFound);
   const networkType = params.oneOf('InstanceNetworkType', NETWORK_TYPES, ecsErrors.networkTypeNotFound);
-  // Syntax first (InvalidTag.Mismatch, InvalidTagCount); then refuse: the core cannot filter instances by tag yet,
-  // and ignoring the filter would return instances the caller did not ask for.
-  if (params.tagFilters().length > 0) throw ecsErrors.unsupportedParameter('Tag.N.Key');
+  // InvalidTag.Mismatch and InvalidTagCount here; every tag given must match (a key alone: any value).
+  const tags = params.tagFilters();
   const paging = instancePaging(params);
   const page = await core.instances.list(caller, {
     regionId,
@@ -85,6 +84,7 @@ async function describeInstances({ core, caller, params }: ActionContext) {
     status: params.optional('Status') as InstanceStatus | undefined,
     keyPairName: params.filter('KeyPairName', 255),
     resourceGroupId: params.filter('ResourceGroupId', 64),
+    tags,
     offset: paging.offset,
     limit: paging.limit,
   });

@@ -5,12 +5,14 @@ import { catalogActions } from './catalog.js';
 import type { ActionHandler } from './context.js';
 import { instanceActions } from './instances.js';
 import { keyPairActions } from './key-pairs.js';
+import { tagActions } from './tags.js';
 
 const ACTIONS: Record<EcsActionName, ActionHandler> = {
   ...keyPairActions,
   ...bindingActions,
   ...instanceActions,
   ...catalogActions,
+  ...tagActions,
 };
 
 /** The operation for an Action value, or undefined (`toString` and other inherited names are not actions). */

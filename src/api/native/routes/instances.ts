@@ -1,5 +1,6 @@
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
+import { tagFilterOf } from '../tag-filter.js';
 import {
   DeleteInstanceQuery,
   IdParams,
@@ -36,6 +37,7 @@ export function instanceRoutes(app: NativeApp, { core }: NativeContext) {
         namePattern: q.name,
         keyPairName: q.keyPairName,
         resourceGroupId: q.resourceGroupId,
+        tags: tagFilterOf(q.tag),
         pendingRestart: q.pendingRestart,
         ...(q.expiringWithin ? { expiringBefore: new Date(Date.now() + q.expiringWithin * 1000) } : {}),
         offset: q.offset,

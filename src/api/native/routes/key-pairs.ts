@@ -1,6 +1,7 @@
 import { DEFAULT_KEY_TYPE } from '../../../common/key-types.js';
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
+import { tagFilterOf } from '../tag-filter.js';
 import { KeyPairCreateBody, KeyPairListQuery, KeyPairParams, KeyPairPatchBody, RegionParams } from '../schemas.js';
 import { keyPairView } from '../views.js';
 
@@ -22,6 +23,7 @@ export function keyPairRoutes(app: NativeApp, { core }: NativeContext) {
         namePattern: q.name,
         fingerprint: q.fingerprint,
         resourceGroupId: q.resourceGroupId,
+        tags: tagFilterOf(q.tag),
         offset: q.offset,
         limit: q.limit,
       });

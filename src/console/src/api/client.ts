@@ -82,12 +82,16 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
-type Query = Record<string, string | number | boolean | undefined | null>;
+/** A query: a list (tag filters) is sent as the parameter repeated. */
+type Query = Record<string, string | number | boolean | readonly string[] | undefined | null>;
 
 function qs(q: Query | undefined): string {
   if (!q) return '';
   const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  for (const [k, v] of Object.entries(q)) {
+    if (Array.isArray(v)) for (const one of v) p.append(k, one);
+    else if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  }
   const s = p.toString();
   return s ? `?${s}` : '';
 }

@@ -1,6 +1,7 @@
 /** The frame of every signed-in page: top bar (region, resource group, user menu), left navigation, content. */
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
+import { ResourceGroupsDialog } from '../dialogs/ResourceGroupsDialog';
 import { useResource } from '../lib/hooks';
 import {
   IconAudit,
@@ -184,6 +185,7 @@ function TopBar({
             ))}
           </select>
         </label>
+        <ManageGroupsButton />
       </div>
       <div className="top-bar-end">
         <MenuButton
@@ -200,5 +202,18 @@ function TopBar({
         />
       </div>
     </header>
+  );
+}
+
+/** Opens the resource group manager (create, rename, delete) from the top bar. */
+function ManageGroupsButton() {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button type="button" className="link-button small" onClick={() => setOpen(true)}>
+        Manage groups
+      </button>
+      {open ? <ResourceGroupsDialog onClose={() => setOpen(false)} /> : null}
+    </>
   );
 }

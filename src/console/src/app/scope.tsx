@@ -19,6 +19,8 @@ interface Scope {
   setGroup: (id: string) => void;
   regionName: (id: string) => string;
   groupName: (id: string) => string;
+  /** Reads the groups again (after one is created, renamed or deleted). */
+  reloadGroups: () => Promise<void>;
 }
 
 const Ctx = createContext<Scope | null>(null);
@@ -89,6 +91,12 @@ export function ScopeProvider({ children, fallback }: { children: ReactNode; fal
     savePref(GROUP_KEY, id);
   }, []);
 
+  const reloadGroups = useCallback(async () => {
+    const g = await api.resourceGroups();
+    setGroups(g.resourceGroups);
+    setGroupId((cur) => (g.resourceGroups.some((x) => x.id === cur) ? cur : ''));
+  }, []);
+
   const value = useMemo<Scope>(
     () => ({
       regions,
@@ -99,8 +107,9 @@ export function ScopeProvider({ children, fallback }: { children: ReactNode; fal
       setGroup,
       regionName: (id) => regions.find((r) => r.id === id)?.localName ?? id,
       groupName: (id) => groups.find((g) => g.id === id)?.name ?? id,
+      reloadGroups,
     }),
-    [regions, groups, regionId, groupId, setRegion, setGroup],
+    [regions, groups, regionId, groupId, setRegion, setGroup, reloadGroups],
   );
 
   if (load.status !== 'ready') return <>{fallback(load)}</>;

@@ -24,6 +24,7 @@ import { Pager } from '../ui/Pager';
 import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 import { DataTable } from '../ui/Table';
+import { TagFilter } from '../ui/TagFilter';
 
 /** "Expiring soon" on this page: within a day. */
 const EXPIRING_SOON_S = 24 * 3600;
@@ -45,6 +46,7 @@ export function InstancesPage() {
   const [expiringOnly, setExpiringOnly] = useState(query.get('expiringSoon') === 'true');
   /** "Bound to": the instances a key pair is bound to, matched on the key pair's name exactly (not a text search). */
   const [boundTo, setBoundTo] = useState(query.get('keyPair') ?? '');
+  const [tagFilter, setTagFilter] = useState('');
   const { offset, limit, pager } = usePaging(20, [
     regionId,
     groupId,
@@ -53,6 +55,7 @@ export function InstancesPage() {
     pendingOnly,
     expiringOnly,
     boundTo,
+    tagFilter,
   ]);
   const [dialog, setDialog] = useState<InstanceDialogState>(null);
   const searchMark = useRef<string | null>(null);
@@ -75,11 +78,12 @@ export function InstancesPage() {
         expiringWithin: expiringOnly ? EXPIRING_SOON_S : undefined,
         keyPairName: boundTo || undefined,
         resourceGroupId: groupId || undefined,
+        tag: tagFilter ? [tagFilter] : undefined,
         offset,
         limit,
       })),
     }),
-    [regionId, groupId, committed, status, pendingOnly, expiringOnly, boundTo, offset, limit],
+    [regionId, groupId, committed, status, pendingOnly, expiringOnly, boundTo, tagFilter, offset, limit],
     {
       keepPrevious: true,
       // Fast while a machine changes state or its boot is being proven (the proof lands just after Running).
@@ -260,6 +264,7 @@ export function InstancesPage() {
             </button>
           </span>
         ) : null}
+        <TagFilter id="instance-tag-filter" value={tagFilter} onChange={setTagFilter} />
         <RefreshButton list={list} label="Refresh instances" disabled={list.fetching && !data} />
       </div>
 

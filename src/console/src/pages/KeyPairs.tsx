@@ -7,7 +7,9 @@ import { useScope } from '../app/scope';
 import { CreateKeyPairDialog } from '../dialogs/CreateKeyPairDialog';
 import { DeleteKeyPairDialog } from '../dialogs/DeleteKeyPairDialog';
 import { ImportKeyPairDialog } from '../dialogs/ImportKeyPairDialog';
+import { TagsDialog } from '../dialogs/TagsDialog';
 import { TransferDialog } from '../dialogs/TransferDialog';
+import { TagFilter, TagPills } from '../ui/TagFilter';
 import { formatTime, plural } from '../lib/format';
 import { useDebounced, useResource } from '../lib/hooks';
 import { usePaging } from '../lib/usePaging';
@@ -18,7 +20,10 @@ import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 import { DataTable } from '../ui/Table';
 
-type DialogState = { type: 'create' | 'import' } | { type: 'bind' | 'unbind' | 'delete'; keyPair: KeyPair } | null;
+type DialogState =
+  | { type: 'create' | 'import' }
+  | { type: 'bind' | 'unbind' | 'delete' | 'tags'; keyPair: KeyPair }
+  | null;
 
 export function KeyPairsPage() {
   const { regionId, groupId, regionName, groupName } = useScope();
@@ -27,7 +32,8 @@ export function KeyPairsPage() {
   const [committed, setCommitted] = useState('');
   const debounced = useDebounced(search.trim(), 300);
   useEffect(() => setCommitted(debounced), [debounced]);
-  const { offset, limit, pager } = usePaging(20, [regionId, groupId, committed]);
+  const [tagFilter, setTagFilter] = useState('');
+  const { offset, limit, pager } = usePaging(20, [regionId, groupId, committed, tagFilter]);
   const [dialog, setDialog] = useState<DialogState>(null);
   /** Bumped after a change so bound counts are read again. */
   const [version, setVersion] = useState(0);
@@ -37,10 +43,11 @@ export function KeyPairsPage() {
       api.keyPairs(regionId, {
         name: committed ? `*${committed}*` : undefined,
         resourceGroupId: groupId || undefined,
+        tag: tagFilter ? [tagFilter] : undefined,
         offset,
         limit,
       }),
-    [regionId, groupId, committed, offset, limit, version],
+    [regionId, groupId, committed, tagFilter, offset, limit, version],
     { keepPrevious: true },
   );
   const changed = () => {
@@ -89,6 +96,7 @@ export function KeyPairsPage() {
             autoComplete="off"
           />
         </form>
+        <TagFilter id="kp-tag-filter" value={tagFilter} onChange={setTagFilter} />
         <RefreshButton list={list} label="Refresh key pairs" />
       </div>
 
@@ -142,6 +150,7 @@ export function KeyPairsPage() {
                   {k.name}
                 </Link>
                 {k.description ? <div className="muted small">{k.description}</div> : null}
+                <TagPills tags={k.tags} />
               </td>
               <td data-label="Type">
                 {k.algorithm === 'ssh-rsa'
@@ -177,6 +186,14 @@ export function KeyPairsPage() {
                     aria-label={`Unbind ${k.name}`}
                   >
                     Unbind
+                  </button>
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => setDialog({ type: 'tags', keyPair: k })}
+                    aria-label={`Tags of ${k.name}`}
+                  >
+                    Tags
                   </button>
                   <button
                     type="button"
@@ -220,6 +237,17 @@ export function KeyPairsPage() {
         <TransferDialog
           keyPair={dialog.keyPair}
           action={dialog.type}
+          onClose={() => setDialog(null)}
+          onChanged={changed}
+        />
+      ) : null}
+      {dialog?.type === 'tags' ? (
+        <TagsDialog
+          regionId={regionId}
+          resourceType="keypair"
+          resourceId={dialog.keyPair.name}
+          label={dialog.keyPair.name}
+          tags={dialog.keyPair.tags}
           onClose={() => setDialog(null)}
           onChanged={changed}
         />
