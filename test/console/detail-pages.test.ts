@@ -87,7 +87,17 @@ describe('console: instance and key pair detail pages', () => {
     const bound = detail.getByTestId('bound-instances');
     await bound.locator(`tr[data-instance-id="${ids['web-002']}"]`).waitFor();
     assert.equal(await bound.locator('tbody tr').count(), 1, 'web-001 and web-003 are not bound to web');
-    assert.equal(await detail.locator('[data-slot="key-pair-tags"]').count(), 1);
+    // Its tags are edited on the page (the TagsEditor), and the API reads what was set.
+    const tags = detail.locator('[data-slot="key-pair-tags"]');
+    await tags.getByLabel('Tag key').fill('owner');
+    await tags.getByLabel('Tag value').fill('web-team');
+    await tags.getByRole('button', { name: 'Add tag' }).click();
+    await tags.locator('li[data-tag="owner"]').waitFor();
+    const listed = await api.call('GET', '/api/v1/regions/cn-hangzhou/key-pairs?tag=owner=web-team');
+    assert.deepEqual(
+      listed.keyPairs.map((k: any) => k.name),
+      ['web'],
+    );
     const bind = detail.locator('tr[data-stage="request"][data-result="success"]').filter({ hasText: 'Bind' });
     await bind.first().waitFor();
     assert.match((await bind.first().textContent())!, /admin.*Native API/s);
@@ -116,6 +126,13 @@ describe('console: instance and key pair detail pages', () => {
     const outcome = detail.locator('tr[data-stage="outcome"][data-result="success"]');
     await outcome.first().waitFor();
     assert.match((await outcome.first().textContent())!, /Bind: result on the machine.*admin.*Native API.*Success/s);
+    // Its tags, on the page.
+    const tags = detail.locator('[data-slot="instance-tags"]');
+    await tags.getByLabel('Tag key').fill('role');
+    await tags.getByLabel('Tag value').fill('frontend');
+    await tags.getByRole('button', { name: 'Add tag' }).click();
+    await tags.locator('li[data-tag="role"]').waitFor();
+    assert.deepEqual((await api.instance(ids['web-002']!)).tags, [{ key: 'role', value: 'frontend' }]);
   });
 
   test('labels say what is true: no root password is not "Password login on"; a reset is a new password waiting', async () => {

@@ -17,6 +17,7 @@ import { InstanceStatusPill, RestartNeeded } from '../../ui/Pills';
 import { ProofLine, proofPending } from '../../ui/Proof';
 import { ErrorState, LoadingState } from '../../ui/States';
 import { Fact } from '../../ui/Summary';
+import { TagsEditor } from '../../ui/TagsEditor';
 import { useToasts } from '../../ui/Toasts';
 import { InstanceDialogs } from '../instances/InstanceDialogs';
 import { type InstanceDialogState, TRANSITIONAL } from '../instances/InstanceRow';
@@ -218,6 +219,13 @@ export function InstanceDetailPage({ id }: { id: string }) {
           <Fact term="Resource group">{i.resourceGroupId}</Fact>
           <Fact term="Created">{formatTime(i.createdAt)}</Fact>
         </dl>
+      </section>
+
+      <section className="card" data-slot="instance-tags" aria-labelledby="instance-tags-title">
+        <h2 id="instance-tags-title" className="card-title">
+          Tags
+        </h2>
+        <TagsEditor regionId={i.regionId} resourceType="instance" resourceId={i.id} tags={i.tags} onChanged={reload} />
       </section>
 
       <h2 className="section-title" id="history-title">

@@ -20,6 +20,7 @@ import { Pager } from '../../ui/Pager';
 import { InstanceStatusPill } from '../../ui/Pills';
 import { EmptyState, ErrorState, LoadingState } from '../../ui/States';
 import { Fact } from '../../ui/Summary';
+import { TagsEditor } from '../../ui/TagsEditor';
 import { DataTable } from '../../ui/Table';
 import { useToasts } from '../../ui/Toasts';
 import { AuditHistory } from './AuditHistory';
@@ -116,23 +117,17 @@ export function KeyPairDetailPage({ nameOrId }: { nameOrId: string }) {
         </details>
       </section>
 
-      {/* Slot: key pair tags. The TagsEditor (issue 20, tags branch) mounts here in place of this read-only list. */}
       <section className="card detail-slot-tags" data-slot="key-pair-tags" aria-labelledby="kp-tags-title">
         <h2 id="kp-tags-title" className="card-title">
           Tags
         </h2>
-        {k.tags.length ? (
-          <ul className="tag-list">
-            {k.tags.map((t) => (
-              <li key={t.key} className="badge">
-                {t.key}
-                {t.value ? `: ${t.value}` : ''}
-              </li>
-            ))}
-          </ul>
-        ) : (
-          <p className="muted">No tags.</p>
-        )}
+        <TagsEditor
+          regionId={k.regionId}
+          resourceType="keypair"
+          resourceId={k.name}
+          tags={k.tags}
+          onChanged={() => setVersion((v) => v + 1)}
+        />
       </section>
 
       <h2 className="section-title">Bound instances</h2>
