@@ -19,6 +19,7 @@ import { planLiveChange } from './host-profile.js';
 import { itemRefusal } from './item-eligibility.js';
 import { type ItemProof, type ItemRecorder, type ItemRun, NOT_BOUND_NOTE, unbindsAnother } from './item-record.js';
 import { applyLive } from './live-apply.js';
+import { previewPayload } from './dry-run-preview.js';
 import {
   LeaseLost,
   type LiveApplyHooks,
@@ -175,7 +176,13 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
       return recordObserved(run, inst, plan, found?.passwordLogin ?? null, err);
     }
     changed('applied');
-    if (dryRun) return recorder.note(item, `${outcome.verified}${viaEscrow}`, owner);
+    if (dryRun)
+      return recorder.note(
+        item,
+        `${outcome.verified}${viaEscrow}`,
+        owner,
+        outcome.preview ? previewPayload(outcome.preview) : undefined,
+      );
     const verified = task.options.verify !== false;
     const note = verified
       ? `applied live and verified by login: ${outcome.verified}${viaEscrow}`
