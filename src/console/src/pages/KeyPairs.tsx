@@ -6,6 +6,7 @@ import { Link } from '../app/router';
 import { useScope } from '../app/scope';
 import { CreateKeyPairDialog } from '../dialogs/CreateKeyPairDialog';
 import { DeleteKeyPairDialog } from '../dialogs/DeleteKeyPairDialog';
+import { EscrowDialog } from '../dialogs/EscrowPanel';
 import { ImportKeyPairDialog } from '../dialogs/ImportKeyPairDialog';
 import { TransferDialog } from '../dialogs/TransferDialog';
 import { formatTime, plural } from '../lib/format';
@@ -18,7 +19,10 @@ import { EmptyState } from '../ui/States';
 import { useToasts } from '../ui/Toasts';
 import { DataTable } from '../ui/Table';
 
-type DialogState = { type: 'create' | 'import' } | { type: 'bind' | 'unbind' | 'delete'; keyPair: KeyPair } | null;
+type DialogState =
+  | { type: 'create' | 'import' }
+  | { type: 'bind' | 'unbind' | 'delete' | 'escrow'; keyPair: KeyPair }
+  | null;
 
 export function KeyPairsPage() {
   const { regionId, groupId, regionName, groupName } = useScope();
@@ -178,6 +182,14 @@ export function KeyPairsPage() {
                   </button>
                   <button
                     type="button"
+                    className="link-button"
+                    onClick={() => setDialog({ type: 'escrow', keyPair: k })}
+                    aria-label={`Escrow of ${k.name}`}
+                  >
+                    {k.privateKeyEscrowed ? 'Escrowed' : 'Escrow'}
+                  </button>
+                  <button
+                    type="button"
                     className="link-button danger"
                     onClick={() => setDialog({ type: 'delete', keyPair: k })}
                     aria-label={`Delete ${k.name}`}
@@ -221,6 +233,9 @@ export function KeyPairsPage() {
           onClose={() => setDialog(null)}
           onChanged={changed}
         />
+      ) : null}
+      {dialog?.type === 'escrow' ? (
+        <EscrowDialog keyPair={dialog.keyPair} onClose={() => setDialog(null)} onChanged={changed} />
       ) : null}
       {dialog?.type === 'delete' ? (
         <DeleteKeyPairDialog
