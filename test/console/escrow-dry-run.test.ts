@@ -84,7 +84,7 @@ describe('console: escrow and dry-run diffs', () => {
     await d.getByRole('button', { name: 'Done' }).click();
   });
 
-  test('unbind dialog: "Preview changes" shows the diffs and the last-key risk; nothing changes', async () => {
+  test('unbind dialog: "Preview changes" shows the diffs and the last-key risk, changing nothing; then the unbind logs in with the escrowed key', async () => {
     const [id] = await api.run({ imageId: LINUX_IMAGE, name: 'dry-001', password: 'Dry-Run-Pass-02' });
     await api.waitStatus([id!], 'Running');
     const bound = await api.bind({
@@ -122,7 +122,13 @@ describe('console: escrow and dry-run diffs', () => {
     const inst = await api.instance(id!);
     assert.equal(inst.keyPairName, 'esc-ui', 'the preview changed nothing');
     assert.equal(inst.passwordLogin, false);
-    await d.getByRole('button', { name: 'Cancel' }).click();
+
+    // The key pair is escrowed: the unbind itself may log in with the kept key, sending no credential.
+    await d.getByRole('radio', { name: /Log in with the escrowed private key of esc-ui/ }).check();
+    await d.getByRole('button', { name: 'Unbind 1 instance' }).click();
+    await d.getByRole('heading', { name: 'Unbind finished' }).waitFor({ timeout: 20_000 });
+    await d.getByText(/escrowed private key of key pair 'esc-ui'/).waitFor();
+    assert.equal((await api.instance(id!)).keyPairName, null, 'unbound with the escrowed key');
     assert.deepEqual(errors, []);
   });
 });

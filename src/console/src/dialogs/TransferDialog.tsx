@@ -168,6 +168,7 @@ export function TransferDialog({
             action={action}
             recordedPort={recordedPort}
             showErrors={showErrors}
+            escrowedKeyPair={action === 'unbind' && keyPair.privateKeyEscrowed ? keyPair.name : undefined}
           />
         ) : null}
         {mode === 'live' ? (
