@@ -8,7 +8,6 @@
  * Kept with the item as its flat payload (TaskItem.payload), so a task's items answer with it after a restart.
  */
 import type { ItemPayload } from '../task/task.js';
-import type { LiveKeyState } from './live-change.js';
 import { unifiedDiff } from './unified-diff.js';
 
 /** Longest diff kept per file; a longer one is cut with a line that says so (authorized_keys is tenant content). */
@@ -35,7 +34,8 @@ export interface PreviewInput {
   dropInBefore: string | null;
   /** Null: not managed. */
   dropInAfter: string | null;
-  desired: LiveKeyState;
+  /** The key state wanted (live-change.ts LiveKeyState, restated: that module names this one's preview type). */
+  desired: { key: { keyPairName: string; publicKey: string } | null; passwordLogin: boolean | null };
   loginUser: string;
 }
 
