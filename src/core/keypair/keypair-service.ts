@@ -262,14 +262,16 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
       return secrets.open(kp.escrowedPrivateKey, escrowContext(kp));
     },
 
-    async importPrivateKey(caller: Caller, regionId: string, name: string, privateKey: string): Promise<void> {
+    /** Keeps (or replaces) a key pair's private key, sealed; answers the key pair as it is now. */
+    async importPrivateKey(caller: Caller, regionId: string, name: string, privateKey: string): Promise<KeyPair> {
       requireRegion(regions, regionId);
-      await store.transaction(async (tx) => {
+      return store.transaction(async (tx) => {
         const kp = await tx.keyPairs.get(caller.accountId, regionId, name);
         if (!kp) throw notFound(name, regionId);
         assertPrivateMatchesPublic(keys, privateKey, kp.publicKey);
         kp.escrowedPrivateKey = secrets.seal(privateKey, escrowContext(kp));
         await tx.keyPairs.update(kp);
+        return kp;
       });
     },
 

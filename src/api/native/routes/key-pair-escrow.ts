@@ -39,10 +39,9 @@ export function keyPairEscrowRoutes(app: NativeApp, { core }: NativeContext) {
       },
     },
     async (req) => {
-      const caller = callerOf(req);
       const { regionId, name } = req.params;
-      await core.keyPairs.importPrivateKey(caller, regionId, name, req.body.privateKey);
-      return { keyPair: keyPairView(await core.keyPairs.get(caller, regionId, name)) };
+      const kp = await core.keyPairs.importPrivateKey(callerOf(req), regionId, name, req.body.privateKey);
+      return { keyPair: keyPairView(kp) };
     },
   );
 
