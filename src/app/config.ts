@@ -29,6 +29,7 @@ export interface Config {
     sweepMs: number;
     /** How often due binding expiries are looked for (issue 19). */
     expirySweepMs: number;
+    expiryRetryMs: number;
   };
   /** How often a process looks for rotation waves that are due or have finished. */
   rotationPollMs: number;
@@ -187,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       // How soon the items of a process that died (its leases expired) are taken over by another.
       sweepMs: int(env, 'KEYFLEET_TASK_SWEEP_MS', 15_000, 100, 3_600_000),
       expirySweepMs: int(env, 'KEYFLEET_EXPIRY_SWEEP_MS', 5_000, 100, 3_600_000),
+      expiryRetryMs: int(env, 'KEYFLEET_EXPIRY_RETRY_MS', 300_000, 1_000, 86_400_000),
     },
     rotationPollMs: int(env, 'KEYFLEET_ROTATION_POLL_MS', 1_000, 50, 600_000),
     liveTimeoutMs: int(env, 'KEYFLEET_LIVE_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -164,6 +164,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       taskLeaseMs: config.tasks.leaseMs,
       taskSweepMs: config.tasks.sweepMs,
       expirySweepMs: config.tasks.expirySweepMs,
+      expiryRetryMs: config.tasks.expiryRetryMs,
       hostNetworks: config.hostNetworks,
       taskItemsPerSecond: config.tasks.itemsPerSecond,
       liveTimeoutMs: config.liveTimeoutMs,

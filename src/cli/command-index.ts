@@ -57,6 +57,16 @@ export const TOP_COMMANDS: readonly TopCommand[] = [
     load: async () => (await import('./commands/instances.js')).fillInstanceCommands,
   },
   {
+    name: 'images',
+    description: 'images to run instances from, and whether their instances can take a key pair',
+    load: async () => (await import('./commands/catalog.js')).fillImageCommands,
+  },
+  {
+    name: 'instance-types',
+    description: 'instance types, and whether their instances can take a key pair',
+    load: async () => (await import('./commands/catalog.js')).fillInstanceTypeCommands,
+  },
+  {
     name: 'bind',
     args: '[instanceIds...]',
     hasOptions: true,

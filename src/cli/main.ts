@@ -8,6 +8,7 @@ import { Command, CommanderError, Help, Option } from 'commander';
 import { ApiError, KeyfleetClient } from './client.js';
 import { TOP_COMMANDS, type TopCommand } from './command-index.js';
 import { EXIT, type GlobalOptions } from './options.js';
+import { checkNumericOptions, UsageError } from './usage.js';
 import type { Ctx } from './with-client.js';
 
 function buildProgram(): Command {
@@ -60,6 +61,7 @@ function addLazyCommands(program: Command, ctx: Ctx): void {
     if (!entry) return;
     notLoaded.delete(cmd);
     (await entry.load())(cmd, ctx);
+    checkNumericOptions(cmd);
   };
   program.hook('preSubcommand', (_program, cmd) => load(cmd));
   // Commander's own `help <command>` shows the command's help without dispatching to it, so without loading it.
@@ -84,13 +86,31 @@ function addLazyCommands(program: Command, ctx: Ctx): void {
   });
 }
 
+/**
+ * A reader that went away (`keyfleet tasks ls | head -1`) ends the output, not the command: stdout stops writing
+ * and the command finishes as it would (it still signs out) and exits 0, as a Unix tool killed by SIGPIPE is
+ * taken to have succeeded by a pipeline. Node ignores SIGPIPE, so without this a write raised EPIPE with a stack.
+ */
+function endOutputQuietlyOnEpipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+  });
+}
+
 async function main(): Promise<void> {
+  endOutputQuietlyOnEpipe();
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`keyfleet: ${err.message}\n`);
+      process.exitCode = EXIT.usage;
       return;
     }
     if (err instanceof ApiError) {

@@ -21,3 +21,8 @@ export function printFields(fields: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(fields))
     process.stdout.write(`${k.padEnd(width)}  ${v === null || v === undefined ? '-' : String(v)}\n`);
 }
+
+/** Bare ids, one per line: what `> fleet.txt` or `xargs` wants. */
+export function printIds(ids: readonly string[]): void {
+  if (ids.length > 0) process.stdout.write(ids.join('\n') + '\n');
+}

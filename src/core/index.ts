@@ -79,6 +79,8 @@ export interface CoreSettings {
   taskSweepMs?: number;
   /** How often due binding expiries are unbound (issue 19; default 5 s); also once at start. */
   expirySweepMs?: number;
+  /** How long after a failed expiry unbind it is tried again. */
+  expiryRetryMs?: number;
   liveTimeoutMs: number;
   /** The networks (CIDRs) hosts may be registered in (KEYFLEET_HOST_NETWORKS); absent or empty: any address. */
   hostNetworks?: readonly string[];
@@ -224,6 +226,7 @@ export function createCore(deps: CoreDeps) {
     logger,
     kick: (taskId) => runner.kick(taskId),
     audit: (caller, action, refs, taskId) => auditor.append(caller, action, refs, 'success', null, { taskId }),
+    retryMs: settings.expiryRetryMs,
   });
   let stopExpirySweeper: (() => void) | null = null;
   const rotationDriver = createRotationDriver({
@@ -258,6 +261,8 @@ export function createCore(deps: CoreDeps) {
     concurrency: settings.taskConcurrency,
     tickMs: settings.revokeTickMs ?? 2_000,
     retryMs: settings.revokeRetryMs ?? 10_000,
+    // One lease setting for everything a process holds while it works (task items, revocations).
+    leaseMs: settings.taskLeaseMs,
     submit: binding.submit,
     // The applier, as a resumed task's submitter is (with their current policies).
     callerOf: (r) =>

@@ -227,14 +227,22 @@ export interface DueExpiry {
   accountId: string;
   instanceId: string;
   expiresAt: Date;
+  /** The task of an earlier claim of this expiry that failed (the machine was unreachable): this is its retry. */
+  retryOf?: string;
 }
 
 export interface BindingExpiryRepo {
-  /** Bindings whose expiry is at or before `now` and not claimed yet, the earliest first. */
-  due(now: Date, limit: number): Promise<DueExpiry[]>;
+  /**
+   * Bindings whose expiry is at or before `now` and not claimed yet, the earliest first; and those whose claim's
+   * task failed (ended `failed` or `partial`, or is gone) at or before `retryFailedBefore` while the binding still
+   * has that expiry, with `retryOf` naming that task.
+   */
+  due(now: Date, limit: number, retryFailedBefore: Date): Promise<DueExpiry[]>;
   /**
    * Claims one expiry for the task that ends it; false when it was claimed already (by this or another process).
-   * Made in the transaction that inserts the task, so exactly one unbind task exists per instance and expiry.
+   * Made in the transaction that inserts the task, so exactly one unbind task exists per instance and expiry at a
+   * time. A retry takes the claim over only from the task it names (`retryOf`), so two sweepers retrying the same
+   * failed unbind make one task.
    */
   claim(expiry: DueExpiry, taskId: string, now: Date): Promise<boolean>;
 }

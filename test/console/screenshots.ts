@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { LINUX_IMAGE, startInProcess, WINDOWS_IMAGE } from '../support/keyfleet.js';
 import { sshKeygen } from '../support/openssh.js';
+import { allowRootLogin, startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
 import { ensureConsoleBuilt, instanceRow, launch, signIn } from './support.js';
 
 const OUT = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '../../docs/screenshots'));
@@ -19,6 +20,7 @@ ensureConsoleBuilt();
 fs.mkdirSync(OUT, { recursive: true });
 const { kf, api } = await startInProcess({ bootMs: 60 });
 const shots: string[] = [];
+let hosts: TestHost[] = [];
 
 try {
   // ---- light scene (cn-hangzhou) ----------------------------------------------------------------------------
@@ -146,6 +148,75 @@ try {
   await page.locator('.state-error, table[aria-label="Audit entries"]').first().waitFor();
   await shot('audit-1280');
 
+  // Detail pages, the "Bound to" filter, extend expiry, start rotation (issue 20).
+  await go(page, '/key-pairs', 'Key Pairs');
+  await page.locator('tr[data-key-pair="ops-laptop"]').getByRole('link', { name: 'ops-laptop', exact: true }).click();
+  await page.getByTestId('bound-instances').waitFor();
+  await page.locator('table[aria-label="History of this key pair"]').waitFor();
+  await shot('key-pair-detail-1280');
+  await page.getByRole('link', { name: 'Show them on the Instances page' }).click();
+  await page.getByTestId('bound-to-filter').waitFor();
+  await instanceRow(page, 'web-001').waitFor();
+  await shot('instances-bound-to-1280');
+  await instanceRow(page, 'web-001').getByRole('link', { name: 'web-001' }).click();
+  await page.getByTestId('instance-detail').waitFor();
+  await page.locator('table[aria-label="History of this instance"]').waitFor();
+  await shot('instance-detail-1280');
+  await page.getByRole('button', { name: 'Extend expiry' }).click();
+  await page.getByTestId('extend-expiry-dialog').waitFor();
+  await shot('instance-extend-expiry-1280');
+  await page.keyboard.press('Escape');
+  await go(page, '/rotations', 'Rotations');
+  await page.getByRole('button', { name: 'Start rotation' }).click();
+  const rot = page.getByTestId('start-rotation-dialog');
+  await rot.getByLabel('Replace key pair').selectOption('ops-laptop');
+  await rot.getByLabel('With key pair').selectOption('alice');
+  await shot('rotations-start-1280');
+  await page.keyboard.press('Escape');
+
+  // A registered host (an OpenSSH sshd of the harness) with a hand-added key: the host row, drift, its page.
+  hosts = await startHosts(1, { user: 'kfshot', addressPrefix: '127.44' });
+  const host = hosts[0]!;
+  const mgmt = await sshKeygen('ed25519', 'keyfleet-management');
+  await allowRootLogin(host, mgmt.publicKey);
+  // The login user's own keys: one added by hand (drift: a key keyfleet did not write).
+  const sshDir = path.join(host.home, '.ssh');
+  const keysFile = path.join(sshDir, 'authorized_keys');
+  fs.mkdirSync(sshDir, { mode: 0o700 });
+  fs.writeFileSync(keysFile, `${(await sshKeygen('ed25519', 'added-by-hand')).publicKey}\n`, { mode: 0o600 });
+  fs.chownSync(sshDir, host.uid, host.gid);
+  fs.chownSync(keysFile, host.uid, host.gid);
+  const registered = await api.call('POST', '/api/v1/regions/cn-hangzhou/hosts', {
+    name: 'bastion',
+    address: host.address,
+    port: host.port,
+    loginUser: host.user,
+    homeDir: host.home,
+    managementUser: 'root',
+    managementPrivateKey: fs.readFileSync(mgmt.privateKeyPath, 'utf8'),
+    passwordLogin: 'unmanaged',
+  });
+  const hostBind = await api.bind({
+    action: 'bind',
+    keyPairName: 'ops-laptop',
+    instanceIds: [registered.instance.id],
+    mode: 'live',
+  });
+  if (hostBind.items[0].status !== 'succeeded') throw new Error(`host bind: ${JSON.stringify(hostBind.items[0])}`);
+  await go(page, '/instances', 'Instances');
+  await instanceRow(page, 'bastion').waitFor();
+  await shot('instances-host-1280');
+  await page.getByRole('button', { name: 'Actions for bastion' }).click();
+  await page.getByRole('menuitem', { name: 'Check drift' }).click();
+  await page.getByRole('dialog').getByRole('heading', { name: 'Drift check' }).waitFor();
+  await page.locator(`[data-instance-id="${registered.instance.id}"][data-drift]`).first().waitFor({ timeout: 30_000 });
+  await shot('host-drift-1280');
+  await page.keyboard.press('Escape');
+  await page.goto(`${kf.url}/console/instances/${registered.instance.id}`);
+  await page.getByTestId('instance-detail').waitFor();
+  await page.locator('table[aria-label="History of this instance"]').waitFor();
+  await shot('host-detail-1280');
+
   // Phone width.
   const phone = await b.context.newPage();
   await phone.setViewportSize({ width: 390, height: 844 });
@@ -210,4 +281,5 @@ try {
   console.log(shots.map((s) => path.relative(process.cwd(), s)).join('\n'));
 } finally {
   await kf.close();
+  await stopHosts(hosts);
 }

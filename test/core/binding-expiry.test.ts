@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { keyOptionsAllow, parseKeyOptions } from '../../src/backends/sim/sshd-key-options.js';
 import { createPolicyAuthorizer } from '../../src/core/authz/policy-authorizer.js';
 import { expiryTimeOption, planAuthorizedKeys } from '../../src/core/binding/authorized-keys.js';
@@ -408,6 +409,78 @@ describe('exactly once on PostgreSQL: two sweepers over the same due expiries', 
       );
       assert.equal(await sweeperOn(b, 'd').sweep(), 0);
     } finally {
+      await a.close();
+      await b.close();
+      await db.drop();
+    }
+  });
+
+  test('a failed expiry unbind is made again once, after the retry period, whichever sweeper retries it', async () => {
+    const db = await freshPostgres();
+    const [a, b] = [
+      await openStore({ dataDir: tempDir(), databaseUrl: db.url }),
+      await openStore({ dataDir: tempDir(), databaseUrl: db.url }),
+    ];
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      await a.accounts.insertAccount({ id: 'acc-1', name: 'one', createdAt: new Date(0) });
+      const { instances } = await seed(
+        a,
+        20,
+        { keyExpiresAt: new Date(NOW.getTime() - 1000), bindingMode: 'live', backend: 'host' },
+        true,
+      );
+      const clock = fakeClock(NOW);
+      const sweeperOn = (store: Store, tag: string) =>
+        createExpirySweeper({
+          store,
+          clock,
+          ids: { next: (p) => `${p}${++n}`, uuid: () => `${tag}-task-${++n}`, random: () => 0.5 },
+          logger: quiet,
+          kick: () => {},
+          audit: async () => {},
+          retryMs: 60_000,
+        });
+      assert.equal(await sweeperOn(a, 'first').sweep(), instances.length);
+      // Every unbind fails (the hosts were unreachable through every attempt of its task).
+      const first = (await sql.query(`select id from tasks order by id`)).rows.map((r) => r.id as string);
+      await sql.query(`update tasks set status = 'failed', failed = 1, finished_at = $1`, [NOW.getTime()]);
+      assert.equal(await sweeperOn(b, 'early').sweep(), 0, 'nothing is retried before the retry period');
+      await clock.advance(61_000);
+      const made = await Promise.all([
+        sweeperOn(a, 'ra').sweep(),
+        sweeperOn(b, 'rb').sweep(),
+        sweeperOn(a, 'rc').sweep(),
+      ]);
+      assert.equal(
+        made.reduce((x, y) => x + y, 0),
+        instances.length,
+        `one retry per failed unbind: ${made.join('+')}`,
+      );
+      const retries = (
+        await sql.query(`select id, options from tasks where not (id = any($1)) order by id`, [first])
+      ).rows.map((r) => ({
+        id: r.id as string,
+        options: typeof r.options === 'string' ? JSON.parse(r.options) : r.options,
+      }));
+      assert.equal(retries.length, instances.length);
+      assert.deepEqual(
+        retries.map((r) => r.options.retryOf).sort(),
+        [...first].sort(),
+        'each retry names the failed task it retries, each failed task retried once',
+      );
+      assert.equal(await sweeperOn(b, 'again').sweep(), 0, 'a retry still running is not retried');
+      // A retry that succeeded ends it: the record no longer has that expiry (as the runner leaves it).
+      await sql.query(`update instances set key_expires_at = null, key_pair_id = null, key_pair_name = null`);
+      await sql.query(`update tasks set status = 'succeeded', finished_at = $1 where not (id = any($2))`, [
+        NOW.getTime(),
+        first,
+      ]);
+      await clock.advance(61_000);
+      assert.equal(await sweeperOn(a, 'after').sweep(), 0);
+    } finally {
+      await sql.end();
       await a.close();
       await b.close();
       await db.drop();

@@ -110,7 +110,7 @@ describe('keyfleet CLI', () => {
     const jsonErr = await cli(['key-pairs', 'show', 'nope', '--json'], env);
     assert.equal(JSON.parse(jsonErr.stdout).error.code, 'KeyPair.NotFound');
     assert.equal((await cli(['key-pairs', 'frobnicate'], env)).code, 2);
-    assert.equal((await cli(['bind'], env)).code, 1, 'no instances is refused by the server (Batch.Empty)');
+    assert.equal((await cli(['bind'], env)).code, 2, 'no key pair and no instances: a usage error, nothing sent');
     const down = await cli(['instances', 'ls'], { ...env, KEYFLEET_ENDPOINT: 'http://127.0.0.1:9' });
     assert.equal(down.code, 4);
     assert.match(down.stderr, /Cannot reach keyfleet/);

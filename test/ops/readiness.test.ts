@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { sql } from 'kysely';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { freshPostgres, PG_URL } from '../support/fresh-postgres.js';
 import { sleep, startInProcess } from '../support/keyfleet.js';
@@ -47,6 +48,17 @@ test('embedded store: /healthz is up, /readyz is ready with each check named, an
   assert.equal(r.body.checks.store, true);
   // Alive all the same: a draining process must not be restarted by a liveness probe.
   assert.equal((await get(`${kf.url}/healthz`)).status, 200);
+});
+
+test('a store missing one of the migrations this build knows (a restore from an older build) is not ready', async () => {
+  const { kf } = await startInProcess({ extra: { KEYFLEET_TASK_SWEEP_MS: '200' } });
+  cleanups.push(() => kf.close());
+  await readyzBecomes(kf.url, 200);
+  const last = await sql<{ name: string }>`select max(name) as name from kysely_migration`.execute(kf.store.db);
+  await sql`delete from kysely_migration where name = ${last.rows[0]!.name}`.execute(kf.store.db);
+  const r = await get(`${kf.url}/readyz`);
+  assert.equal(r.status, 503);
+  assert.deepEqual(r.body.checks, { store: true, migrations: false, tasks: true, draining: false });
 });
 
 test('PostgreSQL: /readyz turns 503 (store) when the database is gone, ready again when it returns; /healthz stays 200', {

@@ -201,6 +201,11 @@ export class Cluster {
     }
   }
 
+  /** What HAProxy printed (its server state changes, with the failed check's reason). */
+  balancerLog(): string {
+    return this.haproxyLog;
+  }
+
   logs(): string {
     return this.nodes.map((n) => `--- keyfleet ${n.n}\n${n.log}`).join('\n') + `\n--- haproxy\n${this.haproxyLog}`;
   }

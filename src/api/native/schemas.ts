@@ -56,7 +56,11 @@ export const EscrowPutBody = Type.Object(
 export const KeyPairCreateBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 255 }),
-    type: Type.Optional(Type.Union([Type.Literal('rsa'), Type.Literal('ed25519')])),
+    type: Type.Optional(
+      Type.Union([Type.Literal('rsa'), Type.Literal('ed25519')], {
+        description: 'key type to generate; default ed25519 (the CLI and console default too)',
+      }),
+    ),
     publicKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
     resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     tags: Type.Optional(Type.Array(TagSchema, { maxItems: 20 })),

@@ -60,6 +60,11 @@ export function instanceView(i: Instance, keyPairRefusal: string | null = null) 
     appliedKeyExpiresAt: i.appliedPublicKey ? (i.appliedKeyExpiresAt?.toISOString() ?? null) : null,
     bindingMode: i.keyPairName ? (i.bindingMode ?? null) : null,
     pendingRestart: i.pendingRestart,
+    // What waits for the next start, so labels name it (a new root password is not a key pair change).
+    pendingChanges: {
+      keyPair: i.pendingRestart && i.desiredPublicKey !== i.appliedPublicKey,
+      password: i.pendingRestart && i.pendingPasswordHash !== null,
+    },
     passwordLogin: i.appliedPasswordLogin,
     ...verificationView(i),
     hasPassword: i.hasPassword,
@@ -106,6 +111,8 @@ export function taskView(t: Task) {
       expiresAt: t.options.expiresAt ?? null,
       // Set on keyfleet's own unbind of a binding that expired (face 'system').
       endsExpiry: t.options.endsExpiry ?? null,
+      // Set when that unbind retries an earlier one that failed (the machine was unreachable).
+      retryOf: t.options.retryOf ?? null,
     },
   };
 }

@@ -1,8 +1,11 @@
 /**
  * The commands a simulated instance understands over `ssh host <command>` and in its shell: a small, sh-like
  * vocabulary with the exit codes and messages of a Debian machine, enough for keyfleet's live path (read files,
- * `sshd -t`, reload sshd) and for a person poking around. Lists with `;`, `&&`, `||`, quoting, and `$HOME`-style
- * variables work; pipes, redirections and command substitution are refused with exit 2 rather than misread.
+ * `sshd -t`, reload sshd) and for what a person types in the first minute (`ls`, `cd`, `cat`, `echo hi > f`,
+ * `pwd`, `whoami`, `id`, `uname`). Lists with `;`, `&&`, `||`, quoting, `$HOME`-style variables, `~`, and `>`/`>>`
+ * of standard output work (shell-words.ts, shell-files.ts); pipes, other redirections and command substitution are
+ * refused with exit 2 and a line saying what is supported, and an unknown command says the same after sh's
+ * "not found".
  *
  * `systemctl reload ssh` validates first and fails on a broken config, as Debian's unit does (ExecReload runs
  * `sshd -t`); on success it changes nothing, since the simulated sshd reads its config on every login anyway.
@@ -14,15 +17,21 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { DiskQuota } from './disk-quota.js';
 import { readGuestHostname } from './guest-file-limits.js';
 import { hostPath } from './rootfs.js';
+import { cd, guestPath, ls, openRedirect, type OutputSink } from './shell-files.js';
+import { LAST_STATUS, SHELL_SUPPORT, tokenize } from './shell-words.js';
 import { effectiveSshdConfig, validateSshdConfig } from './sshd-config.js';
 import type { GuestUser } from './sshd-passwd.js';
 
 export interface CommandContext {
   rootDir: string;
   user: GuestUser;
+  /** The working directory; `cd` changes it for the rest of the session. */
   cwd: string;
+  /** The fleet's disk quota, which `>` and `>>` writes are charged to. */
+  quota?: DiskQuota;
   /** Variables sshd adds to the session, e.g. SSH_ORIGINAL_COMMAND under a forced command. */
   env?: Record<string, string>;
 }
@@ -33,19 +42,15 @@ export interface CommandResult {
   exited?: boolean;
 }
 
-/** Where a command's output goes: each call resolves once the bytes have left (the channel took them). */
-export interface CommandOutput {
-  out(data: Buffer): Promise<void>;
-  err(data: Buffer): Promise<void>;
-  /** True once the client has gone: a command stops early. */
-  readonly closed: boolean;
-}
+/**
+ * Where a command's output goes: each call resolves once the bytes have left (the channel took them); `closed` is
+ * true once the client has gone, and a command stops early.
+ */
+export type CommandOutput = OutputSink;
 
-type Token = { kind: 'word'; value: string } | { kind: 'op'; value: ';' | '&&' | '||' };
 /** A command's short messages, sent when it ends (or, for cat, before each piece of a file). */
 type Output = { out: Buffer[]; err: Buffer[]; sink: CommandOutput };
 
-const LAST_STATUS = '\u0000?';
 /** The piece of a file `cat` reads and sends at a time: all it holds in memory per running command. */
 export const CAT_CHUNK = 64 * 1024;
 const SSH_UNITS = new Set(['ssh', 'sshd', 'ssh.service', 'sshd.service']);
@@ -58,7 +63,18 @@ export async function runCommandLine(
   lastCode = 0,
 ): Promise<CommandResult> {
   const output: Output = { out: [], err: [], sink };
-  const tokens = tokenize(line, ctx);
+  const tokens = tokenize(
+    line,
+    {
+      ...ctx.env,
+      HOME: ctx.user.home,
+      USER: ctx.user.name,
+      LOGNAME: ctx.user.name,
+      SHELL: ctx.user.shell,
+      PWD: ctx.cwd,
+    },
+    ctx.user.home,
+  );
   if ('error' in tokens) {
     output.err.push(Buffer.from(`sh: 1: ${tokens.error}\n`));
     await flushOutput(output);
@@ -66,23 +82,30 @@ export async function runCommandLine(
   }
   let code = lastCode;
   let words: string[] = [];
+  let redirects: Array<{ append: boolean; target: string | null }> = [];
   let skip = false;
   const flush = async (): Promise<boolean> => {
-    if (words.length > 0 && !skip) {
-      words = words.map((w) => w.replaceAll(LAST_STATUS, String(code)));
-      if (words[0] === 'exit') {
-        code = words[1] === undefined ? code : Number.parseInt(words[1], 10) & 0xff;
-        return true;
-      }
-      code = await runCommand(words, ctx, output);
-      await flushOutput(output);
-    }
+    const pending = { words, redirects };
     words = [];
+    redirects = [];
+    if ((pending.words.length === 0 && pending.redirects.length === 0) || skip) return false;
+    const filled = pending.words.map((w) => w.replaceAll(LAST_STATUS, String(code)));
+    if (filled[0] === 'exit') {
+      code = filled[1] === undefined ? code : Number.parseInt(filled[1], 10) & 0xff;
+      return true;
+    }
+    code = await runRedirected(filled, pending.redirects, ctx, output);
     return false;
   };
   for (const token of tokens) {
     if (token.kind === 'word') {
-      words.push(token.value);
+      const open = redirects.at(-1);
+      if (open && open.target === null) open.target = token.value;
+      else words.push(token.value);
+      continue;
+    }
+    if (token.kind === 'redirect') {
+      redirects.push({ append: token.append, target: null });
       continue;
     }
     if (sink.closed) return { code };
@@ -91,6 +114,51 @@ export async function runCommandLine(
   }
   if (await flush()) return { code, exited: true };
   return { code };
+}
+
+/**
+ * Runs one command with its `>`/`>>` redirections: each named file is created or truncated in order, as sh does,
+ * and the command's standard output goes to the last one.
+ */
+async function runRedirected(
+  words: string[],
+  redirects: Array<{ append: boolean; target: string | null }>,
+  ctx: CommandContext,
+  output: Output,
+): Promise<number> {
+  if (redirects.length === 0) {
+    const code = await runCommand(words, ctx, output);
+    await flushOutput(output);
+    return code;
+  }
+  const opened: Array<{ sink: OutputSink; close: () => Promise<void> }> = [];
+  try {
+    for (const r of redirects) {
+      if (r.target === null) {
+        await output.sink.err(Buffer.from('sh: 1: Syntax error: newline unexpected\n'));
+        return 2;
+      }
+      const file = await openRedirect(ctx, r.target, r.append, output.sink);
+      if ('error' in file) {
+        await output.sink.err(Buffer.from(file.error));
+        return 2;
+      }
+      opened.push(file);
+    }
+    if (words.length === 0) return 0; // `> file` alone creates or empties it
+    const toFile: Output = { out: [], err: [], sink: opened.at(-1)!.sink };
+    try {
+      const code = await runCommand(words, ctx, toFile);
+      await flushOutput(toFile);
+      return code;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      await output.sink.err(Buffer.from(`${words[0]}: write error: No space left on device\n`));
+      return 1;
+    }
+  } finally {
+    for (const f of opened) await f.close();
+  }
 }
 
 /** Sends what the command printed so far, stdout first (a terminal shows it in the order it was printed). */
@@ -132,6 +200,11 @@ async function runCommand(words: string[], ctx: CommandContext, o: Output): Prom
       return uname(args, await readGuestHostname(ctx.rootDir), say, complain);
     case 'cat':
       return cat(args, ctx, o);
+    case 'ls':
+      await flushOutput(o);
+      return ls(args, ctx, o.sink);
+    case 'cd':
+      return cd(args, { ...ctx, home: ctx.user.home, setCwd: (cwd: string) => (ctx.cwd = cwd) }, complain);
     case 'sshd':
       return sshd(args, ctx.rootDir, say, complain);
     case 'systemctl':
@@ -141,7 +214,7 @@ async function runCommand(words: string[], ctx: CommandContext, o: Output): Prom
         ? systemctl(args[1], args[0], ctx.rootDir, complain)
         : usage(complain, 'Usage: service < option > | --status-all | [ service_name [ command | --full-restart ] ]\n');
     default:
-      complain(`sh: 1: ${word}: not found\n`);
+      complain(`sh: 1: ${word}: not found\n(${SHELL_SUPPORT})\n`);
       return 127;
   }
 }
@@ -201,12 +274,13 @@ async function cat(args: string[], ctx: CommandContext, o: Output): Promise<numb
   let code = 0;
   for (const arg of args) {
     if (o.sink.closed) return code;
-    const guest = path.posix.isAbsolute(arg) ? arg : path.posix.join(ctx.cwd, arg);
+    const guest = guestPath(ctx, arg);
     try {
       await flushOutput(o);
       await streamFile(hostPath(ctx.rootDir, guest), o.sink);
     } catch (e) {
       const errno = (e as NodeJS.ErrnoException).code;
+      if (errno === 'ENOSPC') throw e; // the redirection's file is full: the command ends with a write error
       const reason =
         errno === 'ENOENT' || errno === 'ENOTDIR'
           ? 'No such file or directory'
@@ -292,101 +366,4 @@ async function systemctl(
     return 1;
   }
   return 0;
-}
-
-/** sh's word splitting and quoting for the subset above. */
-function tokenize(line: string, ctx: CommandContext): Token[] | { error: string } {
-  // `$?` changes as the list runs, so it stays a marker here and is filled in just before each command runs.
-  const vars: Record<string, string> = {
-    ...ctx.env,
-    HOME: ctx.user.home,
-    USER: ctx.user.name,
-    LOGNAME: ctx.user.name,
-    SHELL: ctx.user.shell,
-    PWD: ctx.cwd,
-    '?': LAST_STATUS,
-  };
-  const tokens: Token[] = [];
-  let word: string | null = null;
-  const append = (s: string) => (word = (word ?? '') + s);
-  const endWord = () => {
-    if (word !== null) tokens.push({ kind: 'word', value: word });
-    word = null;
-  };
-  const expand = (i: number): { value: string; next: number } | null => {
-    const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*|\?)\}/.exec(line.slice(i));
-    const plain = /^\$([A-Za-z_][A-Za-z0-9_]*|\?)/.exec(line.slice(i));
-    const m = braced ?? plain;
-    if (!m) return null;
-    return { value: vars[m[1]!] ?? '', next: i + m[0].length };
-  };
-  for (let i = 0; i < line.length; ) {
-    const c = line[i]!;
-    if (c === ' ' || c === '\t' || c === '\r') {
-      endWord();
-      i++;
-    } else if (c === '\n' || c === ';') {
-      endWord();
-      tokens.push({ kind: 'op', value: ';' });
-      i++;
-    } else if (line.startsWith('&&', i) || line.startsWith('||', i)) {
-      endWord();
-      tokens.push({ kind: 'op', value: line.slice(i, i + 2) as '&&' | '||' });
-      i += 2;
-    } else if (c === '#' && word === null) {
-      while (i < line.length && line[i] !== '\n') i++;
-    } else if (c === "'") {
-      const end = line.indexOf("'", i + 1);
-      if (end === -1) return { error: 'Syntax error: Unterminated quoted string' };
-      append(line.slice(i + 1, end));
-      i = end + 1;
-    } else if (c === '"') {
-      append('');
-      for (i++; ; ) {
-        if (i >= line.length) return { error: 'Syntax error: Unterminated quoted string' };
-        const d = line[i]!;
-        if (d === '"') break;
-        if (d === '\\' && '"\\$`'.includes(line[i + 1] ?? '')) {
-          append(line[i + 1]!);
-          i += 2;
-        } else if (d === '$') {
-          const v = expand(i);
-          if (!v)
-            return {
-              error:
-                'command substitution and parameter expansion beyond $NAME are not supported by the simulated instance',
-            };
-          append(v.value);
-          i = v.next;
-        } else if (d === '`') {
-          return { error: 'command substitution is not supported by the simulated instance' };
-        } else {
-          append(d);
-          i++;
-        }
-      }
-      i++;
-    } else if (c === '\\') {
-      if (i + 1 < line.length && line[i + 1] !== '\n') append(line[i + 1]!);
-      i += 2;
-    } else if (c === '$') {
-      const v = expand(i);
-      if (!v)
-        return {
-          error:
-            'command substitution and parameter expansion beyond $NAME are not supported by the simulated instance',
-        };
-      if (v.value !== '') append(v.value); // unquoted, an empty expansion makes no word
-      i = v.next;
-    } else if ('|&<>()`'.includes(c)) {
-      return {
-        error: `'${c}' (pipes, redirections, subshells, background jobs) is not supported by the simulated instance`,
-      };
-    } else {
-      append(c);
-      i++;
-    }
-  }
-  endWord();
-  return tokens;
 }

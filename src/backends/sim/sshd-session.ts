@@ -1,7 +1,7 @@
 /**
  * One SSH session channel on a simulated instance after login: `exec` runs the command vocabulary once, `shell`
  * runs it line by line (with a minimal line discipline when the client asked for a terminal, so an interactive
- * `ssh host` behaves), and the `sftp` subsystem serves files. A `command="…"` option on the key that logged in
+ * `ssh host` behaves; `cd` and `>` act within the session), and the `sftp` subsystem serves files. A `command="…"` option on the key that logged in
  * replaces whatever the client asked for, as sshd's forced commands do; `no-pty` or `restrict` refuse a terminal.
  * With a terminal there is one output stream and the tty turns each newline into CR LF, as a pty does.
  *
@@ -28,7 +28,12 @@ export interface LoggedIn {
 
 export function serveSession(session: Session, login: LoggedIn): void {
   let terminal = false;
-  const context: CommandContext = { rootDir: login.rootDir, user: login.user, cwd: login.user.home };
+  const context: CommandContext = {
+    rootDir: login.rootDir,
+    user: login.user,
+    cwd: login.user.home,
+    quota: login.quota,
+  };
 
   session.on('pty', (accept, reject) => {
     if (!login.ptyAllowed) return reject?.();

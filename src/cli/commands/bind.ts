@@ -6,14 +6,16 @@ import { EXIT } from '../options.js';
 import { printJson, printTable } from '../output.js';
 import { followTask } from '../follow-task.js';
 import { renderDryRuns, wantsColour } from '../dry-run-output.js';
+import { UsageError } from '../usage.js';
 
 const enc = encodeURIComponent;
 
 /** `bind` and `unbind`: the same options, the action named by the command. */
 export function fillBindCommand(cmd: Command, ctx: Ctx): void {
   const action = cmd.name() as 'bind' | 'unbind';
+  if (action === 'bind') cmd.requiredOption('--key-pair <name>', 'key pair name');
+  else cmd.option('--key-pair <name>', 'key pair name (default: the one bound to each instance)');
   cmd
-    .option('--key-pair <name>', 'key pair name')
     .option('--from-file <file>', 'instance ids, one per line (- for stdin)')
     .option('--live', 'apply now over SSH and verify by login (default: at next restart)')
     .option('--password-env <var>', 'live: environment variable holding the root password')
@@ -89,6 +91,13 @@ export function fillBindCommand(cmd: Command, ctx: Ctx): void {
           if (o.dryRun) process.stdout.write(renderDryRuns(items.items, wantsColour()));
         }
         if (task.failed > 0) process.exitCode = EXIT.partial;
+      },
+      (ids: string[], o: { fromFile?: string; privateKey?: string; passwordEnv?: string }) => {
+        if (ids.length === 0 && !o.fromFile)
+          throw new UsageError(`${action}: name the instances (ids as arguments, or --from-file <file>).`);
+        if (o.privateKey && o.passwordEnv) throw new UsageError('Give --private-key or --password-env, not both.');
+        if (o.passwordEnv && !process.env[o.passwordEnv])
+          throw new UsageError(`--password-env ${o.passwordEnv}: the environment variable is not set or empty.`);
       },
     ),
   );

@@ -1,11 +1,14 @@
 /** Key pair commands: list, create (the private key written once), import, show, delete. */
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { DEFAULT_KEY_TYPE, KEY_TYPES } from '../../common/key-types.js';
 import { type Ctx, withClient } from '../with-client.js';
 import { printFields, printJson, printTable } from '../output.js';
 import { fillEscrowCommands, readPrivateKeyFile } from './key-pair-escrow.js';
 
 const enc = encodeURIComponent;
+/** Bound instances `kp show` lists (one per row); past that it names the command that lists them all. */
+const BOUND_SHOWN = 100;
 
 export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
   kp.command('ls')
@@ -33,7 +36,7 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
     );
   kp.command('create <name>')
     .description('create a key pair; the private key is written once to --out (mode 0600)')
-    .option('--type <rsa|ed25519>', 'key type', 'rsa')
+    .addOption(new Option('--type <type>', 'key type').choices(KEY_TYPES).default(DEFAULT_KEY_TYPE))
     .requiredOption('--out <file>', 'where to write the private key')
     .option('--escrow', 'also keep the private key in keyfleet, sealed (kp escrow export|clear)')
     .action(
@@ -76,9 +79,21 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
       if (g.json) return printJson(r);
       printFields({
         ...keyPairFields(r.keyPair),
-        'Bound to': r.boundCount ? `${r.boundCount}: ${r.boundInstances.join(', ')}` : 'no instance',
         'Public key': r.keyPair.publicKey,
+        'Bound to': r.boundCount ? `${r.boundCount} instance${r.boundCount === 1 ? '' : 's'}` : 'no instance',
       });
+      if (!r.boundCount) return;
+      // One bound instance per row (a long list on one line could not be read or piped): the API's exact
+      // keyPairName filter, a page of up to 100; past that, the command that lists them all.
+      const q = new URLSearchParams({ keyPairName: name, limit: String(BOUND_SHOWN) });
+      const page = await c.request('GET', `/api/v1/regions/${enc(g.region)}/instances?${q}`);
+      printTable(
+        ['Instance', 'Name', 'Status', 'Expires'],
+        page.instances.map((i: any) => [i.id, i.name, i.status, i.keyExpiresAt ?? 'never']),
+        page.total > BOUND_SHOWN
+          ? `${BOUND_SHOWN} of ${page.total} shown; all: keyfleet instances ls --key-pair ${name} --limit ${page.total}`
+          : undefined,
+      );
     }),
   );
   kp.command('delete <name>')

@@ -8,6 +8,7 @@ import { type Command, Option } from 'commander';
 import type { KeyfleetClient } from '../client.js';
 import { EXIT } from '../options.js';
 import { printJson, printTable } from '../output.js';
+import { UsageError } from '../usage.js';
 import { type Ctx, withClient } from '../with-client.js';
 
 const enc = encodeURIComponent;
@@ -51,7 +52,7 @@ interface Machine {
 /** Parses '90s', '30m', '8h', '2d' (or plain seconds). */
 export function durationSeconds(text: string): number {
   const m = /^(\d+)\s*([smhd]?)$/.exec(text.trim());
-  if (!m) throw new Error(`'${text}' is not a duration (e.g. 90s, 30m, 8h, 2d)`);
+  if (!m) throw new UsageError(`'${text}' is not a duration (e.g. 90s, 30m, 8h, 2d)`);
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
 }

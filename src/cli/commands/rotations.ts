@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { KeyfleetClient } from '../client.js';
 import { EXIT } from '../options.js';
 import { printFields, printJson, printTable } from '../output.js';
+import { UsageError } from '../usage.js';
 import { type Ctx, withClient } from '../with-client.js';
 
 const enc = encodeURIComponent;
@@ -15,14 +16,14 @@ const enc = encodeURIComponent;
 /** '90', '90s', '5m', '2h' → seconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+)\s*(s|m|h)?$/.exec(text.trim());
-  if (!m) throw new Error(`'${text}' is not a duration: use e.g. 90, 90s, 5m or 2h`);
+  if (!m) throw new UsageError(`'${text}' is not a duration: use e.g. 90, 90s, 5m or 2h`);
   return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as const)[(m[2] ?? 's') as 's' | 'm' | 'h'];
 }
 
 /** '5' → a count; '10%' → a percentage. */
 export function parseCanary(text: string): { canary?: number; canaryPercent?: number } {
   const m = /^(\d+)(%)?$/.exec(text.trim());
-  if (!m) throw new Error(`'${text}' is not a canary size: a count (5) or a percentage (10%)`);
+  if (!m) throw new UsageError(`'${text}' is not a canary size: a count (5) or a percentage (10%)`);
   return m[2] ? { canaryPercent: Number(m[1]) } : { canary: Number(m[1]) };
 }
 

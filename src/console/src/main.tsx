@@ -7,6 +7,7 @@ import './styles.css';
 import './styles-content.css';
 import './styles-overlays.css';
 import './styles-screens.css';
+import './styles-detail.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

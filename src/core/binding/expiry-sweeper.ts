@@ -19,6 +19,12 @@
  * Exactly once: a due expiry is claimed in the store (binding_expiries, keyed by instance and expiry) in the
  * transaction that inserts its task, so several processes sweeping one PostgreSQL store make one task. A sweep runs
  * at start (expiries that came while keyfleet was down) and then every `everyMs`.
+ *
+ * Retried until done: an unbind that failed (a host unreachable through every attempt of its task) leaves the
+ * binding with its expiry in the record, which is true (the line is still on the machine, refused by OpenSSH). Once
+ * `retryMs` has passed since that task ended, the sweep claims the expiry again, taking the claim over from the
+ * failed task only (a compare-and-set, so two sweepers make one retry), and makes a new unbind task, until one
+ * succeeds or the binding changes (an operator's unbind, a rebind, an extension).
  */
 import { type Caller, systemCaller } from '../caller.js';
 import type { Clock, IdGen } from '../clock.js';
@@ -37,12 +43,15 @@ export interface ExpirySweeperDeps {
   kick: (taskId: string) => void;
   /** Records the expiry's unbind in the audit trail as the system caller did it. */
   audit: (caller: Caller, action: string, refs: ResourceRef[], taskId: string) => Promise<void>;
+  /** How long after a failed expiry unbind ended it is tried again (default 5 minutes). */
+  retryMs?: number;
 }
 
 /** sshd refuses a key from the second after its expiry-time (valid_before < now, in seconds). */
 const REFUSED_AFTER_MS = 1000;
 /** Expiries read per sweep round; a round repeats until none is due. */
 const BATCH = 100;
+const DEFAULT_RETRY_MS = 300_000;
 
 /** The mode an expiry's unbind takes on this machine (see the header). */
 export function expiryUnbindMode(inst: Pick<Instance, 'backend'>): TaskMode {
@@ -51,6 +60,7 @@ export function expiryUnbindMode(inst: Pick<Instance, 'backend'>): TaskMode {
 
 export function createExpirySweeper(deps: ExpirySweeperDeps) {
   const { store, clock, ids, logger } = deps;
+  const retryMs = deps.retryMs ?? DEFAULT_RETRY_MS;
   let running: Promise<number> | null = null;
 
   /** Claims one due expiry and makes its unbind task; null when another sweep claimed it, or nothing is bound. */
@@ -72,7 +82,11 @@ export function createExpirySweeper(deps: ExpirySweeperDeps) {
           keyPairId: inst.keyPairId,
           keyPairName: inst.keyPairName,
           total: 1,
-          options: { flavour: 'unbind', endsExpiry: due.expiresAt.toISOString() },
+          options: {
+            flavour: 'unbind',
+            endsExpiry: due.expiresAt.toISOString(),
+            ...(due.retryOf ? { retryOf: due.retryOf } : {}),
+          },
         },
         clock.now(),
       );
@@ -84,7 +98,8 @@ export function createExpirySweeper(deps: ExpirySweeperDeps) {
   async function round(): Promise<number> {
     let made = 0;
     for (;;) {
-      const due = await store.expiries.due(new Date(clock.now().getTime() - REFUSED_AFTER_MS), BATCH);
+      const now = clock.now().getTime();
+      const due = await store.expiries.due(new Date(now - REFUSED_AFTER_MS), BATCH, new Date(now - retryMs));
       if (due.length === 0) return made;
       let claimed = 0;
       for (const expiry of due) {
@@ -95,13 +110,17 @@ export function createExpirySweeper(deps: ExpirySweeperDeps) {
         if (!task) continue;
         claimed++;
         made++;
-        logger.info('binding expired: unbinding', {
-          instanceId: expiry.instanceId,
-          keyPairName: task.keyPairName,
-          expiresAt: expiry.expiresAt.toISOString(),
-          taskId: task.id,
-          mode: task.mode,
-        });
+        logger.info(
+          expiry.retryOf ? 'binding expired: unbinding again after a failed unbind' : 'binding expired: unbinding',
+          {
+            instanceId: expiry.instanceId,
+            ...(expiry.retryOf ? { failedTaskId: expiry.retryOf } : {}),
+            keyPairName: task.keyPairName,
+            expiresAt: expiry.expiresAt.toISOString(),
+            taskId: task.id,
+            mode: task.mode,
+          },
+        );
         await deps.audit(
           systemCaller(task.accountId, task.requestId),
           'keypair:Unbind',

@@ -165,16 +165,26 @@ export function validateInstanceName(name: unknown): string {
   return name;
 }
 
+/** Why no instance of this image can take a key pair, or null if they can (the one rule, also for listings). */
+export function imageKeyPairRefusal(image: Pick<Image, 'osType'>): string | null {
+  return image.osType === 'windows' ? 'Windows, which cannot use an SSH key pair' : null;
+}
+
+/** Why no instance of this type can take a key pair, or null if they can (the one rule, also for listings). */
+export function instanceTypeKeyPairRefusal(type: Pick<InstanceType, 'ioOptimized'> | undefined): string | null {
+  return type?.ioOptimized === false ? 'non-I/O-optimized, which cannot use an SSH key pair' : null;
+}
+
 /** Why an instance cannot take a key pair, or null if it can. */
 export function keyPairRefusal(instance: Instance, types: readonly InstanceType[]): CoreError | null {
-  if (instance.osType === 'windows') {
+  if (imageKeyPairRefusal(instance) !== null) {
     return new CoreError(
       'Instance.WindowsNotSupported',
       `The instance '${instance.id}' runs Windows, which cannot use an SSH key pair.`,
       { instanceId: instance.id },
     );
   }
-  if (types.find((t) => t.id === instance.instanceType)?.ioOptimized === false) {
+  if (instanceTypeKeyPairRefusal(types.find((t) => t.id === instance.instanceType)) !== null) {
     return new CoreError(
       'Instance.NotIoOptimized',
       `The instance '${instance.id}' is a non-I/O-optimized type (${instance.instanceType}), which cannot use an SSH key pair.`,

@@ -76,6 +76,8 @@ export interface TaskOptions {
    * expiry (extended, or bound again since) is left as it is.
    */
   endsExpiry?: string;
+  /** An expiry unbind that retries an earlier one which failed: that task's id. */
+  retryOf?: string;
 }
 
 export interface TaskItem {

@@ -1,3 +1,4 @@
+import { DEFAULT_KEY_TYPE } from '../../../common/key-types.js';
 import type { NativeApp, NativeContext } from '../context.js';
 import { callerOf } from '../context.js';
 import { KeyPairCreateBody, KeyPairListQuery, KeyPairParams, KeyPairPatchBody, RegionParams } from '../schemas.js';
@@ -56,7 +57,11 @@ export function keyPairRoutes(app: NativeApp, { core }: NativeContext) {
         return reply.status(201).send({ keyPair: keyPairView(kp) });
       }
       if (b.privateKey !== undefined) throw privateKeyNeedsPublicKey();
-      const { keyPair, privateKey } = await core.keyPairs.create(caller, { ...base, type: b.type, escrow: b.escrow });
+      const { keyPair, privateKey } = await core.keyPairs.create(caller, {
+        ...base,
+        type: b.type ?? DEFAULT_KEY_TYPE,
+        escrow: b.escrow,
+      });
       reply.header('cache-control', 'no-store');
       return reply.status(201).send({ keyPair: keyPairView(keyPair), privateKey });
     },

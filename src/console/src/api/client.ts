@@ -4,7 +4,15 @@
  * sessionStorage (this tab only, gone when the tab closes); nothing else is stored by the browser.
  */
 import { eventStreamReader } from '../../../api/native/event-stream.js';
-import type { DriftRepair, DriftResult, LiveCredential, UpdatedHost, UpdateHostRequest } from './types';
+import type { CatalogImage, CatalogInstanceType, RunInstancesRequest } from './types';
+import type {
+  DriftRepair,
+  DriftResult,
+  ExtendExpiryRequest,
+  LiveCredential,
+  UpdatedHost,
+  UpdateHostRequest,
+} from './types';
 import type {
   AccessKey,
   Account,
@@ -277,6 +285,14 @@ export const api = {
       instanceIds,
       ...(credential ? { credential } : {}),
     }),
+  images: async () => (await request<{ images: CatalogImage[] }>('GET', '/images')).images,
+  instanceTypes: async () =>
+    (await request<{ instanceTypes: CatalogInstanceType[] }>('GET', '/instance-types')).instanceTypes,
+  runInstances: async (regionId: string, body: RunInstancesRequest) =>
+    (await request<{ instanceIds: string[] }>('POST', `/regions/${enc(regionId)}/instances`, body)).instanceIds,
+  /** Extends (or shortens) the binding's expiry in the mode it was made in; `wait` answers with the task's result. */
+  extendExpiry: (id: string, body: ExtendExpiryRequest) =>
+    request<BindingResult>('POST', `/instances/${enc(id)}/expiry`, body),
   resetPassword: async (id: string, password: string) =>
     (await request<{ instance: Instance }>('POST', `/instances/${enc(id)}/reset-password`, { password })).instance,
 

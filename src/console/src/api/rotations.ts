@@ -1,5 +1,6 @@
 /** Rotations in waves, in the shape the native API answers. */
 import { request } from './client';
+import type { LiveCredential } from './types';
 
 export type RotationStatus = 'running' | 'paused' | 'stopped' | 'cancelled' | 'completed';
 export type MachineStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -51,7 +52,23 @@ export interface RotationMachine {
 
 const enc = encodeURIComponent;
 
+/** POST /regions/:regionId/rotations, as the CLI's `rotations start` sends it. */
+export interface StartRotationRequest {
+  fromKeyPairName: string;
+  toKeyPairName: string;
+  mode: 'live' | 'on-restart';
+  credential?: LiveCredential;
+  port?: number;
+  waveSize: number;
+  canary?: number;
+  canaryPercent?: number;
+  pauseSeconds?: number;
+  maxFailures?: number;
+}
+
 export const rotationsApi = {
+  start: (regionId: string, body: StartRotationRequest) =>
+    request<{ rotation: Rotation }>('POST', `/regions/${enc(regionId)}/rotations`, body),
   list: (q: { regionId?: string; status?: RotationStatus; offset: number; limit: number }) => {
     const p = new URLSearchParams({ offset: String(q.offset), limit: String(q.limit) });
     if (q.regionId) p.set('regionId', q.regionId);

@@ -33,7 +33,7 @@ import type {
   TaskView,
   userView,
 } from '../../../api/native/views.js';
-import type { UpdateHostBody } from '../../../api/native/schemas.js';
+import type { ExtendExpiryBody, UpdateHostBody } from '../../../api/native/schemas.js';
 import type { DriftResultView } from '../../../api/native/views.js';
 
 export type Instance = InstanceView;
@@ -97,6 +97,32 @@ export interface WhoAmI {
 export interface Region {
   id: string;
   localName: string;
+}
+
+/** An image of the compute catalog; keyPairRefusal says why its instances cannot take a key pair (null: they can). */
+export interface CatalogImage {
+  id: string;
+  name: string;
+  osType: 'linux' | 'windows';
+  osName: string;
+  keyPairRefusal: string | null;
+}
+
+export interface CatalogInstanceType {
+  id: string;
+  cpu: number;
+  memoryGiB: number;
+  ioOptimized: boolean;
+  keyPairRefusal: string | null;
+}
+
+export interface RunInstancesRequest {
+  imageId: string;
+  instanceType?: string;
+  amount?: number;
+  name?: string;
+  password?: string;
+  resourceGroupId?: string;
 }
 
 export interface ResourceGroup {
@@ -201,3 +227,6 @@ export interface UpdatedHost {
   /** True when the key the host presents now was pinned (repinHostKey): the user should compare it. */
   pinnedOnFirstUse: boolean;
 }
+
+/** POST /api/v1/instances/:id/expiry: the new expiry (ISO time or a duration such as '7d'), a credential for a live rewrite. */
+export type ExtendExpiryRequest = Static<typeof ExtendExpiryBody>;

@@ -7,6 +7,8 @@ import { PoliciesPage } from '../pages/identity/Policies';
 import { UserDetailPage } from '../pages/identity/UserDetail';
 import { UsersPage } from '../pages/identity/Users';
 import { InstancesPage } from '../pages/Instances';
+import { InstanceDetailPage } from '../pages/detail/InstanceDetail';
+import { KeyPairDetailPage } from '../pages/detail/KeyPairDetail';
 import { KeyPairsPage } from '../pages/KeyPairs';
 import { SignInPage } from '../pages/SignIn';
 import { TaskDetailPage } from '../pages/TaskDetail';
@@ -54,13 +56,17 @@ export function App() {
   useEffect(() => {
     const t = match('/tasks/:id', path)
       ? 'Task'
-      : match('/rotations/:id', path)
-        ? 'Rotation'
-        : match('/identity/users/:name', path)
-          ? 'User'
-          : match('/identity/groups/:name', path)
-            ? 'Group'
-            : (TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet'));
+      : match('/instances/:id', path)
+        ? 'Instance'
+        : match('/key-pairs/:name', path)
+          ? 'Key pair'
+          : match('/rotations/:id', path)
+            ? 'Rotation'
+            : match('/identity/users/:name', path)
+              ? 'User'
+              : match('/identity/groups/:name', path)
+                ? 'Group'
+                : (TITLES[path] ?? (path === '/sign-in' ? 'Sign in' : 'keyfleet'));
     document.title = `${t} · keyfleet console`;
   }, [path]);
 
@@ -96,6 +102,10 @@ export function App() {
 function Page({ path }: { path: string }) {
   if (path === '/instances' || path === '/' || path === '/sign-in') return <InstancesPage />;
   if (path === '/key-pairs') return <KeyPairsPage />;
+  const inst = match('/instances/:id', path);
+  if (inst) return <InstanceDetailPage key={inst.id} id={inst.id!} />;
+  const kp = match('/key-pairs/:name', path);
+  if (kp) return <KeyPairDetailPage key={kp.name} nameOrId={kp.name!} />;
   if (path === '/tasks') return <TasksPage />;
   const t = match('/tasks/:id', path);
   if (t) return <TaskDetailPage id={t.id!} />;

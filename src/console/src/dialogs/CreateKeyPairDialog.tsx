@@ -1,5 +1,6 @@
 /** Creates a key pair; its private key is downloaded once and never kept. */
 import { type FormEvent, useId, useState } from 'react';
+import { DEFAULT_KEY_TYPE, type KeyType } from '../../../common/key-types.js';
 import { api } from '../api/client';
 import type { KeyPair } from '../api/types';
 import { useScope } from '../app/scope';
@@ -17,7 +18,7 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
   const { regionId, groupId, regionName } = useScope();
   const id = useId();
   const [name, setName] = useState('');
-  const [type, setType] = useState<'ed25519' | 'rsa'>('ed25519');
+  const [type, setType] = useState<KeyType>(DEFAULT_KEY_TYPE);
   const [description, setDescription] = useState('');
   const [escrow, setEscrow] = useState(false);
   const [show, setShow] = useState(false);

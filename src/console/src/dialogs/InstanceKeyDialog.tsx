@@ -17,6 +17,7 @@ import { ProofLine } from '../ui/Proof';
 import { Fact } from '../ui/Summary';
 import { useRestartInstance } from './useRestartInstance';
 import { InstanceKeyResult, type KeyChangeMode, type KeyChangeResult } from './InstanceKeyResult';
+import { privateKeyMismatch } from '../lib/privateKey';
 import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } from './LiveFields';
 
 type Mode = KeyChangeMode;
@@ -44,6 +45,8 @@ export function InstanceKeyDialog({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<KeyChangeResult | null>(null);
+  /** The browser's check that the private key given is the bound key pair's (a live unbind). */
+  const [keyMismatch, setKeyMismatch] = useState<string | null>(null);
   /** After an on-restart change: the user chose to apply the same change live. */
   const [applyLive, setApplyLive] = useState(false);
   /** A bind that expires (issue 19): '' never, else a duration the API takes ('8h'). */
@@ -66,7 +69,18 @@ export function InstanceKeyDialog({
     if (effMode === 'live' && liveProblem(live, allowPassword)) return;
     setBusy(true);
     setError(null);
+    setKeyMismatch(null);
     try {
+      // A live unbind logs in with the bound key pair's private key: a wrong file is named here, before it is sent.
+      const boundName = action === 'unbind' ? result?.keyPairName || instance.keyPairName : null;
+      if (effMode === 'live' && live.kind === 'privateKey' && boundName) {
+        const bound = (await api.keyPair(regionId, boundName)).keyPair;
+        const mismatch = await privateKeyMismatch(live.privateKey, bound);
+        if (mismatch) {
+          setKeyMismatch(mismatch);
+          return;
+        }
+      }
       const liveParts = effMode === 'live' ? liveCredential(live, allowPassword) : null;
       const res = await api.bindings(regionId, {
         action,
@@ -317,6 +331,11 @@ export function InstanceKeyDialog({
             managementKey={heldKey}
             authorizedKeys={isHost ? `${instance.host?.homeDir ?? '~'}/.ssh/authorized_keys` : undefined}
           />
+        ) : null}
+        {keyMismatch ? (
+          <p className="alert alert-error" role="alert" data-testid="key-mismatch">
+            {keyMismatch}
+          </p>
         ) : null}
         <InlineError error={error} />
       </form>

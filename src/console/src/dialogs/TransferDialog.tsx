@@ -9,6 +9,7 @@ import { api } from '../api/client';
 import type { KeyPair, Task, TaskItem } from '../api/types';
 import { useScope } from '../app/scope';
 import { plural } from '../lib/format';
+import { privateKeyMismatch } from '../lib/privateKey';
 import { followTask } from '../lib/tasks';
 import { useTransferList } from '../lib/useTransferList';
 import { Dialog } from '../ui/Dialog';
@@ -43,6 +44,7 @@ export function TransferDialog({
   const [mode, setMode] = useState<Mode>('on-restart');
   const [live, setLive] = useState<LiveValue>(() => emptyLive(null));
   const [showErrors, setShowErrors] = useState(false);
+  const [keyMismatch, setKeyMismatch] = useState<string | null>(null);
   const [step, setStep] = useState<'select' | 'running' | 'result'>('select');
   const [task, setTask] = useState<Task | null>(null);
   const [items, setItems] = useState<TaskItem[]>([]);
@@ -72,6 +74,15 @@ export function TransferDialog({
     if (selected.length === 0) return;
     if (mode === 'live' && liveProblem(live, action === 'bind')) return;
     setError(null);
+    setKeyMismatch(null);
+    // A live unbind logs in with this key pair's private key: a wrong file is named here, before it is sent.
+    if (mode === 'live' && action === 'unbind' && live.kind === 'privateKey') {
+      const mismatch = await privateKeyMismatch(live.privateKey, keyPair);
+      if (mismatch) {
+        setKeyMismatch(mismatch);
+        return;
+      }
+    }
     setStep('running');
     try {
       const res = await api.bindings(regionId, bindingRequest(false));
@@ -111,6 +122,7 @@ export function TransferDialog({
       title={`${verb} Key Pair ${keyPair.name}`}
       onClose={onClose}
       size="large"
+      fill
       step={step}
       testId="transfer-dialog"
       footer={
@@ -176,6 +188,11 @@ export function TransferDialog({
             disabled={selected.length === 0 || liveProblem(live, action === 'bind') !== null}
             run={() => api.bindings(regionId, bindingRequest(true))}
           />
+        ) : null}
+        {keyMismatch ? (
+          <p className="alert alert-error" role="alert" data-testid="key-mismatch">
+            {keyMismatch}
+          </p>
         ) : null}
         <InlineError error={error} />
       </form>

@@ -84,7 +84,10 @@ export function TransferLists({
                     aria-describedby={can ? undefined : `${id}-r-${i.id}`}
                   />
                   <span className="transfer-text">
-                    <span className="transfer-name">{i.name}</span> <span className="mono muted small id">{i.id}</span>
+                    <span className="transfer-title">
+                      <span className="transfer-name">{i.name}</span>{' '}
+                      <span className="mono muted small id">{i.id}</span>
+                    </span>
                     <span className="transfer-meta">
                       <InstanceStatusPill status={i.status} /> {i.osType === 'windows' ? 'Windows' : 'Linux'}
                       {i.keyPairName ? (
@@ -182,7 +185,9 @@ export function TransferLists({
               <label>
                 <input type="checkbox" checked={checkedRight.has(i.id)} onChange={() => toggleRight(i.id)} />
                 <span className="transfer-text">
-                  <span className="transfer-name">{i.name}</span> <span className="mono muted small id">{i.id}</span>
+                  <span className="transfer-title">
+                    <span className="transfer-name">{i.name}</span> <span className="mono muted small id">{i.id}</span>
+                  </span>
                   <span className="transfer-meta">
                     <InstanceStatusPill status={i.status} />
                   </span>

@@ -11,9 +11,11 @@ import type { Instance, InstanceStatus } from '../api/types';
 import { useLocation } from '../app/router';
 import { useScope } from '../app/scope';
 import { InstanceDialogs } from './instances/InstanceDialogs';
+import { RunInstancesDialog } from '../dialogs/RunInstancesDialog';
 import { type InstanceDialogState, InstanceRow, TRANSITIONAL } from './instances/InstanceRow';
 import { proofPending } from '../ui/Proof';
 import { plural } from '../lib/format';
+import { pendingWhat } from '../lib/loginState';
 import { useDebounced, useResource } from '../lib/hooks';
 import { usePaging } from '../lib/usePaging';
 import { IconAudit, IconPlus, IconSearch, IconServer, IconUpload, IconWarning } from '../ui/Icons';
@@ -34,13 +36,24 @@ export function InstancesPage() {
   const { regionId, groupId, regionName } = useScope();
   const { query } = useLocation();
   const toasts = useToasts();
+  const [running, setRunning] = useState(false);
   const [search, setSearch] = useState(query.get('search') ?? '');
   const [committed, setCommitted] = useState(search.trim());
   const debounced = useDebounced(search.trim(), 300);
   const [status, setStatus] = useState<InstanceStatus | ''>('');
   const [pendingOnly, setPendingOnly] = useState(query.get('pendingRestart') === 'true');
   const [expiringOnly, setExpiringOnly] = useState(query.get('expiringSoon') === 'true');
-  const { offset, limit, pager } = usePaging(20, [regionId, groupId, committed, status, pendingOnly, expiringOnly]);
+  /** "Bound to": the instances a key pair is bound to, matched on the key pair's name exactly (not a text search). */
+  const [boundTo, setBoundTo] = useState(query.get('keyPair') ?? '');
+  const { offset, limit, pager } = usePaging(20, [
+    regionId,
+    groupId,
+    committed,
+    status,
+    pendingOnly,
+    expiringOnly,
+    boundTo,
+  ]);
   const [dialog, setDialog] = useState<InstanceDialogState>(null);
   const searchMark = useRef<string | null>(null);
 
@@ -60,12 +73,13 @@ export function InstancesPage() {
         status: status || undefined,
         pendingRestart: pendingOnly ? true : undefined,
         expiringWithin: expiringOnly ? EXPIRING_SOON_S : undefined,
+        keyPairName: boundTo || undefined,
         resourceGroupId: groupId || undefined,
         offset,
         limit,
       })),
     }),
-    [regionId, groupId, committed, status, pendingOnly, expiringOnly, offset, limit],
+    [regionId, groupId, committed, status, pendingOnly, expiringOnly, boundTo, offset, limit],
     {
       keepPrevious: true,
       // Fast while a machine changes state or its boot is being proven (the proof lands just after Running).
@@ -128,7 +142,7 @@ export function InstancesPage() {
   const total = data?.total ?? 0;
   const pendingTotal = pending.data?.total ?? 0;
   const expiringTotal = expiring.data?.total ?? 0;
-  const filtered = !!committed || !!status || pendingOnly || expiringOnly;
+  const filtered = !!committed || !!status || pendingOnly || expiringOnly || !!boundTo;
 
   return (
     <div className="page">
@@ -152,18 +166,34 @@ export function InstancesPage() {
           <button type="button" className="button" onClick={() => setDialog({ type: 'import-inventory' })}>
             <IconUpload /> Import inventory
           </button>
+          <button type="button" className="button" onClick={() => setRunning(true)}>
+            <IconPlus /> Run instances
+          </button>
           <button type="button" className="button button-primary" onClick={() => setDialog({ type: 'register-host' })}>
             <IconPlus /> Register host
           </button>
         </div>
+        {running ? (
+          <RunInstancesDialog
+            onClose={() => setRunning(false)}
+            onCreated={(ids) => {
+              setRunning(false);
+              toasts.push({ kind: 'success', title: `${plural(ids.length, 'instance')} created` });
+              reload();
+            }}
+          />
+        ) : null}
       </header>
 
       {pendingTotal > 0 && !pendingOnly ? (
         <div className="banner banner-warning" role="status">
           <IconWarning />
           <span>
-            {plural(pendingTotal, 'instance')} {pendingTotal === 1 ? 'has' : 'have'} a key pair change waiting for a
-            restart.
+            {plural(pendingTotal, 'instance')} {pendingTotal === 1 ? 'has' : 'have'}{' '}
+            {pendingTotal === 1 && pending.data?.items[0]
+              ? pendingWhat(pending.data.items[0])
+              : 'a login change (key pair or root password)'}{' '}
+            waiting for a restart.
           </span>
           <button type="button" className="link-button" onClick={() => setPendingOnly(true)}>
             Show them
@@ -217,6 +247,19 @@ export function InstancesPage() {
           <input type="checkbox" checked={expiringOnly} onChange={(e) => setExpiringOnly(e.target.checked)} />
           <span>Expiring within 24 h</span>
         </label>
+        {boundTo ? (
+          <span className="filter-chip" data-testid="bound-to-filter">
+            Bound to <strong>{boundTo}</strong>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={`Clear the Bound to ${boundTo} filter`}
+              onClick={() => setBoundTo('')}
+            >
+              ×
+            </button>
+          </span>
+        ) : null}
         <RefreshButton list={list} label="Refresh instances" disabled={list.fetching && !data} />
       </div>
 
@@ -236,6 +279,7 @@ export function InstancesPage() {
                 setStatus('');
                 setPendingOnly(false);
                 setExpiringOnly(false);
+                setBoundTo('');
               }}
             >
               Nothing in {regionName(regionId)} matches {committed ? <>“{committed}”</> : 'these filters'}.

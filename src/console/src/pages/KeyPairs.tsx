@@ -142,7 +142,9 @@ export function KeyPairsPage() {
           {items.map((k) => (
             <tr key={k.id} data-key-pair={k.name}>
               <td data-label="Key pair">
-                <div className="cell-main">{k.name}</div>
+                <Link to={`/key-pairs/${encodeURIComponent(k.name)}`} className="cell-main">
+                  {k.name}
+                </Link>
                 {k.description ? <div className="muted small">{k.description}</div> : null}
               </td>
               <td data-label="Type">
@@ -258,7 +260,7 @@ function BoundCount({ regionId, name, version }: { regionId: string; name: strin
   if (r.error || !r.data) return <span className="muted">?</span>;
   if (r.data.boundCount === 0) return <span className="muted">No instances</span>;
   return (
-    <Link to={`/instances?search=${encodeURIComponent(name)}`} className="bound-link">
+    <Link to={`/instances?keyPair=${encodeURIComponent(name)}`} className="bound-link">
       {plural(r.data.boundCount, 'instance')}
     </Link>
   );

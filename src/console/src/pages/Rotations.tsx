@@ -2,11 +2,12 @@
 import { useState } from 'react';
 import { type Rotation, type RotationStatus, rotationActive, rotationsApi } from '../api/rotations';
 import { Link, navigate } from '../app/router';
+import { StartRotationDialog } from '../dialogs/StartRotationDialog';
 import { useScope } from '../app/scope';
 import { formatCount, formatTime, relativeTime } from '../lib/format';
 import { useResource } from '../lib/hooks';
 import { usePaging } from '../lib/usePaging';
-import { IconKey } from '../ui/Icons';
+import { IconKey, IconPlus } from '../ui/Icons';
 import { RefreshButton, ResourceView, SegmentedFilter } from '../ui/ListParts';
 import { Pager } from '../ui/Pager';
 import { EmptyState } from '../ui/States';
@@ -68,6 +69,7 @@ export function RotationProgress({ rotation: r }: { rotation: Rotation }) {
 export function RotationsPage() {
   const { regionId, regionName } = useScope();
   const [status, setStatus] = useState<RotationStatus | ''>('');
+  const [starting, setStarting] = useState(false);
   const { offset, limit, pager } = usePaging(20, [regionId, status]);
   const list = useResource(
     () => rotationsApi.list({ regionId, status: status || undefined, offset, limit }),
@@ -82,6 +84,11 @@ export function RotationsPage() {
           <h1>Rotations</h1>
           <p className="muted">Key pairs replaced in waves in {regionName(regionId)}, newest first · updates live</p>
         </div>
+        <div className="page-actions">
+          <button type="button" className="button button-primary" onClick={() => setStarting(true)}>
+            <IconPlus /> Start rotation
+          </button>
+        </div>
       </header>
       <div className="toolbar">
         <SegmentedFilter label="Filter by status" options={FILTERS} value={status} onChange={setStatus} />
@@ -94,7 +101,8 @@ export function RotationsPage() {
         isEmpty={items.length === 0}
         empty={
           <EmptyState title={status ? 'No rotations with this status' : 'No rotations yet'} icon={<IconKey />}>
-            Start one with <code>keyfleet rotations start --from A --to B --wave-size N</code> or the API.
+            Start one with <strong>Start rotation</strong>,{' '}
+            <code>keyfleet rotations start --from A --to B --wave-size N</code> or the API.
           </EmptyState>
         }
       >
@@ -134,6 +142,9 @@ export function RotationsPage() {
         </DataTable>
         <Pager {...pager} total={list.data?.total ?? 0} label="rotations" />
       </ResourceView>
+      {starting ? (
+        <StartRotationDialog onClose={() => setStarting(false)} onStarted={(r) => navigate(`/rotations/${r.id}`)} />
+      ) : null}
     </div>
   );
 }

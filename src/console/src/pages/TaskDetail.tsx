@@ -63,7 +63,7 @@ export function TaskDetailPage({ id }: { id: string }) {
         <TaskStatusPill status={t.status} />
       </header>
       <section className="card">
-        <TaskProgress task={t} />
+        <TaskProgress task={t} wide />
         <dl className="facts">
           <Fact term="Region">{t.regionId}</Fact>
           <Fact term="Mode">
@@ -108,7 +108,7 @@ export function TaskDetailPage({ id }: { id: string }) {
             <tr key={it.seq} data-instance-id={it.instanceId}>
               <td data-label="#">{it.seq + 1}</td>
               <td data-label="Instance">
-                <Link className="mono id" to={`/instances?search=${encodeURIComponent(it.instanceId)}`}>
+                <Link className="mono id" to={`/instances/${encodeURIComponent(it.instanceId)}`}>
                   {it.instanceId}
                 </Link>
               </td>

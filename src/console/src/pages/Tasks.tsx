@@ -107,12 +107,13 @@ export function TasksPage() {
   );
 }
 
-export function TaskProgress({ task: t }: { task: Task }) {
+/** `wide`: the bar fills its container (a task's card) instead of a table cell's 120 px. */
+export function TaskProgress({ task: t, wide = false }: { task: Task; wide?: boolean }) {
   const done = t.succeeded + t.failed;
   return (
-    <div className="task-progress-cell">
+    <div className={wide ? 'task-progress' : 'task-progress-cell'}>
       <div
-        className="progress progress-small"
+        className={wide ? 'progress' : 'progress progress-small'}
         role="progressbar"
         aria-label={`Task progress: ${done} of ${t.total}`}
         aria-valuemin={0}

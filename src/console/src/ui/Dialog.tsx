@@ -17,6 +17,8 @@ export interface DialogProps {
   /** Element to focus first; default: the first field, else the first button of the body. */
   initialFocus?: string;
   testId?: string;
+  /** Take the viewport's height, so a list inside (the transfer list) gets the room instead of a fixed box. */
+  fill?: boolean;
   /** Change it when the dialog moves to another step: focus moves to the new step's first control. */
   step?: string;
 }
@@ -32,6 +34,7 @@ export function Dialog({
   initialFocus,
   testId,
   step,
+  fill = false,
 }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
@@ -101,7 +104,7 @@ export function Dialog({
   return (
     <dialog
       ref={ref}
-      className={`dialog dialog-${size}`}
+      className={`dialog dialog-${size}${fill ? ' dialog-fill' : ''}`}
       aria-labelledby={titleId}
       aria-describedby={description ? descId : undefined}
       data-testid={testId}

@@ -56,14 +56,22 @@ export function ItemStatusPill({ status }: { status: TaskItemStatus }) {
 }
 
 /** What a pending change is, in words, for the marker's tooltip. */
-export function pendingText(i: Pick<Instance, 'keyPairName' | 'status' | 'name'>): string {
+export function pendingText(
+  i: Pick<Instance, 'keyPairName' | 'status' | 'name'> & Partial<Pick<Instance, 'pendingChanges'>>,
+): string {
   const when = i.status === 'Stopped' ? 'when it next starts' : 'at the next restart';
+  if (i.pendingChanges?.password && !i.pendingChanges.keyPair)
+    return `A new root password waits: ${i.name} keeps its previous password until it takes effect ${when}.`;
   return i.keyPairName
     ? `Key pair ${i.keyPairName} is bound, but ${i.name} keeps its previous login settings until the change takes effect ${when} (or is applied live).`
     : `A login change (key pair unbound or new root password) waits: ${i.name} keeps its previous settings until the change takes effect ${when} (or is applied live).`;
 }
 
-export function RestartNeeded({ instance }: { instance: Pick<Instance, 'keyPairName' | 'status' | 'name'> }) {
+export function RestartNeeded({
+  instance,
+}: {
+  instance: Pick<Instance, 'keyPairName' | 'status' | 'name'> & Partial<Pick<Instance, 'pendingChanges'>>;
+}) {
   return (
     <Tooltip content={pendingText(instance)} className="marker-restart">
       <IconWarning /> Restart needed

@@ -1,6 +1,8 @@
 /** One row of the Instances table: status, the key pair with its effect state, the SSH address and the Actions menu
  * (a registered host offers live key changes only). */
 import { formatTime } from '../../lib/format';
+import { passwordState } from '../../lib/loginState';
+import { Link } from '../../app/router';
 import type { Instance, InstanceStatus } from '../../api/types';
 import { shortRefusal } from '../../lib/format';
 import { type MenuItem, MenuButton } from '../../ui/Menu';
@@ -92,7 +94,9 @@ export function InstanceRow({
   return (
     <tr data-instance-id={i.id} data-backend={i.backend} className={i.pendingRestart ? 'row-pending' : undefined}>
       <td data-label="Instance">
-        <div className="cell-main">{i.name}</div>
+        <Link to={`/instances/${encodeURIComponent(i.id)}`} className="cell-main">
+          {i.name}
+        </Link>
         <div className="mono muted small id">{i.id}</div>
         {isHost ? (
           <div className="host-line">
@@ -163,7 +167,9 @@ function KeyCell({ instance: i }: { instance: Instance }) {
           Expires {formatTime(i.keyExpiresAt)}
         </div>
       ) : null}
-      <div className="muted small">Password login {i.passwordLogin ? 'on' : 'off'}</div>
+      <div className="muted small" data-testid="password-state">
+        {passwordState(i)}
+      </div>
       <ProofLine instance={i} />
     </div>
   );
