@@ -134,16 +134,7 @@ const sBound = async (w: World): Promise<State> => {
 };
 const sEscrowed = async (w: World): Promise<State> => {
   const s = await sKp(w);
-  await w.admin
-    .call('POST', `/api/v1/regions/${REGION}/key-pairs/${s.kp}/private-key`, { privateKey: s.privateKey })
-    .catch(async () => {
-      const { kpsWithAkSk } = await import('../kps/support/huawei.js');
-      await kpsWithAkSk(w.url, { projectId: w.pid }).call({
-        method: 'POST',
-        url: '/v3/{project_id}/keypairs/private-key/import',
-        data: { keypair: { name: s.kp, key_protection: { private_key: s.privateKey } } },
-      });
-    });
+  await w.admin.call('PUT', `/api/v1/regions/${REGION}/key-pairs/${s.kp}/escrow`, { privateKey: s.privateKey });
   return s;
 };
 const sTask = async (w: World): Promise<State> => {
@@ -1054,6 +1045,43 @@ const TABLE: Row[] = [
       () => `/api/v1/regions/${REGION}/key-pairs`,
       (s) => ({ name: s.kp, publicKey: s.publicKey }),
     ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'PUT /api/v1/regions/:regionId/key-pairs/:name/escrow',
+    actions: ['keypair:ImportPrivateKey'],
+    audits: 'keypair:ImportPrivateKey',
+    setup: sKp,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv(
+      'PUT',
+      (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}/escrow`,
+      (s) => ({ privateKey: s.privateKey }),
+    ),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'POST /api/v1/regions/:regionId/key-pairs/:name/escrow/export',
+    actions: ['keypair:ExportPrivateKey'],
+    audits: 'keypair:ExportPrivateKey',
+    setup: sEscrowed,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv('POST', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}/escrow/export`),
+  },
+  {
+    kind: 'policy',
+    face: 'native',
+    op: 'DELETE /api/v1/regions/:regionId/key-pairs/:name/escrow',
+    actions: ['keypair:ClearPrivateKey'],
+    audits: 'keypair:ClearPrivateKey',
+    setup: sEscrowed,
+    allow: KP,
+    wrong: OTHER_KP,
+    call: nv('DELETE', (s) => `/api/v1/regions/${REGION}/key-pairs/${s.kp}/escrow`),
   },
   {
     kind: 'policy',

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
-import { sshKeygen } from '../support/openssh.js';
+import { sshKeygen, sshRun, writePrivateKey } from '../support/openssh.js';
 import { Api, LINUX_IMAGE, startChild, testEnv, tempDir } from '../support/keyfleet.js';
 import { type Kps, kpsWithAkSk, pollTask, sdkError } from './support/huawei.js';
 
@@ -196,6 +196,42 @@ describe('KPS private-key escrow', () => {
       data: { server: { id, auth: { type: 'keypair', key: await exportKey('escrow-gen') } } },
     });
     assert.equal((await pollTask(kps, unbind.task_id)).task_status, 'SUCCESS_UNBIND');
+  });
+
+  test('DisassociateKeypair without auth logs in with the escrowed private key (as Huawei does): the key stops working, the password works', async () => {
+    const created = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs',
+      data: { keypair: { name: 'escrow-noauth', key_protection: { encryption: { type: 'default' } } } },
+    });
+    secrets.push({ privateKey: created.keypair.private_key, publicKey: created.keypair.public_key });
+    const keyFile = await writePrivateKey(created.keypair.private_key);
+    const [id] = await api.run({ imageId: LINUX_IMAGE, password: ROOT_PASSWORD });
+    await api.waitStatus([id!], 'Running');
+    const inst = await api.instance(id!);
+    const login = (auth: { identityFile?: string; password?: string }) =>
+      sshRun({ host: inst.address, port: inst.sshPort, user: 'root', command: 'echo in', ...auth });
+    const bind = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs/associate',
+      data: { keypair_name: 'escrow-noauth', server: { id, auth: { type: 'password', key: ROOT_PASSWORD } } },
+    });
+    assert.equal((await pollTask(kps, bind.task_id)).task_status, 'SUCCESS_RESET');
+    assert.equal((await login({ identityFile: keyFile })).code, 0, 'bound: the key logs in');
+
+    const unbind = await kps.call({
+      method: 'POST',
+      url: '/v3/{project_id}/keypairs/disassociate',
+      data: { server: { id } },
+    });
+    assert.equal((await pollTask(kps, unbind.task_id)).task_status, 'SUCCESS_UNBIND');
+    assert.equal((await login({ identityFile: keyFile })).code, 255, 'unbound: the key is refused');
+    assert.equal((await login({ password: ROOT_PASSWORD })).stdout.trim(), 'in', 'and password login is back');
+    const { entries } = await api.call('GET', `/api/v1/audit?taskId=${unbind.task_id}`);
+    const used = entries.find((e: any) => e.action === 'keypair:UseEscrowedPrivateKey');
+    assert.ok(used, `the audit says the escrowed key was used: ${JSON.stringify(entries)}`);
+    assert.equal(used.face, 'kps');
+    assert.ok(used.resources.some((r: string) => r.endsWith('keypair/escrow-noauth')));
   });
 
   test('no private key or root password in the clear: not in keyfleet.db, its WAL, any data file, or the log', async () => {

@@ -5,7 +5,8 @@
  * handed to the core, which keeps it sealed for that task's lifetime only (ADR 3).
  *
  *   server.auth              flavour   KPS operation
- *   (none)                   reset     RESET   (Stopped servers; a Running one fails with Live.CredentialRequired)
+ *   (none)                   reset     RESET   (Stopped servers; a Running one logs in with the hosted private key
+ *                                               of the key pair it has now, else fails Live.CredentialRequired)
  *   type=password, key=root  bind      RESET   (KPS has no BIND state)
  *   type=keypair,  key=PEM   replace   REPLACE (the private key of the key pair bound now)
  *   disassociate             unbind    UNBIND

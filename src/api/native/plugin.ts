@@ -16,6 +16,7 @@ import { groupRoutes } from './routes/groups.js';
 import { hostImportRoutes } from './routes/host-imports.js';
 import { instanceRoutes } from './routes/instances.js';
 import { keyPairRoutes } from './routes/key-pairs.js';
+import { keyPairEscrowRoutes } from './routes/key-pair-escrow.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { taskRoutes } from './routes/tasks.js';
 import { revocationRoutes } from './routes/revocations.js';
@@ -61,6 +62,7 @@ export async function nativeApiPlugin(parent: FastifyInstance, ctx: NativeContex
   sessionRoutes(app, ctx);
   catalogRoutes(app, ctx);
   keyPairRoutes(app, ctx);
+  keyPairEscrowRoutes(app, ctx);
   instanceRoutes(app, ctx);
   hostImportRoutes(app, ctx);
   bindingRoutes(app, ctx);

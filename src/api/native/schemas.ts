@@ -45,6 +45,16 @@ export const KeyPairListQuery = Type.Object({
   ...Paging,
 });
 
+/** Escrow at create (`escrow`) or import (`privateKey`, which must match `publicKey`): see docs/api/native-escrow.md. */
+const EscrowOptIn = {
+  escrow: Type.Optional(Type.Boolean()),
+  privateKey: Type.Optional(Type.String({ minLength: 1, maxLength: 16_384 })),
+};
+export const EscrowPutBody = Type.Object(
+  { privateKey: Type.String({ minLength: 1, maxLength: 16_384 }) },
+  { additionalProperties: false },
+);
+
 export const KeyPairCreateBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 255 }),
@@ -57,6 +67,7 @@ export const KeyPairCreateBody = Type.Object(
     resourceGroupId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     tags: Type.Optional(Type.Array(TagSchema, { maxItems: 20 })),
     description: Type.Optional(Type.String({ maxLength: 1024 })),
+    ...EscrowOptIn,
   },
   { additionalProperties: false },
 );

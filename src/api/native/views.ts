@@ -2,6 +2,7 @@
 import type { AccessKey, Group, Policy, User } from '../../core/account/account.js';
 import type { AuditEntry } from '../../core/audit/audit.js';
 import type { KeyLine } from '../../core/binding/drift.js';
+import { previewFromPayload } from '../../core/binding/dry-run-preview.js';
 import type { HostDriftResult } from '../../core/binding/drift-service.js';
 import type { Instance } from '../../core/instance/instance.js';
 import { verificationOf } from '../../core/instance/verification.js';
@@ -128,8 +129,15 @@ export function taskItemView(i: TaskItem) {
     startedAt: i.startedAt?.toISOString() ?? null,
     finishedAt: i.finishedAt?.toISOString() ?? null,
     /** An import item's host: its inventory line and, once registered, the host key pinned. */
-    ...(i.payload ? { host: importHostView(i.payload) } : {}),
+    ...dryRunOrHost(i),
   };
+}
+
+/** A dry run's diffs and risks (binding/dry-run-preview.ts), or an import item's host. */
+function dryRunOrHost(i: TaskItem) {
+  const preview = previewFromPayload(i.payload);
+  if (preview) return { dryRun: preview };
+  return i.payload ? { host: importHostView(i.payload) } : {};
 }
 
 function importHostView(p: NonNullable<TaskItem['payload']>) {

@@ -5,6 +5,7 @@ import { type Ctx, withClient } from '../with-client.js';
 import { EXIT } from '../options.js';
 import { printJson, printTable } from '../output.js';
 import { followTask } from '../follow-task.js';
+import { renderDryRuns, wantsColour } from '../dry-run-output.js';
 import { UsageError } from '../usage.js';
 
 const enc = encodeURIComponent;
@@ -87,6 +88,7 @@ export function fillBindCommand(cmd: Command, ctx: Ctx): void {
               .map((i: any) => [i.instanceId, i.status, i.errorCode ? `${i.errorCode}: ${i.errorMessage}` : i.note]),
             `task ${task.id}: ${task.succeeded} succeeded, ${task.failed} failed of ${task.total}${failed.length ? '' : ''}`,
           );
+          if (o.dryRun) process.stdout.write(renderDryRuns(items.items, wantsColour()));
         }
         if (task.failed > 0) process.exitCode = EXIT.partial;
       },

@@ -5,6 +5,7 @@ import { DEFAULT_KEY_TYPE, KEY_TYPES } from '../../common/key-types.js';
 import { type Ctx, withClient } from '../with-client.js';
 import { collectTag } from './tags.js';
 import { printFields, printJson, printTable } from '../output.js';
+import { fillEscrowCommands, readPrivateKeyFile } from './key-pair-escrow.js';
 
 const enc = encodeURIComponent;
 /** Bound instances `kp show` lists (one per row); past that it names the command that lists them all. */
@@ -43,27 +44,36 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
     .description('create a key pair; the private key is written once to --out (mode 0600)')
     .addOption(new Option('--type <type>', 'key type').choices(KEY_TYPES).default(DEFAULT_KEY_TYPE))
     .requiredOption('--out <file>', 'where to write the private key')
+    .option('--escrow', 'also keep the private key in keyfleet, sealed (kp escrow export|clear)')
     .action(
-      withClient(ctx, async (c, g, name: string, o: { type: string; out: string }) => {
+      withClient(ctx, async (c, g, name: string, o: { type: string; out: string; escrow?: boolean }) => {
         if (fs.existsSync(o.out)) throw new Error(`${o.out} exists; refusing to overwrite a private key file.`);
-        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/key-pairs`, { name, type: o.type });
+        const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/key-pairs`, {
+          name,
+          type: o.type,
+          ...(o.escrow ? { escrow: true } : {}),
+        });
         fs.writeFileSync(o.out, r.privateKey, { mode: 0o600, flag: 'wx' });
         if (g.json) return printJson({ keyPair: r.keyPair, privateKeyFile: o.out });
         printFields({
           ...keyPairFields(r.keyPair),
-          'Private key': `${o.out} (shown once, not kept by keyfleet)`,
+          'Private key': r.keyPair.privateKeyEscrowed
+            ? `${o.out} (also kept by keyfleet, sealed)`
+            : `${o.out} (shown once, not kept by keyfleet)`,
         });
       }),
     );
   kp.command('import <name>')
     .description('import an OpenSSH public key')
     .requiredOption('--public-key <file>', 'public key file (- for stdin)')
+    .option('--private-key <file>', 'escrow the matching private key too (kept sealed)')
     .action(
-      withClient(ctx, async (c, g, name: string, o: { publicKey: string }) => {
+      withClient(ctx, async (c, g, name: string, o: { publicKey: string; privateKey?: string }) => {
         const text = fs.readFileSync(o.publicKey === '-' ? 0 : o.publicKey, 'utf8');
         const r = await c.request('POST', `/api/v1/regions/${enc(g.region)}/key-pairs`, {
           name,
           publicKey: text.trim(),
+          ...(o.privateKey ? { privateKey: readPrivateKeyFile(o.privateKey) } : {}),
         });
         if (g.json) return printJson(r);
         printFields(keyPairFields(r.keyPair));
@@ -101,6 +111,7 @@ export function fillKeyPairCommands(kp: Command, ctx: Ctx): void {
         process.stdout.write(`Deleted key pair ${name}\n`);
       }),
     );
+  fillEscrowCommands(kp, ctx);
 }
 
 /** What every key pair answer shows first: its name, type and both fingerprints. */
@@ -110,5 +121,6 @@ function keyPairFields(kp: any): Record<string, string> {
     Type: `${kp.algorithm} ${kp.bits}`,
     SHA256: kp.fingerprintSha256,
     MD5: kp.fingerprintMd5,
+    Escrow: kp.privateKeyEscrowed ? 'private key kept (sealed)' : 'no',
   };
 }

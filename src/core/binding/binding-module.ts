@@ -22,6 +22,7 @@ import type { Task, TaskItem } from '../task/task.js';
 import type { BindRequest } from './bind-request.js';
 import { createBindSubmit } from './bind-submit.js';
 import { createCredentialCustody } from './credential-custody.js';
+import { createEscrowUseAudit } from './escrow-use-audit.js';
 import { createItemRecorder, type ItemRun } from './item-record.js';
 import { LeaseLost } from './live-change.js';
 import { recordTaskOutcome } from './task-outcome-audit.js';
@@ -107,6 +108,7 @@ export function createBindingModule(deps: BindingModuleDeps) {
     retry: deps.retry ?? DEFAULT_RETRY,
     timeoutMs: deps.liveTimeoutMs,
     metrics: deps.metrics,
+    escrowUsed: createEscrowUseAudit({ store, ids: deps.ids, clock }),
     onRetry: (item, attempt, code, delayMs) =>
       logger.warn('live change will be retried', {
         taskId: item.taskId,

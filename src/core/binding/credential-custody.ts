@@ -7,8 +7,15 @@
  * another process sharing the store, can finish the task. The store wipes it in the transaction that marks the
  * task finished, and when the task is deleted (ADR 3). In memory it is held, opened, while this process runs the
  * task. It is never logged, audited or put in an error.
+ *
+ * A request with no credential on a machine with no management key falls back on escrow (as Huawei's KPS does): the
+ * private key of the key pair bound to the machine now, if its owner chose to have it kept. It is opened from its
+ * seal for the one item that needs it and not held: the seal stays the key pair's, and clearing the escrow stops
+ * every later use, even by a task already running.
  */
 import { managementKeyContext } from '../instance/host-service.js';
+import { escrowContext } from '../keypair/keypair-service.js';
+import type { KeyPair } from '../keypair/keypair.js';
 import type { Instance } from '../instance/instance.js';
 import type { LiveCredential, SecretBox, Store } from '../ports.js';
 
@@ -66,6 +73,19 @@ export function createCredentialCustody(store: Store, secrets: SecretBox) {
       let credential = byKey.get(privateKey);
       if (!credential) byKey.set(privateKey, (credential = { kind: 'privateKey', privateKey }));
       return credential;
+    },
+    /**
+     * The escrowed private key of the key pair bound to the instance now, opened, with that key pair; undefined
+     * when nothing is bound or its private key is not kept.
+     */
+    async escrowedKey(inst: Instance): Promise<{ credential: KeyCredential; keyPair: KeyPair } | undefined> {
+      if (!inst.keyPairId) return undefined;
+      const kp = await store.keyPairs.getById(inst.accountId, inst.keyPairId);
+      if (!kp?.escrowedPrivateKey) return undefined;
+      return {
+        credential: { kind: 'privateKey', privateKey: secrets.open(kp.escrowedPrivateKey, escrowContext(kp)) },
+        keyPair: kp,
+      };
     },
     /** Called when the task ends, however it ended: drops what this process holds (the store wiped its seal). */
     release(taskId: string): void {

@@ -10,7 +10,7 @@ import { isRestartPending } from '../instance/instance-state.js';
 import type { Instance } from '../instance/instance.js';
 import type { KeyPair } from '../keypair/keypair.js';
 import type { Repos, Store } from '../ports.js';
-import type { Task, TaskItem } from '../task/task.js';
+import type { ItemPayload, Task, TaskItem } from '../task/task.js';
 import { LeaseLost } from './live-change.js';
 
 /** One item as an executor runs it: who submitted the task, the task, the item, its key pair and the lease owner. */
@@ -156,9 +156,12 @@ export function createItemRecorder(store: Store, clock: Clock) {
     succeed,
     failObserved,
     /** An item that succeeds without recording a change (dry run). */
-    async note(item: TaskItem, note: string, owner: string): Promise<void> {
+    async note(item: TaskItem, note: string, owner: string, payload?: ItemPayload): Promise<void> {
       await store.transaction((tx) =>
-        tx.tasks.finishItem({ ...item, status: 'succeeded', finishedAt: clock.now(), note }, owner),
+        tx.tasks.finishItem(
+          { ...item, status: 'succeeded', finishedAt: clock.now(), note, ...(payload ? { payload } : {}) },
+          owner,
+        ),
       );
     },
     async fail(item: TaskItem, err: CoreError, owner: string, tx?: Repos): Promise<void> {

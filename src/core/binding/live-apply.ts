@@ -23,6 +23,7 @@ import {
   type LiveOutcome,
 } from './live-change.js';
 import { proveChange } from './live-proof.js';
+import { previewOf } from './dry-run-preview.js';
 import { passwordAuthenticationIn, renderSshdDropIn, SSHD_DROP_IN_PATH } from './sshd-drop-in.js';
 
 const DEFAULT_RELOAD = 'systemctl reload ssh';
@@ -84,6 +85,17 @@ export async function applyLive(
         authorizedKeysChanged: plan.changed,
         dropInChanged: dropChanged,
         verified: `dry run: ${describePlan(plan, desired, dropChanged)}`,
+        preview: previewOf({
+          authorizedKeysPath: akPath,
+          authorizedKeysBefore: akBefore?.content ?? null,
+          authorizedKeysAfter: plan.content,
+          authorizedKeysChanged: plan.changed,
+          dropInPath: managesSshd ? dropInPath : null,
+          dropInBefore: dropBefore?.content ?? null,
+          dropInAfter: dropContent,
+          desired,
+          loginUser: profile.loginUser ?? profile.target.username,
+        }),
       };
     }
 

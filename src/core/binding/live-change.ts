@@ -1,3 +1,4 @@
+import type { DryRunPreview } from './dry-run-preview.js';
 /** What a live change is given and gives back: the machine's profile, the key state wanted, the outcome. */
 import type { Clock } from '../clock.js';
 import type { HostKeyPolicy, LiveTarget } from '../ports.js';
@@ -48,6 +49,8 @@ export interface LiveOutcome {
   dropInChanged: boolean;
   /** What the proof showed, what was written without a proof, or (dry run) what would change. */
   verified: string;
+  /** Dry run only: the diffs and risks of the change on this machine. */
+  preview?: DryRunPreview;
 }
 
 /** The time a live change reads: waits between proofs while a reload settles. */

@@ -19,6 +19,7 @@ import { planLiveChange } from './host-profile.js';
 import { itemRefusal } from './item-eligibility.js';
 import { type ItemProof, type ItemRecorder, type ItemRun, NOT_BOUND_NOTE, unbindsAnother } from './item-record.js';
 import { applyLive } from './live-apply.js';
+import { previewPayload } from './dry-run-preview.js';
 import {
   LeaseLost,
   type LiveApplyHooks,
@@ -46,6 +47,11 @@ export interface LiveExecutorDeps {
   onRetry?: (item: TaskItem, attempt: number, code: string, delayMs: number) => void;
   /** Live changes and their proofs by result, with durations (default: none recorded). */
   metrics?: Metrics;
+  /**
+   * Records that an item logs in with the escrowed private key of the key pair bound now (the request gave no
+   * credential): called before the login, so the trail says so whether or not the change then succeeds.
+   */
+  escrowUsed?: (run: ItemRun, inst: Instance, keyPair: KeyPair) => Promise<void>;
 }
 
 export function createLiveExecutor(deps: LiveExecutorDeps) {
@@ -69,13 +75,27 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
     }
     // A registered host's sealed management key is used when the request carries no credential (ADR 9).
     const management = custody.managementKey(task.id, inst);
-    const credential = (await custody.given(task.id)) ?? management;
+    let credential = (await custody.given(task.id)) ?? management;
+    // Failing those, the escrowed private key of the key pair bound now, as Huawei's KPS does (an unbind or a
+    // replace without `auth`); recorded in the audit trail before it is used.
+    let escrowedFrom: KeyPair | null = null;
+    if (!credential && !unbindsAnother(task, inst)) {
+      const escrowed = await custody.escrowedKey(inst);
+      if (escrowed) {
+        credential = escrowed.credential;
+        escrowedFrom = escrowed.keyPair;
+        await deps.escrowUsed?.(run, inst, escrowed.keyPair);
+      }
+    }
     if (!credential) {
       const code = item.attempts > 1 ? 'Live.CredentialLost' : 'Live.CredentialRequired';
       const why =
-        'A live change to a running instance needs a credential (the root password, or the private key of the key pair bound now); it is kept, sealed, for this task only and was not given or is no longer held.';
+        'A live change to a running instance needs a credential (the root password, or the private key of the key pair bound now, given with the request or escrowed with that key pair); it is kept, sealed, for this task only and was not given or is no longer held.';
       return recorder.fail(item, new CoreError(code, why, { instanceId: inst.id }), owner);
     }
+    const viaEscrow = escrowedFrom
+      ? ` (logged in with the escrowed private key of key pair '${escrowedFrom.name}')`
+      : '';
     if (unbindsAnother(task, inst)) {
       if (task.options.dryRun) return recorder.note(item, `dry run: ${NOT_BOUND_NOTE}`, owner);
       return recordApplied(task, item, inst.id, kp, NOT_BOUND_NOTE, owner);
@@ -156,11 +176,17 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
       return recordObserved(run, inst, plan, found?.passwordLogin ?? null, err);
     }
     changed('applied');
-    if (dryRun) return recorder.note(item, outcome.verified, owner);
+    if (dryRun)
+      return recorder.note(
+        item,
+        `${outcome.verified}${viaEscrow}`,
+        owner,
+        outcome.preview ? previewPayload(outcome.preview) : undefined,
+      );
     const verified = task.options.verify !== false;
     const note = verified
-      ? `applied live and verified by login: ${outcome.verified}`
-      : `applied live: ${outcome.verified}`;
+      ? `applied live and verified by login: ${outcome.verified}${viaEscrow}`
+      : `applied live: ${outcome.verified}${viaEscrow}`;
     return recordApplied(task, item, inst.id, kp, note, owner, {
       verified,
       text: outcome.verified,

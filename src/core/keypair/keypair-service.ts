@@ -161,7 +161,7 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
         throw new CoreError('Input.Missing', 'The public key is required.', { parameter: 'PublicKeyBody' });
       }
       const kp = record(caller, base, input.publicKey, null);
-      if (input.privateKey) {
+      if (input.privateKey !== undefined) {
         assertPrivateMatchesPublic(keys, input.privateKey, kp.publicKey);
         kp.escrowedPrivateKey = secrets.seal(input.privateKey, escrowContext(kp));
       }
@@ -262,14 +262,16 @@ export function createKeyPairService(deps: KeyPairServiceDeps) {
       return secrets.open(kp.escrowedPrivateKey, escrowContext(kp));
     },
 
-    async importPrivateKey(caller: Caller, regionId: string, name: string, privateKey: string): Promise<void> {
+    /** Keeps (or replaces) a key pair's private key, sealed; answers the key pair as it is now. */
+    async importPrivateKey(caller: Caller, regionId: string, name: string, privateKey: string): Promise<KeyPair> {
       requireRegion(regions, regionId);
-      await store.transaction(async (tx) => {
+      return store.transaction(async (tx) => {
         const kp = await tx.keyPairs.get(caller.accountId, regionId, name);
         if (!kp) throw notFound(name, regionId);
         assertPrivateMatchesPublic(keys, privateKey, kp.publicKey);
         kp.escrowedPrivateKey = secrets.seal(privateKey, escrowContext(kp));
         await tx.keyPairs.update(kp);
+        return kp;
       });
     },
 
@@ -293,12 +295,25 @@ export function notFound(name: string, regionId: string): CoreError {
   });
 }
 
-/** Binds a sealed private key to its key pair, so a sealed blob copied onto another record does not open. */
-function escrowContext(kp: KeyPair): string {
+/**
+ * Binds a sealed private key to its key pair, so a sealed blob copied onto another record does not open. Exported
+ * for the live executor, which opens a bound key pair's escrow to log in when a request gives no credential.
+ */
+export function escrowContext(kp: Pick<KeyPair, 'accountId' | 'id'>): string {
   return `keypair:${kp.accountId}:${kp.id}`;
 }
 
+/** Longest private key accepted for escrow (an RSA 16384-bit PEM is about 12.7 KB). */
+export const MAX_PRIVATE_KEY_LENGTH = 16_384;
+
 function assertPrivateMatchesPublic(keys: KeyMaterial, privateKey: string, publicKey: string): void {
+  if (typeof privateKey !== 'string' || privateKey.trim() === '' || privateKey.length > MAX_PRIVATE_KEY_LENGTH) {
+    throw new CoreError(
+      'Input.Invalid',
+      `The private key must be a non-empty OpenSSH or PEM text of at most ${MAX_PRIVATE_KEY_LENGTH} characters.`,
+      { parameter: 'privateKey' },
+    );
+  }
   const derived = keys.publicKeyOf(privateKey);
   const body = (line: string) => line.trim().split(/\s+/).slice(0, 2).join(' ');
   if (body(derived) !== body(publicKey)) {

@@ -96,7 +96,8 @@ export interface TaskItem {
   /**
    * What the item is about when there is no instance yet, stored with it so a resumed task has it: for an import,
    * the inventory row and the settings to register it with, and once registered the host key pinned. Never a
-   * secret (an import's management key is kept sealed with the task, apart from the items: ADR 3). Absent or null for bind and unbind.
+   * secret (an import's management key is kept sealed with the task, apart from the items: ADR 3). For a live dry run,
+   * the diffs and risks it found (binding/dry-run-preview.ts); absent or null for other binds and unbinds.
    */
   payload?: ItemPayload | null;
   /**

@@ -4,6 +4,7 @@ import { callerOf } from '../context.js';
 import { tagFilterOf } from '../tag-filter.js';
 import { KeyPairCreateBody, KeyPairListQuery, KeyPairParams, KeyPairPatchBody, RegionParams } from '../schemas.js';
 import { keyPairView } from '../views.js';
+import { escrowNeedsPrivateKey, privateKeyNeedsPublicKey } from './key-pair-escrow.js';
 
 export function keyPairRoutes(app: NativeApp, { core }: NativeContext) {
   app.get(
@@ -38,7 +39,8 @@ export function keyPairRoutes(app: NativeApp, { core }: NativeContext) {
         params: RegionParams,
         body: KeyPairCreateBody,
         tags: ['key pairs'],
-        summary: 'Create a key pair (the private key is in this response only) or import a public key.',
+        summary:
+          'Create a key pair (the private key is in this response only; `escrow: true` keeps it sealed) or import a public key (with `privateKey` to escrow it).',
       },
     },
     async (req, reply) => {
@@ -52,10 +54,16 @@ export function keyPairRoutes(app: NativeApp, { core }: NativeContext) {
         description: b.description,
       };
       if (b.publicKey !== undefined) {
-        const kp = await core.keyPairs.import(caller, { ...base, publicKey: b.publicKey });
+        if (b.escrow === true && b.privateKey === undefined) throw escrowNeedsPrivateKey();
+        const kp = await core.keyPairs.import(caller, { ...base, publicKey: b.publicKey, privateKey: b.privateKey });
         return reply.status(201).send({ keyPair: keyPairView(kp) });
       }
-      const { keyPair, privateKey } = await core.keyPairs.create(caller, { ...base, type: b.type ?? DEFAULT_KEY_TYPE });
+      if (b.privateKey !== undefined) throw privateKeyNeedsPublicKey();
+      const { keyPair, privateKey } = await core.keyPairs.create(caller, {
+        ...base,
+        type: b.type ?? DEFAULT_KEY_TYPE,
+        escrow: b.escrow,
+      });
       reply.header('cache-control', 'no-store');
       return reply.status(201).send({ keyPair: keyPairView(keyPair), privateKey });
     },

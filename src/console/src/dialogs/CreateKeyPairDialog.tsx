@@ -20,6 +20,7 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
   const [name, setName] = useState('');
   const [type, setType] = useState<KeyType>(DEFAULT_KEY_TYPE);
   const [description, setDescription] = useState('');
+  const [escrow, setEscrow] = useState(false);
   const [show, setShow] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -38,6 +39,7 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
         type,
         ...(groupId ? { resourceGroupId: groupId } : {}),
         ...(description.trim() ? { description: description.trim() } : {}),
+        ...(escrow ? { escrow: true } : {}),
       });
       const fileName = `${res.keyPair.name}.pem`;
       // The private key exists only in this response: it goes straight to a file and is not kept.
@@ -73,8 +75,11 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
           }
         >
           <p>
-            keyfleet did not keep the private key and cannot show it again. Store the file safely (for OpenSSH:{' '}
-            <code>chmod 600 {created.fileName}</code>). If it is lost, create a new key pair and bind that one instead.
+            {created.keyPair.privateKeyEscrowed
+              ? 'keyfleet also keeps the private key, sealed (see Escrow on the key pair).'
+              : 'keyfleet did not keep the private key and cannot show it again.'}{' '}
+            Store the file safely (for OpenSSH: <code>chmod 600 {created.fileName}</code>). If it is lost, create a new
+            key pair and bind that one instead.
           </p>
         </Notice>
         <dl className="summary">
@@ -160,6 +165,15 @@ export function CreateKeyPairDialog({ onClose, onCreated }: { onClose: () => voi
             onChange={(e) => setDescription(e.target.value)}
           />
         </div>
+        <label className="checkbox">
+          <input type="checkbox" checked={escrow} onChange={(e) => setEscrow(e.target.checked)} />
+          <span>
+            Also keep the private key in keyfleet (escrow, sealed at rest)
+            <span className="hint">
+              Live unbinds and replaces can then log in with it; downloading it later needs its own permission.
+            </span>
+          </span>
+        </label>
         <InlineError error={error} />
       </form>
     </Dialog>

@@ -74,6 +74,7 @@ export function LiveFields({
   recordedPort,
   showErrors,
   managementKey = false,
+  escrowedKeyPair,
   authorizedKeys = '/root/.ssh/authorized_keys',
 }: {
   value: LiveValue;
@@ -86,24 +87,28 @@ export function LiveFields({
   showErrors: boolean;
   /** A registered host whose management key keyfleet holds: offer logging in with it (no credential sent). */
   managementKey?: boolean;
+  /** The key pair bound now, when keyfleet keeps its private key (escrow): offer logging in with it (none sent). */
+  escrowedKeyPair?: string;
   /** The authorized_keys file keyfleet changes (a registered host's login user may not be root). */
   authorizedKeys?: string;
 }) {
   const id = useId();
   const set = (patch: Partial<LiveValue>) => onChange({ ...value, ...patch });
+  // An escrowed key is held by keyfleet as a management key is: the 'management' kind sends no credential.
+  const held = managementKey || escrowedKeyPair !== undefined;
   const usesKey =
     value.kind === 'privateKey' ||
     (value.kind === 'password' && !allowPassword) ||
-    (value.kind === 'management' && !managementKey);
+    (value.kind === 'management' && !held);
   const keyErr = showErrors && usesKey ? privateKeyProblem(value.privateKey) : null;
   const portErr = showErrors ? portProblem(value.port) : null;
 
   return (
     <fieldset className="live-fields">
       <legend>Credential for the live change</legend>
-      {allowPassword || managementKey ? (
+      {allowPassword || held ? (
         <div className="radio-row" role="radiogroup" aria-label="Log in with">
-          {managementKey ? (
+          {held ? (
             <label className="radio">
               <input
                 type="radio"
@@ -111,7 +116,9 @@ export function LiveFields({
                 checked={value.kind === 'management'}
                 onChange={() => set({ kind: 'management' })}
               />
-              Log in with the host's management key (held by keyfleet)
+              {managementKey
+                ? "Log in with the host's management key (held by keyfleet)"
+                : `Log in with the escrowed private key of ${escrowedKeyPair} (kept by keyfleet)`}
             </label>
           ) : null}
           <label className="radio">
@@ -139,10 +146,12 @@ export function LiveFields({
         </div>
       ) : null}
 
-      {value.kind === 'management' && managementKey ? (
+      {value.kind === 'management' && held ? (
         <p className="hint">
-          keyfleet opens the management key it keeps sealed for this host, for this change only. Nothing is sent from
-          this browser.
+          {managementKey
+            ? 'keyfleet opens the management key it keeps sealed for this host, for this change only.'
+            : 'keyfleet opens the private key it keeps (escrow) for this change only; the audit trail records its use.'}{' '}
+          Nothing is sent from this browser.
         </p>
       ) : value.kind === 'password' && allowPassword ? (
         <div className="field">

@@ -17,6 +17,7 @@ import { InlineError } from '../ui/States';
 import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } from './LiveFields';
 import { TransferLists } from './TransferLists';
 import { TransferResult } from './TransferResult';
+import { DryRunPreview } from './DryRunDiff';
 import { FormFooter } from '../ui/Field';
 
 type Mode = 'on-restart' | 'live';
@@ -55,6 +56,18 @@ export function TransferDialog({
       setLive((v) => (v.port === '22' || v.port === '' ? { ...v, port: String(recordedPort) } : v));
   }, [mode, recordedPort]);
 
+  const bindingRequest = (dryRun: boolean) => {
+    const liveParts = mode === 'live' ? liveCredential(live, action === 'bind') : null;
+    return {
+      action,
+      keyPairName: keyPair.name,
+      instanceIds: selected.map((i) => i.id),
+      mode,
+      ...(liveParts ? { credential: liveParts.credential, port: liveParts.port } : {}),
+      ...(dryRun ? { dryRun: true } : {}),
+    };
+  };
+
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setShowErrors(true);
@@ -72,14 +85,7 @@ export function TransferDialog({
     }
     setStep('running');
     try {
-      const liveParts = mode === 'live' ? liveCredential(live, action === 'bind') : null;
-      const res = await api.bindings(regionId, {
-        action,
-        keyPairName: keyPair.name,
-        instanceIds: selected.map((i) => i.id),
-        mode,
-        ...(liveParts ? { credential: liveParts.credential, port: liveParts.port } : {}),
-      });
+      const res = await api.bindings(regionId, bindingRequest(false));
       // Sent once; forget the credential.
       setLive(emptyLive(null));
       setTask(res.task);
@@ -174,6 +180,13 @@ export function TransferDialog({
             action={action}
             recordedPort={recordedPort}
             showErrors={showErrors}
+            escrowedKeyPair={action === 'unbind' && keyPair.privateKeyEscrowed ? keyPair.name : undefined}
+          />
+        ) : null}
+        {mode === 'live' ? (
+          <DryRunPreview
+            disabled={selected.length === 0 || liveProblem(live, action === 'bind') !== null}
+            run={() => api.bindings(regionId, bindingRequest(true))}
           />
         ) : null}
         {keyMismatch ? (

@@ -6,6 +6,7 @@ import { Link } from '../app/router';
 import { useScope } from '../app/scope';
 import { CreateKeyPairDialog } from '../dialogs/CreateKeyPairDialog';
 import { DeleteKeyPairDialog } from '../dialogs/DeleteKeyPairDialog';
+import { EscrowDialog } from '../dialogs/EscrowPanel';
 import { ImportKeyPairDialog } from '../dialogs/ImportKeyPairDialog';
 import { TagsDialog } from '../dialogs/TagsDialog';
 import { TransferDialog } from '../dialogs/TransferDialog';
@@ -22,7 +23,7 @@ import { DataTable } from '../ui/Table';
 
 type DialogState =
   | { type: 'create' | 'import' }
-  | { type: 'bind' | 'unbind' | 'delete' | 'tags'; keyPair: KeyPair }
+  | { type: 'bind' | 'unbind' | 'delete' | 'tags' | 'escrow'; keyPair: KeyPair }
   | null;
 
 export function KeyPairsPage() {
@@ -197,6 +198,14 @@ export function KeyPairsPage() {
                   </button>
                   <button
                     type="button"
+                    className="link-button"
+                    onClick={() => setDialog({ type: 'escrow', keyPair: k })}
+                    aria-label={`Escrow of ${k.name}`}
+                  >
+                    {k.privateKeyEscrowed ? 'Escrowed' : 'Escrow'}
+                  </button>
+                  <button
+                    type="button"
                     className="link-button danger"
                     onClick={() => setDialog({ type: 'delete', keyPair: k })}
                     aria-label={`Delete ${k.name}`}
@@ -251,6 +260,9 @@ export function KeyPairsPage() {
           onClose={() => setDialog(null)}
           onChanged={changed}
         />
+      ) : null}
+      {dialog?.type === 'escrow' ? (
+        <EscrowDialog keyPair={dialog.keyPair} onClose={() => setDialog(null)} onChanged={changed} />
       ) : null}
       {dialog?.type === 'delete' ? (
         <DeleteKeyPairDialog
