@@ -84,6 +84,11 @@ describe('console: instance and key pair detail pages', () => {
       .getByTestId('escrow-state')
       .getByText(/^Not escrowed/)
       .waitFor();
+    // Escrow is managed from the page: its panel opens in a dialog.
+    await detail.getByTestId('escrow-state').getByRole('button', { name: 'Escrow of web' }).click();
+    await page.getByRole('dialog').getByRole('heading', { name: 'Escrow of web' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
     const bound = detail.getByTestId('bound-instances');
     await bound.locator(`tr[data-instance-id="${ids['web-002']}"]`).waitFor();
     assert.equal(await bound.locator('tbody tr').count(), 1, 'web-001 and web-003 are not bound to web');

@@ -10,6 +10,7 @@ import { Link, navigate } from '../../app/router';
 import { useScope } from '../../app/scope';
 import { useWho } from '../../app/session';
 import { DeleteKeyPairDialog } from '../../dialogs/DeleteKeyPairDialog';
+import { EscrowDialog } from '../../dialogs/EscrowPanel';
 import { TransferDialog } from '../../dialogs/TransferDialog';
 import { formatTime, plural } from '../../lib/format';
 import { useResource } from '../../lib/hooks';
@@ -46,7 +47,7 @@ export function KeyPairDetailPage({ nameOrId }: { nameOrId: string }) {
   const who = useWho();
   const toasts = useToasts();
   const [version, setVersion] = useState(0);
-  const [dialog, setDialog] = useState<'bind' | 'unbind' | 'delete' | null>(null);
+  const [dialog, setDialog] = useState<'bind' | 'unbind' | 'delete' | 'escrow' | null>(null);
   const kp = useResource(() => loadKeyPair(regionId, nameOrId), [regionId, nameOrId, version]);
 
   if (kp.error && !kp.data)
@@ -104,7 +105,15 @@ export function KeyPairDetailPage({ nameOrId }: { nameOrId: string }) {
           <Fact term="Private key escrow" testId="escrow-state">
             {k.privateKeyEscrowed
               ? 'Escrowed: keyfleet keeps the private key sealed'
-              : 'Not escrowed: keyfleet does not hold the private key'}
+              : 'Not escrowed: keyfleet does not hold the private key'}{' '}
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => setDialog('escrow')}
+              aria-label={`Escrow of ${k.name}`}
+            >
+              Manage
+            </button>
           </Fact>
           <Fact term="Region">{regionName(k.regionId)}</Fact>
           <Fact term="Resource group">{k.resourceGroupId}</Fact>
@@ -147,6 +156,9 @@ export function KeyPairDetailPage({ nameOrId }: { nameOrId: string }) {
           onClose={() => setDialog(null)}
           onChanged={() => setVersion((v) => v + 1)}
         />
+      ) : null}
+      {dialog === 'escrow' ? (
+        <EscrowDialog keyPair={k} onClose={() => setDialog(null)} onChanged={() => setVersion((v) => v + 1)} />
       ) : null}
       {dialog === 'delete' ? (
         <DeleteKeyPairDialog
