@@ -1,7 +1,9 @@
 /** Who is signed in. The token comes from POST /api/v1/sessions and is dropped on sign-out or a 401. */
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { announceSignOut, api, borrowToken, currentToken, onSessionExpired, setToken } from '../api/client';
+import { ApiError, announceSignOut, api, borrowToken, currentToken, onSessionExpired, setToken } from '../api/client';
 import type { WhoAmI } from '../api/types';
+
+const SESSION_ENDED = 'Your session has ended. Sign in again to continue.';
 
 type State = { status: 'checking' } | { status: 'signed-out'; notice?: string } | { status: 'signed-in'; who: WhoAmI };
 
@@ -39,9 +41,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       try {
         const who = await api.whoami();
         if (live) setState({ status: 'signed-in', who });
-      } catch {
+      } catch (err) {
         setToken(null);
-        if (live) setState({ status: 'signed-out' });
+        // A token the server no longer knows (ended elsewhere, expired while the tab was away) is said as such.
+        const ended = err instanceof ApiError && err.status === 401;
+        if (live) setState(ended ? { status: 'signed-out', notice: SESSION_ENDED } : { status: 'signed-out' });
       }
     })();
     return () => {
@@ -49,13 +53,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     };
   }, []);
 
-  useEffect(
-    () =>
-      onSessionExpired(() =>
-        setState({ status: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' }),
-      ),
-    [],
-  );
+  useEffect(() => onSessionExpired(() => setState({ status: 'signed-out', notice: SESSION_ENDED })), []);
 
   const signIn = useCallback(async (input: { userName: string; password: string; accountName?: string }) => {
     const res = await api.signIn({
