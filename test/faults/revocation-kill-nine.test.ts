@@ -166,11 +166,10 @@ describe('kill -9 while a revocation is applied: restarted, it finishes once and
 
     await start();
     let done: any;
-    const deadline = Date.now() + 480_000; // a hang guard with room for a loaded machine, not a speed check
+    // No deadline of its own: the test's timeout is the hang guard; what is asserted is that it finishes.
     for (;;) {
       done = (await api.call('GET', `/api/v1/revocations/${revocation.id}`)).revocation;
       if (done.status === 'finished') break;
-      assert.ok(Date.now() < deadline, `not finished: ${JSON.stringify(done)}`);
       await sleep(250);
     }
     const machines = await report(revocation.id);
