@@ -47,7 +47,8 @@ import { createGate } from './usecase/gate.js';
 import { createResourceGroupService } from './account/resource-groups.js';
 import { resourceGroupUseCases } from './account/resource-group-use-cases.js';
 import { createTagService } from './tag/tag-service.js';
-import { tagUseCases } from './tag/tag-use-cases.js';
+import { keyPairTagFilterUseCases, tagUseCases } from './tag/tag-use-cases.js';
+import { createKeyPairTagFilter } from './tag/keypair-tag-filter.js';
 
 export interface CoreDeps {
   store: Store;
@@ -329,7 +330,10 @@ export function createCore(deps: CoreDeps) {
     rotationDriver,
     revocations: gate.expose(revocationUseCases(revocations, store)),
     audit: gate.expose(auditUseCases(store)),
-    tags: gate.expose(tagUseCases(createTagService({ store, regions }), store)),
+    tags: {
+      ...gate.expose(tagUseCases(createTagService({ store, regions }), store)),
+      ...gate.expose(keyPairTagFilterUseCases(createKeyPairTagFilter({ store, regions }))),
+    },
     resourceGroups: gate.expose(resourceGroupUseCases(createResourceGroupService({ store, clock, ids }), store)),
     webhooks: gate.expose(webhookUseCases(events.service)),
     /** The webhook dispatcher (null without a sender): poll() runs a round of deliveries now. */

@@ -33,8 +33,22 @@ export interface KeyPairFilter {
   fingerprint?: string;
   resourceGroupId?: string;
   tags?: Tag[];
+  /** Only key pairs that have each of these keys with one of its values (no values: the key with any value). */
+  tagChoices?: TagChoice[];
+  /** Only key pairs without any tag. */
+  untagged?: boolean;
+  /** Only key pairs whose name contains this text (case-sensitive). */
+  nameContains?: string;
+  /** The order of the list: by creation time then name (default), or by name alone. */
+  orderBy?: 'created' | 'name';
   offset: number;
   limit: number;
+}
+
+/** A tag key and the values that satisfy it (Huawei's tag filters); an empty list: the key with any value. */
+export interface TagChoice {
+  key: string;
+  values: string[];
 }
 
 export interface KeyPairRepo {

@@ -497,6 +497,21 @@ const TAG_ROWS: Row[] = [
     wrong: OTHER_REGION('keypair'),
     call: kpsOp('GET', '/v3/{project_id}/keypairs/tags'),
   },
+  // Key pairs filtered by tags: a key pair listing, under keypair:Describe (Huawei's and the brief's spellings).
+  ...(['resource-instances', 'resource_instances'] as const).flatMap((segment): Row[] =>
+    (['filter', 'count'] as const).map((verb) => ({
+      kind: 'policy',
+      face: 'kps',
+      op: `POST /v3/:project_id/keypairs/${segment}/${verb}`,
+      actions: [verb === 'filter' ? 'kps:SSHKeyPair:list' : 'keypair:Describe'],
+      setup: sKpTagged,
+      allow: KP_ANY,
+      wrong: OTHER_REGION('keypair'),
+      call: kpsOp('POST', `/v3/{project_id}/keypairs/${segment}/${verb}`, () => ({
+        data: { tags: [{ key: 'k', values: ['v'] }] },
+      })),
+    })),
+  ),
 ];
 
 // -- THE table ---------------------------------------------------------------------------------------------------

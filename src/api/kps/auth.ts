@@ -6,7 +6,7 @@
  * The path's project must be one of the caller's account; another account's project is answered exactly like one
  * that does not exist.
  *
- * - A mutating AK/SK request (any method but GET and HEAD, except the POSTs that export private keys) is accepted once: the scheme has no nonce, so its
+ * - A mutating AK/SK request (any method but GET and HEAD, except the POSTs that only read: private key export, the tag filter) is accepted once: the scheme has no nonce, so its
  *   signature is recorded in the store until its X-Sdk-Date is stale, and a replay is refused by every process
  *   sharing the store, also after a restart (issue 17; docs/api/huawei-kps.md, "Deviations").
  *
@@ -87,8 +87,18 @@ async function identify(req: FastifyRequest, core: Core): Promise<Principal> {
 /** Reads: a replay of one changes nothing, so it is not refused (the SDKs' retries of reads keep working). */
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD']);
 
-/** KPS reads that are POSTs (their parameters are a body): exporting escrowed private keys changes nothing. */
-const READS_BY_POST = ['/keypairs/private-key/export', '/keypairs/private-key/batch-export'];
+/**
+ * KPS reads that are POSTs (their parameters are a body): exporting escrowed private keys and filtering key pairs
+ * by tags change nothing.
+ */
+const READS_BY_POST = [
+  '/keypairs/private-key/export',
+  '/keypairs/private-key/batch-export',
+  '/keypairs/resource-instances/filter',
+  '/keypairs/resource-instances/count',
+  '/keypairs/resource_instances/filter',
+  '/keypairs/resource_instances/count',
+];
 
 function changesSomething(req: FastifyRequest): boolean {
   if (IDEMPOTENT_METHODS.has(req.method)) return false;

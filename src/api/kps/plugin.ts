@@ -15,6 +15,7 @@ import { iamRoutes } from './routes/iam.js';
 import { keyPairRoutes } from './routes/keypairs.js';
 import { novaRoutes } from './routes/nova.js';
 import { privateKeyRoutes } from './routes/private-keys.js';
+import { kpsResourceInstanceRoutes } from './routes/resource-instances.js';
 import { kpsTagRoutes } from './routes/tags.js';
 import { taskRoutes } from './routes/tasks.js';
 
@@ -42,6 +43,7 @@ export async function kpsApiPlugin(parent: FastifyInstance, ctx: KpsContext): Pr
       taskRoutes(v3, ctx);
       privateKeyRoutes(v3, ctx);
       kpsTagRoutes(v3, ctx);
+      kpsResourceInstanceRoutes(v3, ctx);
     },
     { prefix: '/v3' },
   );

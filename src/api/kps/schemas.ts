@@ -11,7 +11,7 @@ import { Type } from 'typebox';
  * numbers only), so a bound alone lets Infinity through to the store (issue 18: a 500). The nested check runs on the
  * coerced value and refuses it: a 400 like any other out-of-range value.
  */
-const BoundedInteger = (range: { minimum: number; maximum: number }) =>
+export const BoundedInteger = (range: { minimum: number; maximum: number }) =>
   Type.Integer({ ...range, allOf: [{ type: 'integer' }] });
 
 /** The KPS key pair name rule (API.md §3.1: the 255-character form of the docs). Enforced where names are made. */

@@ -7,6 +7,7 @@ import type { Caller } from '../caller.js';
 import type { Tag } from '../keypair/keypair.js';
 import type { Store, TaggableType } from '../ports.js';
 import { ref, useCase } from '../usecase/use-case.js';
+import type { KeyPairTagFilter, KeyPairTagQuery } from './keypair-tag-filter.js';
 import { MAX_TAG_RESOURCES, type TagListQuery, type TagService, type TagTarget } from './tag-service.js';
 
 /** A key pair (by name) or an instance (by id), named with its group when the account has it in that region. */
@@ -59,5 +60,18 @@ export function tagUseCases(svc: TagService, store: Store) {
       ],
       run: svc.list,
     }),
+  };
+}
+
+/**
+ * Key pairs selected by tags (Huawei's resource-instances filter and count): a key pair listing, so it needs what
+ * every key pair listing needs, keypair:Describe in the region (the tags come with the key pairs, as in
+ * DescribeKeyPairs).
+ */
+export function keyPairTagFilterUseCases(f: KeyPairTagFilter) {
+  const names = (_c: Caller, q: KeyPairTagQuery) => [ref.keyPair(q.regionId, '*')];
+  return {
+    filterKeyPairs: useCase({ action: 'keypair:Describe', access: 'policy', mutates: false, names, run: f.filter }),
+    countKeyPairs: useCase({ action: 'keypair:Describe', access: 'policy', mutates: false, names, run: f.count }),
   };
 }

@@ -6,6 +6,11 @@ import type { KeyPairsTable } from '../schema.js';
 import { fromMs, likePattern, type RepoContext, toMs } from './common.js';
 import { tagsOf } from './tag-repo.js';
 
+/** A LIKE pattern matching names that contain the text as typed (every character literal, '*' included). */
+function substringPattern(text: string): string {
+  return '%' + text.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+}
+
 function toRow(kp: KeyPair): KeyPairsTable {
   return {
     id: kp.id,
@@ -121,8 +126,39 @@ export function createKeyPairRepo({ db }: RepoContext): KeyPairRepo {
           ),
         );
       }
+      for (const c of f.tagChoices ?? []) {
+        q = q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('resource_tags')
+              .select('resource_id')
+              .where('resource_tags.resource_type', '=', 'keypair')
+              .whereRef('resource_tags.resource_id', '=', 'key_pairs.id')
+              .where('resource_tags.key', '=', c.key)
+              .$if(c.values.length > 0, (sq) => sq.where('resource_tags.value', 'in', c.values)),
+          ),
+        );
+      }
+      if (f.untagged)
+        q = q.where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('resource_tags')
+                .select('resource_id')
+                .where('resource_tags.resource_type', '=', 'keypair')
+                .whereRef('resource_tags.resource_id', '=', 'key_pairs.id'),
+            ),
+          ),
+        );
+      if (f.nameContains) q = q.where(sql<boolean>`name like ${substringPattern(f.nameContains)} escape '\\'`);
       const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      const rows = await q.selectAll().orderBy('created_at').orderBy('name').offset(f.offset).limit(f.limit).execute();
+      // By name, the id breaking ties between regions: a stable order for offset paging.
+      const ordered =
+        f.orderBy === 'name'
+          ? q.selectAll().orderBy('name').orderBy('id')
+          : q.selectAll().orderBy('created_at').orderBy('name');
+      const rows = await ordered.offset(f.offset).limit(f.limit).execute();
       return { items: await withTags(rows), total: Number(total.n) };
     },
     async count(accountId, regionId) {
