@@ -119,6 +119,24 @@ function templates(rng: Rng): Template[] {
     { method: 'DELETE', path: ['v3', project, 'keypairs', kp(), 'private-key'] },
     {
       method: 'POST',
+      path: ['v3', project, 'keypairs', 'resource-instances', 'filter'],
+      query: [
+        ['limit', '10'],
+        ['offset', '0'],
+      ],
+      body: {
+        tags: [{ key: 'env', values: ['prod', 'dev'] }],
+        without_any_tag: false,
+        matches: [{ key: 'resource_name', value: 'fz' }],
+      },
+    },
+    {
+      method: 'POST',
+      path: ['v3', project, 'keypairs', rng.pick(['resource-instances', 'resource_instances']), 'count'],
+      body: { tags: [{ key: 'env', values: [] }], offset: '0', limit: '5' },
+    },
+    {
+      method: 'POST',
       path: ['v2.1', project, 'os-keypairs'],
       body: { keypair: { name: fresh(), public_key: ED25519 } },
     },

@@ -3,13 +3,15 @@
  * through the official Huawei SDK's core client: one key and value, a key with any value, several keys (all must
  * match), several values (any may match), key pairs without any tag, a name match, pages by limit and offset (the
  * total unaffected), the count equal to the filter's total, another account's key pairs never seen, a user without
- * keypair:Describe refused, and bad input refused with KPS.0002.
+ * keypair:Describe refused, and bad input refused with KPS.0002. Both are POSTs that only read: a repeated signature
+ * is answered, not refused as a replayed change.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { principal } from '../authz/support/principals.js';
-import { type Api, startInProcess } from '../support/keyfleet.js';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, startInProcess } from '../support/keyfleet.js';
+import { signRequest } from '../support/kps-signer.js';
 import { type Kps, kpsWithAkSk, projectIdOf, sdkError } from './support/huawei.js';
 
 const OTHER_AK = 'OTHERfilterAccessKey0001';
@@ -217,6 +219,42 @@ describe('Huawei KPS key pairs filtered by tags (official SDK)', () => {
       data: body,
     });
     assert.equal(counted.total_count, 2);
+  });
+
+  test('a filter is a read: the same signed request is answered again, where a repeated tag change is refused', async () => {
+    const project = await projectIdOf(kf.url);
+    const host = new URL(kf.url).host;
+    const sendTwice = async (path: string, body: unknown) => {
+      const text = JSON.stringify(body);
+      const { request } = signRequest({
+        method: 'POST',
+        rawPath: path,
+        headers: { 'content-type': 'application/json', host },
+        body: text,
+        accessKeyId: ACCESS_KEY_ID,
+        secretKey: ACCESS_KEY_SECRET,
+      });
+      const answers: Array<{ status: number; body: any }> = [];
+      for (let n = 0; n < 2; n++) {
+        const res = await fetch(kf.url + path, { method: 'POST', headers: request.headers, body: text });
+        answers.push({ status: res.status, body: await res.json().catch(() => null) });
+      }
+      return answers;
+    };
+    for (const verb of ['filter', 'count']) {
+      const [first, second] = await sendTwice(`/v3/${project}/keypairs/resource-instances/${verb}`, {
+        tags: [{ key: 'env', values: ['prod'] }],
+      });
+      assert.equal(first!.status, 200, verb);
+      assert.equal(second!.status, 200, `${verb}: a repeated read is answered`);
+      assert.deepEqual(second!.body, first!.body);
+    }
+    const [tagged, replayed] = await sendTwice(`/v3/${project}/keypairs/f-db-2/tags/create`, {
+      tags: [{ key: 'env', value: 'dev' }],
+    });
+    assert.equal(tagged!.status, 204);
+    assert.equal(replayed!.status, 401, 'a repeated change is refused');
+    assert.equal(replayed!.body.error_code, 'APIGW.0301');
   });
 
   test("another account's key pairs are never seen, even with the same names and tags", async () => {
