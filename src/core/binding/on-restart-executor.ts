@@ -26,12 +26,13 @@ export interface OnRestartDeps {
   compute?: BootPreviewer;
 }
 
-/** When the recorded change takes effect. */
+/** When the recorded change takes effect, as a risk's wording says it. */
 function whenOf(task: Task, inst: Instance): string {
   if (task.mode === 'live') return 'its next start';
   return inst.status === 'Stopped' ? 'its next start' : 'its next restart';
 }
 
+/** The item's note: when the recorded change takes effect. */
 function noteOf(task: Task, inst: Instance): string {
   if (task.mode === 'live') return 'instance is Stopped: takes effect at its next start';
   return inst.status === 'Stopped' ? 'takes effect at the next start' : 'takes effect at the next restart';
@@ -39,7 +40,6 @@ function noteOf(task: Task, inst: Instance): string {
 
 export function createOnRestartExecutor(deps: OnRestartDeps) {
   const { store, recorder } = deps;
-  /** Records one item's change for the next start (a live task's Stopped instance comes here too). */
 
   /** A dry run: the item's preview of the next boot, kept with it; nothing about the instance is recorded. */
   async function previewForBoot({ caller, task, item, keyPair: kp, owner }: ItemRun): Promise<void> {
