@@ -202,8 +202,9 @@ export function KeyPairsPage() {
                     className="link-button"
                     onClick={() => setDialog({ type: 'move', keyPair: k })}
                     aria-label={`Move ${k.name} to a resource group`}
+                    title="Move to another resource group"
                   >
-                    Move to group
+                    Move
                   </button>
                   <button
                     type="button"
