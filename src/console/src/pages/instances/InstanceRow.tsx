@@ -55,6 +55,9 @@ export function InstanceRow({
           : shortRefusal(i.keyPairRefusal)
         : busyReason,
     },
+    // Its tags and its resource group: the same for a simulated instance and a registered host.
+    { label: 'Tags', onSelect: () => onDialog({ type: 'tags', instance: i }), separatorBefore: true },
+    { label: 'Move to group', onSelect: () => onDialog({ type: 'move', instance: i }) },
   ];
   // A registered host is not keyfleet's machine to power or to reset: the server refuses these, so they are not offered.
   if (isHost) {
@@ -94,10 +97,6 @@ export function InstanceRow({
       },
     );
   }
-  items.push(
-    { label: 'Tags', onSelect: () => onDialog({ type: 'tags', instance: i }), separatorBefore: true },
-    { label: 'Move to group', onSelect: () => onDialog({ type: 'move', instance: i }) },
-  );
   return (
     <tr data-instance-id={i.id} data-backend={i.backend} className={i.pendingRestart ? 'row-pending' : undefined}>
       <td data-label="Instance">
