@@ -205,6 +205,10 @@ try {
   await page.getByRole('dialog').locator('tr[data-group="web-tier"]').waitFor();
   await shot('resource-groups-1280');
   await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Move alice to a resource group' }).click();
+  await page.getByTestId('move-to-group').waitFor();
+  await shot('key-pairs-move-group-1280');
+  await page.keyboard.press('Escape');
   await page.getByRole('button', { name: 'Escrow of ci-escrowed' }).click();
   await page
     .getByTestId('escrow-panel')
