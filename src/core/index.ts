@@ -185,6 +185,7 @@ export function createCore(deps: CoreDeps) {
     liveTimeoutMs: settings.liveTimeoutMs,
     callerOfTask: accounts.callerOfTask,
     metrics: deps.metrics,
+    compute,
   });
   const imports = createInventoryImport({
     store,

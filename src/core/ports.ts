@@ -337,6 +337,17 @@ export interface BootConfig {
   keyExpiresAt?: Date | null;
 }
 
+/**
+ * What a boot would write for a BootConfig, against what the machine's files hold now (ComputeBackend.previewBoot):
+ * the content the boot step itself computes, so an on-restart dry run shows exactly what the next start applies.
+ */
+export interface BootFilesPreview {
+  /** The managed user's authorized_keys (path as on the machine); `changed` false: the boot leaves it as it is. */
+  authorizedKeys: { path: string; before: string | null; after: string; changed: boolean };
+  /** keyfleet's sshd drop-in; null: the boot does not touch sshd's configuration. */
+  dropIn: { path: string; before: string | null; after: string } | null;
+}
+
 /** ComputeBackend: machines that start, stop and boot with a key state. The simulated fleet implements it. */
 export interface ComputeBackend {
   readonly kind: BackendKind;
@@ -348,6 +359,12 @@ export interface ComputeBackend {
   provision(instance: Instance, rootPasswordHash: string | null): Promise<{ hostKeySha256: string }>;
   /** Applies the boot configuration (cloud-init) and starts serving. */
   boot(instance: Instance, config: BootConfig): Promise<void>;
+  /**
+   * A dry run of boot(): what its boot step would write for `config` and what the files hold now, read from the
+   * machine's disk (Running or Stopped alike); writes nothing. Null: the machine has no disk to read (never
+   * provisioned, destroyed). Absent: this backend cannot show it (an on-restart dry run then says so).
+   */
+  previewBoot?(instance: Instance, config: BootConfig): Promise<BootFilesPreview | null>;
   shutdown(instance: Instance): Promise<void>;
   /** After keyfleet itself restarted: a Running machine keeps running (serves again) without a boot. */
   resume(instance: Instance): Promise<void>;

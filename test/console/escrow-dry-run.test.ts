@@ -1,7 +1,8 @@
 /**
  * The console's escrow and dry-run flows in Chromium (issue 20): opt in to escrow in the Create Key Pair dialog;
  * the Escrow panel downloads the kept key, stops keeping it and keeps an uploaded one again; the bind/unbind
- * dialog previews a live change as per-machine diffs with their risks, changing nothing.
+ * dialog previews a live change as per-machine diffs with their risks, changing nothing, and an on-restart one as
+ * what each instance's next boot would write.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -129,6 +130,38 @@ describe('console: escrow and dry-run diffs', () => {
     await d.getByRole('heading', { name: 'Unbind finished' }).waitFor({ timeout: 20_000 });
     await d.getByText(/escrowed private key of key pair 'esc-ui'/).waitFor();
     assert.equal((await api.instance(id!)).keyPairName, null, 'unbound with the escrowed key');
+    assert.deepEqual(errors, []);
+  });
+
+  test('bind dialog, at the next restart: "Preview changes" shows what the boot would write and the risk, recording nothing', async () => {
+    const [id] = await api.run({ imageId: LINUX_IMAGE, name: 'dry-002', password: 'Dry-Run-Pass-03' });
+    await api.waitStatus([id!], 'Running');
+    // The live unbind above left its result open.
+    await dialog().getByRole('button', { name: 'Close', exact: true }).click();
+    await dialog().waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Bind esc-ui', exact: true }).click();
+    const d = dialog();
+    const source = d.getByRole('list', { name: 'Instances to choose from' });
+    await source.locator('li', { hasText: 'dry-002' }).getByRole('checkbox').check();
+    await d.getByRole('button', { name: 'Move checked instances to Selected' }).click();
+    assert.equal(await d.getByRole('radio', { name: /At the next restart/ }).isChecked(), true);
+    await d.getByRole('button', { name: 'Preview changes (dry run)' }).click();
+
+    const diff = d.getByTestId('dry-run-diff').locator(`section[data-instance="${id}"]`);
+    await diff.waitFor({ timeout: 20_000 });
+    const risk = diff.locator('[data-risk="PasswordOffBeforeKeyProven"]');
+    await risk.waitFor();
+    assert.match((await risk.textContent())!, /turned off at its next restart/);
+    const added = await diff.locator('[data-line="add"]').allTextContents();
+    assert.ok(
+      added.some((l) => l.startsWith('+ssh-ed25519 ')),
+      `the key line is shown added: ${added}`,
+    );
+    assert.ok(added.includes('+PasswordAuthentication no'), `the drop-in turns password login off: ${added}`);
+    const inst = await api.instance(id!);
+    assert.equal(inst.keyPairName, null, 'the preview recorded nothing');
+    assert.equal(inst.pendingRestart, false);
+    await d.getByRole('button', { name: 'Cancel' }).click();
     assert.deepEqual(errors, []);
   });
 });

@@ -174,6 +174,49 @@ try {
   await shot('rotations-start-1280');
   await page.keyboard.press('Escape');
 
+  // Tags, resource groups and escrow (issue 20).
+  await api.call('POST', '/api/v1/regions/cn-hangzhou/tags', {
+    resourceType: 'keypair',
+    resourceIds: ['ops-laptop'],
+    tags: [
+      { key: 'env', value: 'prod' },
+      { key: 'team', value: 'ops' },
+    ],
+  });
+  await api.call('POST', '/api/v1/regions/cn-hangzhou/tags', {
+    resourceType: 'instance',
+    resourceIds: [web[0], web[1]],
+    tags: [{ key: 'role', value: 'web' }],
+  });
+  for (const name of ['payments', 'web-tier']) await api.call('POST', '/api/v1/resource-groups', { name });
+  await api.call('POST', '/api/v1/regions/cn-hangzhou/key-pairs', {
+    name: 'ci-escrowed',
+    type: 'ed25519',
+    escrow: true,
+    description: 'CI key, private key kept sealed',
+  });
+  await go(page, '/key-pairs', 'Key Pairs');
+  await page.locator('tr[data-key-pair="ops-laptop"] .tag-pills [data-tag="env"]').waitFor();
+  await page.locator('tr[data-key-pair="ops-laptop"]').getByRole('button', { name: 'Tags of ops-laptop' }).click();
+  await page.getByRole('dialog').locator('li[data-tag="team"]').waitFor();
+  await shot('key-pairs-tags-1280');
+  await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('button', { name: 'Manage groups' }).click();
+  await page.getByRole('dialog').locator('tr[data-group="web-tier"]').waitFor();
+  await shot('resource-groups-1280');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Move alice to a resource group' }).click();
+  await page.getByTestId('move-to-group').waitFor();
+  await shot('key-pairs-move-group-1280');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Escrow of ci-escrowed' }).click();
+  await page
+    .getByTestId('escrow-panel')
+    .getByText(/keyfleet keeps this key pair’s private key/)
+    .waitFor();
+  await shot('key-pairs-escrow-1280');
+  await page.keyboard.press('Escape');
+
   // A registered host (an OpenSSH sshd of the harness) with a hand-added key: the host row, drift, its page.
   hosts = await startHosts(1, { user: 'kfshot', addressPrefix: '127.44' });
   const host = hosts[0]!;
@@ -216,6 +259,25 @@ try {
   await page.getByTestId('instance-detail').waitFor();
   await page.locator('table[aria-label="History of this instance"]').waitFor();
   await shot('host-detail-1280');
+
+  // A live dry run on the host: the unified diffs and the risks, before anything is sent for real.
+  await go(page, '/key-pairs', 'Key Pairs');
+  await page.getByRole('button', { name: 'Unbind ops-laptop', exact: true }).click();
+  const ud = page.getByRole('dialog');
+  await ud
+    .getByRole('list', { name: 'Instances to choose from' })
+    .locator('li', { hasText: 'bastion' })
+    .getByRole('checkbox')
+    .check();
+  await ud.getByRole('button', { name: 'Move checked instances to Selected' }).click();
+  await ud.getByRole('radio', { name: /Now, live over SSH/ }).check();
+  const held = ud.getByRole('radio', { name: /management key \(held by keyfleet\)/ });
+  if (await held.count()) await held.check();
+  await ud.getByRole('checkbox', { name: /I have read and agree/ }).check();
+  await ud.getByRole('button', { name: 'Preview changes (dry run)' }).click();
+  await ud.getByTestId('dry-run-diff').locator(`section[data-instance="${registered.instance.id}"]`).waitFor();
+  await shot('key-pairs-unbind-dry-run-1280');
+  await page.keyboard.press('Escape');
 
   // Phone width.
   const phone = await b.context.newPage();

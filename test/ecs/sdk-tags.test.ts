@@ -211,6 +211,83 @@ describe('ECS tags and resource groups through the official SDKs', () => {
     assert.equal(r.NextToken, '');
   });
 
+  test('tag text that tests the signers: spaces, reserved characters and non-ASCII, through all three signings', async () => {
+    // Each signing percent-encodes the Tag.N.Key/Tag.N.Value pairs into what it signs: RFC 3986 with '~' kept,
+    // '*' and '+' encoded, UTF-8 bytes for non-ASCII. A mismatch with keyfleet's canonical form is a refused call.
+    const text = [
+      ['owner name', 'Zoë & Łukasz'],
+      ['path/like:key', 'a+b=c;d*e~f'],
+      ['部门', '运维 团队'],
+      ['quote', `it's "quoted" (100%)`],
+    ] as const;
+    const c = instances[1]!;
+    await tag('instance', [c], [[text[0][0], text[0][1]]]);
+    const v2 = new EcsSdk.default(
+      new $OpenApi.Config({
+        accessKeyId: ACCESS_KEY_ID,
+        accessKeySecret: ACCESS_KEY_SECRET,
+        endpoint: new URL(kf.url).host,
+        protocol: 'http',
+        signatureAlgorithm: 'v2',
+      }),
+    );
+    await v2.tagResources(
+      new $Ecs.TagResourcesRequest({
+        regionId: REGION,
+        resourceType: 'instance',
+        resourceId: [c],
+        tag: [new $Ecs.TagResourcesRequestTag({ key: text[1][0], value: text[1][1] })],
+      }),
+    );
+    const pop = new PopCore.RPCClient({
+      accessKeyId: ACCESS_KEY_ID,
+      accessKeySecret: ACCESS_KEY_SECRET,
+      endpoint: kf.url,
+      apiVersion: '2014-05-26',
+    });
+    await pop.request(
+      'TagResources',
+      {
+        RegionId: REGION,
+        ResourceType: 'instance',
+        ResourceId: [c],
+        Tag: [
+          { Key: text[2][0], Value: text[2][1] },
+          { Key: text[3][0], Value: text[3][1] },
+        ],
+      },
+      { method: 'POST' },
+    );
+    const ours = new Set<string>(text.map(([k]) => k));
+    const seen = (await listAll('instance', { resourceId: [c] })).rows
+      .filter((r) => r.id === c && ours.has(r.key))
+      .map((r) => [r.key, r.value])
+      .sort();
+    assert.deepEqual(seen, text.map(([k, v]) => [k, v]).sort());
+    // The same text as a filter, signed by pop-core as a GET query this time.
+    const found = await pop.request<{ Instances: { Instance: Array<{ InstanceId: string }> } }>(
+      'DescribeInstances',
+      { RegionId: REGION, 'Tag.1.Key': text[3][0], 'Tag.1.Value': text[3][1] },
+      { method: 'GET' },
+    );
+    assert.deepEqual(
+      found.Instances.Instance.map((i) => i.InstanceId),
+      [c],
+    );
+    await ecs.untagResources(
+      new $Ecs.UntagResourcesRequest({
+        regionId: REGION,
+        resourceType: 'instance',
+        resourceId: [c],
+        tagKey: text.map(([k]) => k),
+      }),
+    );
+    assert.deepEqual(
+      (await listAll('instance', { resourceId: [c] })).rows.filter((r) => r.id === c && ours.has(r.key)),
+      [],
+    );
+  });
+
   test('the tag error codes, each with nothing changed', async () => {
     const before = await listAll('instance');
     assert.equal(

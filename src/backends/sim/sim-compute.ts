@@ -15,7 +15,7 @@ import type { DriftSource } from '../../core/binding/drift-source.js';
 import { renderSshdDropIn, SSHD_DROP_IN_PATH } from '../../core/binding/sshd-drop-in.js';
 import { fingerprints } from '../../core/keypair/public-key.js';
 import type { Image, Instance, InstanceType } from '../../core/instance/instance.js';
-import type { BootConfig, ComputeBackend } from '../../core/ports.js';
+import type { BootConfig, BootFilesPreview, ComputeBackend } from '../../core/ports.js';
 import { hostPath, initRootfs, readHostKey } from './rootfs.js';
 import { hashPassword, setShadowHash } from './shadow.js';
 import type { SimSshFleet } from './ssh-server.js';
@@ -86,6 +86,9 @@ export const SIM_INSTANCE_TYPES: InstanceType[] = [
   { id: 'ecs.t1.small', cpu: 1, memoryGiB: 1, ioOptimized: false },
 ];
 
+/** The simulated instances are logged in to as root (Instance.loginUser); cloud-init writes root's keys. */
+const AUTHORIZED_KEYS_GUEST_PATH = '/root/.ssh/authorized_keys';
+
 const HOSTS_PER_SECOND_OCTET = 254 * 256;
 
 /** The n-th instance (1-based) gets 127.x.y.z with x from 16 up, z never 0 or 255. */
@@ -112,29 +115,72 @@ export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
     port: inst.sshPort,
   });
 
-  async function applyCloudInit(rootDir: string, config: BootConfig): Promise<void> {
-    const akFile = hostPath(rootDir, '/root/.ssh/authorized_keys');
+  /**
+   * The boot step's plan (cloud-init style): what it writes to authorized_keys and the sshd drop-in for `config`,
+   * from the files as they are now. boot() writes it; previewBoot() (an on-restart dry run) shows it, so both are
+   * this one computation.
+   */
+  async function planCloudInit(rootDir: string, config: BootConfig) {
+    const akFile = hostPath(rootDir, AUTHORIZED_KEYS_GUEST_PATH);
     // The guest's file is read up to the size sshd itself reads (guest-file-limits.ts): a larger one is left as it
     // is (a guest cannot make the boot parse megabytes on the shared event loop); the boot's proof then reports
     // the key as not verified.
     const current = await readCapped(akFile, AUTHORIZED_KEYS_MAX_BYTES).catch((err: unknown) =>
       err instanceof GuestFileTooLarge ? undefined : null,
     );
-    if (current !== undefined) {
-      const plan = planAuthorizedKeys(
-        current,
-        config.publicKey
-          ? [{ keyPairName: config.keyPairName ?? 'key', publicKey: config.publicKey, expiresAt: config.keyExpiresAt }]
-          : [],
-      );
-      if (plan.changed) await writeAtomic(akFile, plan.content, 0o600);
-    }
-    await writeAtomic(
-      hostPath(rootDir, SSHD_DROP_IN_PATH),
-      renderSshdDropIn({ passwordAuthentication: config.passwordLogin }),
-      0o644,
-    );
+    const plan =
+      current === undefined
+        ? undefined
+        : planAuthorizedKeys(
+            current,
+            config.publicKey
+              ? [
+                  {
+                    keyPairName: config.keyPairName ?? 'key',
+                    publicKey: config.publicKey,
+                    expiresAt: config.keyExpiresAt,
+                  },
+                ]
+              : [],
+          );
+    return {
+      akFile,
+      akBefore: current,
+      akPlan: plan,
+      dropInFile: hostPath(rootDir, SSHD_DROP_IN_PATH),
+      dropIn: renderSshdDropIn({ passwordAuthentication: config.passwordLogin }),
+    };
+  }
+
+  async function applyCloudInit(rootDir: string, config: BootConfig): Promise<void> {
+    const p = await planCloudInit(rootDir, config);
+    if (p.akPlan?.changed) await writeAtomic(p.akFile, p.akPlan.content, 0o600);
+    await writeAtomic(p.dropInFile, p.dropIn, 0o644);
     if (config.newPasswordHash) await setShadowHash(rootDir, 'root', config.newPasswordHash);
+  }
+
+  /** Reads the plan's files only: nothing is created, not even a directory (a disk that is not there is null). */
+  async function previewCloudInit(inst: Instance, config: BootConfig): Promise<BootFilesPreview | null> {
+    const dir = root(inst);
+    if (!(await fs.stat(dir).catch(() => null))?.isDirectory()) return null;
+    const p = await planCloudInit(dir, config);
+    if (p.akBefore === undefined || !p.akPlan)
+      throw new GuestFileTooLarge(
+        p.akFile,
+        AUTHORIZED_KEYS_MAX_BYTES,
+        AUTHORIZED_KEYS_GUEST_PATH,
+        'its next boot leaves it as it is',
+      );
+    const dropBefore = await readGuestText(p.dropInFile, SSHD_DROP_IN_PATH);
+    return {
+      authorizedKeys: {
+        path: AUTHORIZED_KEYS_GUEST_PATH,
+        before: p.akBefore,
+        after: p.akPlan.content,
+        changed: p.akPlan.changed,
+      },
+      dropIn: { path: SSHD_DROP_IN_PATH, before: dropBefore, after: p.dropIn },
+    };
   }
 
   return {
@@ -162,6 +208,8 @@ export function createSimCompute(opts: SimComputeOptions): ComputeBackend {
       });
       await opts.fleet.serve(endpointOf(inst));
     },
+
+    previewBoot: (inst, config) => (isLinux(inst) ? disk(() => previewCloudInit(inst, config)) : Promise.resolve(null)),
 
     async shutdown(inst) {
       await opts.fleet.stop(inst.id, endpointOf(inst));
@@ -227,6 +275,18 @@ export function createSimDriftSource(dataDir: string): DriftSource {
       };
     },
   };
+}
+
+/** A guest file's text for a preview, bounded as sshd's reads are; null when it does not exist. */
+async function readGuestText(hostFile: string, guestPath: string): Promise<string | null> {
+  try {
+    return await readCapped(hostFile, AUTHORIZED_KEYS_MAX_BYTES);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (err instanceof GuestFileTooLarge)
+      throw new GuestFileTooLarge(hostFile, AUTHORIZED_KEYS_MAX_BYTES, guestPath, 'so keyfleet does not show it');
+    throw err;
+  }
 }
 
 async function writeAtomic(file: string, content: string, mode: number): Promise<void> {

@@ -21,6 +21,7 @@ import type { ItemLease, TaskExecutor, TaskRunner } from '../task/task-runner.js
 import type { Task, TaskItem } from '../task/task.js';
 import type { BindRequest } from './bind-request.js';
 import { createBindSubmit } from './bind-submit.js';
+import type { BootPreviewer } from './boot-preview.js';
 import { createCredentialCustody } from './credential-custody.js';
 import { createEscrowUseAudit } from './escrow-use-audit.js';
 import { createItemRecorder, type ItemRun } from './item-record.js';
@@ -53,6 +54,8 @@ export interface BindingModuleDeps {
   ) => Promise<Caller | null>;
   /** Live changes and proofs by result (default: none recorded). */
   metrics?: Metrics;
+  /** The compute backend, read by on-restart dry runs for what a machine's next boot would write. */
+  compute?: BootPreviewer;
 }
 
 /** The caller and key pair of a task, held while it runs. */
@@ -93,6 +96,7 @@ export function createBindingModule(deps: BindingModuleDeps) {
     authz: deps.authz,
     instanceTypes: deps.instanceTypes,
     recorder,
+    compute: deps.compute,
   });
   const applyLiveItem = createLiveExecutor({
     store,

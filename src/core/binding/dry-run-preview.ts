@@ -3,8 +3,12 @@
  * what would be written against what is there (both read from the machine), and the risks of the change:
  *   - RemovesLastKey: no key line would remain in authorized_keys (inside keyfleet's block or outside it);
  *   - PasswordOffBeforeKeyProven: password login would be turned off for a key that has never logged in to this
- *     machine (it is not in authorized_keys yet). A real run proves the key by a fresh login and puts the old state
- *     back if that fails; with verify=false nothing would.
+ *     machine (it is not in authorized_keys yet). A real live run proves the key by a fresh login and puts the old
+ *     state back if that fails; with verify=false nothing would. An on-restart change (`boot`) is applied by the
+ *     machine itself at its next start: nothing can prove it before that, and the boot proof that follows only
+ *     records whether sshd accepts the key; the wording says so.
+ * The same function serves live dry runs (files read over SSH) and on-restart ones (files read by the compute
+ * backend, content computed by its boot step), so the risks are judged by one piece of code.
  * Kept with the item as its flat payload (TaskItem.payload), so a task's items answer with it after a restart.
  */
 import type { ItemPayload } from '../task/task.js';
@@ -37,6 +41,8 @@ export interface PreviewInput {
   /** The key state wanted (live-change.ts LiveKeyState, restated: that module names this one's preview type). */
   desired: { key: { keyPairName: string; publicKey: string } | null; passwordLogin: boolean | null };
   loginUser: string;
+  /** An on-restart change: the machine applies it itself at `when` ('its next start', 'its next restart'). */
+  boot?: { when: string };
 }
 
 const isKeyLine = (line: string) => line.trim() !== '' && !line.trim().startsWith('#');
@@ -57,18 +63,22 @@ export function previewOf(p: PreviewInput): DryRunPreview {
       p.desired.passwordLogin === true
         ? 'password login would be turned on, so only a password would let anyone in'
         : 'and no other login method is turned on by keyfleet';
+    const at = p.boot ? ` at ${p.boot.when}` : '';
     risks.push({
       code: 'RemovesLastKey',
-      message: `The change removes the last key from ${p.authorizedKeysPath}: no key would log in as ${p.loginUser}; ${password}.`,
+      message: `The change removes the last key from ${p.authorizedKeysPath}${at}: no key would log in as ${p.loginUser}; ${password}.`,
     });
   }
   const dropChanged = p.dropInAfter !== null && p.dropInAfter !== p.dropInBefore;
   if (dropChanged && p.desired.passwordLogin === false && p.desired.key) {
     const body = keyBody(p.desired.key.publicKey);
     if (!before.split('\n').some((l) => l.includes(body))) {
+      const name = p.desired.key.keyPairName;
       risks.push({
         code: 'PasswordOffBeforeKeyProven',
-        message: `Password login would be turned off while key '${p.desired.key.keyPairName}' has never logged in to this machine; a real run proves it by a fresh login and restores the old state if that fails (not with verify=false).`,
+        message: p.boot
+          ? `Password login would be turned off at ${p.boot.when} while key '${name}' has never logged in to this machine. An on-restart change cannot be proven before it takes effect: after the boot keyfleet asks the machine's sshd whether it accepts the key and records the instance as not verified if it does not, but does not put the old state back.`
+          : `Password login would be turned off while key '${name}' has never logged in to this machine; a real run proves it by a fresh login and restores the old state if that fails (not with verify=false).`,
       });
     }
   }

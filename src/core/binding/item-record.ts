@@ -51,6 +51,22 @@ export function unbindsAnother(task: Task, inst: Pick<Instance, 'keyPairId' | 'k
   return task.options.endsExpiry !== undefined && inst.keyExpiresAt?.toISOString() !== task.options.endsExpiry;
 }
 
+/**
+ * The instance with the key state the task's item asks for (not yet applied): what a success records, and what an
+ * on-restart dry run previews the next boot with.
+ */
+export function withDesiredKey(inst: Instance, task: Task, kp: KeyPair | null): Instance {
+  const key = task.kind === 'bind' && kp ? kp : null;
+  return {
+    ...inst,
+    keyPairId: key?.id ?? null,
+    keyPairName: key?.name ?? null,
+    desiredPublicKey: key?.publicKey ?? null,
+    keyExpiresAt: key && task.options.expiresAt ? new Date(task.options.expiresAt) : null,
+    bindingMode: key ? task.mode : null,
+  };
+}
+
 export const NOT_BOUND_NOTE = 'not bound to this key pair; nothing changed';
 
 export function createItemRecorder(store: Store, clock: Clock) {
@@ -68,12 +84,7 @@ export function createItemRecorder(store: Store, clock: Clock) {
   ): Promise<boolean> {
     const other = unbindsAnother(task, inst);
     if (!other) {
-      const key = task.kind === 'bind' && kp ? kp : null;
-      inst.keyPairId = key?.id ?? null;
-      inst.keyPairName = key?.name ?? null;
-      inst.desiredPublicKey = key?.publicKey ?? null;
-      inst.keyExpiresAt = key && task.options.expiresAt ? new Date(task.options.expiresAt) : null;
-      inst.bindingMode = key ? task.mode : null;
+      Object.assign(inst, withDesiredKey(inst, task, kp));
       if (applied) {
         inst.appliedPublicKey = inst.desiredPublicKey;
         inst.appliedKeyExpiresAt = inst.keyExpiresAt;

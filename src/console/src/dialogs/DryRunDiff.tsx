@@ -1,8 +1,9 @@
 /**
- * A live dry run's answer, per machine: the risks first (removes the last key, turns password login off before
- * the key is proven), then the unified diffs of authorized_keys and of the sshd drop-in, read from the machine:
- * what would be written against what is there. DryRunPreview runs the dry run from a dialog (the bind/unbind
- * dialog) and shows it; nothing on any machine changes.
+ * A dry run's answer, per machine: the risks first (removes the last key, turns password login off before the key
+ * is proven), then the unified diffs of authorized_keys and of the sshd drop-in: what would be written against what
+ * is there (live: read from the machine over SSH; at the next restart: what the instance's boot would write, read
+ * from its disk). An instance that could not be read shows the item's note, which says why. DryRunPreview runs the
+ * dry run from a dialog (the bind/unbind dialog) and shows it; nothing on any machine changes.
  */
 import { useState } from 'react';
 import type { BindingResult, TaskItem } from '../api/types';

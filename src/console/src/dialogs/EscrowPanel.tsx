@@ -76,7 +76,7 @@ export function EscrowPanel({ keyPair, onChanged }: { keyPair: KeyPair; onChange
           : 'keyfleet does not keep this key pair’s private key. A live unbind or replace needs the private key (or the root password to bind).'}
       </p>
       {kept ? (
-        <div className="button-row">
+        <div className="button-row button-row-start">
           <button type="button" className="button" disabled={busy} onClick={download}>
             Download private key
           </button>

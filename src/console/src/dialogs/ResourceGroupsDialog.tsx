@@ -91,30 +91,32 @@ export function ResourceGroupsDialog({ onClose }: { onClose: () => void }) {
                 )}
               </td>
               <td className="mono small">{g.id}</td>
-              <td className="row-actions">
-                {g.name === 'default' ? (
-                  <span className="muted small">default</span>
-                ) : (
-                  <>
-                    <button
-                      type="button"
-                      className="link-button"
-                      aria-label={`Rename ${g.name}`}
-                      onClick={() => setRenaming({ id: g.id, name: g.name })}
-                    >
-                      Rename
-                    </button>
-                    <button
-                      type="button"
-                      className="link-button danger"
-                      aria-label={`Delete ${g.name}`}
-                      disabled={busy}
-                      onClick={() => void run(() => tagsApi.deleteGroup(g.id))}
-                    >
-                      Delete
-                    </button>
-                  </>
-                )}
+              <td>
+                <div className="row-actions">
+                  {g.name === 'default' ? (
+                    <span className="muted small">default</span>
+                  ) : (
+                    <>
+                      <button
+                        type="button"
+                        className="link-button"
+                        aria-label={`Rename ${g.name}`}
+                        onClick={() => setRenaming({ id: g.id, name: g.name })}
+                      >
+                        Rename
+                      </button>
+                      <button
+                        type="button"
+                        className="link-button danger"
+                        aria-label={`Delete ${g.name}`}
+                        disabled={busy}
+                        onClick={() => void run(() => tagsApi.deleteGroup(g.id))}
+                      >
+                        Delete
+                      </button>
+                    </>
+                  )}
+                </div>
               </td>
             </tr>
           ))}

@@ -183,12 +183,12 @@ export function TransferDialog({
             escrowedKeyPair={action === 'unbind' && keyPair.privateKeyEscrowed ? keyPair.name : undefined}
           />
         ) : null}
-        {mode === 'live' ? (
-          <DryRunPreview
-            disabled={selected.length === 0 || liveProblem(live, action === 'bind') !== null}
-            run={() => api.bindings(regionId, bindingRequest(true))}
-          />
-        ) : null}
+        {/* Live: read from each machine over SSH; at the next restart: what each instance's boot would write. */}
+        <DryRunPreview
+          key={mode}
+          disabled={selected.length === 0 || (mode === 'live' && liveProblem(live, action === 'bind') !== null)}
+          run={() => api.bindings(regionId, bindingRequest(true))}
+        />
         {keyMismatch ? (
           <p className="alert alert-error" role="alert" data-testid="key-mismatch">
             {keyMismatch}

@@ -1,4 +1,4 @@
-/** Key pairs of the selected region: create, import, bind, unbind (transfer lists), delete. */
+/** Key pairs of the selected region: create, import, bind, unbind (transfer lists), tags, move to a resource group, escrow, delete. */
 import { type FormEvent, useEffect, useState } from 'react';
 import { api } from '../api/client';
 import type { KeyPair } from '../api/types';
@@ -8,6 +8,7 @@ import { CreateKeyPairDialog } from '../dialogs/CreateKeyPairDialog';
 import { DeleteKeyPairDialog } from '../dialogs/DeleteKeyPairDialog';
 import { EscrowDialog } from '../dialogs/EscrowPanel';
 import { ImportKeyPairDialog } from '../dialogs/ImportKeyPairDialog';
+import { MoveToGroupDialog } from '../dialogs/MoveToGroupDialog';
 import { TagsDialog } from '../dialogs/TagsDialog';
 import { TransferDialog } from '../dialogs/TransferDialog';
 import { TagFilter, TagPills } from '../ui/TagFilter';
@@ -23,7 +24,7 @@ import { DataTable } from '../ui/Table';
 
 type DialogState =
   | { type: 'create' | 'import' }
-  | { type: 'bind' | 'unbind' | 'delete' | 'tags' | 'escrow'; keyPair: KeyPair }
+  | { type: 'bind' | 'unbind' | 'delete' | 'tags' | 'escrow' | 'move'; keyPair: KeyPair }
   | null;
 
 export function KeyPairsPage() {
@@ -199,6 +200,15 @@ export function KeyPairsPage() {
                   <button
                     type="button"
                     className="link-button"
+                    onClick={() => setDialog({ type: 'move', keyPair: k })}
+                    aria-label={`Move ${k.name} to a resource group`}
+                    title="Move to another resource group"
+                  >
+                    Move
+                  </button>
+                  <button
+                    type="button"
+                    className="link-button"
                     onClick={() => setDialog({ type: 'escrow', keyPair: k })}
                     aria-label={`Escrow of ${k.name}`}
                   >
@@ -259,6 +269,21 @@ export function KeyPairsPage() {
           tags={dialog.keyPair.tags}
           onClose={() => setDialog(null)}
           onChanged={changed}
+        />
+      ) : null}
+      {dialog?.type === 'move' ? (
+        <MoveToGroupDialog
+          resources={[
+            {
+              resourceType: 'keypair',
+              regionId: dialog.keyPair.regionId,
+              resourceId: dialog.keyPair.name,
+              label: dialog.keyPair.name,
+              resourceGroupId: dialog.keyPair.resourceGroupId,
+            },
+          ]}
+          onClose={() => setDialog(null)}
+          onMoved={changed}
         />
       ) : null}
       {dialog?.type === 'escrow' ? (

@@ -1,7 +1,8 @@
 /**
  * One instance (/console/instances/<id>): its binding and whether a fresh login proved it, when the binding ends,
  * how to reach it over SSH, its password state, the actions the Instances list offers (bind or replace, unbind,
- * extend the expiry, reset the password, start, stop, restart; a registered host offers the live key changes only),
+ * extend the expiry, move to another resource group, reset the password, start, stop, restart; a registered host
+ * offers the live key changes and the move only),
  * and the history of what was asked of it, from the audit trail.
  */
 import { useState } from 'react';
@@ -9,6 +10,7 @@ import { api } from '../../api/client';
 import type { Instance } from '../../api/types';
 import { Link } from '../../app/router';
 import { ExtendExpiryDialog } from '../../dialogs/ExtendExpiryDialog';
+import { GroupName } from '../../ui/GroupName';
 import { formatTime } from '../../lib/format';
 import { useResource } from '../../lib/hooks';
 import { passwordState } from '../../lib/loginState';
@@ -102,6 +104,9 @@ export function InstanceDetailPage({ id }: { id: string }) {
           title={i.keyPairName ? undefined : 'No key pair is bound.'}
         >
           Extend expiry
+        </button>
+        <button type="button" className="button" onClick={() => setDialog({ type: 'move', instance: i })}>
+          Move to group
         </button>
         {isHost ? null : (
           <>
@@ -216,7 +221,9 @@ export function InstanceDetailPage({ id }: { id: string }) {
           <Fact term="Region · zone">
             {i.regionId} · {i.zoneId}
           </Fact>
-          <Fact term="Resource group">{i.resourceGroupId}</Fact>
+          <Fact term="Resource group" testId="fact-resource-group">
+            <GroupName id={i.resourceGroupId} />
+          </Fact>
           <Fact term="Created">{formatTime(i.createdAt)}</Fact>
         </dl>
       </section>

@@ -1,7 +1,8 @@
 /**
  * One key pair (/console/key-pairs/<name or id>): its fingerprints (SHA256 as ssh-keygen prints it, MD5 as the
  * clouds' consoles do), whether keyfleet holds its private key in escrow, the instances it is bound to (the native
- * API's exact keyPairName filter, not a text search), its tags and its history from the audit trail.
+ * API's exact keyPairName filter, not a text search), its resource group (and the move to another), its tags and its
+ * history from the audit trail.
  */
 import { useState } from 'react';
 import { api, ApiError } from '../../api/client';
@@ -11,6 +12,7 @@ import { useScope } from '../../app/scope';
 import { useWho } from '../../app/session';
 import { DeleteKeyPairDialog } from '../../dialogs/DeleteKeyPairDialog';
 import { EscrowDialog } from '../../dialogs/EscrowPanel';
+import { MoveToGroupDialog } from '../../dialogs/MoveToGroupDialog';
 import { TransferDialog } from '../../dialogs/TransferDialog';
 import { formatTime, plural } from '../../lib/format';
 import { useResource } from '../../lib/hooks';
@@ -20,6 +22,7 @@ import { IconChevronLeft } from '../../ui/Icons';
 import { Pager } from '../../ui/Pager';
 import { InstanceStatusPill } from '../../ui/Pills';
 import { EmptyState, ErrorState, LoadingState } from '../../ui/States';
+import { GroupName } from '../../ui/GroupName';
 import { Fact } from '../../ui/Summary';
 import { TagsEditor } from '../../ui/TagsEditor';
 import { DataTable } from '../../ui/Table';
@@ -47,7 +50,7 @@ export function KeyPairDetailPage({ nameOrId }: { nameOrId: string }) {
   const who = useWho();
   const toasts = useToasts();
   const [version, setVersion] = useState(0);
-  const [dialog, setDialog] = useState<'bind' | 'unbind' | 'delete' | 'escrow' | null>(null);
+  const [dialog, setDialog] = useState<'bind' | 'unbind' | 'delete' | 'escrow' | 'move' | null>(null);
   const kp = useResource(() => loadKeyPair(regionId, nameOrId), [regionId, nameOrId, version]);
 
   if (kp.error && !kp.data)
@@ -85,6 +88,9 @@ export function KeyPairDetailPage({ nameOrId }: { nameOrId: string }) {
         <button type="button" className="button" onClick={() => setDialog('unbind')}>
           Unbind
         </button>
+        <button type="button" className="button" onClick={() => setDialog('move')}>
+          Move to group
+        </button>
         <button type="button" className="button danger" onClick={() => setDialog('delete')}>
           Delete
         </button>
@@ -116,7 +122,9 @@ export function KeyPairDetailPage({ nameOrId }: { nameOrId: string }) {
             </button>
           </Fact>
           <Fact term="Region">{regionName(k.regionId)}</Fact>
-          <Fact term="Resource group">{k.resourceGroupId}</Fact>
+          <Fact term="Resource group" testId="fact-resource-group">
+            <GroupName id={k.resourceGroupId} />
+          </Fact>
           <Fact term="Created">{formatTime(k.createdAt)}</Fact>
           {k.description ? <Fact term="Description">{k.description}</Fact> : null}
         </dl>
@@ -155,6 +163,21 @@ export function KeyPairDetailPage({ nameOrId }: { nameOrId: string }) {
           action={dialog}
           onClose={() => setDialog(null)}
           onChanged={() => setVersion((v) => v + 1)}
+        />
+      ) : null}
+      {dialog === 'move' ? (
+        <MoveToGroupDialog
+          resources={[
+            {
+              resourceType: 'keypair',
+              regionId: k.regionId,
+              resourceId: k.name,
+              label: k.name,
+              resourceGroupId: k.resourceGroupId,
+            },
+          ]}
+          onClose={() => setDialog(null)}
+          onMoved={() => setVersion((v) => v + 1)}
         />
       ) : null}
       {dialog === 'escrow' ? (

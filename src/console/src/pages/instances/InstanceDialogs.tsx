@@ -1,13 +1,15 @@
 /** The dialogs the Instances page opens: key pair bind/unbind, host registration and import, drift, host settings,
- * password reset, and the stop/restart confirmation. */
+ * password reset, tags, the move to another resource group, and the stop/restart confirmation. */
 import type { Instance } from '../../api/types';
 import { ConfirmDialog } from '../../dialogs/ConfirmDialog';
 import { DriftDialog } from '../../dialogs/DriftDialog';
 import { HostSettingsDialog } from '../../dialogs/HostSettingsDialog';
 import { ImportInventoryDialog } from '../../dialogs/ImportInventoryDialog';
 import { InstanceKeyDialog } from '../../dialogs/InstanceKeyDialog';
+import { MoveToGroupDialog } from '../../dialogs/MoveToGroupDialog';
 import { RegisterHostDialog } from '../../dialogs/RegisterHostDialog';
 import { ResetPasswordDialog } from '../../dialogs/ResetPasswordDialog';
+import { TagsDialog } from '../../dialogs/TagsDialog';
 import { useToasts } from '../../ui/Toasts';
 import type { InstanceDialogState } from './InstanceRow';
 
@@ -57,6 +59,32 @@ export function InstanceDialogs({
       ) : null}
       {dialog?.type === 'reset' ? (
         <ResetPasswordDialog instance={dialog.instance} onClose={() => setDialog(null)} onChanged={reload} />
+      ) : null}
+      {dialog?.type === 'tags' ? (
+        <TagsDialog
+          regionId={dialog.instance.regionId}
+          resourceType="instance"
+          resourceId={dialog.instance.id}
+          label={dialog.instance.name}
+          tags={dialog.instance.tags}
+          onClose={() => setDialog(null)}
+          onChanged={reload}
+        />
+      ) : null}
+      {dialog?.type === 'move' ? (
+        <MoveToGroupDialog
+          resources={[
+            {
+              resourceType: 'instance',
+              regionId: dialog.instance.regionId,
+              resourceId: dialog.instance.id,
+              label: dialog.instance.name,
+              resourceGroupId: dialog.instance.resourceGroupId,
+            },
+          ]}
+          onClose={() => setDialog(null)}
+          onMoved={reload}
+        />
       ) : null}
       {dialog && (dialog.type === 'stop' || dialog.type === 'restart') ? (
         <ConfirmDialog

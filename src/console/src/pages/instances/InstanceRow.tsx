@@ -9,6 +9,7 @@ import { type MenuItem, MenuButton } from '../../ui/Menu';
 import { InstanceStatusPill, RestartNeeded } from '../../ui/Pills';
 import { Tooltip } from '../../ui/Tooltip';
 import { ProofLine } from '../../ui/Proof';
+import { TagPills } from '../../ui/TagFilter';
 
 /** States an instance passes through on its own: the list polls fast while one is shown, and Actions wait. */
 export const TRANSITIONAL: InstanceStatus[] = ['Pending', 'Starting', 'Stopping'];
@@ -21,6 +22,8 @@ export type InstanceDialogState =
   /** Drift of every registered host of the region ('all'), or of one host from its Actions menu. */
   | { type: 'drift'; hosts: 'all' | Instance[] }
   | { type: 'host-settings'; instance: Instance }
+  /** Its tags, and moving it to another resource group (issue 20). */
+  | { type: 'tags' | 'move'; instance: Instance }
   | null;
 
 export function InstanceRow({
@@ -52,6 +55,9 @@ export function InstanceRow({
           : shortRefusal(i.keyPairRefusal)
         : busyReason,
     },
+    // Its tags and its resource group: the same for a simulated instance and a registered host.
+    { label: 'Tags', onSelect: () => onDialog({ type: 'tags', instance: i }), separatorBefore: true },
+    { label: 'Move to group', onSelect: () => onDialog({ type: 'move', instance: i }) },
   ];
   // A registered host is not keyfleet's machine to power or to reset: the server refuses these, so they are not offered.
   if (isHost) {
@@ -98,6 +104,7 @@ export function InstanceRow({
           {i.name}
         </Link>
         <div className="mono muted small id">{i.id}</div>
+        <TagPills tags={i.tags} />
         {isHost ? (
           <div className="host-line">
             <Tooltip
