@@ -14,7 +14,8 @@ echo "== import rules"; npx depcruise src --config .dependency-cruiser.cjs
 echo "== build cli"; node scripts/build-cli.mjs
 
 PG_DIR=""
-cleanup() { [ -n "$PG_DIR" ] && scripts/pg-throwaway.sh stop "$PG_DIR"; }
+# An if, not &&: a false test as the trap's last command would become the script's exit status.
+cleanup() { if [ -n "$PG_DIR" ]; then scripts/pg-throwaway.sh stop "$PG_DIR"; fi; }
 trap cleanup EXIT
 if [ -z "${KEYFLEET_TEST_PG_URL:-}" ]; then
   eval "$(scripts/pg-throwaway.sh start)"
