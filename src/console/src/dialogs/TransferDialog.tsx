@@ -19,6 +19,8 @@ import { TransferLists } from './TransferLists';
 import { TransferResult } from './TransferResult';
 import { DryRunPreview } from './DryRunDiff';
 import { FormFooter } from '../ui/Field';
+import { escrowedKeyPairsLabel, useCurrentKeyEscrow } from '../lib/currentKeyEscrow';
+import { CurrentKeyEscrowNote } from './CurrentKeyEscrowNote';
 
 type Mode = 'on-restart' | 'live';
 
@@ -50,6 +52,19 @@ export function TransferDialog({
   const [items, setItems] = useState<TaskItem[]>([]);
   const recordedPort =
     selected.length > 0 && selected.every((i) => i.sshPort === selected[0]!.sshPort) ? selected[0]!.sshPort : null;
+
+  // A live bind replaces the key pairs the instances have now: keyfleet may log in with their escrowed private keys.
+  const current = useCurrentKeyEscrow(regionId, selected, mode === 'live' && action === 'bind');
+  const escrowedLabel =
+    action === 'unbind'
+      ? keyPair.privateKeyEscrowed
+        ? keyPair.name
+        : undefined
+      : escrowedKeyPairsLabel(current.escrowedNames);
+  // The escrow choice sends no credential: when the selection no longer has an escrowed key, it is not offered.
+  useEffect(() => {
+    if (escrowedLabel === undefined) setLive((v) => (v.kind === 'management' ? { ...v, kind: 'privateKey' } : v));
+  }, [escrowedLabel]);
 
   useEffect(() => {
     if (mode === 'live' && recordedPort !== null)
@@ -180,8 +195,11 @@ export function TransferDialog({
             action={action}
             recordedPort={recordedPort}
             showErrors={showErrors}
-            escrowedKeyPair={action === 'unbind' && keyPair.privateKeyEscrowed ? keyPair.name : undefined}
+            escrowedKeyPair={escrowedLabel}
           />
+        ) : null}
+        {mode === 'live' && action === 'bind' ? (
+          <CurrentKeyEscrowNote state={current} usingEscrow={live.kind === 'management'} action={action} />
         ) : null}
         {/* Live: read from each machine over SSH; at the next restart: what each instance's boot would write. */}
         <DryRunPreview
