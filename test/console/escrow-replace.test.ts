@@ -23,10 +23,12 @@ describe('console: a live replace with the escrowed private key of the key pair 
   let page: Page;
   let errors: string[];
   const files: Record<string, string> = {};
+  const privateKeys: Record<string, string> = {};
   const dialog = () => page.getByRole('dialog');
 
   async function keyPair(name: string, escrow: boolean): Promise<void> {
     const made = await api.call('POST', KP, { name, type: 'ed25519', escrow });
+    privateKeys[name] = made.privateKey;
     files[name] = await writePrivateKey(made.privateKey);
   }
   async function runningBoundTo(name: string, keyPairName: string | null, password: string): Promise<any> {
@@ -123,7 +125,7 @@ describe('console: a live replace with the escrowed private key of the key pair 
     assert.deepEqual(errors, []);
   });
 
-  test('A not escrowed: the dialog says before sending that a credential is needed, and offers no escrow', async () => {
+  test('A not escrowed: the dialog says before sending that a credential is needed, offers no escrow, and checks the key given', async () => {
     const inst = await runningBoundTo('rep-on-c', 'rep-c', 'Replace-Pass-02');
     await bindLive('rep-b', ['rep-on-c']);
     const d = dialog();
@@ -143,9 +145,24 @@ describe('console: a live replace with the escrowed private key of the key pair 
     await d.getByRole('checkbox', { name: /I have read and agree/ }).check();
     await d.getByRole('button', { name: 'Bind 1 instance' }).click();
     await d.getByText('Upload or paste the private key.').waitFor();
+    // The browser checks a key given against the key pair the instance has now: B's is named wrong, unsent.
+    await d.getByLabel('Private key', { exact: true }).fill(privateKeys['rep-b']!);
+    await d.getByRole('button', { name: 'Bind 1 instance' }).click();
+    await d
+      .getByTestId('key-mismatch')
+      .getByText(/does not match key pair rep-c/)
+      .waitFor();
     assert.deepEqual(sent, []);
     assert.equal((await api.instance(inst.id)).keyPairName, 'rep-c');
-    await d.getByRole('button', { name: 'Cancel' }).click();
+
+    // C's own private key is the credential that logs in now: the replace goes through with it.
+    await d.getByLabel('Private key', { exact: true }).fill(privateKeys['rep-c']!);
+    await d.getByRole('button', { name: 'Bind 1 instance' }).click();
+    await d.getByRole('heading', { name: 'Bind finished' }).waitFor({ timeout: 30_000 });
+    assert.equal(sent.length, 1);
+    assert.ok(await logsIn(inst, 'rep-b'), 'B logs in');
+    assert.ok(!(await logsIn(inst, 'rep-c')), 'C no longer does');
+    await d.getByRole('button', { name: 'Close', exact: true }).click();
   });
 
   test('a mix: per key pair which are escrowed; choosing escrow names the instances that would fail, and the result shows each', async () => {
@@ -184,6 +201,7 @@ describe('console: a live replace with the escrowed private key of the key pair 
     assert.equal((await api.instance(bare.id)).keyPairName, null);
     assert.ok(await logsIn(onA, 'rep-b'));
     assert.ok(await logsIn(onC, 'rep-c'), 'C still logs in where nothing could');
+    assert.ok(!(await logsIn(onC, 'rep-b')));
     await d.getByRole('button', { name: 'Close', exact: true }).click();
   });
 

@@ -19,7 +19,7 @@ import { useRestartInstance } from './useRestartInstance';
 import { InstanceKeyResult, type KeyChangeMode, type KeyChangeResult } from './InstanceKeyResult';
 import { privateKeyMismatch } from '../lib/privateKey';
 import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } from './LiveFields';
-import { useCurrentKeyEscrow } from '../lib/currentKeyEscrow';
+import { replaceKeyMismatch, useCurrentKeyEscrow } from '../lib/currentKeyEscrow';
 import { CurrentKeyEscrowNote } from './CurrentKeyEscrowNote';
 
 type Mode = KeyChangeMode;
@@ -83,6 +83,14 @@ export function InstanceKeyDialog({
       if (effMode === 'live' && live.kind === 'privateKey' && boundName) {
         const bound = (await api.keyPair(regionId, boundName)).keyPair;
         const mismatch = await privateKeyMismatch(live.privateKey, bound);
+        if (mismatch) {
+          setKeyMismatch(mismatch);
+          return;
+        }
+      }
+      // A live bind that replaces a key pair logs in with the private key of the one the machine accepts now.
+      if (effMode === 'live' && live.kind === 'privateKey' && action === 'bind') {
+        const mismatch = await replaceKeyMismatch(live.privateKey, current.loginKeyPairs);
         if (mismatch) {
           setKeyMismatch(mismatch);
           return;

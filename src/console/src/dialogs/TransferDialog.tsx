@@ -19,7 +19,7 @@ import { TransferLists } from './TransferLists';
 import { TransferResult } from './TransferResult';
 import { DryRunPreview } from './DryRunDiff';
 import { FormFooter } from '../ui/Field';
-import { escrowedKeyPairsLabel, useCurrentKeyEscrow } from '../lib/currentKeyEscrow';
+import { escrowedKeyPairsLabel, replaceKeyMismatch, useCurrentKeyEscrow } from '../lib/currentKeyEscrow';
 import { CurrentKeyEscrowNote } from './CurrentKeyEscrowNote';
 
 type Mode = 'on-restart' | 'live';
@@ -90,9 +90,13 @@ export function TransferDialog({
     if (mode === 'live' && liveProblem(live, action === 'bind')) return;
     setError(null);
     setKeyMismatch(null);
-    // A live unbind logs in with this key pair's private key: a wrong file is named here, before it is sent.
-    if (mode === 'live' && action === 'unbind' && live.kind === 'privateKey') {
-      const mismatch = await privateKeyMismatch(live.privateKey, keyPair);
+    // A live unbind logs in with this key pair's private key, a live replace with that of a key pair the instances
+    // have now: a wrong file is named here, before it is sent.
+    if (mode === 'live' && live.kind === 'privateKey') {
+      const mismatch =
+        action === 'unbind'
+          ? await privateKeyMismatch(live.privateKey, keyPair)
+          : await replaceKeyMismatch(live.privateKey, current.loginKeyPairs);
       if (mismatch) {
         setKeyMismatch(mismatch);
         return;

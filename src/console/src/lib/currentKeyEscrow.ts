@@ -7,7 +7,8 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
-import type { Instance } from '../api/types';
+import type { Instance, KeyPair } from '../api/types';
+import { derivePublicKey, privateKeyMismatch } from './privateKey';
 
 /** Key pairs looked up at once (a selection may span many). */
 const LOOKUP_CONCURRENCY = 8;
@@ -35,6 +36,8 @@ export interface CurrentKeyEscrow {
   wouldFail: WouldFail[];
   /** Running instances whose key pair change waits for a restart: the machine still has an earlier key. */
   uncertain: Instance[];
+  /** The key pairs that running instances accept now (read so far): what a private key given must belong to. */
+  loginKeyPairs: KeyPair[];
 }
 
 /** Registered hosts whose management key keyfleet holds log in with it; no credential is needed. */
@@ -43,7 +46,14 @@ const heldManagementKey = (i: Instance) => i.backend === 'host' && !!i.host?.has
 /** Only a running machine is logged in to; a stopped one takes the change at its next start. */
 const loggedInTo = (i: Instance) => i.status === 'Running' && !heldManagementKey(i);
 
-export function classify(instances: Instance[], escrow: ReadonlyMap<string, boolean | null>): CurrentKeyEscrow {
+/** Key pairs by name: the key pair, or null while it could not be read. */
+type KeyPairsByName = ReadonlyMap<string, KeyPair | null>;
+
+export function classify(instances: Instance[], keyPairs: KeyPairsByName): CurrentKeyEscrow {
+  const escrowed = (name: string): boolean | null => {
+    const kp = keyPairs.get(name);
+    return kp ? kp.privateKeyEscrowed : null;
+  };
   const byName = new Map<string | null, Instance[]>();
   for (const i of instances) {
     const list = byName.get(i.keyPairName);
@@ -52,24 +62,27 @@ export function classify(instances: Instance[], escrow: ReadonlyMap<string, bool
   }
   const groups: CurrentKeyGroup[] = [...byName].map(([keyPairName, list]) => ({
     keyPairName,
-    escrowed: keyPairName === null ? false : (escrow.get(keyPairName) ?? null),
+    escrowed: keyPairName === null ? false : escrowed(keyPairName),
     instances: list,
   }));
   const wouldFail: WouldFail[] = [];
   const uncertain: Instance[] = [];
+  const login = new Map<string, KeyPair>();
   for (const i of instances) {
     if (!loggedInTo(i)) continue;
     if (i.pendingChanges?.keyPair) {
       uncertain.push(i);
       continue;
     }
+    const kp = i.keyPairName === null ? null : keyPairs.get(i.keyPairName);
+    if (kp) login.set(kp.name, kp);
     if (i.keyPairName === null)
       wouldFail.push({ instance: i, why: 'it has no key pair, so keyfleet keeps no key for it' });
-    else if (escrow.get(i.keyPairName) === false)
+    else if (kp?.privateKeyEscrowed === false)
       wouldFail.push({ instance: i, why: `keyfleet does not keep the private key of ${i.keyPairName}` });
   }
   return {
-    loading: groups.some((g) => g.keyPairName !== null && !escrow.has(g.keyPairName)),
+    loading: groups.some((g) => g.keyPairName !== null && !keyPairs.has(g.keyPairName)),
     groups,
     // A key pair counts where some machine still accepts it: not where every one waits for a change at its restart.
     escrowedNames: groups
@@ -77,12 +90,13 @@ export function classify(instances: Instance[], escrow: ReadonlyMap<string, bool
       .map((g) => g.keyPairName!),
     wouldFail,
     uncertain,
+    loginKeyPairs: [...login.values()],
   };
 }
 
-/** Reads whether each current key pair of `instances` is escrowed (each name once) and classifies them. */
+/** Reads each current key pair of `instances` (each name once) and classifies them. */
 export function useCurrentKeyEscrow(regionId: string, instances: Instance[], enabled: boolean): CurrentKeyEscrow {
-  const [escrow, setEscrow] = useState<ReadonlyMap<string, boolean | null>>(new Map());
+  const [keyPairs, setKeyPairs] = useState<KeyPairsByName>(new Map());
   /** Names asked for already (answered or not), so a re-render or a new selection does not ask again. */
   const asked = useRef(new Set<string>());
   const mounted = useRef(true);
@@ -106,19 +120,19 @@ export function useCurrentKeyEscrow(regionId: string, instances: Instance[], ena
         const found = await Promise.all(
           missing.slice(k, k + LOOKUP_CONCURRENCY).map((n) =>
             api.keyPair(regionId, n).then(
-              (d) => [n, d.keyPair.privateKeyEscrowed] as const,
+              (d) => [n, d.keyPair] as const,
               // Unknown, not "not kept": the dialog then claims nothing about it.
               () => [n, null] as const,
             ),
           ),
         );
         if (!mounted.current) return;
-        setEscrow((m) => new Map([...m, ...found]));
+        setKeyPairs((m) => new Map([...m, ...found]));
       }
     })();
   }, [regionId, missingKey]);
 
-  return classify(instances, escrow);
+  return classify(instances, keyPairs);
 }
 
 /** "rep-a", "rep-a or rep-c", "rep-a, rep-c or 3 more key pairs": the radio's words for the held keys. */
@@ -127,4 +141,21 @@ export function escrowedKeyPairsLabel(names: string[]): string | undefined {
   if (names.length === 1) return names[0];
   if (names.length <= 3) return `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
   return `${names.slice(0, 2).join(', ')} or ${names.length - 2} more key pairs`;
+}
+
+/**
+ * Why a private key given for a live replace cannot log in to the instances chosen, checked in the browser before
+ * it is sent: it must be the private key of a key pair they accept now. Null when it matches one (or cannot be read
+ * here, and the server decides).
+ */
+export async function replaceKeyMismatch(privateKey: string, loginKeyPairs: KeyPair[]): Promise<string | null> {
+  if (loginKeyPairs.length === 0) return null;
+  if (loginKeyPairs.length === 1) return privateKeyMismatch(privateKey, loginKeyPairs[0]!);
+  const derived = await derivePublicKey(privateKey);
+  if (derived.kind === 'inconsistent')
+    return 'This private key file is damaged: its private and public parts do not belong together.';
+  if (derived.kind === 'unknown' || loginKeyPairs.some((k) => k.fingerprintSha256 === derived.fingerprintSha256))
+    return null;
+  const names = loginKeyPairs.map((k) => k.name).join(', ');
+  return `This private key (${derived.fingerprintSha256}) belongs to none of the key pairs these instances have now (${names}). Give the private key of one of them; it logs in only where its key pair is bound.`;
 }
