@@ -71,8 +71,8 @@ export function CurrentKeyEscrowNote({
           </ul>
           {wouldFail.length > NAMED ? <p>…and {plural(wouldFail.length - NAMED, 'more instance')}.</p> : null}
           <p>
-            Choose the root password or a private key to change them too. Sent as it is, the others change and the
-            result lists every instance.
+            To change them too, log in with the root password or a private key instead. Sent as it is, the others change
+            and the result lists every instance.
           </p>
         </div>
       ) : null}
