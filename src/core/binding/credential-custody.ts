@@ -18,6 +18,18 @@ import { escrowContext } from '../keypair/keypair-service.js';
 import type { KeyPair } from '../keypair/keypair.js';
 import type { Instance } from '../instance/instance.js';
 import type { LiveCredential, SecretBox, Store } from '../ports.js';
+import { fingerprints } from '../keypair/public-key.js';
+
+/** The base64 key blob of an OpenSSH public key line (its second field), or null. */
+function keyBlob(line: string): string | null {
+  return line.trim().split(/\s+/)[1] ?? null;
+}
+
+/** Whether two public key lines hold the same key (the comment aside). */
+function sameKey(a: string, b: string): boolean {
+  const blob = keyBlob(a);
+  return blob !== null && blob === keyBlob(b);
+}
 
 export type KeyCredential = { kind: 'privateKey'; privateKey: string };
 
@@ -43,6 +55,32 @@ export function createCredentialCustody(store: Store, secrets: SecretBox) {
     if (value.kind === 'privateKey' && typeof value.privateKey === 'string')
       return { kind: 'privateKey', privateKey: value.privateKey };
     return undefined;
+  }
+
+  /**
+   * The key pair the machine accepts now. Usually the one recorded (keyPairId); while a change waits for a restart
+   * the record already names the new key pair but the machine still has the earlier one's key (appliedPublicKey),
+   * so that key pair is found by its fingerprint: the recorded one's private key would not log in.
+   */
+  async function keyPairOnMachine(inst: Instance): Promise<KeyPair | null> {
+    const onMachine = inst.appliedPublicKey;
+    if (!onMachine) return null;
+    if (inst.keyPairId) {
+      const recorded = await store.keyPairs.getById(inst.accountId, inst.keyPairId);
+      if (recorded && sameKey(recorded.publicKey, onMachine)) return recorded;
+    }
+    const blob = keyBlob(onMachine);
+    if (!blob) return null;
+    const page = await store.keyPairs.list({
+      accountId: inst.accountId,
+      regionId: inst.regionId,
+      fingerprint: fingerprints(Buffer.from(blob, 'base64')).sha256,
+      offset: 0,
+      limit: 20,
+    });
+    // Several key pairs may hold the same public key (imported twice): any one whose private key is kept will do.
+    const same = page.items.filter((k) => sameKey(k.publicKey, onMachine));
+    return same.find((k) => k.escrowedPrivateKey) ?? same[0] ?? null;
   }
 
   return {
@@ -75,12 +113,12 @@ export function createCredentialCustody(store: Store, secrets: SecretBox) {
       return credential;
     },
     /**
-     * The escrowed private key of the key pair bound to the instance now, opened, with that key pair; undefined
-     * when nothing is bound or its private key is not kept.
+     * The escrowed private key of the key pair whose public key the machine has now (what its authorized_keys
+     * accepts), opened, with that key pair; undefined when the machine has no key from keyfleet or that key pair's
+     * private key is not kept.
      */
     async escrowedKey(inst: Instance): Promise<{ credential: KeyCredential; keyPair: KeyPair } | undefined> {
-      if (!inst.keyPairId) return undefined;
-      const kp = await store.keyPairs.getById(inst.accountId, inst.keyPairId);
+      const kp = await keyPairOnMachine(inst);
       if (!kp?.escrowedPrivateKey) return undefined;
       return {
         credential: { kind: 'privateKey', privateKey: secrets.open(kp.escrowedPrivateKey, escrowContext(kp)) },

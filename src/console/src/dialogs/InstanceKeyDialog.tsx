@@ -19,6 +19,8 @@ import { useRestartInstance } from './useRestartInstance';
 import { InstanceKeyResult, type KeyChangeMode, type KeyChangeResult } from './InstanceKeyResult';
 import { privateKeyMismatch } from '../lib/privateKey';
 import { emptyLive, liveCredential, LiveFields, liveProblem, type LiveValue } from './LiveFields';
+import { replaceKeyMismatch, useCurrentKeyEscrow } from '../lib/currentKeyEscrow';
+import { CurrentKeyEscrowNote } from './CurrentKeyEscrowNote';
 
 type Mode = KeyChangeMode;
 
@@ -56,6 +58,11 @@ export function InstanceKeyDialog({
     () => (action === 'bind' ? api.keyPairs(regionId, { limit: 1000 }) : Promise.resolve(null)),
     [regionId, action],
   );
+  // The machine as it was when the dialog opened: after an on-restart change made here ("apply live" next), the
+  // record names the new key pair but the machine still accepts this one, whose escrowed key then logs in.
+  const [onMachine] = useState(() => instance);
+  const current = useCurrentKeyEscrow(regionId, [onMachine], (applyLive ? 'live' : mode) === 'live');
+  const escrowedKeyPair = heldKey ? undefined : current.escrowedNames[0];
   const running = instance.status === 'Running';
   const allowPassword = action === 'bind';
   const verb = action === 'bind' ? 'Bind' : 'Unbind';
@@ -76,6 +83,14 @@ export function InstanceKeyDialog({
       if (effMode === 'live' && live.kind === 'privateKey' && boundName) {
         const bound = (await api.keyPair(regionId, boundName)).keyPair;
         const mismatch = await privateKeyMismatch(live.privateKey, bound);
+        if (mismatch) {
+          setKeyMismatch(mismatch);
+          return;
+        }
+      }
+      // A live bind that replaces a key pair logs in with the private key of the one the machine accepts now.
+      if (effMode === 'live' && live.kind === 'privateKey' && action === 'bind') {
+        const mismatch = await replaceKeyMismatch(live.privateKey, current.loginKeyPairs);
         if (mismatch) {
           setKeyMismatch(mismatch);
           return;
@@ -329,8 +344,12 @@ export function InstanceKeyDialog({
             recordedPort={instance.sshPort}
             showErrors={showErrors}
             managementKey={heldKey}
+            escrowedKeyPair={escrowedKeyPair}
             authorizedKeys={isHost ? `${instance.host?.homeDir ?? '~'}/.ssh/authorized_keys` : undefined}
           />
+        ) : null}
+        {effMode === 'live' && !heldKey ? (
+          <CurrentKeyEscrowNote state={current} usingEscrow={live.kind === 'management'} action={action} />
         ) : null}
         {keyMismatch ? (
           <p className="alert alert-error" role="alert" data-testid="key-mismatch">

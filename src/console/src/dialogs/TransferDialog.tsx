@@ -19,6 +19,8 @@ import { TransferLists } from './TransferLists';
 import { TransferResult } from './TransferResult';
 import { DryRunPreview } from './DryRunDiff';
 import { FormFooter } from '../ui/Field';
+import { escrowedKeyPairsLabel, replaceKeyMismatch, useCurrentKeyEscrow } from '../lib/currentKeyEscrow';
+import { CurrentKeyEscrowNote } from './CurrentKeyEscrowNote';
 
 type Mode = 'on-restart' | 'live';
 
@@ -51,6 +53,19 @@ export function TransferDialog({
   const recordedPort =
     selected.length > 0 && selected.every((i) => i.sshPort === selected[0]!.sshPort) ? selected[0]!.sshPort : null;
 
+  // A live bind replaces the key pairs the instances have now: keyfleet may log in with their escrowed private keys.
+  const current = useCurrentKeyEscrow(regionId, selected, mode === 'live' && action === 'bind');
+  const escrowedLabel =
+    action === 'unbind'
+      ? keyPair.privateKeyEscrowed
+        ? keyPair.name
+        : undefined
+      : escrowedKeyPairsLabel(current.escrowedNames);
+  // The escrow choice sends no credential: when the selection no longer has an escrowed key, it is not offered.
+  useEffect(() => {
+    if (escrowedLabel === undefined) setLive((v) => (v.kind === 'management' ? { ...v, kind: 'privateKey' } : v));
+  }, [escrowedLabel]);
+
   useEffect(() => {
     if (mode === 'live' && recordedPort !== null)
       setLive((v) => (v.port === '22' || v.port === '' ? { ...v, port: String(recordedPort) } : v));
@@ -75,9 +90,13 @@ export function TransferDialog({
     if (mode === 'live' && liveProblem(live, action === 'bind')) return;
     setError(null);
     setKeyMismatch(null);
-    // A live unbind logs in with this key pair's private key: a wrong file is named here, before it is sent.
-    if (mode === 'live' && action === 'unbind' && live.kind === 'privateKey') {
-      const mismatch = await privateKeyMismatch(live.privateKey, keyPair);
+    // A live unbind logs in with this key pair's private key, a live replace with that of a key pair the instances
+    // have now: a wrong file is named here, before it is sent.
+    if (mode === 'live' && live.kind === 'privateKey') {
+      const mismatch =
+        action === 'unbind'
+          ? await privateKeyMismatch(live.privateKey, keyPair)
+          : await replaceKeyMismatch(live.privateKey, current.loginKeyPairs);
       if (mismatch) {
         setKeyMismatch(mismatch);
         return;
@@ -180,8 +199,11 @@ export function TransferDialog({
             action={action}
             recordedPort={recordedPort}
             showErrors={showErrors}
-            escrowedKeyPair={action === 'unbind' && keyPair.privateKeyEscrowed ? keyPair.name : undefined}
+            escrowedKeyPair={escrowedLabel}
           />
+        ) : null}
+        {mode === 'live' && action === 'bind' ? (
+          <CurrentKeyEscrowNote state={current} usingEscrow={live.kind === 'management'} action={action} />
         ) : null}
         {/* Live: read from each machine over SSH; at the next restart: what each instance's boot would write. */}
         <DryRunPreview
