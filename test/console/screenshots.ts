@@ -274,7 +274,9 @@ try {
   await ud.getByLabel(/Private key of the key pair to unbind/).fill(opsLaptop.privateKey);
   await ud.getByRole('checkbox', { name: /I have read and agree/ }).check();
   await ud.getByRole('button', { name: 'Preview changes (dry run)' }).click();
-  await ud.getByTestId('dry-run-diff').locator(`section[data-instance="${registered.instance.id}"]`).waitFor();
+  const preview = ud.getByTestId('dry-run-diff').locator(`section[data-instance="${registered.instance.id}"]`);
+  await preview.waitFor();
+  await preview.scrollIntoViewIfNeeded();
   await shot('key-pairs-unbind-dry-run-1280');
   await page.keyboard.press('Escape');
 
