@@ -313,6 +313,43 @@ describe('web console: registered real hosts', () => {
     await dialog().waitFor({ state: 'detached' });
   });
 
+  test("a key pair's transfer dialog with only hosts selected logs in with their held management keys, each on its own port: the live dry run reads both", async () => {
+    await api.call('POST', `/api/v1/regions/${REGION}/key-pairs`, { name: 'hosts-kp', type: 'ed25519' });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Key Pairs' }).click();
+    await page.getByRole('heading', { name: 'Key Pairs', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Bind hosts-kp', exact: true }).click();
+    const d = dialog();
+    const source = d.getByRole('list', { name: 'Instances to choose from' });
+    for (const name of ['web-a', 'web-b']) await source.locator('li', { hasText: name }).getByRole('checkbox').check();
+    await d.getByRole('button', { name: 'Move checked instances to Selected' }).click();
+    await d.getByRole('radio', { name: /Now, live over SSH/ }).check();
+    // The two hosts listen on different ports: none is guessed, each host's own port on record is used.
+    assert.notEqual(host1.port, host2.port);
+    assert.equal(await d.getByLabel('SSH port').inputValue(), '');
+    await d.getByText(/Empty: each instance's own port on record/).waitFor();
+    assert.equal(
+      await d.getByRole('radio', { name: /management key \(held by keyfleet\)/ }).isChecked(),
+      true,
+      'the held management keys are the default credential',
+    );
+    await d.getByRole('checkbox', { name: /I have read and agree/ }).check();
+    await d.getByRole('button', { name: 'Preview changes (dry run)' }).click();
+    const kp = await api.call('GET', `/api/v1/regions/${REGION}/key-pairs/hosts-kp`);
+    const body = kp.keyPair.publicKey.split(' ')[1];
+    for (const h of [host1, host2]) {
+      const [inst] = await instancesAt(h.address);
+      const section = d.getByTestId('dry-run-diff').locator(`section[data-instance="${inst.id}"]`);
+      await section.locator('[data-line="add"]').first().waitFor();
+      const added = (await section.locator('[data-line="add"]').allTextContents()).join('\n');
+      assert.ok(added.includes(body), `the dry run on ${h.address} adds the key pair's key`);
+    }
+    // A dry run writes nothing: neither host has the key.
+    for (const h of [host1, host2])
+      assert.ok(!(await fs.readFile(path.join(h.home, '.ssh/authorized_keys'), 'utf8')).includes(body));
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    await dialog().waitFor({ state: 'detached' });
+  });
+
   test('no script errors', () => {
     assert.deepEqual(errors, []);
   });

@@ -37,7 +37,8 @@ export function privateKeyProblem(text: string): string | null {
 }
 
 /** The problem that blocks submitting, or null. */
-export function liveProblem(v: LiveValue, allowPassword: boolean): string | null {
+/** `eachOwnPort`: the instances chosen have different ports on record; an empty port means each one's own. */
+export function liveProblem(v: LiveValue, allowPassword: boolean, eachOwnPort = false): string | null {
   if (v.kind === 'management') {
     // keyfleet logs in with the host's own management key.
   } else if (v.kind === 'password' && allowPassword) {
@@ -46,7 +47,7 @@ export function liveProblem(v: LiveValue, allowPassword: boolean): string | null
     const p = privateKeyProblem(v.privateKey);
     if (p) return p;
   }
-  const pp = portProblem(v.port);
+  const pp = eachOwnPort && v.port.trim() === '' ? null : portProblem(v.port);
   if (pp) return pp;
   if (!v.confirmed) return 'Confirm that you have read the notice.';
   return null;
@@ -56,14 +57,15 @@ export function liveProblem(v: LiveValue, allowPassword: boolean): string | null
 export function liveCredential(
   v: LiveValue,
   allowPassword: boolean,
-): { credential: LiveCredential | undefined; port: number } {
+): { credential: LiveCredential | undefined; port: number | undefined } {
   const credential: LiveCredential | undefined =
     v.kind === 'management'
       ? undefined
       : v.kind === 'password' && allowPassword
         ? { kind: 'password', password: v.password }
         : { kind: 'privateKey', privateKey: v.privateKey.trim() + '\n' };
-  return { credential, port: Number(v.port) };
+  // No port: the server uses each instance's port on record (a selection whose ports differ).
+  return { credential, port: v.port.trim() === '' ? undefined : Number(v.port) };
 }
 
 export function LiveFields({
@@ -76,6 +78,7 @@ export function LiveFields({
   managementKey = false,
   escrowedKeyPair,
   authorizedKeys = '/root/.ssh/authorized_keys',
+  eachOwnPort = false,
 }: {
   value: LiveValue;
   onChange: (v: LiveValue) => void;
@@ -91,6 +94,8 @@ export function LiveFields({
   escrowedKeyPair?: string;
   /** The authorized_keys file keyfleet changes (a registered host's login user may not be root). */
   authorizedKeys?: string;
+  /** The instances chosen have different SSH ports on record: an empty port means each one's own. */
+  eachOwnPort?: boolean;
 }) {
   const id = useId();
   const set = (patch: Partial<LiveValue>) => onChange({ ...value, ...patch });
@@ -101,7 +106,7 @@ export function LiveFields({
     (value.kind === 'password' && !allowPassword) ||
     (value.kind === 'management' && !held);
   const keyErr = showErrors && usesKey ? privateKeyProblem(value.privateKey) : null;
-  const portErr = showErrors ? portProblem(value.port) : null;
+  const portErr = showErrors && !(eachOwnPort && value.port.trim() === '') ? portProblem(value.port) : null;
 
   return (
     <fieldset className="live-fields">
@@ -191,7 +196,9 @@ export function LiveFields({
           aria-describedby={`${id}-port-hint`}
         />
         <p id={`${id}-port-hint`} className="hint">
-          Default 22.
+          {eachOwnPort
+            ? "Empty: each instance's own port on record (they differ). A port entered here is used for all."
+            : 'Default 22.'}
           {recordedPort !== null && recordedPort !== 22
             ? ` keyfleet has ${recordedPort} on record for this instance.`
             : ''}{' '}

@@ -61,15 +61,29 @@ export function TransferDialog({
         ? keyPair.name
         : undefined
       : escrowedKeyPairsLabel(current.escrowedNames);
+  // Registered hosts whose management key keyfleet holds: with only those selected, keyfleet logs in with their
+  // own management keys (no credential sent), as the instance's own dialog does; a key pasted here would have to
+  // be one the management user accepts, which the key pair being changed usually is not.
+  const heldKeysOnly = selected.length > 0 && selected.every((i) => i.backend === 'host' && !!i.host?.hasManagementKey);
+  const homes = [...new Set(selected.map((i) => i.host?.homeDir ?? '~'))];
+  const authorizedKeys = heldKeysOnly
+    ? homes.length === 1
+      ? `${homes[0]}/.ssh/authorized_keys`
+      : "each host's login user's ~/.ssh/authorized_keys"
+    : undefined;
   // The escrow choice sends no credential: when the selection no longer has an escrowed key, it is not offered.
   useEffect(() => {
-    if (escrowedLabel === undefined) setLive((v) => (v.kind === 'management' ? { ...v, kind: 'privateKey' } : v));
-  }, [escrowedLabel]);
+    if (heldKeysOnly) setLive((v) => (v.kind === 'management' || v.privateKey ? v : { ...v, kind: 'management' }));
+    else if (escrowedLabel === undefined) setLive((v) => (v.kind === 'management' ? { ...v, kind: 'privateKey' } : v));
+  }, [escrowedLabel, heldKeysOnly]);
 
+  // Different ports on record: none is guessed; an empty port lets the server use each instance's own.
+  const eachOwnPort = selected.length > 1 && recordedPort === null;
   useEffect(() => {
     if (mode === 'live' && recordedPort !== null)
       setLive((v) => (v.port === '22' || v.port === '' ? { ...v, port: String(recordedPort) } : v));
-  }, [mode, recordedPort]);
+    else if (mode === 'live' && eachOwnPort) setLive((v) => (v.port === '22' ? { ...v, port: '' } : v));
+  }, [mode, recordedPort, eachOwnPort]);
 
   const bindingRequest = (dryRun: boolean) => {
     const liveParts = mode === 'live' ? liveCredential(live, action === 'bind') : null;
@@ -78,7 +92,7 @@ export function TransferDialog({
       keyPairName: keyPair.name,
       instanceIds: selected.map((i) => i.id),
       mode,
-      ...(liveParts ? { credential: liveParts.credential, port: liveParts.port } : {}),
+      ...(liveParts ? { credential: liveParts.credential, ...(liveParts.port ? { port: liveParts.port } : {}) } : {}),
       ...(dryRun ? { dryRun: true } : {}),
     };
   };
@@ -87,12 +101,13 @@ export function TransferDialog({
     e.preventDefault();
     setShowErrors(true);
     if (selected.length === 0) return;
-    if (mode === 'live' && liveProblem(live, action === 'bind')) return;
+    if (mode === 'live' && liveProblem(live, action === 'bind', eachOwnPort)) return;
     setError(null);
     setKeyMismatch(null);
     // A live unbind logs in with this key pair's private key, a live replace with that of a key pair the instances
     // have now: a wrong file is named here, before it is sent.
-    if (mode === 'live' && live.kind === 'privateKey') {
+    // On hosts with a held management key, a pasted key is one the management user accepts: not checked here.
+    if (mode === 'live' && live.kind === 'privateKey' && !heldKeysOnly) {
       const mismatch =
         action === 'unbind'
           ? await privateKeyMismatch(live.privateKey, keyPair)
@@ -199,7 +214,10 @@ export function TransferDialog({
             action={action}
             recordedPort={recordedPort}
             showErrors={showErrors}
-            escrowedKeyPair={escrowedLabel}
+            managementKey={heldKeysOnly}
+            escrowedKeyPair={heldKeysOnly ? undefined : escrowedLabel}
+            authorizedKeys={authorizedKeys}
+            eachOwnPort={eachOwnPort}
           />
         ) : null}
         {mode === 'live' && action === 'bind' ? (
@@ -208,7 +226,9 @@ export function TransferDialog({
         {/* Live: read from each machine over SSH; at the next restart: what each instance's boot would write. */}
         <DryRunPreview
           key={mode}
-          disabled={selected.length === 0 || (mode === 'live' && liveProblem(live, action === 'bind') !== null)}
+          disabled={
+            selected.length === 0 || (mode === 'live' && liveProblem(live, action === 'bind', eachOwnPort) !== null)
+          }
           run={() => api.bindings(regionId, bindingRequest(true))}
         />
         {keyMismatch ? (
