@@ -346,6 +346,7 @@ export function InstanceKeyDialog({
             managementKey={heldKey}
             escrowedKeyPair={escrowedKeyPair}
             authorizedKeys={isHost ? `${instance.host?.homeDir ?? '~'}/.ssh/authorized_keys` : undefined}
+            passwordLeftToHost={isHost && instance.host?.passwordLogin === 'unmanaged'}
           />
         ) : null}
         {effMode === 'live' && !heldKey ? (

@@ -79,6 +79,7 @@ export function LiveFields({
   escrowedKeyPair,
   authorizedKeys = '/root/.ssh/authorized_keys',
   eachOwnPort = false,
+  passwordLeftToHost = false,
 }: {
   value: LiveValue;
   onChange: (v: LiveValue) => void;
@@ -96,6 +97,8 @@ export function LiveFields({
   authorizedKeys?: string;
   /** The instances chosen have different SSH ports on record: an empty port means each one's own. */
   eachOwnPort?: boolean;
+  /** Registered hosts whose password login keyfleet leaves alone (policy 'unmanaged'). */
+  passwordLeftToHost?: boolean;
 }) {
   const id = useId();
   const set = (patch: Partial<LiveValue>) => onChange({ ...value, ...patch });
@@ -214,9 +217,11 @@ export function LiveFields({
           {action === 'bind' ? 'add the key to' : 'remove the key from'} its own block of
           <code> {authorizedKeys}</code>, verifies the result with a fresh login and rolls back if the proof fails.
           Other lines of the file are left alone.
-          {action === 'unbind'
-            ? ' After the unbind, password login is back; reset the password if the instance has none.'
-            : ' After the bind, password login is turned off.'}
+          {passwordLeftToHost
+            ? ' Password login is left as the host has it (keyfleet does not manage it there).'
+            : action === 'unbind'
+              ? ' After the unbind, password login is back; reset the password if the instance has none.'
+              : ' After the bind, password login is turned off.'}
         </span>
       </label>
       {showErrors && !value.confirmed ? <p className="field-error">Confirm that you have read the notice.</p> : null}

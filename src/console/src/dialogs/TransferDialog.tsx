@@ -218,6 +218,7 @@ export function TransferDialog({
             escrowedKeyPair={heldKeysOnly ? undefined : escrowedLabel}
             authorizedKeys={authorizedKeys}
             eachOwnPort={eachOwnPort}
+            passwordLeftToHost={heldKeysOnly && selected.every((i) => i.host?.passwordLogin === 'unmanaged')}
           />
         ) : null}
         {mode === 'live' && action === 'bind' ? (
