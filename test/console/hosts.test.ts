@@ -340,6 +340,7 @@ describe('web console: registered real hosts', () => {
       const [inst] = await instancesAt(h.address);
       const section = d.getByTestId('dry-run-diff').locator(`section[data-instance="${inst.id}"]`);
       await section.locator('[data-line="add"]').first().waitFor();
+      assert.match((await section.locator('h4').textContent())!, new RegExp(`^${inst.name} ${inst.id}$`));
       const added = (await section.locator('[data-line="add"]').allTextContents()).join('\n');
       assert.ok(added.includes(body), `the dry run on ${h.address} adds the key pair's key`);
     }

@@ -41,14 +41,17 @@ function DiffBlock({ diff, label }: { diff: string; label: string }) {
   );
 }
 
-export function DryRunDiff({ items }: { items: TaskItem[] }) {
+export function DryRunDiff({ items, names = {} }: { items: TaskItem[]; names?: Readonly<Record<string, string>> }) {
   return (
     <div className="dry-run" data-testid="dry-run-diff">
       {items.map((item) => {
         const d = item.dryRun;
         return (
           <section key={item.seq} data-instance={item.instanceId} aria-label={`Dry run of ${item.instanceId}`}>
-            <h4 className="mono">{item.instanceId}</h4>
+            <h4>
+              {names[item.instanceId] ? `${names[item.instanceId]} ` : ''}
+              <span className="mono">{item.instanceId}</span>
+            </h4>
             {item.status === 'failed' ? (
               <Notice tone="error" title={`${item.errorCode}: ${item.errorMessage}`} />
             ) : !d ? (
@@ -84,7 +87,16 @@ export function DryRunDiff({ items }: { items: TaskItem[] }) {
 }
 
 /** A "Preview changes" button that runs the request as a dry run and shows what it found. */
-export function DryRunPreview({ run, disabled }: { run: () => Promise<BindingResult>; disabled: boolean }) {
+export function DryRunPreview({
+  run,
+  disabled,
+  names,
+}: {
+  run: () => Promise<BindingResult>;
+  disabled: boolean;
+  /** Instance names by id, for each machine's heading. */
+  names?: Readonly<Record<string, string>>;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [items, setItems] = useState<TaskItem[] | null>(null);
@@ -107,7 +119,7 @@ export function DryRunPreview({ run, disabled }: { run: () => Promise<BindingRes
         {busy ? <Spinner label="Reading the machines…" /> : 'Preview changes (dry run)'}
       </button>
       <InlineError error={error} />
-      {items ? <DryRunDiff items={items} /> : null}
+      {items ? <DryRunDiff items={items} names={names} /> : null}
     </div>
   );
 }

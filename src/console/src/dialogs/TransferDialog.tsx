@@ -226,6 +226,7 @@ export function TransferDialog({
         ) : null}
         {/* Live: read from each machine over SSH; at the next restart: what each instance's boot would write. */}
         <DryRunPreview
+          names={Object.fromEntries(selected.map((i) => [i.id, i.name]))}
           key={mode}
           disabled={
             selected.length === 0 || (mode === 'live' && liveProblem(live, action === 'bind', eachOwnPort) !== null)
