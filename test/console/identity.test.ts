@@ -194,6 +194,11 @@ describe('console identity (account administrators)', () => {
       0,
       'no Identity area for a non-admin',
     );
+    assert.equal(
+      await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).count(),
+      0,
+      'no Webhooks link for a non-admin (the API refuses them)',
+    );
 
     await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Key Pairs' }).click();
     await p.getByRole('heading', { name: 'Key Pairs', level: 1 }).waitFor();

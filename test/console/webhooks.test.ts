@@ -122,7 +122,7 @@ describe('console webhooks (account administrators)', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('a user allowed everything by policy, not an administrator, is told that only administrators manage webhooks', async () => {
+  test('a user allowed everything by policy, not an administrator, has no Webhooks link and is told, at the address, that only administrators manage webhooks', async () => {
     other = await launch();
     const p = await other.context.newPage();
     await p.goto(`${kf.url}/console/`);
@@ -130,7 +130,9 @@ describe('console webhooks (account administrators)', () => {
     await p.getByLabel('Password').fill('Hal-Pass-0001!');
     await p.getByRole('button', { name: 'Sign in', exact: true }).click();
     await p.getByRole('heading', { name: 'Instances', level: 1 }).waitFor();
-    await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+    await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).waitFor();
+    assert.equal(await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).count(), 0);
+    await p.goto(`${kf.url}/console/webhooks`);
     await p.getByText('Only account administrators manage webhooks').waitFor();
   });
 });

@@ -30,8 +30,9 @@ const NAV = [
   { to: '/rotations', label: 'Rotations', icon: <IconKey /> },
   { to: '/revocations', label: 'Revocations', icon: <IconKey /> },
   { to: '/audit', label: 'Audit', icon: <IconAudit /> },
-  { to: '/webhooks', label: 'Webhooks', icon: <IconGlobe /> },
 ];
+/** Webhooks carry the whole account's events: account administrators only (the API refuses everyone else). */
+const ADMIN_NAV = [{ to: '/webhooks', label: 'Webhooks', icon: <IconGlobe /> }];
 /** Shown to account administrators only (the API refuses everyone else anyway). */
 const IDENTITY_NAV = [
   { to: '/identity/users', label: 'Users', icon: <IconUser /> },
@@ -74,7 +75,7 @@ export function Layout({ children }: { children: ReactNode }) {
       <div className="shell-body">
         <nav id="side-nav" className={`side-nav${navOpen ? ' open' : ''}`} aria-label="Main">
           <ul>
-            {NAV.map((n) => (
+            {(who.isAccountAdmin ? [...NAV, ...ADMIN_NAV] : NAV).map((n) => (
               <NavItem key={n.to} item={n} path={path}>
                 {n.to === '/tasks' && runningCount > 0 ? (
                   <span className="nav-badge">
