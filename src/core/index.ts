@@ -147,6 +147,7 @@ export function createCore(deps: CoreDeps) {
     logger,
     maxAmount: settings.maxRunAmount,
     liveTimeoutMs: settings.liveTimeoutMs,
+    metrics: deps.metrics,
   });
   const hosts = createHostService({
     store,

@@ -40,6 +40,16 @@ export const METRIC_CATALOGUE = {
     help: 'Duration of a proof, waits for a reloading sshd included, by result.',
     labels: ['result'],
   },
+  boot_proofs_total: {
+    kind: 'counter',
+    help: "Proofs after a boot (publickey probes of the applied state), by result ('proven', 'not-proven', 'no-ssh', 'no-host-key', or the error code).",
+    labels: ['result'],
+  },
+  boot_proof_duration_seconds: {
+    kind: 'histogram',
+    help: 'Duration of a boot proof, waits for a starting sshd included, by result.',
+    labels: ['result'],
+  },
   drift_scans_total: {
     kind: 'counter',
     help: 'Machines read by drift scans, by status (in-sync, drifted, unreachable, error, skipped).',

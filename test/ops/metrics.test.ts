@@ -153,6 +153,23 @@ describe('/metrics', () => {
     assert.equal(value(after, 'keyfleet_ssh_sessions_in_flight', { use: 'probe' }), 0);
   });
 
+  test('a boot proof: a restart that applies an on-restart bind is proven once and counted, with its duration', async () => {
+    const [id] = (await api.run({ imageId: LINUX_IMAGE, password: ROOT_PW })) as [string];
+    await api.waitStatus([id], 'Running');
+    await kf.core.instances.settle();
+    await api.createKeyPair('metrics-boot-kp', 'ed25519');
+    await api.bind({ action: 'bind', keyPairName: 'metrics-boot-kp', instanceIds: [id] });
+    const before = await scrape();
+    await api.restart(id);
+    await kf.core.instances.settle();
+    const inst = await api.instance(id);
+    assert.equal(typeof inst.verifiedAt, 'string', inst.verification);
+    const after = await scrape();
+    assert.equal(delta(before, after, 'keyfleet_boot_proofs_total', { result: 'proven' }), 1);
+    assert.equal(delta(before, after, 'keyfleet_boot_proof_duration_seconds_count', { result: 'proven' }), 1);
+    assert.equal(delta(before, after, 'keyfleet_boot_proofs_total', { result: 'not-proven' }), 0);
+  });
+
   test('a drift scan counts the machines it read by status', async () => {
     const before = await scrape();
     const scan = await api.call('POST', `/api/v1/regions/${REGION}/drift-scans`, { instanceIds: [instanceId] });

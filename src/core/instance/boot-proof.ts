@@ -13,6 +13,7 @@ import { createSemaphore } from '../../common/concurrency.js';
 import type { Clock } from '../clock.js';
 import { isCoreError } from '../errors.js';
 import { verificationFailedEvent } from '../events/event.js';
+import { type Metrics, noMetrics } from '../metrics.js';
 import type { LiveAccess, Logger, Store } from '../ports.js';
 import type { Instance } from './instance.js';
 
@@ -36,6 +37,7 @@ export interface BootProofDeps {
   logger: Logger;
   timeoutMs: number;
   concurrency?: number;
+  metrics?: Metrics;
 }
 
 /** The stored reason while a boot has not been proven yet (a start or restart in progress). */
@@ -46,10 +48,13 @@ interface Outcome {
   ok: boolean;
   /** What the proof showed (ok), or why the state is not verified. */
   text: string;
+  /** The metric's label: 'proven', 'not-proven', 'no-ssh', 'no-host-key' or an error code (a bounded set). */
+  result?: string;
 }
 
 export function createBootProver(deps: BootProofDeps) {
   const { store, live, clock, logger } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const slots = createSemaphore(deps.concurrency ?? BOOT_PROOF_CONCURRENCY);
   const inFlight = new Set<Promise<void>>();
 
@@ -109,12 +114,13 @@ export function createBootProver(deps: BootProofDeps) {
 
   function failure(err: unknown): Outcome {
     if (isCoreError(err)) {
-      if (err.code === 'Live.HostKeyChanged') return { ok: false, text: 'proof failed: the host key changed' };
+      const result = err.code;
+      if (err.code === 'Live.HostKeyChanged') return { ok: false, text: 'proof failed: the host key changed', result };
       if (err.code === 'Live.Unreachable' || err.code === 'Live.Timeout')
-        return { ok: false, text: `the machine did not answer: ${err.message}` };
-      return { ok: false, text: `proof failed: ${err.message}` };
+        return { ok: false, text: `the machine did not answer: ${err.message}`, result };
+      return { ok: false, text: `proof failed: ${err.message}`, result };
     }
-    return { ok: false, text: `proof failed: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, text: `proof failed: ${err instanceof Error ? err.message : String(err)}`, result: 'Internal' };
   }
 
   /** Records the outcome only if the machine still runs with the state that was proven (nothing newer won). */
@@ -144,14 +150,19 @@ export function createBootProver(deps: BootProofDeps) {
       // Stopped again, restarted again, deleted, or not a machine keyfleet boots: nothing to prove now.
       if (!inst || inst.status !== 'Running' || inst.backend === 'host') return;
       const applied = appliedOf(inst);
+      const startedAt = clock.now().getTime();
       let outcome: Outcome;
-      if (inst.osType !== 'linux') outcome = { ok: false, text: 'no SSH on this machine (Windows)' };
-      else if (!inst.hostKeySha256) outcome = { ok: false, text: 'no host key is known to pin the proof to' };
+      if (inst.osType !== 'linux') outcome = { ok: false, text: 'no SSH on this machine (Windows)', result: 'no-ssh' };
+      else if (!inst.hostKeySha256)
+        outcome = { ok: false, text: 'no host key is known to pin the proof to', result: 'no-host-key' };
       else {
         // The removed key matters only when the boot took it away (no key bound now, a different one before).
         const removed = applied.publicKey === null && removedKey !== applied.publicKey ? removedKey : null;
         outcome = await judge(inst, applied, removed).catch(failure);
       }
+      const result = outcome.result ?? (outcome.ok ? 'proven' : 'not-proven');
+      metrics.inc('boot_proofs_total', { result });
+      metrics.observe('boot_proof_duration_seconds', { result }, (clock.now().getTime() - startedAt) / 1000);
       const recorded = await record(accountId, id, applied, outcome);
       if (recorded && !outcome.ok && inst.osType === 'linux') {
         logger.warn('boot not verified', { instanceId: id, address: inst.address, verification: outcome.text });

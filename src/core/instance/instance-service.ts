@@ -11,6 +11,7 @@ import { AWAITING_BOOT, AWAITING_FIRST_BOOT, createBootProver } from './boot-pro
 import { createInstanceDriver } from './instance-driver.js';
 import { isRestartPending } from './instance-state.js';
 import { LIST_PAGE, pageOf } from '../paging.js';
+import type { Metrics } from '../metrics.js';
 
 export interface InstanceServiceDeps {
   store: Store;
@@ -25,6 +26,7 @@ export interface InstanceServiceDeps {
   maxAmount: number;
   /** SSH connect/operation timeout of a boot's proof. */
   liveTimeoutMs: number;
+  metrics?: Metrics;
 }
 
 export interface RunInstancesInput {
@@ -84,7 +86,14 @@ const INSTANCE_STATUSES: readonly InstanceStatus[] = ['Pending', 'Starting', 'Ru
 export function createInstanceService(deps: InstanceServiceDeps) {
   const { store, compute, clock, ids, regions, logger } = deps;
   const driver = createInstanceDriver({ store, compute, clock, logger });
-  const prover = createBootProver({ store, live: deps.live, clock, logger, timeoutMs: deps.liveTimeoutMs });
+  const prover = createBootProver({
+    store,
+    live: deps.live,
+    clock,
+    logger,
+    timeoutMs: deps.liveTimeoutMs,
+    metrics: deps.metrics,
+  });
 
   /**
    * Drives a transition; one that ends Running is then proven by a publickey probe, off the request path.
