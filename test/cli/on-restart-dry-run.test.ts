@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, LINUX_IMAGE, startInProcess } from '../support/keyfleet.js';
-import { cli } from './support/run-cli.js';
+import { type Api, LINUX_IMAGE, startInProcess } from '../support/keyfleet.js';
+import { cli, cliEnvFor } from './support/run-cli.js';
 
 describe('keyfleet bind --dry-run (on-restart)', () => {
   let kf: Keyfleet;
@@ -16,11 +16,7 @@ describe('keyfleet bind --dry-run (on-restart)', () => {
 
   before(async () => {
     ({ kf, api } = await startInProcess());
-    env = {
-      KEYFLEET_ENDPOINT: kf.url,
-      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
-      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
-    };
+    env = cliEnvFor(kf.url);
   });
   after(async () => kf?.close());
 

@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, LINUX_IMAGE, startInProcess } from '../support/keyfleet.js';
+import { type Api, LINUX_IMAGE, startInProcess } from '../support/keyfleet.js';
+import { cliEnvFor } from './support/run-cli.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/keyfleet.js');
 
@@ -31,11 +32,7 @@ describe('keyfleet tags and resource-groups (CLI)', () => {
   let env: Record<string, string>;
   before(async () => {
     ({ kf, api } = await startInProcess());
-    env = {
-      KEYFLEET_ENDPOINT: kf.url,
-      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
-      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
-    };
+    env = cliEnvFor(kf.url);
   });
   after(async () => kf?.close());
 

@@ -13,7 +13,15 @@ import type { Locator, Page } from 'playwright-core';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { ADMIN_PASSWORD, type Api, LINUX_IMAGE, startInProcess, WINDOWS_IMAGE } from '../support/keyfleet.js';
 import { sshKeygen, sshRun, writePrivateKey } from '../support/openssh.js';
-import { type Browser, ensureConsoleBuilt, instanceRow, launch, signIn, watchErrors } from './support.js';
+import {
+  type Browser,
+  ensureConsoleBuilt,
+  instanceRow,
+  launch,
+  signIn,
+  watchErrors,
+  closeOpenDialog,
+} from './support.js';
 
 const ROOT_PASSWORD = 'Passw0rd!x';
 const KEY = 'console-key';
@@ -45,16 +53,7 @@ describe('web console', () => {
     errors = watchErrors(page);
   });
 
-  // A failed step must not leave a dialog over the page for the next test.
-  afterEach(async () => {
-    if (
-      await page
-        ?.getByRole('dialog')
-        .isVisible()
-        .catch(() => false)
-    )
-      await page.keyboard.press('Escape');
-  });
+  afterEach(() => closeOpenDialog(page));
 
   after(async () => {
     await browser?.close();

@@ -10,7 +10,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { Api, startInProcess } from '../support/keyfleet.js';
-import { type Browser, ensureConsoleBuilt, launch, signIn, watchErrors } from './support.js';
+import { type Browser, ensureConsoleBuilt, launch, signIn, watchErrors, closeOpenDialog } from './support.js';
 
 const USER = 'grace';
 const USER_PASSWORD = 'Grace-Pass-0001';
@@ -49,15 +49,7 @@ describe('console user groups (account administrators)', () => {
     await signIn(page, url);
   });
 
-  afterEach(async () => {
-    if (
-      await page
-        ?.getByRole('dialog')
-        .isVisible()
-        .catch(() => false)
-    )
-      await page.keyboard.press('Escape');
-  });
+  afterEach(() => closeOpenDialog(page));
 
   after(async () => {
     await other?.close();

@@ -23,7 +23,15 @@ import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { type Api, LINUX_IMAGE, startInProcess } from '../support/keyfleet.js';
 import { sshKeygen, sshRun, writePrivateKey } from '../support/openssh.js';
 import { allowRootLogin, startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
-import { type Browser, ensureConsoleBuilt, instanceRow, launch, signIn, watchErrors } from './support.js';
+import {
+  type Browser,
+  ensureConsoleBuilt,
+  instanceRow,
+  launch,
+  signIn,
+  watchErrors,
+  closeOpenDialog,
+} from './support.js';
 
 const run = promisify(execFile);
 const REGION = 'cn-hangzhou';
@@ -126,16 +134,7 @@ describe('web console: drift and host settings of registered hosts', () => {
     await signIn(page, kf.url);
   });
 
-  // A failed step must not leave a dialog over the page for the next test.
-  afterEach(async () => {
-    if (
-      await page
-        ?.getByRole('dialog')
-        .isVisible()
-        .catch(() => false)
-    )
-      await page.keyboard.press('Escape');
-  });
+  afterEach(() => closeOpenDialog(page));
 
   after(async () => {
     await browser?.close();

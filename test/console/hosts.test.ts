@@ -18,7 +18,15 @@ import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { type Api, startInProcess } from '../support/keyfleet.js';
 import { sshKeygen } from '../support/openssh.js';
 import { startHosts, stopHosts, type TestHost } from '../support/sshd-harness.js';
-import { type Browser, ensureConsoleBuilt, instanceRow, launch, signIn, watchErrors } from './support.js';
+import {
+  type Browser,
+  ensureConsoleBuilt,
+  instanceRow,
+  launch,
+  signIn,
+  watchErrors,
+  closeOpenDialog,
+} from './support.js';
 
 const REGION = 'cn-hangzhou';
 /** Nothing listens there: 127.31.250.x is above the harness's slots (at most 200), and port 1 is closed. */
@@ -68,16 +76,7 @@ describe('web console: registered real hosts', () => {
     await signIn(page, url);
   });
 
-  // A failed step must not leave a dialog over the page for the next test.
-  afterEach(async () => {
-    if (
-      await page
-        ?.getByRole('dialog')
-        .isVisible()
-        .catch(() => false)
-    )
-      await page.keyboard.press('Escape');
-  });
+  afterEach(() => closeOpenDialog(page));
 
   after(async () => {
     await browser?.close();

@@ -13,7 +13,15 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { type Api, LINUX_IMAGE, startInProcess } from '../support/keyfleet.js';
-import { type Browser, ensureConsoleBuilt, instanceRow, launch, signIn, watchErrors } from './support.js';
+import {
+  type Browser,
+  ensureConsoleBuilt,
+  instanceRow,
+  launch,
+  signIn,
+  watchErrors,
+  closeOpenDialog,
+} from './support.js';
 
 const REGION = 'cn-hangzhou';
 const KEY = 'mover-key';
@@ -46,15 +54,7 @@ describe('console: move to a resource group, and tags on instance rows', () => {
     await signIn(page, kf.url);
   });
 
-  afterEach(async () => {
-    if (
-      await page
-        ?.getByRole('dialog')
-        .isVisible()
-        .catch(() => false)
-    )
-      await page.keyboard.press('Escape');
-  });
+  afterEach(() => closeOpenDialog(page));
 
   after(async () => {
     await other?.close();

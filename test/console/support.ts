@@ -102,3 +102,14 @@ export function watchErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/** After a test: a failed step must not leave a dialog over the page for the next test (Escape closes it). */
+export async function closeOpenDialog(page: Page | undefined): Promise<void> {
+  if (
+    await page
+      ?.getByRole('dialog')
+      .isVisible()
+      .catch(() => false)
+  )
+    await page!.keyboard.press('Escape');
+}

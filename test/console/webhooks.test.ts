@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { type Api, startInProcess } from '../support/keyfleet.js';
-import { type Browser, ensureConsoleBuilt, launch, signIn, watchErrors } from './support.js';
+import { type Browser, ensureConsoleBuilt, launch, signIn, watchErrors, closeOpenDialog } from './support.js';
 
 const HOOK = 'http://127.0.0.1:9/keyfleet-hook';
 
@@ -36,15 +36,7 @@ describe('console webhooks (account administrators)', () => {
     errors = watchErrors(page);
     await signIn(page, kf.url);
   });
-  afterEach(async () => {
-    if (
-      await page
-        ?.getByRole('dialog')
-        .isVisible()
-        .catch(() => false)
-    )
-      await page.keyboard.press('Escape');
-  });
+  afterEach(() => closeOpenDialog(page));
   after(async () => {
     await other?.close();
     await browser?.close();

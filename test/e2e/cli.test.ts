@@ -8,16 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
-import {
-  ACCESS_KEY_ID,
-  ACCESS_KEY_SECRET,
-  type Api,
-  LINUX_IMAGE,
-  startInProcess,
-  tempDir,
-  WINDOWS_IMAGE,
-} from '../support/keyfleet.js';
+import { type Api, LINUX_IMAGE, startInProcess, tempDir, WINDOWS_IMAGE } from '../support/keyfleet.js';
 import { sshRun } from '../support/openssh.js';
+import { cliEnvFor } from '../cli/support/run-cli.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/keyfleet.js');
 
@@ -46,11 +39,7 @@ describe('keyfleet CLI', () => {
 
   before(async () => {
     ({ kf, api } = await startInProcess());
-    env = {
-      KEYFLEET_ENDPOINT: kf.url,
-      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
-      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
-    };
+    env = cliEnvFor(kf.url);
     linux = await api.run({ imageId: LINUX_IMAGE, amount: 2 });
     [windows] = (await api.run({ imageId: WINDOWS_IMAGE })) as [string];
     await api.waitStatus([...linux, windows], 'Running');
@@ -131,11 +120,7 @@ describe('keyfleet CLI: users, access keys, policies, audit', () => {
   let env: Record<string, string>;
   before(async () => {
     ({ kf } = await startInProcess());
-    env = {
-      KEYFLEET_ENDPOINT: kf.url,
-      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
-      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
-    };
+    env = cliEnvFor(kf.url);
   });
   after(async () => kf?.close());
 

@@ -15,7 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
 import { ecsCall } from '../ecs/support/raw-ecs.js';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, Api, startInProcess } from '../support/keyfleet.js';
+import { Api, startInProcess } from '../support/keyfleet.js';
+import { cliEnvFor } from '../cli/support/run-cli.js';
 
 const REGION = 'cn-hangzhou';
 const KP = 'team-key';
@@ -431,11 +432,7 @@ describe('keyfleet groups (CLI)', () => {
 
   before(async () => {
     ({ kf, api: admin } = await startInProcess());
-    env = {
-      KEYFLEET_ENDPOINT: kf.url,
-      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
-      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
-    };
+    env = cliEnvFor(kf.url);
     await admin.createKeyPair(KP, 'ed25519');
     await admin.call('POST', '/api/v1/policies', {
       name: 'list-key-pairs',

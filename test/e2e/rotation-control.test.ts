@@ -10,16 +10,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
-import {
-  ACCESS_KEY_ID,
-  ACCESS_KEY_SECRET,
-  type Api,
-  ApiFailure,
-  LINUX_IMAGE,
-  sleep,
-  startInProcess,
-} from '../support/keyfleet.js';
+import { type Api, ApiFailure, LINUX_IMAGE, sleep, startInProcess } from '../support/keyfleet.js';
 import { sshRun, writePrivateKey } from '../support/openssh.js';
+import { cliEnvFor } from '../cli/support/run-cli.js';
 
 const REGION = 'cn-hangzhou';
 const BIN = path.resolve(import.meta.dirname, '../../bin/keyfleet.js');
@@ -72,11 +65,7 @@ describe('rotation by hand', () => {
     let started: Record<string, string>;
     ({ kf, api, env: started } = await startInProcess({ extra: { KEYFLEET_ROTATION_POLL_MS: '100' } }));
     dataDir = started.KEYFLEET_DATA_DIR!;
-    env = {
-      KEYFLEET_ENDPOINT: kf.url,
-      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
-      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
-    };
+    env = cliEnvFor(kf.url);
     ids = await api.run({ imageId: LINUX_IMAGE, amount: 10, name: 'rot' });
     await api.waitStatus(ids, 'Running');
     for (const name of ['ctl-a', 'ctl-b', 'ctl-c', 'ctl-unbound']) await api.createKeyPair(name, 'ed25519');

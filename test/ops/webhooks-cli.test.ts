@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Keyfleet } from '../../src/app/keyfleet.js';
-import { ACCESS_KEY_ID, ACCESS_KEY_SECRET, type Api, startInProcess } from '../support/keyfleet.js';
+import { type Api, startInProcess } from '../support/keyfleet.js';
+import { cliEnvFor } from '../cli/support/run-cli.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/keyfleet.js');
 
@@ -29,11 +30,7 @@ describe('keyfleet webhooks (CLI)', () => {
   let env: Record<string, string>;
   before(async () => {
     ({ kf, api } = await startInProcess());
-    env = {
-      KEYFLEET_ENDPOINT: kf.url,
-      KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
-      KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
-    };
+    env = cliEnvFor(kf.url);
   });
   after(async () => kf?.close());
 

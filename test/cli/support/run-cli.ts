@@ -1,6 +1,7 @@
 /** Runs the real `keyfleet` CLI (bin/keyfleet.js, the compiled build when current) as a child process. */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { ACCESS_KEY_ID, ACCESS_KEY_SECRET } from '../../support/keyfleet.js';
 
 export const BIN = path.resolve(import.meta.dirname, '../../../bin/keyfleet.js');
 
@@ -21,4 +22,13 @@ export function cli(args: string[], env: Record<string, string> = {}): Promise<C
       },
     );
   });
+}
+
+/** The CLI's environment for a keyfleet at `url`, signed with the test account's access key. */
+export function cliEnvFor(url: string): Record<string, string> {
+  return {
+    KEYFLEET_ENDPOINT: url,
+    KEYFLEET_ACCESS_KEY_ID: ACCESS_KEY_ID,
+    KEYFLEET_ACCESS_KEY_SECRET: ACCESS_KEY_SECRET,
+  };
 }
