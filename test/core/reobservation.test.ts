@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/app/config.js';
 import { createPolicyAuthorizer } from '../../src/core/authz/policy-authorizer.js';
 import { createBindingModule } from '../../src/core/binding/binding-module.js';
 import { keyStateToken } from '../../src/core/binding/reobservation.js';
@@ -293,6 +294,13 @@ describe('re-observation after an interrupted live change (fake clock, embedded 
     assert.equal(await store.reobservations.get(inst.id), null);
     await s.runner.close();
   });
+});
+
+test('KEYFLEET_REOBSERVE_MS: comma-separated delays, the default 5 s, 30 s, 5 min; anything else refused', () => {
+  assert.deepEqual(loadConfig({}).tasks.reobserveMs, [5_000, 30_000, 300_000]);
+  assert.deepEqual(loadConfig({ KEYFLEET_REOBSERVE_MS: '200, 1000' }).tasks.reobserveMs, [200, 1000]);
+  for (const bad of ['0', '5s', '100,,200', '-5', '1,2,3,4,5,6,7,8,9'.replace(/\d/g, '1000'), '86400001'])
+    assert.throws(() => loadConfig({ KEYFLEET_REOBSERVE_MS: bad }), ConfigError, bad);
 });
 
 describe('exactly once on PostgreSQL: three sweepers over the same marks', {
