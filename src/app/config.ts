@@ -30,6 +30,8 @@ export interface Config {
     /** How often due binding expiries are looked for (issue 19). */
     expirySweepMs: number;
     expiryRetryMs: number;
+    /** Delays between asks of a machine that did not answer after an interrupted live change (ADR 26). */
+    reobserveMs: number[];
   };
   /** How often a process looks for rotation waves that are due or have finished. */
   rotationPollMs: number;
@@ -85,6 +87,18 @@ function regionsFrom(raw: string | undefined): Region[] {
  * Unset or empty: hosts may be registered at any address keyfleet reaches. Each is checked here, so a typo stops
  * the start instead of silently allowing or refusing everything.
  */
+/** KEYFLEET_REOBSERVE_MS: comma-separated delays in ms (1 to 8 of them, 100 ms to 1 day); the last repeats. */
+function reobserveDelays(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === '') return [5_000, 30_000, 300_000];
+  const parts = raw.split(',').map((p) => p.trim());
+  const delays = parts.map(Number);
+  if (parts.length > 8 || delays.some((d, i) => !/^\d+$/.test(parts[i]!) || d < 100 || d > 86_400_000))
+    throw new ConfigError(
+      `KEYFLEET_REOBSERVE_MS must be 1 to 8 comma-separated delays in ms, each from 100 to 86400000; got '${raw}'.`,
+    );
+  return delays;
+}
+
 function hostNetworksFrom(raw: string | undefined): string[] | undefined {
   const entries = (raw ?? '')
     .split(',')
@@ -189,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       sweepMs: int(env, 'KEYFLEET_TASK_SWEEP_MS', 15_000, 100, 3_600_000),
       expirySweepMs: int(env, 'KEYFLEET_EXPIRY_SWEEP_MS', 5_000, 100, 3_600_000),
       expiryRetryMs: int(env, 'KEYFLEET_EXPIRY_RETRY_MS', 300_000, 1_000, 86_400_000),
+      reobserveMs: reobserveDelays(env.KEYFLEET_REOBSERVE_MS),
     },
     rotationPollMs: int(env, 'KEYFLEET_ROTATION_POLL_MS', 1_000, 50, 600_000),
     liveTimeoutMs: int(env, 'KEYFLEET_LIVE_TIMEOUT_MS', 10_000, 100, 600_000),

@@ -165,6 +165,7 @@ export async function startKeyfleet(config: Config, overrides: KeyfleetOverrides
       taskSweepMs: config.tasks.sweepMs,
       expirySweepMs: config.tasks.expirySweepMs,
       expiryRetryMs: config.tasks.expiryRetryMs,
+      reobserveMs: config.tasks.reobserveMs,
       hostNetworks: config.hostNetworks,
       taskItemsPerSecond: config.tasks.itemsPerSecond,
       liveTimeoutMs: config.liveTimeoutMs,

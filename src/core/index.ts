@@ -16,6 +16,8 @@ import { createDriftService } from './binding/drift-service.js';
 import type { DriftSource } from './binding/drift-source.js';
 import { driftUseCases } from './binding/drift-use-cases.js';
 import { createExpirySweeper } from './binding/expiry-sweeper.js';
+import { DEFAULT_REOBSERVE_DELAYS_MS } from './binding/reobservation.js';
+import { createReobserveSweeper } from './binding/reobserve-sweeper.js';
 import { expiryUseCases } from './binding/expiry-use-cases.js';
 import { auditUseCases, catalogUseCases } from './catalog-use-cases.js';
 import type { Clock, IdGen } from './clock.js';
@@ -86,6 +88,8 @@ export interface CoreSettings {
   expirySweepMs?: number;
   /** How long after a failed expiry unbind it is tried again. */
   expiryRetryMs?: number;
+  /** Delays between asks of a machine that did not answer after an interrupted live change (ADR 26). */
+  reobserveMs?: readonly number[];
   liveTimeoutMs: number;
   /** The networks (CIDRs) hosts may be registered in (KEYFLEET_HOST_NETWORKS); absent or empty: any address. */
   hostNetworks?: readonly string[];
@@ -184,6 +188,7 @@ export function createCore(deps: CoreDeps) {
     regions,
     logger,
     liveTimeoutMs: settings.liveTimeoutMs,
+    reobserveDelaysMs: settings.reobserveMs,
     callerOfTask: accounts.callerOfTask,
     metrics: deps.metrics,
     compute,
@@ -236,6 +241,16 @@ export function createCore(deps: CoreDeps) {
     retryMs: settings.expiryRetryMs,
   });
   let stopExpirySweeper: (() => void) | null = null;
+  const reobserver = createReobserveSweeper({
+    store,
+    live: deps.live,
+    clock,
+    ids,
+    logger,
+    liveTimeoutMs: settings.liveTimeoutMs,
+    delaysMs: settings.reobserveMs ?? DEFAULT_REOBSERVE_DELAYS_MS,
+  });
+  let stopReobserver: (() => void) | null = null;
   const rotationDriver = createRotationDriver({
     store,
     secrets: deps.secrets,
@@ -326,6 +341,8 @@ export function createCore(deps: CoreDeps) {
     },
     /** The binding expiry sweeper: sweep() unbinds every due expiry now (tests; it also runs on a timer). */
     expirySweeper: expiries,
+    /** The re-observation sweeper (ADR 26): sweep() asks every due machine now (tests; it also runs on a timer). */
+    reobserver,
     drift: gate.expose(driftUseCases(drift, store)),
     rotations: gate.expose(rotationUseCases(rotations, store)),
     /** The rotation driver: round() advances every rotation now (tests). */
@@ -370,6 +387,13 @@ export function createCore(deps: CoreDeps) {
       stopExpirySweeper = clock.every(settings.expirySweepMs ?? 5_000, () => {
         void expiries.sweep().catch((err: unknown) => logger.warn('expiry sweep failed', { error: String(err) }));
       });
+      // Machines left unverified by an interrupted change are asked again, also those marked before a restart.
+      const reobserveTick = Math.min(...(settings.reobserveMs ?? DEFAULT_REOBSERVE_DELAYS_MS), 5_000);
+      stopReobserver = clock.every(reobserveTick, () => {
+        void reobserver
+          .sweep()
+          .catch((err: unknown) => logger.warn('re-observation sweep failed', { error: String(err) }));
+      });
       await events.start();
       rotationDriver.start();
       revocationWorker.start();
@@ -391,6 +415,8 @@ export function createCore(deps: CoreDeps) {
       stopSweeper = null;
       stopExpirySweeper?.();
       stopExpirySweeper = null;
+      stopReobserver?.();
+      stopReobserver = null;
       await runner.close();
     },
     async close(): Promise<void> {
@@ -399,6 +425,7 @@ export function createCore(deps: CoreDeps) {
       await events.close();
       stopSweeper?.();
       stopExpirySweeper?.();
+      stopReobserver?.();
       stopGuardSweeper?.();
       await runner.close();
       await instances.settle();

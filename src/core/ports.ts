@@ -17,6 +17,7 @@ import type { AuditRepo } from './audit/audit.js';
 import type { EventOutboxRepo } from './events/outbox.js';
 import type { Image, Instance, InstanceStatus, InstanceType, BackendKind } from './instance/instance.js';
 import type { KeyPair, Tag } from './keypair/keypair.js';
+import type { ReobservationRepo } from './binding/reobservation.js';
 import type { RotationRepo } from './rotation/rotation.js';
 import type { RevocationRepo } from './revocation/revocation.js';
 import type { ItemIntent, Task, TaskItem, TaskItemStatus, TaskKind, TaskStatus } from './task/task.js';
@@ -292,6 +293,8 @@ export interface Repos {
   expiries: BindingExpiryRepo;
   /** Tags of key pairs and instances (issue 20). */
   tags: TagRepo;
+  /** Instances to observe again after an interrupted live change (ADR 26). */
+  reobservations: ReobservationRepo;
 }
 
 /** A binding whose expiry has come: the instance and the expiry it ends. */

@@ -10,6 +10,7 @@ import { rotations } from './migration-0016-rotations.js';
 import { sharedGuards } from './migration-0012-shared-guards.js';
 import { revocations } from './migration-0015-revocations.js';
 import { tags } from './migration-0017-tags.js';
+import { reobservations } from './migration-0018-reobservations.js';
 
 const initial: Migration = {
   async up(db: Kysely<any>) {
@@ -442,6 +443,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0015-revocations': revocations,
   '0016-rotations': rotations,
   '0017-tags': tags,
+  '0018-reobservations': reobservations,
 };
 
 export const migrationProvider: MigrationProvider = {

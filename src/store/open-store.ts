@@ -8,6 +8,7 @@
  * Kysely funnels every query through its single connection, so transactions never interleave.
  */
 import { createBindingExpiryRepo } from './repos/binding-expiry-repo.js';
+import { createReobservationRepo } from './repos/reobservation-repo.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -81,6 +82,7 @@ function reposOver(db: Kysely<Database>, dialect: Dialect): Repos {
     rotations: createRotationRepo(ctx),
     revocations: createRevocationRepo(ctx),
     tags: createTagRepo(ctx),
+    reobservations: createReobservationRepo(ctx),
   };
 }
 

@@ -123,6 +123,20 @@ export interface BindingExpiriesTable {
   task_id: string;
   claimed_at: Int;
 }
+/** Migration 0018: instances to observe again after an interrupted live change (ADR 26). */
+export interface ReobservationsTable {
+  instance_id: string;
+  account_id: string;
+  task_id: string;
+  wanted: string;
+  old_public_key: string | null;
+  password_before: number | null;
+  state_token: string;
+  attempts: number;
+  due_at: Int;
+  last_asked_at: Int | null;
+  created_at: Int;
+}
 export interface TasksTable {
   id: string;
   account_id: string;
@@ -260,6 +274,7 @@ export interface Database {
   rotation_machines: RotationMachinesTable;
   revocations: RevocationsTable;
   revocation_machines: RevocationMachinesTable;
+  reobservations: ReobservationsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -46,6 +46,8 @@ export interface BindingModuleDeps {
   regions: readonly Region[];
   logger: Logger;
   liveTimeoutMs: number;
+  /** Delays between asks of a machine that did not answer after an interrupted change (ADR 26). */
+  reobserveDelaysMs?: readonly number[];
   /** Attempts after a host could not be reached, with exponential backoff (default: 2 more, from 500 ms). */
   retry?: RetryPolicy;
   /** The submitter of a task as it stands now, for a task resumed after a restart or in another process. */
@@ -112,6 +114,7 @@ export function createBindingModule(deps: BindingModuleDeps) {
     retry: deps.retry ?? DEFAULT_RETRY,
     timeoutMs: deps.liveTimeoutMs,
     metrics: deps.metrics,
+    reobserveAfterMs: deps.reobserveDelaysMs?.[0],
     escrowUsed: createEscrowUseAudit({ store, ids: deps.ids, clock }),
     onRetry: (item, attempt, code, delayMs) =>
       logger.warn('live change will be retried', {

@@ -78,3 +78,27 @@ export function planLiveChange(input: LivePlanInput): { profile: LiveHostProfile
   };
   return { profile, desired: { key: desiredKey, passwordLogin: managesPassword ? desiredKey === null : null } };
 }
+
+/**
+ * How keyfleet reaches a machine only to ask it what it does (publickey queries and the offered methods, no
+ * credential): the same address, user and pinned host key as a live change to it (a re-observation, ADR 26).
+ */
+export function probeProfile(instance: Instance, port: number | null, timeoutMs: number): LiveHostProfile {
+  const host = instance.host ?? null;
+  return {
+    target: {
+      host: instance.address,
+      port: port ?? instance.sshPort,
+      username: host?.managementUser ?? instance.loginUser,
+    },
+    loginUser: instance.loginUser,
+    sudo: host?.sudo === true,
+    hostKey: instance.hostKeySha256
+      ? { kind: 'pinned', sha256: instance.hostKeySha256 }
+      : { kind: 'trust-on-first-use' },
+    homeDir: host?.homeDir ?? homeDirOf(instance.loginUser),
+    managementPublicKey: null,
+    removedPublicKey: null,
+    timeoutMs,
+  };
+}

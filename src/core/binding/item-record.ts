@@ -12,6 +12,7 @@ import type { KeyPair } from '../keypair/keypair.js';
 import type { Repos, Store } from '../ports.js';
 import type { ItemPayload, Task, TaskItem } from '../task/task.js';
 import { LeaseLost } from './live-change.js';
+import type { Reobservation } from './reobservation.js';
 
 /** One item as an executor runs it: who submitted the task, the task, the item, its key pair and the lease owner. */
 export interface ItemRun {
@@ -65,6 +66,50 @@ export function withDesiredKey(inst: Instance, task: Task, kp: KeyPair | null): 
     keyExpiresAt: key && task.options.expiresAt ? new Date(task.options.expiresAt) : null,
     bindingMode: key ? task.mode : null,
   };
+}
+
+/** The change an observation is judged against: which key pair it wanted, in which mode, with which expiry. */
+export interface ObservedChange {
+  kind: Task['kind'];
+  mode: Task['mode'];
+  keyPairId: string | null;
+  expiresAt: string | null;
+}
+
+export function observedChange(task: Task): ObservedChange {
+  return {
+    kind: task.kind,
+    mode: task.mode,
+    keyPairId: task.keyPairId,
+    expiresAt: task.options.expiresAt ?? null,
+  };
+}
+
+/** Builds the re-observation mark from the instance as just recorded (its key state token is taken from it). */
+export type ReobserveLater = (recorded: Instance) => Reobservation;
+
+/**
+ * Writes on the instance what the machine was observed to do (or that it could not be asked): the key pair it
+ * accepts, with the wanted bind's expiry and mode when it is the wanted one, password login, and the verification.
+ */
+export function recordObservedState(inst: Instance, change: ObservedChange, observed: ObservedState, now: Date): void {
+  if (observed.keyPair?.id !== inst.keyPairId) {
+    // The machine accepts another key than the record's (or none): what it has is the wanted bind's, with its
+    // expiry, or the previous binding's (kept as recorded).
+    const wanted = observed.keyPair !== null && change.kind === 'bind' && observed.keyPair.id === change.keyPairId;
+    inst.keyExpiresAt = wanted && change.expiresAt ? new Date(change.expiresAt) : null;
+    inst.bindingMode = observed.keyPair ? change.mode : null;
+  }
+  inst.keyPairId = observed.keyPair?.id ?? null;
+  inst.keyPairName = observed.keyPair?.name ?? null;
+  inst.desiredPublicKey = observed.keyPair?.publicKey ?? null;
+  inst.appliedPublicKey = inst.desiredPublicKey;
+  inst.appliedKeyExpiresAt = inst.keyExpiresAt ?? null;
+  if (observed.passwordLogin !== null) inst.appliedPasswordLogin = observed.passwordLogin;
+  inst.verifiedAt = observed.verified ? now : null;
+  inst.verification = observed.verification;
+  inst.pendingRestart = isRestartPending(inst);
+  inst.updatedAt = now;
 }
 
 export const NOT_BOUND_NOTE = 'not bound to this key pair; nothing changed';
@@ -137,29 +182,16 @@ export function createItemRecorder(store: Store, clock: Clock) {
     err: CoreError,
     observed: ObservedState,
     owner: string,
+    reobserve?: ReobserveLater,
   ): Promise<void> {
     await store.transaction(async (tx) => {
       const inst = await tx.instances.get(task.accountId, item.instanceId);
       if (!(await tx.tasks.finishItem(failedItem(item, err), owner))) throw new LeaseLost();
       if (!inst) return;
-      if (observed.keyPair?.id !== inst.keyPairId) {
-        // The machine accepts another key than the record's (or none): what it has is the wanted bind's, with its
-        // expiry, or the previous binding's (kept as recorded).
-        const wanted = observed.keyPair !== null && task.kind === 'bind' && observed.keyPair.id === task.keyPairId;
-        inst.keyExpiresAt = wanted && task.options.expiresAt ? new Date(task.options.expiresAt) : null;
-        inst.bindingMode = observed.keyPair ? task.mode : null;
-      }
-      inst.keyPairId = observed.keyPair?.id ?? null;
-      inst.keyPairName = observed.keyPair?.name ?? null;
-      inst.desiredPublicKey = observed.keyPair?.publicKey ?? null;
-      inst.appliedPublicKey = inst.desiredPublicKey;
-      inst.appliedKeyExpiresAt = inst.keyExpiresAt ?? null;
-      if (observed.passwordLogin !== null) inst.appliedPasswordLogin = observed.passwordLogin;
-      inst.verifiedAt = observed.verified ? clock.now() : null;
-      inst.verification = observed.verification;
-      inst.pendingRestart = isRestartPending(inst);
-      inst.updatedAt = clock.now();
+      recordObservedState(inst, observedChange(task), observed, clock.now());
       await tx.instances.update(inst);
+      // The machine did not answer: the mark to ask it again commits with the record that says so (ADR 26).
+      if (reobserve) await tx.reobservations.put(reobserve(inst));
     });
   }
 

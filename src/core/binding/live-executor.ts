@@ -28,6 +28,7 @@ import {
   type LiveOutcome,
 } from './live-change.js';
 import { observeMachine } from './live-observe.js';
+import { DEFAULT_REOBSERVE_DELAYS_MS, keyStateToken, type Reobservation } from './reobservation.js';
 import type { RecordForBoot } from './on-restart-executor.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 
@@ -52,6 +53,8 @@ export interface LiveExecutorDeps {
    * credential): called before the login, so the trail says so whether or not the change then succeeds.
    */
   escrowUsed?: (run: ItemRun, inst: Instance, keyPair: KeyPair) => Promise<void>;
+  /** How long after an unanswered observation the machine is first asked again (default 5 s; ADR 26). */
+  reobserveAfterMs?: number;
 }
 
 export function createLiveExecutor(deps: LiveExecutorDeps) {
@@ -227,8 +230,30 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
     // The key pair whose key the machine accepts now: the wanted one, else the previous one unless it is refused.
     const keyPair = seen.keyAccepted === true && kp ? kp : seen.oldKeyAccepted === false ? null : previous;
     if (seen.verdict === 'unknown') {
-      // Nothing is assumed: the record keeps what it said, marked unverified, and the item says it could not know.
-      const why = `The change was interrupted (${err.code}: ${err.message}) and ${seen.description}; the record may not match the machine until it is observed. Retry the change: it converges from whatever the machine has.`;
+      // Nothing is assumed: the record keeps what it said, marked unverified, and the item says it could not know;
+      // keyfleet asks the machine again until it answers (the mark commits with the failure, ADR 26).
+      const why = `The change was interrupted (${err.code}: ${err.message}) and ${seen.description}; the record may not match the machine until it is observed, which keyfleet keeps trying. Retry the change: it converges from whatever the machine has.`;
+      const now = deps.clock.now();
+      const reobserve = (recorded: Instance): Reobservation => ({
+        accountId: recorded.accountId,
+        instanceId: recorded.id,
+        taskId: task.id,
+        wanted: {
+          kind: task.kind,
+          mode: task.mode,
+          keyPair: kp && task.kind === 'bind' ? { id: kp.id, name: kp.name, publicKey: kp.publicKey } : null,
+          expiresAt: task.options.expiresAt ?? null,
+          passwordLogin: plan.desired.passwordLogin,
+          port: task.options.port ?? null,
+        },
+        oldPublicKey: oldKey,
+        passwordBefore: passwordFound ?? (plan.desired.passwordLogin === null ? null : inst.appliedPasswordLogin),
+        stateToken: keyStateToken(recorded),
+        attempts: 0,
+        dueAt: new Date(now.getTime() + (deps.reobserveAfterMs ?? DEFAULT_REOBSERVE_DELAYS_MS[0]!)),
+        lastAskedAt: now,
+        createdAt: now,
+      });
       return recorder.failObserved(
         task,
         item,
@@ -240,6 +265,7 @@ export function createLiveExecutor(deps: LiveExecutorDeps) {
           verification: `interrupted at ${at} and the machine did not answer`,
         },
         owner,
+        reobserve,
       );
     }
     const observed = {
