@@ -15,6 +15,7 @@
  * claim and the instance's key state is still the one the mark was made for. A process killed with a claim leaves
  * the mark due again when the claim lapses, so a restarted or another process asks.
  */
+import { mapLimit } from '../../common/concurrency.js';
 import type { NewAuditEntry } from '../audit/audit.js';
 import { resourceNames } from '../audit/auditor.js';
 import type { Clock, IdGen } from '../clock.js';
@@ -40,6 +41,8 @@ export interface ReobserveSweeperDeps {
 
 /** Marks read per round; a round repeats while it claimed a whole batch. */
 const BATCH = 50;
+/** Machines asked at once (each ask is up to three SSH handshakes), as boot proofs are bounded. */
+const REOBSERVE_CONCURRENCY = 8;
 
 export type ReobserveResult = 'observed' | 'unanswered' | 'superseded' | 'claimed-elsewhere';
 
@@ -174,18 +177,21 @@ export function createReobserveSweeper(deps: ReobserveSweeperDeps) {
       const due = await store.reobservations.due(clock.now(), BATCH);
       if (due.length === 0) return observed;
       let claimed = 0;
-      for (const mark of due) {
-        const result = await one(mark).catch((err: unknown) => {
-          logger.warn('re-observation failed', { instanceId: mark.instanceId, error: String(err) });
-          return 'claimed-elsewhere' as const;
-        });
-        if (result === 'claimed-elsewhere') continue;
+      // Several machines at once: after an outage most do not answer, and each silent one costs a live timeout.
+      const results = await mapLimit(due, REOBSERVE_CONCURRENCY, (mark) => one(mark));
+      results.forEach((r, i) => {
+        const mark = due[i]!;
+        if (r.status === 'rejected') {
+          logger.warn('re-observation failed', { instanceId: mark.instanceId, error: String(r.reason) });
+          return;
+        }
+        if (r.value === 'claimed-elsewhere') return;
         claimed++;
-        if (result === 'observed') {
+        if (r.value === 'observed') {
           observed++;
           logger.info('interrupted change observed', { instanceId: mark.instanceId, taskId: mark.taskId });
         }
-      }
+      });
       if (claimed === 0 || due.length < BATCH) return observed;
     }
   }
