@@ -21,6 +21,7 @@ import { createSshKeyMaterial } from '../../src/crypto/ssh-key-material.js';
 import { openStore, type OpenedStore } from '../../src/store/open-store.js';
 import { type FakeClock, fakeClock, settle } from '../support/fake-clock.js';
 import { freezable } from '../support/freezable-store.js';
+import { seedBound } from '../support/core-seed.js';
 import { memoryFleet } from '../support/memory-fleet.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -55,64 +56,7 @@ function caller(statements?: unknown[]): Caller {
 }
 
 async function seed(count: number, over: Partial<Instance> = {}): Promise<{ keyPair: KeyPair; instances: Instance[] }> {
-  const tag = ++n;
-  const keyPair: KeyPair = {
-    id: `kp-${tag}`,
-    accountId: 'acc-1',
-    regionId: REGION,
-    name: `web-${tag}`,
-    algorithm: 'ssh-ed25519',
-    bits: 256,
-    publicKey: PUBLIC_KEY,
-    fingerprintMd5: 'MD5:00',
-    fingerprintSha256: 'SHA256:00',
-    resourceGroupId: 'rg-1',
-    tags: [],
-    description: '',
-    createdAt: new Date(0),
-    escrowedPrivateKey: null,
-  };
-  await store.transaction((tx) => tx.keyPairs.insert(keyPair));
-  const instances: Instance[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = `i-${tag}x${i}`;
-    const inst: Instance = {
-      id,
-      accountId: 'acc-1',
-      regionId: REGION,
-      zoneId: `${REGION}-a`,
-      name: id,
-      hostName: 'h',
-      description: '',
-      imageId: 'img',
-      instanceType: 't',
-      osType: 'linux',
-      osName: 'Linux',
-      status: 'Running',
-      backend: 'sim',
-      address: `127.16.${tag}.${i + 1}`,
-      sshPort: 2222,
-      loginUser: 'root',
-      resourceGroupId: 'rg-1',
-      tags: [],
-      createdAt: new Date(0),
-      updatedAt: new Date(0),
-      keyPairId: null,
-      keyPairName: null,
-      desiredPublicKey: null,
-      pendingPasswordHash: null,
-      appliedPublicKey: null,
-      appliedPasswordLogin: true,
-      pendingRestart: false,
-      hasPassword: true,
-      hostKeySha256: null,
-      startAfterProvision: true,
-      ...over,
-    };
-    await store.transaction((tx) => tx.instances.insert(inst));
-    instances.push(inst);
-  }
-  return { keyPair, instances };
+  return seedBound(store, ++n, count, { addressPrefix: '127.16', over });
 }
 
 function setup(clock: FakeClock, over: { store?: OpenedStore } = {}) {

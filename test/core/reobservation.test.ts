@@ -26,6 +26,7 @@ import { createSshKeyMaterial } from '../../src/crypto/ssh-key-material.js';
 import { type OpenedStore, openStore } from '../../src/store/open-store.js';
 import { type FakeClock, fakeClock, settle } from '../support/fake-clock.js';
 import { freshPostgres, PG_URL } from '../support/fresh-postgres.js';
+import { seedBound } from '../support/core-seed.js';
 import { memoryFleet } from '../support/memory-fleet.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -58,63 +59,7 @@ const caller = (): Caller => ({
 });
 
 async function seed(on: Store, count: number): Promise<{ keyPair: KeyPair; instances: Instance[] }> {
-  const tag = ++n;
-  const keyPair: KeyPair = {
-    id: `kp-${tag}`,
-    accountId: 'acc-1',
-    regionId: REGION,
-    name: `web-${tag}`,
-    algorithm: 'ssh-ed25519',
-    bits: 256,
-    publicKey: PUBLIC_KEY,
-    fingerprintMd5: 'MD5:00',
-    fingerprintSha256: 'SHA256:00',
-    resourceGroupId: 'rg-1',
-    tags: [],
-    description: '',
-    createdAt: new Date(0),
-    escrowedPrivateKey: null,
-  };
-  await on.transaction((tx) => tx.keyPairs.insert(keyPair));
-  const instances: Instance[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = `i-${tag}x${i}`;
-    const inst: Instance = {
-      id,
-      accountId: 'acc-1',
-      regionId: REGION,
-      zoneId: `${REGION}-a`,
-      name: id,
-      hostName: 'h',
-      description: '',
-      imageId: 'img',
-      instanceType: 't',
-      osType: 'linux',
-      osName: 'Linux',
-      status: 'Running',
-      backend: 'sim',
-      address: `127.17.${tag}.${i + 1}`,
-      sshPort: 2222,
-      loginUser: 'root',
-      resourceGroupId: 'rg-1',
-      tags: [],
-      createdAt: new Date(0),
-      updatedAt: new Date(0),
-      keyPairId: null,
-      keyPairName: null,
-      desiredPublicKey: null,
-      pendingPasswordHash: null,
-      appliedPublicKey: null,
-      appliedPasswordLogin: true,
-      pendingRestart: false,
-      hasPassword: true,
-      hostKeySha256: null,
-      startAfterProvision: true,
-    };
-    await on.transaction((tx) => tx.instances.insert(inst));
-    instances.push(inst);
-  }
-  return { keyPair, instances };
+  return seedBound(on, ++n, count, { addressPrefix: '127.17' });
 }
 
 function setup(clock: FakeClock) {
